@@ -1,0 +1,28 @@
+# Jinlin: the two commands are `make run` and `make test` (see README.md).
+UV ?= $(shell command -v uv 2>/dev/null || echo .venv-tools/bin/uv)
+export UV_LINK_MODE ?= copy
+
+.PHONY: run test setup messages check lint types
+
+$(UV):
+	python3 -m venv .venv-tools && .venv-tools/bin/pip install -q 'uv==0.13.9'
+
+setup: $(UV)
+	$(UV) sync --frozen
+
+# Sets everything up, seeds the demo district and serves it on http://127.0.0.1:8000
+run: setup
+	$(UV) run --frozen jinlin demo
+	$(UV) run --frozen jinlin serve --host 127.0.0.1 --port 8000
+
+# Everything CI checks: format, lint, types, translations, tests (browser tests included)
+test: setup
+	$(UV) run --frozen ruff format --check app tests bench migrations
+	$(UV) run --frozen ruff check app tests bench migrations
+	$(UV) run --frozen mypy
+	$(UV) run --frozen pytest -q
+
+# Re-extract messages and merge them into the zh_Hans catalog (translate the new entries after)
+messages: setup
+	$(UV) run --frozen pybabel extract -F babel.cfg -k lazy -k _l -o var/messages.pot .
+	$(UV) run --frozen pybabel update -i var/messages.pot -d app/locales -l zh_Hans --no-fuzzy-matching

@@ -1,0 +1,86 @@
+"""Member codes (DESIGN.md §5).
+
+phone card:   JM1-<public id>-<window>-<mac>   rotating every 15 s, accepted for at most 30 s
+printed card: JC1-<28 symbols>                 static random code (≥ 128 bits), revocable
+Neither carries personal data: the public id and the random code are looked up server-side.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.core.security import CODE_ALPHABET, random_code, sign
+
+WINDOW_SECONDS = 15
+PHONE_PREFIX = "JM1"
+PRINTED_PREFIX = "JC1"
+PRINTED_LENGTH = 28  # 28 * log2(30) ≈ 137 bits
+PUBLIC_ID_LENGTH = 10
+MAC_LENGTH = 16
+
+
+def window_of(at: datetime) -> int:
+    return int(at.timestamp()) // WINDOW_SECONDS
+
+
+def window_end(window: int) -> float:
+    return (window + 1) * WINDOW_SECONDS
+
+
+def new_public_id() -> str:
+    return random_code(PUBLIC_ID_LENGTH)
+
+
+def new_printed_secret() -> str:
+    return random_code(PRINTED_LENGTH)
+
+
+def _mac(secret: str, public_id: str, window: int) -> str:
+    digest = sign(secret, f"{PHONE_PREFIX}|{public_id}|{window}")
+    return base64.b32encode(digest).decode()[:MAC_LENGTH]
+
+
+def phone_code(public_id: str, secret: str, at: datetime) -> tuple[str, int]:
+    window = window_of(at)
+    return f"{PHONE_PREFIX}-{public_id}-{window}-{_mac(secret, public_id, window)}", window
+
+
+def printed_code(secret: str) -> str:
+    return f"{PRINTED_PREFIX}-{secret}"
+
+
+@dataclass(frozen=True)
+class ParsedCode:
+    kind: str  # "phone" or "printed"
+    public_id: str | None = None
+    window: int | None = None
+    mac: str | None = None
+    secret: str | None = None
+
+
+def parse(code: str) -> ParsedCode | None:
+    code = code.strip().upper()
+    parts = code.split("-")
+    if parts[0] == PHONE_PREFIX and len(parts) == 4 and parts[2].isdigit():
+        return ParsedCode("phone", public_id=parts[1], window=int(parts[2]), mac=parts[3])
+    if parts[0] == PRINTED_PREFIX and len(parts) == 2 and len(parts[1]) == PRINTED_LENGTH:
+        if all(ch in CODE_ALPHABET for ch in parts[1]):
+            return ParsedCode("printed", secret=parts[1])
+    return None
+
+
+def check_phone_code(parsed: ParsedCode, secret: str, at: datetime) -> str | None:
+    """None when valid, else a reason code. Valid in the current and the previous window."""
+    assert parsed.public_id is not None and parsed.window is not None and parsed.mac is not None
+    expected = _mac(secret, parsed.public_id, parsed.window)
+    if not hmac.compare_digest(expected, parsed.mac):
+        return "code_invalid"
+    current = window_of(at)
+    if parsed.window > current:
+        return "code_invalid"
+    if parsed.window < current - 1:
+        return "code_expired"
+    return None

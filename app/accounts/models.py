@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.database import Base
+
+COMMUNITY_ROLES = ("resident", "volunteer", "grid_worker", "staff", "admin")
+STREET_ROLES = ("street_admin",)
+
+
+def _l(message: str) -> str:
+    return message
+
+
+# English labels (translated where shown); extraction keyword `_l`.
+ROLE_LABELS = {
+    "resident": _l("Resident"),
+    "volunteer": _l("Volunteer"),
+    "grid_worker": _l("Grid worker"),
+    "staff": _l("Staff"),
+    "admin": _l("Admin"),
+    "street_admin": _l("Street admin"),
+}
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # Elderly residents without a phone have no phone number and no password: their
+    # printed member card and a grid worker act for them.
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    display_name: Mapped[str] = mapped_column(String(50))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("user_id", "community_id"),
+        CheckConstraint(
+            "roles <@ ARRAY['resident','volunteer','grid_worker','staff','admin']::varchar[]",
+            name="known_roles",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    roles: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
+    compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))
+    room: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class StreetRole(Base):
+    __tablename__ = "street_roles"
+    __table_args__ = (UniqueConstraint("user_id", "street_id", "role"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+
+
+class MemberCard(Base):
+    """A member's card. `phone` cards carry a secret from which the rotating code is derived;
+    `printed` cards carry a static random code. Neither holds personal data."""
+
+    __tablename__ = "member_cards"
+    __table_args__ = (
+        CheckConstraint("kind IN ('phone', 'printed')", name="kind"),
+        Index("uq_member_cards_one_active", "user_id", "kind", unique=True,
+              postgresql_where="revoked_at IS NULL"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(16), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    secret: Mapped[str] = mapped_column(String(64), unique=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AuthSession(Base):
+    """Browser sessions and API tokens. Only a digest of the token is stored."""
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (CheckConstraint("kind IN ('cookie', 'token')", name="kind"),)
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    address: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginFailure(Base):
+    """Failed logins, in the database so the limit holds across worker processes."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_phone_at", "phone", "at"),
+        Index("ix_login_failures_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,430 @@
+"""Accounts: registration, login, sessions, residents, roles and member cards."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts import cards
+from app.accounts.models import (
+    COMMUNITY_ROLES,
+    AuthSession,
+    LoginFailure,
+    MemberCard,
+    Membership,
+    StreetRole,
+    User,
+)
+from app.core import audit, clock
+from app.core.authz import Actor
+from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.i18n import lazy
+from app.core.security import burn_password_check, hash_password, token_digest, verify_password
+from app.core.settings import Settings
+from app.places.models import Building, Community, Compound
+
+PHONE_RE = re.compile(r"^\+?\d{6,15}$")
+
+
+def normalise_phone(phone: str) -> str:
+    cleaned = re.sub(r"[\s\-()]", "", phone or "")
+    if not PHONE_RE.match(cleaned):
+        raise Invalid(lazy("Please enter a valid phone number."), field="phone")
+    return cleaned
+
+
+def check_password_strength(password: str) -> None:
+    if len(password or "") < 8:
+        raise Invalid(lazy("The password needs at least 8 characters."), field="password")
+    if len(password) > 200:
+        raise Invalid(lazy("The password is too long."), field="password")
+
+
+def check_display_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 50:
+        raise Invalid(lazy("Please enter a name of 1 to 50 characters."), field="display_name")
+    return name
+
+
+def check_roles(roles: list[str] | None) -> list[str]:
+    chosen = list(dict.fromkeys(roles or ["resident"]))
+    unknown = [r for r in chosen if r not in COMMUNITY_ROLES]
+    if unknown or not chosen:
+        raise Invalid(lazy("Unknown role."), field="roles")
+    return chosen
+
+
+# ---------------------------------------------------------------- actors
+
+
+async def load_actor(session: AsyncSession, user: User) -> Actor:
+    rows = (
+        await session.execute(
+            select(Membership.community_id, Membership.roles).where(Membership.user_id == user.id)
+        )
+    ).all()
+    street_ids = (
+        await session.scalars(
+            select(StreetRole.street_id).where(
+                StreetRole.user_id == user.id, StreetRole.role == "street_admin"
+            )
+        )
+    ).all()
+    street_communities: list[int] = []
+    if street_ids:
+        street_communities = list(
+            (await session.scalars(select(Community.id).where(Community.street_id.in_(street_ids)))).all()
+        )
+    return Actor(
+        user_id=user.id,
+        display_name=user.display_name,
+        roles={cid: frozenset(roles) for cid, roles in rows},
+        street_communities=frozenset(street_communities),
+        street_ids=frozenset(street_ids),
+    )
+
+
+# ---------------------------------------------------------------- registration and login
+
+
+async def register(
+    session: AsyncSession, *, phone: str, password: str, display_name: str, join_code: str
+) -> tuple[User, Membership]:
+    phone = normalise_phone(phone)
+    check_password_strength(password)
+    name = check_display_name(display_name)
+    community = await session.scalar(
+        select(Community).where(Community.join_code == (join_code or "").strip().upper())
+    )
+    if community is None:
+        raise Invalid(lazy("This join code is not known. Ask your community office for it."), field="join_code")
+    if await session.scalar(select(User.id).where(User.phone == phone)):
+        raise DomainError("conflict", 409, lazy("This phone number is already registered. Please log in."))
+    user = User(phone=phone, display_name=name, password_hash=hash_password(password))
+    session.add(user)
+    await session.flush()
+    membership = Membership(user_id=user.id, community_id=community.id, roles=["resident"])
+    session.add(membership)
+    await session.flush()
+    await issue_card(session, user.id, "phone")
+    await audit.record(session, action="user.registered", actor_id=user.id, community_id=community.id,
+                       target=f"user:{user.id}")
+    return user, membership
+
+
+async def _failures(session: AsyncSession, column: object, value: str, since: datetime) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(LoginFailure).where(column == value, LoginFailure.at >= since)  # type: ignore[arg-type]
+        )
+        or 0
+    )
+
+
+async def authenticate(
+    session: AsyncSession, settings: Settings, *, phone: str, password: str, address: str
+) -> User:
+    """Checks the password; failed attempts are counted per phone and per address."""
+    phone_key = re.sub(r"[\s\-()]", "", phone or "")[:20]
+    now = clock.now()
+    since = now - timedelta(minutes=settings.login_window_minutes)
+    if (
+        await _failures(session, LoginFailure.phone, phone_key, since) >= settings.login_max_failures_per_phone
+        or await _failures(session, LoginFailure.address, address, since)
+        >= settings.login_max_failures_per_address
+    ):
+        raise DomainError("rate_limited", 429)
+    user = await session.scalar(select(User).where(User.phone == phone_key)) if phone_key else None
+    ok, new_hash = (False, None)
+    if user is not None and user.password_hash and user.is_active:
+        ok, new_hash = verify_password(user.password_hash, password or "")
+    else:
+        burn_password_check(password or "")
+    if not ok or user is None:
+        # The failure is recorded in its own statement so it survives the request's rollback.
+        raise LoginFailed(phone_key, address, now)
+    if new_hash:
+        user.password_hash = new_hash
+    await session.execute(delete(LoginFailure).where(LoginFailure.phone == phone_key))
+    return user
+
+
+class LoginFailed(DomainError):
+    def __init__(self, phone: str, address: str, at: datetime) -> None:
+        super().__init__("invalid_credentials", 401)
+        self.phone, self.address, self.at = phone, address, at
+
+
+async def record_failure(session: AsyncSession, failure: LoginFailed) -> None:
+    session.add(LoginFailure(phone=failure.phone, address=failure.address[:64], at=failure.at))
+    await session.flush()
+
+
+async def create_auth_session(
+    session: AsyncSession, settings: Settings, user_id: int, kind: str, address: str | None,
+    replaces: str | None = None,
+) -> str:
+    """A fresh random token every time: whatever id the client held before login is discarded."""
+    if replaces:
+        await session.execute(delete(AuthSession).where(AuthSession.digest == token_digest(replaces)))
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    lifetime = timedelta(hours=settings.session_absolute_hours) if kind == "cookie" else timedelta(days=90)
+    session.add(
+        AuthSession(
+            digest=token_digest(token), user_id=user_id, kind=kind, created_at=now, last_seen_at=now,
+            expires_at=now + lifetime, address=(address or "")[:64],
+        )
+    )
+    await session.flush()
+    return token
+
+
+async def resolve_auth_session(
+    session: AsyncSession, settings: Settings, token: str, kind: str
+) -> User | None:
+    if not token or len(token) > 200:
+        return None
+    digest = token_digest(token)
+    row = await session.get(AuthSession, digest)
+    if row is None or row.kind != kind:
+        return None
+    now = clock.now()
+    idle_limit = timedelta(minutes=settings.session_idle_minutes)
+    if row.expires_at <= now or (kind == "cookie" and now - row.last_seen_at > idle_limit):
+        await session.execute(delete(AuthSession).where(AuthSession.digest == digest))
+        return None
+    if now - row.last_seen_at > timedelta(minutes=1):
+        await session.execute(
+            update(AuthSession).where(AuthSession.digest == digest).values(last_seen_at=now)
+        )
+    user = await session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
+async def end_auth_session(session: AsyncSession, token: str) -> None:
+    await session.execute(delete(AuthSession).where(AuthSession.digest == token_digest(token)))
+
+
+# ---------------------------------------------------------------- residents and roles
+
+
+async def community_for(session: AsyncSession, actor: Actor, community_id: int, *roles: str) -> Community:
+    """Loads a community the actor may act in with one of `roles`; others are refused alike."""
+    community = await session.get(Community, community_id)
+    if community is None:
+        raise NotFound()
+    actor.require(community_id, *roles)
+    return community
+
+
+@dataclass
+class ResidentInput:
+    display_name: str
+    phone: str | None = None
+    password: str | None = None
+    roles: list[str] | None = None
+    compound_id: int | None = None
+    building_id: int | None = None
+    room: str = ""
+
+
+async def _check_place(session: AsyncSession, community_id: int, data: ResidentInput) -> None:
+    if data.compound_id is not None:
+        compound = await session.get(Compound, data.compound_id)
+        if compound is None or compound.community_id != community_id:
+            raise Invalid(lazy("Please choose a compound of this community."), field="compound_id")
+    if data.building_id is not None:
+        building = await session.get(Building, data.building_id)
+        if building is None or building.community_id != community_id:
+            raise Invalid(lazy("Please choose a building of this community."), field="building_id")
+        if data.compound_id is None:
+            data.compound_id = building.compound_id
+        elif building.compound_id != data.compound_id:
+            raise Invalid(lazy("The building is not in the chosen compound."), field="building_id")
+
+
+async def add_resident(
+    session: AsyncSession, actor: Actor, community_id: int, data: ResidentInput, address: str | None = None
+) -> User:
+    """Admins and staff add anyone; grid workers add residents (e.g. elderly people without phones)."""
+    await community_for(session, actor, community_id, "admin", "staff", "grid_worker")
+    roles = check_roles(data.roles)
+    if set(roles) - {"resident"} and not actor.has(community_id, "admin"):
+        raise Forbidden(lazy("Only a community admin can give roles other than resident."))
+    name = check_display_name(data.display_name)
+    phone = normalise_phone(data.phone) if data.phone else None
+    if data.password:
+        check_password_strength(data.password)
+        if phone is None:
+            raise Invalid(lazy("A password needs a phone number to log in with."), field="phone")
+    await _check_place(session, community_id, data)
+    user = await session.scalar(select(User).where(User.phone == phone)) if phone else None
+    if user is None:
+        user = User(phone=phone, display_name=name,
+                    password_hash=hash_password(data.password) if data.password else None)
+        session.add(user)
+        await session.flush()
+        await issue_card(session, user.id, "phone")
+    elif await session.scalar(
+        select(Membership.id).where(Membership.user_id == user.id, Membership.community_id == community_id)
+    ):
+        raise DomainError("conflict", 409, lazy("This person is already a member of the community."))
+    session.add(Membership(user_id=user.id, community_id=community_id, roles=roles,
+                           compound_id=data.compound_id, building_id=data.building_id, room=data.room[:20]))
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise DomainError("conflict", 409) from exc
+    await audit.record(session, action="resident.added", actor_id=actor.user_id, community_id=community_id,
+                       target=f"user:{user.id}", address=address, roles=roles)
+    return user
+
+
+async def membership_for(session: AsyncSession, actor: Actor, community_id: int, user_id: int,
+                         *roles: str) -> tuple[User, Membership]:
+    await community_for(session, actor, community_id, *roles)
+    membership = await session.scalar(
+        select(Membership).where(Membership.community_id == community_id, Membership.user_id == user_id)
+    )
+    if membership is None:
+        raise NotFound()
+    user = await session.get(User, user_id)
+    assert user is not None
+    return user, membership
+
+
+async def set_roles(session: AsyncSession, actor: Actor, community_id: int, user_id: int,
+                    roles: list[str], address: str | None = None) -> Membership:
+    _user, membership = await membership_for(session, actor, community_id, user_id, "admin")
+    new_roles = check_roles(roles)
+    if user_id == actor.user_id and "admin" not in new_roles:
+        raise Invalid(lazy("You cannot remove your own admin role."))
+    before = list(membership.roles)
+    membership.roles = new_roles
+    await session.flush()
+    await audit.record(session, action="roles.changed", actor_id=actor.user_id, community_id=community_id,
+                       target=f"user:{user_id}", address=address, before=before, after=new_roles)
+    return membership
+
+
+async def update_resident(session: AsyncSession, actor: Actor, community_id: int, user_id: int,
+                          data: ResidentInput, address: str | None = None) -> None:
+    user, membership = await membership_for(session, actor, community_id, user_id,
+                                            "admin", "staff", "grid_worker")
+    await _check_place(session, community_id, data)
+    user.display_name = check_display_name(data.display_name)
+    membership.compound_id, membership.building_id, membership.room = (
+        data.compound_id, data.building_id, data.room[:20])
+    await session.flush()
+    await audit.record(session, action="resident.updated", actor_id=actor.user_id,
+                       community_id=community_id, target=f"user:{user_id}", address=address)
+
+
+async def reset_password(session: AsyncSession, actor: Actor, community_id: int, user_id: int,
+                         password: str, address: str | None = None) -> None:
+    user, _m = await membership_for(session, actor, community_id, user_id, "admin")
+    check_password_strength(password)
+    if not user.phone:
+        raise Invalid(lazy("This resident has no phone number to log in with."))
+    user.password_hash = hash_password(password)
+    # A reset ends every session the person had.
+    await session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    await audit.record(session, action="password.reset", actor_id=actor.user_id, community_id=community_id,
+                       target=f"user:{user_id}", address=address)
+
+
+# ---------------------------------------------------------------- member cards
+
+
+async def issue_card(session: AsyncSession, user_id: int, kind: str) -> MemberCard:
+    """Issues a new card of this kind, revoking the one before it."""
+    await session.execute(
+        update(MemberCard)
+        .where(MemberCard.user_id == user_id, MemberCard.kind == kind, MemberCard.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+    secret = secrets.token_urlsafe(32) if kind == "phone" else cards.new_printed_secret()
+    card = MemberCard(public_id=cards.new_public_id(), user_id=user_id, kind=kind, secret=secret)
+    session.add(card)
+    await session.flush()
+    return card
+
+
+async def active_card(session: AsyncSession, user_id: int, kind: str) -> MemberCard | None:
+    return await session.scalar(
+        select(MemberCard).where(
+            MemberCard.user_id == user_id, MemberCard.kind == kind, MemberCard.revoked_at.is_(None)
+        )
+    )
+
+
+async def phone_card_code(session: AsyncSession, user_id: int) -> tuple[str, datetime]:
+    card = await active_card(session, user_id, "phone") or await issue_card(session, user_id, "phone")
+    now = clock.now()
+    code, window = cards.phone_code(card.public_id, card.secret, now)
+    from datetime import UTC
+
+    # Shown until the window ends; accepted for one more window after that.
+    return code, datetime.fromtimestamp(cards.window_end(window), UTC)
+
+
+async def printed_card_for(session: AsyncSession, actor: Actor, community_id: int, user_id: int,
+                           reissue: bool = False, address: str | None = None) -> str:
+    await membership_for(session, actor, community_id, user_id, "admin", "staff", "grid_worker")
+    card = None if reissue else await active_card(session, user_id, "printed")
+    if card is None:
+        card = await issue_card(session, user_id, "printed")
+        await audit.record(session, action="card.printed_issued", actor_id=actor.user_id,
+                           community_id=community_id, target=f"user:{user_id}", address=address)
+    return cards.printed_code(card.secret)
+
+
+async def revoke_cards(session: AsyncSession, actor: Actor, community_id: int, user_id: int,
+                       address: str | None = None) -> None:
+    """Revokes the printed card and re-keys the phone card (old screenshots stop working)."""
+    await membership_for(session, actor, community_id, user_id, "admin", "staff", "grid_worker")
+    await session.execute(
+        update(MemberCard)
+        .where(MemberCard.user_id == user_id, MemberCard.kind == "printed", MemberCard.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+    await issue_card(session, user_id, "phone")
+    await audit.record(session, action="card.revoked", actor_id=actor.user_id, community_id=community_id,
+                       target=f"user:{user_id}", address=address)
+
+
+async def resolve_member_code(session: AsyncSession, code: str) -> int:
+    """The user id behind a member code, or a DomainError with code_invalid / code_expired."""
+    parsed = cards.parse(code)
+    if parsed is None:
+        raise DomainError("code_invalid", 422)
+    if parsed.kind == "printed":
+        card = await session.scalar(
+            select(MemberCard).where(MemberCard.kind == "printed", MemberCard.secret == parsed.secret)
+        )
+        if card is None:
+            raise DomainError("code_invalid", 422)
+        if card.revoked_at is not None:
+            raise DomainError("code_invalid", 422, lazy("This card has been replaced. Please use the new card."))
+        return card.user_id
+    card = await session.scalar(
+        select(MemberCard).where(MemberCard.kind == "phone", MemberCard.public_id == parsed.public_id)
+    )
+    if card is None:
+        raise DomainError("code_invalid", 422)
+    reason = cards.check_phone_code(parsed, card.secret, clock.now())
+    if reason is None and card.revoked_at is not None:
+        reason = "code_invalid"
+    if reason:
+        raise DomainError(reason, 422)
+    return card.user_id

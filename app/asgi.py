@@ -1,0 +1,110 @@
+"""create_app(): the only place that assembles the application."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    EngineConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from app.core import errors
+from app.core.database import resolve_database_url
+from app.core.security import security_headers_middleware
+from app.core.settings import Settings, get_settings
+from app.core.web import provide_actor, provide_optional_actor
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = ROOT / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def template_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html", "svg", "xml"], default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    # gettext/ngettext come from each page's context (the request's language).
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def route_handlers() -> list:
+    from app import domains
+
+    handlers: list = []
+    for module in domains.controller_modules():
+        handlers.extend(module.route_handlers)
+    return handlers
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    url = resolve_database_url(settings.database_url, settings.data_dir)
+    db_config = SQLAlchemyAsyncConfig(
+        connection_string=url,
+        engine_config=EngineConfig(pool_size=10, max_overflow=20, pool_pre_ping=False),
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        before_send_handler="autocommit_include_redirects",
+        set_default_exception_handler=False,
+    )
+
+    def provide_settings() -> Settings:
+        return settings
+
+    from app import domains
+
+    return Litestar(
+        route_handlers=[
+            *route_handlers(),
+            create_static_files_router(path="/static", directories=[STATIC], name="static",
+                                       send_as_attachment=False, include_in_schema=False),
+        ],
+        plugins=[SQLAlchemyPlugin(config=db_config)],
+        dependencies={
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "actor": Provide(provide_actor),
+            "maybe_actor": Provide(provide_optional_actor),
+        },
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="jl_csrf",
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+            exclude=["/api/", "/healthz", "/readyz", "/stripe/webhook"],
+        ),
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(template_environment()),
+        ),
+        exception_handlers=errors.exception_handlers,
+        middleware=[security_headers_middleware],
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        openapi_config=OpenAPIConfig(
+            title="Jinlin API", version="1.0.0", path="/schema", render_plugins=[SwaggerRenderPlugin()],
+        ),
+        logging_config=LoggingConfig(log_exceptions="debug", disable_stack_trace={404, 401, 403, 409, 422}),
+        request_max_body_size=12 * 1024 * 1024,
+        on_startup=domains.startup_hooks(settings),
+        on_shutdown=domains.shutdown_hooks(settings),
+        state=State({"settings": settings}),
+        debug=False,
+    )

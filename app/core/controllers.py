@@ -1,0 +1,74 @@
+"""Process and database health, language and elder-mode switches, the home page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from litestar import Request, Response, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.authz import Actor
+from app.core.i18n import ELDER_COOKIE, LANG_COOKIE, LANGS
+from app.core.settings import Settings
+from app.core.web import render
+
+YEAR = 60 * 60 * 24 * 365
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths, never another host."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+@get("/healthz", include_in_schema=True, sync_to_thread=False, tags=["health"])
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/readyz", tags=["health"])
+async def readyz(db_session: AsyncSession) -> Response:
+    try:
+        await db_session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        return Response({"status": "unavailable"}, status_code=503)
+    return Response({"status": "ready"})
+
+
+@post("/prefs/lang", include_in_schema=False)
+async def set_lang(request: Request, settings: Settings) -> Redirect:
+    form = await request.form()
+    lang = str(form.get("lang", ""))
+    response = Redirect(_safe_next(str(form.get("next", "/"))), status_code=303)
+    if lang in LANGS:
+        response.set_cookie(LANG_COOKIE, lang, max_age=YEAR, httponly=True, samesite="lax",
+                            secure=settings.secure_cookies)
+    return response
+
+
+@post("/prefs/elder", include_in_schema=False)
+async def set_elder(request: Request, settings: Settings) -> Redirect:
+    form = await request.form()
+    on = str(form.get("elder", "0")) == "1"
+    response = Redirect(_safe_next(str(form.get("next", "/"))), status_code=303)
+    response.set_cookie(ELDER_COOKIE, "1" if on else "0", max_age=YEAR, httponly=True, samesite="lax",
+                        secure=settings.secure_cookies)
+    return response
+
+
+@get("/", include_in_schema=False)
+async def home(request: Request, maybe_actor: Actor | None, db_session: AsyncSession) -> Template:
+    if maybe_actor is None:
+        return render(request, "welcome.html")
+    from app.accounts.views import home_cards
+
+    return render(request, "home.html", cards=await home_cards(db_session, maybe_actor))
+
+
+route_handlers = [healthz, readyz, set_lang, set_elder, home]

@@ -1,0 +1,145 @@
+"""One error family for expected refusals, rendered as API.md's JSON shape or a friendly page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from app.core.i18n import gettext_for, lazy
+
+# Default sentences per code; a raise may pass a more specific one.
+MESSAGES: dict[str, str] = {
+    "invalid_credentials": lazy("The phone number or password is wrong."),
+    "rate_limited": lazy("Too many failed attempts. Please wait 15 minutes and try again."),
+    "forbidden": lazy("You are not allowed to do this."),
+    "not_found": lazy("We could not find what you asked for."),
+    "validation_error": lazy("Some of the information is missing or not valid."),
+    "insufficient_points": lazy("There are not enough points for this."),
+    "out_of_stock": lazy("This item is out of stock."),
+    "limit_reached": lazy("You have reached the limit for this item."),
+    "already_done": lazy("This has already been done."),
+    "code_expired": lazy("This code has expired. Please show a fresh code."),
+    "code_invalid": lazy("This code is not valid."),
+    "not_signed_up": lazy("You have not signed up for this event."),
+    "event_full": lazy("This event is full."),
+    "conflict": lazy("This request conflicts with an earlier one."),
+    "not_authenticated": lazy("Please log in first."),
+    "csrf_failed": lazy("The form has expired. Please go back, reload the page and try again."),
+    "internal_error": lazy("Something went wrong on our side. Nothing was changed; please try again."),
+}
+
+
+class DomainError(Exception):
+    """An expected refusal: a stable machine code, an HTTP status and a human sentence."""
+
+    def __init__(
+        self, code: str, status_code: int = 400, detail: str | None = None, **extra: Any
+    ) -> None:
+        self.code = code
+        self.status_code = status_code
+        self.detail = detail
+        self.extra = extra
+        super().__init__(detail or code)
+
+
+class NotFound(DomainError):
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__("not_found", 404, detail)
+
+
+class Forbidden(DomainError):
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__("forbidden", 403, detail)
+
+
+class Invalid(DomainError):
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__("validation_error", 422, detail, **extra)
+
+
+class NotAuthenticated(DomainError):
+    def __init__(self) -> None:
+        super().__init__("not_authenticated", 401)
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api/"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _render(request: Request, status: int, code: str, detail: str, extra: dict[str, Any]) -> Response:
+    if _wants_json(request):
+        return Response({"status_code": status, "code": code, "detail": detail, **extra}, status_code=status)
+    from app.core.web import page_context
+
+    if code == "not_authenticated":
+        from litestar.response import Redirect
+
+        return Redirect(f"/login?next={request.url.path}")
+    template = "_error_fragment.html" if request.headers.get("hx-request") else "error.html"
+    return Template(
+        template,
+        context={**page_context(request), "code": code, "detail": detail, "status": status},
+        status_code=status,
+    )
+
+
+def domain_error_handler(request: Request, exc: DomainError) -> Response:
+    _ = gettext_for(request)
+    detail = _(exc.detail) if exc.detail else _(MESSAGES.get(exc.code, MESSAGES["validation_error"]))
+    return _render(request, exc.status_code, exc.code, detail, exc.extra)
+
+
+def http_error_handler(request: Request, exc: HTTPException) -> Response:
+    _ = gettext_for(request)
+    status = exc.status_code
+    extra: dict[str, Any] = {}
+    if isinstance(exc, ValidationException):
+        code, status = "validation_error", 422
+        if exc.extra:
+            extra["errors"] = exc.extra
+    elif isinstance(exc, NotAuthorizedException):
+        code = "not_authenticated"
+    elif isinstance(exc, PermissionDeniedException):
+        code = "csrf_failed" if "CSRF" in str(exc.detail) else "forbidden"
+    elif isinstance(exc, NotFoundException):
+        code = "not_found"
+    elif status == 429:
+        code = "rate_limited"
+    elif status == 405:
+        code = "method_not_allowed"
+    elif status == 413:
+        code = "validation_error"
+    else:
+        code = "validation_error" if status < 500 else "internal_error"
+    detail = _(MESSAGES.get(code, MESSAGES["validation_error"]))
+    if code == "method_not_allowed":
+        detail = _("This action is not available here.")
+    return _render(request, status, code, detail, extra)
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    request.logger.exception("unhandled error", exc_info=exc)
+    _ = gettext_for(request)
+    message = MESSAGES["internal_error"]
+    return _render(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", _(message), {})
+
+
+exception_handlers: dict[Any, Any] = {
+    DomainError: domain_error_handler,
+    HTTPException: http_error_handler,
+    Exception: internal_error_handler,
+}

@@ -1,0 +1,108 @@
+"""What every page needs: the user, the language, elder mode, gettext and the CSRF token;
+and the request-scoped dependencies shared by all controllers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.authz import Actor
+from app.core.errors import DomainError, NotAuthenticated
+from app.core.i18n import ELDER_COOKIE, gettext_for, ngettext_for, request_lang
+from app.core.settings import Settings
+
+SESSION_COOKIE = "jl_session"
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def session_cookie_name(settings: Settings) -> str:
+    return "__Host-jl_session" if settings.secure_cookies else SESSION_COOKIE
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    actor: Actor | None = request.scope.get("jinlin_actor")  # type: ignore[assignment]
+    lang = request_lang(request)
+    _ = gettext_for(request)
+    from app.accounts.models import ROLE_LABELS
+
+    return {
+        "role_label": lambda role: _(ROLE_LABELS.get(role, role)),
+        "lang": lang,
+        "html_lang": "zh-Hans" if lang == "zh" else "en",
+        "elder": request.cookies.get(ELDER_COOKIE) == "1",
+        "actor": actor,
+        "gettext": gettext_for(request),
+        "ngettext": ngettext_for(request),
+        "current_path": request.url.path,
+        "current_url": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+    }
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Template:
+    return Template(template, context={**page_context(request), **context}, status_code=status_code)
+
+
+async def resolve_actor(request: Request, db_session: AsyncSession, settings: Settings) -> Actor | None:
+    """Bearer token for the API, session cookie for pages (and the pages' own API calls)."""
+    if "jinlin_actor" in request.scope:
+        return request.scope["jinlin_actor"]  # type: ignore[return-value]
+    from app.accounts import services
+
+    user = None
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        user = await services.resolve_auth_session(db_session, settings, auth[7:].strip(), "token")
+        if user is None:
+            raise NotAuthenticated()
+    else:
+        token = request.cookies.get(session_cookie_name(settings))
+        if token:
+            user = await services.resolve_auth_session(db_session, settings, token, "cookie")
+            if (
+                user is not None
+                and request.url.path.startswith("/api/")
+                and request.method not in ("GET", "HEAD", "OPTIONS")
+                and request.headers.get("x-jinlin-csrf") != "1"
+            ):
+                # A cross-site form cannot set this header; the pages' own scripts do.
+                raise DomainError("forbidden", 403)
+    actor = await services.load_actor(db_session, user) if user is not None else None
+    request.scope["jinlin_actor"] = actor  # type: ignore[typeddict-unknown-key]
+    return actor
+
+
+async def provide_optional_actor(request: Request, db_session: AsyncSession, settings: Settings) -> Actor | None:
+    return await resolve_actor(request, db_session, settings)
+
+
+async def provide_actor(request: Request, db_session: AsyncSession, settings: Settings) -> Actor:
+    actor = await resolve_actor(request, db_session, settings)
+    if actor is None:
+        raise NotAuthenticated()
+    return actor
+
+
+def error_message(request: Request, exc: DomainError) -> str:
+    """The sentence to show in a form for a refused action."""
+    from app.core.errors import MESSAGES
+
+    _ = gettext_for(request)
+    return _(exc.detail) if exc.detail else _(MESSAGES.get(exc.code, MESSAGES["validation_error"]))
+
+
+async def form_data(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: str(value) for key, value in form.items() if isinstance(value, str)}
+
+
+def optional_int(value: str | None) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None

@@ -1,0 +1,66 @@
+"""The domains that make up the app, in one list: routes, models and background hooks."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+from app.core.settings import Settings
+
+# Order matters only for readability; each domain registers its own routes.
+DOMAINS = ["core", "places", "accounts", "ledger", "events", "store"]
+
+
+def _optional(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
+            return None
+        raise
+
+
+def controller_modules() -> list[ModuleType]:
+    modules = []
+    for domain in DOMAINS:
+        module = _optional(f"app.{domain}.controllers")
+        if module is not None:
+            modules.append(module)
+    return modules
+
+
+def import_models() -> None:
+    """Imports every domain's models so Base.metadata knows all tables (Alembic, tests)."""
+    importlib.import_module("app.core.audit")
+    for domain in DOMAINS:
+        _optional(f"app.{domain}.models")
+
+
+def _hooks(kind: str, settings: Settings) -> list[Callable[..., Any]]:
+    hooks: list[Callable[..., Any]] = []
+    for domain in DOMAINS:
+        module = _optional(f"app.{domain}.jobs")
+        hook = getattr(module, kind, None) if module else None
+        if hook is not None:
+            hooks.append(hook(settings))
+    return hooks
+
+
+def startup_hooks(settings: Settings) -> list[Callable[..., Any]]:
+    return _hooks("on_startup", settings)
+
+
+def shutdown_hooks(settings: Settings) -> list[Callable[..., Any]]:
+    return _hooks("on_shutdown", settings)
+
+
+def demo_modules() -> list[ModuleType]:
+    """Domains that add to the demo district (`app.<domain>.demo.seed(session, community_id)`)."""
+    modules = []
+    for domain in DOMAINS:
+        module = _optional(f"app.{domain}.demo")
+        if module is not None:
+            modules.append(module)
+    return modules

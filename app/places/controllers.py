@@ -1,0 +1,92 @@
+"""Admin pages for compounds and buildings; the street admin's communities."""
+
+from __future__ import annotations
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.services import community_for
+from app.core.authz import Actor
+from app.core.errors import DomainError, NotFound
+from app.core.web import error_message, form_data, optional_int, render
+from app.places import services
+from app.places.models import Street
+
+
+async def _places_page(request: Request, db_session: AsyncSession, actor: Actor, community_id: int,
+                       error: str | None = None, status_code: int = 200) -> Template:
+    community = await community_for(db_session, actor, community_id, "admin", "staff", "grid_worker")
+    return render(request, "places/places.html", status_code=status_code, community=community,
+                  places=await services.places_of(db_session, community_id), error=error,
+                  can_edit=actor.has(community_id, "admin"))
+
+
+@get("/admin/c/{community_id:int}/places", include_in_schema=False)
+async def places_page(request: Request, community_id: int, actor: Actor, db_session: AsyncSession) -> Template:
+    return await _places_page(request, db_session, actor, community_id)
+
+
+@post("/admin/c/{community_id:int}/compounds", include_in_schema=False)
+async def save_compound(request: Request, community_id: int, actor: Actor,
+                        db_session: AsyncSession) -> Template | Redirect:
+    form = await form_data(request)
+    try:
+        await community_for(db_session, actor, community_id, "admin")
+        await services.save_compound(db_session, actor, community_id, name=form.get("name", ""),
+                                     address=form.get("address", ""), households=form.get("households"),
+                                     compound_id=optional_int(form.get("compound_id")))
+    except DomainError as exc:
+        if exc.code in ("forbidden", "not_found"):
+            raise
+        await db_session.rollback()
+        return await _places_page(request, db_session, actor, community_id, error_message(request, exc), 422)
+    return Redirect(f"/admin/c/{community_id}/places", status_code=303)
+
+
+@post("/admin/c/{community_id:int}/buildings", include_in_schema=False)
+async def save_building(request: Request, community_id: int, actor: Actor,
+                        db_session: AsyncSession) -> Template | Redirect:
+    form = await form_data(request)
+    try:
+        await community_for(db_session, actor, community_id, "admin")
+        await services.save_building(db_session, actor, community_id,
+                                     compound_id=optional_int(form.get("compound_id")) or 0,
+                                     name=form.get("name", ""), leader_name=form.get("leader_name", ""),
+                                     building_id=optional_int(form.get("building_id")))
+    except DomainError as exc:
+        if exc.code in ("forbidden", "not_found"):
+            raise
+        await db_session.rollback()
+        return await _places_page(request, db_session, actor, community_id, error_message(request, exc), 422)
+    return Redirect(f"/admin/c/{community_id}/places", status_code=303)
+
+
+@get("/street/{street_id:int}", include_in_schema=False)
+async def street_page(request: Request, street_id: int, actor: Actor, db_session: AsyncSession,
+                      error: str | None = None) -> Template:
+    street = await db_session.get(Street, street_id)
+    if street is None or street_id not in actor.street_ids:
+        raise NotFound()
+    return render(request, "places/street.html", street=street,
+                  communities=await services.communities_of_street(db_session, street_id), error=None)
+
+
+@post("/street/{street_id:int}/communities", include_in_schema=False)
+async def create_community(request: Request, street_id: int, actor: Actor,
+                           db_session: AsyncSession) -> Template | Redirect:
+    form = await form_data(request)
+    try:
+        await services.create_community(db_session, actor, street_id, form.get("name", ""))
+    except DomainError as exc:
+        if exc.code in ("forbidden", "not_found"):
+            raise
+        await db_session.rollback()
+        street = await db_session.get(Street, street_id)
+        return render(request, "places/street.html", status_code=422, street=street,
+                      communities=await services.communities_of_street(db_session, street_id),
+                      error=error_message(request, exc))
+    return Redirect(f"/street/{street_id}", status_code=303)
+
+
+route_handlers = [places_page, save_compound, save_building, street_page, create_community]

@@ -1,0 +1,148 @@
+"""Places: street → community → compound → building."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import audit
+from app.core.authz import Actor
+from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.i18n import lazy
+from app.core.security import random_code
+from app.places.models import Building, Community, Compound, Street
+
+
+def _name(value: str, field: str = "name") -> str:
+    value = (value or "").strip()
+    if not value or len(value) > 100:
+        raise Invalid(lazy("Please enter a name of 1 to 100 characters."), field=field)
+    return value
+
+
+async def ensure_street(session: AsyncSession, name: str, district: str = "") -> Street:
+    name = _name(name)
+    street = await session.scalar(select(Street).where(Street.name == name))
+    if street is None:
+        street = Street(name=name, district=district)
+        session.add(street)
+        await session.flush()
+    return street
+
+
+async def ensure_community(session: AsyncSession, street: Street, name: str,
+                           join_code: str | None = None) -> Community:
+    name = _name(name)
+    community = await session.scalar(
+        select(Community).where(Community.street_id == street.id, Community.name == name)
+    )
+    if community is None:
+        community = Community(street_id=street.id, name=name, join_code=join_code or random_code(8))
+        session.add(community)
+        await session.flush()
+    return community
+
+
+async def create_community(session: AsyncSession, actor: Actor, street_id: int, name: str) -> Community:
+    if street_id not in actor.street_ids:
+        raise Forbidden()
+    street = await session.get(Street, street_id)
+    if street is None:
+        raise NotFound()
+    if await session.scalar(select(Community.id).where(Community.street_id == street_id,
+                                                       Community.name == name.strip())):
+        raise DomainError("conflict", 409, lazy("A community with this name already exists."))
+    community = await ensure_community(session, street, name)
+    await audit.record(session, action="community.created", actor_id=actor.user_id,
+                       community_id=community.id, target=f"community:{community.id}")
+    return community
+
+
+async def compound_in(session: AsyncSession, community_id: int, compound_id: int) -> Compound:
+    compound = await session.get(Compound, compound_id)
+    if compound is None or compound.community_id != community_id:
+        raise NotFound()
+    return compound
+
+
+async def building_in(session: AsyncSession, community_id: int, building_id: int) -> Building:
+    building = await session.get(Building, building_id)
+    if building is None or building.community_id != community_id:
+        raise NotFound()
+    return building
+
+
+def _households(value: str | int | None) -> int:
+    try:
+        number = int(value or 0)
+    except (TypeError, ValueError) as exc:
+        raise Invalid(lazy("Households must be a whole number."), field="households") from exc
+    if not 0 <= number <= 100_000:
+        raise Invalid(lazy("Households must be between 0 and 100000."), field="households")
+    return number
+
+
+async def save_compound(session: AsyncSession, actor: Actor, community_id: int, *, name: str,
+                        address: str = "", households: str | int | None = 0,
+                        compound_id: int | None = None) -> Compound:
+    actor.require(community_id, "admin")
+    if compound_id is None:
+        compound = Compound(community_id=community_id)
+        session.add(compound)
+    else:
+        compound = await compound_in(session, community_id, compound_id)
+    compound.name = _name(name)
+    compound.address = (address or "").strip()[:200]
+    compound.households = _households(households)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise DomainError("conflict", 409, lazy("A compound with this name already exists.")) from exc
+    await audit.record(session, action="compound.saved", actor_id=actor.user_id, community_id=community_id,
+                       target=f"compound:{compound.id}", name=compound.name)
+    return compound
+
+
+async def save_building(session: AsyncSession, actor: Actor, community_id: int, *, compound_id: int,
+                        name: str, leader_name: str = "", building_id: int | None = None) -> Building:
+    actor.require(community_id, "admin")
+    compound = await compound_in(session, community_id, compound_id)
+    if building_id is None:
+        building = Building(community_id=community_id, compound_id=compound.id)
+        session.add(building)
+    else:
+        building = await building_in(session, community_id, building_id)
+    building.name = _name(name)
+    building.leader_name = (leader_name or "").strip()[:100]
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise DomainError("conflict", 409, lazy("A building with this name already exists.")) from exc
+    await audit.record(session, action="building.saved", actor_id=actor.user_id, community_id=community_id,
+                       target=f"building:{building.id}", name=building.name)
+    return building
+
+
+async def places_of(session: AsyncSession, community_id: int) -> list[tuple[Compound, list[Building]]]:
+    compounds = (await session.scalars(
+        select(Compound).where(Compound.community_id == community_id).order_by(Compound.name))).all()
+    buildings = (await session.scalars(
+        select(Building).where(Building.community_id == community_id).order_by(Building.name))).all()
+    by_compound: dict[int, list[Building]] = {}
+    for b in buildings:
+        by_compound.setdefault(b.compound_id, []).append(b)
+    return [(c, by_compound.get(c.id, [])) for c in compounds]
+
+
+async def communities_of_street(session: AsyncSession, street_id: int) -> list[tuple[Community, int]]:
+    from app.accounts.models import Membership
+
+    rows = (await session.execute(
+        select(Community, func.count(Membership.id))
+        .outerjoin(Membership, Membership.community_id == Community.id)
+        .where(Community.street_id == street_id)
+        .group_by(Community.id)
+        .order_by(Community.name)
+    )).tuples().all()
+    return list(rows)

@@ -1,0 +1,48 @@
+// Jinlin page scripts. No inline scripts anywhere (CSP); pages opt in with data- attributes.
+(function () {
+  "use strict";
+
+  // The phone's member code: fetch a freshly signed code before the current one ends,
+  // draw it with the vendored QR generator. The server only signs.
+  function memberCode(box) {
+    var img = box.querySelector("img.qr");
+    var text = box.querySelector("[data-code-text]");
+    var status = box.querySelector("[data-code-status]");
+    function draw(code) {
+      if (window.qrcode) {
+        var qr = window.qrcode(0, "M");
+        qr.addData(code, "Alphanumeric");
+        qr.make();
+        img.src = qr.createDataURL(8, 16);
+      } else {
+        img.src = "/api/v1/me/card.svg?ts=" + Date.now();
+      }
+      text.textContent = code;
+      box.dataset.code = code;
+    }
+    function refresh() {
+      fetch("/api/v1/me/card", { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (body) {
+          draw(body.code);
+          status.textContent = status.dataset.ok || status.textContent;
+          var wait = Math.max(1000, Date.parse(body.expires_at) - Date.now() + 200);
+          setTimeout(refresh, Math.min(wait, 15000));
+        })
+        .catch(function () {
+          status.textContent = status.dataset.offline || "…";
+          setTimeout(refresh, 3000);
+        });
+    }
+    draw(box.dataset.code);
+    var first = Math.max(500, Date.parse(box.dataset.expires) - Date.now() + 200);
+    setTimeout(refresh, Math.min(first, 15000));
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-member-code]").forEach(memberCode);
+    document.querySelectorAll("[data-print]").forEach(function (b) {
+      b.addEventListener("click", function () { window.print(); });
+    });
+  });
+})();
