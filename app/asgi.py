@@ -75,8 +75,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             *route_handlers(),
-            create_static_files_router(path="/static", directories=[STATIC], name="static",
-                                       send_as_attachment=False, include_in_schema=False),
+            create_static_files_router(
+                path="/static",
+                directories=[STATIC],
+                name="static",
+                send_as_attachment=False,
+                include_in_schema=False,
+            ),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],
         dependencies={
@@ -99,7 +104,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[security_headers_middleware],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         openapi_config=OpenAPIConfig(
-            title="Jinlin API", version="1.0.0", path="/schema", render_plugins=[SwaggerRenderPlugin()],
+            title="Jinlin API",
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
         ),
         logging_config=LoggingConfig(log_exceptions="debug", disable_stack_trace={404, 401, 403, 409, 422}),
         request_max_body_size=12 * 1024 * 1024,

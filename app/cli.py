@@ -128,8 +128,14 @@ def admin_create(phone: str, password: str, community_name: str, street_name: st
     upgrade(database_url(settings))
 
     async def work(session: Any) -> dict[str, int]:
-        return await ensure_admin(session, phone=phone, password=password, community_name=community_name,
-                                  street_name=street_name, display_name=display_name or phone)
+        return await ensure_admin(
+            session,
+            phone=phone,
+            password=password,
+            community_name=community_name,
+            street_name=street_name,
+            display_name=display_name or phone,
+        )
 
     try:
         result = run_with_session(settings, work)

@@ -42,23 +42,34 @@ STREET_ADMIN = ("street_admin", "13800000009", "东街街道办", ["street_admin
 NEIGHBOUR = ("旗汛口社区", "QIXUNKOU", "13800000010", "旗汛口管理员")
 
 
-async def ensure_admin(session: AsyncSession, *, phone: str, password: str, community_name: str,
-                       street_name: str, display_name: str) -> dict[str, int]:
+async def ensure_admin(
+    session: AsyncSession,
+    *,
+    phone: str,
+    password: str,
+    community_name: str,
+    street_name: str,
+    display_name: str,
+) -> dict[str, int]:
     street = await places.ensure_street(session, street_name)
     community = await places.ensure_community(session, street, community_name)
     phone = accounts.normalise_phone(phone)
     accounts.check_password_strength(password)
     user = await session.scalar(select(User).where(User.phone == phone))
     if user is None:
-        user = User(phone=phone, display_name=accounts.check_display_name(display_name),
-                    password_hash=hash_password(password))
+        user = User(
+            phone=phone,
+            display_name=accounts.check_display_name(display_name),
+            password_hash=hash_password(password),
+        )
         session.add(user)
         await session.flush()
         await accounts.issue_card(session, user.id, "phone")
     else:
         user.password_hash = hash_password(password)
-    membership = await session.scalar(select(Membership).where(
-        Membership.user_id == user.id, Membership.community_id == community.id))
+    membership = await session.scalar(
+        select(Membership).where(Membership.user_id == user.id, Membership.community_id == community.id)
+    )
     if membership is None:
         session.add(Membership(user_id=user.id, community_id=community.id, roles=["admin", "resident"]))
     elif "admin" not in membership.roles:
@@ -71,25 +82,35 @@ async def seed(session: AsyncSession) -> list[tuple[str, str, str, str]]:
     street = await places.ensure_street(session, STREET, DISTRICT)
     community = await places.ensure_community(session, street, COMMUNITY, JOIN_CODE)
     first = PEOPLE[0]
-    ids = await ensure_admin(session, phone=str(first[1]), password=DEMO_PASSWORD, community_name=COMMUNITY,
-                             street_name=STREET, display_name=first[2])
+    ids = await ensure_admin(
+        session,
+        phone=str(first[1]),
+        password=DEMO_PASSWORD,
+        community_name=COMMUNITY,
+        street_name=STREET,
+        display_name=first[2],
+    )
     admin = Actor(user_id=ids["user_id"], display_name=first[2], roles={community.id: frozenset({"admin"})})
 
     compound_ids: dict[str, int] = {}
     building_ids: dict[tuple[str, str], int] = {}
     for name, address, households, buildings in COMPOUNDS:
-        compound = await session.scalar(select(Compound).where(
-            Compound.community_id == community.id, Compound.name == name))
+        compound = await session.scalar(
+            select(Compound).where(Compound.community_id == community.id, Compound.name == name)
+        )
         if compound is None:
-            compound = await places.save_compound(session, admin, community.id, name=name, address=address,
-                                                  households=households)
+            compound = await places.save_compound(
+                session, admin, community.id, name=name, address=address, households=households
+            )
         compound_ids[name] = compound.id
         for bname in buildings:
-            building = await session.scalar(select(Building).where(
-                Building.compound_id == compound.id, Building.name == bname))
+            building = await session.scalar(
+                select(Building).where(Building.compound_id == compound.id, Building.name == bname)
+            )
             if building is None:
-                building = await places.save_building(session, admin, community.id, compound_id=compound.id,
-                                                      name=bname)
+                building = await places.save_building(
+                    session, admin, community.id, compound_id=compound.id, name=bname
+                )
             building_ids[(name, bname)] = building.id
 
     logins: list[tuple[str, str, str, str]] = []
@@ -99,20 +120,37 @@ async def seed(session: AsyncSession) -> list[tuple[str, str, str, str]]:
             existing = await session.scalar(select(User).where(User.phone == phone))
         else:
             existing = await session.scalar(
-                select(User).join(Membership, Membership.user_id == User.id)
-                .where(Membership.community_id == community.id, User.display_name == name, User.phone.is_(None)))
+                select(User)
+                .join(Membership, Membership.user_id == User.id)
+                .where(
+                    Membership.community_id == community.id, User.display_name == name, User.phone.is_(None)
+                )
+            )
         if existing is not None:
-            membership = await session.scalar(select(Membership).where(
-                Membership.user_id == existing.id, Membership.community_id == community.id))
+            membership = await session.scalar(
+                select(Membership).where(
+                    Membership.user_id == existing.id, Membership.community_id == community.id
+                )
+            )
             if membership is not None:
                 membership.compound_id = compound_ids[compound_name]
                 membership.building_id = building_ids[(compound_name, building_name)]
                 membership.room = room
         else:
-            await accounts.add_resident(session, admin, community.id, accounts.ResidentInput(
-                display_name=name, phone=phone, password=DEMO_PASSWORD if phone else None, roles=roles,
-                compound_id=compound_ids[compound_name],
-                building_id=building_ids[(compound_name, building_name)], room=room))
+            await accounts.add_resident(
+                session,
+                admin,
+                community.id,
+                accounts.ResidentInput(
+                    display_name=name,
+                    phone=phone,
+                    password=DEMO_PASSWORD if phone else None,
+                    roles=roles,
+                    compound_id=compound_ids[compound_name],
+                    building_id=building_ids[(compound_name, building_name)],
+                    room=room,
+                ),
+            )
         if phone:
             logins.append((label, phone, DEMO_PASSWORD, name))
         else:
@@ -126,8 +164,9 @@ async def seed(session: AsyncSession) -> list[tuple[str, str, str, str]]:
         session.add(user)
         await session.flush()
         await accounts.issue_card(session, user.id, "phone")
-    if not await session.scalar(select(StreetRole.id).where(StreetRole.user_id == user.id,
-                                                            StreetRole.street_id == street.id)):
+    if not await session.scalar(
+        select(StreetRole.id).where(StreetRole.user_id == user.id, StreetRole.street_id == street.id)
+    ):
         session.add(StreetRole(user_id=user.id, street_id=street.id, role="street_admin"))
     logins.append((label, phone, DEMO_PASSWORD, name))
 
@@ -135,8 +174,14 @@ async def seed(session: AsyncSession) -> list[tuple[str, str, str, str]]:
     cname, code, nphone, nname = NEIGHBOUR
     await places.ensure_community(session, street, cname, code)
     try:
-        await ensure_admin(session, phone=nphone, password=DEMO_PASSWORD, community_name=cname,
-                           street_name=STREET, display_name=nname)
+        await ensure_admin(
+            session,
+            phone=nphone,
+            password=DEMO_PASSWORD,
+            community_name=cname,
+            street_name=STREET,
+            display_name=nname,
+        )
     except DomainError:
         raise
     logins.append(("admin (旗汛口)", nphone, DEMO_PASSWORD, nname))

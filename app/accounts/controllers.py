@@ -11,8 +11,8 @@ from app.accounts import services, views
 from app.accounts.models import User
 from app.accounts.schemas import (
     CardResponse,
-    MeResponse,
     MembershipOut,
+    MeResponse,
     RegisterRequest,
     RegisterResponse,
     ResidentCreate,
@@ -33,16 +33,23 @@ from app.places.models import Community
 
 
 @post("/api/v1/auth/token", tags=["auth"], status_code=200)
-async def api_token(data: TokenRequest, request: Request, db_session: AsyncSession,
-                    settings: Settings) -> TokenResponse:
+async def api_token(
+    data: TokenRequest, request: Request, db_session: AsyncSession, settings: Settings
+) -> TokenResponse:
     user = await _login(db_session, settings, data.phone, data.password, client_address(request))
-    token = await services.create_auth_session(db_session, settings, user.id, "token", client_address(request))
+    token = await services.create_auth_session(
+        db_session, settings, user.id, "token", client_address(request)
+    )
     return TokenResponse(access_token=token, user=UserBrief(id=user.id, display_name=user.display_name))
 
 
-async def _login(db_session: AsyncSession, settings: Settings, phone: str, password: str, address: str) -> User:
+async def _login(
+    db_session: AsyncSession, settings: Settings, phone: str, password: str, address: str
+) -> User:
     try:
-        return await services.authenticate(db_session, settings, phone=phone, password=password, address=address)
+        return await services.authenticate(
+            db_session, settings, phone=phone, password=password, address=address
+        )
     except services.LoginFailed as failure:
         await db_session.rollback()
         await services.record_failure(db_session, failure)
@@ -53,7 +60,10 @@ async def _login(db_session: AsyncSession, settings: Settings, phone: str, passw
 @post("/api/v1/auth/register", tags=["auth"], status_code=201)
 async def api_register(data: RegisterRequest, db_session: AsyncSession) -> RegisterResponse:
     user, membership = await services.register(
-        db_session, phone=data.phone, password=data.password, display_name=data.display_name,
+        db_session,
+        phone=data.phone,
+        password=data.password,
+        display_name=data.display_name,
         join_code=data.join_code,
     )
     return RegisterResponse(user_id=user.id, community_id=membership.community_id)
@@ -61,15 +71,26 @@ async def api_register(data: RegisterRequest, db_session: AsyncSession) -> Regis
 
 @get("/api/v1/me", tags=["me"])
 async def api_me(actor: Actor, db_session: AsyncSession) -> MeResponse:
-    names = dict(
-        (await db_session.execute(select(Community.id, Community.name).where(
-            Community.id.in_(list(actor.roles))))).tuples().all()
-    ) if actor.roles else {}
+    names = (
+        dict(
+            (
+                await db_session.execute(
+                    select(Community.id, Community.name).where(Community.id.in_(list(actor.roles)))
+                )
+            )
+            .tuples()
+            .all()
+        )
+        if actor.roles
+        else {}
+    )
     return MeResponse(
         id=actor.user_id,
         display_name=actor.display_name,
-        memberships=[MembershipOut(community_id=cid, community_name=names.get(cid, ""), roles=sorted(roles))
-                     for cid, roles in sorted(actor.roles.items())],
+        memberships=[
+            MembershipOut(community_id=cid, community_name=names.get(cid, ""), roles=sorted(roles))
+            for cid, roles in sorted(actor.roles.items())
+        ],
         street_admin_of=sorted(actor.street_ids),
     )
 
@@ -87,12 +108,21 @@ async def api_me_card_svg(actor: Actor, db_session: AsyncSession) -> Response:
 
 
 @post("/api/v1/communities/{community_id:int}/residents", tags=["community admin"], status_code=201)
-async def api_add_resident(community_id: int, data: ResidentCreate, actor: Actor, db_session: AsyncSession,
-                           request: Request) -> ResidentCreated:
+async def api_add_resident(
+    community_id: int, data: ResidentCreate, actor: Actor, db_session: AsyncSession, request: Request
+) -> ResidentCreated:
     user = await services.add_resident(
-        db_session, actor, community_id,
-        services.ResidentInput(display_name=data.display_name, phone=data.phone, password=data.password,
-                               roles=data.roles, compound_id=data.compound_id, building_id=data.building_id),
+        db_session,
+        actor,
+        community_id,
+        services.ResidentInput(
+            display_name=data.display_name,
+            phone=data.phone,
+            password=data.password,
+            roles=data.roles,
+            compound_id=data.compound_id,
+            building_id=data.building_id,
+        ),
         address=client_address(request),
     )
     return ResidentCreated(user_id=user.id)
@@ -100,19 +130,35 @@ async def api_add_resident(community_id: int, data: ResidentCreate, actor: Actor
 
 @get("/api/v1/communities/{community_id:int}/residents/{user_id:int}", tags=["community admin"])
 async def api_get_resident(community_id: int, user_id: int, actor: Actor, db_session: AsyncSession) -> dict:
-    user, membership = await services.membership_for(db_session, actor, community_id, user_id,
-                                                     "admin", "staff", "grid_worker")
-    return {"user_id": user.id, "display_name": user.display_name, "phone": user.phone,
-            "roles": membership.roles, "compound_id": membership.compound_id,
-            "building_id": membership.building_id}
+    user, membership = await services.membership_for(
+        db_session, actor, community_id, user_id, "admin", "staff", "grid_worker"
+    )
+    return {
+        "user_id": user.id,
+        "display_name": user.display_name,
+        "phone": user.phone,
+        "roles": membership.roles,
+        "compound_id": membership.compound_id,
+        "building_id": membership.building_id,
+    }
 
 
-@post("/api/v1/communities/{community_id:int}/residents/{user_id:int}/roles", tags=["community admin"],
-      status_code=200)
-async def api_set_roles(community_id: int, user_id: int, data: RolesUpdate, actor: Actor,
-                        db_session: AsyncSession, request: Request) -> dict:
-    membership = await services.set_roles(db_session, actor, community_id, user_id, data.roles,
-                                          client_address(request))
+@post(
+    "/api/v1/communities/{community_id:int}/residents/{user_id:int}/roles",
+    tags=["community admin"],
+    status_code=200,
+)
+async def api_set_roles(
+    community_id: int,
+    user_id: int,
+    data: RolesUpdate,
+    actor: Actor,
+    db_session: AsyncSession,
+    request: Request,
+) -> dict:
+    membership = await services.set_roles(
+        db_session, actor, community_id, user_id, data.roles, client_address(request)
+    )
     return {"user_id": user_id, "roles": membership.roles}
 
 
@@ -121,8 +167,13 @@ async def api_set_roles(community_id: int, user_id: int, data: RolesUpdate, acto
 
 def _set_session_cookie(response: Response, settings: Settings, token: str) -> None:
     response.set_cookie(
-        session_cookie_name(settings), token, httponly=True, secure=settings.secure_cookies, samesite="lax",
-        path="/", max_age=settings.session_absolute_hours * 3600,
+        session_cookie_name(settings),
+        token,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        path="/",
+        max_age=settings.session_absolute_hours * 3600,
     )
 
 
@@ -145,11 +196,18 @@ async def login_submit(request: Request, db_session: AsyncSession, settings: Set
         _ = gettext_for(request)
         from app.core.errors import MESSAGES
 
-        return render(request, "accounts/login.html", status_code=exc.status_code, next=next_url,
-                      error=_(MESSAGES[exc.code]), phone=phone)
+        return render(
+            request,
+            "accounts/login.html",
+            status_code=exc.status_code,
+            next=next_url,
+            error=_(MESSAGES[exc.code]),
+            phone=phone,
+        )
     planted = request.cookies.get(session_cookie_name(settings))
-    token = await services.create_auth_session(db_session, settings, user.id, "cookie",
-                                               client_address(request), replaces=planted)
+    token = await services.create_auth_session(
+        db_session, settings, user.id, "cookie", client_address(request), replaces=planted
+    )
     response = Redirect(next_url, status_code=303)
     _set_session_cookie(response, settings, token)
     return response
@@ -184,9 +242,17 @@ async def register_submit(request: Request, db_session: AsyncSession, settings: 
         _ = gettext_for(request)
         message = _(exc.detail) if exc.detail else _(MESSAGES[exc.code])
         values.pop("password")
-        return render(request, "accounts/register.html", status_code=exc.status_code, form=values, error=message)
-    token = await services.create_auth_session(db_session, settings, user.id, "cookie", client_address(request),
-                                               replaces=request.cookies.get(session_cookie_name(settings)))
+        return render(
+            request, "accounts/register.html", status_code=exc.status_code, form=values, error=message
+        )
+    token = await services.create_auth_session(
+        db_session,
+        settings,
+        user.id,
+        "cookie",
+        client_address(request),
+        replaces=request.cookies.get(session_cookie_name(settings)),
+    )
     response = Redirect("/", status_code=303)
     _set_session_cookie(response, settings, token)
     return response
@@ -202,7 +268,19 @@ async def my_card_page(request: Request, actor: Actor, db_session: AsyncSession)
 
 
 route_handlers = [
-    api_token, api_register, api_me, api_me_card, api_me_card_svg, api_add_resident, api_get_resident,
-    api_set_roles, login_page, login_submit, logout, register_page, register_submit, my_card_page,
+    api_token,
+    api_register,
+    api_me,
+    api_me_card,
+    api_me_card_svg,
+    api_add_resident,
+    api_get_resident,
+    api_set_roles,
+    login_page,
+    login_submit,
+    logout,
+    register_page,
+    register_submit,
+    my_card_page,
     *views.route_handlers,
 ]

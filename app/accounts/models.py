@@ -87,8 +87,13 @@ class MemberCard(Base):
     __tablename__ = "member_cards"
     __table_args__ = (
         CheckConstraint("kind IN ('phone', 'printed')", name="kind"),
-        Index("uq_member_cards_one_active", "user_id", "kind", unique=True,
-              postgresql_where="revoked_at IS NULL"),
+        Index(
+            "uq_member_cards_one_active",
+            "user_id",
+            "kind",
+            unique=True,
+            postgresql_where="revoked_at IS NULL",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -104,7 +104,9 @@ async def register(
         select(Community).where(Community.join_code == (join_code or "").strip().upper())
     )
     if community is None:
-        raise Invalid(lazy("This join code is not known. Ask your community office for it."), field="join_code")
+        raise Invalid(
+            lazy("This join code is not known. Ask your community office for it."), field="join_code"
+        )
     if await session.scalar(select(User.id).where(User.phone == phone)):
         raise DomainError("conflict", 409, lazy("This phone number is already registered. Please log in."))
     user = User(phone=phone, display_name=name, password_hash=hash_password(password))
@@ -114,8 +116,13 @@ async def register(
     session.add(membership)
     await session.flush()
     await issue_card(session, user.id, "phone")
-    await audit.record(session, action="user.registered", actor_id=user.id, community_id=community.id,
-                       target=f"user:{user.id}")
+    await audit.record(
+        session,
+        action="user.registered",
+        actor_id=user.id,
+        community_id=community.id,
+        target=f"user:{user.id}",
+    )
     return user, membership
 
 
@@ -136,7 +143,8 @@ async def authenticate(
     now = clock.now()
     since = now - timedelta(minutes=settings.login_window_minutes)
     if (
-        await _failures(session, LoginFailure.phone, phone_key, since) >= settings.login_max_failures_per_phone
+        await _failures(session, LoginFailure.phone, phone_key, since)
+        >= settings.login_max_failures_per_phone
         or await _failures(session, LoginFailure.address, address, since)
         >= settings.login_max_failures_per_address
     ):
@@ -168,7 +176,11 @@ async def record_failure(session: AsyncSession, failure: LoginFailed) -> None:
 
 
 async def create_auth_session(
-    session: AsyncSession, settings: Settings, user_id: int, kind: str, address: str | None,
+    session: AsyncSession,
+    settings: Settings,
+    user_id: int,
+    kind: str,
+    address: str | None,
     replaces: str | None = None,
 ) -> str:
     """A fresh random token every time: whatever id the client held before login is discarded."""
@@ -179,8 +191,13 @@ async def create_auth_session(
     lifetime = timedelta(hours=settings.session_absolute_hours) if kind == "cookie" else timedelta(days=90)
     session.add(
         AuthSession(
-            digest=token_digest(token), user_id=user_id, kind=kind, created_at=now, last_seen_at=now,
-            expires_at=now + lifetime, address=(address or "")[:64],
+            digest=token_digest(token),
+            user_id=user_id,
+            kind=kind,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + lifetime,
+            address=(address or "")[:64],
         )
     )
     await session.flush()
@@ -270,8 +287,11 @@ async def add_resident(
     await _check_place(session, community_id, data)
     user = await session.scalar(select(User).where(User.phone == phone)) if phone else None
     if user is None:
-        user = User(phone=phone, display_name=name,
-                    password_hash=hash_password(data.password) if data.password else None)
+        user = User(
+            phone=phone,
+            display_name=name,
+            password_hash=hash_password(data.password) if data.password else None,
+        )
         session.add(user)
         await session.flush()
         await issue_card(session, user.id, "phone")
@@ -279,19 +299,35 @@ async def add_resident(
         select(Membership.id).where(Membership.user_id == user.id, Membership.community_id == community_id)
     ):
         raise DomainError("conflict", 409, lazy("This person is already a member of the community."))
-    session.add(Membership(user_id=user.id, community_id=community_id, roles=roles,
-                           compound_id=data.compound_id, building_id=data.building_id, room=data.room[:20]))
+    session.add(
+        Membership(
+            user_id=user.id,
+            community_id=community_id,
+            roles=roles,
+            compound_id=data.compound_id,
+            building_id=data.building_id,
+            room=data.room[:20],
+        )
+    )
     try:
         await session.flush()
     except IntegrityError as exc:
         raise DomainError("conflict", 409) from exc
-    await audit.record(session, action="resident.added", actor_id=actor.user_id, community_id=community_id,
-                       target=f"user:{user.id}", address=address, roles=roles)
+    await audit.record(
+        session,
+        action="resident.added",
+        actor_id=actor.user_id,
+        community_id=community_id,
+        target=f"user:{user.id}",
+        address=address,
+        roles=roles,
+    )
     return user
 
 
-async def membership_for(session: AsyncSession, actor: Actor, community_id: int, user_id: int,
-                         *roles: str) -> tuple[User, Membership]:
+async def membership_for(
+    session: AsyncSession, actor: Actor, community_id: int, user_id: int, *roles: str
+) -> tuple[User, Membership]:
     await community_for(session, actor, community_id, *roles)
     membership = await session.scalar(
         select(Membership).where(Membership.community_id == community_id, Membership.user_id == user_id)
@@ -303,8 +339,14 @@ async def membership_for(session: AsyncSession, actor: Actor, community_id: int,
     return user, membership
 
 
-async def set_roles(session: AsyncSession, actor: Actor, community_id: int, user_id: int,
-                    roles: list[str], address: str | None = None) -> Membership:
+async def set_roles(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    user_id: int,
+    roles: list[str],
+    address: str | None = None,
+) -> Membership:
     _user, membership = await membership_for(session, actor, community_id, user_id, "admin")
     new_roles = check_roles(roles)
     if user_id == actor.user_id and "admin" not in new_roles:
@@ -312,26 +354,56 @@ async def set_roles(session: AsyncSession, actor: Actor, community_id: int, user
     before = list(membership.roles)
     membership.roles = new_roles
     await session.flush()
-    await audit.record(session, action="roles.changed", actor_id=actor.user_id, community_id=community_id,
-                       target=f"user:{user_id}", address=address, before=before, after=new_roles)
+    await audit.record(
+        session,
+        action="roles.changed",
+        actor_id=actor.user_id,
+        community_id=community_id,
+        target=f"user:{user_id}",
+        address=address,
+        before=before,
+        after=new_roles,
+    )
     return membership
 
 
-async def update_resident(session: AsyncSession, actor: Actor, community_id: int, user_id: int,
-                          data: ResidentInput, address: str | None = None) -> None:
-    user, membership = await membership_for(session, actor, community_id, user_id,
-                                            "admin", "staff", "grid_worker")
+async def update_resident(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    user_id: int,
+    data: ResidentInput,
+    address: str | None = None,
+) -> None:
+    user, membership = await membership_for(
+        session, actor, community_id, user_id, "admin", "staff", "grid_worker"
+    )
     await _check_place(session, community_id, data)
     user.display_name = check_display_name(data.display_name)
     membership.compound_id, membership.building_id, membership.room = (
-        data.compound_id, data.building_id, data.room[:20])
+        data.compound_id,
+        data.building_id,
+        data.room[:20],
+    )
     await session.flush()
-    await audit.record(session, action="resident.updated", actor_id=actor.user_id,
-                       community_id=community_id, target=f"user:{user_id}", address=address)
+    await audit.record(
+        session,
+        action="resident.updated",
+        actor_id=actor.user_id,
+        community_id=community_id,
+        target=f"user:{user_id}",
+        address=address,
+    )
 
 
-async def reset_password(session: AsyncSession, actor: Actor, community_id: int, user_id: int,
-                         password: str, address: str | None = None) -> None:
+async def reset_password(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    user_id: int,
+    password: str,
+    address: str | None = None,
+) -> None:
     user, _m = await membership_for(session, actor, community_id, user_id, "admin")
     check_password_strength(password)
     if not user.phone:
@@ -339,8 +411,14 @@ async def reset_password(session: AsyncSession, actor: Actor, community_id: int,
     user.password_hash = hash_password(password)
     # A reset ends every session the person had.
     await session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
-    await audit.record(session, action="password.reset", actor_id=actor.user_id, community_id=community_id,
-                       target=f"user:{user_id}", address=address)
+    await audit.record(
+        session,
+        action="password.reset",
+        actor_id=actor.user_id,
+        community_id=community_id,
+        target=f"user:{user_id}",
+        address=address,
+    )
 
 
 # ---------------------------------------------------------------- member cards
@@ -378,19 +456,32 @@ async def phone_card_code(session: AsyncSession, user_id: int) -> tuple[str, dat
     return code, datetime.fromtimestamp(cards.window_end(window), UTC)
 
 
-async def printed_card_for(session: AsyncSession, actor: Actor, community_id: int, user_id: int,
-                           reissue: bool = False, address: str | None = None) -> str:
+async def printed_card_for(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    user_id: int,
+    reissue: bool = False,
+    address: str | None = None,
+) -> str:
     await membership_for(session, actor, community_id, user_id, "admin", "staff", "grid_worker")
     card = None if reissue else await active_card(session, user_id, "printed")
     if card is None:
         card = await issue_card(session, user_id, "printed")
-        await audit.record(session, action="card.printed_issued", actor_id=actor.user_id,
-                           community_id=community_id, target=f"user:{user_id}", address=address)
+        await audit.record(
+            session,
+            action="card.printed_issued",
+            actor_id=actor.user_id,
+            community_id=community_id,
+            target=f"user:{user_id}",
+            address=address,
+        )
     return cards.printed_code(card.secret)
 
 
-async def revoke_cards(session: AsyncSession, actor: Actor, community_id: int, user_id: int,
-                       address: str | None = None) -> None:
+async def revoke_cards(
+    session: AsyncSession, actor: Actor, community_id: int, user_id: int, address: str | None = None
+) -> None:
     """Revokes the printed card and re-keys the phone card (old screenshots stop working)."""
     await membership_for(session, actor, community_id, user_id, "admin", "staff", "grid_worker")
     await session.execute(
@@ -399,8 +490,14 @@ async def revoke_cards(session: AsyncSession, actor: Actor, community_id: int, u
         .values(revoked_at=clock.now())
     )
     await issue_card(session, user_id, "phone")
-    await audit.record(session, action="card.revoked", actor_id=actor.user_id, community_id=community_id,
-                       target=f"user:{user_id}", address=address)
+    await audit.record(
+        session,
+        action="card.revoked",
+        actor_id=actor.user_id,
+        community_id=community_id,
+        target=f"user:{user_id}",
+        address=address,
+    )
 
 
 async def resolve_member_code(session: AsyncSession, code: str) -> int:
@@ -415,7 +512,9 @@ async def resolve_member_code(session: AsyncSession, code: str) -> int:
         if card is None:
             raise DomainError("code_invalid", 422)
         if card.revoked_at is not None:
-            raise DomainError("code_invalid", 422, lazy("This card has been replaced. Please use the new card."))
+            raise DomainError(
+                "code_invalid", 422, lazy("This card has been replaced. Please use the new card.")
+            )
         return card.user_id
     card = await session.scalar(
         select(MemberCard).where(MemberCard.kind == "phone", MemberCard.public_id == parsed.public_id)

@@ -32,7 +32,9 @@ class CommunityHome:
 
 async def home_cards(session: AsyncSession, actor: Actor) -> dict[str, object]:
     ids = sorted(set(actor.roles) | set(actor.street_communities))
-    communities = {c.id: c for c in (await session.scalars(select(Community).where(Community.id.in_(ids)))).all()}
+    communities = {
+        c.id: c for c in (await session.scalars(select(Community).where(Community.id.in_(ids)))).all()
+    }
     homes: list[CommunityHome] = []
     for cid in sorted(actor.roles):
         roles = sorted(actor.roles[cid])
@@ -55,10 +57,19 @@ def qr_data_uri(code: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(qr.svg(code, scale=4, border=2).encode()).decode()
 
 
-async def _resident_rows(session: AsyncSession, community_id: int, q: str, compound_id: int | None,
-                         building_id: int | None, page: int) -> tuple[list[tuple[User, Membership]], bool]:
-    stmt = (select(User, Membership).join(Membership, Membership.user_id == User.id)
-            .where(Membership.community_id == community_id))
+async def _resident_rows(
+    session: AsyncSession,
+    community_id: int,
+    q: str,
+    compound_id: int | None,
+    building_id: int | None,
+    page: int,
+) -> tuple[list[tuple[User, Membership]], bool]:
+    stmt = (
+        select(User, Membership)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.community_id == community_id)
+    )
     if q:
         like = f"%{q.replace('%', '').replace('_', '')}%"
         stmt = stmt.where(or_(User.display_name.ilike(like), User.phone.ilike(like)))
@@ -72,75 +83,137 @@ async def _resident_rows(session: AsyncSession, community_id: int, q: str, compo
 
 
 @get("/admin/c/{community_id:int}/residents", include_in_schema=False)
-async def residents_page(request: Request, community_id: int, actor: Actor, db_session: AsyncSession,
-                         q: str = "", compound: str = "", building: str = "", page: int = 1) -> Template:
+async def residents_page(
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    q: str = "",
+    compound: str = "",
+    building: str = "",
+    page: int = 1,
+) -> Template:
     community = await services.community_for(db_session, actor, community_id, "admin", "staff", "grid_worker")
     page = max(page, 1)
-    rows, more = await _resident_rows(db_session, community_id, q.strip(), optional_int(compound),
-                                      optional_int(building), page)
+    rows, more = await _resident_rows(
+        db_session, community_id, q.strip(), optional_int(compound), optional_int(building), page
+    )
     places = await places_of(db_session, community_id)
     names = {c.id: c.name for c, _b in places} | {b.id: b.name for _c, bs in places for b in bs}
-    return render(request, "accounts/residents.html", community=community, rows=rows, more=more, page=page,
-                  q=q, compound=compound, building=building, places=places, names=names)
+    return render(
+        request,
+        "accounts/residents.html",
+        community=community,
+        rows=rows,
+        more=more,
+        page=page,
+        q=q,
+        compound=compound,
+        building=building,
+        places=places,
+        names=names,
+    )
 
 
-async def _new_page(request: Request, db_session: AsyncSession, actor: Actor, community_id: int,
-                    form: dict[str, str], error: str | None = None, status_code: int = 200) -> Template:
+async def _new_page(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    form: dict[str, str],
+    error: str | None = None,
+    status_code: int = 200,
+) -> Template:
     community = await services.community_for(db_session, actor, community_id, "admin", "staff", "grid_worker")
-    return render(request, "accounts/resident_new.html", status_code=status_code, community=community,
-                  places=await places_of(db_session, community_id), form=form, error=error,
-                  roles=COMMUNITY_ROLES, is_admin=actor.has(community_id, "admin"))
+    return render(
+        request,
+        "accounts/resident_new.html",
+        status_code=status_code,
+        community=community,
+        places=await places_of(db_session, community_id),
+        form=form,
+        error=error,
+        roles=COMMUNITY_ROLES,
+        is_admin=actor.has(community_id, "admin"),
+    )
 
 
 @get("/admin/c/{community_id:int}/residents/new", include_in_schema=False)
-async def resident_new_page(request: Request, community_id: int, actor: Actor,
-                            db_session: AsyncSession) -> Template:
+async def resident_new_page(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
     return await _new_page(request, db_session, actor, community_id, {})
 
 
 def _resident_input(form: dict[str, str], roles: list[str] | None) -> services.ResidentInput:
     return services.ResidentInput(
-        display_name=form.get("display_name", ""), phone=form.get("phone") or None,
-        password=form.get("password") or None, roles=roles,
-        compound_id=optional_int(form.get("compound_id")), building_id=optional_int(form.get("building_id")),
+        display_name=form.get("display_name", ""),
+        phone=form.get("phone") or None,
+        password=form.get("password") or None,
+        roles=roles,
+        compound_id=optional_int(form.get("compound_id")),
+        building_id=optional_int(form.get("building_id")),
         room=form.get("room", ""),
     )
 
 
 @post("/admin/c/{community_id:int}/residents", include_in_schema=False)
-async def resident_create(request: Request, community_id: int, actor: Actor,
-                          db_session: AsyncSession) -> Template | Redirect:
+async def resident_create(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
     raw = await request.form()
     form = {k: str(v) for k, v in raw.items() if isinstance(v, str)}
     roles = [str(r) for r in raw.getall("roles")] if "roles" in raw else ["resident"]
     try:
-        user = await services.add_resident(db_session, actor, community_id, _resident_input(form, roles),
-                                           client_address(request))
+        user = await services.add_resident(
+            db_session, actor, community_id, _resident_input(form, roles), client_address(request)
+        )
     except DomainError as exc:
         if exc.code in ("forbidden", "not_found"):
             raise
         await db_session.rollback()
         form.pop("password", None)
-        return await _new_page(request, db_session, actor, community_id, form, error_message(request, exc),
-                               exc.status_code)
+        return await _new_page(
+            request, db_session, actor, community_id, form, error_message(request, exc), exc.status_code
+        )
     return Redirect(f"/admin/c/{community_id}/residents/{user.id}?added=1", status_code=303)
 
 
-async def _detail(request: Request, db_session: AsyncSession, actor: Actor, community_id: int, user_id: int,
-                  error: str | None = None, notice: str | None = None, status_code: int = 200) -> Template:
-    user, membership = await services.membership_for(db_session, actor, community_id, user_id,
-                                                     "admin", "staff", "grid_worker")
+async def _detail(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    user_id: int,
+    error: str | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    user, membership = await services.membership_for(
+        db_session, actor, community_id, user_id, "admin", "staff", "grid_worker"
+    )
     community = await db_session.get(Community, community_id)
     printed = await services.active_card(db_session, user_id, "printed")
-    return render(request, "accounts/resident.html", status_code=status_code, community=community, user=user,
-                  membership=membership, places=await places_of(db_session, community_id),
-                  roles=COMMUNITY_ROLES, is_admin=actor.has(community_id, "admin"), has_printed=printed is not None,
-                  error=error, notice=notice)
+    return render(
+        request,
+        "accounts/resident.html",
+        status_code=status_code,
+        community=community,
+        user=user,
+        membership=membership,
+        places=await places_of(db_session, community_id),
+        roles=COMMUNITY_ROLES,
+        is_admin=actor.has(community_id, "admin"),
+        has_printed=printed is not None,
+        error=error,
+        notice=notice,
+    )
 
 
 @get("/admin/c/{community_id:int}/residents/{user_id:int}", include_in_schema=False)
-async def resident_page(request: Request, community_id: int, user_id: int, actor: Actor,
-                        db_session: AsyncSession, added: str = "") -> Template:
+async def resident_page(
+    request: Request, community_id: int, user_id: int, actor: Actor, db_session: AsyncSession, added: str = ""
+) -> Template:
     from app.core.i18n import gettext_for
 
     notice = gettext_for(request)("The resident was added.") if added else None
@@ -148,31 +221,49 @@ async def resident_page(request: Request, community_id: int, user_id: int, actor
 
 
 @post("/admin/c/{community_id:int}/residents/{user_id:int}", include_in_schema=False)
-async def resident_update(request: Request, community_id: int, user_id: int, actor: Actor,
-                          db_session: AsyncSession) -> Template | Redirect:
+async def resident_update(
+    request: Request, community_id: int, user_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
     raw = await request.form()
     form = {k: str(v) for k, v in raw.items() if isinstance(v, str)}
     action = form.get("action", "")
     address = client_address(request)
     try:
         if action == "roles":
-            await services.set_roles(db_session, actor, community_id, user_id,
-                                     [str(r) for r in raw.getall("roles")] if "roles" in raw else [], address)
+            await services.set_roles(
+                db_session,
+                actor,
+                community_id,
+                user_id,
+                [str(r) for r in raw.getall("roles")] if "roles" in raw else [],
+                address,
+            )
         elif action == "password":
-            await services.reset_password(db_session, actor, community_id, user_id, form.get("password", ""),
-                                          address)
+            await services.reset_password(
+                db_session, actor, community_id, user_id, form.get("password", ""), address
+            )
         elif action == "revoke_cards":
             await services.revoke_cards(db_session, actor, community_id, user_id, address)
         else:
-            await services.update_resident(db_session, actor, community_id, user_id,
-                                           _resident_input(form, None), address)
+            await services.update_resident(
+                db_session, actor, community_id, user_id, _resident_input(form, None), address
+            )
     except DomainError as exc:
         if exc.code in ("forbidden", "not_found"):
             raise
         await db_session.rollback()
-        return await _detail(request, db_session, actor, community_id, user_id, error=error_message(request, exc),
-                             status_code=exc.status_code)
-    return Redirect(f"/admin/c/{community_id}/residents/{user_id}?saved={action or 'details'}", status_code=303)
+        return await _detail(
+            request,
+            db_session,
+            actor,
+            community_id,
+            user_id,
+            error=error_message(request, exc),
+            status_code=exc.status_code,
+        )
+    return Redirect(
+        f"/admin/c/{community_id}/residents/{user_id}?saved={action or 'details'}", status_code=303
+    )
 
 
 @dataclass
@@ -184,18 +275,28 @@ class PrintedCard:
 
 
 @post("/admin/c/{community_id:int}/residents/{user_id:int}/card", include_in_schema=False)
-async def resident_card(request: Request, community_id: int, user_id: int, actor: Actor,
-                        db_session: AsyncSession) -> Template:
+async def resident_card(
+    request: Request, community_id: int, user_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
     """A printable card (POST: issuing a card is a state change; re-issue revokes the old one)."""
     form = await form_data(request)
-    code = await services.printed_card_for(db_session, actor, community_id, user_id,
-                                           reissue=form.get("reissue") == "1", address=client_address(request))
-    user, membership = await services.membership_for(db_session, actor, community_id, user_id,
-                                                     "admin", "staff", "grid_worker")
+    code = await services.printed_card_for(
+        db_session,
+        actor,
+        community_id,
+        user_id,
+        reissue=form.get("reissue") == "1",
+        address=client_address(request),
+    )
+    user, membership = await services.membership_for(
+        db_session, actor, community_id, user_id, "admin", "staff", "grid_worker"
+    )
     community = await db_session.get(Community, community_id)
     assert community is not None
     card = PrintedCard(user.display_name, await _place_label(db_session, membership), code, qr_data_uri(code))
-    return render(request, "accounts/cards_print.html", community=community, cards=[card], title=user.display_name)
+    return render(
+        request, "accounts/cards_print.html", community=community, cards=[card], title=user.display_name
+    )
 
 
 async def _place_label(session: AsyncSession, membership: Membership) -> str:
@@ -212,24 +313,44 @@ async def _place_label(session: AsyncSession, membership: Membership) -> str:
 
 
 @post("/admin/c/{community_id:int}/buildings/{building_id:int}/cards", include_in_schema=False)
-async def building_cards(request: Request, community_id: int, building_id: int, actor: Actor,
-                         db_session: AsyncSession) -> Template:
+async def building_cards(
+    request: Request, community_id: int, building_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
     """An A4 sheet of printed cards for every resident of a building (existing cards are reused)."""
     await services.community_for(db_session, actor, community_id, "admin", "staff", "grid_worker")
     building = await building_in(db_session, community_id, building_id)
-    rows = (await db_session.execute(
-        select(User, Membership).join(Membership, Membership.user_id == User.id)
-        .where(Membership.community_id == community_id, Membership.building_id == building_id)
-        .order_by(Membership.room, User.display_name))).tuples().all()
+    rows = (
+        (
+            await db_session.execute(
+                select(User, Membership)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.community_id == community_id, Membership.building_id == building_id)
+                .order_by(Membership.room, User.display_name)
+            )
+        )
+        .tuples()
+        .all()
+    )
     sheet = []
     for user, membership in rows:
-        code = await services.printed_card_for(db_session, actor, community_id, user.id,
-                                               address=client_address(request))
-        sheet.append(PrintedCard(user.display_name, await _place_label(db_session, membership), code,
-                                 qr_data_uri(code)))
+        code = await services.printed_card_for(
+            db_session, actor, community_id, user.id, address=client_address(request)
+        )
+        sheet.append(
+            PrintedCard(
+                user.display_name, await _place_label(db_session, membership), code, qr_data_uri(code)
+            )
+        )
     community = await db_session.get(Community, community_id)
     return render(request, "accounts/cards_print.html", community=community, cards=sheet, title=building.name)
 
 
-route_handlers = [residents_page, resident_new_page, resident_create, resident_page, resident_update,
-                  resident_card, building_cards]
+route_handlers = [
+    residents_page,
+    resident_new_page,
+    resident_create,
+    resident_page,
+    resident_update,
+    resident_card,
+    building_cards,
+]

@@ -47,8 +47,9 @@ async def set_lang(request: Request, settings: Settings) -> Redirect:
     lang = str(form.get("lang", ""))
     response = Redirect(_safe_next(str(form.get("next", "/"))), status_code=303)
     if lang in LANGS:
-        response.set_cookie(LANG_COOKIE, lang, max_age=YEAR, httponly=True, samesite="lax",
-                            secure=settings.secure_cookies)
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=YEAR, httponly=True, samesite="lax", secure=settings.secure_cookies
+        )
     return response
 
 
@@ -57,8 +58,14 @@ async def set_elder(request: Request, settings: Settings) -> Redirect:
     form = await request.form()
     on = str(form.get("elder", "0")) == "1"
     response = Redirect(_safe_next(str(form.get("next", "/"))), status_code=303)
-    response.set_cookie(ELDER_COOKIE, "1" if on else "0", max_age=YEAR, httponly=True, samesite="lax",
-                        secure=settings.secure_cookies)
+    response.set_cookie(
+        ELDER_COOKIE,
+        "1" if on else "0",
+        max_age=YEAR,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+    )
     return response
 
 

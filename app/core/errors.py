@@ -42,9 +42,7 @@ MESSAGES: dict[str, str] = {
 class DomainError(Exception):
     """An expected refusal: a stable machine code, an HTTP status and a human sentence."""
 
-    def __init__(
-        self, code: str, status_code: int = 400, detail: str | None = None, **extra: Any
-    ) -> None:
+    def __init__(self, code: str, status_code: int = 400, detail: str | None = None, **extra: Any) -> None:
         self.code = code
         self.status_code = status_code
         self.detail = detail

@@ -12,8 +12,7 @@ import segno
 def svg(data: str, scale: int = 6, border: int = 4) -> str:
     qr = segno.make(data, error="m", micro=False)
     out = io.BytesIO()
-    qr.save(out, kind="svg", scale=scale, border=border, xmldecl=False, svgns=True,
-            dark="#000", light="#fff")
+    qr.save(out, kind="svg", scale=scale, border=border, xmldecl=False, svgns=True, dark="#000", light="#fff")
     return out.getvalue().decode()
 
 

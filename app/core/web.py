@@ -32,7 +32,7 @@ def page_context(request: Request) -> dict[str, Any]:
     from app.accounts.models import ROLE_LABELS
 
     return {
-        "role_label": lambda role: _(ROLE_LABELS.get(role, role)),
+        "role_label": lambda role: _(ROLE_LABELS.get(str(role), str(role))),
         "lang": lang,
         "html_lang": "zh-Hans" if lang == "zh" else "en",
         "elder": request.cookies.get(ELDER_COOKIE) == "1",
@@ -50,8 +50,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
 async def resolve_actor(request: Request, db_session: AsyncSession, settings: Settings) -> Actor | None:
     """Bearer token for the API, session cookie for pages (and the pages' own API calls)."""
-    if "jinlin_actor" in request.scope:
-        return request.scope["jinlin_actor"]  # type: ignore[return-value]
+    scope: dict[str, Any] = request.scope  # type: ignore[assignment]
+    if "jinlin_actor" in scope:
+        return scope["jinlin_actor"]  # type: ignore[no-any-return]
     from app.accounts import services
 
     user = None
@@ -73,11 +74,13 @@ async def resolve_actor(request: Request, db_session: AsyncSession, settings: Se
                 # A cross-site form cannot set this header; the pages' own scripts do.
                 raise DomainError("forbidden", 403)
     actor = await services.load_actor(db_session, user) if user is not None else None
-    request.scope["jinlin_actor"] = actor  # type: ignore[typeddict-unknown-key]
+    scope["jinlin_actor"] = actor
     return actor
 
 
-async def provide_optional_actor(request: Request, db_session: AsyncSession, settings: Settings) -> Actor | None:
+async def provide_optional_actor(
+    request: Request, db_session: AsyncSession, settings: Settings
+) -> Actor | None:
     return await resolve_actor(request, db_session, settings)
 
 

@@ -14,28 +14,49 @@ from app.places import services
 from app.places.models import Street
 
 
-async def _places_page(request: Request, db_session: AsyncSession, actor: Actor, community_id: int,
-                       error: str | None = None, status_code: int = 200) -> Template:
+async def _places_page(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Template:
     community = await community_for(db_session, actor, community_id, "admin", "staff", "grid_worker")
-    return render(request, "places/places.html", status_code=status_code, community=community,
-                  places=await services.places_of(db_session, community_id), error=error,
-                  can_edit=actor.has(community_id, "admin"))
+    return render(
+        request,
+        "places/places.html",
+        status_code=status_code,
+        community=community,
+        places=await services.places_of(db_session, community_id),
+        error=error,
+        can_edit=actor.has(community_id, "admin"),
+    )
 
 
 @get("/admin/c/{community_id:int}/places", include_in_schema=False)
-async def places_page(request: Request, community_id: int, actor: Actor, db_session: AsyncSession) -> Template:
+async def places_page(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
     return await _places_page(request, db_session, actor, community_id)
 
 
 @post("/admin/c/{community_id:int}/compounds", include_in_schema=False)
-async def save_compound(request: Request, community_id: int, actor: Actor,
-                        db_session: AsyncSession) -> Template | Redirect:
+async def save_compound(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
     form = await form_data(request)
     try:
         await community_for(db_session, actor, community_id, "admin")
-        await services.save_compound(db_session, actor, community_id, name=form.get("name", ""),
-                                     address=form.get("address", ""), households=form.get("households"),
-                                     compound_id=optional_int(form.get("compound_id")))
+        await services.save_compound(
+            db_session,
+            actor,
+            community_id,
+            name=form.get("name", ""),
+            address=form.get("address", ""),
+            households=form.get("households"),
+            compound_id=optional_int(form.get("compound_id")),
+        )
     except DomainError as exc:
         if exc.code in ("forbidden", "not_found"):
             raise
@@ -45,15 +66,21 @@ async def save_compound(request: Request, community_id: int, actor: Actor,
 
 
 @post("/admin/c/{community_id:int}/buildings", include_in_schema=False)
-async def save_building(request: Request, community_id: int, actor: Actor,
-                        db_session: AsyncSession) -> Template | Redirect:
+async def save_building(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
     form = await form_data(request)
     try:
         await community_for(db_session, actor, community_id, "admin")
-        await services.save_building(db_session, actor, community_id,
-                                     compound_id=optional_int(form.get("compound_id")) or 0,
-                                     name=form.get("name", ""), leader_name=form.get("leader_name", ""),
-                                     building_id=optional_int(form.get("building_id")))
+        await services.save_building(
+            db_session,
+            actor,
+            community_id,
+            compound_id=optional_int(form.get("compound_id")) or 0,
+            name=form.get("name", ""),
+            leader_name=form.get("leader_name", ""),
+            building_id=optional_int(form.get("building_id")),
+        )
     except DomainError as exc:
         if exc.code in ("forbidden", "not_found"):
             raise
@@ -63,18 +90,25 @@ async def save_building(request: Request, community_id: int, actor: Actor,
 
 
 @get("/street/{street_id:int}", include_in_schema=False)
-async def street_page(request: Request, street_id: int, actor: Actor, db_session: AsyncSession,
-                      error: str | None = None) -> Template:
+async def street_page(
+    request: Request, street_id: int, actor: Actor, db_session: AsyncSession, error: str | None = None
+) -> Template:
     street = await db_session.get(Street, street_id)
     if street is None or street_id not in actor.street_ids:
         raise NotFound()
-    return render(request, "places/street.html", street=street,
-                  communities=await services.communities_of_street(db_session, street_id), error=None)
+    return render(
+        request,
+        "places/street.html",
+        street=street,
+        communities=await services.communities_of_street(db_session, street_id),
+        error=None,
+    )
 
 
 @post("/street/{street_id:int}/communities", include_in_schema=False)
-async def create_community(request: Request, street_id: int, actor: Actor,
-                           db_session: AsyncSession) -> Template | Redirect:
+async def create_community(
+    request: Request, street_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
     form = await form_data(request)
     try:
         await services.create_community(db_session, actor, street_id, form.get("name", ""))
@@ -83,9 +117,14 @@ async def create_community(request: Request, street_id: int, actor: Actor,
             raise
         await db_session.rollback()
         street = await db_session.get(Street, street_id)
-        return render(request, "places/street.html", status_code=422, street=street,
-                      communities=await services.communities_of_street(db_session, street_id),
-                      error=error_message(request, exc))
+        return render(
+            request,
+            "places/street.html",
+            status_code=422,
+            street=street,
+            communities=await services.communities_of_street(db_session, street_id),
+            error=error_message(request, exc),
+        )
     return Redirect(f"/street/{street_id}", status_code=303)
 
 

@@ -31,8 +31,9 @@ async def ensure_street(session: AsyncSession, name: str, district: str = "") ->
     return street
 
 
-async def ensure_community(session: AsyncSession, street: Street, name: str,
-                           join_code: str | None = None) -> Community:
+async def ensure_community(
+    session: AsyncSession, street: Street, name: str, join_code: str | None = None
+) -> Community:
     name = _name(name)
     community = await session.scalar(
         select(Community).where(Community.street_id == street.id, Community.name == name)
@@ -50,12 +51,18 @@ async def create_community(session: AsyncSession, actor: Actor, street_id: int, 
     street = await session.get(Street, street_id)
     if street is None:
         raise NotFound()
-    if await session.scalar(select(Community.id).where(Community.street_id == street_id,
-                                                       Community.name == name.strip())):
+    if await session.scalar(
+        select(Community.id).where(Community.street_id == street_id, Community.name == name.strip())
+    ):
         raise DomainError("conflict", 409, lazy("A community with this name already exists."))
     community = await ensure_community(session, street, name)
-    await audit.record(session, action="community.created", actor_id=actor.user_id,
-                       community_id=community.id, target=f"community:{community.id}")
+    await audit.record(
+        session,
+        action="community.created",
+        actor_id=actor.user_id,
+        community_id=community.id,
+        target=f"community:{community.id}",
+    )
     return community
 
 
@@ -83,9 +90,16 @@ def _households(value: str | int | None) -> int:
     return number
 
 
-async def save_compound(session: AsyncSession, actor: Actor, community_id: int, *, name: str,
-                        address: str = "", households: str | int | None = 0,
-                        compound_id: int | None = None) -> Compound:
+async def save_compound(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    *,
+    name: str,
+    address: str = "",
+    households: str | int | None = 0,
+    compound_id: int | None = None,
+) -> Compound:
     actor.require(community_id, "admin")
     if compound_id is None:
         compound = Compound(community_id=community_id)
@@ -99,13 +113,27 @@ async def save_compound(session: AsyncSession, actor: Actor, community_id: int, 
         await session.flush()
     except IntegrityError as exc:
         raise DomainError("conflict", 409, lazy("A compound with this name already exists.")) from exc
-    await audit.record(session, action="compound.saved", actor_id=actor.user_id, community_id=community_id,
-                       target=f"compound:{compound.id}", name=compound.name)
+    await audit.record(
+        session,
+        action="compound.saved",
+        actor_id=actor.user_id,
+        community_id=community_id,
+        target=f"compound:{compound.id}",
+        name=compound.name,
+    )
     return compound
 
 
-async def save_building(session: AsyncSession, actor: Actor, community_id: int, *, compound_id: int,
-                        name: str, leader_name: str = "", building_id: int | None = None) -> Building:
+async def save_building(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    *,
+    compound_id: int,
+    name: str,
+    leader_name: str = "",
+    building_id: int | None = None,
+) -> Building:
     actor.require(community_id, "admin")
     compound = await compound_in(session, community_id, compound_id)
     if building_id is None:
@@ -119,16 +147,28 @@ async def save_building(session: AsyncSession, actor: Actor, community_id: int, 
         await session.flush()
     except IntegrityError as exc:
         raise DomainError("conflict", 409, lazy("A building with this name already exists.")) from exc
-    await audit.record(session, action="building.saved", actor_id=actor.user_id, community_id=community_id,
-                       target=f"building:{building.id}", name=building.name)
+    await audit.record(
+        session,
+        action="building.saved",
+        actor_id=actor.user_id,
+        community_id=community_id,
+        target=f"building:{building.id}",
+        name=building.name,
+    )
     return building
 
 
 async def places_of(session: AsyncSession, community_id: int) -> list[tuple[Compound, list[Building]]]:
-    compounds = (await session.scalars(
-        select(Compound).where(Compound.community_id == community_id).order_by(Compound.name))).all()
-    buildings = (await session.scalars(
-        select(Building).where(Building.community_id == community_id).order_by(Building.name))).all()
+    compounds = (
+        await session.scalars(
+            select(Compound).where(Compound.community_id == community_id).order_by(Compound.name)
+        )
+    ).all()
+    buildings = (
+        await session.scalars(
+            select(Building).where(Building.community_id == community_id).order_by(Building.name)
+        )
+    ).all()
     by_compound: dict[int, list[Building]] = {}
     for b in buildings:
         by_compound.setdefault(b.compound_id, []).append(b)
@@ -138,11 +178,17 @@ async def places_of(session: AsyncSession, community_id: int) -> list[tuple[Comp
 async def communities_of_street(session: AsyncSession, street_id: int) -> list[tuple[Community, int]]:
     from app.accounts.models import Membership
 
-    rows = (await session.execute(
-        select(Community, func.count(Membership.id))
-        .outerjoin(Membership, Membership.community_id == Community.id)
-        .where(Community.street_id == street_id)
-        .group_by(Community.id)
-        .order_by(Community.name)
-    )).tuples().all()
+    rows = (
+        (
+            await session.execute(
+                select(Community, func.count(Membership.id))
+                .outerjoin(Membership, Membership.community_id == Community.id)
+                .where(Community.street_id == street_id)
+                .group_by(Community.id)
+                .order_by(Community.name)
+            )
+        )
+        .tuples()
+        .all()
+    )
     return list(rows)

@@ -1,0 +1,105 @@
+"""Registration, login, tokens, rate limits and sessions through the public API."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+
+from app.accounts.models import LoginFailure
+from tests.conftest import login, unique_phone
+
+
+async def test_register_with_join_code_then_log_in(client, factory):
+    tenant = await factory.tenant()
+    phone = unique_phone()
+    response = await client.post("/api/v1/auth/register", json={
+        "phone": phone, "password": "s3cret-pass", "display_name": "陈阿姨", "join_code": tenant.join_code})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["community_id"] == tenant.community_id
+
+    token = await client.post("/api/v1/auth/token", json={"phone": phone, "password": "s3cret-pass"})
+    assert token.status_code == 200
+    assert token.json()["token_type"] == "bearer"
+    assert token.json()["user"] == {"id": body["user_id"], "display_name": "陈阿姨"}
+
+    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+    assert me.json()["memberships"] == [
+        {"community_id": tenant.community_id, "community_name": me.json()["memberships"][0]["community_name"],
+         "roles": ["resident"]}]
+
+
+async def test_register_with_unknown_join_code_is_refused_and_creates_nobody(client):
+    phone = unique_phone()
+    response = await client.post("/api/v1/auth/register", json={
+        "phone": phone, "password": "s3cret-pass", "display_name": "张三", "join_code": "NOPE0000"})
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
+    again = await client.post("/api/v1/auth/token", json={"phone": phone, "password": "s3cret-pass"})
+    assert again.json()["code"] == "invalid_credentials"
+
+
+async def test_register_twice_with_one_phone_is_a_conflict(client, factory):
+    tenant = await factory.tenant()
+    payload = {"phone": unique_phone(), "password": "s3cret-pass", "display_name": "王五",
+               "join_code": tenant.join_code}
+    assert (await client.post("/api/v1/auth/register", json=payload)).status_code == 201
+    second = await client.post("/api/v1/auth/register", json=payload)
+    assert second.status_code == 409 and second.json()["code"] == "conflict"
+
+
+async def test_wrong_password_is_invalid_credentials_in_the_callers_language(client, factory):
+    tenant = await factory.tenant()
+    zh = await client.post("/api/v1/auth/token", json={"phone": tenant.admin.phone, "password": "wrong-one"})
+    assert zh.status_code == 401
+    assert zh.json() == {"status_code": 401, "code": "invalid_credentials", "detail": "手机号或密码不正确。"}
+    en = await client.post("/api/v1/auth/token", json={"phone": tenant.admin.phone, "password": "wrong-one"},
+                           headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert en.json()["detail"] == "The phone number or password is wrong."
+
+
+async def test_ten_failures_lock_the_phone_but_not_other_accounts_from_the_same_address(client, factory, db):
+    tenant = await factory.tenant()
+    victim = await factory.person(tenant)
+    colleague = await factory.person(tenant)
+    for _ in range(10):
+        r = await client.post("/api/v1/auth/token", json={"phone": victim.phone, "password": "bad-guess"})
+        assert r.json()["code"] == "invalid_credentials"
+    locked = await client.post("/api/v1/auth/token", json={"phone": victim.phone, "password": victim.password})
+    assert locked.status_code == 429 and locked.json()["code"] == "rate_limited"
+    # A shared counter tablet keeps working for everyone else.
+    assert (await client.post("/api/v1/auth/token",
+                              json={"phone": colleague.phone, "password": colleague.password})).status_code == 200
+    await db.execute(delete(LoginFailure).where(LoginFailure.phone == victim.phone))
+    await db.commit()
+
+
+async def test_api_without_token_or_with_bad_token_is_not_authenticated(client):
+    assert (await client.get("/api/v1/me")).json()["code"] == "not_authenticated"
+    bad = await client.get("/api/v1/me", headers={"Authorization": "Bearer forged"})
+    assert bad.status_code == 401
+
+
+async def test_validation_errors_have_the_contract_shape(client):
+    response = await client.post("/api/v1/auth/token", json={"phone": 123})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "validation_error" and body["status_code"] == 422 and body["detail"]
+
+
+async def test_member_card_code_rotates_and_the_svg_is_a_qr_of_it(client, factory):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    tenant = await factory.tenant()
+    person = await login(client, await factory.person(tenant))
+    card = (await client.get("/api/v1/me/card", headers=person.headers)).json()
+    assert card["code"].startswith("JM1-") and card["expires_at"]
+    assert str(person.user_id) not in card["code"].split("-")[1]
+    png = await client.get("/api/v1/me/card.svg", headers=person.headers)
+    assert png.headers["content-type"].startswith("image/svg+xml")
+    from tests.qrtools import decode_svg
+
+    assert decode_svg(png.text) in {card["code"], (await client.get("/api/v1/me/card", headers=person.headers)).json()["code"]}
+    assert Image and io and zxingcpp

@@ -1,0 +1,281 @@
+"""Shared fixtures: a real PostgreSQL (embedded unless TEST_DATABASE_URL is set) migrated with
+Alembic, the app, clients, a live multi-worker server, and factories for tenants and people.
+
+Tests isolate themselves by making their own community and people (unique names and phone
+numbers), so they can share one migrated database and run against live servers too."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+from app.core.database import libpq_url, normalise_url
+from app.core.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+SECRET = "test-secret-" + "x" * 40
+_counter = itertools.count(1)
+
+
+def unique(prefix: str = "") -> str:
+    return f"{prefix}{os.getpid()}-{next(_counter)}-{secrets.token_hex(3)}"
+
+
+def unique_phone() -> str:
+    return "139" + str(secrets.randbelow(10**8)).zfill(8)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database with every migration applied."""
+    import asyncpg  # noqa: F401 - fail early if the driver is missing
+
+    from app.core.migrate import upgrade
+
+    external = os.environ.get("TEST_DATABASE_URL")
+    server = None
+    if external:
+        admin_url = normalise_url(external)
+    else:
+        import tempfile
+
+        import pgserver
+
+        # The server runs as its own system user: its directory must be reachable by it.
+        base = Path(tempfile.mkdtemp(prefix="jinlin-test-"))
+        base.chmod(0o755)
+        server = pgserver.get_server(base / "pg", cleanup_mode="delete")
+        admin_url = normalise_url(server.get_uri()).replace("postgres:@", "postgres@")
+    name = f"jinlin_test_{os.getpid()}"
+    _admin_sql(admin_url, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
+    url = _with_database(admin_url, name)
+    upgrade(url)
+    yield url
+    if external:
+        _admin_sql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    if server is not None:
+        server.cleanup()
+
+
+def _with_database(url: str, name: str) -> str:
+    head, _, tail = url.partition("?")
+    base = head.rsplit("/", 1)[0]
+    return f"{base}/{name}" + (f"?{tail}" if tail else "")
+
+
+def _admin_sql(url: str, *statements: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    async def run() -> None:
+        conn = await _connect(asyncpg, url)
+        try:
+            for statement in statements:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+async def _connect(asyncpg: Any, url: str) -> Any:
+    return await asyncpg.connect(libpq_url(url))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path_factory.mktemp("data"),
+        secret_key=SECRET,
+        secure_cookies=False,
+        run_jobs_in_process=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Any:
+    from app.asgi import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[Any]:
+    eng = create_async_engine(database_url, pool_size=5)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+async def db(engine: Any) -> AsyncIterator[AsyncSession]:
+    """A session for setting up and checking data; commit what other connections must see."""
+    async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+        yield session
+
+
+# ---------------------------------------------------------------- factories
+
+
+@dataclass
+class Person:
+    user_id: int
+    phone: str | None
+    password: str
+    display_name: str
+    token: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        assert self.token, "log in first"
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class Tenant:
+    street_id: int
+    community_id: int
+    join_code: str
+    admin: Person
+
+
+class Factory:
+    """Makes tenants and people straight through the services, committed."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    async def tenant(self, name: str | None = None) -> Tenant:
+        from app.demo import ensure_admin
+        from app.places.models import Community
+
+        phone = unique_phone()
+        password = "admin-pass-" + secrets.token_hex(4)
+        async with async_sessionmaker(self.engine, expire_on_commit=False)() as s, s.begin():
+            ids = await ensure_admin(s, phone=phone, password=password, community_name=name or unique("社区"),
+                                     street_name=unique("街道"), display_name="管理员")
+            community = await s.get(Community, ids["community_id"])
+            assert community is not None
+            join_code = community.join_code
+        return Tenant(ids["street_id"], ids["community_id"], join_code,
+                      Person(ids["user_id"], phone, password, "管理员"))
+
+    async def person(self, tenant: Tenant, roles: list[str] | None = None, name: str = "居民",
+                     phone: str | None = "auto", password: str | None = None) -> Person:
+        from app.accounts import services
+        from app.core.authz import Actor
+
+        real_phone = unique_phone() if phone == "auto" else phone
+        pw = password or ("pass-" + secrets.token_hex(5)) if real_phone else None
+        admin = Actor(user_id=tenant.admin.user_id, display_name="管理员",
+                      roles={tenant.community_id: frozenset({"admin"})})
+        async with async_sessionmaker(self.engine, expire_on_commit=False)() as s, s.begin():
+            user = await services.add_resident(s, admin, tenant.community_id, services.ResidentInput(
+                display_name=name, phone=real_phone, password=pw, roles=roles or ["resident"]))
+        return Person(user.id, real_phone, pw or "", name)
+
+
+@pytest.fixture
+def factory(engine: Any) -> Factory:
+    return Factory(engine)
+
+
+async def login(client: Any, person: Person) -> Person:
+    response = await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": person.password})
+    assert response.status_code == 200, response.text
+    person.token = response.json()["access_token"]
+    return person
+
+
+# ---------------------------------------------------------------- live server
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    process: subprocess.Popen[bytes]
+    env: dict[str, str]
+    log: Path
+
+    def stop(self, sig: int | None = None) -> None:
+        import signal
+
+        if self.process.poll() is None:
+            self.process.send_signal(sig or signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def start_server(database_url: str, data_dir: Path, workers: int = 2, port: int | None = None) -> LiveServer:
+    port = port or free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "JINLIN_SECRET_KEY": SECRET,
+           "JINLIN_DATA_DIR": str(data_dir), "JINLIN_SECURE_COOKIES": "0"}
+    env.pop("JINLIN_EMBEDDED_URL", None)
+    log = data_dir / f"server-{port}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                return LiveServer(url, process, env, log)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"server did not become ready: {log.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`jinlin serve --workers 2` on the test database, for races and the browser."""
+    server = start_server(database_url, tmp_path_factory.mktemp("live"), workers=2)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+async def count(session: AsyncSession, sql: str, **params: Any) -> int:
+    return int((await session.execute(text(sql), params)).scalar_one())
