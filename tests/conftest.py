@@ -279,3 +279,35 @@ def artifacts() -> Path:
 
 async def count(session: AsyncSession, sql: str, **params: Any) -> int:
     return int((await session.execute(text(sql), params)).scalar_one())
+
+
+# ---------------------------------------------------------------- browser
+
+CHROMIUM = os.environ.get("JINLIN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium through Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does)")
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def phone_page(browser: Any) -> Iterator[Any]:
+    """A phone-sized page (390×844, zh-Hans); close its context after the test."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                  device_scale_factor=2)
+    page = context.new_page()
+    yield page
+    context.close()

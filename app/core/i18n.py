@@ -30,13 +30,20 @@ def lazy(message: str) -> str:
 def translations(lang: str) -> _gettext.NullTranslations:
     if lang == "en":
         return _gettext.NullTranslations()
-    po = LOCALES_DIR / LANGS[lang] / "LC_MESSAGES" / "messages.po"
-    with po.open("rb") as fh:
-        catalog = read_po(fh, locale="zh_Hans_CN")
-    buf = BytesIO()
-    write_mo(buf, catalog)
-    buf.seek(0)
-    return Translations(buf)
+    # One catalog per domain (messages.po for the shared parts), merged here.
+    merged: Translations | None = None
+    for po in sorted((LOCALES_DIR / LANGS[lang] / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale="zh_Hans_CN")
+        buf = BytesIO()
+        write_mo(buf, catalog)
+        buf.seek(0)
+        part = Translations(buf)
+        if merged is None:
+            merged = part
+        else:
+            merged.merge(part)
+    return merged or _gettext.NullTranslations()
 
 
 def negotiate(cookie: str | None, accept_language: str | None) -> str:

@@ -1,0 +1,82 @@
+"""One entry for every scan (API.md `POST /api/v1/scans`): the code tells its kind, and the
+domain that owns that kind decides. Domains register handlers at import time:
+
+    @scanning.handler("JE1")                  # event kiosk codes
+    @scanning.handler("member@event")         # a member code scanned with an event_id
+    @scanning.handler("member@counter")       # a member code scanned at the store counter
+    @scanning.handler("JP1", "digits")        # pickup codes and their 8 digits
+
+A handler returns a ScanOutcome; refusals are raised as DomainError with the codes of API.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.authz import Actor
+from app.core.errors import DomainError
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    code: str
+    event_id: int | None = None
+    action: str | None = None  # "checkin" | "checkout"
+    idempotency_key: str | None = None
+    # "counter" when the store counter scans a member card; None otherwise.
+    context: str | None = None
+    # Pages may ask to see what a scan would do before confirming (e.g. a pickup hand-over).
+    preview: bool = False
+    address: str | None = None
+
+
+@dataclass
+class ScanOutcome:
+    result: str  # "checked_in", "checked_out", "picked_up", ...
+    data: dict[str, Any] = field(default_factory=dict)
+    # A partial template that shows this outcome on the scanner page (domain-owned).
+    template: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"result": self.result, **self.data}
+
+
+ScanHandler = Callable[[AsyncSession, Actor, ScanRequest], Awaitable[ScanOutcome]]
+_HANDLERS: dict[str, ScanHandler] = {}
+
+DIGITS = re.compile(r"^\d{8}$")
+
+
+def handler(*kinds: str) -> Callable[[ScanHandler], ScanHandler]:
+    def register(fn: ScanHandler) -> ScanHandler:
+        for kind in kinds:
+            _HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def kind_of(request: ScanRequest) -> str:
+    code = request.code.strip().upper()
+    if DIGITS.match(code):
+        return "digits"
+    prefix = code.split("-", 1)[0]
+    if prefix in ("JM1", "JC1"):
+        if request.event_id is not None:
+            return "member@event"
+        return "member@counter"
+    return prefix
+
+
+async def dispatch(session: AsyncSession, actor: Actor, request: ScanRequest) -> ScanOutcome:
+    if not request.code or len(request.code) > 200:
+        raise DomainError("code_invalid", 422)
+    handler_fn = _HANDLERS.get(kind_of(request))
+    if handler_fn is None:
+        raise DomainError("code_invalid", 422)
+    return await handler_fn(session, actor, request)
