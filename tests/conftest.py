@@ -175,26 +175,51 @@ class Factory:
         phone = unique_phone()
         password = "admin-pass-" + secrets.token_hex(4)
         async with async_sessionmaker(self.engine, expire_on_commit=False)() as s, s.begin():
-            ids = await ensure_admin(s, phone=phone, password=password, community_name=name or unique("社区"),
-                                     street_name=unique("街道"), display_name="管理员")
+            ids = await ensure_admin(
+                s,
+                phone=phone,
+                password=password,
+                community_name=name or unique("社区"),
+                street_name=unique("街道"),
+                display_name="管理员",
+            )
             community = await s.get(Community, ids["community_id"])
             assert community is not None
             join_code = community.join_code
-        return Tenant(ids["street_id"], ids["community_id"], join_code,
-                      Person(ids["user_id"], phone, password, "管理员"))
+        return Tenant(
+            ids["street_id"],
+            ids["community_id"],
+            join_code,
+            Person(ids["user_id"], phone, password, "管理员"),
+        )
 
-    async def person(self, tenant: Tenant, roles: list[str] | None = None, name: str = "居民",
-                     phone: str | None = "auto", password: str | None = None) -> Person:
+    async def person(
+        self,
+        tenant: Tenant,
+        roles: list[str] | None = None,
+        name: str = "居民",
+        phone: str | None = "auto",
+        password: str | None = None,
+    ) -> Person:
         from app.accounts import services
         from app.core.authz import Actor
 
         real_phone = unique_phone() if phone == "auto" else phone
         pw = password or ("pass-" + secrets.token_hex(5)) if real_phone else None
-        admin = Actor(user_id=tenant.admin.user_id, display_name="管理员",
-                      roles={tenant.community_id: frozenset({"admin"})})
+        admin = Actor(
+            user_id=tenant.admin.user_id,
+            display_name="管理员",
+            roles={tenant.community_id: frozenset({"admin"})},
+        )
         async with async_sessionmaker(self.engine, expire_on_commit=False)() as s, s.begin():
-            user = await services.add_resident(s, admin, tenant.community_id, services.ResidentInput(
-                display_name=name, phone=real_phone, password=pw, roles=roles or ["resident"]))
+            user = await services.add_resident(
+                s,
+                admin,
+                tenant.community_id,
+                services.ResidentInput(
+                    display_name=name, phone=real_phone, password=pw, roles=roles or ["resident"]
+                ),
+            )
         return Person(user.id, real_phone, pw or "", name)
 
 
@@ -204,7 +229,9 @@ def factory(engine: Any) -> Factory:
 
 
 async def login(client: Any, person: Person) -> Person:
-    response = await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": person.password})
+    response = await client.post(
+        "/api/v1/auth/token", json={"phone": person.phone, "password": person.password}
+    )
     assert response.status_code == 200, response.text
     person.token = response.json()["access_token"]
     return person
@@ -240,13 +267,22 @@ class LiveServer:
 
 def start_server(database_url: str, data_dir: Path, workers: int = 2, port: int | None = None) -> LiveServer:
     port = port or free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "JINLIN_SECRET_KEY": SECRET,
-           "JINLIN_DATA_DIR": str(data_dir), "JINLIN_SECURE_COOKIES": "0"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JINLIN_SECRET_KEY": SECRET,
+        "JINLIN_DATA_DIR": str(data_dir),
+        "JINLIN_SECURE_COOKIES": "0",
+    }
     env.pop("JINLIN_EMBEDDED_URL", None)
     log = data_dir / f"server-{port}.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(workers)],
-        cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -285,8 +321,14 @@ async def count(session: AsyncSession, sql: str, **params: Any) -> int:
 
 CHROMIUM = os.environ.get("JINLIN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
 ]
 
 
@@ -306,8 +348,9 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def phone_page(browser: Any) -> Iterator[Any]:
     """A phone-sized page (390×844, zh-Hans); close its context after the test."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
-                                  device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", device_scale_factor=2
+    )
     page = context.new_page()
     yield page
     context.close()

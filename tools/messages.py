@@ -1,6 +1,6 @@
 """Keep the zh_Hans catalogs in step with the code.
 
-    uv run python tools/messages.py check            # every message has a translation (CI runs this via a test)
+    uv run python tools/messages.py check            # every message has a translation (a test runs it)
     uv run python tools/messages.py update DOMAIN    # add DOMAIN's new messages to DOMAIN.po (empty msgstr)
 
 Messages are English in code and templates (`_()`, `gettext()`, `lazy()`, `_l()`); each domain
