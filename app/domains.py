@@ -10,7 +10,7 @@ from typing import Any
 from app.core.settings import Settings
 
 # Order matters only for readability; each domain registers its own routes.
-DOMAINS = ["core", "places", "accounts", "ledger", "events", "store"]
+DOMAINS = ["core", "places", "accounts", "ledger", "events", "scans", "store"]
 
 
 def _optional(name: str) -> ModuleType | None:
