@@ -78,9 +78,22 @@ def request_lang(request: Any) -> str:
     return lang
 
 
-def gettext_for(request: Any) -> Callable[[str], str]:
-    return translations(request_lang(request)).gettext
+def gettext_for(request: Any) -> Callable[..., str]:
+    """gettext with Jinja's new-style keyword formatting: _("Hello, %(name)s", name=...)."""
+    catalog = translations(request_lang(request))
+
+    def gettext(message: str, **variables: Any) -> str:
+        text = catalog.gettext(message)
+        return text % variables if variables else text
+
+    return gettext
 
 
-def ngettext_for(request: Any) -> Callable[[str, str, int], str]:
-    return translations(request_lang(request)).ngettext
+def ngettext_for(request: Any) -> Callable[..., str]:
+    catalog = translations(request_lang(request))
+
+    def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+        text = catalog.ngettext(singular, plural, num)
+        return text % {"num": num, **variables}
+
+    return ngettext
