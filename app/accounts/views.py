@@ -99,7 +99,8 @@ async def residents_page(
         db_session, community_id, q.strip(), optional_int(compound), optional_int(building), page
     )
     places = await places_of(db_session, community_id)
-    names = {c.id: c.name for c, _b in places} | {b.id: b.name for _c, bs in places for b in bs}
+    compound_names = {c.id: c.name for c, _b in places}
+    building_names = {b.id: b.name for _c, bs in places for b in bs}
     return render(
         request,
         "accounts/residents.html",
