@@ -112,7 +112,8 @@ async def residents_page(
         compound=compound,
         building=building,
         places=places,
-        names=names,
+        compound_names=compound_names,
+        building_names=building_names,
     )
 
 
