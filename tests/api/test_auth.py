@@ -11,8 +11,15 @@ from tests.conftest import login, unique_phone
 async def test_register_with_join_code_then_log_in(client, factory):
     tenant = await factory.tenant()
     phone = unique_phone()
-    response = await client.post("/api/v1/auth/register", json={
-        "phone": phone, "password": "s3cret-pass", "display_name": "陈阿姨", "join_code": tenant.join_code})
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={
+            "phone": phone,
+            "password": "s3cret-pass",
+            "display_name": "陈阿姨",
+            "join_code": tenant.join_code,
+        },
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["community_id"] == tenant.community_id
@@ -24,14 +31,20 @@ async def test_register_with_join_code_then_log_in(client, factory):
 
     me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
     assert me.json()["memberships"] == [
-        {"community_id": tenant.community_id, "community_name": me.json()["memberships"][0]["community_name"],
-         "roles": ["resident"]}]
+        {
+            "community_id": tenant.community_id,
+            "community_name": me.json()["memberships"][0]["community_name"],
+            "roles": ["resident"],
+        }
+    ]
 
 
 async def test_register_with_unknown_join_code_is_refused_and_creates_nobody(client):
     phone = unique_phone()
-    response = await client.post("/api/v1/auth/register", json={
-        "phone": phone, "password": "s3cret-pass", "display_name": "张三", "join_code": "NOPE0000"})
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"phone": phone, "password": "s3cret-pass", "display_name": "张三", "join_code": "NOPE0000"},
+    )
     assert response.status_code == 422
     assert response.json()["code"] == "validation_error"
     again = await client.post("/api/v1/auth/token", json={"phone": phone, "password": "s3cret-pass"})
@@ -40,8 +53,12 @@ async def test_register_with_unknown_join_code_is_refused_and_creates_nobody(cli
 
 async def test_register_twice_with_one_phone_is_a_conflict(client, factory):
     tenant = await factory.tenant()
-    payload = {"phone": unique_phone(), "password": "s3cret-pass", "display_name": "王五",
-               "join_code": tenant.join_code}
+    payload = {
+        "phone": unique_phone(),
+        "password": "s3cret-pass",
+        "display_name": "王五",
+        "join_code": tenant.join_code,
+    }
     assert (await client.post("/api/v1/auth/register", json=payload)).status_code == 201
     second = await client.post("/api/v1/auth/register", json=payload)
     assert second.status_code == 409 and second.json()["code"] == "conflict"
@@ -52,8 +69,11 @@ async def test_wrong_password_is_invalid_credentials_in_the_callers_language(cli
     zh = await client.post("/api/v1/auth/token", json={"phone": tenant.admin.phone, "password": "wrong-one"})
     assert zh.status_code == 401
     assert zh.json() == {"status_code": 401, "code": "invalid_credentials", "detail": "手机号或密码不正确。"}
-    en = await client.post("/api/v1/auth/token", json={"phone": tenant.admin.phone, "password": "wrong-one"},
-                           headers={"Accept-Language": "en-GB,en;q=0.9"})
+    en = await client.post(
+        "/api/v1/auth/token",
+        json={"phone": tenant.admin.phone, "password": "wrong-one"},
+        headers={"Accept-Language": "en-GB,en;q=0.9"},
+    )
     assert en.json()["detail"] == "The phone number or password is wrong."
 
 
@@ -64,11 +84,16 @@ async def test_ten_failures_lock_the_phone_but_not_other_accounts_from_the_same_
     for _ in range(10):
         r = await client.post("/api/v1/auth/token", json={"phone": victim.phone, "password": "bad-guess"})
         assert r.json()["code"] == "invalid_credentials"
-    locked = await client.post("/api/v1/auth/token", json={"phone": victim.phone, "password": victim.password})
+    locked = await client.post(
+        "/api/v1/auth/token", json={"phone": victim.phone, "password": victim.password}
+    )
     assert locked.status_code == 429 and locked.json()["code"] == "rate_limited"
     # A shared counter tablet keeps working for everyone else.
-    assert (await client.post("/api/v1/auth/token",
-                              json={"phone": colleague.phone, "password": colleague.password})).status_code == 200
+    assert (
+        await client.post(
+            "/api/v1/auth/token", json={"phone": colleague.phone, "password": colleague.password}
+        )
+    ).status_code == 200
     await db.execute(delete(LoginFailure).where(LoginFailure.phone == victim.phone))
     await db.commit()
 
@@ -101,5 +126,8 @@ async def test_member_card_code_rotates_and_the_svg_is_a_qr_of_it(client, factor
     assert png.headers["content-type"].startswith("image/svg+xml")
     from tests.qrtools import decode_svg
 
-    assert decode_svg(png.text) in {card["code"], (await client.get("/api/v1/me/card", headers=person.headers)).json()["code"]}
+    assert decode_svg(png.text) in {
+        card["code"],
+        (await client.get("/api/v1/me/card", headers=person.headers)).json()["code"],
+    }
     assert Image and io and zxingcpp

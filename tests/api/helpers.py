@@ -1,0 +1,63 @@
+"""Helpers for tests that drive the HTML pages like a browser: CSRF tokens and cookie logins."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.conftest import Person
+
+CSRF_RE = re.compile(r'name="_csrf_token" value="([^"]+)"')
+SESSION_COOKIE = "jl_session"
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF field on the page"
+    return match.group(1)
+
+
+async def csrf_token(client: Any, path: str = "/login") -> str:
+    """A valid form token (the GET also sets the CSRF cookie in the client's jar)."""
+    response = await client.get(path)
+    return csrf_from(response.text)
+
+
+async def page_login(client: Any, person: Person, cookie_name: str = SESSION_COOKIE) -> str:
+    """Logs in through the /login form; returns the session cookie's value."""
+    token = await csrf_token(client)
+    response = await client.post(
+        "/login",
+        data={"phone": person.phone, "password": person.password, "next": "/", "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    value = response.cookies.get(cookie_name)
+    assert value, response.headers
+    return str(value)
+
+
+async def post_form(client: Any, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+    """POSTs a form with a fresh, valid CSRF token, as the page's own form would."""
+    token = await csrf_token(client, "/login")
+    return await client.post(
+        path, data={**(data or {}), "_csrf_token": token}, follow_redirects=False, **kwargs
+    )
+
+
+def set_cookies(headers: Any) -> list[str]:
+    return [value for key, value in headers.multi_items() if key.lower() == "set-cookie"]
+
+
+def cookie_header(value: str, name: str = SESSION_COOKIE) -> dict[str, str]:
+    """Sends exactly this session cookie (an explicit Cookie header replaces the client's jar)."""
+    return {"Cookie": f"{name}={value}"}
+
+
+async def session_of(client: Any, person: Person) -> str:
+    """Logs `person` in with a clean cookie jar and returns their session cookie's value.
+
+    One AsyncTestClient per test (a second one would run the app on another event loop), so
+    several people's browsers are kept apart by their cookie values."""
+    client.cookies.clear()
+    return await page_login(client, person)

@@ -1,0 +1,261 @@
+"""Admins and grid workers adding residents, role changes, join codes and password resets."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.accounts.models import Membership, User
+from tests.api.helpers import cookie_header, page_login, post_form, session_of
+from tests.conftest import count, login, unique_phone
+
+
+async def test_admin_adds_a_resident_with_phone_who_can_then_log_in(client, factory, db):
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    phone = unique_phone()
+    response = await client.post(
+        f"/api/v1/communities/{tenant.community_id}/residents",
+        json={"phone": phone, "display_name": "郑美玉", "password": "first-pass-1"},
+        headers=admin.headers,
+    )
+    assert response.status_code == 201, response.text
+    user_id = response.json()["user_id"]
+    token = await client.post("/api/v1/auth/token", json={"phone": phone, "password": "first-pass-1"})
+    assert token.status_code == 200
+    me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+    assert me.json()["id"] == user_id
+    assert [m["roles"] for m in me.json()["memberships"]] == [["resident"]]
+
+
+async def test_admin_adds_an_elderly_resident_without_phone(client, factory, db):
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    response = await client.post(
+        f"/api/v1/communities/{tenant.community_id}/residents",
+        json={"display_name": "杨依伯"},
+        headers=admin.headers,
+    )
+    assert response.status_code == 201, response.text
+    user = await db.get(User, response.json()["user_id"])
+    assert user is not None and user.phone is None and user.password_hash is None
+    # A password without a phone could never be used to log in.
+    refused = await client.post(
+        f"/api/v1/communities/{tenant.community_id}/residents",
+        json={"display_name": "刘阿婆", "password": "some-pass-1"},
+        headers=admin.headers,
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "validation_error"
+
+
+async def test_adding_a_resident_with_a_bad_phone_or_role_is_a_validation_error(client, factory):
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    url = f"/api/v1/communities/{tenant.community_id}/residents"
+    bad_phone = await client.post(url, json={"display_name": "甲", "phone": "12ab"}, headers=admin.headers)
+    assert bad_phone.status_code == 422 and bad_phone.json()["code"] == "validation_error"
+    bad_role = await client.post(url, json={"display_name": "乙", "roles": ["king"]}, headers=admin.headers)
+    assert bad_role.status_code == 422
+    no_name = await client.post(url, json={"display_name": "  "}, headers=admin.headers)
+    assert no_name.status_code == 422
+
+
+async def test_adding_the_same_person_twice_is_a_conflict(client, factory):
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    url = f"/api/v1/communities/{tenant.community_id}/residents"
+    body = {"display_name": "黄志强", "phone": unique_phone()}
+    assert (await client.post(url, json=body, headers=admin.headers)).status_code == 201
+    again = await client.post(url, json=body, headers=admin.headers)
+    assert again.status_code == 409 and again.json()["code"] == "conflict"
+
+
+async def test_grid_worker_adds_residents_but_cannot_grant_roles(client, factory, db):
+    tenant = await factory.tenant()
+    grid = await login(client, await factory.person(tenant, roles=["grid_worker", "resident"]))
+    url = f"/api/v1/communities/{tenant.community_id}/residents"
+    ok = await client.post(url, json={"display_name": "刘阿婆"}, headers=grid.headers)
+    assert ok.status_code == 201, ok.text
+    before = await count(
+        db, "SELECT count(*) FROM memberships WHERE community_id = :c", c=tenant.community_id
+    )
+    for roles in (["volunteer"], ["resident", "admin"], ["staff"]):
+        refused = await client.post(
+            url, json={"display_name": "某人", "phone": unique_phone(), "roles": roles}, headers=grid.headers
+        )
+        assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    resident_id = ok.json()["user_id"]
+    change = await client.post(
+        f"{url}/{resident_id}/roles", json={"roles": ["resident", "volunteer"]}, headers=grid.headers
+    )
+    assert change.status_code == 403 and change.json()["code"] == "forbidden"
+    after = await count(db, "SELECT count(*) FROM memberships WHERE community_id = :c", c=tenant.community_id)
+    assert after == before
+    roles = await db.scalar(
+        select(Membership.roles).where(
+            Membership.user_id == resident_id, Membership.community_id == tenant.community_id
+        )
+    )
+    assert roles == ["resident"]
+
+
+async def test_plain_residents_cannot_add_people(client, factory):
+    tenant = await factory.tenant()
+    resident = await login(client, await factory.person(tenant))
+    refused = await client.post(
+        f"/api/v1/communities/{tenant.community_id}/residents",
+        json={"display_name": "冒名"},
+        headers=resident.headers,
+    )
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+
+
+async def test_admin_changes_roles_and_the_member_sees_them(client, factory):
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    person = await login(client, await factory.person(tenant))
+    url = f"/api/v1/communities/{tenant.community_id}/residents/{person.user_id}/roles"
+    changed = await client.post(
+        url, json={"roles": ["resident", "volunteer", "staff"]}, headers=admin.headers
+    )
+    assert changed.status_code == 200, changed.text
+    assert sorted(changed.json()["roles"]) == ["resident", "staff", "volunteer"]
+    me = (await client.get("/api/v1/me", headers=person.headers)).json()
+    assert me["memberships"][0]["roles"] == ["resident", "staff", "volunteer"]
+    # Staff are not admins: they cannot change roles.
+    staff_refused = await client.post(url, json={"roles": ["resident"]}, headers=person.headers)
+    assert staff_refused.status_code == 403
+    unknown = await client.post(url, json={"roles": ["emperor"]}, headers=admin.headers)
+    assert unknown.status_code == 422 and unknown.json()["code"] == "validation_error"
+
+
+async def test_admin_cannot_remove_their_own_admin_role(client, factory):
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    response = await client.post(
+        f"/api/v1/communities/{tenant.community_id}/residents/{admin.user_id}/roles",
+        json={"roles": ["resident"]},
+        headers=admin.headers,
+    )
+    assert response.status_code == 422
+    me = (await client.get("/api/v1/me", headers=admin.headers)).json()
+    assert "admin" in me["memberships"][0]["roles"]
+
+
+async def test_join_code_registers_into_that_community_only(client, factory):
+    first = await factory.tenant()
+    second = await factory.tenant()
+    phone = unique_phone()
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"phone": phone, "password": "s3cret-pass", "display_name": "周", "join_code": second.join_code},
+    )
+    assert response.status_code == 201
+    assert response.json()["community_id"] == second.community_id != first.community_id
+    # Join codes are case-insensitive and tolerate spaces; they are not guessable from the name.
+    lower = await client.post(
+        "/api/v1/auth/register",
+        json={
+            "phone": unique_phone(),
+            "password": "s3cret-pass",
+            "display_name": "吴",
+            "join_code": f" {first.join_code.lower()} ",
+        },
+    )
+    assert lower.status_code == 201 and lower.json()["community_id"] == first.community_id
+    assert len(first.join_code) >= 8
+
+
+async def test_registration_checks_password_and_phone(client, factory):
+    tenant = await factory.tenant()
+    short = await client.post(
+        "/api/v1/auth/register",
+        json={
+            "phone": unique_phone(),
+            "password": "short",
+            "display_name": "A",
+            "join_code": tenant.join_code,
+        },
+    )
+    assert short.status_code == 422 and short.json()["code"] == "validation_error"
+    bad_phone = await client.post(
+        "/api/v1/auth/register",
+        json={
+            "phone": "not-a-phone",
+            "password": "long-enough",
+            "display_name": "A",
+            "join_code": tenant.join_code,
+        },
+    )
+    assert bad_phone.status_code == 422
+
+
+async def test_register_page_signs_the_new_member_in(client, factory):
+    tenant = await factory.tenant()
+    response = await post_form(
+        client,
+        "/register",
+        {
+            "phone": unique_phone(),
+            "password": "s3cret-pass",
+            "display_name": "新邻居",
+            "join_code": tenant.join_code,
+        },
+    )
+    assert response.status_code == 303
+    home = await client.get("/")
+    assert "新邻居" in home.text
+    wrong = await post_form(
+        client,
+        "/register",
+        {"phone": unique_phone(), "password": "s3cret-pass", "display_name": "X", "join_code": "WRONG123"},
+    )
+    assert wrong.status_code == 422 and "邀请码不正确" in wrong.text
+
+
+async def test_password_reset_ends_every_session_of_that_person(client, factory):
+    tenant = await factory.tenant()
+    person = await login(client, await factory.person(tenant))
+    browser_session = await session_of(client, person)
+    assert (await client.get("/api/v1/me", headers=cookie_header(browser_session))).status_code == 200
+    await session_of(client, tenant.admin)
+    reset = await post_form(
+        client,
+        f"/admin/c/{tenant.community_id}/residents/{person.user_id}",
+        {"action": "password", "password": "brand-new-pass"},
+    )
+    assert reset.status_code == 303, reset.text
+    # Both the API token and the browser session are gone.
+    assert (await client.get("/api/v1/me", headers=person.headers)).status_code == 401
+    assert (await client.get("/api/v1/me", headers=cookie_header(browser_session))).status_code == 401
+    old = await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": person.password})
+    assert old.status_code == 401
+    new = await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": "brand-new-pass"})
+    assert new.status_code == 200
+
+
+async def test_admin_pages_add_a_resident_and_change_roles(client, factory, db):
+    tenant = await factory.tenant()
+    await page_login(client, tenant.admin)
+    created = await post_form(
+        client,
+        f"/admin/c/{tenant.community_id}/residents",
+        {"display_name": "李星", "phone": unique_phone(), "password": "first-pass-1", "roles": "resident"},
+    )
+    assert created.status_code == 303, created.text
+    user_id = int(created.headers["location"].split("/residents/")[1].split("?")[0])
+    detail = await client.get(created.headers["location"])
+    assert detail.status_code == 200 and "李星" in detail.text
+    roles = await post_form(
+        client,
+        f"/admin/c/{tenant.community_id}/residents/{user_id}",
+        {"action": "roles", "roles": ["resident", "volunteer"]},
+    )
+    assert roles.status_code == 303
+    stored = await db.scalar(
+        select(Membership.roles).where(
+            Membership.user_id == user_id, Membership.community_id == tenant.community_id
+        )
+    )
+    assert stored == ["resident", "volunteer"]
+    listing = await client.get(f"/admin/c/{tenant.community_id}/residents?q=李星")
+    assert "李星" in listing.text and "志愿者" in listing.text
