@@ -1,0 +1,1 @@
+"""Earning: events, sign-ups, check-ins and check-outs, hours, awards, claimed and honour hours."""

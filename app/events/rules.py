@@ -1,0 +1,95 @@
+"""Pure decisions about events: credited time, points, sign-up places. No database here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from app.core.i18n import lazy
+
+GRACE = timedelta(minutes=30)
+# A check-in is accepted from this long before the start until the end plus grace.
+OPENS_BEFORE = timedelta(minutes=60)
+
+CATEGORY_LABELS = {
+    "service": lazy("Volunteer service"),
+    "cleanup": lazy("Cleanup (six cleanups)"),
+    "council": lazy("Residents' council"),
+    "suggestion": lazy("Suggestions"),
+    "other": lazy("Other"),
+}
+
+
+@dataclass(frozen=True)
+class PointRule:
+    per_attendance: int
+    per_hour: int
+    cap: int | None
+
+
+def credited_minutes(checked_in_at: datetime, checked_out_at: datetime, ends_at: datetime) -> int:
+    """min(out − in, scheduled end + grace − in), in whole minutes, never negative."""
+    until = min(checked_out_at, ends_at + GRACE)
+    seconds = (until - checked_in_at).total_seconds()
+    return max(0, int(seconds // 60))
+
+
+def points_for(rule: PointRule, total_minutes: int, attended: bool = True) -> int:
+    """Points for one person's whole attendance of an event: per attendance once, per hour
+    prorated by the minute (rounded down), capped per event."""
+    if not attended:
+        return 0
+    points = rule.per_attendance + (rule.per_hour * total_minutes) // 60
+    if rule.cap is not None:
+        points = min(points, rule.cap)
+    return max(0, points)
+
+
+def award_delta(rule: PointRule, total_minutes: int, already_awarded: int) -> int:
+    """What a new check-out adds, given every stay so far (re-entry) and what was awarded."""
+    return max(0, points_for(rule, total_minutes) - already_awarded)
+
+
+def check_in_window(now: datetime, starts_at: datetime, ends_at: datetime) -> str | None:
+    if now < starts_at - OPENS_BEFORE:
+        return "not_started"
+    if now > ends_at + GRACE:
+        return "ended"
+    return None
+
+
+def signup_status(capacity: int | None, signed_up: int) -> str:
+    if capacity is None or signed_up < capacity:
+        return "signed_up"
+    return "waitlisted"
+
+
+def duration_text(minutes: int, lang: str = "zh") -> str:
+    hours, mins = divmod(max(0, minutes), 60)
+    if lang == "zh":
+        if hours and mins:
+            return f"{hours}小时{mins}分钟"
+        return f"{hours}小时" if hours else f"{mins}分钟"
+    if hours and mins:
+        return f"{hours} h {mins} min"
+    return f"{hours} h" if hours else f"{mins} min"
+
+
+def memo_for(title: str, minutes: int) -> str:
+    """The statement line: a sentence, in Chinese (memos are data, shown as written)."""
+    if minutes <= 0:
+        return f"参加{title}"
+    return f"{title}，{duration_text(minutes)}"
+
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def local_time(at: datetime) -> str:
+    """Clock time as people on site read it (the demo district is in Fuzhou)."""
+    return at.astimezone(LOCAL_TZ).strftime("%H:%M")
+
+
+def local_datetime(at: datetime) -> str:
+    return at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,106 @@
+"""The events' scan kinds: kiosk codes scanned by residents ("JE1") and member codes scanned by
+an organiser for an event ("member@event"). Registered with app.core.scanning at import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.services import resolve_member_code
+from app.core import clock, scanning
+from app.core.authz import Actor
+from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.i18n import lazy
+from app.events import codes, rules, services
+
+RESULT_TEMPLATE = "events/_scan_result.html"
+
+NOT_YOUR_COMMUNITY = lazy("Not your community: this event belongs to another community.")
+
+
+def _outcome(event: Any, user_id: int, name: str, result: Any) -> scanning.ScanOutcome:
+    data: dict[str, Any] = {
+        "event_id": event.id,
+        "event_title": event.title,
+        "user_id": user_id,
+        "display_name": name,
+        "checkin_id": result.checkin_id,
+        "time": rules.local_time(result.at),
+    }
+    if isinstance(result, services.CheckinResult):
+        data["checked_in_at"] = result.at.isoformat()
+        return scanning.ScanOutcome("checked_in", data, template=RESULT_TEMPLATE)
+    data.update(
+        checked_out_at=result.at.isoformat(),
+        minutes=result.minutes,
+        points_awarded=result.points if result.status == "awarded" else 0,
+        points_pending=result.points if result.status in ("pending", "unconfirmed") else 0,
+        award_status=result.status,
+    )
+    return scanning.ScanOutcome("checked_out", data, template=RESULT_TEMPLATE)
+
+
+async def _apply(session: AsyncSession, event: Any, user_id: int, action: str, method: str, by: int) -> Any:
+    if action == "checkin":
+        return await services.check_in(session, event, user_id, method=method, by=by)
+    return await services.check_out(session, event, user_id, method=method, by=by)
+
+
+@scanning.handler("JE1")
+async def kiosk_scan(
+    session: AsyncSession, actor: Actor, request: scanning.ScanRequest
+) -> scanning.ScanOutcome:
+    parsed = codes.parse(request.code)
+    if parsed is None:
+        raise DomainError("code_invalid", 422)
+    if request.event_id is not None and request.event_id != parsed.event_id:
+        raise DomainError("code_invalid", 422, lazy("This code belongs to another event."))
+    if request.action and request.action != parsed.action:
+        raise DomainError(
+            "code_invalid",
+            422,
+            lazy("This is a check-in code, not a check-out code.")
+            if parsed.action == "checkin"
+            else lazy("This is a check-out code, not a check-in code."),
+        )
+    event = await services.load_event_row(session, parsed.event_id)
+    reason = codes.check(parsed, codes.secret(), event.community_id, clock.now())
+    if reason == "code_expired":
+        raise DomainError("code_expired", 422, lazy("Code expired — scan the screen again."))
+    if reason:
+        raise DomainError(reason, 422)
+    if not actor.is_member(event.community_id):
+        raise Forbidden(NOT_YOUR_COMMUNITY)
+    if not event.kiosk_enabled:
+        raise Forbidden(lazy("This event does not use a kiosk; show your member code to the organiser."))
+    result = await _apply(session, event, actor.user_id, parsed.action, "kiosk", actor.user_id)
+    return _outcome(event, actor.user_id, actor.display_name, result)
+
+
+@scanning.handler("member@event")
+async def member_scan(
+    session: AsyncSession, actor: Actor, request: scanning.ScanRequest
+) -> scanning.ScanOutcome:
+    assert request.event_id is not None
+    if request.action not in ("checkin", "checkout"):
+        raise Invalid(lazy("Choose check-in or check-out first."), field="action")
+    try:
+        event = await services.load_event_row(session, request.event_id)
+    except DomainError:
+        raise NotFound() from None
+    if not actor.is_member(event.community_id):
+        raise Forbidden(NOT_YOUR_COMMUNITY)
+    if not services.can_organise(actor, event):
+        raise Forbidden(lazy("Only the event's organisers and staff can scan members in or out."))
+    try:
+        user_id = await resolve_member_code(session, request.code)
+    except DomainError as exc:
+        if exc.code == "code_expired":
+            raise DomainError("code_expired", 422, lazy("Code expired — show your phone again.")) from None
+        raise
+    if not await services.member_of(session, event.community_id, user_id):
+        raise Forbidden(lazy("Not your community: this person is not a member of this community."))
+    result = await _apply(session, event, user_id, request.action, "witnessed", actor.user_id)
+    name = await services.display_name(session, user_id)
+    return _outcome(event, user_id, name, result)

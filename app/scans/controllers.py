@@ -1,0 +1,159 @@
+"""The scanner page for every role, its HTML endpoint, and `POST /api/v1/scans` (API.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import scanning
+from app.core.authz import Actor
+from app.core.errors import DomainError, Invalid
+from app.core.settings import Settings
+from app.core.web import client_address, error_message, form_data, optional_int, render
+from app.events import codes
+from app.events import scan_handlers as _event_handlers  # noqa: F401 - registers JE1, member@event
+from app.scans import services
+from app.scans.schemas import ScanIn
+
+ACTIONS = ("checkin", "checkout")
+
+
+async def run_scan(
+    db_session: AsyncSession, actor: Actor, settings: Settings, request: scanning.ScanRequest
+) -> scanning.ScanOutcome:
+    """Dispatches a scan and logs it; a refusal is logged in its own transaction and re-raised."""
+    token = codes.current_secret.set(settings.secret_key)
+    try:
+        outcome = await scanning.dispatch(db_session, actor, request)
+    except DomainError as exc:
+        await db_session.rollback()
+        await services.record(db_session, actor, request, exc.code)
+        await db_session.commit()
+        raise
+    finally:
+        codes.current_secret.reset(token)
+    await services.record(db_session, actor, request, outcome.result, outcome.data)
+    return outcome
+
+
+@post("/api/v1/scans", tags=["earning"], status_code=200)
+async def api_scan(
+    data: ScanIn, request: Request, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> dict[str, Any]:
+    if data.action is not None and data.action not in ACTIONS:
+        raise Invalid(field="action")
+    outcome = await run_scan(
+        db_session,
+        actor,
+        settings,
+        scanning.ScanRequest(
+            code=data.code.strip(),
+            event_id=data.event_id,
+            action=data.action,
+            idempotency_key=data.idempotency_key,
+            address=client_address(request),
+        ),
+    )
+    return outcome.as_json()
+
+
+async def _event_for_page(db_session: AsyncSession, actor: Actor, event_id: int | None) -> Any:
+    if event_id is None:
+        return None
+    from app.events import services as events
+
+    return await events.event_in(db_session, actor, event_id)
+
+
+@get("/scan", include_in_schema=False)
+async def scan_page(
+    request: Request,
+    actor: Actor,
+    db_session: AsyncSession,
+    event_id: str = "",
+    action: str = "",
+    context: str = "",
+) -> Template:
+    event = await _event_for_page(db_session, actor, optional_int(event_id))
+    if event is not None and action not in ACTIONS:
+        action = "checkin"
+    return render(
+        request,
+        "scan/scanner.html",
+        event=event,
+        mode_action=action if event is not None else "",
+        mode_context=context if context in ("counter",) else "",
+        result_template=None,
+    )
+
+
+@post("/scan", include_in_schema=False)
+async def scan_submit(
+    request: Request, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template:
+    form = await form_data(request)
+    event_id = optional_int(form.get("event_id"))
+    action = form.get("action") or None
+    context = form.get("context") or None
+    scan = scanning.ScanRequest(
+        code=(form.get("code") or "").strip(),
+        event_id=event_id,
+        action=action if action in ACTIONS else None,
+        idempotency_key=form.get("idempotency_key") or None,
+        context=context if context == "counter" else None,
+        preview=form.get("preview") in ("1", "true", "on"),
+        address=client_address(request),
+    )
+    partial = bool(request.headers.get("hx-request"))
+    try:
+        if not scan.code:
+            raise DomainError("code_invalid", 422)
+        outcome = await run_scan(db_session, actor, settings, scan)
+    except DomainError as exc:
+        context_vars = {
+            "code": exc.code,
+            "detail": error_message(request, exc),
+            "extra": exc.extra,
+            "scan": scan,
+        }
+        if partial:
+            # htmx swaps 200 answers only; the words and the icon carry the refusal.
+            return render(request, "scan/_refused.html", **context_vars)
+        event = await _event_for_page_safe(db_session, actor, event_id)
+        return render(
+            request,
+            "scan/scanner.html",
+            status_code=exc.status_code,
+            event=event,
+            mode_action=scan.action or "",
+            mode_context=scan.context or "",
+            result_template="scan/_refused.html",
+            **context_vars,
+        )
+    template = outcome.template or "scan/_result.html"
+    context_vars = {"outcome": outcome, **outcome.data, "scan": scan}
+    if partial:
+        return render(request, template, **context_vars)
+    event = await _event_for_page_safe(db_session, actor, event_id)
+    return render(
+        request,
+        "scan/scanner.html",
+        event=event,
+        mode_action=scan.action or "",
+        mode_context=scan.context or "",
+        result_template=template,
+        **context_vars,
+    )
+
+
+async def _event_for_page_safe(db_session: AsyncSession, actor: Actor, event_id: int | None) -> Any:
+    try:
+        return await _event_for_page(db_session, actor, event_id)
+    except DomainError:
+        return None
+
+
+route_handlers = [api_scan, scan_page, scan_submit]

@@ -1,0 +1,33 @@
+"""Every scan, failed ones too, with a reason code (pretix-style audit of the door)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.database import Base
+
+
+class Scan(Base):
+    __tablename__ = "scans"
+    __table_args__ = (
+        Index("ix_scans_event_id_at", "event_id", "at"),
+        Index("ix_scans_community_id_at", "community_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    community_id: Mapped[int | None] = mapped_column(BigInteger)
+    event_id: Mapped[int | None] = mapped_column(BigInteger)
+    scanner_id: Mapped[int | None] = mapped_column(BigInteger)
+    subject_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(20))
+    action: Mapped[str | None] = mapped_column(String(10))
+    # The outcome ("checked_in", "checked_out") or the refusal's code ("code_expired", ...).
+    result: Mapped[str] = mapped_column(String(30))
+    # A digest of the code, never the code itself (a member code is a credential for 30 s).
+    code_digest: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(64))

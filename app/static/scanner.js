@@ -1,0 +1,77 @@
+// The scanner page: the phone camera through the vendored jsQR, the typed code as fallback.
+// Both submit the same form (htmx posts it to /scan and swaps in the result screen).
+(function () {
+  "use strict";
+
+  function setup(box) {
+    var form = document.querySelector("[data-scan-form]");
+    var input = form.querySelector("input[name=code]");
+    var video = box.querySelector("video");
+    var canvas = box.querySelector("canvas");
+    var status = box.querySelector("[data-scanner-status]");
+    var start = box.querySelector("[data-scanner-start]");
+    var ctx = canvas.getContext("2d", { willReadFrequently: true });
+    var last = "", lastAt = 0, pausedUntil = 0, running = false;
+
+    function say(text) { status.textContent = text || ""; }
+
+    function submit(code) {
+      input.value = code;
+      pausedUntil = Date.now() + 2500;
+      if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+    }
+
+    function tick() {
+      if (!running) { return; }
+      if (video.readyState === video.HAVE_ENOUGH_DATA && Date.now() > pausedUntil && window.jsQR) {
+        var w = video.videoWidth, h = video.videoHeight;
+        var scale = Math.min(1, 640 / Math.max(w, h));
+        canvas.width = Math.round(w * scale);
+        canvas.height = Math.round(h * scale);
+        ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
+        var image = ctx.getImageData(0, 0, canvas.width, canvas.height);
+        var found = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
+        if (found && found.data) {
+          var now = Date.now();
+          // The same code twice within a few seconds is one scan (the phone is still held up).
+          if (found.data !== last || now - lastAt > 4000) {
+            last = found.data; lastAt = now;
+            submit(found.data);
+          }
+        }
+      }
+      window.requestAnimationFrame(tick);
+    }
+
+    function noCamera() {
+      say(box.dataset.noCamera);
+      start.hidden = true;
+      input.focus();
+    }
+
+    start.addEventListener("click", function () {
+      if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { noCamera(); return; }
+      say(box.dataset.starting);
+      navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false })
+        .then(function (stream) {
+          video.srcObject = stream;
+          video.hidden = false;
+          start.hidden = true;
+          return video.play();
+        })
+        .then(function () { running = true; say(box.dataset.scanning); tick(); })
+        .catch(noCamera);
+    });
+
+    document.body.addEventListener("htmx:afterSwap", function (e) {
+      if (e.detail && e.detail.target && e.detail.target.id === "scan-result") {
+        input.value = "";
+        if (!running) { input.focus(); }
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-scanner]").forEach(setup);
+  });
+})();
