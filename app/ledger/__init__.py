@@ -1,0 +1,1 @@
+"""The points ledger: accounts, immutable transfers and holds. The only code that moves points."""

@@ -1,0 +1,500 @@
+"""The ledger's use cases: the only code that moves points (DESIGN.md §4).
+
+Every function works inside the caller's transaction (flush only, never commit) and raises
+``DomainError`` with API.md's codes. Hot paths are one or two SQLAlchemy Core statements:
+
+- accounts are looked up (and created on first use with ``INSERT ... ON CONFLICT DO NOTHING``);
+- the transfer (or hold) row and the wallet change are one statement: a CTE that locks the
+  wallet only if it covers the amount (``... WHERE balance - held >= :n FOR UPDATE``), inserts
+  the row with ``ON CONFLICT DO NOTHING`` (the idempotency key) and updates the wallet only if
+  the row was inserted. A repeat of a key therefore moves nothing, even when racing.
+- Each statement touches at most one wallet row, and system accounts (issuing, store, expiry)
+  are never updated or locked per transfer: their balances are derived from the transfers. So
+  transfers in opposite directions cannot deadlock and a community's transfers don't queue on
+  one hot row. ``reverse`` locks its (at most two) wallets in id order. ``post_hold`` and
+  ``void_hold`` lock the hold row, then its wallet.
+
+Idempotency: the same key with the same request returns the first result; the same key with a
+different request is ``conflict`` (409).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import clock
+from app.core.errors import DomainError, Invalid, NotFound
+from app.core.i18n import lazy
+
+MAX_POINTS = 2**53
+
+
+@dataclass(frozen=True)
+class Wallet:
+    balance: int
+    held: int
+    available: int
+
+
+# ---------------------------------------------------------------- validation
+
+
+def check_points(points: Any) -> int:
+    if isinstance(points, bool) or not isinstance(points, int) or not 1 <= points < MAX_POINTS:
+        raise Invalid(lazy("Points must be a whole number from 1 up to 9007199254740991."))
+    return points
+
+
+def _check_text(key: str, kind: str, reference: str, memo: str) -> None:
+    if not isinstance(key, str) or not key.strip() or len(key) > 200:
+        raise Invalid(lazy("The idempotency key must be 1 to 200 characters."))
+    if not kind or len(kind) > 32:
+        raise Invalid(lazy("The kind must be 1 to 32 characters."))
+    if len(reference) > 128:
+        raise Invalid(lazy("The reference must be at most 128 characters."))
+    if len(memo) > 500:
+        raise Invalid(lazy("The note must be at most 500 characters."))
+
+
+# ---------------------------------------------------------------- accounts
+
+_FIND_ACCOUNTS = text(
+    "SELECT id, 'wallet' AS kind FROM ledger_accounts WHERE community_id = :c AND user_id = :u "
+    "UNION ALL "
+    "SELECT id, kind FROM ledger_accounts WHERE community_id = :c AND user_id IS NULL AND kind = :k"
+)
+_CREATE_WALLET = text(
+    "INSERT INTO ledger_accounts (community_id, kind, user_id) VALUES (:c, 'wallet', :u) "
+    "ON CONFLICT (community_id, user_id) WHERE user_id IS NOT NULL DO NOTHING"
+)
+_CREATE_SYSTEM = text(
+    "INSERT INTO ledger_accounts (community_id, kind, user_id) VALUES (:c, :k, NULL) "
+    "ON CONFLICT (community_id, kind) WHERE user_id IS NULL DO NOTHING"
+)
+_FIND_SYSTEM = text(
+    "SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id IS NULL AND kind = :k"
+)
+
+
+async def accounts_for(
+    session: AsyncSession, community_id: int, user_id: int, system_kind: str
+) -> tuple[int, int]:
+    """(wallet id, system account id) for a member and one of the community's system accounts;
+    both are created on first use."""
+    params = {"c": community_id, "u": user_id, "k": system_kind}
+    rows = (await session.execute(_FIND_ACCOUNTS, params)).all()
+    found = {kind: id_ for id_, kind in rows}
+    if "wallet" not in found or system_kind not in found:
+        if "wallet" not in found:
+            await session.execute(_CREATE_WALLET, params)
+        if system_kind not in found:
+            await session.execute(_CREATE_SYSTEM, params)
+        rows = (await session.execute(_FIND_ACCOUNTS, params)).all()
+        found = {kind: id_ for id_, kind in rows}
+    return found["wallet"], found[system_kind]
+
+
+async def system_account(session: AsyncSession, community_id: int, kind: str) -> int:
+    params = {"c": community_id, "k": kind}
+    id_ = (await session.execute(_FIND_SYSTEM, params)).scalar()
+    if id_ is None:
+        await session.execute(_CREATE_SYSTEM, params)
+        id_ = (await session.execute(_FIND_SYSTEM, params)).scalar_one()
+    return int(id_)
+
+
+# ---------------------------------------------------------------- transfers
+
+# Credit a wallet (award): insert the transfer unless the key exists, then add to the wallet.
+_CREDIT_WALLET = text(
+    "WITH ins AS (INSERT INTO ledger_transfers ("
+    "idempotency_key, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, "
+    "actor_id, created_at) VALUES ("
+    "CAST(:key AS varchar), CAST(:c AS bigint), CAST(:debit AS bigint), CAST(:credit AS bigint), "
+    "CAST(:n AS bigint), CAST(:kind AS varchar), CAST(:ref AS varchar), CAST(:memo AS varchar), "
+    "CAST(:actor AS bigint), CAST(:now AS timestamptz)) "
+    "ON CONFLICT DO NOTHING RETURNING id, amount), "
+    "upd AS (UPDATE ledger_accounts a SET balance = a.balance + ins.amount FROM ins "
+    "WHERE a.id = CAST(:credit AS bigint) RETURNING a.id) "
+    "SELECT ins.id, (SELECT count(*) FROM upd) FROM ins"
+)
+
+# Debit a wallet: lock it only if it covers the amount, insert unless the key exists, subtract.
+_DEBIT_WALLET = text(
+    "WITH w AS (SELECT id FROM ledger_accounts WHERE id = CAST(:debit AS bigint) "
+    "AND balance - held >= CAST(:n AS bigint) FOR UPDATE), "
+    "ins AS (INSERT INTO ledger_transfers ("
+    "idempotency_key, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, "
+    "actor_id, created_at) SELECT "
+    "CAST(:key AS varchar), CAST(:c AS bigint), CAST(:debit AS bigint), CAST(:credit AS bigint), "
+    "CAST(:n AS bigint), CAST(:kind AS varchar), CAST(:ref AS varchar), CAST(:memo AS varchar), "
+    "CAST(:actor AS bigint), CAST(:now AS timestamptz) FROM w "
+    "ON CONFLICT DO NOTHING RETURNING id, amount), "
+    "upd AS (UPDATE ledger_accounts a SET balance = a.balance - ins.amount FROM ins "
+    "WHERE a.id = CAST(:debit AS bigint) RETURNING a.id) "
+    "SELECT (SELECT id FROM ins), (SELECT count(*) FROM w), (SELECT count(*) FROM upd)"
+)
+
+_TRANSFER_BY_KEY = text(
+    "SELECT id, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, "
+    "reverses_id, hold_id FROM ledger_transfers WHERE idempotency_key = :key"
+)
+
+
+def _conflict() -> DomainError:
+    return DomainError(
+        "conflict", 409, lazy("This idempotency key was already used for a different request.")
+    )
+
+
+async def _existing_transfer(session: AsyncSession, key: str, expected: dict[str, Any]) -> int | None:
+    """The id of the transfer made under ``key`` if it was the same request; conflict if not."""
+    row = (await session.execute(_TRANSFER_BY_KEY, {"key": key})).mappings().first()
+    if row is None:
+        return None
+    for field, value in expected.items():
+        if row[field] != value:
+            raise _conflict()
+    return int(row["id"])
+
+
+def _insufficient() -> DomainError:
+    return DomainError("insufficient_points", 409)
+
+
+async def award(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    user_id: int,
+    points: int,
+    kind: str,
+    reference: str,
+    memo: str,
+    actor_id: int | None,
+    idempotency_key: str,
+) -> int:
+    """Issuing account -> member wallet. Returns the transfer id."""
+    check_points(points)
+    _check_text(idempotency_key, kind, reference, memo)
+    wallet_id, issuing_id = await accounts_for(session, community_id, user_id, "issuing")
+    return await _credit(
+        session, community_id, issuing_id, wallet_id, points, kind, reference, memo, actor_id, idempotency_key
+    )
+
+
+async def _credit(
+    session: AsyncSession,
+    community_id: int,
+    debit: int,
+    wallet_id: int,
+    points: int,
+    kind: str,
+    reference: str,
+    memo: str,
+    actor_id: int | None,
+    key: str,
+) -> int:
+    params = {
+        "key": key,
+        "c": community_id,
+        "debit": debit,
+        "credit": wallet_id,
+        "n": points,
+        "kind": kind,
+        "ref": reference,
+        "memo": memo,
+        "actor": actor_id,
+        "now": clock.now(),
+    }
+    row = (await session.execute(_CREDIT_WALLET, params)).first()
+    if row is not None:
+        return int(row[0])
+    existing = await _existing_transfer(session, key, _expected(params))
+    if existing is None:  # pragma: no cover - ON CONFLICT without a visible row
+        raise _conflict()
+    return existing
+
+
+def _expected(params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "community_id": params["c"],
+        "debit_account_id": params["debit"],
+        "credit_account_id": params["credit"],
+        "amount": params["n"],
+        "kind": params["kind"],
+        "reference": params["ref"],
+        "memo": params["memo"],
+    }
+
+
+async def _debit(
+    session: AsyncSession,
+    community_id: int,
+    wallet_id: int,
+    credit: int,
+    points: int,
+    kind: str,
+    reference: str,
+    memo: str,
+    actor_id: int | None,
+    key: str,
+) -> int:
+    params = {
+        "key": key,
+        "c": community_id,
+        "debit": wallet_id,
+        "credit": credit,
+        "n": points,
+        "kind": kind,
+        "ref": reference,
+        "memo": memo,
+        "actor": actor_id,
+        "now": clock.now(),
+    }
+    inserted, covered, _updated = (await session.execute(_DEBIT_WALLET, params)).one()
+    if inserted is not None:
+        return int(inserted)
+    existing = await _existing_transfer(session, key, _expected(params))
+    if existing is not None:
+        return existing
+    if not covered:
+        raise _insufficient()
+    raise _conflict()  # pragma: no cover - the key's row vanished
+
+
+async def deduct(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    user_id: int,
+    points: int,
+    kind: str,
+    reference: str,
+    memo: str,
+    actor_id: int | None,
+    idempotency_key: str,
+) -> int:
+    """Member wallet -> issuing account (an admin's correction). 409 insufficient_points if the
+    wallet's available points do not cover it."""
+    check_points(points)
+    _check_text(idempotency_key, kind, reference, memo)
+    wallet_id, issuing_id = await accounts_for(session, community_id, user_id, "issuing")
+    return await _debit(
+        session, community_id, wallet_id, issuing_id, points, kind, reference, memo, actor_id, idempotency_key
+    )
+
+
+# ---------------------------------------------------------------- holds (two-phase)
+
+_HOLD = text(
+    "WITH w AS (SELECT id FROM ledger_accounts WHERE id = CAST(:debit AS bigint) "
+    "AND balance - held >= CAST(:n AS bigint) FOR UPDATE), "
+    "ins AS (INSERT INTO ledger_holds (idempotency_key, community_id, debit_account_id, credit_account_id, "
+    "amount, kind, reference, memo, actor_id, created_at, status, expires_at) "
+    "SELECT "
+    "CAST(:key AS varchar), CAST(:c AS bigint), CAST(:debit AS bigint), CAST(:credit AS bigint), "
+    "CAST(:n AS bigint), CAST(:kind AS varchar), CAST(:ref AS varchar), CAST(:memo AS varchar), "
+    "CAST(:actor AS bigint), CAST(:now AS timestamptz), 'pending', CAST(:expires AS timestamptz) FROM w "
+    "ON CONFLICT DO NOTHING RETURNING id, amount), "
+    "upd AS (UPDATE ledger_accounts a SET held = a.held + ins.amount FROM ins "
+    "WHERE a.id = CAST(:debit AS bigint) RETURNING a.id) "
+    "SELECT (SELECT id FROM ins), (SELECT count(*) FROM w), (SELECT count(*) FROM upd)"
+)
+_HOLD_BY_KEY = text(
+    "SELECT id, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo "
+    "FROM ledger_holds WHERE idempotency_key = :key"
+)
+
+_POST_HOLD = text(
+    "WITH h AS (UPDATE ledger_holds SET status = 'posted', resolved_at = CAST(:now AS timestamptz), "
+    "resolved_by = CAST(:actor AS bigint) WHERE id = :h AND status = 'pending' "
+    "RETURNING id, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, "
+    "actor_id), "
+    "ins AS (INSERT INTO ledger_transfers "
+    "("
+    "idempotency_key, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, "
+    "actor_id, created_at, hold_id) "
+    "SELECT 'hold:' || h.id || '\\:post', h.community_id, h.debit_account_id, h.credit_account_id, h.amount, "
+    "h.kind, h.reference, h.memo, COALESCE(CAST(:actor AS bigint), h.actor_id), "
+    "CAST(:now AS timestamptz), h.id "
+    "FROM h RETURNING id), "
+    "upd AS (UPDATE ledger_accounts a SET balance = a.balance - h.amount, held = a.held - h.amount FROM h "
+    "WHERE a.id = h.debit_account_id RETURNING a.id) "
+    "SELECT (SELECT id FROM ins), (SELECT count(*) FROM upd)"
+)
+_VOID_HOLD = text(
+    "WITH h AS (UPDATE ledger_holds SET status = 'voided', resolved_at = CAST(:now AS timestamptz), "
+    "resolved_by = CAST(:actor AS bigint), void_reason = CAST(:reason AS varchar) "
+    "WHERE id = :h AND status = 'pending' RETURNING debit_account_id, amount), "
+    "upd AS (UPDATE ledger_accounts a SET held = a.held - h.amount FROM h "
+    "WHERE a.id = h.debit_account_id RETURNING a.id) "
+    "SELECT count(*) FROM upd"
+)
+_HOLD_STATE = text(
+    "SELECT h.status, t.id FROM ledger_holds h LEFT JOIN ledger_transfers t ON t.hold_id = h.id "
+    "WHERE h.id = :h"
+)
+
+
+async def hold(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    user_id: int,
+    points: int,
+    kind: str,
+    reference: str,
+    memo: str,
+    actor_id: int | None,
+    idempotency_key: str,
+    expires_at: datetime | None = None,
+) -> int:
+    """Reserve points in a member's wallet for the community's store account. Returns the hold id;
+    409 insufficient_points if the available points do not cover it."""
+    check_points(points)
+    _check_text(idempotency_key, kind, reference, memo)
+    wallet_id, store_id = await accounts_for(session, community_id, user_id, "store")
+    params = {
+        "key": idempotency_key,
+        "c": community_id,
+        "debit": wallet_id,
+        "credit": store_id,
+        "n": points,
+        "kind": kind,
+        "ref": reference,
+        "memo": memo,
+        "actor": actor_id,
+        "now": clock.now(),
+        "expires": expires_at,
+    }
+    inserted, covered, _updated = (await session.execute(_HOLD, params)).one()
+    if inserted is not None:
+        return int(inserted)
+    row = (await session.execute(_HOLD_BY_KEY, {"key": idempotency_key})).mappings().first()
+    if row is not None:
+        for field, value in _expected(params).items():
+            if row[field] != value:
+                raise _conflict()
+        return int(row["id"])
+    if not covered:
+        raise _insufficient()
+    raise _conflict()  # pragma: no cover
+
+
+async def post_hold(session: AsyncSession, hold_id: int, *, actor_id: int | None) -> int:
+    """Move the held points from the wallet to the store account. Returns the transfer id; posting
+    twice returns the same id; a voided hold is already_done (409)."""
+    params = {"h": hold_id, "actor": actor_id, "now": clock.now()}
+    transfer_id, _updated = (await session.execute(_POST_HOLD, params)).one()
+    if transfer_id is not None:
+        return int(transfer_id)
+    state = (await session.execute(_HOLD_STATE, {"h": hold_id})).first()
+    if state is None:
+        raise NotFound()
+    status, existing = state
+    if status == "posted" and existing is not None:
+        return int(existing)
+    raise DomainError("already_done", 409, lazy("These points were already released."))
+
+
+async def void_hold(session: AsyncSession, hold_id: int, *, actor_id: int | None, reason: str) -> None:
+    """Release the held points. Idempotent; a posted hold is already_done (409)."""
+    params = {"h": hold_id, "actor": actor_id, "now": clock.now(), "reason": reason[:500]}
+    updated = (await session.execute(_VOID_HOLD, params)).scalar_one()
+    if updated:
+        return
+    state = (await session.execute(_HOLD_STATE, {"h": hold_id})).first()
+    if state is None:
+        raise NotFound()
+    if state[0] == "voided":
+        return
+    raise DomainError("already_done", 409, lazy("These points were already spent."))
+
+
+# ---------------------------------------------------------------- reversal
+
+_TRANSFER_BY_ID = text(
+    "SELECT id, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, "
+    "reverses_id FROM ledger_transfers WHERE id = :t"
+)
+_LOCK_WALLETS = text(
+    "SELECT id, kind, balance, held FROM ledger_accounts WHERE id IN (:a, :b) ORDER BY id FOR UPDATE"
+)
+_INSERT_REVERSAL = text(
+    "INSERT INTO ledger_transfers ("
+    "idempotency_key, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, "
+    "actor_id, created_at, reverses_id) VALUES ("
+    "CAST(:key AS varchar), CAST(:c AS bigint), CAST(:debit AS bigint), CAST(:credit AS bigint), "
+    "CAST(:n AS bigint), CAST(:kind AS varchar), CAST(:ref AS varchar), CAST(:memo AS varchar), "
+    "CAST(:actor AS bigint), CAST(:now AS timestamptz), :orig) "
+    "ON CONFLICT DO NOTHING RETURNING id"
+)
+_REVERSAL_OF = text("SELECT id FROM ledger_transfers WHERE reverses_id = :t")
+_ADD_BALANCE = text("UPDATE ledger_accounts SET balance = balance + :n WHERE id = :a AND kind = 'wallet'")
+
+
+async def reverse(
+    session: AsyncSession, transfer_id: int, *, actor_id: int | None, reason: str, idempotency_key: str
+) -> int:
+    """Post the reversing transfer of ``transfer_id`` (once). Returns the reversal's id."""
+    _check_text(idempotency_key, "reversal", "", reason)
+    original = (await session.execute(_TRANSFER_BY_ID, {"t": transfer_id})).mappings().first()
+    if original is None:
+        raise NotFound()
+    if original["reverses_id"] is not None:
+        raise Invalid(lazy("A reversal cannot itself be reversed."))
+    params = {
+        "key": idempotency_key,
+        "c": original["community_id"],
+        "debit": original["credit_account_id"],
+        "credit": original["debit_account_id"],
+        "n": original["amount"],
+        "kind": "reversal",
+        "ref": f"transfer:{transfer_id}",
+        "memo": reason,
+        "actor": actor_id,
+        "now": clock.now(),
+        "orig": transfer_id,
+    }
+    expected = {**_expected(params), "reverses_id": transfer_id}
+    existing = await _existing_transfer(session, idempotency_key, expected)
+    if existing is not None:
+        return existing
+    if (await session.execute(_REVERSAL_OF, {"t": transfer_id})).scalar() is not None:
+        raise DomainError("already_done", 409, lazy("This transfer has already been reversed."))
+    # Lock both accounts in id order (rare path; system rows are never locked elsewhere).
+    rows = (await session.execute(_LOCK_WALLETS, {"a": params["debit"], "b": params["credit"]})).all()
+    accounts = {row.id: row for row in rows}
+    debit = accounts.get(params["debit"])
+    if debit is not None and debit.kind == "wallet" and debit.balance - debit.held < params["n"]:
+        raise DomainError(
+            "insufficient_points", 409, lazy("The member no longer has enough points to reverse this.")
+        )
+    new_id = (await session.execute(_INSERT_REVERSAL, params)).scalar()
+    if new_id is None:
+        existing = await _existing_transfer(session, idempotency_key, expected)
+        if existing is not None:
+            return existing
+        raise DomainError("already_done", 409, lazy("This transfer has already been reversed."))
+    await session.execute(_ADD_BALANCE, {"n": -params["n"], "a": params["debit"]})
+    await session.execute(_ADD_BALANCE, {"n": params["n"], "a": params["credit"]})
+    return int(new_id)
+
+
+# ---------------------------------------------------------------- reading
+
+_WALLET = text("SELECT balance, held FROM ledger_accounts WHERE community_id = :c AND user_id = :u")
+
+
+async def wallet(session: AsyncSession, community_id: int, user_id: int) -> Wallet:
+    row = (await session.execute(_WALLET, {"c": community_id, "u": user_id})).first()
+    if row is None:
+        return Wallet(balance=0, held=0, available=0)
+    balance, held = int(row[0]), int(row[1])
+    return Wallet(balance=balance, held=held, available=balance - held)
