@@ -79,19 +79,28 @@ def _wants_json(request: Request) -> bool:
 
 
 def _render(request: Request, status: int, code: str, detail: str, extra: dict[str, Any]) -> Response:
+    # Errors raised before a route matched (unknown path, wrong method) never pass through the
+    # app's middleware, so the security headers are set here too.
+    from app.core.security import HEADERS
+
     if _wants_json(request):
-        return Response({"status_code": status, "code": code, "detail": detail, **extra}, status_code=status)
+        return Response(
+            {"status_code": status, "code": code, "detail": detail, **extra},
+            status_code=status,
+            headers=HEADERS,
+        )
     from app.core.web import page_context
 
     if code == "not_authenticated":
         from litestar.response import Redirect
 
-        return Redirect(f"/login?next={request.url.path}")
+        return Redirect(f"/login?next={request.url.path}", headers=HEADERS)
     template = "_error_fragment.html" if request.headers.get("hx-request") else "error.html"
     return Template(
         template,
         context={**page_context(request), "code": code, "detail": detail, "status": status},
         status_code=status,
+        headers=HEADERS,
     )
 
 
