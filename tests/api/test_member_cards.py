@@ -1,0 +1,186 @@
+"""Member codes through the API and the pages: rotation, the 30 s limit, revocation, printed
+cards and the A4 sheet for a building; QR images decode to the exact code."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.accounts import services
+from app.core import clock
+from app.core.errors import DomainError
+from tests.api.helpers import post_form, session_of
+from tests.conftest import login
+from tests.qrtools import decode_svg
+
+PRINTED_RE = re.compile(r"^JC1-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{28}$")
+
+
+@pytest.fixture
+def moved_clock():
+    yield clock
+    clock.reset()
+
+
+async def _resolve(engine, code: str) -> int | str:
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s:
+        try:
+            return await services.resolve_member_code(s, code)
+        except DomainError as exc:
+            return exc.code
+
+
+def _card_images(html: str) -> list[str]:
+    """Codes in the printed page's QR images (SVG data URIs), decoded by zxing-cpp."""
+    found = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)
+    return [decode_svg(base64.b64decode(item).decode()) for item in found]
+
+
+async def test_phone_code_is_accepted_for_at_most_30_seconds(client, factory, engine, moved_clock):
+    tenant = await factory.tenant()
+    person = await login(client, await factory.person(tenant))
+    card = (await client.get("/api/v1/me/card", headers=person.headers)).json()
+    assert await _resolve(engine, card["code"]) == person.user_id
+    moved_clock.advance(timedelta(seconds=15))
+    rotated = (await client.get("/api/v1/me/card", headers=person.headers)).json()
+    assert rotated["code"] != card["code"]
+    # The previous window still counts (a scan right at the change works)...
+    assert await _resolve(engine, card["code"]) == person.user_id
+    assert await _resolve(engine, rotated["code"]) == person.user_id
+    # ...but never more than 30 s after the code's window began.
+    moved_clock.advance(timedelta(seconds=15))
+    assert await _resolve(engine, card["code"]) == "code_expired"
+    assert await _resolve(engine, rotated["code"]) == person.user_id
+
+
+async def test_a_phone_code_from_the_future_is_refused(client, factory, engine, moved_clock):
+    tenant = await factory.tenant()
+    person = await login(client, await factory.person(tenant))
+    moved_clock.advance(timedelta(seconds=15))
+    future = (await client.get("/api/v1/me/card", headers=person.headers)).json()["code"]
+    moved_clock.advance(timedelta(seconds=-15))
+    assert await _resolve(engine, future) == "code_invalid"
+
+
+async def test_card_expiry_is_the_end_of_the_window(client, factory, moved_clock):
+    from datetime import datetime
+
+    tenant = await factory.tenant()
+    person = await login(client, await factory.person(tenant))
+    card = (await client.get("/api/v1/me/card", headers=person.headers)).json()
+    expires = datetime.fromisoformat(card["expires_at"])
+    assert timedelta(0) < expires - clock.now() <= timedelta(seconds=15)
+
+
+async def test_a_tampered_mac_is_refused(client, factory, engine):
+    tenant = await factory.tenant()
+    person = await login(client, await factory.person(tenant))
+    code = (await client.get("/api/v1/me/card", headers=person.headers)).json()["code"]
+    last = code[-1]
+    tampered = code[:-1] + ("A" if last != "A" else "B")
+    assert await _resolve(engine, tampered) == "code_invalid"
+    assert await _resolve(engine, "JM1-NOSUCHCARD-1-AAAAAAAAAAAAAAAA") == "code_invalid"
+    assert await _resolve(engine, "not a code") == "code_invalid"
+
+
+async def test_the_phone_qr_image_decodes_to_the_code(client, factory):
+    tenant = await factory.tenant()
+    person = await login(client, await factory.person(tenant))
+    code = (await client.get("/api/v1/me/card", headers=person.headers)).json()["code"]
+    svg = await client.get("/api/v1/me/card.svg", headers=person.headers)
+    assert svg.headers["cache-control"] == "no-store"
+    # Both were made in the same 15 s window unless the test straddled a boundary.
+    again = (await client.get("/api/v1/me/card", headers=person.headers)).json()["code"]
+    assert decode_svg(svg.text) in {code, again}
+
+
+async def test_printed_card_code_is_random_anonymous_and_decodes_from_the_page(client, factory, engine, db):
+    tenant = await factory.tenant()
+    elder = await factory.person(tenant, name="杨依伯", phone=None)
+    await session_of(client, tenant.admin)
+    page = await post_form(client, f"/admin/c/{tenant.community_id}/residents/{elder.user_id}/card")
+    assert page.status_code == 200, page.text
+    codes = _card_images(page.text)
+    assert len(codes) == 1
+    code = codes[0]
+    assert PRINTED_RE.match(code)
+    # Nothing personal inside: no id, no name; the code is only a lookup key.
+    assert "杨" not in code and f"-{elder.user_id}-" not in code
+    assert await _resolve(engine, code) == elder.user_id
+    # Printing again shows the same card.
+    again = await post_form(client, f"/admin/c/{tenant.community_id}/residents/{elder.user_id}/card")
+    assert _card_images(again.text) == [code]
+    assert "杨依伯" in again.text
+
+
+async def test_reissuing_a_printed_card_revokes_the_old_one(client, factory, engine):
+    tenant = await factory.tenant()
+    elder = await factory.person(tenant, name="刘阿婆", phone=None)
+    await session_of(client, tenant.admin)
+    url = f"/admin/c/{tenant.community_id}/residents/{elder.user_id}/card"
+    old = _card_images((await post_form(client, url)).text)[0]
+    new = _card_images((await post_form(client, url, {"reissue": "1"})).text)[0]
+    assert new != old and PRINTED_RE.match(new)
+    assert await _resolve(engine, old) == "code_invalid"
+    assert await _resolve(engine, new) == elder.user_id
+
+
+async def test_revoking_cards_stops_the_printed_card_and_old_phone_codes(client, factory, engine):
+    tenant = await factory.tenant()
+    person = await login(client, await factory.person(tenant))
+    await session_of(client, tenant.admin)
+    printed = _card_images(
+        (await post_form(client, f"/admin/c/{tenant.community_id}/residents/{person.user_id}/card")).text
+    )[0]
+    phone_code = (await client.get("/api/v1/me/card", headers=person.headers)).json()["code"]
+    revoked = await post_form(
+        client, f"/admin/c/{tenant.community_id}/residents/{person.user_id}", {"action": "revoke_cards"}
+    )
+    assert revoked.status_code == 303
+    assert await _resolve(engine, printed) == "code_invalid"
+    assert await _resolve(engine, phone_code) == "code_invalid"
+    fresh = (await client.get("/api/v1/me/card", headers=person.headers)).json()["code"]
+    assert await _resolve(engine, fresh) == person.user_id
+
+
+async def test_a_building_sheet_has_one_card_per_resident(client, factory, engine, db):
+    from app.core.authz import Actor
+    from app.places import services as places
+
+    tenant = await factory.tenant()
+    people = [await factory.person(tenant, name=f"住户{i}", phone=None) for i in range(3)]
+    outsider = await factory.person(tenant, name="别楼住户", phone=None)
+    actor = Actor(tenant.admin.user_id, "管理员", {tenant.community_id: frozenset({"admin"})})
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        compound = await places.save_compound(s, actor, tenant.community_id, name="光复新村")
+        building = await places.save_building(
+            s, actor, tenant.community_id, compound_id=compound.id, name="4号楼"
+        )
+        other = await places.save_building(
+            s, actor, tenant.community_id, compound_id=compound.id, name="5号楼"
+        )
+        for i, person in enumerate(people):
+            await s.execute(
+                text("UPDATE memberships SET compound_id=:c, building_id=:b, room=:r WHERE user_id=:u"),
+                {"c": compound.id, "b": building.id, "r": f"{i + 1}01", "u": person.user_id},
+            )
+        await s.execute(
+            text("UPDATE memberships SET compound_id=:c, building_id=:b WHERE user_id=:u"),
+            {"c": compound.id, "b": other.id, "u": outsider.user_id},
+        )
+    await session_of(client, tenant.admin)
+    sheet = await post_form(client, f"/admin/c/{tenant.community_id}/buildings/{building.id}/cards")
+    assert sheet.status_code == 200, sheet.text
+    assert sheet.text.count('class="member-card"') == 3
+    codes = _card_images(sheet.text)
+    assert len(codes) == 3 and len(set(codes)) == 3
+    assert sorted([await _resolve(engine, c) for c in codes]) == sorted(p.user_id for p in people)
+    assert "别楼住户" not in sheet.text and "print.css" in sheet.text
+    # Printing the sheet again reuses the same cards.
+    again = await post_form(client, f"/admin/c/{tenant.community_id}/buildings/{building.id}/cards")
+    assert sorted(_card_images(again.text)) == sorted(codes)
