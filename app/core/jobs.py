@@ -1,0 +1,168 @@
+"""Background jobs on PostgreSQL (procrastinate; no Redis).
+
+Jobs run in-process inside `jinlin serve` by default (each worker process runs a small
+procrastinate worker, started by ``on_startup``), or in a separate ``jinlin worker`` process
+(docker compose). ``Settings.run_jobs_in_process = False`` (``JINLIN_JOBS_IN_PROCESS=0``) turns the
+in-process worker off; the tests do that and call job functions directly. The queue's tables
+come from Alembic migration 0002, never from the running app.
+
+Registering a periodic job (in ``app/<domain>/jobs.py``; every domain's ``jobs`` module is imported
+before a worker starts)::
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+    from app.core import jobs
+
+    @jobs.periodic("*/5 * * * *")              # cron, UTC; an optional 6th field is seconds
+    async def release_stale_claims(session: AsyncSession) -> None:
+        ...                                     # one transaction, committed when this returns
+
+The job's name defaults to ``<module>.<function>``. Procrastinate makes sure one run per
+schedule tick happens even with several workers. Keep jobs idempotent: a job that fails is
+retried on the next tick. Tests call the function directly with their own session, or
+``await jobs.run_now(engine, name)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from app.core.settings import Settings
+
+log = logging.getLogger("jinlin.jobs")
+
+JobFunction = Callable[[AsyncSession], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    cron: str
+    func: JobFunction
+
+
+_PERIODIC: dict[str, PeriodicJob] = {}
+
+
+def periodic(cron: str, *, name: str | None = None) -> Callable[[JobFunction], JobFunction]:
+    """Register ``async def job(session)`` to run on a cron schedule."""
+
+    def register(func: JobFunction) -> JobFunction:
+        job_name = name or f"{func.__module__}.{func.__name__}"
+        _PERIODIC[job_name] = PeriodicJob(job_name, cron, func)
+        return func
+
+    return register
+
+
+def registered() -> dict[str, PeriodicJob]:
+    load_job_modules()
+    return dict(_PERIODIC)
+
+
+def load_job_modules() -> None:
+    from app.domains import DOMAINS, _optional
+
+    for domain in DOMAINS:
+        if domain != "core":
+            _optional(f"app.{domain}.jobs")
+
+
+async def run_job(engine: AsyncEngine, job: PeriodicJob) -> None:
+    """Runs one job in its own transaction."""
+    async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
+        await job.func(session)
+
+
+async def run_now(engine: AsyncEngine, name: str) -> None:
+    await run_job(engine, registered()[name])
+
+
+def _database_urls(settings: Settings) -> tuple[str, str]:
+    from app.core.database import libpq_url, resolve_database_url
+
+    url = resolve_database_url(settings.database_url, settings.data_dir)
+    return url, libpq_url(url)
+
+
+def build_app(settings: Settings, engine: AsyncEngine) -> Any:
+    """A procrastinate App with every registered periodic job bound to ``engine``."""
+    import procrastinate
+
+    _url, conninfo = _database_urls(settings)
+    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
+    for job in registered().values():
+
+        def make_runner(job: PeriodicJob = job) -> Callable[[int], Awaitable[None]]:
+            async def runner(timestamp: int) -> None:
+                await run_job(engine, job)
+
+            return runner
+
+        task = app.task(name=job.name, queue="periodic")(make_runner())
+        app.periodic(cron=job.cron)(task)
+    return app
+
+
+async def run_worker(settings: Settings, *, name: str = "jinlin", wait: bool = True) -> None:
+    """Runs a worker until cancelled (or, with ``wait=False``, until the queue is empty)."""
+    url, _conninfo = _database_urls(settings)
+    engine = create_async_engine(url, pool_size=2, max_overflow=2)
+    app = build_app(settings, engine)
+    try:
+        async with app.open_async():
+            await app.run_worker_async(
+                name=name,
+                wait=wait,
+                concurrency=1,
+                install_signal_handlers=False,
+                delete_jobs="successful",
+            )
+    finally:
+        await engine.dispose()
+
+
+# ---------------------------------------------------------------- hooks for `jinlin serve`
+
+_running: asyncio.Task[None] | None = None
+
+
+def on_startup(settings: Settings) -> Callable[[], Awaitable[None]]:
+    async def start() -> None:
+        global _running
+        if not settings.run_jobs_in_process or _running is not None:
+            return
+        _running = asyncio.create_task(_supervised(settings), name="jinlin-jobs")
+
+    return start
+
+
+async def _supervised(settings: Settings) -> None:
+    while True:
+        try:
+            await run_worker(settings, name="in-process")
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a broken job or a lost connection must not stop the web app
+            log.exception("in-process job worker stopped; restarting in 10 s")
+            await asyncio.sleep(10)
+
+
+def on_shutdown(settings: Settings) -> Callable[[], Awaitable[None]]:
+    async def stop() -> None:
+        global _running
+        task, _running = _running, None
+        if task is None:
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(task, timeout=10)
+
+    return stop
