@@ -131,3 +131,144 @@ async def test_member_card_code_rotates_and_the_svg_is_a_qr_of_it(client, factor
         (await client.get("/api/v1/me/card", headers=person.headers)).json()["code"],
     }
     assert Image and io and zxingcpp
+
+
+# ---------------------------------------------------------------- rate limits on the live server
+
+
+def _from(address: str):
+    """An HTTP client whose connections come from `address` (any 127.x.y.z reaches the server)."""
+    import httpx
+
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=10)
+
+
+def _fresh_address() -> str:
+    import secrets
+
+    return f"127.{secrets.randbelow(250) + 2}.{secrets.randbelow(250) + 1}.{secrets.randbelow(250) + 1}"
+
+
+def _live_person(live_server, roles=None):
+    """A tenant admin made through the CLI-level helper on the live server's database."""
+    import asyncio
+    import secrets
+
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from app.demo import ensure_admin
+    from tests.conftest import unique
+
+    phone, password = unique_phone(), "live-pass-" + secrets.token_hex(4)
+
+    async def make() -> dict:
+        engine = create_async_engine(live_server.env["DATABASE_URL"])
+        try:
+            async with async_sessionmaker(engine)() as s, s.begin():
+                return await ensure_admin(
+                    s,
+                    phone=phone,
+                    password=password,
+                    community_name=unique("社区"),
+                    street_name=unique("街道"),
+                    display_name="管理员",
+                )
+        finally:
+            await engine.dispose()
+
+    ids = asyncio.run(make())
+    return ids, phone, password
+
+
+def test_the_phone_limit_holds_across_worker_processes(live_server):
+    ids, phone, password = _live_person(live_server)
+    address = _fresh_address()
+    for attempt in range(10):
+        # A new connection each time, so both workers of the live server take turns.
+        with _from(address) as http:
+            response = http.post(
+                live_server.url + "/api/v1/auth/token",
+                json={"phone": phone, "password": f"wrong-{attempt}"},
+                headers={"Connection": "close"},
+            )
+        assert response.status_code == 401, (attempt, response.text)
+    for _ in range(4):
+        with _from(_fresh_address()) as http:
+            locked = http.post(
+                live_server.url + "/api/v1/auth/token", json={"phone": phone, "password": password}
+            )
+        # Locked for everyone, from any address and on any worker, even with the right password.
+        assert locked.status_code == 429 and locked.json()["code"] == "rate_limited"
+
+
+def test_the_address_limit_is_far_above_the_phone_limit(live_server):
+    ids, phone, password = _live_person(live_server)
+    address = _fresh_address()
+    with _from(address) as http:
+        # A shared counter tablet: 30 failures across many accounts do not lock it.
+        for i in range(30):
+            r = http.post(
+                live_server.url + "/api/v1/auth/token", json={"phone": unique_phone(), "password": f"x-{i}"}
+            )
+            assert r.status_code == 401, r.text
+        ok = http.post(live_server.url + "/api/v1/auth/token", json={"phone": phone, "password": password})
+        assert ok.status_code == 200
+
+
+async def test_an_address_is_locked_after_100_failures(client, factory, db):
+    """Seeded failures stand in for 100 requests; the check is the same code path."""
+    from app.core import clock
+
+    tenant = await factory.tenant()
+    address = "testclient"  # the test client's address
+    db.add_all(
+        [
+            LoginFailure(phone=f"x{i}-{tenant.community_id}", address=address, at=clock.now())
+            for i in range(100)
+        ]
+    )
+    await db.commit()
+    try:
+        locked = await client.post(
+            "/api/v1/auth/token", json={"phone": tenant.admin.phone, "password": tenant.admin.password}
+        )
+        assert locked.status_code == 429 and locked.json()["code"] == "rate_limited"
+    finally:
+        await db.execute(delete(LoginFailure).where(LoginFailure.phone.like(f"x%-{tenant.community_id}")))
+        await db.commit()
+    assert (await login(client, tenant.admin)).token
+
+
+async def test_the_phone_lock_lifts_after_15_minutes(client, factory, db):
+    from datetime import timedelta
+
+    from app.core import clock
+
+    tenant = await factory.tenant()
+    person = await factory.person(tenant)
+    try:
+        for _ in range(10):
+            await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": "bad-guess"})
+        locked = await client.post(
+            "/api/v1/auth/token", json={"phone": person.phone, "password": person.password}
+        )
+        assert locked.status_code == 429
+        clock.advance(timedelta(minutes=15, seconds=1))
+        assert (await login(client, person)).token
+    finally:
+        clock.reset()
+        await db.execute(delete(LoginFailure).where(LoginFailure.phone == person.phone))
+        await db.commit()
+
+
+async def test_login_form_shows_wrong_password_and_keeps_the_phone(client, factory):
+    from tests.api.helpers import csrf_token
+
+    tenant = await factory.tenant()
+    token = await csrf_token(client)
+    response = await client.post(
+        "/login", data={"phone": tenant.admin.phone, "password": "nope-nope", "_csrf_token": token}
+    )
+    assert response.status_code == 401
+    assert "手机号或密码不正确" in response.text and tenant.admin.phone in response.text
+    assert "jl_session" not in response.headers.get("set-cookie", "")

@@ -1,0 +1,108 @@
+"""Health checks, friendly error pages in zh-Hans and English, and API errors in API.md's shape."""
+
+from __future__ import annotations
+
+from tests.conftest import login
+
+
+async def test_healthz_and_readyz(client):
+    health = await client.get("/healthz")
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"status": "ready"}
+
+
+async def test_readyz_is_503_when_the_database_is_unreachable(settings):
+    from dataclasses import replace
+
+    from litestar.testing import AsyncTestClient
+
+    from app.asgi import create_app
+
+    broken = create_app(
+        replace(settings, database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none?timeout=2")
+    )
+    async with AsyncTestClient(app=broken, base_url="http://testserver.local") as client:
+        assert (await client.get("/healthz")).status_code == 200
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+
+
+async def test_404_page_is_friendly_in_chinese_and_english(client):
+    zh = await client.get("/no/such/page")
+    assert zh.status_code == 404 and zh.headers["content-type"].startswith("text/html")
+    assert 'lang="zh-Hans"' in zh.text and "没有找到您要的内容" in zh.text and 'href="/"' in zh.text
+    en = await client.get("/no/such/page", headers={"Accept-Language": "en"})
+    assert en.status_code == 404 and "We could not find what you asked for." in en.text
+    assert 'lang="en"' in en.text and "Traceback" not in en.text
+
+
+async def test_403_page_is_friendly_in_chinese_and_english(client, factory):
+    tenant = await factory.tenant()
+    resident = await login(client, await factory.person(tenant))
+    url = f"/admin/c/{tenant.community_id}/residents"
+    zh = await client.get(url, headers=resident.headers)
+    assert zh.status_code == 403 and "您没有权限" in zh.text and "result-bad" in zh.text
+    en = await client.get(url, headers={**resident.headers, "Accept-Language": "en-US,en;q=0.9"})
+    assert en.status_code == 403 and "You are not allowed to do this." in en.text
+
+
+async def test_the_language_cookie_beats_accept_language(client):
+    page = await client.get("/no/such/page", headers={"Accept-Language": "zh-CN", "Cookie": "lang=en"})
+    assert "We could not find" in page.text
+
+
+async def test_pages_that_need_a_login_send_you_to_the_login_page(client):
+    response = await client.get("/me/card", follow_redirects=False)
+    assert response.status_code in (302, 303) and response.headers["location"] == "/login?next=/me/card"
+
+
+async def test_api_errors_have_status_code_code_and_detail(client, factory):
+    tenant = await factory.tenant()
+    resident = await login(client, await factory.person(tenant))
+    cases = [
+        (await client.get("/api/v1/me"), 401, "not_authenticated"),
+        (await client.get("/api/v1/nothing-here"), 404, "not_found"),
+        (await client.post("/api/v1/auth/token", json={"phone": "1"}), 422, "validation_error"),
+        (
+            await client.post(
+                f"/api/v1/communities/{tenant.community_id}/residents",
+                json={"display_name": "x"},
+                headers=resident.headers,
+            ),
+            403,
+            "forbidden",
+        ),
+        (
+            await client.post("/api/v1/auth/token", json={"phone": "13900000000", "password": "wrong-wrong"}),
+            401,
+            "invalid_credentials",
+        ),
+    ]
+    for response, status, code in cases:
+        body = response.json()
+        assert response.status_code == status, body
+        assert body["status_code"] == status and body["code"] == code
+        assert isinstance(body["detail"], str) and body["detail"]
+    en = await client.get("/api/v1/me", headers={"Accept-Language": "en"})
+    assert en.json()["detail"] == "Please log in first."
+
+
+async def test_an_over_long_token_is_simply_unknown_not_a_crash(client):
+    response = await client.get("/api/v1/me", headers={"Authorization": "Bearer " + "x" * 500})
+    # An over-long token is simply unknown: 401, not a crash.
+    assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
+
+
+async def test_language_and_elder_switches_are_remembered(client):
+    from tests.api.helpers import post_form
+
+    lang = await post_form(client, "/prefs/lang", {"lang": "en", "next": "/login"})
+    assert lang.status_code == 303 and lang.headers["location"] == "/login"
+    assert "Log in" in (await client.get("/login")).text
+    elder = await post_form(client, "/prefs/elder", {"elder": "1", "next": "https://evil.example/"})
+    assert elder.headers["location"] == "/"  # never off-site
+    assert 'class="elder' in (await client.get("/login")).text
+    off = await post_form(client, "/prefs/elder", {"elder": "0", "next": "//evil.example/"})
+    assert off.headers["location"] == "/"
+    assert 'class="elder' not in (await client.get("/login")).text
