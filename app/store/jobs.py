@@ -1,0 +1,14 @@
+"""The store's background job: void orders not picked up in time (points and stock come back)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import jobs
+from app.store import services
+
+
+@jobs.periodic("*/5 * * * *")
+async def expire_store_orders(session: AsyncSession) -> None:
+    # A bounded batch per tick keeps each transaction short; the next tick takes the rest.
+    await services.expire_orders(session)

@@ -1,0 +1,76 @@
+"""The store's scan kinds, registered with app.core.scanning at import (controllers imports this):
+
+- "JP1" and "digits": a pickup code (QR) or its 8 digits. The API (`preview=False`) hands over at
+  once; the scanner page may ask for a preview and then shows a big "Hand over" button.
+- "member@counter": a member code scanned at the counter without an event: the holder's open
+  orders to hand over and a link to place an order for them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.services import resolve_member_code
+from app.core import scanning
+from app.core.authz import Actor
+from app.store import services
+
+PICKUP_TEMPLATE = "store/_scan_pickup.html"
+MEMBER_TEMPLATE = "store/_scan_member.html"
+
+
+def _data(pickup: services.Pickup) -> dict[str, Any]:
+    return {
+        "order_id": pickup.order_id,
+        "community_id": pickup.community_id,
+        "user_id": pickup.user_id,
+        "display_name": pickup.resident,
+        "item": pickup.item,
+        "quantity": pickup.quantity,
+        "points": pickup.points,
+    }
+
+
+@scanning.handler("JP1", "digits")
+async def pickup_scan(
+    session: AsyncSession, actor: Actor, request: scanning.ScanRequest
+) -> scanning.ScanOutcome:
+    pickup, handed_with = await services.pickup_for_code(session, actor, request.code)
+    if request.preview:
+        if not (handed_with and request.idempotency_key and handed_with == request.idempotency_key):
+            await services.check_pickup(pickup)
+        return scanning.ScanOutcome("pickup_ready", _data(pickup), template=PICKUP_TEMPLATE)
+    done = await services.hand_over(
+        session, actor, pickup.order_id, scan_key=request.idempotency_key, address=request.address
+    )
+    return scanning.ScanOutcome("picked_up", _data(done), template=PICKUP_TEMPLATE)
+
+
+@scanning.handler("member@counter")
+async def member_scan(
+    session: AsyncSession, actor: Actor, request: scanning.ScanRequest
+) -> scanning.ScanOutcome:
+    user_id = await resolve_member_code(session, request.code)
+    user, communities, orders = await services.member_at_counter(session, actor, user_id)
+    return scanning.ScanOutcome(
+        "member_orders",
+        {
+            "user_id": user.id,
+            "display_name": user.display_name,
+            "community_id": communities[0],
+            "communities": communities,
+            "orders": [
+                {
+                    "order_id": o.order_id,
+                    "item": o.item,
+                    "quantity": o.quantity,
+                    "points": o.points,
+                    "community_id": o.community_id,
+                }
+                for o in orders
+            ],
+        },
+        template=MEMBER_TEMPLATE,
+    )
