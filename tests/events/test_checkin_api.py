@@ -1,0 +1,286 @@
+"""Check-in and check-out through POST /api/v1/scans: kiosk codes, member codes, refusals,
+idempotency, hours and points into the ledger, auto close, headcount and approvals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, text
+
+from app.accounts import services as accounts
+from app.core import clock
+from app.core.authz import Actor
+from app.events import services
+from app.events.models import Checkin
+from app.ledger import services as ledger
+from tests.conftest import login
+from tests.events.conftest import kiosk_code, make_event, scan
+
+
+async def wallet_balance(db, community_id: int, user_id: int) -> int:
+    await db.rollback()
+    return int((await ledger.wallet(db, community_id, user_id)).balance)
+
+
+async def member_code(db, user_id: int) -> str:
+    code, _ = await accounts.phone_card_code(db, user_id)
+    await db.commit()
+    return code
+
+
+def admin_actor(tenant) -> Actor:
+    return Actor(tenant.admin.user_id, "管理员", {tenant.community_id: frozenset({"admin"})})
+
+
+async def test_kiosk_check_in_then_out_awards_points_with_a_statement_line(client, site, db):
+    tenant, admin, alice, _bob = site
+    event_id = await make_event(client, admin, tenant.community_id)
+    first = await scan(client, alice, await kiosk_code(client, admin, event_id, "checkin"))
+    assert first.status_code == 200, first.text
+    assert first.json()["result"] == "checked_in"
+
+    clock.advance(timedelta(hours=3))
+    out = await scan(client, alice, await kiosk_code(client, admin, event_id, "checkout"))
+    assert out.status_code == 200, out.text
+    body = out.json()
+    # Event started 5 minutes before check-in and ends 2 h later: credit stops at end + 30 min.
+    assert body["result"] == "checked_out"
+    assert body["minutes"] in (144, 145)  # from a few ms after start + 5 min
+    assert body["points_awarded"] == 5 + (20 * body["minutes"]) // 60
+    assert await wallet_balance(db, tenant.community_id, alice.user_id) == body["points_awarded"]
+    memo = (await db.execute(text(
+        "SELECT memo, reference FROM ledger_transfers WHERE reference = :r"), {"r": f"checkin:{body['checkin_id']}"})).one()
+    assert memo.memo == f"军门社区六清大扫除，2小时{body['minutes'] - 120}分钟"
+
+
+async def test_second_scan_in_same_window_is_harmless(client, site, db):
+    tenant, admin, alice, _bob = site
+    event_id = await make_event(client, admin, tenant.community_id)
+    code = await kiosk_code(client, admin, event_id)
+    assert (await scan(client, alice, code)).json()["result"] == "checked_in"
+    again = await scan(client, alice, code)
+    assert again.status_code == 409 and again.json()["code"] == "already_done"
+    assert again.json()["detail"] == "已签到。"
+    clock.advance(timedelta(minutes=30))
+    out_code = await kiosk_code(client, admin, event_id, "checkout")
+    first_out = await scan(client, alice, out_code)
+    assert first_out.json()["points_awarded"] == 15
+    repeat = await scan(client, alice, out_code)
+    assert repeat.json()["code"] == "already_done"
+    assert await wallet_balance(db, tenant.community_id, alice.user_id) == 15
+    stored = (await db.execute(text(
+        "SELECT result FROM scans WHERE event_id = :e ORDER BY id"), {"e": event_id})).scalars().all()
+    assert stored == ["checked_in", "already_done", "checked_out", "already_done"]
+
+
+async def test_check_in_code_cannot_check_out(client, site):
+    tenant, admin, alice, _bob = site
+    event_id = await make_event(client, admin, tenant.community_id)
+    code = await kiosk_code(client, admin, event_id, "checkin")
+    await scan(client, alice, code)
+    refused = await scan(client, alice, code, action="checkout")
+    assert refused.status_code == 422 and refused.json()["code"] == "code_invalid"
+    forged = await scan(client, alice, code.replace("-I-", "-O-"))
+    assert forged.json()["code"] == "code_invalid"
+
+
+async def test_kiosk_code_expires_after_thirty_seconds(client, site, db):
+    tenant, admin, alice, _bob = site
+    event_id = await make_event(client, admin, tenant.community_id)
+    code = await kiosk_code(client, admin, event_id)
+    clock.advance(timedelta(seconds=31))
+    expired = await scan(client, alice, code)
+    assert expired.status_code == 422 and expired.json()["code"] == "code_expired"
+    assert "过期" in expired.json()["detail"]
+    reasons = (await db.execute(text("SELECT result, subject_id FROM scans WHERE event_id = :e"), {"e": event_id})).all()
+    assert [r.result for r in reasons] == ["code_expired"]
+
+
+async def test_code_api_says_how_long_the_code_is_accepted(client, site):
+    tenant, admin, _alice, _bob = site
+    event_id = await make_event(client, admin, tenant.community_id)
+    response = await client.get(f"/api/v1/events/{event_id}/code", params={"action": "checkin"}, headers=admin.headers)
+    from datetime import datetime
+
+    body = response.json()
+    left = (datetime.fromisoformat(body["expires_at"]) - clock.now()).total_seconds()
+    assert 15 <= left <= 30
+
+
+async def test_residents_cannot_get_kiosk_codes_and_other_communities_cannot_scan(client, site, factory):
+    tenant, admin, alice, _bob = site
+    event_id = await make_event(client, admin, tenant.community_id)
+    denied = await client.get(f"/api/v1/events/{event_id}/code", headers=alice.headers)
+    assert denied.status_code == 403 and denied.json()["code"] == "forbidden"
+    other = await factory.tenant()
+    stranger = await login(client, await factory.person(other))
+    hidden = await client.get(f"/api/v1/events/{event_id}/code", headers=stranger.headers)
+    assert hidden.status_code == 404
+    refused = await scan(client, stranger, await kiosk_code(client, admin, event_id))
+    assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    assert "社区" in refused.json()["detail"]
+
+
+async def test_sign_up_required_and_waitlist_moves_up(client, site, factory):
+    tenant, admin, alice, bob = site
+    event_id = await make_event(client, admin, tenant.community_id, signup_required=True, capacity=1)
+    code = await kiosk_code(client, admin, event_id)
+    not_signed = await scan(client, alice, code)
+    assert not_signed.status_code == 409 and not_signed.json()["code"] == "not_signed_up"
+    first = await client.post(f"/api/v1/events/{event_id}/signups", headers=alice.headers)
+    assert first.status_code == 201 and first.json() == {"status": "signed_up"}
+    second = await client.post(f"/api/v1/events/{event_id}/signups", headers=bob.headers)
+    assert second.json() == {"status": "waitlisted"}
+    assert (await scan(client, bob, code)).json()["code"] == "not_signed_up"
+    # Alice cancels (page form): Bob moves up and can check in.
+    page = await client.get(f"/events/{event_id}", headers=alice.headers)
+    assert page.status_code == 200
+    actor = Actor(alice.user_id, "a", {tenant.community_id: frozenset({"resident"})})
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from tests.conftest import ARTIFACTS  # noqa: F401 - keeps the import list honest
+
+    engine = factory.engine
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await services.cancel_signup(s, actor, event_id)
+    assert (await scan(client, bob, await kiosk_code(client, admin, event_id))).json()["result"] == "checked_in"
+
+
+async def test_organiser_scans_member_code_and_printed_card(client, site, factory, db):
+    tenant, admin, alice, _bob = site
+    event_id = await make_event(client, admin, tenant.community_id, points_per_attendance=10, points_per_hour=0)
+    code = await member_code(db, alice.user_id)
+    checked_in = await scan(client, admin, code, event_id=event_id, action="checkin")
+    assert checked_in.json()["result"] == "checked_in", checked_in.text
+    assert checked_in.json()["display_name"] == "郑美玉"
+    # An elderly resident without a phone, with a printed card.
+    elder = await factory.person(tenant, name="杨依伯", phone=None)
+    card = await accounts.printed_card_for(db, admin_actor(tenant), tenant.community_id, elder.user_id)
+    await db.commit()
+    assert (await scan(client, admin, card, event_id=event_id, action="checkin")).json()["result"] == "checked_in"
+    clock.advance(timedelta(minutes=40))
+    out = await scan(client, admin, card, event_id=event_id, action="checkout")
+    assert out.json()["points_awarded"] == 10 and out.json()["minutes"] == 40
+    assert await wallet_balance(db, tenant.community_id, elder.user_id) == 10
+    # A resident cannot scan others in.
+    other_code = await member_code(db, admin.user_id)
+    refused = await scan(client, alice, other_code, event_id=event_id, action="checkin")
+    assert refused.status_code == 403
+
+
+async def test_reentry_setting_and_caps(client, site, db):
+    tenant, admin, alice, bob = site
+    no_reentry = await make_event(client, admin, tenant.community_id)
+    await scan(client, alice, await kiosk_code(client, admin, no_reentry))
+    clock.advance(timedelta(minutes=10))
+    await scan(client, alice, await kiosk_code(client, admin, no_reentry, "checkout"))
+    back = await scan(client, alice, await kiosk_code(client, admin, no_reentry))
+    assert back.json()["code"] == "already_done"
+    clock.reset()
+
+    reentry = await make_event(client, admin, tenant.community_id, reentry_allowed=True, max_points=40)
+    totals = []
+    for minutes in (60, 45, 60):
+        assert (await scan(client, bob, await kiosk_code(client, admin, reentry))).json()["result"] == "checked_in"
+        clock.advance(timedelta(minutes=minutes))
+        out = await scan(client, bob, await kiosk_code(client, admin, reentry, "checkout"))
+        totals.append(out.json()["points_awarded"])
+    assert totals == [25, 15, 0]
+    assert await wallet_balance(db, tenant.community_id, bob.user_id) == 40
+
+
+async def test_auto_close_checks_out_at_scheduled_end_flagged_for_approval(client, site, db):
+    tenant, admin, alice, bob = site
+    event_id = await make_event(client, admin, tenant.community_id)
+    await scan(client, alice, await kiosk_code(client, admin, event_id))
+    await scan(client, bob, await kiosk_code(client, admin, event_id))
+    clock.advance(timedelta(minutes=30))
+    await scan(client, bob, await kiosk_code(client, admin, event_id, "checkout"))
+    clock.advance(timedelta(hours=3))
+    await db.rollback()
+    closed = await services.close_due_events(db)
+    await db.commit()
+    assert event_id in closed
+    stay = (await db.scalars(select(Checkin).where(Checkin.event_id == event_id, Checkin.user_id == alice.user_id))).one()
+    assert stay.flagged and stay.flag_reason == "auto_closed" and stay.award_status == "pending"
+    assert stay.minutes in (114, 115)  # checked in 5 min after the start, out at the scheduled end
+    stay_id, minutes = stay.id, stay.minutes
+    assert await wallet_balance(db, tenant.community_id, alice.user_id) == 0
+    # The admin approves from the queue (bulk approve through the page).
+    page = await client.get(f"/admin/c/{tenant.community_id}/approvals", headers=admin.headers)
+    assert page.status_code == 200 and "郑美玉" in page.text
+    await services.approve(db, admin_actor(tenant), [stay_id])
+    await db.commit()
+    assert await wallet_balance(db, tenant.community_id, alice.user_id) == 5 + (20 * minutes) // 60
+    # Closing again does nothing.
+    assert await services.close_event(db, event_id) == 0
+
+
+async def test_headcount_confirms_kiosk_stays_or_flags_them(client, site, db):
+    tenant, admin, alice, bob = site
+    event_id = await make_event(client, admin, tenant.community_id, kiosk_confirmation=True)
+    for person in (alice, bob):
+        await scan(client, person, await kiosk_code(client, admin, event_id))
+    clock.advance(timedelta(hours=1))
+    for person in (alice, bob):
+        out = await scan(client, person, await kiosk_code(client, admin, event_id, "checkout"))
+        assert out.json()["points_awarded"] == 0 and out.json()["points_pending"] == 25
+    await db.rollback()
+    result = await services.confirm_headcount(db, admin_actor(tenant), event_id, 1)
+    await db.commit()
+    assert result == {"awarded": 0, "flagged": 2, "kiosk_people": 2}
+    assert await wallet_balance(db, tenant.community_id, alice.user_id) == 0
+    stays = (await db.scalars(select(Checkin).where(Checkin.event_id == event_id))).all()
+    assert {s.flag_reason for s in stays} == {"headcount_exceeded"}
+    # Adjust one with a reason, reject the other with a reason.
+    actor = admin_actor(tenant)
+    by_user = {s.user_id: s.id for s in stays}
+    await services.adjust(db, actor, by_user[alice.user_id], 12, "只到了一半时间")
+    await services.reject(db, actor, by_user[bob.user_id], "未到场")
+    await db.commit()
+    assert await wallet_balance(db, tenant.community_id, alice.user_id) == 12
+    assert await wallet_balance(db, tenant.community_id, bob.user_id) == 0
+
+
+async def test_headcount_at_or_above_check_ins_awards_everyone(client, site, db):
+    tenant, admin, alice, _bob = site
+    event_id = await make_event(client, admin, tenant.community_id, kiosk_confirmation=True)
+    await scan(client, alice, await kiosk_code(client, admin, event_id))
+    clock.advance(timedelta(hours=1))
+    await scan(client, alice, await kiosk_code(client, admin, event_id, "checkout"))
+    await db.rollback()
+    assert (await services.confirm_headcount(db, admin_actor(tenant), event_id, 3))["awarded"] == 1
+    await db.commit()
+    assert await wallet_balance(db, tenant.community_id, alice.user_id) == 25
+
+
+async def test_claimed_hours_and_honour_hours(client, site, db):
+    tenant, admin, alice, _bob = site
+    actor = Actor(alice.user_id, "郑美玉", {tenant.community_id: frozenset({"resident"})})
+    today = clock.now().date()
+    claim = await services.claim_hours(db, actor, tenant.community_id, services.ClaimInput(
+        what="帮独居老人买菜", worked_on=today, minutes=90, witness="王网格"))
+    await db.commit()
+    await services.decide_claim(db, admin_actor(tenant), claim.id, approve_it=True, points=15)
+    honour = await services.enter_honour_hours(
+        db, admin_actor(tenant), tenant.community_id, alice.user_id,
+        services.ClaimInput(what="防汛值守", worked_on=today, minutes=120), points=50, converts_to_points=False)
+    await db.commit()
+    assert honour.points == 0 and honour.transfer_id is None
+    assert await wallet_balance(db, tenant.community_id, alice.user_id) == 15
+    summary = await services.hours_summary(db, alice.user_id, tenant.community_id)
+    assert summary["total"] == 210 and summary["per_category"]["service"] == 210
+    page = await client.get(f"/c/{tenant.community_id}/hours", headers=alice.headers)
+    assert page.status_code == 200 and "3.5" in page.text
+
+
+async def test_certificate_links_to_a_public_verification_page(client, site, db):
+    tenant, admin, alice, _bob = site
+    page = await client.get(f"/c/{tenant.community_id}/certificate", headers=alice.headers)
+    assert page.status_code == 200
+    import re
+
+    url = re.search(r"(/verify/[0-9A-Z\-]+)", page.text).group(1)
+    public = await client.get(url)
+    assert public.status_code == 200 and "郑美玉" in public.text
+    assert (await client.get(url[:-2] + "AA")).status_code == 404
