@@ -180,6 +180,26 @@ async def award(
     idempotency_key: str,
 ) -> int:
     """Issuing account -> member wallet. Returns the transfer id."""
+    return (await award_ex(session, **_kw(locals())))[0]
+
+
+def _kw(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if k != "session"}
+
+
+async def award_ex(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    user_id: int,
+    points: int,
+    kind: str,
+    reference: str,
+    memo: str,
+    actor_id: int | None,
+    idempotency_key: str,
+) -> tuple[int, bool]:
+    """``award`` that also says whether this call made the transfer (False: an idempotent repeat)."""
     check_points(points)
     _check_text(idempotency_key, kind, reference, memo)
     wallet_id, issuing_id = await accounts_for(session, community_id, user_id, "issuing")
@@ -199,7 +219,7 @@ async def _credit(
     memo: str,
     actor_id: int | None,
     key: str,
-) -> int:
+) -> tuple[int, bool]:
     params = {
         "key": key,
         "c": community_id,
@@ -214,11 +234,11 @@ async def _credit(
     }
     row = (await session.execute(_CREDIT_WALLET, params)).first()
     if row is not None:
-        return int(row[0])
+        return int(row[0]), True
     existing = await _existing_transfer(session, key, _expected(params))
     if existing is None:  # pragma: no cover - ON CONFLICT without a visible row
         raise _conflict()
-    return existing
+    return existing, False
 
 
 def _expected(params: dict[str, Any]) -> dict[str, Any]:
@@ -244,7 +264,7 @@ async def _debit(
     memo: str,
     actor_id: int | None,
     key: str,
-) -> int:
+) -> tuple[int, bool]:
     params = {
         "key": key,
         "c": community_id,
@@ -259,10 +279,10 @@ async def _debit(
     }
     inserted, covered, _updated = (await session.execute(_DEBIT_WALLET, params)).one()
     if inserted is not None:
-        return int(inserted)
+        return int(inserted), True
     existing = await _existing_transfer(session, key, _expected(params))
     if existing is not None:
-        return existing
+        return existing, False
     if not covered:
         raise _insufficient()
     raise _conflict()  # pragma: no cover - the key's row vanished
@@ -282,6 +302,22 @@ async def deduct(
 ) -> int:
     """Member wallet -> issuing account (an admin's correction). 409 insufficient_points if the
     wallet's available points do not cover it."""
+    return (await deduct_ex(session, **_kw(locals())))[0]
+
+
+async def deduct_ex(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    user_id: int,
+    points: int,
+    kind: str,
+    reference: str,
+    memo: str,
+    actor_id: int | None,
+    idempotency_key: str,
+) -> tuple[int, bool]:
+    """``deduct`` that also says whether this call made the transfer."""
     check_points(points)
     _check_text(idempotency_key, kind, reference, memo)
     wallet_id, issuing_id = await accounts_for(session, community_id, user_id, "issuing")
@@ -357,6 +393,23 @@ async def hold(
 ) -> int:
     """Reserve points in a member's wallet for the community's store account. Returns the hold id;
     409 insufficient_points if the available points do not cover it."""
+    return (await hold_ex(session, **_kw(locals())))[0]
+
+
+async def hold_ex(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    user_id: int,
+    points: int,
+    kind: str,
+    reference: str,
+    memo: str,
+    actor_id: int | None,
+    idempotency_key: str,
+    expires_at: datetime | None = None,
+) -> tuple[int, bool]:
+    """``hold`` that also says whether this call made the hold."""
     check_points(points)
     _check_text(idempotency_key, kind, reference, memo)
     wallet_id, store_id = await accounts_for(session, community_id, user_id, "store")
@@ -375,13 +428,13 @@ async def hold(
     }
     inserted, covered, _updated = (await session.execute(_HOLD, params)).one()
     if inserted is not None:
-        return int(inserted)
+        return int(inserted), True
     row = (await session.execute(_HOLD_BY_KEY, {"key": idempotency_key})).mappings().first()
     if row is not None:
         for field, value in _expected(params).items():
             if row[field] != value:
                 raise _conflict()
-        return int(row["id"])
+        return int(row["id"]), False
     if not covered:
         raise _insufficient()
     raise _conflict()  # pragma: no cover
@@ -683,7 +736,7 @@ async def expire_points(session: AsyncSession, *, community_id: int | None = Non
             sink = sink or await system_account(session, cid, "expiry")
             key = f"expiry:{wallet_id}:{now.date().isoformat()}:{amount}"
             try:
-                await _debit(
+                _id, created = await _debit(
                     session,
                     cid,
                     wallet_id,
@@ -697,5 +750,5 @@ async def expire_points(session: AsyncSession, *, community_id: int | None = Non
                 )
             except DomainError:  # spent or held meanwhile: the next run catches up
                 continue
-            moved += amount
+            moved += amount if created else 0
     return moved

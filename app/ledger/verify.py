@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.i18n import lazy
+
 
 @dataclass
 class Check:
@@ -46,10 +48,10 @@ async def run_checks(session: AsyncSession, community_id: int | None = None) -> 
     params = {"c": community_id or 0, "all": community_id is None}
     rows = (await session.execute(text(_DERIVED), params)).all()
 
-    total = Check("sum_zero", "The sum of all balances is zero")
-    cached = Check("cached_balances", "Each wallet's cached balance equals what its transfers say")
-    holds = Check("held_points", "Each wallet's held points equal its open holds")
-    negative = Check("no_negative", "No wallet, store or expiry account is negative; held ≤ balance")
+    total = Check("sum_zero", lazy("The sum of all balances is zero"))
+    cached = Check("cached_balances", lazy("Each wallet's cached balance equals what its transfers say"))
+    holds = Check("held_points", lazy("Each wallet's held points equal its open holds"))
+    negative = Check("no_negative", lazy("No wallet, store or expiry account is negative; held ≤ balance"))
     sum_all = 0
     for row in rows:
         wallet = row.user_id is not None
@@ -71,7 +73,7 @@ async def run_checks(session: AsyncSession, community_id: int | None = None) -> 
     if sum_all != 0:
         total.problems.append("balances sum to {sum_all}")
 
-    refs = Check("references", "Every transfer and hold names two accounts of its own community")
+    refs = Check("references", lazy("Every transfer and hold names two accounts of its own community"))
     refs.checked = int(
         (
             await session.execute(
@@ -119,7 +121,7 @@ async def run_checks(session: AsyncSession, community_id: int | None = None) -> 
     ).scalars()
     posted.problems.extend("hold {id_} does not match its transfer" for id_ in bad)
 
-    rev = Check("reversals", "Each reversal mirrors the transfer it reverses (once)")
+    rev = Check("reversals", lazy("Each reversal mirrors the transfer it reverses (once)"))
     rev.checked = int(
         (
             await session.execute(
