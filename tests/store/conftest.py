@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from tests.conftest import Factory, Person, Tenant, login
@@ -75,46 +74,13 @@ async def shop(client: Any, factory: Factory, engine: Any) -> Shop:
 
 
 async def ledger_problems(engine: Any, community_id: int) -> list[str]:
-    """The ledger's own verify when it exists; otherwise the same invariants checked here."""
-    problems: list[str] = []
-    try:
-        from app.ledger import verify as ledger_verify  # type: ignore[attr-defined]
-    except ImportError:
-        ledger_verify = None
+    """The ledger's own verify (what `jinlin ledger verify --community` runs)."""
+    from app.ledger.verify import run_checks
+
     async with async_sessionmaker(engine, expire_on_commit=False)() as s:
-        if ledger_verify is not None and hasattr(ledger_verify, "verify"):
-            result = await ledger_verify.verify(s)
-            failures = getattr(result, "problems", None) or getattr(result, "failures", None) or []
-            problems.extend(str(p) for p in failures)
-        rows = (
-            await s.execute(
-                text(
-                    "SELECT a.id, a.balance, a.held, "
-                    "COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.credit_account_id = a.id), 0) "
-                    "- COALESCE((SELECT SUM(amount) FROM ledger_transfers t WHERE t.debit_account_id = a.id), 0), "
-                    "COALESCE((SELECT SUM(amount) FROM ledger_holds h WHERE h.debit_account_id = a.id "
-                    "AND h.status = 'pending'), 0) "
-                    "FROM ledger_accounts a WHERE a.community_id = :c AND a.kind = 'wallet'"
-                ),
-                {"c": community_id},
-            )
-        ).all()
-        for account_id, balance, held, derived, pending in rows:
-            if balance != derived or held != pending or balance < 0 or held > balance:
-                problems.append(f"wallet {account_id}: balance {balance}/{derived}, held {held}/{pending}")
-        total = (
-            await s.execute(
-                text(
-                    "SELECT COALESCE(SUM(CASE WHEN a.id = t.credit_account_id THEN t.amount ELSE -t.amount END), 0) "
-                    "FROM ledger_transfers t JOIN ledger_accounts a "
-                    "ON a.id IN (t.credit_account_id, t.debit_account_id) WHERE t.community_id = :c"
-                ),
-                {"c": community_id},
-            )
-        ).scalar_one()
-        if total != 0:
-            problems.append(f"balances of community {community_id} sum to {total}")
-    return problems
+        checks = await run_checks(s, community_id)
+    assert checks, "the ledger ran no checks"
+    return [f"{c.name}: {p}" for c in checks for p in c.problems]
 
 
 async def stock_problems(engine: Any, community_id: int) -> list[tuple[int, int, int]]:
