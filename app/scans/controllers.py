@@ -113,7 +113,7 @@ async def scan_submit(
             raise DomainError("code_invalid", 422)
         outcome = await run_scan(db_session, actor, settings, scan)
     except DomainError as exc:
-        context_vars = {
+        context_vars: dict[str, Any] = {
             "code": exc.code,
             "detail": error_message(request, exc),
             "extra": exc.extra,
