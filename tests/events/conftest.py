@@ -30,14 +30,17 @@ def event_body(**overrides: Any) -> dict[str, Any]:
 
 
 async def make_event(client: Any, admin: Person, community_id: int, **overrides: Any) -> int:
-    response = await client.post(f"/api/v1/communities/{community_id}/events", json=event_body(**overrides),
-                                 headers=admin.headers)
+    response = await client.post(
+        f"/api/v1/communities/{community_id}/events", json=event_body(**overrides), headers=admin.headers
+    )
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
 
 
 async def kiosk_code(client: Any, admin: Person, event_id: int, action: str = "checkin") -> str:
-    response = await client.get(f"/api/v1/events/{event_id}/code", params={"action": action}, headers=admin.headers)
+    response = await client.get(
+        f"/api/v1/events/{event_id}/code", params={"action": action}, headers=admin.headers
+    )
     assert response.status_code == 200, response.text
     return str(response.json()["code"])
 
@@ -47,7 +50,9 @@ async def scan(client: Any, person: Person, code: str, **extra: Any) -> Any:
 
 
 async def balance(client: Any, person: Person, community_id: int) -> int:
-    response = await client.get("/api/v1/me/wallet", params={"community_id": community_id}, headers=person.headers)
+    response = await client.get(
+        "/api/v1/me/wallet", params={"community_id": community_id}, headers=person.headers
+    )
     assert response.status_code == 200, response.text
     return int(response.json()["balance"])
 

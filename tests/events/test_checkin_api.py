@@ -48,8 +48,12 @@ async def test_kiosk_check_in_then_out_awards_points_with_a_statement_line(clien
     assert body["minutes"] in (144, 145)  # from a few ms after start + 5 min
     assert body["points_awarded"] == 5 + (20 * body["minutes"]) // 60
     assert await wallet_balance(db, tenant.community_id, alice.user_id) == body["points_awarded"]
-    memo = (await db.execute(text(
-        "SELECT memo, reference FROM ledger_transfers WHERE reference = :r"), {"r": f"checkin:{body['checkin_id']}"})).one()
+    memo = (
+        await db.execute(
+            text("SELECT memo, reference FROM ledger_transfers WHERE reference = :r"),
+            {"r": f"checkin:{body['checkin_id']}"},
+        )
+    ).one()
     assert memo.memo == f"军门社区六清大扫除，2小时{body['minutes'] - 120}分钟"
 
 
@@ -68,8 +72,11 @@ async def test_second_scan_in_same_window_is_harmless(client, site, db):
     repeat = await scan(client, alice, out_code)
     assert repeat.json()["code"] == "already_done"
     assert await wallet_balance(db, tenant.community_id, alice.user_id) == 15
-    stored = (await db.execute(text(
-        "SELECT result FROM scans WHERE event_id = :e ORDER BY id"), {"e": event_id})).scalars().all()
+    stored = (
+        (await db.execute(text("SELECT result FROM scans WHERE event_id = :e ORDER BY id"), {"e": event_id}))
+        .scalars()
+        .all()
+    )
     assert stored == ["checked_in", "already_done", "checked_out", "already_done"]
 
 
@@ -92,14 +99,18 @@ async def test_kiosk_code_expires_after_thirty_seconds(client, site, db):
     expired = await scan(client, alice, code)
     assert expired.status_code == 422 and expired.json()["code"] == "code_expired"
     assert "过期" in expired.json()["detail"]
-    reasons = (await db.execute(text("SELECT result, subject_id FROM scans WHERE event_id = :e"), {"e": event_id})).all()
+    reasons = (
+        await db.execute(text("SELECT result, subject_id FROM scans WHERE event_id = :e"), {"e": event_id})
+    ).all()
     assert [r.result for r in reasons] == ["code_expired"]
 
 
 async def test_code_api_says_how_long_the_code_is_accepted(client, site):
     tenant, admin, _alice, _bob = site
     event_id = await make_event(client, admin, tenant.community_id)
-    response = await client.get(f"/api/v1/events/{event_id}/code", params={"action": "checkin"}, headers=admin.headers)
+    response = await client.get(
+        f"/api/v1/events/{event_id}/code", params={"action": "checkin"}, headers=admin.headers
+    )
     from datetime import datetime
 
     body = response.json()
@@ -143,12 +154,16 @@ async def test_sign_up_required_and_waitlist_moves_up(client, site, factory):
     engine = factory.engine
     async with async_sessionmaker(engine)() as s, s.begin():
         await services.cancel_signup(s, actor, event_id)
-    assert (await scan(client, bob, await kiosk_code(client, admin, event_id))).json()["result"] == "checked_in"
+    assert (await scan(client, bob, await kiosk_code(client, admin, event_id))).json()[
+        "result"
+    ] == "checked_in"
 
 
 async def test_organiser_scans_member_code_and_printed_card(client, site, factory, db):
     tenant, admin, alice, _bob = site
-    event_id = await make_event(client, admin, tenant.community_id, points_per_attendance=10, points_per_hour=0)
+    event_id = await make_event(
+        client, admin, tenant.community_id, points_per_attendance=10, points_per_hour=0
+    )
     code = await member_code(db, alice.user_id)
     checked_in = await scan(client, admin, code, event_id=event_id, action="checkin")
     assert checked_in.json()["result"] == "checked_in", checked_in.text
@@ -157,7 +172,9 @@ async def test_organiser_scans_member_code_and_printed_card(client, site, factor
     elder = await factory.person(tenant, name="杨依伯", phone=None)
     card = await accounts.printed_card_for(db, admin_actor(tenant), tenant.community_id, elder.user_id)
     await db.commit()
-    assert (await scan(client, admin, card, event_id=event_id, action="checkin")).json()["result"] == "checked_in"
+    assert (await scan(client, admin, card, event_id=event_id, action="checkin")).json()[
+        "result"
+    ] == "checked_in"
     clock.advance(timedelta(minutes=40))
     out = await scan(client, admin, card, event_id=event_id, action="checkout")
     assert out.json()["points_awarded"] == 10 and out.json()["minutes"] == 40
@@ -181,7 +198,9 @@ async def test_reentry_setting_and_caps(client, site, db):
     reentry = await make_event(client, admin, tenant.community_id, reentry_allowed=True, max_points=40)
     totals = []
     for minutes in (60, 45, 60):
-        assert (await scan(client, bob, await kiosk_code(client, admin, reentry))).json()["result"] == "checked_in"
+        assert (await scan(client, bob, await kiosk_code(client, admin, reentry))).json()[
+            "result"
+        ] == "checked_in"
         clock.advance(timedelta(minutes=minutes))
         out = await scan(client, bob, await kiosk_code(client, admin, reentry, "checkout"))
         totals.append(out.json()["points_awarded"])
@@ -201,7 +220,11 @@ async def test_auto_close_checks_out_at_scheduled_end_flagged_for_approval(clien
     closed = await services.close_due_events(db)
     await db.commit()
     assert event_id in closed
-    stay = (await db.scalars(select(Checkin).where(Checkin.event_id == event_id, Checkin.user_id == alice.user_id))).one()
+    stay = (
+        await db.scalars(
+            select(Checkin).where(Checkin.event_id == event_id, Checkin.user_id == alice.user_id)
+        )
+    ).one()
     assert stay.flagged and stay.flag_reason == "auto_closed" and stay.award_status == "pending"
     assert stay.minutes in (114, 115)  # checked in 5 min after the start, out at the scheduled end
     stay_id, minutes = stay.id, stay.minutes
@@ -258,13 +281,23 @@ async def test_claimed_hours_and_honour_hours(client, site, db):
     tenant, admin, alice, _bob = site
     actor = Actor(alice.user_id, "郑美玉", {tenant.community_id: frozenset({"resident"})})
     today = clock.now().date()
-    claim = await services.claim_hours(db, actor, tenant.community_id, services.ClaimInput(
-        what="帮独居老人买菜", worked_on=today, minutes=90, witness="王网格"))
+    claim = await services.claim_hours(
+        db,
+        actor,
+        tenant.community_id,
+        services.ClaimInput(what="帮独居老人买菜", worked_on=today, minutes=90, witness="王网格"),
+    )
     await db.commit()
     await services.decide_claim(db, admin_actor(tenant), claim.id, approve_it=True, points=15)
     honour = await services.enter_honour_hours(
-        db, admin_actor(tenant), tenant.community_id, alice.user_id,
-        services.ClaimInput(what="防汛值守", worked_on=today, minutes=120), points=50, converts_to_points=False)
+        db,
+        admin_actor(tenant),
+        tenant.community_id,
+        alice.user_id,
+        services.ClaimInput(what="防汛值守", worked_on=today, minutes=120),
+        points=50,
+        converts_to_points=False,
+    )
     await db.commit()
     assert honour.points == 0 and honour.transfer_id is None
     assert await wallet_balance(db, tenant.community_id, alice.user_id) == 15

@@ -83,7 +83,9 @@ def test_code_is_accepted_in_current_and_previous_window_only() -> None:
     assert codes.check(parsed, SECRET, 7, window_start + timedelta(seconds=15)) is None  # previous window
     assert codes.check(parsed, SECRET, 7, window_start + timedelta(seconds=29.9)) is None
     assert codes.check(parsed, SECRET, 7, window_start + timedelta(seconds=30)) == "code_expired"
-    assert codes.check(parsed, SECRET, 7, window_start - timedelta(seconds=0.1)) == "code_invalid"  # from the future
+    assert (
+        codes.check(parsed, SECRET, 7, window_start - timedelta(seconds=0.1)) == "code_invalid"
+    )  # from the future
 
 
 def test_check_in_code_is_not_a_check_out_code() -> None:
