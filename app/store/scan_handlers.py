@@ -1,7 +1,8 @@
 """The store's scan kinds, registered with app.core.scanning at import (controllers imports this):
 
 - "JP1" and "digits": a pickup code (QR) or its 8 digits. The API (`preview=False`) hands over at
-  once; the scanner page may ask for a preview and then shows a big "Hand over" button.
+  once; a preview (or a scan from the counter scanner page, context "counter") shows the resident,
+  the item and a big "Hand over" button that posts to /store/orders/{id}/hand-over.
 - "member@counter": a member code scanned at the counter without an event: the holder's open
   orders to hand over and a link to place an order for them.
 """
@@ -38,7 +39,8 @@ async def pickup_scan(
     session: AsyncSession, actor: Actor, request: scanning.ScanRequest
 ) -> scanning.ScanOutcome:
     pickup, handed_with = await services.pickup_for_code(session, actor, request.code)
-    if request.preview:
+    # The counter scanner page (context "counter") shows the goods first, with a big button.
+    if request.preview or request.context == "counter":
         if not (handed_with and request.idempotency_key and handed_with == request.idempotency_key):
             await services.check_pickup(pickup)
         return scanning.ScanOutcome("pickup_ready", _data(pickup), template=PICKUP_TEMPLATE)

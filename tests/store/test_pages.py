@@ -1,0 +1,257 @@
+"""The store's pages: resident shelf and pickup page, the counter (scanner page, member cards,
+orders placed for a resident), admin items, stock history, open orders and the monthly report."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.core.authz import Actor
+from tests.api.helpers import page_login, post_form
+from tests.conftest import count
+from tests.qrtools import decode_svg
+from tests.store.conftest import make_item
+
+
+async def test_resident_browses_orders_and_sees_pickup_qr_and_digits(client, shop, db):
+    pricey = await make_item(client, shop, name="电饭煲", points_price=900, stock=2, display_order=0)
+    empty = await make_item(client, shop, name="面粉", points_price=10, stock=0, display_order=-5)
+    rice = await make_item(client, shop, name="大米", points_price=50, stock=4, display_order=5)
+    await page_login(client, shop.resident)
+    page = await client.get(f"/store/c/{shop.community_id}")
+    assert page.status_code == 200
+    html = page.text
+    # In stock first (the empty flour last despite its display order); what they can afford marked.
+    assert (
+        html.index(f'data-item="{pricey}"')
+        < html.index(f'data-item="{rice}"')
+        < html.index(f'data-item="{empty}"')
+    )
+    assert html.count("data-affordable") == 1
+    r = await post_form(
+        client,
+        f"/store/c/{shop.community_id}/order",
+        {"item_id": str(rice), "quantity": "2", "key": "page-key"},
+    )
+    assert r.status_code == 303, r.text
+    order_url = r.headers["location"]
+    again = await post_form(
+        client,
+        f"/store/c/{shop.community_id}/order",
+        {"item_id": str(rice), "quantity": "2", "key": "page-key"},
+    )
+    assert again.headers["location"] == order_url  # a double tap makes one order
+    order_page = await client.get(order_url)
+    digits = re.search(r"data-digits>(\d{4}) (\d{4})<", order_page.text)
+    assert digits
+    svg = await client.get(order_url + "/qr.svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    code = decode_svg(svg.text)
+    order_id = int(order_url.rsplit("/", 1)[1])
+    secret, stored_digits = (
+        await db.execute(
+            text("SELECT pickup_secret, pickup_digits FROM store_orders WHERE id = :o"), {"o": order_id}
+        )
+    ).one()
+    assert code == f"JP1-{secret}" and digits.group(1) + digits.group(2) == stored_digits
+    assert (
+        await count(db, "SELECT count(*) FROM store_orders WHERE id = :o AND qr_svg IS NOT NULL", o=order_id)
+        == 1
+    )
+    mine = await client.get("/store/me/orders")
+    assert f'data-order="{order_id}"' in mine.text
+
+
+async def test_shelf_page_shows_refusal_in_words(client, shop):
+    item_id = await make_item(client, shop, points_price=50, stock=1, per_resident_limit=1)
+    await page_login(client, shop.resident)
+    ok = await post_form(client, f"/store/c/{shop.community_id}/order", {"item_id": str(item_id), "key": "a"})
+    assert ok.status_code == 303
+    await make_item(client, shop, name="另一件", points_price=5, stock=3)
+    r = await post_form(client, f"/store/c/{shop.community_id}/order", {"item_id": str(item_id), "key": "b"})
+    assert r.status_code == 409 and 'class="alert"' in r.text
+
+
+async def test_counter_scan_previews_then_hands_over_once(client, shop):
+    item_id = await make_item(client, shop, name="食用油", points_price=40, stock=2)
+    placed = (
+        await client.post(
+            "/api/v1/orders",
+            json={"item_id": item_id, "quantity": 1, "idempotency_key": "x"},
+            headers=shop.resident.headers,
+        )
+    ).json()
+    await page_login(client, shop.staff)
+    preview = await post_form(
+        client, "/scan", {"code": placed["pickup_code"], "context": "counter"}, headers={"hx-request": "true"}
+    )
+    assert preview.status_code == 200
+    assert (
+        'data-result="pickup_ready"' in preview.text and "郑美玉" in preview.text and "食用油" in preview.text
+    )
+    assert f"/store/orders/{placed['id']}/hand-over" in preview.text
+    still = (await client.get(f"/api/v1/orders/{placed['id']}", headers=shop.resident.headers)).json()
+    assert still["status"] == "held"
+    done = await post_form(client, f"/store/orders/{placed['id']}/hand-over", headers={"hx-request": "true"})
+    assert done.status_code == 200 and 'data-result="picked_up"' in done.text
+    twice = await post_form(client, f"/store/orders/{placed['id']}/hand-over", headers={"hx-request": "true"})
+    assert 'data-result="already_done"' in twice.text
+    rescanned = await post_form(
+        client, "/scan", {"code": placed["pickup_code"], "context": "counter"}, headers={"hx-request": "true"}
+    )
+    assert 'data-result="already_done"' in rescanned.text
+    wallet = (
+        await client.get(f"/api/v1/me/wallet?community_id={shop.community_id}", headers=shop.resident.headers)
+    ).json()
+    assert wallet["balance"] == 160 and wallet["held"] == 0
+
+
+async def test_member_card_at_counter_shows_open_orders_and_staff_orders_for_them(
+    client, shop, factory, engine, db
+):
+    from app.accounts import services as accounts
+    from app.core import scanning
+    from tests.store.conftest import give_points
+
+    elder = await factory.person(shop.tenant, name="杨依伯", phone=None)
+    await give_points(engine, shop.community_id, elder.user_id, 100)
+    admin = Actor(
+        user_id=shop.admin.user_id, display_name="", roles={shop.community_id: frozenset({"admin"})}
+    )
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        card = await accounts.printed_card_for(s, admin, shop.community_id, elder.user_id)
+    item_id = await make_item(client, shop, name="洗衣液", points_price=30, stock=3)
+
+    await page_login(client, shop.staff)
+    counter = await client.get(f"/store/c/{shop.community_id}/counter/{elder.user_id}")
+    assert counter.status_code == 200 and "杨依伯" in counter.text
+    key = re.search(r'name="key" value="([^"]+)"', counter.text).group(1)
+    placed = await post_form(
+        client,
+        f"/store/c/{shop.community_id}/counter/{elder.user_id}",
+        {"item_id": str(item_id), "quantity": "1", "key": key},
+    )
+    assert placed.status_code == 303, placed.text
+    order_id = int(placed.headers["location"].rsplit("/", 1)[1])
+    assert await count(db, "SELECT user_id FROM store_orders WHERE id = :o", o=order_id) == elder.user_id
+    assert (
+        await count(db, "SELECT placed_by FROM store_orders WHERE id = :o", o=order_id) == shop.staff.user_id
+    )
+    assert (
+        await count(
+            db,
+            "SELECT count(*) FROM audit_entries WHERE action = 'store.order_placed_for_resident' "
+            "AND actor_id = :a AND target = :t",
+            a=shop.staff.user_id,
+            t=f"store_order:{order_id}",
+        )
+        == 1
+    )
+
+    scanned = await post_form(
+        client, "/scan", {"code": card, "context": "counter"}, headers={"hx-request": "true"}
+    )
+    assert 'data-result="member_orders"' in scanned.text and "洗衣液" in scanned.text
+    assert f"/store/c/{shop.community_id}/counter/{elder.user_id}" in scanned.text
+    # Through the dispatcher as the API would call it.
+    staff_actor = Actor(
+        user_id=shop.staff.user_id, display_name="", roles={shop.community_id: frozenset({"staff"})}
+    )
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s:
+        outcome = await scanning.dispatch(s, staff_actor, scanning.ScanRequest(code=card))
+    assert outcome.result == "member_orders" and [o["order_id"] for o in outcome.data["orders"]] == [order_id]
+
+    resident_actor = Actor(
+        user_id=shop.resident.user_id, display_name="", roles={shop.community_id: frozenset({"resident"})}
+    )
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s:
+        try:
+            await scanning.dispatch(s, resident_actor, scanning.ScanRequest(code=card))
+            raise AssertionError("a resident looked up another member")
+        except scanning.DomainError as exc:
+            assert exc.code == "forbidden"
+
+
+async def test_admin_manages_items_and_stock_history_adds_up(client, shop, db):
+    await page_login(client, shop.admin)
+    created = await post_form(
+        client,
+        f"/store/admin/c/{shop.community_id}/items",
+        {
+            "name": "大米 5kg",
+            "points_price": "50",
+            "stock": "10",
+            "per_resident_limit": "2",
+            "active": "1",
+            "category": "粮油",
+        },
+    )
+    assert created.status_code == 303, created.text
+    item_url = created.headers["location"].split("?")[0]
+    item_id = int(item_url.rsplit("/", 1)[1])
+    assert (
+        await post_form(client, item_url, {"action": "stock", "kind": "restock", "quantity": "5"})
+    ).status_code == 303
+    no_partner = await post_form(client, item_url, {"action": "stock", "kind": "donation", "quantity": "3"})
+    assert no_partner.status_code == 422
+    donated = await post_form(
+        client,
+        item_url,
+        {"action": "stock", "kind": "donation", "quantity": "3", "partner": "鼓楼区疾控中心"},
+    )
+    assert donated.status_code == 303
+    no_reason = await post_form(client, item_url, {"action": "stock", "kind": "correction", "quantity": "-2"})
+    assert no_reason.status_code == 422
+    below = await post_form(
+        client, item_url, {"action": "stock", "kind": "correction", "quantity": "-99", "reason": "盘点"}
+    )
+    assert below.status_code == 422
+    fixed = await post_form(
+        client, item_url, {"action": "stock", "kind": "correction", "quantity": "-2", "reason": "包装破损"}
+    )
+    assert fixed.status_code == 303
+    assert await count(db, "SELECT stock FROM store_items WHERE id = :i", i=item_id) == 16
+    assert await count(db, "SELECT SUM(delta) FROM store_stock_moves WHERE item_id = :i", i=item_id) == 16
+    page = await client.get(item_url)
+    assert "鼓楼区疾控中心" in page.text and "包装破损" in page.text
+    hidden = await post_form(client, item_url, {"action": "hide"})
+    assert hidden.status_code == 303
+    listed = await client.get(f"/api/v1/communities/{shop.community_id}/items", headers=shop.resident.headers)
+    assert listed.json()["items"] == []
+
+    await page_login(client, shop.resident)
+    refused = await client.get(item_url)
+    assert refused.status_code == 403
+
+
+async def test_admin_orders_page_and_monthly_report_csv(client, shop):
+    item_id = await make_item(client, shop, name="=HYPERLINK(1)", points_price=20, stock=2)
+    placed = (
+        await client.post(
+            "/api/v1/orders",
+            json={"item_id": item_id, "quantity": 2, "idempotency_key": "r"},
+            headers=shop.resident.headers,
+        )
+    ).json()
+    await page_login(client, shop.admin)
+    page = await client.get(f"/store/admin/c/{shop.community_id}/orders")
+    assert page.status_code == 200 and f'data-order="{placed["id"]}"' in page.text
+    assert "HYPERLINK" in page.text  # listed as low stock (0 left)
+    scan = await client.post(
+        "/api/v1/scans", json={"code": placed["pickup_code"]}, headers=shop.staff.headers
+    )
+    assert scan.json()["result"] == "picked_up"
+    today = await client.get(f"/store/admin/c/{shop.community_id}/orders")
+    assert "郑美玉" in today.text.split("<h2>", 3)[-1]
+    report = await client.get(f"/store/admin/c/{shop.community_id}/report")
+    assert report.status_code == 200
+    csv = await client.get(
+        f"/store/admin/c/{shop.community_id}/report.csv", headers={"Accept-Language": "en"}
+    )
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert "attachment" in csv.headers["content-disposition"]
+    lines = csv.text.lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("Item,Ordered,Picked up")
+    assert lines[1] == "'=HYPERLINK(1),2,2,0,0,40,0,0,0"
