@@ -214,11 +214,21 @@ async def _detail(
 
 @get("/admin/c/{community_id:int}/residents/{user_id:int}", include_in_schema=False)
 async def resident_page(
-    request: Request, community_id: int, user_id: int, actor: Actor, db_session: AsyncSession, added: str = ""
+    request: Request,
+    community_id: int,
+    user_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    added: str = "",
+    saved: str = "",
 ) -> Template:
     from app.core.i18n import gettext_for
 
-    notice = gettext_for(request)("The resident was added.") if added else None
+    notice = None
+    if added:
+        notice = gettext_for(request)(lazy("The resident was added."))
+    elif saved:
+        notice = gettext_for(request)(lazy("The changes were saved."))
     return await _detail(request, db_session, actor, community_id, user_id, notice=notice)
 
 
