@@ -1,0 +1,163 @@
+"""Demo events for Junmen community, from the seed reports: the Saturday-morning six-cleanups
+campaign at Guangfu Xincun, a residents' council day, and a past cleanup with hours and points
+already earned. Idempotent: events are found by title and start before anything is made."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import Membership, User
+from app.core import clock
+from app.core.authz import Actor
+from app.events import rules, services
+from app.events.models import Event, HourClaim
+from app.places.models import Compound
+
+
+def _next_weekday(weekday: int, hour: int, minute: int = 0) -> datetime:
+    today = clock.now().astimezone(rules.LOCAL_TZ)
+    days = (weekday - today.weekday()) % 7 or 7
+    day = (today + timedelta(days=days)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return day
+
+
+async def _user(session: AsyncSession, community_id: int, name: str) -> int | None:
+    return await session.scalar(
+        select(User.id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.community_id == community_id, User.display_name == name)
+    )
+
+
+async def _exists(session: AsyncSession, community_id: int, title: str) -> bool:
+    return (
+        await session.scalar(select(Event.id).where(Event.community_id == community_id, Event.title == title))
+    ) is not None
+
+
+async def seed(session: AsyncSession, community_id: int) -> None:
+    admin_id = await _user(session, community_id, "林书记")
+    staff_id = await _user(session, community_id, "陈晓梅")
+    if admin_id is None:
+        return
+    admin = Actor(admin_id, "林书记", {community_id: frozenset({"admin"})})
+    compounds = dict(
+        (
+            await session.execute(
+                select(Compound.name, Compound.id).where(Compound.community_id == community_id)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    organisers = [staff_id] if staff_id else []
+
+    title = "光复新村“六清”环境整治"
+    if not await _exists(session, community_id, title):
+        start = _next_weekday(5, 8, 30)
+        await services.create_event(
+            session,
+            admin,
+            community_id,
+            services.EventInput(
+                title=title,
+                category="cleanup",
+                starts_at=start,
+                ends_at=start + timedelta(hours=2, minutes=30),
+                capacity=40,
+                points_per_attendance=5,
+                points_per_hour=20,
+                max_points=60,
+                signup_required=True,
+                description="清垃圾、清杂物、清小广告、清卫生死角、清乱堆放、清违章搭建。自带手套，工具社区提供。",
+                place="光复新村2号楼前集合",
+                compound_id=compounds.get("光复新村"),
+                kiosk_confirmation=True,
+                organiser_ids=organisers,
+            ),
+            weeks=8,
+        )
+
+    title = "军门社区居民恳谈日"
+    if not await _exists(session, community_id, title):
+        start = _next_weekday(2, 14, 30)
+        await services.create_event(
+            session,
+            admin,
+            community_id,
+            services.EventInput(
+                title=title,
+                category="council",
+                starts_at=start,
+                ends_at=start + timedelta(hours=2),
+                capacity=60,
+                points_per_attendance=10,
+                points_per_hour=0,
+                signup_required=True,
+                description="议题：联邦新城电动车充电棚选址、加装电梯意见征集。欢迎居民建言献策。",
+                place="社区党群服务中心二楼会议室",
+                kiosk_enabled=True,
+                organiser_ids=organisers,
+            ),
+        )
+
+    title = "石井新村楼道清理"
+    if not await _exists(session, community_id, title):
+        start = _next_weekday(5, 8, 30) - timedelta(days=14)  # a Saturday one or two weeks ago
+        events = await services.create_event(
+            session,
+            admin,
+            community_id,
+            services.EventInput(
+                title=title,
+                category="cleanup",
+                starts_at=start,
+                ends_at=start + timedelta(hours=2),
+                capacity=None,
+                points_per_attendance=5,
+                points_per_hour=20,
+                max_points=60,
+                signup_required=False,
+                place="石井新村1号楼",
+                compound_id=compounds.get("石井新村"),
+                organiser_ids=organisers,
+            ),
+        )
+        event = await services.load_event_row(session, events[0].id)
+        by = staff_id or admin_id
+        for name, arrive, leave in (("郑美玉", 0, 135), ("黄志强", 10, 120), ("杨依伯", 5, 95)):
+            user_id = await _user(session, community_id, name)
+            if user_id is None:
+                continue
+            await services.check_in(
+                session, event, user_id, method="witnessed", by=by, now=start + timedelta(minutes=arrive)
+            )
+            await services.check_out(
+                session, event, user_id, method="witnessed", by=by, now=start + timedelta(minutes=leave)
+            )
+        await services.close_event(session, events[0].id, start + timedelta(hours=3))
+
+    volunteer = await _user(session, community_id, "李星")
+    if volunteer and not await session.scalar(select(HourClaim.id).where(HourClaim.user_id == volunteer)):
+        session.add(
+            HourClaim(
+                community_id=community_id,
+                user_id=volunteer,
+                what="陪独居老人刘阿婆去医院复诊",
+                category="service",
+                worked_on=(clock.now() - timedelta(days=2)).date(),
+                minutes=150,
+                witness="王网格",
+                honour=False,
+                converts_to_points=True,
+                status="pending",
+                points=0,
+                entered_by=volunteer,
+                decision_reason="",
+                created_at=clock.now(),
+            )
+        )
+    await session.flush()
