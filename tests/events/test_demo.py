@@ -34,7 +34,8 @@ async def test_demo_events_are_seeded_once_with_earned_points(engine):
             (
                 await s.execute(
                     text(
-                        "SELECT memo FROM ledger_transfers WHERE community_id = :c AND reference LIKE 'checkin:%'"
+                        "SELECT memo FROM ledger_transfers "
+                        "WHERE community_id = :c AND reference LIKE 'checkin:%'"
                     ),
                     {"c": cid},
                 )
