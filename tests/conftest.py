@@ -332,9 +332,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's headless Chromium through Playwright (never a downloaded browser)."""
+    """Debian's headless Chromium through Playwright (never a downloaded browser).
+
+    Module-scoped: while sync Playwright runs, its event loop is the thread's running loop, so
+    async tests in later modules could not start their own; closing it per module frees them."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
