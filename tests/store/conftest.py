@@ -3,8 +3,10 @@ store test the ledger's invariants hold and every item's stock history adds up."
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,17 +92,49 @@ async def stock_problems(engine: Any, community_id: int) -> list[tuple[int, int,
         return await stock_mismatches(s, community_id)
 
 
+def _in_own_thread(work: Any) -> Any:
+    """Runs `await work()` on a fresh loop in another thread: the fixture serves async tests and the
+    browser tests (whose thread holds Playwright's loop) alike."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(work())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
 @pytest.fixture(autouse=True)
-async def invariants_hold(engine: Any) -> AsyncIterator[None]:
+def invariants_hold(database_url: str) -> Iterator[None]:
     """After every store test: the ledger verifies and stock histories add up."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     from app.core import clock
 
     _touched.clear()
     yield
     clock.reset()
-    for community_id in list(_touched):
-        assert await ledger_problems(engine, community_id) == []
-        assert await stock_problems(engine, community_id) == []
+    communities = list(_touched)
+
+    async def check() -> list[Any]:
+        engine = create_async_engine(database_url, pool_size=1)
+        try:
+            found: list[Any] = []
+            for community_id in communities:
+                found += await ledger_problems(engine, community_id)
+                found += await stock_problems(engine, community_id)
+            return found
+        finally:
+            await engine.dispose()
+
+    assert _in_own_thread(check) == []
 
 
 def touch(community_id: int) -> None:

@@ -1,0 +1,142 @@
+"""The store journey in headless Chromium on the live server: a resident orders rice and sees the
+pickup QR; the test decodes the QR from a screenshot and types it into the staff's counter scanner
+page; staff hand over; the order shows as picked up and the wallet shows the points spent.
+Screenshots are kept in the artifacts directory."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import subprocess
+import sys
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import ROOT, unique, unique_phone
+from tests.qrtools import decode_image
+from tests.store.conftest import touch
+
+pytestmark = pytest.mark.browser
+
+
+def _admin(live_server) -> tuple[str, str, int]:
+    phone, password = unique_phone(), "admin-" + secrets.token_hex(4)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "admin",
+            "create",
+            "--phone",
+            phone,
+            "--password",
+            password,
+            "--community",
+            unique("军门社区"),
+            "--street",
+            unique("东街街道"),
+        ],
+        cwd=ROOT,
+        env=live_server.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return phone, password, int(json.loads(out.stdout.strip().splitlines()[-1])["community_id"])
+
+
+def _log_in(page, base: str, phone: str, password: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=phone]", phone)
+    page.fill("input[name=password]", password)
+    page.click("form[action='/login'] button")
+    page.wait_for_url(f"{base}/")
+
+
+def test_resident_orders_and_staff_hand_over_by_scanning_the_pickup_qr(
+    live_server, browser, phone_page, artifacts
+):
+    base = live_server.url
+    admin_phone, admin_password, community_id = _admin(live_server)
+    touch(community_id)
+    resident = (unique_phone(), "resident-" + secrets.token_hex(4))
+    staff = (unique_phone(), "staff-" + secrets.token_hex(4))
+    with httpx.Client(base_url=base, timeout=30) as http:
+        token = http.post(
+            "/api/v1/auth/token", json={"phone": admin_phone, "password": admin_password}
+        ).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        made = http.post(
+            f"/api/v1/communities/{community_id}/residents",
+            headers=headers,
+            json={"phone": resident[0], "display_name": "郑美玉", "password": resident[1]},
+        )
+        assert made.status_code == 201, made.text
+        resident_id = made.json()["user_id"]
+        assert (
+            http.post(
+                f"/api/v1/communities/{community_id}/residents",
+                headers=headers,
+                json={"phone": staff[0], "display_name": "陈晓梅", "password": staff[1], "roles": ["staff"]},
+            ).status_code
+            == 201
+        )
+        award = http.post(
+            f"/api/v1/communities/{community_id}/awards",
+            headers=headers,
+            json={"user_id": resident_id, "points": 200, "reason": "六清", "idempotency_key": "b1"},
+        )
+        assert award.status_code == 201, award.text
+        item = http.post(
+            f"/api/v1/communities/{community_id}/items",
+            headers=headers,
+            json={"name": "大米 5kg", "points_price": 80, "stock": 5},
+        )
+        assert item.status_code == 201, item.text
+        item_id = item.json()["id"]
+
+    # The resident orders on the phone and gets the pickup page.
+    page = phone_page
+    _log_in(page, base, *resident)
+    page.goto(f"{base}/store/c/{community_id}")
+    page.locator(f"section[data-item='{item_id}'] button[type=submit]").click()
+    page.wait_for_url(re.compile(r".*/store/orders/\d+$"))
+    order_url = page.url
+    qr = page.locator("img[data-pickup-qr]")
+    expect(qr).to_be_visible()
+    page.wait_for_function("document.querySelector('img[data-pickup-qr]').naturalWidth > 0")
+    page.screenshot(path=str(artifacts / "store-pickup-page.png"), full_page=True)
+    code = decode_image(qr.screenshot())
+    assert code.startswith("JP1-")
+
+    # Counter staff type the decoded code into the scanner page and hand over.
+    context = browser.new_context(viewport={"width": 800, "height": 1000}, locale="zh-CN")
+    counter = context.new_page()
+    try:
+        _log_in(counter, base, *staff)
+        counter.goto(f"{base}/scan?context=counter")
+        counter.fill("#code", code)
+        counter.locator("form[data-scan-form] button[type=submit]").click()
+        ready = counter.locator("[data-result='pickup_ready']")
+        expect(ready).to_be_visible()
+        expect(ready).to_contain_text("郑美玉")
+        expect(ready).to_contain_text("大米 5kg")
+        counter.screenshot(path=str(artifacts / "store-counter-preview.png"), full_page=True)
+        counter.locator("[data-hand-over]").click()
+        expect(counter.locator("[data-result='picked_up']")).to_be_visible()
+        counter.screenshot(path=str(artifacts / "store-counter-handed-over.png"), full_page=True)
+    finally:
+        context.close()
+
+    # The resident sees the order picked up and the points spent.
+    page.goto(order_url)
+    expect(page.locator("[data-status='picked_up']")).to_be_visible()
+    page.goto(f"{base}/wallet?community_id={community_id}")
+    expect(page.locator("#balance")).to_have_text("120")
+    expect(page.locator("#held")).to_have_text("0")
+    page.screenshot(path=str(artifacts / "store-wallet-after-pickup.png"), full_page=True)
