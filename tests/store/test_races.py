@@ -119,3 +119,22 @@ async def test_twenty_staff_scans_of_one_pickup_code_hand_over_once(live_server,
         )
         == 160
     )
+
+
+async def test_ten_concurrent_repeats_of_one_order_make_one_order(live_server, client, shop, db):
+    item_id = await make_item(client, shop, name="挂面", points_price=20, stock=5)
+    body = {"item_id": item_id, "quantity": 1, "idempotency_key": "double-tap"}
+    responses = await _burst(live_server.url, [("/api/v1/orders", body, shop.resident.headers)] * 10)
+    assert sorted(r.status_code for r in responses) == [200] * 9 + [201], [r.text for r in responses]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert await count(db, "SELECT count(*) FROM store_orders WHERE item_id = :i", i=item_id) == 1
+    assert await count(db, "SELECT stock FROM store_items WHERE id = :i", i=item_id) == 4
+    assert (
+        await count(
+            db,
+            "SELECT held FROM ledger_accounts WHERE user_id = :u AND community_id = :c",
+            u=shop.resident.user_id,
+            c=shop.community_id,
+        )
+        == 20
+    )
