@@ -1,0 +1,75 @@
+"""Every events and scanner page renders for the people it is for, in zh-Hans and English,
+and refuses the others."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import login
+from tests.events.conftest import make_event
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+async def test_pages_render_for_admin_and_resident(client, site, lang):
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    event_id = await make_event(client, admin, cid, signup_required=True)
+    await client.post(f"/api/v1/events/{event_id}/signups", headers=alice.headers)
+    accept = {"Accept-Language": lang}
+    for path in [
+        "/",
+        f"/c/{cid}/events",
+        f"/events/{event_id}",
+        f"/c/{cid}/my-events",
+        f"/c/{cid}/hours",
+        f"/c/{cid}/certificate",
+        "/scan",
+    ]:
+        response = await client.get(path, headers={**alice.headers, **accept})
+        assert response.status_code == 200, (path, response.text[:500])
+    home = await client.get("/", headers={**alice.headers, **accept})
+    assert f"/c/{cid}/hours" in home.text and "/scan" in home.text
+    for path in [
+        f"/admin/c/{cid}/events",
+        f"/admin/c/{cid}/events/new",
+        f"/admin/c/{cid}/events/new?copy={event_id}",
+        f"/events/{event_id}/edit",
+        f"/events/{event_id}/kiosk?action=checkout",
+        f"/admin/c/{cid}/approvals",
+        f"/scan?event_id={event_id}&action=checkout",
+        "/scan?context=counter",
+        f"/events/{event_id}",
+    ]:
+        response = await client.get(path, headers={**admin.headers, **accept})
+        assert response.status_code == 200, (path, response.text[:500])
+    detail = await client.get(f"/events/{event_id}", headers={**admin.headers, **accept})
+    assert "郑美玉" in detail.text  # the sign-up list
+    for path in [f"/admin/c/{cid}/events/new", f"/admin/c/{cid}/approvals", f"/events/{event_id}/kiosk"]:
+        assert (await client.get(path, headers=alice.headers)).status_code == 403, path
+
+
+async def test_another_communitys_event_is_not_found(client, site, factory):
+    tenant, admin, _alice, _bob = site
+    event_id = await make_event(client, admin, tenant.community_id)
+    other = await factory.tenant()
+    stranger = await login(client, await factory.person(other))
+    assert (await client.get(f"/events/{event_id}", headers=stranger.headers)).status_code == 404
+    signup = await client.post(f"/api/v1/events/{event_id}/signups", headers=stranger.headers)
+    assert signup.status_code == 404 and signup.json()["code"] == "not_found"
+
+
+async def test_create_event_validation_and_weekly_series(client, site):
+    tenant, admin, alice, _bob = site
+    from tests.events.conftest import event_body
+
+    cid = tenant.community_id
+    bad = await client.post(
+        f"/api/v1/communities/{cid}/events", headers=admin.headers, json=event_body(category="party")
+    )
+    assert bad.status_code == 422 and bad.json()["code"] == "validation_error"
+    refused = await client.post(f"/api/v1/communities/{cid}/events", headers=alice.headers, json=event_body())
+    assert refused.status_code == 403
+    series = await client.post(
+        f"/api/v1/communities/{cid}/events", headers=admin.headers, json=event_body(weeks=4)
+    )
+    assert series.status_code == 201 and len(series.json()["series"]) == 4
