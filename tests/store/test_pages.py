@@ -255,3 +255,24 @@ async def test_admin_orders_page_and_monthly_report_csv(client, shop):
     lines = csv.text.lstrip("\ufeff").splitlines()
     assert lines[0].startswith("Item,Ordered,Picked up")
     assert lines[1] == "'=HYPERLINK(1),2,2,0,0,40,0,0,0"
+
+
+async def test_home_links_and_openapi_list_the_store(client, shop):
+    await page_login(client, shop.resident)
+    home = await client.get("/")
+    assert f"/store/c/{shop.community_id}" in home.text and "爱心超市" in home.text
+    assert f"/store/admin/c/{shop.community_id}" not in home.text
+    await page_login(client, shop.staff)
+    staff_home = await client.get("/")
+    assert (
+        f"/store/admin/c/{shop.community_id}" in staff_home.text
+        and "/scan?context=counter" in staff_home.text
+    )
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    for path in (
+        "/api/v1/orders",
+        "/api/v1/orders/{order_id}",
+        "/api/v1/orders/{order_id}/cancel",
+        "/api/v1/communities/{community_id}/items",
+    ):
+        assert path in paths, path
