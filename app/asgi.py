@@ -25,6 +25,7 @@ from litestar.template.config import TemplateConfig
 
 from app.core import errors
 from app.core.database import resolve_database_url
+from app.core.fastdb import FastDb
 from app.core.security import security_headers_middleware
 from app.core.settings import Settings, get_settings
 from app.core.web import provide_actor, provide_optional_actor
@@ -66,6 +67,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         before_send_handler="autocommit_include_redirects",
         set_default_exception_handler=False,
     )
+
+    fastdb = FastDb(url)
 
     def provide_settings() -> Settings:
         return settings
@@ -111,8 +114,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         logging_config=LoggingConfig(log_exceptions="debug", disable_stack_trace={404, 401, 403, 409, 422}),
         request_max_body_size=12 * 1024 * 1024,
-        on_startup=domains.startup_hooks(settings),
-        on_shutdown=domains.shutdown_hooks(settings),
-        state=State({"settings": settings}),
+        on_startup=[fastdb.open, *domains.startup_hooks(settings)],
+        on_shutdown=[*domains.shutdown_hooks(settings), fastdb.close],
+        state=State({"settings": settings, "fastdb": fastdb}),
         debug=False,
     )

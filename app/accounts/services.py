@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +24,7 @@ from app.accounts.models import (
 )
 from app.core import audit, clock
 from app.core.authz import Actor
+from app.core.fastdb import Db
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.security import burn_password_check, hash_password, token_digest, verify_password
@@ -64,30 +66,45 @@ def check_roles(roles: list[str] | None) -> list[str]:
 # ---------------------------------------------------------------- actors
 
 
-async def load_actor(session: AsyncSession, user: User) -> Actor:
-    rows = (
-        await session.execute(
-            select(Membership.community_id, Membership.roles).where(Membership.user_id == user.id)
-        )
-    ).all()
-    street_ids = (
-        await session.scalars(
-            select(StreetRole.street_id).where(
-                StreetRole.user_id == user.id, StreetRole.role == "street_admin"
-            )
-        )
-    ).all()
-    street_communities: list[int] = []
-    if street_ids:
-        street_communities = list(
-            (await session.scalars(select(Community.id).where(Community.street_id.in_(street_ids)))).all()
-        )
+_ACTOR = text(
+    "SELECT s.user_id, s.kind, s.expires_at, s.last_seen_at, u.display_name, u.is_active, "
+    "COALESCE((SELECT json_agg(json_build_array(m.community_id, m.roles)) FROM memberships m "
+    "WHERE m.user_id = s.user_id), '[]'::json) AS roles, "
+    "ARRAY(SELECT r.street_id FROM street_roles r WHERE r.user_id = s.user_id "
+    "AND r.role = 'street_admin') AS street_ids, "
+    "ARRAY(SELECT c.id FROM communities c JOIN street_roles r ON r.street_id = c.street_id "
+    "WHERE r.user_id = s.user_id AND r.role = 'street_admin') AS street_communities "
+    "FROM auth_sessions s JOIN users u ON u.id = s.user_id WHERE s.digest = :digest"
+)
+_TOUCH_SESSION = text("UPDATE auth_sessions SET last_seen_at = :now WHERE digest = :digest")
+_END_SESSION = text("DELETE FROM auth_sessions WHERE digest = :digest")
+
+
+async def actor_for_token(db: Db, settings: Settings, token: str, kind: str) -> Actor | None:
+    """The actor a bearer token or session cookie stands for, in one query; None if the token is
+    unknown, of the other kind, expired, idle too long, or its user is deactivated."""
+    if not token or len(token) > 200:
+        return None
+    digest = token_digest(token)
+    row = (await db.execute(_ACTOR, {"digest": digest})).first()
+    if row is None or row.kind != kind:
+        return None
+    now = clock.now()
+    idle_limit = timedelta(minutes=settings.session_idle_minutes)
+    if row.expires_at <= now or (kind == "cookie" and now - row.last_seen_at > idle_limit):
+        await db.execute(_END_SESSION, {"digest": digest})
+        return None
+    if not row.is_active:
+        return None
+    if now - row.last_seen_at > timedelta(minutes=1):
+        await db.execute(_TOUCH_SESSION, {"digest": digest, "now": now})
+    roles = row.roles if isinstance(row.roles, list) else json.loads(row.roles)
     return Actor(
-        user_id=user.id,
-        display_name=user.display_name,
-        roles={cid: frozenset(roles) for cid, roles in rows},
-        street_communities=frozenset(street_communities),
-        street_ids=frozenset(street_ids),
+        user_id=row.user_id,
+        display_name=row.display_name,
+        roles={int(cid): frozenset(held) for cid, held in roles},
+        street_communities=frozenset(row.street_communities),
+        street_ids=frozenset(row.street_ids),
     )
 
 
@@ -202,30 +219,6 @@ async def create_auth_session(
     )
     await session.flush()
     return token
-
-
-async def resolve_auth_session(
-    session: AsyncSession, settings: Settings, token: str, kind: str
-) -> User | None:
-    if not token or len(token) > 200:
-        return None
-    digest = token_digest(token)
-    row = await session.get(AuthSession, digest)
-    if row is None or row.kind != kind:
-        return None
-    now = clock.now()
-    idle_limit = timedelta(minutes=settings.session_idle_minutes)
-    if row.expires_at <= now or (kind == "cookie" and now - row.last_seen_at > idle_limit):
-        await session.execute(delete(AuthSession).where(AuthSession.digest == digest))
-        return None
-    if now - row.last_seen_at > timedelta(minutes=1):
-        await session.execute(
-            update(AuthSession).where(AuthSession.digest == digest).values(last_seen_at=now)
-        )
-    user = await session.get(User, row.user_id)
-    if user is None or not user.is_active:
-        return None
-    return user
 
 
 async def end_auth_session(session: AsyncSession, token: str) -> None:

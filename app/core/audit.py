@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, String, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base
+from app.core.fastdb import Db
 
 
 class AuditEntry(Base):
@@ -26,8 +27,15 @@ class AuditEntry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+_INSERT = text(
+    "INSERT INTO audit_entries (community_id, actor_id, action, target, data, address, created_at) "
+    "VALUES (CAST(:community AS bigint), CAST(:actor AS bigint), CAST(:action AS varchar), "
+    "CAST(:target AS varchar), CAST(:data AS jsonb), CAST(:address AS varchar), now())"
+)
+
+
 async def record(
-    session: AsyncSession,
+    session: Db,
     *,
     action: str,
     actor_id: int | None,
@@ -36,13 +44,15 @@ async def record(
     address: str | None = None,
     **data: Any,
 ) -> None:
-    session.add(
-        AuditEntry(
-            action=action,
-            actor_id=actor_id,
-            community_id=community_id,
-            target=target,
-            data=data,
-            address=address,
-        )
+    """One audit row, written in the caller's transaction (an AsyncSession or a fast-path Tx)."""
+    await session.execute(
+        _INSERT,
+        {
+            "community": community_id,
+            "actor": actor_id,
+            "action": action,
+            "target": target,
+            "data": json.dumps(data, ensure_ascii=False, default=str),
+            "address": address,
+        },
     )

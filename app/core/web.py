@@ -7,10 +7,10 @@ from typing import Any
 
 from litestar import Request
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotAuthenticated
+from app.core.fastdb import FastDb
 from app.core.i18n import ELDER_COOKIE, gettext_for, ngettext_for, request_lang
 from app.core.settings import Settings
 
@@ -48,44 +48,48 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return Template(template, context={**page_context(request), **context}, status_code=status_code)
 
 
-async def resolve_actor(request: Request, db_session: AsyncSession, settings: Settings) -> Actor | None:
-    """Bearer token for the API, session cookie for pages (and the pages' own API calls)."""
+def fast_db(request: Request) -> FastDb:
+    return request.app.state["fastdb"]  # type: ignore[no-any-return]
+
+
+async def resolve_actor(request: Request, settings: Settings) -> Actor | None:
+    """Bearer token for the API, session cookie for pages (and the pages' own API calls).
+    One query on the fast path: every request pays for it."""
     scope: dict[str, Any] = request.scope  # type: ignore[assignment]
     if "jinlin_actor" in scope:
         return scope["jinlin_actor"]  # type: ignore[no-any-return]
-    from app.accounts import services
+    from app.accounts.services import actor_for_token
 
-    user = None
+    actor = None
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        user = await services.resolve_auth_session(db_session, settings, auth[7:].strip(), "token")
-        if user is None:
+        async with fast_db(request).transaction() as tx:
+            actor = await actor_for_token(tx, settings, auth[7:].strip(), "token")
+        if actor is None:
             raise NotAuthenticated()
     else:
         token = request.cookies.get(session_cookie_name(settings))
         if token:
-            user = await services.resolve_auth_session(db_session, settings, token, "cookie")
+            async with fast_db(request).transaction() as tx:
+                actor = await actor_for_token(tx, settings, token, "cookie")
             if (
-                user is not None
+                actor is not None
                 and request.url.path.startswith("/api/")
                 and request.method not in ("GET", "HEAD", "OPTIONS")
                 and request.headers.get("x-jinlin-csrf") != "1"
             ):
                 # A cross-site form cannot set this header; the pages' own scripts do.
                 raise DomainError("forbidden", 403)
-    actor = await services.load_actor(db_session, user) if user is not None else None
     scope["jinlin_actor"] = actor
     return actor
 
 
-async def provide_optional_actor(
-    request: Request, db_session: AsyncSession, settings: Settings
-) -> Actor | None:
-    return await resolve_actor(request, db_session, settings)
+async def provide_optional_actor(request: Request, settings: Settings) -> Actor | None:
+    return await resolve_actor(request, settings)
 
 
-async def provide_actor(request: Request, db_session: AsyncSession, settings: Settings) -> Actor:
-    actor = await resolve_actor(request, db_session, settings)
+async def provide_actor(request: Request, settings: Settings) -> Actor:
+    actor = await resolve_actor(request, settings)
     if actor is None:
         raise NotAuthenticated()
     return actor
