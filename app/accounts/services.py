@@ -19,13 +19,12 @@ from app.accounts.models import (
     LoginFailure,
     MemberCard,
     Membership,
-    StreetRole,
     User,
 )
 from app.core import audit, clock
 from app.core.authz import Actor
-from app.core.fastdb import Db
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.fastdb import Db
 from app.core.i18n import lazy
 from app.core.security import burn_password_check, hash_password, token_digest, verify_password
 from app.core.settings import Settings
