@@ -28,7 +28,7 @@ from app.core.database import resolve_database_url
 from app.core.fastdb import FastDb
 from app.core.security import security_headers_middleware
 from app.core.settings import Settings, get_settings
-from app.core.web import provide_actor, provide_optional_actor
+from app.core.web import provide_actor, provide_optional_actor, provide_tx
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": Provide(provide_settings, sync_to_thread=False),
             "actor": Provide(provide_actor),
             "maybe_actor": Provide(provide_optional_actor),
+            "tx": Provide(provide_tx),
         },
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

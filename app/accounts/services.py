@@ -492,25 +492,29 @@ async def revoke_cards(
     )
 
 
-async def resolve_member_code(session: AsyncSession, code: str) -> int:
+_PRINTED_CARD = text(
+    "SELECT user_id, revoked_at FROM member_cards WHERE kind = 'printed' AND secret = :secret"
+)
+_PHONE_CARD = text(
+    "SELECT user_id, secret, revoked_at FROM member_cards WHERE kind = 'phone' AND public_id = :public_id"
+)
+
+
+async def resolve_member_code(session: Db, code: str) -> int:
     """The user id behind a member code, or a DomainError with code_invalid / code_expired."""
     parsed = cards.parse(code)
     if parsed is None:
         raise DomainError("code_invalid", 422)
     if parsed.kind == "printed":
-        card = await session.scalar(
-            select(MemberCard).where(MemberCard.kind == "printed", MemberCard.secret == parsed.secret)
-        )
+        card = (await session.execute(_PRINTED_CARD, {"secret": parsed.secret})).first()
         if card is None:
             raise DomainError("code_invalid", 422)
         if card.revoked_at is not None:
             raise DomainError(
                 "code_invalid", 422, lazy("This card has been replaced. Please use the new card.")
             )
-        return card.user_id
-    card = await session.scalar(
-        select(MemberCard).where(MemberCard.kind == "phone", MemberCard.public_id == parsed.public_id)
-    )
+        return int(card.user_id)
+    card = (await session.execute(_PHONE_CARD, {"public_id": parsed.public_id})).first()
     if card is None:
         raise DomainError("code_invalid", 422)
     reason = cards.check_phone_code(parsed, card.secret, clock.now())
@@ -518,4 +522,4 @@ async def resolve_member_code(session: AsyncSession, code: str) -> int:
         reason = "code_invalid"
     if reason:
         raise DomainError(reason, 422)
-    return card.user_id
+    return int(card.user_id)

@@ -199,6 +199,12 @@ class FastDb:
             yield Tx(connection)
 
     @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[Tx]:
+        """Each statement its own transaction: for single reads and independent writes."""
+        async with self.connection() as connection:
+            yield Tx(connection)
+
+    @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection for a caller that runs several transactions in a row."""
         if self.pool is None:

@@ -7,6 +7,8 @@ domain that owns that kind decides. Domains register handlers at import time:
     @scanning.handler("JP1", "digits")        # pickup codes and their 8 digits
 
 A handler returns a ScanOutcome; refusals are raised as DomainError with the codes of API.md.
+A handler registered with `fast=True` speaks only `text()` SQL through `Db` and is given a
+fastdb transaction (app.core.fastdb); the others get an AsyncSession.
 """
 
 from __future__ import annotations
@@ -16,10 +18,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.core.authz import Actor
 from app.core.errors import DomainError
+from app.core.fastdb import Db
 
 
 @dataclass(frozen=True)
@@ -46,16 +47,19 @@ class ScanOutcome:
         return {"result": self.result, **self.data}
 
 
-ScanHandler = Callable[[AsyncSession, Actor, ScanRequest], Awaitable[ScanOutcome]]
+ScanHandler = Callable[[Any, Actor, ScanRequest], Awaitable[ScanOutcome]]
 _HANDLERS: dict[str, ScanHandler] = {}
+_FAST: set[str] = set()
 
 DIGITS = re.compile(r"^\d{8}$")
 
 
-def handler(*kinds: str) -> Callable[[ScanHandler], ScanHandler]:
+def handler(*kinds: str, fast: bool = False) -> Callable[[ScanHandler], ScanHandler]:
     def register(fn: ScanHandler) -> ScanHandler:
         for kind in kinds:
             _HANDLERS[kind] = fn
+            if fast:
+                _FAST.add(kind)
         return fn
 
     return register
@@ -73,7 +77,15 @@ def kind_of(request: ScanRequest) -> str:
     return prefix
 
 
-async def dispatch(session: AsyncSession, actor: Actor, request: ScanRequest) -> ScanOutcome:
+def is_fast(request: ScanRequest) -> bool:
+    """Whether the request's handler runs on the fast path (unknown codes do: they only log)."""
+    if not request.code or len(request.code) > 200:
+        return True
+    kind = kind_of(request)
+    return kind in _FAST or kind not in _HANDLERS
+
+
+async def dispatch(session: Db, actor: Actor, request: ScanRequest) -> ScanOutcome:
     if not request.code or len(request.code) > 200:
         raise DomainError("code_invalid", 422)
     handler_fn = _HANDLERS.get(kind_of(request))

@@ -3,6 +3,7 @@ and the request-scoped dependencies shared by all controllers."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Request
@@ -10,7 +11,7 @@ from litestar.response import Template
 
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotAuthenticated
-from app.core.fastdb import FastDb
+from app.core.fastdb import FastDb, Tx
 from app.core.i18n import ELDER_COOKIE, gettext_for, ngettext_for, request_lang
 from app.core.settings import Settings
 
@@ -63,14 +64,14 @@ async def resolve_actor(request: Request, settings: Settings) -> Actor | None:
     actor = None
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        async with fast_db(request).transaction() as tx:
+        async with fast_db(request).autocommit() as tx:
             actor = await actor_for_token(tx, settings, auth[7:].strip(), "token")
         if actor is None:
             raise NotAuthenticated()
     else:
         token = request.cookies.get(session_cookie_name(settings))
         if token:
-            async with fast_db(request).transaction() as tx:
+            async with fast_db(request).autocommit() as tx:
                 actor = await actor_for_token(tx, settings, token, "cookie")
             if (
                 actor is not None
@@ -82,6 +83,16 @@ async def resolve_actor(request: Request, settings: Settings) -> Actor | None:
                 raise DomainError("forbidden", 403)
     scope["jinlin_actor"] = actor
     return actor
+
+
+async def provide_tx(request: Request, actor: Actor) -> AsyncIterator[Tx]:
+    """The hot API routes' transaction: committed before the answer is sent, rolled back if the
+    handler raises. It depends on `actor` so that the actor's lookup has given its connection
+    back before this one is taken: a request never holds one pooled connection while waiting
+    for another, which under load would leave every request waiting."""
+    del actor
+    async with fast_db(request).transaction() as tx:
+        yield tx
 
 
 async def provide_optional_actor(request: Request, settings: Settings) -> Actor | None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.accounts.services import resolve_member_code
 from app.core import clock, scanning
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.fastdb import Db
 from app.core.i18n import lazy
 from app.events import codes, rules, services
 
@@ -41,16 +40,14 @@ def _outcome(event: Any, user_id: int, name: str, result: Any) -> scanning.ScanO
     return scanning.ScanOutcome("checked_out", data, template=RESULT_TEMPLATE)
 
 
-async def _apply(session: AsyncSession, event: Any, user_id: int, action: str, method: str, by: int) -> Any:
+async def _apply(session: Db, event: Any, user_id: int, action: str, method: str, by: int) -> Any:
     if action == "checkin":
         return await services.check_in(session, event, user_id, method=method, by=by)
     return await services.check_out(session, event, user_id, method=method, by=by)
 
 
-@scanning.handler("JE1")
-async def kiosk_scan(
-    session: AsyncSession, actor: Actor, request: scanning.ScanRequest
-) -> scanning.ScanOutcome:
+@scanning.handler("JE1", fast=True)
+async def kiosk_scan(session: Db, actor: Actor, request: scanning.ScanRequest) -> scanning.ScanOutcome:
     parsed = codes.parse(request.code)
     if parsed is None:
         raise DomainError("code_invalid", 422)
@@ -78,10 +75,8 @@ async def kiosk_scan(
     return _outcome(event, actor.user_id, actor.display_name, result)
 
 
-@scanning.handler("member@event")
-async def member_scan(
-    session: AsyncSession, actor: Actor, request: scanning.ScanRequest
-) -> scanning.ScanOutcome:
+@scanning.handler("member@event", fast=True)
+async def member_scan(session: Db, actor: Actor, request: scanning.ScanRequest) -> scanning.ScanOutcome:
     assert request.event_id is not None
     if request.action not in ("checkin", "checkout"):
         raise Invalid(lazy("Choose check-in or check-out first."), field="action")
@@ -99,8 +94,8 @@ async def member_scan(
         if exc.code == "code_expired":
             raise DomainError("code_expired", 422, lazy("Code expired — show your phone again.")) from None
         raise
-    if not await services.member_of(session, event.community_id, user_id):
+    name = await services.member_name(session, event.community_id, user_id)
+    if name is None:
         raise Forbidden(lazy("Not your community: this person is not a member of this community."))
     result = await _apply(session, event, user_id, request.action, "witnessed", actor.user_id)
-    name = await services.display_name(session, user_id)
     return _outcome(event, user_id, name, result)

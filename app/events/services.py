@@ -17,6 +17,7 @@ from app.accounts.models import Membership, User
 from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.fastdb import Db
 from app.core.i18n import lazy
 from app.events import rules
 from app.events.models import CATEGORIES, Checkin, Event, HourClaim, Signup
@@ -420,7 +421,7 @@ SETTLE = text(
 )
 
 
-async def load_event_row(session: AsyncSession, event_id: int) -> Any:
+async def load_event_row(session: Db, event_id: int) -> Any:
     row = (await session.execute(EVENT_COLUMNS, {"id": event_id})).first()
     if row is None:
         raise DomainError("code_invalid", 422)
@@ -456,7 +457,7 @@ def _refuse_closed(event: Any, now: datetime) -> None:
 
 
 async def check_in(
-    session: AsyncSession, event: Any, user_id: int, *, method: str, by: int, now: datetime | None = None
+    session: Db, event: Any, user_id: int, *, method: str, by: int, now: datetime | None = None
 ) -> CheckinResult:
     now = now or clock.now()
     _refuse_closed(event, now)
@@ -506,7 +507,7 @@ def rule_of(event: Any) -> rules.PointRule:
 
 
 async def check_out(
-    session: AsyncSession, event: Any, user_id: int, *, method: str, by: int, now: datetime | None = None
+    session: Db, event: Any, user_id: int, *, method: str, by: int, now: datetime | None = None
 ) -> CheckoutResult:
     now = now or clock.now()
     if event.status == "cancelled":
@@ -536,7 +537,7 @@ async def check_out(
 
 
 async def _settle(
-    session: AsyncSession,
+    session: Db,
     event: Any,
     user_id: int,
     checkin_id: int,
@@ -586,7 +587,7 @@ async def _settle(
 
 
 async def award_checkin(
-    session: AsyncSession,
+    session: Db,
     *,
     community_id: int,
     user_id: int,
@@ -1206,15 +1207,17 @@ async def signups_of(session: AsyncSession, event_id: int) -> list[tuple[Signup,
     )
 
 
-async def member_of(session: AsyncSession, community_id: int, user_id: int) -> bool:
-    return (
-        await session.scalar(
-            select(Membership.id).where(
-                Membership.community_id == community_id, Membership.user_id == user_id
-            )
-        )
-    ) is not None
+_MEMBER_NAME = text(
+    "SELECT u.display_name FROM memberships m JOIN users u ON u.id = m.user_id "
+    "WHERE m.community_id = :community_id AND m.user_id = :user_id"
+)
 
 
-async def display_name(session: AsyncSession, user_id: int) -> str:
-    return str(await session.scalar(select(User.display_name).where(User.id == user_id)) or "")
+async def member_name(session: Db, community_id: int, user_id: int) -> str | None:
+    """The member's display name, or None when they are not a member of the community."""
+    name = await session.scalar(_MEMBER_NAME, {"community_id": community_id, "user_id": user_id})
+    return None if name is None else str(name)
+
+
+async def member_of(session: Db, community_id: int, user_id: int) -> bool:
+    return await member_name(session, community_id, user_id) is not None

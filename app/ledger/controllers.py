@@ -15,6 +15,7 @@ from app.core import clock
 from app.core.audit import record
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.fastdb import Db, Tx
 from app.core.i18n import lazy
 from app.core.web import client_address, error_message, form_data, optional_int, render
 from app.ledger import services
@@ -66,7 +67,7 @@ def _community_of(actor: Actor, community_id: int | None) -> int:
     return community_id
 
 
-async def _require_member(db_session: AsyncSession, community_id: int, user_id: int) -> None:
+async def _require_member(db_session: Db, community_id: int, user_id: int) -> None:
     found = (
         await db_session.execute(
             text("SELECT 1 FROM memberships WHERE community_id = :c AND user_id = :u"),
@@ -152,15 +153,15 @@ def _created(body: Any, created: bool) -> Response:
 
 @post("/api/v1/communities/{community_id:int}/awards", tags=["community admin"], status_code=201)
 async def api_award(
-    community_id: int, data: AwardIn, actor: Actor, db_session: AsyncSession, request: Request
+    community_id: int, data: AwardIn, actor: Actor, tx: Tx, request: Request
 ) -> Response[TransferCreated]:
     actor.require(community_id, "admin")
     await _strict_points(request)
     reason = _reason(data.reason)
     key = _api_key(community_id, "award", data.idempotency_key)
-    await _require_member(db_session, community_id, data.user_id)
+    await _require_member(tx, community_id, data.user_id)
     transfer_id, created = await services.award_ex(
-        db_session,
+        tx,
         community_id=community_id,
         user_id=data.user_id,
         points=data.points,
@@ -172,7 +173,7 @@ async def api_award(
     )
     if created:
         await record(
-            db_session,
+            tx,
             action="ledger.award",
             actor_id=actor.user_id,
             community_id=community_id,
@@ -187,16 +188,16 @@ async def api_award(
 
 @post("/api/v1/communities/{community_id:int}/deductions", tags=["community admin"], status_code=201)
 async def api_deduct(
-    community_id: int, data: AwardIn, actor: Actor, db_session: AsyncSession, request: Request
+    community_id: int, data: AwardIn, actor: Actor, tx: Tx, request: Request
 ) -> Response[TransferCreated]:
     """Take points back from a member (a correction); 409 insufficient_points if not available."""
     actor.require(community_id, "admin")
     await _strict_points(request)
     reason = _reason(data.reason)
     key = _api_key(community_id, "deduct", data.idempotency_key)
-    await _require_member(db_session, community_id, data.user_id)
+    await _require_member(tx, community_id, data.user_id)
     transfer_id, created = await services.deduct_ex(
-        db_session,
+        tx,
         community_id=community_id,
         user_id=data.user_id,
         points=data.points,
@@ -208,7 +209,7 @@ async def api_deduct(
     )
     if created:
         await record(
-            db_session,
+            tx,
             action="ledger.deduct",
             actor_id=actor.user_id,
             community_id=community_id,
@@ -223,21 +224,21 @@ async def api_deduct(
 
 @post("/api/v1/communities/{community_id:int}/holds", tags=["community admin"], status_code=201)
 async def api_hold(
-    community_id: int, data: HoldIn, actor: Actor, db_session: AsyncSession, request: Request
+    community_id: int, data: HoldIn, actor: Actor, tx: Tx, request: Request
 ) -> Response[HoldCreated]:
     """Counter staff reserve a member's points (two-phase: post or void it next)."""
     actor.require(community_id, "admin", "staff")
     await _strict_points(request)
     reason = _reason(data.reason)
     key = _api_key(community_id, "hold", data.idempotency_key)
-    await _require_member(db_session, community_id, data.user_id)
+    await _require_member(tx, community_id, data.user_id)
     expires = None
     if data.expires_in_seconds is not None:
         if not 1 <= data.expires_in_seconds <= 90 * 86400:
             raise Invalid(lazy("A hold can last from 1 second to 90 days."))
         expires = clock.now() + timedelta(seconds=data.expires_in_seconds)
     hold_id, created = await services.hold_ex(
-        db_session,
+        tx,
         community_id=community_id,
         user_id=data.user_id,
         points=data.points,
@@ -251,9 +252,9 @@ async def api_hold(
     return _created(HoldCreated(hold_id=hold_id), created)
 
 
-async def _hold_in(db_session: AsyncSession, community_id: int, hold_id: int) -> None:
+async def _hold_in(tx: Db, community_id: int, hold_id: int) -> None:
     found = (
-        await db_session.execute(text("SELECT community_id FROM ledger_holds WHERE id = :h"), {"h": hold_id})
+        await tx.execute(text("SELECT community_id FROM ledger_holds WHERE id = :h"), {"h": hold_id})
     ).scalar()
     if found != community_id:
         raise NotFound()
@@ -264,12 +265,10 @@ async def _hold_in(db_session: AsyncSession, community_id: int, hold_id: int) ->
     tags=["community admin"],
     status_code=200,
 )
-async def api_post_hold(
-    community_id: int, hold_id: int, actor: Actor, db_session: AsyncSession
-) -> TransferCreated:
+async def api_post_hold(community_id: int, hold_id: int, actor: Actor, tx: Tx) -> TransferCreated:
     actor.require(community_id, "admin", "staff")
-    await _hold_in(db_session, community_id, hold_id)
-    return TransferCreated(transfer_id=await services.post_hold(db_session, hold_id, actor_id=actor.user_id))
+    await _hold_in(tx, community_id, hold_id)
+    return TransferCreated(transfer_id=await services.post_hold(tx, hold_id, actor_id=actor.user_id))
 
 
 @post(
@@ -277,17 +276,15 @@ async def api_post_hold(
     tags=["community admin"],
     status_code=200,
 )
-async def api_void_hold(
-    community_id: int, hold_id: int, data: ReasonIn, actor: Actor, db_session: AsyncSession
-) -> HoldVoided:
+async def api_void_hold(community_id: int, hold_id: int, data: ReasonIn, actor: Actor, tx: Tx) -> HoldVoided:
     actor.require(community_id, "admin", "staff")
-    await _hold_in(db_session, community_id, hold_id)
-    await services.void_hold(db_session, hold_id, actor_id=actor.user_id, reason=_reason(data.reason))
+    await _hold_in(tx, community_id, hold_id)
+    await services.void_hold(tx, hold_id, actor_id=actor.user_id, reason=_reason(data.reason))
     return HoldVoided(hold_id=hold_id, status="voided")
 
 
 async def _reverse(
-    db_session: AsyncSession,
+    tx: Db,
     actor: Actor,
     community_id: int,
     transfer_id: int,
@@ -298,24 +295,20 @@ async def _reverse(
     actor.require(community_id, "admin")
     reason = _reason(reason)
     found = (
-        await db_session.execute(
-            text("SELECT community_id FROM ledger_transfers WHERE id = :t"), {"t": transfer_id}
-        )
+        await tx.execute(text("SELECT community_id FROM ledger_transfers WHERE id = :t"), {"t": transfer_id})
     ).scalar()
     if found != community_id:
         raise NotFound()
     existing = (
-        await db_session.execute(
-            text("SELECT id FROM ledger_transfers WHERE idempotency_key = :k"), {"k": key}
-        )
+        await tx.execute(text("SELECT id FROM ledger_transfers WHERE idempotency_key = :k"), {"k": key})
     ).scalar()
     reversal_id = await services.reverse(
-        db_session, transfer_id, actor_id=actor.user_id, reason=reason, idempotency_key=key
+        tx, transfer_id, actor_id=actor.user_id, reason=reason, idempotency_key=key
     )
     created = existing is None
     if created:
         await record(
-            db_session,
+            tx,
             action="ledger.reverse",
             actor_id=actor.user_id,
             community_id=community_id,
@@ -337,12 +330,12 @@ async def api_reverse(
     transfer_id: int,
     data: ReasonIn,
     actor: Actor,
-    db_session: AsyncSession,
+    tx: Tx,
     request: Request,
 ) -> Response[TransferCreated]:
     key = _api_key(community_id, "reverse", data.idempotency_key or f"transfer:{transfer_id}")
     reversal_id, created = await _reverse(
-        db_session, actor, community_id, transfer_id, data.reason, key, client_address(request)
+        tx, actor, community_id, transfer_id, data.reason, key, client_address(request)
     )
     return _created(TransferCreated(transfer_id=reversal_id), created)
 

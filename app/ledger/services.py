@@ -25,10 +25,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import clock
 from app.core.errors import DomainError, Invalid, NotFound
+from app.core.fastdb import Db
 from app.core.i18n import lazy
 
 MAX_POINTS = 2**53
@@ -81,9 +81,7 @@ _FIND_SYSTEM = text(
 )
 
 
-async def accounts_for(
-    session: AsyncSession, community_id: int, user_id: int, system_kind: str
-) -> tuple[int, int]:
+async def accounts_for(session: Db, community_id: int, user_id: int, system_kind: str) -> tuple[int, int]:
     """(wallet id, system account id) for a member and one of the community's system accounts;
     both are created on first use."""
     params = {"c": community_id, "u": user_id, "k": system_kind}
@@ -99,7 +97,7 @@ async def accounts_for(
     return found["wallet"], found[system_kind]
 
 
-async def system_account(session: AsyncSession, community_id: int, kind: str) -> int:
+async def system_account(session: Db, community_id: int, kind: str) -> int:
     params = {"c": community_id, "k": kind}
     id_ = (await session.execute(_FIND_SYSTEM, params)).scalar()
     if id_ is None:
@@ -152,7 +150,7 @@ def _conflict() -> DomainError:
     )
 
 
-async def _existing_transfer(session: AsyncSession, key: str, expected: dict[str, Any]) -> int | None:
+async def _existing_transfer(session: Db, key: str, expected: dict[str, Any]) -> int | None:
     """The id of the transfer made under ``key`` if it was the same request; conflict if not."""
     row = (await session.execute(_TRANSFER_BY_KEY, {"key": key})).mappings().first()
     if row is None:
@@ -168,7 +166,7 @@ def _insufficient() -> DomainError:
 
 
 async def award(
-    session: AsyncSession,
+    session: Db,
     *,
     community_id: int,
     user_id: int,
@@ -188,7 +186,7 @@ def _kw(values: dict[str, Any]) -> dict[str, Any]:
 
 
 async def award_ex(
-    session: AsyncSession,
+    session: Db,
     *,
     community_id: int,
     user_id: int,
@@ -209,7 +207,7 @@ async def award_ex(
 
 
 async def _credit(
-    session: AsyncSession,
+    session: Db,
     community_id: int,
     debit: int,
     wallet_id: int,
@@ -254,7 +252,7 @@ def _expected(params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _debit(
-    session: AsyncSession,
+    session: Db,
     community_id: int,
     wallet_id: int,
     credit: int,
@@ -289,7 +287,7 @@ async def _debit(
 
 
 async def deduct(
-    session: AsyncSession,
+    session: Db,
     *,
     community_id: int,
     user_id: int,
@@ -306,7 +304,7 @@ async def deduct(
 
 
 async def deduct_ex(
-    session: AsyncSession,
+    session: Db,
     *,
     community_id: int,
     user_id: int,
@@ -379,7 +377,7 @@ _HOLD_STATE = text(
 
 
 async def hold(
-    session: AsyncSession,
+    session: Db,
     *,
     community_id: int,
     user_id: int,
@@ -397,7 +395,7 @@ async def hold(
 
 
 async def hold_ex(
-    session: AsyncSession,
+    session: Db,
     *,
     community_id: int,
     user_id: int,
@@ -440,7 +438,7 @@ async def hold_ex(
     raise _conflict()  # pragma: no cover
 
 
-async def post_hold(session: AsyncSession, hold_id: int, *, actor_id: int | None) -> int:
+async def post_hold(session: Db, hold_id: int, *, actor_id: int | None) -> int:
     """Move the held points from the wallet to the store account. Returns the transfer id; posting
     twice returns the same id; a voided hold is already_done (409)."""
     params = {"h": hold_id, "actor": actor_id, "now": clock.now()}
@@ -456,7 +454,7 @@ async def post_hold(session: AsyncSession, hold_id: int, *, actor_id: int | None
     raise DomainError("already_done", 409, lazy("These points were already released."))
 
 
-async def void_hold(session: AsyncSession, hold_id: int, *, actor_id: int | None, reason: str) -> None:
+async def void_hold(session: Db, hold_id: int, *, actor_id: int | None, reason: str) -> None:
     """Release the held points. Idempotent; a posted hold is already_done (409)."""
     params = {"h": hold_id, "actor": actor_id, "now": clock.now(), "reason": reason[:500]}
     updated = (await session.execute(_VOID_HOLD, params)).scalar_one()
@@ -493,7 +491,7 @@ _ADD_BALANCE = text("UPDATE ledger_accounts SET balance = balance + :n WHERE id 
 
 
 async def reverse(
-    session: AsyncSession, transfer_id: int, *, actor_id: int | None, reason: str, idempotency_key: str
+    session: Db, transfer_id: int, *, actor_id: int | None, reason: str, idempotency_key: str
 ) -> int:
     """Post the reversing transfer of ``transfer_id`` (once). Returns the reversal's id."""
     _check_text(idempotency_key, "reversal", "", reason)
@@ -545,7 +543,7 @@ async def reverse(
 _WALLET = text("SELECT balance, held FROM ledger_accounts WHERE community_id = :c AND user_id = :u")
 
 
-async def wallet(session: AsyncSession, community_id: int, user_id: int) -> Wallet:
+async def wallet(session: Db, community_id: int, user_id: int) -> Wallet:
     row = (await session.execute(_WALLET, {"c": community_id, "u": user_id})).first()
     if row is None:
         return Wallet(balance=0, held=0, available=0)
@@ -578,7 +576,7 @@ class StatementLine:
 
 
 async def statement(
-    session: AsyncSession, community_id: int, user_id: int, *, limit: int = 20, before: int | None = None
+    session: Db, community_id: int, user_id: int, *, limit: int = 20, before: int | None = None
 ) -> tuple[list[StatementLine], int | None]:
     """A member's transfers, newest first; returns (lines, the cursor for the next page or None)."""
     limit = max(1, min(limit, 100))
@@ -595,7 +593,7 @@ async def statement(
 # ---------------------------------------------------------------- expiry of holds and points
 
 
-async def void_expired_holds(session: AsyncSession, *, limit: int = 500) -> int:
+async def void_expired_holds(session: Db, *, limit: int = 500) -> int:
     """Voids pending holds whose expiry has passed (the job). Returns how many."""
     ids = (
         await session.execute(
@@ -623,7 +621,7 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-async def expiry_months(session: AsyncSession, community_id: int) -> int | None:
+async def expiry_months(session: Db, community_id: int) -> int | None:
     value = (
         await session.execute(
             text("SELECT expiry_months FROM ledger_policies WHERE community_id = :c"), {"c": community_id}
@@ -633,7 +631,7 @@ async def expiry_months(session: AsyncSession, community_id: int) -> int | None:
 
 
 async def set_expiry_months(
-    session: AsyncSession, community_id: int, months: int | None, *, actor_id: int | None
+    session: Db, community_id: int, months: int | None, *, actor_id: int | None
 ) -> None:
     """Points expire ``months`` after they were earned (None: never). Audited."""
     from app.core.audit import record
@@ -663,7 +661,7 @@ class Expiring:
     on: datetime
 
 
-async def expiry_schedule(session: AsyncSession, community_id: int, user_id: int) -> list[Expiring]:
+async def expiry_schedule(session: Db, community_id: int, user_id: int) -> list[Expiring]:
     """When the points in a wallet expire (first in, first out), soonest first; [] if never."""
     months = await expiry_months(session, community_id)
     if months is None:
@@ -701,7 +699,7 @@ async def expiry_schedule(session: AsyncSession, community_id: int, user_id: int
     return [Expiring(points, on) for on, points in sorted(by_day.items())]
 
 
-async def expire_points(session: AsyncSession, *, community_id: int | None = None) -> int:
+async def expire_points(session: Db, *, community_id: int | None = None) -> int:
     """Moves what each wallet holds beyond the points earned inside the community's window to the
     expiry sink (first in, first out). Held points are left alone until released. The job."""
     now = clock.now()

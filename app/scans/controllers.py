@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import scanning
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid
+from app.core.fastdb import FastDb
 from app.core.settings import Settings
-from app.core.web import client_address, error_message, form_data, optional_int, render
+from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render
 from app.events import codes
 from app.events import scan_handlers as _event_handlers  # noqa: F401 - registers JE1, member@event
 from app.scans import services
@@ -22,20 +23,37 @@ ACTIONS = ("checkin", "checkout")
 
 
 async def run_scan(
-    db_session: AsyncSession, actor: Actor, settings: Settings, request: scanning.ScanRequest
+    web: Request, db_session: AsyncSession, actor: Actor, settings: Settings, request: scanning.ScanRequest
 ) -> scanning.ScanOutcome:
-    """Dispatches a scan and logs it; a refusal is logged in its own transaction and re-raised."""
+    """Dispatches a scan and logs it; a refusal is logged in its own transaction and re-raised.
+    Check-ins and check-outs run in a fastdb transaction of their own, committed here; the
+    store's scans run in the request's session."""
     token = codes.current_secret.set(settings.secret_key)
     try:
-        outcome = await scanning.dispatch(db_session, actor, request)
-    except DomainError as exc:
-        await db_session.rollback()
-        await services.record(db_session, actor, request, exc.code)
-        await db_session.commit()
-        raise
+        if scanning.is_fast(request):
+            return await _fast_scan(fast_db(web), actor, request)
+        try:
+            outcome = await scanning.dispatch(db_session, actor, request)
+        except DomainError as exc:
+            await db_session.rollback()
+            await services.record(db_session, actor, request, exc.code)
+            await db_session.commit()
+            raise
+        await services.record(db_session, actor, request, outcome.result, outcome.data)
+        return outcome
     finally:
         codes.current_secret.reset(token)
-    await services.record(db_session, actor, request, outcome.result, outcome.data)
+
+
+async def _fast_scan(db: FastDb, actor: Actor, request: scanning.ScanRequest) -> scanning.ScanOutcome:
+    try:
+        async with db.transaction() as tx:
+            outcome = await scanning.dispatch(tx, actor, request)
+            await services.record(tx, actor, request, outcome.result, outcome.data)
+    except DomainError as exc:
+        async with db.autocommit() as tx:
+            await services.record(tx, actor, request, exc.code)
+        raise
     return outcome
 
 
@@ -46,6 +64,7 @@ async def api_scan(
     if data.action is not None and data.action not in ACTIONS:
         raise Invalid(field="action")
     outcome = await run_scan(
+        request,
         db_session,
         actor,
         settings,
@@ -111,7 +130,7 @@ async def scan_submit(
     try:
         if not scan.code:
             raise DomainError("code_invalid", 422)
-        outcome = await run_scan(db_session, actor, settings, scan)
+        outcome = await run_scan(request, db_session, actor, settings, scan)
     except DomainError as exc:
         context_vars: dict[str, Any] = {
             "code": exc.code,

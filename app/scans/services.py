@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import text
 
 from app.core import clock, scanning
 from app.core.authz import Actor
-from app.scans.models import Scan
+from app.core.fastdb import Db
 
 
 def code_digest(code: str) -> str:
@@ -26,8 +25,15 @@ def _event_of(request: scanning.ScanRequest) -> int | None:
     return parsed.event_id if parsed else None
 
 
+_INSERT = text(
+    "INSERT INTO scans (at, community_id, event_id, scanner_id, subject_id, kind, action, result, "
+    "code_digest, idempotency_key, address) VALUES (:at, :community_id, :event_id, :scanner_id, "
+    ":subject_id, :kind, :action, :result, :code_digest, :idempotency_key, :address)"
+)
+
+
 async def record(
-    session: AsyncSession,
+    session: Db,
     actor: Actor,
     request: scanning.ScanRequest,
     result: str,
@@ -37,17 +43,18 @@ async def record(
     kind = scanning.kind_of(request) if request.code and len(request.code) <= 200 else "unknown"
     event_id = data.get("event_id") or _event_of(request)
     await session.execute(
-        insert(Scan).values(
-            at=clock.now(),
-            community_id=data.get("community_id"),
-            event_id=event_id if isinstance(event_id, int) and event_id < 2**63 else None,
-            scanner_id=actor.user_id,
-            subject_id=data.get("user_id"),
-            kind=kind[:20],
-            action=(request.action or data.get("action") or None),
-            result=result[:30],
-            code_digest=code_digest(request.code or ""),
-            idempotency_key=(request.idempotency_key or None) and request.idempotency_key[:100],  # type: ignore[index]
-            address=(request.address or "")[:64] or None,
-        )
+        _INSERT,
+        {
+            "at": clock.now(),
+            "community_id": data.get("community_id"),
+            "event_id": event_id if isinstance(event_id, int) and event_id < 2**63 else None,
+            "scanner_id": actor.user_id,
+            "subject_id": data.get("user_id"),
+            "kind": kind[:20],
+            "action": request.action or data.get("action") or None,
+            "result": result[:30],
+            "code_digest": code_digest(request.code or ""),
+            "idempotency_key": (request.idempotency_key or "")[:100] or None,
+            "address": (request.address or "")[:64] or None,
+        },
     )

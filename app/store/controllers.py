@@ -20,7 +20,7 @@ from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
-from app.core.web import client_address, error_message, form_data, optional_int, render
+from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render
 from app.places.models import Community
 from app.store import photos, rules, services
 from app.store import scan_handlers as _scan_handlers  # noqa: F401 - registers JP1, digits, member@counter
@@ -70,15 +70,18 @@ def _item_out(item: StoreItem) -> ItemOut:
     )
 
 
-async def _place(db_session: AsyncSession, actor: Actor, **kwargs: Any) -> services.PlacedOrder:
-    """Places an order; if a concurrent twin with the same key committed first, answers with it."""
+async def _place(request: Request, actor: Actor, **kwargs: Any) -> services.PlacedOrder:
+    """Places an order in a fastdb transaction of its own, committed on return; if a concurrent
+    twin with the same key committed first, answers with that one."""
+    db = fast_db(request)
     try:
-        return await services.place_order(db_session, actor, **kwargs)
+        async with db.transaction() as tx:
+            return await services.place_order(tx, actor, **kwargs)
     except services.DuplicateOrder as twin:
-        await db_session.rollback()
-        return await services.find_by_key(
-            db_session, twin.user_id, twin.key, kwargs["item_id"], kwargs["quantity"]
-        )
+        async with db.autocommit() as tx:
+            return await services.find_by_key(
+                tx, twin.user_id, twin.key, kwargs["item_id"], kwargs["quantity"]
+            )
 
 
 # ---------------------------------------------------------------- API
@@ -114,11 +117,9 @@ async def api_create_item(
 
 
 @post("/api/v1/orders", tags=["spending"], status_code=201)
-async def api_order(
-    data: OrderIn, actor: Actor, db_session: AsyncSession, request: Request
-) -> Response[OrderPlaced]:
+async def api_order(data: OrderIn, actor: Actor, request: Request) -> Response[OrderPlaced]:
     placed = await _place(
-        db_session,
+        request,
         actor,
         item_id=data.item_id,
         quantity=data.quantity,
@@ -203,7 +204,7 @@ async def shelf_order(
         if item is None or item.community_id != community_id:
             raise NotFound()
         placed = await _place(
-            db_session,
+            request,
             actor,
             item_id=item_id,
             quantity=quantity,
@@ -363,7 +364,7 @@ async def counter_order(
         if item is None or item.community_id != community_id:
             raise NotFound()
         placed = await _place(
-            db_session,
+            request,
             actor,
             item_id=item_id,
             quantity=optional_int(form.get("quantity")) or 1,

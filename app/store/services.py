@@ -18,6 +18,7 @@ from app.accounts.models import Membership, User
 from app.core import audit, clock, qr
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.fastdb import Db
 from app.core.i18n import lazy
 from app.ledger import services as ledger
 from app.places.models import Community
@@ -457,7 +458,7 @@ def check_key(key: Any) -> str:
 
 
 async def place_order(
-    session: AsyncSession,
+    session: Db,
     actor: Actor,
     *,
     item_id: int,
@@ -569,7 +570,7 @@ def _order_error(code: str, active: bool) -> DomainError:
 
 
 async def _diagnose_refusal(
-    session: AsyncSession, item_id: int, quantity: int, price: int, user_id: int, month: datetime
+    session: Db, item_id: int, quantity: int, price: int, user_id: int, month: datetime
 ) -> None:
     row = (
         await session.execute(
@@ -593,27 +594,36 @@ async def _diagnose_refusal(
     raise DomainError("out_of_stock", 409)
 
 
-async def _existing_order(session: AsyncSession, order_id: int, item_id: int, quantity: int) -> PlacedOrder:
-    order = await session.get(StoreOrder, order_id)
-    assert order is not None
+_ORDER_BY_ID = text(
+    "SELECT id, item_id, quantity, status, points, pickup_secret FROM store_orders WHERE id = :id"
+)
+_ORDER_BY_KEY = text(
+    "SELECT id, item_id, quantity, status, points, pickup_secret FROM store_orders "
+    "WHERE user_id = :u AND idempotency_key = :k"
+)
+
+
+def _repeat(order: Any, item_id: int, quantity: int) -> PlacedOrder:
+    """The first order of a repeated key, if the repeat asks for the same thing."""
     if order.item_id != item_id or order.quantity != quantity:
         raise DomainError(
             "conflict", 409, lazy("This idempotency key was already used for a different order.")
         )
     return PlacedOrder(
-        order.id, order.status, int(order.points), rules.pickup_code(order.pickup_secret), False
+        int(order.id), order.status, int(order.points), rules.pickup_code(order.pickup_secret), False
     )
 
 
-async def find_by_key(
-    session: AsyncSession, user_id: int, key: str, item_id: int, quantity: int
-) -> PlacedOrder:
-    order_id = await session.scalar(
-        select(StoreOrder.id).where(StoreOrder.user_id == user_id, StoreOrder.idempotency_key == key)
-    )
-    if order_id is None:
+async def _existing_order(session: Db, order_id: int, item_id: int, quantity: int) -> PlacedOrder:
+    order = (await session.execute(_ORDER_BY_ID, {"id": order_id})).one()
+    return _repeat(order, item_id, quantity)
+
+
+async def find_by_key(session: Db, user_id: int, key: str, item_id: int, quantity: int) -> PlacedOrder:
+    order = (await session.execute(_ORDER_BY_KEY, {"u": user_id, "k": key})).first()
+    if order is None:
         raise DomainError("conflict", 409)
-    return await _existing_order(session, int(order_id), item_id, quantity)
+    return _repeat(order, item_id, quantity)
 
 
 async def order_for(session: AsyncSession, actor: Actor, order_id: int) -> StoreOrder:

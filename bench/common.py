@@ -1,0 +1,266 @@
+"""What the benchmarks share: a `jinlin serve` on a temporary embedded PostgreSQL, the pgbench
+"raw PostgreSQL" reference, latency summaries, set-up through the CLI and the API, and a check
+that counts every answer of a measured load phase."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from loadgen import Result
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+_PGSERVER = importlib.util.find_spec("pgserver")
+assert _PGSERVER is not None and _PGSERVER.origin is not None, "pgserver is not installed"
+PGBIN = Path(_PGSERVER.origin).parent / "pginstall" / "bin"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def random_phone(prefix: str = "137") -> str:
+    return prefix + str(secrets.randbelow(10**8)).zfill(8)
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    env: dict[str, str]
+    data_dir: Path
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.data_dir / "pg"
+
+    @property
+    def database_url(self) -> str:
+        return f"postgresql+asyncpg://postgres@/jinlin?host={self.socket_dir}"
+
+
+@contextmanager
+def server(workers: int, prefix: str) -> Iterator[Server]:
+    """`jinlin serve --workers N` on a fresh embedded PostgreSQL in a temporary data directory,
+    ready (GET /readyz answers 200) when this yields; stopped and removed afterwards."""
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    data_dir.chmod(0o755)  # the embedded PostgreSQL may run as another user
+    port = free_port()
+    env = {
+        **os.environ,
+        "JINLIN_DATA_DIR": str(data_dir),
+        "JINLIN_SECURE_COOKIES": "0",
+        "JINLIN_JOBS_IN_PROCESS": "0",
+    }
+    for name in ("DATABASE_URL", "JINLIN_EMBEDDED_URL", "JINLIN_SECRET_KEY"):
+        env.pop(name, None)
+    log = data_dir / "server.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_ready(proc, url, log)
+        yield Server(url, env, data_dir)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit("server did not become ready")
+
+
+def summary(count: int, seconds: float, latencies: list[float]) -> dict[str, float]:
+    """Throughput and the p50/p99 latency in ms of `count` operations in `seconds`."""
+    ordered = sorted(latencies) or [0.0]
+    return {
+        "tps": count / seconds if seconds else 0.0,
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+    }
+
+
+def show(name: str, figures: dict[str, float]) -> dict[str, float]:
+    print(
+        f"{name:<34} {figures['tps']:9.0f} transfers/s   "
+        f"p50 {figures['p50_ms']:7.2f} ms   p99 {figures['p99_ms']:7.2f} ms"
+    )
+    return figures
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A pgbench script with the SQL that makes its tables and the SQL that drops them."""
+
+    script: Path
+    setup: str
+    teardown: str
+
+
+TRANSFER = Workload(
+    BENCH / "pgbench_transfer.sql",
+    "DROP TABLE IF EXISTS bench_accounts, bench_transfers;"
+    "CREATE TABLE bench_accounts (id bigint PRIMARY KEY, balance bigint NOT NULL CHECK (balance >= 0));"
+    "CREATE TABLE bench_transfers (id bigserial PRIMARY KEY, debit bigint, credit bigint, "
+    "amount bigint CHECK (amount > 0), created_at timestamptz);"
+    "INSERT INTO bench_accounts SELECT g, 1000000000 FROM generate_series(1, 2000) g;",
+    "DROP TABLE bench_accounts, bench_transfers;",
+)
+
+
+def pgbench(
+    srv: Server, clients: int, seconds: float, name: str | None = None, workload: Workload = TRANSFER
+) -> dict[str, float]:
+    """Raw PostgreSQL: pgbench runs `workload` on the server's database; printed if `name` is given."""
+    host = ["-h", str(srv.socket_dir), "-U", "postgres"]
+    psql = [str(PGBIN / "psql"), *host, "-d", "jinlin", "-q", "-v", "client_min_messages=warning", "-c"]
+    subprocess.run([*psql, workload.setup], check=True, capture_output=True)
+    log_dir = Path(tempfile.mkdtemp(prefix="pgbench-", dir=srv.data_dir))
+    try:
+        out = subprocess.run(
+            [
+                *(str(PGBIN / "pgbench"), *host, "-n", "-c", str(clients), "-j", "2"),
+                *("-T", str(max(1, round(seconds))), "-f", str(workload.script)),
+                *("-l", "--log-prefix", str(log_dir / "tx"), "jinlin"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        subprocess.run([*psql, workload.teardown], check=True, capture_output=True)
+    match = re.search(r"tps = ([\d.]+)", out)
+    assert match, out
+    tps = float(match.group(1))
+    latencies = [int(line.split()[2]) / 1e6 for f in log_dir.iterdir() for line in f.read_text().splitlines()]
+    shutil.rmtree(log_dir)
+    figures = summary(len(latencies), len(latencies) / tps if tps else 1.0, latencies)
+    return show(name, figures) if name else figures
+
+
+@dataclass(frozen=True)
+class Admin:
+    phone: str
+    password: str
+    community_id: int
+
+
+def create_admin(srv: Server) -> Admin:
+    """A community admin (and a new community) through `jinlin admin create`."""
+    phone, password = random_phone("139"), "bench-" + secrets.token_hex(6)
+    out = subprocess.run(
+        [sys.executable, "-m", "app.cli", "admin", "create", "--phone", phone, "--password", password]
+        + ["--community", "基准社区" + secrets.token_hex(3), "--street", "基准街道"],
+        cwd=ROOT,
+        env=srv.env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    return Admin(phone, password, int(json.loads(out.strip().splitlines()[-1])["community_id"]))
+
+
+async def login(http: httpx.AsyncClient, phone: str, password: str) -> dict[str, str]:
+    """Bearer headers for a password login."""
+    r = await http.post("/api/v1/auth/token", json={"phone": phone, "password": password})
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@dataclass(frozen=True)
+class Resident:
+    user_id: int
+    headers: dict[str, str]  # empty unless logged in
+
+
+async def add_residents(
+    http: httpx.AsyncClient, community_id: int, admin: dict[str, str], count: int, log_in: bool = True
+) -> list[Resident]:
+    """`count` new residents of the community, eight created at a time; logged in if `log_in`."""
+    sem = asyncio.Semaphore(8)
+
+    async def one(n: int) -> Resident:
+        async with sem:
+            phone, password = random_phone(), "resident-" + secrets.token_hex(4)
+            r = await http.post(
+                f"/api/v1/communities/{community_id}/residents",
+                headers=admin,
+                json={"phone": phone, "display_name": f"居民{n}", "password": password},
+            )
+            r.raise_for_status()
+            headers = await login(http, phone, password) if log_in else {}
+            return Resident(int(r.json()["user_id"]), headers)
+
+    return list(await asyncio.gather(*(one(n) for n in range(count))))
+
+
+@dataclass
+class Tally:
+    """A loadgen `check`: counts every answer under the label `classify` gives it; None marks an
+    unexpected answer, counted as "unexpected" with the first few kept for the report."""
+
+    classify: Callable[[int, Any], str | None]
+    counts: Counter[str] = field(default_factory=Counter)
+    samples: list[str] = field(default_factory=list)
+
+    def __call__(self, status: int, answer: Any) -> None:
+        label = self.classify(status, answer)
+        if label is None:
+            label = "unexpected"
+            if len(self.samples) < 3:
+                self.samples.append(f"{status} {str(answer)[:300]}")
+        self.counts[label] += 1
+
+    def report(self, result: Result) -> str:
+        """One line: the answers by status, the non-2xx count and the number of unexpected ones,
+        of which the first few go to stderr."""
+        for sample in self.samples:
+            print(f"unexpected answer: {sample}", file=sys.stderr)
+        statuses = ", ".join(f"{s}: {n}" for s, n in sorted(result.statuses.items()))
+        return f"statuses {{{statuses}}}, non-2xx {non_2xx(result)}, unexpected {self.counts['unexpected']}"
+
+
+def non_2xx(result: Result) -> int:
+    return sum(n for status, n in result.statuses.items() if not 200 <= status < 300)
