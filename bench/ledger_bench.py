@@ -6,8 +6,9 @@
 In one run on one embedded PostgreSQL (a temporary data directory, `jinlin serve --workers 2`):
   (a) pgbench with bench/pgbench_transfer.sql: a row-locked debit, a credit and an insert per
       transaction;
-  (b) app.ledger.services.award called from --clients concurrent asyncio tasks in this process,
-      one transaction per transfer (AsyncSession + the ledger's Core statements);
+  (b) app.ledger.services.award called from --clients concurrent asyncio tasks, split over
+      --workers processes like the server's, one FastDb transaction per transfer (asyncpg and the
+      ledger's text SQL: the path the awards API takes);
   (c) POST /api/v1/communities/{id}/awards over HTTP from --clients keep-alive connections
       (bench/loadgen.py); every answer must be 201.
 Prints transfers/s, p50 and p99 latency for each and the ratios b/a and c/a (targets: b/a >= 0.5,
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import secrets
 import sys
 import time
@@ -30,14 +32,16 @@ from common import ROOT, Server, Tally, add_residents, create_admin, login, pgbe
 sys.path.insert(0, str(ROOT))
 
 
-async def ledger_direct(database_url: str, clients: int, seconds: int) -> dict[str, float]:
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
+async def _award_loop(
+    database_url: str, community: int, first: int, tasks: int, seconds: int
+) -> tuple[list[float], float]:
+    """`tasks` concurrent asyncio tasks awarding one point at a time through the fast path the
+    awards API uses: app.ledger.services.award on a FastDb transaction (asyncpg, text SQL)."""
+    from app.core.fastdb import FastDb
     from app.ledger import services
 
-    engine = create_async_engine(database_url, pool_size=clients, max_overflow=0)
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
-    community = 4_000_000_000 + secrets.randbelow(10**6)
+    db = FastDb(database_url, size=tasks)
+    await db.open()
     latencies: list[float] = []
     stop = time.monotonic() + seconds
 
@@ -45,9 +49,9 @@ async def ledger_direct(database_url: str, clients: int, seconds: int) -> dict[s
         i = 0
         while time.monotonic() < stop:
             started = time.perf_counter()
-            async with sessions() as session, session.begin():
+            async with db.transaction() as tx:
                 await services.award(
-                    session,
+                    tx,
                     community_id=community,
                     user_id=n + 1,
                     points=1,
@@ -61,9 +65,27 @@ async def ledger_direct(database_url: str, clients: int, seconds: int) -> dict[s
             i += 1
 
     began = time.monotonic()
-    await asyncio.gather(*(task(n) for n in range(clients)))
+    await asyncio.gather(*(task(first + n) for n in range(tasks)))
     elapsed = time.monotonic() - began
-    await engine.dispose()
+    await db.close()
+    return latencies, elapsed
+
+
+def _award_process(args: tuple[str, int, int, int, int]) -> tuple[list[float], float]:
+    import uvloop
+
+    return uvloop.run(_award_loop(*args))
+
+
+def ledger_direct(database_url: str, clients: int, seconds: int, processes: int) -> dict[str, float]:
+    """(b): the clients split over as many processes as the server has workers."""
+    community = 4_000_000_000 + secrets.randbelow(10**6)
+    share = [clients // processes + (1 if p < clients % processes else 0) for p in range(processes)]
+    jobs = [(database_url, community, sum(share[:p]), share[p], seconds) for p in range(processes)]
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        parts = pool.map(_award_process, jobs)
+    elapsed = max(part_elapsed for _, part_elapsed in parts)
+    latencies = [x for part, _ in parts for x in part]
     return show("(b) ledger.award, in process", summary(len(latencies), elapsed, latencies))
 
 
@@ -104,7 +126,7 @@ def main() -> None:
             f"server with {args.workers} workers, data in {srv.data_dir}"
         )
         a = pgbench(srv, args.clients, args.seconds, "(a) pgbench, raw SQL")
-        b = asyncio.run(ledger_direct(srv.database_url, args.clients, args.seconds))
+        b = ledger_direct(srv.database_url, args.clients, args.seconds, args.workers)
         c, tally = asyncio.run(awards_api(srv, args.clients, args.seconds))
     print(f"ratio b/a = {b['tps'] / a['tps']:.2f} (target >= 0.5)")
     print(f"ratio c/a = {c['tps'] / a['tps']:.2f} (target >= 0.3)")

@@ -164,6 +164,16 @@ def connect_arguments(url: str) -> dict[str, Any]:
     return {key: value for key, value in args.items() if value is not None}
 
 
+class _Connection(asyncpg.Connection):  # type: ignore[misc]
+    """Released to the pool without asyncpg's reset query (advisory unlock, CLOSE ALL, UNLISTEN,
+    RESET ALL): the fast path never takes advisory locks, opens cursors, listens or sets session
+    variables, and the round trip it saves is one in eight of an award. An open transaction is
+    still rolled back on release."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 class FastDb:
     """A pool per worker process, opened at start-up and closed at shut-down."""
 
@@ -183,6 +193,7 @@ class FastDb:
                 max_size=self.size,
                 # The app's statements are few and fixed: keep them all prepared.
                 statement_cache_size=512,
+                connection_class=_Connection,
             )
 
     async def close(self) -> None:

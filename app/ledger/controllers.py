@@ -3,6 +3,7 @@ reversals documented in docs/ledger.md) and pages: wallet, statement, admin ledg
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +18,7 @@ from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.fastdb import Db, Tx
 from app.core.i18n import lazy
-from app.core.web import client_address, error_message, form_data, optional_int, render
+from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render
 from app.ledger import services
 from app.ledger.schemas import (
     AwardIn,
@@ -153,36 +154,44 @@ def _created(body: Any, created: bool) -> Response:
 
 @post("/api/v1/communities/{community_id:int}/awards", tags=["community admin"], status_code=201)
 async def api_award(
-    community_id: int, data: AwardIn, actor: Actor, tx: Tx, request: Request
+    community_id: int, data: AwardIn, actor: Actor, request: Request
 ) -> Response[TransferCreated]:
+    """One statement when the member has been awarded before (the kiosk-and-script case); the
+    general path, in a transaction, for a first award, a repeated key or a refusal."""
     actor.require(community_id, "admin")
     await _strict_points(request)
     reason = _reason(data.reason)
-    key = _api_key(community_id, "award", data.idempotency_key)
-    await _require_member(tx, community_id, data.user_id)
-    transfer_id, created = await services.award_ex(
-        tx,
-        community_id=community_id,
-        user_id=data.user_id,
-        points=data.points,
-        kind="award",
-        reference=f"user:{data.user_id}",
-        memo=reason,
-        actor_id=actor.user_id,
-        idempotency_key=key,
-    )
-    if created:
-        await record(
-            tx,
-            action="ledger.award",
-            actor_id=actor.user_id,
-            community_id=community_id,
-            target=f"transfer:{transfer_id}",
-            address=client_address(request),
-            user_id=data.user_id,
-            points=data.points,
-            reason=reason,
-        )
+    award: dict[str, Any] = {
+        "community_id": community_id,
+        "user_id": data.user_id,
+        "points": data.points,
+        "kind": "award",
+        "reference": f"user:{data.user_id}",
+        "memo": reason,
+        "actor_id": actor.user_id,
+        "idempotency_key": _api_key(community_id, "award", data.idempotency_key),
+    }
+    audit = {"user_id": data.user_id, "points": data.points, "reason": reason}
+    address = client_address(request)
+    db = fast_db(request)
+    async with db.autocommit() as one:
+        note = services.AuditNote("ledger.award", address, json.dumps(audit, ensure_ascii=False))
+        transfer_id = await services.award_in_one(one, **award, audit=note)
+    if transfer_id is not None:
+        return _created(TransferCreated(transfer_id=transfer_id), True)
+    async with db.transaction() as tx:
+        await _require_member(tx, community_id, data.user_id)
+        transfer_id, created = await services.award_ex(tx, **award)
+        if created:
+            await record(
+                tx,
+                action="ledger.award",
+                actor_id=actor.user_id,
+                community_id=community_id,
+                target=f"transfer:{transfer_id}",
+                address=address,
+                **audit,
+            )
     return _created(TransferCreated(transfer_id=transfer_id), created)
 
 

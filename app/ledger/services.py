@@ -181,6 +181,82 @@ async def award(
     return (await award_ex(session, **_kw(locals())))[0]
 
 
+# An award to a member together with its audit row, in one statement (the awards API's fast
+# path): nothing is written unless the member, their wallet and the issuing account all exist
+# and the key is new. Anything else (first award of a member, a repeated key, not a member)
+# leaves the statement without effect and is told apart by its result.
+_AWARD_AUDITED = text(
+    "WITH m AS (SELECT 1 FROM memberships WHERE community_id = :c AND user_id = :u), "
+    "w AS (SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id = :u), "
+    "s AS (SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id IS NULL "
+    "AND kind = 'issuing'), "
+    "ins AS (INSERT INTO ledger_transfers ("
+    "idempotency_key, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, "
+    "actor_id, created_at) SELECT "
+    "CAST(:key AS varchar), CAST(:c AS bigint), s.id, w.id, CAST(:n AS bigint), CAST(:kind AS varchar), "
+    "CAST(:ref AS varchar), CAST(:memo AS varchar), CAST(:actor AS bigint), CAST(:now AS timestamptz) "
+    "FROM m, w, s ON CONFLICT DO NOTHING RETURNING id, amount, credit_account_id), "
+    "upd AS (UPDATE ledger_accounts a SET balance = a.balance + ins.amount FROM ins "
+    "WHERE a.id = ins.credit_account_id RETURNING a.id), "
+    "aud AS (INSERT INTO audit_entries (community_id, actor_id, action, target, data, address, created_at) "
+    "SELECT CAST(:c AS bigint), CAST(:actor AS bigint), CAST(:action AS varchar), 'transfer:' || ins.id, "
+    "CAST(:data AS jsonb), CAST(:address AS varchar), now() FROM ins) "
+    "SELECT (SELECT id FROM ins) AS transfer_id, (SELECT count(*) FROM upd) AS updated, "
+    "EXISTS (SELECT 1 FROM m) AS member"
+)
+
+
+@dataclass(frozen=True)
+class AuditNote:
+    """The audit row that goes with a transfer made in one statement."""
+
+    action: str
+    address: str | None
+    data: str  # JSON text
+
+
+async def award_in_one(
+    session: Db,
+    *,
+    community_id: int,
+    user_id: int,
+    points: int,
+    kind: str,
+    reference: str,
+    memo: str,
+    actor_id: int | None,
+    idempotency_key: str,
+    audit: AuditNote,
+) -> int | None:
+    """An award to a member and its audit row in one statement, which needs no transaction of
+    its own. Returns the new transfer's id, or None when the general path must decide (the
+    member's first award, or a repeated key); raises NotFound if the user is not a member."""
+    check_points(points)
+    _check_text(idempotency_key, kind, reference, memo)
+    row = (
+        await session.execute(
+            _AWARD_AUDITED,
+            {
+                "key": idempotency_key,
+                "c": community_id,
+                "u": user_id,
+                "n": points,
+                "kind": kind,
+                "ref": reference,
+                "memo": memo,
+                "actor": actor_id,
+                "now": clock.now(),
+                "action": audit.action,
+                "data": audit.data,
+                "address": audit.address,
+            },
+        )
+    ).one()
+    if not row.member:
+        raise NotFound(lazy("This person is not a member of this community."))
+    return None if row.transfer_id is None else int(row.transfer_id)
+
+
 def _kw(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k != "session"}
 

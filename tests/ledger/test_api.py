@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from tests.api.helpers import page_login, post_form
 from tests.conftest import count
@@ -47,6 +48,37 @@ async def test_award_then_repeat_is_200_and_different_body_is_conflict(
         c=setup.community_id,
     )
     assert audits == 1
+
+
+async def test_later_awards_in_one_statement_are_audited_and_idempotent_like_the_first(
+    client: Any, setup: Any, db: Any
+) -> None:
+    # The first award creates the wallet (general path); the next ones take the one-statement path.
+    assert (await _award(client, setup, 5, "first")).status_code == 201
+    second = await _award(client, setup, 7, "second", reason="楼道清理")
+    assert second.status_code == 201, second.text
+    transfer_id = second.json()["transfer_id"]
+    again = await _award(client, setup, 7, "second", reason="楼道清理")
+    assert again.status_code == 200 and again.json() == second.json()
+    changed = await _award(client, setup, 8, "second", reason="楼道清理")
+    assert changed.status_code == 409 and changed.json()["code"] == "conflict"
+    row = (
+        await db.execute(
+            text(
+                "SELECT actor_id, target, data->>'reason' AS reason, (data->>'points')::int AS points "
+                "FROM audit_entries WHERE community_id = :c AND action = 'ledger.award' "
+                "AND target = :t"
+            ),
+            {"c": setup.community_id, "t": f"transfer:{transfer_id}"},
+        )
+    ).one()
+    assert (row.actor_id, row.reason, row.points) == (setup.admin.user_id, "楼道清理", 7)
+    audits = "SELECT count(*) FROM audit_entries WHERE community_id = :c AND action = 'ledger.award'"
+    assert await count(db, audits, c=setup.community_id) == 2
+    wallet = await client.get(
+        f"/api/v1/me/wallet?community_id={setup.community_id}", headers=setup.resident.headers
+    )
+    assert wallet.json()["balance"] == 12
 
 
 @pytest.mark.parametrize("points", [0, -5, 2**53, 2**64, 1.5, "10", None, True])
