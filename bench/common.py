@@ -186,6 +186,13 @@ class Admin:
     community_id: int
 
 
+def reference_pgbench(srv: Server, seconds: float) -> float:
+    """The raw PostgreSQL figure the check-in and order benches are measured against: the ledger
+    bench's part (a), with its 32 clients (200 would exceed PostgreSQL's connection limit),
+    measured once per run before the load."""
+    return pgbench(srv, 32, seconds, "(a) pgbench, raw SQL, 32 clients")["tps"]
+
+
 def create_admin(srv: Server) -> Admin:
     """A community admin (and a new community) through `jinlin admin create`."""
     phone, password = random_phone("139"), "bench-" + secrets.token_hex(6)

@@ -26,7 +26,18 @@ from typing import Any
 
 import httpx
 import loadgen
-from common import Resident, Server, Tally, add_residents, create_admin, login, pgbench, server, show, summary
+from common import (
+    Resident,
+    Server,
+    Tally,
+    add_residents,
+    create_admin,
+    login,
+    reference_pgbench,
+    server,
+    show,
+    summary,
+)
 
 ITEMS = 20
 
@@ -107,9 +118,9 @@ def main() -> None:
             f"clients {args.clients}, {args.seconds} s each, {args.workers} server workers, "
             f"data in {srv.data_dir}"
         )
+        raw = args.raw_tps or reference_pgbench(srv, args.seconds)
         items, people = asyncio.run(setup(srv, max(args.clients)))
         for clients in args.clients:
-            raw = args.raw_tps or pgbench(srv, clients, args.seconds, "(a) pgbench, raw SQL")["tps"]
             result, tally, answers = asyncio.run(orders(srv.url, items, people, clients, args.seconds))
             errors += tally.counts["unexpected"]
             placed = result["orders_per_s"]

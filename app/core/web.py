@@ -4,10 +4,12 @@ and the request-scoped dependencies shared by all controllers."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar import Request
 from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotAuthenticated
@@ -51,6 +53,16 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
 def fast_db(request: Request) -> FastDb:
     return request.app.state["fastdb"]  # type: ignore[no-any-return]
+
+
+@asynccontextmanager
+async def own_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """An AsyncSession for a route that needs one only now and then (the scans API: the store's
+    scans do, check-ins don't), so that the others don't pay for one. Committed when the block
+    ends without an error, rolled back otherwise."""
+    async with request.app.state["db_config"].get_session() as session:
+        yield session
+        await session.commit()
 
 
 async def resolve_actor(request: Request, settings: Settings) -> Actor | None:

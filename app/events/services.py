@@ -398,11 +398,22 @@ TAKE_PLACE = text(
     "WHERE id = :event_id AND attendee_count < :capacity RETURNING attendee_count"
 )
 
+# Closes the open stay and sums the resident's earlier finished stays at this event (the stay
+# being closed is still open in the statement's snapshot, so the sums leave it out).
 CHECK_OUT = text(
     """
-UPDATE event_checkins SET checked_out_at = :now, method_out = :method, out_by = :by
-WHERE event_id = :event_id AND user_id = :user_id AND checked_out_at IS NULL
-RETURNING id, checked_in_at, method_in
+WITH closed AS (
+  UPDATE event_checkins SET checked_out_at = :now, method_out = :method, out_by = :by
+  WHERE event_id = :event_id AND user_id = :user_id AND checked_out_at IS NULL
+  RETURNING id, checked_in_at, method_in
+), earlier AS (
+  SELECT coalesce(sum(minutes), 0)::int AS minutes, coalesce(sum(points), 0)::int AS points
+  FROM event_checkins WHERE event_id = :event_id AND user_id = :user_id
+    AND checked_out_at IS NOT NULL AND award_status <> 'rejected'
+)
+SELECT closed.id, closed.checked_in_at, closed.method_in, earlier.minutes AS so_far_minutes,
+       earlier.points AS so_far_points
+FROM closed, earlier
 """
 )
 
@@ -531,7 +542,15 @@ async def check_out(
     minutes = rules.credited_minutes(row.checked_in_at, now, event.ends_at)
     kiosk = "kiosk" in (row.method_in, method)
     status, points = await _settle(
-        session, event, user_id, row.id, minutes, kiosk=kiosk, actor_id=by, flag_reason=""
+        session,
+        event,
+        user_id,
+        row.id,
+        minutes,
+        kiosk=kiosk,
+        actor_id=by,
+        flag_reason="",
+        so_far=(row.so_far_minutes, row.so_far_points),
     )
     return CheckoutResult(int(row.id), row.checked_in_at, now, minutes, points, status)
 
@@ -546,11 +565,15 @@ async def _settle(
     kiosk: bool,
     actor_id: int | None,
     flag_reason: str,
+    so_far: tuple[int, int] | None = None,
 ) -> tuple[str, int]:
-    """Decides the points of a finished stay and awards them now, or queues them."""
-    so_far_minutes, so_far_points = (
-        await session.execute(SO_FAR, {"event_id": event.id, "user_id": user_id, "id": checkin_id})
-    ).one()
+    """Decides the points of a finished stay and awards them now, or queues them. `so_far`:
+    the minutes and points of the resident's earlier stays, when the caller has them."""
+    if so_far is None:
+        so_far = (
+            await session.execute(SO_FAR, {"event_id": event.id, "user_id": user_id, "id": checkin_id})
+        ).one()
+    so_far_minutes, so_far_points = so_far
     points = rules.award_delta(rule_of(event), so_far_minutes + minutes, so_far_points)
     transfer_id = None
     if flag_reason or not event.auto_award:

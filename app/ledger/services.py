@@ -122,6 +122,28 @@ _CREDIT_WALLET = text(
     "SELECT ins.id, (SELECT count(*) FROM upd) FROM ins"
 )
 
+
+# An award when the wallet and the issuing account exist, as CTEs: look both up, insert the
+# transfer unless the key exists, add to the wallet; `ins` is empty otherwise. The FROM list
+# lets a caller add conditions (the awards API adds the membership).
+def _award_ctes(sources: str) -> str:
+    return (
+        "w AS (SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id = :u), "  # noqa: S608
+        "s AS (SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id IS NULL "
+        "AND kind = 'issuing'), "
+        "ins AS (INSERT INTO ledger_transfers ("
+        "idempotency_key, community_id, debit_account_id, credit_account_id, amount, kind, reference, "
+        "memo, actor_id, created_at) SELECT "
+        "CAST(:key AS varchar), CAST(:c AS bigint), s.id, w.id, CAST(:n AS bigint), CAST(:kind AS varchar), "
+        "CAST(:ref AS varchar), CAST(:memo AS varchar), CAST(:actor AS bigint), CAST(:now AS timestamptz) "
+        f"FROM {sources} ON CONFLICT DO NOTHING RETURNING id, amount, credit_account_id), "
+        "upd AS (UPDATE ledger_accounts a SET balance = a.balance + ins.amount FROM ins "
+        "WHERE a.id = ins.credit_account_id RETURNING a.id)"
+    )
+
+
+_AWARD_KNOWN = text("WITH " + _award_ctes("w, s") + " SELECT id FROM ins")  # noqa: S608
+
 # Debit a wallet: lock it only if it covers the amount, insert unless the key exists, subtract.
 _DEBIT_WALLET = text(
     "WITH w AS (SELECT id FROM ledger_accounts WHERE id = CAST(:debit AS bigint) "
@@ -186,23 +208,12 @@ async def award(
 # and the key is new. Anything else (first award of a member, a repeated key, not a member)
 # leaves the statement without effect and is told apart by its result.
 _AWARD_AUDITED = text(
-    "WITH m AS (SELECT 1 FROM memberships WHERE community_id = :c AND user_id = :u), "
-    "w AS (SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id = :u), "
-    "s AS (SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id IS NULL "
-    "AND kind = 'issuing'), "
-    "ins AS (INSERT INTO ledger_transfers ("
-    "idempotency_key, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, "
-    "actor_id, created_at) SELECT "
-    "CAST(:key AS varchar), CAST(:c AS bigint), s.id, w.id, CAST(:n AS bigint), CAST(:kind AS varchar), "
-    "CAST(:ref AS varchar), CAST(:memo AS varchar), CAST(:actor AS bigint), CAST(:now AS timestamptz) "
-    "FROM m, w, s ON CONFLICT DO NOTHING RETURNING id, amount, credit_account_id), "
-    "upd AS (UPDATE ledger_accounts a SET balance = a.balance + ins.amount FROM ins "
-    "WHERE a.id = ins.credit_account_id RETURNING a.id), "
-    "aud AS (INSERT INTO audit_entries (community_id, actor_id, action, target, data, address, created_at) "
-    "SELECT CAST(:c AS bigint), CAST(:actor AS bigint), CAST(:action AS varchar), 'transfer:' || ins.id, "
-    "CAST(:data AS jsonb), CAST(:address AS varchar), now() FROM ins) "
-    "SELECT (SELECT id FROM ins) AS transfer_id, (SELECT count(*) FROM upd) AS updated, "
-    "EXISTS (SELECT 1 FROM m) AS member"
+    "WITH m AS (SELECT 1 FROM memberships WHERE community_id = :c AND user_id = :u), "  # noqa: S608
+    + _award_ctes("m, w, s")
+    + ", aud AS (INSERT INTO audit_entries (community_id, actor_id, action, target, data, address, "
+    "created_at) SELECT CAST(:c AS bigint), CAST(:actor AS bigint), CAST(:action AS varchar), "
+    "'transfer:' || ins.id, CAST(:data AS jsonb), CAST(:address AS varchar), now() FROM ins) "
+    "SELECT (SELECT id FROM ins) AS transfer_id, EXISTS (SELECT 1 FROM m) AS member"
 )
 
 
@@ -276,6 +287,21 @@ async def award_ex(
     """``award`` that also says whether this call made the transfer (False: an idempotent repeat)."""
     check_points(points)
     _check_text(idempotency_key, kind, reference, memo)
+    params = {
+        "key": idempotency_key,
+        "c": community_id,
+        "u": user_id,
+        "n": points,
+        "kind": kind,
+        "ref": reference,
+        "memo": memo,
+        "actor": actor_id,
+        "now": clock.now(),
+    }
+    # The usual case in one statement; the first award of a member and repeats take the long way.
+    made = await session.scalar(_AWARD_KNOWN, params)
+    if made is not None:
+        return int(made), True
     wallet_id, issuing_id = await accounts_for(session, community_id, user_id, "issuing")
     return await _credit(
         session, community_id, issuing_id, wallet_id, points, kind, reference, memo, actor_id, idempotency_key

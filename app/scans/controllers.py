@@ -13,7 +13,7 @@ from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid
 from app.core.fastdb import FastDb
 from app.core.settings import Settings
-from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render
+from app.core.web import client_address, error_message, fast_db, form_data, optional_int, own_session, render
 from app.events import codes
 from app.events import scan_handlers as _event_handlers  # noqa: F401 - registers JE1, member@event
 from app.scans import services
@@ -23,26 +23,39 @@ ACTIONS = ("checkin", "checkout")
 
 
 async def run_scan(
-    web: Request, db_session: AsyncSession, actor: Actor, settings: Settings, request: scanning.ScanRequest
+    web: Request,
+    db_session: AsyncSession | None,
+    actor: Actor,
+    settings: Settings,
+    request: scanning.ScanRequest,
 ) -> scanning.ScanOutcome:
     """Dispatches a scan and logs it; a refusal is logged in its own transaction and re-raised.
     Check-ins and check-outs run in a fastdb transaction of their own, committed here; the
-    store's scans run in the request's session."""
+    store's scans run in `db_session`, or in a session of their own when the route has none."""
     token = codes.current_secret.set(settings.secret_key)
     try:
         if scanning.is_fast(request):
             return await _fast_scan(fast_db(web), actor, request)
-        try:
-            outcome = await scanning.dispatch(db_session, actor, request)
-        except DomainError as exc:
-            await db_session.rollback()
-            await services.record(db_session, actor, request, exc.code)
-            await db_session.commit()
-            raise
-        await services.record(db_session, actor, request, outcome.result, outcome.data)
-        return outcome
+        if db_session is None:
+            async with own_session(web) as session:
+                return await _session_scan(session, actor, request)
+        return await _session_scan(db_session, actor, request)
     finally:
         codes.current_secret.reset(token)
+
+
+async def _session_scan(
+    db_session: AsyncSession, actor: Actor, request: scanning.ScanRequest
+) -> scanning.ScanOutcome:
+    try:
+        outcome = await scanning.dispatch(db_session, actor, request)
+    except DomainError as exc:
+        await db_session.rollback()
+        await services.record(db_session, actor, request, exc.code)
+        await db_session.commit()
+        raise
+    await services.record(db_session, actor, request, outcome.result, outcome.data)
+    return outcome
 
 
 async def _fast_scan(db: FastDb, actor: Actor, request: scanning.ScanRequest) -> scanning.ScanOutcome:
@@ -58,14 +71,12 @@ async def _fast_scan(db: FastDb, actor: Actor, request: scanning.ScanRequest) ->
 
 
 @post("/api/v1/scans", tags=["earning"], status_code=200)
-async def api_scan(
-    data: ScanIn, request: Request, actor: Actor, db_session: AsyncSession, settings: Settings
-) -> dict[str, Any]:
+async def api_scan(data: ScanIn, request: Request, actor: Actor, settings: Settings) -> dict[str, Any]:
     if data.action is not None and data.action not in ACTIONS:
         raise Invalid(field="action")
     outcome = await run_scan(
         request,
-        db_session,
+        None,
         actor,
         settings,
         scanning.ScanRequest(
