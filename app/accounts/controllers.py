@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request, Response, get, post
+from litestar.params import JSONBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +35,7 @@ from app.places.models import Community
 
 @post("/api/v1/auth/token", tags=["auth"], status_code=200)
 async def api_token(
-    data: TokenRequest, request: Request, db_session: AsyncSession, settings: Settings
+    data: JSONBody[TokenRequest], request: Request, db_session: AsyncSession, settings: Settings
 ) -> TokenResponse:
     user = await _login(db_session, settings, data.phone, data.password, client_address(request))
     token = await services.create_auth_session(
@@ -58,7 +59,7 @@ async def _login(
 
 
 @post("/api/v1/auth/register", tags=["auth"], status_code=201)
-async def api_register(data: RegisterRequest, db_session: AsyncSession) -> RegisterResponse:
+async def api_register(data: JSONBody[RegisterRequest], db_session: AsyncSession) -> RegisterResponse:
     user, membership = await services.register(
         db_session,
         phone=data.phone,
@@ -77,9 +78,7 @@ async def api_me(actor: Actor, db_session: AsyncSession) -> MeResponse:
                 await db_session.execute(
                     select(Community.id, Community.name).where(Community.id.in_(list(actor.roles)))
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         if actor.roles
         else {}
@@ -109,7 +108,11 @@ async def api_me_card_svg(actor: Actor, db_session: AsyncSession) -> Response:
 
 @post("/api/v1/communities/{community_id:int}/residents", tags=["community admin"], status_code=201)
 async def api_add_resident(
-    community_id: int, data: ResidentCreate, actor: Actor, db_session: AsyncSession, request: Request
+    community_id: int,
+    data: JSONBody[ResidentCreate],
+    actor: Actor,
+    db_session: AsyncSession,
+    request: Request,
 ) -> ResidentCreated:
     user = await services.add_resident(
         db_session,
@@ -151,7 +154,7 @@ async def api_get_resident(community_id: int, user_id: int, actor: Actor, db_ses
 async def api_set_roles(
     community_id: int,
     user_id: int,
-    data: RolesUpdate,
+    data: JSONBody[RolesUpdate],
     actor: Actor,
     db_session: AsyncSession,
     request: Request,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import services
@@ -64,7 +64,7 @@ async def _resident_rows(
     compound_id: int | None,
     building_id: int | None,
     page: int,
-) -> tuple[list[tuple[User, Membership]], bool]:
+) -> tuple[list[Row[User, Membership]], bool]:
     stmt = (
         select(User, Membership)
         .join(Membership, Membership.user_id == User.id)
@@ -78,7 +78,7 @@ async def _resident_rows(
     if building_id:
         stmt = stmt.where(Membership.building_id == building_id)
     stmt = stmt.order_by(User.display_name, User.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
-    rows = list((await session.execute(stmt)).tuples().all())
+    rows = list((await session.execute(stmt)).all())
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
@@ -332,17 +332,13 @@ async def building_cards(
     await services.community_for(db_session, actor, community_id, "admin", "staff", "grid_worker")
     building = await building_in(db_session, community_id, building_id)
     rows = (
-        (
-            await db_session.execute(
-                select(User, Membership)
-                .join(Membership, Membership.user_id == User.id)
-                .where(Membership.community_id == community_id, Membership.building_id == building_id)
-                .order_by(Membership.room, User.display_name)
-            )
+        await db_session.execute(
+            select(User, Membership)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.community_id == community_id, Membership.building_id == building_id)
+            .order_by(Membership.room, User.display_name)
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     sheet = []
     for user, membership in rows:
         code = await services.printed_card_for(

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.params import JSONBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,7 +65,7 @@ def _input_from_api(data: EventCreate) -> services.EventInput:
 
 @post("/api/v1/communities/{community_id:int}/events", tags=["community admin"], status_code=201)
 async def api_create_event(
-    community_id: int, data: EventCreate, actor: Actor, db_session: AsyncSession, request: Request
+    community_id: int, data: JSONBody[EventCreate], actor: Actor, db_session: AsyncSession, request: Request
 ) -> EventCreated:
     events = await services.create_event(
         db_session,
@@ -497,21 +498,17 @@ async def _event_form(
         )
     ).all()
     people = (
-        (
-            await db_session.execute(
-                select(User.id, User.display_name)
-                .join(Membership, Membership.user_id == User.id)
-                .where(
-                    Membership.community_id == community_id,
-                    Membership.roles.overlap(["volunteer", "staff", "admin", "grid_worker"]),
-                )  # type: ignore[arg-type]
-                .order_by(User.display_name)
-                .limit(200)
-            )
+        await db_session.execute(
+            select(User.id, User.display_name)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.community_id == community_id,
+                Membership.roles.overlap(["volunteer", "staff", "admin", "grid_worker"]),
+            )  # type: ignore[arg-type]
+            .order_by(User.display_name)
+            .limit(200)
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     return render(
         request,
         "events/form.html",
@@ -677,18 +674,14 @@ async def _approvals(
     queue = await services.approval_queue(db_session, actor, community_id)
     community = await db_session.get(Community, community_id)
     people = (
-        (
-            await db_session.execute(
-                select(User.id, User.display_name)
-                .join(Membership, Membership.user_id == User.id)
-                .where(Membership.community_id == community_id)
-                .order_by(User.display_name)
-                .limit(500)
-            )
+        await db_session.execute(
+            select(User.id, User.display_name)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.community_id == community_id)
+            .order_by(User.display_name)
+            .limit(500)
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     return render(
         request,
         "events/approvals.html",

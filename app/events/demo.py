@@ -49,9 +49,7 @@ async def seed(session: AsyncSession, community_id: int) -> None:
             await session.execute(
                 select(Compound.name, Compound.id).where(Compound.community_id == community_id)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     organisers = [staff_id] if staff_id else []
 

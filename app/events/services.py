@@ -263,21 +263,17 @@ async def upcoming(
     )
     now = clock.now()
     rows = (
-        (
-            await session.execute(
-                select(Event, Signup.status)
-                .outerjoin(Signup, and_(Signup.event_id == Event.id, Signup.user_id == actor.user_id))
-                .where(Event.community_id == community_id, Event.status == "open", Event.ends_at > now)
-                .order_by(
-                    (Event.compound_id == compound_id).is_(True).desc() if compound_id else Event.starts_at,
-                    Event.starts_at,
-                )
-                .limit(limit)
+        await session.execute(
+            select(Event, Signup.status)
+            .outerjoin(Signup, and_(Signup.event_id == Event.id, Signup.user_id == actor.user_id))
+            .where(Event.community_id == community_id, Event.status == "open", Event.ends_at > now)
+            .order_by(
+                (Event.compound_id == compound_id).is_(True).desc() if compound_id else Event.starts_at,
+                Event.starts_at,
             )
+            .limit(limit)
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     return [(e, s) for e, s in rows]
 
 
@@ -866,34 +862,24 @@ async def reject(
 async def approval_queue(session: AsyncSession, actor: Actor, community_id: int) -> dict[str, Any]:
     actor.require(community_id, "admin")
     stays = (
-        (
-            await session.execute(
-                select(Checkin, Event.title, User.display_name)
-                .join(Event, Event.id == Checkin.event_id)
-                .join(User, User.id == Checkin.user_id)
-                .where(
-                    Checkin.community_id == community_id, Checkin.award_status.in_(("pending", "unconfirmed"))
-                )
-                .order_by(Checkin.checked_in_at, Checkin.id)
-                .limit(500)
-            )
+        await session.execute(
+            select(Checkin, Event.title, User.display_name)
+            .join(Event, Event.id == Checkin.event_id)
+            .join(User, User.id == Checkin.user_id)
+            .where(Checkin.community_id == community_id, Checkin.award_status.in_(("pending", "unconfirmed")))
+            .order_by(Checkin.checked_in_at, Checkin.id)
+            .limit(500)
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     claims = (
-        (
-            await session.execute(
-                select(HourClaim, User.display_name)
-                .join(User, User.id == HourClaim.user_id)
-                .where(HourClaim.community_id == community_id, HourClaim.status == "pending")
-                .order_by(HourClaim.created_at, HourClaim.id)
-                .limit(500)
-            )
+        await session.execute(
+            select(HourClaim, User.display_name)
+            .join(User, User.id == HourClaim.user_id)
+            .where(HourClaim.community_id == community_id, HourClaim.status == "pending")
+            .order_by(HourClaim.created_at, HourClaim.id)
+            .limit(500)
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     return {"stays": stays, "claims": claims}
 
 
@@ -1082,33 +1068,25 @@ async def hours_summary(session: AsyncSession, user_id: int, community_id: int) 
     """Minutes credited to a person in a community: total, this year and per category."""
     year_start = datetime(clock.now().year, 1, 1, tzinfo=UTC)
     stays = (
-        (
-            await session.execute(
-                select(Event.category, Checkin.checked_in_at, Checkin.minutes)
-                .join(Event, Event.id == Checkin.event_id)
-                .where(
-                    Checkin.user_id == user_id,
-                    Checkin.community_id == community_id,
-                    Checkin.award_status.in_(CREDITED),
-                )
+        await session.execute(
+            select(Event.category, Checkin.checked_in_at, Checkin.minutes)
+            .join(Event, Event.id == Checkin.event_id)
+            .where(
+                Checkin.user_id == user_id,
+                Checkin.community_id == community_id,
+                Checkin.award_status.in_(CREDITED),
             )
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     claims = (
-        (
-            await session.execute(
-                select(HourClaim.category, HourClaim.worked_on, HourClaim.minutes).where(
-                    HourClaim.user_id == user_id,
-                    HourClaim.community_id == community_id,
-                    HourClaim.status == "approved",
-                )
+        await session.execute(
+            select(HourClaim.category, HourClaim.worked_on, HourClaim.minutes).where(
+                HourClaim.user_id == user_id,
+                HourClaim.community_id == community_id,
+                HourClaim.status == "approved",
             )
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     total = this_year = 0
     per_category: dict[str, int] = {c: 0 for c in CATEGORIES}
     for category, at, minutes in stays:
@@ -1147,35 +1125,27 @@ async def my_events(session: AsyncSession, actor: Actor, community_id: int) -> d
     if not actor.is_member(community_id):
         raise NotFound()
     signups = (
-        (
-            await session.execute(
-                select(Event, Signup.status)
-                .join(Signup, Signup.event_id == Event.id)
-                .where(
-                    Signup.user_id == actor.user_id,
-                    Event.community_id == community_id,
-                    Signup.status != "cancelled",
-                )
-                .order_by(Event.starts_at.desc())
-                .limit(100)
+        await session.execute(
+            select(Event, Signup.status)
+            .join(Signup, Signup.event_id == Event.id)
+            .where(
+                Signup.user_id == actor.user_id,
+                Event.community_id == community_id,
+                Signup.status != "cancelled",
             )
+            .order_by(Event.starts_at.desc())
+            .limit(100)
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     stays = (
-        (
-            await session.execute(
-                select(Checkin, Event.title)
-                .join(Event, Event.id == Checkin.event_id)
-                .where(Checkin.user_id == actor.user_id, Checkin.community_id == community_id)
-                .order_by(Checkin.checked_in_at.desc())
-                .limit(100)
-            )
+        await session.execute(
+            select(Checkin, Event.title)
+            .join(Event, Event.id == Checkin.event_id)
+            .where(Checkin.user_id == actor.user_id, Checkin.community_id == community_id)
+            .order_by(Checkin.checked_in_at.desc())
+            .limit(100)
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     claims = (
         await session.scalars(
             select(HourClaim)
@@ -1209,9 +1179,7 @@ async def attendance(session: AsyncSession, event_id: int) -> list[tuple[Checkin
                 .where(Checkin.event_id == event_id)
                 .order_by(Checkin.checked_in_at, Checkin.id)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
 
 
@@ -1224,9 +1192,7 @@ async def signups_of(session: AsyncSession, event_id: int) -> list[tuple[Signup,
                 .where(Signup.event_id == event_id, Signup.status != "cancelled")
                 .order_by(Signup.status, Signup.created_at, Signup.id)
             )
-        )
-        .tuples()
-        .all()
+        ).all()
     )
 
 

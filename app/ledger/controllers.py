@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
+from litestar.params import JSONBody
 from litestar.response import Redirect, Template
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -154,7 +155,7 @@ def _created(body: Any, created: bool) -> Response:
 
 @post("/api/v1/communities/{community_id:int}/awards", tags=["community admin"], status_code=201)
 async def api_award(
-    community_id: int, data: AwardIn, actor: Actor, request: Request
+    community_id: int, data: JSONBody[AwardIn], actor: Actor, request: Request
 ) -> Response[TransferCreated]:
     """One statement when the member has been awarded before (the kiosk-and-script case); the
     general path, in a transaction, for a first award, a repeated key or a refusal."""
@@ -197,7 +198,7 @@ async def api_award(
 
 @post("/api/v1/communities/{community_id:int}/deductions", tags=["community admin"], status_code=201)
 async def api_deduct(
-    community_id: int, data: AwardIn, actor: Actor, tx: Tx, request: Request
+    community_id: int, data: JSONBody[AwardIn], actor: Actor, tx: Tx, request: Request
 ) -> Response[TransferCreated]:
     """Take points back from a member (a correction); 409 insufficient_points if not available."""
     actor.require(community_id, "admin")
@@ -233,7 +234,7 @@ async def api_deduct(
 
 @post("/api/v1/communities/{community_id:int}/holds", tags=["community admin"], status_code=201)
 async def api_hold(
-    community_id: int, data: HoldIn, actor: Actor, tx: Tx, request: Request
+    community_id: int, data: JSONBody[HoldIn], actor: Actor, tx: Tx, request: Request
 ) -> Response[HoldCreated]:
     """Counter staff reserve a member's points (two-phase: post or void it next)."""
     actor.require(community_id, "admin", "staff")
@@ -285,7 +286,9 @@ async def api_post_hold(community_id: int, hold_id: int, actor: Actor, tx: Tx) -
     tags=["community admin"],
     status_code=200,
 )
-async def api_void_hold(community_id: int, hold_id: int, data: ReasonIn, actor: Actor, tx: Tx) -> HoldVoided:
+async def api_void_hold(
+    community_id: int, hold_id: int, data: JSONBody[ReasonIn], actor: Actor, tx: Tx
+) -> HoldVoided:
     actor.require(community_id, "admin", "staff")
     await _hold_in(tx, community_id, hold_id)
     await services.void_hold(tx, hold_id, actor_id=actor.user_id, reason=_reason(data.reason))
@@ -337,7 +340,7 @@ async def _reverse(
 async def api_reverse(
     community_id: int,
     transfer_id: int,
-    data: ReasonIn,
+    data: JSONBody[ReasonIn],
     actor: Actor,
     tx: Tx,
     request: Request,

@@ -242,30 +242,38 @@ async def award_in_one(
     """An award to a member and its audit row in one statement, which needs no transaction of
     its own. Returns the new transfer's id, or None when the general path must decide (the
     member's first award, or a repeated key); raises NotFound if the user is not a member."""
-    check_points(points)
-    _check_text(idempotency_key, kind, reference, memo)
-    row = (
-        await session.execute(
-            _AWARD_AUDITED,
-            {
-                "key": idempotency_key,
-                "c": community_id,
-                "u": user_id,
-                "n": points,
-                "kind": kind,
-                "ref": reference,
-                "memo": memo,
-                "actor": actor_id,
-                "now": clock.now(),
-                "action": audit.action,
-                "data": audit.data,
-                "address": audit.address,
-            },
-        )
-    ).one()
+    params = _award_params(community_id, user_id, points, kind, reference, memo, actor_id, idempotency_key)
+    params.update(action=audit.action, data=audit.data, address=audit.address)
+    row = (await session.execute(_AWARD_AUDITED, params)).one()
     if not row.member:
         raise NotFound(lazy("This person is not a member of this community."))
     return None if row.transfer_id is None else int(row.transfer_id)
+
+
+def _award_params(
+    community_id: int,
+    user_id: int,
+    points: int,
+    kind: str,
+    reference: str,
+    memo: str,
+    actor_id: int | None,
+    key: str,
+) -> dict[str, Any]:
+    """The checked parameters of the award statements."""
+    check_points(points)
+    _check_text(key, kind, reference, memo)
+    return {
+        "key": key,
+        "c": community_id,
+        "u": user_id,
+        "n": points,
+        "kind": kind,
+        "ref": reference,
+        "memo": memo,
+        "actor": actor_id,
+        "now": clock.now(),
+    }
 
 
 def _kw(values: dict[str, Any]) -> dict[str, Any]:
@@ -285,19 +293,7 @@ async def award_ex(
     idempotency_key: str,
 ) -> tuple[int, bool]:
     """``award`` that also says whether this call made the transfer (False: an idempotent repeat)."""
-    check_points(points)
-    _check_text(idempotency_key, kind, reference, memo)
-    params = {
-        "key": idempotency_key,
-        "c": community_id,
-        "u": user_id,
-        "n": points,
-        "kind": kind,
-        "ref": reference,
-        "memo": memo,
-        "actor": actor_id,
-        "now": clock.now(),
-    }
+    params = _award_params(community_id, user_id, points, kind, reference, memo, actor_id, idempotency_key)
     # The usual case in one statement; the first award of a member and repeats take the long way.
     made = await session.scalar(_AWARD_KNOWN, params)
     if made is not None:

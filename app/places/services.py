@@ -179,16 +179,12 @@ async def communities_of_street(session: AsyncSession, street_id: int) -> list[t
     from app.accounts.models import Membership
 
     rows = (
-        (
-            await session.execute(
-                select(Community, func.count(Membership.id))
-                .outerjoin(Membership, Membership.community_id == Community.id)
-                .where(Community.street_id == street_id)
-                .group_by(Community.id)
-                .order_by(Community.name)
-            )
+        await session.execute(
+            select(Community, func.count(Membership.id))
+            .outerjoin(Membership, Membership.community_id == Community.id)
+            .where(Community.street_id == street_id)
+            .group_by(Community.id)
+            .order_by(Community.name)
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     return list(rows)

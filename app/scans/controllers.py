@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.params import JSONBody
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,7 +72,9 @@ async def _fast_scan(db: FastDb, actor: Actor, request: scanning.ScanRequest) ->
 
 
 @post("/api/v1/scans", tags=["earning"], status_code=200)
-async def api_scan(data: ScanIn, request: Request, actor: Actor, settings: Settings) -> dict[str, Any]:
+async def api_scan(
+    data: JSONBody[ScanIn], request: Request, actor: Actor, settings: Settings
+) -> dict[str, Any]:
     if data.action is not None and data.action not in ACTIONS:
         raise Invalid(field="action")
     outcome = await run_scan(

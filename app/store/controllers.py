@@ -10,6 +10,7 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
+from litestar.params import JSONBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -95,7 +96,7 @@ async def api_items(community_id: int, actor: Actor, db_session: AsyncSession) -
 
 @post("/api/v1/communities/{community_id:int}/items", tags=["community admin"], status_code=201)
 async def api_create_item(
-    community_id: int, data: ItemIn, actor: Actor, db_session: AsyncSession, request: Request
+    community_id: int, data: JSONBody[ItemIn], actor: Actor, db_session: AsyncSession, request: Request
 ) -> Created:
     item = await services.create_item(
         db_session,
@@ -117,7 +118,7 @@ async def api_create_item(
 
 
 @post("/api/v1/orders", tags=["spending"], status_code=201)
-async def api_order(data: OrderIn, actor: Actor, request: Request) -> Response[OrderPlaced]:
+async def api_order(data: JSONBody[OrderIn], actor: Actor, request: Request) -> Response[OrderPlaced]:
     placed = await _place(
         request,
         actor,
@@ -135,7 +136,11 @@ async def api_order(data: OrderIn, actor: Actor, request: Request) -> Response[O
 
 @post("/api/v1/orders/{order_id:int}/cancel", tags=["spending"], status_code=200)
 async def api_cancel(
-    order_id: int, actor: Actor, db_session: AsyncSession, request: Request, data: CancelIn | None = None
+    order_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    request: Request,
+    data: JSONBody[CancelIn | None] = None,
 ) -> CancelOut:
     order = await services.cancel_order(
         db_session, actor, order_id, reason=data.reason if data else "", address=client_address(request)
@@ -519,9 +524,7 @@ async def _item_page(
     actor_ids = {m.actor_id for m in moves if m.actor_id}
     if actor_ids:
         names = dict(
-            (await db_session.execute(select(User.id, User.display_name).where(User.id.in_(actor_ids))))
-            .tuples()
-            .all()
+            (await db_session.execute(select(User.id, User.display_name).where(User.id.in_(actor_ids)))).all()
         )
     return render(
         request,

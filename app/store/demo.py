@@ -29,7 +29,7 @@ ITEMS = [
 async def seed(session: AsyncSession, community_id: int) -> None:
     admin_id = await session.scalar(
         select(Membership.user_id)
-        .where(Membership.community_id == community_id, Membership.roles.any("admin"))  # type: ignore[arg-type]
+        .where(Membership.community_id == community_id, Membership.roles.contains(["admin"]))
         .order_by(Membership.id)
         .limit(1)
     )
