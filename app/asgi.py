@@ -65,7 +65,7 @@ def _settle_gc() -> None:
     share of its CPU."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
+    gc.set_threshold(50_000, 10, 10)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     url = resolve_database_url(settings.database_url, settings.data_dir)
     db_config = SQLAlchemyAsyncConfig(
         connection_string=url,
-        engine_config=EngineConfig(pool_size=10, max_overflow=20, pool_pre_ping=False),
+        engine_config=EngineConfig(pool_size=10, max_overflow=10, pool_pre_ping=False),
         session_config=AsyncSessionConfig(expire_on_commit=False),
         before_send_handler="autocommit_include_redirects",
         set_default_exception_handler=False,

@@ -10,8 +10,12 @@ services' `text()` statements, whose `:name` parameters become `$n` once per sta
 with results that have `first/one/all/scalar/mappings`), so a service written against `Db` runs
 unchanged in either. Only `text()` statements are accepted: ORM and Core constructs stay on the
 session path, and a test that runs the hot paths would fail loudly if one slipped in. JSON goes
-in as text (`CAST(:data AS jsonb)` with a `json.dumps` string) and comes out as text, the same
-in both paths.
+in as text (`CAST(:data AS jsonb)` with a `json.dumps` string). It comes out as text here but
+decoded from an AsyncSession, so code that reads a JSON column on both paths accepts either.
+
+Connections are released to the pool without asyncpg's reset query (see `_Connection`), so the
+fast path must not change session state: no SET (SET LOCAL is fine), LISTEN, advisory locks,
+cursors or temporary tables.
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ def _positional(sql: str) -> tuple[str, tuple[str, ...]]:
             names.append(name)
         return f"${names.index(name) + 1}"
 
-    return _BIND.sub(number, sql), tuple(names)
+    # `\:` is SQLAlchemy's escape for a literal colon; it is not a parameter.
+    return _BIND.sub(number, sql).replace("\\:", ":"), tuple(names)
 
 
 class Row:
@@ -160,8 +165,15 @@ def connect_arguments(url: str) -> dict[str, Any]:
         "host": parsed.host or parsed.query.get("host"),
         "port": parsed.port,
         "database": parsed.database,
+        # TLS as the session path's asyncpg dialect takes it (`?ssl=require`), or libpq's name.
+        "ssl": parsed.query.get("ssl") or parsed.query.get("sslmode"),
     }
     return {key: value for key, value in args.items() if value is not None}
+
+
+# Seconds a request waits for a pooled connection before it fails (rather than queueing forever
+# behind a stuck statement).
+ACQUIRE_TIMEOUT = 30.0
 
 
 class _Connection(asyncpg.Connection):  # type: ignore[misc]
@@ -194,6 +206,8 @@ class FastDb:
                 # The app's statements are few and fixed: keep them all prepared.
                 statement_cache_size=512,
                 connection_class=_Connection,
+                # A statement stuck for a minute is a fault to report, not a wait to extend.
+                command_timeout=60,
             )
 
     async def close(self) -> None:
@@ -206,7 +220,7 @@ class FastDb:
         if self.pool is None:
             await self.open()
         assert self.pool is not None
-        async with self.pool.acquire() as connection, connection.transaction():
+        async with self.pool.acquire(timeout=ACQUIRE_TIMEOUT) as connection, connection.transaction():
             yield Tx(connection)
 
     @asynccontextmanager
@@ -221,5 +235,5 @@ class FastDb:
         if self.pool is None:
             await self.open()
         assert self.pool is not None
-        async with self.pool.acquire() as connection:
+        async with self.pool.acquire(timeout=ACQUIRE_TIMEOUT) as connection:
             yield connection
