@@ -22,6 +22,8 @@ LC = ROOT / "app" / "locales" / "zh_Hans" / "LC_MESSAGES"
 KEYWORDS = {"_": None, "gettext": None, "lazy": None, "_l": None, "ngettext": (1, 2)}
 METHODS = [("**.py", "python"), ("**.html", "jinja2")]
 OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n"}}
+# Domains whose templates live under another folder name (the scanner page is one page: `scan/`).
+TEMPLATE_DIRS = {"scans": "scan"}
 
 
 def extract(paths: list[Path]) -> dict[str, str]:
@@ -63,7 +65,7 @@ def update(domain: str) -> int:
     else:
         catalog = Catalog(locale="zh_Hans_CN", project="jinlin")
     known = catalogs()
-    paths = [ROOT / "app" / domain, ROOT / "templates" / domain]
+    paths = [ROOT / "app" / domain, ROOT / "templates" / TEMPLATE_DIRS.get(domain, domain)]
     added = 0
     for msgid, where in extract(paths).items():
         if msgid not in known and msgid not in catalog:
