@@ -129,39 +129,30 @@ def show(name: str, figures: dict[str, float]) -> dict[str, float]:
     return figures
 
 
-@dataclass(frozen=True)
-class Workload:
-    """A pgbench script with the SQL that makes its tables and the SQL that drops them."""
-
-    script: Path
-    setup: str
-    teardown: str
-
-
-TRANSFER = Workload(
-    BENCH / "pgbench_transfer.sql",
+# pgbench_transfer.sql's tables: made before each pgbench run, dropped after it.
+TRANSFER_SCRIPT = BENCH / "pgbench_transfer.sql"
+TRANSFER_SETUP = (
     "DROP TABLE IF EXISTS bench_accounts, bench_transfers;"
     "CREATE TABLE bench_accounts (id bigint PRIMARY KEY, balance bigint NOT NULL CHECK (balance >= 0));"
     "CREATE TABLE bench_transfers (id bigserial PRIMARY KEY, debit bigint, credit bigint, "
     "amount bigint CHECK (amount > 0), created_at timestamptz);"
-    "INSERT INTO bench_accounts SELECT g, 1000000000 FROM generate_series(1, 2000) g;",
-    "DROP TABLE bench_accounts, bench_transfers;",
+    "INSERT INTO bench_accounts SELECT g, 1000000000 FROM generate_series(1, 2000) g;"
 )
+TRANSFER_TEARDOWN = "DROP TABLE bench_accounts, bench_transfers;"
 
 
-def pgbench(
-    srv: Server, clients: int, seconds: float, name: str | None = None, workload: Workload = TRANSFER
-) -> dict[str, float]:
-    """Raw PostgreSQL: pgbench runs `workload` on the server's database; printed if `name` is given."""
+def pgbench(srv: Server, clients: int, seconds: float, name: str | None = None) -> dict[str, float]:
+    """Raw PostgreSQL: pgbench runs pgbench_transfer.sql on the server's database; printed if `name`
+    is given."""
     host = ["-h", str(srv.socket_dir), "-U", "postgres"]
     psql = [str(PGBIN / "psql"), *host, "-d", "jinlin", "-q", "-v", "client_min_messages=warning", "-c"]
-    subprocess.run([*psql, workload.setup], check=True, capture_output=True)
+    subprocess.run([*psql, TRANSFER_SETUP], check=True, capture_output=True)
     log_dir = Path(tempfile.mkdtemp(prefix="pgbench-", dir=srv.data_dir))
     try:
         out = subprocess.run(
             [
                 *(str(PGBIN / "pgbench"), *host, "-n", "-c", str(clients), "-j", "2"),
-                *("-T", str(max(1, round(seconds))), "-f", str(workload.script)),
+                *("-T", str(max(1, round(seconds))), "-f", str(TRANSFER_SCRIPT)),
                 *("-l", "--log-prefix", str(log_dir / "tx"), "jinlin"),
             ],
             capture_output=True,
@@ -169,7 +160,7 @@ def pgbench(
             check=True,
         ).stdout
     finally:
-        subprocess.run([*psql, workload.teardown], check=True, capture_output=True)
+        subprocess.run([*psql, TRANSFER_TEARDOWN], check=True, capture_output=True)
     match = re.search(r"tps = ([\d.]+)", out)
     assert match, out
     tps = float(match.group(1))

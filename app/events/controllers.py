@@ -19,7 +19,7 @@ from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render
-from app.events import codes, rules, services
+from app.events import checkins, codes, hours, rules, services
 from app.events.models import CATEGORIES, Event
 from app.events.schemas import CodeOut, EventCreate, EventCreated, SignupOut
 from app.places.models import Community, Compound
@@ -113,7 +113,7 @@ async def api_event_code(
 @get("/api/v1/events/{event_id:int}/live", tags=["earning"])
 async def api_event_live(event_id: int, actor: Actor, db_session: AsyncSession) -> dict[str, int]:
     await services.event_in(db_session, actor, event_id, *services.ORGANISER_ROLES)
-    return await services.live_count(db_session, event_id)
+    return await checkins.live_count(db_session, event_id)
 
 
 @lru_cache(maxsize=1024)
@@ -186,7 +186,7 @@ async def _event_page(
         compound=compound,
         labels=rules.CATEGORY_LABELS,
         when=rules.local_datetime,
-        live=await services.live_count(db_session, event.id) if organiser else None,
+        live=await checkins.live_count(db_session, event.id) if organiser else None,
         attendance=await services.attendance(db_session, event.id) if organiser else [],
         signups=await services.signups_of(db_session, event.id) if organiser else [],
         notice=notice,
@@ -241,7 +241,7 @@ async def kiosk_page(
         action=action,
         code=code,
         refresh_at=refresh.isoformat(),
-        live=await services.live_count(db_session, event.id),
+        live=await checkins.live_count(db_session, event.id),
     )
 
 
@@ -254,7 +254,7 @@ async def event_headcount(
         headcount = optional_int(form.get("headcount"))
         if headcount is None:
             raise Invalid(lazy("Please enter the number of people present."), field="headcount")
-        await services.confirm_headcount(db_session, actor, event_id, headcount, client_address(request))
+        await checkins.confirm_headcount(db_session, actor, event_id, headcount, client_address(request))
     except DomainError as exc:
         if exc.code in ("not_found", "forbidden"):
             raise
@@ -302,7 +302,7 @@ async def _hours_page(
     if not actor.is_member(community_id):
         raise NotFound()
     community = await db_session.get(Community, community_id)
-    summary = await services.hours_summary(db_session, actor.user_id, community_id)
+    summary = await hours.hours_summary(db_session, actor.user_id, community_id)
     return render(
         request,
         "events/hours.html",
@@ -317,17 +317,17 @@ async def _hours_page(
     )
 
 
-def _claim_input(form: dict[str, str]) -> services.ClaimInput:
+def _claim_input(form: dict[str, str]) -> hours.ClaimInput:
     try:
         worked_on = date.fromisoformat(form.get("worked_on", ""))
     except ValueError:
         raise Invalid(lazy("Please enter the date."), field="worked_on") from None
-    hours = optional_int(form.get("hours")) or 0
+    whole_hours = optional_int(form.get("hours")) or 0
     minutes = optional_int(form.get("minutes")) or 0
-    return services.ClaimInput(
+    return hours.ClaimInput(
         what=form.get("what", ""),
         worked_on=worked_on,
-        minutes=hours * 60 + minutes,
+        minutes=whole_hours * 60 + minutes,
         witness=form.get("witness", ""),
         category=form.get("category") or "service",
     )
@@ -339,9 +339,7 @@ async def claim_submit(
 ) -> Template | Redirect:
     form = await form_data(request)
     try:
-        await services.claim_hours(
-            db_session, actor, community_id, _claim_input(form), client_address(request)
-        )
+        await hours.claim_hours(db_session, actor, community_id, _claim_input(form), client_address(request))
     except DomainError as exc:
         if exc.code in ("not_found", "forbidden"):
             raise
@@ -365,7 +363,7 @@ async def certificate_page(
     if not actor.is_member(community_id):
         raise NotFound()
     community = await db_session.get(Community, community_id)
-    summary = await services.hours_summary(db_session, actor.user_id, community_id)
+    summary = await hours.hours_summary(db_session, actor.user_id, community_id)
     token = codes.certificate_token(settings.secret_key, actor.user_id, community_id)
     url = str(request.base_url).rstrip("/") + f"/verify/{token}"
     from app.accounts.views import qr_data_uri
@@ -392,7 +390,7 @@ async def verify_page(request: Request, token: str, db_session: AsyncSession, se
     community = await db_session.get(Community, community_id)
     if user is None or community is None or not await services.member_of(db_session, community_id, user_id):
         raise NotFound(lazy("This certificate could not be verified."))
-    summary = await services.hours_summary(db_session, user_id, community_id)
+    summary = await hours.hours_summary(db_session, user_id, community_id)
     return render(
         request, "events/verify.html", name=user.display_name, community=community, total=summary["total"]
     )
@@ -671,7 +669,7 @@ async def _approvals(
 ) -> Template:
     if not actor.is_member(community_id):
         raise NotFound()
-    queue = await services.approval_queue(db_session, actor, community_id)
+    queue = await checkins.approval_queue(db_session, actor, community_id)
     community = await db_session.get(Community, community_id)
     people = (
         await db_session.execute(
@@ -713,25 +711,25 @@ async def approvals_submit(
                 if "checkin_ids" in raw
                 else []
             )
-            await services.approve(db_session, actor, ids, address)
+            await checkins.approve(db_session, actor, ids, address)
         elif action in ("approve", "adjust", "reject"):
             checkin_id = optional_int(form.get("checkin_id"))
             if checkin_id is None:
                 raise NotFound()
             if action == "approve":
-                await services.approve(db_session, actor, [checkin_id], address)
+                await checkins.approve(db_session, actor, [checkin_id], address)
             elif action == "adjust":
                 points = optional_int(form.get("points"))
                 if points is None:
                     raise Invalid(lazy("Please enter a whole number."), field="points")
-                await services.adjust(db_session, actor, checkin_id, points, form.get("reason", ""), address)
+                await checkins.adjust(db_session, actor, checkin_id, points, form.get("reason", ""), address)
             else:
-                await services.reject(db_session, actor, checkin_id, form.get("reason", ""), address)
+                await checkins.reject(db_session, actor, checkin_id, form.get("reason", ""), address)
         elif action in ("claim_approve", "claim_reject"):
             claim_id = optional_int(form.get("claim_id"))
             if claim_id is None:
                 raise NotFound()
-            await services.decide_claim(
+            await hours.decide_claim(
                 db_session,
                 actor,
                 claim_id,
@@ -744,7 +742,7 @@ async def approvals_submit(
             user_id = optional_int(form.get("user_id"))
             if user_id is None:
                 raise Invalid(lazy("Please choose a person."), field="user_id")
-            await services.enter_honour_hours(
+            await hours.enter_honour_hours(
                 db_session,
                 actor,
                 community_id,

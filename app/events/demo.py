@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import Membership, User
 from app.core import clock
 from app.core.authz import Actor
-from app.events import rules, services
+from app.events import checkins, rules, services
 from app.events.models import Event, HourClaim
 from app.places.models import Compound
 
@@ -124,19 +124,19 @@ async def seed(session: AsyncSession, community_id: int) -> None:
                 organiser_ids=organisers,
             ),
         )
-        event = await services.load_event_row(session, events[0].id)
+        event = await checkins.load_event_row(session, events[0].id)
         by = staff_id or admin_id
         for name, arrive, leave in (("郑美玉", 0, 135), ("黄志强", 10, 120), ("杨依伯", 5, 95)):
             user_id = await _user(session, community_id, name)
             if user_id is None:
                 continue
-            await services.check_in(
+            await checkins.check_in(
                 session, event, user_id, method="witnessed", by=by, now=start + timedelta(minutes=arrive)
             )
-            await services.check_out(
+            await checkins.check_out(
                 session, event, user_id, method="witnessed", by=by, now=start + timedelta(minutes=leave)
             )
-        await services.close_event(session, events[0].id, start + timedelta(hours=3))
+        await checkins.close_event(session, events[0].id, start + timedelta(hours=3))
 
     volunteer = await _user(session, community_id, "李星")
     if volunteer and not await session.scalar(select(HourClaim.id).where(HourClaim.user_id == volunteer)):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import jobs
-from app.events import services
+from app.events import checkins
 
 
 @jobs.periodic("*/5 * * * *", name="events.close_due")
 async def close_due_events(session: AsyncSession) -> None:
-    await services.close_due_events(session)
+    await checkins.close_due_events(session)

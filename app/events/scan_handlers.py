@@ -11,7 +11,7 @@ from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.fastdb import Db
 from app.core.i18n import lazy
-from app.events import codes, rules, services
+from app.events import checkins, codes, rules, services
 
 RESULT_TEMPLATE = "events/_scan_result.html"
 
@@ -27,7 +27,7 @@ def _outcome(event: Any, user_id: int, name: str, result: Any) -> scanning.ScanO
         "checkin_id": result.checkin_id,
         "time": rules.local_time(result.at),
     }
-    if isinstance(result, services.CheckinResult):
+    if isinstance(result, checkins.CheckinResult):
         data["checked_in_at"] = result.at.isoformat()
         return scanning.ScanOutcome("checked_in", data, template=RESULT_TEMPLATE)
     data.update(
@@ -42,8 +42,8 @@ def _outcome(event: Any, user_id: int, name: str, result: Any) -> scanning.ScanO
 
 async def _apply(session: Db, event: Any, user_id: int, action: str, method: str, by: int) -> Any:
     if action == "checkin":
-        return await services.check_in(session, event, user_id, method=method, by=by)
-    return await services.check_out(session, event, user_id, method=method, by=by)
+        return await checkins.check_in(session, event, user_id, method=method, by=by)
+    return await checkins.check_out(session, event, user_id, method=method, by=by)
 
 
 @scanning.handler("JE1", fast=True)
@@ -61,7 +61,7 @@ async def kiosk_scan(session: Db, actor: Actor, request: scanning.ScanRequest) -
             if parsed.action == "checkin"
             else lazy("This is a check-out code, not a check-in code."),
         )
-    event = await services.load_event_row(session, parsed.event_id)
+    event = await checkins.load_event_row(session, parsed.event_id)
     reason = codes.check(parsed, codes.secret(), event.community_id, clock.now())
     if reason == "code_expired":
         raise DomainError("code_expired", 422, lazy("Code expired — scan the screen again."))
@@ -81,7 +81,7 @@ async def member_scan(session: Db, actor: Actor, request: scanning.ScanRequest) 
     if request.action not in ("checkin", "checkout"):
         raise Invalid(lazy("Choose check-in or check-out first."), field="action")
     try:
-        event = await services.load_event_row(session, request.event_id)
+        event = await checkins.load_event_row(session, request.event_id)
     except DomainError:
         raise NotFound() from None
     if not actor.is_member(event.community_id):

@@ -80,6 +80,21 @@ async def _require_member(db_session: Db, community_id: int, user_id: int) -> No
         raise NotFound(lazy("This person is not a member of this community."))
 
 
+async def _audit_transfer(
+    db: Db, what: str, actor: Actor, community_id: int, transfer_id: int, address: str | None, **data: Any
+) -> None:
+    """The audit row of a transfer an admin made: `ledger.<what>` on `transfer:<id>`."""
+    await record(
+        db,
+        action=f"ledger.{what}",
+        actor_id=actor.user_id,
+        community_id=community_id,
+        target=f"transfer:{transfer_id}",
+        address=address,
+        **data,
+    )
+
+
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -184,13 +199,13 @@ async def api_award(
         await _require_member(tx, community_id, data.user_id)
         transfer_id, created = await services.award_ex(tx, **award)
         if created:
-            await record(
+            await _audit_transfer(
                 tx,
-                action="ledger.award",
-                actor_id=actor.user_id,
-                community_id=community_id,
-                target=f"transfer:{transfer_id}",
-                address=address,
+                "award",
+                actor,
+                community_id,
+                transfer_id,
+                address,
                 **audit,
             )
     return _created(TransferCreated(transfer_id=transfer_id), created)
@@ -218,13 +233,13 @@ async def api_deduct(
         idempotency_key=key,
     )
     if created:
-        await record(
+        await _audit_transfer(
             tx,
-            action="ledger.deduct",
-            actor_id=actor.user_id,
-            community_id=community_id,
-            target=f"transfer:{transfer_id}",
-            address=client_address(request),
+            "deduct",
+            actor,
+            community_id,
+            transfer_id,
+            client_address(request),
             user_id=data.user_id,
             points=data.points,
             reason=reason,
@@ -319,13 +334,13 @@ async def _reverse(
     )
     created = existing is None
     if created:
-        await record(
+        await _audit_transfer(
             tx,
-            action="ledger.reverse",
-            actor_id=actor.user_id,
-            community_id=community_id,
-            target=f"transfer:{transfer_id}",
-            address=address,
+            "reverse",
+            actor,
+            community_id,
+            transfer_id,
+            address,
             reversal_id=reversal_id,
             reason=reason,
         )
@@ -493,13 +508,13 @@ async def admin_ledger_submit(
                 idempotency_key=key,
             )
             if created:
-                await record(
+                await _audit_transfer(
                     db_session,
-                    action=f"ledger.{action}",
-                    actor_id=actor.user_id,
-                    community_id=community_id,
-                    target=f"transfer:{transfer_id}",
-                    address=client_address(request),
+                    action,
+                    actor,
+                    community_id,
+                    transfer_id,
+                    client_address(request),
                     user_id=user_id,
                     points=points,
                     reason=reason,

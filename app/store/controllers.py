@@ -23,7 +23,7 @@ from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render
 from app.places.models import Community
-from app.store import photos, rules, services
+from app.store import orders, photos, rules, services
 from app.store import scan_handlers as _scan_handlers  # noqa: F401 - registers JP1, digits, member@counter
 from app.store.models import StoreItem
 from app.store.schemas import (
@@ -71,18 +71,16 @@ def _item_out(item: StoreItem) -> ItemOut:
     )
 
 
-async def _place(request: Request, actor: Actor, **kwargs: Any) -> services.PlacedOrder:
+async def _place(request: Request, actor: Actor, **kwargs: Any) -> orders.PlacedOrder:
     """Places an order in a fastdb transaction of its own, committed on return; if a concurrent
     twin with the same key committed first, answers with that one."""
     db = fast_db(request)
     try:
         async with db.transaction() as tx:
-            return await services.place_order(tx, actor, **kwargs)
-    except services.DuplicateOrder as twin:
+            return await orders.place_order(tx, actor, **kwargs)
+    except orders.DuplicateOrder as twin:
         async with db.autocommit() as tx:
-            return await services.find_by_key(
-                tx, twin.user_id, twin.key, kwargs["item_id"], kwargs["quantity"]
-            )
+            return await orders.find_by_key(tx, twin.user_id, twin.key, kwargs["item_id"], kwargs["quantity"])
 
 
 # ---------------------------------------------------------------- API
@@ -142,7 +140,7 @@ async def api_cancel(
     request: Request,
     data: JSONBody[CancelIn | None] = None,
 ) -> CancelOut:
-    order = await services.cancel_order(
+    order = await orders.cancel_order(
         db_session, actor, order_id, reason=data.reason if data else "", address=client_address(request)
     )
     return CancelOut(status=order.status)
@@ -150,7 +148,7 @@ async def api_cancel(
 
 @get("/api/v1/orders/{order_id:int}", tags=["spending"])
 async def api_get_order(order_id: int, actor: Actor, db_session: AsyncSession) -> OrderOut:
-    order = await services.order_for(db_session, actor, order_id)
+    order = await orders.order_for(db_session, actor, order_id)
     held = order.status == "held"
     return OrderOut(
         id=order.id,
@@ -227,7 +225,7 @@ async def shelf_order(
 
 
 async def _order_context(db_session: AsyncSession, actor: Actor, order_id: int) -> dict[str, Any]:
-    order = await services.order_for(db_session, actor, order_id)
+    order = await orders.order_for(db_session, actor, order_id)
     item = await db_session.get(StoreItem, order.item_id)
     resident = await db_session.get(User, order.user_id)
     community = await db_session.get(Community, order.community_id)
@@ -248,16 +246,16 @@ async def _order_context(db_session: AsyncSession, actor: Actor, order_id: int) 
 async def order_page(request: Request, order_id: int, actor: Actor, db_session: AsyncSession) -> Template:
     ctx = await _order_context(db_session, actor, order_id)
     if ctx["pickup_code"]:
-        await services.order_qr_svg(db_session, ctx["order"])
+        await orders.order_qr_svg(db_session, ctx["order"])
     return render(request, "store/order.html", **ctx)
 
 
 @get("/store/orders/{order_id:int}/qr.svg", include_in_schema=False)
 async def order_qr(order_id: int, actor: Actor, db_session: AsyncSession) -> Response:
-    order = await services.order_for(db_session, actor, order_id)
+    order = await orders.order_for(db_session, actor, order_id)
     if order.status != "held":
         raise NotFound()
-    svg = await services.order_qr_svg(db_session, order)
+    svg = await orders.order_qr_svg(db_session, order)
     return Response(svg, media_type="image/svg+xml", headers={"cache-control": "private, no-store"})
 
 
@@ -267,7 +265,7 @@ async def order_cancel(
 ) -> Template | Redirect:
     form = await form_data(request)
     try:
-        await services.cancel_order(
+        await orders.cancel_order(
             db_session, actor, order_id, reason=form.get("reason", ""), address=client_address(request)
         )
     except DomainError as exc:
@@ -315,7 +313,7 @@ def _hand_over_response(request: Request, template_vars: dict[str, Any], status_
 async def hand_over(request: Request, order_id: int, actor: Actor, db_session: AsyncSession) -> Template:
     form = await form_data(request)
     try:
-        pickup = await services.hand_over(
+        pickup = await orders.hand_over(
             db_session, actor, order_id, scan_key=form.get("key") or None, address=client_address(request)
         )
     except DomainError as exc:

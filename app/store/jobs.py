@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import jobs
-from app.store import services
+from app.store import orders
 
 
 @jobs.periodic("*/5 * * * *")
 async def expire_store_orders(session: AsyncSession) -> None:
     # A bounded batch per tick keeps each transaction short; the next tick takes the rest.
-    await services.expire_orders(session)
+    await orders.expire_orders(session)

@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.services import resolve_member_code
 from app.core import scanning
 from app.core.authz import Actor
-from app.store import services
+from app.store import orders
 
 PICKUP_TEMPLATE = "store/_scan_pickup.html"
 MEMBER_TEMPLATE = "store/_scan_member.html"
 
 
-def _data(pickup: services.Pickup) -> dict[str, Any]:
+def _data(pickup: orders.Pickup) -> dict[str, Any]:
     return {
         "order_id": pickup.order_id,
         "community_id": pickup.community_id,
@@ -38,13 +38,13 @@ def _data(pickup: services.Pickup) -> dict[str, Any]:
 async def pickup_scan(
     session: AsyncSession, actor: Actor, request: scanning.ScanRequest
 ) -> scanning.ScanOutcome:
-    pickup, handed_with = await services.pickup_for_code(session, actor, request.code)
+    pickup, handed_with = await orders.pickup_for_code(session, actor, request.code)
     # The counter scanner page (context "counter") shows the goods first, with a big button.
     if request.preview or request.context == "counter":
         if not (handed_with and request.idempotency_key and handed_with == request.idempotency_key):
-            await services.check_pickup(pickup)
+            await orders.check_pickup(pickup)
         return scanning.ScanOutcome("pickup_ready", _data(pickup), template=PICKUP_TEMPLATE)
-    done = await services.hand_over(
+    done = await orders.hand_over(
         session, actor, pickup.order_id, scan_key=request.idempotency_key, address=request.address
     )
     return scanning.ScanOutcome("picked_up", _data(done), template=PICKUP_TEMPLATE)
@@ -55,7 +55,7 @@ async def member_scan(
     session: AsyncSession, actor: Actor, request: scanning.ScanRequest
 ) -> scanning.ScanOutcome:
     user_id = await resolve_member_code(session, request.code)
-    user, communities, orders = await services.member_at_counter(session, actor, user_id)
+    user, communities, open_orders = await orders.member_at_counter(session, actor, user_id)
     return scanning.ScanOutcome(
         "member_orders",
         {
@@ -71,7 +71,7 @@ async def member_scan(
                     "points": o.points,
                     "community_id": o.community_id,
                 }
-                for o in orders
+                for o in open_orders
             ],
         },
         template=MEMBER_TEMPLATE,

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from app.accounts import services as accounts
 from app.core import clock
 from app.core.authz import Actor
-from app.events import services
+from app.events import checkins, hours, services
 from app.events.models import Checkin
 from app.ledger import services as ledger
 from tests.conftest import login
@@ -217,7 +217,7 @@ async def test_auto_close_checks_out_at_scheduled_end_flagged_for_approval(clien
     await scan(client, bob, await kiosk_code(client, admin, event_id, "checkout"))
     clock.advance(timedelta(hours=3))
     await db.rollback()
-    closed = await services.close_due_events(db)
+    closed = await checkins.close_due_events(db)
     await db.commit()
     assert event_id in closed
     stay = (
@@ -232,11 +232,11 @@ async def test_auto_close_checks_out_at_scheduled_end_flagged_for_approval(clien
     # The admin approves from the queue (bulk approve through the page).
     page = await client.get(f"/admin/c/{tenant.community_id}/approvals", headers=admin.headers)
     assert page.status_code == 200 and "郑美玉" in page.text
-    await services.approve(db, admin_actor(tenant), [stay_id])
+    await checkins.approve(db, admin_actor(tenant), [stay_id])
     await db.commit()
     assert await wallet_balance(db, tenant.community_id, alice.user_id) == 5 + (20 * minutes) // 60
     # Closing again does nothing.
-    assert await services.close_event(db, event_id) == 0
+    assert await checkins.close_event(db, event_id) == 0
 
 
 async def test_headcount_confirms_kiosk_stays_or_flags_them(client, site, db):
@@ -249,7 +249,7 @@ async def test_headcount_confirms_kiosk_stays_or_flags_them(client, site, db):
         out = await scan(client, person, await kiosk_code(client, admin, event_id, "checkout"))
         assert out.json()["points_awarded"] == 0 and out.json()["points_pending"] == 25
     await db.rollback()
-    result = await services.confirm_headcount(db, admin_actor(tenant), event_id, 1)
+    result = await checkins.confirm_headcount(db, admin_actor(tenant), event_id, 1)
     await db.commit()
     assert result == {"awarded": 0, "flagged": 2, "kiosk_people": 2}
     assert await wallet_balance(db, tenant.community_id, alice.user_id) == 0
@@ -258,8 +258,8 @@ async def test_headcount_confirms_kiosk_stays_or_flags_them(client, site, db):
     # Adjust one with a reason, reject the other with a reason.
     actor = admin_actor(tenant)
     by_user = {s.user_id: s.id for s in stays}
-    await services.adjust(db, actor, by_user[alice.user_id], 12, "只到了一半时间")
-    await services.reject(db, actor, by_user[bob.user_id], "未到场")
+    await checkins.adjust(db, actor, by_user[alice.user_id], 12, "只到了一半时间")
+    await checkins.reject(db, actor, by_user[bob.user_id], "未到场")
     await db.commit()
     assert await wallet_balance(db, tenant.community_id, alice.user_id) == 12
     assert await wallet_balance(db, tenant.community_id, bob.user_id) == 0
@@ -272,7 +272,7 @@ async def test_headcount_at_or_above_check_ins_awards_everyone(client, site, db)
     clock.advance(timedelta(hours=1))
     await scan(client, alice, await kiosk_code(client, admin, event_id, "checkout"))
     await db.rollback()
-    assert (await services.confirm_headcount(db, admin_actor(tenant), event_id, 3))["awarded"] == 1
+    assert (await checkins.confirm_headcount(db, admin_actor(tenant), event_id, 3))["awarded"] == 1
     await db.commit()
     assert await wallet_balance(db, tenant.community_id, alice.user_id) == 25
 
@@ -281,27 +281,27 @@ async def test_claimed_hours_and_honour_hours(client, site, db):
     tenant, admin, alice, _bob = site
     actor = Actor(alice.user_id, "郑美玉", {tenant.community_id: frozenset({"resident"})})
     today = clock.now().date()
-    claim = await services.claim_hours(
+    claim = await hours.claim_hours(
         db,
         actor,
         tenant.community_id,
-        services.ClaimInput(what="帮独居老人买菜", worked_on=today, minutes=90, witness="王网格"),
+        hours.ClaimInput(what="帮独居老人买菜", worked_on=today, minutes=90, witness="王网格"),
     )
     await db.commit()
-    await services.decide_claim(db, admin_actor(tenant), claim.id, approve_it=True, points=15)
-    honour = await services.enter_honour_hours(
+    await hours.decide_claim(db, admin_actor(tenant), claim.id, approve_it=True, points=15)
+    honour = await hours.enter_honour_hours(
         db,
         admin_actor(tenant),
         tenant.community_id,
         alice.user_id,
-        services.ClaimInput(what="防汛值守", worked_on=today, minutes=120),
+        hours.ClaimInput(what="防汛值守", worked_on=today, minutes=120),
         points=50,
         converts_to_points=False,
     )
     await db.commit()
     assert honour.points == 0 and honour.transfer_id is None
     assert await wallet_balance(db, tenant.community_id, alice.user_id) == 15
-    summary = await services.hours_summary(db, alice.user_id, tenant.community_id)
+    summary = await hours.hours_summary(db, alice.user_id, tenant.community_id)
     assert summary["total"] == 210 and summary["per_category"]["service"] == 210
     page = await client.get(f"/c/{tenant.community_id}/hours", headers=alice.headers)
     assert page.status_code == 200 and "3.5" in page.text

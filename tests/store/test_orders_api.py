@@ -229,7 +229,7 @@ async def test_pickup_refusals_expired_other_community_and_non_staff(client, sho
 async def test_expiry_job_voids_old_orders_and_returns_stock(client, shop, db, engine):
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
-    from app.store.services import expire_orders
+    from app.store.orders import expire_orders
 
     item_id = await make_item(client, shop, points_price=30, stock=5)
     old = (await order(client, shop.resident, item_id, 2)).json()

@@ -15,10 +15,12 @@ from app.core.fastdb import _positional
 FAST_MODULES = (
     "app.accounts.services",
     "app.core.audit",
+    "app.events.checkins",
     "app.events.services",
     "app.ledger.controllers",
     "app.ledger.services",
     "app.scans.services",
+    "app.store.orders",
     "app.store.services",
 )
 

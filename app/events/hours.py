@@ -1,0 +1,256 @@
+"""Hours: claimed hours, honour hours entered by admins, and a person's hours summary.
+Never commits (the request, job or CLI does)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import Membership
+from app.core import audit, clock
+from app.core.authz import Actor
+from app.core.errors import DomainError, Invalid, NotFound
+from app.core.i18n import lazy
+from app.events import rules
+from app.events.models import CATEGORIES, Checkin, Event, HourClaim
+
+# ---------------------------------------------------------------- claimed and honour hours
+
+
+@dataclass
+class ClaimInput:
+    what: str
+    worked_on: date
+    minutes: int
+    witness: str = ""
+    category: str = "service"
+
+
+def _check_claim(data: ClaimInput) -> None:
+    data.what = (data.what or "").strip()
+    if not data.what or len(data.what) > 200:
+        raise Invalid(lazy("Please say what you did (up to 200 characters)."), field="what")
+    if not 1 <= data.minutes <= 1440:
+        raise Invalid(lazy("Please enter between 1 minute and 24 hours."), field="minutes")
+    if data.worked_on > clock.now().date():
+        raise Invalid(lazy("The date cannot be in the future."), field="worked_on")
+    if data.category not in CATEGORIES:
+        raise Invalid(lazy("Please choose a category."), field="category")
+    data.witness = (data.witness or "").strip()[:100]
+
+
+async def claim_hours(
+    session: AsyncSession, actor: Actor, community_id: int, data: ClaimInput, address: str | None = None
+) -> HourClaim:
+    if not actor.is_member(community_id):
+        raise NotFound()
+    _check_claim(data)
+    claim = HourClaim(
+        community_id=community_id,
+        user_id=actor.user_id,
+        what=data.what,
+        category=data.category,
+        worked_on=data.worked_on,
+        minutes=data.minutes,
+        witness=data.witness,
+        honour=False,
+        converts_to_points=True,
+        status="pending",
+        points=0,
+        entered_by=actor.user_id,
+        decision_reason="",
+        created_at=clock.now(),
+    )
+    session.add(claim)
+    await session.flush()
+    await audit.record(
+        session,
+        action="hours.claimed",
+        actor_id=actor.user_id,
+        community_id=community_id,
+        target=f"claim:{claim.id}",
+        address=address,
+        minutes=data.minutes,
+    )
+    return claim
+
+
+async def enter_honour_hours(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    user_id: int,
+    data: ClaimInput,
+    *,
+    points: int,
+    converts_to_points: bool,
+    address: str | None = None,
+) -> HourClaim:
+    """Hours an admin records for someone; with `converts_to_points` off they count as hours only."""
+    actor.require(community_id, "admin")
+    member = await session.scalar(
+        select(Membership.id).where(Membership.community_id == community_id, Membership.user_id == user_id)
+    )
+    if member is None:
+        raise NotFound()
+    _check_claim(data)
+    if not 0 <= points <= 1_000_000:
+        raise Invalid(lazy("Points must be between 0 and 1,000,000."), field="points")
+    claim = HourClaim(
+        community_id=community_id,
+        user_id=user_id,
+        what=data.what,
+        category=data.category,
+        worked_on=data.worked_on,
+        minutes=data.minutes,
+        witness=data.witness,
+        honour=True,
+        converts_to_points=converts_to_points,
+        status="approved",
+        points=points if converts_to_points else 0,
+        entered_by=actor.user_id,
+        decided_by=actor.user_id,
+        decision_reason="",
+        created_at=clock.now(),
+    )
+    session.add(claim)
+    await session.flush()
+    await _pay_claim(session, claim, actor.user_id)
+    await audit.record(
+        session,
+        action="hours.honour",
+        actor_id=actor.user_id,
+        community_id=community_id,
+        target=f"claim:{claim.id}",
+        address=address,
+        minutes=data.minutes,
+        points=claim.points,
+    )
+    return claim
+
+
+async def _pay_claim(session: AsyncSession, claim: HourClaim, actor_id: int) -> None:
+    if claim.points > 0 and claim.converts_to_points:
+        from app.ledger import services as ledger
+
+        claim.transfer_id = int(
+            await ledger.award(
+                session,
+                community_id=claim.community_id,
+                user_id=claim.user_id,
+                points=claim.points,
+                kind="hours",
+                reference=f"claim:{claim.id}",
+                memo=f"{claim.what}，{rules.duration_text(claim.minutes)}",
+                actor_id=actor_id,
+                idempotency_key=f"hour-claim-{claim.id}",
+            )
+        )
+    await session.flush()
+
+
+async def decide_claim(
+    session: AsyncSession,
+    actor: Actor,
+    claim_id: int,
+    *,
+    approve_it: bool,
+    points: int = 0,
+    reason: str = "",
+    address: str | None = None,
+) -> HourClaim:
+    claim = await session.get(HourClaim, claim_id, with_for_update=True)
+    if claim is None or not actor.is_member(claim.community_id):
+        raise NotFound()
+    actor.require(claim.community_id, "admin")
+    if claim.status != "pending":
+        raise DomainError("already_done", 409, lazy("This has already been decided."))
+    reason = (reason or "").strip()[:200]
+    if not approve_it and not reason:
+        raise Invalid(lazy("Please give a reason."), field="reason")
+    if not 0 <= points <= 1_000_000:
+        raise Invalid(lazy("Points must be between 0 and 1,000,000."), field="points")
+    claim.decided_by, claim.decision_reason = actor.user_id, reason
+    if approve_it:
+        claim.status, claim.points = "approved", points
+        await _pay_claim(session, claim, actor.user_id)
+    else:
+        claim.status = "rejected"
+    await session.flush()
+    await audit.record(
+        session,
+        action="hours.approved" if approve_it else "hours.rejected",
+        actor_id=actor.user_id,
+        community_id=claim.community_id,
+        target=f"claim:{claim.id}",
+        address=address,
+        points=points,
+    )
+    return claim
+
+
+# ---------------------------------------------------------------- a person's hours
+
+
+CREDITED = ("awarded", "zero")
+
+
+async def hours_summary(session: AsyncSession, user_id: int, community_id: int) -> dict[str, Any]:
+    """Minutes credited to a person in a community: total, this year and per category."""
+    year_start = datetime(clock.now().year, 1, 1, tzinfo=UTC)
+    stays = (
+        await session.execute(
+            select(Event.category, Checkin.checked_in_at, Checkin.minutes)
+            .join(Event, Event.id == Checkin.event_id)
+            .where(
+                Checkin.user_id == user_id,
+                Checkin.community_id == community_id,
+                Checkin.award_status.in_(CREDITED),
+            )
+        )
+    ).all()
+    claims = (
+        await session.execute(
+            select(HourClaim.category, HourClaim.worked_on, HourClaim.minutes).where(
+                HourClaim.user_id == user_id,
+                HourClaim.community_id == community_id,
+                HourClaim.status == "approved",
+            )
+        )
+    ).all()
+    total = this_year = 0
+    per_category: dict[str, int] = {c: 0 for c in CATEGORIES}
+    for category, at, minutes in stays:
+        total += minutes
+        per_category[category] += minutes
+        if at >= year_start:
+            this_year += minutes
+    for category, worked_on, minutes in claims:
+        total += minutes
+        per_category[category] += minutes
+        if worked_on.year == year_start.year:
+            this_year += minutes
+    pending = int(
+        await session.scalar(
+            select(func.coalesce(func.sum(Checkin.minutes), 0)).where(
+                Checkin.user_id == user_id,
+                Checkin.community_id == community_id,
+                Checkin.award_status.in_(("pending", "unconfirmed")),
+            )
+        )
+        or 0
+    ) + int(
+        await session.scalar(
+            select(func.coalesce(func.sum(HourClaim.minutes), 0)).where(
+                HourClaim.user_id == user_id,
+                HourClaim.community_id == community_id,
+                HourClaim.status == "pending",
+            )
+        )
+        or 0
+    )
+    return {"total": total, "this_year": this_year, "per_category": per_category, "pending": pending}
