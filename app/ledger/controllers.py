@@ -20,7 +20,7 @@ from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.fastdb import Db, Tx
 from app.core.i18n import lazy
 from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render
-from app.ledger import services
+from app.ledger import expiry, services
 from app.ledger.schemas import (
     AwardIn,
     HoldCreated,
@@ -383,9 +383,9 @@ async def wallet_page(
 ) -> Template:
     cid = _community_of(actor, community_id)
     w = await services.wallet(db_session, cid, actor.user_id)
-    schedule = await services.expiry_schedule(db_session, cid, actor.user_id)
+    schedule = await expiry.expiry_schedule(db_session, cid, actor.user_id)
     soon = clock.now() + timedelta(days=31)
-    months = await services.expiry_months(db_session, cid)
+    months = await expiry.expiry_months(db_session, cid)
     return render(
         request,
         "ledger/wallet.html",
@@ -455,7 +455,7 @@ async def _admin_context(db_session: AsyncSession, community_id: int) -> dict[st
         "community_name": await _community_name(db_session, community_id),
         "recent": recent,
         "members": members,
-        "months": await services.expiry_months(db_session, community_id),
+        "months": await expiry.expiry_months(db_session, community_id),
         "kind_labels": KIND_LABELS,
     }
 
@@ -534,7 +534,7 @@ async def admin_ledger_submit(
             )
         elif action == "expiry":
             months = optional_int(form.get("months"))
-            await services.set_expiry_months(db_session, community_id, months or None, actor_id=actor.user_id)
+            await expiry.set_expiry_months(db_session, community_id, months or None, actor_id=actor.user_id)
         else:
             raise Invalid()
     except DomainError as exc:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import jobs
-from app.ledger import services
+from app.ledger import expiry
 
 
 @jobs.periodic("* * * * *", name="ledger.void_expired_holds")
 async def void_expired_holds(session: AsyncSession) -> int:
-    return await services.void_expired_holds(session)
+    return await expiry.void_expired_holds(session)
 
 
 @jobs.periodic("17 3 * * *", name="ledger.expire_points")
 async def expire_points(session: AsyncSession) -> int:
-    return await services.expire_points(session)
+    return await expiry.expire_points(session)

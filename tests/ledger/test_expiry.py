@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from app.core import clock
-from app.ledger import jobs
+from app.ledger import expiry, jobs
 from app.ledger import services as ledger
 
 
@@ -34,8 +34,8 @@ async def test_points_expire_first_in_first_out_with_notice(db: Any, factory: An
         moved += timedelta(days=100)
         await ledger.award(db, **_args(c, u, 20, f"e-{c}-2"))
         await ledger.deduct(db, **{**_args(c, u, 10, f"e-{c}-3"), "kind": "correction"})  # spends the oldest
-        await ledger.set_expiry_months(db, c, 4, actor_id=None)
-        schedule = await ledger.expiry_schedule(db, c, u)
+        await expiry.set_expiry_months(db, c, 4, actor_id=None)
+        schedule = await expiry.expiry_schedule(db, c, u)
         assert [e.points for e in schedule] == [20, 20]
         assert schedule[0].on - clock.now() < timedelta(days=31)  # the notice shows it
         assert await jobs.expire_points(db) == 0

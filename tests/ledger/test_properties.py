@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from app.core import clock
 from app.core.errors import DomainError
+from app.ledger import expiry
 from app.ledger import services as ledger
 from app.ledger.verify import run_checks
 
@@ -171,7 +172,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def expire_holds(self) -> None:
         self.clock_moved += timedelta(minutes=6)
         clock.advance(timedelta(minutes=6))
-        self.run(ledger.void_expired_holds)
+        self.run(expiry.void_expired_holds)
         for hid in list(self.holds):
             status = self.run(lambda s, hid=hid: _hold_status(s, hid))
             if status == "voided":
@@ -180,15 +181,15 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule()
     def expire_points(self) -> None:
-        self.run(lambda s: ledger.set_expiry_months(s, self.community, 1, actor_id=None))
+        self.run(lambda s: expiry.set_expiry_months(s, self.community, 1, actor_id=None))
         self.clock_moved += timedelta(days=20)
         clock.advance(timedelta(days=20))
-        self.run(lambda s: ledger.expire_points(s, community_id=self.community))
+        self.run(lambda s: expiry.expire_points(s, community_id=self.community))
         for user in USERS:
             w = self.run(lambda s, user=user: ledger.wallet(s, self.community, user))
             assert w.balance <= self.balance[user] and w.held == self.held[user]
             self.balance[user] = w.balance
-        self.run(lambda s: ledger.set_expiry_months(s, self.community, None, actor_id=None))
+        self.run(lambda s: expiry.set_expiry_months(s, self.community, None, actor_id=None))
 
     @invariant()
     def ledger_matches_model_and_verifies(self) -> None:

@@ -1,0 +1,177 @@
+"""Expiry: the job that voids holds past their expiry, and the community setting "points expire
+N months after earning" with the job that moves what is older to the expiry sink (first in,
+first out) and the schedule residents see. Inside the caller's transaction, never commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+
+from app.core import clock
+from app.core.errors import DomainError, Invalid
+from app.core.fastdb import Db
+from app.core.i18n import lazy
+from app.ledger.services import _debit, system_account, void_hold
+
+# ---------------------------------------------------------------- expiry of holds and points
+
+
+async def void_expired_holds(session: Db, *, limit: int = 500) -> int:
+    """Voids pending holds whose expiry has passed (the job). Returns how many."""
+    ids = (
+        await session.execute(
+            text(
+                "SELECT id FROM ledger_holds WHERE status = 'pending' AND expires_at <= :now "
+                "ORDER BY expires_at LIMIT :n FOR UPDATE SKIP LOCKED"
+            ),
+            {"now": clock.now(), "n": limit},
+        )
+    ).scalars()
+    count = 0
+    for hold_id in list(ids):
+        await void_hold(session, hold_id, actor_id=None, reason="expired")
+        count += 1
+    return count
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    month = moment.month - 1 + months
+    year = moment.year + month // 12
+    month = month % 12 + 1
+    import calendar
+
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+async def expiry_months(session: Db, community_id: int) -> int | None:
+    value = (
+        await session.execute(
+            text("SELECT expiry_months FROM ledger_policies WHERE community_id = :c"), {"c": community_id}
+        )
+    ).scalar()
+    return int(value) if value is not None else None
+
+
+async def set_expiry_months(
+    session: Db, community_id: int, months: int | None, *, actor_id: int | None
+) -> None:
+    """Points expire ``months`` after they were earned (None: never). Audited."""
+    from app.core.audit import record
+
+    if months is not None and (isinstance(months, bool) or not 1 <= months <= 120):
+        raise Invalid(lazy("Choose between 1 and 120 months, or never."))
+    await session.execute(
+        text(
+            "INSERT INTO ledger_policies (community_id, expiry_months, updated_at) VALUES (:c, :m, :now) "
+            "ON CONFLICT (community_id) DO UPDATE SET expiry_months = :m, updated_at = :now"
+        ),
+        {"c": community_id, "m": months, "now": clock.now()},
+    )
+    await record(
+        session,
+        action="ledger.expiry_policy",
+        actor_id=actor_id,
+        community_id=community_id,
+        target=f"community:{community_id}",
+        months=months,
+    )
+
+
+@dataclass(frozen=True)
+class Expiring:
+    points: int
+    on: datetime
+
+
+async def expiry_schedule(session: Db, community_id: int, user_id: int) -> list[Expiring]:
+    """When the points in a wallet expire (first in, first out), soonest first; [] if never."""
+    months = await expiry_months(session, community_id)
+    if months is None:
+        return []
+    row = (
+        await session.execute(
+            text("SELECT id, balance FROM ledger_accounts WHERE community_id = :c AND user_id = :u"),
+            {"c": community_id, "u": user_id},
+        )
+    ).first()
+    if row is None or row.balance <= 0:
+        return []
+    now = clock.now()
+    cutoff = add_months(now, -months)
+    credits = (
+        await session.execute(
+            text(
+                "SELECT amount, created_at FROM ledger_transfers WHERE credit_account_id = :w "
+                "AND created_at > :cutoff ORDER BY created_at DESC, id DESC"
+            ),
+            {"w": row.id, "cutoff": cutoff},
+        )
+    ).all()
+    remaining = int(row.balance)
+    by_day: dict[datetime, int] = {}
+    for amount, created_at in credits:  # the balance is made of the newest credits
+        if remaining <= 0:
+            break
+        part = min(int(amount), remaining)
+        remaining -= part
+        day = add_months(created_at, months)
+        by_day[day] = by_day.get(day, 0) + part
+    if remaining > 0:  # older than the window: due now (the job takes it on its next run)
+        by_day[now] = by_day.get(now, 0) + remaining
+    return [Expiring(points, on) for on, points in sorted(by_day.items())]
+
+
+async def expire_points(session: Db, *, community_id: int | None = None) -> int:
+    """Moves what each wallet holds beyond the points earned inside the community's window to the
+    expiry sink (first in, first out). Held points are left alone until released. The job."""
+    now = clock.now()
+    policies = (
+        await session.execute(
+            text(
+                "SELECT community_id, expiry_months FROM ledger_policies WHERE expiry_months IS NOT NULL "
+                "AND (CAST(:c AS bigint) IS NULL OR community_id = :c)"
+            ),
+            {"c": community_id},
+        )
+    ).all()
+    moved = 0
+    for cid, months in policies:
+        cutoff = add_months(now, -int(months))
+        wallets = (
+            await session.execute(
+                text(
+                    "SELECT a.id, a.balance, a.held, COALESCE((SELECT sum(t.amount) FROM ledger_transfers t "
+                    "WHERE t.credit_account_id = a.id AND t.created_at > :cutoff), 0) AS recent "
+                    "FROM ledger_accounts a WHERE a.community_id = :c AND a.user_id IS NOT NULL "
+                    "AND a.balance > 0"
+                ),
+                {"c": cid, "cutoff": cutoff},
+            )
+        ).all()
+        sink: int | None = None
+        for wallet_id, balance, held, recent in wallets:
+            amount = min(int(balance) - int(recent), int(balance) - int(held))
+            if amount <= 0:
+                continue
+            sink = sink or await system_account(session, cid, "expiry")
+            key = f"expiry:{wallet_id}:{now.date().isoformat()}:{amount}"
+            try:
+                _id, created = await _debit(
+                    session,
+                    cid,
+                    wallet_id,
+                    sink,
+                    amount,
+                    "expiry",
+                    f"policy:{months}m",
+                    f"Points earned before {cutoff.date().isoformat()} expired",
+                    None,
+                    key,
+                )
+            except DomainError:  # spent or held meanwhile: the next run catches up
+                continue
+            moved += amount if created else 0
+    return moved
