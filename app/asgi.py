@@ -24,6 +24,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from app.accounts.actor_cache import ActorCache
 from app.core import errors
 from app.core.database import resolve_database_url
 from app.core.fastdb import FastDb
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     fastdb = FastDb(url)
+    actors = ActorCache(url)
 
     def provide_settings() -> Settings:
         return settings
@@ -126,8 +128,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         logging_config=LoggingConfig(log_exceptions="debug", disable_stack_trace={404, 401, 403, 409, 422}),
         request_max_body_size=12 * 1024 * 1024,
-        on_startup=[fastdb.open, *domains.startup_hooks(settings), _settle_gc],
-        on_shutdown=[*domains.shutdown_hooks(settings), fastdb.close],
-        state=State({"settings": settings, "fastdb": fastdb, "db_config": db_config}),
+        on_startup=[fastdb.open, actors.start, *domains.startup_hooks(settings), _settle_gc],
+        on_shutdown=[*domains.shutdown_hooks(settings), actors.stop, fastdb.close],
+        state=State({"settings": settings, "fastdb": fastdb, "actors": actors, "db_config": db_config}),
         debug=False,
     )

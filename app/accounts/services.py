@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import cards
+from app.accounts.actor_cache import TOUCH_EVERY, ActorCache
 from app.accounts.models import (
     COMMUNITY_ROLES,
     AuthSession,
@@ -24,7 +25,7 @@ from app.accounts.models import (
 from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
-from app.core.fastdb import Db
+from app.core.fastdb import Db, FastDb
 from app.core.i18n import lazy
 from app.core.security import burn_password_check, hash_password, token_digest, verify_password
 from app.core.settings import Settings
@@ -79,32 +80,44 @@ _TOUCH_SESSION = text("UPDATE auth_sessions SET last_seen_at = :now WHERE digest
 _END_SESSION = text("DELETE FROM auth_sessions WHERE digest = :digest")
 
 
-async def actor_for_token(db: Db, settings: Settings, token: str, kind: str) -> Actor | None:
-    """The actor a bearer token or session cookie stands for, in one query; None if the token is
-    unknown, of the other kind, expired, idle too long, or its user is deactivated."""
+async def actor_for_token(
+    fastdb: FastDb, settings: Settings, token: str, kind: str, cache: ActorCache | None = None
+) -> Actor | None:
+    """The actor a bearer token or session cookie stands for, in one query (or none, from
+    `cache`); None if the token is unknown, of the other kind, expired, idle too long, or its
+    user is deactivated."""
     if not token or len(token) > 200:
         return None
     digest = token_digest(token)
-    row = (await db.execute(_ACTOR, {"digest": digest})).first()
-    if row is None or row.kind != kind:
-        return None
     now = clock.now()
-    idle_limit = timedelta(minutes=settings.session_idle_minutes)
-    if row.expires_at <= now or (kind == "cookie" and now - row.last_seen_at > idle_limit):
-        await db.execute(_END_SESSION, {"digest": digest})
-        return None
-    if not row.is_active:
-        return None
-    if now - row.last_seen_at > timedelta(minutes=1):
-        await db.execute(_TOUCH_SESSION, {"digest": digest, "now": now})
+    if cache is not None and (actor := cache.get(digest, kind, now)) is not None:
+        return actor
+    generation = cache.generation if cache is not None else 0
+    async with fastdb.autocommit() as db:
+        row = (await db.execute(_ACTOR, {"digest": digest})).first()
+        if row is None or row.kind != kind:
+            return None
+        idle_limit = timedelta(minutes=settings.session_idle_minutes)
+        if row.expires_at <= now or (kind == "cookie" and now - row.last_seen_at > idle_limit):
+            await db.execute(_END_SESSION, {"digest": digest})
+            return None
+        if not row.is_active:
+            return None
+        touched_at = row.last_seen_at
+        if now - touched_at > TOUCH_EVERY:
+            await db.execute(_TOUCH_SESSION, {"digest": digest, "now": now})
+            touched_at = now
     roles = row.roles if isinstance(row.roles, list) else json.loads(row.roles)
-    return Actor(
+    actor = Actor(
         user_id=row.user_id,
         display_name=row.display_name,
         roles={int(cid): frozenset(held) for cid, held in roles},
         street_communities=frozenset(row.street_communities),
         street_ids=frozenset(row.street_ids),
     )
+    if cache is not None:
+        cache.put(generation, digest, kind, row.expires_at, touched_at, actor)
+    return actor
 
 
 # ---------------------------------------------------------------- registration and login

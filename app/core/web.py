@@ -11,6 +11,7 @@ from litestar import Request
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.actor_cache import ActorCache
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotAuthenticated
 from app.core.fastdb import FastDb, Tx
@@ -55,6 +56,10 @@ def fast_db(request: Request) -> FastDb:
     return request.app.state["fastdb"]  # type: ignore[no-any-return]
 
 
+def actor_cache(request: Request) -> ActorCache:
+    return request.app.state["actors"]  # type: ignore[no-any-return]
+
+
 @asynccontextmanager
 async def own_session(request: Request) -> AsyncIterator[AsyncSession]:
     """An AsyncSession for a route that needs one only now and then (the scans API: the store's
@@ -67,7 +72,8 @@ async def own_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 async def resolve_actor(request: Request, settings: Settings) -> Actor | None:
     """Bearer token for the API, session cookie for pages (and the pages' own API calls).
-    One query on the fast path: every request pays for it."""
+    One query, or none when this worker has seen the session within the last minute and has
+    not been told of a change since (app.accounts.actor_cache)."""
     scope: dict[str, Any] = request.scope  # type: ignore[assignment]
     if "jinlin_actor" in scope:
         return scope["jinlin_actor"]  # type: ignore[no-any-return]
@@ -76,15 +82,15 @@ async def resolve_actor(request: Request, settings: Settings) -> Actor | None:
     actor = None
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        async with fast_db(request).autocommit() as tx:
-            actor = await actor_for_token(tx, settings, auth[7:].strip(), "token")
+        actor = await actor_for_token(
+            fast_db(request), settings, auth[7:].strip(), "token", actor_cache(request)
+        )
         if actor is None:
             raise NotAuthenticated()
     else:
         token = request.cookies.get(session_cookie_name(settings))
         if token:
-            async with fast_db(request).autocommit() as tx:
-                actor = await actor_for_token(tx, settings, token, "cookie")
+            actor = await actor_for_token(fast_db(request), settings, token, "cookie", actor_cache(request))
             if (
                 actor is not None
                 and request.url.path.startswith("/api/")

@@ -1,0 +1,178 @@
+"""Who is asking is remembered per worker, and forgotten the moment PostgreSQL says a session
+ended or somebody's rights changed (app.accounts.actor_cache, migration 0005)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import text
+
+from app.core import clock
+from app.core.fastdb import connect_arguments
+from app.core.security import token_digest
+from tests.conftest import login
+
+
+async def until(condition, seconds: float = 5) -> None:
+    """Waits for a state that another task of this loop changes (the cache's listener)."""
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110 - the listener sets no event the test could await
+            await asyncio.sleep(0.005)
+
+
+async def _told(actors, generation: int) -> None:
+    """The change's notification reached this worker (a test of the triggers, not a sleep)."""
+    await until(lambda: actors.generation != generation)
+
+
+async def _live(actors) -> None:
+    await until(lambda: actors.live, 10)
+
+
+async def test_a_known_token_is_answered_from_memory_and_touched_once_a_minute(client, app, factory, db):
+    actors = app.state["actors"]
+    await _live(actors)
+    tenant = await factory.tenant()
+    resident = await login(client, await factory.person(tenant))
+    assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200
+    hits = actors.hits
+    for _ in range(3):
+        assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200
+    assert actors.hits == hits + 3
+
+    clock.advance(timedelta(minutes=2))
+    try:
+        assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200
+        assert actors.hits == hits + 3  # past its minute: asked the database, which touched it
+        seen = await db.scalar(
+            text("SELECT last_seen_at FROM auth_sessions WHERE digest = :d"),
+            {"d": token_digest(resident.token)},
+        )
+        assert seen >= clock.now() - timedelta(seconds=5)
+    finally:
+        clock.reset()
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ("DELETE FROM auth_sessions WHERE user_id = :user", 401),
+        ("UPDATE users SET is_active = false WHERE id = :user", 401),
+        ("UPDATE memberships SET roles = ARRAY['resident','admin'] WHERE user_id = :user", 200),
+    ],
+    ids=["session-ended", "deactivated", "made-admin"],
+)
+async def test_a_change_of_rights_reaches_the_next_request(client, app, factory, db, change, status):
+    actors = app.state["actors"]
+    await _live(actors)
+    tenant = await factory.tenant()
+    resident = await login(client, await factory.person(tenant))
+    members = f"/api/v1/communities/{tenant.community_id}/residents"
+    assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200
+    assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200  # from memory
+    before = await client.post(members, headers=resident.headers, json={"display_name": "x", "phone": "1"})
+    assert before.status_code == 403
+
+    generation = actors.generation
+    await db.execute(text(change), {"user": resident.user_id})
+    await db.commit()
+    await _told(actors, generation)
+
+    if status == 401:
+        answer = await client.get("/api/v1/me", headers=resident.headers)
+        assert answer.status_code == 401
+        assert answer.json()["code"] == "not_authenticated"
+    else:
+        me = (await client.get("/api/v1/me", headers=resident.headers)).json()
+        assert sorted(me["memberships"][0]["roles"]) == ["admin", "resident"]
+
+
+async def test_a_touch_of_last_seen_alone_tells_nobody(client, app, factory, db):
+    actors = app.state["actors"]
+    await _live(actors)
+    tenant = await factory.tenant()
+    resident = await login(client, await factory.person(tenant))
+    generation = actors.generation
+    await db.execute(
+        text("UPDATE auth_sessions SET last_seen_at = now() WHERE user_id = :u"), {"u": resident.user_id}
+    )
+    await db.execute(text("UPDATE memberships SET roles = roles WHERE user_id = :u"), {"u": resident.user_id})
+    await db.commit()
+    await _told(actors, generation)  # the memberships update tells ...
+    generation = actors.generation
+    await db.execute(
+        text("UPDATE auth_sessions SET last_seen_at = now() WHERE user_id = :u"), {"u": resident.user_id}
+    )
+    await db.commit()
+    with pytest.raises(TimeoutError):  # ... the touch alone does not
+        await until(lambda: actors.generation != generation, 0.5)
+
+
+async def test_a_lookup_that_raced_with_a_change_is_not_kept(client, app):
+    actors = app.state["actors"]
+    await _live(actors)
+    from app.core.authz import Actor
+
+    now = clock.now()
+    stale = Actor(user_id=1, display_name="x")
+    generation = actors.generation
+    actors.forget_all()  # a notification came in while the lookup ran
+    actors.put(generation, "digest-of-a-raced-lookup", "token", now + timedelta(hours=1), now, stale)
+    assert actors.get("digest-of-a-raced-lookup", "token", now) is None
+    actors.put(actors.generation, "digest-of-a-calm-lookup", "token", now + timedelta(hours=1), now, stale)
+    assert actors.get("digest-of-a-calm-lookup", "token", now) is stale
+    assert actors.get("digest-of-a-calm-lookup", "cookie", now) is None
+
+
+async def test_without_its_listening_connection_a_worker_asks_the_database(
+    client, app, factory, database_url
+):
+    actors = app.state["actors"]
+    await _live(actors)
+    tenant = await factory.tenant()
+    resident = await login(client, await factory.person(tenant))
+    assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200
+
+    killer = await asyncpg.connect(**connect_arguments(database_url))
+    try:
+        killed = await killer.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE query LIKE 'LISTEN%jinlin_actors%'"
+        )
+    finally:
+        await killer.close()
+    assert killed >= 1
+    await until(lambda: not actors.live)
+    hits = actors.hits
+    # Not live: nothing comes from memory, and the answers are still right.
+    assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200
+    assert actors.hits == hits
+    await _live(actors)  # and it comes back by itself
+    assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200
+    assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200
+    assert actors.hits > hits
+
+
+async def test_a_logout_is_refused_on_every_worker_at_once(live_server, factory):
+    """A cookie session on a two-worker server: both workers have it in memory, the resident logs
+    out through the page, and the very next requests with that cookie are refused by whichever
+    worker answers."""
+    from tests.api.helpers import cookie_header, page_login, post_form
+
+    tenant = await factory.tenant()
+    resident = await factory.person(tenant)
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
+        session = await page_login(http, resident)
+        http.cookies.clear()
+        for _ in range(30):
+            assert (await http.get("/api/v1/me", headers=cookie_header(session))).status_code == 200
+        http.cookies.set("jl_session", session)
+        logout = await post_form(http, "/logout")
+        assert logout.status_code == 303
+        http.cookies.clear()
+        for _ in range(30):
+            assert (await http.get("/api/v1/me", headers=cookie_header(session))).status_code == 401
