@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -140,7 +140,9 @@ class Rows:
 
 
 class Tx:
-    """One asyncpg connection inside a transaction, spoken to like an AsyncSession."""
+    """One asyncpg connection, spoken to like an AsyncSession: inside a transaction
+    (`FastDb.transaction`), or in autocommit (`FastDb.autocommit`), where each statement commits
+    on its own and `atomic` groups several."""
 
     def __init__(self, connection: asyncpg.Connection) -> None:
         self.connection = connection
@@ -154,6 +156,15 @@ class Tx:
 
     async def scalar(self, statement: Any, params: Any = None, /) -> Any:
         return (await self.execute(statement, params)).scalar()
+
+
+def atomic(db: Db) -> AbstractAsyncContextManager[Any]:
+    """Several statements that must commit together. On an autocommit fastdb connection that is
+    a transaction of their own; a caller already in a transaction (an AsyncSession, or
+    `FastDb.transaction`) commits or rolls them back with the rest of its work."""
+    if isinstance(db, Tx) and not db.connection.is_in_transaction():
+        return db.connection.transaction()  # type: ignore[no-any-return]
+    return nullcontext()
 
 
 def connect_arguments(url: str) -> dict[str, Any]:

@@ -7,8 +7,10 @@ domain that owns that kind decides. Domains register handlers at import time:
     @scanning.handler("JP1", "digits")        # pickup codes and their 8 digits
 
 A handler returns a ScanOutcome; refusals are raised as DomainError with the codes of API.md.
-A handler registered with `fast=True` speaks only `text()` SQL through `Db` and is given a
-fastdb transaction (app.core.fastdb); the others get an AsyncSession.
+A handler registered with `fast=True` speaks only `text()` SQL through `Db` and is given an
+autocommit fastdb connection (app.core.fastdb) and the scan's ScanLog: it keeps its writes
+atomic itself (one statement, or `fastdb.atomic`) and, where it can, writes the log row in the
+same statement. The others get an AsyncSession in a transaction, and no ScanLog.
 """
 
 from __future__ import annotations
@@ -47,7 +49,18 @@ class ScanOutcome:
         return {"result": self.result, **self.data}
 
 
-ScanHandler = Callable[[Any, Actor, ScanRequest], Awaitable[ScanOutcome]]
+@dataclass
+class ScanLog:
+    """A scan's row in the scan log, on the fast path. The use case that decides the scan may
+    write it in its own statement (app.scans.services.log_cte), success or refusal, and then
+    sets `written`; whatever it leaves unwritten the caller writes afterwards."""
+
+    actor: Actor
+    request: ScanRequest
+    written: bool = False
+
+
+ScanHandler = Callable[..., Awaitable[ScanOutcome]]
 _HANDLERS: dict[str, ScanHandler] = {}
 _FAST: set[str] = set()
 
@@ -85,10 +98,16 @@ def is_fast(request: ScanRequest) -> bool:
     return kind in _FAST or kind not in _HANDLERS
 
 
-async def dispatch(session: Db, actor: Actor, request: ScanRequest) -> ScanOutcome:
+async def dispatch(
+    session: Db, actor: Actor, request: ScanRequest, log: ScanLog | None = None
+) -> ScanOutcome:
+    """`log` only on the fast path, where fast handlers take it as a fourth argument."""
     if not request.code or len(request.code) > 200:
         raise DomainError("code_invalid", 422)
-    handler_fn = _HANDLERS.get(kind_of(request))
+    kind = kind_of(request)
+    handler_fn = _HANDLERS.get(kind)
     if handler_fn is None:
         raise DomainError("code_invalid", 422)
+    if kind in _FAST:
+        return await handler_fn(session, actor, request, log)
     return await handler_fn(session, actor, request)

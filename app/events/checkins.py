@@ -18,11 +18,14 @@ from app.accounts.models import User
 from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
-from app.core.fastdb import Db
+from app.core.fastdb import Db, atomic
 from app.core.i18n import lazy
+from app.core.scanning import ScanLog
 from app.events import rules
 from app.events.models import Checkin, Event, HourClaim
 from app.events.services import can_organise
+from app.ledger import services as ledger
+from app.scans import services as scan_log
 
 # ---------------------------------------------------------------- check-in and check-out (hot path)
 
@@ -32,49 +35,79 @@ EVENT_COLUMNS = text(
     "reentry_allowed, organiser_ids FROM events WHERE id = :id"
 )
 
-CHECK_IN = text(
-    """
+# A check-in: counts the resident's stays at this event and inserts the next one unless one is
+# open, re-entry is refused, or the event needs a sign-up they do not have. `{log}` is empty, or
+# the scan log's CTE (app.scans.services.log_cte) so that the scan and its log are one statement.
+_CHECK_IN = """
 WITH prev AS (
   SELECT count(*)::int AS n, coalesce(bool_or(checked_out_at IS NULL), false) AS open,
          max(checked_in_at) FILTER (WHERE checked_out_at IS NULL) AS open_at
   FROM event_checkins WHERE event_id = :event_id AND user_id = :user_id
+), su AS (
+  SELECT (SELECT status FROM event_signups WHERE event_id = :event_id AND user_id = :user_id) AS status
 ), ins AS (
   INSERT INTO event_checkins (community_id, event_id, user_id, seq, checked_in_at, method_in, in_by,
                               minutes, points, award_status, flagged, flag_reason, decision_reason)
   SELECT :community_id, :event_id, :user_id, prev.n + 1, :now, :method, :by, 0, 0, 'none', false, '', ''
-  FROM prev WHERE NOT prev.open AND (:reentry OR prev.n = 0)
+  FROM prev, su WHERE NOT prev.open AND (:reentry OR prev.n = 0)
+    AND (NOT CAST(:signup_required AS boolean) OR su.status = 'signed_up')
   ON CONFLICT DO NOTHING
   RETURNING id, seq
-)
-SELECT (SELECT id FROM ins) AS id, (SELECT seq FROM ins) AS seq, prev.n, prev.open, prev.open_at FROM prev
+){log}
+SELECT (SELECT id FROM ins) AS id, (SELECT seq FROM ins) AS seq, prev.n, prev.open, prev.open_at,
+       su.status AS signup
+FROM prev, su
 """
+_CHECK_IN_RESULT = (
+    "CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 'checked_in' "
+    "WHEN CAST(:signup_required AS boolean) AND (SELECT status FROM su) IS DISTINCT FROM 'signed_up' "
+    "THEN 'not_signed_up' ELSE 'already_done' END"
 )
-
-SIGNED_UP = text("SELECT status FROM event_signups WHERE event_id = :event_id AND user_id = :user_id")
+CHECK_IN = text(_CHECK_IN.format(log=""))
+CHECK_IN_LOGGED = text(_CHECK_IN.format(log=", " + scan_log.log_cte(_CHECK_IN_RESULT)))
 
 TAKE_PLACE = text(
     "UPDATE events SET attendee_count = attendee_count + 1 "
     "WHERE id = :event_id AND attendee_count < :capacity RETURNING attendee_count"
 )
 
-# Closes the open stay and sums the resident's earlier finished stays at this event (the stay
-# being closed is still open in the statement's snapshot, so the sums leave it out).
-CHECK_OUT = text(
+# What a check-out needs to decide: the open stay, the minutes and points of the resident's
+# earlier finished stays at this event (re-entry), when they last left, and whether their wallet
+# exists yet.
+STAYS = text(
     """
-WITH closed AS (
-  UPDATE event_checkins SET checked_out_at = :now, method_out = :method, out_by = :by
-  WHERE event_id = :event_id AND user_id = :user_id AND checked_out_at IS NULL
-  RETURNING id, checked_in_at, method_in
-), earlier AS (
-  SELECT coalesce(sum(minutes), 0)::int AS minutes, coalesce(sum(points), 0)::int AS points
-  FROM event_checkins WHERE event_id = :event_id AND user_id = :user_id
-    AND checked_out_at IS NOT NULL AND award_status <> 'rejected'
-)
-SELECT closed.id, closed.checked_in_at, closed.method_in, earlier.minutes AS so_far_minutes,
-       earlier.points AS so_far_points
-FROM closed, earlier
+SELECT max(id) FILTER (WHERE checked_out_at IS NULL) AS id,
+       max(checked_in_at) FILTER (WHERE checked_out_at IS NULL) AS checked_in_at,
+       max(method_in) FILTER (WHERE checked_out_at IS NULL) AS method_in,
+       coalesce(sum(minutes) FILTER (WHERE checked_out_at IS NOT NULL AND award_status <> 'rejected'), 0)::int
+         AS so_far_minutes,
+       coalesce(sum(points) FILTER (WHERE checked_out_at IS NOT NULL AND award_status <> 'rejected'), 0)::int
+         AS so_far_points,
+       max(checked_out_at) AS last_out,
+       EXISTS (SELECT 1 FROM ledger_accounts WHERE community_id = :c AND user_id = :u) AS has_wallet
+FROM event_checkins WHERE event_id = :event_id AND user_id = :u
 """
 )
+
+# A check-out in one statement: lock the stay if it is still open, award its points through
+# the ledger's CTEs if they are due (the stay is the award's condition), close and settle the
+# stay with the transfer's id. If the award did not happen after all (its key was used), the
+# stay waits for an admin instead of claiming points it did not get.
+_CHECK_OUT = (
+    "WITH stay AS (SELECT id FROM event_checkins WHERE id = :stay_id AND checked_out_at IS NULL "  # noqa: S608
+    "FOR UPDATE), "
+    "due AS (SELECT 1 FROM stay WHERE CAST(:award AS boolean)), "
+    + ledger.award_ctes("w, s, due")
+    + ", closed AS (UPDATE event_checkins c SET checked_out_at = :now, method_out = :method, "
+    "out_by = :by, minutes = :minutes, points = :points, transfer_id = (SELECT id FROM ins), "
+    "award_status = CASE WHEN CAST(:award AS boolean) AND NOT EXISTS (SELECT 1 FROM ins) "
+    "THEN 'pending' ELSE :status END "
+    "FROM stay WHERE c.id = stay.id RETURNING c.id, c.award_status){log} "
+    "SELECT (SELECT id FROM closed) AS id, (SELECT award_status FROM closed) AS status"
+)
+_CHECK_OUT_RESULT = "CASE WHEN EXISTS (SELECT 1 FROM closed) THEN 'checked_out' ELSE 'already_done' END"
+CHECK_OUT = text(_CHECK_OUT.format(log=""))
+CHECK_OUT_LOGGED = text(_CHECK_OUT.format(log=", " + scan_log.log_cte(_CHECK_OUT_RESULT)))
 
 SO_FAR = text(
     """
@@ -126,46 +159,82 @@ def _refuse_closed(event: Any, now: datetime) -> None:
         raise DomainError("conflict", 409, lazy("This event has ended."))
 
 
+def _log(log: ScanLog | None, event: Any, user_id: int, action: str) -> dict[str, Any]:
+    if log is None:
+        return {}
+    return scan_log.log_params(
+        log, community_id=event.community_id, event_id=event.id, user_id=user_id, action=action
+    )
+
+
 async def check_in(
-    session: Db, event: Any, user_id: int, *, method: str, by: int, now: datetime | None = None
+    session: Db,
+    event: Any,
+    user_id: int,
+    *,
+    method: str,
+    by: int,
+    now: datetime | None = None,
+    log: ScanLog | None = None,
 ) -> CheckinResult:
+    """One statement, which also writes the scan's `log` row when given one. An event with a
+    capacity and no sign-up also takes a place: a transaction of three statements, and a
+    refusal rolls the log row back with the rest (the caller logs it)."""
     now = now or clock.now()
     _refuse_closed(event, now)
-    if event.signup_required:
-        status = await session.scalar(SIGNED_UP, {"event_id": event.id, "user_id": user_id})
-        if status != "signed_up":
-            detail = (
-                lazy("You are on the waiting list for this event, not signed up yet.")
-                if status == "waitlisted"
-                else None
+    takes_place = event.capacity is not None and not event.signup_required
+    params = {
+        "community_id": event.community_id,
+        "event_id": event.id,
+        "user_id": user_id,
+        "now": now,
+        "method": method,
+        "by": by,
+        "reentry": bool(event.reentry_allowed),
+        "signup_required": bool(event.signup_required),
+    }
+    if not takes_place:
+        if log is None:
+            row = (await session.execute(CHECK_IN, params)).one()
+        else:
+            logged = {**params, **_log(log, event, user_id, "checkin")}
+            row = (await session.execute(CHECK_IN_LOGGED, logged)).one()
+            log.written = True  # a refusal decided by the statement is in the log too
+        _refuse_check_in(event, row)
+        return CheckinResult(int(row.id), now)
+    async with atomic(session):
+        row = (await session.execute(CHECK_IN, params)).one()
+        _refuse_check_in(event, row)
+        if row.seq == 1:
+            taken = await session.scalar(TAKE_PLACE, {"event_id": event.id, "capacity": event.capacity})
+            if taken is None:
+                raise DomainError("event_full", 409)
+        if log is not None:
+            data = {"community_id": event.community_id, "event_id": event.id, "user_id": user_id}
+            await scan_log.record(
+                session, log.actor, log.request, "checked_in", {**data, "action": "checkin"}
             )
-            raise DomainError("not_signed_up", 409, detail)
-    row = (
-        await session.execute(
-            CHECK_IN,
-            {
-                "community_id": event.community_id,
-                "event_id": event.id,
-                "user_id": user_id,
-                "now": now,
-                "method": method,
-                "by": by,
-                "reentry": bool(event.reentry_allowed),
-            },
-        )
-    ).one()
-    if row.id is None:
-        if row.open or row.n == 0:
-            # Open already, or a twin of this scan won the race a moment ago.
-            raise DomainError("already_done", 409, lazy("Already checked in."), at=_iso(row.open_at))
-        raise DomainError(
-            "already_done", 409, lazy("You have already attended this event; re-entry is not allowed.")
-        )
-    if row.seq == 1 and event.capacity is not None and not event.signup_required:
-        taken = await session.scalar(TAKE_PLACE, {"event_id": event.id, "capacity": event.capacity})
-        if taken is None:
-            raise DomainError("event_full", 409)
+            log.written = True
     return CheckinResult(int(row.id), now)
+
+
+def _refuse_check_in(event: Any, row: Any) -> None:
+    """The refusal of a check-in statement that inserted nothing."""
+    if row.id is not None:
+        return
+    if event.signup_required and row.signup != "signed_up":
+        detail = (
+            lazy("You are on the waiting list for this event, not signed up yet.")
+            if row.signup == "waitlisted"
+            else None
+        )
+        raise DomainError("not_signed_up", 409, detail)
+    if row.open or row.n == 0:
+        # Open already, or a twin of this scan won the race a moment ago.
+        raise DomainError("already_done", 409, lazy("Already checked in."), at=_iso(row.open_at))
+    raise DomainError(
+        "already_done", 409, lazy("You have already attended this event; re-entry is not allowed.")
+    )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -176,42 +245,73 @@ def rule_of(event: Any) -> rules.PointRule:
     return rules.PointRule(event.points_per_attendance, event.points_per_hour, event.max_points)
 
 
+def award_status(event: Any, points: int, *, kiosk: bool, flagged: bool) -> str:
+    """What happens to a finished stay's points: awarded now, or waiting (pending approval,
+    unconfirmed kiosk time), or none due."""
+    if flagged or not event.auto_award:
+        return "pending"
+    if kiosk and event.kiosk_confirmation:
+        return "unconfirmed"
+    return "zero" if points == 0 else "awarded"
+
+
 async def check_out(
-    session: Db, event: Any, user_id: int, *, method: str, by: int, now: datetime | None = None
+    session: Db,
+    event: Any,
+    user_id: int,
+    *,
+    method: str,
+    by: int,
+    now: datetime | None = None,
+    log: ScanLog | None = None,
 ) -> CheckoutResult:
+    """One read, then one statement that closes the stay, awards its points through the ledger
+    and writes the scan's `log` row when given one. A member's first points create their wallet
+    first (harmless if what follows fails)."""
     now = now or clock.now()
     if event.status == "cancelled":
         raise DomainError("conflict", 409, lazy("This event has been cancelled."))
-    row = (
-        await session.execute(
-            CHECK_OUT, {"event_id": event.id, "user_id": user_id, "now": now, "method": method, "by": by}
-        )
-    ).first()
-    if row is None:
-        last = await session.scalar(
-            text(
-                "SELECT max(checked_out_at) FROM event_checkins "
-                "WHERE event_id = :event_id AND user_id = :user_id"
-            ),
-            {"event_id": event.id, "user_id": user_id},
-        )
-        if last is not None:
-            raise DomainError("already_done", 409, lazy("Already checked out."), at=_iso(last))
+    ids = {"event_id": event.id, "c": event.community_id, "u": user_id}
+    stays = (await session.execute(STAYS, ids)).one()
+    if stays.id is None:
+        if stays.last_out is not None:
+            raise DomainError("already_done", 409, lazy("Already checked out."), at=_iso(stays.last_out))
         raise DomainError("conflict", 409, lazy("Not checked in yet: please check in first."))
-    minutes = rules.credited_minutes(row.checked_in_at, now, event.ends_at)
-    kiosk = "kiosk" in (row.method_in, method)
-    status, points = await _settle(
-        session,
-        event,
-        user_id,
-        row.id,
-        minutes,
-        kiosk=kiosk,
-        actor_id=by,
-        flag_reason="",
-        so_far=(row.so_far_minutes, row.so_far_points),
-    )
-    return CheckoutResult(int(row.id), row.checked_in_at, now, minutes, points, status)
+    minutes = rules.credited_minutes(stays.checked_in_at, now, event.ends_at)
+    points = rules.award_delta(rule_of(event), stays.so_far_minutes + minutes, stays.so_far_points)
+    status = award_status(event, points, kiosk="kiosk" in (stays.method_in, method), flagged=False)
+    if status == "awarded" and not stays.has_wallet:
+        await ledger.accounts_for(session, event.community_id, user_id, "issuing")
+    params = {
+        **ledger.award_params(
+            event.community_id,
+            user_id,
+            max(points, 1),  # unused unless awarded
+            "event",
+            f"checkin:{stays.id}",
+            rules.memo_for(event.title, minutes),
+            by,
+            f"event-checkin-{stays.id}",
+        ),
+        "stay_id": stays.id,
+        "award": status == "awarded",
+        "status": status,
+        "now": now,
+        "method": method,
+        "by": by,
+        "minutes": minutes,
+        "points": points,
+    }
+    if log is None:
+        row = (await session.execute(CHECK_OUT, params)).one()
+    else:
+        row = (
+            await session.execute(CHECK_OUT_LOGGED, {**params, **_log(log, event, user_id, "checkout")})
+        ).one()
+        log.written = True
+    if row.id is None:  # a twin of this scan closed the stay a moment ago
+        raise DomainError("already_done", 409, lazy("Already checked out."))
+    return CheckoutResult(int(row.id), stays.checked_in_at, now, minutes, points, row.status)
 
 
 async def _settle(
@@ -224,24 +324,16 @@ async def _settle(
     kiosk: bool,
     actor_id: int | None,
     flag_reason: str,
-    so_far: tuple[int, int] | None = None,
 ) -> tuple[str, int]:
-    """Decides the points of a finished stay and awards them now, or queues them. `so_far`:
-    the minutes and points of the resident's earlier stays, when the caller has them."""
-    if so_far is None:
-        so_far = (
-            await session.execute(SO_FAR, {"event_id": event.id, "user_id": user_id, "id": checkin_id})
-        ).one()
-    so_far_minutes, so_far_points = so_far
+    """Decides the points of a stay that is already closed (at event close) and awards them
+    now, or queues them."""
+    so_far_minutes, so_far_points = (
+        await session.execute(SO_FAR, {"event_id": event.id, "user_id": user_id, "id": checkin_id})
+    ).one()
     points = rules.award_delta(rule_of(event), so_far_minutes + minutes, so_far_points)
     transfer_id = None
-    if flag_reason or not event.auto_award:
-        status = "pending"
-    elif kiosk and event.kiosk_confirmation:
-        status = "unconfirmed"
-    elif points == 0:
-        status = "zero"
-    else:
+    status = award_status(event, points, kiosk=kiosk, flagged=bool(flag_reason))
+    if status == "awarded":
         transfer_id = await award_checkin(
             session,
             community_id=event.community_id,
@@ -252,7 +344,6 @@ async def _settle(
             minutes=minutes,
             actor_id=actor_id,
         )
-        status = "awarded"
     await session.execute(
         SETTLE,
         {
@@ -280,8 +371,6 @@ async def award_checkin(
     actor_id: int | None,
 ) -> int:
     """Points through the ledger, with the check-in as reference; a repeat moves nothing."""
-    from app.ledger import services as ledger
-
     return int(
         await ledger.award(
             session,

@@ -40,14 +40,18 @@ def _outcome(event: Any, user_id: int, name: str, result: Any) -> scanning.ScanO
     return scanning.ScanOutcome("checked_out", data, template=RESULT_TEMPLATE)
 
 
-async def _apply(session: Db, event: Any, user_id: int, action: str, method: str, by: int) -> Any:
+async def _apply(
+    session: Db, event: Any, user_id: int, action: str, method: str, by: int, log: scanning.ScanLog | None
+) -> Any:
     if action == "checkin":
-        return await checkins.check_in(session, event, user_id, method=method, by=by)
-    return await checkins.check_out(session, event, user_id, method=method, by=by)
+        return await checkins.check_in(session, event, user_id, method=method, by=by, log=log)
+    return await checkins.check_out(session, event, user_id, method=method, by=by, log=log)
 
 
 @scanning.handler("JE1", fast=True)
-async def kiosk_scan(session: Db, actor: Actor, request: scanning.ScanRequest) -> scanning.ScanOutcome:
+async def kiosk_scan(
+    session: Db, actor: Actor, request: scanning.ScanRequest, log: scanning.ScanLog | None
+) -> scanning.ScanOutcome:
     parsed = codes.parse(request.code)
     if parsed is None:
         raise DomainError("code_invalid", 422)
@@ -71,12 +75,14 @@ async def kiosk_scan(session: Db, actor: Actor, request: scanning.ScanRequest) -
         raise Forbidden(NOT_YOUR_COMMUNITY)
     if not event.kiosk_enabled:
         raise Forbidden(lazy("This event does not use a kiosk; show your member code to the organiser."))
-    result = await _apply(session, event, actor.user_id, parsed.action, "kiosk", actor.user_id)
+    result = await _apply(session, event, actor.user_id, parsed.action, "kiosk", actor.user_id, log)
     return _outcome(event, actor.user_id, actor.display_name, result)
 
 
 @scanning.handler("member@event", fast=True)
-async def member_scan(session: Db, actor: Actor, request: scanning.ScanRequest) -> scanning.ScanOutcome:
+async def member_scan(
+    session: Db, actor: Actor, request: scanning.ScanRequest, log: scanning.ScanLog | None
+) -> scanning.ScanOutcome:
     assert request.event_id is not None
     if request.action not in ("checkin", "checkout"):
         raise Invalid(lazy("Choose check-in or check-out first."), field="action")
@@ -97,5 +103,5 @@ async def member_scan(session: Db, actor: Actor, request: scanning.ScanRequest) 
     name = await services.member_name(session, event.community_id, user_id)
     if name is None:
         raise Forbidden(lazy("Not your community: this person is not a member of this community."))
-    result = await _apply(session, event, user_id, request.action, "witnessed", actor.user_id)
+    result = await _apply(session, event, user_id, request.action, "witnessed", actor.user_id, log)
     return _outcome(event, user_id, name, result)

@@ -123,10 +123,12 @@ _CREDIT_WALLET = text(
 )
 
 
-# An award when the wallet and the issuing account exist, as CTEs: look both up, insert the
-# transfer unless the key exists, add to the wallet; `ins` is empty otherwise. The FROM list
-# lets a caller add conditions (the awards API adds the membership).
-def _award_ctes(sources: str) -> str:
+def award_ctes(sources: str) -> str:
+    """An award when the wallet and the issuing account exist, as CTEs for a statement of the
+    caller's (parameters from `award_params`): look both up, insert the transfer unless the key
+    exists, add to the wallet; `ins` holds the new transfer, and is empty otherwise. The FROM
+    list lets a caller add conditions: the awards API adds the membership, a check-out the stay
+    it closes."""
     return (
         "w AS (SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id = :u), "  # noqa: S608
         "s AS (SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id IS NULL "
@@ -142,7 +144,7 @@ def _award_ctes(sources: str) -> str:
     )
 
 
-_AWARD_KNOWN = text("WITH " + _award_ctes("w, s") + " SELECT id FROM ins")  # noqa: S608
+_AWARD_KNOWN = text("WITH " + award_ctes("w, s") + " SELECT id FROM ins")  # noqa: S608
 
 # Debit a wallet: lock it only if it covers the amount, insert unless the key exists, subtract.
 _DEBIT_WALLET = text(
@@ -209,7 +211,7 @@ async def award(
 # leaves the statement without effect and is told apart by its result.
 _AWARD_AUDITED = text(
     "WITH m AS (SELECT 1 FROM memberships WHERE community_id = :c AND user_id = :u), "  # noqa: S608
-    + _award_ctes("m, w, s")
+    + award_ctes("m, w, s")
     + ", aud AS (INSERT INTO audit_entries (community_id, actor_id, action, target, data, address, "
     "created_at) SELECT CAST(:c AS bigint), CAST(:actor AS bigint), CAST(:action AS varchar), "
     "'transfer:' || ins.id, CAST(:data AS jsonb), CAST(:address AS varchar), now() FROM ins) "
@@ -242,7 +244,7 @@ async def award_in_one(
     """An award to a member and its audit row in one statement, which needs no transaction of
     its own. Returns the new transfer's id, or None when the general path must decide (the
     member's first award, or a repeated key); raises NotFound if the user is not a member."""
-    params = _award_params(community_id, user_id, points, kind, reference, memo, actor_id, idempotency_key)
+    params = award_params(community_id, user_id, points, kind, reference, memo, actor_id, idempotency_key)
     params.update(action=audit.action, data=audit.data, address=audit.address)
     row = (await session.execute(_AWARD_AUDITED, params)).one()
     if not row.member:
@@ -250,7 +252,7 @@ async def award_in_one(
     return None if row.transfer_id is None else int(row.transfer_id)
 
 
-def _award_params(
+def award_params(
     community_id: int,
     user_id: int,
     points: int,
@@ -260,7 +262,7 @@ def _award_params(
     actor_id: int | None,
     key: str,
 ) -> dict[str, Any]:
-    """The checked parameters of the award statements."""
+    """The checked parameters of the award statements (`award_ctes`)."""
     check_points(points)
     _check_text(key, kind, reference, memo)
     return {
@@ -293,7 +295,7 @@ async def award_ex(
     idempotency_key: str,
 ) -> tuple[int, bool]:
     """``award`` that also says whether this call made the transfer (False: an idempotent repeat)."""
-    params = _award_params(community_id, user_id, points, kind, reference, memo, actor_id, idempotency_key)
+    params = award_params(community_id, user_id, points, kind, reference, memo, actor_id, idempotency_key)
     # The usual case in one statement; the first award of a member and repeats take the long way.
     made = await session.scalar(_AWARD_KNOWN, params)
     if made is not None:

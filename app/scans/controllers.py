@@ -31,8 +31,8 @@ async def run_scan(
     request: scanning.ScanRequest,
 ) -> scanning.ScanOutcome:
     """Dispatches a scan and logs it; a refusal is logged in its own transaction and re-raised.
-    Check-ins and check-outs run in a fastdb transaction of their own, committed here; the
-    store's scans run in `db_session`, or in a session of their own when the route has none."""
+    Check-ins and check-outs run on a fastdb connection of their own (`_fast_scan`); the store's
+    scans run in `db_session`, or in a session of their own when the route has none."""
     token = codes.current_secret.set(settings.secret_key)
     try:
         if scanning.is_fast(request):
@@ -60,14 +60,19 @@ async def _session_scan(
 
 
 async def _fast_scan(db: FastDb, actor: Actor, request: scanning.ScanRequest) -> scanning.ScanOutcome:
-    try:
-        async with db.transaction() as tx:
-            outcome = await scanning.dispatch(tx, actor, request)
+    """On one autocommit connection: the handler keeps its writes atomic and may write the log
+    row in its own statement; what it leaves unlogged is logged here, refusals in autocommit
+    after the handler's writes were rolled back."""
+    log = scanning.ScanLog(actor, request)
+    async with db.autocommit() as tx:
+        try:
+            outcome = await scanning.dispatch(tx, actor, request, log)
+        except DomainError as exc:
+            if not log.written:
+                await services.record(tx, actor, request, exc.code)
+            raise
+        if not log.written:
             await services.record(tx, actor, request, outcome.result, outcome.data)
-    except DomainError as exc:
-        async with db.autocommit() as tx:
-            await services.record(tx, actor, request, exc.code)
-        raise
     return outcome
 
 

@@ -25,11 +25,32 @@ def _event_of(request: scanning.ScanRequest) -> int | None:
     return parsed.event_id if parsed else None
 
 
+_COLUMNS = (
+    "at, community_id, event_id, scanner_id, subject_id, kind, action, result, code_digest, "
+    "idempotency_key, address"
+)
 _INSERT = text(
-    "INSERT INTO scans (at, community_id, event_id, scanner_id, subject_id, kind, action, result, "
-    "code_digest, idempotency_key, address) VALUES (:at, :community_id, :event_id, :scanner_id, "
+    f"INSERT INTO scans ({_COLUMNS}) VALUES (:at, :community_id, :event_id, :scanner_id, "  # noqa: S608
     ":subject_id, :kind, :action, :result, :code_digest, :idempotency_key, :address)"
 )
+
+
+def _row(actor: Actor, request: scanning.ScanRequest, data: dict[str, Any]) -> dict[str, Any]:
+    """The log row's values but its result."""
+    kind = scanning.kind_of(request) if request.code and len(request.code) <= 200 else "unknown"
+    event_id = data.get("event_id") or _event_of(request)
+    return {
+        "at": clock.now(),
+        "community_id": data.get("community_id"),
+        "event_id": event_id if isinstance(event_id, int) and event_id < 2**63 else None,
+        "scanner_id": actor.user_id,
+        "subject_id": data.get("user_id"),
+        "kind": kind[:20],
+        "action": request.action or data.get("action") or None,
+        "code_digest": code_digest(request.code or ""),
+        "idempotency_key": (request.idempotency_key or "")[:100] or None,
+        "address": (request.address or "")[:64] or None,
+    }
 
 
 async def record(
@@ -39,22 +60,22 @@ async def record(
     result: str,
     data: dict[str, Any] | None = None,
 ) -> None:
-    data = data or {}
-    kind = scanning.kind_of(request) if request.code and len(request.code) <= 200 else "unknown"
-    event_id = data.get("event_id") or _event_of(request)
-    await session.execute(
-        _INSERT,
-        {
-            "at": clock.now(),
-            "community_id": data.get("community_id"),
-            "event_id": event_id if isinstance(event_id, int) and event_id < 2**63 else None,
-            "scanner_id": actor.user_id,
-            "subject_id": data.get("user_id"),
-            "kind": kind[:20],
-            "action": request.action or data.get("action") or None,
-            "result": result[:30],
-            "code_digest": code_digest(request.code or ""),
-            "idempotency_key": (request.idempotency_key or "")[:100] or None,
-            "address": (request.address or "")[:64] or None,
-        },
+    await session.execute(_INSERT, {**_row(actor, request, data or {}), "result": result[:30]})
+
+
+def log_cte(result_sql: str) -> str:
+    """The log row as a CTE named `scan_log`, for a use case's own statement: `result_sql` is an
+    SQL expression over the statement's other CTEs that says how the scan ended."""
+    return (
+        f"scan_log AS (INSERT INTO scans ({_COLUMNS}) SELECT CAST(:log_at AS timestamptz), "  # noqa: S608
+        "CAST(:log_community_id AS bigint), CAST(:log_event_id AS bigint), CAST(:log_scanner_id AS bigint), "
+        "CAST(:log_subject_id AS bigint), CAST(:log_kind AS varchar), CAST(:log_action AS varchar), "
+        f"{result_sql}, CAST(:log_code_digest AS varchar), CAST(:log_idempotency_key AS varchar), "
+        "CAST(:log_address AS varchar))"
     )
+
+
+def log_params(log: scanning.ScanLog, **data: Any) -> dict[str, Any]:
+    """The parameters of `log_cte` for this scan; `data` as a ScanOutcome's (community_id,
+    event_id, user_id, action)."""
+    return {f"log_{key}": value for key, value in _row(log.actor, log.request, data).items()}
