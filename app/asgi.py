@@ -26,11 +26,13 @@ from litestar.template.config import TemplateConfig
 
 from app.accounts.actor_cache import ActorCache
 from app.core import errors
+from app.core.changes import ChangeFeed
 from app.core.database import resolve_database_url
 from app.core.fastdb import FastDb
 from app.core.security import security_headers_middleware
 from app.core.settings import Settings, get_settings
 from app.core.web import provide_actor, provide_optional_actor, provide_tx
+from app.events.checkins import event_row_memo
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -81,7 +83,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     fastdb = FastDb(url)
-    actors = ActorCache(url)
+    changes = ChangeFeed(url)
+    actors = ActorCache(changes)
+    event_rows = event_row_memo(changes)
 
     def provide_settings() -> Settings:
         return settings
@@ -128,8 +132,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         logging_config=LoggingConfig(log_exceptions="debug", disable_stack_trace={404, 401, 403, 409, 422}),
         request_max_body_size=12 * 1024 * 1024,
-        on_startup=[fastdb.open, actors.start, *domains.startup_hooks(settings), _settle_gc],
-        on_shutdown=[*domains.shutdown_hooks(settings), actors.stop, fastdb.close],
-        state=State({"settings": settings, "fastdb": fastdb, "actors": actors, "db_config": db_config}),
+        on_startup=[fastdb.open, changes.start, *domains.startup_hooks(settings), _settle_gc],
+        on_shutdown=[*domains.shutdown_hooks(settings), changes.stop, fastdb.close],
+        state=State(
+            {
+                "settings": settings,
+                "fastdb": fastdb,
+                "actors": actors,
+                "event_rows": event_rows,
+                "db_config": db_config,
+            }
+        ),
         debug=False,
     )

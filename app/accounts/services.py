@@ -90,7 +90,7 @@ async def actor_for_token(
         return None
     digest = token_digest(token)
     now = clock.now()
-    if cache is not None and (actor := cache.get(digest, kind, now)) is not None:
+    if cache is not None and (actor := cache.actor(digest, kind, now)) is not None:
         return actor
     generation = cache.generation if cache is not None else 0
     async with fastdb.autocommit() as db:
@@ -116,7 +116,7 @@ async def actor_for_token(
         street_ids=frozenset(row.street_ids),
     )
     if cache is not None:
-        cache.put(generation, digest, kind, row.expires_at, touched_at, actor)
+        cache.keep(generation, digest, kind, row.expires_at, touched_at, actor)
     return actor
 
 

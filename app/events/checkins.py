@@ -7,6 +7,7 @@ campaign (DESIGN.md §4)."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import User
 from app.core import audit, clock
 from app.core.authz import Actor
+from app.core.changes import ChangeFeed, Memo
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.fastdb import Db, atomic
 from app.core.i18n import lazy
@@ -124,10 +126,25 @@ SETTLE = text(
 )
 
 
+# The scan path's event rows, remembered by each worker until the event is edited (the memo is
+# the app's, set for the scan's duration by app.scans.controllers.run_scan).
+event_rows: ContextVar[Memo[int, Any] | None] = ContextVar("event_rows", default=None)
+
+
+def event_row_memo(feed: ChangeFeed) -> Memo[int, Any]:
+    return Memo(feed, ("events",), max_entries=5_000)
+
+
 async def load_event_row(session: Db, event_id: int) -> Any:
+    memo = event_rows.get()
+    if memo is not None and (row := memo.get(event_id)) is not None:
+        return row
+    generation = memo.generation if memo is not None else 0
     row = (await session.execute(EVENT_COLUMNS, {"id": event_id})).first()
     if row is None:
         raise DomainError("code_invalid", 422)
+    if memo is not None:
+        memo.put(generation, event_id, row)
     return row
 
 

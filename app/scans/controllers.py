@@ -15,7 +15,7 @@ from app.core.errors import DomainError, Invalid
 from app.core.fastdb import FastDb
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, fast_db, form_data, optional_int, own_session, render
-from app.events import codes
+from app.events import checkins, codes
 from app.events import scan_handlers as _event_handlers  # noqa: F401 - registers JE1, member@event
 from app.scans import services
 from app.scans.schemas import ScanIn
@@ -34,6 +34,7 @@ async def run_scan(
     Check-ins and check-outs run on a fastdb connection of their own (`_fast_scan`); the store's
     scans run in `db_session`, or in a session of their own when the route has none."""
     token = codes.current_secret.set(settings.secret_key)
+    rows = checkins.event_rows.set(web.app.state["event_rows"])
     try:
         if scanning.is_fast(request):
             return await _fast_scan(fast_db(web), actor, request)
@@ -42,6 +43,7 @@ async def run_scan(
                 return await _session_scan(session, actor, request)
         return await _session_scan(db_session, actor, request)
     finally:
+        checkins.event_rows.reset(rows)
         codes.current_secret.reset(token)
 
 

@@ -30,7 +30,7 @@ async def _told(actors, generation: int) -> None:
 
 
 async def _live(actors) -> None:
-    await until(lambda: actors.live, 10)
+    await until(lambda: actors.feed.live, 10)
 
 
 async def test_a_known_token_is_answered_from_memory_and_touched_once_a_minute(client, app, factory, db):
@@ -121,11 +121,11 @@ async def test_a_lookup_that_raced_with_a_change_is_not_kept(client, app):
     stale = Actor(user_id=1, display_name="x")
     generation = actors.generation
     actors.forget_all()  # a notification came in while the lookup ran
-    actors.put(generation, "digest-of-a-raced-lookup", "token", now + timedelta(hours=1), now, stale)
-    assert actors.get("digest-of-a-raced-lookup", "token", now) is None
-    actors.put(actors.generation, "digest-of-a-calm-lookup", "token", now + timedelta(hours=1), now, stale)
-    assert actors.get("digest-of-a-calm-lookup", "token", now) is stale
-    assert actors.get("digest-of-a-calm-lookup", "cookie", now) is None
+    actors.keep(generation, "digest-of-a-raced-lookup", "token", now + timedelta(hours=1), now, stale)
+    assert actors.actor("digest-of-a-raced-lookup", "token", now) is None
+    actors.keep(actors.generation, "digest-of-a-calm-lookup", "token", now + timedelta(hours=1), now, stale)
+    assert actors.actor("digest-of-a-calm-lookup", "token", now) is stale
+    assert actors.actor("digest-of-a-calm-lookup", "cookie", now) is None
 
 
 async def test_without_its_listening_connection_a_worker_asks_the_database(
@@ -141,12 +141,12 @@ async def test_without_its_listening_connection_a_worker_asks_the_database(
     try:
         killed = await killer.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE query LIKE 'LISTEN%jinlin_actors%'"
+            "WHERE query LIKE 'LISTEN%jinlin_changes%'"
         )
     finally:
         await killer.close()
     assert killed >= 1
-    await until(lambda: not actors.live)
+    await until(lambda: not actors.feed.live)
     hits = actors.hits
     # Not live: nothing comes from memory, and the answers are still right.
     assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200

@@ -3,6 +3,7 @@ idempotency, hours and points into the ledger, auto close, headcount and approva
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select, text
@@ -317,3 +318,26 @@ async def test_certificate_links_to_a_public_verification_page(client, site, db)
     public = await client.get(url)
     assert public.status_code == 200 and "郑美玉" in public.text
     assert (await client.get(url[:-2] + "AA")).status_code == 404
+
+
+async def test_the_scan_path_remembers_an_event_until_it_is_edited(client, app, site, db):
+    """Kiosk scans read the event from the worker's memory (app.core.changes); cancelling the
+    event tells every worker, and the next scan is refused."""
+    tenant, admin, alice, bob = site
+    memo = app.state["event_rows"]
+    event_id = await make_event(client, admin, tenant.community_id)
+    code = await kiosk_code(client, admin, event_id)
+    assert (await scan(client, alice, code)).json()["result"] == "checked_in"
+    hits = memo.hits
+    assert (await scan(client, bob, code)).json()["result"] == "checked_in"
+    assert memo.hits == hits + 1
+
+    generation = memo.generation
+    await services.cancel_event(db, admin_actor(tenant), event_id, "下雨")
+    await db.commit()
+    async with asyncio.timeout(5):
+        while memo.generation == generation:  # noqa: ASYNC110 - set by the listener task
+            await asyncio.sleep(0.005)
+    refused = await scan(client, alice, await kiosk_code(client, admin, event_id, "checkout"))
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == "该活动已取消。"
