@@ -440,6 +440,62 @@ _HOLD = text(
     "WHERE a.id = CAST(:debit AS bigint) RETURNING a.id) "
     "SELECT (SELECT id FROM ins), (SELECT count(*) FROM w), (SELECT count(*) FROM upd)"
 )
+
+
+def hold_ctes(sources: str) -> tuple[str, str]:
+    """A hold as CTEs for a statement of the caller's, in two parts around the caller's own
+    CTEs. The first, `hw`, locks the wallet `:debit` if its available points cover `:n`; the
+    second inserts the hold (`h`) from the FROM list `sources`, which should include `hw` and
+    whatever else must hold, and adds to the wallet's `held` (`hu`). Parameters as `_HOLD`'s.
+    A repeated key is an error, which undoes the caller's whole statement."""
+    lock = (
+        "hw AS (SELECT id FROM ledger_accounts WHERE id = CAST(:debit AS bigint) "
+        "AND balance - held >= CAST(:n AS bigint) FOR UPDATE)"
+    )
+    insert = (
+        "h AS (INSERT INTO ledger_holds (idempotency_key, community_id, debit_account_id, "  # noqa: S608
+        "credit_account_id, amount, kind, reference, memo, actor_id, created_at, status, expires_at) "
+        "SELECT CAST(:key AS varchar), CAST(:c AS bigint), CAST(:debit AS bigint), CAST(:credit AS bigint), "
+        "CAST(:n AS bigint), CAST(:kind AS varchar), CAST(:ref AS varchar), CAST(:memo AS varchar), "
+        "CAST(:actor AS bigint), CAST(:now AS timestamptz), 'pending', CAST(:expires AS timestamptz) "
+        f"FROM {sources} RETURNING id, amount), "
+        "hu AS (UPDATE ledger_accounts a SET held = a.held + h.amount FROM h "
+        "WHERE a.id = CAST(:debit AS bigint) RETURNING a.id)"
+    )
+    return lock, insert
+
+
+def hold_params(
+    *,
+    community_id: int,
+    wallet_id: int,
+    account_id: int,
+    points: int,
+    kind: str,
+    reference: str,
+    memo: str,
+    actor_id: int | None,
+    idempotency_key: str,
+    expires_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The checked parameters of `hold_ctes`."""
+    check_points(points)
+    _check_text(idempotency_key, kind, reference, memo)
+    return {
+        "key": idempotency_key,
+        "c": community_id,
+        "debit": wallet_id,
+        "credit": account_id,
+        "n": points,
+        "kind": kind,
+        "ref": reference,
+        "memo": memo,
+        "actor": actor_id,
+        "now": clock.now(),
+        "expires": expires_at,
+    }
+
+
 _HOLD_BY_KEY = text(
     "SELECT id, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo "
     "FROM ledger_holds WHERE idempotency_key = :key"

@@ -72,11 +72,11 @@ def _item_out(item: StoreItem) -> ItemOut:
 
 
 async def _place(request: Request, actor: Actor, **kwargs: Any) -> orders.PlacedOrder:
-    """Places an order in a fastdb transaction of its own, committed on return; if a concurrent
-    twin with the same key committed first, answers with that one."""
+    """Places an order on a fastdb connection of its own (the service keeps it all or nothing);
+    if a concurrent twin with the same key committed first, answers with that one."""
     db = fast_db(request)
     try:
-        async with db.transaction() as tx:
+        async with db.autocommit() as tx:
             return await orders.place_order(tx, actor, **kwargs)
     except orders.DuplicateOrder as twin:
         async with db.autocommit() as tx:

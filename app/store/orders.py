@@ -2,8 +2,10 @@
 sees of a member. Services flush, never commit.
 
 Placing an order is a few text() statements (DESIGN.md §4), on app.core.fastdb or an
-AsyncSession: the ledger hold, then one statement that reserves the stock, inserts the order
-and its stock move together."""
+AsyncSession: a read of what the order needs, then usually one statement that holds the points,
+reserves the stock and inserts the order with its stock move (`_PLACE_IN_ONE`); an order for an
+item with a monthly limit, a resident's first, or one placed by staff takes a transaction of a
+few statements."""
 
 from __future__ import annotations
 
@@ -11,14 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
 from app.core import audit, clock, qr
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
-from app.core.fastdb import Db
+from app.core.fastdb import Db, atomic
 from app.core.i18n import lazy
 from app.ledger import services as ledger
 from app.store import rules
@@ -46,7 +50,12 @@ _ORDER_CONTEXT = text(
     "(SELECT COALESCE(SUM(o.quantity), 0) FROM store_orders o WHERE o.user_id = :u AND o.item_id = i.id "
     " AND o.status IN ('held', 'picked_up') AND o.created_at >= :month) AS used, "
     "COALESCE(s.pickup_days, 7) AS pickup_days, "
-    "EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = :u AND m.community_id = i.community_id) AS member "
+    "EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = :u AND m.community_id = i.community_id) "
+    "AS member, "
+    "(SELECT a.id FROM ledger_accounts a WHERE a.community_id = i.community_id AND a.user_id = :u) "
+    "AS wallet_id, "
+    "(SELECT a.id FROM ledger_accounts a WHERE a.community_id = i.community_id AND a.user_id IS NULL "
+    "AND a.kind = 'store') AS store_account_id "
     "FROM store_items i LEFT JOIN store_settings s ON s.community_id = i.community_id WHERE i.id = :i"
 )
 
@@ -72,6 +81,34 @@ _RESERVE_AND_INSERT = text(
     "SELECT ins.community_id, ins.item_id, -CAST(:q AS int), 'reserve', ins.id, :actor, :now FROM ins) "
     "SELECT (SELECT count(*) FROM upd), (SELECT id FROM ins)"
 )
+
+
+# The usual order in one statement, without a transaction of its own: lock the wallet if it
+# covers the points (the ledger's `hw`), reserve the stock only then, hold the points only if
+# the stock was reserved, insert the order and its stock move. A twin request that got there
+# first makes a key's unique constraint fail, which undoes the whole statement. Not for items
+# with a monthly limit: the limit's sum would be read before the wallet lock was granted, so a
+# resident's concurrent orders could pass it together; those take the transaction.
+_HOLD_LOCK, _HOLD_INSERT = ledger.hold_ctes("hw, upd")
+_PLACE_IN_ONE = text(
+    "WITH "  # noqa: S608
+    + _HOLD_LOCK
+    + ", upd AS (UPDATE store_items SET stock = stock - CAST(:q AS int) "
+    "WHERE id = :i AND active AND stock >= CAST(:q AS int) AND points_price = :price "
+    "AND per_resident_limit IS NULL AND EXISTS (SELECT 1 FROM hw) RETURNING id, community_id, points_price), "
+    + _HOLD_INSERT
+    + ", ins AS (INSERT INTO store_orders (community_id, item_id, user_id, quantity, unit_price, points, "
+    "status, hold_id, idempotency_key, pickup_secret, pickup_digits, expires_at, created_at, placed_by) "
+    "SELECT upd.community_id, upd.id, :u, CAST(:q AS int), upd.points_price, "
+    "CAST(upd.points_price AS bigint) * CAST(:q AS int), 'held', h.id, :okey, :secret, :digits, :exp, :now, "
+    "NULL FROM upd, h RETURNING id, community_id, item_id), "
+    "mv AS (INSERT INTO store_stock_moves "
+    "(community_id, item_id, delta, kind, order_id, actor_id, created_at) "
+    "SELECT ins.community_id, ins.item_id, -CAST(:q AS int), 'reserve', ins.id, :actor, :now FROM ins) "
+    "SELECT (SELECT count(*) FROM hw) AS covered, (SELECT id FROM ins) AS order_id"
+)
+# A twin with the same key committed first (on either path).
+_TWIN_CONSTRAINTS = frozenset({"uq_store_orders_user_id_key", "uq_ledger_holds_idempotency_key"})
 
 
 @dataclass
@@ -105,7 +142,8 @@ async def place_order(
     for_user_id: int | None = None,
     address: str | None = None,
 ) -> PlacedOrder:
-    """Holds the points, reserves the stock and inserts the order in the caller's transaction.
+    """Holds the points, reserves the stock and inserts the order, all or nothing: in one
+    statement, or in a transaction (`atomic`) of the caller's or of its own.
 
     ``for_user_id``: counter staff placing an order for a resident (audited). A repeat with the
     same key returns the first order; raises DuplicateOrder if a concurrent twin committed first.
@@ -148,55 +186,92 @@ async def place_order(
         raise _order_error(refusal, bool(ctx["active"]))
     price = int(ctx["points_price"])
     points = price * quantity
-    hold_id = await ledger.hold(
-        session,
-        community_id=community_id,
-        user_id=user_id,
-        points=points,
-        kind="store_order",
-        reference=f"store_item:{item_id}",
-        memo=f"x{quantity}",
-        actor_id=actor.user_id,
-        idempotency_key=f"store:{user_id}:{idempotency_key}",
-    )
     secret = rules.new_pickup_secret()
-    updated, order_id = (
-        await session.execute(
-            _RESERVE_AND_INSERT,
+    params = {
+        "q": quantity,
+        "i": item_id,
+        "price": price,
+        "u": user_id,
+        "month": month,
+        "secret": secret,
+        "digits": rules.new_pickup_digits(),
+        "exp": now + timedelta(days=int(ctx["pickup_days"])),
+        "now": now,
+        "actor": actor.user_id,
+    }
+    hold: dict[str, Any] = {
+        "community_id": community_id,
+        "points": points,
+        "kind": "store_order",
+        "reference": f"store_item:{item_id}",
+        "memo": f"x{quantity}",
+        "actor_id": actor.user_id,
+        "idempotency_key": f"store:{user_id}:{idempotency_key}",
+    }
+    if (
+        user_id == actor.user_id
+        and ctx["per_resident_limit"] is None
+        and ctx["wallet_id"] is not None
+        and ctx["store_account_id"] is not None
+    ):
+        order_id = await _place_in_one(
+            session,
             {
-                "q": quantity,
-                "i": item_id,
-                "price": price,
-                "u": user_id,
-                "month": month,
-                "hold": hold_id,
-                "key": idempotency_key,
-                "secret": secret,
-                "digits": rules.new_pickup_digits(),
-                "exp": now + timedelta(days=int(ctx["pickup_days"])),
-                "now": now,
-                "placed_by": actor.user_id if user_id != actor.user_id else None,
-                "actor": actor.user_id,
+                **params,
+                **ledger.hold_params(wallet_id=ctx["wallet_id"], account_id=ctx["store_account_id"], **hold),
+                "okey": idempotency_key,
             },
         )
-    ).one()
-    if not updated:
-        await _diagnose_refusal(session, item_id, quantity, price, user_id, month)
-    if order_id is None:
-        raise DuplicateOrder(user_id, idempotency_key)
-    if user_id != actor.user_id:
-        await audit.record(
-            session,
-            action="store.order_placed_for_resident",
-            actor_id=actor.user_id,
-            community_id=community_id,
-            target=f"store_order:{order_id}",
-            address=address,
-            user_id=user_id,
-            item_id=item_id,
-            quantity=quantity,
-        )
+        return PlacedOrder(order_id, "held", points, rules.pickup_code(secret), True)
+    async with atomic(session):
+        hold_id = await ledger.hold(session, user_id=user_id, **hold)
+        updated, order_id = (
+            await session.execute(
+                _RESERVE_AND_INSERT,
+                {
+                    **params,
+                    "hold": hold_id,
+                    "key": idempotency_key,
+                    "placed_by": actor.user_id if user_id != actor.user_id else None,
+                },
+            )
+        ).one()
+        if not updated:
+            await _diagnose_refusal(session, item_id, quantity, price, user_id, month)
+        if order_id is None:
+            raise DuplicateOrder(user_id, idempotency_key)
+        if user_id != actor.user_id:
+            await audit.record(
+                session,
+                action="store.order_placed_for_resident",
+                actor_id=actor.user_id,
+                community_id=community_id,
+                target=f"store_order:{order_id}",
+                address=address,
+                user_id=user_id,
+                item_id=item_id,
+                quantity=quantity,
+            )
     return PlacedOrder(int(order_id), "held", points, rules.pickup_code(secret), True)
+
+
+async def _place_in_one(session: Db, params: dict[str, Any]) -> int:
+    try:
+        row = (await session.execute(_PLACE_IN_ONE, params)).one()
+    except (asyncpg.UniqueViolationError, IntegrityError) as exc:
+        cause = getattr(exc, "orig", exc)
+        if getattr(cause, "constraint_name", None) in _TWIN_CONSTRAINTS or any(
+            name in str(exc) for name in _TWIN_CONSTRAINTS
+        ):
+            raise DuplicateOrder(params["u"], params["okey"]) from None
+        raise
+    if row.order_id is None:
+        if not row.covered:
+            raise DomainError("insufficient_points", 409)
+        await _diagnose_refusal(
+            session, params["i"], params["q"], params["price"], params["u"], params["month"]
+        )
+    return int(row.order_id)
 
 
 def _order_error(code: str, active: bool) -> DomainError:
@@ -229,6 +304,8 @@ async def _diagnose_refusal(
         raise _order_error(refusal, bool(active))
     if int(current_price) != price:
         raise DomainError("conflict", 409, lazy("The price has just changed. Please look again and order."))
+    if limit is not None:  # set a moment ago: the one-statement path no longer applies
+        raise DomainError("conflict", 409, lazy("This item's limit has just changed. Please try again."))
     raise DomainError("out_of_stock", 409)
 
 

@@ -138,3 +138,30 @@ async def test_ten_concurrent_repeats_of_one_order_make_one_order(live_server, c
         )
         == 20
     )
+
+
+async def test_one_resident_racing_a_monthly_limit_gets_exactly_the_limit(
+    live_server, client, shop, factory, engine, db
+):
+    """Ten orders at once, each with its own key, of an item limited to two a month: two
+    orders, and the other eight are refused with limit_reached (or out of the points they
+    could not hold), never a third order."""
+    item_id = await make_item(client, shop, name="鸡蛋", points_price=5, stock=20, per_resident_limit=2)
+    person = await login(client, await factory.person(shop.tenant, name="限购两次"))
+    await give_points(engine, shop.community_id, person.user_id, 500)
+    responses = await _burst(
+        live_server.url,
+        [
+            (
+                "/api/v1/orders",
+                {"item_id": item_id, "quantity": 1, "idempotency_key": f"egg-{i}"},
+                person.headers,
+            )
+            for i in range(10)
+        ],
+    )
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201, 201] + [409] * 8, [r.text for r in responses]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"limit_reached"}
+    assert await count(db, "SELECT count(*) FROM store_orders WHERE item_id = :i", i=item_id) == 2
+    assert await count(db, "SELECT stock FROM store_items WHERE id = :i", i=item_id) == 18
