@@ -4,7 +4,9 @@ Triggers (migration 0005) notify channel `jinlin_changes` with the table's name 
 that some worker may hold in memory changes. Each worker listens on one connection of its own
 (`ChangeFeed`); every `Memo` watches some tables and forgets everything it holds when one of them
 changes. While the listening connection is down, no memo answers from memory, so what they
-return is never staler than the moment PostgreSQL sent the notification.
+return is never staler than the moment PostgreSQL sent the notification. The connection must
+reach PostgreSQL directly (or through a pooler in session mode): LISTEN does not survive
+transaction pooling, and then `max_age` is all that bounds what a worker remembers.
 
 A lookup that raced with a change cannot store what it read: a memo's generation moves on every
 notification, and `put` drops a value read under an older one."""
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
@@ -33,21 +36,30 @@ V = TypeVar("V")
 class Memo(Generic[K, V]):
     """A worker's memory of rows of the `tables` it watches."""
 
-    def __init__(self, feed: ChangeFeed, tables: Iterable[str], max_entries: int = 20_000) -> None:
+    def __init__(
+        self, feed: ChangeFeed, tables: Iterable[str], max_entries: int = 20_000, max_age: float = 60.0
+    ) -> None:
         self.feed = feed
         self.max_entries = max_entries
+        # Belt and braces: were notifications ever lost without the connection dropping (a
+        # pooler in transaction mode between the worker and PostgreSQL would do that), nothing
+        # would be remembered for longer than this many seconds.
+        self.max_age = max_age
         self.generation = 0
         self.hits = 0
         self.misses = 0
-        self._entries: dict[K, V] = {}
+        self._entries: dict[K, tuple[V, float]] = {}
         self._told = asyncio.Event()
         feed.watch(self, tables)
 
     def get(self, key: K, fresh: Callable[[V], bool] | None = None) -> V | None:
         """What memory holds for `key`, if the feed is live and `fresh` accepts it."""
-        value = self._entries.get(key) if self.feed.live else None
-        if value is not None and fresh is not None and not fresh(value):
-            value = None
+        entry = self._entries.get(key) if self.feed.live else None
+        value = None
+        if entry is not None and time.monotonic() - entry[1] < self.max_age:
+            value = entry[0]
+            if fresh is not None and not fresh(value):
+                value = None
         if value is None:
             self.misses += 1
         else:
@@ -60,7 +72,7 @@ class Memo(Generic[K, V]):
             return
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[key] = value
+        self._entries[key] = (value, time.monotonic())
 
     def forget_all(self) -> None:
         self.generation += 1

@@ -176,3 +176,15 @@ async def test_a_logout_is_refused_on_every_worker_at_once(live_server, factory)
         http.cookies.clear()
         for _ in range(30):
             assert (await http.get("/api/v1/me", headers=cookie_header(session))).status_code == 401
+
+
+async def test_nothing_is_remembered_longer_than_its_max_age(client, app):
+    """Were notifications lost without the connection dropping, memory still expires."""
+    from app.core.changes import Memo
+
+    await _live(app.state["actors"])
+    memo: Memo[int, str] = Memo(app.state["actors"].feed, ("events",), max_age=0.2)
+    memo.put(memo.generation, 1, "event row")
+    assert memo.get(1) == "event row"
+    await asyncio.sleep(0.3)
+    assert memo.get(1) is None
