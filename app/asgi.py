@@ -33,6 +33,7 @@ from app.core.security import security_headers_middleware
 from app.core.settings import Settings, get_settings
 from app.core.web import provide_actor, provide_optional_actor, provide_tx
 from app.events.checkins import event_row_memo
+from app.store.orders import KnownFacts
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     changes = ChangeFeed(url)
     actors = ActorCache(changes)
     event_rows = event_row_memo(changes)
+    order_facts = KnownFacts.on(changes)
 
     def provide_settings() -> Settings:
         return settings
@@ -140,6 +142,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "fastdb": fastdb,
                 "actors": actors,
                 "event_rows": event_rows,
+                "order_facts": order_facts,
                 "db_config": db_config,
             }
         ),

@@ -77,7 +77,7 @@ async def _place(request: Request, actor: Actor, **kwargs: Any) -> orders.Placed
     db = fast_db(request)
     try:
         async with db.autocommit() as tx:
-            return await orders.place_order(tx, actor, **kwargs)
+            return await orders.place_order(tx, actor, known=request.app.state["order_facts"], **kwargs)
     except orders.DuplicateOrder as twin:
         async with db.autocommit() as tx:
             return await orders.find_by_key(tx, twin.user_id, twin.key, kwargs["item_id"], kwargs["quantity"])

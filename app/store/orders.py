@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import asyncpg
 from sqlalchemy import select, text, update
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import Membership, User
 from app.core import audit, clock, qr
 from app.core.authz import Actor
+from app.core.changes import ChangeFeed, Memo
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.fastdb import Db, atomic
 from app.core.i18n import lazy
@@ -111,6 +112,56 @@ _PLACE_IN_ONE = text(
 _TWIN_CONSTRAINTS = frozenset({"uq_store_orders_user_id_key", "uq_ledger_holds_idempotency_key"})
 
 
+@dataclass(frozen=True, slots=True)
+class ItemFacts:
+    """What placing an order needs to know of an item before it starts, stock aside."""
+
+    community_id: int
+    points_price: int
+    active: bool
+    per_resident_limit: int | None
+    pickup_days: int
+    store_account_id: int | None
+
+
+@dataclass
+class KnownFacts:
+    """What each worker remembers for placing orders (app.core.changes): an item's facts until
+    the item or its community's store settings change (migration 0005's triggers), and members'
+    wallet ids, which never change once made."""
+
+    items: Memo[int, ItemFacts]
+    wallets: Memo[tuple[int, int], int]
+
+    @classmethod
+    def on(cls, feed: ChangeFeed) -> KnownFacts:
+        return cls(Memo(feed, ("store_items", "store_settings"), max_entries=5_000), Memo(feed, ()))
+
+    def recall(self, item_id: int, user_id: int) -> tuple[ItemFacts | None, int | None]:
+        """Both or nothing, and only what the one-statement path can use."""
+        facts = self.items.get(item_id)
+        if facts is None or not facts.active or facts.per_resident_limit is not None:
+            return None, None
+        wallet_id = self.wallets.get((facts.community_id, user_id))
+        return (facts, wallet_id) if wallet_id is not None else (None, None)
+
+    def generations(self) -> tuple[int, int]:
+        return self.items.generation, self.wallets.generation
+
+    def keep(
+        self,
+        generations: tuple[int, int],
+        item_id: int,
+        facts: ItemFacts,
+        user_id: int,
+        wallet_id: int | None,
+    ) -> None:
+        if facts.store_account_id is not None:
+            self.items.put(generations[0], item_id, facts)
+        if wallet_id is not None:
+            self.wallets.put(generations[1], (facts.community_id, user_id), wallet_id)
+
+
 @dataclass
 class PlacedOrder:
     id: int
@@ -141,11 +192,13 @@ async def place_order(
     idempotency_key: str,
     for_user_id: int | None = None,
     address: str | None = None,
+    known: KnownFacts | None = None,
 ) -> PlacedOrder:
     """Holds the points, reserves the stock and inserts the order, all or nothing: in one
     statement, or in a transaction (`atomic`) of the caller's or of its own.
 
-    ``for_user_id``: counter staff placing an order for a resident (audited). A repeat with the
+    ``for_user_id``: counter staff placing an order for a resident (audited). ``known``: what
+    this worker remembers of the item and the wallet, which spares the first read. A repeat with the
     same key returns the first order; raises DuplicateOrder if a concurrent twin committed first.
     """
     check_quantity(quantity)
@@ -153,38 +206,57 @@ async def place_order(
     user_id = for_user_id or actor.user_id
     now = clock.now()
     month = rules.month_start(now)
-    ctx = (
-        (
-            await session.execute(
-                _ORDER_CONTEXT, {"u": user_id, "k": idempotency_key, "i": item_id, "month": month}
-            )
-        )
-        .mappings()
-        .first()
-    )
-    if ctx is None:
-        raise NotFound()
-    community_id = int(ctx["community_id"])
-    if for_user_id is not None and for_user_id != actor.user_id:
-        if not actor.is_member(community_id):
+    facts, wallet_id = known.recall(item_id, user_id) if known and user_id == actor.user_id else (None, None)
+    if facts is not None:
+        # Remembered: no read first. A repeated key, a sold-out item or a changed price make the
+        # statement below fail or refuse, and are told apart then.
+        if not actor.is_member(facts.community_id):
             raise NotFound()
-        actor.require(community_id, *STAFF)
-        if not ctx["member"]:
-            raise NotFound(lazy("This person is not a member of the community."))
-    elif not actor.is_member(community_id):
-        raise NotFound()
-    if ctx["existing"] is not None:
-        return await _existing_order(session, int(ctx["existing"]), item_id, quantity)
-    refusal = rules.order_refusal(
-        active=bool(ctx["active"]),
-        stock=int(ctx["stock"]),
-        quantity=quantity,
-        limit=ctx["per_resident_limit"],
-        used_this_month=int(ctx["used"]),
-    )
-    if refusal:
-        raise _order_error(refusal, bool(ctx["active"]))
-    price = int(ctx["points_price"])
+    else:
+        generations = known.generations() if known else (0, 0)
+        ctx = (
+            (
+                await session.execute(
+                    _ORDER_CONTEXT, {"u": user_id, "k": idempotency_key, "i": item_id, "month": month}
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if ctx is None:
+            raise NotFound()
+        facts = ItemFacts(
+            community_id=int(ctx["community_id"]),
+            points_price=int(ctx["points_price"]),
+            active=bool(ctx["active"]),
+            per_resident_limit=ctx["per_resident_limit"],
+            pickup_days=int(ctx["pickup_days"]),
+            store_account_id=ctx["store_account_id"],
+        )
+        wallet_id = ctx["wallet_id"]
+        if known:
+            known.keep(generations, item_id, facts, user_id, wallet_id)
+        if for_user_id is not None and for_user_id != actor.user_id:
+            if not actor.is_member(facts.community_id):
+                raise NotFound()
+            actor.require(facts.community_id, *STAFF)
+            if not ctx["member"]:
+                raise NotFound(lazy("This person is not a member of the community."))
+        elif not actor.is_member(facts.community_id):
+            raise NotFound()
+        if ctx["existing"] is not None:
+            return await _existing_order(session, int(ctx["existing"]), item_id, quantity)
+        refusal = rules.order_refusal(
+            active=facts.active,
+            stock=int(ctx["stock"]),
+            quantity=quantity,
+            limit=facts.per_resident_limit,
+            used_this_month=int(ctx["used"]),
+        )
+        if refusal:
+            raise _order_error(refusal, facts.active)
+    community_id = facts.community_id
+    price = facts.points_price
     points = price * quantity
     secret = rules.new_pickup_secret()
     params = {
@@ -195,7 +267,7 @@ async def place_order(
         "month": month,
         "secret": secret,
         "digits": rules.new_pickup_digits(),
-        "exp": now + timedelta(days=int(ctx["pickup_days"])),
+        "exp": now + timedelta(days=facts.pickup_days),
         "now": now,
         "actor": actor.user_id,
     }
@@ -210,15 +282,15 @@ async def place_order(
     }
     if (
         user_id == actor.user_id
-        and ctx["per_resident_limit"] is None
-        and ctx["wallet_id"] is not None
-        and ctx["store_account_id"] is not None
+        and facts.per_resident_limit is None
+        and wallet_id is not None
+        and facts.store_account_id is not None
     ):
         order_id = await _place_in_one(
             session,
             {
                 **params,
-                **ledger.hold_params(wallet_id=ctx["wallet_id"], account_id=ctx["store_account_id"], **hold),
+                **ledger.hold_params(wallet_id=wallet_id, account_id=facts.store_account_id, **hold),
                 "okey": idempotency_key,
             },
         )
@@ -266,10 +338,15 @@ async def _place_in_one(session: Db, params: dict[str, Any]) -> int:
             raise DuplicateOrder(params["u"], params["okey"]) from None
         raise
     if row.order_id is None:
-        if not row.covered:
-            raise DomainError("insufficient_points", 409)
         await _diagnose_refusal(
-            session, params["i"], params["q"], params["price"], params["u"], params["month"]
+            session,
+            params["i"],
+            params["q"],
+            params["price"],
+            params["u"],
+            params["month"],
+            covered=bool(row.covered),
+            one_statement=True,
         )
     return int(row.order_id)
 
@@ -283,8 +360,18 @@ def _order_error(code: str, active: bool) -> DomainError:
 
 
 async def _diagnose_refusal(
-    session: Db, item_id: int, quantity: int, price: int, user_id: int, month: datetime
-) -> None:
+    session: Db,
+    item_id: int,
+    quantity: int,
+    price: int,
+    user_id: int,
+    month: datetime,
+    *,
+    covered: bool = True,
+    one_statement: bool = False,
+) -> NoReturn:
+    """Why a reservation failed, read after the fact. The item's own reasons come first (as on
+    the shelf), then the wallet's (`covered`: whether it held enough points)."""
     row = (
         await session.execute(
             text(
@@ -304,8 +391,10 @@ async def _diagnose_refusal(
         raise _order_error(refusal, bool(active))
     if int(current_price) != price:
         raise DomainError("conflict", 409, lazy("The price has just changed. Please look again and order."))
-    if limit is not None:  # set a moment ago: the one-statement path no longer applies
+    if one_statement and limit is not None:  # set a moment ago: that path excludes limits
         raise DomainError("conflict", 409, lazy("This item's limit has just changed. Please try again."))
+    if not covered:
+        raise DomainError("insufficient_points", 409)
     raise DomainError("out_of_stock", 409)
 
 

@@ -1,9 +1,9 @@
 """change notifications for what workers remember (joins the two heads)
 
-Every worker keeps the actors of recent sessions and the scan path's event rows in memory
-(app.core.changes) and forgets them when PostgreSQL says on channel `jinlin_changes` that one of
-their tables changed: a session ended, a user was deactivated or renamed, a role changed, an
-event was edited. The triggers sit on the tables, so no code path can change them and forget to
+Every worker keeps the actors of recent sessions, the scan path's event rows and the order
+path's item facts in memory (app.core.changes) and forgets them when PostgreSQL says on channel
+`jinlin_changes` that one of their tables changed: a session ended, a user was deactivated or
+renamed, a role changed, an event or an item was edited. The triggers sit on the tables, so no code path can change them and forget to
 tell. Statement-level: one notification per statement, and PostgreSQL folds identical ones
 within a transaction. Sent at commit, never for a rollback.
 
@@ -42,6 +42,9 @@ TRIGGERS = {
     "events": "DELETE OR UPDATE OF id, community_id, title, status, starts_at, ends_at, capacity, "
     "signup_required, points_per_attendance, points_per_hour, max_points, auto_award, kiosk_enabled, "
     "kiosk_confirmation, reentry_allowed, organiser_ids",
+    # What app.store.orders.ItemFacts holds: all but the stock, which every order moves.
+    "store_items": "DELETE OR UPDATE OF id, community_id, points_price, active, per_resident_limit",
+    "store_settings": "INSERT OR DELETE OR UPDATE",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -265,3 +266,39 @@ async def test_pickup_validity_is_configurable_per_community(client, shop, db):
         o=placed["id"],
     )
     assert days == 2
+
+
+async def test_remembered_item_facts_give_way_to_an_edit(client, app, shop, db):
+    """The order path remembers an item's price and state per worker (app.core.changes); an
+    admin's edit reaches the next order: the new price is held, a hidden item is refused."""
+    from app.core.authz import Actor
+    from app.store import services as store
+
+    facts = app.state["order_facts"]
+    admin = Actor(shop.admin.user_id, "管理员", {shop.community_id: frozenset({"admin"})})
+    item_id = await make_item(client, shop, name="酱油", points_price=30, stock=10)
+    # The community's first order makes its store account; the next one is remembered.
+    for _ in range(2):
+        assert (await order(client, shop.resident, item_id)).json()["points"] == 30
+    hits = facts.items.hits
+    assert (await order(client, shop.resident, item_id)).json()["points"] == 30
+    assert facts.items.hits == hits + 1  # this order did not read the item first
+
+    async def edited(change) -> None:
+        generation = facts.items.generation
+        await change()
+        await db.commit()
+        async with asyncio.timeout(5):
+            while facts.items.generation == generation:  # noqa: ASYNC110 - set by the listener task
+                await asyncio.sleep(0.005)
+
+    await edited(
+        lambda: store.update_item(
+            db, admin, shop.community_id, item_id, store.ItemInput(name="酱油", points_price=25)
+        )
+    )
+    assert (await order(client, shop.resident, item_id)).json()["points"] == 25
+    await edited(lambda: store.set_active(db, admin, shop.community_id, item_id, False))
+    hidden = await order(client, shop.resident, item_id)
+    assert hidden.status_code == 409 and hidden.json()["code"] == "out_of_stock"
+    assert await count(db, "SELECT count(*) FROM store_orders WHERE item_id = :i", i=item_id) == 4
