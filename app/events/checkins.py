@@ -37,14 +37,17 @@ EVENT_COLUMNS = text(
     "reentry_allowed, organiser_ids FROM events WHERE id = :id"
 )
 
-# A check-in: counts the resident's stays at this event and inserts the next one unless one is
-# open, re-entry is refused, or the event needs a sign-up they do not have. `{log}` is empty, or
+# A check-in: reads the resident's last stay at this event (stays are numbered 1, 2, ... and
+# only the last can be open) and inserts the next one unless it is open, re-entry is refused,
+# or the event needs a sign-up they do not have. `{log}` is empty, or
 # the scan log's CTE (app.scans.services.log_cte) so that the scan and its log are one statement.
 _CHECK_IN = """
-WITH prev AS (
-  SELECT count(*)::int AS n, coalesce(bool_or(checked_out_at IS NULL), false) AS open,
-         max(checked_in_at) FILTER (WHERE checked_out_at IS NULL) AS open_at
-  FROM event_checkins WHERE event_id = :event_id AND user_id = :user_id
+WITH last AS (
+  SELECT seq, checked_out_at IS NULL AS open, checked_in_at FROM event_checkins
+  WHERE event_id = :event_id AND user_id = :user_id ORDER BY seq DESC LIMIT 1
+), prev AS (
+  SELECT coalesce((SELECT seq FROM last), 0) AS n, coalesce((SELECT open FROM last), false) AS open,
+         (SELECT checked_in_at FROM last WHERE open) AS open_at
 ), su AS (
   SELECT (SELECT status FROM event_signups WHERE event_id = :event_id AND user_id = :user_id) AS status
 ), ins AS (
