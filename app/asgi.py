@@ -33,7 +33,7 @@ from app.core.security import security_headers_middleware
 from app.core.settings import Settings, get_settings
 from app.core.web import provide_actor, provide_optional_actor, provide_tx
 from app.events.checkins import event_row_memo
-from app.store.orders import KnownFacts
+from app.store.placing import KnownFacts
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"

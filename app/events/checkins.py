@@ -1,9 +1,9 @@
-"""Check-in and check-out (the scan path), event close, kiosk headcounts and the approval queue.
-Never commits (the request, job or CLI does).
+"""Check-in and check-out: the scan path. Never commits (the request does).
 
-The scan path (check_in / check_out) is a few text() statements, no ORM object graphs, and runs
-on app.core.fastdb as well as on an AsyncSession: it is the hot path of a morning cleanup
-campaign (DESIGN.md §4)."""
+A check-in is one statement and a check-out one read and one statement (the scan's log row
+included), no ORM object graphs; they run on app.core.fastdb as well as on an AsyncSession: this
+is the hot path of a morning cleanup campaign (DESIGN.md §4). What happens to stays afterwards,
+at event close and in the approval queue, is app.events.approvals."""
 
 from __future__ import annotations
 
@@ -12,20 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.models import User
-from app.core import audit, clock
-from app.core.authz import Actor
+from app.core import clock
 from app.core.changes import ChangeFeed, Memo
-from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.errors import DomainError
 from app.core.fastdb import Db, atomic
 from app.core.i18n import lazy
 from app.core.scanning import ScanLog
 from app.events import rules
-from app.events.models import Checkin, Event, HourClaim
-from app.events.services import can_organise
 from app.ledger import services as ledger
 from app.scans import services as scan_log
 
@@ -113,21 +109,6 @@ _CHECK_OUT = (
 _CHECK_OUT_RESULT = "CASE WHEN EXISTS (SELECT 1 FROM closed) THEN 'checked_out' ELSE 'already_done' END"
 CHECK_OUT = text(_CHECK_OUT.format(log=""))
 CHECK_OUT_LOGGED = text(_CHECK_OUT.format(log=", " + scan_log.log_cte(_CHECK_OUT_RESULT)))
-
-SO_FAR = text(
-    """
-SELECT coalesce(sum(minutes), 0)::int, coalesce(sum(points), 0)::int FROM event_checkins
-WHERE event_id = :event_id AND user_id = :user_id AND id <> :id
-  AND checked_out_at IS NOT NULL AND award_status <> 'rejected'
-"""
-)
-
-SETTLE = text(
-    "UPDATE event_checkins SET minutes = :minutes, points = :points, award_status = :status, "
-    "transfer_id = :transfer_id, flagged = flagged OR :flagged, "
-    "flag_reason = CASE WHEN :flag_reason = '' THEN flag_reason ELSE :flag_reason END WHERE id = :id"
-)
-
 
 # The scan path's event rows, remembered by each worker until the event is edited (the memo is
 # the app's, set for the scan's duration by app.scans.controllers.run_scan).
@@ -334,78 +315,6 @@ async def check_out(
     return CheckoutResult(int(row.id), stays.checked_in_at, now, minutes, points, row.status)
 
 
-async def _settle(
-    session: Db,
-    event: Any,
-    user_id: int,
-    checkin_id: int,
-    minutes: int,
-    *,
-    kiosk: bool,
-    actor_id: int | None,
-    flag_reason: str,
-) -> tuple[str, int]:
-    """Decides the points of a stay that is already closed (at event close) and awards them
-    now, or queues them."""
-    so_far_minutes, so_far_points = (
-        await session.execute(SO_FAR, {"event_id": event.id, "user_id": user_id, "id": checkin_id})
-    ).one()
-    points = rules.award_delta(rule_of(event), so_far_minutes + minutes, so_far_points)
-    transfer_id = None
-    status = award_status(event, points, kiosk=kiosk, flagged=bool(flag_reason))
-    if status == "awarded":
-        transfer_id = await award_checkin(
-            session,
-            community_id=event.community_id,
-            user_id=user_id,
-            checkin_id=checkin_id,
-            points=points,
-            title=event.title,
-            minutes=minutes,
-            actor_id=actor_id,
-        )
-    await session.execute(
-        SETTLE,
-        {
-            "id": checkin_id,
-            "minutes": minutes,
-            "points": points,
-            "status": status,
-            "transfer_id": transfer_id,
-            "flagged": bool(flag_reason),
-            "flag_reason": flag_reason,
-        },
-    )
-    return status, points
-
-
-async def award_checkin(
-    session: Db,
-    *,
-    community_id: int,
-    user_id: int,
-    checkin_id: int,
-    points: int,
-    title: str,
-    minutes: int,
-    actor_id: int | None,
-) -> int:
-    """Points through the ledger, with the check-in as reference; a repeat moves nothing."""
-    return int(
-        await ledger.award(
-            session,
-            community_id=community_id,
-            user_id=user_id,
-            points=points,
-            kind="event",
-            reference=f"checkin:{checkin_id}",
-            memo=rules.memo_for(title, minutes),
-            actor_id=actor_id,
-            idempotency_key=f"event-checkin-{checkin_id}",
-        )
-    )
-
-
 async def live_count(session: AsyncSession, event_id: int) -> dict[str, int]:
     row = (
         await session.execute(
@@ -417,239 +326,3 @@ async def live_count(session: AsyncSession, event_id: int) -> dict[str, int]:
         )
     ).one()
     return {"inside": row.inside, "attended": row.attended}
-
-
-# ---------------------------------------------------------------- close, headcount, approvals
-
-
-async def close_event(session: AsyncSession, event_id: int, now: datetime | None = None) -> int:
-    """Closes an event whose end + grace has passed: everyone still in is checked out at the
-    scheduled end, flagged, and waits for approval. Returns how many stays were closed."""
-    now = now or clock.now()
-    event = await session.get(Event, event_id, with_for_update=True)
-    if event is None or event.status != "open" or now < event.ends_at + rules.GRACE:
-        return 0
-    open_stays = (
-        await session.scalars(
-            select(Checkin)
-            .where(Checkin.event_id == event_id, Checkin.checked_out_at.is_(None))
-            .order_by(Checkin.id)
-        )
-    ).all()
-    for stay in open_stays:
-        stay.checked_out_at = event.ends_at
-        stay.method_out = None
-        await session.flush()
-        minutes = rules.credited_minutes(stay.checked_in_at, event.ends_at, event.ends_at)
-        await _settle(
-            session,
-            event,
-            stay.user_id,
-            stay.id,
-            minutes,
-            kiosk=stay.method_in == "kiosk",
-            actor_id=None,
-            flag_reason="auto_closed",
-        )
-    event.status, event.closed_at = "closed", now
-    await session.flush()
-    await audit.record(
-        session,
-        action="event.closed",
-        actor_id=None,
-        community_id=event.community_id,
-        target=f"event:{event.id}",
-        auto_closed=len(open_stays),
-    )
-    return len(open_stays)
-
-
-async def close_due_events(session: AsyncSession, now: datetime | None = None) -> list[int]:
-    """The periodic job's body: closes every open event past its end + grace."""
-    now = now or clock.now()
-    due = (
-        await session.scalars(
-            select(Event.id)
-            .where(Event.status == "open", Event.ends_at < now - rules.GRACE)
-            .order_by(Event.id)
-        )
-    ).all()
-    for event_id in due:
-        await close_event(session, event_id, now)
-    return list(due)
-
-
-async def confirm_headcount(
-    session: AsyncSession, actor: Actor, event_id: int, headcount: int, address: str | None = None
-) -> dict[str, int]:
-    """The organiser's count of people present. Kiosk stays are awarded when they do not exceed
-    it; otherwise every kiosk stay is flagged and goes to the approval queue."""
-    event = await session.get(Event, event_id, with_for_update=True)
-    if event is None or not actor.is_member(event.community_id):
-        raise NotFound()
-    if not can_organise(actor, event):
-        raise Forbidden()
-    if headcount < 0 or headcount > 1_000_000:
-        raise Invalid(lazy("Please enter the number of people present."), field="headcount")
-    stays = (
-        await session.scalars(
-            select(Checkin)
-            .where(Checkin.event_id == event_id, Checkin.award_status == "unconfirmed")
-            .order_by(Checkin.id)
-        )
-    ).all()
-    kiosk_people = int(
-        await session.scalar(
-            select(func.count(func.distinct(Checkin.user_id))).where(
-                Checkin.event_id == event_id, Checkin.method_in == "kiosk"
-            )
-        )
-        or 0
-    )
-    exceeded = kiosk_people > headcount
-    awarded = flagged = 0
-    for stay in stays:
-        if exceeded:
-            stay.flagged, stay.flag_reason, stay.award_status = True, "headcount_exceeded", "pending"
-            flagged += 1
-        else:
-            await _pay(session, event, stay, stay.points, actor.user_id)
-            awarded += 1
-    event.headcount, event.confirmed_at = headcount, clock.now()
-    await session.flush()
-    await audit.record(
-        session,
-        action="event.headcount",
-        actor_id=actor.user_id,
-        community_id=event.community_id,
-        target=f"event:{event.id}",
-        address=address,
-        headcount=headcount,
-        kiosk_people=kiosk_people,
-    )
-    return {"awarded": awarded, "flagged": flagged, "kiosk_people": kiosk_people}
-
-
-async def _pay(session: AsyncSession, event: Event, stay: Checkin, points: int, actor_id: int) -> None:
-    stay.points = points
-    if points > 0:
-        stay.transfer_id = await award_checkin(
-            session,
-            community_id=event.community_id,
-            user_id=stay.user_id,
-            checkin_id=stay.id,
-            points=points,
-            title=event.title,
-            minutes=stay.minutes,
-            actor_id=actor_id,
-        )
-        stay.award_status = "awarded"
-    else:
-        stay.award_status = "zero"
-
-
-async def _queued_stay(session: AsyncSession, actor: Actor, checkin_id: int) -> tuple[Checkin, Event]:
-    stay = await session.get(Checkin, checkin_id, with_for_update=True)
-    if stay is None or not actor.is_member(stay.community_id):
-        raise NotFound()
-    actor.require(stay.community_id, "admin")
-    if stay.award_status not in ("pending", "unconfirmed"):
-        raise DomainError("already_done", 409, lazy("This has already been decided."))
-    event = await session.get(Event, stay.event_id)
-    assert event is not None
-    return stay, event
-
-
-async def approve(
-    session: AsyncSession, actor: Actor, checkin_ids: list[int], address: str | None = None
-) -> int:
-    done = 0
-    for checkin_id in sorted(set(checkin_ids)):
-        stay, event = await _queued_stay(session, actor, checkin_id)
-        await _pay(session, event, stay, stay.points, actor.user_id)
-        stay.decided_by = actor.user_id
-        done += 1
-        await audit.record(
-            session,
-            action="checkin.approved",
-            actor_id=actor.user_id,
-            community_id=stay.community_id,
-            target=f"checkin:{stay.id}",
-            address=address,
-            points=stay.points,
-        )
-    await session.flush()
-    return done
-
-
-async def adjust(
-    session: AsyncSession, actor: Actor, checkin_id: int, points: int, reason: str, address: str | None = None
-) -> Checkin:
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid(lazy("Please give a reason."), field="reason")
-    if not 0 <= points <= 1_000_000:
-        raise Invalid(lazy("Points must be between 0 and 1,000,000."), field="points")
-    stay, event = await _queued_stay(session, actor, checkin_id)
-    before = stay.points
-    await _pay(session, event, stay, points, actor.user_id)
-    stay.decided_by, stay.decision_reason = actor.user_id, reason[:200]
-    await session.flush()
-    await audit.record(
-        session,
-        action="checkin.adjusted",
-        actor_id=actor.user_id,
-        community_id=stay.community_id,
-        target=f"checkin:{stay.id}",
-        address=address,
-        before=before,
-        after=points,
-        reason=reason,
-    )
-    return stay
-
-
-async def reject(
-    session: AsyncSession, actor: Actor, checkin_id: int, reason: str, address: str | None = None
-) -> Checkin:
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid(lazy("Please give a reason."), field="reason")
-    stay, _event = await _queued_stay(session, actor, checkin_id)
-    stay.award_status, stay.points = "rejected", 0
-    stay.decided_by, stay.decision_reason = actor.user_id, reason[:200]
-    await session.flush()
-    await audit.record(
-        session,
-        action="checkin.rejected",
-        actor_id=actor.user_id,
-        community_id=stay.community_id,
-        target=f"checkin:{stay.id}",
-        address=address,
-        reason=reason,
-    )
-    return stay
-
-
-async def approval_queue(session: AsyncSession, actor: Actor, community_id: int) -> dict[str, Any]:
-    actor.require(community_id, "admin")
-    stays = (
-        await session.execute(
-            select(Checkin, Event.title, User.display_name)
-            .join(Event, Event.id == Checkin.event_id)
-            .join(User, User.id == Checkin.user_id)
-            .where(Checkin.community_id == community_id, Checkin.award_status.in_(("pending", "unconfirmed")))
-            .order_by(Checkin.checked_in_at, Checkin.id)
-            .limit(500)
-        )
-    ).all()
-    claims = (
-        await session.execute(
-            select(HourClaim, User.display_name)
-            .join(User, User.id == HourClaim.user_id)
-            .where(HourClaim.community_id == community_id, HourClaim.status == "pending")
-            .order_by(HourClaim.created_at, HourClaim.id)
-            .limit(500)
-        )
-    ).all()
-    return {"stays": stays, "claims": claims}

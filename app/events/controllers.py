@@ -19,7 +19,7 @@ from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render
-from app.events import checkins, codes, hours, rules, services
+from app.events import approvals, checkins, codes, hours, rules, services
 from app.events.models import CATEGORIES, Event
 from app.events.schemas import CodeOut, EventCreate, EventCreated, SignupOut
 from app.places.models import Community, Compound
@@ -254,7 +254,7 @@ async def event_headcount(
         headcount = optional_int(form.get("headcount"))
         if headcount is None:
             raise Invalid(lazy("Please enter the number of people present."), field="headcount")
-        await checkins.confirm_headcount(db_session, actor, event_id, headcount, client_address(request))
+        await approvals.confirm_headcount(db_session, actor, event_id, headcount, client_address(request))
     except DomainError as exc:
         if exc.code in ("not_found", "forbidden"):
             raise
@@ -669,7 +669,7 @@ async def _approvals(
 ) -> Template:
     if not actor.is_member(community_id):
         raise NotFound()
-    queue = await checkins.approval_queue(db_session, actor, community_id)
+    queue = await approvals.approval_queue(db_session, actor, community_id)
     community = await db_session.get(Community, community_id)
     people = (
         await db_session.execute(
@@ -711,20 +711,20 @@ async def approvals_submit(
                 if "checkin_ids" in raw
                 else []
             )
-            await checkins.approve(db_session, actor, ids, address)
+            await approvals.approve(db_session, actor, ids, address)
         elif action in ("approve", "adjust", "reject"):
             checkin_id = optional_int(form.get("checkin_id"))
             if checkin_id is None:
                 raise NotFound()
             if action == "approve":
-                await checkins.approve(db_session, actor, [checkin_id], address)
+                await approvals.approve(db_session, actor, [checkin_id], address)
             elif action == "adjust":
                 points = optional_int(form.get("points"))
                 if points is None:
                     raise Invalid(lazy("Please enter a whole number."), field="points")
-                await checkins.adjust(db_session, actor, checkin_id, points, form.get("reason", ""), address)
+                await approvals.adjust(db_session, actor, checkin_id, points, form.get("reason", ""), address)
             else:
-                await checkins.reject(db_session, actor, checkin_id, form.get("reason", ""), address)
+                await approvals.reject(db_session, actor, checkin_id, form.get("reason", ""), address)
         elif action in ("claim_approve", "claim_reject"):
             claim_id = optional_int(form.get("claim_id"))
             if claim_id is None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import Membership, User
 from app.core import clock
 from app.core.authz import Actor
-from app.events import checkins, rules, services
+from app.events import approvals, checkins, rules, services
 from app.events.models import Event, HourClaim
 from app.places.models import Compound
 
@@ -136,7 +136,7 @@ async def seed(session: AsyncSession, community_id: int) -> None:
             await checkins.check_out(
                 session, event, user_id, method="witnessed", by=by, now=start + timedelta(minutes=leave)
             )
-        await checkins.close_event(session, events[0].id, start + timedelta(hours=3))
+        await approvals.close_event(session, events[0].id, start + timedelta(hours=3))
 
     volunteer = await _user(session, community_id, "李星")
     if volunteer and not await session.scalar(select(HourClaim.id).where(HourClaim.user_id == volunteer)):

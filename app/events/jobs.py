@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import jobs
-from app.events import checkins
+from app.events import approvals
 
 
 @jobs.periodic("*/5 * * * *", name="events.close_due")
 async def close_due_events(session: AsyncSession) -> None:
-    await checkins.close_due_events(session)
+    await approvals.close_due_events(session)

@@ -23,7 +23,7 @@ from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render
 from app.places.models import Community
-from app.store import orders, photos, rules, services
+from app.store import orders, photos, placing, rules, services
 from app.store import scan_handlers as _scan_handlers  # noqa: F401 - registers JP1, digits, member@counter
 from app.store.models import StoreItem
 from app.store.schemas import (
@@ -71,16 +71,18 @@ def _item_out(item: StoreItem) -> ItemOut:
     )
 
 
-async def _place(request: Request, actor: Actor, **kwargs: Any) -> orders.PlacedOrder:
+async def _place(request: Request, actor: Actor, **kwargs: Any) -> placing.PlacedOrder:
     """Places an order on a fastdb connection of its own (the service keeps it all or nothing);
     if a concurrent twin with the same key committed first, answers with that one."""
     db = fast_db(request)
     try:
         async with db.autocommit() as tx:
-            return await orders.place_order(tx, actor, known=request.app.state["order_facts"], **kwargs)
-    except orders.DuplicateOrder as twin:
+            return await placing.place_order(tx, actor, known=request.app.state["order_facts"], **kwargs)
+    except placing.DuplicateOrder as twin:
         async with db.autocommit() as tx:
-            return await orders.find_by_key(tx, twin.user_id, twin.key, kwargs["item_id"], kwargs["quantity"])
+            return await placing.find_by_key(
+                tx, twin.user_id, twin.key, kwargs["item_id"], kwargs["quantity"]
+            )
 
 
 # ---------------------------------------------------------------- API

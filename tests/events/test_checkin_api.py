@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from app.accounts import services as accounts
 from app.core import clock
 from app.core.authz import Actor
-from app.events import checkins, hours, services
+from app.events import approvals, hours, services
 from app.events.models import Checkin
 from app.ledger import services as ledger
 from tests.conftest import login
@@ -218,7 +218,7 @@ async def test_auto_close_checks_out_at_scheduled_end_flagged_for_approval(clien
     await scan(client, bob, await kiosk_code(client, admin, event_id, "checkout"))
     clock.advance(timedelta(hours=3))
     await db.rollback()
-    closed = await checkins.close_due_events(db)
+    closed = await approvals.close_due_events(db)
     await db.commit()
     assert event_id in closed
     stay = (
@@ -233,11 +233,11 @@ async def test_auto_close_checks_out_at_scheduled_end_flagged_for_approval(clien
     # The admin approves from the queue (bulk approve through the page).
     page = await client.get(f"/admin/c/{tenant.community_id}/approvals", headers=admin.headers)
     assert page.status_code == 200 and "郑美玉" in page.text
-    await checkins.approve(db, admin_actor(tenant), [stay_id])
+    await approvals.approve(db, admin_actor(tenant), [stay_id])
     await db.commit()
     assert await wallet_balance(db, tenant.community_id, alice.user_id) == 5 + (20 * minutes) // 60
     # Closing again does nothing.
-    assert await checkins.close_event(db, event_id) == 0
+    assert await approvals.close_event(db, event_id) == 0
 
 
 async def test_headcount_confirms_kiosk_stays_or_flags_them(client, site, db):
@@ -250,7 +250,7 @@ async def test_headcount_confirms_kiosk_stays_or_flags_them(client, site, db):
         out = await scan(client, person, await kiosk_code(client, admin, event_id, "checkout"))
         assert out.json()["points_awarded"] == 0 and out.json()["points_pending"] == 25
     await db.rollback()
-    result = await checkins.confirm_headcount(db, admin_actor(tenant), event_id, 1)
+    result = await approvals.confirm_headcount(db, admin_actor(tenant), event_id, 1)
     await db.commit()
     assert result == {"awarded": 0, "flagged": 2, "kiosk_people": 2}
     assert await wallet_balance(db, tenant.community_id, alice.user_id) == 0
@@ -259,8 +259,8 @@ async def test_headcount_confirms_kiosk_stays_or_flags_them(client, site, db):
     # Adjust one with a reason, reject the other with a reason.
     actor = admin_actor(tenant)
     by_user = {s.user_id: s.id for s in stays}
-    await checkins.adjust(db, actor, by_user[alice.user_id], 12, "只到了一半时间")
-    await checkins.reject(db, actor, by_user[bob.user_id], "未到场")
+    await approvals.adjust(db, actor, by_user[alice.user_id], 12, "只到了一半时间")
+    await approvals.reject(db, actor, by_user[bob.user_id], "未到场")
     await db.commit()
     assert await wallet_balance(db, tenant.community_id, alice.user_id) == 12
     assert await wallet_balance(db, tenant.community_id, bob.user_id) == 0
@@ -273,7 +273,7 @@ async def test_headcount_at_or_above_check_ins_awards_everyone(client, site, db)
     clock.advance(timedelta(hours=1))
     await scan(client, alice, await kiosk_code(client, admin, event_id, "checkout"))
     await db.rollback()
-    assert (await checkins.confirm_headcount(db, admin_actor(tenant), event_id, 3))["awarded"] == 1
+    assert (await approvals.confirm_headcount(db, admin_actor(tenant), event_id, 3))["awarded"] == 1
     await db.commit()
     assert await wallet_balance(db, tenant.community_id, alice.user_id) == 25
 

@@ -21,6 +21,7 @@ FAST_MODULES = (
     "app.ledger.services",
     "app.scans.services",
     "app.store.orders",
+    "app.store.placing",
     "app.store.services",
 )
 
