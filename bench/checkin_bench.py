@@ -28,10 +28,12 @@ from typing import Any
 import httpx
 import loadgen
 from common import (
+    WARMUP_SECONDS,
     Resident,
     Server,
     Tally,
     add_residents,
+    analyze,
     create_admin,
     login,
     non_2xx,
@@ -140,6 +142,9 @@ def main() -> None:
     with server(args.workers, "jinlin-bench-") as srv:
         raw = args.raw_tps or reference_pgbench(srv, max(2, int(args.seconds)))
         admin, people, event_id = asyncio.run(setup(srv, args.residents))
+        analyze(srv)
+        _, warm = asyncio.run(run_load(srv, admin, people, event_id, args.clients[0], WARMUP_SECONDS))
+        errors += warm.counts["unexpected"]
         for clients in args.clients:
             figures, tally = asyncio.run(run_load(srv, admin, people, event_id, clients, args.seconds))
             errors += tally.counts["unexpected"]

@@ -27,10 +27,12 @@ from typing import Any
 import httpx
 import loadgen
 from common import (
+    WARMUP_SECONDS,
     Resident,
     Server,
     Tally,
     add_residents,
+    analyze,
     create_admin,
     login,
     reference_pgbench,
@@ -86,7 +88,7 @@ def classify(status: int, answer: Any) -> str | None:
 
 
 async def orders(
-    url: str, items: list[int], people: list[Resident], clients: int, seconds: int
+    url: str, items: list[int], people: list[Resident], clients: int, seconds: int, quiet: bool = False
 ) -> tuple[dict[str, float], Tally, loadgen.Result]:
     run = secrets.token_hex(3)
     rngs = [random.Random(n) for n in range(clients)]
@@ -98,7 +100,8 @@ async def orders(
     tally = Tally(classify)
     result = await loadgen.run(url, clients, seconds, order, tally)
     figures = summary(result.count, result.elapsed, result.latencies)
-    show(f"POST /api/v1/orders, {clients} clients", figures)
+    if not quiet:
+        show(f"POST /api/v1/orders, {clients} clients", figures)
     figures["orders_per_s"] = tally.counts["placed"] / result.elapsed
     return figures, tally, result
 
@@ -120,6 +123,9 @@ def main() -> None:
         )
         raw = args.raw_tps or reference_pgbench(srv, args.seconds)
         items, people = asyncio.run(setup(srv, max(args.clients)))
+        analyze(srv)
+        _, warm, _ = asyncio.run(orders(srv.url, items, people, args.clients[0], WARMUP_SECONDS, quiet=True))
+        errors += warm.counts["unexpected"]
         for clients in args.clients:
             result, tally, answers = asyncio.run(orders(srv.url, items, people, clients, args.seconds))
             errors += tally.counts["unexpected"]
