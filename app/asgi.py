@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     url = resolve_database_url(settings.database_url, settings.data_dir)
     db_config = SQLAlchemyAsyncConfig(
         connection_string=url,
-        engine_config=EngineConfig(pool_size=10, max_overflow=10, pool_pre_ping=False),
+        engine_config=EngineConfig(pool_size=10, max_overflow=5, pool_pre_ping=False),
         session_config=AsyncSessionConfig(expire_on_commit=False),
         before_send_handler="autocommit_include_redirects",
         set_default_exception_handler=False,

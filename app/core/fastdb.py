@@ -198,9 +198,11 @@ class _Connection(asyncpg.Connection):  # type: ignore[misc]
 
 
 class FastDb:
-    """A pool per worker process, opened at start-up and closed at shut-down."""
+    """A pool per worker process, opened at start-up and closed at shut-down. Twenty: with
+    fewer, a worker's requests under load queued for a connection (at 64 clients on two
+    workers, p99 of the scans API 120-130 ms with ten, 100 ms with twenty)."""
 
-    def __init__(self, url: str, size: int = 10) -> None:
+    def __init__(self, url: str, size: int = 20) -> None:
         self.url = url
         self.size = size
         self.pool: asyncpg.Pool | None = None
