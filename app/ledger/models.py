@@ -76,6 +76,19 @@ class LedgerTransfer(Base):
         Index("ix_ledger_transfers_debit", "debit_account_id", "id"),
         Index("ix_ledger_transfers_credit", "credit_account_id", "id"),
         Index("ix_ledger_transfers_community", "community_id", "id"),
+        # Unique where set: a transfer is reversed once, a hold posts once (migration 0006).
+        Index(
+            "uq_ledger_transfers_reverses_id",
+            "reverses_id",
+            unique=True,
+            postgresql_where=text("reverses_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_ledger_transfers_hold_id",
+            "hold_id",
+            unique=True,
+            postgresql_where=text("hold_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -88,8 +101,8 @@ class LedgerTransfer(Base):
     reference: Mapped[str] = mapped_column(String(128), default="")
     memo: Mapped[str] = mapped_column(String(500), default="")
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
-    reverses_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    hold_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    reverses_id: Mapped[int | None] = mapped_column(BigInteger)
+    hold_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
