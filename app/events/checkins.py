@@ -160,12 +160,25 @@ def _refuse_closed(event: Any, now: datetime) -> None:
         raise DomainError("conflict", 409, lazy("This event has ended."))
 
 
-def _log(log: ScanLog | None, event: Any, user_id: int, action: str) -> dict[str, Any]:
+def _log_data(event: Any, user_id: int, action: str) -> dict[str, Any]:
+    return {"community_id": event.community_id, "event_id": event.id, "user_id": user_id, "action": action}
+
+
+async def _run(
+    session: Db,
+    statements: tuple[Any, Any],
+    params: dict[str, Any],
+    log: ScanLog | None,
+    data: dict[str, Any],
+) -> Any:
+    """Runs the plain statement, or the one that also writes the scan's log row when there is a
+    `log`: the row records what the statement decided, refusals included."""
+    plain, logged = statements
     if log is None:
-        return {}
-    return scan_log.log_params(
-        log, community_id=event.community_id, event_id=event.id, user_id=user_id, action=action
-    )
+        return (await session.execute(plain, params)).one()
+    row = (await session.execute(logged, {**params, **scan_log.log_params(log, **data)})).one()
+    log.written = True
+    return row
 
 
 async def check_in(
@@ -195,12 +208,8 @@ async def check_in(
         "signup_required": bool(event.signup_required),
     }
     if not takes_place:
-        if log is None:
-            row = (await session.execute(CHECK_IN, params)).one()
-        else:
-            logged = {**params, **_log(log, event, user_id, "checkin")}
-            row = (await session.execute(CHECK_IN_LOGGED, logged)).one()
-            log.written = True  # a refusal decided by the statement is in the log too
+        data = _log_data(event, user_id, "checkin")
+        row = await _run(session, (CHECK_IN, CHECK_IN_LOGGED), params, log, data)
         _refuse_check_in(event, row)
         return CheckinResult(int(row.id), now)
     async with atomic(session):
@@ -211,10 +220,8 @@ async def check_in(
             if taken is None:
                 raise DomainError("event_full", 409)
         if log is not None:
-            data = {"community_id": event.community_id, "event_id": event.id, "user_id": user_id}
-            await scan_log.record(
-                session, log.actor, log.request, "checked_in", {**data, "action": "checkin"}
-            )
+            data = _log_data(event, user_id, "checkin")
+            await scan_log.record(session, log.actor, log.request, "checked_in", data)
             log.written = True
     return CheckinResult(int(row.id), now)
 
@@ -303,13 +310,9 @@ async def check_out(
         "minutes": minutes,
         "points": points,
     }
-    if log is None:
-        row = (await session.execute(CHECK_OUT, params)).one()
-    else:
-        row = (
-            await session.execute(CHECK_OUT_LOGGED, {**params, **_log(log, event, user_id, "checkout")})
-        ).one()
-        log.written = True
+    row = await _run(
+        session, (CHECK_OUT, CHECK_OUT_LOGGED), params, log, _log_data(event, user_id, "checkout")
+    )
     if row.id is None:  # a twin of this scan closed the stay a moment ago
         raise DomainError("already_done", 409, lazy("Already checked out."))
     return CheckoutResult(int(row.id), stays.checked_in_at, now, minutes, points, row.status)

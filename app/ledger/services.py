@@ -318,18 +318,7 @@ async def _credit(
     actor_id: int | None,
     key: str,
 ) -> tuple[int, bool]:
-    params = {
-        "key": key,
-        "c": community_id,
-        "debit": debit,
-        "credit": wallet_id,
-        "n": points,
-        "kind": kind,
-        "ref": reference,
-        "memo": memo,
-        "actor": actor_id,
-        "now": clock.now(),
-    }
+    params = _movement(key, community_id, debit, wallet_id, points, kind, reference, memo, actor_id)
     row = (await session.execute(_CREDIT_WALLET, params)).first()
     if row is not None:
         return int(row[0]), True
@@ -337,6 +326,32 @@ async def _credit(
     if existing is None:  # pragma: no cover - ON CONFLICT without a visible row
         raise _conflict()
     return existing, False
+
+
+def _movement(
+    key: str,
+    community_id: int,
+    debit: int,
+    credit: int,
+    points: int,
+    kind: str,
+    reference: str,
+    memo: str,
+    actor_id: int | None,
+) -> dict[str, Any]:
+    """The parameters of a statement that moves (or holds) points between two known accounts."""
+    return {
+        "key": key,
+        "c": community_id,
+        "debit": debit,
+        "credit": credit,
+        "n": points,
+        "kind": kind,
+        "ref": reference,
+        "memo": memo,
+        "actor": actor_id,
+        "now": clock.now(),
+    }
 
 
 def _expected(params: dict[str, Any]) -> dict[str, Any]:
@@ -363,18 +378,7 @@ async def _debit(
     actor_id: int | None,
     key: str,
 ) -> tuple[int, bool]:
-    params = {
-        "key": key,
-        "c": community_id,
-        "debit": wallet_id,
-        "credit": credit,
-        "n": points,
-        "kind": kind,
-        "ref": reference,
-        "memo": memo,
-        "actor": actor_id,
-        "now": clock.now(),
-    }
+    params = _movement(key, community_id, wallet_id, credit, points, kind, reference, memo, actor_id)
     inserted, covered, _updated = (await session.execute(_DEBIT_WALLET, params)).one()
     if inserted is not None:
         return int(inserted), True
@@ -426,28 +430,13 @@ async def deduct_ex(
 
 # ---------------------------------------------------------------- holds (two-phase)
 
-_HOLD = text(
-    "WITH w AS (SELECT id FROM ledger_accounts WHERE id = CAST(:debit AS bigint) "
-    "AND balance - held >= CAST(:n AS bigint) FOR UPDATE), "
-    "ins AS (INSERT INTO ledger_holds (idempotency_key, community_id, debit_account_id, credit_account_id, "
-    "amount, kind, reference, memo, actor_id, created_at, status, expires_at) "
-    "SELECT "
-    "CAST(:key AS varchar), CAST(:c AS bigint), CAST(:debit AS bigint), CAST(:credit AS bigint), "
-    "CAST(:n AS bigint), CAST(:kind AS varchar), CAST(:ref AS varchar), CAST(:memo AS varchar), "
-    "CAST(:actor AS bigint), CAST(:now AS timestamptz), 'pending', CAST(:expires AS timestamptz) FROM w "
-    "ON CONFLICT DO NOTHING RETURNING id, amount), "
-    "upd AS (UPDATE ledger_accounts a SET held = a.held + ins.amount FROM ins "
-    "WHERE a.id = CAST(:debit AS bigint) RETURNING a.id) "
-    "SELECT (SELECT id FROM ins), (SELECT count(*) FROM w), (SELECT count(*) FROM upd)"
-)
 
-
-def hold_ctes(sources: str) -> tuple[str, str]:
-    """A hold as CTEs for a statement of the caller's, in two parts around the caller's own
-    CTEs. The first, `hw`, locks the wallet `:debit` if its available points cover `:n`; the
-    second inserts the hold (`h`) from the FROM list `sources`, which should include `hw` and
-    whatever else must hold, and adds to the wallet's `held` (`hu`). Parameters as `_HOLD`'s.
-    A repeated key is an error, which undoes the caller's whole statement."""
+def hold_ctes(sources: str, on_conflict: str = "") -> tuple[str, str]:
+    """A hold as CTEs, in two parts around a caller's own CTEs. The first, `hw`, locks the
+    wallet `:debit` if its available points cover `:n`; the second inserts the hold (`h`) from
+    the FROM list `sources`, which should include `hw` and whatever else must hold, and adds to
+    the wallet's `held` (`hu`). Parameters from `hold_params`. Without `on_conflict` a repeated
+    key is an error, which undoes the caller's whole statement."""
     lock = (
         "hw AS (SELECT id FROM ledger_accounts WHERE id = CAST(:debit AS bigint) "
         "AND balance - held >= CAST(:n AS bigint) FOR UPDATE)"
@@ -458,11 +447,20 @@ def hold_ctes(sources: str) -> tuple[str, str]:
         "SELECT CAST(:key AS varchar), CAST(:c AS bigint), CAST(:debit AS bigint), CAST(:credit AS bigint), "
         "CAST(:n AS bigint), CAST(:kind AS varchar), CAST(:ref AS varchar), CAST(:memo AS varchar), "
         "CAST(:actor AS bigint), CAST(:now AS timestamptz), 'pending', CAST(:expires AS timestamptz) "
-        f"FROM {sources} RETURNING id, amount), "
+        f"FROM {sources} {on_conflict} RETURNING id, amount), "
         "hu AS (UPDATE ledger_accounts a SET held = a.held + h.amount FROM h "
         "WHERE a.id = CAST(:debit AS bigint) RETURNING a.id)"
     )
     return lock, insert
+
+
+# A hold on its own: lock the wallet only if it covers the amount, insert unless the key exists,
+# add to `held`.
+_HOLD = text(
+    "WITH "  # noqa: S608
+    + ", ".join(hold_ctes("hw", "ON CONFLICT DO NOTHING"))
+    + " SELECT (SELECT id FROM h), (SELECT count(*) FROM hw), (SELECT count(*) FROM hu)"
+)
 
 
 def hold_params(
@@ -478,22 +476,13 @@ def hold_params(
     idempotency_key: str,
     expires_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The checked parameters of `hold_ctes`."""
+    """The checked parameters of `hold_ctes` (and `_HOLD`)."""
     check_points(points)
     _check_text(idempotency_key, kind, reference, memo)
-    return {
-        "key": idempotency_key,
-        "c": community_id,
-        "debit": wallet_id,
-        "credit": account_id,
-        "n": points,
-        "kind": kind,
-        "ref": reference,
-        "memo": memo,
-        "actor": actor_id,
-        "now": clock.now(),
-        "expires": expires_at,
-    }
+    params = _movement(
+        idempotency_key, community_id, wallet_id, account_id, points, kind, reference, memo, actor_id
+    )
+    return {**params, "expires": expires_at}
 
 
 _HOLD_BY_KEY = text(
@@ -565,21 +554,20 @@ async def hold_ex(
 ) -> tuple[int, bool]:
     """``hold`` that also says whether this call made the hold."""
     check_points(points)
-    _check_text(idempotency_key, kind, reference, memo)
+    _check_text(idempotency_key, kind, reference, memo)  # before any account is made
     wallet_id, store_id = await accounts_for(session, community_id, user_id, "store")
-    params = {
-        "key": idempotency_key,
-        "c": community_id,
-        "debit": wallet_id,
-        "credit": store_id,
-        "n": points,
-        "kind": kind,
-        "ref": reference,
-        "memo": memo,
-        "actor": actor_id,
-        "now": clock.now(),
-        "expires": expires_at,
-    }
+    params = hold_params(
+        community_id=community_id,
+        wallet_id=wallet_id,
+        account_id=store_id,
+        points=points,
+        kind=kind,
+        reference=reference,
+        memo=memo,
+        actor_id=actor_id,
+        idempotency_key=idempotency_key,
+        expires_at=expires_at,
+    )
     inserted, covered, _updated = (await session.execute(_HOLD, params)).one()
     if inserted is not None:
         return int(inserted), True
