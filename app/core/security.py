@@ -8,7 +8,6 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 # Library defaults are argon2id with RFC 9106's low-memory profile.
@@ -70,19 +69,32 @@ HEADERS = {
 }
 
 
+# As raw ASGI header pairs, made once: every response carries them.
+_RAW = [(name.encode(), value.encode()) for name, value in HEADERS.items()]
+_HSTS = (b"strict-transport-security", b"max-age=31536000")
+_NAMES = frozenset(name for name, _ in [*_RAW, _HSTS])
+
+
+def _secured(headers: list[tuple[bytes, bytes]], https: bool) -> list[tuple[bytes, bytes]]:
+    """The response's headers with ours in place of any of the same name (one pass, no parsing:
+    this runs for every response, the scanners' included)."""
+    kept = [pair for pair in headers if pair[0].lower() not in _NAMES]
+    kept.extend(_RAW)
+    if https:
+        kept.append(_HSTS)
+    return kept
+
+
 def security_headers_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
+        https = scope.get("scheme") == "https"
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in HEADERS.items():
-                    headers[name] = value
-                if scope.get("scheme") == "https":
-                    headers["strict-transport-security"] = "max-age=31536000"
+                message["headers"] = _secured(list(message.get("headers") or ()), https)
             await send(message)
 
         await app(scope, receive, send_wrapper)
