@@ -72,43 +72,89 @@ TAKE_PLACE = text(
     "WHERE id = :event_id AND attendee_count < :capacity RETURNING attendee_count"
 )
 
-# What a check-out needs to decide: the open stay, the minutes and points of the resident's
-# earlier finished stays at this event (re-entry), when they last left, and whether their wallet
-# exists yet.
-STAYS = text(
-    """
-SELECT max(id) FILTER (WHERE checked_out_at IS NULL) AS id,
-       max(checked_in_at) FILTER (WHERE checked_out_at IS NULL) AS checked_in_at,
-       max(method_in) FILTER (WHERE checked_out_at IS NULL) AS method_in,
-       coalesce(sum(minutes) FILTER (WHERE checked_out_at IS NOT NULL AND award_status <> 'rejected'), 0)::int
-         AS so_far_minutes,
-       coalesce(sum(points) FILTER (WHERE checked_out_at IS NOT NULL AND award_status <> 'rejected'), 0)::int
-         AS so_far_points,
-       max(checked_out_at) AS last_out,
-       EXISTS (SELECT 1 FROM ledger_accounts WHERE community_id = :c AND user_id = :u) AS has_wallet
-FROM event_checkins WHERE event_id = :event_id AND user_id = :u
-"""
-)
+# What a check-out decides, in SQL: the resident's stays at the event (`st`: the open one, the
+# minutes and points of the finished ones, when they last left, whether they have a wallet),
+# then (`RULE_CTES`) the credited minutes, the points due, what happens to them and the
+# statement line.
+# These are app.events.rules' credited_minutes, award_delta, award_status and memo_for, which
+# stay the rules everywhere else (event close, the approval queue); tests/events/test_rules_in_sql.py
+# holds the two equal over generated cases.
+_STAYS_CTE = """
+st AS (
+  SELECT max(id) FILTER (WHERE checked_out_at IS NULL) AS id,
+         max(checked_in_at) FILTER (WHERE checked_out_at IS NULL) AS checked_in_at,
+         max(method_in) FILTER (WHERE checked_out_at IS NULL) AS method_in,
+         coalesce(sum(minutes) FILTER (WHERE checked_out_at IS NOT NULL AND award_status <> 'rejected'), 0)
+           AS so_far_minutes,
+         coalesce(sum(points) FILTER (WHERE checked_out_at IS NOT NULL AND award_status <> 'rejected'), 0)
+           AS so_far_points,
+         max(checked_out_at) AS last_out,
+         EXISTS (SELECT 1 FROM ledger_accounts WHERE community_id = :c AND user_id = :u) AS has_wallet
+  FROM event_checkins WHERE event_id = :event_id AND user_id = :u
+)"""
+RULE_CTES = """
+credited AS (
+  SELECT st.*, greatest(0, floor(extract(epoch FROM least(CAST(:now AS timestamptz),
+           CAST(:until AS timestamptz)) - st.checked_in_at) / 60))::int AS minutes
+  FROM st
+), earned AS (
+  SELECT credited.*, greatest(0, greatest(0, least(
+           CAST(:per_attendance AS bigint)
+             + floor(CAST(:per_hour AS bigint) * (credited.so_far_minutes + credited.minutes) / 60.0)::bigint,
+           coalesce(CAST(:cap AS bigint), 9223372036854775807)))
+         - credited.so_far_points)::int AS points,
+         credited.minutes / 60 AS h, credited.minutes % 60 AS m
+  FROM credited
+), decided AS (
+  SELECT earned.*,
+         CASE WHEN NOT CAST(:auto_award AS boolean) THEN 'pending'
+              WHEN CAST(:kiosk_confirmation AS boolean)
+                   AND 'kiosk' IN (CAST(:method AS varchar), earned.method_in) THEN 'unconfirmed'
+              WHEN earned.points = 0 THEN 'zero' ELSE 'awarded' END AS status,
+         CASE WHEN earned.minutes <= 0 THEN '参加' || CAST(:title AS varchar)
+              ELSE CAST(:title AS varchar) || '，' || CASE
+                WHEN earned.h > 0 AND earned.m > 0 THEN earned.h || '小时' || earned.m || '分钟'
+                WHEN earned.h > 0 THEN earned.h || '小时' ELSE earned.m || '分钟' END END AS memo
+  FROM earned
+)"""
 
-# A check-out in one statement: lock the stay if it is still open, award its points through
-# the ledger's CTEs if they are due (the stay is the award's condition), close and settle the
-# stay with the transfer's id. If the award did not happen after all (its key was used), the
-# stay waits for an admin instead of claiming points it did not get.
+# A check-out in one statement: decide (above), lock the stay if it is still open, award its
+# points through the ledger's CTEs if they are due (the stay is the award's condition), close and
+# settle the stay with the transfer's id. If the award did not happen after all (its key was
+# used), the stay waits for an admin instead of claiming points it did not get. A member's
+# first points need their wallet: then nothing is done and `needs_wallet` says so.
+_NEEDS_WALLET = "d.id IS NOT NULL AND d.status = 'awarded' AND NOT d.has_wallet"
 _CHECK_OUT = (
-    "WITH stay AS (SELECT id FROM event_checkins WHERE id = :stay_id AND checked_out_at IS NULL "  # noqa: S608
-    "FOR UPDATE), "
-    "due AS (SELECT 1 FROM stay WHERE CAST(:award AS boolean)), "
-    + ledger.award_ctes("w, s, due")
+    "WITH "  # noqa: S608
+    + _STAYS_CTE
+    + ","
+    + RULE_CTES
+    + ", stay AS (SELECT c.id FROM event_checkins c, decided d WHERE c.id = d.id "
+    "AND c.checked_out_at IS NULL AND NOT (" + _NEEDS_WALLET + ") FOR UPDATE OF c), "
+    "due AS (SELECT d.* FROM stay, decided d WHERE d.status = 'awarded'), "
+    + ledger.award_ctes(
+        "w, s, due",
+        points="CAST(due.points AS bigint)",
+        key="'event-checkin-' || due.id",
+        reference="'checkin:' || due.id",
+        memo="due.memo",
+    )
     + ", closed AS (UPDATE event_checkins c SET checked_out_at = :now, method_out = :method, "
-    "out_by = :by, minutes = :minutes, points = :points, transfer_id = (SELECT id FROM ins), "
-    "award_status = CASE WHEN CAST(:award AS boolean) AND NOT EXISTS (SELECT 1 FROM ins) "
-    "THEN 'pending' ELSE :status END "
-    "FROM stay WHERE c.id = stay.id RETURNING c.id, c.award_status){log} "
-    "SELECT (SELECT id FROM closed) AS id, (SELECT award_status FROM closed) AS status"
+    "out_by = :by, minutes = d.minutes, points = d.points, transfer_id = (SELECT id FROM ins), "
+    "award_status = CASE WHEN d.status = 'awarded' AND NOT EXISTS (SELECT 1 FROM ins) "
+    "THEN 'pending' ELSE d.status END "
+    "FROM stay, decided d WHERE c.id = stay.id RETURNING c.id, c.award_status){log} "
+    "SELECT (SELECT id FROM closed) AS id, (SELECT award_status FROM closed) AS status, d.id AS open_id, "
+    "d.checked_in_at, d.last_out, d.minutes, d.points, (" + _NEEDS_WALLET + ") AS needs_wallet "
+    "FROM decided d"
 )
-_CHECK_OUT_RESULT = "CASE WHEN EXISTS (SELECT 1 FROM closed) THEN 'checked_out' ELSE 'already_done' END"
+_CHECK_OUT_RESULT = (
+    "CASE WHEN EXISTS (SELECT 1 FROM closed) THEN 'checked_out' "
+    "WHEN (SELECT id IS NULL AND last_out IS NULL FROM decided) THEN 'conflict' ELSE 'already_done' END"
+)
 CHECK_OUT = text(_CHECK_OUT.format(log=""))
-CHECK_OUT_LOGGED = text(_CHECK_OUT.format(log=", " + scan_log.log_cte(_CHECK_OUT_RESULT)))
+_DECIDED = f"NOT (SELECT {_NEEDS_WALLET} FROM decided d)"  # noqa: S608 - no input in it
+CHECK_OUT_LOGGED = text(_CHECK_OUT.format(log=", " + scan_log.log_cte(_CHECK_OUT_RESULT, when=_DECIDED)))
 
 # The scan path's event rows, remembered by each worker until the event is edited (the memo is
 # the app's, set for the scan's duration by app.scans.controllers.run_scan).
@@ -177,7 +223,7 @@ async def _run(
     if log is None:
         return (await session.execute(plain, params)).one()
     row = (await session.execute(logged, {**params, **scan_log.log_params(log, **data)})).one()
-    log.written = True
+    log.written = not getattr(row, "needs_wallet", False)
     return row
 
 
@@ -273,49 +319,40 @@ async def check_out(
     now: datetime | None = None,
     log: ScanLog | None = None,
 ) -> CheckoutResult:
-    """One read, then one statement that closes the stay, awards its points through the ledger
+    """One statement that finds the open stay, closes it, awards its points through the ledger
     and writes the scan's `log` row when given one. A member's first points create their wallet
-    first (harmless if what follows fails)."""
+    first, and the statement runs again."""
     now = now or clock.now()
     if event.status == "cancelled":
         raise DomainError("conflict", 409, lazy("This event has been cancelled."))
-    ids = {"event_id": event.id, "c": event.community_id, "u": user_id}
-    stays = (await session.execute(STAYS, ids)).one()
-    if stays.id is None:
-        if stays.last_out is not None:
-            raise DomainError("already_done", 409, lazy("Already checked out."), at=_iso(stays.last_out))
-        raise DomainError("conflict", 409, lazy("Not checked in yet: please check in first."))
-    minutes = rules.credited_minutes(stays.checked_in_at, now, event.ends_at)
-    points = rules.award_delta(rule_of(event), stays.so_far_minutes + minutes, stays.so_far_points)
-    status = award_status(event, points, kiosk="kiosk" in (stays.method_in, method), flagged=False)
-    if status == "awarded" and not stays.has_wallet:
-        await ledger.accounts_for(session, event.community_id, user_id, "issuing")
     params = {
-        **ledger.award_params(
-            event.community_id,
-            user_id,
-            max(points, 1),  # unused unless awarded
-            "event",
-            f"checkin:{stays.id}",
-            rules.memo_for(event.title, minutes),
-            by,
-            f"event-checkin-{stays.id}",
-        ),
-        "stay_id": stays.id,
-        "award": status == "awarded",
-        "status": status,
+        "event_id": event.id,
+        "c": event.community_id,
+        "u": user_id,
         "now": now,
+        "until": event.ends_at + rules.GRACE,
+        "per_attendance": event.points_per_attendance,
+        "per_hour": event.points_per_hour,
+        "cap": event.max_points,
+        "auto_award": bool(event.auto_award),
+        "kiosk_confirmation": bool(event.kiosk_confirmation),
+        "title": event.title,
         "method": method,
         "by": by,
-        "minutes": minutes,
-        "points": points,
+        "kind": "event",
+        "actor": by,
     }
-    row = await _run(
-        session, (CHECK_OUT, CHECK_OUT_LOGGED), params, log, _log_data(event, user_id, "checkout")
-    )
-    if row.id is None:  # a twin of this scan closed the stay a moment ago
-        raise DomainError("already_done", 409, lazy("Already checked out."))
-    return CheckoutResult(int(row.id), stays.checked_in_at, now, minutes, points, row.status)
+    data = _log_data(event, user_id, "checkout")
+    row = await _run(session, (CHECK_OUT, CHECK_OUT_LOGGED), params, log, data)
+    if row.needs_wallet:
+        await ledger.accounts_for(session, event.community_id, user_id, "issuing")
+        row = await _run(session, (CHECK_OUT, CHECK_OUT_LOGGED), params, log, data)
+    if row.id is not None:
+        return CheckoutResult(int(row.id), row.checked_in_at, now, row.minutes, row.points, row.status)
+    if row.open_id is None and row.last_out is None:
+        raise DomainError("conflict", 409, lazy("Not checked in yet: please check in first."))
+    # Checked out already, or a twin of this scan closed the stay a moment ago.
+    raise DomainError("already_done", 409, lazy("Already checked out."), at=_iso(row.last_out))
 
 
 async def live_count(session: AsyncSession, event_id: int) -> dict[str, int]:

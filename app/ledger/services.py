@@ -123,21 +123,29 @@ _CREDIT_WALLET = text(
 )
 
 
-def award_ctes(sources: str) -> str:
+def award_ctes(
+    sources: str,
+    *,
+    points: str = "CAST(:n AS bigint)",
+    key: str = "CAST(:key AS varchar)",
+    reference: str = "CAST(:ref AS varchar)",
+    memo: str = "CAST(:memo AS varchar)",
+) -> str:
     """An award when the wallet and the issuing account exist, as CTEs for a statement of the
     caller's (parameters from `award_params`): look both up, insert the transfer unless the key
     exists, add to the wallet; `ins` holds the new transfer, and is empty otherwise. The FROM
     list lets a caller add conditions: the awards API adds the membership, a check-out the stay
-    it closes."""
+    it closes. A caller whose statement works out the points, key, reference or note itself
+    gives SQL expressions over its FROM list for them (a check-out's points depend on the stay
+    it finds); it then checks what `award_params` would have (positive points, text lengths)."""
     return (
         "w AS (SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id = :u), "  # noqa: S608
         "s AS (SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id IS NULL "
         "AND kind = 'issuing'), "
         "ins AS (INSERT INTO ledger_transfers ("
         "idempotency_key, community_id, debit_account_id, credit_account_id, amount, kind, reference, "
-        "memo, actor_id, created_at) SELECT "
-        "CAST(:key AS varchar), CAST(:c AS bigint), s.id, w.id, CAST(:n AS bigint), CAST(:kind AS varchar), "
-        "CAST(:ref AS varchar), CAST(:memo AS varchar), CAST(:actor AS bigint), CAST(:now AS timestamptz) "
+        f"memo, actor_id, created_at) SELECT {key}, CAST(:c AS bigint), s.id, w.id, {points}, "
+        f"CAST(:kind AS varchar), {reference}, {memo}, CAST(:actor AS bigint), CAST(:now AS timestamptz) "
         f"FROM {sources} ON CONFLICT DO NOTHING RETURNING id, amount, credit_account_id), "
         "upd AS (UPDATE ledger_accounts a SET balance = a.balance + ins.amount FROM ins "
         "WHERE a.id = ins.credit_account_id RETURNING a.id)"

@@ -63,15 +63,16 @@ async def record(
     await session.execute(_INSERT, {**_row(actor, request, data or {}), "result": result[:30]})
 
 
-def log_cte(result_sql: str) -> str:
+def log_cte(result_sql: str, when: str = "true") -> str:
     """The log row as a CTE named `scan_log`, for a use case's own statement: `result_sql` is an
-    SQL expression over the statement's other CTEs that says how the scan ended."""
+    SQL expression over the statement's other CTEs that says how the scan ended, and `when` one
+    that is false if the statement did not decide it (the caller runs it again)."""
     return (
         f"scan_log AS (INSERT INTO scans ({_COLUMNS}) SELECT CAST(:log_at AS timestamptz), "  # noqa: S608
         "CAST(:log_community_id AS bigint), CAST(:log_event_id AS bigint), CAST(:log_scanner_id AS bigint), "
         "CAST(:log_subject_id AS bigint), CAST(:log_kind AS varchar), CAST(:log_action AS varchar), "
         f"{result_sql}, CAST(:log_code_digest AS varchar), CAST(:log_idempotency_key AS varchar), "
-        "CAST(:log_address AS varchar))"
+        f"CAST(:log_address AS varchar) WHERE {when})"
     )
 
 
