@@ -141,12 +141,12 @@ def main() -> None:
     errors = 0
     with server(args.workers, "jinlin-bench-") as srv:
         raw = args.raw_tps or reference_pgbench(srv, max(2, int(args.seconds)))
-        admin, people, event_id = asyncio.run(setup(srv, args.residents))
+        admin, people, event_id = loadgen.drive(setup(srv, args.residents))
         analyze(srv)
-        _, warm = asyncio.run(run_load(srv, admin, people, event_id, args.clients[0], WARMUP_SECONDS))
+        _, warm = loadgen.drive(run_load(srv, admin, people, event_id, args.clients[0], WARMUP_SECONDS))
         errors += warm.counts["unexpected"]
         for clients in args.clients:
-            figures, tally = asyncio.run(run_load(srv, admin, people, event_id, clients, args.seconds))
+            figures, tally = loadgen.drive(run_load(srv, admin, people, event_id, clients, args.seconds))
             errors += tally.counts["unexpected"]
             figures["raw_pg_tps"] = raw
             figures["ratio"] = figures["scans_per_s"] / raw

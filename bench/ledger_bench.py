@@ -148,7 +148,7 @@ def main() -> None:
         a = pgbench(srv, args.clients, args.seconds, "(a) pgbench, raw SQL")
         ledger_direct(srv.database_url, args.clients, WARMUP_SECONDS, args.workers, quiet=True)
         b = ledger_direct(srv.database_url, args.clients, args.seconds, args.workers)
-        c, tally = asyncio.run(awards_api(srv, args.clients, args.seconds))
+        c, tally = loadgen.drive(awards_api(srv, args.clients, args.seconds))
     print(f"ratio b/a = {b['tps'] / a['tps']:.2f} (target >= 0.5)")
     print(f"ratio c/a = {c['tps'] / a['tps']:.2f} (target >= 0.3)")
     if tally.counts["unexpected"]:

@@ -11,10 +11,21 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
+
+import uvloop
+
+T = TypeVar("T")
+
+
+def drive(phase: Coroutine[Any, Any, T]) -> T:
+    """Runs a set-up or load phase on uvloop (the loop the server's workers run on too): the
+    client's CPU per request is lower than on asyncio's own loop, and on a shared machine what
+    the client does not use, the server gets."""
+    return uvloop.run(phase)
 
 
 class Connection:

@@ -122,12 +122,14 @@ def main() -> None:
             f"data in {srv.data_dir}"
         )
         raw = args.raw_tps or reference_pgbench(srv, args.seconds)
-        items, people = asyncio.run(setup(srv, max(args.clients)))
+        items, people = loadgen.drive(setup(srv, max(args.clients)))
         analyze(srv)
-        _, warm, _ = asyncio.run(orders(srv.url, items, people, args.clients[0], WARMUP_SECONDS, quiet=True))
+        _, warm, _ = loadgen.drive(
+            orders(srv.url, items, people, args.clients[0], WARMUP_SECONDS, quiet=True)
+        )
         errors += warm.counts["unexpected"]
         for clients in args.clients:
-            result, tally, answers = asyncio.run(orders(srv.url, items, people, clients, args.seconds))
+            result, tally, answers = loadgen.drive(orders(srv.url, items, people, clients, args.seconds))
             errors += tally.counts["unexpected"]
             placed = result["orders_per_s"]
             ratio = placed / raw if raw else 0.0
