@@ -10,9 +10,10 @@ one keep-alive connection (bench/loadgen.py) of one resident scanning the event'
 check in, check out, check in, ... (a check-out also awards points through the ledger). The kiosk
 code is refreshed every 10 s like a kiosk. Every answer is checked: 200 (checked in or out) or
 409 already_done (two clients sharing a resident); anything else is counted as unexpected.
-Unless --raw-tps is given, raw PostgreSQL is measured first as in the ledger bench: its pgbench
-script (bench/pgbench_transfer.sql: a row-locked debit, a credit and an insert per transaction)
-with 32 clients on the same server; the ratio is scans/s over its transactions/s.
+Unless --raw-tps is given, raw PostgreSQL is measured as in the ledger bench: its pgbench script
+(bench/pgbench_transfer.sql: a row-locked debit, a credit and an insert per transaction) with 32
+clients on the same server, before the first phase and after each (common.Reference); a phase's
+ratio is its scans/s over the mean of the two pgbench figures next to it.
 Half the scans are check-ins, half check-outs (which also award points). The load generator runs
 on the same machine, so it competes for the same cores.
 """
@@ -29,6 +30,7 @@ import httpx
 import loadgen
 from common import (
     WARMUP_SECONDS,
+    Reference,
     Resident,
     Server,
     Tally,
@@ -37,7 +39,6 @@ from common import (
     create_admin,
     login,
     non_2xx,
-    reference_pgbench,
     server,
     summary,
 )
@@ -140,7 +141,8 @@ def main() -> None:
 
     errors = 0
     with server(args.workers, "jinlin-bench-") as srv:
-        raw = args.raw_tps or reference_pgbench(srv, max(2, int(args.seconds)))
+        raw = Reference(srv, max(2, int(args.seconds)), fixed=args.raw_tps)
+        raw.measure()
         admin, people, event_id = loadgen.drive(setup(srv, args.residents))
         analyze(srv)
         _, warm = loadgen.drive(run_load(srv, admin, people, event_id, args.clients[0], WARMUP_SECONDS))
@@ -148,8 +150,8 @@ def main() -> None:
         for clients in args.clients:
             figures, tally = loadgen.drive(run_load(srv, admin, people, event_id, clients, args.seconds))
             errors += tally.counts["unexpected"]
-            figures["raw_pg_tps"] = raw
-            figures["ratio"] = figures["scans_per_s"] / raw
+            figures["raw_pg_tps"] = raw.around_last_phase()
+            figures["ratio"] = figures["scans_per_s"] / figures["raw_pg_tps"]
             print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in figures.items()}))
     if errors:
         raise SystemExit(f"{errors} unexpected answers; see above")

@@ -205,9 +205,37 @@ class Admin:
 
 def reference_pgbench(srv: Server, seconds: float) -> float:
     """The raw PostgreSQL figure the check-in and order benches are measured against: the ledger
-    bench's part (a), with its 32 clients (200 would exceed PostgreSQL's connection limit),
-    measured once per run before the load."""
+    bench's part (a), with its 32 clients (200 would exceed PostgreSQL's connection limit)."""
     return pgbench(srv, 32, seconds, "(a) pgbench, raw SQL, 32 clients")["tps"]
+
+
+@dataclass
+class Reference:
+    """Raw PostgreSQL measured around the app's phases: once before the first and once after
+    each, and each phase is compared with the mean of the two measurements next to it. A shared
+    machine's speed drifts during a run (pgbench alone measured 4,012 and 5,796 tps in two runs
+    a few minutes apart), so a single measurement at the start made a phase's ratio depend on
+    when the phase ran. With `fixed`, that figure stands in for every measurement."""
+
+    srv: Server
+    seconds: float
+    clients: int = 32
+    fixed: float | None = None
+    figures: list[float] = field(default_factory=list)
+
+    def measure(self) -> float:
+        if self.fixed is not None:
+            return self.fixed
+        name = f"(a) pgbench, raw SQL, {self.clients} clients"
+        self.figures.append(pgbench(self.srv, self.clients, self.seconds, name)["tps"])
+        return self.figures[-1]
+
+    def around_last_phase(self) -> float:
+        """Measures again; the raw figure for the phase that just ran."""
+        if self.fixed is not None:
+            return self.fixed
+        before = self.figures[-1]
+        return (before + self.measure()) / 2
 
 
 def create_admin(srv: Server) -> Admin:

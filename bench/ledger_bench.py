@@ -11,6 +11,8 @@ In one run on one embedded PostgreSQL (a temporary data directory, `jinlin serve
       ledger's text SQL: the path the awards API takes);
   (c) POST /api/v1/communities/{id}/awards over HTTP from --clients keep-alive connections
       (bench/loadgen.py); every answer must be 201.
+(a) runs before (b), between (b) and (c), and after (c); each ratio is to the mean of the two (a)
+figures next to its part (common.Reference: the machine's speed drifts during a run).
 Prints transfers/s, p50 and p99 latency for each and the ratios b/a and c/a (targets: b/a >= 0.5,
 c/a >= 0.3 on a 2-core machine). The load generators run on the same machine as the server.
 """
@@ -30,13 +32,13 @@ import loadgen
 from common import (
     ROOT,
     WARMUP_SECONDS,
+    Reference,
     Server,
     Tally,
     add_residents,
     analyze,
     create_admin,
     login,
-    pgbench,
     server,
     show,
     summary,
@@ -145,12 +147,15 @@ def main() -> None:
             f"{args.clients} clients, {args.seconds} s each, "
             f"server with {args.workers} workers, data in {srv.data_dir}"
         )
-        a = pgbench(srv, args.clients, args.seconds, "(a) pgbench, raw SQL")
+        reference = Reference(srv, args.seconds, clients=args.clients)
+        reference.measure()
         ledger_direct(srv.database_url, args.clients, WARMUP_SECONDS, args.workers, quiet=True)
         b = ledger_direct(srv.database_url, args.clients, args.seconds, args.workers)
+        a_b = reference.around_last_phase()
         c, tally = loadgen.drive(awards_api(srv, args.clients, args.seconds))
-    print(f"ratio b/a = {b['tps'] / a['tps']:.2f} (target >= 0.5)")
-    print(f"ratio c/a = {c['tps'] / a['tps']:.2f} (target >= 0.3)")
+        a_c = reference.around_last_phase()
+    print(f"ratio b/a = {b['tps'] / a_b:.2f} (target >= 0.5; a = {a_b:.0f}, the mean of the two next to b)")
+    print(f"ratio c/a = {c['tps'] / a_c:.2f} (target >= 0.3; a = {a_c:.0f}, the mean of the two next to c)")
     if tally.counts["unexpected"]:
         raise SystemExit("some answers were not 201; see above")
 

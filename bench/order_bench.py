@@ -11,7 +11,8 @@ largest client count, each with plenty of points. Each client is one keep-alive 
 time): the ledger hold, the stock reservation and the order row in one transaction. Every answer
 is checked: 201 counts as an order placed, 409 out_of_stock is counted apart, anything else as
 unexpected. Unless --raw-tps is given, raw PostgreSQL is measured in the same run with the ledger
-benchmark's pgbench script (bench/pgbench_transfer.sql) at the same client count. Targets
+benchmark's pgbench script (bench/pgbench_transfer.sql) and 32 clients, before the first phase
+and after each; a phase's ratio is to the mean of the two figures next to it. Targets
 (issue 5): >= 0.3 of raw, p99 under 100 ms at 64 clients. The load generator runs on the same
 machine, so it competes for the same cores.
 """
@@ -28,6 +29,7 @@ import httpx
 import loadgen
 from common import (
     WARMUP_SECONDS,
+    Reference,
     Resident,
     Server,
     Tally,
@@ -35,7 +37,6 @@ from common import (
     analyze,
     create_admin,
     login,
-    reference_pgbench,
     server,
     show,
     summary,
@@ -121,7 +122,8 @@ def main() -> None:
             f"clients {args.clients}, {args.seconds} s each, {args.workers} server workers, "
             f"data in {srv.data_dir}"
         )
-        raw = args.raw_tps or reference_pgbench(srv, args.seconds)
+        reference = Reference(srv, args.seconds, fixed=args.raw_tps)
+        reference.measure()
         items, people = loadgen.drive(setup(srv, max(args.clients)))
         analyze(srv)
         _, warm, _ = loadgen.drive(
@@ -132,6 +134,7 @@ def main() -> None:
             result, tally, answers = loadgen.drive(orders(srv.url, items, people, clients, args.seconds))
             errors += tally.counts["unexpected"]
             placed = result["orders_per_s"]
+            raw = reference.around_last_phase()
             ratio = placed / raw if raw else 0.0
             print(
                 f"  {clients} clients: {placed:.0f} orders/s = {ratio:.2f} of raw {raw:.0f} tps "
