@@ -237,6 +237,16 @@ async def login(client: Any, person: Person) -> Person:
     return person
 
 
+@pytest.fixture
+async def site(client: Any, factory: Factory) -> Any:
+    """A tenant with a logged-in admin and two logged-in residents."""
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    alice = await login(client, await factory.person(tenant, name="郑美玉"))
+    bob = await login(client, await factory.person(tenant, name="黄志强"))
+    return tenant, admin, alice, bob
+
+
 # ---------------------------------------------------------------- live server
 
 

@@ -75,7 +75,7 @@ _HSTS = (b"strict-transport-security", b"max-age=31536000")
 _NAMES = frozenset(name for name, _ in [*_RAW, _HSTS])
 
 
-def _secured(headers: list[tuple[bytes, bytes]], https: bool) -> list[tuple[bytes, bytes]]:
+def secured(headers: list[tuple[bytes, bytes]], https: bool) -> list[tuple[bytes, bytes]]:
     """The response's headers with ours in place of any of the same name (one pass, no parsing:
     this runs for every response, the scanners' included)."""
     kept = [pair for pair in headers if pair[0].lower() not in _NAMES]
@@ -94,7 +94,7 @@ def security_headers_middleware(app: ASGIApp) -> ASGIApp:
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = _secured(list(message.get("headers") or ()), https)
+                message["headers"] = secured(list(message.get("headers") or ()), https)
             await send(message)
 
         await app(scope, receive, send_wrapper)

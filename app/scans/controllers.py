@@ -13,6 +13,7 @@ from app.core import scanning
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid
 from app.core.fastdb import FastDb
+from app.core.hotlane import HotRoute
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, fast_db, form_data, optional_int, own_session, render
 from app.events import checkins, codes
@@ -78,17 +79,15 @@ async def _fast_scan(db: FastDb, actor: Actor, request: scanning.ScanRequest) ->
     return outcome
 
 
-@post("/api/v1/scans", tags=["earning"], status_code=200)
-async def api_scan(
-    data: JSONBody[ScanIn], request: Request, actor: Actor, settings: Settings
-) -> dict[str, Any]:
+async def scan_answer(request: Request, actor: Actor, data: ScanIn) -> tuple[int, dict[str, Any]]:
+    """`POST /api/v1/scans`, on either lane (app.core.hotlane)."""
     if data.action is not None and data.action not in ACTIONS:
         raise Invalid(field="action")
     outcome = await run_scan(
         request,
         None,
         actor,
-        settings,
+        request.app.state["settings"],
         scanning.ScanRequest(
             code=data.code.strip(),
             event_id=data.event_id,
@@ -97,7 +96,12 @@ async def api_scan(
             address=client_address(request),
         ),
     )
-    return outcome.as_json()
+    return 200, outcome.as_json()
+
+
+@post("/api/v1/scans", tags=["earning"], status_code=200)
+async def api_scan(data: JSONBody[ScanIn], request: Request, actor: Actor) -> dict[str, Any]:
+    return (await scan_answer(request, actor, data))[1]
 
 
 async def _event_for_page(db_session: AsyncSession, actor: Actor, event_id: int | None) -> Any:
@@ -197,3 +201,4 @@ async def _event_for_page_safe(db_session: AsyncSession, actor: Actor, event_id:
 
 
 route_handlers = [api_scan, scan_page, scan_submit]
+hot_routes = {("POST", "/api/v1/scans"): HotRoute(ScanIn, scan_answer)}

@@ -19,6 +19,7 @@ from app.accounts.models import Membership, User
 from app.core import clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
+from app.core.hotlane import HotRoute
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render
@@ -117,8 +118,9 @@ async def api_create_item(
     return Created(id=item.id)
 
 
-@post("/api/v1/orders", tags=["spending"], status_code=201)
-async def api_order(data: JSONBody[OrderIn], actor: Actor, request: Request) -> Response[OrderPlaced]:
+async def order_answer(request: Request, actor: Actor, data: OrderIn) -> tuple[int, OrderPlaced]:
+    """`POST /api/v1/orders`, on either lane (app.core.hotlane): 201 for a new order, 200 for
+    the one an earlier request with the same key placed."""
     placed = await _place(
         request,
         actor,
@@ -131,7 +133,13 @@ async def api_order(data: JSONBody[OrderIn], actor: Actor, request: Request) -> 
     body = OrderPlaced(
         id=placed.id, status=placed.status, points=placed.points, pickup_code=placed.pickup_code
     )
-    return Response(body, status_code=201 if placed.created else 200)
+    return (201 if placed.created else 200), body
+
+
+@post("/api/v1/orders", tags=["spending"], status_code=201)
+async def api_order(data: JSONBody[OrderIn], actor: Actor, request: Request) -> Response[OrderPlaced]:
+    status, body = await order_answer(request, actor, data)
+    return Response(body, status_code=status)
 
 
 @post("/api/v1/orders/{order_id:int}/cancel", tags=["spending"], status_code=200)
@@ -777,3 +785,4 @@ route_handlers = [
     report_page,
     report_csv,
 ]
+hot_routes = {("POST", "/api/v1/orders"): HotRoute(OrderIn, order_answer)}

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.core import clock
-from tests.conftest import Person, login
+from tests.conftest import Person
 
 
 def event_body(**overrides: Any) -> dict[str, Any]:
@@ -62,13 +62,3 @@ def _reset_clock() -> Any:
     clock.reset()
     yield
     clock.reset()
-
-
-@pytest.fixture
-async def site(client: Any, factory: Any) -> Any:
-    """A tenant with a logged-in admin and two logged-in residents."""
-    tenant = await factory.tenant()
-    admin = await login(client, tenant.admin)
-    alice = await login(client, await factory.person(tenant, name="郑美玉"))
-    bob = await login(client, await factory.person(tenant, name="黄志强"))
-    return tenant, admin, alice, bob
