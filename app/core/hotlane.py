@@ -116,14 +116,6 @@ async def _serve(app: JinlinApp, route: HotRoute, scope: Any, receive: Receive, 
     scope["app"] = scope["litestar_app"] = app
     scope.setdefault("state", {})
     request: Request[Any, Any, Any] = Request(scope, replay)
-    try:
-        actor = await resolve_actor(request, app.state["settings"])
-    except errors.DomainError:
-        actor = None
-    if actor is None:
-        await litestar(scope, replay, send)
-        return
-
     https = scope.get("scheme") == "https"
 
     async def send_secured(message: Message) -> None:
@@ -132,13 +124,27 @@ async def _serve(app: JinlinApp, route: HotRoute, scope: Any, receive: Receive, 
         await send(message)
 
     try:
+        actor = await resolve_actor(request, app.state["settings"])
+        if actor is None:
+            raise errors.NotAuthenticated()
+    except errors.DomainError:
+        await litestar(scope, replay, send)  # Litestar refuses it as it refuses every such request
+        return
+    except Exception as exc:  # noqa: BLE001 - the database is down, say: as Litestar renders it
+        await _refuse(request, exc, replay, send_secured)
+        return
+    try:
         status, answer = await route.answer(request, actor, data)
         encoded = msgspec.json.encode(answer)
     except Exception as exc:  # noqa: BLE001 - rendered exactly as Litestar renders it
-        response = _handler_for(exc)(request, exc)
-        await response.to_asgi_response(app=None, request=request)(scope, replay, send_secured)
+        await _refuse(request, exc, replay, send_secured)
         return
     headers = [_JSON, (b"content-length", str(len(encoded)).encode())]
     start: Any = {"type": "http.response.start", "status": status, "headers": headers}
     await send_secured(start)
     await send_secured({"type": "http.response.body", "body": encoded, "more_body": False})
+
+
+async def _refuse(request: Request[Any, Any, Any], exc: Exception, receive: Receive, send: Send) -> None:
+    response = _handler_for(exc)(request, exc)
+    await response.to_asgi_response(app=None, request=request)(request.scope, receive, send)

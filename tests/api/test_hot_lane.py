@@ -133,3 +133,20 @@ async def test_a_cookie_session_or_a_malformed_body_goes_to_litestar(
     unknown = await lanes.post("/api/v1/scans", json={"code": "x"}, headers={"Authorization": "Bearer x"})
     assert unknown.status_code == 401
     assert taken == {}
+
+
+async def test_a_database_failure_is_answered_as_litestar_answers_it(
+    site: Any, lanes: Lanes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session lookup failing (the database is unreachable) gives the same 500 on both lanes."""
+    _, _, alice, _ = site
+
+    async def unreachable(*_: Any) -> None:
+        raise ConnectionRefusedError("the database is down")
+
+    monkeypatch.setattr("app.core.web.resolve_actor", unreachable)
+    via_app = await lanes.post("/api/v1/scans", json={"code": "JE1-X"}, headers=alice.headers)
+    via_litestar = await lanes.plain("/api/v1/scans", json={"code": "JE1-X"}, headers=alice.headers)
+    assert via_app.status_code == 500
+    assert via_app.json()["code"] == "internal_error"
+    assert _seen(via_app) == _seen(via_litestar)
