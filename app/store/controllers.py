@@ -1,30 +1,26 @@
-"""The love supermarket: JSON API (API.md) and pages for residents, counter staff and admins."""
+"""The love supermarket: JSON API (API.md) and pages for residents and counter staff; the admin
+pages are app.store.admin_pages."""
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
-from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.params import JSONBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
-from app.core import clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.hotlane import HotRoute
-from app.core.i18n import gettext_for, lazy
+from app.core.i18n import lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render
 from app.places.models import Community
-from app.store import orders, photos, placing, rules, services
+from app.store import admin_pages, orders, photos, placing, rules, services
 from app.store import scan_handlers as _scan_handlers  # noqa: F401 - registers JP1, digits, member@counter
 from app.store.models import StoreItem
 from app.store.schemas import (
@@ -54,10 +50,6 @@ def home_links(actor: Actor, community_id: int) -> list[tuple[str, str]]:
     return links
 
 
-def _photo_url(item: StoreItem) -> str | None:
-    return f"/store/photos/{item.photo_id}" if item.photo_id else None
-
-
 def _item_out(item: StoreItem) -> ItemOut:
     return ItemOut(
         id=item.id,
@@ -68,7 +60,7 @@ def _item_out(item: StoreItem) -> ItemOut:
         category=item.category,
         description=item.description,
         active=item.active,
-        photo_url=_photo_url(item),
+        photo_url=photos.url_of(item.photo_id),
     )
 
 
@@ -301,12 +293,8 @@ async def my_orders(request: Request, actor: Actor, db_session: AsyncSession) ->
         open_rows=[r for r in rows if r.order.status == "held"],
         done_rows=[r for r in rows if r.order.status != "held"],
         labels=services.STATUS_LABELS,
-        local=_local,
+        local=rules.local_text,
     )
-
-
-def _local(at: datetime | None) -> str:
-    return at.astimezone(rules.CHINA).strftime("%Y-%m-%d %H:%M") if at else ""
 
 
 # ---------------------------------------------------------------- counter
@@ -400,250 +388,7 @@ async def counter_order(
     return Redirect(f"/store/orders/{placed.id}", status_code=303)
 
 
-# ---------------------------------------------------------------- admin pages
-
-
-async def _admin_community(db_session: AsyncSession, actor: Actor, community_id: int) -> Community:
-    community = await db_session.get(Community, community_id)
-    if community is None:
-        raise NotFound()
-    actor.require(community_id, "admin", "staff")
-    return community
-
-
-@get("/store/admin/c/{community_id:int}", include_in_schema=False)
-async def admin_items(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, saved: str = ""
-) -> Template:
-    community = await _admin_community(db_session, actor, community_id)
-    settings = await services.store_settings(db_session, community_id)
-    _ = gettext_for(request)
-    return render(
-        request,
-        "store/admin_items.html",
-        community=community,
-        items=await services.items_of(db_session, community_id),
-        settings=settings,
-        is_admin=actor.has(community_id, "admin"),
-        notice=_("Saved.") if saved else None,
-        error=None,
-    )
-
-
-@post("/store/admin/c/{community_id:int}/settings", include_in_schema=False)
-async def admin_settings(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
-) -> Template | Redirect:
-    form = await form_data(request)
-    try:
-        await services.save_settings(
-            db_session,
-            actor,
-            community_id,
-            pickup_days=optional_int(form.get("pickup_days")) or 0,
-            low_stock=optional_int(form.get("low_stock")) if form.get("low_stock") else -1,  # type: ignore[arg-type]
-        )
-    except DomainError as exc:
-        if exc.code in ("forbidden", "not_found"):
-            raise
-        await db_session.rollback()
-        community = await _admin_community(db_session, actor, community_id)
-        return render(
-            request,
-            "store/admin_items.html",
-            status_code=exc.status_code,
-            community=community,
-            items=await services.items_of(db_session, community_id),
-            settings=await services.store_settings(db_session, community_id),
-            is_admin=actor.has(community_id, "admin"),
-            notice=None,
-            error=error_message(request, exc),
-        )
-    return Redirect(f"/store/admin/c/{community_id}?saved=1", status_code=303)
-
-
-def _item_input(form: dict[str, str]) -> services.ItemInput:
-    def number(name: str, default: int | None = None) -> int | None:
-        value = form.get(name, "").strip()
-        if value == "":
-            return default
-        parsed = optional_int(value)
-        if parsed is None:
-            raise Invalid(lazy("Please enter whole numbers."), field=name)
-        return parsed
-
-    return services.ItemInput(
-        name=form.get("name", ""),
-        points_price=number("points_price", 0) or 0,
-        stock=number("stock", 0) or 0,
-        per_resident_limit=number("per_resident_limit"),
-        description=form.get("description", ""),
-        category=form.get("category", ""),
-        active=form.get("active") in ("1", "on", "true"),
-        display_order=number("display_order", 0) or 0,
-    )
-
-
-@get("/store/admin/c/{community_id:int}/items/new", include_in_schema=False)
-async def item_new(request: Request, community_id: int, actor: Actor, db_session: AsyncSession) -> Template:
-    community = await _admin_community(db_session, actor, community_id)
-    return render(request, "store/item_new.html", community=community, form={"active": "1"}, error=None)
-
-
-@post("/store/admin/c/{community_id:int}/items", include_in_schema=False)
-async def item_create(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
-) -> Template | Redirect:
-    form = await form_data(request)
-    try:
-        item = await services.create_item(
-            db_session, actor, community_id, _item_input(form), address=client_address(request)
-        )
-    except DomainError as exc:
-        if exc.code in ("forbidden", "not_found"):
-            raise
-        await db_session.rollback()
-        community = await _admin_community(db_session, actor, community_id)
-        return render(
-            request,
-            "store/item_new.html",
-            status_code=exc.status_code,
-            community=community,
-            form=form,
-            error=error_message(request, exc),
-        )
-    return Redirect(f"/store/admin/c/{community_id}/items/{item.id}?saved=1", status_code=303)
-
-
-async def _item_page(
-    request: Request,
-    db_session: AsyncSession,
-    actor: Actor,
-    community_id: int,
-    item_id: int,
-    error: str | None = None,
-    notice: str | None = None,
-    status_code: int = 200,
-) -> Template:
-    community = await _admin_community(db_session, actor, community_id)
-    item = await services.item_for_staff(db_session, actor, community_id, item_id)
-    moves = await services.stock_history(db_session, item_id)
-    names = {}
-    actor_ids = {m.actor_id for m in moves if m.actor_id}
-    if actor_ids:
-        names = dict(
-            (await db_session.execute(select(User.id, User.display_name).where(User.id.in_(actor_ids)))).all()
-        )
-    return render(
-        request,
-        "store/item.html",
-        status_code=status_code,
-        community=community,
-        item=item,
-        moves=moves,
-        names=names,
-        move_labels=services.MOVE_LABELS,
-        local=_local,
-        photo_url=_photo_url(item),
-        error=error,
-        notice=notice,
-    )
-
-
-@get("/store/admin/c/{community_id:int}/items/{item_id:int}", include_in_schema=False)
-async def item_page(
-    request: Request, community_id: int, item_id: int, actor: Actor, db_session: AsyncSession, saved: str = ""
-) -> Template:
-    notice = gettext_for(request)("Saved.") if saved else None
-    return await _item_page(request, db_session, actor, community_id, item_id, notice=notice)
-
-
-@post("/store/admin/c/{community_id:int}/items/{item_id:int}", include_in_schema=False)
-async def item_update(
-    request: Request, community_id: int, item_id: int, actor: Actor, db_session: AsyncSession
-) -> Template | Redirect:
-    form = await form_data(request)
-    action = form.get("action", "details")
-    address = client_address(request)
-    try:
-        if action in ("hide", "show"):
-            await services.set_active(db_session, actor, community_id, item_id, action == "show", address)
-        elif action == "stock":
-            quantity = optional_int(form.get("quantity"))
-            if quantity is None:
-                raise Invalid(lazy("Please enter a quantity other than zero."), field="quantity")
-            await services.move_stock(
-                db_session,
-                actor,
-                community_id,
-                item_id,
-                kind=form.get("kind", ""),
-                quantity=quantity,
-                partner=form.get("partner", ""),
-                reason=form.get("reason", ""),
-                address=address,
-            )
-        else:
-            await services.update_item(db_session, actor, community_id, item_id, _item_input(form), address)
-    except DomainError as exc:
-        if exc.code in ("forbidden", "not_found"):
-            raise
-        await db_session.rollback()
-        return await _item_page(
-            request,
-            db_session,
-            actor,
-            community_id,
-            item_id,
-            error=error_message(request, exc),
-            status_code=exc.status_code,
-        )
-    return Redirect(f"/store/admin/c/{community_id}/items/{item_id}?saved=1", status_code=303)
-
-
-@post(
-    "/store/admin/c/{community_id:int}/items/{item_id:int}/photo",
-    include_in_schema=False,
-    request_max_body_size=photos.MAX_BYTES + 64 * 1024,
-)
-async def item_photo(
-    request: Request,
-    community_id: int,
-    item_id: int,
-    actor: Actor,
-    db_session: AsyncSession,
-    settings: Settings,
-) -> Template | Redirect:
-    await services.item_for_staff(db_session, actor, community_id, item_id)
-    form = await request.form()
-    upload = form.get("photo")
-    try:
-        if not isinstance(upload, UploadFile):
-            raise Invalid(lazy("Please choose a photo to upload."), field="photo")
-        raw = await upload.read(photos.MAX_BYTES + 1)
-        await photos.save_photo(
-            db_session,
-            actor,
-            community_id,
-            item_id,
-            raw,
-            settings.uploads_dir,
-            address=client_address(request),
-        )
-    except DomainError as exc:
-        if exc.code in ("forbidden", "not_found"):
-            raise
-        await db_session.rollback()
-        return await _item_page(
-            request,
-            db_session,
-            actor,
-            community_id,
-            item_id,
-            error=error_message(request, exc),
-            status_code=exc.status_code,
-        )
-    return Redirect(f"/store/admin/c/{community_id}/items/{item_id}?saved=1", status_code=303)
+# ---------------------------------------------------------------- item photos
 
 
 @get("/store/photos/{photo_id:int}", include_in_schema=False)
@@ -667,98 +412,8 @@ async def photo(photo_id: int, actor: Actor, db_session: AsyncSession, settings:
     )
 
 
-@get("/store/admin/c/{community_id:int}/orders", include_in_schema=False)
-async def admin_orders(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
-) -> Template:
-    community = await _admin_community(db_session, actor, community_id)
-    settings = await services.store_settings(db_session, community_id)
-    items = await services.items_of(db_session, community_id)
-    return render(
-        request,
-        "store/admin_orders.html",
-        community=community,
-        open_rows=await services.orders_of_community(db_session, actor, community_id, status="held"),
-        today_rows=await services.orders_of_community(
-            db_session, actor, community_id, picked_up_since=rules.day_start(clock.now())
-        ),
-        low=[i for i in items if i.active and i.stock <= settings.low_stock],
-        local=_local,
-        now=clock.now(),
-    )
-
-
-def _month(value: str) -> datetime:
-    now = clock.now().astimezone(rules.CHINA)
-    if not value:
-        return rules.month_start(now)
-    try:
-        parsed = datetime.strptime(value, "%Y-%m").replace(tzinfo=rules.CHINA)
-    except ValueError as exc:
-        raise Invalid(lazy("Please choose a month like 2026-03."), field="month") from exc
-    return parsed
-
-
-@get("/store/admin/c/{community_id:int}/report", include_in_schema=False)
-async def report_page(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
-) -> Template:
-    community = await _admin_community(db_session, actor, community_id)
-    start = _month(month)
-    rows = await services.monthly_report(db_session, actor, community_id, start)
-    return render(request, "store/report.html", community=community, rows=rows, month=start.strftime("%Y-%m"))
-
-
-CSV_HEADER = (
-    lazy("Item"),
-    lazy("Ordered"),
-    lazy("Picked up"),
-    lazy("Cancelled"),
-    lazy("Expired"),
-    lazy("Points spent"),
-    lazy("Restocked"),
-    lazy("Donated"),
-    lazy("Stock now"),
-)
-
-
-@get("/store/admin/c/{community_id:int}/report.csv", include_in_schema=False)
-async def report_csv(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
-) -> Response:
-    await _admin_community(db_session, actor, community_id)
-    start = _month(month)
-    rows = await services.monthly_report(db_session, actor, community_id, start)
-    _ = gettext_for(request)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_(h) for h in CSV_HEADER])
-    for r in rows:
-        name = r.name
-        if name[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            name = "'" + name  # a spreadsheet must not run an item name as a formula
-        writer.writerow(
-            [
-                name,
-                r.ordered,
-                r.picked_up,
-                r.cancelled,
-                r.expired,
-                r.points_spent,
-                r.restocked,
-                r.donated,
-                r.stock,
-            ]
-        )
-    filename = f"store-{community_id}-{start.strftime('%Y-%m')}.csv"
-    return Response(
-        "\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{filename}"'},
-    )
-
-
 route_handlers = [
+    *admin_pages.route_handlers,
     api_items,
     api_create_item,
     api_order,
@@ -773,16 +428,6 @@ route_handlers = [
     hand_over,
     counter_page,
     counter_order,
-    admin_items,
-    admin_settings,
-    item_new,
-    item_create,
-    item_page,
-    item_update,
-    item_photo,
     photo,
-    admin_orders,
-    report_page,
-    report_csv,
 ]
 hot_routes = {("POST", "/api/v1/orders"): HotRoute(OrderIn, order_answer)}

@@ -92,6 +92,11 @@ def clean(raw: bytes) -> CleanImage:
     return CleanImage(out.getvalue(), content_type, extension, fresh.width, fresh.height)
 
 
+def url_of(photo_id: int | None) -> str | None:
+    """Where a photo is served (app.store.controllers.photo), if there is one."""
+    return f"/store/photos/{photo_id}" if photo_id else None
+
+
 def photo_dir(uploads_dir: Path) -> Path:
     path = uploads_dir / "store"
     path.mkdir(parents=True, exist_ok=True, mode=0o755)
