@@ -22,12 +22,17 @@ def _optional(name: str) -> ModuleType | None:
         raise
 
 
+# A domain's routes: its controllers, and its admin pages where they have a module of their own.
+ROUTE_MODULES = ("controllers", "admin_pages")
+
+
 def controller_modules() -> list[ModuleType]:
     modules = []
     for domain in DOMAINS:
-        module = _optional(f"app.{domain}.controllers")
-        if module is not None:
-            modules.append(module)
+        for part in ROUTE_MODULES:
+            module = _optional(f"app.{domain}.{part}")
+            if module is not None:
+                modules.append(module)
     return modules
 
 

@@ -15,6 +15,7 @@ from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
+from app.core.web import optional_int
 from app.events import rules
 from app.events.models import CATEGORIES, Checkin, Event, HourClaim
 
@@ -254,3 +255,20 @@ async def hours_summary(session: AsyncSession, user_id: int, community_id: int) 
         or 0
     )
     return {"total": total, "this_year": this_year, "per_category": per_category, "pending": pending}
+
+
+def claim_from_form(form: dict[str, str]) -> ClaimInput:
+    """A claim as the claim form and the admins' honour-hours form send it."""
+    try:
+        worked_on = date.fromisoformat(form.get("worked_on", ""))
+    except ValueError:
+        raise Invalid(lazy("Please enter the date."), field="worked_on") from None
+    whole_hours = optional_int(form.get("hours")) or 0
+    minutes = optional_int(form.get("minutes")) or 0
+    return ClaimInput(
+        what=form.get("what", ""),
+        worked_on=worked_on,
+        minutes=whole_hours * 60 + minutes,
+        witness=form.get("witness", ""),
+        category=form.get("category") or "service",
+    )

@@ -20,7 +20,7 @@ from app.core.i18n import lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render
 from app.places.models import Community
-from app.store import admin_pages, orders, photos, placing, rules, services
+from app.store import orders, photos, placing, rules, services
 from app.store import scan_handlers as _scan_handlers  # noqa: F401 - registers JP1, digits, member@counter
 from app.store.models import StoreItem
 from app.store.schemas import (
@@ -413,7 +413,6 @@ async def photo(photo_id: int, actor: Actor, db_session: AsyncSession, settings:
 
 
 route_handlers = [
-    *admin_pages.route_handlers,
     api_items,
     api_create_item,
     api_order,

@@ -1,0 +1,405 @@
+"""Events for organisers and admins: the event form (create, edit, copy, recurring series),
+cancelling, and the approval queue (approve, adjust or reject stays and claimed hours)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import Membership, User
+from app.core import clock
+from app.core.authz import Actor
+from app.core.errors import DomainError, Invalid, NotFound
+from app.core.i18n import lazy
+from app.core.web import client_address, error_message, form_data, optional_int, render
+from app.events import approvals, hours, rules, services
+from app.events.controllers import event_page_response
+from app.events.models import CATEGORIES, Event
+from app.places.models import Community, Compound
+
+
+def _parse_local(value: str, field: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise Invalid(lazy("Please enter the date and time."), field=field) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=rules.LOCAL_TZ)
+
+
+def _form_input(form: dict[str, str], organisers: list[int]) -> services.EventInput:
+    def number(name: str) -> int | None:
+        value = form.get(name, "").strip()
+        if value == "":
+            return None
+        if not value.lstrip("-").isdigit() or len(value) > 9:
+            raise Invalid(lazy("Please enter a whole number."), field=name)
+        return int(value)
+
+    return services.EventInput(
+        title=form.get("title", ""),
+        category=form.get("category", ""),
+        starts_at=_parse_local(form.get("starts_at", ""), "starts_at"),
+        ends_at=_parse_local(form.get("ends_at", ""), "ends_at"),
+        capacity=number("capacity"),
+        points_per_attendance=number("points_per_attendance") or 0,
+        points_per_hour=number("points_per_hour") or 0,
+        max_points=number("max_points"),
+        auto_award=form.get("auto_award") == "1",
+        signup_required=form.get("signup_required") == "1",
+        description=form.get("description", ""),
+        place=form.get("place", ""),
+        compound_id=optional_int(form.get("compound_id")),
+        kiosk_enabled=form.get("kiosk_enabled") == "1",
+        kiosk_confirmation=form.get("kiosk_confirmation") == "1",
+        reentry_allowed=form.get("reentry_allowed") == "1",
+        organiser_ids=organisers,
+    )
+
+
+def _form_of(event: Event, copy: bool = False) -> dict[str, Any]:
+    shift = timedelta(weeks=1) if copy else timedelta(0)
+    fmt = "%Y-%m-%dT%H:%M"
+    return {
+        "title": event.title,
+        "category": event.category,
+        "description": event.description,
+        "place": event.place,
+        "compound_id": str(event.compound_id or ""),
+        "starts_at": (event.starts_at + shift).astimezone(rules.LOCAL_TZ).strftime(fmt),
+        "ends_at": (event.ends_at + shift).astimezone(rules.LOCAL_TZ).strftime(fmt),
+        "capacity": "" if event.capacity is None else str(event.capacity),
+        "points_per_attendance": str(event.points_per_attendance),
+        "points_per_hour": str(event.points_per_hour),
+        "max_points": "" if event.max_points is None else str(event.max_points),
+        "auto_award": "1" if event.auto_award else "",
+        "signup_required": "1" if event.signup_required else "",
+        "kiosk_enabled": "1" if event.kiosk_enabled else "",
+        "kiosk_confirmation": "1" if event.kiosk_confirmation else "",
+        "reentry_allowed": "1" if event.reentry_allowed else "",
+        "organiser_ids": list(event.organiser_ids or []),
+        "weeks": "1",
+    }
+
+
+DEFAULT_FORM = {
+    "category": "service",
+    "auto_award": "1",
+    "signup_required": "1",
+    "kiosk_enabled": "1",
+    "kiosk_confirmation": "1",
+    "points_per_attendance": "5",
+    "points_per_hour": "10",
+    "weeks": "1",
+    "organiser_ids": [],
+}
+
+
+async def _event_form(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    form: dict[str, Any],
+    *,
+    event: Event | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    community = await db_session.get(Community, community_id)
+    if community is None:
+        raise NotFound()
+    actor.require(community_id, *services.ORGANISER_ROLES)
+    compounds = (
+        await db_session.scalars(
+            select(Compound).where(Compound.community_id == community_id).order_by(Compound.name)
+        )
+    ).all()
+    people = (
+        await db_session.execute(
+            select(User.id, User.display_name)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.community_id == community_id,
+                Membership.roles.overlap(["volunteer", "staff", "admin", "grid_worker"]),
+            )  # type: ignore[arg-type]
+            .order_by(User.display_name)
+            .limit(200)
+        )
+    ).all()
+    return render(
+        request,
+        "events/form.html",
+        status_code=status_code,
+        community=community,
+        form=form,
+        event=event,
+        error=error,
+        categories=CATEGORIES,
+        labels=rules.CATEGORY_LABELS,
+        compounds=compounds,
+        people=people,
+    )
+
+
+@get("/admin/c/{community_id:int}/events", include_in_schema=False)
+async def manage_events_page(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
+    actor.require(community_id, *services.ORGANISER_ROLES)
+    community = await db_session.get(Community, community_id)
+    events = await services.organised_events(db_session, actor, community_id)
+    return render(
+        request,
+        "events/manage.html",
+        community=community,
+        events=events,
+        labels=rules.CATEGORY_LABELS,
+        when=rules.local_datetime,
+    )
+
+
+@get("/admin/c/{community_id:int}/events/new", include_in_schema=False)
+async def new_event_page(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, copy: str = ""
+) -> Template:
+    form: dict[str, Any] = dict(DEFAULT_FORM)
+    source_id = optional_int(copy)
+    if source_id:
+        source = await services.event_in(db_session, actor, source_id, *services.ORGANISER_ROLES)
+        if source.community_id != community_id:
+            raise NotFound()
+        form = _form_of(source, copy=True)
+    return await _event_form(request, db_session, actor, community_id, form)
+
+
+async def _organisers(request: Request) -> list[int]:
+    raw = await request.form()
+    return [int(v) for v in raw.getall("organiser_ids") if str(v).isdigit()] if "organiser_ids" in raw else []
+
+
+@post("/admin/c/{community_id:int}/events", include_in_schema=False)
+async def create_event_submit(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form: dict[str, Any] = await form_data(request)
+    organisers = await _organisers(request)
+    try:
+        weeks = optional_int(form.get("weeks")) or 1
+        events = await services.create_event(
+            db_session,
+            actor,
+            community_id,
+            _form_input(form, organisers),
+            weeks=weeks,
+            address=client_address(request),
+        )
+    except DomainError as exc:
+        if exc.code in ("not_found", "forbidden"):
+            raise
+        await db_session.rollback()
+        form["organiser_ids"] = organisers
+        return await _event_form(
+            request,
+            db_session,
+            actor,
+            community_id,
+            form,
+            error=error_message(request, exc),
+            status_code=exc.status_code,
+        )
+    return Redirect(f"/events/{events[0].id}?created={len(events)}", status_code=303)
+
+
+@get("/events/{event_id:int}/edit", include_in_schema=False)
+async def edit_event_page(
+    request: Request, event_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
+    event = await services.event_in(db_session, actor, event_id, *services.ORGANISER_ROLES)
+    actor.require(event.community_id, *services.ORGANISER_ROLES)
+    return await _event_form(request, db_session, actor, event.community_id, _form_of(event), event=event)
+
+
+@post("/events/{event_id:int}/edit", include_in_schema=False)
+async def edit_event_submit(
+    request: Request, event_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    event = await services.event_in(db_session, actor, event_id, *services.ORGANISER_ROLES)
+    form: dict[str, Any] = await form_data(request)
+    organisers = await _organisers(request)
+    try:
+        await services.update_event(
+            db_session, actor, event_id, _form_input(form, organisers), client_address(request)
+        )
+    except DomainError as exc:
+        if exc.code in ("not_found", "forbidden"):
+            raise
+        await db_session.rollback()
+        form["organiser_ids"] = organisers
+        event = await services.event_in(db_session, actor, event_id)
+        return await _event_form(
+            request,
+            db_session,
+            actor,
+            event.community_id,
+            form,
+            event=event,
+            error=error_message(request, exc),
+            status_code=exc.status_code,
+        )
+    return Redirect(f"/events/{event_id}", status_code=303)
+
+
+@post("/events/{event_id:int}/cancel", include_in_schema=False)
+async def cancel_event_submit(
+    request: Request, event_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form = await form_data(request)
+    try:
+        await services.cancel_event(
+            db_session, actor, event_id, form.get("reason", ""), client_address(request)
+        )
+    except DomainError as exc:
+        if exc.code in ("not_found", "forbidden"):
+            raise
+        await db_session.rollback()
+        event = await services.event_in(db_session, actor, event_id)
+        return await event_page_response(
+            request, db_session, actor, event, error=error_message(request, exc), status_code=exc.status_code
+        )
+    return Redirect(f"/events/{event_id}", status_code=303)
+
+
+@get("/admin/c/{community_id:int}/approvals", include_in_schema=False)
+async def approvals_page(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, done: str = ""
+) -> Template:
+    return await _approvals(request, db_session, actor, community_id, notice=lazy("Saved.") if done else None)
+
+
+async def _approvals(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    if not actor.is_member(community_id):
+        raise NotFound()
+    queue = await approvals.approval_queue(db_session, actor, community_id)
+    community = await db_session.get(Community, community_id)
+    people = (
+        await db_session.execute(
+            select(User.id, User.display_name)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.community_id == community_id)
+            .order_by(User.display_name)
+            .limit(500)
+        )
+    ).all()
+    return render(
+        request,
+        "events/approvals.html",
+        status_code=status_code,
+        community=community,
+        notice=notice,
+        error=error,
+        when=rules.local_datetime,
+        labels=rules.CATEGORY_LABELS,
+        people=people,
+        categories=CATEGORIES,
+        today=clock.now().astimezone(rules.LOCAL_TZ).date().isoformat(),
+        **queue,
+    )
+
+
+@post("/admin/c/{community_id:int}/approvals", include_in_schema=False)
+async def approvals_submit(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    raw = await request.form()
+    form = {k: str(v) for k, v in raw.items() if isinstance(v, str)}
+    action = form.get("action", "")
+    address = client_address(request)
+    try:
+        if action == "bulk":
+            ids = (
+                [int(v) for v in raw.getall("checkin_ids") if str(v).isdigit()]
+                if "checkin_ids" in raw
+                else []
+            )
+            await approvals.approve(db_session, actor, ids, address)
+        elif action in ("approve", "adjust", "reject"):
+            checkin_id = optional_int(form.get("checkin_id"))
+            if checkin_id is None:
+                raise NotFound()
+            if action == "approve":
+                await approvals.approve(db_session, actor, [checkin_id], address)
+            elif action == "adjust":
+                points = optional_int(form.get("points"))
+                if points is None:
+                    raise Invalid(lazy("Please enter a whole number."), field="points")
+                await approvals.adjust(db_session, actor, checkin_id, points, form.get("reason", ""), address)
+            else:
+                await approvals.reject(db_session, actor, checkin_id, form.get("reason", ""), address)
+        elif action in ("claim_approve", "claim_reject"):
+            claim_id = optional_int(form.get("claim_id"))
+            if claim_id is None:
+                raise NotFound()
+            await hours.decide_claim(
+                db_session,
+                actor,
+                claim_id,
+                approve_it=action == "claim_approve",
+                points=optional_int(form.get("points")) or 0,
+                reason=form.get("reason", ""),
+                address=address,
+            )
+        elif action == "honour":
+            user_id = optional_int(form.get("user_id"))
+            if user_id is None:
+                raise Invalid(lazy("Please choose a person."), field="user_id")
+            await hours.enter_honour_hours(
+                db_session,
+                actor,
+                community_id,
+                user_id,
+                hours.claim_from_form(form),
+                points=optional_int(form.get("points")) or 0,
+                converts_to_points=form.get("converts_to_points") == "1",
+                address=address,
+            )
+        else:
+            raise Invalid()
+    except DomainError as exc:
+        if exc.code in ("not_found", "forbidden"):
+            raise
+        await db_session.rollback()
+        return await _approvals(
+            request,
+            db_session,
+            actor,
+            community_id,
+            error=error_message(request, exc),
+            status_code=exc.status_code,
+        )
+    return Redirect(f"/admin/c/{community_id}/approvals?done=1", status_code=303)
+
+
+route_handlers = [
+    manage_events_page,
+    new_event_page,
+    create_event_submit,
+    edit_event_page,
+    edit_event_submit,
+    cancel_event_submit,
+    approvals_page,
+    approvals_submit,
+]
