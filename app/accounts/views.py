@@ -16,7 +16,7 @@ from app.core import qr
 from app.core.authz import Actor
 from app.core.errors import DomainError
 from app.core.i18n import lazy
-from app.core.web import client_address, error_message, form_data, optional_int, render
+from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Building, Community, Compound, Street
 from app.places.services import building_in, places_of
 
@@ -171,9 +171,7 @@ async def resident_create(
             db_session, actor, community_id, _resident_input(form, roles), client_address(request)
         )
     except DomainError as exc:
-        if exc.code in ("forbidden", "not_found"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         form.pop("password", None)
         return await _new_page(
             request, db_session, actor, community_id, form, error_message(request, exc), exc.status_code
@@ -261,9 +259,7 @@ async def resident_update(
                 db_session, actor, community_id, user_id, _resident_input(form, None), address
             )
     except DomainError as exc:
-        if exc.code in ("forbidden", "not_found"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         return await _detail(
             request,
             db_session,

@@ -132,6 +132,14 @@ def error_message(request: Request, exc: DomainError) -> str:
     return _(exc.detail) if exc.detail else _(MESSAGES.get(exc.code, MESSAGES["validation_error"]))
 
 
+async def reopen_form(db_session: AsyncSession, exc: DomainError) -> None:
+    """Before a refused form is shown again with its message: the refusal's writes are rolled
+    back. Not found and forbidden are not the form's to show; they go on to the error page."""
+    if exc.code in ("not_found", "forbidden"):
+        raise exc
+    await db_session.rollback()
+
+
 async def form_data(request: Request) -> dict[str, str]:
     form = await request.form()
     return {key: str(value) for key, value in form.items() if isinstance(value, str)}

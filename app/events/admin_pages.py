@@ -16,7 +16,7 @@ from app.core import clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
-from app.core.web import client_address, error_message, form_data, optional_int, render
+from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.events import approvals, hours, rules, services
 from app.events.controllers import event_page_response
 from app.events.models import CATEGORIES, Event
@@ -199,9 +199,7 @@ async def create_event_submit(
             address=client_address(request),
         )
     except DomainError as exc:
-        if exc.code in ("not_found", "forbidden"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         form["organiser_ids"] = organisers
         return await _event_form(
             request,
@@ -236,9 +234,7 @@ async def edit_event_submit(
             db_session, actor, event_id, _form_input(form, organisers), client_address(request)
         )
     except DomainError as exc:
-        if exc.code in ("not_found", "forbidden"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         form["organiser_ids"] = organisers
         event = await services.event_in(db_session, actor, event_id)
         return await _event_form(
@@ -264,9 +260,7 @@ async def cancel_event_submit(
             db_session, actor, event_id, form.get("reason", ""), client_address(request)
         )
     except DomainError as exc:
-        if exc.code in ("not_found", "forbidden"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         event = await services.event_in(db_session, actor, event_id)
         return await event_page_response(
             request, db_session, actor, event, error=error_message(request, exc), status_code=exc.status_code
@@ -379,9 +373,7 @@ async def approvals_submit(
         else:
             raise Invalid()
     except DomainError as exc:
-        if exc.code in ("not_found", "forbidden"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         return await _approvals(
             request,
             db_session,

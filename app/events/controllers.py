@@ -18,7 +18,7 @@ from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.settings import Settings
-from app.core.web import client_address, error_message, form_data, optional_int, render
+from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.events import approvals, checkins, codes, hours, rules, services
 from app.events.models import Event
 from app.events.schemas import CodeOut, EventCreate, EventCreated, SignupOut
@@ -213,9 +213,7 @@ async def event_signup(
         else:
             await services.sign_up(db_session, actor, event_id)
     except DomainError as exc:
-        if exc.code in ("not_found", "forbidden"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         event = await services.event_in(db_session, actor, event_id)
         return await event_page_response(
             request, db_session, actor, event, error=error_message(request, exc), status_code=exc.status_code
@@ -256,9 +254,7 @@ async def event_headcount(
             raise Invalid(lazy("Please enter the number of people present."), field="headcount")
         await approvals.confirm_headcount(db_session, actor, event_id, headcount, client_address(request))
     except DomainError as exc:
-        if exc.code in ("not_found", "forbidden"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         event = await services.event_in(db_session, actor, event_id)
         return await event_page_response(
             request, db_session, actor, event, error=error_message(request, exc), status_code=exc.status_code
@@ -327,9 +323,7 @@ async def claim_submit(
             db_session, actor, community_id, hours.claim_from_form(form), client_address(request)
         )
     except DomainError as exc:
-        if exc.code in ("not_found", "forbidden"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         return await _hours_page(
             request,
             db_session,

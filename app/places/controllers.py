@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.services import community_for
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
-from app.core.web import error_message, form_data, optional_int, render
+from app.core.web import error_message, form_data, optional_int, render, reopen_form
 from app.places import services
 from app.places.models import Street
 
@@ -58,9 +58,7 @@ async def save_compound(
             compound_id=optional_int(form.get("compound_id")),
         )
     except DomainError as exc:
-        if exc.code in ("forbidden", "not_found"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         return await _places_page(request, db_session, actor, community_id, error_message(request, exc), 422)
     return Redirect(f"/admin/c/{community_id}/places", status_code=303)
 
@@ -82,9 +80,7 @@ async def save_building(
             building_id=optional_int(form.get("building_id")),
         )
     except DomainError as exc:
-        if exc.code in ("forbidden", "not_found"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         return await _places_page(request, db_session, actor, community_id, error_message(request, exc), 422)
     return Redirect(f"/admin/c/{community_id}/places", status_code=303)
 
@@ -113,9 +109,7 @@ async def create_community(
     try:
         await services.create_community(db_session, actor, street_id, form.get("name", ""))
     except DomainError as exc:
-        if exc.code in ("forbidden", "not_found"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         street = await db_session.get(Street, street_id)
         return render(
             request,

@@ -19,7 +19,7 @@ from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
-from app.core.web import client_address, error_message, form_data, optional_int, render
+from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Community
 from app.store import photos, rules, services
 
@@ -65,9 +65,7 @@ async def admin_settings(
             low_stock=optional_int(form.get("low_stock")) if form.get("low_stock") else -1,  # type: ignore[arg-type]
         )
     except DomainError as exc:
-        if exc.code in ("forbidden", "not_found"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         community = await _admin_community(db_session, actor, community_id)
         return render(
             request,
@@ -121,9 +119,7 @@ async def item_create(
             db_session, actor, community_id, _item_input(form), address=client_address(request)
         )
     except DomainError as exc:
-        if exc.code in ("forbidden", "not_found"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         community = await _admin_community(db_session, actor, community_id)
         return render(
             request,
@@ -207,9 +203,7 @@ async def item_update(
         else:
             await services.update_item(db_session, actor, community_id, item_id, _item_input(form), address)
     except DomainError as exc:
-        if exc.code in ("forbidden", "not_found"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         return await _item_page(
             request,
             db_session,
@@ -252,9 +246,7 @@ async def item_photo(
             address=client_address(request),
         )
     except DomainError as exc:
-        if exc.code in ("forbidden", "not_found"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         return await _item_page(
             request,
             db_session,

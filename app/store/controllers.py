@@ -18,7 +18,7 @@ from app.core.errors import DomainError, Invalid, NotFound
 from app.core.hotlane import HotRoute
 from app.core.i18n import lazy
 from app.core.settings import Settings
-from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render
+from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render, reopen_form
 from app.places.models import Community
 from app.store import orders, photos, placing, rules, services
 from app.store import scan_handlers as _scan_handlers  # noqa: F401 - registers JP1, digits, member@counter
@@ -217,9 +217,7 @@ async def shelf_order(
             address=client_address(request),
         )
     except DomainError as exc:
-        if exc.code in ("forbidden", "not_found"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         return await _shelf_page(
             request, db_session, actor, community_id, error_message(request, exc), exc.status_code
         )
@@ -271,9 +269,7 @@ async def order_cancel(
             db_session, actor, order_id, reason=form.get("reason", ""), address=client_address(request)
         )
     except DomainError as exc:
-        if exc.code in ("forbidden", "not_found"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         ctx = await _order_context(db_session, actor, order_id)
         return render(
             request, "store/order.html", status_code=exc.status_code, error=error_message(request, exc), **ctx
@@ -315,9 +311,7 @@ async def hand_over(request: Request, order_id: int, actor: Actor, db_session: A
             db_session, actor, order_id, scan_key=form.get("key") or None, address=client_address(request)
         )
     except DomainError as exc:
-        if exc.code in ("forbidden", "not_found"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         return _hand_over_response(
             request, {"ok": False, "code": exc.code, "detail": error_message(request, exc)}, exc.status_code
         )
@@ -374,9 +368,7 @@ async def counter_order(
             address=client_address(request),
         )
     except DomainError as exc:
-        if exc.code in ("forbidden", "not_found"):
-            raise
-        await db_session.rollback()
+        await reopen_form(db_session, exc)
         ctx = await _counter_context(db_session, actor, community_id, user_id)
         return render(
             request,
