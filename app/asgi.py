@@ -29,7 +29,6 @@ from app.core import errors
 from app.core.changes import ChangeFeed
 from app.core.database import resolve_database_url
 from app.core.fastdb import FastDb
-from app.core.hotlane import HotRoute, JinlinApp
 from app.core.security import security_headers_middleware
 from app.core.settings import Settings, get_settings
 from app.core.web import provide_actor, provide_optional_actor, provide_tx
@@ -61,15 +60,6 @@ def route_handlers() -> list:
     for module in domains.controller_modules():
         handlers.extend(module.route_handlers)
     return handlers
-
-
-def hot_routes() -> dict[tuple[str, str], HotRoute]:
-    from app import domains
-
-    routes: dict[tuple[str, str], HotRoute] = {}
-    for module in domains.controller_modules():
-        routes.update(getattr(module, "hot_routes", {}))
-    return routes
 
 
 def _settle_gc() -> None:
@@ -104,7 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     from app import domains
 
-    app = JinlinApp(
+    return Litestar(
         route_handlers=[
             *route_handlers(),
             create_static_files_router(
@@ -158,5 +148,3 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
-    app.hot_routes = hot_routes()
-    return app

@@ -13,7 +13,6 @@ from app.core import scanning
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid
 from app.core.fastdb import FastDb
-from app.core.hotlane import HotRoute
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, fast_db, form_data, optional_int, own_session, render
 from app.events import checkins, codes
@@ -80,7 +79,6 @@ async def _fast_scan(db: FastDb, actor: Actor, request: scanning.ScanRequest) ->
 
 
 async def scan_answer(request: Request, actor: Actor, data: ScanIn) -> tuple[int, dict[str, Any]]:
-    """`POST /api/v1/scans`, on either lane (app.core.hotlane)."""
     if data.action is not None and data.action not in ACTIONS:
         raise Invalid(field="action")
     outcome = await run_scan(
@@ -201,4 +199,3 @@ async def _event_for_page_safe(db_session: AsyncSession, actor: Actor, event_id:
 
 
 route_handlers = [api_scan, scan_page, scan_submit]
-hot_routes = {("POST", "/api/v1/scans"): HotRoute(ScanIn, scan_answer)}

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import Membership, User
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
-from app.core.hotlane import HotRoute
 from app.core.i18n import lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render, reopen_form
@@ -111,8 +110,8 @@ async def api_create_item(
 
 
 async def order_answer(request: Request, actor: Actor, data: OrderIn) -> tuple[int, OrderPlaced]:
-    """`POST /api/v1/orders`, on either lane (app.core.hotlane): 201 for a new order, 200 for
-    the one an earlier request with the same key placed."""
+    """`POST /api/v1/orders`: 201 for a new order, 200 for the one an earlier request with the
+    same key placed."""
     placed = await _place(
         request,
         actor,
@@ -421,4 +420,3 @@ route_handlers = [
     counter_order,
     photo,
 ]
-hot_routes = {("POST", "/api/v1/orders"): HotRoute(OrderIn, order_answer)}
