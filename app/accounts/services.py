@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, exists, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,7 @@ from app.accounts.models import (
     LoginFailure,
     MemberCard,
     Membership,
+    StreetRole,
     User,
 )
 from app.core import audit, clock
@@ -278,8 +279,12 @@ async def _check_place(session: AsyncSession, community_id: int, data: ResidentI
 async def add_resident(
     session: AsyncSession, actor: Actor, community_id: int, data: ResidentInput, address: str | None = None
 ) -> User:
-    """Admins and staff add anyone; grid workers add residents (e.g. elderly people without phones)."""
-    await community_for(session, actor, community_id, "admin", "staff", "grid_worker")
+    """Enrols a person in the community (staff and admins only).
+
+    A phone number that already has an account adds a membership only: the name and password
+    given are not applied, and the community gets no power over that account (see
+    `belongs_here_alone`). A new account is made otherwise, belonging to this community alone."""
+    await community_for(session, actor, community_id, "admin", "staff")
     roles = check_roles(data.roles)
     if set(roles) - {"resident"} and not actor.has(community_id, "admin"):
         raise Forbidden(lazy("Only a community admin can give roles other than resident."))
@@ -291,6 +296,7 @@ async def add_resident(
             raise Invalid(lazy("A password needs a phone number to log in with."), field="phone")
     await _check_place(session, community_id, data)
     user = await session.scalar(select(User).where(User.phone == phone)) if phone else None
+    existing = user is not None
     if user is None:
         user = User(
             phone=phone,
@@ -320,7 +326,7 @@ async def add_resident(
         raise DomainError("conflict", 409) from exc
     await audit.record(
         session,
-        action="resident.added",
+        action="resident.added" if not existing else "membership.added",
         actor_id=actor.user_id,
         community_id=community_id,
         target=f"user:{user.id}",
@@ -328,6 +334,36 @@ async def add_resident(
         roles=roles,
     )
     return user
+
+
+NOT_ALONE = lazy(
+    "This person's account also belongs to another community. Only its holder can change its "
+    "name, password or cards; here you manage the membership only."
+)
+
+
+async def belongs_here_alone(session: AsyncSession, community_id: int, user_id: int) -> bool:
+    """Whether the account belongs to this community alone: its only membership is here and it
+    holds no street role. Only then does the community manage the account itself (its name,
+    password and cards); otherwise the community manages its membership only, so that adding a
+    known phone number never hands another community's member (or admin) to this one."""
+    elsewhere = await session.scalar(
+        select(
+            exists().where(Membership.user_id == user_id, Membership.community_id != community_id)
+            | exists().where(StreetRole.user_id == user_id)
+        )
+    )
+    return not elsewhere
+
+
+async def account_for(
+    session: AsyncSession, actor: Actor, community_id: int, user_id: int, *roles: str
+) -> tuple[User, Membership]:
+    """A member whose account (not only membership) the actor may manage with one of `roles`."""
+    user, membership = await membership_for(session, actor, community_id, user_id, *roles)
+    if not await belongs_here_alone(session, community_id, user_id):
+        raise Forbidden(NOT_ALONE)
+    return user, membership
 
 
 async def membership_for(
@@ -384,7 +420,11 @@ async def update_resident(
         session, actor, community_id, user_id, "admin", "staff", "grid_worker"
     )
     await _check_place(session, community_id, data)
-    user.display_name = check_display_name(data.display_name)
+    name = check_display_name(data.display_name)
+    if name != user.display_name:
+        if not await belongs_here_alone(session, community_id, user_id):
+            raise Forbidden(NOT_ALONE)
+        user.display_name = name
     membership.compound_id, membership.building_id, membership.room = (
         data.compound_id,
         data.building_id,
@@ -409,7 +449,7 @@ async def reset_password(
     password: str,
     address: str | None = None,
 ) -> None:
-    user, _m = await membership_for(session, actor, community_id, user_id, "admin")
+    user, _m = await account_for(session, actor, community_id, user_id, "admin")
     check_password_strength(password)
     if not user.phone:
         raise Invalid(lazy("This resident has no phone number to log in with."))
@@ -469,7 +509,7 @@ async def printed_card_for(
     reissue: bool = False,
     address: str | None = None,
 ) -> str:
-    await membership_for(session, actor, community_id, user_id, "admin", "staff", "grid_worker")
+    await account_for(session, actor, community_id, user_id, "admin", "staff", "grid_worker")
     card = None if reissue else await active_card(session, user_id, "printed")
     if card is None:
         card = await issue_card(session, user_id, "printed")
@@ -488,7 +528,7 @@ async def revoke_cards(
     session: AsyncSession, actor: Actor, community_id: int, user_id: int, address: str | None = None
 ) -> None:
     """Revokes the printed card and re-keys the phone card (old screenshots stop working)."""
-    await membership_for(session, actor, community_id, user_id, "admin", "staff", "grid_worker")
+    await account_for(session, actor, community_id, user_id, "admin", "staff", "grid_worker")
     await session.execute(
         update(MemberCard)
         .where(MemberCard.user_id == user_id, MemberCard.kind == "printed", MemberCard.revoked_at.is_(None))

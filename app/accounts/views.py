@@ -114,6 +114,7 @@ async def residents_page(
         places=places,
         compound_names=compound_names,
         building_names=building_names,
+        can_enrol=actor.has(community_id, "admin", "staff"),
     )
 
 
@@ -126,7 +127,7 @@ async def _new_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    community = await services.community_for(db_session, actor, community_id, "admin", "staff", "grid_worker")
+    community = await services.community_for(db_session, actor, community_id, "admin", "staff")
     return render(
         request,
         "accounts/resident_new.html",
@@ -176,7 +177,10 @@ async def resident_create(
         return await _new_page(
             request, db_session, actor, community_id, form, error_message(request, exc), exc.status_code
         )
-    return Redirect(f"/admin/c/{community_id}/residents/{user.id}?added=1", status_code=303)
+    joined = not await services.belongs_here_alone(db_session, community_id, user.id)
+    return Redirect(
+        f"/admin/c/{community_id}/residents/{user.id}?added={'member' if joined else '1'}", status_code=303
+    )
 
 
 async def _detail(
@@ -194,6 +198,7 @@ async def _detail(
     )
     community = await db_session.get(Community, community_id)
     printed = await services.active_card(db_session, user_id, "printed")
+    alone = await services.belongs_here_alone(db_session, community_id, user_id)
     return render(
         request,
         "accounts/resident.html",
@@ -205,6 +210,8 @@ async def _detail(
         roles=COMMUNITY_ROLES,
         is_admin=actor.has(community_id, "admin"),
         has_printed=printed is not None,
+        manages_account=alone,
+        can_enrol=actor.has(community_id, "admin", "staff"),
         error=error,
         notice=notice,
     )
@@ -223,7 +230,14 @@ async def resident_page(
     from app.core.i18n import gettext_for
 
     notice = None
-    if added:
+    if added == "member":
+        notice = gettext_for(request)(
+            lazy(
+                "This phone number already had an account: the person was added as a member. "
+                "Their name, password and cards stay theirs to manage."
+            )
+        )
+    elif added:
         notice = gettext_for(request)(lazy("The resident was added."))
     elif saved:
         notice = gettext_for(request)(lazy("The changes were saved."))

@@ -69,33 +69,46 @@ async def test_adding_the_same_person_twice_is_a_conflict(client, factory):
     assert again.status_code == 409 and again.json()["code"] == "conflict"
 
 
-async def test_grid_worker_adds_residents_but_cannot_grant_roles(client, factory, db):
+async def test_grid_worker_cannot_enrol_people_or_grant_roles(client, factory, db):
     tenant = await factory.tenant()
     grid = await login(client, await factory.person(tenant, roles=["grid_worker", "resident"]))
+    staff = await login(client, await factory.person(tenant, roles=["staff", "resident"]))
     url = f"/api/v1/communities/{tenant.community_id}/residents"
-    ok = await client.post(url, json={"display_name": "刘阿婆"}, headers=grid.headers)
-    assert ok.status_code == 201, ok.text
     before = await count(
         db, "SELECT count(*) FROM memberships WHERE community_id = :c", c=tenant.community_id
     )
-    for roles in (["volunteer"], ["resident", "admin"], ["staff"]):
+    for roles in (None, ["volunteer"], ["resident", "admin"], ["staff"]):
         refused = await client.post(
             url, json={"display_name": "某人", "phone": unique_phone(), "roles": roles}, headers=grid.headers
         )
         assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+    no_phone = await client.post(url, json={"display_name": "刘阿婆"}, headers=grid.headers)
+    assert no_phone.status_code == 403
+    # Staff enrol residents, but only an admin gives other roles.
+    ok = await client.post(url, json={"display_name": "刘阿婆"}, headers=staff.headers)
+    assert ok.status_code == 201, ok.text
+    raised = await client.post(
+        url, json={"display_name": "某人", "phone": unique_phone(), "roles": ["staff"]}, headers=staff.headers
+    )
+    assert raised.status_code == 403
     resident_id = ok.json()["user_id"]
     change = await client.post(
         f"{url}/{resident_id}/roles", json={"roles": ["resident", "volunteer"]}, headers=grid.headers
     )
     assert change.status_code == 403 and change.json()["code"] == "forbidden"
     after = await count(db, "SELECT count(*) FROM memberships WHERE community_id = :c", c=tenant.community_id)
-    assert after == before
+    assert after == before + 1
     roles = await db.scalar(
         select(Membership.roles).where(
             Membership.user_id == resident_id, Membership.community_id == tenant.community_id
         )
     )
     assert roles == ["resident"]
+    # The pages agree: no enrol form for a grid worker.
+    await session_of(client, grid)
+    assert (await client.get(f"/admin/c/{tenant.community_id}/residents/new")).status_code == 403
+    listing = await client.get(f"/admin/c/{tenant.community_id}/residents")
+    assert listing.status_code == 200 and "/residents/new" not in listing.text
 
 
 async def test_plain_residents_cannot_add_people(client, factory):
