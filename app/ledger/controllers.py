@@ -18,7 +18,7 @@ from app.core.audit import record
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.fastdb import Db, Tx
-from app.core.i18n import lazy
+from app.core.i18n import gettext_for, lazy
 from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render
 from app.ledger import expiry, services
 from app.ledger.schemas import (
@@ -460,20 +460,37 @@ async def _admin_context(db_session: AsyncSession, community_id: int) -> dict[st
     }
 
 
+def _done_notice(request: Request, done: str | None, transfer_id: int | None, recent: Any) -> str | None:
+    """What the admin just did, in words: shown as a success (green, ✓), never as an alert."""
+    _ = gettext_for(request)
+    line = next((t for t in recent if t.id == transfer_id), None) if transfer_id else None
+    name = (line.display_name or "") if line is not None else ""
+    if done == "award" and line is not None:
+        return _("Awarded %(points)s points to %(name)s.", points=line.amount, name=name)
+    if done == "deduct" and line is not None:
+        return _("Deducted %(points)s points from %(name)s.", points=line.amount, name=name)
+    if done == "reverse" and line is not None and line.reverses_id:
+        return _("Transfer #%(id)s was reversed.", id=line.reverses_id)
+    if done == "expiry":
+        return _("The expiry setting was saved.")
+    if done in ("award", "deduct", "reverse"):
+        return _("Done.")
+    return None
+
+
 @get("/admin/c/{community_id:int}/ledger", include_in_schema=False)
 async def admin_ledger(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession
 ) -> Template:
     actor.require(community_id, "admin")
-    done = request.query_params.get("done")
-    return render(
+    context = await _admin_context(db_session, community_id)
+    notice = _done_notice(
         request,
-        "ledger/admin.html",
-        error=None,
-        done=done,
-        form={},
-        **await _admin_context(db_session, community_id),
+        request.query_params.get("done"),
+        optional_int(request.query_params.get("t")),
+        context["recent"],
     )
+    return render(request, "ledger/admin.html", error=None, notice=notice, form={}, **context)
 
 
 @post("/admin/c/{community_id:int}/ledger", include_in_schema=False)
@@ -483,6 +500,7 @@ async def admin_ledger_submit(
     actor.require(community_id, "admin")
     form = await form_data(request)
     action = form.get("action", "")
+    done_id: int | None = None
     try:
         if action in ("award", "deduct"):
             user_id = optional_int(form.get("user_id"))
@@ -507,6 +525,7 @@ async def admin_ledger_submit(
                 actor_id=actor.user_id,
                 idempotency_key=key,
             )
+            done_id = transfer_id
             if created:
                 await _audit_transfer(
                     db_session,
@@ -523,7 +542,7 @@ async def admin_ledger_submit(
             transfer_id_in = optional_int(form.get("transfer_id"))
             if transfer_id_in is None:
                 raise Invalid()
-            await _reverse(
+            done_id, _created_now = await _reverse(
                 db_session,
                 actor,
                 community_id,
@@ -544,11 +563,12 @@ async def admin_ledger_submit(
             "ledger/admin.html",
             status_code=exc.status_code,
             error=error_message(request, exc),
-            done=None,
+            notice=None,
             form=form,
             **await _admin_context(db_session, community_id),
         )
-    return Redirect(f"/admin/c/{community_id}/ledger?done={action}", status_code=303)
+    done = f"/admin/c/{community_id}/ledger?done={action}"
+    return Redirect(done + (f"&t={done_id}" if done_id else ""), status_code=303)
 
 
 @get("/admin/c/{community_id:int}/ledger/verify", include_in_schema=False)

@@ -22,6 +22,24 @@ from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Community
 from app.store import photos, rules, services
+from app.store.models import StoreOrder
+
+SAVED = {
+    "settings": lazy("The store settings were saved."),
+    "created": lazy("The item was added."),
+    "details": lazy("The item's details were saved."),
+    "stock": lazy("The stock change was saved."),
+    "hide": lazy("The item is hidden from residents."),
+    "show": lazy("The item is offered to residents again."),
+    "photo": lazy("The photo was uploaded."),
+}
+
+
+def _saved(request: Request, saved: str) -> str | None:
+    """The success line for what was just saved (green, ✓, in words)."""
+    if not saved:
+        return None
+    return gettext_for(request)(SAVED.get(saved, lazy("Saved.")))
 
 
 async def _admin_community(db_session: AsyncSession, actor: Actor, community_id: int) -> Community:
@@ -46,7 +64,7 @@ async def admin_items(
         items=await services.items_of(db_session, community_id),
         settings=settings,
         is_admin=actor.has(community_id, "admin"),
-        notice=_("Saved.") if saved else None,
+        notice=_saved(request, saved),
         error=None,
     )
 
@@ -78,7 +96,7 @@ async def admin_settings(
             notice=None,
             error=error_message(request, exc),
         )
-    return Redirect(f"/store/admin/c/{community_id}?saved=1", status_code=303)
+    return Redirect(f"/store/admin/c/{community_id}?saved=settings", status_code=303)
 
 
 def _item_input(form: dict[str, str]) -> services.ItemInput:
@@ -129,7 +147,7 @@ async def item_create(
             form=form,
             error=error_message(request, exc),
         )
-    return Redirect(f"/store/admin/c/{community_id}/items/{item.id}?saved=1", status_code=303)
+    return Redirect(f"/store/admin/c/{community_id}/items/{item.id}?saved=created", status_code=303)
 
 
 async def _item_page(
@@ -171,8 +189,7 @@ async def _item_page(
 async def item_page(
     request: Request, community_id: int, item_id: int, actor: Actor, db_session: AsyncSession, saved: str = ""
 ) -> Template:
-    notice = gettext_for(request)("Saved.") if saved else None
-    return await _item_page(request, db_session, actor, community_id, item_id, notice=notice)
+    return await _item_page(request, db_session, actor, community_id, item_id, notice=_saved(request, saved))
 
 
 @post("/store/admin/c/{community_id:int}/items/{item_id:int}", include_in_schema=False)
@@ -201,6 +218,7 @@ async def item_update(
                 address=address,
             )
         else:
+            action = "details"
             await services.update_item(db_session, actor, community_id, item_id, _item_input(form), address)
     except DomainError as exc:
         await reopen_form(db_session, exc)
@@ -213,7 +231,7 @@ async def item_update(
             error=error_message(request, exc),
             status_code=exc.status_code,
         )
-    return Redirect(f"/store/admin/c/{community_id}/items/{item_id}?saved=1", status_code=303)
+    return Redirect(f"/store/admin/c/{community_id}/items/{item_id}?saved={action}", status_code=303)
 
 
 @post(
@@ -256,14 +274,26 @@ async def item_photo(
             error=error_message(request, exc),
             status_code=exc.status_code,
         )
-    return Redirect(f"/store/admin/c/{community_id}/items/{item_id}?saved=1", status_code=303)
+    return Redirect(f"/store/admin/c/{community_id}/items/{item_id}?saved=photo", status_code=303)
 
 
 @get("/store/admin/c/{community_id:int}/orders", include_in_schema=False)
 async def admin_orders(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, cancelled: str = ""
 ) -> Template:
     community = await _admin_community(db_session, actor, community_id)
+    notice = None
+    cancelled_id = optional_int(cancelled)
+    gone = await db_session.get(StoreOrder, cancelled_id) if cancelled_id and cancelled_id < 2**63 else None
+    if gone is not None and gone.community_id == community_id and gone.status == "cancelled":
+        resident = await db_session.get(User, gone.user_id)
+        _ = gettext_for(request)
+        notice = _(
+            "Order #%(id)s was cancelled; %(num)s points went back to %(name)s.",
+            id=gone.id,
+            num=gone.points,
+            name=resident.display_name if resident else "",
+        )
     settings = await services.store_settings(db_session, community_id)
     items = await services.items_of(db_session, community_id)
     return render(
@@ -277,6 +307,8 @@ async def admin_orders(
         low=[i for i in items if i.active and i.stock <= settings.low_stock],
         local=rules.local_text,
         now=clock.now(),
+        notice=notice,
+        error=None,
     )
 
 

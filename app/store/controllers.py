@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import Membership, User
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
-from app.core.i18n import lazy
+from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render, reopen_form
 from app.places.models import Community
@@ -220,7 +220,7 @@ async def shelf_order(
         return await _shelf_page(
             request, db_session, actor, community_id, error_message(request, exc), exc.status_code
         )
-    return Redirect(f"/store/orders/{placed.id}", status_code=303)
+    return Redirect(f"/store/orders/{placed.id}?done=placed", status_code=303)
 
 
 async def _order_context(db_session: AsyncSession, actor: Actor, order_id: int) -> dict[str, Any]:
@@ -241,12 +241,27 @@ async def _order_context(db_session: AsyncSession, actor: Actor, order_id: int) 
     }
 
 
+def _order_notice(request: Request, ctx: dict[str, Any], done: str) -> str | None:
+    """What the reader just did to this order, said as a success."""
+    _ = gettext_for(request)
+    order = ctx["order"]
+    if done == "placed" and order.status == "held":
+        if ctx["is_owner"]:
+            return _("Order placed. Show the code below at the store counter.")
+        return _("Order placed for %(name)s.", name=ctx["resident"].display_name)
+    if done == "cancelled" and order.status == "cancelled":
+        return _("Order cancelled. %(num)s points went back to the wallet.", num=order.points)
+    return None
+
+
 @get("/store/orders/{order_id:int}", include_in_schema=False)
-async def order_page(request: Request, order_id: int, actor: Actor, db_session: AsyncSession) -> Template:
+async def order_page(
+    request: Request, order_id: int, actor: Actor, db_session: AsyncSession, done: str = ""
+) -> Template:
     ctx = await _order_context(db_session, actor, order_id)
     if ctx["pickup_code"]:
         await orders.order_qr_svg(db_session, ctx["order"])
-    return render(request, "store/order.html", **ctx)
+    return render(request, "store/order.html", notice=_order_notice(request, ctx, done), **ctx)
 
 
 @get("/store/orders/{order_id:int}/qr.svg", include_in_schema=False)
@@ -273,10 +288,10 @@ async def order_cancel(
         return render(
             request, "store/order.html", status_code=exc.status_code, error=error_message(request, exc), **ctx
         )
-    target = form.get("next") or f"/store/orders/{order_id}"
-    if not target.startswith("/store/"):
-        target = f"/store/orders/{order_id}"
-    return Redirect(target, status_code=303)
+    target = form.get("next") or ""
+    if not target.startswith("/store/admin/") or "?" in target:
+        return Redirect(f"/store/orders/{order_id}?done=cancelled", status_code=303)
+    return Redirect(f"{target}?cancelled={order_id}", status_code=303)
 
 
 @get("/store/me/orders", include_in_schema=False)
@@ -376,7 +391,7 @@ async def counter_order(
             error=error_message(request, exc),
             **ctx,
         )
-    return Redirect(f"/store/orders/{placed.id}", status_code=303)
+    return Redirect(f"/store/orders/{placed.id}?done=placed", status_code=303)
 
 
 # ---------------------------------------------------------------- item photos

@@ -105,8 +105,9 @@ def test_resident_orders_and_staff_hand_over_by_scanning_the_pickup_qr(
     _log_in(page, base, *resident)
     page.goto(f"{base}/store/c/{community_id}")
     page.locator(f"section[data-item='{item_id}'] button[type=submit]").click()
-    page.wait_for_url(re.compile(r".*/store/orders/\d+$"))
-    order_url = page.url
+    page.wait_for_url(re.compile(r".*/store/orders/\d+\?done=placed$"))
+    expect(page.locator(".notice")).to_be_visible()
+    order_url = page.url.split("?")[0]
     qr = page.locator("img[data-pickup-qr]")
     expect(qr).to_be_visible()
     page.wait_for_function("document.querySelector('img[data-pickup-qr]').naturalWidth > 0")

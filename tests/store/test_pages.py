@@ -36,14 +36,17 @@ async def test_resident_browses_orders_and_sees_pickup_qr_and_digits(client, sho
         {"item_id": str(rice), "quantity": "2", "key": "page-key"},
     )
     assert r.status_code == 303, r.text
-    order_url = r.headers["location"]
+    order_url = r.headers["location"].split("?")[0]
     again = await post_form(
         client,
         f"/store/c/{shop.community_id}/order",
         {"item_id": str(rice), "quantity": "2", "key": "page-key"},
     )
-    assert again.headers["location"] == order_url  # a double tap makes one order
-    order_page = await client.get(order_url)
+    assert again.headers["location"].split("?")[0] == order_url  # a double tap makes one order
+    order_page = await client.get(again.headers["location"])
+    # The order placed is said as a success: green, with a tick, in words; never as an alert.
+    assert 'class="notice"' in order_page.text and 'class="alert"' not in order_page.text
+    assert "下单成功" in order_page.text
     digits = re.search(r"data-digits>(\d{4}) (\d{4})<", order_page.text)
     assert digits
     svg = await client.get(order_url + "/qr.svg")
@@ -134,7 +137,7 @@ async def test_member_card_at_counter_shows_open_orders_and_staff_orders_for_the
         {"item_id": str(item_id), "quantity": "1", "key": key},
     )
     assert placed.status_code == 303, placed.text
-    order_id = int(placed.headers["location"].rsplit("/", 1)[1])
+    order_id = int(placed.headers["location"].split("?")[0].rsplit("/", 1)[1])
     assert await count(db, "SELECT user_id FROM store_orders WHERE id = :o", o=order_id) == elder.user_id
     assert (
         await count(db, "SELECT placed_by FROM store_orders WHERE id = :o", o=order_id) == shop.staff.user_id
@@ -191,9 +194,10 @@ async def test_admin_manages_items_and_stock_history_adds_up(client, shop, db):
     assert created.status_code == 303, created.text
     item_url = created.headers["location"].split("?")[0]
     item_id = int(item_url.rsplit("/", 1)[1])
-    assert (
-        await post_form(client, item_url, {"action": "stock", "kind": "restock", "quantity": "5"})
-    ).status_code == 303
+    restocked = await post_form(client, item_url, {"action": "stock", "kind": "restock", "quantity": "5"})
+    assert restocked.status_code == 303
+    said = await client.get(restocked.headers["location"])
+    assert '<div class="notice" role="status">库存变动已保存。</div>' in said.text
     no_partner = await post_form(client, item_url, {"action": "stock", "kind": "donation", "quantity": "3"})
     assert no_partner.status_code == 422
     donated = await post_form(

@@ -1,0 +1,53 @@
+"""The ledger's pages: what the admin did is said as a success, in words; a reversal is
+confirmed on a page of its own, with a reason."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.api.helpers import page_login, post_form
+
+
+async def _award_on_page(client: Any, setup: Any, action: str, points: str, nonce: str) -> Any:
+    form = {
+        "action": action,
+        "user_id": str(setup.resident.user_id),
+        "points": points,
+        "reason": "楼道清理",
+        "nonce": nonce,
+    }
+    return await post_form(client, f"/admin/c/{setup.community_id}/ledger", form)
+
+
+async def test_an_award_on_the_page_is_said_as_a_success_naming_the_person(client: Any, setup: Any) -> None:
+    await page_login(client, setup.admin)
+    done = await _award_on_page(client, setup, "award", "15", "a1")
+    assert done.status_code == 303, done.text
+    page = await client.get(done.headers["location"])
+    # Green with a tick (class "notice"), never the red alert with its cross.
+    assert 'class="notice"' in page.text and 'class="alert"' not in page.text
+    assert "已为王阿姨发放 15 积分。" in page.text
+    taken = await _award_on_page(client, setup, "deduct", "4", "d1")
+    page = await client.get(taken.headers["location"], headers={"Accept-Language": "en"})
+    assert "Deducted 4 points from 王阿姨." in page.text and 'class="alert"' not in page.text
+
+    refused = await _award_on_page(client, setup, "deduct", "400", "d2")
+    assert refused.status_code == 409
+    assert 'class="alert"' in refused.text and 'class="notice"' not in refused.text
+
+
+async def test_a_spend_on_the_statement_is_not_shown_as_a_failure(client: Any, setup: Any) -> None:
+    await page_login(client, setup.admin)
+    await _award_on_page(client, setup, "award", "15", "a1")
+    await _award_on_page(client, setup, "deduct", "4", "d1")
+    await page_login(client, setup.resident)
+    page = await client.get(f"/wallet/statement?community_id={setup.community_id}")
+    assert "−4" in page.text and "+15" in page.text
+    assert "result-bad" not in page.text and "alert" not in page.text
+
+
+async def test_the_ledger_check_says_ok_with_a_tick(client: Any, setup: Any) -> None:
+    await page_login(client, setup.admin)
+    page = await client.get(f"/admin/c/{setup.community_id}/ledger/verify")
+    assert re.search(r'data-result="ok".*✓', page.text, re.S) and "result-bad" not in page.text
