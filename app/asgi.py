@@ -25,7 +25,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from app.accounts.actor_cache import ActorCache
-from app.core import errors
+from app.core import clock, errors
 from app.core.changes import ChangeFeed
 from app.core.database import resolve_database_url
 from app.core.fastdb import FastDb
@@ -50,6 +50,8 @@ def template_environment() -> Environment:
     )
     # gettext/ngettext come from each page's context (the request's language).
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    # Every time a page shows goes through this one filter (the community's time zone).
+    env.filters["local"] = clock.local_filter
     return env
 
 

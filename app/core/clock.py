@@ -1,10 +1,42 @@
-"""One clock for the whole app, so tests can move time."""
+"""One clock for the whole app, so tests can move time; and the one home of local time.
+
+Times are stored in UTC. Each community has a time zone (`communities.time_zone`, Asia/Shanghai
+unless an admin sets another): every date rule ("today", "this year") and every time shown to
+people is read in it, through the helpers below and the `local` template filter."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from jinja2 import pass_context
 
 _offset = timedelta(0)
+
+DEFAULT_ZONE = "Asia/Shanghai"
+# Offered in the admin's setting; any IANA name is accepted.
+COMMON_ZONES = (
+    "Asia/Shanghai",
+    "Asia/Urumqi",
+    "Asia/Hong_Kong",
+    "Asia/Macau",
+    "Asia/Taipei",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+    "UTC",
+)
+FORMATS = {
+    "datetime": "%Y-%m-%d %H:%M",
+    "date": "%Y-%m-%d",
+    "time": "%H:%M",
+    "input": "%Y-%m-%dT%H:%M",  # an <input type="datetime-local">'s value
+}
 
 
 def now() -> datetime:
@@ -20,3 +52,68 @@ def advance(delta: timedelta) -> None:
 def reset() -> None:
     global _offset
     _offset = timedelta(0)
+
+
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def is_zone(name: str) -> bool:
+    return name in _known_zones()
+
+
+@lru_cache(maxsize=64)
+def zone(name: str | None = None) -> ZoneInfo:
+    """The community's zone; the default one for a missing or unknown name."""
+    try:
+        return ZoneInfo(name or DEFAULT_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_ZONE)
+
+
+def local(at: datetime, tz: str | None = None) -> datetime:
+    return at.astimezone(zone(tz))
+
+
+def today(tz: str | None = None) -> date:
+    """Today's date where the community is."""
+    return local(now(), tz).date()
+
+
+def year_start(tz: str | None = None) -> datetime:
+    """The first instant of this year where the community is."""
+    return datetime(today(tz).year, 1, 1, tzinfo=zone(tz))
+
+
+def day_start(at: datetime, tz: str | None = None) -> datetime:
+    return local(at, tz).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def text(at: datetime | None, tz: str | None = None, fmt: str = "datetime") -> str:
+    """A time as people there read it; `fmt` is one of FORMATS or a strftime pattern."""
+    if at is None:
+        return ""
+    return local(at, tz).strftime(FORMATS.get(fmt, fmt))
+
+
+def parse_local(value: str, tz: str | None = None) -> datetime:
+    """A time typed in a form: read in the community's zone unless it names an offset.
+    Raises ValueError when it is not a time."""
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone(tz))
+
+
+def context_zone(context: Any) -> str | None:
+    """The zone a page shows times in: its `time_zone`, else its community's."""
+    name = context.get("time_zone")
+    if name:
+        return str(name)
+    community = context.get("community")
+    return getattr(community, "time_zone", None) if community is not None else None
+
+
+@pass_context
+def local_filter(context: Any, at: datetime | None, fmt: str = "datetime", tz: str | None = None) -> str:
+    """`{{ t.created_at | local }}`, `{{ event.ends_at | local("time") }}`."""
+    return text(at, tz or context_zone(context), fmt)

@@ -21,17 +21,17 @@ from app.events import approvals, hours, rules, services
 from app.events.controllers import event_page_response
 from app.events.models import CATEGORIES, Event
 from app.places.models import Community, Compound
+from app.places.services import time_zone_of
 
 
-def _parse_local(value: str, field: str) -> datetime:
+def _parse_local(value: str, field: str, time_zone: str) -> datetime:
     try:
-        parsed = datetime.fromisoformat(value)
+        return clock.parse_local(value, time_zone)
     except ValueError:
         raise Invalid(lazy("Please enter the date and time."), field=field) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=rules.LOCAL_TZ)
 
 
-def _form_input(form: dict[str, str], organisers: list[int]) -> services.EventInput:
+def _form_input(form: dict[str, str], organisers: list[int], time_zone: str) -> services.EventInput:
     def number(name: str) -> int | None:
         value = form.get(name, "").strip()
         if value == "":
@@ -43,8 +43,8 @@ def _form_input(form: dict[str, str], organisers: list[int]) -> services.EventIn
     return services.EventInput(
         title=form.get("title", ""),
         category=form.get("category", ""),
-        starts_at=_parse_local(form.get("starts_at", ""), "starts_at"),
-        ends_at=_parse_local(form.get("ends_at", ""), "ends_at"),
+        starts_at=_parse_local(form.get("starts_at", ""), "starts_at", time_zone),
+        ends_at=_parse_local(form.get("ends_at", ""), "ends_at", time_zone),
         capacity=number("capacity"),
         points_per_attendance=number("points_per_attendance") or 0,
         points_per_hour=number("points_per_hour") or 0,
@@ -61,17 +61,16 @@ def _form_input(form: dict[str, str], organisers: list[int]) -> services.EventIn
     )
 
 
-def _form_of(event: Event, copy: bool = False) -> dict[str, Any]:
+def _form_of(event: Event, time_zone: str, copy: bool = False) -> dict[str, Any]:
     shift = timedelta(weeks=1) if copy else timedelta(0)
-    fmt = "%Y-%m-%dT%H:%M"
     return {
         "title": event.title,
         "category": event.category,
         "description": event.description,
         "place": event.place,
         "compound_id": str(event.compound_id or ""),
-        "starts_at": (event.starts_at + shift).astimezone(rules.LOCAL_TZ).strftime(fmt),
-        "ends_at": (event.ends_at + shift).astimezone(rules.LOCAL_TZ).strftime(fmt),
+        "starts_at": clock.text(event.starts_at + shift, time_zone, "input"),
+        "ends_at": clock.text(event.ends_at + shift, time_zone, "input"),
         "capacity": "" if event.capacity is None else str(event.capacity),
         "points_per_attendance": str(event.points_per_attendance),
         "points_per_hour": str(event.points_per_hour),
@@ -159,7 +158,6 @@ async def manage_events_page(
         community=community,
         events=events,
         labels=rules.CATEGORY_LABELS,
-        when=rules.local_datetime,
     )
 
 
@@ -173,7 +171,7 @@ async def new_event_page(
         source = await services.event_in(db_session, actor, source_id, *services.ORGANISER_ROLES)
         if source.community_id != community_id:
             raise NotFound()
-        form = _form_of(source, copy=True)
+        form = _form_of(source, await time_zone_of(db_session, community_id), copy=True)
     return await _event_form(request, db_session, actor, community_id, form)
 
 
@@ -194,7 +192,7 @@ async def create_event_submit(
             db_session,
             actor,
             community_id,
-            _form_input(form, organisers),
+            _form_input(form, organisers, await time_zone_of(db_session, community_id)),
             weeks=weeks,
             address=client_address(request),
         )
@@ -219,7 +217,14 @@ async def edit_event_page(
 ) -> Template:
     event = await services.event_in(db_session, actor, event_id, *services.ORGANISER_ROLES)
     actor.require(event.community_id, *services.ORGANISER_ROLES)
-    return await _event_form(request, db_session, actor, event.community_id, _form_of(event), event=event)
+    return await _event_form(
+        request,
+        db_session,
+        actor,
+        event.community_id,
+        _form_of(event, await time_zone_of(db_session, event.community_id)),
+        event=event,
+    )
 
 
 @post("/events/{event_id:int}/edit", include_in_schema=False)
@@ -231,7 +236,11 @@ async def edit_event_submit(
     organisers = await _organisers(request)
     try:
         await services.update_event(
-            db_session, actor, event_id, _form_input(form, organisers), client_address(request)
+            db_session,
+            actor,
+            event_id,
+            _form_input(form, organisers, await time_zone_of(db_session, event.community_id)),
+            client_address(request),
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
@@ -305,11 +314,10 @@ async def _approvals(
         community=community,
         notice=notice,
         error=error,
-        when=rules.local_datetime,
         labels=rules.CATEGORY_LABELS,
         people=people,
         categories=CATEGORIES,
-        today=clock.now().astimezone(rules.LOCAL_TZ).date().isoformat(),
+        today=clock.today(community.time_zone if community else None).isoformat(),
         **queue,
     )
 

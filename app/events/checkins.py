@@ -30,7 +30,9 @@ from app.scans import services as scan_log
 EVENT_COLUMNS = text(
     "SELECT id, community_id, title, status, starts_at, ends_at, capacity, signup_required, "
     "points_per_attendance, points_per_hour, max_points, auto_award, kiosk_enabled, kiosk_confirmation, "
-    "reentry_allowed, organiser_ids FROM events WHERE id = :id"
+    "reentry_allowed, organiser_ids, "
+    "(SELECT time_zone FROM communities WHERE id = events.community_id) AS time_zone "
+    "FROM events WHERE id = :id"
 )
 
 # A check-in: reads the resident's last stay at this event (stays are numbered 1, 2, ... and

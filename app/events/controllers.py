@@ -23,6 +23,7 @@ from app.events import approvals, checkins, codes, hours, rules, services
 from app.events.models import Event
 from app.events.schemas import CodeOut, EventCreate, EventCreated, SignupOut
 from app.places.models import Community, Compound
+from app.places.services import time_zone_of
 
 
 def home_links(actor: Actor, community_id: int) -> list[tuple[str, str]]:
@@ -155,7 +156,6 @@ async def events_page(
         community=community,
         rows=rows,
         labels=rules.CATEGORY_LABELS,
-        when=rules.local_datetime,
     )
 
 
@@ -185,14 +185,13 @@ async def event_page_response(
         organiser=organiser,
         compound=compound,
         labels=rules.CATEGORY_LABELS,
-        when=rules.local_datetime,
+        time_zone=await time_zone_of(db_session, event.community_id),
         live=await checkins.live_count(db_session, event.id) if organiser else None,
         attendance=await services.attendance(db_session, event.id) if organiser else [],
         signups=await services.signups_of(db_session, event.id) if organiser else [],
         notice=notice,
         error=error,
         is_staff=actor.has(event.community_id, *services.ORGANISER_ROLES),
-        time=rules.local_time,
     )
 
 
@@ -268,7 +267,7 @@ async def my_events_page(
 ) -> Template:
     data = await services.my_events(db_session, actor, community_id)
     community = await db_session.get(Community, community_id)
-    return render(request, "events/my_events.html", community=community, when=rules.local_datetime, **data)
+    return render(request, "events/my_events.html", community=community, **data)
 
 
 @get("/c/{community_id:int}/hours", include_in_schema=False)
@@ -309,7 +308,7 @@ async def _hours_page(
         notice=notice,
         error=error,
         form=form or {},
-        today=clock.now().astimezone(rules.LOCAL_TZ).date().isoformat(),
+        today=clock.today(community.time_zone if community else None).isoformat(),
     )
 
 
@@ -355,7 +354,7 @@ async def certificate_page(
         summary=summary,
         url=url,
         qr=qr_data_uri(url),
-        issued=clock.now().astimezone(rules.LOCAL_TZ).date().isoformat(),
+        issued=clock.today(community.time_zone if community else None).isoformat(),
     )
 
 

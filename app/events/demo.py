@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import Membership, User
 from app.core import clock
 from app.core.authz import Actor
-from app.events import approvals, checkins, rules, services
+from app.events import approvals, checkins, services
 from app.events.models import Event, HourClaim
 from app.places.models import Compound
 
 
 def _next_weekday(weekday: int, hour: int, minute: int = 0) -> datetime:
-    today = clock.now().astimezone(rules.LOCAL_TZ)
+    today = clock.local(clock.now())
     days = (weekday - today.weekday()) % 7 or 7
     day = (today + timedelta(days=days)).replace(hour=hour, minute=minute, second=0, microsecond=0)
     return day

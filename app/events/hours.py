@@ -4,7 +4,7 @@ Never commits (the request, job or CLI does)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,6 +18,7 @@ from app.core.i18n import lazy
 from app.core.web import optional_int
 from app.events import rules
 from app.events.models import CATEGORIES, Checkin, Event, HourClaim
+from app.places.services import time_zone_of
 
 # ---------------------------------------------------------------- claimed and honour hours
 
@@ -31,13 +32,14 @@ class ClaimInput:
     category: str = "service"
 
 
-def _check_claim(data: ClaimInput) -> None:
+def _check_claim(data: ClaimInput, time_zone: str) -> None:
     data.what = (data.what or "").strip()
     if not data.what or len(data.what) > 200:
         raise Invalid(lazy("Please say what you did (up to 200 characters)."), field="what")
     if not 1 <= data.minutes <= 1440:
         raise Invalid(lazy("Please enter between 1 minute and 24 hours."), field="minutes")
-    if data.worked_on > clock.now().date():
+    # "Today" where the community is: a claim made at 07:00 in Fuzhou is for Fuzhou's date.
+    if data.worked_on > clock.today(time_zone):
         raise Invalid(lazy("The date cannot be in the future."), field="worked_on")
     if data.category not in CATEGORIES:
         raise Invalid(lazy("Please choose a category."), field="category")
@@ -49,7 +51,7 @@ async def claim_hours(
 ) -> HourClaim:
     if not actor.is_member(community_id):
         raise NotFound()
-    _check_claim(data)
+    _check_claim(data, await time_zone_of(session, community_id))
     claim = HourClaim(
         community_id=community_id,
         user_id=actor.user_id,
@@ -98,7 +100,7 @@ async def enter_honour_hours(
     )
     if member is None:
         raise NotFound()
-    _check_claim(data)
+    _check_claim(data, await time_zone_of(session, community_id))
     if not 0 <= points <= 1_000_000:
         raise Invalid(lazy("Points must be between 0 and 1,000,000."), field="points")
     claim = HourClaim(
@@ -201,8 +203,9 @@ CREDITED = ("awarded", "zero")
 
 
 async def hours_summary(session: AsyncSession, user_id: int, community_id: int) -> dict[str, Any]:
-    """Minutes credited to a person in a community: total, this year and per category."""
-    year_start = datetime(clock.now().year, 1, 1, tzinfo=UTC)
+    """Minutes credited to a person in a community: total, this year (where the community is)
+    and per category."""
+    year_start = clock.year_start(await time_zone_of(session, community_id))
     stays = (
         await session.execute(
             select(Event.category, Checkin.checked_in_at, Checkin.minutes)

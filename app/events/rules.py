@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from app.core.i18n import lazy
 
@@ -81,15 +80,3 @@ def memo_for(title: str, minutes: int) -> str:
     if minutes <= 0:
         return f"参加{title}"
     return f"{title}，{duration_text(minutes)}"
-
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-
-
-def local_time(at: datetime) -> str:
-    """Clock time as people on site read it (the demo district is in Fuzhou)."""
-    return at.astimezone(LOCAL_TZ).strftime("%H:%M")
-
-
-def local_datetime(at: datetime) -> str:
-    return at.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")

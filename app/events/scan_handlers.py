@@ -11,7 +11,7 @@ from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.fastdb import Db
 from app.core.i18n import lazy
-from app.events import checkins, codes, rules, services
+from app.events import checkins, codes, services
 
 RESULT_TEMPLATE = "events/_scan_result.html"
 
@@ -25,7 +25,7 @@ def _outcome(event: Any, user_id: int, name: str, result: Any) -> scanning.ScanO
         "user_id": user_id,
         "display_name": name,
         "checkin_id": result.checkin_id,
-        "time": rules.local_time(result.at),
+        "time": clock.text(result.at, event.time_zone, "time"),
     }
     if isinstance(result, checkins.CheckinResult):
         data["checked_in_at"] = result.at.isoformat()

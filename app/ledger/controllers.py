@@ -32,6 +32,7 @@ from app.ledger.schemas import (
     TransfersOut,
     WalletOut,
 )
+from app.places.services import time_zone_of
 
 KIND_LABELS: dict[str, str] = {
     "award": lazy("Award"),
@@ -415,6 +416,7 @@ async def statement_page(
         community_id=cid,
         community_name=await _community_name(db_session, cid),
         lines=lines,
+        time_zone=await time_zone_of(db_session, cid),
         next_cursor=next_before,
         kind_labels=KIND_LABELS,
     )
@@ -453,6 +455,7 @@ async def _admin_context(db_session: AsyncSession, community_id: int) -> dict[st
     return {
         "community_id": community_id,
         "community_name": await _community_name(db_session, community_id),
+        "time_zone": await time_zone_of(db_session, community_id),
         "recent": recent,
         "members": members,
         "months": await expiry.expiry_months(db_session, community_id),

@@ -7,6 +7,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.services import community_for
+from app.core import clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.web import error_message, form_data, optional_int, render, reopen_form
@@ -31,6 +32,8 @@ async def _places_page(
         places=await services.places_of(db_session, community_id),
         error=error,
         can_edit=actor.has(community_id, "admin"),
+        zones=clock.COMMON_ZONES,
+        now_text=clock.text(clock.now(), community.time_zone),
     )
 
 
@@ -85,6 +88,20 @@ async def save_building(
     return Redirect(f"/admin/c/{community_id}/places", status_code=303)
 
 
+@post("/admin/c/{community_id:int}/time-zone", include_in_schema=False)
+async def save_time_zone(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form = await form_data(request)
+    try:
+        await community_for(db_session, actor, community_id, "admin")
+        await services.set_time_zone(db_session, actor, community_id, form.get("time_zone", ""))
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return await _places_page(request, db_session, actor, community_id, error_message(request, exc), 422)
+    return Redirect(f"/admin/c/{community_id}/places", status_code=303)
+
+
 @get("/street/{street_id:int}", include_in_schema=False)
 async def street_page(
     request: Request, street_id: int, actor: Actor, db_session: AsyncSession, error: str | None = None
@@ -122,4 +139,4 @@ async def create_community(
     return Redirect(f"/street/{street_id}", status_code=303)
 
 
-route_handlers = [places_page, save_compound, save_building, street_page, create_community]
+route_handlers = [places_page, save_compound, save_building, save_time_zone, street_page, create_community]

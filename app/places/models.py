@@ -27,6 +27,8 @@ class Community(Base):
     street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     join_code: Mapped[str] = mapped_column(String(16), unique=True)
+    # IANA name; every date rule and every time shown for this community is read in it.
+    time_zone: Mapped[str] = mapped_column(String(64), server_default="Asia/Shanghai")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     street: Mapped[Street] = relationship(back_populates="communities", lazy="raise")

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import audit
+from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
@@ -62,6 +62,34 @@ async def create_community(session: AsyncSession, actor: Actor, street_id: int, 
         actor_id=actor.user_id,
         community_id=community.id,
         target=f"community:{community.id}",
+    )
+    return community
+
+
+async def time_zone_of(session: AsyncSession, community_id: int) -> str:
+    """The community's time zone (app.core.clock reads dates and times in it)."""
+    name = await session.scalar(select(Community.time_zone).where(Community.id == community_id))
+    return name or clock.DEFAULT_ZONE
+
+
+async def set_time_zone(session: AsyncSession, actor: Actor, community_id: int, name: str) -> Community:
+    actor.require(community_id, "admin")
+    community = await session.get(Community, community_id)
+    if community is None:
+        raise NotFound()
+    name = (name or "").strip()
+    if not clock.is_zone(name):
+        raise Invalid(lazy("Please choose a time zone from the list."), field="time_zone")
+    before, community.time_zone = community.time_zone, name
+    await session.flush()
+    await audit.record(
+        session,
+        action="community.time_zone",
+        actor_id=actor.user_id,
+        community_id=community_id,
+        target=f"community:{community_id}",
+        before=before,
+        after=name,
     )
     return community
 
