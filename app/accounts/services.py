@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,14 +33,32 @@ from app.core.security import burn_password_check, hash_password, token_digest, 
 from app.core.settings import Settings
 from app.places.models import Building, Community, Compound
 
-PHONE_RE = re.compile(r"^\+?\d{6,15}$")
+# Mainland mobile numbers only: 11 digits, 13x to 19x.
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$", re.ASCII)
+# Spaces and dashes people type between digit groups, and brackets around a prefix.
+_PHONE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212()]")
+_COUNTRY_PREFIXES = ("+86", "0086", "86")
 
 
-def normalise_phone(phone: str) -> str:
-    cleaned = re.sub(r"[\s\-()]", "", phone or "")
-    if not PHONE_RE.match(cleaned):
-        raise Invalid(lazy("Please enter a valid phone number."), field="phone")
-    return cleaned
+def phone_or_none(phone: str | None) -> str | None:
+    """The one form a phone number is stored and looked up in, or None if it is not a mainland
+    mobile number. NFKC first, so full-width digits from a Chinese IME become ASCII; other
+    scripts' digits (Arabic-Indic, Devanagari) are not mapped by NFKC and are refused, so a
+    look-alike of a known number is either that number or no number at all."""
+    text = unicodedata.normalize("NFKC", phone or "")
+    text = _PHONE_SEPARATORS.sub("", text)
+    for prefix in _COUNTRY_PREFIXES:
+        if text.startswith(prefix) and len(text) == len(prefix) + 11:
+            text = text[len(prefix) :]
+            break
+    return text if text.isascii() and MOBILE_RE.match(text) else None
+
+
+def normalise_phone(phone: str | None) -> str:
+    normal = phone_or_none(phone)
+    if normal is None:
+        raise Invalid(lazy("Please enter a mainland mobile number of 11 digits."), field="phone")
+    return normal
 
 
 def check_password_strength(password: str) -> None:
@@ -169,7 +188,9 @@ async def authenticate(
     session: AsyncSession, settings: Settings, *, phone: str, password: str, address: str
 ) -> User:
     """Checks the password; failed attempts are counted per phone and per address."""
-    phone_key = re.sub(r"[\s\-()]", "", phone or "")[:20]
+    normal = phone_or_none(phone)
+    # A number that is no mobile number has no account; it is still counted, as typed.
+    phone_key = normal or _PHONE_SEPARATORS.sub("", phone or "")[:20]
     now = clock.now()
     since = now - timedelta(minutes=settings.login_window_minutes)
     if (
@@ -179,7 +200,7 @@ async def authenticate(
         >= settings.login_max_failures_per_address
     ):
         raise DomainError("rate_limited", 429)
-    user = await session.scalar(select(User).where(User.phone == phone_key)) if phone_key else None
+    user = await session.scalar(select(User).where(User.phone == normal)) if normal else None
     ok, new_hash = (False, None)
     if user is not None and user.password_hash and user.is_active:
         ok, new_hash = verify_password(user.password_hash, password or "")
