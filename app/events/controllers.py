@@ -185,6 +185,8 @@ async def event_page_response(
         organiser=organiser,
         compound=compound,
         labels=rules.CATEGORY_LABELS,
+        method_labels=rules.METHOD_LABELS,
+        award_labels=rules.AWARD_LABELS,
         time_zone=await time_zone_of(db_session, event.community_id),
         live=await checkins.live_count(db_session, event.id) if organiser else None,
         attendance=await services.attendance(db_session, event.id) if organiser else [],

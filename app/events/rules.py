@@ -19,6 +19,17 @@ CATEGORY_LABELS = {
     "other": lazy("Other"),
 }
 
+# How a stay began, and where its points stand: words for the attendance table.
+METHOD_LABELS = {"kiosk": lazy("kiosk"), "witnessed": lazy("witnessed")}
+AWARD_LABELS = {
+    "none": lazy("still inside"),
+    "awarded": lazy("awarded"),
+    "zero": lazy("no points"),
+    "pending": lazy("waiting for approval"),
+    "unconfirmed": lazy("waiting for the headcount"),
+    "rejected": lazy("not approved"),
+}
+
 
 @dataclass(frozen=True)
 class PointRule:

@@ -61,17 +61,17 @@ async def run_checks(session: AsyncSession, community_id: int | None = None) -> 
         if wallet:
             cached.checked += 1
             if int(row.balance) != int(row.derived):
-                cached.problems.append("account {row.id}: cached {row.balance}, transfers say {row.derived}")
+                cached.problems.append(f"account {row.id}: cached {row.balance}, transfers say {row.derived}")
             holds.checked += 1
             if int(row.held) != int(row.derived_held):
-                holds.problems.append("account {row.id}: held {row.held}, open holds say {row.derived_held}")
+                holds.problems.append(f"account {row.id}: held {row.held}, open holds say {row.derived_held}")
         elif int(row.balance) != 0 or int(row.held) != 0:
-            cached.problems.append("system account {row.id} carries a cached balance")
+            cached.problems.append(f"system account {row.id} carries a cached balance")
         negative.checked += 1
         if row.kind != "issuing" and (balance < 0 or int(row.held) > balance or int(row.held) < 0):
-            negative.problems.append("account {row.id} ({row.kind}): balance {balance}, held {row.held}")
+            negative.problems.append(f"account {row.id} ({row.kind}): balance {balance}, held {row.held}")
     if sum_all != 0:
-        total.problems.append("balances sum to {sum_all}")
+        total.problems.append(f"balances sum to {sum_all}")
 
     refs = Check("references", lazy("Every transfer and hold names two accounts of its own community"))
     refs.checked = int(
@@ -94,10 +94,10 @@ async def run_checks(session: AsyncSession, community_id: int | None = None) -> 
             params,
         )
     ).scalars()
-    refs.problems.extend("transfer {id_} names a missing or foreign account" for id_ in bad)
+    refs.problems.extend(f"transfer {id_} names a missing or foreign account" for id_ in bad)
 
     posted = Check(
-        "holds_posted_once", "Each posted hold has exactly one transfer of its amount; others none"
+        "holds_posted_once", lazy("Each posted hold has exactly one transfer of its amount; others none")
     )
     posted.checked = int(
         (
@@ -119,7 +119,7 @@ async def run_checks(session: AsyncSession, community_id: int | None = None) -> 
             params,
         )
     ).scalars()
-    posted.problems.extend("hold {id_} does not match its transfer" for id_ in bad)
+    posted.problems.extend(f"hold {id_} does not match its transfer" for id_ in bad)
 
     rev = Check("reversals", lazy("Each reversal mirrors the transfer it reverses (once)"))
     rev.checked = int(
@@ -145,5 +145,5 @@ async def run_checks(session: AsyncSession, community_id: int | None = None) -> 
             params,
         )
     ).scalars()
-    rev.problems.extend("reversal {id_} does not mirror its original" for id_ in bad)
+    rev.problems.extend(f"reversal {id_} does not mirror its original" for id_ in bad)
     return [total, cached, holds, negative, refs, posted, rev]

@@ -76,7 +76,7 @@ async def cancel_order(
             else lazy("This order has expired; its points were already returned.")
         )
         raise DomainError(refusal, 409, detail)
-    await _close(session, order, "cancelled", actor.user_id, reason or "cancelled by the resident")
+    await _close(session, order, "cancelled", actor.user_id, reason or lazy("cancelled by the resident"))
     await audit.record(
         session,
         action="store.order_cancelled",
@@ -131,7 +131,7 @@ async def expire_orders(session: AsyncSession, *, now: datetime | None = None, b
         )
     ).all()
     for order in orders:
-        await _close(session, order, "expired", None, "not picked up in time")
+        await _close(session, order, "expired", None, lazy("not picked up in time"))
         await audit.record(
             session,
             action="store.order_expired",
