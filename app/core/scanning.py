@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.authz import Actor
+from app.core.codes import typed_code
 from app.core.errors import DomainError
 from app.core.fastdb import Db
 
@@ -36,6 +37,11 @@ class ScanRequest:
     # Pages may ask to see what a scan would do before confirming (e.g. a pickup hand-over).
     preview: bool = False
     address: str | None = None
+
+    def __post_init__(self) -> None:
+        # Every typed-code path builds a ScanRequest: the code is read as the person meant it
+        # ("9171 9784", full-width digits) once, here, before its kind is told.
+        object.__setattr__(self, "code", typed_code(self.code))
 
 
 @dataclass
@@ -64,7 +70,7 @@ ScanHandler = Callable[..., Awaitable[ScanOutcome]]
 _HANDLERS: dict[str, ScanHandler] = {}
 _FAST: set[str] = set()
 
-DIGITS = re.compile(r"^\d{8}$")
+DIGITS = re.compile(r"^[0-9]{8}$")
 
 
 def handler(*kinds: str, fast: bool = False) -> Callable[[ScanHandler], ScanHandler]:

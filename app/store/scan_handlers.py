@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.services import resolve_member_code
 from app.core import scanning
 from app.core.authz import Actor
+from app.core.codes import typed_code
 from app.store import orders
 
 PICKUP_TEMPLATE = "store/_scan_pickup.html"
@@ -38,7 +39,7 @@ def _data(pickup: orders.Pickup) -> dict[str, Any]:
 async def pickup_scan(
     session: AsyncSession, actor: Actor, request: scanning.ScanRequest
 ) -> scanning.ScanOutcome:
-    pickup, handed_with = await orders.pickup_for_code(session, actor, request.code)
+    pickup, handed_with = await orders.pickup_for_code(session, actor, typed_code(request.code))
     # The counter scanner page (context "counter") shows the goods first, with a big button.
     if request.preview or request.context == "counter":
         if not (handed_with and request.idempotency_key and handed_with == request.idempotency_key):

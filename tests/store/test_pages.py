@@ -280,3 +280,31 @@ async def test_home_links_and_openapi_list_the_store(client, shop):
         "/api/v1/communities/{community_id}/items",
     ):
         assert path in paths, path
+
+
+async def test_pickup_digits_typed_as_the_phone_shows_them_are_accepted(client, shop):
+    item_id = await make_item(client, shop, name="挂面", points_price=20, stock=3)
+    placed = (
+        await client.post(
+            "/api/v1/orders",
+            json={"item_id": item_id, "quantity": 1, "idempotency_key": "typed"},
+            headers=shop.resident.headers,
+        )
+    ).json()
+    digits = (await client.get(f"/api/v1/orders/{placed['id']}", headers=shop.resident.headers)).json()[
+        "pickup_digits"
+    ]
+    as_shown = f"{digits[:4]} {digits[4:]}"
+    full_width = "".join(chr(ord(d) + 0xFEE0) for d in digits[:4]) + "　" + digits[4:]
+    await page_login(client, shop.staff)
+    for typed in (as_shown, full_width):
+        preview = await post_form(
+            client, "/scan", {"code": typed, "context": "counter"}, headers={"hx-request": "true"}
+        )
+        assert 'data-result="pickup_ready"' in preview.text, (typed, preview.text)
+    # The scanner's typed field through the API: spaces, dashes and all.
+    done = await client.post(
+        "/api/v1/scans", json={"code": f" {digits[:4]}-{digits[4:]} "}, headers=shop.staff.headers
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["result"] == "picked_up" and done.json()["order_id"] == placed["id"]

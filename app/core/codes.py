@@ -1,0 +1,26 @@
+"""Codes as people type them. One pure function for every path that accepts a typed code (the
+scanner's typed field, `POST /api/v1/scans`, the counter's pickup digits), so that what a
+person reads off a phone or a card is accepted however their keyboard wrote it."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Spaces and dashes people put between groups of digits ("9171 9784", "9171-9784"), after NFKC
+# has turned full-width ones into ASCII; also the dash-like marks an IME may insert.
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\u30fc\uff70]+")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+
+
+def typed_code(raw: str) -> str:
+    """The code a person meant: NFKC-normalised (full-width digits and letters from a Chinese
+    IME become ASCII) and trimmed; a code made only of digits loses the spaces and dashes
+    between its groups. Other codes keep their inner dashes (JP1-..., JM1-...): only spaces,
+    which no code contains, are dropped. Non-ASCII digits (Arabic-Indic, Devanagari) stay
+    as they are, so they match no code."""
+    text = unicodedata.normalize("NFKC", raw or "").strip()
+    squeezed = _SEPARATORS.sub("", text)
+    if squeezed and _ASCII_DIGITS.fullmatch(squeezed):
+        return squeezed
+    return re.sub(r"\s+", "", text)
