@@ -308,3 +308,25 @@ async def test_pickup_digits_typed_as_the_phone_shows_them_are_accepted(client, 
     )
     assert done.status_code == 200, done.text
     assert done.json()["result"] == "picked_up" and done.json()["order_id"] == placed["id"]
+
+
+async def test_an_item_and_a_community_have_a_名称_not_a_姓名(client, shop, db):
+    await page_login(client, shop.admin)
+    item_id = await make_item(client, shop)
+    for path in (
+        f"/store/admin/c/{shop.community_id}/items/new",
+        f"/store/admin/c/{shop.community_id}/items/{item_id}",
+    ):
+        zh = await client.get(path)
+        assert '<label for="name">商品名称</label>' in zh.text and "姓名" not in zh.text
+        en = await client.get(path, headers={"Accept-Language": "en"})
+        assert '<label for="name">Item name</label>' in en.text
+    await db.execute(
+        text("INSERT INTO street_roles (user_id, street_id, role) VALUES (:u, :s, 'street_admin')"),
+        {"u": shop.admin.user_id, "s": shop.tenant.street_id},
+    )
+    await db.commit()
+    await page_login(client, shop.admin)
+    street = await client.get(f"/street/{shop.tenant.street_id}")
+    assert street.status_code == 200
+    assert '<label for="community-name">社区名称</label>' in street.text and "姓名" not in street.text
