@@ -42,12 +42,28 @@ MESSAGES: dict[str, str] = {
 class DomainError(Exception):
     """An expected refusal: a stable machine code, an HTTP status and a human sentence."""
 
-    def __init__(self, code: str, status_code: int = 400, detail: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        code: str,
+        status_code: int = 400,
+        detail: str | None = None,
+        *,
+        words: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> None:
         self.code = code
         self.status_code = status_code
         self.detail = detail
+        # Values for the sentence's %(name)s placeholders, filled in after it is translated.
+        self.words = words or {}
         self.extra = extra
         super().__init__(detail or code)
+
+    def sentence(self, gettext: Any) -> str:
+        """The refusal in the reader's language."""
+        if self.detail:
+            return str(gettext(self.detail, **self.words))
+        return str(gettext(MESSAGES.get(self.code, MESSAGES["validation_error"])))
 
 
 class NotFound(DomainError):
@@ -105,9 +121,7 @@ def _render(request: Request, status: int, code: str, detail: str, extra: dict[s
 
 
 def domain_error_handler(request: Request, exc: DomainError) -> Response:
-    _ = gettext_for(request)
-    detail = _(exc.detail) if exc.detail else _(MESSAGES.get(exc.code, MESSAGES["validation_error"]))
-    return _render(request, exc.status_code, exc.code, detail, exc.extra)
+    return _render(request, exc.status_code, exc.code, exc.sentence(gettext_for(request)), exc.extra)
 
 
 def http_error_handler(request: Request, exc: HTTPException) -> Response:

@@ -126,10 +126,7 @@ async def provide_actor(request: Request, settings: Settings) -> Actor:
 
 def error_message(request: Request, exc: DomainError) -> str:
     """The sentence to show in a form for a refused action."""
-    from app.core.errors import MESSAGES
-
-    _ = gettext_for(request)
-    return _(exc.detail) if exc.detail else _(MESSAGES.get(exc.code, MESSAGES["validation_error"]))
+    return exc.sentence(gettext_for(request))
 
 
 async def reopen_form(db_session: AsyncSession, exc: DomainError) -> None:

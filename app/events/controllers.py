@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
+from app.accounts.services import resolve_member_code
 from app.core import clock, qr
 from app.core.authz import Actor
-from app.core.errors import DomainError, Invalid, NotFound
-from app.core.i18n import lazy
+from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.events import approvals, checkins, codes, hours, rules, services
@@ -194,6 +195,7 @@ async def event_page_response(
         notice=notice,
         error=error,
         is_staff=actor.has(event.community_id, *services.ORGANISER_ROLES),
+        helper=services.can_act_for_members(actor, event),
     )
 
 
@@ -220,6 +222,87 @@ async def event_signup(
             request, db_session, actor, event, error=error_message(request, exc), status_code=exc.status_code
         )
     return Redirect(f"/events/{event_id}", status_code=303)
+
+
+async def _helper_event(db_session: AsyncSession, actor: Actor, event_id: int) -> Event:
+    event = await services.event_in(db_session, actor, event_id)
+    if not services.can_act_for_members(actor, event):
+        raise Forbidden()
+    return event
+
+
+async def _signup_for_page(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    event: Event,
+    query: str = "",
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    return render(
+        request,
+        "events/signup_for.html",
+        status_code=status_code,
+        event=event,
+        query=query,
+        matches=await services.find_members(db_session, event, query),
+        signups=await services.signups_of(db_session, event.id),
+        time_zone=await time_zone_of(db_session, event.community_id),
+        notice=notice,
+        error=error,
+    )
+
+
+@get("/events/{event_id:int}/signup-for", include_in_schema=False)
+async def signup_for_page(
+    request: Request, event_id: int, actor: Actor, db_session: AsyncSession, q: str = ""
+) -> Template:
+    """An organiser, grid worker or staff member signs a resident up (a card holder has no
+    phone to do it with): found by name, or by their card's code."""
+    event = await _helper_event(db_session, actor, event_id)
+    return await _signup_for_page(request, db_session, actor, event, q)
+
+
+@post("/events/{event_id:int}/signup-for", include_in_schema=False)
+async def signup_for_submit(
+    request: Request, event_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
+    event = await _helper_event(db_session, actor, event_id)
+    form = await form_data(request)
+    query = form.get("q", "")
+    try:
+        user_id = optional_int(form.get("user_id"))
+        if user_id is None:
+            code = form.get("code", "").strip()
+            if not code:
+                raise Invalid(lazy("Please find the resident by name or scan their card."), field="code")
+            user_id = await resolve_member_code(db_session, code)
+        name = await services.member_name(db_session, event.community_id, user_id)
+        if name is None:
+            raise Invalid(lazy("This person is not a member of this community."), field="code")
+        status = await services.sign_up(db_session, actor, event_id, user_id=user_id)
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        event = await _helper_event(db_session, actor, event_id)
+        return await _signup_for_page(
+            request,
+            db_session,
+            actor,
+            event,
+            query,
+            error=error_message(request, exc),
+            status_code=exc.status_code,
+        )
+    _ = gettext_for(request)
+    notice = (
+        _("%(name)s is signed up.", name=name)
+        if status == "signed_up"
+        else _("%(name)s is on the waiting list.", name=name)
+    )
+    return await _signup_for_page(request, db_session, actor, event, query, notice=notice)
 
 
 @get("/events/{event_id:int}/kiosk", include_in_schema=False)
@@ -387,6 +470,8 @@ route_handlers = [
     events_page,
     event_page,
     event_signup,
+    signup_for_page,
+    signup_for_submit,
     kiosk_page,
     event_headcount,
     my_events_page,

@@ -92,8 +92,10 @@ async def member_scan(
         raise NotFound() from None
     if not actor.is_member(event.community_id):
         raise Forbidden(NOT_YOUR_COMMUNITY)
-    if not services.can_organise(actor, event):
-        raise Forbidden(lazy("Only the event's organisers and staff can scan members in or out."))
+    if not services.can_act_for_members(actor, event):
+        raise Forbidden(
+            lazy("Only the event's organisers, grid workers and staff can scan members in or out.")
+        )
     try:
         user_id = await resolve_member_code(session, request.code)
     except DomainError as exc:
@@ -103,5 +105,19 @@ async def member_scan(
     name = await services.member_name(session, event.community_id, user_id)
     if name is None:
         raise Forbidden(lazy("Not your community: this person is not a member of this community."))
-    result = await _apply(session, event, user_id, request.action, "witnessed", actor.user_id, log)
+    try:
+        result = await _apply(session, event, user_id, request.action, "witnessed", actor.user_id, log)
+    except DomainError as exc:
+        if exc.code != "not_signed_up" or user_id == actor.user_id:
+            raise
+        # The scanner is told who has not signed up, not "you".
+        raise DomainError(
+            "not_signed_up",
+            exc.status_code,
+            lazy("%(name)s is on the waiting list for this event, not signed up yet.")
+            if exc.detail
+            else lazy("%(name)s has not signed up for this event."),
+            words={"name": name},
+            **exc.extra,
+        ) from None
     return _outcome(event, user_id, name, result)

@@ -22,6 +22,9 @@ from app.events.models import CATEGORIES, Checkin, Event, HourClaim, Signup
 from app.places.models import Community, Compound
 
 ORGANISER_ROLES = ("admin", "staff")
+# Who may check card holders in and out of any event of their community, and sign them up:
+# grid workers act for the residents without phones of their grid.
+HELPER_ROLES = ("admin", "staff", "grid_worker")
 MAX_SERIES = 52
 
 
@@ -177,6 +180,12 @@ def can_organise(actor: Actor, event: Any) -> bool:
     return actor.has(event.community_id, *ORGANISER_ROLES) or actor.user_id in (event.organiser_ids or [])
 
 
+def can_act_for_members(actor: Actor, event: Any) -> bool:
+    """Scan member codes for the event and sign residents up: its organisers, and the grid
+    workers, staff and admins of its community."""
+    return actor.has(event.community_id, *HELPER_ROLES) or actor.user_id in (event.organiser_ids or [])
+
+
 async def update_event(
     session: AsyncSession, actor: Actor, event_id: int, data: EventInput, address: str | None = None
 ) -> Event:
@@ -285,7 +294,10 @@ async def sign_up(session: AsyncSession, actor: Actor, event_id: int, user_id: i
         raise NotFound()
     who = user_id or actor.user_id
     if who != actor.user_id:
-        actor.require(event.community_id, "admin", "staff", "grid_worker")
+        if not can_act_for_members(actor, event):
+            raise Forbidden()
+        if not await member_of(session, event.community_id, who):
+            raise NotFound()
     if event.status != "open" or event.ends_at <= clock.now():
         raise DomainError("conflict", 409, lazy("This event is no longer open for sign-up."))
     existing = await session.scalar(select(Signup).where(Signup.event_id == event_id, Signup.user_id == who))
@@ -435,6 +447,33 @@ async def signups_of(session: AsyncSession, event_id: int) -> list[tuple[Signup,
             )
         ).all()
     )
+
+
+@dataclass(frozen=True)
+class MemberMatch:
+    user_id: int
+    name: str
+    has_phone: bool
+    signup: str | None
+
+
+async def find_members(session: AsyncSession, event: Event, query: str, limit: int = 20) -> list[MemberMatch]:
+    """Members of the event's community whose name contains `query`, with their sign-up."""
+    query = (query or "").strip()[:50]
+    if not query:
+        return []
+    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = (
+        await session.execute(
+            select(User.id, User.display_name, User.phone, Signup.status)
+            .join(Membership, Membership.user_id == User.id)
+            .outerjoin(Signup, and_(Signup.event_id == event.id, Signup.user_id == User.id))
+            .where(Membership.community_id == event.community_id, User.display_name.ilike(pattern))
+            .order_by(User.display_name, User.id)
+            .limit(limit)
+        )
+    ).all()
+    return [MemberMatch(int(r[0]), str(r[1]), bool(r[2]), r[3]) for r in rows]
 
 
 _MEMBER_NAME = text(

@@ -1,0 +1,80 @@
+"""Residents without a phone take part through others: a grid worker scans their printed card for
+any event of the community and signs them up; a refusal names the person scanned."""
+
+from __future__ import annotations
+
+from app.accounts import services as accounts
+from app.core.authz import Actor
+from tests.api.helpers import post_form
+from tests.conftest import login
+from tests.events.conftest import make_event, scan
+
+
+def admin_actor(tenant) -> Actor:
+    return Actor(tenant.admin.user_id, "管理员", {tenant.community_id: frozenset({"admin"})})
+
+
+async def printed_card(db, tenant, user_id: int) -> str:
+    card = await accounts.printed_card_for(db, admin_actor(tenant), tenant.community_id, user_id)
+    await db.commit()
+    return card
+
+
+async def test_grid_worker_signs_up_a_card_holder_and_checks_them_in(client, site, factory, db):
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    grid = await login(
+        client, await factory.person(tenant, roles=["resident", "grid_worker"], name="网格员小林")
+    )
+    elder = await factory.person(tenant, name="杨依伯", phone=None)
+    card = await printed_card(db, tenant, elder.user_id)
+    event_id = await make_event(client, admin, cid, signup_required=True)  # grid worker not an organiser
+
+    # Not signed up yet: the scanner is told who, not "you".
+    refused = await scan(client, grid, card, event_id=event_id, action="checkin")
+    assert refused.status_code == 409 and refused.json()["code"] == "not_signed_up"
+    assert "杨依伯" in refused.json()["detail"] and "您" not in refused.json()["detail"]
+
+    detail = await client.get(f"/events/{event_id}", headers=grid.headers)
+    assert f"/events/{event_id}/signup-for" in detail.text
+    found = await client.get(f"/events/{event_id}/signup-for", params={"q": "杨依"}, headers=grid.headers)
+    assert found.status_code == 200 and "杨依伯" in found.text
+    signed = await post_form(
+        client, f"/events/{event_id}/signup-for", {"user_id": str(elder.user_id)}, headers=grid.headers
+    )
+    assert signed.status_code == 200 and "杨依伯" in signed.text and 'role="status"' in signed.text
+
+    checked_in = await scan(client, grid, card, event_id=event_id, action="checkin")
+    assert checked_in.status_code == 200, checked_in.text
+    assert checked_in.json()["result"] == "checked_in" and checked_in.json()["display_name"] == "杨依伯"
+    # Residents still cannot scan others, nor sign them up.
+    assert (await scan(client, alice, card, event_id=event_id, action="checkout")).status_code == 403
+    other = await post_form(
+        client, f"/events/{event_id}/signup-for", {"user_id": str(elder.user_id)}, headers=alice.headers
+    )
+    assert other.status_code == 403
+
+
+async def test_sign_up_by_card_code_and_not_across_communities(client, site, factory, db):
+    tenant, admin, _alice, _bob = site
+    cid = tenant.community_id
+    staff = await login(client, await factory.person(tenant, roles=["staff"], name="柜台小陈"))
+    elder = await factory.person(tenant, name="刘阿婆", phone=None)
+    card = await printed_card(db, tenant, elder.user_id)
+    event_id = await make_event(client, admin, cid, signup_required=True)
+    by_card = await post_form(client, f"/events/{event_id}/signup-for", {"code": card}, headers=staff.headers)
+    assert by_card.status_code == 200 and "刘阿婆" in by_card.text
+    assert (await scan(client, staff, card, event_id=event_id, action="checkin")).json()[
+        "result"
+    ] == "checked_in"
+    bad = await post_form(
+        client, f"/events/{event_id}/signup-for", {"code": "NOT-A-CARD"}, headers=staff.headers
+    )
+    assert bad.status_code == 422 and 'role="alert"' in bad.text
+
+    other = await factory.tenant()
+    stranger = await factory.person(other, name="外社区", phone=None)
+    refused = await post_form(
+        client, f"/events/{event_id}/signup-for", {"user_id": str(stranger.user_id)}, headers=staff.headers
+    )
+    assert refused.status_code == 422
