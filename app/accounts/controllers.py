@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import services, views
-from app.accounts.models import User
+from app.accounts.models import Membership, User
 from app.accounts.schemas import (
     CardResponse,
     MembershipOut,
@@ -27,7 +27,7 @@ from app.core import qr
 from app.core.authz import Actor
 from app.core.errors import DomainError
 from app.core.settings import Settings
-from app.core.web import actor_cache, client_address, render, session_cookie_name
+from app.core.web import actor_cache, client_address, own_session, render, session_cookie_name
 from app.places.models import Community
 
 # ---------------------------------------------------------------- API
@@ -37,7 +37,7 @@ from app.places.models import Community
 async def api_token(
     data: JSONBody[TokenRequest], request: Request, db_session: AsyncSession, settings: Settings
 ) -> TokenResponse:
-    user = await _login(db_session, settings, data.phone, data.password, client_address(request))
+    user = await _login(request, db_session, settings, data.phone, data.password)
     token = await services.create_auth_session(
         db_session, settings, user.id, "token", client_address(request)
     )
@@ -45,23 +45,49 @@ async def api_token(
 
 
 async def _login(
-    db_session: AsyncSession, settings: Settings, phone: str, password: str, address: str
+    request: Request, db_session: AsyncSession, settings: Settings, phone: str, password: str
 ) -> User:
+    """The attempt is counted (and committed) before the password is checked: a failure stays
+    counted when the request's transaction is rolled back."""
+    address = client_address(request)
+    async with own_session(request) as counters:
+        try:
+            await services.claim_login(counters, settings, phone, address)
+        except DomainError:
+            await counters.commit()
+            raise
+    return await services.authenticate(db_session, phone=phone, password=password, address=address)
+
+
+async def _register(
+    request: Request, db_session: AsyncSession, settings: Settings, **values: str
+) -> tuple[User, Membership]:
+    """Wrong join codes are counted per client address; other refusals give their place back."""
+    key = services.join_key(client_address(request))
+    async with own_session(request) as counters:
+        allowed = await services.claim_attempt(counters, settings, key, services.JOIN_CODE_LIMIT)
+    if not allowed:
+        raise DomainError("rate_limited", 429)
     try:
-        return await services.authenticate(
-            db_session, settings, phone=phone, password=password, address=address
-        )
-    except services.LoginFailed as failure:
-        await db_session.rollback()
-        await services.record_failure(db_session, failure)
-        await db_session.commit()
+        user, membership = await services.register(db_session, **values)
+    except services.UnknownJoinCode:
         raise
+    except Exception:
+        async with own_session(request) as counters:
+            await services.release_attempt(counters, key)
+        raise
+    await services.release_attempt(db_session, key)
+    return user, membership
 
 
 @post("/api/v1/auth/register", tags=["auth"], status_code=201)
-async def api_register(data: JSONBody[RegisterRequest], db_session: AsyncSession) -> RegisterResponse:
-    user, membership = await services.register(
+async def api_register(
+    data: JSONBody[RegisterRequest], request: Request, db_session: AsyncSession, settings: Settings
+) -> RegisterResponse:
+    user, membership = await _register(
+        request,
         db_session,
+        settings,
         phone=data.phone,
         password=data.password,
         display_name=data.display_name,
@@ -194,7 +220,7 @@ async def login_submit(request: Request, db_session: AsyncSession, settings: Set
     phone, password = str(form.get("phone", "")), str(form.get("password", ""))
     next_url = _safe_next(str(form.get("next", "/")))
     try:
-        user = await _login(db_session, settings, phone, password, client_address(request))
+        user = await _login(request, db_session, settings, phone, password)
     except DomainError as exc:
         _ = gettext_for(request)
         from app.core.errors import MESSAGES
@@ -240,7 +266,7 @@ async def register_submit(request: Request, db_session: AsyncSession, settings: 
     form = await request.form()
     values = {k: str(form.get(k, "")) for k in ("phone", "password", "display_name", "join_code")}
     try:
-        user, _m = await services.register(db_session, **values)
+        user, _m = await _register(request, db_session, settings, **values)
     except DomainError as exc:
         await db_session.rollback()
         from app.core.errors import MESSAGES

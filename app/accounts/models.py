@@ -9,6 +9,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     String,
     UniqueConstraint,
     func,
@@ -120,16 +121,16 @@ class AuthSession(Base):
     address: Mapped[str | None] = mapped_column(String(64))
 
 
-class LoginFailure(Base):
-    """Failed logins, in the database so the limit holds across worker processes."""
+class AttemptCounter(Base):
+    """Attempts per key ("phone:…", "address:…", "join:…") within a window, in the database so a
+    limit holds across worker processes. An attempt takes its place with one conditional upsert
+    before the check it guards (accounts.services.claim_attempt), so simultaneous attempts
+    queue on the row and at most the limit get through."""
 
-    __tablename__ = "login_failures"
-    __table_args__ = (
-        Index("ix_login_failures_phone_at", "phone", "at"),
-        Index("ix_login_failures_address_at", "address", "at"),
-    )
+    __tablename__ = "attempt_counters"
+    __table_args__ = (CheckConstraint("attempts >= 0", name="attempts"),)
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    phone: Mapped[str] = mapped_column(String(20))
-    address: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, func, select, text, update
+from sqlalchemy import delete, exists, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,7 +18,6 @@ from app.accounts.actor_cache import TOUCH_EVERY, ActorCache
 from app.accounts.models import (
     COMMUNITY_ROLES,
     AuthSession,
-    LoginFailure,
     MemberCard,
     Membership,
     StreetRole,
@@ -143,6 +142,13 @@ async def actor_for_token(
 # ---------------------------------------------------------------- registration and login
 
 
+class UnknownJoinCode(Invalid):
+    def __init__(self) -> None:
+        super().__init__(
+            lazy("This join code is not known. Ask your community office for it."), field="join_code"
+        )
+
+
 async def register(
     session: AsyncSession, *, phone: str, password: str, display_name: str, join_code: str
 ) -> tuple[User, Membership]:
@@ -153,9 +159,7 @@ async def register(
         select(Community).where(Community.join_code == (join_code or "").strip().upper())
     )
     if community is None:
-        raise Invalid(
-            lazy("This join code is not known. Ask your community office for it."), field="join_code"
-        )
+        raise UnknownJoinCode()
     if await session.scalar(select(User.id).where(User.phone == phone)):
         raise DomainError("conflict", 409, lazy("This phone number is already registered. Please log in."))
     user = User(phone=phone, display_name=name, password_hash=hash_password(password))
@@ -175,31 +179,82 @@ async def register(
     return user, membership
 
 
-async def _failures(session: AsyncSession, column: object, value: str, since: datetime) -> int:
-    return int(
-        await session.scalar(
-            select(func.count()).select_from(LoginFailure).where(column == value, LoginFailure.at >= since)  # type: ignore[arg-type]
-        )
-        or 0
-    )
+# ---------------------------------------------------------------- attempt limits
+
+# One statement per attempt: the upsert takes the counter row's lock, so simultaneous attempts
+# for one key are counted one after the other. An attempt past the limit locks the key for a
+# window; attempts while locked change nothing. Returns whether this attempt may go on.
+_CLAIM = text(
+    "INSERT INTO attempt_counters AS c (key, attempts, started_at, locked_until) "
+    "VALUES (:key, 1, :now, NULL) "
+    "ON CONFLICT (key) DO UPDATE SET "
+    "attempts = CASE WHEN c.locked_until > :now THEN c.attempts "
+    "  WHEN c.started_at > :since THEN c.attempts + 1 ELSE 1 END, "
+    "started_at = CASE WHEN c.locked_until > :now OR c.started_at > :since "
+    "  THEN c.started_at ELSE :now END, "
+    "locked_until = CASE WHEN c.locked_until > :now THEN c.locked_until "
+    "  WHEN c.started_at > :since AND c.attempts + 1 > :limit THEN :until END "
+    "RETURNING locked_until IS NULL AS allowed"
+)
+# A successful attempt gives its place back (an address shared by many people stays usable).
+_RELEASE = text(
+    "UPDATE attempt_counters SET attempts = attempts - 1 "
+    "WHERE key = :key AND attempts > 0 AND locked_until IS NULL"
+)
+_FORGET = text("DELETE FROM attempt_counters WHERE key = :key")
+
+# Wrong join codes from one address within the login window before registration is refused.
+JOIN_CODE_LIMIT = 20
 
 
-async def authenticate(
-    session: AsyncSession, settings: Settings, *, phone: str, password: str, address: str
-) -> User:
-    """Checks the password; failed attempts are counted per phone and per address."""
-    normal = phone_or_none(phone)
+def phone_key(phone: str | None) -> str:
     # A number that is no mobile number has no account; it is still counted, as typed.
-    phone_key = normal or _PHONE_SEPARATORS.sub("", phone or "")[:20]
+    return "phone:" + (phone_or_none(phone) or _PHONE_SEPARATORS.sub("", phone or "")[:20])
+
+
+def address_key(address: str) -> str:
+    return "address:" + address[:64]
+
+
+def join_key(address: str) -> str:
+    return "join:" + address[:64]
+
+
+async def claim_attempt(session: AsyncSession, settings: Settings, key: str, limit: int) -> bool:
+    """Counts one attempt for `key`; False when the key is locked (this attempt must stop).
+    Run it in a transaction of its own, committed before the check it guards, so a failed
+    check's rollback keeps it counted."""
     now = clock.now()
-    since = now - timedelta(minutes=settings.login_window_minutes)
-    if (
-        await _failures(session, LoginFailure.phone, phone_key, since)
-        >= settings.login_max_failures_per_phone
-        or await _failures(session, LoginFailure.address, address, since)
-        >= settings.login_max_failures_per_address
-    ):
+    window = timedelta(minutes=settings.login_window_minutes)
+    allowed = await session.scalar(
+        _CLAIM,
+        {"key": key, "now": now, "since": now - window, "until": now + window, "limit": limit},
+    )
+    return bool(allowed)
+
+
+async def release_attempt(session: AsyncSession, key: str) -> None:
+    await session.execute(_RELEASE, {"key": key})
+
+
+async def claim_login(session: AsyncSession, settings: Settings, phone: str, address: str) -> None:
+    """A login attempt takes its place for the phone number, then for the client address,
+    before the password is checked; refused with rate_limited once either is locked (an attempt
+    the address refuses gives the phone's place back: it never reached the check)."""
+    phone_place = phone_key(phone)
+    if not await claim_attempt(session, settings, phone_place, settings.login_max_failures_per_phone):
         raise DomainError("rate_limited", 429)
+    if not await claim_attempt(
+        session, settings, address_key(address), settings.login_max_failures_per_address
+    ):
+        await release_attempt(session, phone_place)
+        raise DomainError("rate_limited", 429)
+
+
+async def authenticate(session: AsyncSession, *, phone: str, password: str, address: str) -> User:
+    """Checks the password of a login attempt counted by `claim_login`. A success forgets the
+    phone's failures and gives the address its place back; a failure stays counted."""
+    normal = phone_or_none(phone)
     user = await session.scalar(select(User).where(User.phone == normal)) if normal else None
     ok, new_hash = (False, None)
     if user is not None and user.password_hash and user.is_active:
@@ -207,23 +262,12 @@ async def authenticate(
     else:
         burn_password_check(password or "")
     if not ok or user is None:
-        # The failure is recorded in its own statement so it survives the request's rollback.
-        raise LoginFailed(phone_key, address, now)
+        raise DomainError("invalid_credentials", 401)
     if new_hash:
         user.password_hash = new_hash
-    await session.execute(delete(LoginFailure).where(LoginFailure.phone == phone_key))
+    await session.execute(_FORGET, {"key": phone_key(phone)})
+    await release_attempt(session, address_key(address))
     return user
-
-
-class LoginFailed(DomainError):
-    def __init__(self, phone: str, address: str, at: datetime) -> None:
-        super().__init__("invalid_credentials", 401)
-        self.phone, self.address, self.at = phone, address, at
-
-
-async def record_failure(session: AsyncSession, failure: LoginFailed) -> None:
-    session.add(LoginFailure(phone=failure.phone, address=failure.address[:64], at=failure.at))
-    await session.flush()
 
 
 async def create_auth_session(
