@@ -169,6 +169,7 @@ async def event_page_response(
     notice: str | None = None,
     error: str | None = None,
     status_code: int = 200,
+    created: int | None = None,
 ) -> Template:
     from app.events.models import Signup
 
@@ -194,15 +195,25 @@ async def event_page_response(
         signups=await services.signups_of(db_session, event.id) if organiser else [],
         notice=notice,
         error=error,
+        created=created,
+        link=str(request.base_url).rstrip("/") + f"/events/{event.id}",
         is_staff=actor.has(event.community_id, *services.ORGANISER_ROLES),
         helper=services.can_act_for_members(actor, event),
     )
 
 
 @get("/events/{event_id:int}", include_in_schema=False)
-async def event_page(request: Request, event_id: int, actor: Actor, db_session: AsyncSession) -> Template:
+async def event_page(
+    request: Request, event_id: int, actor: Actor, db_session: AsyncSession, created: str = ""
+) -> Template:
     event = await services.event_in(db_session, actor, event_id)
-    return await event_page_response(request, db_session, actor, event)
+    return await event_page_response(
+        request,
+        db_session,
+        actor,
+        event,
+        created=optional_int(created) if services.can_organise(actor, event) else None,
+    )
 
 
 @post("/events/{event_id:int}/signup", include_in_schema=False)
