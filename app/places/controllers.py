@@ -23,7 +23,14 @@ async def _places_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    community = await community_for(db_session, actor, community_id, "admin", "staff", "grid_worker")
+    """The community's compounds and buildings: its admins edit them, its staff and grid workers
+    open each building's residents, and the street admin above it drills down read-only."""
+    community = await community_for(
+        db_session, actor, community_id, "admin", "staff", "grid_worker", "street_admin"
+    )
+    street = (
+        await db_session.get(Street, community.street_id) if community.street_id in actor.street_ids else None
+    )
     return render(
         request,
         "places/places.html",
@@ -34,6 +41,8 @@ async def _places_page(
         can_edit=actor.has(community_id, "admin"),
         zones=clock.COMMON_ZONES,
         now_text=clock.text(clock.now(), community.time_zone),
+        can_care=actor.has(community_id, "admin", "staff", "grid_worker"),
+        street_of=street.name if street is not None else None,
     )
 
 

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import scanning
 from app.core.authz import Actor
-from app.core.errors import DomainError, Invalid
+from app.core.errors import DomainError, Forbidden, Invalid
 from app.core.fastdb import FastDb
+from app.core.i18n import lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, fast_db, form_data, optional_int, own_session, render
 from app.events import checkins, codes
@@ -102,12 +103,24 @@ async def api_scan(data: JSONBody[ScanIn], request: Request, actor: Actor) -> di
     return (await scan_answer(request, actor, data))[1]
 
 
-async def _event_for_page(db_session: AsyncSession, actor: Actor, event_id: int | None) -> Any:
+async def _event_for_page(
+    db_session: AsyncSession, actor: Actor, event_id: int | None, *, scanner: bool = False
+) -> Any:
+    """The event a scanner page is for; with `scanner`, refused up front (in words) to anyone who
+    may not scan members in or out there."""
     if event_id is None:
         return None
     from app.events import services as events
 
-    return await events.event_in(db_session, actor, event_id)
+    event = await events.event_in(db_session, actor, event_id)
+    if scanner and not events.can_organise(actor, event):
+        raise Forbidden(
+            lazy(
+                "Only the event's organisers and staff scan members in or out. "
+                "To check yourself in, scan the code on the event screen."
+            )
+        )
+    return event
 
 
 @get("/scan", include_in_schema=False)
@@ -119,7 +132,14 @@ async def scan_page(
     action: str = "",
     context: str = "",
 ) -> Template:
-    event = await _event_for_page(db_session, actor, optional_int(event_id))
+    """Each scanner opens only for whom it works: the event scanner (member codes) for the
+    event's organisers and staff, the counter scanner for counter staff; anyone may open the
+    plain scanner, which reads the event screen's code. Others are told so before they scan."""
+    event = await _event_for_page(db_session, actor, optional_int(event_id), scanner=True)
+    if context == "counter" and not actor.staff_of:
+        raise Forbidden(
+            lazy("The counter scanner is for counter staff. Show your pickup code at the counter.")
+        )
     if event is not None and action not in ACTIONS:
         action = "checkin"
     return render(
