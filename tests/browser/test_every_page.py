@@ -1,0 +1,368 @@
+"""Every page of every role, in both modes (standard, 长辈版) and both languages, in headless
+Chromium: no serious or critical axe-core finding anywhere, and in 长辈版 the MIIT elderly-friendly
+figures (text ≥ 24 px, the largest ≥ 40 px, line height ≥ 1.3, targets ≥ 60×60, contrast ≥ 4.5:1);
+the standard mode's targets reach 44×44.
+
+The pages come from the route table (GET routes that render a template), so a new page is
+visited without touching this file; a path parameter nobody here knows fails the coverage test.
+Each role visits the pages it may open (others answer 403/404 or send it to log in, checked
+without a browser) plus a page that does not exist. The district is the demo's, with an event
+the volunteer organises, the resident's sign-up and an order made here through the API.
+Screenshots go to test-artifacts/every-page/<role>-<mode>-<lang>/."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import re
+import secrets
+import typing
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from litestar.response import Template
+
+from app.core.i18n import ELDER_COOKIE, LANG_COOKIE
+from tests.conftest import SECRET
+
+pytestmark = pytest.mark.browser
+
+HERE = Path(__file__).resolve().parent
+AXE = HERE / "vendor" / "axe.min.js"
+ROLES = ("anonymous", "resident", "volunteer", "grid_worker", "staff", "admin", "street_admin")
+MODES = ("standard", "elder")
+LANGS = ("zh", "en")
+MISSING = "/no-such-page"
+# The pages each role must at least reach: a broken permission shows up as a page gone missing.
+AT_LEAST = {
+    "anonymous": {"/", "/login", "/register", "/verify/{token:str}"},
+    "resident": {"/", "/wallet", "/c/{community_id:int}/events", "/store/me/orders", "/me/card", "/scan"},
+    "volunteer": {"/", "/events/{event_id:int}", "/events/{event_id:int}/kiosk"},
+    "grid_worker": {"/", "/admin/c/{community_id:int}/residents"},
+    "staff": {"/", "/store/admin/c/{community_id:int}/orders", "/admin/c/{community_id:int}/events"},
+    "admin": {"/", "/admin/c/{community_id:int}/ledger", "/admin/c/{community_id:int}/approvals"},
+    "street_admin": {"/", "/street/{street_id:int}", "/admin/c/{community_id:int}/places"},
+}
+
+
+def page_routes(app: Any) -> list[str]:
+    """Paths of the GET routes whose handler renders a template (HTML pages)."""
+    paths = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            if "GET" not in (handler.http_methods or ()):
+                continue
+            annotation = handler.parsed_fn_signature.return_type.annotation
+            if annotation is Template or Template in typing.get_args(annotation):
+                paths.append(route.path)
+    return sorted(set(paths))
+
+
+PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+
+
+def fill(path: str, values: dict[str, Any]) -> str:
+    return PARAM.sub(lambda m: str(values[m.group(1)]), path)
+
+
+@dataclass
+class World:
+    url: str
+    phones: dict[str, str]
+    password: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def _seed_demo(database_url: str) -> None:
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from app import demo
+
+    async def run() -> None:
+        engine = create_async_engine(database_url)
+        try:
+            async with async_sessionmaker(engine)() as s, s.begin():
+                await demo.seed(s)
+        finally:
+            await engine.dispose()
+
+    # Playwright's sync API may keep an event loop running in this thread: use another one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+def _token(http: httpx.Client, phone: str, password: str) -> dict[str, str]:
+    answer = http.post("/api/v1/auth/token", json={"phone": phone, "password": password})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def _ok(answer: httpx.Response) -> dict[str, Any]:
+    assert answer.status_code in (200, 201), answer.text
+    return dict(answer.json())
+
+
+@pytest.fixture(scope="session")
+def world(live_server: Any) -> World:
+    """The demo district plus, through the API: an event the volunteer organises tomorrow, the
+    resident's sign-up to it and an order waiting at the counter."""
+    from app import demo
+    from app.events import codes
+
+    _seed_demo(live_server.env["DATABASE_URL"])
+    phones = {label: str(phone) for label, phone, *_rest in reversed(demo.PEOPLE) if phone}
+    phones["street_admin"] = demo.STREET_ADMIN[1]
+    w = World(live_server.url, phones, demo.DEMO_PASSWORD)
+    with httpx.Client(base_url=w.url, timeout=30) as http:
+        auth = {role: _token(http, phone, w.password) for role, phone in phones.items()}
+        me = {role: _ok(http.get("/api/v1/me", headers=headers)) for role, headers in auth.items()}
+        cid = next(m["community_id"] for m in me["admin"]["memberships"] if "admin" in m["roles"])
+        resident = me["resident"]["id"]
+        china = timezone(timedelta(hours=8))
+        start = (datetime.now(china) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+        event = _ok(
+            http.post(
+                f"/api/v1/communities/{cid}/events",
+                headers=auth["admin"],
+                json={
+                    "title": "联邦新城义诊志愿服务",
+                    "category": "service",
+                    "starts_at": start.isoformat(),
+                    "ends_at": (start + timedelta(hours=2)).isoformat(),
+                    "capacity": 20,
+                    "points_per_attendance": 5,
+                    "points_per_hour": 10,
+                    "organiser_ids": [me["volunteer"]["id"]],
+                    "kiosk_enabled": True,
+                },
+            )
+        )
+        _ok(http.post(f"/api/v1/events/{event['id']}/signups", headers=auth["resident"]))
+        _ok(
+            http.post(
+                f"/api/v1/communities/{cid}/awards",
+                headers=auth["admin"],
+                json={
+                    "user_id": resident,
+                    "points": 200,
+                    "reason": "参加义诊志愿服务",
+                    "idempotency_key": "every-page-" + secrets.token_hex(6),
+                },
+            )
+        )
+        items = _ok(http.get(f"/api/v1/communities/{cid}/items", headers=auth["resident"]))["items"]
+        item = min((i for i in items if i["stock"] > 0), key=lambda i: i["points_price"])
+        order = _ok(
+            http.post(
+                "/api/v1/orders",
+                headers=auth["resident"],
+                json={
+                    "item_id": item["id"],
+                    "quantity": 1,
+                    "idempotency_key": "every-page-" + secrets.token_hex(6),
+                },
+            )
+        )
+    w.values = {
+        "community_id": cid,
+        "street_id": me["street_admin"]["street_admin_of"][0],
+        "user_id": resident,
+        "event_id": event["id"],
+        "order_id": order["id"],
+        "item_id": item["id"],
+        "token": codes.certificate_token(SECRET, resident, cid),
+    }
+    return w
+
+
+def test_every_page_route_has_its_parameters_and_someone_who_opens_it(app, world):
+    """Coverage without a browser: each page's path fills from the test's data and answers 200
+    to at least one role, so every page is visited by the test below."""
+    opened: dict[str, list[str]] = {}
+    for role in ROLES:
+        with httpx.Client(base_url=world.url, timeout=30) as http:
+            if role != "anonymous":
+                _form_login(http, world.phones[role], world.password)
+            for path in page_routes(app):
+                unknown = set(PARAM.findall(path)) - set(world.values)
+                assert not unknown, f"{path}: add a value for {unknown} to the world fixture"
+                if http.get(fill(path, world.values)).status_code == 200:
+                    opened.setdefault(path, []).append(role)
+    nobody = [path for path in page_routes(app) if path not in opened]
+    assert nobody == [], f"pages no role could open: {nobody}"
+    for role, paths in AT_LEAST.items():
+        missing = [p for p in paths if role not in opened.get(p, [])]
+        assert missing == [], f"{role} cannot open {missing}"
+
+
+def _form_login(http: httpx.Client, phone: str, password: str) -> None:
+    page = http.get("/login")
+    match = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+    assert match, "the login page carries a CSRF token"
+    answer = http.post(
+        "/login",
+        data={"phone": phone, "password": password, "_csrf_token": match.group(1), "next": "/"},
+        headers={"X-CSRFToken": match.group(1)},
+    )
+    assert answer.status_code in (200, 303), answer.text[:500]
+
+
+# What 长辈版 (and the standard mode's targets) must meet, measured in the page.
+MEASURE = """
+(elder) => {
+  const minTarget = elder ? 60 : 44;
+  const shown = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const s = getComputedStyle(e);
+      if (s.display === 'none' || s.visibility === 'hidden' || parseFloat(s.opacity) === 0) return false;
+    }
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && r.right > 0 && r.bottom > -window.scrollY;
+  };
+  const rgba = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const lum = (c) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]);
+  };
+  const background = (el) => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const s = getComputedStyle(e);
+      if (s.backgroundImage && s.backgroundImage !== 'none') return null;
+      const c = rgba(s.backgroundColor);
+      if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+    }
+    let out = [255, 255, 255];
+    for (const c of layers.reverse()) out = out.map((v, i) => v * (1 - c[3]) + c[i] * c[3]);
+    return out;
+  };
+  const name = (el) => {
+    let s = el.tagName.toLowerCase();
+    if (el.id) s += '#' + el.id;
+    else if (typeof el.className === 'string' && el.className.trim())
+      s += '.' + el.className.trim().split(/\\s+/).join('.');
+    const t = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 30);
+    return t ? `${s} "${t}"` : s;
+  };
+  const found = { small: [], lines: [], contrast: [], targets: [], largest: 0 };
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const done = new Set();
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el || done.has(el)) continue;
+    done.add(el);
+    if (el.closest('script, style, noscript, template, option, [aria-hidden="true"]') || !shown(el)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    if (!range.getClientRects().length) continue;
+    const s = getComputedStyle(el);
+    const size = parseFloat(s.fontSize);
+    found.largest = Math.max(found.largest, size);
+    if (!elder) continue;
+    if (size < 23.9) found.small.push(`${name(el)} ${size}px`);
+    const line = s.lineHeight === 'normal' ? 1.2 * size : parseFloat(s.lineHeight);
+    if (line / size < 1.295) found.lines.push(`${name(el)} ${(line / size).toFixed(2)}`);
+    const fg = rgba(s.color), bg = background(el);
+    if (fg && bg) {
+      const f = fg[3] < 1 ? fg.slice(0, 3).map((v, i) => v * fg[3] + bg[i] * (1 - fg[3])) : fg;
+      const [a, b] = [lum(f), lum(bg)].sort((x, y) => y - x);
+      const ratio = (a + 0.05) / (b + 0.05);
+      if (ratio < 4.5) found.contrast.push(`${name(el)} ${ratio.toFixed(2)}:1`);
+    }
+  }
+  const targets = 'a[href], button, input:not([type=hidden]), select, textarea, summary, '
+    + '[role=button], [tabindex]:not([tabindex="-1"])';
+  for (const el of document.querySelectorAll(targets)) {
+    if (!shown(el) || el.closest('[inert]')) continue;
+    // A check box's or radio's target is its label when the label wraps it (clicking it toggles).
+    const label = (el.type === 'checkbox' || el.type === 'radio') && el.closest('label');
+    const box = label || el;
+    const r = box.getBoundingClientRect();
+    if (r.width < minTarget - 0.5 || r.height < minTarget - 0.5)
+      found.targets.push(`${name(el)} ${Math.round(r.width)}x${Math.round(r.height)}`);
+  }
+  return found;
+}
+"""
+
+AXE_RUN = """
+async () => {
+  const result = await axe.run(document, { resultTypes: ['violations'] });
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at `
+      + v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', '));
+}
+"""
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_is_accessible(app, world, browser, artifacts, role, mode, lang):
+    elder = mode == "elder"
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN" if lang == "zh" else "en-GB"
+    )
+    host = world.url.split("//", 1)[1].split(":")[0]
+    context.add_cookies(
+        [
+            {"name": LANG_COOKIE, "value": lang, "domain": host, "path": "/"},
+            {"name": ELDER_COOKIE, "value": "1" if elder else "0", "domain": host, "path": "/"},
+        ]
+    )
+    context.add_init_script(path=str(AXE))
+    shots = artifacts / "every-page" / f"{role}-{mode}-{lang}"
+    shots.mkdir(parents=True, exist_ok=True)
+    page = context.new_page()
+    csp: list[str] = []
+    page.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None)
+    problems: list[str] = []
+    visited: list[str] = []
+    try:
+        if role != "anonymous":
+            page.goto(world.url + "/login")
+            page.fill("#phone", world.phones[role])
+            page.fill("#password", world.password)
+            page.click("form[action='/login'] button[type=submit]")
+            page.wait_for_load_state()
+            assert "/login" not in page.url, f"{role} could not log in"
+        paths = [p for p in page_routes(app) if set(PARAM.findall(p)) <= set(world.values)]
+        for path in [*paths, MISSING]:
+            url = fill(path, world.values)
+            if path != MISSING:
+                status = context.request.get(world.url + url, max_redirects=0).status
+                if status != 200:
+                    continue
+            page.goto(world.url + url)
+            page.wait_for_load_state()
+            visited.append(path)
+            assert page.evaluate("document.documentElement.lang") == ("zh-Hans" if lang == "zh" else "en")
+            assert page.locator("body.elder").count() == (1 if elder else 0)
+            slug = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
+            page.screenshot(path=str(shots / f"{slug}.png"), full_page=True)
+            for finding in page.evaluate(AXE_RUN):
+                problems.append(f"{url}: axe {finding}")
+            figures = page.evaluate(MEASURE, elder)
+            for target in figures["targets"]:
+                problems.append(f"{url}: target under {60 if elder else 44}px: {target}")
+            if elder:
+                if figures["largest"] < 40:
+                    problems.append(f"{url}: largest text {figures['largest']}px < 40px")
+                for kind in ("small", "lines", "contrast"):
+                    problems.extend(f"{url}: {kind}: {item}" for item in figures[kind])
+    finally:
+        context.close()
+    assert AT_LEAST[role] <= {*visited}, f"{role} missed {AT_LEAST[role] - {*visited}}"
+    assert csp == [], csp
+    assert problems == [], f"{len(problems)} findings:\n" + "\n".join(problems)
