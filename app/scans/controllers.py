@@ -113,10 +113,10 @@ async def _event_for_page(
     from app.events import services as events
 
     event = await events.event_in(db_session, actor, event_id)
-    if scanner and not events.can_organise(actor, event):
+    if scanner and not events.can_act_for_members(actor, event):
         raise Forbidden(
             lazy(
-                "Only the event's organisers and staff scan members in or out. "
+                "Only the event's organisers, grid workers and staff scan members in or out. "
                 "To check yourself in, scan the code on the event screen."
             )
         )
@@ -133,7 +133,7 @@ async def scan_page(
     context: str = "",
 ) -> Template:
     """Each scanner opens only for whom it works: the event scanner (member codes) for the
-    event's organisers and staff, the counter scanner for counter staff; anyone may open the
+    event's organisers, grid workers and staff, the counter scanner for counter staff; anyone may open the
     plain scanner, which reads the event screen's code. Others are told so before they scan."""
     event = await _event_for_page(db_session, actor, optional_int(event_id), scanner=True)
     if context == "counter" and not actor.staff_of:

@@ -69,6 +69,7 @@ async def test_scanners_refuse_residents_up_front_and_open_for_those_they_serve(
     admin = await login(client, tenant.admin)
     resident = await factory.person(tenant, name="郑美玉")
     staff = await factory.person(tenant, roles=["staff", "resident"], name="陈晓梅")
+    grid = await factory.person(tenant, roles=["grid_worker", "resident"], name="王网格")
     start = clock.now() + timedelta(days=1)
     made = await client.post(
         f"/api/v1/communities/{tenant.community_id}/events",
@@ -101,3 +102,7 @@ async def test_scanners_refuse_residents_up_front_and_open_for_those_they_serve(
         page = await client.get(path)
         assert page.status_code == 200, path
         assert 'name="code"' in page.text
+    # A grid worker scans member cards at events (for residents without a phone), not at the counter.
+    await page_login(client, grid)
+    assert (await client.get(f"/scan?event_id={event_id}&action=checkin")).status_code == 200
+    assert (await client.get("/scan?context=counter")).status_code == 403
