@@ -425,19 +425,22 @@ async def statement_page(
 # ---------------------------------------------------------------- pages: admin
 
 
+_TRANSFER_LINES = (
+    "SELECT t.id, t.amount, t.kind, t.memo, t.created_at, t.reverses_id, u.display_name, "
+    "(SELECT r.id FROM ledger_transfers r WHERE r.reverses_id = t.id) AS reversed_by, "
+    "(da.user_id IS NOT NULL) AS from_wallet "
+    "FROM ledger_transfers t "
+    "JOIN ledger_accounts da ON da.id = t.debit_account_id "
+    "JOIN ledger_accounts ca ON ca.id = t.credit_account_id "
+    "LEFT JOIN users u ON u.id = COALESCE(ca.user_id, da.user_id) "
+    "WHERE t.community_id = :c "
+)
+
+
 async def _admin_context(db_session: AsyncSession, community_id: int) -> dict[str, Any]:
     recent = (
         await db_session.execute(
-            text(
-                "SELECT t.id, t.amount, t.kind, t.memo, t.created_at, t.reverses_id, u.display_name, "
-                "(SELECT r.id FROM ledger_transfers r WHERE r.reverses_id = t.id) AS reversed_by, "
-                "(da.user_id IS NOT NULL) AS from_wallet "
-                "FROM ledger_transfers t "
-                "JOIN ledger_accounts da ON da.id = t.debit_account_id "
-                "JOIN ledger_accounts ca ON ca.id = t.credit_account_id "
-                "LEFT JOIN users u ON u.id = COALESCE(ca.user_id, da.user_id) "
-                "WHERE t.community_id = :c ORDER BY t.id DESC LIMIT 30"
-            ),
+            text(_TRANSFER_LINES + "ORDER BY t.id DESC LIMIT 30"),
             {"c": community_id},
         )
     ).all()
@@ -504,6 +507,7 @@ async def admin_ledger_submit(
     form = await form_data(request)
     action = form.get("action", "")
     done_id: int | None = None
+    reverse_form = False
     try:
         if action in ("award", "deduct"):
             user_id = optional_int(form.get("user_id"))
@@ -543,8 +547,12 @@ async def admin_ledger_submit(
                 )
         elif action == "reverse":
             transfer_id_in = optional_int(form.get("transfer_id"))
-            if transfer_id_in is None:
+            if transfer_id_in is None or not 0 < transfer_id_in < 2**63:
                 raise Invalid()
+            if form.get("confirm") != "1":
+                # One tap never reverses: the confirmation step comes first.
+                return Redirect(f"/admin/c/{community_id}/ledger/reverse/{transfer_id_in}", status_code=303)
+            reverse_form = True
             done_id, _created_now = await _reverse(
                 db_session,
                 actor,
@@ -561,6 +569,16 @@ async def admin_ledger_submit(
             raise Invalid()
     except DomainError as exc:
         await db_session.rollback()
+        if reverse_form:
+            return await _reverse_page(
+                request,
+                db_session,
+                community_id,
+                int(form["transfer_id"]),
+                reason=form.get("reason", ""),
+                error=error_message(request, exc),
+                status_code=exc.status_code,
+            )
         return render(
             request,
             "ledger/admin.html",
@@ -572,6 +590,46 @@ async def admin_ledger_submit(
         )
     done = f"/admin/c/{community_id}/ledger?done={action}"
     return Redirect(done + (f"&t={done_id}" if done_id else ""), status_code=303)
+
+
+async def _reverse_page(
+    request: Request,
+    db_session: AsyncSession,
+    community_id: int,
+    transfer_id: int,
+    reason: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    """The confirmation step of a reversal: the transfer in full, what reversing it does, and a
+    reason that is required and kept in the audit log and on the statement."""
+    line = (
+        await db_session.execute(
+            text(_TRANSFER_LINES + "AND t.id = :t"), {"c": community_id, "t": transfer_id}
+        )
+    ).first()
+    if line is None:
+        raise NotFound()
+    return render(
+        request,
+        "ledger/reverse.html",
+        status_code=status_code,
+        community_id=community_id,
+        community_name=await _community_name(db_session, community_id),
+        time_zone=await time_zone_of(db_session, community_id),
+        t=line,
+        kind_labels=KIND_LABELS,
+        reason=reason,
+        error=error,
+    )
+
+
+@get("/admin/c/{community_id:int}/ledger/reverse/{transfer_id:int}", include_in_schema=False)
+async def admin_reverse_confirm(
+    request: Request, community_id: int, transfer_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
+    actor.require(community_id, "admin")
+    return await _reverse_page(request, db_session, community_id, transfer_id)
 
 
 @get("/admin/c/{community_id:int}/ledger/verify", include_in_schema=False)
@@ -605,5 +663,6 @@ route_handlers = [
     statement_page,
     admin_ledger,
     admin_ledger_submit,
+    admin_reverse_confirm,
     admin_verify,
 ]

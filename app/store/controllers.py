@@ -273,25 +273,83 @@ async def order_qr(order_id: int, actor: Actor, db_session: AsyncSession) -> Res
     return Response(svg, media_type="image/svg+xml", headers={"cache-control": "private, no-store"})
 
 
+def _back_to(next_path: str | None, order_id: int) -> str:
+    """Where a cancel leads back to: the admin's open orders when it came from there, else the
+    order itself (only our own paths, never another site)."""
+    next_path = next_path or ""
+    if (
+        next_path.startswith("/store/admin/c/")
+        and "?" not in next_path
+        and "//" not in next_path
+        and "\\" not in next_path
+    ):
+        return next_path
+    return f"/store/orders/{order_id}"
+
+
+async def _cancel_page(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    order_id: int,
+    next_path: str | None,
+    reason: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+) -> Template | Redirect:
+    """The confirmation step before an order is cancelled: what goes back where, a reason
+    (required when staff cancel a resident's order), and a way back that changes nothing."""
+    ctx = await _order_context(db_session, actor, order_id)
+    if ctx["order"].status != "held" and error is None:
+        return Redirect(f"/store/orders/{order_id}", status_code=303)
+    return render(
+        request,
+        "store/cancel.html",
+        status_code=status_code,
+        back=_back_to(next_path, order_id),
+        next_path=next_path if _back_to(next_path, order_id) == next_path else "",
+        reason=reason,
+        error=error,
+        **ctx,
+    )
+
+
+@get("/store/orders/{order_id:int}/cancel", include_in_schema=False)
+async def order_cancel_confirm(
+    request: Request, order_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    return await _cancel_page(request, db_session, actor, order_id, request.query_params.get("next", ""))
+
+
 @post("/store/orders/{order_id:int}/cancel", include_in_schema=False)
 async def order_cancel(
     request: Request, order_id: int, actor: Actor, db_session: AsyncSession
 ) -> Template | Redirect:
     form = await form_data(request)
+    next_path = form.get("next") or ""
+    if form.get("confirm") != "1":
+        # One tap never cancels: without the confirmation step's answer, the step is shown.
+        return await _cancel_page(request, db_session, actor, order_id, next_path, form.get("reason", ""))
     try:
         await orders.cancel_order(
             db_session, actor, order_id, reason=form.get("reason", ""), address=client_address(request)
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
-        ctx = await _order_context(db_session, actor, order_id)
-        return render(
-            request, "store/order.html", status_code=exc.status_code, error=error_message(request, exc), **ctx
+        return await _cancel_page(
+            request,
+            db_session,
+            actor,
+            order_id,
+            next_path,
+            form.get("reason", ""),
+            error=error_message(request, exc),
+            status_code=exc.status_code,
         )
-    target = form.get("next") or ""
-    if not target.startswith("/store/admin/") or "?" in target:
-        return Redirect(f"/store/orders/{order_id}?done=cancelled", status_code=303)
-    return Redirect(f"{target}?cancelled={order_id}", status_code=303)
+    back = _back_to(next_path, order_id)
+    if back.startswith("/store/admin/"):
+        return Redirect(f"{back}?cancelled={order_id}", status_code=303)
+    return Redirect(f"/store/orders/{order_id}?done=cancelled", status_code=303)
 
 
 @get("/store/me/orders", include_in_schema=False)
@@ -428,6 +486,7 @@ route_handlers = [
     shelf_order,
     order_page,
     order_qr,
+    order_cancel_confirm,
     order_cancel,
     my_orders,
     hand_over,

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sqlalchemy import text
+
 from tests.api.helpers import page_login, post_form
 
 
@@ -51,3 +53,38 @@ async def test_the_ledger_check_says_ok_with_a_tick(client: Any, setup: Any) -> 
     await page_login(client, setup.admin)
     page = await client.get(f"/admin/c/{setup.community_id}/ledger/verify")
     assert re.search(r'data-result="ok".*✓', page.text, re.S) and "result-bad" not in page.text
+
+
+async def test_a_reversal_is_confirmed_on_its_own_page_with_a_reason(
+    client: Any, setup: Any, db: Any
+) -> None:
+    await page_login(client, setup.admin)
+    awarded = await _award_on_page(client, setup, "award", "15", "a1")
+    transfer_id = int(re.search(r"t=(\d+)", awarded.headers["location"]).group(1))
+    base = f"/admin/c/{setup.community_id}/ledger"
+    page = await client.get(base)
+    assert f'href="{base}/reverse/{transfer_id}"' in page.text
+    assert 'name="action" value="reverse"' not in page.text  # no one-tap reversal on the list
+    reversals = "SELECT count(*) FROM ledger_transfers WHERE reverses_id = :t"
+    one_tap = await post_form(
+        client, base, {"action": "reverse", "transfer_id": str(transfer_id), "reason": "错发"}
+    )
+    assert one_tap.status_code == 303 and one_tap.headers["location"] == f"{base}/reverse/{transfer_id}"
+    assert (await db.execute(text(reversals), {"t": transfer_id})).scalar() == 0
+    step = await client.get(one_tap.headers["location"])
+    assert step.status_code == 200 and 'data-confirm="reverse"' in step.text
+    assert "王阿姨" in step.text and "+15" in step.text and f'href="{base}"' in step.text
+    confirm = {"action": "reverse", "transfer_id": str(transfer_id), "confirm": "1"}
+    no_reason = await post_form(client, base, {**confirm, "reason": "  "})
+    assert no_reason.status_code == 422 and 'class="alert"' in no_reason.text
+    assert 'data-confirm="reverse"' in no_reason.text
+    assert (await db.execute(text(reversals), {"t": transfer_id})).scalar() == 0
+    done = await post_form(client, base, {**confirm, "reason": "发错了人"})
+    assert done.status_code == 303
+    assert (await db.execute(text(reversals), {"t": transfer_id})).scalar() == 1
+    said = await client.get(done.headers["location"])
+    assert f"第 {transfer_id} 笔转账已冲正。" in said.text and 'class="alert"' not in said.text
+    again = await client.get(f"{base}/reverse/{transfer_id}")
+    assert "这笔转账已由第" in again.text and 'name="confirm"' not in again.text
+    elsewhere = await client.get(f"/admin/c/{setup.community_id + 10**6}/ledger/reverse/{transfer_id}")
+    assert elsewhere.status_code in (403, 404)

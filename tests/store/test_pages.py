@@ -330,3 +330,70 @@ async def test_an_item_and_a_community_have_a_名称_not_a_姓名(client, shop, 
     street = await client.get(f"/street/{shop.tenant.street_id}")
     assert street.status_code == 200
     assert '<label for="community-name">社区名称</label>' in street.text and "姓名" not in street.text
+
+
+async def test_cancelling_an_order_takes_a_confirmation_step_and_one_tap_cancels_nothing(client, shop, db):
+    item_id = await make_item(client, shop, name="抽纸", points_price=30, stock=3)
+    await page_login(client, shop.resident)
+    placed = await post_form(
+        client, f"/store/c/{shop.community_id}/order", {"item_id": str(item_id), "key": "c1"}
+    )
+    order_url = placed.headers["location"].split("?")[0]
+    order_id = int(order_url.rsplit("/", 1)[1])
+    page = await client.get(order_url)
+    # The order page links to the confirmation step; it has no form that cancels.
+    assert f'href="/store/orders/{order_id}/cancel"' in page.text
+    assert f'action="/store/orders/{order_id}/cancel"' not in page.text
+    step = await client.get(f"{order_url}/cancel")
+    assert step.status_code == 200 and 'data-confirm="cancel-order"' in step.text
+    assert "确定取消这个订单吗？" in step.text and f'href="{order_url}"' in step.text  # the way back
+    status = "SELECT status FROM store_orders WHERE id = :o"
+    one_tap = await post_form(client, f"{order_url}/cancel", {"reason": ""})
+    assert one_tap.status_code == 200 and 'data-confirm="cancel-order"' in one_tap.text
+    assert (await db.execute(text(status), {"o": order_id})).scalar() == "held"
+    done = await post_form(client, f"{order_url}/cancel", {"confirm": "1"})
+    assert done.status_code == 303 and done.headers["location"] == f"{order_url}?done=cancelled"
+    assert (await db.execute(text(status), {"o": order_id})).scalar() == "cancelled"
+    said = await client.get(done.headers["location"])
+    assert "订单已取消，30 积分已退回账户。" in said.text and 'class="alert"' not in said.text
+
+
+async def test_staff_cancel_from_open_orders_needs_a_reason_on_the_confirmation_step(client, shop, db):
+    item_id = await make_item(client, shop, name="保温杯", points_price=60, stock=2)
+    placed = (
+        await client.post(
+            "/api/v1/orders",
+            json={"item_id": item_id, "quantity": 1, "idempotency_key": "s1"},
+            headers=shop.resident.headers,
+        )
+    ).json()
+    await page_login(client, shop.staff)
+    orders_url = f"/store/admin/c/{shop.community_id}/orders"
+    listing = await client.get(orders_url)
+    link = f"/store/orders/{placed['id']}/cancel?next={orders_url}"
+    assert f'href="{link}"' in listing.text and 'action="/store/orders/' not in listing.text
+    step = await client.get(link)
+    assert 'name="next" value="' + orders_url + '"' in step.text and "郑美玉" in step.text
+    no_reason = await post_form(
+        client, f"/store/orders/{placed['id']}/cancel", {"confirm": "1", "next": orders_url, "reason": " "}
+    )
+    assert no_reason.status_code == 422 and 'class="alert"' in no_reason.text
+    assert 'data-confirm="cancel-order"' in no_reason.text  # the step again, with its message
+    status = "SELECT status FROM store_orders WHERE id = :o"
+    assert (await db.execute(text(status), {"o": placed["id"]})).scalar() == "held"
+    done = await post_form(
+        client,
+        f"/store/orders/{placed['id']}/cancel",
+        {"confirm": "1", "next": orders_url, "reason": "居民来电说不要了"},
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"{orders_url}?cancelled={placed['id']}"
+    said = await client.get(done.headers["location"])
+    assert f"第 {placed['id']} 号订单已取消，60 积分已退回郑美玉的账户。" in said.text
+    # Somewhere else than our own admin pages is never where a cancel leads.
+    elsewhere = await post_form(
+        client,
+        f"/store/orders/{placed['id']}/cancel",
+        {"confirm": "1", "next": "//evil.example/x", "reason": "重复"},
+    )
+    assert elsewhere.status_code == 303, elsewhere.text[:3000]
+    assert elsewhere.headers["location"].startswith(f"/store/orders/{placed['id']}")
