@@ -26,7 +26,7 @@ from litestar.template.config import TemplateConfig
 
 from app.accounts.actor_cache import ActorCache
 from app.core import clock, errors
-from app.core.changes import ChangeFeed
+from app.core.changes import ChangeFeed, hear_after_commit
 from app.core.database import resolve_database_url
 from app.core.fastdb import FastDb
 from app.core.security import security_headers_middleware
@@ -87,6 +87,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     fastdb = FastDb(url)
     changes = ChangeFeed(url)
+    # A logout or a rights change answers once this worker has heard its notification.
+    db_config.before_send_handler = hear_after_commit(
+        changes, db_config.before_send_handler, db_config.session_scope_key
+    )
     actors = ActorCache(changes)
     event_rows = event_row_memo(changes)
     order_facts = KnownFacts.on(changes)

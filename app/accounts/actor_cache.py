@@ -1,22 +1,27 @@
 """The actors of recent sessions, kept in each worker's memory (app.core.changes) so that a
 request does not pay a query to learn who is asking.
 
-It forgets everything when PostgreSQL says a session ended, a user was deactivated or renamed,
-or a role changed. An entry is also good only until its session next needs its once-a-minute
-`last_seen_at` touch, which goes through the database as before, so idle limits and expiry
-behave exactly as without the cache."""
+An entry is keyed by its session's token digest. It is forgotten when PostgreSQL says that
+session ended or changed, that its user was deactivated or renamed, that the user's memberships
+or street roles changed, or (for a street admin) that a community joined or left one of their
+streets: every other entry stays. An entry is also good only until its session next needs its
+once-a-minute `last_seen_at` touch, which goes through the database as before, so idle limits
+and expiry behave exactly as without the cache.
+
+A change of who may do what (logout, a role given or taken, an account deactivated) calls
+`rights_changed` (or app.core.changes.wait_for) on its session, so that its response leaves only
+once this worker has heard the notification: by then every worker has been told."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from app.core.authz import Actor
-from app.core.changes import ChangeFeed, Memo
+from app.core.changes import ChangeFeed, Memo, Watch, wait_for
 
 TOUCH_EVERY = timedelta(minutes=1)
-# The tables an actor is read from (app.accounts.services._ACTOR).
-TABLES = ("auth_sessions", "users", "memberships", "street_roles", "communities")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,9 +32,29 @@ class _Entry:
     actor: Actor
 
 
+def _user(_digest: str, entry: _Entry) -> tuple[int]:
+    return (entry.actor.user_id,)
+
+
+def _streets(_digest: str, entry: _Entry) -> frozenset[int]:
+    return entry.actor.street_ids
+
+
+# The rows an actor is read from (app.accounts.services._ACTOR), each by the column the
+# notification names it by (migration 0009).
+WATCHES = (
+    Watch("auth_sessions", "digest"),
+    Watch("users", "id", _user),
+    Watch("memberships", "user_id", _user),
+    Watch("street_roles", "user_id", _user),
+    Watch("communities", "street_id", _streets),
+)
+TABLES = tuple(watch.table for watch in WATCHES)
+
+
 class ActorCache(Memo[str, _Entry]):
     def __init__(self, feed: ChangeFeed) -> None:
-        super().__init__(feed, TABLES)
+        super().__init__(feed, WATCHES)
 
     def actor(self, digest: str, kind: str, now: datetime) -> Actor | None:
         def fresh(entry: _Entry) -> bool:
@@ -48,3 +73,24 @@ class ActorCache(Memo[str, _Entry]):
         actor: Actor,
     ) -> None:
         self.put(generation, digest, _Entry(kind, expires_at, touched_at, actor))
+
+
+def session_ended(session: Any, digest: str) -> None:
+    """The session of `digest` was deleted in `session`'s transaction: its response waits until
+    every worker has been told."""
+    wait_for(session, "auth_sessions", "digest", digest)
+
+
+def sessions_ended(session: Any, user_id: int) -> None:
+    """Every session of `user_id` was deleted (at least one existed)."""
+    wait_for(session, "auth_sessions", "user_id", user_id)
+
+
+def rights_changed(session: Any, user_id: int) -> None:
+    """`user_id`'s memberships (roles) changed in `session`'s transaction."""
+    wait_for(session, "memberships", "user_id", user_id)
+
+
+def user_changed(session: Any, user_id: int) -> None:
+    """`user_id`'s account was deactivated, reactivated or renamed."""
+    wait_for(session, "users", "id", user_id)

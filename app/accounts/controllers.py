@@ -27,7 +27,7 @@ from app.core import qr
 from app.core.authz import Actor
 from app.core.errors import DomainError
 from app.core.settings import Settings
-from app.core.web import actor_cache, client_address, own_session, render, session_cookie_name
+from app.core.web import client_address, own_session, render, session_cookie_name
 from app.places.models import Community
 
 # ---------------------------------------------------------------- API
@@ -246,11 +246,8 @@ async def login_submit(request: Request, db_session: AsyncSession, settings: Set
 async def logout(request: Request, db_session: AsyncSession, settings: Settings) -> Response:
     token = request.cookies.get(session_cookie_name(settings))
     if token:
-        actors = actor_cache(request)
-        generation = actors.generation
         await services.end_auth_session(db_session, token)
         await db_session.commit()
-        await actors.told_since(generation)
     response = Redirect("/", status_code=303)
     response.delete_cookie(session_cookie_name(settings), path="/")
     return response

@@ -13,7 +13,7 @@ from sqlalchemy import delete, exists, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import cards
+from app.accounts import actor_cache, cards
 from app.accounts.actor_cache import TOUCH_EVERY, ActorCache
 from app.accounts.models import (
     COMMUNITY_ROLES,
@@ -300,7 +300,13 @@ async def create_auth_session(
 
 
 async def end_auth_session(session: AsyncSession, token: str) -> None:
-    await session.execute(delete(AuthSession).where(AuthSession.digest == token_digest(token)))
+    """Its response waits until every worker has been told (app.accounts.actor_cache)."""
+    digest = token_digest(token)
+    ended = await session.execute(
+        delete(AuthSession).where(AuthSession.digest == digest).returning(AuthSession.digest)
+    )
+    if ended.first() is not None:
+        actor_cache.session_ended(session, digest)
 
 
 # ---------------------------------------------------------------- residents and roles
@@ -460,6 +466,8 @@ async def set_roles(
     before = list(membership.roles)
     membership.roles = new_roles
     await session.flush()
+    if before != new_roles:
+        actor_cache.rights_changed(session, user_id)
     await audit.record(
         session,
         action="roles.changed",
@@ -520,7 +528,11 @@ async def reset_password(
         raise Invalid(lazy("This resident has no phone number to log in with."))
     user.password_hash = hash_password(password)
     # A reset ends every session the person had.
-    await session.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    ended = await session.execute(
+        delete(AuthSession).where(AuthSession.user_id == user.id).returning(AuthSession.digest)
+    )
+    if ended.first() is not None:
+        actor_cache.sessions_ended(session, user.id)
     await audit.record(
         session,
         action="password.reset",

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core import audit, clock
 from app.core.authz import Actor
-from app.core.changes import ChangeFeed, Memo
+from app.core.changes import ChangeFeed, Memo, Watch
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.fastdb import Db, atomic
 from app.core.i18n import lazy
@@ -130,7 +130,8 @@ class KnownFacts:
 
     @classmethod
     def on(cls, feed: ChangeFeed) -> KnownFacts:
-        return cls(Memo(feed, ("store_items", "store_settings"), max_entries=5_000), Memo(feed, ()))
+        settings = Watch("store_settings", "community_id", lambda _item, facts: (facts.community_id,))
+        return cls(Memo(feed, ("store_items", settings), max_entries=5_000), Memo(feed, ()))
 
     def recall(self, item_id: int, user_id: int) -> tuple[ItemFacts | None, int | None]:
         """Both or nothing, and only what the one-statement path can use."""

@@ -91,24 +91,65 @@ async def test_a_change_of_rights_reaches_the_next_request(client, app, factory,
         assert sorted(me["memberships"][0]["roles"]) == ["admin", "resident"]
 
 
-async def test_a_touch_of_last_seen_alone_tells_nobody(client, app, factory, db):
+async def test_what_no_actor_depends_on_tells_nobody(client, app, factory, db):
+    """A session's once-a-minute touch, a membership's room and an update that changes no value
+    send no notification (the WHEN clauses of migration 0009's triggers)."""
     actors = app.state["actors"]
     await _live(actors)
     tenant = await factory.tenant()
     resident = await login(client, await factory.person(tenant))
     generation = actors.generation
     await db.execute(
-        text("UPDATE auth_sessions SET last_seen_at = now() WHERE user_id = :u"), {"u": resident.user_id}
+        text("UPDATE memberships SET roles = ARRAY['resident','volunteer'] WHERE user_id = :u"),
+        {"u": resident.user_id},
     )
-    await db.execute(text("UPDATE memberships SET roles = roles WHERE user_id = :u"), {"u": resident.user_id})
     await db.commit()
-    await _told(actors, generation)  # the memberships update tells ...
+    await _told(actors, generation)  # a real change tells ...
     generation = actors.generation
-    await db.execute(
-        text("UPDATE auth_sessions SET last_seen_at = now() WHERE user_id = :u"), {"u": resident.user_id}
-    )
+    for quiet in (
+        "UPDATE auth_sessions SET last_seen_at = now() WHERE user_id = :u",
+        "UPDATE memberships SET room = '302' WHERE user_id = :u",
+        "UPDATE memberships SET roles = roles WHERE user_id = :u",
+        "UPDATE users SET display_name = display_name WHERE id = :u",
+    ):
+        await db.execute(text(quiet), {"u": resident.user_id})
     await db.commit()
-    with pytest.raises(TimeoutError):  # ... the touch alone does not
+    with pytest.raises(TimeoutError):  # ... these do not
+        await until(lambda: actors.generation != generation, 0.5)
+
+
+async def test_a_change_forgets_only_the_actors_that_depend_on_it(client, app, factory, db):
+    """One resident's logout, role change or new session leaves every other remembered actor
+    in memory."""
+    actors = app.state["actors"]
+    await _live(actors)
+    tenant = await factory.tenant()
+    alice = await login(client, await factory.person(tenant))
+    bob = await login(client, await factory.person(tenant))
+    for person in (alice, bob):
+        assert (await client.get("/api/v1/me", headers=person.headers)).status_code == 200
+
+    async def bob_from_memory() -> bool:
+        hits = actors.hits
+        assert (await client.get("/api/v1/me", headers=bob.headers)).status_code == 200
+        return actors.hits == hits + 1
+
+    assert await bob_from_memory()
+    for change in (
+        "UPDATE memberships SET roles = ARRAY['resident','volunteer'] WHERE user_id = :u",
+        "UPDATE users SET display_name = '新名字' WHERE id = :u",
+        "DELETE FROM auth_sessions WHERE user_id = :u",
+    ):
+        generation = actors.generation
+        await db.execute(text(change), {"u": alice.user_id})
+        await db.commit()
+        await _told(actors, generation)
+        assert await bob_from_memory(), change
+    assert (await client.get("/api/v1/me", headers=alice.headers)).status_code == 401
+    # A login (a new session) tells nobody at all.
+    generation = actors.generation
+    await login(client, alice)
+    with pytest.raises(TimeoutError):
         await until(lambda: actors.generation != generation, 0.5)
 
 
