@@ -1,0 +1,196 @@
+"""What workers remember and PostgreSQL's row notifications (app.core.changes, migration 0007):
+each change forgets only the rows it names, the triggers watch exactly the columns the cached
+statements read, and a lost listening connection makes every memo forget until it is back."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+from sqlalchemy import text
+
+from app.accounts import services as accounts
+from app.accounts.actor_cache import ActorCache
+from app.core.changes import ChangeFeed, Memo, Watch
+from app.events.checkins import EVENT_COLUMNS, event_row_memo
+from app.store import placing
+
+
+async def until(condition, seconds: float = 5) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110 - the listener sets no event the test could await
+            await asyncio.sleep(0.005)
+
+
+@pytest.fixture
+async def feed(app):
+    """The app's own feed, live."""
+    feed = app.state["actors"].feed
+    await until(lambda: feed.live, 10)
+    return feed
+
+
+async def _rename(db, user_id: int, name: str) -> None:
+    await db.execute(text("UPDATE users SET display_name = :n WHERE id = :u"), {"n": name, "u": user_id})
+    await db.commit()
+
+
+async def test_a_change_forgets_only_its_row(client, feed, factory, db):
+    tenant = await factory.tenant()
+    alice, bob = await factory.person(tenant), await factory.person(tenant)
+    names: Memo[int, str] = Memo(feed, ("users",))
+    for person in (alice, bob):
+        names.put(names.generation, person.user_id, person.display_name)
+    generation = names.generation
+    await _rename(db, alice.user_id, "新名字")
+    await until(lambda: names.generation != generation)
+    assert names.get(alice.user_id) is None
+    assert names.get(bob.user_id) == bob.display_name
+
+
+async def test_an_entry_that_depends_on_several_rows_goes_with_any_of_them(client, feed, factory, db):
+    """A memo keyed otherwise than by the row (Watch.keys): a pair of people, forgotten when
+    either is renamed."""
+    tenant = await factory.tenant()
+    alice, bob, carol = [await factory.person(tenant) for _ in range(3)]
+    pairs: Memo[str, tuple[int, int]] = Memo(feed, (Watch("users", "id", lambda _key, pair: pair),))
+    pairs.put(pairs.generation, "ab", (alice.user_id, bob.user_id))
+    pairs.put(pairs.generation, "bc", (bob.user_id, carol.user_id))
+    generation = pairs.generation
+    await _rename(db, carol.user_id, "新名字")
+    await until(lambda: pairs.generation != generation)
+    assert pairs.get("ab") == (alice.user_id, bob.user_id)
+    assert pairs.get("bc") is None
+    assert len(pairs) == 1
+
+
+async def test_a_lookup_that_raced_with_a_change_of_its_row_is_not_kept(client, feed, factory, db):
+    tenant = await factory.tenant()
+    alice, bob = await factory.person(tenant), await factory.person(tenant)
+    names: Memo[int, str] = Memo(feed, ("users",))
+    begun = names.generation  # both lookups begin ...
+    await _rename(db, alice.user_id, "新名字")  # ... alice is renamed while they run ...
+    await until(lambda: names.generation != begun)
+    names.put(begun, alice.user_id, "旧名字")  # ... so what alice's lookup read is dropped,
+    names.put(begun, bob.user_id, bob.display_name)  # and bob's, untouched, is kept
+    assert names.get(alice.user_id) is None
+    assert names.get(bob.user_id) == bob.display_name
+
+
+async def test_a_table_named_alone_forgets_all_of_it(client, feed, db):
+    """What a TRUNCATE sends."""
+    names: Memo[int, str] = Memo(feed, ("users",))
+    events: Memo[int, str] = Memo(feed, ("events",))
+    names.put(names.generation, 1, "x")
+    events.put(events.generation, 1, "y")
+    generation = names.generation
+    await db.execute(text("SELECT pg_notify('jinlin_changes', 'users')"))
+    await db.commit()
+    await until(lambda: names.generation != generation)
+    assert names.get(1) is None
+    assert events.get(1) == "y"
+
+
+# ---------------------------------------------------------------- the triggers agree with the code
+
+# Columns a cached statement reads that deliberately send no notification, and why.
+UNWATCHED_COLUMNS = {
+    # Touched once a minute per session; an actor is kept only until its next touch is due.
+    ("auth_sessions", "last_seen_at"),
+    # Moved by every order; the order statement checks the stock itself.
+    ("store_items", "stock"),
+}
+# Tables a cached statement reads that no memo watches, and why.
+UNWATCHED_TABLES = {
+    # The order context: a resident's earlier orders and membership are read for this order and
+    # not remembered; wallet and store account ids never change once made.
+    "store_orders",
+    "memberships@order",
+    "ledger_accounts",
+}
+
+
+def _cached_statements() -> list[tuple[str, str, tuple[Watch, ...]]]:
+    feed = ChangeFeed("postgresql+asyncpg://unused/unused")
+    return [
+        ("actor", str(accounts._ACTOR), ActorCache(feed).watches),
+        ("event", str(EVENT_COLUMNS), event_row_memo(feed).watches),
+        ("order", str(placing._ORDER_CONTEXT), placing.KnownFacts.on(feed).items.watches),
+    ]
+
+
+async def _columns_read(db, sql: str) -> dict[str, set[str]]:
+    """The table columns a statement reads, as PostgreSQL resolves it (a view of it)."""
+    without_parameters = re.sub(r"(?<!:):(?!:)[A-Za-z_]\w*|\$\d+", "NULL", sql)
+    await db.execute(text(f"CREATE TEMP VIEW cached_read AS {without_parameters}"))
+    rows = await db.execute(
+        text(
+            "SELECT table_name, column_name FROM information_schema.view_column_usage "
+            "WHERE view_name = 'cached_read'"
+        )
+    )
+    read: dict[str, set[str]] = {}
+    for table, column in rows:
+        read.setdefault(table, set()).add(column)
+    await db.rollback()
+    return read
+
+
+async def _triggers(db) -> dict[str, dict[str, str]]:
+    rows = await db.execute(
+        text(
+            "SELECT c.relname, t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t "
+            "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid "
+            "WHERE NOT t.tgisinternal AND p.proname LIKE 'jinlin_notify%'"
+        )
+    )
+    found: dict[str, dict[str, str]] = {}
+    for table, name, definition in rows:
+        found.setdefault(table, {})[name.removeprefix(f"{table}_")] = definition
+    return found
+
+
+def _update_columns(definition: str) -> tuple[set[str], set[str]]:
+    """The columns of a trigger's UPDATE OF list and of its WHEN clause."""
+    update_of = re.search(r"AFTER UPDATE OF (.+?) ON ", definition)
+    assert update_of, definition
+    listed = {c.strip() for c in update_of.group(1).split(",")}
+    compared = set()
+    for old, new in re.findall(r"old\.(\w+)\b[^(]*?IS DISTINCT FROM \(*new\.(\w+)", definition):
+        assert old == new, definition
+        compared.add(old)
+    return listed, compared
+
+
+def _keys(definition: str) -> set[str]:
+    call = re.search(r"jinlin_notify_row\((.*)\)", definition)
+    assert call, definition
+    return {k.strip().strip("'") for k in call.group(1).split(",") if k.strip()}
+
+
+async def test_the_triggers_watch_what_the_cached_statements_read(db):
+    triggers = await _triggers(db)
+    watched_tables = set()
+    for name, sql, watches in _cached_statements():
+        read = await _columns_read(db, sql)
+        by_table = {w.table: w for w in watches}
+        for table, columns in read.items():
+            if table not in by_table:
+                assert table in UNWATCHED_TABLES or f"{table}@{name}" in UNWATCHED_TABLES, (name, table)
+                continue
+            watch = by_table[table]
+            watched_tables.add(table)
+            mine = triggers.get(table, {})
+            assert set(mine) == {"rows", "updated", "truncated"}, (table, mine)
+            listed, compared = _update_columns(mine["updated"])
+            expected = {c for c in columns if (table, c) not in UNWATCHED_COLUMNS}
+            assert listed == expected, (name, table, listed ^ expected)
+            assert compared == expected, (name, table, compared ^ expected)
+            for kind in ("rows", "updated"):
+                assert watch.column in _keys(mine[kind]), (table, watch.column, mine[kind])
+            assert "DELETE" in mine["rows"], mine["rows"]
+            assert "FOR EACH STATEMENT" in mine["truncated"] and "TRUNCATE" in mine["truncated"]
+        assert set(by_table) <= set(read), (name, set(by_table) - set(read))
+    # No trigger tells of a table nobody remembers.
+    assert set(triggers) == watched_tables
