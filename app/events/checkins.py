@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import clock
-from app.core.changes import ChangeFeed, Memo
+from app.core.changes import ChangeFeed, Memo, Watch
 from app.core.errors import DomainError
 from app.core.fastdb import Db, atomic
 from app.core.i18n import lazy
@@ -164,7 +164,8 @@ event_rows: ContextVar[Memo[int, Any] | None] = ContextVar("event_rows", default
 
 
 def event_row_memo(feed: ChangeFeed) -> Memo[int, Any]:
-    return Memo(feed, ("events",), max_entries=5_000)
+    community = Watch("communities", "id", lambda _event_id, row: (row.community_id,))  # its time zone
+    return Memo(feed, ("events", community), max_entries=5_000)
 
 
 async def load_event_row(session: Db, event_id: int) -> Any:

@@ -61,7 +61,8 @@ TRIGGERS: dict[str, tuple[tuple[str, ...], str, tuple[str, ...]]] = {
     "users": (("id",), "DELETE", ("id", "display_name", "is_active")),
     "memberships": (("user_id",), "INSERT OR DELETE", ("user_id", "community_id", "roles")),
     "street_roles": (("user_id",), "INSERT OR DELETE", ("user_id", "street_id", "role")),
-    "communities": (("street_id",), "INSERT OR DELETE", ("id", "street_id")),
+    # By street for street admins' actors, by id for the events of a community (its time zone).
+    "communities": (("street_id", "id"), "INSERT OR DELETE", ("id", "street_id", "time_zone")),
     "events": (
         ("id",),
         "DELETE",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
@@ -92,6 +93,24 @@ async def test_a_table_named_alone_forgets_all_of_it(client, feed, db):
     assert events.get(1) == "y"
 
 
+async def test_a_communitys_time_zone_forgets_its_events_only(client, feed, factory, db):
+    """The scan path's event rows carry their community's time zone."""
+    here, there = await factory.tenant(), await factory.tenant()
+    # Their creation's own notifications have come in.
+    await feed.heard([(("communities", "id", str(t.community_id)), 0) for t in (here, there)])
+    events = event_row_memo(feed)
+    events.put(events.generation, 1, SimpleNamespace(community_id=here.community_id))
+    events.put(events.generation, 2, SimpleNamespace(community_id=there.community_id))
+    generation = events.generation
+    await db.execute(
+        text("UPDATE communities SET time_zone = 'Asia/Urumqi' WHERE id = :c"), {"c": here.community_id}
+    )
+    await db.commit()
+    await until(lambda: events.generation != generation)
+    assert events.get(1) is None
+    assert events.get(2) is not None
+
+
 # ---------------------------------------------------------------- the triggers agree with the code
 
 # Columns a cached statement reads that deliberately send no notification, and why.
@@ -170,27 +189,32 @@ def _keys(definition: str) -> set[str]:
 
 
 async def test_the_triggers_watch_what_the_cached_statements_read(db):
+    """Each trigger's UPDATE OF list and WHEN clause name exactly the columns the cached
+    statements read of its table (less the deliberate exceptions), and it carries the key
+    column each memo watching the table needs."""
     triggers = await _triggers(db)
-    watched_tables = set()
+    expected: dict[str, set[str]] = {}
     for name, sql, watches in _cached_statements():
         read = await _columns_read(db, sql)
         by_table = {w.table: w for w in watches}
+        assert set(by_table) <= set(read), (name, set(by_table) - set(read))
         for table, columns in read.items():
             if table not in by_table:
                 assert table in UNWATCHED_TABLES or f"{table}@{name}" in UNWATCHED_TABLES, (name, table)
                 continue
-            watch = by_table[table]
-            watched_tables.add(table)
             mine = triggers.get(table, {})
             assert set(mine) == {"rows", "updated", "truncated"}, (table, mine)
-            listed, compared = _update_columns(mine["updated"])
-            expected = {c for c in columns if (table, c) not in UNWATCHED_COLUMNS}
-            assert listed == expected, (name, table, listed ^ expected)
-            assert compared == expected, (name, table, compared ^ expected)
             for kind in ("rows", "updated"):
-                assert watch.column in _keys(mine[kind]), (table, watch.column, mine[kind])
-            assert "DELETE" in mine["rows"], mine["rows"]
-            assert "FOR EACH STATEMENT" in mine["truncated"] and "TRUNCATE" in mine["truncated"]
-        assert set(by_table) <= set(read), (name, set(by_table) - set(read))
+                assert by_table[table].column in _keys(mine[kind]), (name, table, mine[kind])
+            expected.setdefault(table, set()).update(
+                c for c in columns if (table, c) not in UNWATCHED_COLUMNS
+            )
+    for table, columns in expected.items():
+        mine = triggers[table]
+        listed, compared = _update_columns(mine["updated"])
+        assert listed == columns, (table, listed ^ columns)
+        assert compared == columns, (table, compared ^ columns)
+        assert "DELETE" in mine["rows"], mine["rows"]
+        assert "FOR EACH STATEMENT" in mine["truncated"] and "TRUNCATE" in mine["truncated"]
     # No trigger tells of a table nobody remembers.
-    assert set(triggers) == watched_tables
+    assert set(triggers) == set(expected)
