@@ -1,4 +1,4 @@
-"""What workers remember and PostgreSQL's row notifications (app.core.changes, migration 0008):
+"""What workers remember and PostgreSQL's row notifications (app.core.changes, migration 0009):
 each change forgets only the rows it names, the triggers watch exactly the columns the cached
 statements read, and a lost listening connection makes every memo forget until it is back."""
 
