@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
-from app.accounts.services import resolve_member_code
+from app.accounts.services import claim_attempt, release_attempt, resolve_member_code
 from app.core import clock, qr
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
@@ -325,17 +325,65 @@ async def kiosk_page(
     settings: Settings,
     action: str = "checkin",
 ) -> Template:
+    return await _kiosk_response(request, db_session, actor, settings, event_id, action)
+
+
+async def _kiosk_response(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    event_id: int,
+    action: str,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Template:
     event = await _kiosk_event(db_session, actor, event_id, action)
-    code, refresh, expires = current_code(settings, event, action)
+    code, refresh, _expires = current_code(settings, event, action)
     return render(
         request,
         "events/kiosk.html",
+        status_code=status_code,
         event=event,
         action=action,
         code=code,
         refresh_at=refresh.isoformat(),
         live=await checkins.live_count(db_session, event.id),
+        error=error,
     )
+
+
+@post("/events/{event_id:int}/kiosk/leave", include_in_schema=False)
+async def kiosk_leave(
+    request: Request, event_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template | Redirect:
+    """Leaving the kiosk asks for the signed-in organiser's password, so a passer-by at the
+    screen cannot open the event's names or cancel it. Wrong guesses count like logins."""
+    form = await form_data(request)
+    action = form.get("action") if form.get("action") in codes.ACTIONS else "checkin"
+    await _kiosk_event(db_session, actor, event_id, action)
+    key = f"kiosk:{actor.user_id}"
+    allowed = await claim_attempt(db_session, settings, key, settings.login_max_failures_per_phone)
+    await db_session.commit()
+    try:
+        if not allowed:
+            raise DomainError("rate_limited", 429)
+        if not await services.password_matches(db_session, actor.user_id, form.get("password", "")):
+            raise Forbidden(lazy("That is not the organiser's password."))
+    except DomainError as exc:
+        return await _kiosk_response(
+            request,
+            db_session,
+            actor,
+            settings,
+            event_id,
+            action,
+            error=error_message(request, exc),
+            status_code=exc.status_code,
+        )
+    await release_attempt(db_session, key)
+    return Redirect(f"/events/{event_id}", status_code=303)
 
 
 @post("/events/{event_id:int}/headcount", include_in_schema=False)
@@ -484,6 +532,7 @@ route_handlers = [
     signup_for_page,
     signup_for_submit,
     kiosk_page,
+    kiosk_leave,
     event_headcount,
     my_events_page,
     my_hours_page,

@@ -16,6 +16,7 @@ from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.fastdb import Db
+from app.core.security import burn_password_check, verify_password
 from app.core.i18n import lazy
 from app.events import rules
 from app.events.models import CATEGORIES, Checkin, Event, HourClaim, Signup
@@ -474,6 +475,14 @@ async def find_members(session: AsyncSession, event: Event, query: str, limit: i
         )
     ).all()
     return [MemberMatch(int(r[0]), str(r[1]), bool(r[2]), r[3]) for r in rows]
+
+
+async def password_matches(session: AsyncSession, user_id: int, password: str) -> bool:
+    stored = await session.scalar(select(User.password_hash).where(User.id == user_id))
+    if not stored or not password:
+        burn_password_check(password or "-")
+        return False
+    return verify_password(stored, password)[0]
 
 
 _MEMBER_NAME = text(

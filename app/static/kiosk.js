@@ -54,7 +54,17 @@
     }
   }
 
+  // Kiosk mode is locked: the browser's Back button stays on the kiosk (leaving it asks for the
+  // organiser's password, on the page).
+  function lock() {
+    if (!window.history || !history.pushState) { return; }
+    history.pushState({ kiosk: true }, "", location.href);
+    window.addEventListener("popstate", function () { history.pushState({ kiosk: true }, "", location.href); });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("[data-kiosk]").forEach(setup);
+    var boxes = document.querySelectorAll("[data-kiosk]");
+    boxes.forEach(setup);
+    if (boxes.length) { lock(); }
   });
 })();
