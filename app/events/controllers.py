@@ -361,7 +361,9 @@ async def kiosk_leave(
     """Leaving the kiosk asks for the signed-in organiser's password, so a passer-by at the
     screen cannot open the event's names or cancel it. Wrong guesses count like logins."""
     form = await form_data(request)
-    action = form.get("action") if form.get("action") in codes.ACTIONS else "checkin"
+    action = form.get("action") or "checkin"
+    if action not in codes.ACTIONS:
+        action = "checkin"
     await _kiosk_event(db_session, actor, event_id, action)
     key = f"kiosk:{actor.user_id}"
     allowed = await claim_attempt(db_session, settings, key, settings.login_max_failures_per_phone)

@@ -16,8 +16,8 @@ from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.fastdb import Db
-from app.core.security import burn_password_check, verify_password
 from app.core.i18n import lazy
+from app.core.security import burn_password_check, verify_password
 from app.events import rules
 from app.events.models import CATEGORIES, Checkin, Event, HourClaim, Signup
 from app.places.models import Community, Compound
