@@ -13,7 +13,7 @@ from sqlalchemy import delete, exists, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import actor_cache, cards
+from app.accounts import actor_cache, cards, rules
 from app.accounts.actor_cache import TOUCH_EVERY, ActorCache
 from app.accounts.models import (
     COMMUNITY_ROLES,
@@ -578,6 +578,17 @@ async def phone_card_code(session: AsyncSession, user_id: int) -> tuple[str, dat
     return code, datetime.fromtimestamp(cards.window_end(window), UTC)
 
 
+def printed_card_allowed(user: User, membership: Membership) -> bool:
+    return rules.may_hold_printed_card(
+        has_phone=bool(user.phone), has_password=bool(user.password_hash), roles=membership.roles
+    )
+
+
+NO_PRINTED_CARD = lazy(
+    "A printed card is only for a resident who does not log in with a phone, and never for staff or admins."
+)
+
+
 async def printed_card_for(
     session: AsyncSession,
     actor: Actor,
@@ -586,7 +597,26 @@ async def printed_card_for(
     reissue: bool = False,
     address: str | None = None,
 ) -> str:
-    await account_for(session, actor, community_id, user_id, "admin", "staff", "grid_worker")
+    """The code of the resident's printed card (see `printed_card`)."""
+    card = await printed_card(session, actor, community_id, user_id, reissue, address)
+    return cards.printed_code(card.secret)
+
+
+async def printed_card(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    user_id: int,
+    reissue: bool = False,
+    address: str | None = None,
+) -> MemberCard:
+    """The resident's printed card (issued on first use; `reissue` revokes the old one). Only for
+    an account of this community alone that cannot log in with a phone, never staff or admins."""
+    user, membership = await account_for(
+        session, actor, community_id, user_id, "admin", "staff", "grid_worker"
+    )
+    if not printed_card_allowed(user, membership):
+        raise Invalid(NO_PRINTED_CARD)
     card = None if reissue else await active_card(session, user_id, "printed")
     if card is None:
         card = await issue_card(session, user_id, "printed")
@@ -598,7 +628,32 @@ async def printed_card_for(
             target=f"user:{user_id}",
             address=address,
         )
-    return cards.printed_code(card.secret)
+    return card
+
+
+async def printed_cards_for_building(
+    session: AsyncSession, actor: Actor, community_id: int, building_id: int, address: str | None = None
+) -> tuple[list[tuple[User, Membership, MemberCard]], int]:
+    """The printed cards of a building's residents who may hold one (existing cards are reused),
+    and how many residents were left out (they log in with a phone, are staff or admins, or
+    their account also belongs elsewhere)."""
+    await community_for(session, actor, community_id, "admin", "staff", "grid_worker")
+    rows = (
+        await session.execute(
+            select(User, Membership)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.community_id == community_id, Membership.building_id == building_id)
+            .order_by(Membership.room, User.display_name, User.id)
+        )
+    ).all()
+    sheet: list[tuple[User, Membership, MemberCard]] = []
+    for user, membership in rows:
+        if printed_card_allowed(user, membership) and await belongs_here_alone(
+            session, community_id, user.id
+        ):
+            card = await printed_card(session, actor, community_id, user.id, address=address)
+            sheet.append((user, membership, card))
+    return sheet, len(rows) - len(sheet)
 
 
 async def revoke_cards(

@@ -10,8 +10,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy import Row, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import services
-from app.accounts.models import COMMUNITY_ROLES, Membership, User
+from app.accounts import cards, services
+from app.accounts.models import COMMUNITY_ROLES, MemberCard, Membership, User
 from app.core import qr
 from app.core.authz import Actor
 from app.core.errors import DomainError
@@ -199,6 +199,7 @@ async def _detail(
     community = await db_session.get(Community, community_id)
     printed = await services.active_card(db_session, user_id, "printed")
     alone = await services.belongs_here_alone(db_session, community_id, user_id)
+    printable = alone and services.printed_card_allowed(user, membership)
     return render(
         request,
         "accounts/resident.html",
@@ -211,6 +212,7 @@ async def _detail(
         is_admin=actor.has(community_id, "admin"),
         has_printed=printed is not None,
         manages_account=alone,
+        may_print=printable,
         can_enrol=actor.has(community_id, "admin", "staff"),
         error=error,
         notice=notice,
@@ -296,28 +298,45 @@ class PrintedCard:
     image: str
 
 
+def _printed(user: User, place: str, card: MemberCard) -> PrintedCard:
+    code = cards.printed_code(card.secret)
+    return PrintedCard(user.display_name, place, code, qr_data_uri(code))
+
+
 @post("/admin/c/{community_id:int}/residents/{user_id:int}/card", include_in_schema=False)
 async def resident_card(
     request: Request, community_id: int, user_id: int, actor: Actor, db_session: AsyncSession
 ) -> Template:
     """A printable card (POST: issuing a card is a state change; re-issue revokes the old one)."""
     form = await form_data(request)
-    code = await services.printed_card_for(
-        db_session,
-        actor,
-        community_id,
-        user_id,
-        reissue=form.get("reissue") == "1",
-        address=client_address(request),
-    )
+    try:
+        card = await services.printed_card(
+            db_session,
+            actor,
+            community_id,
+            user_id,
+            reissue=form.get("reissue") == "1",
+            address=client_address(request),
+        )
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return await _detail(
+            request,
+            db_session,
+            actor,
+            community_id,
+            user_id,
+            error=error_message(request, exc),
+            status_code=exc.status_code,
+        )
     user, membership = await services.membership_for(
         db_session, actor, community_id, user_id, "admin", "staff", "grid_worker"
     )
     community = await db_session.get(Community, community_id)
     assert community is not None
-    card = PrintedCard(user.display_name, await _place_label(db_session, membership), code, qr_data_uri(code))
+    printed = _printed(user, await _place_label(db_session, membership), card)
     return render(
-        request, "accounts/cards_print.html", community=community, cards=[card], title=user.display_name
+        request, "accounts/cards_print.html", community=community, cards=[printed], title=user.display_name
     )
 
 
@@ -338,29 +357,25 @@ async def _place_label(session: AsyncSession, membership: Membership) -> str:
 async def building_cards(
     request: Request, community_id: int, building_id: int, actor: Actor, db_session: AsyncSession
 ) -> Template:
-    """An A4 sheet of printed cards for every resident of a building (existing cards are reused)."""
+    """An A4 sheet of printed cards for the residents of a building who may hold one: those who
+    do not log in with a phone, never staff or admins (existing cards are reused)."""
     await services.community_for(db_session, actor, community_id, "admin", "staff", "grid_worker")
     building = await building_in(db_session, community_id, building_id)
-    rows = (
-        await db_session.execute(
-            select(User, Membership)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.community_id == community_id, Membership.building_id == building_id)
-            .order_by(Membership.room, User.display_name)
-        )
-    ).all()
-    sheet = []
-    for user, membership in rows:
-        code = await services.printed_card_for(
-            db_session, actor, community_id, user.id, address=client_address(request)
-        )
-        sheet.append(
-            PrintedCard(
-                user.display_name, await _place_label(db_session, membership), code, qr_data_uri(code)
-            )
-        )
+    held, left_out = await services.printed_cards_for_building(
+        db_session, actor, community_id, building_id, client_address(request)
+    )
+    sheet = [
+        _printed(user, await _place_label(db_session, membership), card) for user, membership, card in held
+    ]
     community = await db_session.get(Community, community_id)
-    return render(request, "accounts/cards_print.html", community=community, cards=sheet, title=building.name)
+    return render(
+        request,
+        "accounts/cards_print.html",
+        community=community,
+        cards=sheet,
+        title=building.name,
+        left_out=left_out,
+    )
 
 
 route_handlers = [

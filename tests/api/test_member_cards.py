@@ -15,7 +15,7 @@ from app.accounts import services
 from app.core import clock
 from app.core.errors import DomainError
 from tests.api.helpers import post_form, session_of
-from tests.conftest import login
+from tests.conftest import count, login, unique_phone
 from tests.qrtools import decode_svg
 
 PRINTED_RE = re.compile(r"^JC1-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{28}$")
@@ -132,20 +132,49 @@ async def test_reissuing_a_printed_card_revokes_the_old_one(client, factory, eng
 
 async def test_revoking_cards_stops_the_printed_card_and_old_phone_codes(client, factory, engine):
     tenant = await factory.tenant()
-    person = await login(client, await factory.person(tenant))
+    admin = await login(client, tenant.admin)
+    # A resident with a phone number but no password: a printed card, and a phone card too.
+    enrolled = await client.post(
+        f"/api/v1/communities/{tenant.community_id}/residents",
+        json={"display_name": "方阿姨", "phone": unique_phone()},
+        headers=admin.headers,
+    )
+    user_id = enrolled.json()["user_id"]
     await session_of(client, tenant.admin)
     printed = _card_images(
-        (await post_form(client, f"/admin/c/{tenant.community_id}/residents/{person.user_id}/card")).text
+        (await post_form(client, f"/admin/c/{tenant.community_id}/residents/{user_id}/card")).text
     )[0]
-    phone_code = (await client.get("/api/v1/me/card", headers=person.headers)).json()["code"]
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        phone_code, _expires = await services.phone_card_code(s, user_id)
     revoked = await post_form(
-        client, f"/admin/c/{tenant.community_id}/residents/{person.user_id}", {"action": "revoke_cards"}
+        client, f"/admin/c/{tenant.community_id}/residents/{user_id}", {"action": "revoke_cards"}
     )
     assert revoked.status_code == 303
     assert await _resolve(engine, printed) == "code_invalid"
     assert await _resolve(engine, phone_code) == "code_invalid"
-    fresh = (await client.get("/api/v1/me/card", headers=person.headers)).json()["code"]
-    assert await _resolve(engine, fresh) == person.user_id
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        fresh, _expires = await services.phone_card_code(s, user_id)
+    assert await _resolve(engine, fresh) == user_id
+
+
+async def test_no_printed_card_for_a_phone_login_or_for_staff_and_admins(client, factory, engine, db):
+    tenant = await factory.tenant()
+    with_phone = await factory.person(tenant, name="手机用户")
+    staff = await factory.person(tenant, name="柜台", roles=["staff", "resident"], phone=None)
+    await session_of(client, tenant.admin)
+    for person in (with_phone, staff, tenant.admin):
+        page = f"/admin/c/{tenant.community_id}/residents/{person.user_id}"
+        detail = await client.get(page)
+        assert detail.status_code == 200 and f"{page}/card" not in detail.text
+        refused = await post_form(client, f"{page}/card")
+        assert refused.status_code == 422 and "只发给不用手机登录的居民" in refused.text
+        assert "member-card" not in refused.text
+    printed = await count(
+        db,
+        "SELECT count(*) FROM member_cards WHERE kind = 'printed' AND user_id = ANY(:ids)",
+        ids=[with_phone.user_id, staff.user_id, tenant.admin.user_id],
+    )
+    assert printed == 0
 
 
 async def test_a_building_sheet_has_one_card_per_resident(client, factory, engine, db):
@@ -155,6 +184,23 @@ async def test_a_building_sheet_has_one_card_per_resident(client, factory, engin
     tenant = await factory.tenant()
     people = [await factory.person(tenant, name=f"住户{i}", phone=None) for i in range(3)]
     outsider = await factory.person(tenant, name="别楼住户", phone=None)
+    admin = await login(client, tenant.admin)
+    # Who never gets a card from the sheet: a phone login, staff, an admin, and an account that
+    # also belongs to another community.
+    elsewhere = await factory.tenant()
+    shared = await factory.person(elsewhere, name="外社区居民")
+    enrolled = await client.post(
+        f"/api/v1/communities/{tenant.community_id}/residents",
+        json={"display_name": "外社区居民", "phone": shared.phone},
+        headers=admin.headers,
+    )
+    assert enrolled.status_code == 201
+    left_out = [
+        await factory.person(tenant, name="手机住户"),
+        await factory.person(tenant, name="楼里员工", roles=["staff", "resident"], phone=None),
+        await factory.person(tenant, name="楼里管理员", roles=["admin"], phone=None),
+        shared,
+    ]
     actor = Actor(tenant.admin.user_id, "管理员", {tenant.community_id: frozenset({"admin"})})
     async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
         compound = await places.save_compound(s, actor, tenant.community_id, name="光复新村")
@@ -173,6 +219,14 @@ async def test_a_building_sheet_has_one_card_per_resident(client, factory, engin
             text("UPDATE memberships SET compound_id=:c, building_id=:b WHERE user_id=:u"),
             {"c": compound.id, "b": other.id, "u": outsider.user_id},
         )
+        for person in left_out:
+            await s.execute(
+                text(
+                    "UPDATE memberships SET compound_id=:c, building_id=:b "
+                    "WHERE user_id=:u AND community_id=:cid"
+                ),
+                {"c": compound.id, "b": building.id, "u": person.user_id, "cid": tenant.community_id},
+            )
     await session_of(client, tenant.admin)
     sheet = await post_form(client, f"/admin/c/{tenant.community_id}/buildings/{building.id}/cards")
     assert sheet.status_code == 200, sheet.text
@@ -181,6 +235,8 @@ async def test_a_building_sheet_has_one_card_per_resident(client, factory, engin
     assert len(codes) == 3 and len(set(codes)) == 3
     assert sorted([await _resolve(engine, c) for c in codes]) == sorted(p.user_id for p in people)
     assert "别楼住户" not in sheet.text and "print.css" in sheet.text
+    assert not any(person.display_name in sheet.text for person in left_out)
+    assert "本页未包含：4 位" in sheet.text
     # Printing the sheet again reuses the same cards.
     again = await post_form(client, f"/admin/c/{tenant.community_id}/buildings/{building.id}/cards")
     assert sorted(_card_images(again.text)) == sorted(codes)

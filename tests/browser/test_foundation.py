@@ -101,11 +101,21 @@ def test_admin_adds_a_resident_who_then_uses_the_app(live_server, browser, artif
         assert page.locator(".notice").count() == 1
         page.screenshot(path=str(artifacts / "foundation-04-resident.png"), full_page=True)
 
-        # Print the card: the printed page's QR decodes to a static JC1- code.
+        # She logs in with her phone, so she gets no printed card; her neighbour without a phone
+        # does, and the printed page's QR decodes to a static JC1- code.
+        assert page.locator("form[action$='/card']").count() == 0
+        page.goto(f"{url}/admin/c/{cid}/residents/new")
+        page.fill("#display_name", "杨依伯")
+        page.select_option("#compound_id", label="联邦新城")
+        page.select_option("#building_id", label="联邦新城 · A1栋")
+        page.fill("#room", "1201")
+        page.click("form[action$='/residents'] button[type=submit]")
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == "杨依伯"
         page.click("form[action$='/card'] button[type=submit]")
         page.wait_for_load_state()
         card = page.locator(".member-card").first
-        assert "郑美玉" in card.inner_text()
+        assert "杨依伯" in card.inner_text()
         code = decode_image(card.locator("img").screenshot())
         assert code.startswith("JC1-") and len(code) == 32
         page.screenshot(path=str(artifacts / "foundation-05-printed-card.png"), full_page=True)
