@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 from app.core.fastdb import connect_arguments
 
 CHANNEL = "jinlin_changes"
+APPLICATION_NAME = "jinlin change feed"  # the listening connection in pg_stat_activity
 RECONNECT_DELAYS = (0.1, 0.5, 1.0, 2.0, 5.0)
 # How often the listening connection is asked a cheap question, and how long it may take to
 # answer before the connection counts as lost.
@@ -273,7 +274,9 @@ class ChangeFeed:
 
     async def _listen(self) -> None:
         await self._drop_connection()
-        connection = await asyncpg.connect(**connect_arguments(self.url), timeout=10)
+        connection = await asyncpg.connect(
+            **connect_arguments(self.url), timeout=10, server_settings={"application_name": APPLICATION_NAME}
+        )
         _keep_alive(connection)
         connection.add_termination_listener(self._on_lost)
         await connection.add_listener(CHANNEL, self._on_notify)

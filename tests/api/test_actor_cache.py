@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from app.core import clock
+from app.core.changes import APPLICATION_NAME
 from app.core.fastdb import connect_arguments
 from app.core.security import token_digest
 from tests.conftest import login
@@ -182,7 +183,8 @@ async def test_without_its_listening_connection_a_worker_asks_the_database(
     try:
         killed = await killer.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE query LIKE 'LISTEN%jinlin_changes%'"
+            "WHERE application_name = $1 AND datname = current_database()",
+            APPLICATION_NAME,
         )
     finally:
         await killer.close()

@@ -5,15 +5,21 @@ statements read, and a lost listening connection makes every memo forget until i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import socket
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from app.accounts import services as accounts
 from app.accounts.actor_cache import ActorCache
-from app.core.changes import ChangeFeed, Memo, Watch
+from app.core import clock
+from app.core.authz import Actor
+from app.core.changes import APPLICATION_NAME, ChangeFeed, Memo, Watch
 from app.events.checkins import EVENT_COLUMNS, event_row_memo
 from app.store import placing
 
@@ -218,3 +224,118 @@ async def test_the_triggers_watch_what_the_cached_statements_read(db):
         assert "FOR EACH STATEMENT" in mine["truncated"] and "TRUNCATE" in mine["truncated"]
     # No trigger tells of a table nobody remembers.
     assert set(triggers) == set(expected)
+
+
+# ---------------------------------------------------------------- a lost listening connection
+
+
+async def test_a_terminated_listener_makes_every_memo_forget_until_it_is_back(client, app, feed, factory, db):
+    tenant = await factory.tenant()
+    alice = await factory.person(tenant)
+    names: Memo[int, str] = Memo(feed, ("users",))
+    names.put(names.generation, alice.user_id, alice.display_name)
+    actors = app.state["actors"]
+    now = clock.now()
+    actors.keep(
+        actors.generation, "a digest", "token", now + timedelta(hours=1), now, Actor(alice.user_id, "x")
+    )
+    assert len(names) == 1 and len(actors) >= 1
+
+    killed = await db.scalar(
+        text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = :name AND datname = current_database()"
+        ),
+        {"name": APPLICATION_NAME},
+    )
+    await db.commit()
+    assert killed >= 1
+    await until(lambda: not feed.live)
+    assert len(names) == 0 and len(actors) == 0  # forgotten, not merely unused
+    names.put(names.generation, alice.user_id, "不听的时候")  # nothing is kept while deaf
+    assert len(names) == 0
+
+    await until(lambda: feed.live, 10)  # back by itself
+    names.put(names.generation, alice.user_id, alice.display_name)
+    assert names.get(alice.user_id) == alice.display_name
+    generation = names.generation
+    await _rename(db, alice.user_id, "新名字")  # and it hears again
+    await until(lambda: names.generation != generation)
+    assert names.get(alice.user_id) is None
+
+
+class SilentPath:
+    """A TCP path to PostgreSQL that can go silent: bytes already in flight on the connections
+    open at `cut()` are dropped without a word (no FIN, no RST), as when a NAT or a firewall
+    forgets a connection; connections opened later pass."""
+
+    def __init__(self, url: str) -> None:
+        self.target = make_url(url)
+        self.cut_before = 0
+        self.opened = 0
+        self.server: asyncio.Server | None = None
+        self.url = ""
+
+    async def __aenter__(self) -> SilentPath:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        query = {k: v for k, v in self.target.query.items() if k != "host"}
+        self.url = self.target.set(host="127.0.0.1", port=port, query=query).render_as_string(
+            hide_password=False
+        )
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        assert self.server is not None
+        self.server.close()
+
+    def cut(self) -> None:
+        self.cut_before = self.opened
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.opened += 1
+        number = self.opened
+        host = self.target.host or self.target.query.get("host")
+        port = self.target.port or 5432
+        if isinstance(host, str) and host.startswith("/"):
+            upstream = await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
+        else:
+            upstream = await asyncio.open_connection(host, port)
+
+        async def pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError, ConnectionError):
+                while data := await source.read(65536):
+                    if number > self.cut_before:
+                        sink.write(data)
+                        await sink.drain()
+            sink.close()
+
+        await asyncio.gather(pump(reader, upstream[1]), pump(upstream[0], writer))
+
+
+async def test_a_listener_gone_silent_is_noticed_and_replaced(client, database_url, factory, db):
+    """No termination message ever comes: the periodic check finds the connection dead."""
+    tenant = await factory.tenant()
+    alice = await factory.person(tenant)
+    async with SilentPath(database_url) as path:
+        feed = ChangeFeed(path.url, ping_every=0.2, ping_timeout=0.5)
+        names: Memo[int, str] = Memo(feed, ("users",))
+        await feed.start()
+        try:
+            await until(lambda: feed.live, 10)
+            sock = feed._connection._transport.get_extra_info("socket")
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE) == 1
+            names.put(names.generation, alice.user_id, alice.display_name)
+            assert names.get(alice.user_id) == alice.display_name
+
+            path.cut()
+            await until(lambda: not feed.live, 3)
+            assert len(names) == 0
+            await until(lambda: feed.live, 10)  # a new connection on the path
+            names.put(names.generation, alice.user_id, alice.display_name)
+            generation = names.generation
+            await _rename(db, alice.user_id, "新名字")
+            await until(lambda: names.generation != generation)
+            assert names.get(alice.user_id) is None
+        finally:
+            await feed.stop()
