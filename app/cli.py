@@ -101,7 +101,7 @@ def demo() -> None:
 
     settings = _settings()
     upgrade(database_url(settings))
-    logins = run_with_session(settings, seed)
+    logins = run_with_session(settings, lambda session: seed(session, uploads_dir=settings.uploads_dir))
     click.echo("Demo district ready: 鼓楼区 东街街道 军门社区. Logins (phone / password):")
     for role, phone, password, name in logins:
         click.echo(f"  {role:<14} {phone} / {password}   {name}")

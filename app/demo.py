@@ -1,7 +1,11 @@
 """The demo district, drawn from the seed reports: Gulou district, Dongjie street, Junmen
-community and its compounds. Idempotent: running it twice changes nothing."""
+community and its compounds (光复新村, 石井新村), its neighbour 旗汛口, and the compounds whose
+numbers the seeds give in their own communities: 联邦新城 (232 households, 金浦社区, Cangshan)
+and 金辉华府 (2,443 households, 名辉社区, Fuqing). Idempotent: running it twice changes nothing."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts import services as accounts
 from app.accounts.models import Membership, StreetRole, User
 from app.core.authz import Actor
-from app.core.errors import DomainError
 from app.core.security import hash_password
 from app.places import services as places
 from app.places.models import Building, Compound
@@ -20,12 +23,14 @@ STREET = "东街街道"
 COMMUNITY = "军门社区"
 JOIN_CODE = "JUNMEN88"
 
-# (compound, address, households, buildings)
+# (compound, address, households, buildings). The Dongjie report gives no household counts for
+# Junmen's compounds (0: not shown); the numbers the seeds do give sit on their own compounds below.
 COMPOUNDS = [
-    ("光复新村", "东街街道光复路", 232, ["1号楼", "2号楼", "3号楼", "4号楼"]),
-    ("石井新村", "东街街道石井巷", 416, ["1号楼", "2号楼"]),
-    ("联邦新城", "东街街道联邦路", 2443, ["A1栋", "A2栋", "B1栋"]),
+    ("光复新村", "东街街道光复路", 0, ["1号楼", "2号楼", "3号楼", "4号楼"]),
+    ("石井新村", "东街街道石井巷", 0, ["1号楼", "2号楼"]),
 ]
+# Compounds that earlier versions of the demo placed in Junmen with another seed's numbers.
+RETIRED_COMPOUNDS = ["联邦新城"]
 
 # (role label, phone, name, roles, compound, building, room) — phone None: no phone, printed card
 PEOPLE = [
@@ -33,13 +38,44 @@ PEOPLE = [
     ("staff", "13800000002", "陈晓梅", ["staff", "resident"], "光复新村", "2号楼", "203"),
     ("grid_worker", "13800000003", "王网格", ["grid_worker", "resident"], "石井新村", "1号楼", "302"),
     ("volunteer", "13800000004", "李星", ["volunteer", "resident"], "石井新村", "2号楼", "501"),
-    ("resident", "13800000005", "郑美玉", ["resident"], "联邦新城", "A1栋", "1202"),
-    ("resident", "13800000006", "黄志强", ["resident", "volunteer"], "联邦新城", "B1栋", "803"),
+    ("resident", "13800000005", "郑美玉", ["resident"], "石井新村", "1号楼", "1202"),
+    ("resident", "13800000006", "黄志强", ["resident", "volunteer"], "光复新村", "3号楼", "503"),
     ("resident", None, "杨依伯", ["resident"], "光复新村", "4号楼", "402"),
     ("resident", None, "刘阿婆", ["resident"], "光复新村", "4号楼", "502"),
 ]
 STREET_ADMIN = ("street_admin", "13800000009", "东街街道办", ["street_admin"])
 NEIGHBOUR = ("旗汛口社区", "QIXUNKOU", "13800000010", "旗汛口管理员")
+# The compounds whose numbers the seeds give, in their own streets and communities, each with an
+# admin: (district, street, community, join code, admin phone, admin name, compound, address,
+# households, buildings).
+ELSEWHERE = [
+    # fuzhou-cangshan-sanchajie: 联邦新城, 金浦社区, 三叉街街道, "现有住户232户".
+    (
+        "仓山区",
+        "三叉街街道",
+        "金浦社区",
+        "JINPU232",
+        "13800000011",
+        "金浦社区管理员",
+        "联邦新城",
+        "三叉街街道金浦社区",
+        232,
+        ["1号楼", "2号楼", "3号楼"],
+    ),
+    # fuqing-jinhui: 金辉华府, 名辉社区, 石竹街道, "总户数2443户".
+    (
+        "福清市",
+        "石竹街道",
+        "名辉社区",
+        "MINGHUI580",
+        "13800000012",
+        "名辉社区管理员",
+        "金辉华府",
+        "石竹街道名辉社区",
+        2443,
+        ["1号楼", "2号楼", "3号楼", "4号楼"],
+    ),
+]
 
 
 async def ensure_admin(
@@ -78,7 +114,41 @@ async def ensure_admin(
     return {"user_id": user.id, "community_id": community.id, "street_id": street.id}
 
 
-async def seed(session: AsyncSession) -> list[tuple[str, str, str, str]]:
+async def _ensure_compound(
+    session: AsyncSession,
+    admin: Actor,
+    community_id: int,
+    name: str,
+    address: str,
+    households: int,
+    buildings: list[str],
+) -> tuple[int, dict[str, int]]:
+    """The compound and its buildings, made once; a household count that a later version of the
+    demo corrected is corrected in place."""
+    compound = await session.scalar(
+        select(Compound).where(Compound.community_id == community_id, Compound.name == name)
+    )
+    if compound is None:
+        compound = await places.save_compound(
+            session, admin, community_id, name=name, address=address, households=households
+        )
+    elif compound.households != households:
+        compound.households = households
+    building_ids: dict[str, int] = {}
+    for bname in buildings:
+        building = await session.scalar(
+            select(Building).where(Building.compound_id == compound.id, Building.name == bname)
+        )
+        if building is None:
+            building = await places.save_building(
+                session, admin, community_id, compound_id=compound.id, name=bname
+            )
+        building_ids[bname] = building.id
+    return compound.id, building_ids
+
+
+async def seed(session: AsyncSession, uploads_dir: Path | None = None) -> list[tuple[str, str, str, str]]:
+    """Seeds the district; with `uploads_dir`, also the files the demo shows (item pictures)."""
     street = await places.ensure_street(session, STREET, DISTRICT)
     community = await places.ensure_community(session, street, COMMUNITY, JOIN_CODE)
     first = PEOPLE[0]
@@ -95,23 +165,14 @@ async def seed(session: AsyncSession) -> list[tuple[str, str, str, str]]:
     compound_ids: dict[str, int] = {}
     building_ids: dict[tuple[str, str], int] = {}
     for name, address, households, buildings in COMPOUNDS:
-        compound = await session.scalar(
-            select(Compound).where(Compound.community_id == community.id, Compound.name == name)
+        compound_ids[name], found = await _ensure_compound(
+            session, admin, community.id, name, address, households, buildings
         )
-        if compound is None:
-            compound = await places.save_compound(
-                session, admin, community.id, name=name, address=address, households=households
-            )
-        compound_ids[name] = compound.id
-        for bname in buildings:
-            building = await session.scalar(
-                select(Building).where(Building.compound_id == compound.id, Building.name == bname)
-            )
-            if building is None:
-                building = await places.save_building(
-                    session, admin, community.id, compound_id=compound.id, name=bname
-                )
-            building_ids[(name, bname)] = building.id
+        building_ids.update({(name, b): building_id for b, building_id in found.items()})
+    for retired in await session.scalars(
+        select(Compound).where(Compound.community_id == community.id, Compound.name.in_(RETIRED_COMPOUNDS))
+    ):
+        retired.households = 0
 
     logins: list[tuple[str, str, str, str]] = []
     for label, phone, name, roles, compound_name, building_name, room in PEOPLE:
@@ -173,22 +234,41 @@ async def seed(session: AsyncSession) -> list[tuple[str, str, str, str]]:
     # A neighbouring community with its own admin: its people are not Junmen's to see.
     cname, code, nphone, nname = NEIGHBOUR
     await places.ensure_community(session, street, cname, code)
-    try:
-        await ensure_admin(
+    await ensure_admin(
+        session,
+        phone=nphone,
+        password=DEMO_PASSWORD,
+        community_name=cname,
+        street_name=STREET,
+        display_name=nname,
+    )
+    logins.append(("admin (旗汛口)", nphone, DEMO_PASSWORD, nname))
+
+    # The seeds' other compounds, with their own numbers, in their own communities.
+    for district, sname, cname, code, aphone, aname, compound, address, households, buildings in ELSEWHERE:
+        other_street = await places.ensure_street(session, sname, district)
+        await places.ensure_community(session, other_street, cname, code)
+        other = await ensure_admin(
             session,
-            phone=nphone,
+            phone=aphone,
             password=DEMO_PASSWORD,
             community_name=cname,
-            street_name=STREET,
-            display_name=nname,
+            street_name=sname,
+            display_name=aname,
         )
-    except DomainError:
-        raise
-    logins.append(("admin (旗汛口)", nphone, DEMO_PASSWORD, nname))
+        other_admin = Actor(
+            user_id=other["user_id"], display_name=aname, roles={other["community_id"]: frozenset({"admin"})}
+        )
+        await _ensure_compound(
+            session, other_admin, other["community_id"], compound, address, households, buildings
+        )
+        logins.append((f"admin ({cname})", aphone, DEMO_PASSWORD, aname))
     await session.flush()
 
     from app import domains
 
     for module in domains.demo_modules():
         await module.seed(session, community.id)
+        if uploads_dir is not None and hasattr(module, "seed_files"):
+            await module.seed_files(session, community.id, uploads_dir)
     return logins

@@ -95,7 +95,7 @@ async def seed(session: AsyncSession, community_id: int) -> None:
                 points_per_attendance=10,
                 points_per_hour=0,
                 signup_required=True,
-                description="议题：联邦新城电动车充电棚选址、加装电梯意见征集。欢迎居民建言献策。",
+                description="议题：光复新村4号楼天台水塔维修、石井新村加装电梯后续意见征集。欢迎居民建言献策。",
                 place="社区党群服务中心二楼会议室",
                 kiosk_enabled=True,
                 organiser_ids=organisers,

@@ -1,16 +1,23 @@
 """Demo items of the love supermarket (爱心超市) in the community service centre: the everyday
-goods residents exchange their points for ("小礼品" in the seed reports). Idempotent: an item is
-added once by name; later runs change nothing."""
+goods residents exchange their points for ("小礼品" in the seed reports), each with a picture
+drawn at seed time (app.store.demo_photos). Idempotent: an item is added once by name and gets
+its picture once; later runs change nothing."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership
 from app.core.authz import Actor
-from app.store import services
+from app.store import demo_photos, photos, services
 from app.store.models import StoreItem
+
+# The partner unit that donated goods: the provincial CDC joined Dongjie street's co-building
+# (fuzhou-gulou-dongjie seed: "邀请省疾控中心等82家单位加入区域共建").
+DONOR = "省疾控中心"
 
 # (name, category, points, stock, monthly limit per resident, description)
 ITEMS = [
@@ -26,7 +33,7 @@ ITEMS = [
 ]
 
 
-async def seed(session: AsyncSession, community_id: int) -> None:
+async def _admin(session: AsyncSession, community_id: int) -> Actor | None:
     admin_id = await session.scalar(
         select(Membership.user_id)
         .where(Membership.community_id == community_id, Membership.roles.contains(["admin"]))
@@ -34,8 +41,14 @@ async def seed(session: AsyncSession, community_id: int) -> None:
         .limit(1)
     )
     if admin_id is None:
+        return None
+    return Actor(user_id=int(admin_id), display_name="", roles={community_id: frozenset({"admin"})})
+
+
+async def seed(session: AsyncSession, community_id: int) -> None:
+    admin = await _admin(session, community_id)
+    if admin is None:
         return
-    admin = Actor(user_id=int(admin_id), display_name="", roles={community_id: frozenset({"admin"})})
     existing = set(
         (await session.scalars(select(StoreItem.name).where(StoreItem.community_id == community_id))).all()
     )
@@ -58,5 +71,26 @@ async def seed(session: AsyncSession, community_id: int) -> None:
         )
         if name.startswith("洗衣液"):
             await services.move_stock(
-                session, admin, community_id, item.id, kind="donation", quantity=10, partner="鼓楼区疾控中心"
+                session, admin, community_id, item.id, kind="donation", quantity=10, partner=DONOR
             )
+
+
+async def seed_files(session: AsyncSession, community_id: int, uploads_dir: Path) -> None:
+    """Pictures for the demo items that have none yet, stored like an admin's upload."""
+    admin = await _admin(session, community_id)
+    if admin is None:
+        return
+    categories = {name: category for name, category, *_rest in ITEMS}
+    items = (
+        await session.scalars(
+            select(StoreItem).where(
+                StoreItem.community_id == community_id,
+                StoreItem.name.in_(list(categories)),
+                StoreItem.photo_id.is_(None),
+            )
+        )
+    ).all()
+    for item in items:
+        picture = demo_photos.picture(item.name, categories[item.name])
+        if picture is not None:
+            await photos.save_photo(session, admin, community_id, item.id, picture, uploads_dir)
