@@ -2,13 +2,17 @@
 
 phone card:   JM1-<public id>-<window>-<mac>   rotating every 15 s, accepted for at most 30 s
 printed card: JC1-<28 symbols>                 static random code (≥ 128 bits), revocable
+  typed:      JC1-<5 symbols>-<5 symbols>      the card's public id, printed under the QR for
+                                               the scanner's typed field when the QR won't read
 Neither carries personal data: the public id and the random code are looked up server-side.
+The typed code (about 49 bits) is only ever entered by signed-in scanners, whose scans are logged.
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,9 +56,15 @@ def printed_code(secret: str) -> str:
     return f"{PRINTED_PREFIX}-{secret}"
 
 
+def typed_code(public_id: str) -> str:
+    """What is printed under a card's QR to type by hand: short, in groups, no look-alikes."""
+    half = len(public_id) // 2
+    return f"{PRINTED_PREFIX}-{public_id[:half]}-{public_id[half:]}"
+
+
 @dataclass(frozen=True)
 class ParsedCode:
-    kind: str  # "phone" or "printed"
+    kind: str  # "phone", "printed" or "typed" (a printed card's public id, typed by hand)
     public_id: str | None = None
     window: int | None = None
     mac: str | None = None
@@ -62,13 +72,18 @@ class ParsedCode:
 
 
 def parse(code: str) -> ParsedCode | None:
-    code = code.strip().upper()
+    # As typed by hand too: full-width forms from an IME become ASCII, spaces go.
+    code = "".join(unicodedata.normalize("NFKC", code).split()).upper()
     parts = code.split("-")
     if parts[0] == PHONE_PREFIX and len(parts) == 4 and parts[2].isdigit():
         return ParsedCode("phone", public_id=parts[1], window=int(parts[2]), mac=parts[3])
     if parts[0] == PRINTED_PREFIX and len(parts) == 2 and len(parts[1]) == PRINTED_LENGTH:
         if all(ch in CODE_ALPHABET for ch in parts[1]):
             return ParsedCode("printed", secret=parts[1])
+    if parts[0] == PRINTED_PREFIX and len(parts) > 1:
+        typed = "".join(parts[1:])
+        if len(typed) == PUBLIC_ID_LENGTH and all(ch in CODE_ALPHABET for ch in typed):
+            return ParsedCode("typed", public_id=typed)
     return None
 
 

@@ -680,6 +680,9 @@ async def revoke_cards(
 _PRINTED_CARD = text(
     "SELECT user_id, revoked_at FROM member_cards WHERE kind = 'printed' AND secret = :secret"
 )
+_TYPED_CARD = text(
+    "SELECT user_id, revoked_at FROM member_cards WHERE kind = 'printed' AND public_id = :public_id"
+)
 _PHONE_CARD = text(
     "SELECT user_id, secret, revoked_at FROM member_cards WHERE kind = 'phone' AND public_id = :public_id"
 )
@@ -690,8 +693,12 @@ async def resolve_member_code(session: Db, code: str) -> int:
     parsed = cards.parse(code)
     if parsed is None:
         raise DomainError("code_invalid", 422)
-    if parsed.kind == "printed":
-        card = (await session.execute(_PRINTED_CARD, {"secret": parsed.secret})).first()
+    if parsed.kind in ("printed", "typed"):
+        card = (
+            await session.execute(_PRINTED_CARD, {"secret": parsed.secret})
+            if parsed.kind == "printed"
+            else await session.execute(_TYPED_CARD, {"public_id": parsed.public_id})
+        ).first()
         if card is None:
             raise DomainError("code_invalid", 422)
         if card.revoked_at is not None:

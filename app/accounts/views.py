@@ -296,11 +296,12 @@ class PrintedCard:
     place: str
     code: str
     image: str
+    typed: str  # printed under the QR, for the scanner's typed field
 
 
 def _printed(user: User, place: str, card: MemberCard) -> PrintedCard:
     code = cards.printed_code(card.secret)
-    return PrintedCard(user.display_name, place, code, qr_data_uri(code))
+    return PrintedCard(user.display_name, place, code, qr_data_uri(code), cards.typed_code(card.public_id))
 
 
 @post("/admin/c/{community_id:int}/residents/{user_id:int}/card", include_in_schema=False)

@@ -240,3 +240,41 @@ async def test_a_building_sheet_has_one_card_per_resident(client, factory, engin
     # Printing the sheet again reuses the same cards.
     again = await post_form(client, f"/admin/c/{tenant.community_id}/buildings/{building.id}/cards")
     assert sorted(_card_images(again.text)) == sorted(codes)
+
+
+TYPED_RE = re.compile(
+    r'class="typed-code">(JC1-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{5}-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{5})<'
+)
+
+
+async def test_the_printed_card_has_a_typed_code_that_the_scanner_accepts(client, factory, engine):
+    from tests.events.conftest import make_event, scan
+
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    elder = await factory.person(tenant, name="杨依伯", phone=None)
+    await session_of(client, tenant.admin)
+    url = f"/admin/c/{tenant.community_id}/residents/{elder.user_id}/card"
+    page = await post_form(client, url)
+    typed = TYPED_RE.findall(page.text)
+    assert len(typed) == 1 and "手动输入码" in page.text
+    code = typed[0]
+    assert await _resolve(engine, code) == elder.user_id
+    # However the counter types it: lower case, full-width, spaces around the dashes.
+    variants = [code.lower(), code.replace("-", " - "), code.translate(str.maketrans("JC1-", "ＪＣ１－"))]
+    for variant in variants:
+        assert await _resolve(engine, variant) == elder.user_id, variant
+    # The scanner's typed field and the API accept it as they accept the QR.
+    client.cookies.clear()
+    event_id = await make_event(client, admin, tenant.community_id, signup_required=False)
+    checked_in = await scan(client, admin, variants[1], event_id=event_id, action="checkin")
+    assert checked_in.status_code == 200, checked_in.text
+    assert checked_in.json()["result"] == "checked_in" and checked_in.json()["user_id"] == elder.user_id
+    # A new card retires the old typed code with the old QR; a made-up one matches nothing.
+    await session_of(client, tenant.admin)
+    again = await post_form(client, url, {"reissue": "1"})
+    new_code = TYPED_RE.findall(again.text)[0]
+    assert new_code != code
+    assert await _resolve(engine, code) == "code_invalid"
+    assert await _resolve(engine, new_code) == elder.user_id
+    assert await _resolve(engine, "JC1-22222-22222") == "code_invalid"

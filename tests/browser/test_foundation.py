@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import re
 import secrets
 import shutil
 from typing import Any
@@ -116,6 +117,7 @@ def test_admin_adds_a_resident_who_then_uses_the_app(live_server, browser, artif
         page.wait_for_load_state()
         card = page.locator(".member-card").first
         assert "杨依伯" in card.inner_text()
+        assert re.fullmatch(r"JC1-\w{5}-\w{5}", card.locator(".typed-code").inner_text())
         code = decode_image(card.locator("img").screenshot())
         assert code.startswith("JC1-") and len(code) == 32
         page.screenshot(path=str(artifacts / "foundation-05-printed-card.png"), full_page=True)
