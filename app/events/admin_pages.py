@@ -152,12 +152,15 @@ async def manage_events_page(
     actor.require(community_id, *services.ORGANISER_ROLES)
     community = await db_session.get(Community, community_id)
     events = await services.organised_events(db_session, actor, community_id)
+    now = clock.now()
     return render(
         request,
         "events/manage.html",
         community=community,
         events=events,
         labels=rules.CATEGORY_LABELS,
+        schedule_labels=rules.SCHEDULE_LABELS,
+        schedule_of=lambda e: rules.schedule_status(e.status, e.starts_at, e.ends_at, now),
     )
 
 
@@ -259,6 +262,39 @@ async def edit_event_submit(
     return Redirect(f"/events/{event_id}", status_code=303)
 
 
+async def _cancel_page(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    event_id: int,
+    *,
+    reason: str = "",
+    error: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    event = await services.event_in(db_session, actor, event_id, *services.ORGANISER_ROLES)
+    actor.require(event.community_id, *services.ORGANISER_ROLES)
+    signups = await services.signups_of(db_session, event.id)
+    return render(
+        request,
+        "events/cancel.html",
+        status_code=status_code,
+        event=event,
+        signed_up=len(signups),
+        reason=reason,
+        error=error,
+        time_zone=await time_zone_of(db_session, event.community_id),
+    )
+
+
+@get("/events/{event_id:int}/cancel", include_in_schema=False)
+async def cancel_event_page(
+    request: Request, event_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
+    """Cancelling is a step of its own: what it does, who is told, and the reason they read."""
+    return await _cancel_page(request, db_session, actor, event_id)
+
+
 @post("/events/{event_id:int}/cancel", include_in_schema=False)
 async def cancel_event_submit(
     request: Request, event_id: int, actor: Actor, db_session: AsyncSession
@@ -270,9 +306,24 @@ async def cancel_event_submit(
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
-        event = await services.event_in(db_session, actor, event_id)
-        return await event_page_response(
-            request, db_session, actor, event, error=error_message(request, exc), status_code=exc.status_code
+        if exc.code == "already_done":
+            event = await services.event_in(db_session, actor, event_id)
+            return await event_page_response(
+                request,
+                db_session,
+                actor,
+                event,
+                error=error_message(request, exc),
+                status_code=exc.status_code,
+            )
+        return await _cancel_page(
+            request,
+            db_session,
+            actor,
+            event_id,
+            reason=form.get("reason", ""),
+            error=error_message(request, exc),
+            status_code=exc.status_code,
         )
     return Redirect(f"/events/{event_id}", status_code=303)
 
@@ -399,6 +450,7 @@ route_handlers = [
     create_event_submit,
     edit_event_page,
     edit_event_submit,
+    cancel_event_page,
     cancel_event_submit,
     approvals_page,
     approvals_submit,

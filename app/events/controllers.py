@@ -157,6 +157,7 @@ async def events_page(
         community=community,
         rows=rows,
         labels=rules.CATEGORY_LABELS,
+        now=clock.now(),
     )
 
 
@@ -170,6 +171,7 @@ async def event_page_response(
     error: str | None = None,
     status_code: int = 200,
     created: int | None = None,
+    confirm_cancel: bool = False,
 ) -> Template:
     from app.events.models import Signup
 
@@ -178,6 +180,12 @@ async def event_page_response(
     )
     organiser = services.can_organise(actor, event)
     compound = await db_session.get(Compound, event.compound_id) if event.compound_id else None
+    _ = gettext_for(request)
+    points = [
+        _("%(num)s for taking part", num=event.points_per_attendance) if event.points_per_attendance else "",
+        _("%(num)s per hour", num=event.points_per_hour) if event.points_per_hour else "",
+        _("at most %(num)s", num=event.max_points) if event.max_points is not None else "",
+    ]
     return render(
         request,
         "events/detail.html",
@@ -185,7 +193,11 @@ async def event_page_response(
         event=event,
         signup=signup,
         organiser=organiser,
-        compound=compound,
+        place=rules.place_text(compound.name if compound else None, event.place),
+        points_text=" · ".join(p for p in points if p),
+        schedule=rules.schedule_status(event.status, event.starts_at, event.ends_at, clock.now()),
+        schedule_labels=rules.SCHEDULE_LABELS,
+        confirm_cancel=confirm_cancel,
         labels=rules.CATEGORY_LABELS,
         method_labels=rules.METHOD_LABELS,
         award_labels=rules.AWARD_LABELS,
@@ -222,6 +234,10 @@ async def event_signup(
 ) -> Template | Redirect:
     form = await form_data(request)
     try:
+        if form.get("cancel") == "1" and form.get("confirm") != "1":
+            # One tap only opens the confirmation; the second says yes.
+            event = await services.event_in(db_session, actor, event_id)
+            return await event_page_response(request, db_session, actor, event, confirm_cancel=True)
         if form.get("cancel") == "1":
             await services.cancel_signup(db_session, actor, event_id)
         else:

@@ -30,6 +30,33 @@ AWARD_LABELS = {
     "rejected": lazy("not approved"),
 }
 
+SCHEDULE_LABELS = {
+    "upcoming": lazy("Upcoming"),
+    "ongoing": lazy("Ongoing"),
+    "ended": lazy("Ended"),
+    "cancelled": lazy("Cancelled"),
+}
+
+
+def schedule_status(status: str, starts_at: datetime, ends_at: datetime, now: datetime) -> str:
+    """What people see an event as: from its schedule, not from its row being open."""
+    if status == "cancelled":
+        return "cancelled"
+    if status == "closed" or now >= ends_at:
+        return "ended"
+    return "upcoming" if now < starts_at else "ongoing"
+
+
+def place_text(compound: str | None, place: str | None) -> str:
+    """Where, said once: "光复新村2号楼前集合", not "光复新村 光复新村2号楼前集合"."""
+    compound = " ".join((compound or "").split())
+    place = " ".join((place or "").split())
+    if not compound or compound in place:
+        return place
+    if not place:
+        return compound
+    return f"{compound} · {place}"
+
 
 @dataclass(frozen=True)
 class PointRule:

@@ -221,8 +221,16 @@ async def cancel_event(
     actor.require(event.community_id, *ORGANISER_ROLES)
     if event.status != "open":
         raise DomainError("already_done", 409, lazy("This event is already closed or cancelled."))
+    reason = (reason or "").strip()
+    if not reason:
+        # The people signed up read it on the event and in their events.
+        raise Invalid(
+            lazy("Please say why the event is cancelled; the people signed up will read it."), field="reason"
+        )
+    if len(reason) > 200:
+        raise Invalid(lazy("Please keep the reason under 200 characters."), field="reason")
     event.status = "cancelled"
-    event.cancel_reason = (reason or "").strip()[:200]
+    event.cancel_reason = reason
     await session.flush()
     await audit.record(
         session,
@@ -378,6 +386,11 @@ async def _promote_waitlist(session: AsyncSession, event: Event) -> None:
 async def my_events(session: AsyncSession, actor: Actor, community_id: int) -> dict[str, Any]:
     if not actor.is_member(community_id):
         raise NotFound()
+    # Sign-ups still ahead: not attended (those are under stays) and not over; a cancelled
+    # event stays listed until its time has passed, so its reason is read.
+    attended = (
+        select(Checkin.id).where(Checkin.event_id == Event.id, Checkin.user_id == actor.user_id).exists()
+    )
     signups = (
         await session.execute(
             select(Event, Signup.status)
@@ -386,8 +399,11 @@ async def my_events(session: AsyncSession, actor: Actor, community_id: int) -> d
                 Signup.user_id == actor.user_id,
                 Event.community_id == community_id,
                 Signup.status != "cancelled",
+                Event.status != "closed",
+                Event.ends_at > clock.now(),
+                ~attended,
             )
-            .order_by(Event.starts_at.desc())
+            .order_by(Event.starts_at)
             .limit(100)
         )
     ).all()

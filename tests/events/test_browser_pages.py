@@ -86,6 +86,7 @@ def test_event_pages_fit_a_phone(live_server, browser, artifacts, locale):
                     paths += [
                         f"/events/{event_id}/kiosk?action=checkin",
                         f"/events/{event_id}/signup-for?q=郑",
+                        f"/events/{event_id}/cancel",
                         f"/admin/c/{cid}/events",
                         f"/admin/c/{cid}/events/new",
                     ]

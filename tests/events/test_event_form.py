@@ -36,3 +36,52 @@ async def test_creating_an_event_confirms_it_with_its_link(client, site):
     # Only organisers see it; a resident opening the same address sees the event alone.
     resident = await client.get(location, headers=alice.headers)
     assert resident.status_code == 200 and "data-created" not in resident.text
+
+
+async def test_cancelling_an_event_needs_a_reason_and_a_second_step(client, site):
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    created = await post_form(client, f"/admin/c/{cid}/events", form(), headers=admin.headers)
+    event_path = created.headers["location"].split("?")[0]
+    assert (
+        await client.post(f"/api/v1/events/{event_path.rsplit('/', 1)[1]}/signups", headers=alice.headers)
+    ).status_code == 201
+    detail = await client.get(event_path, headers=admin.headers)
+    # The event page only links to the step; it has no one-tap cancel form.
+    assert f'href="{event_path}/cancel"' in detail.text and f'action="{event_path}/cancel"' not in detail.text
+    step = await client.get(f"{event_path}/cancel", headers={**admin.headers, "Accept-Language": "en"})
+    assert step.status_code == 200 and "Signed up: 1." in step.text and f'href="{event_path}"' in step.text
+    empty = await post_form(client, f"{event_path}/cancel", {"reason": "  "}, headers=admin.headers)
+    assert empty.status_code == 422 and 'role="alert"' in empty.text
+    assert "data-cancelled" not in (await client.get(event_path, headers=alice.headers)).text
+    assert (await client.get(f"{event_path}/cancel", headers=alice.headers)).status_code == 403
+    done = await post_form(
+        client, f"{event_path}/cancel", {"reason": "台风预警，改期举行"}, headers=admin.headers
+    )
+    assert done.status_code == 303
+    seen = await client.get(event_path, headers={**alice.headers, "Accept-Language": "zh-CN"})
+    assert "活动已取消。原因：台风预警，改期举行" in seen.text
+    mine = await client.get(f"/c/{cid}/my-events", headers={**alice.headers, "Accept-Language": "zh-CN"})
+    assert "台风预警，改期举行" in mine.text and "data-cancelled" in mine.text
+
+
+async def test_cancelling_a_sign_up_is_confirmed_and_sits_below_the_scan_button(client, site):
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    created = await post_form(client, f"/admin/c/{cid}/events", form(), headers=admin.headers)
+    event_path = created.headers["location"].split("?")[0]
+    event_id = event_path.rsplit("/", 1)[1]
+    await client.post(f"/api/v1/events/{event_id}/signups", headers=alice.headers)
+    page = (await client.get(event_path, headers=alice.headers)).text
+    assert page.index('href="/scan"') < page.index('name="cancel"')
+    assert '<details class="confirm" >' in page or '<details class="confirm">' in page
+    one_tap = await post_form(client, f"{event_path}/signup", {"cancel": "1"}, headers=alice.headers)
+    assert one_tap.status_code == 200 and '<details class="confirm" open>' in one_tap.text
+    page = (await client.get(event_path, headers=alice.headers)).text
+    assert "data-my-signup" in page
+    confirmed = await post_form(
+        client, f"{event_path}/signup", {"cancel": "1", "confirm": "1"}, headers=alice.headers
+    )
+    assert confirmed.status_code == 303
+    page = (await client.get(event_path, headers=alice.headers)).text
+    assert "data-my-signup" not in page
