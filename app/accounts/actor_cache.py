@@ -8,9 +8,10 @@ streets: every other entry stays. An entry is also good only until its session n
 once-a-minute `last_seen_at` touch, which goes through the database as before, so idle limits
 and expiry behave exactly as without the cache.
 
-A change of who may do what (logout, a role given or taken, an account deactivated) calls
-`rights_changed` (or app.core.changes.wait_for) on its session, so that its response leaves only
-once this worker has heard the notification: by then every worker has been told."""
+A change of who may do what (logout, a role given or taken, an account deactivated) leaves its
+response only once this worker has heard the notification: by then every worker has been told.
+Changes made through the ORM say so by themselves (`_rights_in_flush`); a bulk DELETE or UPDATE
+statement on these tables calls one of the functions below on its session."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session, UOWTransaction
+
+from app.accounts.models import AuthSession, Membership, StreetRole, User
 from app.core.authz import Actor
 from app.core.changes import ChangeFeed, Memo, Watch, wait_for
 
@@ -86,11 +91,38 @@ def sessions_ended(session: Any, user_id: int) -> None:
     wait_for(session, "auth_sessions", "user_id", user_id)
 
 
-def rights_changed(session: Any, user_id: int) -> None:
-    """`user_id`'s memberships (roles) changed in `session`'s transaction."""
-    wait_for(session, "memberships", "user_id", user_id)
+# The ORM rows whose changes notify (migration 0009's triggers): the table's key column the
+# response waits to hear of, whether a new row notifies, and the attributes whose change does.
+NOTIFYING: dict[type, tuple[str, str, bool, tuple[str, ...]]] = {
+    AuthSession: ("auth_sessions", "digest", False, ("digest", "user_id", "kind", "expires_at")),
+    User: ("users", "id", False, ("id", "display_name", "is_active")),
+    Membership: ("memberships", "user_id", True, ("user_id", "community_id", "roles")),
+    StreetRole: ("street_roles", "user_id", True, ("user_id", "street_id", "role")),
+}
 
 
-def user_changed(session: Any, user_id: int) -> None:
-    """`user_id`'s account was deactivated, reactivated or renamed."""
-    wait_for(session, "users", "id", user_id)
+@event.listens_for(Session, "after_flush")
+def _rights_in_flush(session: Session, _flush: UOWTransaction) -> None:
+    """Whatever path adds, removes or changes these rows through the ORM, its response waits
+    for the notification."""
+    for obj in session.new:
+        kind = NOTIFYING.get(type(obj))
+        if kind is not None and kind[2]:
+            wait_for(session, kind[0], kind[1], getattr(obj, kind[1]))
+    for obj in session.deleted:
+        kind = NOTIFYING.get(type(obj))
+        if kind is not None:
+            wait_for(session, kind[0], kind[1], getattr(obj, kind[1]))
+    for obj in session.dirty:
+        kind = NOTIFYING.get(type(obj))
+        if kind is not None and any(_changed(obj, name) for name in kind[3]):
+            wait_for(session, kind[0], kind[1], getattr(obj, kind[1]))
+
+
+def _changed(obj: object, name: str) -> bool:
+    history = inspect(obj).attrs[name].history
+    if not history.added:
+        return False
+    # An unloaded old value may equal the new one; the trigger compares, so wait only for a
+    # known change.
+    return bool(history.deleted) and list(history.added) != list(history.deleted)

@@ -466,8 +466,6 @@ async def set_roles(
     before = list(membership.roles)
     membership.roles = new_roles
     await session.flush()
-    if before != new_roles:
-        actor_cache.rights_changed(session, user_id)
     await audit.record(
         session,
         action="roles.changed",

@@ -241,6 +241,10 @@ class ChangeFeed:
             self._keeper = None
         await self._drop_connection()
 
+    def heard_at(self, tag: Tag) -> int:
+        """When (CLOCK's count) this worker last heard of the row named, 0 if not lately."""
+        return self._heard.get(tag, 0)
+
     async def heard(self, waits: Iterable[tuple[Tag, int]]) -> None:
         """Returns once this worker has heard of each row named, later than the position given
         with it, or after `HEARD_TIMEOUT` seconds, or at once while it cannot hear at all."""
@@ -409,16 +413,17 @@ def hear_after_commit(
 
 @event.listens_for(Session, "before_commit")
 def _stamp(session: Session) -> None:
-    waits = session.info.pop(_WAITS, None)
-    if waits:
-        session.info[_STAMPED] = [(tag, CLOCK.now) for tag in waits]
+    # Before the commit's own flush, whose rows may add waits too: anything heard from here
+    # on may be the commit's notification.
+    session.info[_STAMPED] = CLOCK.now
 
 
 @event.listens_for(Session, "after_commit")
 def _committed(session: Session) -> None:
-    stamped = session.info.pop(_STAMPED, None)
-    if stamped:
-        session.info.setdefault(_COMMITTED, []).extend(stamped)
+    since = session.info.pop(_STAMPED, CLOCK.now)
+    waits = session.info.pop(_WAITS, None)
+    if waits:
+        session.info.setdefault(_COMMITTED, []).extend((tag, since) for tag in waits)
 
 
 @event.listens_for(Session, "after_rollback")

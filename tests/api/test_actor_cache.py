@@ -9,10 +9,12 @@ from datetime import timedelta
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app.accounts.models import Membership, User
 from app.core import clock
-from app.core.changes import APPLICATION_NAME
+from app.core.changes import APPLICATION_NAME, CLOCK, committed_waits
 from app.core.fastdb import connect_arguments
 from app.core.security import token_digest
 from tests.conftest import login
@@ -231,3 +233,64 @@ async def test_nothing_is_remembered_longer_than_its_max_age(client, app):
     assert memo.get(1) == "event row"
     await asyncio.sleep(0.3)
     assert memo.get(1) is None
+
+
+async def test_a_role_revoked_is_refused_on_every_worker_at_once(live_server, factory):
+    """A staff member's bearer token on a two-worker server: both workers remember it, an admin
+    takes the staff role away, and the very next requests with that token are refused by
+    whichever worker answers."""
+    tenant = await factory.tenant()
+    staff = await factory.person(tenant, roles=["resident", "staff"])
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
+        await login(http, staff)
+        admin = await login(http, tenant.admin)
+        resident_page = f"/api/v1/communities/{tenant.community_id}/residents/{staff.user_id}"
+        for _ in range(30):
+            assert (await http.get(resident_page, headers=staff.headers)).status_code == 200
+        revoked = await http.post(
+            f"{resident_page}/roles", headers=admin.headers, json={"roles": ["resident"]}
+        )
+        assert revoked.status_code == 200, revoked.text
+        for _ in range(30):
+            assert (await http.get(resident_page, headers=staff.headers)).status_code == 403
+
+
+async def test_a_rights_change_answers_only_once_this_worker_has_heard_it(client, app, factory):
+    """In-process: when the role change's response arrives, the worker has already heard the
+    notification (so every worker has been told)."""
+    feed = app.state["actors"].feed
+    await _live(app.state["actors"])
+    tenant = await factory.tenant()
+    staff = await factory.person(tenant, roles=["resident", "staff"])
+    admin = await login(client, tenant.admin)
+    tag = ("memberships", "user_id", str(staff.user_id))
+    before = CLOCK.now
+    revoked = await client.post(
+        f"/api/v1/communities/{tenant.community_id}/residents/{staff.user_id}/roles",
+        headers=admin.headers,
+        json={"roles": ["resident"]},
+    )
+    assert revoked.status_code == 200
+    assert feed.heard_at(tag) > before
+
+
+async def test_a_deactivation_through_the_orm_declares_its_wait(client, app, factory, engine):
+    """Any path that deactivates an account through the ORM (no route does yet) makes its
+    committer wait for the notification; a change of nothing notifying declares nothing."""
+    feed = app.state["actors"].feed
+    await _live(app.state["actors"])
+    tenant = await factory.tenant()
+    resident = await factory.person(tenant)
+    async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+        user = await session.get(User, resident.user_id)
+        membership = await session.scalar(select(Membership).where(Membership.user_id == resident.user_id))
+        membership.room = "302"
+        await session.commit()
+        assert committed_waits(session.info) == []
+        user.is_active = False
+        await session.commit()
+        waits = committed_waits(session.info)
+        assert [tag for tag, _ in waits] == [("users", "id", str(resident.user_id))]
+    async with asyncio.timeout(1):
+        await feed.heard(waits)
+    assert feed.heard_at(waits[0][0]) > waits[0][1]
