@@ -138,14 +138,9 @@ async def api_transfers(
     cursor: str | None = None,
 ) -> TransfersOut:
     cid = _community_of(actor, community_id)
-    before = None
-    if cursor:
-        if not cursor.isdigit():
-            raise Invalid(lazy("This cursor is not valid."))
-        before = int(cursor)
     if not 1 <= limit <= 100:
         raise Invalid(lazy("The limit must be between 1 and 100."))
-    lines, next_before = await services.statement(db_session, cid, actor.user_id, limit=limit, before=before)
+    lines, next_before = await services.statement(db_session, cid, actor.user_id, limit=limit, before=cursor)
     return TransfersOut(
         items=[
             TransferLine(
@@ -158,7 +153,7 @@ async def api_transfers(
             )
             for line in lines
         ],
-        next_cursor=str(next_before) if next_before is not None else None,
+        next_cursor=next_before,
     )
 
 
@@ -408,8 +403,11 @@ async def statement_page(
     cursor: str | None = None,
 ) -> Template:
     cid = _community_of(actor, community_id)
-    before = int(cursor) if cursor and cursor.isdigit() else None
-    lines, next_before = await services.statement(db_session, cid, actor.user_id, limit=20, before=before)
+    try:
+        lines, next_before = await services.statement(db_session, cid, actor.user_id, limit=20, before=cursor)
+    except Invalid:
+        # A mangled link: the first page.
+        lines, next_before = await services.statement(db_session, cid, actor.user_id, limit=20)
     return render(
         request,
         "ledger/statement.html",
@@ -440,7 +438,7 @@ _TRANSFER_LINES = (
 async def _admin_context(db_session: AsyncSession, community_id: int) -> dict[str, Any]:
     recent = (
         await db_session.execute(
-            text(_TRANSFER_LINES + "ORDER BY t.id DESC LIMIT 30"),
+            text(_TRANSFER_LINES + "ORDER BY t.created_at DESC, t.id DESC LIMIT 30"),
             {"c": community_id},
         )
     ).all()

@@ -73,9 +73,9 @@ class LedgerTransfer(Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("debit_account_id <> credit_account_id", name="distinct_accounts"),
-        Index("ix_ledger_transfers_debit", "debit_account_id", "id"),
-        Index("ix_ledger_transfers_credit", "credit_account_id", "id"),
-        Index("ix_ledger_transfers_community", "community_id", "id"),
+        Index("ix_ledger_transfers_debit", "debit_account_id", "created_at", "id"),
+        Index("ix_ledger_transfers_credit", "credit_account_id", "created_at", "id"),
+        Index("ix_ledger_transfers_community", "community_id", "created_at", "id"),
         # Unique where set: a transfer is reversed once, a hold posts once (migration 0006).
         Index(
             "uq_ledger_transfers_reverses_id",

@@ -20,8 +20,9 @@ different request is ``conflict`` (409).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -705,15 +706,42 @@ async def wallet(session: Db, community_id: int, user_id: int) -> Wallet:
 
 # ---------------------------------------------------------------- statement
 
+# Newest first by time, the id breaking ties: a transfer's time is when its points moved (a
+# stay closed at the event's end, say), which is not always the order ids were taken in. Keyset
+# pages on (created_at, id), read from the (account, created_at, id) indexes (migration 0010).
 _STATEMENT = text(
     "SELECT id, amount, kind, memo, reference, created_at FROM ("
     "(SELECT id, amount, kind, memo, reference, created_at FROM ledger_transfers "
-    "WHERE credit_account_id = :w AND id < :before ORDER BY id DESC LIMIT :n) "
+    "WHERE credit_account_id = :w AND (created_at, id) < (:before_at, :before_id) "
+    "ORDER BY created_at DESC, id DESC LIMIT :n) "
     "UNION ALL "
     "(SELECT id, -amount, kind, memo, reference, created_at FROM ledger_transfers "
-    "WHERE debit_account_id = :w AND id < :before ORDER BY id DESC LIMIT :n)"
-    ") lines ORDER BY id DESC LIMIT :n"
+    "WHERE debit_account_id = :w AND (created_at, id) < (:before_at, :before_id) "
+    "ORDER BY created_at DESC, id DESC LIMIT :n)"
+    ") lines ORDER BY created_at DESC, id DESC LIMIT :n"
 )
+_CURSOR = re.compile(r"(\d{1,18})\.(\d{1,18})")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def statement_cursor(line: StatementLine) -> str:
+    """An opaque cursor: the line's time in microseconds and its id."""
+    micros = (line.created_at - _EPOCH) // timedelta(microseconds=1)
+    return f"{micros}.{line.id}"
+
+
+def read_cursor(cursor: str) -> tuple[datetime, int]:
+    match = _CURSOR.fullmatch(cursor)
+    if match is None:
+        raise Invalid(lazy("This cursor is not valid."))
+    try:
+        at = _EPOCH + timedelta(microseconds=int(match.group(1)))
+    except OverflowError:
+        raise Invalid(lazy("This cursor is not valid.")) from None
+    return at, int(match.group(2))
+
+
 _WALLET_ID = text("SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id = :u")
 
 
@@ -728,15 +756,19 @@ class StatementLine:
 
 
 async def statement(
-    session: Db, community_id: int, user_id: int, *, limit: int = 20, before: int | None = None
-) -> tuple[list[StatementLine], int | None]:
-    """A member's transfers, newest first; returns (lines, the cursor for the next page or None)."""
+    session: Db, community_id: int, user_id: int, *, limit: int = 20, before: str | None = None
+) -> tuple[list[StatementLine], str | None]:
+    """A member's transfers, newest first; returns (lines, the cursor for the next page or None).
+    `before` is a cursor this returned (refused with validation_error otherwise)."""
+    before_at, before_id = read_cursor(before) if before else (_END_OF_TIME, 2**62)
     limit = max(1, min(limit, 100))
     wallet_id = (await session.execute(_WALLET_ID, {"c": community_id, "u": user_id})).scalar()
     if wallet_id is None:
         return [], None
     rows = (
-        await session.execute(_STATEMENT, {"w": wallet_id, "before": before or 2**62, "n": limit + 1})
+        await session.execute(
+            _STATEMENT, {"w": wallet_id, "before_at": before_at, "before_id": before_id, "n": limit + 1}
+        )
     ).all()
     lines = [StatementLine(*row) for row in rows[:limit]]
-    return lines, (lines[-1].id if len(rows) > limit else None)
+    return lines, (statement_cursor(lines[-1]) if len(rows) > limit else None)
