@@ -302,7 +302,7 @@ async def admin_orders(
         community=community,
         open_rows=await services.orders_of_community(db_session, actor, community_id, status="held"),
         today_rows=await services.orders_of_community(
-            db_session, actor, community_id, picked_up_since=rules.day_start(clock.now())
+            db_session, actor, community_id, picked_up_since=clock.day_start(clock.now(), community.time_zone)
         ),
         low=[i for i in items if i.active and i.stock <= settings.low_stock],
         local=rules.local_text,

@@ -20,3 +20,33 @@ async def test_residents_own_cancel_reason_is_shown_in_chinese(client, shop):
         f"/store/orders/{placed['id']}", headers={**shop.resident.headers, "Accept-Language": "en"}
     )
     assert "cancelled by the resident" in en.text
+
+
+async def test_picked_up_today_is_today_where_the_community_is(client, shop, db):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from app.core import clock
+    from app.places.models import Community
+
+    en = {**shop.staff.headers, "Accept-Language": "en"}
+    # Picked up at 23:30 UTC, looked at an hour later: the same morning in Fuzhou (07:30, 08:30),
+    # but yesterday in a community that keeps UTC.
+    clock.advance(datetime(2026, 6, 14, 23, 30, tzinfo=UTC) - clock.now())
+    try:
+        item_id = await make_item(client, shop, points_price=10, stock=3)
+        placed = (await order(client, shop.resident, item_id)).json()
+        scan = await client.post(
+            "/api/v1/scans", json={"code": placed["pickup_code"]}, headers=shop.staff.headers
+        )
+        assert scan.json()["result"] == "picked_up", scan.text
+        clock.advance(datetime(2026, 6, 15, 0, 30, tzinfo=UTC) - clock.now())
+        page = (await client.get(f"/store/admin/c/{shop.community_id}/orders", headers=en)).text
+        assert "2026-06-15 07:30" in page.split("Picked up today")[-1]
+        await db.execute(update(Community).where(Community.id == shop.community_id).values(time_zone="UTC"))
+        await db.commit()
+        page = (await client.get(f"/store/admin/c/{shop.community_id}/orders", headers=en)).text
+        assert "Nothing picked up yet today." in page.split("Picked up today")[-1]
+    finally:
+        clock.reset()
