@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
@@ -21,6 +23,34 @@ from app.places.models import Building, Community, Compound, Street
 from app.places.services import building_in, places_of
 
 PAGE_SIZE = 50
+
+
+@dataclass
+class ResidentPart:
+    """A domain's section of a resident's page for staff (e.g. the ledger's balance and
+    statement): a partial template and what it shows."""
+
+    template: str
+    context: dict[str, Any]
+
+
+ResidentPartHook = Callable[[AsyncSession, Actor, int, int], Awaitable["ResidentPart | None"]]
+_RESIDENT_PARTS: list[ResidentPartHook] = []
+
+
+def resident_part(hook: ResidentPartHook) -> ResidentPartHook:
+    """Registers `hook(session, actor, community_id, user_id)`, called when a resident's page is
+    shown to someone who may see it; it returns a part, or None to show nothing. Domains above
+    accounts register at import, so that this page names none of them."""
+    _RESIDENT_PARTS.append(hook)
+    return hook
+
+
+async def resident_parts(
+    session: AsyncSession, actor: Actor, community_id: int, user_id: int
+) -> list[ResidentPart]:
+    parts = [await hook(session, actor, community_id, user_id) for hook in _RESIDENT_PARTS]
+    return [part for part in parts if part is not None]
 
 
 @dataclass
@@ -213,6 +243,7 @@ async def _detail(
         has_printed=printed is not None,
         manages_account=alone,
         may_print=printable,
+        parts=await resident_parts(db_session, actor, community_id, user_id),
         can_enrol=actor.has(community_id, "admin", "staff"),
         error=error,
         notice=notice,
