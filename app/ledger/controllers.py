@@ -387,6 +387,7 @@ async def wallet_page(
         "ledger/wallet.html",
         community_id=cid,
         community_name=await _community_name(db_session, cid),
+        time_zone=await time_zone_of(db_session, cid),
         wallet=w,
         schedule=schedule,
         expiring_soon=[e for e in schedule if e.on <= soon],

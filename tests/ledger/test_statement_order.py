@@ -57,3 +57,24 @@ async def test_a_mangled_cursor_is_refused_by_the_api_and_ignored_by_the_page(cl
         assert r.status_code == 422 and r.json()["code"] == "validation_error", (bad, r.text)
     page = await client.get(f"/wallet/statement?community_id={cid}&cursor=nonsense", headers=alice.headers)
     assert page.status_code == 200
+
+
+async def test_expiry_dates_are_the_communitys_dates(client, site, db):
+    from datetime import UTC, datetime
+
+    from app.ledger import expiry
+
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    await expiry.set_expiry_months(db, cid, 12, actor_id=None)
+    await db.commit()
+    # Earned at 23:30 UTC on 14 June: 07:30 on 15 June in Fuzhou, so it expires on 15 June.
+    clock.advance(datetime(2026, 6, 14, 23, 30, tzinfo=UTC) - clock.now())
+    try:
+        await _award(client, admin, cid, alice.user_id, 5, "expiry-date")
+        page = await client.get(
+            f"/wallet?community_id={cid}", headers={**alice.headers, "Accept-Language": "en"}
+        )
+    finally:
+        clock.reset()
+    assert "5 points expire on 2027-06-15" in page.text and "2027-06-14" not in page.text
