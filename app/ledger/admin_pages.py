@@ -52,7 +52,7 @@ async def resident_statement(
     user, membership = await accounts.membership_for(db_session, actor, community_id, user_id, *READERS)
     wallet = await services.wallet(db_session, community_id, user_id)
     lines: list[services.StatementLine] = []
-    before: int | None = None
+    before: str | None = None  # the statement's cursor
     while len(lines) < PRINTED_MAX:
         page, before = await services.statement(
             db_session, community_id, user_id, limit=min(100, PRINTED_MAX - len(lines)), before=before
