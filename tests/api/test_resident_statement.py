@@ -78,3 +78,19 @@ async def test_a_residents_statement_is_only_for_those_who_serve_that_community(
     # Another community's page for this person shows nothing of theirs.
     elsewhere = f"/admin/c/{other.community_id}/residents/{elder.user_id}/statement"
     assert (await client.get(elsewhere)).status_code == 404
+
+
+async def test_the_printed_statement_reads_past_one_page_of_the_ledger(client, factory, moved_clock):
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    elder = await factory.person(tenant, name="陈阿公", phone=None)
+    for i in range(105):
+        await _award(client, admin, tenant.community_id, elder.user_id, 1, f"第{i:03d}次")
+        moved_clock.advance(timedelta(seconds=30))
+    await session_of(client, tenant.admin)
+    page = await client.get(f"/admin/c/{tenant.community_id}/residents/{elder.user_id}")
+    assert page.text.count("次</td>") == 10
+    printed = await client.get(f"/admin/c/{tenant.community_id}/residents/{elder.user_id}/statement")
+    assert printed.text.count('class="points"') == 105
+    assert _in_order(printed.text, "第104次", "第100次", "第050次", "第000次")
+    assert 'data-points="balance">105<' in printed.text
