@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app.accounts import services as accounts
-from app.accounts.actor_cache import ActorCache
+from app.accounts.actor_cache import NOTIFYING, ActorCache
 from app.core import clock
 from app.core.authz import Actor
 from app.core.changes import APPLICATION_NAME, ChangeFeed, Memo, Watch
@@ -339,3 +339,16 @@ async def test_a_listener_gone_silent_is_noticed_and_replaced(client, database_u
             assert names.get(alice.user_id) is None
         finally:
             await feed.stop()
+
+
+async def test_what_a_flush_waits_for_is_what_the_triggers_announce(db):
+    """app.accounts.actor_cache.NOTIFYING (a change made through the ORM declares the wait for
+    its notification) names the triggers' key columns, their UPDATE OF columns and whether a
+    new row notifies."""
+    triggers = await _triggers(db)
+    for model, (table, key, on_insert, columns) in NOTIFYING.items():
+        assert model.__tablename__ == table
+        mine = triggers[table]
+        assert key in _keys(mine["rows"]) and key in _keys(mine["updated"]), (table, key)
+        assert set(columns) == _update_columns(mine["updated"])[0], table
+        assert ("INSERT" in mine["rows"]) == on_insert, (table, mine["rows"])
