@@ -9,6 +9,7 @@ from datetime import datetime
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +22,7 @@ from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Community
-from app.store import photos, rules, services
+from app.store import photos, rules, services, uploads
 from app.store.models import StoreOrder
 
 SAVED = {
@@ -121,21 +122,67 @@ def _item_input(form: dict[str, str]) -> services.ItemInput:
     )
 
 
+def _photo_error(request: Request, photo: str) -> str | None:
+    return gettext_for(request)(photos.TOO_LARGE) if photo == "too_large" else None
+
+
+def _errors(request: Request, exc: DomainError) -> dict[str, str | None]:
+    """A refusal's words go next to the photo field when the photo was refused, else on top."""
+    message = error_message(request, exc)
+    if exc.extra.get("field") == "photo":
+        return {"error": None, "photo_error": message}
+    return {"error": message, "photo_error": None}
+
+
+async def _upload(request: Request) -> bytes | None:
+    """The chosen photo's bytes (one more than the limit at most, so the limit can be told)."""
+    form = await request.form()
+    if form.get(uploads.TOO_LARGE_FIELD):
+        raise Invalid(photos.TOO_LARGE, field="photo")
+    upload = form.get("photo")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    return await upload.read(photos.MAX_BYTES + 1)
+
+
 @get("/store/admin/c/{community_id:int}/items/new", include_in_schema=False)
-async def item_new(request: Request, community_id: int, actor: Actor, db_session: AsyncSession) -> Template:
+async def item_new(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, photo: str = ""
+) -> Template:
     community = await _admin_community(db_session, actor, community_id)
-    return render(request, "store/item_new.html", community=community, form={"active": "1"}, error=None)
+    return render(
+        request,
+        "store/item_new.html",
+        status_code=422 if photo == "too_large" else 200,
+        community=community,
+        form={"active": "1"},
+        error=None,
+        photo_error=_photo_error(request, photo),
+        max_photo_bytes=photos.MAX_BYTES,
+    )
 
 
-@post("/store/admin/c/{community_id:int}/items", include_in_schema=False)
+@post(
+    "/store/admin/c/{community_id:int}/items",
+    include_in_schema=False,
+    request_max_body_size=uploads.PHOTO_REQUEST_LIMIT,
+    exception_handlers={RequestEntityTooLarge: uploads.too_large},
+    middleware=[uploads.keep_fields_of_oversized],
+)
 async def item_create(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
 ) -> Template | Redirect:
     form = await form_data(request)
     try:
+        raw = await _upload(request)
         item = await services.create_item(
             db_session, actor, community_id, _item_input(form), address=client_address(request)
         )
+        if raw is not None:
+            # In the same transaction: a refused photo adds no item either.
+            await photos.save_photo(
+                db_session, actor, community_id, item.id, raw, settings.uploads_dir, client_address(request)
+            )
     except DomainError as exc:
         await reopen_form(db_session, exc)
         community = await _admin_community(db_session, actor, community_id)
@@ -145,7 +192,8 @@ async def item_create(
             status_code=exc.status_code,
             community=community,
             form=form,
-            error=error_message(request, exc),
+            **_errors(request, exc),
+            max_photo_bytes=photos.MAX_BYTES,
         )
     return Redirect(f"/store/admin/c/{community_id}/items/{item.id}?saved=created", status_code=303)
 
@@ -159,6 +207,7 @@ async def _item_page(
     error: str | None = None,
     notice: str | None = None,
     status_code: int = 200,
+    photo_error: str | None = None,
 ) -> Template:
     community = await _admin_community(db_session, actor, community_id)
     item = await services.item_for_staff(db_session, actor, community_id, item_id)
@@ -180,16 +229,33 @@ async def _item_page(
         move_labels=services.MOVE_LABELS,
         local=rules.local_text,
         photo_url=photos.url_of(item.photo_id),
+        max_photo_bytes=photos.MAX_BYTES,
         error=error,
+        photo_error=photo_error,
         notice=notice,
     )
 
 
 @get("/store/admin/c/{community_id:int}/items/{item_id:int}", include_in_schema=False)
 async def item_page(
-    request: Request, community_id: int, item_id: int, actor: Actor, db_session: AsyncSession, saved: str = ""
+    request: Request,
+    community_id: int,
+    item_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    saved: str = "",
+    photo: str = "",
 ) -> Template:
-    return await _item_page(request, db_session, actor, community_id, item_id, notice=_saved(request, saved))
+    return await _item_page(
+        request,
+        db_session,
+        actor,
+        community_id,
+        item_id,
+        notice=_saved(request, saved),
+        photo_error=_photo_error(request, photo),
+        status_code=422 if photo == "too_large" else 200,
+    )
 
 
 @post("/store/admin/c/{community_id:int}/items/{item_id:int}", include_in_schema=False)
@@ -237,7 +303,9 @@ async def item_update(
 @post(
     "/store/admin/c/{community_id:int}/items/{item_id:int}/photo",
     include_in_schema=False,
-    request_max_body_size=photos.MAX_BYTES + 64 * 1024,
+    request_max_body_size=uploads.PHOTO_REQUEST_LIMIT,
+    exception_handlers={RequestEntityTooLarge: uploads.too_large},
+    middleware=[uploads.keep_fields_of_oversized],
 )
 async def item_photo(
     request: Request,
@@ -248,12 +316,10 @@ async def item_photo(
     settings: Settings,
 ) -> Template | Redirect:
     await services.item_for_staff(db_session, actor, community_id, item_id)
-    form = await request.form()
-    upload = form.get("photo")
     try:
-        if not isinstance(upload, UploadFile):
+        raw = await _upload(request)
+        if raw is None:
             raise Invalid(lazy("Please choose a photo to upload."), field="photo")
-        raw = await upload.read(photos.MAX_BYTES + 1)
         await photos.save_photo(
             db_session,
             actor,
@@ -271,7 +337,7 @@ async def item_photo(
             actor,
             community_id,
             item_id,
-            error=error_message(request, exc),
+            **_errors(request, exc),
             status_code=exc.status_code,
         )
     return Redirect(f"/store/admin/c/{community_id}/items/{item_id}?saved=photo", status_code=303)

@@ -26,6 +26,7 @@ MAX_BYTES = 5 * 1024 * 1024  # the upload itself
 MAX_SIDE = 6000  # refuse anything larger before decoding
 MAX_PIXELS = 24_000_000
 STORED_SIDE = 1600  # what we keep: plenty for a phone screen
+TOO_LARGE = lazy("The photo is too large to upload: at most 5 MB. Please choose a smaller photo.")
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 
 
@@ -44,7 +45,9 @@ def _refuse() -> Invalid:
 
 def clean(raw: bytes) -> CleanImage:
     """Decodes and re-encodes an upload; refuses anything that is not a plain photo."""
-    if not raw or len(raw) > MAX_BYTES:
+    if len(raw) > MAX_BYTES:
+        raise Invalid(TOO_LARGE, field="photo")
+    if not raw:
         raise _refuse()
     try:
         with warnings.catch_warnings():

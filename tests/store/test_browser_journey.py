@@ -141,3 +141,51 @@ def test_resident_orders_and_staff_hand_over_by_scanning_the_pickup_qr(
     expect(page.locator("#balance")).to_have_text("120")
     expect(page.locator("#held")).to_have_text("0")
     page.screenshot(path=str(artifacts / "store-wallet-after-pickup.png"), full_page=True)
+
+
+def test_an_oversized_photo_keeps_the_new_item_form_with_and_without_script(live_server, browser, artifacts):
+    """The photo's own limit (5 MB) and the request limit (12 MB), in a real browser against the
+    real server: the form comes back with what was typed and the reason next to the photo field,
+    never a network error or the generic error page."""
+    base = live_server.url
+    admin_phone, admin_password, community_id = _admin(live_server)
+    touch(community_id)
+    six = b"\xff\xd8\xff" + b"\x00" * (6 * 1024 * 1024)
+    thirteen = b"\xff\xd8\xff" + b"\x00" * (13 * 1024 * 1024)
+    for script in (True, False):
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844}, locale="zh-CN", java_script_enabled=script
+        )
+        page = context.new_page()
+        try:
+            _log_in(page, base, admin_phone, admin_password)
+            for label, data in (("6mb", six), ("13mb", thirteen)):
+                page.goto(f"{base}/store/admin/c/{community_id}/items/new")
+                page.fill("#name", f"老花镜 {label}")
+                page.fill("#points_price", "40")
+                page.fill("#category", "长者用品")
+                page.set_input_files(
+                    "#photo", files=[{"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": data}]
+                )
+                page.locator("form.card button[type=submit]").click()
+                message = page.locator("#photo-message")
+                expect(message).to_be_visible()
+                expect(message).to_contain_text("照片太大")
+                assert page.input_value("#name") == f"老花镜 {label}"
+                assert page.input_value("#points_price") == "40"
+                assert page.input_value("#category") == "长者用品"
+                page.screenshot(
+                    path=str(artifacts / f"store-photo-too-large-{label}-script{int(script)}.png"),
+                    full_page=True,
+                )
+        finally:
+            context.close()
+    with httpx.Client(base_url=base, timeout=30) as http:
+        token = http.post(
+            "/api/v1/auth/token", json={"phone": admin_phone, "password": admin_password}
+        ).json()
+        items = http.get(
+            f"/api/v1/communities/{community_id}/items",
+            headers={"Authorization": f"Bearer {token['access_token']}"},
+        ).json()["items"]
+    assert items == []  # nothing was half made

@@ -1,0 +1,181 @@
+"""Photo forms over the request limit. A form with a photo may carry up to PHOTO_REQUEST_LIMIT
+(the app's own limit), so that a photo over its own limit (photos.MAX_BYTES) is read and refused
+next to its field with the other fields kept. A request over PHOTO_REQUEST_LIMIT must not be
+kept in memory, yet answering before it is read to its end makes the browser, still sending,
+show a network error instead of the answer. So `keep_fields_of_oversized` reads such a request
+to its end, keeps only its text fields (the files stream past, unkept), and hands the route a
+form of those fields marked `photo_too_large`: the route shows the form again with the fields
+as typed and the photo's message. What it cannot read that way is sent back to the form
+(`form_again`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.response import Redirect
+from litestar.types import ASGIApp, HTTPRequestEvent, Receive, ReceiveMessage, Scope, Send
+
+PHOTO_REQUEST_LIMIT = 12 * 1024 * 1024
+READ_AT_MOST = 64 * 1024 * 1024  # beyond this the request is not read on: it is cut off
+TEXT_AT_MOST = 64 * 1024  # all text fields of an item form together are far below this
+TOO_LARGE_FIELD = "photo_too_large"
+
+
+class TextParts:
+    """Reads a multipart/form-data body chunk by chunk and keeps only its text parts: a file
+    part's content is dropped as it passes, so memory stays small whatever the upload's size."""
+
+    def __init__(self, boundary: bytes) -> None:
+        self.boundary = boundary
+        self.delimiter = b"\r\n--" + boundary
+        self.buffer = b"\r\n"  # the body's first boundary has no CRLF before it
+        self.state = "preamble"
+        self.headers = b""
+        self.content = bytearray()
+        self.parts: list[tuple[bytes, bytes]] = []
+        self.kept = 0
+        self.failed = False
+        self.done = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self.failed or self.done:
+            return
+        self.buffer += chunk
+        while not (self.failed or self.done) and self._step():
+            pass
+
+    def _step(self) -> bool:
+        """One move of the state machine; False when it needs more bytes."""
+        if self.state in ("preamble", "text", "file"):
+            at = self.buffer.find(self.delimiter)
+            if at < 0:
+                # Keep what could be the start of a delimiter; the rest is content (or dropped).
+                keep = len(self.delimiter) - 1
+                self._content(self.buffer[:-keep] if len(self.buffer) > keep else b"")
+                self.buffer = self.buffer[-keep:] if len(self.buffer) > keep else self.buffer
+                return False
+            self._content(self.buffer[:at])
+            if self.state == "text":
+                self.parts.append((self.headers, bytes(self.content)))
+            self.buffer = self.buffer[at + len(self.delimiter) :]
+            self.state = "after_delimiter"
+            return True
+        if self.state == "after_delimiter":
+            if len(self.buffer) < 2:
+                return False
+            if self.buffer.startswith(b"--"):
+                self.done = True
+                return False
+            if not self.buffer.startswith(b"\r\n"):
+                self.failed = True
+                return False
+            self.buffer = self.buffer[2:]
+            self.state = "headers"
+            return True
+        # headers
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            self.failed = len(self.buffer) > 8192
+            return False
+        self.headers = self.buffer[:end]
+        self.buffer = self.buffer[end + 4 :]
+        self.content = bytearray()
+        self.state = "file" if b"filename=" in self.headers.lower() else "text"
+        return True
+
+    def _content(self, data: bytes) -> None:
+        if self.state != "text" or not data:
+            return
+        self.kept += len(data)
+        if self.kept > TEXT_AT_MOST:
+            self.failed = True
+            return
+        self.content += data
+
+    def body(self, extra: dict[str, str]) -> bytes:
+        """The kept text parts and `extra` as a multipart body of their own."""
+        out = bytearray()
+        for headers, content in self.parts:
+            out += b"--" + self.boundary + b"\r\n" + headers + b"\r\n\r\n" + content + b"\r\n"
+        for name, value in extra.items():
+            out += b"--" + self.boundary + b"\r\n"
+            out += f'Content-Disposition: form-data; name="{name}"'.encode() + b"\r\n\r\n"
+            out += value.encode() + b"\r\n"
+        out += b"--" + self.boundary + b"--\r\n"
+        return bytes(out)
+
+
+def _boundary(content_type: bytes) -> bytes | None:
+    kind, _, params = content_type.partition(b";")
+    if kind.strip().lower() != b"multipart/form-data":
+        return None
+    for param in params.split(b";"):
+        key, _, value = param.strip().partition(b"=")
+        if key.lower() == b"boundary" and value:
+            value = value.strip(b'"')
+            return value if 0 < len(value) <= 200 else None
+    return None
+
+
+def form_again(path_params: dict[str, Any]) -> str:
+    """The form a too-large photo came from, asked to say why."""
+    item_id = path_params.get("item_id")
+    form = f"items/{item_id}" if item_id is not None else "items/new"
+    return f"/store/admin/c/{path_params.get('community_id')}/{form}?photo=too_large"
+
+
+def too_large(request: Request, exc: RequestEntityTooLarge) -> Response:
+    """A body longer than it said (no length, or a wrong one): back to the form."""
+    return Redirect(form_again(request.path_params), status_code=303)
+
+
+def keep_fields_of_oversized(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers", ())) if scope["type"] == "http" else {}
+        length = headers.get(b"content-length", b"")
+        if not length.isdigit() or int(length) <= PHOTO_REQUEST_LIMIT:
+            await app(scope, receive, send)
+            return
+        boundary = _boundary(headers.get(b"content-type", b""))
+        parts = TextParts(boundary) if boundary else None
+        seen = 0
+        while seen <= READ_AT_MOST:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if parts is not None:
+                parts.feed(chunk)
+            if not message.get("more_body", False):
+                break
+        if parts is None or parts.failed or not parts.done:
+            await _redirect(send, form_again(scope.get("path_params") or {}))
+            return
+        body = parts.body({TOO_LARGE_FIELD: "1"})
+        replay: list[HTTPRequestEvent] = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive_again() -> ReceiveMessage:
+            return replay.pop() if replay else await receive()
+
+        fields = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
+        fields.append((b"content-length", str(len(body)).encode()))
+        # The same scope, changed in place: what the app keeps in it for this request (its
+        # database session among others) must be found again when the answer is sent.
+        scope["headers"] = fields
+        await app(scope, receive_again, send)
+
+    return middleware
+
+
+async def _redirect(send: Send, location: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 303,
+            "headers": [(b"location", location.encode()), (b"content-length", b"0")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
