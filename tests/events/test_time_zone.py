@@ -133,3 +133,15 @@ async def test_statement_shows_local_time(client, site):
     assert award.status_code in (200, 201), award.text
     page = await client.get(f"/wallet/statement?community_id={cid}", headers=alice.headers)
     assert "2026-06-15 07:10" in page.text
+
+
+async def test_scan_answer_tells_the_time_where_the_event_is(client, site, db):
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    await db.execute(update(Community).where(Community.id == cid).values(time_zone="Europe/London"))
+    await db.commit()
+    set_clock(datetime(2026, 1, 10, 9, 15, tzinfo=UTC))
+    event_id = await make_event(client, admin, cid)
+    answer = await scan(client, alice, await kiosk_code(client, admin, event_id))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["time"] == "09:15"  # London in winter is UTC; Fuzhou would say 17:15
