@@ -102,7 +102,13 @@ async def _resident_rows(
     )
     if q:
         like = f"%{q.replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(or_(User.display_name.ilike(like), User.phone.ilike(like)))
+        # A whole number, however typed ("139 1234 5678", full-width, +86), finds its holder.
+        phone = services.phone_or_none(q)
+        stmt = stmt.where(
+            or_(User.display_name.ilike(like), User.phone.ilike(like), User.phone == phone)
+            if phone
+            else or_(User.display_name.ilike(like), User.phone.ilike(like))
+        )
     if compound_id:
         stmt = stmt.where(Membership.compound_id == compound_id)
     if building_id:

@@ -64,6 +64,12 @@ async def test_enrolling_another_communitys_admin_gives_no_power_over_their_acco
     for path, form in attempts:
         response = await post_form(client, path, form)
         assert response.status_code == 403, (path, form, response.status_code)
+    # Nor may A's grid worker, on the same pages.
+    await session_of(client, a_grid)
+    for path, form in attempts:
+        response = await post_form(client, path, form)
+        assert response.status_code == 403, ("grid worker", path, form, response.status_code)
+    await session_of(client, a.admin)
     assert await _account(db, victim.user_id) == before
     for password in ("takeover-pass-1", "takeover-pass-2"):
         again = await client.post("/api/v1/auth/token", json={"phone": victim.phone, "password": password})

@@ -181,3 +181,17 @@ async def test_the_admin_command_and_the_forms_use_the_same_number(client, facto
         },
     )
     assert form.status_code == 409
+
+
+async def test_the_residents_list_finds_a_number_however_it_is_typed(client, factory):
+    from tests.api.helpers import session_of
+
+    tenant = await factory.tenant()
+    person = await factory.person(tenant, name="黄志强")
+    other = await factory.person(tenant, name="林秀英")
+    assert person.phone is not None
+    await session_of(client, tenant.admin)
+    for typed in (look_alikes(person.phone)[8], look_alikes(person.phone)[0]):
+        listing = await client.get(f"/admin/c/{tenant.community_id}/residents", params={"q": typed})
+        assert listing.status_code == 200
+        assert "黄志强" in listing.text and other.display_name not in listing.text
