@@ -214,6 +214,7 @@ class ChangeFeed:
         self._news = asyncio.Event()
         self._connection: asyncpg.Connection | None = None
         self._keeper: asyncio.Task[None] | None = None
+        self._lost = asyncio.Event()
         self._closing = False
 
     def watch(self, memo: Memo[Any, Any], tables: Iterable[str | Watch]) -> None:
@@ -260,21 +261,24 @@ class ChangeFeed:
             log.warning("change feed: no notification of %s within %.1f s", pending, HEARD_TIMEOUT)
 
     async def _keep_listening(self) -> None:
-        attempt = 0
+        failures = 0  # since the last connection that answered a check: sets the backoff
         while not self._closing:
             if not self.live:
+                if failures:
+                    await asyncio.sleep(RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS)) - 1])
+                failures += 1
                 try:
                     await self._listen()
-                    attempt = 0
                 except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                    delay = RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)]
-                    attempt += 1
-                    log.warning("change feed: cannot listen (%s); retrying in %.1f s", exc, delay)
+                    log.warning("change feed: cannot listen (%s); retrying", exc)
                     await self._drop_connection()
-                    await asyncio.sleep(delay)
                     continue
-            await asyncio.sleep(self.ping_every)
-            await self._ping()
+            lost = self._lost
+            with contextlib.suppress(TimeoutError):  # a loss wakes this at once
+                async with asyncio.timeout(self.ping_every):
+                    await lost.wait()
+            if await self._ping():
+                failures = 0
 
     async def _listen(self) -> None:
         await self._drop_connection()
@@ -285,13 +289,14 @@ class ChangeFeed:
         connection.add_termination_listener(self._on_lost)
         await connection.add_listener(CHANNEL, self._on_notify)
         self._forget_all()  # anything may have changed while nobody listened
+        self._lost = asyncio.Event()
         self._connection = connection
 
-    async def _ping(self) -> None:
+    async def _ping(self) -> bool:
         """A connection that cannot answer a trivial query in time is as good as lost."""
         connection = self._connection
         if connection is None or connection.is_closed():
-            return
+            return False
         try:
             await connection.fetchval("SELECT 1", timeout=self.ping_timeout)
         except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
@@ -299,6 +304,8 @@ class ChangeFeed:
             self._connection = None
             self._forget_all()
             connection.terminate()
+            return False
+        return True
 
     def _on_notify(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
         heard_at = CLOCK.tick()
@@ -318,9 +325,12 @@ class ChangeFeed:
         news, self._news = self._news, asyncio.Event()
         news.set()
 
-    def _on_lost(self, *_: object) -> None:
+    def _on_lost(self, connection: object) -> None:
+        if self._connection is not None and connection is not self._connection:
+            return  # an earlier connection's news, come after its successor
         self._connection = None
         self._forget_all()
+        self._lost.set()
 
     def _forget_all(self) -> None:
         for memos in self._tables.values():

@@ -1,5 +1,5 @@
 """Who is asking is remembered per worker, and forgotten the moment PostgreSQL says a session
-ended or somebody's rights changed (app.accounts.actor_cache, migration 0005)."""
+ended or somebody's rights changed (app.accounts.actor_cache, migration 0009)."""
 
 from __future__ import annotations
 
