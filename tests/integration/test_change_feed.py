@@ -117,6 +117,46 @@ async def test_a_communitys_time_zone_forgets_its_events_only(client, feed, fact
     assert events.get(2) is not None
 
 
+async def test_a_stores_settings_forget_its_items_only(client, feed, factory, db):
+    """The order path's item facts carry their store's pickup days."""
+    here, there = await factory.tenant(), await factory.tenant()
+    await feed.heard([(("communities", "id", str(t.community_id)), 0) for t in (here, there)])
+    known = placing.KnownFacts.on(feed)
+    for item_id, tenant in ((1, here), (2, there)):
+        facts = placing.ItemFacts(tenant.community_id, 10, True, None, 7, 99)
+        known.items.put(known.items.generation, item_id, facts)
+    generation = known.items.generation
+    await db.execute(
+        text("INSERT INTO store_settings (community_id, pickup_days) VALUES (:c, 3)"),
+        {"c": here.community_id},
+    )
+    await db.commit()
+    await until(lambda: known.items.generation != generation)
+    assert known.items.get(1) is None
+    assert known.items.get(2) is not None
+
+
+async def test_a_community_moving_streets_forgets_those_streets_admins_only(client, feed, factory, db):
+    """A street admin's actor lists their streets' communities."""
+    here, there, elsewhere = await factory.tenant(), await factory.tenant(), await factory.tenant()
+    await feed.heard([(("communities", "id", str(t.community_id)), 0) for t in (here, there, elsewhere)])
+    actors = ActorCache(feed)
+    now = clock.now()
+    for digest, tenant in (("here", here), ("there", there), ("elsewhere", elsewhere)):
+        admin = Actor(10**9 + tenant.street_id, "街道管理员", street_ids=frozenset({tenant.street_id}))
+        actors.keep(actors.generation, digest, "token", now + timedelta(hours=1), now, admin)
+    generation = actors.generation
+    move = text("UPDATE communities SET street_id = :s WHERE id = :c")
+    await db.execute(move, {"s": there.street_id, "c": here.community_id})
+    await db.commit()
+    await until(lambda: actors.generation >= generation + 2)  # both streets named
+    assert actors.actor("here", "token", now) is None
+    assert actors.actor("there", "token", now) is None
+    assert actors.actor("elsewhere", "token", now) is not None
+    await db.execute(move, {"s": here.street_id, "c": here.community_id})
+    await db.commit()
+
+
 # ---------------------------------------------------------------- the triggers agree with the code
 
 # Columns a cached statement reads that deliberately send no notification, and why.
