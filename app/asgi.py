@@ -25,7 +25,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from app.accounts.actor_cache import ActorCache
-from app.core import clock, errors
+from app.core import clock, edge, errors
 from app.core.changes import ChangeFeed, hear_after_commit
 from app.core.database import resolve_database_url
 from app.core.fastdb import FastDb
@@ -130,6 +130,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             engine=JinjaTemplateEngine.from_environment(template_environment()),
         ),
         exception_handlers=errors.exception_handlers,
+        request_class=edge.EdgeRequest,
+        before_request=edge.check_request,
         middleware=[security_headers_middleware],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         openapi_config=OpenAPIConfig(

@@ -11,11 +11,11 @@ The typed code (about 49 bits) is only ever entered by signed-in scanners, whose
 from __future__ import annotations
 
 import base64
-import hmac
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.core.fields import parse_int, same_secret
 from app.core.security import CODE_ALPHABET, random_code, sign
 
 WINDOW_SECONDS = 15
@@ -75,8 +75,9 @@ def parse(code: str) -> ParsedCode | None:
     # As typed by hand too: full-width forms from an IME become ASCII, spaces go.
     code = "".join(unicodedata.normalize("NFKC", code).split()).upper()
     parts = code.split("-")
-    if parts[0] == PHONE_PREFIX and len(parts) == 4 and parts[2].isdigit():
-        return ParsedCode("phone", public_id=parts[1], window=int(parts[2]), mac=parts[3])
+    window = parse_int(parts[2], 0, 10**12) if len(parts) == 4 else None
+    if parts[0] == PHONE_PREFIX and window is not None:
+        return ParsedCode("phone", public_id=parts[1], window=window, mac=parts[3])
     if parts[0] == PRINTED_PREFIX and len(parts) == 2 and len(parts[1]) == PRINTED_LENGTH:
         if all(ch in CODE_ALPHABET for ch in parts[1]):
             return ParsedCode("printed", secret=parts[1])
@@ -91,7 +92,7 @@ def check_phone_code(parsed: ParsedCode, secret: str, at: datetime) -> str | Non
     """None when valid, else a reason code. Valid in the current and the previous window."""
     assert parsed.public_id is not None and parsed.window is not None and parsed.mac is not None
     expected = _mac(secret, parsed.public_id, parsed.window)
-    if not hmac.compare_digest(expected, parsed.mac):
+    if not same_secret(expected, parsed.mac):
         return "code_invalid"
     current = window_of(at)
     if parsed.window > current:

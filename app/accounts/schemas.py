@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
+
+from app.accounts.models import COMMUNITY_ROLES
+from app.core.fields import Filled, Id, Text
+
+# The roles a community gives, as the enum the API accepts.
+Role = Literal[COMMUNITY_ROLES]  # type: ignore[valid-type]
 
 
 class TokenRequest(msgspec.Struct):
-    phone: str
-    password: str
+    # Any text: a wrong or empty one is simply not a login (401), as API.md says.
+    phone: Text
+    password: Text
 
 
 class UserBrief(msgspec.Struct):
@@ -20,10 +29,10 @@ class TokenResponse(msgspec.Struct):
 
 
 class RegisterRequest(msgspec.Struct):
-    phone: str
-    password: str
-    display_name: str
-    join_code: str
+    phone: Filled
+    password: Filled
+    display_name: Filled
+    join_code: Filled
 
 
 class RegisterResponse(msgspec.Struct):
@@ -50,12 +59,12 @@ class CardResponse(msgspec.Struct):
 
 
 class ResidentCreate(msgspec.Struct):
-    display_name: str
-    phone: str | None = None
-    password: str | None = None
-    roles: list[str] | None = None
-    compound_id: int | None = None
-    building_id: int | None = None
+    display_name: Filled
+    phone: Text | None = None
+    password: Text | None = None
+    roles: list[Role] | None = None
+    compound_id: Id | None = None
+    building_id: Id | None = None
 
 
 class ResidentCreated(msgspec.Struct):
@@ -63,4 +72,4 @@ class ResidentCreated(msgspec.Struct):
 
 
 class RolesUpdate(msgspec.Struct):
-    roles: list[str]
+    roles: list[Role]

@@ -152,7 +152,23 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
     return _render(request, status, code, detail, extra)
 
 
+def _sqlstate(exc: BaseException) -> str:
+    """The PostgreSQL error class of an exception, through SQLAlchemy's and asyncpg's wrappers."""
+    for candidate in (exc, getattr(exc, "orig", None), getattr(exc, "__cause__", None)):
+        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(state, str):
+            return state
+    return ""
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response:
+    if _sqlstate(exc).startswith("22"):
+        # PostgreSQL's "data exception" class (a value out of range, a string too long, bad
+        # encoding): a value the edge should have refused. Still the client's input, so a 422,
+        # and logged so that the missing check is found and added to the schemas.
+        request.logger.warning("data exception reached the database: %s", exc)
+        message = MESSAGES["validation_error"]
+        return _render(request, 422, "validation_error", gettext_for(request)(message), {})
     request.logger.exception("unhandled error", exc_info=exc)
     _ = gettext_for(request)
     message = MESSAGES["internal_error"]

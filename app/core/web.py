@@ -15,6 +15,7 @@ from app.accounts.actor_cache import ActorCache
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotAuthenticated
 from app.core.fastdb import FastDb, Tx
+from app.core.fields import MAX_ID, parse_int
 from app.core.i18n import ELDER_COOKIE, gettext_for, ngettext_for, request_lang
 from app.core.settings import Settings
 
@@ -143,7 +144,5 @@ async def form_data(request: Request) -> dict[str, str]:
 
 
 def optional_int(value: str | None) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
+    """A form field's whole number, or None when it is empty or not one bigint can hold."""
+    return parse_int(value, -MAX_ID, MAX_ID)

@@ -11,12 +11,12 @@ event code cannot be replayed as another community's.
 from __future__ import annotations
 
 import base64
-import hmac
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from app.core.fields import parse_id, parse_int, same_secret
 from app.core.security import sign
 
 PREFIX = "JE1"
@@ -70,17 +70,16 @@ def parse(code: str) -> KioskCode | None:
     if len(parts) != 5 or parts[0] != PREFIX:
         return None
     _prefix, event, letter, window, mac = parts
-    if not (event.isdigit() and window.isdigit() and letter in ACTION_OF and len(event) <= 18):
+    event_id, window_no = parse_id(event), parse_int(window, 0, 10**12)
+    if event_id is None or window_no is None or letter not in ACTION_OF or len(mac) != MAC_LENGTH:
         return None
-    if len(window) > 12 or len(mac) != MAC_LENGTH:
-        return None
-    return KioskCode(int(event), ACTION_OF[letter], int(window), mac)
+    return KioskCode(event_id, ACTION_OF[letter], window_no, mac)
 
 
 def check(parsed: KioskCode, secret_key: str, community_id: int, at: datetime) -> str | None:
     """None when valid, else a reason code. Valid in the current and the previous window."""
     expected = _mac(secret_key, community_id, parsed.event_id, ACTIONS[parsed.action], parsed.window)
-    if not hmac.compare_digest(expected, parsed.mac):
+    if not same_secret(expected, parsed.mac):
         return "code_invalid"
     current = window_of(at)
     if parsed.window > current:
@@ -100,14 +99,12 @@ def certificate_token(secret_key: str, user_id: int, community_id: int) -> str:
 
 def read_certificate_token(secret_key: str, token: str) -> tuple[int, int] | None:
     parts = token.strip().upper().split("-")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or len(parts[0]) > 18:
+    if len(parts) != 3:
         return None
-    if len(parts[1]) > 18:
+    user_id, community_id = parse_id(parts[0]), parse_id(parts[1])
+    if user_id is None or community_id is None:
         return None
-    user_id, community_id = int(parts[0]), int(parts[1])
-    if not hmac.compare_digest(
-        certificate_token(secret_key, user_id, community_id).upper(), token.strip().upper()
-    ):
+    if not same_secret(certificate_token(secret_key, user_id, community_id).upper(), token.strip().upper()):
         return None
     return user_id, community_id
 

@@ -1,29 +1,37 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
 import msgspec
 
+from app.core.fields import Count, Filled, Id, PointRule, Text
+from app.events.models import CATEGORIES
+
+Category = Literal[CATEGORIES]  # type: ignore[valid-type]
+# Times must carry an offset (API.md); their range is the services' rule.
+Moment = Annotated[datetime, msgspec.Meta(tz=True)]
+
 
 class EventCreate(msgspec.Struct):
-    title: str
-    category: str
-    starts_at: datetime
-    ends_at: datetime
-    capacity: int | None
-    points_per_attendance: int
-    points_per_hour: int
-    max_points: int | None = None
+    title: Filled
+    category: Category
+    starts_at: Moment
+    ends_at: Moment
+    capacity: Count | None
+    points_per_attendance: PointRule
+    points_per_hour: PointRule
+    max_points: PointRule | None = None
     auto_award: bool = True
     signup_required: bool = True
     # Beyond API.md's fields (optional): details and the kiosk / re-entry settings.
-    description: str = ""
-    place: str = ""
+    description: Text = ""
+    place: Text = ""
     kiosk_enabled: bool = True
     kiosk_confirmation: bool = False
     reentry_allowed: bool = False
-    organiser_ids: list[int] = msgspec.field(default_factory=list)
-    weeks: int = 1
+    organiser_ids: list[Id] = msgspec.field(default_factory=list)
+    weeks: Annotated[int, msgspec.Meta(ge=1, le=52)] = 1
 
 
 class EventCreated(msgspec.Struct):

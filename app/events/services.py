@@ -27,6 +27,8 @@ ORGANISER_ROLES = ("admin", "staff")
 # grid workers act for the residents without phones of their grid.
 HELPER_ROLES = ("admin", "staff", "grid_worker")
 MAX_SERIES = 52
+# Events are planned within these years (inclusive).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 # ---------------------------------------------------------------- events
@@ -63,6 +65,9 @@ def _check_input(data: EventInput) -> None:
         value = getattr(data, name)
         if value.tzinfo is None:
             raise Invalid(lazy("Times need a time zone offset."), field=name)
+        # Far-off years overflow the date arithmetic of reminders, windows and grace periods.
+        if not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise Invalid(lazy("Please choose a date between the years 2000 and 2100."), field=name)
     if data.ends_at <= data.starts_at:
         raise Invalid(lazy("The event must end after it starts."), field="ends_at")
     if data.ends_at - data.starts_at > timedelta(days=2):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
+
+from app.core.fields import Filled, Id, Key, Points, Text
 
 
 class WalletOut(msgspec.Struct):
@@ -27,10 +31,10 @@ class TransfersOut(msgspec.Struct):
 
 
 class AwardIn(msgspec.Struct):
-    user_id: int
-    points: int
-    reason: str
-    idempotency_key: str
+    user_id: Id
+    points: Points
+    reason: Filled
+    idempotency_key: Key
 
 
 class TransferCreated(msgspec.Struct):
@@ -38,11 +42,11 @@ class TransferCreated(msgspec.Struct):
 
 
 class HoldIn(msgspec.Struct):
-    user_id: int
-    points: int
-    reason: str
-    idempotency_key: str
-    expires_in_seconds: int | None = None
+    user_id: Id
+    points: Points
+    reason: Filled
+    idempotency_key: Key
+    expires_in_seconds: Annotated[int, msgspec.Meta(ge=1, le=366 * 24 * 3600)] | None = None
 
 
 class HoldCreated(msgspec.Struct):
@@ -50,8 +54,8 @@ class HoldCreated(msgspec.Struct):
 
 
 class ReasonIn(msgspec.Struct):
-    reason: str
-    idempotency_key: str = ""
+    reason: Filled
+    idempotency_key: Text = ""
 
 
 class HoldVoided(msgspec.Struct):

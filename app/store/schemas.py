@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import msgspec
 
+from app.core.fields import Count, Filled, Id, Key, Quantity, SmallInt, Text
+
 
 class ItemOut(msgspec.Struct):
     id: int
@@ -21,14 +23,14 @@ class ItemsOut(msgspec.Struct):
 
 
 class ItemIn(msgspec.Struct):
-    name: str
-    points_price: int
-    stock: int
-    per_resident_limit: int | None = None
-    description: str = ""
-    category: str = ""
+    name: Filled
+    points_price: Quantity
+    stock: Count
+    per_resident_limit: Quantity | None = None
+    description: Text = ""
+    category: Text = ""
     active: bool = True
-    display_order: int = 0
+    display_order: SmallInt = 0
 
 
 class Created(msgspec.Struct):
@@ -36,11 +38,11 @@ class Created(msgspec.Struct):
 
 
 class OrderIn(msgspec.Struct):
-    item_id: int
-    quantity: int
-    idempotency_key: str
+    item_id: Id
+    quantity: Quantity
+    idempotency_key: Key
     # Counter staff placing an order for a resident without a phone (audited).
-    user_id: int | None = None
+    user_id: Id | None = None
 
 
 class OrderPlaced(msgspec.Struct):
@@ -51,7 +53,7 @@ class OrderPlaced(msgspec.Struct):
 
 
 class CancelIn(msgspec.Struct):
-    reason: str = ""
+    reason: Text = ""
 
 
 class CancelOut(msgspec.Struct):

@@ -106,3 +106,37 @@ async def test_language_and_elder_switches_are_remembered(client):
     off = await post_form(client, "/prefs/elder", {"elder": "0", "next": "//evil.example/"})
     assert off.headers["location"] == "/"
     assert 'class="elder' not in (await client.get("/login")).text
+
+
+async def test_a_value_postgresql_refuses_is_a_422_not_a_500(database_url):
+    """The last line of defence behind the schemas: PostgreSQL's data exceptions (class 22: out
+    of range, too long, bad encoding) are the client's input, answered 422; other database
+    errors stay 500s."""
+    from litestar import Litestar, get
+    from litestar.testing import AsyncTestClient
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    from app.core import errors
+    from app.core.security import HEADERS
+
+    @get("/api/v1/probe/{what:str}")
+    async def probe(what: str) -> dict[str, int]:
+        sql = {"range": "SELECT CAST(:v AS integer)", "missing": "SELECT v FROM no_such_table WHERE :v > 0"}
+        # An engine of its own: the test client runs the app on another event loop.
+        engine = create_async_engine(database_url, poolclass=NullPool)
+        try:
+            async with engine.connect() as conn:
+                return {"v": (await conn.execute(text(sql[what]), {"v": 2**40})).scalar_one()}
+        finally:
+            await engine.dispose()
+
+    app = Litestar([probe], exception_handlers=errors.exception_handlers)
+    async with AsyncTestClient(app=app) as client:
+        refused = await client.get("/api/v1/probe/range")
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["code"] == "validation_error"
+        assert refused.headers["x-frame-options"] == HEADERS["x-frame-options"]
+        broken = await client.get("/api/v1/probe/missing")
+        assert broken.status_code == 500 and broken.json()["code"] == "internal_error"
