@@ -61,6 +61,9 @@ def route_handlers() -> list:
     handlers: list = []
     for module in domains.controller_modules():
         handlers.extend(module.route_handlers)
+    for handler in handlers:
+        if any(path.startswith("/api/v1/") for path in handler.paths):
+            errors.document_errors(handler)
     return handlers
 
 

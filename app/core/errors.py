@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -12,6 +13,8 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
@@ -37,6 +40,63 @@ MESSAGES: dict[str, str] = {
     "csrf_failed": lazy("The form has expired. Please go back, reload the page and try again."),
     "internal_error": lazy("Something went wrong on our side. Nothing was changed; please try again."),
 }
+
+
+class ErrorBody(msgspec.Struct):
+    """API.md's error shape, as the OpenAPI schema shows it."""
+
+    status_code: int
+    code: str
+    detail: str
+    # Which fields failed (422 from the request schemas); other keys may name a field or a limit.
+    errors: list[dict[str, Any]] | None = None
+
+
+ERROR_DESCRIPTIONS = {
+    400: "The request could not be read (malformed JSON, text that is not UTF-8 or holds NUL): "
+    "`validation_error`",
+    401: "No valid bearer token (`not_authenticated`), or a wrong phone or password (`invalid_credentials`)",
+    403: "The caller may not do this: `forbidden`",
+    404: "Nothing with that id is visible to the caller: `not_found`",
+    409: "Refused by a rule (`conflict`, `already_done`, `insufficient_points`, `out_of_stock`, "
+    "`limit_reached`, `event_full`, ...)",
+    422: "A value is missing or out of its range (`validation_error`), or a code is refused "
+    "(`code_invalid`, `code_expired`, `not_signed_up`)",
+    429: "Too many failed attempts: `rate_limited`",
+}
+
+
+def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """The `responses=` mapping of a JSON route: each status with API.md's error shape."""
+    return {
+        status: ResponseSpec(
+            data_container=ErrorBody, description=ERROR_DESCRIPTIONS[status], generate_examples=False
+        )
+        for status in sorted(statuses)
+    }
+
+
+def document_errors(handler: HTTPRouteHandler) -> HTTPRouteHandler:
+    """Adds to an `/api/v1` route's OpenAPI entry the error answers it can give, read from its
+    signature: every route may get 400 (a request that cannot be read); a route with a body or
+    parameters 422; a route that needs a login 401 and 403, and 404 when it names something by
+    id (in its path or body); one that changes something 409;
+    the login and registration routes 401 and 429. What the route declares itself wins."""
+    params = set(handler.parsed_fn_signature.parameters)
+    paths = list(handler.paths)
+    statuses = {400}
+    if params - {"actor", "request", "db_session", "settings", "tx"} or any("{" in p for p in paths):
+        statuses.add(422)
+    if params & {"actor", "tx"}:
+        statuses |= {401, 403}
+        if "data" in params or any("{" in p for p in paths):
+            statuses.add(404)
+    if any(p.startswith("/api/v1/auth/") for p in paths):
+        statuses |= {401, 429}
+    if handler.http_methods - {"GET", "HEAD", "OPTIONS"}:
+        statuses.add(409)
+    handler.responses = {**error_responses(*statuses), **(handler.responses or {})}
+    return handler
 
 
 class DomainError(Exception):
@@ -94,29 +154,37 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def _render(request: Request, status: int, code: str, detail: str, extra: dict[str, Any]) -> Response:
+def _render(
+    request: Request,
+    status: int,
+    code: str,
+    detail: str,
+    extra: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> Response:
     # Errors raised before a route matched (unknown path, wrong method) never pass through the
     # app's middleware, so the security headers are set here too.
     from app.core.security import HEADERS
 
+    headers = {**(headers or {}), **HEADERS}
     if _wants_json(request):
         return Response(
             {"status_code": status, "code": code, "detail": detail, **extra},
             status_code=status,
-            headers=HEADERS,
+            headers=headers,
         )
     from app.core.web import page_context
 
     if code == "not_authenticated":
         from litestar.response import Redirect
 
-        return Redirect(f"/login?next={request.url.path}", headers=HEADERS)
+        return Redirect(f"/login?next={request.url.path}", headers=headers)
     template = "_error_fragment.html" if request.headers.get("hx-request") else "error.html"
     return Template(
         template,
         context={**page_context(request), "code": code, "detail": detail, "status": status},
         status_code=status,
-        headers=HEADERS,
+        headers=headers,
     )
 
 
@@ -147,9 +215,14 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
     else:
         code = "validation_error" if status < 500 else "internal_error"
     detail = _(MESSAGES.get(code, MESSAGES["validation_error"]))
+    headers: dict[str, str] = {}
     if code == "method_not_allowed":
         detail = _("This action is not available here.")
-    return _render(request, status, code, detail, extra)
+        # RFC 9110: a 405 names the methods the resource has.
+        allow = (exc.headers or {}).get("allow") or (exc.headers or {}).get("Allow")
+        if allow:
+            headers["allow"] = allow
+    return _render(request, status, code, detail, extra, headers)
 
 
 def _sqlstate(exc: BaseException) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.conftest import login
 
 
@@ -140,3 +142,24 @@ async def test_a_value_postgresql_refuses_is_a_422_not_a_500(database_url):
         assert refused.headers["x-frame-options"] == HEADERS["x-frame-options"]
         broken = await client.get("/api/v1/probe/missing")
         assert broken.status_code == 500 and broken.json()["code"] == "internal_error"
+
+
+async def test_a_method_a_route_does_not_have_is_405_with_allow(app, client):
+    from app.core.security import HEADERS
+
+    checked = 0
+    for route in app.routes:
+        if not route.path.startswith("/api/v1/"):
+            continue
+        methods = set(route.methods) - {"OPTIONS", "HEAD"}
+        unused = next(m for m in ("DELETE", "PATCH", "PUT", "POST") if m not in methods)
+        path = re.sub(r"\{[^}]+\}", "1", route.path)
+        response = await client.request(unused, path)
+        assert response.status_code == 405, (route.path, unused, response.status_code)
+        allowed = {m.strip() for m in response.headers["allow"].split(",")}
+        assert methods <= allowed, (route.path, allowed)
+        body = response.json()
+        assert body["status_code"] == 405 and body["code"] == "method_not_allowed" and body["detail"]
+        assert response.headers["x-content-type-options"] == HEADERS["x-content-type-options"]
+        checked += 1
+    assert checked >= 20
