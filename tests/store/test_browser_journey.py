@@ -189,3 +189,75 @@ def test_an_oversized_photo_keeps_the_new_item_form_with_and_without_script(live
             headers={"Authorization": f"Bearer {token['access_token']}"},
         ).json()["items"]
     assert items == []  # nothing was half made
+
+
+def test_counter_takes_digits_as_shown_and_cancelling_asks_first(live_server, browser, phone_page, artifacts):
+    base = live_server.url
+    admin_phone, admin_password, community_id = _admin(live_server)
+    touch(community_id)
+    resident = (unique_phone(), "resident-" + secrets.token_hex(4))
+    staff = (unique_phone(), "staff-" + secrets.token_hex(4))
+    with httpx.Client(base_url=base, timeout=30) as http:
+        token = http.post(
+            "/api/v1/auth/token", json={"phone": admin_phone, "password": admin_password}
+        ).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        resident_id = http.post(
+            f"/api/v1/communities/{community_id}/residents",
+            headers=headers,
+            json={"phone": resident[0], "display_name": "黄志强", "password": resident[1]},
+        ).json()["user_id"]
+        http.post(
+            f"/api/v1/communities/{community_id}/residents",
+            headers=headers,
+            json={"phone": staff[0], "display_name": "陈晓梅", "password": staff[1], "roles": ["staff"]},
+        )
+        http.post(
+            f"/api/v1/communities/{community_id}/awards",
+            headers=headers,
+            json={"user_id": resident_id, "points": 100, "reason": "六清", "idempotency_key": "b2"},
+        )
+        item_id = http.post(
+            f"/api/v1/communities/{community_id}/items",
+            headers=headers,
+            json={"name": "抽纸 6包", "points_price": 30, "stock": 5},
+        ).json()["id"]
+
+    page = phone_page
+    _log_in(page, base, *resident)
+    orders = []
+    for _ in range(2):
+        page.goto(f"{base}/store/c/{community_id}")
+        page.locator(f"section[data-item='{item_id}'] button[type=submit]").click()
+        page.wait_for_url(re.compile(r".*/store/orders/\d+\?done=placed$"))
+        orders.append((page.url.split("?")[0], page.locator("[data-digits]").inner_text()))
+
+    # Cancelling asks first; "keep" keeps it, "yes" cancels and says so in green.
+    first_url, _ = orders[0]
+    page.goto(first_url)
+    page.locator("[data-cancel-order]").click()
+    expect(page.locator("[data-confirm='cancel-order']")).to_be_visible()
+    page.screenshot(path=str(artifacts / "store-cancel-confirm.png"), full_page=True)
+    page.get_by_role("link", name="不取消，保留订单").click()
+    expect(page.locator("[data-status='held']")).to_be_visible()
+    page.locator("[data-cancel-order]").click()
+    page.locator("[data-confirm-cancel]").click()
+    expect(page.locator(".notice")).to_contain_text("订单已取消")
+    expect(page.locator("[data-status='cancelled']")).to_be_visible()
+
+    # The counter types the other order's digits as the phone shows them, in full-width digits.
+    _, digits = orders[1]
+    typed = "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else "　" for c in digits)
+    context = browser.new_context(viewport={"width": 800, "height": 1000}, locale="zh-CN")
+    counter = context.new_page()
+    try:
+        _log_in(counter, base, *staff)
+        counter.goto(f"{base}/scan?context=counter")
+        counter.fill("#code", typed)
+        counter.locator("form[data-scan-form] button[type=submit]").click()
+        expect(counter.locator("[data-result='pickup_ready']")).to_contain_text("黄志强")
+        counter.locator("[data-hand-over]").click()
+        expect(counter.locator("[data-result='picked_up']")).to_be_visible()
+        counter.screenshot(path=str(artifacts / "store-counter-typed-digits.png"), full_page=True)
+    finally:
+        context.close()
