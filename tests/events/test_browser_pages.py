@@ -68,14 +68,14 @@ def _width(page) -> int:
     return int(page.evaluate("document.documentElement.scrollWidth"))
 
 
-@pytest.mark.parametrize("locale", ["zh-CN", "en"])
-def test_event_pages_fit_a_phone(live_server, browser, artifacts, locale):
+@pytest.mark.parametrize(("locale", "width"), [("zh-CN", 390), ("en", 390), ("zh-CN", 1280), ("en", 1280)])
+def test_event_pages_fit_phone_and_desktop(live_server, browser, artifacts, locale, width):
     site = _set_up(live_server)
     base, cid, event_id = site["base"], site["community_id"], site["event_id"]
     tag = locale[:2]
     for who in ("admin", "resident"):
         for elder in (False, True):
-            context = browser.new_context(viewport={"width": 390, "height": 844}, locale=locale)
+            context = browser.new_context(viewport={"width": width, "height": 844}, locale=locale)
             page = context.new_page()
             try:
                 _log_in(page, base, *site[who])
@@ -95,10 +95,9 @@ def test_event_pages_fit_a_phone(live_server, browser, artifacts, locale):
                     page.wait_for_load_state("load")
                     name = path.strip("/").split("?")[0].replace("/", "-")
                     mode = "elder" if elder else "standard"
-                    page.screenshot(
-                        path=str(artifacts / f"events-390-{tag}-{who}-{mode}-{name}.png"), full_page=True
-                    )
-                    assert _width(page) <= 390, (path, _width(page))
+                    shot = artifacts / f"events-{width}-{tag}-{who}-{mode}-{name}.png"
+                    page.screenshot(path=str(shot), full_page=True)
+                    assert _width(page) <= width, (path, _width(page))
             finally:
                 context.close()
 
