@@ -17,26 +17,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.authz import COMMUNITY_ROLES
 from app.core.database import Base
-
-COMMUNITY_ROLES = ("resident", "volunteer", "grid_worker", "staff", "admin")
-STREET_ROLES = ("street_admin",)
-
-
-def _l(message: str) -> str:
-    return message
-
-
-# English labels (translated where shown); extraction keyword `_l`.
-ROLE_LABELS = {
-    "resident": _l("Resident"),
-    "volunteer": _l("Volunteer"),
-    "grid_worker": _l("Grid worker"),
-    "staff": _l("Staff"),
-    "admin": _l("Admin"),
-    "street_admin": _l("Street admin"),
-}
-
 
 class User(Base):
     __tablename__ = "users"
@@ -56,7 +38,8 @@ class Membership(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "community_id"),
         CheckConstraint(
-            "roles <@ ARRAY['resident','volunteer','grid_worker','staff','admin']::varchar[]",
+            # The roles of app.core.authz, as migration 0001 wrote them.
+            "roles <@ ARRAY[" + ",".join(f"'{role}'" for role in COMMUNITY_ROLES) + "]::varchar[]",
             name="known_roles",
         ),
     )

@@ -12,7 +12,7 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.actor_cache import ActorCache
-from app.core.authz import Actor
+from app.core.authz import ROLE_LABELS, Actor
 from app.core.errors import DomainError, NotAuthenticated
 from app.core.fastdb import FastDb, Tx
 from app.core.fields import MAX_ID, parse_int
@@ -34,8 +34,6 @@ def page_context(request: Request) -> dict[str, Any]:
     actor: Actor | None = request.scope.get("jinlin_actor")  # type: ignore[assignment]
     lang = request_lang(request)
     _ = gettext_for(request)
-    from app.accounts.models import ROLE_LABELS
-
     return {
         "role_label": lambda role: _(ROLE_LABELS.get(str(role), str(role))),
         "lang": lang,
