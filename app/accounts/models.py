@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.authz import COMMUNITY_ROLES
 from app.core.database import Base
 
+
 class User(Base):
     __tablename__ = "users"
 

@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, select, text, update
+from sqlalchemy import delete, exists, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +31,7 @@ from app.core.i18n import lazy
 from app.core.security import burn_password_check, hash_password, token_digest, verify_password
 from app.core.settings import Settings
 from app.places.models import Building, Community, Compound
+from app.places.services import community_for
 
 # Mainland mobile numbers only: 11 digits, 13x to 19x.
 MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$", re.ASCII)
@@ -312,13 +313,18 @@ async def end_auth_session(session: AsyncSession, token: str) -> None:
 # ---------------------------------------------------------------- residents and roles
 
 
-async def community_for(session: AsyncSession, actor: Actor, community_id: int, *roles: str) -> Community:
-    """Loads a community the actor may act in with one of `roles`; others are refused alike."""
-    community = await session.get(Community, community_id)
-    if community is None:
-        raise NotFound()
-    actor.require(community_id, *roles)
-    return community
+async def communities_of_street(session: AsyncSession, street_id: int) -> list[tuple[Community, int]]:
+    """A street's communities, each with how many members it has."""
+    rows = (
+        await session.execute(
+            select(Community, func.count(Membership.id))
+            .outerjoin(Membership, Membership.community_id == Community.id)
+            .where(Community.street_id == street_id)
+            .group_by(Community.id)
+            .order_by(Community.name)
+        )
+    ).all()
+    return list(rows)
 
 
 @dataclass

@@ -16,11 +16,12 @@ from app.accounts import cards, services
 from app.accounts.models import COMMUNITY_ROLES, MemberCard, Membership, User
 from app.core import qr
 from app.core.authz import Actor
-from app.core.errors import DomainError
+from app.core.errors import DomainError, NotFound
 from app.core.i18n import lazy
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Building, Community, Compound, Street
 from app.places.services import building_in, places_of
+from app.places.services import create_community as create_community_in
 
 PAGE_SIZE = 50
 
@@ -416,6 +417,46 @@ async def building_cards(
     )
 
 
+# ---------------------------------------------------------------- the street admin's communities
+
+
+@get("/street/{street_id:int}", include_in_schema=False)
+async def street_page(
+    request: Request, street_id: int, actor: Actor, db_session: AsyncSession, error: str | None = None
+) -> Template:
+    street = await db_session.get(Street, street_id)
+    if street is None or street_id not in actor.street_ids:
+        raise NotFound()
+    return render(
+        request,
+        "places/street.html",
+        street=street,
+        communities=await services.communities_of_street(db_session, street_id),
+        error=None,
+    )
+
+
+@post("/street/{street_id:int}/communities", include_in_schema=False)
+async def create_community(
+    request: Request, street_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form = await form_data(request)
+    try:
+        await create_community_in(db_session, actor, street_id, form.get("name", ""))
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        street = await db_session.get(Street, street_id)
+        return render(
+            request,
+            "places/street.html",
+            status_code=422,
+            street=street,
+            communities=await services.communities_of_street(db_session, street_id),
+            error=error_message(request, exc),
+        )
+    return Redirect(f"/street/{street_id}", status_code=303)
+
+
 route_handlers = [
     residents_page,
     resident_new_page,
@@ -424,4 +465,6 @@ route_handlers = [
     resident_update,
     resident_card,
     building_cards,
+    street_page,
+    create_community,
 ]

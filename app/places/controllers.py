@@ -1,4 +1,4 @@
-"""Admin pages for compounds and buildings; the street admin's communities."""
+"""Admin pages for compounds and buildings."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.services import community_for
 from app.core import clock
 from app.core.authz import Actor
-from app.core.errors import DomainError, NotFound
+from app.core.errors import DomainError
 from app.core.web import error_message, form_data, optional_int, render, reopen_form
 from app.places import services
 from app.places.models import Street
@@ -25,7 +24,7 @@ async def _places_page(
 ) -> Template:
     """The community's compounds and buildings: its admins edit them, its staff and grid workers
     open each building's residents, and the street admin above it drills down read-only."""
-    community = await community_for(
+    community = await services.community_for(
         db_session, actor, community_id, "admin", "staff", "grid_worker", "street_admin"
     )
     street = (
@@ -59,7 +58,7 @@ async def save_compound(
 ) -> Template | Redirect:
     form = await form_data(request)
     try:
-        await community_for(db_session, actor, community_id, "admin")
+        await services.community_for(db_session, actor, community_id, "admin")
         await services.save_compound(
             db_session,
             actor,
@@ -81,7 +80,7 @@ async def save_building(
 ) -> Template | Redirect:
     form = await form_data(request)
     try:
-        await community_for(db_session, actor, community_id, "admin")
+        await services.community_for(db_session, actor, community_id, "admin")
         await services.save_building(
             db_session,
             actor,
@@ -103,7 +102,7 @@ async def save_time_zone(
 ) -> Template | Redirect:
     form = await form_data(request)
     try:
-        await community_for(db_session, actor, community_id, "admin")
+        await services.community_for(db_session, actor, community_id, "admin")
         await services.set_time_zone(db_session, actor, community_id, form.get("time_zone", ""))
     except DomainError as exc:
         await reopen_form(db_session, exc)
@@ -111,41 +110,4 @@ async def save_time_zone(
     return Redirect(f"/admin/c/{community_id}/places", status_code=303)
 
 
-@get("/street/{street_id:int}", include_in_schema=False)
-async def street_page(
-    request: Request, street_id: int, actor: Actor, db_session: AsyncSession, error: str | None = None
-) -> Template:
-    street = await db_session.get(Street, street_id)
-    if street is None or street_id not in actor.street_ids:
-        raise NotFound()
-    return render(
-        request,
-        "places/street.html",
-        street=street,
-        communities=await services.communities_of_street(db_session, street_id),
-        error=None,
-    )
-
-
-@post("/street/{street_id:int}/communities", include_in_schema=False)
-async def create_community(
-    request: Request, street_id: int, actor: Actor, db_session: AsyncSession
-) -> Template | Redirect:
-    form = await form_data(request)
-    try:
-        await services.create_community(db_session, actor, street_id, form.get("name", ""))
-    except DomainError as exc:
-        await reopen_form(db_session, exc)
-        street = await db_session.get(Street, street_id)
-        return render(
-            request,
-            "places/street.html",
-            status_code=422,
-            street=street,
-            communities=await services.communities_of_street(db_session, street_id),
-            error=error_message(request, exc),
-        )
-    return Redirect(f"/street/{street_id}", status_code=303)
-
-
-route_handlers = [places_page, save_compound, save_building, save_time_zone, street_page, create_community]
+route_handlers = [places_page, save_compound, save_building, save_time_zone]

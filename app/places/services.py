@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -203,16 +203,10 @@ async def places_of(session: AsyncSession, community_id: int) -> list[tuple[Comp
     return [(c, by_compound.get(c.id, [])) for c in compounds]
 
 
-async def communities_of_street(session: AsyncSession, street_id: int) -> list[tuple[Community, int]]:
-    from app.accounts.models import Membership
-
-    rows = (
-        await session.execute(
-            select(Community, func.count(Membership.id))
-            .outerjoin(Membership, Membership.community_id == Community.id)
-            .where(Community.street_id == street_id)
-            .group_by(Community.id)
-            .order_by(Community.name)
-        )
-    ).all()
-    return list(rows)
+async def community_for(session: AsyncSession, actor: Actor, community_id: int, *roles: str) -> Community:
+    """Loads a community the actor may act in with one of `roles`; others are refused alike."""
+    community = await session.get(Community, community_id)
+    if community is None:
+        raise NotFound()
+    actor.require(community_id, *roles)
+    return community
