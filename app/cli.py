@@ -3,44 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import sys
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from app.core.database import resolve_database_url
-from app.core.settings import Settings, SettingsError, load_settings
-
-T = TypeVar("T")
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
-def database_url(settings: Settings) -> str:
-    return resolve_database_url(settings.database_url, settings.data_dir)
-
-
-def run_with_session(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
-    """Runs `work(session)` in one transaction that commits when it returns."""
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
-    async def main() -> T:
-        engine = create_async_engine(database_url(settings))
-        try:
-            async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
+from app import domains
+from app.core import jobs
+from app.core.cli import database_url, run_with_session
+from app.core.cli import settings_or_fail as _settings
+from app.core.errors import DomainError
+from app.core.migrate import upgrade
 
 
 @click.group()
@@ -54,6 +31,7 @@ def main() -> None:
 @click.option("--workers", default=1, show_default=True, type=int, help="worker processes")
 def serve(host: str, port: int, workers: int) -> None:
     """Run the app (embedded PostgreSQL when DATABASE_URL is unset); applies migrations first."""
+    # granian only where it serves: the other commands start faster without it.
     from granian import Granian
     from granian.constants import Interfaces
 
@@ -87,8 +65,6 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Apply Alembic migrations."""
-    from app.core.migrate import upgrade
-
     upgrade(database_url(_settings()))
     click.echo("database is at the latest revision")
 
@@ -96,7 +72,7 @@ def db_upgrade() -> None:
 @main.command()
 def demo() -> None:
     """Seed the demo district (idempotent) and print the demo logins."""
-    from app.core.migrate import upgrade
+    # The demo loads every domain's seeds and Pillow: only `demo` and `admin create` need it.
     from app.demo import seed
 
     settings = _settings()
@@ -120,8 +96,7 @@ def admin() -> None:
 @click.option("--name", "display_name", default="", help="display name (default: the phone number)")
 def admin_create(phone: str, password: str, community_name: str, street_name: str, display_name: str) -> None:
     """Create street and community if missing and a community admin."""
-    from app.core.errors import DomainError
-    from app.core.migrate import upgrade
+    # As in `demo`: the demo module is heavy and only these two commands need it.
     from app.demo import ensure_admin
 
     settings = _settings()
@@ -145,16 +120,30 @@ def admin_create(phone: str, password: str, community_name: str, street_name: st
     click.echo(json.dumps(result))
 
 
-def _register_domain_commands() -> None:
-    from app.domains import DOMAINS, _optional
+@main.command("worker")
+@click.option("--once", is_flag=True, help="run what is due, then exit")
+def worker(once: bool) -> None:
+    """Run background jobs (PostgreSQL queue) until stopped (docker compose's worker)."""
+    settings = _settings()
+    upgrade(database_url(settings))
+    domains.load_jobs()
+    names = ", ".join(sorted(jobs.registered())) or "none"
+    click.echo(f"Jinlin worker: periodic jobs: {names}")
 
-    for domain in DOMAINS:
-        module = _optional(f"app.{domain}.cli")
-        if module is not None:
-            main.add_command(module.group)
+    async def run() -> None:
+        task = asyncio.create_task(jobs.run_worker(settings, name="worker", wait=not once))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(run())
 
 
-_register_domain_commands()
+for group in domains.cli_groups():
+    main.add_command(group)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

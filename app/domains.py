@@ -7,6 +7,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+import click
+
 from app.core.settings import Settings
 
 # Order matters only for readability; each domain registers its own routes.
@@ -51,6 +53,23 @@ def _hooks(kind: str, settings: Settings) -> list[Callable[..., Any]]:
         if hook is not None:
             hooks.append(hook(settings))
     return hooks
+
+
+def load_jobs() -> None:
+    """Imports every domain's ``jobs`` module, which registers its periodic jobs with
+    app.core.jobs (`jinlin serve` through the start-up hooks, `jinlin worker` directly)."""
+    for domain in DOMAINS:
+        _optional(f"app.{domain}.jobs")
+
+
+def cli_groups() -> list[click.Group]:
+    """Each domain's ``jinlin`` commands (`app.<domain>.cli.group`)."""
+    groups = []
+    for domain in DOMAINS:
+        module = _optional(f"app.{domain}.cli") if domain != "core" else None
+        if module is not None:
+            groups.append(module.group)
+    return groups
 
 
 def startup_hooks(settings: Settings) -> list[Callable[..., Any]]:

@@ -1,34 +1,41 @@
-"""`jinlin worker`: runs the background jobs in their own process (docker compose's worker)."""
+"""What every `jinlin` command needs, whichever layer defines it: the settings (a missing or
+bad one is a clear message, not a traceback), the database URL, and one unit of work."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import click
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from app.core.database import resolve_database_url
+from app.core.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
 
 
-@click.command("worker")
-@click.option("--once", is_flag=True, help="run what is due, then exit")
-def group(once: bool) -> None:
-    """Run background jobs (PostgreSQL queue) until stopped."""
-    from app.cli import _settings, database_url
-    from app.core import jobs
-    from app.core.migrate import upgrade
+def settings_or_fail() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
 
-    settings = _settings()
-    upgrade(database_url(settings))
-    names = ", ".join(sorted(jobs.registered())) or "none"
-    click.echo(f"Jinlin worker: periodic jobs: {names}")
 
-    async def main() -> None:
-        task = asyncio.create_task(jobs.run_worker(settings, name="worker", wait=not once))
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, task.cancel)
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+def database_url(settings: Settings) -> str:
+    return resolve_database_url(settings.database_url, settings.data_dir)
 
-    asyncio.run(main())
+
+def run_with_session(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Runs `work(session)` in one transaction that commits when it returns."""
+
+    async def main() -> T:
+        engine = create_async_engine(database_url(settings))
+        try:
+            async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())

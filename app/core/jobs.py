@@ -6,8 +6,8 @@ procrastinate worker, started by ``on_startup``), or in a separate ``jinlin work
 in-process worker off; the tests do that and call job functions directly. The queue's tables
 come from Alembic migration 0002, never from the running app.
 
-Registering a periodic job (in ``app/<domain>/jobs.py``; every domain's ``jobs`` module is imported
-before a worker starts)::
+Registering a periodic job (in ``app/<domain>/jobs.py``; the assembly imports every domain's ``jobs``
+module, app.domains.load_jobs, before a worker starts)::
 
     from sqlalchemy.ext.asyncio import AsyncSession
     from app.core import jobs
@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from app.core.database import libpq_url, resolve_database_url
 from app.core.settings import Settings
 
 log = logging.getLogger("jinlin.jobs")
@@ -62,16 +63,9 @@ def periodic(cron: str, *, name: str | None = None) -> Callable[[JobFunction], J
 
 
 def registered() -> dict[str, PeriodicJob]:
-    load_job_modules()
+    """The jobs registered so far: the assembly imports every domain's ``jobs`` module first
+    (app.domains.load_jobs), so that core names no domain."""
     return dict(_PERIODIC)
-
-
-def load_job_modules() -> None:
-    from app.domains import DOMAINS, _optional
-
-    for domain in DOMAINS:
-        if domain != "core":
-            _optional(f"app.{domain}.jobs")
 
 
 async def run_job(engine: AsyncEngine, job: PeriodicJob) -> None:
@@ -85,14 +79,13 @@ async def run_now(engine: AsyncEngine, name: str) -> None:
 
 
 def _database_urls(settings: Settings) -> tuple[str, str]:
-    from app.core.database import libpq_url, resolve_database_url
-
     url = resolve_database_url(settings.database_url, settings.data_dir)
     return url, libpq_url(url)
 
 
 def build_app(settings: Settings, engine: AsyncEngine) -> Any:
     """A procrastinate App with every registered periodic job bound to ``engine``."""
+    # procrastinate (and psycopg under it) only in a process that runs jobs.
     import procrastinate
 
     _url, conninfo = _database_urls(settings)

@@ -7,6 +7,9 @@ from typing import Any
 
 import click
 
+from app.core.cli import run_with_session, settings_or_fail
+from app.ledger.verify import Check, run_checks
+
 
 @click.group("ledger")
 def group() -> None:
@@ -18,13 +21,11 @@ def group() -> None:
 def verify(community_id: int | None) -> None:
     """Check that balances sum to zero, cached balances and holds match the transfers, and no
     forbidden balance is negative."""
-    from app.cli import _settings, run_with_session
-    from app.ledger.verify import Check, run_checks
 
     async def work(session: Any) -> list[Check]:
         return await run_checks(session, community_id)
 
-    checks = run_with_session(_settings(), work)
+    checks = run_with_session(settings_or_fail(), work)
     for check in checks:
         mark = "ok  " if check.ok else "FAIL"
         click.echo(f"{mark} {check.description} ({check.checked} checked)")
