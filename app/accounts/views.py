@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request, get, post
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import cards, services
 from app.accounts.models import COMMUNITY_ROLES, MemberCard, Membership, User
-from app.core import qr
+from app.core import homes, qr
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.i18n import lazy
@@ -58,30 +58,49 @@ async def resident_parts(
 class CommunityHome:
     community: Community
     roles: list[str]
-    links: list[tuple[str, str]] = field(default_factory=list)  # (url, label msgid)
+    part: homes.HomePart
+
+
+@dataclass
+class StreetHome:
+    street: Street
+    communities: list[tuple[Community, int]]  # (community, members)
+
+
+@homes.part
+async def _people_home(session: AsyncSession, actor: Actor, community: Community) -> homes.HomePart:
+    """The accounts' share of the home page: residents and places for those who care for them."""
+    community_id = community.id
+    part = homes.HomePart()
+    if actor.has(community_id, "admin", "staff", "grid_worker"):
+        part.links.append((f"/admin/c/{community_id}/residents", lazy("Residents")))
+        part.links.append((f"/admin/c/{community_id}/places", lazy("Compounds and buildings")))
+    return part
 
 
 async def home_cards(session: AsyncSession, actor: Actor) -> dict[str, object]:
-    ids = sorted(set(actor.roles) | set(actor.street_communities))
-    communities = {
-        c.id: c for c in (await session.scalars(select(Community).where(Community.id.in_(ids)))).all()
-    }
-    homes: list[CommunityHome] = []
-    for cid in sorted(actor.roles):
-        roles = sorted(actor.roles[cid])
-        home = CommunityHome(communities[cid], roles)
-        from app import domains
-
-        for module in domains.controller_modules():
-            for link in getattr(module, "home_links", lambda a, c: [])(actor, cid):
-                home.links.append(link)
-        if actor.has(cid, "admin", "staff", "grid_worker"):
-            home.links.append((f"/admin/c/{cid}/residents", lazy("Residents")))
-        if actor.has(cid, "admin", "staff", "grid_worker"):
-            home.links.append((f"/admin/c/{cid}/places", lazy("Compounds and buildings")))
-        homes.append(home)
+    """Each community the person belongs to with every domain's share of its home
+    (app.core.homes), and the streets they oversee with their communities."""
+    found = await session.scalars(select(Community).where(Community.id.in_(sorted(actor.roles))))
+    communities = {c.id: c for c in found.all()}
+    mine = [
+        CommunityHome(
+            communities[cid], sorted(actor.roles[cid]), await homes.gather(session, actor, communities[cid])
+        )
+        for cid in sorted(actor.roles)
+    ]
     streets = (await session.scalars(select(Street).where(Street.id.in_(sorted(actor.street_ids))))).all()
-    return {"communities": homes, "streets": streets}
+    overseen = [
+        StreetHome(street, await services.communities_of_street(session, street.id)) for street in streets
+    ]
+    return {"communities": mine, "streets": overseen}
+
+
+@get("/", include_in_schema=False)
+async def home(request: Request, maybe_actor: Actor | None, db_session: AsyncSession) -> Template:
+    if maybe_actor is None:
+        return render(request, "welcome.html")
+    return render(request, "home.html", cards=await home_cards(db_session, maybe_actor))
 
 
 def qr_data_uri(code: str) -> str:
@@ -458,6 +477,7 @@ async def create_community(
 
 
 route_handlers = [
+    home,
     residents_page,
     resident_new_page,
     resident_create,

@@ -1,18 +1,16 @@
-"""Process and database health, language and elder-mode switches, the home page."""
+"""Process and database health, language and elder-mode switches."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from litestar import Request, Response, get, post
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.authz import Actor
 from app.core.i18n import ELDER_COOKIE, LANG_COOKIE, LANGS
 from app.core.settings import Settings
-from app.core.web import render
 
 YEAR = 60 * 60 * 24 * 365
 
@@ -69,13 +67,4 @@ async def set_elder(request: Request, settings: Settings) -> Redirect:
     return response
 
 
-@get("/", include_in_schema=False)
-async def home(request: Request, maybe_actor: Actor | None, db_session: AsyncSession) -> Template:
-    if maybe_actor is None:
-        return render(request, "welcome.html")
-    from app.accounts.views import home_cards
-
-    return render(request, "home.html", cards=await home_cards(db_session, maybe_actor))
-
-
-route_handlers = [healthz, readyz, set_lang, set_elder, home]
+route_handlers = [healthz, readyz, set_lang, set_elder]

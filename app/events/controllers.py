@@ -21,25 +21,11 @@ from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.events import approvals, checkins, codes, hours, rules, services
+from app.events import home as _home  # noqa: F401 - registers its share of the home page
 from app.events.models import Event
 from app.events.schemas import CodeOut, EventCreate, EventCreated, SignupOut
 from app.places.models import Community, Compound
 from app.places.services import time_zone_of
-
-
-def home_links(actor: Actor, community_id: int) -> list[tuple[str, str]]:
-    links = [
-        (f"/c/{community_id}/events", lazy("Events")),
-        (f"/c/{community_id}/my-events", lazy("My events")),
-        (f"/c/{community_id}/hours", lazy("My hours")),
-        ("/scan", lazy("Scan a code")),
-    ]
-    if actor.has(community_id, "admin", "staff"):
-        links.append((f"/admin/c/{community_id}/events", lazy("Manage events")))
-    if actor.has(community_id, "admin"):
-        links.append((f"/admin/c/{community_id}/approvals", lazy("Approvals")))
-    return links
-
 
 # ---------------------------------------------------------------- API
 

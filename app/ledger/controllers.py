@@ -21,6 +21,7 @@ from app.core.fastdb import Db, Tx
 from app.core.i18n import gettext_for, lazy
 from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render
 from app.ledger import expiry, services
+from app.ledger import home as _home  # noqa: F401 - registers its share of the home page
 from app.ledger.schemas import (
     AwardIn,
     HoldCreated,
@@ -44,16 +45,6 @@ KIND_LABELS: dict[str, str] = {
     "reversal": lazy("Reversal"),
     "expiry": lazy("Points expired"),
 }
-
-
-def home_links(actor: Actor, community_id: int) -> list[tuple[str, str]]:
-    links = [
-        (f"/wallet?community_id={community_id}", lazy("My points")),
-        (f"/wallet/statement?community_id={community_id}", lazy("Points statement")),
-    ]
-    if actor.has(community_id, "admin"):
-        links.append((f"/admin/c/{community_id}/ledger", lazy("Points: awards and corrections")))
-    return links
 
 
 # ---------------------------------------------------------------- helpers

@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import Membership, User
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
-from app.core.i18n import gettext_for, lazy
+from app.core.i18n import gettext_for
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render, reopen_form
 from app.places.models import Community
+from app.store import home as _home  # noqa: F401 - registers its share of the home page
 from app.store import orders, photos, placing, rules, services
 from app.store import scan_handlers as _scan_handlers  # noqa: F401 - registers JP1, digits, member@counter
 from app.store.models import StoreItem
@@ -33,20 +34,6 @@ from app.store.schemas import (
     OrderOut,
     OrderPlaced,
 )
-
-
-def home_links(actor: Actor, community_id: int) -> list[tuple[str, str]]:
-    links = [
-        (f"/store/c/{community_id}", lazy("Love supermarket")),
-        ("/store/me/orders", lazy("My store orders")),
-    ]
-    if actor.has(community_id, "admin", "staff"):
-        links += [
-            (f"/store/admin/c/{community_id}", lazy("Store: items and stock")),
-            (f"/store/admin/c/{community_id}/orders", lazy("Store: orders and pickups")),
-            ("/scan?context=counter", lazy("Counter scanner")),
-        ]
-    return links
 
 
 def _item_out(item: StoreItem) -> ItemOut:

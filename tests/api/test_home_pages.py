@@ -3,6 +3,7 @@ scanners open only for those they work for."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 
@@ -106,3 +107,156 @@ async def test_scanners_refuse_residents_up_front_and_open_for_those_they_serve(
     await page_login(client, grid)
     assert (await client.get(f"/scan?event_id={event_id}&action=checkin")).status_code == 200
     assert (await client.get("/scan?context=counter")).status_code == 403
+
+
+async def _event(client, admin, community_id: int, title: str, days: float, **extra) -> int:
+    start = clock.now() + timedelta(days=days)
+    made = await client.post(
+        f"/api/v1/communities/{community_id}/events",
+        headers=admin.headers,
+        json={
+            "title": title,
+            "category": "service",
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=2)).isoformat(),
+            "capacity": 10,
+            "points_per_attendance": 5,
+            "points_per_hour": 0,
+            **extra,
+        },
+    )
+    assert made.status_code == 201, made.text
+    return int(made.json()["id"])
+
+
+async def _award(client, admin, community_id: int, user_id: int, points: int) -> None:
+    awarded = await client.post(
+        f"/api/v1/communities/{community_id}/awards",
+        headers=admin.headers,
+        json={
+            "user_id": user_id,
+            "points": points,
+            "reason": "测试",
+            "idempotency_key": secrets.token_hex(8),
+        },
+    )
+    assert awarded.status_code == 201, awarded.text
+
+
+def _figure(html: str, label: str) -> int:
+    """The number shown under a figure's label on the home page."""
+    found = re.search(re.escape(label) + r"</span>\s*<strong[^>]*>([\d,]+)</strong>", html)
+    assert found, f"no figure {label!r}"
+    return int(found.group(1).replace(",", ""))
+
+
+async def test_resident_home_puts_balance_next_event_member_code_and_icons_first(client, factory):
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    cid = tenant.community_id
+    resident = await login(client, await factory.person(tenant, name="郑美玉"))
+    await _award(client, admin, cid, resident.user_id, 1280)
+    later = await _event(client, admin, cid, "居民恳谈日", 9)
+    sooner = await _event(client, admin, cid, "楼道清理", 2)
+    unsigned = await _event(client, admin, cid, "健康讲座", 1)
+    for event_id in (later, sooner):
+        signed = await client.post(f"/api/v1/events/{event_id}/signups", headers=resident.headers)
+        assert signed.status_code == 201, signed.text
+
+    await page_login(client, resident)
+    html = (await client.get("/")).text
+    assert _figure(html, "我的积分") == 1280
+    # The soonest event they signed up for, not one they did not sign up for.
+    assert f'href="/events/{sooner}"' in html and "楼道清理" in html
+    assert f'href="/events/{later}"' not in html and f'href="/events/{unsigned}"' not in html
+    tiles = [
+        f"/c/{cid}/events",
+        "/scan",
+        f"/store/c/{cid}",
+        "/store/me/orders",
+        f"/c/{cid}/hours",
+        f"/c/{cid}/certificate",
+    ]
+    order = [
+        html.index("我的积分"),
+        html.index("楼道清理"),
+        html.index('href="/me/card"'),
+        *(html.index(f'class="tile" href="{url}"') for url in tiles),
+    ]
+    assert order == sorted(order)
+    for label in ("活动", "扫一扫", "爱心超市", "我的订单", "时长", "证书"):
+        assert f"<span>{label}</span>" in html
+    # A resident sees no work panels.
+    assert "柜台扫码" not in html and "今日签到" not in html and "我组织的活动" not in html
+
+
+async def test_volunteer_home_lists_the_events_they_organise(client, factory):
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    cid = tenant.community_id
+    volunteer = await factory.person(tenant, roles=["volunteer", "resident"], name="李星")
+    await page_login(client, volunteer)
+    assert "您目前没有组织的活动。" in (await client.get("/")).text
+    mine = await _event(client, admin, cid, "义诊志愿服务", 3, organiser_ids=[volunteer.user_id])
+    other = await _event(client, admin, cid, "健康讲座", 2)
+    html = (await client.get("/")).text
+    assert "我组织的活动" in html
+    assert f'href="/events/{mine}"' in html and f'href="/events/{other}"' not in html
+
+
+async def test_staff_home_shows_the_counter_and_orders_waiting_for_pickup(client, factory):
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    cid = tenant.community_id
+    staff = await factory.person(tenant, roles=["staff", "resident"], name="陈晓梅")
+    resident = await login(client, await factory.person(tenant, name="黄志强"))
+    await _award(client, admin, cid, resident.user_id, 100)
+    item = await client.post(
+        f"/api/v1/communities/{cid}/items",
+        headers=admin.headers,
+        json={"name": "挂面 1kg", "points_price": 30, "stock": 10},
+    )
+    assert item.status_code == 201, item.text
+    order = await client.post(
+        "/api/v1/orders",
+        headers=resident.headers,
+        json={"item_id": item.json()["id"], "quantity": 1, "idempotency_key": secrets.token_hex(8)},
+    )
+    assert order.status_code == 201, order.text
+
+    await page_login(client, staff)
+    html = (await client.get("/")).text
+    assert 'href="/scan?context=counter"' in html
+    assert f'href="/store/orders/{order.json()["id"]}"' in html and "黄志强" in html
+    assert _figure(html, "待领取") == 1 and _figure(html, "今日已领取") == 0
+    assert "今日签到" not in html  # today's figures are the admin's
+
+
+async def test_admin_home_shows_todays_figures(client, factory):
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    cid = tenant.community_id
+    await page_login(client, tenant.admin)
+    html = (await client.get("/")).text
+    before = {label: _figure(html, label) for label in ("今日签到", "待审核", "待领取订单", "库存不足的商品")}
+    assert before == {"今日签到": 0, "待审核": 0, "待领取订单": 0, "库存不足的商品": 0}
+    assert "待处理" not in html
+
+    resident = await login(client, await factory.person(tenant, name="郑美玉"))
+    await _award(client, admin, cid, resident.user_id, 100)
+    item = await client.post(
+        f"/api/v1/communities/{cid}/items",
+        headers=admin.headers,
+        json={"name": "食用油", "points_price": 40, "stock": 2},
+    )
+    assert item.status_code == 201, item.text
+    order = await client.post(
+        "/api/v1/orders",
+        headers=resident.headers,
+        json={"item_id": item.json()["id"], "quantity": 1, "idempotency_key": secrets.token_hex(8)},
+    )
+    assert order.status_code == 201, order.text
+    html = (await client.get("/")).text
+    assert _figure(html, "待领取订单") == 1
+    assert _figure(html, "库存不足的商品") == 1  # one left, under the mark of 3
+    assert "待处理" in html  # said in words, not only in colour

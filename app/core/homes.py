@@ -1,0 +1,125 @@
+"""What a person finds first on the home page, gathered from the domains without naming them.
+
+Each domain registers a hook at import time (as scan handlers register with app.core.scanning):
+
+    @homes.part
+    async def home(session, actor, community) -> homes.HomePart: ...
+
+and the home page (app.accounts.views) calls every hook for each community the person belongs
+to. A hook reads its figures through its own domain's services and returns only what this
+person may see there: a resident gets a balance, the next event and large icons; a volunteer
+the events they organise; staff the counter and today's pickups; an admin today's figures.
+Labels are msgids, translated when the page is drawn."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core.authz import Actor
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A large icon on the grid residents know from their phones' apps (活动, 扫一扫, 爱心超市)."""
+
+    url: str
+    label: str  # msgid
+    icon: str  # an inline SVG symbol of templates/_icons.html
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number shown large: a balance, today's check-ins, orders waiting."""
+
+    label: str  # msgid
+    value: int
+    url: str | None = None
+    attention: bool = False  # something waits for someone (said in words, not only in colour)
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of a panel: data (an event's title), not a message."""
+
+    title: str
+    detail: str = ""
+    url: str | None = None
+    tag: str = ""  # msgid, e.g. "Signed up"
+
+
+@dataclass
+class Panel:
+    """A card of the home page; panels with the same key (e.g. "today") are merged."""
+
+    key: str
+    title: str  # msgid
+    entries: list[Entry] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    empty: str = ""  # msgid shown when there is nothing to list
+    more: tuple[str, str] | None = None  # (url, label msgid): where the whole list is
+    action: tuple[str, str] | None = None  # (url, label msgid): the panel's main button
+    order: int = 100
+
+
+@dataclass
+class HomePart:
+    """One domain's share of one community's home."""
+
+    mine: list[Figure] = field(default_factory=list)  # the person's own figures (balance)
+    next: list[Entry] = field(default_factory=list)  # what the person has coming up
+    tiles: list[Tile] = field(default_factory=list)
+    panels: list[Panel] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (url, label msgid): the rest
+
+
+# (session, actor, community): the community is app.places.models.Community (its id, time zone).
+Hook = Callable[[Any, Actor, Any], Awaitable[HomePart]]
+_HOOKS: list[Hook] = []
+
+
+def part(fn: Hook) -> Hook:
+    if fn not in _HOOKS:
+        _HOOKS.append(fn)
+    return fn
+
+
+def merge(parts: list[HomePart]) -> HomePart:
+    """The parts of one community's home in one, ordered; panels with one key become one."""
+    whole = HomePart()
+    panels: dict[str, Panel] = {}
+    for p in parts:
+        whole.mine += p.mine
+        whole.next += p.next
+        whole.tiles += p.tiles
+        whole.links += p.links
+        for panel in p.panels:
+            if panel.key in panels:
+                into = panels[panel.key]
+                into.entries += panel.entries
+                into.figures += panel.figures
+                into.order = min(into.order, panel.order)
+            else:
+                panels[panel.key] = Panel(
+                    panel.key,
+                    panel.title,
+                    list(panel.entries),
+                    list(panel.figures),
+                    panel.empty,
+                    panel.more,
+                    panel.action,
+                    panel.order,
+                )
+    whole.mine.sort(key=lambda f: f.order)
+    whole.tiles.sort(key=lambda t: t.order)
+    whole.panels = sorted(panels.values(), key=lambda p: p.order)
+    for panel in whole.panels:
+        panel.figures.sort(key=lambda f: f.order)
+    return whole
+
+
+async def gather(session: Any, actor: Actor, community: Any) -> HomePart:
+    return merge([await hook(session, actor, community) for hook in _HOOKS])

@@ -1,0 +1,134 @@
+"""The events' share of the home page (app.core.homes): the resident's next event and icons, the
+events a volunteer organises, and for admins today's check-ins and what waits for approval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import clock, homes
+from app.core.authz import Actor
+from app.core.i18n import lazy
+from app.events.models import Checkin, Event, HourClaim, Signup
+
+ORGANISED_SHOWN = 5
+
+
+def _when(event: Event, tz: str) -> str:
+    return " · ".join(p for p in (clock.text(event.starts_at, tz), event.place) if p)
+
+
+async def next_signup(session: AsyncSession, user_id: int, community_id: int) -> tuple[Event, str] | None:
+    """The first event the person signed up for (or waits for) that has not ended."""
+    row = (
+        await session.execute(
+            select(Event, Signup.status)
+            .join(Signup, Signup.event_id == Event.id)
+            .where(
+                Signup.user_id == user_id,
+                Event.community_id == community_id,
+                Signup.status.in_(("signed_up", "waitlisted")),
+                Event.status == "open",
+                Event.ends_at > clock.now(),
+            )
+            .order_by(Event.starts_at, Event.id)
+            .limit(1)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def organised_by(session: AsyncSession, user_id: int, community_id: int) -> list[Event]:
+    """Open events the person is named organiser of that have not ended, soonest first."""
+    return list(
+        (
+            await session.scalars(
+                select(Event)
+                .where(
+                    Event.community_id == community_id,
+                    Event.organiser_ids.contains([user_id]),
+                    Event.status == "open",
+                    Event.ends_at > clock.now(),
+                )
+                .order_by(Event.starts_at, Event.id)
+                .limit(ORGANISED_SHOWN)
+            )
+        ).all()
+    )
+
+
+async def today_figures(session: AsyncSession, community_id: int, tz: str) -> tuple[int, int]:
+    """(check-ins since the community's midnight, stays and hour claims waiting for an admin)."""
+    since = clock.day_start(clock.now(), tz)
+    checkins = await session.scalar(
+        select(func.count())
+        .select_from(Checkin)
+        .where(Checkin.community_id == community_id, Checkin.checked_in_at >= since)
+    )
+    stays = await session.scalar(
+        select(func.count())
+        .select_from(Checkin)
+        .where(Checkin.community_id == community_id, Checkin.award_status.in_(("pending", "unconfirmed")))
+    )
+    claims = await session.scalar(
+        select(func.count())
+        .select_from(HourClaim)
+        .where(HourClaim.community_id == community_id, HourClaim.status == "pending")
+    )
+    return int(checkins or 0), int(stays or 0) + int(claims or 0)
+
+
+@homes.part
+async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.HomePart:
+    cid, tz = community.id, community.time_zone
+    part = homes.HomePart(
+        tiles=[
+            homes.Tile(f"/c/{cid}/events", lazy("Events"), "events", 10),
+            homes.Tile("/scan", lazy("Scan"), "scan", 20),
+            homes.Tile(f"/c/{cid}/hours", lazy("Hours served"), "hours", 50),
+            homes.Tile(f"/c/{cid}/certificate", lazy("Certificate"), "certificate", 60),
+        ],
+        links=[(f"/c/{cid}/my-events", lazy("My events"))],
+    )
+    coming = await next_signup(session, actor.user_id, cid)
+    if coming is not None:
+        event, status = coming
+        tag = lazy("Signed up") if status == "signed_up" else lazy("On the waiting list")
+        part.next.append(homes.Entry(event.title, _when(event, tz), f"/events/{event.id}", tag))
+
+    organised = await organised_by(session, actor.user_id, cid)
+    if organised or actor.has(cid, "volunteer"):
+        part.panels.append(
+            homes.Panel(
+                "organise",
+                lazy("Events I organise"),
+                [homes.Entry(e.title, _when(e, tz), f"/events/{e.id}") for e in organised],
+                empty=lazy("You organise no events at the moment."),
+                order=20,
+            )
+        )
+    if actor.has(cid, "admin", "staff"):
+        part.links.append((f"/admin/c/{cid}/events", lazy("Manage events")))
+    if actor.has(cid, "admin"):
+        checkins, waiting = await today_figures(session, cid, tz)
+        part.panels.append(
+            homes.Panel(
+                "today",
+                lazy("Today"),
+                figures=[
+                    homes.Figure(lazy("Check-ins today"), checkins, f"/admin/c/{cid}/events", order=10),
+                    homes.Figure(
+                        lazy("Waiting for approval"),
+                        waiting,
+                        f"/admin/c/{cid}/approvals",
+                        attention=waiting > 0,
+                        order=20,
+                    ),
+                ],
+                order=10,
+            )
+        )
+        part.links.append((f"/admin/c/{cid}/approvals", lazy("Approvals")))
+    return part

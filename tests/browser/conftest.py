@@ -1,0 +1,136 @@
+"""The browser tests' district: the demo's, plus what the tests make through the API."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import SECRET
+
+ROLES = ("anonymous", "resident", "volunteer", "grid_worker", "staff", "admin", "street_admin")
+
+
+@dataclass
+class World:
+    url: str
+    phones: dict[str, str]
+    password: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def _seed_demo(database_url: str) -> None:
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    from app import demo
+
+    async def run() -> None:
+        engine = create_async_engine(database_url)
+        try:
+            async with async_sessionmaker(engine)() as s, s.begin():
+                await demo.seed(s)
+        finally:
+            await engine.dispose()
+
+    # Playwright's sync API may keep an event loop running in this thread: use another one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+def _token(http: httpx.Client, phone: str, password: str) -> dict[str, str]:
+    answer = http.post("/api/v1/auth/token", json={"phone": phone, "password": password})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def _ok(answer: httpx.Response) -> dict[str, Any]:
+    assert answer.status_code in (200, 201), answer.text
+    return dict(answer.json())
+
+
+@pytest.fixture(scope="session")
+def world(live_server: Any) -> World:
+    """The demo district plus, through the API: an event the volunteer organises tomorrow, the
+    resident's sign-up to it and an order waiting at the counter."""
+    from app import demo
+    from app.events import codes
+
+    _seed_demo(live_server.env["DATABASE_URL"])
+    phones = {label: str(phone) for label, phone, *_rest in reversed(demo.PEOPLE) if phone}
+    phones["street_admin"] = demo.STREET_ADMIN[1]
+    w = World(live_server.url, phones, demo.DEMO_PASSWORD)
+    with httpx.Client(base_url=w.url, timeout=30) as http:
+        auth = {role: _token(http, phone, w.password) for role, phone in phones.items()}
+        me = {role: _ok(http.get("/api/v1/me", headers=headers)) for role, headers in auth.items()}
+        cid = next(m["community_id"] for m in me["admin"]["memberships"] if "admin" in m["roles"])
+        resident = me["resident"]["id"]
+        china = timezone(timedelta(hours=8))
+        start = (datetime.now(china) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+        event = _ok(
+            http.post(
+                f"/api/v1/communities/{cid}/events",
+                headers=auth["admin"],
+                json={
+                    "title": "联邦新城义诊志愿服务",
+                    "category": "service",
+                    "starts_at": start.isoformat(),
+                    "ends_at": (start + timedelta(hours=2)).isoformat(),
+                    "capacity": 20,
+                    "points_per_attendance": 5,
+                    "points_per_hour": 10,
+                    "organiser_ids": [me["volunteer"]["id"]],
+                    "kiosk_enabled": True,
+                },
+            )
+        )
+        _ok(http.post(f"/api/v1/events/{event['id']}/signups", headers=auth["resident"]))
+        _ok(
+            http.post(
+                f"/api/v1/communities/{cid}/awards",
+                headers=auth["admin"],
+                json={
+                    "user_id": resident,
+                    "points": 200,
+                    "reason": "参加义诊志愿服务",
+                    "idempotency_key": "every-page-" + secrets.token_hex(6),
+                },
+            )
+        )
+        items = _ok(http.get(f"/api/v1/communities/{cid}/items", headers=auth["resident"]))["items"]
+        item = min((i for i in items if i["stock"] > 0), key=lambda i: i["points_price"])
+        order = _ok(
+            http.post(
+                "/api/v1/orders",
+                headers=auth["resident"],
+                json={
+                    "item_id": item["id"],
+                    "quantity": 1,
+                    "idempotency_key": "every-page-" + secrets.token_hex(6),
+                },
+            )
+        )
+    w.values = {
+        "community_id": cid,
+        "street_id": me["street_admin"]["street_admin_of"][0],
+        "user_id": resident,
+        "event_id": event["id"],
+        "order_id": order["id"],
+        "item_id": item["id"],
+        "token": codes.certificate_token(SECRET, resident, cid),
+    }
+    return w
+
+
+def log_in(page: Any, world: World, role: str) -> None:
+    page.goto(world.url + "/login")
+    page.fill("#phone", world.phones[role])
+    page.fill("#password", world.password)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url, f"{role} could not log in"

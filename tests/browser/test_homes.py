@@ -1,0 +1,63 @@
+"""Each role's home page on a phone (390 px) and a desktop (1280 px), standard and 长辈版, in
+Chinese: nothing wider than the screen, the resident's icons in one grid, and screenshots to look
+at. With JINLIN_DOCS_SCREENSHOTS=1 the phone shots are also written to docs/screenshots/
+(home-<role>.png, home-<role>-elder.png)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+import pytest
+
+from app.core.i18n import ELDER_COOKIE, LANG_COOKIE
+from tests.browser.conftest import World, log_in
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+HOME_ROLES = ("resident", "volunteer", "grid_worker", "staff", "admin", "street_admin")
+# Rows of the resident's six icons: on a phone two rows of three (长辈版: three rows of two, so
+# the words stay large), on a desk one row (长辈版: two).
+ROWS = {(390, False): 2, (390, True): 3, (1280, False): 1, (1280, True): 2}
+
+
+@pytest.mark.parametrize("role", HOME_ROLES)
+def test_home_fits_phone_and_desktop_in_both_modes(
+    world: World, browser: Any, artifacts: Any, role: str
+) -> None:
+    shots = artifacts / "homes"
+    shots.mkdir(parents=True, exist_ok=True)
+    docs = ROOT / "docs" / "screenshots"
+    host = world.url.split("//", 1)[1].split(":")[0]
+    for width in (390, 1280):
+        for elder in (False, True):
+            context = browser.new_context(
+                viewport={"width": width, "height": 844}, locale="zh-CN", device_scale_factor=1
+            )
+            context.add_cookies(
+                [
+                    {"name": LANG_COOKIE, "value": "zh", "domain": host, "path": "/"},
+                    {"name": ELDER_COOKIE, "value": "1" if elder else "0", "domain": host, "path": "/"},
+                ]
+            )
+            page = context.new_page()
+            try:
+                log_in(page, world, role)
+                page.goto(world.url + "/")
+                assert page.evaluate("document.documentElement.scrollWidth") <= width, "wider than the screen"
+                if role == "resident":
+                    tiles = page.locator(".tiles .tile")
+                    assert tiles.count() == 6
+                    tops = {round(b["y"]) for b in (tiles.nth(i).bounding_box() for i in range(6))}
+                    assert len(tops) == ROWS[(width, elder)]
+                if role == "street_admin":
+                    assert page.locator("a[href='/me/card']").count() == 0
+                name = f"home-{role}{'-elder' if elder else ''}{'' if width == 390 else f'-{width}'}.png"
+                page.screenshot(path=str(shots / name), full_page=True)
+                if width == 390 and os.environ.get("JINLIN_DOCS_SCREENSHOTS"):
+                    docs.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(shots / name, docs / name)
+            finally:
+                context.close()
