@@ -90,7 +90,7 @@ def world(live_server: Any) -> World:
             )
         )
         _ok(http.post(f"/api/v1/events/{event['id']}/signups", headers=auth["resident"]))
-        _ok(
+        award = _ok(
             http.post(
                 f"/api/v1/communities/{cid}/awards",
                 headers=auth["admin"],
@@ -122,6 +122,7 @@ def world(live_server: Any) -> World:
         "event_id": event["id"],
         "order_id": order["id"],
         "item_id": item["id"],
+        "transfer_id": award["transfer_id"],
         "token": codes.certificate_token(SECRET, resident, cid),
     }
     return w
