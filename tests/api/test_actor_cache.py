@@ -293,3 +293,21 @@ async def test_a_deactivation_through_the_orm_declares_its_wait(client, app, fac
         assert [tag for tag, _ in waits] == [("users", "id", str(resident.user_id))]
     ((tag, since),) = waits
     await until(lambda: feed.heard_at(tag) > since)  # the feed runs on the test client's loop
+
+
+async def test_a_page_login_over_an_unknown_cookie_tells_nobody(client, app, factory):
+    """Logging in replaces whatever session cookie the browser held; one nobody knows deletes
+    no row, and so sends no notification (a statement trigger used to flush every worker)."""
+    from tests.api.helpers import page_login
+
+    actors = app.state["actors"]
+    await _live(actors)
+    tenant = await factory.tenant()
+    resident = await factory.person(tenant)
+    joined = ("memberships", "user_id", str(resident.user_id))
+    await until(lambda: actors.feed.heard_at(joined) > 0)  # the person's own notification came
+    generation = actors.generation
+    client.cookies.set("jl_session", "a-cookie-nobody-issued")
+    await page_login(client, resident)
+    with pytest.raises(TimeoutError):
+        await until(lambda: actors.generation != generation, 0.5)
