@@ -12,7 +12,7 @@ import click
 from app.core.settings import Settings
 
 # Order matters only for readability; each domain registers its own routes.
-DOMAINS = ["core", "places", "accounts", "ledger", "events", "scans", "store"]
+DOMAINS = ["core", "places", "accounts", "ledger", "events", "scans", "store", "partners"]
 
 
 def _optional(name: str) -> ModuleType | None:
@@ -24,8 +24,9 @@ def _optional(name: str) -> ModuleType | None:
         raise
 
 
-# A domain's routes: its controllers, and its admin pages where they have a module of their own.
-ROUTE_MODULES = ("controllers", "admin_pages")
+# A domain's routes: its controllers, and its admin pages where they have a module of their own;
+# or, in the layout of STYLE.md, its JSON API and its pages.
+ROUTE_MODULES = ("controllers", "admin_pages", "api", "pages")
 
 
 def controller_modules() -> list[ModuleType]:

@@ -1,0 +1,72 @@
+"""Pure decisions of the partners domain: no database, testable in microseconds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from app.core import clock
+from app.partners.models import KINDS, PROJECT_STATUSES
+
+# The project's one way forward; each step is taken with a note.
+NEXT_STATUS = dict(zip(PROJECT_STATUSES, PROJECT_STATUSES[1:], strict=False))
+
+
+def current_year(tz: str | None, at: datetime | None = None) -> int:
+    """The year it is now where the community is (an agreement is for one such year)."""
+    return clock.local(at or clock.now(), tz).year
+
+
+def year_window(year: int, tz: str | None) -> tuple[datetime, datetime]:
+    """The first and the first-after-last instants of `year` in the community's time zone."""
+    zone = clock.zone(tz)
+    return datetime(year, 1, 1, tzinfo=zone), datetime(year + 1, 1, 1, tzinfo=zone)
+
+
+def clean_kinds(kinds: list[str] | None) -> list[str] | None:
+    """The kinds in their fixed order without repeats, or None if empty or unknown."""
+    chosen = set(kinds or [])
+    if not chosen or chosen - set(KINDS):
+        return None
+    return [kind for kind in KINDS if kind in chosen]
+
+
+def clean_category(category: str | None) -> str:
+    """Categories are compared as written, so resources and needs of one category meet in the
+    matching view whatever the case or surrounding spaces."""
+    return " ".join((category or "").split()).lower()[:50]
+
+
+def may_act(home_community_id: int, community_id: int, agreement_years: set[int], year: int) -> bool:
+    """An organisation acts in the community it was created in, and wherever it has an agreement
+    for the current year; nowhere else."""
+    return home_community_id == community_id or year in agreement_years
+
+
+def next_status(status: str) -> str | None:
+    """The status a project moves to next, or None once it has been followed up."""
+    return NEXT_STATUS.get(status)
+
+
+def mask_name(name: str) -> str:
+    """杨依伯 -> 杨**: enough for a unit to greet, not to identify."""
+    name = name.strip()
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+@dataclass(frozen=True)
+class Share:
+    done: int
+    promised: int
+
+    @property
+    def percent(self) -> int:
+        if self.promised <= 0:
+            return 100 if self.done > 0 else 0
+        return min(100, self.done * 100 // self.promised)
+
+
+def overdue(due_on: date, done: bool, today: date) -> bool:
+    return not done and due_on < today

@@ -1,0 +1,295 @@
+"""Organisations (partner units and providers), their members and where they may act.
+
+The two questions other domains ask of this one (micro-wishes, the service circle):
+
+- `may_act_in(session, organisation_id, community_id)`: may this organisation act in this
+  community now? Yes in the community it was created in, and in any community with which it has
+  a co-building agreement for the current year, the year read in that community's time zone.
+- `organisations_of(session, user_id)`: the organisations the user is a member of (with whether
+  they are its admin), so a claim or a redemption "for the unit" can be checked.
+
+Members are linked, never taken over: a phone number that already has an account links that
+user as a member only. An organisation never changes a member's name, password or cards, so
+listing someone's phone here gives the organisation no power over their account (the same rule
+as accounts' `belongs_here_alone`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import User
+from app.accounts.services import (
+    check_display_name,
+    check_password_strength,
+    issue_card,
+    normalise_phone,
+)
+from app.core import audit
+from app.core.authz import Actor
+from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.i18n import lazy
+from app.core.security import hash_password
+from app.partners import rules
+from app.partners.models import Agreement, Organisation, OrganisationMember
+from app.places.services import community_for, time_zone_of
+
+
+@dataclass
+class MemberInput:
+    phone: str
+    display_name: str
+    password: str | None = None
+
+
+@dataclass
+class OrganisationInput:
+    name: str
+    kinds: list[str]
+    members: list[MemberInput] = field(default_factory=list)
+    category: str = ""
+    address: str = ""
+    lat: float | None = None
+    lng: float | None = None
+
+
+@dataclass(frozen=True)
+class MemberOf:
+    """One organisation a user acts for."""
+
+    organisation_id: int
+    name: str
+    kinds: tuple[str, ...]
+    community_id: int
+    is_admin: bool
+
+
+# ---------------------------------------------------------------- the two public questions
+
+
+async def may_act_in(session: AsyncSession, organisation_id: int, community_id: int) -> bool:
+    """Whether the organisation may act in the community now: it was created there, or it has an
+    agreement with the community for the current year in the community's time zone."""
+    home = await session.scalar(select(Organisation.community_id).where(Organisation.id == organisation_id))
+    if home is None:
+        return False
+    if home == community_id:
+        return True
+    year = rules.current_year(await time_zone_of(session, community_id))
+    years = set(
+        (
+            await session.scalars(
+                select(Agreement.year).where(
+                    Agreement.organisation_id == organisation_id,
+                    Agreement.community_id == community_id,
+                    Agreement.year == year,
+                )
+            )
+        ).all()
+    )
+    return rules.may_act(home, community_id, years, year)
+
+
+async def organisations_of(session: AsyncSession, user_id: int) -> list[MemberOf]:
+    """The organisations the user is a member of, by name."""
+    rows = (
+        await session.execute(
+            select(Organisation, OrganisationMember.is_admin)
+            .join(OrganisationMember, OrganisationMember.organisation_id == Organisation.id)
+            .where(OrganisationMember.user_id == user_id)
+            .order_by(Organisation.name, Organisation.id)
+        )
+    ).all()
+    return [
+        MemberOf(org.id, org.name, tuple(org.kinds), org.community_id, bool(is_admin))
+        for org, is_admin in rows
+    ]
+
+
+async def is_member(session: AsyncSession, organisation_id: int, user_id: int) -> bool:
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    OrganisationMember.organisation_id == organisation_id,
+                    OrganisationMember.user_id == user_id,
+                )
+            )
+        )
+    )
+
+
+# ---------------------------------------------------------------- organisations
+
+
+def _text(value: str | None, limit: int, field_name: str, required: bool = False) -> str:
+    value = " ".join((value or "").split())
+    if required and not value:
+        raise Invalid(lazy("Please fill in this field."), field=field_name)
+    if len(value) > limit:
+        raise Invalid(lazy("This text is too long."), field=field_name, limit=limit)
+    return value
+
+
+async def _link_member(
+    session: AsyncSession, actor: Actor, organisation: Organisation, data: MemberInput, is_admin: bool
+) -> int:
+    """Links the phone's account as a member, making an account only for an unknown number.
+    A known account keeps its own name and password: those given here are not applied."""
+    phone = normalise_phone(data.phone)
+    name = check_display_name(data.display_name)
+    user = await session.scalar(select(User).where(User.phone == phone))
+    if user is None:
+        if data.password:
+            check_password_strength(data.password)
+        user = User(
+            phone=phone,
+            display_name=name,
+            password_hash=hash_password(data.password) if data.password else None,
+        )
+        session.add(user)
+        await session.flush()
+        await issue_card(session, user.id, "phone")
+        made = True
+    else:
+        made = False
+        if await is_member(session, organisation.id, user.id):
+            raise DomainError("conflict", 409, lazy("This person is already a member of the organisation."))
+    session.add(
+        OrganisationMember(
+            organisation_id=organisation.id, user_id=user.id, is_admin=is_admin, added_by=actor.user_id
+        )
+    )
+    await session.flush()
+    await audit.record(
+        session,
+        action="organisation.member_added",
+        actor_id=actor.user_id,
+        community_id=organisation.community_id,
+        target=f"organisation:{organisation.id}",
+        user_id=user.id,
+        new_account=made,
+        is_admin=is_admin,
+    )
+    return user.id
+
+
+async def create_organisation(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    data: OrganisationInput,
+    address: str | None = None,
+) -> tuple[Organisation, list[int]]:
+    """A community admin creates an organisation with its first members; the first is its admin."""
+    await community_for(session, actor, community_id, "admin")
+    name = _text(data.name, 100, "name", required=True)
+    kinds = rules.clean_kinds(data.kinds)
+    if kinds is None:
+        raise Invalid(lazy("Please choose partner unit, provider or both."), field="kinds")
+    if not data.members:
+        raise Invalid(lazy("An organisation needs at least one member."), field="members")
+    phones = [normalise_phone(m.phone) for m in data.members]
+    if len(set(phones)) != len(phones):
+        raise Invalid(lazy("The same phone number is listed twice."), field="members")
+    if await session.scalar(
+        select(Organisation.id).where(Organisation.community_id == community_id, Organisation.name == name)
+    ):
+        raise DomainError("conflict", 409, lazy("An organisation with this name already exists here."))
+    organisation = Organisation(
+        community_id=community_id,
+        name=name,
+        kinds=kinds,
+        category=_text(data.category, 50, "category"),
+        address=_text(data.address, 200, "address"),
+        lat=data.lat,
+        lng=data.lng,
+        created_by=actor.user_id,
+    )
+    session.add(organisation)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise DomainError("conflict", 409) from exc
+    await audit.record(
+        session,
+        action="organisation.created",
+        actor_id=actor.user_id,
+        community_id=community_id,
+        target=f"organisation:{organisation.id}",
+        address=address,
+        kinds=kinds,
+    )
+    user_ids = [
+        await _link_member(session, actor, organisation, member, is_admin=index == 0)
+        for index, member in enumerate(data.members)
+    ]
+    return organisation, user_ids
+
+
+async def organisation_for(
+    session: AsyncSession, actor: Actor, organisation_id: int, *, admin: bool = False
+) -> Organisation:
+    """An organisation the actor acts for (as its admin if `admin`), or whose home community the
+    actor administers; others are not found alike."""
+    organisation = await session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound()
+    if actor.has(organisation.community_id, "admin"):
+        return organisation
+    membership = await session.scalar(
+        select(OrganisationMember).where(
+            OrganisationMember.organisation_id == organisation_id,
+            OrganisationMember.user_id == actor.user_id,
+        )
+    )
+    if membership is None:
+        raise NotFound()
+    if admin and not membership.is_admin:
+        raise Forbidden(lazy("Only the organisation's admin can do this."))
+    return organisation
+
+
+async def add_member(
+    session: AsyncSession,
+    actor: Actor,
+    organisation_id: int,
+    data: MemberInput,
+    address: str | None = None,
+) -> int:
+    """The organisation's admin (or its community's admin) adds a member."""
+    organisation = await organisation_for(session, actor, organisation_id, admin=True)
+    return await _link_member(session, actor, organisation, data, is_admin=False)
+
+
+async def members_of(session: AsyncSession, organisation_id: int) -> list[tuple[int, str, bool]]:
+    """(user id, display name, is admin) of each member; never a phone number."""
+    rows = (
+        await session.execute(
+            select(User.id, User.display_name, OrganisationMember.is_admin)
+            .join(OrganisationMember, OrganisationMember.user_id == User.id)
+            .where(OrganisationMember.organisation_id == organisation_id)
+            .order_by(OrganisationMember.id)
+        )
+    ).all()
+    return [(row[0], row[1], bool(row[2])) for row in rows]
+
+
+async def community_organisations(
+    session: AsyncSession, actor: Actor, community_id: int
+) -> list[Organisation]:
+    """The organisations created in the community or with an agreement there (any year)."""
+    await community_for(session, actor, community_id, "admin", "staff", "grid_worker")
+    with_agreement = select(Agreement.organisation_id).where(Agreement.community_id == community_id)
+    return list(
+        (
+            await session.scalars(
+                select(Organisation)
+                .where((Organisation.community_id == community_id) | Organisation.id.in_(with_agreement))
+                .order_by(Organisation.name, Organisation.id)
+            )
+        ).all()
+    )
