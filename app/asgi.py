@@ -25,7 +25,9 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from app.accounts.actor_cache import ActorCache
+from app.accounts.services import actor_for_token
 from app.core import clock, edge, errors
+from app.core.authz import Actor
 from app.core.changes import ChangeFeed, hear_after_commit
 from app.core.database import resolve_database_url
 from app.core.fastdb import FastDb
@@ -95,6 +97,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         changes, db_config.before_send_handler, db_config.session_scope_key
     )
     actors = ActorCache(changes)
+
+    async def find_actor(token: str, kind: str) -> Actor | None:
+        return await actor_for_token(fastdb, settings, token, kind, actors)
+
     event_rows = event_row_memo(changes)
     order_facts = KnownFacts.on(changes)
 
@@ -152,6 +158,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "settings": settings,
                 "fastdb": fastdb,
                 "actors": actors,
+                "find_actor": find_actor,
                 "event_rows": event_rows,
                 "order_facts": order_facts,
                 "db_config": db_config,

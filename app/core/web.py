@@ -3,7 +3,7 @@ and the request-scoped dependencies shared by all controllers."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -11,7 +11,6 @@ from litestar import Request
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.actor_cache import ActorCache
 from app.core.authz import ROLE_LABELS, Actor
 from app.core.errors import DomainError, NotAuthenticated
 from app.core.fastdb import FastDb, Tx
@@ -55,8 +54,14 @@ def fast_db(request: Request) -> FastDb:
     return request.app.state["fastdb"]  # type: ignore[no-any-return]
 
 
-def actor_cache(request: Request) -> ActorCache:
-    return request.app.state["actors"]  # type: ignore[no-any-return]
+ActorFinder = Callable[[str, str], Awaitable["Actor | None"]]
+"""`find(token, kind)`: the actor a bearer token ("token") or session cookie ("cookie") stands
+for, or None. Accounts knows how; the assembly puts its finder in the app's state as
+"find_actor" (app.asgi), so that core names no layer above it."""
+
+
+def find_actor(request: Request) -> ActorFinder:
+    return request.app.state["find_actor"]  # type: ignore[no-any-return]
 
 
 @asynccontextmanager
@@ -72,24 +77,20 @@ async def own_session(request: Request) -> AsyncIterator[AsyncSession]:
 async def resolve_actor(request: Request, settings: Settings) -> Actor | None:
     """Bearer token for the API, session cookie for pages (and the pages' own API calls).
     One query, or none when this worker has seen the session within the last minute and has
-    not been told of a change since (app.accounts.actor_cache)."""
+    not been told of a change since (app.accounts.actor_cache, through `find_actor`)."""
     scope: dict[str, Any] = request.scope  # type: ignore[assignment]
     if "jinlin_actor" in scope:
         return scope["jinlin_actor"]  # type: ignore[no-any-return]
-    from app.accounts.services import actor_for_token
-
     actor = None
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
-        actor = await actor_for_token(
-            fast_db(request), settings, auth[7:].strip(), "token", actor_cache(request)
-        )
+        actor = await find_actor(request)(auth[7:].strip(), "token")
         if actor is None:
             raise NotAuthenticated()
     else:
         token = request.cookies.get(session_cookie_name(settings))
         if token:
-            actor = await actor_for_token(fast_db(request), settings, token, "cookie", actor_cache(request))
+            actor = await find_actor(request)(token, "cookie")
             if (
                 actor is not None
                 and request.url.path.startswith("/api/")
