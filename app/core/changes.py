@@ -316,12 +316,13 @@ class ChangeFeed:
                 memo.forget_all()
         else:
             tag = (table, column, value)
+            for memo in self._watchers.get((table, column), ()):
+                memo.forget(tag)
+            # Heard once every memo has forgotten.
             self._heard[tag] = heard_at
             self._heard.move_to_end(tag)
             if len(self._heard) > self.HEARD:
                 self._heard.popitem(last=False)
-            for memo in self._watchers.get((table, column), ()):
-                memo.forget(tag)
         news, self._news = self._news, asyncio.Event()
         news.set()
 

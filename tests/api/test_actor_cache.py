@@ -27,9 +27,18 @@ async def until(condition, seconds: float = 5) -> None:
             await asyncio.sleep(0.005)
 
 
-async def _told(actors, generation: int) -> None:
-    """The change's notification reached this worker (a test of the triggers, not a sleep)."""
-    await until(lambda: actors.generation != generation)
+async def _told(actors, since: int, table: str, column: str, value: object) -> None:
+    """The change's notification reached this worker (a test of the triggers, not a sleep):
+    it heard of that row after `since` (CLOCK.now before the change)."""
+    tag = (table, column, str(value))
+    await until(lambda: actors.feed.heard_at(tag) > since)
+
+
+async def _settled(actors, *people) -> None:
+    """The notifications of making these people (their memberships) have come in, so that
+    none arrives late in the middle of a test."""
+    for person in people:
+        await _told(actors, 0, "memberships", "user_id", person.user_id)
 
 
 async def _live(actors) -> None:
@@ -41,6 +50,7 @@ async def test_a_known_token_is_answered_from_memory_and_touched_once_a_minute(c
     await _live(actors)
     tenant = await factory.tenant()
     resident = await login(client, await factory.person(tenant))
+    await _settled(actors, resident)
     assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200
     hits = actors.hits
     for _ in range(3):
@@ -61,29 +71,34 @@ async def test_a_known_token_is_answered_from_memory_and_touched_once_a_minute(c
 
 
 @pytest.mark.parametrize(
-    ("change", "status"),
+    ("change", "table", "status"),
     [
-        ("DELETE FROM auth_sessions WHERE user_id = :user", 401),
-        ("UPDATE users SET is_active = false WHERE id = :user", 401),
-        ("UPDATE memberships SET roles = ARRAY['resident','admin'] WHERE user_id = :user", 200),
+        ("DELETE FROM auth_sessions WHERE user_id = :user", "auth_sessions", 401),
+        ("UPDATE users SET is_active = false WHERE id = :user", "users", 401),
+        (
+            "UPDATE memberships SET roles = ARRAY['resident','admin'] WHERE user_id = :user",
+            "memberships",
+            200,
+        ),
     ],
     ids=["session-ended", "deactivated", "made-admin"],
 )
-async def test_a_change_of_rights_reaches_the_next_request(client, app, factory, db, change, status):
+async def test_a_change_of_rights_reaches_the_next_request(client, app, factory, db, change, table, status):
     actors = app.state["actors"]
     await _live(actors)
     tenant = await factory.tenant()
     resident = await login(client, await factory.person(tenant))
+    await _settled(actors, resident)
     members = f"/api/v1/communities/{tenant.community_id}/residents"
     assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200
     assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200  # from memory
     before = await client.post(members, headers=resident.headers, json={"display_name": "x", "phone": "1"})
     assert before.status_code == 403
 
-    generation = actors.generation
+    since = CLOCK.now
     await db.execute(text(change), {"user": resident.user_id})
     await db.commit()
-    await _told(actors, generation)
+    await _told(actors, since, table, "id" if table == "users" else "user_id", resident.user_id)
 
     if status == 401:
         answer = await client.get("/api/v1/me", headers=resident.headers)
@@ -101,13 +116,14 @@ async def test_what_no_actor_depends_on_tells_nobody(client, app, factory, db):
     await _live(actors)
     tenant = await factory.tenant()
     resident = await login(client, await factory.person(tenant))
-    generation = actors.generation
+    await _settled(actors, resident)
+    since = CLOCK.now
     await db.execute(
         text("UPDATE memberships SET roles = ARRAY['resident','volunteer'] WHERE user_id = :u"),
         {"u": resident.user_id},
     )
     await db.commit()
-    await _told(actors, generation)  # a real change tells ...
+    await _told(actors, since, "memberships", "user_id", resident.user_id)  # a real change tells ...
     generation = actors.generation
     for quiet in (
         "UPDATE auth_sessions SET last_seen_at = now() WHERE user_id = :u",
@@ -129,6 +145,7 @@ async def test_a_change_forgets_only_the_actors_that_depend_on_it(client, app, f
     tenant = await factory.tenant()
     alice = await login(client, await factory.person(tenant))
     bob = await login(client, await factory.person(tenant))
+    await _settled(actors, alice, bob)
     for person in (alice, bob):
         assert (await client.get("/api/v1/me", headers=person.headers)).status_code == 200
 
@@ -138,15 +155,19 @@ async def test_a_change_forgets_only_the_actors_that_depend_on_it(client, app, f
         return actors.hits == hits + 1
 
     assert await bob_from_memory()
-    for change in (
-        "UPDATE memberships SET roles = ARRAY['resident','volunteer'] WHERE user_id = :u",
-        "UPDATE users SET display_name = '新名字' WHERE id = :u",
-        "DELETE FROM auth_sessions WHERE user_id = :u",
+    for change, table, column in (
+        (
+            "UPDATE memberships SET roles = ARRAY['resident','volunteer'] WHERE user_id = :u",
+            "memberships",
+            "user_id",
+        ),
+        ("UPDATE users SET display_name = '新名字' WHERE id = :u", "users", "id"),
+        ("DELETE FROM auth_sessions WHERE user_id = :u", "auth_sessions", "user_id"),
     ):
-        generation = actors.generation
+        since = CLOCK.now
         await db.execute(text(change), {"u": alice.user_id})
         await db.commit()
-        await _told(actors, generation)
+        await _told(actors, since, table, column, alice.user_id)
         assert await bob_from_memory(), change
     assert (await client.get("/api/v1/me", headers=alice.headers)).status_code == 401
     # A login (a new session) tells nobody at all.
@@ -263,6 +284,7 @@ async def test_a_rights_change_answers_only_once_this_worker_has_heard_it(client
     tenant = await factory.tenant()
     staff = await factory.person(tenant, roles=["resident", "staff"])
     admin = await login(client, tenant.admin)
+    await _settled(app.state["actors"], staff)
     tag = ("memberships", "user_id", str(staff.user_id))
     before = CLOCK.now
     revoked = await client.post(
@@ -304,8 +326,7 @@ async def test_a_page_login_over_an_unknown_cookie_tells_nobody(client, app, fac
     await _live(actors)
     tenant = await factory.tenant()
     resident = await factory.person(tenant)
-    joined = ("memberships", "user_id", str(resident.user_id))
-    await until(lambda: actors.feed.heard_at(joined) > 0)  # the person's own notification came
+    await _settled(actors, resident)
     generation = actors.generation
     client.cookies.set("jl_session", "a-cookie-nobody-issued")
     await page_login(client, resident)

@@ -19,7 +19,7 @@ from app.accounts import services as accounts
 from app.accounts.actor_cache import NOTIFYING, ActorCache
 from app.core import clock
 from app.core.authz import Actor
-from app.core.changes import APPLICATION_NAME, ChangeFeed, Memo, Watch
+from app.core.changes import APPLICATION_NAME, CLOCK, ChangeFeed, Memo, Watch
 from app.events.checkins import EVENT_COLUMNS, event_row_memo
 from app.store import placing
 
@@ -145,11 +145,12 @@ async def test_a_community_moving_streets_forgets_those_streets_admins_only(clie
     for digest, tenant in (("here", here), ("there", there), ("elsewhere", elsewhere)):
         admin = Actor(10**9 + tenant.street_id, "街道管理员", street_ids=frozenset({tenant.street_id}))
         actors.keep(actors.generation, digest, "token", now + timedelta(hours=1), now, admin)
-    generation = actors.generation
+    since = CLOCK.now
     move = text("UPDATE communities SET street_id = :s WHERE id = :c")
     await db.execute(move, {"s": there.street_id, "c": here.community_id})
     await db.commit()
-    await until(lambda: actors.generation >= generation + 2)  # both streets named
+    streets = [("communities", "street_id", str(t.street_id)) for t in (here, there)]
+    await until(lambda: all(feed.heard_at(tag) > since for tag in streets))  # both streets named
     assert actors.actor("here", "token", now) is None
     assert actors.actor("there", "token", now) is None
     assert actors.actor("elsewhere", "token", now) is not None
