@@ -22,7 +22,7 @@ from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Community
-from app.store import photos, rules, services, uploads
+from app.store import photos, services, uploads
 from app.store.models import StoreOrder
 
 SAVED = {
@@ -227,7 +227,6 @@ async def _item_page(
         moves=moves,
         names=names,
         move_labels=services.MOVE_LABELS,
-        local=rules.local_text,
         photo_url=photos.url_of(item.photo_id),
         max_photo_bytes=photos.MAX_BYTES,
         error=error,
@@ -371,22 +370,23 @@ async def admin_orders(
             db_session, actor, community_id, picked_up_since=clock.day_start(clock.now(), community.time_zone)
         ),
         low=[i for i in items if i.active and i.stock <= settings.low_stock],
-        local=rules.local_text,
         now=clock.now(),
         notice=notice,
         error=None,
     )
 
 
-def _month(value: str) -> datetime:
-    now = clock.now().astimezone(rules.CHINA)
+def _month(value: str, tz: str | None) -> datetime:
+    """The first instant of the month asked for (this month when none), in the community's zone."""
     if not value:
-        return rules.month_start(now)
+        return clock.local(clock.now(), tz).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     try:
-        parsed = datetime.strptime(value, "%Y-%m").replace(tzinfo=rules.CHINA)
+        parsed = datetime.strptime(value.strip(), "%Y-%m")
     except ValueError as exc:
         raise Invalid(lazy("Please choose a month like 2026-03."), field="month") from exc
-    return parsed
+    if not 2000 <= parsed.year <= 2100:
+        raise Invalid(lazy("Please choose a month like 2026-03."), field="month")
+    return parsed.replace(tzinfo=clock.zone(tz))
 
 
 @get("/store/admin/c/{community_id:int}/report", include_in_schema=False)
@@ -394,9 +394,22 @@ async def report_page(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
 ) -> Template:
     community = await _admin_community(db_session, actor, community_id)
-    start = _month(month)
+    error = None
+    try:
+        start = _month(month, community.time_zone)
+    except Invalid as exc:
+        # The report of this month, with the reason next to the month field.
+        error, start = error_message(request, exc), _month("", community.time_zone)
     rows = await services.monthly_report(db_session, actor, community_id, start)
-    return render(request, "store/report.html", community=community, rows=rows, month=start.strftime("%Y-%m"))
+    return render(
+        request,
+        "store/report.html",
+        status_code=422 if error else 200,
+        community=community,
+        rows=rows,
+        month=start.strftime("%Y-%m"),
+        error=error,
+    )
 
 
 CSV_HEADER = (
@@ -416,8 +429,8 @@ CSV_HEADER = (
 async def report_csv(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
 ) -> Response:
-    await _admin_community(db_session, actor, community_id)
-    start = _month(month)
+    community = await _admin_community(db_session, actor, community_id)
+    start = _month(month, community.time_zone)
     rows = await services.monthly_report(db_session, actor, community_id, start)
     _ = gettext_for(request)
     out = io.StringIO()

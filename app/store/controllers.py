@@ -224,7 +224,6 @@ async def _order_context(db_session: AsyncSession, actor: Actor, order_id: int) 
         "is_staff": actor.has(order.community_id, "admin", "staff"),
         "pickup_code": rules.pickup_code(order.pickup_secret) if order.status == "held" else None,
         "status_label": services.STATUS_LABELS[order.status],
-        "expires_local": order.expires_at.astimezone(rules.CHINA).strftime("%Y-%m-%d %H:%M"),
     }
 
 
@@ -348,7 +347,6 @@ async def my_orders(request: Request, actor: Actor, db_session: AsyncSession) ->
         open_rows=[r for r in rows if r.order.status == "held"],
         done_rows=[r for r in rows if r.order.status != "held"],
         labels=services.STATUS_LABELS,
-        local=rules.local_text,
     )
 
 

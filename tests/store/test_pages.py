@@ -397,3 +397,16 @@ async def test_staff_cancel_from_open_orders_needs_a_reason_on_the_confirmation_
     )
     assert elsewhere.status_code == 303, elsewhere.text[:3000]
     assert elsewhere.headers["location"].startswith(f"/store/orders/{placed['id']}")
+
+
+async def test_a_month_that_is_not_one_keeps_the_report_with_the_reason(client, shop):
+    await make_item(client, shop, name="雨伞", points_price=45, stock=3)
+    await page_login(client, shop.admin)
+    url = f"/store/admin/c/{shop.community_id}/report"
+    for bad in ("2026-13", "²⁰²⁶-03", "9999-01"):
+        page = await client.get(url, params={"month": bad})
+        assert page.status_code == 422 and 'class="alert"' in page.text, bad
+        assert "雨伞" in page.text and 'name="month"' in page.text  # the report is still there
+    assert (await client.get(url, params={"month": "2026-03"})).status_code == 200
+    csv = await client.get(f"{url.replace('/report', '/report.csv')}", params={"month": "2026-13"})
+    assert csv.status_code == 422
