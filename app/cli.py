@@ -25,6 +25,17 @@ def main() -> None:
     """Jinlin (近邻): neighbourhood volunteering, points and mutual aid."""
 
 
+def _worker_app(target: str) -> Any:
+    """What each granian worker serves (granian's target loader): the app, in a process that
+    dies with the master, from its first moment (importing the app takes seconds)."""
+    from app.core import serving
+
+    serving.exit_with_master()
+    from app.asgi import create_app  # heavy: the other commands do not need it
+
+    return create_app()
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -35,6 +46,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
+    from app.core import serving
     from app.core.migrate import upgrade
 
     settings = _settings()
@@ -43,8 +55,13 @@ def serve(host: str, port: int, workers: int) -> None:
     # Workers inherit the settings through the environment.
     os.environ["JINLIN_SECRET_KEY"] = settings.secret_key
     os.environ["JINLIN_DATA_DIR"] = str(settings.data_dir)
+    try:
+        serving.check_port_free(host, port)
+    except serving.PortInUse as exc:
+        raise click.ClickException(str(exc)) from exc
     where = "embedded PostgreSQL in " + str(settings.data_dir / "pg") if settings.embedded else "DATABASE_URL"
     click.echo(f"Jinlin on http://{host}:{port} ({workers} worker(s), database: {where})")
+    serving.mark_master()
     Granian(
         "app.asgi:create_app",
         address=host,
@@ -54,7 +71,7 @@ def serve(host: str, port: int, workers: int) -> None:
         factory=True,
         log_access=False,
         respawn_failed_workers=True,
-    ).serve()
+    ).serve(target_loader=_worker_app)
 
 
 @main.group()
