@@ -29,7 +29,7 @@ from app.accounts.services import actor_for_token
 from app.core import clock, edge, errors
 from app.core.authz import Actor
 from app.core.changes import ChangeFeed, hear_after_commit
-from app.core.database import resolve_database_url
+from app.core.database import ENGINE_OPTIONS, resolve_database_url
 from app.core.fastdb import FastDb
 from app.core.security import security_headers_middleware
 from app.core.settings import Settings, get_settings
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     url = resolve_database_url(settings.database_url, settings.data_dir)
     db_config = SQLAlchemyAsyncConfig(
         connection_string=url,
-        engine_config=EngineConfig(pool_size=10, max_overflow=5, pool_pre_ping=False),
+        engine_config=EngineConfig(pool_size=10, max_overflow=5, **ENGINE_OPTIONS),
         session_config=AsyncSessionConfig(expire_on_commit=False),
         before_send_handler="autocommit_include_redirects",
         set_default_exception_handler=False,

@@ -47,6 +47,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from granian.constants import Interfaces
 
     from app.core import serving
+    from app.core.database import embedded
     from app.core.migrate import upgrade
 
     settings = _settings()
@@ -59,19 +60,26 @@ def serve(host: str, port: int, workers: int) -> None:
         serving.check_port_free(host, port)
     except serving.PortInUse as exc:
         raise click.ClickException(str(exc)) from exc
+    server = embedded()
     where = "embedded PostgreSQL in " + str(settings.data_dir / "pg") if settings.embedded else "DATABASE_URL"
     click.echo(f"Jinlin on http://{host}:{port} ({workers} worker(s), database: {where})")
+    if server is not None:
+        server.supervise()
     serving.mark_master()
-    Granian(
-        "app.asgi:create_app",
-        address=host,
-        port=port,
-        interface=Interfaces.ASGI,
-        workers=workers,
-        factory=True,
-        log_access=False,
-        respawn_failed_workers=True,
-    ).serve(target_loader=_worker_app)
+    try:
+        Granian(
+            "app.asgi:create_app",
+            address=host,
+            port=port,
+            interface=Interfaces.ASGI,
+            workers=workers,
+            factory=True,
+            log_access=False,
+            respawn_failed_workers=True,
+        ).serve(target_loader=_worker_app)
+    finally:
+        if server is not None:
+            server.release()
 
 
 @main.group()

@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from app.core.database import libpq_url, resolve_database_url
+from app.core.database import ENGINE_OPTIONS, libpq_url, resolve_database_url
 from app.core.settings import Settings
 
 log = logging.getLogger("jinlin.jobs")
@@ -106,7 +106,7 @@ def build_app(settings: Settings, engine: AsyncEngine) -> Any:
 async def run_worker(settings: Settings, *, name: str = "jinlin", wait: bool = True) -> None:
     """Runs a worker until cancelled (or, with ``wait=False``, until the queue is empty)."""
     url, _conninfo = _database_urls(settings)
-    engine = create_async_engine(url, pool_size=2, max_overflow=2)
+    engine = create_async_engine(url, pool_size=2, max_overflow=2, **ENGINE_OPTIONS)
     app = build_app(settings, engine)
     try:
         async with app.open_async():

@@ -1,5 +1,7 @@
-"""`jinlin serve` as real processes: a killed master takes its workers with it, and a port
-already served is refused."""
+"""`jinlin serve` as real processes: a killed master takes its workers with it, a port already
+served is refused, the embedded PostgreSQL's bookkeeping survives a killed serve, and the app
+answers again by itself after PostgreSQL is killed and comes back (embedded: serve starts it
+again; external: whoever runs it does)."""
 
 from __future__ import annotations
 
@@ -13,13 +15,19 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import asyncpg
 import httpx
 import psutil
 import pytest
 
+from app.core.database import normalise_url
 from app.core.serving import WATCH_INTERVAL
-from tests.conftest import ROOT, SECRET, free_port, unique, unique_phone
+from tests.conftest import ROOT, SECRET, _admin_sql, _with_database, free_port, unique, unique_phone
+
+# The app must answer again within this many seconds of PostgreSQL being back.
+RECOVERY = 30.0
 
 
 def _env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
@@ -188,3 +196,139 @@ def test_serve_refuses_a_port_something_listens_on(database_url: str, tmp_path: 
     assert result.returncode != 0, result.stdout
     assert f"127.0.0.1:{port} is already in use by pid {os.getpid()}" in result.stderr
     assert "Jinlin on" not in result.stdout
+
+
+# ------------------------------------------------------------------ the embedded database
+
+
+def _embedded_dir() -> Path:
+    # The embedded server runs as its own system user: its directory must be reachable by it.
+    base = Path(tempfile.mkdtemp(prefix="jinlin-procs-"))
+    base.chmod(0o755)
+    return base / "var"
+
+
+def _postmaster(data_dir: Path) -> psutil.Process | None:
+    try:
+        pid = int((data_dir / "pg" / "postmaster.pid").read_text().split()[0])
+        process = psutil.Process(pid)
+        return process if process.status() != psutil.STATUS_ZOMBIE else None
+    except (OSError, ValueError, psutil.Error):
+        return None
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    path = _embedded_dir()
+    yield path
+    postmaster = _postmaster(path)
+    if postmaster is not None:
+        postmaster.kill()
+
+
+def test_embedded_serve_through_kills_and_a_clean_stop(data_dir: Path, servers: list[Serve]):
+    """One data directory, in order: `admin create` beside a live serve, PostgreSQL killed (serve
+    starts it again and the app answers by itself), the master killed (its workers exit,
+    PostgreSQL stays for the next serve), a second serve, and its clean stop, which stops
+    PostgreSQL although the killed master never released it."""
+    env = _env(data_dir)
+    serve = Serve(env, workers=2)
+    servers.append(serve)
+    phone, password = _admin(env)  # beside the running serve, as API.md says
+    assert _login(serve, phone, password)
+    first = _postmaster(data_dir)
+    assert first is not None, "admin create's exit leaves serve's server running"
+
+    first.kill()
+    first.wait(5)
+    killed = time.monotonic()
+    assert _wait(lambda: _postmaster(data_dir) is not None, RECOVERY) is not None, serve.tail()
+    restarted = _postmaster(data_dir)
+    assert restarted != first
+    answered = _wait(lambda: serve.answers() and _login(serve, phone, password), RECOVERY, step=0.5)
+    assert answered is not None, f"no answer within {RECOVERY} s of the restart: {serve.tail()}"
+    print(f"embedded: answered {time.monotonic() - killed:.1f} s after PostgreSQL was killed")
+
+    serve.process.send_signal(signal.SIGKILL)
+    serve.process.wait(5)
+    assert _wait(lambda: _gone(serve.workers), WATCH_INTERVAL + 9) is not None, (
+        f"orphaned workers: {serve.workers}"
+    )
+    assert not serve.answers(), "nobody may answer on the port of a killed server"
+    assert _postmaster(data_dir) == restarted, "a killed serve leaves PostgreSQL to the next one"
+
+    second = Serve(env, workers=1)
+    servers.append(second)
+    assert _postmaster(data_dir) == restarted, "the second serve joins the running server"
+    assert _login(second, phone, password)
+    assert second.stop() is not None
+    assert _wait(lambda: _postmaster(data_dir) is None, 20) is not None, second.tail()
+
+
+# ------------------------------------------------------------------ an external database
+
+
+@pytest.fixture
+def external_postgres() -> Iterator[tuple[Any, str]]:
+    """A PostgreSQL of this test's own (the session's server must not be killed)."""
+    import pgserver
+
+    base = Path(tempfile.mkdtemp(prefix="jinlin-external-"))
+    base.chmod(0o755)
+    server = pgserver.get_server(base / "pg", cleanup_mode="delete")
+    admin_url = normalise_url(server.get_uri()).replace("postgres:@", "postgres@")
+    _admin_sql(admin_url, "CREATE DATABASE jinlin")
+    yield server, _with_database(admin_url, "jinlin")
+    server.cleanup()
+
+
+def _start_again(server: Any) -> None:
+    """Start the killed server again: its orphaned backends hold the old shared memory for a
+    moment, during which PostgreSQL refuses to start."""
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with server._lock:
+                server.ensure_postgres_running()
+            return
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def _accepts(url: str) -> bool:
+    try:
+        _admin_sql(url, "SELECT 1")
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        return False
+    return True
+
+
+def test_app_answers_again_after_external_postgres_comes_back(
+    external_postgres: tuple[Any, str], tmp_path: Path, servers: list[Serve]
+):
+    server, url = external_postgres
+    env = _env(tmp_path, url)
+    serve = Serve(env, workers=2)
+    servers.append(serve)
+    phone, password = _admin(env)
+    for _ in range(6):  # every worker's pools hold connections now
+        assert serve.answers()
+        assert _login(serve, phone, password)
+
+    postgres = psutil.Process(server.get_pid())
+    postgres.kill()
+    postgres.wait(5)
+    time.sleep(2)
+    _start_again(server)
+    assert _wait(lambda: _accepts(url), RECOVERY) is not None
+    back = time.monotonic()
+    # The connections the workers held died with the old server: none of them may fail a
+    # request now (the pool checks a connection before handing it out).
+    answers = [serve.answers() for _ in range(8)]
+    assert all(answers), f"requests failed right after PostgreSQL was back: {answers}"
+    answered = _wait(lambda: _login(serve, phone, password), RECOVERY, step=0.5)
+    assert answered is not None, f"no answer within {RECOVERY} s of PostgreSQL being back: {serve.tail()}"
+    print(f"external: answered {time.monotonic() - back:.1f} s after PostgreSQL was back")
+    assert serve.process.poll() is None
