@@ -13,9 +13,10 @@ from typing import Any
 import click
 
 from app import domains
-from app.core import jobs
+from app.core import jobs, serving
 from app.core.cli import database_url, run_with_session
 from app.core.cli import settings_or_fail as _settings
+from app.core.database import embedded
 from app.core.errors import DomainError
 from app.core.migrate import upgrade
 
@@ -28,8 +29,6 @@ def main() -> None:
 def _worker_app(target: str) -> Any:
     """What each granian worker serves (granian's target loader): the app, in a process that
     dies with the master, from its first moment (importing the app takes seconds)."""
-    from app.core import serving
-
     serving.exit_with_master()
     from app.asgi import create_app  # heavy: the other commands do not need it
 
@@ -46,8 +45,6 @@ def serve(host: str, port: int, workers: int) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
-    from app.core import serving
-    from app.core.database import embedded
     from app.core.migrate import upgrade
 
     settings = _settings()
