@@ -54,7 +54,6 @@ WATCHES = (
     Watch("street_roles", "user_id", _user),
     Watch("communities", "street_id", _streets),
 )
-TABLES = tuple(watch.table for watch in WATCHES)
 
 
 class ActorCache(Memo[str, _Entry]):

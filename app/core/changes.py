@@ -116,7 +116,6 @@ class Memo(Generic[K, V]):
         self._holders: dict[Tag, set[K]] = {}
         self._marks: OrderedDict[Tag, int] = OrderedDict()
         self._floor = 0  # a lookup begun before this generation stores nothing
-        self._told = asyncio.Event()
         feed.watch(self, self.watches)
 
     def __len__(self) -> int:
@@ -161,22 +160,12 @@ class Memo(Generic[K, V]):
             self._floor = max(self._floor, told_at)
         for key in self._holders.pop(tag, ()):
             self._drop(key)
-        self._tell()
 
     def forget_all(self) -> None:
         self.generation += 1
         self._floor = self.generation
         self._marks.clear()
         self._clear()
-        self._tell()
-
-    async def told_since(self, generation: int) -> None:
-        """Waits (two seconds at most) until a notification newer than `generation` has come in."""
-        if self.generation != generation or not self.feed.live:
-            return
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(HEARD_TIMEOUT):
-                await self._told.wait()
 
     def _drop(self, key: K) -> None:
         entry = self._entries.pop(key, None)
@@ -192,10 +181,6 @@ class Memo(Generic[K, V]):
     def _clear(self) -> None:
         self._entries.clear()
         self._holders.clear()
-
-    def _tell(self) -> None:
-        told, self._told = self._told, asyncio.Event()
-        told.set()
 
 
 class ChangeFeed:
