@@ -72,13 +72,22 @@ async def test_the_seeds_numbers_sit_on_their_own_compounds(engine, tmp_path):
         assert places["联邦新城"] == (232, "金浦社区", "三叉街街道")
         assert places["金辉华府"] == (2443, "名辉社区", "石竹街道")
         assert places["光复新村"][0] not in (232, 2443) and places["光复新村"][1] == "军门社区"
+        cid = (await s.execute(text("SELECT id FROM communities WHERE join_code = 'JUNMEN88'"))).scalar_one()
         donors = (
-            await s.execute(text("SELECT DISTINCT partner FROM store_stock_moves WHERE partner <> ''"))
+            await s.execute(
+                text(
+                    "SELECT DISTINCT m.partner FROM store_stock_moves m "
+                    "JOIN store_items i ON i.id = m.item_id WHERE i.community_id = :c AND m.partner <> ''"
+                ),
+                {"c": cid},
+            )
         ).scalars()
         assert set(donors) == {"省疾控中心"}
         # Micro-wishes do not exist yet: no demo line may speak of them.
-        assert (await s.scalar(text("SELECT count(*) FROM ledger_transfers WHERE memo LIKE '%微心愿%'"))) == 0
-        assert (await s.scalar(text("SELECT count(*) FROM events WHERE description LIKE '%微心愿%'"))) == 0
+        memos = "SELECT count(*) FROM ledger_transfers WHERE community_id = :c AND memo LIKE '%微心愿%'"
+        assert (await s.scalar(text(memos), {"c": cid})) == 0
+        events = "SELECT count(*) FROM events WHERE community_id = :c AND description LIKE '%微心愿%'"
+        assert (await s.scalar(text(events), {"c": cid})) == 0
 
 
 async def test_every_demo_item_has_a_picture_made_once(engine, factory, tmp_path):
