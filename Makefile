@@ -16,11 +16,12 @@ run: setup
 	$(UV) run --frozen jinlin demo
 	$(UV) run --frozen jinlin serve --host 127.0.0.1 --port 8000
 
-# Everything CI checks: format, lint, types, translations, tests (browser tests included)
+# Everything CI checks: format, lint, types, import layers, translations, tests (browser tests included)
 test: setup
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen mypy
+	$(UV) run --frozen lint-imports
 	$(UV) run --frozen pytest -q
 
 # Re-extract messages and merge them into the zh_Hans catalog (translate the new entries after)

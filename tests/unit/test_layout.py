@@ -1,0 +1,37 @@
+"""Every package of the app sits in a layer of the import contracts (pyproject's
+[tool.importlinter], run by `make test`), so a new domain cannot grow outside them."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from app.domains import DOMAINS
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app"
+
+
+def _contracts() -> dict[str, dict]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    return {contract["type"]: contract for contract in config["contracts"]}
+
+
+def _names(layer: str) -> set[str]:
+    return {name.strip() for name in re.split(r"[|:]", layer)}
+
+
+def test_every_package_and_module_of_the_app_has_a_layer() -> None:
+    code = {f"app.{p.name}" for p in APP.iterdir() if (p / "__init__.py").exists()}
+    code |= {f"app.{p.stem}" for p in APP.glob("*.py") if p.stem != "__init__"}
+    layered = set().union(*(_names(layer) for layer in _contracts()["layers"]["layers"]))
+    assert code == layered
+
+
+def test_the_domains_are_independent_and_assembled() -> None:
+    layers = _contracts()["layers"]["layers"]
+    domains = _names(layers[1])
+    assert "|" in layers[1] or len(domains) == 1, "the domains' layer lists independent siblings"
+    assert set(_contracts()["independence"]["modules"]) == domains
+    assert domains <= {f"app.{name}" for name in DOMAINS}
