@@ -83,6 +83,10 @@ class TextParts:
         self.buffer = self.buffer[end + 4 :]
         self.content = bytearray()
         self.state = "file" if b"filename=" in self.headers.lower() else "text"
+        if self.state == "text":
+            # A text part's headers are kept too: they count against the same bound.
+            self.kept += len(self.headers)
+            self.failed = self.kept > TEXT_AT_MOST
         return True
 
     def _content(self, data: bytes) -> None:
