@@ -6,8 +6,13 @@ numbers), so they can share one migrated database and run against live servers t
 
 from __future__ import annotations
 
-import itertools
 import os
+
+# Cheap password hashing for every process the tests start (live servers inherit it), set before
+# the app is imported; tests/unit/test_passwords.py holds production to the strong parameters.
+os.environ["JINLIN_ARGON2"] = "fast"
+
+import itertools
 import secrets
 import socket
 import subprocess

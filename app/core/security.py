@@ -4,14 +4,32 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-# Library defaults are argon2id with RFC 9106's low-memory profile.
-_hasher = PasswordHasher()
+# The hashing cost, chosen once per process by JINLIN_ARGON2: unset (or "strong") is the library's
+# default, argon2id with RFC 9106's low-memory profile (64 MiB, 3 passes, 4 lanes), for every real
+# deployment; "fast" (argon2id with 64 KiB and 1 pass) is for the tests only, where hundreds of
+# logins would otherwise spend minutes of CPU. A stored hash records its own parameters, so a
+# strong process still verifies a fast hash (and rehashes it at the next login).
+ARGON2_PROFILES: dict[str, dict[str, Any]] = {
+    "strong": {},
+    "fast": {"time_cost": 1, "memory_cost": 64, "parallelism": 1},
+}
+
+
+def password_hasher(profile: str | None = None) -> PasswordHasher:
+    if (profile or "strong") not in ARGON2_PROFILES:
+        raise ValueError(f"JINLIN_ARGON2 must be one of {', '.join(ARGON2_PROFILES)}, not {profile!r}")
+    return PasswordHasher(**ARGON2_PROFILES[profile or "strong"])
+
+
+_hasher = password_hasher(os.environ.get("JINLIN_ARGON2") or None)
 
 # Crockford-style alphabet without look-alikes (no 0/O, 1/I/L, U); 31 symbols.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
