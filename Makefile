@@ -2,6 +2,8 @@
 UV ?= $(shell command -v uv 2>/dev/null || echo .venv-tools/bin/uv)
 export UV_LINK_MODE ?= copy
 export UV_PYTHON_DOWNLOADS ?= never
+# pytest-xdist workers for `make test` (each has its own embedded PostgreSQL and live server).
+TEST_WORKERS ?= 2
 
 .PHONY: run test setup messages check lint types
 
@@ -22,7 +24,7 @@ test: setup
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen mypy
 	$(UV) run --frozen lint-imports
-	$(UV) run --frozen pytest -q
+	$(UV) run --frozen pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Re-extract messages and merge them into the zh_Hans catalog (translate the new entries after)
 messages: setup

@@ -281,7 +281,24 @@ class LiveServer:
 
 
 def start_server(database_url: str, data_dir: Path, workers: int = 2, port: int | None = None) -> LiveServer:
-    port = port or free_port()
+    if port is not None:
+        return _start_server(database_url, data_dir, workers, port)
+    # A free port is free only until someone binds it: test workers running in parallel each pick
+    # their own, and a rare clash is retried on another.
+    for attempt in range(3):
+        try:
+            return _start_server(database_url, data_dir, workers, free_port())
+        except ServerExited as exc:
+            if attempt == 2 or "in use" not in str(exc).lower():
+                raise
+    raise AssertionError("unreachable")
+
+
+class ServerExited(RuntimeError):
+    pass
+
+
+def _start_server(database_url: str, data_dir: Path, workers: int, port: int) -> LiveServer:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -303,7 +320,7 @@ def start_server(database_url: str, data_dir: Path, workers: int = 2, port: int 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
+            raise ServerExited(f"server exited: {log.read_text()[-2000:]}")
         try:
             if httpx.get(url + "/readyz", timeout=1).status_code == 200:
                 return LiveServer(url, process, env, log)
