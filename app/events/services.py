@@ -249,28 +249,6 @@ async def cancel_event(
     return event
 
 
-def input_from(event: Event) -> EventInput:
-    return EventInput(
-        title=event.title,
-        category=event.category,
-        starts_at=event.starts_at,
-        ends_at=event.ends_at,
-        capacity=event.capacity,
-        points_per_attendance=event.points_per_attendance,
-        points_per_hour=event.points_per_hour,
-        max_points=event.max_points,
-        auto_award=event.auto_award,
-        signup_required=event.signup_required,
-        description=event.description,
-        place=event.place,
-        compound_id=event.compound_id,
-        kiosk_enabled=event.kiosk_enabled,
-        kiosk_confirmation=event.kiosk_confirmation,
-        reentry_allowed=event.reentry_allowed,
-        organiser_ids=list(event.organiser_ids or []),
-    )
-
-
 async def upcoming(
     session: AsyncSession, actor: Actor, community_id: int, limit: int = 50
 ) -> list[tuple[Event, str | None]]:

@@ -118,7 +118,3 @@ def stock_after(stock: int, delta: int) -> int | None:
     if after < 0 or after > MAX_STOCK:
         return None
     return after
-
-
-def adds_up(stock: int, deltas: Sequence[int]) -> bool:
-    return sum(deltas) == stock
