@@ -30,10 +30,10 @@ from app.core import clock, edge, errors
 from app.core.authz import Actor
 from app.core.changes import ChangeFeed, hear_after_commit
 from app.core.database import ENGINE_OPTIONS, resolve_database_url
-from app.core.fastdb import FastDb
 from app.core.security import security_headers_middleware
 from app.core.settings import Settings, get_settings
-from app.core.web import provide_actor, provide_optional_actor, provide_tx
+from app.core.uow import Database, before_send
+from app.core.web import provide_actor, provide_connection, provide_optional_actor
 from app.events.checkins import event_row_memo
 from app.store.placing import KnownFacts
 
@@ -86,11 +86,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         connection_string=url,
         engine_config=EngineConfig(pool_size=10, max_overflow=5, **ENGINE_OPTIONS),
         session_config=AsyncSessionConfig(expire_on_commit=False),
-        before_send_handler="autocommit_include_redirects",
+        before_send_handler=before_send,
         set_default_exception_handler=False,
     )
 
-    fastdb = FastDb(url)
+    database = Database(url)
     changes = ChangeFeed(url)
     # A logout or a rights change answers once this worker has heard its notification.
     db_config.before_send_handler = hear_after_commit(
@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     actors = ActorCache(changes)
 
     async def find_actor(token: str, kind: str) -> Actor | None:
-        return await actor_for_token(fastdb, settings, token, kind, actors)
+        return await actor_for_token(database, settings, token, kind, actors)
 
     event_rows = event_row_memo(changes)
     order_facts = KnownFacts.on(changes)
@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": Provide(provide_settings, sync_to_thread=False),
             "actor": Provide(provide_actor),
             "maybe_actor": Provide(provide_optional_actor),
-            "tx": Provide(provide_tx),
+            "conn": Provide(provide_connection),
         },
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -151,12 +151,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         logging_config=LoggingConfig(log_exceptions="debug", disable_stack_trace={404, 401, 403, 409, 422}),
         request_max_body_size=12 * 1024 * 1024,
-        on_startup=[fastdb.open, changes.start, *domains.startup_hooks(settings), _settle_gc],
-        on_shutdown=[*domains.shutdown_hooks(settings), changes.stop, fastdb.close],
+        on_startup=[database.open, changes.start, *domains.startup_hooks(settings), _settle_gc],
+        on_shutdown=[*domains.shutdown_hooks(settings), changes.stop, database.close],
         state=State(
             {
                 "settings": settings,
-                "fastdb": fastdb,
+                "database": database,
                 "actors": actors,
                 "find_actor": find_actor,
                 "event_rows": event_rows,

@@ -7,8 +7,8 @@ In one run on one embedded PostgreSQL (a temporary data directory, `jinlin serve
   (a) pgbench with bench/pgbench_transfer.sql: a row-locked debit, a credit and an insert per
       transaction;
   (b) app.ledger.services.award called from --clients concurrent asyncio tasks, split over
-      --workers processes like the server's, one FastDb transaction per transfer (asyncpg and the
-      ledger's text SQL: the path the awards API takes);
+      --workers processes like the server's, one unit of work per transfer (app.core.uow: asyncpg
+      and the ledger's statements, the path the awards API takes);
   (c) POST /api/v1/communities/{id}/awards over HTTP from --clients keep-alive connections
       (bench/loadgen.py); every answer must be 201.
 (a) runs before (b), between (b) and (c), and after (c); each ratio is to the mean of the two (a)
@@ -51,11 +51,11 @@ async def _award_loop(
     database_url: str, community: int, first: int, tasks: int, seconds: int
 ) -> tuple[list[float], float]:
     """`tasks` concurrent asyncio tasks awarding one point at a time through the fast path the
-    awards API uses: app.ledger.services.award on a FastDb transaction (asyncpg, text SQL)."""
-    from app.core.fastdb import FastDb
+    awards API uses: app.ledger.services.award in a unit of work (app.core.uow: asyncpg)."""
+    from app.core.uow import Database
     from app.ledger import services
 
-    db = FastDb(database_url, size=tasks)
+    db = Database(database_url, size=tasks)
     await db.open()
     latencies: list[float] = []
     stop = time.monotonic() + seconds
@@ -64,9 +64,9 @@ async def _award_loop(
         i = 0
         while time.monotonic() < stop:
             started = time.perf_counter()
-            async with db.transaction() as tx:
+            async with db.unit_of_work() as conn:
                 await services.award(
-                    tx,
+                    conn,
                     community_id=community,
                     user_id=n + 1,
                     points=1,

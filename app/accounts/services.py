@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import unicodedata
@@ -26,10 +25,10 @@ from app.accounts.models import (
 from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
-from app.core.fastdb import Db, FastDb
 from app.core.i18n import lazy
 from app.core.security import burn_password_check, hash_password, token_digest, verify_password
 from app.core.settings import Settings
+from app.core.uow import Connection, Database, Sql
 from app.places.models import Building, Community, Compound
 from app.places.services import community_for
 
@@ -86,7 +85,7 @@ def check_roles(roles: list[str] | None) -> list[str]:
 # ---------------------------------------------------------------- actors
 
 
-_ACTOR = text(
+_ACTOR = Sql(
     "SELECT s.user_id, s.kind, s.expires_at, s.last_seen_at, u.display_name, u.is_active, "
     "COALESCE((SELECT json_agg(json_build_array(m.community_id, m.roles)) FROM memberships m "
     "WHERE m.user_id = s.user_id), '[]'::json) AS roles, "
@@ -96,12 +95,12 @@ _ACTOR = text(
     "WHERE r.user_id = s.user_id AND r.role = 'street_admin') AS street_communities "
     "FROM auth_sessions s JOIN users u ON u.id = s.user_id WHERE s.digest = :digest"
 )
-_TOUCH_SESSION = text("UPDATE auth_sessions SET last_seen_at = :now WHERE digest = :digest")
-_END_SESSION = text("DELETE FROM auth_sessions WHERE digest = :digest")
+_TOUCH_SESSION = Sql("UPDATE auth_sessions SET last_seen_at = :now WHERE digest = :digest")
+_END_SESSION = Sql("DELETE FROM auth_sessions WHERE digest = :digest")
 
 
 async def actor_for_token(
-    fastdb: FastDb, settings: Settings, token: str, kind: str, cache: ActorCache | None = None
+    database: Database, settings: Settings, token: str, kind: str, cache: ActorCache | None = None
 ) -> Actor | None:
     """The actor a bearer token or session cookie stands for, in one query (or none, from
     `cache`); None if the token is unknown, of the other kind, expired, idle too long, or its
@@ -113,30 +112,29 @@ async def actor_for_token(
     if cache is not None and (actor := cache.actor(digest, kind, now)) is not None:
         return actor
     generation = cache.generation if cache is not None else 0
-    async with fastdb.autocommit() as db:
-        row = (await db.execute(_ACTOR, {"digest": digest})).first()
-        if row is None or row.kind != kind:
+    async with database.connection() as db:
+        row = await _ACTOR.fetchrow(db, {"digest": digest})
+        if row is None or row["kind"] != kind:
             return None
         idle_limit = timedelta(minutes=settings.session_idle_minutes)
-        if row.expires_at <= now or (kind == "cookie" and now - row.last_seen_at > idle_limit):
-            await db.execute(_END_SESSION, {"digest": digest})
+        if row["expires_at"] <= now or (kind == "cookie" and now - row["last_seen_at"] > idle_limit):
+            await _END_SESSION.execute(db, {"digest": digest})
             return None
-        if not row.is_active:
+        if not row["is_active"]:
             return None
-        touched_at = row.last_seen_at
+        touched_at = row["last_seen_at"]
         if now - touched_at > TOUCH_EVERY:
-            await db.execute(_TOUCH_SESSION, {"digest": digest, "now": now})
+            await _TOUCH_SESSION.execute(db, {"digest": digest, "now": now})
             touched_at = now
-    roles = row.roles if isinstance(row.roles, list) else json.loads(row.roles)
     actor = Actor(
-        user_id=row.user_id,
-        display_name=row.display_name,
-        roles={int(cid): frozenset(held) for cid, held in roles},
-        street_communities=frozenset(row.street_communities),
-        street_ids=frozenset(row.street_ids),
+        user_id=row["user_id"],
+        display_name=row["display_name"],
+        roles={int(cid): frozenset(held) for cid, held in row["roles"]},
+        street_communities=frozenset(row["street_communities"]),
+        street_ids=frozenset(row["street_ids"]),
     )
     if cache is not None:
-        cache.keep(generation, digest, kind, row.expires_at, touched_at, actor)
+        cache.keep(generation, digest, kind, row["expires_at"], touched_at, actor)
     return actor
 
 
@@ -681,41 +679,41 @@ async def revoke_cards(
     )
 
 
-_PRINTED_CARD = text(
+_PRINTED_CARD = Sql(
     "SELECT user_id, revoked_at FROM member_cards WHERE kind = 'printed' AND secret = :secret"
 )
-_TYPED_CARD = text(
+_TYPED_CARD = Sql(
     "SELECT user_id, revoked_at FROM member_cards WHERE kind = 'printed' AND public_id = :public_id"
 )
-_PHONE_CARD = text(
+_PHONE_CARD = Sql(
     "SELECT user_id, secret, revoked_at FROM member_cards WHERE kind = 'phone' AND public_id = :public_id"
 )
 
 
-async def resolve_member_code(session: Db, code: str) -> int:
+async def resolve_member_code(conn: Connection, code: str) -> int:
     """The user id behind a member code, or a DomainError with code_invalid / code_expired."""
     parsed = cards.parse(code)
     if parsed is None:
         raise DomainError("code_invalid", 422)
     if parsed.kind in ("printed", "typed"):
         card = (
-            await session.execute(_PRINTED_CARD, {"secret": parsed.secret})
+            await _PRINTED_CARD.fetchrow(conn, {"secret": parsed.secret})
             if parsed.kind == "printed"
-            else await session.execute(_TYPED_CARD, {"public_id": parsed.public_id})
-        ).first()
+            else await _TYPED_CARD.fetchrow(conn, {"public_id": parsed.public_id})
+        )
         if card is None:
             raise DomainError("code_invalid", 422)
-        if card.revoked_at is not None:
+        if card["revoked_at"] is not None:
             raise DomainError(
                 "code_invalid", 422, lazy("This card has been replaced. Please use the new card.")
             )
-        return int(card.user_id)
-    card = (await session.execute(_PHONE_CARD, {"public_id": parsed.public_id})).first()
+        return int(card["user_id"])
+    card = await _PHONE_CARD.fetchrow(conn, {"public_id": parsed.public_id})
     if card is None:
         raise DomainError("code_invalid", 422)
-    reason = cards.check_phone_code(parsed, card.secret, clock.now())
-    if reason is None and card.revoked_at is not None:
+    reason = cards.check_phone_code(parsed, card["secret"], clock.now())
+    if reason is None and card["revoked_at"] is not None:
         reason = "code_invalid"
     if reason:
         raise DomainError(reason, 422)
-    return int(card.user_id)
+    return int(card["user_id"])

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, String, func, text
+from sqlalchemy import BigInteger, DateTime, ForeignKey, String, func
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base
-from app.core.fastdb import Db
+from app.core.uow import Connection, Sql, connection_of, json_param
 
 
 class AuditEntry(Base):
@@ -27,7 +27,7 @@ class AuditEntry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-_INSERT = text(
+_INSERT = Sql(
     "INSERT INTO audit_entries (community_id, actor_id, action, target, data, address, created_at) "
     "VALUES (CAST(:community AS bigint), CAST(:actor AS bigint), CAST(:action AS varchar), "
     "CAST(:target AS varchar), CAST(:data AS jsonb), CAST(:address AS varchar), now())"
@@ -35,7 +35,7 @@ _INSERT = text(
 
 
 async def record(
-    session: Db,
+    db: AsyncSession | Connection,
     *,
     action: str,
     actor_id: int | None,
@@ -44,15 +44,17 @@ async def record(
     address: str | None = None,
     **data: Any,
 ) -> None:
-    """One audit row, written in the caller's transaction (an AsyncSession or a fast-path Tx)."""
-    await session.execute(
-        _INSERT,
+    """One audit row, written in the caller's transaction: a page's session or a hot path's
+    connection."""
+    conn = await connection_of(db) if isinstance(db, AsyncSession) else db
+    await _INSERT.execute(
+        conn,
         {
             "community": community_id,
             "actor": actor_id,
             "action": action,
             "target": target,
-            "data": json.dumps(data, ensure_ascii=False, default=str),
+            "data": json_param(data),
             "address": address,
         },
     )

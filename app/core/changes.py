@@ -43,7 +43,7 @@ from litestar.types import Message, Scope
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from app.core.fastdb import connect_arguments
+from app.core.uow import connect_arguments
 
 CHANNEL = "jinlin_changes"
 APPLICATION_NAME = "jinlin change feed"  # the listening connection in pg_stat_activity

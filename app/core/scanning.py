@@ -1,16 +1,18 @@
 """One entry for every scan (API.md `POST /api/v1/scans`): the code tells its kind, and the
 domain that owns that kind decides. Domains register handlers at import time:
 
-    @scanning.handler("JE1")                  # event kiosk codes
-    @scanning.handler("member@event")         # a member code scanned with an event_id
+    @scanning.handler("JE1", atomic=True)     # event kiosk codes
+    @scanning.handler("member@event", atomic=True)  # a member code scanned with an event_id
     @scanning.handler("member@counter")       # a member code scanned at the store counter
     @scanning.handler("JP1", "digits")        # pickup codes and their 8 digits
 
-A handler returns a ScanOutcome; refusals are raised as DomainError with the codes of API.md.
-A handler registered with `fast=True` speaks only `text()` SQL through `Db` and is given an
-autocommit fastdb connection (app.core.fastdb) and the scan's ScanLog: it keeps its writes
-atomic itself (one statement, or `fastdb.atomic`) and, where it can, writes the log row in the
-same statement. The others get an AsyncSession in a transaction, and no ScanLog.
+A handler gets the request's connection (app.core.uow), the actor, the scan and its ScanLog, and
+returns a ScanOutcome; refusals are raised as DomainError with the codes of API.md. The scan is
+logged either way, in the request's transaction: the caller writes the log row unless the
+handler wrote it in its own statement (`ScanLog.written`). A refusal must leave nothing else
+behind, so a handler runs inside a savepoint that a refusal rolls back, unless it is registered
+`atomic`: its writes are all or nothing already (one statement, or a savepoint of its own), and
+it spares the scan path the savepoint's two round trips.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 from app.core.authz import Actor
 from app.core.codes import typed_code
 from app.core.errors import DomainError
-from app.core.fastdb import Db
+from app.core.uow import Connection
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,9 @@ class ScanOutcome:
 
 @dataclass
 class ScanLog:
-    """A scan's row in the scan log, on the fast path. The use case that decides the scan may
-    write it in its own statement (app.scans.services.log_cte), success or refusal, and then
-    sets `written`; whatever it leaves unwritten the caller writes afterwards."""
+    """A scan's row in the scan log. The use case that decides the scan may write it in its own
+    statement (app.scans.services.log_cte), success or refusal, and then sets `written`; whatever
+    it leaves unwritten the caller writes afterwards."""
 
     actor: Actor
     request: ScanRequest
@@ -68,17 +70,17 @@ class ScanLog:
 
 ScanHandler = Callable[..., Awaitable[ScanOutcome]]
 _HANDLERS: dict[str, ScanHandler] = {}
-_FAST: set[str] = set()
+_ATOMIC: set[str] = set()
 
 DIGITS = re.compile(r"^[0-9]{8}$")
 
 
-def handler(*kinds: str, fast: bool = False) -> Callable[[ScanHandler], ScanHandler]:
+def handler(*kinds: str, atomic: bool = False) -> Callable[[ScanHandler], ScanHandler]:
     def register(fn: ScanHandler) -> ScanHandler:
         for kind in kinds:
             _HANDLERS[kind] = fn
-            if fast:
-                _FAST.add(kind)
+            if atomic:
+                _ATOMIC.add(kind)
         return fn
 
     return register
@@ -96,24 +98,14 @@ def kind_of(request: ScanRequest) -> str:
     return prefix
 
 
-def is_fast(request: ScanRequest) -> bool:
-    """Whether the request's handler runs on the fast path (unknown codes do: they only log)."""
-    if not request.code or len(request.code) > 200:
-        return True
-    kind = kind_of(request)
-    return kind in _FAST or kind not in _HANDLERS
-
-
-async def dispatch(
-    session: Db, actor: Actor, request: ScanRequest, log: ScanLog | None = None
-) -> ScanOutcome:
-    """`log` only on the fast path, where fast handlers take it as a fourth argument."""
+async def dispatch(conn: Connection, actor: Actor, request: ScanRequest, log: ScanLog) -> ScanOutcome:
     if not request.code or len(request.code) > 200:
         raise DomainError("code_invalid", 422)
     kind = kind_of(request)
     handler_fn = _HANDLERS.get(kind)
     if handler_fn is None:
         raise DomainError("code_invalid", 422)
-    if kind in _FAST:
-        return await handler_fn(session, actor, request, log)
-    return await handler_fn(session, actor, request)
+    if kind in _ATOMIC:
+        return await handler_fn(conn, actor, request, log)
+    async with conn.transaction():  # a savepoint: a refusal takes back what the handler wrote
+        return await handler_fn(conn, actor, request, log)

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.authz import ROLE_LABELS, Actor
 from app.core.errors import DomainError, NotAuthenticated
-from app.core.fastdb import FastDb, Tx
 from app.core.fields import MAX_ID, parse_int
 from app.core.i18n import ELDER_COOKIE, gettext_for, ngettext_for, request_lang
 from app.core.settings import Settings
+from app.core.uow import Connection, Database
 
 SESSION_COOKIE = "jl_session"
 
@@ -50,8 +50,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return Template(template, context={**page_context(request), **context}, status_code=status_code)
 
 
-def fast_db(request: Request) -> FastDb:
-    return request.app.state["fastdb"]  # type: ignore[no-any-return]
+def database(request: Request) -> Database:
+    return request.app.state["database"]  # type: ignore[no-any-return]
 
 
 ActorFinder = Callable[[str, str], Awaitable["Actor | None"]]
@@ -66,9 +66,9 @@ def find_actor(request: Request) -> ActorFinder:
 
 @asynccontextmanager
 async def own_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """An AsyncSession for a route that needs one only now and then (the scans API: the store's
-    scans do, check-ins don't), so that the others don't pay for one. Committed when the block
-    ends without an error, rolled back otherwise."""
+    """A unit of work of its own, beside the request's: for a record that must stay whatever
+    becomes of the request's transaction (an attempt counted before the password is checked).
+    Committed when the block ends, rolled back if it raises."""
     async with request.app.state["db_config"].get_session() as session:
         yield session
         await session.commit()
@@ -103,14 +103,14 @@ async def resolve_actor(request: Request, settings: Settings) -> Actor | None:
     return actor
 
 
-async def provide_tx(request: Request, actor: Actor) -> AsyncIterator[Tx]:
-    """The hot API routes' transaction: committed before the answer is sent, rolled back if the
-    handler raises. It depends on `actor` so that the actor's lookup has given its connection
-    back before this one is taken: a request never holds one pooled connection while waiting
-    for another, which under load would leave every request waiting."""
+async def provide_connection(request: Request, actor: Actor) -> AsyncIterator[Connection]:
+    """`conn`: the hot API routes' unit of work (app.core.uow), committed before the answer is
+    sent, rolled back if the handler raises. It depends on `actor` so that the actor's lookup has
+    given its connection back before this one is taken: a request never holds one pooled
+    connection while waiting for another, which under load would leave every request waiting."""
     del actor
-    async with fast_db(request).transaction() as tx:
-        yield tx
+    async with database(request).unit_of_work() as conn:
+        yield conn
 
 
 async def provide_optional_actor(request: Request, settings: Settings) -> Actor | None:

@@ -14,8 +14,8 @@ from app.accounts.models import User
 from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
-from app.core.fastdb import Db
 from app.core.i18n import lazy
+from app.core.uow import connection_of
 from app.events import rules
 from app.events.checkins import award_status, rule_of
 from app.events.models import Checkin, Event, HourClaim
@@ -38,7 +38,7 @@ SETTLE = text(
 
 
 async def _settle(
-    session: Db,
+    session: AsyncSession,
     event: Any,
     user_id: int,
     checkin_id: int,
@@ -83,7 +83,7 @@ async def _settle(
 
 
 async def award_checkin(
-    session: Db,
+    session: AsyncSession,
     *,
     community_id: int,
     user_id: int,
@@ -96,7 +96,7 @@ async def award_checkin(
     """Points through the ledger, with the check-in as reference; a repeat moves nothing."""
     return int(
         await ledger.award(
-            session,
+            await connection_of(session),
             community_id=community_id,
             user_id=user_id,
             points=points,

@@ -1,8 +1,8 @@
 """Check-in and check-out: the scan path. Never commits (the request does).
 
-A check-in is one statement and a check-out one read and one statement (the scan's log row
-included), no ORM object graphs; they run on app.core.fastdb as well as on an AsyncSession: this
-is the hot path of a morning cleanup campaign (DESIGN.md §4). What happens to stays afterwards,
+A check-in is one statement and a check-out one statement (the scan's log row included), no ORM
+object graphs, on the request's asyncpg connection (app.core.uow): this is the hot path of a
+morning cleanup campaign (DESIGN.md §4). What happens to stays afterwards,
 at event close and in the approval queue, is app.events.approvals."""
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import clock
 from app.core.changes import ChangeFeed, Memo, Watch
 from app.core.errors import DomainError
-from app.core.fastdb import Db, atomic
 from app.core.i18n import lazy
 from app.core.scanning import ScanLog
+from app.core.uow import Connection, Sql
 from app.events import rules
 from app.ledger import services as ledger
 from app.scans import services as scan_log
 
 # ---------------------------------------------------------------- check-in and check-out (hot path)
 
-EVENT_COLUMNS = text(
+EVENT_COLUMNS = Sql(
     "SELECT id, community_id, title, status, starts_at, ends_at, capacity, signup_required, "
     "points_per_attendance, points_per_hour, max_points, auto_award, kiosk_enabled, kiosk_confirmation, "
     "reentry_allowed, organiser_ids, "
@@ -66,10 +66,10 @@ _CHECK_IN_RESULT = (
     "WHEN CAST(:signup_required AS boolean) AND (SELECT status FROM su) IS DISTINCT FROM 'signed_up' "
     "THEN 'not_signed_up' ELSE 'already_done' END"
 )
-CHECK_IN = text(_CHECK_IN.format(log=""))
-CHECK_IN_LOGGED = text(_CHECK_IN.format(log=", " + scan_log.log_cte(_CHECK_IN_RESULT)))
+CHECK_IN = Sql(_CHECK_IN.format(log=""))
+CHECK_IN_LOGGED = Sql(_CHECK_IN.format(log=", " + scan_log.log_cte(_CHECK_IN_RESULT)))
 
-TAKE_PLACE = text(
+TAKE_PLACE = Sql(
     "UPDATE events SET attendee_count = attendee_count + 1 "
     "WHERE id = :event_id AND attendee_count < :capacity RETURNING attendee_count"
 )
@@ -154,28 +154,54 @@ _CHECK_OUT_RESULT = (
     "CASE WHEN EXISTS (SELECT 1 FROM closed) THEN 'checked_out' "
     "WHEN (SELECT id IS NULL AND last_out IS NULL FROM decided) THEN 'conflict' ELSE 'already_done' END"
 )
-CHECK_OUT = text(_CHECK_OUT.format(log=""))
+CHECK_OUT = Sql(_CHECK_OUT.format(log=""))
 _DECIDED = f"NOT (SELECT {_NEEDS_WALLET} FROM decided d)"  # noqa: S608 - no input in it
-CHECK_OUT_LOGGED = text(_CHECK_OUT.format(log=", " + scan_log.log_cte(_CHECK_OUT_RESULT, when=_DECIDED)))
+CHECK_OUT_LOGGED = Sql(_CHECK_OUT.format(log=", " + scan_log.log_cte(_CHECK_OUT_RESULT, when=_DECIDED)))
+
 
 # The scan path's event rows, remembered by each worker until the event is edited (the memo is
 # the app's, set for the scan's duration by app.scans.controllers.run_scan).
-event_rows: ContextVar[Memo[int, Any] | None] = ContextVar("event_rows", default=None)
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """What the scan path knows of an event (`EVENT_COLUMNS`)."""
+
+    id: int
+    community_id: int
+    title: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    capacity: int | None
+    signup_required: bool
+    points_per_attendance: int
+    points_per_hour: int
+    max_points: int | None
+    auto_award: bool
+    kiosk_enabled: bool
+    kiosk_confirmation: bool
+    reentry_allowed: bool
+    organiser_ids: list[int]
+
+    time_zone: str
 
 
-def event_row_memo(feed: ChangeFeed) -> Memo[int, Any]:
+event_rows: ContextVar[Memo[int, EventRow] | None] = ContextVar("event_rows", default=None)
+
+
+def event_row_memo(feed: ChangeFeed) -> Memo[int, EventRow]:
     community = Watch("communities", "id", lambda _event_id, row: (row.community_id,))  # its time zone
     return Memo(feed, ("events", community), max_entries=5_000)
 
 
-async def load_event_row(session: Db, event_id: int) -> Any:
+async def load_event_row(conn: Connection, event_id: int) -> EventRow:
     memo = event_rows.get()
     if memo is not None and (row := memo.get(event_id)) is not None:
         return row
     generation = memo.generation if memo is not None else 0
-    row = (await session.execute(EVENT_COLUMNS, {"id": event_id})).first()
-    if row is None:
+    record = await EVENT_COLUMNS.fetchrow(conn, {"id": event_id})
+    if record is None:
         raise DomainError("code_invalid", 422)
+    row = EventRow(**dict(record))
     if memo is not None:
         memo.put(generation, event_id, row)
     return row
@@ -214,8 +240,8 @@ def _log_data(event: Any, user_id: int, action: str) -> dict[str, Any]:
 
 
 async def _run(
-    session: Db,
-    statements: tuple[Any, Any],
+    conn: Connection,
+    statements: tuple[Sql, Sql],
     params: dict[str, Any],
     log: ScanLog | None,
     data: dict[str, Any],
@@ -224,15 +250,15 @@ async def _run(
     `log`: the row records what the statement decided, refusals included."""
     plain, logged = statements
     if log is None:
-        return (await session.execute(plain, params)).one()
-    row = (await session.execute(logged, {**params, **scan_log.log_params(log, **data)})).one()
-    log.written = not getattr(row, "needs_wallet", False)
+        return await plain.one(conn, params)
+    row = await logged.one(conn, {**params, **scan_log.log_params(log, **data)})
+    log.written = not row.get("needs_wallet", False)
     return row
 
 
 async def check_in(
-    session: Db,
-    event: Any,
+    conn: Connection,
+    event: EventRow,
     user_id: int,
     *,
     method: str,
@@ -241,8 +267,8 @@ async def check_in(
     log: ScanLog | None = None,
 ) -> CheckinResult:
     """One statement, which also writes the scan's `log` row when given one. An event with a
-    capacity and no sign-up also takes a place: a transaction of three statements, and a
-    refusal rolls the log row back with the rest (the caller logs it)."""
+    capacity and no sign-up also takes a place: three statements in a savepoint, and a refusal
+    rolls the log row back with the rest (the caller logs it)."""
     now = now or clock.now()
     _refuse_closed(event, now)
     takes_place = event.capacity is not None and not event.signup_required
@@ -258,37 +284,37 @@ async def check_in(
     }
     if not takes_place:
         data = _log_data(event, user_id, "checkin")
-        row = await _run(session, (CHECK_IN, CHECK_IN_LOGGED), params, log, data)
+        row = await _run(conn, (CHECK_IN, CHECK_IN_LOGGED), params, log, data)
         _refuse_check_in(event, row)
-        return CheckinResult(int(row.id), now)
-    async with atomic(session):
-        row = (await session.execute(CHECK_IN, params)).one()
+        return CheckinResult(int(row["id"]), now)
+    async with conn.transaction():
+        row = await CHECK_IN.one(conn, params)
         _refuse_check_in(event, row)
-        if row.seq == 1:
-            taken = await session.scalar(TAKE_PLACE, {"event_id": event.id, "capacity": event.capacity})
+        if row["seq"] == 1:
+            taken = await TAKE_PLACE.fetchval(conn, {"event_id": event.id, "capacity": event.capacity})
             if taken is None:
                 raise DomainError("event_full", 409)
         if log is not None:
             data = _log_data(event, user_id, "checkin")
-            await scan_log.record(session, log.actor, log.request, "checked_in", data)
+            await scan_log.record(conn, log.actor, log.request, "checked_in", data)
             log.written = True
-    return CheckinResult(int(row.id), now)
+    return CheckinResult(int(row["id"]), now)
 
 
-def _refuse_check_in(event: Any, row: Any) -> None:
+def _refuse_check_in(event: EventRow, row: Any) -> None:
     """The refusal of a check-in statement that inserted nothing."""
-    if row.id is not None:
+    if row["id"] is not None:
         return
-    if event.signup_required and row.signup != "signed_up":
+    if event.signup_required and row["signup"] != "signed_up":
         detail = (
             lazy("You are on the waiting list for this event, not signed up yet.")
-            if row.signup == "waitlisted"
+            if row["signup"] == "waitlisted"
             else None
         )
         raise DomainError("not_signed_up", 409, detail)
-    if row.open or row.n == 0:
+    if row["open"] or row["n"] == 0:
         # Open already, or a twin of this scan won the race a moment ago.
-        raise DomainError("already_done", 409, lazy("Already checked in."), at=_iso(row.open_at))
+        raise DomainError("already_done", 409, lazy("Already checked in."), at=_iso(row["open_at"]))
     raise DomainError(
         "already_done", 409, lazy("You have already attended this event; re-entry is not allowed.")
     )
@@ -313,8 +339,8 @@ def award_status(event: Any, points: int, *, kiosk: bool, flagged: bool) -> str:
 
 
 async def check_out(
-    session: Db,
-    event: Any,
+    conn: Connection,
+    event: EventRow,
     user_id: int,
     *,
     method: str,
@@ -346,16 +372,18 @@ async def check_out(
         "actor": by,
     }
     data = _log_data(event, user_id, "checkout")
-    row = await _run(session, (CHECK_OUT, CHECK_OUT_LOGGED), params, log, data)
-    if row.needs_wallet:
-        await ledger.accounts_for(session, event.community_id, user_id, "issuing")
-        row = await _run(session, (CHECK_OUT, CHECK_OUT_LOGGED), params, log, data)
-    if row.id is not None:
-        return CheckoutResult(int(row.id), row.checked_in_at, now, row.minutes, row.points, row.status)
-    if row.open_id is None and row.last_out is None:
+    row = await _run(conn, (CHECK_OUT, CHECK_OUT_LOGGED), params, log, data)
+    if row["needs_wallet"]:
+        await ledger.accounts_for(conn, event.community_id, user_id, "issuing")
+        row = await _run(conn, (CHECK_OUT, CHECK_OUT_LOGGED), params, log, data)
+    if row["id"] is not None:
+        return CheckoutResult(
+            int(row["id"]), row["checked_in_at"], now, row["minutes"], row["points"], row["status"]
+        )
+    if row["open_id"] is None and row["last_out"] is None:
         raise DomainError("conflict", 409, lazy("Not checked in yet: please check in first."))
     # Checked out already, or a twin of this scan closed the stay a moment ago.
-    raise DomainError("already_done", 409, lazy("Already checked out."), at=_iso(row.last_out))
+    raise DomainError("already_done", 409, lazy("Already checked out."), at=_iso(row["last_out"]))
 
 
 async def live_count(session: AsyncSession, event_id: int) -> dict[str, int]:

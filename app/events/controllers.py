@@ -19,6 +19,7 @@ from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
+from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.events import approvals, checkins, codes, hours, rules, services
 from app.events import home as _home  # noqa: F401 - registers its share of the home page
@@ -292,8 +293,8 @@ async def signup_for_submit(
             code = form.get("code", "").strip()
             if not code:
                 raise Invalid(lazy("Please find the resident by name or scan their card."), field="code")
-            user_id = await resolve_member_code(db_session, code)
-        name = await services.member_name(db_session, event.community_id, user_id)
+            user_id = await resolve_member_code(await connection_of(db_session), code)
+        name = await services.member_name(await connection_of(db_session), event.community_id, user_id)
         if name is None:
             raise Invalid(lazy("This person is not a member of this community."), field="code")
         status = await services.sign_up(db_session, actor, event_id, user_id=user_id)

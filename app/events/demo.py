@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import Membership, User
 from app.core import clock
 from app.core.authz import Actor
+from app.core.uow import connection_of
 from app.events import approvals, checkins, services
 from app.events.models import Event, HourClaim
 from app.places.models import Compound
@@ -124,17 +125,18 @@ async def seed(session: AsyncSession, community_id: int) -> None:
                 organiser_ids=organisers,
             ),
         )
-        event = await checkins.load_event_row(session, events[0].id)
+        conn = await connection_of(session)
+        event = await checkins.load_event_row(conn, events[0].id)
         by = staff_id or admin_id
         for name, arrive, leave in (("郑美玉", 0, 135), ("黄志强", 10, 120), ("杨依伯", 5, 95)):
             user_id = await _user(session, community_id, name)
             if user_id is None:
                 continue
             await checkins.check_in(
-                session, event, user_id, method="witnessed", by=by, now=start + timedelta(minutes=arrive)
+                conn, event, user_id, method="witnessed", by=by, now=start + timedelta(minutes=arrive)
             )
             await checkins.check_out(
-                session, event, user_id, method="witnessed", by=by, now=start + timedelta(minutes=leave)
+                conn, event, user_id, method="witnessed", by=by, now=start + timedelta(minutes=leave)
             )
         await approvals.close_event(session, events[0].id, start + timedelta(hours=3))
 

@@ -15,6 +15,7 @@ from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
+from app.core.uow import connection_of
 from app.core.web import optional_int
 from app.events import rules
 from app.events.models import CATEGORIES, Checkin, Event, HourClaim
@@ -142,7 +143,7 @@ async def _pay_claim(session: AsyncSession, claim: HourClaim, actor_id: int) -> 
 
         claim.transfer_id = int(
             await ledger.award(
-                session,
+                await connection_of(session),
                 community_id=claim.community_id,
                 user_id=claim.user_id,
                 points=claim.points,

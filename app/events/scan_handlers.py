@@ -9,8 +9,8 @@ from app.accounts.services import resolve_member_code
 from app.core import clock, scanning
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
-from app.core.fastdb import Db
 from app.core.i18n import lazy
+from app.core.uow import Connection
 from app.events import checkins, codes, services
 
 RESULT_TEMPLATE = "events/_scan_result.html"
@@ -41,16 +41,16 @@ def _outcome(event: Any, user_id: int, name: str, result: Any) -> scanning.ScanO
 
 
 async def _apply(
-    session: Db, event: Any, user_id: int, action: str, method: str, by: int, log: scanning.ScanLog | None
+    conn: Connection, event: Any, user_id: int, action: str, method: str, by: int, log: scanning.ScanLog
 ) -> Any:
     if action == "checkin":
-        return await checkins.check_in(session, event, user_id, method=method, by=by, log=log)
-    return await checkins.check_out(session, event, user_id, method=method, by=by, log=log)
+        return await checkins.check_in(conn, event, user_id, method=method, by=by, log=log)
+    return await checkins.check_out(conn, event, user_id, method=method, by=by, log=log)
 
 
-@scanning.handler("JE1", fast=True)
+@scanning.handler("JE1", atomic=True)
 async def kiosk_scan(
-    session: Db, actor: Actor, request: scanning.ScanRequest, log: scanning.ScanLog | None
+    conn: Connection, actor: Actor, request: scanning.ScanRequest, log: scanning.ScanLog
 ) -> scanning.ScanOutcome:
     parsed = codes.parse(request.code)
     if parsed is None:
@@ -65,7 +65,7 @@ async def kiosk_scan(
             if parsed.action == "checkin"
             else lazy("This is a check-out code, not a check-in code."),
         )
-    event = await checkins.load_event_row(session, parsed.event_id)
+    event = await checkins.load_event_row(conn, parsed.event_id)
     reason = codes.check(parsed, codes.secret(), event.community_id, clock.now())
     if reason == "code_expired":
         raise DomainError("code_expired", 422, lazy("Code expired — scan the screen again."))
@@ -75,19 +75,19 @@ async def kiosk_scan(
         raise Forbidden(NOT_YOUR_COMMUNITY)
     if not event.kiosk_enabled:
         raise Forbidden(lazy("This event does not use a kiosk; show your member code to the organiser."))
-    result = await _apply(session, event, actor.user_id, parsed.action, "kiosk", actor.user_id, log)
+    result = await _apply(conn, event, actor.user_id, parsed.action, "kiosk", actor.user_id, log)
     return _outcome(event, actor.user_id, actor.display_name, result)
 
 
-@scanning.handler("member@event", fast=True)
+@scanning.handler("member@event", atomic=True)
 async def member_scan(
-    session: Db, actor: Actor, request: scanning.ScanRequest, log: scanning.ScanLog | None
+    conn: Connection, actor: Actor, request: scanning.ScanRequest, log: scanning.ScanLog
 ) -> scanning.ScanOutcome:
     assert request.event_id is not None
     if request.action not in ("checkin", "checkout"):
         raise Invalid(lazy("Choose check-in or check-out first."), field="action")
     try:
-        event = await checkins.load_event_row(session, request.event_id)
+        event = await checkins.load_event_row(conn, request.event_id)
     except DomainError:
         raise NotFound() from None
     if not actor.is_member(event.community_id):
@@ -97,16 +97,16 @@ async def member_scan(
             lazy("Only the event's organisers, grid workers and staff can scan members in or out.")
         )
     try:
-        user_id = await resolve_member_code(session, request.code)
+        user_id = await resolve_member_code(conn, request.code)
     except DomainError as exc:
         if exc.code == "code_expired":
             raise DomainError("code_expired", 422, lazy("Code expired — show your phone again.")) from None
         raise
-    name = await services.member_name(session, event.community_id, user_id)
+    name = await services.member_name(conn, event.community_id, user_id)
     if name is None:
         raise Forbidden(lazy("Not your community: this person is not a member of this community."))
     try:
-        result = await _apply(session, event, user_id, request.action, "witnessed", actor.user_id, log)
+        result = await _apply(conn, event, user_id, request.action, "witnessed", actor.user_id, log)
     except DomainError as exc:
         if exc.code != "not_signed_up" or user_id == actor.user_id:
             raise

@@ -8,16 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
 from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
-from app.core.fastdb import Db
 from app.core.i18n import lazy
 from app.core.security import burn_password_check, verify_password
+from app.core.uow import Connection, Sql, connection_of
 from app.events import rules
 from app.events.models import CATEGORIES, Checkin, Event, HourClaim, Signup
 from app.places.models import Community, Compound
@@ -484,17 +484,17 @@ async def password_matches(session: AsyncSession, user_id: int, password: str) -
     return verify_password(stored, password)[0]
 
 
-_MEMBER_NAME = text(
+_MEMBER_NAME = Sql(
     "SELECT u.display_name FROM memberships m JOIN users u ON u.id = m.user_id "
     "WHERE m.community_id = :community_id AND m.user_id = :user_id"
 )
 
 
-async def member_name(session: Db, community_id: int, user_id: int) -> str | None:
+async def member_name(conn: Connection, community_id: int, user_id: int) -> str | None:
     """The member's display name, or None when they are not a member of the community."""
-    name = await session.scalar(_MEMBER_NAME, {"community_id": community_id, "user_id": user_id})
+    name = await _MEMBER_NAME.fetchval(conn, {"community_id": community_id, "user_id": user_id})
     return None if name is None else str(name)
 
 
-async def member_of(session: Db, community_id: int, user_id: int) -> bool:
-    return await member_name(session, community_id, user_id) is not None
+async def member_of(session: AsyncSession, community_id: int, user_id: int) -> bool:
+    return await member_name(await connection_of(session), community_id, user_id) is not None

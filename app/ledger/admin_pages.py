@@ -12,6 +12,7 @@ from app.accounts import services as accounts
 from app.accounts.views import ResidentPart, resident_part
 from app.core import clock
 from app.core.authz import Actor
+from app.core.uow import connection_of
 from app.core.web import render
 from app.ledger import services
 from app.ledger.controllers import KIND_LABELS
@@ -30,8 +31,9 @@ async def points_part(
 ) -> ResidentPart | None:
     if not actor.has(community_id, *READERS):
         return None
-    wallet = await services.wallet(session, community_id, user_id)
-    lines, more = await services.statement(session, community_id, user_id, limit=LATEST)
+    conn = await connection_of(session)
+    wallet = await services.wallet(conn, community_id, user_id)
+    lines, more = await services.statement(conn, community_id, user_id, limit=LATEST)
     return ResidentPart(
         "ledger/_resident_points.html",
         {
@@ -50,12 +52,13 @@ async def resident_statement(
 ) -> Template:
     """The resident's statement, newest first, laid out for A4 paper."""
     user, membership = await accounts.membership_for(db_session, actor, community_id, user_id, *READERS)
-    wallet = await services.wallet(db_session, community_id, user_id)
+    conn = await connection_of(db_session)
+    wallet = await services.wallet(conn, community_id, user_id)
     lines: list[services.StatementLine] = []
     before: str | None = None  # the statement's cursor
     while len(lines) < PRINTED_MAX:
         page, before = await services.statement(
-            db_session, community_id, user_id, limit=min(100, PRINTED_MAX - len(lines)), before=before
+            conn, community_id, user_id, limit=min(100, PRINTED_MAX - len(lines)), before=before
         )
         lines.extend(page)
         if before is None:

@@ -3,7 +3,6 @@ reversals documented in docs/ledger.md) and pages: wallet, statement, admin ledg
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -17,9 +16,9 @@ from app.core import clock
 from app.core.audit import record
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
-from app.core.fastdb import Db, Tx
 from app.core.i18n import gettext_for, lazy
-from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render
+from app.core.uow import Connection, Sql, connection_of, json_param
+from app.core.web import client_address, error_message, form_data, optional_int, render
 from app.ledger import expiry, services
 from app.ledger import home as _home  # noqa: F401 - registers its share of the home page
 from app.ledger.schemas import (
@@ -61,19 +60,26 @@ def _community_of(actor: Actor, community_id: int | None) -> int:
     return community_id
 
 
-async def _require_member(db_session: Db, community_id: int, user_id: int) -> None:
-    found = (
-        await db_session.execute(
-            text("SELECT 1 FROM memberships WHERE community_id = :c AND user_id = :u"),
-            {"c": community_id, "u": user_id},
-        )
-    ).scalar()
+_MEMBER = Sql("SELECT 1 FROM memberships WHERE community_id = :c AND user_id = :u")
+_HOLD_COMMUNITY = Sql("SELECT community_id FROM ledger_holds WHERE id = :h")
+_TRANSFER_COMMUNITY = Sql("SELECT community_id FROM ledger_transfers WHERE id = :t")
+_TRANSFER_BY_KEY = Sql("SELECT id FROM ledger_transfers WHERE idempotency_key = :k")
+
+
+async def _require_member(conn: Connection, community_id: int, user_id: int) -> None:
+    found = await _MEMBER.fetchval(conn, {"c": community_id, "u": user_id})
     if found is None:
         raise NotFound(lazy("This person is not a member of this community."))
 
 
 async def _audit_transfer(
-    db: Db, what: str, actor: Actor, community_id: int, transfer_id: int, address: str | None, **data: Any
+    db: Connection,
+    what: str,
+    actor: Actor,
+    community_id: int,
+    transfer_id: int,
+    address: str | None,
+    **data: Any,
 ) -> None:
     """The audit row of a transfer an admin made: `ledger.<what>` on `transfer:<id>`."""
     await record(
@@ -114,16 +120,16 @@ def _api_key(community_id: int, what: str, key: str) -> str:
 
 
 @get("/api/v1/me/wallet", tags=["me"])
-async def api_wallet(actor: Actor, db_session: AsyncSession, community_id: int | None = None) -> WalletOut:
+async def api_wallet(actor: Actor, conn: Connection, community_id: int | None = None) -> WalletOut:
     cid = _community_of(actor, community_id)
-    w = await services.wallet(db_session, cid, actor.user_id)
+    w = await services.wallet(conn, cid, actor.user_id)
     return WalletOut(community_id=cid, balance=w.balance, held=w.held, available=w.available)
 
 
 @get("/api/v1/me/transfers", tags=["me"])
 async def api_transfers(
     actor: Actor,
-    db_session: AsyncSession,
+    conn: Connection,
     community_id: int | None = None,
     limit: int = 20,
     cursor: str | None = None,
@@ -131,7 +137,7 @@ async def api_transfers(
     cid = _community_of(actor, community_id)
     if not 1 <= limit <= 100:
         raise Invalid(lazy("The limit must be between 1 and 100."))
-    lines, next_before = await services.statement(db_session, cid, actor.user_id, limit=limit, before=cursor)
+    lines, next_before = await services.statement(conn, cid, actor.user_id, limit=limit, before=cursor)
     return TransfersOut(
         items=[
             TransferLine(
@@ -157,10 +163,10 @@ def _created(body: Any, created: bool) -> Response:
 
 @post("/api/v1/communities/{community_id:int}/awards", tags=["community admin"], status_code=201)
 async def api_award(
-    community_id: int, data: JSONBody[AwardIn], actor: Actor, request: Request
+    community_id: int, data: JSONBody[AwardIn], actor: Actor, conn: Connection, request: Request
 ) -> Response[TransferCreated]:
     """One statement when the member has been awarded before (the kiosk-and-script case); the
-    general path, in a transaction, for a first award, a repeated key or a refusal."""
+    general path for a first award, a repeated key or a refusal."""
     actor.require(community_id, "admin")
     await _strict_points(request)
     reason = _reason(data.reason)
@@ -176,40 +182,37 @@ async def api_award(
     }
     audit = {"user_id": data.user_id, "points": data.points, "reason": reason}
     address = client_address(request)
-    db = fast_db(request)
-    async with db.autocommit() as one:
-        note = services.AuditNote("ledger.award", address, json.dumps(audit, ensure_ascii=False))
-        transfer_id = await services.award_in_one(one, **award, audit=note)
+    note = services.AuditNote("ledger.award", address, json_param(audit))
+    transfer_id = await services.award_in_one(conn, **award, audit=note)
     if transfer_id is not None:
         return _created(TransferCreated(transfer_id=transfer_id), True)
-    async with db.transaction() as tx:
-        await _require_member(tx, community_id, data.user_id)
-        transfer_id, created = await services.award_ex(tx, **award)
-        if created:
-            await _audit_transfer(
-                tx,
-                "award",
-                actor,
-                community_id,
-                transfer_id,
-                address,
-                **audit,
-            )
+    await _require_member(conn, community_id, data.user_id)
+    transfer_id, created = await services.award_ex(conn, **award)
+    if created:
+        await _audit_transfer(
+            conn,
+            "award",
+            actor,
+            community_id,
+            transfer_id,
+            address,
+            **audit,
+        )
     return _created(TransferCreated(transfer_id=transfer_id), created)
 
 
 @post("/api/v1/communities/{community_id:int}/deductions", tags=["community admin"], status_code=201)
 async def api_deduct(
-    community_id: int, data: JSONBody[AwardIn], actor: Actor, tx: Tx, request: Request
+    community_id: int, data: JSONBody[AwardIn], actor: Actor, conn: Connection, request: Request
 ) -> Response[TransferCreated]:
     """Take points back from a member (a correction); 409 insufficient_points if not available."""
     actor.require(community_id, "admin")
     await _strict_points(request)
     reason = _reason(data.reason)
     key = _api_key(community_id, "deduct", data.idempotency_key)
-    await _require_member(tx, community_id, data.user_id)
+    await _require_member(conn, community_id, data.user_id)
     transfer_id, created = await services.deduct_ex(
-        tx,
+        conn,
         community_id=community_id,
         user_id=data.user_id,
         points=data.points,
@@ -221,7 +224,7 @@ async def api_deduct(
     )
     if created:
         await _audit_transfer(
-            tx,
+            conn,
             "deduct",
             actor,
             community_id,
@@ -236,21 +239,21 @@ async def api_deduct(
 
 @post("/api/v1/communities/{community_id:int}/holds", tags=["community admin"], status_code=201)
 async def api_hold(
-    community_id: int, data: JSONBody[HoldIn], actor: Actor, tx: Tx, request: Request
+    community_id: int, data: JSONBody[HoldIn], actor: Actor, conn: Connection, request: Request
 ) -> Response[HoldCreated]:
     """Counter staff reserve a member's points (two-phase: post or void it next)."""
     actor.require(community_id, "admin", "staff")
     await _strict_points(request)
     reason = _reason(data.reason)
     key = _api_key(community_id, "hold", data.idempotency_key)
-    await _require_member(tx, community_id, data.user_id)
+    await _require_member(conn, community_id, data.user_id)
     expires = None
     if data.expires_in_seconds is not None:
         if not 1 <= data.expires_in_seconds <= 90 * 86400:
             raise Invalid(lazy("A hold can last from 1 second to 90 days."))
         expires = clock.now() + timedelta(seconds=data.expires_in_seconds)
     hold_id, created = await services.hold_ex(
-        tx,
+        conn,
         community_id=community_id,
         user_id=data.user_id,
         points=data.points,
@@ -264,10 +267,8 @@ async def api_hold(
     return _created(HoldCreated(hold_id=hold_id), created)
 
 
-async def _hold_in(tx: Db, community_id: int, hold_id: int) -> None:
-    found = (
-        await tx.execute(text("SELECT community_id FROM ledger_holds WHERE id = :h"), {"h": hold_id})
-    ).scalar()
+async def _hold_in(conn: Connection, community_id: int, hold_id: int) -> None:
+    found = await _HOLD_COMMUNITY.fetchval(conn, {"h": hold_id})
     if found != community_id:
         raise NotFound()
 
@@ -277,10 +278,10 @@ async def _hold_in(tx: Db, community_id: int, hold_id: int) -> None:
     tags=["community admin"],
     status_code=200,
 )
-async def api_post_hold(community_id: int, hold_id: int, actor: Actor, tx: Tx) -> TransferCreated:
+async def api_post_hold(community_id: int, hold_id: int, actor: Actor, conn: Connection) -> TransferCreated:
     actor.require(community_id, "admin", "staff")
-    await _hold_in(tx, community_id, hold_id)
-    return TransferCreated(transfer_id=await services.post_hold(tx, hold_id, actor_id=actor.user_id))
+    await _hold_in(conn, community_id, hold_id)
+    return TransferCreated(transfer_id=await services.post_hold(conn, hold_id, actor_id=actor.user_id))
 
 
 @post(
@@ -289,16 +290,16 @@ async def api_post_hold(community_id: int, hold_id: int, actor: Actor, tx: Tx) -
     status_code=200,
 )
 async def api_void_hold(
-    community_id: int, hold_id: int, data: JSONBody[ReasonIn], actor: Actor, tx: Tx
+    community_id: int, hold_id: int, data: JSONBody[ReasonIn], actor: Actor, conn: Connection
 ) -> HoldVoided:
     actor.require(community_id, "admin", "staff")
-    await _hold_in(tx, community_id, hold_id)
-    await services.void_hold(tx, hold_id, actor_id=actor.user_id, reason=_reason(data.reason))
+    await _hold_in(conn, community_id, hold_id)
+    await services.void_hold(conn, hold_id, actor_id=actor.user_id, reason=_reason(data.reason))
     return HoldVoided(hold_id=hold_id, status="voided")
 
 
 async def _reverse(
-    tx: Db,
+    conn: Connection,
     actor: Actor,
     community_id: int,
     transfer_id: int,
@@ -308,21 +309,17 @@ async def _reverse(
 ) -> tuple[int, bool]:
     actor.require(community_id, "admin")
     reason = _reason(reason)
-    found = (
-        await tx.execute(text("SELECT community_id FROM ledger_transfers WHERE id = :t"), {"t": transfer_id})
-    ).scalar()
+    found = await _TRANSFER_COMMUNITY.fetchval(conn, {"t": transfer_id})
     if found != community_id:
         raise NotFound()
-    existing = (
-        await tx.execute(text("SELECT id FROM ledger_transfers WHERE idempotency_key = :k"), {"k": key})
-    ).scalar()
+    existing = await _TRANSFER_BY_KEY.fetchval(conn, {"k": key})
     reversal_id = await services.reverse(
-        tx, transfer_id, actor_id=actor.user_id, reason=reason, idempotency_key=key
+        conn, transfer_id, actor_id=actor.user_id, reason=reason, idempotency_key=key
     )
     created = existing is None
     if created:
         await _audit_transfer(
-            tx,
+            conn,
             "reverse",
             actor,
             community_id,
@@ -344,12 +341,12 @@ async def api_reverse(
     transfer_id: int,
     data: JSONBody[ReasonIn],
     actor: Actor,
-    tx: Tx,
+    conn: Connection,
     request: Request,
 ) -> Response[TransferCreated]:
     key = _api_key(community_id, "reverse", data.idempotency_key or f"transfer:{transfer_id}")
     reversal_id, created = await _reverse(
-        tx, actor, community_id, transfer_id, data.reason, key, client_address(request)
+        conn, actor, community_id, transfer_id, data.reason, key, client_address(request)
     )
     return _created(TransferCreated(transfer_id=reversal_id), created)
 
@@ -369,10 +366,11 @@ async def wallet_page(
     request: Request, actor: Actor, db_session: AsyncSession, community_id: int | None = None
 ) -> Template:
     cid = _community_of(actor, community_id)
-    w = await services.wallet(db_session, cid, actor.user_id)
-    schedule = await expiry.expiry_schedule(db_session, cid, actor.user_id)
+    conn = await connection_of(db_session)
+    w = await services.wallet(conn, cid, actor.user_id)
+    schedule = await expiry.expiry_schedule(conn, cid, actor.user_id)
     soon = clock.now() + timedelta(days=31)
-    months = await expiry.expiry_months(db_session, cid)
+    months = await expiry.expiry_months(conn, cid)
     return render(
         request,
         "ledger/wallet.html",
@@ -395,11 +393,12 @@ async def statement_page(
     cursor: str | None = None,
 ) -> Template:
     cid = _community_of(actor, community_id)
+    conn = await connection_of(db_session)
     try:
-        lines, next_before = await services.statement(db_session, cid, actor.user_id, limit=20, before=cursor)
+        lines, next_before = await services.statement(conn, cid, actor.user_id, limit=20, before=cursor)
     except Invalid:
         # A mangled link: the first page.
-        lines, next_before = await services.statement(db_session, cid, actor.user_id, limit=20)
+        lines, next_before = await services.statement(conn, cid, actor.user_id, limit=20)
     return render(
         request,
         "ledger/statement.html",
@@ -451,7 +450,7 @@ async def _admin_context(db_session: AsyncSession, community_id: int) -> dict[st
         "time_zone": await time_zone_of(db_session, community_id),
         "recent": recent,
         "members": members,
-        "months": await expiry.expiry_months(db_session, community_id),
+        "months": await expiry.expiry_months(await connection_of(db_session), community_id),
         "kind_labels": KIND_LABELS,
     }
 
@@ -498,6 +497,7 @@ async def admin_ledger_submit(
     action = form.get("action", "")
     done_id: int | None = None
     reverse_form = False
+    conn = await connection_of(db_session)
     try:
         if action in ("award", "deduct"):
             user_id = optional_int(form.get("user_id"))
@@ -506,13 +506,13 @@ async def admin_ledger_submit(
                 raise Invalid(lazy("Choose a person and a whole number of points."))
             services.check_points(points)
             reason = _reason(form.get("reason", ""))
-            await _require_member(db_session, community_id, user_id)
+            await _require_member(conn, community_id, user_id)
             key = f"page:{community_id}:{action}:{form.get('nonce', '')}"
             if not form.get("nonce"):
                 raise Invalid()
             move = services.award_ex if action == "award" else services.deduct_ex
             transfer_id, created = await move(
-                db_session,
+                conn,
                 community_id=community_id,
                 user_id=user_id,
                 points=points,
@@ -525,7 +525,7 @@ async def admin_ledger_submit(
             done_id = transfer_id
             if created:
                 await _audit_transfer(
-                    db_session,
+                    conn,
                     action,
                     actor,
                     community_id,
@@ -544,7 +544,7 @@ async def admin_ledger_submit(
                 return Redirect(f"/admin/c/{community_id}/ledger/reverse/{transfer_id_in}", status_code=303)
             reverse_form = True
             done_id, _created_now = await _reverse(
-                db_session,
+                conn,
                 actor,
                 community_id,
                 transfer_id_in,
@@ -554,7 +554,7 @@ async def admin_ledger_submit(
             )
         elif action == "expiry":
             months = optional_int(form.get("months"))
-            await expiry.set_expiry_months(db_session, community_id, months or None, actor_id=actor.user_id)
+            await expiry.set_expiry_months(conn, community_id, months or None, actor_id=actor.user_id)
         else:
             raise Invalid()
     except DomainError as exc:

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
 from app.core.errors import DomainError
+from app.core.uow import connection_of
 from app.ledger import services
 
 # (display name, points, kind, memo)
@@ -63,7 +64,7 @@ async def _award(
 ) -> None:
     async with session.begin_nested():
         await services.award(
-            session,
+            await connection_of(session),
             community_id=community_id,
             user_id=user_id,
             points=points,

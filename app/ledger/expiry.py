@@ -7,31 +7,46 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
-
 from app.core import clock
 from app.core.errors import DomainError, Invalid
-from app.core.fastdb import Db
 from app.core.i18n import lazy
+from app.core.uow import Connection, Sql
 from app.ledger.services import _debit, system_account, void_hold
 
 # ---------------------------------------------------------------- expiry of holds and points
 
+_DUE_HOLDS = Sql(
+    "SELECT id FROM ledger_holds WHERE status = 'pending' AND expires_at <= :now "
+    "ORDER BY expires_at LIMIT :n FOR UPDATE SKIP LOCKED"
+)
+_POLICY = Sql("SELECT expiry_months FROM ledger_policies WHERE community_id = :c")
+_SET_POLICY = Sql(
+    "INSERT INTO ledger_policies (community_id, expiry_months, updated_at) VALUES (:c, :m, :now) "
+    "ON CONFLICT (community_id) DO UPDATE SET expiry_months = :m, updated_at = :now"
+)
+_WALLET = Sql("SELECT id, balance FROM ledger_accounts WHERE community_id = :c AND user_id = :u")
+_RECENT_CREDITS = Sql(
+    "SELECT amount, created_at FROM ledger_transfers WHERE credit_account_id = :w "
+    "AND created_at > :cutoff ORDER BY created_at DESC, id DESC"
+)
+_POLICIES = Sql(
+    "SELECT community_id, expiry_months FROM ledger_policies WHERE expiry_months IS NOT NULL "
+    "AND (CAST(:c AS bigint) IS NULL OR community_id = :c)"
+)
+_EXPIRABLE = Sql(
+    "SELECT a.id, a.balance, a.held, COALESCE((SELECT sum(t.amount) FROM ledger_transfers t "
+    "WHERE t.credit_account_id = a.id AND t.created_at > :cutoff), 0) AS recent "
+    "FROM ledger_accounts a WHERE a.community_id = :c AND a.user_id IS NOT NULL "
+    "AND a.balance > 0"
+)
 
-async def void_expired_holds(session: Db, *, limit: int = 500) -> int:
+
+async def void_expired_holds(conn: Connection, *, limit: int = 500) -> int:
     """Voids pending holds whose expiry has passed (the job). Returns how many."""
-    ids = (
-        await session.execute(
-            text(
-                "SELECT id FROM ledger_holds WHERE status = 'pending' AND expires_at <= :now "
-                "ORDER BY expires_at LIMIT :n FOR UPDATE SKIP LOCKED"
-            ),
-            {"now": clock.now(), "n": limit},
-        )
-    ).scalars()
+    rows = await _DUE_HOLDS.fetch(conn, {"now": clock.now(), "n": limit})
     count = 0
-    for hold_id in list(ids):
-        await void_hold(session, hold_id, actor_id=None, reason="expired")
+    for (hold_id,) in rows:
+        await void_hold(conn, hold_id, actor_id=None, reason="expired")
         count += 1
     return count
 
@@ -46,32 +61,22 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-async def expiry_months(session: Db, community_id: int) -> int | None:
-    value = (
-        await session.execute(
-            text("SELECT expiry_months FROM ledger_policies WHERE community_id = :c"), {"c": community_id}
-        )
-    ).scalar()
+async def expiry_months(conn: Connection, community_id: int) -> int | None:
+    value = await _POLICY.fetchval(conn, {"c": community_id})
     return int(value) if value is not None else None
 
 
 async def set_expiry_months(
-    session: Db, community_id: int, months: int | None, *, actor_id: int | None
+    conn: Connection, community_id: int, months: int | None, *, actor_id: int | None
 ) -> None:
     """Points expire ``months`` after they were earned (None: never). Audited."""
     from app.core.audit import record
 
     if months is not None and (isinstance(months, bool) or not 1 <= months <= 120):
         raise Invalid(lazy("Choose between 1 and 120 months, or never."))
-    await session.execute(
-        text(
-            "INSERT INTO ledger_policies (community_id, expiry_months, updated_at) VALUES (:c, :m, :now) "
-            "ON CONFLICT (community_id) DO UPDATE SET expiry_months = :m, updated_at = :now"
-        ),
-        {"c": community_id, "m": months, "now": clock.now()},
-    )
+    await _SET_POLICY.execute(conn, {"c": community_id, "m": months, "now": clock.now()})
     await record(
-        session,
+        conn,
         action="ledger.expiry_policy",
         actor_id=actor_id,
         community_id=community_id,
@@ -86,31 +91,18 @@ class Expiring:
     on: datetime
 
 
-async def expiry_schedule(session: Db, community_id: int, user_id: int) -> list[Expiring]:
+async def expiry_schedule(conn: Connection, community_id: int, user_id: int) -> list[Expiring]:
     """When the points in a wallet expire (first in, first out), soonest first; [] if never."""
-    months = await expiry_months(session, community_id)
+    months = await expiry_months(conn, community_id)
     if months is None:
         return []
-    row = (
-        await session.execute(
-            text("SELECT id, balance FROM ledger_accounts WHERE community_id = :c AND user_id = :u"),
-            {"c": community_id, "u": user_id},
-        )
-    ).first()
-    if row is None or row.balance <= 0:
+    row = await _WALLET.fetchrow(conn, {"c": community_id, "u": user_id})
+    if row is None or row["balance"] <= 0:
         return []
     now = clock.now()
     cutoff = add_months(now, -months)
-    credits = (
-        await session.execute(
-            text(
-                "SELECT amount, created_at FROM ledger_transfers WHERE credit_account_id = :w "
-                "AND created_at > :cutoff ORDER BY created_at DESC, id DESC"
-            ),
-            {"w": row.id, "cutoff": cutoff},
-        )
-    ).all()
-    remaining = int(row.balance)
+    credits = await _RECENT_CREDITS.fetch(conn, {"w": row["id"], "cutoff": cutoff})
+    remaining = int(row["balance"])
     by_day: dict[datetime, int] = {}
     for amount, created_at in credits:  # the balance is made of the newest credits
         if remaining <= 0:
@@ -124,43 +116,25 @@ async def expiry_schedule(session: Db, community_id: int, user_id: int) -> list[
     return [Expiring(points, on) for on, points in sorted(by_day.items())]
 
 
-async def expire_points(session: Db, *, community_id: int | None = None) -> int:
+async def expire_points(conn: Connection, *, community_id: int | None = None) -> int:
     """Moves what each wallet holds beyond the points earned inside the community's window to the
     expiry sink (first in, first out). Held points are left alone until released. The job."""
     now = clock.now()
-    policies = (
-        await session.execute(
-            text(
-                "SELECT community_id, expiry_months FROM ledger_policies WHERE expiry_months IS NOT NULL "
-                "AND (CAST(:c AS bigint) IS NULL OR community_id = :c)"
-            ),
-            {"c": community_id},
-        )
-    ).all()
+    policies = await _POLICIES.fetch(conn, {"c": community_id})
     moved = 0
     for cid, months in policies:
         cutoff = add_months(now, -int(months))
-        wallets = (
-            await session.execute(
-                text(
-                    "SELECT a.id, a.balance, a.held, COALESCE((SELECT sum(t.amount) FROM ledger_transfers t "
-                    "WHERE t.credit_account_id = a.id AND t.created_at > :cutoff), 0) AS recent "
-                    "FROM ledger_accounts a WHERE a.community_id = :c AND a.user_id IS NOT NULL "
-                    "AND a.balance > 0"
-                ),
-                {"c": cid, "cutoff": cutoff},
-            )
-        ).all()
+        wallets = await _EXPIRABLE.fetch(conn, {"c": cid, "cutoff": cutoff})
         sink: int | None = None
         for wallet_id, balance, held, recent in wallets:
             amount = min(int(balance) - int(recent), int(balance) - int(held))
             if amount <= 0:
                 continue
-            sink = sink or await system_account(session, cid, "expiry")
+            sink = sink or await system_account(conn, cid, "expiry")
             key = f"expiry:{wallet_id}:{now.date().isoformat()}:{amount}"
             try:
                 _id, created = await _debit(
-                    session,
+                    conn,
                     cid,
                     wallet_id,
                     sink,

@@ -25,12 +25,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
-
 from app.core import clock
 from app.core.errors import DomainError, Invalid, NotFound
-from app.core.fastdb import Db
 from app.core.i18n import lazy
+from app.core.uow import Connection, Sql
 
 MAX_POINTS = 2**53
 
@@ -64,53 +62,53 @@ def _check_text(key: str, kind: str, reference: str, memo: str) -> None:
 
 # ---------------------------------------------------------------- accounts
 
-_FIND_ACCOUNTS = text(
+_FIND_ACCOUNTS = Sql(
     "SELECT id, 'wallet' AS kind FROM ledger_accounts WHERE community_id = :c AND user_id = :u "
     "UNION ALL "
     "SELECT id, kind FROM ledger_accounts WHERE community_id = :c AND user_id IS NULL AND kind = :k"
 )
-_CREATE_WALLET = text(
+_CREATE_WALLET = Sql(
     "INSERT INTO ledger_accounts (community_id, kind, user_id) VALUES (:c, 'wallet', :u) "
     "ON CONFLICT (community_id, user_id) WHERE user_id IS NOT NULL DO NOTHING"
 )
-_CREATE_SYSTEM = text(
+_CREATE_SYSTEM = Sql(
     "INSERT INTO ledger_accounts (community_id, kind, user_id) VALUES (:c, :k, NULL) "
     "ON CONFLICT (community_id, kind) WHERE user_id IS NULL DO NOTHING"
 )
-_FIND_SYSTEM = text(
-    "SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id IS NULL AND kind = :k"
-)
+_FIND_SYSTEM = Sql("SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id IS NULL AND kind = :k")
 
 
-async def accounts_for(session: Db, community_id: int, user_id: int, system_kind: str) -> tuple[int, int]:
+async def accounts_for(
+    conn: Connection, community_id: int, user_id: int, system_kind: str
+) -> tuple[int, int]:
     """(wallet id, system account id) for a member and one of the community's system accounts;
     both are created on first use."""
     params = {"c": community_id, "u": user_id, "k": system_kind}
-    rows = (await session.execute(_FIND_ACCOUNTS, params)).all()
+    rows = await _FIND_ACCOUNTS.fetch(conn, params)
     found = {kind: id_ for id_, kind in rows}
     if "wallet" not in found or system_kind not in found:
         if "wallet" not in found:
-            await session.execute(_CREATE_WALLET, params)
+            await _CREATE_WALLET.execute(conn, params)
         if system_kind not in found:
-            await session.execute(_CREATE_SYSTEM, params)
-        rows = (await session.execute(_FIND_ACCOUNTS, params)).all()
+            await _CREATE_SYSTEM.execute(conn, params)
+        rows = await _FIND_ACCOUNTS.fetch(conn, params)
         found = {kind: id_ for id_, kind in rows}
     return found["wallet"], found[system_kind]
 
 
-async def system_account(session: Db, community_id: int, kind: str) -> int:
+async def system_account(conn: Connection, community_id: int, kind: str) -> int:
     params = {"c": community_id, "k": kind}
-    id_ = (await session.execute(_FIND_SYSTEM, params)).scalar()
+    id_ = await _FIND_SYSTEM.fetchval(conn, params)
     if id_ is None:
-        await session.execute(_CREATE_SYSTEM, params)
-        id_ = (await session.execute(_FIND_SYSTEM, params)).scalar_one()
+        await _CREATE_SYSTEM.execute(conn, params)
+        id_ = await _FIND_SYSTEM.fetchval(conn, params)
     return int(id_)
 
 
 # ---------------------------------------------------------------- transfers
 
 # Credit a wallet (award): insert the transfer unless the key exists, then add to the wallet.
-_CREDIT_WALLET = text(
+_CREDIT_WALLET = Sql(
     "WITH ins AS (INSERT INTO ledger_transfers ("
     "idempotency_key, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, "
     "actor_id, created_at) VALUES ("
@@ -153,10 +151,10 @@ def award_ctes(
     )
 
 
-_AWARD_KNOWN = text("WITH " + award_ctes("w, s") + " SELECT id FROM ins")  # noqa: S608
+_AWARD_KNOWN = Sql("WITH " + award_ctes("w, s") + " SELECT id FROM ins")  # noqa: S608
 
 # Debit a wallet: lock it only if it covers the amount, insert unless the key exists, subtract.
-_DEBIT_WALLET = text(
+_DEBIT_WALLET = Sql(
     "WITH w AS (SELECT id FROM ledger_accounts WHERE id = CAST(:debit AS bigint) "
     "AND balance - held >= CAST(:n AS bigint) FOR UPDATE), "
     "ins AS (INSERT INTO ledger_transfers ("
@@ -171,7 +169,7 @@ _DEBIT_WALLET = text(
     "SELECT (SELECT id FROM ins), (SELECT count(*) FROM w), (SELECT count(*) FROM upd)"
 )
 
-_TRANSFER_BY_KEY = text(
+_TRANSFER_BY_KEY = Sql(
     "SELECT id, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, "
     "reverses_id, hold_id FROM ledger_transfers WHERE idempotency_key = :key"
 )
@@ -183,9 +181,9 @@ def _conflict() -> DomainError:
     )
 
 
-async def _existing_transfer(session: Db, key: str, expected: dict[str, Any]) -> int | None:
+async def _existing_transfer(conn: Connection, key: str, expected: dict[str, Any]) -> int | None:
     """The id of the transfer made under ``key`` if it was the same request; conflict if not."""
-    row = (await session.execute(_TRANSFER_BY_KEY, {"key": key})).mappings().first()
+    row = await _TRANSFER_BY_KEY.fetchrow(conn, {"key": key})
     if row is None:
         return None
     for field, value in expected.items():
@@ -199,7 +197,7 @@ def _insufficient() -> DomainError:
 
 
 async def award(
-    session: Db,
+    conn: Connection,
     *,
     community_id: int,
     user_id: int,
@@ -211,14 +209,14 @@ async def award(
     idempotency_key: str,
 ) -> int:
     """Issuing account -> member wallet. Returns the transfer id."""
-    return (await award_ex(session, **_kw(locals())))[0]
+    return (await award_ex(conn, **_kw(locals())))[0]
 
 
 # An award to a member together with its audit row, in one statement (the awards API's fast
 # path): nothing is written unless the member, their wallet and the issuing account all exist
 # and the key is new. Anything else (first award of a member, a repeated key, not a member)
 # leaves the statement without effect and is told apart by its result.
-_AWARD_AUDITED = text(
+_AWARD_AUDITED = Sql(
     "WITH m AS (SELECT 1 FROM memberships WHERE community_id = :c AND user_id = :u), "  # noqa: S608
     + award_ctes("m, w, s")
     + ", aud AS (INSERT INTO audit_entries (community_id, actor_id, action, target, data, address, "
@@ -238,7 +236,7 @@ class AuditNote:
 
 
 async def award_in_one(
-    session: Db,
+    conn: Connection,
     *,
     community_id: int,
     user_id: int,
@@ -255,10 +253,10 @@ async def award_in_one(
     member's first award, or a repeated key); raises NotFound if the user is not a member."""
     params = award_params(community_id, user_id, points, kind, reference, memo, actor_id, idempotency_key)
     params.update(action=audit.action, data=audit.data, address=audit.address)
-    row = (await session.execute(_AWARD_AUDITED, params)).one()
-    if not row.member:
+    row = await _AWARD_AUDITED.one(conn, params)
+    if not row["member"]:
         raise NotFound(lazy("This person is not a member of this community."))
-    return None if row.transfer_id is None else int(row.transfer_id)
+    return None if row["transfer_id"] is None else int(row["transfer_id"])
 
 
 def award_params(
@@ -288,11 +286,11 @@ def award_params(
 
 
 def _kw(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if k != "session"}
+    return {k: v for k, v in values.items() if k != "conn"}
 
 
 async def award_ex(
-    session: Db,
+    conn: Connection,
     *,
     community_id: int,
     user_id: int,
@@ -306,17 +304,17 @@ async def award_ex(
     """``award`` that also says whether this call made the transfer (False: an idempotent repeat)."""
     params = award_params(community_id, user_id, points, kind, reference, memo, actor_id, idempotency_key)
     # The usual case in one statement; the first award of a member and repeats take the long way.
-    made = await session.scalar(_AWARD_KNOWN, params)
+    made = await _AWARD_KNOWN.fetchval(conn, params)
     if made is not None:
         return int(made), True
-    wallet_id, issuing_id = await accounts_for(session, community_id, user_id, "issuing")
+    wallet_id, issuing_id = await accounts_for(conn, community_id, user_id, "issuing")
     return await _credit(
-        session, community_id, issuing_id, wallet_id, points, kind, reference, memo, actor_id, idempotency_key
+        conn, community_id, issuing_id, wallet_id, points, kind, reference, memo, actor_id, idempotency_key
     )
 
 
 async def _credit(
-    session: Db,
+    conn: Connection,
     community_id: int,
     debit: int,
     wallet_id: int,
@@ -328,10 +326,10 @@ async def _credit(
     key: str,
 ) -> tuple[int, bool]:
     params = _movement(key, community_id, debit, wallet_id, points, kind, reference, memo, actor_id)
-    row = (await session.execute(_CREDIT_WALLET, params)).first()
+    row = await _CREDIT_WALLET.fetchrow(conn, params)
     if row is not None:
         return int(row[0]), True
-    existing = await _existing_transfer(session, key, _expected(params))
+    existing = await _existing_transfer(conn, key, _expected(params))
     if existing is None:  # pragma: no cover - ON CONFLICT without a visible row
         raise _conflict()
     return existing, False
@@ -376,7 +374,7 @@ def _expected(params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _debit(
-    session: Db,
+    conn: Connection,
     community_id: int,
     wallet_id: int,
     credit: int,
@@ -388,10 +386,10 @@ async def _debit(
     key: str,
 ) -> tuple[int, bool]:
     params = _movement(key, community_id, wallet_id, credit, points, kind, reference, memo, actor_id)
-    inserted, covered, _updated = (await session.execute(_DEBIT_WALLET, params)).one()
+    inserted, covered, _updated = await _DEBIT_WALLET.one(conn, params)
     if inserted is not None:
         return int(inserted), True
-    existing = await _existing_transfer(session, key, _expected(params))
+    existing = await _existing_transfer(conn, key, _expected(params))
     if existing is not None:
         return existing, False
     if not covered:
@@ -400,7 +398,7 @@ async def _debit(
 
 
 async def deduct(
-    session: Db,
+    conn: Connection,
     *,
     community_id: int,
     user_id: int,
@@ -413,11 +411,11 @@ async def deduct(
 ) -> int:
     """Member wallet -> issuing account (an admin's correction). 409 insufficient_points if the
     wallet's available points do not cover it."""
-    return (await deduct_ex(session, **_kw(locals())))[0]
+    return (await deduct_ex(conn, **_kw(locals())))[0]
 
 
 async def deduct_ex(
-    session: Db,
+    conn: Connection,
     *,
     community_id: int,
     user_id: int,
@@ -431,9 +429,9 @@ async def deduct_ex(
     """``deduct`` that also says whether this call made the transfer."""
     check_points(points)
     _check_text(idempotency_key, kind, reference, memo)
-    wallet_id, issuing_id = await accounts_for(session, community_id, user_id, "issuing")
+    wallet_id, issuing_id = await accounts_for(conn, community_id, user_id, "issuing")
     return await _debit(
-        session, community_id, wallet_id, issuing_id, points, kind, reference, memo, actor_id, idempotency_key
+        conn, community_id, wallet_id, issuing_id, points, kind, reference, memo, actor_id, idempotency_key
     )
 
 
@@ -465,7 +463,7 @@ def hold_ctes(sources: str, on_conflict: str = "") -> tuple[str, str]:
 
 # A hold on its own: lock the wallet only if it covers the amount, insert unless the key exists,
 # add to `held`.
-_HOLD = text(
+_HOLD = Sql(
     "WITH "  # noqa: S608
     + ", ".join(hold_ctes("hw", "ON CONFLICT DO NOTHING"))
     + " SELECT (SELECT id FROM h), (SELECT count(*) FROM hw), (SELECT count(*) FROM hu)"
@@ -494,12 +492,12 @@ def hold_params(
     return {**params, "expires": expires_at}
 
 
-_HOLD_BY_KEY = text(
+_HOLD_BY_KEY = Sql(
     "SELECT id, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo "
     "FROM ledger_holds WHERE idempotency_key = :key"
 )
 
-_POST_HOLD = text(
+_POST_HOLD = Sql(
     "WITH h AS (UPDATE ledger_holds SET status = 'posted', resolved_at = CAST(:now AS timestamptz), "
     "resolved_by = CAST(:actor AS bigint) WHERE id = :h AND status = 'pending' "
     "RETURNING id, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, "
@@ -516,7 +514,7 @@ _POST_HOLD = text(
     "WHERE a.id = h.debit_account_id RETURNING a.id) "
     "SELECT (SELECT id FROM ins), (SELECT count(*) FROM upd)"
 )
-_VOID_HOLD = text(
+_VOID_HOLD = Sql(
     "WITH h AS (UPDATE ledger_holds SET status = 'voided', resolved_at = CAST(:now AS timestamptz), "
     "resolved_by = CAST(:actor AS bigint), void_reason = CAST(:reason AS varchar) "
     "WHERE id = :h AND status = 'pending' RETURNING debit_account_id, amount), "
@@ -524,14 +522,14 @@ _VOID_HOLD = text(
     "WHERE a.id = h.debit_account_id RETURNING a.id) "
     "SELECT count(*) FROM upd"
 )
-_HOLD_STATE = text(
+_HOLD_STATE = Sql(
     "SELECT h.status, t.id FROM ledger_holds h LEFT JOIN ledger_transfers t ON t.hold_id = h.id "
     "WHERE h.id = :h"
 )
 
 
 async def hold(
-    session: Db,
+    conn: Connection,
     *,
     community_id: int,
     user_id: int,
@@ -545,11 +543,11 @@ async def hold(
 ) -> int:
     """Reserve points in a member's wallet for the community's store account. Returns the hold id;
     409 insufficient_points if the available points do not cover it."""
-    return (await hold_ex(session, **_kw(locals())))[0]
+    return (await hold_ex(conn, **_kw(locals())))[0]
 
 
 async def hold_ex(
-    session: Db,
+    conn: Connection,
     *,
     community_id: int,
     user_id: int,
@@ -564,7 +562,7 @@ async def hold_ex(
     """``hold`` that also says whether this call made the hold."""
     check_points(points)
     _check_text(idempotency_key, kind, reference, memo)  # before any account is made
-    wallet_id, store_id = await accounts_for(session, community_id, user_id, "store")
+    wallet_id, store_id = await accounts_for(conn, community_id, user_id, "store")
     params = hold_params(
         community_id=community_id,
         wallet_id=wallet_id,
@@ -577,10 +575,10 @@ async def hold_ex(
         idempotency_key=idempotency_key,
         expires_at=expires_at,
     )
-    inserted, covered, _updated = (await session.execute(_HOLD, params)).one()
+    inserted, covered, _updated = await _HOLD.one(conn, params)
     if inserted is not None:
         return int(inserted), True
-    row = (await session.execute(_HOLD_BY_KEY, {"key": idempotency_key})).mappings().first()
+    row = await _HOLD_BY_KEY.fetchrow(conn, {"key": idempotency_key})
     if row is not None:
         for field, value in _expected(params).items():
             if row[field] != value:
@@ -591,14 +589,14 @@ async def hold_ex(
     raise _conflict()  # pragma: no cover
 
 
-async def post_hold(session: Db, hold_id: int, *, actor_id: int | None) -> int:
+async def post_hold(conn: Connection, hold_id: int, *, actor_id: int | None) -> int:
     """Move the held points from the wallet to the store account. Returns the transfer id; posting
     twice returns the same id; a voided hold is already_done (409)."""
     params = {"h": hold_id, "actor": actor_id, "now": clock.now()}
-    transfer_id, _updated = (await session.execute(_POST_HOLD, params)).one()
+    transfer_id, _updated = await _POST_HOLD.one(conn, params)
     if transfer_id is not None:
         return int(transfer_id)
-    state = (await session.execute(_HOLD_STATE, {"h": hold_id})).first()
+    state = await _HOLD_STATE.fetchrow(conn, {"h": hold_id})
     if state is None:
         raise NotFound()
     status, existing = state
@@ -607,13 +605,13 @@ async def post_hold(session: Db, hold_id: int, *, actor_id: int | None) -> int:
     raise DomainError("already_done", 409, lazy("These points were already released."))
 
 
-async def void_hold(session: Db, hold_id: int, *, actor_id: int | None, reason: str) -> None:
+async def void_hold(conn: Connection, hold_id: int, *, actor_id: int | None, reason: str) -> None:
     """Release the held points. Idempotent; a posted hold is already_done (409)."""
     params = {"h": hold_id, "actor": actor_id, "now": clock.now(), "reason": reason[:500]}
-    updated = (await session.execute(_VOID_HOLD, params)).scalar_one()
+    updated = await _VOID_HOLD.fetchval(conn, params)
     if updated:
         return
-    state = (await session.execute(_HOLD_STATE, {"h": hold_id})).first()
+    state = await _HOLD_STATE.fetchrow(conn, {"h": hold_id})
     if state is None:
         raise NotFound()
     if state[0] == "voided":
@@ -623,14 +621,14 @@ async def void_hold(session: Db, hold_id: int, *, actor_id: int | None, reason: 
 
 # ---------------------------------------------------------------- reversal
 
-_TRANSFER_BY_ID = text(
+_TRANSFER_BY_ID = Sql(
     "SELECT id, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, "
     "reverses_id FROM ledger_transfers WHERE id = :t"
 )
-_LOCK_WALLETS = text(
+_LOCK_WALLETS = Sql(
     "SELECT id, kind, balance, held FROM ledger_accounts WHERE id IN (:a, :b) ORDER BY id FOR UPDATE"
 )
-_INSERT_REVERSAL = text(
+_INSERT_REVERSAL = Sql(
     "INSERT INTO ledger_transfers ("
     "idempotency_key, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, "
     "actor_id, created_at, reverses_id) VALUES ("
@@ -639,16 +637,16 @@ _INSERT_REVERSAL = text(
     "CAST(:actor AS bigint), CAST(:now AS timestamptz), :orig) "
     "ON CONFLICT DO NOTHING RETURNING id"
 )
-_REVERSAL_OF = text("SELECT id FROM ledger_transfers WHERE reverses_id = :t")
-_ADD_BALANCE = text("UPDATE ledger_accounts SET balance = balance + :n WHERE id = :a AND kind = 'wallet'")
+_REVERSAL_OF = Sql("SELECT id FROM ledger_transfers WHERE reverses_id = :t")
+_ADD_BALANCE = Sql("UPDATE ledger_accounts SET balance = balance + :n WHERE id = :a AND kind = 'wallet'")
 
 
 async def reverse(
-    session: Db, transfer_id: int, *, actor_id: int | None, reason: str, idempotency_key: str
+    conn: Connection, transfer_id: int, *, actor_id: int | None, reason: str, idempotency_key: str
 ) -> int:
     """Post the reversing transfer of ``transfer_id`` (once). Returns the reversal's id."""
     _check_text(idempotency_key, "reversal", "", reason)
-    original = (await session.execute(_TRANSFER_BY_ID, {"t": transfer_id})).mappings().first()
+    original = await _TRANSFER_BY_ID.fetchrow(conn, {"t": transfer_id})
     if original is None:
         raise NotFound()
     if original["reverses_id"] is not None:
@@ -667,37 +665,37 @@ async def reverse(
         "orig": transfer_id,
     }
     expected = {**_expected(params), "reverses_id": transfer_id}
-    existing = await _existing_transfer(session, idempotency_key, expected)
+    existing = await _existing_transfer(conn, idempotency_key, expected)
     if existing is not None:
         return existing
-    if (await session.execute(_REVERSAL_OF, {"t": transfer_id})).scalar() is not None:
+    if await _REVERSAL_OF.fetchval(conn, {"t": transfer_id}) is not None:
         raise DomainError("already_done", 409, lazy("This transfer has already been reversed."))
     # Lock both accounts in id order (rare path; system rows are never locked elsewhere).
-    rows = (await session.execute(_LOCK_WALLETS, {"a": params["debit"], "b": params["credit"]})).all()
-    accounts = {row.id: row for row in rows}
+    rows = await _LOCK_WALLETS.fetch(conn, {"a": params["debit"], "b": params["credit"]})
+    accounts = {row["id"]: row for row in rows}
     debit = accounts.get(params["debit"])
-    if debit is not None and debit.kind == "wallet" and debit.balance - debit.held < params["n"]:
+    if debit is not None and debit["kind"] == "wallet" and debit["balance"] - debit["held"] < params["n"]:
         raise DomainError(
             "insufficient_points", 409, lazy("The member no longer has enough points to reverse this.")
         )
-    new_id = (await session.execute(_INSERT_REVERSAL, params)).scalar()
+    new_id = await _INSERT_REVERSAL.fetchval(conn, params)
     if new_id is None:
-        existing = await _existing_transfer(session, idempotency_key, expected)
+        existing = await _existing_transfer(conn, idempotency_key, expected)
         if existing is not None:
             return existing
         raise DomainError("already_done", 409, lazy("This transfer has already been reversed."))
-    await session.execute(_ADD_BALANCE, {"n": -params["n"], "a": params["debit"]})
-    await session.execute(_ADD_BALANCE, {"n": params["n"], "a": params["credit"]})
+    await _ADD_BALANCE.execute(conn, {"n": -params["n"], "a": params["debit"]})
+    await _ADD_BALANCE.execute(conn, {"n": params["n"], "a": params["credit"]})
     return int(new_id)
 
 
 # ---------------------------------------------------------------- reading
 
-_WALLET = text("SELECT balance, held FROM ledger_accounts WHERE community_id = :c AND user_id = :u")
+_WALLET = Sql("SELECT balance, held FROM ledger_accounts WHERE community_id = :c AND user_id = :u")
 
 
-async def wallet(session: Db, community_id: int, user_id: int) -> Wallet:
-    row = (await session.execute(_WALLET, {"c": community_id, "u": user_id})).first()
+async def wallet(conn: Connection, community_id: int, user_id: int) -> Wallet:
+    row = await _WALLET.fetchrow(conn, {"c": community_id, "u": user_id})
     if row is None:
         return Wallet(balance=0, held=0, available=0)
     balance, held = int(row[0]), int(row[1])
@@ -709,7 +707,7 @@ async def wallet(session: Db, community_id: int, user_id: int) -> Wallet:
 # Newest first by time, the id breaking ties: a transfer's time is when its points moved (a
 # stay closed at the event's end, say), which is not always the order ids were taken in. Keyset
 # pages on (created_at, id), read from the (account, created_at, id) indexes (migration 0010).
-_STATEMENT = text(
+_STATEMENT = Sql(
     "SELECT id, amount, kind, memo, reference, created_at FROM ("
     "(SELECT id, amount, kind, memo, reference, created_at FROM ledger_transfers "
     "WHERE credit_account_id = :w AND (created_at, id) < (:before_at, :before_id) "
@@ -742,7 +740,7 @@ def read_cursor(cursor: str) -> tuple[datetime, int]:
     return at, int(match.group(2))
 
 
-_WALLET_ID = text("SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id = :u")
+_WALLET_ID = Sql("SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id = :u")
 
 
 @dataclass(frozen=True)
@@ -756,19 +754,17 @@ class StatementLine:
 
 
 async def statement(
-    session: Db, community_id: int, user_id: int, *, limit: int = 20, before: str | None = None
+    conn: Connection, community_id: int, user_id: int, *, limit: int = 20, before: str | None = None
 ) -> tuple[list[StatementLine], str | None]:
     """A member's transfers, newest first; returns (lines, the cursor for the next page or None).
     `before` is a cursor this returned (refused with validation_error otherwise)."""
     before_at, before_id = read_cursor(before) if before else (_END_OF_TIME, 2**62)
     limit = max(1, min(limit, 100))
-    wallet_id = (await session.execute(_WALLET_ID, {"c": community_id, "u": user_id})).scalar()
+    wallet_id = await _WALLET_ID.fetchval(conn, {"c": community_id, "u": user_id})
     if wallet_id is None:
         return [], None
-    rows = (
-        await session.execute(
-            _STATEMENT, {"w": wallet_id, "before_at": before_at, "before_id": before_id, "n": limit + 1}
-        )
-    ).all()
+    rows = await _STATEMENT.fetch(
+        conn, {"w": wallet_id, "before_at": before_at, "before_id": before_id, "n": limit + 1}
+    )
     lines = [StatementLine(*row) for row in rows[:limit]]
     return lines, (statement_cursor(lines[-1]) if len(rows) > limit else None)

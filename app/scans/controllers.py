@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.params import JSONBody
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import scanning
+from app.core import scanning, uow
 from app.core.authz import Actor
-from app.core.errors import DomainError, Forbidden, Invalid
-from app.core.fastdb import FastDb
+from app.core.errors import DomainError, Forbidden, Invalid, domain_error_handler
 from app.core.i18n import lazy
 from app.core.settings import Settings
-from app.core.web import client_address, error_message, fast_db, form_data, optional_int, own_session, render
+from app.core.uow import Connection, connection_of
+from app.core.web import client_address, error_message, form_data, optional_int, render
 from app.events import checkins, codes
 from app.events import scan_handlers as _event_handlers  # noqa: F401 - registers JE1, member@event
 from app.scans import services
@@ -25,66 +25,35 @@ ACTIONS = ("checkin", "checkout")
 
 
 async def run_scan(
-    web: Request,
-    db_session: AsyncSession | None,
-    actor: Actor,
-    settings: Settings,
-    request: scanning.ScanRequest,
-) -> scanning.ScanOutcome:
-    """Dispatches a scan and logs it; a refusal is logged in its own transaction and re-raised.
-    Check-ins and check-outs run on a fastdb connection of their own (`_fast_scan`); the store's
-    scans run in `db_session`, or in a session of their own when the route has none."""
+    web: Request, conn: Connection, actor: Actor, settings: Settings, request: scanning.ScanRequest
+) -> scanning.ScanOutcome | DomainError:
+    """Dispatches a scan in the request's transaction and logs it, success or refusal. A
+    refusal is returned, not raised: its own writes were rolled back (scanning.dispatch), and
+    its log row is to be committed with the request."""
     token = codes.current_secret.set(settings.secret_key)
     rows = checkins.event_rows.set(web.app.state["event_rows"])
+    log = scanning.ScanLog(actor, request)
     try:
-        if scanning.is_fast(request):
-            return await _fast_scan(fast_db(web), actor, request)
-        if db_session is None:
-            async with own_session(web) as session:
-                return await _session_scan(session, actor, request)
-        return await _session_scan(db_session, actor, request)
+        outcome = await scanning.dispatch(conn, actor, request, log)
+    except DomainError as exc:
+        if not log.written:
+            await services.record(conn, actor, request, exc.code)
+        return exc
     finally:
         checkins.event_rows.reset(rows)
         codes.current_secret.reset(token)
-
-
-async def _session_scan(
-    db_session: AsyncSession, actor: Actor, request: scanning.ScanRequest
-) -> scanning.ScanOutcome:
-    try:
-        outcome = await scanning.dispatch(db_session, actor, request)
-    except DomainError as exc:
-        await db_session.rollback()
-        await services.record(db_session, actor, request, exc.code)
-        await db_session.commit()
-        raise
-    await services.record(db_session, actor, request, outcome.result, outcome.data)
+    if not log.written:
+        await services.record(conn, actor, request, outcome.result, outcome.data)
     return outcome
 
 
-async def _fast_scan(db: FastDb, actor: Actor, request: scanning.ScanRequest) -> scanning.ScanOutcome:
-    """On one autocommit connection: the handler keeps its writes atomic and may write the log
-    row in its own statement; what it leaves unlogged is logged here, refusals in autocommit
-    after the handler's writes were rolled back."""
-    log = scanning.ScanLog(actor, request)
-    async with db.autocommit() as tx:
-        try:
-            outcome = await scanning.dispatch(tx, actor, request, log)
-        except DomainError as exc:
-            if not log.written:
-                await services.record(tx, actor, request, exc.code)
-            raise
-        if not log.written:
-            await services.record(tx, actor, request, outcome.result, outcome.data)
-    return outcome
-
-
-async def scan_answer(request: Request, actor: Actor, data: ScanIn) -> tuple[int, dict[str, Any]]:
+@post("/api/v1/scans", tags=["earning"], status_code=200)
+async def api_scan(data: JSONBody[ScanIn], request: Request, actor: Actor, conn: Connection) -> Response[Any]:
     if data.action is not None and data.action not in ACTIONS:
         raise Invalid(field="action")
-    outcome = await run_scan(
+    scanned = await run_scan(
         request,
-        None,
+        conn,
         actor,
         request.app.state["settings"],
         scanning.ScanRequest(
@@ -95,12 +64,10 @@ async def scan_answer(request: Request, actor: Actor, data: ScanIn) -> tuple[int
             address=client_address(request),
         ),
     )
-    return 200, outcome.as_json()
-
-
-@post("/api/v1/scans", tags=["earning"], status_code=200)
-async def api_scan(data: JSONBody[ScanIn], request: Request, actor: Actor) -> dict[str, Any]:
-    return (await scan_answer(request, actor, data))[1]
+    if isinstance(scanned, DomainError):
+        # Answered as the exception handler answers it; the unit of work commits the log row.
+        return domain_error_handler(request, scanned)
+    return Response(scanned.as_json(), status_code=200)
 
 
 async def _event_for_page(
@@ -170,11 +137,12 @@ async def scan_submit(
         address=client_address(request),
     )
     partial = bool(request.headers.get("hx-request"))
-    try:
-        if not scan.code:
-            raise DomainError("code_invalid", 422)
-        outcome = await run_scan(request, db_session, actor, settings, scan)
-    except DomainError as exc:
+    outcome: scanning.ScanOutcome | DomainError = DomainError("code_invalid", 422)
+    if scan.code:
+        outcome = await run_scan(request, await connection_of(db_session), actor, settings, scan)
+    if isinstance(outcome, DomainError):
+        exc = outcome
+        uow.keep_refusal(request.scope)  # type: ignore[arg-type]
         context_vars: dict[str, Any] = {
             "code": exc.code,
             "detail": error_message(request, exc),

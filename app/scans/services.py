@@ -5,11 +5,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import text
-
 from app.core import clock, scanning
 from app.core.authz import Actor
-from app.core.fastdb import Db
+from app.core.uow import Connection, Sql
 
 
 def code_digest(code: str) -> str:
@@ -29,7 +27,7 @@ _COLUMNS = (
     "at, community_id, event_id, scanner_id, subject_id, kind, action, result, code_digest, "
     "idempotency_key, address"
 )
-_INSERT = text(
+_INSERT = Sql(
     f"INSERT INTO scans ({_COLUMNS}) VALUES (:at, :community_id, :event_id, :scanner_id, "  # noqa: S608
     ":subject_id, :kind, :action, :result, :code_digest, :idempotency_key, :address)"
 )
@@ -54,13 +52,13 @@ def _row(actor: Actor, request: scanning.ScanRequest, data: dict[str, Any]) -> d
 
 
 async def record(
-    session: Db,
+    conn: Connection,
     actor: Actor,
     request: scanning.ScanRequest,
     result: str,
     data: dict[str, Any] | None = None,
 ) -> None:
-    await session.execute(_INSERT, {**_row(actor, request, data or {}), "result": result[:30]})
+    await _INSERT.execute(conn, {**_row(actor, request, data or {}), "result": result[:30]})
 
 
 def log_cte(result_sql: str, when: str = "true") -> str:

@@ -17,7 +17,8 @@ from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import gettext_for
 from app.core.settings import Settings
-from app.core.web import client_address, error_message, fast_db, form_data, optional_int, render, reopen_form
+from app.core.uow import Connection, connection_of
+from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Community
 from app.store import home as _home  # noqa: F401 - registers its share of the home page
 from app.store import orders, photos, placing, rules, services
@@ -48,20 +49,6 @@ def _item_out(item: StoreItem) -> ItemOut:
         active=item.active,
         photo_url=photos.url_of(item.photo_id),
     )
-
-
-async def _place(request: Request, actor: Actor, **kwargs: Any) -> placing.PlacedOrder:
-    """Places an order on a fastdb connection of its own (the service keeps it all or nothing);
-    if a concurrent twin with the same key committed first, answers with that one."""
-    db = fast_db(request)
-    try:
-        async with db.autocommit() as tx:
-            return await placing.place_order(tx, actor, known=request.app.state["order_facts"], **kwargs)
-    except placing.DuplicateOrder as twin:
-        async with db.autocommit() as tx:
-            return await placing.find_by_key(
-                tx, twin.user_id, twin.key, kwargs["item_id"], kwargs["quantity"]
-            )
 
 
 # ---------------------------------------------------------------- API
@@ -96,12 +83,15 @@ async def api_create_item(
     return Created(id=item.id)
 
 
-async def order_answer(request: Request, actor: Actor, data: OrderIn) -> tuple[int, OrderPlaced]:
-    """`POST /api/v1/orders`: 201 for a new order, 200 for the one an earlier request with the
-    same key placed."""
-    placed = await _place(
-        request,
+@post("/api/v1/orders", tags=["spending"], status_code=201)
+async def api_order(
+    data: JSONBody[OrderIn], actor: Actor, request: Request, conn: Connection
+) -> Response[OrderPlaced]:
+    """201 for a new order, 200 for the one an earlier request with the same key placed."""
+    placed = await placing.place_order(
+        conn,
         actor,
+        known=request.app.state["order_facts"],
         item_id=data.item_id,
         quantity=data.quantity,
         idempotency_key=data.idempotency_key,
@@ -111,13 +101,7 @@ async def order_answer(request: Request, actor: Actor, data: OrderIn) -> tuple[i
     body = OrderPlaced(
         id=placed.id, status=placed.status, points=placed.points, pickup_code=placed.pickup_code
     )
-    return (201 if placed.created else 200), body
-
-
-@post("/api/v1/orders", tags=["spending"], status_code=201)
-async def api_order(data: JSONBody[OrderIn], actor: Actor, request: Request) -> Response[OrderPlaced]:
-    status, body = await order_answer(request, actor, data)
-    return Response(body, status_code=status)
+    return Response(body, status_code=201 if placed.created else 200)
 
 
 @post("/api/v1/orders/{order_id:int}/cancel", tags=["spending"], status_code=200)
@@ -194,9 +178,10 @@ async def shelf_order(
         item = await db_session.get(StoreItem, item_id)
         if item is None or item.community_id != community_id:
             raise NotFound()
-        placed = await _place(
-            request,
+        placed = await placing.place_order(
+            await connection_of(db_session),
             actor,
+            known=request.app.state["order_facts"],
             item_id=item_id,
             quantity=quantity,
             idempotency_key=form.get("key") or secrets.token_urlsafe(16),
@@ -365,7 +350,11 @@ async def hand_over(request: Request, order_id: int, actor: Actor, db_session: A
     form = await form_data(request)
     try:
         pickup = await orders.hand_over(
-            db_session, actor, order_id, scan_key=form.get("key") or None, address=client_address(request)
+            await connection_of(db_session),
+            actor,
+            order_id,
+            scan_key=form.get("key") or None,
+            address=client_address(request),
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
@@ -415,9 +404,10 @@ async def counter_order(
         item = await db_session.get(StoreItem, item_id)
         if item is None or item.community_id != community_id:
             raise NotFound()
-        placed = await _place(
-            request,
+        placed = await placing.place_order(
+            await connection_of(db_session),
             actor,
+            known=request.app.state["order_facts"],
             item_id=item_id,
             quantity=optional_int(form.get("quantity")) or 1,
             idempotency_key=form.get("key") or secrets.token_urlsafe(16),

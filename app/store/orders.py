@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.models import Membership, User
 from app.core import audit, clock, qr
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
+from app.core.uow import Connection, Sql, connection_of
 from app.ledger import services as ledger
 from app.store import rules
 from app.store.models import StoreOrder
@@ -95,7 +95,7 @@ async def _close(
 ) -> None:
     """Voids the hold and gives the stock back (the order row is locked by the caller)."""
     now = clock.now()
-    await ledger.void_hold(session, order.hold_id, actor_id=actor_id, reason=reason)
+    await ledger.void_hold(await connection_of(session), order.hold_id, actor_id=actor_id, reason=reason)
     order.status, order.closed_at, order.closed_by, order.close_reason = status, now, actor_id, reason
     await session.execute(
         text(
@@ -144,13 +144,13 @@ async def expire_orders(session: AsyncSession, *, now: datetime | None = None, b
 
 # ---------------------------------------------------------------- pickup
 
-_HAND_OVER = text(
+_HAND_OVER = Sql(
     "UPDATE store_orders SET status = 'picked_up', picked_up_at = :now, picked_up_by = :actor, "
     "pickup_key = :key "
     "WHERE id = :o AND status = 'held' AND expires_at > :now "
     "RETURNING hold_id, community_id, item_id, quantity"
 )
-_AFTER_HAND_OVER = text(
+_AFTER_HAND_OVER = Sql(
     "WITH upd AS (UPDATE store_orders SET transfer_id = :t WHERE id = :o) "
     "INSERT INTO store_stock_moves (community_id, item_id, delta, kind, order_id, actor_id, created_at) "
     "VALUES (:c, :i, 0, 'pickup', :o, :actor, :now)"
@@ -177,6 +177,21 @@ _PICKUP_INFO = (
 )
 
 
+_PICKUP_BY_SECRET = Sql(_PICKUP_INFO + "WHERE o.pickup_secret = :s")
+_PICKUP_BY_DIGITS = Sql(
+    _PICKUP_INFO
+    + "WHERE o.pickup_digits = :d AND o.status = 'held' AND o.community_id = ANY(:cs) ORDER BY o.id"
+)
+_PICKUP_BY_ID = Sql(_PICKUP_INFO + "WHERE o.id = :o")
+_ORDER_STATE = Sql("SELECT status, expires_at, pickup_key FROM store_orders WHERE id = :o")
+_MEMBER_OF = Sql("SELECT community_id FROM memberships WHERE user_id = :u AND community_id = ANY(:cs)")
+_MEMBER = Sql("SELECT id, display_name FROM users WHERE id = :u")
+_OPEN_PICKUPS = Sql(
+    _PICKUP_INFO + "WHERE o.user_id = :u AND o.status = 'held' AND o.expires_at > :now "
+    "AND o.community_id = ANY(:cs) ORDER BY o.id"
+)
+
+
 def _pickup(row: Any) -> Pickup:
     return Pickup(
         order_id=int(row[0]),
@@ -199,30 +214,20 @@ def _refusal_error(code: str, status: str) -> DomainError:
     return DomainError("code_expired", 422, lazy("This pickup code has expired. The points were returned."))
 
 
-async def pickup_for_code(session: AsyncSession, actor: Actor, code: str) -> tuple[Pickup, str | None]:
+async def pickup_for_code(conn: Connection, actor: Actor, code: str) -> tuple[Pickup, str | None]:
     """Finds the order behind a pickup code or its 8 digits, checking the scanner's rights.
     Returns the order and the key of the scan that handed it over (None if not handed over)."""
     code = code.strip().upper()
     if rules.parse_pickup_code(code) is not None:
         secret = rules.parse_pickup_code(code)
-        row = (
-            await session.execute(text(_PICKUP_INFO + "WHERE o.pickup_secret = :s"), {"s": secret})
-        ).first()
+        row = await _PICKUP_BY_SECRET.fetchrow(conn, {"s": secret})
         if row is None:
             raise DomainError("code_invalid", 422)
     elif len(code) == 8 and code.isdigit():
         communities = actor.staff_of
         if not communities:
             raise Forbidden(lazy("Only counter staff can hand over goods."))
-        rows = (
-            await session.execute(
-                text(
-                    _PICKUP_INFO + "WHERE o.pickup_digits = :d AND o.status = 'held' "
-                    "AND o.community_id = ANY(:cs) ORDER BY o.id"
-                ),
-                {"d": code, "cs": communities},
-            )
-        ).all()
+        rows = await _PICKUP_BY_DIGITS.fetch(conn, {"d": code, "cs": list(communities)})
         if not rows:
             raise DomainError(
                 "code_invalid", 422, lazy("No open order has these digits. Check them or scan the QR code.")
@@ -242,7 +247,7 @@ async def pickup_for_code(session: AsyncSession, actor: Actor, code: str) -> tup
 
 
 async def hand_over(
-    session: AsyncSession,
+    conn: Connection,
     actor: Actor,
     order_id: int,
     *,
@@ -251,7 +256,7 @@ async def hand_over(
 ) -> Pickup:
     """Single use under a row lock: the conditional UPDATE lets exactly one of many concurrent
     scans through; the ledger then posts the hold (points spent)."""
-    row = (await session.execute(text(_PICKUP_INFO + "WHERE o.id = :o"), {"o": order_id})).first()
+    row = await _PICKUP_BY_ID.fetchrow(conn, {"o": order_id})
     if row is None:
         raise NotFound()
     pickup = _pickup(row)
@@ -259,26 +264,20 @@ async def hand_over(
         raise NotFound()
     actor.require(pickup.community_id, *STAFF)
     now = clock.now()
-    done = (
-        await session.execute(
-            _HAND_OVER, {"o": order_id, "now": now, "actor": actor.user_id, "key": scan_key}
-        )
-    ).first()
+    done = await _HAND_OVER.fetchrow(
+        conn, {"o": order_id, "now": now, "actor": actor.user_id, "key": scan_key}
+    )
     if done is None:
-        current = (
-            await session.execute(
-                text("SELECT status, expires_at, pickup_key FROM store_orders WHERE id = :o"), {"o": order_id}
-            )
-        ).one()
+        current = await _ORDER_STATE.one(conn, {"o": order_id})
         if scan_key and current[0] == "picked_up" and current[2] == scan_key:
             pickup.status = "picked_up"
             return pickup  # the same scan sent again: harmless
         code = rules.pickup_refusal(current[0], current[1], now) or "already_done"
         raise _refusal_error(code, current[0])
     hold_id, community_id, item_id, _quantity = done
-    transfer_id = await ledger.post_hold(session, int(hold_id), actor_id=actor.user_id)
-    await session.execute(
-        _AFTER_HAND_OVER,
+    transfer_id = await ledger.post_hold(conn, int(hold_id), actor_id=actor.user_id)
+    await _AFTER_HAND_OVER.execute(
+        conn,
         {
             "t": transfer_id,
             "o": order_id,
@@ -289,7 +288,7 @@ async def hand_over(
         },
     )
     await audit.record(
-        session,
+        conn,
         action="store.order_picked_up",
         actor_id=actor.user_id,
         community_id=community_id,
@@ -312,32 +311,18 @@ async def check_pickup(pickup: Pickup) -> None:
 
 
 async def member_at_counter(
-    session: AsyncSession, actor: Actor, user_id: int
-) -> tuple[User, list[int], list[Pickup]]:
-    """A member card scanned at the counter: the communities where the scanner is staff and the
-    holder a member, and the holder's open orders there."""
+    conn: Connection, actor: Actor, user_id: int
+) -> tuple[Any, list[int], list[Pickup]]:
+    """A member card scanned at the counter: the member (id, display_name), the communities where
+    the scanner is staff and the holder a member, and the holder's open orders there."""
     if not actor.staff_of:
         raise Forbidden(lazy("Only counter staff can look up a member at the counter."))
-    shared = list(
-        (
-            await session.scalars(
-                select(Membership.community_id).where(
-                    Membership.user_id == user_id, Membership.community_id.in_(actor.staff_of)
-                )
-            )
-        ).all()
-    )
+    shared = [
+        row["community_id"]
+        for row in await _MEMBER_OF.fetch(conn, {"u": user_id, "cs": list(actor.staff_of)})
+    ]
     if not shared:
         raise NotFound(lazy("This member belongs to another community."))
-    user = await session.get(User, user_id)
-    assert user is not None
-    rows = (
-        await session.execute(
-            text(
-                _PICKUP_INFO + "WHERE o.user_id = :u AND o.status = 'held' AND o.expires_at > :now "
-                "AND o.community_id = ANY(:cs) ORDER BY o.id"
-            ),
-            {"u": user_id, "now": clock.now(), "cs": shared},
-        )
-    ).all()
+    user = await _MEMBER.one(conn, {"u": user_id})
+    rows = await _OPEN_PICKUPS.fetch(conn, {"u": user_id, "now": clock.now(), "cs": shared})
     return user, sorted(shared), [_pickup(r) for r in rows]

@@ -1,10 +1,10 @@
 """Placing an order: the store's hot path. Never commits (the request does).
 
-Placing an order is a few text() statements (DESIGN.md §4), on app.core.fastdb or an
-AsyncSession: a read of what the order needs, then usually one statement that holds the points,
-reserves the stock and inserts the order with its stock move (`_PLACE_IN_ONE`); an order for an
-item with a monthly limit, a resident's first, or one placed by staff takes a transaction of a
-few statements. What the read learns of the item and the wallet is remembered per worker
+Placing an order is a few statements (DESIGN.md §4) on the request's asyncpg connection
+(app.core.uow): a read of what the order needs, then usually one statement that holds the
+points, reserves the stock and inserts the order with its stock move (`_PLACE_IN_ONE`); an order
+for an item with a monthly limit, a resident's first, or one placed by staff takes a savepoint
+of a few statements. What the read learns of the item and the wallet is remembered per worker
 (`KnownFacts`), so a resident's usual order is one statement and nothing else."""
 
 from __future__ import annotations
@@ -13,23 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
-import asyncpg
-from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
-
 from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.changes import ChangeFeed, Memo, Watch
 from app.core.errors import DomainError, Invalid, NotFound
-from app.core.fastdb import Db, atomic
 from app.core.i18n import lazy
+from app.core.uow import Connection, Sql
 from app.ledger import services as ledger
 from app.store import rules
 from app.store.services import STAFF
 
 
 class DuplicateOrder(Exception):
-    """Another request with the same idempotency key won the race: roll back, then read it."""
+    """Another request with the same idempotency key won the race: roll back to the savepoint,
+    then read it."""
 
     def __init__(self, user_id: int, key: str) -> None:
         super().__init__(key)
@@ -40,7 +37,7 @@ def _unavailable() -> DomainError:
     return DomainError("out_of_stock", 409, lazy("This item is not offered at the moment."))
 
 
-_ORDER_CONTEXT = text(
+_ORDER_CONTEXT = Sql(
     "SELECT i.community_id, i.points_price, i.active, i.stock, i.per_resident_limit, "
     "(SELECT o.id FROM store_orders o WHERE o.user_id = :u AND o.idempotency_key = :k) AS existing, "
     "(SELECT COALESCE(SUM(o.quantity), 0) FROM store_orders o WHERE o.user_id = :u AND o.item_id = i.id "
@@ -59,7 +56,7 @@ _ORDER_CONTEXT = text(
 # the monthly limit), insert the order and its stock move: all or nothing, in one statement.
 # Two orders of one resident are serialised by the wallet row the ledger hold has locked, so the
 # limit's sub-select sees the other's committed order.
-_RESERVE_AND_INSERT = text(
+_RESERVE_AND_INSERT = Sql(
     "WITH upd AS (UPDATE store_items SET stock = stock - CAST(:q AS int) "
     "WHERE id = :i AND active AND stock >= CAST(:q AS int) AND points_price = :price "
     "AND (per_resident_limit IS NULL OR CAST(:q AS int) + (SELECT COALESCE(SUM(o.quantity), 0) "
@@ -79,21 +76,25 @@ _RESERVE_AND_INSERT = text(
 )
 
 
-# The usual order in one statement, without a transaction of its own: lock the wallet if it
-# covers the points (the ledger's `hw`), reserve the stock only then, hold the points only if
-# the stock was reserved, insert the order and its stock move. A twin request that got there
-# first makes a key's unique constraint fail, which undoes the whole statement. Not for items
-# with a monthly limit: the limit's sum would be read before the wallet lock was granted, so a
-# resident's concurrent orders could pass it together; those take the transaction.
-_HOLD_LOCK, _HOLD_INSERT = ledger.hold_ctes("hw, upd")
-_PLACE_IN_ONE = text(
+# The usual order in one statement: lock the wallet if it covers the points (the ledger's `hw`),
+# then the item if it is offered at this price and in stock (`si`), hold the points unless a
+# twin request with the same key got there first (the hold's key: ON CONFLICT sees a committed
+# twin even after the snapshot was taken), and only then take the stock, insert the order and
+# its stock move. So a twin leaves the statement without effect instead of failing it, and the
+# request's transaction goes on to read the twin's order. Not for items with a monthly limit:
+# the limit's sum would be read before the wallet lock was granted, so a resident's concurrent
+# orders could pass it together; those take the savepoint.
+_HOLD_LOCK, _HOLD_INSERT = ledger.hold_ctes("hw, si", "ON CONFLICT DO NOTHING")
+_PLACE_IN_ONE = Sql(
     "WITH "  # noqa: S608
     + _HOLD_LOCK
-    + ", upd AS (UPDATE store_items SET stock = stock - CAST(:q AS int) "
+    + ", si AS (SELECT id, community_id, points_price FROM store_items "
     "WHERE id = :i AND active AND stock >= CAST(:q AS int) AND points_price = :price "
-    "AND per_resident_limit IS NULL AND EXISTS (SELECT 1 FROM hw) RETURNING id, community_id, points_price), "
+    "AND per_resident_limit IS NULL AND EXISTS (SELECT 1 FROM hw) FOR UPDATE), "
     + _HOLD_INSERT
-    + ", ins AS (INSERT INTO store_orders (community_id, item_id, user_id, quantity, unit_price, points, "
+    + ", upd AS (UPDATE store_items i SET stock = i.stock - CAST(:q AS int) FROM si, h "
+    "WHERE i.id = si.id RETURNING i.id, i.community_id, i.points_price), "
+    "ins AS (INSERT INTO store_orders (community_id, item_id, user_id, quantity, unit_price, points, "
     "status, hold_id, idempotency_key, pickup_secret, pickup_digits, expires_at, created_at, placed_by) "
     "SELECT upd.community_id, upd.id, :u, CAST(:q AS int), upd.points_price, "
     "CAST(upd.points_price AS bigint) * CAST(:q AS int), 'held', h.id, :okey, :secret, :digits, :exp, :now, "
@@ -103,8 +104,6 @@ _PLACE_IN_ONE = text(
     "SELECT ins.community_id, ins.item_id, -CAST(:q AS int), 'reserve', ins.id, :actor, :now FROM ins) "
     "SELECT (SELECT count(*) FROM hw) AS covered, (SELECT id FROM ins) AS order_id"
 )
-# A twin with the same key committed first (on either path).
-_TWIN_CONSTRAINTS = frozenset({"uq_store_orders_user_id_key", "uq_ledger_holds_idempotency_key"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +179,7 @@ def check_key(key: Any) -> str:
 
 
 async def place_order(
-    session: Db,
+    conn: Connection,
     actor: Actor,
     *,
     item_id: int,
@@ -210,14 +209,8 @@ async def place_order(
             raise NotFound()
     else:
         generations = known.generations() if known else (0, 0)
-        ctx = (
-            (
-                await session.execute(
-                    _ORDER_CONTEXT, {"u": user_id, "k": idempotency_key, "i": item_id, "month": month}
-                )
-            )
-            .mappings()
-            .first()
+        ctx = await _ORDER_CONTEXT.fetchrow(
+            conn, {"u": user_id, "k": idempotency_key, "i": item_id, "month": month}
         )
         if ctx is None:
             raise NotFound()
@@ -241,7 +234,7 @@ async def place_order(
         elif not actor.is_member(facts.community_id):
             raise NotFound()
         if ctx["existing"] is not None:
-            return await _existing_order(session, int(ctx["existing"]), item_id, quantity)
+            return await _existing_order(conn, int(ctx["existing"]), item_id, quantity)
         refusal = rules.order_refusal(
             active=facts.active,
             stock=int(ctx["stock"]),
@@ -282,20 +275,22 @@ async def place_order(
         and wallet_id is not None
         and facts.store_account_id is not None
     ):
-        order_id = await _place_in_one(
-            session,
+        return await _place_in_one(
+            conn,
             {
                 **params,
                 **ledger.hold_params(wallet_id=wallet_id, account_id=facts.store_account_id, **hold),
                 "okey": idempotency_key,
             },
+            PlacedOrder(0, "held", points, rules.pickup_code(secret), True),
+            item_id,
+            quantity,
         )
-        return PlacedOrder(order_id, "held", points, rules.pickup_code(secret), True)
-    async with atomic(session):
-        hold_id = await ledger.hold(session, user_id=user_id, **hold)
-        updated, order_id = (
-            await session.execute(
-                _RESERVE_AND_INSERT,
+    try:
+        async with conn.transaction():  # a savepoint: all or nothing
+            hold_id = await ledger.hold(conn, user_id=user_id, **hold)
+            updated, order_id = await _RESERVE_AND_INSERT.one(
+                conn,
                 {
                     **params,
                     "hold": hold_id,
@@ -303,48 +298,49 @@ async def place_order(
                     "placed_by": actor.user_id if user_id != actor.user_id else None,
                 },
             )
-        ).one()
-        if not updated:
-            await _diagnose_refusal(session, item_id, quantity, price, user_id, month)
-        if order_id is None:
-            raise DuplicateOrder(user_id, idempotency_key)
-        if user_id != actor.user_id:
-            await audit.record(
-                session,
-                action="store.order_placed_for_resident",
-                actor_id=actor.user_id,
-                community_id=community_id,
-                target=f"store_order:{order_id}",
-                address=address,
-                user_id=user_id,
-                item_id=item_id,
-                quantity=quantity,
-            )
+            if not updated:
+                await _diagnose_refusal(conn, item_id, quantity, price, user_id, month)
+            if order_id is None:
+                raise DuplicateOrder(user_id, idempotency_key)
+            if user_id != actor.user_id:
+                await audit.record(
+                    conn,
+                    action="store.order_placed_for_resident",
+                    actor_id=actor.user_id,
+                    community_id=community_id,
+                    target=f"store_order:{order_id}",
+                    address=address,
+                    user_id=user_id,
+                    item_id=item_id,
+                    quantity=quantity,
+                )
+    except DuplicateOrder:
+        return await find_by_key(conn, user_id, idempotency_key, item_id, quantity)
     return PlacedOrder(int(order_id), "held", points, rules.pickup_code(secret), True)
 
 
-async def _place_in_one(session: Db, params: dict[str, Any]) -> int:
-    try:
-        row = (await session.execute(_PLACE_IN_ONE, params)).one()
-    except (asyncpg.UniqueViolationError, IntegrityError) as exc:
-        cause = getattr(exc, "orig", exc)
-        if getattr(cause, "constraint_name", None) in _TWIN_CONSTRAINTS or any(
-            name in str(exc) for name in _TWIN_CONSTRAINTS
-        ):
-            raise DuplicateOrder(params["u"], params["okey"]) from None
-        raise
-    if row.order_id is None:
-        await _diagnose_refusal(
-            session,
-            params["i"],
-            params["q"],
-            params["price"],
-            params["u"],
-            params["month"],
-            covered=bool(row.covered),
-            one_statement=True,
-        )
-    return int(row.order_id)
+async def _place_in_one(
+    conn: Connection, params: dict[str, Any], placed: PlacedOrder, item_id: int, quantity: int
+) -> PlacedOrder:
+    """`placed` with the new order's id; or the order a twin with the same key placed; or the
+    refusal."""
+    row = await _PLACE_IN_ONE.one(conn, params)
+    if row["order_id"] is not None:
+        placed.id = int(row["order_id"])
+        return placed
+    twin = await _ORDER_BY_KEY.fetchrow(conn, {"u": params["u"], "k": params["okey"]})
+    if twin is not None:
+        return _repeat(twin, item_id, quantity)
+    await _diagnose_refusal(
+        conn,
+        params["i"],
+        params["q"],
+        params["price"],
+        params["u"],
+        params["month"],
+        covered=bool(row["covered"]),
+        one_statement=True,
+    )
 
 
 def _order_error(code: str, active: bool) -> DomainError:
@@ -355,8 +351,16 @@ def _order_error(code: str, active: bool) -> DomainError:
     return DomainError(code, 409)
 
 
+_ITEM_NOW = Sql(
+    "SELECT active, stock, points_price, per_resident_limit, "
+    "(SELECT COALESCE(SUM(o.quantity), 0) FROM store_orders o WHERE o.user_id = :u "
+    "AND o.item_id = :i AND o.status IN ('held', 'picked_up') AND o.created_at >= :month) "
+    "FROM store_items WHERE id = :i"
+)
+
+
 async def _diagnose_refusal(
-    session: Db,
+    conn: Connection,
     item_id: int,
     quantity: int,
     price: int,
@@ -368,17 +372,7 @@ async def _diagnose_refusal(
 ) -> NoReturn:
     """Why a reservation failed, read after the fact. The item's own reasons come first (as on
     the shelf), then the wallet's (`covered`: whether it held enough points)."""
-    row = (
-        await session.execute(
-            text(
-                "SELECT active, stock, points_price, per_resident_limit, "
-                "(SELECT COALESCE(SUM(o.quantity), 0) FROM store_orders o WHERE o.user_id = :u "
-                "AND o.item_id = :i AND o.status IN ('held', 'picked_up') AND o.created_at >= :month) "
-                "FROM store_items WHERE id = :i"
-            ),
-            {"i": item_id, "u": user_id, "month": month},
-        )
-    ).one()
+    row = await _ITEM_NOW.one(conn, {"i": item_id, "u": user_id, "month": month})
     active, stock, current_price, limit, used = row
     refusal = rules.order_refusal(
         active=bool(active), stock=int(stock), quantity=quantity, limit=limit, used_this_month=int(used)
@@ -394,10 +388,10 @@ async def _diagnose_refusal(
     raise DomainError("out_of_stock", 409)
 
 
-_ORDER_BY_ID = text(
+_ORDER_BY_ID = Sql(
     "SELECT id, item_id, quantity, status, points, pickup_secret FROM store_orders WHERE id = :id"
 )
-_ORDER_BY_KEY = text(
+_ORDER_BY_KEY = Sql(
     "SELECT id, item_id, quantity, status, points, pickup_secret FROM store_orders "
     "WHERE user_id = :u AND idempotency_key = :k"
 )
@@ -405,22 +399,26 @@ _ORDER_BY_KEY = text(
 
 def _repeat(order: Any, item_id: int, quantity: int) -> PlacedOrder:
     """The first order of a repeated key, if the repeat asks for the same thing."""
-    if order.item_id != item_id or order.quantity != quantity:
+    if order["item_id"] != item_id or order["quantity"] != quantity:
         raise DomainError(
             "conflict", 409, lazy("This idempotency key was already used for a different order.")
         )
     return PlacedOrder(
-        int(order.id), order.status, int(order.points), rules.pickup_code(order.pickup_secret), False
+        int(order["id"]),
+        order["status"],
+        int(order["points"]),
+        rules.pickup_code(order["pickup_secret"]),
+        False,
     )
 
 
-async def _existing_order(session: Db, order_id: int, item_id: int, quantity: int) -> PlacedOrder:
-    order = (await session.execute(_ORDER_BY_ID, {"id": order_id})).one()
+async def _existing_order(conn: Connection, order_id: int, item_id: int, quantity: int) -> PlacedOrder:
+    order = await _ORDER_BY_ID.one(conn, {"id": order_id})
     return _repeat(order, item_id, quantity)
 
 
-async def find_by_key(session: Db, user_id: int, key: str, item_id: int, quantity: int) -> PlacedOrder:
-    order = (await session.execute(_ORDER_BY_KEY, {"u": user_id, "k": key})).first()
+async def find_by_key(conn: Connection, user_id: int, key: str, item_id: int, quantity: int) -> PlacedOrder:
+    order = await _ORDER_BY_KEY.fetchrow(conn, {"u": user_id, "k": key})
     if order is None:
         raise DomainError("conflict", 409)
     return _repeat(order, item_id, quantity)

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from app.accounts.services import resolve_member_code
 from app.core import scanning
 from app.core.authz import Actor
 from app.core.codes import typed_code
+from app.core.uow import Connection
 from app.store import orders
 
 PICKUP_TEMPLATE = "store/_scan_pickup.html"
@@ -37,31 +36,31 @@ def _data(pickup: orders.Pickup) -> dict[str, Any]:
 
 @scanning.handler("JP1", "digits")
 async def pickup_scan(
-    session: AsyncSession, actor: Actor, request: scanning.ScanRequest
+    conn: Connection, actor: Actor, request: scanning.ScanRequest, log: scanning.ScanLog
 ) -> scanning.ScanOutcome:
-    pickup, handed_with = await orders.pickup_for_code(session, actor, typed_code(request.code))
+    pickup, handed_with = await orders.pickup_for_code(conn, actor, typed_code(request.code))
     # The counter scanner page (context "counter") shows the goods first, with a big button.
     if request.preview or request.context == "counter":
         if not (handed_with and request.idempotency_key and handed_with == request.idempotency_key):
             await orders.check_pickup(pickup)
         return scanning.ScanOutcome("pickup_ready", _data(pickup), template=PICKUP_TEMPLATE)
     done = await orders.hand_over(
-        session, actor, pickup.order_id, scan_key=request.idempotency_key, address=request.address
+        conn, actor, pickup.order_id, scan_key=request.idempotency_key, address=request.address
     )
     return scanning.ScanOutcome("picked_up", _data(done), template=PICKUP_TEMPLATE)
 
 
 @scanning.handler("member@counter")
 async def member_scan(
-    session: AsyncSession, actor: Actor, request: scanning.ScanRequest
+    conn: Connection, actor: Actor, request: scanning.ScanRequest, log: scanning.ScanLog
 ) -> scanning.ScanOutcome:
-    user_id = await resolve_member_code(session, request.code)
-    user, communities, open_orders = await orders.member_at_counter(session, actor, user_id)
+    user_id = await resolve_member_code(conn, request.code)
+    user, communities, open_orders = await orders.member_at_counter(conn, actor, user_id)
     return scanning.ScanOutcome(
         "member_orders",
         {
-            "user_id": user.id,
-            "display_name": user.display_name,
+            "user_id": user["id"],
+            "display_name": user["display_name"],
             "community_id": communities[0],
             "communities": communities,
             "orders": [

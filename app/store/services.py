@@ -14,6 +14,7 @@ from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
+from app.core.uow import connection_of
 from app.ledger import services as ledger
 from app.places.models import Community
 from app.store import rules
@@ -368,7 +369,7 @@ async def shelf(
     if not actor.is_member(community_id):
         raise NotFound()
     user_id = user_id or actor.user_id
-    wallet = await ledger.wallet(session, community_id, user_id)
+    wallet = await ledger.wallet(await connection_of(session), community_id, user_id)
     items = {i.id: i for i in await items_of(session, community_id, only_active=True)}
     usage = await month_usage(session, user_id, community_id)
     ordered = rules.browse_order(

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from app.accounts.models import Membership, User
 from app.core import clock
 from app.core.changes import APPLICATION_NAME, CLOCK, committed_waits
-from app.core.fastdb import connect_arguments
 from app.core.security import token_digest
+from app.core.uow import connect_arguments
 from tests.conftest import login
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from app.accounts import services
 from app.core import clock
 from app.core.errors import DomainError
+from app.core.uow import connection_of
 from tests.api.helpers import post_form, session_of
 from tests.conftest import count, login, unique_phone
 from tests.qrtools import decode_svg
@@ -30,7 +31,7 @@ def moved_clock():
 async def _resolve(engine, code: str) -> int | str:
     async with async_sessionmaker(engine, expire_on_commit=False)() as s:
         try:
-            return await services.resolve_member_code(s, code)
+            return await services.resolve_member_code(await connection_of(s), code)
         except DomainError as exc:
             return exc.code
 

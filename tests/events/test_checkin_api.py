@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from app.accounts import services as accounts
 from app.core import clock
 from app.core.authz import Actor
+from app.core.uow import connection_of
 from app.events import approvals, hours, services
 from app.events.models import Checkin
 from app.ledger import services as ledger
@@ -20,7 +21,7 @@ from tests.events.conftest import kiosk_code, make_event, scan
 
 async def wallet_balance(db, community_id: int, user_id: int) -> int:
     await db.rollback()
-    return int((await ledger.wallet(db, community_id, user_id)).balance)
+    return int((await ledger.wallet(await connection_of(db), community_id, user_id)).balance)
 
 
 async def member_code(db, user_id: int) -> str:

@@ -13,7 +13,7 @@ import asyncpg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.core.fastdb import _positional, connect_arguments
+from app.core.uow import Sql, connect_arguments
 from app.events import rules
 from app.events.checkins import RULE_CTES, award_status
 
@@ -65,7 +65,7 @@ def _by_the_rules(case: dict[str, Any]) -> tuple[int, int, str, str]:
 
 
 async def _in_sql(database_url: str, batch: list[dict[str, Any]]) -> list[tuple[int, int, str, str]]:
-    sql, names = _positional(_CASE)
+    statement = Sql(_CASE)
     connection = await asyncpg.connect(**connect_arguments(database_url))
     try:
         found = []
@@ -75,7 +75,7 @@ async def _in_sql(database_url: str, batch: list[dict[str, Any]]) -> list[tuple[
                 "now": case["checked_in_at"] + timedelta(microseconds=case["stayed"]),
                 "until": case["ends_at"] + rules.GRACE,
             }
-            row = await connection.fetchrow(sql, *(params[name] for name in names))
+            row = await statement.fetchrow(connection, params)
             found.append((row["minutes"], row["points"], row["status"], row["memo"]))
         return found
     finally:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from app.core import clock
+from app.core.uow import connection_of
 from app.ledger import expiry, jobs
 from app.ledger import services as ledger
 
@@ -29,24 +30,26 @@ async def test_points_expire_first_in_first_out_with_notice(db: Any, factory: An
     c, u = tenant.community_id, person.user_id
     moved = timedelta(0)
     try:
-        await ledger.award(db, **_args(c, u, 30, f"e-{c}-1"))
+        await ledger.award(await connection_of(db), **_args(c, u, 30, f"e-{c}-1"))
         clock.advance(timedelta(days=100))
         moved += timedelta(days=100)
-        await ledger.award(db, **_args(c, u, 20, f"e-{c}-2"))
-        await ledger.deduct(db, **{**_args(c, u, 10, f"e-{c}-3"), "kind": "correction"})  # spends the oldest
-        await expiry.set_expiry_months(db, c, 4, actor_id=None)
-        schedule = await expiry.expiry_schedule(db, c, u)
+        await ledger.award(await connection_of(db), **_args(c, u, 20, f"e-{c}-2"))
+        await ledger.deduct(
+            await connection_of(db), **{**_args(c, u, 10, f"e-{c}-3"), "kind": "correction"}
+        )  # spends the oldest
+        await expiry.set_expiry_months(await connection_of(db), c, 4, actor_id=None)
+        schedule = await expiry.expiry_schedule(await connection_of(db), c, u)
         assert [e.points for e in schedule] == [20, 20]
         assert schedule[0].on - clock.now() < timedelta(days=31)  # the notice shows it
         assert await jobs.expire_points(db) == 0
         clock.advance(timedelta(days=25))
         moved += timedelta(days=25)
         await jobs.expire_points(db)
-        assert await ledger.wallet(db, c, u) == ledger.Wallet(20, 0, 20)
-        lines, _ = await ledger.statement(db, c, u)
+        assert await ledger.wallet(await connection_of(db), c, u) == ledger.Wallet(20, 0, 20)
+        lines, _ = await ledger.statement(await connection_of(db), c, u)
         assert (lines[0].kind, lines[0].amount) == ("expiry", -20)
         await jobs.expire_points(db)  # again: nothing more
-        assert (await ledger.wallet(db, c, u)).balance == 20
+        assert (await ledger.wallet(await connection_of(db), c, u)).balance == 20
         await db.commit()
     finally:
         clock.advance(-moved)
@@ -56,15 +59,17 @@ async def test_expired_holds_are_voided_by_the_job(db: Any, factory: Any) -> Non
     tenant = await factory.tenant()
     person = await factory.person(tenant)
     c, u = tenant.community_id, person.user_id
-    await ledger.award(db, **_args(c, u, 10, f"x-{c}-1"))
+    await ledger.award(await connection_of(db), **_args(c, u, 10, f"x-{c}-1"))
     await ledger.hold(
-        db, **{**_args(c, u, 8, f"x-{c}-2"), "kind": "order"}, expires_at=clock.now() + timedelta(minutes=15)
+        await connection_of(db),
+        **{**_args(c, u, 8, f"x-{c}-2"), "kind": "order"},
+        expires_at=clock.now() + timedelta(minutes=15),
     )
-    assert (await ledger.wallet(db, c, u)).available == 2
+    assert (await ledger.wallet(await connection_of(db), c, u)).available == 2
     clock.advance(timedelta(minutes=16))
     try:
         assert await jobs.void_expired_holds(db) >= 1
     finally:
         clock.advance(-timedelta(minutes=16))
-    assert await ledger.wallet(db, c, u) == ledger.Wallet(10, 0, 10)
+    assert await ledger.wallet(await connection_of(db), c, u) == ledger.Wallet(10, 0, 10)
     await db.commit()

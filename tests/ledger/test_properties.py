@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from app.core import clock
 from app.core.errors import DomainError
+from app.core.uow import connection_of
 from app.ledger import expiry
 from app.ledger import services as ledger
 from app.ledger.verify import run_checks
@@ -44,11 +45,14 @@ class LedgerMachine(RuleBasedStateMachine):
         self.n = 0
         self.clock_moved = timedelta(0)
 
-    def run(self, work: Any) -> Any:
+    def run(self, work: Any, *, on_session: bool = False) -> Any:
+        """`work` in a transaction of its own: given the asyncpg connection under a session (as a
+        page hands the ledger), or the session itself."""
+
         async def go() -> Any:
             async with self.sessions() as session:
                 try:
-                    result = await work(session)
+                    result = await work(session if on_session else await connection_of(session))
                 except DomainError:
                     await session.rollback()
                     raise
@@ -174,7 +178,7 @@ class LedgerMachine(RuleBasedStateMachine):
         clock.advance(timedelta(minutes=6))
         self.run(expiry.void_expired_holds)
         for hid in list(self.holds):
-            status = self.run(lambda s, hid=hid: _hold_status(s, hid))
+            status = self.run(lambda s, hid=hid: _hold_status(s, hid), on_session=True)
             if status == "voided":
                 user, points = self.holds.pop(hid)
                 self.held[user] -= points
@@ -197,7 +201,7 @@ class LedgerMachine(RuleBasedStateMachine):
             w = self.run(lambda s, user=user: ledger.wallet(s, self.community, user))
             assert (w.balance, w.held) == (self.balance[user], self.held[user])
             assert w.available >= 0
-        checks = self.run(lambda s: run_checks(s, self.community))
+        checks = self.run(lambda s: run_checks(s, self.community), on_session=True)
         assert all(c.ok for c in checks), [(c.name, c.problems) for c in checks if not c.ok]
 
 

@@ -31,11 +31,12 @@ class Shop:
 
 
 async def give_points(engine: Any, community_id: int, user_id: int, points: int) -> None:
+    from app.core.uow import connection_of
     from app.ledger import services as ledger
 
     async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
         await ledger.award(
-            s,
+            await connection_of(s),
             community_id=community_id,
             user_id=user_id,
             points=points,

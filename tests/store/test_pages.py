@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core.authz import Actor
+from app.core.uow import connection_of
 from tests.api.helpers import page_login, post_form
 from tests.conftest import count
 from tests.qrtools import decode_svg
@@ -163,7 +164,10 @@ async def test_member_card_at_counter_shows_open_orders_and_staff_orders_for_the
         user_id=shop.staff.user_id, display_name="", roles={shop.community_id: frozenset({"staff"})}
     )
     async with async_sessionmaker(engine, expire_on_commit=False)() as s:
-        outcome = await scanning.dispatch(s, staff_actor, scanning.ScanRequest(code=card))
+        request = scanning.ScanRequest(code=card)
+        outcome = await scanning.dispatch(
+            await connection_of(s), staff_actor, request, scanning.ScanLog(staff_actor, request)
+        )
     assert outcome.result == "member_orders" and [o["order_id"] for o in outcome.data["orders"]] == [order_id]
 
     resident_actor = Actor(
@@ -171,7 +175,10 @@ async def test_member_card_at_counter_shows_open_orders_and_staff_orders_for_the
     )
     async with async_sessionmaker(engine, expire_on_commit=False)() as s:
         try:
-            await scanning.dispatch(s, resident_actor, scanning.ScanRequest(code=card))
+            request = scanning.ScanRequest(code=card)
+            await scanning.dispatch(
+                await connection_of(s), resident_actor, request, scanning.ScanLog(resident_actor, request)
+            )
             raise AssertionError("a resident looked up another member")
         except scanning.DomainError as exc:
             assert exc.code == "forbidden"
