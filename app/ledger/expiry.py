@@ -11,7 +11,8 @@ from app.core import clock
 from app.core.errors import DomainError, Invalid
 from app.core.i18n import lazy
 from app.core.uow import Connection, Sql
-from app.ledger.services import _debit, system_account, void_hold
+from app.ledger.holds import void_hold
+from app.ledger.transfers import _debit, system_account
 
 # ---------------------------------------------------------------- expiry of holds and points
 

@@ -1,0 +1,212 @@
+"""Holds, the ledger's two-phase transfers (DESIGN.md §4): an order holds points, pickup posts
+them, cancel or timeout voids them. Available = balance - held. ``post_hold`` and ``void_hold``
+lock the hold row, then its wallet. Inside the caller's transaction, never commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from app.core import clock
+from app.core.errors import DomainError, NotFound
+from app.core.i18n import lazy
+from app.core.uow import Connection, Sql
+from app.ledger.transfers import (
+    COVERS,
+    _check_text,
+    _conflict,
+    _expected,
+    _insufficient,
+    _kw,
+    _movement,
+    accounts_for,
+    check_points,
+    insert_transfer,
+)
+
+# ---------------------------------------------------------------- holds (two-phase)
+
+
+def hold_ctes(sources: str, on_conflict: str = "") -> tuple[str, str]:
+    """A hold as CTEs, in two parts around a caller's own CTEs. The first, `hw`, locks the
+    wallet `:debit` if its available points cover `:n`; the second inserts the hold (`h`) from
+    the FROM list `sources`, which should include `hw` and whatever else must hold, and adds to
+    the wallet's `held` (`hu`). Parameters from `hold_params`. Without `on_conflict` a repeated
+    key is an error, which undoes the caller's whole statement."""
+    lock = f"hw AS (SELECT id FROM ledger_accounts WHERE id = CAST(:debit AS bigint) AND {COVERS} FOR UPDATE)"  # noqa: S608 - no input in it
+    insert = (
+        "h AS (INSERT INTO ledger_holds (idempotency_key, community_id, debit_account_id, "  # noqa: S608
+        "credit_account_id, amount, kind, reference, memo, actor_id, created_at, status, expires_at) "
+        "SELECT CAST(:key AS varchar), CAST(:c AS bigint), CAST(:debit AS bigint), CAST(:credit AS bigint), "
+        "CAST(:n AS bigint), CAST(:kind AS varchar), CAST(:ref AS varchar), CAST(:memo AS varchar), "
+        "CAST(:actor AS bigint), CAST(:now AS timestamptz), 'pending', CAST(:expires AS timestamptz) "
+        f"FROM {sources} {on_conflict} RETURNING id, amount), "
+        "hu AS (UPDATE ledger_accounts a SET held = a.held + h.amount FROM h "
+        "WHERE a.id = CAST(:debit AS bigint) RETURNING a.id)"
+    )
+    return lock, insert
+
+
+# A hold on its own: lock the wallet only if it covers the amount, insert unless the key exists,
+# add to `held`.
+_HOLD = Sql(
+    "WITH "  # noqa: S608
+    + ", ".join(hold_ctes("hw", "ON CONFLICT DO NOTHING"))
+    + " SELECT (SELECT id FROM h), (SELECT count(*) FROM hw), (SELECT count(*) FROM hu)"
+)
+
+
+def hold_params(
+    *,
+    community_id: int,
+    wallet_id: int,
+    account_id: int,
+    points: int,
+    kind: str,
+    reference: str,
+    memo: str,
+    actor_id: int | None,
+    idempotency_key: str,
+    expires_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The checked parameters of `hold_ctes` (and `_HOLD`)."""
+    check_points(points)
+    _check_text(idempotency_key, kind, reference, memo)
+    params = _movement(
+        idempotency_key, community_id, wallet_id, account_id, points, kind, reference, memo, actor_id
+    )
+    return {**params, "expires": expires_at}
+
+
+_HOLD_BY_KEY = Sql(
+    "SELECT id, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo "
+    "FROM ledger_holds WHERE idempotency_key = :key"
+)
+
+_POST_HOLD = Sql(
+    "WITH h AS (UPDATE ledger_holds SET status = 'posted', resolved_at = CAST(:now AS timestamptz), "  # noqa: S608 - no input in it
+    "resolved_by = CAST(:actor AS bigint) WHERE id = :h AND status = 'pending' "
+    "RETURNING id, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, "
+    "actor_id), "
+    "ins AS ("
+    + insert_transfer(
+        "h",
+        idempotency_key="'hold:' || h.id || '\\:post'",
+        community_id="h.community_id",
+        debit_account_id="h.debit_account_id",
+        credit_account_id="h.credit_account_id",
+        amount="h.amount",
+        kind="h.kind",
+        reference="h.reference",
+        memo="h.memo",
+        actor_id="COALESCE(CAST(:actor AS bigint), h.actor_id)",
+        hold_id="h.id",
+    )
+    + " RETURNING id), "
+    "upd AS (UPDATE ledger_accounts a SET balance = a.balance - h.amount, held = a.held - h.amount FROM h "
+    "WHERE a.id = h.debit_account_id RETURNING a.id) "
+    "SELECT (SELECT id FROM ins), (SELECT count(*) FROM upd)"
+)
+_VOID_HOLD = Sql(
+    "WITH h AS (UPDATE ledger_holds SET status = 'voided', resolved_at = CAST(:now AS timestamptz), "
+    "resolved_by = CAST(:actor AS bigint), void_reason = CAST(:reason AS varchar) "
+    "WHERE id = :h AND status = 'pending' RETURNING debit_account_id, amount), "
+    "upd AS (UPDATE ledger_accounts a SET held = a.held - h.amount FROM h "
+    "WHERE a.id = h.debit_account_id RETURNING a.id) "
+    "SELECT count(*) FROM upd"
+)
+_HOLD_STATE = Sql(
+    "SELECT h.status, t.id FROM ledger_holds h LEFT JOIN ledger_transfers t ON t.hold_id = h.id "
+    "WHERE h.id = :h"
+)
+
+
+async def hold(
+    conn: Connection,
+    *,
+    community_id: int,
+    user_id: int,
+    points: int,
+    kind: str,
+    reference: str,
+    memo: str,
+    actor_id: int | None,
+    idempotency_key: str,
+    expires_at: datetime | None = None,
+) -> int:
+    """Reserve points in a member's wallet for the community's store account. Returns the hold id;
+    409 insufficient_points if the available points do not cover it."""
+    return (await hold_ex(conn, **_kw(locals())))[0]
+
+
+async def hold_ex(
+    conn: Connection,
+    *,
+    community_id: int,
+    user_id: int,
+    points: int,
+    kind: str,
+    reference: str,
+    memo: str,
+    actor_id: int | None,
+    idempotency_key: str,
+    expires_at: datetime | None = None,
+) -> tuple[int, bool]:
+    """``hold`` that also says whether this call made the hold."""
+    check_points(points)
+    _check_text(idempotency_key, kind, reference, memo)  # before any account is made
+    wallet_id, store_id = await accounts_for(conn, community_id, user_id, "store")
+    params = hold_params(
+        community_id=community_id,
+        wallet_id=wallet_id,
+        account_id=store_id,
+        points=points,
+        kind=kind,
+        reference=reference,
+        memo=memo,
+        actor_id=actor_id,
+        idempotency_key=idempotency_key,
+        expires_at=expires_at,
+    )
+    inserted, covered, _updated = await _HOLD.one(conn, params)
+    if inserted is not None:
+        return int(inserted), True
+    row = await _HOLD_BY_KEY.fetchrow(conn, {"key": idempotency_key})
+    if row is not None:
+        for field, value in _expected(params).items():
+            if row[field] != value:
+                raise _conflict()
+        return int(row["id"]), False
+    if not covered:
+        raise _insufficient()
+    raise _conflict()  # pragma: no cover
+
+
+async def post_hold(conn: Connection, hold_id: int, *, actor_id: int | None) -> int:
+    """Move the held points from the wallet to the store account. Returns the transfer id; posting
+    twice returns the same id; a voided hold is already_done (409)."""
+    params = {"h": hold_id, "actor": actor_id, "now": clock.now()}
+    transfer_id, _updated = await _POST_HOLD.one(conn, params)
+    if transfer_id is not None:
+        return int(transfer_id)
+    state = await _HOLD_STATE.fetchrow(conn, {"h": hold_id})
+    if state is None:
+        raise NotFound()
+    status, existing = state
+    if status == "posted" and existing is not None:
+        return int(existing)
+    raise DomainError("already_done", 409, lazy("These points were already released."))
+
+
+async def void_hold(conn: Connection, hold_id: int, *, actor_id: int | None, reason: str) -> None:
+    """Release the held points. Idempotent; a posted hold is already_done (409)."""
+    params = {"h": hold_id, "actor": actor_id, "now": clock.now(), "reason": reason[:500]}
+    updated = await _VOID_HOLD.fetchval(conn, params)
+    if updated:
+        return
+    state = await _HOLD_STATE.fetchrow(conn, {"h": hold_id})
+    if state is None:
+        raise NotFound()
+    if state[0] == "voided":
+        return
+    raise DomainError("already_done", 409, lazy("These points were already spent."))

@@ -1,0 +1,4 @@
+WITH last AS ( SELECT seq, checked_out_at IS NULL AS open, checked_in_at FROM event_checkins WHERE event_id = $1 AND user_id = $2 ORDER BY seq DESC LIMIT 1 ),
+prev AS ( SELECT coalesce((SELECT seq FROM last), 0) AS n, coalesce((SELECT open FROM last), false) AS open, (SELECT checked_in_at FROM last WHERE open) AS open_at ),
+su AS ( SELECT (SELECT status FROM event_signups WHERE event_id = $1 AND user_id = $2) AS status ),
+ins AS ( INSERT INTO event_checkins (community_id, event_id, user_id, seq, checked_in_at, method_in, in_by, minutes, points, award_status, flagged, flag_reason, decision_reason) SELECT $3, $1, $2, prev.n + 1, $4, $5, $6, 0, 0, 'none', false, '', '' FROM prev, su WHERE NOT prev.open AND ($7 OR prev.n = 0) AND (NOT CAST($8 AS boolean) OR su.status = 'signed_up') ON CONFLICT DO NOTHING RETURNING id, seq ) SELECT (SELECT id FROM ins) AS id, (SELECT seq FROM ins) AS seq, prev.n, prev.open, prev.open_at, su.status AS signup FROM prev, su

@@ -1,0 +1,3 @@
+WITH w AS (SELECT id FROM ledger_accounts WHERE id = CAST($1 AS bigint) AND balance - held >= CAST($2 AS bigint) FOR UPDATE),
+ins AS (INSERT INTO ledger_transfers (idempotency_key, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, actor_id, created_at) SELECT CAST($3 AS varchar), CAST($4 AS bigint), CAST($1 AS bigint), CAST($5 AS bigint), CAST($2 AS bigint), CAST($6 AS varchar), CAST($7 AS varchar), CAST($8 AS varchar), CAST($9 AS bigint), CAST($10 AS timestamptz) FROM w ON CONFLICT DO NOTHING RETURNING id, amount),
+upd AS (UPDATE ledger_accounts a SET balance = a.balance - ins.amount FROM ins WHERE a.id = CAST($1 AS bigint) RETURNING a.id) SELECT (SELECT id FROM ins), (SELECT count(*) FROM w), (SELECT count(*) FROM upd)
