@@ -124,6 +124,8 @@ async def run_worker(settings: Settings, *, name: str = "jinlin", wait: bool = T
 # ---------------------------------------------------------------- hooks for `jinlin serve`
 
 _running: asyncio.Task[None] | None = None
+# Seconds between an in-process worker's end and its restart.
+RESTART_DELAY = 5
 
 
 def on_startup(settings: Settings) -> Callable[[], Awaitable[None]]:
@@ -137,15 +139,18 @@ def on_startup(settings: Settings) -> Callable[[], Awaitable[None]]:
 
 
 async def _supervised(settings: Settings) -> None:
+    """Keeps the in-process worker running until the app stops (cancels it). procrastinate ends
+    its worker quietly, without raising, when a side task fails: its listener does when
+    PostgreSQL goes away, so returning then left `jinlin serve` without jobs for good."""
     while True:
         try:
             await run_worker(settings, name="in-process")
-            return
+            log.warning("in-process job worker stopped; restarting in %d s", RESTART_DELAY)
         except asyncio.CancelledError:
             raise
         except Exception:  # a broken job or a lost connection must not stop the web app
-            log.exception("in-process job worker stopped; restarting in 10 s")
-            await asyncio.sleep(10)
+            log.exception("in-process job worker failed; restarting in %d s", RESTART_DELAY)
+        await asyncio.sleep(RESTART_DELAY)
 
 
 def on_shutdown(settings: Settings) -> Callable[[], Awaitable[None]]:

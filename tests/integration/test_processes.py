@@ -22,7 +22,7 @@ import httpx
 import psutil
 import pytest
 
-from app.core.database import normalise_url
+from app.core.database import libpq_url, normalise_url
 from app.core.serving import WATCH_INTERVAL
 from tests.conftest import ROOT, SECRET, _admin_sql, _with_database, free_port, unique, unique_phone
 
@@ -226,6 +226,24 @@ def data_dir() -> Iterator[Path]:
         postmaster.kill()
 
 
+def _embedded_url(data_dir: Path) -> str:
+    return f"postgresql://postgres@/jinlin?host={data_dir / 'pg'}"
+
+
+def _job_workers(url: str) -> int:
+    """The last job worker procrastinate registered (each registers anew when it starts)."""
+    import asyncio
+
+    async def run() -> int:
+        conn = await asyncpg.connect(libpq_url(url))
+        try:
+            return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM procrastinate_workers"))
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
 def test_embedded_serve_through_kills_and_a_clean_stop(data_dir: Path, servers: list[Serve]):
     """One data directory, in order: `admin create` beside a live serve, PostgreSQL killed (serve
     starts it again and the app answers by itself), the master killed (its workers exit,
@@ -238,6 +256,8 @@ def test_embedded_serve_through_kills_and_a_clean_stop(data_dir: Path, servers: 
     assert _login(serve, phone, password)
     first = _postmaster(data_dir)
     assert first is not None, "admin create's exit leaves serve's server running"
+    job_worker = _job_workers(_embedded_url(data_dir))
+    assert job_worker > 0, "serve runs the jobs in its workers"
 
     first.kill()
     first.wait(5)
@@ -248,6 +268,10 @@ def test_embedded_serve_through_kills_and_a_clean_stop(data_dir: Path, servers: 
     answered = _wait(lambda: serve.answers() and _login(serve, phone, password), RECOVERY, step=0.5)
     assert answered is not None, f"no answer within {RECOVERY} s of the restart: {serve.tail()}"
     print(f"embedded: answered {time.monotonic() - killed:.1f} s after PostgreSQL was killed")
+    # The jobs run again too: a new job worker registers.
+    assert _wait(lambda: _job_workers(_embedded_url(data_dir)) > job_worker, RECOVERY, step=1) is not None, (
+        serve.tail()
+    )
 
     serve.process.send_signal(signal.SIGKILL)
     serve.process.wait(5)
@@ -316,6 +340,7 @@ def test_app_answers_again_after_external_postgres_comes_back(
     for _ in range(6):  # every worker's pools hold connections now
         assert serve.answers()
         assert _login(serve, phone, password)
+    job_worker = _job_workers(url)
 
     postgres = psutil.Process(server.get_pid())
     postgres.kill()
@@ -331,4 +356,5 @@ def test_app_answers_again_after_external_postgres_comes_back(
     answered = _wait(lambda: _login(serve, phone, password), RECOVERY, step=0.5)
     assert answered is not None, f"no answer within {RECOVERY} s of PostgreSQL being back: {serve.tail()}"
     print(f"external: answered {time.monotonic() - back:.1f} s after PostgreSQL was back")
+    assert _wait(lambda: _job_workers(url) > job_worker, RECOVERY, step=1) is not None, serve.tail()
     assert serve.process.poll() is None
