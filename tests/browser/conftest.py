@@ -115,7 +115,61 @@ def world(live_server: Any) -> World:
                 },
             )
         )
+        # A partner unit with this year's agreement, a resource, a need and a project of them.
+        organisation = _ok(
+            http.post(
+                f"/api/v1/communities/{cid}/organisations",
+                headers=auth["admin"],
+                json={
+                    "name": "every-page 县司法局 " + secrets.token_hex(3),
+                    "kinds": ["partner"],
+                    "members": [{"phone": phones["volunteer"], "display_name": "李星"}],
+                },
+            )
+        )
+        agreement = _ok(
+            http.post(
+                f"/api/v1/communities/{cid}/agreements",
+                headers=auth["admin"],
+                json={
+                    "organisation_id": organisation["id"],
+                    "year": start.year,
+                    "commitments": {"resources": 2, "volunteer_hours": 20},
+                    "tasks": [{"title": "法律咨询进社区", "due_on": f"{start.year}-12-20"}],
+                },
+            )
+        )
+        resource = _ok(
+            http.post(
+                f"/api/v1/organisations/{organisation['id']}/resources",
+                headers=auth["volunteer"],
+                json={"community_id": cid, "title": "律师每周值班", "category": "legal"},
+            )
+        )
+        need = _ok(
+            http.post(
+                f"/api/v1/communities/{cid}/needs",
+                headers=auth["grid_worker"],
+                json={"title": "独居老人遗嘱咨询", "category": "legal"},
+            )
+        )
+        project = _ok(
+            http.post(
+                f"/api/v1/communities/{cid}/projects",
+                headers=auth["admin"],
+                json={
+                    "title": "法律服务进小区",
+                    "need_ids": [need["id"]],
+                    "resource_ids": [resource["id"]],
+                    "owner_user_id": me["staff"]["id"],
+                    "due_on": f"{start.year}-12-31",
+                },
+            )
+        )
     w.values = {
+        "organisation_id": organisation["id"],
+        "agreement_id": agreement["id"],
+        "project_id": project["id"],
         "community_id": cid,
         "street_id": me["street_admin"]["street_admin_of"][0],
         "user_id": resident,

@@ -1,0 +1,185 @@
+"""The partners' pages through the test client, as a browser would use them: forms with CSRF,
+both languages, no phone number anywhere, refusals shown on the page with what was typed."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from app.core import clock
+from tests.api.helpers import post_form, session_of
+from tests.conftest import unique, unique_phone
+from tests.partners.conftest import PHONE_RE, Town, make_agreement, make_organisation
+
+EN = {"Accept-Language": "en"}
+
+
+async def test_admin_makes_an_organisation_and_an_agreement_through_the_pages(
+    client: Any, town: Town
+) -> None:
+    await session_of(client, town.admin)
+    page = await client.get(f"/partners/admin/c/{town.community_id}")
+    assert page.status_code == 200 and "共建单位与协议" in page.text
+    name = unique("石竹卫生服务中心")
+    phone = unique_phone()
+    made = await post_form(
+        client,
+        f"/partners/admin/c/{town.community_id}/organisations",
+        {"name": name, "kinds": "partner", "display_name": "刘主任", "phone": phone, "category": "医疗"},
+    )
+    assert made.status_code == 303, made.text
+    organisation_url = made.headers["location"].split("?")[0]
+    organisation_id = int(organisation_url.rsplit("/", 1)[1])
+    shown = await client.get(made.headers["location"])
+    assert name in shown.text and "刘主任" in shown.text
+    assert not PHONE_RE.search(shown.text)
+    refused = await post_form(
+        client,
+        f"/partners/admin/c/{town.community_id}/organisations",
+        {
+            "name": name,
+            "kinds": "partner",
+            "display_name": "重名",
+            "phone": unique_phone(),
+            "address": "石竹路8号",
+        },
+    )
+    assert refused.status_code == 409
+    assert "石竹路8号" in refused.text and "alert" in refused.text
+    year = clock.local(clock.now()).year
+    signed = await post_form(
+        client,
+        f"/partners/admin/c/{town.community_id}/agreements",
+        {"organisation_id": organisation_id, "year": year, "wishes": "6", "volunteer_hours": "40"},
+    )
+    assert signed.status_code == 303, signed.text
+    agreement_url = signed.headers["location"].split("?")[0]
+    task = await post_form(
+        client,
+        f"{agreement_url}/tasks",
+        {"title": "重阳节健康义诊", "due_on": f"{year}-10-29"},
+    )
+    assert task.status_code == 303
+    sheet = await client.get(agreement_url)
+    assert sheet.status_code == 200
+    assert "重阳节健康义诊" in sheet.text and "print.css" in sheet.text and "共建协议" in sheet.text
+    task_id = re.search(r'action="/partners/tasks/(\d+)"', sheet.text)
+    assert task_id
+    done = await post_form(client, f"/partners/tasks/{task_id.group(1)}", {"done": "1"})
+    assert done.status_code == 303
+    assert "✓" in (await client.get(agreement_url)).text
+    english = await client.get(agreement_url, headers=EN)
+    assert "Co-building agreement" in english.text and "Annual task list" in english.text
+
+
+async def test_the_member_office_home_shows_agreements_and_takes_resources(client: Any, town: Town) -> None:
+    organisation_id, (member,) = await make_organisation(client, town)
+    await make_agreement(client, town, organisation_id, clock.local(clock.now()).year, resources=2)
+    await session_of(client, member)
+    home = await client.get("/")
+    assert home.status_code == 200
+    mine = await client.get("/partners")
+    assert f"/partners/o/{organisation_id}" in mine.text
+    listed = await post_form(
+        client,
+        f"/partners/o/{organisation_id}/resources",
+        {"community_id": town.community_id, "title": "健康讲座每月一次", "category": "medical"},
+    )
+    assert listed.status_code == 303, listed.text
+    office = await client.get(f"/partners/o/{organisation_id}")
+    assert "健康讲座每月一次" in office.text
+    assert re.search(r"<td>2</td>\s*<td>1</td>\s*<td>.*50%", office.text, re.S)
+    assert not PHONE_RE.search(office.text)
+    # The resident of the community is not shown another organisation's office.
+    await session_of(client, town.resident)
+    assert (await client.get(f"/partners/o/{organisation_id}")).status_code == 404
+
+
+async def test_lists_matching_and_a_project_step_through_the_pages(client: Any, town: Town) -> None:
+    organisation_id, (member,) = await make_organisation(client, town)
+    await client.post(
+        f"/api/v1/organisations/{organisation_id}/resources",
+        json={"community_id": town.community_id, "title": "律师值班", "category": "legal"},
+        headers=member.headers,
+    )
+    await session_of(client, town.grid)
+    need = await post_form(
+        client,
+        f"/partners/c/{town.community_id}/needs",
+        {"title": "遗产纠纷咨询", "category": "legal"},
+    )
+    assert need.status_code == 303
+    matching = await client.get(f"/partners/c/{town.community_id}/matching")
+    assert "遗产纠纷咨询" in matching.text and "律师值班" in matching.text
+    await session_of(client, town.admin)
+    page = await client.get(f"/partners/c/{town.community_id}/lists")
+    need_id = re.search(r'name="need_ids" value="(\d+)"', page.text)
+    resource_id = re.search(r'name="resource_ids" value="(\d+)"', page.text)
+    assert need_id and resource_id
+    made = await post_form(
+        client,
+        f"/partners/c/{town.community_id}/projects",
+        {
+            "title": "法律服务进社区",
+            "need_ids": need_id.group(1),
+            "resource_ids": resource_id.group(1),
+            "owner_user_id": town.staff.user_id,
+            "due_on": "2030-05-01",
+            "funding_goal": "1200",
+        },
+    )
+    assert made.status_code == 303, made.text
+    project_url = made.headers["location"].split("?")[0]
+    stepped = await post_form(
+        client,
+        f"{project_url}/step",
+        {"status": "in_progress", "note": "已联系律师"},
+    )
+    assert stepped.status_code == 303
+    shown = await client.get(project_url)
+    assert "已联系律师" in shown.text and "1,200.00" in shown.text
+    empty = await post_form(client, f"{project_url}/step", {"status": "done", "note": ""})
+    assert empty.status_code == 422 and "alert" in empty.text
+    await session_of(client, town.grid)
+    matching = await client.get(f"/partners/c/{town.community_id}/matching")
+    assert "遗产纠纷咨询" not in matching.text
+
+
+async def test_in_service_registration_through_the_pages(client: Any, town: Town) -> None:
+    organisation_id, _ = await make_organisation(client, town)
+    await session_of(client, town.resident)
+    form = await client.get("/partners/register")
+    assert form.status_code == 200
+    sent = await post_form(
+        client,
+        "/partners/register",
+        {"community_id": town.community_id, "organisation_id": organisation_id},
+    )
+    assert sent.status_code == 303
+    assert "等待确认" in (await client.get("/partners/register")).text
+    await session_of(client, town.admin)
+    listed = await client.get(f"/partners/admin/c/{town.community_id}/registrations")
+    registration_id = re.search(r'action="/partners/registrations/(\d+)"', listed.text)
+    assert registration_id and "郑美玉" in listed.text
+    assert not PHONE_RE.search(listed.text)
+    decided = await post_form(
+        client,
+        f"/partners/registrations/{registration_id.group(1)}",
+        {"decision": "confirm"},
+    )
+    assert decided.status_code == 303
+    await session_of(client, town.resident)
+    english = await client.get("/partners/register", headers=EN)
+    assert "Confirmed" in english.text
+
+
+async def test_pages_refuse_those_without_the_right(client: Any, town: Town) -> None:
+    await session_of(client, town.resident)
+    for path in (
+        f"/partners/admin/c/{town.community_id}",
+        f"/partners/admin/c/{town.community_id}/registrations",
+        f"/partners/c/{town.community_id}/lists",
+        f"/partners/c/{town.community_id}/matching",
+    ):
+        answer = await client.get(path)
+        assert answer.status_code == 403, path
