@@ -268,7 +268,8 @@ async def seed(session: AsyncSession, uploads_dir: Path | None = None) -> list[t
     from app import domains
 
     for module in domains.demo_modules():
-        await module.seed(session, community.id)
+        # A domain may answer with demo logins of its own (partner units' members).
+        logins += await module.seed(session, community.id) or []
         if uploads_dir is not None and hasattr(module, "seed_files"):
             await module.seed_files(session, community.id, uploads_dir)
     return logins
