@@ -93,7 +93,7 @@ async def home_cards(session: AsyncSession, actor: Actor) -> dict[str, object]:
     overseen = [
         StreetHome(street, await services.communities_of_street(session, street.id)) for street in streets
     ]
-    return {"communities": mine, "streets": overseen}
+    return {"communities": mine, "streets": overseen, "account": await homes.gather_account(session, actor)}
 
 
 @get("/", include_in_schema=False)

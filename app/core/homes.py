@@ -123,3 +123,21 @@ def merge(parts: list[HomePart]) -> HomePart:
 
 async def gather(session: Any, actor: Actor, community: Any) -> HomePart:
     return merge([await hook(session, actor, community) for hook in _HOOKS])
+
+
+# (session, actor): panels about the person rather than one community (the organisations they act
+# for), shown above the communities; a person who acts for an organisation but lives in no
+# community of the app finds their work here.
+AccountHook = Callable[[Any, Actor], Awaitable[list[Panel]]]
+_ACCOUNT_HOOKS: list[AccountHook] = []
+
+
+def account_part(fn: AccountHook) -> AccountHook:
+    if fn not in _ACCOUNT_HOOKS:
+        _ACCOUNT_HOOKS.append(fn)
+    return fn
+
+
+async def gather_account(session: Any, actor: Actor) -> list[Panel]:
+    panels = [panel for hook in _ACCOUNT_HOOKS for panel in await hook(session, actor)]
+    return sorted(panels, key=lambda p: p.order)

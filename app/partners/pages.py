@@ -134,10 +134,25 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
     if actor.has(cid, "admin", "staff", "grid_worker"):
         part.links.append((f"/partners/c/{cid}/lists", lazy("Resources, needs and projects")))
         part.links.append((f"/partners/c/{cid}/matching", lazy("Matching needs and resources")))
-    if await services.organisations_of(session, actor.user_id):
-        part.links.append(("/partners", lazy("My organisation")))
     part.links.append(("/partners/register", lazy("In-service registration")))
     return part
+
+
+@homes.account_part
+async def home_office(session: AsyncSession, actor: Actor) -> list[homes.Panel]:
+    """The organisations the person acts for, on top of their home page: the way into the unit's
+    office page even for a member who lives in no community of the app."""
+    mine = await services.organisations_of(session, actor.user_id)
+    if not mine:
+        return []
+    return [
+        homes.Panel(
+            "organisations",
+            lazy("My organisation"),
+            [homes.Entry(m.name, "", f"/partners/o/{m.organisation_id}") for m in mine],
+            order=5,
+        )
+    ]
 
 
 # ---------------------------------------------------------------- the member's office

@@ -183,3 +183,16 @@ async def test_pages_refuse_those_without_the_right(client: Any, town: Town) -> 
     ):
         answer = await client.get(path)
         assert answer.status_code == 403, path
+
+
+async def test_a_member_who_lives_elsewhere_finds_the_office_on_the_home_page(
+    client: Any, town: Town
+) -> None:
+    organisation_id, (member,) = await make_organisation(client, town)
+    await session_of(client, member)
+    home = await client.get("/")
+    assert home.status_code == 200
+    assert f'href="/partners/o/{organisation_id}"' in home.text and "我的单位" in home.text
+    assert "您还没有加入任何社区，" not in home.text
+    await session_of(client, town.resident)
+    assert "/partners/o/" not in (await client.get("/")).text
