@@ -25,9 +25,10 @@ from app.accounts.schemas import (
 )
 from app.core import qr
 from app.core.authz import Actor
-from app.core.errors import DomainError
+from app.core.errors import MESSAGES, DomainError
+from app.core.i18n import gettext_for
 from app.core.settings import Settings
-from app.core.web import client_address, own_session, render, session_cookie_name
+from app.core.web import client_address, own_session, render, safe_next, session_cookie_name
 from app.places.models import Community
 
 # ---------------------------------------------------------------- API
@@ -213,18 +214,13 @@ async def login_page(request: Request, next: str = "/") -> Template:  # noqa: A0
 
 @post("/login", include_in_schema=False)
 async def login_submit(request: Request, db_session: AsyncSession, settings: Settings) -> Response:
-    from app.core.controllers import _safe_next
-    from app.core.i18n import gettext_for
-
     form = await request.form()
     phone, password = str(form.get("phone", "")), str(form.get("password", ""))
-    next_url = _safe_next(str(form.get("next", "/")))
+    next_url = safe_next(str(form.get("next", "/")))
     try:
         user = await _login(request, db_session, settings, phone, password)
     except DomainError as exc:
         _ = gettext_for(request)
-        from app.core.errors import MESSAGES
-
         return render(
             request,
             "accounts/login.html",
@@ -266,9 +262,6 @@ async def register_submit(request: Request, db_session: AsyncSession, settings: 
         user, _m = await _register(request, db_session, settings, **values)
     except DomainError as exc:
         await db_session.rollback()
-        from app.core.errors import MESSAGES
-        from app.core.i18n import gettext_for
-
         _ = gettext_for(request)
         message = _(exc.detail) if exc.detail else _(MESSAGES[exc.code])
         values.pop("password")

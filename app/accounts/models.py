@@ -17,8 +17,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.authz import COMMUNITY_ROLES
 from app.core.database import Base
+from app.core.roles import COMMUNITY_ROLES
 
 
 class User(Base):
@@ -39,7 +39,7 @@ class Membership(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "community_id"),
         CheckConstraint(
-            # The roles of app.core.authz, as migration 0001 wrote them.
+            # The roles of app.core.roles, as migration 0001 wrote them.
             "roles <@ ARRAY[" + ",".join(f"'{role}'" for role in COMMUNITY_ROLES) + "]::varchar[]",
             name="known_roles",
         ),

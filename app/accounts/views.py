@@ -17,7 +17,7 @@ from app.accounts.models import COMMUNITY_ROLES, MemberCard, Membership, User
 from app.core import homes, qr
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
-from app.core.i18n import lazy
+from app.core.i18n import gettext_for, lazy
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Building, Community, Compound, Street
 from app.places.services import building_in, places_of
@@ -286,8 +286,6 @@ async def resident_page(
     added: str = "",
     saved: str = "",
 ) -> Template:
-    from app.core.i18n import gettext_for
-
     notice = None
     if added == "member":
         notice = gettext_for(request)(

@@ -6,25 +6,6 @@ from dataclasses import dataclass, field
 
 from app.core.errors import Forbidden
 
-COMMUNITY_ROLES = ("resident", "volunteer", "grid_worker", "staff", "admin")
-STREET_ROLES = ("street_admin",)
-
-
-def _l(message: str) -> str:
-    return message
-
-
-# English labels (translated where shown); extraction keyword `_l`. Every page shows roles
-# (app.core.web's `role_label`), so the names live with the roles' meaning here.
-ROLE_LABELS = {
-    "resident": _l("Resident"),
-    "volunteer": _l("Volunteer"),
-    "grid_worker": _l("Grid worker"),
-    "staff": _l("Staff"),
-    "admin": _l("Admin"),
-    "street_admin": _l("Street admin"),
-}
-
 STAFF_ROLES = frozenset({"staff", "admin"})
 CARE_ROLES = frozenset({"grid_worker", "staff", "admin"})
 

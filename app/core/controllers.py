@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from litestar import Request, Response, get, post
 from litestar.response import Redirect
 from sqlalchemy import text
@@ -11,18 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.i18n import ELDER_COOKIE, LANG_COOKIE, LANGS
 from app.core.settings import Settings
+from app.core.web import safe_next
 
 YEAR = 60 * 60 * 24 * 365
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths, never another host."""
-    if not target:
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return "/"
-    return target
 
 
 @get("/healthz", include_in_schema=True, sync_to_thread=False, tags=["health"])
@@ -43,7 +32,7 @@ async def readyz(db_session: AsyncSession) -> Response:
 async def set_lang(request: Request, settings: Settings) -> Redirect:
     form = await request.form()
     lang = str(form.get("lang", ""))
-    response = Redirect(_safe_next(str(form.get("next", "/"))), status_code=303)
+    response = Redirect(safe_next(str(form.get("next", "/"))), status_code=303)
     if lang in LANGS:
         response.set_cookie(
             LANG_COOKIE, lang, max_age=YEAR, httponly=True, samesite="lax", secure=settings.secure_cookies
@@ -55,7 +44,7 @@ async def set_lang(request: Request, settings: Settings) -> Redirect:
 async def set_elder(request: Request, settings: Settings) -> Redirect:
     form = await request.form()
     on = str(form.get("elder", "0")) == "1"
-    response = Redirect(_safe_next(str(form.get("next", "/"))), status_code=303)
+    response = Redirect(safe_next(str(form.get("next", "/"))), status_code=303)
     response.set_cookie(
         ELDER_COOKIE,
         "1" if on else "0",

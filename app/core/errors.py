@@ -15,10 +15,12 @@ from litestar.exceptions import (
 )
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from app.core.i18n import gettext_for, lazy
+from app.core.rendering import page_context
+from app.core.security import HEADERS
 
 # Default sentences per code; a raise may pass a more specific one.
 MESSAGES: dict[str, str] = {
@@ -164,8 +166,6 @@ def _render(
 ) -> Response:
     # Errors raised before a route matched (unknown path, wrong method) never pass through the
     # app's middleware, so the security headers are set here too.
-    from app.core.security import HEADERS
-
     headers = {**(headers or {}), **HEADERS}
     if _wants_json(request):
         return Response(
@@ -173,11 +173,7 @@ def _render(
             status_code=status,
             headers=headers,
         )
-    from app.core.web import page_context
-
     if code == "not_authenticated":
-        from litestar.response import Redirect
-
         return Redirect(f"/login?next={request.url.path}", headers=headers)
     template = "_error_fragment.html" if request.headers.get("hx-request") else "error.html"
     return Template(

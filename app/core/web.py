@@ -6,15 +6,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 from litestar import Request
-from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.authz import ROLE_LABELS, Actor
+from app.core.authz import Actor
 from app.core.errors import DomainError, NotAuthenticated
 from app.core.fields import MAX_ID, parse_int
-from app.core.i18n import ELDER_COOKIE, gettext_for, ngettext_for, request_lang
+from app.core.i18n import gettext_for
+from app.core.rendering import page_context as page_context
+from app.core.rendering import render as render
 from app.core.settings import Settings
 from app.core.uow import Connection, Database
 
@@ -25,29 +27,18 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def safe_next(target: str | None) -> str:
+    """Where to go after a form: only same-site paths, never another host."""
+    if not target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
 def session_cookie_name(settings: Settings) -> str:
     return "__Host-jl_session" if settings.secure_cookies else SESSION_COOKIE
-
-
-def page_context(request: Request) -> dict[str, Any]:
-    actor: Actor | None = request.scope.get("jinlin_actor")  # type: ignore[assignment]
-    lang = request_lang(request)
-    _ = gettext_for(request)
-    return {
-        "role_label": lambda role: _(ROLE_LABELS.get(str(role), str(role))),
-        "lang": lang,
-        "html_lang": "zh-Hans" if lang == "zh" else "en",
-        "elder": request.cookies.get(ELDER_COOKIE) == "1",
-        "actor": actor,
-        "gettext": gettext_for(request),
-        "ngettext": ngettext_for(request),
-        "current_path": request.url.path,
-        "current_url": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
-    }
-
-
-def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Template:
-    return Template(template, context={**page_context(request), **context}, status_code=status_code)
 
 
 def database(request: Request) -> Database:

@@ -18,6 +18,7 @@ from functools import lru_cache
 
 from app.core.fields import parse_id, parse_int, same_secret
 from app.core.security import sign
+from app.core.settings import get_settings
 
 PREFIX = "JE1"
 WINDOW_SECONDS = 15
@@ -118,6 +119,4 @@ def secret() -> str:
     value = current_secret.get()
     if value:
         return value
-    from app.core.settings import get_settings
-
     return get_settings().secret_key

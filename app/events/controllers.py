@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
 from app.accounts.services import claim_attempt, release_attempt, resolve_member_code
+from app.accounts.views import qr_data_uri
 from app.core import clock, qr
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
@@ -23,7 +24,7 @@ from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.events import approvals, checkins, codes, hours, rules, services
 from app.events import home as _home  # noqa: F401 - registers its share of the home page
-from app.events.models import Event
+from app.events.models import Event, Signup
 from app.events.schemas import CodeOut, EventCreate, EventCreated, SignupOut
 from app.places.models import Community, Compound
 from app.places.services import time_zone_of
@@ -160,8 +161,6 @@ async def event_page_response(
     created: int | None = None,
     confirm_cancel: bool = False,
 ) -> Template:
-    from app.events.models import Signup
-
     signup = await db_session.scalar(
         select(Signup.status).where(Signup.event_id == event.id, Signup.user_id == actor.user_id)
     )
@@ -494,8 +493,6 @@ async def certificate_page(
     summary = await hours.hours_summary(db_session, actor.user_id, community_id)
     token = codes.certificate_token(settings.secret_key, actor.user_id, community_id)
     url = str(request.base_url).rstrip("/") + f"/verify/{token}"
-    from app.accounts.views import qr_data_uri
-
     return render(
         request,
         "events/certificate.html",

@@ -1,0 +1,33 @@
+"""A page: its template with what every page needs (the user, the language, elder mode,
+gettext). Below app.core.web and app.core.errors, so that the error pages render like any other."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+
+from app.core.i18n import ELDER_COOKIE, gettext_for, ngettext_for, request_lang
+from app.core.roles import ROLE_LABELS
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    actor = request.scope.get("jinlin_actor")  # app.core.authz.Actor, set by app.core.web
+    lang = request_lang(request)
+    _ = gettext_for(request)
+    return {
+        "role_label": lambda role: _(ROLE_LABELS.get(str(role), str(role))),
+        "lang": lang,
+        "html_lang": "zh-Hans" if lang == "zh" else "en",
+        "elder": request.cookies.get(ELDER_COOKIE) == "1",
+        "actor": actor,
+        "gettext": gettext_for(request),
+        "ngettext": ngettext_for(request),
+        "current_path": request.url.path,
+        "current_url": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+    }
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Template:
+    return Template(template, context={**page_context(request), **context}, status_code=status_code)
