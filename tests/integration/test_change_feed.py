@@ -180,9 +180,9 @@ UNWATCHED_TABLES = {
 def _cached_statements() -> list[tuple[str, str, tuple[Watch, ...]]]:
     feed = ChangeFeed("postgresql+asyncpg://unused/unused")
     return [
-        ("actor", str(accounts._ACTOR), ActorCache(feed).watches),
-        ("event", str(EVENT_COLUMNS), event_row_memo(feed).watches),
-        ("order", str(placing._ORDER_CONTEXT), placing.KnownFacts.on(feed).items.watches),
+        ("actor", accounts._ACTOR.text, ActorCache(feed).watches),
+        ("event", EVENT_COLUMNS.text, event_row_memo(feed).watches),
+        ("order", placing._ORDER_CONTEXT.text, placing.KnownFacts.on(feed).items.watches),
     ]
 
 
