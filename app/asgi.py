@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     from app import domains
 
+    domains.register_partner_progress()
     return Litestar(
         route_handlers=[
             *route_handlers(),

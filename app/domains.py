@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from app.core.settings import Settings
+from app.partners import progress
 
 # Order matters only for readability; each domain registers its own routes.
 DOMAINS = ["core", "places", "accounts", "ledger", "events", "scans", "store", "partners"]
@@ -89,3 +90,13 @@ def demo_modules() -> list[ModuleType]:
         if module is not None:
             modules.append(module)
     return modules
+
+
+def register_partner_progress() -> None:
+    """Hands app.partners.progress the counters other domains keep of partner units' agreement
+    progress (`app.<domain>.partner_progress.COUNTERS`: commitment name -> counter), so that
+    micro-wishes count the wishes a unit delivered without either domain naming the other."""
+    for domain in DOMAINS:
+        module = _optional(f"app.{domain}.partner_progress")
+        for name, counter in getattr(module, "COUNTERS", {}).items():
+            progress.register(name, counter)

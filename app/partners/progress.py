@@ -1,15 +1,21 @@
 """An agreement's progress, counted from what happened, never typed in.
 
-Each commitment has a counter: `(session, CountQuery) -> int`. Resources, projects and volunteer
-hours are counted here; other domains add theirs (micro-wishes: "wishes") with `register`, called
-by the assembly (app.domains), so that this domain names none of them. A commitment without a
-counter counts 0."""
+Each commitment has a counter, called as
+
+    await counter(session, organisation_id=, community_id=, start=, end=, user_ids=) -> int
+
+(plain values, so a domain that counts needs nothing of this one). Resources, projects and
+volunteer hours are counted here. Another domain counts its part in a module
+`app.<domain>.partner_progress` holding `COUNTERS = {"wishes": counter}`; the assembly
+(app.domains.register_partner_progress) hands them to `register`, so neither domain names the
+other. A commitment without a counter counts 0."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +35,7 @@ class CountQuery:
     user_ids: tuple[int, ...]
 
 
-Counter = Callable[[AsyncSession, CountQuery], Awaitable[int]]
+Counter = Callable[..., Awaitable[int]]
 _COUNTERS: dict[str, Counter] = {}
 
 
@@ -48,7 +54,20 @@ async def count_all(session: AsyncSession, query: CountQuery) -> dict[str, int]:
     counts = {}
     for name in COMMITMENTS:
         counter = _COUNTERS.get(name)
-        counts[name] = int(await counter(session, query)) if counter is not None else 0
+        counts[name] = (
+            int(
+                await counter(
+                    session,
+                    organisation_id=query.organisation_id,
+                    community_id=query.community_id,
+                    start=query.start,
+                    end=query.end,
+                    user_ids=query.user_ids,
+                )
+            )
+            if counter is not None
+            else 0
+        )
     return counts
 
 
@@ -77,26 +96,50 @@ _MINUTES = text(
 )
 
 
-async def _resources(session: AsyncSession, q: CountQuery) -> int:
-    params = {"org": q.organisation_id, "community": q.community_id, "start": q.start, "end": q.end}
+async def _resources(
+    session: AsyncSession,
+    *,
+    organisation_id: int,
+    community_id: int,
+    start: datetime,
+    end: datetime,
+    **_: Any,
+) -> int:
+    params = {"org": organisation_id, "community": community_id, "start": start, "end": end}
     return int((await session.execute(_RESOURCES, params)).scalar_one())
 
 
-async def _projects(session: AsyncSession, q: CountQuery) -> int:
-    params = {"org": q.organisation_id, "community": q.community_id, "start": q.start, "end": q.end}
+async def _projects(
+    session: AsyncSession,
+    *,
+    organisation_id: int,
+    community_id: int,
+    start: datetime,
+    end: datetime,
+    **_: Any,
+) -> int:
+    params = {"org": organisation_id, "community": community_id, "start": start, "end": end}
     return int((await session.execute(_PROJECTS, params)).scalar_one())
 
 
-async def _volunteer_hours(session: AsyncSession, q: CountQuery) -> int:
-    if not q.user_ids:
+async def _volunteer_hours(
+    session: AsyncSession,
+    *,
+    community_id: int,
+    start: datetime,
+    end: datetime,
+    user_ids: tuple[int, ...],
+    **_: Any,
+) -> int:
+    if not user_ids:
         return 0
     params = {
-        "community": q.community_id,
-        "users": list(q.user_ids),
-        "start": q.start,
-        "end": q.end,
-        "start_day": q.start.date(),
-        "end_day": q.end.date(),
+        "community": community_id,
+        "users": list(user_ids),
+        "start": start,
+        "end": end,
+        "start_day": start.date(),
+        "end_day": end.date(),
     }
     minutes = int((await session.execute(_MINUTES, params)).scalar_one())
     return minutes // 60
