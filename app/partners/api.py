@@ -18,6 +18,8 @@ from app.partners.schemas import (
     FullCommitments,
     ListItem,
     ListOut,
+    MemberAdded,
+    MemberIn,
     NeedIn,
     OrganisationCreated,
     OrganisationIn,
@@ -72,6 +74,21 @@ async def api_create_organisation(
         address=client_address(request),
     )
     return OrganisationCreated(id=organisation.id, member_user_ids=user_ids)
+
+
+@post("/api/v1/organisations/{organisation_id:int}/members", tags=["organisations"], status_code=201)
+async def api_add_member(
+    organisation_id: int, data: JSONBody[MemberIn], actor: Actor, db_session: AsyncSession, request: Request
+) -> MemberAdded:
+    """The organisation's admin adds a member; a known phone links that user as a member only."""
+    user_id = await services.add_member(
+        db_session,
+        actor,
+        organisation_id,
+        services.MemberInput(data.phone, data.display_name, data.password),
+        address=client_address(request),
+    )
+    return MemberAdded(user_id=user_id)
 
 
 @post("/api/v1/communities/{community_id:int}/agreements", tags=["organisations"], status_code=201)
@@ -244,6 +261,7 @@ async def api_decide_registration(
 
 route_handlers = [
     api_create_organisation,
+    api_add_member,
     api_create_agreement,
     api_agreements,
     api_add_resource,

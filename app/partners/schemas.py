@@ -34,6 +34,10 @@ class OrganisationIn(msgspec.Struct):
     lng: Lng | None = None
 
 
+class MemberAdded(msgspec.Struct):
+    user_id: int
+
+
 class OrganisationCreated(msgspec.Struct):
     id: int
     member_user_ids: list[int]

@@ -175,3 +175,30 @@ async def test_the_agreement_year_is_the_communitys_year(
             assert not await services.may_act_in(s, organisation_id, other.community_id)
     finally:
         clock.reset()
+
+
+async def test_the_organisations_admin_adds_members_others_cannot(
+    client: Any, town: Town, factory: Factory
+) -> None:
+    organisation_id, (first, second) = await make_organisation(client, town, members=2)
+    url = f"/api/v1/organisations/{organisation_id}/members"
+    body = {"phone": unique_phone(), "display_name": "新成员", "password": "member-pass-2"}
+    assert (await client.post(url, json=body, headers=second.headers)).status_code == 403
+    assert (await client.post(url, json=body, headers=town.resident.headers)).status_code == 404
+    added = await client.post(url, json=body, headers=first.headers)
+    assert added.status_code == 201, added.text
+    assert set(added.json()) == {"user_id"}
+    twice = await client.post(url, json=body, headers=first.headers)
+    assert twice.status_code == 409
+    # A known account is linked only: its holder's password still logs in, the given one does not.
+    other = await login(client, (await factory.tenant()).admin)
+    linked = await client.post(
+        url,
+        json={"phone": other.phone, "display_name": "改名", "password": "taken-over-2"},
+        headers=first.headers,
+    )
+    assert linked.status_code == 201 and linked.json()["user_id"] == other.user_id
+    assert (await client.get("/api/v1/me", headers=other.headers)).json()["display_name"] == "管理员"
+    assert (
+        await client.post("/api/v1/auth/token", json={"phone": other.phone, "password": "taken-over-2"})
+    ).status_code == 401

@@ -196,3 +196,70 @@ async def test_a_member_who_lives_elsewhere_finds_the_office_on_the_home_page(
     assert "您还没有加入任何社区，" not in home.text
     await session_of(client, town.resident)
     assert "/partners/o/" not in (await client.get("/")).text
+
+
+async def test_no_phone_number_on_any_partner_page_or_answer(client: Any, town: Town) -> None:
+    organisation_id, (member,) = await make_organisation(client, town, members=1)
+    year = clock.local(clock.now()).year
+    agreement_id = await make_agreement(client, town, organisation_id, year, resources=1)
+    resource = await client.post(
+        f"/api/v1/organisations/{organisation_id}/resources",
+        json={"community_id": town.community_id, "title": "义诊", "category": "medical"},
+        headers=member.headers,
+    )
+    need = await client.post(
+        f"/api/v1/communities/{town.community_id}/needs",
+        json={"title": "体检", "category": "medical"},
+        headers=town.grid.headers,
+    )
+    project = await client.post(
+        f"/api/v1/communities/{town.community_id}/projects",
+        json={
+            "title": "上门体检",
+            "need_ids": [need.json()["id"]],
+            "resource_ids": [resource.json()["id"]],
+            "owner_user_id": member.user_id,
+            "due_on": f"{year}-12-01",
+        },
+        headers=town.admin.headers,
+    )
+    await client.post(
+        "/api/v1/registrations",
+        json={"community_id": town.community_id, "organisation_id": organisation_id},
+        headers=town.resident.headers,
+    )
+    c = town.community_id
+    answers = [
+        await client.get(path, headers=person.headers)
+        for person, path in [
+            (member, f"/api/v1/organisations/{organisation_id}/agreements"),
+            (town.admin, f"/api/v1/organisations/{organisation_id}/agreements"),
+            (member, f"/api/v1/communities/{c}/resources"),
+            (member, f"/api/v1/communities/{c}/needs"),
+            (member, f"/api/v1/communities/{c}/projects"),
+        ]
+    ]
+    for who, paths in [
+        (
+            member,
+            ["/", "/partners", f"/partners/o/{organisation_id}", f"/partners/agreements/{agreement_id}"],
+        ),
+        (
+            town.admin,
+            [
+                "/",
+                f"/partners/admin/c/{c}",
+                f"/partners/admin/c/{c}/registrations",
+                f"/partners/c/{c}/lists",
+                f"/partners/c/{c}/matching",
+                f"/partners/projects/{project.json()['id']}",
+                f"/partners/o/{organisation_id}",
+            ],
+        ),
+    ]:
+        await session_of(client, who)
+        answers += [await client.get(path) for path in paths]
+    for answer in answers:
+        assert answer.status_code == 200, (answer.url, answer.text[:300])
+        assert not PHONE_RE.search(answer.text), answer.url
+    assert member.phone and all(member.phone not in a.text for a in answers)
