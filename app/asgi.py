@@ -35,6 +35,7 @@ from app.core.settings import Settings, get_settings
 from app.core.uow import Database, before_send
 from app.core.web import provide_actor, provide_connection, provide_optional_actor
 from app.events.checkins import event_row_memo
+from app.ledger.words import transfer_words
 from app.store.placing import KnownFacts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,7 @@ def template_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["transfer_words"] = transfer_words  # what a transfer was for, in the page's language
     # gettext/ngettext come from each page's context (the request's language).
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     # Every time a page shows goes through this one filter (the community's time zone).

@@ -17,7 +17,7 @@ from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.uow import connection_of
 from app.events import rules
-from app.events.checkins import award_status, rule_of
+from app.events.checkins import award_key, award_reference, award_status, rule_of, stay_reason
 from app.events.models import Checkin, Event, HourClaim
 from app.events.services import can_organise
 from app.ledger import services as ledger
@@ -101,10 +101,11 @@ async def award_checkin(
             user_id=user_id,
             points=points,
             kind="event",
-            reference=f"checkin:{checkin_id}",
-            memo=rules.memo_for(title, minutes),
+            reference=award_reference(checkin_id),
+            memo="",
+            reason=stay_reason(title, minutes),
             actor_id=actor_id,
-            idempotency_key=f"event-checkin-{checkin_id}",
+            idempotency_key=award_key(checkin_id),
         )
     )
 

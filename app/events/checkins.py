@@ -23,9 +23,52 @@ from app.core.scanning import ScanLog
 from app.core.uow import Connection, Sql
 from app.events import rules
 from app.ledger import services as ledger
+from app.ledger import words
 from app.scans import services as scan_log
 
 # ---------------------------------------------------------------- check-in and check-out (hot path)
+
+# A stay's points go to the ledger under this key and reference, whether the check-out's
+# statement awards them (in SQL, below) or the approval queue does (`award_key`).
+AWARD_KEY = "event-checkin-"
+AWARD_REFERENCE = "checkin:"
+
+
+def award_key(checkin_id: int) -> str:
+    return f"{AWARD_KEY}{checkin_id}"
+
+
+def award_reference(checkin_id: int) -> str:
+    return f"{AWARD_REFERENCE}{checkin_id}"
+
+
+# What the award was for (app.ledger.words): the event's title and the minutes credited; the
+# check-out's statement builds the same object in SQL.
+def stay_reason(title: str, minutes: int) -> dict[str, Any]:
+    return {"title": title, "minutes": minutes}
+
+
+STAY_REASON_SQL = "jsonb_build_object('title', CAST(:title AS varchar), 'minutes', {minutes})"
+
+
+@words.renders("event")
+def _stay_words(reason: dict[str, Any], gettext: words.Gettext) -> str:
+    minutes = int(reason["minutes"])
+    if minutes <= 0:
+        return gettext(lazy("Took part in %(title)s"), title=reason["title"])
+    return gettext(
+        lazy("%(title)s, %(duration)s"), title=reason["title"], duration=words.duration(minutes, gettext)
+    )
+
+
+@words.renders("hours")
+def _hours_words(reason: dict[str, Any], gettext: words.Gettext) -> str:
+    return gettext(
+        lazy("%(title)s, %(duration)s"),
+        title=reason["what"],
+        duration=words.duration(int(reason["minutes"]), gettext),
+    )
+
 
 EVENT_COLUMNS = Sql(
     "SELECT id, community_id, title, status, starts_at, ends_at, capacity, signup_required, "
@@ -58,16 +101,19 @@ WITH last AS (
   RETURNING id, seq
 ){log}
 SELECT (SELECT id FROM ins) AS id, (SELECT seq FROM ins) AS seq, prev.n, prev.open, prev.open_at,
-       su.status AS signup
+       su.status AS signup, {result} AS result
 FROM prev, su
 """
+# How the check-in ended, decided once: the statement's answer and its log row both say it.
 _CHECK_IN_RESULT = (
     "CASE WHEN EXISTS (SELECT 1 FROM ins) THEN 'checked_in' "
     "WHEN CAST(:signup_required AS boolean) AND (SELECT status FROM su) IS DISTINCT FROM 'signed_up' "
     "THEN 'not_signed_up' ELSE 'already_done' END"
 )
-CHECK_IN = Sql(_CHECK_IN.format(log=""))
-CHECK_IN_LOGGED = Sql(_CHECK_IN.format(log=", " + scan_log.log_cte(_CHECK_IN_RESULT)))
+CHECK_IN = Sql(_CHECK_IN.format(log="", result=_CHECK_IN_RESULT))
+CHECK_IN_LOGGED = Sql(
+    _CHECK_IN.format(log=", " + scan_log.log_cte(_CHECK_IN_RESULT), result=_CHECK_IN_RESULT)
+)
 
 TAKE_PLACE = Sql(
     "UPDATE events SET attendee_count = attendee_count + 1 "
@@ -76,9 +122,8 @@ TAKE_PLACE = Sql(
 
 # What a check-out decides, in SQL: the resident's stays at the event (`st`: the open one, the
 # minutes and points of the finished ones, when they last left, whether they have a wallet),
-# then (`RULE_CTES`) the credited minutes, the points due, what happens to them and the
-# statement line.
-# These are app.events.rules' credited_minutes, award_delta, award_status and memo_for, which
+# then (`RULE_CTES`) the credited minutes, the points due and what happens to them.
+# These are app.events.rules' credited_minutes, award_delta and award_status, which
 # stay the rules everywhere else (event close, the approval queue); tests/events/test_rules_in_sql.py
 # holds the two equal over generated cases.
 _STAYS_CTE = """
@@ -104,19 +149,14 @@ credited AS (
            CAST(:per_attendance AS bigint)
              + floor(CAST(:per_hour AS bigint) * (credited.so_far_minutes + credited.minutes) / 60.0)::bigint,
            coalesce(CAST(:cap AS bigint), 9223372036854775807)))
-         - credited.so_far_points)::int AS points,
-         credited.minutes / 60 AS h, credited.minutes % 60 AS m
+         - credited.so_far_points)::int AS points
   FROM credited
 ), decided AS (
   SELECT earned.*,
          CASE WHEN NOT CAST(:auto_award AS boolean) THEN 'pending'
               WHEN CAST(:kiosk_confirmation AS boolean)
                    AND 'kiosk' IN (CAST(:method AS varchar), earned.method_in) THEN 'unconfirmed'
-              WHEN earned.points = 0 THEN 'zero' ELSE 'awarded' END AS status,
-         CASE WHEN earned.minutes <= 0 THEN '参加' || CAST(:title AS varchar)
-              ELSE CAST(:title AS varchar) || '，' || CASE
-                WHEN earned.h > 0 AND earned.m > 0 THEN earned.h || '小时' || earned.m || '分钟'
-                WHEN earned.h > 0 THEN earned.h || '小时' ELSE earned.m || '分钟' END END AS memo
+              WHEN earned.points = 0 THEN 'zero' ELSE 'awarded' END AS status
   FROM earned
 )"""
 
@@ -137,9 +177,10 @@ _CHECK_OUT = (
     + ledger.award_ctes(
         "w, s, due",
         points="CAST(due.points AS bigint)",
-        key="'event-checkin-' || due.id",
-        reference="'checkin:' || due.id",
-        memo="due.memo",
+        key=f"'{AWARD_KEY}' || due.id",
+        reference=f"'{AWARD_REFERENCE}' || due.id",
+        memo="''",
+        reason=STAY_REASON_SQL.format(minutes="due.minutes"),
     )
     + ", closed AS (UPDATE event_checkins c SET checked_out_at = :now, method_out = :method, "
     "out_by = :by, minutes = d.minutes, points = d.points, transfer_id = (SELECT id FROM ins), "
@@ -147,16 +188,19 @@ _CHECK_OUT = (
     "THEN 'pending' ELSE d.status END "
     "FROM stay, decided d WHERE c.id = stay.id RETURNING c.id, c.award_status){log} "
     "SELECT (SELECT id FROM closed) AS id, (SELECT award_status FROM closed) AS status, d.id AS open_id, "
-    "d.checked_in_at, d.last_out, d.minutes, d.points, (" + _NEEDS_WALLET + ") AS needs_wallet "
-    "FROM decided d"
+    "d.checked_in_at, d.last_out, d.minutes, d.points, (" + _NEEDS_WALLET + ") AS needs_wallet, "
+    "{result} AS result FROM decided d"
 )
+# How the check-out ended, decided once: the statement's answer and its log row both say it.
 _CHECK_OUT_RESULT = (
     "CASE WHEN EXISTS (SELECT 1 FROM closed) THEN 'checked_out' "
     "WHEN (SELECT id IS NULL AND last_out IS NULL FROM decided) THEN 'conflict' ELSE 'already_done' END"
 )
-CHECK_OUT = Sql(_CHECK_OUT.format(log=""))
+CHECK_OUT = Sql(_CHECK_OUT.format(log="", result=_CHECK_OUT_RESULT))
 _DECIDED = f"NOT (SELECT {_NEEDS_WALLET} FROM decided d)"  # noqa: S608 - no input in it
-CHECK_OUT_LOGGED = Sql(_CHECK_OUT.format(log=", " + scan_log.log_cte(_CHECK_OUT_RESULT, when=_DECIDED)))
+CHECK_OUT_LOGGED = Sql(
+    _CHECK_OUT.format(log=", " + scan_log.log_cte(_CHECK_OUT_RESULT, when=_DECIDED), result=_CHECK_OUT_RESULT)
+)
 
 
 # The scan path's event rows, remembered by each worker until the event is edited (the memo is
@@ -302,10 +346,11 @@ async def check_in(
 
 
 def _refuse_check_in(event: EventRow, row: Any) -> None:
-    """The refusal of a check-in statement that inserted nothing."""
-    if row["id"] is not None:
+    """The refusal of a check-in statement that inserted nothing, in words: the statement
+    decided which (`result`)."""
+    if row["result"] == "checked_in":
         return
-    if event.signup_required and row["signup"] != "signed_up":
+    if row["result"] == "not_signed_up":
         detail = (
             lazy("You are on the waiting list for this event, not signed up yet.")
             if row["signup"] == "waitlisted"
@@ -376,11 +421,11 @@ async def check_out(
     if row["needs_wallet"]:
         await ledger.accounts_for(conn, event.community_id, user_id, "issuing")
         row = await _run(conn, (CHECK_OUT, CHECK_OUT_LOGGED), params, log, data)
-    if row["id"] is not None:
+    if row["result"] == "checked_out":
         return CheckoutResult(
             int(row["id"]), row["checked_in_at"], now, row["minutes"], row["points"], row["status"]
         )
-    if row["open_id"] is None and row["last_out"] is None:
+    if row["result"] == "conflict":
         raise DomainError("conflict", 409, lazy("Not checked in yet: please check in first."))
     # Checked out already, or a twin of this scan closed the stay a moment ago.
     raise DomainError("already_done", 409, lazy("Already checked out."), at=_iso(row["last_out"]))

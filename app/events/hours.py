@@ -17,7 +17,6 @@ from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.uow import connection_of
 from app.core.web import optional_int
-from app.events import rules
 from app.events.models import CATEGORIES, Checkin, Event, HourClaim
 from app.places.services import time_zone_of
 
@@ -149,7 +148,8 @@ async def _pay_claim(session: AsyncSession, claim: HourClaim, actor_id: int) -> 
                 points=claim.points,
                 kind="hours",
                 reference=f"claim:{claim.id}",
-                memo=f"{claim.what}，{rules.duration_text(claim.minutes)}",
+                memo="",
+                reason={"what": claim.what, "minutes": claim.minutes},
                 actor_id=actor_id,
                 idempotency_key=f"hour-claim-{claim.id}",
             )

@@ -100,21 +100,3 @@ def signup_status(capacity: int | None, signed_up: int) -> str:
     if capacity is None or signed_up < capacity:
         return "signed_up"
     return "waitlisted"
-
-
-def duration_text(minutes: int, lang: str = "zh") -> str:
-    hours, mins = divmod(max(0, minutes), 60)
-    if lang == "zh":
-        if hours and mins:
-            return f"{hours}小时{mins}分钟"
-        return f"{hours}小时" if hours else f"{mins}分钟"
-    if hours and mins:
-        return f"{hours} h {mins} min"
-    return f"{hours} h" if hours else f"{mins} min"
-
-
-def memo_for(title: str, minutes: int) -> str:
-    """The statement line: a sentence, in Chinese (memos are data, shown as written)."""
-    if minutes <= 0:
-        return f"参加{title}"
-    return f"{title}，{duration_text(minutes)}"

@@ -128,6 +128,7 @@ async def api_wallet(actor: Actor, conn: Connection, community_id: int | None = 
 
 @get("/api/v1/me/transfers", tags=["me"])
 async def api_transfers(
+    request: Request,
     actor: Actor,
     conn: Connection,
     community_id: int | None = None,
@@ -138,13 +139,14 @@ async def api_transfers(
     if not 1 <= limit <= 100:
         raise Invalid(lazy("The limit must be between 1 and 100."))
     lines, next_before = await services.statement(conn, cid, actor.user_id, limit=limit, before=cursor)
+    _ = gettext_for(request)
     return TransfersOut(
         items=[
             TransferLine(
                 id=line.id,
                 amount=line.amount,
                 kind=line.kind,
-                memo=line.memo,
+                memo=line.words(_),
                 reference=line.reference,
                 created_at=line.created_at.isoformat(),
             )
@@ -415,7 +417,7 @@ async def statement_page(
 
 
 _TRANSFER_LINES = (
-    "SELECT t.id, t.amount, t.kind, t.memo, t.created_at, t.reverses_id, u.display_name, "
+    "SELECT t.id, t.amount, t.kind, t.memo, t.reason, t.created_at, t.reverses_id, u.display_name, "
     "(SELECT r.id FROM ledger_transfers r WHERE r.reverses_id = t.id) AS reversed_by, "
     "(da.user_id IS NOT NULL) AS from_wallet "
     "FROM ledger_transfers t "

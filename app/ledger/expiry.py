@@ -142,9 +142,10 @@ async def expire_points(conn: Connection, *, community_id: int | None = None) ->
                     amount,
                     "expiry",
                     f"policy:{months}m",
-                    f"Points earned before {cutoff.date().isoformat()} expired",
+                    "",
                     None,
                     key,
+                    reason={"before": cutoff.date().isoformat()},  # app.ledger.words
                 )
             except DomainError:  # spent or held meanwhile: the next run catches up
                 continue

@@ -36,10 +36,11 @@ def hold_ctes(sources: str, on_conflict: str = "") -> tuple[str, str]:
     lock = f"hw AS (SELECT id FROM ledger_accounts WHERE id = CAST(:debit AS bigint) AND {COVERS} FOR UPDATE)"  # noqa: S608 - no input in it
     insert = (
         "h AS (INSERT INTO ledger_holds (idempotency_key, community_id, debit_account_id, "  # noqa: S608
-        "credit_account_id, amount, kind, reference, memo, actor_id, created_at, status, expires_at) "
+        "credit_account_id, amount, kind, reference, memo, reason, actor_id, created_at, status, expires_at) "
         "SELECT CAST(:key AS varchar), CAST(:c AS bigint), CAST(:debit AS bigint), CAST(:credit AS bigint), "
         "CAST(:n AS bigint), CAST(:kind AS varchar), CAST(:ref AS varchar), CAST(:memo AS varchar), "
-        "CAST(:actor AS bigint), CAST(:now AS timestamptz), 'pending', CAST(:expires AS timestamptz) "
+        "CAST(:reason AS jsonb), CAST(:actor AS bigint), CAST(:now AS timestamptz), 'pending', "
+        "CAST(:expires AS timestamptz) "
         f"FROM {sources} {on_conflict} RETURNING id, amount), "
         "hu AS (UPDATE ledger_accounts a SET held = a.held + h.amount FROM h "
         "WHERE a.id = CAST(:debit AS bigint) RETURNING a.id)"
@@ -68,12 +69,13 @@ def hold_params(
     actor_id: int | None,
     idempotency_key: str,
     expires_at: datetime | None = None,
+    reason: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The checked parameters of `hold_ctes` (and `_HOLD`)."""
     check_points(points)
     _check_text(idempotency_key, kind, reference, memo)
     params = _movement(
-        idempotency_key, community_id, wallet_id, account_id, points, kind, reference, memo, actor_id
+        idempotency_key, community_id, wallet_id, account_id, points, kind, reference, memo, actor_id, reason
     )
     return {**params, "expires": expires_at}
 
@@ -86,7 +88,7 @@ _HOLD_BY_KEY = Sql(
 _POST_HOLD = Sql(
     "WITH h AS (UPDATE ledger_holds SET status = 'posted', resolved_at = CAST(:now AS timestamptz), "  # noqa: S608 - no input in it
     "resolved_by = CAST(:actor AS bigint) WHERE id = :h AND status = 'pending' "
-    "RETURNING id, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, "
+    "RETURNING id, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, reason, "
     "actor_id), "
     "ins AS ("
     + insert_transfer(
@@ -99,6 +101,7 @@ _POST_HOLD = Sql(
         kind="h.kind",
         reference="h.reference",
         memo="h.memo",
+        reason="h.reason",
         actor_id="COALESCE(CAST(:actor AS bigint), h.actor_id)",
         hold_id="h.id",
     )
@@ -133,6 +136,7 @@ async def hold(
     actor_id: int | None,
     idempotency_key: str,
     expires_at: datetime | None = None,
+    reason: dict[str, Any] | None = None,
 ) -> int:
     """Reserve points in a member's wallet for the community's store account. Returns the hold id;
     409 insufficient_points if the available points do not cover it."""
@@ -151,6 +155,7 @@ async def hold_ex(
     actor_id: int | None,
     idempotency_key: str,
     expires_at: datetime | None = None,
+    reason: dict[str, Any] | None = None,
 ) -> tuple[int, bool]:
     """``hold`` that also says whether this call made the hold."""
     check_points(points)
@@ -167,6 +172,7 @@ async def hold_ex(
         actor_id=actor_id,
         idempotency_key=idempotency_key,
         expires_at=expires_at,
+        reason=reason,
     )
     inserted, covered, _updated = await _HOLD.one(conn, params)
     if inserted is not None:

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     String,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base
@@ -100,6 +102,8 @@ class LedgerTransfer(Base):
     kind: Mapped[str] = mapped_column(String(32))
     reference: Mapped[str] = mapped_column(String(128), default="")
     memo: Mapped[str] = mapped_column(String(500), default="")
+    # What it was for, as its kind's parameters (app.ledger.words puts them into words).
+    reason: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
     reverses_id: Mapped[int | None] = mapped_column(BigInteger)
     hold_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -128,6 +132,7 @@ class LedgerHold(Base):
     kind: Mapped[str] = mapped_column(String(32))
     reference: Mapped[str] = mapped_column(String(128), default="")
     memo: Mapped[str] = mapped_column(String(500), default="")
+    reason: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

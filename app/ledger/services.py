@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from app.core.errors import Invalid
 from app.core.i18n import lazy
@@ -29,6 +30,7 @@ from app.ledger.transfers import (
     reverse,
     system_account,
 )
+from app.ledger.words import Gettext, words_for
 
 __all__ = [
     "MAX_POINTS",
@@ -83,12 +85,12 @@ async def wallet(conn: Connection, community_id: int, user_id: int) -> Wallet:
 # stay closed at the event's end, say), which is not always the order ids were taken in. Keyset
 # pages on (created_at, id), read from the (account, created_at, id) indexes (migration 0010).
 _STATEMENT = Sql(
-    "SELECT id, amount, kind, memo, reference, created_at FROM ("
-    "(SELECT id, amount, kind, memo, reference, created_at FROM ledger_transfers "
+    "SELECT id, amount, kind, memo, reference, created_at, reason FROM ("
+    "(SELECT id, amount, kind, memo, reference, created_at, reason FROM ledger_transfers "
     "WHERE credit_account_id = :w AND (created_at, id) < (:before_at, :before_id) "
     "ORDER BY created_at DESC, id DESC LIMIT :n) "
     "UNION ALL "
-    "(SELECT id, -amount, kind, memo, reference, created_at FROM ledger_transfers "
+    "(SELECT id, -amount, kind, memo, reference, created_at, reason FROM ledger_transfers "
     "WHERE debit_account_id = :w AND (created_at, id) < (:before_at, :before_id) "
     "ORDER BY created_at DESC, id DESC LIMIT :n)"
     ") lines ORDER BY created_at DESC, id DESC LIMIT :n"
@@ -126,6 +128,11 @@ class StatementLine:
     memo: str
     reference: str
     created_at: datetime
+    reason: dict[str, Any] | None = None  # what it was for: app.ledger.words puts it into words
+
+    def words(self, gettext: Gettext) -> str:
+        """What the line was for, in the reader's language."""
+        return words_for(self.kind, self.reason, self.memo, gettext)
 
 
 async def statement(

@@ -26,7 +26,7 @@ from typing import Any
 from app.core import clock
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
-from app.core.uow import Connection, Sql
+from app.core.uow import Connection, Sql, json_param
 
 MAX_POINTS = 2**53
 
@@ -111,6 +111,7 @@ _TRANSFER_VALUES = {
     "kind": "CAST(:kind AS varchar)",
     "reference": "CAST(:ref AS varchar)",
     "memo": "CAST(:memo AS varchar)",
+    "reason": "CAST(:reason AS jsonb)",
     "actor_id": "CAST(:actor AS bigint)",
     "created_at": "CAST(:now AS timestamptz)",
 }
@@ -142,6 +143,7 @@ def award_ctes(
     key: str = "CAST(:key AS varchar)",
     reference: str = "CAST(:ref AS varchar)",
     memo: str = "CAST(:memo AS varchar)",
+    reason: str = "CAST(:reason AS jsonb)",
 ) -> str:
     """An award when the wallet and the issuing account exist, as CTEs for a statement of the
     caller's (parameters from `award_params`): look both up, insert the transfer unless the key
@@ -158,6 +160,7 @@ def award_ctes(
         amount=points,
         reference=reference,
         memo=memo,
+        reason=reason,
     )
     return (
         "w AS (SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id = :u), "  # noqa: S608
@@ -218,6 +221,7 @@ async def award(
     memo: str,
     actor_id: int | None,
     idempotency_key: str,
+    reason: dict[str, Any] | None = None,
 ) -> int:
     """Issuing account -> member wallet. Returns the transfer id."""
     return (await award_ex(conn, **_kw(locals())))[0]
@@ -257,12 +261,15 @@ async def award_in_one(
     memo: str,
     actor_id: int | None,
     idempotency_key: str,
+    reason: dict[str, Any] | None = None,
     audit: AuditNote,
 ) -> int | None:
     """An award to a member and its audit row in one statement, which needs no transaction of
     its own. Returns the new transfer's id, or None when the general path must decide (the
     member's first award, or a repeated key); raises NotFound if the user is not a member."""
-    params = award_params(community_id, user_id, points, kind, reference, memo, actor_id, idempotency_key)
+    params = award_params(
+        community_id, user_id, points, kind, reference, memo, actor_id, idempotency_key, reason
+    )
     params.update(action=audit.action, data=audit.data, address=audit.address)
     row = await _AWARD_AUDITED.one(conn, params)
     if not row["member"]:
@@ -279,6 +286,7 @@ def award_params(
     memo: str,
     actor_id: int | None,
     key: str,
+    reason: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The checked parameters of the award statements (`award_ctes`)."""
     check_points(points)
@@ -291,9 +299,15 @@ def award_params(
         "kind": kind,
         "ref": reference,
         "memo": memo,
+        "reason": reason_param(reason),
         "actor": actor_id,
         "now": clock.now(),
     }
+
+
+def reason_param(reason: dict[str, Any] | None) -> str | None:
+    """A transfer's structured reason as its JSON parameter (app.ledger.words reads it)."""
+    return None if reason is None else json_param(reason)
 
 
 def _kw(values: dict[str, Any]) -> dict[str, Any]:
@@ -311,16 +325,29 @@ async def award_ex(
     memo: str,
     actor_id: int | None,
     idempotency_key: str,
+    reason: dict[str, Any] | None = None,
 ) -> tuple[int, bool]:
     """``award`` that also says whether this call made the transfer (False: an idempotent repeat)."""
-    params = award_params(community_id, user_id, points, kind, reference, memo, actor_id, idempotency_key)
+    params = award_params(
+        community_id, user_id, points, kind, reference, memo, actor_id, idempotency_key, reason
+    )
     # The usual case in one statement; the first award of a member and repeats take the long way.
     made = await _AWARD_KNOWN.fetchval(conn, params)
     if made is not None:
         return int(made), True
     wallet_id, issuing_id = await accounts_for(conn, community_id, user_id, "issuing")
     return await _credit(
-        conn, community_id, issuing_id, wallet_id, points, kind, reference, memo, actor_id, idempotency_key
+        conn,
+        community_id,
+        issuing_id,
+        wallet_id,
+        points,
+        kind,
+        reference,
+        memo,
+        actor_id,
+        idempotency_key,
+        reason,
     )
 
 
@@ -335,8 +362,9 @@ async def _credit(
     memo: str,
     actor_id: int | None,
     key: str,
+    reason: dict[str, Any] | None = None,
 ) -> tuple[int, bool]:
-    params = _movement(key, community_id, debit, wallet_id, points, kind, reference, memo, actor_id)
+    params = _movement(key, community_id, debit, wallet_id, points, kind, reference, memo, actor_id, reason)
     row = await _CREDIT_WALLET.fetchrow(conn, params)
     if row is not None:
         return int(row[0]), True
@@ -356,6 +384,7 @@ def _movement(
     reference: str,
     memo: str,
     actor_id: int | None,
+    reason: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The parameters of a statement that moves (or holds) points between two known accounts."""
     return {
@@ -367,6 +396,7 @@ def _movement(
         "kind": kind,
         "ref": reference,
         "memo": memo,
+        "reason": reason_param(reason),
         "actor": actor_id,
         "now": clock.now(),
     }
@@ -395,8 +425,9 @@ async def _debit(
     memo: str,
     actor_id: int | None,
     key: str,
+    reason: dict[str, Any] | None = None,
 ) -> tuple[int, bool]:
-    params = _movement(key, community_id, wallet_id, credit, points, kind, reference, memo, actor_id)
+    params = _movement(key, community_id, wallet_id, credit, points, kind, reference, memo, actor_id, reason)
     inserted, covered, _updated = await _DEBIT_WALLET.one(conn, params)
     if inserted is not None:
         return int(inserted), True
@@ -419,6 +450,7 @@ async def deduct(
     memo: str,
     actor_id: int | None,
     idempotency_key: str,
+    reason: dict[str, Any] | None = None,
 ) -> int:
     """Member wallet -> issuing account (an admin's correction). 409 insufficient_points if the
     wallet's available points do not cover it."""
@@ -436,13 +468,24 @@ async def deduct_ex(
     memo: str,
     actor_id: int | None,
     idempotency_key: str,
+    reason: dict[str, Any] | None = None,
 ) -> tuple[int, bool]:
     """``deduct`` that also says whether this call made the transfer."""
     check_points(points)
     _check_text(idempotency_key, kind, reference, memo)
     wallet_id, issuing_id = await accounts_for(conn, community_id, user_id, "issuing")
     return await _debit(
-        conn, community_id, wallet_id, issuing_id, points, kind, reference, memo, actor_id, idempotency_key
+        conn,
+        community_id,
+        wallet_id,
+        issuing_id,
+        points,
+        kind,
+        reference,
+        memo,
+        actor_id,
+        idempotency_key,
+        reason,
     )
 
 
@@ -482,6 +525,7 @@ async def reverse(
         "kind": "reversal",
         "ref": f"transfer:{transfer_id}",
         "memo": reason,
+        "reason": None,
         "actor": actor_id,
         "now": clock.now(),
         "orig": transfer_id,

@@ -20,8 +20,15 @@ from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.uow import Connection, Sql
 from app.ledger import services as ledger
+from app.ledger import words
 from app.store import rules
 from app.store.services import STAFF
+
+
+@words.renders("store_order")
+def _order_words(reason: dict[str, Any], gettext: words.Gettext) -> str:
+    """An order's line on the statement: the item and how many (the reason its hold carried)."""
+    return gettext(lazy("%(item)s × %(quantity)d"), item=reason["item"], quantity=int(reason["quantity"]))
 
 
 class DuplicateOrder(Exception):
@@ -37,11 +44,23 @@ def _unavailable() -> DomainError:
     return DomainError("out_of_stock", 409, lazy("This item is not offered at the moment."))
 
 
+# What a resident has ordered of an item this month (held or picked up), for its monthly limit.
+_USED_THIS_MONTH = (
+    "(SELECT COALESCE(SUM(o.quantity), 0) FROM store_orders o WHERE o.user_id = :u AND o.item_id = :i "
+    "AND o.status IN ('held', 'picked_up') AND o.created_at >= :month)"
+)
+
+
+def _refusal(limit: str = "per_resident_limit", used: str = _USED_THIS_MONTH, item: str = "") -> str:
+    """Whether an order of `:q` of the item can be placed: the one rule (migration 0013's
+    store_order_refusal, NULL when it can) over the item row's columns (`item`: their prefix)."""
+    return f"store_order_refusal({item}active, {item}stock, CAST(:q AS int), {item}{limit}, {used})"
+
+
 _ORDER_CONTEXT = Sql(
-    "SELECT i.community_id, i.points_price, i.active, i.stock, i.per_resident_limit, "
+    "SELECT i.community_id, i.name, i.points_price, i.active, i.per_resident_limit, "  # noqa: S608
+    f"{_refusal(item='i.')} AS refusal, "
     "(SELECT o.id FROM store_orders o WHERE o.user_id = :u AND o.idempotency_key = :k) AS existing, "
-    "(SELECT COALESCE(SUM(o.quantity), 0) FROM store_orders o WHERE o.user_id = :u AND o.item_id = i.id "
-    " AND o.status IN ('held', 'picked_up') AND o.created_at >= :month) AS used, "
     "COALESCE(s.pickup_days, 7) AS pickup_days, "
     "EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = :u AND m.community_id = i.community_id) "
     "AS member, "
@@ -57,11 +76,8 @@ _ORDER_CONTEXT = Sql(
 # Two orders of one resident are serialised by the wallet row the ledger hold has locked, so the
 # limit's sub-select sees the other's committed order.
 _RESERVE_AND_INSERT = Sql(
-    "WITH upd AS (UPDATE store_items SET stock = stock - CAST(:q AS int) "
-    "WHERE id = :i AND active AND stock >= CAST(:q AS int) AND points_price = :price "
-    "AND (per_resident_limit IS NULL OR CAST(:q AS int) + (SELECT COALESCE(SUM(o.quantity), 0) "
-    "FROM store_orders o WHERE o.user_id = :u AND o.item_id = :i AND o.status IN ('held', 'picked_up') "
-    "AND o.created_at >= :month) <= per_resident_limit) "
+    "WITH upd AS (UPDATE store_items SET stock = stock - CAST(:q AS int) "  # noqa: S608
+    f"WHERE id = :i AND points_price = :price AND {_refusal()} IS NULL "
     "RETURNING id, community_id, points_price), "
     "ins AS (INSERT INTO store_orders (community_id, item_id, user_id, quantity, unit_price, points, status, "
     "hold_id, idempotency_key, pickup_secret, pickup_digits, expires_at, created_at, placed_by) "
@@ -88,9 +104,9 @@ _HOLD_LOCK, _HOLD_INSERT = ledger.hold_ctes("hw, si", "ON CONFLICT DO NOTHING")
 _PLACE_IN_ONE = Sql(
     "WITH "  # noqa: S608
     + _HOLD_LOCK
-    + ", si AS (SELECT id, community_id, points_price FROM store_items "
-    "WHERE id = :i AND active AND stock >= CAST(:q AS int) AND points_price = :price "
-    "AND per_resident_limit IS NULL AND EXISTS (SELECT 1 FROM hw) FOR UPDATE), "
+    + ", si AS (SELECT id, community_id, points_price FROM store_items "  # noqa: S608
+    "WHERE id = :i AND points_price = :price AND per_resident_limit IS NULL "
+    f"AND {_refusal(limit='NULL', used='0')} IS NULL AND EXISTS (SELECT 1 FROM hw) FOR UPDATE), "
     + _HOLD_INSERT
     + ", upd AS (UPDATE store_items i SET stock = i.stock - CAST(:q AS int) FROM si, h "
     "WHERE i.id = si.id RETURNING i.id, i.community_id, i.points_price), "
@@ -111,6 +127,7 @@ class ItemFacts:
     """What placing an order needs to know of an item before it starts, stock aside."""
 
     community_id: int
+    name: str
     points_price: int
     active: bool
     per_resident_limit: int | None
@@ -210,12 +227,13 @@ async def place_order(
     else:
         generations = known.generations() if known else (0, 0)
         ctx = await _ORDER_CONTEXT.fetchrow(
-            conn, {"u": user_id, "k": idempotency_key, "i": item_id, "month": month}
+            conn, {"u": user_id, "k": idempotency_key, "i": item_id, "month": month, "q": quantity}
         )
         if ctx is None:
             raise NotFound()
         facts = ItemFacts(
             community_id=int(ctx["community_id"]),
+            name=str(ctx["name"]),
             points_price=int(ctx["points_price"]),
             active=bool(ctx["active"]),
             per_resident_limit=ctx["per_resident_limit"],
@@ -235,15 +253,8 @@ async def place_order(
             raise NotFound()
         if ctx["existing"] is not None:
             return await _existing_order(conn, int(ctx["existing"]), item_id, quantity)
-        refusal = rules.order_refusal(
-            active=facts.active,
-            stock=int(ctx["stock"]),
-            quantity=quantity,
-            limit=facts.per_resident_limit,
-            used_this_month=int(ctx["used"]),
-        )
-        if refusal:
-            raise _order_error(refusal, facts.active)
+        if ctx["refusal"]:
+            raise _order_error(ctx["refusal"], facts.active)
     community_id = facts.community_id
     price = facts.points_price
     points = price * quantity
@@ -265,7 +276,8 @@ async def place_order(
         "points": points,
         "kind": "store_order",
         "reference": f"store_item:{item_id}",
-        "memo": f"x{quantity}",
+        "memo": "",
+        "reason": {"item": facts.name, "quantity": quantity},
         "actor_id": actor.user_id,
         "idempotency_key": f"store:{user_id}:{idempotency_key}",
     }
@@ -352,9 +364,7 @@ def _order_error(code: str, active: bool) -> DomainError:
 
 
 _ITEM_NOW = Sql(
-    "SELECT active, stock, points_price, per_resident_limit, "
-    "(SELECT COALESCE(SUM(o.quantity), 0) FROM store_orders o WHERE o.user_id = :u "
-    "AND o.item_id = :i AND o.status IN ('held', 'picked_up') AND o.created_at >= :month) "
+    f"SELECT active, points_price, per_resident_limit, {_refusal()} AS refusal "  # noqa: S608
     "FROM store_items WHERE id = :i"
 )
 
@@ -372,11 +382,8 @@ async def _diagnose_refusal(
 ) -> NoReturn:
     """Why a reservation failed, read after the fact. The item's own reasons come first (as on
     the shelf), then the wallet's (`covered`: whether it held enough points)."""
-    row = await _ITEM_NOW.one(conn, {"i": item_id, "u": user_id, "month": month})
-    active, stock, current_price, limit, used = row
-    refusal = rules.order_refusal(
-        active=bool(active), stock=int(stock), quantity=quantity, limit=limit, used_this_month=int(used)
-    )
+    row = await _ITEM_NOW.one(conn, {"i": item_id, "u": user_id, "month": month, "q": quantity})
+    active, current_price, limit, refusal = row
     if refusal:
         raise _order_error(refusal, bool(active))
     if int(current_price) != price:

@@ -63,17 +63,6 @@ def day_start(at: datetime) -> datetime:
     return at.astimezone(CHINA).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def order_refusal(
-    *, active: bool, stock: int, quantity: int, limit: int | None, used_this_month: int
-) -> str | None:
-    """Why an order of `quantity` cannot be placed, as an API.md code; None when it can."""
-    if not active or stock < quantity:
-        return "out_of_stock"
-    if limit is not None and used_this_month + quantity > limit:
-        return "limit_reached"
-    return None
-
-
 def pickup_refusal(status: str, expires_at: datetime, now: datetime) -> str | None:
     """Why a pickup code cannot be handed over now; None when it can."""
     if status == "picked_up":

@@ -50,13 +50,24 @@ async def test_kiosk_check_in_then_out_awards_points_with_a_statement_line(clien
     assert body["minutes"] in (144, 145)  # from a few ms after start + 5 min
     assert body["points_awarded"] == 5 + (20 * body["minutes"]) // 60
     assert await wallet_balance(db, tenant.community_id, alice.user_id) == body["points_awarded"]
-    memo = (
+    stored = (
         await db.execute(
-            text("SELECT memo, reference FROM ledger_transfers WHERE reference = :r"),
+            text("SELECT memo, reason FROM ledger_transfers WHERE reference = :r"),
             {"r": f"checkin:{body['checkin_id']}"},
         )
     ).one()
-    assert memo.memo == f"军门社区六清大扫除，2小时{body['minutes'] - 120}分钟"
+    # What it was for is stored as data, and put into words in the reader's language.
+    assert (stored.memo, stored.reason) == ("", {"title": "军门社区六清大扫除", "minutes": body["minutes"]})
+    for lang, words in (
+        ("zh", f"军门社区六清大扫除，2小时{body['minutes'] - 120}分钟"),
+        ("en", f"军门社区六清大扫除, 2 h {body['minutes'] - 120} min"),
+    ):
+        lines = await client.get(
+            "/api/v1/me/transfers",
+            params={"community_id": tenant.community_id},
+            headers={**alice.headers, "accept-language": lang},
+        )
+        assert [line["memo"] for line in lines.json()["items"]] == [words]
 
 
 async def test_second_scan_in_same_window_is_harmless(client, site, db):

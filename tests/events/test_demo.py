@@ -31,11 +31,11 @@ async def test_demo_events_are_seeded_once_with_earned_points(engine, tmp_path):
             )
         ).all()
         assert len(stays) == 3 and {c.award_status for c in stays} == {"awarded"}
-        memos = (
+        reasons = (
             (
                 await s.execute(
                     text(
-                        "SELECT memo FROM ledger_transfers "
+                        "SELECT reason FROM ledger_transfers "
                         "WHERE community_id = :c AND reference LIKE 'checkin:%'"
                     ),
                     {"c": cid},
@@ -44,7 +44,7 @@ async def test_demo_events_are_seeded_once_with_earned_points(engine, tmp_path):
             .scalars()
             .all()
         )
-        assert "石井新村楼道清理，2小时15分钟" in memos
+        assert {"title": "石井新村楼道清理", "minutes": 135} in reasons
 
 
 async def test_the_seeds_numbers_sit_on_their_own_compounds(engine, tmp_path):

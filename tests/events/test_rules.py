@@ -64,11 +64,6 @@ def test_reentry_awards_only_the_difference_and_respects_the_cap() -> None:
     assert third == 0
 
 
-def test_memo_is_a_sentence_with_the_duration() -> None:
-    assert rules.memo_for("军门社区六清大扫除", 135) == "军门社区六清大扫除，2小时15分钟"
-    assert rules.duration_text(135, "en") == "2 h 15 min"
-
-
 # ---------------------------------------------------------------- kiosk codes
 
 

@@ -7,20 +7,6 @@ from datetime import UTC, datetime, timedelta
 from app.store import rules
 
 
-def test_order_refusal_codes():
-    ok = {"active": True, "stock": 3, "quantity": 2, "limit": None, "used_this_month": 0}
-    assert rules.order_refusal(**ok) is None
-    assert rules.order_refusal(**{**ok, "active": False}) == "out_of_stock"
-    assert rules.order_refusal(**{**ok, "quantity": 4}) == "out_of_stock"
-    assert rules.order_refusal(**{**ok, "limit": 2, "used_this_month": 1}) == "limit_reached"
-
-
-def test_limit_counts_exactly_up_to_the_limit():
-    base = {"active": True, "stock": 10, "limit": 3}
-    assert rules.order_refusal(**base, quantity=2, used_this_month=1) is None
-    assert rules.order_refusal(**base, quantity=3, used_this_month=1) == "limit_reached"
-
-
 def test_pickup_refusal_by_state_and_time():
     now = datetime(2026, 3, 1, tzinfo=UTC)
     later = now + timedelta(days=1)
