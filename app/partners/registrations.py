@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
@@ -55,7 +56,12 @@ async def register(
     registration.status = "pending"
     registration.decided_at = None
     registration.decided_by = None
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a twin registration committed first
+        raise DomainError(
+            "already_done", 409, lazy("You have already registered with this community.")
+        ) from exc
     await audit.record(
         session,
         action="registration.made",

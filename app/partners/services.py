@@ -151,7 +151,10 @@ async def _link_member(
             password_hash=hash_password(data.password) if data.password else None,
         )
         session.add(user)
-        await session.flush()
+        try:
+            await session.flush()
+        except IntegrityError as exc:  # the same new number added at the same moment elsewhere
+            raise DomainError("conflict", 409) from exc
         await issue_card(session, user.id, "phone")
         made = True
     else:
@@ -163,7 +166,12 @@ async def _link_member(
             organisation_id=organisation.id, user_id=user.id, is_admin=is_admin, added_by=actor.user_id
         )
     )
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise DomainError(
+            "conflict", 409, lazy("This person is already a member of the organisation.")
+        ) from exc
     await audit.record(
         session,
         action="organisation.member_added",
