@@ -24,6 +24,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from app import domains
 from app.accounts.actor_cache import ActorCache
 from app.accounts.services import actor_for_token
 from app.core import clock, edge, errors
@@ -60,8 +61,7 @@ def template_environment() -> Environment:
 
 
 def route_handlers() -> list:
-    from app import domains
-
+    domains.load_scan_handlers()
     handlers: list = []
     for module in domains.controller_modules():
         handlers.extend(module.route_handlers)
@@ -109,9 +109,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def provide_settings() -> Settings:
         return settings
 
-    from app import domains
-
     domains.register_partner_progress()
+
     return Litestar(
         route_handlers=[
             *route_handlers(),

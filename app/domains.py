@@ -40,6 +40,13 @@ def controller_modules() -> list[ModuleType]:
     return modules
 
 
+def load_scan_handlers() -> None:
+    """Imports every domain's ``scan_handlers`` module, which registers its code kinds with
+    app.core.scanning (the scan entry, app.scans, names no domain)."""
+    for domain in DOMAINS:
+        _optional(f"app.{domain}.scan_handlers")
+
+
 def import_models() -> None:
     """Imports every domain's models so Base.metadata knows all tables (Alembic, tests)."""
     importlib.import_module("app.core.audit")

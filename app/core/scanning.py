@@ -18,7 +18,8 @@ it spares the scan path the savepoint's two round trips.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +67,9 @@ class ScanLog:
     actor: Actor
     request: ScanRequest
     written: bool = False
+    # What the handler learnt before it decided (the event a kiosk code names), for the row of
+    # a refusal; an outcome's own data and the request's event_id come first.
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 ScanHandler = Callable[..., Awaitable[ScanOutcome]]
@@ -84,6 +88,43 @@ def handler(*kinds: str, atomic: bool = False) -> Callable[[ScanHandler], ScanHa
         return fn
 
     return register
+
+
+ScanSetup = Callable[[Any], AbstractContextManager[None]]
+_SETUPS: list[ScanSetup] = []
+
+
+def setup(fn: ScanSetup) -> ScanSetup:
+    """Registers `fn(app_state)`, a context manager around every scan that gives a domain's
+    handlers what they need of the app (its secret, this worker's memory of hot rows)."""
+    _SETUPS.append(fn)
+    return fn
+
+
+@contextmanager
+def prepared(state: Any) -> Iterator[None]:
+    with ExitStack() as stack:
+        for fn in _SETUPS:
+            stack.enter_context(fn(state))
+        yield
+
+
+EventPage = Callable[[Any, Actor, int, bool], Awaitable[Any]]
+_EVENT_PAGE: list[EventPage] = []
+
+
+def event_page(fn: EventPage) -> EventPage:
+    """Registers `fn(session, actor, event_id, scanner)`, which loads the event a scanner page
+    is opened for (`/scan?event_id=`) and, with `scanner`, refuses in words whoever may not scan
+    members in or out there. The domain that owns events registers it."""
+    _EVENT_PAGE[:] = [fn]
+    return fn
+
+
+async def event_for_page(session: Any, actor: Actor, event_id: int | None, *, scanner: bool = False) -> Any:
+    if event_id is None or not _EVENT_PAGE:
+        return None
+    return await _EVENT_PAGE[0](session, actor, event_id, scanner)
 
 
 def kind_of(request: ScanRequest) -> str:

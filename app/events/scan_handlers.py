@@ -1,9 +1,15 @@
 """The events' scan kinds: kiosk codes scanned by residents ("JE1") and member codes scanned by
-an organiser for an event ("member@event"). Registered with app.core.scanning at import."""
+an organiser for an event ("member@event"), what they need of the app around every scan, and
+the event a scanner page is opened for. Registered with app.core.scanning at import (the
+assembly imports every domain's scan_handlers, app.domains.load_scan_handlers)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.services import resolve_member_code
 from app.core import clock, scanning
@@ -14,6 +20,35 @@ from app.core.uow import Connection
 from app.events import checkins, codes, services
 
 RESULT_TEMPLATE = "events/_scan_result.html"
+
+
+@scanning.setup
+@contextmanager
+def _from_the_app(state: Any) -> Iterator[None]:
+    """The app's secret for kiosk codes and this worker's memory of event rows."""
+    secret = codes.current_secret.set(state["settings"].secret_key)
+    rows = checkins.event_rows.set(state["event_rows"])
+    try:
+        yield
+    finally:
+        checkins.event_rows.reset(rows)
+        codes.current_secret.reset(secret)
+
+
+@scanning.event_page
+async def event_for_scanner(session: AsyncSession, actor: Actor, event_id: int, scanner: bool) -> Any:
+    """The event a scanner page is for; with `scanner`, refused up front (in words) to anyone who
+    may not scan members in or out there."""
+    event = await services.event_in(session, actor, event_id)
+    if scanner and not services.can_act_for_members(actor, event):
+        raise Forbidden(
+            lazy(
+                "Only the event's organisers, grid workers and staff scan members in or out. "
+                "To check yourself in, scan the code on the event screen."
+            )
+        )
+    return event
+
 
 NOT_YOUR_COMMUNITY = lazy("Not your community: this event belongs to another community.")
 
@@ -55,6 +90,7 @@ async def kiosk_scan(
     parsed = codes.parse(request.code)
     if parsed is None:
         raise DomainError("code_invalid", 422)
+    log.facts["event_id"] = parsed.event_id
     if request.event_id is not None and request.event_id != parsed.event_id:
         raise DomainError("code_invalid", 422, lazy("This code belongs to another event."))
     if request.action and request.action != parsed.action:

@@ -13,11 +13,8 @@ from app.core import scanning, uow
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, domain_error_handler
 from app.core.i18n import lazy
-from app.core.settings import Settings
 from app.core.uow import Connection, connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render
-from app.events import checkins, codes
-from app.events import scan_handlers as _event_handlers  # noqa: F401 - registers JE1, member@event
 from app.scans import services
 from app.scans.schemas import ScanIn
 
@@ -25,23 +22,19 @@ ACTIONS = ("checkin", "checkout")
 
 
 async def run_scan(
-    web: Request, conn: Connection, actor: Actor, settings: Settings, request: scanning.ScanRequest
+    web: Request, conn: Connection, actor: Actor, request: scanning.ScanRequest
 ) -> scanning.ScanOutcome | DomainError:
     """Dispatches a scan in the request's transaction and logs it, success or refusal. A
     refusal is returned, not raised: its own writes were rolled back (scanning.dispatch), and
     its log row is to be committed with the request."""
-    token = codes.current_secret.set(settings.secret_key)
-    rows = checkins.event_rows.set(web.app.state["event_rows"])
     log = scanning.ScanLog(actor, request)
     try:
-        outcome = await scanning.dispatch(conn, actor, request, log)
+        with scanning.prepared(web.app.state):
+            outcome = await scanning.dispatch(conn, actor, request, log)
     except DomainError as exc:
         if not log.written:
-            await services.record(conn, actor, request, exc.code)
+            await services.record(conn, actor, request, exc.code, facts=log.facts)
         return exc
-    finally:
-        checkins.event_rows.reset(rows)
-        codes.current_secret.reset(token)
     if not log.written:
         await services.record(conn, actor, request, outcome.result, outcome.data)
     return outcome
@@ -55,7 +48,6 @@ async def api_scan(data: JSONBody[ScanIn], request: Request, actor: Actor, conn:
         request,
         conn,
         actor,
-        request.app.state["settings"],
         scanning.ScanRequest(
             code=data.code.strip(),
             event_id=data.event_id,
@@ -70,26 +62,6 @@ async def api_scan(data: JSONBody[ScanIn], request: Request, actor: Actor, conn:
     return Response(scanned.as_json(), status_code=200)
 
 
-async def _event_for_page(
-    db_session: AsyncSession, actor: Actor, event_id: int | None, *, scanner: bool = False
-) -> Any:
-    """The event a scanner page is for; with `scanner`, refused up front (in words) to anyone who
-    may not scan members in or out there."""
-    if event_id is None:
-        return None
-    from app.events import services as events
-
-    event = await events.event_in(db_session, actor, event_id)
-    if scanner and not events.can_act_for_members(actor, event):
-        raise Forbidden(
-            lazy(
-                "Only the event's organisers, grid workers and staff scan members in or out. "
-                "To check yourself in, scan the code on the event screen."
-            )
-        )
-    return event
-
-
 @get("/scan", include_in_schema=False)
 async def scan_page(
     request: Request,
@@ -102,7 +74,7 @@ async def scan_page(
     """Each scanner opens only for whom it works: the event scanner (member codes) for the
     event's organisers, grid workers and staff, the counter scanner for counter staff; anyone may open the
     plain scanner, which reads the event screen's code. Others are told so before they scan."""
-    event = await _event_for_page(db_session, actor, optional_int(event_id), scanner=True)
+    event = await scanning.event_for_page(db_session, actor, optional_int(event_id), scanner=True)
     if context == "counter" and not actor.staff_of:
         raise Forbidden(
             lazy("The counter scanner is for counter staff. Show your pickup code at the counter.")
@@ -120,9 +92,7 @@ async def scan_page(
 
 
 @post("/scan", include_in_schema=False)
-async def scan_submit(
-    request: Request, actor: Actor, db_session: AsyncSession, settings: Settings
-) -> Template:
+async def scan_submit(request: Request, actor: Actor, db_session: AsyncSession) -> Template:
     form = await form_data(request)
     event_id = optional_int(form.get("event_id"))
     action = form.get("action") or None
@@ -139,7 +109,7 @@ async def scan_submit(
     partial = bool(request.headers.get("hx-request"))
     outcome: scanning.ScanOutcome | DomainError = DomainError("code_invalid", 422)
     if scan.code:
-        outcome = await run_scan(request, await connection_of(db_session), actor, settings, scan)
+        outcome = await run_scan(request, await connection_of(db_session), actor, scan)
     if isinstance(outcome, DomainError):
         exc = outcome
         uow.keep_refusal(request.scope)  # type: ignore[arg-type]
@@ -181,7 +151,7 @@ async def scan_submit(
 
 async def _event_for_page_safe(db_session: AsyncSession, actor: Actor, event_id: int | None) -> Any:
     try:
-        return await _event_for_page(db_session, actor, event_id)
+        return await scanning.event_for_page(db_session, actor, event_id)
     except DomainError:
         return None
 

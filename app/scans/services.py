@@ -14,15 +14,6 @@ def code_digest(code: str) -> str:
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()[:16]
 
 
-def _event_of(request: scanning.ScanRequest) -> int | None:
-    if request.event_id is not None:
-        return request.event_id
-    from app.events import codes
-
-    parsed = codes.parse(request.code) if request.code else None
-    return parsed.event_id if parsed else None
-
-
 _COLUMNS = (
     "at, community_id, event_id, scanner_id, subject_id, kind, action, result, code_digest, "
     "idempotency_key, address"
@@ -33,10 +24,13 @@ _INSERT = Sql(
 )
 
 
-def _row(actor: Actor, request: scanning.ScanRequest, data: dict[str, Any]) -> dict[str, Any]:
-    """The log row's values but its result."""
+def _row(
+    actor: Actor, request: scanning.ScanRequest, data: dict[str, Any], facts: dict[str, Any]
+) -> dict[str, Any]:
+    """The log row's values but its result: `data` as an outcome's, `facts` what the handler
+    learnt before it decided (ScanLog.facts)."""
     kind = scanning.kind_of(request) if request.code and len(request.code) <= 200 else "unknown"
-    event_id = data.get("event_id") or _event_of(request)
+    event_id = data.get("event_id") or request.event_id or facts.get("event_id")
     return {
         "at": clock.now(),
         "community_id": data.get("community_id"),
@@ -57,8 +51,10 @@ async def record(
     request: scanning.ScanRequest,
     result: str,
     data: dict[str, Any] | None = None,
+    facts: dict[str, Any] | None = None,
 ) -> None:
-    await _INSERT.execute(conn, {**_row(actor, request, data or {}), "result": result[:30]})
+    row = _row(actor, request, data or {}, facts or {})
+    await _INSERT.execute(conn, {**row, "result": result[:30]})
 
 
 def log_cte(result_sql: str, when: str = "true") -> str:
@@ -77,4 +73,4 @@ def log_cte(result_sql: str, when: str = "true") -> str:
 def log_params(log: scanning.ScanLog, **data: Any) -> dict[str, Any]:
     """The parameters of `log_cte` for this scan; `data` as a ScanOutcome's (community_id,
     event_id, user_id, action)."""
-    return {f"log_{key}": value for key, value in _row(log.actor, log.request, data).items()}
+    return {f"log_{key}": value for key, value in _row(log.actor, log.request, data, log.facts).items()}
