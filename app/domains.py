@@ -9,11 +9,13 @@ from typing import Any
 
 import click
 
+from app.core import organisations
 from app.core.settings import Settings
 from app.partners import progress
+from app.partners import services as partner_services
 
 # Order matters only for readability; each domain registers its own routes.
-DOMAINS = ["core", "places", "accounts", "ledger", "events", "scans", "store", "partners"]
+DOMAINS = ["core", "places", "accounts", "ledger", "events", "scans", "store", "partners", "wishes"]
 
 
 def _optional(name: str) -> ModuleType | None:
@@ -107,3 +109,14 @@ def register_partner_progress() -> None:
         module = _optional(f"app.{domain}.partner_progress")
         for name, counter in getattr(module, "COUNTERS", {}).items():
             progress.register(name, counter)
+
+
+def connect_organisations() -> None:
+    """Micro-wishes (and any later domain) ask about organisations through
+    app.core.organisations; the assembly answers with the partners' rules (home community, this
+    year's agreement), which belong to partners alone, so neither domain names the other."""
+    organisations.provide(
+        may_act_in=partner_services.may_act_in,
+        is_member=partner_services.is_member,
+        of_user=partner_services.organisations_of,
+    )

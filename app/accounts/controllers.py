@@ -242,8 +242,8 @@ async def login_submit(request: Request, db_session: AsyncSession, settings: Set
 async def logout(request: Request, db_session: AsyncSession, settings: Settings) -> Response:
     token = request.cookies.get(session_cookie_name(settings))
     if token:
-        # Committed as the redirect starts, which then waits until every worker has been told.
         await services.end_auth_session(db_session, token)
+        await db_session.commit()
     response = Redirect("/", status_code=303)
     response.delete_cookie(session_cookie_name(settings), path="/")
     return response

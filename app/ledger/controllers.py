@@ -43,6 +43,7 @@ KIND_LABELS: dict[str, str] = {
     "correction": lazy("Correction"),
     "reversal": lazy("Reversal"),
     "expiry": lazy("Points expired"),
+    "wish": lazy("Micro-wish"),
 }
 
 
