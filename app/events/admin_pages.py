@@ -15,6 +15,7 @@ from app.accounts.models import Membership, User
 from app.core import clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
+from app.core.fields import parse_id, parse_int
 from app.core.i18n import lazy
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.events import approvals, hours, rules, services
@@ -36,9 +37,10 @@ def _form_input(form: dict[str, str], organisers: list[int], time_zone: str) -> 
         value = form.get(name, "").strip()
         if value == "":
             return None
-        if not value.lstrip("-").isdigit() or len(value) > 9:
+        number = parse_int(value, -999_999_999, 999_999_999)
+        if number is None:
             raise Invalid(lazy("Please enter a whole number."), field=name)
-        return int(value)
+        return number
 
     return services.EventInput(
         title=form.get("title", ""),
@@ -180,7 +182,8 @@ async def new_event_page(
 
 async def _organisers(request: Request) -> list[int]:
     raw = await request.form()
-    return [int(v) for v in raw.getall("organiser_ids") if str(v).isdigit()] if "organiser_ids" in raw else []
+    chosen = [parse_id(str(v)) for v in raw.getall("organiser_ids")] if "organiser_ids" in raw else []
+    return [user_id for user_id in chosen if user_id is not None]
 
 
 @post("/admin/c/{community_id:int}/events", include_in_schema=False)
@@ -384,7 +387,7 @@ async def approvals_submit(
     try:
         if action == "bulk":
             ids = (
-                [int(v) for v in raw.getall("checkin_ids") if str(v).isdigit()]
+                [i for v in raw.getall("checkin_ids") if (i := parse_id(str(v))) is not None]
                 if "checkin_ids" in raw
                 else []
             )

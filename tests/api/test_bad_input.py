@@ -274,3 +274,34 @@ async def test_ids_past_bigint_in_forms_are_refused(client, factory):
         follow_redirects=False,
     )
     assert response.status_code < 500, response.text[:300]
+
+
+async def test_digits_int_refuses_in_event_and_approval_forms_are_not_a_crash(client, factory):
+    """'²' passes str.isdigit() but not int(): as a number, an organiser or a stay in a form it is
+    simply not a number, never a 500."""
+    tenant = await factory.tenant()
+    await page_login(client, tenant.admin)
+    cid = tenant.community_id
+    start = (clock.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    end = (clock.now() + timedelta(days=2, hours=2)).strftime("%Y-%m-%dT%H:%M")
+    for field, value in (("capacity", "²"), ("points_per_hour", "¹²"), ("organiser_ids", "²")):
+        token = await csrf_token(client, "/login")
+        form = {
+            "title": "六清大扫除",
+            "category": "cleanup",
+            "starts_at": start,
+            "ends_at": end,
+            "points_per_attendance": "5",
+            "points_per_hour": "10",
+            "_csrf_token": token,
+            field: value,
+        }
+        response = await client.post(f"/admin/c/{cid}/events", data=form, follow_redirects=False)
+        assert response.status_code in (303, 422), (field, response.status_code, response.text[:300])
+    token = await csrf_token(client, "/login")
+    bulk = await client.post(
+        f"/admin/c/{cid}/approvals",
+        data={"action": "bulk", "checkin_ids": ["²", str(TOO_BIG)], "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert bulk.status_code < 500, bulk.text[:300]
