@@ -123,7 +123,15 @@ async def test_a_stores_settings_forget_its_items_only(client, feed, factory, db
     await feed.heard([(("communities", "id", str(t.community_id)), 0) for t in (here, there)])
     known = placing.KnownFacts.on(feed)
     for item_id, tenant in ((1, here), (2, there)):
-        facts = placing.ItemFacts(tenant.community_id, 10, True, None, 7, 99)
+        facts = placing.ItemFacts(
+            community_id=tenant.community_id,
+            name="酱油",
+            points_price=10,
+            active=True,
+            per_resident_limit=None,
+            pickup_days=7,
+            store_account_id=99,
+        )
         known.items.put(known.items.generation, item_id, facts)
     generation = known.items.generation
     await db.execute(
