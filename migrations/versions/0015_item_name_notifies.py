@@ -5,16 +5,16 @@ order's structured reason stores; migration 0009's trigger on store_items did no
 renamed item would have kept its old name in workers' memory for up to a minute.
 tests/integration/test_change_feed.py found it.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
