@@ -25,8 +25,8 @@ from app.accounts.schemas import (
 )
 from app.core import qr
 from app.core.authz import Actor
-from app.core.errors import MESSAGES, DomainError
-from app.core.i18n import gettext_for
+from app.core.errors import MESSAGES, DomainError, Forbidden
+from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import client_address, own_session, render, safe_next, session_cookie_name
 from app.places.models import Community
@@ -286,6 +286,12 @@ async def register_submit(request: Request, db_session: AsyncSession, settings: 
 
 @get("/me/card", include_in_schema=False)
 async def my_card_page(request: Request, actor: Actor, db_session: AsyncSession) -> Template:
+    # A member code is shown at a community's events and counter; someone with no community (a
+    # street office's admin, a partner unit's member) has nowhere to show it.
+    if not actor.roles:
+        raise Forbidden(
+            lazy("A member code is for members of a community. You are not a member of any community.")
+        )
     code, expires = await services.phone_card_code(db_session, actor.user_id)
     return render(request, "accounts/card.html", code=code, expires_at=expires.isoformat())
 

@@ -60,6 +60,11 @@ async def test_street_admin_home_offers_no_member_code(client, factory, engine):
     assert home.status_code == 200
     assert f"/street/{tenant.street_id}" in home.text
     assert "/me/card" not in home.text
+    # Typing the address gives the friendly page, not a code to show nowhere.
+    typed = await client.get("/me/card", headers={"accept-language": "zh-Hans"})
+    assert typed.status_code == 403
+    assert "data-member-code" not in typed.text
+    assert "会员码只给社区成员" in typed.text
     resident = await factory.person(tenant, name="郑美玉")
     await page_login(client, resident)
     assert "/me/card" in (await client.get("/")).text
