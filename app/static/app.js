@@ -39,8 +39,22 @@
     setTimeout(refresh, Math.min(first, 15000));
   }
 
+  // A table wider than its box scrolls inside it (app.css); one that scrolls takes the keyboard's
+  // focus, so it can be scrolled without a mouse.
+  function scrollableTables() {
+    document.querySelectorAll("table.list").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth + 1) {
+        table.tabIndex = 0;
+      } else {
+        table.removeAttribute("tabindex");
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-member-code]").forEach(memberCode);
+    scrollableTables();
+    window.addEventListener("resize", scrollableTables);
     document.querySelectorAll("[data-print]").forEach(function (b) {
       b.addEventListener("click", function () { window.print(); });
     });
