@@ -27,6 +27,7 @@ def _from_the_app(state: Any) -> Iterator[None]:
     finally:
         _secret.reset(token)
 
+
 RESULT_TEMPLATE = "wishes/_scan_delivered.html"
 
 

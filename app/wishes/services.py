@@ -98,6 +98,20 @@ async def _load(db: AsyncSession | Connection, wish_id: int) -> Any:
     return row
 
 
+async def _guard(session: AsyncSession, actor: Actor, row: Any) -> None:
+    """Whoever may not see a wish is told nothing of it (404): the community's members see its
+    wishes (and are refused a step they may not take with 403); a member of an organisation that
+    may act in the community sees the wishes in the pool; nobody else sees any."""
+    community_id = int(row["community_id"])
+    if actor.is_member(community_id):
+        return
+    if row["status"] in ("published", "claimed", "delivered"):
+        for org in await organisations.of_user(session, actor.user_id):
+            if await organisations.may_act_in(session, org.id, community_id):
+                return
+    raise NotFound()
+
+
 async def settings_of(db: AsyncSession | Connection, community_id: int) -> tuple[int, int]:
     row = await _SETTINGS.one(db, {"c": community_id, "points": DEFAULT_POINTS, "days": DEFAULT_STALE_DAYS})
     return int(row["points"]), int(row["stale_days"])
@@ -326,9 +340,8 @@ async def review(
     address: str | None = None,
 ) -> str:
     row = await _load(session, wish_id)
+    await _guard(session, actor, row)
     community_id = int(row["community_id"])
-    if not actor.is_member(community_id):
-        raise NotFound()
     actor.require(community_id, "admin")
     if decision not in ("publish", "reject"):
         raise Invalid(field="decision")
@@ -371,22 +384,17 @@ async def claim(
     """By a member of an organisation that may act in the wish's community (naming it), or by a
     volunteer of that community (naming none); never by the beneficiary."""
     row = await _load(session, wish_id)
+    await _guard(session, actor, row)
     community_id = int(row["community_id"])
     if organisation_id is not None:
         if not await organisations.is_member(session, organisation_id, actor.user_id):
             raise Forbidden()
         if not await organisations.may_act_in(session, organisation_id, community_id):
-            if not actor.is_member(community_id):
-                raise NotFound()
             raise Forbidden()
     elif not actor.has(community_id, "volunteer"):
-        if not actor.is_member(community_id):
-            raise NotFound()
         raise Forbidden(NAME_ORGANISATION)
     if row["beneficiary_id"] == actor.user_id:
         raise Forbidden(NOT_BENEFICIARY_CLAIM)
-    if row["status"] in ("submitted", "rejected") and not actor.is_member(community_id):
-        raise NotFound()  # not in the pool: an outsider is not told it exists
     done = await _CLAIM.fetchval(
         session, {"u": actor.user_id, "org": organisation_id, "now": clock.now(), "id": wish_id}
     )
@@ -421,10 +429,9 @@ _RELEASE = Sql(
 
 async def release(session: AsyncSession, actor: Actor, wish_id: int, address: str | None = None) -> str:
     row = await _load(session, wish_id)
+    await _guard(session, actor, row)
     community_id = int(row["community_id"])
     if not (await _is_claimant(session, actor, row) or actor.has(community_id, "admin")):
-        if not actor.is_member(community_id) and row["status"] in ("submitted", "rejected"):
-            raise NotFound()
         raise Forbidden(NOT_CLAIMANT)
     if row["status"] != "claimed":
         raise _refuse("release", row["status"])
@@ -448,6 +455,7 @@ async def delivery_code(
     of the claiming organisation) gets it."""
     row = await _load(session, wish_id)
     if not await _is_claimant(session, actor, row):
+        await _guard(session, actor, row)
         raise Forbidden(NOT_CLAIMANT)
     if row["status"] != "claimed":
         raise _refuse("deliver", row["status"])
@@ -559,10 +567,9 @@ async def thank(
 ) -> None:
     """The beneficiary, or the community's grid workers and staff for them, thank once."""
     row = await _load(session, wish_id)
+    await _guard(session, actor, row)
     community_id = int(row["community_id"])
     if not (row["beneficiary_id"] == actor.user_id or actor.has(community_id, *CARE_ROLES)):
-        if not actor.is_member(community_id):
-            raise NotFound()
         raise Forbidden()
     note = note.strip()
     if not note or len(note) > 1000:
