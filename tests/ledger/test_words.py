@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from app.core.i18n import translations
 from app.events import checkins  # noqa: F401 - registers the "event" and "hours" renderers
+from app.ledger import words
+from app.ledger.controllers import KIND_LABELS
 from app.ledger.words import duration, words_for
 from app.store import placing  # noqa: F401 - registers the "store_order" renderer
+from app.wishes import services as wishes  # noqa: F401 - registers the "wish" renderer
 
 
 def _gettext(lang: str):
@@ -53,3 +56,13 @@ def test_pages_show_lines_through_the_filter() -> None:
     assert template.render(line=line, gettext=_gettext("zh")) == "大米 5kg × 2"
     old = SimpleNamespace(kind="store_order", reason=None, memo="x1")
     assert template.render(line=old, gettext=_gettext("en")) == "x1"
+
+
+def test_every_kind_a_transfer_is_written_with_has_a_label_in_chinese() -> None:
+    """The statement's tag showed "event" on a Chinese page: the labels were keyed by other names."""
+    kinds = set(words._RENDERERS) | {"award", "correction", "reversal", "counter"}
+    assert {"event", "hours", "store_order", "expiry", "wish"} <= kinds
+    assert kinds - set(KIND_LABELS) == set()
+    zh = translations("zh")
+    untranslated = {kind for kind in kinds if zh.gettext(KIND_LABELS[kind]) == KIND_LABELS[kind]}
+    assert untranslated == set()
