@@ -19,8 +19,8 @@ from app.core.fields import parse_id, parse_int
 from app.core.i18n import lazy
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.events import approvals, hours, rules, services
-from app.events.controllers import event_page_response
 from app.events.models import CATEGORIES, Event
+from app.events.pages import event_page_response
 from app.places.models import Community, Compound
 from app.places.services import time_zone_of
 

@@ -17,8 +17,9 @@ from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.security import burn_password_check, verify_password
+from app.core.settings import Settings
 from app.core.uow import Connection, Sql, connection_of
-from app.events import rules
+from app.events import codes, rules
 from app.events.models import CATEGORIES, Checkin, Event, HourClaim, Signup
 from app.places.models import Community, Compound
 
@@ -498,3 +499,22 @@ async def member_name(conn: Connection, community_id: int, user_id: int) -> str 
 
 async def member_of(session: AsyncSession, community_id: int, user_id: int) -> bool:
     return await member_name(await connection_of(session), community_id, user_id) is not None
+
+
+# ---------------------------------------------------------------- kiosk codes
+
+
+def current_code(settings: Settings, event: Any, action: str) -> tuple[str, datetime, datetime]:
+    """The kiosk code of this window; shown until the window ends, accepted one window more."""
+    code, window = codes.kiosk_code(settings.secret_key, event.community_id, event.id, action, clock.now())
+    return code, codes.window_end(window), codes.window_end(window + 1)
+
+
+async def kiosk_event(db_session: AsyncSession, actor: Actor, event_id: int, action: str) -> Event:
+    """The event whose kiosk code an organiser asks for, refused if it does not use a kiosk."""
+    if action not in codes.ACTIONS:
+        raise Invalid(lazy("Choose check-in or check-out."), field="action")
+    event = await event_in(db_session, actor, event_id, *ORGANISER_ROLES)
+    if not event.kiosk_enabled:
+        raise DomainError("forbidden", 403, lazy("This event does not use a kiosk."))
+    return event

@@ -38,9 +38,6 @@ def _item_out(item: StoreItem) -> ItemOut:
     )
 
 
-# ---------------------------------------------------------------- API
-
-
 @get("/api/v1/communities/{community_id:int}/items", tags=["spending"])
 async def api_items(community_id: int, actor: Actor, db_session: AsyncSession) -> ItemsOut:
     items = await services.catalogue(db_session, actor, community_id)

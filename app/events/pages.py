@@ -1,13 +1,12 @@
-"""Events: the JSON API of API.md, the kiosk, and the pages for residents, organisers and admins."""
+"""Events' pages for residents and organisers: the list, an event, sign-ups, the kiosk screen and
+its code images, hours and the certificate; the admin's are app.events.admin_pages, the JSON
+API app.events.api."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import lru_cache
-from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.params import JSONBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,85 +24,10 @@ from app.core.web import client_address, error_message, form_data, optional_int,
 from app.events import approvals, checkins, codes, hours, rules, services
 from app.events import home as _home  # noqa: F401 - registers its share of the home page
 from app.events.models import Event, Signup
-from app.events.schemas import CodeOut, EventCreate, EventCreated, SignupOut
 from app.places.models import Community, Compound
 from app.places.services import time_zone_of
 
-# ---------------------------------------------------------------- API
-
-
-def _input_from_api(data: EventCreate) -> services.EventInput:
-    return services.EventInput(
-        title=data.title,
-        category=data.category,
-        starts_at=data.starts_at,
-        ends_at=data.ends_at,
-        capacity=data.capacity,
-        points_per_attendance=data.points_per_attendance,
-        points_per_hour=data.points_per_hour,
-        max_points=data.max_points,
-        auto_award=data.auto_award,
-        signup_required=data.signup_required,
-        description=data.description,
-        place=data.place,
-        kiosk_enabled=data.kiosk_enabled,
-        kiosk_confirmation=data.kiosk_confirmation,
-        reentry_allowed=data.reentry_allowed,
-        organiser_ids=list(data.organiser_ids),
-    )
-
-
-@post("/api/v1/communities/{community_id:int}/events", tags=["community admin"], status_code=201)
-async def api_create_event(
-    community_id: int, data: JSONBody[EventCreate], actor: Actor, db_session: AsyncSession, request: Request
-) -> EventCreated:
-    events = await services.create_event(
-        db_session,
-        actor,
-        community_id,
-        _input_from_api(data),
-        weeks=data.weeks,
-        address=client_address(request),
-    )
-    return EventCreated(id=events[0].id, series=[e.id for e in events] if len(events) > 1 else [])
-
-
-@post("/api/v1/events/{event_id:int}/signups", tags=["earning"], status_code=201)
-async def api_sign_up(event_id: int, actor: Actor, db_session: AsyncSession) -> SignupOut:
-    return SignupOut(status=await services.sign_up(db_session, actor, event_id))
-
-
-def current_code(settings: Settings, event: Any, action: str) -> tuple[str, datetime, datetime]:
-    """The kiosk code of this window; shown until the window ends, accepted one window more."""
-    code, window = codes.kiosk_code(settings.secret_key, event.community_id, event.id, action, clock.now())
-    return code, codes.window_end(window), codes.window_end(window + 1)
-
-
-async def _kiosk_event(db_session: AsyncSession, actor: Actor, event_id: int, action: str) -> Event:
-    if action not in codes.ACTIONS:
-        raise Invalid(lazy("Choose check-in or check-out."), field="action")
-    event = await services.event_in(db_session, actor, event_id, *services.ORGANISER_ROLES)
-    if not event.kiosk_enabled:
-        raise DomainError("forbidden", 403, lazy("This event does not use a kiosk."))
-    return event
-
-
-@get("/api/v1/events/{event_id:int}/code", tags=["earning"])
-async def api_event_code(
-    event_id: int, actor: Actor, db_session: AsyncSession, settings: Settings, action: str = "checkin"
-) -> Response[CodeOut]:
-    event = await _kiosk_event(db_session, actor, event_id, action)
-    code, refresh, expires = current_code(settings, event, action)
-    return Response(
-        CodeOut(code=code, expires_at=expires.isoformat(), refresh_at=refresh.isoformat()),
-        headers={"cache-control": "no-store"},
-    )
-
-
-@get("/api/v1/events/{event_id:int}/live", tags=["earning"])
-async def api_event_live(event_id: int, actor: Actor, db_session: AsyncSession) -> dict[str, int]:
-    await services.event_in(db_session, actor, event_id, *services.ORGANISER_ROLES)
-    return await checkins.live_count(db_session, event_id)
+# ---------------------------------------------------------------- the kiosk screen's code images
 
 
 @lru_cache(maxsize=1024)
@@ -116,8 +40,8 @@ def _png(code: str) -> bytes:
 async def kiosk_svg(
     event_id: int, actor: Actor, db_session: AsyncSession, settings: Settings, action: str = "checkin"
 ) -> Response:
-    event = await _kiosk_event(db_session, actor, event_id, action)
-    code, _refresh, _expires = current_code(settings, event, action)
+    event = await services.kiosk_event(db_session, actor, event_id, action)
+    code, _refresh, _expires = services.current_code(settings, event, action)
     return Response(qr.svg(code, scale=10), media_type="image/svg+xml", headers={"cache-control": "no-store"})
 
 
@@ -125,8 +49,8 @@ async def kiosk_svg(
 async def kiosk_png(
     event_id: int, actor: Actor, db_session: AsyncSession, settings: Settings, action: str = "checkin"
 ) -> Response:
-    event = await _kiosk_event(db_session, actor, event_id, action)
-    code, _refresh, _expires = current_code(settings, event, action)
+    event = await services.kiosk_event(db_session, actor, event_id, action)
+    code, _refresh, _expires = services.current_code(settings, event, action)
     return Response(_png(code), media_type="image/png", headers={"cache-control": "no-store"})
 
 
@@ -341,8 +265,8 @@ async def _kiosk_response(
     error: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    event = await _kiosk_event(db_session, actor, event_id, action)
-    code, refresh, _expires = current_code(settings, event, action)
+    event = await services.kiosk_event(db_session, actor, event_id, action)
+    code, refresh, _expires = services.current_code(settings, event, action)
     return render(
         request,
         "events/kiosk.html",
@@ -366,7 +290,7 @@ async def kiosk_leave(
     action = form.get("action") or "checkin"
     if action not in codes.ACTIONS:
         action = "checkin"
-    await _kiosk_event(db_session, actor, event_id, action)
+    await services.kiosk_event(db_session, actor, event_id, action)
     key = f"kiosk:{actor.user_id}"
     allowed = await claim_attempt(db_session, settings, key, settings.login_max_failures_per_phone)
     await db_session.commit()
@@ -522,10 +446,6 @@ async def verify_page(request: Request, token: str, db_session: AsyncSession, se
 
 
 route_handlers = [
-    api_create_event,
-    api_sign_up,
-    api_event_code,
-    api_event_live,
     kiosk_svg,
     kiosk_png,
     events_page,
