@@ -153,7 +153,12 @@ def worker(once: bool) -> None:
     click.echo(f"Jinlin worker: periodic jobs: {names}")
 
     async def run() -> None:
-        task = asyncio.create_task(jobs.run_worker(settings, name="worker", wait=not once))
+        work = (
+            jobs.run_worker(settings, name="worker", wait=False)
+            if once
+            else jobs.run_worker_for_good(settings, "worker")
+        )
+        task = asyncio.create_task(work)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):

@@ -133,23 +133,24 @@ def on_startup(settings: Settings) -> Callable[[], Awaitable[None]]:
         global _running
         if not settings.run_jobs_in_process or _running is not None:
             return
-        _running = asyncio.create_task(_supervised(settings), name="jinlin-jobs")
+        _running = asyncio.create_task(run_worker_for_good(settings, "in-process"), name="jinlin-jobs")
 
     return start
 
 
-async def _supervised(settings: Settings) -> None:
-    """Keeps the in-process worker running until the app stops (cancels it). procrastinate ends
-    its worker quietly, without raising, when a side task fails: its listener does when
-    PostgreSQL goes away, so returning then left `jinlin serve` without jobs for good."""
+async def run_worker_for_good(settings: Settings, name: str) -> None:
+    """Keeps a worker running until cancelled (the app stops, `jinlin worker` gets SIGTERM).
+    procrastinate ends its worker quietly, without raising, when a side task fails: its listener
+    does when PostgreSQL goes away, so taking that for the end left `jinlin serve` without jobs,
+    and made `jinlin worker` exit, for good."""
     while True:
         try:
-            await run_worker(settings, name="in-process")
-            log.warning("in-process job worker stopped; restarting in %d s", RESTART_DELAY)
+            await run_worker(settings, name=name)
+            log.warning("job worker %s stopped; restarting in %d s", name, RESTART_DELAY)
         except asyncio.CancelledError:
             raise
         except Exception:  # a broken job or a lost connection must not stop the web app
-            log.exception("in-process job worker failed; restarting in %d s", RESTART_DELAY)
+            log.exception("job worker %s failed; restarting in %d s", name, RESTART_DELAY)
         await asyncio.sleep(RESTART_DELAY)
 
 

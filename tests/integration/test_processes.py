@@ -330,16 +330,29 @@ def _accepts(url: str) -> bool:
 
 
 def test_app_answers_again_after_external_postgres_comes_back(
-    external_postgres: tuple[Any, str], tmp_path: Path, servers: list[Serve]
+    external_postgres: tuple[Any, str], tmp_path: Path, servers: list[Serve], request: pytest.FixtureRequest
 ):
     server, url = external_postgres
     env = _env(tmp_path, url)
     serve = Serve(env, workers=2)
     servers.append(serve)
     phone, password = _admin(env)
+    # `jinlin worker` beside it, as docker compose runs it.
+    worker_log = tmp_path / "worker.log"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=worker_log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    request.addfinalizer(lambda: (worker.kill(), worker.wait(5)))
     for _ in range(6):  # every worker's pools hold connections now
         assert serve.answers()
         assert _login(serve, phone, password)
+    job_workers = _job_workers(url)
+    assert _wait(lambda: _job_workers(url) > job_workers, 60, step=1) is not None, worker_log.read_text()
     job_worker = _job_workers(url)
 
     postgres = psutil.Process(server.get_pid())
@@ -356,5 +369,7 @@ def test_app_answers_again_after_external_postgres_comes_back(
     answered = _wait(lambda: _login(serve, phone, password), RECOVERY, step=0.5)
     assert answered is not None, f"no answer within {RECOVERY} s of PostgreSQL being back: {serve.tail()}"
     print(f"external: answered {time.monotonic() - back:.1f} s after PostgreSQL was back")
-    assert _wait(lambda: _job_workers(url) > job_worker, RECOVERY, step=1) is not None, serve.tail()
+    # Jobs run again: serve's two workers and `jinlin worker` each register a new job worker.
+    assert _wait(lambda: _job_workers(url) >= job_worker + 3, RECOVERY, step=1) is not None, serve.tail()
+    assert worker.poll() is None, worker_log.read_text(errors="replace")[-3000:]
     assert serve.process.poll() is None
