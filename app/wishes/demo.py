@@ -1,0 +1,126 @@
+"""Demo wishes from the seeds (minhou's visits, fuqing's 邻+圆梦池): one in every status, among
+them a socket repair for 杨依伯 posted by the grid worker after a visit and claimed by a partner
+unit. Idempotent: a wish is added once by title."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import clock, organisations
+from app.core.authz import Actor
+from app.core.uow import connection_of
+from app.wishes import codes, services
+
+# (title, description, for (name), posted by (phone; None: the beneficiary), status, claimed by)
+WISHES = [
+    (
+        "修理厨房插座",
+        "厨房插座松动打火，老人独居，想请人换一个新插座。",
+        "杨依伯",
+        "13800000003",
+        "claimed",
+        "unit",
+    ),
+    ("一台轮椅", "腿脚不便，想要一台轻便轮椅方便下楼晒太阳。", "刘阿婆", "13800000003", "submitted", None),
+    ("孩子的新书包", "孩子上三年级，书包背带断了。", "郑美玉", None, "published", None),
+    ("阳台晾衣架维修", "晾衣架摇不下来。", "郑美玉", None, "rejected", None),
+    (
+        "陪同去医院复查",
+        "下周三上午去省立医院复查，想请人陪同。",
+        "刘阿婆",
+        "13800000003",
+        "delivered",
+        "volunteer",
+    ),
+]
+GRID = "13800000003"
+VOLUNTEER = "13800000004"
+UNIT_MEMBER = "13800000021"  # 省疾控中心 张医生 (the partners' demo)
+CONSENT = "网格员入户走访时记录，本人同意代为发布。"
+
+
+async def _user(
+    session: AsyncSession, community_id: int, *, phone: str | None = None, name: str | None = None
+) -> Actor | None:
+    row = (
+        await session.execute(
+            text(
+                "SELECT u.id, u.display_name, m.roles FROM users u "
+                "LEFT JOIN memberships m ON m.user_id = u.id AND m.community_id = :c "
+                "WHERE (CAST(:phone AS varchar) IS NULL OR u.phone = :phone) "
+                "AND (CAST(:name AS varchar) IS NULL OR (u.display_name = :name AND m.id IS NOT NULL)) "
+                "ORDER BY u.id LIMIT 1"
+            ),
+            {"c": community_id, "phone": phone, "name": name},
+        )
+    ).first()
+    if row is None:
+        return None
+    roles = {community_id: frozenset(row.roles)} if row.roles else {}
+    return Actor(user_id=int(row.id), display_name=row.display_name, roles=roles)
+
+
+async def seed(session: AsyncSession, community_id: int) -> None:
+    admin_id = await session.scalar(
+        text(
+            "SELECT user_id FROM memberships WHERE community_id = :c AND 'admin' = ANY(roles) "
+            "ORDER BY id LIMIT 1"
+        ),
+        {"c": community_id},
+    )
+    if admin_id is None:
+        return
+    admin = Actor(user_id=int(admin_id), display_name="", roles={community_id: frozenset({"admin"})})
+    existing = set(
+        (await session.execute(text("SELECT title FROM wishes WHERE community_id = :c"), {"c": community_id}))
+        .scalars()
+        .all()
+    )
+    for title, description, name, poster_phone, status, claimant in WISHES:
+        if title in existing:
+            continue
+        beneficiary = await _user(session, community_id, name=name)
+        poster = await _user(session, community_id, phone=poster_phone) if poster_phone else beneficiary
+        if beneficiary is None or poster is None:
+            continue
+        wish_id = await services.post_wish(
+            session,
+            poster,
+            community_id,
+            title=title,
+            description=description,
+            for_user_id=beneficiary.user_id,
+            consent_note=CONSENT if poster.user_id != beneficiary.user_id else "",
+        )
+        if status == "submitted":
+            continue
+        decision = "reject" if status == "rejected" else "publish"
+        note = "晾衣架属物业维修范围，已转物业公司处理。" if decision == "reject" else ""
+        await services.review(session, admin, wish_id, decision, note)
+        if status in ("published", "rejected"):
+            continue
+        if claimant == "unit":
+            member = await _user(session, community_id, phone=UNIT_MEMBER)
+            units = await organisations.of_user(session, member.user_id) if member else []
+            if member is None or not units:
+                continue
+            await services.claim(session, member, wish_id, units[0].id)
+        else:
+            volunteer = await _user(session, community_id, phone=VOLUNTEER)
+            if volunteer is None:
+                continue
+            await services.claim(session, volunteer, wish_id)
+        if status != "delivered":
+            continue
+        # Delivered as in life: the claimant's code scanned by the grid worker for the resident.
+        grid = await _user(session, community_id, phone=GRID)
+        claimed_at = await session.scalar(text("SELECT claimed_at FROM wishes WHERE id = :i"), {"i": wish_id})
+        if grid is None or claimed_at is None:
+            continue
+        key = secrets.token_hex(32)
+        code, _ = codes.delivery_code(key, community_id, wish_id, claimed_at, clock.now())
+        await services.deliver(await connection_of(session), grid, code, key)
+        await services.thank(session, grid, wish_id, "刘阿婆说：谢谢小李一上午的陪伴，检查结果都好。")

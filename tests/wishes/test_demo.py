@@ -1,0 +1,40 @@
+"""The demo's wishes: one in every status, 杨依伯's posted by the grid worker and claimed by a
+partner unit, the delivered one paid to the volunteer once; seeding twice changes nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+
+async def test_demo_wishes_in_every_status_seeded_once(engine, tmp_path):
+    from app import demo
+
+    maker = async_sessionmaker(engine, expire_on_commit=False)
+    for _ in range(2):
+        async with maker() as s, s.begin():
+            await demo.seed(s, uploads_dir=tmp_path)
+    async with maker() as s:
+        cid = (await s.execute(text("SELECT id FROM communities WHERE join_code = 'JUNMEN88'"))).scalar_one()
+        rows = (
+            await s.execute(
+                text(
+                    "SELECT w.status, b.display_name AS beneficiary, p.display_name AS poster, "
+                    "o.name AS unit, w.consent_note FROM wishes w JOIN users b ON b.id = w.beneficiary_id "
+                    "JOIN users p ON p.id = w.posted_by "
+                    "LEFT JOIN organisations o ON o.id = w.claimed_organisation_id WHERE w.community_id = :c"
+                ),
+                {"c": cid},
+            )
+        ).all()
+        assert sorted(r.status for r in rows) == sorted(
+            ["submitted", "published", "rejected", "claimed", "delivered"]
+        )
+        yang = [r for r in rows if r.beneficiary == "杨依伯"]
+        assert [(r.poster, r.unit, r.status) for r in yang] == [("王网格", "省疾控中心", "claimed")]
+        assert yang[0].consent_note
+        paid = await s.scalar(
+            text("SELECT count(*) FROM ledger_transfers WHERE community_id = :c AND kind = 'wish'"),
+            {"c": cid},
+        )
+        assert paid == 1
