@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return settings
 
     domains.register_partner_progress()
+    domains.register_office_parts()
     domains.connect_organisations()
 
     return Litestar(

@@ -11,6 +11,7 @@ import click
 
 from app.core import organisations
 from app.core.settings import Settings
+from app.partners import pages as partner_pages
 from app.partners import progress
 from app.partners import services as partner_services
 
@@ -120,3 +121,13 @@ def connect_organisations() -> None:
         is_member=partner_services.is_member,
         of_user=partner_services.organisations_of,
     )
+
+
+def register_office_parts() -> None:
+    """Hands app.partners.pages the sections other domains add to an organisation's office page
+    (`app.<domain>.partner_office.part`), so neither domain names the other."""
+    for domain in DOMAINS:
+        module = _optional(f"app.{domain}.partner_office")
+        hook = getattr(module, "part", None)
+        if hook is not None:
+            partner_pages.office_part(hook)

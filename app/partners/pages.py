@@ -4,6 +4,8 @@ and the partners' share of the home page (app.core.homes)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -69,6 +71,29 @@ SAVED = {
     "registration": lazy("Your registration was sent. The community's admin will confirm it."),
     "decided": lazy("The registration was decided."),
 }
+
+
+@dataclass
+class OfficePart:
+    """Another domain's section of an organisation's office page (micro-wishes: the wishes open
+    to the unit and those it delivered): a partial template and what it shows."""
+
+    template: str
+    context: dict[str, Any]
+
+
+# (session, actor, organisation_id, community ids where it may act now) -> a part, or None.
+OfficeHook = Callable[[AsyncSession, Actor, int, list[int]], Awaitable["OfficePart | None"]]
+_OFFICE_PARTS: list[OfficeHook] = []
+
+
+def office_part(hook: OfficeHook) -> OfficeHook:
+    """Registers a section of the office page. Domains register through the assembly
+    (app.domains.register_office_parts reads `app.<domain>.partner_office.part`), so this
+    domain names none of them."""
+    if hook not in _OFFICE_PARTS:
+        _OFFICE_PARTS.append(hook)
+    return hook
 
 
 def _labels() -> dict[str, Any]:
@@ -179,6 +204,7 @@ async def _organisation_page(
             if community is not None and await services.may_act_in(db_session, organisation_id, cid):
                 acting.append(community)
     home_community = await db_session.get(Community, organisation.community_id)
+    parts = [await hook(db_session, actor, organisation_id, [c.id for c in acting]) for hook in _OFFICE_PARTS]
     return _page(
         request,
         "partners/organisation.html",
@@ -191,6 +217,7 @@ async def _organisation_page(
         resources=await lists.resources_of_organisation(db_session, organisation_id),
         members=await services.members_of(db_session, organisation_id),
         acting=acting,
+        parts=[part for part in parts if part is not None] if member else [],
         form=extra.pop("form", {}),
         **extra,
     )

@@ -263,3 +263,31 @@ async def test_no_phone_number_on_any_partner_page_or_answer(client: Any, town: 
         assert answer.status_code == 200, (answer.url, answer.text[:300])
         assert not PHONE_RE.search(answer.text), answer.url
     assert member.phone and all(member.phone not in a.text for a in answers)
+
+
+async def test_other_domains_add_sections_to_the_office_page_for_members_only(
+    client: Any, town: Town
+) -> None:
+    from app.partners import pages
+
+    organisation_id, (member,) = await make_organisation(client, town)
+    seen: list[tuple[int, list[int]]] = []
+
+    async def wishes(session: Any, actor: Any, org_id: int, acting: list[int]) -> pages.OfficePart:
+        seen.append((org_id, acting))
+        return pages.OfficePart(
+            "partners/_office_section.html",
+            {"title": "Wishes open to us", "entries": [("修插座", "/wishes/1")], "empty": "None"},
+        )
+
+    pages.office_part(wishes)
+    try:
+        await session_of(client, member)
+        office = await client.get(f"/partners/o/{organisation_id}")
+        await session_of(client, town.admin)
+        as_admin = await client.get(f"/partners/o/{organisation_id}")
+    finally:
+        pages._OFFICE_PARTS.remove(wishes)
+    assert "修插座" in office.text and 'href="/wishes/1"' in office.text
+    assert seen[0] == (organisation_id, [town.community_id])
+    assert "修插座" not in as_admin.text
