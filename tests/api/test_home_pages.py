@@ -27,6 +27,17 @@ async def street_admin_of(engine, street_id: int) -> Person:
     return Person(user.id, phone, password, "东街街道办")
 
 
+async def test_someone_of_no_community_is_told_so_plainly_not_with_a_success_tick(client, engine):
+    phone, password = unique_phone(), "alone-" + secrets.token_hex(4)
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        user = User(phone=phone, display_name="孤身一人", password_hash=hash_password(password))
+        s.add(user)
+    await page_login(client, Person(user.id, phone, password, "孤身一人"))
+    home = (await client.get("/", headers={"accept-language": "zh-Hans"})).text
+    told = re.search(r'<p class="([a-z]+)">您还没有加入任何社区', home)
+    assert told is not None and told.group(1) == "hint"
+
+
 async def test_street_admin_drills_down_to_a_community_read_only(client, factory, engine):
     tenant = await factory.tenant()
     await page_login(client, tenant.admin)
