@@ -204,7 +204,7 @@ CHECK_OUT_LOGGED = Sql(
 
 
 # The scan path's event rows, remembered by each worker until the event is edited (the memo is
-# the app's, set for the scan's duration by app.scans.controllers.run_scan).
+# the app's, set for the scan's duration by app.scans.services.run_scan).
 @dataclass(frozen=True, slots=True)
 class EventRow:
     """What the scan path knows of an event (`EVENT_COLUMNS`)."""

@@ -7,7 +7,11 @@ from typing import Any
 
 from app.core import clock, scanning
 from app.core.authz import Actor
+from app.core.errors import DomainError
 from app.core.uow import Connection, Sql
+
+# The actions a scan may ask for (API.md `POST /api/v1/scans`).
+ACTIONS = ("checkin", "checkout")
 
 
 def code_digest(code: str) -> str:
@@ -74,3 +78,22 @@ def log_params(log: scanning.ScanLog, **data: Any) -> dict[str, Any]:
     """The parameters of `log_cte` for this scan; `data` as a ScanOutcome's (community_id,
     event_id, user_id, action)."""
     return {f"log_{key}": value for key, value in _row(log.actor, log.request, data, log.facts).items()}
+
+
+async def run_scan(
+    state: Any, conn: Connection, actor: Actor, request: scanning.ScanRequest
+) -> scanning.ScanOutcome | DomainError:
+    """Dispatches a scan in the request's transaction and logs it, success or refusal. A
+    refusal is returned, not raised: its own writes were rolled back (scanning.dispatch), and
+    its log row is to be committed with the request. `state` is the app's (scanning.prepared)."""
+    log = scanning.ScanLog(actor, request)
+    try:
+        with scanning.prepared(state):
+            outcome = await scanning.dispatch(conn, actor, request, log)
+    except DomainError as exc:
+        if not log.written:
+            await record(conn, actor, request, exc.code, facts=log.facts)
+        return exc
+    if not log.written:
+        await record(conn, actor, request, outcome.result, outcome.data)
+    return outcome

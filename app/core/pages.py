@@ -1,4 +1,4 @@
-"""Process and database health, language and elder-mode switches."""
+"""The process's own routes: health and readiness, the language and elder-mode switches."""
 
 from __future__ import annotations
 

@@ -1,65 +1,21 @@
-"""The scanner page for every role, its HTML endpoint, and `POST /api/v1/scans` (API.md)."""
+"""The scanner page for every role and its HTML endpoint; the scan itself is
+app.scans.services.run_scan, as for the API (app.scans.api)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get, post
-from litestar.params import JSONBody
+from litestar import Request, get, post
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import scanning, uow
 from app.core.authz import Actor
-from app.core.errors import DomainError, Forbidden, Invalid, domain_error_handler
+from app.core.errors import DomainError, Forbidden
 from app.core.i18n import lazy
-from app.core.uow import Connection, connection_of
+from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render
 from app.scans import services
-from app.scans.schemas import ScanIn
-
-ACTIONS = ("checkin", "checkout")
-
-
-async def run_scan(
-    web: Request, conn: Connection, actor: Actor, request: scanning.ScanRequest
-) -> scanning.ScanOutcome | DomainError:
-    """Dispatches a scan in the request's transaction and logs it, success or refusal. A
-    refusal is returned, not raised: its own writes were rolled back (scanning.dispatch), and
-    its log row is to be committed with the request."""
-    log = scanning.ScanLog(actor, request)
-    try:
-        with scanning.prepared(web.app.state):
-            outcome = await scanning.dispatch(conn, actor, request, log)
-    except DomainError as exc:
-        if not log.written:
-            await services.record(conn, actor, request, exc.code, facts=log.facts)
-        return exc
-    if not log.written:
-        await services.record(conn, actor, request, outcome.result, outcome.data)
-    return outcome
-
-
-@post("/api/v1/scans", tags=["earning"], status_code=200)
-async def api_scan(data: JSONBody[ScanIn], request: Request, actor: Actor, conn: Connection) -> Response[Any]:
-    if data.action is not None and data.action not in ACTIONS:
-        raise Invalid(field="action")
-    scanned = await run_scan(
-        request,
-        conn,
-        actor,
-        scanning.ScanRequest(
-            code=data.code.strip(),
-            event_id=data.event_id,
-            action=data.action,
-            idempotency_key=data.idempotency_key,
-            address=client_address(request),
-        ),
-    )
-    if isinstance(scanned, DomainError):
-        # Answered as the exception handler answers it; the unit of work commits the log row.
-        return domain_error_handler(request, scanned)
-    return Response(scanned.as_json(), status_code=200)
 
 
 @get("/scan", include_in_schema=False)
@@ -79,7 +35,7 @@ async def scan_page(
         raise Forbidden(
             lazy("The counter scanner is for counter staff. Show your pickup code at the counter.")
         )
-    if event is not None and action not in ACTIONS:
+    if event is not None and action not in services.ACTIONS:
         action = "checkin"
     return render(
         request,
@@ -100,7 +56,7 @@ async def scan_submit(request: Request, actor: Actor, db_session: AsyncSession) 
     scan = scanning.ScanRequest(
         code=(form.get("code") or "").strip(),
         event_id=event_id,
-        action=action if action in ACTIONS else None,
+        action=action if action in services.ACTIONS else None,
         idempotency_key=form.get("idempotency_key") or None,
         context=context if context == "counter" else None,
         preview=form.get("preview") in ("1", "true", "on"),
@@ -109,7 +65,7 @@ async def scan_submit(request: Request, actor: Actor, db_session: AsyncSession) 
     partial = bool(request.headers.get("hx-request"))
     outcome: scanning.ScanOutcome | DomainError = DomainError("code_invalid", 422)
     if scan.code:
-        outcome = await run_scan(request, await connection_of(db_session), actor, scan)
+        outcome = await services.run_scan(request.app.state, await connection_of(db_session), actor, scan)
     if isinstance(outcome, DomainError):
         exc = outcome
         uow.keep_refusal(request.scope)  # type: ignore[arg-type]
@@ -156,4 +112,7 @@ async def _event_for_page_safe(db_session: AsyncSession, actor: Actor, event_id:
         return None
 
 
-route_handlers = [api_scan, scan_page, scan_submit]
+route_handlers = [
+    scan_page,
+    scan_submit,
+]

@@ -1,0 +1,43 @@
+"""The one scan entry of the API: `POST /api/v1/scans` (API.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, post
+from litestar.params import JSONBody
+
+from app.core import scanning
+from app.core.authz import Actor
+from app.core.errors import DomainError, Invalid, domain_error_handler
+from app.core.uow import Connection
+from app.core.web import client_address
+from app.scans import services
+from app.scans.schemas import ScanIn
+
+
+@post("/api/v1/scans", tags=["earning"], status_code=200)
+async def api_scan(data: JSONBody[ScanIn], request: Request, actor: Actor, conn: Connection) -> Response[Any]:
+    if data.action is not None and data.action not in services.ACTIONS:
+        raise Invalid(field="action")
+    scanned = await services.run_scan(
+        request.app.state,
+        conn,
+        actor,
+        scanning.ScanRequest(
+            code=data.code.strip(),
+            event_id=data.event_id,
+            action=data.action,
+            idempotency_key=data.idempotency_key,
+            address=client_address(request),
+        ),
+    )
+    if isinstance(scanned, DomainError):
+        # Answered as the exception handler answers it; the unit of work commits the log row.
+        return domain_error_handler(request, scanned)
+    return Response(scanned.as_json(), status_code=200)
+
+
+route_handlers = [
+    api_scan,
+]
