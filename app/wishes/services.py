@@ -257,6 +257,31 @@ async def get_wish(session: AsyncSession, actor: Actor, wish_id: int) -> WishVie
     return _view(reader, row, await _org_names(session, [row]))
 
 
+@dataclass(frozen=True)
+class PoolWish:
+    """A wish as the public pool shows it: no name, no phone, nothing of the person."""
+
+    title: str
+    description: str
+    status: str
+
+
+_POOL = Sql(
+    "SELECT title, description, status FROM wishes WHERE community_id = :c "
+    "AND status IN ('published', 'claimed', 'delivered') "
+    "ORDER BY (status = 'published') DESC, created_at DESC, id DESC LIMIT 200"
+)
+
+
+async def public_pool(session: AsyncSession, community_id: int) -> list[PoolWish]:
+    """The community's 邻+圆梦池 for anyone: the wishes in the pool, and those already taken up
+    or delivered, without any personal data."""
+    return [
+        PoolWish(r["title"], r["description"], r["status"])
+        for r in await _POOL.fetch(session, {"c": community_id})
+    ]
+
+
 # ---------------------------------------------------------------- posting and review
 
 _POST = Sql(

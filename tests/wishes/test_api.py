@@ -325,3 +325,17 @@ async def test_the_volunteers_statement_says_what_the_wish_points_were_for_in_th
     ]
     assert (zh["kind"], zh["amount"], zh["memo"]) == ("wish", 20, "微心愿送达：修插座")
     assert en["memo"] == "Micro-wish delivered: 修插座"
+
+
+async def test_the_public_pool_shows_wishes_without_personal_data(client, pool):
+    shown = await post_wish(client, pool, title="孩子的新书包", description="书包背带断了")
+    await publish(client, pool, shown)
+    hidden = await post_wish(client, pool, title="还在审核的心愿")
+    page = await client.get(f"/c/{pool.community_id}/wish-pool")  # no login
+    assert page.status_code == 200
+    assert "孩子的新书包" in page.text
+    assert "还在审核的心愿" not in page.text
+    assert "杨" not in page.text.split("<main", 1)[-1]
+    assert not PHONE_RE.search(page.text)
+    assert hidden
+    assert (await client.get("/c/9223372036854775807/wish-pool")).status_code == 404
