@@ -51,8 +51,25 @@
     });
   }
 
+  // On a phone a table's rows stack and its header row is hidden (app.css): each cell after the
+  // first (the row's title) carries its column's name, shown before the value.
+  function labelCells() {
+    document.querySelectorAll("table.list").forEach(function (table) {
+      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+        return th.textContent.trim();
+      });
+      if (!heads.length) { return; }
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.prototype.forEach.call(row.children, function (cell, i) {
+          if (i > 0 && heads[i] && !cell.hasAttribute("colspan")) { cell.dataset.label = heads[i]; }
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-member-code]").forEach(memberCode);
+    labelCells();
     scrollableTables();
     window.addEventListener("resize", scrollableTables);
     document.querySelectorAll("[data-print]").forEach(function (b) {
