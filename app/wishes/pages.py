@@ -11,6 +11,7 @@ from app.core.errors import NotFound
 from app.core.i18n import lazy
 from app.core.web import render
 from app.places.models import Community
+from app.wishes import home as _home  # noqa: F401 - registers its share of the home page
 from app.wishes import services
 
 STATUS_LABELS = {

@@ -339,3 +339,9 @@ async def test_the_public_pool_shows_wishes_without_personal_data(client, pool):
     assert not PHONE_RE.search(page.text)
     assert hidden
     assert (await client.get("/c/9223372036854775807/wish-pool")).status_code == 404
+
+
+async def test_the_home_page_links_to_the_wish_pool(client, pool):
+    page = await client.get("/", headers=pool.beneficiary.headers)
+    assert page.status_code == 200
+    assert f"/c/{pool.community_id}/wish-pool" in page.text
