@@ -5,7 +5,7 @@ Each domain registers a hook at import time (as scan handlers register with app.
     @homes.part
     async def home(session, actor, community) -> homes.HomePart: ...
 
-and the home page (app.accounts.views) calls every hook for each community the person belongs
+and the home page (app.accounts.admin_pages) calls every hook for each community the person belongs
 to. A hook reads its figures through its own domain's services and returns only what this
 person may see there: a resident gets a balance, the next event and large icons; a volunteer
 the events they organise; staff the counter and today's pickups; an admin today's figures.

@@ -11,9 +11,9 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.admin_pages import qr_data_uri
 from app.accounts.models import User
 from app.accounts.services import claim_attempt, release_attempt, resolve_member_code
-from app.accounts.views import qr_data_uri
 from app.core import clock, qr
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound

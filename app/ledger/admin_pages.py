@@ -1,5 +1,5 @@
 """Staff pages of the points ledger about one resident: the balance and latest lines on the
-resident's page (a part of app.accounts.views' resident page), and the whole statement on a
+resident's page (a part of app.accounts.admin_pages' resident page), and the whole statement on a
 page of its own to print for someone without a phone."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import services as accounts
-from app.accounts.views import ResidentPart, resident_part
+from app.accounts.admin_pages import ResidentPart, resident_part
 from app.core import clock
 from app.core.authz import Actor
 from app.core.uow import connection_of

@@ -1,4 +1,5 @@
-"""Pages: the home page per role, residents for admins and grid workers, printed cards."""
+"""Pages: the home page per role, residents for admins and grid workers, printed cards, the
+street admin's communities; the registries other domains fill for the home and resident pages."""
 
 from __future__ import annotations
 

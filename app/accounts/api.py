@@ -1,0 +1,162 @@
+"""Accounts' JSON API (API.md): tokens, registration, me and my card, a community's residents."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get, post
+from litestar.params import JSONBody
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts import logins, services
+from app.accounts.schemas import (
+    CardResponse,
+    MembershipOut,
+    MeResponse,
+    RegisterRequest,
+    RegisterResponse,
+    ResidentCreate,
+    ResidentCreated,
+    RolesUpdate,
+    TokenRequest,
+    TokenResponse,
+    UserBrief,
+)
+from app.core import qr
+from app.core.authz import Actor
+from app.core.settings import Settings
+from app.core.web import client_address
+from app.places.models import Community
+
+
+@post("/api/v1/auth/token", tags=["auth"], status_code=200)
+async def api_token(
+    data: JSONBody[TokenRequest], request: Request, db_session: AsyncSession, settings: Settings
+) -> TokenResponse:
+    user = await logins.login(request, db_session, settings, data.phone, data.password)
+    token = await services.create_auth_session(
+        db_session, settings, user.id, "token", client_address(request)
+    )
+    return TokenResponse(access_token=token, user=UserBrief(id=user.id, display_name=user.display_name))
+
+
+@post("/api/v1/auth/register", tags=["auth"], status_code=201)
+async def api_register(
+    data: JSONBody[RegisterRequest], request: Request, db_session: AsyncSession, settings: Settings
+) -> RegisterResponse:
+    user, membership = await logins.register(
+        request,
+        db_session,
+        settings,
+        phone=data.phone,
+        password=data.password,
+        display_name=data.display_name,
+        join_code=data.join_code,
+    )
+    return RegisterResponse(user_id=user.id, community_id=membership.community_id)
+
+
+@get("/api/v1/me", tags=["me"])
+async def api_me(actor: Actor, db_session: AsyncSession) -> MeResponse:
+    names = (
+        dict(
+            (
+                await db_session.execute(
+                    select(Community.id, Community.name).where(Community.id.in_(list(actor.roles)))
+                )
+            ).all()
+        )
+        if actor.roles
+        else {}
+    )
+    return MeResponse(
+        id=actor.user_id,
+        display_name=actor.display_name,
+        memberships=[
+            MembershipOut(community_id=cid, community_name=names.get(cid, ""), roles=sorted(roles))
+            for cid, roles in sorted(actor.roles.items())
+        ],
+        street_admin_of=sorted(actor.street_ids),
+    )
+
+
+@get("/api/v1/me/card", tags=["me"])
+async def api_me_card(actor: Actor, db_session: AsyncSession) -> CardResponse:
+    code, expires = await services.phone_card_code(db_session, actor.user_id)
+    return CardResponse(code=code, expires_at=expires.isoformat())
+
+
+@get("/api/v1/me/card.svg", tags=["me"], media_type="image/svg+xml")
+async def api_me_card_svg(actor: Actor, db_session: AsyncSession) -> Response:
+    code, _exp = await services.phone_card_code(db_session, actor.user_id)
+    return Response(qr.svg(code), media_type="image/svg+xml", headers={"cache-control": "no-store"})
+
+
+@post("/api/v1/communities/{community_id:int}/residents", tags=["community admin"], status_code=201)
+async def api_add_resident(
+    community_id: int,
+    data: JSONBody[ResidentCreate],
+    actor: Actor,
+    db_session: AsyncSession,
+    request: Request,
+) -> ResidentCreated:
+    user = await services.add_resident(
+        db_session,
+        actor,
+        community_id,
+        services.ResidentInput(
+            display_name=data.display_name,
+            phone=data.phone,
+            password=data.password,
+            roles=data.roles,
+            compound_id=data.compound_id,
+            building_id=data.building_id,
+        ),
+        address=client_address(request),
+    )
+    return ResidentCreated(user_id=user.id)
+
+
+@get("/api/v1/communities/{community_id:int}/residents/{user_id:int}", tags=["community admin"])
+async def api_get_resident(community_id: int, user_id: int, actor: Actor, db_session: AsyncSession) -> dict:
+    user, membership = await services.membership_for(
+        db_session, actor, community_id, user_id, "admin", "staff", "grid_worker"
+    )
+    return {
+        "user_id": user.id,
+        "display_name": user.display_name,
+        "phone": user.phone,
+        "roles": membership.roles,
+        "compound_id": membership.compound_id,
+        "building_id": membership.building_id,
+    }
+
+
+@post(
+    "/api/v1/communities/{community_id:int}/residents/{user_id:int}/roles",
+    tags=["community admin"],
+    status_code=200,
+)
+async def api_set_roles(
+    community_id: int,
+    user_id: int,
+    data: JSONBody[RolesUpdate],
+    actor: Actor,
+    db_session: AsyncSession,
+    request: Request,
+) -> dict:
+    membership = await services.set_roles(
+        db_session, actor, community_id, user_id, data.roles, client_address(request)
+    )
+    return {"user_id": user_id, "roles": membership.roles}
+
+
+route_handlers = [
+    api_token,
+    api_register,
+    api_me,
+    api_me_card,
+    api_me_card_svg,
+    api_add_resident,
+    api_get_resident,
+    api_set_roles,
+]

@@ -1,0 +1,129 @@
+"""Accounts' pages for everyone: login, logout, registration, my card; the admin's pages (residents,
+printed cards, the street's communities) and the home page are app.accounts.admin_pages, the JSON
+API app.accounts.api."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts import logins, services
+from app.core.authz import Actor
+from app.core.errors import MESSAGES, DomainError, Forbidden
+from app.core.i18n import gettext_for, lazy
+from app.core.settings import Settings
+from app.core.web import client_address, render, safe_next, session_cookie_name
+
+# ---------------------------------------------------------------- pages: login, logout, register
+
+
+def _set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(
+        session_cookie_name(settings),
+        token,
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        path="/",
+        max_age=settings.session_absolute_hours * 3600,
+    )
+
+
+@get("/login", include_in_schema=False)
+async def login_page(request: Request, next: str = "/") -> Template:  # noqa: A002
+    return render(request, "accounts/login.html", next=next, error=None, phone="")
+
+
+@post("/login", include_in_schema=False)
+async def login_submit(request: Request, db_session: AsyncSession, settings: Settings) -> Response:
+    form = await request.form()
+    phone, password = str(form.get("phone", "")), str(form.get("password", ""))
+    next_url = safe_next(str(form.get("next", "/")))
+    try:
+        user = await logins.login(request, db_session, settings, phone, password)
+    except DomainError as exc:
+        _ = gettext_for(request)
+        return render(
+            request,
+            "accounts/login.html",
+            status_code=exc.status_code,
+            next=next_url,
+            error=_(MESSAGES[exc.code]),
+            phone=phone,
+        )
+    planted = request.cookies.get(session_cookie_name(settings))
+    token = await services.create_auth_session(
+        db_session, settings, user.id, "cookie", client_address(request), replaces=planted
+    )
+    response = Redirect(next_url, status_code=303)
+    _set_session_cookie(response, settings, token)
+    return response
+
+
+@post("/logout", include_in_schema=False)
+async def logout(request: Request, db_session: AsyncSession, settings: Settings) -> Response:
+    token = request.cookies.get(session_cookie_name(settings))
+    if token:
+        await services.end_auth_session(db_session, token)
+        await db_session.commit()
+    response = Redirect("/", status_code=303)
+    response.delete_cookie(session_cookie_name(settings), path="/")
+    return response
+
+
+@get("/register", include_in_schema=False)
+async def register_page(request: Request, code: str = "") -> Template:
+    return render(request, "accounts/register.html", form={"join_code": code}, error=None)
+
+
+@post("/register", include_in_schema=False)
+async def register_submit(request: Request, db_session: AsyncSession, settings: Settings) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k, "")) for k in ("phone", "password", "display_name", "join_code")}
+    try:
+        user, _m = await logins.register(request, db_session, settings, **values)
+    except DomainError as exc:
+        await db_session.rollback()
+        _ = gettext_for(request)
+        message = _(exc.detail) if exc.detail else _(MESSAGES[exc.code])
+        values.pop("password")
+        return render(
+            request, "accounts/register.html", status_code=exc.status_code, form=values, error=message
+        )
+    token = await services.create_auth_session(
+        db_session,
+        settings,
+        user.id,
+        "cookie",
+        client_address(request),
+        replaces=request.cookies.get(session_cookie_name(settings)),
+    )
+    response = Redirect("/", status_code=303)
+    _set_session_cookie(response, settings, token)
+    return response
+
+
+# ---------------------------------------------------------------- pages: my card
+
+
+@get("/me/card", include_in_schema=False)
+async def my_card_page(request: Request, actor: Actor, db_session: AsyncSession) -> Template:
+    # A member code is shown at a community's events and counter; someone with no community (a
+    # street office's admin, a partner unit's member) has nowhere to show it.
+    if not actor.roles:
+        raise Forbidden(
+            lazy("A member code is for members of a community. You are not a member of any community.")
+        )
+    code, expires = await services.phone_card_code(db_session, actor.user_id)
+    return render(request, "accounts/card.html", code=code, expires_at=expires.isoformat())
+
+
+route_handlers = [
+    login_page,
+    login_submit,
+    logout,
+    register_page,
+    register_submit,
+    my_card_page,
+]
