@@ -13,4 +13,9 @@ from app.core.i18n import lazy
 
 @homes.part
 async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.HomePart:
-    return homes.HomePart(links=[(f"/c/{community.id}/wish-pool", lazy("Wish pool"))])
+    return homes.HomePart(
+        links=[
+            (f"/c/{community.id}/wishes", lazy("Micro-wishes")),
+            (f"/c/{community.id}/wish-pool", lazy("Wish pool")),
+        ]
+    )

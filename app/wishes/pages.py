@@ -3,13 +3,19 @@ showing no personal data."""
 
 from __future__ import annotations
 
-from litestar import Request, get
-from litestar.response import Template
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import NotFound
+from app.accounts.views import qr_data_uri
+from app.core import organisations
+from app.core.authz import Actor
+from app.core.errors import DomainError, NotFound
 from app.core.i18n import lazy
-from app.core.web import render
+from app.core.settings import Settings
+from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Community
 from app.wishes import home as _home  # noqa: F401 - registers its share of the home page
 from app.wishes import services
@@ -32,4 +38,106 @@ async def wish_pool(request: Request, community_id: int, db_session: AsyncSessio
     )
 
 
-route_handlers = [wish_pool]
+async def _wishes_page(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    community_id: int,
+    **extra: Any,
+) -> Template:
+    community = await db_session.get(Community, community_id)
+    if community is None:
+        raise NotFound()
+    views = await services.list_wishes(db_session, actor, community_id)
+    units = [
+        o
+        for o in await organisations.of_user(db_session, actor.user_id)
+        if await organisations.may_act_in(db_session, o.id, community_id)
+    ]
+    shown_codes = {}
+    for view in views:
+        if "code" in view.may:
+            code, expires_at = await services.delivery_code(db_session, actor, view.id, settings.secret_key)
+            shown_codes[view.id] = {"code": code, "qr": qr_data_uri(code), "expires_at": expires_at}
+    return render(
+        request,
+        "wishes/wishes.html",
+        community=community,
+        wishes=views,
+        units=units,
+        codes=shown_codes,
+        status_labels=ALL_STATUS_LABELS,
+        **extra,
+    )
+
+
+ALL_STATUS_LABELS = {
+    "submitted": lazy("Waiting for review"),
+    "rejected": lazy("Not published"),
+    **STATUS_LABELS,
+}
+
+
+@get("/c/{community_id:int}/wishes", include_in_schema=False)
+async def wishes_page(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template:
+    """Every role's wishes page: post a wish, follow one's own, review (admin), claim, release,
+    show the delivery code (the claimant), thank (the beneficiary's side)."""
+    posted = request.query_params.get("posted") == "1"
+    return await _wishes_page(request, db_session, actor, settings, community_id, posted=posted)
+
+
+@post("/c/{community_id:int}/wishes", include_in_schema=False)
+async def post_wish_form(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template | Redirect:
+    form = await form_data(request)
+    try:
+        await services.post_wish(
+            db_session,
+            actor,
+            community_id,
+            title=form.get("title", ""),
+            description=form.get("description", ""),
+            address=client_address(request),
+        )
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return await _wishes_page(
+            request, db_session, actor, settings, community_id, error=error_message(request, exc), form=form
+        )
+    return Redirect(f"/c/{community_id}/wishes?posted=1", status_code=303)
+
+
+@post("/wishes/{wish_id:int}/step", include_in_schema=False)
+async def wish_step_form(
+    request: Request, wish_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template | Redirect:
+    form = await form_data(request)
+    community_id = optional_int(form.get("community_id"))
+    if community_id is None:
+        raise NotFound()
+    step, address = form.get("step", ""), client_address(request)
+    try:
+        if step in ("publish", "reject"):
+            await services.review(db_session, actor, wish_id, step, form.get("note", ""), address=address)
+        elif step == "claim":
+            unit = optional_int(form.get("organisation_id"))
+            await services.claim(db_session, actor, wish_id, unit, address=address)
+        elif step == "release":
+            await services.release(db_session, actor, wish_id, address=address)
+        elif step == "thank":
+            await services.thank(db_session, actor, wish_id, form.get("note", ""), address=address)
+        else:
+            raise NotFound()
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return await _wishes_page(
+            request, db_session, actor, settings, community_id, error=error_message(request, exc)
+        )
+    return Redirect(f"/c/{community_id}/wishes#wish-{wish_id}", status_code=303)
+
+
+route_handlers = [wish_pool, wishes_page, post_wish_form, wish_step_form]

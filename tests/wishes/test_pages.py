@@ -1,0 +1,60 @@
+"""The wishes page walked by each role through its forms: the resident posts, the admin
+publishes, a unit member claims and sees the delivery QR (decoded by zxing-cpp), the resident
+scans it on the scanner's API and thanks on the page."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+from tests.api.helpers import post_form, session_of
+from tests.partners.conftest import PHONE_RE
+from tests.qrtools import decode_svg
+from tests.wishes.conftest import Pool
+
+
+async def test_a_wish_through_the_pages_from_posting_to_thanks(client, pool: Pool, db):
+    cid = pool.community_id
+    await session_of(client, pool.beneficiary)
+    posted = await post_form(client, f"/c/{cid}/wishes", {"title": "修理厨房插座", "description": "插座松了"})
+    assert posted.status_code == 303, posted.text
+    page = await client.get(posted.headers["location"])
+    assert "心愿已提交" in page.text and "修理厨房插座" in page.text
+    wish_id = int(re.search(r'data-wish="(\d+)" data-wish-status="submitted"', page.text).group(1))
+    empty = await post_form(client, f"/c/{cid}/wishes", {"title": "  "})
+    assert empty.status_code == 422 or "不超过100个字" in empty.text
+
+    await session_of(client, pool.town.admin)
+    published = await post_form(client, f"/wishes/{wish_id}/step", {"community_id": cid, "step": "publish"})
+    assert published.status_code == 303, published.text
+
+    await session_of(client, pool.members[0])
+    page = await client.get(f"/c/{cid}/wishes")
+    assert page.status_code == 200
+    assert "杨**" in page.text and "杨依伯" not in page.text
+    assert not PHONE_RE.search(page.text)
+    claimed = await post_form(
+        client,
+        f"/wishes/{wish_id}/step",
+        {"community_id": cid, "step": "claim", "organisation_id": pool.organisation_id},
+    )
+    assert claimed.status_code == 303, claimed.text
+    page = await client.get(f"/c/{cid}/wishes")
+    assert "杨依伯" in page.text  # the claimant now sees the full name
+    image = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"[^>]*data-delivery-qr', page.text)
+    assert image, "the claimant sees the delivery QR"
+    code = re.search(r"<code>(JW1-[^<]+)</code>", page.text).group(1)
+    svg = base64.b64decode(image.group(1)).decode()
+    assert decode_svg(svg) == code
+
+    scanned = await client.post("/api/v1/scans", json={"code": code}, headers=pool.beneficiary.headers)
+    assert scanned.status_code == 200 and scanned.json()["result"] == "delivered"
+    await session_of(client, pool.beneficiary)
+    thanked = await post_form(
+        client,
+        f"/wishes/{wish_id}/step",
+        {"community_id": cid, "step": "thank", "note": "谢谢省疾控的张医生！"},
+    )
+    assert thanked.status_code == 303, thanked.text
+    page = await client.get(f"/c/{cid}/wishes")
+    assert "感谢：谢谢省疾控的张医生！" in page.text
