@@ -3,18 +3,19 @@ showing no personal data."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.views import qr_data_uri
-from app.core import organisations
-from app.core.authz import Actor
-from app.core.errors import DomainError, NotFound
+from app.core import organisations, qr
+from app.core.authz import CARE_ROLES, Actor
+from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.settings import Settings
+from app.core.uow import Sql
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Community
 from app.wishes import home as _home  # noqa: F401 - registers its share of the home page
@@ -36,6 +37,10 @@ async def wish_pool(request: Request, community_id: int, db_session: AsyncSessio
     return render(
         request, "wishes/pool.html", community=community, wishes=wishes, status_labels=STATUS_LABELS
     )
+
+
+def qr_data_uri(code: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(qr.svg(code, scale=4, border=2).encode()).decode()
 
 
 async def _wishes_page(
@@ -60,9 +65,13 @@ async def _wishes_page(
         if "code" in view.may:
             code, expires_at = await services.delivery_code(db_session, actor, view.id, settings.secret_key)
             shown_codes[view.id] = {"code": code, "qr": qr_data_uri(code), "expires_at": expires_at}
+    residents: list[Any] = []
+    if actor.has(community_id, *CARE_ROLES):
+        residents = list(await _RESIDENTS.fetch(db_session, {"c": community_id}))
     return render(
         request,
         "wishes/wishes.html",
+        residents=residents,
         community=community,
         wishes=views,
         units=units,
@@ -71,6 +80,13 @@ async def _wishes_page(
         **extra,
     )
 
+
+# Whom a grid worker or staff may post for: the community's members, by name (never a phone).
+_RESIDENTS = Sql(
+    "SELECT u.id, u.display_name FROM memberships m JOIN users u ON u.id = m.user_id "
+    "WHERE m.community_id = :c AND u.is_active ORDER BY u.display_name, u.id LIMIT 2000"
+)
+NEED_CONSENT = lazy("Write down how the resident agreed to this wish being posted for them.")
 
 ALL_STATUS_LABELS = {
     "submitted": lazy("Waiting for review"),
@@ -94,13 +110,20 @@ async def post_wish_form(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
 ) -> Template | Redirect:
     form = await form_data(request)
+    for_user_id = optional_int(form.get("for_user_id"))
+    if for_user_id == actor.user_id:
+        for_user_id = None
     try:
+        if for_user_id is not None and not form.get("consent_note", "").strip():
+            raise Invalid(NEED_CONSENT, field="consent_note")
         await services.post_wish(
             db_session,
             actor,
             community_id,
             title=form.get("title", ""),
             description=form.get("description", ""),
+            for_user_id=for_user_id,
+            consent_note=form.get("consent_note", ""),
             address=client_address(request),
         )
     except DomainError as exc:

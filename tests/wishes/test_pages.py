@@ -58,3 +58,34 @@ async def test_a_wish_through_the_pages_from_posting_to_thanks(client, pool: Poo
     assert thanked.status_code == 303, thanked.text
     page = await client.get(f"/c/{cid}/wishes")
     assert "感谢：谢谢省疾控的张医生！" in page.text
+
+
+async def test_a_grid_worker_posts_for_a_resident_through_the_page_only_with_a_consent_note(
+    client, pool: Pool, factory, db
+):
+    from tests.conftest import count
+
+    cid = pool.community_id
+    elder = await factory.person(pool.town.tenant, name="林阿婆", phone=None)
+    await session_of(client, pool.town.grid)
+    page = await client.get(f"/c/{cid}/wishes")
+    assert f'<option value="{elder.user_id}">林阿婆</option>' in page.text
+    assert not PHONE_RE.search(page.text)
+    refused = await post_form(client, f"/c/{cid}/wishes", {"title": "一台轮椅", "for_user_id": elder.user_id})
+    assert refused.status_code == 200 and "同意" in refused.text
+    assert await count(db, "SELECT count(*) FROM wishes WHERE beneficiary_id = :u", u=elder.user_id) == 0
+    made = await post_form(
+        client,
+        f"/c/{cid}/wishes",
+        {"title": "一台轮椅", "for_user_id": elder.user_id, "consent_note": "入户走访，本人口头同意"},
+    )
+    assert made.status_code == 303, made.text
+    assert (
+        await count(
+            db,
+            "SELECT count(*) FROM wishes WHERE beneficiary_id = :u AND posted_by = :g AND consent_note <> ''",
+            u=elder.user_id,
+            g=pool.town.grid.user_id,
+        )
+        == 1
+    )
