@@ -18,6 +18,7 @@ from app.core.i18n import lazy
 from app.core.uow import connection_of
 from app.core.web import optional_int
 from app.events.models import CATEGORIES, Checkin, Event, HourClaim
+from app.ledger import services as ledger
 from app.places.services import time_zone_of
 
 # ---------------------------------------------------------------- claimed and honour hours
@@ -138,8 +139,6 @@ async def enter_honour_hours(
 
 async def _pay_claim(session: AsyncSession, claim: HourClaim, actor_id: int) -> None:
     if claim.points > 0 and claim.converts_to_points:
-        from app.ledger import services as ledger
-
         claim.transfer_id = int(
             await ledger.award(
                 await connection_of(session),

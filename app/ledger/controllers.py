@@ -32,6 +32,7 @@ from app.ledger.schemas import (
     TransfersOut,
     WalletOut,
 )
+from app.ledger.verify import run_checks
 from app.places.services import time_zone_of
 
 # Keyed by the kinds transfers are written with (events' "event" and "hours", the store's
@@ -634,8 +635,6 @@ async def admin_reverse_confirm(
 async def admin_verify(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession
 ) -> Template:
-    from app.ledger.verify import run_checks
-
     actor.require(community_id, "admin")
     checks = await run_checks(db_session, community_id)
     return render(

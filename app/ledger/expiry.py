@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.core import clock
+from app.core.audit import record
 from app.core.errors import DomainError, Invalid
 from app.core.i18n import lazy
 from app.core.uow import Connection, Sql
@@ -71,8 +72,6 @@ async def set_expiry_months(
     conn: Connection, community_id: int, months: int | None, *, actor_id: int | None
 ) -> None:
     """Points expire ``months`` after they were earned (None: never). Audited."""
-    from app.core.audit import record
-
     if months is not None and (isinstance(months, bool) or not 1 <= months <= 120):
         raise Invalid(lazy("Choose between 1 and 120 months, or never."))
     await _SET_POLICY.execute(conn, {"c": community_id, "m": months, "now": clock.now()})

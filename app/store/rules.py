@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from app.core.security import random_code
+from app.core.security import CODE_ALPHABET, random_code
 
 # China has one time zone and no daylight saving: months and "today" are counted in it.
 CHINA = timezone(timedelta(hours=8))
@@ -34,8 +34,6 @@ def pickup_code(secret: str) -> str:
 
 def parse_pickup_code(code: str) -> str | None:
     """The secret inside a pickup code, or None when the text is not one."""
-    from app.core.security import CODE_ALPHABET
-
     code = code.strip().upper()
     prefix, _, secret = code.partition("-")
     if prefix != PICKUP_PREFIX or len(secret) != SECRET_LENGTH:
