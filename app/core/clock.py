@@ -31,6 +31,27 @@ COMMON_ZONES = (
     "America/Los_Angeles",
     "UTC",
 )
+
+
+def _l(message: str) -> str:
+    return message
+
+
+# What an admin reads for each offered zone (translated where shown); the IANA name is the value.
+ZONE_LABELS = {
+    "Asia/Shanghai": _l("Beijing time"),
+    "Asia/Urumqi": _l("Urumqi time"),
+    "Asia/Hong_Kong": _l("Hong Kong time"),
+    "Asia/Macau": _l("Macao time"),
+    "Asia/Taipei": _l("Taipei time"),
+    "Asia/Singapore": _l("Singapore time"),
+    "Asia/Tokyo": _l("Tokyo time"),
+    "Europe/London": _l("London time"),
+    "Europe/Berlin": _l("Berlin time"),
+    "America/New_York": _l("New York time"),
+    "America/Los_Angeles": _l("Los Angeles time"),
+    "UTC": _l("Coordinated Universal Time (UTC)"),
+}
 FORMATS = {
     "datetime": "%Y-%m-%d %H:%M",
     "date": "%Y-%m-%d",

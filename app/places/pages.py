@@ -39,6 +39,7 @@ async def _places_page(
         error=error,
         can_edit=actor.has(community_id, "admin"),
         zones=clock.COMMON_ZONES,
+        zone_labels=clock.ZONE_LABELS,
         now_text=clock.text(clock.now(), community.time_zone),
         can_care=actor.has(community_id, "admin", "staff", "grid_worker"),
         street_of=street.name if street is not None else None,

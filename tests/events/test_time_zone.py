@@ -105,6 +105,10 @@ async def test_admin_sets_the_time_zone_and_residents_cannot(client, site):
     cid = tenant.community_id
     page = await client.get(f"/admin/c/{cid}/places", headers=admin.headers)
     assert "Asia/Shanghai" in page.text and 'name="time_zone"' in page.text
+    # The zones read as words, not IANA codes.
+    zh = await client.get(f"/admin/c/{cid}/places", headers={**admin.headers, "accept-language": "zh-Hans"})
+    assert '<option value="Asia/Shanghai" selected>北京时间</option>' in zh.text
+    assert "按北京时间显示" in zh.text and ">Asia/Shanghai<" not in zh.text
     bad = await post_form(
         client, f"/admin/c/{cid}/time-zone", {"time_zone": "Mars/Base"}, headers=admin.headers
     )
@@ -118,7 +122,7 @@ async def test_admin_sets_the_time_zone_and_residents_cannot(client, site):
     )
     assert saved.status_code == 303
     page = await client.get(f"/admin/c/{cid}/places", headers=admin.headers)
-    assert '<option value="Asia/Urumqi" selected>' in page.text
+    assert '<option value="Asia/Urumqi" selected>乌鲁木齐时间</option>' in page.text
 
 
 async def test_statement_shows_local_time(client, site):
