@@ -68,10 +68,15 @@ async def _wishes_page(
     residents: list[Any] = []
     if actor.has(community_id, *CARE_ROLES):
         residents = list(await _RESIDENTS.fetch(db_session, {"c": community_id}))
+    settings_now = None
+    if actor.has(community_id, "admin"):
+        points, days = await services.settings_of(db_session, community_id)
+        settings_now = {"points": points, "stale_days": days}
     return render(
         request,
         "wishes/wishes.html",
         residents=residents,
+        wish_settings=settings_now,
         community=community,
         wishes=views,
         units=units,
@@ -163,4 +168,24 @@ async def wish_step_form(
     return Redirect(f"/c/{community_id}/wishes#wish-{wish_id}", status_code=303)
 
 
-route_handlers = [wish_pool, wishes_page, post_wish_form, wish_step_form]
+@post("/c/{community_id:int}/wishes/settings", include_in_schema=False)
+async def wish_settings_form(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template | Redirect:
+    """The admin sets the points a volunteer receives for a delivered wish and after how many
+    days a claim not delivered goes back to the pool."""
+    form = await form_data(request)
+    points, days = optional_int(form.get("points")), optional_int(form.get("stale_days"))
+    try:
+        if points is None or days is None:
+            raise Invalid(field="points" if points is None else "stale_days")
+        await services.set_settings(db_session, actor, community_id, points, days)
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return await _wishes_page(
+            request, db_session, actor, settings, community_id, error=error_message(request, exc)
+        )
+    return Redirect(f"/c/{community_id}/wishes", status_code=303)
+
+
+route_handlers = [wish_pool, wishes_page, post_wish_form, wish_step_form, wish_settings_form]

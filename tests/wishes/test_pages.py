@@ -89,3 +89,20 @@ async def test_a_grid_worker_posts_for_a_resident_through_the_page_only_with_a_c
         )
         == 1
     )
+
+
+async def test_the_admin_sets_the_wish_points_and_stale_days_and_others_cannot(client, pool: Pool, db):
+    from tests.conftest import count
+
+    cid = pool.community_id
+    await session_of(client, pool.town.admin)
+    saved = await post_form(client, f"/c/{cid}/wishes/settings", {"points": "30", "stale_days": "7"})
+    assert saved.status_code == 303, saved.text
+    q = "SELECT count(*) FROM wish_settings WHERE community_id = :c AND points = 30 AND stale_days = 7"
+    assert await count(db, q, c=cid) == 1
+    bad = await post_form(client, f"/c/{cid}/wishes/settings", {"points": "30", "stale_days": "0"})
+    assert bad.status_code == 200
+    await session_of(client, pool.town.staff)
+    refused = await post_form(client, f"/c/{cid}/wishes/settings", {"points": "99", "stale_days": "7"})
+    assert refused.status_code == 403
+    assert await count(db, q, c=cid) == 1
