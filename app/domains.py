@@ -28,9 +28,9 @@ def _optional(name: str) -> ModuleType | None:
         raise
 
 
-# A domain's routes: its controllers, and its admin pages where they have a module of their own;
-# or, in the layout of STYLE.md, its JSON API and its pages.
-ROUTE_MODULES = ("controllers", "admin_pages", "api", "pages")
+# A domain's routes, in the layout of STYLE.md: its JSON API, its pages, and its admin pages
+# where they have a module of their own.
+ROUTE_MODULES = ("api", "pages", "admin_pages")
 
 
 def controller_modules() -> list[ModuleType]:

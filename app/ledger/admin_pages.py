@@ -15,7 +15,7 @@ from app.core.authz import Actor
 from app.core.uow import connection_of
 from app.core.web import render
 from app.ledger import services
-from app.ledger.controllers import KIND_LABELS
+from app.ledger.pages import KIND_LABELS
 from app.places.models import Community
 from app.places.services import time_zone_of
 

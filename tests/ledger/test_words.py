@@ -6,7 +6,7 @@ from __future__ import annotations
 from app.core.i18n import translations
 from app.events import checkins  # noqa: F401 - registers the "event" and "hours" renderers
 from app.ledger import words
-from app.ledger.controllers import KIND_LABELS
+from app.ledger.pages import KIND_LABELS
 from app.ledger.words import duration, words_for
 from app.store import placing  # noqa: F401 - registers the "store_order" renderer
 from app.wishes import services as wishes  # noqa: F401 - registers the "wish" renderer

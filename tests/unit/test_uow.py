@@ -15,7 +15,8 @@ from app.core.uow import Sql, connect_arguments
 HOT_MODULES = (
     "app.core.audit",
     "app.events.checkins",
-    "app.ledger.controllers",
+    "app.ledger.admin",
+    "app.ledger.api",
     "app.ledger.expiry",
     "app.ledger.services",
     "app.scans.services",

@@ -1,5 +1,5 @@
-"""The ledger's JSON API (API.md: wallet, transfers, awards; plus admin deductions, holds and
-reversals documented in docs/ledger.md) and pages: wallet, statement, admin ledger, check."""
+"""The ledger's pages: the wallet and statement, the admin's ledger, its reversal and check; the
+statement of a resident for staff is app.ledger.admin_pages, the JSON API app.ledger.api."""
 
 from __future__ import annotations
 
@@ -7,31 +7,18 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.params import JSONBody
 from litestar.response import Redirect, Template
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import clock
-from app.core.audit import record
 from app.core.authz import Actor
-from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
-from app.core.uow import Connection, Sql, connection_of, json_param
+from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render
-from app.ledger import expiry, services
+from app.ledger import admin, expiry, services
 from app.ledger import home as _home  # noqa: F401 - registers its share of the home page
-from app.ledger.schemas import (
-    AwardIn,
-    HoldCreated,
-    HoldIn,
-    HoldVoided,
-    ReasonIn,
-    TransferCreated,
-    TransferLine,
-    TransfersOut,
-    WalletOut,
-)
 from app.ledger.verify import run_checks
 from app.places.services import time_zone_of
 
@@ -53,313 +40,6 @@ KIND_LABELS: dict[str, str] = {
 }
 
 
-# ---------------------------------------------------------------- helpers
-
-
-def _community_of(actor: Actor, community_id: int | None) -> int:
-    """The community a member asks about: the given one (must be a member) or their first."""
-    if community_id is None:
-        if not actor.roles:
-            raise NotFound()
-        return min(actor.roles)
-    if not actor.is_member(community_id):
-        raise Forbidden()
-    return community_id
-
-
-_MEMBER = Sql("SELECT 1 FROM memberships WHERE community_id = :c AND user_id = :u")
-_HOLD_COMMUNITY = Sql("SELECT community_id FROM ledger_holds WHERE id = :h")
-_TRANSFER_COMMUNITY = Sql("SELECT community_id FROM ledger_transfers WHERE id = :t")
-_TRANSFER_BY_KEY = Sql("SELECT id FROM ledger_transfers WHERE idempotency_key = :k")
-
-
-async def _require_member(conn: Connection, community_id: int, user_id: int) -> None:
-    found = await _MEMBER.fetchval(conn, {"c": community_id, "u": user_id})
-    if found is None:
-        raise NotFound(lazy("This person is not a member of this community."))
-
-
-async def _audit_transfer(
-    db: Connection,
-    what: str,
-    actor: Actor,
-    community_id: int,
-    transfer_id: int,
-    address: str | None,
-    **data: Any,
-) -> None:
-    """The audit row of a transfer an admin made: `ledger.<what>` on `transfer:<id>`."""
-    await record(
-        db,
-        action=f"ledger.{what}",
-        actor_id=actor.user_id,
-        community_id=community_id,
-        target=f"transfer:{transfer_id}",
-        address=address,
-        **data,
-    )
-
-
-def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid(lazy("Please give a reason."))
-    if len(reason) > 500:
-        raise Invalid(lazy("The reason must be at most 500 characters."))
-    return reason
-
-
-async def _strict_points(request: Request) -> None:
-    """``points`` must be a JSON integer: msgspec's lax decoding would turn "10" into 10."""
-    body = await request.json()
-    points = body.get("points") if isinstance(body, dict) else None
-    services.check_points(points)
-
-
-def _api_key(community_id: int, what: str, key: str) -> str:
-    key = (key or "").strip()
-    if not key or len(key) > 150:
-        raise Invalid(lazy("The idempotency key must be 1 to 150 characters."))
-    return f"api:{community_id}:{what}:{key}"
-
-
-# ---------------------------------------------------------------- API: me
-
-
-@get("/api/v1/me/wallet", tags=["me"])
-async def api_wallet(actor: Actor, conn: Connection, community_id: int | None = None) -> WalletOut:
-    cid = _community_of(actor, community_id)
-    w = await services.wallet(conn, cid, actor.user_id)
-    return WalletOut(community_id=cid, balance=w.balance, held=w.held, available=w.available)
-
-
-@get("/api/v1/me/transfers", tags=["me"])
-async def api_transfers(
-    request: Request,
-    actor: Actor,
-    conn: Connection,
-    community_id: int | None = None,
-    limit: int = 20,
-    cursor: str | None = None,
-) -> TransfersOut:
-    cid = _community_of(actor, community_id)
-    if not 1 <= limit <= 100:
-        raise Invalid(lazy("The limit must be between 1 and 100."))
-    lines, next_before = await services.statement(conn, cid, actor.user_id, limit=limit, before=cursor)
-    _ = gettext_for(request)
-    return TransfersOut(
-        items=[
-            TransferLine(
-                id=line.id,
-                amount=line.amount,
-                kind=line.kind,
-                memo=line.words(_),
-                reference=line.reference,
-                created_at=line.created_at.isoformat(),
-            )
-            for line in lines
-        ],
-        next_cursor=next_before,
-    )
-
-
-# ---------------------------------------------------------------- API: community admin
-
-
-def _created(body: Any, created: bool) -> Response:
-    return Response(body, status_code=201 if created else 200)
-
-
-@post("/api/v1/communities/{community_id:int}/awards", tags=["community admin"], status_code=201)
-async def api_award(
-    community_id: int, data: JSONBody[AwardIn], actor: Actor, conn: Connection, request: Request
-) -> Response[TransferCreated]:
-    """One statement when the member has been awarded before (the kiosk-and-script case); the
-    general path for a first award, a repeated key or a refusal."""
-    actor.require(community_id, "admin")
-    await _strict_points(request)
-    reason = _reason(data.reason)
-    award: dict[str, Any] = {
-        "community_id": community_id,
-        "user_id": data.user_id,
-        "points": data.points,
-        "kind": "award",
-        "reference": f"user:{data.user_id}",
-        "memo": reason,
-        "actor_id": actor.user_id,
-        "idempotency_key": _api_key(community_id, "award", data.idempotency_key),
-    }
-    audit = {"user_id": data.user_id, "points": data.points, "reason": reason}
-    address = client_address(request)
-    note = services.AuditNote("ledger.award", address, json_param(audit))
-    transfer_id = await services.award_in_one(conn, **award, audit=note)
-    if transfer_id is not None:
-        return _created(TransferCreated(transfer_id=transfer_id), True)
-    await _require_member(conn, community_id, data.user_id)
-    transfer_id, created = await services.award_ex(conn, **award)
-    if created:
-        await _audit_transfer(
-            conn,
-            "award",
-            actor,
-            community_id,
-            transfer_id,
-            address,
-            **audit,
-        )
-    return _created(TransferCreated(transfer_id=transfer_id), created)
-
-
-@post("/api/v1/communities/{community_id:int}/deductions", tags=["community admin"], status_code=201)
-async def api_deduct(
-    community_id: int, data: JSONBody[AwardIn], actor: Actor, conn: Connection, request: Request
-) -> Response[TransferCreated]:
-    """Take points back from a member (a correction); 409 insufficient_points if not available."""
-    actor.require(community_id, "admin")
-    await _strict_points(request)
-    reason = _reason(data.reason)
-    key = _api_key(community_id, "deduct", data.idempotency_key)
-    await _require_member(conn, community_id, data.user_id)
-    transfer_id, created = await services.deduct_ex(
-        conn,
-        community_id=community_id,
-        user_id=data.user_id,
-        points=data.points,
-        kind="correction",
-        reference=f"user:{data.user_id}",
-        memo=reason,
-        actor_id=actor.user_id,
-        idempotency_key=key,
-    )
-    if created:
-        await _audit_transfer(
-            conn,
-            "deduct",
-            actor,
-            community_id,
-            transfer_id,
-            client_address(request),
-            user_id=data.user_id,
-            points=data.points,
-            reason=reason,
-        )
-    return _created(TransferCreated(transfer_id=transfer_id), created)
-
-
-@post("/api/v1/communities/{community_id:int}/holds", tags=["community admin"], status_code=201)
-async def api_hold(
-    community_id: int, data: JSONBody[HoldIn], actor: Actor, conn: Connection, request: Request
-) -> Response[HoldCreated]:
-    """Counter staff reserve a member's points (two-phase: post or void it next)."""
-    actor.require(community_id, "admin", "staff")
-    await _strict_points(request)
-    reason = _reason(data.reason)
-    key = _api_key(community_id, "hold", data.idempotency_key)
-    await _require_member(conn, community_id, data.user_id)
-    expires = None
-    if data.expires_in_seconds is not None:
-        if not 1 <= data.expires_in_seconds <= 90 * 86400:
-            raise Invalid(lazy("A hold can last from 1 second to 90 days."))
-        expires = clock.now() + timedelta(seconds=data.expires_in_seconds)
-    hold_id, created = await services.hold_ex(
-        conn,
-        community_id=community_id,
-        user_id=data.user_id,
-        points=data.points,
-        kind="counter",
-        reference=f"user:{data.user_id}",
-        memo=reason,
-        actor_id=actor.user_id,
-        idempotency_key=key,
-        expires_at=expires,
-    )
-    return _created(HoldCreated(hold_id=hold_id), created)
-
-
-async def _hold_in(conn: Connection, community_id: int, hold_id: int) -> None:
-    found = await _HOLD_COMMUNITY.fetchval(conn, {"h": hold_id})
-    if found != community_id:
-        raise NotFound()
-
-
-@post(
-    "/api/v1/communities/{community_id:int}/holds/{hold_id:int}/post",
-    tags=["community admin"],
-    status_code=200,
-)
-async def api_post_hold(community_id: int, hold_id: int, actor: Actor, conn: Connection) -> TransferCreated:
-    actor.require(community_id, "admin", "staff")
-    await _hold_in(conn, community_id, hold_id)
-    return TransferCreated(transfer_id=await services.post_hold(conn, hold_id, actor_id=actor.user_id))
-
-
-@post(
-    "/api/v1/communities/{community_id:int}/holds/{hold_id:int}/void",
-    tags=["community admin"],
-    status_code=200,
-)
-async def api_void_hold(
-    community_id: int, hold_id: int, data: JSONBody[ReasonIn], actor: Actor, conn: Connection
-) -> HoldVoided:
-    actor.require(community_id, "admin", "staff")
-    await _hold_in(conn, community_id, hold_id)
-    await services.void_hold(conn, hold_id, actor_id=actor.user_id, reason=_reason(data.reason))
-    return HoldVoided(hold_id=hold_id, status="voided")
-
-
-async def _reverse(
-    conn: Connection,
-    actor: Actor,
-    community_id: int,
-    transfer_id: int,
-    reason: str,
-    key: str,
-    address: str,
-) -> tuple[int, bool]:
-    actor.require(community_id, "admin")
-    reason = _reason(reason)
-    found = await _TRANSFER_COMMUNITY.fetchval(conn, {"t": transfer_id})
-    if found != community_id:
-        raise NotFound()
-    existing = await _TRANSFER_BY_KEY.fetchval(conn, {"k": key})
-    reversal_id = await services.reverse(
-        conn, transfer_id, actor_id=actor.user_id, reason=reason, idempotency_key=key
-    )
-    created = existing is None
-    if created:
-        await _audit_transfer(
-            conn,
-            "reverse",
-            actor,
-            community_id,
-            transfer_id,
-            address,
-            reversal_id=reversal_id,
-            reason=reason,
-        )
-    return reversal_id, created
-
-
-@post(
-    "/api/v1/communities/{community_id:int}/transfers/{transfer_id:int}/reverse",
-    tags=["community admin"],
-    status_code=201,
-)
-async def api_reverse(
-    community_id: int,
-    transfer_id: int,
-    data: JSONBody[ReasonIn],
-    actor: Actor,
-    conn: Connection,
-    request: Request,
-) -> Response[TransferCreated]:
-    key = _api_key(community_id, "reverse", data.idempotency_key or f"transfer:{transfer_id}")
-    reversal_id, created = await _reverse(
-        conn, actor, community_id, transfer_id, data.reason, key, client_address(request)
-    )
-    return _created(TransferCreated(transfer_id=reversal_id), created)
-
-
 # ---------------------------------------------------------------- pages: resident
 
 
@@ -374,7 +54,7 @@ async def _community_name(db_session: AsyncSession, community_id: int) -> str:
 async def wallet_page(
     request: Request, actor: Actor, db_session: AsyncSession, community_id: int | None = None
 ) -> Template:
-    cid = _community_of(actor, community_id)
+    cid = admin.community_of(actor, community_id)
     conn = await connection_of(db_session)
     w = await services.wallet(conn, cid, actor.user_id)
     schedule = await expiry.expiry_schedule(conn, cid, actor.user_id)
@@ -401,7 +81,7 @@ async def statement_page(
     community_id: int | None = None,
     cursor: str | None = None,
 ) -> Template:
-    cid = _community_of(actor, community_id)
+    cid = admin.community_of(actor, community_id)
     conn = await connection_of(db_session)
     try:
         lines, next_before = await services.statement(conn, cid, actor.user_id, limit=20, before=cursor)
@@ -514,8 +194,8 @@ async def admin_ledger_submit(
             if user_id is None or points is None:
                 raise Invalid(lazy("Choose a person and a whole number of points."))
             services.check_points(points)
-            reason = _reason(form.get("reason", ""))
-            await _require_member(conn, community_id, user_id)
+            reason = admin.reason_text(form.get("reason", ""))
+            await admin.require_member(conn, community_id, user_id)
             key = f"page:{community_id}:{action}:{form.get('nonce', '')}"
             if not form.get("nonce"):
                 raise Invalid()
@@ -533,7 +213,7 @@ async def admin_ledger_submit(
             )
             done_id = transfer_id
             if created:
-                await _audit_transfer(
+                await admin.audit_transfer(
                     conn,
                     action,
                     actor,
@@ -552,7 +232,7 @@ async def admin_ledger_submit(
                 # One tap never reverses: the confirmation step comes first.
                 return Redirect(f"/admin/c/{community_id}/ledger/reverse/{transfer_id_in}", status_code=303)
             reverse_form = True
-            done_id, _created_now = await _reverse(
+            done_id, _created_now = await admin.reverse(
                 conn,
                 actor,
                 community_id,
@@ -648,14 +328,6 @@ async def admin_verify(
 
 
 route_handlers = [
-    api_wallet,
-    api_transfers,
-    api_award,
-    api_deduct,
-    api_hold,
-    api_post_hold,
-    api_void_hold,
-    api_reverse,
     wallet_page,
     statement_page,
     admin_ledger,
