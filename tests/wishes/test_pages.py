@@ -106,3 +106,18 @@ async def test_the_admin_sets_the_wish_points_and_stale_days_and_others_cannot(c
     refused = await post_form(client, f"/c/{cid}/wishes/settings", {"points": "99", "stale_days": "7"})
     assert refused.status_code == 403
     assert await count(db, q, c=cid) == 1
+
+
+async def test_the_resident_confirms_a_delivery_on_the_scanner_page(client, pool: Pool, db):
+    from tests.wishes.conftest import claim_as_volunteer, code_for, post_wish, publish
+
+    wish_id = await post_wish(client, pool, title="换灯泡")
+    await publish(client, pool, wish_id)
+    await claim_as_volunteer(client, pool, wish_id)
+    code = await code_for(client, wish_id, pool.volunteer)
+    await session_of(client, pool.beneficiary)
+    done = await post_form(client, "/scan", {"code": code})
+    assert done.status_code == 200, done.text
+    assert 'data-result="delivered"' in done.text and "心愿已送达" in done.text and "换灯泡" in done.text
+    again = await post_form(client, "/scan", {"code": code})
+    assert again.status_code == 409
