@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.authz import Actor
 from app.core.web import client_address
-from app.wishes import services
+from app.wishes import reading, services
 from app.wishes.schemas import (
     ClaimantOut,
     ClaimIn,
@@ -28,7 +28,7 @@ from app.wishes.schemas import (
 )
 
 
-def _claimant(view: services.WishView) -> ClaimantOut | None:
+def _claimant(view: reading.WishView) -> ClaimantOut | None:
     c = view.claimed_by
     return None if c is None else ClaimantOut(kind=c.kind, id=c.id, name=c.name)  # type: ignore[arg-type]
 
@@ -65,7 +65,7 @@ async def api_review_wish(
 async def api_list_wishes(
     community_id: int, actor: Actor, db_session: AsyncSession, status: Status | None = None
 ) -> WishesOut:
-    views = await services.list_wishes(db_session, actor, community_id, status)
+    views = await reading.list_wishes(db_session, actor, community_id, status)
     return WishesOut(
         items=[
             WishItem(
@@ -82,7 +82,7 @@ async def api_list_wishes(
 
 @get("/api/v1/wishes/{wish_id:int}", tags=["wishes"])
 async def api_get_wish(wish_id: int, actor: Actor, db_session: AsyncSession) -> WishOut:
-    v = await services.get_wish(db_session, actor, wish_id)
+    v = await reading.get_wish(db_session, actor, wish_id)
     return WishOut(
         id=v.id,
         title=v.title,

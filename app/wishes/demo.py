@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import clock, organisations
 from app.core.authz import Actor
 from app.core.uow import connection_of
-from app.wishes import codes, services
+from app.wishes import codes, delivery, services
 
 # (title, description, for (name), posted by (phone; None: the beneficiary), status, claimed by)
 WISHES = [
@@ -122,5 +122,5 @@ async def seed(session: AsyncSession, community_id: int) -> None:
             continue
         key = secrets.token_hex(32)
         code, _ = codes.delivery_code(key, community_id, wish_id, claimed_at, clock.now())
-        await services.deliver(await connection_of(session), grid, code, key)
+        await delivery.deliver(await connection_of(session), grid, code, key)
         await services.thank(session, grid, wish_id, "刘阿婆说：谢谢小李一上午的陪伴，检查结果都好。")

@@ -18,8 +18,8 @@ from app.core.settings import Settings
 from app.core.uow import Sql
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Community
+from app.wishes import access, reading, services
 from app.wishes import home as _home  # noqa: F401 - registers its share of the home page
-from app.wishes import services
 
 STATUS_LABELS = {
     "published": lazy("Waiting for someone"),
@@ -33,7 +33,7 @@ async def wish_pool(request: Request, community_id: int, db_session: AsyncSessio
     community = await db_session.get(Community, community_id)
     if community is None:
         raise NotFound()
-    wishes = await services.public_pool(db_session, community_id)
+    wishes = await reading.public_pool(db_session, community_id)
     return render(
         request, "wishes/pool.html", community=community, wishes=wishes, status_labels=STATUS_LABELS
     )
@@ -54,7 +54,7 @@ async def _wishes_page(
     community = await db_session.get(Community, community_id)
     if community is None:
         raise NotFound()
-    views = await services.list_wishes(db_session, actor, community_id)
+    views = await reading.list_wishes(db_session, actor, community_id)
     units = [
         o
         for o in await organisations.of_user(db_session, actor.user_id)
@@ -70,7 +70,7 @@ async def _wishes_page(
         residents = list(await _RESIDENTS.fetch(db_session, {"c": community_id}))
     settings_now = None
     if actor.has(community_id, "admin"):
-        points, days = await services.settings_of(db_session, community_id)
+        points, days = await access.settings_of(db_session, community_id)
         settings_now = {"points": points, "stale_days": days}
     return render(
         request,

@@ -12,7 +12,7 @@ from typing import Any
 from app.core import scanning
 from app.core.authz import Actor
 from app.core.uow import Connection
-from app.wishes import services
+from app.wishes import delivery
 
 # The app's secret, which signs delivery codes, set around every scan.
 _secret: ContextVar[str] = ContextVar("jinlin_wishes_secret")
@@ -35,7 +35,7 @@ RESULT_TEMPLATE = "wishes/_scan_delivered.html"
 async def delivery_scan(
     conn: Connection, actor: Actor, request: scanning.ScanRequest, log: scanning.ScanLog
 ) -> scanning.ScanOutcome:
-    done = await services.deliver(conn, actor, request.code, _secret.get(), address=request.address)
+    done = await delivery.deliver(conn, actor, request.code, _secret.get(), address=request.address)
     return scanning.ScanOutcome(
         "delivered",
         {"wish_id": done.wish_id, "title": done.title, "points_awarded": done.points},

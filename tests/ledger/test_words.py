@@ -9,7 +9,7 @@ from app.ledger import words
 from app.ledger.pages import KIND_LABELS
 from app.ledger.words import duration, words_for
 from app.store import placing  # noqa: F401 - registers the "store_order" renderer
-from app.wishes import services as wishes  # noqa: F401 - registers the "wish" renderer
+from app.wishes import delivery as wishes  # noqa: F401 - registers the "wish" renderer
 
 
 def _gettext(lang: str):

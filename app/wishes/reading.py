@@ -1,0 +1,219 @@
+"""Reading micro-wishes: the community's list, one wish, and the public pool, with names masked
+for whoever may not see them and the steps each reader could take now (API.md "Micro-wishes")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import organisations
+from app.core.authz import CARE_ROLES, STAFF_ROLES, Actor
+from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.uow import Connection, Sql
+from app.wishes import rules
+from app.wishes.access import FROM, WISH_COLUMNS, load
+
+
+@dataclass(frozen=True)
+class Claimant:
+    kind: str  # "organisation" | "user"
+    id: int
+    name: str
+
+
+@dataclass
+class WishView:
+    id: int
+    community_id: int
+    title: str
+    status: str
+    description: str
+    beneficiary_name: str  # masked unless the reader may see it
+    beneficiary_is_me: bool
+    on_behalf: bool
+    funding_goal_cents: int | None
+    funded_cents: int
+    created_at: datetime
+    claimed_by: Claimant | None = None
+    claimed_by_me: bool = False
+    review_note: str = ""
+    thanks_note: str = ""
+    thanks_photo: str = ""
+    delivered_at: datetime | None = None
+    may: set[str] = field(default_factory=set)
+
+
+_LIST = Sql(
+    f"SELECT {WISH_COLUMNS} {FROM} WHERE w.community_id = :c "  # noqa: S608
+    "AND (CAST(:status AS varchar) IS NULL OR w.status = :status) "
+    "ORDER BY w.created_at DESC, w.id DESC LIMIT 500"
+)
+_ORG_NAMES = Sql("SELECT id, name FROM organisations WHERE id = ANY(:ids)")
+
+
+# ---------------------------------------------------------------- who is this reader to a wish
+
+
+@dataclass(frozen=True)
+class Reader:
+    """What the actor is to one community's wishes."""
+
+    actor: Actor
+    community_id: int
+    organisation_ids: frozenset[int]  # organisations the actor acts for that may act here
+
+    @property
+    def staff(self) -> bool:
+        return bool(self.actor.roles_in(self.community_id) & STAFF_ROLES)
+
+    @property
+    def care(self) -> bool:
+        return bool(self.actor.roles_in(self.community_id) & CARE_ROLES)
+
+    @property
+    def member(self) -> bool:
+        return self.actor.is_member(self.community_id)
+
+    # every organisation the actor is a member of, acting here or not
+    member_of: frozenset[int] = frozenset()
+
+    def claimed_it(self, row: Any) -> bool:
+        if row["claimed_by"] is None:
+            return False
+        org = row["claimed_organisation_id"]
+        if org is not None:
+            return org in self.member_of
+        return bool(row["claimed_by"] == self.actor.user_id)
+
+
+async def reader_for(session: AsyncSession, actor: Actor, community_id: int) -> Reader:
+    """The reader; refused (403) unless a member of the community or of an organisation that
+    may act there."""
+    mine = await organisations.of_user(session, actor.user_id)
+    acting = frozenset([o.id for o in mine if await organisations.may_act_in(session, o.id, community_id)])
+    reader = Reader(actor, community_id, acting, frozenset(o.id for o in mine))
+    if not reader.member and not acting:
+        raise Forbidden()
+    return reader
+
+
+def _visible(reader: Reader, row: Any) -> bool:
+    if row["status"] in ("published", "claimed", "delivered"):
+        return True
+    # A wish not (or not yet) in the pool: its beneficiary, its poster, and the community's
+    # care roles (grid workers, staff, admins) see it.
+    return reader.care or reader.actor.user_id in (row["beneficiary_id"], row["posted_by"])
+
+
+def _view(reader: Reader, row: Any, org_names: dict[int, str]) -> WishView:
+    me = reader.actor.user_id
+    claimed_by_me = reader.claimed_it(row)
+    full_name = reader.staff or claimed_by_me or me in (row["beneficiary_id"], row["posted_by"])
+    claimant = None
+    if row["claimed_by"] is not None:
+        org = row["claimed_organisation_id"]
+        if org is not None:
+            claimant = Claimant("organisation", int(org), org_names.get(int(org), ""))
+        else:
+            name = row["claimant_name"] or ""
+            shown = name if (reader.staff or row["claimed_by"] == me) else rules.mask_name(name)
+            claimant = Claimant("user", int(row["claimed_by"]), shown)
+    view = WishView(
+        id=int(row["id"]),
+        community_id=int(row["community_id"]),
+        title=row["title"],
+        status=row["status"],
+        description=row["description"],
+        beneficiary_name=row["beneficiary_name"] if full_name else rules.mask_name(row["beneficiary_name"]),
+        beneficiary_is_me=row["beneficiary_id"] == me,
+        on_behalf=row["posted_by"] is not None and row["posted_by"] != row["beneficiary_id"],
+        funding_goal_cents=row["funding_goal_cents"],
+        funded_cents=int(row["funded_cents"]),
+        created_at=row["created_at"],
+        claimed_by=claimant,
+        claimed_by_me=claimed_by_me,
+        review_note=row["review_note"] if (reader.care or row["beneficiary_id"] == me) else "",
+        thanks_note=row["thanks_note"],
+        thanks_photo=row["thanks_photo"],
+        delivered_at=row["delivered_at"],
+    )
+    view.may = _steps(reader, row, claimed_by_me)
+    return view
+
+
+def _steps(reader: Reader, row: Any, claimed_by_me: bool) -> set[str]:
+    """The steps this reader could take now (for the pages' buttons; the services decide)."""
+    status, steps = row["status"], set()
+    admin = reader.actor.has(reader.community_id, "admin")
+    is_beneficiary = row["beneficiary_id"] == reader.actor.user_id
+    if status == "submitted" and admin:
+        steps.add("review")
+    if status == "published" and not is_beneficiary:
+        if reader.organisation_ids or reader.actor.has(reader.community_id, "volunteer"):
+            steps.add("claim")
+    if status == "claimed" and (claimed_by_me or admin):
+        steps.add("release")
+    if status == "claimed" and claimed_by_me:
+        steps.add("code")
+    if status == "delivered" and not row["thanked_at"] and (is_beneficiary or reader.care):
+        steps.add("thank")
+    return steps
+
+
+async def _org_names(db: AsyncSession | Connection, rows: list[Any]) -> dict[int, str]:
+    ids = sorted({int(r["claimed_organisation_id"]) for r in rows if r["claimed_organisation_id"]})
+    if not ids:
+        return {}
+    return {int(r["id"]): r["name"] for r in await _ORG_NAMES.fetch(db, {"ids": ids})}
+
+
+async def list_wishes(
+    session: AsyncSession, actor: Actor, community_id: int, status: str | None = None
+) -> list[WishView]:
+    if status is not None and status not in rules.STATUSES:
+        raise Invalid(field="status")
+    reader = await reader_for(session, actor, community_id)
+    rows = [
+        r for r in await _LIST.fetch(session, {"c": community_id, "status": status}) if _visible(reader, r)
+    ]
+    names = await _org_names(session, rows)
+    return [_view(reader, r, names) for r in rows]
+
+
+async def get_wish(session: AsyncSession, actor: Actor, wish_id: int) -> WishView:
+    row = await load(session, wish_id)
+    try:
+        reader = await reader_for(session, actor, int(row["community_id"]))
+    except Forbidden:
+        raise NotFound() from None
+    if not _visible(reader, row):
+        raise NotFound()
+    return _view(reader, row, await _org_names(session, [row]))
+
+
+@dataclass(frozen=True)
+class PoolWish:
+    """A wish as the public pool shows it: no name, no phone, nothing of the person."""
+
+    title: str
+    description: str
+    status: str
+
+
+_POOL = Sql(
+    "SELECT title, description, status FROM wishes WHERE community_id = :c "
+    "AND status IN ('published', 'claimed', 'delivered') "
+    "ORDER BY (status = 'published') DESC, created_at DESC, id DESC LIMIT 200"
+)
+
+
+async def public_pool(session: AsyncSession, community_id: int) -> list[PoolWish]:
+    """The community's 邻+圆梦池 for anyone: the wishes in the pool, and those already taken up
+    or delivered, without any personal data."""
+    return [
+        PoolWish(r["title"], r["description"], r["status"])
+        for r in await _POOL.fetch(session, {"c": community_id})
+    ]
