@@ -1,7 +1,9 @@
 """Ledger tables (DESIGN.md §4).
 
 - ``ledger_accounts``: a wallet per member per community, and per community the system accounts
-  ``issuing`` (source of all points, goes negative), ``store`` and ``expiry`` (sinks). Only wallets
+  ``issuing`` (source of all points, goes negative), ``store`` and ``expiry`` (sinks), one
+  ``provider`` account per service-circle provider (naming its organisation) and ``settled``
+  (where a provider's points go when its month is closed). Only wallets
   keep a cached, synchronously checked ``balance``/``held``; system accounts are never updated per
   transfer (they would be hot rows): their balances are derived from the transfers.
 - ``ledger_transfers``: immutable (a trigger refuses UPDATE, DELETE and TRUNCATE). A mistake is
@@ -32,16 +34,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base
 
-ACCOUNT_KINDS = ("wallet", "issuing", "store", "expiry")
-SYSTEM_KINDS = ("issuing", "store", "expiry")
+ACCOUNT_KINDS = ("wallet", "issuing", "store", "expiry", "provider", "settled")
+SYSTEM_KINDS = ("issuing", "store", "expiry", "settled")
 HOLD_STATUSES = ("pending", "posted", "voided")
 
 
 class LedgerAccount(Base):
     __tablename__ = "ledger_accounts"
     __table_args__ = (
-        CheckConstraint("kind IN ('wallet', 'issuing', 'store', 'expiry')", name="kind"),
+        CheckConstraint(
+            "kind IN ('wallet', 'issuing', 'store', 'expiry', 'provider', 'settled')", name="kind"
+        ),
         CheckConstraint("(kind = 'wallet') = (user_id IS NOT NULL)", name="wallet_has_user"),
+        CheckConstraint(
+            "(kind = 'provider') = (organisation_id IS NOT NULL)", name="provider_has_organisation"
+        ),
         # Points that must never go negative: wallets. System rows keep 0 (derived balances).
         CheckConstraint("balance >= 0 OR kind = 'issuing'", name="balance_not_negative"),
         CheckConstraint("held >= 0 AND held <= balance OR kind = 'issuing'", name="held_within_balance"),
@@ -57,7 +64,15 @@ class LedgerAccount(Base):
             "community_id",
             "kind",
             unique=True,
-            postgresql_where=text("user_id IS NULL"),
+            postgresql_where=text("user_id IS NULL AND organisation_id IS NULL"),
+        ),
+        # A provider of the service circle: one account per organisation and community.
+        Index(
+            "uq_ledger_accounts_provider",
+            "community_id",
+            "organisation_id",
+            unique=True,
+            postgresql_where=text("organisation_id IS NOT NULL"),
         ),
     )
 
@@ -65,6 +80,7 @@ class LedgerAccount(Base):
     community_id: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    organisation_id: Mapped[int | None] = mapped_column(BigInteger)
     balance: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     held: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=text("now()"))

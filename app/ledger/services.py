@@ -15,6 +15,7 @@ from app.core.errors import Invalid
 from app.core.i18n import lazy
 from app.core.uow import Connection, Sql
 from app.ledger.holds import hold, hold_ctes, hold_ex, hold_params, post_hold, void_hold
+from app.ledger.providers import provider_account, provider_balance, provider_hold, settle_provider
 from app.ledger.transfers import (
     MAX_POINTS,
     AuditNote,
@@ -51,7 +52,11 @@ __all__ = [
     "hold_ex",
     "hold_params",
     "post_hold",
+    "provider_account",
+    "provider_balance",
+    "provider_hold",
     "reverse",
+    "settle_provider",
     "statement",
     "system_account",
     "void_hold",

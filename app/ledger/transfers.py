@@ -63,7 +63,7 @@ _CREATE_WALLET = Sql(
 )
 _CREATE_SYSTEM = Sql(
     "INSERT INTO ledger_accounts (community_id, kind, user_id) VALUES (:c, :k, NULL) "
-    "ON CONFLICT (community_id, kind) WHERE user_id IS NULL DO NOTHING"
+    "ON CONFLICT (community_id, kind) WHERE user_id IS NULL AND organisation_id IS NULL DO NOTHING"
 )
 _FIND_SYSTEM = Sql("SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id IS NULL AND kind = :k")
 
