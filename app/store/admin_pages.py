@@ -8,21 +8,21 @@ import io
 from datetime import datetime
 
 from litestar import Request, Response, get, post
-from litestar.datastructures import UploadFile
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
-from app.core import clock
+from app.core import clock, uploads
+from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Community
-from app.store import photos, services, uploads
+from app.store import photos, services
 from app.store.models import StoreOrder
 
 SAVED = {
@@ -123,7 +123,7 @@ def _item_input(form: dict[str, str]) -> services.ItemInput:
 
 
 def _photo_error(request: Request, photo: str) -> str | None:
-    return gettext_for(request)(photos.TOO_LARGE) if photo == "too_large" else None
+    return gettext_for(request)(core_photos.TOO_LARGE) if photo == "too_large" else None
 
 
 def _errors(request: Request, exc: DomainError) -> dict[str, str | None]:
@@ -132,17 +132,6 @@ def _errors(request: Request, exc: DomainError) -> dict[str, str | None]:
     if exc.extra.get("field") == "photo":
         return {"error": None, "photo_error": message}
     return {"error": message, "photo_error": None}
-
-
-async def _upload(request: Request) -> bytes | None:
-    """The chosen photo's bytes (one more than the limit at most, so the limit can be told)."""
-    form = await request.form()
-    if form.get(uploads.TOO_LARGE_FIELD):
-        raise Invalid(photos.TOO_LARGE, field="photo")
-    upload = form.get("photo")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return None
-    return await upload.read(photos.MAX_BYTES + 1)
 
 
 @get("/store/admin/c/{community_id:int}/items/new", include_in_schema=False)
@@ -158,7 +147,7 @@ async def item_new(
         form={"active": "1"},
         error=None,
         photo_error=_photo_error(request, photo),
-        max_photo_bytes=photos.MAX_BYTES,
+        max_photo_bytes=core_photos.MAX_BYTES,
     )
 
 
@@ -166,15 +155,15 @@ async def item_new(
     "/store/admin/c/{community_id:int}/items",
     include_in_schema=False,
     request_max_body_size=uploads.PHOTO_REQUEST_LIMIT,
-    exception_handlers={RequestEntityTooLarge: uploads.too_large},
-    middleware=[uploads.keep_fields_of_oversized],
+    exception_handlers={RequestEntityTooLarge: uploads.too_large_handler(photos.form_again)},
+    middleware=[uploads.oversized_forms(photos.form_again)],
 )
 async def item_create(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
 ) -> Template | Redirect:
     form = await form_data(request)
     try:
-        raw = await _upload(request)
+        raw = await uploads.read_photo(request)
         item = await services.create_item(
             db_session, actor, community_id, _item_input(form), address=client_address(request)
         )
@@ -193,7 +182,7 @@ async def item_create(
             community=community,
             form=form,
             **_errors(request, exc),
-            max_photo_bytes=photos.MAX_BYTES,
+            max_photo_bytes=core_photos.MAX_BYTES,
         )
     return Redirect(f"/store/admin/c/{community_id}/items/{item.id}?saved=created", status_code=303)
 
@@ -228,7 +217,7 @@ async def _item_page(
         names=names,
         move_labels=services.MOVE_LABELS,
         photo_url=photos.url_of(item.photo_id),
-        max_photo_bytes=photos.MAX_BYTES,
+        max_photo_bytes=core_photos.MAX_BYTES,
         error=error,
         photo_error=photo_error,
         notice=notice,
@@ -303,8 +292,8 @@ async def item_update(
     "/store/admin/c/{community_id:int}/items/{item_id:int}/photo",
     include_in_schema=False,
     request_max_body_size=uploads.PHOTO_REQUEST_LIMIT,
-    exception_handlers={RequestEntityTooLarge: uploads.too_large},
-    middleware=[uploads.keep_fields_of_oversized],
+    exception_handlers={RequestEntityTooLarge: uploads.too_large_handler(photos.form_again)},
+    middleware=[uploads.oversized_forms(photos.form_again)],
 )
 async def item_photo(
     request: Request,
@@ -316,7 +305,7 @@ async def item_photo(
 ) -> Template | Redirect:
     await services.item_for_staff(db_session, actor, community_id, item_id)
     try:
-        raw = await _upload(request)
+        raw = await uploads.read_photo(request)
         if raw is None:
             raise Invalid(lazy("Please choose a photo to upload."), field="photo")
         await photos.save_photo(

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
+from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import gettext_for
@@ -324,20 +325,7 @@ async def photo(photo_id: int, actor: Actor, db_session: AsyncSession, settings:
     record = await services.photo_of(db_session, photo_id)
     if not actor.is_member(record.community_id) and not actor.has(record.community_id, "street_admin"):
         raise NotFound()
-    path = photos.photo_path(settings.uploads_dir, record.filename)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise NotFound() from exc
-    return Response(
-        data,
-        media_type=record.content_type,
-        headers={
-            "x-content-type-options": "nosniff",
-            "content-disposition": "inline",
-            "cache-control": "private, max-age=86400",
-        },
-    )
+    return core_photos.serve(photos.photo_path(settings.uploads_dir, record.filename), record.content_type)
 
 
 route_handlers = [

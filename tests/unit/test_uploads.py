@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.store.uploads import TEXT_AT_MOST, TextParts, _boundary
+from app.core.uploads import TEXT_AT_MOST, TextParts, _boundary
 
 BOUNDARY = b"----WebKitFormBoundaryAbC123"
 

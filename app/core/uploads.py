@@ -1,4 +1,5 @@
-"""Photo forms over the request limit. A form with a photo may carry up to PHOTO_REQUEST_LIMIT
+"""Photo forms over the request limit, for every form that takes a photo (a store item's, a wish's
+thank-you). A form with a photo may carry up to PHOTO_REQUEST_LIMIT
 (the app's own limit), so that a photo over its own limit (photos.MAX_BYTES) is read and refused
 next to its field with the other fields kept. A request over PHOTO_REQUEST_LIMIT must not be
 kept in memory, yet answering before it is read to its end makes the browser, still sending,
@@ -6,20 +7,27 @@ show a network error instead of the answer. So `keep_fields_of_oversized` reads 
 to its end, keeps only its text fields (the files stream past, unkept), and hands the route a
 form of those fields marked `photo_too_large`: the route shows the form again with the fields
 as typed and the photo's message. What it cannot read that way is sent back to the form
-(`form_again`)."""
+(the route's own `form_again`, given to `oversized_forms` and `too_large_handler`).
+
+`read_photo` gives a route the chosen photo's bytes, or the photo's refusal."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request, Response
+from litestar.datastructures import UploadFile
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect
 from litestar.types import ASGIApp, HTTPRequestEvent, Receive, ReceiveMessage, Scope, Send
 
+from app.core import photos
+from app.core.errors import Invalid
+
 PHOTO_REQUEST_LIMIT = 12 * 1024 * 1024
 READ_AT_MOST = 64 * 1024 * 1024  # beyond this the request is not read on: it is cut off
-TEXT_AT_MOST = 64 * 1024  # all text fields of an item form together are far below this
+TEXT_AT_MOST = 64 * 1024  # all text fields of a photo form together are far below this
 TOO_LARGE_FIELD = "photo_too_large"
 
 
@@ -123,19 +131,37 @@ def _boundary(content_type: bytes) -> bytes | None:
     return None
 
 
-def form_again(path_params: dict[str, Any]) -> str:
-    """The form a too-large photo came from, asked to say why."""
-    item_id = path_params.get("item_id")
-    form = f"items/{item_id}" if item_id is not None else "items/new"
-    return f"/store/admin/c/{path_params.get('community_id')}/{form}?photo=too_large"
+# Where a form that came too large goes back to, from the request's path parameters.
+FormAgain = Callable[[dict[str, Any]], str]
 
 
-def too_large(request: Request, exc: RequestEntityTooLarge) -> Response:
+def too_large_handler(form_again: FormAgain) -> Callable[[Request, RequestEntityTooLarge], Response]:
     """A body longer than it said (no length, or a wrong one): back to the form."""
-    return Redirect(form_again(request.path_params), status_code=303)
+
+    def too_large(request: Request, exc: RequestEntityTooLarge) -> Response:
+        return Redirect(form_again(request.path_params), status_code=303)
+
+    return too_large
 
 
-def keep_fields_of_oversized(app: ASGIApp) -> ASGIApp:
+async def read_photo(request: Request, name: str = "photo") -> bytes | None:
+    """The chosen photo's bytes (one more than the limit at most, so the limit can be told), None
+    when none was chosen; refused when the form came too large."""
+    form = await request.form()
+    if form.get(TOO_LARGE_FIELD):
+        raise Invalid(photos.TOO_LARGE, field=name)
+    upload = form.get(name)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None
+    return await upload.read(photos.MAX_BYTES + 1)
+
+
+def oversized_forms(form_again: FormAgain) -> Callable[[ASGIApp], ASGIApp]:
+    """The middleware of a route whose form takes a photo."""
+    return lambda app: keep_fields_of_oversized(app, form_again)
+
+
+def keep_fields_of_oversized(app: ASGIApp, form_again: FormAgain) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers", ())) if scope["type"] == "http" else {}
         length = headers.get(b"content-length", b"")
