@@ -31,6 +31,7 @@ from app.core import clock, edge, errors
 from app.core.authz import Actor
 from app.core.changes import ChangeFeed, hear_after_commit
 from app.core.database import ENGINE_OPTIONS, resolve_database_url
+from app.core.replica import ReportsDatabase, provide_report_session
 from app.core.security import security_headers_middleware
 from app.core.settings import Settings, get_settings
 from app.core.uow import Database, before_send
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
 
     database = Database(url)
+    reports = ReportsDatabase(url, settings.database_replica_url)  # dashboards and exports
     changes = ChangeFeed(url)
     # A logout or a rights change answers once this worker has heard its notification.
     db_config.before_send_handler = hear_after_commit(
@@ -130,6 +132,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "actor": Provide(provide_actor),
             "maybe_actor": Provide(provide_optional_actor),
             "conn": Provide(provide_connection),
+            "report_session": Provide(provide_report_session),
         },
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -156,11 +159,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=LoggingConfig(log_exceptions="debug", disable_stack_trace={404, 401, 403, 409, 422}),
         request_max_body_size=12 * 1024 * 1024,
         on_startup=[database.open, changes.start, *domains.startup_hooks(settings), _settle_gc],
-        on_shutdown=[*domains.shutdown_hooks(settings), changes.stop, database.close],
+        on_shutdown=[*domains.shutdown_hooks(settings), changes.stop, database.close, reports.dispose],
         state=State(
             {
                 "settings": settings,
                 "database": database,
+                "reports": reports,
                 "actors": actors,
                 "find_actor": find_actor,
                 "event_rows": event_rows,

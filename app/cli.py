@@ -86,9 +86,19 @@ def db() -> None:
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Apply Alembic migrations."""
-    upgrade(database_url(_settings()))
-    click.echo("database is at the latest revision")
+    """Apply Alembic migrations (once: a second run at the same time waits for the first)."""
+
+    def waiting(holder: object) -> None:
+        click.echo(
+            f"another process (PostgreSQL backend {holder}) is migrating this database; waiting for it"
+        )
+
+    done = upgrade(database_url(_settings()), on_wait=waiting)
+    if done.applied:
+        before = ", ".join(done.before) or "an empty database"
+        click.echo(f"migrated from {before} to {', '.join(done.after)}")
+    else:
+        click.echo("nothing to do: the database is at the latest revision " + ", ".join(done.after))
 
 
 @main.command()

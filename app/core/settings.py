@@ -35,6 +35,9 @@ class Settings:
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
     run_jobs_in_process: bool = True
+    # A streaming replica of DATABASE_URL's database: dashboards and exports read from it when
+    # it is set (app.core.replica), from the primary otherwise.
+    database_replica_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -83,6 +86,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
         stripe_api_base=env.get("STRIPE_API_BASE") or None,
         run_jobs_in_process=_bool(env.get("JINLIN_JOBS_IN_PROCESS"), True),
+        database_replica_url=env.get("DATABASE_REPLICA_URL") or None,
     )
 
 
