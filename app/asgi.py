@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return settings
 
     domains.register_partner_progress()
+    domains.load_figures()
     domains.register_office_parts()
     domains.connect_organisations()
 

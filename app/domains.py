@@ -16,7 +16,18 @@ from app.partners import progress
 from app.partners import services as partner_services
 
 # Order matters only for readability; each domain registers its own routes.
-DOMAINS = ["core", "places", "accounts", "ledger", "events", "scans", "store", "partners", "wishes"]
+DOMAINS = [
+    "core",
+    "places",
+    "accounts",
+    "ledger",
+    "events",
+    "scans",
+    "store",
+    "partners",
+    "wishes",
+    "reports",
+]
 
 
 def _optional(name: str) -> ModuleType | None:
@@ -48,6 +59,13 @@ def load_scan_handlers() -> None:
     app.core.scanning (the scan entry, app.scans, names no domain)."""
     for domain in DOMAINS:
         _optional(f"app.{domain}.scan_handlers")
+
+
+def load_figures() -> None:
+    """Imports every domain's ``figures`` module (the ledger's too), which registers its named
+    figures with app.core.figures for the dashboards, the stats API and the exports."""
+    for domain in DOMAINS:
+        _optional(f"app.{domain}.figures")
 
 
 def import_models() -> None:

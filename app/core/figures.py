@@ -1,0 +1,166 @@
+"""Named figures of a community over a date range, gathered from the domains without naming them.
+
+A domain (or the ledger) registers what it counts in its own `figures.py`, which the assembly
+imports (app.domains.load_figures), as scan handlers register with app.core.scanning:
+
+    @figures.figure("orders_picked_up", lazy("Orders picked up"), order=60)
+    async def orders_picked_up(session, scopes) -> dict[int, int]: ...
+
+A figure function gets a session (or an asyncpg connection: `uow.Sql` runs on either) and the
+scopes asked for, one per community, and answers each community's value in one round trip, so a
+street of many communities costs one statement per figure, not one per community. Its value is
+one of three shapes, said by `kind`:
+
+- "count": a number (an int, or hours as a float with one decimal);
+- "breakdown": {key: number} over the figure's `keys`, each key with its label (a msgid);
+- "ranking": a list of `Ranked`, best first.
+
+The dashboards, the stats API, the printable report and the exports all read figures through
+`compute` alone, so a page and the API answer the same numbers by construction. Labels are msgids,
+translated where they are shown."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from app.core import clock
+
+Kind = Literal["count", "breakdown", "ranking"]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One community over whole local days: `first` to `last` (both included) in its time zone,
+    that is the instants [start, end)."""
+
+    community_id: int
+    first: date
+    last: date
+    time_zone: str
+
+    @property
+    def start(self) -> datetime:
+        return datetime(self.first.year, self.first.month, self.first.day, tzinfo=clock.zone(self.time_zone))
+
+    @property
+    def end(self) -> datetime:
+        after = self.last + timedelta(days=1)
+        return datetime(after.year, after.month, after.day, tzinfo=clock.zone(self.time_zone))
+
+    @property
+    def end_day(self) -> date:
+        """The first day after the range (for columns that hold a date, not an instant)."""
+        return self.last + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One line of a ranking: who (a name that may be shown to anyone, such as a partner unit's),
+    its score in percent, and the parts it was made of ({part: (done, promised)})."""
+
+    key: int
+    name: str
+    percent: int
+    parts: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+
+
+FigureFn = Callable[[Any, Sequence[Scope]], Awaitable[Mapping[int, Any]]]
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    label: str  # msgid
+    fn: FigureFn
+    kind: Kind = "count"
+    unit: str = ""  # msgid, e.g. "points", "hours"
+    keys: Mapping[str, str] = field(default_factory=dict)  # a breakdown's keys -> label msgids
+    order: int = 100
+    note: str = ""  # msgid: how it is counted where that is not plain (shown under its table)
+
+    def empty(self) -> Any:
+        if self.kind == "breakdown":
+            return dict.fromkeys(self.keys, 0)
+        if self.kind == "ranking":
+            return []
+        return 0
+
+
+_FIGURES: dict[str, Figure] = {}
+
+
+def figure(
+    name: str,
+    label: str,
+    *,
+    kind: Kind = "count",
+    unit: str = "",
+    keys: Mapping[str, str] | None = None,
+    order: int = 100,
+    note: str = "",
+) -> Callable[[FigureFn], FigureFn]:
+    """Registers `fn` as figure `name` (registering a name twice keeps the last: a module imported
+    again replaces its own figures)."""
+
+    def register(fn: FigureFn) -> FigureFn:
+        _FIGURES[name] = Figure(name, label, fn, kind, unit, dict(keys or {}), order, note)
+        return fn
+
+    return register
+
+
+def registered() -> list[Figure]:
+    return sorted(_FIGURES.values(), key=lambda f: (f.order, f.name))
+
+
+def get(name: str) -> Figure | None:
+    return _FIGURES.get(name)
+
+
+async def compute(
+    session: Any, scopes: Sequence[Scope], names: Sequence[str] | None = None
+) -> dict[int, dict[str, Any]]:
+    """Every registered figure (or those named) for each scope: {community_id: {name: value}}.
+    A community a figure says nothing about gets the figure's empty value."""
+    wanted = [f for f in registered() if names is None or f.name in names]
+    out: dict[int, dict[str, Any]] = {s.community_id: {} for s in scopes}
+    if not scopes:
+        return out
+    for fig in wanted:
+        values = await fig.fn(session, scopes)
+        for scope in scopes:
+            value = values.get(scope.community_id)
+            if fig.kind == "breakdown":
+                value = {**fig.empty(), **(value or {})}
+            out[scope.community_id][fig.name] = fig.empty() if value is None else value
+    return out
+
+
+def hours(minutes: int | float | None) -> float:
+    """Minutes as hours with one decimal, as every figure of hours shows them."""
+    return round((minutes or 0) / 60, 1)
+
+
+def scope_arrays(scopes: Sequence[Scope]) -> dict[str, list[Any]]:
+    """The scopes as parallel arrays for a statement that joins
+
+        unnest(CAST(:ids AS bigint[]), CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[]),
+               CAST(:firsts AS date[]), CAST(:ends_day AS date[])) AS s(cid, lo, hi, d0, d1)
+
+    (`SCOPES` below), so one statement answers every community with its own range."""
+    return {
+        "ids": [s.community_id for s in scopes],
+        "starts": [s.start for s in scopes],
+        "ends": [s.end for s in scopes],
+        "firsts": [s.first for s in scopes],
+        "ends_day": [s.end_day for s in scopes],
+    }
+
+
+SCOPES = (
+    "unnest(CAST(:ids AS bigint[]), CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[]), "
+    "CAST(:firsts AS date[]), CAST(:ends_day AS date[])) AS s(cid, lo, hi, d0, d1)"
+)

@@ -1,0 +1,117 @@
+"""The events' figures for the dashboards (app.core.figures): volunteer hours (by category),
+events held, attendance and active residents, in a community over a range.
+
+Hours are those the app credits: stays checked out in the range that are not refused or still
+waiting for a decision, and approved hour claims worked on a day of the range (the same rule as a
+partner unit's agreement progress)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from app.core import figures
+from app.core.figures import SCOPES, Scope, scope_arrays
+from app.core.i18n import lazy
+from app.core.uow import Sql
+from app.events.rules import CATEGORY_LABELS
+
+_MINUTES = Sql(
+    "SELECT s.cid, e.category, sum(c.minutes) AS minutes "  # noqa: S608
+    f"FROM {SCOPES} "
+    "JOIN event_checkins c ON c.community_id = s.cid "
+    "AND c.checked_out_at >= s.lo AND c.checked_out_at < s.hi "
+    "AND c.award_status NOT IN ('pending', 'unconfirmed', 'rejected') "
+    "JOIN events e ON e.id = c.event_id "
+    "GROUP BY s.cid, e.category "
+    "UNION ALL "
+    "SELECT s.cid, h.category, sum(h.minutes) "
+    f"FROM {SCOPES} "
+    "JOIN hour_claims h ON h.community_id = s.cid AND h.status = 'approved' "
+    "AND h.worked_on >= s.d0 AND h.worked_on < s.d1 "
+    "GROUP BY s.cid, h.category"
+)
+_EVENTS = Sql(
+    "SELECT s.cid, count(e.id) AS events, "  # noqa: S608
+    "(SELECT count(*) FROM (SELECT DISTINCT c.event_id, c.user_id FROM event_checkins c "
+    "  JOIN events ce ON ce.id = c.event_id "
+    "  WHERE ce.community_id = s.cid AND ce.starts_at >= s.lo AND ce.starts_at < s.hi "
+    "  AND ce.status <> 'cancelled') a) AS attendance "
+    f"FROM {SCOPES} "
+    "LEFT JOIN events e ON e.community_id = s.cid AND e.starts_at >= s.lo AND e.starts_at < s.hi "
+    "AND e.status <> 'cancelled' "
+    "GROUP BY s.cid, s.lo, s.hi"
+)
+_ACTIVE = Sql(
+    "SELECT s.cid, count(DISTINCT a.user_id) AS people "  # noqa: S608
+    f"FROM {SCOPES} "
+    "JOIN LATERAL ("
+    "  SELECT c.user_id FROM event_checkins c "
+    "  WHERE c.community_id = s.cid AND c.checked_in_at >= s.lo AND c.checked_in_at < s.hi "
+    "  UNION "
+    "  SELECT h.user_id FROM hour_claims h "
+    "  WHERE h.community_id = s.cid AND h.status = 'approved' AND h.worked_on >= s.d0 AND h.worked_on < s.d1"
+    ") a ON true "
+    "GROUP BY s.cid"
+)
+
+
+async def _minutes(session: Any, scopes: Sequence[Scope]) -> dict[int, dict[str, int]]:
+    found: dict[int, dict[str, int]] = {}
+    for row in await _MINUTES.fetch(session, scope_arrays(scopes)):
+        by_category = found.setdefault(int(row["cid"]), {})
+        by_category[row["category"]] = by_category.get(row["category"], 0) + int(row["minutes"] or 0)
+    return found
+
+
+@figures.figure("volunteer_hours", lazy("Volunteer hours"), unit=lazy("hours"), order=20)
+async def volunteer_hours(session: Any, scopes: Sequence[Scope]) -> dict[int, float]:
+    return {cid: figures.hours(sum(by.values())) for cid, by in (await _minutes(session, scopes)).items()}
+
+
+@figures.figure(
+    "hours_by_category",
+    lazy("Volunteer hours by category"),
+    kind="breakdown",
+    unit=lazy("hours"),
+    keys=CATEGORY_LABELS,
+    order=21,
+)
+async def hours_by_category(session: Any, scopes: Sequence[Scope]) -> dict[int, dict[str, float]]:
+    return {
+        cid: {category: figures.hours(minutes) for category, minutes in by.items()}
+        for cid, by in (await _minutes(session, scopes)).items()
+    }
+
+
+@figures.figure(
+    "events",
+    lazy("Events held"),
+    order=30,
+    note=lazy("Events that started in the period and were not cancelled."),
+)
+async def events(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
+    rows = await _EVENTS.fetch(session, scope_arrays(scopes))
+    return {int(row["cid"]): int(row["events"]) for row in rows}
+
+
+@figures.figure(
+    "attendance",
+    lazy("Attendance"),
+    order=31,
+    note=lazy("People checked in at those events, each person once per event."),
+)
+async def attendance(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
+    rows = await _EVENTS.fetch(session, scope_arrays(scopes))
+    return {int(row["cid"]): int(row["attendance"]) for row in rows}
+
+
+@figures.figure(
+    "active_residents",
+    lazy("Active residents"),
+    order=25,
+    note=lazy("People who checked in at an event or had volunteer hours approved in the period."),
+)
+async def active_residents(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
+    rows = await _ACTIVE.fetch(session, scope_arrays(scopes))
+    return {int(row["cid"]): int(row["people"]) for row in rows}

@@ -1,0 +1,32 @@
+"""The love supermarket's figures for the dashboards (app.core.figures): orders picked up and the
+points they took (the store's turnover), by the day of the pickup."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from app.core import figures
+from app.core.figures import SCOPES, Scope, scope_arrays
+from app.core.i18n import lazy
+from app.core.uow import Sql
+
+_PICKED_UP = Sql(
+    "SELECT s.cid, count(o.id) AS orders, COALESCE(sum(o.points), 0) AS points "  # noqa: S608
+    f"FROM {SCOPES} "
+    "JOIN store_orders o ON o.community_id = s.cid AND o.status = 'picked_up' "
+    "AND o.picked_up_at >= s.lo AND o.picked_up_at < s.hi "
+    "GROUP BY s.cid"
+)
+
+
+@figures.figure("orders_picked_up", lazy("Orders picked up"), order=60)
+async def orders_picked_up(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
+    rows = await _PICKED_UP.fetch(session, scope_arrays(scopes))
+    return {int(row["cid"]): int(row["orders"]) for row in rows}
+
+
+@figures.figure("store_turnover", lazy("Love supermarket turnover"), unit=lazy("points"), order=61)
+async def store_turnover(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
+    rows = await _PICKED_UP.fetch(session, scope_arrays(scopes))
+    return {int(row["cid"]): int(row["points"]) for row in rows}

@@ -1,0 +1,88 @@
+"""The stats API (API.md "Reports and notices") answers the sums the test computes from the rows
+it made, for the community's admin and the street admin above it, and no one else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.reports.conftest import Town
+
+
+def _subset(answer: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
+    merged = {**answer, **answer["figures"]}
+    return {name: merged[name] for name in expected}
+
+
+async def test_community_stats_equal_the_rows_made(client: Any, reports_town: Town) -> None:
+    town = reports_town
+    response = await client.get(
+        f"/api/v1/communities/{town.community_id}/stats?{town.query}", headers=town.admin.headers
+    )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["from"] == town.first.isoformat() and answer["to"] == town.last.isoformat()
+    assert {"submitted", "published", "claimed", "delivered"} <= set(answer["wishes"])
+    assert _subset(answer, town.expected) == town.expected
+
+
+async def test_street_stats_list_each_community_with_the_same_numbers(
+    client: Any, reports_town: Town
+) -> None:
+    town = reports_town
+    community = await client.get(
+        f"/api/v1/communities/{town.community_id}/stats?{town.query}", headers=town.street_admin.headers
+    )
+    assert community.status_code == 200, community.text
+    street = await client.get(
+        f"/api/v1/streets/{town.tenant.street_id}/stats?{town.query}", headers=town.street_admin.headers
+    )
+    assert street.status_code == 200, street.text
+    rows = {row["community_id"]: row for row in street.json()["communities"]}
+    assert set(rows) == {town.community_id, town.neighbour_id}
+    assert rows[town.community_id] == community.json()
+    assert rows[town.neighbour_id]["points_issued"] == 0 and rows[town.neighbour_id]["events"] == 0
+    totals = street.json()["totals"]
+    assert totals["points_issued"] == town.expected["points_issued"]
+    assert totals["hours_by_category"] == town.expected["hours_by_category"]
+
+
+async def test_a_period_that_ended_before_the_rows_counts_none_of_them(
+    client: Any, reports_town: Town
+) -> None:
+    town = reports_town
+    day = town.first.replace(year=town.first.year - 1)
+    response = await client.get(
+        f"/api/v1/communities/{town.community_id}/stats?from={day}&to={day}", headers=town.admin.headers
+    )
+    answer = response.json()
+    assert answer["points_issued"] == 0 and answer["volunteer_hours"] == 0 and answer["events"] == 0
+
+
+async def test_others_are_refused(client: Any, reports_town: Town, factory: Any) -> None:
+    from tests.conftest import login
+
+    town = reports_town
+    resident = await client.get(
+        f"/api/v1/communities/{town.community_id}/stats", headers=town.resident.headers
+    )
+    assert resident.status_code == 403 and resident.json()["code"] == "forbidden"
+    stranger = await login(client, (await factory.tenant()).admin)
+    assert (
+        await client.get(f"/api/v1/communities/{town.community_id}/stats", headers=stranger.headers)
+    ).status_code == 403
+    street = await client.get(f"/api/v1/streets/{town.tenant.street_id}/stats", headers=town.admin.headers)
+    assert street.status_code == 404 and street.json()["code"] == "not_found"
+
+
+async def test_bad_dates_are_a_clear_422(client: Any, reports_town: Town) -> None:
+    town = reports_town
+    url = f"/api/v1/communities/{town.community_id}/stats"
+    for query in (
+        "from=2026-13-01",
+        "from=yesterday",
+        f"from={town.last}&to={town.first.replace(day=1).replace(year=1999)}",
+        "from=2020-01-01&to=2026-01-02",
+    ):
+        response = await client.get(f"{url}?{query}", headers=town.admin.headers)
+        assert response.status_code == 422, (query, response.text)
+        assert response.json()["code"] == "validation_error" and response.json()["detail"]
