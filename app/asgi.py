@@ -27,7 +27,7 @@ from litestar.template.config import TemplateConfig
 from app import domains
 from app.accounts.actor_cache import ActorCache
 from app.accounts.services import actor_for_token
-from app.core import clock, edge, errors
+from app.core import clock, edge, errors, rendering
 from app.core.authz import Actor
 from app.core.changes import ChangeFeed, hear_after_commit
 from app.core.database import ENGINE_OPTIONS, resolve_database_url
@@ -35,9 +35,10 @@ from app.core.replica import ReportsDatabase, provide_report_session
 from app.core.security import security_headers_middleware
 from app.core.settings import Settings, get_settings
 from app.core.uow import Database, before_send
-from app.core.web import provide_actor, provide_connection, provide_optional_actor
+from app.core.web import before_request, provide_actor, provide_connection, provide_optional_actor
 from app.events.checkins import event_row_memo
 from app.ledger.words import transfer_words
+from app.notices.pages import unread_badge
 from app.store.placing import KnownFacts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     domains.load_figures()
     domains.register_office_parts()
     domains.connect_organisations()
+    rendering.page_facts(unread_badge)  # the unread count beside the inbox link of every page
 
     return Litestar(
         route_handlers=[
@@ -148,7 +150,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         exception_handlers=errors.exception_handlers,
         request_class=edge.EdgeRequest,
-        before_request=edge.check_request,
+        before_request=before_request,
         middleware=[security_headers_middleware],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         openapi_config=OpenAPIConfig(

@@ -20,6 +20,7 @@ DOMAINS = [
     "core",
     "places",
     "accounts",
+    "notices",
     "ledger",
     "events",
     "scans",

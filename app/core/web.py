@@ -12,9 +12,11 @@ from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.authz import Actor
+from app.core.edge import check_request
 from app.core.errors import DomainError, NotAuthenticated
 from app.core.fields import MAX_ID, parse_int
 from app.core.i18n import gettext_for
+from app.core.rendering import FACTS_KEY, PAGE_FACTS
 from app.core.rendering import page_context as page_context
 from app.core.rendering import render as render
 from app.core.settings import Settings
@@ -136,3 +138,35 @@ async def form_data(request: Request) -> dict[str, str]:
 def optional_int(value: str | None) -> int | None:
     """A form field's whole number, or None when it is empty or not one bigint can hold."""
     return parse_int(value, -MAX_ID, MAX_ID)
+
+
+async def gather_page_facts(request: Request) -> None:
+    """Runs the registered page facts (app.core.rendering.PAGE_FACTS) for a page asked for by a
+    signed-in person: a GET outside the API, not an htmx fragment. The actor found here is the
+    one the handler then gets (it is kept in the request's scope)."""
+    path = request.url.path
+    if (
+        not PAGE_FACTS
+        or request.method != "GET"
+        or path.startswith(("/api/", "/static/"))
+        or request.headers.get("hx-request")
+    ):
+        return
+    try:
+        actor = await resolve_actor(request, request.app.state["settings"])
+    except DomainError:
+        return  # the handler refuses the request itself
+    if actor is None:
+        return
+    facts: dict[str, Any] = {}
+    for hook in PAGE_FACTS:
+        facts.update(await hook(request, actor))
+    scope: dict[str, Any] = request.scope  # type: ignore[assignment]
+    scope[FACTS_KEY] = facts
+
+
+async def before_request(request: Request) -> None:
+    """The app's hook before every handler: the raw request checked (app.core.edge), then what
+    every page shows."""
+    await check_request(request)
+    await gather_page_facts(request)

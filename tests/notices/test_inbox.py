@@ -1,0 +1,90 @@
+"""The inbox: a notice is stored as its kind and parameters and shown in the reader's language,
+once per key; the unread count on every page; mark-read; the kinds a person turns off."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.notices import services
+from tests.api.helpers import post_form, session_of
+from tests.conftest import count
+
+
+async def _notify(
+    engine, user_id: int, key: str, kind: str = "test", community_id: int | None = None
+) -> bool:
+    async with async_sessionmaker(engine)() as s, s.begin():
+        return await services.notify(s, user_id=user_id, kind=kind, key=key, community_id=community_id)
+
+
+async def test_a_notice_is_made_once_per_key_and_read_in_each_language(client, site, engine, db):
+    tenant, _admin, alice, bob = site
+    assert await _notify(engine, alice.user_id, "test:once") is True
+    assert await _notify(engine, alice.user_id, "test:once") is False
+    assert await count(db, "SELECT count(*) FROM notices WHERE key = 'test:once'") == 1
+    stored = (
+        await db.execute(text("SELECT params::text FROM notices WHERE key = :k"), {"k": "test:once"})
+    ).scalar_one()
+    assert "通知" not in str(stored) and "notice" not in str(stored).lower()
+
+    zh = await client.get("/api/v1/me/notifications", headers=alice.headers)
+    assert zh.status_code == 200
+    (item,) = zh.json()["items"]
+    assert set(item) == {"id", "kind", "title", "body", "created_at", "read"}
+    assert item["kind"] == "test" and item["read"] is False
+    assert item["title"] == "测试通知"
+    en = await client.get("/api/v1/me/notifications", headers={**alice.headers, "Accept-Language": "en"})
+    assert en.json()["items"][0]["title"] == "Test notice"
+    assert (await client.get("/api/v1/me/notifications", headers=bob.headers)).json()["items"] == []
+
+
+async def test_every_page_shows_the_unread_count_and_reading_clears_it(client, site, engine):
+    _tenant, _admin, alice, bob = site
+    await _notify(engine, alice.user_id, "test:a")
+    await _notify(engine, alice.user_id, "test:b")
+    await session_of(client, alice)
+    home = await client.get("/")
+    assert 'data-unread="2"' in home.text
+    wallet = await client.get("/wallet")
+    assert 'data-unread="2"' in wallet.text
+    inbox = await client.get("/notices")
+    ids = [int(i) for i in re.findall(r'data-notice="(\d+)"', inbox.text)]
+    assert len(ids) == 2 and "测试通知" in inbox.text
+    read = await post_form(client, f"/notices/{ids[0]}/read")
+    assert read.status_code == 303
+    assert 'data-unread="1"' in (await client.get("/notices")).text
+
+    await session_of(client, bob)
+    refused = await post_form(client, f"/notices/{ids[1]}/read")
+    assert refused.status_code == 404
+    await session_of(client, alice)
+    assert 'data-unread="1"' in (await client.get("/")).text
+    assert (await post_form(client, "/notices/read")).status_code == 303
+    assert 'data-unread="0"' in (await client.get("/")).text
+
+
+async def test_the_inbox_in_english(client, site, engine):
+    _tenant, _admin, alice, _bob = site
+    await _notify(engine, alice.user_id, "test:en")
+    await session_of(client, alice)
+    client.cookies.set("lang", "en")
+    page = await client.get("/notices")
+    assert page.status_code == 200
+    assert "Test notice" in page.text and "Unread: 1" in page.text
+
+
+async def test_a_kind_turned_off_is_not_kept(client, site, engine, db):
+    _tenant, _admin, alice, _bob = site
+    await session_of(client, alice)
+    page = await client.get("/notices/settings")
+    assert 'value="test" checked' in page.text
+    saved = await post_form(client, "/notices/settings", {})
+    assert saved.status_code == 303
+    assert 'value="test" checked' not in (await client.get("/notices/settings")).text
+    assert await _notify(engine, alice.user_id, "test:muted") is False
+    assert await count(db, "SELECT count(*) FROM notices WHERE user_id = :u", u=alice.user_id) == 0
+    await post_form(client, "/notices/settings", {"kinds": "test"})
+    assert await _notify(engine, alice.user_id, "test:heard") is True
