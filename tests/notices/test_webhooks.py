@@ -141,7 +141,8 @@ async def test_a_receiver_that_is_not_there_is_retried_and_nothing_is_queued_wit
     assert (
         await db.execute(
             text(
-                "SELECT count(*) FROM notice_deliveries d JOIN notices n ON n.id = d.notice_id WHERE n.key = :k"
+                "SELECT count(*) FROM notice_deliveries d JOIN notices n ON n.id = d.notice_id "
+                "WHERE n.key = :k"
             ),
             {"k": "test:no-hook"},
         )
