@@ -19,7 +19,7 @@ from app.core.i18n import lazy
 from app.core.security import burn_password_check, verify_password
 from app.core.settings import Settings
 from app.core.uow import Connection, Sql, connection_of
-from app.events import codes, rules
+from app.events import codes, reminders, rules
 from app.events.models import CATEGORIES, Checkin, Event, HourClaim, Signup
 from app.places.models import Community, Compound
 
@@ -247,6 +247,7 @@ async def cancel_event(
         address=address,
         reason=event.cancel_reason,
     )
+    await reminders.tell_cancelled(session, event)
     return event
 
 

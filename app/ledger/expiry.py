@@ -5,7 +5,8 @@ first out) and the schedule residents see. Inside the caller's transaction, neve
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from app.core import clock
 from app.core.audit import record
@@ -14,6 +15,8 @@ from app.core.i18n import lazy
 from app.core.uow import Connection, Sql
 from app.ledger.holds import void_hold
 from app.ledger.transfers import _debit, system_account
+from app.notices import services as notices
+from app.notices import words
 
 # ---------------------------------------------------------------- expiry of holds and points
 
@@ -40,6 +43,12 @@ _EXPIRABLE = Sql(
     "WHERE t.credit_account_id = a.id AND t.created_at > :cutoff), 0) AS recent "
     "FROM ledger_accounts a WHERE a.community_id = :c AND a.user_id IS NOT NULL "
     "AND a.balance > 0"
+)
+# What each wallet holds beyond its credits after the cutoff (first in, first out) will expire.
+_EXPIRING = Sql(
+    "SELECT a.id, a.user_id, a.balance, COALESCE((SELECT sum(t.amount) FROM ledger_transfers t "
+    "WHERE t.credit_account_id = a.id AND t.created_at > :cutoff), 0) AS recent "
+    "FROM ledger_accounts a WHERE a.community_id = :c AND a.user_id IS NOT NULL AND a.balance > 0"
 )
 
 
@@ -150,3 +159,49 @@ async def expire_points(conn: Connection, *, community_id: int | None = None) ->
                 continue
             moved += amount if created else 0
     return moved
+
+
+# ---------------------------------------------------------------- telling residents beforehand
+
+# Residents hear of points that will have expired within this many days.
+WARN_AHEAD = timedelta(days=30)
+
+
+@words.kind("points_expiring", lazy("Points about to expire"), order=20)
+def _expiring_words(params: dict[str, Any], gettext: words.Gettext) -> tuple[str, str]:
+    return (
+        gettext(lazy("%(points)d points expire soon"), points=params["points"]),
+        gettext(
+            lazy("%(points)d of your points expire by %(date)s. Spend them in the love supermarket."),
+            points=params["points"],
+            date=params["by"],
+        ),
+    )
+
+
+async def warn_expiring(conn: Connection, *, community_id: int | None = None) -> int:
+    """The job: each resident whose wallet holds points that will have expired within WARN_AHEAD
+    (the same first-in, first-out rule as `expire_points`, with the cutoff of that day) is told,
+    at most once in each period of WARN_AHEAD (the notice's key: wallet and period), however
+    often the job runs."""
+    now = clock.now()
+    by = now + WARN_AHEAD
+    period = int(now.timestamp() // WARN_AHEAD.total_seconds())
+    told = 0
+    for cid, months in await _POLICIES.fetch(conn, {"c": community_id}):
+        cutoff = add_months(by, -int(months))
+        for row in await _EXPIRING.fetch(conn, {"c": cid, "cutoff": cutoff}):
+            amount = int(row["balance"]) - int(row["recent"])
+            if amount <= 0:
+                continue
+            told += await notices.notify(
+                conn,
+                user_id=row["user_id"],
+                community_id=cid,
+                kind="points_expiring",
+                key=f"points_expiring:{row['id']}:{period}",
+                url=f"/wallet?community_id={cid}",
+                points=amount,
+                by=by.date().isoformat(),
+            )
+    return told

@@ -135,3 +135,14 @@ async def choose(db: Connection | AsyncSession, user_id: int, wanted: set[str]) 
     for entry in words.kinds():
         if entry.name not in wanted:
             await _MUTE.execute(db, {"u": user_id, "k": entry.name})
+
+
+_TOLD = Sql("SELECT key FROM notices WHERE key = ANY(CAST(:keys AS varchar[]))")
+
+
+async def told(db: Connection | AsyncSession, keys: list[str]) -> set[str]:
+    """Which of these keys already made a notice: a job that looks back over a window skips them
+    without a statement each."""
+    if not keys:
+        return set()
+    return {row[0] for row in await _TOLD.fetch(db, {"keys": keys})}
