@@ -139,6 +139,7 @@ def connect_organisations() -> None:
         may_act_in=partner_services.may_act_in,
         is_member=partner_services.is_member,
         of_user=partner_services.organisations_of,
+        serves_in=partner_services.serves_in,
     )
 
 

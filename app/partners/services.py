@@ -34,7 +34,7 @@ from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.security import hash_password
 from app.partners import rules
-from app.partners.models import Agreement, Organisation, OrganisationMember
+from app.partners.models import Agreement, Organisation, OrganisationMember, Registration
 from app.places.services import community_for, time_zone_of
 
 
@@ -116,6 +116,21 @@ async def is_member(session: AsyncSession, organisation_id: int, user_id: int) -
                 exists().where(
                     OrganisationMember.organisation_id == organisation_id,
                     OrganisationMember.user_id == user_id,
+                )
+            )
+        )
+    )
+
+
+async def serves_in(session: AsyncSession, user_id: int, community_id: int) -> bool:
+    """Whether the user's in-service registration (双报到) with the community is confirmed."""
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    Registration.user_id == user_id,
+                    Registration.community_id == community_id,
+                    Registration.status == "confirmed",
                 )
             )
         )

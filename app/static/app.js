@@ -2,9 +2,10 @@
 (function () {
   "use strict";
 
-  // The phone's member code: fetch a freshly signed code before the current one ends,
-  // draw it with the vendored QR generator. The server only signs.
+  // The phone's member code (or a wish's delivery code, data-code-url): fetch a freshly signed
+  // code before the current one ends, draw it with the vendored QR generator. The server only signs.
   function memberCode(box) {
+    var url = box.dataset.codeUrl || "/api/v1/me/card";
     var img = box.querySelector("img.qr");
     var text = box.querySelector("[data-code-text]");
     var status = box.querySelector("[data-code-status]");
@@ -14,14 +15,14 @@
         qr.addData(code, "Alphanumeric");
         qr.make();
         img.src = qr.createDataURL(8, 16);
-      } else {
+      } else if (!box.dataset.codeUrl) {
         img.src = "/api/v1/me/card.svg?ts=" + Date.now();
       }
       text.textContent = code;
       box.dataset.code = code;
     }
     function refresh() {
-      fetch("/api/v1/me/card", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
         .then(function (body) {
           draw(body.code);

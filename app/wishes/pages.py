@@ -1,19 +1,22 @@
 """The wishes' pages: the public wish pool of a community (邻+圆梦池), open without a login and
-showing no personal data."""
+showing no personal data; the community's wishes for its members and the units that may act there;
+one wish's page with the steps the reader's role and the wish's status allow (review, claim,
+release, the rotating delivery QR, thanks with a photo) and its thank-you photo."""
 
 from __future__ import annotations
 
 import base64
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import organisations, qr
+from app.core import organisations, photos, qr, uploads
 from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Invalid, NotFound
-from app.core.i18n import lazy
+from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.uow import Sql
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
@@ -55,16 +58,6 @@ async def _wishes_page(
     if community is None:
         raise NotFound()
     views = await reading.list_wishes(db_session, actor, community_id)
-    units = [
-        o
-        for o in await organisations.of_user(db_session, actor.user_id)
-        if await organisations.may_act_in(db_session, o.id, community_id)
-    ]
-    shown_codes = {}
-    for view in views:
-        if "code" in view.may:
-            code, expires_at = await services.delivery_code(db_session, actor, view.id, settings.secret_key)
-            shown_codes[view.id] = {"code": code, "qr": qr_data_uri(code), "expires_at": expires_at}
     residents: list[Any] = []
     if actor.has(community_id, *CARE_ROLES):
         residents = list(await _RESIDENTS.fetch(db_session, {"c": community_id}))
@@ -79,8 +72,6 @@ async def _wishes_page(
         wish_settings=settings_now,
         community=community,
         wishes=views,
-        units=units,
-        codes=shown_codes,
         status_labels=ALL_STATUS_LABELS,
         **extra,
     )
@@ -139,14 +130,79 @@ async def post_wish_form(
     return Redirect(f"/c/{community_id}/wishes?posted=1", status_code=303)
 
 
+async def _wish_page(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    wish_id: int,
+    status_code: int = 200,
+    **extra: Any,
+) -> Template:
+    view = await reading.get_wish(db_session, actor, wish_id)
+    community = await db_session.get(Community, view.community_id)
+    units = []
+    if "claim" in view.may:
+        units = [
+            o
+            for o in await organisations.of_user(db_session, actor.user_id)
+            if await organisations.may_act_in(db_session, o.id, view.community_id)
+        ]
+    code = None
+    if "code" in view.may:
+        text, expires_at = await services.delivery_code(db_session, actor, view.id, settings.secret_key)
+        code = {"code": text, "qr": qr_data_uri(text), "expires_at": expires_at.isoformat()}
+    extra.setdefault("error", None)
+    extra.setdefault("photo_error", None)
+    return render(
+        request,
+        "wishes/wish.html",
+        status_code=status_code,
+        community=community,
+        wish=view,
+        units=units,
+        code=code,
+        status_labels=ALL_STATUS_LABELS,
+        done=DONE.get(request.query_params.get("done", "")),
+        max_photo_bytes=photos.MAX_BYTES,
+        **extra,
+    )
+
+
+# What the wish's page says after a step, in words.
+DONE = {
+    "publish": lazy("The wish is published in the pool."),
+    "reject": lazy("The wish is not published. Its poster sees your note."),
+    "claim": lazy("You took up this wish. Show the delivery code when you hand it over."),
+    "release": lazy("The wish is back in the pool for someone else."),
+    "thank": lazy("Your thanks are sent. Thank you!"),
+}
+
+
+@get("/wishes/{wish_id:int}", include_in_schema=False)
+async def wish_page(
+    request: Request, wish_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template:
+    """One wish for whoever may see it, with the steps their role and its status allow."""
+    photo = request.query_params.get("photo")
+    if photo == "too_large":
+        return await _wish_page(
+            request,
+            db_session,
+            actor,
+            settings,
+            wish_id,
+            status_code=422,
+            photo_error=gettext_for(request)(photos.TOO_LARGE),
+        )
+    return await _wish_page(request, db_session, actor, settings, wish_id)
+
+
 @post("/wishes/{wish_id:int}/step", include_in_schema=False)
 async def wish_step_form(
     request: Request, wish_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
 ) -> Template | Redirect:
     form = await form_data(request)
-    community_id = optional_int(form.get("community_id"))
-    if community_id is None:
-        raise NotFound()
     step, address = form.get("step", ""), client_address(request)
     try:
         if step in ("publish", "reject"):
@@ -156,16 +212,77 @@ async def wish_step_form(
             await services.claim(db_session, actor, wish_id, unit, address=address)
         elif step == "release":
             await services.release(db_session, actor, wish_id, address=address)
-        elif step == "thank":
-            await services.thank(db_session, actor, wish_id, form.get("note", ""), address=address)
         else:
             raise NotFound()
     except DomainError as exc:
         await reopen_form(db_session, exc)
-        return await _wishes_page(
-            request, db_session, actor, settings, community_id, error=error_message(request, exc)
+        return await _wish_page(
+            request,
+            db_session,
+            actor,
+            settings,
+            wish_id,
+            status_code=exc.status_code,
+            error=error_message(request, exc),
         )
-    return Redirect(f"/c/{community_id}/wishes#wish-{wish_id}", status_code=303)
+    return Redirect(f"/wishes/{wish_id}?done={step}", status_code=303)
+
+
+def _thanks_form_again(path_params: dict[str, Any]) -> str:
+    return f"/wishes/{path_params.get('wish_id')}?photo=too_large"
+
+
+@post(
+    "/wishes/{wish_id:int}/thanks",
+    include_in_schema=False,
+    request_max_body_size=uploads.PHOTO_REQUEST_LIMIT,
+    exception_handlers={RequestEntityTooLarge: uploads.too_large_handler(_thanks_form_again)},
+    middleware=[uploads.oversized_forms(_thanks_form_again)],
+)
+async def wish_thanks_form(
+    request: Request, wish_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template | Redirect:
+    """The beneficiary's side thanks once: a note and, if they like, a photo."""
+    form = await form_data(request)
+    try:
+        raw = await uploads.read_photo(request)
+        await services.thank(
+            db_session,
+            actor,
+            wish_id,
+            form.get("note", ""),
+            photo=raw,
+            uploads_dir=settings.uploads_dir,
+            address=client_address(request),
+        )
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        message = error_message(request, exc)
+        on_photo = exc.extra.get("field") == "photo"
+        return await _wish_page(
+            request,
+            db_session,
+            actor,
+            settings,
+            wish_id,
+            status_code=exc.status_code,
+            error=None if on_photo else message,
+            photo_error=message if on_photo else None,
+            form=form,
+        )
+    return Redirect(f"/wishes/{wish_id}?done=thank", status_code=303)
+
+
+@get("/wishes/{wish_id:int}/photo", include_in_schema=False)
+async def wish_photo(
+    wish_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Response[bytes]:
+    """The thank-you photo, for whoever may see the wish (others are told nothing of it)."""
+    view = await reading.get_wish(db_session, actor, wish_id)
+    if not view.thanks_photo:
+        raise NotFound()
+    path = photos.path_of(settings.uploads_dir, services.PHOTO_FOLDER, view.thanks_photo)
+    return photos.serve(path, photos.content_type_of(view.thanks_photo))
 
 
 @post("/c/{community_id:int}/wishes/settings", include_in_schema=False)
@@ -188,4 +305,13 @@ async def wish_settings_form(
     return Redirect(f"/c/{community_id}/wishes", status_code=303)
 
 
-route_handlers = [wish_pool, wishes_page, post_wish_form, wish_step_form, wish_settings_form]
+route_handlers = [
+    wish_pool,
+    wishes_page,
+    post_wish_form,
+    wish_page,
+    wish_step_form,
+    wish_thanks_form,
+    wish_photo,
+    wish_settings_form,
+]

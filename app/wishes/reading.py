@@ -79,6 +79,8 @@ class Reader:
 
     # every organisation the actor is a member of, acting here or not
     member_of: frozenset[int] = frozenset()
+    # a volunteer here, or an in-service member (双报到) confirmed here: may claim as a person
+    serves: bool = False
 
     def claimed_it(self, row: Any) -> bool:
         if row["claimed_by"] is None:
@@ -94,7 +96,10 @@ async def reader_for(session: AsyncSession, actor: Actor, community_id: int) -> 
     may act there."""
     mine = await organisations.of_user(session, actor.user_id)
     acting = frozenset([o.id for o in mine if await organisations.may_act_in(session, o.id, community_id)])
-    reader = Reader(actor, community_id, acting, frozenset(o.id for o in mine))
+    serves = actor.has(community_id, "volunteer") or (
+        actor.is_member(community_id) and await organisations.serves_in(session, actor.user_id, community_id)
+    )
+    reader = Reader(actor, community_id, acting, frozenset(o.id for o in mine), serves)
     if not reader.member and not acting:
         raise Forbidden()
     return reader
@@ -152,7 +157,7 @@ def _steps(reader: Reader, row: Any, claimed_by_me: bool) -> set[str]:
     if status == "submitted" and admin:
         steps.add("review")
     if status == "published" and not is_beneficiary:
-        if reader.organisation_ids or reader.actor.has(reader.community_id, "volunteer"):
+        if reader.organisation_ids or reader.serves:
             steps.add("claim")
     if status == "claimed" and (claimed_by_me or admin):
         steps.add("release")
@@ -198,13 +203,14 @@ async def get_wish(session: AsyncSession, actor: Actor, wish_id: int) -> WishVie
 class PoolWish:
     """A wish as the public pool shows it: no name, no phone, nothing of the person."""
 
+    id: int
     title: str
     description: str
     status: str
 
 
 _POOL = Sql(
-    "SELECT title, description, status FROM wishes WHERE community_id = :c "
+    "SELECT id, title, description, status FROM wishes WHERE community_id = :c "
     "AND status IN ('published', 'claimed', 'delivered') "
     "ORDER BY (status = 'published') DESC, created_at DESC, id DESC LIMIT 200"
 )
@@ -214,6 +220,6 @@ async def public_pool(session: AsyncSession, community_id: int) -> list[PoolWish
     """The community's 邻+圆梦池 for anyone: the wishes in the pool, and those already taken up
     or delivered, without any personal data."""
     return [
-        PoolWish(r["title"], r["description"], r["status"])
+        PoolWish(int(r["id"]), r["title"], r["description"], r["status"])
         for r in await _POOL.fetch(session, {"c": community_id})
     ]

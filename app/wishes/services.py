@@ -9,10 +9,11 @@ so simultaneous requests serialise on that row: of twenty claims exactly one fin
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import audit, clock, organisations
+from app.core import audit, clock, organisations, photos
 from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
@@ -28,6 +29,8 @@ from app.wishes.access import (
     load,
     refuse,
 )
+
+PHOTO_FOLDER = "wishes"  # under the uploads directory
 
 _IS_MEMBER = Sql("SELECT roles FROM memberships WHERE community_id = :c AND user_id = :u")
 
@@ -151,7 +154,8 @@ async def claim(
     address: str | None = None,
 ) -> str:
     """By a member of an organisation that may act in the wish's community (naming it), or by a
-    volunteer of that community (naming none); never by the beneficiary."""
+    volunteer of that community or an in-service member (双报到) confirmed there (naming none);
+    never by the beneficiary."""
     row = await load(session, wish_id)
     await guard(session, actor, row)
     community_id = int(row["community_id"])
@@ -160,7 +164,10 @@ async def claim(
             raise Forbidden()
         if not await organisations.may_act_in(session, organisation_id, community_id):
             raise Forbidden()
-    elif not actor.has(community_id, "volunteer"):
+    elif not (
+        actor.has(community_id, "volunteer")
+        or await organisations.serves_in(session, actor.user_id, community_id)
+    ):
         raise Forbidden(NAME_ORGANISATION)
     if row["beneficiary_id"] == actor.user_id:
         raise Forbidden(NOT_BENEFICIARY_CLAIM)
@@ -235,10 +242,13 @@ async def thank(
     actor: Actor,
     wish_id: int,
     note: str,
-    photo: str = "",
+    photo: bytes | None = None,
+    uploads_dir: Path | None = None,
     address: str | None = None,
 ) -> None:
-    """The beneficiary, or the community's grid workers and staff for them, thank once."""
+    """The beneficiary, or the community's grid workers and staff for them, thank once, with a
+    photo if they like: cleaned by app.core.photos (only its pixels are kept, under a random
+    name) and stored only once the wish is known to take it."""
     row = await load(session, wish_id)
     await guard(session, actor, row)
     community_id = int(row["community_id"])
@@ -251,10 +261,18 @@ async def thank(
         raise refuse("thank", row["status"])
     if row["thanked_at"] is not None:
         raise DomainError("already_done", 409)
-    if (
-        await _THANK.fetchval(session, {"note": note, "photo": photo, "now": clock.now(), "id": wish_id})
-        is None
-    ):
+    image = photos.clean(photo) if photo is not None else None
+    filename = ""
+    if image is not None:
+        if uploads_dir is None:
+            raise ValueError("a photo needs the uploads directory")
+        filename = photos.write(uploads_dir, PHOTO_FOLDER, image)
+    thanked = await _THANK.fetchval(
+        session, {"note": note, "photo": filename, "now": clock.now(), "id": wish_id}
+    )
+    if thanked is None:
+        if filename and uploads_dir is not None:
+            photos.path_of(uploads_dir, PHOTO_FOLDER, filename).unlink(missing_ok=True)
         raise DomainError("already_done", 409)
     await audit.record(
         session,
@@ -263,6 +281,7 @@ async def thank(
         community_id=community_id,
         target=f"wish:{wish_id}",
         address=address,
+        photo=bool(filename),
     )
 
 

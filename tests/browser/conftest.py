@@ -166,7 +166,22 @@ def world(live_server: Any) -> World:
                 },
             )
         )
+        # A wish the resident posted and the admin published: every member of the community and
+        # the unit's member may open its page.
+        wish = _ok(
+            http.post(
+                f"/api/v1/communities/{cid}/wishes",
+                headers=auth["resident"],
+                json={"title": "修一修楼道的灯", "description": "晚上回家看不清台阶"},
+            )
+        )
+        _ok(
+            http.post(
+                f"/api/v1/wishes/{wish['id']}/review", headers=auth["admin"], json={"decision": "publish"}
+            )
+        )
     w.values = {
+        "wish_id": wish["id"],
         "organisation_id": organisation["id"],
         "agreement_id": agreement["id"],
         "project_id": project["id"],

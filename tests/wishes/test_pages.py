@@ -21,43 +21,52 @@ async def test_a_wish_through_the_pages_from_posting_to_thanks(client, pool: Poo
     page = await client.get(posted.headers["location"])
     assert "心愿已提交" in page.text and "修理厨房插座" in page.text
     wish_id = int(re.search(r'data-wish="(\d+)" data-wish-status="submitted"', page.text).group(1))
+    assert f'href="/wishes/{wish_id}"' in page.text  # the list links to the wish's page
     empty = await post_form(client, f"/c/{cid}/wishes", {"title": "  "})
     assert empty.status_code == 422 or "不超过100个字" in empty.text
 
     await session_of(client, pool.town.admin)
-    published = await post_form(client, f"/wishes/{wish_id}/step", {"community_id": cid, "step": "publish"})
-    assert published.status_code == 303, published.text
+    page = await client.get(f"/wishes/{wish_id}")
+    assert page.status_code == 200
+    # Publishing and not publishing cannot be undone: each sits behind a confirmation.
+    assert page.text.count('<details class="confirm">') == 2 and 'value="publish"' in page.text
+    published = await post_form(client, f"/wishes/{wish_id}/step", {"step": "publish"})
+    assert published.status_code == 303 and published.headers["location"] == f"/wishes/{wish_id}?done=publish"
+    assert "心愿已发布到心愿池" in (await client.get(published.headers["location"])).text
 
     await session_of(client, pool.members[0])
-    page = await client.get(f"/c/{cid}/wishes")
+    page = await client.get(f"/wishes/{wish_id}")
     assert page.status_code == 200
     assert "杨**" in page.text and "杨依伯" not in page.text
     assert not PHONE_RE.search(page.text)
     claimed = await post_form(
-        client,
-        f"/wishes/{wish_id}/step",
-        {"community_id": cid, "step": "claim", "organisation_id": pool.organisation_id},
+        client, f"/wishes/{wish_id}/step", {"step": "claim", "organisation_id": pool.organisation_id}
     )
     assert claimed.status_code == 303, claimed.text
-    page = await client.get(f"/c/{cid}/wishes")
+    page = await client.get(f"/wishes/{wish_id}")
     assert "杨依伯" in page.text  # the claimant now sees the full name
+    assert 'value="release"' in page.text and "放回心愿池" in page.text
     image = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"[^>]*data-delivery-qr', page.text)
     assert image, "the claimant sees the delivery QR"
-    code = re.search(r"<code>(JW1-[^<]+)</code>", page.text).group(1)
+    code = re.search(r"<span data-code-text>(JW1-[^<]+)</span>", page.text).group(1)
     svg = base64.b64decode(image.group(1)).decode()
     assert decode_svg(svg) == code
+    assert f'data-code-url="/api/v1/wishes/{wish_id}/delivery-code"' in page.text  # it rotates
 
+    await session_of(client, pool.beneficiary)
+    waiting = await client.get(f"/wishes/{wish_id}")
+    assert 'href="/scan"' in waiting.text and "data-delivery-qr" not in waiting.text
     scanned = await client.post("/api/v1/scans", json={"code": code}, headers=pool.beneficiary.headers)
     assert scanned.status_code == 200 and scanned.json()["result"] == "delivered"
-    await session_of(client, pool.beneficiary)
-    thanked = await post_form(
-        client,
-        f"/wishes/{wish_id}/step",
-        {"community_id": cid, "step": "thank", "note": "谢谢省疾控的张医生！"},
-    )
+    page = await client.get(f"/wishes/{wish_id}")
+    assert "这个心愿已经实现了" in page.text and 'enctype="multipart/form-data"' in page.text
+    thanked = await post_form(client, f"/wishes/{wish_id}/thanks", {"note": "谢谢省疾控的张医生！"})
     assert thanked.status_code == 303, thanked.text
-    page = await client.get(f"/c/{cid}/wishes")
+    page = await client.get(f"/wishes/{wish_id}")
     assert "感谢：谢谢省疾控的张医生！" in page.text
+    assert "data-thanks-photo" not in page.text  # no photo was sent
+    again = await post_form(client, f"/wishes/{wish_id}/thanks", {"note": "再谢一次"})
+    assert again.status_code == 409
 
 
 async def test_a_grid_worker_posts_for_a_resident_through_the_page_only_with_a_consent_note(

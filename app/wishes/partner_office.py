@@ -1,0 +1,53 @@
+"""The wishes' section of a partner unit's office page: the wishes open to the unit (published in
+the communities where it may act now), those it has taken up, and those it has delivered. The
+assembly (app.domains.register_office_parts) hands `part` to the partners' office page, so neither
+domain names the other. No beneficiary's name or phone is shown here: the wish's own page shows
+the claimant what it may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.authz import Actor
+from app.core.uow import Sql
+
+TEMPLATE = "wishes/_office.html"
+
+
+@dataclass(frozen=True)
+class OfficeSection:
+    template: str
+    context: dict[str, Any]
+
+
+_OPEN = Sql(
+    "SELECT w.id, w.title, c.name AS community FROM wishes w JOIN communities c ON c.id = w.community_id "
+    "WHERE w.community_id = ANY(:communities) AND w.status = 'published' "
+    "ORDER BY w.created_at DESC, w.id DESC LIMIT 50"
+)
+_OURS = Sql(
+    "SELECT w.id, w.title, w.status, w.delivered_at, c.name AS community FROM wishes w "
+    "JOIN communities c ON c.id = w.community_id "
+    "WHERE w.claimed_organisation_id = :org AND w.status IN ('claimed', 'delivered') "
+    "ORDER BY w.status, COALESCE(w.delivered_at, w.claimed_at) DESC, w.id DESC LIMIT 100"
+)
+_DELIVERED = Sql("SELECT count(*) FROM wishes WHERE claimed_organisation_id = :org AND status = 'delivered'")
+
+
+async def part(
+    session: AsyncSession, actor: Actor, organisation_id: int, communities: list[int]
+) -> OfficeSection:
+    open_rows = await _OPEN.fetch(session, {"communities": communities}) if communities else []
+    ours = await _OURS.fetch(session, {"org": organisation_id})
+    return OfficeSection(
+        TEMPLATE,
+        {
+            "open": list(open_rows),
+            "claimed": [r for r in ours if r["status"] == "claimed"],
+            "delivered": [r for r in ours if r["status"] == "delivered"],
+            "delivered_count": int(await _DELIVERED.fetchval(session, {"org": organisation_id})),
+        },
+    )

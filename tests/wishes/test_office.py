@@ -1,0 +1,99 @@
+"""Micro-wishes seen from a partner unit's office page, and in-service members (双报到) who claim
+as themselves: both count on the unit's agreement progress; no phone number anywhere a unit
+looks."""
+
+from __future__ import annotations
+
+from tests.api.helpers import session_of
+from tests.partners.conftest import PHONE_RE, make_agreement
+from tests.wishes.conftest import Pool, claim_for_unit, code_for, post_wish, publish, this_year
+
+
+async def test_the_office_page_lists_wishes_open_to_the_unit_and_what_it_delivered(client, pool: Pool):
+    open_id = await post_wish(client, pool, title="陪杨依伯去医院复查")
+    await publish(client, pool, open_id)
+    done_id = await post_wish(client, pool, title="修好楼道的声控灯")
+    await publish(client, pool, done_id)
+    await claim_for_unit(client, pool, done_id)
+    taken_id = await post_wish(client, pool, title="送一袋大米")
+    await publish(client, pool, taken_id)
+    await claim_for_unit(client, pool, taken_id)
+    code = await code_for(client, done_id, pool.members[1])  # any member of the unit
+    scanned = await client.post("/api/v1/scans", json={"code": code}, headers=pool.beneficiary.headers)
+    assert scanned.status_code == 200, scanned.text
+
+    await session_of(client, pool.members[0])
+    office = await client.get(f"/partners/o/{pool.organisation_id}")
+    assert office.status_code == 200
+    text = office.text
+    open_part = text[text.index("data-open-wishes") : text.index("</ul>", text.index("data-open-wishes"))]
+    assert f'href="/wishes/{open_id}"' in open_part and "陪杨依伯去医院复查" in open_part
+    assert "修好楼道的声控灯" not in open_part
+    claimed_part = text[
+        text.index("data-claimed-wishes") : text.index("</ul>", text.index("data-claimed-wishes"))
+    ]
+    assert f'href="/wishes/{taken_id}"' in claimed_part
+    delivered_part = text[
+        text.index("data-delivered-wishes") : text.index("</ul>", text.index("data-delivered-wishes"))
+    ]
+    assert f'href="/wishes/{done_id}"' in delivered_part
+    assert "我们已完成的心愿：1个" in text
+    assert "杨依伯" not in text.replace("陪杨依伯去医院复查", "")  # no beneficiary's name on the office page
+    # No phone number on any page or answer the unit's member opens about wishes.
+    pages = [
+        office,
+        await client.get(f"/c/{pool.community_id}/wishes"),
+        await client.get(f"/wishes/{open_id}"),
+        await client.get(f"/wishes/{done_id}"),
+        await client.get(f"/wishes/{taken_id}"),
+        await client.get(f"/c/{pool.community_id}/wish-pool"),
+        await client.get(f"/api/v1/communities/{pool.community_id}/wishes", headers=pool.members[0].headers),
+        await client.get(f"/api/v1/wishes/{done_id}", headers=pool.members[0].headers),
+        await client.get(
+            f"/api/v1/organisations/{pool.organisation_id}/agreements", headers=pool.members[0].headers
+        ),
+    ]
+    for answer in pages:
+        assert answer.status_code == 200, answer.url
+        assert not PHONE_RE.search(answer.text), answer.url
+    for person in (pool.beneficiary, *pool.members):
+        assert person.phone not in "".join(a.text for a in pages)
+
+    # The community's admin sees the office page but not the unit's own sections.
+    await session_of(client, pool.town.admin)
+    assert "data-open-wishes" not in (await client.get(f"/partners/o/{pool.organisation_id}")).text
+
+
+async def test_an_in_service_member_claims_as_themself_and_it_counts_for_their_unit(client, pool: Pool):
+    await make_agreement(client, pool.town, pool.organisation_id, this_year(), wishes=3)
+    member = pool.town.resident  # lives here, works at the unit, not a volunteer
+    wish_id = await post_wish(client, pool, title="给独居老人换灯泡")
+    await publish(client, pool, wish_id)
+    registered = await client.post(
+        "/api/v1/registrations",
+        json={"community_id": pool.community_id, "organisation_id": pool.organisation_id},
+        headers=member.headers,
+    )
+    assert registered.status_code == 201, registered.text
+    refused = await client.post(f"/api/v1/wishes/{wish_id}/claim", json={}, headers=member.headers)
+    assert refused.status_code == 403  # not until the admin confirms the registration
+    await session_of(client, member)
+    assert 'name="step" value="claim"' not in (await client.get(f"/wishes/{wish_id}")).text
+    decided = await client.post(
+        f"/api/v1/registrations/{registered.json()['id']}/decision",
+        json={"decision": "confirm"},
+        headers=pool.town.admin.headers,
+    )
+    assert decided.status_code == 200, decided.text
+    page = await client.get(f"/wishes/{wish_id}")
+    assert 'name="step" value="claim"' in page.text and "以个人身份认领" in page.text
+    claimed = await client.post(f"/api/v1/wishes/{wish_id}/claim", json={}, headers=member.headers)
+    assert claimed.status_code == 200, claimed.text
+    code = await code_for(client, wish_id, member)
+    scanned = await client.post("/api/v1/scans", json={"code": code}, headers=pool.beneficiary.headers)
+    assert scanned.status_code == 200 and scanned.json()["points_awarded"] > 0
+    answer = await client.get(
+        f"/api/v1/organisations/{pool.organisation_id}/agreements", headers=pool.members[0].headers
+    )
+    (mine,) = [a for a in answer.json()["items"] if a["community_id"] == pool.community_id]
+    assert mine["progress"]["wishes"] == 1
