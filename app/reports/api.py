@@ -47,25 +47,25 @@ def stats_out(row: services.Figures) -> CommunityStats:
 
 @get("/api/v1/communities/{community_id:int}/stats", tags=["reports"])
 async def api_community_stats(
-    community_id: int, actor: Actor, db_session: AsyncSession, first: From = None, last: To = None
+    community_id: int, actor: Actor, report_session: AsyncSession, first: From = None, last: To = None
 ) -> CommunityStats:
     """A community's figures over whole days in its time zone (this month when no dates are given):
     for its admins and the street admin above it."""
-    community = await community_for(db_session, actor, community_id, *services.READERS)
+    community = await community_for(report_session, actor, community_id, *services.READERS)
     first_day, last_day = rules.period(first, last, clock.today(community.time_zone))
-    row = await services.community_figures(db_session, actor, community_id, first_day, last_day)
+    row = await services.community_figures(report_session, actor, community_id, first_day, last_day)
     return stats_out(row)
 
 
 @get("/api/v1/streets/{street_id:int}/stats", tags=["reports"])
 async def api_street_stats(
-    street_id: int, actor: Actor, db_session: AsyncSession, first: From = None, last: To = None
+    street_id: int, actor: Actor, report_session: AsyncSession, first: From = None, last: To = None
 ) -> StreetStats:
     """Each community of the street with the same fields, and the street's totals: for its street
     admins."""
-    street, communities = await services.street_of(db_session, actor, street_id)
+    await services.street_of(report_session, actor, street_id)
     first_day, last_day = rules.period(first, last, clock.today())
-    street, rows = await services.street_figures(db_session, actor, street_id, first_day, last_day)
+    street, rows = await services.street_figures(report_session, actor, street_id, first_day, last_day)
     return StreetStats(
         communities=[stats_out(r) for r in rows],
         street_id=street.id,

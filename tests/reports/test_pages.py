@@ -1,0 +1,89 @@
+"""The dashboards show the numbers the stats API answers (one function computes both), which are
+the sums the test made; the street admin drills down into each community read-only, and every
+link of the street's pages leads somewhere."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+
+from tests.api.helpers import session_of
+from tests.reports.conftest import Town
+
+FIGURE = re.compile(r'data-figure="(\w+)" data-value="([^"]*)"')
+CHART = re.compile(r'data-chart="([^"]*)"')
+LINK = re.compile(r'href="(/[^"#]*)"')
+
+
+def _page_figures(text: str) -> dict[str, float]:
+    return {name: float(value) for name, value in FIGURE.findall(text)}
+
+
+def _charts(text: str) -> list[dict[str, Any]]:
+    return [json.loads(html.unescape(raw)) for raw in CHART.findall(text)]
+
+
+async def test_community_dashboard_shows_what_the_api_answers(client: Any, reports_town: Town) -> None:
+    town = reports_town
+    api = (
+        await client.get(
+            f"/api/v1/communities/{town.community_id}/stats?{town.query}", headers=town.admin.headers
+        )
+    ).json()
+    await session_of(client, town.admin)
+    page = await client.get(f"/admin/c/{town.community_id}/dashboard?{town.query}")
+    assert page.status_code == 200, page.text
+    shown = _page_figures(page.text)
+    counts = {k: v for k, v in api["figures"].items() if isinstance(v, int | float)}
+    assert shown == {k: float(v) for k, v in counts.items()}
+    for name in ("points_issued", "volunteer_hours", "events", "attendance", "active_residents"):
+        assert shown[name] == town.expected[name]
+    # The hours by category drawn as a chart carry the same numbers (and its table below it).
+    hours = next(c for c in _charts(page.text) if len(c["labels"]) == 5 and c["unit"] in ("小时", "hours"))
+    assert sorted(hours["series"][0]["values"]) == sorted(town.expected["hours_by_category"].values())
+
+
+async def test_street_admin_drills_down_read_only_and_every_link_leads_somewhere(
+    client: Any, reports_town: Town
+) -> None:
+    town = reports_town
+    await session_of(client, town.street_admin)
+    street = await client.get(f"/street/{town.tenant.street_id}/dashboard?{town.query}")
+    assert street.status_code == 200, street.text
+    assert _page_figures(street.text)["points_issued"] == town.expected["points_issued"]
+    community = await client.get(f"/admin/c/{town.community_id}/dashboard?{town.query}")
+    assert community.status_code == 200 and "只读" in community.text
+    assert '<form method="post"' not in community.text.split("<main", 1)[1]
+    for path in (f"/street/{town.tenant.street_id}", f"/street/{town.tenant.street_id}/dashboard"):
+        text = (await client.get(path)).text
+        for link in sorted(set(LINK.findall(html.unescape(text)))):
+            if link.startswith("/static/"):
+                continue
+            answer = await client.get(link)
+            assert answer.status_code == 200, (path, link, answer.status_code)
+
+
+async def test_indicator_report_compares_with_the_period_before(client: Any, reports_town: Town) -> None:
+    town = reports_town
+    await session_of(client, town.admin)
+    page = await client.get(f"/admin/c/{town.community_id}/indicators?{town.query}")
+    assert page.status_code == 200, page.text
+    assert "/static/reports.css" in page.text and "data-print" in page.text
+    assert f"{town.expected['points_issued']:,}" in page.text
+
+
+async def test_a_bad_period_on_the_page_is_said_in_words(client: Any, reports_town: Town) -> None:
+    town = reports_town
+    await session_of(client, town.admin)
+    page = await client.get(f"/admin/c/{town.community_id}/dashboard?from=2026-02-31")
+    assert page.status_code == 422
+    assert "请按 2026-03-01 的格式填写日期。" in page.text and 'role="alert"' in page.text
+
+
+async def test_others_cannot_open_the_dashboards(client: Any, reports_town: Town) -> None:
+    town = reports_town
+    await session_of(client, town.resident)
+    assert (await client.get(f"/admin/c/{town.community_id}/dashboard")).status_code == 403
+    assert (await client.get(f"/street/{town.tenant.street_id}/dashboard")).status_code == 404
