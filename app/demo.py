@@ -268,6 +268,7 @@ async def seed(session: AsyncSession, uploads_dir: Path | None = None) -> list[t
     from app import domains
 
     domains.connect_organisations()
+    domains.load_figures()
     for module in domains.demo_modules():
         # A domain may answer with demo logins of its own (partner units' members).
         logins += await module.seed(session, community.id) or []

@@ -15,11 +15,11 @@ from app.core.i18n import lazy
 @homes.part
 async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.HomePart:
     cid = community.id
-    if not actor.has(cid, "admin"):
-        return homes.HomePart()
-    return homes.HomePart(
-        links=[
+    links = [(f"/c/{cid}/wall", lazy("Results wall"))]
+    if actor.has(cid, "admin"):
+        links += [
             (f"/admin/c/{cid}/dashboard", lazy("Dashboard")),
             (f"/admin/c/{cid}/indicators", lazy("Twice-monthly indicator report")),
+            (f"/admin/c/{cid}/wall", lazy("Results wall stories")),
         ]
-    )
+    return homes.HomePart(links=links)

@@ -7,19 +7,20 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from litestar import Request, get
+from litestar import Request, Response, get
 from litestar.params import QueryParameter
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import clock
+from app.core import clock, photos
 from app.core.authz import Actor
 from app.core.errors import Invalid
 from app.core.i18n import gettext_for
+from app.core.settings import Settings
 from app.core.web import error_message, render
 from app.places.models import Community
 from app.places.services import community_for
-from app.reports import charts, rules, services
+from app.reports import charts, rules, services, stories
 from app.reports import home as _home  # noqa: F401 - registers its share of the home page
 
 From = Annotated[str | None, QueryParameter(name="from")]
@@ -161,4 +162,35 @@ def _is_half(first: date, last: date) -> bool:
     return rules.half_month(first) == (first, last)
 
 
-route_handlers = [community_dashboard, street_dashboard, indicator_report]
+# ---------------------------------------------------------------- the public results wall
+
+
+@get("/c/{community_id:int}/wall", include_in_schema=False)
+async def wall(request: Request, community_id: int, report_session: AsyncSession) -> Template:
+    """成果晾晒: open without a login; counts and partner units' names, never a resident's."""
+    found = await stories.wall_of(report_session, community_id)
+    return render(
+        request,
+        "reports/wall.html",
+        community=found.community,
+        stories=found.stories,
+        totals=found.totals,
+        thanked=found.thanked,
+        photo_url=stories.photo_url,
+        number=charts.number,
+    )
+
+
+@get("/c/{community_id:int}/wall/photos/{story_id:int}", include_in_schema=False)
+async def wall_photo(
+    community_id: int, story_id: int, maybe_actor: Actor | None, db_session: AsyncSession, settings: Settings
+) -> Response[bytes]:
+    """A story's photo: anyone's while the story is on the wall, its admins' while it is hidden."""
+    admin = maybe_actor is not None and maybe_actor.has(community_id, "admin")
+    story = await stories.photo_of(db_session, community_id, story_id, hidden_too=admin)
+    assert story.photo is not None
+    path = photos.path_of(settings.uploads_dir, stories.FOLDER, story.photo)
+    return photos.serve(path, photos.content_type_of(story.photo))
+
+
+route_handlers = [community_dashboard, street_dashboard, indicator_report, wall, wall_photo]

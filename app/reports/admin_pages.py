@@ -1,0 +1,185 @@
+"""The admin's page of the results wall's stories: write one (with a photo), change it, hide it from
+the public wall or show it again, and delete it after a confirmation. One page with query
+parameters (`?edit=`, `?delete=`) rather than a page per story."""
+
+from __future__ import annotations
+
+from litestar import Request, get, post
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import photos, uploads
+from app.core.authz import Actor
+from app.core.errors import DomainError
+from app.core.i18n import gettext_for, lazy
+from app.core.settings import Settings
+from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
+from app.places.services import community_for
+from app.reports import stories
+
+DONE = {
+    "written": lazy("The story is on the wall."),
+    "saved": lazy("The story was saved."),
+    "hidden": lazy("The story is hidden from the public wall."),
+    "shown": lazy("The story is on the public wall again."),
+    "deleted": lazy("The story was deleted."),
+}
+
+
+def form_again(path_params: dict[str, object]) -> str:
+    """The form a too-large photo came from, asked to say why."""
+    story = path_params.get("story_id")
+    edit = f"&edit={story}" if story is not None else ""
+    return f"/admin/c/{path_params.get('community_id')}/wall?photo=too_large{edit}"
+
+
+async def _page(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    *,
+    edit: int | None = None,
+    delete: int | None = None,
+    form: dict[str, str] | None = None,
+    error: str | None = None,
+    photo_error: str | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    community = await community_for(db_session, actor, community_id, "admin")
+    editing = await stories.story_in(db_session, community_id, edit) if edit else None
+    deleting = await stories.story_in(db_session, community_id, delete) if delete else None
+    return render(
+        request,
+        "reports/stories.html",
+        status_code=status_code,
+        community=community,
+        stories=await stories.stories_of(db_session, community_id, hidden_too=True),
+        editing=editing,
+        deleting=deleting,
+        form=form or {},
+        error=error,
+        photo_error=photo_error,
+        notice=notice,
+        photo_url=stories.photo_url,
+        max_photo_bytes=photos.MAX_BYTES,
+    )
+
+
+@get("/admin/c/{community_id:int}/wall", include_in_schema=False)
+async def stories_page(
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    edit: str | None = None,
+    delete: str | None = None,
+    done: str = "",
+    photo: str = "",
+) -> Template:
+    too_large = photo == "too_large"
+    return await _page(
+        request,
+        db_session,
+        actor,
+        community_id,
+        edit=optional_int(edit),
+        delete=optional_int(delete),
+        notice=gettext_for(request)(DONE[done]) if done in DONE else None,
+        photo_error=gettext_for(request)(photos.TOO_LARGE) if too_large else None,
+        status_code=422 if too_large else 200,
+    )
+
+
+async def _save(
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    settings: Settings,
+    story_id: int | None,
+) -> Template | Redirect:
+    form = await form_data(request)
+    try:
+        raw = await uploads.read_photo(request)
+        story = await stories.save_story(
+            db_session,
+            actor,
+            community_id,
+            stories.StoryInput(form.get("title", ""), form.get("body", ""), form.get("happened_on", "")),
+            story_id=story_id,
+            raw_photo=raw,
+            uploads_dir=settings.uploads_dir,
+            address=client_address(request),
+        )
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        message = error_message(request, exc)
+        on_photo = exc.extra.get("field") == "photo"
+        return await _page(
+            request,
+            db_session,
+            actor,
+            community_id,
+            edit=story_id,
+            form=form,
+            error=None if on_photo else message,
+            photo_error=message if on_photo else None,
+            status_code=exc.status_code,
+        )
+    done = "saved" if story_id else "written"
+    return Redirect(f"/admin/c/{community_id}/wall?done={done}#story-{story.id}", status_code=303)
+
+
+@post(
+    "/admin/c/{community_id:int}/wall/stories",
+    include_in_schema=False,
+    request_max_body_size=uploads.PHOTO_REQUEST_LIMIT,
+    exception_handlers={RequestEntityTooLarge: uploads.too_large_handler(form_again)},
+    middleware=[uploads.oversized_forms(form_again)],
+)
+async def write_story(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template | Redirect:
+    return await _save(request, community_id, actor, db_session, settings, None)
+
+
+@post(
+    "/admin/c/{community_id:int}/wall/stories/{story_id:int}",
+    include_in_schema=False,
+    request_max_body_size=uploads.PHOTO_REQUEST_LIMIT,
+    exception_handlers={RequestEntityTooLarge: uploads.too_large_handler(form_again)},
+    middleware=[uploads.oversized_forms(form_again)],
+)
+async def edit_story(
+    request: Request,
+    community_id: int,
+    story_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    settings: Settings,
+) -> Template | Redirect:
+    return await _save(request, community_id, actor, db_session, settings, story_id)
+
+
+@post("/admin/c/{community_id:int}/wall/stories/{story_id:int}/hidden", include_in_schema=False)
+async def hide_story(
+    request: Request, community_id: int, story_id: int, actor: Actor, db_session: AsyncSession
+) -> Redirect:
+    hidden = (await form_data(request)).get("hidden") == "1"
+    await stories.set_hidden(db_session, actor, community_id, story_id, hidden, client_address(request))
+    done = "hidden" if hidden else "shown"
+    return Redirect(f"/admin/c/{community_id}/wall?done={done}#story-{story_id}", status_code=303)
+
+
+@post("/admin/c/{community_id:int}/wall/stories/{story_id:int}/delete", include_in_schema=False)
+async def delete_story(
+    request: Request, community_id: int, story_id: int, actor: Actor, db_session: AsyncSession
+) -> Redirect:
+    await stories.delete_story(db_session, actor, community_id, story_id, client_address(request))
+    return Redirect(f"/admin/c/{community_id}/wall?done=deleted", status_code=303)
+
+
+route_handlers = [stories_page, write_story, edit_story, hide_story, delete_story]

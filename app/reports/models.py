@@ -1,0 +1,44 @@
+"""The results wall's stories (成果晾晒): what a community's admins write about what it achieved,
+with at most one photo each (cleaned and stored by app.core.photos under a name the app chose)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.database import Base
+
+
+class Story(Base):
+    __tablename__ = "wall_stories"
+    __table_args__ = (
+        CheckConstraint("char_length(title) BETWEEN 1 AND 100", name="title"),
+        CheckConstraint("char_length(body) <= 2000", name="body"),
+        Index("ix_wall_stories_community_id_happened_on", "community_id", "happened_on"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text, default="", server_default="")
+    happened_on: Mapped[date] = mapped_column(Date)
+    # A name app.core.photos.write made; None: no photo.
+    photo: Mapped[str | None] = mapped_column(String(64))
+    # Hidden stories stay for the admins and leave the public wall.
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
