@@ -41,8 +41,9 @@ async def test_demo_wall_shows_totals_and_partners_but_no_resident(
             (
                 await s.execute(
                     text(
-                        "SELECT DISTINCT o.name FROM agreements a JOIN organisations o ON o.id = a.organisation_id "
-                        "WHERE a.community_id = :c AND a.year = extract(year FROM now() AT TIME ZONE 'Asia/Shanghai')"
+                        "SELECT DISTINCT o.name FROM agreements a "
+                        "JOIN organisations o ON o.id = a.organisation_id WHERE a.community_id = :c "
+                        "AND a.year = extract(year FROM now() AT TIME ZONE 'Asia/Shanghai')"
                     ),
                     {"c": cid},
                 )

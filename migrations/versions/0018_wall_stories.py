@@ -3,8 +3,8 @@
 A community's admins write stories of what it achieved for its public results wall (成果晾晒),
 each with at most one photo (a file name the app chose) and a flag that hides it from the wall.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
