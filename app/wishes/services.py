@@ -1,5 +1,5 @@
 """Micro-wishes' use cases that move a wish (API.md "Micro-wishes"): post, review, claim,
-release, show the delivery code, thank, the community's settings and the release of stale claims.
+release, show the delivery code, thank and the community's settings.
 Reading lives in app.wishes.reading, the delivery scan in app.wishes.delivery.
 
 Every step that moves a wish is one conditional UPDATE on the wish's row (`WHERE status = ...`),
@@ -20,7 +20,6 @@ from app.core.i18n import lazy
 from app.core.uow import Sql
 from app.wishes import codes
 from app.wishes.access import (
-    DEFAULT_STALE_DAYS,
     NAME_ORGANISATION,
     NOT_BENEFICIARY_CLAIM,
     NOT_CLAIMANT,
@@ -310,29 +309,3 @@ async def set_settings(
         points=points,
         stale_days=stale_days,
     )
-
-
-# Claims older than the community's number of days go back to the pool, a bounded batch a tick.
-_STALE = Sql(
-    "WITH stale AS (SELECT w.id FROM wishes w "
-    "LEFT JOIN wish_settings s ON s.community_id = w.community_id "
-    "WHERE w.status = 'claimed' AND w.claimed_at < CAST(:now AS timestamptz) "
-    "- make_interval(days => COALESCE(s.stale_days, CAST(:days AS integer))) "
-    "ORDER BY w.claimed_at LIMIT 500 FOR UPDATE OF w SKIP LOCKED) "
-    "UPDATE wishes w SET status = 'published', claimed_by = NULL, claimed_organisation_id = NULL, "
-    "claimed_at = NULL FROM stale WHERE w.id = stale.id "
-    "RETURNING w.id, w.community_id, w.beneficiary_id"
-)
-
-
-async def release_stale_claims(session: AsyncSession, now: datetime | None = None) -> list[int]:
-    rows = await _STALE.fetch(session, {"now": now or clock.now(), "days": DEFAULT_STALE_DAYS})
-    for row in rows:
-        await audit.record(
-            session,
-            action="wish.release_stale",
-            actor_id=None,
-            community_id=int(row["community_id"]),
-            target=f"wish:{row['id']}",
-        )
-    return [int(r["id"]) for r in rows]

@@ -287,7 +287,7 @@ async def test_bad_input_gets_the_error_shape(client, pool):
 async def test_stale_claims_go_back_to_the_pool_after_the_communitys_days(client, pool, db):
     from sqlalchemy import text
 
-    from app.wishes import services
+    from app.wishes import stale as services
 
     wish_id = await post_wish(client, pool)
     await publish(client, pool, wish_id)
@@ -310,6 +310,17 @@ async def test_stale_claims_go_back_to_the_pool_after_the_communitys_days(client
         == 1
     )
     assert json.dumps(released)
+    # Both sides are told, in their language, once: the volunteer who claimed it and 杨依伯.
+    for person, words in (
+        (pool.volunteer, "您认领的心愿已放回心愿池"),
+        (pool.beneficiary, "您的心愿已重新放回心愿池"),
+    ):
+        told = await client.get("/api/v1/me/notifications", headers=person.headers)
+        mine = [n for n in told.json()["items"] if n["kind"] == "wish_released"]
+        assert len(mine) == 1 and words in mine[0]["title"] and "3天" in mine[0]["body"], told.text
+    assert wish_id not in await services.release_stale_claims(db, clock.now() + timedelta(days=9))
+    told = await client.get("/api/v1/me/notifications", headers=pool.town.resident.headers)
+    assert [n for n in told.json()["items"] if n["kind"] == "wish_released"] == []  # nobody else
 
 
 async def test_the_volunteers_statement_says_what_the_wish_points_were_for_in_their_language(client, pool):
