@@ -36,10 +36,8 @@ from app.core.security import security_headers_middleware
 from app.core.settings import Settings, get_settings
 from app.core.uow import Database, before_send
 from app.core.web import before_request, provide_actor, provide_connection, provide_optional_actor
-from app.events.checkins import event_row_memo
 from app.ledger.words import transfer_words
 from app.notices.pages import unread_badge
-from app.store.placing import KnownFacts
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -106,8 +104,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def find_actor(token: str, kind: str) -> Actor | None:
         return await actor_for_token(database, settings, token, kind, actors)
 
-    event_rows = event_row_memo(changes)
-    order_facts = KnownFacts.on(changes)
+    domains.load_ledger_words()
 
     def provide_settings() -> Settings:
         return settings
@@ -170,8 +167,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "reports": reports,
                 "actors": actors,
                 "find_actor": find_actor,
-                "event_rows": event_rows,
-                "order_facts": order_facts,
+                **domains.worker_memos(changes),
                 "db_config": db_config,
             }
         ),

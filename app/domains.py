@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from app.core import organisations
+from app.core.changes import ChangeFeed
 from app.core.settings import Settings
 from app.partners import pages as partner_pages
 from app.partners import progress
@@ -57,7 +58,7 @@ def controller_modules() -> list[ModuleType]:
 
 def load_scan_handlers() -> None:
     """Imports every domain's ``scan_handlers`` module, which registers its code kinds with
-    app.core.scanning (the scan entry, app.scans, names no domain)."""
+    app.scans.scanning (the scan entry, which names no domain)."""
     for domain in DOMAINS:
         _optional(f"app.{domain}.scan_handlers")
 
@@ -67,6 +68,24 @@ def load_figures() -> None:
     figures with app.core.figures for the dashboards, the stats API and the exports."""
     for domain in DOMAINS:
         _optional(f"app.{domain}.figures")
+
+
+def load_ledger_words() -> None:
+    """Imports every domain's ``ledger_words`` module, which registers with app.ledger.words how
+    the transfers of its kinds are put into words (the ledger names no domain)."""
+    for domain in DOMAINS:
+        _optional(f"app.{domain}.ledger_words")
+
+
+def worker_memos(feed: ChangeFeed) -> dict[str, Any]:
+    """The app's state entries in which each worker remembers a domain's hot rows while `feed`
+    tells it of their changes (`app.<domain>.memos.remember(feed)`)."""
+    state: dict[str, Any] = {}
+    for domain in DOMAINS:
+        module = _optional(f"app.{domain}.memos")
+        if module is not None:
+            state.update(module.remember(feed))
+    return state
 
 
 def import_models() -> None:

@@ -1,7 +1,7 @@
 """Named figures of a community over a date range, gathered from the domains without naming them.
 
 A domain (or the ledger) registers what it counts in its own `figures.py`, which the assembly
-imports (app.domains.load_figures), as scan handlers register with app.core.scanning:
+imports (app.domains.load_figures), as scan handlers register with app.scans.scanning:
 
     @figures.figure("orders_picked_up", lazy("Orders picked up"), order=60)
     async def orders_picked_up(session, scopes) -> dict[int, int]: ...

@@ -1,6 +1,6 @@
 """What a person finds first on the home page, gathered from the domains without naming them.
 
-Each domain registers a hook at import time (as scan handlers register with app.core.scanning):
+Each domain registers a hook at import time (as scan handlers register with app.scans.scanning):
 
     @homes.part
     async def home(session, actor, community) -> homes.HomePart: ...

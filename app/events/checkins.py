@@ -19,12 +19,11 @@ from app.core import clock
 from app.core.changes import ChangeFeed, Memo, Watch
 from app.core.errors import DomainError
 from app.core.i18n import lazy
-from app.core.scanning import ScanLog
 from app.core.uow import Connection, Sql
 from app.events import rules
 from app.ledger import services as ledger
-from app.ledger import words
 from app.scans import services as scan_log
+from app.scans.scanning import ScanLog
 
 # ---------------------------------------------------------------- check-in and check-out (hot path)
 
@@ -49,25 +48,6 @@ def stay_reason(title: str, minutes: int) -> dict[str, Any]:
 
 
 STAY_REASON_SQL = "jsonb_build_object('title', CAST(:title AS varchar), 'minutes', {minutes})"
-
-
-@words.renders("event")
-def _stay_words(reason: dict[str, Any], gettext: words.Gettext) -> str:
-    minutes = int(reason["minutes"])
-    if minutes <= 0:
-        return gettext(lazy("Took part in %(title)s"), title=reason["title"])
-    return gettext(
-        lazy("%(title)s, %(duration)s"), title=reason["title"], duration=words.duration(minutes, gettext)
-    )
-
-
-@words.renders("hours")
-def _hours_words(reason: dict[str, Any], gettext: words.Gettext) -> str:
-    return gettext(
-        lazy("%(title)s, %(duration)s"),
-        title=reason["what"],
-        duration=words.duration(int(reason["minutes"]), gettext),
-    )
 
 
 EVENT_COLUMNS = Sql(

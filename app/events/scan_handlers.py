@@ -1,6 +1,6 @@
 """The events' scan kinds: kiosk codes scanned by residents ("JE1") and member codes scanned by
 an organiser for an event ("member@event"), what they need of the app around every scan, and
-the event a scanner page is opened for. Registered with app.core.scanning at import (the
+the event a scanner page is opened for. Registered with app.scans.scanning at import (the
 assembly imports every domain's scan_handlers, app.domains.load_scan_handlers)."""
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.services import resolve_member_code
-from app.core import clock, scanning
+from app.core import clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.uow import Connection
 from app.events import checkins, codes, services
+from app.scans import scanning
 
 RESULT_TEMPLATE = "events/_scan_result.html"
 

@@ -7,12 +7,11 @@ from typing import Any
 from litestar import Request, Response, post
 from litestar.params import JSONBody
 
-from app.core import scanning
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, domain_error_handler
 from app.core.uow import Connection
 from app.core.web import client_address
-from app.scans import services
+from app.scans import scanning, services
 from app.scans.schemas import ScanIn
 
 

@@ -9,13 +9,13 @@ from litestar import Request, get, post
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import scanning, uow
+from app.core import uow
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden
 from app.core.i18n import lazy
 from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render
-from app.scans import services
+from app.scans import scanning, services
 
 
 @get("/scan", include_in_schema=False)

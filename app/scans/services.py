@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from app.core import clock, scanning
+from app.core import clock
 from app.core.authz import Actor
 from app.core.errors import DomainError
 from app.core.uow import Connection, Sql
+from app.scans import scanning
 
 # The actions a scan may ask for (API.md `POST /api/v1/scans`).
 ACTIONS = ("checkin", "checkout")

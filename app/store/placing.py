@@ -20,15 +20,8 @@ from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.uow import Connection, Sql
 from app.ledger import services as ledger
-from app.ledger import words
 from app.store import rules
 from app.store.services import STAFF
-
-
-@words.renders("store_order")
-def _order_words(reason: dict[str, Any], gettext: words.Gettext) -> str:
-    """An order's line on the statement: the item and how many (the reason its hold carried)."""
-    return gettext(lazy("%(item)s × %(quantity)d"), item=reason["item"], quantity=int(reason["quantity"]))
 
 
 class DuplicateOrder(Exception):

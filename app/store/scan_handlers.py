@@ -1,4 +1,4 @@
-"""The store's scan kinds, registered with app.core.scanning at import (controllers imports this):
+"""The store's scan kinds, registered with app.scans.scanning at import (controllers imports this):
 
 - "JP1" and "digits": a pickup code (QR) or its 8 digits. The API (`preview=False`) hands over at
   once; a preview (or a scan from the counter scanner page, context "counter") shows the resident,
@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from app.accounts.services import resolve_member_code
-from app.core import scanning
 from app.core.authz import Actor
 from app.core.codes import typed_code
 from app.core.uow import Connection
+from app.scans import scanning
 from app.store import orders
 
 PICKUP_TEMPLATE = "store/_scan_pickup.html"

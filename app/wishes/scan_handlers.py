@@ -1,4 +1,4 @@
-"""The wishes' scan kind, registered with app.core.scanning at import (the assembly imports every
+"""The wishes' scan kind, registered with app.scans.scanning at import (the assembly imports every
 domain's scan_handlers): "JW1", a delivery code shown by the claimant and scanned by the
 beneficiary's side."""
 
@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from app.core import scanning
 from app.core.authz import Actor
 from app.core.uow import Connection
+from app.scans import scanning
 from app.wishes import delivery
 
 # The app's secret, which signs delivery codes, set around every scan.

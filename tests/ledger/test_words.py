@@ -3,13 +3,15 @@ kind has no renderer or a line has no reason."""
 
 from __future__ import annotations
 
+from app import domains
 from app.core.i18n import translations
-from app.events import checkins  # noqa: F401 - registers the "event" and "hours" renderers
 from app.ledger import words
 from app.ledger.pages import KIND_LABELS
 from app.ledger.words import duration, words_for
-from app.store import placing  # noqa: F401 - registers the "store_order" renderer
 from app.wishes import delivery as wishes  # noqa: F401 - registers the "wish" renderer
+
+# The assembly registers each domain's words (app.<domain>.ledger_words), as the app does.
+domains.load_ledger_words()
 
 
 def _gettext(lang: str):

@@ -116,7 +116,7 @@ async def test_member_card_at_counter_shows_open_orders_and_staff_orders_for_the
     client, shop, factory, engine, db
 ):
     from app.accounts import services as accounts
-    from app.core import scanning
+    from app.scans import scanning
     from tests.store.conftest import give_points
 
     elder = await factory.person(shop.tenant, name="杨依伯", phone=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.core.codes import typed_code
-from app.core.scanning import ScanRequest, kind_of
+from app.scans.scanning import ScanRequest, kind_of
 
 
 @pytest.mark.parametrize(
