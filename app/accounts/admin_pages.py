@@ -1,5 +1,6 @@
-"""Pages: the home page per role, residents for admins and grid workers, printed cards, the
-street admin's communities; the registries other domains fill for the home and resident pages."""
+"""The admin's pages: residents for admins and grid workers, printed cards, the street admin's
+communities; the registry other domains fill for the resident pages. The home page is
+app.accounts.pages."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import cards, services
 from app.accounts.models import COMMUNITY_ROLES, MemberCard, Membership, User
-from app.core import homes, qr
+from app.core import qr
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.i18n import gettext_for, lazy
@@ -53,55 +54,6 @@ async def resident_parts(
 ) -> list[ResidentPart]:
     parts = [await hook(session, actor, community_id, user_id) for hook in _RESIDENT_PARTS]
     return [part for part in parts if part is not None]
-
-
-@dataclass
-class CommunityHome:
-    community: Community
-    roles: list[str]
-    part: homes.HomePart
-
-
-@dataclass
-class StreetHome:
-    street: Street
-    communities: list[tuple[Community, int]]  # (community, members)
-
-
-@homes.part
-async def _people_home(session: AsyncSession, actor: Actor, community: Community) -> homes.HomePart:
-    """The accounts' share of the home page: residents and places for those who care for them."""
-    community_id = community.id
-    part = homes.HomePart()
-    if actor.has(community_id, "admin", "staff", "grid_worker"):
-        part.links.append((f"/admin/c/{community_id}/residents", lazy("Residents")))
-        part.links.append((f"/admin/c/{community_id}/places", lazy("Compounds and buildings")))
-    return part
-
-
-async def home_cards(session: AsyncSession, actor: Actor) -> dict[str, object]:
-    """Each community the person belongs to with every domain's share of its home
-    (app.core.homes), and the streets they oversee with their communities."""
-    found = await session.scalars(select(Community).where(Community.id.in_(sorted(actor.roles))))
-    communities = {c.id: c for c in found.all()}
-    mine = [
-        CommunityHome(
-            communities[cid], sorted(actor.roles[cid]), await homes.gather(session, actor, communities[cid])
-        )
-        for cid in sorted(actor.roles)
-    ]
-    streets = (await session.scalars(select(Street).where(Street.id.in_(sorted(actor.street_ids))))).all()
-    overseen = [
-        StreetHome(street, await services.communities_of_street(session, street.id)) for street in streets
-    ]
-    return {"communities": mine, "streets": overseen, "account": await homes.gather_account(session, actor)}
-
-
-@get("/", include_in_schema=False)
-async def home(request: Request, maybe_actor: Actor | None, db_session: AsyncSession) -> Template:
-    if maybe_actor is None:
-        return render(request, "welcome.html")
-    return render(request, "home.html", cards=await home_cards(db_session, maybe_actor))
 
 
 def qr_data_uri(code: str) -> str:
@@ -476,7 +428,6 @@ async def create_community(
 
 
 route_handlers = [
-    home,
     residents_page,
     resident_new_page,
     resident_create,

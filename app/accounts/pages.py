@@ -1,19 +1,76 @@
-"""Accounts' pages for everyone: login, logout, registration, my card; the admin's pages (residents,
-printed cards, the street's communities) and the home page are app.accounts.admin_pages, the JSON
-API app.accounts.api."""
+"""Accounts' pages for everyone: the home page per role (each domain's share through
+app.core.homes), login, logout, registration, my card; the admin's pages (residents, printed
+cards, the street's communities) are app.accounts.admin_pages, the JSON API app.accounts.api."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import logins, services
+from app.core import homes
 from app.core.authz import Actor
 from app.core.errors import MESSAGES, DomainError, Forbidden
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import client_address, render, safe_next, session_cookie_name
+from app.places.models import Community, Street
+
+# ---------------------------------------------------------------- the home page
+
+
+@dataclass
+class CommunityHome:
+    community: Community
+    roles: list[str]
+    part: homes.HomePart
+
+
+@dataclass
+class StreetHome:
+    street: Street
+    communities: list[tuple[Community, int]]  # (community, members)
+
+
+@homes.part
+async def _people_home(session: AsyncSession, actor: Actor, community: Community) -> homes.HomePart:
+    """The accounts' share of the home page: residents and places for those who care for them."""
+    community_id = community.id
+    part = homes.HomePart()
+    if actor.has(community_id, "admin", "staff", "grid_worker"):
+        part.links.append((f"/admin/c/{community_id}/residents", lazy("Residents")))
+        part.links.append((f"/admin/c/{community_id}/places", lazy("Compounds and buildings")))
+    return part
+
+
+async def home_cards(session: AsyncSession, actor: Actor) -> dict[str, object]:
+    """Each community the person belongs to with every domain's share of its home
+    (app.core.homes), and the streets they oversee with their communities."""
+    found = await session.scalars(select(Community).where(Community.id.in_(sorted(actor.roles))))
+    communities = {c.id: c for c in found.all()}
+    mine = [
+        CommunityHome(
+            communities[cid], sorted(actor.roles[cid]), await homes.gather(session, actor, communities[cid])
+        )
+        for cid in sorted(actor.roles)
+    ]
+    streets = (await session.scalars(select(Street).where(Street.id.in_(sorted(actor.street_ids))))).all()
+    overseen = [
+        StreetHome(street, await services.communities_of_street(session, street.id)) for street in streets
+    ]
+    return {"communities": mine, "streets": overseen, "account": await homes.gather_account(session, actor)}
+
+
+@get("/", include_in_schema=False)
+async def home(request: Request, maybe_actor: Actor | None, db_session: AsyncSession) -> Template:
+    if maybe_actor is None:
+        return render(request, "welcome.html")
+    return render(request, "home.html", cards=await home_cards(db_session, maybe_actor))
+
 
 # ---------------------------------------------------------------- pages: login, logout, register
 
@@ -120,6 +177,7 @@ async def my_card_page(request: Request, actor: Actor, db_session: AsyncSession)
 
 
 route_handlers = [
+    home,
     login_page,
     login_submit,
     logout,

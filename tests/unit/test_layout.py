@@ -7,6 +7,7 @@ import re
 import tomllib
 from pathlib import Path
 
+from app.accounts import admin_pages, pages
 from app.domains import DOMAINS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,3 +63,9 @@ def test_each_domain_has_the_layouts_route_modules() -> None:
         routes = {path.name for path in package.glob("*.py") if "route_handlers = [" in path.read_text()}
         stray = {f"app/{name}/{module}" for module in routes - ROUTE_MODULES}
         assert not stray, f"routes outside api.py, pages.py and admin_pages.py: {sorted(stray)}"
+
+
+def test_the_home_page_is_among_the_pages_for_everyone() -> None:
+    """`/` is a page for everyone (accounts' pages.py), not one of the admin's pages."""
+    assert "/" in {path for handler in pages.route_handlers for path in handler.paths}
+    assert not any("/" in handler.paths for handler in admin_pages.route_handlers)
