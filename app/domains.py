@@ -13,7 +13,7 @@ from app.core import organisations
 from app.core.changes import ChangeFeed
 from app.core.settings import Settings
 from app.partners import pages as partner_pages
-from app.partners import progress
+from app.partners import progress, providers
 from app.partners import services as partner_services
 
 # Order matters only for readability; each domain registers its own routes.
@@ -29,6 +29,7 @@ DOMAINS = [
     "partners",
     "wishes",
     "reports",
+    "circle",
 ]
 
 
@@ -159,6 +160,12 @@ def connect_organisations() -> None:
         is_member=partner_services.is_member,
         of_user=partner_services.organisations_of,
         serves_in=partner_services.serves_in,
+    )
+    organisations.provide_providers(
+        providers=providers.providers,
+        providers_in=providers.providers_in,
+        acts_for=providers.acts_for,
+        set_place=providers.set_place,
     )
 
 

@@ -7,6 +7,13 @@ domain's answers; a domain below it (micro-wishes, and later the service circle)
     await organisations.of_user(session, user_id) -> list[OrganisationRef]
     await organisations.serves_in(session, user_id, community_id) -> bool  (a confirmed 双报到)
 
+and, for the service circle, on a session or a request's asyncpg connection (`db`):
+
+    await organisations.providers(db, ids) -> dict[int, ProviderRef]   # only kind `provider`
+    await organisations.providers_in(db, community_id) -> list[ProviderRef]  # that may act there
+    await organisations.acts_for(db, user_id) -> dict[int, bool]  # organisation id -> is its admin
+    await organisations.set_place(session, actor_id, organisation_id, address, lat, lng)
+
 Until it is filled (a process that never assembled the app) every answer is "no": nobody acts
 for an organisation that nobody said exists."""
 
@@ -25,10 +32,27 @@ class OrganisationRef:
     name: str
 
 
+@dataclass(frozen=True)
+class ProviderRef:
+    """A provider of the service circle as other domains see it."""
+
+    id: int
+    community_id: int  # its home community
+    name: str
+    category: str
+    address: str
+    lat: float | None
+    lng: float | None
+
+
 MayAct = Callable[[AsyncSession, int, int], Awaitable[bool]]
 IsMember = Callable[[AsyncSession, int, int], Awaitable[bool]]
 OfUser = Callable[[AsyncSession, int], Awaitable[list[Any]]]
 ServesIn = Callable[[AsyncSession, int, int], Awaitable[bool]]
+Providers = Callable[[Any, list[int]], Awaitable[dict[int, ProviderRef]]]
+ProvidersIn = Callable[[Any, int], Awaitable[list[ProviderRef]]]
+ActsFor = Callable[[Any, int], Awaitable[dict[int, bool]]]
+SetPlace = Callable[[AsyncSession, int, int, str, float | None, float | None], Awaitable[None]]
 
 
 @dataclass
@@ -37,6 +61,10 @@ class _Answers:
     is_member: IsMember | None = None
     of_user: OfUser | None = None
     serves_in: ServesIn | None = None
+    providers: Providers | None = None
+    providers_in: ProvidersIn | None = None
+    acts_for: ActsFor | None = None
+    set_place: SetPlace | None = None
 
 
 _answers = _Answers()
@@ -50,6 +78,16 @@ def provide(
     _answers.is_member = is_member
     _answers.of_user = of_user
     _answers.serves_in = serves_in
+
+
+def provide_providers(
+    *, providers: Providers, providers_in: ProvidersIn, acts_for: ActsFor, set_place: SetPlace
+) -> None:
+    """Called once by the assembly: the service circle's questions."""
+    _answers.providers = providers
+    _answers.providers_in = providers_in
+    _answers.acts_for = acts_for
+    _answers.set_place = set_place
 
 
 async def may_act_in(session: AsyncSession, organisation_id: int, community_id: int) -> bool:
@@ -76,3 +114,36 @@ async def serves_in(session: AsyncSession, user_id: int, community_id: int) -> b
     if _answers.serves_in is None:
         return False
     return await _answers.serves_in(session, user_id, community_id)
+async def providers(db: Any, ids: list[int]) -> dict[int, ProviderRef]:
+    """The organisations of kind `provider` among `ids`, by id."""
+    if _answers.providers is None or not ids:
+        return {}
+    return await _answers.providers(db, ids)
+
+
+async def providers_in(db: Any, community_id: int) -> list[ProviderRef]:
+    """The providers that may act in the community now, by name."""
+    if _answers.providers_in is None:
+        return []
+    return await _answers.providers_in(db, community_id)
+
+
+async def acts_for(db: Any, user_id: int) -> dict[int, bool]:
+    """The organisations the user is a member of: id -> whether they are its admin."""
+    if _answers.acts_for is None:
+        return {}
+    return await _answers.acts_for(db, user_id)
+
+
+async def set_place(
+    session: AsyncSession,
+    actor_id: int,
+    organisation_id: int,
+    address: str,
+    lat: float | None,
+    lng: float | None,
+) -> None:
+    """Sets where an organisation is (the caller has checked the actor's right to)."""
+    if _answers.set_place is None:
+        return
+    await _answers.set_place(session, actor_id, organisation_id, address, lat, lng)

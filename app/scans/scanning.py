@@ -73,16 +73,25 @@ class ScanLog:
 
 
 ScanHandler = Callable[..., Awaitable[ScanOutcome]]
-_HANDLERS: dict[str, ScanHandler] = {}
+_HANDLERS: dict[str, list[ScanHandler]] = {}
 _ATOMIC: set[str] = set()
+# What a handler of a shared kind (8 typed digits: a pickup, a voucher) raises when the code is
+# not one of its own for this scanner; the next handler of the kind is asked then.
+_NOT_MINE = ("code_invalid", "forbidden", "not_found")
 
 DIGITS = re.compile(r"^[0-9]{8}$")
 
 
 def handler(*kinds: str, atomic: bool = False) -> Callable[[ScanHandler], ScanHandler]:
+    """Registers a code kind's handler. Several domains may share a kind ("digits": the 8 digits
+    of a pickup code and of a voucher look alike): each is asked in turn, in a savepoint of its
+    own, until one does not refuse with `code_invalid`, `forbidden` or `not_found`."""
+
     def register(fn: ScanHandler) -> ScanHandler:
         for kind in kinds:
-            _HANDLERS[kind] = fn
+            handlers = _HANDLERS.setdefault(kind, [])
+            if fn not in handlers:
+                handlers.append(fn)
             if atomic:
                 _ATOMIC.add(kind)
         return fn
@@ -143,10 +152,19 @@ async def dispatch(conn: Connection, actor: Actor, request: ScanRequest, log: Sc
     if not request.code or len(request.code) > 200:
         raise DomainError("code_invalid", 422)
     kind = kind_of(request)
-    handler_fn = _HANDLERS.get(kind)
-    if handler_fn is None:
+    handlers = _HANDLERS.get(kind)
+    if not handlers:
         raise DomainError("code_invalid", 422)
-    if kind in _ATOMIC:
-        return await handler_fn(conn, actor, request, log)
-    async with conn.transaction():  # a savepoint: a refusal takes back what the handler wrote
-        return await handler_fn(conn, actor, request, log)
+    if len(handlers) == 1 and kind in _ATOMIC:
+        return await handlers[0](conn, actor, request, log)
+    refusals: list[DomainError] = []
+    for handler_fn in handlers:
+        try:
+            async with conn.transaction():  # a savepoint: a refusal takes back what the handler wrote
+                return await handler_fn(conn, actor, request, log)
+        except DomainError as exc:
+            if len(handlers) == 1 or exc.code not in _NOT_MINE:
+                raise
+            refusals.append(exc)
+    # Nobody's code: the most telling refusal (a wrong number before "not for you").
+    raise next((r for r in refusals if r.code == "code_invalid"), refusals[0])

@@ -1,0 +1,218 @@
+"""Pure decisions of the service circle: no database, testable in microseconds."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from app.core.security import CODE_ALPHABET, random_code
+
+VOUCHER_PREFIX = "JV1"
+SECRET_LENGTH = 26  # 26 * log2(30) ≈ 127.6 bits, from the alphabet without look-alikes
+EARTH_RADIUS_M = 6_371_008.8  # the mean radius (IUGG)
+WALK_M_PER_MINUTE = 80
+CIRCLE_MINUTES = 15
+MAX_POINTS = 1_000_000
+MAX_CASH_CENTS = 10_000_000
+MAX_QUOTA = 100_000
+VOUCHER_DAYS_DEFAULT = 30
+FEN_PER_POINT_DEFAULT = 10
+FUNDS = ("public_finance", "party_dues", "social_support", "own_income")
+
+
+# ---------------------------------------------------------------- distance
+
+
+def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """The great-circle distance in metres between two points given in degrees."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def walk_minutes(distance_m: float) -> int:
+    """Walking minutes at 80 m a minute, rounded up (a 1 m walk is a minute)."""
+    return max(1, math.ceil(distance_m / WALK_M_PER_MINUTE)) if distance_m > 0 else 0
+
+
+def within_circle(minutes: int | None) -> bool:
+    return minutes is not None and minutes <= CIRCLE_MINUTES
+
+
+@dataclass(frozen=True)
+class Placed:
+    """An offer with where its provider is, before it is sorted."""
+
+    offer_id: int
+    lat: float | None
+    lng: float | None
+
+
+def distances(
+    origin: tuple[float, float] | None, offers: Sequence[Placed]
+) -> dict[int, tuple[int | None, int | None]]:
+    """offer id -> (distance in whole metres, walking minutes); (None, None) without a location."""
+    out: dict[int, tuple[int | None, int | None]] = {}
+    for offer in offers:
+        if origin is None or offer.lat is None or offer.lng is None:
+            out[offer.offer_id] = (None, None)
+        else:
+            metres = haversine_m(origin[0], origin[1], offer.lat, offer.lng)
+            out[offer.offer_id] = (round(metres), walk_minutes(metres))
+    return out
+
+
+def nearest_first(ids: Sequence[int], measured: dict[int, tuple[int | None, int | None]]) -> list[int]:
+    """Nearest first; offers without a distance last, in the order given."""
+    order = {offer_id: i for i, offer_id in enumerate(ids)}
+    return sorted(
+        ids,
+        key=lambda i: (measured[i][0] is None, measured[i][0] or 0, order[i]),
+    )
+
+
+def check_location(lat: float | None, lng: float | None) -> str | None:
+    """Why a location is refused (a reason code), or None: both or neither, within range."""
+    if (lat is None) != (lng is None):
+        return "both"
+    if lat is None or lng is None:
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lng)) or not -90 <= lat <= 90 or not -180 <= lng <= 180:
+        return "range"
+    return None
+
+
+# ---------------------------------------------------------------- codes
+
+
+def new_secret() -> str:
+    return random_code(SECRET_LENGTH)
+
+
+def new_digits() -> str:
+    return f"{secrets.randbelow(10**8):08d}"
+
+
+def voucher_code(secret: str) -> str:
+    return f"{VOUCHER_PREFIX}-{secret}"
+
+
+def parse_voucher_code(code: str) -> str | None:
+    """The secret inside a voucher code, or None when the text is not one."""
+    prefix, _, secret = code.strip().upper().partition("-")
+    if prefix != VOUCHER_PREFIX or len(secret) != SECRET_LENGTH:
+        return None
+    if any(ch not in CODE_ALPHABET for ch in secret):
+        return None
+    return secret
+
+
+def grouped_digits(digits: str) -> str:
+    """8 digits as people read them aloud: "1234 5678"."""
+    return f"{digits[:4]} {digits[4:]}"
+
+
+# ---------------------------------------------------------------- months
+
+
+def month_of(at: datetime, zone: str) -> date:
+    """The first day of the month `at` falls in, in the community's time zone."""
+    local = at.astimezone(ZoneInfo(zone))
+    return date(local.year, local.month, 1)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + 1, 1, 1) if month.month == 12 else date(month.year, month.month + 1, 1)
+
+
+def month_bounds(month: date, zone: str) -> tuple[datetime, datetime]:
+    """[start, end) of a month as moments, in the community's time zone."""
+    tz = ZoneInfo(zone)
+    return (
+        datetime.combine(month, time(), tzinfo=tz),
+        datetime.combine(next_month(month), time(), tzinfo=tz),
+    )
+
+
+def parse_month(text: str | None) -> date | None:
+    """ "YYYY-MM" as its first day, or None when it is not one."""
+    if not text or len(text) != 7 or text[4] != "-":
+        return None
+    try:
+        year, month = int(text[:4]), int(text[5:])
+    except ValueError:
+        return None
+    if not 2000 <= year <= 2100 or not 1 <= month <= 12:
+        return None
+    return date(year, month, 1)
+
+
+def month_text(month: date) -> str:
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+def may_close(month: date, now: datetime, zone: str) -> bool:
+    """Only a month that has ended can be closed: nothing can be redeemed in it any more."""
+    return month < month_of(now, zone)
+
+
+def cash_due(points: int, fen_per_point: int) -> int:
+    """The cash (in fen) due for points at the community's rate."""
+    return points * fen_per_point
+
+
+# ---------------------------------------------------------------- purchases and redemptions
+
+
+def purchase_refusal(
+    *,
+    status: str,
+    cash_cents: int,
+    payments_on: bool,
+    quota: int | None,
+    sold_this_month: int,
+    limit: int | None,
+    mine_this_month: int,
+) -> str | None:
+    """Why a voucher cannot be bought now (a code of API.md), or None when it can."""
+    if status != "active":
+        return "not_found"
+    if cash_cents > 0 and not payments_on:
+        return "payments_off"
+    if quota is not None and sold_this_month >= quota:
+        return "limit_reached"
+    if limit is not None and mine_this_month >= limit:
+        return "limit_reached"
+    return None
+
+
+def redeem_refusal(status: str, expires_at: datetime, now: datetime) -> str | None:
+    """Why a voucher cannot be redeemed now; None when it can."""
+    if status == "redeemed":
+        return "already_done"
+    if status in ("cancelled", "awaiting_payment"):
+        return "code_invalid"
+    if status == "expired" or expires_at <= now:
+        return "code_expired"
+    return None
+
+
+def cancel_refusal(status: str) -> str | None:
+    if status in ("redeemed", "expired"):
+        return "already_done"
+    return None
+
+
+def voucher_expiry(now: datetime, days: int) -> datetime:
+    return now + timedelta(days=days)
+
+
+def check_stars(stars: object) -> int | None:
+    if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
+        return None
+    return stars

@@ -1,0 +1,46 @@
+"""The service circle's scan kinds, registered with app.core.scanning at import:
+
+- "JV1" and "digits": a voucher code (QR) or its 8 digits, scanned by a member of the voucher's
+  provider (anyone else: forbidden, nothing changes). The API redeems at once; a preview (the
+  shop page's scan, context "shop") shows the resident and the service first, with a big button.
+  The 8 digits are shared with the store's pickup codes: each domain is asked in turn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.circle import vouchers
+from app.core import scanning
+from app.core.authz import Actor
+from app.core.codes import typed_code
+from app.core.uow import Connection
+
+VOUCHER_TEMPLATE = "circle/_scan_voucher.html"
+
+
+def _data(found: vouchers.Redemption) -> dict[str, Any]:
+    return {
+        "voucher_id": found.voucher_id,
+        "community_id": found.community_id,
+        "organisation_id": found.organisation_id,
+        "user_id": found.user_id,
+        "display_name": found.resident,
+        "offer": found.offer,
+        "points": found.points,
+    }
+
+
+@scanning.handler("JV1", "digits")
+async def voucher_scan(
+    conn: Connection, actor: Actor, request: scanning.ScanRequest, log: scanning.ScanLog
+) -> scanning.ScanOutcome:
+    found = await vouchers.voucher_for_code(conn, actor, typed_code(request.code))
+    if request.preview or request.context == "shop":
+        if not (found.redeem_key and request.idempotency_key and found.redeem_key == request.idempotency_key):
+            vouchers.check_redeemable(found)
+        return scanning.ScanOutcome("voucher_ready", _data(found), template=VOUCHER_TEMPLATE)
+    done = await vouchers.redeem(
+        conn, actor, found.voucher_id, scan_key=request.idempotency_key, address=request.address
+    )
+    return scanning.ScanOutcome("redeemed", _data(done), template=VOUCHER_TEMPLATE)

@@ -1,0 +1,287 @@
+"""Monthly statements per provider (and community): vouchers redeemed, their points, the cash due
+at the community's rate and the fund that pays it. An open month is counted from the vouchers;
+the admin closes a month that has ended (the figures are kept, immutable: migration 0018's
+trigger), which moves its points from the provider's account to the community's settled account
+through the ledger; then marks it paid. Services flush, never commit."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from openpyxl import Workbook
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.circle import rules
+from app.circle.models import Statement
+from app.circle.services import provider_for, settings_of
+from app.core import audit, clock, organisations
+from app.core.authz import Actor
+from app.core.errors import DomainError, Invalid, NotFound
+from app.core.i18n import lazy
+from app.core.uow import connection_of
+from app.ledger import services as ledger
+from app.places.services import community_for, time_zone_of
+
+
+@dataclass(frozen=True)
+class Figures:
+    community_id: int
+    organisation_id: int
+    name: str
+    month: date
+    vouchers: int
+    points: int
+    fen_per_point: int
+    cash_cents_due: int
+    fund: str
+    status: str  # "open" | "closed" | "paid"
+
+    @property
+    def month_text(self) -> str:
+        return rules.month_text(self.month)
+
+
+_REDEEMED = text(
+    "SELECT organisation_id, count(*), COALESCE(sum(points), 0) FROM circle_vouchers "
+    "WHERE community_id = :c AND status = 'redeemed' AND redeemed_at >= :start AND redeemed_at < :end "
+    "AND (CAST(:org AS bigint) IS NULL OR organisation_id = CAST(:org AS bigint)) GROUP BY organisation_id"
+)
+
+
+def check_month(value: str | None) -> date:
+    month = rules.parse_month(value)
+    if month is None:
+        raise Invalid(lazy("The month is written YYYY-MM, such as 2026-03."), field="month")
+    return month
+
+
+async def month_figures(
+    session: AsyncSession, community_id: int, month: date, organisation_id: int | None = None
+) -> list[Figures]:
+    """Each provider's figures in the community for the month (only `organisation_id` if given):
+    kept ones for closed months, counted ones for open months."""
+    zone = await time_zone_of(session, community_id)
+    start, end = rules.month_bounds(month, zone)
+    settings = await settings_of(session, community_id)
+    counted = {
+        int(r[0]): (int(r[1]), int(r[2]))
+        for r in await session.execute(
+            _REDEEMED, {"c": community_id, "start": start, "end": end, "org": organisation_id}
+        )
+    }
+    kept = {
+        s.organisation_id: s
+        for s in (
+            await session.scalars(
+                select(Statement).where(Statement.community_id == community_id, Statement.month == month)
+            )
+        ).all()
+    }
+    if organisation_id:
+        ids = {organisation_id}
+    else:
+        ids = (
+            {p.id for p in await organisations.providers_in(session, community_id)} | set(counted) | set(kept)
+        )
+    refs = await organisations.providers(session, sorted(ids))
+    out = []
+    for org_id in sorted(ids, key=lambda i: (refs[i].name if i in refs else "", i)):
+        name = refs[org_id].name if org_id in refs else ""
+        if org_id in kept:
+            s = kept[org_id]
+            out.append(
+                Figures(
+                    community_id,
+                    org_id,
+                    name,
+                    month,
+                    s.vouchers,
+                    int(s.points),
+                    s.fen_per_point,
+                    int(s.cash_cents_due),
+                    s.fund,
+                    s.status,
+                )
+            )
+        else:
+            vouchers, points = counted.get(org_id, (0, 0))
+            out.append(
+                Figures(
+                    community_id,
+                    org_id,
+                    name,
+                    month,
+                    vouchers,
+                    points,
+                    settings.fen_per_point,
+                    rules.cash_due(points, settings.fen_per_point),
+                    settings.fund,
+                    "open",
+                )
+            )
+    return out
+
+
+async def statement_of(
+    session: AsyncSession, actor: Actor, organisation_id: int, month: date, community_id: int | None = None
+) -> Figures:
+    """A provider's statement (its admin; admins of its community)."""
+    provider = await provider_for(session, actor, organisation_id, admin=True)
+    return (await month_figures(session, community_id or provider.community_id, month, organisation_id))[0]
+
+
+async def community_statements(
+    session: AsyncSession, actor: Actor, community_id: int, month: date
+) -> list[Figures]:
+    await community_for(session, actor, community_id, "admin")
+    return await month_figures(session, community_id, month)
+
+
+async def close_month(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    organisation_id: int,
+    month: date,
+    address: str | None = None,
+) -> Figures:
+    """Keeps the month's figures for good and settles its points (provider -> settled account)."""
+    await community_for(session, actor, community_id, "admin")
+    zone = await time_zone_of(session, community_id)
+    if not rules.may_close(month, clock.now(), zone):
+        raise DomainError("conflict", 409, lazy("Only a month that has ended can be closed."))
+    figures = (await month_figures(session, community_id, month, organisation_id))[0]
+    if figures.status != "open":
+        raise DomainError("already_done", 409, lazy("This month is already closed."))
+    if not (await organisations.providers(session, [organisation_id])):
+        raise NotFound()
+    transfer_id = None
+    key = f"circle:statement:{community_id}:{organisation_id}:{rules.month_text(month)}"
+    try:
+        async with session.begin_nested():
+            if figures.points:
+                transfer_id = await ledger.settle_provider(
+                    await connection_of(session),
+                    community_id=community_id,
+                    organisation_id=organisation_id,
+                    points=figures.points,
+                    kind="circle_settlement",
+                    reference=f"organisation:{organisation_id}",
+                    memo="",
+                    actor_id=actor.user_id,
+                    idempotency_key=key,
+                    reason={"month": rules.month_text(month), "provider_id": organisation_id},
+                )
+            session.add(
+                Statement(
+                    community_id=community_id,
+                    organisation_id=organisation_id,
+                    month=month,
+                    vouchers=figures.vouchers,
+                    points=figures.points,
+                    fen_per_point=figures.fen_per_point,
+                    cash_cents_due=figures.cash_cents_due,
+                    fund=figures.fund,
+                    status="closed",
+                    transfer_id=transfer_id,
+                    closed_by=actor.user_id,
+                    closed_at=clock.now(),
+                )
+            )
+            await session.flush()
+    except (IntegrityError, DomainError) as exc:
+        raise DomainError("already_done", 409, lazy("This month is already closed.")) from exc
+    await audit.record(
+        session,
+        action="circle.month_closed",
+        actor_id=actor.user_id,
+        community_id=community_id,
+        target=f"organisation:{organisation_id}",
+        address=address,
+        month=rules.month_text(month),
+        points=figures.points,
+        transfer_id=transfer_id,
+    )
+    return (await month_figures(session, community_id, month, organisation_id))[0]
+
+
+async def mark_paid(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    organisation_id: int,
+    month: date,
+    address: str | None = None,
+) -> Figures:
+    await community_for(session, actor, community_id, "admin")
+    row = await session.scalar(
+        select(Statement)
+        .where(
+            Statement.community_id == community_id,
+            Statement.organisation_id == organisation_id,
+            Statement.month == month,
+        )
+        .with_for_update()
+    )
+    if row is None:
+        raise DomainError("conflict", 409, lazy("Close the month before marking it paid."))
+    if row.status == "paid":
+        raise DomainError("already_done", 409, lazy("This month is already marked paid."))
+    row.status, row.paid_by, row.paid_at = "paid", actor.user_id, clock.now()
+    await session.flush()
+    await audit.record(
+        session,
+        action="circle.month_paid",
+        actor_id=actor.user_id,
+        community_id=community_id,
+        target=f"organisation:{organisation_id}",
+        address=address,
+        month=rules.month_text(month),
+    )
+    return (await month_figures(session, community_id, month, organisation_id))[0]
+
+
+# ---------------------------------------------------------------- exports
+
+HEADER = ("month", "provider", "vouchers", "points", "fen_per_point", "cash_due_yuan", "fund", "status")
+
+
+def _rows(figures: list[Figures], labels: dict[str, str]) -> list[tuple[object, ...]]:
+    return [
+        (
+            f.month_text,
+            f.name,
+            f.vouchers,
+            f.points,
+            f.fen_per_point,
+            f"{f.cash_cents_due / 100:.2f}",
+            labels.get(f.fund, f.fund),
+            labels.get(f.status, f.status),
+        )
+        for f in figures
+    ]
+
+
+def as_csv(figures: list[Figures], header: tuple[str, ...], labels: dict[str, str]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(_rows(figures, labels))
+    return out.getvalue()
+
+
+def as_xlsx(figures: list[Figures], header: tuple[str, ...], labels: dict[str, str]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = figures[0].month_text if figures else "statements"
+    sheet.append(list(header))
+    for row in _rows(figures, labels):
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

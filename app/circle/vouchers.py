@@ -1,0 +1,547 @@
+"""Vouchers: buying one (points held for the provider through app.ledger), redeeming it by a
+scan of the provider's member (the hold posted to the provider's account), cancelling and
+expiring (the hold voided), and rating the service afterwards.
+
+Buying and redeeming are hot paths on the request's asyncpg connection (app.core.uow): a read,
+then a savepoint of a few statements. An offer with a monthly quota or a per-resident limit locks
+its row first, so that buyers racing for its last vouchers take turns; the wallet's lock (the
+ledger's hold) comes after, always in that order. Redemption is single use under the conditional
+UPDATE of the voucher row. Services never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.circle import rules
+from app.circle.models import Offer, Rating, Voucher
+from app.core import audit, clock, organisations, qr
+from app.core.authz import CARE_ROLES, Actor
+from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.i18n import lazy
+from app.core.uow import Connection, Sql, connection_of
+from app.ledger import services as ledger
+from app.ledger import words
+
+
+@words.renders("circle_voucher")
+def _voucher_words(reason: dict[str, Any], gettext: words.Gettext) -> str:
+    """A voucher's line on the statement: the service and who provides it."""
+    return gettext(lazy("%(offer)s at %(provider)s"), offer=reason["offer"], provider=reason["provider"])
+
+
+@words.renders("circle_settlement")
+def _settlement_words(reason: dict[str, Any], gettext: words.Gettext) -> str:
+    return gettext(lazy("Service circle statement %(month)s"), month=reason["month"])
+
+
+# ---------------------------------------------------------------- the cash part
+
+# A voucher with a cash part is paid through the payments domain, which registers its checkout
+# here through the assembly: `start(conn, voucher_id, cash_cents, idempotency_key) -> url`.
+CashCheckout = Callable[[Connection, int, int, str], Awaitable[str]]
+_CASH: list[CashCheckout] = []
+
+
+def accept_cash(checkout: CashCheckout) -> None:
+    _CASH[:] = [checkout]
+
+
+def payments_on() -> bool:
+    return bool(_CASH)
+
+
+# ---------------------------------------------------------------- buying
+
+
+@dataclass
+class Bought:
+    id: int
+    status: str
+    points: int
+    voucher_code: str | None
+    created: bool
+    cash_cents: int = 0
+    checkout_url: str | None = None
+
+
+class _Twin(Exception):
+    """A request with the same key got there first: roll the savepoint back, then read it."""
+
+
+_CONTEXT = Sql(
+    "SELECT o.community_id, o.organisation_id, o.name, o.points_price, o.cash_price_cents, o.status, "
+    "o.monthly_quota, o.per_resident_limit, o.home_visit, COALESCE(s.voucher_days, 30) AS voucher_days, "
+    "c.time_zone, "
+    "(SELECT v.id FROM circle_vouchers v WHERE v.user_id = :u AND v.idempotency_key = :k) AS existing, "
+    "EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = :u AND m.community_id = o.community_id) "
+    "AS member "
+    "FROM circle_offers o JOIN communities c ON c.id = o.community_id "
+    "LEFT JOIN circle_settings s ON s.community_id = o.community_id WHERE o.id = :o"
+)
+_LOCK_OFFER = Sql(
+    "SELECT status, points_price, monthly_quota, per_resident_limit FROM circle_offers "
+    "WHERE id = :o FOR UPDATE"
+)
+# Vouchers that count against a month's quota and limit: all but those given back.
+_SOLD = Sql(
+    "SELECT count(*) AS sold, count(*) FILTER (WHERE user_id = :u) AS mine FROM circle_vouchers "
+    "WHERE offer_id = :o AND created_at >= :start AND status IN ('awaiting_payment', 'held', 'redeemed')"
+)
+_INSERT = Sql(
+    "INSERT INTO circle_vouchers (community_id, offer_id, organisation_id, user_id, points, cash_cents, "
+    "status, hold_id, idempotency_key, secret, digits, expires_at, created_at, placed_by) "
+    "VALUES (:c, :o, :org, :u, :n, :cash, :status, :hold, :k, :secret, :digits, :exp, :now, :placed_by) "
+    "ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING id"
+)
+_BY_KEY = Sql(
+    "SELECT id, offer_id, status, points, secret, cash_cents FROM circle_vouchers "
+    "WHERE user_id = :u AND idempotency_key = :k"
+)
+
+
+def _limit_reached() -> DomainError:
+    return DomainError("limit_reached", 409, lazy("This service has reached its limit for this month."))
+
+
+def _payments_off() -> DomainError:
+    return DomainError(
+        "payments_off",
+        503,
+        lazy(
+            "This service has a cash part, and online payment is not available yet. It cannot be bought here."
+        ),
+    )
+
+
+def _repeat(row: Any, offer_id: int) -> Bought:
+    if int(row["offer_id"]) != offer_id:
+        raise DomainError("conflict", 409, lazy("This idempotency key was already used for another voucher."))
+    held = row["status"] == "held"
+    return Bought(
+        int(row["id"]),
+        str(row["status"]),
+        int(row["points"]),
+        rules.voucher_code(row["secret"]) if held else None,
+        False,
+        int(row["cash_cents"]),
+    )
+
+
+def check_key(key: Any) -> str:
+    if not isinstance(key, str) or not key.strip() or len(key) > 100:
+        raise Invalid(lazy("The idempotency key must be 1 to 100 characters."), field="idempotency_key")
+    return key
+
+
+async def buy(
+    conn: Connection,
+    actor: Actor,
+    *,
+    offer_id: int,
+    idempotency_key: str,
+    for_user_id: int | None = None,
+    address: str | None = None,
+) -> Bought:
+    """Holds the offer's points in the buyer's wallet for its provider and makes the voucher, all
+    or nothing. ``for_user_id``: a grid worker or staff buying a home-visit voucher for a resident
+    without a phone (audited). A repeat with the same key returns the first voucher."""
+    check_key(idempotency_key)
+    user_id = for_user_id or actor.user_id
+    ctx = await _CONTEXT.fetchrow(conn, {"u": user_id, "k": idempotency_key, "o": offer_id})
+    if ctx is None:
+        raise NotFound()
+    community_id = int(ctx["community_id"])
+    if not actor.is_member(community_id):
+        raise NotFound()
+    on_behalf = user_id != actor.user_id
+    if on_behalf:
+        actor.require(community_id, *CARE_ROLES)
+        if not ctx["home_visit"]:
+            raise Forbidden(lazy("Only a home-visit service can be bought for someone else."))
+        if not ctx["member"]:
+            raise NotFound(lazy("This person is not a member of the community."))
+    if ctx["existing"] is not None:
+        return _repeat(await _BY_KEY.one(conn, {"u": user_id, "k": idempotency_key}), offer_id)
+    now = clock.now()
+    start, _end = rules.month_bounds(rules.month_of(now, ctx["time_zone"]), ctx["time_zone"])
+    refusal = rules.purchase_refusal(
+        status=ctx["status"],
+        cash_cents=int(ctx["cash_price_cents"]),
+        payments_on=payments_on(),
+        quota=None,
+        sold_this_month=0,
+        limit=None,
+        mine_this_month=0,
+    )
+    if refusal == "not_found":
+        raise NotFound(lazy("This service is not offered at the moment."))
+    if refusal == "payments_off":
+        raise _payments_off()
+    points, cash = int(ctx["points_price"]), int(ctx["cash_price_cents"])
+    secret = rules.new_secret()
+    try:
+        async with conn.transaction():  # a savepoint: all or nothing
+            if ctx["monthly_quota"] is not None or ctx["per_resident_limit"] is not None:
+                offer = await _LOCK_OFFER.one(conn, {"o": offer_id})
+                sold = await _SOLD.one(conn, {"o": offer_id, "u": user_id, "start": start})
+                refusal = rules.purchase_refusal(
+                    status=offer["status"],
+                    cash_cents=cash,
+                    payments_on=payments_on(),
+                    quota=offer["monthly_quota"],
+                    sold_this_month=int(sold["sold"]),
+                    limit=offer["per_resident_limit"],
+                    mine_this_month=int(sold["mine"]),
+                )
+                if refusal == "not_found":
+                    raise NotFound(lazy("This service is not offered at the moment."))
+                if refusal == "limit_reached":
+                    raise _limit_reached()
+                points = int(offer["points_price"])
+            hold_id, made = await ledger.provider_hold(
+                conn,
+                community_id=community_id,
+                organisation_id=int(ctx["organisation_id"]),
+                user_id=user_id,
+                points=points,
+                kind="circle_voucher",
+                reference=f"circle_offer:{offer_id}",
+                memo="",
+                actor_id=actor.user_id,
+                idempotency_key=f"circle:{user_id}:{idempotency_key}",
+                reason={
+                    "offer": str(ctx["name"]),
+                    "provider_id": int(ctx["organisation_id"]),
+                    "provider": await _provider_name(conn, int(ctx["organisation_id"])),
+                },
+            )
+            if not made:
+                raise _Twin()
+            status = "awaiting_payment" if cash else "held"
+            voucher_id = await _INSERT.fetchval(
+                conn,
+                {
+                    "c": community_id,
+                    "o": offer_id,
+                    "org": int(ctx["organisation_id"]),
+                    "u": user_id,
+                    "n": points,
+                    "cash": cash,
+                    "status": status,
+                    "hold": hold_id,
+                    "k": idempotency_key,
+                    "secret": secret,
+                    "digits": rules.new_digits(),
+                    "exp": rules.voucher_expiry(now, int(ctx["voucher_days"])),
+                    "now": now,
+                    "placed_by": actor.user_id if on_behalf else None,
+                },
+            )
+            if voucher_id is None:
+                raise _Twin()
+            if on_behalf:
+                await audit.record(
+                    conn,
+                    action="circle.voucher_bought_for_resident",
+                    actor_id=actor.user_id,
+                    community_id=community_id,
+                    target=f"circle_voucher:{voucher_id}",
+                    address=address,
+                    user_id=user_id,
+                    offer_id=offer_id,
+                )
+    except _Twin:
+        row = await _BY_KEY.fetchrow(conn, {"u": user_id, "k": idempotency_key})
+        if row is None:
+            raise DomainError("conflict", 409) from None
+        return _repeat(row, offer_id)
+    if cash:
+        url = await _CASH[0](conn, int(voucher_id), cash, idempotency_key)
+        return Bought(int(voucher_id), "awaiting_payment", points, None, True, cash, url)
+    return Bought(int(voucher_id), "held", points, rules.voucher_code(secret), True)
+
+
+async def _provider_name(conn: Connection, organisation_id: int) -> str:
+    ref = (await organisations.providers(conn, [organisation_id])).get(organisation_id)
+    return ref.name if ref else ""
+
+
+# ---------------------------------------------------------------- redeeming
+
+
+@dataclass
+class Redemption:
+    voucher_id: int
+    community_id: int
+    organisation_id: int
+    user_id: int
+    resident: str
+    offer: str
+    points: int
+    status: str
+    expires_at: datetime
+    redeem_key: str | None = None
+
+
+_INFO = (
+    "SELECT v.id, v.community_id, v.organisation_id, v.user_id, u.display_name, o.name, v.points, "
+    "v.status, v.expires_at, v.redeem_key FROM circle_vouchers v "
+    "JOIN users u ON u.id = v.user_id JOIN circle_offers o ON o.id = v.offer_id "
+)
+_BY_SECRET = Sql(_INFO + "WHERE v.secret = :s")
+_BY_DIGITS = Sql(
+    _INFO + "WHERE v.digits = :d AND v.status = 'held' AND v.organisation_id = ANY(:orgs) ORDER BY v.id"
+)
+_BY_ID = Sql(_INFO + "WHERE v.id = :v")
+_REDEEM = Sql(
+    "UPDATE circle_vouchers SET status = 'redeemed', redeemed_at = :now, redeemed_by = :actor, "
+    "redeem_key = :key "
+    "WHERE id = :v AND status = 'held' AND expires_at > :now RETURNING hold_id"
+)
+_STATE = Sql("SELECT status, expires_at, redeem_key FROM circle_vouchers WHERE id = :v")
+_SET_TRANSFER = Sql("UPDATE circle_vouchers SET transfer_id = :t WHERE id = :v")
+
+
+def _redemption(row: Any) -> Redemption:
+    return Redemption(
+        voucher_id=int(row[0]),
+        community_id=int(row[1]),
+        organisation_id=int(row[2]),
+        user_id=int(row[3]),
+        resident=str(row[4]),
+        offer=str(row[5]),
+        points=int(row[6]),
+        status=str(row[7]),
+        expires_at=row[8],
+        redeem_key=row[9],
+    )
+
+
+def _refused(code: str) -> DomainError:
+    if code == "already_done":
+        return DomainError("already_done", 409, lazy("This voucher was already used."))
+    if code == "code_invalid":
+        return DomainError("code_invalid", 422, lazy("This voucher was cancelled. Nothing to redeem."))
+    return DomainError(
+        "code_expired", 422, lazy("This voucher has expired. The points went back to the resident.")
+    )
+
+
+def _not_yours() -> Forbidden:
+    return Forbidden(lazy("This voucher is for another provider. Nothing was changed."))
+
+
+async def voucher_for_code(conn: Connection, actor: Actor, code: str) -> Redemption:
+    """The voucher behind a voucher code or its 8 digits, if the scanner acts for its provider
+    (anyone else: forbidden, and nothing changes)."""
+    mine = await organisations.acts_for(conn, actor.user_id)
+    secret = rules.parse_voucher_code(code)
+    if secret is not None:
+        row = await _BY_SECRET.fetchrow(conn, {"s": secret})
+        if row is None:
+            raise DomainError("code_invalid", 422, lazy("This voucher code is not known."))
+    elif len(code) == 8 and code.isdigit():
+        if not mine:
+            raise _not_yours()
+        rows = await _BY_DIGITS.fetch(conn, {"d": code, "orgs": list(mine)})
+        if not rows:
+            raise DomainError(
+                "code_invalid",
+                422,
+                lazy("No open voucher of yours has these digits. Check them or scan the QR code."),
+            )
+        if len(rows) > 1:
+            raise DomainError(
+                "code_invalid",
+                422,
+                lazy("These digits match more than one voucher. Please scan the QR code."),
+            )
+        row = rows[0]
+    else:
+        raise DomainError("code_invalid", 422)
+    found = _redemption(row)
+    if found.organisation_id not in mine:
+        raise _not_yours()
+    return found
+
+
+async def redeem(
+    conn: Connection,
+    actor: Actor,
+    voucher_id: int,
+    *,
+    scan_key: str | None = None,
+    address: str | None = None,
+) -> Redemption:
+    """Single use: the conditional UPDATE lets one of many simultaneous scans through; the ledger
+    then posts the hold to the provider's account. Only a member of the voucher's provider."""
+    row = await _BY_ID.fetchrow(conn, {"v": voucher_id})
+    if row is None:
+        raise NotFound()
+    found = _redemption(row)
+    if found.organisation_id not in await organisations.acts_for(conn, actor.user_id):
+        raise _not_yours()
+    now = clock.now()
+    hold_id = await _REDEEM.fetchval(
+        conn, {"v": voucher_id, "now": now, "actor": actor.user_id, "key": scan_key}
+    )
+    if hold_id is None:
+        status, expires_at, key = await _STATE.one(conn, {"v": voucher_id})
+        if scan_key and status == "redeemed" and key == scan_key:
+            found.status = "redeemed"
+            return found  # the same scan sent again: harmless
+        raise _refused(rules.redeem_refusal(status, expires_at, now) or "already_done")
+    transfer_id = await ledger.post_hold(conn, int(hold_id), actor_id=actor.user_id)
+    await _SET_TRANSFER.execute(conn, {"t": transfer_id, "v": voucher_id})
+    await audit.record(
+        conn,
+        action="circle.voucher_redeemed",
+        actor_id=actor.user_id,
+        community_id=found.community_id,
+        target=f"circle_voucher:{voucher_id}",
+        address=address,
+        transfer_id=transfer_id,
+    )
+    found.status = "redeemed"
+    return found
+
+
+def check_redeemable(found: Redemption) -> None:
+    """Refuses (as `redeem` would) before a page shows the redeem button."""
+    refusal = rules.redeem_refusal(found.status, found.expires_at, clock.now())
+    if refusal:
+        raise _refused(refusal)
+
+
+# ---------------------------------------------------------------- after buying
+
+
+async def voucher_for(session: AsyncSession, actor: Actor, voucher_id: int) -> Voucher:
+    """The voucher if the actor holds it, looks after its community, or acts for its provider."""
+    voucher = await session.get(Voucher, voucher_id)
+    if voucher is None:
+        raise NotFound()
+    if voucher.user_id == actor.user_id or actor.has(voucher.community_id, *CARE_ROLES):
+        return voucher
+    if voucher.organisation_id in await organisations.acts_for(session, actor.user_id):
+        return voucher
+    raise NotFound()
+
+
+async def voucher_qr_svg(session: AsyncSession, voucher: Voucher) -> str:
+    """The voucher's QR image, made once on first view and kept with it."""
+    if voucher.qr_svg is None:
+        svg = qr.svg(rules.voucher_code(voucher.secret), scale=6, border=4)
+        await session.execute(
+            update(Voucher).where(Voucher.id == voucher.id, Voucher.qr_svg.is_(None)).values(qr_svg=svg)
+        )
+        voucher.qr_svg = svg
+    return voucher.qr_svg
+
+
+async def _locked(session: AsyncSession, voucher_id: int) -> Voucher:
+    row = await session.execute(
+        select(Voucher)
+        .where(Voucher.id == voucher_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return row.scalar_one()
+
+
+async def cancel(session: AsyncSession, actor: Actor, voucher_id: int, address: str | None = None) -> Voucher:
+    """By its holder (or the grid worker or staff who look after them) before it is redeemed:
+    the hold is voided and the points come back."""
+    voucher = await voucher_for(session, actor, voucher_id)
+    if voucher.user_id != actor.user_id and not actor.has(voucher.community_id, *CARE_ROLES):
+        raise Forbidden()
+    voucher = await _locked(session, voucher_id)
+    if voucher.status == "cancelled":
+        return voucher
+    refusal = rules.cancel_refusal(voucher.status)
+    if refusal:
+        detail = (
+            lazy("This voucher was already used.")
+            if voucher.status == "redeemed"
+            else lazy("This voucher has expired; its points were already returned.")
+        )
+        raise DomainError(refusal, 409, detail)
+    await _close(session, voucher, "cancelled", actor.user_id, "cancelled")
+    await audit.record(
+        session,
+        action="circle.voucher_cancelled",
+        actor_id=actor.user_id,
+        community_id=voucher.community_id,
+        target=f"circle_voucher:{voucher.id}",
+        address=address,
+    )
+    return voucher
+
+
+async def _close(
+    session: AsyncSession, voucher: Voucher, status: str, actor_id: int | None, reason: str
+) -> None:
+    await ledger.void_hold(await connection_of(session), voucher.hold_id, actor_id=actor_id, reason=reason)
+    voucher.status, voucher.closed_at, voucher.closed_by = status, clock.now(), actor_id
+    await session.flush()
+
+
+async def expire_vouchers(session: AsyncSession, *, now: datetime | None = None, batch: int = 200) -> int:
+    """Voids vouchers past their days (the job calls this). Rows being redeemed right now are
+    skipped and looked at next time."""
+    now = now or clock.now()
+    found = (
+        await session.scalars(
+            select(Voucher)
+            .where(Voucher.status.in_(("held", "awaiting_payment")), Voucher.expires_at <= now)
+            .order_by(Voucher.expires_at)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    for voucher in found:
+        await _close(session, voucher, "expired", None, "expired")
+        await audit.record(
+            session,
+            action="circle.voucher_expired",
+            actor_id=None,
+            community_id=voucher.community_id,
+            target=f"circle_voucher:{voucher.id}",
+        )
+    return len(found)
+
+
+async def rate(session: AsyncSession, actor: Actor, voucher_id: int, stars: Any, note: str = "") -> Rating:
+    """The holder rates the service once it was redeemed: 1 to 5 stars and a short note; a second
+    rating replaces the first."""
+    voucher = await voucher_for(session, actor, voucher_id)
+    if voucher.user_id != actor.user_id:
+        raise Forbidden(lazy("Only the resident who used the voucher can rate it."))
+    if voucher.status != "redeemed":
+        raise DomainError("conflict", 409, lazy("A service can be rated once the voucher was used."))
+    value = rules.check_stars(stars)
+    if value is None:
+        raise Invalid(lazy("Please give 1 to 5 stars."), field="stars")
+    text = " ".join((note or "").split())
+    if len(text) > 300:
+        raise Invalid(lazy("The note is at most 300 characters."), field="note")
+    rating = await session.get(Rating, voucher_id)
+    if rating is None:
+        rating = Rating(voucher_id=voucher_id, offer_id=voucher.offer_id, user_id=actor.user_id)
+        session.add(rating)
+    rating.stars, rating.note, rating.created_at = value, text, clock.now()
+    await session.flush()
+    return rating
+
+
+async def offer_of(session: AsyncSession, voucher: Voucher) -> Offer:
+    offer = await session.get(Offer, voucher.offer_id)
+    if offer is None:
+        raise NotFound()
+    return offer

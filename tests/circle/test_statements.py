@@ -1,0 +1,132 @@
+"""Monthly statements: the sums equal the ledger's transfers, closing settles the points once, a
+closed month cannot change, then it is marked paid; CSV and XLSX."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from app.circle import rules, statements
+from app.core import clock
+from app.core.authz import Actor
+from app.core.errors import DomainError
+from app.ledger.verify import run_checks
+from tests.circle.conftest import Circle, buy, give_points, make_offer
+
+
+def _admin(circle: Circle) -> Actor:
+    return Actor(circle.admin.user_id, "管理员", {circle.community_id: frozenset({"admin"})})
+
+
+async def _redeem(client: Any, circle: Circle, offer_id: int, times: int) -> list[int]:
+    ids = []
+    for _ in range(times):
+        bought = (await buy(client, circle.resident, offer_id)).json()
+        done = await client.post(
+            "/api/v1/scans", json={"code": bought["voucher_code"]}, headers=circle.barber.headers
+        )
+        assert done.status_code == 200, done.text
+        ids.append(bought["id"])
+    return ids
+
+
+async def test_closing_last_month_settles_what_the_ledger_says_and_then_nothing_changes(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    offer_id = await make_offer(client, circle, points_price=15)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 200)
+    last_month_ids = await _redeem(client, circle, offer_id, 3)
+    this_month_ids = await _redeem(client, circle, offer_id, 1)
+    now = clock.now()
+    last_month = rules.month_of(now, "Asia/Shanghai") - timedelta(days=1)
+    last_month = last_month.replace(day=1)
+    # The three were redeemed last month (their transfers keep the moment they were posted).
+    start, _end = rules.month_bounds(last_month, "Asia/Shanghai")
+    await db.execute(
+        text("UPDATE circle_vouchers SET redeemed_at = :at WHERE id = ANY(:ids)"),
+        {"at": start + timedelta(days=3), "ids": last_month_ids},
+    )
+    await db.commit()
+    admin = _admin(circle)
+    figures = await statements.community_statements(db, admin, circle.community_id, last_month)
+    barber = next(f for f in figures if f.organisation_id == circle.barber_id)
+    assert (barber.vouchers, barber.points, barber.cash_cents_due, barber.status) == (3, 45, 450, "open")
+    # The statement's points are the ledger's transfers of those vouchers.
+    ledger_sum = await db.scalar(
+        text(
+            "SELECT sum(t.amount) FROM circle_vouchers v JOIN ledger_transfers t ON t.id = v.transfer_id "
+            "WHERE v.id = ANY(:ids) AND t.kind = 'circle_voucher'"
+        ),
+        {"ids": last_month_ids},
+    )
+    assert ledger_sum == barber.points
+    # This month cannot be closed yet.
+    with pytest.raises(DomainError) as exc:
+        await statements.close_month(
+            db, admin, circle.community_id, circle.barber_id, rules.month_of(now, "UTC")
+        )
+    assert exc.value.code == "conflict"
+    closed = await statements.close_month(db, admin, circle.community_id, circle.barber_id, last_month)
+    await db.commit()
+    assert (closed.status, closed.points) == ("closed", 45)
+    with pytest.raises(DomainError) as exc:
+        await statements.close_month(db, admin, circle.community_id, circle.barber_id, last_month)
+    assert exc.value.code == "already_done"
+    await db.rollback()
+    settled = await db.scalar(
+        text(
+            "SELECT sum(t.amount) FROM ledger_transfers t "
+            "JOIN ledger_accounts a ON a.id = t.credit_account_id "
+            "WHERE a.community_id = :c AND a.kind = 'settled'"
+        ),
+        {"c": circle.community_id},
+    )
+    assert settled == 45
+    # What the provider's account still holds is this month's voucher.
+    left = await db.scalar(
+        text(
+            "SELECT COALESCE(sum(CASE WHEN t.credit_account_id = a.id THEN t.amount ELSE -t.amount END), 0) "
+            "FROM ledger_accounts a "
+            "JOIN ledger_transfers t ON a.id IN (t.credit_account_id, t.debit_account_id) "
+            "WHERE a.kind = 'provider' AND a.organisation_id = :o"
+        ),
+        {"o": circle.barber_id},
+    )
+    assert left == 15 * len(this_month_ids)
+    # A closed month cannot change, even by hand: the database refuses.
+    with pytest.raises(DBAPIError):
+        await db.execute(
+            text("UPDATE circle_statements SET points = 1 WHERE organisation_id = :o"),
+            {"o": circle.barber_id},
+        )
+    await db.rollback()
+    with pytest.raises(DBAPIError):
+        await db.execute(
+            text("DELETE FROM circle_statements WHERE organisation_id = :o"), {"o": circle.barber_id}
+        )
+    await db.rollback()
+    paid = await statements.mark_paid(db, admin, circle.community_id, circle.barber_id, last_month)
+    await db.commit()
+    assert paid.status == "paid" and paid.points == 45
+    answer = await client.get(
+        f"/api/v1/organisations/{circle.barber_id}/statements",
+        params={"month": rules.month_text(last_month)},
+        headers=circle.barber.headers,
+    )
+    assert answer.json()["status"] == "paid" and answer.json()["points"] == 45
+    figures = await statements.community_statements(db, admin, circle.community_id, last_month)
+    labels = {"paid": "已支付", "public_finance": "财政"}
+    csv_text = statements.as_csv(figures, statements.HEADER, labels)
+    assert "45" in csv_text and "已支付" in csv_text
+    book = load_workbook(io.BytesIO(statements.as_xlsx(figures, statements.HEADER, labels)))
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0] == statements.HEADER
+    assert any(row[3] == 45 and row[7] == "已支付" for row in rows[1:])
+    checks = await run_checks(db, circle.community_id)
+    assert all(c.ok for c in checks), [(c.name, c.problems) for c in checks if not c.ok]
