@@ -114,6 +114,8 @@ async def serves_in(session: AsyncSession, user_id: int, community_id: int) -> b
     if _answers.serves_in is None:
         return False
     return await _answers.serves_in(session, user_id, community_id)
+
+
 async def providers(db: Any, ids: list[int]) -> dict[int, ProviderRef]:
     """The organisations of kind `provider` among `ids`, by id."""
     if _answers.providers is None or not ids:

@@ -297,3 +297,23 @@ async def test_a_voucher_not_used_in_time_expires_and_its_points_come_back(
     )
     assert wallet.json()["available"] == 20
     await _ledger_ok(db, circle.community_id)
+
+
+async def test_the_stats_count_redeemed_vouchers(client: Any, circle: Circle, engine: Any) -> None:
+    offer_id = await make_offer(client, circle, points_price=7)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 50)
+    for _ in range(3):
+        code = (await buy(client, circle.resident, offer_id)).json()["voucher_code"]
+        assert (
+            await client.post("/api/v1/scans", json={"code": code}, headers=circle.barber.headers)
+        ).status_code == 200
+    await buy(client, circle.resident, offer_id)  # held, not redeemed: not counted
+    today = clock.now().astimezone(clock.zone("Asia/Shanghai")).date().isoformat()
+    stats = await client.get(
+        f"/api/v1/communities/{circle.community_id}/stats",
+        params={"from": today, "to": today},
+        headers=circle.admin.headers,
+    )
+    assert stats.status_code == 200, stats.text
+    assert stats.json()["vouchers_redeemed"] == 3
+    assert stats.json()["points_spent"] == 21
