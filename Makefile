@@ -5,7 +5,7 @@ export UV_PYTHON_DOWNLOADS ?= never
 # pytest-xdist workers for `make test` (each has its own embedded PostgreSQL and live server).
 TEST_WORKERS ?= 2
 
-.PHONY: run test setup messages check lint types
+.PHONY: run test setup messages check lint types scaleout scaleout-short
 
 $(UV):
 	python3 -m venv .venv-tools && .venv-tools/bin/pip install -q 'uv==0.13.9'
@@ -30,3 +30,13 @@ test: setup
 messages: setup
 	$(UV) run --frozen pybabel extract -F babel.cfg -k lazy -k _l -o var/messages.pot .
 	$(UV) run --frozen pybabel update -i var/messages.pot -d app/locales -l zh_Hans --no-fuzzy-matching
+
+# The scale-out rig (docs/scaling.md): two app hosts behind nginx on a Patroni cluster, in network
+# namespaces, under load while an app host and the primary are killed. Needs root; installs
+# Debian's patroni, etcd-server, nginx and haproxy when missing; leaves nothing behind.
+scaleout: setup
+	deploy/scaleout/run.sh
+
+# The same, shorter (CI)
+scaleout-short: setup
+	deploy/scaleout/run.sh --short
