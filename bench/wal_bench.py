@@ -38,7 +38,9 @@ SNAPSHOT = (
 
 
 def snapshot(srv: Server) -> dict[str, Any]:
-    time.sleep(1.5)  # backends flush their table statistics at most once a second
+    # An idle backend flushes its table statistics within 10 s (PGSTAT_IDLE_INTERVAL): the pooled
+    # connections of the phase that just ended must all have told before the figures are read.
+    time.sleep(11)
     out = subprocess.run(
         [
             str(PGBIN / "psql"),

@@ -370,6 +370,14 @@ async def watch_cluster(rig: Rig, old: str, since: float, seconds: float) -> Non
         await asyncio.sleep(0.25)
 
 
+async def wal_position(rig: Rig) -> int:
+    conn = await asyncpg.connect(rig.super_dsn, timeout=10)
+    try:
+        return int(await conn.fetchval("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')"))
+    finally:
+        await conn.close()
+
+
 async def feed_listeners(rig: Rig) -> int:
     conn = await asyncpg.connect(rig.super_dsn, timeout=10)
     try:
@@ -398,8 +406,12 @@ async def main(mode: str, base: Path, net: str) -> int:
     clients = [asyncio.create_task(load.client(n)) for n in range(phases["clients"])]
     t0 = time.monotonic()
     log(f"load: {phases['clients']} clients (scans, orders, awards), steady for {phases['before']} s")
-    await asyncio.sleep(phases["before"])
-    before = (t0 + 2, time.monotonic())  # the first two seconds are warm-up
+    await asyncio.sleep(2)  # warm-up
+    wal_from = await wal_position(rig)
+    await asyncio.sleep(phases["before"] - 2)
+    before = (t0 + 2, time.monotonic())
+    wal_bytes = await wal_position(rig) - wal_from
+    wal_per_write = wal_bytes / max(1, load.stats.acked_between(*before))
 
     killed = rig.kill_host("app1")
     t_app = time.monotonic()
@@ -467,6 +479,7 @@ async def main(mode: str, base: Path, net: str) -> int:
         ("primary killed -> replica promoted, s", _s(promoted), ""),
         ("seconds without writes", _s(gap), f"<= {WRITE_RESUME_LIMIT:.0f}"),
         ("throughput before, writes/s", f"{stats.acked_between(*before) / (before[1] - before[0]):.0f}", ""),
+        ("WAL per acknowledged write before the faults, bytes", f"{wal_per_write:.0f}", ""),
         ("throughput after, writes/s", f"{stats.acked_between(*after) / (after[1] - after[0]):.0f}", ""),
         ("primary killed -> old primary a replica again, s", _s(rejoin), ""),
         ("  pg_rewind ran", "yes" if rewound else "no (not needed: no divergent WAL)", ""),
