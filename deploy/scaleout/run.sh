@@ -447,8 +447,13 @@ main() {
   "$BASE/app1/start.sh"
   "$BASE/app2/start.sh"
   start_nginx
-  wait_for "app1" 120 in_ns client curl -sf "http://$NET.${ADDR[app1]}:8000/readyz"
-  wait_for "app2" 120 in_ns client curl -sf "http://$NET.${ADDR[app2]}:8000/readyz"
+  local host
+  for host in app1 app2; do
+    if ! wait_for "$host" 180 in_ns client curl -sf "http://$NET.${ADDR[$host]}:8000/readyz"; then
+      tail -25 "$BASE/$host/serve.log" >&2
+      exit 1
+    fi
+  done
   wait_for "nginx" 30 in_ns client curl -sf "http://$NET.${ADDR[lb]}/readyz"
   say "app1 and app2 serving behind nginx at http://$NET.${ADDR[lb]}"
   mkdir -p "$BASE/client"
