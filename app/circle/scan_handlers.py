@@ -1,4 +1,4 @@
-"""The service circle's scan kinds, registered with app.core.scanning at import:
+"""The service circle's scan kinds, registered with app.scans.scanning at import:
 
 - "JV1" and "digits": a voucher code (QR) or its 8 digits, scanned by a member of the voucher's
   provider (anyone else: forbidden, nothing changes). The API redeems at once; a preview (the
@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from app.circle import vouchers
-from app.core import scanning
 from app.core.authz import Actor
 from app.core.codes import typed_code
 from app.core.uow import Connection
+from app.scans import scanning
 
 VOUCHER_TEMPLATE = "circle/_scan_voucher.html"
 
