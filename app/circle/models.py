@@ -10,7 +10,7 @@
   expiry. No foreign keys on the hot path's rows (each would share-lock a row per purchase).
 - ``circle_ratings``: one per redeemed voucher, 1 to 5 stars and a short note.
 - ``circle_statements``: a provider's month once the admin closes it; immutable after (a trigger,
-  migration 0018), except that a closed month may be marked paid.
+  migration 0019), except that a closed month may be marked paid.
 - ``circle_settings``: per community: how long a voucher lasts, the cash rate (fen per point) and
   the fund that pays it.
 """

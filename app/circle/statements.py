@@ -1,6 +1,6 @@
 """Monthly statements per provider (and community): vouchers redeemed, their points, the cash due
 at the community's rate and the fund that pays it. An open month is counted from the vouchers;
-the admin closes a month that has ended (the figures are kept, immutable: migration 0018's
+the admin closes a month that has ended (the figures are kept, immutable: migration 0019's
 trigger), which moves its points from the provider's account to the community's settled account
 through the ledger; then marks it paid. Services flush, never commit."""
 
