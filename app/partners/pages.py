@@ -1,12 +1,12 @@
-"""The partners' pages: the member's office home, the printable agreement, the admin's
-organisations, agreements and registrations, the three lists, the matching view and projects;
-and the partners' share of the home page (app.core.homes)."""
+"""The partners' pages: the member's office home, the printable agreement, in-service
+registration, the three lists, the matching view and projects; and the partners' share of the
+home page (app.core.homes). The admin's organisations, agreements and registrations are
+app.partners.admin_pages; what both share is app.partners.forms."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from litestar import Request, get, post
@@ -19,58 +19,10 @@ from app.core import clock, homes
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid
 from app.core.i18n import lazy
-from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
-from app.partners import agreements, lists, progress, registrations, services
+from app.core.web import client_address, error_message, form_data, optional_int, reopen_form
+from app.partners import agreements, forms, lists, registrations, services
 from app.places.models import Community
 from app.places.services import community_for, time_zone_of
-
-# The categories offered in the forms (any other may be typed): (value, label msgid).
-CATEGORIES = [
-    ("medical", lazy("Health and medical care")),
-    ("elderly", lazy("Care for the elderly")),
-    ("legal", lazy("Legal advice")),
-    ("repair", lazy("Repairs")),
-    ("cleaning", lazy("Cleaning and environment")),
-    ("education", lazy("Education and children")),
-    ("culture", lazy("Culture and sport")),
-    ("venue", lazy("Rooms and venues")),
-    ("funding", lazy("Money and goods")),
-    ("other", lazy("Other")),
-]
-CATEGORY_LABELS = dict(CATEGORIES)
-COMMITMENT_LABELS = {
-    "wishes": lazy("Wishes delivered"),
-    "volunteer_hours": lazy("Volunteer hours"),
-    "resources": lazy("Resources listed"),
-    "projects": lazy("Projects joined"),
-}
-KIND_LABELS = {"partner": lazy("Partner unit"), "provider": lazy("Service provider")}
-STATUS_LABELS = {
-    "open": lazy("Open"),
-    "in_progress": lazy("In progress"),
-    "done": lazy("Done"),
-    "followed_up": lazy("Followed up"),
-    "available": lazy("Not used yet"),
-    "used": lazy("In a project"),
-    "matched": lazy("In a project"),
-    "pending": lazy("Waiting for confirmation"),
-    "confirmed": lazy("Confirmed"),
-    "rejected": lazy("Not confirmed"),
-}
-# Who an admin may make a project's owner from the community's own people.
-OWNER_ROLES = ["admin", "staff", "grid_worker", "volunteer"]
-SAVED = {
-    "organisation": lazy("The organisation was created."),
-    "agreement": lazy("The agreement was saved."),
-    "member": lazy("The member was added."),
-    "resource": lazy("The resource was listed."),
-    "need": lazy("The need was listed."),
-    "project": lazy("The project was created."),
-    "step": lazy("The project moved on."),
-    "task": lazy("The task list was updated."),
-    "registration": lazy("Your registration was sent. The community's admin will confirm it."),
-    "decided": lazy("The registration was decided."),
-}
 
 
 @dataclass
@@ -94,56 +46,6 @@ def office_part(hook: OfficeHook) -> OfficeHook:
     if hook not in _OFFICE_PARTS:
         _OFFICE_PARTS.append(hook)
     return hook
-
-
-def _labels() -> dict[str, Any]:
-    return {
-        "categories": CATEGORIES,
-        "category_labels": CATEGORY_LABELS,
-        "commitment_labels": COMMITMENT_LABELS,
-        "kind_labels": KIND_LABELS,
-        "status_labels": STATUS_LABELS,
-        "commitments": progress.COMMITMENTS,
-    }
-
-
-def _page(request: Request, template: str, status_code: int = 200, **context: Any) -> Template:
-    saved = request.query_params.get("saved", "")
-    context.setdefault("notice", SAVED.get(saved))
-    context.setdefault("error", None)
-    return render(request, template, status_code=status_code, **_labels(), **context)
-
-
-def _date(value: str | None, field_name: str) -> date:
-    try:
-        day = date.fromisoformat((value or "").strip())
-    except ValueError as exc:
-        raise Invalid(lazy("Please choose a date."), field=field_name) from exc
-    if not 2000 <= day.year <= 2100:
-        raise Invalid(lazy("Please choose a date between 2000 and 2100."), field=field_name)
-    return day
-
-
-def _count(form: dict[str, str], name: str) -> int:
-    value = form.get(name, "").strip()
-    if not value:
-        return 0
-    number = optional_int(value)
-    if number is None or not 0 <= number <= 2**31 - 1:
-        raise Invalid(lazy("Please enter whole numbers."), field=name)
-    return number
-
-
-def _id(form: dict[str, str], name: str) -> int:
-    number = optional_int(form.get(name))
-    if number is None or number < 1:
-        raise Invalid(lazy("Please choose one."), field=name)
-    return number
-
-
-def _ids(values: list[str]) -> list[int]:
-    found = [optional_int(v) for v in values]
-    return [v for v in found if v is not None and v >= 1]
 
 
 # ---------------------------------------------------------------- home page
@@ -186,7 +88,7 @@ async def home_office(session: AsyncSession, actor: Actor) -> list[homes.Panel]:
 @get("/partners", include_in_schema=False)
 async def my_organisations(request: Request, actor: Actor, db_session: AsyncSession) -> Template | Redirect:
     mine = await services.organisations_of(db_session, actor.user_id)
-    return _page(request, "partners/mine.html", organisations=mine)
+    return forms.page(request, "partners/mine.html", organisations=mine)
 
 
 async def _organisation_page(
@@ -205,7 +107,7 @@ async def _organisation_page(
                 acting.append(community)
     home_community = await db_session.get(Community, organisation.community_id)
     parts = [await hook(db_session, actor, organisation_id, [c.id for c in acting]) for hook in _OFFICE_PARTS]
-    return _page(
+    return forms.page(
         request,
         "partners/organisation.html",
         status_code=extra.pop("status_code", 200),
@@ -240,7 +142,7 @@ async def organisation_add_resource(
             db_session,
             actor,
             organisation_id,
-            _id(form, "community_id"),
+            forms.one_id(form, "community_id"),
             title=form.get("title", ""),
             category=form.get("category", ""),
             description=form.get("description", ""),
@@ -301,7 +203,7 @@ async def _agreement_page(
     tz = await time_zone_of(db_session, view.community.id)
     mine = {m.organisation_id: m for m in await services.organisations_of(db_session, actor.user_id)}
     org_admin = view.organisation.id in mine and mine[view.organisation.id].is_admin
-    return _page(
+    return forms.page(
         request,
         "partners/agreement.html",
         status_code=extra.pop("status_code", 200),
@@ -332,7 +234,7 @@ async def agreement_add_task(
             db_session,
             actor,
             agreement_id,
-            agreements.TaskInput(form.get("title", ""), _date(form.get("due_on"), "due_on")),
+            agreements.TaskInput(form.get("title", ""), forms.parse_date(form.get("due_on"), "due_on")),
             address=client_address(request),
         )
     except DomainError as exc:
@@ -357,116 +259,12 @@ async def task_mark(request: Request, task_id: int, actor: Actor, db_session: As
     return Redirect(f"/partners/agreements/{task.agreement_id}?saved=task", status_code=303)
 
 
-# ---------------------------------------------------------------- the admin's organisations
-
-
-async def _admin_page(
-    request: Request, db_session: AsyncSession, actor: Actor, community_id: int, **extra: Any
-) -> Template:
-    community = await community_for(db_session, actor, community_id, "admin")
-    tz = await time_zone_of(db_session, community_id)
-    organisations = await services.community_organisations(db_session, actor, community_id)
-    return _page(
-        request,
-        "partners/admin.html",
-        status_code=extra.pop("status_code", 200),
-        community=community,
-        organisations=organisations,
-        partners=[o for o in organisations if "partner" in o.kinds],
-        agreements=await agreements.agreements_of_community(db_session, actor, community_id),
-        this_year=clock.today(tz).year,
-        form=extra.pop("form", {}),
-        **extra,
-    )
-
-
-@get("/partners/admin/c/{community_id:int}", include_in_schema=False)
-async def admin_page(request: Request, community_id: int, actor: Actor, db_session: AsyncSession) -> Template:
-    return await _admin_page(request, db_session, actor, community_id)
-
-
-@post("/partners/admin/c/{community_id:int}/organisations", include_in_schema=False)
-async def admin_create_organisation(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
-) -> Template | Redirect:
-    raw = await request.form()
-    form = {key: str(value) for key, value in raw.items() if isinstance(value, str)}
-    try:
-        organisation, _ids_made = await services.create_organisation(
-            db_session,
-            actor,
-            community_id,
-            services.OrganisationInput(
-                name=form.get("name", ""),
-                kinds=[str(k) for k in raw.getall("kinds")] if "kinds" in raw else [],
-                members=[
-                    services.MemberInput(
-                        form.get("phone", ""), form.get("display_name", ""), form.get("password") or None
-                    )
-                ],
-                category=form.get("category", ""),
-                address=form.get("address", ""),
-            ),
-            address=client_address(request),
-        )
-    except DomainError as exc:
-        await reopen_form(db_session, exc)
-        form.pop("password", None)
-        return await _admin_page(
-            request,
-            db_session,
-            actor,
-            community_id,
-            status_code=exc.status_code,
-            error=error_message(request, exc),
-            form=form,
-        )
-    return Redirect(f"/partners/o/{organisation.id}?saved=organisation", status_code=303)
-
-
-@post("/partners/admin/c/{community_id:int}/agreements", include_in_schema=False)
-async def admin_create_agreement(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
-) -> Template | Redirect:
-    form = await form_data(request)
-    try:
-        year = optional_int(form.get("year"))
-        if year is None:
-            raise Invalid(lazy("Please enter a year between 2000 and 2100."), field="year")
-        agreement = await agreements.create_agreement(
-            db_session,
-            actor,
-            community_id,
-            agreements.AgreementInput(
-                organisation_id=_id(form, "organisation_id"),
-                year=year,
-                wishes=_count(form, "wishes"),
-                volunteer_hours=_count(form, "volunteer_hours"),
-                resources=_count(form, "resources"),
-                projects=_count(form, "projects"),
-            ),
-            address=client_address(request),
-        )
-    except DomainError as exc:
-        await reopen_form(db_session, exc)
-        return await _admin_page(
-            request,
-            db_session,
-            actor,
-            community_id,
-            status_code=exc.status_code,
-            error=error_message(request, exc),
-            form=form,
-        )
-    return Redirect(f"/partners/agreements/{agreement.id}?saved=agreement", status_code=303)
-
-
 # ---------------------------------------------------------------- in-service registration
 
 
 async def _register_page(request: Request, db_session: AsyncSession, actor: Actor, **extra: Any) -> Template:
     communities = [c for c in [await db_session.get(Community, cid) for cid in sorted(actor.roles)] if c]
-    return _page(
+    return forms.page(
         request,
         "partners/register.html",
         status_code=extra.pop("status_code", 200),
@@ -490,8 +288,8 @@ async def register_post(request: Request, actor: Actor, db_session: AsyncSession
         await registrations.register(
             db_session,
             actor,
-            _id(form, "community_id"),
-            _id(form, "organisation_id"),
+            forms.one_id(form, "community_id"),
+            forms.one_id(form, "organisation_id"),
             address=client_address(request),
         )
     except DomainError as exc:
@@ -500,33 +298,6 @@ async def register_post(request: Request, actor: Actor, db_session: AsyncSession
             request, db_session, actor, status_code=exc.status_code, error=error_message(request, exc)
         )
     return Redirect("/partners/register?saved=registration", status_code=303)
-
-
-@get("/partners/admin/c/{community_id:int}/registrations", include_in_schema=False)
-async def registrations_page(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
-) -> Template:
-    community = await community_for(db_session, actor, community_id, "admin", "staff")
-    return _page(
-        request,
-        "partners/registrations.html",
-        community=community,
-        rows=await registrations.registrations_of(db_session, actor, community_id),
-        is_admin=actor.has(community_id, "admin"),
-    )
-
-
-@post("/partners/registrations/{registration_id:int}", include_in_schema=False)
-async def registration_decide(
-    request: Request, registration_id: int, actor: Actor, db_session: AsyncSession
-) -> Redirect:
-    form = await form_data(request)
-    registration = await registrations.decide(
-        db_session, actor, registration_id, form.get("decision") == "confirm", address=client_address(request)
-    )
-    return Redirect(
-        f"/partners/admin/c/{registration.community_id}/registrations?saved=decided", status_code=303
-    )
 
 
 # ---------------------------------------------------------------- the three lists
@@ -542,11 +313,11 @@ async def _lists_page(
         rows = await db_session.execute(
             select(User.id, User.display_name)
             .join(Membership, Membership.user_id == User.id)
-            .where(Membership.community_id == community_id, Membership.roles.overlap(OWNER_ROLES))
+            .where(Membership.community_id == community_id, Membership.roles.overlap(forms.OWNER_ROLES))
             .order_by(User.display_name)
         )
         people = [(row[0], row[1]) for row in rows]
-    return _page(
+    return forms.page(
         request,
         "partners/lists.html",
         status_code=extra.pop("status_code", 200),
@@ -613,10 +384,10 @@ async def lists_create_project(
             community_id,
             lists.ProjectInput(
                 title=form.get("title", ""),
-                owner_user_id=_id(form, "owner_user_id"),
-                due_on=_date(form.get("due_on"), "due_on"),
-                need_ids=_ids([str(v) for v in raw.getall("need_ids")] if "need_ids" in raw else []),
-                resource_ids=_ids(
+                owner_user_id=forms.one_id(form, "owner_user_id"),
+                due_on=forms.parse_date(form.get("due_on"), "due_on"),
+                need_ids=forms.ids([str(v) for v in raw.getall("need_ids")] if "need_ids" in raw else []),
+                resource_ids=forms.ids(
                     [str(v) for v in raw.getall("resource_ids")] if "resource_ids" in raw else []
                 ),
                 funding_goal_cents=goal * 100 if goal else None,
@@ -643,7 +414,7 @@ async def matching_page(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession
 ) -> Template:
     community = await community_for(db_session, actor, community_id, "admin", "staff", "grid_worker")
-    return _page(
+    return forms.page(
         request,
         "partners/matching.html",
         community=community,
@@ -657,7 +428,7 @@ async def _project_page(
 ) -> Template:
     view = await lists.project_view(db_session, actor, project_id)
     community = await db_session.get(Community, view.project.community_id)
-    return _page(
+    return forms.page(
         request,
         "partners/project.html",
         status_code=extra.pop("status_code", 200),
@@ -708,13 +479,8 @@ route_handlers = [
     agreement_page,
     agreement_add_task,
     task_mark,
-    admin_page,
-    admin_create_organisation,
-    admin_create_agreement,
     register_page,
     register_post,
-    registrations_page,
-    registration_decide,
     lists_page,
     lists_add_need,
     lists_create_project,
