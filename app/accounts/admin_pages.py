@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import Row, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import cards, services
+from app.accounts import cards, member_cards, rules, services
 from app.accounts.models import COMMUNITY_ROLES, MemberCard, Membership, User
 from app.core import qr
 from app.core.authz import Actor
@@ -76,7 +76,7 @@ async def _resident_rows(
     if q:
         like = f"%{q.replace('%', '').replace('_', '')}%"
         # A whole number, however typed ("139 1234 5678", full-width, +86), finds its holder.
-        phone = services.phone_or_none(q)
+        phone = rules.phone_or_none(q)
         stmt = stmt.where(
             or_(User.display_name.ilike(like), User.phone.ilike(like), User.phone == phone)
             if phone
@@ -208,7 +208,7 @@ async def _detail(
     community = await db_session.get(Community, community_id)
     printed = await services.active_card(db_session, user_id, "printed")
     alone = await services.belongs_here_alone(db_session, community_id, user_id)
-    printable = alone and services.printed_card_allowed(user, membership)
+    printable = alone and member_cards.printed_card_allowed(user, membership)
     return render(
         request,
         "accounts/resident.html",
@@ -277,7 +277,7 @@ async def resident_update(
                 db_session, actor, community_id, user_id, form.get("password", ""), address
             )
         elif action == "revoke_cards":
-            await services.revoke_cards(db_session, actor, community_id, user_id, address)
+            await member_cards.revoke_cards(db_session, actor, community_id, user_id, address)
         else:
             await services.update_resident(
                 db_session, actor, community_id, user_id, _resident_input(form, None), address
@@ -319,7 +319,7 @@ async def resident_card(
     """A printable card (POST: issuing a card is a state change; re-issue revokes the old one)."""
     form = await form_data(request)
     try:
-        card = await services.printed_card(
+        card = await member_cards.printed_card(
             db_session,
             actor,
             community_id,
@@ -370,7 +370,7 @@ async def building_cards(
     do not log in with a phone, never staff or admins (existing cards are reused)."""
     await services.community_for(db_session, actor, community_id, "admin", "staff", "grid_worker")
     building = await building_in(db_session, community_id, building_id)
-    held, left_out = await services.printed_cards_for_building(
+    held, left_out = await member_cards.printed_cards_for_building(
         db_session, actor, community_id, building_id, client_address(request)
     )
     sheet = [

@@ -7,7 +7,7 @@ from litestar.params import JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import logins, services
+from app.accounts import logins, member_cards, services
 from app.accounts.schemas import (
     CardResponse,
     MembershipOut,
@@ -81,13 +81,13 @@ async def api_me(actor: Actor, db_session: AsyncSession) -> MeResponse:
 
 @get("/api/v1/me/card", tags=["me"])
 async def api_me_card(actor: Actor, db_session: AsyncSession) -> CardResponse:
-    code, expires = await services.phone_card_code(db_session, actor.user_id)
+    code, expires = await member_cards.phone_card_code(db_session, actor.user_id)
     return CardResponse(code=code, expires_at=expires.isoformat())
 
 
 @get("/api/v1/me/card.svg", tags=["me"], media_type="image/svg+xml")
 async def api_me_card_svg(actor: Actor, db_session: AsyncSession) -> Response:
-    code, _exp = await services.phone_card_code(db_session, actor.user_id)
+    code, _exp = await member_cards.phone_card_code(db_session, actor.user_id)
     return Response(qr.svg(code), media_type="image/svg+xml", headers={"cache-control": "no-store"})
 
 

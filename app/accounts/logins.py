@@ -1,17 +1,18 @@
-"""Logging in and registering, for the API and the pages alike: each attempt is counted in a unit
-of work of its own (app.core.web.own_session), so that a refusal stays counted when the request's
-transaction is rolled back."""
+"""Logging in and registering, for the API and the pages alike. Each attempt is counted in a unit
+of work of its own (app.core.uow.Database.unit_of_work), committed before the password or the
+join code is checked, so that a refusal stays counted when the request's transaction is rolled
+back: two units of work, neither committed by hand."""
 
 from __future__ import annotations
 
 from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import services
+from app.accounts import attempts, services
 from app.accounts.models import Membership, User
 from app.core.errors import DomainError
 from app.core.settings import Settings
-from app.core.web import client_address, own_session
+from app.core.web import client_address, database
 
 
 async def login(
@@ -20,12 +21,10 @@ async def login(
     """The attempt is counted (and committed) before the password is checked: a failure stays
     counted when the request's transaction is rolled back."""
     address = client_address(request)
-    async with own_session(request) as counters:
-        try:
-            await services.claim_login(counters, settings, phone, address)
-        except DomainError:
-            await counters.commit()
-            raise
+    async with database(request).unit_of_work() as counters:
+        allowed = await attempts.claim_login(counters, settings, phone, address)
+    if not allowed:
+        raise DomainError("rate_limited", 429)
     return await services.authenticate(db_session, phone=phone, password=password, address=address)
 
 
@@ -33,9 +32,9 @@ async def register(
     request: Request, db_session: AsyncSession, settings: Settings, **values: str
 ) -> tuple[User, Membership]:
     """Wrong join codes are counted per client address; other refusals give their place back."""
-    key = services.join_key(client_address(request))
-    async with own_session(request) as counters:
-        allowed = await services.claim_attempt(counters, settings, key, services.JOIN_CODE_LIMIT)
+    key = attempts.join_key(client_address(request))
+    async with database(request).unit_of_work() as counters:
+        allowed = await attempts.claim_attempt(counters, settings, key, attempts.JOIN_CODE_LIMIT)
     if not allowed:
         raise DomainError("rate_limited", 429)
     try:
@@ -43,8 +42,8 @@ async def register(
     except services.UnknownJoinCode:
         raise
     except Exception:
-        async with own_session(request) as counters:
-            await services.release_attempt(counters, key)
+        async with database(request).unit_of_work() as counters:
+            await attempts.release_attempt(counters, key)
         raise
-    await services.release_attempt(db_session, key)
+    await attempts.release_attempt(db_session, key)
     return user, membership

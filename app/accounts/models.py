@@ -108,7 +108,7 @@ class AuthSession(Base):
 class AttemptCounter(Base):
     """Attempts per key ("phone:…", "address:…", "join:…") within a window, in the database so a
     limit holds across worker processes. An attempt takes its place with one conditional upsert
-    before the check it guards (accounts.services.claim_attempt), so simultaneous attempts
+    before the check it guards (accounts.attempts.claim_attempt), so simultaneous attempts
     queue on the row and at most the limit get through."""
 
     __tablename__ = "attempt_counters"

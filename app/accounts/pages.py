@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import logins, services
+from app.accounts import logins, member_cards, services
 from app.core import homes
 from app.core.authz import Actor
 from app.core.errors import MESSAGES, DomainError, Forbidden
@@ -172,7 +172,7 @@ async def my_card_page(request: Request, actor: Actor, db_session: AsyncSession)
         raise Forbidden(
             lazy("A member code is for members of a community. You are not a member of any community.")
         )
-    code, expires = await services.phone_card_code(db_session, actor.user_id)
+    code, expires = await member_cards.phone_card_code(db_session, actor.user_id)
     return render(request, "accounts/card.html", code=code, expires_at=expires.isoformat())
 
 

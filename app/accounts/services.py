@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import delete, exists, func, select, text, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import actor_cache, cards, rules
+from app.accounts import actor_cache, attempts, cards
 from app.accounts.actor_cache import TOUCH_EVERY, ActorCache
 from app.accounts.models import (
     COMMUNITY_ROLES,
@@ -22,35 +20,16 @@ from app.accounts.models import (
     StreetRole,
     User,
 )
+from app.accounts.rules import phone_or_none
 from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.security import burn_password_check, hash_password, token_digest, verify_password
 from app.core.settings import Settings
-from app.core.uow import Connection, Database, Sql
+from app.core.uow import Database, Sql
 from app.places.models import Building, Community, Compound
 from app.places.services import community_for
-
-# Mainland mobile numbers only: 11 digits, 13x to 19x.
-MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$", re.ASCII)
-# Spaces and dashes people type between digit groups, and brackets around a prefix.
-_PHONE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212()]")
-_COUNTRY_PREFIXES = ("+86", "0086", "86")
-
-
-def phone_or_none(phone: str | None) -> str | None:
-    """The one form a phone number is stored and looked up in, or None if it is not a mainland
-    mobile number. NFKC first, so full-width digits from a Chinese IME become ASCII; other
-    scripts' digits (Arabic-Indic, Devanagari) are not mapped by NFKC and are refused, so a
-    look-alike of a known number is either that number or no number at all."""
-    text = unicodedata.normalize("NFKC", phone or "")
-    text = _PHONE_SEPARATORS.sub("", text)
-    for prefix in _COUNTRY_PREFIXES:
-        if text.startswith(prefix) and len(text) == len(prefix) + 11:
-            text = text[len(prefix) :]
-            break
-    return text if text.isascii() and MOBILE_RE.match(text) else None
 
 
 def normalise_phone(phone: str | None) -> str:
@@ -178,80 +157,8 @@ async def register(
     return user, membership
 
 
-# ---------------------------------------------------------------- attempt limits
-
-# One statement per attempt: the upsert takes the counter row's lock, so simultaneous attempts
-# for one key are counted one after the other. An attempt past the limit locks the key for a
-# window; attempts while locked change nothing. Returns whether this attempt may go on.
-_CLAIM = text(
-    "INSERT INTO attempt_counters AS c (key, attempts, started_at, locked_until) "
-    "VALUES (:key, 1, :now, NULL) "
-    "ON CONFLICT (key) DO UPDATE SET "
-    "attempts = CASE WHEN c.locked_until > :now THEN c.attempts "
-    "  WHEN c.started_at > :since THEN c.attempts + 1 ELSE 1 END, "
-    "started_at = CASE WHEN c.locked_until > :now OR c.started_at > :since "
-    "  THEN c.started_at ELSE :now END, "
-    "locked_until = CASE WHEN c.locked_until > :now THEN c.locked_until "
-    "  WHEN c.started_at > :since AND c.attempts + 1 > :limit THEN :until END "
-    "RETURNING locked_until IS NULL AS allowed"
-)
-# A successful attempt gives its place back (an address shared by many people stays usable).
-_RELEASE = text(
-    "UPDATE attempt_counters SET attempts = attempts - 1 "
-    "WHERE key = :key AND attempts > 0 AND locked_until IS NULL"
-)
-_FORGET = text("DELETE FROM attempt_counters WHERE key = :key")
-
-# Wrong join codes from one address within the login window before registration is refused.
-JOIN_CODE_LIMIT = 20
-
-
-def phone_key(phone: str | None) -> str:
-    # A number that is no mobile number has no account; it is still counted, as typed.
-    return "phone:" + (phone_or_none(phone) or _PHONE_SEPARATORS.sub("", phone or "")[:20])
-
-
-def address_key(address: str) -> str:
-    return "address:" + address[:64]
-
-
-def join_key(address: str) -> str:
-    return "join:" + address[:64]
-
-
-async def claim_attempt(session: AsyncSession, settings: Settings, key: str, limit: int) -> bool:
-    """Counts one attempt for `key`; False when the key is locked (this attempt must stop).
-    Run it in a transaction of its own, committed before the check it guards, so a failed
-    check's rollback keeps it counted."""
-    now = clock.now()
-    window = timedelta(minutes=settings.login_window_minutes)
-    allowed = await session.scalar(
-        _CLAIM,
-        {"key": key, "now": now, "since": now - window, "until": now + window, "limit": limit},
-    )
-    return bool(allowed)
-
-
-async def release_attempt(session: AsyncSession, key: str) -> None:
-    await session.execute(_RELEASE, {"key": key})
-
-
-async def claim_login(session: AsyncSession, settings: Settings, phone: str, address: str) -> None:
-    """A login attempt takes its place for the phone number, then for the client address,
-    before the password is checked; refused with rate_limited once either is locked (an attempt
-    the address refuses gives the phone's place back: it never reached the check)."""
-    phone_place = phone_key(phone)
-    if not await claim_attempt(session, settings, phone_place, settings.login_max_failures_per_phone):
-        raise DomainError("rate_limited", 429)
-    if not await claim_attempt(
-        session, settings, address_key(address), settings.login_max_failures_per_address
-    ):
-        await release_attempt(session, phone_place)
-        raise DomainError("rate_limited", 429)
-
-
 async def authenticate(session: AsyncSession, *, phone: str, password: str, address: str) -> User:
-    """Checks the password of a login attempt counted by `claim_login`. A success forgets the
+    """Checks the password of a login attempt counted by `attempts.claim_login`. A success forgets the
     phone's failures and gives the address its place back; a failure stays counted."""
     normal = phone_or_none(phone)
     user = await session.scalar(select(User).where(User.phone == normal)) if normal else None
@@ -264,8 +171,8 @@ async def authenticate(session: AsyncSession, *, phone: str, password: str, addr
         raise DomainError("invalid_credentials", 401)
     if new_hash:
         user.password_hash = new_hash
-    await session.execute(_FORGET, {"key": phone_key(phone)})
-    await release_attempt(session, address_key(address))
+    await attempts.forget(session, attempts.phone_key(phone))
+    await attempts.release_attempt(session, attempts.address_key(address))
     return user
 
 
@@ -545,7 +452,7 @@ async def reset_password(
     )
 
 
-# ---------------------------------------------------------------- member cards
+# ---------------------------------------------------------------- cards (the rest: app.accounts.member_cards)
 
 
 async def issue_card(session: AsyncSession, user_id: int, kind: str) -> MemberCard:
@@ -568,152 +475,3 @@ async def active_card(session: AsyncSession, user_id: int, kind: str) -> MemberC
             MemberCard.user_id == user_id, MemberCard.kind == kind, MemberCard.revoked_at.is_(None)
         )
     )
-
-
-async def phone_card_code(session: AsyncSession, user_id: int) -> tuple[str, datetime]:
-    card = await active_card(session, user_id, "phone") or await issue_card(session, user_id, "phone")
-    now = clock.now()
-    code, window = cards.phone_code(card.public_id, card.secret, now)
-    from datetime import UTC
-
-    # Shown until the window ends; accepted for one more window after that.
-    return code, datetime.fromtimestamp(cards.window_end(window), UTC)
-
-
-def printed_card_allowed(user: User, membership: Membership) -> bool:
-    return rules.may_hold_printed_card(
-        has_phone=bool(user.phone), has_password=bool(user.password_hash), roles=membership.roles
-    )
-
-
-NO_PRINTED_CARD = lazy(
-    "A printed card is only for a resident who does not log in with a phone, and never for staff or admins."
-)
-
-
-async def printed_card_for(
-    session: AsyncSession,
-    actor: Actor,
-    community_id: int,
-    user_id: int,
-    reissue: bool = False,
-    address: str | None = None,
-) -> str:
-    """The code of the resident's printed card (see `printed_card`)."""
-    card = await printed_card(session, actor, community_id, user_id, reissue, address)
-    return cards.printed_code(card.secret)
-
-
-async def printed_card(
-    session: AsyncSession,
-    actor: Actor,
-    community_id: int,
-    user_id: int,
-    reissue: bool = False,
-    address: str | None = None,
-) -> MemberCard:
-    """The resident's printed card (issued on first use; `reissue` revokes the old one). Only for
-    an account of this community alone that cannot log in with a phone, never staff or admins."""
-    user, membership = await account_for(
-        session, actor, community_id, user_id, "admin", "staff", "grid_worker"
-    )
-    if not printed_card_allowed(user, membership):
-        raise Invalid(NO_PRINTED_CARD)
-    card = None if reissue else await active_card(session, user_id, "printed")
-    if card is None:
-        card = await issue_card(session, user_id, "printed")
-        await audit.record(
-            session,
-            action="card.printed_issued",
-            actor_id=actor.user_id,
-            community_id=community_id,
-            target=f"user:{user_id}",
-            address=address,
-        )
-    return card
-
-
-async def printed_cards_for_building(
-    session: AsyncSession, actor: Actor, community_id: int, building_id: int, address: str | None = None
-) -> tuple[list[tuple[User, Membership, MemberCard]], int]:
-    """The printed cards of a building's residents who may hold one (existing cards are reused),
-    and how many residents were left out (they log in with a phone, are staff or admins, or
-    their account also belongs elsewhere)."""
-    await community_for(session, actor, community_id, "admin", "staff", "grid_worker")
-    rows = (
-        await session.execute(
-            select(User, Membership)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.community_id == community_id, Membership.building_id == building_id)
-            .order_by(Membership.room, User.display_name, User.id)
-        )
-    ).all()
-    sheet: list[tuple[User, Membership, MemberCard]] = []
-    for user, membership in rows:
-        if printed_card_allowed(user, membership) and await belongs_here_alone(
-            session, community_id, user.id
-        ):
-            card = await printed_card(session, actor, community_id, user.id, address=address)
-            sheet.append((user, membership, card))
-    return sheet, len(rows) - len(sheet)
-
-
-async def revoke_cards(
-    session: AsyncSession, actor: Actor, community_id: int, user_id: int, address: str | None = None
-) -> None:
-    """Revokes the printed card and re-keys the phone card (old screenshots stop working)."""
-    await account_for(session, actor, community_id, user_id, "admin", "staff", "grid_worker")
-    await session.execute(
-        update(MemberCard)
-        .where(MemberCard.user_id == user_id, MemberCard.kind == "printed", MemberCard.revoked_at.is_(None))
-        .values(revoked_at=clock.now())
-    )
-    await issue_card(session, user_id, "phone")
-    await audit.record(
-        session,
-        action="card.revoked",
-        actor_id=actor.user_id,
-        community_id=community_id,
-        target=f"user:{user_id}",
-        address=address,
-    )
-
-
-_PRINTED_CARD = Sql(
-    "SELECT user_id, revoked_at FROM member_cards WHERE kind = 'printed' AND secret = :secret"
-)
-_TYPED_CARD = Sql(
-    "SELECT user_id, revoked_at FROM member_cards WHERE kind = 'printed' AND public_id = :public_id"
-)
-_PHONE_CARD = Sql(
-    "SELECT user_id, secret, revoked_at FROM member_cards WHERE kind = 'phone' AND public_id = :public_id"
-)
-
-
-async def resolve_member_code(conn: Connection, code: str) -> int:
-    """The user id behind a member code, or a DomainError with code_invalid / code_expired."""
-    parsed = cards.parse(code)
-    if parsed is None:
-        raise DomainError("code_invalid", 422)
-    if parsed.kind in ("printed", "typed"):
-        card = (
-            await _PRINTED_CARD.fetchrow(conn, {"secret": parsed.secret})
-            if parsed.kind == "printed"
-            else await _TYPED_CARD.fetchrow(conn, {"public_id": parsed.public_id})
-        )
-        if card is None:
-            raise DomainError("code_invalid", 422)
-        if card["revoked_at"] is not None:
-            raise DomainError(
-                "code_invalid", 422, lazy("This card has been replaced. Please use the new card.")
-            )
-        return int(card["user_id"])
-    card = await _PHONE_CARD.fetchrow(conn, {"public_id": parsed.public_id})
-    if card is None:
-        raise DomainError("code_invalid", 422)
-    reason = cards.check_phone_code(parsed, card["secret"], clock.now())
-    if reason is None and card["revoked_at"] is not None:
-        reason = "code_invalid"
-    if reason:
-        raise DomainError(reason, 422)
-    return int(card["user_id"])

@@ -4,7 +4,6 @@ and the request-scoped dependencies shared by all controllers."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -55,16 +54,6 @@ for, or None. Accounts knows how; the assembly puts its finder in the app's stat
 
 def find_actor(request: Request) -> ActorFinder:
     return request.app.state["find_actor"]  # type: ignore[no-any-return]
-
-
-@asynccontextmanager
-async def own_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A unit of work of its own, beside the request's: for a record that must stay whatever
-    becomes of the request's transaction (an attempt counted before the password is checked).
-    Committed when the block ends, rolled back if it raises."""
-    async with request.app.state["db_config"].get_session() as session:
-        yield session
-        await session.commit()
 
 
 async def resolve_actor(request: Request, settings: Settings) -> Actor | None:

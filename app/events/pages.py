@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.admin_pages import qr_data_uri
+from app.accounts.attempts import claim_attempt, release_attempt
+from app.accounts.member_cards import resolve_member_code
 from app.accounts.models import User
-from app.accounts.services import claim_attempt, release_attempt, resolve_member_code
 from app.core import clock, qr
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound

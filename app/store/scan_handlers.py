@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.accounts.services import resolve_member_code
+from app.accounts.member_cards import resolve_member_code
 from app.core.authz import Actor
 from app.core.codes import typed_code
 from app.core.uow import Connection

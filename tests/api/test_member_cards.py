@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from app.accounts import services
+from app.accounts import member_cards
 from app.core import clock
 from app.core.errors import DomainError
 from app.core.uow import connection_of
@@ -31,7 +31,7 @@ def moved_clock():
 async def _resolve(engine, code: str) -> int | str:
     async with async_sessionmaker(engine, expire_on_commit=False)() as s:
         try:
-            return await services.resolve_member_code(await connection_of(s), code)
+            return await member_cards.resolve_member_code(await connection_of(s), code)
         except DomainError as exc:
             return exc.code
 
@@ -146,7 +146,7 @@ async def test_revoking_cards_stops_the_printed_card_and_old_phone_codes(client,
         (await post_form(client, f"/admin/c/{tenant.community_id}/residents/{user_id}/card")).text
     )[0]
     async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
-        phone_code, _expires = await services.phone_card_code(s, user_id)
+        phone_code, _expires = await member_cards.phone_card_code(s, user_id)
     revoked = await post_form(
         client, f"/admin/c/{tenant.community_id}/residents/{user_id}", {"action": "revoke_cards"}
     )
@@ -154,7 +154,7 @@ async def test_revoking_cards_stops_the_printed_card_and_old_phone_codes(client,
     assert await _resolve(engine, printed) == "code_invalid"
     assert await _resolve(engine, phone_code) == "code_invalid"
     async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
-        fresh, _expires = await services.phone_card_code(s, user_id)
+        fresh, _expires = await member_cards.phone_card_code(s, user_id)
     assert await _resolve(engine, fresh) == user_id
 
 

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.accounts.models import User
-from app.accounts.services import normalise_phone, phone_or_none
+from app.accounts.rules import phone_or_none
+from app.accounts.services import normalise_phone
 from app.core.errors import Invalid
 from tests.api.helpers import csrf_token, post_form
 from tests.conftest import login, unique_phone

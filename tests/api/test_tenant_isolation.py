@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
-from app.accounts import services
+from app.accounts import member_cards, services
 from app.core.authz import Actor
 from app.places import services as places
 from tests.api.helpers import post_form, session_of
@@ -179,8 +179,8 @@ async def test_services_refuse_cross_community_actions(factory, engine):
     attempts = [
         lambda s: services.set_roles(s, intruder, pair.theirs.community_id, uid, ["admin"]),
         lambda s: services.reset_password(s, intruder, pair.theirs.community_id, uid, "taken-over-1"),
-        lambda s: services.printed_card_for(s, intruder, pair.theirs.community_id, uid),
-        lambda s: services.revoke_cards(s, intruder, pair.theirs.community_id, uid),
+        lambda s: member_cards.printed_card_for(s, intruder, pair.theirs.community_id, uid),
+        lambda s: member_cards.revoke_cards(s, intruder, pair.theirs.community_id, uid),
         lambda s: services.set_roles(s, intruder, pair.mine.community_id, uid, ["admin"]),
         lambda s: places.save_compound(s, intruder, pair.theirs.community_id, name="x"),
     ]

@@ -3,7 +3,7 @@ any event of the community and signs them up; a refusal names the person scanned
 
 from __future__ import annotations
 
-from app.accounts import services as accounts
+from app.accounts import member_cards
 from app.core.authz import Actor
 from tests.api.helpers import post_form
 from tests.conftest import login
@@ -15,7 +15,7 @@ def admin_actor(tenant) -> Actor:
 
 
 async def printed_card(db, tenant, user_id: int) -> str:
-    card = await accounts.printed_card_for(db, admin_actor(tenant), tenant.community_id, user_id)
+    card = await member_cards.printed_card_for(db, admin_actor(tenant), tenant.community_id, user_id)
     await db.commit()
     return card
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, text
 
-from app.accounts import services as accounts
+from app.accounts import member_cards
 from app.core import clock
 from app.core.authz import Actor
 from app.core.uow import connection_of
@@ -25,7 +25,7 @@ async def wallet_balance(db, community_id: int, user_id: int) -> int:
 
 
 async def member_code(db, user_id: int) -> str:
-    code, _ = await accounts.phone_card_code(db, user_id)
+    code, _ = await member_cards.phone_card_code(db, user_id)
     await db.commit()
     return code
 
@@ -183,7 +183,7 @@ async def test_organiser_scans_member_code_and_printed_card(client, site, factor
     assert checked_in.json()["display_name"] == "郑美玉"
     # An elderly resident without a phone, with a printed card.
     elder = await factory.person(tenant, name="杨依伯", phone=None)
-    card = await accounts.printed_card_for(db, admin_actor(tenant), tenant.community_id, elder.user_id)
+    card = await member_cards.printed_card_for(db, admin_actor(tenant), tenant.community_id, elder.user_id)
     await db.commit()
     assert (await scan(client, admin, card, event_id=event_id, action="checkin")).json()[
         "result"

@@ -115,7 +115,7 @@ async def test_counter_scan_previews_then_hands_over_once(client, shop):
 async def test_member_card_at_counter_shows_open_orders_and_staff_orders_for_them(
     client, shop, factory, engine, db
 ):
-    from app.accounts import services as accounts
+    from app.accounts import member_cards
     from app.scans import scanning
     from tests.store.conftest import give_points
 
@@ -125,7 +125,7 @@ async def test_member_card_at_counter_shows_open_orders_and_staff_orders_for_the
         user_id=shop.admin.user_id, display_name="", roles={shop.community_id: frozenset({"admin"})}
     )
     async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
-        card = await accounts.printed_card_for(s, admin, shop.community_id, elder.user_id)
+        card = await member_cards.printed_card_for(s, admin, shop.community_id, elder.user_id)
     item_id = await make_item(client, shop, name="洗衣液", points_price=30, stock=3)
 
     await page_login(client, shop.staff)
