@@ -5,8 +5,11 @@ story is added once by title. No resident is named."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+from pathlib import Path
 
+from PIL import Image, ImageDraw
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,7 +49,7 @@ def _stories(ever: dict[str, object], year: dict[str, object]) -> list[tuple[str
     ]
 
 
-async def seed(session: AsyncSession, community_id: int) -> None:
+async def _admin(session: AsyncSession, community_id: int) -> Actor | None:
     admin_id = await session.scalar(
         text(
             "SELECT user_id FROM memberships WHERE community_id = :c AND 'admin' = ANY(roles) "
@@ -54,10 +57,16 @@ async def seed(session: AsyncSession, community_id: int) -> None:
         ),
         {"c": community_id},
     )
+    if admin_id is None:
+        return None
+    return Actor(user_id=int(admin_id), display_name="", roles={community_id: frozenset({"admin"})})
+
+
+async def seed(session: AsyncSession, community_id: int) -> None:
+    admin = await _admin(session, community_id)
     community = await session.get(Community, community_id)
-    if admin_id is None or community is None:
+    if admin is None or community is None:
         return
-    admin = Actor(user_id=int(admin_id), display_name="", roles={community_id: frozenset({"admin"})})
     today = clock.today(community.time_zone)
     first, last = rules.ever(today)
     ever = (await figures.compute(session, [Scope(community_id, first, last, community.time_zone)]))[
@@ -73,3 +82,65 @@ async def seed(session: AsyncSession, community_id: int) -> None:
             continue
         day = (today - timedelta(days=days_ago)).isoformat()
         await stories.save_story(session, admin, community_id, stories.StoryInput(title, body, day))
+
+
+def _board() -> bytes:
+    """A notice board with a bar chart: the results put up for all to see (shapes only)."""
+    image = Image.new("RGB", (800, 500), (247, 245, 240))
+    d = ImageDraw.Draw(image)
+    d.rounded_rectangle((80, 60, 720, 400), radius=24, fill=(255, 255, 255), outline=(58, 52, 46), width=8)
+    for i, height in enumerate((120, 190, 150, 250, 220)):
+        left = 150 + i * 110
+        d.rectangle((left, 360 - height, left + 70, 360), fill=(179, 38, 30) if i == 3 else (31, 95, 168))
+    d.rectangle((380, 400, 420, 470), fill=(58, 52, 46))
+    return _png(image)
+
+
+def _cleanup() -> bytes:
+    """A swept path between a building and trees, a broom leaning by it (shapes only)."""
+    image = Image.new("RGB", (800, 500), (214, 234, 248))
+    d = ImageDraw.Draw(image)
+    d.rectangle((0, 360, 800, 500), fill=(120, 170, 90))
+    d.polygon([(330, 500), (470, 500), (420, 360), (380, 360)], fill=(230, 220, 200))
+    d.rectangle((80, 120, 300, 360), fill=(236, 222, 196), outline=(58, 52, 46), width=6)
+    for row in range(3):
+        for col in range(3):
+            x, y = 110 + col * 65, 150 + row * 65
+            d.rectangle((x, y, x + 40, y + 40), fill=(31, 95, 168))
+    for x in (560, 680):
+        d.rectangle((x - 10, 280, x + 10, 360), fill=(110, 80, 50))
+        d.ellipse((x - 60, 170, x + 60, 300), fill=(27, 110, 32))
+    d.line((470, 250, 520, 440), fill=(140, 90, 40), width=10)
+    d.polygon([(500, 430), (545, 420), (560, 480), (505, 490)], fill=(196, 160, 60))
+    return _png(image)
+
+
+def _png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+PICTURES = {"完善成果晾晒机制：每月两调度": _board, "光复新村“六清”环境整治": _cleanup}
+
+
+async def seed_files(session: AsyncSession, community_id: int, uploads_dir: Path) -> None:
+    """Pictures for the demo stories that have none yet, stored like an admin's upload."""
+    admin = await _admin(session, community_id)
+    if admin is None:
+        return
+    found = await session.scalars(
+        select(Story).where(
+            Story.community_id == community_id, Story.title.in_(list(PICTURES)), Story.photo.is_(None)
+        )
+    )
+    for story in found.all():
+        await stories.save_story(
+            session,
+            admin,
+            community_id,
+            stories.StoryInput(story.title, story.body, story.happened_on.isoformat()),
+            story_id=story.id,
+            raw_photo=PICTURES[story.title](),
+            uploads_dir=uploads_dir,
+        )
