@@ -37,13 +37,25 @@ MISSING = "/no-such-page"
 WIDTH = int(os.environ.get("JINLIN_PAGE_WIDTH", "390"))
 # The pages each role must at least reach: a broken permission shows up as a page gone missing.
 AT_LEAST = {
-    "anonymous": {"/", "/login", "/register", "/verify/{token:str}"},
+    "anonymous": {"/", "/login", "/register", "/verify/{token:str}", "/c/{community_id:int}/wall"},
     "resident": {"/", "/wallet", "/c/{community_id:int}/events", "/store/me/orders", "/me/card", "/scan"},
     "volunteer": {"/", "/events/{event_id:int}", "/events/{event_id:int}/kiosk"},
     "grid_worker": {"/", "/admin/c/{community_id:int}/residents"},
     "staff": {"/", "/store/admin/c/{community_id:int}/orders", "/admin/c/{community_id:int}/events"},
-    "admin": {"/", "/admin/c/{community_id:int}/ledger", "/admin/c/{community_id:int}/approvals"},
-    "street_admin": {"/", "/street/{street_id:int}", "/admin/c/{community_id:int}/places"},
+    "admin": {
+        "/",
+        "/admin/c/{community_id:int}/ledger",
+        "/admin/c/{community_id:int}/approvals",
+        "/admin/c/{community_id:int}/dashboard",
+        "/admin/c/{community_id:int}/wall",
+    },
+    "street_admin": {
+        "/",
+        "/street/{street_id:int}",
+        "/street/{street_id:int}/dashboard",
+        "/admin/c/{community_id:int}/places",
+        "/admin/c/{community_id:int}/dashboard",
+    },
 }
 
 
