@@ -176,6 +176,7 @@ async def wall(request: Request, community_id: int, report_session: AsyncSession
         stories=found.stories,
         totals=found.totals,
         thanked=found.thanked,
+        sections=found.sections,
         photo_url=stories.photo_url,
         number=charts.number,
     )

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import audit, clock, figures, photos
+from app.core import audit, clock, figures, photos, wall
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.figures import Scope
@@ -49,6 +49,7 @@ class Wall:
     stories: list[Story]
     totals: dict[str, Any]
     thanked: list[str]
+    sections: list[wall.Section]
 
 
 def photo_url(story: Story) -> str | None:
@@ -196,7 +197,8 @@ async def wall_of(session: AsyncSession, community_id: int) -> Wall:
     names = [*TOTALS, "partner_ranking"]
     values = (await figures.compute(session, [scope], names))[community.id]
     thanked = [r.name for r in values.pop("partner_ranking", [])]
-    return Wall(community, await stories_of(session, community_id, hidden_too=False), values, thanked)
+    visible = await stories_of(session, community_id, hidden_too=False)
+    return Wall(community, visible, values, thanked, await wall.gather(session, community_id))
 
 
 async def photo_of(session: AsyncSession, community_id: int, story_id: int, *, hidden_too: bool) -> Story:

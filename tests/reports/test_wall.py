@@ -143,3 +143,24 @@ async def test_only_the_admin_writes_stories(client: Any, factory: Factory) -> N
         {"title": "x", "happened_on": "2026-11-01", "body": ""},
     )
     assert answer.status_code == 403
+
+
+async def test_a_domain_adds_a_section_to_the_wall_through_the_seam(client: Any, factory: Factory) -> None:
+    from app.core import wall
+
+    tenant = await factory.tenant()
+
+    async def honours(session: Any, community_id: int) -> wall.Section | None:
+        if community_id != tenant.community_id:
+            return None
+        return wall.Section("honours", "Stories", [wall.Entry("联邦新城 3号楼 2单元", "邻里一家亲")])
+
+    wall.section(honours)
+    try:
+        client.cookies.clear()
+        page = await client.get(f"/c/{tenant.community_id}/wall")
+        other = await client.get(f"/c/{(await factory.tenant()).community_id}/wall")
+    finally:
+        wall.forget(honours)
+    assert "联邦新城 3号楼 2单元" in page.text and 'id="wall-honours"' in page.text
+    assert "联邦新城 3号楼 2单元" not in other.text
