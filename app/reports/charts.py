@@ -93,7 +93,6 @@ def community_charts(row: Figures, shown: Sequence[Figure], _: Gettext) -> list[
                 "bar",
                 [_(f.label) for f in points],
                 [(_(lazy("Points")), [row.count(f.name) for f in points])],
-                unit=_(points[0].unit) if points[0].unit else "",
                 label_header=_(lazy("Figure")),
             )
         )

@@ -87,3 +87,17 @@ async def test_others_cannot_open_the_dashboards(client: Any, reports_town: Town
     await session_of(client, town.resident)
     assert (await client.get(f"/admin/c/{town.community_id}/dashboard")).status_code == 403
     assert (await client.get(f"/street/{town.tenant.street_id}/dashboard")).status_code == 404
+
+
+async def test_the_home_pages_link_to_the_dashboards_and_the_wall(client: Any, reports_town: Town) -> None:
+    town = reports_town
+    await session_of(client, town.admin)
+    home = (await client.get("/")).text
+    for path in ("dashboard", "indicators", "wall"):
+        assert f'href="/admin/c/{town.community_id}/{path}"' in home, path
+    assert f'href="/c/{town.community_id}/wall"' in home
+    await session_of(client, town.street_admin)
+    home = (await client.get("/")).text
+    assert f'href="/street/{town.tenant.street_id}/dashboard"' in home
+    street = (await client.get(f"/street/{town.tenant.street_id}")).text
+    assert f'href="/street/{town.tenant.street_id}/dashboard"' in street
