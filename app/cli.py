@@ -45,8 +45,6 @@ def serve(host: str, port: int, workers: int) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
-    from app.core.migrate import upgrade
-
     settings = _settings()
     url = database_url(settings)
     upgrade(url)

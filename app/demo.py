@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import domains
 from app.accounts import services as accounts
 from app.accounts.models import Membership, StreetRole, User
 from app.core.authz import Actor
@@ -264,8 +265,6 @@ async def seed(session: AsyncSession, uploads_dir: Path | None = None) -> list[t
         )
         logins.append((f"admin ({cname})", aphone, DEMO_PASSWORD, aname))
     await session.flush()
-
-    from app import domains
 
     domains.connect_organisations()
     domains.load_figures()

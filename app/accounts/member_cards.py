@@ -4,7 +4,7 @@ codes themselves are app.accounts.cards."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,8 +24,6 @@ async def phone_card_code(session: AsyncSession, user_id: int) -> tuple[str, dat
     card = await active_card(session, user_id, "phone") or await issue_card(session, user_id, "phone")
     now = clock.now()
     code, window = cards.phone_code(card.public_id, card.secret, now)
-    from datetime import UTC
-
     # Shown until the window ends; accepted for one more window after that.
     return code, datetime.fromtimestamp(cards.window_end(window), UTC)
 

@@ -147,7 +147,7 @@ class EmbeddedPostgres:
                 self._server.ensure_postgres_running()
 
     def _stop(self) -> None:
-        import pgserver
+        import pgserver  # lazily, as in _ensure_server: only the embedded server needs it
 
         try:
             pgserver.pg_ctl(  # type: ignore[attr-defined]  # made at import from pginstall/bin
@@ -188,7 +188,7 @@ def _started(pid: int) -> float:
 
 def _alive(pid: int, started: float) -> bool:
     """The process that registered is still running (not another one given the same pid)."""
-    import psutil
+    import psutil  # lazily, as in _started: only the embedded server needs it
 
     try:
         return abs(float(psutil.Process(pid).create_time()) - started) < 0.01
@@ -197,7 +197,7 @@ def _alive(pid: int, started: float) -> bool:
 
 
 def _is_postmaster(pid: int, pgdata: Path) -> bool:
-    import psutil
+    import psutil  # lazily, as in _started: only the embedded server needs it
 
     try:
         process = psutil.Process(pid)

@@ -4,6 +4,7 @@ first out) and the schedule residents see. Inside the caller's transaction, neve
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,8 +67,6 @@ def add_months(moment: datetime, months: int) -> datetime:
     month = moment.month - 1 + months
     year = moment.year + month // 12
     month = month % 12 + 1
-    import calendar
-
     day = min(moment.day, calendar.monthrange(year, month)[1])
     return moment.replace(year=year, month=month, day=day)
 

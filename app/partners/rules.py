@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from app.core import clock
 from app.partners.models import KINDS, PROJECT_STATUSES
@@ -66,7 +66,3 @@ class Share:
         if self.promised <= 0:
             return 100 if self.done > 0 else 0
         return min(100, self.done * 100 // self.promised)
-
-
-def overdue(due_on: date, done: bool, today: date) -> bool:
-    return not done and due_on < today

@@ -43,11 +43,6 @@ def parse_pickup_code(code: str) -> str | None:
     return secret
 
 
-def local_text(at: datetime | None) -> str:
-    """A moment as the counter and the residents read it (China time), or nothing."""
-    return at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if at else ""
-
-
 def month_start(at: datetime) -> datetime:
     local = at.astimezone(CHINA)
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
 from pathlib import Path
@@ -75,3 +76,24 @@ def test_the_home_page_is_among_the_pages_for_everyone() -> None:
     """`/` is a page for everyone (accounts' pages.py), not one of the admin's pages."""
     assert "/" in {path for handler in pages.route_handlers for path in handler.paths}
     assert not any("/" in handler.paths for handler in admin_pages.route_handlers)
+
+
+def _imports_inside_functions(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            found += [n for n in ast.walk(node) if isinstance(n, ast.Import | ast.ImportFrom)]
+    return found
+
+
+def test_each_import_inside_a_function_says_why() -> None:
+    """No import sits inside a function to dodge a cycle; the few lazy imports of heavy or
+    optional modules carry a comment saying why (on the line, or on the lines just above)."""
+    silent = []
+    for path in APP.rglob("*.py"):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in _imports_inside_functions(ast.parse("\n".join(lines))):
+            above = lines[max(0, node.lineno - 4) : node.lineno]
+            if not any("#" in line for line in above):
+                silent.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert silent == []
