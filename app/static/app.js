@@ -23,7 +23,12 @@
     }
     function refresh() {
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+        .then(function (r) {
+          // A wish's code ends with its claim (delivered, given back): the page says what happened.
+          if (box.dataset.codeUrl && r.status >= 400 && r.status < 500) { window.location.reload(); }
+          if (!r.ok) { throw new Error(r.status); }
+          return r.json();
+        })
         .then(function (body) {
           draw(body.code);
           status.textContent = status.dataset.ok || status.textContent;

@@ -1,15 +1,18 @@
 """Demo wishes from the seeds (minhou's visits, fuqing's 邻+圆梦池): one in every status, among
 them a socket repair for 杨依伯 posted by the grid worker after a visit and claimed by a partner
-unit. Idempotent: a wish is added once by title."""
+unit; the delivered one thanked with a photo. Idempotent: a wish is added once by title."""
 
 from __future__ import annotations
 
+import io
 import secrets
+from pathlib import Path
 
+from PIL import Image, ImageDraw
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import clock, organisations
+from app.core import clock, organisations, photos
 from app.core.authz import Actor
 from app.core.uow import connection_of
 from app.wishes import codes, delivery, services
@@ -124,3 +127,41 @@ async def seed(session: AsyncSession, community_id: int) -> None:
         code, _ = codes.delivery_code(key, community_id, wish_id, claimed_at, clock.now())
         await delivery.deliver(await connection_of(session), grid, code, key)
         await services.thank(session, grid, wish_id, "刘阿婆说：谢谢小李一上午的陪伴，检查结果都好。")
+
+
+THANKED = "陪同去医院复查"
+
+
+def _thanks_picture() -> bytes:
+    """A drawn picture for the demo's thanks (two people side by side under a warm sky): the demo
+    ships no photograph of anyone."""
+    image = Image.new("RGB", (640, 480), (255, 236, 214))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 360, 640, 480), fill=(196, 224, 180))
+    draw.ellipse((520, 40, 600, 120), fill=(250, 190, 70))
+    for x, colour in ((230, (178, 34, 34)), (400, (52, 101, 164))):
+        draw.ellipse((x - 40, 150, x + 40, 230), fill=(240, 200, 170))
+        draw.rounded_rectangle((x - 60, 235, x + 60, 400), radius=30, fill=colour)
+    draw.polygon([(315, 170), (300, 150), (315, 140), (330, 150)], fill=(220, 60, 80))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=90)
+    return out.getvalue()
+
+
+async def seed_files(session: AsyncSession, community_id: int, uploads_dir: Path) -> None:
+    """The thank-you photo of the demo's delivered wish, stored as an upload is (cleaned, under a
+    random name), once."""
+    wish_id = await session.scalar(
+        text(
+            "SELECT id FROM wishes WHERE community_id = :c AND title = :t AND status = 'delivered' "
+            "AND thanked_at IS NOT NULL AND thanks_photo = ''"
+        ),
+        {"c": community_id, "t": THANKED},
+    )
+    if wish_id is None:
+        return
+    filename = photos.write(uploads_dir, services.PHOTO_FOLDER, photos.clean(_thanks_picture()))
+    await session.execute(
+        text("UPDATE wishes SET thanks_photo = :f WHERE id = :i AND thanks_photo = ''"),
+        {"f": filename, "i": wish_id},
+    )

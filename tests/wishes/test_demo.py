@@ -38,3 +38,9 @@ async def test_demo_wishes_in_every_status_seeded_once(engine, tmp_path):
             {"c": cid},
         )
         assert paid == 1
+        photo = await s.scalar(
+            text("SELECT thanks_photo FROM wishes WHERE community_id = :c AND status = 'delivered'"),
+            {"c": cid},
+        )
+        assert photo and (tmp_path / "wishes" / photo).is_file()  # once, though seeded twice
+        assert len(list((tmp_path / "wishes").iterdir())) == 1
