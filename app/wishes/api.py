@@ -93,6 +93,7 @@ async def api_get_wish(wish_id: int, actor: Actor, db_session: AsyncSession) -> 
         beneficiary_name=v.beneficiary_name,
         claimed_by=_claimant(v),
         thanks_note=v.thanks_note,
+        thanks_photo_url=f"/wishes/{v.id}/photo" if v.thanks_photo else None,
     )
 
 

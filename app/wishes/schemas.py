@@ -75,6 +75,8 @@ class WishOut(msgspec.Struct):
     beneficiary_name: str = ""
     claimed_by: ClaimantOut | None = None
     thanks_note: str = ""
+    # Where the thank-you photo is served to whoever may see the wish (same session or token).
+    thanks_photo_url: str | None = None
 
 
 class CodeOut(msgspec.Struct):

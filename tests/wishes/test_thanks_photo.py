@@ -59,6 +59,10 @@ async def test_a_thank_you_photo_keeps_only_its_pixels_under_a_random_name(clien
     assert b"PhoneMaker" not in served.content and b"Exif" not in served.content
     assert Image.open(io.BytesIO(served.content)).size == (64, 48)
 
+    answer = await client.get(f"/api/v1/wishes/{wish_id}", headers=pool.members[0].headers)
+    assert answer.json()["thanks_photo_url"] == f"/wishes/{wish_id}/photo"
+    by_token = await client.get(f"/wishes/{wish_id}/photo", headers=pool.members[0].headers)
+    assert by_token.status_code == 200 and by_token.content == served.content
     # The unit that delivered it sees it too; a stranger is told nothing of the wish.
     await session_of(client, pool.members[1])
     assert (await client.get(f"/wishes/{wish_id}/photo")).status_code == 200
