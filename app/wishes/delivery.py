@@ -15,7 +15,7 @@ from app.core.i18n import lazy
 from app.core.uow import Connection, Sql
 from app.ledger import services as ledger
 from app.ledger import words
-from app.wishes import codes
+from app.wishes import codes, notifying
 from app.wishes.access import settings_of
 
 
@@ -91,6 +91,7 @@ async def deliver(
                 reason={"title": row["title"]},
             )
             await _PAID.execute(conn, {"points": points, "id": parsed.wish_id})
+    await notifying.delivered(conn, row, int(done["claimed_by"]), points)
     await audit.record(
         conn,
         action="wish.deliver",

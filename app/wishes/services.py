@@ -18,7 +18,7 @@ from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.uow import Sql
-from app.wishes import codes
+from app.wishes import codes, notifying
 from app.wishes.access import (
     NAME_ORGANISATION,
     NOT_BENEFICIARY_CLAIM,
@@ -126,6 +126,8 @@ async def review(
         is None
     ):
         raise refuse("review", (await load(session, wish_id))["status"])
+    if to == "published":
+        await notifying.published(session, row)
     await audit.record(
         session,
         action=f"wish.{decision}",
@@ -170,11 +172,13 @@ async def claim(
         raise Forbidden(NAME_ORGANISATION)
     if row["beneficiary_id"] == actor.user_id:
         raise Forbidden(NOT_BENEFICIARY_CLAIM)
+    now = clock.now()
     done = await _CLAIM.fetchval(
-        session, {"u": actor.user_id, "org": organisation_id, "now": clock.now(), "id": wish_id}
+        session, {"u": actor.user_id, "org": organisation_id, "now": now, "id": wish_id}
     )
     if done is None:
         raise refuse("claim", (await load(session, wish_id))["status"])
+    await notifying.claimed(session, row, now)
     await audit.record(
         session,
         action="wish.claim",
