@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.admin_pages import ResidentPart, resident_part
 from app.accounts.models import Membership, User
 from app.core import clock
 from app.core.authz import Actor
@@ -144,6 +145,19 @@ async def _event_form(
         labels=rules.CATEGORY_LABELS,
         compounds=compounds,
         people=people,
+    )
+
+
+@resident_part
+async def hours_part(
+    session: AsyncSession, actor: Actor, community_id: int, user_id: int
+) -> ResidentPart | None:
+    """A resident's certified hours and volunteer stars, on their page for staff."""
+    if not actor.has(community_id, "admin", "staff", "grid_worker"):
+        return None
+    summary = await hours.hours_summary(session, user_id, community_id)
+    return ResidentPart(
+        "events/_resident_hours.html", {"summary": summary, "stars": rules.stars_for(summary["total"])}
     )
 
 

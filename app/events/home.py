@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import clock, homes
 from app.core.authz import Actor
 from app.core.i18n import lazy
+from app.events import hours, rules
 from app.events.models import Checkin, Event, HourClaim, Signup
 
 ORGANISED_SHOWN = 5
@@ -92,6 +93,9 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
         ],
         links=[(f"/c/{cid}/my-events", lazy("My events"))],
     )
+    stars = rules.stars_for((await hours.hours_summary(session, actor.user_id, cid))["total"])
+    if stars.stars:
+        part.mine.append(homes.Figure(lazy("Volunteer stars"), stars.stars, f"/c/{cid}/hours", order=30))
     coming = await next_signup(session, actor.user_id, cid)
     if coming is not None:
         event, status = coming

@@ -377,6 +377,7 @@ async def _hours_page(
         status_code=status_code,
         community=community,
         summary=summary,
+        stars=rules.stars_for(summary["total"]),
         labels=rules.CATEGORY_LABELS,
         notice=notice,
         error=error,
@@ -423,6 +424,7 @@ async def certificate_page(
         "events/certificate.html",
         community=community,
         summary=summary,
+        stars=rules.stars_for(summary["total"]),
         url=url,
         qr=qr_data_uri(url),
         issued=clock.today(community.time_zone if community else None).isoformat(),
@@ -442,7 +444,12 @@ async def verify_page(request: Request, token: str, db_session: AsyncSession, se
         raise NotFound(lazy("This certificate could not be verified."))
     summary = await hours.hours_summary(db_session, user_id, community_id)
     return render(
-        request, "events/verify.html", name=user.display_name, community=community, total=summary["total"]
+        request,
+        "events/verify.html",
+        name=user.display_name,
+        community=community,
+        total=summary["total"],
+        stars=rules.stars_for(summary["total"]),
     )
 
 

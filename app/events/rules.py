@@ -100,3 +100,41 @@ def signup_status(capacity: int | None, signed_up: int) -> str:
     if capacity is None or signed_up < capacity:
         return "signed_up"
     return "waitlisted"
+
+
+# ---------------------------------------------------------------- volunteer stars
+
+# The national volunteer star rating (志愿服务星级评定, after 《志愿服务记录与证明出具办法》):
+# certified hours for one to five stars.
+STAR_HOURS = (100, 300, 600, 1000, 1500)
+STAR_LABELS = {
+    0: lazy("Not yet rated"),
+    1: lazy("One-star volunteer"),
+    2: lazy("Two-star volunteer"),
+    3: lazy("Three-star volunteer"),
+    4: lazy("Four-star volunteer"),
+    5: lazy("Five-star volunteer"),
+}
+
+
+@dataclass(frozen=True)
+class Stars:
+    stars: int
+    hours: float  # certified hours
+    next_at: int | None  # hours the next star needs; None at five stars
+
+    @property
+    def label(self) -> str:
+        return STAR_LABELS[self.stars]
+
+    @property
+    def hours_to_next(self) -> float | None:
+        return None if self.next_at is None else round(self.next_at - self.hours, 1)
+
+
+def stars_for(minutes: int) -> Stars:
+    """The stars of `minutes` of certified service: a star is earned at its hours exactly."""
+    minutes = max(0, int(minutes))
+    stars = sum(1 for hours in STAR_HOURS if minutes >= hours * 60)
+    next_at = STAR_HOURS[stars] if stars < len(STAR_HOURS) else None
+    return Stars(stars, minutes / 60, next_at)

@@ -1,0 +1,82 @@
+"""Volunteer stars after the national standard (1 star at 100 h, 2 at 300, 3 at 600, 4 at 1,000,
+5 at 1,500 certified hours): the rule at its edges, and the stars on the certificate, the hours
+page, the public verification and the resident's page for staff."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import text
+
+from app.events.rules import STAR_HOURS, stars_for
+from tests.api.helpers import session_of
+
+
+@pytest.mark.parametrize(
+    ("hours", "minutes_off", "stars"),
+    [
+        (0, 0, 0),
+        (100, -1, 0),
+        (100, 0, 1),
+        (300, -1, 1),
+        (300, 0, 2),
+        (600, -1, 2),
+        (600, 0, 3),
+        (1000, -1, 3),
+        (1000, 0, 4),
+        (1500, -1, 4),
+        (1500, 0, 5),
+        (5000, 0, 5),
+    ],
+)
+def test_a_star_is_earned_at_its_hours_exactly(hours: int, minutes_off: int, stars: int) -> None:
+    assert stars_for(hours * 60 + minutes_off).stars == stars
+
+
+def test_the_next_star_and_the_hours_it_needs() -> None:
+    assert STAR_HOURS == (100, 300, 600, 1000, 1500)
+    assert stars_for(0).next_at == 100 and stars_for(0).hours_to_next == 100
+    assert stars_for(250 * 60).next_at == 300 and stars_for(250 * 60).hours_to_next == 50
+    assert stars_for(1500 * 60).next_at is None and stars_for(1500 * 60).hours_to_next is None
+    assert stars_for(-5).stars == 0
+
+
+async def _hours(db, community_id: int, user_id: int, hours: int) -> None:
+    """Approved hours outside events, a day's worth a row (the claims' limit)."""
+    left = hours * 60
+    while left:
+        minutes = min(left, 1440)
+        await db.execute(
+            text(
+                "INSERT INTO hour_claims (community_id, user_id, what, category, worked_on, minutes, "
+                "status, created_at) VALUES (:c, :u, '助老', 'service', current_date, :m, 'approved', now())"
+            ),
+            {"c": community_id, "u": user_id, "m": minutes},
+        )
+        left -= minutes
+    await db.commit()
+
+
+async def test_the_stars_show_on_the_certificate_the_hours_page_and_the_residents_page(client, site, db):
+    tenant, admin, alice, bob = site
+    cid = tenant.community_id
+    await _hours(db, cid, alice.user_id, 320)
+    await session_of(client, alice)
+    certificate = await client.get(f"/c/{cid}/certificate")
+    assert 'data-stars="2"' in certificate.text and "二星志愿者" in certificate.text
+    hours = await client.get(f"/c/{cid}/hours")
+    assert 'data-stars="2"' in hours.text and "再服务 280.0 小时" in hours.text
+    verify_url = re.search(r'(/verify/[^"<\s]+)', certificate.text).group(1)
+    public = await client.get(verify_url)
+    assert 'data-stars="2"' in public.text
+    home = await client.get("/")
+    assert "志愿星级" in home.text
+
+    await session_of(client, bob)
+    assert 'data-stars="0"' in (await client.get(f"/c/{cid}/certificate")).text
+    assert "志愿星级" not in (await client.get("/")).text
+
+    await session_of(client, admin)
+    page = await client.get(f"/admin/c/{cid}/residents/{alice.user_id}")
+    assert 'data-stars="2"' in page.text
