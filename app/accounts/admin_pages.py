@@ -14,9 +14,9 @@ from litestar.response import Redirect, Template
 from sqlalchemy import Row, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import cards, member_cards, rules, services
+from app.accounts import cards, honours, member_cards, rules, services
 from app.accounts.models import COMMUNITY_ROLES, MemberCard, Membership, User
-from app.core import qr
+from app.core import clock, qr
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.i18n import gettext_for, lazy
@@ -223,6 +223,9 @@ async def _detail(
         manages_account=alone,
         may_print=printable,
         parts=await resident_parts(db_session, actor, community_id, user_id),
+        honours=await honours.of_household(db_session, membership),
+        honour_name=honours.NAME,
+        this_year=clock.today(community.time_zone if community else None).year,
         can_enrol=actor.has(community_id, "admin", "staff"),
         error=error,
         notice=notice,
@@ -296,6 +299,62 @@ async def resident_update(
     return Redirect(
         f"/admin/c/{community_id}/residents/{user_id}?saved={action or 'details'}", status_code=303
     )
+
+
+@post("/admin/c/{community_id:int}/residents/{user_id:int}/honours", include_in_schema=False)
+async def honour_household(
+    request: Request, community_id: int, user_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    """邻里一家亲 for the resident's household (app.accounts.honours)."""
+    form = await form_data(request)
+    try:
+        await honours.award(
+            db_session,
+            actor,
+            community_id,
+            user_id,
+            optional_int(form.get("year")),
+            form.get("note", ""),
+            client_address(request),
+        )
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return await _detail(
+            request,
+            db_session,
+            actor,
+            community_id,
+            user_id,
+            error=error_message(request, exc),
+            status_code=exc.status_code,
+        )
+    return Redirect(f"/admin/c/{community_id}/residents/{user_id}?saved=honour", status_code=303)
+
+
+@post(
+    "/admin/c/{community_id:int}/residents/{user_id:int}/honours/{honour_id:int}/revoke",
+    include_in_schema=False,
+)
+async def revoke_honour(
+    request: Request, community_id: int, user_id: int, honour_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form = await form_data(request)
+    try:
+        if form.get("confirm") != "1":
+            raise DomainError("validation_error", 422, lazy("Tick the box to confirm."))
+        await honours.revoke(db_session, actor, community_id, honour_id, client_address(request))
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return await _detail(
+            request,
+            db_session,
+            actor,
+            community_id,
+            user_id,
+            error=error_message(request, exc),
+            status_code=exc.status_code,
+        )
+    return Redirect(f"/admin/c/{community_id}/residents/{user_id}?saved=honour", status_code=303)
 
 
 @dataclass
@@ -437,4 +496,6 @@ route_handlers = [
     building_cards,
     street_page,
     create_community,
+    honour_household,
+    revoke_honour,
 ]

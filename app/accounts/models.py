@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
@@ -118,3 +119,33 @@ class AttemptCounter(Base):
     attempts: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class HouseholdHonour(Base):
+    """A 邻里一家亲 (neighbourly family) honour an admin awards to a household for a year. A
+    household is an address as memberships have it (compound, building, room): the honour stays
+    with the address and everyone registered there shares it."""
+
+    __tablename__ = "household_honours"
+    __table_args__ = (
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="year"),
+        Index(
+            "uq_household_honours_household_year",
+            "community_id",
+            "compound_id",
+            text("COALESCE(building_id, 0)"),
+            "room",
+            "year",
+            unique=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))
+    room: Mapped[str] = mapped_column(String(20), server_default="")
+    year: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(String(200), server_default="")
+    awarded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
