@@ -13,8 +13,8 @@ from app.accounts.models import Membership, User
 from app.core import clock
 from app.core.authz import Actor
 from app.core.uow import connection_of
-from app.events import approvals, checkins, services
-from app.events.models import Event, HourClaim
+from app.events import approvals, checkins, reminders, services
+from app.events.models import Event, HourClaim, Signup
 from app.places.models import Compound
 
 
@@ -140,6 +140,9 @@ async def seed(session: AsyncSession, community_id: int) -> None:
             )
         await approvals.close_event(session, events[0].id, start + timedelta(hours=3))
 
+    await _stars(session, community_id, admin_id)
+    await _reminder(session, community_id)
+
     volunteer = await _user(session, community_id, "李星")
     if volunteer and not await session.scalar(select(HourClaim.id).where(HourClaim.user_id == volunteer)):
         session.add(
@@ -161,3 +164,70 @@ async def seed(session: AsyncSession, community_id: int) -> None:
             )
         )
     await session.flush()
+
+
+# Volunteers with years of service behind them, entered by the admin as honour hours (they bring
+# no points): 李星 with two stars, 黄志强 with one (app.events.rules.stars_for).
+PAST_SERVICE = "历年志愿服务时长补录"
+PAST_HOURS = {"李星": 336, "黄志强": 120}
+
+
+async def _stars(session: AsyncSession, community_id: int, admin_id: int) -> None:
+    for name, hours in PAST_HOURS.items():
+        user_id = await _user(session, community_id, name)
+        if user_id is None or await session.scalar(
+            select(HourClaim.id).where(HourClaim.user_id == user_id, HourClaim.what == PAST_SERVICE)
+        ):
+            continue
+        left = hours * 60
+        day = clock.now().date() - timedelta(days=400)
+        while left > 0:
+            minutes = min(left, 1440)
+            session.add(
+                HourClaim(
+                    community_id=community_id,
+                    user_id=user_id,
+                    what=PAST_SERVICE,
+                    category="service",
+                    worked_on=day,
+                    minutes=minutes,
+                    witness="",
+                    honour=True,
+                    converts_to_points=False,
+                    status="approved",
+                    points=0,
+                    entered_by=admin_id,
+                    decided_by=admin_id,
+                    decision_reason="",
+                    created_at=clock.now(),
+                )
+            )
+            left -= minutes
+            day += timedelta(days=1)
+    await session.flush()
+
+
+async def _reminder(session: AsyncSession, community_id: int) -> None:
+    """The demo resident has signed up for the residents' council day and holds its reminder."""
+    user_id = await _user(session, community_id, "郑美玉")
+    event = await session.scalar(
+        select(Event).where(Event.community_id == community_id, Event.title == "军门社区居民恳谈日")
+    )
+    if user_id is None or event is None:
+        return
+    if not await session.scalar(
+        select(Signup.id).where(Signup.event_id == event.id, Signup.user_id == user_id)
+    ):
+        now = clock.now()
+        session.add(
+            Signup(
+                community_id=community_id,
+                event_id=event.id,
+                user_id=user_id,
+                status="signed_up",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await session.flush()
+    await reminders.remind(session, event, user_id)

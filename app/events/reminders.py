@@ -74,6 +74,19 @@ async def tell_cancelled(session: AsyncSession, event: Event) -> int:
     return told
 
 
+async def remind(session: AsyncSession, event: Event, user_id: int, tz: str | None = None) -> bool:
+    """`user_id` is reminded of `event`, once."""
+    return await notices.notify(
+        session,
+        user_id=user_id,
+        community_id=event.community_id,
+        kind="event_reminder",
+        key=f"event_reminder:{event.id}:{user_id}",
+        url=f"/events/{event.id}",
+        **_params(event, tz or await time_zone_of(session, event.community_id)),
+    )
+
+
 async def send_reminders(session: AsyncSession) -> int:
     """The job: each person signed up for an open event that starts within REMINDER_AHEAD is
     reminded once (the key), however often this runs."""
@@ -94,13 +107,5 @@ async def send_reminders(session: AsyncSession) -> int:
     for event, user_id in rows.all():
         if event.community_id not in zones:
             zones[event.community_id] = await time_zone_of(session, event.community_id)
-        told += await notices.notify(
-            session,
-            user_id=user_id,
-            community_id=event.community_id,
-            kind="event_reminder",
-            key=f"event_reminder:{event.id}:{user_id}",
-            url=f"/events/{event.id}",
-            **_params(event, zones[event.community_id]),
-        )
+        told += await remind(session, event, user_id, zones[event.community_id])
     return told
