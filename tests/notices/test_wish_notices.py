@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core import clock
-from app.wishes import services as wishes
+from app.wishes import stale
 from tests.partners.conftest import town  # noqa: F401 - the town fixture
 from tests.wishes.conftest import Pool, claim_as_volunteer, code_for, pool, post_wish, publish  # noqa: F401
 
@@ -50,10 +50,16 @@ async def test_a_stale_claim_tells_both_sides_once(client, pool: Pool, engine, d
     wish_id = await post_wish(client, pool, title="修轮椅")
     await publish(client, pool, wish_id)
     await claim_as_volunteer(client, pool, wish_id)
-    later = clock.now() + timedelta(days=400)
+    # Stale after one day here; two days on, no other test's claim (14 days by default) goes back.
+    await db.execute(
+        text("INSERT INTO wish_settings (community_id, points, stale_days) VALUES (:c, 20, 1)"),
+        {"c": pool.community_id},
+    )
+    await db.commit()
+    later = clock.now() + timedelta(days=2)
     for _ in range(2):
         async with async_sessionmaker(engine)() as s, s.begin():
-            await wishes.release_stale_claims(s, now=later)
+            await stale.release_stale_claims(s, now=later)
     released = [k for k, _ in await _kinds(db, pool.beneficiary.user_id) if k == "wish_released"]
     assert released == ["wish_released"]
     ((kind, params),) = await _kinds(db, pool.volunteer.user_id)
