@@ -2,8 +2,8 @@
 A household is an address as a membership has it (compound, building, room), so the honour
 belongs to everyone registered there and stays with the address; a resident with no compound
 on record has no household to honour yet. Shown on the resident's page for staff, on the home
-page of the household's members, and, without room numbers or names, by `public_list` (for the
-results wall)."""
+page of the household's members, and on the public results wall (app.core.wall) by compound,
+building and year only: no room, no name, and not the admin's note, which may name someone."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import HouseholdHonour, Membership
 from app.accounts.services import membership_for
-from app.core import audit, clock, homes
+from app.core import audit, clock, homes, wall
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
@@ -153,3 +153,15 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
         entries = [homes.Entry(str(h.year), h.note, f"/c/{community.id}/wall") for h in found]
         part.panels.append(homes.Panel("honours", NAME, entries, order=60))
     return part
+
+
+@wall.section
+async def wall_section(session: AsyncSession, community_id: int) -> wall.Section | None:
+    found = await public_list(session, community_id)
+    return wall.Section(
+        "honours",
+        NAME,
+        [wall.Entry(h.place, str(h.year)) for h in found],
+        note=lazy("Households the community honoured for helping their neighbours."),
+        order=20,
+    )

@@ -275,3 +275,22 @@ def claim_from_form(form: dict[str, str]) -> ClaimInput:
         witness=form.get("witness", ""),
         category=form.get("category") or "service",
     )
+
+
+async def minutes_by_person(session: AsyncSession, community_id: int) -> dict[int, int]:
+    """Certified minutes of every person of a community (credited stays and approved claims, as
+    `hours_summary` counts them), for the stars on the results wall."""
+    stays = await session.execute(
+        select(Checkin.user_id, func.sum(Checkin.minutes))
+        .where(Checkin.community_id == community_id, Checkin.award_status.in_(CREDITED))
+        .group_by(Checkin.user_id)
+    )
+    claims = await session.execute(
+        select(HourClaim.user_id, func.sum(HourClaim.minutes))
+        .where(HourClaim.community_id == community_id, HourClaim.status == "approved")
+        .group_by(HourClaim.user_id)
+    )
+    total: dict[int, int] = {}
+    for user_id, minutes in [*stays.all(), *claims.all()]:
+        total[user_id] = total.get(user_id, 0) + int(minutes or 0)
+    return total

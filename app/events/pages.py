@@ -24,6 +24,7 @@ from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.events import approvals, checkins, codes, hours, rules, services
 from app.events import home as _home  # noqa: F401 - registers its share of the home page
+from app.events import wall as _wall  # noqa: F401 - registers its section of the results wall
 from app.events.models import Event, Signup
 from app.places.models import Community, Compound
 from app.places.services import time_zone_of

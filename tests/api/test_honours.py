@@ -79,6 +79,14 @@ async def test_an_admin_honours_a_household_that_all_its_members_share(client, s
         (public,) = await honours.public_list(s, cid)
     assert public.place == "军门小区 3号楼" and "302" not in public.place and public.year == year
 
+    client.cookies.clear()
+    wall = await client.get(f"/c/{cid}/wall")
+    assert wall.status_code == 200
+    section = wall.text.split('id="wall-honours"')[1].split("</section>")[0]
+    assert "军门小区 3号楼" in section and str(year) in section
+    for private in ("302", "互帮互助", "郑美玉", "郑先生", alice.phone):
+        assert private not in section
+
 
 async def test_only_the_admin_honours_and_taking_back_needs_a_confirmation(client, site, factory, db):
     tenant, admin, alice, bob = site
