@@ -1,6 +1,7 @@
 """Demo wishes from the seeds (minhou's visits, fuqing's 邻+圆梦池): one in every status, among
 them a socket repair for 杨依伯 posted by the grid worker after a visit and claimed by a partner
-unit; the delivered one thanked with a photo. Idempotent: a wish is added once by title."""
+unit; two delivered (one by a volunteer, thanked with a photo, one by a partner unit, counting on
+its agreement). Idempotent: a wish is added once by title."""
 
 from __future__ import annotations
 
@@ -38,7 +39,20 @@ WISHES = [
         "delivered",
         "volunteer",
     ),
+    (
+        "上门测血压、讲讲用药",
+        "老伴高血压，药多记不住，想请医生上门测测血压、讲讲怎么吃药。",
+        "黄志强",
+        None,
+        "delivered",
+        "unit",
+    ),
 ]
+# What the beneficiary's side said once it was delivered, by title.
+THANKS = {
+    "陪同去医院复查": "刘阿婆说：谢谢小李一上午的陪伴，检查结果都好。",
+    "上门测血压、讲讲用药": "张医生把每种药几点吃写在了药盒上，老伴现在不会吃错了，谢谢省疾控中心！",
+}
 GRID = "13800000003"
 VOLUNTEER = "13800000004"
 UNIT_MEMBER = "13800000021"  # 省疾控中心 张医生 (the partners' demo)
@@ -126,7 +140,7 @@ async def seed(session: AsyncSession, community_id: int) -> None:
         key = secrets.token_hex(32)
         code, _ = codes.delivery_code(key, community_id, wish_id, claimed_at, clock.now())
         await delivery.deliver(await connection_of(session), grid, code, key)
-        await services.thank(session, grid, wish_id, "刘阿婆说：谢谢小李一上午的陪伴，检查结果都好。")
+        await services.thank(session, grid, wish_id, THANKS[title])
 
 
 THANKED = "陪同去医院复查"

@@ -28,8 +28,9 @@ async def test_demo_wishes_in_every_status_seeded_once(engine, tmp_path):
             )
         ).all()
         assert sorted(r.status for r in rows) == sorted(
-            ["submitted", "published", "rejected", "claimed", "delivered"]
+            ["submitted", "published", "rejected", "claimed", "delivered", "delivered"]
         )
+        assert sorted(r.unit or "" for r in rows if r.status == "delivered") == ["", "省疾控中心"]
         yang = [r for r in rows if r.beneficiary == "杨依伯"]
         assert [(r.poster, r.unit, r.status) for r in yang] == [("王网格", "省疾控中心", "claimed")]
         assert yang[0].consent_note
