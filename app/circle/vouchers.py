@@ -26,19 +26,6 @@ from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.uow import Connection, Sql, connection_of
 from app.ledger import services as ledger
-from app.ledger import words
-
-
-@words.renders("circle_voucher")
-def _voucher_words(reason: dict[str, Any], gettext: words.Gettext) -> str:
-    """A voucher's line on the statement: the service and who provides it."""
-    return gettext(lazy("%(offer)s at %(provider)s"), offer=reason["offer"], provider=reason["provider"])
-
-
-@words.renders("circle_settlement")
-def _settlement_words(reason: dict[str, Any], gettext: words.Gettext) -> str:
-    return gettext(lazy("Service circle statement %(month)s"), month=reason["month"])
-
 
 # ---------------------------------------------------------------- the cash part
 

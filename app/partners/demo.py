@@ -4,7 +4,8 @@ organisation is made once by name, and what hangs on it only with it.
 
 The units are those the reports name: 省疾控中心 (gulou: "邀请省疾控中心等82家单位加入区域共建"),
 县老干局 (minqing), 福清市妇联 and 石竹卫生服务中心 (fuqing), and 树人家政 and 龙湖物业 among the
-social organisations and property companies that take part."""
+social organisations and property companies that take part; 树人家政, 龙湖物业, 金太阳, a team of
+capable residents (能人服务队) with its doctor and a barber are providers of the service circle."""
 
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ UNITS = [
     (
         "树人家政",
         ["partner", "provider"],
-        "社会组织",
+        "家政服务",
         "福清市石竹街道",
         ("13800000025", "树人家政 王经理"),
         None,
@@ -77,13 +78,35 @@ UNITS = [
     ),
     (
         "龙湖物业",
-        ["partner"],
-        "物业企业",
+        ["partner", "provider"],
+        "物业服务",
         "鼓楼区东街街道",
         ("13800000026", "龙湖物业 郑经理"),
         {"wishes": 3, "volunteer_hours": 20, "resources": 1, "projects": 1},
         [("楼道灯与电路检修", 4, 30, True)],
         [("水电维修师傅", "repair")],
+    ),
+    # Providers of the 15-minute service circle (app.circle.demo places them and their menus).
+    ("金太阳", ["provider"], "养老服务", "鼓楼区南营街道", ("13800000027", "金太阳 吴护理"), None, [], []),
+    (
+        "能人服务队",
+        ["provider"],
+        "医疗健康",
+        "鼓楼区东街街道军门社区",
+        ("13800000028", "能人服务队 刘医生"),
+        None,
+        [],
+        [],
+    ),
+    (
+        "老张理发店",
+        ["provider"],
+        "理发",
+        "鼓楼区东街街道光复路",
+        ("13800000029", "老张理发店 张师傅"),
+        None,
+        [],
+        [],
     ),
 ]
 

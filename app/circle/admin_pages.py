@@ -1,0 +1,472 @@
+"""The community admin's pages of the service circle: providers (where they are, their hours,
+whether they come to the home) and compounds' locations, offers to approve, the circle's
+settings, and the monthly statements with their exports."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.circle import rules, services, statements
+from app.circle.models import Offer
+from app.circle.pages import OFFER_LABELS
+from app.core import clock, organisations
+from app.core.authz import Actor
+from app.core.errors import DomainError, NotFound
+from app.core.i18n import gettext_for, lazy
+from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
+from app.places.models import Compound
+from app.places.services import community_for, time_zone_of
+
+FUND_LABELS = {
+    "public_finance": lazy("Public finance (财政)"),
+    "party_dues": lazy("Party dues subsidy (党费补助)"),
+    "social_support": lazy("Social support (社会支持)"),
+    "own_income": lazy("Own income (自主创收)"),
+}
+STATEMENT_LABELS = {"open": lazy("Open"), "closed": lazy("Closed"), "paid": lazy("Paid")}
+
+
+async def _overview(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    community = await community_for(db_session, actor, community_id, "admin")
+    offers = (
+        await db_session.scalars(
+            select(Offer)
+            .where(Offer.community_id == community_id)
+            .order_by(Offer.status != "pending", Offer.id.desc())
+        )
+    ).all()
+    providers = await services.providers_of_community(db_session, actor, community_id)
+    names = {p.ref.id: p.ref.name for p in providers}
+    compounds = (
+        await db_session.scalars(
+            select(Compound).where(Compound.community_id == community_id).order_by(Compound.id)
+        )
+    ).all()
+    return render(
+        request,
+        "circle/admin.html",
+        status_code=status_code,
+        community=community,
+        providers=providers,
+        offers=offers,
+        names=names,
+        offer_labels=OFFER_LABELS,
+        compounds=compounds,
+        settings=await services.settings_of(db_session, community_id),
+        funds=FUND_LABELS,
+        error=error,
+        notice=notice,
+    )
+
+
+@get("/circle/admin/c/{community_id:int}", include_in_schema=False)
+async def admin_page(request: Request, community_id: int, actor: Actor, db_session: AsyncSession) -> Template:
+    return await _overview(request, db_session, actor, community_id)
+
+
+@post("/circle/admin/c/{community_id:int}/settings", include_in_schema=False)
+async def save_settings(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form = await form_data(request)
+    try:
+        await services.save_settings(
+            db_session,
+            actor,
+            community_id,
+            voucher_days=optional_int(form.get("voucher_days")),
+            fen_per_point=optional_int(form.get("fen_per_point")),
+            fund=form.get("fund", ""),
+            address=client_address(request),
+        )
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return await _overview(
+            request,
+            db_session,
+            actor,
+            community_id,
+            error=error_message(request, exc),
+            status_code=exc.status_code,
+        )
+    return Redirect(f"/circle/admin/c/{community_id}?saved=settings", status_code=303)
+
+
+@post("/circle/admin/c/{community_id:int}/compounds/{compound_id:int}", include_in_schema=False)
+async def save_compound(
+    request: Request, community_id: int, compound_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form = await form_data(request)
+    try:
+        await services.save_compound_place(
+            db_session, actor, community_id, compound_id, form.get("lat"), form.get("lng")
+        )
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return await _overview(
+            request,
+            db_session,
+            actor,
+            community_id,
+            error=error_message(request, exc),
+            status_code=exc.status_code,
+        )
+    return Redirect(f"/circle/admin/c/{community_id}?saved=compound", status_code=303)
+
+
+@post("/circle/admin/offers/{offer_id:int}/review", include_in_schema=False)
+async def review_offer(
+    request: Request, offer_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form = await form_data(request)
+    offer = await services.offer_in(db_session, offer_id)
+    try:
+        await services.review_offer(
+            db_session,
+            actor,
+            offer_id,
+            approve=form.get("decision") == "approve",
+            note=form.get("note", ""),
+            address=client_address(request),
+        )
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return await _overview(
+            request,
+            db_session,
+            actor,
+            offer.community_id,
+            error=error_message(request, exc),
+            status_code=exc.status_code,
+        )
+    return Redirect(f"/circle/admin/c/{offer.community_id}?saved=offer", status_code=303)
+
+
+# ---------------------------------------------------------------- a provider
+
+
+async def _provider_page(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    provider_id: int,
+    error: str | None = None,
+    status_code: int = 200,
+    form: dict[str, str] | None = None,
+) -> Template:
+    provider = (await organisations.providers(db_session, [provider_id])).get(provider_id)
+    if provider is None:
+        raise NotFound()
+    community = await community_for(db_session, actor, provider.community_id, "admin")
+    view = (await services.provider_views(db_session, [provider]))[0]
+    return render(
+        request,
+        "circle/admin_provider.html",
+        status_code=status_code,
+        community=community,
+        view=view,
+        provider=provider,
+        error=error,
+        form=form or {},
+    )
+
+
+@get("/circle/admin/providers/{provider_id:int}", include_in_schema=False)
+async def provider_page(
+    request: Request, provider_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
+    return await _provider_page(request, db_session, actor, provider_id)
+
+
+@post("/circle/admin/providers/{provider_id:int}", include_in_schema=False)
+async def save_provider(
+    request: Request, provider_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form = await form_data(request)
+    try:
+        provider = await services.save_provider(
+            db_session,
+            actor,
+            provider_id,
+            address_text=form.get("address", ""),
+            lat=form.get("lat"),
+            lng=form.get("lng"),
+            opening_hours=form.get("opening_hours", ""),
+            home_visit=form.get("home_visit") == "1",
+            address=client_address(request),
+        )
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return await _provider_page(
+            request, db_session, actor, provider_id, error_message(request, exc), exc.status_code, form
+        )
+    return Redirect(f"/circle/admin/c/{provider.community_id}?saved=provider", status_code=303)
+
+
+# ---------------------------------------------------------------- offers made by the admin or proposed
+
+
+async def _offer_form(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    provider_id: int,
+    error: str | None = None,
+    status_code: int = 200,
+    form: dict[str, str] | None = None,
+) -> Template:
+    provider = await services.provider_for(db_session, actor, provider_id, admin=True)
+    return render(
+        request,
+        "circle/offer_new.html",
+        status_code=status_code,
+        provider=provider,
+        by_admin=actor.has(provider.community_id, "admin"),
+        error=error,
+        form=form or {},
+    )
+
+
+@get("/circle/shop/{provider_id:int}/offers/new", include_in_schema=False)
+async def offer_new(request: Request, provider_id: int, actor: Actor, db_session: AsyncSession) -> Template:
+    """A provider's admin proposes an offer (the community admin approves it); the community
+    admin's own offer is live at once."""
+    return await _offer_form(request, db_session, actor, provider_id)
+
+
+def _optional_positive(value: str | None) -> int | None:
+    if value is None or not value.strip():
+        return None
+    number = optional_int(value)
+    return number if number is not None else -1
+
+
+@post("/circle/shop/{provider_id:int}/offers/new", include_in_schema=False)
+async def offer_create(
+    request: Request, provider_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form = await form_data(request)
+    try:
+        cash_yuan = (form.get("cash_yuan") or "").strip()
+        try:
+            cash = round(float(cash_yuan) * 100) if cash_yuan else 0
+        except ValueError:
+            cash = -1
+        await services.create_offer(
+            db_session,
+            actor,
+            provider_id,
+            services.OfferInput(
+                name=form.get("name", ""),
+                points_price=optional_int(form.get("points_price")) or 0,
+                cash_price_cents=cash,
+                monthly_quota=_optional_positive(form.get("monthly_quota")),
+                per_resident_limit=_optional_positive(form.get("per_resident_limit")),
+                home_visit=form.get("home_visit") == "1",
+                description=form.get("description", ""),
+                opening_times=form.get("opening_times", ""),
+            ),
+            address=client_address(request),
+        )
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return await _offer_form(
+            request, db_session, actor, provider_id, error_message(request, exc), exc.status_code, form
+        )
+    return Redirect(f"/circle/shop/{provider_id}?saved=offer", status_code=303)
+
+
+# ---------------------------------------------------------------- statements
+
+
+def _month(value: str, now_month: date) -> date:
+    return rules.parse_month(value) or now_month
+
+
+@get("/circle/admin/c/{community_id:int}/statements", include_in_schema=False)
+async def statements_page(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
+) -> Template:
+    community = await community_for(db_session, actor, community_id, "admin")
+    zone = await time_zone_of(db_session, community_id)
+    this_month = rules.month_of(clock.now(), zone)
+    chosen = _month(month, (this_month - timedelta(days=1)).replace(day=1))
+    figures = await statements.community_statements(db_session, actor, community_id, chosen)
+    return render(
+        request,
+        "circle/statements.html",
+        community=community,
+        month=chosen,
+        month_text=rules.month_text(chosen),
+        months=[rules.month_text(m) for m in _recent_months(this_month, 6)],
+        figures=figures,
+        closable=rules.may_close(chosen, clock.now(), zone),
+        funds=FUND_LABELS,
+        labels=STATEMENT_LABELS,
+    )
+
+
+def _recent_months(this_month: date, count: int) -> list[date]:
+    months = [this_month]
+    while len(months) < count:
+        months.append((months[-1] - timedelta(days=1)).replace(day=1))
+    return months
+
+
+async def _confirm_page(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    provider_id: int,
+    month_text: str,
+    step: str,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    community = await community_for(db_session, actor, community_id, "admin")
+    month = statements.check_month(month_text)
+    found = await statements.month_figures(db_session, community_id, month, provider_id)
+    if not found or not found[0].name:
+        raise NotFound()
+    zone = await time_zone_of(db_session, community_id)
+    return render(
+        request,
+        "circle/statement_confirm.html",
+        status_code=status_code,
+        community=community,
+        figures=found[0],
+        step="paid" if step == "paid" else "close",
+        closable=rules.may_close(month, clock.now(), zone),
+        funds=FUND_LABELS,
+        labels=STATEMENT_LABELS,
+        error=error,
+    )
+
+
+@get("/circle/admin/c/{community_id:int}/statements/{provider_id:int}", include_in_schema=False)
+async def statement_confirm(
+    request: Request,
+    community_id: int,
+    provider_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    month: str = "",
+    step: str = "close",
+) -> Template:
+    """The confirmation before a month is closed (it cannot change afterwards) or marked paid."""
+    if not month:
+        zone = await time_zone_of(db_session, community_id)
+        month = rules.month_text((rules.month_of(clock.now(), zone) - timedelta(days=1)).replace(day=1))
+    return await _confirm_page(request, db_session, actor, community_id, provider_id, month, step)
+
+
+@post("/circle/admin/c/{community_id:int}/statements/{provider_id:int}", include_in_schema=False)
+async def statement_step(
+    request: Request, community_id: int, provider_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form = await form_data(request)
+    step = "paid" if form.get("step") == "paid" else "close"
+    month_text = form.get("month", "")
+    if form.get("confirm") != "1":
+        return await _confirm_page(request, db_session, actor, community_id, provider_id, month_text, step)
+    try:
+        month = statements.check_month(month_text)
+        if step == "paid":
+            await statements.mark_paid(
+                db_session, actor, community_id, provider_id, month, client_address(request)
+            )
+        else:
+            await statements.close_month(
+                db_session, actor, community_id, provider_id, month, client_address(request)
+            )
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return await _confirm_page(
+            request,
+            db_session,
+            actor,
+            community_id,
+            provider_id,
+            month_text,
+            step,
+            error_message(request, exc),
+            exc.status_code,
+        )
+    return Redirect(f"/circle/admin/c/{community_id}/statements?month={month_text}", status_code=303)
+
+
+async def _export(
+    request: Request, db_session: AsyncSession, actor: Actor, community_id: int, month: str
+) -> Any:
+    chosen = statements.check_month(month)
+    figures = await statements.community_statements(db_session, actor, community_id, chosen)
+    _ = gettext_for(request)
+    header = (
+        _("Month"),
+        _("Provider"),
+        _("Vouchers redeemed"),
+        _("Points"),
+        _("Fen per point"),
+        _("Cash due (yuan)"),
+        _("Fund"),
+        _("Status"),
+    )
+    labels = {k: str(_(v)) for k, v in {**FUND_LABELS, **STATEMENT_LABELS}.items()}
+    return chosen, figures, tuple(str(h) for h in header), labels
+
+
+@get("/circle/admin/c/{community_id:int}/statements.csv", include_in_schema=False)
+async def statements_csv(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
+) -> Response:
+    chosen, figures, header, labels = await _export(request, db_session, actor, community_id, month)
+    return Response(
+        "\ufeff" + statements.as_csv(figures, header, labels),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="circle-{rules.month_text(chosen)}.csv"'},
+    )
+
+
+@get("/circle/admin/c/{community_id:int}/statements.xlsx", include_in_schema=False)
+async def statements_xlsx(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
+) -> Response:
+    chosen, figures, header, labels = await _export(request, db_session, actor, community_id, month)
+    return Response(
+        statements.as_xlsx(figures, header, labels),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"content-disposition": f'attachment; filename="circle-{rules.month_text(chosen)}.xlsx"'},
+    )
+
+
+route_handlers = [
+    admin_page,
+    save_settings,
+    save_compound,
+    review_offer,
+    provider_page,
+    save_provider,
+    offer_new,
+    offer_create,
+    statements_page,
+    statement_confirm,
+    statement_step,
+    statements_csv,
+    statements_xlsx,
+]

@@ -1,0 +1,20 @@
+"""What the service circle's transfers were for, in the reader's language (app.ledger.words).
+The assembly imports it (app.domains.load_ledger_words)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.core.i18n import lazy
+from app.ledger import words
+
+
+@words.renders("circle_voucher")
+def _voucher_words(reason: dict[str, Any], gettext: words.Gettext) -> str:
+    """A voucher's line on the statement: the service and who provides it."""
+    return gettext(lazy("%(offer)s at %(provider)s"), offer=reason["offer"], provider=reason["provider"])
+
+
+@words.renders("circle_settlement")
+def _settlement_words(reason: dict[str, Any], gettext: words.Gettext) -> str:
+    return gettext(lazy("Service circle statement %(month)s"), month=reason["month"])

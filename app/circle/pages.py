@@ -1,0 +1,535 @@
+"""The service circle's pages for residents (nearest first, an offer, buying it, my vouchers),
+for the members of a provider (the shop page: scan, today's redemptions, this month), and for a
+grid worker or staff buying a home visit for a resident without a phone. The admin's pages are
+app.circle.admin_pages, the JSON API app.circle.api."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import Membership, User
+from app.accounts.services import resolve_member_code
+from app.circle import home as _home  # noqa: F401 - registers its share of the home page
+from app.circle import rules, services, statements, vouchers
+from app.circle.models import Offer, Rating, Voucher
+from app.core import clock, organisations, uow
+from app.core.authz import CARE_ROLES, Actor
+from app.core.errors import DomainError, Invalid, NotFound
+from app.core.i18n import lazy
+from app.core.uow import connection_of
+from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
+from app.ledger import services as ledger
+from app.places.models import Community
+from app.places.services import time_zone_of
+from app.scans import scanning
+from app.scans import services as scan_services
+
+STATUS_LABELS = {
+    "awaiting_payment": lazy("Waiting for payment"),
+    "held": lazy("Ready to use"),
+    "redeemed": lazy("Used"),
+    "cancelled": lazy("Cancelled"),
+    "expired": lazy("Expired"),
+}
+OFFER_LABELS = {
+    "pending": lazy("Waiting for approval"),
+    "active": lazy("Offered"),
+    "rejected": lazy("Not approved"),
+    "withdrawn": lazy("Withdrawn"),
+}
+
+
+async def _community(db_session: AsyncSession, community_id: int) -> Community:
+    community = await db_session.get(Community, community_id)
+    if community is None:
+        raise NotFound()
+    return community
+
+
+# ---------------------------------------------------------------- nearest first
+
+
+@get("/circle/c/{community_id:int}", include_in_schema=False)
+async def circle_page(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, category: str = ""
+) -> Template:
+    community = await _community(db_session, community_id)
+    listed = await services.nearest_offers(db_session, actor, community_id, category=category or None)
+    origin = await services.origin_of(db_session, community_id, actor.user_id)
+    return render(
+        request,
+        "circle/circle.html",
+        community=community,
+        listed=listed,
+        category=category,
+        categories=await services.categories_of(db_session, community_id),
+        has_origin=origin is not None,
+        wallet=await ledger.wallet(await connection_of(db_session), community_id, actor.user_id),
+        is_care=actor.has(community_id, *CARE_ROLES),
+    )
+
+
+async def _offer_context(db_session: AsyncSession, actor: Actor, offer_id: int) -> dict[str, Any]:
+    offer = await services.offer_in(db_session, offer_id)
+    mine = await organisations.acts_for(db_session, actor.user_id)
+    if offer.status != "active" and not (
+        actor.has(offer.community_id, "admin") or offer.organisation_id in mine
+    ):
+        raise NotFound()
+    if not actor.is_member(offer.community_id) and offer.organisation_id not in mine:
+        raise NotFound()
+    listed = [
+        item
+        for item in (
+            await services.nearest_offers(db_session, actor, offer.community_id)
+            if actor.is_member(offer.community_id)
+            else []
+        )
+        if item.offer.id == offer_id
+    ]
+    provider = (await organisations.providers(db_session, [offer.organisation_id])).get(offer.organisation_id)
+    view = (await services.provider_views(db_session, [provider]))[0] if provider else None
+    notes = (
+        await db_session.scalars(
+            select(Rating).where(Rating.offer_id == offer_id).order_by(Rating.created_at.desc()).limit(10)
+        )
+    ).all()
+    stars = (await services.ratings_of(db_session, [offer_id])).get(offer_id)
+    return {
+        "offer": offer,
+        "provider": provider,
+        "view": view,
+        "listed": listed[0] if listed else None,
+        "notes": notes,
+        "stars": stars,
+        "community": await _community(db_session, offer.community_id),
+        "payments_on": vouchers.payments_on(),
+        "wallet": await ledger.wallet(await connection_of(db_session), offer.community_id, actor.user_id),
+        "offer_label": OFFER_LABELS[offer.status],
+    }
+
+
+@get("/circle/offers/{offer_id:int}", include_in_schema=False)
+async def offer_page(request: Request, offer_id: int, actor: Actor, db_session: AsyncSession) -> Template:
+    ctx = await _offer_context(db_session, actor, offer_id)
+    return render(request, "circle/offer.html", **ctx)
+
+
+async def _buy_page(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    offer_id: int,
+    for_user: int | None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    ctx = await _offer_context(db_session, actor, offer_id)
+    resident = None
+    if for_user and for_user != actor.user_id:
+        actor.require(ctx["offer"].community_id, *CARE_ROLES)
+        resident = await db_session.get(User, for_user)
+        if resident is None:
+            raise NotFound()
+        ctx["wallet"] = await ledger.wallet(
+            await connection_of(db_session), ctx["offer"].community_id, for_user
+        )
+    return render(
+        request,
+        "circle/buy.html",
+        status_code=status_code,
+        resident=resident,
+        key=secrets.token_urlsafe(16),
+        error=error,
+        **ctx,
+    )
+
+
+@get("/circle/offers/{offer_id:int}/buy", include_in_schema=False)
+async def buy_confirm(
+    request: Request, offer_id: int, actor: Actor, db_session: AsyncSession, for_user: str = ""
+) -> Template:
+    """The confirmation step: what it costs, that the points are held until the provider scans
+    the voucher, and a way back that changes nothing."""
+    return await _buy_page(request, db_session, actor, offer_id, optional_int(for_user))
+
+
+@post("/circle/offers/{offer_id:int}/buy", include_in_schema=False)
+async def buy_offer(
+    request: Request, offer_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form = await form_data(request)
+    for_user = optional_int(form.get("for_user"))
+    if form.get("confirm") != "1":
+        return await _buy_page(request, db_session, actor, offer_id, for_user)
+    try:
+        bought = await vouchers.buy(
+            await connection_of(db_session),
+            actor,
+            offer_id=offer_id,
+            idempotency_key=form.get("key") or secrets.token_urlsafe(16),
+            for_user_id=for_user,
+            address=client_address(request),
+        )
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return await _buy_page(
+            request, db_session, actor, offer_id, for_user, error_message(request, exc), exc.status_code
+        )
+    return Redirect(f"/circle/vouchers/{bought.id}?done=bought", status_code=303)
+
+
+# ---------------------------------------------------------------- my vouchers
+
+
+@get("/circle/me/vouchers", include_in_schema=False)
+async def my_vouchers(request: Request, actor: Actor, db_session: AsyncSession) -> Template:
+    rows = (
+        await db_session.execute(
+            select(Voucher, Offer.name)
+            .join(Offer, Offer.id == Voucher.offer_id)
+            .where(Voucher.user_id == actor.user_id)
+            .order_by(Voucher.created_at.desc())
+            .limit(100)
+        )
+    ).all()
+    return render(
+        request,
+        "circle/my_vouchers.html",
+        open_rows=[r for r in rows if r[0].status in ("held", "awaiting_payment")],
+        done_rows=[r for r in rows if r[0].status not in ("held", "awaiting_payment")],
+        labels=STATUS_LABELS,
+    )
+
+
+async def _voucher_context(db_session: AsyncSession, actor: Actor, voucher_id: int) -> dict[str, Any]:
+    voucher = await vouchers.voucher_for(db_session, actor, voucher_id)
+    offer = await vouchers.offer_of(db_session, voucher)
+    provider = (await organisations.providers(db_session, [voucher.organisation_id])).get(
+        voucher.organisation_id
+    )
+    shown = voucher.status == "held" and (
+        voucher.user_id == actor.user_id or actor.has(voucher.community_id, *CARE_ROLES)
+    )
+    return {
+        "voucher": voucher,
+        "offer": offer,
+        "provider": provider,
+        "resident": await db_session.get(User, voucher.user_id),
+        "is_owner": voucher.user_id == actor.user_id,
+        "code_shown": shown,
+        "digits": rules.grouped_digits(voucher.digits),
+        "status_label": STATUS_LABELS[voucher.status],
+        "rating": await db_session.get(Rating, voucher.id),
+    }
+
+
+@get("/circle/vouchers/{voucher_id:int}", include_in_schema=False)
+async def voucher_page(
+    request: Request, voucher_id: int, actor: Actor, db_session: AsyncSession, done: str = ""
+) -> Template:
+    ctx = await _voucher_context(db_session, actor, voucher_id)
+    if ctx["code_shown"]:
+        await vouchers.voucher_qr_svg(db_session, ctx["voucher"])
+    return render(request, "circle/voucher.html", done=done, **ctx)
+
+
+@get("/circle/vouchers/{voucher_id:int}/qr.svg", include_in_schema=False)
+async def voucher_qr(voucher_id: int, actor: Actor, db_session: AsyncSession) -> Response:
+    voucher = await vouchers.voucher_for(db_session, actor, voucher_id)
+    if voucher.status != "held" or not (
+        voucher.user_id == actor.user_id or actor.has(voucher.community_id, *CARE_ROLES)
+    ):
+        raise NotFound()
+    svg = await vouchers.voucher_qr_svg(db_session, voucher)
+    return Response(svg, media_type="image/svg+xml", headers={"cache-control": "private, no-store"})
+
+
+async def _cancel_page(
+    request: Request, db_session: AsyncSession, actor: Actor, voucher_id: int
+) -> Template | Redirect:
+    ctx = await _voucher_context(db_session, actor, voucher_id)
+    if ctx["voucher"].status != "held":
+        return Redirect(f"/circle/vouchers/{voucher_id}", status_code=303)
+    return render(request, "circle/cancel.html", **ctx)
+
+
+@get("/circle/vouchers/{voucher_id:int}/cancel", include_in_schema=False)
+async def cancel_confirm(
+    request: Request, voucher_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    """The confirmation step: the points go back and the code stops working."""
+    return await _cancel_page(request, db_session, actor, voucher_id)
+
+
+@post("/circle/vouchers/{voucher_id:int}/cancel", include_in_schema=False)
+async def cancel_voucher(
+    request: Request, voucher_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form = await form_data(request)
+    if form.get("confirm") != "1":
+        return await _cancel_page(request, db_session, actor, voucher_id)
+    try:
+        await vouchers.cancel(db_session, actor, voucher_id, address=client_address(request))
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        ctx = await _voucher_context(db_session, actor, voucher_id)
+        return render(
+            request,
+            "circle/cancel.html",
+            status_code=exc.status_code,
+            error=error_message(request, exc),
+            **ctx,
+        )
+    return Redirect(f"/circle/vouchers/{voucher_id}?done=cancelled", status_code=303)
+
+
+@post("/circle/vouchers/{voucher_id:int}/rate", include_in_schema=False)
+async def rate_voucher(
+    request: Request, voucher_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form = await form_data(request)
+    try:
+        await vouchers.rate(
+            db_session, actor, voucher_id, optional_int(form.get("stars")), form.get("note", "")
+        )
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        ctx = await _voucher_context(db_session, actor, voucher_id)
+        return render(
+            request,
+            "circle/voucher.html",
+            status_code=exc.status_code,
+            error=error_message(request, exc),
+            **ctx,
+        )
+    return Redirect(f"/circle/vouchers/{voucher_id}?done=rated", status_code=303)
+
+
+# ---------------------------------------------------------------- the shop page
+
+
+async def _shop_context(db_session: AsyncSession, actor: Actor, provider_id: int) -> dict[str, Any]:
+    provider = await services.provider_for(db_session, actor, provider_id)
+    zone = await time_zone_of(db_session, provider.community_id)
+    now = clock.now()
+    today = clock.day_start(now, zone)
+    redeemed = (
+        await db_session.execute(
+            select(Voucher, Offer.name, User.display_name)
+            .join(Offer, Offer.id == Voucher.offer_id)
+            .join(User, User.id == Voucher.user_id)
+            .where(Voucher.organisation_id == provider_id, Voucher.redeemed_at >= today)
+            .order_by(Voucher.redeemed_at.desc())
+        )
+    ).all()
+    month = rules.month_of(now, zone)
+    figures = (await statements.month_figures(db_session, provider.community_id, month, provider_id))[0]
+    mine = await organisations.acts_for(db_session, actor.user_id)
+    return {
+        "provider": provider,
+        "redeemed": redeemed,
+        "figures": figures,
+        "offers": await services.offers_of_provider(db_session, provider_id),
+        "offer_labels": OFFER_LABELS,
+        "is_member": provider_id in mine,
+        "may_propose": mine.get(provider_id, False) or actor.has(provider.community_id, "admin"),
+    }
+
+
+@get("/circle/shop/{provider_id:int}", include_in_schema=False)
+async def shop_page(request: Request, provider_id: int, actor: Actor, db_session: AsyncSession) -> Template:
+    ctx = await _shop_context(db_session, actor, provider_id)
+    return render(request, "circle/shop.html", result_template=None, **ctx)
+
+
+def _scan_answer(
+    request: Request, partial: bool, ctx: dict[str, Any] | None, template: str, status_code: int, **data: Any
+) -> Template:
+    if partial or ctx is None:
+        # htmx swaps 200 answers only; the words and the icon carry a refusal.
+        return render(request, template, **data)
+    return render(
+        request, "circle/shop.html", status_code=status_code, result_template=template, **ctx, **data
+    )
+
+
+@post("/circle/shop/{provider_id:int}/scan", include_in_schema=False)
+async def shop_scan(request: Request, provider_id: int, actor: Actor, db_session: AsyncSession) -> Template:
+    """A scanned or typed voucher: who it is for and what, with a big button to redeem it."""
+    form = await form_data(request)
+    ctx = await _shop_context(db_session, actor, provider_id)
+    partial = bool(request.headers.get("hx-request"))
+    scan = scanning.ScanRequest(
+        code=(form.get("code") or "").strip(),
+        context="shop",
+        preview=True,
+        address=client_address(request),
+    )
+    outcome: scanning.ScanOutcome | DomainError = DomainError("code_invalid", 422)
+    if scan.code:
+        outcome = await scan_services.run_scan(
+            request.app.state, await connection_of(db_session), actor, scan
+        )
+    if isinstance(outcome, DomainError):
+        uow.keep_refusal(request.scope)  # type: ignore[arg-type]
+        return _scan_answer(
+            request,
+            partial,
+            ctx,
+            "scan/_refused.html",
+            outcome.status_code,
+            code=outcome.code,
+            detail=error_message(request, outcome),
+            extra=outcome.extra,
+            scan=scan,
+        )
+    return _scan_answer(
+        request, partial, ctx, outcome.template or "scan/_result.html", 200, outcome=outcome, **outcome.data
+    )
+
+
+@post("/circle/vouchers/{voucher_id:int}/redeem", include_in_schema=False)
+async def redeem_voucher(
+    request: Request, voucher_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
+    form = await form_data(request)
+    partial = bool(request.headers.get("hx-request"))
+    try:
+        done = await vouchers.redeem(
+            await connection_of(db_session),
+            actor,
+            voucher_id,
+            scan_key=form.get("key") or None,
+            address=client_address(request),
+        )
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return render(
+            request,
+            "circle/redeemed.html" if not partial else "scan/_refused.html",
+            status_code=200 if partial else exc.status_code,
+            code=exc.code,
+            detail=error_message(request, exc),
+            extra=exc.extra,
+            outcome=None,
+            provider_id=None,
+        )
+    data: dict[str, Any] = {
+        "outcome": scanning.ScanOutcome("redeemed"),
+        "voucher_id": done.voucher_id,
+        "display_name": done.resident,
+        "offer": done.offer,
+        "points": done.points,
+        "organisation_id": done.organisation_id,
+    }
+    if partial:
+        return render(request, "circle/_scan_voucher.html", **data)
+    return render(request, "circle/redeemed.html", provider_id=done.organisation_id, **data)
+
+
+# ---------------------------------------------------------------- for a resident without a phone
+
+
+async def _for_resident_page(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    *,
+    resident: User | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    community = await _community(db_session, community_id)
+    if not actor.is_member(community_id):
+        raise NotFound()
+    actor.require(community_id, *CARE_ROLES)
+    visits = [
+        item
+        for item in await services.nearest_offers(db_session, actor, community_id)
+        if item.offer.home_visit and item.offer.cash_price_cents == 0
+    ]
+    wallet = (
+        await ledger.wallet(await connection_of(db_session), community_id, resident.id) if resident else None
+    )
+    return render(
+        request,
+        "circle/for_resident.html",
+        status_code=status_code,
+        community=community,
+        resident=resident,
+        visits=visits,
+        wallet=wallet,
+        error=error,
+    )
+
+
+@get("/circle/c/{community_id:int}/for-resident", include_in_schema=False)
+async def for_resident_page(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
+    """A grid worker or staff scans a resident's member card, then buys a home visit for them."""
+    return await _for_resident_page(request, db_session, actor, community_id)
+
+
+@post("/circle/c/{community_id:int}/for-resident", include_in_schema=False)
+async def for_resident_scan(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
+    form = await form_data(request)
+    try:
+        if not actor.is_member(community_id):
+            raise NotFound()
+        actor.require(community_id, *CARE_ROLES)
+        code = (form.get("code") or "").strip()
+        if not code:
+            raise Invalid(lazy("Please scan the resident's member card or type its code."), field="code")
+        user_id = await resolve_member_code(
+            await connection_of(db_session), scanning.ScanRequest(code=code).code
+        )
+        resident = await db_session.get(User, user_id)
+        from_here = await db_session.scalar(
+            select(Membership.id).where(
+                Membership.user_id == user_id, Membership.community_id == community_id
+            )
+        )
+        if resident is None or from_here is None:
+            raise NotFound(lazy("This member belongs to another community."))
+    except DomainError as exc:
+        if exc.code == "forbidden" or (exc.code == "not_found" and exc.detail is None):
+            raise
+        return await _for_resident_page(
+            request,
+            db_session,
+            actor,
+            community_id,
+            error=error_message(request, exc),
+            status_code=exc.status_code,
+        )
+    return await _for_resident_page(request, db_session, actor, community_id, resident=resident)
+
+
+route_handlers = [
+    circle_page,
+    offer_page,
+    buy_confirm,
+    buy_offer,
+    my_vouchers,
+    voucher_page,
+    voucher_qr,
+    cancel_confirm,
+    cancel_voucher,
+    rate_voucher,
+    shop_page,
+    shop_scan,
+    redeem_voucher,
+    for_resident_page,
+    for_resident_scan,
+]

@@ -1,0 +1,257 @@
+"""The service circle's pages: nearest first with the 15-minute mark, an offer bought after a
+confirmation, the voucher's QR and digits, the shop page's scan and redeem, cancel and rating,
+a home visit bought for a resident by card, and the admin's forms, statements and exports."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+from app.circle import rules
+from app.core import clock
+from tests.api.helpers import page_login, post_form
+from tests.circle.conftest import Circle, give_points, make_offer
+from tests.conftest import count
+from tests.qrtools import decode_svg
+
+
+async def test_a_resident_finds_buys_shows_the_code_and_rates(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    near = await make_offer(client, circle, circle.barber_id, name="理发", points_price=15)
+    far = await make_offer(
+        client, circle, circle.cleaner_id, name="上门保洁", points_price=30, home_visit=True
+    )
+    cash = await make_offer(
+        client, circle, circle.cleaner_id, name="家电清洗", points_price=20, cash_price_cents=2000
+    )
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    await page_login(client, circle.resident)
+    page = await client.get(f"/circle/c/{circle.community_id}")
+    assert page.status_code == 200
+    html = page.text
+    assert html.index(f'data-offer="{near}"') < html.index(f'data-offer="{far}"')
+    assert html.count("data-within") == 1  # the barber is 4 minutes away, the cleaner 16
+    assert "步行4分钟" in html and "15分钟内可达" in html
+    barber_only = await client.get(f"/circle/c/{circle.community_id}?category=barber")
+    assert f'data-offer="{near}"' in barber_only.text and f'data-offer="{far}"' not in barber_only.text
+    # The offer with a cash part says it cannot be bought yet, and offers no button.
+    cash_page = await client.get(f"/circle/offers/{cash}")
+    assert "data-cash-off" in cash_page.text and "data-buy" not in cash_page.text
+    # One tap never buys: without the confirmation the step is shown.
+    step = await post_form(client, f"/circle/offers/{near}/buy", {"key": "page-1"})
+    assert step.status_code == 200 and 'data-confirm="buy-voucher"' in step.text
+    assert await count(db, "SELECT count(*) FROM circle_vouchers WHERE offer_id = :o", o=near) == 0
+    bought = await post_form(client, f"/circle/offers/{near}/buy", {"key": "page-1", "confirm": "1"})
+    assert bought.status_code == 303, bought.text
+    again = await post_form(client, f"/circle/offers/{near}/buy", {"key": "page-1", "confirm": "1"})
+    assert again.headers["location"] == bought.headers["location"]  # a double tap buys once
+    voucher_url = bought.headers["location"].split("?")[0]
+    voucher_page = await client.get(bought.headers["location"])
+    assert 'class="notice"' in voucher_page.text
+    digits = re.search(r"data-digits>(\d{4}) (\d{4})<", voucher_page.text)
+    assert digits
+    svg = await client.get(voucher_url + "/qr.svg")
+    code = decode_svg(svg.text)
+    assert code.startswith("JV1-")
+    # The barber's member scans the QR on the shop page: first who and what, then redeem.
+    await page_login(client, circle.barber)
+    shop = await client.get(f"/circle/shop/{circle.barber_id}")
+    assert shop.status_code == 200 and "data-scan-form" in shop.text
+    preview = await post_form(client, f"/circle/shop/{circle.barber_id}/scan", {"code": code})
+    assert 'data-result="voucher_ready"' in preview.text and "郑美玉" in preview.text
+    voucher_id = int(voucher_url.rsplit("/", 1)[1])
+    done = await post_form(client, f"/circle/vouchers/{voucher_id}/redeem", headers={"HX-Request": "true"})
+    assert 'data-result="redeemed"' in done.text
+    twice = await post_form(
+        client, f"/circle/shop/{circle.barber_id}/scan", {"code": f"{digits[1]} {digits[2]}"}
+    )
+    assert "data-result" in twice.text and "voucher_ready" not in twice.text
+    shop = await client.get(f"/circle/shop/{circle.barber_id}")
+    assert "郑美玉" in shop.text  # today's redemptions
+    # Another provider's member sees it refused in words; nothing changes.
+    await page_login(client, circle.cleaner)
+    other = await post_form(client, f"/circle/shop/{circle.cleaner_id}/scan", {"code": code})
+    assert "这张服务券属于其他服务商" in other.text or "已经使用过" in other.text
+    # The resident rates it; the offer page shows the stars.
+    await page_login(client, circle.resident)
+    rated = await post_form(client, f"/circle/vouchers/{voucher_id}/rate", {"stars": "5", "note": "很好"})
+    assert rated.status_code == 303
+    offer_page = await client.get(f"/circle/offers/{near}")
+    assert 'data-stars="5.0"' in offer_page.text and "很好" in offer_page.text
+
+
+async def test_cancel_asks_first_and_gives_the_points_back(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    offer_id = await make_offer(client, circle, points_price=40)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 40)
+    await page_login(client, circle.resident)
+    bought = await post_form(client, f"/circle/offers/{offer_id}/buy", {"key": "c-1", "confirm": "1"})
+    voucher_id = int(bought.headers["location"].split("?")[0].rsplit("/", 1)[1])
+    ask = await client.get(f"/circle/vouchers/{voucher_id}/cancel")
+    assert 'data-confirm="cancel-voucher"' in ask.text
+    step = await post_form(client, f"/circle/vouchers/{voucher_id}/cancel")
+    assert step.status_code == 200
+    assert (
+        await count(
+            db, "SELECT count(*) FROM circle_vouchers WHERE id = :v AND status = 'held'", v=voucher_id
+        )
+        == 1
+    )
+    done = await post_form(client, f"/circle/vouchers/{voucher_id}/cancel", {"confirm": "1"})
+    assert done.status_code == 303
+    page = await client.get(done.headers["location"])
+    assert "40积分已退回账户" in page.text
+    mine = await client.get("/circle/me/vouchers")
+    assert mine.status_code == 200 and "已取消" in mine.text
+
+
+async def test_a_grid_worker_buys_a_home_visit_after_scanning_the_card(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    visit = await make_offer(
+        client, circle, circle.cleaner_id, name="上门保洁", home_visit=True, points_price=30
+    )
+    await give_points(engine, circle.community_id, circle.resident.user_id, 50)
+    card = await client.get("/api/v1/me/card", headers=circle.resident.headers)
+    await page_login(client, circle.grid)
+    page = await client.get(f"/circle/c/{circle.community_id}/for-resident")
+    assert page.status_code == 200
+    found = await post_form(
+        client, f"/circle/c/{circle.community_id}/for-resident", {"code": card.json()["code"]}
+    )
+    assert found.status_code == 200 and f'data-resident="{circle.resident.user_id}"' in found.text
+    assert f"/circle/offers/{visit}/buy?for_user={circle.resident.user_id}" in found.text
+    bad = await post_form(client, f"/circle/c/{circle.community_id}/for-resident", {"code": "JC1-NOPE"})
+    assert bad.status_code == 422 and 'class="alert"' in bad.text
+    ask = await client.get(f"/circle/offers/{visit}/buy?for_user={circle.resident.user_id}")
+    assert "郑美玉" in ask.text
+    bought = await post_form(
+        client,
+        f"/circle/offers/{visit}/buy",
+        {"key": "gw-page", "confirm": "1", "for_user": str(circle.resident.user_id)},
+    )
+    assert bought.status_code == 303, bought.text
+    owner = await db.scalar(
+        text("SELECT user_id FROM circle_vouchers WHERE offer_id = :o AND placed_by = :g"),
+        {"o": visit, "g": circle.grid.user_id},
+    )
+    assert owner == circle.resident.user_id
+    # A resident may not open the page.
+    await page_login(client, circle.neighbour)
+    assert (await client.get(f"/circle/c/{circle.community_id}/for-resident")).status_code == 403
+
+
+async def test_the_admin_places_providers_approves_offers_and_closes_a_month(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    proposed = await client.post(
+        f"/api/v1/organisations/{circle.barber_id}/offers",
+        json={"name": "洗剪吹", "points_price": 20},
+        headers=circle.barber.headers,
+    )
+    offer_id = proposed.json()["id"]
+    await page_login(client, circle.admin)
+    admin = await client.get(f"/circle/admin/c/{circle.community_id}")
+    assert admin.status_code == 200 and f'data-approve="{offer_id}"' in admin.text
+    approved = await post_form(client, f"/circle/admin/offers/{offer_id}/review", {"decision": "approve"})
+    assert approved.status_code == 303
+    assert (
+        await count(db, "SELECT count(*) FROM circle_offers WHERE id = :o AND status = 'active'", o=offer_id)
+        == 1
+    )
+    saved = await post_form(
+        client,
+        f"/circle/admin/providers/{circle.barber_id}",
+        {
+            "address": "光复路12号",
+            "lat": "26.0859",
+            "lng": "119.2979",
+            "opening_hours": "每天 8:00–19:00",
+            "home_visit": "1",
+        },
+    )
+    assert saved.status_code == 303, saved.text
+    half = await post_form(client, f"/circle/admin/providers/{circle.barber_id}", {"lat": "26.1", "lng": ""})
+    assert half.status_code == 422 and 'class="alert"' in half.text
+    settings = await post_form(
+        client,
+        f"/circle/admin/c/{circle.community_id}/settings",
+        {"voucher_days": "14", "fen_per_point": "5", "fund": "party_dues"},
+    )
+    assert settings.status_code == 303
+    # A voucher redeemed last month, then the month closed after the confirmation.
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    code = (
+        await client.post(
+            "/api/v1/vouchers",
+            json={"offer_id": offer_id, "idempotency_key": "m-1"},
+            headers=circle.resident.headers,
+        )
+    ).json()["voucher_code"]
+    assert (
+        await client.post("/api/v1/scans", json={"code": code}, headers=circle.barber.headers)
+    ).status_code == 200
+    this_month = rules.month_of(clock.now(), "Asia/Shanghai")
+    last = rules.month_text((this_month.replace(day=1) - timedelta(days=1)).replace(day=1))
+    start, _end = rules.month_bounds(rules.parse_month(last), "Asia/Shanghai")  # type: ignore[arg-type]
+    await db.execute(
+        text("UPDATE circle_vouchers SET redeemed_at = :at WHERE offer_id = :o"), {"at": start, "o": offer_id}
+    )
+    await db.commit()
+    listing = await client.get(f"/circle/admin/c/{circle.community_id}/statements?month={last}")
+    assert listing.status_code == 200 and f'data-provider="{circle.barber_id}"' in listing.text
+    ask = await client.get(
+        f"/circle/admin/c/{circle.community_id}/statements/{circle.barber_id}?month={last}&step=close"
+    )
+    assert 'data-confirm="statement-close"' in ask.text and "不能撤销" in ask.text
+    step = await post_form(
+        client,
+        f"/circle/admin/c/{circle.community_id}/statements/{circle.barber_id}",
+        {"month": last, "step": "close"},
+    )
+    assert step.status_code == 200
+    closed = await post_form(
+        client,
+        f"/circle/admin/c/{circle.community_id}/statements/{circle.barber_id}",
+        {"month": last, "step": "close", "confirm": "1"},
+    )
+    assert closed.status_code == 303, closed.text
+    row = (
+        await db.execute(
+            text(
+                "SELECT points, cash_cents_due, fund, status FROM circle_statements "
+                "WHERE organisation_id = :o"
+            ),
+            {"o": circle.barber_id},
+        )
+    ).one()
+    assert tuple(row) == (20, 100, "party_dues", "closed")
+    csv_file = await client.get(f"/circle/admin/c/{circle.community_id}/statements.csv?month={last}")
+    assert csv_file.headers["content-type"].startswith("text/csv") and "党费补助" in csv_file.text
+    xlsx = await client.get(f"/circle/admin/c/{circle.community_id}/statements.xlsx?month={last}")
+    assert xlsx.content[:2] == b"PK"
+    paid = await post_form(
+        client,
+        f"/circle/admin/c/{circle.community_id}/statements/{circle.barber_id}",
+        {"month": last, "step": "paid", "confirm": "1"},
+    )
+    assert paid.status_code == 303
+    assert (
+        await count(
+            db,
+            "SELECT count(*) FROM circle_statements WHERE status = 'paid' AND organisation_id = :o",
+            o=circle.barber_id,
+        )
+        == 1
+    )
+    # The home page links the admin here, and shows the shop to the provider's member.
+    home = await client.get("/")
+    assert f"/circle/admin/c/{circle.community_id}" in home.text
+    await page_login(client, circle.barber)
+    home = await client.get("/")
+    assert f"/circle/shop/{circle.barber_id}" in home.text
