@@ -13,8 +13,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.member_cards import resolve_member_code
 from app.accounts.models import Membership, User
-from app.accounts.services import resolve_member_code
 from app.circle import home as _home  # noqa: F401 - registers its share of the home page
 from app.circle import rules, services, statements, vouchers
 from app.circle.models import Offer, Rating, Voucher

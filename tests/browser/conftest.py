@@ -180,7 +180,20 @@ def world(live_server: Any) -> World:
                 f"/api/v1/wishes/{wish['id']}/review", headers=auth["admin"], json={"decision": "publish"}
             )
         )
+        # The service circle: the demo's offer nearest the resident and a voucher they bought.
+        offers = _ok(http.get(f"/api/v1/communities/{cid}/offers", headers=auth["resident"]))["items"]
+        offer = next(o for o in offers if o["cash_price_cents"] == 0)
+        voucher = _ok(
+            http.post(
+                "/api/v1/vouchers",
+                headers=auth["resident"],
+                json={"offer_id": offer["id"], "idempotency_key": "every-page-" + secrets.token_hex(6)},
+            )
+        )
     w.values = {
+        "provider_id": offer["organisation_id"],
+        "offer_id": offer["id"],
+        "voucher_id": voucher["id"],
         "wish_id": wish["id"],
         "organisation_id": organisation["id"],
         "agreement_id": agreement["id"],
