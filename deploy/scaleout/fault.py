@@ -363,10 +363,19 @@ async def watch_cluster(rig: Rig, old: str, since: float, seconds: float) -> Non
         if any(m.get("role") == "leader" and name != old for name, m in members.items()):
             CLUSTER_TIMES.setdefault("promoted", now)
         mine = members.get(old, {})
-        if "promoted" in CLUSTER_TIMES and mine.get("role") in ("replica", "sync_standby"):
-            if mine.get("state") in ("running", "streaming"):
-                CLUSTER_TIMES.setdefault("rejoined", now)
-                return
+        leader = next((m for m in members.values() if m.get("role") == "leader"), {})
+        # Back means streaming from the new leader on its timeline: right after the kill Patroni
+        # may start the old primary as a replica for a moment before it finds the timelines
+        # diverged and runs pg_rewind, and Patroni shows its lag as "unknown" until it streams.
+        if (
+            "promoted" in CLUSTER_TIMES
+            and mine.get("role") in ("replica", "sync_standby")
+            and mine.get("state") in ("running", "streaming")
+            and isinstance(mine.get("lag"), int)
+            and mine.get("timeline") == leader.get("timeline")
+        ):
+            CLUSTER_TIMES.setdefault("rejoined", now)
+            return
         await asyncio.sleep(0.25)
 
 
