@@ -54,7 +54,9 @@ preflight() {
   [ "$(uname -s)" = Linux ] || refuse "network namespaces need Linux"
   [ "$(id -u)" = 0 ] || refuse "network namespaces need root (run as root, e.g. sudo make scaleout)"
   command -v ip >/dev/null || refuse "iproute2's ip command is missing"
-  [ -x "$PYTHON" ] || refuse "the project's virtualenv is missing ($PYTHON): run make setup first"
+  if [ "$MODE" != check ]; then
+    [ -x "$PYTHON" ] || refuse "the project's virtualenv is missing ($PYTHON): run make setup first"
+  fi
   local probe="$PREFIX-probe-$$"
   ip netns add "$probe" 2>/dev/null || refuse "cannot create a network namespace here (a container without CAP_SYS_ADMIN?)"
   if ! ip netns exec "$probe" ip link add probe0 type bridge 2>/dev/null; then
