@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import (
@@ -16,7 +17,7 @@ from litestar.exceptions import (
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 from app.core.i18n import gettext_for, lazy
 from app.core.rendering import page_context
@@ -41,6 +42,7 @@ MESSAGES: dict[str, str] = {
     "not_authenticated": lazy("Please log in first."),
     "csrf_failed": lazy("The form has expired. Please go back, reload the page and try again."),
     "internal_error": lazy("Something went wrong on our side. Nothing was changed; please try again."),
+    "unavailable": lazy("The service is briefly unavailable. Please try again in a moment."),
 }
 
 
@@ -65,6 +67,8 @@ ERROR_DESCRIPTIONS = {
     422: "A value is missing or out of its range (`validation_error`), or a code is refused "
     "(`code_invalid`, `code_expired`, `not_signed_up`)",
     429: "Too many failed attempts: `rate_limited`",
+    503: "The database is away for a moment (a failover, a restart): `unavailable`; send the same "
+    "request again (with the same idempotency key) after Retry-After seconds",
 }
 
 
@@ -80,13 +84,14 @@ def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
 
 def document_errors(handler: HTTPRouteHandler) -> HTTPRouteHandler:
     """Adds to an `/api/v1` route's OpenAPI entry the error answers it can give, read from its
-    signature: every route may get 400 (a request that cannot be read); a route with a body or
-    parameters 422; a route that needs a login 401 and 403, and 404 when it names something by
-    id (in its path or body); one that changes something 409;
-    the login and registration routes 401 and 429. What the route declares itself wins."""
+    signature: every route may get 400 (a request that cannot be read) and 503 (the database
+    away for a moment); a route with a body or parameters 422; a route that needs a login 401
+    and 403, and 404 when it names something by id (in its path or body); one that changes
+    something 409; the login and registration routes 401 and 429. What the route declares
+    itself wins."""
     params = set(handler.parsed_fn_signature.parameters)
     paths = list(handler.paths)
-    statuses = {400}
+    statuses = {400, 503}
     if params - {"actor", "request", "db_session", "settings", "tx"} or any("{" in p for p in paths):
         statuses.add(422)
     if params & {"actor", "tx"}:
@@ -230,7 +235,40 @@ def _sqlstate(exc: BaseException) -> str:
     return ""
 
 
+# PostgreSQL's answers of a server going away or not yet there: connection exceptions (class 08),
+# a server shutting down or crashed (57P01, 57P02), starting (57P03), and a write on a server that
+# is read-only now (25006: a primary being demoted during a failover).
+UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "25006"})
+# Seconds a client is told to wait before sending the request again (Retry-After).
+RETRY_AFTER = "1"
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The request failed because its database connection was lost or refused (the primary died,
+    a failover, a restart), not because of anything in the request: sending it again (with the
+    same idempotency key) is right once the database is back."""
+    state = _sqlstate(exc)
+    if state.startswith("08") or state in UNAVAILABLE_STATES:
+        return True
+    seen: BaseException | None = exc
+    for _ in range(5):  # SQLAlchemy's wrapper, its cause, asyncpg's error
+        if seen is None:
+            break
+        if getattr(seen, "connection_invalidated", False):
+            return True
+        if isinstance(seen, asyncpg.ConnectionDoesNotExistError | ConnectionError):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
 def internal_error_handler(request: Request, exc: Exception) -> Response:
+    if database_unavailable(exc):
+        request.logger.warning("database unavailable: %r", exc)
+        _ = gettext_for(request)
+        message = MESSAGES["unavailable"]
+        headers = {"retry-after": RETRY_AFTER}
+        return _render(request, HTTP_503_SERVICE_UNAVAILABLE, "unavailable", _(message), {}, headers)
     if _sqlstate(exc).startswith("22"):
         # PostgreSQL's "data exception" class (a value out of range, a string too long, bad
         # encoding): a value the edge should have refused. Still the client's input, so a 422,
