@@ -384,7 +384,8 @@ JINLIN_JOBS_IN_PROCESS=0
 EOF
 }
 
-# The command that starts (or restarts, after fault.py killed it) an app host.
+# The command that starts (or restarts, after fault.py killed it) an app host: jinlin serve under
+# a loop that starts it again when it exits, as a service manager would (Restart=always).
 write_app_start() {
   local host=$1
   mkdir -p "$BASE/$host/data"
@@ -392,7 +393,8 @@ write_app_start() {
 #!/usr/bin/env bash
 cd "$ROOT"
 ip netns exec $(ns "$host") setsid env \$(grep -v '^#' "$BASE/app.env" | xargs) JINLIN_DATA_DIR="$BASE/$host/data" \\
-  "$JINLIN" serve --host $NET.${ADDR[$host]} --port 8000 --workers 2 >>"$BASE/$host/serve.log" 2>&1 </dev/null &
+  bash -c 'while true; do "$JINLIN" serve --host $NET.${ADDR[$host]} --port 8000 --workers 2; echo "serve exited (\$?); starting it again"; sleep 1; done' \\
+  >>"$BASE/$host/serve.log" 2>&1 </dev/null &
 EOF
   chmod +x "$BASE/$host/start.sh"
 }
