@@ -246,19 +246,30 @@ RETRY_AFTER = "1"
 def database_unavailable(exc: BaseException) -> bool:
     """The request failed because its database connection was lost or refused (the primary died,
     a failover, a restart), not because of anything in the request: sending it again (with the
-    same idempotency key) is right once the database is back."""
+    same idempotency key) is right once the database is back. asyncpg's own protocol errors
+    (`InternalClientError`: a connection left mid-operation when its server went away, then
+    asked to commit or roll back) count too."""
     state = _sqlstate(exc)
     if state.startswith("08") or state in UNAVAILABLE_STATES:
         return True
-    seen: BaseException | None = exc
-    for _ in range(5):  # SQLAlchemy's wrapper, its cause, asyncpg's error
-        if seen is None:
-            break
-        if getattr(seen, "connection_invalidated", False):
+    todo: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while todo and len(seen) < 10:  # SQLAlchemy's wrapper, asyncpg's error, their causes
+        error = todo.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if getattr(error, "connection_invalidated", False):
             return True
-        if isinstance(seen, asyncpg.ConnectionDoesNotExistError | ConnectionError):
+        if isinstance(
+            error, asyncpg.ConnectionDoesNotExistError | asyncpg.InternalClientError | ConnectionError
+        ):
             return True
-        seen = getattr(seen, "orig", None) or seen.__cause__
+        if _sqlstate(error).startswith("08"):
+            return True
+        todo.extend(
+            e for e in (getattr(error, "orig", None), error.__cause__, error.__context__) if e is not None
+        )
     return False
 
 

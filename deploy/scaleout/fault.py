@@ -467,8 +467,12 @@ async def main(mode: str, base: Path, net: str) -> int:
     back = await wait_until(lambda: ready(rig.app["app1"]), 180)
     since_restart = None if back is None else time.monotonic() - t_restart
     log(f"app1 ready {_s(since_restart)} s after it was started again")
-    # app2's two workers listened on the old primary; now all four must listen on the new one.
-    results["listeners"] = await feed_listeners(rig)
+    # app2's two workers listened on the old primary; now all four must listen on the new one
+    # (app1's second worker may come up a few seconds after the first answers /readyz).
+    began = time.monotonic()
+    while (listeners := await feed_listeners(rig)) < 4 and time.monotonic() - began < 30:  # noqa: ASYNC110
+        await asyncio.sleep(0.5)
+    results["listeners"] = listeners
     results["logout_after"] = await logout(rig, world, "after")
     # What Patroni did with the old primary: pg_rewind when its WAL had gone past the promotion
     # point, otherwise a plain restart as a replica of the new timeline.

@@ -61,3 +61,20 @@ async def test_a_lost_or_refused_database_connection_is_a_503(database_url: str)
             assert answer.headers["retry-after"] == errors.RETRY_AFTER
         still = await client.get("/api/v1/broken")
         assert still.status_code == 500 and still.json()["code"] == "internal_error"
+
+
+def test_what_counts_as_the_database_away():
+    # asyncpg's protocol error on a connection its server left mid-operation (seen in the
+    # scale-out rig's failover, raised by the commit of the request's unit of work).
+    assert errors.database_unavailable(
+        asyncpg.InternalClientError("cannot switch to state 15; another operation (2) is in progress")
+    )
+    try:  # an error raised while handling a lost connection
+        try:
+            raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+        except asyncpg.ConnectionDoesNotExistError:
+            raise RuntimeError("rollback failed") from None
+    except RuntimeError as exc:
+        assert exc.__cause__ is None and errors.database_unavailable(exc)
+    assert not errors.database_unavailable(ValueError("a bug"))
+    assert not errors.database_unavailable(asyncpg.UniqueViolationError("duplicate key"))
