@@ -13,7 +13,10 @@ one of three shapes, said by `kind`:
 
 - "count": a number (an int, or hours as a float with one decimal);
 - "breakdown": {key: number} over the figure's `keys`, each key with its label (a msgid);
-- "ranking": a list of `Ranked`, best first.
+- "ranking": a list of `Ranked`, best first;
+- "series": {bucket: {key: number}} over the figure's `keys`, a bucket being the first day of a
+  day, week or month of the range (`step`: days up to two months, weeks up to a year, months past
+  it), every bucket of the range present (`buckets`).
 
 The dashboards, the stats API, the printable report and the exports all read figures through
 `compute` alone, so a page and the API answer the same numbers by construction. Labels are msgids,
@@ -22,13 +25,14 @@ translated where they are shown."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from app.core import clock
 
-Kind = Literal["count", "breakdown", "ranking"]
+Kind = Literal["count", "breakdown", "ranking", "series"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,31 @@ class Scope:
     def end_day(self) -> date:
         """The first day after the range (for columns that hold a date, not an instant)."""
         return self.last + timedelta(days=1)
+
+    @property
+    def step(self) -> str:
+        """How a series over this range is bucketed (a unit of PostgreSQL's date_trunc)."""
+        days = (self.last - self.first).days + 1
+        return "day" if days <= 62 else "week" if days <= 366 else "month"
+
+    def buckets(self) -> list[date]:
+        """The first day of every bucket of the range, in order (a week starts on Monday)."""
+        if self.step == "day":
+            day = self.first
+        elif self.step == "week":
+            day = self.first - timedelta(days=self.first.weekday())
+        else:
+            day = self.first.replace(day=1)
+        out = []
+        while day <= self.last:
+            out.append(day)
+            if self.step == "day":
+                day += timedelta(days=1)
+            elif self.step == "week":
+                day += timedelta(days=7)
+            else:
+                day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return out
 
 
 @dataclass(frozen=True)
@@ -82,6 +111,8 @@ class Figure:
     note: str = ""  # msgid: how it is counted where that is not plain (shown under its table)
 
     def empty(self) -> Any:
+        if self.kind == "series":
+            return {}
         if self.kind == "breakdown":
             return dict.fromkeys(self.keys, 0)
         if self.kind == "ranking":
@@ -90,6 +121,21 @@ class Figure:
 
 
 _FIGURES: dict[str, Figure] = {}
+# Rows one statement answered during one `compute`, for the figures that share the statement.
+_MEMO: ContextVar[dict[Any, Any] | None] = ContextVar("figures_memo", default=None)
+T = TypeVar("T")
+
+
+async def shared(name: str, scopes: Sequence[Scope], load: Callable[[], Awaitable[T]]) -> T:
+    """What `load` answers for these scopes, loaded once per `compute` (the ledger's issued, spent
+    and expired come from one statement over the transfers, which is the dashboards' heaviest)."""
+    memo = _MEMO.get()
+    if memo is None:
+        return await load()
+    key = (name, tuple(scopes))
+    if key not in memo:
+        memo[key] = await load()
+    return memo[key]  # type: ignore[no-any-return]
 
 
 def figure(
@@ -129,13 +175,28 @@ async def compute(
     out: dict[int, dict[str, Any]] = {s.community_id: {} for s in scopes}
     if not scopes:
         return out
-    for fig in wanted:
-        values = await fig.fn(session, scopes)
-        for scope in scopes:
-            value = values.get(scope.community_id)
-            if fig.kind == "breakdown":
-                value = {**fig.empty(), **(value or {})}
-            out[scope.community_id][fig.name] = fig.empty() if value is None else value
+    token = _MEMO.set({})
+    try:
+        for fig in wanted:
+            out = _put(out, fig, scopes, await fig.fn(session, scopes))
+    finally:
+        _MEMO.reset(token)
+    return out
+
+
+def _put(
+    out: dict[int, dict[str, Any]], fig: Figure, scopes: Sequence[Scope], values: Mapping[int, Any]
+) -> dict[int, dict[str, Any]]:
+    for scope in scopes:
+        value = values.get(scope.community_id)
+        if fig.kind == "breakdown":
+            value = {**fig.empty(), **(value or {})}
+        elif fig.kind == "series":
+            found = value or {}
+            zero = dict.fromkeys(fig.keys, 0)
+            days = [day.isoformat() for day in scope.buckets()]
+            value = {day: {**zero, **found.get(day, {})} for day in days}
+        out[scope.community_id][fig.name] = fig.empty() if value is None else value
     return out
 
 
@@ -145,22 +206,28 @@ def hours(minutes: int | float | None) -> float:
 
 
 def scope_arrays(scopes: Sequence[Scope]) -> dict[str, list[Any]]:
-    """The scopes as parallel arrays for a statement that joins
+    """The scopes as parallel arrays for a statement that joins `SCOPES` below,
 
-        unnest(CAST(:ids AS bigint[]), CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[]),
-               CAST(:firsts AS date[]), CAST(:ends_day AS date[])) AS s(cid, lo, hi, d0, d1)
+        s(cid, lo, hi, d0, d1, tz, step): the community, its first and first-after-last instants,
+        its first and first-after-last days, its time zone and a series' bucket (`Scope.step`),
 
-    (`SCOPES` below), so one statement answers every community with its own range."""
+    so one statement answers every community with its own range."""
     return {
         "ids": [s.community_id for s in scopes],
         "starts": [s.start for s in scopes],
         "ends": [s.end for s in scopes],
         "firsts": [s.first for s in scopes],
         "ends_day": [s.end_day for s in scopes],
+        "zones": [s.time_zone for s in scopes],
+        "steps": [s.step for s in scopes],
     }
 
 
 SCOPES = (
     "unnest(CAST(:ids AS bigint[]), CAST(:starts AS timestamptz[]), CAST(:ends AS timestamptz[]), "
-    "CAST(:firsts AS date[]), CAST(:ends_day AS date[])) AS s(cid, lo, hi, d0, d1)"
+    "CAST(:firsts AS date[]), CAST(:ends_day AS date[]), "
+    "CAST(:zones AS text[]), CAST(:steps AS text[])) "
+    "AS s(cid, lo, hi, d0, d1, tz, step)"
 )
+# A row's instant as the first day of its bucket, in the community's zone (with `SCOPES`).
+BUCKET = "CAST(date_trunc(s.step, {column} AT TIME ZONE s.tz) AS date)"

@@ -58,7 +58,10 @@ _ACTIVE = Sql(
 
 async def _minutes(session: Any, scopes: Sequence[Scope]) -> dict[int, dict[str, int]]:
     found: dict[int, dict[str, int]] = {}
-    for row in await _MINUTES.fetch(session, scope_arrays(scopes)):
+    rows = await figures.shared(
+        "events.minutes", scopes, lambda: _MINUTES.fetch(session, scope_arrays(scopes))
+    )
+    for row in rows:
         by_category = found.setdefault(int(row["cid"]), {})
         by_category[row["category"]] = by_category.get(row["category"], 0) + int(row["minutes"] or 0)
     return found
@@ -91,7 +94,7 @@ async def hours_by_category(session: Any, scopes: Sequence[Scope]) -> dict[int, 
     note=lazy("Events that started in the period and were not cancelled."),
 )
 async def events(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
-    rows = await _EVENTS.fetch(session, scope_arrays(scopes))
+    rows = await figures.shared("events.events", scopes, lambda: _EVENTS.fetch(session, scope_arrays(scopes)))
     return {int(row["cid"]): int(row["events"]) for row in rows}
 
 
@@ -102,7 +105,7 @@ async def events(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
     note=lazy("People checked in at those events, each person once per event."),
 )
 async def attendance(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
-    rows = await _EVENTS.fetch(session, scope_arrays(scopes))
+    rows = await figures.shared("events.events", scopes, lambda: _EVENTS.fetch(session, scope_arrays(scopes)))
     return {int(row["cid"]): int(row["attendance"]) for row in rows}
 
 

@@ -115,6 +115,9 @@ class Checkin(Base):
         ),
         CheckConstraint("minutes >= 0 AND points >= 0", name="non_negative"),
         Index("ix_event_checkins_user_id", "user_id"),
+        # The dashboards' figures read a community's stays by when they began or ended.
+        Index("ix_event_checkins_community_id_checked_in_at", "community_id", "checked_in_at"),
+        Index("ix_event_checkins_community_id_checked_out_at", "community_id", "checked_out_at"),
         Index(
             "ix_event_checkins_queue",
             "community_id",

@@ -14,30 +14,47 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.core import figures
-from app.core.figures import SCOPES, Scope, scope_arrays
+from app.core.figures import BUCKET, SCOPES, Scope, scope_arrays
 from app.core.i18n import lazy
 from app.core.uow import Sql
 
 _SINKS = "('wallet', 'issuing', 'expiry')"
-_FLOWS = Sql(
-    "SELECT s.cid, "  # noqa: S608
+# Each flow in one place, for the totals and the trend alike.
+_ISSUED = (
     "COALESCE(sum(t.amount) FILTER (WHERE d.kind = 'issuing'), 0) "
-    "- COALESCE(sum(t.amount) FILTER (WHERE c.kind = 'issuing'), 0) AS issued, "
+    "- COALESCE(sum(t.amount) FILTER (WHERE c.kind = 'issuing'), 0)"
+)
+_SPENT = (
     f"COALESCE(sum(t.amount) FILTER (WHERE d.kind = 'wallet' AND c.kind NOT IN {_SINKS}), 0) "
-    f"- COALESCE(sum(t.amount) FILTER (WHERE c.kind = 'wallet' AND d.kind NOT IN {_SINKS}), 0) AS spent, "
+    f"- COALESCE(sum(t.amount) FILTER (WHERE c.kind = 'wallet' AND d.kind NOT IN {_SINKS}), 0)"
+)
+_EXPIRED = (
     "COALESCE(sum(t.amount) FILTER (WHERE d.kind = 'wallet' AND c.kind = 'expiry'), 0) "
-    "- COALESCE(sum(t.amount) FILTER (WHERE c.kind = 'wallet' AND d.kind = 'expiry'), 0) AS expired "
+    "- COALESCE(sum(t.amount) FILTER (WHERE c.kind = 'wallet' AND d.kind = 'expiry'), 0)"
+)
+_TRANSFERS = (
     f"FROM {SCOPES} "
     "JOIN ledger_transfers t ON t.community_id = s.cid AND t.created_at >= s.lo AND t.created_at < s.hi "
     "JOIN ledger_accounts d ON d.id = t.debit_account_id "
     "JOIN ledger_accounts c ON c.id = t.credit_account_id "
-    "GROUP BY s.cid"
+)
+_TREND = Sql(
+    f"SELECT s.cid, {BUCKET.format(column='t.created_at')} AS bucket, "  # noqa: S608
+    f"{_ISSUED} AS issued, {_SPENT} AS spent, {_EXPIRED} AS expired {_TRANSFERS} GROUP BY s.cid, bucket"
 )
 
 
+async def _buckets(session: Any, scopes: Sequence[Scope]) -> list[Any]:
+    """The flows of each community by bucket: one pass over the transfers serves the totals and
+    the trend alike (the heaviest statement of the dashboards)."""
+    return await figures.shared("ledger.trend", scopes, lambda: _TREND.fetch(session, scope_arrays(scopes)))
+
+
 async def _flow(session: Any, scopes: Sequence[Scope], column: str) -> dict[int, int]:
-    rows = await _FLOWS.fetch(session, scope_arrays(scopes))
-    return {int(row["cid"]): int(row[column]) for row in rows}
+    found: dict[int, int] = {}
+    for row in await _buckets(session, scopes):
+        found[int(row["cid"])] = found.get(int(row["cid"]), 0) + int(row[column])
+    return found
 
 
 @figures.figure("points_issued", lazy("Points issued"), unit=lazy("points"), order=10)
@@ -53,3 +70,22 @@ async def points_spent(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
 @figures.figure("points_expired", lazy("Points expired"), unit=lazy("points"), order=12)
 async def points_expired(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
     return await _flow(session, scopes, "expired")
+
+
+@figures.figure(
+    "points_trend",
+    lazy("Points issued and spent over time"),
+    kind="series",
+    unit=lazy("points"),
+    keys={"issued": lazy("Points issued"), "spent": lazy("Points spent")},
+    order=13,
+    note=lazy("By day for up to two months, by week (from Monday) up to a year, by month beyond."),
+)
+async def points_trend(session: Any, scopes: Sequence[Scope]) -> dict[int, dict[str, dict[str, int]]]:
+    found: dict[int, dict[str, dict[str, int]]] = {}
+    for row in await _buckets(session, scopes):
+        found.setdefault(int(row["cid"]), {})[row["bucket"].isoformat()] = {
+            "issued": int(row["issued"]),
+            "spent": int(row["spent"]),
+        }
+    return found

@@ -43,7 +43,7 @@ _LISTS = Sql(
 
 
 async def _lists(session: Any, scopes: Sequence[Scope], column: str) -> dict[int, int]:
-    rows = await _LISTS.fetch(session, scope_arrays(scopes))
+    rows = await figures.shared("partners.lists", scopes, lambda: _LISTS.fetch(session, scope_arrays(scopes)))
     return {int(row["cid"]): int(row[column]) for row in rows}
 
 

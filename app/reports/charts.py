@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from app.core.figures import Figure, Ranked
 from app.core.i18n import lazy
-from app.reports.services import Figures
+from app.reports.services import Figures, total
 
 Gettext = Callable[[str], str]
 Number = int | float
@@ -28,7 +28,7 @@ class Chart:
 
     key: str
     title: str
-    kind: Literal["bar", "hbar", "pie"]
+    kind: Literal["bar", "hbar", "pie", "line"]
     labels: list[str]
     series: list[tuple[str, list[Number]]]
     unit: str = ""
@@ -113,7 +113,24 @@ def community_charts(row: Figures, shown: Sequence[Figure], _: Gettext) -> list[
             )
         elif fig.kind == "ranking":
             charts.append(ranking_chart(fig, list(row.values.get(fig.name, [])), _))
+        elif fig.kind == "series":
+            charts.append(series_chart(fig, row.values.get(fig.name, {}), _))
     return charts
+
+
+def series_chart(fig: Figure, values: dict[str, dict[str, Number]], _: Gettext) -> Chart:
+    """A figure over time: one line per key, a bucket's first day along the axis."""
+    buckets = list(values)
+    return Chart(
+        fig.name,
+        _(fig.label),
+        "line",
+        buckets,
+        [(_(label), [values[b].get(key, 0) for b in buckets]) for key, label in fig.keys.items()],
+        unit=_(fig.unit) if fig.unit else "",
+        note=_(fig.note) if fig.note else "",
+        label_header=_(lazy("From")),
+    )
 
 
 def ranking_chart(fig: Figure, ranked: list[Ranked], _: Gettext) -> Chart:
@@ -156,6 +173,8 @@ def street_charts(rows: Sequence[Figures], shown: Sequence[Figure], _: Gettext) 
                 label_header=_(lazy("Community")),
             )
         )
+    for over_time in (f for f in shown if f.kind == "series"):
+        charts.append(series_chart(over_time, total_of(rows, over_time), _))
     for name in STREET_COMPARED[2:]:
         fig = known.get(name)
         if fig is None:
@@ -173,3 +192,7 @@ def street_charts(rows: Sequence[Figures], shown: Sequence[Figure], _: Gettext) 
             )
         )
     return charts
+
+
+def total_of(rows: Sequence[Figures], fig: Figure) -> Any:
+    return total(list(rows))[fig.name]

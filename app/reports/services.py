@@ -92,6 +92,14 @@ def total(rows: list[Figures]) -> dict[str, Any]:
                 for key, value in r.breakdown(fig.name).items():
                     summed[key] = summed.get(key, 0) + value
             out[fig.name] = {k: round(v, 1) if isinstance(v, float) else v for k, v in summed.items()}
+        elif fig.kind == "series":
+            series: dict[str, dict[str, int | float]] = {}
+            for r in rows:
+                for bucket, parts in r.values.get(fig.name, {}).items():
+                    into = series.setdefault(bucket, dict.fromkeys(fig.keys, 0))
+                    for key, value in parts.items():
+                        into[key] = into.get(key, 0) + value
+            out[fig.name] = dict(sorted(series.items()))
         else:
             merged = [item for r in rows for item in r.values.get(fig.name, [])]
             out[fig.name] = sorted(merged, key=lambda item: (-item.percent, item.name))

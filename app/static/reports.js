@@ -10,10 +10,16 @@
     var d = JSON.parse(el.getAttribute("data-chart"));
     var elder = document.body.classList.contains("elder");
     var size = elder ? 20 : 13;
+    var several = d.series.length > 1;
+    if (d.kind === "line") {
+      echarts.init(el, null, { renderer: "canvas" }).setOption(line(d, size, several));
+      window.addEventListener("resize", function () { echarts.getInstanceByDom(el).resize(); });
+      el.setAttribute("data-drawn", "1");
+      return;
+    }
     var rows = d.labels.length * Math.max(1, d.series.length);
     el.style.height = Math.max(elder ? 300 : 200, rows * (elder ? 56 : 34) + 60) + "px";
     var chart = echarts.init(el, null, { renderer: "canvas" });
-    var several = d.series.length > 1;
     chart.setOption({
       animation: false,
       aria: { enabled: false },
@@ -40,6 +46,35 @@
     });
     window.addEventListener("resize", function () { chart.resize(); });
     el.setAttribute("data-drawn", "1");
+  }
+
+  // A figure over time: the buckets along the bottom, one line per series, each named in the legend.
+  function line(d, size, several) {
+    return {
+      animation: false,
+      aria: { enabled: false },
+      color: COLOURS,
+      textStyle: { fontSize: size },
+      legend: several ? { top: 0, textStyle: { fontSize: size, color: "#1a1a1a" } } : { show: false },
+      tooltip: { show: false },
+      grid: { left: 8, right: 16, top: several ? (size > 13 ? 64 : 36) : 8, bottom: 8, containLabel: true },
+      xAxis: {
+        type: "category",
+        data: d.labels.map(function (day) { return day.slice(5); }),
+        axisLabel: { fontSize: size, color: "#1a1a1a", hideOverlap: true },
+      },
+      yAxis: { type: "value", axisLabel: { fontSize: size, color: "#1a1a1a" } },
+      series: d.series.map(function (s, i) {
+        return {
+          type: "line",
+          name: s.name,
+          data: s.values,
+          symbol: ["circle", "rect", "triangle", "diamond"][i % 4],
+          symbolSize: size > 13 ? 10 : 7,
+          lineStyle: { width: 3, type: i % 2 ? "dashed" : "solid" },
+        };
+      }),
+    };
   }
 
   function start() {

@@ -20,13 +20,19 @@ _PICKED_UP = Sql(
 )
 
 
+async def _picked_up(session: Any, scopes: Sequence[Scope]) -> list[Any]:
+    return await figures.shared(
+        "store.picked_up", scopes, lambda: _PICKED_UP.fetch(session, scope_arrays(scopes))
+    )
+
+
 @figures.figure("orders_picked_up", lazy("Orders picked up"), order=60)
 async def orders_picked_up(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
-    rows = await _PICKED_UP.fetch(session, scope_arrays(scopes))
+    rows = await _picked_up(session, scopes)
     return {int(row["cid"]): int(row["orders"]) for row in rows}
 
 
 @figures.figure("store_turnover", lazy("Love supermarket turnover"), unit=lazy("points"), order=61)
 async def store_turnover(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
-    rows = await _PICKED_UP.fetch(session, scope_arrays(scopes))
+    rows = await _picked_up(session, scopes)
     return {int(row["cid"]): int(row["points"]) for row in rows}

@@ -86,3 +86,18 @@ async def test_bad_dates_are_a_clear_422(client: Any, reports_town: Town) -> Non
         response = await client.get(f"{url}?{query}", headers=town.admin.headers)
         assert response.status_code == 422, (query, response.text)
         assert response.json()["code"] == "validation_error" and response.json()["detail"]
+
+
+async def test_the_points_trend_has_every_day_and_adds_up_to_the_totals(
+    client: Any, reports_town: Town
+) -> None:
+    town = reports_town
+    answer = (
+        await client.get(
+            f"/api/v1/communities/{town.community_id}/stats?{town.query}", headers=town.admin.headers
+        )
+    ).json()
+    trend = answer["figures"]["points_trend"]
+    assert list(trend) == [town.first.isoformat(), town.last.isoformat()]
+    assert sum(day["issued"] for day in trend.values()) == town.expected["points_issued"]
+    assert sum(day["spent"] for day in trend.values()) == town.expected["points_spent"]
