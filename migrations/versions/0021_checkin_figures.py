@@ -4,16 +4,16 @@ The events' figures (hours, attendance, active residents) read a community's sta
 began or ended. Without an index on those columns every dashboard read all the stays of every
 community: with two million stays, a street of 52 communities took 43 s for active residents alone.
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0020"
-down_revision = "0019"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
