@@ -30,9 +30,15 @@ WISH_COLUMNS = (
     "w.consent_note, w.review_note, w.claimed_by, w.claimed_organisation_id, w.claimed_at, "
     "w.delivered_at, w.thanks_note, w.thanks_photo, w.thanked_at, w.funding_goal_cents, "
     "w.funded_cents, w.created_at, b.display_name AS beneficiary_name, "
-    "c.display_name AS claimant_name"
+    "c.display_name AS claimant_name, COALESCE(cp.name, '') AS compound"
 )
-FROM = "FROM wishes w JOIN users b ON b.id = w.beneficiary_id LEFT JOIN users c ON c.id = w.claimed_by "
+# The beneficiary's compound (where the helper goes) is shown to whoever sees the wish; their
+# membership here holds it (one per user and community).
+FROM = (
+    "FROM wishes w JOIN users b ON b.id = w.beneficiary_id LEFT JOIN users c ON c.id = w.claimed_by "
+    "LEFT JOIN memberships bm ON bm.user_id = w.beneficiary_id AND bm.community_id = w.community_id "
+    "LEFT JOIN compounds cp ON cp.id = bm.compound_id "
+)
 _ONE = Sql(f"SELECT {WISH_COLUMNS} {FROM} WHERE w.id = :id")  # noqa: S608
 _SETTINGS = Sql(
     "SELECT COALESCE((SELECT points FROM wish_settings WHERE community_id = :c), :points) AS points, "

@@ -74,6 +74,7 @@ async def api_list_wishes(
                 status=v.status,
                 beneficiary_name=v.beneficiary_name,
                 claimed_by=_claimant(v),
+                compound=v.compound,
             )
             for v in views
         ]
@@ -93,6 +94,7 @@ async def api_get_wish(wish_id: int, actor: Actor, db_session: AsyncSession) -> 
         beneficiary_name=v.beneficiary_name,
         claimed_by=_claimant(v),
         thanks_note=v.thanks_note,
+        compound=v.compound,
         thanks_photo_url=f"/wishes/{v.id}/photo" if v.thanks_photo else None,
     )
 

@@ -24,7 +24,10 @@ class OfficeSection:
 
 
 _OPEN = Sql(
-    "SELECT w.id, w.title, c.name AS community FROM wishes w JOIN communities c ON c.id = w.community_id "
+    "SELECT w.id, w.title, c.name AS community, COALESCE(cp.name, '') AS compound FROM wishes w "
+    "JOIN communities c ON c.id = w.community_id "
+    "LEFT JOIN memberships bm ON bm.user_id = w.beneficiary_id AND bm.community_id = w.community_id "
+    "LEFT JOIN compounds cp ON cp.id = bm.compound_id "
     "WHERE w.community_id = ANY(:communities) AND w.status = 'published' "
     "ORDER BY w.created_at DESC, w.id DESC LIMIT 50"
 )

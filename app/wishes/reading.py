@@ -33,6 +33,7 @@ class WishView:
     description: str
     beneficiary_name: str  # masked unless the reader may see it
     beneficiary_is_me: bool
+    compound: str  # the beneficiary's compound, for everyone who sees the wish
     on_behalf: bool
     funding_goal_cents: int | None
     funded_cents: int
@@ -134,6 +135,7 @@ def _view(reader: Reader, row: Any, org_names: dict[int, str]) -> WishView:
         description=row["description"],
         beneficiary_name=row["beneficiary_name"] if full_name else rules.mask_name(row["beneficiary_name"]),
         beneficiary_is_me=row["beneficiary_id"] == me,
+        compound=row["compound"],
         on_behalf=row["posted_by"] is not None and row["posted_by"] != row["beneficiary_id"],
         funding_goal_cents=row["funding_goal_cents"],
         funded_cents=int(row["funded_cents"]),

@@ -59,6 +59,8 @@ class WishItem(msgspec.Struct, omit_defaults=True):
     # beneficiary; masked (杨**) for everyone else.
     beneficiary_name: str = ""
     claimed_by: ClaimantOut | None = None
+    # The beneficiary's compound (小区), where the wish is to be delivered.
+    compound: str = ""
 
 
 class WishesOut(msgspec.Struct):
@@ -75,6 +77,7 @@ class WishOut(msgspec.Struct):
     beneficiary_name: str = ""
     claimed_by: ClaimantOut | None = None
     thanks_note: str = ""
+    compound: str = ""
     # Where the thank-you photo is served to whoever may see the wish (same session or token).
     thanks_photo_url: str | None = None
 

@@ -4,6 +4,8 @@ looks."""
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from tests.api.helpers import session_of
 from tests.partners.conftest import PHONE_RE, make_agreement
 from tests.wishes.conftest import Pool, claim_for_unit, code_for, post_wish, publish, this_year
@@ -97,3 +99,36 @@ async def test_an_in_service_member_claims_as_themself_and_it_counts_for_their_u
     )
     (mine,) = [a for a in answer.json()["items"] if a["community_id"] == pool.community_id]
     assert mine["progress"]["wishes"] == 1
+
+
+async def test_units_see_the_wishs_compound_and_a_masked_name_never_the_phone(client, pool: Pool, db):
+    compound_id = (
+        await db.execute(
+            text(
+                "INSERT INTO compounds (community_id, name, address, households) "
+                "VALUES (:c, '光复新村', '光复路', 232) RETURNING id"
+            ),
+            {"c": pool.community_id},
+        )
+    ).scalar_one()
+    await db.execute(
+        text("UPDATE memberships SET compound_id = :k WHERE user_id = :u AND community_id = :c"),
+        {"k": compound_id, "u": pool.beneficiary.user_id, "c": pool.community_id},
+    )
+    await db.commit()
+    wish_id = await post_wish(client, pool, title="换个新水龙头")
+    await publish(client, pool, wish_id)
+    listed = await client.get(
+        f"/api/v1/communities/{pool.community_id}/wishes", headers=pool.members[0].headers
+    )
+    (item,) = [i for i in listed.json()["items"] if i["id"] == wish_id]
+    assert item["compound"] == "光复新村" and item["beneficiary_name"] == "杨**"
+    one = await client.get(f"/api/v1/wishes/{wish_id}", headers=pool.members[0].headers)
+    assert one.json()["compound"] == "光复新村"
+    await session_of(client, pool.members[0])
+    page = await client.get(f"/wishes/{wish_id}")
+    assert "小区：光复新村" in page.text and "杨**" in page.text
+    office = await client.get(f"/partners/o/{pool.organisation_id}")
+    assert "光复新村" in office.text
+    for answer in (listed, one, page, office):
+        assert not PHONE_RE.search(answer.text) and pool.beneficiary.phone not in answer.text
