@@ -142,9 +142,9 @@ stop_namespace_processes() {
 }
 
 teardown() {
-  local name host
-  for host in "${HOSTS[@]}"; do
-    name=$(ns "$host")
+  local name host index
+  for ((index = ${#HOSTS[@]} - 1; index >= 0; index--)); do  # the client first, etcd last
+    name=$(ns "${HOSTS[$index]}")
     ip netns list | awk '{print $1}' | grep -qx "$name" && stop_namespace_processes "$name" TERM
   done
   sleep 1
@@ -444,8 +444,10 @@ main() {
   say "migrating from both app hosts at once:"
   (cd "$ROOT" && app_env_in app1 "$JINLIN" db upgrade 2>&1 | sed 's/^/  app1: /') &
   local first=$!
-  (cd "$ROOT" && app_env_in app2 "$JINLIN" db upgrade 2>&1 | sed 's/^/  app2: /')
+  (cd "$ROOT" && app_env_in app2 "$JINLIN" db upgrade 2>&1 | sed 's/^/  app2: /') &
+  local second=$!
   wait "$first"
+  wait "$second"
   write_app_start app1
   write_app_start app2
   "$BASE/app1/start.sh"
@@ -462,7 +464,10 @@ main() {
   say "app1 and app2 serving behind nginx at http://$NET.${ADDR[lb]}"
   mkdir -p "$BASE/client"
   cd "$ROOT"
-  app_env_in client "$PYTHON" deploy/scaleout/fault.py --mode "$MODE" --base "$BASE" --net "$NET"
+  # In the background and waited for, so that an interrupt is handled at once (bash runs a trap
+  # only when its foreground command ends).
+  app_env_in client "$PYTHON" deploy/scaleout/fault.py --mode "$MODE" --base "$BASE" --net "$NET" &
+  wait $!
 }
 
 main
