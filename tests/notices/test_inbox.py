@@ -88,3 +88,15 @@ async def test_a_kind_turned_off_is_not_kept(client, site, engine, db):
     assert await count(db, "SELECT count(*) FROM notices WHERE user_id = :u", u=alice.user_id) == 0
     await post_form(client, "/notices/settings", {"kinds": "test"})
     assert await _notify(engine, alice.user_id, "test:heard") is True
+
+
+async def test_a_notice_is_marked_read_through_the_api_and_not_anothers(client, site, engine):
+    _tenant, _admin, alice, bob = site
+    await _notify(engine, alice.user_id, "test:api-read")
+    (item,) = (await client.get("/api/v1/me/notifications", headers=alice.headers)).json()["items"]
+    refused = await client.post(f"/api/v1/me/notifications/{item['id']}/read", headers=bob.headers)
+    assert refused.status_code == 404 and refused.json()["code"] == "not_found"
+    done = await client.post(f"/api/v1/me/notifications/{item['id']}/read", headers=alice.headers)
+    assert done.status_code == 200 and done.json() == {"unread": 0}
+    (item,) = (await client.get("/api/v1/me/notifications", headers=alice.headers)).json()["items"]
+    assert item["read"] is True
