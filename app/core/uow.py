@@ -1,14 +1,18 @@
-"""The unit of work: one transaction per request or job, and the one way hot paths reach the
+"""The unit of work: one transaction per use case, and the one way hot paths reach the
 database (docs/architecture.md).
 
 - Pages and most API routes use Advanced Alchemy's AsyncSession (`db_session`). `before_send`
   commits it when the answer is a success or a redirect and rolls it back otherwise.
 - The hot API routes (scans, orders, the ledger's) take `conn` (app.core.web.provide_connection):
-  a pooled asyncpg connection inside a transaction (`Database.unit_of_work`), committed when the
-  handler returns and rolled back when it raises. Nothing else commits or rolls back.
+  a pooled asyncpg connection outside any transaction. A use case of one statement runs it as it
+  is: PostgreSQL makes each statement atomic, and commits it. A use case of several statements
+  that must be all or nothing runs them in `async with conn.transaction()`, committed when the
+  block ends and rolled back when it raises (`require_transaction` guards the ones that must
+  never run otherwise). Nothing else commits or rolls back.
 - Hot-path services take a `Connection` and nothing else. A page (or a job) that calls one hands
   it `await connection_of(db_session)`: the asyncpg connection under its session, inside the
-  session's transaction, so a request is still one transaction.
+  session's transaction, so a request is still one transaction; there a use case's
+  `conn.transaction()` is a savepoint.
 - Their statements are `Sql`: text with `:name` parameters, compiled once, when the module is
   imported, by SQLAlchemy's asyncpg dialect into PostgreSQL's `$1, $2 ...`, and then run by
   asyncpg as prepared statements. A statement reads the same in the code and in the database's
@@ -16,7 +20,9 @@ database (docs/architecture.md).
 
 An asyncpg session costs a tenth of an AsyncSession's CPU per request (measured here: `SELECT 1`
 in a session transaction 514 µs, in an asyncpg transaction 100 µs); that is why the hot paths
-use it, and why the rest does not need to.
+use it, and why the rest does not need to. A transaction around one statement costs two more
+round trips (BEGIN, COMMIT) and, measured under the scans bench, more of a worker's CPU than the
+statement itself: that is why a use case of one statement runs without one.
 
 Connections go back to the pool without a reset query (`_no_reset`): the code that runs on them
 changes no session state (no SET but SET LOCAL, no LISTEN, advisory locks, cursors or temporary
@@ -179,8 +185,8 @@ class Database:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
-        """A pooled connection outside any transaction: for a lookup that is not a use case (the
-        session behind a request's token), each statement committing on its own."""
+        """A pooled connection outside any transaction, each statement committing on its own:
+        the API's `conn`, and the lookup of the session behind a request's token."""
         if self.pool is None:
             await self.open()
         assert self.pool is not None
@@ -190,9 +196,22 @@ class Database:
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[Connection]:
         """A pooled connection inside a transaction: committed when the block ends, rolled back
-        if it raises. API routes get it as `conn`; scripts and benches use it directly."""
+        if it raises. For scripts and benches."""
         async with self.connection() as connection, connection.transaction():
             yield connection
+
+
+class NotInTransaction(RuntimeError):
+    """A use case of several statements was handed a connection outside any transaction."""
+
+
+def require_transaction(conn: Connection) -> None:
+    """For a use case whose statements must be all or nothing (a row locked, then written; a
+    transfer and its audit row): refuses to run on a connection outside a transaction, where
+    each statement would commit by itself. The caller opens one (`async with
+    conn.transaction()`); a page's connection is always inside its session's."""
+    if not conn.is_in_transaction():
+        raise NotInTransaction("this use case runs its statements in one transaction")
 
 
 async def connection_of(session: AsyncSession) -> Connection:

@@ -86,12 +86,13 @@ async def resolve_actor(request: Request, settings: Settings) -> Actor | None:
 
 
 async def provide_connection(request: Request, actor: Actor) -> AsyncIterator[Connection]:
-    """`conn`: the hot API routes' unit of work (app.core.uow), committed before the answer is
-    sent, rolled back if the handler raises. It depends on `actor` so that the actor's lookup has
-    given its connection back before this one is taken: a request never holds one pooled
-    connection while waiting for another, which under load would leave every request waiting."""
+    """`conn`: the JSON API's unit of work (app.core.uow): a pooled connection on which each
+    statement commits by itself, and a use case of several statements opens its transaction
+    (`async with conn.transaction()`). It depends on `actor` so that the actor's lookup has given
+    its connection back before this one is taken: a request never holds one pooled connection
+    while waiting for another, which under load would leave every request waiting."""
     del actor
-    async with database(request).unit_of_work() as conn:
+    async with database(request).connection() as conn:
         yield conn
 
 

@@ -291,8 +291,8 @@ async def check_in(
     log: ScanLog | None = None,
 ) -> CheckinResult:
     """One statement, which also writes the scan's `log` row when given one. An event with a
-    capacity and no sign-up also takes a place: three statements in a savepoint, and a refusal
-    rolls the log row back with the rest (the caller logs it)."""
+    capacity and no sign-up also takes a place: three statements in a transaction (a savepoint
+    inside a page's), and a refusal rolls the log row back with the rest (the caller logs it)."""
     now = now or clock.now()
     _refuse_closed(event, now)
     takes_place = event.capacity is not None and not event.signup_required
@@ -375,7 +375,8 @@ async def check_out(
 ) -> CheckoutResult:
     """One statement that finds the open stay, closes it, awards its points through the ledger
     and writes the scan's `log` row when given one. A member's first points create their wallet
-    first, and the statement runs again."""
+    first (a statement of its own: the wallet stays whatever follows), and the statement runs
+    again."""
     now = now or clock.now()
     if event.status == "cancelled":
         raise DomainError("conflict", 409, lazy("This event has been cancelled."))

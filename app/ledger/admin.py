@@ -10,7 +10,7 @@ from app.core.audit import record
 from app.core.authz import Actor
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
-from app.core.uow import Connection, Sql
+from app.core.uow import Connection, Sql, require_transaction
 from app.ledger import services
 
 
@@ -45,7 +45,9 @@ async def audit_transfer(
     address: str | None,
     **data: Any,
 ) -> None:
-    """The audit row of a transfer an admin made: `ledger.<what>` on `transfer:<id>`."""
+    """The audit row of a transfer an admin made: `ledger.<what>` on `transfer:<id>`, in the
+    transaction that made the transfer."""
+    require_transaction(db)
     await record(
         db,
         action=f"ledger.{what}",
@@ -75,25 +77,28 @@ async def reverse(
     key: str,
     address: str,
 ) -> tuple[int, bool]:
+    """The reversal of a transfer and its audit row, all or nothing: in a transaction of its own
+    (a savepoint inside a page's)."""
     actor.require(community_id, "admin")
     reason = reason_text(reason)
-    found = await _TRANSFER_COMMUNITY.fetchval(conn, {"t": transfer_id})
-    if found != community_id:
-        raise NotFound()
-    existing = await _TRANSFER_BY_KEY.fetchval(conn, {"k": key})
-    reversal_id = await services.reverse(
-        conn, transfer_id, actor_id=actor.user_id, reason=reason, idempotency_key=key
-    )
-    created = existing is None
-    if created:
-        await audit_transfer(
-            conn,
-            "reverse",
-            actor,
-            community_id,
-            transfer_id,
-            address,
-            reversal_id=reversal_id,
-            reason=reason,
+    async with conn.transaction():
+        found = await _TRANSFER_COMMUNITY.fetchval(conn, {"t": transfer_id})
+        if found != community_id:
+            raise NotFound()
+        existing = await _TRANSFER_BY_KEY.fetchval(conn, {"k": key})
+        reversal_id = await services.reverse(
+            conn, transfer_id, actor_id=actor.user_id, reason=reason, idempotency_key=key
         )
+        created = existing is None
+        if created:
+            await audit_transfer(
+                conn,
+                "reverse",
+                actor,
+                community_id,
+                transfer_id,
+                address,
+                reversal_id=reversal_id,
+                reason=reason,
+            )
     return reversal_id, created

@@ -138,18 +138,11 @@ async def api_award(
     transfer_id = await services.award_in_one(conn, **award, audit=note)
     if transfer_id is not None:
         return _created(TransferCreated(transfer_id=transfer_id), True)
-    await admin.require_member(conn, community_id, data.user_id)
-    transfer_id, created = await services.award_ex(conn, **award)
-    if created:
-        await admin.audit_transfer(
-            conn,
-            "award",
-            actor,
-            community_id,
-            transfer_id,
-            address,
-            **audit,
-        )
+    async with conn.transaction():  # the transfer and its audit row
+        await admin.require_member(conn, community_id, data.user_id)
+        transfer_id, created = await services.award_ex(conn, **award)
+        if created:
+            await admin.audit_transfer(conn, "award", actor, community_id, transfer_id, address, **audit)
     return _created(TransferCreated(transfer_id=transfer_id), created)
 
 
@@ -162,30 +155,31 @@ async def api_deduct(
     await _strict_points(request)
     reason = admin.reason_text(data.reason)
     key = _api_key(community_id, "deduct", data.idempotency_key)
-    await admin.require_member(conn, community_id, data.user_id)
-    transfer_id, created = await services.deduct_ex(
-        conn,
-        community_id=community_id,
-        user_id=data.user_id,
-        points=data.points,
-        kind="correction",
-        reference=f"user:{data.user_id}",
-        memo=reason,
-        actor_id=actor.user_id,
-        idempotency_key=key,
-    )
-    if created:
-        await admin.audit_transfer(
+    async with conn.transaction():  # the transfer and its audit row
+        await admin.require_member(conn, community_id, data.user_id)
+        transfer_id, created = await services.deduct_ex(
             conn,
-            "deduct",
-            actor,
-            community_id,
-            transfer_id,
-            client_address(request),
+            community_id=community_id,
             user_id=data.user_id,
             points=data.points,
-            reason=reason,
+            kind="correction",
+            reference=f"user:{data.user_id}",
+            memo=reason,
+            actor_id=actor.user_id,
+            idempotency_key=key,
         )
+        if created:
+            await admin.audit_transfer(
+                conn,
+                "deduct",
+                actor,
+                community_id,
+                transfer_id,
+                client_address(request),
+                user_id=data.user_id,
+                points=data.points,
+                reason=reason,
+            )
     return _created(TransferCreated(transfer_id=transfer_id), created)
 
 

@@ -26,7 +26,7 @@ from typing import Any
 from app.core import clock
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
-from app.core.uow import Connection, Sql, json_param
+from app.core.uow import Connection, Sql, json_param, require_transaction
 
 MAX_POINTS = 2**53
 
@@ -509,7 +509,9 @@ _ADD_BALANCE = Sql("UPDATE ledger_accounts SET balance = balance + :n WHERE id =
 async def reverse(
     conn: Connection, transfer_id: int, *, actor_id: int | None, reason: str, idempotency_key: str
 ) -> int:
-    """Post the reversing transfer of ``transfer_id`` (once). Returns the reversal's id."""
+    """Post the reversing transfer of ``transfer_id`` (once), in the caller's transaction (it
+    locks both accounts, then writes). Returns the reversal's id."""
+    require_transaction(conn)
     _check_text(idempotency_key, "reversal", "", reason)
     original = await _TRANSFER_BY_ID.fetchrow(conn, {"t": transfer_id})
     if original is None:

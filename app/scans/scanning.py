@@ -8,11 +8,12 @@ domain that owns that kind decides. Domains register handlers at import time:
 
 A handler gets the request's connection (app.core.uow), the actor, the scan and its ScanLog, and
 returns a ScanOutcome; refusals are raised as DomainError with the codes of API.md. The scan is
-logged either way, in the request's transaction: the caller writes the log row unless the
-handler wrote it in its own statement (`ScanLog.written`). A refusal must leave nothing else
-behind, so a handler runs inside a savepoint that a refusal rolls back, unless it is registered
-`atomic`: its writes are all or nothing already (one statement, or a savepoint of its own), and
-it spares the scan path the savepoint's two round trips.
+logged either way: the caller writes the log row unless the handler wrote it in its own
+statement (`ScanLog.written`). A refusal must leave nothing else behind, so a handler runs
+inside a savepoint that a refusal rolls back, in a transaction with its log row, unless it is
+registered `atomic`: its writes are all or nothing already (one statement, or a transaction of
+its own), so the scan needs neither (docs/architecture.md: one statement is its own
+transaction), and the scan path spares their four round trips.
 """
 
 from __future__ import annotations
@@ -134,6 +135,14 @@ async def event_for_page(session: Any, actor: Actor, event_id: int | None, *, sc
     if event_id is None or not _EVENT_PAGE:
         return None
     return await _EVENT_PAGE[0](session, actor, event_id, scanner)
+
+
+def atomic(request: ScanRequest) -> bool:
+    """Whether the scan's handler is all or nothing by itself (one statement, or a transaction
+    of its own), so that the scan and its log row need no transaction around them; so is a scan
+    refused before any handler runs (its log row is one statement)."""
+    kind = kind_of(request) if request.code and len(request.code) <= 200 else None
+    return kind is None or kind in _ATOMIC or kind not in _HANDLERS
 
 
 def kind_of(request: ScanRequest) -> str:

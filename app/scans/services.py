@@ -84,9 +84,20 @@ def log_params(log: scanning.ScanLog, **data: Any) -> dict[str, Any]:
 async def run_scan(
     state: Any, conn: Connection, actor: Actor, request: scanning.ScanRequest
 ) -> scanning.ScanOutcome | DomainError:
-    """Dispatches a scan in the request's transaction and logs it, success or refusal. A
-    refusal is returned, not raised: its own writes were rolled back (scanning.dispatch), and
-    its log row is to be committed with the request. `state` is the app's (scanning.prepared)."""
+    """Dispatches a scan and logs it, success or refusal. A refusal is returned, not raised: its
+    own writes were rolled back (scanning.dispatch), and its log row stays. A handler that is all
+    or nothing by itself (`scanning.atomic`: a check-in or check-out, one statement with its log
+    row) runs as it is; any other runs with its log row in one transaction (the page's, when a
+    page hands its session's). `state` is the app's (scanning.prepared)."""
+    if scanning.atomic(request) or conn.is_in_transaction():
+        return await _run_scan(state, conn, actor, request)
+    async with conn.transaction():
+        return await _run_scan(state, conn, actor, request)
+
+
+async def _run_scan(
+    state: Any, conn: Connection, actor: Actor, request: scanning.ScanRequest
+) -> scanning.ScanOutcome | DomainError:
     log = scanning.ScanLog(actor, request)
     try:
         with scanning.prepared(state):

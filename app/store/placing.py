@@ -3,9 +3,10 @@
 Placing an order is a few statements (DESIGN.md §4) on the request's asyncpg connection
 (app.core.uow): a read of what the order needs, then usually one statement that holds the
 points, reserves the stock and inserts the order with its stock move (`_PLACE_IN_ONE`); an order
-for an item with a monthly limit, a resident's first, or one placed by staff takes a savepoint
-of a few statements. What the read learns of the item and the wallet is remembered per worker
-(`KnownFacts`), so a resident's usual order is one statement and nothing else."""
+for an item with a monthly limit, a resident's first, or one placed by staff takes a transaction
+of a few statements (a savepoint inside a page's). What the read learns of the item and the
+wallet is remembered per worker (`KnownFacts`), so a resident's usual order is one statement and
+nothing else."""
 
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ from app.store.services import STAFF
 
 
 class DuplicateOrder(Exception):
-    """Another request with the same idempotency key won the race: roll back to the savepoint,
-    then read it."""
+    """Another request with the same idempotency key won the race: roll back the order's
+    transaction (or savepoint), then read it."""
 
     def __init__(self, user_id: int, key: str) -> None:
         super().__init__(key)
@@ -90,9 +91,9 @@ _RESERVE_AND_INSERT = Sql(
 # twin request with the same key got there first (the hold's key: ON CONFLICT sees a committed
 # twin even after the snapshot was taken), and only then take the stock, insert the order and
 # its stock move. So a twin leaves the statement without effect instead of failing it, and the
-# request's transaction goes on to read the twin's order. Not for items with a monthly limit:
+# request goes on to read the twin's order. Not for items with a monthly limit:
 # the limit's sum would be read before the wallet lock was granted, so a resident's concurrent
-# orders could pass it together; those take the savepoint.
+# orders could pass it together; those take a transaction.
 _HOLD_LOCK, _HOLD_INSERT = ledger.hold_ctes("hw, si", "ON CONFLICT DO NOTHING")
 _PLACE_IN_ONE = Sql(
     "WITH "  # noqa: S608
@@ -292,7 +293,7 @@ async def place_order(
             quantity,
         )
     try:
-        async with conn.transaction():  # a savepoint: all or nothing
+        async with conn.transaction():  # all or nothing (a savepoint inside a page's transaction)
             hold_id = await ledger.hold(conn, user_id=user_id, **hold)
             updated, order_id = await _RESERVE_AND_INSERT.one(
                 conn,

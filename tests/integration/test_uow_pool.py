@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from app.core.errors import DomainError
-from app.core.uow import Database, Sql, connection_of, json_param
+from app.core.uow import Database, NotInTransaction, Sql, connection_of, json_param, require_transaction
+from app.ledger import transfers
 
 
 async def _backends(url: str, application: str) -> int:
@@ -170,3 +171,20 @@ async def test_the_connection_under_a_session_is_inside_its_transaction(db: Any)
         await db.rollback()
         await db.execute(text("DROP TABLE uow_session_probe"))
         await db.commit()
+
+
+async def test_a_use_case_of_several_statements_refuses_a_connection_outside_a_transaction(
+    database_url: str,
+) -> None:
+    db = Database(database_url, size=1, name="uow-guard")
+    await db.open()
+    try:
+        async with db.connection() as conn:
+            # A reversal locks both accounts, then writes: never one statement at a time.
+            with pytest.raises(NotInTransaction):
+                await transfers.reverse(conn, 1, actor_id=None, reason="wrong", idempotency_key="k")
+            assert not conn.is_in_transaction()
+            async with conn.transaction():
+                require_transaction(conn)
+    finally:
+        await db.close()
