@@ -17,16 +17,29 @@ from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.uow import connection_of
 from app.events import rules
-from app.events.checkins import award_key, award_reference, award_status, rule_of, stay_reason
+from app.events.checkins import award_key, award_reference, stay_reason
 from app.events.models import Checkin, Event, HourClaim
 from app.events.services import can_organise
 from app.ledger import services as ledger
 
-SO_FAR = text(
+# A finished stay's credited minutes, the points it adds and what happens to them: the event
+# point rule (migration 0016's SQL functions), which the check-out statement
+# (app.events.checkins.RULE_CTES) calls too. "So far" is the resident's other stays at the event.
+DECIDE = text(
     """
-SELECT coalesce(sum(minutes), 0)::int, coalesce(sum(points), 0)::int FROM event_checkins
-WHERE event_id = :event_id AND user_id = :user_id AND id <> :id
-  AND checked_out_at IS NOT NULL AND award_status <> 'rejected'
+WITH so_far AS (
+  SELECT coalesce(sum(minutes), 0) AS minutes, coalesce(sum(points), 0) AS points FROM event_checkins
+  WHERE event_id = :event_id AND user_id = :user_id AND id <> :id
+    AND event_stay_counts(checked_out_at, award_status)
+), due AS (
+  SELECT credited.minutes, event_points_due(CAST(:per_attendance AS bigint), CAST(:per_hour AS bigint),
+           CAST(:cap AS bigint), so_far.minutes + credited.minutes, so_far.points) AS points
+  FROM so_far, (SELECT event_credited_minutes(CAST(:checked_in_at AS timestamptz),
+           CAST(:checked_out_at AS timestamptz), CAST(:until AS timestamptz)) AS minutes) credited
+)
+SELECT minutes, points, event_award_status(CAST(:auto_award AS boolean), CAST(:kiosk_confirmation AS boolean),
+         CAST(:kiosk AS boolean), CAST(:flagged AS boolean), points) AS status
+FROM due
 """
 )
 
@@ -40,22 +53,35 @@ SETTLE = text(
 async def _settle(
     session: AsyncSession,
     event: Any,
-    user_id: int,
-    checkin_id: int,
-    minutes: int,
+    stay: Checkin,
     *,
-    kiosk: bool,
     actor_id: int | None,
     flag_reason: str,
 ) -> tuple[str, int]:
     """Decides the points of a stay that is already closed (at event close) and awards them
     now, or queues them."""
-    so_far_minutes, so_far_points = (
-        await session.execute(SO_FAR, {"event_id": event.id, "user_id": user_id, "id": checkin_id})
+    minutes, points, status = (
+        await session.execute(
+            DECIDE,
+            {
+                "event_id": event.id,
+                "user_id": stay.user_id,
+                "id": stay.id,
+                "checked_in_at": stay.checked_in_at,
+                "checked_out_at": stay.checked_out_at,
+                "until": event.ends_at + rules.GRACE,
+                "per_attendance": event.points_per_attendance,
+                "per_hour": event.points_per_hour,
+                "cap": event.max_points,
+                "auto_award": event.auto_award,
+                "kiosk_confirmation": event.kiosk_confirmation,
+                "kiosk": stay.method_in == "kiosk",
+                "flagged": bool(flag_reason),
+            },
+        )
     ).one()
-    points = rules.award_delta(rule_of(event), so_far_minutes + minutes, so_far_points)
+    user_id, checkin_id = stay.user_id, stay.id
     transfer_id = None
-    status = award_status(event, points, kiosk=kiosk, flagged=bool(flag_reason))
     if status == "awarded":
         transfer_id = await award_checkin(
             session,
@@ -128,17 +154,7 @@ async def close_event(session: AsyncSession, event_id: int, now: datetime | None
         stay.checked_out_at = event.ends_at
         stay.method_out = None
         await session.flush()
-        minutes = rules.credited_minutes(stay.checked_in_at, event.ends_at, event.ends_at)
-        await _settle(
-            session,
-            event,
-            stay.user_id,
-            stay.id,
-            minutes,
-            kiosk=stay.method_in == "kiosk",
-            actor_id=None,
-            flag_reason="auto_closed",
-        )
+        await _settle(session, event, stay, actor_id=None, flag_reason="auto_closed")
     event.status, event.closed_at = "closed", now
     await session.flush()
     await audit.record(

@@ -101,19 +101,18 @@ TAKE_PLACE = Sql(
 )
 
 # What a check-out decides, in SQL: the resident's stays at the event (`st`: the open one, the
-# minutes and points of the finished ones, when they last left, whether they have a wallet),
-# then (`RULE_CTES`) the credited minutes, the points due and what happens to them.
-# These are app.events.rules' credited_minutes, award_delta and award_status, which
-# stay the rules everywhere else (event close, the approval queue); tests/events/test_rules_in_sql.py
-# holds the two equal over generated cases.
+# minutes and points of those that count so far, when they last left, whether they have a
+# wallet), then (`RULE_CTES`) the credited minutes, the points due and what happens to them:
+# the event point rule's SQL functions (migration 0016), which the approval queue
+# (app.events.approvals) calls too.
 _STAYS_CTE = """
 st AS (
   SELECT max(id) FILTER (WHERE checked_out_at IS NULL) AS id,
          max(checked_in_at) FILTER (WHERE checked_out_at IS NULL) AS checked_in_at,
          max(method_in) FILTER (WHERE checked_out_at IS NULL) AS method_in,
-         coalesce(sum(minutes) FILTER (WHERE checked_out_at IS NOT NULL AND award_status <> 'rejected'), 0)
+         coalesce(sum(minutes) FILTER (WHERE event_stay_counts(checked_out_at, award_status)), 0)
            AS so_far_minutes,
-         coalesce(sum(points) FILTER (WHERE checked_out_at IS NOT NULL AND award_status <> 'rejected'), 0)
+         coalesce(sum(points) FILTER (WHERE event_stay_counts(checked_out_at, award_status)), 0)
            AS so_far_points,
          max(checked_out_at) AS last_out,
          EXISTS (SELECT 1 FROM ledger_accounts WHERE community_id = :c AND user_id = :u) AS has_wallet
@@ -121,22 +120,16 @@ st AS (
 )"""
 RULE_CTES = """
 credited AS (
-  SELECT st.*, greatest(0, floor(extract(epoch FROM least(CAST(:now AS timestamptz),
-           CAST(:until AS timestamptz)) - st.checked_in_at) / 60))::int AS minutes
+  SELECT st.*, event_credited_minutes(st.checked_in_at, CAST(:now AS timestamptz),
+                                      CAST(:until AS timestamptz)) AS minutes
   FROM st
 ), earned AS (
-  SELECT credited.*, greatest(0, greatest(0, least(
-           CAST(:per_attendance AS bigint)
-             + floor(CAST(:per_hour AS bigint) * (credited.so_far_minutes + credited.minutes) / 60.0)::bigint,
-           coalesce(CAST(:cap AS bigint), 9223372036854775807)))
-         - credited.so_far_points)::int AS points
+  SELECT credited.*, event_points_due(CAST(:per_attendance AS bigint), CAST(:per_hour AS bigint),
+           CAST(:cap AS bigint), credited.so_far_minutes + credited.minutes, credited.so_far_points) AS points
   FROM credited
 ), decided AS (
-  SELECT earned.*,
-         CASE WHEN NOT CAST(:auto_award AS boolean) THEN 'pending'
-              WHEN CAST(:kiosk_confirmation AS boolean)
-                   AND 'kiosk' IN (CAST(:method AS varchar), earned.method_in) THEN 'unconfirmed'
-              WHEN earned.points = 0 THEN 'zero' ELSE 'awarded' END AS status
+  SELECT earned.*, event_award_status(CAST(:auto_award AS boolean), CAST(:kiosk_confirmation AS boolean),
+           'kiosk' IN (CAST(:method AS varchar), earned.method_in), false, earned.points) AS status
   FROM earned
 )"""
 
@@ -347,20 +340,6 @@ def _refuse_check_in(event: EventRow, row: Any) -> None:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
-
-
-def rule_of(event: Any) -> rules.PointRule:
-    return rules.PointRule(event.points_per_attendance, event.points_per_hour, event.max_points)
-
-
-def award_status(event: Any, points: int, *, kiosk: bool, flagged: bool) -> str:
-    """What happens to a finished stay's points: awarded now, or waiting (pending approval,
-    unconfirmed kiosk time), or none due."""
-    if flagged or not event.auto_award:
-        return "pending"
-    if kiosk and event.kiosk_confirmation:
-        return "unconfirmed"
-    return "zero" if points == 0 else "awarded"
 
 
 async def check_out(

@@ -1,12 +1,17 @@
-"""Pure decisions about events: credited time, points, sign-up places. No database here."""
+"""Pure decisions about events: the check-in window, sign-up places, words. No database here.
+
+The point rule of a stay (credited minutes, points due, what happens to them) needs the stay's
+history and is decided in SQL, once: migration 0016's functions, called by the check-out
+statement (app.events.checkins) and the approval queue (app.events.approvals) alike."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.core.i18n import lazy
 
+# Time after an event's scheduled end that still counts: the end of credited time (the point
+# rule's `credit_until`) and of check-in.
 GRACE = timedelta(minutes=30)
 # A check-in is accepted from this long before the start until the end plus grace.
 OPENS_BEFORE = timedelta(minutes=60)
@@ -56,36 +61,6 @@ def place_text(compound: str | None, place: str | None) -> str:
     if not place:
         return compound
     return f"{compound} · {place}"
-
-
-@dataclass(frozen=True)
-class PointRule:
-    per_attendance: int
-    per_hour: int
-    cap: int | None
-
-
-def credited_minutes(checked_in_at: datetime, checked_out_at: datetime, ends_at: datetime) -> int:
-    """min(out − in, scheduled end + grace − in), in whole minutes, never negative."""
-    until = min(checked_out_at, ends_at + GRACE)
-    seconds = (until - checked_in_at).total_seconds()
-    return max(0, int(seconds // 60))
-
-
-def points_for(rule: PointRule, total_minutes: int, attended: bool = True) -> int:
-    """Points for one person's whole attendance of an event: per attendance once, per hour
-    prorated by the minute (rounded down), capped per event."""
-    if not attended:
-        return 0
-    points = rule.per_attendance + (rule.per_hour * total_minutes) // 60
-    if rule.cap is not None:
-        points = min(points, rule.cap)
-    return max(0, points)
-
-
-def award_delta(rule: PointRule, total_minutes: int, already_awarded: int) -> int:
-    """What a new check-out adds, given every stay so far (re-entry) and what was awarded."""
-    return max(0, points_for(rule, total_minutes) - already_awarded)
 
 
 def check_in_window(now: datetime, starts_at: datetime, ends_at: datetime) -> str | None:

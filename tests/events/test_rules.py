@@ -1,67 +1,14 @@
-"""Pure rules: credited time, points (the hours and points table), kiosk code windows and forgeries."""
+"""Pure rules: kiosk code windows and forgeries (the point rule is SQL: test_rules_in_sql.py)."""
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from app.events import codes, rules
+from app.events import codes
 
 START = datetime(2026, 3, 7, 1, 0, tzinfo=UTC)  # Saturday 09:00 in Fuzhou
-END = START + timedelta(hours=2)
 SECRET = "unit-test-secret-" + "y" * 40
-RULE = rules.PointRule(per_attendance=5, per_hour=20, cap=None)
-
-
-def at(minutes: int) -> datetime:
-    return START + timedelta(minutes=minutes)
-
-
-@pytest.mark.parametrize(
-    ("label", "checked_in", "checked_out", "minutes"),
-    [
-        ("on time, whole event", 0, 120, 120),
-        ("early arrival counts from arrival", -20, 120, 140),
-        ("late leaving within grace", 0, 140, 140),
-        ("late leaving beyond grace is capped at end + 30 min", 0, 300, 150),
-        ("late arrival", 45, 120, 75),
-        ("partial minutes round down", 0, 0, 0),
-        ("arrival after end + grace credits nothing", 200, 260, 0),
-    ],
-)
-def test_credited_minutes_table(label: str, checked_in: int, checked_out: int, minutes: int) -> None:
-    assert rules.credited_minutes(at(checked_in), at(checked_out), END) == minutes, label
-
-
-def test_seconds_round_down_to_whole_minutes() -> None:
-    assert rules.credited_minutes(at(0), at(0) + timedelta(minutes=134, seconds=59), END) == 134
-
-
-@pytest.mark.parametrize(
-    ("label", "rule", "minutes", "points"),
-    [
-        ("attendance plus hours, prorated by minute", RULE, 135, 5 + 45),
-        ("no time still earns the attendance points", RULE, 0, 5),
-        ("per hour only", rules.PointRule(0, 12, None), 25, 5),
-        ("cap per event", rules.PointRule(5, 20, 30), 135, 30),
-        ("cap of zero", rules.PointRule(5, 20, 0), 135, 0),
-        ("attendance only (council day)", rules.PointRule(10, 0, None), 240, 10),
-    ],
-)
-def test_points_table(label: str, rule: rules.PointRule, minutes: int, points: int) -> None:
-    assert rules.points_for(rule, minutes) == points, label
-
-
-def test_reentry_awards_only_the_difference_and_respects_the_cap() -> None:
-    capped = rules.PointRule(5, 20, 40)
-    first = rules.award_delta(capped, 60, 0)  # 5 + 20
-    assert first == 25
-    second = rules.award_delta(capped, 60 + 45, first)  # would be 40 total: 15 more
-    assert second == 15
-    third = rules.award_delta(capped, 60 + 45 + 60, first + second)  # cap reached
-    assert third == 0
 
 
 # ---------------------------------------------------------------- kiosk codes
