@@ -196,7 +196,8 @@ class Database:
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[Connection]:
         """A pooled connection inside a transaction: committed when the block ends, rolled back
-        if it raises. For scripts and benches."""
+        if it raises: work that commits apart from the request's (an attempt counted before the
+        password is checked, app.accounts.logins), scripts and benches."""
         async with self.connection() as connection, connection.transaction():
             yield connection
 

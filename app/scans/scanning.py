@@ -141,8 +141,11 @@ def atomic(request: ScanRequest) -> bool:
     """Whether the scan's handler is all or nothing by itself (one statement, or a transaction
     of its own), so that the scan and its log row need no transaction around them; so is a scan
     refused before any handler runs (its log row is one statement)."""
-    kind = kind_of(request) if request.code and len(request.code) <= 200 else None
-    return kind is None or kind in _ATOMIC or kind not in _HANDLERS
+    if not request.code or len(request.code) > 200:
+        return True
+    kind = kind_of(request)
+    handlers = _HANDLERS.get(kind)
+    return not handlers or (len(handlers) == 1 and kind in _ATOMIC)
 
 
 def kind_of(request: ScanRequest) -> str:
