@@ -173,7 +173,7 @@ async def buy(
     points, cash = int(ctx["points_price"]), int(ctx["cash_price_cents"])
     secret = rules.new_secret()
     try:
-        async with conn.transaction():  # a savepoint: all or nothing
+        async with conn.transaction():  # all or nothing (a savepoint inside a page's transaction)
             if ctx["monthly_quota"] is not None or ctx["per_resident_limit"] is not None:
                 offer = await _LOCK_OFFER.one(conn, {"o": offer_id})
                 sold = await _SOLD.one(conn, {"o": offer_id, "u": user_id, "start": start})
@@ -243,13 +243,13 @@ async def buy(
                     user_id=user_id,
                     offer_id=offer_id,
                 )
+            url = await _CASH[0](conn, int(voucher_id), cash, idempotency_key) if cash else None
     except _Twin:
         row = await _BY_KEY.fetchrow(conn, {"u": user_id, "k": idempotency_key})
         if row is None:
             raise DomainError("conflict", 409) from None
         return _repeat(row, offer_id)
     if cash:
-        url = await _CASH[0](conn, int(voucher_id), cash, idempotency_key)
         return Bought(int(voucher_id), "awaiting_payment", points, None, True, cash, url)
     return Bought(int(voucher_id), "held", points, rules.voucher_code(secret), True)
 
