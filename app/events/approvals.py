@@ -23,7 +23,7 @@ from app.events.services import can_organise
 from app.ledger import services as ledger
 
 # A finished stay's credited minutes, the points it adds and what happens to them: the event
-# point rule (migration 0021's SQL functions), which the check-out statement
+# point rule (migration 0022's SQL functions), which the check-out statement
 # (app.events.checkins.RULE_CTES) calls too. "So far" is the resident's other stays at the event.
 DECIDE = text(
     """

@@ -103,7 +103,7 @@ TAKE_PLACE = Sql(
 # What a check-out decides, in SQL: the resident's stays at the event (`st`: the open one, the
 # minutes and points of those that count so far, when they last left, whether they have a
 # wallet), then (`RULE_CTES`) the credited minutes, the points due and what happens to them:
-# the event point rule's SQL functions (migration 0021), which the approval queue
+# the event point rule's SQL functions (migration 0022), which the approval queue
 # (app.events.approvals) calls too.
 _STAYS_CTE = """
 st AS (

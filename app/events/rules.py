@@ -1,7 +1,7 @@
 """Pure decisions about events: the check-in window, sign-up places, words. No database here.
 
 The point rule of a stay (credited minutes, points due, what happens to them) needs the stay's
-history and is decided in SQL, once: migration 0021's functions, called by the check-out
+history and is decided in SQL, once: migration 0022's functions, called by the check-out
 statement (app.events.checkins) and the approval queue (app.events.approvals) alike."""
 
 from __future__ import annotations

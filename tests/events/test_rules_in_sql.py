@@ -1,4 +1,4 @@
-"""The event point rule lives once, in SQL (migration 0021): event_credited_minutes,
+"""The event point rule lives once, in SQL (migration 0022): event_credited_minutes,
 event_points_due, event_award_status and event_stay_counts. The check-out statement
 (app.events.checkins.RULE_CTES) and the approval queue (app.events.approvals.DECIDE) both call
 them; here the functions are held to the hours and points table, and the two statements to

@@ -7,16 +7,16 @@ check-out statement and the approval queue both call and PostgreSQL inlines into
 (SQL functions of one expression, IMMUTABLE). The grace after an event's end stays
 app.events.rules.GRACE: the caller passes the end of credited time.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
