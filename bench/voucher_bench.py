@@ -1,0 +1,205 @@
+"""Service-circle vouchers per second, bought through POST /api/v1/vouchers and redeemed through
+POST /api/v1/scans, p50/p99, as a ratio to raw PostgreSQL.
+
+    .venv/bin/python bench/voucher_bench.py                          # 64 clients, 20 s per phase
+    .venv/bin/python bench/voucher_bench.py --clients 8 --seconds 3  # a quick smoke run
+    .venv/bin/python bench/voucher_bench.py --raw-tps 5400           # ratio to a known pgbench figure
+
+It starts `jinlin serve --workers 2` on a fresh embedded PostgreSQL (a temporary data directory),
+makes a community with one provider (an organisation of kind provider with one member) offering
+20 services (no quota, no monthly limit) and as many residents as there are clients, each with
+plenty of points. Purchase phase: each client is one keep-alive connection (bench/loadgen.py) of
+one resident buying a voucher of a random offer (a fresh idempotency key each time): the ledger
+hold for the provider and the voucher row in one transaction; every answer must be 201, and the
+codes are kept. Redemption phase: the provider's member redeems those codes from as many
+connections, each code once (the voucher row's conditional update, the hold posted to the
+provider's account, the scan log); every answer must be 200 `redeemed`. Unless --raw-tps is
+given, raw PostgreSQL is measured in the same run with the ledger benchmark's pgbench script
+(bench/pgbench_transfer.sql) and 32 clients, before the first phase and after each; a phase's
+ratio is to the mean of the two figures next to it. Target (issue 15): >= 0.3 of raw at 64
+clients. The load generator runs on the same machine, so it competes for the same cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import secrets
+from typing import Any
+
+import httpx
+import loadgen
+from common import (
+    WARMUP_SECONDS,
+    Reference,
+    Resident,
+    Server,
+    Tally,
+    add_residents,
+    analyze,
+    create_admin,
+    login,
+    random_phone,
+    server,
+    show,
+    summary,
+)
+
+OFFERS = 20
+
+
+async def setup(srv: Server, residents: int) -> tuple[list[int], list[Resident], dict[str, str]]:
+    admin = create_admin(srv)  # noqa: ASYNC221 - set-up, before the clock starts
+    async with httpx.AsyncClient(base_url=srv.url, timeout=60) as http:
+        headers = await login(http, admin.phone, admin.password)
+        base = f"/api/v1/communities/{admin.community_id}"
+        phone, password = random_phone("136"), "member-" + secrets.token_hex(4)
+        r = await http.post(
+            f"{base}/organisations",
+            headers=headers,
+            json={
+                "name": "基准理发店",
+                "kinds": ["provider"],
+                "category": "barber",
+                "lat": 26.0859,
+                "lng": 119.2979,
+                "members": [{"phone": phone, "display_name": "店员", "password": password}],
+            },
+        )
+        r.raise_for_status()
+        provider_id = int(r.json()["id"])
+        member = await login(http, phone, password)
+        offers = []
+        for n in range(OFFERS):
+            r = await http.post(
+                f"/api/v1/organisations/{provider_id}/offers",
+                headers=headers,
+                json={"name": f"服务{n}", "points_price": 1 + n % 10},
+            )
+            r.raise_for_status()
+            offers.append(int(r.json()["id"]))
+        people = await add_residents(http, admin.community_id, headers, residents)
+        sem = asyncio.Semaphore(8)
+
+        async def endow(n: int, person: Resident) -> None:
+            async with sem:
+                r = await http.post(
+                    f"{base}/awards",
+                    headers=headers,
+                    json={
+                        "user_id": person.user_id,
+                        "points": 1_000_000_000,
+                        "reason": "bench",
+                        "idempotency_key": f"bench-{n}-{secrets.token_hex(4)}",
+                    },
+                )
+                r.raise_for_status()
+
+        await asyncio.gather(*(endow(n, p) for n, p in enumerate(people)))
+    return offers, people, member
+
+
+async def purchases(
+    url: str, offers: list[int], people: list[Resident], clients: int, seconds: float, codes: list[str]
+) -> tuple[dict[str, float], Tally, loadgen.Result]:
+    run = secrets.token_hex(3)
+    rngs = [random.Random(n) for n in range(clients)]
+
+    def buy(n: int, i: int) -> tuple[str, str, Any, dict[str, str]]:
+        body = {"offer_id": rngs[n].choice(offers), "idempotency_key": f"{run}-{n}-{i}"}
+        return "POST", "/api/v1/vouchers", body, people[n].headers
+
+    def classify(status: int, answer: Any) -> str | None:
+        if status == 201 and isinstance(answer, dict) and answer.get("status") == "held":
+            codes.append(str(answer["voucher_code"]))
+            return "bought"
+        return None
+
+    tally = Tally(classify)
+    result = await loadgen.run(url, clients, seconds, buy, tally)
+    return summary(result.count, result.elapsed, result.latencies), tally, result
+
+
+async def redemptions(
+    url: str, member: dict[str, str], clients: int, seconds: float, codes: list[str]
+) -> tuple[dict[str, float], Tally, loadgen.Result]:
+    pool = iter(codes)
+    run = secrets.token_hex(3)
+
+    def scan(n: int, i: int) -> tuple[str, str, Any, dict[str, str]]:
+        code = next(pool, "JV1-" + "2" * 26)  # past the last code: a code nobody holds
+        return "POST", "/api/v1/scans", {"code": code, "idempotency_key": f"{run}-{n}-{i}"}, member
+
+    def classify(status: int, answer: Any) -> str | None:
+        if status == 200 and isinstance(answer, dict) and answer.get("result") == "redeemed":
+            return "redeemed"
+        if status == 422 and isinstance(answer, dict) and answer.get("code") == "code_invalid":
+            return "ran_out"  # every code bought was redeemed: the phase ran out of codes
+        return None
+
+    tally = Tally(classify)
+    result = await loadgen.run(url, clients, seconds, scan, tally)
+    return summary(result.count, result.elapsed, result.latencies), tally, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--raw-tps", type=float, default=None, help="skip pgbench; use this figure")
+    args = parser.parse_args()
+    errors = 0
+    with server(args.workers, "jinlin-voucher-bench-") as srv:
+        print(
+            f"{args.clients} clients, {args.seconds} s per phase, {args.workers} server workers, "
+            f"data in {srv.data_dir}"
+        )
+        reference = Reference(srv, args.seconds, fixed=args.raw_tps)
+        reference.measure()
+        offers, people, member = loadgen.drive(setup(srv, args.clients))
+        analyze(srv)
+        warm_codes: list[str] = []
+        _, warm, _ = loadgen.drive(
+            purchases(srv.url, offers, people, args.clients, WARMUP_SECONDS, warm_codes)
+        )
+        errors += warm.counts["unexpected"]
+        _, warm, _ = loadgen.drive(redemptions(srv.url, member, args.clients, WARMUP_SECONDS / 2, warm_codes))
+        errors += warm.counts["unexpected"]
+        codes: list[str] = []
+        figures, tally, answers = loadgen.drive(
+            purchases(srv.url, offers, people, args.clients, args.seconds, codes)
+        )
+        show(f"POST /api/v1/vouchers, {args.clients} clients", figures)
+        errors += tally.counts["unexpected"]
+        raw = reference.around_last_phase()
+        bought = tally.counts["bought"] / answers.elapsed
+        print(
+            f"  purchase: {bought:.0f} vouchers/s = {bought / raw if raw else 0:.2f} of raw {raw:.0f} tps "
+            f"(target >= 0.3); p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms"
+        )
+        print(f"    {tally.report(answers)}")
+        # Redeem for as long as the codes last, at most as long as the purchase phase ran.
+        figures, tally, answers = loadgen.drive(
+            redemptions(srv.url, member, args.clients, args.seconds, codes)
+        )
+        show(f"POST /api/v1/scans (vouchers), {args.clients} clients", figures)
+        errors += tally.counts["unexpected"]
+        raw = reference.around_last_phase()
+        redeemed = tally.counts["redeemed"]
+        busy = answers.elapsed * (redeemed / max(1, redeemed + tally.counts["ran_out"]))
+        rate = redeemed / busy if busy else 0.0
+        print(
+            f"  redemption: {rate:.0f} vouchers/s = {rate / raw if raw else 0:.2f} of raw {raw:.0f} tps "
+            f"(target >= 0.3); p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms"
+        )
+        print(f"    {tally.report(answers)}, ran out of codes {tally.counts['ran_out']}")
+    if errors:
+        raise SystemExit(f"{errors} unexpected answers; see above")
+
+
+if __name__ == "__main__":
+    main()
