@@ -11,8 +11,8 @@ from app.ledger import words
 
 @words.renders("circle_voucher")
 def _voucher_words(reason: dict[str, Any], gettext: words.Gettext) -> str:
-    """A voucher's line on the statement: the service and who provides it."""
-    return gettext(lazy("%(offer)s at %(provider)s"), offer=reason["offer"], provider=reason["provider"])
+    """A voucher's line on the statement: the service."""
+    return gettext(lazy("Service voucher: %(offer)s"), offer=reason["offer"])
 
 
 @words.renders("circle_settlement")

@@ -31,7 +31,9 @@ def _data(found: vouchers.Redemption) -> dict[str, Any]:
     }
 
 
-@scanning.handler("JV1", "digits")
+# Atomic: a refusal comes before any write (the voucher's conditional update is the gate), so the
+# scan path spares the savepoint where the kind is the circle's alone (JV1; digits are shared).
+@scanning.handler("JV1", "digits", atomic=True)
 async def voucher_scan(
     conn: Connection, actor: Actor, request: scanning.ScanRequest, log: scanning.ScanLog
 ) -> scanning.ScanOutcome:
@@ -41,6 +43,6 @@ async def voucher_scan(
             vouchers.check_redeemable(found)
         return scanning.ScanOutcome("voucher_ready", _data(found), template=VOUCHER_TEMPLATE)
     done = await vouchers.redeem(
-        conn, actor, found.voucher_id, scan_key=request.idempotency_key, address=request.address
+        conn, actor, found.voucher_id, scan_key=request.idempotency_key, address=request.address, found=found
     )
     return scanning.ScanOutcome("redeemed", _data(done), template=VOUCHER_TEMPLATE)

@@ -57,17 +57,17 @@ class Bought:
     checkout_url: str | None = None
 
 
-class _Twin(Exception):
-    """A request with the same key got there first: roll the savepoint back, then read it."""
-
-
 _CONTEXT = Sql(
     "SELECT o.community_id, o.organisation_id, o.name, o.points_price, o.cash_price_cents, o.status, "
     "o.monthly_quota, o.per_resident_limit, o.home_visit, COALESCE(s.voucher_days, 30) AS voucher_days, "
     "c.time_zone, "
     "(SELECT v.id FROM circle_vouchers v WHERE v.user_id = :u AND v.idempotency_key = :k) AS existing, "
     "EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = :u AND m.community_id = o.community_id) "
-    "AS member "
+    "AS member, "
+    "(SELECT a.id FROM ledger_accounts a WHERE a.community_id = o.community_id AND a.user_id = :u) "
+    "AS wallet_id, "
+    "(SELECT a.id FROM ledger_accounts a WHERE a.community_id = o.community_id "
+    "AND a.organisation_id = o.organisation_id AND a.kind = 'provider') AS account_id "
     "FROM circle_offers o JOIN communities c ON c.id = o.community_id "
     "LEFT JOIN circle_settings s ON s.community_id = o.community_id WHERE o.id = :o"
 )
@@ -172,45 +172,46 @@ async def buy(
         raise _payments_off()
     points, cash = int(ctx["points_price"]), int(ctx["cash_price_cents"])
     secret = rules.new_secret()
-    try:
-        async with conn.transaction():  # all or nothing (a savepoint inside a page's transaction)
-            if ctx["monthly_quota"] is not None or ctx["per_resident_limit"] is not None:
-                offer = await _LOCK_OFFER.one(conn, {"o": offer_id})
-                sold = await _SOLD.one(conn, {"o": offer_id, "u": user_id, "start": start})
-                refusal = rules.purchase_refusal(
-                    status=offer["status"],
-                    cash_cents=cash,
-                    payments_on=payments_on(),
-                    quota=offer["monthly_quota"],
-                    sold_this_month=int(sold["sold"]),
-                    limit=offer["per_resident_limit"],
-                    mine_this_month=int(sold["mine"]),
-                )
-                if refusal == "not_found":
-                    raise NotFound(lazy("This service is not offered at the moment."))
-                if refusal == "limit_reached":
-                    raise _limit_reached()
-                points = int(offer["points_price"])
-            hold_id, made = await ledger.provider_hold(
-                conn,
-                community_id=community_id,
-                organisation_id=int(ctx["organisation_id"]),
-                user_id=user_id,
-                points=points,
-                kind="circle_voucher",
-                reference=f"circle_offer:{offer_id}",
-                memo="",
-                actor_id=actor.user_id,
-                idempotency_key=f"circle:{user_id}:{idempotency_key}",
-                reason={
-                    "offer": str(ctx["name"]),
-                    "provider_id": int(ctx["organisation_id"]),
-                    "provider": await _provider_name(conn, int(ctx["organisation_id"])),
-                },
+    # One transaction (a savepoint inside a page's): the offer's lock holds until the voucher is
+    # made, and the hold, the voucher, its audit row and a cash checkout are all or nothing. Every
+    # refusal comes before the first write, and once the hold is made under its key the voucher's
+    # insert under the same key cannot meet a twin.
+    url = None
+    async with conn.transaction():
+        if ctx["monthly_quota"] is not None or ctx["per_resident_limit"] is not None:
+            offer = await _LOCK_OFFER.one(conn, {"o": offer_id})
+            sold = await _SOLD.one(conn, {"o": offer_id, "u": user_id, "start": start})
+            refusal = rules.purchase_refusal(
+                status=offer["status"],
+                cash_cents=cash,
+                payments_on=payments_on(),
+                quota=offer["monthly_quota"],
+                sold_this_month=int(sold["sold"]),
+                limit=offer["per_resident_limit"],
+                mine_this_month=int(sold["mine"]),
             )
-            if not made:
-                raise _Twin()
-            status = "awaiting_payment" if cash else "held"
+            if refusal == "not_found":
+                raise NotFound(lazy("This service is not offered at the moment."))
+            if refusal == "limit_reached":
+                raise _limit_reached()
+            points = int(offer["points_price"])
+        hold_id, made = await ledger.provider_hold(
+            conn,
+            community_id=community_id,
+            organisation_id=int(ctx["organisation_id"]),
+            user_id=user_id,
+            points=points,
+            kind="circle_voucher",
+            reference=f"circle_offer:{offer_id}",
+            memo="",
+            actor_id=actor.user_id,
+            idempotency_key=f"circle:{user_id}:{idempotency_key}",
+            reason={"offer": str(ctx["name"]), "provider_id": int(ctx["organisation_id"])},
+            wallet_id=ctx["wallet_id"],
+            account_id=ctx["account_id"],
+        )
+        voucher_id = None
+        if made:
             voucher_id = await _INSERT.fetchval(
                 conn,
                 {
@@ -220,7 +221,7 @@ async def buy(
                     "u": user_id,
                     "n": points,
                     "cash": cash,
-                    "status": status,
+                    "status": "awaiting_payment" if cash else "held",
                     "hold": hold_id,
                     "k": idempotency_key,
                     "secret": secret,
@@ -230,8 +231,7 @@ async def buy(
                     "placed_by": actor.user_id if on_behalf else None,
                 },
             )
-            if voucher_id is None:
-                raise _Twin()
+        if voucher_id is not None:
             if on_behalf:
                 await audit.record(
                     conn,
@@ -243,20 +243,17 @@ async def buy(
                     user_id=user_id,
                     offer_id=offer_id,
                 )
-            url = await _CASH[0](conn, int(voucher_id), cash, idempotency_key) if cash else None
-    except _Twin:
+            if cash:
+                url = await _CASH[0](conn, int(voucher_id), cash, idempotency_key)
+    if voucher_id is None:
+        # A twin request with the same key made the hold (and so the voucher) first.
         row = await _BY_KEY.fetchrow(conn, {"u": user_id, "k": idempotency_key})
         if row is None:
-            raise DomainError("conflict", 409) from None
+            raise DomainError("conflict", 409)
         return _repeat(row, offer_id)
     if cash:
         return Bought(int(voucher_id), "awaiting_payment", points, None, True, cash, url)
     return Bought(int(voucher_id), "held", points, rules.voucher_code(secret), True)
-
-
-async def _provider_name(conn: Connection, organisation_id: int) -> str:
-    ref = (await organisations.providers(conn, [organisation_id])).get(organisation_id)
-    return ref.name if ref else ""
 
 
 # ---------------------------------------------------------------- redeeming
@@ -365,36 +362,43 @@ async def redeem(
     *,
     scan_key: str | None = None,
     address: str | None = None,
+    found: Redemption | None = None,
 ) -> Redemption:
     """Single use: the conditional UPDATE lets one of many simultaneous scans through; the ledger
-    then posts the hold to the provider's account. Only a member of the voucher's provider."""
-    row = await _BY_ID.fetchrow(conn, {"v": voucher_id})
-    if row is None:
-        raise NotFound()
-    found = _redemption(row)
-    if found.organisation_id not in await organisations.acts_for(conn, actor.user_id):
-        raise _not_yours()
-    now = clock.now()
-    hold_id = await _REDEEM.fetchval(
-        conn, {"v": voucher_id, "now": now, "actor": actor.user_id, "key": scan_key}
-    )
-    if hold_id is None:
-        status, expires_at, key = await _STATE.one(conn, {"v": voucher_id})
-        if scan_key and status == "redeemed" and key == scan_key:
-            found.status = "redeemed"
-            return found  # the same scan sent again: harmless
-        raise _refused(rules.redeem_refusal(status, expires_at, now) or "already_done")
-    transfer_id = await ledger.post_hold(conn, int(hold_id), actor_id=actor.user_id)
-    await _SET_TRANSFER.execute(conn, {"t": transfer_id, "v": voucher_id})
-    await audit.record(
-        conn,
-        action="circle.voucher_redeemed",
-        actor_id=actor.user_id,
-        community_id=found.community_id,
-        target=f"circle_voucher:{voucher_id}",
-        address=address,
-        transfer_id=transfer_id,
-    )
+    then posts the hold to the provider's account. Only a member of the voucher's provider.
+    `found`: the voucher as `voucher_for_code` found it for this actor (its checks are done)."""
+    if found is None:
+        row = await _BY_ID.fetchrow(conn, {"v": voucher_id})
+        if row is None:
+            raise NotFound()
+        found = _redemption(row)
+        if found.organisation_id not in await organisations.acts_for(conn, actor.user_id):
+            raise _not_yours()
+    # Its own transaction (a savepoint inside a page's): the voucher, the ledger's posting, the
+    # transfer's id on the voucher and the audit row are all or nothing; the scan's log row
+    # follows (the kind is registered atomic).
+    async with conn.transaction():
+        now = clock.now()
+        hold_id = await _REDEEM.fetchval(
+            conn, {"v": voucher_id, "now": now, "actor": actor.user_id, "key": scan_key}
+        )
+        if hold_id is None:
+            status, expires_at, key = await _STATE.one(conn, {"v": voucher_id})
+            if scan_key and status == "redeemed" and key == scan_key:
+                found.status = "redeemed"
+                return found  # the same scan sent again: harmless
+            raise _refused(rules.redeem_refusal(status, expires_at, now) or "already_done")
+        transfer_id = await ledger.post_hold(conn, int(hold_id), actor_id=actor.user_id)
+        await _SET_TRANSFER.execute(conn, {"t": transfer_id, "v": voucher_id})
+        await audit.record(
+            conn,
+            action="circle.voucher_redeemed",
+            actor_id=actor.user_id,
+            community_id=found.community_id,
+            target=f"circle_voucher:{voucher_id}",
+            address=address,
+            transfer_id=transfer_id,
+        )
     found.status = "redeemed"
     return found
 

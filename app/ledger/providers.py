@@ -59,14 +59,20 @@ async def provider_hold(
     idempotency_key: str,
     expires_at: datetime | None = None,
     reason: dict[str, Any] | None = None,
+    wallet_id: int | None = None,
+    account_id: int | None = None,
 ) -> tuple[int, bool]:
     """Reserve a member's points for a provider (a voucher): (hold id, whether this call made
     it). 409 insufficient_points if the available points do not cover it; a repeated key
-    returns the first hold, or conflict if it held something else."""
+    returns the first hold, or conflict if it held something else. A caller that has read the
+    wallet's and the provider account's ids (`wallet_id`, `account_id`) spares their lookup: the
+    hold is then one statement."""
     check_points(points)
     _check_text(idempotency_key, kind, reference, memo)
-    wallet_id, _issuing = await accounts_for(conn, community_id, user_id, "issuing")
-    account_id = await provider_account(conn, community_id, organisation_id)
+    if wallet_id is None:
+        wallet_id, _issuing = await accounts_for(conn, community_id, user_id, "issuing")
+    if account_id is None:
+        account_id = await provider_account(conn, community_id, organisation_id)
     params = {
         **_movement(
             idempotency_key,
