@@ -26,7 +26,7 @@ NOT_CLAIMANT = lazy("Only whoever claimed this wish may do this.")
 NAME_ORGANISATION = lazy("Choose an organisation you act for, or claim as a volunteer.")
 
 WISH_COLUMNS = (
-    "w.id, w.community_id, w.title, w.description, w.status, w.beneficiary_id, w.posted_by, "
+    "w.id, w.community_id, w.title, w.kind, w.description, w.status, w.beneficiary_id, w.posted_by, "
     "w.consent_note, w.review_note, w.claimed_by, w.claimed_organisation_id, w.claimed_at, "
     "w.delivered_at, w.thanks_note, w.thanks_photo, w.thanked_at, w.funding_goal_cents, "
     "w.funded_cents, w.created_at, b.display_name AS beneficiary_name, "

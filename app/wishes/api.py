@@ -46,6 +46,7 @@ async def api_post_wish(
         for_user_id=data.for_user_id,
         consent_note=data.consent_note or "",
         funding_goal_cents=data.funding_goal_cents,
+        kind=data.kind,
         address=client_address(request),
     )
     return WishCreated(id=wish_id, status="submitted")
@@ -75,6 +76,7 @@ async def api_list_wishes(
                 beneficiary_name=v.beneficiary_name,
                 claimed_by=_claimant(v),
                 compound=v.compound,
+                kind=v.kind,
             )
             for v in views
         ]
@@ -95,6 +97,7 @@ async def api_get_wish(wish_id: int, actor: Actor, db_session: AsyncSession) -> 
         claimed_by=_claimant(v),
         thanks_note=v.thanks_note,
         compound=v.compound,
+        kind=v.kind,
         thanks_photo_url=f"/wishes/{v.id}/photo" if v.thanks_photo else None,
     )
 

@@ -48,6 +48,8 @@ WISHES = [
         "unit",
     ),
 ]
+# The wishes for a thing to have; the others ask for help to be given.
+ITEMS = {"一台轮椅", "孩子的新书包"}
 # What the beneficiary's side said once it was delivered, by title.
 THANKS = {
     "陪同去医院复查": "刘阿婆说：谢谢小李一上午的陪伴，检查结果都好。",
@@ -97,6 +99,7 @@ async def seed(session: AsyncSession, community_id: int) -> None:
         .all()
     )
     for title, description, name, poster_phone, status, claimant in WISHES:
+        kind = "item" if title in ITEMS else "service"
         if title in existing:
             continue
         beneficiary = await _user(session, community_id, name=name)
@@ -111,6 +114,7 @@ async def seed(session: AsyncSession, community_id: int) -> None:
             description=description,
             for_user_id=beneficiary.user_id,
             consent_note=CONSENT if poster.user_id != beneficiary.user_id else "",
+            kind=kind,
         )
         if status == "submitted":
             continue

@@ -22,6 +22,7 @@ class Wish(Base):
             "status IN ('submitted', 'published', 'rejected', 'claimed', 'delivered')", name="status"
         ),
         CheckConstraint("funding_goal_cents IS NULL OR funding_goal_cents > 0", name="funding_goal"),
+        CheckConstraint("kind IN ('item', 'service')", name="kind"),
         CheckConstraint("funded_cents >= 0", name="funded"),
         # A claimed or delivered wish has its claimant; any other has none.
         CheckConstraint("(status IN ('claimed', 'delivered')) = (claimed_by IS NOT NULL)", name="claimant"),
@@ -31,6 +32,7 @@ class Wish(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
     title: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10), server_default="item")  # item | service
     description: Mapped[str] = mapped_column(Text, server_default="")
     beneficiary_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     posted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -24,6 +24,8 @@ from app.places.models import Community
 from app.wishes import access, reading, services
 from app.wishes import home as _home  # noqa: F401 - registers its share of the home page
 
+KIND_LABELS = {"item": lazy("Item wish"), "service": lazy("Service wish")}
+
 STATUS_LABELS = {
     "published": lazy("Waiting for someone"),
     "claimed": lazy("Taken up"),
@@ -38,7 +40,12 @@ async def wish_pool(request: Request, community_id: int, db_session: AsyncSessio
         raise NotFound()
     wishes = await reading.public_pool(db_session, community_id)
     return render(
-        request, "wishes/pool.html", community=community, wishes=wishes, status_labels=STATUS_LABELS
+        request,
+        "wishes/pool.html",
+        community=community,
+        wishes=wishes,
+        status_labels=STATUS_LABELS,
+        kind_labels=KIND_LABELS,
     )
 
 
@@ -73,6 +80,7 @@ async def _wishes_page(
         community=community,
         wishes=views,
         status_labels=ALL_STATUS_LABELS,
+        kind_labels=KIND_LABELS,
         **extra,
     )
 
@@ -120,6 +128,7 @@ async def post_wish_form(
             description=form.get("description", ""),
             for_user_id=for_user_id,
             consent_note=form.get("consent_note", ""),
+            kind=form.get("kind") or "item",
             address=client_address(request),
         )
     except DomainError as exc:
@@ -163,6 +172,7 @@ async def _wish_page(
         units=units,
         code=code,
         status_labels=ALL_STATUS_LABELS,
+        kind_labels=KIND_LABELS,
         done=DONE.get(request.query_params.get("done", "")),
         max_photo_bytes=photos.MAX_BYTES,
         **extra,

@@ -31,6 +31,7 @@ class WishView:
     title: str
     status: str
     description: str
+    kind: str  # item | service
     beneficiary_name: str  # masked unless the reader may see it
     beneficiary_is_me: bool
     compound: str  # the beneficiary's compound, for everyone who sees the wish
@@ -133,6 +134,7 @@ def _view(reader: Reader, row: Any, org_names: dict[int, str]) -> WishView:
         title=row["title"],
         status=row["status"],
         description=row["description"],
+        kind=row["kind"],
         beneficiary_name=row["beneficiary_name"] if full_name else rules.mask_name(row["beneficiary_name"]),
         beneficiary_is_me=row["beneficiary_id"] == me,
         compound=row["compound"],
@@ -209,10 +211,11 @@ class PoolWish:
     title: str
     description: str
     status: str
+    kind: str
 
 
 _POOL = Sql(
-    "SELECT id, title, description, status FROM wishes WHERE community_id = :c "
+    "SELECT id, title, description, status, kind FROM wishes WHERE community_id = :c "
     "AND status IN ('published', 'claimed', 'delivered') "
     "ORDER BY (status = 'published') DESC, created_at DESC, id DESC LIMIT 200"
 )
@@ -222,6 +225,6 @@ async def public_pool(session: AsyncSession, community_id: int) -> list[PoolWish
     """The community's 邻+圆梦池 for anyone: the wishes in the pool, and those already taken up
     or delivered, without any personal data."""
     return [
-        PoolWish(int(r["id"]), r["title"], r["description"], r["status"])
+        PoolWish(int(r["id"]), r["title"], r["description"], r["status"], r["kind"])
         for r in await _POOL.fetch(session, {"c": community_id})
     ]

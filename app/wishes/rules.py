@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+KINDS = ("item", "service")
 STATUSES = ("submitted", "published", "rejected", "claimed", "delivered")
 
 # The only moves a wish makes (API.md): forward, and a claim released back to the pool.

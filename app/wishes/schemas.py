@@ -12,6 +12,7 @@ from app.core.fields import Id
 
 Cents = Annotated[int, Meta(ge=1, le=2**53 - 1)]
 Status = Literal["submitted", "published", "rejected", "claimed", "delivered"]
+Kind = Literal["item", "service"]
 
 
 class WishIn(msgspec.Struct):
@@ -21,6 +22,8 @@ class WishIn(msgspec.Struct):
     funding_goal_cents: Cents | None = None
     # Why the resident agreed to a wish posted on their behalf (who asked, when, how).
     consent_note: Annotated[str, Meta(pattern=r"^[^\x00]*$", max_length=500)] | None = None
+    # An item (a wheelchair, a school bag) or a service (a repair, company to the hospital).
+    kind: Kind = "item"
 
 
 class WishCreated(msgspec.Struct):
@@ -61,6 +64,7 @@ class WishItem(msgspec.Struct, omit_defaults=True):
     claimed_by: ClaimantOut | None = None
     # The beneficiary's compound (小区), where the wish is to be delivered.
     compound: str = ""
+    kind: str = ""
 
 
 class WishesOut(msgspec.Struct):
@@ -78,6 +82,7 @@ class WishOut(msgspec.Struct):
     claimed_by: ClaimantOut | None = None
     thanks_note: str = ""
     compound: str = ""
+    kind: str = ""
     # Where the thank-you photo is served to whoever may see the wish (same session or token).
     thanks_photo_url: str | None = None
 

@@ -18,7 +18,7 @@ from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.uow import Sql
-from app.wishes import codes, notifying
+from app.wishes import codes, notifying, rules
 from app.wishes.access import (
     NAME_ORGANISATION,
     NOT_BENEFICIARY_CLAIM,
@@ -36,8 +36,8 @@ _IS_MEMBER = Sql("SELECT roles FROM memberships WHERE community_id = :c AND user
 # ---------------------------------------------------------------- posting and review
 
 _POST = Sql(
-    "INSERT INTO wishes (community_id, title, description, beneficiary_id, posted_by, consent_note, "
-    "funding_goal_cents) VALUES (:c, :title, :description, :beneficiary, :poster, :consent, :goal) "
+    "INSERT INTO wishes (community_id, title, kind, description, beneficiary_id, posted_by, consent_note, "
+    "funding_goal_cents) VALUES (:c, :title, :kind, :description, :beneficiary, :poster, :consent, :goal) "
     "RETURNING id"
 )
 
@@ -52,6 +52,7 @@ async def post_wish(
     for_user_id: int | None = None,
     consent_note: str = "",
     funding_goal_cents: int | None = None,
+    kind: str = "item",
     address: str | None = None,
 ) -> int:
     """A resident posts for themself; a grid worker, staff or admin may post for one of the
@@ -61,6 +62,8 @@ async def post_wish(
     title, description, consent_note = title.strip(), description.strip(), consent_note.strip()
     if not title or len(title) > 100:
         raise Invalid(lazy("Give the wish a title of at most 100 characters."), field="title")
+    if kind not in rules.KINDS:
+        raise Invalid(field="kind")
     if len(description) > 2000:
         raise Invalid(lazy("The description may have at most 2000 characters."), field="description")
     if len(consent_note) > 500:
@@ -81,6 +84,7 @@ async def post_wish(
                 "poster": actor.user_id,
                 "consent": consent_note,
                 "goal": funding_goal_cents,
+                "kind": kind,
             },
         )
     )

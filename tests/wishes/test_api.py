@@ -267,6 +267,7 @@ async def test_bad_input_gets_the_error_shape(client, pool):
         {"title": "a\u0000b"},
         {"title": "x" * 101},
         {"title": "ok", "for_user_id": 2**63},
+        {"title": "ok", "kind": "money"},
     ):
         response = await client.post(url, json=body, headers=pool.beneficiary.headers)
         assert response.status_code in (400, 422), (body, response.text)
@@ -356,3 +357,19 @@ async def test_the_home_page_links_to_the_wish_pool(client, pool):
     page = await client.get("/", headers=pool.beneficiary.headers)
     assert page.status_code == 200
     assert f"/c/{pool.community_id}/wish-pool" in page.text
+
+
+async def test_a_wish_is_an_item_or_a_service(client, pool):
+    item = await post_wish(client, pool, title="一台轮椅")
+    service = await post_wish(client, pool, title="陪同去医院复查", kind="service")
+    await publish(client, pool, item)
+    await publish(client, pool, service)
+    one = await client.get(f"/api/v1/wishes/{service}", headers=pool.members[0].headers)
+    assert one.json()["kind"] == "service"
+    listed = await client.get(
+        f"/api/v1/communities/{pool.community_id}/wishes", headers=pool.members[0].headers
+    )
+    kinds = {i["id"]: i["kind"] for i in listed.json()["items"]}
+    assert kinds[item] == "item" and kinds[service] == "service"
+    pool_page = await client.get(f"/c/{pool.community_id}/wish-pool")
+    assert "物品心愿" in pool_page.text and "服务心愿" in pool_page.text

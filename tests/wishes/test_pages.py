@@ -16,12 +16,19 @@ from tests.wishes.conftest import Pool
 async def test_a_wish_through_the_pages_from_posting_to_thanks(client, pool: Pool, db):
     cid = pool.community_id
     await session_of(client, pool.beneficiary)
-    posted = await post_form(client, f"/c/{cid}/wishes", {"title": "修理厨房插座", "description": "插座松了"})
+    form = await client.get(f"/c/{cid}/wishes")
+    assert 'name="kind" value="item" checked' in form.text and 'name="kind" value="service"' in form.text
+    posted = await post_form(
+        client, f"/c/{cid}/wishes", {"title": "修理厨房插座", "description": "插座松了", "kind": "service"}
+    )
     assert posted.status_code == 303, posted.text
     page = await client.get(posted.headers["location"])
     assert "心愿已提交" in page.text and "修理厨房插座" in page.text
     wish_id = int(re.search(r'data-wish="(\d+)" data-wish-status="submitted"', page.text).group(1))
     assert f'href="/wishes/{wish_id}"' in page.text  # the list links to the wish's page
+    assert 'data-kind="service"' in (await client.get(f"/wishes/{wish_id}")).text
+    bad = await post_form(client, f"/c/{cid}/wishes", {"title": "x", "kind": "money"})
+    assert bad.status_code in (200, 422) and 'role="alert"' in bad.text and 'value="x"' in bad.text
     empty = await post_form(client, f"/c/{cid}/wishes", {"title": "  "})
     assert empty.status_code == 422 or "不超过100个字" in empty.text
 

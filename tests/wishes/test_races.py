@@ -8,6 +8,7 @@ import asyncio
 import httpx
 
 from tests.conftest import count, login
+from tests.store.conftest import ledger_problems
 from tests.wishes.conftest import claim_as_volunteer, post_wish, publish
 
 
@@ -39,7 +40,7 @@ async def test_twenty_simultaneous_claims_make_exactly_one_claimant(live_server,
     )
 
 
-async def test_simultaneous_delivery_scans_deliver_once_and_pay_once(live_server, client, pool, db):
+async def test_simultaneous_delivery_scans_deliver_once_and_pay_once(live_server, client, pool, db, engine):
     wish_id = await post_wish(client, pool)
     await publish(client, pool, wish_id)
     await claim_as_volunteer(client, pool, wish_id)
@@ -68,3 +69,4 @@ async def test_simultaneous_delivery_scans_deliver_once_and_pay_once(live_server
         )
         == 20
     )
+    assert await ledger_problems(engine, pool.community_id) == []  # what `jinlin ledger verify` checks
