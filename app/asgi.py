@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     domains.register_partner_progress()
     domains.load_figures()
+    domains.load_exports()
     domains.register_office_parts()
     domains.connect_organisations()
     rendering.page_facts(unread_badge)  # the unread count beside the inbox link of every page

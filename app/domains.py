@@ -71,6 +71,13 @@ def load_figures() -> None:
         _optional(f"app.{domain}.figures")
 
 
+def load_exports() -> None:
+    """Imports every domain's ``exports`` module (the ledger's too), which registers its
+    spreadsheet exports with app.core.exports."""
+    for domain in DOMAINS:
+        _optional(f"app.{domain}.exports")
+
+
 def load_ledger_words() -> None:
     """Imports every domain's ``ledger_words`` module, which registers with app.ledger.words how
     the transfers of its kinds are put into words (the ledger names no domain)."""

@@ -4,19 +4,21 @@ parameters (`?edit=`, `?delete=`) rather than a page per story."""
 
 from __future__ import annotations
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import photos, uploads
+from app.core import audit, clock, exports, photos, uploads
 from app.core.authz import Actor
-from app.core.errors import DomainError
+from app.core.errors import DomainError, NotFound
+from app.core.figures import Scope
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.services import community_for
-from app.reports import stories
+from app.reports import rules, services, stories
+from app.reports.pages import From, To, _period, _quick
 
 DONE = {
     "written": lazy("The story is on the wall."),
@@ -182,4 +184,74 @@ async def delete_story(
     return Redirect(f"/admin/c/{community_id}/wall?done=deleted", status_code=303)
 
 
-route_handlers = [stories_page, write_story, edit_story, hide_story, delete_story]
+# ---------------------------------------------------------------- exports
+
+
+@get("/admin/c/{community_id:int}/exports", include_in_schema=False)
+async def exports_page(
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    report_session: AsyncSession,
+    first: From = None,
+    last: To = None,
+) -> Template:
+    community = await community_for(report_session, actor, community_id, *services.READERS)
+    today = clock.today(community.time_zone)
+    first_day, last_day, error = _period(request, first, last, today)
+    return render(
+        request,
+        "reports/exports.html",
+        status_code=422 if error else 200,
+        community=community,
+        exports=exports.registered(),
+        first=first_day,
+        last=last_day,
+        error=error,
+        quick=_quick(today),
+    )
+
+
+@get("/admin/c/{community_id:int}/exports/{file:str}", include_in_schema=False)
+async def export_file(
+    request: Request,
+    community_id: int,
+    file: str,
+    actor: Actor,
+    db_session: AsyncSession,
+    report_session: AsyncSession,
+    first: From = None,
+    last: To = None,
+) -> Response:
+    """The file itself, made while the admin waits; the download is audited (on the primary)."""
+    community = await community_for(report_session, actor, community_id, *services.READERS)
+    name, _dot, fmt = file.rpartition(".")
+    found = exports.find(name)
+    if found is None or fmt not in exports.FORMATS:
+        raise NotFound()
+    first_day, last_day = rules.period(first, last, clock.today(community.time_zone))
+    scope = Scope(community.id, first_day, last_day, community.time_zone)
+    rows = await found.fn(report_session, scope)
+    _ = gettext_for(request)
+    body = exports.write(fmt, [str(_(c)) for c in found.columns], rows, title=str(_(found.label)))
+    filename = exports.filename(scope, found.name, fmt)
+    await audit.record(
+        db_session,
+        action="reports.export",
+        actor_id=actor.user_id,
+        community_id=community.id,
+        target=filename,
+        address=client_address(request),
+        export=found.name,
+        rows=len(rows),
+        first=first_day.isoformat(),
+        last=last_day.isoformat(),
+    )
+    return Response(
+        body,
+        media_type=exports.FORMATS[fmt],
+        headers={"content-disposition": f'attachment; filename="{filename}"', "cache-control": "no-store"},
+    )
+
+
+route_handlers = [stories_page, write_story, edit_story, hide_story, delete_story, exports_page, export_file]

@@ -1,0 +1,55 @@
+"""The events' exports (app.core.exports): hours per person, the data behind volunteer
+certificates, counted as app.events.hours counts them (credited stays and approved claims)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from app.core import exports
+from app.core.figures import Scope
+from app.core.i18n import lazy
+from app.core.uow import Sql
+
+# Each member of the community with certified minutes in the period (stays by their check-in,
+# claims by the day worked), and all their certified minutes to the end of the period.
+_HOURS = Sql(
+    "WITH done AS ("
+    " SELECT c.user_id, c.minutes, c.checked_in_at >= :lo AS inside FROM event_checkins c"
+    " WHERE c.community_id = :cid AND c.award_status IN ('awarded', 'zero') AND c.checked_in_at < :hi"
+    " UNION ALL"
+    " SELECT h.user_id, h.minutes, h.worked_on >= :first AS inside FROM hour_claims h"
+    " WHERE h.community_id = :cid AND h.status = 'approved' AND h.worked_on < :end_day"
+    ") "
+    "SELECT u.id, u.display_name, sum(d.minutes) FILTER (WHERE d.inside) AS period,"
+    " sum(d.minutes) AS total, count(*) FILTER (WHERE d.inside) AS times "
+    "FROM done d JOIN users u ON u.id = d.user_id "
+    "GROUP BY u.id, u.display_name HAVING bool_or(d.inside) ORDER BY u.display_name, u.id"
+)
+
+
+def hours(minutes: int | None) -> float:
+    return round((minutes or 0) / 60, 1)
+
+
+@exports.export(
+    "hours",
+    lazy("Hours per person"),
+    columns=(lazy("Number"), lazy("Name"), lazy("Hours in the period"), lazy("Times"), lazy("Hours to date")),
+    order=10,
+    note=lazy("Certified hours: credited stays at events and approved claims, as on the certificates."),
+)
+async def hours_per_person(session: Any, scope: Scope) -> Sequence[Sequence[Any]]:
+    rows = await _HOURS.fetch(
+        session,
+        {
+            "cid": scope.community_id,
+            "lo": scope.start,
+            "hi": scope.end,
+            "first": scope.first,
+            "end_day": scope.end_day,
+        },
+    )
+    return [
+        (r["id"], r["display_name"], hours(r["period"]), int(r["times"]), hours(r["total"])) for r in rows
+    ]

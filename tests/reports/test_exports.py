@@ -1,0 +1,142 @@
+"""Exports: every registered export answers a real .xlsx and a CSV of the same rows, the rows
+equal what the database holds (a round trip through openpyxl), a file's name says no person, and
+only the community's admins (and its street admin) may take one."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.core import clock, exports
+from tests.api.helpers import session_of
+from tests.conftest import Factory, login
+from tests.reports.conftest import Town, _award
+
+RESIDENTS = 20_000
+ZONE = "Asia/Shanghai"
+
+
+def _sheet(body: bytes) -> list[tuple[Any, ...]]:
+    book = load_workbook(io.BytesIO(body), read_only=True)
+    return [tuple(row) for row in book.active.iter_rows(values_only=True)]
+
+
+async def test_hours_of_twenty_thousand_residents_round_trip_through_xlsx(
+    client: Any, factory: Factory, engine: Any
+) -> None:
+    tenant = await factory.tenant()
+    cid = tenant.community_id
+    admin = await login(client, tenant.admin)
+    first = clock.today(ZONE).replace(day=1)
+    at = datetime(first.year, first.month, first.day, 9, tzinfo=clock.zone(ZONE))
+    async with async_sessionmaker(engine)() as s, s.begin():
+        event_id = (
+            await s.execute(
+                text(
+                    "INSERT INTO events (community_id, title, category, starts_at, ends_at, status) "
+                    "VALUES (:c, '清扫', 'cleanup', :s, :e, 'closed') RETURNING id"
+                ),
+                {"c": cid, "s": at, "e": at + timedelta(hours=3)},
+            )
+        ).scalar_one()
+        # 20,000 residents (no phone), each a member with one credited stay of 30 to 149 minutes:
+        # one INSERT ... SELECT generate_series, the member and the stay in its CTEs.
+        await s.execute(
+            text(
+                "WITH made AS (INSERT INTO users (phone, display_name) "
+                " SELECT NULL, '居民' || lpad(g::text, 5, '0') FROM generate_series(1, :n) g RETURNING id),"
+                " joined AS (INSERT INTO memberships (user_id, community_id, roles) "
+                " SELECT id, :c, ARRAY['resident'] FROM made RETURNING user_id) "
+                "INSERT INTO event_checkins (community_id, event_id, user_id, seq, checked_in_at,"
+                " checked_out_at, method_in, minutes, points, award_status) "
+                "SELECT :c, :e, user_id, 1, CAST(:at AS timestamptz), CAST(:at AS timestamptz)"
+                " + interval '1 hour', 'witnessed', 30 + user_id % 120, 0, 'awarded' FROM joined"
+            ),
+            {"n": RESIDENTS, "c": cid, "e": event_id, "at": at},
+        )
+        expected = {
+            (r.id, r.display_name, round(r.minutes / 60, 1))
+            for r in (
+                await s.execute(
+                    text(
+                        "SELECT u.id, u.display_name, c.minutes FROM event_checkins c JOIN users u "
+                        "ON u.id = c.user_id WHERE c.community_id = :c"
+                    ),
+                    {"c": cid},
+                )
+            ).all()
+        }
+    assert len(expected) == RESIDENTS
+    await session_of(client, admin)
+    query = f"from={first.isoformat()}&to={first.isoformat()}"
+    started = time.perf_counter()
+    answer = await client.get(f"/admin/c/{cid}/exports/hours.xlsx?{query}")
+    took = time.perf_counter() - started
+    assert answer.status_code == 200, answer.text[:500]
+    assert answer.headers["content-type"] == exports.FORMATS["xlsx"]
+    disposition = answer.headers["content-disposition"]
+    assert disposition == f'attachment; filename="c{cid}-hours-{first.isoformat()}_{first.isoformat()}.xlsx"'
+    rows = _sheet(answer.content)
+    assert rows[0] == ("编号", "姓名", "期间时长（小时）", "次数", "累计时长（小时）")
+    assert {(r[0], r[1], r[2]) for r in rows[1:]} == expected
+    assert all(r[3] == 1 and r[4] == r[2] for r in rows[1:])
+    print(f"hours export of {RESIDENTS} residents as xlsx: {took:.2f} s")
+
+    # The CSV has the same rows; a day outside the stays has none.
+    body = (await client.get(f"/admin/c/{cid}/exports/hours.csv?{query}")).content.decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(body)))
+    assert len(lines) == RESIDENTS + 1
+    assert {(int(r[0]), r[1], float(r[2])) for r in lines[1:]} == expected
+    later = first + timedelta(days=1)
+    empty = _sheet((await client.get(f"/admin/c/{cid}/exports/hours.xlsx?from={later}&to={later}")).content)
+    assert len(empty) == 1
+
+
+async def test_statements_equal_the_ledger_and_others_may_not_export(client: Any, reports_town: Town) -> None:
+    town = reports_town
+    cid = town.community_id
+    resident = town.resident
+    await _award(client, town.admin, cid, resident.user_id, 7)
+    await session_of(client, town.admin)
+    answer = await client.get(f"/admin/c/{cid}/exports/statements.xlsx?{town.query}")
+    assert answer.status_code == 200, answer.text[:500]
+    rows = {r[0]: r for r in _sheet(answer.content)[1:]}
+    wallet = await client.get(f"/api/v1/me/wallet?community_id={cid}", headers=resident.headers)
+    balance = wallet.json()["balance"] if wallet.status_code == 200 else None
+    mine = rows[resident.user_id]
+    assert mine[5] == mine[2] + mine[3] - mine[4]
+    if balance is not None:
+        assert mine[5] == balance
+    assert mine[3] >= 7
+    # Every registered export answers both formats with its header row.
+    for item in exports.registered():
+        for fmt in ("xlsx", "csv"):
+            got = await client.get(f"/admin/c/{cid}/exports/{item.name}.{fmt}?{town.query}")
+            assert got.status_code == 200, (item.name, fmt, got.text[:300])
+            assert item.name in got.headers["content-disposition"]
+    page = await client.get(f"/admin/c/{cid}/exports?{town.query}")
+    assert page.status_code == 200 and "statements.xlsx" in page.text
+    assert "/exports" in (await client.get(f"/admin/c/{cid}/dashboard?{town.query}")).text
+    # A resident may not; an unknown export or format is 404.
+    await session_of(client, resident)
+    assert (await client.get(f"/admin/c/{cid}/exports/statements.xlsx?{town.query}")).status_code in (
+        403,
+        404,
+    )
+    await session_of(client, town.admin)
+    assert (await client.get(f"/admin/c/{cid}/exports/nothing.xlsx")).status_code == 404
+    assert (await client.get(f"/admin/c/{cid}/exports/hours.pdf")).status_code == 404
+
+
+def test_a_cell_a_spreadsheet_would_run_is_written_as_text() -> None:
+    body = exports.to_csv(["a"], [["=1+1"], ["-2"], ["正常"]]).decode("utf-8-sig")
+    assert body.splitlines() == ["a", "'=1+1", "'-2", "正常"]
+    sheet = _sheet(exports.to_xlsx(["a"], [["=1+1"], [3]]))
+    assert sheet == [("a",), ("'=1+1",), (3,)]
