@@ -42,7 +42,9 @@ ELDER_MEASURE = """
   const taps = 'main a[href], main button, main summary, main input, main textarea';
   for (const el of document.querySelectorAll(taps)) {
     if (!shown(el) || el.type === 'hidden') continue;
-    const r = el.getBoundingClientRect();
+    // A check box's or radio's target is the label that wraps it (as in the every-page test).
+    const label = (el.type === 'checkbox' || el.type === 'radio') && el.closest('label');
+    const r = (label || el).getBoundingClientRect();
     if (r.width < 59.5 || r.height < 59.5)
       targets.push(`${el.tagName} ${Math.round(r.width)}x${Math.round(r.height)}`);
   }
