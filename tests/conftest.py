@@ -380,6 +380,16 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
+# Screenshots are for people to look at, and the first screen is what a phone shows: a whole long
+# page cost Chromium about 0.4 s more per page (relayout at full height, PNG encoding), most of the
+# page-walking tests' time. JINLIN_FULL_SCREENSHOTS=1 takes whole pages.
+FULL_SCREENSHOTS = os.environ.get("JINLIN_FULL_SCREENSHOTS") == "1"
+
+
+def screenshot(page: Any, path: Path) -> None:
+    page.screenshot(path=str(path), full_page=FULL_SCREENSHOTS)
+
+
 @pytest.fixture
 def phone_page(browser: Any) -> Iterator[Any]:
     """A phone-sized page (390×844, zh-Hans); close its context after the test."""

@@ -8,8 +8,9 @@ visited without touching this file; a path parameter nobody here knows fails the
 Each role visits the pages it may open (others answer 403/404 or send it to log in, checked
 without a browser) plus a page that does not exist. The district is the demo's, with an event
 the volunteer organises, the resident's sign-up and an order made here through the API.
-Screenshots go to test-artifacts/every-page/<role>-<mode>-<lang>/ (at 390 px; a desktop's
-width with JINLIN_PAGE_WIDTH=1280)."""
+Screenshots of each page's first screen go to test-artifacts/every-page/<role>-<mode>-<lang>/
+(at 390 px; a desktop's width with JINLIN_PAGE_WIDTH=1280; whole pages with
+JINLIN_FULL_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from litestar.response import Template
 
 from app.core.i18n import ELDER_COOKIE, LANG_COOKIE
 from tests.browser.conftest import ROLES, World, log_in
+from tests.conftest import screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -253,7 +255,7 @@ def test_every_page_is_accessible(app, world, browser, artifacts, role, mode, la
             assert page.evaluate("document.documentElement.lang") == ("zh-Hans" if lang == "zh" else "en")
             assert page.locator("body.elder").count() == (1 if elder else 0)
             slug = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
-            page.screenshot(path=str(shots / f"{slug}.png"), full_page=True)
+            screenshot(page, shots / f"{slug}.png")
             for finding in page.evaluate(AXE_RUN):
                 problems.append(f"{url}: axe {finding}")
             figures = page.evaluate(MEASURE, elder)

@@ -13,7 +13,7 @@ import pytest
 
 from app.core.i18n import ELDER_COOKIE, LANG_COOKIE
 from tests.browser.conftest import World, log_in
-from tests.conftest import ROOT
+from tests.conftest import ROOT, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -55,7 +55,7 @@ def test_home_fits_phone_and_desktop_in_both_modes(
                 if role == "street_admin":
                     assert page.locator("a[href='/me/card']").count() == 0
                 name = f"home-{role}{'-elder' if elder else ''}{'' if width == 390 else f'-{width}'}.png"
-                page.screenshot(path=str(shots / name), full_page=True)
+                screenshot(page, shots / name)
                 if width == 390 and os.environ.get("JINLIN_DOCS_SCREENSHOTS"):
                     docs.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(shots / name, docs / name)
