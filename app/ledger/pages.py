@@ -33,6 +33,8 @@ KIND_LABELS: dict[str, str] = {
     "order": lazy("Love supermarket"),
     "counter": lazy("At the counter"),
     "service": lazy("Service circle"),
+    "circle_voucher": lazy("Service circle"),
+    "circle_settlement": lazy("Service circle settlement"),
     "correction": lazy("Correction"),
     "reversal": lazy("Reversal"),
     "expiry": lazy("Points expired"),
