@@ -62,6 +62,7 @@ def template_environment() -> Environment:
 
 def route_handlers() -> list:
     domains.load_scan_handlers()
+    domains.load_funding_targets()
     handlers: list = []
     for module in domains.controller_modules():
         handlers.extend(module.route_handlers)
@@ -141,7 +142,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_secure=settings.secure_cookies,
             cookie_httponly=True,
             cookie_samesite="lax",
-            exclude=["/api/", "/healthz", "/readyz", "/stripe/webhook"],
+            exclude=["/api/", "/healthz", "/readyz", "/stripe/webhook", "/offline-stripe/v1/"],
         ),
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(template_environment()),

@@ -19,6 +19,7 @@ from app.core.cli import settings_or_fail as _settings
 from app.core.database import embedded
 from app.core.errors import DomainError
 from app.core.migrate import upgrade
+from app.payments import gateway
 
 
 @click.group()
@@ -51,6 +52,11 @@ def serve(host: str, port: int, workers: int) -> None:
     # Workers inherit the settings through the environment.
     os.environ["JINLIN_SECRET_KEY"] = settings.secret_key
     os.environ["JINLIN_DATA_DIR"] = str(settings.data_dir)
+    if not os.environ.get("JINLIN_OWN_URL"):
+        # A server listening on every interface is reached by its own processes on localhost.
+        own_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+        own_host = f"[{own_host}]" if ":" in own_host else own_host
+        os.environ["JINLIN_OWN_URL"] = f"http://{own_host}:{port}"
     try:
         serving.check_port_free(host, port)
     except serving.PortInUse as exc:
@@ -108,6 +114,9 @@ def demo() -> None:
     settings = _settings()
     upgrade(database_url(settings))
     logins = run_with_session(settings, lambda session: seed(session, uploads_dir=settings.uploads_dir))
+    if not settings.stripe_api_key:
+        gateway.enable_offline(settings.data_dir)
+        click.echo("Payments: the offline test Stripe (no Stripe key set; no real money moves).")
     click.echo("Demo district ready: 鼓楼区 东街街道 军门社区. Logins (phone / password):")
     for role, phone, password, name in logins:
         click.echo(f"  {role:<14} {phone} / {password}   {name}")

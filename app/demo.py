@@ -268,6 +268,7 @@ async def seed(session: AsyncSession, uploads_dir: Path | None = None) -> list[t
 
     domains.connect_organisations()
     domains.load_figures()
+    domains.load_funding_targets()
     for module in domains.demo_modules():
         # A domain may answer with demo logins of its own (partner units' members).
         logins += await module.seed(session, community.id) or []

@@ -30,6 +30,8 @@ DOMAINS = [
     "wishes",
     "reports",
     "circle",
+    # After the domains whose funding goals its demo gives money to.
+    "payments",
 ]
 
 
@@ -94,6 +96,13 @@ def worker_memos(feed: ChangeFeed) -> dict[str, Any]:
         if module is not None:
             state.update(module.remember(feed))
     return state
+
+
+def load_funding_targets() -> None:
+    """Imports every domain's ``funding`` module, which registers its funding targets (a wish,
+    a project) with app.payments.targets (the money seam names no domain)."""
+    for domain in DOMAINS:
+        _optional(f"app.{domain}.funding")
 
 
 def import_models() -> None:

@@ -39,6 +39,7 @@ MESSAGES: dict[str, str] = {
     "not_signed_up": lazy("You have not signed up for this event."),
     "event_full": lazy("This event is full."),
     "conflict": lazy("This request conflicts with an earlier one."),
+    "payments_off": lazy("Online payments are not set up here."),
     "not_authenticated": lazy("Please log in first."),
     "csrf_failed": lazy("The form has expired. Please go back, reload the page and try again."),
     "internal_error": lazy("Something went wrong on our side. Nothing was changed; please try again."),
@@ -155,7 +156,7 @@ class NotAuthenticated(DomainError):
 
 def _wants_json(request: Request) -> bool:
     path = request.url.path
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", "/stripe/")):  # Stripe's webhook reads JSON too
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept

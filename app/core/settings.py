@@ -34,6 +34,13 @@ class Settings:
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
+    # Checkout's currency and payment methods: CNY with WeChat Pay and Alipay where the Stripe
+    # account supports them (STRIPE_PAYMENT_METHODS=wechat_pay,alipay,card), card otherwise.
+    stripe_currency: str = "cny"
+    stripe_payment_methods: tuple[str, ...] = ("card",)
+    # Where this server answers (`jinlin serve` sets it for its workers): the offline test
+    # Stripe of the demo is served by the app itself under this address.
+    own_url: str | None = None
     run_jobs_in_process: bool = True
     # A streaming replica of DATABASE_URL's database: dashboards and exports read from it when
     # it is set (app.core.replica), from the primary otherwise.
@@ -85,6 +92,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         stripe_api_key=env.get("STRIPE_API_KEY") or None,
         stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
         stripe_api_base=env.get("STRIPE_API_BASE") or None,
+        stripe_currency=(env.get("STRIPE_CURRENCY") or "cny").strip().lower(),
+        stripe_payment_methods=tuple(
+            m.strip() for m in (env.get("STRIPE_PAYMENT_METHODS") or "card").split(",") if m.strip()
+        ),
+        own_url=(env.get("JINLIN_OWN_URL") or "").rstrip("/") or None,
         run_jobs_in_process=_bool(env.get("JINLIN_JOBS_IN_PROCESS"), True),
         database_replica_url=env.get("DATABASE_REPLICA_URL") or None,
     )

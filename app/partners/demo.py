@@ -142,6 +142,9 @@ PROJECTS = [
     ("防诈骗讲座进社区", "老年人防诈骗讲座", ["银龄讲师团：防诈骗讲座"], 11, []),
 ]
 
+# Projects with a funding goal, in cents (app.payments' demo records who paid what).
+GOALS = {"石井新村楼道灯改造": 800_000}
+
 # Who registers with the community naming their work unit (双报到), and whether it was confirmed.
 REGISTRATIONS = [("13800000006", "县老干局", True)]
 
@@ -234,6 +237,7 @@ async def seed(session: AsyncSession, community_id: int) -> list[tuple[str, str,
                 due_on=date(year, month, 28),
                 need_ids=[need_ids[need_title]],
                 resource_ids=[resource_ids[r] for r in used],
+                funding_goal_cents=GOALS.get(title),
             ),
         )
         for status, note in steps:

@@ -21,6 +21,7 @@ from app.core.errors import DomainError, Invalid
 from app.core.i18n import lazy
 from app.core.web import client_address, error_message, form_data, optional_int, reopen_form
 from app.partners import agreements, forms, lists, registrations, services
+from app.payments import services as funding
 from app.places.models import Community
 from app.places.services import community_for, time_zone_of
 
@@ -435,6 +436,8 @@ async def _project_page(
         view=view,
         community=community,
         may_step=actor.has(view.project.community_id, "admin") or view.project.owner_user_id == actor.user_id,
+        funding=await funding.funding_box(db_session, "project", project_id),
+        may_money=actor.has(view.project.community_id, "admin"),
         **extra,
     )
 

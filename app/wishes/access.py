@@ -29,7 +29,7 @@ WISH_COLUMNS = (
     "w.id, w.community_id, w.title, w.kind, w.description, w.status, w.beneficiary_id, w.posted_by, "
     "w.consent_note, w.review_note, w.claimed_by, w.claimed_organisation_id, w.claimed_at, "
     "w.delivered_at, w.thanks_note, w.thanks_photo, w.thanked_at, w.funding_goal_cents, "
-    "w.funded_cents, w.created_at, b.display_name AS beneficiary_name, "
+    "funding_total('wish', w.id) AS funded_cents, w.created_at, b.display_name AS beneficiary_name, "
     "c.display_name AS claimant_name, COALESCE(cp.name, '') AS compound"
 )
 # The beneficiary's compound (where the helper goes) is shown to whoever sees the wish; their

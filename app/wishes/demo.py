@@ -56,6 +56,9 @@ THANKS = {
     "上门测血压、讲讲用药": "张医生把每种药几点吃写在了药盒上，老伴现在不会吃错了，谢谢省疾控中心！",
 }
 GRID = "13800000003"
+# Wishes co-funded by the government, partner units and residents (app.payments' demo records
+# the contributions): 政府补一点、社会筹一点、居民凑一点.
+FUNDED = [("三楼楼道加装扶手", "楼梯陡，老人上下楼要扶着墙。想在一到三楼加装不锈钢扶手。", "刘阿婆", 360_000)]
 VOLUNTEER = "13800000004"
 UNIT_MEMBER = "13800000021"  # 省疾控中心 张医生 (the partners' demo)
 CONSENT = "网格员入户走访时记录，本人同意代为发布。"
@@ -145,6 +148,24 @@ async def seed(session: AsyncSession, community_id: int) -> None:
         code, _ = codes.delivery_code(key, community_id, wish_id, claimed_at, clock.now())
         await delivery.deliver(await connection_of(session), grid, code, key)
         await services.thank(session, grid, wish_id, THANKS[title])
+    for title, description, name, goal in FUNDED:
+        if title in existing:
+            continue
+        beneficiary = await _user(session, community_id, name=name)
+        grid = await _user(session, community_id, phone=GRID)
+        if beneficiary is None or grid is None:
+            continue
+        wish_id = await services.post_wish(
+            session,
+            grid,
+            community_id,
+            title=title,
+            description=description,
+            for_user_id=beneficiary.user_id,
+            consent_note=CONSENT,
+            funding_goal_cents=goal,
+        )
+        await services.review(session, admin, wish_id, "publish", "")
 
 
 THANKED = "陪同去医院复查"

@@ -23,7 +23,6 @@ class Wish(Base):
         ),
         CheckConstraint("funding_goal_cents IS NULL OR funding_goal_cents > 0", name="funding_goal"),
         CheckConstraint("kind IN ('item', 'service')", name="kind"),
-        CheckConstraint("funded_cents >= 0", name="funded"),
         # A claimed or delivered wish has its claimant; any other has none.
         CheckConstraint("(status IN ('claimed', 'delivered')) = (claimed_by IS NOT NULL)", name="claimant"),
         Index("ix_wishes_community_status", "community_id", "status"),
@@ -50,7 +49,6 @@ class Wish(Base):
     thanks_photo: Mapped[str] = mapped_column(String(200), server_default="")
     thanked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     funding_goal_cents: Mapped[int | None] = mapped_column(BigInteger)
-    funded_cents: Mapped[int] = mapped_column(BigInteger, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

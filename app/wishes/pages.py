@@ -20,6 +20,7 @@ from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.uow import Sql
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
+from app.payments import services as funding
 from app.places.models import Community
 from app.wishes import access, reading, services
 from app.wishes import home as _home  # noqa: F401 - registers its share of the home page
@@ -175,6 +176,8 @@ async def _wish_page(
         kind_labels=KIND_LABELS,
         done=DONE.get(request.query_params.get("done", "")),
         max_photo_bytes=photos.MAX_BYTES,
+        funding=await funding.funding_box(db_session, "wish", wish_id),
+        may_money=actor.has(view.community_id, "admin"),
         **extra,
     )
 

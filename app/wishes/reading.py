@@ -212,10 +212,14 @@ class PoolWish:
     description: str
     status: str
     kind: str
+    # A funding goal and what its contributions add up to (app.payments), for the progress bar.
+    funding_goal_cents: int | None = None
+    funded_cents: int = 0
 
 
 _POOL = Sql(
-    "SELECT id, title, description, status, kind FROM wishes WHERE community_id = :c "
+    "SELECT id, title, description, status, kind, funding_goal_cents, funding_total('wish', id) AS funded "
+    "FROM wishes WHERE community_id = :c "
     "AND status IN ('published', 'claimed', 'delivered') "
     "ORDER BY (status = 'published') DESC, created_at DESC, id DESC LIMIT 200"
 )
@@ -225,6 +229,14 @@ async def public_pool(session: AsyncSession, community_id: int) -> list[PoolWish
     """The community's 邻+圆梦池 for anyone: the wishes in the pool, and those already taken up
     or delivered, without any personal data."""
     return [
-        PoolWish(int(r["id"]), r["title"], r["description"], r["status"], r["kind"])
+        PoolWish(
+            int(r["id"]),
+            r["title"],
+            r["description"],
+            r["status"],
+            r["kind"],
+            r["funding_goal_cents"],
+            int(r["funded"]),
+        )
         for r in await _POOL.fetch(session, {"c": community_id})
     ]

@@ -7,11 +7,13 @@ import concurrent.futures
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from app.payments import gateway
 from tests.conftest import SECRET
 
 ROLES = ("anonymous", "resident", "volunteer", "grid_worker", "staff", "admin", "street_admin")
@@ -163,6 +165,7 @@ def world(live_server: Any) -> World:
                     "resource_ids": [resource["id"]],
                     "owner_user_id": me["staff"]["id"],
                     "due_on": f"{start.year}-12-31",
+                    "funding_goal_cents": 300_000,
                 },
             )
         )
@@ -172,7 +175,11 @@ def world(live_server: Any) -> World:
             http.post(
                 f"/api/v1/communities/{cid}/wishes",
                 headers=auth["resident"],
-                json={"title": "修一修楼道的灯", "description": "晚上回家看不清台阶"},
+                json={
+                    "title": "修一修楼道的灯",
+                    "description": "晚上回家看不清台阶",
+                    "funding_goal_cents": 60_000,
+                },
             )
         )
         _ok(
@@ -190,11 +197,23 @@ def world(live_server: Any) -> World:
                 json={"offer_id": offer["id"], "idempotency_key": "every-page-" + secrets.token_hex(6)},
             )
         )
+        # Money: the live server uses the offline test Stripe, as after `jinlin demo` with no key;
+        # a donation to the wish's funding goal waits on its test-payment page.
+        gateway.enable_offline(Path(live_server.env["JINLIN_DATA_DIR"]))
+        donation = _ok(
+            http.post(
+                f"/api/v1/wishes/{wish['id']}/donations",
+                headers=auth["resident"],
+                json={"amount_cents": 5_000, "idempotency_key": "every-page-" + secrets.token_hex(6)},
+            )
+        )
     w.values = {
         "provider_id": offer["organisation_id"],
         "offer_id": offer["id"],
         "voucher_id": voucher["id"],
         "wish_id": wish["id"],
+        "payment_id": donation["donation_id"],
+        "checkout_session": donation["checkout_url"].rsplit("/", 1)[-1],
         "organisation_id": organisation["id"],
         "agreement_id": agreement["id"],
         "project_id": project["id"],

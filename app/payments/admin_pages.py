@@ -1,0 +1,305 @@
+"""The community admin's money pages: every funding goal with its progress, one goal's
+contributions and donations (recording government, partner-unit and residents' cash money on a
+form; refunding an online donation after a confirmation, audited), and the export of every
+contribution as CSV or XLSX. A street admin sees the figures; only the community's admin sees
+donors' contact data."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.response import Redirect, Template
+from openpyxl import Workbook
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.authz import Actor
+from app.core.errors import DomainError, NotFound
+from app.core.i18n import gettext_for, lazy
+from app.core.settings import Settings
+from app.core.uow import Sql
+from app.core.web import client_address, error_message, form_data, render, reopen_form
+from app.payments import gateway, rules, services, targets
+from app.payments import home as _home  # noqa: F401 - registers its share of the home page
+from app.places.models import Community
+
+NOTICES = {
+    "recorded": lazy("The contribution is recorded."),
+    "refund": lazy("The refund is asked of Stripe; the total goes down once Stripe confirms it."),
+}
+STATUS_LABELS = {
+    "open": lazy("Waiting for payment"),
+    "paid": lazy("Paid"),
+    "expired": lazy("Not paid"),
+    "refunded": lazy("Refunded"),
+}
+
+
+async def _community(db: AsyncSession, actor: Actor, community_id: int) -> Community:
+    community = await db.get(Community, community_id)
+    if community is None:
+        raise NotFound()
+    services.require_money_reader(actor, community_id)
+    return community
+
+
+@get("/payments/admin/c/{community_id:int}", include_in_schema=False)
+async def goals_page(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template:
+    """Every wish and project of the community with a funding goal, and how far each has got."""
+    community = await _community(db_session, actor, community_id)
+    goals = []
+    for target in await targets.with_goal(db_session, community_id):
+        goals.append((target, await services.progress(db_session, target)))
+    registered = targets.kinds()
+    return render(
+        request,
+        "payments/admin_goals.html",
+        community=community,
+        goals=goals,
+        kind_labels={name: k.label for name, k in registered.items()},
+        yuan=rules.yuan,
+        config=gateway.config_for(settings),
+    )
+
+
+async def _goal_page(
+    request: Request,
+    db: AsyncSession,
+    actor: Actor,
+    settings: Settings,
+    kind: str,
+    target_id: int,
+    status_code: int = 200,
+    **extra: Any,
+) -> Template:
+    target = await targets.find(db, kind, target_id)
+    if target is None or target.goal_cents is None:
+        raise NotFound()
+    community = await _community(db, actor, target.community_id)
+    registered = targets.kind(kind)
+    return render(
+        request,
+        "payments/admin_goal.html",
+        status_code=status_code,
+        community=community,
+        target=target,
+        kind_label=registered.label if registered else kind,
+        funding=await services.funding_box(db, kind, target_id),
+        lines=await services.lines(db, actor, target),
+        is_admin=actor.has(target.community_id, "admin"),
+        sees_contact=actor.has(target.community_id, "admin"),
+        source_labels=rules.SOURCE_LABELS,
+        recorded_sources=rules.RECORDED_SOURCES,
+        status_labels=STATUS_LABELS,
+        yuan=rules.yuan,
+        config=gateway.config_for(settings),
+        notice=extra.pop("notice", None) or _notice(request),
+        **extra,
+    )
+
+
+def _notice(request: Request) -> str | None:
+    key = request.query_params.get("done")
+    return gettext_for(request)(NOTICES[key]) if key in NOTICES else None
+
+
+async def _record(
+    request: Request, db: AsyncSession, actor: Actor, settings: Settings, kind: str, target_id: int
+) -> Template | Redirect:
+    form = await form_data(request)
+    target = await targets.find(db, kind, target_id)
+    if target is None or target.goal_cents is None:
+        raise NotFound()
+    try:
+        amount = rules.parse_yuan(form.get("amount", ""))
+        if amount is None:
+            raise DomainError("validation_error", 422, rules.AMOUNT_WORDS)
+        await services.record_contribution(
+            db,
+            actor,
+            target,
+            source=form.get("source", ""),
+            amount_cents=amount,
+            name=form.get("name", ""),
+            show_name=form.get("show_name") == "1",
+            note=form.get("note", ""),
+            address=client_address(request),
+        )
+    except DomainError as exc:
+        await reopen_form(db, exc)
+        return await _goal_page(
+            request,
+            db,
+            actor,
+            settings,
+            kind,
+            target_id,
+            status_code=exc.status_code,
+            error=error_message(request, exc),
+            form=form,
+        )
+    return Redirect(f"/payments/admin/{kind}/{target_id}?done=recorded", status_code=303)
+
+
+@get("/payments/admin/wish/{wish_id:int}", include_in_schema=False)
+async def wish_goal_page(
+    request: Request, wish_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template:
+    return await _goal_page(request, db_session, actor, settings, "wish", wish_id)
+
+
+@post("/payments/admin/wish/{wish_id:int}/contributions", include_in_schema=False)
+async def wish_record(
+    request: Request, wish_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template | Redirect:
+    return await _record(request, db_session, actor, settings, "wish", wish_id)
+
+
+@get("/payments/admin/project/{project_id:int}", include_in_schema=False)
+async def project_goal_page(
+    request: Request, project_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template:
+    return await _goal_page(request, db_session, actor, settings, "project", project_id)
+
+
+@post("/payments/admin/project/{project_id:int}/contributions", include_in_schema=False)
+async def project_record(
+    request: Request, project_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template | Redirect:
+    return await _record(request, db_session, actor, settings, "project", project_id)
+
+
+_PAYMENT = Sql(
+    "SELECT id, community_id, kind, target_kind, target_id, amount_cents, status, display_name, "
+    "refund_requested_at, created_at FROM payments WHERE id = :id"
+)
+
+
+async def _payment(db: AsyncSession, actor: Actor, payment_id: int) -> Any:
+    row = await _PAYMENT.fetchrow(db, {"id": payment_id})
+    if row is None or row["kind"] != "donation":
+        raise NotFound()
+    actor.require(int(row["community_id"]), "admin")
+    return row
+
+
+@get("/payments/admin/payments/{payment_id:int}/refund", include_in_schema=False)
+async def refund_confirm(
+    request: Request, payment_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
+    """Asks before a refund: it cannot be undone."""
+    payment = await _payment(db_session, actor, payment_id)
+    target = await targets.find(db_session, payment["target_kind"], int(payment["target_id"]))
+    return render(
+        request,
+        "payments/refund.html",
+        payment=payment,
+        target=target,
+        refundable=payment["status"] == "paid" and payment["refund_requested_at"] is None,
+        status_labels=STATUS_LABELS,
+        yuan=rules.yuan,
+    )
+
+
+@post("/payments/admin/payments/{payment_id:int}/refund", include_in_schema=False)
+async def refund(
+    request: Request, payment_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template | Redirect:
+    payment = await _payment(db_session, actor, payment_id)
+    back = f"/payments/admin/{payment['target_kind']}/{payment['target_id']}"
+    try:
+        await services.request_refund(db_session, settings, actor, payment_id, client_address(request))
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        target = await targets.find(db_session, payment["target_kind"], int(payment["target_id"]))
+        return render(
+            request,
+            "payments/refund.html",
+            status_code=exc.status_code,
+            payment=payment,
+            target=target,
+            refundable=False,
+            status_labels=STATUS_LABELS,
+            yuan=rules.yuan,
+            error=error_message(request, exc),
+        )
+    return Redirect(back + "?done=refund", status_code=303)
+
+
+async def _export(
+    request: Request, db: AsyncSession, actor: Actor, community_id: int
+) -> tuple[list[str], list[list[Any]]]:
+    await _community(db, actor, community_id)
+    titles = {(t.kind, t.id): t.title for t in await targets.with_goal(db, community_id)}
+    _ = gettext_for(request)
+    header, rows = await services.export_rows(db, actor, community_id, lambda k, i: titles.get((k, i), ""))
+    for row in rows:
+        row[4] = _(rules.SOURCE_LABELS.get(row[4], row[4]))
+    return header, rows
+
+
+def _safe(value: Any) -> Any:
+    """A spreadsheet must not run a typed name as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+@get("/payments/admin/c/{community_id:int}/contributions.csv", include_in_schema=False)
+async def export_csv(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+) -> Response[str]:
+    header, rows = await _export(request, db_session, actor, community_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows([[_safe(v) for v in row] for row in rows])
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="contributions-{community_id}.csv"'},
+    )
+
+
+@get("/payments/admin/c/{community_id:int}/contributions.xlsx", include_in_schema=False)
+async def export_xlsx(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+) -> Response[bytes]:
+    header, rows = await _export(request, db_session, actor, community_id)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("contributions")
+    sheet.append(header)
+    for row in rows:
+        sheet.append([float(v) if i == 5 else _safe(v) for i, v in enumerate(row)])
+    out = io.BytesIO()
+    book.save(out)
+    return Response(
+        out.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"content-disposition": f'attachment; filename="contributions-{community_id}.xlsx"'},
+    )
+
+
+route_handlers = [
+    goals_page,
+    wish_goal_page,
+    wish_record,
+    project_goal_page,
+    project_record,
+    refund_confirm,
+    refund,
+    export_csv,
+    export_xlsx,
+]

@@ -1,0 +1,167 @@
+"""The money pages anyone sees: a funding goal's public page (progress bar by source, named
+donors, the donation form), and the offline test Stripe's clearly labelled test-payment page,
+which completes or cancels a Checkout session and sends its signed webhook."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.background_tasks import BackgroundTask
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.authz import Actor
+from app.core.errors import DomainError, NotFound
+from app.core.settings import Settings
+from app.core.web import error_message, form_data, render, reopen_form
+from app.payments import fake, gateway, rules, services, targets
+
+
+async def _fund_page(
+    request: Request,
+    db: AsyncSession,
+    settings: Settings,
+    actor: Actor | None,
+    kind: str,
+    target_id: int,
+    status_code: int = 200,
+    **extra: Any,
+) -> Template:
+    target = await services.visible_target(db, actor, kind, target_id)
+    if target.goal_cents is None:
+        raise NotFound()
+    config = gateway.config_for(settings)
+    return render(
+        request,
+        "payments/fund.html",
+        status_code=status_code,
+        target=target,
+        kind_label=registered.label if (registered := targets.kind(kind)) else kind,
+        funding=await services.funding_box(db, kind, target_id),
+        config=config,
+        paid=request.query_params.get("paid") == "1",
+        form_key=secrets.token_urlsafe(12),
+        **extra,
+    )
+
+
+async def _donate(
+    request: Request, db: AsyncSession, settings: Settings, actor: Actor | None, kind: str, target_id: int
+) -> Template | Redirect:
+    form = await form_data(request)
+    try:
+        amount = rules.parse_yuan(form.get("amount", ""))
+        if amount is None:
+            raise DomainError("validation_error", 422, rules.AMOUNT_WORDS)
+        donation = await services.donate(
+            db,
+            settings,
+            actor,
+            kind,
+            target_id,
+            amount_cents=amount,
+            key=form.get("key", "") or secrets.token_urlsafe(12),
+            display_name=form.get("display_name", ""),
+            show_name=form.get("show_name") == "1",
+            contact=form.get("contact", ""),
+            back_url=f"{str(request.base_url).rstrip('/')}/fund/{kind}/{target_id}",
+        )
+    except DomainError as exc:
+        await reopen_form(db, exc)
+        return await _fund_page(
+            request,
+            db,
+            settings,
+            actor,
+            kind,
+            target_id,
+            status_code=exc.status_code,
+            error=error_message(request, exc),
+            form=form,
+        )
+    return Redirect(donation.checkout_url, status_code=303)
+
+
+@get("/fund/wish/{wish_id:int}", include_in_schema=False)
+async def wish_fund_page(
+    request: Request, wish_id: int, db_session: AsyncSession, settings: Settings, maybe_actor: Actor | None
+) -> Template:
+    """A wish's funding: who gave how much (by source), and a donation form open to anyone."""
+    return await _fund_page(request, db_session, settings, maybe_actor, "wish", wish_id)
+
+
+@post("/fund/wish/{wish_id:int}", include_in_schema=False)
+async def wish_donate(
+    request: Request, wish_id: int, db_session: AsyncSession, settings: Settings, maybe_actor: Actor | None
+) -> Template | Redirect:
+    return await _donate(request, db_session, settings, maybe_actor, "wish", wish_id)
+
+
+@get("/fund/project/{project_id:int}", include_in_schema=False)
+async def project_fund_page(
+    request: Request, project_id: int, db_session: AsyncSession, settings: Settings, maybe_actor: Actor | None
+) -> Template:
+    """A project's co-funding (政府补一点、社会筹一点、居民凑一点) and a donation form."""
+    return await _fund_page(request, db_session, settings, maybe_actor, "project", project_id)
+
+
+@post("/fund/project/{project_id:int}", include_in_schema=False)
+async def project_donate(
+    request: Request, project_id: int, db_session: AsyncSession, settings: Settings, maybe_actor: Actor | None
+) -> Template | Redirect:
+    return await _donate(request, db_session, settings, maybe_actor, "project", project_id)
+
+
+# ---------------------------------------------------------------- the test-payment page
+
+
+def _offline_config(settings: Settings) -> gateway.PaymentConfig:
+    config = gateway.config_for(settings)
+    if config is None or not config.offline:
+        raise NotFound()
+    return config
+
+
+async def _offline_session(db: AsyncSession, checkout_session: str) -> dict[str, Any]:
+    try:
+        return await fake.get_session(db, checkout_session)
+    except fake.FakeError:
+        raise NotFound() from None
+
+
+@get(gateway.OFFLINE_PATH + "/pay/{checkout_session:str}", include_in_schema=False)
+async def offline_checkout(
+    request: Request, checkout_session: str, db_session: AsyncSession, settings: Settings
+) -> Template:
+    """The demo's stand-in for Stripe Checkout: no money moves, and the page says so."""
+    _offline_config(settings)
+    session = await _offline_session(db_session, checkout_session)
+    return render(request, "payments/offline_checkout.html", session=session, yuan=rules.yuan)
+
+
+@post(gateway.OFFLINE_PATH + "/pay/{checkout_session:str}", include_in_schema=False)
+async def offline_checkout_answer(
+    request: Request, checkout_session: str, db_session: AsyncSession, settings: Settings
+) -> Redirect:
+    config = _offline_config(settings)
+    session = await _offline_session(db_session, checkout_session)
+    form = await form_data(request)
+    if form.get("outcome") == "pay":
+        event, target = await fake.complete(db_session, checkout_session), session["success_url"]
+    else:
+        event, target = await fake.expire(db_session, checkout_session), session["cancel_url"]
+    # Sent after the answer, once the session's row is committed, as Stripe does.
+    task = BackgroundTask(fake.send, config, event) if event else None
+    return Redirect(target, status_code=303, background=task)
+
+
+route_handlers = [
+    wish_fund_page,
+    wish_donate,
+    project_fund_page,
+    project_donate,
+    offline_checkout,
+    offline_checkout_answer,
+]

@@ -1,0 +1,109 @@
+"""Pure decisions about money: how a payment's status moves, and a goal's progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.core.i18n import lazy
+
+# The co-funding sources, in the order the progress bar shows them: msgid of each.
+SOURCE_LABELS = {
+    "government": lazy("Government (政府补)"),
+    "partner": lazy("Partner units (社会筹)"),
+    "residents": lazy("Residents (居民凑)"),
+    "online": lazy("Online donations"),
+}
+# What an admin may record by hand; online donations come only through Stripe.
+RECORDED_SOURCES = ("government", "partner", "residents")
+
+# What each Stripe event asks of a payment.
+COMPLETED = "completed"
+EXPIRED = "expired"
+REFUNDED = "refunded"
+EVENT_ACTIONS = {
+    "checkout.session.completed": COMPLETED,
+    "checkout.session.async_payment_succeeded": COMPLETED,
+    "checkout.session.expired": EXPIRED,
+    "charge.refunded": REFUNDED,
+}
+
+AMOUNT_WORDS = lazy("Type an amount in yuan, such as 50 or 12.50.")
+MAX_AMOUNT_CENTS = 10**10  # a hundred million yuan: anything above is a typing mistake
+MIN_DONATION_CENTS = 100  # one yuan
+
+
+def next_status(current: str, action: str) -> str | None:
+    """The status a payment moves to on `action`, or None when the event changes nothing.
+
+    Status moves only forward: open -> paid -> refunded, open -> expired. `expired` and
+    `refunded` are final, so repeated and out-of-order events are harmless: a completion after
+    an expiry is ignored, and a refund that arrives before its completion ends the payment with
+    nothing added (the money came and went)."""
+    if action == COMPLETED:
+        return "paid" if current == "open" else None
+    if action == EXPIRED:
+        return "expired" if current == "open" else None
+    if action == REFUNDED:
+        return "refunded" if current in ("open", "paid") else None
+    return None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A goal's funding: the total, the share of each source, and named donors."""
+
+    goal_cents: int | None
+    by_source: dict[str, int] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)
+
+    @property
+    def total_cents(self) -> int:
+        return sum(self.by_source.values())
+
+    @property
+    def exceeded(self) -> bool:
+        return self.goal_cents is not None and self.total_cents > self.goal_cents
+
+    @property
+    def reached(self) -> bool:
+        return self.goal_cents is not None and self.total_cents >= self.goal_cents
+
+    @property
+    def percent(self) -> int:
+        """Of the goal, capped at 100 for the bar's width (the words say when it is exceeded)."""
+        if not self.goal_cents:
+            return 0
+        return min(100, self.total_cents * 100 // self.goal_cents)
+
+    def share(self, source: str) -> int:
+        """The source's width on the bar, in percent of the bar (of the goal, or of the total
+        when the goal is exceeded)."""
+        whole = max(self.goal_cents or 0, self.total_cents)
+        if whole <= 0:
+            return 0
+        return max(0, self.by_source.get(source, 0)) * 100 // whole
+
+
+def donation_refusal(amount_cents: int) -> str | None:
+    """Why a donation amount is refused, as a reason code, or None."""
+    if not MIN_DONATION_CENTS <= amount_cents <= MAX_AMOUNT_CENTS:
+        return "validation_error"
+    return None
+
+
+def yuan(cents: int) -> str:
+    """An amount for people: 1,234.50."""
+    sign = "-" if cents < 0 else ""
+    whole, part = divmod(abs(cents), 100)
+    return f"{sign}{whole:,}.{part:02d}"
+
+
+def parse_yuan(text: str) -> int | None:
+    """A typed amount in yuan (12, 12.5, 1,200.00) as cents, or None when it is not one."""
+    cleaned = text.strip().replace(",", "").replace("，", "").replace("¥", "").replace("元", "")
+    if not cleaned or cleaned.count(".") > 1 or not cleaned.replace(".", "").isdigit():
+        return None
+    whole, _, part = cleaned.partition(".")
+    if len(part) > 2 or len(whole) > 12:
+        return None
+    return int(whole or "0") * 100 + int((part + "00")[:2])

@@ -1,0 +1,141 @@
+"""Donations to a wish's and a project's funding goal through Checkout (API.md "Money"), with
+the real stripe library against the offline test Stripe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.core.errors import DomainError
+from app.payments import gateway, services
+from tests.conftest import login
+from tests.payments.conftest import (
+    apply_waiting,
+    deliver,
+    donate,
+    fake_step,
+    funded,
+    ledger_ok,
+    session_of,
+    wish_with_goal,
+)
+
+
+async def test_a_donation_reaches_the_wish_once_its_checkout_completes(
+    pay: Any, factory: Any, engine: Any, db: Any
+):
+    goal = await wish_with_goal(pay, factory)
+    answer = await donate(pay, goal, 12_000, "d1", name="陈阿姨")
+    assert "/offline-stripe/pay/cs_test_" in answer["checkout_url"]
+    row = (
+        await db.execute(
+            text("SELECT status, amount_cents, session_id FROM payments WHERE id = :id"),
+            {"id": answer["donation_id"]},
+        )
+    ).one()
+    assert (row.status, row.amount_cents, row.session_id) == (
+        "open",
+        12_000,
+        session_of(answer["checkout_url"]),
+    )
+    assert await funded(pay, goal) == 0
+
+    event = await fake_step(engine, "pay", session_of(answer["checkout_url"]))
+    assert event is not None and event["data"]["object"]["metadata"] == {
+        "jinlin_kind": "donation",
+        "jinlin_id": str(answer["donation_id"]),
+    }
+    assert (await deliver(pay, event)).status_code == 200
+    assert await funded(pay, goal) == 0  # acknowledged at once, applied by the job
+    await apply_waiting(engine)
+    assert await funded(pay, goal) == 12_000
+    await ledger_ok(db, goal.community_id)
+
+
+async def test_a_repeated_key_answers_the_first_donation(pay: Any, factory: Any):
+    goal = await wish_with_goal(pay, factory)
+    first = await donate(pay, goal, 5_000, "same")
+    again = await donate(pay, goal, 5_000, "same")
+    assert again == first
+    changed = await pay.post(
+        f"/api/v1/wishes/{goal.wish_id}/donations",
+        json={"amount_cents": 6_000, "idempotency_key": "same"},
+        headers=goal.resident.headers,
+    )
+    assert changed.status_code == 409 and changed.json()["code"] == "conflict"
+
+
+async def test_a_donation_over_the_goal_is_accepted_and_the_goal_shown_exceeded(
+    pay: Any, factory: Any, engine: Any, db: Any
+):
+    goal = await wish_with_goal(pay, factory, goal_cents=10_000)
+    answer = await donate(pay, goal, 15_000, "big", name="福州某公司")
+    await deliver(pay, await fake_step(engine, "pay", session_of(answer["checkout_url"])))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    assert await funded(pay, goal) == 15_000
+    page = await pay.get(f"/fund/wish/{goal.wish_id}")
+    assert page.status_code == 200
+    assert "Goal exceeded" in page.text or "已超出目标" in page.text
+    assert "150.00" in page.text and "福州某公司" in page.text  # the API's display_name is the name to show
+    await ledger_ok(db, goal.community_id)
+
+
+async def test_no_goal_is_a_conflict_and_an_unknown_wish_not_found(pay: Any, factory: Any):
+    tenant = await factory.tenant()
+    admin = await login(pay, tenant.admin)
+    resident = await login(pay, await factory.person(tenant))
+    wish = await pay.post(
+        f"/api/v1/communities/{tenant.community_id}/wishes", json={"title": "轮椅"}, headers=resident.headers
+    )
+    wish_id = wish.json()["id"]
+    await pay.post(f"/api/v1/wishes/{wish_id}/review", json={"decision": "publish"}, headers=admin.headers)
+    body = {"amount_cents": 1000, "idempotency_key": "x"}
+    answer = await pay.post(f"/api/v1/wishes/{wish_id}/donations", json=body, headers=resident.headers)
+    assert answer.status_code == 409 and answer.json()["code"] == "conflict"
+    missing = await pay.post("/api/v1/wishes/999999999/donations", json=body, headers=resident.headers)
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+
+async def test_payments_off_without_a_stripe_key(pay: Any, factory: Any, engine: Any, settings: Any):
+    """The tests' default settings have no key and no offline test Stripe: payments are off.
+    (One app per test process: the answer's shape is the DomainError's, checked in the API's
+    own tests of error bodies.)"""
+    goal = await wish_with_goal(pay, factory)
+    assert gateway.config_for(settings) is None
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        with pytest.raises(DomainError) as off:
+            await services.donate(
+                s, settings, None, "wish", goal.wish_id, amount_cents=1000, key="k", back_url="http://x/fund"
+            )
+    assert (off.value.code, off.value.status_code) == ("payments_off", 503)
+
+
+async def test_a_project_takes_donations_too(pay: Any, factory: Any, engine: Any, db: Any):
+    tenant = await factory.tenant()
+    admin = await login(pay, tenant.admin)
+    project = await pay.post(
+        f"/api/v1/communities/{tenant.community_id}/projects",
+        json={
+            "title": "路灯电缆",
+            "owner_user_id": tenant.admin.user_id,
+            "due_on": "2030-01-01",
+            "funding_goal_cents": 800_000,
+        },
+        headers=admin.headers,
+    )
+    assert project.status_code == 201, project.text
+    project_id = project.json()["id"]
+    answer = await pay.post(
+        f"/api/v1/projects/{project_id}/donations",
+        json={"amount_cents": 20_000, "idempotency_key": "p1"},
+        headers=admin.headers,
+    )
+    assert answer.status_code == 201, answer.text
+    await deliver(pay, await fake_step(engine, "pay", session_of(answer.json()["checkout_url"])))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    total = (await db.execute(text("SELECT funding_total('project', :id)"), {"id": project_id})).scalar_one()
+    assert total == 20_000
+    await ledger_ok(db, tenant.community_id)

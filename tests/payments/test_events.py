@@ -1,0 +1,215 @@
+"""Stripe's events change a payment once, in any order: every permutation of completed, expired
+and refunded for one session; the same event 20 times at once; reconciliation after a lost
+webhook; a refund asked by the admin. The ledger's invariants hold after each."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.core.authz import Actor
+from app.payments import fake, gateway, services
+from tests.payments.conftest import (
+    apply_waiting,
+    deliver,
+    donate,
+    fake_step,
+    funded,
+    ledger_ok,
+    session_of,
+    wish_with_goal,
+)
+
+AMOUNT = 8_800
+
+
+def _events(session_id: str, donation_id: int) -> dict[str, dict[str, Any]]:
+    metadata = {"jinlin_kind": "donation", "jinlin_id": str(donation_id)}
+    session = {
+        "id": session_id,
+        "object": "checkout.session",
+        "amount_total": AMOUNT,
+        "metadata": metadata,
+        "payment_intent": "pi_test_perm",
+    }
+    return {
+        "completed": fake.event(
+            "checkout.session.completed", {**session, "status": "complete", "payment_status": "paid"}
+        ),
+        "expired": fake.event(
+            "checkout.session.expired", {**session, "status": "expired", "payment_status": "unpaid"}
+        ),
+        "refunded": fake.event(
+            "charge.refunded",
+            {
+                "id": "ch_perm",
+                "object": "charge",
+                "amount_refunded": AMOUNT,
+                "payment_intent": "pi_test_perm",
+                "metadata": metadata,
+            },
+        ),
+    }
+
+
+# The status a payment ends in, and the contribution rows it leaves, after events in this order:
+# the first of completed / expired / refunded to arrive while the payment is open decides, and
+# only a refund may follow a completion.
+def _expected(order: tuple[str, ...]) -> tuple[str, int]:
+    first = order[0]
+    if first == "completed":
+        return "refunded", 2  # +amount, then -amount
+    return ("expired", 0) if first == "expired" else ("refunded", 0)
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(("completed", "expired", "refunded"))))
+async def test_every_order_of_completed_expired_refunded(
+    pay: Any, factory: Any, engine: Any, db: Any, order: Any
+):
+    goal = await wish_with_goal(pay, factory)
+    answer = await donate(pay, goal, AMOUNT, "perm")
+    events = _events(session_of(answer["checkout_url"]), answer["donation_id"])
+    paid_so_far = False
+    for name in order:
+        assert (await deliver(pay, events[name])).status_code == 200
+        # Delivered twice: a repeat is harmless.
+        assert (await deliver(pay, events[name])).status_code == 200
+        await apply_waiting(engine)
+        if name == "completed" and order[0] == "completed":
+            paid_so_far = True
+        total = await funded(pay, goal)
+        assert total >= 0
+        assert total == (AMOUNT if paid_so_far and "refunded" not in order[: order.index(name) + 1] else 0)
+    status, rows = _expected(order)
+    found = (
+        await db.execute(
+            text(
+                "SELECT p.status, (SELECT count(*) FROM funding_contributions f "
+                "WHERE f.payment_id = p.id) AS rows FROM payments p WHERE p.id = :id"
+            ),
+            {"id": answer["donation_id"]},
+        )
+    ).one()
+    assert (found.status, found.rows) == (status, rows)
+    assert await funded(pay, goal) == 0
+    await ledger_ok(db, goal.community_id)
+
+
+def _offline_secret(server: Any) -> str:
+    return (Path(server.env["JINLIN_DATA_DIR"]) / gateway.OFFLINE_FILE).read_text().strip()
+
+
+async def test_the_same_event_twenty_times_at_once_has_one_effect(
+    pay: Any, factory: Any, engine: Any, db: Any, offline_stripe: Any
+):
+    goal = await wish_with_goal(pay, factory)
+    answer = await donate(pay, goal, AMOUNT, "twenty")
+    event = await fake_step(engine, "pay", session_of(answer["checkout_url"]))
+    assert event is not None
+    payload = json.dumps(event).encode()
+    secret = _offline_secret(offline_stripe)
+    async with httpx.AsyncClient(base_url=offline_stripe.url, timeout=60) as http:
+        answers = await asyncio.gather(
+            *[
+                http.post(
+                    "/stripe/webhook",
+                    content=payload,
+                    headers={"Stripe-Signature": gateway.sign(payload, secret)},
+                )
+                for _ in range(20)
+            ]
+        )
+    assert [a.status_code for a in answers] == [200] * 20
+    stored = (
+        await db.execute(text("SELECT count(*) FROM stripe_events WHERE id = :id"), {"id": event["id"]})
+    ).scalar()
+    assert stored == 1
+    # Twenty copies under distinct ids (as a retrying sender might make), applied by twenty
+    # job runs at once: the payment's row lock and its forward-only status leave one effect.
+    for i in range(20):
+        await deliver(pay, {**event, "id": f"{event['id']}_{i}"})
+    await asyncio.gather(*[apply_waiting(engine) for _ in range(20)])
+    await apply_waiting(engine)
+    assert await funded(pay, goal) == AMOUNT
+    rows = (
+        await db.execute(
+            text("SELECT count(*) FROM funding_contributions WHERE payment_id = :id"),
+            {"id": answer["donation_id"]},
+        )
+    ).scalar()
+    assert rows == 1
+    await ledger_ok(db, goal.community_id)
+
+
+async def test_reconciliation_applies_a_completed_checkout_whose_webhook_was_lost(
+    pay: Any, factory: Any, engine: Any, db: Any, pay_settings: Any
+):
+    goal = await wish_with_goal(pay, factory)
+    answer = await donate(pay, goal, AMOUNT, "lost")
+    lost = await fake_step(engine, "pay", session_of(answer["checkout_url"]))
+    assert lost is not None  # and never delivered
+    await apply_waiting(engine)
+    assert await funded(pay, goal) == 0
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        counts = await services.reconcile(s, pay_settings)
+    assert counts.get("paid", 0) >= 1
+    assert await funded(pay, goal) == AMOUNT
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        again = await services.reconcile(s, pay_settings)
+    assert "paid" not in again
+    assert await funded(pay, goal) == AMOUNT
+    # The webhook arriving late changes nothing either.
+    await deliver(pay, lost)
+    await apply_waiting(engine)
+    assert await funded(pay, goal) == AMOUNT
+    await ledger_ok(db, goal.community_id)
+
+
+async def test_a_refund_the_admin_asks_for_lowers_the_total_when_stripe_confirms(
+    pay: Any, factory: Any, engine: Any, db: Any, pay_settings: Any
+):
+    goal = await wish_with_goal(pay, factory)
+    answer = await donate(pay, goal, AMOUNT, "refund-me")
+    await deliver(pay, await fake_step(engine, "pay", session_of(answer["checkout_url"])))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    assert await funded(pay, goal) == AMOUNT
+    admin = Actor(
+        user_id=goal.admin.user_id, display_name="管理员", roles={goal.community_id: frozenset({"admin"})}
+    )
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        await services.request_refund(s, pay_settings, admin, answer["donation_id"], "127.0.0.1")
+    # The offline test Stripe sends charge.refunded to its own server's webhook after answering.
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        await apply_waiting(engine)
+        if await funded(pay, goal) == 0:
+            break
+        await asyncio.sleep(0.3)
+    assert await funded(pay, goal) == 0
+    audited = (
+        await db.execute(
+            text(
+                "SELECT count(*) FROM audit_entries "
+                "WHERE action = 'payments.refund_requested' AND target = :t"
+            ),
+            {"t": f"payment:{answer['donation_id']}"},
+        )
+    ).scalar()
+    assert audited == 1
+    resident = Actor(
+        user_id=goal.resident.user_id, display_name="r", roles={goal.community_id: frozenset({"resident"})}
+    )
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        with pytest.raises(Exception) as refused:
+            await services.request_refund(s, pay_settings, resident, answer["donation_id"], None)
+    assert getattr(refused.value, "code", "") in ("forbidden", "already_done")
+    await ledger_ok(db, goal.community_id)
