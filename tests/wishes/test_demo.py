@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 async def test_demo_wishes_in_every_status_seeded_once(engine, tmp_path):
     from app import demo
+    from app.wishes import demo as wishes_demo
 
     maker = async_sessionmaker(engine, expire_on_commit=False)
     for _ in range(2):
@@ -27,8 +28,10 @@ async def test_demo_wishes_in_every_status_seeded_once(engine, tmp_path):
                 {"c": cid},
             )
         ).all()
+        # One in every status, and the co-funded ones in the pool (published).
         assert sorted(r.status for r in rows) == sorted(
             ["submitted", "published", "rejected", "claimed", "delivered", "delivered"]
+            + ["published"] * len(wishes_demo.FUNDED)
         )
         assert sorted(r.unit or "" for r in rows if r.status == "delivered") == ["", "省疾控中心"]
         yang = [r for r in rows if r.beneficiary == "杨依伯"]
