@@ -1,0 +1,121 @@
+"""The admin's money pages: contributions recorded by source on a form (audited, append-only),
+donors' contact data for the community admin only, the refund's confirmation, CSV and XLSX."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from tests.api.helpers import page_login, post_form
+from tests.conftest import login
+from tests.payments.conftest import apply_waiting, deliver, fake_step, session_of, wish_with_goal
+
+
+async def test_the_admin_records_contributions_by_source_and_sees_donors_contacts(
+    pay: Any, factory: Any, engine: Any, db: Any
+) -> None:
+    goal = await wish_with_goal(pay, factory, goal_cents=100_000)
+    # An online donation with a contact, through the public page's form.
+    answer = await post_form(
+        pay,
+        f"/fund/wish/{goal.wish_id}",
+        {"amount": "20", "display_name": "匿名邻居", "contact": "139-0000-1234", "key": "k1"},
+    )
+    assert answer.status_code == 303, answer.text
+    await deliver(pay, await fake_step(engine, "pay", session_of(answer.headers["location"])))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    public = await pay.get(f"/fund/wish/{goal.wish_id}")
+    assert "20.00" in public.text and "匿名邻居" not in public.text and "139-0000-1234" not in public.text
+
+    await page_login(pay, goal.admin)
+    recorded = await post_form(
+        pay,
+        f"/payments/admin/wish/{goal.wish_id}/contributions",
+        {
+            "source": "government",
+            "amount": "300",
+            "name": "东街街道办事处",
+            "show_name": "1",
+            "note": "专项资金",
+        },
+    )
+    assert recorded.status_code == 303, recorded.text
+    refused = await post_form(
+        pay,
+        f"/payments/admin/wish/{goal.wish_id}/contributions",
+        {"source": "online", "amount": "5", "name": "x"},
+    )
+    assert refused.status_code == 422
+    page = await pay.get(f"/payments/admin/wish/{goal.wish_id}")
+    assert page.status_code == 200
+    assert "东街街道办事处" in page.text and "139-0000-1234" in page.text
+    total = (await db.execute(text("SELECT funding_total('wish', :i)"), {"i": goal.wish_id})).scalar_one()
+    assert total == 32_000
+    audited = (
+        await db.execute(
+            text(
+                "SELECT count(*) FROM audit_entries "
+                "WHERE action = 'payments.contribution_recorded' AND target = :t"
+            ),
+            {"t": f"wish:{goal.wish_id}"},
+        )
+    ).scalar_one()
+    assert audited == 1
+    # Append-only: the database refuses to change a recorded row.
+    with pytest.raises(DBAPIError):
+        await db.execute(
+            text("UPDATE funding_contributions SET amount_cents = 1 WHERE target_id = :i"),
+            {"i": goal.wish_id},
+        )
+    await db.rollback()
+
+    csv_answer = await pay.get(f"/payments/admin/c/{goal.community_id}/contributions.csv")
+    assert (
+        csv_answer.status_code == 200 and "139-0000-1234" in csv_answer.text and "300.00" in csv_answer.text
+    )
+    xlsx = await pay.get(f"/payments/admin/c/{goal.community_id}/contributions.xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:6] == ("time", "kind", "id", "title", "source", "amount_yuan")
+    assert sorted(r[5] for r in rows[1:]) == [20.0, 300.0]
+
+
+async def test_a_resident_sees_no_admin_money_page_and_no_contact(pay: Any, factory: Any) -> None:
+    goal = await wish_with_goal(pay, factory)
+    await page_login(pay, goal.resident)
+    assert (await pay.get(f"/payments/admin/wish/{goal.wish_id}")).status_code == 403
+    assert (await pay.get(f"/payments/admin/c/{goal.community_id}/contributions.csv")).status_code == 403
+
+
+async def test_the_refund_asks_first_and_then_goes_to_stripe(
+    pay: Any, factory: Any, engine: Any, db: Any
+) -> None:
+    goal = await wish_with_goal(pay, factory)
+    admin = await login(pay, goal.admin)
+    body = {"amount_cents": 7_700, "idempotency_key": "r1"}
+    answer = await pay.post(
+        f"/api/v1/wishes/{goal.wish_id}/donations", json=body, headers=goal.resident.headers
+    )
+    donation = answer.json()
+    await deliver(pay, await fake_step(engine, "pay", session_of(donation["checkout_url"])))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    del admin
+    await page_login(pay, goal.admin)
+    confirm = await pay.get(f"/payments/admin/payments/{donation['donation_id']}/refund")
+    assert confirm.status_code == 200 and ("cannot be undone" in confirm.text or "无法撤销" in confirm.text)
+    done = await post_form(pay, f"/payments/admin/payments/{donation['donation_id']}/refund", {})
+    assert done.status_code == 303, done.text
+    asked = (
+        await db.execute(
+            text("SELECT refund_requested_at IS NOT NULL FROM payments WHERE id = :i"),
+            {"i": donation["donation_id"]},
+        )
+    ).scalar_one()
+    assert asked
+    again = await post_form(pay, f"/payments/admin/payments/{donation['donation_id']}/refund", {})
+    assert again.status_code == 409
