@@ -100,9 +100,12 @@ def worker_memos(feed: ChangeFeed) -> dict[str, Any]:
 
 def load_funding_targets() -> None:
     """Imports every domain's ``funding`` module, which registers its funding targets (a wish,
-    a project) with app.payments.targets (the money seam names no domain)."""
+    a project) with app.payments.targets, and its ``cash`` module, which registers what a paid,
+    expired or refunded Checkout does to what it sells (a voucher) with app.payments.kinds (the
+    money seam names no domain)."""
     for domain in DOMAINS:
         _optional(f"app.{domain}.funding")
+        _optional(f"app.{domain}.cash")
 
 
 def import_models() -> None:
@@ -125,6 +128,7 @@ def _hooks(kind: str, settings: Settings) -> list[Callable[..., Any]]:
 def load_jobs() -> None:
     """Imports every domain's ``jobs`` module, which registers its periodic jobs with
     app.core.jobs (`jinlin serve` through the start-up hooks, `jinlin worker` directly)."""
+    load_funding_targets()  # the payments' job applies Checkouts to what domains sell
     for domain in DOMAINS:
         _optional(f"app.{domain}.jobs")
 

@@ -6,7 +6,7 @@ from litestar import Request, Response, get, post
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.circle import rules, services, statements, vouchers
+from app.circle import cash, rules, services, statements, vouchers
 from app.circle.schemas import (
     CancelOut,
     OfferCreated,
@@ -22,6 +22,7 @@ from app.circle.schemas import (
     VoucherOut,
 )
 from app.core.authz import Actor
+from app.core.settings import Settings
 from app.core.uow import Connection
 from app.core.web import client_address
 
@@ -132,7 +133,7 @@ async def api_offers(
 
 @post("/api/v1/vouchers", tags=["service circle"], status_code=201)
 async def api_buy_voucher(
-    data: JSONBody[VoucherIn], actor: Actor, request: Request, conn: Connection
+    data: JSONBody[VoucherIn], actor: Actor, request: Request, conn: Connection, settings: Settings
 ) -> Response[VoucherBought]:
     """201 for a new voucher, 200 for the one an earlier request with the same key bought."""
     bought = await vouchers.buy(
@@ -142,6 +143,7 @@ async def api_buy_voucher(
         idempotency_key=data.idempotency_key,
         for_user_id=data.user_id,
         address=client_address(request),
+        cash_checkout=cash.checkout_for(settings),
     )
     body = VoucherBought(
         id=bought.id,

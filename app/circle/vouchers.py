@@ -29,18 +29,10 @@ from app.ledger import services as ledger
 
 # ---------------------------------------------------------------- the cash part
 
-# A voucher with a cash part is paid through the payments domain, which registers its checkout
-# here through the assembly: `start(conn, voucher_id, cash_cents, idempotency_key) -> url`.
+# A voucher with a cash part is paid through Stripe Checkout (app.circle.cash, through the
+# payments seam): the caller hands `buy` the checkout of its app's payment settings, or None
+# when payments are off: `checkout(conn, voucher_id, cash_cents, idempotency_key) -> url`.
 CashCheckout = Callable[[Connection, int, int, str], Awaitable[str]]
-_CASH: list[CashCheckout] = []
-
-
-def accept_cash(checkout: CashCheckout) -> None:
-    _CASH[:] = [checkout]
-
-
-def payments_on() -> bool:
-    return bool(_CASH)
 
 
 # ---------------------------------------------------------------- buying
@@ -134,6 +126,7 @@ async def buy(
     idempotency_key: str,
     for_user_id: int | None = None,
     address: str | None = None,
+    cash_checkout: CashCheckout | None = None,
 ) -> Bought:
     """Holds the offer's points in the buyer's wallet for its provider and makes the voucher, all
     or nothing. ``for_user_id``: a grid worker or staff buying a home-visit voucher for a resident
@@ -160,7 +153,7 @@ async def buy(
     refusal = rules.purchase_refusal(
         status=ctx["status"],
         cash_cents=int(ctx["cash_price_cents"]),
-        payments_on=payments_on(),
+        payments_on=cash_checkout is not None,
         quota=None,
         sold_this_month=0,
         limit=None,
@@ -184,7 +177,7 @@ async def buy(
             refusal = rules.purchase_refusal(
                 status=offer["status"],
                 cash_cents=cash,
-                payments_on=payments_on(),
+                payments_on=cash_checkout is not None,
                 quota=offer["monthly_quota"],
                 sold_this_month=int(sold["sold"]),
                 limit=offer["per_resident_limit"],
@@ -244,7 +237,8 @@ async def buy(
                     offer_id=offer_id,
                 )
             if cash:
-                url = await _CASH[0](conn, int(voucher_id), cash, idempotency_key)
+                assert cash_checkout is not None  # refused above otherwise
+                url = await cash_checkout(conn, int(voucher_id), cash, idempotency_key)
     if voucher_id is None:
         # A twin request with the same key made the hold (and so the voucher) first.
         row = await _BY_KEY.fetchrow(conn, {"u": user_id, "k": idempotency_key})

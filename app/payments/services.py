@@ -18,7 +18,7 @@ from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.settings import Settings
-from app.core.uow import Sql
+from app.core.uow import Connection, Sql
 from app.payments import gateway, kinds, rules, targets
 
 log = logging.getLogger("jinlin.payments")
@@ -62,7 +62,7 @@ def _scoped_key(actor: Actor | None, key: str) -> str:
 
 
 async def start_payment(
-    db: AsyncSession,
+    db: AsyncSession | Connection,
     settings: Settings,
     *,
     kind: str,

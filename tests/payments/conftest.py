@@ -1,18 +1,18 @@
-"""Money tests: the real `stripe` library against the project's offline test Stripe, served by a
-live `jinlin serve` whose data directory `jinlin demo` would have switched to it; the app under
-test is given a Stripe key and that server as its STRIPE_API_BASE, as a deployment pointing at a
-fake would be. Its webhooks are signed with WEBHOOK_SECRET."""
+"""Money tests: a live `jinlin serve` (no Stripe key) on a data directory switched to the offline
+test Stripe, as `jinlin demo` leaves it: the app under test calls its own fake through the real
+`stripe` library over HTTP, and verifies webhooks signed with WEBHOOK_SECRET. Its job worker is
+off: the tests apply stored events themselves (what the job does), in this process."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.settings import Settings
@@ -28,7 +28,7 @@ def offline_stripe(database_url: str, tmp_path_factory: pytest.TempPathFactory) 
     """A live server with no Stripe key on a data directory switched to the offline test Stripe;
     its own job worker is off, so tests decide when events are applied."""
     data_dir = tmp_path_factory.mktemp("offline-stripe")
-    gateway.enable_offline(data_dir)
+    (data_dir / gateway.OFFLINE_FILE).write_text(WEBHOOK_SECRET)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("JINLIN_JOBS_IN_PROCESS", "0")
         patch.delenv("STRIPE_API_KEY", raising=False)
@@ -38,32 +38,21 @@ def offline_stripe(database_url: str, tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="session")
-def pay_settings(
-    database_url: str, offline_stripe: LiveServer, tmp_path_factory: pytest.TempPathFactory
-) -> Settings:
+def pay_settings(database_url: str, offline_stripe: LiveServer) -> Settings:
+    """The server's settings, for calling its services from here (reconciliation, refunds)."""
     return Settings(
         database_url=database_url,
-        data_dir=tmp_path_factory.mktemp("pay-data"),
+        data_dir=Path(offline_stripe.env["JINLIN_DATA_DIR"]),
         secret_key=SECRET,
         secure_cookies=False,
         run_jobs_in_process=False,
-        stripe_api_key=gateway.OFFLINE_API_KEY,
-        stripe_webhook_secret=WEBHOOK_SECRET,
-        stripe_api_base=offline_stripe.url + gateway.OFFLINE_PATH,
-        own_url="http://testserver.local",
+        own_url=offline_stripe.url,
     )
 
 
-@pytest.fixture(scope="session")
-def pay_app(pay_settings: Settings) -> Any:
-    from app.asgi import create_app
-
-    return create_app(pay_settings)
-
-
 @pytest.fixture
-async def pay(pay_app: Any) -> AsyncIterator[AsyncTestClient]:
-    async with AsyncTestClient(app=pay_app, base_url="http://testserver.local") as c:
+async def pay(offline_stripe: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=offline_stripe.url, timeout=120) as c:
         yield c
 
 

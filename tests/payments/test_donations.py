@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from app.core.errors import DomainError
-from app.payments import gateway, services
+from app.payments import gateway
 from tests.conftest import login
 from tests.payments.conftest import (
     apply_waiting,
@@ -99,18 +96,19 @@ async def test_no_goal_is_a_conflict_and_an_unknown_wish_not_found(pay: Any, fac
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
 
 
-async def test_payments_off_without_a_stripe_key(pay: Any, factory: Any, engine: Any, settings: Any):
-    """The tests' default settings have no key and no offline test Stripe: payments are off.
-    (One app per test process: the answer's shape is the DomainError's, checked in the API's
-    own tests of error bodies.)"""
-    goal = await wish_with_goal(pay, factory)
+async def test_payments_off_without_a_stripe_key(client: Any, factory: Any, settings: Any):
+    """The tests' in-process app has no key and no offline test Stripe: payments are off."""
     assert gateway.config_for(settings) is None
-    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
-        with pytest.raises(DomainError) as off:
-            await services.donate(
-                s, settings, None, "wish", goal.wish_id, amount_cents=1000, key="k", back_url="http://x/fund"
-            )
-    assert (off.value.code, off.value.status_code) == ("payments_off", 503)
+    goal = await wish_with_goal(client, factory)
+    answer = await client.post(
+        f"/api/v1/wishes/{goal.wish_id}/donations",
+        json={"amount_cents": 1000, "idempotency_key": "k"},
+        headers=goal.resident.headers,
+    )
+    assert answer.status_code == 503 and answer.json()["code"] == "payments_off"
+    page = await client.get(f"/fund/wish/{goal.wish_id}")
+    assert page.status_code == 200 and 'action="/fund/wish/' not in page.text  # no form to pay with
+    assert (await client.post("/stripe/webhook", content=b"{}")).status_code == 503
 
 
 async def test_a_project_takes_donations_too(pay: Any, factory: Any, engine: Any, db: Any):

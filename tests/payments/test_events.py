@@ -8,7 +8,6 @@ import asyncio
 import itertools
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from app.core.authz import Actor
 from app.payments import fake, gateway, services
 from tests.payments.conftest import (
+    WEBHOOK_SECRET,
     apply_waiting,
     deliver,
     donate,
@@ -104,10 +104,6 @@ async def test_every_order_of_completed_expired_refunded(
     await ledger_ok(db, goal.community_id)
 
 
-def _offline_secret(server: Any) -> str:
-    return (Path(server.env["JINLIN_DATA_DIR"]) / gateway.OFFLINE_FILE).read_text().strip()
-
-
 async def test_the_same_event_twenty_times_at_once_has_one_effect(
     pay: Any, factory: Any, engine: Any, db: Any, offline_stripe: Any
 ):
@@ -116,7 +112,7 @@ async def test_the_same_event_twenty_times_at_once_has_one_effect(
     event = await fake_step(engine, "pay", session_of(answer["checkout_url"]))
     assert event is not None
     payload = json.dumps(event).encode()
-    secret = _offline_secret(offline_stripe)
+    secret = WEBHOOK_SECRET
     async with httpx.AsyncClient(base_url=offline_stripe.url, timeout=60) as http:
         answers = await asyncio.gather(
             *[

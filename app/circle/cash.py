@@ -1,0 +1,96 @@
+"""The cash part of a voucher, paid through Stripe Checkout by app.payments (a seam the circle
+may import): the voucher waits as `awaiting_payment` with its points held; a paid Checkout makes
+it `held` with its code (the points are posted to the provider when it is redeemed, as for any
+voucher); an expired Checkout cancels it and voids the hold; a refund cancels it with the points
+back while it is not yet redeemed (a redeemed service keeps its points with the provider)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.circle import vouchers
+from app.core import audit, clock
+from app.core.settings import Settings
+from app.core.uow import Connection, Sql, connection_of
+from app.ledger import services as ledger
+from app.payments import gateway, kinds
+from app.payments import services as payments
+
+KIND = "voucher"
+
+_FOR_CHECKOUT = Sql(
+    "SELECT v.community_id, v.user_id, o.name FROM circle_vouchers v "
+    "JOIN circle_offers o ON o.id = v.offer_id WHERE v.id = :v"
+)
+
+
+async def checkout(conn: Connection, settings: Settings, voucher_id: int, cash_cents: int, key: str) -> str:
+    """The Checkout session of a voucher's cash part: its URL (the payment row's key is the
+    voucher's, so a repeat answers the same session)."""
+    row = await _FOR_CHECKOUT.one(conn, {"v": voucher_id})
+    config = gateway.require(settings)
+    started = await payments.start_payment(
+        conn,
+        settings,
+        kind=KIND,
+        community_id=int(row["community_id"]),
+        amount_cents=cash_cents,
+        key=f"voucher:{voucher_id}",
+        title=str(row["name"]),
+        success_url=f"{config.own_url}/",
+        cancel_url=f"{config.own_url}/",
+        ref_id=voucher_id,
+    )
+    return started.checkout_url
+
+
+def checkout_for(settings: Settings) -> vouchers.CashCheckout | None:
+    """What `vouchers.buy` calls for a cash part under these settings; None when payments are
+    off (an offer with a cash part cannot be bought then)."""
+    if gateway.config_for(settings) is None:
+        return None
+
+    async def start(conn: Connection, voucher_id: int, cash_cents: int, key: str) -> str:
+        return await checkout(conn, settings, voucher_id, cash_cents, key)
+
+    return start
+
+
+_PAID = Sql(
+    "UPDATE circle_vouchers SET status = 'held' WHERE id = :v AND status = 'awaiting_payment' "
+    "RETURNING community_id"
+)
+_CLOSE = Sql(
+    "UPDATE circle_vouchers SET status = 'cancelled', closed_at = :now WHERE id = :v "
+    "AND status = ANY(CAST(:from AS varchar[])) RETURNING hold_id, community_id"
+)
+
+
+async def _close(session: AsyncSession, voucher_id: int, states: list[str], why: str) -> None:
+    conn = await connection_of(session)
+    row = await _CLOSE.fetchrow(conn, {"v": voucher_id, "now": clock.now(), "from": states})
+    if row is None:
+        return
+    await ledger.void_hold(conn, int(row["hold_id"]), actor_id=None, reason=why)
+    await audit.record(
+        conn,
+        action=f"circle.voucher_{why}",
+        actor_id=None,
+        community_id=int(row["community_id"]),
+        target=f"circle_voucher:{voucher_id}",
+    )
+
+
+async def on_paid(session: AsyncSession, voucher_id: int) -> None:
+    await _PAID.fetchrow(session, {"v": voucher_id})
+
+
+async def on_expired(session: AsyncSession, voucher_id: int) -> None:
+    await _close(session, voucher_id, ["awaiting_payment"], "payment_expired")
+
+
+async def on_refunded(session: AsyncSession, voucher_id: int) -> None:
+    await _close(session, voucher_id, ["awaiting_payment", "held"], "payment_refunded")
+
+
+kinds.register(KIND, on_paid=on_paid, on_expired=on_expired, on_refunded=on_refunded)

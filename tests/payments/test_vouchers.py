@@ -1,0 +1,113 @@
+"""The cash part of a service-circle voucher through Checkout: 201 awaiting_payment with a
+checkout_url and the points held; paid -> held with its code; expired -> the hold voided; refunded
+before redemption -> cancelled with the points back; refunded after redemption -> the service
+stays redeemed and its points with the provider. The ledger's invariants hold after each."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import text
+
+from tests.circle.conftest import Circle, give_points, live_in, make_offer, make_provider
+from tests.conftest import login
+from tests.payments.conftest import apply_waiting, deliver, fake_refund, fake_step, ledger_ok, session_of
+
+
+async def _circle(pay: Any, factory: Any, engine: Any) -> Circle:
+    tenant = await factory.tenant()
+    admin = await login(pay, tenant.admin)
+    grid = await login(pay, await factory.person(tenant, roles=["grid_worker"], name="林网格"))
+    resident = await login(pay, await factory.person(tenant, name="郑美玉"))
+    neighbour = await login(pay, await factory.person(tenant, name="黄志强"))
+    barber_id, barber = await make_provider(pay, tenant, admin, "老街理发", "barber", 26.0840, 119.2975)
+    await live_in(engine, tenant.community_id, [resident.user_id], (26.0822, 119.2961))
+    return Circle(tenant, admin, grid, resident, neighbour, barber_id, barber, barber_id, barber)
+
+
+async def _wallet(pay: Any, circle: Circle) -> dict[str, int]:
+    answer = await pay.get(
+        "/api/v1/me/wallet", params={"community_id": circle.community_id}, headers=circle.resident.headers
+    )
+    return dict(answer.json())
+
+
+async def _buy(pay: Any, circle: Circle, offer_id: int) -> dict[str, Any]:
+    answer = await pay.post(
+        "/api/v1/vouchers",
+        json={"offer_id": offer_id, "idempotency_key": secrets.token_hex(6)},
+        headers=circle.resident.headers,
+    )
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json())
+
+
+async def _voucher(pay: Any, circle: Circle, voucher_id: int) -> dict[str, Any]:
+    return dict((await pay.get(f"/api/v1/vouchers/{voucher_id}", headers=circle.resident.headers)).json())
+
+
+async def test_a_voucher_with_a_cash_part_waits_for_its_payment(pay: Any, factory: Any, engine: Any, db: Any):
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    offer = await make_offer(pay, circle, points_price=10, cash_price_cents=1500)
+
+    bought = await _buy(pay, circle, offer)
+    assert (bought["status"], bought["points"], bought["cash_cents"]) == ("awaiting_payment", 10, 1500)
+    assert "/offline-stripe/pay/cs_test_" in bought["checkout_url"]
+    assert (await _wallet(pay, circle))["held"] == 10
+    metadata = await db.scalar(
+        text("SELECT kind || ':' || ref_id FROM payments WHERE session_id = :s"),
+        {"s": session_of(bought["checkout_url"])},
+    )
+    assert metadata == f"voucher:{bought['id']}"
+
+    await deliver(pay, await fake_step(engine, "pay", session_of(bought["checkout_url"])))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    held = await _voucher(pay, circle, bought["id"])
+    assert held["status"] == "held" and held["voucher_code"]
+
+    # Redeemed by the provider's member, then refunded in Stripe: the service was given.
+    scan = await pay.post("/api/v1/scans", json={"code": held["voucher_code"]}, headers=circle.barber.headers)
+    assert scan.status_code == 200 and scan.json()["result"] == "redeemed", scan.text
+    await deliver(pay, await fake_refund(engine, session_of(bought["checkout_url"])))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    assert (await _voucher(pay, circle, bought["id"]))["status"] == "redeemed"
+    wallet = await _wallet(pay, circle)
+    assert (wallet["balance"], wallet["held"]) == (90, 0)
+    await ledger_ok(db, circle.community_id)
+
+
+async def test_an_expired_checkout_voids_the_points_hold(pay: Any, factory: Any, engine: Any, db: Any):
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    offer = await make_offer(pay, circle, points_price=30, cash_price_cents=800)
+    bought = await _buy(pay, circle, offer)
+    assert (await _wallet(pay, circle))["held"] == 30
+    await deliver(pay, await fake_step(engine, "cancel", session_of(bought["checkout_url"])))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    assert (await _voucher(pay, circle, bought["id"]))["status"] == "cancelled"
+    wallet = await _wallet(pay, circle)
+    assert (wallet["balance"], wallet["held"]) == (100, 0)
+    await ledger_ok(db, circle.community_id)
+
+
+async def test_a_refund_before_redemption_cancels_the_voucher_with_its_points_back(
+    pay: Any, factory: Any, engine: Any, db: Any
+):
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    offer = await make_offer(pay, circle, points_price=25, cash_price_cents=1200)
+    bought = await _buy(pay, circle, offer)
+    await deliver(pay, await fake_step(engine, "pay", session_of(bought["checkout_url"])))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    assert (await _voucher(pay, circle, bought["id"]))["status"] == "held"
+    refunded = await fake_refund(engine, session_of(bought["checkout_url"]))
+    assert refunded is not None
+    for _ in range(2):  # delivered twice: once in effect
+        await deliver(pay, refunded)
+        await apply_waiting(engine)
+    assert (await _voucher(pay, circle, bought["id"]))["status"] == "cancelled"
+    wallet = await _wallet(pay, circle)
+    assert (wallet["balance"], wallet["held"]) == (100, 0)
+    await ledger_ok(db, circle.community_id)
