@@ -15,13 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.member_cards import resolve_member_code
 from app.accounts.models import Membership, User
+from app.circle import cash, rules, services, statements, vouchers
 from app.circle import home as _home  # noqa: F401 - registers its share of the home page
-from app.circle import rules, services, statements, vouchers
 from app.circle.models import Offer, Rating, Voucher
 from app.core import clock, organisations, uow
 from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
+from app.core.settings import Settings
 from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.ledger import services as ledger
@@ -75,7 +76,9 @@ async def circle_page(
     )
 
 
-async def _offer_context(db_session: AsyncSession, actor: Actor, offer_id: int) -> dict[str, Any]:
+async def _offer_context(
+    db_session: AsyncSession, actor: Actor, offer_id: int, payments_on: bool = False
+) -> dict[str, Any]:
     offer = await services.offer_in(db_session, offer_id)
     mine = await organisations.acts_for(db_session, actor.user_id)
     if offer.status != "active" and not (
@@ -109,15 +112,17 @@ async def _offer_context(db_session: AsyncSession, actor: Actor, offer_id: int) 
         "notes": notes,
         "stars": stars,
         "community": await _community(db_session, offer.community_id),
-        "payments_on": vouchers.payments_on(),
+        "payments_on": payments_on,
         "wallet": await ledger.wallet(await connection_of(db_session), offer.community_id, actor.user_id),
         "offer_label": OFFER_LABELS[offer.status],
     }
 
 
 @get("/circle/offers/{offer_id:int}", include_in_schema=False)
-async def offer_page(request: Request, offer_id: int, actor: Actor, db_session: AsyncSession) -> Template:
-    ctx = await _offer_context(db_session, actor, offer_id)
+async def offer_page(
+    request: Request, offer_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template:
+    ctx = await _offer_context(db_session, actor, offer_id, cash.checkout_for(settings) is not None)
     return render(request, "circle/offer.html", **ctx)
 
 
@@ -127,10 +132,11 @@ async def _buy_page(
     actor: Actor,
     offer_id: int,
     for_user: int | None,
+    settings: Settings,
     error: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    ctx = await _offer_context(db_session, actor, offer_id)
+    ctx = await _offer_context(db_session, actor, offer_id, cash.checkout_for(settings) is not None)
     resident = None
     if for_user and for_user != actor.user_id:
         actor.require(ctx["offer"].community_id, *CARE_ROLES)
@@ -153,21 +159,26 @@ async def _buy_page(
 
 @get("/circle/offers/{offer_id:int}/buy", include_in_schema=False)
 async def buy_confirm(
-    request: Request, offer_id: int, actor: Actor, db_session: AsyncSession, for_user: str = ""
+    request: Request,
+    offer_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    settings: Settings,
+    for_user: str = "",
 ) -> Template:
     """The confirmation step: what it costs, that the points are held until the provider scans
     the voucher, and a way back that changes nothing."""
-    return await _buy_page(request, db_session, actor, offer_id, optional_int(for_user))
+    return await _buy_page(request, db_session, actor, offer_id, optional_int(for_user), settings)
 
 
 @post("/circle/offers/{offer_id:int}/buy", include_in_schema=False)
 async def buy_offer(
-    request: Request, offer_id: int, actor: Actor, db_session: AsyncSession
+    request: Request, offer_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
 ) -> Template | Redirect:
     form = await form_data(request)
     for_user = optional_int(form.get("for_user"))
     if form.get("confirm") != "1":
-        return await _buy_page(request, db_session, actor, offer_id, for_user)
+        return await _buy_page(request, db_session, actor, offer_id, for_user, settings)
     try:
         bought = await vouchers.buy(
             await connection_of(db_session),
@@ -176,12 +187,22 @@ async def buy_offer(
             idempotency_key=form.get("key") or secrets.token_urlsafe(16),
             for_user_id=for_user,
             address=client_address(request),
+            cash_checkout=cash.checkout_for(settings),
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
         return await _buy_page(
-            request, db_session, actor, offer_id, for_user, error_message(request, exc), exc.status_code
+            request,
+            db_session,
+            actor,
+            offer_id,
+            for_user,
+            settings,
+            error_message(request, exc),
+            exc.status_code,
         )
+    if bought.checkout_url and bought.status == "awaiting_payment":
+        return Redirect(bought.checkout_url, status_code=303)  # the cash part, on Stripe Checkout
     return Redirect(f"/circle/vouchers/{bought.id}?done=bought", status_code=303)
 
 
