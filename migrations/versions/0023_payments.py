@@ -5,8 +5,8 @@ A goal's funded total is the sum of its contributions (append-only, a refund is 
 read through the SQL function funding_total(kind, id); the micro-wishes' stored `funded_cents`
 column goes.
 
-Revision ID: 0022
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0022"
-down_revision = "0021"
+revision = "0023"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
