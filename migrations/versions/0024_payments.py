@@ -5,8 +5,8 @@ A goal's funded total is the sum of its contributions (append-only, a refund is 
 read through the SQL function funding_total(kind, id); the micro-wishes' stored `funded_cents`
 column goes.
 
-Revision ID: 0023
-Revises: 0022
+Revision ID: 0024
+Revises: 0023
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0023"
-down_revision = "0022"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
