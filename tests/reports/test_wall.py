@@ -33,7 +33,16 @@ async def test_demo_wall_shows_totals_and_partners_but_no_resident(
             await demo.seed(s, uploads_dir=tmp_path)
     async with maker() as s:
         cid = (await s.execute(text("SELECT id FROM communities WHERE join_code = 'JUNMEN88'"))).scalar_one()
-        people = (await s.execute(text("SELECT phone, display_name FROM users"))).all()
+        # The community's own people (other tests' users, named "居民" or "周" say, are not its).
+        people = (
+            await s.execute(
+                text(
+                    "SELECT u.phone, u.display_name FROM users u "
+                    "JOIN memberships m ON m.user_id = u.id WHERE m.community_id = :c"
+                ),
+                {"c": cid},
+            )
+        ).all()
         delivered = await s.scalar(
             text("SELECT count(*) FROM wishes WHERE community_id = :c AND status = 'delivered'"), {"c": cid}
         )
