@@ -92,38 +92,55 @@ def safe(value: Any) -> Any:
     return value
 
 
-def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """UTF-8 with a byte-order mark, which Excel needs to read Chinese."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(
-            [
-                v.isoformat(sep=" ", timespec="minutes")
-                if isinstance(v, datetime)
-                else v.isoformat()
-                if isinstance(v, date)
-                else ""
-                if v is None
-                else v
-                for v in map(safe, row)
-            ]
-        )
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+def _csv_cell(value: Any) -> Any:
+    value = safe(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, date):
+        return value.isoformat()
+    return "" if value is None else value
 
 
-def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "Sheet1") -> bytes:
-    """A real workbook (openpyxl's write-only mode: rows are streamed, not held as cells)."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Sheet1")
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append([safe(v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+class Writer:
+    """One file being written, a row at a time: a real workbook (openpyxl's write-only mode, rows
+    streamed rather than held as cells) or a CSV with a byte-order mark, which Excel needs to read
+    Chinese."""
+
+    def __init__(self, fmt: str, header: Sequence[str], title: str = "Sheet1") -> None:
+        self.fmt = fmt
+        if fmt == "xlsx":
+            self.book = Workbook(write_only=True)
+            self.sheet = self.book.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Sheet1")
+            self.sheet.append(list(header))
+        else:
+            self.text = io.StringIO()
+            self.csv = csv.writer(self.text)
+            self.csv.writerow(header)
+
+    def add(self, row: Sequence[Any]) -> None:
+        if self.fmt == "xlsx":
+            self.sheet.append([safe(v) for v in row])
+        else:
+            self.csv.writerow([_csv_cell(v) for v in row])
+
+    def finish(self) -> bytes:
+        if self.fmt == "xlsx":
+            out = io.BytesIO()
+            self.book.save(out)
+            return out.getvalue()
+        return ("\ufeff" + self.text.getvalue()).encode("utf-8")
 
 
 def write(fmt: str, header: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "Sheet1") -> bytes:
-    return to_xlsx(header, rows, title) if fmt == "xlsx" else to_csv(header, rows)
+    writer = Writer(fmt, header, title)
+    for row in rows:
+        writer.add(row)
+    return writer.finish()
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    return write("csv", header, rows)
+
+
+def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "Sheet1") -> bytes:
+    return write("xlsx", header, rows, title)

@@ -13,11 +13,11 @@ from app.core import audit, clock, exports, photos, uploads
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.figures import Scope
-from app.core.i18n import gettext_for, lazy
+from app.core.i18n import gettext_for, lazy, request_lang
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.services import community_for
-from app.reports import rules, services, stories
+from app.reports import exporting, rules, services, stories
 from app.reports.pages import From, To, _period, _quick
 
 DONE = {
@@ -222,8 +222,9 @@ async def export_file(
     report_session: AsyncSession,
     first: From = None,
     last: To = None,
-) -> Response:
-    """The file itself, made while the admin waits; the download is audited (on the primary)."""
+) -> Response | Redirect:
+    """The file itself, made while the admin waits, or a run of it made by a job when it is long;
+    each export is audited (on the primary)."""
     community = await community_for(report_session, actor, community_id, *services.READERS)
     name, _dot, fmt = file.rpartition(".")
     found = exports.find(name)
@@ -232,8 +233,6 @@ async def export_file(
     first_day, last_day = rules.period(first, last, clock.today(community.time_zone))
     scope = Scope(community.id, first_day, last_day, community.time_zone)
     rows = await found.fn(report_session, scope)
-    _ = gettext_for(request)
-    body = exports.write(fmt, [str(_(c)) for c in found.columns], rows, title=str(_(found.label)))
     filename = exports.filename(scope, found.name, fmt)
     await audit.record(
         db_session,
@@ -247,6 +246,15 @@ async def export_file(
         first=first_day.isoformat(),
         last=last_day.isoformat(),
     )
+    if len(rows) > exporting.INLINE_ROWS:
+        run = await exporting.start(db_session, actor, found, fmt, scope, request_lang(request))
+        return Redirect(f"/admin/c/{community.id}/exports/runs/{run.id}", status_code=303)
+    _ = gettext_for(request)
+    body = exports.write(fmt, [str(_(c)) for c in found.columns], rows, title=str(_(found.label)))
+    return _file(body, fmt, filename)
+
+
+def _file(body: bytes, fmt: str, filename: str) -> Response:
     return Response(
         body,
         media_type=exports.FORMATS[fmt],
@@ -254,4 +262,49 @@ async def export_file(
     )
 
 
-route_handlers = [stories_page, write_story, edit_story, hide_story, delete_story, exports_page, export_file]
+@get("/admin/c/{community_id:int}/exports/runs/{run_id:int}", include_in_schema=False)
+async def export_run_page(
+    request: Request,
+    community_id: int,
+    run_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    part: bool = False,
+) -> Template:
+    """An export being made: its progress (htmx asks for `?part=1` every second; without
+    JavaScript the page refreshes itself), then its download link."""
+    community = await community_for(db_session, actor, community_id, *services.READERS)
+    run = await exporting.run_of(db_session, actor, community_id, run_id)
+    found = exports.find(run.name)
+    return render(
+        request,
+        "reports/_export_progress.html" if part else "reports/export_run.html",
+        community=community,
+        run=run,
+        label=found.label if found else run.name,
+        percent=100
+        if run.status == "done"
+        else (100 * run.done_rows // run.total_rows if run.total_rows else 0),
+    )
+
+
+@get("/admin/c/{community_id:int}/exports/runs/{run_id:int}/file", include_in_schema=False)
+async def export_run_file(community_id: int, run_id: int, actor: Actor, db_session: AsyncSession) -> Response:
+    await community_for(db_session, actor, community_id, *services.READERS)
+    run = await exporting.run_of(db_session, actor, community_id, run_id)
+    if run.status != "done" or run.body is None:
+        raise NotFound()
+    return _file(run.body, run.fmt, run.filename)
+
+
+route_handlers = [
+    stories_page,
+    write_story,
+    edit_story,
+    hide_story,
+    delete_story,
+    exports_page,
+    export_file,
+    export_run_page,
+    export_run_file,
+]

@@ -13,6 +13,8 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
+    LargeBinary,
     String,
     Text,
     func,
@@ -42,3 +44,32 @@ class Story(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ExportRun(Base):
+    """An export made by a job (app.reports.exporting): its progress while it runs, then its file,
+    only for the admin who asked, until `expires_at`."""
+
+    __tablename__ = "export_runs"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
+        CheckConstraint("fmt IN ('csv', 'xlsx')", name="fmt"),
+        Index("ix_export_runs_status", "status", postgresql_where="status IN ('queued', 'running')"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    fmt: Mapped[str] = mapped_column(String(8))
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    lang: Mapped[str] = mapped_column(String(10), server_default="zh-Hans")
+    status: Mapped[str] = mapped_column(String(10), server_default="queued")
+    done_rows: Mapped[int] = mapped_column(Integer, server_default="0")
+    total_rows: Mapped[int] = mapped_column(Integer, server_default="0")
+    filename: Mapped[str] = mapped_column(String(120), server_default="")
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

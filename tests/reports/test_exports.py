@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from openpyxl import load_workbook
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from app.core import clock, exports
+from app.core import clock, exports, jobs
+from app.reports import jobs as _report_jobs  # noqa: F401 - registers make_exports
+from app.reports.models import ExportRun
 from tests.api.helpers import session_of
 from tests.conftest import Factory, login
 from tests.reports.conftest import Town, _award
@@ -76,10 +78,29 @@ async def test_hours_of_twenty_thousand_residents_round_trip_through_xlsx(
     assert len(expected) == RESIDENTS
     await session_of(client, admin)
     query = f"from={first.isoformat()}&to={first.isoformat()}"
+    # Too long to make while the admin waits: a run is queued and its page follows it.
+    asked = await client.get(f"/admin/c/{cid}/exports/hours.xlsx?{query}", follow_redirects=False)
+    assert asked.status_code == 303, asked.text[:300]
+    run_page = asked.headers["location"]
+    run_id = int(run_page.rsplit("/", 1)[1])
+    waiting = await client.get(run_page)
+    assert waiting.status_code == 200 and 'hx-trigger="every 1s"' in waiting.text
+    assert '<meta http-equiv="refresh"' in waiting.text
+    # Asking again makes no second run.
+    again = await client.get(f"/admin/c/{cid}/exports/hours.xlsx?{query}", follow_redirects=False)
+    assert again.headers["location"] == run_page
     started = time.perf_counter()
-    answer = await client.get(f"/admin/c/{cid}/exports/hours.xlsx?{query}")
+    await jobs.run_now(engine, "app.reports.jobs.make_exports")
     took = time.perf_counter() - started
-    assert answer.status_code == 200, answer.text[:500]
+    print(f"hours export of {RESIDENTS} residents as xlsx by the job: {took:.2f} s")
+    async with async_sessionmaker(engine)() as s:
+        run = await s.get(ExportRun, run_id)
+        assert run is not None and run.status == "done"
+        assert run.done_rows == run.total_rows == RESIDENTS
+    done = await client.get(f"{run_page}?part=1")
+    assert "hx-trigger" not in done.text and f"{run_page}/file" in done.text
+    answer = await client.get(f"{run_page}/file")
+    assert answer.status_code == 200
     assert answer.headers["content-type"] == exports.FORMATS["xlsx"]
     disposition = answer.headers["content-disposition"]
     assert disposition == f'attachment; filename="c{cid}-hours-{first.isoformat()}_{first.isoformat()}.xlsx"'
@@ -87,10 +108,25 @@ async def test_hours_of_twenty_thousand_residents_round_trip_through_xlsx(
     assert rows[0] == ("编号", "姓名", "期间时长（小时）", "次数", "累计时长（小时）")
     assert {(r[0], r[1], r[2]) for r in rows[1:]} == expected
     assert all(r[3] == 1 and r[4] == r[2] for r in rows[1:])
-    print(f"hours export of {RESIDENTS} residents as xlsx: {took:.2f} s")
 
-    # The CSV has the same rows; a day outside the stays has none.
-    body = (await client.get(f"/admin/c/{cid}/exports/hours.csv?{query}")).content.decode("utf-8-sig")
+    # The file is for the admin who asked: another admin of the community finds nothing.
+    other = await factory.person(tenant, name="另一管理员", roles=["resident", "admin"])
+    await session_of(client, other)
+    assert (await client.get(run_page)).status_code == 404
+    assert (await client.get(f"{run_page}/file")).status_code == 404
+    # An expired file is gone: not served, then deleted by the job.
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(update(ExportRun).where(ExportRun.id == run_id).values(expires_at=clock.now()))
+    await session_of(client, admin)
+    assert (await client.get(f"{run_page}/file")).status_code == 404
+    await jobs.run_now(engine, "app.reports.jobs.make_exports")
+    async with async_sessionmaker(engine)() as s:
+        assert await s.get(ExportRun, run_id) is None
+
+    # The CSV has the same rows; a day outside the stays has none (and is made at once).
+    asked = await client.get(f"/admin/c/{cid}/exports/hours.csv?{query}", follow_redirects=False)
+    await jobs.run_now(engine, "app.reports.jobs.make_exports")
+    body = (await client.get(asked.headers["location"] + "/file")).content.decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(body)))
     assert len(lines) == RESIDENTS + 1
     assert {(int(r[0]), r[1], float(r[2])) for r in lines[1:]} == expected
