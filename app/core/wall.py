@@ -10,7 +10,8 @@ and the wall calls every hook for the community shown. The wall is public and ne
 section lists only what anyone may read (a household by its building and unit, a partner unit's
 name, a count of volunteers with stars), never a resident's name or phone; the wall's test scans
 the demo's page for every user's phone and name. Titles and notes are msgids, translated when the
-page is drawn; entries are data shown as they are."""
+page is drawn; entries are data shown as they are, except a detail given with its count, which is a
+msgid too ("%(count)s volunteers"), so that a number is shown with its unit in the reader's language."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from typing import Any
 class Entry:
     text: str
     detail: str = ""
+    count: int | None = None  # set when detail is a msgid with %(count)s
 
 
 @dataclass

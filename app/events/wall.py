@@ -20,7 +20,10 @@ async def stars_section(session: AsyncSession, community_id: int) -> wall.Sectio
     return wall.Section(
         "stars",
         lazy("Volunteers with stars"),
-        [wall.Entry("★" * stars, f"× {levels[stars]}") for stars in sorted(levels, reverse=True)],
+        [
+            wall.Entry("★" * stars, lazy("Volunteers: %(count)s"), count=levels[stars])
+            for stars in sorted(levels, reverse=True)
+        ],
         note=lazy(
             "Stars by certified hours, after the national standard: 100, 300, 600, 1,000 and 1,500 hours."
         ),
