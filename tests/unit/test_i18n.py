@@ -27,3 +27,23 @@ def test_chinese_is_the_default_and_accept_language_is_respected():
 def test_catalog_translates_and_english_is_identity():
     assert translations("zh").gettext("Log in") == "登录"
     assert translations("en").gettext("Log in") == "Log in"
+
+
+def test_a_message_means_one_thing_across_the_domains_catalogs():
+    """The domains' catalogs are merged into one, so a msgid translated differently in two of them
+    shows whichever was merged last (a notice's "Open" button made an open statement read 查看)."""
+    from babel.messages.pofile import read_po
+
+    from app.core.i18n import LOCALES_DIR
+
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for po in sorted((LOCALES_DIR / "zh_Hans" / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as fh:
+            for message in read_po(fh):
+                if not message.id or not message.string or not isinstance(message.id, str):
+                    continue
+                first = seen.setdefault(message.id, (po.stem, str(message.string)))
+                if first[1] != message.string:
+                    clashes.append((message.id, first, (po.stem, message.string)))
+    assert clashes == []
