@@ -14,6 +14,16 @@ from tests.conftest import Factory, Person, Tenant, login, unique, unique_phone
 # A mainland mobile number anywhere in a text (JSON or HTML), with or without separators.
 PHONE_RE = re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
 
+# A page's random tokens (the CSRF token in its head, hex) may hold eleven digits in a row by
+# chance; they are not personal data, so they are left out before looking for a phone number.
+_TOKENS = re.compile(r"[0-9a-f]{32,}")
+
+
+def phone_in(text: str) -> str | None:
+    """The first phone number in a page or an answer, if any (tokens left out)."""
+    found = PHONE_RE.search(_TOKENS.sub("", text))
+    return found.group(0) if found else None
+
 
 @dataclass
 class Town:

@@ -3,7 +3,6 @@ volunteer, a partner unit with two members, and helpers that move a wish through
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Factory, Person, login
-from tests.partners.conftest import PHONE_RE, Town, make_organisation, town  # noqa: F401 - the town fixture
+from tests.partners.conftest import Town, make_organisation, phone_in, town  # noqa: F401 - the town fixture, phone_in for the tests
 
 
 @dataclass
@@ -77,14 +76,3 @@ async def code_for(client: Any, wish_id: int, person: Person) -> str:
 
 def this_year() -> int:
     return date.today().year
-
-
-# A page's random tokens (the CSRF token in its head, hex) may hold eleven digits in a row by
-# chance; they are not personal data, so they are left out before looking for a phone number.
-_TOKENS = re.compile(r"[0-9a-f]{32,}")
-
-
-def phone_in(text: str) -> str | None:
-    """The first phone number in a page or an answer, if any (tokens left out)."""
-    found = PHONE_RE.search(_TOKENS.sub("", text))
-    return found.group(0) if found else None
