@@ -22,5 +22,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_constraint("ck_wishes_kind", "wishes", type_="check")
+    # Dropping the column drops its check constraint with it.
     op.drop_column("wishes", "kind")
