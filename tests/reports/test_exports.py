@@ -135,7 +135,9 @@ async def test_hours_of_twenty_thousand_residents_round_trip_through_xlsx(
     assert len(empty) == 1
 
 
-async def test_statements_equal_the_ledger_and_others_may_not_export(client: Any, reports_town: Town) -> None:
+async def test_statements_equal_the_ledger_and_others_may_not_export(
+    client: Any, reports_town: Town, engine: Any
+) -> None:
     town = reports_town
     cid = town.community_id
     resident = town.resident
@@ -151,6 +153,27 @@ async def test_statements_equal_the_ledger_and_others_may_not_export(client: Any
     if balance is not None:
         assert mine[5] == balance
     assert mine[3] >= 7
+    # The lists are as they stand: a need added now is in the needs list, whatever the period.
+    async with async_sessionmaker(engine)() as s, s.begin():
+        need_id = (
+            await s.execute(
+                text(
+                    "INSERT INTO needs (community_id, title, category) "
+                    "VALUES (:c, '=助老', 'care') RETURNING id"
+                ),
+                {"c": cid},
+            )
+        ).scalar_one()
+        held = [
+            (r.id, exports.safe(r.title), r.category)
+            for r in await s.execute(
+                text("SELECT id, title, category FROM needs WHERE community_id = :c ORDER BY id"), {"c": cid}
+            )
+        ]
+    listed = _sheet((await client.get(f"/admin/c/{cid}/exports/needs.xlsx?{town.query}")).content)
+    assert listed[0][:3] == ("编号", "名称", "类别")
+    assert [(r[0], r[1], r[2]) for r in listed[1:]] == held
+    assert (need_id, "'=助老", "care") in held
     # Every registered export answers both formats with its header row.
     for item in exports.registered():
         for fmt in ("xlsx", "csv"):
