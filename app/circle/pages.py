@@ -115,6 +115,8 @@ async def _offer_context(
         "payments_on": payments_on,
         "wallet": await ledger.wallet(await connection_of(db_session), offer.community_id, actor.user_id),
         "offer_label": OFFER_LABELS[offer.status],
+        # a provider's member who lives elsewhere has no circle list here: their way back is the shop
+        "member": actor.is_member(offer.community_id),
     }
 
 

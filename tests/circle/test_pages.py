@@ -255,3 +255,19 @@ async def test_the_admin_places_providers_approves_offers_and_closes_a_month(
     await page_login(client, circle.barber)
     home = await client.get("/")
     assert f"/circle/shop/{circle.barber_id}" in home.text
+
+
+async def test_a_providers_member_living_elsewhere_is_linked_from_an_offer_to_the_shop(
+    client: Any, circle: Circle
+) -> None:
+    """The provider's member is no member of the community: the resident's circle list answers
+    them 404, so the offer's way back is their shop page."""
+    offer_id = await make_offer(client, circle, circle.barber_id, name="理发", points_price=15)
+    await page_login(client, circle.barber)
+    page = await client.get(f"/circle/offers/{offer_id}")
+    assert page.status_code == 200
+    assert f'href="/circle/c/{circle.community_id}"' not in page.text
+    assert f'href="/circle/shop/{circle.barber_id}"' in page.text
+    assert (await client.get(f"/circle/c/{circle.community_id}")).status_code == 404
+    await page_login(client, circle.resident)
+    assert f'href="/circle/c/{circle.community_id}"' in (await client.get(f"/circle/offers/{offer_id}")).text
