@@ -28,24 +28,6 @@ from app.ledger.schemas import (
     WalletOut,
 )
 
-# Keyed by the kinds transfers are written with (events' "event" and "hours", the store's
-# "store_order", a counter hold's "counter"); a kind missing here shows as its raw code.
-KIND_LABELS: dict[str, str] = {
-    "award": lazy("Award"),
-    "event": lazy("Event attendance"),
-    "checkin": lazy("Event attendance"),
-    "hours": lazy("Volunteer hours"),
-    "store_order": lazy("Love supermarket"),
-    "order": lazy("Love supermarket"),
-    "counter": lazy("At the counter"),
-    "service": lazy("Service circle"),
-    "correction": lazy("Correction"),
-    "reversal": lazy("Reversal"),
-    "expiry": lazy("Points expired"),
-    "wish": lazy("Micro-wish"),
-}
-
-
 # ---------------------------------------------------------------- helpers
 
 
