@@ -387,7 +387,15 @@ FULL_SCREENSHOTS = os.environ.get("JINLIN_FULL_SCREENSHOTS") == "1"
 
 
 def screenshot(page: Any, path: Path) -> None:
-    page.screenshot(path=str(path), full_page=FULL_SCREENSHOTS)
+    try:
+        page.screenshot(path=str(path), full_page=FULL_SCREENSHOTS)
+    except Exception as exc:  # noqa: BLE001 - only Chromium's transient capture failure is retried
+        # Right after a resize or a page's own refresh, Chromium sometimes has no frame to capture
+        # yet ("Unable to capture screenshot"); the next frame has one.
+        if "Unable to capture screenshot" not in str(exc):
+            raise
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(path), full_page=FULL_SCREENSHOTS)
 
 
 @pytest.fixture
