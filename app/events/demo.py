@@ -16,6 +16,7 @@ from app.core.uow import connection_of
 from app.events import approvals, checkins, reminders, services
 from app.events.models import Event, HourClaim, Signup
 from app.places.models import Compound
+from app.places.services import time_zone_of
 
 
 def _next_weekday(weekday: int, hour: int, minute: int = 0) -> datetime:
@@ -180,7 +181,8 @@ async def _stars(session: AsyncSession, community_id: int, admin_id: int) -> Non
         ):
             continue
         left = hours * 60
-        day = clock.now().date() - timedelta(days=400)
+        # Counted in the community's own days, as every worked_on date is.
+        day = clock.today(await time_zone_of(session, community_id)) - timedelta(days=400)
         while left > 0:
             minutes = min(left, 1440)
             session.add(
