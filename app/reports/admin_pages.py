@@ -9,7 +9,7 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import audit, clock, exports, photos, uploads
+from app.core import audit, clock, exports, photos, progress, uploads
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.figures import Scope
@@ -282,9 +282,7 @@ async def export_run_page(
         community=community,
         run=run,
         label=found.label if found else run.name,
-        percent=100
-        if run.status == "done"
-        else (100 * run.done_rows // run.total_rows if run.total_rows else 0),
+        percent=progress.percent(run.status, run.done_rows, run.total_rows),
     )
 
 

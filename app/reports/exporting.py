@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.core import clock, exports
+from app.core import clock, exports, progress
 from app.core.authz import Actor
 from app.core.errors import NotFound
 from app.core.figures import Scope
@@ -90,8 +90,7 @@ async def run_of(session: AsyncSession, actor: Actor, community_id: int, run_id:
 
 async def _set(engine: AsyncEngine, run_id: int, **values: Any) -> None:
     """Progress in a short transaction of its own, so the run's page sees it at once."""
-    async with async_sessionmaker(engine)() as s, s.begin():
-        await s.execute(update(ExportRun).where(ExportRun.id == run_id).values(**values))
+    await progress.beside(engine, update(ExportRun).where(ExportRun.id == run_id).values(**values))
 
 
 async def make(session: AsyncSession, engine: AsyncEngine, run_id: int) -> None:
