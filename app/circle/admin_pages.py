@@ -5,31 +5,24 @@ settings, and the monthly statements with their exports."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.circle import exports as circle_exports
 from app.circle import rules, services, statements
 from app.circle.models import Offer
 from app.circle.pages import OFFER_LABELS
-from app.core import clock, organisations
+from app.circle.statements import FUND_LABELS, STATEMENT_LABELS
+from app.core import clock, exports, organisations
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
-from app.core.i18n import gettext_for, lazy
+from app.core.i18n import gettext_for
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Compound
 from app.places.services import community_for, time_zone_of
-
-FUND_LABELS = {
-    "public_finance": lazy("Public finance (财政)"),
-    "party_dues": lazy("Party dues subsidy (党费补助)"),
-    "social_support": lazy("Social support (社会支持)"),
-    "own_income": lazy("Own income (自主创收)"),
-}
-STATEMENT_LABELS = {"open": lazy("Open"), "closed": lazy("Closed"), "paid": lazy("Paid")}
 
 
 async def _overview(
@@ -411,48 +404,31 @@ async def statement_step(
     return Redirect(f"/circle/admin/c/{community_id}/statements?month={month_text}", status_code=303)
 
 
-async def _export(
-    request: Request, db_session: AsyncSession, actor: Actor, community_id: int, month: str
-) -> Any:
-    chosen = statements.check_month(month)
-    figures = await statements.community_statements(db_session, actor, community_id, chosen)
-    _ = gettext_for(request)
-    header = (
-        _("Month"),
-        _("Provider"),
-        _("Vouchers redeemed"),
-        _("Points"),
-        _("Fen per point"),
-        _("Cash due (yuan)"),
-        _("Fund"),
-        _("Status"),
-    )
-    labels = {k: str(_(v)) for k, v in {**FUND_LABELS, **STATEMENT_LABELS}.items()}
-    return chosen, figures, tuple(str(h) for h in header), labels
+async def _statements_file(
+    request: Request, db_session: AsyncSession, actor: Actor, community_id: int, month: str, fmt: str
+) -> Response[bytes]:
+    """A month's statements as the circle's export (app.core.exports): one writer and one way of
+    naming files for every export."""
+    community = await community_for(db_session, actor, community_id, "admin")
+    scope = circle_exports.month_scope(community, statements.check_month(month))
+    found = exports.get(circle_exports.NAME)
+    rows = await found.fn(db_session, scope)
+    body = exports.file_of(found, fmt, rows, gettext_for(request))
+    return exports.download(body, fmt, exports.filename(scope, found.name, fmt))
 
 
 @get("/circle/admin/c/{community_id:int}/statements.csv", include_in_schema=False)
 async def statements_csv(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
-) -> Response:
-    chosen, figures, header, labels = await _export(request, db_session, actor, community_id, month)
-    return Response(
-        "\ufeff" + statements.as_csv(figures, header, labels),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="circle-{rules.month_text(chosen)}.csv"'},
-    )
+) -> Response[bytes]:
+    return await _statements_file(request, db_session, actor, community_id, month, "csv")
 
 
 @get("/circle/admin/c/{community_id:int}/statements.xlsx", include_in_schema=False)
 async def statements_xlsx(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
-) -> Response:
-    chosen, figures, header, labels = await _export(request, db_session, actor, community_id, month)
-    return Response(
-        statements.as_xlsx(figures, header, labels),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"content-disposition": f'attachment; filename="circle-{rules.month_text(chosen)}.xlsx"'},
-    )
+) -> Response[bytes]:
+    return await _statements_file(request, db_session, actor, community_id, month, "xlsx")
 
 
 route_handlers = [

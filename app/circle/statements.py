@@ -6,12 +6,9 @@ through the ledger; then marks it paid. Services flush, never commit."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 
-from openpyxl import Workbook
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +23,15 @@ from app.core.i18n import lazy
 from app.core.uow import connection_of
 from app.ledger import services as ledger
 from app.places.services import community_for, time_zone_of
+
+# The words of a statement's fund and status, on its pages and in its export.
+FUND_LABELS = {
+    "public_finance": lazy("Public finance (财政)"),
+    "party_dues": lazy("Party dues subsidy (党费补助)"),
+    "social_support": lazy("Social support (社会支持)"),
+    "own_income": lazy("Own income (自主创收)"),
+}
+STATEMENT_LABELS = {"open": lazy("Open"), "closed": lazy("Closed"), "paid": lazy("Paid")}
 
 
 @dataclass(frozen=True)
@@ -244,44 +250,3 @@ async def mark_paid(
         month=rules.month_text(month),
     )
     return (await month_figures(session, community_id, month, organisation_id))[0]
-
-
-# ---------------------------------------------------------------- exports
-
-HEADER = ("month", "provider", "vouchers", "points", "fen_per_point", "cash_due_yuan", "fund", "status")
-
-
-def _rows(figures: list[Figures], labels: dict[str, str]) -> list[tuple[object, ...]]:
-    return [
-        (
-            f.month_text,
-            f.name,
-            f.vouchers,
-            f.points,
-            f.fen_per_point,
-            f"{f.cash_cents_due / 100:.2f}",
-            labels.get(f.fund, f.fund),
-            labels.get(f.status, f.status),
-        )
-        for f in figures
-    ]
-
-
-def as_csv(figures: list[Figures], header: tuple[str, ...], labels: dict[str, str]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(_rows(figures, labels))
-    return out.getvalue()
-
-
-def as_xlsx(figures: list[Figures], header: tuple[str, ...], labels: dict[str, str]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = figures[0].month_text if figures else "statements"
-    sheet.append(list(header))
-    for row in _rows(figures, labels):
-        sheet.append(list(row))
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()

@@ -10,8 +10,11 @@ imports (app.domains.load_exports), as figures register with app.core.figures:
 An export function gets a session (or an asyncpg connection) and one `figures.Scope` (a community
 over whole local days) and answers its rows, each as long as `columns`, in one or a few
 statements. Column names are msgids, translated where the file is written; cells are plain values
-(str, int, float, Decimal, date, datetime, None). A text cell that a spreadsheet would run as a
-formula is written with a leading apostrophe.
+(str, int, float, Decimal, date, datetime, None). A column of codes (a status, a kind) is declared
+with the words its pages show for them, `exports.column(lazy("Status"), words=STATUS_LABELS)`:
+its cells stay codes in the rows and are written as those words, in the language of the admin who
+asked, as the header is. A text cell that a spreadsheet would run as a formula is written with a
+leading apostrophe.
 
 A file's name says the community (by number) and the dates, never a person:
 `c7-hours-2026-11-01_2026-11-30.xlsx`."""
@@ -21,11 +24,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
+from litestar import Response
 from openpyxl import Workbook
 
 from app.core.figures import Scope
@@ -37,29 +41,59 @@ FORMATS: dict[str, str] = {
 }
 
 RowsFn = Callable[[Any, Scope], Awaitable[Sequence[Sequence[Any]]]]
+Gettext = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str  # msgid
+    words: Mapping[str, str] | None = None  # a code of this column -> the msgid its pages show
+
+    def cell(self, value: Any, gettext: Gettext) -> Any:
+        if self.words is None or not isinstance(value, str) or value not in self.words:
+            return value
+        return gettext(self.words[value])
+
+
+def column(label: str, *, words: Mapping[str, str] | None = None) -> Column:
+    return Column(label, words)
 
 
 @dataclass(frozen=True)
 class Export:
     name: str
     label: str  # msgid
-    columns: tuple[str, ...]  # msgids
+    columns: tuple[Column, ...]
     fn: RowsFn
     order: int = 100
     note: str = ""  # msgid: what the rows are, where that is not plain
     dated: bool = True  # False: the rows are as of now (a list), the period does not apply
+
+    def header(self, gettext: Gettext) -> list[str]:
+        return [gettext(c.label) for c in self.columns]
+
+    def cells(self, row: Sequence[Any], gettext: Gettext) -> list[Any]:
+        """A row as the reader sees it: codes as their words."""
+        return [c.cell(v, gettext) for c, v in zip(self.columns, row, strict=False)]
 
 
 _EXPORTS: dict[str, Export] = {}
 
 
 def export(
-    name: str, label: str, *, columns: Sequence[str], order: int = 100, note: str = "", dated: bool = True
+    name: str,
+    label: str,
+    *,
+    columns: Sequence[str | Column],
+    order: int = 100,
+    note: str = "",
+    dated: bool = True,
 ) -> Callable[[RowsFn], RowsFn]:
     """Registers `async def rows(session, scope)` as the export `name`."""
+    cols = tuple(c if isinstance(c, Column) else Column(c) for c in columns)
 
     def register(fn: RowsFn) -> RowsFn:
-        _EXPORTS[name] = Export(name, label, tuple(columns), fn, order, note, dated)
+        _EXPORTS[name] = Export(name, label, cols, fn, order, note, dated)
         return fn
 
     return register
@@ -72,6 +106,11 @@ def registered() -> list[Export]:
 
 def find(name: str) -> Export | None:
     return _EXPORTS.get(name)
+
+
+def get(name: str) -> Export:
+    """A registered export that must be there (a domain's own, for its own pages' links)."""
+    return _EXPORTS[name]
 
 
 def filename(scope: Scope, name: str, fmt: str) -> str:
@@ -144,3 +183,22 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
 
 def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "Sheet1") -> bytes:
     return write("xlsx", header, rows, title)
+
+
+def file_of(export: Export, fmt: str, rows: Iterable[Sequence[Any]], gettext: Gettext) -> bytes:
+    """The whole file of an export's rows, in the reader's language (header, title and codes)."""
+    return write(
+        fmt,
+        export.header(gettext),
+        (export.cells(row, gettext) for row in rows),
+        title=gettext(export.label),
+    )
+
+
+def download(body: bytes, fmt: str, filename: str) -> Response[bytes]:
+    """A made file, as the answer that saves it."""
+    return Response(
+        body,
+        media_type=FORMATS[fmt],
+        headers={"content-disposition": f'attachment; filename="{filename}"', "cache-control": "no-store"},
+    )

@@ -14,6 +14,7 @@ from app.core.figures import Scope
 from app.core.i18n import lazy
 from app.core.uow import Sql
 from app.partners.agreements import progress_of
+from app.partners.forms import CATEGORY_LABELS, STATUS_LABELS
 from app.partners.models import Agreement, Organisation
 from app.partners.progress import COMMITMENTS
 
@@ -41,7 +42,13 @@ def _params(scope: Scope) -> dict[str, Any]:
 @exports.export(
     "resources",
     lazy("Resources list"),
-    columns=(lazy("Number"), lazy("Title"), lazy("Category"), lazy("Partner unit"), lazy("Added")),
+    columns=(
+        lazy("Number"),
+        lazy("Title"),
+        exports.column(lazy("Category"), words=CATEGORY_LABELS),
+        lazy("Partner unit"),
+        lazy("Added"),
+    ),
     order=40,
     dated=False,
 )
@@ -53,7 +60,12 @@ async def resources(session: Any, scope: Scope) -> Sequence[Sequence[Any]]:
 @exports.export(
     "needs",
     lazy("Needs list"),
-    columns=(lazy("Number"), lazy("Title"), lazy("Category"), lazy("Added")),
+    columns=(
+        lazy("Number"),
+        lazy("Title"),
+        exports.column(lazy("Category"), words=CATEGORY_LABELS),
+        lazy("Added"),
+    ),
     order=41,
     dated=False,
 )
@@ -68,7 +80,7 @@ async def needs(session: Any, scope: Scope) -> Sequence[Sequence[Any]]:
     columns=(
         lazy("Number"),
         lazy("Title"),
-        lazy("Status"),
+        exports.column(lazy("Status"), words=STATUS_LABELS),
         lazy("Due"),
         lazy("Owner"),
         lazy("Needs linked"),

@@ -249,17 +249,7 @@ async def export_file(
     if len(rows) > exporting.INLINE_ROWS:
         run = await exporting.start(db_session, actor, found, fmt, scope, request_lang(request))
         return Redirect(f"/admin/c/{community.id}/exports/runs/{run.id}", status_code=303)
-    _ = gettext_for(request)
-    body = exports.write(fmt, [str(_(c)) for c in found.columns], rows, title=str(_(found.label)))
-    return _file(body, fmt, filename)
-
-
-def _file(body: bytes, fmt: str, filename: str) -> Response:
-    return Response(
-        body,
-        media_type=exports.FORMATS[fmt],
-        headers={"content-disposition": f'attachment; filename="{filename}"', "cache-control": "no-store"},
-    )
+    return exports.download(exports.file_of(found, fmt, rows, gettext_for(request)), fmt, filename)
 
 
 @get("/admin/c/{community_id:int}/exports/runs/{run_id:int}", include_in_schema=False)
@@ -292,7 +282,7 @@ async def export_run_file(community_id: int, run_id: int, actor: Actor, db_sessi
     run = await exporting.run_of(db_session, actor, community_id, run_id)
     if run.status != "done" or run.body is None:
         raise NotFound()
-    return _file(run.body, run.fmt, run.filename)
+    return exports.download(run.body, run.fmt, run.filename)
 
 
 route_handlers = [

@@ -105,12 +105,10 @@ async def make(session: AsyncSession, engine: AsyncEngine, run_id: int) -> None:
     scope = Scope(community.id, run.first_day, run.last_day, community.time_zone)
     rows = await export.fn(session, scope)
     await _set(engine, run_id, total_rows=len(rows))
-    catalog = translations(run.lang)
-    writer = exports.Writer(
-        run.fmt, [catalog.gettext(c) for c in export.columns], catalog.gettext(export.label)
-    )
+    gettext = translations(run.lang).gettext
+    writer = exports.Writer(run.fmt, export.header(gettext), gettext(export.label))
     for done, row in enumerate(rows, start=1):
-        writer.add(row)
+        writer.add(export.cells(row, gettext))
         if done % CHUNK == 0:
             await _set(engine, run_id, done_rows=done)
     await _set(

@@ -1,11 +1,10 @@
 """The love supermarket's admin pages: the catalogue (items, photos, restocks and corrections),
-the store's settings, open orders and the monthly report with its CSV download."""
+the store's settings, open orders and the monthly report with its CSV and Excel downloads (the
+store's export, app.store.exports)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from litestar import Request, Response, get, post
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
@@ -14,15 +13,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
-from app.core import clock, uploads
+from app.core import clock, exports, uploads
 from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
+from app.core.figures import Scope
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Community
-from app.store import photos, services
+from app.store import exports as store_exports
+from app.store import photos, rules, services
 from app.store.models import StoreOrder
 
 SAVED = {
@@ -401,53 +402,34 @@ async def report_page(
     )
 
 
-CSV_HEADER = (
-    lazy("Item"),
-    lazy("Ordered"),
-    lazy("Picked up"),
-    lazy("Cancelled"),
-    lazy("Expired"),
-    lazy("Points spent"),
-    lazy("Restocked"),
-    lazy("Donated"),
-    lazy("Stock now"),
-)
+async def _report_file(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str, fmt: str
+) -> Response[bytes]:
+    """The month's report as the store's export (app.core.exports): one writer and one way of
+    naming files for every export."""
+    community = await _admin_community(db_session, actor, community_id)
+    start = _month(month, community.time_zone)
+    scope = Scope(
+        community_id, start.date(), rules.next_month(start).date() - timedelta(days=1), community.time_zone
+    )
+    found = exports.get(store_exports.NAME)
+    rows = await found.fn(db_session, scope)
+    body = exports.file_of(found, fmt, rows, gettext_for(request))
+    return exports.download(body, fmt, exports.filename(scope, found.name, fmt))
 
 
 @get("/store/admin/c/{community_id:int}/report.csv", include_in_schema=False)
 async def report_csv(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
-) -> Response:
-    community = await _admin_community(db_session, actor, community_id)
-    start = _month(month, community.time_zone)
-    rows = await services.monthly_report(db_session, actor, community_id, start)
-    _ = gettext_for(request)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_(h) for h in CSV_HEADER])
-    for r in rows:
-        name = r.name
-        if name[:1] in ("=", "+", "-", "@", "\t", "\r"):
-            name = "'" + name  # a spreadsheet must not run an item name as a formula
-        writer.writerow(
-            [
-                name,
-                r.ordered,
-                r.picked_up,
-                r.cancelled,
-                r.expired,
-                r.points_spent,
-                r.restocked,
-                r.donated,
-                r.stock,
-            ]
-        )
-    filename = f"store-{community_id}-{start.strftime('%Y-%m')}.csv"
-    return Response(
-        "\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{filename}"'},
-    )
+) -> Response[bytes]:
+    return await _report_file(request, community_id, actor, db_session, month, "csv")
+
+
+@get("/store/admin/c/{community_id:int}/report.xlsx", include_in_schema=False)
+async def report_xlsx(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
+) -> Response[bytes]:
+    return await _report_file(request, community_id, actor, db_session, month, "xlsx")
 
 
 route_handlers = [
@@ -461,4 +443,5 @@ route_handlers = [
     admin_orders,
     report_page,
     report_csv,
+    report_xlsx,
 ]

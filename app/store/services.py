@@ -454,7 +454,14 @@ async def monthly_report(
     """Per item for one calendar month (China time): quantities by outcome, points spent, goods in."""
     actor.require(community_id, *STAFF)
     start = rules.month_start(month)
-    end = rules.next_month(start)
+    return await report_rows(session, community_id, start, rules.next_month(start))
+
+
+async def report_rows(
+    session: AsyncSession, community_id: int, start: datetime, end: datetime
+) -> list[ReportRow]:
+    """Per item over the instants [start, end): quantities ordered by outcome, points spent, goods
+    in, and the stock now (the monthly report's rows and the store's export)."""
     rows = (
         await session.execute(
             text(

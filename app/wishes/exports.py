@@ -1,4 +1,5 @@
-"""The wishes' export (app.core.exports): every wish made in the period, with where it stands."""
+"""The wishes' export (app.core.exports): every wish made in the period, with where it stands
+(its kind and status in the words of the wishes' pages)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from app.core import exports
 from app.core.figures import Scope
 from app.core.i18n import lazy
 from app.core.uow import Sql
+from app.wishes.pages import ALL_STATUS_LABELS, KIND_LABELS
 
 _WISHES = Sql(
-    "SELECT w.id, w.title, w.status, b.display_name AS beneficiary, c.display_name AS claimant,"
+    "SELECT w.id, w.title, w.kind, w.status, b.display_name AS beneficiary, c.display_name AS claimant,"
     " w.created_at AT TIME ZONE :tz AS created, w.delivered_at AT TIME ZONE :tz AS delivered, w.points_paid "
     "FROM wishes w JOIN users b ON b.id = w.beneficiary_id LEFT JOIN users c ON c.id = w.claimed_by "
     "WHERE w.community_id = :cid AND w.created_at >= :lo AND w.created_at < :hi ORDER BY w.created_at, w.id"
@@ -24,7 +26,8 @@ _WISHES = Sql(
     columns=(
         lazy("Number"),
         lazy("Wish"),
-        lazy("Status"),
+        exports.column(lazy("Kind"), words=KIND_LABELS),
+        exports.column(lazy("Status"), words=ALL_STATUS_LABELS),
         lazy("For"),
         lazy("Claimed by"),
         lazy("Made"),
@@ -42,6 +45,7 @@ async def wishes(session: Any, scope: Scope) -> Sequence[Sequence[Any]]:
         (
             r["id"],
             r["title"],
+            r["kind"],
             r["status"],
             r["beneficiary"],
             r["claimant"] or "",

@@ -4,10 +4,12 @@ a home visit bought for a resident by card, and the admin's forms, statements an
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 from typing import Any
 
+from openpyxl import load_workbook
 from sqlalchemy import text
 
 from app.circle import rules
@@ -235,6 +237,32 @@ async def test_the_admin_places_providers_approves_offers_and_closes_a_month(
     assert csv_file.headers["content-type"].startswith("text/csv") and "党费补助" in csv_file.text
     xlsx = await client.get(f"/circle/admin/c/{circle.community_id}/statements.xlsx?month={last}")
     assert xlsx.content[:2] == b"PK"
+    # The statements are the circle's export (app.core.exports): named by community and dates, the
+    # fund and status in the reader's words, the cash a number.
+    assert xlsx.headers["content-disposition"].startswith(
+        f'attachment; filename="c{circle.community_id}-circle-{last}-01_{last}-'
+    )
+    english = await client.get(
+        f"/circle/admin/c/{circle.community_id}/statements.xlsx?month={last}",
+        headers={"Accept-Language": "en"},
+    )
+    sheet = [tuple(r) for r in load_workbook(io.BytesIO(english.content)).active.iter_rows(values_only=True)]
+    assert sheet[0] == (
+        "Month",
+        "Provider",
+        "Vouchers redeemed",
+        "Points",
+        "Fen per point",
+        "Cash due (yuan)",
+        "Fund",
+        "Status",
+    )
+    barber = [r for r in sheet[1:] if r[3] == 20]
+    assert [(r[0], r[5], r[6], r[7]) for r in barber] == [
+        (last, 1, "Party dues subsidy (党费补助)", "Closed")
+    ]
+    chinese = [tuple(r) for r in load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True)]
+    assert [(r[6], r[7]) for r in chinese[1:] if r[3] == 20] == [("党费补助", "已结束")]
     paid = await post_form(
         client,
         f"/circle/admin/c/{circle.community_id}/statements/{circle.barber_id}",

@@ -12,11 +12,14 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from app.circle import exports as circle_exports
 from app.circle import rules, statements
-from app.core import clock
+from app.core import clock, exports
 from app.core.authz import Actor
 from app.core.errors import DomainError
+from app.core.i18n import translations
 from app.ledger.verify import run_checks
+from app.places.models import Community
 from tests.circle.conftest import Circle, buy, give_points, make_offer
 
 
@@ -120,13 +123,17 @@ async def test_closing_last_month_settles_what_the_ledger_says_and_then_nothing_
         headers=circle.barber.headers,
     )
     assert answer.json()["status"] == "paid" and answer.json()["points"] == 45
-    figures = await statements.community_statements(db, admin, circle.community_id, last_month)
-    labels = {"paid": "已支付", "public_finance": "财政"}
-    csv_text = statements.as_csv(figures, statements.HEADER, labels)
+    # The month's statements as the circle's export, in Chinese: the status in the pages' words.
+    community = await db.get(Community, circle.community_id)
+    assert community is not None
+    found = exports.get(circle_exports.NAME)
+    rows = await found.fn(db, circle_exports.month_scope(community, last_month))
+    gettext = translations("zh").gettext
+    csv_text = exports.file_of(found, "csv", rows, gettext).decode("utf-8-sig")
     assert "45" in csv_text and "已支付" in csv_text
-    book = load_workbook(io.BytesIO(statements.as_xlsx(figures, statements.HEADER, labels)))
-    rows = list(book.active.iter_rows(values_only=True))
-    assert rows[0] == statements.HEADER
-    assert any(row[3] == 45 and row[7] == "已支付" for row in rows[1:])
+    book = load_workbook(io.BytesIO(exports.file_of(found, "xlsx", rows, gettext)))
+    sheet = list(book.active.iter_rows(values_only=True))
+    assert sheet[0] == tuple(found.header(gettext))
+    assert any(row[3] == 45 and row[7] == "已支付" for row in sheet[1:])
     checks = await run_checks(db, circle.community_id)
     assert all(c.ok for c in checks), [(c.name, c.problems) for c in checks if not c.ok]

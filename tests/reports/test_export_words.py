@@ -1,0 +1,141 @@
+"""Exports are written in the language of the admin who asks: the header, and the cells of a column
+of codes (a wish's status and kind, a project's status, a category), in the words the pages use
+for them. The store's and the service circle's statements are exports of the same registry: one
+writer, one way of naming files."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.core import clock, exports
+from app.core.i18n import translations
+from app.partners.forms import STATUS_LABELS as PROJECT_WORDS
+from app.wishes.pages import ALL_STATUS_LABELS, KIND_LABELS
+from tests.api.helpers import session_of
+from tests.conftest import Factory, login
+
+ZONE = "Asia/Shanghai"
+
+
+def _sheet(body: bytes) -> list[tuple[Any, ...]]:
+    book = load_workbook(io.BytesIO(body), read_only=True)
+    return [tuple(row) for row in book.active.iter_rows(values_only=True)]
+
+
+async def test_an_export_speaks_the_language_of_the_admin_who_asks(
+    client: Any, factory: Factory, engine: Any
+) -> None:
+    tenant = await factory.tenant()
+    cid = tenant.community_id
+    admin = await login(client, tenant.admin)
+    helper = await factory.person(tenant, name="志愿者")
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(
+            text(
+                "INSERT INTO wishes (community_id, title, kind, beneficiary_id, status, claimed_by) VALUES"
+                " (:c, '买菜', 'service', :b, 'claimed', :h),"
+                " (:c, '台灯', 'item', :b, 'submitted', NULL)"
+            ),
+            {"c": cid, "b": helper.user_id, "h": helper.user_id},
+        )
+        await s.execute(
+            text(
+                "INSERT INTO projects (community_id, title, status, owner_user_id, due_on)"
+                " VALUES (:c, '楼道清理', 'in_progress', :o, current_date)"
+            ),
+            {"c": cid, "o": tenant.admin.user_id},
+        )
+        await s.execute(
+            text(
+                "INSERT INTO needs (community_id, title, category)"
+                " VALUES (:c, '陪诊', 'medical'), (:c, '修伞', '雨具')"
+            ),
+            {"c": cid},
+        )
+    today = clock.today(ZONE).isoformat()
+    query = f"from={today}&to={today}"
+    await session_of(client, admin)
+    made: dict[str, dict[str, list[tuple[Any, ...]]]] = {}
+    for lang in ("en", "zh-Hans"):
+        headers = {"Accept-Language": "en" if lang == "en" else "zh-CN"}
+        made[lang] = {}
+        for name in ("wishes", "projects", "needs"):
+            answer = await client.get(f"/admin/c/{cid}/exports/{name}.xlsx?{query}", headers=headers)
+            assert answer.status_code == 200, answer.text[:300]
+            made[lang][name] = _sheet(answer.content)
+    en, zh = made["en"], made["zh-Hans"]
+    # The header in each language.
+    assert en["wishes"][0][:4] == ("Number", "Wish", "Kind", "Status")
+    assert zh["wishes"][0][:4] == ("编号", "心愿", "类型", "状态")
+    # A wish's kind and status: the wishes' pages' words, never the stored code.
+    by_title = {lang: {r[1]: r for r in made[lang]["wishes"][1:]} for lang in made}
+    assert by_title["en"]["买菜"][2:4] == ("Service wish", "Taken up")
+    assert by_title["en"]["台灯"][2:4] == ("Item wish", "Waiting for review")
+    assert by_title["zh-Hans"]["买菜"][2:4] == ("服务心愿", "已认领")
+    assert by_title["zh-Hans"]["台灯"][2:4] == ("物品心愿", "等待审核")
+    zh_words = translations("zh")
+    assert by_title["zh-Hans"]["买菜"][3] == zh_words.gettext(ALL_STATUS_LABELS["claimed"])
+    assert by_title["zh-Hans"]["买菜"][2] == zh_words.gettext(KIND_LABELS["service"])
+    # A project's status and a need's category likewise; a category typed by hand stays as typed.
+    assert [r[2] for r in en["projects"][1:]] == ["In progress"]
+    assert (
+        [r[2] for r in zh["projects"][1:]] == [zh_words.gettext(PROJECT_WORDS["in_progress"])] == ["进行中"]
+    )
+    assert [r[2] for r in en["needs"][1:]] == ["Health and medical care", "雨具"]
+    assert [r[2] for r in zh["needs"][1:]][1] == "雨具"
+    assert [r[2] for r in zh["needs"][1:]][0] not in ("medical", "Health and medical care")
+    # The CSV says the same words.
+    body = (
+        await client.get(f"/admin/c/{cid}/exports/wishes.csv?{query}", headers={"Accept-Language": "en"})
+    ).content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert {(r[1], r[2], r[3]) for r in rows[1:]} == {
+        ("买菜", "Service wish", "Taken up"),
+        ("台灯", "Item wish", "Waiting for review"),
+    }
+
+
+async def test_the_store_report_is_the_store_export_of_one_month(
+    client: Any, factory: Factory, engine: Any
+) -> None:
+    tenant = await factory.tenant()
+    cid = tenant.community_id
+    admin = await login(client, tenant.admin)
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(
+            text(
+                "INSERT INTO store_items (community_id, name, points_price, stock)"
+                " VALUES (:c, '=肥皂', 5, 7), (:c, '毛巾', 9, 3)"
+            ),
+            {"c": cid},
+        )
+    month = clock.today(ZONE).replace(day=1)
+    await session_of(client, admin)
+    report = await client.get(
+        f"/store/admin/c/{cid}/report.xlsx?month={month:%Y-%m}", headers={"Accept-Language": "en"}
+    )
+    assert report.status_code == 200, report.text[:300]
+    disposition = report.headers["content-disposition"]
+    assert disposition.startswith(f'attachment; filename="c{cid}-store-{month.isoformat()}_')
+    assert report.headers["content-type"] == exports.FORMATS["xlsx"]
+    sheet = _sheet(report.content)
+    assert sheet[0][:3] == ("Item", "Ordered", "Picked up")
+    assert [(r[0], r[8]) for r in sheet[1:]] == [("'=肥皂", 7), ("毛巾", 3)]
+    # The same export, of the same month, from the exports page's link: the same file.
+    last = disposition.rsplit("_", 1)[1].split(".")[0]
+    same = await client.get(
+        f"/admin/c/{cid}/exports/store.xlsx?from={month.isoformat()}&to={last}",
+        headers={"Accept-Language": "en"},
+    )
+    assert _sheet(same.content) == sheet
+    assert same.headers["content-disposition"] == disposition
+    page = await client.get(f"/store/admin/c/{cid}/report")
+    assert f"/store/admin/c/{cid}/report.xlsx?month=" in page.text
+    listed = await client.get(f"/admin/c/{cid}/exports")
+    assert "store.xlsx" in listed.text and "circle.xlsx" in listed.text
