@@ -6,10 +6,11 @@ from __future__ import annotations
 from app.core.i18n import translations
 from tests.api.helpers import session_of
 from tests.conftest import login
+from tests.payments.conftest import wish_with_goal
 
 
 def test_going_back_from_a_purchase_or_a_refund_does_not_speak_of_a_reversal():
-    """"No, go back" is the button beside buying a voucher, a refund and a settlement; only the
+    """ "No, go back" is the button beside buying a voucher, a refund and a settlement; only the
     ledger's reversal page says 不冲正 (it read 不冲正，返回 beside 确认，用15积分购买)."""
     zh = translations("zh")
     assert zh.gettext("No, go back") == "不了，返回"
@@ -25,3 +26,31 @@ async def test_the_residents_list_calls_a_residents_address_an_address(client, f
     page = await client.get(f"/admin/c/{tenant.community_id}/residents")
     assert page.status_code == 200
     assert "<th>地址</th>" in page.text and "<th>首页</th>" not in page.text
+
+
+async def test_a_funding_goals_sources_read_with_a_chinese_colon(client, factory):
+    """Each source's amount under the bar: 政府补：0.00 元, not 政府补: 0.00 元."""
+    goal = await wish_with_goal(client, factory)
+    page = await client.get(f"/fund/wish/{goal.wish_id}")
+    assert page.status_code == 200
+    assert "政府补：0.00 元" in page.text and "政府补:" not in page.text
+    english = await client.get(f"/fund/wish/{goal.wish_id}", headers={"Accept-Language": "en"})
+    assert "(政府补): 0.00 yuan" in english.text
+
+
+async def test_the_scanner_the_member_code_and_the_certificate_lead_back(client, factory):
+    """A page reached from the home page has a way back to it that is not the browser's."""
+    tenant = await factory.tenant()
+    resident = await factory.person(tenant, name="郑美玉")
+    await session_of(client, resident)
+    home_link = '<p class="crumbs"><a href="/">首页</a>'
+    for path in ("/scan", "/me/card"):
+        page = await client.get(path)
+        assert page.status_code == 200 and home_link in page.text, path
+    certificate = await client.get(f"/c/{tenant.community_id}/certificate")
+    assert certificate.status_code == 200
+    assert f'href="/c/{tenant.community_id}/hours">我的时长</a>' in certificate.text
+    admin = await login(client, tenant.admin)
+    await session_of(client, admin)
+    counter = await client.get("/scan?context=counter")
+    assert counter.status_code == 200 and "柜台扫码" in counter.text and home_link in counter.text

@@ -1,0 +1,19 @@
+"""The service circle's pages say what a number is: points, yuan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.helpers import page_login
+from tests.circle.conftest import Circle, make_offer
+
+
+async def test_the_admins_offer_list_gives_the_cash_part_in_yuan(client: Any, circle: Circle) -> None:
+    """An offer of 50 points and 20 yuan reads 50 积分 另付20.00元, not 50 + 20.00."""
+    await make_offer(
+        client, circle, circle.cleaner_id, name="家电清洗", points_price=50, cash_price_cents=2000
+    )
+    await page_login(client, circle.admin)
+    page = await client.get(f"/circle/admin/c/{circle.community_id}")
+    assert page.status_code == 200
+    assert "50 积分 另付20.00元" in page.text and "50 + 20.00" not in page.text
