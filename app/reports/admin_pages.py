@@ -262,7 +262,7 @@ async def export_run_page(
     part: bool = False,
 ) -> Template:
     """An export being made: its progress (htmx asks for `?part=1` every second; without
-    JavaScript the page refreshes itself), then its download link."""
+    JavaScript the page refreshes itself), then its download link, or why it could not be made."""
     community = await community_for(db_session, actor, community_id, *services.READERS)
     run = await exporting.run_of(db_session, actor, community_id, run_id)
     found = exports.find(run.name)
@@ -273,6 +273,7 @@ async def export_run_page(
         run=run,
         label=found.label if found else run.name,
         percent=progress.percent(run.status, run.done_rows, run.total_rows),
+        failures=exporting.FAILURES,
     )
 
 

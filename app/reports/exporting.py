@@ -4,11 +4,15 @@ its page, where a progress bar follows the job (htmx polling, a plain refresh wi
 JavaScript) and offers the file when it is done. The file is only for the admin who asked and is
 deleted when it expires (`KEEP`).
 
-The job claims a run, counts and writes its rows, and records its progress in short transactions
-of their own, beside the job's own (which reads the rows), so the page sees it advance."""
+The job claims a run, counts and writes its rows a batch at a time, and records its progress (a
+heartbeat too) in short transactions of their own, beside the job's own (which reads the rows), so
+the page sees it advance. A run left running by a job that died is made again by a later tick,
+and failed after a few attempts with the reason its page shows (`FAILURES`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -19,18 +23,49 @@ from app.core import clock, exports, progress
 from app.core.authz import Actor
 from app.core.errors import NotFound
 from app.core.figures import Scope
-from app.core.i18n import translations
+from app.core.i18n import DEFAULT_LANG, LANGS, lazy, translations
 from app.places.models import Community
 from app.reports.models import ExportRun
 
 INLINE_ROWS = 2_000
-CHUNK = 500
+BATCH = 500  # rows written between two records of progress (and heartbeats)
 KEEP = timedelta(hours=24)
+# A run whose job has not been heard of for STALE (the job records a heartbeat with every batch, a
+# second or so apart) was left by a job that died: it is made again, ATTEMPTS times at most.
+STALE = timedelta(minutes=5)
+ATTEMPTS = 3
+# Why a run failed, as its admin reads it on its page.
+FAILURES = {
+    "stopped": lazy("The work stopped before the file was made, %(attempts)s times. Please try again later."),
+    "error": lazy(
+        "The file could not be made (%(attempts)s attempts). Please try again, or ask the system's keeper."
+    ),
+    "gone": lazy("This export is no longer offered."),
+}
 
 _CLAIM = text(
-    "UPDATE export_runs SET status = 'running' WHERE id = ("
+    "UPDATE export_runs SET status = 'running', attempts = attempts + 1, heartbeat_at = :now,"
+    " done_rows = 0 WHERE id = ("
     " SELECT id FROM export_runs WHERE status = 'queued' ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1"
     ") RETURNING id"
+)
+# A running run without a heartbeat since :before: queued again, or failed after :most attempts.
+_REVIVE = text(
+    "UPDATE export_runs SET"
+    " status = CASE WHEN attempts >= :most THEN 'failed' ELSE 'queued' END,"
+    " failure = CASE WHEN attempts >= :most THEN 'stopped' ELSE '' END,"
+    " finished_at = CASE WHEN attempts >= :most THEN CAST(:now AS timestamptz) END,"
+    " done_rows = 0 "
+    "WHERE status = 'running' AND COALESCE(heartbeat_at, created_at) < :before"
+)
+# A run whose making raised: queued again for the next tick, or failed after :most attempts.
+_RETRY = text(
+    "UPDATE export_runs SET"
+    " status = CASE WHEN attempts >= :most THEN 'failed' ELSE 'queued' END,"
+    " failure = CASE WHEN attempts >= :most THEN 'error' ELSE '' END,"
+    " finished_at = CASE WHEN attempts >= :most THEN CAST(:now AS timestamptz) END,"
+    " done_rows = 0 "
+    "WHERE id = :id AND status = 'running' RETURNING status"
 )
 
 
@@ -89,46 +124,122 @@ async def run_of(session: AsyncSession, actor: Actor, community_id: int, run_id:
 
 
 async def _set(engine: AsyncEngine, run_id: int, **values: Any) -> None:
-    """Progress in a short transaction of its own, so the run's page sees it at once."""
-    await progress.beside(engine, update(ExportRun).where(ExportRun.id == run_id).values(**values))
-
-
-async def make(session: AsyncSession, engine: AsyncEngine, run_id: int) -> None:
-    """Makes one claimed run: its rows read in the job's session, its progress and file recorded
-    beside it."""
-    run = await session.get(ExportRun, run_id)
-    export = exports.find(run.name) if run is not None else None
-    community = await session.get(Community, run.community_id) if run is not None else None
-    if run is None or export is None or community is None:
-        await _set(engine, run_id, status="failed", finished_at=clock.now())
-        return
-    scope = Scope(community.id, run.first_day, run.last_day, community.time_zone)
-    rows = await export.fn(session, scope)
-    await _set(engine, run_id, total_rows=len(rows))
-    gettext = translations(run.lang).gettext
-    writer = exports.Writer(run.fmt, export.header(gettext), gettext(export.label))
-    for done, row in enumerate(rows, start=1):
-        writer.add(export.cells(row, gettext))
-        if done % CHUNK == 0:
-            await _set(engine, run_id, done_rows=done)
-    await _set(
-        engine, run_id, body=writer.finish(), done_rows=len(rows), status="done", finished_at=clock.now()
+    """Progress in a short transaction of its own, so the run's page sees it at once; every
+    update is a heartbeat too."""
+    await progress.beside(
+        engine,
+        update(ExportRun).where(ExportRun.id == run_id).values(heartbeat_at=clock.now(), **values),
     )
 
 
+async def claim(engine: AsyncEngine) -> int | None:
+    """Takes the oldest queued run for this job (another job takes another), counting the attempt."""
+    async with async_sessionmaker(engine)() as s, s.begin():
+        found = (await s.execute(_CLAIM, {"now": clock.now()})).scalar()
+    return None if found is None else int(found)
+
+
+async def revive(engine: AsyncEngine) -> None:
+    """Runs left running by a job that died (no heartbeat for `STALE`) are queued again, or, after
+    `ATTEMPTS` attempts, failed with the reason their admin reads."""
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(_REVIVE, {"before": clock.now() - STALE, "most": ATTEMPTS, "now": clock.now()})
+
+
+async def retry_or_fail(engine: AsyncEngine, run_id: int) -> str | None:
+    """A run whose making raised: queued again for the next tick, or failed (`error`) after
+    `ATTEMPTS` attempts. Answers its status now."""
+    async with async_sessionmaker(engine)() as s, s.begin():
+        found = (await s.execute(_RETRY, {"id": run_id, "most": ATTEMPTS, "now": clock.now()})).scalar()
+    return None if found is None else str(found)
+
+
+async def _failed(engine: AsyncEngine, run_id: int, failure: str) -> None:
+    await _set(engine, run_id, status="failed", failure=failure, finished_at=clock.now())
+
+
+@dataclass
+class Making:
+    """One claimed run being made, a batch of rows at a time: `open` reads its rows (in the job's
+    session) and records how many; each `step` writes the next `batch` and records its progress
+    and a heartbeat; `finish` stores the file. The job runs them one after the other (`make`)."""
+
+    engine: AsyncEngine
+    run_id: int
+    export: exports.Export
+    rows: Sequence[Sequence[Any]]
+    writer: exports.Writer
+    gettext: exports.Gettext
+    batch: int = BATCH
+    done: int = 0
+
+    @classmethod
+    async def open(
+        cls, session: AsyncSession, engine: AsyncEngine, run_id: int, batch: int = BATCH
+    ) -> Making | None:
+        """None when the run cannot be made (its export or community is gone): it is failed."""
+        run = await session.get(ExportRun, run_id)
+        export = exports.find(run.name) if run is not None else None
+        community = await session.get(Community, run.community_id) if run is not None else None
+        if run is None or export is None or community is None:
+            await _failed(engine, run_id, "gone")
+            return None
+        scope = Scope(community.id, run.first_day, run.last_day, community.time_zone)
+        rows = await export.fn(session, scope)
+        await _set(engine, run_id, total_rows=len(rows), done_rows=0)
+        gettext = translations(run.lang if run.lang in LANGS else DEFAULT_LANG).gettext
+        writer = exports.Writer(run.fmt, export.header(gettext), gettext(export.label))
+        return cls(engine, run_id, export, rows, writer, gettext, max(1, batch))
+
+    async def step(self) -> bool:
+        """Writes the next batch; True while rows remain."""
+        upto = min(self.done + self.batch, len(self.rows))
+        for row in self.rows[self.done : upto]:
+            self.writer.add(self.export.cells(row, self.gettext))
+        self.done = upto
+        if self.done < len(self.rows):
+            await _set(self.engine, self.run_id, done_rows=self.done)
+            return True
+        return False
+
+    async def finish(self) -> None:
+        await _set(
+            self.engine,
+            self.run_id,
+            body=self.writer.finish(),
+            done_rows=len(self.rows),
+            status="done",
+            failure="",
+            finished_at=clock.now(),
+        )
+
+
+async def make(session: AsyncSession, engine: AsyncEngine, run_id: int, batch: int = BATCH) -> None:
+    """Makes one claimed run: its rows read in the job's session, its progress and file recorded
+    beside it."""
+    making = await Making.open(session, engine, run_id, batch)
+    if making is None:
+        return
+    while await making.step():
+        pass
+    await making.finish()
+
+
 async def make_queued(session: AsyncSession) -> None:
-    """Makes the queued exports, one after the other, and deletes the expired files."""
+    """Deletes the expired files, queues again the runs whose job died, and makes the queued
+    exports, one after the other. A run that raises is queued again for the next tick, and failed
+    after `ATTEMPTS` attempts."""
     engine = session.bind
     assert isinstance(engine, AsyncEngine)
     async with async_sessionmaker(engine)() as s, s.begin():
         await s.execute(delete(ExportRun).where(ExportRun.expires_at <= clock.now()))
+    await revive(engine)
     while True:
-        async with async_sessionmaker(engine)() as s, s.begin():
-            run_id = (await s.execute(_CLAIM)).scalar()
+        run_id = await claim(engine)
         if run_id is None:
             return
         try:
-            await make(session, engine, int(run_id))
+            await make(session, engine, run_id)
         except Exception:
-            await _set(engine, int(run_id), status="failed", finished_at=clock.now())
+            await retry_or_fail(engine, run_id)
             raise

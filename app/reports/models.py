@@ -64,7 +64,7 @@ class ExportRun(Base):
     fmt: Mapped[str] = mapped_column(String(8))
     first_day: Mapped[date] = mapped_column(Date)
     last_day: Mapped[date] = mapped_column(Date)
-    lang: Mapped[str] = mapped_column(String(10), server_default="zh-Hans")
+    lang: Mapped[str] = mapped_column(String(10), server_default="zh")
     status: Mapped[str] = mapped_column(String(10), server_default="queued")
     done_rows: Mapped[int] = mapped_column(Integer, server_default="0")
     total_rows: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -73,3 +73,8 @@ class ExportRun(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The job's sign of life while it makes the run (its claim, each batch written): a run left
+    # running without one for `exporting.STALE` is made again, up to `exporting.ATTEMPTS` times.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    failure: Mapped[str] = mapped_column(String(20), server_default="")  # why it failed: exporting.FAILURES
