@@ -54,3 +54,13 @@ async def test_the_scanner_the_member_code_and_the_certificate_lead_back(client,
     await session_of(client, admin)
     counter = await client.get("/scan?context=counter")
     assert counter.status_code == 200 and "柜台扫码" in counter.text and home_link in counter.text
+
+
+async def test_a_wall_storys_title_field_is_its_headline(client, factory):
+    """A story on the results wall has a headline (标题), not a name (名称)."""
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    await session_of(client, admin)
+    page = await client.get(f"/admin/c/{tenant.community_id}/wall")
+    assert page.status_code == 200
+    assert '<label for="story-title">标题</label>' in page.text

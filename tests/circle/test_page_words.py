@@ -17,3 +17,11 @@ async def test_the_admins_offer_list_gives_the_cash_part_in_yuan(client: Any, ci
     page = await client.get(f"/circle/admin/c/{circle.community_id}")
     assert page.status_code == 200
     assert "50 积分 另付20.00元" in page.text and "50 + 20.00" not in page.text
+
+
+async def test_a_new_offers_name_is_the_services_name_not_a_persons(client: Any, circle: Circle) -> None:
+    """The form's first field names the service (服务名称); 姓名 is a person's name."""
+    await page_login(client, circle.barber)
+    page = await client.get(f"/circle/shop/{circle.barber_id}/offers/new")
+    assert page.status_code == 200
+    assert '<label for="name">服务名称</label>' in page.text and "姓名" not in page.text
