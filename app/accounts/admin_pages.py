@@ -280,6 +280,8 @@ async def resident_update(
                 db_session, actor, community_id, user_id, form.get("password", ""), address
             )
         elif action == "revoke_cards":
+            if form.get("confirm") != "1":
+                raise DomainError("validation_error", 422, lazy("Tick the box to confirm."))
             await member_cards.revoke_cards(db_session, actor, community_id, user_id, address)
         else:
             await services.update_resident(
@@ -377,13 +379,16 @@ async def resident_card(
 ) -> Template:
     """A printable card (POST: issuing a card is a state change; re-issue revokes the old one)."""
     form = await form_data(request)
+    reissue = form.get("reissue") == "1"
     try:
+        if reissue and form.get("confirm") != "1":  # the card printed before stops working
+            raise DomainError("validation_error", 422, lazy("Tick the box to confirm."))
         card = await member_cards.printed_card(
             db_session,
             actor,
             community_id,
             user_id,
-            reissue=form.get("reissue") == "1",
+            reissue=reissue,
             address=client_address(request),
         )
     except DomainError as exc:

@@ -57,9 +57,9 @@ async def test_enrolling_another_communitys_admin_gives_no_power_over_their_acco
     attempts = [
         (page, {"action": "password", "password": "takeover-pass-2"}),
         (page, {"action": "details", "display_name": "改名了"}),
-        (page, {"action": "revoke_cards"}),
+        (page, {"action": "revoke_cards", "confirm": "1"}),
         (f"{page}/card", {}),
-        (f"{page}/card", {"reissue": "1"}),
+        (f"{page}/card", {"reissue": "1", "confirm": "1"}),
     ]
     for path, form in attempts:
         response = await post_form(client, path, form)

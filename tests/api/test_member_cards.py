@@ -125,7 +125,7 @@ async def test_reissuing_a_printed_card_revokes_the_old_one(client, factory, eng
     await session_of(client, tenant.admin)
     url = f"/admin/c/{tenant.community_id}/residents/{elder.user_id}/card"
     old = _card_images((await post_form(client, url)).text)[0]
-    new = _card_images((await post_form(client, url, {"reissue": "1"})).text)[0]
+    new = _card_images((await post_form(client, url, {"reissue": "1", "confirm": "1"})).text)[0]
     assert new != old and PRINTED_RE.match(new)
     assert await _resolve(engine, old) == "code_invalid"
     assert await _resolve(engine, new) == elder.user_id
@@ -148,7 +148,9 @@ async def test_revoking_cards_stops_the_printed_card_and_old_phone_codes(client,
     async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
         phone_code, _expires = await member_cards.phone_card_code(s, user_id)
     revoked = await post_form(
-        client, f"/admin/c/{tenant.community_id}/residents/{user_id}", {"action": "revoke_cards"}
+        client,
+        f"/admin/c/{tenant.community_id}/residents/{user_id}",
+        {"action": "revoke_cards", "confirm": "1"},
     )
     assert revoked.status_code == 303
     assert await _resolve(engine, printed) == "code_invalid"
@@ -273,7 +275,7 @@ async def test_the_printed_card_has_a_typed_code_that_the_scanner_accepts(client
     assert checked_in.json()["result"] == "checked_in" and checked_in.json()["user_id"] == elder.user_id
     # A new card retires the old typed code with the old QR; a made-up one matches nothing.
     await session_of(client, tenant.admin)
-    again = await post_form(client, url, {"reissue": "1"})
+    again = await post_form(client, url, {"reissue": "1", "confirm": "1"})
     new_code = TYPED_RE.findall(again.text)[0]
     assert new_code != code
     assert await _resolve(engine, code) == "code_invalid"

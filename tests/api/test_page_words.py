@@ -3,8 +3,10 @@ says on the page it is on, in Chinese as in English."""
 
 from __future__ import annotations
 
+import re
+
 from app.core.i18n import translations
-from tests.api.helpers import session_of
+from tests.api.helpers import post_form, session_of
 from tests.conftest import login
 from tests.payments.conftest import wish_with_goal
 
@@ -64,3 +66,23 @@ async def test_a_wall_storys_title_field_is_its_headline(client, factory):
     page = await client.get(f"/admin/c/{tenant.community_id}/wall")
     assert page.status_code == 200
     assert '<label for="story-title">标题</label>' in page.text
+
+
+async def test_a_card_is_revoked_or_reissued_only_once_the_box_is_ticked(client, factory):
+    """Revoking a resident's cards and issuing a new printed card both make a card stop working for
+    good: one tap without the tick changes nothing and says why; the page shows the tick box."""
+    tenant = await factory.tenant()
+    elder = await factory.person(tenant, name="刘阿婆", phone=None)
+    await session_of(client, tenant.admin)
+    page = f"/admin/c/{tenant.community_id}/residents/{elder.user_id}"
+    first = await post_form(client, f"{page}/card")
+    assert first.status_code == 200
+    detail = await client.get(page)
+    assert detail.text.count('name="confirm" value="1" required') == 2
+    for path, form in ((page, {"action": "revoke_cards"}), (f"{page}/card", {"reissue": "1"})):
+        refused = await post_form(client, path, form)
+        assert refused.status_code == 422 and "请勾选" in refused.text, (path, refused.text[:300])
+    # Nothing was revoked: printing again shows the same card.
+    again = await post_form(client, f"{page}/card")
+    card = re.compile(r'src="(data:image[^"]+)"')
+    assert card.findall(again.text) == card.findall(first.text) != []

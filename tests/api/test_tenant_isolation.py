@@ -139,7 +139,7 @@ async def test_pages_refuse_another_communitys_people_and_places(client, factory
         (f"/admin/c/{theirs}/residents/{uid}", {"action": "roles", "roles": "admin"}),
         (f"/admin/c/{theirs}/residents/{uid}", {"action": "password", "password": "taken-over-1"}),
         (f"/admin/c/{theirs}/residents/{uid}", {"action": "details", "display_name": "改名"}),
-        (f"/admin/c/{theirs}/residents/{uid}", {"action": "revoke_cards"}),
+        (f"/admin/c/{theirs}/residents/{uid}", {"action": "revoke_cards", "confirm": "1"}),
         (f"/admin/c/{theirs}/residents/{uid}/card", {}),
         (f"/admin/c/{theirs}/buildings/{pair.their_building_id}/cards", {}),
         (f"/admin/c/{theirs}/compounds", {"name": "新小区"}),
