@@ -112,6 +112,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         secret_key=SECRET,
         secure_cookies=False,
         run_jobs_in_process=False,
+        # The tests' webhook receivers listen on 127.0.0.1, as a gateway on the premises would.
+        webhook_private_targets=True,
     )
 
 

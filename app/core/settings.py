@@ -45,6 +45,9 @@ class Settings:
     # A streaming replica of DATABASE_URL's database: dashboards and exports read from it when
     # it is set (app.core.replica), from the primary otherwise.
     database_replica_url: str | None = None
+    # Whether the outgoing webhook may post to loopback and private networks (a gateway on the
+    # premises); link-local, multicast and unspecified addresses stay refused (app.notices.outbound).
+    webhook_private_targets: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -99,6 +102,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         own_url=(env.get("JINLIN_OWN_URL") or "").rstrip("/") or None,
         run_jobs_in_process=_bool(env.get("JINLIN_JOBS_IN_PROCESS"), True),
         database_replica_url=env.get("DATABASE_REPLICA_URL") or None,
+        webhook_private_targets=_bool(env.get("JINLIN_WEBHOOK_PRIVATE_TARGETS"), False),
     )
 
 

@@ -14,6 +14,7 @@ from app.core import clock
 from app.core.authz import Actor
 from app.core.errors import DomainError
 from app.core.i18n import gettext_for
+from app.core.settings import Settings
 from app.core.web import database, error_message, form_data, render, reopen_form
 from app.notices import home as _home  # noqa: F401 - registers its share of the home page
 from app.notices import services, webhooks, words
@@ -98,7 +99,7 @@ async def webhook_page(
 
 @post("/admin/c/{community_id:int}/webhook", include_in_schema=False)
 async def save_webhook(
-    request: Request, actor: Actor, db_session: AsyncSession, community_id: int
+    request: Request, actor: Actor, db_session: AsyncSession, settings: Settings, community_id: int
 ) -> Redirect | Template:
     actor.require(community_id, "admin")
     form = await form_data(request)
@@ -121,6 +122,7 @@ async def save_webhook(
             enabled=form.get("enabled") == "1",
             new_key=form.get("new_secret") == "1",
             actor_id=actor.user_id,
+            allow_private=settings.webhook_private_targets,
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)

@@ -24,8 +24,9 @@ from app.core import clock
 from app.core.audit import record
 from app.core.errors import Invalid
 from app.core.i18n import lazy, translations
+from app.core.settings import get_settings
 from app.core.uow import Connection, Sql
-from app.notices import words
+from app.notices import outbound, words
 
 SIGNATURE_HEADER = "X-Jinlin-Signature"
 TIMESTAMP_HEADER = "X-Jinlin-Timestamp"
@@ -84,11 +85,43 @@ async def webhook_of(db: Connection | AsyncSession, community_id: int) -> Webhoo
     return Webhook(row["url"], row["secret"], row["enabled"], row["updated_at"]) if row else None
 
 
+BAD_URL = lazy("Enter a web address that starts with https:// or http://.")
+UNRESOLVED = lazy("No server answers to this address's name. Check its spelling.")
+NOT_PUBLIC = lazy(
+    "This address leads into a local or private network, where notices are not sent. "
+    "A gateway on the premises needs the server's setting JINLIN_WEBHOOK_PRIVATE_TARGETS."
+)
+NEVER = lazy(
+    "This address is in a link-local, multicast or unspecified network, where notices are never sent."
+)
+
+
 def check_url(url: str) -> str:
     url = url.strip()
     parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - a port past 65535 or not a number raises here
+    except ValueError:
+        raise Invalid(BAD_URL, field="url") from None
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 500:
-        raise Invalid(lazy("Enter a web address that starts with https:// or http://."))
+        raise Invalid(BAD_URL, field="url")
+    return url
+
+
+async def check_target(url: str, *, allow_private: bool) -> str:
+    """The address as saved: http(s), and every address its name resolves to now is one notices
+    may be sent to (app.notices.outbound); each delivery checks again."""
+    url = check_url(url)
+    try:
+        await outbound.check(url, allow_private=allow_private)
+    except outbound.Refused as exc:
+        if exc.reason == "unresolved":
+            raise Invalid(UNRESOLVED, field="url") from None
+        if exc.reason == "bad_address":
+            raise Invalid(BAD_URL, field="url") from None
+        if exc.reason in outbound.PRIVATE_KINDS:
+            raise Invalid(NOT_PUBLIC, field="url") from None
+        raise Invalid(NEVER, field="url") from None
     return url
 
 
@@ -104,14 +137,17 @@ async def configure(
     enabled: bool,
     new_key: bool,
     actor_id: int,
+    allow_private: bool = False,
 ) -> Webhook:
     """Sets the community's webhook; a secret is made the first time and when asked for
-    (the old one stops working at once). Audited, without the secret."""
+    (the old one stops working at once). Audited, without the secret. `allow_private` is the
+    server's setting: whether an address in a local or private network may be named."""
+    url = await check_target(url, allow_private=allow_private)
     current = await webhook_of(db, community_id)
     secret = new_secret() if current is None or new_key else current.secret
     await _SET.execute(
         db,
-        {"c": community_id, "url": check_url(url), "secret": secret, "enabled": enabled, "now": clock.now()},
+        {"c": community_id, "url": url, "secret": secret, "enabled": enabled, "now": clock.now()},
     )
     await record(
         db,
@@ -119,7 +155,7 @@ async def configure(
         actor_id=actor_id,
         community_id=community_id,
         target=f"community:{community_id}",
-        url=url.strip(),
+        url=url,
         enabled=enabled,
         new_secret=current is None or new_key,
     )
@@ -175,18 +211,52 @@ def payload(row: Any) -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
+async def _post(
+    http: httpx.AsyncClient, target: outbound.Target, body: bytes, headers: dict[str, str]
+) -> httpx.Response:
+    """POSTs to the checked addresses themselves, one after the other while a connection is
+    refused, naming the host in the Host header and, over TLS, in SNI and the certificate check:
+    a second DNS lookup never decides where the notice goes."""
+    url = httpx.URL(target.url)
+    host_header = url.netloc.decode("ascii")
+    if "@" in host_header:
+        host_header = host_header.rsplit("@", 1)[1]
+    extensions = {"sni_hostname": target.host} if url.scheme == "https" else {}
+    for number, address in enumerate(target.addresses, start=1):
+        try:
+            return await http.post(
+                url.copy_with(host=address),
+                content=body,
+                headers={**headers, "Host": host_header},
+                extensions=extensions,
+            )
+        except httpx.ConnectError:
+            if number == len(target.addresses):
+                raise
+    raise AssertionError("a checked target has at least one address")
+
+
 async def deliver_due(
-    conn: Connection, *, client: httpx.AsyncClient | None = None, limit: int = BATCH
+    conn: Connection,
+    *,
+    client: httpx.AsyncClient | None = None,
+    limit: int = BATCH,
+    allow_private: bool | None = None,
 ) -> dict[str, int]:
     """The job: sends the deliveries that are due; each answer decides delivered, again later, or
-    failed. Returns how many went each way."""
+    failed. Each address is checked again before it is posted to (app.notices.outbound), under
+    the server's setting unless `allow_private` says otherwise; a refused one is a failed attempt.
+    Returns how many went each way."""
+    if allow_private is None:
+        allow_private = get_settings().webhook_private_targets
     now = clock.now()
     rows = await _DUE.fetch(conn, {"now": now, "n": limit})
     counts = {"delivered": 0, "retry": 0, "failed": 0}
     if not rows:
         return counts
     own = client is None
-    http = client or httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False)
+    # Not from the environment: a proxy would connect to what it resolves, not to what was checked.
+    http = client or httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
     try:
         for row in rows:
             body = payload(row)
@@ -200,13 +270,16 @@ async def deliver_due(
             code: int | None = None
             error = ""
             try:
-                answer = await http.post(row["url"], content=body, headers=headers)
+                target = await outbound.check(row["url"], allow_private=allow_private)
+                answer = await _post(http, target, body, headers)
                 code = answer.status_code
                 if 200 <= code < 300:
                     await _DONE.execute(conn, {"id": row["id"], "code": code, "now": clock.now()})
                     counts["delivered"] += 1
                     continue
                 error = f"HTTP {code}"
+            except outbound.Refused as exc:
+                error = f"not sent: {exc}"[:200]
             except httpx.HTTPError as exc:
                 error = (type(exc).__name__ + ": " + str(exc))[:200]
             attempts = int(row["attempts"]) + 1
