@@ -282,14 +282,22 @@ class LiveServer:
                 self.process.wait(5)
 
 
-def start_server(database_url: str, data_dir: Path, workers: int = 2, port: int | None = None) -> LiveServer:
+def start_server(
+    database_url: str,
+    data_dir: Path,
+    workers: int = 2,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+) -> LiveServer:
+    """`jinlin serve` on the database; `env` adds to the environment (JINLIN_JOBS_IN_PROCESS=0: a
+    server that runs no jobs, for a test that runs them itself)."""
     if port is not None:
-        return _start_server(database_url, data_dir, workers, port)
+        return _start_server(database_url, data_dir, workers, port, env)
     # A free port is free only until someone binds it: test workers running in parallel each pick
     # their own, and a rare clash is retried on another.
     for attempt in range(3):
         try:
-            return _start_server(database_url, data_dir, workers, free_port())
+            return _start_server(database_url, data_dir, workers, free_port(), env)
         except ServerExited as exc:
             if attempt == 2 or "in use" not in str(exc).lower():
                 raise
@@ -300,13 +308,16 @@ class ServerExited(RuntimeError):
     pass
 
 
-def _start_server(database_url: str, data_dir: Path, workers: int, port: int) -> LiveServer:
+def _start_server(
+    database_url: str, data_dir: Path, workers: int, port: int, extra: dict[str, str] | None = None
+) -> LiveServer:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "JINLIN_SECRET_KEY": SECRET,
         "JINLIN_DATA_DIR": str(data_dir),
         "JINLIN_SECURE_COOKIES": "0",
+        **(extra or {}),
     }
     env.pop("JINLIN_EMBEDDED_URL", None)
     log = data_dir / f"server-{port}.log"
