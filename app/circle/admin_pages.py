@@ -7,19 +7,22 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from litestar import Request, Response, get, post
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.circle import exports as circle_exports
-from app.circle import rules, services, statements
+from app.circle import photos, rules, services, statements
 from app.circle.models import Offer
-from app.circle.pages import OFFER_LABELS
+from app.circle.pages import OFFER_LABELS, offer_context
 from app.circle.statements import FUND_LABELS, STATEMENT_LABELS
-from app.core import clock, exports, organisations
+from app.core import clock, exports, organisations, uploads
+from app.core import photos as core_photos
 from app.core.authz import Actor
-from app.core.errors import DomainError, NotFound
-from app.core.i18n import gettext_for
+from app.core.errors import DomainError, Invalid, NotFound
+from app.core.i18n import gettext_for, lazy
+from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Compound
 from app.places.services import community_for, time_zone_of
@@ -58,6 +61,7 @@ async def _overview(
         providers=providers,
         offers=offers,
         names=names,
+        kinds={p.ref.id: p.ref.category for p in providers},
         offer_labels=OFFER_LABELS,
         compounds=compounds,
         settings=await services.settings_of(db_session, community_id),
@@ -222,6 +226,7 @@ async def _offer_form(
     error: str | None = None,
     status_code: int = 200,
     form: dict[str, str] | None = None,
+    photo_error: str | None = None,
 ) -> Template:
     provider = await services.provider_for(db_session, actor, provider_id, admin=True)
     return render(
@@ -231,14 +236,35 @@ async def _offer_form(
         provider=provider,
         by_admin=actor.has(provider.community_id, "admin"),
         error=error,
+        photo_error=photo_error,
+        max_photo_bytes=core_photos.MAX_BYTES,
         form=form or {},
     )
 
 
+def _errors(request: Request, exc: DomainError) -> dict[str, str | None]:
+    """A refusal's words go next to the photo field when the photo was refused, else on top."""
+    message = error_message(request, exc)
+    if exc.extra.get("field") == "photo":
+        return {"error": None, "photo_error": message}
+    return {"error": message, "photo_error": None}
+
+
 @get("/circle/shop/{provider_id:int}/offers/new", include_in_schema=False)
-async def offer_new(request: Request, provider_id: int, actor: Actor, db_session: AsyncSession) -> Template:
+async def offer_new(
+    request: Request, provider_id: int, actor: Actor, db_session: AsyncSession, photo: str = ""
+) -> Template:
     """A provider's admin proposes an offer (the community admin approves it); the community
     admin's own offer is live at once."""
+    if photo == "too_large":
+        return await _offer_form(
+            request,
+            db_session,
+            actor,
+            provider_id,
+            status_code=422,
+            photo_error=gettext_for(request)(core_photos.TOO_LARGE),
+        )
     return await _offer_form(request, db_session, actor, provider_id)
 
 
@@ -249,18 +275,25 @@ def _optional_positive(value: str | None) -> int | None:
     return number if number is not None else -1
 
 
-@post("/circle/shop/{provider_id:int}/offers/new", include_in_schema=False)
+@post(
+    "/circle/shop/{provider_id:int}/offers/new",
+    include_in_schema=False,
+    request_max_body_size=uploads.PHOTO_REQUEST_LIMIT,
+    exception_handlers={RequestEntityTooLarge: uploads.too_large_handler(photos.form_again)},
+    middleware=[uploads.oversized_forms(photos.form_again)],
+)
 async def offer_create(
-    request: Request, provider_id: int, actor: Actor, db_session: AsyncSession
+    request: Request, provider_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
 ) -> Template | Redirect:
     form = await form_data(request)
     try:
+        raw = await uploads.read_photo(request)
         cash_yuan = (form.get("cash_yuan") or "").strip()
         try:
             cash = round(float(cash_yuan) * 100) if cash_yuan else 0
         except ValueError:
             cash = -1
-        await services.create_offer(
+        offer = await services.create_offer(
             db_session,
             actor,
             provider_id,
@@ -276,12 +309,55 @@ async def offer_create(
             ),
             address=client_address(request),
         )
+        if raw is not None:
+            # In the same transaction: a refused photo adds no offer either.
+            await photos.save_photo(
+                db_session, actor, offer, raw, settings.uploads_dir, address=client_address(request)
+            )
     except DomainError as exc:
         await reopen_form(db_session, exc)
         return await _offer_form(
-            request, db_session, actor, provider_id, error_message(request, exc), exc.status_code, form
+            request,
+            db_session,
+            actor,
+            provider_id,
+            status_code=exc.status_code,
+            form=form,
+            **_errors(request, exc),
         )
     return Redirect(f"/circle/shop/{provider_id}?saved=offer", status_code=303)
+
+
+@post(
+    "/circle/offers/{offer_id:int}/photo",
+    include_in_schema=False,
+    request_max_body_size=uploads.PHOTO_REQUEST_LIMIT,
+    exception_handlers={RequestEntityTooLarge: uploads.too_large_handler(photos.form_again)},
+    middleware=[uploads.oversized_forms(photos.form_again)],
+)
+async def offer_photo_upload(
+    request: Request, offer_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template | Redirect:
+    """The community admin, or the provider's admin, sets or replaces an offer's photo; the
+    provider's new photo of an offered service waits for the admin's approval."""
+    offer = await services.offer_in(db_session, offer_id)
+    try:
+        raw = await uploads.read_photo(request)
+        if raw is None:
+            raise Invalid(lazy("Please choose a photo to upload."), field="photo")
+        await photos.save_photo(db_session, actor, offer, raw, settings.uploads_dir, client_address(request))
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        ctx = await offer_context(db_session, actor, offer_id, settings)
+        return render(
+            request,
+            "circle/offer.html",
+            status_code=exc.status_code,
+            saved="",
+            **ctx,
+            **_errors(request, exc),
+        )
+    return Redirect(f"/circle/offers/{offer_id}?saved=photo", status_code=303)
 
 
 # ---------------------------------------------------------------- statements
@@ -440,6 +516,7 @@ route_handlers = [
     save_provider,
     offer_new,
     offer_create,
+    offer_photo_upload,
     statements_page,
     statement_confirm,
     statement_step,

@@ -6,7 +6,7 @@ from litestar import Request, Response, get, post
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.circle import cash, rules, services, statements, vouchers
+from app.circle import cash, photos, rules, services, statements, vouchers
 from app.circle.schemas import (
     CancelOut,
     OfferCreated,
@@ -125,6 +125,7 @@ async def api_offers(
                 description=item.offer.description,
                 stars=item.stars,
                 ratings=item.ratings,
+                photo_url=photos.url_of(item.offer.photo_id),
             )
             for item in listed
         ]

@@ -1,18 +1,22 @@
 """The demo's 15-minute service circle around 军门社区 (Gulou, Fuzhou): its compounds' and
 providers' locations (real-looking coordinates around 26.08 N, 119.30 E), each provider's hours
 and service menu, a proposal waiting for the admin, and a few vouchers bought, redeemed and
-rated. Idempotent: offers by name, vouchers by their keys.
+rated. Idempotent: offers by name, vouchers by their keys. The offers' pictures are drawn at seed
+time (app.circle.demo_photos), one per provider; the proposal waiting for the admin has none, so
+it shows its category's icon.
 
 The providers are organisations of the partners' demo (树人家政, 龙湖物业, 金太阳, 能人服务队 and
 a barber), found through app.core.organisations."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
-from app.circle import services, vouchers
+from app.circle import demo_photos, photos, services, vouchers
 from app.circle.models import Offer, Rating, Voucher
 from app.core import organisations
 from app.core.authz import Actor
@@ -84,16 +88,20 @@ VOUCHERS = [
 ]
 
 
-async def seed(session: AsyncSession, community_id: int) -> None:
+async def _admin(session: AsyncSession, community_id: int) -> Actor | None:
     admin_id = await session.scalar(
         select(Membership.user_id)
         .where(Membership.community_id == community_id, Membership.roles.contains(["admin"]))
         .order_by(Membership.id)
         .limit(1)
     )
-    if admin_id is None:
+    return None if admin_id is None else Actor(int(admin_id), "", {community_id: frozenset({"admin"})})
+
+
+async def seed(session: AsyncSession, community_id: int) -> None:
+    admin = await _admin(session, community_id)
+    if admin is None:
         return
-    admin = Actor(int(admin_id), "", {community_id: frozenset({"admin"})})
     for compound in (
         await session.scalars(select(Compound).where(Compound.community_id == community_id))
     ).all():
@@ -209,3 +217,28 @@ async def _member_of(session: AsyncSession, name: str, organisation_id: int) -> 
     if user_id is not None and organisation_id in await organisations.acts_for(session, int(user_id)):
         return int(user_id)
     return None
+
+
+async def seed_files(session: AsyncSession, community_id: int, uploads_dir: Path) -> None:
+    """Pictures for the demo's offers that have none yet, stored like the admin's upload."""
+    admin = await _admin(session, community_id)
+    if admin is None:
+        return
+    found = {p.id: p.name for p in await organisations.providers_in(session, community_id)}
+    offers = (
+        await session.scalars(
+            select(Offer).where(
+                Offer.community_id == community_id,
+                Offer.organisation_id.in_(list(found)),
+                Offer.status == "active",
+                Offer.photo_id.is_(None),
+            )
+        )
+    ).all()
+    for offer in offers:
+        picture = demo_photos.picture(found[offer.organisation_id])
+        if picture is not None and (found[offer.organisation_id], offer.name) in _MENU_NAMES:
+            await photos.save_photo(session, admin, offer, picture, uploads_dir)
+
+
+_MENU_NAMES = {(provider, item[0]) for provider, menu in MENUS.items() for item in menu}

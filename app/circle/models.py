@@ -5,6 +5,8 @@
   comes to the home.
 - ``circle_offers``: a provider's service menu (服务菜单). `pending` until a community admin
   approves it; made by the admin, `active` at once.
+- ``circle_photos``: offers' photos, re-encoded uploads kept under the data directory with
+  server-chosen names (app.core.photos).
 - ``circle_vouchers``: a bought offer: points held (app.ledger) until a member of the provider
   scans it (`redeemed`: the hold is posted to the provider's account), or voided on cancel or
   expiry. No foreign keys on the hot path's rows (each would share-lock a row per purchase).
@@ -57,6 +59,24 @@ class Provider(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
+class Photo(Base):
+    __tablename__ = "circle_photos"
+    __table_args__ = (
+        CheckConstraint("content_type IN ('image/jpeg', 'image/png', 'image/webp')", name="content_type"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    # Server-chosen (random hex + extension); never the uploader's name.
+    filename: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
 class Offer(Base):
     __tablename__ = "circle_offers"
     __table_args__ = (
@@ -74,7 +94,7 @@ class Offer(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
-    photo_id: Mapped[int | None] = mapped_column(BigInteger)
+    photo_id: Mapped[int | None] = mapped_column(ForeignKey("circle_photos.id", ondelete="SET NULL"))
     points_price: Mapped[int] = mapped_column(Integer)
     cash_price_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Most vouchers sold per calendar month (community time); None: no quota.

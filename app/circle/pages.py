@@ -15,13 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.member_cards import resolve_member_code
 from app.accounts.models import Membership, User
-from app.circle import cash, rules, services, statements, vouchers
+from app.circle import cash, photos, rules, services, statements, vouchers
 from app.circle import home as _home  # noqa: F401 - registers its share of the home page
 from app.circle.models import Offer, Rating, Voucher
 from app.core import clock, organisations, uow
+from app.core import photos as core_photos
 from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Invalid, NotFound
-from app.core.i18n import lazy
+from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
@@ -76,9 +77,11 @@ async def circle_page(
     )
 
 
-async def _offer_context(
-    db_session: AsyncSession, actor: Actor, offer_id: int, payments_on: bool = False
+async def offer_context(
+    db_session: AsyncSession, actor: Actor, offer_id: int, settings: Settings
 ) -> dict[str, Any]:
+    """What the offer page shows (also after a refused photo, app.circle.admin_pages)."""
+    payments_on = cash.checkout_for(settings) is not None
     offer = await services.offer_in(db_session, offer_id)
     mine = await organisations.acts_for(db_session, actor.user_id)
     if offer.status != "active" and not (
@@ -117,15 +120,39 @@ async def _offer_context(
         "offer_label": OFFER_LABELS[offer.status],
         # a provider's member who lives elsewhere has no circle list here: their way back is the shop
         "member": actor.is_member(offer.community_id),
+        "may_set_photo": await photos.may_set_photo(db_session, actor, offer),
+        "by_admin": actor.has(offer.community_id, "admin"),
+        "max_photo_bytes": core_photos.MAX_BYTES,
     }
 
 
 @get("/circle/offers/{offer_id:int}", include_in_schema=False)
 async def offer_page(
-    request: Request, offer_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+    request: Request,
+    offer_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    settings: Settings,
+    photo: str = "",
+    saved: str = "",
 ) -> Template:
-    ctx = await _offer_context(db_session, actor, offer_id, cash.checkout_for(settings) is not None)
-    return render(request, "circle/offer.html", **ctx)
+    ctx = await offer_context(db_session, actor, offer_id, settings)
+    too_large = photo == "too_large" and ctx["may_set_photo"]
+    return render(
+        request,
+        "circle/offer.html",
+        status_code=422 if too_large else 200,
+        photo_error=gettext_for(request)(core_photos.TOO_LARGE) if too_large else None,
+        saved=saved,
+        **ctx,
+    )
+
+
+@get("/circle/photos/{photo_id:int}", include_in_schema=False)
+async def offer_photo(photo_id: int, actor: Actor, db_session: AsyncSession, settings: Settings) -> Response:
+    """An offer's photo, for the members of its community and of the provider that shows it."""
+    record = await photos.photo_for(db_session, actor, photo_id)
+    return core_photos.serve(photos.photo_path(settings.uploads_dir, record.filename), record.content_type)
 
 
 async def _buy_page(
@@ -138,7 +165,7 @@ async def _buy_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    ctx = await _offer_context(db_session, actor, offer_id, cash.checkout_for(settings) is not None)
+    ctx = await offer_context(db_session, actor, offer_id, settings)
     resident = None
     if for_user and for_user != actor.user_id:
         actor.require(ctx["offer"].community_id, *CARE_ROLES)
@@ -540,6 +567,7 @@ async def for_resident_scan(
 
 
 route_handlers = [
+    offer_photo,
     circle_page,
     offer_page,
     buy_confirm,

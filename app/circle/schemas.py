@@ -48,6 +48,7 @@ class OfferOut(msgspec.Struct):
     description: str = ""
     stars: float | None = None
     ratings: int = 0
+    photo_url: str | None = None
 
 
 class OffersOut(msgspec.Struct):
