@@ -30,6 +30,7 @@ DOMAINS = [
     "wishes",
     "reports",
     "circle",
+    "imports",
     # After the domains whose funding goals its demo gives money to.
     "payments",
 ]

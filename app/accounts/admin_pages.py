@@ -451,6 +451,32 @@ async def building_cards(
     )
 
 
+async def card_sheet(
+    session: AsyncSession, actor: Actor, community_id: int, user_ids: list[int], address: str | None = None
+) -> tuple[list[PrintedCard], int]:
+    """The printed cards of these members (existing cards are reused), for a sheet to print, and
+    how many were left out: those who may not hold one (they log in with a phone, are staff or
+    admins) or whose account also belongs elsewhere."""
+    await services.community_for(session, actor, community_id, "admin", "staff", "grid_worker")
+    sheet: list[PrintedCard] = []
+    for user_id in user_ids:
+        found = await session.execute(
+            select(User, Membership)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.community_id == community_id, User.id == user_id)
+        )
+        row = found.first()
+        if row is None:
+            continue
+        user, membership = row
+        if member_cards.printed_card_allowed(user, membership) and await services.belongs_here_alone(
+            session, community_id, user.id
+        ):
+            card = await member_cards.printed_card(session, actor, community_id, user.id, address=address)
+            sheet.append(_printed(user, await _place_label(session, membership), card))
+    return sheet, len(user_ids) - len(sheet)
+
+
 # ---------------------------------------------------------------- the street admin's communities
 
 

@@ -9,12 +9,19 @@ form of those fields marked `photo_too_large`: the route shows the form again wi
 as typed and the photo's message. What it cannot read that way is sent back to the form
 (the route's own `form_again`, given to `oversized_forms` and `too_large_handler`).
 
-`read_photo` gives a route the chosen photo's bytes, or the photo's refusal."""
+`read_photo` gives a route the chosen photo's bytes, or the photo's refusal. A form that takes a
+spreadsheet (a list of residents to import) works the same way with its own limits
+(`oversized_forms(form_again, TABLE_REQUEST_LIMIT)`): `read_table` gives the route the file's
+bytes and what they are, sniffed from the bytes rather than taken from the name (CSV or .xlsx),
+or a refusal a person understands."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from litestar import Request, Response
 from litestar.datastructures import UploadFile
@@ -24,6 +31,7 @@ from litestar.types import ASGIApp, HTTPRequestEvent, Receive, ReceiveMessage, S
 
 from app.core import photos
 from app.core.errors import Invalid
+from app.core.i18n import lazy
 
 PHOTO_REQUEST_LIMIT = 12 * 1024 * 1024
 READ_AT_MOST = 64 * 1024 * 1024  # beyond this the request is not read on: it is cut off
@@ -156,16 +164,18 @@ async def read_photo(request: Request, name: str = "photo") -> bytes | None:
     return await upload.read(photos.MAX_BYTES + 1)
 
 
-def oversized_forms(form_again: FormAgain) -> Callable[[ASGIApp], ASGIApp]:
-    """The middleware of a route whose form takes a photo."""
-    return lambda app: keep_fields_of_oversized(app, form_again)
+def oversized_forms(form_again: FormAgain, limit: int = PHOTO_REQUEST_LIMIT) -> Callable[[ASGIApp], ASGIApp]:
+    """The middleware of a route whose form takes a photo (or a spreadsheet, with its limit)."""
+    return lambda app: keep_fields_of_oversized(app, form_again, limit)
 
 
-def keep_fields_of_oversized(app: ASGIApp, form_again: FormAgain) -> ASGIApp:
+def keep_fields_of_oversized(
+    app: ASGIApp, form_again: FormAgain, limit: int = PHOTO_REQUEST_LIMIT
+) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers", ())) if scope["type"] == "http" else {}
         length = headers.get(b"content-length", b"")
-        if not length.isdigit() or int(length) <= PHOTO_REQUEST_LIMIT:
+        if not length.isdigit() or int(length) <= limit:
             await app(scope, receive, send)
             return
         boundary = _boundary(headers.get(b"content-type", b""))
@@ -209,3 +219,83 @@ async def _redirect(send: Send, location: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+# ---------------------------------------------------------------- spreadsheets (CSV or .xlsx)
+
+TABLE_MAX_BYTES = 5 * 1024 * 1024
+# The form around the file: a little more than the file itself.
+TABLE_REQUEST_LIMIT = TABLE_MAX_BYTES + 256 * 1024
+# A workbook is a zip: what it unpacks to is bounded too, so a small file cannot fill the memory.
+XLSX_UNPACKED_AT_MOST = 20 * TABLE_MAX_BYTES
+
+TABLE_TOO_LARGE = lazy("The file is too large to upload: at most 5 MB. Please split it into smaller files.")
+TABLE_MISSING = lazy("Please choose a CSV or Excel (.xlsx) file to upload.")
+TABLE_EMPTY = lazy("The file is empty.")
+TABLE_OLD_EXCEL = lazy(
+    "This is an old Excel file (.xls). Please save it as an Excel workbook (.xlsx) or as CSV and upload that."
+)
+TABLE_UNKNOWN = lazy("This file is neither CSV nor an Excel workbook (.xlsx). Please upload one of those.")
+
+TableKind = Literal["csv", "xlsx"]
+
+
+@dataclass(frozen=True)
+class TableFile:
+    kind: TableKind
+    data: bytes
+    filename: str
+
+
+def sniff_table(data: bytes) -> TableKind:
+    """What the bytes are, whatever the file was called: an .xlsx workbook (a zip holding a
+    workbook, not too large unpacked) or text that reads as CSV (UTF-8 or GB18030, which Excel
+    in China writes; no NUL). Anything else is refused with a sentence that says why."""
+    if not data:
+        raise Invalid(TABLE_EMPTY, field="file")
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise Invalid(TABLE_OLD_EXCEL, field="file")
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = set(archive.namelist())
+                unpacked = sum(info.file_size for info in archive.infolist())
+        except zipfile.BadZipFile as exc:
+            raise Invalid(TABLE_UNKNOWN, field="file") from exc
+        if "xl/workbook.xml" not in names:
+            raise Invalid(TABLE_UNKNOWN, field="file")
+        if unpacked > XLSX_UNPACKED_AT_MOST:
+            raise Invalid(TABLE_TOO_LARGE, field="file")
+        return "xlsx"
+    if b"\x00" in data:
+        raise Invalid(TABLE_UNKNOWN, field="file")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return "csv"
+    raise Invalid(TABLE_UNKNOWN, field="file")
+
+
+def table_text(data: bytes) -> str:
+    """A CSV file's text: UTF-8 (with or without the byte-order mark Excel writes) or GB18030."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")
+
+
+async def read_table(request: Request, name: str = "file") -> TableFile:
+    """The chosen spreadsheet, sniffed; refused when none was chosen, when it (or the form) is too
+    large, or when it is neither CSV nor .xlsx."""
+    form = await request.form()
+    if form.get(TOO_LARGE_FIELD):
+        raise Invalid(TABLE_TOO_LARGE, field=name)
+    upload = form.get(name)
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise Invalid(TABLE_MISSING, field=name)
+    data = await upload.read(TABLE_MAX_BYTES + 1)
+    if len(data) > TABLE_MAX_BYTES:
+        raise Invalid(TABLE_TOO_LARGE, field=name)
+    return TableFile(sniff_table(data), data, upload.filename[:200])

@@ -86,6 +86,44 @@ def _export_run(database_url: str, user_id: int, community_id: int) -> int:
         return pool.submit(asyncio.run, run()).result()
 
 
+def _import_run(database_url: str, user_id: int, community_id: int) -> int:
+    """A file of residents the admin uploaded and the dry run checked: one row to import, one
+    refused (the page of an import waiting for its confirmation)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    async def run() -> int:
+        engine = create_async_engine(database_url)
+        try:
+            async with async_sessionmaker(engine)() as s, s.begin():
+                run_id = int(
+                    (
+                        await s.execute(
+                            text(
+                                "INSERT INTO import_runs (community_id, user_id, filename, kind, status,"
+                                " total_rows) VALUES (:c, :u, 'residents.xlsx', 'xlsx', 'checked', 2)"
+                                " RETURNING id"
+                            ),
+                            {"c": community_id, "u": user_id},
+                        )
+                    ).scalar_one()
+                )
+                await s.execute(
+                    text(
+                        "INSERT INTO import_rows (run_id, row_no, phone_text, name, phone, roles, errors)"
+                        " VALUES (:r, 2, '17699990001', '张三', '17699990001', '{resident}', '{}'),"
+                        " (:r, 3, '12345', '李四', NULL, '{resident}', '{phone_invalid}')"
+                    ),
+                    {"r": run_id},
+                )
+                return run_id
+        finally:
+            await engine.dispose()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
+
+
 @pytest.fixture(scope="session")
 def world(live_server: Any) -> World:
     """The demo district plus, through the API: an event the volunteer organises tomorrow, the
@@ -256,6 +294,7 @@ def world(live_server: Any) -> World:
         "transfer_id": award["transfer_id"],
         "token": codes.certificate_token(SECRET, resident, cid),
         "run_id": _export_run(live_server.env["DATABASE_URL"], me["admin"]["id"], cid),
+        "import_id": _import_run(live_server.env["DATABASE_URL"], me["admin"]["id"], cid),
     }
     return w
 
