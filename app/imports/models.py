@@ -1,4 +1,4 @@
-"""An import of residents (migration 0027): the run, and the file's rows staged beside it."""
+"""An import of residents (migration 0028): the run, and the file's rows staged beside it."""
 
 from __future__ import annotations
 
