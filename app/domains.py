@@ -9,12 +9,8 @@ from typing import Any
 
 import click
 
-from app.core import organisations
 from app.core.changes import ChangeFeed
 from app.core.settings import Settings
-from app.partners import pages as partner_pages
-from app.partners import progress, providers
-from app.partners import services as partner_services
 
 # Order matters only for readability; each domain registers its own routes.
 DOMAINS = [
@@ -163,38 +159,25 @@ def demo_modules() -> list[ModuleType]:
 
 
 def register_partner_progress() -> None:
-    """Hands app.partners.progress the counters other domains keep of partner units' agreement
-    progress (`app.<domain>.partner_progress.COUNTERS`: commitment name -> counter), so that
-    micro-wishes count the wishes a unit delivered without either domain naming the other."""
+    """Imports every domain's ``partner_progress`` module, which registers with
+    app.core.organisations what it counts towards partner units' agreements (micro-wishes: the
+    wishes a unit delivered), so that the partners count it without either domain naming the
+    other."""
     for domain in DOMAINS:
-        module = _optional(f"app.{domain}.partner_progress")
-        for name, counter in getattr(module, "COUNTERS", {}).items():
-            progress.register(name, counter)
+        _optional(f"app.{domain}.partner_progress")
 
 
 def connect_organisations() -> None:
-    """Micro-wishes (and any later domain) ask about organisations through
-    app.core.organisations; the assembly answers with the partners' rules (home community, this
-    year's agreement), which belong to partners alone, so neither domain names the other."""
-    organisations.provide(
-        may_act_in=partner_services.may_act_in,
-        is_member=partner_services.is_member,
-        of_user=partner_services.organisations_of,
-        serves_in=partner_services.serves_in,
-    )
-    organisations.provide_providers(
-        providers=providers.providers,
-        providers_in=providers.providers_in,
-        acts_for=providers.acts_for,
-        set_place=providers.set_place,
-    )
+    """Imports every domain's ``answers`` module, which answers app.core.organisations' questions
+    about organisations (the partners': home community, this year's agreement, members,
+    providers); micro-wishes and the service circle only ask, so no domain names another."""
+    for domain in DOMAINS:
+        _optional(f"app.{domain}.answers")
 
 
 def register_office_parts() -> None:
-    """Hands app.partners.pages the sections other domains add to an organisation's office page
-    (`app.<domain>.partner_office.part`), so neither domain names the other."""
+    """Imports every domain's ``partner_office`` module, which registers with
+    app.core.organisations its section of an organisation's office page, so neither domain
+    names the other."""
     for domain in DOMAINS:
-        module = _optional(f"app.{domain}.partner_office")
-        hook = getattr(module, "part", None)
-        if hook is not None:
-            partner_pages.office_part(hook)
+        _optional(f"app.{domain}.partner_office")

@@ -15,7 +15,14 @@ and, for the service circle, on a session or a request's asyncpg connection (`db
     await organisations.set_place(session, actor_id, organisation_id, address, lat, lng)
 
 Until it is filled (a process that never assembled the app) every answer is "no": nobody acts
-for an organisation that nobody said exists."""
+for an organisation that nobody said exists. The partners give their answers at the import of
+`app.partners.answers`, which the assembly makes (app.domains.connect_organisations).
+
+Other domains add to what an organisation is, each at the import of its own module (the
+assembly imports `app.<domain>.partner_progress` and `app.<domain>.partner_office`):
+
+    counts_progress("wishes", counter)  # counts an agreement's commitment (app.partners.progress)
+    office_part(hook)  # a section of an organisation's office page (app.partners.pages)"""
 
 from __future__ import annotations
 
@@ -149,3 +156,38 @@ async def set_place(
     if _answers.set_place is None:
         return
     await _answers.set_place(session, actor_id, organisation_id, address, lat, lng)
+
+
+# ---------------------------------------------------------------- what other domains add
+
+# await counter(session, organisation_id=, community_id=, start=, end=, user_ids=) -> int
+ProgressCounter = Callable[..., Awaitable[int]]
+# (session, actor, organisation_id, community ids where it may act now) -> a part
+# (`template` and `context`), or None
+OfficeHook = Callable[[AsyncSession, Any, int, list[int]], Awaitable[Any]]
+
+_progress_counters: dict[str, ProgressCounter] = {}
+_office_parts: list[OfficeHook] = []
+
+
+def counts_progress(name: str, counter: ProgressCounter | None) -> None:
+    """Makes `counter` the one that counts an agreement's commitment `name` (None: none does)."""
+    if counter is None:
+        _progress_counters.pop(name, None)
+    else:
+        _progress_counters[name] = counter
+
+
+def progress_counter(name: str) -> ProgressCounter | None:
+    return _progress_counters.get(name)
+
+
+def office_part(hook: OfficeHook) -> OfficeHook:
+    """Registers a section of an organisation's office page, once."""
+    if hook not in _office_parts:
+        _office_parts.append(hook)
+    return hook
+
+
+def office_parts() -> tuple[OfficeHook, ...]:
+    return tuple(_office_parts)

@@ -5,7 +5,6 @@ app.partners.admin_pages; what both share is app.partners.forms."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
-from app.core import clock, homes
+from app.core import clock, homes, organisations
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid
 from app.core.i18n import lazy
@@ -29,24 +28,11 @@ from app.places.services import community_for, time_zone_of
 @dataclass
 class OfficePart:
     """Another domain's section of an organisation's office page (micro-wishes: the wishes open
-    to the unit and those it delivered): a partial template and what it shows."""
+    to the unit and those it delivered): a partial template and what it shows. The domain
+    registers a hook making it with app.core.organisations.office_part."""
 
     template: str
     context: dict[str, Any]
-
-
-# (session, actor, organisation_id, community ids where it may act now) -> a part, or None.
-OfficeHook = Callable[[AsyncSession, Actor, int, list[int]], Awaitable["OfficePart | None"]]
-_OFFICE_PARTS: list[OfficeHook] = []
-
-
-def office_part(hook: OfficeHook) -> OfficeHook:
-    """Registers a section of the office page. Domains register through the assembly
-    (app.domains.register_office_parts reads `app.<domain>.partner_office.part`), so this
-    domain names none of them."""
-    if hook not in _OFFICE_PARTS:
-        _OFFICE_PARTS.append(hook)
-    return hook
 
 
 # ---------------------------------------------------------------- home page
@@ -107,7 +93,9 @@ async def _organisation_page(
             if community is not None and await services.may_act_in(db_session, organisation_id, cid):
                 acting.append(community)
     home_community = await db_session.get(Community, organisation.community_id)
-    parts = [await hook(db_session, actor, organisation_id, [c.id for c in acting]) for hook in _OFFICE_PARTS]
+    # Other domains' sections, registered with app.core.organisations (`office_part`).
+    where = [c.id for c in acting]
+    parts = [await hook(db_session, actor, organisation_id, where) for hook in organisations.office_parts()]
     return forms.page(
         request,
         "partners/organisation.html",

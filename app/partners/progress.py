@@ -6,9 +6,10 @@ Each commitment has a counter, called as
 
 (plain values, so a domain that counts needs nothing of this one). Resources, projects and
 volunteer hours are counted here. Another domain counts its part in a module
-`app.<domain>.partner_progress` holding `COUNTERS = {"wishes": counter}`; the assembly
-(app.domains.register_partner_progress) hands them to `register`, so neither domain names the
-other. A commitment without a counter counts 0."""
+`app.<domain>.partner_progress` that registers its counter with app.core.organisations
+(`counts_progress("wishes", counter)`) when the assembly imports it
+(app.domains.register_partner_progress), so neither domain names the other. A commitment
+without a counter counts 0."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import organisations
 
 COMMITMENTS = ("wishes", "volunteer_hours", "resources", "projects")
 
@@ -36,24 +39,23 @@ class CountQuery:
 
 
 Counter = Callable[..., Awaitable[int]]
-_COUNTERS: dict[str, Counter] = {}
 
 
-def register(name: str, counter: Counter) -> None:
-    """Makes `counter` the one that counts commitment `name` (one of COMMITMENTS)."""
+def register(name: str, counter: Counter | None) -> None:
+    """Makes `counter` the one that counts commitment `name` (one of COMMITMENTS); None: none."""
     if name not in COMMITMENTS:
         raise ValueError(f"unknown commitment {name!r}")
-    _COUNTERS[name] = counter
+    organisations.counts_progress(name, counter)
 
 
 def registered(name: str) -> Counter | None:
-    return _COUNTERS.get(name)
+    return organisations.progress_counter(name)
 
 
 async def count_all(session: AsyncSession, query: CountQuery) -> dict[str, int]:
     counts = {}
     for name in COMMITMENTS:
-        counter = _COUNTERS.get(name)
+        counter = organisations.progress_counter(name)
         counts[name] = (
             int(
                 await counter(

@@ -6,7 +6,6 @@ idempotency key."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from app.core import audit, clock
 from app.core.authz import CARE_ROLES, Actor
@@ -14,15 +13,8 @@ from app.core.errors import DomainError, Forbidden
 from app.core.i18n import lazy
 from app.core.uow import Connection, Sql
 from app.ledger import services as ledger
-from app.ledger import words
 from app.wishes import codes, notifying
 from app.wishes.access import settings_of
-
-
-@words.renders("wish")
-def _wish_words(reason: dict[str, Any], gettext: words.Gettext) -> str:
-    return gettext(lazy("Micro-wish delivered: %(title)s"), title=reason["title"])
-
 
 _DELIVER = Sql(
     "UPDATE wishes SET status = 'delivered', delivered_at = :now, delivered_scanned_by = :actor "

@@ -1,7 +1,8 @@
 """The wishes' section of a partner unit's office page: the wishes open to the unit (published in
-the communities where it may act now), those it has taken up, and those it has delivered. The
-assembly (app.domains.register_office_parts) hands `part` to the partners' office page, so neither
-domain names the other. No beneficiary's name or phone is shown here: the wish's own page shows
+the communities where it may act now), those it has taken up, and those it has delivered. `part`
+is registered with app.core.organisations when the assembly imports this module
+(app.domains.register_office_parts), and the partners' office page shows it: neither domain
+names the other. No beneficiary's name or phone is shown here: the wish's own page shows
 the claimant what it may see."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import organisations
 from app.core.authz import Actor
 from app.core.uow import Sql
 
@@ -40,6 +42,7 @@ _OURS = Sql(
 _DELIVERED = Sql("SELECT count(*) FROM wishes WHERE claimed_organisation_id = :org AND status = 'delivered'")
 
 
+@organisations.office_part
 async def part(
     session: AsyncSession, actor: Actor, organisation_id: int, communities: list[int]
 ) -> OfficeSection:

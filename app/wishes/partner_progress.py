@@ -1,4 +1,6 @@
-"""What micro-wishes count towards a partner unit's agreement (app.domains hands it over)."""
+"""What micro-wishes count towards a partner unit's agreement: the wishes it delivered, registered
+with app.core.organisations when the assembly imports this module
+(app.domains.register_partner_progress)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import organisations
 from app.core.uow import Sql
 
 _DELIVERED = Sql(
@@ -42,4 +45,4 @@ async def count_delivered(
     )
 
 
-COUNTERS = {"wishes": count_delivered}
+organisations.counts_progress("wishes", count_delivered)

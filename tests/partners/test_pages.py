@@ -268,6 +268,7 @@ async def test_no_phone_number_on_any_partner_page_or_answer(client: Any, town: 
 async def test_other_domains_add_sections_to_the_office_page_for_members_only(
     client: Any, town: Town
 ) -> None:
+    from app.core import organisations
     from app.partners import pages
 
     organisation_id, (member,) = await make_organisation(client, town)
@@ -280,14 +281,14 @@ async def test_other_domains_add_sections_to_the_office_page_for_members_only(
             {"title": "Wishes open to us", "entries": [("修插座", "/wishes/1")], "empty": "None"},
         )
 
-    pages.office_part(wishes)
+    organisations.office_part(wishes)
     try:
         await session_of(client, member)
         office = await client.get(f"/partners/o/{organisation_id}")
         await session_of(client, town.admin)
         as_admin = await client.get(f"/partners/o/{organisation_id}")
     finally:
-        pages._OFFICE_PARTS.remove(wishes)
+        organisations._office_parts.remove(wishes)
     assert "修插座" in office.text and 'href="/wishes/1"' in office.text
     assert seen[0] == (organisation_id, [town.community_id])
     assert "修插座" not in as_admin.text

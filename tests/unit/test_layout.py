@@ -97,3 +97,31 @@ def test_each_import_inside_a_function_says_why() -> None:
             if not any("#" in line for line in above):
                 silent.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert silent == []
+
+
+def test_the_assembly_loads_every_domain_by_the_same_module_names() -> None:
+    """app.domains finds what a domain adds by module name (`app.<domain>.jobs`, `.answers`,
+    `.partner_office`, ...) for every domain alike; it imports no domain's module by name."""
+    tree = ast.parse((APP / "domains.py").read_text(encoding="utf-8"))
+    named = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            parts = node.module.split(".")
+            if parts[0] == "app" and len(parts) > 1 and parts[1] in DOMAINS and parts[1] != "core":
+                named.add(node.module)
+        elif isinstance(node, ast.Import):
+            named |= {a.name for a in node.names if a.name.split(".")[:1] == ["app"] and "core" not in a.name}
+    assert named == set()
+
+
+def test_each_domains_ledger_words_live_in_its_ledger_words_module() -> None:
+    """How a transfer kind reads is registered (app.ledger.words.renders) in the domain's
+    ledger_words.py, where app.domains.load_ledger_words finds it, never beside its use case."""
+    elsewhere = [
+        str(path.relative_to(ROOT))
+        for path in APP.rglob("*.py")
+        if path.name != "ledger_words.py"
+        and path.parent.name != "ledger"
+        and re.search(r"\bwords\.renders\(", path.read_text(encoding="utf-8"))
+    ]
+    assert elsewhere == []
