@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from litestar import Request, get, post
@@ -20,7 +21,15 @@ from app.core import clock, qr
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.i18n import gettext_for, lazy
-from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
+from app.core.web import (
+    client_address,
+    error_message,
+    form_data,
+    optional_int,
+    render,
+    reopen_form,
+    reopen_page,
+)
 from app.places.models import Building, Community, Compound, Street
 from app.places.services import building_in, places_of
 from app.places.services import create_community as create_community_in
@@ -288,15 +297,8 @@ async def resident_update(
                 db_session, actor, community_id, user_id, _resident_input(form, None), address
             )
     except DomainError as exc:
-        await reopen_form(db_session, exc)
-        return await _detail(
-            request,
-            db_session,
-            actor,
-            community_id,
-            user_id,
-            error=error_message(request, exc),
-            status_code=exc.status_code,
+        return await reopen_page(
+            request, db_session, exc, partial(_detail, request, db_session, actor, community_id, user_id)
         )
     return Redirect(
         f"/admin/c/{community_id}/residents/{user_id}?saved={action or 'details'}", status_code=303
@@ -320,15 +322,8 @@ async def honour_household(
             client_address(request),
         )
     except DomainError as exc:
-        await reopen_form(db_session, exc)
-        return await _detail(
-            request,
-            db_session,
-            actor,
-            community_id,
-            user_id,
-            error=error_message(request, exc),
-            status_code=exc.status_code,
+        return await reopen_page(
+            request, db_session, exc, partial(_detail, request, db_session, actor, community_id, user_id)
         )
     return Redirect(f"/admin/c/{community_id}/residents/{user_id}?saved=honour", status_code=303)
 
@@ -346,15 +341,8 @@ async def revoke_honour(
             raise DomainError("validation_error", 422, lazy("Tick the box to confirm."))
         await honours.revoke(db_session, actor, community_id, honour_id, client_address(request))
     except DomainError as exc:
-        await reopen_form(db_session, exc)
-        return await _detail(
-            request,
-            db_session,
-            actor,
-            community_id,
-            user_id,
-            error=error_message(request, exc),
-            status_code=exc.status_code,
+        return await reopen_page(
+            request, db_session, exc, partial(_detail, request, db_session, actor, community_id, user_id)
         )
     return Redirect(f"/admin/c/{community_id}/residents/{user_id}?saved=honour", status_code=303)
 
@@ -392,15 +380,8 @@ async def resident_card(
             address=client_address(request),
         )
     except DomainError as exc:
-        await reopen_form(db_session, exc)
-        return await _detail(
-            request,
-            db_session,
-            actor,
-            community_id,
-            user_id,
-            error=error_message(request, exc),
-            status_code=exc.status_code,
+        return await reopen_page(
+            request, db_session, exc, partial(_detail, request, db_session, actor, community_id, user_id)
         )
     user, membership = await services.membership_for(
         db_session, actor, community_id, user_id, "admin", "staff", "grid_worker"

@@ -4,7 +4,7 @@ and the request-scoped dependencies shared by all controllers."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from litestar import Request
@@ -118,6 +118,24 @@ async def reopen_form(db_session: AsyncSession, exc: DomainError) -> None:
     if exc.code in ("not_found", "forbidden"):
         raise exc
     await db_session.rollback()
+
+
+Page = TypeVar("Page")
+
+
+async def reopen_page(
+    request: Request,
+    db_session: AsyncSession,
+    exc: DomainError,
+    page: Callable[..., Awaitable[Page]],
+    **context: Any,
+) -> Page:
+    """A refused form's page again (`page`, usually a `functools.partial` of the handler's page
+    function), with the refusal's sentence as `error` and its status as `status_code`, once the
+    refusal's writes are rolled back (`reopen_form`: not found and forbidden go on to the error
+    page)."""
+    await reopen_form(db_session, exc)
+    return await page(error=error_message(request, exc), status_code=exc.status_code, **context)
 
 
 async def form_data(request: Request) -> dict[str, str]:

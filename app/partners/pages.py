@@ -6,6 +6,7 @@ app.partners.admin_pages; what both share is app.partners.forms."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from litestar import Request, get, post
@@ -18,7 +19,7 @@ from app.core import clock, homes, organisations
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid
 from app.core.i18n import lazy
-from app.core.web import client_address, error_message, form_data, optional_int, reopen_form
+from app.core.web import client_address, error_message, form_data, optional_int, reopen_form, reopen_page
 from app.partners import agreements, forms, lists, registrations, services
 from app.payments import services as funding
 from app.places.models import Community
@@ -138,14 +139,11 @@ async def organisation_add_resource(
             address=client_address(request),
         )
     except DomainError as exc:
-        await reopen_form(db_session, exc)
-        return await _organisation_page(
+        return await reopen_page(
             request,
             db_session,
-            actor,
-            organisation_id,
-            status_code=exc.status_code,
-            error=error_message(request, exc),
+            exc,
+            partial(_organisation_page, request, db_session, actor, organisation_id),
             form=form,
         )
     return Redirect(f"/partners/o/{organisation_id}?saved=resource", status_code=303)
@@ -167,16 +165,13 @@ async def organisation_add_member(
             address=client_address(request),
         )
     except DomainError as exc:
-        await reopen_form(db_session, exc)
         form.pop("phone", None)
         form.pop("password", None)
-        return await _organisation_page(
+        return await reopen_page(
             request,
             db_session,
-            actor,
-            organisation_id,
-            status_code=exc.status_code,
-            error=error_message(request, exc),
+            exc,
+            partial(_organisation_page, request, db_session, actor, organisation_id),
             form=form,
         )
     return Redirect(f"/partners/o/{organisation_id}?saved=member", status_code=303)
@@ -227,14 +222,8 @@ async def agreement_add_task(
             address=client_address(request),
         )
     except DomainError as exc:
-        await reopen_form(db_session, exc)
-        return await _agreement_page(
-            request,
-            db_session,
-            actor,
-            agreement_id,
-            status_code=exc.status_code,
-            error=error_message(request, exc),
+        return await reopen_page(
+            request, db_session, exc, partial(_agreement_page, request, db_session, actor, agreement_id)
         )
     return Redirect(f"/partners/agreements/{agreement_id}?saved=task", status_code=303)
 
@@ -343,14 +332,11 @@ async def lists_add_need(
             address=client_address(request),
         )
     except DomainError as exc:
-        await reopen_form(db_session, exc)
-        return await _lists_page(
+        return await reopen_page(
             request,
             db_session,
-            actor,
-            community_id,
-            status_code=exc.status_code,
-            error=error_message(request, exc),
+            exc,
+            partial(_lists_page, request, db_session, actor, community_id),
             form=form,
         )
     return Redirect(f"/partners/c/{community_id}/lists?saved=need", status_code=303)
@@ -385,14 +371,11 @@ async def lists_create_project(
             address=client_address(request),
         )
     except DomainError as exc:
-        await reopen_form(db_session, exc)
-        return await _lists_page(
+        return await reopen_page(
             request,
             db_session,
-            actor,
-            community_id,
-            status_code=exc.status_code,
-            error=error_message(request, exc),
+            exc,
+            partial(_lists_page, request, db_session, actor, community_id),
             form=form,
         )
     return Redirect(f"/partners/projects/{project.id}?saved=project", status_code=303)
@@ -450,14 +433,8 @@ async def project_step(
             address=client_address(request),
         )
     except DomainError as exc:
-        await reopen_form(db_session, exc)
-        return await _project_page(
-            request,
-            db_session,
-            actor,
-            project_id,
-            status_code=exc.status_code,
-            error=error_message(request, exc),
+        return await reopen_page(
+            request, db_session, exc, partial(_project_page, request, db_session, actor, project_id)
         )
     return Redirect(f"/partners/projects/{project_id}?saved=step", status_code=303)
 
