@@ -1,0 +1,73 @@
+"""What only shows on a page as drawn: words that fit their boxes, lists that keep off their
+card's edge. Measured in headless Chromium at a phone's width (390 px)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.core.i18n import ELDER_COOKIE, LANG_COOKIE
+from tests.browser.conftest import World, log_in
+
+pytestmark = pytest.mark.browser
+
+# Each word of a tile's label, and whether it sits on one line (a word the tile cut in two, or one
+# running out of its tile, fails).
+WORDS_OF_TILES = """
+() => [...document.querySelectorAll('.tiles a.tile')].flatMap((tile) => {
+  const box = tile.getBoundingClientRect();
+  const text = tile.querySelector('span').firstChild;
+  const out = [];
+  for (const m of text.textContent.matchAll(/\\S+/g)) {
+    const range = document.createRange();
+    range.setStart(text, m.index);
+    range.setEnd(text, m.index + m[0].length);
+    const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+    const inside = rects.every((r) => r.left >= box.left - 0.5 && r.right <= box.right + 0.5);
+    out.push([m[0], rects.length === 1 && inside]);
+  }
+  return out;
+})
+"""
+
+
+def _page(browser: Any, world: World, lang: str, elder: bool) -> tuple[Any, Any]:
+    host = world.url.split("//", 1)[1].split(":")[0]
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context.add_cookies(
+        [
+            {"name": LANG_COOKIE, "value": lang, "domain": host, "path": "/"},
+            {"name": ELDER_COOKIE, "value": "1" if elder else "0", "domain": host, "path": "/"},
+        ]
+    )
+    return context, context.new_page()
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["standard", "elder"])
+def test_the_home_pages_tiles_hold_their_english_words_whole(world: World, browser: Any, elder: bool) -> None:
+    """On a phone in English, "Love supermarket", "My vouchers" and "Certificate" ran out of their
+    tiles (four a row, made for two Chinese characters a line)."""
+    context, page = _page(browser, world, "en", elder)
+    try:
+        log_in(page, world, "resident")
+        page.goto(world.url + "/")
+        words = page.evaluate(WORDS_OF_TILES)
+        assert len(words) >= 8
+        assert [word for word, whole in words if not whole] == []
+    finally:
+        context.close()
+
+
+def test_the_events_list_keeps_off_its_cards_edge(world: World, browser: Any) -> None:
+    """The events list is a menu drawn as a card: its titles touched the card's border."""
+    context, page = _page(browser, world, "zh", False)
+    try:
+        log_in(page, world, "resident")
+        page.goto(f"{world.url}/c/{world.values['community_id']}/events")
+        card = page.locator("ul.menu.card").bounding_box()
+        first = page.locator("ul.menu.card li a").first.bounding_box()
+        assert card and first
+        assert first["x"] - card["x"] >= 12, (card, first)
+    finally:
+        context.close()
