@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from app.core import clock, exports
 from app.core.i18n import translations
 from app.partners.forms import STATUS_LABELS as PROJECT_WORDS
+from app.reports import exporting
+from app.reports.models import ExportRun
 from app.wishes.pages import ALL_STATUS_LABELS, KIND_LABELS
 from tests.api.helpers import session_of
 from tests.conftest import Factory, login
@@ -96,6 +98,29 @@ async def test_an_export_speaks_the_language_of_the_admin_who_asks(
     ).content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(body)))
     assert {(r[1], r[2], r[3]) for r in rows[1:]} == {
+        ("买菜", "Service wish", "Taken up"),
+        ("台灯", "Item wish", "Waiting for review"),
+    }
+    # A run made by the job is written in the language of the admin who asked for it.
+    async with async_sessionmaker(engine)() as s, s.begin():
+        run_id = (
+            await s.execute(
+                text(
+                    "INSERT INTO export_runs (community_id, user_id, name, fmt, first_day, last_day, lang,"
+                    " status, attempts, heartbeat_at, filename, expires_at) VALUES (:c, :u, 'wishes', 'xlsx',"
+                    " :d, :d, 'en', 'running', 1, now(), 'w.xlsx', now() + interval '1 day') RETURNING id"
+                ),
+                {"c": cid, "u": tenant.admin.user_id, "d": clock.today(ZONE)},
+            )
+        ).scalar_one()
+    async with async_sessionmaker(engine)() as s:
+        await exporting.make(s, engine, run_id)
+    async with async_sessionmaker(engine)() as s:
+        made = await s.get(ExportRun, run_id)
+        assert made is not None and made.status == "done" and made.body is not None
+        by_job = _sheet(made.body)
+    assert by_job[0][:4] == ("Number", "Wish", "Kind", "Status")
+    assert {(r[1], r[2], r[3]) for r in by_job[1:]} == {
         ("买菜", "Service wish", "Taken up"),
         ("台灯", "Item wish", "Waiting for review"),
     }
