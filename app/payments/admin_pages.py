@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from functools import partial
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -20,13 +21,14 @@ from app.core.errors import DomainError, NotFound
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.uow import Sql
-from app.core.web import client_address, error_message, form_data, render, reopen_form
-from app.payments import gateway, rules, services, targets
+from app.core.web import client_address, error_message, form_data, render, reopen_form, reopen_page
+from app.payments import corrections, gateway, rules, services, targets
 from app.payments import home as _home  # noqa: F401 - registers its share of the home page
 from app.places.models import Community
 
 NOTICES = {
     "recorded": lazy("The contribution is recorded."),
+    "corrected": lazy("The correction is recorded beside the entry it corrects."),
     "refund": lazy("The refund is asked of Stripe; the total goes down once Stripe confirms it."),
 }
 STATUS_LABELS = {
@@ -173,6 +175,41 @@ async def project_record(
     return await _record(request, db_session, actor, settings, "project", project_id)
 
 
+@post("/payments/admin/contributions/{contribution_id:int}/correct", include_in_schema=False)
+async def correct(
+    request: Request, contribution_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template | Redirect:
+    """A recorded contribution corrected to the amount it should be, with the reason, after the
+    box is ticked: the correction stays in the list for good (app.payments.corrections)."""
+    community_id, kind, target_id = await corrections.target_of(db_session, contribution_id)
+    actor.require(community_id, "admin")
+    form = await form_data(request)
+    try:
+        if form.get("confirm") != "1":
+            raise DomainError("validation_error", 422, lazy("Tick the box to confirm."))
+        amount = rules.parse_yuan(form.get("amount", ""))
+        if amount is None:
+            raise DomainError("validation_error", 422, rules.AMOUNT_WORDS)
+        await corrections.correct_contribution(
+            db_session,
+            actor,
+            contribution_id,
+            amount_cents=amount,
+            reason=form.get("reason", ""),
+            address=client_address(request),
+        )
+    except DomainError as exc:
+        return await reopen_page(
+            request,
+            db_session,
+            exc,
+            partial(_goal_page, request, db_session, actor, settings, kind, target_id),
+            correcting=contribution_id,
+            correction=form,
+        )
+    return Redirect(f"/payments/admin/{kind}/{target_id}?done=corrected", status_code=303)
+
+
 _PAYMENT = Sql(
     "SELECT id, community_id, kind, target_kind, target_id, amount_cents, status, display_name, "
     "refund_requested_at, created_at FROM payments WHERE id = :id"
@@ -298,6 +335,7 @@ route_handlers = [
     wish_record,
     project_goal_page,
     project_record,
+    correct,
     refund_confirm,
     refund,
     export_csv,

@@ -68,14 +68,22 @@ class Payment(Base):
 
 class Contribution(Base):
     """Money towards a funding goal, by source (政府补, 社会筹, 居民凑, online). Append-only (a
-    trigger refuses UPDATE and DELETE): a refund is a new negative row. The funded total of a
-    goal is the sum of its rows, never a typed-in figure."""
+    trigger refuses UPDATE and DELETE): a refund is a new negative row, and a recorded row is
+    corrected by a new row naming it (`corrects_id`) with the reason in its note. The funded
+    total of a goal is the sum of its rows, never a typed-in figure."""
 
     __tablename__ = "funding_contributions"
     __table_args__ = (
         CheckConstraint("source IN ('government', 'partner', 'residents', 'online')", name="source"),
         CheckConstraint("amount_cents <> 0", name="amount"),
         CheckConstraint("(source = 'online') = (payment_id IS NOT NULL)", name="online_has_payment"),
+        CheckConstraint(
+            "amount_cents > 0 OR payment_id IS NOT NULL OR corrects_id IS NOT NULL",
+            name="negative_is_refund_or_correction",
+        ),
+        CheckConstraint(
+            "corrects_id IS NULL OR (payment_id IS NULL AND note <> '')", name="correction_has_reason"
+        ),
         # A payment adds once and is refunded at most once.
         Index(
             "uq_funding_contributions_payment_paid",
@@ -90,6 +98,11 @@ class Contribution(Base):
             postgresql_where=text("amount_cents < 0"),
         ),
         Index("ix_funding_contributions_target", "target_kind", "target_id"),
+        Index(
+            "ix_funding_contributions_corrects_id",
+            "corrects_id",
+            postgresql_where=text("corrects_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -99,6 +112,8 @@ class Contribution(Base):
     source: Mapped[str] = mapped_column(String(12))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    # The recorded row this one corrects (by the difference to the right amount).
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("funding_contributions.id"))
     name: Mapped[str] = mapped_column(String(100), server_default="")  # who gave (a unit, an office)
     show_name: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     note: Mapped[str] = mapped_column(String(500), server_default="")

@@ -337,10 +337,13 @@ _BY_SOURCE = Sql(
     "WHERE target_kind = :kind AND target_id = :id GROUP BY source"
 )
 # Named givers: those who chose to be shown, less donations refunded since.
+# (a recorded entry corrected to nothing is no gift either).
 _NAMES = Sql(
     "SELECT name FROM funding_contributions f WHERE target_kind = :kind AND target_id = :id "
-    "AND amount_cents > 0 AND show_name AND name <> '' AND NOT EXISTS (SELECT 1 FROM "
-    "funding_contributions r WHERE r.payment_id = f.payment_id AND r.amount_cents < 0) "
+    "AND amount_cents > 0 AND corrects_id IS NULL AND show_name AND name <> '' AND NOT EXISTS (SELECT 1 "
+    "FROM funding_contributions r WHERE r.payment_id = f.payment_id AND r.amount_cents < 0) "
+    "AND f.amount_cents + COALESCE((SELECT sum(c.amount_cents) FROM funding_contributions c "
+    "WHERE c.corrects_id = f.id), 0) > 0 "
     "GROUP BY name ORDER BY min(created_at) LIMIT 50"
 )
 
@@ -395,7 +398,8 @@ async def record_contribution(
     address: str | None,
 ) -> int:
     """A contribution the admin records (government money, a partner unit's transfer, residents'
-    cash), audited. The total is the sum of the rows; a mistake is corrected by a new row."""
+    cash), audited. The total is the sum of the rows; a mistake is corrected by a new row that
+    names this one (app.payments.corrections)."""
     actor.require(target.community_id, "admin")
     if source not in rules.RECORDED_SOURCES:
         raise Invalid(lazy("Choose where the money comes from."), field="source")
@@ -446,10 +450,15 @@ class Line:
     payment_status: str | None
     contact: str  # empty unless the reader is the community's admin
     refundable: bool
+    corrects_id: int | None = None  # the entry this row corrects (app.payments.corrections)
+    stands_for_cents: int = 0  # a recorded entry with its corrections
+    correctable: bool = False
 
 
 _LINES = Sql(
     "SELECT f.id, f.created_at, f.source, f.amount_cents, f.name, f.show_name, f.note, f.payment_id, "
+    "f.corrects_id, f.amount_cents + COALESCE((SELECT sum(c.amount_cents) FROM funding_contributions c "
+    "WHERE c.corrects_id = f.id), 0) AS stands_for, "
     "p.status AS payment_status, p.contact, p.refund_requested_at FROM funding_contributions f "
     "LEFT JOIN payments p ON p.id = f.payment_id "
     "WHERE f.target_kind = :kind AND f.target_id = :id ORDER BY f.created_at DESC, f.id DESC LIMIT 1000"
@@ -475,6 +484,9 @@ async def lines(db: AsyncSession, actor: Actor, target: targets.Target) -> list[
             and r["payment_status"] == "paid"
             and r["amount_cents"] > 0
             and r["refund_requested_at"] is None,
+            corrects_id=r["corrects_id"],
+            stands_for_cents=int(r["stands_for"]),
+            correctable=sees_contact and r["payment_id"] is None and r["corrects_id"] is None,
         )
         for r in await _LINES.fetch(db, {"kind": target.kind, "id": target.id})
     ]
