@@ -54,7 +54,8 @@ async def test_the_admin_corrects_an_entry_to_the_right_amount_with_a_reason(cli
     row = (
         await db.execute(
             text(
-                "SELECT amount_cents, source, note, corrects_id FROM funding_contributions WHERE corrects_id = :e"
+                "SELECT amount_cents, source, note, corrects_id FROM funding_contributions "
+                "WHERE corrects_id = :e"
             ),
             {"e": entry},
         )
@@ -63,7 +64,8 @@ async def test_the_admin_corrects_an_entry_to_the_right_amount_with_a_reason(cli
     audit = (
         await db.execute(
             text(
-                "SELECT data FROM audit_entries WHERE action = 'payments.contribution_corrected' AND target = :t"
+                "SELECT data FROM audit_entries "
+                "WHERE action = 'payments.contribution_corrected' AND target = :t"
             ),
             {"t": f"wish:{goal.wish_id}"},
         )
@@ -118,9 +120,9 @@ async def test_only_the_admin_corrects_and_a_correction_or_an_online_donation_is
         payment = (
             await s.execute(
                 text(
-                    "INSERT INTO payments (community_id, kind, target_kind, target_id, amount_cents, currency, "
-                    "idempotency_key, status) VALUES (:c, 'donation', 'wish', :w, 2000, 'cny', :k, 'paid') "
-                    "RETURNING id"
+                    "INSERT INTO payments (community_id, kind, target_kind, target_id, amount_cents, "
+                    "currency, idempotency_key, status) "
+                    "VALUES (:c, 'donation', 'wish', :w, 2000, 'cny', :k, 'paid') RETURNING id"
                 ),
                 {"c": goal.community_id, "w": goal.wish_id, "k": f"correction-test-{goal.wish_id}"},
             )
@@ -128,8 +130,8 @@ async def test_only_the_admin_corrects_and_a_correction_or_an_online_donation_is
         online = (
             await s.execute(
                 text(
-                    "INSERT INTO funding_contributions (community_id, target_kind, target_id, source, amount_cents, "
-                    "payment_id) VALUES (:c, 'wish', :w, 'online', 2000, :p) RETURNING id"
+                    "INSERT INTO funding_contributions (community_id, target_kind, target_id, source, "
+                    "amount_cents, payment_id) VALUES (:c, 'wish', :w, 'online', 2000, :p) RETURNING id"
                 ),
                 {"c": goal.community_id, "w": goal.wish_id, "p": payment},
             )
@@ -168,8 +170,8 @@ async def test_the_database_takes_a_negative_recorded_row_only_as_a_correction_w
 ) -> None:
     goal = await wish_with_goal(client, factory)
     insert = (
-        "INSERT INTO funding_contributions (community_id, target_kind, target_id, source, amount_cents, note, "
-        "corrects_id) VALUES (:c, 'wish', :w, 'government', -100, :note, :corrects)"
+        "INSERT INTO funding_contributions (community_id, target_kind, target_id, source, amount_cents, "
+        "note, corrects_id) VALUES (:c, 'wish', :w, 'government', -100, :note, :corrects)"
     )
     with pytest.raises(DBAPIError):
         await db.execute(
