@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from app.core import clock
 from app.core.i18n import ELDER_COOKIE, LANG_COOKIE
+from app.core.migrate import upgrade
 from app.domains import load_exports
 from app.reports import exporting
 from tests.conftest import (
@@ -122,8 +123,6 @@ async def _seed(engine: AsyncEngine) -> tuple[int, str, str, date, set[tuple[int
 
 @pytest.fixture(scope="module")
 def place(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Place]:
-    from app.core.migrate import upgrade
-
     load_exports()  # the job of this process finds the domains' exports
     name = f"{database_url.rsplit('/', 1)[1].split('?')[0]}_export_progress"
     _admin_sql(database_url, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
