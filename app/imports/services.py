@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core import audit, clock, progress
@@ -172,9 +172,19 @@ COUNT = Sql(
     "  FROM import_rows WHERE run_id = :run) c WHERE import_runs.id = :run"
 )
 _CLAIM = text(
-    "UPDATE import_runs SET status = 'running', started_at = now() WHERE id = ("
+    "UPDATE import_runs SET status = 'running', started_at = COALESCE(started_at, now()),"
+    " heartbeat_at = now(), attempts = attempts + 1 WHERE id = ("
     " SELECT id FROM import_runs WHERE status = 'queued' ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 1"
     ") RETURNING id"
+)
+# A job that died leaves its run running without a heartbeat: queued again (its finished chunks
+# are skipped), or failed after ATTEMPTS attempts.
+STALE = timedelta(minutes=5)
+ATTEMPTS = 3
+_REVIVE = text(
+    "UPDATE import_runs SET status = CASE WHEN attempts >= :most THEN 'failed' ELSE 'queued' END,"
+    " finished_at = CASE WHEN attempts >= :most THEN now() END"
+    " WHERE status = 'running' AND COALESCE(heartbeat_at, started_at, created_at) < :before"
 )
 
 
@@ -339,14 +349,18 @@ async def make(engine: AsyncEngine, run_id: int) -> None:
     maker = async_sessionmaker(engine, expire_on_commit=False)
     async with maker() as s:
         run = await s.get(ImportRun, run_id)
+        staged = await s.scalar(select(func.count()).select_from(ImportRow).where(ImportRow.run_id == run_id))
+        # The rows of chunks a job that died had finished are settled already: skipped.
         numbers = list(
             (
                 await s.scalars(
-                    select(ImportRow.row_no).where(ImportRow.run_id == run_id).order_by(ImportRow.row_no)
+                    select(ImportRow.row_no)
+                    .where(ImportRow.run_id == run_id, ImportRow.outcome.is_(None))
+                    .order_by(ImportRow.row_no)
                 )
             ).all()
         )
-    if run is None or len(numbers) != run.total_rows:
+    if run is None or staged != run.total_rows:
         # The staged rows are gone (the unlogged table was emptied after a crash).
         await progress.beside(
             engine,
@@ -383,6 +397,8 @@ async def make_queued(session: AsyncSession) -> None:
     engine = session.bind
     assert isinstance(engine, AsyncEngine)
     await clear_old(engine)
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(_REVIVE, {"before": clock.now() - STALE, "most": ATTEMPTS})
     while True:
         async with async_sessionmaker(engine)() as s, s.begin():
             run_id = (await s.execute(_CLAIM)).scalar()

@@ -1,0 +1,81 @@
+"""An import whose job died half way (its run left running, no heartbeat for minutes) is run
+again by the next job: the chunks it had finished are kept and skipped, so each person is added
+and audited once; after a few attempts it is given up."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.core import clock, jobs
+from app.core.uow import connection_of
+from app.imports import services
+from app.imports.models import ImportRun
+from tests.api.helpers import post_form
+from tests.conftest import count
+from tests.imports.conftest import Place, checked, csv_file, phones, wait_done
+
+HEADER = ["手机号", "姓名", "小区", "楼栋", "角色", "无手机"]
+
+
+async def _queued(client: Any, place: Place, rows: list[list[Any]]) -> int:
+    run_id, _page = await checked(client, place.cid, csv_file(HEADER, rows))
+    answer = await post_form(client, f"/admin/c/{place.cid}/imports/{run_id}/start", {"confirm": "1"})
+    assert answer.status_code == 303
+    return run_id
+
+
+async def _died(engine: Any, run_id: int, attempts: int = 1) -> None:
+    """The run as a job that died leaves it: running, last heard of ten minutes ago."""
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(
+            update(ImportRun)
+            .where(ImportRun.id == run_id)
+            .values(status="running", attempts=attempts, heartbeat_at=clock.now() - timedelta(minutes=10))
+        )
+
+
+async def test_an_import_left_half_done_is_finished_once(
+    client: Any, engine: Any, place: Place, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "CHUNK", 2)
+    numbers = phones(5)
+    rows = [[n, f"居民{i}", place.compound, "1号楼", "", ""] for i, n in enumerate(numbers)]
+    run_id = await _queued(client, place, rows)
+    # The job took the run and finished its first chunk (rows 2 and 3), then died.
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        run = await s.get(ImportRun, run_id)
+        assert run is not None
+        await services._import_chunk(await connection_of(s), run, 2, 3)
+    await _died(engine, run_id)
+    await wait_done(engine, run_id)
+    async with async_sessionmaker(engine)() as s:
+        run = await s.get(ImportRun, run_id)
+        assert run is not None and (run.created, run.done_rows, run.attempts) == (5, 5, 2)
+        assert await count(s, "SELECT count(*) FROM users WHERE phone = ANY(:p)", p=numbers) == 5
+        assert (
+            await count(
+                s,
+                "SELECT count(*) FROM audit_entries "
+                "WHERE action = 'resident.imported' AND data->>'import' = :i",
+                i=str(run_id),
+            )
+            == 5
+        )
+
+
+async def test_an_import_that_keeps_dying_is_given_up(client: Any, engine: Any, place: Place) -> None:
+    run_id = await _queued(client, place, [[phones(1)[0], "居民", "", "", "", ""]])
+    await _died(engine, run_id, attempts=services.ATTEMPTS)
+    await jobs.run_now(engine, "app.imports.jobs.make_imports")
+    async with async_sessionmaker(engine)() as s:
+        status = (
+            await s.execute(text("SELECT status FROM import_runs WHERE id = :i"), {"i": run_id})
+        ).scalar()
+    assert status == "failed"
+    page = await client.get(f"/admin/c/{place.cid}/imports/{run_id}")
+    assert "导入中断" in page.text
