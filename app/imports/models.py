@@ -52,7 +52,7 @@ class ImportRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Recorded with every chunk; a running import not heard of for a while is run again
-    # (migration 0029).
+    # (migration 0030).
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
 

@@ -1,8 +1,8 @@
 """import runs: a heartbeat and the attempts, so an import whose job died half way is run again
 (its finished chunks are kept and skipped), and failed after a few attempts
 
-Revision ID: 0029
-Revises: 0028
+Revision ID: 0030
+Revises: 0029
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0029"
-down_revision = "0028"
+revision = "0030"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
