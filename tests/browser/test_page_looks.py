@@ -71,3 +71,21 @@ def test_the_events_list_keeps_off_its_cards_edge(world: World, browser: Any) ->
         assert first["x"] - card["x"] >= 12, (card, first)
     finally:
         context.close()
+
+
+def test_the_join_code_stays_on_one_line_in_large_english(world: World, browser: Any) -> None:
+    """In 长辈版 English the join code broke in two (JUNM / EN88) at the end of its sentence."""
+    context, page = _page(browser, world, "en", True)
+    try:
+        log_in(page, world, "admin")
+        page.goto(f"{world.url}/admin/c/{world.values['community_id']}/places")
+        lines = page.evaluate(
+            """() => {
+                 const range = document.createRange();
+                 range.selectNodeContents(document.querySelector('.code-text.whole'));
+                 return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+               }"""
+        )
+        assert lines == 1
+    finally:
+        context.close()
