@@ -4,11 +4,16 @@ says on the page it is on, in Chinese as in English."""
 from __future__ import annotations
 
 import re
+import sys
+from pathlib import Path
 
 from app.core.i18n import translations
 from tests.api.helpers import post_form, session_of
 from tests.conftest import login
 from tests.payments.conftest import wish_with_goal
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+import messages  # noqa: E402
 
 
 def test_going_back_from_a_purchase_or_a_refund_does_not_speak_of_a_reversal():
@@ -86,3 +91,29 @@ async def test_a_card_is_revoked_or_reissued_only_once_the_box_is_ticked(client,
     again = await post_form(client, f"{page}/card")
     card = re.compile(r'src="(data:image[^"]+)"')
     assert card.findall(again.text) == card.findall(first.text) != []
+
+
+def test_the_join_code_has_one_name_in_chinese():
+    """Residents are asked for the 邀请码 at registration; the admin's places page called the same
+    code 居民加入码, so what the office reads out and what the form asks for did not match."""
+    zh = translations("zh")
+    named = [msgid for msgid in messages.catalogs() if "join code" in msgid.lower()]
+    assert len(named) >= 5
+    assert [m for m in named if "邀请码" not in zh.gettext(m)] == []
+
+
+async def test_the_ledger_pages_entry_number_reads_as_a_number(client, factory):
+    """On a phone the table's first cell stands alone above the row: a bare 15 said nothing, #15
+    reads as the entry's number (the one a reversal names)."""
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    resident = await factory.person(tenant, name="郑美玉")
+    award = await client.post(
+        f"/api/v1/communities/{tenant.community_id}/awards",
+        json={"user_id": resident.user_id, "points": 5, "reason": "清理楼道", "idempotency_key": "words-1"},
+        headers=admin.headers,
+    )
+    assert award.status_code in (200, 201), award.text
+    await session_of(client, admin)
+    page = await client.get(f"/admin/c/{tenant.community_id}/ledger")
+    assert page.status_code == 200 and f"<td>#{award.json()['transfer_id']}</td>" in page.text
