@@ -379,6 +379,14 @@ def _month(value: str, tz: str | None) -> datetime:
     return parsed.replace(tzinfo=clock.zone(tz))
 
 
+def _month_scope(community: Community, start: datetime) -> Scope:
+    """The month from its first instant in the community's time zone: the page and its files
+    count the same days."""
+    return Scope(
+        community.id, start.date(), rules.next_month(start).date() - timedelta(days=1), community.time_zone
+    )
+
+
 @get("/store/admin/c/{community_id:int}/report", include_in_schema=False)
 async def report_page(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
@@ -390,7 +398,8 @@ async def report_page(
     except Invalid as exc:
         # The report of this month, with the reason next to the month field.
         error, start = error_message(request, exc), _month("", community.time_zone)
-    rows = await services.monthly_report(db_session, actor, community_id, start)
+    scope = _month_scope(community, start)
+    rows = await services.report_rows(db_session, community_id, scope.start, scope.end)
     return render(
         request,
         "store/report.html",
@@ -408,10 +417,7 @@ async def _report_file(
     """The month's report as the store's export (app.core.exports): one writer and one way of
     naming files for every export."""
     community = await _admin_community(db_session, actor, community_id)
-    start = _month(month, community.time_zone)
-    scope = Scope(
-        community_id, start.date(), rules.next_month(start).date() - timedelta(days=1), community.time_zone
-    )
+    scope = _month_scope(community, _month(month, community.time_zone))
     found = exports.get(store_exports.NAME)
     rows = await found.fn(db_session, scope)
     body = exports.file_of(found, fmt, rows, gettext_for(request))

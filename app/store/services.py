@@ -448,20 +448,12 @@ class ReportRow:
     stock: int
 
 
-async def monthly_report(
-    session: AsyncSession, actor: Actor, community_id: int, month: datetime
-) -> list[ReportRow]:
-    """Per item for one calendar month (China time): quantities by outcome, points spent, goods in."""
-    actor.require(community_id, *STAFF)
-    start = rules.month_start(month)
-    return await report_rows(session, community_id, start, rules.next_month(start))
-
-
 async def report_rows(
     session: AsyncSession, community_id: int, start: datetime, end: datetime
 ) -> list[ReportRow]:
     """Per item over the instants [start, end): quantities ordered by outcome, points spent, goods
-    in, and the stock now (the monthly report's rows and the store's export)."""
+    in, and the stock now (the monthly report's rows and the store's export, over the month's days
+    in the community's time zone)."""
     rows = (
         await session.execute(
             text(

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from datetime import datetime
 from typing import Any
 
 from openpyxl import load_workbook
@@ -164,3 +166,54 @@ async def test_the_store_report_is_the_store_export_of_one_month(
     assert f"/store/admin/c/{cid}/report.xlsx?month=" in page.text
     listed = await client.get(f"/admin/c/{cid}/exports")
     assert "store.xlsx" in listed.text and "circle.xlsx" in listed.text
+
+
+async def test_the_store_report_page_and_its_files_count_the_community_s_own_month(
+    client: Any, factory: Factory, engine: Any
+) -> None:
+    tenant = await factory.tenant()
+    cid = tenant.community_id
+    admin = await login(client, tenant.admin)
+    london = clock.zone("Europe/London")
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(text("UPDATE communities SET time_zone = 'Europe/London' WHERE id = :c"), {"c": cid})
+        item_id = (
+            await s.execute(
+                text(
+                    "INSERT INTO store_items (community_id, name, points_price, stock)"
+                    " VALUES (:c, '雨伞', 5, 9) RETURNING id"
+                ),
+                {"c": cid},
+            )
+        ).scalar_one()
+        # A restock on the evening of 31 October in London, which is already 1 November in China,
+        # and one just after midnight on 1 November.
+        await s.execute(
+            text(
+                "INSERT INTO store_stock_moves (community_id, item_id, delta, kind, created_at) VALUES"
+                " (:c, :i, 4, 'restock', :october), (:c, :i, 5, 'restock', :november)"
+            ),
+            {
+                "c": cid,
+                "i": item_id,
+                "october": datetime(2026, 10, 31, 20, 0, tzinfo=london),
+                "november": datetime(2026, 11, 1, 0, 30, tzinfo=london),
+            },
+        )
+    await session_of(client, admin)
+    for month, restocked in (("2026-10", 4), ("2026-11", 5)):
+        page = await client.get(
+            f"/store/admin/c/{cid}/report?month={month}", headers={"Accept-Language": "en"}
+        )
+        assert page.status_code == 200
+        cells = re.search(r"<td>雨伞</td>((?:<td>\d+</td>)+)", page.text)
+        assert cells is not None, page.text[-2000:]
+        shown = [int(v) for v in re.findall(r"\d+", cells.group(1))]
+        assert shown[5] == restocked, (month, shown)
+        body = (
+            await client.get(
+                f"/store/admin/c/{cid}/report.csv?month={month}", headers={"Accept-Language": "en"}
+            )
+        ).content.decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(body)))
+        assert [int(v) for v in rows[1][1:]] == shown
