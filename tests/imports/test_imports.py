@@ -286,3 +286,19 @@ async def test_the_sample_files_read_back_as_they_are(client: Any, engine: Any, 
             _run, page = await checked(client, place.cid, sample.content, f"sample.{fmt}")
             assert sum(counts(page).values()) == 3
     client.cookies.delete("lang")
+
+
+@pytest.mark.parametrize("size", [5 * 1024 * 1024 + 1, 7 * 1024 * 1024])
+async def test_a_file_over_five_megabytes_is_refused_with_the_form_again(
+    client: Any, engine: Any, place: Place, size: int
+) -> None:
+    """Just over the file's limit (read and refused), and over the form's (the request read to
+    its end, its text fields kept, the file dropped): both answer the form with the limit."""
+    line = "13800000000,张三,,,,\n"
+    body = ("手机号,姓名,小区,楼栋,角色,无手机\n" + line * (size // len(line.encode()) + 1)).encode()
+    assert len(body) > size - 1
+    before = await _members(engine, place.cid)
+    answer = await upload(client, place.cid, body)
+    assert answer.status_code in (413, 422), answer.text[:300]
+    assert "最大 5 MB" in answer.text and 'name="file"' in answer.text
+    assert await _members(engine, place.cid) == before
