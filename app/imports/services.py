@@ -330,8 +330,15 @@ async def recent(session: AsyncSession, community_id: int, limit: int = 10) -> S
 # ---------------------------------------------------------------- the job
 
 
+# One chunk at a time per community: two imports of the same people (a file uploaded twice and
+# confirmed twice, taken by two workers) must not both make a person without a phone, who has no
+# key to conflict on.
+LOCK_COMMUNITY = Sql("SELECT pg_advisory_xact_lock(20261130, CAST(:community AS integer))")
+
+
 async def _import_chunk(conn: Connection, run: ImportRun, first: int, last: int) -> None:
     params = {"run": run.id, "community": run.community_id, "first": first, "last": last}
+    await LOCK_COMMUNITY.execute(conn, {"community": run.community_id % 2_147_483_647})
     await FIND_KNOWN_PHONES.execute(conn, params)
     await FIND_KNOWN_WITHOUT_PHONE.execute(conn, params)
     await CREATE_WITH_PHONE.execute(conn, params)

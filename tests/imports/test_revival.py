@@ -4,6 +4,7 @@ and audited once; after a few attempts it is given up."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -79,3 +80,35 @@ async def test_an_import_that_keeps_dying_is_given_up(client: Any, engine: Any, 
     assert status == "failed"
     page = await client.get(f"/admin/c/{place.cid}/imports/{run_id}")
     assert "导入中断" in page.text
+
+
+async def test_two_imports_of_the_same_people_at_once_make_each_person_once(
+    client: Any, engine: Any, place: Place, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same file confirmed twice and imported by two jobs at the same moment: each person
+    (with a phone or without) is made once, and the two runs' counts add up to the file."""
+    monkeypatch.setattr(services, "CHUNK", 3)
+    numbers = phones(6)
+    rows: list[list[Any]] = [[n, f"同时{i}", place.compound, "1号楼", "", ""] for i, n in enumerate(numbers)]
+    rows += [["", f"同时老人{i}", place.compound, "2号楼", "", "是"] for i in range(6)]
+    first = await _queued(client, place, rows)
+    second = await _queued(client, place, rows)
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(
+            update(ImportRun).where(ImportRun.id.in_((first, second))).values(status="running", attempts=1)
+        )
+    await asyncio.gather(services.make(engine, first), services.make(engine, second))
+    async with async_sessionmaker(engine)() as s:
+        runs = [await s.get(ImportRun, run_id) for run_id in (first, second)]
+        assert all(r is not None and r.status == "done" for r in runs)
+        assert sum(r.created for r in runs if r) == 12
+        assert sum(r.unchanged for r in runs if r) == 12
+        assert (
+            await count(
+                s,
+                "SELECT count(*) FROM users u JOIN memberships m ON m.user_id = u.id "
+                "WHERE m.community_id = :c AND u.display_name LIKE '同时%'",
+                c=place.cid,
+            )
+            == 12
+        )
