@@ -81,19 +81,34 @@ def fill(path: str, values: dict[str, Any]) -> str:
     return PARAM.sub(lambda m: str(values[m.group(1)]), path)
 
 
+# The pages each role may open (answer 200, not a redirect, 403 or 404), asked once per role without
+# a browser: the same for both modes and languages, so the four browser runs of a role and the
+# coverage test share it instead of asking the server for every page again.
+_OPENS: dict[str, list[str]] = {}
+
+
+def pages_opened_by(app: Any, world: World, role: str) -> list[str]:
+    if role not in _OPENS:
+        with httpx.Client(base_url=world.url, timeout=30) as http:
+            if role != "anonymous":
+                _form_login(http, world.phones[role], world.password)
+            opens = []
+            for path in page_routes(app):
+                unknown = set(PARAM.findall(path)) - set(world.values)
+                assert not unknown, f"{path}: add a value for {unknown} to the world fixture"
+                if http.get(fill(path, world.values)).status_code == 200:
+                    opens.append(path)
+        _OPENS[role] = opens
+    return _OPENS[role]
+
+
 def test_every_page_route_has_its_parameters_and_someone_who_opens_it(app: Any, world: World) -> None:
     """Coverage without a browser: each page's path fills from the test's data and answers 200
     to at least one role, so every page is visited by the test below."""
     opened: dict[str, list[str]] = {}
     for role in ROLES:
-        with httpx.Client(base_url=world.url, timeout=30) as http:
-            if role != "anonymous":
-                _form_login(http, world.phones[role], world.password)
-            for path in page_routes(app):
-                unknown = set(PARAM.findall(path)) - set(world.values)
-                assert not unknown, f"{path}: add a value for {unknown} to the world fixture"
-                if http.get(fill(path, world.values)).status_code == 200:
-                    opened.setdefault(path, []).append(role)
+        for path in pages_opened_by(app, world, role):
+            opened.setdefault(path, []).append(role)
     nobody = [path for path in page_routes(app) if path not in opened]
     assert nobody == [], f"pages no role could open: {nobody}"
     for role, paths in AT_LEAST.items():
@@ -242,15 +257,12 @@ def test_every_page_is_accessible(app, world, browser, artifacts, role, mode, la
     try:
         if role != "anonymous":
             log_in(page, world, role)
-        paths = [p for p in page_routes(app) if set(PARAM.findall(p)) <= set(world.values)]
-        for path in [*paths, MISSING]:
+        for path in [*pages_opened_by(app, world, role), MISSING]:
             url = fill(path, world.values)
-            if path != MISSING:
-                status = context.request.get(world.url + url, max_redirects=0).status
-                if status != 200:
-                    continue
-            page.goto(world.url + url)
-            page.wait_for_load_state()
+            answer = page.goto(world.url + url)
+            assert answer is not None
+            assert answer.status == (404 if path == MISSING else 200), f"{url}: {answer.status}"
+            assert answer.request.redirected_from is None, f"{url} sent {role} to {answer.url}"
             visited.append(path)
             assert page.evaluate("document.documentElement.lang") == ("zh-Hans" if lang == "zh" else "en")
             assert page.locator("body.elder").count() == (1 if elder else 0)
