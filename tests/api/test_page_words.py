@@ -117,3 +117,10 @@ async def test_the_ledger_pages_entry_number_reads_as_a_number(client, factory):
     await session_of(client, admin)
     page = await client.get(f"/admin/c/{tenant.community_id}/ledger")
     assert page.status_code == 200 and f"<td>#{award.json()['transfer_id']}</td>" in page.text
+
+
+async def test_the_registration_page_leads_to_logging_in(client):
+    """Someone who registered before and opened the registration form again finds the way to log
+    in on it (it led nowhere but back)."""
+    page = await client.get("/register")
+    assert page.status_code == 200 and '<a href="/login">已经注册过？去登录</a>' in page.text
