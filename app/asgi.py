@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return await actor_for_token(database, settings, token, kind, actors)
 
     domains.load_ledger_words()
+    domains.load_checks()  # the admin's verify page checks the money too
 
     def provide_settings() -> Settings:
         return settings

@@ -188,6 +188,7 @@ def worker(once: bool) -> None:
 
 for group in domains.cli_groups():
     main.add_command(group)
+domains.load_checks()  # what `jinlin ledger verify` checks beside the ledger
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -84,6 +84,14 @@ def load_ledger_words() -> None:
         _optional(f"app.{domain}.ledger_words")
 
 
+def load_checks() -> None:
+    """Imports every domain's ``checks`` module, which registers with app.core.checks what
+    `jinlin ledger verify` and the admin's verify page check beside the ledger (money's: each
+    payment against its contributions)."""
+    for domain in DOMAINS:
+        _optional(f"app.{domain}.checks")
+
+
 def worker_memos(feed: ChangeFeed) -> dict[str, Any]:
     """The app's state entries in which each worker remembers a domain's hot rows while `feed`
     tells it of their changes (`app.<domain>.memos.remember(feed)`)."""

@@ -1,30 +1,18 @@
 """`jinlin ledger verify`: the ledger's invariants, checked from the transfers up.
 
 Each check returns how many rows it looked at and the offending ones (at most a few shown).
-The same checks back the admin page (scoped to one community).
+The same checks back the admin page (scoped to one community). After the ledger's own, the checks
+registered with app.core.checks run (money's: payments against their contributions).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import checks
+from app.core.checks import Check as Check
 from app.core.i18n import lazy
-
-
-@dataclass
-class Check:
-    name: str
-    description: str
-    checked: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
 
 # Each account's balance as the transfers say it, and its held points as open holds say.
 _DERIVED = """
@@ -146,4 +134,7 @@ async def run_checks(session: AsyncSession, community_id: int | None = None) -> 
         )
     ).scalars()
     rev.problems.extend(f"reversal {id_} does not mirror its original" for id_ in bad)
-    return [total, cached, holds, negative, refs, posted, rev]
+    found = [total, cached, holds, negative, refs, posted, rev]
+    for more in checks.registered():
+        found.extend(await more(session, community_id))
+    return found

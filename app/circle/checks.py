@@ -1,0 +1,68 @@
+"""The vouchers' cash part against its payments, checked by `jinlin ledger verify` after the
+ledger's own (registered with app.core.checks; the assembly imports this module): a voucher with
+a cash part is held or redeemed only once its Checkout was paid, and a paid Checkout never
+leaves its voucher waiting for payment (app.circle.cash moves both)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.circle.cash import KIND
+from app.core import checks
+from app.core.checks import Check
+from app.core.i18n import lazy
+
+SHOWN = 10
+
+# Each voucher with a cash part beside its payments (a voucher has one: the payment's key is the
+# voucher's), and the status each has.
+_CASH_VOUCHERS = text(
+    "SELECT v.id, v.status, v.cash_cents, p.id AS payment_id, p.status AS payment_status, "
+    "p.amount_cents FROM circle_vouchers v "
+    "LEFT JOIN payments p ON p.kind = :kind AND p.ref_id = v.id "
+    "WHERE v.cash_cents > 0 AND (:all OR v.community_id = :c) ORDER BY v.id"
+)
+# Payments of vouchers that name no voucher with a cash part.
+_STRAY = text(
+    "SELECT p.id FROM payments p LEFT JOIN circle_vouchers v ON v.id = p.ref_id AND v.cash_cents > 0 "
+    "WHERE p.kind = :kind AND (:all OR p.community_id = :c) AND v.id IS NULL ORDER BY p.id LIMIT :n"
+)
+
+
+def _problem(row: Any) -> str | None:
+    paid = row.payment_status in ("paid", "refunded")
+    if (
+        row.status in ("held", "redeemed")
+        and row.payment_status != "paid"
+        and not (row.status == "redeemed" and row.payment_status == "refunded")
+    ):
+        return f"voucher {row.id} is {row.status}, its cash payment {row.payment_status or 'missing'}"
+    if row.status == "awaiting_payment" and paid:
+        return f"voucher {row.id} waits for a payment that is {row.payment_status}"
+    if row.payment_id is not None and int(row.amount_cents) != int(row.cash_cents):
+        return f"voucher {row.id}: cash part {row.cash_cents}, its payment asked {row.amount_cents}"
+    return None
+
+
+@checks.checker
+async def voucher_cash_checks(session: AsyncSession, community_id: int | None) -> list[Check]:
+    params: dict[str, Any] = {"c": community_id or 0, "all": community_id is None, "kind": KIND, "n": SHOWN}
+    cash = Check(
+        "voucher_cash",
+        lazy(
+            "A voucher with a cash part is held or used only once it was paid; a paid one is not kept waiting"
+        ),
+    )
+    for row in (await session.execute(_CASH_VOUCHERS, params)).all():
+        cash.checked += 1
+        problem = _problem(row)
+        if problem and len(cash.problems) < SHOWN:
+            cash.problems.append(problem)
+    cash.problems.extend(
+        f"payment {i} names no voucher with a cash part"
+        for i in (await session.execute(_STRAY, params)).scalars()
+    )
+    return [cash]
