@@ -109,6 +109,14 @@ def _notice(request: Request) -> str | None:
     return gettext_for(request)(NOTICES[key]) if key in NOTICES else None
 
 
+def _typed_amount(form: dict[str, str]) -> int:
+    """The form's amount in yuan, as cents; refused in words when it is not one."""
+    amount = rules.parse_yuan(form.get("amount", ""))
+    if amount is None:
+        raise DomainError("validation_error", 422, rules.AMOUNT_WORDS)
+    return amount
+
+
 async def _record(
     request: Request, db: AsyncSession, actor: Actor, settings: Settings, kind: str, target_id: int
 ) -> Template | Redirect:
@@ -117,9 +125,7 @@ async def _record(
     if target is None or target.goal_cents is None:
         raise NotFound()
     try:
-        amount = rules.parse_yuan(form.get("amount", ""))
-        if amount is None:
-            raise DomainError("validation_error", 422, rules.AMOUNT_WORDS)
+        amount = _typed_amount(form)
         await services.record_contribution(
             db,
             actor,
@@ -132,17 +138,8 @@ async def _record(
             address=client_address(request),
         )
     except DomainError as exc:
-        await reopen_form(db, exc)
-        return await _goal_page(
-            request,
-            db,
-            actor,
-            settings,
-            kind,
-            target_id,
-            status_code=exc.status_code,
-            error=error_message(request, exc),
-            form=form,
+        return await reopen_page(
+            request, db, exc, partial(_goal_page, request, db, actor, settings, kind, target_id), form=form
         )
     return Redirect(f"/payments/admin/{kind}/{target_id}?done=recorded", status_code=303)
 
@@ -187,9 +184,7 @@ async def correct(
     try:
         if form.get("confirm") != "1":
             raise DomainError("validation_error", 422, lazy("Tick the box to confirm."))
-        amount = rules.parse_yuan(form.get("amount", ""))
-        if amount is None:
-            raise DomainError("validation_error", 422, rules.AMOUNT_WORDS)
+        amount = _typed_amount(form)
         await corrections.correct_contribution(
             db_session,
             actor,
