@@ -12,20 +12,23 @@ from tests.browser.conftest import World, log_in
 
 pytestmark = pytest.mark.browser
 
-# Each word of a tile's label, and whether it sits on one line (a word the tile cut in two, or one
-# running out of its tile, fails).
-WORDS_OF_TILES = """
-() => [...document.querySelectorAll('.tiles a.tile')].flatMap((tile) => {
-  const box = tile.getBoundingClientRect();
-  const text = tile.querySelector('span').firstChild;
+# Each word in the boxes a selector finds, and whether it sits whole on one line inside its box (a
+# word the box cut in two, or one running out of it, fails).
+WORDS_WHOLE = """
+(selector) => [...document.querySelectorAll(selector)].flatMap((el) => {
+  const box = el.getBoundingClientRect();
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
   const out = [];
-  for (const m of text.textContent.matchAll(/\\S+/g)) {
-    const range = document.createRange();
-    range.setStart(text, m.index);
-    range.setEnd(text, m.index + m[0].length);
-    const rects = [...range.getClientRects()].filter((r) => r.width > 0);
-    const inside = rects.every((r) => r.left >= box.left - 0.5 && r.right <= box.right + 0.5);
-    out.push([m[0], rects.length === 1 && inside]);
+  while (walker.nextNode()) {
+    const text = walker.currentNode;
+    for (const m of text.textContent.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(text, m.index);
+      range.setEnd(text, m.index + m[0].length);
+      const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+      const inside = rects.every((r) => r.left >= box.left - 0.5 && r.right <= box.right + 0.5);
+      out.push([m[0], rects.length === 1 && inside]);
+    }
   }
   return out;
 })
@@ -52,7 +55,7 @@ def test_the_home_pages_tiles_hold_their_english_words_whole(world: World, brows
     try:
         log_in(page, world, "resident")
         page.goto(world.url + "/")
-        words = page.evaluate(WORDS_OF_TILES)
+        words = page.evaluate(WORDS_WHOLE, ".tiles a.tile")
         assert len(words) >= 8
         assert [word for word, whole in words if not whole] == []
     finally:
@@ -87,5 +90,20 @@ def test_the_join_code_stays_on_one_line_in_large_english(world: World, browser:
                }"""
         )
         assert lines == 1
+    finally:
+        context.close()
+
+
+def test_the_dashboards_figures_keep_their_english_names_whole_in_large_text(
+    world: World, browser: Any
+) -> None:
+    """In 长辈版 English the dashboard's boxes were too narrow for "supermarket" and "Attendance"."""
+    context, page = _page(browser, world, "en", True)
+    try:
+        log_in(page, world, "admin")
+        page.goto(f"{world.url}/admin/c/{world.values['community_id']}/dashboard")
+        words = page.evaluate(WORDS_WHOLE, ".stats .stat")
+        assert len(words) >= 20
+        assert [word for word, whole in words if not whole] == []
     finally:
         context.close()
