@@ -112,3 +112,26 @@ async def test_two_imports_of_the_same_people_at_once_make_each_person_once(
             )
             == 12
         )
+
+
+async def test_a_checked_file_nobody_confirmed_is_let_go_after_a_day(
+    client: Any, engine: Any, place: Place
+) -> None:
+    run_id, _page = await checked(
+        client, place.cid, csv_file(HEADER, [[phones(1)[0], "居民", "", "", "", ""]])
+    )
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(
+            update(ImportRun)
+            .where(ImportRun.id == run_id)
+            .values(created_at=clock.now() - services.KEEP_CHECKED - timedelta(minutes=1))
+        )
+    await jobs.run_now(engine, "app.imports.jobs.make_imports")
+    async with async_sessionmaker(engine)() as s:
+        assert await count(s, "SELECT count(*) FROM import_rows WHERE run_id = :r", r=run_id) == 0
+        run = await s.get(ImportRun, run_id)
+        assert run is not None and run.status == "expired"
+    page = await client.get(f"/admin/c/{place.cid}/imports/{run_id}")
+    assert "明细已清除" in page.text and "data-dry-run" not in page.text
+    late = await post_form(client, f"/admin/c/{place.cid}/imports/{run_id}/start", {"confirm": "1"})
+    assert late.status_code == 409
