@@ -107,3 +107,18 @@ def test_the_dashboards_figures_keep_their_english_names_whole_in_large_text(
         assert [word for word, whole in words if not whole] == []
     finally:
         context.close()
+
+
+def test_the_kiosks_instructions_are_large_on_a_wall_screen(world: World, browser: Any) -> None:
+    """On a wide screen read from a few steps away the kiosk said what to do in 16 px text."""
+    host = world.url.split("//", 1)[1].split(":")[0]
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies([{"name": LANG_COOKIE, "value": "zh", "domain": host, "path": "/"}])
+    page = context.new_page()
+    try:
+        log_in(page, world, "volunteer")
+        page.goto(f"{world.url}/events/{world.values['event_id']}/kiosk?action=checkin")
+        size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.kiosk-hint')).fontSize)")
+        assert size >= 24
+    finally:
+        context.close()
