@@ -122,3 +122,17 @@ def test_the_kiosks_instructions_are_large_on_a_wall_screen(world: World, browse
         assert size >= 24
     finally:
         context.close()
+
+
+def test_the_service_circles_categories_sit_side_by_side_on_a_phone(world: World, browser: Any) -> None:
+    """Six categories were six full-width buttons, a phone's whole first screen before any service."""
+    context, page = _page(browser, world, "zh", False)
+    try:
+        log_in(page, world, "resident")
+        page.goto(f"{world.url}/circle/c/{world.values['community_id']}")
+        boxes = [b for b in (a.bounding_box() for a in page.locator("nav.choices a").all()) if b]
+        assert len(boxes) >= 4
+        rows = {round(b["y"]) for b in boxes}
+        assert len(rows) <= len(boxes) // 2, rows
+    finally:
+        context.close()
