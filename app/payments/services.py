@@ -542,8 +542,9 @@ async def request_refund(
 
 _EXPORT = Sql(
     "SELECT f.created_at, f.target_kind, f.target_id, f.source, f.amount_cents, f.name, f.show_name, f.note, "
-    "f.payment_id, p.contact FROM funding_contributions f LEFT JOIN payments p ON p.id = f.payment_id "
-    "WHERE f.community_id = :community ORDER BY f.created_at, f.id"
+    "f.payment_id, f.id, f.corrects_id, p.contact FROM funding_contributions f "
+    "LEFT JOIN payments p ON p.id = f.payment_id WHERE f.community_id = :community "
+    "ORDER BY f.created_at, f.id"
 )
 
 
@@ -564,6 +565,8 @@ async def export_rows(
         "name_shown",
         "note",
         "payment_id",
+        "entry",
+        "corrects",  # the entry a correction corrects
     ]
     if sees_contact:
         header.append("contact")
@@ -580,6 +583,8 @@ async def export_rows(
             "yes" if r["show_name"] else "no",
             r["note"],
             r["payment_id"] or "",
+            r["id"],
+            r["corrects_id"] or "",
         ]
         if sees_contact:
             row.append(r["contact"] or "")

@@ -6,6 +6,8 @@ once take turns, and an online donation is refunded, not corrected."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from typing import Any
 
 import pytest
@@ -74,6 +76,14 @@ async def test_the_admin_corrects_an_entry_to_the_right_amount_with_a_reason(cli
     page = await client.get(f"/payments/admin/wish/{goal.wish_id}")
     assert "更正理由：多打了一个零" in page.text and "更正后为 30.00" in page.text
     assert "登记差额" not in page.text  # the page says what is true: a correction, not a difference
+    correction = (
+        await db.execute(text("SELECT id FROM funding_contributions WHERE corrects_id = :e"), {"e": entry})
+    ).scalar_one()
+    exported = await client.get(f"/payments/admin/c/{goal.community_id}/contributions.csv")
+    rows = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
+    entry_at, corrects_at = rows[0].index("entry"), rows[0].index("corrects")
+    pairs = [(r[entry_at], r[corrects_at]) for r in rows[1:]]
+    assert (str(entry), "") in pairs and (str(correction), str(entry)) in pairs
 
     # Corrected again, from what it stands for now; and to nothing: its giver is no longer named.
     again = await _correct(client, entry, amount="0", reason="款项未到账", confirm="1")
