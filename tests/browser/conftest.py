@@ -86,6 +86,31 @@ def _export_run(database_url: str, user_id: int, community_id: int) -> int:
         return pool.submit(asyncio.run, run()).result()
 
 
+def _recorded_contribution(database_url: str, community_id: int, wish_id: int, user_id: int) -> None:
+    """Government money the admin recorded towards the wish's goal: the goal's page offers to
+    correct it (the correction form is on the page every role that opens it sees)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    async def run() -> None:
+        engine = create_async_engine(database_url)
+        try:
+            async with async_sessionmaker(engine)() as s, s.begin():
+                await s.execute(
+                    text(
+                        "INSERT INTO funding_contributions (community_id, target_kind, target_id, source,"
+                        " amount_cents, name, note, recorded_by)"
+                        " VALUES (:c, 'wish', :w, 'government', 30000, '东街街道办事处', '专项资金', :u)"
+                    ),
+                    {"c": community_id, "w": wish_id, "u": user_id},
+                )
+        finally:
+            await engine.dispose()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
 def _import_run(database_url: str, user_id: int, community_id: int) -> int:
     """A file of residents the admin uploaded and the dry run checked: one row to import, one
     refused (the page of an import waiting for its confirmation)."""
@@ -275,6 +300,7 @@ def world(live_server: Any) -> World:
                 json={"amount_cents": 5_000, "idempotency_key": "every-page-" + secrets.token_hex(6)},
             )
         )
+    _recorded_contribution(live_server.env["DATABASE_URL"], cid, wish["id"], me["admin"]["id"])
     w.values = {
         "provider_id": offer["organisation_id"],
         "offer_id": offer["id"],
