@@ -390,6 +390,9 @@ async def _approvals(
     )
 
 
+DECISIONS = ("bulk", "approve", "adjust", "reject", "claim_approve", "claim_reject")
+
+
 @post("/admin/c/{community_id:int}/approvals", include_in_schema=False)
 async def approvals_submit(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession
@@ -399,6 +402,9 @@ async def approvals_submit(
     action = form.get("action", "")
     address = client_address(request)
     try:
+        # Every decision here pays points or refuses them for good: only a reversal undoes it.
+        if action in DECISIONS and form.get("confirm") != "1":
+            raise Invalid(lazy("Tick the box to confirm."), field="confirm")
         if action == "bulk":
             ids = (
                 [i for v in raw.getall("checkin_ids") if (i := parse_id(str(v))) is not None]

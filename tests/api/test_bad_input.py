@@ -301,7 +301,7 @@ async def test_digits_int_refuses_in_event_and_approval_forms_are_not_a_crash(cl
     token = await csrf_token(client, "/login")
     bulk = await client.post(
         f"/admin/c/{cid}/approvals",
-        data={"action": "bulk", "checkin_ids": ["²", str(TOO_BIG)], "_csrf_token": token},
+        data={"action": "bulk", "confirm": "1", "checkin_ids": ["²", str(TOO_BIG)], "_csrf_token": token},
         follow_redirects=False,
     )
     assert bulk.status_code < 500, bulk.text[:300]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from app.core import clock
+from app.core.authz import Actor
 from app.core.i18n import translations
+from app.events import hours
 from app.ledger.verify import run_checks
+from tests.api.helpers import post_form, session_of
 from tests.events.conftest import kiosk_code, make_event, scan
 
 
@@ -28,3 +32,36 @@ async def test_every_ledger_check_reads_in_chinese(db, site):
     zh = translations("zh")
     for check in await run_checks(db, tenant.community_id):
         assert zh.gettext(check.description) != check.description, check.name
+
+
+async def test_deciding_claimed_hours_asks_for_a_tick_first(client, site, db):
+    """A rejection (and an approval, which only a reversal undoes) is final: each decision form
+    on the approvals page carries a required tick, and the server refuses a post without it."""
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    resident = Actor(alice.user_id, "郑美玉", {cid: frozenset({"resident"})})
+    claim = await hours.claim_hours(
+        db, resident, cid, hours.ClaimInput(what="帮独居老人买菜", worked_on=clock.now().date(), minutes=90)
+    )
+    await db.commit()
+    await session_of(client, admin)
+    page = (await client.get(f"/admin/c/{cid}/approvals")).text
+    form = page[page.index(f'name="claim_id" value="{claim.id}"') :]
+    form = form[: form.index("</form>")]
+    assert '<input type="checkbox" name="confirm" value="1" required> 确认：此决定不能撤销' in form
+    assert 'value="claim_reject"' in form
+    path = f"/admin/c/{cid}/approvals"
+    refused = await post_form(
+        client, path, {"action": "claim_reject", "claim_id": str(claim.id), "reason": "没有证明人"}
+    )
+    assert refused.status_code == 422 and "请勾选确认框。" in refused.text
+    await db.refresh(claim)
+    assert claim.status == "pending"
+    done = await post_form(
+        client,
+        path,
+        {"action": "claim_reject", "claim_id": str(claim.id), "reason": "没有证明人", "confirm": "1"},
+    )
+    assert done.status_code == 303
+    await db.refresh(claim)
+    assert claim.status == "rejected"
