@@ -1,7 +1,8 @@
 """The vouchers' cash part against its payments, checked by `jinlin ledger verify` after the
 ledger's own (registered with app.core.checks; the assembly imports this module): a voucher with
-a cash part is held or redeemed only once its Checkout was paid, and a paid Checkout never
-leaves its voucher waiting for payment (app.circle.cash moves both)."""
+a cash part is held or redeemed only once its Checkout was paid, a paid Checkout never leaves
+its voucher waiting for payment, and the money of a voucher cancelled or expired unused is not
+kept: its Checkout is refunded (app.circle.cash moves both)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ SHOWN = 10
 # voucher's), and the status each has.
 _CASH_VOUCHERS = text(
     "SELECT v.id, v.status, v.cash_cents, p.id AS payment_id, p.status AS payment_status, "
-    "p.amount_cents FROM circle_vouchers v "
+    "p.amount_cents, p.refund_requested_at FROM circle_vouchers v "
     "LEFT JOIN payments p ON p.kind = :kind AND p.ref_id = v.id "
     "WHERE v.cash_cents > 0 AND (:all OR v.community_id = :c) ORDER BY v.id"
 )
@@ -42,6 +43,14 @@ def _problem(row: Any) -> str | None:
         return f"voucher {row.id} is {row.status}, its cash payment {row.payment_status or 'missing'}"
     if row.status == "awaiting_payment" and paid:
         return f"voucher {row.id} waits for a payment that is {row.payment_status}"
+    if (
+        row.status in ("cancelled", "expired")
+        and row.payment_status == "paid"
+        and row.refund_requested_at is None
+    ):
+        return (
+            f"voucher {row.id} is {row.status} unused, its cash payment {row.payment_id} kept, not refunded"
+        )
     if row.payment_id is not None and int(row.amount_cents) != int(row.cash_cents):
         return f"voucher {row.id}: cash part {row.cash_cents}, its payment asked {row.amount_cents}"
     return None
@@ -53,7 +62,8 @@ async def voucher_cash_checks(session: AsyncSession, community_id: int | None) -
     cash = Check(
         "voucher_cash",
         lazy(
-            "A voucher with a cash part is held or used only once it was paid; a paid one is not kept waiting"
+            "A voucher with a cash part is held or used only once it was paid; a paid one is not kept "
+            "waiting, and one cancelled or expired unused has its money refunded"
         ),
     )
     for row in (await session.execute(_CASH_VOUCHERS, params)).all():

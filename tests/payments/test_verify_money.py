@@ -177,3 +177,13 @@ async def test_a_cash_voucher_used_without_its_payment_fails_the_voucher_cash_ch
     failed = await _failed(db, circle.community_id)
     assert failed["voucher_cash"] == [f"voucher {bought['id']} waits for a payment that is paid"]
     await db.rollback()
+    # Cancelled unused while its money stays paid: kept for nothing, until a refund is asked.
+    await db.execute(text("UPDATE circle_vouchers SET status = 'cancelled' WHERE id = :v"), voucher)
+    failed = await _failed(db, circle.community_id)
+    assert failed["voucher_cash"][0].startswith(f"voucher {bought['id']} is cancelled unused")
+    await db.execute(
+        text("UPDATE payments SET refund_requested_at = now() WHERE kind = 'voucher' AND ref_id = :v"),
+        voucher,
+    )
+    assert await _failed(db, circle.community_id) == {}
+    await db.rollback()
