@@ -17,6 +17,8 @@ from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render
 from app.scans import scanning, services
 
+TYPED_WRONG = lazy("The code you typed is not right. Check it and type it again.")
+
 
 @get("/scan", include_in_schema=False)
 async def scan_page(
@@ -66,14 +68,20 @@ async def scan_submit(request: Request, actor: Actor, db_session: AsyncSession) 
     outcome: scanning.ScanOutcome | DomainError = DomainError("code_invalid", 422)
     if scan.code:
         outcome = await services.run_scan(request.app.state, await connection_of(db_session), actor, scan)
+    # The form says whether the camera read the code or a person typed it (the default without
+    # JavaScript): a typed code that is not known is a mistyped one, not a bad QR code.
+    typed = form.get("via") != "camera"
     if isinstance(outcome, DomainError):
         exc = outcome
+        if typed and exc.code == "code_invalid" and exc.detail is None:
+            exc = DomainError("code_invalid", exc.status_code, TYPED_WRONG, **exc.extra)
         uow.keep_refusal(request.scope)  # type: ignore[arg-type]
         context_vars: dict[str, Any] = {
             "code": exc.code,
             "detail": error_message(request, exc),
             "extra": exc.extra,
             "scan": scan,
+            "typed": typed,
         }
         if partial:
             # htmx swaps 200 answers only; the words and the icon carry the refusal.

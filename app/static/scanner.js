@@ -6,6 +6,7 @@
   function setup(box) {
     var form = document.querySelector("[data-scan-form]");
     var input = form.querySelector("input[name=code]");
+    var via = form.querySelector("input[name=via]") || {};  // only the scanner page's form says how
     var video = box.querySelector("video");
     var canvas = box.querySelector("canvas");
     var status = box.querySelector("[data-scanner-status]");
@@ -17,6 +18,7 @@
 
     function submit(code) {
       input.value = code;
+      via.value = "camera";
       pausedUntil = Date.now() + 2500;
       if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
     }
@@ -49,6 +51,9 @@
       input.focus();
     }
 
+    // A code typed or edited by hand is a typed code, whatever the camera read before.
+    input.addEventListener("input", function () { via.value = "typed"; });
+
     start.addEventListener("click", function () {
       if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { noCamera(); return; }
       say(box.dataset.starting);
@@ -66,6 +71,7 @@
     document.body.addEventListener("htmx:afterSwap", function (e) {
       if (e.detail && e.detail.target && e.detail.target.id === "scan-result") {
         input.value = "";
+        via.value = "typed";
         if (!running) { input.focus(); }
       }
     });

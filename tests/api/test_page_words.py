@@ -124,3 +124,23 @@ async def test_the_registration_page_leads_to_logging_in(client):
     in on it (it led nowhere but back)."""
     page = await client.get("/register")
     assert page.status_code == 200 and '<a href="/login">已经注册过？去登录</a>' in page.text
+
+
+async def test_a_mistyped_code_is_called_mistyped_not_an_invalid_qr_code(client, factory):
+    """Nothing was scanned when a code was typed: a wrong one is a code to check and type again
+    (it read 二维码无效 and "Please scan again"); a code the camera read keeps those words."""
+    tenant = await factory.tenant()
+    resident = await factory.person(tenant, name="郑美玉")
+    await session_of(client, resident)
+    typed = await post_form(client, "/scan", {"code": "ABC123", "via": "typed"})
+    assert typed.status_code == 422 and 'data-result="code_invalid"' in typed.text
+    assert "输入的码不对，请核对后重新输入。" in typed.text
+    assert "二维码无效" not in typed.text and "请重新扫码" not in typed.text
+    bare = await post_form(client, "/scan", {"code": "ABC123"}, headers={"HX-Request": "true"})
+    assert "输入的码不对" in bare.text  # without JavaScript, every code is typed
+    english = await post_form(client, "/scan", {"code": "ABC123"}, headers={"Accept-Language": "en"})
+    assert "The code you typed is not right. Check it and type it again." in english.text
+    scanned = await post_form(client, "/scan", {"code": "ABC123", "via": "camera"})
+    assert scanned.status_code == 422 and "二维码无效" in scanned.text and "输入的码不对" not in scanned.text
+    page = await client.get("/scan")
+    assert '<input type="hidden" name="via" value="typed">' in page.text
