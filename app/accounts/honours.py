@@ -24,6 +24,7 @@ from app.places.models import Building, Compound
 
 NAME = lazy("Neighbourly family (邻里一家亲)")
 NO_HOUSEHOLD = lazy("Record this resident's compound first: an honour goes to a household's address.")
+YEAR = lazy("%(year)s honour")  # a line of the home page's honours card, under its name
 ALREADY = lazy("This household already holds the honour for that year.")
 
 
@@ -150,7 +151,9 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
     part = homes.HomePart()
     found = await of_member(session, community.id, actor.user_id)
     if found:
-        entries = [homes.Entry(str(h.year), h.note, f"/c/{community.id}/wall") for h in found]
+        entries = [
+            homes.Entry(YEAR, h.note, f"/c/{community.id}/wall", words={"year": h.year}) for h in found
+        ]
         part.panels.append(homes.Panel("honours", NAME, entries, order=60))
     return part
 

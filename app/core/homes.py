@@ -49,6 +49,8 @@ class Entry:
     detail: str = ""
     url: str | None = None
     tag: str = ""  # msgid, e.g. "Signed up"
+    # When given, the title is a msgid and these fill its placeholders ("%(year)s honour").
+    words: dict[str, Any] | None = None
 
 
 @dataclass

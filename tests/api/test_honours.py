@@ -72,6 +72,10 @@ async def test_an_admin_honours_a_household_that_all_its_members_share(client, s
     await session_of(client, spouse)
     home = await client.get("/")
     assert "邻里一家亲" in home.text and "互帮互助" in home.text
+    # The year reads as words under the card's name, not as a bare number.
+    assert f"<span>{year} 年度荣誉</span>" in home.text and f"<span>{year}</span>" not in home.text
+    english = await client.get("/", headers={"Accept-Language": "en"})
+    assert f"<span>{year} honour</span>" in english.text
     await session_of(client, bob)
     assert "邻里一家亲" not in (await client.get("/")).text
 
