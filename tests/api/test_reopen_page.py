@@ -5,6 +5,7 @@ the error page."""
 
 from __future__ import annotations
 
+import secrets
 from functools import partial
 from typing import Any
 
@@ -35,15 +36,19 @@ async def _page(shown: list[dict[str, Any]], which: str, **context: Any) -> str:
 
 
 async def test_a_refused_form_reopens_its_page_with_the_sentence_and_status_after_a_rollback(db) -> None:
-    await db.execute(text("CREATE TEMP TABLE written (id int)"))
-    await db.commit()
-    await db.execute(text("INSERT INTO written VALUES (1)"))  # the refused use case's write
+    key = f"reopen-test-{secrets.token_hex(4)}"
+    written = text("SELECT count(*) FROM attempt_counters WHERE key = :k")
+    # The refused use case's write, in the request's transaction.
+    await db.execute(
+        text("INSERT INTO attempt_counters (key, attempts, started_at) VALUES (:k, 1, now())"), {"k": key}
+    )
+    assert (await db.execute(written, {"k": key})).scalar() == 1
     shown: list[dict[str, Any]] = []
     refusal = Invalid(lazy("Tick the box to confirm."))
     page = await reopen_page(_request("en"), db, refusal, partial(_page, shown, "detail"), form={"a": "1"})
     assert page == "detail"
     assert shown == [{"error": "Tick the box to confirm.", "status_code": 422, "form": {"a": "1"}}]
-    assert (await db.execute(text("SELECT count(*) FROM written"))).scalar() == 0
+    assert (await db.execute(written, {"k": key})).scalar() == 0
     await reopen_page(_request("zh-CN"), db, refusal, partial(_page, shown, "detail"))
     assert shown[-1]["error"] == "请勾选确认框。"
 
