@@ -136,3 +136,37 @@ def test_the_service_circles_categories_sit_side_by_side_on_a_phone(world: World
         assert len(rows) <= len(boxes) // 2, rows
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_list_table_fills_its_card_on_a_desktop_and_stacks_on_a_phone(
+    world: World, browser: Any, width: int
+) -> None:
+    """Drawn as a block on a desktop, the residents' table ended its rows short of its white
+    background; on a phone its rows are still a stacked list."""
+    context, page = _page(browser, world, "zh", False)
+    try:
+        page.set_viewport_size({"width": width, "height": 900})
+        log_in(page, world, "admin")
+        page.goto(f"{world.url}/admin/c/{world.values['community_id']}/residents")
+        sizes = page.evaluate(
+            """() => {
+                 const table = document.querySelector('table.list');
+                 const box = table.parentElement.getBoundingClientRect();
+                 const style = getComputedStyle(table.parentElement);
+                 const inner = box.width - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight)
+                   - parseFloat(style.borderLeftWidth) - parseFloat(style.borderRightWidth);
+                 const row = table.querySelector('tbody tr').getBoundingClientRect();
+                 return {
+                   inner, table: table.getBoundingClientRect().width, row: row.width,
+                   display: getComputedStyle(table.querySelector('tbody tr')).display,
+                   scroll: document.documentElement.scrollWidth, window: window.innerWidth,
+                 };
+               }"""
+        )
+        assert abs(sizes["row"] - sizes["inner"]) <= 1, sizes
+        assert abs(sizes["table"] - sizes["inner"]) <= 1, sizes
+        assert sizes["display"] == ("table-row" if width > 560 else "block"), sizes
+        assert sizes["scroll"] <= sizes["window"], sizes
+    finally:
+        context.close()
