@@ -41,8 +41,13 @@ async def _people_home(session: AsyncSession, actor: Actor, community: Community
     """The accounts' share of the home page: residents and places for those who care for them."""
     community_id = community.id
     part = homes.HomePart()
+    residents = f"/admin/c/{community_id}/residents"
+    if actor.has(community_id, "grid_worker"):
+        # A grid worker's daily work is the residents: a tile on the first screen, not a line of "More".
+        part.tiles.append(homes.Tile(residents, lazy("Residents"), "people", 1))
+    elif actor.has(community_id, "admin", "staff"):
+        part.links.append((residents, lazy("Residents")))
     if actor.has(community_id, "admin", "staff", "grid_worker"):
-        part.links.append((f"/admin/c/{community_id}/residents", lazy("Residents")))
         part.links.append((f"/admin/c/{community_id}/places", lazy("Compounds and buildings")))
     return part
 

@@ -23,7 +23,10 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
             homes.Tile("/circle/me/vouchers", lazy("My vouchers"), "qr", 45),
         ]
     )
-    if actor.has(cid, "grid_worker", "staff", "admin"):
+    if actor.has(cid, "grid_worker"):
+        # Scanning a resident's card to buy for them is a grid worker's main job: a first-screen tile.
+        part.tiles.append(homes.Tile(f"/circle/c/{cid}/for-resident", lazy("Buy for a resident"), "card", 2))
+    elif actor.has(cid, "staff", "admin"):
         part.links.append((f"/circle/c/{cid}/for-resident", lazy("Service circle: buy for a resident")))
     if actor.has(cid, "admin"):
         pending = await session.scalar(

@@ -276,3 +276,25 @@ async def test_admin_home_shows_todays_figures(client, factory):
     assert _figure(html, "待领取订单") == 1
     assert _figure(html, "库存不足的商品") == 1  # one left, under the mark of 3
     assert "待处理" in html  # said in words, not only in colour
+
+
+async def test_a_grid_workers_main_jobs_are_the_first_tiles_not_lines_of_more(client, factory):
+    """The residents and buying for a resident (scanning their card) sat in the 更多 list below
+    every resident's tile; they are the grid worker's first tiles, on the first screen."""
+    tenant = await factory.tenant()
+    cid = tenant.community_id
+    grid = await factory.person(tenant, roles=["grid_worker", "resident"], name="王网格")
+    await page_login(client, grid)
+    home = (await client.get("/")).text
+    tiles = home[home.index('<nav class="tiles"') :]
+    tiles = tiles[: tiles.index("</nav>")]
+    hrefs = re.findall(r'<a class="tile" href="([^"]+)"', tiles)
+    assert hrefs[:2] == [f"/admin/c/{cid}/residents", f"/circle/c/{cid}/for-resident"], hrefs
+    assert "<span>居民</span>" in tiles and "<span>为居民代购</span>" in tiles
+    more = home[home.index("<h2>更多</h2>") :]
+    assert f"/admin/c/{cid}/residents" not in more and "/for-resident" not in more
+    staff = await factory.person(tenant, roles=["staff", "resident"], name="陈晓梅")
+    await page_login(client, staff)
+    staff_home = (await client.get("/")).text
+    assert f'<a class="tile" href="/admin/c/{cid}/residents"' not in staff_home
+    assert f'href="/admin/c/{cid}/residents"' in staff_home  # still in 更多 for the counter staff
