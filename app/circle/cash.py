@@ -2,14 +2,18 @@
 may import): the voucher waits as `awaiting_payment` with its points held; a paid Checkout makes
 it `held` with its code (the points are posted to the provider when it is redeemed, as for any
 voucher); an expired Checkout cancels it and voids the hold; a refund cancels it with the points
-back while it is not yet redeemed (a redeemed service keeps its points with the provider)."""
+back while it is not yet redeemed (a redeemed service keeps its points with the provider); and the
+money of a voucher cancelled or expired unused goes back too: the job asks Stripe to refund it."""
 
 from __future__ import annotations
+
+import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.circle import vouchers
 from app.core import audit, clock
+from app.core.errors import DomainError
 from app.core.settings import Settings
 from app.core.uow import Connection, Sql, connection_of
 from app.ledger import services as ledger
@@ -17,6 +21,8 @@ from app.payments import gateway, kinds
 from app.payments import services as payments
 
 KIND = "voucher"
+
+log = logging.getLogger("jinlin.circle")
 
 _FOR_CHECKOUT = Sql(
     "SELECT v.community_id, v.user_id, o.name FROM circle_vouchers v "
@@ -91,6 +97,36 @@ async def on_expired(session: AsyncSession, voucher_id: int) -> None:
 
 async def on_refunded(session: AsyncSession, voucher_id: int) -> None:
     await _close(session, voucher_id, ["awaiting_payment", "held"], "payment_refunded")
+
+
+# Vouchers closed unused whose cash part was paid and not yet asked back (the points came back
+# when the voucher closed; the money follows).
+_UNUSED_PAID = Sql(
+    "SELECT p.id FROM circle_vouchers v JOIN payments p ON p.kind = :kind AND p.ref_id = v.id "
+    "WHERE v.status IN ('cancelled', 'expired') AND v.cash_cents > 0 AND p.status = 'paid' "
+    "AND p.refund_requested_at IS NULL ORDER BY p.id LIMIT :n"
+)
+
+
+async def refund_unused(session: AsyncSession, settings: Settings, batch: int = 50) -> int:
+    """Asks Stripe to refund the cash part of each voucher cancelled or expired unused (the job
+    calls this every minute); how many were asked. Keyed by the payment row, so a retry asks once;
+    when Stripe does not answer, the rest wait for the next tick."""
+    if gateway.config_for(settings) is None:
+        return 0
+    conn = await connection_of(session)
+    asked = 0
+    for found in await _UNUSED_PAID.fetch(conn, {"kind": KIND, "n": batch}):
+        row = await payments.locked_payment(conn, int(found["id"]))
+        if row is None or not payments.refundable(row):
+            continue
+        try:
+            await payments.refund(conn, settings, row, actor_id=None)
+        except DomainError:
+            log.warning("the cash of voucher payment %s waits for its refund", found["id"])
+            break
+        asked += 1
+    return asked
 
 
 kinds.register(KIND, on_paid=on_paid, on_expired=on_expired, on_refunded=on_refunded)

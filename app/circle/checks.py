@@ -2,17 +2,19 @@
 ledger's own (registered with app.core.checks; the assembly imports this module): a voucher with
 a cash part is held or redeemed only once its Checkout was paid, a paid Checkout never leaves
 its voucher waiting for payment, and the money of a voucher cancelled or expired unused is not
-kept: its Checkout is refunded (app.circle.cash moves both)."""
+kept: its Checkout is refunded (app.circle.cash moves both; its job asks for the refund within a
+minute, so a voucher closed in the last ten minutes may still wait for it)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.circle.cash import KIND
-from app.core import checks
+from app.core import checks, clock
 from app.core.checks import Check
 from app.core.i18n import lazy
 
@@ -21,7 +23,7 @@ SHOWN = 10
 # Each voucher with a cash part beside its payments (a voucher has one: the payment's key is the
 # voucher's), and the status each has.
 _CASH_VOUCHERS = text(
-    "SELECT v.id, v.status, v.cash_cents, p.id AS payment_id, p.status AS payment_status, "
+    "SELECT v.id, v.status, v.cash_cents, v.closed_at, p.id AS payment_id, p.status AS payment_status, "
     "p.amount_cents, p.refund_requested_at FROM circle_vouchers v "
     "LEFT JOIN payments p ON p.kind = :kind AND p.ref_id = v.id "
     "WHERE v.cash_cents > 0 AND (:all OR v.community_id = :c) ORDER BY v.id"
@@ -33,7 +35,11 @@ _STRAY = text(
 )
 
 
-def _problem(row: Any) -> str | None:
+# How long a voucher closed unused may keep its paid cash before the refund job must have asked.
+REFUND_GRACE = timedelta(minutes=10)
+
+
+def _problem(row: Any, now: datetime) -> str | None:
     paid = row.payment_status in ("paid", "refunded")
     if (
         row.status in ("held", "redeemed")
@@ -47,6 +53,7 @@ def _problem(row: Any) -> str | None:
         row.status in ("cancelled", "expired")
         and row.payment_status == "paid"
         and row.refund_requested_at is None
+        and (row.closed_at is None or row.closed_at < now - REFUND_GRACE)
     ):
         return (
             f"voucher {row.id} is {row.status} unused, its cash payment {row.payment_id} kept, not refunded"
@@ -66,9 +73,10 @@ async def voucher_cash_checks(session: AsyncSession, community_id: int | None) -
             "waiting, and one cancelled or expired unused has its money refunded"
         ),
     )
+    now = clock.now()
     for row in (await session.execute(_CASH_VOUCHERS, params)).all():
         cash.checked += 1
-        problem = _problem(row)
+        problem = _problem(row, now)
         if problem and len(cash.problems) < SHOWN:
             cash.problems.append(problem)
     cash.problems.extend(

@@ -510,11 +510,26 @@ async def request_refund(
     if row is None or row["kind"] != "donation":
         raise NotFound()
     actor.require(int(row["community_id"]), "admin")
-    if row["status"] != "paid" or row["refund_requested_at"] is not None or not row["payment_intent"]:
+    if not refundable(row):
         raise DomainError("already_done", 409, lazy("This donation cannot be refunded (again)."))
+    await refund(db, settings, row, actor_id=actor.user_id, address=address)
+
+
+def refundable(row: Any) -> bool:
+    """Paid, with its payment intent known, and no refund asked yet."""
+    return bool(row["status"] == "paid" and row["refund_requested_at"] is None and row["payment_intent"])
+
+
+async def refund(
+    db: Any, settings: Settings, row: Any, *, actor_id: int | None, address: str | None = None
+) -> None:
+    """Asks Stripe to refund a payment row (one of ``_REFUNDABLE``'s, locked, refundable) in full,
+    keyed by the row so that a retry asks once; marks it asked and audits it. What the refund
+    undoes happens when Stripe's charge.refunded arrives (its kind's ``on_refunded``)."""
     config = gateway.config_for(settings)
     if config is None:
         raise payments_off()
+    payment_id = int(row["id"])
     try:
         await gateway.refund(
             config,
@@ -530,12 +545,17 @@ async def request_refund(
     await audit.record(
         db,
         action="payments.refund_requested",
-        actor_id=actor.user_id,
+        actor_id=actor_id,
         community_id=int(row["community_id"]),
         target=f"payment:{payment_id}",
         address=address,
         amount_cents=int(row["amount_cents"]),
     )
+
+
+async def locked_payment(db: Any, payment_id: int) -> Any:
+    """A payment row as ``refund`` takes it, locked for this transaction (None when gone)."""
+    return await _REFUNDABLE.fetchrow(db, {"id": payment_id})
 
 
 # ---------------------------------------------------------------- export

@@ -5,11 +5,16 @@ stays redeemed and its points with the provider. The ledger's invariants hold af
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app.circle import cash
+from app.core.settings import Settings
+from app.payments import fake
 from tests.circle.conftest import Circle, give_points, live_in, make_offer, make_provider
 from tests.conftest import login
 from tests.payments.conftest import apply_waiting, deliver, fake_refund, fake_step, ledger_ok, session_of
@@ -107,6 +112,53 @@ async def test_a_refund_before_redemption_cancels_the_voucher_with_its_points_ba
     for _ in range(2):  # delivered twice: once in effect
         await deliver(pay, refunded)
         await apply_waiting(engine)
+    assert (await _voucher(pay, circle, bought["id"]))["status"] == "cancelled"
+    wallet = await _wallet(pay, circle)
+    assert (wallet["balance"], wallet["held"]) == (100, 0)
+    await ledger_ok(db, circle.community_id)
+
+
+async def _refund_unused(engine: Any, settings: Settings) -> int:
+    """What the job does every minute."""
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        return await cash.refund_unused(s, settings)
+
+
+async def test_a_paid_voucher_cancelled_unused_has_its_cash_refunded_once(
+    pay: Any, factory: Any, engine: Any, db: Any, pay_settings: Settings
+):
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    offer = await make_offer(pay, circle, points_price=20, cash_price_cents=900)
+    bought = await _buy(pay, circle, offer)
+    await deliver(pay, await fake_step(engine, "pay", session_of(bought["checkout_url"])))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    cancelled = await pay.post(f"/api/v1/vouchers/{bought['id']}/cancel", headers=circle.resident.headers)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled", cancelled.text
+    asked = text(
+        "SELECT refund_requested_at IS NOT NULL FROM payments WHERE kind = 'voucher' AND ref_id = :v"
+    )
+    assert (await db.execute(asked, {"v": bought["id"]})).scalar_one() is False
+    await ledger_ok(db, circle.community_id)  # just closed: the job has ten minutes to ask
+
+    assert await _refund_unused(engine, pay_settings) >= 1
+    assert (await db.execute(asked, {"v": bought["id"]})).scalar_one() is True
+    async with async_sessionmaker(engine)() as s:
+        stripe_side = await fake.get_session(s, session_of(bought["checkout_url"]))
+    assert stripe_side["amount_refunded"] == 900
+    # Stripe tells the webhook after it answers: its charge.refunded is applied once it arrives.
+    status = text("SELECT status FROM payments WHERE kind = 'voucher' AND ref_id = :v")
+    for _ in range(100):
+        await apply_waiting(engine)
+        if (await db.execute(status, {"v": bought["id"]})).scalar_one() == "refunded":
+            break
+        await db.rollback()
+        await asyncio.sleep(0.1)
+    assert (await db.execute(status, {"v": bought["id"]})).scalar_one() == "refunded"
+    await _refund_unused(engine, pay_settings)  # the next tick asks nothing more
+    async with async_sessionmaker(engine)() as s:
+        again = await fake.get_session(s, session_of(bought["checkout_url"]))
+    assert again["refund"]["id"] == stripe_side["refund"]["id"]
     assert (await _voucher(pay, circle, bought["id"]))["status"] == "cancelled"
     wallet = await _wallet(pay, circle)
     assert (wallet["balance"], wallet["held"]) == (100, 0)
