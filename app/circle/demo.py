@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
-from app.circle import demo_photos, photos, services, vouchers
+from app.circle import demo_photos, photos, redeeming, services, vouchers
 from app.circle.models import Offer, Rating, Voucher
 from app.core import organisations
 from app.core.authz import Actor
@@ -205,7 +205,7 @@ async def _vouchers(
         member_id = await _member_of(session, provider_name, found[provider_name].id)
         if member_id is None:
             continue
-        await vouchers.redeem(conn, Actor(member_id, ""), bought.id)
+        await redeeming.redeem(conn, Actor(member_id, ""), bought.id)
         if stars is not None and await session.get(Rating, bought.id) is None:
             await session.refresh(voucher)
             await vouchers.rate(session, person, bought.id, stars, note)

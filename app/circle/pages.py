@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.member_cards import resolve_member_code
 from app.accounts.models import Membership, User
-from app.circle import cash, photos, rules, services, statements, vouchers
+from app.circle import cash, photos, redeeming, rules, services, statements, vouchers
 from app.circle import home as _home  # noqa: F401 - registers its share of the home page
 from app.circle.models import Offer, Rating, Voucher
 from app.core import clock, organisations, uow
@@ -452,7 +452,7 @@ async def redeem_voucher(
     form = await form_data(request)
     partial = bool(request.headers.get("hx-request"))
     try:
-        done = await vouchers.redeem(
+        done = await redeeming.redeem(
             await connection_of(db_session),
             actor,
             voucher_id,

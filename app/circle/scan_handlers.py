@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.circle import vouchers
+from app.circle import redeeming
+from app.core import organisations
 from app.core.authz import Actor
 from app.core.codes import typed_code
 from app.core.uow import Connection
@@ -19,7 +20,7 @@ from app.scans import scanning
 VOUCHER_TEMPLATE = "circle/_scan_voucher.html"
 
 
-def _data(found: vouchers.Redemption) -> dict[str, Any]:
+def _data(found: redeeming.Redemption) -> dict[str, Any]:
     return {
         "voucher_id": found.voucher_id,
         "community_id": found.community_id,
@@ -37,12 +38,18 @@ def _data(found: vouchers.Redemption) -> dict[str, Any]:
 async def voucher_scan(
     conn: Connection, actor: Actor, request: scanning.ScanRequest, log: scanning.ScanLog
 ) -> scanning.ScanOutcome:
-    found = await vouchers.voucher_for_code(conn, actor, typed_code(request.code))
+    code = typed_code(request.code)
+    mine = await organisations.acts_for(conn, actor.user_id)
+    if not (request.preview or request.context == "shop"):
+        done = await redeeming.redeem_in_one(conn, actor, code, mine, log)
+        if done is not None:
+            return scanning.ScanOutcome("redeemed", _data(done), template=VOUCHER_TEMPLATE)
+    found = await redeeming.voucher_for_code(conn, actor, code, mine)
     if request.preview or request.context == "shop":
         if not (found.redeem_key and request.idempotency_key and found.redeem_key == request.idempotency_key):
-            vouchers.check_redeemable(found)
+            redeeming.check_redeemable(found)
         return scanning.ScanOutcome("voucher_ready", _data(found), template=VOUCHER_TEMPLATE)
-    done = await vouchers.redeem(
+    done = await redeeming.redeem(
         conn, actor, found.voucher_id, scan_key=request.idempotency_key, address=request.address, found=found
     )
     return scanning.ScanOutcome("redeemed", _data(done), template=VOUCHER_TEMPLATE)

@@ -1,12 +1,11 @@
-"""Vouchers: buying one (points held for the provider through app.ledger), redeeming it by a
-scan of the provider's member (the hold posted to the provider's account), cancelling and
-expiring (the hold voided), and rating the service afterwards.
+"""Vouchers: buying one (points held for the provider through app.ledger), cancelling and
+expiring (the hold voided), and rating the service afterwards. Redeeming is app.circle.redeeming.
 
-Buying and redeeming are hot paths on the request's asyncpg connection (app.core.uow): a read,
-then a savepoint of a few statements. An offer with a monthly quota or a per-resident limit locks
-its row first, so that buyers racing for its last vouchers take turns; the wallet's lock (the
-ledger's hold) comes after, always in that order. Redemption is single use under the conditional
-UPDATE of the voucher row. Services never commit."""
+Buying is a hot path on the request's asyncpg connection (app.core.uow): a read, then the usual
+purchase in one statement, or else a savepoint of a few statements. An offer with a monthly
+quota or a per-resident limit locks its row first, so that buyers racing for its last vouchers
+take turns; the wallet's lock (the ledger's hold) comes after, always in that order. Services
+never commit."""
 
 from __future__ import annotations
 
@@ -81,6 +80,28 @@ _INSERT = Sql(
 _BY_KEY = Sql(
     "SELECT id, offer_id, status, points, secret, cash_cents FROM circle_vouchers "
     "WHERE user_id = :u AND idempotency_key = :k"
+)
+
+
+# The usual purchase in one statement: lock the wallet if it covers the price (the ledger's `hw`),
+# check the offer is still offered at that price with no quota, limit or cash part (`so`), hold
+# the points unless a twin request with the same key got there first (the hold's key), and only
+# then make the voucher. Anything else leaves the statement without effect and `buy` takes the
+# general path, which tells why (not enough points, the twin's voucher, an offer changed).
+_HOLD_LOCK, _HOLD_INSERT = ledger.hold_ctes("hw, so", "ON CONFLICT DO NOTHING")
+_BUY_IN_ONE = Sql(
+    "WITH "  # noqa: S608 - no input in it
+    + _HOLD_LOCK
+    + ", so AS (SELECT id FROM circle_offers WHERE id = CAST(:o AS bigint) AND status = 'active' "
+    "AND points_price = CAST(:n AS bigint) AND cash_price_cents = 0 AND monthly_quota IS NULL "
+    "AND per_resident_limit IS NULL), "
+    + _HOLD_INSERT
+    + ", vi AS (INSERT INTO circle_vouchers (community_id, offer_id, organisation_id, user_id, points, "
+    "cash_cents, status, hold_id, idempotency_key, secret, digits, expires_at, created_at, placed_by) "
+    "SELECT CAST(:c AS bigint), CAST(:o AS bigint), CAST(:org AS bigint), CAST(:u AS bigint), h.amount, 0, "
+    "'held', h.id, CAST(:vkey AS varchar), CAST(:secret AS varchar), CAST(:digits AS varchar), "
+    "CAST(:exp AS timestamptz), CAST(:now AS timestamptz), NULL FROM h RETURNING id) "
+    "SELECT (SELECT id FROM vi)"
 )
 
 
@@ -165,6 +186,41 @@ async def buy(
         raise _payments_off()
     points, cash = int(ctx["points_price"]), int(ctx["cash_price_cents"])
     secret = rules.new_secret()
+    if (
+        not on_behalf
+        and not cash
+        and ctx["monthly_quota"] is None
+        and ctx["per_resident_limit"] is None
+        and ctx["wallet_id"] is not None
+        and ctx["account_id"] is not None
+    ):
+        params = ledger.hold_params(
+            community_id=community_id,
+            wallet_id=int(ctx["wallet_id"]),
+            account_id=int(ctx["account_id"]),
+            points=points,
+            kind="circle_voucher",
+            reference=f"circle_offer:{offer_id}",
+            memo="",
+            actor_id=actor.user_id,
+            idempotency_key=f"circle:{user_id}:{idempotency_key}",
+            reason={"offer": str(ctx["name"]), "provider_id": int(ctx["organisation_id"])},
+        )
+        made = await _BUY_IN_ONE.fetchval(
+            conn,
+            {
+                **params,
+                "o": offer_id,
+                "org": int(ctx["organisation_id"]),
+                "u": user_id,
+                "vkey": idempotency_key,
+                "secret": secret,
+                "digits": rules.new_digits(),
+                "exp": rules.voucher_expiry(params["now"], int(ctx["voucher_days"])),
+            },
+        )
+        if made is not None:
+            return Bought(int(made), "held", points, rules.voucher_code(secret), True)
     # One transaction (a savepoint inside a page's): the offer's lock holds until the voucher is
     # made, and the hold, the voucher, its audit row and a cash checkout are all or nothing. Every
     # refusal comes before the first write, and once the hold is made under its key the voucher's
@@ -248,160 +304,6 @@ async def buy(
     if cash:
         return Bought(int(voucher_id), "awaiting_payment", points, None, True, cash, url)
     return Bought(int(voucher_id), "held", points, rules.voucher_code(secret), True)
-
-
-# ---------------------------------------------------------------- redeeming
-
-
-@dataclass
-class Redemption:
-    voucher_id: int
-    community_id: int
-    organisation_id: int
-    user_id: int
-    resident: str
-    offer: str
-    points: int
-    status: str
-    expires_at: datetime
-    redeem_key: str | None = None
-
-
-_INFO = (
-    "SELECT v.id, v.community_id, v.organisation_id, v.user_id, u.display_name, o.name, v.points, "
-    "v.status, v.expires_at, v.redeem_key FROM circle_vouchers v "
-    "JOIN users u ON u.id = v.user_id JOIN circle_offers o ON o.id = v.offer_id "
-)
-_BY_SECRET = Sql(_INFO + "WHERE v.secret = :s")
-_BY_DIGITS = Sql(
-    _INFO + "WHERE v.digits = :d AND v.status = 'held' AND v.organisation_id = ANY(:orgs) ORDER BY v.id"
-)
-_BY_ID = Sql(_INFO + "WHERE v.id = :v")
-_REDEEM = Sql(
-    "UPDATE circle_vouchers SET status = 'redeemed', redeemed_at = :now, redeemed_by = :actor, "
-    "redeem_key = :key "
-    "WHERE id = :v AND status = 'held' AND expires_at > :now RETURNING hold_id"
-)
-_STATE = Sql("SELECT status, expires_at, redeem_key FROM circle_vouchers WHERE id = :v")
-_SET_TRANSFER = Sql("UPDATE circle_vouchers SET transfer_id = :t WHERE id = :v")
-
-
-def _redemption(row: Any) -> Redemption:
-    return Redemption(
-        voucher_id=int(row[0]),
-        community_id=int(row[1]),
-        organisation_id=int(row[2]),
-        user_id=int(row[3]),
-        resident=str(row[4]),
-        offer=str(row[5]),
-        points=int(row[6]),
-        status=str(row[7]),
-        expires_at=row[8],
-        redeem_key=row[9],
-    )
-
-
-def _refused(code: str) -> DomainError:
-    if code == "already_done":
-        return DomainError("already_done", 409, lazy("This voucher was already used."))
-    if code == "code_invalid":
-        return DomainError("code_invalid", 422, lazy("This voucher was cancelled. Nothing to redeem."))
-    return DomainError(
-        "code_expired", 422, lazy("This voucher has expired. The points went back to the resident.")
-    )
-
-
-def _not_yours() -> Forbidden:
-    return Forbidden(lazy("This voucher is for another provider. Nothing was changed."))
-
-
-async def voucher_for_code(conn: Connection, actor: Actor, code: str) -> Redemption:
-    """The voucher behind a voucher code or its 8 digits, if the scanner acts for its provider
-    (anyone else: forbidden, and nothing changes)."""
-    mine = await organisations.acts_for(conn, actor.user_id)
-    secret = rules.parse_voucher_code(code)
-    if secret is not None:
-        row = await _BY_SECRET.fetchrow(conn, {"s": secret})
-        if row is None:
-            raise DomainError("code_invalid", 422, lazy("This voucher code is not known."))
-    elif len(code) == 8 and code.isdigit():
-        if not mine:
-            raise _not_yours()
-        rows = await _BY_DIGITS.fetch(conn, {"d": code, "orgs": list(mine)})
-        if not rows:
-            raise DomainError(
-                "code_invalid",
-                422,
-                lazy("No open voucher of yours has these digits. Check them or scan the QR code."),
-            )
-        if len(rows) > 1:
-            raise DomainError(
-                "code_invalid",
-                422,
-                lazy("These digits match more than one voucher. Please scan the QR code."),
-            )
-        row = rows[0]
-    else:
-        raise DomainError("code_invalid", 422)
-    found = _redemption(row)
-    if found.organisation_id not in mine:
-        raise _not_yours()
-    return found
-
-
-async def redeem(
-    conn: Connection,
-    actor: Actor,
-    voucher_id: int,
-    *,
-    scan_key: str | None = None,
-    address: str | None = None,
-    found: Redemption | None = None,
-) -> Redemption:
-    """Single use: the conditional UPDATE lets one of many simultaneous scans through; the ledger
-    then posts the hold to the provider's account. Only a member of the voucher's provider.
-    `found`: the voucher as `voucher_for_code` found it for this actor (its checks are done)."""
-    if found is None:
-        row = await _BY_ID.fetchrow(conn, {"v": voucher_id})
-        if row is None:
-            raise NotFound()
-        found = _redemption(row)
-        if found.organisation_id not in await organisations.acts_for(conn, actor.user_id):
-            raise _not_yours()
-    # Its own transaction (a savepoint inside a page's): the voucher, the ledger's posting, the
-    # transfer's id on the voucher and the audit row are all or nothing; the scan's log row
-    # follows (the kind is registered atomic).
-    async with conn.transaction():
-        now = clock.now()
-        hold_id = await _REDEEM.fetchval(
-            conn, {"v": voucher_id, "now": now, "actor": actor.user_id, "key": scan_key}
-        )
-        if hold_id is None:
-            status, expires_at, key = await _STATE.one(conn, {"v": voucher_id})
-            if scan_key and status == "redeemed" and key == scan_key:
-                found.status = "redeemed"
-                return found  # the same scan sent again: harmless
-            raise _refused(rules.redeem_refusal(status, expires_at, now) or "already_done")
-        transfer_id = await ledger.post_hold(conn, int(hold_id), actor_id=actor.user_id)
-        await _SET_TRANSFER.execute(conn, {"t": transfer_id, "v": voucher_id})
-        await audit.record(
-            conn,
-            action="circle.voucher_redeemed",
-            actor_id=actor.user_id,
-            community_id=found.community_id,
-            target=f"circle_voucher:{voucher_id}",
-            address=address,
-            transfer_id=transfer_id,
-        )
-    found.status = "redeemed"
-    return found
-
-
-def check_redeemable(found: Redemption) -> None:
-    """Refuses (as `redeem` would) before a page shows the redeem button."""
-    refusal = rules.redeem_refusal(found.status, found.expires_at, clock.now())
-    if refusal:
-        raise _refused(refusal)
 
 
 # ---------------------------------------------------------------- after buying

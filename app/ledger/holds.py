@@ -85,31 +85,72 @@ _HOLD_BY_KEY = Sql(
     "FROM ledger_holds WHERE idempotency_key = :key"
 )
 
-_POST_HOLD = Sql(
-    "WITH h AS (UPDATE ledger_holds SET status = 'posted', resolved_at = CAST(:now AS timestamptz), "  # noqa: S608 - no input in it
-    "resolved_by = CAST(:actor AS bigint) WHERE id = :h AND status = 'pending' "
-    "RETURNING id, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, reason, "
-    "actor_id), "
-    "ins AS ("
-    + insert_transfer(
-        "h",
-        idempotency_key="'hold:' || h.id || '\\:post'",
-        community_id="h.community_id",
-        debit_account_id="h.debit_account_id",
-        credit_account_id="h.credit_account_id",
-        amount="h.amount",
-        kind="h.kind",
-        reference="h.reference",
-        memo="h.memo",
-        reason="h.reason",
-        actor_id="COALESCE(CAST(:actor AS bigint), h.actor_id)",
-        hold_id="h.id",
+
+def _post_ctes(hold: str, sources: str = "", transfer_id: str | None = None) -> str:
+    """Posting a pending hold as CTEs: `ph` the hold (`hold`: the condition that names it, over
+    the FROM list `sources`), `pt` its transfer (with the id `transfer_id` where given), `pu` the
+    wallet, whose balance and held points go down together. Parameters `:now`, `:actor`."""
+    return (
+        "ph AS (UPDATE ledger_holds SET status = 'posted', resolved_at = CAST(:now AS timestamptz), "  # noqa: S608 - no input in it
+        f"resolved_by = CAST(:actor AS bigint) {'FROM ' + sources + ' ' if sources else ''}"
+        f"WHERE {hold} AND ledger_holds.status = 'pending' "
+        "RETURNING ledger_holds.id, ledger_holds.community_id, ledger_holds.debit_account_id, "
+        "ledger_holds.credit_account_id, ledger_holds.amount, ledger_holds.kind, ledger_holds.reference, "
+        "ledger_holds.memo, ledger_holds.reason, ledger_holds.actor_id"
+        + (f", {transfer_id} AS transfer_id" if transfer_id else "")
+        + "), pt AS ("
+        + insert_transfer(
+            "ph",
+            idempotency_key="'hold:' || ph.id || '\\:post'",
+            community_id="ph.community_id",
+            debit_account_id="ph.debit_account_id",
+            credit_account_id="ph.credit_account_id",
+            amount="ph.amount",
+            kind="ph.kind",
+            reference="ph.reference",
+            memo="ph.memo",
+            reason="ph.reason",
+            actor_id="COALESCE(CAST(:actor AS bigint), ph.actor_id)",
+            hold_id="ph.id",
+            **({"id": "ph.transfer_id"} if transfer_id else {}),
+        )
+        + " RETURNING id), "
+        "pu AS (UPDATE ledger_accounts a SET balance = a.balance - ph.amount, "
+        "held = a.held - ph.amount FROM ph WHERE a.id = ph.debit_account_id RETURNING a.id)"
     )
-    + " RETURNING id), "
-    "upd AS (UPDATE ledger_accounts a SET balance = a.balance - h.amount, held = a.held - h.amount FROM h "
-    "WHERE a.id = h.debit_account_id RETURNING a.id) "
-    "SELECT (SELECT id FROM ins), (SELECT count(*) FROM upd)"
+
+
+_POST_HOLD = Sql(
+    "WITH "  # noqa: S608 - no input in it
+    + _post_ctes("ledger_holds.id = :h")
+    + " SELECT (SELECT id FROM pt), (SELECT count(*) FROM pu)"
 )
+
+# The id a hold's transfer takes when a caller's statement must know it before the transfer is
+# made (to keep it on its own row, changed once): drawn from the transfers' own sequence.
+NEW_TRANSFER_ID = "nextval(pg_get_serial_sequence('ledger_transfers', 'id'))"
+
+
+def post_hold_ctes(source: str) -> str:
+    """Posting a hold inside a caller's statement, after the caller's own guarded update: `source`
+    names that update's CTE, of at most one row, with the columns `hold_id` (the hold to post)
+    and `transfer_id` (the id the transfer takes, which the update drew from NEW_TRANSFER_ID). The
+    hold is posted only while pending; the CTEs are `ph`, `pt` and `pu` (`_post_ctes`); parameters
+    `:now` and `:actor`. The statement must select `posted_check(source)`: it fails the whole
+    statement when the caller's row changed but its hold was not pending, so the two are all or
+    nothing without a transaction around them."""
+    return _post_ctes(f"ledger_holds.id = {source}.hold_id", source, f"{source}.transfer_id")
+
+
+def posted_check(source: str) -> str:
+    """An SQL expression of 1 when `source` (see `post_hold_ctes`) and the posting agree, which
+    raises (an integer out of words) when they do not."""
+    return (
+        f"CAST(CASE WHEN (SELECT count(*) FROM {source}) = (SELECT count(*) FROM pt) "  # noqa: S608 - no input in it
+        "THEN '1' ELSE 'the hold was not pending' END AS int)"
+    )
+
+
 _VOID_HOLD = Sql(
     "WITH h AS (UPDATE ledger_holds SET status = 'voided', resolved_at = CAST(:now AS timestamptz), "
     "resolved_by = CAST(:actor AS bigint), void_reason = CAST(:reason AS varchar) "

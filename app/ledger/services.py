@@ -14,7 +14,17 @@ from typing import Any
 from app.core.errors import Invalid
 from app.core.i18n import lazy
 from app.core.uow import Connection, Sql
-from app.ledger.holds import hold, hold_ctes, hold_ex, hold_params, post_hold, void_hold
+from app.ledger.holds import (
+    NEW_TRANSFER_ID,
+    hold,
+    hold_ctes,
+    hold_ex,
+    hold_params,
+    post_hold,
+    post_hold_ctes,
+    posted_check,
+    void_hold,
+)
 from app.ledger.providers import provider_account, provider_balance, provider_hold, settle_provider
 from app.ledger.transfers import (
     MAX_POINTS,
@@ -35,6 +45,7 @@ from app.ledger.words import Gettext, words_for
 
 __all__ = [
     "MAX_POINTS",
+    "NEW_TRANSFER_ID",
     "AuditNote",
     "StatementLine",
     "Wallet",
@@ -52,6 +63,8 @@ __all__ = [
     "hold_ex",
     "hold_params",
     "post_hold",
+    "post_hold_ctes",
+    "posted_check",
     "provider_account",
     "provider_balance",
     "provider_hold",

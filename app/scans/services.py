@@ -62,14 +62,22 @@ async def record(
     await _INSERT.execute(conn, {**row, "result": result[:30]})
 
 
-def log_cte(result_sql: str, when: str = "true") -> str:
+def log_cte(
+    result_sql: str,
+    when: str = "true",
+    *,
+    community_id: str = "CAST(:log_community_id AS bigint)",
+    subject_id: str = "CAST(:log_subject_id AS bigint)",
+) -> str:
     """The log row as a CTE named `scan_log`, for a use case's own statement: `result_sql` is an
     SQL expression over the statement's other CTEs that says how the scan ended, and `when` one
-    that is false if the statement did not decide it (the caller runs it again)."""
+    that is false if the statement did not decide it (the caller runs it again). A statement
+    that learns the row's community or subject itself (the voucher it redeems) gives SQL
+    expressions for them."""
     return (
         f"scan_log AS (INSERT INTO scans ({_COLUMNS}) SELECT CAST(:log_at AS timestamptz), "  # noqa: S608
-        "CAST(:log_community_id AS bigint), CAST(:log_event_id AS bigint), CAST(:log_scanner_id AS bigint), "
-        "CAST(:log_subject_id AS bigint), CAST(:log_kind AS varchar), CAST(:log_action AS varchar), "
+        f"{community_id}, CAST(:log_event_id AS bigint), CAST(:log_scanner_id AS bigint), "
+        f"{subject_id}, CAST(:log_kind AS varchar), CAST(:log_action AS varchar), "
         f"{result_sql}, CAST(:log_code_digest AS varchar), CAST(:log_idempotency_key AS varchar), "
         f"CAST(:log_address AS varchar) WHERE {when})"
     )

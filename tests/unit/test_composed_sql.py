@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from app.circle import redeeming, vouchers
 from app.core.uow import Sql
 from app.events import checkins
 from app.ledger import holds, transfers
@@ -33,6 +34,8 @@ COMPOSED: dict[str, Sql] = {
     "insert_reversal": transfers._INSERT_REVERSAL,
     "hold": holds._HOLD,
     "post_hold": holds._POST_HOLD,
+    "buy_voucher_in_one": vouchers._BUY_IN_ONE,
+    "redeem_voucher_in_one": redeeming._REDEEM_IN_ONE,
 }
 
 

@@ -1,0 +1,242 @@
+"""Redeeming a voucher: a scan of its QR code or its 8 digits by a member of its provider posts
+its hold (app.ledger) to the provider's account, single use under the conditional UPDATE of the
+voucher row. The usual scan by QR code is one statement (`redeem_in_one`); the general path
+(`voucher_for_code`, then `redeem`) tells refusals and repeated scans apart, and serves the shop
+page's preview and the typed digits. On the request's asyncpg connection (app.core.uow); never
+commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from app.circle import rules
+from app.core import audit, clock, organisations
+from app.core.authz import Actor
+from app.core.errors import DomainError, Forbidden, NotFound
+from app.core.i18n import lazy
+from app.core.uow import Connection, Sql
+from app.ledger import services as ledger
+from app.scans import services as scan_log
+from app.scans.scanning import ScanLog
+
+# ---------------------------------------------------------------- redeeming
+
+
+@dataclass
+class Redemption:
+    voucher_id: int
+    community_id: int
+    organisation_id: int
+    user_id: int
+    resident: str
+    offer: str
+    points: int
+    status: str
+    expires_at: datetime
+    redeem_key: str | None = None
+
+
+_INFO = (
+    "SELECT v.id, v.community_id, v.organisation_id, v.user_id, u.display_name, o.name, v.points, "
+    "v.status, v.expires_at, v.redeem_key FROM circle_vouchers v "
+    "JOIN users u ON u.id = v.user_id JOIN circle_offers o ON o.id = v.offer_id "
+)
+_BY_SECRET = Sql(_INFO + "WHERE v.secret = :s")
+_BY_DIGITS = Sql(
+    _INFO + "WHERE v.digits = :d AND v.status = 'held' AND v.organisation_id = ANY(:orgs) ORDER BY v.id"
+)
+_BY_ID = Sql(_INFO + "WHERE v.id = :v")
+_REDEEM = Sql(
+    "UPDATE circle_vouchers SET status = 'redeemed', redeemed_at = :now, redeemed_by = :actor, "
+    "redeem_key = :key "
+    "WHERE id = :v AND status = 'held' AND expires_at > :now RETURNING hold_id"
+)
+_STATE = Sql("SELECT status, expires_at, redeem_key FROM circle_vouchers WHERE id = :v")
+_SET_TRANSFER = Sql("UPDATE circle_vouchers SET transfer_id = :t WHERE id = :v")
+
+
+# A redemption by the voucher's QR code in one statement (the usual scan of a shop's phone): the
+# voucher changes only if it is held, not expired and of a provider the scanner acts for, its
+# transfer's id drawn first so that its row changes once; the ledger posts its hold in the same
+# statement (app.ledger's post_hold_ctes), with the audit row and the scan's log row. Anything
+# else (a refusal, the same scan sent again, a race lost) leaves it without effect, and the
+# general path finds out why.
+_REDEEM_IN_ONE = Sql(
+    "WITH rv AS (UPDATE circle_vouchers SET status = 'redeemed', redeemed_at = CAST(:now AS timestamptz), "  # noqa: S608 - no input in it
+    "redeemed_by = CAST(:actor AS bigint), redeem_key = CAST(:key AS varchar), "
+    f"transfer_id = {ledger.NEW_TRANSFER_ID} "
+    "WHERE secret = CAST(:s AS varchar) AND status = 'held' AND expires_at > CAST(:now AS timestamptz) "
+    "AND organisation_id = ANY(CAST(:orgs AS bigint[])) "
+    "RETURNING id, community_id, organisation_id, user_id, offer_id, points, expires_at, hold_id, "
+    "transfer_id), "
+    + ledger.post_hold_ctes("rv")
+    + ", aud AS ("
+    + audit.insert_from(
+        "rv",
+        community_id="rv.community_id",
+        action="'circle.voucher_redeemed'",
+        target="'circle_voucher:' || rv.id",
+        data="jsonb_build_object('transfer_id', rv.transfer_id)",
+    )
+    + "), "
+    + scan_log.log_cte(
+        "'redeemed'",
+        "EXISTS (SELECT 1 FROM rv)",
+        community_id="(SELECT community_id FROM rv)",
+        subject_id="(SELECT user_id FROM rv)",
+    )
+    + " SELECT rv.id, rv.community_id, rv.organisation_id, rv.user_id, u.display_name, o.name, rv.points, "
+    "'redeemed', rv.expires_at, CAST(:key AS varchar), "
+    + ledger.posted_check("rv")
+    + " FROM rv JOIN users u ON u.id = rv.user_id JOIN circle_offers o ON o.id = rv.offer_id"
+)
+
+
+async def redeem_in_one(
+    conn: Connection, actor: Actor, code: str, mine: dict[int, bool], log: ScanLog
+) -> Redemption | None:
+    """The voucher of a QR code redeemed by a member of its provider in one statement, with the
+    scan's log row; None when the statement did nothing (`voucher_for_code` and `redeem` tell why:
+    a refusal, or the same scan sent again)."""
+    secret = rules.parse_voucher_code(code)
+    if secret is None or not mine:
+        return None
+    row = await _REDEEM_IN_ONE.fetchrow(
+        conn,
+        {
+            "s": secret,
+            "orgs": list(mine),
+            "now": clock.now(),
+            "actor": actor.user_id,
+            "key": log.request.idempotency_key,
+            "address": log.request.address,
+            **scan_log.log_params(log),
+        },
+    )
+    if row is None:
+        return None
+    log.written = True
+    return _redemption(row)
+
+
+def _redemption(row: Any) -> Redemption:
+    return Redemption(
+        voucher_id=int(row[0]),
+        community_id=int(row[1]),
+        organisation_id=int(row[2]),
+        user_id=int(row[3]),
+        resident=str(row[4]),
+        offer=str(row[5]),
+        points=int(row[6]),
+        status=str(row[7]),
+        expires_at=row[8],
+        redeem_key=row[9],
+    )
+
+
+def _refused(code: str) -> DomainError:
+    if code == "already_done":
+        return DomainError("already_done", 409, lazy("This voucher was already used."))
+    if code == "code_invalid":
+        return DomainError("code_invalid", 422, lazy("This voucher was cancelled. Nothing to redeem."))
+    return DomainError(
+        "code_expired", 422, lazy("This voucher has expired. The points went back to the resident.")
+    )
+
+
+def _not_yours() -> Forbidden:
+    return Forbidden(lazy("This voucher is for another provider. Nothing was changed."))
+
+
+async def voucher_for_code(
+    conn: Connection, actor: Actor, code: str, mine: dict[int, bool] | None = None
+) -> Redemption:
+    """The voucher behind a voucher code or its 8 digits, if the scanner acts for its provider
+    (anyone else: forbidden, and nothing changes). `mine`: whom the scanner acts for, if read."""
+    if mine is None:
+        mine = await organisations.acts_for(conn, actor.user_id)
+    secret = rules.parse_voucher_code(code)
+    if secret is not None:
+        row = await _BY_SECRET.fetchrow(conn, {"s": secret})
+        if row is None:
+            raise DomainError("code_invalid", 422, lazy("This voucher code is not known."))
+    elif len(code) == 8 and code.isdigit():
+        if not mine:
+            raise _not_yours()
+        rows = await _BY_DIGITS.fetch(conn, {"d": code, "orgs": list(mine)})
+        if not rows:
+            raise DomainError(
+                "code_invalid",
+                422,
+                lazy("No open voucher of yours has these digits. Check them or scan the QR code."),
+            )
+        if len(rows) > 1:
+            raise DomainError(
+                "code_invalid",
+                422,
+                lazy("These digits match more than one voucher. Please scan the QR code."),
+            )
+        row = rows[0]
+    else:
+        raise DomainError("code_invalid", 422)
+    found = _redemption(row)
+    if found.organisation_id not in mine:
+        raise _not_yours()
+    return found
+
+
+async def redeem(
+    conn: Connection,
+    actor: Actor,
+    voucher_id: int,
+    *,
+    scan_key: str | None = None,
+    address: str | None = None,
+    found: Redemption | None = None,
+) -> Redemption:
+    """Single use: the conditional UPDATE lets one of many simultaneous scans through; the ledger
+    then posts the hold to the provider's account. Only a member of the voucher's provider.
+    `found`: the voucher as `voucher_for_code` found it for this actor (its checks are done)."""
+    if found is None:
+        row = await _BY_ID.fetchrow(conn, {"v": voucher_id})
+        if row is None:
+            raise NotFound()
+        found = _redemption(row)
+        if found.organisation_id not in await organisations.acts_for(conn, actor.user_id):
+            raise _not_yours()
+    # Its own transaction (a savepoint inside a page's): the voucher, the ledger's posting, the
+    # transfer's id on the voucher and the audit row are all or nothing; the scan's log row
+    # follows (the kind is registered atomic).
+    async with conn.transaction():
+        now = clock.now()
+        hold_id = await _REDEEM.fetchval(
+            conn, {"v": voucher_id, "now": now, "actor": actor.user_id, "key": scan_key}
+        )
+        if hold_id is None:
+            status, expires_at, key = await _STATE.one(conn, {"v": voucher_id})
+            if scan_key and status == "redeemed" and key == scan_key:
+                found.status = "redeemed"
+                return found  # the same scan sent again: harmless
+            raise _refused(rules.redeem_refusal(status, expires_at, now) or "already_done")
+        transfer_id = await ledger.post_hold(conn, int(hold_id), actor_id=actor.user_id)
+        await _SET_TRANSFER.execute(conn, {"t": transfer_id, "v": voucher_id})
+        await audit.record(
+            conn,
+            action="circle.voucher_redeemed",
+            actor_id=actor.user_id,
+            community_id=found.community_id,
+            target=f"circle_voucher:{voucher_id}",
+            address=address,
+            transfer_id=transfer_id,
+        )
+    found.status = "redeemed"
+    return found
+
+
+def check_redeemable(found: Redemption) -> None:
+    """Refuses (as `redeem` would) before a page shows the redeem button."""
+    refusal = rules.redeem_refusal(found.status, found.expires_at, clock.now())
+    if refusal:
+        raise _refused(refusal)

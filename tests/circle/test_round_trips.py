@@ -1,0 +1,124 @@
+"""What buying and redeeming a voucher send PostgreSQL (docs/architecture.md, the unit of work):
+the usual purchase is a read and one statement, a redemption by QR code whom the scanner acts
+for and one statement (the voucher, the ledger's posting of its hold, the audit and scan log
+rows), with no transaction around either; what is refused or sent again takes the general path
+and changes nothing more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.circle import redeeming, vouchers
+from tests.circle.conftest import Circle, buy, give_points, make_offer
+from tests.conftest import count
+from tests.statements import statements_sent, transaction_control
+
+
+def _one_line(sql: str) -> str:
+    return " ".join(sql.split())
+
+
+async def test_a_usual_purchase_and_redemption_are_one_statement_each(
+    app: Any, client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    offer_id = await make_offer(client, circle, points_price=20)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    first = await buy(client, circle.resident, offer_id)  # the provider's account is made here
+    assert first.status_code == 201, first.text
+
+    with statements_sent(app) as sent:
+        bought = await buy(client, circle.resident, offer_id, key="rt-1")
+    assert bought.status_code == 201, bought.text
+    assert transaction_control(sent) == []
+    assert sent.count(_one_line(vouchers._BUY_IN_ONE.text)) == 1
+    assert len(sent) <= 3, sent  # the actor (unless remembered), the offer's facts, the purchase
+
+    code = bought.json()["voucher_code"]
+    with statements_sent(app) as sent:
+        redeemed = await client.post(
+            "/api/v1/scans", json={"code": code, "idempotency_key": "rt-scan"}, headers=circle.barber.headers
+        )
+    assert redeemed.status_code == 200 and redeemed.json()["result"] == "redeemed", redeemed.text
+    assert transaction_control(sent) == []
+    assert sent.count(_one_line(redeeming._REDEEM_IN_ONE.text)) == 1
+    assert len(sent) <= 3, sent  # the actor (unless remembered), whom they act for, the redemption
+    voucher_id = redeemed.json()["voucher_id"]
+    # Everything the general path wrote, written by the one statement: the voucher with its
+    # transfer, the hold posted, the audit row and the scan's log row.
+    assert (
+        await count(
+            db,
+            "SELECT count(*) FROM circle_vouchers v JOIN ledger_transfers t ON t.id = v.transfer_id "
+            "AND t.hold_id = v.hold_id JOIN ledger_holds h ON h.id = v.hold_id AND h.status = 'posted' "
+            "WHERE v.id = :v AND v.status = 'redeemed' AND v.redeem_key = 'rt-scan' AND t.amount = 20",
+            v=voucher_id,
+        )
+        == 1
+    )
+    assert (
+        await count(
+            db,
+            "SELECT count(*) FROM audit_entries WHERE action = 'circle.voucher_redeemed' "
+            "AND target = :t AND (data->>'transfer_id')::bigint = "
+            "(SELECT transfer_id FROM circle_vouchers WHERE id = :v)",
+            t=f"circle_voucher:{voucher_id}",
+            v=voucher_id,
+        )
+        == 1
+    )
+    assert (
+        await count(
+            db,
+            "SELECT count(*) FROM scans WHERE kind = 'JV1' AND result = 'redeemed' AND community_id = :c "
+            "AND subject_id = :u AND scanner_id = :s AND idempotency_key = 'rt-scan'",
+            c=circle.community_id,
+            u=circle.resident.user_id,
+            s=circle.barber.user_id,
+        )
+        == 1
+    )
+
+    # The same scan sent again is harmless; another scan of it is refused; both are logged.
+    again = await client.post(
+        "/api/v1/scans", json={"code": code, "idempotency_key": "rt-scan"}, headers=circle.barber.headers
+    )
+    assert again.status_code == 200 and again.json()["result"] == "redeemed", again.text
+    other = await client.post("/api/v1/scans", json={"code": code}, headers=circle.barber.headers)
+    assert other.status_code == 409 and other.json()["code"] == "already_done", other.text
+    assert (
+        await count(
+            db,
+            "SELECT count(*) FROM ledger_transfers WHERE hold_id = "
+            "(SELECT hold_id FROM circle_vouchers WHERE id = :v)",
+            v=voucher_id,
+        )
+        == 1
+    )
+    assert (
+        await count(
+            db,
+            "SELECT count(*) FROM scans WHERE idempotency_key = 'rt-scan' OR "
+            "(kind = 'JV1' AND result = 'already_done' AND scanner_id = :s)",
+            s=circle.barber.user_id,
+        )
+        == 3
+    )
+
+
+async def test_a_voucher_of_another_provider_is_refused_by_the_general_path(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    offer_id = await make_offer(client, circle, points_price=20)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    code = (await buy(client, circle.resident, offer_id)).json()["voucher_code"]
+    refused = await client.post("/api/v1/scans", json={"code": code}, headers=circle.cleaner.headers)
+    assert refused.status_code == 403, refused.text
+    assert (
+        await count(
+            db, "SELECT count(*) FROM circle_vouchers WHERE status = 'held' AND offer_id = :o", o=offer_id
+        )
+        == 1
+    )
+    # Not enough points: the one statement held nothing, the general path says why.
+    poor = await buy(client, circle.neighbour, offer_id)
+    assert poor.status_code == 409 and poor.json()["code"] == "insufficient_points", poor.text
