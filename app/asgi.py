@@ -32,7 +32,7 @@ from app.core.authz import Actor
 from app.core.changes import ChangeFeed, hear_after_commit
 from app.core.database import ENGINE_OPTIONS, resolve_database_url
 from app.core.replica import ReportsDatabase, provide_report_session
-from app.core.security import security_headers_middleware
+from app.core.security import security_headers
 from app.core.settings import Settings, get_settings
 from app.core.uow import Database, before_send
 from app.core.web import before_request, provide_actor, provide_connection, provide_optional_actor
@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=errors.exception_handlers,
         request_class=edge.EdgeRequest,
         before_request=before_request,
-        middleware=[security_headers_middleware],
+        before_send=[security_headers],
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         openapi_config=OpenAPIConfig(
             title="Jinlin API",

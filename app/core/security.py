@@ -10,7 +10,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 # The hashing cost, chosen once per process by JINLIN_ARGON2: unset (or "strong") is the library's
 # default, argon2id with RFC 9106's low-memory profile (64 MiB, 3 passes, 4 lanes), for every real
@@ -103,18 +103,10 @@ def secured(headers: list[tuple[bytes, bytes]], https: bool) -> list[tuple[bytes
     return kept
 
 
-def security_headers_middleware(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        https = scope.get("scheme") == "https"
-
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = secured(list(message.get("headers") or ()), https)
-            await send(message)
-
-        await app(scope, receive, send_wrapper)
-
-    return middleware
+async def security_headers(message: Message, scope: Scope) -> None:
+    """The app's before-send hook: every response's start carries the headers above. Litestar
+    calls it on the one send it wraps for each request, outside the exception handlers, so the
+    router's own answers (an unknown path, a method not allowed) carry them too, and no
+    middleware layer of its own wraps each request's send."""
+    if message["type"] == "http.response.start":
+        message["headers"] = secured(list(message.get("headers") or ()), scope.get("scheme") == "https")
