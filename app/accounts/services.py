@@ -184,9 +184,10 @@ async def create_auth_session(
     address: str | None,
     replaces: str | None = None,
 ) -> str:
-    """A fresh random token every time: whatever id the client held before login is discarded."""
+    """A fresh random token every time: whatever id the client held before login is discarded,
+    and the response waits until every worker has been told (as logging out does)."""
     if replaces:
-        await session.execute(delete(AuthSession).where(AuthSession.digest == token_digest(replaces)))
+        await end_auth_session(session, replaces)
     token = secrets.token_urlsafe(32)
     now = clock.now()
     lifetime = timedelta(hours=settings.session_absolute_hours) if kind == "cookie" else timedelta(days=90)

@@ -332,3 +332,29 @@ async def test_a_page_login_over_an_unknown_cookie_tells_nobody(client, app, fac
     await page_login(client, resident)
     with pytest.raises(TimeoutError):
         await until(lambda: actors.generation != generation, 0.5)
+
+
+async def test_a_login_over_a_planted_session_waits_until_it_is_forgotten(
+    client, app, factory, engine, settings
+):
+    """Logging in ends the session id the browser held (an attacker's own, planted): like a
+    logout, its committer waits until the worker has heard the row is gone, so the planted id is
+    refused at once on every worker."""
+    from app.accounts import services
+
+    feed = app.state["actors"].feed
+    await _live(app.state["actors"])
+    tenant = await factory.tenant()
+    attacker, victim = await factory.person(tenant), await factory.person(tenant)
+    async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+        planted = await services.create_auth_session(session, settings, attacker.user_id, "cookie", None)
+        await session.commit()
+        committed_waits(session.info)
+        await services.create_auth_session(
+            session, settings, victim.user_id, "cookie", None, replaces=planted
+        )
+        await session.commit()
+        waits = committed_waits(session.info)
+    assert [tag for tag, _ in waits] == [("auth_sessions", "digest", token_digest(planted))]
+    ((tag, since),) = waits
+    await until(lambda: feed.heard_at(tag) > since)  # the feed runs on the test client's loop
