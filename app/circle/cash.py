@@ -17,7 +17,7 @@ from app.core.errors import DomainError
 from app.core.settings import Settings
 from app.core.uow import Connection, Sql, connection_of
 from app.ledger import services as ledger
-from app.payments import gateway, kinds
+from app.payments import gateway, kinds, refunds
 from app.payments import services as payments
 
 KIND = "voucher"
@@ -117,11 +117,11 @@ async def refund_unused(session: AsyncSession, settings: Settings, batch: int = 
     conn = await connection_of(session)
     asked = 0
     for found in await _UNUSED_PAID.fetch(conn, {"kind": KIND, "n": batch}):
-        row = await payments.locked_payment(conn, int(found["id"]))
-        if row is None or not payments.refundable(row):
+        row = await refunds.locked_payment(conn, int(found["id"]))
+        if row is None or not refunds.refundable(row):
             continue
         try:
-            await payments.refund(conn, settings, row, actor_id=None)
+            await refunds.refund(conn, settings, row, actor_id=None)
         except DomainError:
             log.warning("the cash of voucher payment %s waits for its refund", found["id"])
             break

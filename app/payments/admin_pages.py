@@ -22,7 +22,7 @@ from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.uow import Sql
 from app.core.web import client_address, error_message, form_data, render, reopen_form, reopen_page
-from app.payments import corrections, gateway, rules, services, targets
+from app.payments import corrections, gateway, refunds, rules, services, targets
 from app.payments import home as _home  # noqa: F401 - registers its share of the home page
 from app.places.models import Community
 
@@ -244,7 +244,7 @@ async def refund(
     payment = await _payment(db_session, actor, payment_id)
     back = f"/payments/admin/{payment['target_kind']}/{payment['target_id']}"
     try:
-        await services.request_refund(db_session, settings, actor, payment_id, client_address(request))
+        await refunds.request_refund(db_session, settings, actor, payment_id, client_address(request))
     except DomainError as exc:
         await reopen_form(db_session, exc)
         target = await targets.find(db_session, payment["target_kind"], int(payment["target_id"]))

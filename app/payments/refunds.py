@@ -1,0 +1,85 @@
+"""Refunds of payments: the admin's refund of a donation, and the refund another domain asks for
+when what was paid for was not given (a service-circle voucher cancelled unused). Stripe is asked
+once per payment row (the key is the row's); what the refund undoes happens when its
+charge.refunded arrives. Each runs in its caller's transaction."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import audit
+from app.core.authz import Actor
+from app.core.errors import DomainError, NotFound
+from app.core.i18n import lazy
+from app.core.settings import Settings
+from app.core.uow import Sql
+from app.payments import gateway
+from app.payments.services import payments_off
+
+log = logging.getLogger("jinlin.payments")
+
+_REFUNDABLE = Sql(
+    "SELECT id, community_id, kind, status, payment_intent, created_at, amount_cents, refund_requested_at "
+    "FROM payments WHERE id = :id FOR UPDATE"
+)
+_REFUND_ASKED = Sql("UPDATE payments SET refund_requested_at = now(), updated_at = now() WHERE id = :id")
+
+
+async def request_refund(
+    db: AsyncSession, settings: Settings, actor: Actor, payment_id: int, address: str | None
+) -> None:
+    """The admin refunds a paid donation in full (POST /v1/refunds, keyed by the payment row);
+    the funded total goes down when Stripe's charge.refunded arrives. Audited."""
+    row = await _REFUNDABLE.fetchrow(db, {"id": payment_id})
+    if row is None or row["kind"] != "donation":
+        raise NotFound()
+    actor.require(int(row["community_id"]), "admin")
+    if not refundable(row):
+        raise DomainError("already_done", 409, lazy("This donation cannot be refunded (again)."))
+    await refund(db, settings, row, actor_id=actor.user_id, address=address)
+
+
+def refundable(row: Any) -> bool:
+    """Paid, with its payment intent known, and no refund asked yet."""
+    return bool(row["status"] == "paid" and row["refund_requested_at"] is None and row["payment_intent"])
+
+
+async def refund(
+    db: Any, settings: Settings, row: Any, *, actor_id: int | None, address: str | None = None
+) -> None:
+    """Asks Stripe to refund a payment row (one of ``_REFUNDABLE``'s, locked, refundable) in full,
+    keyed by the row so that a retry asks once; marks it asked and audits it. What the refund
+    undoes happens when Stripe's charge.refunded arrives (its kind's ``on_refunded``)."""
+    config = gateway.config_for(settings)
+    if config is None:
+        raise payments_off()
+    payment_id = int(row["id"])
+    try:
+        await gateway.refund(
+            config,
+            row["payment_intent"],
+            gateway.idempotency_key("refund", payment_id, row["created_at"]),
+        )
+    except gateway.StripeFailed as exc:
+        log.warning("refund of payment %s failed: %s", payment_id, exc)
+        raise DomainError(
+            "payments_off", 503, lazy("The payment service did not answer. Please try again.")
+        ) from exc
+    await _REFUND_ASKED.execute(db, {"id": payment_id})
+    await audit.record(
+        db,
+        action="payments.refund_requested",
+        actor_id=actor_id,
+        community_id=int(row["community_id"]),
+        target=f"payment:{payment_id}",
+        address=address,
+        amount_cents=int(row["amount_cents"]),
+    )
+
+
+async def locked_payment(db: Any, payment_id: int) -> Any:
+    """A payment row as ``refund`` takes it, locked for this transaction (None when gone)."""
+    return await _REFUNDABLE.fetchrow(db, {"id": payment_id})
