@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core.authz import Actor
-from app.payments import fake, gateway, services
+from app.payments import fake, gateway, refunds, services
 from tests.payments.conftest import (
     WEBHOOK_SECRET,
     apply_waiting,
@@ -182,7 +182,7 @@ async def test_a_refund_the_admin_asks_for_lowers_the_total_when_stripe_confirms
         user_id=goal.admin.user_id, display_name="管理员", roles={goal.community_id: frozenset({"admin"})}
     )
     async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
-        await services.request_refund(s, pay_settings, admin, answer["donation_id"], "127.0.0.1")
+        await refunds.request_refund(s, pay_settings, admin, answer["donation_id"], "127.0.0.1")
     # The offline test Stripe sends charge.refunded to its own server's webhook after answering.
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -206,6 +206,6 @@ async def test_a_refund_the_admin_asks_for_lowers_the_total_when_stripe_confirms
     )
     async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
         with pytest.raises(Exception) as refused:
-            await services.request_refund(s, pay_settings, resident, answer["donation_id"], None)
+            await refunds.request_refund(s, pay_settings, resident, answer["donation_id"], None)
     assert getattr(refused.value, "code", "") in ("forbidden", "already_done")
     await ledger_ok(db, goal.community_id)
