@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, any_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
@@ -417,7 +417,7 @@ async def organised_events(session: AsyncSession, actor: Actor, community_id: in
         raise NotFound()
     stmt = select(Event).where(Event.community_id == community_id)
     if not actor.has(community_id, *ORGANISER_ROLES):
-        stmt = stmt.where(Event.organiser_ids.any(actor.user_id))  # type: ignore[arg-type]
+        stmt = stmt.where(literal(actor.user_id) == any_(Event.organiser_ids))
     since = clock.now() - timedelta(days=60)
     stmt = (
         stmt.where(or_(Event.starts_at >= since, Event.status == "open")).order_by(Event.starts_at).limit(300)

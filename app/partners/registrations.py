@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import any_, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +25,7 @@ async def work_units(session: AsyncSession) -> list[Organisation]:
         (
             await session.scalars(
                 select(Organisation)
-                .where(Organisation.kinds.any("partner"))  # type: ignore[arg-type]
+                .where(literal("partner") == any_(Organisation.kinds))
                 .order_by(Organisation.name, Organisation.id)
             )
         ).all()

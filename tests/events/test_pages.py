@@ -3,9 +3,17 @@ and refuses the others."""
 
 from __future__ import annotations
 
-import pytest
+import warnings
+from typing import Any
 
-from tests.conftest import login
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import SADeprecationWarning
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.authz import Actor
+from app.events import services
+from tests.conftest import Factory, login
 from tests.events.conftest import make_event
 
 
@@ -73,3 +81,25 @@ async def test_create_event_validation_and_weekly_series(client, site):
         f"/api/v1/communities/{cid}/events", headers=admin.headers, json=event_body(weeks=4)
     )
     assert series.status_code == 201 and len(series.json()["series"]) == 4
+
+
+async def test_an_organiser_without_a_staff_role_lists_the_events_they_organise(
+    client: Any, factory: Factory, engine: Any, db: AsyncSession
+) -> None:
+    """Asked with `= any_()` on the organisers' array, not ARRAY's `.any()`, which SQLAlchemy 2.1
+    deprecates for removal."""
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    organiser = await factory.person(tenant)
+    theirs = await make_event(client, admin, tenant.community_id)
+    other = await make_event(client, admin, tenant.community_id)
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(
+            text("UPDATE events SET organiser_ids = ARRAY[CAST(:u AS bigint)] WHERE id = :e"),
+            {"u": organiser.user_id, "e": theirs},
+        )
+    actor = Actor(organiser.user_id, "", roles={tenant.community_id: frozenset({"resident"})})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SADeprecationWarning)
+        found = [e.id for e in await services.organised_events(db, actor, tenant.community_id)]
+    assert theirs in found and other not in found

@@ -3,13 +3,16 @@ and who they are; a known phone is linked as a member only."""
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.exc import SADeprecationWarning
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core import clock
-from app.partners import services
+from app.partners import registrations, services
 from tests.conftest import Factory, login, unique, unique_phone
 from tests.partners.conftest import PHONE_RE, Town, make_agreement, make_organisation
 
@@ -202,3 +205,23 @@ async def test_the_organisations_admin_adds_members_others_cannot(
     assert (
         await client.post("/api/v1/auth/token", json={"phone": other.phone, "password": "taken-over-2"})
     ).status_code == 401
+
+
+async def test_work_units_are_the_partner_units_asked_with_any_(
+    town: Town, db: AsyncSession, engine: Any
+) -> None:
+    """The register page's list of work units: partner units, not providers only; the array is
+    asked with `= any_()`, not ARRAY's `.any()`, which SQLAlchemy 2.1 deprecates for removal."""
+    partner, provider = unique("共建单位"), unique("家政")
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(
+            text(
+                "INSERT INTO organisations (community_id, name, kinds) VALUES"
+                " (:c, :partner, ARRAY['partner']), (:c, :provider, ARRAY['provider'])"
+            ),
+            {"c": town.community_id, "partner": partner, "provider": provider},
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SADeprecationWarning)
+        names = {unit.name for unit in await registrations.work_units(db)}
+    assert partner in names and provider not in names
