@@ -8,6 +8,7 @@ year (as the agreement page counts it): a unit's score is the mean of its commit
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from app.core import figures
 from app.core.figures import SCOPES, Ranked, Scope, scope_arrays
 from app.core.i18n import lazy
+from app.core.progress import percent_of as progress_percent_of
 from app.core.uow import Sql
 from app.partners import progress, rules
 from app.partners.agreements import progress_of
@@ -68,9 +70,10 @@ async def projects_done(session: Any, scopes: Sequence[Scope]) -> dict[int, int]
 
 
 def overall_percent(shares: Sequence[rules.Share]) -> int:
-    """The mean share of the commitments a unit made; 0 when it promised nothing."""
-    made = [share.percent for share in shares if share.promised > 0]
-    return sum(made) // len(made) if made else 0
+    """The mean share of the commitments a unit made, taken exactly and then rounded to the
+    nearest; 0 when it promised nothing."""
+    made = [share.part for share in shares if share.promised > 0]
+    return progress_percent_of(sum(made, Fraction(0)), len(made))
 
 
 @figures.figure(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from fractions import Fraction
 
-from app.core import clock
+from app.core import clock, progress
 from app.partners.models import KINDS, PROJECT_STATUSES
 
 # The project's one way forward; each step is taken with a note.
@@ -65,4 +66,11 @@ class Share:
     def percent(self) -> int:
         if self.promised <= 0:
             return 100 if self.done > 0 else 0
-        return min(100, self.done * 100 // self.promised)
+        return min(100, progress.percent_of(self.done, self.promised))
+
+    @property
+    def part(self) -> Fraction:
+        """How much of the promise is kept, exactly, at most all of it."""
+        if self.promised <= 0:
+            return Fraction(1 if self.done > 0 else 0)
+        return min(Fraction(self.done, self.promised), Fraction(1))

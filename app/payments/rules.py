@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.core import progress
 from app.core.i18n import lazy
 
 # The co-funding sources, in the order the progress bar shows them: msgid of each.
@@ -71,9 +72,12 @@ class Progress:
     @property
     def percent(self) -> int:
         """Of the goal, capped at 100 for the bar's width (the words say when it is exceeded)."""
-        if not self.goal_cents:
-            return 0
-        return min(100, self.total_cents * 100 // self.goal_cents)
+        return min(100, self.of_goal)
+
+    @property
+    def of_goal(self) -> int:
+        """Of the goal in percent, past 100 when it is exceeded (the bar's words); 0 without one."""
+        return progress.percent_of(self.total_cents, self.goal_cents or 0)
 
     def share(self, source: str) -> int:
         """The source's width on the bar, in percent of the bar (of the goal, or of the total

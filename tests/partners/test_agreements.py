@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core import clock
 from app.partners import progress
+from app.partners.figures import overall_percent
+from app.partners.rules import Share
+from tests.api.helpers import session_of
 from tests.conftest import Factory, login
 from tests.partners.conftest import PHONE_RE, Town, make_agreement, make_organisation
 
@@ -205,3 +208,28 @@ async def test_registrations_need_a_membership_and_are_decided_once(
     # A refused registration may be made again.
     again = await client.post("/api/v1/registrations", json=body, headers=town.resident.headers)
     assert again.status_code == 201 and again.json()["status"] == "pending"
+
+
+async def test_progress_is_rounded_to_the_nearest_percent(client: Any, town: Town) -> None:
+    """2 of 3 promised wishes is 67 %, on the agreement's page and in the partner units' ranking
+    (the mean of each commitment's exact share, rounded once)."""
+    organisation_id, _ = await make_organisation(client, town)
+    year = clock.local(clock.now()).year
+    agreement_id = await make_agreement(client, town, organisation_id, year, wishes=3)
+
+    async def delivered(session: Any, **query: Any) -> int:
+        return 2
+
+    before = progress.registered("wishes")
+    progress.register("wishes", delivered)
+    try:
+        await session_of(client, town.admin)
+        page = await client.get(f"/partners/agreements/{agreement_id}")
+    finally:
+        progress.register("wishes", before)
+    assert page.status_code == 200, page.text[:300]
+    assert 'value="67"' in page.text and "67%" in page.text and "66%" not in page.text
+    assert overall_percent([Share(2, 3), Share(2, 3)]) == 67
+    assert overall_percent([Share(2, 3), Share(1, 3), Share(5, 0)]) == 50
+    assert overall_percent([Share(4, 3), Share(1, 3)]) == 67  # a share past its promise counts as kept
+    assert Share(199, 200).percent == 99  # nearly kept is not shown as kept
