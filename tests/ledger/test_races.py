@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import text
 
 from app.ledger.verify import run_checks
@@ -188,6 +187,3 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_transfer(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "sum of all balances is zero" in result.stdout
-
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
