@@ -360,8 +360,11 @@ async def _approvals(
     *,
     notice: str | None = None,
     error: str | None = None,
+    form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
+    """The queue; after a refused decision, the form it came from keeps what the admin typed
+    (`form`: the points and the reason of that stay or claim, or the honour hours' fields)."""
     if not actor.is_member(community_id):
         raise NotFound()
     queue = await approvals.approval_queue(db_session, actor, community_id)
@@ -382,6 +385,7 @@ async def _approvals(
         community=community,
         notice=notice,
         error=error,
+        form=form or {},
         labels=rules.CATEGORY_LABELS,
         people=people,
         categories=CATEGORIES,
@@ -462,6 +466,7 @@ async def approvals_submit(
             actor,
             community_id,
             error=error_message(request, exc),
+            form=form,
             status_code=exc.status_code,
         )
     return Redirect(f"/admin/c/{community_id}/approvals?done=1", status_code=303)

@@ -4,6 +4,7 @@ and refuses the others."""
 from __future__ import annotations
 
 import warnings
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,10 +12,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import SADeprecationWarning
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.core import clock
 from app.core.authz import Actor
-from app.events import services
+from app.events import hours, services
+from tests.api.helpers import post_form, session_of
 from tests.conftest import Factory, login
-from tests.events.conftest import make_event
+from tests.events.conftest import kiosk_code, make_event, scan
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
@@ -103,3 +106,61 @@ async def test_an_organiser_without_a_staff_role_lists_the_events_they_organise(
         warnings.simplefilter("error", SADeprecationWarning)
         found = [e.id for e in await services.organised_events(db, actor, tenant.community_id)]
     assert theirs in found and other not in found
+
+
+async def test_a_refused_decision_keeps_what_the_admin_typed(
+    client: Any, site: Any, db: AsyncSession
+) -> None:
+    """A decision sent without its confirmation comes back refused (422) with the reason and the
+    points still in the form it came from, not in the others; a refused claim and honour hours
+    keep theirs too."""
+    tenant, admin, alice, bob = site
+    cid = tenant.community_id
+    event_id = await make_event(client, admin, cid, kiosk_confirmation=True)
+    for person in (alice, bob):
+        await scan(client, person, await kiosk_code(client, admin, event_id))
+    clock.advance(timedelta(hours=1))
+    for person in (alice, bob):
+        await scan(client, person, await kiosk_code(client, admin, event_id, "checkout"))
+    clock.reset()
+    stays = {
+        int(user): int(stay)
+        for user, stay in await db.execute(
+            text("SELECT user_id, id FROM event_checkins WHERE event_id = :e"), {"e": event_id}
+        )
+    }
+    mine, other = stays[alice.user_id], stays[bob.user_id]
+    claim = await hours.claim_hours(
+        db,
+        Actor(alice.user_id, "郑美玉", {cid: frozenset({"resident"})}),
+        cid,
+        hours.ClaimInput(what="陪老人就医", worked_on=clock.today(), minutes=90),
+    )
+    await db.commit()
+    await session_of(client, admin)
+    url = f"/admin/c/{cid}/approvals"
+
+    reason = '没有签退 "<b>"'
+    page = await post_form(
+        client, url, {"action": "reject", "checkin_id": str(mine), "points": "7", "reason": reason}
+    )
+    assert page.status_code == 422, page.text[:300]
+    assert f'id="reason-{mine}" name="reason" value="没有签退 &#34;&lt;b&gt;&#34;"' in page.text
+    assert f'id="points-{mine}" name="points" type="number" min="0" value="7"' in page.text
+    assert f'id="reason-{other}" name="reason" value=""' in page.text
+    assert (
+        await db.execute(text("SELECT award_status FROM event_checkins WHERE id = :i"), {"i": mine})
+    ).scalar_one() != "rejected"
+
+    page = await post_form(
+        client, url, {"action": "claim_reject", "claim_id": str(claim.id), "reason": "无人证明"}
+    )
+    assert page.status_code == 422
+    assert f'id="creason-{claim.id}" name="reason" value="无人证明"' in page.text
+
+    page = await post_form(
+        client, url, {"action": "honour", "user_id": str(alice.user_id), "what": "社区防疫", "hours": "2"}
+    )
+    assert page.status_code == 422  # no date
+    assert 'id="what" name="what" required maxlength="200" value="社区防疫"' in page.text
+    assert f'<option value="{alice.user_id}" selected>' in page.text
