@@ -483,14 +483,22 @@ async def statement_step(
 async def _statements_file(
     request: Request, db_session: AsyncSession, actor: Actor, community_id: int, month: str, fmt: str
 ) -> Response[bytes]:
-    """A month's statements as the circle's export (app.core.exports): one writer and one way of
-    naming files for every export."""
+    """A month's statements as the circle's export (app.core.exports): one writer, one way of
+    naming files and one audit entry for every export taken."""
     community = await community_for(db_session, actor, community_id, "admin")
     scope = circle_exports.month_scope(community, statements.check_month(month))
     found = exports.get(circle_exports.NAME)
     rows = await found.fn(db_session, scope)
-    body = exports.file_of(found, fmt, rows, gettext_for(request))
-    return exports.download(body, fmt, exports.filename(scope, found.name, fmt))
+    name = await exports.record_taken(
+        db_session,
+        actor_id=actor.user_id,
+        export=found,
+        scope=scope,
+        fmt=fmt,
+        rows=len(rows),
+        address=client_address(request),
+    )
+    return exports.download(exports.file_of(found, fmt, rows, gettext_for(request)), fmt, name)
 
 
 @get("/circle/admin/c/{community_id:int}/statements.csv", include_in_schema=False)

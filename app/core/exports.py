@@ -17,7 +17,10 @@ asked, as the header is. A text cell that a spreadsheet would run as a formula i
 leading apostrophe.
 
 A file's name says the community (by number) and the dates, never a person:
-`c7-hours-2026-11-01_2026-11-30.xlsx`."""
+`c7-hours-2026-11-01_2026-11-30.xlsx`.
+
+Every export taken is audited, from whichever page it was asked for (the exports page, the
+store's monthly report, the circle's statements, the contributions): `record_taken`."""
 
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from typing import Any, Literal
 from litestar import Response
 from openpyxl import Workbook
 
+from app.core import audit
 from app.core.figures import Scope
 
 Format = Literal["csv", "xlsx"]
@@ -193,6 +197,32 @@ def file_of(export: Export, fmt: str, rows: Iterable[Sequence[Any]], gettext: Ge
         (export.cells(row, gettext) for row in rows),
         title=gettext(export.label),
     )
+
+
+# The audit action of an export taken: the name it has had since the exports page was first audited.
+AUDIT_ACTION = "reports.export"
+
+
+async def record_taken(
+    db: Any, *, actor_id: int, export: Export, scope: Scope, fmt: str, rows: int, address: str | None
+) -> str:
+    """The audit entry of an export taken (as a file, or a run a job makes), in the caller's
+    transaction: who, which export, its period and how many rows; its target is the file's name,
+    which it answers."""
+    name = filename(scope, export.name, fmt)
+    await audit.record(
+        db,
+        action=AUDIT_ACTION,
+        actor_id=actor_id,
+        community_id=scope.community_id,
+        target=name,
+        address=address,
+        export=export.name,
+        rows=rows,
+        first=scope.first.isoformat(),
+        last=scope.last.isoformat(),
+    )
+    return name
 
 
 def download(body: bytes, fmt: str, filename: str) -> Response[bytes]:

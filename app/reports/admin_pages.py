@@ -9,7 +9,7 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import audit, clock, exports, photos, progress, uploads
+from app.core import clock, exports, photos, progress, uploads
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.figures import Scope
@@ -233,18 +233,14 @@ async def export_file(
     first_day, last_day = rules.period(first, last, clock.today(community.time_zone))
     scope = Scope(community.id, first_day, last_day, community.time_zone)
     rows = await found.fn(report_session, scope)
-    filename = exports.filename(scope, found.name, fmt)
-    await audit.record(
+    filename = await exports.record_taken(
         db_session,
-        action="reports.export",
         actor_id=actor.user_id,
-        community_id=community.id,
-        target=filename,
-        address=client_address(request),
-        export=found.name,
+        export=found,
+        scope=scope,
+        fmt=fmt,
         rows=len(rows),
-        first=first_day.isoformat(),
-        last=last_day.isoformat(),
+        address=client_address(request),
     )
     if len(rows) > exporting.INLINE_ROWS:
         run = await exporting.start(db_session, actor, found, fmt, scope, request_lang(request))

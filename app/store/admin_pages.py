@@ -414,14 +414,22 @@ async def report_page(
 async def _report_file(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str, fmt: str
 ) -> Response[bytes]:
-    """The month's report as the store's export (app.core.exports): one writer and one way of
-    naming files for every export."""
+    """The month's report as the store's export (app.core.exports): one writer, one way of
+    naming files and one audit entry for every export taken."""
     community = await _admin_community(db_session, actor, community_id)
     scope = _month_scope(community, _month(month, community.time_zone))
     found = exports.get(store_exports.NAME)
     rows = await found.fn(db_session, scope)
-    body = exports.file_of(found, fmt, rows, gettext_for(request))
-    return exports.download(body, fmt, exports.filename(scope, found.name, fmt))
+    name = await exports.record_taken(
+        db_session,
+        actor_id=actor.user_id,
+        export=found,
+        scope=scope,
+        fmt=fmt,
+        rows=len(rows),
+        address=client_address(request),
+    )
+    return exports.download(exports.file_of(found, fmt, rows, gettext_for(request)), fmt, name)
 
 
 @get("/store/admin/c/{community_id:int}/report.csv", include_in_schema=False)

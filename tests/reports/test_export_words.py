@@ -217,3 +217,46 @@ async def test_the_store_report_page_and_its_files_count_the_community_s_own_mon
         ).content.decode("utf-8-sig")
         rows = list(csv.reader(io.StringIO(body)))
         assert [int(v) for v in rows[1][1:]] == shown
+
+
+async def test_the_store_report_and_the_circle_statements_taken_are_audited_as_exports(
+    client: Any, factory: Factory, engine: Any
+) -> None:
+    """Each file taken from the store's report or the circle's statements page writes the audit
+    entry an export taken from the exports page writes: who, which export, the period, the rows."""
+    tenant = await factory.tenant()
+    cid = tenant.community_id
+    admin = await login(client, tenant.admin)
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(
+            text(
+                "INSERT INTO store_items (community_id, name, points_price, stock) VALUES (:c, '香皂', 5, 7)"
+            ),
+            {"c": cid},
+        )
+    month = clock.today(ZONE).replace(day=1)
+    await session_of(client, admin)
+    taken = {}
+    for url in (
+        f"/store/admin/c/{cid}/report.csv?month={month:%Y-%m}",
+        f"/circle/admin/c/{cid}/statements.xlsx?month={month:%Y-%m}",
+        f"/admin/c/{cid}/exports/store.csv?from={month.isoformat()}",
+    ):
+        answer = await client.get(url)
+        assert answer.status_code == 200, (url, answer.text[:300])
+        taken[url] = re.search(r'filename="([^"]+)"', answer.headers["content-disposition"])[1]  # type: ignore[index]
+    async with async_sessionmaker(engine)() as s:
+        audited = (
+            await s.execute(
+                text(
+                    "SELECT target, actor_id, data FROM audit_entries"
+                    " WHERE action = 'reports.export' AND community_id = :c ORDER BY id"
+                ),
+                {"c": cid},
+            )
+        ).all()
+    assert [a.target for a in audited] == list(taken.values())
+    assert {a.actor_id for a in audited} == {tenant.admin.user_id}
+    store, circle, _page = (a.data for a in audited)
+    assert store["export"] == "store" and store["rows"] == 1 and store["first"] == month.isoformat()
+    assert circle["export"] == "circle" and circle["rows"] == 0
