@@ -174,3 +174,32 @@ def test_a_list_table_fills_its_card_on_a_desktop_and_stacks_on_a_phone(
         assert sizes["scroll"] <= sizes["window"], sizes
     finally:
         context.close()
+
+
+def test_tables_stay_inside_their_cards_in_large_text_on_a_desktop(world: World, browser: Any) -> None:
+    """In 长辈版 at a desktop's width the funding goal's contributions (when, source, amount, name,
+    status and its Refund… button) ran past their card and scrolled sideways, as did the ledger's
+    transfers and the dashboard's figures in English: there a table is a stacked list."""
+    context, page = _page(browser, world, "en", True)
+    try:
+        page.set_viewport_size({"width": 1280, "height": 900})
+        log_in(page, world, "admin")
+        cid = world.values["community_id"]
+        page.goto(f"{world.url}/payments/admin/c/{cid}")
+        goals = page.eval_on_selector_all(
+            "a[href*='/payments/admin/wish/'], a[href*='/payments/admin/project/']",
+            "links => [...new Set(links.map((a) => a.getAttribute('href')))]",
+        )
+        assert goals, "the funding page lists the goals"
+        for path in [*goals, f"/admin/c/{cid}/ledger", f"/admin/c/{cid}/dashboard"]:
+            page.goto(world.url + path)
+            boxes = page.evaluate(
+                """() => [...document.querySelectorAll('table.list')].map((t) => {
+                     const box = t.parentElement;
+                     return [box.scrollWidth, box.clientWidth];
+                   })"""
+            )
+            assert boxes, path
+            assert [b for b in boxes if b[0] > b[1] + 1] == [], (path, boxes)
+    finally:
+        context.close()
