@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 
 from app.core.database import libpq_url, normalise_url
 from app.core.settings import Settings
+from tests.cpu_record import pytest_runtest_protocol  # noqa: F401 - CPU per test with JINLIN_CPU_RECORD
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
