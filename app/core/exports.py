@@ -14,7 +14,8 @@ statements. Column names are msgids, translated where the file is written; cells
 with the words its pages show for them, `exports.column(lazy("Status"), words=STATUS_LABELS)`:
 its cells stay codes in the rows and are written as those words, in the language of the admin who
 asked, as the header is. A text cell that a spreadsheet would run as a formula is written with a
-leading apostrophe.
+leading apostrophe. An export with people's contact details names the only roles that may take it
+(`roles=("admin",)`): the exports page neither lists nor makes it for anyone else.
 
 A file's name says the community (by number) and the dates, never a person:
 `c7-hours-2026-11-01_2026-11-30.xlsx`.
@@ -36,6 +37,8 @@ from litestar import Response
 from openpyxl import Workbook
 
 from app.core import audit
+from app.core.authz import Actor
+from app.core.errors import Forbidden
 from app.core.figures import Scope
 
 Format = Literal["csv", "xlsx"]
@@ -72,6 +75,17 @@ class Export:
     order: int = 100
     note: str = ""  # msgid: what the rows are, where that is not plain
     dated: bool = True  # False: the rows are as of now (a list), the period does not apply
+    # Who of the community may take it, where that is fewer than the exports page's readers (the
+    # community's admins and its street admin): ("admin",) for rows with people's contact details.
+    roles: tuple[str, ...] = ()
+
+    def allows(self, actor: Actor, community_id: int) -> bool:
+        return not self.roles or actor.has(community_id, *self.roles)
+
+    def require(self, actor: Actor, community_id: int) -> None:
+        """Refuses (403) whoever may open the exports page but not take this one."""
+        if not self.allows(actor, community_id):
+            raise Forbidden()
 
     def header(self, gettext: Gettext) -> list[str]:
         return [gettext(c.label) for c in self.columns]
@@ -92,12 +106,14 @@ def export(
     order: int = 100,
     note: str = "",
     dated: bool = True,
+    roles: Sequence[str] = (),
 ) -> Callable[[RowsFn], RowsFn]:
-    """Registers `async def rows(session, scope)` as the export `name`."""
+    """Registers `async def rows(session, scope)` as the export `name`; `roles`: only they may
+    take it (else whoever may open the exports page)."""
     cols = tuple(c if isinstance(c, Column) else Column(c) for c in columns)
 
     def register(fn: RowsFn) -> RowsFn:
-        _EXPORTS[name] = Export(name, label, cols, fn, order, note, dated)
+        _EXPORTS[name] = Export(name, label, cols, fn, order, note, dated, tuple(roles))
         return fn
 
     return register
@@ -106,6 +122,11 @@ def export(
 def registered() -> list[Export]:
     """Every registered export, in their order (the assembly imports the domains' modules first)."""
     return sorted(_EXPORTS.values(), key=lambda e: (e.order, e.name))
+
+
+def offered(actor: Actor, community_id: int) -> list[Export]:
+    """The exports this person may take of the community, in their order."""
+    return [e for e in registered() if e.allows(actor, community_id)]
 
 
 def find(name: str) -> Export | None:

@@ -2,20 +2,19 @@
 contributions and donations (recording government, partner-unit and residents' cash money on a
 form; refunding an online donation after a confirmation, audited), and the export of every
 contribution as CSV or XLSX. A street admin sees the figures; only the community's admin sees
-donors' contact data."""
+donors' contact data, and only they may take the export of every contribution (app.payments.exports:
+the exports page's, made by a job behind a progress page when it is long)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from functools import partial
 from typing import Any
 
-from litestar import Request, Response, get, post
+from litestar import Request, get, post
 from litestar.response import Redirect, Template
-from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import exports
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.i18n import gettext_for, lazy
@@ -23,6 +22,7 @@ from app.core.settings import Settings
 from app.core.uow import Sql
 from app.core.web import client_address, error_message, form_data, render, reopen_form, reopen_page
 from app.payments import corrections, gateway, refunds, rules, services, targets
+from app.payments import exports as payments_exports
 from app.payments import home as _home  # noqa: F401 - registers its share of the home page
 from app.places.models import Community
 
@@ -65,6 +65,7 @@ async def goals_page(
         kind_labels={name: k.label for name, k in registered.items()},
         yuan=rules.yuan,
         config=gateway.config_for(settings),
+        may_export=exports.get(payments_exports.NAME).allows(actor, community_id),
     )
 
 
@@ -262,66 +263,29 @@ async def refund(
     return Redirect(back + "?done=refund", status_code=303)
 
 
-async def _export(
-    request: Request, db: AsyncSession, actor: Actor, community_id: int
-) -> tuple[list[str], list[list[Any]]]:
+def _contributions(actor: Actor, community_id: int) -> exports.Export:
+    """The contributions' export, which only the community's admin may take (donors' contacts)."""
+    found = exports.get(payments_exports.NAME)
+    found.require(actor, community_id)
+    return found
+
+
+async def _to_export(db: AsyncSession, actor: Actor, community_id: int, fmt: str) -> Redirect:
+    """The contributions' file is the export of app.core.exports, taken where every export is:
+    made at once, or by a job behind a progress page when it is long, and audited."""
     await _community(db, actor, community_id)
-    titles = {(t.kind, t.id): t.title for t in await targets.with_goal(db, community_id)}
-    _ = gettext_for(request)
-    header, rows = await services.export_rows(db, actor, community_id, lambda k, i: titles.get((k, i), ""))
-    for row in rows:
-        row[4] = _(rules.SOURCE_LABELS.get(row[4], row[4]))
-    return header, rows
-
-
-def _safe(value: Any) -> Any:
-    """A spreadsheet must not run a typed name as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _is_number(value):
-        return "'" + value
-    return value
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
+    found = _contributions(actor, community_id)
+    return Redirect(f"/admin/c/{community_id}/exports/{found.name}.{fmt}", status_code=303)
 
 
 @get("/payments/admin/c/{community_id:int}/contributions.csv", include_in_schema=False)
-async def export_csv(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
-) -> Response[str]:
-    header, rows = await _export(request, db_session, actor, community_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows([[_safe(v) for v in row] for row in rows])
-    return Response(
-        "\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="contributions-{community_id}.csv"'},
-    )
+async def export_csv(community_id: int, actor: Actor, db_session: AsyncSession) -> Redirect:
+    return await _to_export(db_session, actor, community_id, "csv")
 
 
 @get("/payments/admin/c/{community_id:int}/contributions.xlsx", include_in_schema=False)
-async def export_xlsx(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
-) -> Response[bytes]:
-    header, rows = await _export(request, db_session, actor, community_id)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("contributions")
-    sheet.append(header)
-    for row in rows:
-        sheet.append([float(v) if i == 5 else _safe(v) for i, v in enumerate(row)])
-    out = io.BytesIO()
-    book.save(out)
-    return Response(
-        out.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"content-disposition": f'attachment; filename="contributions-{community_id}.xlsx"'},
-    )
+async def export_xlsx(community_id: int, actor: Actor, db_session: AsyncSession) -> Redirect:
+    return await _to_export(db_session, actor, community_id, "xlsx")
 
 
 route_handlers = [

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -490,57 +489,3 @@ async def lines(db: AsyncSession, actor: Actor, target: targets.Target) -> list[
         )
         for r in await _LINES.fetch(db, {"kind": target.kind, "id": target.id})
     ]
-
-
-# ---------------------------------------------------------------- export
-
-_EXPORT = Sql(
-    "SELECT f.created_at, f.target_kind, f.target_id, f.source, f.amount_cents, f.name, f.show_name, f.note, "
-    "f.payment_id, f.id, f.corrects_id, p.contact FROM funding_contributions f "
-    "LEFT JOIN payments p ON p.id = f.payment_id WHERE f.community_id = :community "
-    "ORDER BY f.created_at, f.id"
-)
-
-
-async def export_rows(
-    db: AsyncSession, actor: Actor, community_id: int, title_of: Callable[[str, int], str]
-) -> tuple[list[str], list[list[Any]]]:
-    """Every contribution of the community, one row each; the donor's contact only for its admin."""
-    require_money_reader(actor, community_id)
-    sees_contact = actor.has(community_id, "admin")
-    header = [
-        "time",
-        "kind",
-        "id",
-        "title",
-        "source",
-        "amount_yuan",
-        "name",
-        "name_shown",
-        "note",
-        "payment_id",
-        "entry",
-        "corrects",  # the entry a correction corrects
-    ]
-    if sees_contact:
-        header.append("contact")
-    rows = []
-    for r in await _EXPORT.fetch(db, {"community": community_id}):
-        row: list[Any] = [
-            r["created_at"].isoformat(timespec="seconds"),
-            r["target_kind"],
-            r["target_id"],
-            title_of(r["target_kind"], int(r["target_id"])),
-            r["source"],
-            rules.yuan(int(r["amount_cents"])).replace(",", ""),
-            r["name"],
-            "yes" if r["show_name"] else "no",
-            r["note"],
-            r["payment_id"] or "",
-            r["id"],
-            r["corrects_id"] or "",
-        ]
-        if sees_contact:
-            row.append(r["contact"] or "")
-        rows.append(row)
-    return header, rows

@@ -204,7 +204,7 @@ async def exports_page(
         "reports/exports.html",
         status_code=422 if error else 200,
         community=community,
-        exports=exports.registered(),
+        exports=exports.offered(actor, community.id),
         first=first_day,
         last=last_day,
         error=error,
@@ -224,12 +224,14 @@ async def export_file(
     last: To = None,
 ) -> Response | Redirect:
     """The file itself, made while the admin waits, or a run of it made by a job when it is long;
-    each export is audited (on the primary)."""
+    each export is audited (on the primary). An export with contact details is for the roles it
+    names only (403 for the others)."""
     community = await community_for(report_session, actor, community_id, *services.READERS)
     name, _dot, fmt = file.rpartition(".")
     found = exports.find(name)
     if found is None or fmt not in exports.FORMATS:
         raise NotFound()
+    found.require(actor, community.id)
     first_day, last_day = rules.period(first, last, clock.today(community.time_zone))
     scope = Scope(community.id, first_day, last_day, community.time_zone)
     rows = await found.fn(report_session, scope)
@@ -262,6 +264,8 @@ async def export_run_page(
     community = await community_for(db_session, actor, community_id, *services.READERS)
     run = await exporting.run_of(db_session, actor, community_id, run_id)
     found = exports.find(run.name)
+    if found is not None:
+        found.require(actor, community_id)
     return render(
         request,
         "reports/_export_progress.html" if part else "reports/export_run.html",
@@ -277,6 +281,9 @@ async def export_run_page(
 async def export_run_file(community_id: int, run_id: int, actor: Actor, db_session: AsyncSession) -> Response:
     await community_for(db_session, actor, community_id, *services.READERS)
     run = await exporting.run_of(db_session, actor, community_id, run_id)
+    found = exports.find(run.name)
+    if found is not None:
+        found.require(actor, community_id)
     if run.status != "done" or run.body is None:
         raise NotFound()
     return exports.download(run.body, run.fmt, run.filename)

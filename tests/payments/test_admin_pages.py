@@ -74,15 +74,48 @@ async def test_the_admin_records_contributions_by_source_and_sees_donors_contact
         )
     await db.rollback()
 
-    csv_answer = await pay.get(f"/payments/admin/c/{goal.community_id}/contributions.csv")
+    # The export of every contribution, which the page's links and the old addresses lead to.
+    cid = goal.community_id
+    old = await pay.get(f"/payments/admin/c/{cid}/contributions.csv")
+    assert old.status_code == 303 and old.headers["location"] == f"/admin/c/{cid}/exports/contributions.csv"
+    assert f"/admin/c/{cid}/exports/contributions.xlsx" in (await pay.get(f"/payments/admin/c/{cid}")).text
+    csv_answer = await pay.get(f"/admin/c/{cid}/exports/contributions.csv")
     assert (
         csv_answer.status_code == 200 and "139-0000-1234" in csv_answer.text and "300.00" in csv_answer.text
     )
-    xlsx = await pay.get(f"/payments/admin/c/{goal.community_id}/contributions.xlsx")
+    xlsx = await pay.get(f"/admin/c/{cid}/exports/contributions.xlsx", headers={"Accept-Language": "en"})
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:6] == ("time", "kind", "id", "title", "source", "amount_yuan")
-    assert sorted(r[5] for r in rows[1:]) == [20.0, 300.0]
+    assert rows[0] == (
+        "When",
+        "Kind",
+        "Goal number",
+        "Title",
+        "Source",
+        "Amount (yuan)",
+        "Given by",
+        "Name shown",
+        "Note",
+        "Payment number",
+        "Entry number",
+        "Corrects entry",
+        "Contact",
+    )
+    by_source = {r[4]: r for r in rows[1:]}
+    assert sorted(by_source) == ["Government (政府补)", "Online donations"]
+    government, online = by_source["Government (政府补)"], by_source["Online donations"]
+    assert government[1:9] == (
+        "Micro-wish",
+        goal.wish_id,
+        "楼道扶手",
+        "Government (政府补)",
+        300,
+        "东街街道办事处",
+        "Yes",
+        "专项资金",
+    )
+    assert government[9] is None and government[11] is None and government[12] is None
+    assert online[5] == 20 and online[9] is not None and online[12] == "139-0000-1234"
 
 
 async def test_a_resident_sees_no_admin_money_page_and_no_contact(pay: Any, factory: Any) -> None:
@@ -90,6 +123,7 @@ async def test_a_resident_sees_no_admin_money_page_and_no_contact(pay: Any, fact
     await page_login(pay, goal.resident)
     assert (await pay.get(f"/payments/admin/wish/{goal.wish_id}")).status_code == 403
     assert (await pay.get(f"/payments/admin/c/{goal.community_id}/contributions.csv")).status_code == 403
+    assert (await pay.get(f"/admin/c/{goal.community_id}/exports/contributions.csv")).status_code == 403
 
 
 async def test_the_refund_asks_first_and_then_goes_to_stripe(

@@ -79,9 +79,11 @@ async def test_the_admin_corrects_an_entry_to_the_right_amount_with_a_reason(cli
     correction = (
         await db.execute(text("SELECT id FROM funding_contributions WHERE corrects_id = :e"), {"e": entry})
     ).scalar_one()
-    exported = await client.get(f"/payments/admin/c/{goal.community_id}/contributions.csv")
+    exported = await client.get(
+        f"/admin/c/{goal.community_id}/exports/contributions.csv", headers={"Accept-Language": "en"}
+    )
     rows = list(csv.reader(io.StringIO(exported.text.lstrip("\ufeff"))))
-    entry_at, corrects_at = rows[0].index("entry"), rows[0].index("corrects")
+    entry_at, corrects_at = rows[0].index("Entry number"), rows[0].index("Corrects entry")
     pairs = [(r[entry_at], r[corrects_at]) for r in rows[1:]]
     assert (str(entry), "") in pairs and (str(correction), str(entry)) in pairs
 
