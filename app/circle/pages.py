@@ -439,6 +439,8 @@ async def shop_scan(request: Request, provider_id: int, actor: Actor, db_session
             detail=error_message(request, outcome),
             extra=outcome.extra,
             scan=scan,
+            # A typed code is checked and typed again, not scanned again (the camera says so).
+            typed=form.get("via") != "camera",
         )
     return _scan_answer(
         request, partial, ctx, outcome.template or "scan/_result.html", 200, outcome=outcome, **outcome.data

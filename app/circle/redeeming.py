@@ -8,7 +8,7 @@ commits."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.circle import rules
@@ -48,6 +48,13 @@ _BY_DIGITS = Sql(
     _INFO + "WHERE v.digits = :d AND v.status = 'held' AND v.organisation_id = ANY(:orgs) ORDER BY v.id"
 )
 _BY_ID = Sql(_INFO + "WHERE v.id = :v")
+# Digits that no open voucher has may be those of one the shop redeemed lately (shown again, or
+# typed by a second person at the counter): that is "already used", not "check the digits".
+_USED_BY_DIGITS = Sql(
+    "SELECT 1 FROM circle_vouchers WHERE organisation_id = ANY(:orgs) AND redeemed_at > :since "
+    "AND digits = :d LIMIT 1"
+)
+USED_LATELY = timedelta(days=7)
 _REDEEM = Sql(
     "UPDATE circle_vouchers SET status = 'redeemed', redeemed_at = :now, redeemed_by = :actor, "
     "redeem_key = :key "
@@ -166,6 +173,10 @@ async def voucher_for_code(
         if not mine:
             raise _not_yours()
         rows = await _BY_DIGITS.fetch(conn, {"d": code, "orgs": list(mine)})
+        if not rows and await _USED_BY_DIGITS.fetchval(
+            conn, {"d": code, "orgs": list(mine), "since": clock.now() - USED_LATELY}
+        ):
+            raise _refused("already_done")
         if not rows:
             raise DomainError(
                 "code_invalid",

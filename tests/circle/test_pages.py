@@ -299,3 +299,47 @@ async def test_a_providers_member_living_elsewhere_is_linked_from_an_offer_to_th
     assert (await client.get(f"/circle/c/{circle.community_id}")).status_code == 404
     await page_login(client, circle.resident)
     assert f'href="/circle/c/{circle.community_id}"' in (await client.get(f"/circle/offers/{offer_id}")).text
+
+
+async def test_the_shop_page_says_typed_digits_of_a_voucher_it_redeemed_were_already_used(
+    client: Any, circle: Circle, engine: Any
+) -> None:
+    """Typed again after its redemption (shown twice, or by a second person at the counter), a
+    voucher's digits were answered as unknown ("check the digits or scan the QR code", then
+    "please scan again") instead of already used; a typed code is never told to scan again."""
+    offer = await make_offer(client, circle, circle.barber_id, points_price=15)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 50)
+    await page_login(client, circle.resident)
+    bought = await post_form(client, f"/circle/offers/{offer}/buy", {"key": "used-1", "confirm": "1"})
+    assert bought.status_code == 303, bought.text
+    digits = re.search(r"data-digits>(\d{4}) (\d{4})<", (await client.get(bought.headers["location"])).text)
+    assert digits
+    typed = {"code": digits[1] + digits[2], "via": "typed"}
+    await page_login(client, circle.barber)
+    shop = await client.get(f"/circle/shop/{circle.barber_id}")
+    assert 'name="via" value="typed"' in shop.text
+    preview = await post_form(client, f"/circle/shop/{circle.barber_id}/scan", typed)
+    assert 'data-result="voucher_ready"' in preview.text
+    voucher_id = int(bought.headers["location"].split("?")[0].rsplit("/", 1)[1])
+    done = await post_form(client, f"/circle/vouchers/{voucher_id}/redeem", headers={"HX-Request": "true"})
+    assert 'data-result="redeemed"' in done.text
+    again = await post_form(
+        client, f"/circle/shop/{circle.barber_id}/scan", typed, headers={"HX-Request": "true"}
+    )
+    assert 'data-result="already_done"' in again.text and "这张服务券已经使用过" in again.text
+    assert "请重新扫码" not in again.text
+    # Digits no voucher of the shop ever had are a mistyped code: check and type again.
+    wrong = "0" * 8 if typed["code"] != "0" * 8 else "1" * 8
+    mistyped = await post_form(
+        client,
+        f"/circle/shop/{circle.barber_id}/scan",
+        {"code": wrong, "via": "typed"},
+        headers={"HX-Request": "true"},
+    )
+    assert 'data-result="code_invalid"' in mistyped.text and "请重新扫码" not in mistyped.text
+    # Another provider's member typing them learns nothing of the barber's voucher.
+    await page_login(client, circle.cleaner)
+    other = await post_form(
+        client, f"/circle/shop/{circle.cleaner_id}/scan", typed, headers={"HX-Request": "true"}
+    )
+    assert 'data-result="code_invalid"' in other.text and "已经使用过" not in other.text
