@@ -4,7 +4,7 @@ and what the counter sees of a member. Services flush, never commit."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, text, update
@@ -183,6 +183,14 @@ _PICKUP_BY_DIGITS = Sql(
     + "WHERE o.pickup_digits = :d AND o.status = 'held' AND o.community_id = ANY(:cs) ORDER BY o.id"
 )
 _PICKUP_BY_ID = Sql(_PICKUP_INFO + "WHERE o.id = :o")
+# Digits no open order has may be those of one the counter handed over lately (shown again, or
+# typed by a second person): that is "already handed over", not "check the digits". An order is
+# handed over within its pickup days (at most 60) of being placed.
+_HANDED_OVER_BY_DIGITS = Sql(
+    "SELECT 1 FROM store_orders WHERE community_id = ANY(:cs) AND status = 'picked_up' "
+    "AND created_at > :placed_since AND picked_up_at > :since AND pickup_digits = :d LIMIT 1"
+)
+HANDED_OVER_LATELY = timedelta(days=7)
 _ORDER_STATE = Sql("SELECT status, expires_at, pickup_key FROM store_orders WHERE id = :o")
 _MEMBER_OF = Sql("SELECT community_id FROM memberships WHERE user_id = :u AND community_id = ANY(:cs)")
 _MEMBER = Sql("SELECT id, display_name FROM users WHERE id = :u")
@@ -228,6 +236,12 @@ async def pickup_for_code(conn: Connection, actor: Actor, code: str) -> tuple[Pi
         if not communities:
             raise Forbidden(lazy("Only counter staff can hand over goods."))
         rows = await _PICKUP_BY_DIGITS.fetch(conn, {"d": code, "cs": list(communities)})
+        since = clock.now() - HANDED_OVER_LATELY
+        if not rows and await _HANDED_OVER_BY_DIGITS.fetchval(
+            conn,
+            {"d": code, "cs": list(communities), "since": since, "placed_since": since - timedelta(days=60)},
+        ):
+            raise _refusal_error("already_done", "picked_up")
         if not rows:
             raise DomainError(
                 "code_invalid", 422, lazy("No open order has these digits. Check them or scan the QR code.")

@@ -317,6 +317,40 @@ async def test_pickup_digits_typed_as_the_phone_shows_them_are_accepted(client, 
     assert done.json()["result"] == "picked_up" and done.json()["order_id"] == placed["id"]
 
 
+async def test_pickup_digits_typed_again_after_the_hand_over_say_so(client, shop):
+    """Typed again after the goods were handed over (shown twice, or by a second person at the
+    counter), the digits were answered as unknown ("check them or scan the QR code")."""
+    item_id = await make_item(client, shop, name="抽纸", points_price=20, stock=3)
+    placed = (
+        await client.post(
+            "/api/v1/orders",
+            json={"item_id": item_id, "quantity": 1, "idempotency_key": "twice"},
+            headers=shop.resident.headers,
+        )
+    ).json()
+    digits = (await client.get(f"/api/v1/orders/{placed['id']}", headers=shop.resident.headers)).json()[
+        "pickup_digits"
+    ]
+    done = await client.post("/api/v1/scans", json={"code": digits}, headers=shop.staff.headers)
+    assert done.json()["result"] == "picked_up", done.text
+    await page_login(client, shop.staff)
+    again = await post_form(
+        client,
+        "/scan",
+        {"code": digits, "context": "counter", "via": "typed"},
+        headers={"hx-request": "true"},
+    )
+    assert 'data-result="already_done"' in again.text and "该订单的物品已交付过了" in again.text, again.text
+    unknown = "0" * 8 if digits != "0" * 8 else "1" * 8
+    mistyped = await post_form(
+        client,
+        "/scan",
+        {"code": unknown, "context": "counter", "via": "typed"},
+        headers={"hx-request": "true"},
+    )
+    assert 'data-result="code_invalid"' in mistyped.text
+
+
 async def test_an_item_and_a_community_have_a_名称_not_a_姓名(client, shop, db):
     await page_login(client, shop.admin)
     item_id = await make_item(client, shop)
