@@ -116,6 +116,7 @@ async def event_page_response(
         time_zone=await time_zone_of(db_session, event.community_id),
         live=await checkins.live_count(db_session, event.id) if organiser else None,
         attendance=await services.attendance(db_session, event.id) if organiser else [],
+        my_stays=await services.stays_of(db_session, event.id, actor.user_id),
         signups=await services.signups_of(db_session, event.id) if organiser else [],
         notice=notice,
         error=error,

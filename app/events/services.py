@@ -438,6 +438,19 @@ async def attendance(session: AsyncSession, event_id: int) -> list[tuple[Checkin
     )
 
 
+async def stays_of(session: AsyncSession, event_id: int, user_id: int) -> list[Checkin]:
+    """A person's own stays at an event, first first: what their event page tells them."""
+    return list(
+        (
+            await session.scalars(
+                select(Checkin)
+                .where(Checkin.event_id == event_id, Checkin.user_id == user_id)
+                .order_by(Checkin.seq)
+            )
+        ).all()
+    )
+
+
 async def signups_of(session: AsyncSession, event_id: int) -> list[tuple[Signup, str]]:
     return list(
         (

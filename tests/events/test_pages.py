@@ -164,3 +164,29 @@ async def test_a_refused_decision_keeps_what_the_admin_typed(
     assert page.status_code == 422  # no date
     assert 'id="what" name="what" required maxlength="200" value="社区防疫"' in page.text
     assert f'<option value="{alice.user_id}" selected>' in page.text
+
+
+async def test_a_residents_event_page_says_they_are_checked_in_and_how_to_check_out(client, site):
+    """Checked in by the kiosk, a resident's event page still said only "you are signed up" and
+    offered to cancel the sign-up: now it says since when they are in, to scan again on leaving,
+    and after check-out how long they were there and their points."""
+    tenant, admin, alice, _bob = site
+    event_id = await make_event(client, admin, tenant.community_id, signup_required=True)
+    assert (await client.post(f"/api/v1/events/{event_id}/signups", headers=alice.headers)).status_code == 201
+    before = await client.get(f"/events/{event_id}", headers=alice.headers)
+    assert "data-my-signup" in before.text and "data-my-stays" not in before.text
+    assert (await scan(client, alice, await kiosk_code(client, admin, event_id))).json()[
+        "result"
+    ] == "checked_in"
+    inside = await client.get(f"/events/{event_id}", headers=alice.headers)
+    assert 'data-stay="open"' in inside.text and "离开时请再扫一次活动码签退" in inside.text
+    assert "data-my-signup" not in inside.text and "取消报名" not in inside.text
+    clock.advance(timedelta(hours=1))
+    out = await scan(client, alice, await kiosk_code(client, admin, event_id, "checkout"))
+    assert out.json()["result"] == "checked_out", out.text
+    after = await client.get(f"/events/{event_id}", headers=alice.headers)
+    assert 'data-stay="closed"' in after.text and 'data-stay="open"' not in after.text
+    assert f"共 {out.json()['minutes']} 分钟" in after.text
+    assert f"积分：{out.json()['points_awarded']}（已发放）" in after.text
+    english = await client.get(f"/events/{event_id}", headers={**alice.headers, "Accept-Language": "en"})
+    assert f"{out.json()['minutes']} min." in english.text and "My attendance" in english.text
