@@ -57,10 +57,18 @@ def _tree(procs: dict[int, tuple[int, int, str]], root: int) -> dict[int, int]:
     return out
 
 
+_POSTMASTER: list[int] = []
+
+
 def _postmaster(procs: dict[int, tuple[int, int, str]]) -> int | None:
+    """The worker's PostgreSQL, found once through a backend on the test database (it stays
+    known when it stops at the end, a zombie with no command line)."""
+    if _POSTMASTER and _POSTMASTER[0] in procs:
+        return _POSTMASTER[0]
     name = f"jinlin_test_{os.getpid()}"
     for _pid, (parent, _ticks, cmd) in procs.items():
         if cmd.startswith("postgres:") and f" {name} " in cmd:
+            _POSTMASTER[:] = [parent]
             return parent
     return None
 
