@@ -49,6 +49,21 @@ async def test_403_page_is_friendly_in_chinese_and_english(client, factory):
     assert en.status_code == 403 and "You are not allowed to do this." in en.text
 
 
+async def test_an_error_page_keeps_its_machine_code_out_of_the_words(client, factory):
+    """The error pages said "错误代码： forbidden" (or not_found) under the sentence: English
+    codes in a Chinese page, which tell a resident nothing."""
+    tenant = await factory.tenant()
+    resident = await login(client, await factory.person(tenant))
+    for url, code in (
+        (f"/admin/c/{tenant.community_id}/residents", "forbidden"),
+        ("/no/such/page", "not_found"),
+    ):
+        page = await client.get(url, headers=resident.headers)
+        assert f'data-code="{code}"' in page.text
+        words = re.sub(r"<[^>]+>", " ", page.text)
+        assert code not in words and "错误代码" not in words, url
+
+
 async def test_the_language_cookie_beats_accept_language(client):
     page = await client.get("/no/such/page", headers={"Accept-Language": "zh-CN", "Cookie": "lang=en"})
     assert "We could not find" in page.text
