@@ -343,3 +343,13 @@ async def test_the_shop_page_says_typed_digits_of_a_voucher_it_redeemed_were_alr
         client, f"/circle/shop/{circle.cleaner_id}/scan", typed, headers={"HX-Request": "true"}
     )
     assert 'data-result="code_invalid"' in other.text and "已经使用过" not in other.text
+
+
+async def test_a_shop_members_home_has_the_big_button_to_scan_a_voucher(client: Any, circle: Circle) -> None:
+    """The home page's panel of a provider's shop had its main button ("Scan a voucher"), but a
+    person's own panels were drawn without buttons: the shop owner saw only the shop's name."""
+    await page_login(client, circle.barber)
+    home = await client.get("/")
+    assert home.status_code == 200
+    button = re.search(r'<a class="button primary big" href="/circle/shop/(\d+)">([^<]+)</a>', home.text)
+    assert button and int(button[1]) == circle.barber_id and button[2] == "扫服务券", home.text[-3000:]
