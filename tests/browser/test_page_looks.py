@@ -203,3 +203,34 @@ def test_tables_stay_inside_their_cards_in_large_text_on_a_desktop(world: World,
             assert [b for b in boxes if b[0] > b[1] + 1] == [], (path, boxes)
     finally:
         context.close()
+
+
+def test_a_claimed_hours_decision_takes_its_cards_width(world: World, browser: Any) -> None:
+    """On the approvals page, the form deciding a volunteer's claimed hours shrank to its fields'
+    width in the list's row, narrower than the card (the honour hours' form below filled it)."""
+    cid = world.values["community_id"]
+    context, page = _page(browser, world, "zh", False)
+    try:
+        log_in(page, world, "volunteer")
+        page.goto(f"{world.url}/c/{cid}/hours")
+        page.fill("#what", "帮独居老人买菜")
+        page.fill("#hours", "1")
+        page.click(f"form[action='/c/{cid}/hours/claims'] button")
+        page.wait_for_load_state()
+    finally:
+        context.close()
+    # In Chinese: the English sentences were long enough to stretch the form to the row.
+    context, page = _page(browser, world, "zh", False)
+    try:
+        log_in(page, world, "admin")
+        page.goto(f"{world.url}/admin/c/{cid}/approvals")
+        widths = page.evaluate(
+            """() => [...document.querySelectorAll('input[name=claim_id]')].map((i) => {
+                 const form = i.closest('form'), row = form.closest('li');
+                 return [form.getBoundingClientRect().width, row.getBoundingClientRect().width];
+               })"""
+        )
+        assert widths, "the volunteer's claim waits for approval"
+        assert all(abs(form - row) <= 1 for form, row in widths), widths
+    finally:
+        context.close()
