@@ -3,9 +3,11 @@ card's edge. Measured in headless Chromium at a phone's width (390 px)."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from app.core.i18n import ELDER_COOKIE, LANG_COOKIE
 from tests.browser.conftest import World, log_in
@@ -232,5 +234,54 @@ def test_a_claimed_hours_decision_takes_its_cards_width(world: World, browser: A
         )
         assert widths, "the volunteer's claim waits for approval"
         assert all(abs(form - row) <= 1 for form, row in widths), widths
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["standard", "elder"])
+def test_the_daily_pages_fit_a_320_px_phone(world: World, browser: Any, elder: bool) -> None:
+    """The every-page walk runs at 390 px; on a 320 px phone the love supermarket's 320 px item
+    photos pushed the page sideways. The pages a resident uses every day, at 320 px, with a
+    photo uploaded for the item the resident ordered."""
+    cid = world.values["community_id"]
+    context, page = _page(browser, world, "zh", elder)
+    try:
+        log_in(page, world, "admin")
+        page.goto(f"{world.url}/store/admin/c/{cid}/items/{world.values['item_id']}")
+        picture = io.BytesIO()
+        Image.new("RGB", (640, 480), (200, 120, 40)).save(picture, "PNG")
+        page.set_input_files(
+            "#photo", {"name": "item.png", "mimeType": "image/png", "buffer": picture.getvalue()}
+        )
+        page.click("form[action$='/photo'] button[type=submit]")
+        page.wait_for_load_state()
+        assert page.locator("img.store-photo").count() == 1
+    finally:
+        context.close()
+    context, page = _page(browser, world, "zh", elder)
+    try:
+        page.set_viewport_size({"width": 320, "height": 700})
+        log_in(page, world, "resident")
+        wide = []
+        for path in (
+            "/",
+            f"/store/c/{cid}",
+            f"/store/orders/{world.values['order_id']}",
+            f"/circle/c/{cid}",
+            f"/circle/offers/{world.values['offer_id']}",
+            f"/circle/vouchers/{world.values['voucher_id']}",
+            f"/c/{cid}/events",
+            f"/events/{world.values['event_id']}",
+            f"/c/{cid}/wishes",
+            "/wallet",
+            "/me/card",
+            "/scan",
+        ):
+            page.goto(world.url + path)
+            page.wait_for_load_state("load")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 320:
+                wide.append((path, width))
+        assert wide == []
     finally:
         context.close()
