@@ -42,6 +42,7 @@ async def points_part(
             "more": more is not None,
             "kind_labels": KIND_LABELS,
             "time_zone": await time_zone_of(session, community_id),
+            "may_award": actor.has(community_id, "admin"),
         },
     )
 

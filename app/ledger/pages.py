@@ -117,30 +117,60 @@ _TRANSFER_LINES = (
 )
 
 
-async def _admin_context(db_session: AsyncSession, community_id: int) -> dict[str, Any]:
+# The award form lists this many people at most; the others are found by name or phone (a
+# community of 2,000 households has thousands of members, and the 501st could not be chosen).
+LISTED = 200
+_MEMBERS = (
+    "SELECT u.id, u.display_name, u.phone, COALESCE(a.balance, 0) AS balance "
+    "FROM memberships m JOIN users u ON u.id = m.user_id "
+    "LEFT JOIN ledger_accounts a ON a.community_id = m.community_id AND a.user_id = m.user_id "
+    "WHERE m.community_id = :c "
+)
+
+
+async def _members(
+    db_session: AsyncSession, community_id: int, q: str, chosen: int | None
+) -> tuple[list[Any], bool]:
+    """The people the award form offers (those whose name or phone has `q`, else the first by
+    name) and whether more were left out; the person chosen from their own page always."""
+    found = " AND (u.display_name ILIKE :like OR u.phone LIKE :like) " if q else ""
+    like = "%" + q.replace("%", "").replace("_", "") + "%"
+    rows = list(
+        (
+            await db_session.execute(
+                text(_MEMBERS + found + "ORDER BY u.display_name, u.id LIMIT :n"),
+                {"c": community_id, "like": like, "n": LISTED + 1},
+            )
+        ).all()
+    )
+    more = len(rows) > LISTED
+    rows = rows[:LISTED]
+    if chosen is not None and all(row.id != chosen for row in rows):
+        rows[:0] = (
+            await db_session.execute(text(_MEMBERS + "AND u.id = :u"), {"c": community_id, "u": chosen})
+        ).all()
+    return rows, more
+
+
+async def _admin_context(
+    db_session: AsyncSession, community_id: int, q: str = "", chosen: int | None = None
+) -> dict[str, Any]:
     recent = (
         await db_session.execute(
             text(_TRANSFER_LINES + "ORDER BY t.created_at DESC, t.id DESC LIMIT 30"),
             {"c": community_id},
         )
     ).all()
-    members = (
-        await db_session.execute(
-            text(
-                "SELECT u.id, u.display_name, u.phone, COALESCE(a.balance, 0) AS balance "
-                "FROM memberships m JOIN users u ON u.id = m.user_id "
-                "LEFT JOIN ledger_accounts a ON a.community_id = m.community_id AND a.user_id = m.user_id "
-                "WHERE m.community_id = :c ORDER BY u.display_name, u.id LIMIT 500"
-            ),
-            {"c": community_id},
-        )
-    ).all()
+    members, more = await _members(db_session, community_id, q, chosen)
     return {
         "community_id": community_id,
         "community_name": await _community_name(db_session, community_id),
         "time_zone": await time_zone_of(db_session, community_id),
         "recent": recent,
         "members": members,
+        "more_members": more,
+        "q": q,
+        "chosen": chosen,
         "months": await expiry.expiry_months(await connection_of(db_session), community_id),
         "kind_labels": KIND_LABELS,
     }
@@ -169,7 +199,10 @@ async def admin_ledger(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession
 ) -> Template:
     actor.require(community_id, "admin")
-    context = await _admin_context(db_session, community_id)
+    q = request.query_params.get("q", "").strip()[:50]
+    context = await _admin_context(
+        db_session, community_id, q, optional_int(request.query_params.get("user"))
+    )
     notice = _done_notice(
         request,
         request.query_params.get("done"),
@@ -267,7 +300,7 @@ async def admin_ledger_submit(
             error=error_message(request, exc),
             notice=None,
             form=form,
-            **await _admin_context(db_session, community_id),
+            **await _admin_context(db_session, community_id, chosen=optional_int(form.get("user_id"))),
         )
     done = f"/admin/c/{community_id}/ledger?done={action}"
     return Redirect(done + (f"&t={done_id}" if done_id else ""), status_code=303)

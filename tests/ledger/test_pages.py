@@ -88,3 +88,37 @@ async def test_a_reversal_is_confirmed_on_its_own_page_with_a_reason(
     assert "这笔转账已由第" in again.text and 'name="confirm"' not in again.text
     elsewhere = await client.get(f"/admin/c/{setup.community_id + 10**6}/ledger/reverse/{transfer_id}")
     assert elsewhere.status_code in (403, 404)
+
+
+async def test_the_award_form_finds_anyone_of_a_large_community_by_name_or_phone(
+    client: Any, setup: Any, db: Any
+) -> None:
+    """The award form listed the first 500 members by name and no one else: in a community of
+    2,000 households most people could not be chosen. Now it finds them by name or phone, and a
+    resident's page opens it with that person chosen."""
+    await db.execute(
+        text(
+            "WITH u AS (INSERT INTO users (display_name) SELECT 'A居民' || lpad(n::text, 3, '0') "
+            "FROM generate_series(1, 205) n RETURNING id) "
+            "INSERT INTO memberships (user_id, community_id, roles) SELECT id, :c, '{resident}' FROM u"
+        ),
+        {"c": setup.community_id},
+    )
+    await db.commit()
+    cid, wang = setup.community_id, setup.resident.user_id
+    await page_login(client, setup.admin)
+    chosen = re.compile(rf'<option value="{wang}" selected>王阿姨')
+    first = await client.get(f"/admin/c/{cid}/ledger")
+    assert f'<option value="{wang}"' not in first.text and "data-more" in first.text
+    found = await client.get(f"/admin/c/{cid}/ledger", params={"q": "王阿"})
+    assert f'<option value="{wang}"' in found.text and "A居民" not in found.text
+    by_phone = await client.get(f"/admin/c/{cid}/ledger", params={"q": setup.resident.phone[-6:]})
+    assert f'<option value="{wang}"' in by_phone.text
+    nobody = await client.get(f"/admin/c/{cid}/ledger", params={"q": "没有这个人"})
+    assert 'data-found="0"' in nobody.text
+    resident_page = await client.get(f"/admin/c/{cid}/residents/{wang}")
+    assert f'href="/admin/c/{cid}/ledger?user={wang}" data-award' in resident_page.text
+    opened = await client.get(f"/admin/c/{cid}/ledger?user={wang}")
+    assert chosen.search(opened.text)
+    done = await _award_on_page(client, setup, "award", "3", "big-1")
+    assert done.status_code == 303, done.text
