@@ -32,21 +32,24 @@ def test_home_fits_phone_and_desktop_in_both_modes(
     shots.mkdir(parents=True, exist_ok=True)
     docs = ROOT / "docs" / "screenshots"
     host = world.url.split("//", 1)[1].split(":")[0]
-    for width in (390, 1280):
-        for elder in (False, True):
-            context = browser.new_context(
-                viewport={"width": width, "height": 844}, locale="zh-CN", device_scale_factor=1
-            )
-            context.add_cookies(
-                [
-                    {"name": LANG_COOKIE, "value": "zh", "domain": host, "path": "/"},
-                    {"name": ELDER_COOKIE, "value": "1" if elder else "0", "domain": host, "path": "/"},
-                ]
-            )
-            page = context.new_page()
-            try:
-                log_in(page, world, role)
+    # One context (one browser process for the page, one login): the mode's cookie and the
+    # window's width change between the visits, each a fresh load of the home page.
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", device_scale_factor=1
+    )
+    context.add_cookies([{"name": LANG_COOKIE, "value": "zh", "domain": host, "path": "/"}])
+    page = context.new_page()
+    try:
+        log_in(page, world, role)
+        for width in (390, 1280):
+            page.set_viewport_size({"width": width, "height": 844})
+            for elder in (False, True):
+                context.add_cookies(
+                    [{"name": ELDER_COOKIE, "value": "1" if elder else "0", "domain": host, "path": "/"}]
+                )
                 page.goto(world.url + "/")
+                shown = page.evaluate("[document.querySelectorAll('body.elder').length, window.innerWidth]")
+                assert shown == [1 if elder else 0, width], shown
                 assert page.evaluate("document.documentElement.scrollWidth") <= width, "wider than the screen"
                 if role == "resident":
                     tiles = page.locator(".tiles .tile")
@@ -60,8 +63,8 @@ def test_home_fits_phone_and_desktop_in_both_modes(
                 if width == 390 and os.environ.get("JINLIN_DOCS_SCREENSHOTS"):
                     docs.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(shots / name, docs / name)
-            finally:
-                context.close()
+    finally:
+        context.close()
 
 
 def test_a_table_on_a_phone_names_each_value_by_its_column(world: World, browser: Any) -> None:
