@@ -75,10 +75,12 @@ async def run(
     url: str,
     clients: int,
     seconds: float,
-    make_request: Callable[[int, int], tuple[str, str, Any, dict[str, str]]],
+    make_request: Callable[[int, int], tuple[str, str, Any, dict[str, str]] | None],
     check: Callable[[int, Any], Awaitable[None] | None] | None = None,
 ) -> Result:
-    """`clients` connections, each sending make_request(client, i) back to back for `seconds`."""
+    """`clients` connections, each sending make_request(client, i) back to back for `seconds`,
+    or until make_request gives None (a phase with a fixed amount of work, such as redeeming
+    the codes bought); `elapsed` ends when the last connection stops."""
     result = Result()
     connections = [await Connection.open(url) for _ in range(clients)]
     stop = time.monotonic() + seconds
@@ -87,7 +89,10 @@ async def run(
         conn = connections[n]
         i = 0
         while time.monotonic() < stop:
-            method, path, body, headers = make_request(n, i)
+            request = make_request(n, i)
+            if request is None:
+                break
+            method, path, body, headers = request
             started = time.perf_counter()
             status, answer = await conn.request(method, path, body, headers)
             result.latencies.append(time.perf_counter() - started)
