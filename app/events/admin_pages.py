@@ -8,7 +8,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.admin_pages import ResidentPart, resident_part
@@ -347,9 +347,16 @@ async def cancel_event_submit(
 
 @get("/admin/c/{community_id:int}/approvals", include_in_schema=False)
 async def approvals_page(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, done: str = ""
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    done: str = "",
+    q: str = "",
 ) -> Template:
-    return await _approvals(request, db_session, actor, community_id, notice=lazy("Saved.") if done else None)
+    return await _approvals(
+        request, db_session, actor, community_id, notice=lazy("Saved.") if done else None, q=q.strip()[:50]
+    )
 
 
 async def _approvals(
@@ -362,25 +369,38 @@ async def _approvals(
     error: str | None = None,
     form: dict[str, str] | None = None,
     status_code: int = 200,
+    q: str = "",
 ) -> Template:
     """The queue; after a refused decision, the form it came from keeps what the admin typed
-    (`form`: the points and the reason of that stay or claim, or the honour hours' fields)."""
+    (`form`: the points and the reason of that stay or claim, or the honour hours' fields).
+    The honour hours' person is chosen among at most PEOPLE_LISTED, found by name or phone
+    (`q`) in a large community; the one chosen before stays listed."""
     if not actor.is_member(community_id):
         raise NotFound()
     queue = await approvals.approval_queue(db_session, actor, community_id)
     community = await db_session.get(Community, community_id)
-    people = (
-        await db_session.execute(
-            select(User.id, User.display_name)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.community_id == community_id)
-            .order_by(User.display_name)
-            .limit(500)
-        )
-    ).all()
+    members = (
+        select(User.id, User.display_name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.community_id == community_id)
+    )
+    found = members
+    if q:
+        like = "%" + q.replace("%", "").replace("_", "") + "%"
+        found = found.where(or_(User.display_name.ilike(like), User.phone.like(like)))
+    people = list(
+        (await db_session.execute(found.order_by(User.display_name, User.id).limit(PEOPLE_LISTED + 1))).all()
+    )
+    more_people = len(people) > PEOPLE_LISTED
+    people = people[:PEOPLE_LISTED]
+    chosen = optional_int((form or {}).get("user_id"))
+    if chosen is not None and all(row.id != chosen for row in people):
+        people[:0] = (await db_session.execute(members.where(User.id == chosen))).all()
     return render(
         request,
         "events/approvals.html",
+        q=q,
+        more_people=more_people,
         status_code=status_code,
         community=community,
         notice=notice,
@@ -394,6 +414,8 @@ async def _approvals(
     )
 
 
+# The honour hours' form lists this many people at most: the others are found by name or phone.
+PEOPLE_LISTED = 200
 DECISIONS = ("bulk", "approve", "adjust", "reject", "claim_approve", "claim_reject")
 
 

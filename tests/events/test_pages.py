@@ -190,3 +190,39 @@ async def test_a_residents_event_page_says_they_are_checked_in_and_how_to_check_
     assert f"积分：{out.json()['points_awarded']}（已发放）" in after.text
     english = await client.get(f"/events/{event_id}", headers={**alice.headers, "Accept-Language": "en"})
     assert f"{out.json()['minutes']} min." in english.text and "My attendance" in english.text
+
+
+async def test_honour_hours_find_anyone_of_a_large_community_by_name_or_phone(client, site, db):
+    """The honour hours' form listed the first 500 members by name and no one else: most of a
+    community of 2,000 households could not be chosen. Now it finds them by name or phone."""
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    await db.execute(
+        text(
+            "WITH u AS (INSERT INTO users (display_name) SELECT 'A居民' || lpad(n::text, 3, '0') "
+            "FROM generate_series(1, 205) n RETURNING id) "
+            "INSERT INTO memberships (user_id, community_id, roles) SELECT id, :c, '{resident}' FROM u"
+        ),
+        {"c": cid},
+    )
+    await db.commit()
+    option = f'<option value="{alice.user_id}"'
+    first = await client.get(f"/admin/c/{cid}/approvals", headers=admin.headers)
+    assert option not in first.text and "data-more" in first.text
+    found = await client.get(f"/admin/c/{cid}/approvals", params={"q": "郑美"}, headers=admin.headers)
+    assert option in found.text and "A居民" not in found.text
+    nobody = await client.get(f"/admin/c/{cid}/approvals", params={"q": "没有这个人"}, headers=admin.headers)
+    assert 'data-found="0"' in nobody.text
+    honour = {"action": "honour", "user_id": str(alice.user_id), "what": "社区防疫", "category": "service"}
+    # Refused (no date), the form comes back with the person found still chosen.
+    refused = await post_form(
+        client, f"/admin/c/{cid}/approvals", {**honour, "hours": "3", "worked_on": ""}, headers=admin.headers
+    )
+    assert refused.status_code == 422 and f"{option} selected" in refused.text
+    saved = await post_form(
+        client,
+        f"/admin/c/{cid}/approvals",
+        {**honour, "hours": "3", "worked_on": clock.today().isoformat()},
+        headers=admin.headers,
+    )
+    assert saved.status_code == 303, saved.text
