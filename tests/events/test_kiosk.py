@@ -44,3 +44,17 @@ async def test_guessing_the_kiosk_password_is_limited(client, site):
         client, f"/events/{event_id}/kiosk/leave", {"password": admin.password}, headers=admin.headers
     )
     assert late.status_code == 429
+
+
+async def test_the_kiosk_names_the_button_residents_tap_as_their_home_page_does(client, site):
+    """In English the kiosk told residents to tap “Scan a code”, a button no page has: their
+    home page's tile is “Scan” (扫一扫 in Chinese, as the kiosk says)."""
+    tenant, admin, alice, _bob = site
+    event_id = await make_event(client, admin, tenant.community_id)
+    for lang, tile in (("en", "Scan"), ("zh-CN", "扫一扫")):
+        home = (await client.get("/", headers={**alice.headers, "Accept-Language": lang})).text
+        assert f"<span>{tile}</span></a>" in home
+        kiosk = await client.get(
+            f"/events/{event_id}/kiosk?action=checkin", headers={**admin.headers, "Accept-Language": lang}
+        )
+        assert f"“{tile}”" in kiosk.text, lang
