@@ -107,6 +107,8 @@ async def offer_context(
         )
     ).all()
     stars = (await services.ratings_of(db_session, [offer_id])).get(offer_id)
+    community = await _community(db_session, offer.community_id)
+    conn = await connection_of(db_session)
     return {
         "offer": offer,
         "provider": provider,
@@ -114,9 +116,11 @@ async def offer_context(
         "listed": listed[0] if listed else None,
         "notes": notes,
         "stars": stars,
-        "community": await _community(db_session, offer.community_id),
+        "community": community,
         "payments_on": payments_on,
-        "wallet": await ledger.wallet(await connection_of(db_session), offer.community_id, actor.user_id),
+        "wallet": await ledger.wallet(conn, offer.community_id, actor.user_id),
+        # Said before the buy button, not only after a refused purchase.
+        "left": await vouchers.left_this_month(conn, offer, actor.user_id, community.time_zone),
         "offer_label": OFFER_LABELS[offer.status],
         # a provider's member who lives elsewhere has no circle list here: their way back is the shop
         "member": actor.is_member(offer.community_id),
@@ -172,9 +176,9 @@ async def _buy_page(
         resident = await db_session.get(User, for_user)
         if resident is None:
             raise NotFound()
-        ctx["wallet"] = await ledger.wallet(
-            await connection_of(db_session), ctx["offer"].community_id, for_user
-        )
+        conn = await connection_of(db_session)
+        ctx["wallet"] = await ledger.wallet(conn, ctx["offer"].community_id, for_user)
+        ctx["left"] = await vouchers.left_this_month(conn, ctx["offer"], for_user, ctx["community"].time_zone)
     return render(
         request,
         "circle/buy.html",

@@ -105,6 +105,21 @@ _BUY_IN_ONE = Sql(
 )
 
 
+async def left_this_month(conn: Connection, offer: Offer, user_id: int, time_zone: str) -> int | None:
+    """How many more vouchers of the offer this person may buy this month, under its quota and
+    its limit for each resident (what `buy` refuses past); None when neither bounds it."""
+    if offer.monthly_quota is None and offer.per_resident_limit is None:
+        return None
+    start, _end = rules.month_bounds(rules.month_of(clock.now(), time_zone), time_zone)
+    sold = await _SOLD.one(conn, {"o": offer.id, "u": user_id, "start": start})
+    left = [
+        bound - int(count)
+        for bound, count in ((offer.monthly_quota, sold["sold"]), (offer.per_resident_limit, sold["mine"]))
+        if bound is not None
+    ]
+    return max(0, min(left))
+
+
 def _limit_reached() -> DomainError:
     return DomainError("limit_reached", 409, lazy("This service has reached its limit for this month."))
 

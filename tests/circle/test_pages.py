@@ -353,3 +353,24 @@ async def test_a_shop_members_home_has_the_big_button_to_scan_a_voucher(client: 
     assert home.status_code == 200
     button = re.search(r'<a class="button primary big" href="/circle/shop/(\d+)">([^<]+)</a>', home.text)
     assert button and int(button[1]) == circle.barber_id and button[2] == "扫服务券", home.text[-3000:]
+
+
+async def test_the_offer_page_says_how_many_are_left_this_month_before_the_buy_button(
+    client: Any, circle: Circle, engine: Any
+) -> None:
+    """At an offer's limit for the month, its page still offered "Buy a voucher…" and the
+    confirmation its big button, and only the purchase then said no. Now the page says how many
+    are left for the resident, and at the limit offers no button."""
+    offer = await make_offer(client, circle, circle.barber_id, points_price=10, per_resident_limit=2)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    await page_login(client, circle.resident)
+    page = await client.get(f"/circle/offers/{offer}")
+    assert 'data-left="2"' in page.text and "本月您还可买 2 次" in page.text and "data-buy" in page.text
+    for key in ("left-1", "left-2"):
+        bought = await post_form(client, f"/circle/offers/{offer}/buy", {"key": key, "confirm": "1"})
+        assert bought.status_code == 303, bought.text
+    full = await client.get(f"/circle/offers/{offer}")
+    assert "data-limit-reached" in full.text and "这项服务本月已达上限" in full.text
+    assert "data-buy" not in full.text and "data-left" not in full.text
+    confirm = await client.get(f"/circle/offers/{offer}/buy")
+    assert "data-limit-reached" in confirm.text and "data-confirm-buy" not in confirm.text
