@@ -78,6 +78,20 @@ async def test_shelf_page_shows_refusal_in_words(client, shop):
     assert r.status_code == 409 and 'class="alert"' in r.text
 
 
+async def test_the_quantity_offered_stops_at_what_is_left_for_the_resident_this_month(client, shop):
+    """The quantity field let a resident ask for up to 20 of an item with one left for them this
+    month, and the order was then refused."""
+    item_id = await make_item(client, shop, name="挂面", points_price=5, stock=10, per_resident_limit=3)
+    await page_login(client, shop.resident)
+    ok = await post_form(
+        client, f"/store/c/{shop.community_id}/order", {"item_id": str(item_id), "key": "q1", "quantity": "2"}
+    )
+    assert ok.status_code == 303, ok.text
+    shelf = await client.get(f"/store/c/{shop.community_id}")
+    field = re.search(rf'<input id="qty-{item_id}"[^>]*>', shelf.text)
+    assert field and 'max="1"' in field[0], field
+
+
 async def test_counter_scan_previews_then_hands_over_once(client, shop):
     item_id = await make_item(client, shop, name="食用油", points_price=40, stock=2)
     placed = (
