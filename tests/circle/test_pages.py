@@ -374,3 +374,11 @@ async def test_the_offer_page_says_how_many_are_left_this_month_before_the_buy_b
     assert "data-buy" not in full.text and "data-left" not in full.text
     confirm = await client.get(f"/circle/offers/{offer}/buy")
     assert "data-limit-reached" in confirm.text and "data-confirm-buy" not in confirm.text
+
+
+async def test_with_no_voucher_to_use_my_vouchers_leads_to_the_services(client: Any, circle: Circle) -> None:
+    """With no voucher to use, "My vouchers" said so and stopped there."""
+    await page_login(client, circle.resident)
+    empty = await client.get("/circle/me/vouchers")
+    assert f'href="/circle/c/{circle.community_id}" data-circle-link' in empty.text
+    assert "看看附近的服务" in empty.text

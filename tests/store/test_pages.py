@@ -465,3 +465,18 @@ async def test_a_month_that_is_not_one_keeps_the_report_with_the_reason(client, 
     assert (await client.get(url, params={"month": "2026-03"})).status_code == 200
     csv = await client.get(f"{url.replace('/report', '/report.csv')}", params={"month": "2026-13"})
     assert csv.status_code == 422
+
+
+async def test_with_no_open_order_my_orders_leads_to_the_store(client, shop):
+    """With nothing waiting for pickup, "My store orders" said so and stopped there."""
+    await page_login(client, shop.resident)
+    empty = await client.get("/store/me/orders")
+    assert (
+        f'href="/store/c/{shop.community_id}" data-shop-link' in empty.text and "去爱心超市看看" in empty.text
+    )
+    item_id = await make_item(client, shop, name="食盐", points_price=5, stock=3)
+    placed = await post_form(
+        client, f"/store/c/{shop.community_id}/order", {"item_id": str(item_id), "key": "e1"}
+    )
+    assert placed.status_code == 303, placed.text
+    assert "data-shop-link" not in (await client.get("/store/me/orders")).text
