@@ -246,8 +246,10 @@ async def buy_offer(
 async def my_vouchers(request: Request, actor: Actor, db_session: AsyncSession) -> Template:
     rows = (
         await db_session.execute(
-            select(Voucher, Offer.name)
+            # Each voucher's times in its own community's zone (a person may belong to several).
+            select(Voucher, Offer.name, Community.time_zone)
             .join(Offer, Offer.id == Voucher.offer_id)
+            .join(Community, Community.id == Voucher.community_id)
             .where(Voucher.user_id == actor.user_id)
             .order_by(Voucher.created_at.desc())
             .limit(100)

@@ -34,7 +34,7 @@ _OPEN = Sql(
     "ORDER BY w.created_at DESC, w.id DESC LIMIT 50"
 )
 _OURS = Sql(
-    "SELECT w.id, w.title, w.status, w.delivered_at, c.name AS community FROM wishes w "
+    "SELECT w.id, w.title, w.status, w.delivered_at, c.name AS community, c.time_zone FROM wishes w "
     "JOIN communities c ON c.id = w.community_id "
     "WHERE w.claimed_organisation_id = :org AND w.status IN ('claimed', 'delivered') "
     "ORDER BY w.status, COALESCE(w.delivered_at, w.claimed_at) DESC, w.id DESC LIMIT 100"

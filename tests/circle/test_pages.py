@@ -382,3 +382,28 @@ async def test_with_no_voucher_to_use_my_vouchers_leads_to_the_services(client: 
     empty = await client.get("/circle/me/vouchers")
     assert f'href="/circle/c/{circle.community_id}" data-circle-link' in empty.text
     assert "看看附近的服务" in empty.text
+
+
+async def test_my_vouchers_shows_each_voucher_until_when_in_its_communitys_time(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    """My vouchers, a page of no one community, read the times in Beijing time whatever the
+    voucher's community's zone."""
+    await db.execute(
+        text("UPDATE communities SET time_zone = 'Europe/London' WHERE id = :c"), {"c": circle.community_id}
+    )
+    await db.commit()
+    offer = await make_offer(client, circle, circle.barber_id, points_price=5)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 20)
+    await page_login(client, circle.resident)
+    bought = await post_form(client, f"/circle/offers/{offer}/buy", {"key": "zone-1", "confirm": "1"})
+    assert bought.status_code == 303, bought.text
+    expires = (
+        await db.execute(
+            text("SELECT expires_at FROM circle_vouchers WHERE user_id = :u AND offer_id = :o"),
+            {"u": circle.resident.user_id, "o": offer},
+        )
+    ).scalar_one()
+    page = await client.get("/circle/me/vouchers")
+    assert clock.text(expires, "Europe/London") in page.text
+    assert clock.text(expires, "Asia/Shanghai") not in page.text

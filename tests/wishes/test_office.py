@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from app.core import clock
 from tests.api.helpers import session_of
 from tests.partners.conftest import make_agreement
 from tests.wishes.conftest import Pool, claim_for_unit, code_for, phone_in, post_wish, publish, this_year
@@ -132,3 +133,25 @@ async def test_units_see_the_wishs_compound_and_a_masked_name_never_the_phone(cl
     assert "光复新村" in office.text
     for answer in (listed, one, page, office):
         assert not phone_in(answer.text) and pool.beneficiary.phone not in answer.text
+
+
+async def test_the_office_page_says_when_a_wish_was_delivered_in_its_communitys_time(client, pool: Pool, db):
+    """The office page, of a unit and not of one community, read delivery times in Beijing time
+    whatever the wish's community's zone."""
+    await db.execute(
+        text("UPDATE communities SET time_zone = 'Europe/London' WHERE id = :c"), {"c": pool.community_id}
+    )
+    await db.commit()
+    wish_id = await post_wish(client, pool, title="修好楼道的声控灯")
+    await publish(client, pool, wish_id)
+    await claim_for_unit(client, pool, wish_id)
+    code = await code_for(client, wish_id, pool.members[1])
+    scanned = await client.post("/api/v1/scans", json={"code": code}, headers=pool.beneficiary.headers)
+    assert scanned.status_code == 200, scanned.text
+    delivered = (
+        await db.execute(text("SELECT delivered_at FROM wishes WHERE id = :w"), {"w": wish_id})
+    ).scalar_one()
+    await session_of(client, pool.members[0])
+    office = (await client.get(f"/partners/o/{pool.organisation_id}")).text
+    assert clock.text(delivered, "Europe/London") in office
+    assert clock.text(delivered, "Asia/Shanghai") not in office
