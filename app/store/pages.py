@@ -20,6 +20,7 @@ from app.core.settings import Settings
 from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Community
+from app.places.services import time_zone_of
 from app.store import home as _home  # noqa: F401 - registers its share of the home page
 from app.store import orders, photos, placing, rules, services
 from app.store.models import StoreItem
@@ -216,9 +217,12 @@ async def order_cancel(
 @get("/store/me/orders", include_in_schema=False)
 async def my_orders(request: Request, actor: Actor, db_session: AsyncSession) -> Template:
     rows = await services.orders_of_user(db_session, actor.user_id)
+    # Each order's times in its own community's zone (a person may belong to several).
+    zones = {cid: await time_zone_of(db_session, cid) for cid in {r.order.community_id for r in rows}}
     return render(
         request,
         "store/my_orders.html",
+        zones=zones,
         open_rows=[r for r in rows if r.order.status == "held"],
         done_rows=[r for r in rows if r.order.status != "held"],
         labels=services.STATUS_LABELS,

@@ -8,6 +8,7 @@ import re
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app.core import clock
 from app.core.authz import Actor
 from app.core.uow import connection_of
 from tests.api.helpers import page_login, post_form
@@ -480,3 +481,32 @@ async def test_with_no_open_order_my_orders_leads_to_the_store(client, shop):
     )
     assert placed.status_code == 303, placed.text
     assert "data-shop-link" not in (await client.get("/store/me/orders")).text
+
+
+async def test_my_orders_shows_when_in_the_orders_communitys_time(client, shop, db):
+    """My store orders, a page of no one community, read the times in Beijing time whatever the
+    order's community's zone."""
+    await db.execute(
+        text("UPDATE communities SET time_zone = 'Europe/London' WHERE id = :c"), {"c": shop.community_id}
+    )
+    await db.commit()
+    item_id = await make_item(client, shop, name="毛巾", points_price=5, stock=3)
+    placed = (
+        await client.post(
+            "/api/v1/orders",
+            json={"item_id": item_id, "quantity": 1, "idempotency_key": "zone"},
+            headers=shop.resident.headers,
+        )
+    ).json()
+    digits = (await client.get(f"/api/v1/orders/{placed['id']}", headers=shop.resident.headers)).json()[
+        "pickup_digits"
+    ]
+    assert (
+        await client.post("/api/v1/scans", json={"code": digits}, headers=shop.staff.headers)
+    ).status_code == 200
+    picked = (
+        await db.execute(text("SELECT picked_up_at FROM store_orders WHERE id = :o"), {"o": placed["id"]})
+    ).scalar_one()
+    page = await client.get("/store/me/orders", headers=shop.resident.headers)
+    assert clock.text(picked, "Europe/London") in page.text
+    assert clock.text(picked, "Asia/Shanghai") not in page.text
