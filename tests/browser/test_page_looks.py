@@ -285,3 +285,43 @@ def test_the_daily_pages_fit_a_320_px_phone(world: World, browser: Any, elder: b
         assert wide == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["standard", "elder"])
+def test_the_scanner_card_opens_on_its_button_and_the_camera_fits_it(
+    world: World, browser: Any, elder: bool
+) -> None:
+    """The scanner card began with its empty status line, a blank band above the button (50 px
+    in 长辈版); and the camera's picture, a video of the stream's own size, ran past a phone's
+    window (a 1280×720 stream stands in for the camera here)."""
+    context, page = _page(browser, world, "zh", elder)
+    try:
+        log_in(page, world, "resident")
+        page.goto(world.url + "/scan")
+        gap = page.evaluate(
+            """() => {
+                 const card = document.querySelector('.scanner');
+                 const button = card.querySelector('[data-scanner-start]');
+                 const pad = parseFloat(getComputedStyle(card).paddingTop);
+                 return button.getBoundingClientRect().top - card.getBoundingClientRect().top - pad;
+               }"""
+        )
+        assert gap <= 8, gap
+        sizes = page.evaluate(
+            """async () => {
+                 const canvas = document.createElement('canvas');
+                 canvas.width = 1280; canvas.height = 720;
+                 canvas.getContext('2d').fillRect(0, 0, 10, 10);
+                 const video = document.querySelector('.scanner-video');
+                 video.srcObject = canvas.captureStream();
+                 video.hidden = false;
+                 await video.play();
+                 await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+                 const card = document.querySelector('.scanner').getBoundingClientRect();
+                 return { video: video.getBoundingClientRect().right, card: card.right,
+                          page: document.documentElement.scrollWidth, window: window.innerWidth };
+               }"""
+        )
+        assert sizes["video"] <= sizes["card"] and sizes["page"] <= sizes["window"], sizes
+    finally:
+        context.close()
