@@ -280,3 +280,12 @@ async def test_login_form_shows_wrong_password_and_keeps_the_phone(client, facto
     assert response.status_code == 401
     assert "手机号或密码不正确" in response.text and tenant.admin.phone in response.text
     assert "jl_session" not in response.headers.get("set-cookie", "")
+
+
+async def test_the_login_page_says_who_sets_a_forgotten_password(client):
+    """The login page had no word for someone who forgot their password (there is no reset by
+    text message: the community office sets a new one)."""
+    zh = await client.get("/login")
+    assert "data-forgot" in zh.text and "忘记密码？请到社区居委会为您重设。" in zh.text
+    en = await client.get("/login", headers={"Accept-Language": "en"})
+    assert "Forgot your password? Your community office can set a new one for you." in en.text
