@@ -211,6 +211,11 @@ async def test_honour_hours_find_anyone_of_a_large_community_by_name_or_phone(cl
     assert option not in first.text and "data-more" in first.text
     found = await client.get(f"/admin/c/{cid}/approvals", params={"q": "郑美"}, headers=admin.headers)
     assert option in found.text and "A居民" not in found.text
+    assert alice.phone
+    by_phone = await client.get(
+        f"/admin/c/{cid}/approvals", params={"q": alice.phone[-6:]}, headers=admin.headers
+    )
+    assert option in by_phone.text and "A居民" not in by_phone.text
     nobody = await client.get(f"/admin/c/{cid}/approvals", params={"q": "没有这个人"}, headers=admin.headers)
     assert 'data-found="0"' in nobody.text
     honour = {"action": "honour", "user_id": str(alice.user_id), "what": "社区防疫", "category": "service"}
