@@ -3,11 +3,13 @@ Chromium: no serious or critical axe-core finding anywhere, and in 长辈版 the
 figures (text ≥ 24 px, the largest ≥ 40 px, line height ≥ 1.3, targets ≥ 60×60, contrast ≥ 4.5:1);
 the standard mode's targets reach 44×44; no page is wider than the window.
 
-What runs where: every role opens every page it may open in every mode and language, and each
-visit checks the answer (200, no redirect, the missing page 404), the page's language and mode,
-the MIIT figures (长辈版), the targets and the width, and takes a screenshot. axe-core, most of
-the walk's cost, runs on every page in every mode and language (by one of the roles that open
-it) and on every page of every role in at least one mode and language (runs_axe says which).
+What runs where: every role opens every page it may open, and the missing page, in every mode
+and language; each visit checks the answer (200, no redirect; the missing page 404), the page's
+language and mode, the targets and the width (in 长辈版 the MIIT figures too) and takes a
+screenshot, and no visit may log a Content-Security-Policy refusal. axe-core, most of the walk's
+cost, runs on every page in every mode and language (by at least one of the roles that open it)
+and on every page of every role in at least one mode and language: max(k, 4) runs on a page
+that k roles open, where every visit made 4k (runs_axe says which).
 
 The pages come from the route table (GET routes that render a template), so a new page is
 visited without touching this file; a path parameter nobody here knows fails the coverage test.
