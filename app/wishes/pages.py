@@ -178,6 +178,8 @@ async def _wish_page(
         max_photo_bytes=photos.MAX_BYTES,
         funding=await funding.funding_box(db_session, "wish", wish_id),
         may_money=actor.has(view.community_id, "admin"),
+        # A grid worker, staff or admin confirms a delivery for someone without a phone.
+        confirms_for=not view.beneficiary_is_me and actor.has(view.community_id, *CARE_ROLES),
         **extra,
     )
 

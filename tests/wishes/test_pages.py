@@ -9,7 +9,7 @@ import re
 
 from tests.api.helpers import post_form, session_of
 from tests.qrtools import decode_svg
-from tests.wishes.conftest import Pool, phone_in
+from tests.wishes.conftest import Pool, claim_for_unit, phone_in, post_wish, publish
 
 
 async def test_a_wish_through_the_pages_from_posting_to_thanks(client, pool: Pool, db):
@@ -136,3 +136,19 @@ async def test_the_resident_confirms_a_delivery_on_the_scanner_page(client, pool
     assert 'data-result="delivered"' in done.text and "心愿已送达" in done.text and "换灯泡" in done.text
     again = await post_form(client, "/scan", {"code": code})
     assert again.status_code == 409
+
+
+async def test_a_grid_worker_is_shown_how_to_confirm_a_delivery_for_the_resident(client, pool: Pool, factory):
+    """The wish's page told only the person it is for to scan the delivery code; the grid worker
+    who confirms for a resident without a phone saw nothing to do."""
+    grid = await factory.person(pool.town.tenant, roles=["grid_worker"], name="王网格")
+    wish_id = await post_wish(client, pool, title="换个新插座")
+    await publish(client, pool, wish_id)
+    await claim_for_unit(client, pool, wish_id)
+    await session_of(client, grid)
+    page = await client.get(f"/wishes/{wish_id}")
+    assert "data-confirm-delivery" in page.text and "心愿送到" in page.text
+    step = page.text[page.text.index("data-confirm-delivery") :]
+    assert 'href="/scan"' in step[: step.index("</section>")]
+    await session_of(client, pool.members[0])
+    assert "data-confirm-delivery" not in (await client.get(f"/wishes/{wish_id}")).text
