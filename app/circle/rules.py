@@ -184,11 +184,22 @@ def purchase_refusal(
         return "not_found"
     if cash_cents > 0 and not payments_on:
         return "payments_off"
-    if quota is not None and sold_this_month >= quota:
-        return "limit_reached"
-    if limit is not None and mine_this_month >= limit:
+    if left_this_month(quota, sold_this_month, limit, mine_this_month) == 0:
         return "limit_reached"
     return None
+
+
+def left_this_month(
+    quota: int | None, sold_this_month: int, limit: int | None, mine_this_month: int
+) -> int | None:
+    """How many more of an offer a resident may buy this month, under its quota for everyone and
+    its limit for each resident; None when neither bounds it (0: a purchase is refused)."""
+    left = [
+        bound - count
+        for bound, count in ((quota, sold_this_month), (limit, mine_this_month))
+        if bound is not None
+    ]
+    return max(0, min(left)) if left else None
 
 
 def redeem_refusal(status: str, expires_at: datetime, now: datetime) -> str | None:

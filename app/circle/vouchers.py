@@ -112,12 +112,9 @@ async def left_this_month(conn: Connection, offer: Offer, user_id: int, time_zon
         return None
     start, _end = rules.month_bounds(rules.month_of(clock.now(), time_zone), time_zone)
     sold = await _SOLD.one(conn, {"o": offer.id, "u": user_id, "start": start})
-    left = [
-        bound - int(count)
-        for bound, count in ((offer.monthly_quota, sold["sold"]), (offer.per_resident_limit, sold["mine"]))
-        if bound is not None
-    ]
-    return max(0, min(left))
+    return rules.left_this_month(
+        offer.monthly_quota, int(sold["sold"]), offer.per_resident_limit, int(sold["mine"])
+    )
 
 
 def _limit_reached() -> DomainError:

@@ -72,3 +72,21 @@ def test_voucher_codes() -> None:
     assert rules.parse_voucher_code("JP1-" + secret) is None
     assert rules.parse_voucher_code("JV1-" + secret[:-1]) is None
     assert len(rules.new_digits()) == 8 and rules.grouped_digits("12345678") == "1234 5678"
+
+
+def test_what_is_left_this_month_is_what_a_purchase_is_refused_at() -> None:
+    """The offer's page says how many are left from the same rule that refuses a purchase."""
+    assert rules.left_this_month(5, 3, 2, 1) == 1  # the resident's limit binds first
+    assert rules.left_this_month(5, 4, 3, 0) == 1  # the quota for everyone binds first
+    assert rules.left_this_month(3, 5, None, 0) == 0  # sold past the quota (a lowered quota)
+    assert rules.left_this_month(None, 9, None, 9) is None
+    base = {"status": "active", "cash_cents": 0, "payments_on": False}
+    for quota in (None, 0, 1, 2):
+        for limit in (None, 0, 1, 2):
+            for sold in range(4):
+                for mine in range(sold + 1):
+                    left = rules.left_this_month(quota, sold, limit, mine)
+                    refusal = rules.purchase_refusal(
+                        **base, quota=quota, sold_this_month=sold, limit=limit, mine_this_month=mine
+                    )
+                    assert (refusal == "limit_reached") == (left == 0), (quota, limit, sold, mine)
