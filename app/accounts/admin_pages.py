@@ -12,10 +12,10 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy import Row, or_, select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import cards, honours, member_cards, rules, services
+from app.accounts import cards, honours, member_cards, services
 from app.accounts.models import COMMUNITY_ROLES, MemberCard, Membership, User
 from app.core import clock, qr
 from app.core.authz import Actor
@@ -83,14 +83,7 @@ async def _resident_rows(
         .where(Membership.community_id == community_id)
     )
     if q:
-        like = f"%{q.replace('%', '').replace('_', '')}%"
-        # A whole number, however typed ("139 1234 5678", full-width, +86), finds its holder.
-        phone = rules.phone_or_none(q)
-        stmt = stmt.where(
-            or_(User.display_name.ilike(like), User.phone.ilike(like), User.phone == phone)
-            if phone
-            else or_(User.display_name.ilike(like), User.phone.ilike(like))
-        )
+        stmt = stmt.where(services.found_by_name_or_phone(q))
     if compound_id:
         stmt = stmt.where(Membership.compound_id == compound_id)
     if building_id:

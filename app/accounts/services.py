@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +37,16 @@ def normalise_phone(phone: str | None) -> str:
     if normal is None:
         raise Invalid(lazy("Please enter a mainland mobile number of 11 digits."), field="phone")
     return normal
+
+
+def found_by_name_or_phone(query: str) -> ColumnElement[bool]:
+    """Whom a search by name or phone finds (the residents list, the award form, the honour
+    hours' form): a name or a phone with `query` in it, or the holder of a whole number however
+    it is typed ("139 1234 5678", full-width digits, +86)."""
+    like = "%" + query.replace("%", "").replace("_", "") + "%"
+    found = or_(User.display_name.ilike(like), User.phone.ilike(like))
+    phone = phone_or_none(query)
+    return or_(found, User.phone == phone) if phone else found
 
 
 def check_password_strength(password: str) -> None:

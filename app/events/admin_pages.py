@@ -8,11 +8,12 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.admin_pages import ResidentPart, resident_part
 from app.accounts.models import Membership, User
+from app.accounts.services import found_by_name_or_phone
 from app.core import clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
@@ -386,8 +387,7 @@ async def _approvals(
     )
     found = members
     if q:
-        like = "%" + q.replace("%", "").replace("_", "") + "%"
-        found = found.where(or_(User.display_name.ilike(like), User.phone.like(like)))
+        found = found.where(found_by_name_or_phone(q))
     people = list(
         (await db_session.execute(found.order_by(User.display_name, User.id).limit(PEOPLE_LISTED + 1))).all()
     )

@@ -8,9 +8,11 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy import text
+from sqlalchemy import Select, and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.models import Membership, User
+from app.accounts.services import found_by_name_or_phone
 from app.core import clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
@@ -19,6 +21,7 @@ from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render
 from app.ledger import admin, expiry, services
 from app.ledger import home as _home  # noqa: F401 - registers its share of the home page
+from app.ledger.models import LedgerAccount
 from app.ledger.verify import run_checks
 from app.places.services import time_zone_of
 
@@ -120,35 +123,38 @@ _TRANSFER_LINES = (
 # The award form lists this many people at most; the others are found by name or phone (a
 # community of 2,000 households has thousands of members, and the 501st could not be chosen).
 LISTED = 200
-_MEMBERS = (
-    "SELECT u.id, u.display_name, u.phone, COALESCE(a.balance, 0) AS balance "
-    "FROM memberships m JOIN users u ON u.id = m.user_id "
-    "LEFT JOIN ledger_accounts a ON a.community_id = m.community_id AND a.user_id = m.user_id "
-    "WHERE m.community_id = :c "
-)
+
+
+def _members_of(community_id: int) -> Select[int, str, str | None, int]:
+    """The community's members with their points, for the award form."""
+    return (
+        select(
+            User.id, User.display_name, User.phone, func.coalesce(LedgerAccount.balance, 0).label("balance")
+        )
+        .join(Membership, Membership.user_id == User.id)
+        .outerjoin(
+            LedgerAccount,
+            and_(LedgerAccount.community_id == Membership.community_id, LedgerAccount.user_id == User.id),
+        )
+        .where(Membership.community_id == community_id)
+    )
 
 
 async def _members(
     db_session: AsyncSession, community_id: int, q: str, chosen: int | None
 ) -> tuple[list[Any], bool]:
-    """The people the award form offers (those whose name or phone has `q`, else the first by
-    name) and whether more were left out; the person chosen from their own page always."""
-    found = " AND (u.display_name ILIKE :like OR u.phone LIKE :like) " if q else ""
-    like = "%" + q.replace("%", "").replace("_", "") + "%"
+    """The people the award form offers (those found by name or phone, else the first by name)
+    and whether more were left out; the person chosen from their own page always."""
+    found = _members_of(community_id)
+    if q:
+        found = found.where(found_by_name_or_phone(q))
     rows = list(
-        (
-            await db_session.execute(
-                text(_MEMBERS + found + "ORDER BY u.display_name, u.id LIMIT :n"),
-                {"c": community_id, "like": like, "n": LISTED + 1},
-            )
-        ).all()
+        (await db_session.execute(found.order_by(User.display_name, User.id).limit(LISTED + 1))).all()
     )
     more = len(rows) > LISTED
     rows = rows[:LISTED]
     if chosen is not None and all(row.id != chosen for row in rows):
-        rows[:0] = (
-            await db_session.execute(text(_MEMBERS + "AND u.id = :u"), {"c": community_id, "u": chosen})
-        ).all()
+        rows[:0] = (await db_session.execute(_members_of(community_id).where(User.id == chosen))).all()
     return rows, more
 
 

@@ -216,6 +216,13 @@ async def test_honour_hours_find_anyone_of_a_large_community_by_name_or_phone(cl
         f"/admin/c/{cid}/approvals", params={"q": alice.phone[-6:]}, headers=admin.headers
     )
     assert option in by_phone.text and "A居民" not in by_phone.text
+    # A whole number typed as people write it finds its holder, as on the residents list.
+    spaced = await client.get(
+        f"/admin/c/{cid}/approvals",
+        params={"q": f"{alice.phone[:3]} {alice.phone[3:7]} {alice.phone[7:]}"},
+        headers=admin.headers,
+    )
+    assert option in spaced.text and "A居民" not in spaced.text
     nobody = await client.get(f"/admin/c/{cid}/approvals", params={"q": "没有这个人"}, headers=admin.headers)
     assert 'data-found="0"' in nobody.text
     honour = {"action": "honour", "user_id": str(alice.user_id), "what": "社区防疫", "category": "service"}

@@ -94,8 +94,9 @@ async def test_the_award_form_finds_anyone_of_a_large_community_by_name_or_phone
     client: Any, setup: Any, db: Any
 ) -> None:
     """The award form listed the first 500 members by name and no one else: in a community of
-    2,000 households most people could not be chosen. Now it finds them by name or phone, and a
-    resident's page opens it with that person chosen."""
+    2,000 households most people could not be chosen. Now it finds them by name or phone (a whole
+    number however typed, as the residents list does), and a resident's page opens it with that
+    person chosen."""
     await db.execute(
         text(
             "WITH u AS (INSERT INTO users (display_name) SELECT 'A居民' || lpad(n::text, 3, '0') "
@@ -114,6 +115,12 @@ async def test_the_award_form_finds_anyone_of_a_large_community_by_name_or_phone
     assert f'<option value="{wang}"' in found.text and "A居民" not in found.text
     by_phone = await client.get(f"/admin/c/{cid}/ledger", params={"q": setup.resident.phone[-6:]})
     assert f'<option value="{wang}"' in by_phone.text
+    # A whole number typed as people write it finds its holder, as on the residents list.
+    phone = setup.resident.phone
+    spaced = await client.get(
+        f"/admin/c/{cid}/ledger", params={"q": f"+86 {phone[:3]} {phone[3:7]} {phone[7:]}"}
+    )
+    assert f'<option value="{wang}"' in spaced.text and "A居民" not in spaced.text
     nobody = await client.get(f"/admin/c/{cid}/ledger", params={"q": "没有这个人"})
     assert 'data-found="0"' in nobody.text
     resident_page = await client.get(f"/admin/c/{cid}/residents/{wang}")
