@@ -325,3 +325,32 @@ def test_the_scanner_card_opens_on_its_button_and_the_camera_fits_it(
         assert sizes["video"] <= sizes["card"] and sizes["page"] <= sizes["window"], sizes
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["standard", "elder"])
+def test_a_cards_content_starts_and_ends_at_its_padding(world: World, browser: Any, elder: bool) -> None:
+    """An event's card began with a blank band (its tags' paragraph kept its top margin) and
+    wish cards ended with one (a last paragraph's bottom margin, 50 px in 长辈版)."""
+    context, page = _page(browser, world, "zh", elder)
+    try:
+        log_in(page, world, "resident")
+        cid = world.values["community_id"]
+        bands = []
+        for path in (f"/events/{world.values['event_id']}", f"/c/{cid}/wish-pool", f"/circle/c/{cid}"):
+            page.goto(world.url + path)
+            bands += page.evaluate(
+                """(path) => [...document.querySelectorAll('.page .card')].flatMap((card) => {
+                     const kids = [...card.children].filter((k) => k.getBoundingClientRect().height > 0);
+                     if (!kids.length) return [];
+                     const box = card.getBoundingClientRect(), s = getComputedStyle(card);
+                     const top = kids[0].getBoundingClientRect().top - box.top - parseFloat(s.paddingTop)
+                       - parseFloat(s.borderTopWidth);
+                     const bottom = box.bottom - parseFloat(s.paddingBottom) - parseFloat(s.borderBottomWidth)
+                       - Math.max(...kids.map((k) => k.getBoundingClientRect().bottom));
+                     return top > 1 || bottom > 1 ? [[path, card.className, Math.round(top), Math.round(bottom)]] : [];
+                   })""",
+                path,
+            )
+        assert bands == []
+    finally:
+        context.close()
