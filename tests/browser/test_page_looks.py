@@ -347,7 +347,8 @@ def test_a_cards_content_starts_and_ends_at_its_padding(world: World, browser: A
                        - parseFloat(s.borderTopWidth);
                      const bottom = box.bottom - parseFloat(s.paddingBottom) - parseFloat(s.borderBottomWidth)
                        - Math.max(...kids.map((k) => k.getBoundingClientRect().bottom));
-                     return top > 1 || bottom > 1 ? [[path, card.className, Math.round(top), Math.round(bottom)]] : [];
+                     const band = [path, card.className, Math.round(top), Math.round(bottom)];
+                     return top > 1 || bottom > 1 ? [band] : [];
                    })""",
                 path,
             )
