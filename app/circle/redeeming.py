@@ -8,7 +8,7 @@ commits."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from app.circle import rules
@@ -18,6 +18,7 @@ from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.i18n import lazy
 from app.core.uow import Connection, Sql
 from app.ledger import services as ledger
+from app.scans import scanning
 from app.scans import services as scan_log
 from app.scans.scanning import ScanLog
 
@@ -49,12 +50,12 @@ _BY_DIGITS = Sql(
 )
 _BY_ID = Sql(_INFO + "WHERE v.id = :v")
 # Digits that no open voucher has may be those of one the shop redeemed lately (shown again, or
-# typed by a second person at the counter): that is "already used", not "check the digits".
+# typed by a second person at the counter): that is "already used", not "check the digits"
+# (scanning.TYPED_AGAIN_WITHIN).
 _USED_BY_DIGITS = Sql(
     "SELECT 1 FROM circle_vouchers WHERE organisation_id = ANY(:orgs) AND redeemed_at > :since "
     "AND digits = :d LIMIT 1"
 )
-USED_LATELY = timedelta(days=7)
 _REDEEM = Sql(
     "UPDATE circle_vouchers SET status = 'redeemed', redeemed_at = :now, redeemed_by = :actor, "
     "redeem_key = :key "
@@ -174,7 +175,7 @@ async def voucher_for_code(
             raise _not_yours()
         rows = await _BY_DIGITS.fetch(conn, {"d": code, "orgs": list(mine)})
         if not rows and await _USED_BY_DIGITS.fetchval(
-            conn, {"d": code, "orgs": list(mine), "since": clock.now() - USED_LATELY}
+            conn, {"d": code, "orgs": list(mine), "since": clock.now() - scanning.TYPED_AGAIN_WITHIN}
         ):
             raise _refused("already_done")
         if not rows:

@@ -22,6 +22,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from app.core.authz import Actor
@@ -81,6 +82,10 @@ _ATOMIC: set[str] = set()
 _NOT_MINE = ("code_invalid", "forbidden", "not_found")
 
 DIGITS = re.compile(r"^[0-9]{8}$")
+# Typed digits that no open code has, but that a code of this scanner's was used with this long
+# ago or less (shown again, or typed by a second person at the counter), are answered "already
+# used", not "check the digits": one window for every kind that shares the 8 digits.
+TYPED_AGAIN_WITHIN = timedelta(days=7)
 
 
 def handler(*kinds: str, atomic: bool = False) -> Callable[[ScanHandler], ScanHandler]:

@@ -16,6 +16,7 @@ from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.uow import Connection, Sql, connection_of
 from app.ledger import services as ledger
+from app.scans import scanning
 from app.store import rules
 from app.store.models import StoreOrder
 from app.store.services import STAFF
@@ -185,12 +186,12 @@ _PICKUP_BY_DIGITS = Sql(
 _PICKUP_BY_ID = Sql(_PICKUP_INFO + "WHERE o.id = :o")
 # Digits no open order has may be those of one the counter handed over lately (shown again, or
 # typed by a second person): that is "already handed over", not "check the digits". An order is
-# handed over within its pickup days (at most 60) of being placed.
+# handed over within its pickup days (at most 60) of being placed. The window is the scan seam's
+# (scanning.TYPED_AGAIN_WITHIN), the same for vouchers.
 _HANDED_OVER_BY_DIGITS = Sql(
     "SELECT 1 FROM store_orders WHERE community_id = ANY(:cs) AND status = 'picked_up' "
     "AND created_at > :placed_since AND picked_up_at > :since AND pickup_digits = :d LIMIT 1"
 )
-HANDED_OVER_LATELY = timedelta(days=7)
 _ORDER_STATE = Sql("SELECT status, expires_at, pickup_key FROM store_orders WHERE id = :o")
 _MEMBER_OF = Sql("SELECT community_id FROM memberships WHERE user_id = :u AND community_id = ANY(:cs)")
 _MEMBER = Sql("SELECT id, display_name FROM users WHERE id = :u")
@@ -236,7 +237,7 @@ async def pickup_for_code(conn: Connection, actor: Actor, code: str) -> tuple[Pi
         if not communities:
             raise Forbidden(lazy("Only counter staff can hand over goods."))
         rows = await _PICKUP_BY_DIGITS.fetch(conn, {"d": code, "cs": list(communities)})
-        since = clock.now() - HANDED_OVER_LATELY
+        since = clock.now() - scanning.TYPED_AGAIN_WITHIN
         if not rows and await _HANDED_OVER_BY_DIGITS.fetchval(
             conn,
             {"d": code, "cs": list(communities), "since": since, "placed_since": since - timedelta(days=60)},
