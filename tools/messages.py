@@ -1,6 +1,7 @@
 """Keep the zh_Hans catalogs in step with the code.
 
-    uv run python tools/messages.py check            # every message has a translation (a test runs it)
+    uv run python tools/messages.py check            # every message has a translation and every
+                                                     # translation a message (a test runs it)
     uv run python tools/messages.py update DOMAIN    # add DOMAIN's new messages to DOMAIN.po (empty msgstr)
 
 Messages are English in code and templates (`_()`, `gettext()`, `lazy()`, `_l()`); each domain
@@ -57,6 +58,19 @@ def untranslated() -> dict[str, str]:
     return {msgid: where for msgid, where in everything.items() if msgid not in known}
 
 
+def obsolete() -> dict[str, list[str]]:
+    """Catalog file -> its msgids that no source uses any more (they only pile up: remove them)."""
+    used = extract([ROOT / "app", ROOT / "templates"])
+    found: dict[str, list[str]] = {}
+    for po in sorted(LC.glob("*.po")):
+        with po.open("rb") as fh:
+            for message in read_po(fh, locale="zh_Hans_CN"):
+                msgid = message.id[0] if isinstance(message.id, (list, tuple)) else message.id
+                if msgid and msgid not in used:
+                    found.setdefault(po.name, []).append(str(msgid))
+    return found
+
+
 def update(domain: str) -> int:
     target = LC / ("messages.po" if domain == "messages" else f"{domain}.po")
     if target.exists():
@@ -84,7 +98,12 @@ def main(argv: list[str]) -> int:
     for msgid, where in sorted(missing.items(), key=lambda kv: kv[1]):
         print(f"{where}: {msgid!r}")
     print(f"{len(missing)} untranslated message(s)")
-    return 1 if missing else 0
+    unused = obsolete()
+    for po, msgids in unused.items():
+        for msgid in msgids:
+            print(f"{po}: {msgid!r} is used by no source any more")
+    print(f"{sum(len(m) for m in unused.values())} obsolete message(s)")
+    return 1 if missing or unused else 0
 
 
 if __name__ == "__main__":
