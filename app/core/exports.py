@@ -18,7 +18,8 @@ leading apostrophe. An export with people's contact details names the only roles
 (`roles=("admin",)`): the exports page neither lists nor makes it for anyone else.
 
 A file's name says the community (by number) and the dates, never a person:
-`c7-hours-2026-11-01_2026-11-30.xlsx`.
+`c7-hours-2026-11-01_2026-11-30.xlsx`; a file without a period (a list as of now), the day it
+was taken where the community is: `c7-contributions-2026-11-30.csv`.
 
 Every export taken is audited, from whichever page it was asked for (the exports page, the
 store's monthly report, the circle's statements, the contributions): `record_taken`."""
@@ -36,7 +37,7 @@ from typing import Any, Literal
 from litestar import Response
 from openpyxl import Workbook
 
-from app.core import audit
+from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import Forbidden
 from app.core.figures import Scope
@@ -138,9 +139,12 @@ def get(name: str) -> Export:
     return _EXPORTS[name]
 
 
-def filename(scope: Scope, name: str, fmt: str) -> str:
-    """The community's number and the dates: nothing about a person."""
-    return f"c{scope.community_id}-{name}-{scope.first.isoformat()}_{scope.last.isoformat()}.{fmt}"
+def filename(scope: Scope, export: Export, fmt: str) -> str:
+    """The community's number and the dates (the period; for an export without one, the day it is
+    taken in the community's time zone): nothing about a person."""
+    if not export.dated:
+        return f"c{scope.community_id}-{export.name}-{clock.today(scope.time_zone).isoformat()}.{fmt}"
+    return f"c{scope.community_id}-{export.name}-{scope.first.isoformat()}_{scope.last.isoformat()}.{fmt}"
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -230,7 +234,7 @@ async def record_taken(
     """The audit entry of an export taken (as a file, or a run a job makes), in the caller's
     transaction: who, which export, its period and how many rows; its target is the file's name,
     which it answers."""
-    name = filename(scope, export.name, fmt)
+    name = filename(scope, export, fmt)
     await audit.record(
         db,
         action=AUDIT_ACTION,

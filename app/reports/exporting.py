@@ -102,7 +102,7 @@ async def start(
         last_day=scope.last,
         lang=lang,
         status="queued",
-        filename=exports.filename(scope, export.name, fmt),
+        filename=exports.filename(scope, export, fmt),
         expires_at=now + KEEP,
     )
     session.add(run)
