@@ -14,8 +14,11 @@ statements. Column names are msgids, translated where the file is written; cells
 with the words its pages show for them, `exports.column(lazy("Status"), words=STATUS_LABELS)`:
 its cells stay codes in the rows and are written as those words, in the language of the admin who
 asked, as the header is. A text cell that a spreadsheet would run as a formula is written with a
-leading apostrophe. An export with people's contact details names the only roles that may take it
-(`roles=("admin",)`): the exports page neither lists nor makes it for anyone else.
+leading apostrophe. An export only some roles may take names them (`roles=("admin",)`): the
+exports page neither lists nor makes it for anyone else. A column of people's contact details is
+declared so (`exports.column(lazy("Contact"), contact=True)`) with the roles that may read it
+(`contacts=("admin",)`): for anyone else who takes the export, the file has no such column
+(`Export.shows_contacts`, decided from the requester's roles when the file is made).
 
 A file's name says the community (by number) and the dates, never a person:
 `c7-hours-2026-11-01_2026-11-30.xlsx`; a file without a period (a list as of now), the day it
@@ -56,6 +59,7 @@ Gettext = Callable[[str], str]
 class Column:
     label: str  # msgid
     words: Mapping[str, str] | None = None  # a code of this column -> the msgid its pages show
+    contact: bool = False  # a person's contact details: only for the export's `contacts` roles
 
     def cell(self, value: Any, gettext: Gettext) -> Any:
         if self.words is None or not isinstance(value, str) or value not in self.words:
@@ -63,8 +67,8 @@ class Column:
         return gettext(self.words[value])
 
 
-def column(label: str, *, words: Mapping[str, str] | None = None) -> Column:
-    return Column(label, words)
+def column(label: str, *, words: Mapping[str, str] | None = None, contact: bool = False) -> Column:
+    return Column(label, words, contact)
 
 
 @dataclass(frozen=True)
@@ -79,21 +83,32 @@ class Export:
     # Who of the community may take it, where that is fewer than the exports page's readers (the
     # community's admins and its street admin): ("admin",) for rows with people's contact details.
     roles: tuple[str, ...] = ()
+    # Who of them reads its contact columns (`Column.contact`); the others get the file without.
+    contacts: tuple[str, ...] = ()
 
     def allows(self, actor: Actor, community_id: int) -> bool:
         return not self.roles or actor.has(community_id, *self.roles)
+
+    def shows_contacts(self, actor: Actor, community_id: int) -> bool:
+        """Whether this person's file has the contact columns (an export without any: True)."""
+        return not any(c.contact for c in self.columns) or actor.has(community_id, *self.contacts)
+
+    def shown(self, contacts: bool) -> list[int]:
+        """The indexes of the columns a file has: without the contact columns unless `contacts`."""
+        return [i for i, c in enumerate(self.columns) if contacts or not c.contact]
 
     def require(self, actor: Actor, community_id: int) -> None:
         """Refuses (403) whoever may open the exports page but not take this one."""
         if not self.allows(actor, community_id):
             raise Forbidden()
 
-    def header(self, gettext: Gettext) -> list[str]:
-        return [gettext(c.label) for c in self.columns]
+    def header(self, gettext: Gettext, contacts: bool = False) -> list[str]:
+        return [gettext(self.columns[i].label) for i in self.shown(contacts)]
 
-    def cells(self, row: Sequence[Any], gettext: Gettext) -> list[Any]:
-        """A row as the reader sees it: codes as their words."""
-        return [c.cell(v, gettext) for c, v in zip(self.columns, row, strict=False)]
+    def cells(self, row: Sequence[Any], gettext: Gettext, contacts: bool = False) -> list[Any]:
+        """A row as the reader sees it: codes as their words, the contact columns only if
+        `contacts` (never by default)."""
+        return [self.columns[i].cell(row[i], gettext) for i in self.shown(contacts) if i < len(row)]
 
 
 _EXPORTS: dict[str, Export] = {}
@@ -108,13 +123,15 @@ def export(
     note: str = "",
     dated: bool = True,
     roles: Sequence[str] = (),
+    contacts: Sequence[str] = (),
 ) -> Callable[[RowsFn], RowsFn]:
     """Registers `async def rows(session, scope)` as the export `name`; `roles`: only they may
-    take it (else whoever may open the exports page)."""
+    take it (else whoever may open the exports page); `contacts`: only they read its contact
+    columns."""
     cols = tuple(c if isinstance(c, Column) else Column(c) for c in columns)
 
     def register(fn: RowsFn) -> RowsFn:
-        _EXPORTS[name] = Export(name, label, cols, fn, order, note, dated, tuple(roles))
+        _EXPORTS[name] = Export(name, label, cols, fn, order, note, dated, tuple(roles), tuple(contacts))
         return fn
 
     return register
@@ -214,12 +231,16 @@ def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "
     return write("xlsx", header, rows, title)
 
 
-def file_of(export: Export, fmt: str, rows: Iterable[Sequence[Any]], gettext: Gettext) -> bytes:
-    """The whole file of an export's rows, in the reader's language (header, title and codes)."""
+def file_of(
+    export: Export, fmt: str, rows: Iterable[Sequence[Any]], gettext: Gettext, contacts: bool = False
+) -> bytes:
+    """The whole file of an export's rows, in the reader's language (header, title and codes),
+    with its contact columns only if `contacts` (`Export.shows_contacts` of who asked; never by
+    default)."""
     return write(
         fmt,
-        export.header(gettext),
-        (export.cells(row, gettext) for row in rows),
+        export.header(gettext, contacts),
+        (export.cells(row, gettext, contacts) for row in rows),
         title=gettext(export.label),
     )
 

@@ -66,6 +66,7 @@ async def goals_page(
         yuan=rules.yuan,
         config=gateway.config_for(settings),
         may_export=exports.get(payments_exports.NAME).allows(actor, community_id),
+        with_contacts=exports.get(payments_exports.NAME).shows_contacts(actor, community_id),
     )
 
 
@@ -264,7 +265,8 @@ async def refund(
 
 
 def _contributions(actor: Actor, community_id: int) -> exports.Export:
-    """The contributions' export, which only the community's admin may take (donors' contacts)."""
+    """The contributions' export, for whoever may take it (its donors' contacts for the community's
+    admin only)."""
     found = exports.get(payments_exports.NAME)
     found.require(actor, community_id)
     return found

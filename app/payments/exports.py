@@ -1,7 +1,7 @@
 """Money's export (app.core.exports): every contribution to the community's funding goals, one row
-each, as it stands now, with the donor's contact details given with an online donation. For the
-community's admin only (`roles`): a street admin, who may open the exports page, neither sees it
-listed nor may take it."""
+each, as it stands now, with the donor's contact details given with an online donation. For
+whoever may open the exports page (the community's admins and its street's admins); the contact
+column is in the community admin's file only (`contacts`): a street admin's file has none."""
 
 from __future__ import annotations
 
@@ -60,15 +60,15 @@ _ROWS = Sql(
         lazy("Payment number"),
         lazy("Entry number"),
         lazy("Corrects entry"),
-        lazy("Contact"),
+        exports.column(lazy("Contact"), contact=True),
     ),
     order=80,
     note=lazy(
-        "Every contribution to a funding goal and every online donation, one row each, with the "
-        "donor's contact: for the community's admin only."
+        "Every contribution to a funding goal and every online donation, one row each; the donor's "
+        "contact is in the community admin's file only."
     ),
     dated=False,
-    roles=("admin",),
+    contacts=("admin",),
 )
 async def contributions(session: Any, scope: Scope) -> Sequence[Sequence[Any]]:
     titles = {(t.kind, t.id): t.title for t in await targets.with_goal(session, scope.community_id)}

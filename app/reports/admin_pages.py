@@ -247,7 +247,8 @@ async def export_file(
     if len(rows) > exporting.INLINE_ROWS:
         run = await exporting.start(db_session, actor, found, fmt, scope, request_lang(request))
         return Redirect(f"/admin/c/{community.id}/exports/runs/{run.id}", status_code=303)
-    return exports.download(exports.file_of(found, fmt, rows, gettext_for(request)), fmt, filename)
+    contacts = found.shows_contacts(actor, community.id)
+    return exports.download(exports.file_of(found, fmt, rows, gettext_for(request), contacts), fmt, filename)
 
 
 @get("/admin/c/{community_id:int}/exports/runs/{run_id:int}", include_in_schema=False)
@@ -264,8 +265,6 @@ async def export_run_page(
     community = await community_for(db_session, actor, community_id, *services.READERS)
     run = await exporting.run_of(db_session, actor, community_id, run_id)
     found = exports.find(run.name)
-    if found is not None:
-        found.require(actor, community_id)
     return render(
         request,
         "reports/_export_progress.html" if part else "reports/export_run.html",
@@ -281,9 +280,6 @@ async def export_run_page(
 async def export_run_file(community_id: int, run_id: int, actor: Actor, db_session: AsyncSession) -> Response:
     await community_for(db_session, actor, community_id, *services.READERS)
     run = await exporting.run_of(db_session, actor, community_id, run_id)
-    found = exports.find(run.name)
-    if found is not None:
-        found.require(actor, community_id)
     if run.status != "done" or run.body is None:
         raise NotFound()
     return exports.download(run.body, run.fmt, run.filename)

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.core import clock, exports, progress
 from app.core.authz import Actor
-from app.core.errors import NotFound
+from app.core.errors import Forbidden, NotFound
 from app.core.figures import Scope
 from app.core.i18n import DEFAULT_LANG, LANGS, lazy, translations
 from app.places.models import Community
@@ -73,8 +73,10 @@ async def start(
     session: AsyncSession, actor: Actor, export: exports.Export, fmt: str, scope: Scope, lang: str
 ) -> ExportRun:
     """The admin's run of this export, format and period: one still running or made and not yet
-    expired is reused (opening the link twice makes one file), else a new one is queued."""
+    expired is reused (opening the link twice makes one file), else a new one is queued. Whether
+    its file has the contact columns is decided here, from the asker's roles."""
     now = clock.now()
+    contacts = export.shows_contacts(actor, scope.community_id)
     found = await session.scalar(
         select(ExportRun)
         .where(
@@ -85,6 +87,7 @@ async def start(
             ExportRun.first_day == scope.first,
             ExportRun.last_day == scope.last,
             ExportRun.lang == lang,
+            ExportRun.contacts == contacts,
             ExportRun.status != "failed",
             ExportRun.expires_at > now,
         )
@@ -101,6 +104,7 @@ async def start(
         first_day=scope.first,
         last_day=scope.last,
         lang=lang,
+        contacts=contacts,
         status="queued",
         filename=exports.filename(scope, export, fmt),
         expires_at=now + KEEP,
@@ -111,7 +115,9 @@ async def start(
 
 
 async def run_of(session: AsyncSession, actor: Actor, community_id: int, run_id: int) -> ExportRun:
-    """A run, for the admin who asked only; another's, or an expired one, is not found."""
+    """A run, for the admin who asked only; another's, or an expired one, is not found. A run
+    whose file has contact columns is refused (403) to its asker once they may no longer read
+    them (no longer the community's admin); so is one whose export they may no longer take."""
     run = await session.get(ExportRun, run_id)
     if (
         run is None
@@ -120,6 +126,11 @@ async def run_of(session: AsyncSession, actor: Actor, community_id: int, run_id:
         or run.expires_at <= clock.now()
     ):
         raise NotFound()
+    export = exports.find(run.name)
+    if export is not None:
+        export.require(actor, community_id)
+        if run.contacts and not export.shows_contacts(actor, community_id):
+            raise Forbidden()
     return run
 
 
@@ -170,6 +181,7 @@ class Making:
     rows: Sequence[Sequence[Any]]
     writer: exports.Writer
     gettext: exports.Gettext
+    contacts: bool  # the run's: whether its file has the export's contact columns
     batch: int = BATCH
     done: int = 0
 
@@ -188,14 +200,14 @@ class Making:
         rows = await export.fn(session, scope)
         await _set(engine, run_id, total_rows=len(rows), done_rows=0)
         gettext = translations(run.lang if run.lang in LANGS else DEFAULT_LANG).gettext
-        writer = exports.Writer(run.fmt, export.header(gettext), gettext(export.label))
-        return cls(engine, run_id, export, rows, writer, gettext, max(1, batch))
+        writer = exports.Writer(run.fmt, export.header(gettext, run.contacts), gettext(export.label))
+        return cls(engine, run_id, export, rows, writer, gettext, run.contacts, max(1, batch))
 
     async def step(self) -> bool:
         """Writes the next batch; True while rows remain."""
         upto = min(self.done + self.batch, len(self.rows))
         for row in self.rows[self.done : upto]:
-            self.writer.add(self.export.cells(row, self.gettext))
+            self.writer.add(self.export.cells(row, self.gettext, self.contacts))
         self.done = upto
         if self.done < len(self.rows):
             await _set(self.engine, self.run_id, done_rows=self.done)

@@ -69,6 +69,9 @@ class ExportRun(Base):
     done_rows: Mapped[int] = mapped_column(Integer, server_default="0")
     total_rows: Mapped[int] = mapped_column(Integer, server_default="0")
     filename: Mapped[str] = mapped_column(String(120), server_default="")
+    # Whether the file has the export's contact columns: decided from the asker's roles when the
+    # run is asked for, and opened only by someone who may read them (exports.Export.shows_contacts).
+    contacts: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
