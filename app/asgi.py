@@ -28,6 +28,7 @@ from app import domains
 from app.accounts.actor_cache import ActorCache
 from app.accounts.services import actor_for_token
 from app.core import clock, edge, errors, rendering
+from app.core.assets import StaticAssets
 from app.core.authz import Actor
 from app.core.changes import ChangeFeed, hear_after_commit
 from app.core.database import ENGINE_OPTIONS, resolve_database_url
@@ -42,6 +43,8 @@ from app.notices.pages import unread_badge
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 STATIC = Path(__file__).resolve().parent / "static"
+# The static files' versions, computed once when the process starts (app.core.assets).
+ASSETS = StaticAssets(STATIC)
 
 
 def template_environment() -> Environment:
@@ -57,6 +60,8 @@ def template_environment() -> Environment:
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     # Every time a page shows goes through this one filter (the community's time zone).
     env.filters["local"] = clock.local_filter
+    # A static file's address with its version: `{{ static('app.css') }}`.
+    env.globals["static"] = ASSETS.url
     return env
 
 
@@ -127,6 +132,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 name="static",
                 send_as_attachment=False,
                 include_in_schema=False,
+                middleware=[ASSETS.caching],  # a year for a versioned address
             ),
         ],
         plugins=[SQLAlchemyPlugin(config=db_config)],
