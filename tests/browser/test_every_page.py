@@ -5,11 +5,13 @@ the standard mode's targets reach 44×44; no page is wider than the window.
 
 What runs where: every role opens every page it may open, and the missing page, in every mode
 and language; each visit checks the answer (200, no redirect; the missing page 404), the page's
-language and mode, the targets and the width (in 长辈版 the MIIT figures too) and takes a
-screenshot, and no visit may log a Content-Security-Policy refusal. axe-core, most of the walk's
-cost, runs on every page in every mode and language (by at least one of the roles that open it)
-and on every page of every role in at least one mode and language: max(k, 4) runs on a page
-that k roles open, where every visit made 4k (runs_axe says which).
+language and mode, the targets and the width (in 长辈版 the MIIT figures too), and no visit may
+log a Content-Security-Policy refusal. axe-core, most of the walk's cost, runs on every page in
+every mode and language (by at least one of the roles that open it) and on every page of every
+role in at least one mode and language: max(k, 4) runs on a page that k roles open, where every
+visit made 4k (runs_axe says which). The visits that run axe take the screenshots too, so every
+page is captured in every mode and language by a role that opens it, not on every visit (a
+screenshot costs Chromium about 35 ms).
 
 The pages come from the route table (GET routes that render a template), so a new page is
 visited without touching this file; a path parameter nobody here knows fails the coverage test.
@@ -17,8 +19,9 @@ Each role visits the pages it may open (others answer 403/404 or send it to log 
 without a browser) plus a page that does not exist. The district is the demo's, with an event
 the volunteer organises, the resident's sign-up and an order made here through the API.
 The walk in Chinese is here, in English in test_every_page_en.py. Screenshots of each page's
-first screen go to test-artifacts/every-page/<role>-<mode>-<lang>/ (at 390 px; a desktop's width
-with JINLIN_PAGE_WIDTH=1280; whole pages with JINLIN_FULL_SCREENSHOTS=1)."""
+first screen go to test-artifacts/every-page/<role>-<mode>-<lang>/, in the folder of the role whose
+visit ran axe (at 390 px; a desktop's width with JINLIN_PAGE_WIDTH=1280; whole pages with
+JINLIN_FULL_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
@@ -326,9 +329,10 @@ def walk_every_page(
                 "[document.documentElement.lang, document.querySelectorAll('body.elder').length]"
             )
             assert shown == ["zh-Hans" if lang == "zh" else "en", 1 if elder else 0], shown
-            slug = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
-            screenshot(page, shots / f"{slug}.png")
+            # The screenshot goes with axe: every page in every variant, by a role that opens it.
             if runs_axe(path, role, openers(app, world, path), mode, lang):
+                slug = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
+                screenshot(page, shots / f"{slug}.png")
                 problems.extend(f"{url}: axe {finding}" for finding in axe_findings(page))
             figures = page.evaluate(MEASURE, elder)
             if figures["overflow"]:
