@@ -26,6 +26,7 @@ from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
+from app.ledger import admin as ledger_admin
 from app.ledger import services as ledger
 from app.places.models import Community
 from app.places.services import time_zone_of
@@ -258,6 +259,8 @@ async def my_vouchers(request: Request, actor: Actor, db_session: AsyncSession) 
     return render(
         request,
         "circle/my_vouchers.html",
+        # The services a person without vouchers to use is sent to: their home community's.
+        circle_community=ledger_admin.community_of(actor, None) if actor.roles else None,
         open_rows=[r for r in rows if r[0].status in ("held", "awaiting_payment")],
         done_rows=[r for r in rows if r[0].status not in ("held", "awaiting_payment")],
         labels=STATUS_LABELS,

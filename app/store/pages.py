@@ -19,6 +19,7 @@ from app.core.i18n import gettext_for
 from app.core.settings import Settings
 from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
+from app.ledger import admin as ledger_admin
 from app.places.models import Community
 from app.places.services import time_zone_of
 from app.store import home as _home  # noqa: F401 - registers its share of the home page
@@ -222,6 +223,8 @@ async def my_orders(request: Request, actor: Actor, db_session: AsyncSession) ->
     return render(
         request,
         "store/my_orders.html",
+        # The shop a person without open orders is sent to: their home community's.
+        shop_community=ledger_admin.community_of(actor, None) if actor.roles else None,
         zones=zones,
         open_rows=[r for r in rows if r.order.status == "held"],
         done_rows=[r for r in rows if r.order.status != "held"],
