@@ -62,6 +62,7 @@ async def _overview(
         offers=offers,
         names=names,
         kinds={p.ref.id: p.ref.category for p in providers},
+        service_category=rules.service_category,
         offer_labels=OFFER_LABELS,
         compounds=compounds,
         settings=await services.settings_of(db_session, community_id),

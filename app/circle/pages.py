@@ -72,6 +72,7 @@ async def circle_page(
         listed=listed,
         category=category,
         categories=await services.categories_of(db_session, community_id),
+        service_category=rules.service_category,
         has_origin=origin is not None,
         wallet=await ledger.wallet(await connection_of(db_session), community_id, actor.user_id),
         is_care=actor.has(community_id, *CARE_ROLES),
@@ -128,6 +129,7 @@ async def offer_context(
         "may_set_photo": await photos.may_set_photo(db_session, actor, offer),
         "by_admin": actor.has(offer.community_id, "admin"),
         "max_photo_bytes": core_photos.MAX_BYTES,
+        "service_category": rules.service_category,
     }
 
 
@@ -399,6 +401,7 @@ async def _shop_context(db_session: AsyncSession, actor: Actor, provider_id: int
         "offer_labels": OFFER_LABELS,
         "is_member": provider_id in mine,
         "may_propose": mine.get(provider_id, False) or actor.has(provider.community_id, "admin"),
+        "service_category": rules.service_category,
     }
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from app.core.i18n import lazy
 from app.core.security import CODE_ALPHABET, random_code
 
 VOUCHER_PREFIX = "JV1"
@@ -227,3 +228,47 @@ def check_stars(stars: object) -> int | None:
     if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
         return None
     return stars
+
+
+# ---------------------------------------------------------------- service categories
+
+
+@dataclass(frozen=True)
+class ServiceCategory:
+    """How a provider's stored category is shown: `code` is the known category it is (None for
+    text that matches none), `icon` the neutral picture beside an offer without a photo, and
+    `label` an English msgid for a known category or the stored text as it is."""
+
+    code: str | None
+    icon: str
+    label: str
+
+    def words(self, gettext: Callable[[str], str]) -> str:
+        """The words in the reader's language; text that is no known category stays as it is."""
+        return gettext(self.label) if self.code else self.label
+
+
+# code -> (English msgid, icon, keywords that older rows and API clients' free text carry),
+# in the order the keywords are tried: the first category with a keyword in the text wins.
+SERVICE_CATEGORIES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "barber": (lazy("Barber"), "scissors", ("理发", "美发", "barber", "hair")),
+    "housekeeping": (lazy("Housekeeping"), "broom", ("家政", "保洁", "clean", "housekeep")),
+    "repair": (lazy("Repairs"), "wrench", ("维修", "物业", "水电", "repair", "property", "plumb")),
+    "health": (lazy("Health"), "cross", ("医", "卫生", "健康", "medical", "health", "doctor")),
+    "eldercare": (lazy("Elderly care"), "heart", ("养老", "老人", "elder", "care")),
+    "other": (lazy("Other services"), "shop", ()),
+}
+UNKNOWN_ICON = "shop"
+
+
+def service_category(stored: str | None) -> ServiceCategory:
+    """A stored category, a known code or any text, as the pages show it."""
+    text = (stored or "").strip()
+    key = text.lower()
+    if key in SERVICE_CATEGORIES:
+        label, icon, _ = SERVICE_CATEGORIES[key]
+        return ServiceCategory(key, icon, label)
+    for code, (label, icon, keywords) in SERVICE_CATEGORIES.items():
+        if any(word in key for word in keywords):
+            return ServiceCategory(code, icon, label)
+    return ServiceCategory(None, UNKNOWN_ICON, text)

@@ -1,0 +1,95 @@
+"""A provider's category: a known code shown in the reader's words with its icon, older free
+text matched by its words, unknown text shown as it is; the filter keeps the stored value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.circle import rules
+from app.core.i18n import translations
+from tests.api.helpers import page_login
+from tests.circle.conftest import Circle, make_offer, make_provider
+
+
+def _zh(message: str) -> str:
+    return translations("zh").gettext(message)
+
+
+def test_known_codes_have_words_in_both_languages_and_an_icon() -> None:
+    shown = {code: rules.service_category(code) for code in rules.SERVICE_CATEGORIES}
+    assert {code: c.icon for code, c in shown.items()} == {
+        "barber": "scissors",
+        "housekeeping": "broom",
+        "repair": "wrench",
+        "health": "cross",
+        "eldercare": "heart",
+        "other": "shop",
+    }
+    assert all(c.code == code for code, c in shown.items())
+    assert shown["housekeeping"].words(str) == "Housekeeping"
+    assert shown["housekeeping"].words(_zh) == "家政"
+    assert shown["eldercare"].words(_zh) == "养老服务"
+    # every known category's words are translated
+    assert all(c.words(_zh) != c.words(str) for c in shown.values())
+    assert rules.service_category(" Barber ").code == "barber"
+
+
+def test_older_free_text_is_matched_by_its_words() -> None:
+    cases = {
+        "家政服务": ("housekeeping", "broom"),
+        "理发店": ("barber", "scissors"),
+        "物业服务": ("repair", "wrench"),
+        "医疗健康": ("health", "cross"),
+        "养老服务": ("eldercare", "heart"),
+        "Hair salon": ("barber", "scissors"),
+        "House cleaning": ("housekeeping", "broom"),
+        "Plumber": ("repair", "wrench"),
+    }
+    for text, (code, icon) in cases.items():
+        shown = rules.service_category(text)
+        assert (shown.code, shown.icon) == (code, icon), text
+    assert rules.service_category("家政服务").words(str) == "Housekeeping"
+
+
+def test_unknown_text_is_shown_as_it_is() -> None:
+    for text in ("花店", "Flower shop"):
+        shown = rules.service_category(text)
+        assert shown.code is None and shown.icon == rules.UNKNOWN_ICON
+        assert shown.words(str) == text and shown.words(_zh) == text
+    assert rules.service_category(None).words(str) == ""
+
+
+async def test_the_offers_page_shows_the_category_in_the_readers_words_and_still_filters(
+    client: Any, circle: Circle
+) -> None:
+    cleaning = await make_offer(client, circle, circle.cleaner_id, name="上门保洁", points_price=30)
+    haircut = await make_offer(client, circle, circle.barber_id, name="理发", points_price=15)
+    florist_id, _ = await make_provider(
+        client, circle.tenant, circle.admin, "街角花店", "花店", 26.0830, 119.2970
+    )
+    flowers = await make_offer(client, circle, florist_id, name="鲜花一束", points_price=10)
+    await page_login(client, circle.resident)
+    url = f"/circle/c/{circle.community_id}"
+
+    english = (await client.get(url, headers={"Accept-Language": "en"})).text
+    assert '<span data-category="housekeeping">Housekeeping</span>' in english
+    assert '<span data-category="barber">Barber</span>' in english
+    assert ">家政<" not in english  # the provider is named 树人家政…; its category is not shown so
+    # the filter's buttons: the reader's words, the stored category in the address
+    assert f'href="{url}?category=housekeeping"' in english
+    assert 'aria-current="page">All</a>' in english and ">Housekeeping</a>" in english
+    assert '<span data-category="花店">花店</span>' in english and ">花店</a>" in english
+    # the icon comes from the category, the unknown one's is the neutral shop
+    assert english.count('data-offer-icon="broom"') == 1 and 'data-offer-icon="shop"' in english
+
+    chinese = (await client.get(url, headers={"Accept-Language": "zh"})).text
+    assert '<span data-category="housekeeping">家政</span>' in chinese and ">家政</a>" in chinese
+    assert "Housekeeping" not in chinese
+
+    only = (await client.get(f"{url}?category=housekeeping", headers={"Accept-Language": "en"})).text
+    assert f'data-offer="{cleaning}"' in only
+    assert f'data-offer="{haircut}"' not in only and f'data-offer="{flowers}"' not in only
+    assert 'aria-current="page">Housekeeping</a>' in only
+
+    offer_page = (await client.get(f"/circle/offers/{cleaning}", headers={"Accept-Language": "en"})).text
+    assert 'data-category="housekeeping">Housekeeping</p>' in offer_page
