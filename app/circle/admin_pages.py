@@ -27,6 +27,8 @@ from app.core.web import client_address, error_message, form_data, optional_int,
 from app.places.models import Compound
 from app.places.services import community_for, time_zone_of
 
+NO_CATEGORY = lazy("No category")
+
 
 async def _overview(
     request: Request,
@@ -172,6 +174,7 @@ async def _provider_page(
         raise NotFound()
     community = await community_for(db_session, actor, provider.community_id, "admin")
     view = (await services.provider_views(db_session, [provider]))[0]
+    gettext = gettext_for(request)
     return render(
         request,
         "circle/admin_provider.html",
@@ -179,6 +182,10 @@ async def _provider_page(
         community=community,
         view=view,
         provider=provider,
+        categories=[
+            (code, rules.service_category(code).words(gettext) or gettext(NO_CATEGORY))
+            for code in rules.category_choices(provider.category)
+        ],
         error=error,
         form=form or {},
     )
@@ -206,6 +213,7 @@ async def save_provider(
             lng=form.get("lng"),
             opening_hours=form.get("opening_hours", ""),
             home_visit=form.get("home_visit") == "1",
+            category=form.get("category"),
             address=client_address(request),
         )
     except DomainError as exc:

@@ -272,3 +272,11 @@ def service_category(stored: str | None) -> ServiceCategory:
         if any(word in key for word in keywords):
             return ServiceCategory(code, icon, label)
     return ServiceCategory(None, UNKNOWN_ICON, text)
+
+
+def category_choices(current: str | None) -> list[str]:
+    """What a provider's category may be set to on the admin's form: the known codes, and the
+    stored text when it is none of them, empty included (so saving the form keeps it)."""
+    codes = list(SERVICE_CATEGORIES)
+    text = (current or "").strip()
+    return codes if text in SERVICE_CATEGORIES else [*codes, text]

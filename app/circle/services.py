@@ -162,15 +162,27 @@ async def save_provider(
     lng: Any,
     opening_hours: str,
     home_visit: bool,
+    category: str | None = None,
     address: str | None = None,
 ) -> ProviderRef:
-    """The community admin sets where a provider is, its hours and whether it comes to the home."""
+    """The community admin sets where a provider is, its category (None: kept), its hours and
+    whether it comes to the home."""
     found = (await organisations.providers(session, [organisation_id])).get(organisation_id)
     if found is None:
         raise NotFound()
     await community_for(session, actor, found.community_id, "admin")
     la, ln = check_location(lat, lng)
-    await organisations.set_place(session, actor.user_id, organisation_id, address_text or "", la, ln)
+    if category is not None and category.strip() not in rules.category_choices(found.category):
+        raise Invalid(lazy("Please choose one of the categories."), field="category")
+    await organisations.set_place(
+        session,
+        actor.user_id,
+        organisation_id,
+        address_text or "",
+        la,
+        ln,
+        category=None if category is None else category.strip(),
+    )
     row = await session.get(Provider, organisation_id)
     if row is None:
         row = Provider(organisation_id=organisation_id)

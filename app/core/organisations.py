@@ -12,7 +12,7 @@ and, for the service circle, on a session or a request's asyncpg connection (`db
     await organisations.providers(db, ids) -> dict[int, ProviderRef]   # only kind `provider`
     await organisations.providers_in(db, community_id) -> list[ProviderRef]  # that may act there
     await organisations.acts_for(db, user_id) -> dict[int, bool]  # organisation id -> is its admin
-    await organisations.set_place(session, actor_id, organisation_id, address, lat, lng)
+    await organisations.set_place(session, actor_id, organisation_id, address, lat, lng, category=None)
 
 Until it is filled (a process that never assembled the app) every answer is "no": nobody acts
 for an organisation that nobody said exists. The partners give their answers at the import of
@@ -59,7 +59,7 @@ ServesIn = Callable[[AsyncSession, int, int], Awaitable[bool]]
 Providers = Callable[[Any, list[int]], Awaitable[dict[int, ProviderRef]]]
 ProvidersIn = Callable[[Any, int], Awaitable[list[ProviderRef]]]
 ActsFor = Callable[[Any, int], Awaitable[dict[int, bool]]]
-SetPlace = Callable[[AsyncSession, int, int, str, float | None, float | None], Awaitable[None]]
+SetPlace = Callable[..., Awaitable[None]]  # as set_place below
 
 
 @dataclass
@@ -151,11 +151,14 @@ async def set_place(
     address: str,
     lat: float | None,
     lng: float | None,
+    *,
+    category: str | None = None,
 ) -> None:
-    """Sets where an organisation is (the caller has checked the actor's right to)."""
+    """Sets where an organisation is, and its category unless None (the caller has checked the
+    actor's right to)."""
     if _answers.set_place is None:
         return
-    await _answers.set_place(session, actor_id, organisation_id, address, lat, lng)
+    await _answers.set_place(session, actor_id, organisation_id, address, lat, lng, category=category)
 
 
 # ---------------------------------------------------------------- what other domains add

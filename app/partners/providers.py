@@ -26,7 +26,8 @@ _IN_COMMUNITY = Sql(
 )
 _ACTS_FOR = Sql("SELECT organisation_id, is_admin FROM organisation_members WHERE user_id = :u")
 _SET_PLACE = Sql(
-    "UPDATE organisations SET address = :a, lat = :lat, lng = :lng WHERE id = :o RETURNING community_id"
+    "UPDATE organisations SET address = :a, lat = :lat, lng = :lng, category = coalesce(:cat, category) "
+    "WHERE id = :o RETURNING community_id"
 )
 
 
@@ -61,9 +62,14 @@ async def set_place(
     address: str,
     lat: float | None,
     lng: float | None,
+    *,
+    category: str | None = None,
 ) -> None:
+    """Where an organisation is, and its category unless None (kept as it is then)."""
+    shown = None if category is None else " ".join(category.split())[:50]
     community_id = await _SET_PLACE.fetchval(
-        session, {"a": " ".join(address.split())[:200], "lat": lat, "lng": lng, "o": organisation_id}
+        session,
+        {"a": " ".join(address.split())[:200], "lat": lat, "lng": lng, "cat": shown, "o": organisation_id},
     )
     if community_id is not None:
         await audit.record(
@@ -74,4 +80,5 @@ async def set_place(
             target=f"organisation:{organisation_id}",
             lat=lat,
             lng=lng,
+            category=shown,
         )

@@ -7,8 +7,9 @@ from typing import Any
 
 from app.circle import rules
 from app.core.i18n import translations
-from tests.api.helpers import page_login
+from tests.api.helpers import page_login, post_form
 from tests.circle.conftest import Circle, make_offer, make_provider
+from tests.conftest import count
 
 
 def _zh(message: str) -> str:
@@ -49,6 +50,13 @@ def test_older_free_text_is_matched_by_its_words() -> None:
         shown = rules.service_category(text)
         assert (shown.code, shown.icon) == (code, icon), text
     assert rules.service_category("家政服务").words(str) == "Housekeeping"
+
+
+def test_the_form_offers_the_known_codes_and_keeps_what_is_stored() -> None:
+    codes = list(rules.SERVICE_CATEGORIES)
+    assert rules.category_choices("barber") == codes
+    assert rules.category_choices("花店") == [*codes, "花店"]
+    assert rules.category_choices("") == [*codes, ""]
 
 
 def test_unknown_text_is_shown_as_it_is() -> None:
@@ -93,3 +101,25 @@ async def test_the_offers_page_shows_the_category_in_the_readers_words_and_still
 
     offer_page = (await client.get(f"/circle/offers/{cleaning}", headers={"Accept-Language": "en"})).text
     assert 'data-category="housekeeping">Housekeeping</p>' in offer_page
+
+
+async def test_the_admin_sets_a_providers_category_from_the_known_ones(
+    client: Any, circle: Circle, db: Any
+) -> None:
+    florist_id, _ = await make_provider(client, circle.tenant, circle.admin, "街角花店", "花店", None, None)
+    await page_login(client, circle.admin)
+    url = f"/circle/admin/providers/{florist_id}"
+    form = (await client.get(url, headers={"Accept-Language": "en"})).text
+    assert '<option value="housekeeping">Housekeeping</option>' in form
+    assert '<option value="花店" selected>花店</option>' in form  # what is stored stays a choice
+    stored = "SELECT count(*) FROM organisations WHERE id = :o AND category = :c"
+    kept = await post_form(client, url, {"category": "花店", "address": "鼓楼区"})
+    assert kept.status_code == 303, kept.text
+    refused = await post_form(client, url, {"category": "随便写的", "address": "鼓楼区"})
+    assert refused.status_code == 422 and 'class="alert"' in refused.text
+    assert await count(db, stored, o=florist_id, c="花店") == 1
+    chosen = await post_form(client, url, {"category": "other", "address": "鼓楼区"})
+    assert chosen.status_code == 303, chosen.text
+    assert await count(db, stored, o=florist_id, c="other") == 1
+    # the stored text was replaced, so it is no longer offered
+    assert '<option value="花店"' not in (await client.get(url)).text
