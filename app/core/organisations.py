@@ -22,7 +22,10 @@ Other domains add to what an organisation is, each at the import of its own modu
 assembly imports `app.<domain>.partner_progress` and `app.<domain>.partner_office`):
 
     counts_progress("wishes", counter)  # counts an agreement's commitment (app.partners.progress)
-    office_part(hook)  # a section of an organisation's office page (app.partners.pages)"""
+    office_part(hook)  # a section of an organisation's office page (app.partners.pages)
+    category_words_by(hook)  # how a stored category reads (the service circle knows its codes)
+
+and the partners' pages ask `category_words(stored, gettext)` for the words to show."""
 
 from __future__ import annotations
 
@@ -194,3 +197,19 @@ def office_part(hook: OfficeHook) -> OfficeHook:
 
 def office_parts() -> tuple[OfficeHook, ...]:
     return tuple(_office_parts)
+
+
+# (stored category, gettext) -> the words a reader sees
+CategoryWords = Callable[[str, Callable[[str], str]], str]
+_category_words: list[CategoryWords] = []
+
+
+def category_words_by(hook: CategoryWords) -> CategoryWords:
+    """Registers how a stored category reads; the last registered decides."""
+    _category_words[:] = [hook]
+    return hook
+
+
+def category_words(stored: str, gettext: Callable[[str], str]) -> str:
+    """A stored category in the reader's words; as it is while nobody registered a hook."""
+    return _category_words[0](stored, gettext) if _category_words else stored

@@ -69,7 +69,7 @@ UNITS = [
     (
         "树人家政",
         ["partner", "provider"],
-        "家政服务",
+        "housekeeping",
         "福清市石竹街道",
         ("13800000025", "树人家政 王经理"),
         None,
@@ -79,19 +79,20 @@ UNITS = [
     (
         "龙湖物业",
         ["partner", "provider"],
-        "物业服务",
+        "repair",
         "鼓楼区东街街道",
         ("13800000026", "龙湖物业 郑经理"),
         {"wishes": 3, "volunteer_hours": 20, "resources": 1, "projects": 1},
         [("楼道灯与电路检修", 4, 30, True)],
         [("水电维修师傅", "repair")],
     ),
-    # Providers of the 15-minute service circle (app.circle.demo places them and their menus).
-    ("金太阳", ["provider"], "养老服务", "鼓楼区南营街道", ("13800000027", "金太阳 吴护理"), None, [], []),
+    # Providers of the 15-minute service circle (app.circle.demo places them and their menus); a
+    # provider's category is one of the circle's codes (app.circle.rules.SERVICE_CATEGORIES).
+    ("金太阳", ["provider"], "eldercare", "鼓楼区南营街道", ("13800000027", "金太阳 吴护理"), None, [], []),
     (
         "能人服务队",
         ["provider"],
-        "医疗健康",
+        "health",
         "鼓楼区东街街道军门社区",
         ("13800000028", "能人服务队 刘医生"),
         None,
@@ -101,7 +102,7 @@ UNITS = [
     (
         "老张理发店",
         ["provider"],
-        "理发",
+        "barber",
         "鼓楼区东街街道光复路",
         ("13800000029", "老张理发店 张师傅"),
         None,

@@ -123,3 +123,20 @@ async def test_the_admin_sets_a_providers_category_from_the_known_ones(
     assert await count(db, stored, o=florist_id, c="other") == 1
     # the stored text was replaced, so it is no longer offered
     assert '<option value="花店"' not in (await client.get(url)).text
+
+
+async def test_the_partners_pages_show_a_providers_category_in_the_readers_words(
+    client: Any, circle: Circle
+) -> None:
+    partner_id, _ = await make_provider(client, circle.tenant, circle.admin, "卫生站", "医疗机构", None, None)
+    await page_login(client, circle.admin)
+    url = f"/partners/admin/c/{circle.community_id}"
+    english = (await client.get(url, headers={"Accept-Language": "en"})).text
+    assert " · Housekeeping</span>" in english and " · housekeeping<" not in english
+    # other text is shown as it is, not matched by its words
+    assert " · 医疗机构</span>" in english
+    chinese = (await client.get(url, headers={"Accept-Language": "zh"})).text
+    assert " · 家政</span>" in chinese
+    office = (await client.get(f"/partners/o/{circle.cleaner_id}", headers={"Accept-Language": "en"})).text
+    assert "<p>Housekeeping · " in office
+    assert "<p>医疗机构 · " in (await client.get(f"/partners/o/{partner_id}")).text
