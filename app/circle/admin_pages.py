@@ -497,17 +497,16 @@ async def _statements_file(
     community = await community_for(db_session, actor, community_id, "admin")
     scope = circle_exports.month_scope(community, statements.check_month(month))
     found = exports.get(circle_exports.NAME)
-    rows = await found.fn(db_session, scope)
-    name = await exports.record_taken(
+    return await exports.taken_file(
         db_session,
-        actor_id=actor.user_id,
+        actor=actor,
         export=found,
         scope=scope,
         fmt=fmt,
-        rows=len(rows),
+        rows=await found.fn(db_session, scope),
+        gettext=gettext_for(request),
         address=client_address(request),
     )
-    return exports.download(exports.file_of(found, fmt, rows, gettext_for(request)), fmt, name)
 
 
 @get("/circle/admin/c/{community_id:int}/statements.csv", include_in_schema=False)

@@ -271,6 +271,26 @@ async def record_taken(
     return name
 
 
+async def taken_file(
+    db: Any,
+    *,
+    actor: Actor,
+    export: Export,
+    scope: Scope,
+    fmt: str,
+    rows: Sequence[Sequence[Any]],
+    gettext: Gettext,
+    address: str | None,
+) -> Response[bytes]:
+    """An export taken at once: its audit entry (`record_taken`) and the answer that saves its
+    file, in the reader's language, with the contact columns only for whom they are for."""
+    name = await record_taken(
+        db, actor_id=actor.user_id, export=export, scope=scope, fmt=fmt, rows=len(rows), address=address
+    )
+    contacts = export.shows_contacts(actor, scope.community_id)
+    return download(file_of(export, fmt, rows, gettext, contacts), fmt, name)
+
+
 def download(body: bytes, fmt: str, filename: str) -> Response[bytes]:
     """A made file, as the answer that saves it."""
     return Response(

@@ -235,20 +235,28 @@ async def export_file(
     first_day, last_day = rules.period(first, last, clock.today(community.time_zone))
     scope = Scope(community.id, first_day, last_day, community.time_zone)
     rows = await found.fn(report_session, scope)
-    filename = await exports.record_taken(
+    if len(rows) > exporting.INLINE_ROWS:
+        await exports.record_taken(
+            db_session,
+            actor_id=actor.user_id,
+            export=found,
+            scope=scope,
+            fmt=fmt,
+            rows=len(rows),
+            address=client_address(request),
+        )
+        run = await exporting.start(db_session, actor, found, fmt, scope, request_lang(request))
+        return Redirect(f"/admin/c/{community.id}/exports/runs/{run.id}", status_code=303)
+    return await exports.taken_file(
         db_session,
-        actor_id=actor.user_id,
+        actor=actor,
         export=found,
         scope=scope,
         fmt=fmt,
-        rows=len(rows),
+        rows=rows,
+        gettext=gettext_for(request),
         address=client_address(request),
     )
-    if len(rows) > exporting.INLINE_ROWS:
-        run = await exporting.start(db_session, actor, found, fmt, scope, request_lang(request))
-        return Redirect(f"/admin/c/{community.id}/exports/runs/{run.id}", status_code=303)
-    contacts = found.shows_contacts(actor, community.id)
-    return exports.download(exports.file_of(found, fmt, rows, gettext_for(request), contacts), fmt, filename)
 
 
 @get("/admin/c/{community_id:int}/exports/runs/{run_id:int}", include_in_schema=False)

@@ -419,17 +419,16 @@ async def _report_file(
     community = await _admin_community(db_session, actor, community_id)
     scope = _month_scope(community, _month(month, community.time_zone))
     found = exports.get(store_exports.NAME)
-    rows = await found.fn(db_session, scope)
-    name = await exports.record_taken(
+    return await exports.taken_file(
         db_session,
-        actor_id=actor.user_id,
+        actor=actor,
         export=found,
         scope=scope,
         fmt=fmt,
-        rows=len(rows),
+        rows=await found.fn(db_session, scope),
+        gettext=gettext_for(request),
         address=client_address(request),
     )
-    return exports.download(exports.file_of(found, fmt, rows, gettext_for(request)), fmt, name)
 
 
 @get("/store/admin/c/{community_id:int}/report.csv", include_in_schema=False)
