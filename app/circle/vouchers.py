@@ -198,6 +198,15 @@ async def buy(
         raise _payments_off()
     points, cash = int(ctx["points_price"]), int(ctx["cash_price_cents"])
     secret = rules.new_secret()
+    # What the ledger's hold says, on either path: its kind, reference, key and reason.
+    terms: dict[str, Any] = {
+        "kind": "circle_voucher",
+        "reference": f"circle_offer:{offer_id}",
+        "memo": "",
+        "actor_id": actor.user_id,
+        "idempotency_key": f"circle:{user_id}:{idempotency_key}",
+        "reason": {"offer": str(ctx["name"]), "provider_id": int(ctx["organisation_id"])},
+    }
     if (
         not on_behalf
         and not cash
@@ -211,12 +220,7 @@ async def buy(
             wallet_id=int(ctx["wallet_id"]),
             account_id=int(ctx["account_id"]),
             points=points,
-            kind="circle_voucher",
-            reference=f"circle_offer:{offer_id}",
-            memo="",
-            actor_id=actor.user_id,
-            idempotency_key=f"circle:{user_id}:{idempotency_key}",
-            reason={"offer": str(ctx["name"]), "provider_id": int(ctx["organisation_id"])},
+            **terms,
         )
         made = await _BUY_IN_ONE.fetchval(
             conn,
@@ -262,12 +266,7 @@ async def buy(
             organisation_id=int(ctx["organisation_id"]),
             user_id=user_id,
             points=points,
-            kind="circle_voucher",
-            reference=f"circle_offer:{offer_id}",
-            memo="",
-            actor_id=actor.user_id,
-            idempotency_key=f"circle:{user_id}:{idempotency_key}",
-            reason={"offer": str(ctx["name"]), "provider_id": int(ctx["organisation_id"])},
+            **terms,
             wallet_id=ctx["wallet_id"],
             account_id=ctx["account_id"],
         )
