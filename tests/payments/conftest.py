@@ -5,7 +5,9 @@ off: the tests apply stored events themselves (what the job does), in this proce
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.settings import Settings
@@ -72,9 +75,19 @@ async def deliver(client: Any, event: dict[str, Any]) -> httpx.Response:
 
 
 async def apply_waiting(engine: Any) -> int:
-    """What the job does: the stored events, applied in one transaction."""
+    """What the job does: the stored events, applied in one transaction. Then waits until no
+    event is left unhandled: the session's other live server runs this job too, and a row it
+    holds is skipped here (SKIP LOCKED), so without the wait a test could read the total before
+    that server's transaction commits."""
     async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
-        return await services.handle_waiting_events(s)
+        applied = await services.handle_waiting_events(s)
+    deadline = time.monotonic() + 30
+    async with engine.connect() as conn:
+        while await conn.scalar(text("SELECT count(*) FROM stripe_events WHERE handled_at IS NULL")):
+            assert time.monotonic() < deadline, "stored Stripe events were left unhandled"
+            await conn.rollback()
+            await asyncio.sleep(0.05)
+    return applied
 
 
 async def fake_step(engine: Any, action: str, session_id: str) -> dict[str, Any] | None:
