@@ -18,7 +18,7 @@ from app.core.settings import Settings
 from app.core.web import database, error_message, form_data, render, reopen_form
 from app.notices import home as _home  # noqa: F401 - registers its share of the home page
 from app.notices import services, webhooks, words
-from app.places.services import time_zone_of
+from app.places.services import time_zone_of, time_zones_of
 
 
 async def unread_badge(request: Request, actor: Actor) -> dict[str, Any]:
@@ -28,20 +28,22 @@ async def unread_badge(request: Request, actor: Actor) -> dict[str, Any]:
         return {"unread_notices": await services.unread_count(conn, actor.user_id)}
 
 
-async def _zone(db_session: AsyncSession, actor: Actor) -> str:
-    communities = sorted(actor.roles)
-    return await time_zone_of(db_session, communities[0]) if communities else clock.DEFAULT_ZONE
-
-
 @get("/notices", include_in_schema=False)
 async def inbox_page(request: Request, actor: Actor, db_session: AsyncSession) -> Template:
+    """Each notice's time in its own community's zone (the zones read in one statement); one that
+    names no community in the zone of the reader's first community."""
     lines = await services.inbox(db_session, actor.user_id, gettext_for(request))
+    first = min(actor.roles, default=None)
+    wanted = {line.community_id for line in lines if line.community_id is not None}
+    zones = await time_zones_of(db_session, wanted | ({first} if first is not None else set()))
+    reader = zones.get(first, clock.DEFAULT_ZONE) if first is not None else clock.DEFAULT_ZONE
     return render(
         request,
         "notices/inbox.html",
         lines=lines,
         unread=sum(1 for line in lines if not line.read),
-        time_zone=await _zone(db_session, actor),
+        zones=zones,
+        time_zone=reader,
     )
 
 

@@ -72,6 +72,17 @@ async def time_zone_of(session: AsyncSession, community_id: int) -> str:
     return name or clock.DEFAULT_ZONE
 
 
+async def time_zones_of(session: AsyncSession, community_ids: set[int]) -> dict[int, str]:
+    """The time zones of several communities in one statement, by id (a page of lines from
+    many communities shows each line's time in its own community's zone)."""
+    if not community_ids:
+        return {}
+    rows = await session.execute(
+        select(Community.id, Community.time_zone).where(Community.id.in_(sorted(community_ids)))
+    )
+    return {cid: name or clock.DEFAULT_ZONE for cid, name in rows.all()}
+
+
 async def set_time_zone(session: AsyncSession, actor: Actor, community_id: int, name: str) -> Community:
     actor.require(community_id, "admin")
     community = await session.get(Community, community_id)

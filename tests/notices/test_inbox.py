@@ -4,6 +4,7 @@ once per key; the unread count on every page; mark-read; the kinds a person turn
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -100,3 +101,38 @@ async def test_a_notice_is_marked_read_through_the_api_and_not_anothers(client, 
     assert done.status_code == 200 and done.json() == {"unread": 0}
     (item,) = (await client.get("/api/v1/me/notifications", headers=alice.headers)).json()["items"]
     assert item["read"] is True
+
+
+async def test_each_notice_shows_its_time_in_its_own_communitys_zone(client, site, factory, engine):
+    """A notice from another community (London) is dated in that community's zone, not the
+    reader's first community's (Shanghai); one that names no community in the reader's."""
+    tenant, _admin, alice, _bob = site
+    elsewhere = await factory.tenant()
+    at = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(
+            text("UPDATE communities SET time_zone = 'Europe/London' WHERE id = :c"),
+            {"c": elsewhere.community_id},
+        )
+    for key, community_id in (("test:here", tenant.community_id), ("test:there", elsewhere.community_id)):
+        await _notify(engine, alice.user_id, key, community_id=community_id)
+    await _notify(engine, alice.user_id, "test:nowhere")
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(
+            text("UPDATE notices SET created_at = :at WHERE user_id = :u"), {"at": at, "u": alice.user_id}
+        )
+        keys = dict(
+            (
+                await s.execute(text("SELECT key, id FROM notices WHERE user_id = :u"), {"u": alice.user_id})
+            ).all()
+        )
+    await session_of(client, alice)
+    page = (await client.get("/notices")).text
+
+    def shown(key: str) -> str:
+        item = page.split(f'id="n{keys[key]}"', 1)[1].split("</li>", 1)[0]
+        return re.search(r'<p class="muted">([^<]+)</p>', item).group(1)  # type: ignore[union-attr]
+
+    assert shown("test:here") == "2026-01-10 20:00"
+    assert shown("test:there") == "2026-01-10 12:00"
+    assert shown("test:nowhere") == "2026-01-10 20:00"
