@@ -4,7 +4,8 @@ closed month cannot change, then it is marked paid; CSV and XLSX."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -39,8 +40,22 @@ async def _redeem(client: Any, circle: Circle, offer_id: int, times: int) -> lis
     return ids
 
 
+# 16:30 UTC on the last day of a month is 00:30 on the first of the next in Beijing: from 16:00 UTC
+# until midnight UTC, "this month" of a community in Asia/Shanghai is not UTC's.
+BEIJING_MONTH_TURNED = datetime(2030, 11, 30, 16, 30, tzinfo=UTC)
+
+
+@pytest.fixture(params=["now", "beijing_month_turned"])
+def moment(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The app's clock for the whole test (asked for first, so that its people log in then too)."""
+    if request.param == "beijing_month_turned":
+        clock.advance(BEIJING_MONTH_TURNED - clock.now())
+    yield
+    clock.reset()
+
+
 async def test_closing_last_month_settles_what_the_ledger_says_and_then_nothing_changes(
-    client: Any, circle: Circle, engine: Any, db: Any
+    moment: None, client: Any, circle: Circle, engine: Any, db: Any
 ) -> None:
     offer_id = await make_offer(client, circle, points_price=15)
     await give_points(engine, circle.community_id, circle.resident.user_id, 200)
@@ -69,10 +84,10 @@ async def test_closing_last_month_settles_what_the_ledger_says_and_then_nothing_
         {"ids": last_month_ids},
     )
     assert ledger_sum == barber.points
-    # This month cannot be closed yet.
+    # This month (the community's) cannot be closed yet.
     with pytest.raises(DomainError) as exc:
         await statements.close_month(
-            db, admin, circle.community_id, circle.barber_id, rules.month_of(now, "UTC")
+            db, admin, circle.community_id, circle.barber_id, rules.month_of(now, "Asia/Shanghai")
         )
     assert exc.value.code == "conflict"
     closed = await statements.close_month(db, admin, circle.community_id, circle.barber_id, last_month)
