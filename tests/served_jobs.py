@@ -47,9 +47,7 @@ async def served_tick(engine: AsyncEngine, job: Callable[[AsyncSession], Awaitab
             return await job(s)
 
 
-async def settled(
-    engine: AsyncEngine, sql: str, expected: Any, *, within: float = 30, **params: Any
-) -> None:
+async def settled(engine: AsyncEngine, sql: str, expected: Any, *, within: float = 30, **params: Any) -> None:
     """Waits until `sql` (one value) reads `expected`: a served app's job may hold the rows (a
     test's own run skips what it has locked) and commits when it is done."""
     deadline = time.monotonic() + within
