@@ -9,7 +9,8 @@
     if (typeof echarts === "undefined") return;
     var d = JSON.parse(el.getAttribute("data-chart"));
     var elder = document.body.classList.contains("elder");
-    var size = elder ? 20 : 13;
+    // The size of the chart's text is the page's (reports.css --chart-fs): the body's in 长辈版.
+    var size = parseFloat(getComputedStyle(el).getPropertyValue("--chart-fs")) || 14;
     var several = d.series.length > 1;
     if (d.kind === "line") {
       echarts.init(el, null, { renderer: "canvas" }).setOption(line(d, size, several));
@@ -18,7 +19,7 @@
       return;
     }
     var rows = d.labels.length * Math.max(1, d.series.length);
-    el.style.height = Math.max(elder ? 300 : 200, rows * (elder ? 56 : 34) + 60) + "px";
+    el.style.height = Math.max(elder ? 300 : 200, rows * Math.round(size * 2.4) + 60 + legendRows(d, size)) + "px";
     var chart = echarts.init(el, null, { renderer: "canvas" });
     chart.setOption({
       animation: false,
@@ -27,13 +28,14 @@
       textStyle: { fontSize: size },
       legend: several ? { top: 0, textStyle: { fontSize: size, color: "#1a1a1a" } } : { show: false },
       tooltip: { show: false },
-      grid: { left: 8, right: 48, top: several ? (elder ? 64 : 36) : 8, bottom: 8, containLabel: true },
-      xAxis: { type: "value", axisLabel: { fontSize: size, color: "#1a1a1a" } },
+      grid: { left: 8, right: Math.round(size * 3), top: several ? legendRows(d, size) : 8, bottom: 8, containLabel: true },
+      // Few ticks at large sizes: each bar carries its own number, the axis only a scale.
+      xAxis: { type: "value", splitNumber: size > 18 ? 2 : 4, axisLabel: { fontSize: size, color: "#1a1a1a", hideOverlap: true } },
       yAxis: {
         type: "category",
         inverse: true,
         data: d.labels,
-        axisLabel: { fontSize: size, color: "#1a1a1a", width: elder ? 140 : 110, overflow: "break" },
+        axisLabel: { fontSize: size, color: "#1a1a1a", width: Math.round(size * 5.5), overflow: "break" },
       },
       series: d.series.map(function (s) {
         return {
@@ -48,6 +50,11 @@
     el.setAttribute("data-drawn", "1");
   }
 
+  // Room above the plot for the legend: a line of it for every two series on a phone's width.
+  function legendRows(d, size) {
+    return d.series.length > 1 ? Math.ceil(d.series.length / 2) * Math.round(size * 1.6) + 8 : 0;
+  }
+
   // A figure over time: the buckets along the bottom, one line per series, each named in the legend.
   function line(d, size, several) {
     return {
@@ -57,7 +64,7 @@
       textStyle: { fontSize: size },
       legend: several ? { top: 0, textStyle: { fontSize: size, color: "#1a1a1a" } } : { show: false },
       tooltip: { show: false },
-      grid: { left: 8, right: 16, top: several ? (size > 13 ? 64 : 36) : 8, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 16, top: several ? legendRows(d, size) : 8, bottom: 8, containLabel: true },
       xAxis: {
         type: "category",
         data: d.labels.map(function (day) { return day.slice(5); }),
@@ -70,7 +77,7 @@
           name: s.name,
           data: s.values,
           symbol: ["circle", "rect", "triangle", "diamond"][i % 4],
-          symbolSize: size > 13 ? 10 : 7,
+          symbolSize: Math.round(size * 0.45),
           lineStyle: { width: 3, type: i % 2 ? "dashed" : "solid" },
         };
       }),

@@ -227,6 +227,24 @@ MEASURE = """
     if (r.width < minTarget - 0.5 || r.height < minTarget - 0.5)
       found.targets.push(`${name(el)} ${Math.round(r.width)}x${Math.round(r.height)}`);
   }
+  // A chart's words and numbers are drawn on a canvas the walk above cannot read: in 长辈版 the
+  // sizes its ECharts options give the text it shows (axes, legend, the bars' numbers) count too.
+  if (elder && typeof echarts !== 'undefined') {
+    for (const el of document.querySelectorAll('[data-chart]')) {
+      const chart = echarts.getInstanceByDom(el);
+      if (!chart || !shown(el)) continue;
+      const o = chart.getOption();
+      const texts = [['text', o.textStyle]];
+      for (const l of o.legend || []) if (l.show !== false) texts.push(['legend', l.textStyle]);
+      for (const a of [...(o.xAxis || []), ...(o.yAxis || [])])
+        if (a.show !== false && a.axisLabel && a.axisLabel.show !== false) texts.push(['axis', a.axisLabel]);
+      for (const s of o.series || []) if (s.label && s.label.show) texts.push(['numbers', s.label]);
+      for (const [what, style] of texts) {
+        const size = style && style.fontSize;
+        if (typeof size === 'number' && size < 23.9) found.small.push(`${name(el)} chart ${what} ${size}px`);
+      }
+    }
+  }
   // Nothing pushes the page past the window: a wide table scrolls inside its own box.
   const doc = document.documentElement;
   if (doc.scrollWidth > window.innerWidth + 0.5) {
