@@ -65,6 +65,8 @@ class Panel:
     more: tuple[str, str] | None = None  # (url, label msgid): where the whole list is
     action: tuple[str, str] | None = None  # (url, label msgid): the panel's main button
     order: int = 100
+    # When given, these fill the title's placeholders ("Micro-wishes: %(unit)s").
+    words: dict[str, Any] | None = None
 
 
 @dataclass
@@ -114,6 +116,7 @@ def merge(parts: list[HomePart]) -> HomePart:
                     panel.more,
                     panel.action,
                     panel.order,
+                    panel.words,
                 )
     whole.mine.sort(key=lambda f: f.order)
     whole.tiles.sort(key=lambda t: t.order)

@@ -5,6 +5,7 @@ domain's answers; a domain below it (micro-wishes, and later the service circle)
     await organisations.may_act_in(session, organisation_id, community_id) -> bool
     await organisations.is_member(session, organisation_id, user_id) -> bool
     await organisations.of_user(session, user_id) -> list[OrganisationRef]
+    await organisations.acting_in(session, organisation_id) -> list[int]  (where it may act now)
     await organisations.serves_in(session, user_id, community_id) -> bool  (a confirmed 双报到)
 
 and, for the service circle, on a session or a request's asyncpg connection (`db`):
@@ -40,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 class OrganisationRef:
     id: int
     name: str
+    kinds: tuple[str, ...] = ()  # partner, provider
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ MayAct = Callable[[AsyncSession, int, int], Awaitable[bool]]
 IsMember = Callable[[AsyncSession, int, int], Awaitable[bool]]
 OfUser = Callable[[AsyncSession, int], Awaitable[list[Any]]]
 ServesIn = Callable[[AsyncSession, int, int], Awaitable[bool]]
+ActingIn = Callable[[AsyncSession, int], Awaitable[list[int]]]
 Providers = Callable[[Any, list[int]], Awaitable[dict[int, ProviderRef]]]
 ProvidersIn = Callable[[Any, int], Awaitable[list[ProviderRef]]]
 ActsFor = Callable[[Any, int], Awaitable[dict[int, bool]]]
@@ -71,6 +74,7 @@ class _Answers:
     is_member: IsMember | None = None
     of_user: OfUser | None = None
     serves_in: ServesIn | None = None
+    acting_in: ActingIn | None = None
     providers: Providers | None = None
     providers_in: ProvidersIn | None = None
     acts_for: ActsFor | None = None
@@ -81,13 +85,20 @@ _answers = _Answers()
 
 
 def provide(
-    *, may_act_in: MayAct, is_member: IsMember, of_user: OfUser, serves_in: ServesIn | None = None
+    *,
+    may_act_in: MayAct,
+    is_member: IsMember,
+    of_user: OfUser,
+    serves_in: ServesIn | None = None,
+    acting_in: ActingIn | None = None,
 ) -> None:
-    """Called once by the assembly. `of_user` returns objects with `organisation_id` and `name`."""
+    """Called once by the assembly. `of_user` returns objects with `organisation_id`, `name`
+    and `kinds`."""
     _answers.may_act_in = may_act_in
     _answers.is_member = is_member
     _answers.of_user = of_user
     _answers.serves_in = serves_in
+    _answers.acting_in = acting_in
 
 
 def provide_providers(
@@ -115,7 +126,17 @@ async def is_member(session: AsyncSession, organisation_id: int, user_id: int) -
 async def of_user(session: AsyncSession, user_id: int) -> list[OrganisationRef]:
     if _answers.of_user is None:
         return []
-    return [OrganisationRef(o.organisation_id, o.name) for o in await _answers.of_user(session, user_id)]
+    return [
+        OrganisationRef(o.organisation_id, o.name, tuple(o.kinds))
+        for o in await _answers.of_user(session, user_id)
+    ]
+
+
+async def acting_in(session: AsyncSession, organisation_id: int) -> list[int]:
+    """The communities the organisation may act in now (each as may_act_in would answer)."""
+    if _answers.acting_in is None:
+        return []
+    return await _answers.acting_in(session, organisation_id)
 
 
 async def serves_in(session: AsyncSession, user_id: int, community_id: int) -> bool:

@@ -14,6 +14,7 @@ organisations.provide(
     is_member=services.is_member,
     of_user=services.organisations_of,
     serves_in=services.serves_in,
+    acting_in=services.acting_in,
 )
 organisations.provide_providers(
     providers=providers.providers,

@@ -88,11 +88,14 @@ async def _organisation_page(
     views = await agreements.agreements_of_organisation(db_session, actor, organisation_id)
     acting: list[Community] = []
     if member and "partner" in organisation.kinds:
-        ids = {organisation.community_id} | {v.agreement.community_id for v in views}
-        for cid in sorted(ids):
-            community = await db_session.get(Community, cid)
-            if community is not None and await services.may_act_in(db_session, organisation_id, cid):
-                acting.append(community)
+        ids = await services.acting_in(db_session, organisation_id)
+        acting = list(
+            (
+                await db_session.scalars(
+                    select(Community).where(Community.id.in_(ids)).order_by(Community.id)
+                )
+            ).all()
+        )
     home_community = await db_session.get(Community, organisation.community_id)
     # Other domains' sections, registered with app.core.organisations (`office_part`).
     where = [c.id for c in acting]

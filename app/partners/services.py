@@ -35,6 +35,7 @@ from app.core.i18n import lazy
 from app.core.security import hash_password
 from app.partners import rules
 from app.partners.models import Agreement, Organisation, OrganisationMember, Registration
+from app.places.models import Community
 from app.places.services import community_for, time_zone_of
 
 
@@ -91,6 +92,28 @@ async def may_act_in(session: AsyncSession, organisation_id: int, community_id: 
         ).all()
     )
     return rules.may_act(home, community_id, years, year)
+
+
+async def acting_in(session: AsyncSession, organisation_id: int) -> list[int]:
+    """The communities the organisation may act in now (may_act_in's rule for all of them at
+    once): its home community and those it has an agreement with for their current year."""
+    home = await session.scalar(select(Organisation.community_id).where(Organisation.id == organisation_id))
+    if home is None:
+        return []
+    rows = await session.execute(
+        select(Agreement.community_id, Agreement.year, Community.time_zone)
+        .join(Community, Community.id == Agreement.community_id)
+        .where(Agreement.organisation_id == organisation_id)
+    )
+    years: dict[int, set[int]] = {}
+    zones: dict[int, str | None] = {}
+    for community_id, year, zone in rows.all():
+        years.setdefault(community_id, set()).add(year)
+        zones[community_id] = zone
+    where = {home} | {
+        cid for cid in years if rules.may_act(home, cid, years[cid], rules.current_year(zones[cid]))
+    }
+    return sorted(where)
 
 
 async def organisations_of(session: AsyncSession, user_id: int) -> list[MemberOf]:

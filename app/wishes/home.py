@@ -1,4 +1,7 @@
-"""The wishes' share of the home page (app.core.homes): a link to the community's wish pool."""
+"""The wishes' share of the home page (app.core.homes): a link to the community's wish pool, and
+for a member of a partner unit, on top of their home, what the unit has to do about wishes: the
+ones it took up and still has to hand over (each opens the wish's delivery code), the ones open
+to it in the communities where it may act, and how many it has delivered."""
 
 from __future__ import annotations
 
@@ -6,9 +9,26 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import homes
+from app.core import homes, organisations
 from app.core.authz import Actor
 from app.core.i18n import lazy
+from app.core.uow import Sql
+
+# The wishes a unit took up and has not handed over yet, oldest claim first: the next hand-over.
+_TAKEN = Sql(
+    "SELECT w.id, w.title, c.name AS community FROM wishes w JOIN communities c ON c.id = w.community_id "
+    "WHERE w.claimed_organisation_id = :org AND w.status = 'claimed' ORDER BY w.claimed_at, w.id LIMIT 5"
+)
+_OPEN = Sql(
+    "SELECT w.id, w.title, c.name AS community FROM wishes w JOIN communities c ON c.id = w.community_id "
+    "WHERE w.community_id = ANY(:communities) AND w.status = 'published' "
+    "ORDER BY w.created_at DESC, w.id DESC LIMIT 3"
+)
+_COUNTS = Sql(
+    "SELECT (SELECT count(*) FROM wishes WHERE community_id = ANY(:communities) AND status = 'published'),"
+    " (SELECT count(*) FROM wishes WHERE claimed_organisation_id = :org AND status = 'claimed'),"
+    " (SELECT count(*) FROM wishes WHERE claimed_organisation_id = :org AND status = 'delivered')"
+)
 
 
 @homes.part
@@ -19,3 +39,44 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
             (f"/c/{community.id}/wish-pool", lazy("Wish pool")),
         ]
     )
+
+
+@homes.account_part
+async def home_unit(session: AsyncSession, actor: Actor) -> list[homes.Panel]:
+    """One panel per partner unit the person is a member of (a provider's members find their shop)."""
+    panels = []
+    for unit in await organisations.of_user(session, actor.user_id):
+        if "partner" not in unit.kinds:
+            continue
+        where = await organisations.acting_in(session, unit.id)
+        params = {"org": unit.id, "communities": where}
+        open_count, taken_count, delivered = await _COUNTS.one(session, params)
+        office = f"/partners/o/{unit.id}#wishes"
+        entries = [
+            homes.Entry(
+                row["title"], row["community"], f"/wishes/{row['id']}", lazy("Show the delivery code")
+            )
+            for row in await _TAKEN.fetch(session, params)
+        ] + [
+            homes.Entry(row["title"], row["community"], f"/wishes/{row['id']}", lazy("Open to claim"))
+            for row in await _OPEN.fetch(session, params)
+        ]
+        panels.append(
+            homes.Panel(
+                f"unit_wishes:{unit.id}",
+                lazy("Micro-wishes: %(unit)s"),
+                entries,
+                figures=[
+                    homes.Figure(
+                        lazy("To hand over"), int(taken_count), office, attention=bool(taken_count), order=1
+                    ),
+                    homes.Figure(lazy("Open to claim"), int(open_count), office, order=2),
+                    homes.Figure(lazy("Wishes come true"), int(delivered), office, order=3),
+                ],
+                empty=lazy("No wish is waiting right now."),
+                more=(office, lazy("All of our unit's wishes")),
+                order=6,
+                words={"unit": unit.name},
+            )
+        )
+    return panels

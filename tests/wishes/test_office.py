@@ -4,11 +4,15 @@ looks."""
 
 from __future__ import annotations
 
+import re
+from types import SimpleNamespace
+
 from sqlalchemy import text
 
 from app.core import clock
 from tests.api.helpers import session_of
-from tests.partners.conftest import make_agreement
+from tests.conftest import login
+from tests.partners.conftest import make_agreement, make_organisation
 from tests.wishes.conftest import Pool, claim_for_unit, code_for, phone_in, post_wish, publish, this_year
 
 
@@ -155,3 +159,74 @@ async def test_the_office_page_says_when_a_wish_was_delivered_in_its_communitys_
     office = (await client.get(f"/partners/o/{pool.organisation_id}")).text
     assert clock.text(delivered, "Europe/London") in office
     assert clock.text(delivered, "Asia/Shanghai") not in office
+
+
+def _panel(home: str, unit: str) -> str:
+    """The home page's card about the unit's wishes."""
+    start = home.index(f"微心愿：{unit}")
+    return home[start : home.index("</section>", start)]
+
+
+def _figure(panel: str, label: str) -> int:
+    found = re.search(rf"<span>{label}</span>\s*<strong>([\d,]+)</strong>", panel)
+    assert found, f"no figure {label}"
+    return int(found.group(1).replace(",", ""))
+
+
+async def test_a_unit_members_home_shows_the_wishes_to_hand_over_and_those_open_to_the_unit(
+    client, pool: Pool, factory, db
+):
+    """On top of a partner unit's member's home page: the wishes it took up with the way to their
+    delivery code, those open to it where it may act now (another community only with this year's
+    agreement), and how many came true; a provider's member gets no such card."""
+    open_id = await post_wish(client, pool, title="陪杨依伯去医院复查")
+    await publish(client, pool, open_id)
+    taken_id = await post_wish(client, pool, title="送一袋大米")
+    await publish(client, pool, taken_id)
+    await claim_for_unit(client, pool, taken_id)
+    done_id = await post_wish(client, pool, title="修好楼道的声控灯")
+    await publish(client, pool, done_id)
+    await claim_for_unit(client, pool, done_id)
+    code = await code_for(client, done_id, pool.members[1])
+    scanned = await client.post("/api/v1/scans", json={"code": code}, headers=pool.beneficiary.headers)
+    assert scanned.status_code == 200, scanned.text
+    # A wish in another community, where the unit had an agreement last year only.
+    other = await factory.tenant()
+    other_admin = await login(client, other.admin)
+    asker = await login(client, await factory.person(other, name="刘阿婆"))
+    posted = await client.post(
+        f"/api/v1/communities/{other.community_id}/wishes",
+        json={"title": "换一个水龙头", "description": "一直滴水"},
+        headers=asker.headers,
+    )
+    assert posted.status_code == 201, posted.text
+    far_id = posted.json()["id"]
+    reviewed = await client.post(
+        f"/api/v1/wishes/{far_id}/review", json={"decision": "publish"}, headers=other_admin.headers
+    )
+    assert reviewed.status_code == 200, reviewed.text
+    there = SimpleNamespace(admin=other_admin, community_id=other.community_id)
+    await make_agreement(client, there, pool.organisation_id, this_year() - 1)  # type: ignore[arg-type]
+
+    await session_of(client, pool.members[0])
+    unit = (
+        await db.execute(text("SELECT name FROM organisations WHERE id = :o"), {"o": pool.organisation_id})
+    ).scalar_one()
+    panel = _panel((await client.get("/")).text, unit)
+    assert (
+        _figure(panel, "待送达") == 1 and _figure(panel, "可认领") == 1 and _figure(panel, "已圆梦心愿") == 1
+    )
+    taken = panel[panel.index(f'href="/wishes/{taken_id}"') :].split("</li>", 1)[0]
+    assert "送一袋大米" in taken and "出示送达码" in taken
+    opened = panel[panel.index(f'href="/wishes/{open_id}"') :].split("</li>", 1)[0]
+    assert "可认领" in opened
+    assert f'href="/wishes/{far_id}"' not in panel and f'href="/wishes/{done_id}"' not in panel
+    assert f'href="/partners/o/{pool.organisation_id}#wishes"' in panel
+
+    await make_agreement(client, there, pool.organisation_id, this_year())  # type: ignore[arg-type]
+    panel = _panel((await client.get("/")).text, unit)
+    assert _figure(panel, "可认领") == 2 and f'href="/wishes/{far_id}"' in panel
+
+    _shop, (provider_member,) = await make_organisation(client, pool.town, kinds=["provider"])
+    await session_of(client, provider_member)
+    assert "微心愿：" not in (await client.get("/")).text
