@@ -238,3 +238,28 @@ async def test_honour_hours_find_anyone_of_a_large_community_by_name_or_phone(cl
         headers=admin.headers,
     )
     assert saved.status_code == 303, saved.text
+
+
+async def test_the_honour_hours_form_chooses_nobody_until_the_admin_does(client, site):
+    """The person's list started on its first name, so hours typed without choosing went to
+    whoever came first: now it starts on "Choose the person", a search that finds one person
+    chooses them, and hours for nobody are refused with the form's words."""
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    page = (await client.get(f"/admin/c/{cid}/approvals", headers=admin.headers)).text
+    start = page.index('<select id="user_id"')
+    select = page[start : page.index("</select>", start)]
+    assert select.startswith(
+        '<select id="user_id" name="user_id" required><option value="">请选择人员</option>'
+    )
+    assert " selected" not in select
+    found = await client.get(f"/admin/c/{cid}/approvals", params={"q": "郑美"}, headers=admin.headers)
+    assert f'<option value="{alice.user_id}" selected>' in found.text
+    honour = {"action": "honour", "user_id": "", "what": "社区防疫", "category": "service", "hours": "2"}
+    refused = await post_form(
+        client,
+        f"/admin/c/{cid}/approvals",
+        {**honour, "worked_on": clock.today().isoformat()},
+        headers=admin.headers,
+    )
+    assert refused.status_code == 422 and "请选择人员。" in refused.text

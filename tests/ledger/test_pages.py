@@ -129,3 +129,24 @@ async def test_the_award_form_finds_anyone_of_a_large_community_by_name_or_phone
     assert chosen.search(opened.text)
     done = await _award_on_page(client, setup, "award", "3", "big-1")
     assert done.status_code == 303, done.text
+
+
+async def test_the_award_form_chooses_nobody_until_the_admin_does(client: Any, setup: Any) -> None:
+    """The person's list started on its first name, so an award typed without choosing went to
+    whoever came first: now it starts on "Choose the person", a search that finds one person
+    chooses them, and an award for nobody is refused with the form's words."""
+    await page_login(client, setup.admin)
+    cid, wang = setup.community_id, setup.resident.user_id
+    page = (await client.get(f"/admin/c/{cid}/ledger")).text
+    select = page[
+        page.index('<select id="user_id"') : page.index("</select>", page.index('<select id="user_id"'))
+    ]
+    assert re.search(
+        r'<select id="user_id" name="user_id" required>\s*<option value="">请选择人员</option>', select
+    )
+    assert " selected" not in select
+    found = (await client.get(f"/admin/c/{cid}/ledger", params={"q": "王阿"})).text
+    assert re.search(rf'<option value="{wang}" selected>王阿姨', found)
+    form = {"action": "award", "user_id": "", "points": "5", "reason": "楼道清理", "nonce": "none-1"}
+    refused = await post_form(client, f"/admin/c/{cid}/ledger", form)
+    assert refused.status_code == 422 and "请选择人员并填写整数积分。" in refused.text
