@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import io
 import secrets
-from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 from PIL import Image
 
+from app.core import clock
 from app.core.i18n import ELDER_COOKIE, LANG_COOKIE
 from tests.browser.conftest import World, log_in
 from tests.conftest import unique_phone
@@ -96,7 +96,7 @@ def _unit_with_agreement(world: World) -> tuple[dict[str, Any], str, str, int]:
             headers=admin,
             json={
                 "organisation_id": unit.json()["id"],
-                "year": date.today().year,
+                "year": clock.today().year,  # the community's year, not UTC's
                 "commitments": {"wishes": 2},
             },
         )
