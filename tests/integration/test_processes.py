@@ -73,13 +73,22 @@ class Serve:
 
     def __init__(self, env: dict[str, str], workers: int = 2, ready: bool = True) -> None:
         self.env = env
-        self.port = free_port()
+        # A free port is free only until someone binds it (another test worker's server, or any
+        # outgoing connection given it as its local port): a rare clash is retried on another.
+        for attempt in range(3):
+            if self._start(free_port(), workers, ready):
+                return
+            if attempt == 2 or "already in use" not in self.tail():
+                raise AssertionError("serve did not start: " + self.tail())
+
+    def _start(self, port: int, workers: int, ready: bool) -> bool:
+        self.port = port
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(tempfile.mkstemp(prefix=f"serve-{self.port}-", suffix=".log")[1])
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port), "--workers", str(workers)],
             cwd=ROOT,
-            env=env,
+            env=self.env,
             stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -91,7 +100,8 @@ class Serve:
             started = _wait(lambda: self.process.poll() is not None or self.answers(), 120)
         if started is None or self.process.poll() is not None:
             self.kill_all()
-            raise AssertionError("serve did not start: " + self.tail())
+            return False
+        return True
 
     def _workers(self) -> list[psutil.Process]:
         """The master's forks (not the psql or pg_ctl it may run for the embedded database)."""
