@@ -165,3 +165,20 @@ async def resolve_member_code(conn: Connection, code: str) -> int:
     if reason:
         raise DomainError(reason, 422)
     return int(card["user_id"])
+
+
+# A code a person typed from a printed card and no card has is mistyped, not a bad QR code.
+CARD_TYPED_WRONG = lazy(
+    "The card's code you typed is not right. Check it against the card and type it again."
+)
+
+
+async def resolve_member_code_as(conn: Connection, code: str, *, typed: bool) -> int:
+    """resolve_member_code, saying of an unknown code that was typed (not read by the camera)
+    what to do about it: check it against the card and type it again."""
+    try:
+        return await resolve_member_code(conn, code)
+    except DomainError as exc:
+        if typed and exc.code == "code_invalid" and exc.detail is None:
+            raise DomainError("code_invalid", exc.status_code, CARD_TYPED_WRONG) from exc
+        raise

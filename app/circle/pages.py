@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.member_cards import resolve_member_code
+from app.accounts.member_cards import resolve_member_code_as
 from app.accounts.models import Membership, User
 from app.circle import cash, photos, redeeming, rules, services, statements, vouchers
 from app.circle import home as _home  # noqa: F401 - registers its share of the home page
@@ -555,8 +555,11 @@ async def for_resident_scan(
         code = (form.get("code") or "").strip()
         if not code:
             raise Invalid(lazy("Please scan the resident's member card or type its code."), field="code")
-        user_id = await resolve_member_code(
-            await connection_of(db_session), scanning.ScanRequest(code=code).code
+        # The form says whether the camera read the code or a person typed it (without JavaScript).
+        user_id = await resolve_member_code_as(
+            await connection_of(db_session),
+            scanning.ScanRequest(code=code).code,
+            typed=form.get("via") != "camera",
         )
         resident = await db_session.get(User, user_id)
         from_here = await db_session.scalar(

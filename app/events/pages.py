@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.admin_pages import qr_data_uri
 from app.accounts.attempts import claim_attempt, release_attempt
-from app.accounts.member_cards import resolve_member_code
+from app.accounts.member_cards import resolve_member_code_as
 from app.accounts.models import User
 from app.core import clock, qr
 from app.core.authz import Actor
@@ -219,7 +219,7 @@ async def signup_for_submit(
             code = form.get("code", "").strip()
             if not code:
                 raise Invalid(lazy("Please find the resident by name or scan their card."), field="code")
-            user_id = await resolve_member_code(await connection_of(db_session), code)
+            user_id = await resolve_member_code_as(await connection_of(db_session), code, typed=True)
         name = await services.member_name(await connection_of(db_session), event.community_id, user_id)
         if name is None:
             raise Invalid(lazy("This person is not a member of this community."), field="code")

@@ -131,6 +131,13 @@ async def test_a_grid_worker_buys_a_home_visit_after_scanning_the_card(
     assert f"/circle/offers/{visit}/buy?for_user={circle.resident.user_id}" in found.text
     bad = await post_form(client, f"/circle/c/{circle.community_id}/for-resident", {"code": "JC1-NOPE"})
     assert bad.status_code == 422 and 'class="alert"' in bad.text
+    # Typed (the form's default without JavaScript), an unknown code is mistyped, not a bad QR code.
+    assert "输入的卡上编码不对，请对照会员卡核对后重新输入。" in bad.text and "二维码无效" not in bad.text
+    assert '<input type="hidden" name="via" value="typed">' in page.text
+    read = await post_form(
+        client, f"/circle/c/{circle.community_id}/for-resident", {"code": "JC1-NOPE", "via": "camera"}
+    )
+    assert read.status_code == 422 and "二维码无效" in read.text
     ask = await client.get(f"/circle/offers/{visit}/buy?for_user={circle.resident.user_id}")
     assert "郑美玉" in ask.text
     bought = await post_form(

@@ -71,6 +71,8 @@ async def test_sign_up_by_card_code_and_not_across_communities(client, site, fac
         client, f"/events/{event_id}/signup-for", {"code": "NOT-A-CARD"}, headers=staff.headers
     )
     assert bad.status_code == 422 and 'role="alert"' in bad.text
+    # The code was typed: it is to be checked against the card, not "an invalid QR code".
+    assert "输入的卡上编码不对，请对照会员卡核对后重新输入。" in bad.text and "二维码无效" not in bad.text
 
     other = await factory.tenant()
     stranger = await factory.person(other, name="外社区", phone=None)
