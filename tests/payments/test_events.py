@@ -28,6 +28,7 @@ from tests.payments.conftest import (
     session_of,
     wish_with_goal,
 )
+from tests.served_jobs import served_tick
 
 AMOUNT = 8_800
 
@@ -151,16 +152,32 @@ async def test_reconciliation_applies_a_completed_checkout_whose_webhook_was_los
 ):
     goal = await wish_with_goal(pay, factory)
     answer = await donate(pay, goal, AMOUNT, "lost")
-    lost = await fake_step(engine, "pay", session_of(answer["checkout_url"]))
+    session_id = session_of(answer["checkout_url"])
+    # The Checkout made further back than reconciliation looks by the wall clock: the session's
+    # live server, once a browser test has switched it to the offline test Stripe, reconciles
+    # every ten minutes on this database and could apply the lost checkout before the test's own
+    # run does (even before the test reads that nothing was applied). The test's runs look back
+    # from a moment just after the Checkout was made.
+    made = int(time.time()) - (services.RECONCILE_DAYS + 1) * 86400
+    await db.execute(
+        text(
+            "UPDATE offline_stripe_sessions"
+            " SET body = jsonb_set(body, '{created}', to_jsonb(CAST(:t AS bigint))) WHERE id = :id"
+        ),
+        {"t": made, "id": session_id},
+    )
+    await db.commit()
+    lost = await fake_step(engine, "pay", session_id)
     assert lost is not None  # and never delivered
     await apply_waiting(engine)
+    await served_tick(engine, lambda s: services.reconcile(s, pay_settings))  # by the wall clock
     assert await funded(pay, goal) == 0
     async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
-        counts = await services.reconcile(s, pay_settings)
+        counts = await services.reconcile(s, pay_settings, now=made + 60)
     assert counts.get("paid", 0) >= 1
     assert await funded(pay, goal) == AMOUNT
     async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
-        again = await services.reconcile(s, pay_settings)
+        again = await services.reconcile(s, pay_settings, now=made + 60)
     assert "paid" not in again
     assert await funded(pay, goal) == AMOUNT
     # The webhook arriving late changes nothing either.
