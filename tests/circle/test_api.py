@@ -3,6 +3,7 @@ bought, redeemed by their provider's member only, cancelled, rated; statements."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -308,20 +309,32 @@ async def test_a_voucher_not_used_in_time_expires_and_its_points_come_back(
 
 
 async def test_the_stats_count_redeemed_vouchers(client: Any, circle: Circle, engine: Any) -> None:
-    offer_id = await make_offer(client, circle, points_price=7)
-    await give_points(engine, circle.community_id, circle.resident.user_id, 50)
-    for _ in range(3):
-        code = (await buy(client, circle.resident, offer_id)).json()["voucher_code"]
-        assert (
-            await client.post("/api/v1/scans", json={"code": code}, headers=circle.barber.headers)
-        ).status_code == 200
-    await buy(client, circle.resident, offer_id)  # held, not redeemed: not counted
-    today = clock.now().astimezone(clock.zone("Asia/Shanghai")).date().isoformat()
-    stats = await client.get(
-        f"/api/v1/communities/{circle.community_id}/stats",
-        params={"from": today, "to": today},
-        headers=circle.admin.headers,
-    )
+    # Redeemed just before midnight in Beijing (16:00 UTC), the stats asked just after: the period
+    # asked runs from the day of the redemptions to the day it is asked, both Beijing's.
+    midnight = clock.now().replace(hour=16, minute=0, second=0, microsecond=0)
+    if midnight <= clock.now():
+        midnight += timedelta(days=1)
+    clock.advance(midnight - timedelta(seconds=20) - clock.now())
+    try:
+        first_day = clock.today("Asia/Shanghai")
+        offer_id = await make_offer(client, circle, points_price=7)
+        await give_points(engine, circle.community_id, circle.resident.user_id, 50)
+        for _ in range(3):
+            code = (await buy(client, circle.resident, offer_id)).json()["voucher_code"]
+            assert (
+                await client.post("/api/v1/scans", json={"code": code}, headers=circle.barber.headers)
+            ).status_code == 200
+        await buy(client, circle.resident, offer_id)  # held, not redeemed: not counted
+        clock.advance(max(timedelta(0), midnight + timedelta(seconds=1) - clock.now()))
+        last_day = clock.today("Asia/Shanghai")
+        assert last_day == first_day + timedelta(days=1)
+        stats = await client.get(
+            f"/api/v1/communities/{circle.community_id}/stats",
+            params={"from": first_day.isoformat(), "to": last_day.isoformat()},
+            headers=circle.admin.headers,
+        )
+    finally:
+        clock.reset()
     assert stats.status_code == 200, stats.text
     assert stats.json()["vouchers_redeemed"] == 3
     assert stats.json()["points_spent"] == 21
