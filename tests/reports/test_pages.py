@@ -101,3 +101,27 @@ async def test_the_home_pages_link_to_the_dashboards_and_the_wall(client: Any, r
     assert f'href="/street/{town.tenant.street_id}/dashboard"' in home
     street = (await client.get(f"/street/{town.tenant.street_id}")).text
     assert f'href="/street/{town.tenant.street_id}/dashboard"' in street
+
+
+async def test_a_columns_unit_is_said_once_and_in_full_width_brackets(
+    client: Any, reports_town: Town
+) -> None:
+    """The points chart's table read "发放积分 (积分)": the unit said twice, in half-width brackets
+    among Chinese. A name that says its unit stands alone, other units go in （）, and the
+    English page keeps its own brackets."""
+    town = reports_town
+    await session_of(client, town.admin)
+    zh = (await client.get(f"/admin/c/{town.community_id}/dashboard?{town.query}")).text
+    heads = re.findall(r'<th scope="col">([^<]*)</th>', zh)
+    assert "发放积分" in heads and not [h for h in heads if "(" in h or "积分（积分）" in h]
+    captions = re.findall(r"<caption[^>]*>([^<]*)</caption>", zh)
+    assert "各类志愿服务时长（小时）" in captions and not [c for c in captions if "(" in c]
+    report = (await client.get(f"/admin/c/{town.community_id}/indicators?{town.query}")).text
+    rows = "".join(re.findall(r'<td class="row-title">(.*?)</td>', report))
+    assert "（小时）" in rows and "(" not in rows
+    en = (
+        await client.get(
+            f"/admin/c/{town.community_id}/dashboard?{town.query}", headers={"Accept-Language": "en"}
+        )
+    ).text
+    assert "Points issued" in re.findall(r'<th scope="col">([^<]*)</th>', en)
