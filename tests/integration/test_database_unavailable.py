@@ -4,6 +4,8 @@ once the database is back. Other database errors stay 500s."""
 
 from __future__ import annotations
 
+import socket
+
 import asyncpg
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
@@ -14,7 +16,6 @@ from sqlalchemy.pool import NullPool
 from app.core import errors
 from app.core.database import libpq_url
 from app.core.uow import connect_arguments
-from tests.conftest import free_port
 
 
 async def test_a_lost_or_refused_database_connection_is_a_503(database_url: str):
@@ -29,8 +30,12 @@ async def test_a_lost_or_refused_database_connection_is_a_503(database_url: str)
             finally:
                 await engine.dispose()
         if what == "refused":  # nothing listens where the database was
-            args = {**connect_arguments(database_url), "host": "127.0.0.1", "port": free_port()}
-            conn = await asyncpg.connect(**args, timeout=5)
+            # A port held bound but never listening: refused for certain, where a port found free
+            # could be taken meanwhile by another test worker's server, which would answer.
+            with socket.socket() as held:
+                held.bind(("127.0.0.1", 0))
+                args = {**connect_arguments(database_url), "host": "127.0.0.1", "port": held.getsockname()[1]}
+                conn = await asyncpg.connect(**args, timeout=5)
             await conn.close()
             return {"v": 1}
         if what == "read_only":  # a write reaching a primary that is being demoted
