@@ -87,6 +87,14 @@ def _settle_gc() -> None:
     gc.set_threshold(50_000, 10, 10)
 
 
+# Libraries that log each routine step at INFO: the job worker three lines for every periodic job
+# every two seconds, Stripe's client and httpx every call. At WARNING their failures still reach
+# the log, and the app's own lines and a request's errors are not buried under them.
+QUIET_LOGGERS = {
+    name: {"level": "WARNING", "propagate": True} for name in ("procrastinate", "httpx", "stripe")
+}
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     url = resolve_database_url(settings.database_url, settings.data_dir)
@@ -165,7 +173,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
         ),
-        logging_config=LoggingConfig(log_exceptions="debug", disable_stack_trace={404, 401, 403, 409, 422}),
+        logging_config=LoggingConfig(
+            log_exceptions="debug", disable_stack_trace={404, 401, 403, 409, 422}, loggers={**QUIET_LOGGERS}
+        ),
         request_max_body_size=12 * 1024 * 1024,
         on_startup=[database.open, changes.start, *domains.startup_hooks(settings), _settle_gc],
         on_shutdown=[*domains.shutdown_hooks(settings), changes.stop, database.close, reports.dispose],
