@@ -144,3 +144,15 @@ async def test_a_mistyped_code_is_called_mistyped_not_an_invalid_qr_code(client,
     assert scanned.status_code == 422 and "二维码无效" in scanned.text and "输入的码不对" not in scanned.text
     page = await client.get("/scan")
     assert '<input type="hidden" name="via" value="typed">' in page.text
+
+
+async def test_the_scanner_says_it_reads_a_wishs_delivery_code_too(client, factory):
+    """The scanner page a resident (or their grid worker) opens to confirm a wish brought to
+    them spoke only of the event screen's code, which is not what they point it at."""
+    tenant = await factory.tenant()
+    resident = await factory.person(tenant, name="杨依伯")
+    await session_of(client, resident)
+    page = await client.get("/scan")
+    assert page.status_code == 200 and "送达码" in page.text and "活动现场屏幕" in page.text
+    english = await client.get("/scan", headers={"Accept-Language": "en"})
+    assert "the delivery code of a wish" in english.text
