@@ -133,12 +133,32 @@ async def month_figures(
     return out
 
 
+_SERVED = text(
+    "SELECT EXISTS (SELECT 1 FROM circle_vouchers WHERE organisation_id = :org AND community_id = :c) "
+    "OR EXISTS (SELECT 1 FROM circle_statements WHERE organisation_id = :org AND community_id = :c)"
+)
+
+
 async def statement_of(
     session: AsyncSession, actor: Actor, organisation_id: int, month: date, community_id: int | None = None
 ) -> Figures:
-    """A provider's statement (its admin; admins of its community)."""
-    provider = await provider_for(session, actor, organisation_id, admin=True)
-    return (await month_figures(session, community_id or provider.community_id, month, organisation_id))[0]
+    """A provider's statement in a community (its home one unless named): for the provider's
+    admin where it serves or served, and for that community's admins. Its home community's
+    admins administer nothing in another one, so they do not read its figures there."""
+    found = (await organisations.providers(session, [organisation_id])).get(organisation_id)
+    if found is None:
+        raise NotFound()
+    community = community_id or found.community_id
+    if not actor.has(community, "admin"):
+        provider = await provider_for(session, actor, organisation_id, admin=True)
+        if not (await organisations.acts_for(session, actor.user_id)).get(organisation_id):
+            raise NotFound()  # the home community's admin, asking about another community
+        if community != provider.community_id and not (
+            await organisations.may_act_in(session, organisation_id, community)
+            or await session.scalar(_SERVED, {"org": organisation_id, "c": community})
+        ):
+            raise NotFound()
+    return (await month_figures(session, community, month, organisation_id))[0]
 
 
 async def community_statements(

@@ -1,0 +1,89 @@
+"""The service circle keeps communities apart: a provider serving two communities, each
+community's admin reads only its own figures; a grid worker buys only for the community's own
+residents, and names no one else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.circle import rules
+from app.core import clock
+from tests.circle.conftest import Circle, buy, give_points
+from tests.conftest import Factory, Person, Tenant, login, unique, unique_phone
+
+
+async def _unit_serves(
+    client: Any, circle: Circle, other: Tenant, points_price: int
+) -> tuple[int, Person, int]:
+    """A partner unit that is also a provider of the circle's community, with an agreement of
+    this year with the other community and an offer there that its admin approved: the unit,
+    its admin and the offer."""
+    member = Person(0, unique_phone(), "member-pass-1", "卫生站")
+    made = await client.post(
+        f"/api/v1/communities/{circle.community_id}/organisations",
+        json={
+            "name": unique("社区卫生服务站"),
+            "kinds": ["partner", "provider"],
+            "members": [{"phone": member.phone, "display_name": "卫生站", "password": member.password}],
+        },
+        headers=circle.admin.headers,
+    )
+    assert made.status_code == 201, made.text
+    unit_id = int(made.json()["id"])
+    member.user_id = made.json()["member_user_ids"][0]
+    await login(client, member)
+    other_admin = other.admin
+    agreement = await client.post(
+        f"/api/v1/communities/{other.community_id}/agreements",
+        json={
+            "organisation_id": unit_id,
+            "year": clock.today().year,
+            "commitments": {"resources": 1},
+        },
+        headers=other_admin.headers,
+    )
+    assert agreement.status_code == 201, agreement.text
+    proposed = await client.post(
+        f"/api/v1/organisations/{unit_id}/offers",
+        json={"name": "上门量血压", "points_price": points_price, "community_id": other.community_id},
+        headers=member.headers,
+    )
+    assert proposed.status_code == 201, proposed.text
+    offer_id = int(proposed.json()["id"])
+    approved = await client.post(f"/api/v1/offers/{offer_id}/approve", headers=other_admin.headers)
+    assert approved.status_code == 200, approved.text
+    return unit_id, member, offer_id
+
+
+async def test_a_providers_statement_in_another_community_is_not_for_its_home_admin(
+    client: Any, circle: Circle, factory: Factory, engine: Any
+) -> None:
+    other = await factory.tenant()
+    await login(client, other.admin)
+    unit_id, unit, offer_id = await _unit_serves(client, circle, other, points_price=15)
+    there = await login(client, await factory.person(other, name="陈秀英"))
+    await give_points(engine, other.community_id, there.user_id, 15)
+    code = (await buy(client, there, offer_id)).json()["voucher_code"]
+    scanned = await client.post("/api/v1/scans", json={"code": code}, headers=unit.headers)
+    assert scanned.status_code == 200, scanned.text
+    month = rules.month_text(rules.month_of(clock.now(), "Asia/Shanghai"))
+    query = {"month": month, "community_id": other.community_id}
+    url = f"/api/v1/organisations/{unit_id}/statements"
+
+    # The unit's home community's admin administers nothing in the other community.
+    home_admin = await client.get(url, params=query, headers=circle.admin.headers)
+    assert home_admin.status_code == 404, home_admin.text
+    # The provider's own admin and the admin of the community it served read it.
+    for reader in (unit, other.admin):
+        answer = await client.get(url, params=query, headers=reader.headers)
+        assert answer.status_code == 200, answer.text
+        assert (answer.json()["vouchers"], answer.json()["points"]) == (1, 15)
+    # Another provider's member learns nothing of it, nor of that community's rate.
+    stranger = await client.get(url, params=query, headers=circle.cleaner.headers)
+    assert stranger.status_code == 404
+    # A community the provider never served is nobody's business but its admin's.
+    third = await factory.tenant()
+    elsewhere = await client.get(
+        url, params={"month": month, "community_id": third.community_id}, headers=unit.headers
+    )
+    assert elsewhere.status_code == 404, elsewhere.text
