@@ -100,6 +100,35 @@ def test_the_join_code_stays_on_one_line_in_large_english(world: World, browser:
         context.close()
 
 
+@pytest.mark.parametrize("elder", [False, True], ids=["standard", "elder"])
+def test_the_digits_read_out_at_the_counter_are_as_large_as_the_title(
+    world: World, browser: Any, elder: bool
+) -> None:
+    """The 8 digits of a pickup code and of a voucher, which a resident reads out to the staff or
+    the provider, were body text: 24 px in 长辈版 under a 40 px title, less than the words above."""
+    context, page = _page(browser, world, "zh", elder)
+    try:
+        log_in(page, world, "resident")
+        for path in (
+            f"/store/orders/{world.values['order_id']}",
+            f"/circle/vouchers/{world.values['voucher_id']}",
+        ):
+            page.goto(world.url + path)
+            digits, title, lines = page.evaluate(
+                """() => {
+                     const el = document.querySelector('[data-digits]');
+                     const range = document.createRange();
+                     range.selectNodeContents(el);
+                     return [parseFloat(getComputedStyle(el).fontSize),
+                             parseFloat(getComputedStyle(document.querySelector('h1')).fontSize),
+                             new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size];
+                   }"""
+            )
+            assert digits >= title and lines == 1, (path, digits, title, lines)
+    finally:
+        context.close()
+
+
 def test_the_dashboards_figures_keep_their_english_names_whole_in_large_text(
     world: World, browser: Any
 ) -> None:
