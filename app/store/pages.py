@@ -21,7 +21,7 @@ from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.ledger import admin as ledger_admin
 from app.places.models import Community
-from app.places.services import time_zone_of
+from app.places.services import time_zones_of
 from app.store import home as _home  # noqa: F401 - registers its share of the home page
 from app.store import orders, photos, placing, rules, services
 from app.store.models import StoreItem
@@ -219,7 +219,7 @@ async def order_cancel(
 async def my_orders(request: Request, actor: Actor, db_session: AsyncSession) -> Template:
     rows = await services.orders_of_user(db_session, actor.user_id)
     # Each order's times in its own community's zone (a person may belong to several).
-    zones = {cid: await time_zone_of(db_session, cid) for cid in {r.order.community_id for r in rows}}
+    zones = await time_zones_of(db_session, {r.order.community_id for r in rows})
     return render(
         request,
         "store/my_orders.html",

@@ -521,3 +521,30 @@ async def test_my_orders_shows_when_in_the_orders_communitys_time(client, shop, 
     page = await client.get("/store/me/orders", headers=shop.resident.headers)
     assert clock.text(picked, "Europe/London") in page.text
     assert clock.text(picked, "Asia/Shanghai") not in page.text
+
+
+async def test_my_open_orders_say_until_when_each_can_be_picked_up(client, shop, db):
+    """Two orders of the same item read the same line ("毛巾 × 1 · 查看领取码"): each now says until
+    when it can be picked up, in its community's time."""
+    await db.execute(
+        text("UPDATE communities SET time_zone = 'Europe/London' WHERE id = :c"), {"c": shop.community_id}
+    )
+    await db.commit()
+    item_id = await make_item(client, shop, name="毛巾", points_price=5, stock=3)
+    for key in ("first", "second"):
+        placed = await client.post(
+            "/api/v1/orders",
+            json={"item_id": item_id, "quantity": 1, "idempotency_key": key},
+            headers=shop.resident.headers,
+        )
+        assert placed.status_code == 201, placed.text
+    ends = (
+        await db.execute(
+            text("SELECT id, expires_at FROM store_orders WHERE user_id = :u ORDER BY id"),
+            {"u": shop.resident.user_id},
+        )
+    ).all()
+    page = (await client.get("/store/me/orders", headers=shop.resident.headers)).text
+    for order_id, expires_at in ends:
+        line = page[page.index(f'data-order="{order_id}"') :].split("</li>", 1)[0]
+        assert f"有效期至 {clock.text(expires_at, 'Europe/London')}" in line
