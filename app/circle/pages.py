@@ -176,9 +176,7 @@ async def _buy_page(
     resident = None
     if for_user and for_user != actor.user_id:
         actor.require(ctx["offer"].community_id, *CARE_ROLES)
-        resident = await db_session.get(User, for_user)
-        if resident is None:
-            raise NotFound()
+        resident = await services.member_of(db_session, ctx["offer"].community_id, for_user)
         conn = await connection_of(db_session)
         ctx["wallet"] = await ledger.wallet(conn, ctx["offer"].community_id, for_user)
         ctx["left"] = await vouchers.left_this_month(conn, ctx["offer"], for_user, ctx["community"].time_zone)

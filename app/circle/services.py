@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.models import Membership
+from app.accounts.models import Membership, User
 from app.circle import rules
 from app.circle.models import Offer, Provider, Rating
 from app.circle.models import Settings as CircleSettings
@@ -200,6 +200,19 @@ async def save_provider(
         address=address,
         home_visit=row.home_visit,
     )
+    return found
+
+
+async def member_of(session: AsyncSession, community_id: int, user_id: int) -> User:
+    """One of the community's members, for those who look after them; anyone else is not found
+    (and not named)."""
+    found = await session.scalar(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(User.id == user_id, Membership.community_id == community_id)
+    )
+    if found is None:
+        raise NotFound()
     return found
 
 

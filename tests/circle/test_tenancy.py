@@ -8,7 +8,8 @@ from typing import Any
 
 from app.circle import rules
 from app.core import clock
-from tests.circle.conftest import Circle, buy, give_points
+from tests.api.helpers import page_login, post_form
+from tests.circle.conftest import Circle, buy, give_points, make_offer
 from tests.conftest import Factory, Person, Tenant, login, unique, unique_phone
 
 
@@ -87,3 +88,25 @@ async def test_a_providers_statement_in_another_community_is_not_for_its_home_ad
         url, params={"month": month, "community_id": third.community_id}, headers=unit.headers
     )
     assert elsewhere.status_code == 404, elsewhere.text
+
+
+async def test_a_grid_worker_cannot_look_up_anyone_outside_the_community_through_buying(
+    client: Any, circle: Circle, factory: Factory, engine: Any
+) -> None:
+    visit = await make_offer(
+        client, circle, circle.cleaner_id, name="上门保洁", home_visit=True, points_price=30
+    )
+    other = await factory.tenant()
+    stranger = await factory.person(other, name="欧阳娜娜")
+    await give_points(engine, other.community_id, stranger.user_id, 80)
+    await page_login(client, circle.grid)
+    for ask in (
+        client.get(f"/circle/offers/{visit}/buy?for_user={stranger.user_id}"),
+        post_form(client, f"/circle/offers/{visit}/buy", {"for_user": str(stranger.user_id)}),
+    ):
+        answer = await ask
+        assert answer.status_code == 404, answer.text
+        assert "欧阳娜娜" not in answer.text
+    # The community's own resident is named as before.
+    own = await client.get(f"/circle/offers/{visit}/buy?for_user={circle.resident.user_id}")
+    assert own.status_code == 200 and "郑美玉" in own.text
