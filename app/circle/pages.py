@@ -175,8 +175,7 @@ async def _buy_page(
     ctx = await offer_context(db_session, actor, offer_id, settings)
     resident = None
     if for_user and for_user != actor.user_id:
-        actor.require(ctx["offer"].community_id, *CARE_ROLES)
-        resident = await services.member_of(db_session, ctx["offer"].community_id, for_user)
+        resident = await services.cared_for(db_session, actor, ctx["offer"].community_id, for_user)
         conn = await connection_of(db_session)
         ctx["wallet"] = await ledger.wallet(conn, ctx["offer"].community_id, for_user)
         ctx["left"] = await vouchers.left_this_month(conn, ctx["offer"], for_user, ctx["community"].time_zone)
@@ -376,21 +375,21 @@ async def rate_voucher(
 
 async def _shop_context(db_session: AsyncSession, actor: Actor, provider_id: int) -> dict[str, Any]:
     provider = await services.provider_for(db_session, actor, provider_id)
-    zone = await time_zone_of(db_session, provider.community_id)
-    now = clock.now()
+    now, zone = clock.now(), await time_zone_of(db_session, provider.community_id)
     today = clock.day_start(now, zone)
+    mine = await organisations.acts_for(db_session, actor.user_id)  # the home admin: home's only
+    where = [] if provider_id in mine else [Voucher.community_id == provider.community_id]
     redeemed = (
         await db_session.execute(
             select(Voucher, Offer.name, User.display_name)
             .join(Offer, Offer.id == Voucher.offer_id)
             .join(User, User.id == Voucher.user_id)
-            .where(Voucher.organisation_id == provider_id, Voucher.redeemed_at >= today)
+            .where(Voucher.organisation_id == provider_id, Voucher.redeemed_at >= today, *where)
             .order_by(Voucher.redeemed_at.desc())
         )
     ).all()
     month = rules.month_of(now, zone)
     figures = (await statements.month_figures(db_session, provider.community_id, month, provider_id))[0]
-    mine = await organisations.acts_for(db_session, actor.user_id)
     return {
         "provider": provider,
         "redeemed": redeemed,

@@ -203,9 +203,10 @@ async def save_provider(
     return found
 
 
-async def member_of(session: AsyncSession, community_id: int, user_id: int) -> User:
-    """One of the community's members, for those who look after them; anyone else is not found
-    (and not named)."""
+async def cared_for(session: AsyncSession, actor: Actor, community_id: int, user_id: int) -> User:
+    """One of the community's members, for the grid workers, staff and admins who look after
+    them; anyone else is not found (and not named)."""
+    actor.require(community_id, *CARE)
     found = await session.scalar(
         select(User)
         .join(Membership, Membership.user_id == User.id)

@@ -110,3 +110,22 @@ async def test_a_grid_worker_cannot_look_up_anyone_outside_the_community_through
     # The community's own resident is named as before.
     own = await client.get(f"/circle/offers/{visit}/buy?for_user={circle.resident.user_id}")
     assert own.status_code == 200 and "郑美玉" in own.text
+
+
+async def test_the_shop_page_shows_its_home_admin_only_the_home_communitys_redemptions(
+    client: Any, circle: Circle, factory: Factory, engine: Any
+) -> None:
+    other = await factory.tenant()
+    await login(client, other.admin)
+    unit_id, unit, offer_id = await _unit_serves(client, circle, other, points_price=15)
+    there = await login(client, await factory.person(other, name="司马晓燕"))
+    await give_points(engine, other.community_id, there.user_id, 15)
+    code = (await buy(client, there, offer_id)).json()["voucher_code"]
+    scanned = await client.post("/api/v1/scans", json={"code": code}, headers=unit.headers)
+    assert scanned.status_code == 200, scanned.text
+    await page_login(client, unit)
+    assert "司马晓燕" in (await client.get(f"/circle/shop/{unit_id}")).text  # the unit's own member
+    await page_login(client, circle.admin)
+    page = await client.get(f"/circle/shop/{unit_id}")
+    assert page.status_code == 200
+    assert "司马晓燕" not in page.text
