@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from app.circle import cash
 from app.core.settings import Settings
 from app.payments import fake
+from tests.api.helpers import session_of as page_session
 from tests.circle.conftest import Circle, give_points, live_in, make_offer, make_provider
 from tests.conftest import login
 from tests.payments.conftest import apply_waiting, deliver, fake_refund, fake_step, ledger_ok, session_of
@@ -179,3 +180,25 @@ async def test_a_paid_voucher_cancelled_unused_has_its_cash_refunded_once(
     wallet = await _wallet(pay, circle)
     assert (wallet["balance"], wallet["held"]) == (100, 0)
     await ledger_ok(db, circle.community_id)
+
+
+async def test_the_buy_confirmation_says_the_cash_part_before_the_payment_page(
+    pay: Any, factory: Any, engine: Any
+):
+    """ "Yes, buy it for 10 points" led to a payment page for 15 yuan more: the confirmation now
+    says the cash part and its button names both; a points-only offer's does not speak of cash."""
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    cash_offer = await make_offer(pay, circle, points_price=10, cash_price_cents=1500)
+    points_offer = await make_offer(pay, circle, name="剪发", points_price=12)
+    await page_session(pay, circle.resident)
+    page = (await pay.get(f"/circle/offers/{cash_offer}/buy")).text
+    assert "另需支付现金15.00元，在下一页在线支付。" in page and "确认，用10积分和15.00元购买" in page
+    english = (await pay.get(f"/circle/offers/{cash_offer}/buy", headers={"Accept-Language": "en"})).text
+    assert "Yes, buy it for 10 points and 15.00 yuan" in english
+    plain = (await pay.get(f"/circle/offers/{points_offer}/buy")).text
+    assert (
+        "确认，用12积分购买" in plain
+        and "data-cash-part" not in plain
+        and "元" not in plain.split("<main", 1)[1]
+    )
