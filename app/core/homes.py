@@ -39,6 +39,7 @@ class Figure:
     url: str | None = None
     attention: bool = False  # something waits for someone (said in words, not only in colour)
     order: int = 100
+    icon: str = "points"  # beside a person's own figure (templates/_icons.html)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,9 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
     part = homes.HomePart(links=[("/notices/settings", lazy("Which notices I get"))])
     unread = await services.unread_count(session, actor.user_id)
     if unread:
-        part.mine.append(homes.Figure(lazy("Unread notices"), unread, "/notices", attention=True, order=20))
+        part.mine.append(
+            homes.Figure(lazy("Unread notices"), unread, "/notices", attention=True, order=20, icon="bell")
+        )
     if actor.has(cid, "admin"):
         part.links.append((f"/admin/c/{cid}/webhook", lazy("Notices: outgoing webhook")))
     return part

@@ -136,3 +136,16 @@ async def test_each_notice_shows_its_time_in_its_own_communitys_zone(client, sit
     assert shown("test:here") == "2026-01-10 20:00"
     assert shown("test:there") == "2026-01-10 12:00"
     assert shown("test:nowhere") == "2026-01-10 20:00"
+
+
+async def test_the_homes_unread_count_has_a_bell_not_the_points_star(client, site, engine):
+    """On the home page the unread notices' line wore the points' star, so it read as more points."""
+    _tenant, _admin, alice, _bob = site
+    await _notify(engine, alice.user_id, "test:bell")
+    await session_of(client, alice)
+    home = (await client.get("/")).text
+    notices = home[home.index('<a class="balance" href="/notices">') :].split("</a>", 1)[0]
+    points = home[home.index('<a class="balance" href="/wallet') :].split("</a>", 1)[0]
+    bell, star = 'd="M10 20.5a2 2 0 0 0 4 0"', '<circle cx="12" cy="12" r="9"/>'
+    assert bell in notices and star not in notices
+    assert star in points and bell not in points
