@@ -24,10 +24,12 @@ from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
+from app.payments.rules import parse_yuan
 from app.places.models import Compound
 from app.places.services import community_for, time_zone_of
 
 NO_CATEGORY = lazy("No category")
+CASH_WORDS = lazy("The cash part is an amount in yuan such as 12.50, from 0 to 100000.")
 
 
 async def _overview(
@@ -298,10 +300,9 @@ async def offer_create(
     try:
         raw = await uploads.read_photo(request)
         cash_yuan = (form.get("cash_yuan") or "").strip()
-        try:
-            cash = round(float(cash_yuan) * 100) if cash_yuan else 0
-        except ValueError:
-            cash = -1
+        cash = parse_yuan(cash_yuan) if cash_yuan else 0
+        if cash is None:
+            raise Invalid(CASH_WORDS, field="cash_price_cents")
         offer = await services.create_offer(
             db_session,
             actor,
