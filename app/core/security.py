@@ -60,8 +60,8 @@ def burn_password_check(password: str) -> None:
 
 def random_code(length: int) -> str:
     """`length` characters of CODE_ALPHABET, each uniform and independent of the others: the
-    base-30 digits of one number drawn uniformly below 30 ** length. One draw from the OS instead
-    of one per character: a pickup code's 26 cost 3 µs instead of 20, on every order."""
+    base-30 digits of one number drawn uniformly below 30 ** length. About one draw from the OS
+    instead of one per character: a pickup code's 26 cost 3 µs instead of 20, on every order."""
     number = secrets.randbelow(len(CODE_ALPHABET) ** length)
     characters = []
     for _ in range(length):
