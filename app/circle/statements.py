@@ -59,6 +59,15 @@ _REDEEMED = text(
 )
 
 
+# A redemption of the month may still be under way when it is closed (redeemed before the month
+# ended, its request's transaction not yet committed): its voucher's row is locked. Taking a share
+# lock on the provider's held vouchers waits for it, so the count that follows sees it.
+_UNDER_WAY = text(
+    "SELECT id FROM circle_vouchers WHERE community_id = :c AND organisation_id = :org AND status = 'held' "
+    "FOR SHARE"
+)
+
+
 def check_month(value: str | None) -> date:
     month = rules.parse_month(value)
     if month is None:
@@ -181,6 +190,7 @@ async def close_month(
     zone = await time_zone_of(session, community_id)
     if not rules.may_close(month, clock.now(), zone):
         raise DomainError("conflict", 409, lazy("Only a month that has ended can be closed."))
+    await session.execute(_UNDER_WAY, {"c": community_id, "org": organisation_id})
     figures = (await month_figures(session, community_id, month, organisation_id))[0]
     if figures.status != "open":
         raise DomainError("already_done", 409, lazy("This month is already closed."))
