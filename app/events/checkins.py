@@ -247,7 +247,14 @@ def _refuse_closed(event: Any, now: datetime) -> None:
         raise DomainError("conflict", 409, lazy("This event is closed."))
     reason = rules.check_in_window(now, event.starts_at, event.ends_at)
     if reason == "not_started":
-        raise DomainError("conflict", 409, lazy("Check-in opens one hour before the event starts."))
+        # When it opens, in the community's time: "one hour before" leaves the reader to count.
+        opens = clock.text(event.starts_at - rules.OPENS_BEFORE, event.time_zone)
+        raise DomainError(
+            "conflict",
+            409,
+            lazy("Check-in opens at %(time)s, one hour before the event starts."),
+            words={"time": opens},
+        )
     if reason == "ended":
         raise DomainError("conflict", 409, lazy("This event has ended."))
 

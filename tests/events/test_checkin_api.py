@@ -15,6 +15,7 @@ from app.core.uow import connection_of
 from app.events import approvals, hours, services
 from app.events.models import Checkin
 from app.ledger import services as ledger
+from tests.api.helpers import post_form, session_of
 from tests.conftest import login
 from tests.events.conftest import kiosk_code, make_event, scan
 
@@ -353,3 +354,33 @@ async def test_the_scan_path_remembers_an_event_until_it_is_edited(client, app, 
     refused = await scan(client, alice, await kiosk_code(client, admin, event_id, "checkout"))
     assert refused.status_code == 409
     assert refused.json()["detail"] == "该活动已取消。"
+
+
+async def test_a_scan_before_check_in_opens_says_when_it_opens_in_the_communitys_time(client, site, db):
+    """ "Check-in opens one hour before the event starts" left an elderly resident to work out
+    the hour: the refusal names it, in the community's zone, on the API and on the scanner page."""
+    tenant, admin, alice, _bob = site
+    await db.execute(
+        text("UPDATE communities SET time_zone = 'Europe/London' WHERE id = :c"), {"c": tenant.community_id}
+    )
+    await db.commit()
+    start = (clock.now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    event_id = await make_event(
+        client,
+        admin,
+        tenant.community_id,
+        starts_at=start.isoformat(),
+        ends_at=(start + timedelta(hours=2)).isoformat(),
+    )
+    code = await kiosk_code(client, admin, event_id)
+    opens = clock.text(start - timedelta(hours=1), "Europe/London")
+    refused = await scan(client, alice, code)
+    assert refused.status_code == 409 and refused.json()["code"] == "conflict"
+    assert refused.json()["detail"] == f"{opens} 起可以签到（活动开始前一小时）。"
+    english = await client.post(
+        "/api/v1/scans", json={"code": code}, headers={**alice.headers, "Accept-Language": "en"}
+    )
+    assert english.json()["detail"] == f"Check-in opens at {opens}, one hour before the event starts."
+    await session_of(client, alice)
+    page = await post_form(client, "/scan", {"code": code, "via": "camera"})
+    assert page.status_code == 409 and f"{opens} 起可以签到（活动开始前一小时）。" in page.text
