@@ -4,8 +4,6 @@ API app.events.api."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -29,13 +27,7 @@ from app.events.models import Event, Signup
 from app.places.models import Community, Compound
 from app.places.services import time_zone_of
 
-# ---------------------------------------------------------------- the kiosk screen's code images
-
-
-@lru_cache(maxsize=1024)
-def _png(code: str) -> bytes:
-    # Keyed by the code, which changes every window: one image per event, action and window.
-    return qr.png(code, scale=10, border=4)
+# ---------------------------------------------------------------- the kiosk screen's code image
 
 
 @get("/events/{event_id:int}/kiosk.svg", include_in_schema=False)
@@ -45,15 +37,6 @@ async def kiosk_svg(
     event = await services.kiosk_event(db_session, actor, event_id, action)
     code, _refresh, _expires = services.current_code(settings, event, action)
     return Response(qr.svg(code, scale=10), media_type="image/svg+xml", headers={"cache-control": "no-store"})
-
-
-@get("/events/{event_id:int}/kiosk.png", include_in_schema=False)
-async def kiosk_png(
-    event_id: int, actor: Actor, db_session: AsyncSession, settings: Settings, action: str = "checkin"
-) -> Response:
-    event = await services.kiosk_event(db_session, actor, event_id, action)
-    code, _refresh, _expires = services.current_code(settings, event, action)
-    return Response(_png(code), media_type="image/png", headers={"cache-control": "no-store"})
 
 
 # ---------------------------------------------------------------- pages: residents
@@ -457,7 +440,6 @@ async def verify_page(request: Request, token: str, db_session: AsyncSession, se
 
 route_handlers = [
     kiosk_svg,
-    kiosk_png,
     events_page,
     event_page,
     event_signup,
