@@ -18,6 +18,7 @@ from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.services import community_for
 from app.reports import exporting, rules, services, stories
+from app.reports.models import ExportRun
 from app.reports.pages import From, To, _period, _quick
 
 DONE = {
@@ -193,6 +194,7 @@ async def exports_page(
     community_id: int,
     actor: Actor,
     report_session: AsyncSession,
+    db_session: AsyncSession,
     first: From = None,
     last: To = None,
 ) -> Template:
@@ -202,6 +204,9 @@ async def exports_page(
     return render(
         request,
         "reports/exports.html",
+        # Read on the primary, where a run made a moment ago already is.
+        runs=[(run, _run_label(run)) for run in await exporting.runs_of(db_session, actor, community.id)],
+        run_states=exporting.STATES,
         status_code=422 if error else 200,
         community=community,
         exports=exports.offered(actor, community.id),
@@ -210,6 +215,11 @@ async def exports_page(
         error=error,
         quick=_quick(today),
     )
+
+
+def _run_label(run: ExportRun) -> str:
+    found = exports.find(run.name)
+    return found.label if found else run.name
 
 
 @get("/admin/c/{community_id:int}/exports/{file:str}", include_in_schema=False)

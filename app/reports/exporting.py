@@ -30,10 +30,18 @@ from app.reports.models import ExportRun
 INLINE_ROWS = 2_000
 BATCH = 500  # rows written between two records of progress (and heartbeats)
 KEEP = timedelta(hours=24)
+RECENT = 20  # the admin's runs the exports page lists
 # A run whose job has not been heard of for STALE (the job records a heartbeat with every batch, a
 # second or so apart) was left by a job that died: it is made again, ATTEMPTS times at most.
 STALE = timedelta(minutes=5)
 ATTEMPTS = 3
+# Where a run stands, as the exports page lists it.
+STATES = {
+    "queued": lazy("Waiting to start"),
+    "running": lazy("Being written"),
+    "done": lazy("Ready to download"),
+    "failed": lazy("Could not be made"),
+}
 # Why a run failed, as its admin reads it on its page.
 FAILURES = {
     "stopped": lazy("The work stopped before the file was made, %(attempts)s times. Please try again later."),
@@ -114,6 +122,17 @@ async def start(
     return run
 
 
+def _may_open(actor: Actor, community_id: int, run: ExportRun) -> bool:
+    """Whether the run's asker may still take its file: the export is still theirs to take, and
+    the contact columns in it theirs to read (no longer the community's admin: refused)."""
+    export = exports.find(run.name)
+    if export is None:
+        return True  # its page says the export is no longer offered
+    return export.allows(actor, community_id) and (
+        not run.contacts or export.shows_contacts(actor, community_id)
+    )
+
+
 async def run_of(session: AsyncSession, actor: Actor, community_id: int, run_id: int) -> ExportRun:
     """A run, for the admin who asked only; another's, or an expired one, is not found. A run
     whose file has contact columns is refused (403) to its asker once they may no longer read
@@ -126,12 +145,25 @@ async def run_of(session: AsyncSession, actor: Actor, community_id: int, run_id:
         or run.expires_at <= clock.now()
     ):
         raise NotFound()
-    export = exports.find(run.name)
-    if export is not None:
-        export.require(actor, community_id)
-        if run.contacts and not export.shows_contacts(actor, community_id):
-            raise Forbidden()
+    if not _may_open(actor, community_id, run):
+        raise Forbidden()
     return run
+
+
+async def runs_of(session: AsyncSession, actor: Actor, community_id: int) -> Sequence[ExportRun]:
+    """The admin's runs in the community whose files are still kept, newest first, as the exports
+    page lists them: a long export's page is found again after leaving it, while its file lasts."""
+    found = await session.scalars(
+        select(ExportRun)
+        .where(
+            ExportRun.user_id == actor.user_id,
+            ExportRun.community_id == community_id,
+            ExportRun.expires_at > clock.now(),
+        )
+        .order_by(ExportRun.id.desc())
+        .limit(RECENT)
+    )
+    return [run for run in found.all() if _may_open(actor, community_id, run)]
 
 
 async def _set(engine: AsyncEngine, run_id: int, **values: Any) -> None:

@@ -132,3 +132,29 @@ async def test_a_run_that_raises_is_queued_again_then_failed_with_the_reason(
         exports._EXPORTS.pop("boom", None)
         async with async_sessionmaker(engine)() as s, s.begin():
             await s.execute(text("DELETE FROM export_runs WHERE community_id = :c"), {"c": cid})
+
+
+async def test_the_exports_page_lists_the_admins_runs_while_their_files_are_kept(
+    client: Any, factory: Factory, engine: Any
+) -> None:
+    """Its page is found again after leaving it (the link the every-page reach test follows)."""
+    tenant = await factory.tenant()
+    cid, me = tenant.community_id, tenant.admin.user_id
+    other = await factory.person(tenant, roles=["admin"])
+    admin = await login(client, tenant.admin)
+    mine = await _run(engine, me, cid, status="done")
+    expired = await _run(engine, me, cid, status="done")
+    theirs = await _run(engine, other.user_id, cid, status="done")
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(
+            text("UPDATE export_runs SET expires_at = now() - interval '1 minute' WHERE id = :e"),
+            {"e": expired},
+        )
+    page = await client.get(f"/admin/c/{cid}/exports", headers={**admin.headers, "Accept-Language": "en"})
+    assert page.status_code == 200
+    assert f'href="/admin/c/{cid}/exports/runs/{mine}"' in page.text
+    assert "Ready to download" in page.text
+    for hidden in (expired, theirs):
+        assert f'href="/admin/c/{cid}/exports/runs/{hidden}"' not in page.text
+    opened = await client.get(f"/admin/c/{cid}/exports/runs/{mine}", headers=admin.headers)
+    assert opened.status_code == 200
