@@ -28,7 +28,7 @@ class World:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-def _seed_demo(database_url: str) -> None:
+def _seed_demo(database_url: str, uploads_dir: Path) -> None:
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
     from app import demo
@@ -37,7 +37,7 @@ def _seed_demo(database_url: str) -> None:
         engine = create_async_engine(database_url)
         try:
             async with async_sessionmaker(engine)() as s, s.begin():
-                await demo.seed(s)
+                await demo.seed(s, uploads_dir)
         finally:
             await engine.dispose()
 
@@ -157,7 +157,8 @@ def world(live_server: Any) -> World:
     from app import demo
     from app.events import codes
 
-    _seed_demo(live_server.env["DATABASE_URL"])
+    # With the demo's pictures, so that the pages show the photos a person would have uploaded.
+    _seed_demo(live_server.env["DATABASE_URL"], Path(live_server.env["JINLIN_DATA_DIR"]) / "uploads")
     phones = {label: str(phone) for label, phone, *_rest in reversed(demo.PEOPLE) if phone}
     phones["street_admin"] = demo.STREET_ADMIN[1]
     w = World(live_server.url, phones, demo.DEMO_PASSWORD)
