@@ -6,8 +6,9 @@ idempotency key."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from app.core import audit, clock
+from app.core import audit, clock, organisations
 from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Forbidden
 from app.core.i18n import lazy
@@ -26,6 +27,20 @@ _FOR_SCAN = Sql(
     "SELECT id, community_id, title, status, beneficiary_id, claimed_by, claimed_organisation_id, "
     "claimed_at FROM wishes WHERE id = :id"
 )
+
+
+OWN_DELIVERY = lazy(
+    "Whoever took up the wish cannot confirm its delivery: the person it is for, or their grid worker, does."
+)
+
+
+async def _delivered_it(conn: Connection, actor: Actor, row: Any) -> bool:
+    """Whether the scanner is the claimant's side: the person who claimed it, or a member of the
+    organisation that did. They do not confirm their own delivery (nor pay themselves its points)."""
+    if row["claimed_by"] == actor.user_id:
+        return True
+    unit = row["claimed_organisation_id"]
+    return unit is not None and int(unit) in await organisations.acts_for(conn, actor.user_id)
 
 
 @dataclass(frozen=True)
@@ -56,6 +71,8 @@ async def deliver(
         raise Forbidden(
             lazy("Only the person the wish is for, or their grid worker, can confirm its delivery.")
         )
+    if row["beneficiary_id"] != actor.user_id and await _delivered_it(conn, actor, row):
+        raise Forbidden(OWN_DELIVERY)
     if row["status"] == "delivered":
         raise DomainError("already_done", 409, lazy("This wish has already been delivered."))
     if reason is not None:
