@@ -1,7 +1,8 @@
 """Keep the zh_Hans catalogs in step with the code.
 
     uv run python tools/messages.py check            # every message has a translation and every
-                                                     # translation a message (a test runs it)
+                                                     # translation a message, and Chinese uses
+                                                     # full-width punctuation (a test runs it)
     uv run python tools/messages.py update DOMAIN    # add DOMAIN's new messages to DOMAIN.po (empty msgstr)
 
 Messages are English in code and templates (`_()`, `gettext()`, `lazy()`, `_l()`); each domain
@@ -11,6 +12,7 @@ keeps its translations in app/locales/zh_Hans/LC_MESSAGES/<domain>.po, the share
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -71,6 +73,21 @@ def obsolete() -> dict[str, list[str]]:
     return found
 
 
+# Half-width punctuation touching a Chinese character: Chinese text takes （），：；！？ (a
+# placeholder's own brackets, %(name)s, are no punctuation).
+HALF_WIDTH = re.compile(
+    r"[\u4e00-\u9fff][,:;!?()]|[,:;!?()][\u4e00-\u9fff]|[\u4e00-\u9fff]\s[(]|[)]\s[\u4e00-\u9fff]"
+)
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
+
+
+def half_width() -> dict[str, str]:
+    """msgid -> its translation, where the Chinese has half-width punctuation."""
+    return {
+        msgid: text for msgid, text in catalogs().items() if HALF_WIDTH.search(PLACEHOLDER.sub("x", text))
+    }
+
+
 def update(domain: str) -> int:
     target = LC / ("messages.po" if domain == "messages" else f"{domain}.po")
     if target.exists():
@@ -103,7 +120,11 @@ def main(argv: list[str]) -> int:
         for msgid in msgids:
             print(f"{po}: {msgid!r} is used by no source any more")
     print(f"{sum(len(m) for m in unused.values())} obsolete message(s)")
-    return 1 if missing or unused else 0
+    narrow = half_width()
+    for msgid, text in narrow.items():
+        print(f"{msgid!r}: half-width punctuation in the Chinese: {text!r}")
+    print(f"{len(narrow)} translation(s) with half-width punctuation")
+    return 1 if missing or unused or narrow else 0
 
 
 if __name__ == "__main__":

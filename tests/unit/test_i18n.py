@@ -54,3 +54,20 @@ def test_a_message_means_one_thing_across_the_domains_catalogs():
                 if first[1] != message.string:
                     clashes.append((message.id, first, (po.stem, message.string)))
     assert clashes == []
+
+
+def test_chinese_translations_use_full_width_punctuation():
+    """Chinese text takes （），：；！？: "发放积分 (积分)" or "请注意:" among Chinese characters is
+    a slip the catalogs must not keep (a placeholder's own brackets are no punctuation)."""
+    assert messages.half_width() == {}
+    slips = ("发放积分 (积分)", "请注意:", "已完成,谢谢", "好吗?", "(积分)")
+    assert all(messages.HALF_WIDTH.search(messages.PLACEHOLDER.sub("x", s)) for s in slips)
+    fine = (
+        "%(name)s（%(unit)s）",
+        "请注意：",
+        "已完成，谢谢",
+        "%(n)s 积分",
+        "Stripe：测试",
+        "%(time)s 起可以签到",
+    )
+    assert not any(messages.HALF_WIDTH.search(messages.PLACEHOLDER.sub("x", s)) for s in fine)
