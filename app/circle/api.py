@@ -149,6 +149,7 @@ async def api_buy_voucher(
         for_user_id=data.user_id,
         address=client_address(request),
         cash_checkout=cash.checkout_for(settings),
+        known=request.app.state["offer_facts"],
     )
     body = VoucherBought(
         id=bought.id,

@@ -2,10 +2,11 @@
 expiring (the hold voided), and rating the service afterwards. Redeeming is app.circle.redeeming.
 
 Buying is a hot path on the request's asyncpg connection (app.core.uow): a read, then the usual
-purchase in one statement, or else a savepoint of a few statements. An offer with a monthly
-quota or a per-resident limit locks its row first, so that buyers racing for its last vouchers
-take turns; the wallet's lock (the ledger's hold) comes after, always in that order. Services
-never commit."""
+purchase in one statement, or else a savepoint of a few statements. What the read learns of the
+offer and the wallet is remembered per worker (`KnownOffers`), so a resident's usual purchase is
+that one statement and nothing else. An offer with a monthly quota or a per-resident limit locks
+its row first, so that buyers racing for its last vouchers take turns; the wallet's lock (the
+ledger's hold) comes after, always in that order. Services never commit."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from app.circle import rules
 from app.circle.models import Offer, Rating, Voucher
 from app.core import audit, clock, organisations, qr
 from app.core.authz import CARE_ROLES, Actor
+from app.core.changes import ChangeFeed, Memo, Watch
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.uow import Connection, Sql, connection_of
@@ -62,6 +64,72 @@ _CONTEXT = Sql(
     "FROM circle_offers o JOIN communities c ON c.id = o.community_id "
     "LEFT JOIN circle_settings s ON s.community_id = o.community_id WHERE o.id = :o"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class OfferFacts:
+    """What the usual purchase needs to know of an offer before it starts (`_CONTEXT`)."""
+
+    community_id: int
+    organisation_id: int
+    name: str
+    points_price: int
+    voucher_days: int
+    account_id: int  # the provider's ledger account
+
+
+@dataclass
+class KnownOffers:
+    """What each worker remembers for buying vouchers (app.core.changes): an offer's facts until
+    the offer or its community's circle settings change (migration 0032's triggers), and members'
+    wallet ids and providers' account ids, which never change once made. Only what the
+    one-statement purchase can use is kept: an active offer with no cash part, quota or limit."""
+
+    offers: Memo[int, OfferFacts]
+    wallets: Memo[tuple[int, int], int]
+
+    @classmethod
+    def on(cls, feed: ChangeFeed) -> KnownOffers:
+        settings = Watch("circle_settings", "community_id", lambda _offer, facts: (facts.community_id,))
+        return cls(Memo(feed, ("circle_offers", settings), max_entries=5_000), Memo(feed, ()))
+
+    def recall(self, offer_id: int, user_id: int) -> tuple[OfferFacts, int] | None:
+        facts = self.offers.get(offer_id)
+        wallet_id = self.wallets.get((facts.community_id, user_id)) if facts else None
+        return (facts, wallet_id) if facts is not None and wallet_id is not None else None
+
+    def generations(self) -> tuple[int, int]:
+        return self.offers.generation, self.wallets.generation
+
+    def keep(self, generations: tuple[int, int], offer_id: int, user_id: int, ctx: Any) -> None:
+        facts = _usual(ctx)
+        if facts is not None:
+            self.offers.put(generations[0], offer_id, facts)
+        if ctx["wallet_id"] is not None:
+            self.wallets.put(generations[1], (int(ctx["community_id"]), user_id), int(ctx["wallet_id"]))
+
+
+def _usual(ctx: Any) -> OfferFacts | None:
+    """The offer's facts from `_CONTEXT`'s row if a purchase of it can be the one statement (an
+    active offer with no cash part, quota or limit, its provider's account made); else None."""
+    if (
+        ctx["status"] != "active"
+        or ctx["cash_price_cents"]
+        or ctx["monthly_quota"] is not None
+        or ctx["per_resident_limit"] is not None
+        or ctx["account_id"] is None
+    ):
+        return None
+    return OfferFacts(
+        community_id=int(ctx["community_id"]),
+        organisation_id=int(ctx["organisation_id"]),
+        name=str(ctx["name"]),
+        points_price=int(ctx["points_price"]),
+        voucher_days=int(ctx["voucher_days"]),
+        account_id=int(ctx["account_id"]),
+    )
+
+
 _LOCK_OFFER = Sql(
     "SELECT status, points_price, monthly_quota, per_resident_limit FROM circle_offers "
     "WHERE id = :o FOR UPDATE"
@@ -151,6 +219,51 @@ def check_key(key: Any) -> str:
     return key
 
 
+def _terms(
+    actor: Actor, user_id: int, offer_id: int, key: str, name: str, organisation_id: int
+) -> dict[str, Any]:
+    """What the ledger's hold says, on either path: its kind, reference, key and reason."""
+    return {
+        "kind": "circle_voucher",
+        "reference": f"circle_offer:{offer_id}",
+        "memo": "",
+        "actor_id": actor.user_id,
+        "idempotency_key": f"circle:{user_id}:{key}",
+        "reason": {"offer": name, "provider_id": organisation_id},
+    }
+
+
+async def _buy_in_one(
+    conn: Connection, actor: Actor, offer_id: int, key: str, facts: OfferFacts, wallet_id: int
+) -> Bought | None:
+    """The actor's usual purchase in one statement (`_BUY_IN_ONE`); None when it did nothing (too
+    few points, the offer changed, a twin with the same key), which the general path tells apart."""
+    secret = rules.new_secret()
+    params = ledger.hold_params(
+        community_id=facts.community_id,
+        wallet_id=wallet_id,
+        account_id=facts.account_id,
+        points=facts.points_price,
+        **_terms(actor, actor.user_id, offer_id, key, facts.name, facts.organisation_id),
+    )
+    made = await _BUY_IN_ONE.fetchval(
+        conn,
+        {
+            **params,
+            "o": offer_id,
+            "org": facts.organisation_id,
+            "u": actor.user_id,
+            "vkey": key,
+            "secret": secret,
+            "digits": rules.new_digits(),
+            "exp": rules.voucher_expiry(params["now"], facts.voucher_days),
+        },
+    )
+    if made is None:
+        return None
+    return Bought(int(made), "held", facts.points_price, rules.voucher_code(secret), True)
+
+
 async def buy(
     conn: Connection,
     actor: Actor,
@@ -160,19 +273,33 @@ async def buy(
     for_user_id: int | None = None,
     address: str | None = None,
     cash_checkout: CashCheckout | None = None,
+    known: KnownOffers | None = None,
 ) -> Bought:
     """Holds the offer's points in the buyer's wallet for its provider and makes the voucher, all
     or nothing. ``for_user_id``: a grid worker or staff buying a home-visit voucher for a resident
-    without a phone (audited). A repeat with the same key returns the first voucher."""
+    without a phone (audited). ``known``: what this worker remembers of the offer and the wallet,
+    which spares the first read. A repeat with the same key returns the first voucher."""
     check_key(idempotency_key)
     user_id = for_user_id or actor.user_id
+    on_behalf = user_id != actor.user_id
+    remembered = known.recall(offer_id, user_id) if known and not on_behalf else None
+    if remembered is not None:
+        # No read first. Too few points, a changed offer or a repeated key leave the statement
+        # without effect, and the read below tells them apart.
+        if not actor.is_member(remembered[0].community_id):
+            raise NotFound()
+        bought = await _buy_in_one(conn, actor, offer_id, idempotency_key, *remembered)
+        if bought is not None:
+            return bought
+    generations = known.generations() if known else (0, 0)
     ctx = await _CONTEXT.fetchrow(conn, {"u": user_id, "k": idempotency_key, "o": offer_id})
     if ctx is None:
         raise NotFound()
     community_id = int(ctx["community_id"])
     if not actor.is_member(community_id):
         raise NotFound()
-    on_behalf = user_id != actor.user_id
+    if known and not on_behalf:
+        known.keep(generations, offer_id, user_id, ctx)
     if on_behalf:
         actor.require(community_id, *CARE_ROLES)
         if not ctx["home_visit"]:
@@ -198,45 +325,12 @@ async def buy(
         raise _payments_off()
     points, cash = int(ctx["points_price"]), int(ctx["cash_price_cents"])
     secret = rules.new_secret()
-    # What the ledger's hold says, on either path: its kind, reference, key and reason.
-    terms: dict[str, Any] = {
-        "kind": "circle_voucher",
-        "reference": f"circle_offer:{offer_id}",
-        "memo": "",
-        "actor_id": actor.user_id,
-        "idempotency_key": f"circle:{user_id}:{idempotency_key}",
-        "reason": {"offer": str(ctx["name"]), "provider_id": int(ctx["organisation_id"])},
-    }
-    if (
-        not on_behalf
-        and not cash
-        and ctx["monthly_quota"] is None
-        and ctx["per_resident_limit"] is None
-        and ctx["wallet_id"] is not None
-        and ctx["account_id"] is not None
-    ):
-        params = ledger.hold_params(
-            community_id=community_id,
-            wallet_id=int(ctx["wallet_id"]),
-            account_id=int(ctx["account_id"]),
-            points=points,
-            **terms,
-        )
-        made = await _BUY_IN_ONE.fetchval(
-            conn,
-            {
-                **params,
-                "o": offer_id,
-                "org": int(ctx["organisation_id"]),
-                "u": user_id,
-                "vkey": idempotency_key,
-                "secret": secret,
-                "digits": rules.new_digits(),
-                "exp": rules.voucher_expiry(params["now"], int(ctx["voucher_days"])),
-            },
-        )
-        if made is not None:
-            return Bought(int(made), "held", points, rules.voucher_code(secret), True)
+    terms = _terms(actor, user_id, offer_id, idempotency_key, str(ctx["name"]), int(ctx["organisation_id"]))
+    facts = _usual(ctx)
+    if remembered is None and not on_behalf and facts is not None and ctx["wallet_id"] is not None:
+        bought = await _buy_in_one(conn, actor, offer_id, idempotency_key, facts, int(ctx["wallet_id"]))
+        if bought is not None:
+            return bought
     # One transaction (a savepoint inside a page's): the offer's lock holds until the voucher is
     # made, and the hold, the voucher, its audit row and a cash checkout are all or nothing. Every
     # refusal comes before the first write, and once the hold is made under its key the voucher's

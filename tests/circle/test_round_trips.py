@@ -1,14 +1,18 @@
 """What buying and redeeming a voucher send PostgreSQL (docs/architecture.md, the unit of work):
-the usual purchase is a read and one statement, a redemption by QR code whom the scanner acts
-for and one statement (the voucher, the ledger's posting of its hold, the audit and scan log
-rows), with no transaction around either; what is refused or sent again takes the general path
-and changes nothing more."""
+the usual purchase is one statement (after a read of the offer and the wallet, unless this worker
+remembers them), a redemption by QR code whom the scanner acts for and one statement (the
+voucher, the ledger's posting of its hold, the audit and scan log rows), with no transaction
+around either; what is refused or sent again takes the general path and changes nothing more."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from sqlalchemy import text
+
 from app.circle import redeeming, vouchers
+from app.partners import providers
 from tests.circle.conftest import Circle, buy, give_points, make_offer
 from tests.conftest import count
 from tests.statements import statements_sent, transaction_control
@@ -122,3 +126,94 @@ async def test_a_voucher_of_another_provider_is_refused_by_the_general_path(
     # Not enough points: the one statement held nothing, the general path says why.
     poor = await buy(client, circle.neighbour, offer_id)
     assert poor.status_code == 409 and poor.json()["code"] == "insufficient_points", poor.text
+
+
+async def _remembering(app: Any) -> vouchers.KnownOffers:
+    known: vouchers.KnownOffers = app.state["offer_facts"]
+    async with asyncio.timeout(10):
+        while not known.offers.feed.live:  # noqa: ASYNC110 - the listener sets no event to await
+            await asyncio.sleep(0.01)
+    return known
+
+
+async def test_a_remembered_offer_is_bought_without_a_read_and_a_stale_one_at_its_new_price(
+    app: Any, client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    known = await _remembering(app)
+    offer_id = await make_offer(client, circle, points_price=20)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    # The first purchase makes the provider's account; the second reads the offer and the
+    # wallet, and this worker remembers them.
+    for _ in range(2):
+        assert (await buy(client, circle.resident, offer_id)).status_code == 201
+    with statements_sent(app) as sent:
+        bought = await buy(client, circle.resident, offer_id, key="known-1")
+    assert bought.status_code == 201, bought.text
+    assert _one_line(vouchers._CONTEXT.text) not in sent, sent
+    assert sent[-1] == _one_line(vouchers._BUY_IN_ONE.text)
+    assert len(sent) <= 2, sent  # the actor (unless remembered) and the purchase
+
+    # The price changes: the worker is told (migration 0032's trigger) and forgets the offer.
+    remembered = known.recall(offer_id, circle.resident.user_id)
+    assert remembered is not None and remembered[0].points_price == 20
+    await db.execute(text("UPDATE circle_offers SET points_price = 30 WHERE id = :o"), {"o": offer_id})
+    await db.commit()
+    async with asyncio.timeout(10):
+        while known.offers.get(offer_id) is not None:  # noqa: ASYNC110 - the listener sets no event
+            await asyncio.sleep(0.01)
+    # Had it been told only later, its memory would still say 20: the one statement holds
+    # nothing at a price the offer no longer has, and the general path reads the offer again
+    # and sells it at 30.
+    known.offers.put(known.offers.generation, offer_id, remembered[0])
+    with statements_sent(app) as sent:
+        repriced = await buy(client, circle.resident, offer_id, key="known-2")
+    assert repriced.status_code == 201 and repriced.json()["points"] == 30, repriced.text
+    assert _one_line(vouchers._CONTEXT.text) in sent, sent
+    assert (
+        await count(
+            db,
+            "SELECT count(*) FROM circle_vouchers v JOIN ledger_holds h ON h.id = v.hold_id "
+            "WHERE v.offer_id = :o AND v.idempotency_key = 'known-2' AND v.points = 30 AND h.amount = 30",
+            o=offer_id,
+        )
+        == 1
+    )
+
+
+async def test_whom_a_scanner_acts_for_is_remembered_until_their_memberships_change(
+    app: Any, client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    memo = app.state["acting_for"]
+    async with asyncio.timeout(10):
+        while not memo.feed.live:  # noqa: ASYNC110 - the listener sets no event to await
+            await asyncio.sleep(0.01)
+    offer_id = await make_offer(client, circle, points_price=5)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    codes = [(await buy(client, circle.resident, offer_id)).json()["voucher_code"] for _ in range(3)]
+
+    async def scan(code: str) -> Any:
+        return await client.post("/api/v1/scans", json={"code": code}, headers=circle.barber.headers)
+
+    assert (await scan(codes[0])).status_code == 200  # read, then remembered
+    with statements_sent(app) as sent:
+        redeemed = await scan(codes[1])
+    assert redeemed.status_code == 200 and redeemed.json()["result"] == "redeemed", redeemed.text
+    assert _one_line(providers._ACTS_FOR.text) not in sent, sent
+    assert sent[-1] == _one_line(redeeming._REDEEM_IN_ONE.text)
+
+    # Removed from the provider: the worker is told and forgets; the scan is refused.
+    await db.execute(
+        text("DELETE FROM organisation_members WHERE user_id = :u"), {"u": circle.barber.user_id}
+    )
+    await db.commit()
+    async with asyncio.timeout(10):
+        while memo.get(circle.barber.user_id) is not None:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    refused = await scan(codes[2])
+    assert refused.status_code == 403, refused.text
+    assert (
+        await count(
+            db, "SELECT count(*) FROM circle_vouchers WHERE offer_id = :o AND status = 'held'", o=offer_id
+        )
+        == 1
+    )

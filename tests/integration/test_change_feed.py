@@ -17,10 +17,13 @@ from sqlalchemy.engine import make_url
 
 from app.accounts import services as accounts
 from app.accounts.actor_cache import NOTIFYING, ActorCache
+from app.circle import memos as circle_memos
+from app.circle import vouchers
 from app.core import clock
 from app.core.authz import Actor
 from app.core.changes import APPLICATION_NAME, CLOCK, ChangeFeed, Memo, Watch
 from app.events.checkins import EVENT_COLUMNS, event_row_memo
+from app.partners import providers
 from app.store import placing
 
 
@@ -144,6 +147,32 @@ async def test_a_stores_settings_forget_its_items_only(client, feed, factory, db
     assert known.items.get(2) is not None
 
 
+async def test_circle_settings_forget_their_communitys_offers_only(client, feed, factory, db):
+    """The purchase path's offer facts carry their community's voucher days."""
+    here, there = await factory.tenant(), await factory.tenant()
+    await feed.heard([(("communities", "id", str(t.community_id)), 0) for t in (here, there)])
+    known = vouchers.KnownOffers.on(feed)
+    for offer_id, tenant in ((1, here), (2, there)):
+        facts = vouchers.OfferFacts(
+            community_id=tenant.community_id,
+            organisation_id=1,
+            name="理发",
+            points_price=10,
+            voucher_days=30,
+            account_id=99,
+        )
+        known.offers.put(known.offers.generation, offer_id, facts)
+    generation = known.offers.generation
+    await db.execute(
+        text("INSERT INTO circle_settings (community_id, voucher_days) VALUES (:c, 7)"),
+        {"c": here.community_id},
+    )
+    await db.commit()
+    await until(lambda: known.offers.generation != generation)
+    assert known.offers.get(1) is None
+    assert known.offers.get(2) is not None
+
+
 async def test_a_community_moving_streets_forgets_those_streets_admins_only(client, feed, factory, db):
     """A street admin's actor lists their streets' communities."""
     here, there, elsewhere = await factory.tenant(), await factory.tenant(), await factory.tenant()
@@ -182,6 +211,11 @@ UNWATCHED_TABLES = {
     "store_orders",
     "memberships@order",
     "ledger_accounts",
+    # The purchase context: likewise a resident's earlier vouchers and membership; the time zone
+    # serves the general path's month only, which reads it afresh, and is not remembered.
+    "circle_vouchers",
+    "memberships@offer",
+    "communities@offer",
 }
 
 
@@ -191,6 +225,8 @@ def _cached_statements() -> list[tuple[str, str, tuple[Watch, ...]]]:
         ("actor", accounts._ACTOR.text, ActorCache(feed).watches),
         ("event", EVENT_COLUMNS.text, event_row_memo(feed).watches),
         ("order", placing._ORDER_CONTEXT.text, placing.KnownFacts.on(feed).items.watches),
+        ("offer", vouchers._CONTEXT.text, vouchers.KnownOffers.on(feed).offers.watches),
+        ("acting", providers._ACTS_FOR.text, circle_memos.acting_for(feed).watches),
     ]
 
 
