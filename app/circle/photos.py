@@ -96,16 +96,19 @@ async def save_photo(
 
 
 async def photo_for(session: AsyncSession, actor: Actor, photo_id: int) -> Photo:
-    """A photo for the members of its community and the members of a provider whose offer shows
-    it; others are told nothing of it."""
+    """A photo for the community's admins, for the members of a provider whose offer shows it,
+    and for the community's members once that offer is offered (a provider's photo waits for
+    the admin's approval); others are told nothing of it."""
     photo = await session.get(Photo, photo_id)
     if photo is None:
         raise NotFound()
-    if actor.is_member(photo.community_id):
+    if actor.has(photo.community_id, "admin"):
         return photo
-    providers = set(
-        (await session.scalars(select(Offer.organisation_id).where(Offer.photo_id == photo_id))).all()
-    )
-    if providers & set(await organisations.acts_for(session, actor.user_id)):
+    shown_on = (
+        await session.execute(select(Offer.organisation_id, Offer.status).where(Offer.photo_id == photo_id))
+    ).all()
+    if actor.is_member(photo.community_id) and any(status == "active" for _org, status in shown_on):
+        return photo
+    if {org for org, _status in shown_on} & set(await organisations.acts_for(session, actor.user_id)):
         return photo
     raise NotFound()
