@@ -150,3 +150,15 @@ async def test_the_award_form_chooses_nobody_until_the_admin_does(client: Any, s
     form = {"action": "award", "user_id": "", "points": "5", "reason": "楼道清理", "nonce": "none-1"}
     refused = await post_form(client, f"/admin/c/{cid}/ledger", form)
     assert refused.status_code == 422 and "请选择人员并填写整数积分。" in refused.text
+
+
+async def test_the_ledger_pages_put_their_counts_in_full_width_brackets(client: Any, setup: Any) -> None:
+    """ "王阿姨 (0 积分)" and "(已核对 3 项)" wore half-width brackets among Chinese words."""
+    await page_login(client, setup.admin)
+    cid = setup.community_id
+    award = await client.get(f"/admin/c/{cid}/ledger")
+    assert re.search(r"王阿姨 \d+ （\d+ 积分）</option>", award.text)
+    english = await client.get(f"/admin/c/{cid}/ledger", headers={"Accept-Language": "en"})
+    assert re.search(r"王阿姨 \d+ \(\d+ points\)</option>", english.text)
+    verify = await client.get(f"/admin/c/{cid}/ledger/verify")
+    assert verify.status_code == 200 and "（已核对 " in verify.text and "(已核对" not in verify.text
