@@ -73,7 +73,18 @@ async def home_cards(session: AsyncSession, actor: Actor) -> dict[str, object]:
 @get("/", include_in_schema=False)
 async def home(request: Request, maybe_actor: Actor | None, db_session: AsyncSession) -> Template:
     if maybe_actor is None:
-        return render(request, "welcome.html")
+        return render(
+            request,
+            "welcome.html",
+            communities=(
+                await db_session.execute(
+                    select(Community.id, Community.name, Street.name.label("street"))
+                    .join(Street, Street.id == Community.street_id)
+                    .order_by(Street.name, Community.name)
+                )
+            ).all(),
+            public_pages=homes.public_pages,
+        )
     return render(request, "home.html", cards=await home_cards(db_session, maybe_actor))
 
 

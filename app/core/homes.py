@@ -147,3 +147,33 @@ def account_part(fn: AccountHook) -> AccountHook:
 async def gather_account(session: Any, actor: Actor) -> list[Panel]:
     panels = [panel for hook in _ACCOUNT_HOOKS for panel in await hook(session, actor)]
     return sorted(panels, key=lambda p: p.order)
+
+
+# The pages of a community open to anyone (its results wall, its wish pool): the welcome page lists
+# them under each community for a visitor who is not signed in, and each of them links the others.
+@dataclass(frozen=True)
+class PublicPage:
+    path: str  # with {community_id}
+    label: str  # msgid
+    order: int = 100
+
+
+_PUBLIC: list[PublicPage] = []
+
+
+def public_page(path: str, label: str, order: int = 100) -> None:
+    page = PublicPage(path, label, order)
+    if page not in _PUBLIC:
+        _PUBLIC.append(page)
+
+
+def public_pages(community_id: int) -> list[tuple[str, str]]:
+    """(url, label msgid) of each page of the community open to anyone, in their order."""
+    return [
+        (p.path.format(community_id=community_id), p.label) for p in sorted(_PUBLIC, key=lambda p: p.order)
+    ]
+
+
+def other_public_pages(community_id: int, here: str) -> list[tuple[str, str]]:
+    """The community's pages open to anyone but the one at `here`, linked at its foot."""
+    return [(url, label) for url, label in public_pages(community_id) if url != here]

@@ -11,6 +11,8 @@ from app.core import homes
 from app.core.authz import Actor
 from app.core.i18n import lazy
 
+homes.public_page("/c/{community_id}/wall", lazy("Results wall"), order=10)
+
 
 @homes.part
 async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.HomePart:

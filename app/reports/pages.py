@@ -12,7 +12,7 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import clock, photos
+from app.core import clock, homes, photos
 from app.core.authz import Actor
 from app.core.errors import Invalid
 from app.core.i18n import gettext_for
@@ -179,6 +179,7 @@ async def wall(request: Request, community_id: int, report_session: AsyncSession
         sections=found.sections,
         photo_url=stories.photo_url,
         number=charts.number,
+        public_pages=homes.other_public_pages(community_id, request.url.path),
     )
 
 

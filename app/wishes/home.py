@@ -31,6 +31,9 @@ _COUNTS = Sql(
 )
 
 
+homes.public_page("/c/{community_id}/wish-pool", lazy("Wish pool"), order=20)
+
+
 @homes.part
 async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.HomePart:
     return homes.HomePart(

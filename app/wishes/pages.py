@@ -13,7 +13,7 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import organisations, photos, qr, uploads
+from app.core import homes, organisations, photos, qr, uploads
 from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
@@ -35,7 +35,9 @@ STATUS_LABELS = {
 
 
 @get("/c/{community_id:int}/wish-pool", include_in_schema=False)
-async def wish_pool(request: Request, community_id: int, db_session: AsyncSession) -> Template:
+async def wish_pool(
+    request: Request, community_id: int, maybe_actor: Actor | None, db_session: AsyncSession
+) -> Template:
     community = await db_session.get(Community, community_id)
     if community is None:
         raise NotFound()
@@ -47,6 +49,10 @@ async def wish_pool(request: Request, community_id: int, db_session: AsyncSessio
         wishes=wishes,
         status_labels=STATUS_LABELS,
         kind_labels=KIND_LABELS,
+        public_pages=homes.other_public_pages(community_id, request.url.path),
+        # A wish's own page, for its community's members and the units acting there; a visitor
+        # who is not signed in is asked to log in by it.
+        wish_pages=maybe_actor is None or await reading.may_read(db_session, maybe_actor, community_id),
     )
 
 

@@ -107,6 +107,16 @@ async def reader_for(session: AsyncSession, actor: Actor, community_id: int) -> 
     return reader
 
 
+async def may_read(session: AsyncSession, actor: Actor, community_id: int) -> bool:
+    """Whether the person may open the community's wishes' own pages (reader_for refuses no one
+    else): the public pool links them only for such a reader, or for a visitor who may log in."""
+    try:
+        await reader_for(session, actor, community_id)
+    except Forbidden:
+        return False
+    return True
+
+
 def _visible(reader: Reader, row: Any) -> bool:
     if row["status"] in ("published", "claimed", "delivered"):
         return True

@@ -58,6 +58,14 @@ REACHED_OTHERWISE: dict[str, tuple[str, str, str]] = {
     ),
 }
 
+# The pages open to anyone that a visitor who is not signed in reaches from the welcome page.
+PUBLIC = {
+    "/c/{community_id:int}/wall",
+    "/c/{community_id:int}/wish-pool",
+    "/fund/wish/{wish_id:int}",
+    "/login",
+    "/register",
+}
 # GET routes that are not pages a person reaches by following the UI.
 NOT_PAGES = ("/api/", "/static/", "/schema", "/offline-stripe/v1/", "/health", "/stripe/webhook")
 # Visits of one route pattern per role.
@@ -248,6 +256,11 @@ def test_every_page_is_reached_from_a_home_page(app: Any, world: World) -> None:
     assert unreached == [], f"pages no role reaches from its home page: {unreached} ({summary})"
     followed = [p for p in REACHED_OTHERWISE if p in reached]
     assert followed == [], f"REACHED_OTHERWISE lists pages a link reaches after all: {followed}"
+
+
+def test_a_visitor_not_signed_in_reaches_the_public_pages(app: Any, world: World) -> None:
+    missing = sorted(PUBLIC - set(walks(app, world)["anonymous"].reached))
+    assert missing == [], f"a visitor does not reach {missing} from the welcome page"
 
 
 def test_no_link_fails_for_whom_it_is_shown(app: Any, world: World) -> None:

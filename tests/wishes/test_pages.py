@@ -152,3 +152,20 @@ async def test_a_grid_worker_is_shown_how_to_confirm_a_delivery_for_the_resident
     assert 'href="/scan"' in step[: step.index("</section>")]
     await session_of(client, pool.members[0])
     assert "data-confirm-delivery" not in (await client.get(f"/wishes/{wish_id}")).text
+
+
+async def test_the_public_pool_links_a_wish_s_page_only_for_who_may_open_it(client, pool: Pool, factory):
+    """Its members and the units acting there open a wish's page; a visitor is asked to log in by
+    it; anyone else signed in (another community's admin) would find it missing, so is not sent."""
+    wish_id = await post_wish(client, pool)
+    await publish(client, pool, wish_id)
+    link = f'href="/wishes/{wish_id}"'
+    await session_of(client, pool.beneficiary)
+    assert link in (await client.get(f"/c/{pool.community_id}/wish-pool")).text
+    assert (await client.get(f"/wishes/{wish_id}")).status_code == 200
+    await session_of(client, (await factory.tenant()).admin)
+    page = await client.get(f"/c/{pool.community_id}/wish-pool")
+    assert page.status_code == 200 and 'data-wish-status="published"' in page.text
+    assert link not in page.text and (await client.get(f"/wishes/{wish_id}")).status_code == 404
+    client.cookies.clear()
+    assert link in (await client.get(f"/c/{pool.community_id}/wish-pool")).text
