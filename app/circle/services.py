@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
@@ -26,6 +26,7 @@ from app.places.models import Compound
 from app.places.services import community_for
 
 CARE = ("grid_worker", "staff", "admin")
+NOT_HERE = lazy("This provider may not offer services in that community.")
 
 
 # ---------------------------------------------------------------- settings
@@ -289,7 +290,7 @@ async def create_offer(
     if community_id != provider.community_id and not await organisations.may_act_in(
         session, organisation_id, community_id
     ):
-        raise Forbidden(lazy("This provider may not offer services in that community."))
+        raise Forbidden(NOT_HERE)
     by_admin = actor.has(community_id, "admin")
     now = clock.now()
     offer = Offer(
@@ -346,6 +347,8 @@ async def review_offer(
         raise NotFound()
     actor.require(offer.community_id, "admin")
     if approve:
+        if not await organisations.may_act_in(session, offer.organisation_id, offer.community_id):
+            raise Forbidden(NOT_HERE)
         if offer.status in ("pending", "withdrawn", "rejected"):
             offer.status = "active"
     elif offer.status in ("pending", "active"):
@@ -363,6 +366,48 @@ async def review_offer(
         status=offer.status,
     )
     return offer
+
+
+async def withdraw_lapsed_offers(session: AsyncSession) -> int:
+    """Withdraws the offers of providers that may no longer act in the offer's community (its
+    agreement there was for a year that is over): no new vouchers, those bought stay good, and
+    the admin approves the offer again once a new agreement is signed. How many (the job)."""
+    active = (
+        await session.execute(
+            select(Offer.community_id, Offer.organisation_id).where(Offer.status == "active").distinct()
+        )
+    ).all()
+    homes = await organisations.providers(session, sorted({org for _c, org in active}))
+    withdrawn = 0
+    for community_id, organisation_id in active:
+        home = homes.get(organisation_id)
+        if home is not None and (
+            home.community_id == community_id
+            or await organisations.may_act_in(session, organisation_id, community_id)
+        ):
+            continue
+        ids = (
+            await session.scalars(
+                update(Offer)
+                .where(
+                    Offer.community_id == community_id,
+                    Offer.organisation_id == organisation_id,
+                    Offer.status == "active",
+                )
+                .values(status="withdrawn", reviewed_by=None, reviewed_at=clock.now())
+                .returning(Offer.id)
+            )
+        ).all()
+        for offer_id in ids:
+            await audit.record(
+                session,
+                action="circle.offer_lapsed",
+                actor_id=None,
+                community_id=community_id,
+                target=f"circle_offer:{offer_id}",
+            )
+        withdrawn += len(ids)
+    return withdrawn
 
 
 async def offers_of_provider(session: AsyncSession, organisation_id: int) -> list[Offer]:
@@ -445,7 +490,8 @@ async def nearest_offers(
             )
         ).all()
     )
-    refs = await organisations.providers(session, sorted({o.organisation_id for o in offers}))
+    # Only the providers that may act here now: an agreement of a year that is over ends its offers.
+    refs = {p.id: p for p in await organisations.providers_in(session, community_id)}
     offers = [o for o in offers if o.organisation_id in refs]
     if category:
         offers = [o for o in offers if refs[o.organisation_id].category == category]

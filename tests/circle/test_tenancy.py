@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.circle import rules
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.circle import rules, services
 from app.core import clock
 from tests.api.helpers import page_login, post_form
 from tests.circle.conftest import Circle, buy, give_points, make_offer
@@ -129,3 +132,42 @@ async def test_the_shop_page_shows_its_home_admin_only_the_home_communitys_redem
     page = await client.get(f"/circle/shop/{unit_id}")
     assert page.status_code == 200
     assert "司马晓燕" not in page.text
+
+
+async def test_a_providers_offers_stop_where_its_agreement_has_lapsed(
+    client: Any, circle: Circle, factory: Factory, engine: Any, db: Any
+) -> None:
+    other = await factory.tenant()
+    await login(client, other.admin)
+    unit_id, unit, offer_id = await _unit_serves(client, circle, other, points_price=10)
+    there = await login(client, await factory.person(other, name="上官婉清"))
+    await give_points(engine, other.community_id, there.user_id, 50)
+    listed = f"/api/v1/communities/{other.community_id}/offers"
+    shown = (await client.get(listed, headers=there.headers)).json()["items"]
+    assert offer_id in [item["id"] for item in shown]
+    # The year of the agreement is over and no agreement for this year was signed.
+    await db.execute(text("UPDATE agreements SET year = year - 1 WHERE organisation_id = :o"), {"o": unit_id})
+    await db.commit()
+    shown = (await client.get(listed, headers=there.headers)).json()["items"]
+    assert offer_id not in [item["id"] for item in shown]
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        assert await services.withdraw_lapsed_offers(s) >= 1
+    assert await db.scalar(text("SELECT status FROM circle_offers WHERE id = :o"), {"o": offer_id}) == (
+        "withdrawn"
+    )
+    refused = await buy(client, there, offer_id)
+    assert refused.status_code == 404, refused.text
+    # Approving it again needs an agreement for this year first.
+    again = await client.post(f"/api/v1/offers/{offer_id}/approve", headers=other.admin.headers)
+    assert again.status_code == 403, again.text
+    # The unit's offers at home are untouched.
+    home = await client.post(
+        f"/api/v1/organisations/{unit_id}/offers",
+        json={"name": "量血压", "points_price": 5},
+        headers=circle.admin.headers,
+    )
+    assert home.status_code == 201 and home.json()["status"] == "active"
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        await services.withdraw_lapsed_offers(s)
+    status = await db.scalar(text("SELECT status FROM circle_offers WHERE id = :o"), {"o": home.json()["id"]})
+    assert status == "active"
