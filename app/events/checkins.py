@@ -133,7 +133,9 @@ credited AS (
   FROM earned
 )"""
 
-# A check-out in one statement: decide (above), lock the stay if it is still open, award its
+# A check-out in one statement: decide (above), lock the stay if it is still open (found by its
+# event and person as well as its id, so that the plan reads that one row through the open stays'
+# index rather than every open stay of every event), award its
 # points through the ledger's CTEs if they are due (the stay is the award's condition), close and
 # settle the stay with the transfer's id. If the award did not happen after all (its key was
 # used), the stay waits for an admin instead of claiming points it did not get. A member's
@@ -145,6 +147,7 @@ _CHECK_OUT = (
     + ","
     + RULE_CTES
     + ", stay AS (SELECT c.id FROM event_checkins c, decided d WHERE c.id = d.id "
+    "AND c.event_id = :event_id AND c.user_id = :u "
     "AND c.checked_out_at IS NULL AND NOT (" + _NEEDS_WALLET + ") FOR UPDATE OF c), "
     "due AS (SELECT d.* FROM stay, decided d WHERE d.status = 'awarded'), "
     + ledger.award_ctes(

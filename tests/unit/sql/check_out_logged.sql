@@ -2,7 +2,7 @@ WITH st AS ( SELECT max(id) FILTER (WHERE checked_out_at IS NULL) AS id, max(che
 credited AS ( SELECT st.*, event_credited_minutes(st.checked_in_at, CAST($4 AS timestamptz), CAST($5 AS timestamptz)) AS minutes FROM st ),
 earned AS ( SELECT credited.*, event_points_due(CAST($6 AS bigint), CAST($7 AS bigint), CAST($8 AS bigint), credited.so_far_minutes + credited.minutes, credited.so_far_points) AS points FROM credited ),
 decided AS ( SELECT earned.*, event_award_status(CAST($9 AS boolean), CAST($10 AS boolean), 'kiosk' IN (CAST($11 AS varchar), earned.method_in), false, earned.points) AS status FROM earned ),
-stay AS (SELECT c.id FROM event_checkins c, decided d WHERE c.id = d.id AND c.checked_out_at IS NULL AND NOT (d.id IS NOT NULL AND d.status = 'awarded' AND NOT d.has_wallet) FOR UPDATE OF c),
+stay AS (SELECT c.id FROM event_checkins c, decided d WHERE c.id = d.id AND c.event_id = $3 AND c.user_id = $2 AND c.checked_out_at IS NULL AND NOT (d.id IS NOT NULL AND d.status = 'awarded' AND NOT d.has_wallet) FOR UPDATE OF c),
 due AS (SELECT d.* FROM stay, decided d WHERE d.status = 'awarded'),
 w AS (SELECT id FROM ledger_accounts WHERE community_id = $1 AND user_id = $2),
 s AS (SELECT id FROM ledger_accounts WHERE community_id = $1 AND user_id IS NULL AND kind = 'issuing'),
