@@ -463,11 +463,11 @@ async def redeem_voucher(
     form = await form_data(request)
     partial = bool(request.headers.get("hx-request"))
     try:
-        done = await redeeming.redeem(
+        done = await redeeming.redeem_scanned(
             await connection_of(db_session),
             actor,
             voucher_id,
-            scan_key=form.get("key") or None,
+            form.get("code") or "",  # the code scanned for the preview; no key: a second tap is refused
             address=client_address(request),
         )
     except DomainError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 from app.circle import rules
 from app.core import audit, clock, organisations
 from app.core.authz import Actor
+from app.core.codes import typed_code
 from app.core.errors import DomainError, Forbidden, NotFound
 from app.core.i18n import lazy
 from app.core.uow import Connection, Sql
@@ -245,6 +246,26 @@ async def redeem(
         )
     found.status = "redeemed"
     return found
+
+
+async def redeem_scanned(
+    conn: Connection,
+    actor: Actor,
+    voucher_id: int,
+    code: str,
+    *,
+    scan_key: str | None = None,
+    address: str | None = None,
+) -> Redemption:
+    """The shop page's redeem button: the voucher whose code (or 8 digits) was scanned for its
+    preview, sent again with the button. The code is the proof the resident is there: a voucher's
+    id alone (counted up, easily guessed) redeems nothing."""
+    found = await voucher_for_code(conn, actor, typed_code(code)) if code.strip() else None
+    if found is None or found.voucher_id != voucher_id:
+        raise DomainError(
+            "code_invalid", 422, lazy("Scan the voucher's code, or type its digits, to redeem it.")
+        )
+    return await redeem(conn, actor, voucher_id, scan_key=scan_key, address=address, found=found)
 
 
 def check_redeemable(found: Redemption) -> None:

@@ -81,7 +81,9 @@ async def voucher_scan(
     if request.preview or request.context == "shop":
         if not (found.redeem_key and request.idempotency_key and found.redeem_key == request.idempotency_key):
             redeeming.check_redeemable(found)
-        return scanning.ScanOutcome("voucher_ready", _data(found), template=VOUCHER_TEMPLATE)
+        # The code goes with the redeem button: it, not the voucher's id, proves the resident is there.
+        ready = {**_data(found), "scanned": code}
+        return scanning.ScanOutcome("voucher_ready", ready, template=VOUCHER_TEMPLATE)
     done = await redeeming.redeem(
         conn, actor, found.voucher_id, scan_key=request.idempotency_key, address=request.address, found=found
     )

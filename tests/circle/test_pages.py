@@ -67,7 +67,10 @@ async def test_a_resident_finds_buys_shows_the_code_and_rates(
     preview = await post_form(client, f"/circle/shop/{circle.barber_id}/scan", {"code": code})
     assert 'data-result="voucher_ready"' in preview.text and "郑美玉" in preview.text
     voucher_id = int(voucher_url.rsplit("/", 1)[1])
-    done = await post_form(client, f"/circle/vouchers/{voucher_id}/redeem", headers={"HX-Request": "true"})
+    assert f'name="code" value="{code}"' in preview.text  # the code goes with the button
+    done = await post_form(
+        client, f"/circle/vouchers/{voucher_id}/redeem", {"code": code}, headers={"HX-Request": "true"}
+    )
     assert 'data-result="redeemed"' in done.text
     twice = await post_form(
         client, f"/circle/shop/{circle.barber_id}/scan", {"code": f"{digits[1]} {digits[2]}"}
@@ -329,7 +332,9 @@ async def test_the_shop_page_says_typed_digits_of_a_voucher_it_redeemed_were_alr
     preview = await post_form(client, f"/circle/shop/{circle.barber_id}/scan", typed)
     assert 'data-result="voucher_ready"' in preview.text
     voucher_id = int(bought.headers["location"].split("?")[0].rsplit("/", 1)[1])
-    done = await post_form(client, f"/circle/vouchers/{voucher_id}/redeem", headers={"HX-Request": "true"})
+    done = await post_form(
+        client, f"/circle/vouchers/{voucher_id}/redeem", typed, headers={"HX-Request": "true"}
+    )
     assert 'data-result="redeemed"' in done.text
     again = await post_form(
         client, f"/circle/shop/{circle.barber_id}/scan", typed, headers={"HX-Request": "true"}

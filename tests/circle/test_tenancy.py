@@ -171,3 +171,27 @@ async def test_a_providers_offers_stop_where_its_agreement_has_lapsed(
         await services.withdraw_lapsed_offers(s)
     status = await db.scalar(text("SELECT status FROM circle_offers WHERE id = :o"), {"o": home.json()["id"]})
     assert status == "active"
+
+
+async def test_a_voucher_is_redeemed_on_the_shop_page_only_with_its_code(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    offer_id = await make_offer(client, circle, points_price=15)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 30)
+    first = (await buy(client, circle.resident, offer_id)).json()
+    second = (await buy(client, circle.resident, offer_id)).json()
+    await page_login(client, circle.barber)
+    url = f"/circle/vouchers/{first['id']}/redeem"
+    # The voucher's id alone (counted up, easily guessed), or another voucher's code, redeems nothing.
+    for sent in ({}, {"code": ""}, {"code": second["voucher_code"]}, {"code": "JV1-NOPE"}):
+        refused = await post_form(client, url, sent, headers={"HX-Request": "true"})
+        assert 'data-result="redeemed"' not in refused.text, sent
+    status = await db.scalar(text("SELECT status FROM circle_vouchers WHERE id = :v"), {"v": first["id"]})
+    assert status == "held"
+    done = await post_form(client, url, {"code": first["voucher_code"]}, headers={"HX-Request": "true"})
+    assert 'data-result="redeemed"' in done.text
+    statuses = await db.scalars(
+        text("SELECT status FROM circle_vouchers WHERE id = ANY(:v) ORDER BY id"),
+        {"v": [first["id"], second["id"]]},
+    )
+    assert list(statuses) == ["redeemed", "held"]
