@@ -23,7 +23,7 @@ import httpx
 from litestar.exceptions import MethodNotAllowedException, NotFoundException
 
 from tests.browser.conftest import ROLES, World
-from tests.browser.test_every_page import _form_login
+from tests.browser.test_every_page import AT_LEAST, _form_login
 
 # The pages no link leads to, each with what sends a person there instead and where the code says
 # so: (reason, file, text the file holds), checked by test_each_reason_is_in_the_code.
@@ -261,6 +261,17 @@ def test_every_page_is_reached_from_a_home_page(app: Any, world: World) -> None:
 def test_a_visitor_not_signed_in_reaches_the_public_pages(app: Any, world: World) -> None:
     missing = sorted(PUBLIC - set(walks(app, world)["anonymous"].reached))
     assert missing == [], f"a visitor does not reach {missing} from the welcome page"
+
+
+def test_each_role_reaches_the_pages_it_must_open(app: Any, world: World) -> None:
+    """The every-page walk's AT_LEAST (the pages each role must be able to open) are reached by
+    that role itself, from its own home page, not only opened by typing their address."""
+    found = walks(app, world)
+    missing = {
+        role: sorted(set(paths) - set(found[role].reached) - set(REACHED_OTHERWISE))
+        for role, paths in AT_LEAST.items()
+    }
+    assert {role: paths for role, paths in missing.items() if paths} == {}
 
 
 def test_no_link_fails_for_whom_it_is_shown(app: Any, world: World) -> None:
