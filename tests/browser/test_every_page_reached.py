@@ -29,8 +29,9 @@ from tests.browser.test_every_page import AT_LEAST, _form_login
 # so: (reason, file, text the file holds), checked by test_each_reason_is_in_the_code.
 REACHED_OTHERWISE: dict[str, tuple[str, str, str]] = {
     "/offline-stripe/pay/{checkout_session:str}": (
-        "the offline test Stripe's Checkout, where a donation's form (payments.pages.donate) and a"
-        " voucher with a cash part (circle.pages.buy) redirect after their POST",
+        "the offline test Stripe's Checkout, where a donation's form (payments.pages.wish_donate,"
+        " project_donate) and a voucher with a cash part (circle.pages.buy_offer) redirect after"
+        " their POST",
         "app/payments/pages.py",
         "return Redirect(donation.checkout_url, status_code=303)",
     ),
