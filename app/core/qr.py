@@ -14,10 +14,3 @@ def svg(data: str, scale: int = 6, border: int = 4) -> str:
     out = io.BytesIO()
     qr.save(out, kind="svg", scale=scale, border=border, xmldecl=False, svgns=True, dark="#000", light="#fff")
     return out.getvalue().decode()
-
-
-def png(data: str, scale: int = 8, border: int = 4) -> bytes:
-    qr = segno.make(data, error="m", micro=False)
-    out = io.BytesIO()
-    qr.save(out, kind="png", scale=scale, border=border)
-    return out.getvalue()
