@@ -1,7 +1,8 @@
 """Every page of every role, in both modes (standard, 长辈版) and both languages, in headless
 Chromium: no serious or critical axe-core finding anywhere, and in 长辈版 the MIIT elderly-friendly
 figures (text ≥ 24 px, the largest ≥ 40 px, line height ≥ 1.3, targets ≥ 60×60, contrast ≥ 4.5:1);
-the standard mode's targets reach 44×44; no page is wider than the window.
+the standard mode's targets reach 44×44; no page is wider than the window, and no figure's number
+is cut in two or runs out of its box.
 
 What runs where: every role opens every page it may open, and the missing page, in every mode
 and language; each visit checks the answer (200, no redirect; the missing page 404), the page's
@@ -189,7 +190,7 @@ MEASURE = """
     const t = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 30);
     return t ? `${s} "${t}"` : s;
   };
-  const found = { small: [], lines: [], contrast: [], targets: [], largest: 0, overflow: null };
+  const found = { small: [], lines: [], contrast: [], targets: [], largest: 0, overflow: null, cut: [] };
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   const done = new Set();
   while (walker.nextNode()) {
@@ -244,6 +245,16 @@ MEASURE = """
         if (typeof size === 'number' && size < 23.9) found.small.push(`${name(el)} chart ${what} ${size}px`);
       }
     }
+  }
+  // A figure's number sits whole on one line inside its box ("461." above "6" is no number).
+  for (const el of document.querySelectorAll('.stat strong')) {
+    if (!shown(el)) continue;
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+    const box = el.closest('.stat').getBoundingClientRect();
+    if (new Set(rects.map((r) => Math.round(r.top))).size > 1 || rects.some((r) => r.right > box.right + 0.5))
+      found.cut.push(name(el));
   }
   // Nothing pushes the page past the window: a wide table scrolls inside its own box.
   const doc = document.documentElement;
@@ -355,6 +366,8 @@ def walk_every_page(
             figures = page.evaluate(MEASURE, elder)
             if figures["overflow"]:
                 problems.append(f"{url}: wider than the window: {figures['overflow']}")
+            for figure in figures["cut"]:
+                problems.append(f"{url}: a figure's number cut or out of its box: {figure}")
             for target in figures["targets"]:
                 problems.append(f"{url}: target under {60 if elder else 44}px: {target}")
             if elder:

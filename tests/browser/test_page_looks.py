@@ -129,6 +129,29 @@ def test_the_digits_read_out_at_the_counter_are_as_large_as_the_title(
         context.close()
 
 
+def test_the_walls_thanked_units_sit_close_in_large_text(world: World, browser: Any) -> None:
+    """In 长辈版 the wall's row of thanked units took a paragraph's spacing under each tag, so
+    five names filled a phone's screen with gaps."""
+    context, page = _page(browser, world, "zh", True)
+    try:
+        page.goto(f"{world.url}/c/{world.values['community_id']}/wall")
+        rows = page.evaluate(
+            """() => [...document.querySelectorAll('.thanks li')].map((li) => {
+                 const r = li.getBoundingClientRect();
+                 return [Math.round(r.top), Math.round(r.height)];
+               })"""
+        )
+        assert len(rows) >= 3
+        tops = sorted({top for top, _h in rows})
+        height = max(h for _t, h in rows)
+        assert len(tops) >= 2 and all(b - a <= height + 16 for a, b in zip(tops, tops[1:], strict=False)), (
+            tops,
+            height,
+        )
+    finally:
+        context.close()
+
+
 def test_the_dashboards_figures_keep_their_english_names_whole_in_large_text(
     world: World, browser: Any
 ) -> None:
