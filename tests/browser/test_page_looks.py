@@ -152,6 +152,23 @@ def test_the_walls_thanked_units_sit_close_in_large_text(world: World, browser: 
         context.close()
 
 
+def test_a_home_panels_list_starts_clear_of_its_figures(world: World, browser: Any) -> None:
+    """The partner unit's wishes on its member's home page: the first wish's title touched the
+    bottom of the figures' boxes above it."""
+    context, page = _page(browser, world, "zh", False)
+    try:
+        log_in(page, world, "volunteer")  # a member of the world's partner unit
+        page.goto(world.url + "/")
+        gaps = page.evaluate(
+            """() => [...document.querySelectorAll('.panel .stats + .menu')].map((menu) =>
+                 menu.getBoundingClientRect().top
+                 - menu.previousElementSibling.getBoundingClientRect().bottom)"""
+        )
+        assert gaps and min(gaps) >= 8, gaps
+    finally:
+        context.close()
+
+
 def test_the_dashboards_figures_keep_their_english_names_whole_in_large_text(
     world: World, browser: Any
 ) -> None:
