@@ -3,9 +3,13 @@ statement runs it with no transaction around it; one of several opens its transa
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
 
-from app.core import clock
+from app.core import clock, uow
 from app.events import checkins
 from tests.events.conftest import kiosk_code, make_event, scan
 from tests.statements import statements_sent, transaction_control
@@ -51,3 +55,67 @@ async def test_a_check_in_that_takes_a_place_is_one_transaction(app, client, sit
         first = await scan(client, alice, await kiosk_code(client, admin, event_id, "checkin"))
     assert first.status_code == 200, first.text
     assert transaction_control(sent) == ["BEGIN;", "COMMIT;"]
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
+
+
+async def test_a_check_out_finds_its_open_stay_by_key_not_among_every_open_stay(
+    app, client, site, db, monkeypatch
+):
+    """The check-out's `stay` lock reads the one open stay of that person at that event: its plan
+    (the generic one, which a pooled connection settles on) looks it up by key. Joined to the
+    decided stay by id alone, the plan scanned every open stay of every event and filtered."""
+    tenant, admin, alice, bob = site
+    event_id = await make_event(client, admin, tenant.community_id, capacity=None, reentry_allowed=True)
+    for person in (alice, bob):
+        assert (
+            await scan(client, person, await kiosk_code(client, admin, event_id, "checkin"))
+        ).status_code == 200
+    clock.advance(timedelta(hours=1))
+    database = app.state["database"]
+    plain = database.connection
+    sent: list[Any] = []
+
+    @asynccontextmanager
+    async def recorded() -> AsyncIterator[Any]:
+        async with plain() as conn:
+            conn.add_query_logger(sent.append)
+            try:
+                yield conn
+            finally:
+                conn.remove_query_logger(sent.append)
+
+    monkeypatch.setattr(database, "connection", recorded)
+    out = await scan(client, alice, await kiosk_code(client, admin, event_id, "checkout"))
+    assert out.status_code == 200, out.text
+    args = next(r.args for r in sent if r.query == checkins.CHECK_OUT_LOGGED.text)
+    conn = await uow.connection_of(db)
+    await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+    await conn.execute("PREPARE check_out_plan AS " + checkins.CHECK_OUT_LOGGED.text)
+    found = await conn.fetchval(
+        "EXPLAIN (FORMAT JSON) EXECUTE check_out_plan(" + ", ".join(_literal(a) for a in args) + ")"
+    )
+    await conn.execute("DEALLOCATE check_out_plan")
+    await db.rollback()
+    plan = (json.loads(found) if isinstance(found, str) else found)[0]["Plan"]
+    stay = next(n for n in _nodes(plan) if n.get("Subplan Name") == "CTE stay")
+    reads = [n for n in _nodes(stay) if n.get("Relation Name") == "event_checkins"]
+    assert reads, stay
+    for node in reads:
+        assert node["Node Type"] in ("Index Scan", "Index Only Scan"), node
+        assert "Index Cond" in node, node
