@@ -247,9 +247,10 @@ async def my_vouchers(request: Request, actor: Actor, db_session: AsyncSession) 
     rows = (
         await db_session.execute(
             # Each voucher's times in its own community's zone (a person may belong to several).
-            select(Voucher, Offer.name, Community.time_zone)
+            select(Voucher, Offer.name, Community.time_zone, Rating.voucher_id.is_not(None))
             .join(Offer, Offer.id == Voucher.offer_id)
             .join(Community, Community.id == Voucher.community_id)
+            .outerjoin(Rating, Rating.voucher_id == Voucher.id)
             .where(Voucher.user_id == actor.user_id)
             .order_by(Voucher.created_at.desc())
             .limit(100)

@@ -82,10 +82,14 @@ async def test_a_resident_finds_buys_shows_the_code_and_rates(
     await page_login(client, circle.cleaner)
     other = await post_form(client, f"/circle/shop/{circle.cleaner_id}/scan", {"code": code})
     assert "这张服务券属于其他服务商" in other.text or "已经使用过" in other.text
-    # The resident rates it; the offer page shows the stars.
+    # The resident rates it; the offer page shows the stars. Until then My vouchers asks for it.
     await page_login(client, circle.resident)
+    mine = (await client.get("/circle/me/vouchers")).text
+    assert re.search(rf'href="/circle/vouchers/{voucher_id}" data-to-rate>[^<]*已使用 · 去评价</a>', mine)
     rated = await post_form(client, f"/circle/vouchers/{voucher_id}/rate", {"stars": "5", "note": "很好"})
     assert rated.status_code == 303
+    mine = (await client.get("/circle/me/vouchers")).text
+    assert f'href="/circle/vouchers/{voucher_id}">' in mine and "去评价" not in mine
     offer_page = await client.get(f"/circle/offers/{near}")
     assert 'data-stars="5.0"' in offer_page.text and "很好" in offer_page.text
 
