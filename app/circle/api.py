@@ -134,13 +134,9 @@ async def api_offers(
 
 @post("/api/v1/vouchers", tags=["service circle"], status_code=201)
 async def api_buy_voucher(
-    data: JSONBody[VoucherIn], actor: Actor, request: Request, conn: Connection
+    data: JSONBody[VoucherIn], actor: Actor, request: Request, conn: Connection, settings: Settings
 ) -> Response[VoucherBought]:
-    """201 for a new voucher, 200 for the one an earlier request with the same key bought. The
-    settings come from the app's state, not the `settings` dependency: a second dependency with
-    none of its own beside `actor` makes Litestar resolve the two in a task group of their own,
-    on every purchase."""
-    settings: Settings = request.app.state["settings"]
+    """201 for a new voucher, 200 for the one an earlier request with the same key bought."""
     bought = await vouchers.buy(
         conn,
         actor,
