@@ -12,7 +12,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy import Row, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import cards, honours, member_cards, services
@@ -76,9 +76,11 @@ async def _resident_rows(
     compound_id: int | None,
     building_id: int | None,
     page: int,
-) -> tuple[list[Row[User, Membership]], bool]:
+) -> tuple[list[tuple[User, Membership]], int | None]:
+    """One page of residents and how many match in all (read in the same statement; None on a
+    page past the last, where no row carries it)."""
     stmt = (
-        select(User, Membership)
+        select(User, Membership, func.count().over().label("total"))
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.community_id == community_id)
     )
@@ -88,9 +90,10 @@ async def _resident_rows(
         stmt = stmt.where(Membership.compound_id == compound_id)
     if building_id:
         stmt = stmt.where(Membership.building_id == building_id)
-    stmt = stmt.order_by(User.display_name, User.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+    stmt = stmt.order_by(User.display_name, User.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     rows = list((await session.execute(stmt)).all())
-    return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
+    total = int(rows[0].total) if rows else None if page > 1 else 0
+    return [(row[0], row[1]) for row in rows], total
 
 
 @get("/admin/c/{community_id:int}/residents", include_in_schema=False)
@@ -106,9 +109,10 @@ async def residents_page(
 ) -> Template:
     community = await services.community_for(db_session, actor, community_id, "admin", "staff", "grid_worker")
     page = max(page, 1)
-    rows, more = await _resident_rows(
+    rows, total = await _resident_rows(
         db_session, community_id, q.strip(), optional_int(compound), optional_int(building), page
     )
+    pages = -(-(total or 0) // PAGE_SIZE)
     places = await places_of(db_session, community_id)
     compound_names = {c.id: c.name for c, _b in places}
     building_names = {b.id: b.name for _c, bs in places for b in bs}
@@ -117,7 +121,9 @@ async def residents_page(
         "accounts/residents.html",
         community=community,
         rows=rows,
-        more=more,
+        total=total,
+        pages=pages,
+        more=page < pages,
         page=page,
         q=q,
         compound=compound,

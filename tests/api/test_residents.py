@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.accounts import admin_pages
 from app.accounts.models import Membership, User
 from tests.api.helpers import cookie_header, page_login, post_form, session_of
 from tests.conftest import count, login, unique_phone
@@ -272,3 +273,22 @@ async def test_admin_pages_add_a_resident_and_change_roles(client, factory, db):
     assert stored == ["resident", "volunteer"]
     listing = await client.get(f"/admin/c/{tenant.community_id}/residents?q=李星")
     assert "李星" in listing.text and "志愿者" in listing.text
+
+
+async def test_the_residents_list_says_how_many_match_and_which_page_it_shows(client, factory, monkeypatch):
+    tenant = await factory.tenant()
+    for n in range(5):
+        await factory.person(tenant, name=f"楼长{n}")
+    monkeypatch.setattr(admin_pages, "PAGE_SIZE", 2)
+    await page_login(client, tenant.admin)
+    url = f"/admin/c/{tenant.community_id}/residents"
+    first = await client.get(url, params={"q": "楼长"})
+    assert "共找到居民 5 位。" in first.text and "第 1 页，共 3 页。" in first.text
+    last = await client.get(url, params={"q": "楼长", "page": "3"})
+    assert (
+        "共找到居民 5 位。" in last.text and "第 3 页，共 3 页。" in last.text and "下一页" not in last.text
+    )
+    one = await client.get(url, params={"q": "楼长3"})
+    assert "共找到居民 1 位。" in one.text and "页，共" not in one.text
+    past = await client.get(url, params={"q": "楼长", "page": "9"})
+    assert "共找到居民" not in past.text
