@@ -4,53 +4,20 @@
   provider (anyone else: forbidden, nothing changes). The API redeems at once; a preview (the
   shop page's scan, context "shop") shows the resident and the service first, with a big button.
   The 8 digits are shared with the store's pickup codes: each domain is asked in turn.
-
-Whom the scanner acts for is remembered per worker (app.circle.memos.acting_for), so that the
-usual redemption by QR code is its one statement and nothing else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from app.circle import redeeming
 from app.core import organisations
 from app.core.authz import Actor
-from app.core.changes import Memo
 from app.core.codes import typed_code
 from app.core.uow import Connection
 from app.scans import scanning
 
 VOUCHER_TEMPLATE = "circle/_scan_voucher.html"
-
-_acting_for: ContextVar[Memo[int, dict[int, bool]] | None] = ContextVar("circle_acting_for", default=None)
-
-
-@scanning.setup
-@contextmanager
-def _from_the_app(state: Any) -> Iterator[None]:
-    """This worker's memory of whom scanners act for."""
-    token = _acting_for.set(state["acting_for"])
-    try:
-        yield
-    finally:
-        _acting_for.reset(token)
-
-
-async def _acts_for(conn: Connection, user_id: int) -> dict[int, bool]:
-    """organisations.acts_for, from this worker's memory when it holds the answer."""
-    memo = _acting_for.get()
-    if memo is None:
-        return await organisations.acts_for(conn, user_id)
-    mine = memo.get(user_id)
-    if mine is None:
-        generation = memo.generation
-        mine = await organisations.acts_for(conn, user_id)
-        memo.put(generation, user_id, mine)
-    return mine
 
 
 def _data(found: redeeming.Redemption) -> dict[str, Any]:
@@ -72,7 +39,7 @@ async def voucher_scan(
     conn: Connection, actor: Actor, request: scanning.ScanRequest, log: scanning.ScanLog
 ) -> scanning.ScanOutcome:
     code = typed_code(request.code)
-    mine = await _acts_for(conn, actor.user_id)
+    mine = await organisations.acts_for(conn, actor.user_id)
     if not (request.preview or request.context == "shop"):
         done = await redeeming.redeem_in_one(conn, actor, code, mine, log)
         if done is not None:

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import text
 
 from app.circle import redeeming, vouchers
-from app.partners import providers
 from tests.circle.conftest import Circle, buy, give_points, make_offer
 from tests.conftest import count
 from tests.statements import statements_sent, transaction_control
@@ -175,45 +174,6 @@ async def test_a_remembered_offer_is_bought_without_a_read_and_a_stale_one_at_it
             "SELECT count(*) FROM circle_vouchers v JOIN ledger_holds h ON h.id = v.hold_id "
             "WHERE v.offer_id = :o AND v.idempotency_key = 'known-2' AND v.points = 30 AND h.amount = 30",
             o=offer_id,
-        )
-        == 1
-    )
-
-
-async def test_whom_a_scanner_acts_for_is_remembered_until_their_memberships_change(
-    app: Any, client: Any, circle: Circle, engine: Any, db: Any
-) -> None:
-    memo = app.state["acting_for"]
-    async with asyncio.timeout(10):
-        while not memo.feed.live:  # noqa: ASYNC110 - the listener sets no event to await
-            await asyncio.sleep(0.01)
-    offer_id = await make_offer(client, circle, points_price=5)
-    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
-    codes = [(await buy(client, circle.resident, offer_id)).json()["voucher_code"] for _ in range(3)]
-
-    async def scan(code: str) -> Any:
-        return await client.post("/api/v1/scans", json={"code": code}, headers=circle.barber.headers)
-
-    assert (await scan(codes[0])).status_code == 200  # read, then remembered
-    with statements_sent(app) as sent:
-        redeemed = await scan(codes[1])
-    assert redeemed.status_code == 200 and redeemed.json()["result"] == "redeemed", redeemed.text
-    assert _one_line(providers._ACTS_FOR.text) not in sent, sent
-    assert sent[-1] == _one_line(redeeming._REDEEM_IN_ONE.text)
-
-    # Removed from the provider: the worker is told and forgets; the scan is refused.
-    await db.execute(
-        text("DELETE FROM organisation_members WHERE user_id = :u"), {"u": circle.barber.user_id}
-    )
-    await db.commit()
-    async with asyncio.timeout(10):
-        while memo.get(circle.barber.user_id) is not None:  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
-    refused = await scan(codes[2])
-    assert refused.status_code == 403, refused.text
-    assert (
-        await count(
-            db, "SELECT count(*) FROM circle_vouchers WHERE offer_id = :o AND status = 'held'", o=offer_id
         )
         == 1
     )

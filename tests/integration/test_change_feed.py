@@ -17,13 +17,11 @@ from sqlalchemy.engine import make_url
 
 from app.accounts import services as accounts
 from app.accounts.actor_cache import NOTIFYING, ActorCache
-from app.circle import memos as circle_memos
 from app.circle import vouchers
 from app.core import clock
 from app.core.authz import Actor
 from app.core.changes import APPLICATION_NAME, CLOCK, ChangeFeed, Memo, Watch
 from app.events.checkins import EVENT_COLUMNS, event_row_memo
-from app.partners import providers
 from app.store import placing
 
 
@@ -226,7 +224,6 @@ def _cached_statements() -> list[tuple[str, str, tuple[Watch, ...]]]:
         ("event", EVENT_COLUMNS.text, event_row_memo(feed).watches),
         ("order", placing._ORDER_CONTEXT.text, placing.KnownFacts.on(feed).items.watches),
         ("offer", vouchers._CONTEXT.text, vouchers.KnownOffers.on(feed).offers.watches),
-        ("acting", providers._ACTS_FOR.text, circle_memos.acting_for(feed).watches),
     ]
 
 
