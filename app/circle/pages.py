@@ -379,16 +379,8 @@ async def _shop_context(db_session: AsyncSession, actor: Actor, provider_id: int
     now, zone = clock.now(), await time_zone_of(db_session, provider.community_id)
     today = clock.day_start(now, zone)
     mine = await organisations.acts_for(db_session, actor.user_id)  # the home admin: home's only
-    where = [] if provider_id in mine else [Voucher.community_id == provider.community_id]
-    redeemed = (
-        await db_session.execute(
-            select(Voucher, Offer.name, User.display_name)
-            .join(Offer, Offer.id == Voucher.offer_id)
-            .join(User, User.id == Voucher.user_id)
-            .where(Voucher.organisation_id == provider_id, Voucher.redeemed_at >= today, *where)
-            .order_by(Voucher.redeemed_at.desc())
-        )
-    ).all()
+    home_only = None if provider_id in mine else provider.community_id
+    redeemed = await services.redeemed_since(db_session, provider_id, today, home_only)
     month = rules.month_of(now, zone)
     figures = (await statements.month_figures(db_session, provider.community_id, month, provider_id))[0]
     return {
