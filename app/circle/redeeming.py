@@ -67,17 +67,17 @@ _SET_TRANSFER = Sql("UPDATE circle_vouchers SET transfer_id = :t WHERE id = :v")
 
 
 # A redemption by the voucher's QR code in one statement (the usual scan of a shop's phone): the
-# voucher changes only if it is held, not expired and of a provider the scanner acts for, its
-# transfer's id drawn first so that its row changes once; the ledger posts its hold in the same
-# statement (app.ledger's post_hold_ctes), with the audit row and the scan's log row. Anything
-# else (a refusal, the same scan sent again, a race lost) leaves it without effect, and the
-# general path finds out why.
+# voucher changes only if it is held, not expired, of a provider the scanner acts for and not the
+# scanner's own (`_check_scanner`), its transfer's id drawn first so that its row changes once;
+# the ledger posts its hold in the same statement (app.ledger's post_hold_ctes), with the audit
+# row and the scan's log row. Anything else (a refusal, the same scan sent again, a race lost)
+# leaves it without effect, and the general path finds out why.
 _REDEEM_IN_ONE = Sql(
     "WITH rv AS (UPDATE circle_vouchers SET status = 'redeemed', redeemed_at = CAST(:now AS timestamptz), "  # noqa: S608 - no input in it
     "redeemed_by = CAST(:actor AS bigint), redeem_key = CAST(:key AS varchar), "
     f"transfer_id = {ledger.NEW_TRANSFER_ID} "
     "WHERE secret = CAST(:s AS varchar) AND status = 'held' AND expires_at > CAST(:now AS timestamptz) "
-    "AND organisation_id = ANY(CAST(:orgs AS bigint[])) "
+    "AND organisation_id = ANY(CAST(:orgs AS bigint[])) AND user_id <> CAST(:actor AS bigint) "
     "RETURNING id, community_id, organisation_id, user_id, offer_id, points, expires_at, hold_id, "
     "transfer_id), "
     + ledger.post_hold_ctes("rv")
@@ -159,6 +159,18 @@ def _not_yours() -> Forbidden:
     return Forbidden(lazy("This voucher is for another provider. Nothing was changed."))
 
 
+def _check_scanner(found: Redemption, actor: Actor, mine: dict[int, bool]) -> None:
+    """Only a member of the voucher's provider redeems it, and never their own voucher: a member
+    who redeemed what they bought would turn their points into the provider's cash with no
+    service given. Another member of the provider scans it."""
+    if found.organisation_id not in mine:
+        raise _not_yours()
+    if found.user_id == actor.user_id:
+        raise Forbidden(
+            lazy("This is your own voucher: another member of the provider redeems it. Nothing was changed.")
+        )
+
+
 async def voucher_for_code(
     conn: Connection, actor: Actor, code: str, mine: dict[int, bool] | None = None
 ) -> Redemption:
@@ -195,8 +207,7 @@ async def voucher_for_code(
     else:
         raise DomainError("code_invalid", 422)
     found = _redemption(row)
-    if found.organisation_id not in mine:
-        raise _not_yours()
+    _check_scanner(found, actor, mine)
     return found
 
 
@@ -217,8 +228,7 @@ async def redeem(
         if row is None:
             raise NotFound()
         found = _redemption(row)
-        if found.organisation_id not in await organisations.acts_for(conn, actor.user_id):
-            raise _not_yours()
+        _check_scanner(found, actor, await organisations.acts_for(conn, actor.user_id))
     # Its own transaction (a savepoint inside a page's): the voucher, the ledger's posting, the
     # transfer's id on the voucher and the audit row are all or nothing; the scan's log row
     # follows (the kind is registered atomic).

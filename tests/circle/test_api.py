@@ -338,3 +338,37 @@ async def test_the_stats_count_redeemed_vouchers(client: Any, circle: Circle, en
     assert stats.status_code == 200, stats.text
     assert stats.json()["vouchers_redeemed"] == 3
     assert stats.json()["points_spent"] == 21
+
+
+async def test_a_provider_member_cannot_redeem_their_own_voucher(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    # The neighbour, a resident, also works for a provider of the community.
+    joined = await client.post(
+        f"/api/v1/communities/{circle.community_id}/organisations",
+        json={
+            "name": "黄师傅修理",
+            "kinds": ["provider"],
+            "category": "repair",
+            "members": [{"phone": circle.neighbour.phone, "display_name": circle.neighbour.display_name}],
+        },
+        headers=circle.admin.headers,
+    )
+    assert joined.status_code == 201, joined.text
+    repair_id = int(joined.json()["id"])
+    assert joined.json()["member_user_ids"] == [circle.neighbour.user_id]
+    offer_id = await make_offer(client, circle, organisation_id=repair_id, points_price=30)
+    await give_points(engine, circle.community_id, circle.neighbour.user_id, 30)
+    bought = await buy(client, circle.neighbour, offer_id)
+    assert bought.status_code == 201, bought.text
+    code, voucher_id = bought.json()["voucher_code"], bought.json()["id"]
+    digits = (await client.get(f"/api/v1/vouchers/{voucher_id}", headers=circle.neighbour.headers)).json()[
+        "voucher_digits"
+    ]
+    # Neither by the QR code (the one-statement path) nor by the digits (the general one).
+    for typed in (code, digits):
+        refused = await client.post("/api/v1/scans", json={"code": typed}, headers=circle.neighbour.headers)
+        assert refused.status_code == 403 and refused.json()["code"] == "forbidden", refused.text
+    shown = await client.get(f"/api/v1/vouchers/{voucher_id}", headers=circle.neighbour.headers)
+    assert shown.json()["status"] == "held"
+    await _ledger_ok(db, circle.community_id)
