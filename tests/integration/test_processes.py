@@ -240,14 +240,15 @@ def _embedded_url(data_dir: Path) -> str:
     return f"postgresql://postgres@/jinlin?host={data_dir / 'pg'}"
 
 
-def _job_workers(url: str) -> int:
-    """The last job worker procrastinate registered (each registers anew when it starts)."""
+def _job_workers(url: str, figure: str = "coalesce(max(id), 0)") -> int:
+    """The last job worker procrastinate registered (each registers anew when it starts), or
+    another `figure` of its registered workers (`count(*)`: how many are registered now)."""
     import asyncio
 
     async def run() -> int:
         conn = await asyncpg.connect(libpq_url(url))
         try:
-            return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM procrastinate_workers"))
+            return int(await conn.fetchval(f"SELECT {figure} FROM procrastinate_workers"))  # noqa: S608
         finally:
             await conn.close()
 
@@ -361,8 +362,10 @@ def test_app_answers_again_after_external_postgres_comes_back(
     for _ in range(6):  # every worker's pools hold connections now
         assert serve.answers()
         assert _login(serve, phone, password)
-    job_workers = _job_workers(url)
-    assert _wait(lambda: _job_workers(url) > job_workers, 60, step=1) is not None, worker_log.read_text()
+    # All three job workers (serve's two and `jinlin worker`) have registered on this database of
+    # the test's own. Counted, not compared with a count read earlier: `jinlin worker` may have
+    # registered before that read, and none would come after it.
+    assert _wait(lambda: _job_workers(url, "count(*)") >= 3, 60, step=1) is not None, worker_log.read_text()
     job_worker = _job_workers(url)
 
     postgres = psutil.Process(server.get_pid())
