@@ -4,7 +4,6 @@ app.accounts.pages."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
@@ -63,10 +62,6 @@ async def resident_parts(
 ) -> list[ResidentPart]:
     parts = [await hook(session, actor, community_id, user_id) for hook in _RESIDENT_PARTS]
     return [part for part in parts if part is not None]
-
-
-def qr_data_uri(code: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(qr.svg(code, scale=4, border=2).encode()).decode()
 
 
 async def _resident_rows(
@@ -357,7 +352,7 @@ class PrintedCard:
 
 def _printed(user: User, place: str, card: MemberCard) -> PrintedCard:
     code = cards.printed_code(card.secret)
-    return PrintedCard(user.display_name, place, code, qr_data_uri(code), cards.typed_code(card.public_id))
+    return PrintedCard(user.display_name, place, code, qr.data_uri(code), cards.typed_code(card.public_id))
 
 
 @post("/admin/c/{community_id:int}/residents/{user_id:int}/card", include_in_schema=False)

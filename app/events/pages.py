@@ -9,7 +9,6 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.admin_pages import qr_data_uri
 from app.accounts.attempts import claim_attempt, release_attempt
 from app.accounts.member_cards import resolve_member_code_as
 from app.accounts.models import User
@@ -411,7 +410,7 @@ async def certificate_page(
         summary=summary,
         stars=rules.stars_for(summary["total"]),
         url=url,
-        qr=qr_data_uri(url),
+        qr=qr.data_uri(url),
         issued=clock.today(community.time_zone if community else None).isoformat(),
     )
 

@@ -14,7 +14,7 @@
         var qr = window.qrcode(0, "M");
         qr.addData(code, "Alphanumeric");
         qr.make();
-        img.src = qr.createDataURL(8, 16);
+        img.src = qr.createDataURL(8, 32);  // 8 px a module, a quiet zone of 4
       } else if (!box.dataset.codeUrl) {
         img.src = "/api/v1/me/card.svg?ts=" + Date.now();
       }

@@ -5,7 +5,6 @@ release, the rotating delivery QR, thanks with a photo) and its thank-you photo.
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -54,10 +53,6 @@ async def wish_pool(
         # who is not signed in is asked to log in by it.
         wish_pages=maybe_actor is None or await reading.may_read(db_session, maybe_actor, community_id),
     )
-
-
-def qr_data_uri(code: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(qr.svg(code, scale=4, border=2).encode()).decode()
 
 
 async def _wishes_page(
@@ -167,7 +162,7 @@ async def _wish_page(
     code = None
     if "code" in view.may:
         text, expires_at = await services.delivery_code(db_session, actor, view.id, settings.secret_key)
-        code = {"code": text, "qr": qr_data_uri(text), "expires_at": expires_at.isoformat()}
+        code = {"code": text, "qr": qr.data_uri(text), "expires_at": expires_at.isoformat()}
     extra.setdefault("error", None)
     extra.setdefault("photo_error", None)
     return render(
