@@ -38,16 +38,22 @@ def _unavailable() -> DomainError:
     return DomainError("out_of_stock", 409, lazy("This item is not offered at the moment."))
 
 
-# What a resident has ordered of an item this month (held or picked up), for its monthly limit.
-_USED_THIS_MONTH = (
-    "(SELECT COALESCE(SUM(o.quantity), 0) FROM store_orders o WHERE o.user_id = :u AND o.item_id = :i "
-    "AND o.status IN ('held', 'picked_up') AND o.created_at >= :month)"
-)
+def _used_this_month(item: str) -> str:
+    """What a resident has ordered of an item this month (held or picked up), for its monthly
+    limit: since the first of the month at `:now` where the item's community is (`item`: the
+    prefix of the item row's columns, none in a statement on store_items alone)."""
+    return (
+        "(SELECT COALESCE(SUM(o.quantity), 0) FROM store_orders o WHERE o.user_id = :u AND o.item_id = :i "  # noqa: S608 - no input in it
+        "AND o.status IN ('held', 'picked_up') AND o.created_at >= date_trunc('month', "
+        "CAST(:now AS timestamptz), (SELECT z.time_zone FROM communities z "
+        f"WHERE z.id = {item or 'store_items.'}community_id)))"
+    )
 
 
-def _refusal(limit: str = "per_resident_limit", used: str = _USED_THIS_MONTH, item: str = "") -> str:
+def _refusal(limit: str = "per_resident_limit", used: str | None = None, item: str = "") -> str:
     """Whether an order of `:q` of the item can be placed: the one rule (migration 0013's
     store_order_refusal, NULL when it can) over the item row's columns (`item`: their prefix)."""
+    used = _used_this_month(item) if used is None else used
     return f"store_order_refusal({item}active, {item}stock, CAST(:q AS int), {item}{limit}, {used})"
 
 
@@ -211,7 +217,6 @@ async def place_order(
     check_key(idempotency_key)
     user_id = for_user_id or actor.user_id
     now = clock.now()
-    month = rules.month_start(now)
     facts, wallet_id = known.recall(item_id, user_id) if known and user_id == actor.user_id else (None, None)
     if facts is not None:
         # Remembered: no read first. A repeated key, a sold-out item or a changed price make the
@@ -221,7 +226,7 @@ async def place_order(
     else:
         generations = known.generations() if known else (0, 0)
         ctx = await _ORDER_CONTEXT.fetchrow(
-            conn, {"u": user_id, "k": idempotency_key, "i": item_id, "month": month, "q": quantity}
+            conn, {"u": user_id, "k": idempotency_key, "i": item_id, "now": now, "q": quantity}
         )
         if ctx is None:
             raise NotFound()
@@ -258,7 +263,6 @@ async def place_order(
         "i": item_id,
         "price": price,
         "u": user_id,
-        "month": month,
         "secret": secret,
         "digits": rules.new_pickup_digits(),
         "exp": now + timedelta(days=facts.pickup_days),
@@ -305,7 +309,7 @@ async def place_order(
                 },
             )
             if not updated:
-                await _diagnose_refusal(conn, item_id, quantity, price, user_id, month)
+                await _diagnose_refusal(conn, item_id, quantity, price, user_id, now)
             if order_id is None:
                 raise DuplicateOrder(user_id, idempotency_key)
             if user_id != actor.user_id:
@@ -343,7 +347,7 @@ async def _place_in_one(
         params["q"],
         params["price"],
         params["u"],
-        params["month"],
+        params["now"],
         covered=bool(row["covered"]),
         one_statement=True,
     )
@@ -369,14 +373,14 @@ async def _diagnose_refusal(
     quantity: int,
     price: int,
     user_id: int,
-    month: datetime,
+    now: datetime,
     *,
     covered: bool = True,
     one_statement: bool = False,
 ) -> NoReturn:
     """Why a reservation failed, read after the fact. The item's own reasons come first (as on
     the shelf), then the wallet's (`covered`: whether it held enough points)."""
-    row = await _ITEM_NOW.one(conn, {"i": item_id, "u": user_id, "month": month, "q": quantity})
+    row = await _ITEM_NOW.one(conn, {"i": item_id, "u": user_id, "now": now, "q": quantity})
     active, current_price, limit, refusal = row
     if refusal:
         raise _order_error(refusal, bool(active))

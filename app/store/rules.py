@@ -5,12 +5,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, tzinfo
 
 from app.core.security import CODE_ALPHABET, random_code
 
-# China has one time zone and no daylight saving: months and "today" are counted in it.
-CHINA = timezone(timedelta(hours=8))
 PICKUP_PREFIX = "JP1"
 SECRET_LENGTH = 26  # 26 * log2(30) ≈ 127.6 bits, from the alphabet without look-alikes
 MAX_QUANTITY = 20
@@ -43,17 +41,14 @@ def parse_pickup_code(code: str) -> str | None:
     return secret
 
 
-def month_start(at: datetime) -> datetime:
-    local = at.astimezone(CHINA)
-    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+def month_start(at: datetime, zone: tzinfo) -> datetime:
+    """The first instant of the month `at` falls in, where the community is (`zone`): a monthly
+    limit counts from there."""
+    return at.astimezone(zone).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def next_month(start: datetime) -> datetime:
     return (start + timedelta(days=32)).replace(day=1)
-
-
-def day_start(at: datetime) -> datetime:
-    return at.astimezone(CHINA).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def pickup_refusal(status: str, expires_at: datetime, now: datetime) -> str | None:

@@ -343,8 +343,11 @@ class ShelfView:
         return None if limit is None else max(limit - self.used_this_month, 0)
 
 
-async def month_usage(session: AsyncSession, user_id: int, community_id: int) -> dict[int, int]:
-    since = rules.month_start(clock.now())
+async def month_usage(session: AsyncSession, user_id: int, community: Community) -> dict[int, int]:
+    """What a member ordered of each item this month, counted from the first of the month where
+    the community is (as placing an order counts it)."""
+    community_id = community.id
+    since = rules.month_start(clock.now(), clock.zone(community.time_zone))
     rows = (
         await session.execute(
             select(StoreOrder.item_id, func.sum(StoreOrder.quantity))
@@ -364,14 +367,15 @@ async def shelf(
     session: AsyncSession, actor: Actor, community_id: int, user_id: int | None = None
 ) -> tuple[list[ShelfView], ledger.Wallet]:
     """A resident's view of the store: in stock first, what they can afford marked."""
-    if await session.get(Community, community_id) is None:
+    community = await session.get(Community, community_id)
+    if community is None:
         raise NotFound()
     if not actor.is_member(community_id):
         raise NotFound()
     user_id = user_id or actor.user_id
     wallet = await ledger.wallet(await connection_of(session), community_id, user_id)
     items = {i.id: i for i in await items_of(session, community_id, only_active=True)}
-    usage = await month_usage(session, user_id, community_id)
+    usage = await month_usage(session, user_id, community)
     ordered = rules.browse_order(
         [
             rules.Shelf(

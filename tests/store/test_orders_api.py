@@ -307,3 +307,39 @@ async def test_remembered_item_facts_give_way_to_an_edit(client, app, shop, db):
     hidden = await order(client, shop.resident, item_id)
     assert hidden.status_code == 409 and hidden.json()["code"] == "out_of_stock"
     assert await count(db, "SELECT count(*) FROM store_orders WHERE item_id = :i", i=item_id) == 4
+
+
+async def test_a_monthly_limit_counts_the_month_where_the_community_is(client, shop, db):
+    """A community in London: an order placed at 17:00 UTC on the last day of a month is still in
+    that month there, though it is already the next one in Beijing. The limit counted months in
+    Beijing time whatever the community's zone, so a second order of a once-a-month item passed."""
+    from zoneinfo import ZoneInfo
+
+    from app.places.models import Community
+    from app.store import services
+
+    await db.execute(
+        text("UPDATE communities SET time_zone = 'Europe/London' WHERE id = :c"), {"c": shop.community_id}
+    )
+    await db.commit()
+    item_id = await make_item(client, shop, name="食用油", points_price=10, stock=5, per_resident_limit=1)
+    # The first instant of a month in London, at least a day ahead.
+    london = ZoneInfo("Europe/London")
+    ahead = clock.local(clock.now() + timedelta(days=1), "Europe/London")
+    boundary = (ahead.replace(day=1) + timedelta(days=32)).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0, tzinfo=london
+    )
+    clock.advance(boundary - timedelta(hours=12) - clock.now())  # noon on the last day, London
+    assert clock.local(clock.now(), "Asia/Shanghai").day != 1  # the same month in Beijing
+    first = await order(client, shop.resident, item_id, key="month-1")
+    assert first.status_code == 201, first.text
+    clock.advance(timedelta(hours=6))  # 18:00, still the same month in London
+    assert clock.local(clock.now(), "Asia/Shanghai").day == 1  # the next one in Beijing
+    second = await order(client, shop.resident, item_id, key="month-2")
+    assert second.status_code == 409 and second.json()["code"] == "limit_reached", second.text
+    community = await db.get(Community, shop.community_id)
+    assert await services.month_usage(db, shop.resident.user_id, community) == {item_id: 1}
+    clock.advance(timedelta(hours=6, minutes=1))  # the new month in London
+    assert await services.month_usage(db, shop.resident.user_id, community) == {}
+    third = await order(client, shop.resident, item_id, key="month-3")
+    assert third.status_code == 201, third.text
