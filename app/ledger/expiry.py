@@ -35,9 +35,11 @@ _RECENT_CREDITS = Sql(
     "SELECT amount, created_at FROM ledger_transfers WHERE credit_account_id = :w "
     "AND created_at > :cutoff ORDER BY created_at DESC, id DESC"
 )
+# Each community whose points expire, with its time zone: the dates residents read are its own.
 _POLICIES = Sql(
-    "SELECT community_id, expiry_months FROM ledger_policies WHERE expiry_months IS NOT NULL "
-    "AND (CAST(:c AS bigint) IS NULL OR community_id = :c)"
+    "SELECT p.community_id, p.expiry_months, c.time_zone FROM ledger_policies p "
+    "JOIN communities c ON c.id = p.community_id WHERE p.expiry_months IS NOT NULL "
+    "AND (CAST(:c AS bigint) IS NULL OR p.community_id = :c)"
 )
 _EXPIRABLE = Sql(
     "SELECT a.id, a.balance, a.held, COALESCE((SELECT sum(t.amount) FROM ledger_transfers t "
@@ -130,7 +132,7 @@ async def expire_points(conn: Connection, *, community_id: int | None = None) ->
     now = clock.now()
     policies = await _POLICIES.fetch(conn, {"c": community_id})
     moved = 0
-    for cid, months in policies:
+    for cid, months, tz in policies:
         cutoff = add_months(now, -int(months))
         wallets = await _EXPIRABLE.fetch(conn, {"c": cid, "cutoff": cutoff})
         sink: int | None = None
@@ -152,7 +154,7 @@ async def expire_points(conn: Connection, *, community_id: int | None = None) ->
                     "",
                     None,
                     key,
-                    reason={"before": cutoff.date().isoformat()},  # app.ledger.words
+                    reason={"before": clock.local(cutoff, tz).date().isoformat()},  # app.ledger.words
                 )
             except DomainError:  # spent or held meanwhile: the next run catches up
                 continue
@@ -187,7 +189,7 @@ async def warn_expiring(conn: Connection, *, community_id: int | None = None) ->
     by = now + WARN_AHEAD
     period = int(now.timestamp() // WARN_AHEAD.total_seconds())
     told = 0
-    for cid, months in await _POLICIES.fetch(conn, {"c": community_id}):
+    for cid, months, tz in await _POLICIES.fetch(conn, {"c": community_id}):
         cutoff = add_months(by, -int(months))
         for row in await _EXPIRING.fetch(conn, {"c": cid, "cutoff": cutoff}):
             amount = int(row["balance"]) - int(row["recent"])
@@ -201,6 +203,6 @@ async def warn_expiring(conn: Connection, *, community_id: int | None = None) ->
                 key=f"points_expiring:{row['id']}:{period}",
                 url=f"/wallet?community_id={cid}",
                 points=amount,
-                by=by.date().isoformat(),
+                by=clock.local(by, tz).date().isoformat(),
             )
     return told

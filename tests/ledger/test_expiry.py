@@ -73,3 +73,49 @@ async def test_expired_holds_are_voided_by_the_job(db: Any, factory: Any) -> Non
         clock.advance(-timedelta(minutes=16))
     assert await ledger.wallet(await connection_of(db), c, u) == ledger.Wallet(10, 0, 10)
     await db.commit()
+
+
+async def test_expiry_dates_residents_read_are_the_communitys(db: Any, factory: Any) -> None:
+    """The jobs run at night in UTC, which is still the day before in Los Angeles: the expired
+    transfer's "earned before" date and the notice's "expire by" date were UTC dates, a day off
+    from the calendar of a community there."""
+    from sqlalchemy import text
+
+    tenant = await factory.tenant()
+    person = await factory.person(tenant)
+    c, u = tenant.community_id, person.user_id
+    zone = "America/Los_Angeles"
+    await db.execute(text("UPDATE communities SET time_zone = :z WHERE id = :c"), {"z": zone, "c": c})
+    moved = timedelta(0)
+    try:
+        await ledger.award(await connection_of(db), **_args(c, u, 30, f"z-{c}-1"))
+        await expiry.set_expiry_months(await connection_of(db), c, 2, actor_id=None)
+        # Some 40 days on, at 03:17 UTC, when the warning's day differs in Los Angeles.
+        later = (clock.now() + timedelta(days=40)).replace(hour=3, minute=17)
+        moved += later - clock.now()
+        clock.advance(later - clock.now())
+        assert await expiry.warn_expiring(await connection_of(db), community_id=c) == 1
+        by = clock.now() + expiry.WARN_AHEAD
+        assert clock.local(by, zone).date() != by.date()
+        notice = (
+            await db.execute(
+                text("SELECT params FROM notices WHERE user_id = :u AND kind = 'points_expiring'"), {"u": u}
+            )
+        ).scalar_one()
+        assert notice["by"] == clock.local(by, zone).date().isoformat()
+        # And on past two months, the expiry itself.
+        step = timedelta(days=30)
+        moved += step
+        clock.advance(step)
+        assert await expiry.expire_points(await connection_of(db), community_id=c) == 30
+        cutoff = expiry.add_months(clock.now(), -2)
+        assert clock.local(cutoff, zone).date() != cutoff.date()
+        lines, _ = await ledger.statement(await connection_of(db), c, u)
+        assert lines[0].kind == "expiry"
+        reason = (
+            await db.execute(text("SELECT reason FROM ledger_transfers WHERE id = :t"), {"t": lines[0].id})
+        ).scalar_one()
+        assert reason == {"before": clock.local(cutoff, zone).date().isoformat()}
+        await db.commit()
+    finally:
+        clock.advance(-moved)
