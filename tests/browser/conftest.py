@@ -14,10 +14,26 @@ from typing import Any
 import httpx
 import pytest
 
+from app.circle import demo as circle_demo
+from app.partners import demo as partners_demo
 from app.payments import gateway
 from tests.conftest import SECRET
 
-ROLES = ("anonymous", "resident", "volunteer", "grid_worker", "staff", "admin", "street_admin")
+ROLES = (
+    "anonymous",
+    "resident",
+    "volunteer",
+    "grid_worker",
+    "staff",
+    "admin",
+    "street_admin",
+    "partner",
+    "provider",
+)
+# The members the walk signs in as: a partner unit's (省疾控中心) and a provider's (老张理发店,
+# whose offer the resident buys a voucher of below).
+PARTNER_PHONE = partners_demo.UNITS[0][4][0]
+PROVIDER_PHONE = circle_demo.MEMBER_PHONES["老张理发店"]
 
 
 @dataclass
@@ -161,6 +177,8 @@ def world(live_server: Any) -> World:
     _seed_demo(live_server.env["DATABASE_URL"], Path(live_server.env["JINLIN_DATA_DIR"]) / "uploads")
     phones = {label: str(phone) for label, phone, *_rest in reversed(demo.PEOPLE) if phone}
     phones["street_admin"] = demo.STREET_ADMIN[1]
+    phones["partner"] = PARTNER_PHONE
+    phones["provider"] = PROVIDER_PHONE
     w = World(live_server.url, phones, demo.DEMO_PASSWORD)
     with httpx.Client(base_url=w.url, timeout=30) as http:
         auth = {role: _token(http, phone, w.password) for role, phone in phones.items()}
@@ -284,7 +302,12 @@ def world(live_server: Any) -> World:
         )
         # The service circle: the demo's offer nearest the resident and a voucher they bought.
         offers = _ok(http.get(f"/api/v1/communities/{cid}/offers", headers=auth["resident"]))["items"]
-        offer = next(o for o in offers if o["cash_price_cents"] == 0)
+        offer = next(
+            o
+            for o in offers
+            if o["cash_price_cents"] == 0
+            and circle_demo.MEMBER_PHONES.get(o["organisation_name"]) == PROVIDER_PHONE
+        )
         voucher = _ok(
             http.post(
                 "/api/v1/vouchers",
