@@ -14,6 +14,7 @@ from app.core.i18n import lazy
 from app.core.uow import Connection, Sql
 from app.ledger.holds import _HOLD, _HOLD_BY_KEY
 from app.ledger.transfers import (
+    DERIVED_BALANCE,
     _check_text,
     _conflict,
     _existing_transfer,
@@ -103,12 +104,10 @@ async def provider_hold(
 
 
 # A provider's balance as its transfers say (its row carries none); the row is locked first, so
-# two settlements of one provider take turns (redemptions never lock it: they only insert).
+# two settlements of one provider take turns, and a reversal debiting it waits for them
+# (redemptions never lock it: they only insert).
 _LOCK_PROVIDER = Sql("SELECT id FROM ledger_accounts WHERE id = :a FOR UPDATE")
-_DERIVED_BALANCE = Sql(
-    "SELECT COALESCE((SELECT sum(amount) FROM ledger_transfers WHERE credit_account_id = :a), 0) "
-    "- COALESCE((SELECT sum(amount) FROM ledger_transfers WHERE debit_account_id = :a), 0)"
-)
+_DERIVED_BALANCE = DERIVED_BALANCE
 _INSERT_SETTLEMENT = Sql(insert_transfer() + " ON CONFLICT DO NOTHING RETURNING id")
 
 

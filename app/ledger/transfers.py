@@ -503,6 +503,11 @@ _INSERT_REVERSAL = Sql(
     insert_transfer(reverses_id="CAST(:orig AS bigint)") + " ON CONFLICT DO NOTHING RETURNING id"
 )
 _REVERSAL_OF = Sql("SELECT id FROM ledger_transfers WHERE reverses_id = :t")
+# A system account's balance as its transfers say (its row carries none).
+DERIVED_BALANCE = Sql(
+    "SELECT COALESCE((SELECT sum(amount) FROM ledger_transfers WHERE credit_account_id = :a), 0) "
+    "- COALESCE((SELECT sum(amount) FROM ledger_transfers WHERE debit_account_id = :a), 0)"
+)
 _ADD_BALANCE = Sql("UPDATE ledger_accounts SET balance = balance + :n WHERE id = :a AND kind = 'wallet'")
 
 
@@ -545,6 +550,19 @@ async def reverse(
     if debit is not None and debit["kind"] == "wallet" and not debit["covers"]:
         raise DomainError(
             "insufficient_points", 409, lazy("The member no longer has enough points to reverse this.")
+        )
+    # A provider's account is debited by its settlements too (which lock it as this did): a
+    # redemption whose points were settled since cannot be taken back from it. The store's and
+    # the expiry's accounts are debited only by reversals of what credited them.
+    if (
+        debit is not None
+        and debit["kind"] == "provider"
+        and int(await DERIVED_BALANCE.fetchval(conn, {"a": params["debit"]})) < params["n"]
+    ):
+        raise DomainError(
+            "insufficient_points",
+            409,
+            lazy("The provider's account no longer holds these points: they were settled."),
         )
     new_id = await _INSERT_REVERSAL.fetchval(conn, params)
     if new_id is None:
