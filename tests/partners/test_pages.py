@@ -292,3 +292,30 @@ async def test_other_domains_add_sections_to_the_office_page_for_members_only(
     assert "修插座" in office.text and 'href="/wishes/1"' in office.text
     assert seen[0] == (organisation_id, [town.community_id])
     assert "修插座" not in as_admin.text
+
+
+async def test_the_organisation_page_heads_its_list_of_members_as_members_not_a_count(
+    client: Any, town: Town
+) -> None:
+    """The list of the unit's people read 成员数 ("number of members") above names, in the words
+    of the street page's column of counts."""
+    await session_of(client, town.admin)
+    made = await post_form(
+        client,
+        f"/partners/admin/c/{town.community_id}/organisations",
+        {
+            "name": unique("老张理发店"),
+            "kinds": "provider",
+            "display_name": "张师傅",
+            "phone": unique_phone(),
+        },
+    )
+    assert made.status_code == 303, made.text
+    page = await client.get(made.headers["location"])
+    heading = re.search(
+        r"<h2>([^<]*)</h2>\s*<ul class=\"menu\">\s*<li><span class=\"entry\"><span>张师傅", page.text
+    )
+    assert heading is not None, page.text
+    assert heading.group(1) == "单位成员"
+    english = await client.get(made.headers["location"], headers=EN)
+    assert "<h2>Members of the organisation</h2>" in english.text
