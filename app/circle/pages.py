@@ -387,6 +387,7 @@ async def _shop_context(db_session: AsyncSession, actor: Actor, provider_id: int
         "provider": provider,
         "redeemed": redeemed,
         "figures": figures,
+        "funds": statements.FUND_LABELS,
         "offers": await services.offers_of_provider(db_session, provider_id),
         "offer_labels": OFFER_LABELS,
         "is_member": provider_id in mine,

@@ -431,3 +431,30 @@ async def test_my_vouchers_shows_each_voucher_until_when_in_its_communitys_time(
     page = await client.get("/circle/me/vouchers")
     assert clock.text(expires, "Europe/London") in page.text
     assert clock.text(expires, "Asia/Shanghai") not in page.text
+
+
+async def test_the_shop_page_says_what_the_month_pays_the_shop_and_how_it_is_counted(
+    client: Any, circle: Circle, engine: Any
+) -> None:
+    """The shop's month read 应付现金 ("cash payable") with a sum and nothing else: a shop owner
+    could not tell who pays whom, for what, or at which rate."""
+    offer = await make_offer(client, circle, circle.barber_id, name="理发", points_price=15)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    bought = await client.post(
+        "/api/v1/vouchers",
+        json={"offer_id": offer, "idempotency_key": "shop-month-1"},
+        headers=circle.resident.headers,
+    )
+    assert bought.status_code == 201, bought.text
+    redeemed = await client.post(
+        "/api/v1/scans", json={"code": bought.json()["voucher_code"]}, headers=circle.barber.headers
+    )
+    assert redeemed.json()["result"] == "redeemed", redeemed.text
+    await page_login(client, circle.barber)
+    page = (await client.get(f"/circle/shop/{circle.barber_id}")).text
+    month = page[page.index("data-month") :]
+    assert "应付现金" not in month
+    assert "本店应得结算款" in month and "1.50" in month
+    assert "15 积分，每积分 0.10 元：本月结束后，由社区以财政资金支付给本店。" in month
+    english = (await client.get(f"/circle/shop/{circle.barber_id}", headers={"Accept-Language": "en"})).text
+    assert "15 points at 0.10 yuan a point: the community pays you this from Public finance" in english
