@@ -26,6 +26,7 @@ from app.store import exports as store_exports
 from app.store import photos, rules, services
 from app.store.models import StoreOrder
 
+OPEN_ORDERS_PAGE = 50
 SAVED = {
     "settings": lazy("The store settings were saved."),
     "created": lazy("The item was added."),
@@ -334,9 +335,19 @@ async def item_photo(
 
 @get("/store/admin/c/{community_id:int}/orders", include_in_schema=False)
 async def admin_orders(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, cancelled: str = ""
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    cancelled: str = "",
+    page: str = "",
 ) -> Template:
     community = await _admin_community(db_session, actor, community_id)
+    # The open orders a page at a time, newest first: a community of 2,000 households may have
+    # hundreds waiting, and the counter finds one by scanning its code, not by scrolling.
+    open_total = await services.count_orders(db_session, actor, community_id, "held")
+    pages = max(-(-open_total // OPEN_ORDERS_PAGE), 1)
+    number = min(max(optional_int(page) or 1, 1), pages)
     notice = None
     cancelled_id = optional_int(cancelled)
     gone = await db_session.get(StoreOrder, cancelled_id) if cancelled_id and cancelled_id < 2**63 else None
@@ -355,7 +366,17 @@ async def admin_orders(
         request,
         "store/admin_orders.html",
         community=community,
-        open_rows=await services.orders_of_community(db_session, actor, community_id, status="held"),
+        open_rows=await services.orders_of_community(
+            db_session,
+            actor,
+            community_id,
+            status="held",
+            limit=OPEN_ORDERS_PAGE,
+            offset=(number - 1) * OPEN_ORDERS_PAGE,
+        ),
+        open_total=open_total,
+        page=number,
+        pages=pages,
         today_rows=await services.orders_of_community(
             db_session, actor, community_id, picked_up_since=clock.day_start(clock.now(), community.time_zone)
         ),

@@ -419,6 +419,7 @@ async def orders_of_community(
     status: str | None = None,
     picked_up_since: datetime | None = None,
     limit: int = 200,
+    offset: int = 0,
 ) -> list[OrderRow]:
     actor.require(community_id, *STAFF)
     stmt = (
@@ -434,8 +435,20 @@ async def orders_of_community(
         stmt = stmt.order_by(StoreOrder.picked_up_at.desc())
     else:
         stmt = stmt.order_by(StoreOrder.id.desc())
-    rows = (await session.execute(stmt.limit(limit))).all()
+    rows = (await session.execute(stmt.offset(offset).limit(limit))).all()
     return [OrderRow(o, n, r) for o, n, r in rows]
+
+
+async def count_orders(session: AsyncSession, actor: Actor, community_id: int, status: str) -> int:
+    """How many of the community's orders have the status (the open ones: what the counter still
+    has to hand over), for the orders page's count and pages."""
+    actor.require(community_id, *STAFF)
+    found = await session.scalar(
+        select(func.count())
+        .select_from(StoreOrder)
+        .where(StoreOrder.community_id == community_id, StoreOrder.status == status)
+    )
+    return int(found or 0)
 
 
 @dataclass

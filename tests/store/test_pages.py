@@ -13,10 +13,11 @@ from app.core import clock
 from app.core.authz import Actor
 from app.core.uow import connection_of
 from app.scans import scanning
+from app.store import admin_pages
 from tests.api.helpers import page_login, post_form
 from tests.conftest import count
 from tests.qrtools import decode_svg
-from tests.store.conftest import make_item
+from tests.store.conftest import make_item, order
 
 
 async def test_resident_browses_orders_and_sees_pickup_qr_and_digits(client, shop, db):
@@ -548,3 +549,25 @@ async def test_my_open_orders_say_until_when_each_can_be_picked_up(client, shop,
     for order_id, expires_at in ends:
         line = page[page.index(f'data-order="{order_id}"') :].split("</li>", 1)[0]
         assert f"有效期至 {clock.text(expires_at, 'Europe/London')}" in line
+
+
+async def test_the_open_orders_come_a_page_at_a_time_with_their_count(client, shop, monkeypatch):
+    """The open orders were the newest 200, with no count and no way to the others: a community of
+    2,000 households at a busy week-end had orders the page never showed (here two a page)."""
+    monkeypatch.setattr(admin_pages, "OPEN_ORDERS_PAGE", 2)
+    item_id = await make_item(client, shop, name="挂面 1kg", points_price=20, stock=10)
+    placed = [(await order(client, shop.resident, item_id)).json()["id"] for _ in range(3)]
+    await page_login(client, shop.staff)
+    url = f"/store/admin/c/{shop.community_id}/orders"
+    first = (await client.get(url)).text
+    assert "待领取订单共 3 张。" in first and "第 1 页，共 2 页，最新的在前。" in first
+    assert [int(i) for i in re.findall(r'data-order="(\d+)"', first)] == placed[:0:-1]
+    assert 'href="?page=2#open"' in first and "?page=0" not in first
+    second = (await client.get(url + "?page=2")).text
+    assert re.findall(r'data-order="(\d+)"', second) == [str(placed[0])]
+    assert 'href="?page=1#open"' in second and "?page=3" not in second
+    # A page past the last, or no number at all, shows a page that exists.
+    assert re.findall(r'data-order="(\d+)"', (await client.get(url + "?page=9")).text) == [str(placed[0])]
+    assert "第 1 页" in (await client.get(url + "?page=x")).text
+    english = (await client.get(url, headers={"Accept-Language": "en"})).text
+    assert "Orders waiting to be picked up: 3." in english and "Older orders" in english
