@@ -63,8 +63,8 @@ async def api_street_stats(
 ) -> StreetStats:
     """Each community of the street with the same fields, and the street's totals: for its street
     admins."""
-    await services.street_of(report_session, actor, street_id)
-    first_day, last_day = rules.period(first, last, clock.today())
+    _street, communities = await services.street_of(report_session, actor, street_id)
+    first_day, last_day = rules.period(first, last, services.street_today(communities))
     street, rows = await services.street_figures(report_session, actor, street_id, first_day, last_day)
     return StreetStats(
         communities=[stats_out(r) for r in rows],

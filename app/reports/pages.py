@@ -89,7 +89,7 @@ async def street_dashboard(
     last: To = None,
 ) -> Template:
     street, communities = await services.street_of(report_session, actor, street_id)
-    today = clock.today()
+    today = services.street_today(communities)
     first_day, last_day, error = _period(request, first, last, today)
     rows = await services.figures_of(report_session, communities, first_day, last_day)
     shown = services.shown()

@@ -71,6 +71,13 @@ async def street_of(session: AsyncSession, actor: Actor, street_id: int) -> tupl
     return street, list(found.all())
 
 
+def street_today(communities: list[Community]) -> date:
+    """ "Today" for a street's figures: the latest of its communities' todays, so that no
+    community's day under way is left out of "this month up to today" (a day not begun yet in
+    one of them counts nothing there)."""
+    return max((clock.today(c.time_zone) for c in communities), default=clock.today())
+
+
 async def street_figures(
     session: AsyncSession, actor: Actor, street_id: int, first: date, last: date
 ) -> tuple[Street, list[Figures]]:

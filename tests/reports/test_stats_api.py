@@ -101,3 +101,46 @@ async def test_the_points_trend_has_every_day_and_adds_up_to_the_totals(
     assert list(trend) == [town.first.isoformat(), town.last.isoformat()]
     assert sum(day["issued"] for day in trend.values()) == town.expected["points_issued"]
     assert sum(day["spent"] for day in trend.values()) == town.expected["points_spent"]
+
+
+async def test_a_streets_this_month_is_its_communities(client: Any, factory: Any, db: Any) -> None:
+    """A street of communities in Los Angeles, asked at 16:30 UTC on the last day of a month: it
+    is still that day there, but the street's "this month up to today" was the first of the next
+    month in Beijing, a day not begun in any of its communities, so every figure read 0."""
+    from datetime import timedelta
+
+    from sqlalchemy import text
+
+    from app.core import clock
+    from tests.conftest import login
+
+    tenant = await factory.tenant()
+    zone = "America/Los_Angeles"
+    await db.execute(
+        text("UPDATE communities SET time_zone = :z WHERE id = :c"), {"z": zone, "c": tenant.community_id}
+    )
+    await db.execute(
+        text("INSERT INTO street_roles (user_id, street_id, role) VALUES (:u, :s, 'street_admin')"),
+        {"u": tenant.admin.user_id, "s": tenant.street_id},
+    )
+    await db.commit()
+    boss = await login(client, tenant.admin)
+    ahead = clock.now() + timedelta(days=1)
+    last_day = (ahead.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    moment = last_day.replace(hour=16, minute=30, second=0, microsecond=0)
+    moved = moment - clock.now()
+    clock.advance(moved)
+    try:
+        assert clock.today("Asia/Shanghai") != clock.today(zone)
+        answer = await client.get(f"/api/v1/streets/{tenant.street_id}/stats", headers=boss.headers)
+        assert answer.status_code == 200, answer.text
+        today = clock.today(zone)
+        assert (answer.json()["from"], answer.json()["to"]) == (
+            today.replace(day=1).isoformat(),
+            today.isoformat(),
+        )
+        page = await client.get(f"/street/{tenant.street_id}/dashboard", headers=boss.headers)
+        assert page.status_code == 200
+        assert f'value="{today.replace(day=1).isoformat()}"' in page.text, page.text[:2000]
+    finally:
+        clock.advance(-moved)
