@@ -1,7 +1,8 @@
 """Background jobs on PostgreSQL (procrastinate; no Redis).
 
-Jobs run in-process inside `jinlin serve` by default (each worker process runs a small
-procrastinate worker, started by ``on_startup``), or in a separate ``jinlin worker`` process
+Jobs run in-process inside `jinlin serve` by default (one of its worker processes runs a small
+procrastinate worker, started by ``on_startup``; the others stand by to take over should that
+process end), or in a separate ``jinlin worker`` process
 (docker compose). ``Settings.run_jobs_in_process = False`` (``JINLIN_JOBS_IN_PROCESS=0``) turns the
 in-process worker off; the tests do that and call job functions directly. The queue's tables
 come from Alembic migration 0002, never from the running app.
@@ -17,7 +18,10 @@ module, app.domains.load_jobs, before a worker starts)::
         ...                                     # one transaction, committed when this returns
 
 The job's name defaults to ``<module>.<function>``. Procrastinate makes sure one run per
-schedule tick happens even with several workers. Keep jobs idempotent: a job that fails is
+schedule tick happens even with several workers. A job whose work people wait for (an export, an
+import, a payment's webhook) is woken where that work is written, ``await jobs.wake(session,
+name)`` in the same transaction, so that it runs as soon as that commits; its schedule is then a
+slow sweep, the safety net, not a poll every few seconds. Keep jobs idempotent: a job that fails is
 retried on the next tick. Tests call the function directly with their own session, or
 ``await jobs.run_now(engine, name)``.
 """
@@ -31,8 +35,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from app.core import serving
 from app.core.database import ENGINE_OPTIONS, libpq_url, resolve_database_url
 from app.core.settings import Settings
 
@@ -68,6 +74,21 @@ def registered() -> dict[str, PeriodicJob]:
     return dict(_PERIODIC)
 
 
+# One waiting run per job at most: procrastinate's unique index on a waiting job's queueing
+# lock takes the second wake of a job that has not started yet as a no-op. The insert's trigger
+# notifies the job workers, which start it at once.
+_WAKE = text(
+    "INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args)"
+    " VALUES ('periodic', :name, :lock, '{}') ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING"
+)
+
+
+async def wake(session: AsyncSession, name: str) -> None:
+    """Runs the periodic job `name` as soon as the session's transaction commits (nothing if it
+    rolls back), whoever runs the jobs: serve's job worker or `jinlin worker`."""
+    await session.execute(_WAKE, {"name": name, "lock": f"wake:{name}"})
+
+
 async def run_job(engine: AsyncEngine, job: PeriodicJob) -> None:
     """Runs one job in its own transaction."""
     async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
@@ -93,7 +114,7 @@ def build_app(settings: Settings, engine: AsyncEngine) -> Any:
     for job in registered().values():
 
         def make_runner(job: PeriodicJob = job) -> Callable[[int], Awaitable[None]]:
-            async def runner(timestamp: int) -> None:
+            async def runner(timestamp: int = 0) -> None:  # 0: woken (wake), not scheduled
                 await run_job(engine, job)
 
             return runner
@@ -126,6 +147,8 @@ async def run_worker(settings: Settings, *, name: str = "jinlin", wait: bool = T
 _running: asyncio.Task[None] | None = None
 # Seconds between an in-process worker's end and its restart.
 RESTART_DELAY = 5
+# Seconds between a standing-by serve worker's asks for the job worker's turn.
+TURN_RETRY = 5
 
 
 def on_startup(settings: Settings) -> Callable[[], Awaitable[None]]:
@@ -133,9 +156,24 @@ def on_startup(settings: Settings) -> Callable[[], Awaitable[None]]:
         global _running
         if not settings.run_jobs_in_process or _running is not None:
             return
-        _running = asyncio.create_task(run_worker_for_good(settings, "in-process"), name="jinlin-jobs")
+        _running = asyncio.create_task(run_in_turn(settings), name="jinlin-jobs")
 
     return start
+
+
+async def run_in_turn(settings: Settings) -> None:
+    """The job worker of one of serve's worker processes (serving.take_turn): one job worker
+    per serve, not one per process, since every one of them polls the queue and wakes for each
+    schedule. The others ask again every TURN_RETRY seconds, so that the jobs go on when the
+    process that ran them ends."""
+    turn = serving.take_turn("jobs")
+    while turn is None:
+        await asyncio.sleep(TURN_RETRY)
+        turn = serving.take_turn("jobs")
+    try:
+        await run_worker_for_good(settings, "in-process")
+    finally:
+        turn.close()
 
 
 async def run_worker_for_good(settings: Settings, name: str) -> None:

@@ -108,3 +108,22 @@ def _watch_master(master: int) -> None:
         time.sleep(WATCH_INTERVAL)
     log.warning("the master process %s is gone: worker %s exits", master, os.getpid())
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def take_turn(what: str) -> socket.socket | None:
+    """The turn of one of a serve's worker processes to do `what` (its job worker): the first
+    to ask gets it and keeps it while it keeps the socket returned; the others get None and may
+    ask again, and one of them gets it once that process has ended (a crashed worker that
+    granian respawns). The turn is a Linux abstract socket named after the master, which the
+    kernel frees with the process holding it: no file is left behind. A process that is no
+    serve's worker (another ASGI server, a test's app) always gets its own turn."""
+    owner = int(os.environ.get(MASTER_PID, "0") or 0) or os.getpid()
+    turn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        turn.bind(f"\0jinlin-{what}-{owner}")
+    except OSError as exc:
+        turn.close()
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        return None
+    return turn

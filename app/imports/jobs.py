@@ -8,7 +8,8 @@ from app.core import jobs
 from app.imports import services
 
 
-@jobs.periodic("* * * * * */2")
+@jobs.periodic("* * * * *", name=services.JOB)
 async def make_imports(session: AsyncSession) -> None:
-    """Every two seconds: the confirmed files, one after the other; old rows let go."""
+    """The confirmed files, one after the other (woken when one is confirmed; every minute too,
+    for a file to import again), and old rows let go."""
     await services.make_queued(session)

@@ -19,7 +19,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.core import audit, clock, progress
+from app.core import audit, clock, jobs, progress
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.i18n import lazy
@@ -34,6 +34,8 @@ from app.places.services import community_for
 # resident role only).
 IMPORTERS = ("admin", "staff")
 CHUNK = 1_000
+# The job that imports the confirmed files (app.imports.jobs), woken when one is confirmed.
+JOB = "app.imports.jobs.make_imports"
 # A checked file waits this long for its confirmation; an imported one keeps its rows (the
 # report, the new cards) this long.
 KEEP_CHECKED = timedelta(days=1)
@@ -294,6 +296,7 @@ async def confirm(
         file=run.filename,
         rows=run.total_rows,
     )
+    await jobs.wake(session, JOB)
     await session.refresh(run)
     return run
 

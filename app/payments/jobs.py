@@ -1,5 +1,6 @@
-"""Money's background jobs: Stripe's stored events applied within seconds of arriving, and the
-reconciliation that recovers a completed Checkout whose webhook never came."""
+"""Money's background jobs: Stripe's stored events applied as soon as they are stored (the job is
+woken then; every minute too, for an event whose run failed), and the reconciliation that
+recovers a completed Checkout whose webhook never came."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from app.core.settings import get_settings
 from app.payments import services
 
 
-@jobs.periodic("* * * * * */2", name="payments.handle_events")
+@jobs.periodic("* * * * *", name=services.HANDLE_EVENTS)
 async def handle_events(session: AsyncSession) -> None:
     await services.handle_waiting_events(session)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import audit
+from app.core import audit, jobs
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
@@ -200,9 +200,15 @@ _STORE_EVENT = Sql(
 )
 
 
-async def store_event(db: Any, event: dict[str, Any], raw: str) -> None:
-    """Stored once by its id; a repeated delivery changes nothing."""
+# The job that applies the stored events (app.payments.jobs), woken when one is stored.
+HANDLE_EVENTS = "payments.handle_events"
+
+
+async def store_event(db: AsyncSession, event: dict[str, Any], raw: str) -> None:
+    """Stored once by its id (a repeated delivery changes nothing), and applied by the job as
+    soon as it is committed."""
     await _STORE_EVENT.execute(db, {"id": event["id"], "type": str(event["type"])[:100], "body": raw})
+    await jobs.wake(db, HANDLE_EVENTS)
 
 
 _WAITING = Sql(

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.core import clock, exports, progress
+from app.core import clock, exports, jobs, progress
 from app.core.authz import Actor
 from app.core.errors import Forbidden, NotFound
 from app.core.figures import Scope
@@ -28,6 +28,8 @@ from app.places.models import Community
 from app.reports.models import ExportRun
 
 INLINE_ROWS = 2_000
+# The job that makes the queued runs (app.reports.jobs), woken when a run is queued.
+JOB = "app.reports.jobs.make_exports"
 BATCH = 500  # rows written between two records of progress (and heartbeats)
 KEEP = timedelta(hours=24)
 RECENT = 20  # the admin's runs the exports page lists
@@ -119,6 +121,7 @@ async def start(
     )
     session.add(run)
     await session.flush()
+    await jobs.wake(session, JOB)
     return run
 
 

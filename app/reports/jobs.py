@@ -8,7 +8,8 @@ from app.core import jobs
 from app.reports import exporting
 
 
-@jobs.periodic("* * * * * */2")
+@jobs.periodic("* * * * *", name=exporting.JOB)
 async def make_exports(session: AsyncSession) -> None:
-    """Every two seconds: the queued exports, one after the other; the expired files deleted."""
+    """The queued exports, one after the other (woken when one is queued; every minute too, for a
+    run to make again), and the expired files deleted."""
     await exporting.make_queued(session)

@@ -1,0 +1,88 @@
+"""One job worker per `jinlin serve`, not one per worker process (app.core.serving.take_turn), and
+a job woken where its work is written (app.core.jobs.wake): one waiting run, with the transaction."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app import domains
+from app.core import jobs, serving
+from app.imports import services as imports
+from app.payments import services as payments
+from app.reports import exporting
+
+
+def test_one_process_of_a_serve_has_the_job_worker_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first process of a serve to ask takes the turn and keeps it while it lives; the others
+    are refused until it has ended, however it ended (here SIGKILL), and then one of them gets it.
+    Another serve (another master) has a turn of its own."""
+    master = str(2**22 + os.getpid())  # beyond the default pid_max: no real serve's master
+    monkeypatch.setenv(serving.MASTER_PID, master)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from app.core import serving; turn = serving.take_turn('jobs');"
+            " print(turn is not None, flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "True"
+        assert serving.take_turn("jobs") is None, "a second process of the same serve is refused"
+        monkeypatch.setenv(serving.MASTER_PID, str(int(master) + 1))
+        other = serving.take_turn("jobs")
+        assert other is not None, "another serve has its own turn"
+        other.close()
+        monkeypatch.setenv(serving.MASTER_PID, master)
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(10)
+    deadline = time.monotonic() + 5
+    while (turn := serving.take_turn("jobs")) is None:
+        assert time.monotonic() < deadline, "the turn is free once its holder has ended"
+        time.sleep(0.05)
+    assert serving.take_turn("jobs") is None, "and kept by its new holder"
+    turn.close()
+
+
+def test_the_woken_jobs_are_registered() -> None:
+    domains.load_jobs()
+    assert {imports.JOB, exporting.JOB, payments.HANDLE_EVENTS} <= set(jobs.registered())
+
+
+WAITING = (
+    "SELECT task_name, queue_name, args FROM procrastinate_jobs"
+    " WHERE queueing_lock = :lock AND status = 'todo'"
+)
+
+
+async def test_a_wake_is_one_waiting_run_of_the_job_in_the_transaction(engine: Any) -> None:
+    """Woken twice, a job waits once; the run is in the waker's transaction (rolled back here, so
+    no served app's job worker on this database runs it). The table is locked against the job
+    workers meanwhile, so none takes a waiting run between two reads."""
+    lock = f"wake:{exporting.JOB}"
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(text("LOCK TABLE procrastinate_jobs IN SHARE ROW EXCLUSIVE MODE"))
+        before = (await s.execute(text(WAITING), {"lock": lock})).all()
+        await jobs.wake(s, exporting.JOB)
+        await jobs.wake(s, exporting.JOB)
+        after = (await s.execute(text(WAITING), {"lock": lock})).all()
+        assert len(after) == 1, after
+        assert tuple(after[0]) == (exporting.JOB, "periodic", {})
+        if not before:
+            # Seen only by this transaction until it commits.
+            async with engine.connect() as other:
+                assert (await other.execute(text(WAITING), {"lock": lock})).all() == []
+        await s.rollback()
