@@ -31,10 +31,15 @@ from app.places.services import time_zone_of
 
 @get("/events/{event_id:int}/kiosk.svg", include_in_schema=False)
 async def kiosk_svg(
-    event_id: int, actor: Actor, db_session: AsyncSession, settings: Settings, action: str = "checkin"
+    event_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    settings: Settings,
+    action: str = "checkin",
+    w: str | None = None,
 ) -> Response:
     event = await services.kiosk_event(db_session, actor, event_id, action)
-    code, _refresh, _expires = services.current_code(settings, event, action)
+    code = services.kiosk_image_code(settings, event, action, w)
     return Response(qr.svg(code, scale=10), media_type="image/svg+xml", headers={"cache-control": "no-store"})
 
 

@@ -524,6 +524,22 @@ def current_code(settings: Settings, event: Any, action: str) -> tuple[str, date
     return code, codes.window_end(window), codes.window_end(window + 1)
 
 
+def kiosk_image_code(settings: Settings, event: Any, action: str, named: str | None) -> str:
+    """The code a kiosk's image draws: the one its page names beside it (`w`) while that one is
+    still accepted, so that the image and the text under it never differ at a window's turn;
+    else the current one. Only a code signed for this event and action is drawn."""
+    parsed = codes.parse(named) if named else None
+    if (
+        parsed is not None
+        and parsed.event_id == event.id
+        and parsed.action == action
+        and codes.check(parsed, settings.secret_key, event.community_id, clock.now()) is None
+    ):
+        letter = codes.ACTIONS[action]
+        return f"{codes.PREFIX}-{parsed.event_id}-{letter}-{parsed.window}-{parsed.mac}"
+    return current_code(settings, event, action)[0]
+
+
 async def kiosk_event(db_session: AsyncSession, actor: Actor, event_id: int, action: str) -> Event:
     """The event whose kiosk code an organiser asks for, refused if it does not use a kiosk."""
     if action not in codes.ACTIONS:
