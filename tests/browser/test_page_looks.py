@@ -440,3 +440,26 @@ def test_a_cards_content_starts_and_ends_at_its_padding(world: World, browser: A
         assert bands == []
     finally:
         context.close()
+
+
+def test_the_shelf_takes_about_half_a_screen_an_item(world: World, browser: Any) -> None:
+    """Each item's photo on the love supermarket's shelf was as wide as the card and as tall, so a
+    resident scrolled a whole screen (844 px) per item; a photo now sits beside the item's name
+    (the demo's items have photos; the resident can afford them, so each card has its order form)."""
+    context, page = _page(browser, world, "zh", False)
+    try:
+        log_in(page, world, "resident")
+        page.goto(f"{world.url}/store/c/{world.values['community_id']}")
+        page.wait_for_load_state("load")
+        photos = page.evaluate(
+            "[...document.querySelectorAll('.store-item img.store-photo')]"
+            ".map((img) => img.getBoundingClientRect().height)"
+        )
+        cards = page.evaluate(
+            "[...document.querySelectorAll('.store-item')].map((el) => el.getBoundingClientRect().height)"
+        )
+    finally:
+        context.close()
+    assert len(photos) >= 3, photos
+    assert all(60 <= h <= 100 for h in photos), photos
+    assert all(h <= 844 * 0.6 for h in cards), cards
