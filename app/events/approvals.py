@@ -143,11 +143,15 @@ async def close_event(session: AsyncSession, event_id: int, now: datetime | None
     event = await session.get(Event, event_id, with_for_update=True)
     if event is None or event.status != "open" or now < event.ends_at + rules.GRACE:
         return 0
+    # Locked, and read again once a check-out under way has ended: a stay its resident closed a
+    # moment ago (and was paid for) is not closed a second time at the scheduled end.
     open_stays = (
         await session.scalars(
             select(Checkin)
             .where(Checkin.event_id == event_id, Checkin.checked_out_at.is_(None))
             .order_by(Checkin.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     ).all()
     for stay in open_stays:

@@ -384,3 +384,50 @@ async def test_a_scan_before_check_in_opens_says_when_it_opens_in_the_communitys
     await session_of(client, alice)
     page = await post_form(client, "/scan", {"code": code, "via": "camera"})
     assert page.status_code == 409 and f"{opens} 起可以签到（活动开始前一小时）。" in page.text
+
+
+async def test_closing_an_event_while_its_resident_checks_out_closes_the_stay_once(client, site, db, engine):
+    """The close job and a resident's late check-out meet on PostgreSQL: the check-out has closed
+    the stay and paid its points but not committed yet when the job reads the open stays. The job
+    read the stay as open, waited for its row, then closed it again at the scheduled end and sent
+    it to the approval queue as pending, without its transfer: the resident was paid and the
+    queue offered to pay (or refuse) the same stay again."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from app.events import checkins
+
+    tenant, admin, alice, _bob = site
+    event_id = await make_event(client, admin, tenant.community_id)
+    assert (await scan(client, alice, await kiosk_code(client, admin, event_id))).json()[
+        "result"
+    ] == "checked_in"
+    clock.advance(timedelta(hours=3))  # past the end and its grace: the job closes the event
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions() as late, late.begin():
+        conn = await connection_of(late)
+        event = await checkins.load_event_row(conn, event_id)
+        out = await checkins.check_out(conn, event, alice.user_id, method="kiosk", by=alice.user_id)
+        assert out.status == "awarded" and out.points > 0
+
+        async def close() -> int:
+            async with sessions() as job, job.begin():
+                return await approvals.close_event(job, event_id)
+
+        closing = asyncio.create_task(close())
+        for _ in range(100):  # until the job waits for the stay's row
+            waiting = await db.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            )
+            await db.rollback()
+            if waiting:
+                break
+            await asyncio.sleep(0.05)
+        assert waiting, "the job did not wait for the check-out"
+    assert await closing == 0  # the stay was closed by its resident
+    stay = (await db.scalars(select(Checkin).where(Checkin.event_id == event_id))).one()
+    assert (stay.award_status, stay.points, stay.flagged) == ("awarded", out.points, False)
+    assert stay.transfer_id is not None and stay.checked_out_at == out.at
+    assert await wallet_balance(db, tenant.community_id, alice.user_id) == out.points
