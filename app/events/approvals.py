@@ -199,11 +199,15 @@ async def confirm_headcount(
         raise Forbidden()
     if headcount < 0 or headcount > 1_000_000:
         raise Invalid(lazy("Please enter the number of people present."), field="headcount")
+    # Locked, and read again once an admin's decision under way has ended: a stay the admin
+    # rejected or paid a moment ago is not decided a second time here.
     stays = (
         await session.scalars(
             select(Checkin)
             .where(Checkin.event_id == event_id, Checkin.award_status == "unconfirmed")
             .order_by(Checkin.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     ).all()
     kiosk_people = int(

@@ -291,6 +291,47 @@ async def test_headcount_at_or_above_check_ins_awards_everyone(client, site, db)
     assert await wallet_balance(db, tenant.community_id, alice.user_id) == 25
 
 
+async def test_a_headcount_confirmed_while_an_admin_rejects_the_stay_pays_nothing(client, site, db, engine):
+    """The organiser confirms the headcount while an admin rejects a kiosk stay from the approval
+    queue, on PostgreSQL at once: the confirmation read the stay as unconfirmed before the
+    rejection committed, paid its points and marked it awarded over the admin's rejection."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    tenant, admin, alice, _bob = site
+    event_id = await make_event(client, admin, tenant.community_id, kiosk_confirmation=True)
+    await scan(client, alice, await kiosk_code(client, admin, event_id))
+    clock.advance(timedelta(hours=1))
+    await scan(client, alice, await kiosk_code(client, admin, event_id, "checkout"))
+    stay_id = (await db.scalars(select(Checkin.id).where(Checkin.event_id == event_id))).one()
+    await db.rollback()
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions() as queue, queue.begin():
+        await approvals.reject(queue, admin_actor(tenant), stay_id, "未到场")
+
+        async def confirm() -> dict[str, int]:
+            async with sessions() as organiser, organiser.begin():
+                return await approvals.confirm_headcount(organiser, admin_actor(tenant), event_id, 3)
+
+        confirming = asyncio.create_task(confirm())
+        waiting = 0
+        for _ in range(100):  # until the confirmation waits for the stay's row
+            waiting = await db.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = current_database()"
+                )
+            )
+            await db.rollback()
+            if waiting:
+                break
+            await asyncio.sleep(0.05)
+        assert waiting, "the confirmation did not wait for the rejection"
+    assert (await confirming)["awarded"] == 0
+    stay = (await db.scalars(select(Checkin).where(Checkin.id == stay_id))).one()
+    assert (stay.award_status, stay.transfer_id) == ("rejected", None)
+    assert await wallet_balance(db, tenant.community_id, alice.user_id) == 0
+
+
 async def test_claimed_hours_and_honour_hours(client, site, db):
     tenant, admin, alice, _bob = site
     actor = Actor(alice.user_id, "郑美玉", {tenant.community_id: frozenset({"resident"})})
