@@ -68,11 +68,14 @@
         .catch(noCamera);
     });
 
+    // The answer comes above the form: it is brought into sight first, and the emptied field
+    // takes the focus for the next code without scrolling the answer's top (who, what) away.
     document.body.addEventListener("htmx:afterSwap", function (e) {
       if (e.detail && e.detail.target && e.detail.target.id === "scan-result") {
         input.value = "";
         via.value = "typed";
-        if (!running) { input.focus(); }
+        if (e.detail.target.getBoundingClientRect().top < 0) { e.detail.target.scrollIntoView(true); }
+        if (!running) { input.focus({ preventScroll: true }); }
       }
     });
   }

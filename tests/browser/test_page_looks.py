@@ -463,3 +463,30 @@ def test_the_shelf_takes_about_half_a_screen_an_item(world: World, browser: Any)
     assert len(photos) >= 3, photos
     assert all(60 <= h <= 100 for h in photos), photos
     assert all(h <= 844 * 0.6 for h in cards), cards
+
+
+def test_the_voucher_typed_at_the_shop_is_in_sight_when_it_comes(world: World, browser: Any) -> None:
+    """In 长辈版 on a phone the shop's answer to a voucher's typed digits (whose voucher, which
+    service, the button that redeems it) came above the form, and focusing the emptied field for
+    the next code scrolled the answer's top, who it is for, off the screen."""
+    context, page = _page(browser, world, "zh", True)
+    try:
+        log_in(page, world, "resident")
+        page.goto(f"{world.url}/circle/vouchers/{world.values['voucher_id']}")
+        digits = page.inner_text("[data-digits]")
+    finally:
+        context.close()
+    context, page = _page(browser, world, "zh", True)
+    try:
+        log_in(page, world, "provider")
+        page.goto(f"{world.url}/circle/shop/{world.values['provider_id']}")
+        page.fill("#code", digits)
+        page.click("form[data-scan-form] button[type=submit]")
+        page.wait_for_selector("#scan-result [data-result=voucher_ready]")
+        page.wait_for_timeout(100)
+        top = page.evaluate("document.getElementById('scan-result').getBoundingClientRect().top")
+        focused = page.evaluate("document.activeElement && document.activeElement.id")
+    finally:
+        context.close()
+    assert 0 <= top < 844 / 2, top
+    assert focused == "code"  # the next voucher's digits can be typed at once
