@@ -36,7 +36,13 @@ from app.core.replica import ReportsDatabase, provide_report_session
 from app.core.security import security_headers
 from app.core.settings import Settings, get_settings
 from app.core.uow import Database, before_send
-from app.core.web import before_request, provide_actor, provide_connection, provide_optional_actor
+from app.core.web import (
+    SMALL_ANSWER,
+    before_request,
+    provide_actor,
+    provide_connection,
+    provide_optional_actor,
+)
 from app.ledger.words import transfer_words
 from app.notices.pages import unread_badge
 
@@ -166,7 +172,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_class=edge.EdgeRequest,
         before_request=before_request,
         before_send=[security_headers],
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, exclude_opt_key=SMALL_ANSWER),
         openapi_config=OpenAPIConfig(
             title="Jinlin API",
             version="1.0.0",

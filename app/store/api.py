@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.authz import Actor
 from app.core.uow import Connection
-from app.core.web import client_address
+from app.core.web import SMALL_ANSWER, client_address
 from app.store import orders, photos, placing, rules, services
 from app.store.models import StoreItem
 from app.store.schemas import (
@@ -67,7 +67,7 @@ async def api_create_item(
     return Created(id=item.id)
 
 
-@post("/api/v1/orders", tags=["spending"], status_code=201)
+@post("/api/v1/orders", tags=["spending"], status_code=201, opt={SMALL_ANSWER: True})
 async def api_order(
     data: JSONBody[OrderIn], actor: Actor, request: Request, conn: Connection
 ) -> Response[OrderPlaced]:
