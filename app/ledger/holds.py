@@ -120,9 +120,14 @@ def _post_ctes(hold: str, sources: str = "", transfer_id: str | None = None) -> 
     )
 
 
+# A hold is posted only before its time has passed (timeout voids it, whether or not the expiry
+# job has run yet).
 _POST_HOLD = Sql(
     "WITH "  # noqa: S608 - no input in it
-    + _post_ctes("ledger_holds.id = :h")
+    + _post_ctes(
+        "ledger_holds.id = :h AND (ledger_holds.expires_at IS NULL "
+        "OR ledger_holds.expires_at > CAST(:now AS timestamptz))"
+    )
     + " SELECT (SELECT id FROM pt), (SELECT count(*) FROM pu)"
 )
 
@@ -160,8 +165,8 @@ _VOID_HOLD = Sql(
     "SELECT count(*) FROM upd"
 )
 _HOLD_STATE = Sql(
-    "SELECT h.status, t.id FROM ledger_holds h LEFT JOIN ledger_transfers t ON t.hold_id = h.id "
-    "WHERE h.id = :h"
+    "SELECT h.status, t.id, h.expires_at FROM ledger_holds h "
+    "LEFT JOIN ledger_transfers t ON t.hold_id = h.id WHERE h.id = :h"
 )
 
 
@@ -231,17 +236,22 @@ async def hold_ex(
 
 async def post_hold(conn: Connection, hold_id: int, *, actor_id: int | None) -> int:
     """Move the held points from the wallet to the store account. Returns the transfer id; posting
-    twice returns the same id; a voided hold is already_done (409)."""
-    params = {"h": hold_id, "actor": actor_id, "now": clock.now()}
+    twice returns the same id; a voided hold, or one whose time has passed (voided now), is
+    already_done (409)."""
+    now = clock.now()
+    params = {"h": hold_id, "actor": actor_id, "now": now}
     transfer_id, _updated = await _POST_HOLD.one(conn, params)
     if transfer_id is not None:
         return int(transfer_id)
     state = await _HOLD_STATE.fetchrow(conn, {"h": hold_id})
     if state is None:
         raise NotFound()
-    status, existing = state
+    status, existing, expires_at = state
     if status == "posted" and existing is not None:
         return int(existing)
+    if status == "pending" and expires_at is not None and expires_at <= now:
+        await void_hold(conn, hold_id, actor_id=None, reason="expired")
+        raise DomainError("already_done", 409, lazy("This hold has expired: its points were released."))
     raise DomainError("already_done", 409, lazy("These points were already released."))
 
 

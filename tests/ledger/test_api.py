@@ -248,3 +248,47 @@ async def test_pages_wallet_statement_admin_and_check(client: Any, setup: Any, d
     )
     page = await client.get(f"/admin/c/{setup.community_id}/ledger/verify", headers=admin)
     assert page.status_code == 200 and "result result-ok" in page.text
+
+
+async def test_a_hold_past_its_time_is_not_posted(client: Any, setup: Any, db: Any) -> None:
+    """A counter hold for a minute, posted two minutes later before the expiry job ran: it was
+    posted (the points spent) though its time had passed and timeout voids it; now it is voided
+    and the post is refused, the points back where they were."""
+    from datetime import timedelta
+
+    from app.core import clock
+
+    base = f"/api/v1/communities/{setup.community_id}"
+    assert (await _award(client, setup, 10, "e0")).status_code == 201
+    hold = await client.post(
+        f"{base}/holds",
+        json={
+            "user_id": setup.resident.user_id,
+            "points": 8,
+            "reason": "毛巾 x2",
+            "idempotency_key": "e1",
+            "expires_in_seconds": 60,
+        },
+        headers=setup.admin.headers,
+    )
+    assert hold.status_code == 201, hold.text
+    hold_id = hold.json()["hold_id"]
+    clock.advance(timedelta(minutes=2))
+    try:
+        posted = await client.post(f"{base}/holds/{hold_id}/post", headers=setup.admin.headers)
+        assert posted.status_code == 409 and posted.json()["code"] == "already_done", posted.text
+        again = await client.post(f"{base}/holds/{hold_id}/post", headers=setup.admin.headers)
+        assert again.status_code == 409 and again.json()["code"] == "already_done"
+    finally:
+        clock.advance(-timedelta(minutes=2))
+    wallet = (
+        await client.get(
+            f"/api/v1/me/wallet?community_id={setup.community_id}", headers=setup.resident.headers
+        )
+    ).json()
+    assert (wallet["balance"], wallet["held"], wallet["available"]) == (10, 0, 10)
+    assert await count(db, "SELECT count(*) FROM ledger_transfers WHERE hold_id = :h", h=hold_id) == 0
+    assert (
+        await count(db, "SELECT count(*) FROM ledger_holds WHERE id = :h AND status = 'voided'", h=hold_id)
+        == 1
+    )
