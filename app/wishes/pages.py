@@ -10,17 +10,19 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.models import Membership, User
+from app.accounts.services import found_by_name_or_phone
 from app.core import homes, organisations, photos, qr, uploads
 from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
-from app.core.uow import Sql
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.payments import services as funding
-from app.places.models import Community
+from app.places.models import Building, Community, Compound
 from app.wishes import access, reading, services
 from app.wishes import home as _home  # noqa: F401 - registers its share of the home page
 
@@ -61,6 +63,7 @@ async def _wishes_page(
     actor: Actor,
     settings: Settings,
     community_id: int,
+    who: str = "",
     **extra: Any,
 ) -> Template:
     community = await db_session.get(Community, community_id)
@@ -68,8 +71,11 @@ async def _wishes_page(
         raise NotFound()
     views = await reading.list_wishes(db_session, actor, community_id)
     residents: list[Any] = []
-    if actor.has(community_id, *CARE_ROLES):
-        residents = list(await _RESIDENTS.fetch(db_session, {"c": community_id}))
+    more_residents = False
+    may_post_for = actor.has(community_id, *CARE_ROLES)
+    if may_post_for:
+        chosen = optional_int((extra.get("form") or {}).get("for_user_id"))
+        residents, more_residents = await _residents(db_session, community_id, who, chosen)
     settings_now = None
     if actor.has(community_id, "admin"):
         points, days = await access.settings_of(db_session, community_id)
@@ -78,6 +84,9 @@ async def _wishes_page(
         request,
         "wishes/wishes.html",
         residents=residents,
+        more_residents=more_residents,
+        may_post_for=may_post_for,
+        who=who,
         wish_settings=settings_now,
         community=community,
         wishes=views,
@@ -87,11 +96,37 @@ async def _wishes_page(
     )
 
 
-# Whom a grid worker or staff may post for: the community's members, by name (never a phone).
-_RESIDENTS = Sql(
-    "SELECT u.id, u.display_name FROM memberships m JOIN users u ON u.id = m.user_id "
-    "WHERE m.community_id = :c AND u.is_active ORDER BY u.display_name, u.id LIMIT 2000"
-)
+RESIDENTS_LISTED = 50
+
+
+async def _residents(
+    db_session: AsyncSession, community_id: int, who: str, chosen: int | None
+) -> tuple[list[Any], bool]:
+    """Whom a grid worker or staff may post for: the community's members by name, with their
+    compound, building and room to tell two of one name apart (never a phone); at most
+    RESIDENTS_LISTED, found by name or phone (`who`) in a large community, the one chosen before
+    still listed. Whether more were found than listed."""
+    members = (
+        select(User.id, User.display_name, Compound.name.label("compound"), Building.name.label("building"))
+        .add_columns(Membership.room)
+        .join(Membership, Membership.user_id == User.id)
+        .outerjoin(Compound, Compound.id == Membership.compound_id)
+        .outerjoin(Building, Building.id == Membership.building_id)
+        .where(Membership.community_id == community_id, User.is_active)
+    )
+    found = members.where(found_by_name_or_phone(who)) if who else members
+    rows = list(
+        (
+            await db_session.execute(found.order_by(User.display_name, User.id).limit(RESIDENTS_LISTED + 1))
+        ).all()
+    )
+    more = len(rows) > RESIDENTS_LISTED
+    rows = rows[:RESIDENTS_LISTED]
+    if chosen is not None and all(row.id != chosen for row in rows):
+        rows[:0] = (await db_session.execute(members.where(User.id == chosen))).all()
+    return rows, more
+
+
 NEED_CONSENT = lazy("Write down how the resident agreed to this wish being posted for them.")
 
 ALL_STATUS_LABELS = {
@@ -105,10 +140,12 @@ ALL_STATUS_LABELS = {
 async def wishes_page(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
 ) -> Template:
-    """Every role's wishes page: post a wish, follow one's own, review (admin), claim, release,
-    show the delivery code (the claimant), thank (the beneficiary's side)."""
+    """Every role's wishes page: post a wish (for a resident found by name or phone: `who`),
+    follow one's own, review (admin), claim, release, show the delivery code (the claimant),
+    thank (the beneficiary's side)."""
     posted = request.query_params.get("posted") == "1"
-    return await _wishes_page(request, db_session, actor, settings, community_id, posted=posted)
+    who = request.query_params.get("who", "").strip()[:50]
+    return await _wishes_page(request, db_session, actor, settings, community_id, who, posted=posted)
 
 
 @post("/c/{community_id:int}/wishes", include_in_schema=False)

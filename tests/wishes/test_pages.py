@@ -169,3 +169,41 @@ async def test_the_public_pool_links_a_wish_s_page_only_for_who_may_open_it(clie
     assert link not in page.text and (await client.get(f"/wishes/{wish_id}")).status_code == 404
     client.cookies.clear()
     assert link in (await client.get(f"/c/{pool.community_id}/wish-pool")).text
+
+
+async def test_a_grid_worker_finds_the_resident_to_post_for_in_a_large_community(
+    client, pool: Pool, factory, db, monkeypatch
+):
+    """The list of whom to post for held the first 2,000 members by name, with nothing past them
+    and nothing to tell two 林阿婆 apart: in a community of thousands a grid worker could not post
+    for most of its residents (here the list holds two)."""
+    from sqlalchemy import text
+
+    from app.wishes import pages
+
+    monkeypatch.setattr(pages, "RESIDENTS_LISTED", 2)
+    cid = pool.community_id
+    first = await factory.person(pool.town.tenant, name="林阿婆", phone=None)
+    second = await factory.person(pool.town.tenant, name="林阿婆", phone=None)
+    for person, room in ((first, "502"), (second, "302")):
+        await db.execute(
+            text("UPDATE memberships SET room = :r WHERE user_id = :u AND community_id = :c"),
+            {"r": room, "u": person.user_id, "c": cid},
+        )
+    await db.commit()
+    await session_of(client, pool.town.grid)
+    everyone = (await client.get(f"/c/{cid}/wishes")).text
+    assert "data-more" in everyone and 'name="who"' in everyone
+    found = (await client.get(f"/c/{cid}/wishes", params={"who": "林阿婆"})).text
+    assert f'<option value="{first.user_id}">林阿婆 502</option>' in found
+    assert f'<option value="{second.user_id}">林阿婆 302</option>' in found
+    assert not phone_in(found)
+    one = (await client.get(f"/c/{cid}/wishes", params={"who": pool.beneficiary.phone})).text
+    assert re.search(rf'<option value="{pool.beneficiary.user_id}" selected>', one)
+    nobody = (await client.get(f"/c/{cid}/wishes", params={"who": "没有这个人"})).text
+    assert 'data-found="0"' in nobody
+    # A refused post keeps the chosen resident listed and chosen, whatever the list holds.
+    refused = await post_form(
+        client, f"/c/{cid}/wishes", {"title": "一台轮椅", "for_user_id": second.user_id}
+    )
+    assert re.search(rf'<option value="{second.user_id}" selected>林阿婆 302</option>', refused.text)
