@@ -26,6 +26,9 @@ log = logging.getLogger("jinlin.payments")
 MONEY_READERS = ("admin", "street_admin")
 
 
+NOT_TAKING = lazy("This takes no donations: it is not in the public pool.")
+
+
 def payments_off() -> DomainError:
     return DomainError("payments_off", 503)
 
@@ -169,6 +172,9 @@ async def donate(
     target = await visible_target(db, actor, kind, target_id)
     if target.goal_cents is None:
         raise DomainError("conflict", 409, lazy("This has no funding goal."))
+    if not target.public:
+        # Members see a wish still under review, or rejected: it takes no money (yet).
+        raise DomainError("conflict", 409, NOT_TAKING)
     if rules.donation_refusal(amount_cents):
         raise Invalid(lazy("Give an amount from 1 yuan up."), field="amount_cents")
     if gateway.config_for(settings) is None:

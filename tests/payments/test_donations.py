@@ -96,6 +96,42 @@ async def test_no_goal_is_a_conflict_and_an_unknown_wish_not_found(pay: Any, fac
     assert missing.status_code == 404 and missing.json()["code"] == "not_found"
 
 
+async def test_a_wish_under_review_or_rejected_takes_no_donation(pay: Any, factory: Any, db: Any):
+    """Members see a wish before it is published, and after it is rejected: its funding page
+    offered them the donation form and the API took their money, for a wish that may never be
+    in the pool (the funding targets' own rule: donations once it is public)."""
+    tenant = await factory.tenant()
+    admin = await login(pay, tenant.admin)
+    resident = await login(pay, await factory.person(tenant))
+    asked = []
+    for title in ("助听器", "轮椅"):
+        wish = await pay.post(
+            f"/api/v1/communities/{tenant.community_id}/wishes",
+            json={"title": title, "funding_goal_cents": 50_000},
+            headers=resident.headers,
+        )
+        assert wish.status_code == 201, wish.text
+        asked.append(wish.json()["id"])
+    under_review, rejected = asked
+    review = await pay.post(
+        f"/api/v1/wishes/{rejected}/review",
+        json={"decision": "reject", "note": "重复"},
+        headers=admin.headers,
+    )
+    assert review.status_code == 200, review.text
+    for wish_id in (under_review, rejected):
+        body = {"amount_cents": 1000, "idempotency_key": f"early-{wish_id}"}
+        answer = await pay.post(f"/api/v1/wishes/{wish_id}/donations", json=body, headers=resident.headers)
+        assert answer.status_code == 409 and answer.json()["code"] == "conflict", answer.text
+        page = await pay.get(f"/fund/wish/{wish_id}", headers=resident.headers)
+        assert page.status_code == 200 and "data-not-taking" in page.text and 'name="amount"' not in page.text
+        made = await db.scalar(
+            text("SELECT count(*) FROM payments WHERE target_kind = 'wish' AND target_id = :w"),
+            {"w": wish_id},
+        )
+        assert made == 0
+
+
 async def test_payments_off_without_a_stripe_key(client: Any, factory: Any, settings: Any):
     """The tests' in-process app has no key and no offline test Stripe: payments are off."""
     assert gateway.config_for(settings) is None
