@@ -168,7 +168,11 @@ async def seed(session: AsyncSession, community_id: int) -> list[tuple[str, str,
     if admin is None:
         return []
     year = clock.today(await time_zone_of(session, community_id)).year
-    logins = [(f"partner ({name})", phone, PASSWORD, who) for name, *_r, (phone, who), _c, _t, _res in UNITS]
+    # A provider of the service circle only is no partner unit: its login says what it is.
+    logins = [
+        (f"{'partner' if 'partner' in kinds else 'provider'} ({name})", phone, PASSWORD, who)
+        for name, kinds, _category, _address, (phone, who), _c, _t, _res in UNITS
+    ]
     existing = set(
         (
             await session.scalars(select(Organisation.name).where(Organisation.community_id == community_id))

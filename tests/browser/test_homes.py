@@ -17,7 +17,7 @@ from tests.conftest import ROOT, screenshot
 
 pytestmark = pytest.mark.browser
 
-HOME_ROLES = ("resident", "volunteer", "grid_worker", "staff", "admin", "street_admin")
+HOME_ROLES = ("resident", "volunteer", "grid_worker", "staff", "admin", "street_admin", "partner", "provider")
 # Rows of the resident's eight icons: on a phone two rows of four (长辈版: four rows of two, so
 # the words stay large), on a desk one row (长辈版: two).
 TILES = 8

@@ -21,6 +21,9 @@ async def test_demo_partners_are_seeded_once_with_agreements_partly_met(
         async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
             logins = await demo.seed(s, town.community_id)
     assert {login[0] for login in logins} >= {"partner (省疾控中心)", "partner (龙湖物业)"}
+    # The barber's shop is a provider of the service circle, not a partner unit.
+    assert "provider (老张理发店)" in {login[0] for login in logins}
+    assert not any(login[0] == "partner (老张理发店)" for login in logins)
     c = town.community_id
     assert await count(db, "SELECT count(*) FROM organisations WHERE community_id = :c", c=c) == len(
         demo.UNITS
