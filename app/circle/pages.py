@@ -484,6 +484,11 @@ async def redeem_voucher(
         "points": done.points,
         "organisation_id": done.organisation_id,
     }
+    if partial and "/circle/shop/" in request.headers.get(
+        "hx-current-url", ""
+    ):  # the day's list and sums too
+        ctx = await _shop_context(db_session, actor, done.organisation_id)
+        return render(request, "circle/_scan_voucher.html", oob=True, **ctx, **data)
     if partial:
         return render(request, "circle/_scan_voucher.html", **data)
     return render(request, "circle/redeemed.html", provider_id=done.organisation_id, **data)

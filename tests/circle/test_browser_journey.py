@@ -147,6 +147,11 @@ def test_resident_finds_the_nearest_barber_buys_and_the_shop_redeems_then_a_rati
         shop.screenshot(path=str(artifacts / "circle-shop-preview.png"), full_page=True)
         shop.locator("[data-redeem]").click()
         expect(shop.locator("[data-result='redeemed']")).to_be_visible()
+        # The day's list and the month's sums follow without reloading the page (they stayed as
+        # they were before the redemption until the member reloaded it).
+        expect(shop.locator("[data-today]")).to_contain_text("郑美玉")
+        expect(shop.locator("[data-month] .stat").first).to_contain_text("1")
+        expect(shop.locator("#shop-today")).to_have_count(1)
         shop.screenshot(path=str(artifacts / "circle-shop-redeemed.png"), full_page=True)
         shop.reload()
         expect(shop.locator("[data-today]")).to_contain_text("郑美玉")
