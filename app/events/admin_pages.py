@@ -410,6 +410,9 @@ async def _approvals(
         people=people,
         categories=CATEGORIES,
         today=clock.today(community.time_zone if community else None).isoformat(),
+        # The stays nothing flags, approved in one step after a crowded event (each box ticked
+        # by hand was hundreds of ticks).
+        plain_ids=[s.id for s, _t, _n in queue["stays"] if not s.flagged and s.award_status == "pending"],
         **queue,
     )
 

@@ -3,6 +3,7 @@ and refuses the others."""
 
 from __future__ import annotations
 
+import re
 import warnings
 from datetime import timedelta
 from typing import Any
@@ -263,3 +264,50 @@ async def test_the_honour_hours_form_chooses_nobody_until_the_admin_does(client,
         headers=admin.headers,
     )
     assert refused.status_code == 422 and "请选择人员。" in refused.text
+
+
+async def test_the_stays_nothing_flags_are_approved_in_one_step(client, site, db):
+    """After a crowded event the admin ticked each stay's box by hand to approve them together
+    (hundreds of ticks after a morning cleanup); the stays nothing flags now go in one step, with
+    one confirmation, and a flagged stay waits for its own look."""
+    tenant, admin, alice, bob = site
+    cid = tenant.community_id
+    event_id = await make_event(client, admin, cid, auto_award=False)
+    for person in (alice, bob):
+        await scan(client, person, await kiosk_code(client, admin, event_id))
+    clock.advance(timedelta(hours=1))
+    for person in (alice, bob):
+        await scan(client, person, await kiosk_code(client, admin, event_id, "checkout"))
+    clock.reset()
+    stays = {
+        int(user): int(stay)
+        for user, stay in await db.execute(
+            text("SELECT user_id, id FROM event_checkins WHERE event_id = :e AND award_status = 'pending'"),
+            {"e": event_id},
+        )
+    }
+    assert set(stays) == {alice.user_id, bob.user_id}
+    await db.execute(
+        text("UPDATE event_checkins SET flagged = true WHERE id = :i"), {"i": stays[bob.user_id]}
+    )
+    await db.commit()
+    await session_of(client, admin)
+    url = f"/admin/c/{cid}/approvals"
+    assert "data-approve-plain" not in (await client.get(url)).text  # one plain stay: its own row does
+    await db.execute(
+        text("UPDATE event_checkins SET flagged = false WHERE id = :i"), {"i": stays[bob.user_id]}
+    )
+    await db.commit()
+    page = (await client.get(url)).text
+    assert "data-approve-plain" in page and "通过全部 2 条无异常记录" in page
+    plain = page[page.index("data-approve-plain") : page.index("</form>", page.index("data-approve-plain"))]
+    ids = re.findall(r'name="checkin_ids" value="(\d+)"', plain)
+    assert sorted(map(int, ids)) == sorted(stays.values())
+    unconfirmed = await post_form(client, url, {"action": "bulk", "checkin_ids": ids})
+    assert unconfirmed.status_code == 422  # the confirmation is asked for
+    done = await post_form(client, url, {"action": "bulk", "checkin_ids": ids, "confirm": "1"})
+    assert done.status_code in (200, 303), done.text[:300]
+    statuses = await db.execute(
+        text("SELECT award_status FROM event_checkins WHERE event_id = :e"), {"e": event_id}
+    )
+    assert {row[0] for row in statuses} == {"awarded"}
