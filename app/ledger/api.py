@@ -31,7 +31,10 @@ from app.ledger.schemas import (
 # ---------------------------------------------------------------- helpers
 
 
-_HOLD_COMMUNITY = Sql("SELECT community_id FROM ledger_holds WHERE id = :h")
+# The holds these routes post and void are the counter's own (made by `api_hold`): another
+# domain's hold (a store order's, a voucher's) moves only with its order or voucher.
+COUNTER_KIND = "counter"
+_HOLD_COMMUNITY = Sql("SELECT community_id FROM ledger_holds WHERE id = :h AND kind = :kind")
 
 
 async def _strict_points(request: Request) -> None:
@@ -185,7 +188,7 @@ async def api_hold(
         community_id=community_id,
         user_id=data.user_id,
         points=data.points,
-        kind="counter",
+        kind=COUNTER_KIND,
         reference=f"user:{data.user_id}",
         memo=reason,
         actor_id=actor.user_id,
@@ -196,7 +199,7 @@ async def api_hold(
 
 
 async def _hold_in(conn: Connection, community_id: int, hold_id: int) -> None:
-    found = await _HOLD_COMMUNITY.fetchval(conn, {"h": hold_id})
+    found = await _HOLD_COMMUNITY.fetchval(conn, {"h": hold_id, "kind": COUNTER_KIND})
     if found != community_id:
         raise NotFound()
 

@@ -343,3 +343,27 @@ async def test_a_monthly_limit_counts_the_month_where_the_community_is(client, s
     assert await services.month_usage(db, shop.resident.user_id, community) == {}
     third = await order(client, shop.resident, item_id, key="month-3")
     assert third.status_code == 201, third.text
+
+
+async def test_an_orders_hold_moves_only_with_the_order_not_through_the_counter_hold_routes(client, shop, db):
+    """The ledger's hold routes post and void the counter's own holds. They took any hold of the
+    community by id: staff posting a store order's hold spent the resident's points while the
+    order stayed held, so the resident could no longer cancel it (409) and the expiry job, which
+    voids the hold of an order not picked up, failed on it and with it the whole batch."""
+    item_id = await make_item(client, shop, name="香皂", points_price=30, stock=3)
+    placed = await order(client, shop.resident, item_id, key="soap")
+    assert placed.status_code == 201, placed.text
+    hold_id = await count(db, "SELECT hold_id FROM store_orders WHERE id = :o", o=placed.json()["id"])
+    base = f"/api/v1/communities/{shop.community_id}/holds/{hold_id}"
+    posted = await client.post(f"{base}/post", headers=shop.staff.headers)
+    assert posted.status_code == 404 and posted.json()["code"] == "not_found", posted.text
+    voided = await client.post(f"{base}/void", json={"reason": "试试"}, headers=shop.admin.headers)
+    assert voided.status_code == 404 and voided.json()["code"] == "not_found", voided.text
+    cancelled = await client.post(
+        f"/api/v1/orders/{placed.json()['id']}/cancel", headers=shop.resident.headers
+    )
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled", cancelled.text
+    wallet = await client.get(
+        f"/api/v1/me/wallet?community_id={shop.community_id}", headers=shop.resident.headers
+    )
+    assert (wallet.json()["balance"], wallet.json()["held"]) == (200, 0)
