@@ -34,14 +34,29 @@ _COUNTS = Sql(
 homes.public_page("/c/{community_id}/wish-pool", lazy("Wish pool"), order=20)
 
 
+_TO_REVIEW = Sql("SELECT count(*) FROM wishes WHERE community_id = :c AND status = 'submitted'")
+
+
 @homes.part
 async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.HomePart:
-    return homes.HomePart(
+    part = homes.HomePart(
         links=[
             (f"/c/{community.id}/wishes", lazy("Micro-wishes")),
             (f"/c/{community.id}/wish-pool", lazy("Wish pool")),
         ]
     )
+    if actor.has(community.id, "admin"):
+        # The wishes the admin has to review, among today's figures, opening just those.
+        waiting = int(await _TO_REVIEW.fetchval(session, {"c": community.id}) or 0)
+        figure = homes.Figure(
+            lazy("Wishes to review"),
+            waiting,
+            f"/c/{community.id}/wishes?status=submitted",
+            attention=bool(waiting),
+            order=45,
+        )
+        part.panels.append(homes.Panel("today", lazy("Today"), figures=[figure], order=10))
+    return part
 
 
 @homes.account_part

@@ -64,12 +64,13 @@ async def _wishes_page(
     settings: Settings,
     community_id: int,
     who: str = "",
+    status: str = "",
     **extra: Any,
 ) -> Template:
     community = await db_session.get(Community, community_id)
     if community is None:
         raise NotFound()
-    views = await reading.list_wishes(db_session, actor, community_id)
+    views = await reading.list_wishes(db_session, actor, community_id, status or None)
     residents: list[Any] = []
     more_residents = False
     may_post_for = actor.has(community_id, *CARE_ROLES)
@@ -87,6 +88,7 @@ async def _wishes_page(
         more_residents=more_residents,
         may_post_for=may_post_for,
         who=who,
+        status=status,
         wish_settings=settings_now,
         community=community,
         wishes=views,
@@ -140,12 +142,14 @@ ALL_STATUS_LABELS = {
 async def wishes_page(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
 ) -> Template:
-    """Every role's wishes page: post a wish (for a resident found by name or phone: `who`),
-    follow one's own, review (admin), claim, release, show the delivery code (the claimant),
+    """Every role's wishes page, all wishes or those of one `status`: post a wish (for a resident
+    found by name or phone: `who`), follow one's own, review (admin), claim, release, show the delivery code (the claimant),
     thank (the beneficiary's side)."""
     posted = request.query_params.get("posted") == "1"
     who = request.query_params.get("who", "").strip()[:50]
-    return await _wishes_page(request, db_session, actor, settings, community_id, who, posted=posted)
+    status = request.query_params.get("status", "")
+    status = status if status in ALL_STATUS_LABELS else ""
+    return await _wishes_page(request, db_session, actor, settings, community_id, who, status, posted=posted)
 
 
 @post("/c/{community_id:int}/wishes", include_in_schema=False)

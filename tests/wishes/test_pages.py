@@ -207,3 +207,27 @@ async def test_a_grid_worker_finds_the_resident_to_post_for_in_a_large_community
         client, f"/c/{cid}/wishes", {"title": "一台轮椅", "for_user_id": second.user_id}
     )
     assert re.search(rf'<option value="{second.user_id}" selected>林阿婆 302</option>', refused.text)
+
+
+async def test_the_admin_finds_the_wishes_to_review_from_the_home_page(client, pool: Pool):
+    """The admin's home counted nothing of the wishes waiting for review, and the wishes page
+    listed every wish of the community (up to 500) in one column: the few to review were found by
+    scrolling. Now today's figures count them and open just those; the page filters by status."""
+    cid = pool.community_id
+    waiting = await post_wish(client, pool, title="一台轮椅")
+    published = await post_wish(client, pool, title="修插座")
+    await publish(client, pool, published)
+    await session_of(client, pool.town.admin)
+    home = (await client.get("/")).text
+    figure = re.search(rf'href="/c/{cid}/wishes\?status=submitted"[^>]*>(.*?)</a>', home, re.S)
+    assert figure is not None and "待审核心愿" in figure.group(1) and ">1<" in figure.group(1)
+    page = (await client.get(f"/c/{cid}/wishes", params={"status": "submitted"})).text
+    assert f'data-wish="{waiting}"' in page and f'data-wish="{published}"' not in page
+    assert 'aria-current="page">等待审核</a>' in page
+    everything = (await client.get(f"/c/{cid}/wishes", params={"status": "nonsense"})).text
+    assert f'data-wish="{waiting}"' in everything and f'data-wish="{published}"' in everything
+    none = (await client.get(f"/c/{cid}/wishes", params={"status": "delivered"})).text
+    assert "目前没有“已圆梦”的心愿。" in none
+    # A resident's home has no such figure.
+    await session_of(client, pool.beneficiary)
+    assert "status=submitted" not in (await client.get("/")).text
