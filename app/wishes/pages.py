@@ -143,8 +143,8 @@ async def wishes_page(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
 ) -> Template:
     """Every role's wishes page, all wishes or those of one `status`: post a wish (for a resident
-    found by name or phone: `who`), follow one's own, review (admin), claim, release, show the delivery code (the claimant),
-    thank (the beneficiary's side)."""
+    found by name or phone: `who`), follow one's own, review (admin), claim, release, show the
+    delivery code (the claimant), thank (the beneficiary's side)."""
     posted = request.query_params.get("posted") == "1"
     who = request.query_params.get("who", "").strip()[:50]
     status = request.query_params.get("status", "")
