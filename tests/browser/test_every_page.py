@@ -160,11 +160,28 @@ def _form_login(http: httpx.Client, phone: str, password: str) -> None:
 MEASURE = """
 (elder) => {
   const minTarget = elder ? 60 : 44;
-  const shown = (el) => {
-    for (let e = el; e; e = e.parentElement) {
-      const s = getComputedStyle(e);
-      if (s.display === 'none' || s.visibility === 'hidden' || parseFloat(s.opacity) === 0) return false;
+  // Each element's style is read once, and whether it and its ancestors are shown is known once
+  // per element: the walks below ask for the same ancestors again and again.
+  const styles = new Map();
+  const style = (e) => {
+    let s = styles.get(e);
+    if (s === undefined) styles.set(e, (s = getComputedStyle(e)));
+    return s;
+  };
+  const showns = new Map();
+  const chainShown = (e) => {
+    if (!e) return true;
+    let v = showns.get(e);
+    if (v === undefined) {
+      const s = style(e);
+      v = !(s.display === 'none' || s.visibility === 'hidden' || parseFloat(s.opacity) === 0)
+        && chainShown(e.parentElement);
+      showns.set(e, v);
     }
+    return v;
+  };
+  const shown = (el) => {
+    if (!chainShown(el)) return false;
     const r = el.getBoundingClientRect();
     return r.width > 0 && r.height > 0 && r.right > 0 && r.bottom > -window.scrollY;
   };
@@ -181,7 +198,7 @@ MEASURE = """
   const background = (el) => {
     const layers = [];
     for (let e = el; e; e = e.parentElement) {
-      const s = getComputedStyle(e);
+      const s = style(e);
       if (s.backgroundImage && s.backgroundImage !== 'none') return null;
       const c = rgba(s.backgroundColor);
       if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
@@ -198,10 +215,12 @@ MEASURE = """
     const t = (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 30);
     return t ? `${s} "${t}"` : s;
   };
-  const found = { small: [], lines: [], contrast: [], targets: [], largest: 0, overflow: null, cut: [] };
+  const found = { small: [], lines: [], contrast: [], targets: [], largest: 0, overflow: null, cut: [],
+    shown: [document.documentElement.lang, document.querySelectorAll('body.elder').length] };
+  // The text's figures are 长辈版's alone (the largest text too): the standard mode skips the walk.
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   const done = new Set();
-  while (walker.nextNode()) {
+  while (elder && walker.nextNode()) {
     const node = walker.currentNode;
     const el = node.parentElement;
     if (!node.textContent.trim() || !el || done.has(el)) continue;
@@ -210,10 +229,9 @@ MEASURE = """
     const range = document.createRange();
     range.selectNodeContents(node);
     if (!range.getClientRects().length) continue;
-    const s = getComputedStyle(el);
+    const s = style(el);
     const size = parseFloat(s.fontSize);
     found.largest = Math.max(found.largest, size);
-    if (!elder) continue;
     if (size < 23.9) found.small.push(`${name(el)} ${size}px`);
     const line = s.lineHeight === 'normal' ? 1.2 * size : parseFloat(s.lineHeight);
     if (line / size < 1.295) found.lines.push(`${name(el)} ${(line / size).toFixed(2)}`);
@@ -361,17 +379,16 @@ def walk_every_page(
             assert answer.status == (404 if path == MISSING else 200), f"{url}: {answer.status}"
             assert answer.request.redirected_from is None, f"{url} sent {role} to {answer.url}"
             visited.append(path)
-            # In the page's own script: a locator would put Playwright's selector engine into every page.
-            shown = page.evaluate(
-                "[document.documentElement.lang, document.querySelectorAll('body.elder').length]"
-            )
+            # In the page's own script (a locator would put Playwright's selector engine into every
+            # page), in one call with the page's language and mode.
+            figures = page.evaluate(MEASURE, elder)
+            shown = figures["shown"]
             assert shown == ["zh-Hans" if lang == "zh" else "en", 1 if elder else 0], shown
             # The screenshot goes with axe: every page in every variant, by a role that opens it.
             if runs_axe(path, role, openers(app, world, path), mode, lang):
                 slug = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-") or "home"
                 screenshot(page, shots / f"{slug}.png")
                 problems.extend(f"{url}: axe {finding}" for finding in axe_findings(page))
-            figures = page.evaluate(MEASURE, elder)
             if figures["overflow"]:
                 problems.append(f"{url}: wider than the window: {figures['overflow']}")
             for figure in figures["cut"]:
