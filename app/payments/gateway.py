@@ -235,6 +235,8 @@ def verify_event(payload: bytes, header: str | None, secret: str, now: float | N
         stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=TOLERANCE_PAST)
     except stripe.SignatureVerificationError as exc:
         raise BadSignature(str(exc)) from exc
+    except UnicodeDecodeError as exc:  # the library decodes the body before it reads the header
+        raise BadSignature("not UTF-8") from exc
     stamp = _timestamp(header or "")
     if stamp is None or stamp > (time.time() if now is None else now) + TOLERANCE_FUTURE:
         raise BadSignature("timestamp in the future")

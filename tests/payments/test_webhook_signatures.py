@@ -90,3 +90,13 @@ async def test_a_repeated_event_is_acknowledged_and_stored_once(pay: Any, db: An
         await db.execute(text("SELECT count(*) FROM stripe_events WHERE id = :id"), {"id": event["id"]})
     ).scalar()
     assert stored == 1
+
+
+@pytest.mark.parametrize("signature", [None, "t=1,v1=" + "0" * 64])
+async def test_a_body_that_is_not_utf8_is_refused_with_a_400(pay: Any, signature: str | None) -> None:
+    """The stripe library decodes the body before it looks at the header: bytes that are not
+    UTF-8 (anyone may post them) were a 500."""
+    headers = {"Stripe-Signature": signature} if signature else {}
+    answer = await pay.post("/stripe/webhook", content=b'{"id": "evt_\xff\xfe"}', headers=headers)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["code"] == "validation_error"
