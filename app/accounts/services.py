@@ -21,7 +21,7 @@ from app.accounts.models import (
     User,
 )
 from app.accounts.rules import phone_or_none
-from app.core import audit, clock
+from app.core import audit, clock, organisations
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
@@ -336,17 +336,19 @@ NOT_ALONE = lazy(
 
 
 async def belongs_here_alone(session: AsyncSession, community_id: int, user_id: int) -> bool:
-    """Whether the account belongs to this community alone: its only membership is here and it
-    holds no street role. Only then does the community manage the account itself (its name,
-    password and cards); otherwise the community manages its membership only, so that adding a
-    known phone number never hands another community's member (or admin) to this one."""
+    """Whether the account belongs to this community alone: its only membership is here, it
+    holds no street role and acts for no organisation (app.core.organisations: a partner unit's
+    or a provider's member claims wishes and redeems vouchers for it). Only then does the
+    community manage the account itself (its name, password and cards); otherwise the community
+    manages its membership only, so that adding a known phone number never hands another
+    community's member (or admin), or an organisation's, to this one."""
     elsewhere = await session.scalar(
         select(
             exists().where(Membership.user_id == user_id, Membership.community_id != community_id)
             | exists().where(StreetRole.user_id == user_id)
         )
     )
-    return not elsewhere
+    return not elsewhere and not await organisations.acts_for(session, user_id)
 
 
 async def account_for(

@@ -144,3 +144,51 @@ async def test_a_street_admin_is_never_managed_by_one_of_the_streets_communities
     page = f"/admin/c/{tenant.community_id}/residents/{person.user_id}"
     reset = await post_form(client, page, {"action": "password", "password": "takeover-pass-3"})
     assert reset.status_code == 403
+
+
+async def test_an_organisations_member_is_never_managed_by_a_community_that_enrols_them(client, factory, db):
+    """A partner unit's or provider's member acts for it (claims wishes, redeems vouchers): a
+    community that enrols their phone as a resident manages the membership only, like another
+    community's member's."""
+    from tests.conftest import Person, unique, unique_phone
+
+    home = await factory.tenant()
+    a = await factory.tenant()
+    home_admin = await login(client, home.admin)
+    member = Person(0, unique_phone(), "member-pass-1", "单位成员")
+    made = await client.post(
+        f"/api/v1/communities/{home.community_id}/organisations",
+        json={
+            "name": unique("理发店"),
+            "kinds": ["provider"],
+            "members": [{"phone": member.phone, "display_name": "单位成员", "password": member.password}],
+        },
+        headers=home_admin.headers,
+    )
+    assert made.status_code == 201, made.text
+    member.user_id = made.json()["member_user_ids"][0]
+    a_admin = await login(client, a.admin)
+    added = await client.post(
+        f"/api/v1/communities/{a.community_id}/residents",
+        json={"phone": member.phone, "display_name": "单位成员"},
+        headers=a_admin.headers,
+    )
+    assert added.status_code == 201, added.text
+    before = await _account(db, member.user_id)
+
+    await session_of(client, a.admin)
+    page = f"/admin/c/{a.community_id}/residents/{member.user_id}"
+    for path, form in [
+        (page, {"action": "password", "password": "takeover-pass-4"}),
+        (page, {"action": "details", "display_name": "改名了"}),
+        (f"{page}/card", {"reissue": "1", "confirm": "1"}),
+    ]:
+        response = await post_form(client, path, form)
+        assert response.status_code == 403, (path, form, response.status_code)
+    assert await _account(db, member.user_id) == before
+    taken = await client.post(
+        "/api/v1/auth/token", json={"phone": member.phone, "password": "takeover-pass-4"}
+    )
+    assert taken.status_code == 401
+    own = await client.post("/api/v1/auth/token", json={"phone": member.phone, "password": member.password})
+    assert own.status_code == 200
