@@ -353,6 +353,39 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     server.stop()
 
 
+def journey_admin(server: LiveServer) -> tuple[str, str, int]:
+    """A community admin of a new community and street on the server's database, made as `jinlin
+    admin create` makes one (app.demo.ensure_admin) but in this process: a journey needs an
+    admin, and starting the command for it cost about 2.5 CPU-s each time (the command is tested
+    in tests/integration/test_cli.py and test_processes.py). Its phone, password and community.
+    In a thread of its own: sync Playwright may keep an event loop running in this one."""
+    import asyncio
+    import concurrent.futures
+
+    from app.demo import ensure_admin
+
+    phone, password = unique_phone(), "admin-" + secrets.token_hex(4)
+
+    async def run() -> int:
+        engine = create_async_engine(server.env["DATABASE_URL"])
+        try:
+            async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+                ids = await ensure_admin(
+                    s,
+                    phone=phone,
+                    password=password,
+                    community_name=unique("军门社区"),
+                    street_name=unique("东街街道"),
+                    display_name=phone,
+                )
+            return int(ids["community_id"])
+        finally:
+            await engine.dispose()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return phone, password, pool.submit(asyncio.run, run()).result()
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)

@@ -6,36 +6,22 @@ offer shows the stars. Screenshots are kept in the artifacts directory."""
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import ROOT, _admin_sql, unique, unique_phone
+from tests.conftest import _admin_sql, journey_admin, unique, unique_phone
 from tests.qrtools import decode_image
 
 pytestmark = pytest.mark.browser
 
 
 def _admin(live_server) -> tuple[str, str, int]:
-    phone, password = unique_phone(), "admin-" + secrets.token_hex(4)
-    out = subprocess.run(
-        [sys.executable, "-m", "app.cli", "admin", "create", "--phone", phone, "--password", password]
-        + ["--community", unique("军门社区"), "--street", unique("东街街道")],
-        cwd=ROOT,
-        env=live_server.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return phone, password, int(json.loads(out.stdout.strip().splitlines()[-1])["community_id"])
+    return journey_admin(live_server)
 
 
 def _log_in(page, base: str, phone: str, password: str) -> None:

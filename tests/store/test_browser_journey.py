@@ -5,17 +5,14 @@ Screenshots are kept in the artifacts directory."""
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
-import subprocess
-import sys
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import ROOT, unique, unique_phone
+from tests.conftest import journey_admin, unique_phone
 from tests.qrtools import decode_image
 from tests.store.conftest import touch
 
@@ -23,31 +20,7 @@ pytestmark = pytest.mark.browser
 
 
 def _admin(live_server) -> tuple[str, str, int]:
-    phone, password = unique_phone(), "admin-" + secrets.token_hex(4)
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "app.cli",
-            "admin",
-            "create",
-            "--phone",
-            phone,
-            "--password",
-            password,
-            "--community",
-            unique("军门社区"),
-            "--street",
-            unique("东街街道"),
-        ],
-        cwd=ROOT,
-        env=live_server.env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return phone, password, int(json.loads(out.stdout.strip().splitlines()[-1])["community_id"])
+    return journey_admin(live_server)
 
 
 def _log_in(page, base: str, phone: str, password: str) -> None:
