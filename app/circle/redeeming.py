@@ -1,9 +1,9 @@
 """Redeeming a voucher: a scan of its QR code or its 8 digits by a member of its provider posts
 its hold (app.ledger) to the provider's account, single use under the conditional UPDATE of the
-voucher row. The usual scan by QR code is one statement (`redeem_in_one`); the general path
-(`voucher_for_code`, then `redeem`) tells refusals and repeated scans apart, and serves the shop
-page's preview and the typed digits. On the request's asyncpg connection (app.core.uow); never
-commits."""
+voucher row. The usual scan by QR code is one statement, one round trip (`redeem_in_one`); the
+general path (`voucher_for_code`, then `redeem`) tells refusals and repeated scans apart, and
+serves the shop page's preview and the typed digits. On the request's asyncpg connection
+(app.core.uow); never commits."""
 
 from __future__ import annotations
 
@@ -67,8 +67,9 @@ _SET_TRANSFER = Sql("UPDATE circle_vouchers SET transfer_id = :t WHERE id = :v")
 
 
 # A redemption by the voucher's QR code in one statement (the usual scan of a shop's phone): the
-# voucher changes only if it is held, not expired, of a provider the scanner acts for and not the
-# scanner's own (`_check_scanner`), its transfer's id drawn first so that its row changes once;
+# voucher changes only if it is held, not expired, of a provider the scanner acts for (asked in
+# the statement: app.core.organisations' `organisation_acted_for`) and not the scanner's own
+# (`_check_scanner`), its transfer's id drawn first so that its row changes once;
 # the ledger posts its hold in the same statement (app.ledger's post_hold_ctes), with the audit
 # row and the scan's log row. Anything else (a refusal, the same scan sent again, a race lost)
 # leaves it without effect, and the general path finds out why.
@@ -77,7 +78,8 @@ _REDEEM_IN_ONE = Sql(
     "redeemed_by = CAST(:actor AS bigint), redeem_key = CAST(:key AS varchar), "
     f"transfer_id = {ledger.NEW_TRANSFER_ID} "
     "WHERE secret = CAST(:s AS varchar) AND status = 'held' AND expires_at > CAST(:now AS timestamptz) "
-    "AND organisation_id = ANY(CAST(:orgs AS bigint[])) AND user_id <> CAST(:actor AS bigint) "
+    "AND organisation_id IN (SELECT f.organisation_id FROM organisation_acted_for(CAST(:actor AS bigint)) f) "
+    "AND user_id <> CAST(:actor AS bigint) "
     "RETURNING id, community_id, organisation_id, user_id, offer_id, points, expires_at, hold_id, "
     "transfer_id), "
     + ledger.post_hold_ctes("rv")
@@ -103,20 +105,17 @@ _REDEEM_IN_ONE = Sql(
 )
 
 
-async def redeem_in_one(
-    conn: Connection, actor: Actor, code: str, mine: dict[int, bool], log: ScanLog
-) -> Redemption | None:
+async def redeem_in_one(conn: Connection, actor: Actor, code: str, log: ScanLog) -> Redemption | None:
     """The voucher of a QR code redeemed by a member of its provider in one statement, with the
     scan's log row; None when the statement did nothing (`voucher_for_code` and `redeem` tell why:
-    a refusal, or the same scan sent again)."""
+    not the scanner's provider, a refusal, or the same scan sent again)."""
     secret = rules.parse_voucher_code(code)
-    if secret is None or not mine:
+    if secret is None:
         return None
     row = await _REDEEM_IN_ONE.fetchrow(
         conn,
         {
             "s": secret,
-            "orgs": list(mine),
             "now": clock.now(),
             "actor": actor.user_id,
             "key": log.request.idempotency_key,

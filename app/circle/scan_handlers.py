@@ -39,11 +39,11 @@ async def voucher_scan(
     conn: Connection, actor: Actor, request: scanning.ScanRequest, log: scanning.ScanLog
 ) -> scanning.ScanOutcome:
     code = typed_code(request.code)
-    mine = await organisations.acts_for(conn, actor.user_id)
     if not (request.preview or request.context == "shop"):
-        done = await redeeming.redeem_in_one(conn, actor, code, mine, log)
+        done = await redeeming.redeem_in_one(conn, actor, code, log)
         if done is not None:
             return scanning.ScanOutcome("redeemed", _data(done), template=VOUCHER_TEMPLATE)
+    mine = await organisations.acts_for(conn, actor.user_id)
     found = await redeeming.voucher_for_code(conn, actor, code, mine)
     if request.preview or request.context == "shop":
         if not (found.redeem_key and request.idempotency_key and found.redeem_key == request.idempotency_key):

@@ -15,6 +15,11 @@ and, for the service circle, on a session or a request's asyncpg connection (`db
     await organisations.acts_for(db, user_id) -> dict[int, bool]  # organisation id -> is its admin
     await organisations.set_place(session, actor_id, organisation_id, address, lat, lng, category=None)
 
+A statement that must ask inside itself (a voucher's redemption, a purchase) reads the same
+answers from two SQL functions of migration 0034, which the partners' answers read too:
+`organisation_acted_for(user)` (organisation_id, is_admin) and `organisation_may_act(organisation,
+community, at)` (a row when it may act there at that instant). PostgreSQL inlines both.
+
 Until it is filled (a process that never assembled the app) every answer is "no": nobody acts
 for an organisation that nobody said exists. The partners give their answers at the import of
 `app.partners.answers`, which the assembly makes (app.domains.connect_organisations).

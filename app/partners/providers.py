@@ -17,14 +17,14 @@ _COLUMNS = "o.id, o.community_id, o.name, o.category, o.address, o.lat, o.lng"
 _BY_IDS = Sql(
     f"SELECT {_COLUMNS} FROM organisations o WHERE o.id = ANY(:ids) AND 'provider' = ANY(o.kinds)"  # noqa: S608
 )
-# Created in the community, or with an agreement there for the current year (the community's).
+# Created in the community, or with an agreement there for the current year (the community's):
+# migration 0034's `organisation_may_act`, which the service circle's purchase reads too.
 _IN_COMMUNITY = Sql(
-    f"SELECT {_COLUMNS} FROM organisations o WHERE 'provider' = ANY(o.kinds) AND (o.community_id = :c "  # noqa: S608
-    "OR EXISTS (SELECT 1 FROM agreements a JOIN communities c ON c.id = a.community_id "
-    "WHERE a.organisation_id = o.id AND a.community_id = :c "
-    "AND a.year = extract(year FROM now() AT TIME ZONE c.time_zone))) ORDER BY o.name, o.id"
+    f"SELECT {_COLUMNS} FROM organisations o WHERE 'provider' = ANY(o.kinds) "  # noqa: S608
+    "AND EXISTS (SELECT 1 FROM organisation_may_act(o.id, :c, now())) ORDER BY o.name, o.id"
 )
-_ACTS_FOR = Sql("SELECT organisation_id, is_admin FROM organisation_members WHERE user_id = :u")
+# Migration 0034's `organisation_acted_for`, which a voucher's redemption reads in its statement.
+_ACTS_FOR = Sql("SELECT organisation_id, is_admin FROM organisation_acted_for(:u)")
 _SET_PLACE = Sql(
     "UPDATE organisations SET address = :a, lat = :lat, lng = :lng, category = coalesce(:cat, category) "
     "WHERE id = :o RETURNING community_id"

@@ -1,7 +1,7 @@
 """What buying and redeeming a voucher send PostgreSQL (docs/architecture.md, the unit of work):
 the usual purchase is one statement (after a read of the offer and the wallet, unless this worker
-remembers them), a redemption by QR code whom the scanner acts for and one statement (the
-voucher, the ledger's posting of its hold, the audit and scan log rows), with no transaction
+remembers them), a redemption by QR code one statement (whom the scanner acts for, the voucher,
+the ledger's posting of its hold, the audit and scan log rows), with no transaction
 around either; what is refused or sent again takes the general path and changes nothing more."""
 
 from __future__ import annotations
@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from app.circle import redeeming, vouchers
+from app.core.uow import Sql, connection_of
 from tests.circle.conftest import Circle, buy, give_points, make_offer
 from tests.conftest import count
 from tests.statements import statements_sent, transaction_control
@@ -44,7 +46,10 @@ async def test_a_usual_purchase_and_redemption_are_one_statement_each(
     assert redeemed.status_code == 200 and redeemed.json()["result"] == "redeemed", redeemed.text
     assert transaction_control(sent) == []
     assert sent.count(_one_line(redeeming._REDEEM_IN_ONE.text)) == 1
-    assert len(sent) <= 3, sent  # the actor (unless remembered), whom they act for, the redemption
+    # Whom the scanner acts for is asked in the statement: the actor (unless remembered) and the
+    # redemption, nothing else.
+    assert sent[-1] == _one_line(redeeming._REDEEM_IN_ONE.text)
+    assert len(sent) <= 2, sent
     voucher_id = redeemed.json()["voucher_id"]
     # Everything the general path wrote, written by the one statement: the voucher with its
     # transfer, the hold posted, the audit row and the scan's log row.
@@ -177,3 +182,25 @@ async def test_a_remembered_offer_is_bought_without_a_read_and_a_stale_one_at_it
         )
         == 1
     )
+
+
+@pytest.mark.parametrize("statement", [redeeming._REDEEM_IN_ONE], ids=["redeem"])
+async def test_the_organisation_rules_are_inlined_in_the_one_statements(db: Any, statement: Sql) -> None:
+    """Whom a scanner acts for and whether a provider may act in a community are migration 0034's
+    SQL functions; PostgreSQL inlines them, so the statements' plans read the tables themselves
+    (no function call, planned again on each execution, in the hot path)."""
+    conn = await connection_of(db)
+    # The generic plan, as the pool's connections run it after five executions: no parameter's
+    # value folded into it.
+    await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+    await conn.execute("PREPARE inlined AS " + statement.text)
+    count = len((await conn.prepare(statement.text)).get_parameters())
+    plan = "\n".join(
+        row[0]
+        for row in await conn.fetch(f"EXPLAIN (VERBOSE) EXECUTE inlined({', '.join(['NULL'] * count)})")
+    )
+    await conn.execute("DEALLOCATE inlined")
+    assert "Function Scan" not in plan, plan
+    assert "organisation_acted_for" not in plan and "organisation_may_act" not in plan, plan
+    table = "organisation_members" if statement is redeeming._REDEEM_IN_ONE else "agreements"
+    assert f"public.{table}" in plan, plan
