@@ -179,10 +179,14 @@ def purchase_refusal(
     sold_this_month: int,
     limit: int | None,
     mine_this_month: int,
+    provider_may_act: bool = True,
 ) -> str | None:
-    """Why a voucher cannot be bought now (a code of API.md), or None when it can."""
+    """Why a voucher cannot be bought now (a code of API.md, or "lapsed": the provider may no
+    longer act in the offer's community, its agreement there over), or None when it can."""
     if status != "active":
         return "not_found"
+    if not provider_may_act:
+        return "lapsed"
     if cash_cents > 0 and not payments_on:
         return "payments_off"
     if left_this_month(quota, sold_this_month, limit, mine_this_month) == 0:

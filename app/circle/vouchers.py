@@ -60,7 +60,10 @@ _CONTEXT = Sql(
     "(SELECT a.id FROM ledger_accounts a WHERE a.community_id = o.community_id AND a.user_id = :u) "
     "AS wallet_id, "
     "(SELECT a.id FROM ledger_accounts a WHERE a.community_id = o.community_id "
-    "AND a.organisation_id = o.organisation_id AND a.kind = 'provider') AS account_id "
+    "AND a.organisation_id = o.organisation_id AND a.kind = 'provider') AS account_id, "
+    "EXISTS (SELECT 1 FROM organisation_may_act(o.organisation_id, o.community_id, "
+    "CAST(:now AS timestamptz))) "
+    "AS may_act "
     "FROM circle_offers o JOIN communities c ON c.id = o.community_id "
     "LEFT JOIN circle_settings s ON s.community_id = o.community_id WHERE o.id = :o"
 )
@@ -131,8 +134,9 @@ def _usual(ctx: Any) -> OfferFacts | None:
 
 
 _LOCK_OFFER = Sql(
-    "SELECT status, points_price, monthly_quota, per_resident_limit FROM circle_offers "
-    "WHERE id = :o FOR UPDATE"
+    "SELECT status, points_price, monthly_quota, per_resident_limit, "
+    "EXISTS (SELECT 1 FROM organisation_may_act(organisation_id, community_id, CAST(:now AS timestamptz))) "
+    "AS may_act FROM circle_offers WHERE id = :o FOR UPDATE"
 )
 # Vouchers that count against a month's quota and limit: all but those given back.
 _SOLD = Sql(
@@ -152,7 +156,8 @@ _BY_KEY = Sql(
 
 
 # The usual purchase in one statement: lock the wallet if it covers the price (the ledger's `hw`),
-# check the offer is still offered at that price with no quota, limit or cash part (`so`), hold
+# check the offer is still offered at that price with no quota, limit or cash part, by a provider
+# that may still act in its community (app.core.organisations' `organisation_may_act`) (`so`), hold
 # the points unless a twin request with the same key got there first (the hold's key), and only
 # then make the voucher. Anything else leaves the statement without effect and `buy` takes the
 # general path, which tells why (not enough points, the twin's voucher, an offer changed).
@@ -162,7 +167,9 @@ _BUY_IN_ONE = Sql(
     + _HOLD_LOCK
     + ", so AS (SELECT id FROM circle_offers WHERE id = CAST(:o AS bigint) AND status = 'active' "
     "AND points_price = CAST(:n AS bigint) AND cash_price_cents = 0 AND monthly_quota IS NULL "
-    "AND per_resident_limit IS NULL), "
+    "AND per_resident_limit IS NULL AND EXISTS (SELECT 1 FROM organisation_may_act("
+    "circle_offers.organisation_id, "
+    "circle_offers.community_id, CAST(:now AS timestamptz)))), "
     + _HOLD_INSERT
     + ", vi AS (INSERT INTO circle_vouchers (community_id, offer_id, organisation_id, user_id, points, "
     "cash_cents, status, hold_id, idempotency_key, secret, digits, expires_at, created_at, placed_by) "
@@ -187,6 +194,15 @@ async def left_this_month(conn: Connection, offer: Offer, user_id: int, time_zon
 
 def _limit_reached() -> DomainError:
     return DomainError("limit_reached", 409, lazy("This service has reached its limit for this month."))
+
+
+def _lapsed() -> NotFound:
+    return NotFound(
+        lazy(
+            "This provider's agreement with the community has ended, so its services cannot be "
+            "bought here now. Nothing was charged."
+        )
+    )
 
 
 def _payments_off() -> DomainError:
@@ -292,7 +308,9 @@ async def buy(
         if bought is not None:
             return bought
     generations = known.generations() if known else (0, 0)
-    ctx = await _CONTEXT.fetchrow(conn, {"u": user_id, "k": idempotency_key, "o": offer_id})
+    ctx = await _CONTEXT.fetchrow(
+        conn, {"u": user_id, "k": idempotency_key, "o": offer_id, "now": clock.now()}
+    )
     if ctx is None:
         raise NotFound()
     community_id = int(ctx["community_id"])
@@ -318,9 +336,12 @@ async def buy(
         sold_this_month=0,
         limit=None,
         mine_this_month=0,
+        provider_may_act=bool(ctx["may_act"]),
     )
     if refusal == "not_found":
         raise NotFound(lazy("This service is not offered at the moment."))
+    if refusal == "lapsed":
+        raise _lapsed()
     if refusal == "payments_off":
         raise _payments_off()
     points, cash = int(ctx["points_price"]), int(ctx["cash_price_cents"])
@@ -338,7 +359,7 @@ async def buy(
     url = None
     async with conn.transaction():
         if ctx["monthly_quota"] is not None or ctx["per_resident_limit"] is not None:
-            offer = await _LOCK_OFFER.one(conn, {"o": offer_id})
+            offer = await _LOCK_OFFER.one(conn, {"o": offer_id, "now": now})
             sold = await _SOLD.one(conn, {"o": offer_id, "u": user_id, "start": start})
             refusal = rules.purchase_refusal(
                 status=offer["status"],
@@ -348,9 +369,12 @@ async def buy(
                 sold_this_month=int(sold["sold"]),
                 limit=offer["per_resident_limit"],
                 mine_this_month=int(sold["mine"]),
+                provider_may_act=bool(offer["may_act"]),
             )
             if refusal == "not_found":
                 raise NotFound(lazy("This service is not offered at the moment."))
+            if refusal == "lapsed":
+                raise _lapsed()
             if refusal == "limit_reached":
                 raise _limit_reached()
             points = int(offer["points_price"])

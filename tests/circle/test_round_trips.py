@@ -184,7 +184,7 @@ async def test_a_remembered_offer_is_bought_without_a_read_and_a_stale_one_at_it
     )
 
 
-@pytest.mark.parametrize("statement", [redeeming._REDEEM_IN_ONE], ids=["redeem"])
+@pytest.mark.parametrize("statement", [vouchers._BUY_IN_ONE, redeeming._REDEEM_IN_ONE], ids=["buy", "redeem"])
 async def test_the_organisation_rules_are_inlined_in_the_one_statements(db: Any, statement: Sql) -> None:
     """Whom a scanner acts for and whether a provider may act in a community are migration 0034's
     SQL functions; PostgreSQL inlines them, so the statements' plans read the tables themselves

@@ -195,3 +195,63 @@ async def test_a_voucher_is_redeemed_on_the_shop_page_only_with_its_code(
         {"v": [first["id"], second["id"]]},
     )
     assert list(statuses) == ["redeemed", "held"]
+
+
+async def test_an_offer_whose_providers_agreement_lapsed_is_refused_at_once(
+    app: Any, client: Any, circle: Circle, factory: Factory, engine: Any, db: Any
+) -> None:
+    """Before the withdrawal job runs, the purchase itself refuses: the one statement asks whether
+    the provider may still act in the offer's community, even when this worker remembers the offer
+    from before, and so does the general path (a grid worker buying for a resident)."""
+    other = await factory.tenant()
+    await login(client, other.admin)
+    unit_id, unit, offer_id = await _unit_serves(client, circle, other, points_price=10)
+    proposed = await client.post(
+        f"/api/v1/organisations/{unit_id}/offers",
+        json={"name": "上门护理", "points_price": 10, "home_visit": True, "community_id": other.community_id},
+        headers=unit.headers,
+    )
+    assert proposed.status_code == 201, proposed.text
+    home_visit_id = int(proposed.json()["id"])
+    approved = await client.post(f"/api/v1/offers/{home_visit_id}/approve", headers=other.admin.headers)
+    assert approved.status_code == 200, approved.text
+    there = await login(client, await factory.person(other, name="欧阳明月"))
+    grid = await login(client, await factory.person(other, roles=["grid_worker"], name="司徒网格"))
+    await give_points(engine, other.community_id, there.user_id, 100)
+    for _ in range(2):  # the second purchase is the remembered one-statement purchase
+        assert (await buy(client, there, offer_id)).status_code == 201
+    assert app.state["offer_facts"].recall(offer_id, there.user_id) is not None
+
+    await db.execute(text("UPDATE agreements SET year = year - 1 WHERE organisation_id = :o"), {"o": unit_id})
+    await db.commit()
+    held_before = await db.scalar(
+        text("SELECT held FROM ledger_accounts WHERE community_id = :c AND user_id = :u"),
+        {"c": other.community_id, "u": there.user_id},
+    )
+    refused = await buy(client, there, offer_id)
+    assert refused.status_code == 404, refused.text
+    assert refused.json()["code"] == "not_found"
+    assert "协议已到期" in refused.json()["detail"]  # the default language: zh-Hans
+    for_resident = await client.post(
+        "/api/v1/vouchers",
+        json={"offer_id": home_visit_id, "idempotency_key": "lapsed-1", "user_id": there.user_id},
+        headers=grid.headers,
+    )
+    assert for_resident.status_code == 404, for_resident.text
+    assert "协议已到期" in for_resident.json()["detail"]
+    assert (
+        await db.scalar(
+            text("SELECT count(*) FROM circle_vouchers WHERE organisation_id = :o AND user_id = :u"),
+            {"o": unit_id, "u": there.user_id},
+        )
+        == 2
+    )
+    held_after = await db.scalar(
+        text("SELECT held FROM ledger_accounts WHERE community_id = :c AND user_id = :u"),
+        {"c": other.community_id, "u": there.user_id},
+    )
+    assert held_after == held_before == 20
+    # The offers are still `active` until the job withdraws them: the refusal did not wait for it.
+    assert (
+        await db.scalar(text("SELECT status FROM circle_offers WHERE id = :o"), {"o": offer_id}) == "active"
+    )

@@ -214,6 +214,10 @@ UNWATCHED_TABLES = {
     "circle_vouchers",
     "memberships@offer",
     "communities@offer",
+    # Whether the offer's provider may act in its community (migration 0034's function) is read
+    # for this purchase and not remembered: the one statement asks it again each time.
+    "organisations@offer",
+    "agreements@offer",
 }
 
 
