@@ -138,6 +138,8 @@ def test_resident_finds_the_nearest_barber_buys_and_the_shop_redeems_then_a_rati
         expect(shop.locator("[data-today]")).to_contain_text("郑美玉")
         expect(shop.locator("[data-month] .stat").first).to_contain_text("1")
         expect(shop.locator("#shop-today")).to_have_count(1)
+        # The swapped part keeps the page's space above its headings.
+        expect(shop.locator("#shop-today > h2").first).to_have_css("margin-top", "24px")
         shop.screenshot(path=str(artifacts / "circle-shop-redeemed.png"), full_page=True)
         shop.reload()
         expect(shop.locator("[data-today]")).to_contain_text("郑美玉")
