@@ -272,13 +272,16 @@ MEASURE = """
       }
     }
   }
-  // A figure's number sits whole on one line inside its box ("461." above "6" is no number).
-  for (const el of document.querySelectorAll('.stat strong')) {
-    if (!shown(el)) continue;
+  // A figure's number sits whole on one line inside its box ("461." above "6" is no number), and
+  // so does a button's or link's number or date ("2026-" above "11" is no month).
+  const numeric = new RegExp('^[0-9][0-9.,:/-]*$');
+  for (const el of document.querySelectorAll('.stat strong, a, button')) {
+    const figure = el.matches('.stat strong');
+    if (!shown(el) || (!figure && !numeric.test(el.textContent.trim()))) continue;
     const range = document.createRange();
     range.selectNodeContents(el);
     const rects = [...range.getClientRects()].filter((r) => r.width > 0);
-    const box = el.closest('.stat').getBoundingClientRect();
+    const box = (figure ? el.closest('.stat') : el).getBoundingClientRect();
     if (new Set(rects.map((r) => Math.round(r.top))).size > 1 || rects.some((r) => r.right > box.right + 0.5))
       found.cut.push(name(el));
   }

@@ -11,6 +11,7 @@ from PIL import Image
 
 from app.core.i18n import ELDER_COOKIE, LANG_COOKIE
 from tests.browser.conftest import World, log_in
+from tests.browser.test_every_page import MEASURE
 
 pytestmark = pytest.mark.browser
 
@@ -490,3 +491,20 @@ def test_the_voucher_typed_at_the_shop_is_in_sight_when_it_comes(world: World, b
         context.close()
     assert 0 <= top < 844 / 2, top
     assert focused == "code"  # the next voucher's digits can be typed at once
+
+
+def test_a_month_on_a_button_stays_on_one_line_on_a_desk(world: World, browser: Any) -> None:
+    """On a desk the monthly statements' six month buttons shrank to share one row and each month
+    broke in two ("2026-" above "10"). Measured with the every-page walk's own checks, whose cut
+    figures now include a link's or button's number or date."""
+    context, page = _page(browser, world, "zh", False)
+    try:
+        page.set_viewport_size({"width": 1280, "height": 844})
+        log_in(page, world, "admin")
+        page.goto(f"{world.url}/circle/admin/c/{world.values['community_id']}/statements")
+        months = page.locator("nav[aria-label] a.button").count()
+        found = page.evaluate(MEASURE, False)
+    finally:
+        context.close()
+    assert months >= 6
+    assert found["cut"] == []
