@@ -117,7 +117,9 @@ def test_kiosk_back_button_stays_on_the_kiosk(live_server, browser, artifacts):
         page.wait_for_selector("img[data-kiosk-qr]")
         page.screenshot(path=str(artifacts / "events-kiosk-desktop.png"), full_page=True)
         page.go_back()
-        page.wait_for_timeout(500)
+        # Back on the kiosk, its page pushes the kiosk's entry again (static/kiosk.js): waited for
+        # as that, not for a fixed time; a page that let go would have gone back to the event.
+        page.wait_for_function("() => history.state !== null && history.state.kiosk === true")
         assert "/kiosk" in page.url
         page.click(".kiosk-leave summary")
         page.fill("#kiosk-password", site["admin"][1])
