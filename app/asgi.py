@@ -93,8 +93,8 @@ def _settle_gc() -> None:
     gc.set_threshold(50_000, 10, 10)
 
 
-# Libraries that log each routine step at INFO: the job worker three lines for every periodic job
-# every two seconds, Stripe's client and httpx every call. At WARNING their failures still reach
+# Libraries that log each routine step at INFO: the job worker three lines for every run of a
+# job (several a minute), Stripe's client and httpx every call. At WARNING their failures still reach
 # the log, and the app's own lines and a request's errors are not buried under them.
 QUIET_LOGGERS = {
     name: {"level": "WARNING", "propagate": True} for name in ("procrastinate", "httpx", "stripe")

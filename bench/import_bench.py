@@ -9,9 +9,9 @@ It starts `jinlin serve` on a fresh embedded PostgreSQL (a temporary data direct
 logs in through the login form. The file is CSV: 90 % of its rows have a phone, 9 % are elderly
 residents without one, 1 % are refused (a phone of 5 digits). The dry run is timed from the
 upload to its report page; the import from the confirmation until the run's page says done
-(the worker looks for confirmed files every two seconds among its other periodic jobs, so some of
-that is waiting), and the job's own time from its claim to done as the run records it. It prints
-rows per second for each and for the dry run and the import together.
+(the confirmation wakes the worker's import job, which may first finish another job it is
+running, so some of that can be waiting), and the job's own time from its claim to done as the
+run records it. It prints rows per second for each and for the dry run and the import together.
 """
 
 from __future__ import annotations

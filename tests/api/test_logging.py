@@ -1,5 +1,5 @@
 """What an operator running the app reads: the libraries that log each routine step at INFO (the
-job worker every two seconds, every call to Stripe) log only their warnings and errors, and the
+job worker every run of a job, every call to Stripe) log only their warnings and errors, and the
 app's own loggers keep INFO."""
 
 from __future__ import annotations

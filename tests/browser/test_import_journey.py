@@ -61,7 +61,7 @@ def test_an_admin_uploads_checks_confirms_and_sees_the_import_done(
     page.wait_for_load_state()
     expect(page.locator("#import-progress")).to_be_visible()
     page.screenshot(path=str(shots / "progress-390-zh.png"), full_page=True)
-    # htmx renews the bar every second until the job (every two seconds in the app) is done.
+    # htmx renews the bar every second until the job (woken by the confirmation) is done.
     expect(page.locator("[data-import-done]")).to_be_visible(timeout=60_000)
     expect(page.locator('#import-progress [data-count="created"]')).to_have_text("3")
     page.screenshot(path=str(shots / "done-390-zh.png"), full_page=True)

@@ -128,7 +128,7 @@ async def imported(client: Any, engine: Any, cid: int, run_id: int) -> str:
 
 async def wait_done(engine: Any, run_id: int) -> None:
     """Runs the import job until the run is done (a served app on this database runs the same
-    job every two seconds and may have taken the run first: then this waits for it)."""
+    job, woken by the confirmation, and may have taken the run first: then this waits for it)."""
     for _ in range(600):
         await jobs.run_now(engine, "app.imports.jobs.make_imports")
         async with async_sessionmaker(engine)() as s:

@@ -29,8 +29,8 @@ HEADER = ["手机号", "姓名", "小区", "楼栋", "角色", "无手机"]
 async def _taken(client: Any, engine: Any, place: Place, rows: list[list[Any]], **left: Any) -> int:
     """A file checked, confirmed and its run taken by a job (`left`: as the job left it), the last
     two in one transaction: a served app's import job on this database (tests/served_jobs.py)
-    takes a queued run within two seconds, so a run left queued for a moment could be imported
-    by it before the test made it what the test needs."""
+    takes a queued run as soon as the confirmation wakes it, so a run left queued for a moment
+    could be imported by it before the test made it what the test needs."""
     run_id, _page = await checked(client, place.cid, csv_file(HEADER, rows))
     admin = Actor(place.tenant.admin.user_id, "管理员", {place.cid: frozenset({"admin"})})
     async with async_sessionmaker(engine)() as s, s.begin():

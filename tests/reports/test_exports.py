@@ -32,8 +32,8 @@ def _sheet(body: bytes) -> list[tuple[Any, ...]]:
 
 
 async def _made(engine: Any, run_id: int) -> None:
-    """Runs the export job until the run is done. A served app on this database runs the same job
-    every two seconds and may have taken the run first: then this waits for it to finish."""
+    """Runs the export job until the run is done. A served app on this database runs the same job,
+    woken when the run was queued, and may have taken the run first: then this waits for it."""
     for _ in range(600):
         await jobs.run_now(engine, "app.reports.jobs.make_exports")
         async with async_sessionmaker(engine)() as s:
