@@ -22,6 +22,9 @@ UNREADABLE = lazy(
 )
 NO_ROWS = lazy("The file has a header but no rows of residents.")
 TOO_MANY = lazy("The file has more than %(max)s rows. Please split it into smaller files.")
+# Columns read of a workbook's row: the import's own (rules.COLUMNS) and room for others beside them.
+MAX_COLUMNS = 100
+
 MISSING_COLUMNS = lazy(
     "The file's first row must name the columns. Missing: %(columns)s. The sample file shows how."
 )
@@ -50,8 +53,12 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
         raise Invalid(UNREADABLE, field="file") from exc
     try:
         sheet = book.worksheets[0]
-        for values in sheet.iter_rows(values_only=True):
-            yield [_text(v) for v in values]
+        # The size a workbook says it has is not trusted: a cell far off (XFD1048576) made every
+        # row as wide as the sheet's last column, a few kB read for minutes of a worker's CPU.
+        # Rows are read as far as their last cell, up to MAX_COLUMNS; rows left out are blank.
+        sheet.reset_dimensions()
+        for values in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
+            yield [] if values.count(None) == len(values) else [_text(v) for v in values]
     finally:
         book.close()
 

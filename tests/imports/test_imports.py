@@ -302,3 +302,36 @@ async def test_a_file_over_five_megabytes_is_refused_with_the_form_again(
     assert answer.status_code in (413, 422), answer.text[:300]
     assert "最大 5 MB" in answer.text and 'name="file"' in answer.text
     assert await _members(engine, place.cid) == before
+
+
+def test_a_workbook_with_a_cell_far_off_is_read_in_moments() -> None:
+    """A few kB whose one cell sits in the sheet's last column, 5,000 rows down: every row was
+    read as wide as that column (16,384 cells), 80 million cells for two residents, a worker's CPU
+    held for a minute. Rows are read as far as the import's columns; the far cell is no resident."""
+    import time
+
+    from openpyxl import Workbook
+
+    from app.core.uploads import TableFile, sniff_table
+    from app.imports import files
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(ZH)
+    sheet.append(["13800000001", "张三", "", "", "居民", ""])
+    sheet.append(["13800000002", "李四", "", "", "居民", "", "beside the columns"])
+    sheet.cell(row=5_000, column=16_384, value="far off")
+    out = io.BytesIO()
+    book.save(out)
+    data = out.getvalue()
+    assert len(data) < 10_000
+    started = time.process_time()
+    header, rows = files.table(TableFile(sniff_table(data), data, "residents.xlsx"))
+    took = time.process_time() - started
+    assert [(no, cells[:2]) for no, cells in rows] == [
+        (2, ["13800000001", "张三"]),
+        (3, ["13800000002", "李四"]),
+    ]
+    assert not header.missing
+    assert took < 2.0, took
