@@ -137,6 +137,9 @@ class UnknownJoinCode(Invalid):
         )
 
 
+PHONE_REGISTERED = lazy("This phone number is already registered. Please log in.")
+
+
 async def register(
     session: AsyncSession, *, phone: str, password: str, display_name: str, join_code: str
 ) -> tuple[User, Membership]:
@@ -149,10 +152,13 @@ async def register(
     if community is None:
         raise UnknownJoinCode()
     if await session.scalar(select(User.id).where(User.phone == phone)):
-        raise DomainError("conflict", 409, lazy("This phone number is already registered. Please log in."))
+        raise DomainError("conflict", 409, PHONE_REGISTERED)
     user = User(phone=phone, display_name=name, password_hash=hash_password(password))
     session.add(user)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the same number registered at the same moment (a double tap)
+        raise DomainError("conflict", 409, PHONE_REGISTERED) from exc
     membership = Membership(user_id=user.id, community_id=community.id, roles=["resident"])
     session.add(membership)
     await session.flush()

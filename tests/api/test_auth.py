@@ -289,3 +289,28 @@ async def test_the_login_page_says_who_sets_a_forgotten_password(client):
     assert "data-forgot" in zh.text and "忘记密码？请到社区居委会为您重设。" in zh.text
     en = await client.get("/login", headers={"Accept-Language": "en"})
     assert "Forgot your password? Your community office can set a new one for you." in en.text
+
+
+async def test_simultaneous_registrations_of_one_phone_make_one_account(live_server, factory, db):
+    """A double tap on 注册 sends the form twice at once: both found the phone free, and the
+    second's insert then broke the phone's unique index (a 500). One account, the others 409."""
+    import asyncio
+
+    import httpx
+
+    from tests.conftest import count
+
+    tenant = await factory.tenant()
+    phone = unique_phone()
+    payload = {
+        "phone": phone,
+        "password": "s3cret-pass",
+        "display_name": "王五",
+        "join_code": tenant.join_code,
+    }
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=60) as http:
+        answers = await asyncio.gather(*(http.post("/api/v1/auth/register", json=payload) for _ in range(6)))
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [201] + [409] * 5, [a.text for a in answers]
+    assert {a.json()["code"] for a in answers if a.status_code == 409} == {"conflict"}
+    assert await count(db, "SELECT count(*) FROM users WHERE phone = :p", p=phone) == 1
