@@ -458,3 +458,14 @@ async def test_the_shop_page_says_what_the_month_pays_the_shop_and_how_it_is_cou
     assert "15 积分，每积分 0.10 元：本月结束后，由社区以财政资金支付给本店。" in month
     english = (await client.get(f"/circle/shop/{circle.barber_id}", headers={"Accept-Language": "en"})).text
     assert "15 points at 0.10 yuan a point: the community pays you this from Public finance" in english
+
+
+async def test_a_providers_office_page_leads_to_its_shop(client: Any, circle: Circle) -> None:
+    """A provider's member reached the office page (我的单位) from home and found agreements and
+    resources there, but no way to the shop page where vouchers are scanned."""
+    await page_login(client, circle.barber)
+    office = (await client.get(f"/partners/o/{circle.barber_id}")).text
+    section = office[office.index("服务店：核销服务券与结算") :]
+    assert f'href="/circle/shop/{circle.barber_id}"' in section[: section.index("</section>")]
+    # Another provider's shop is not offered on this one's page.
+    assert f'href="/circle/shop/{circle.cleaner_id}"' not in office
