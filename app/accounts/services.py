@@ -303,7 +303,10 @@ async def add_resident(
             password_hash=hash_password(data.password) if data.password else None,
         )
         session.add(user)
-        await session.flush()
+        try:
+            await session.flush()
+        except IntegrityError as exc:  # the same new number enrolled at the same moment (a double tap)
+            raise DomainError("conflict", 409) from exc
         await issue_card(session, user.id, "phone")
     elif await session.scalar(
         select(Membership.id).where(Membership.user_id == user.id, Membership.community_id == community_id)

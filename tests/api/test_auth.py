@@ -314,3 +314,25 @@ async def test_simultaneous_registrations_of_one_phone_make_one_account(live_ser
     assert codes == [201] + [409] * 5, [a.text for a in answers]
     assert {a.json()["code"] for a in answers if a.status_code == 409} == {"conflict"}
     assert await count(db, "SELECT count(*) FROM users WHERE phone = :p", p=phone) == 1
+
+
+async def test_simultaneous_enrolments_of_one_new_phone_make_one_account(live_server, client, factory, db):
+    """The admin's form sent twice at once: both found the number unknown, and the second's new
+    account broke the phone's unique index (a 500). One account and membership, the others 409."""
+    import asyncio
+
+    import httpx
+
+    from tests.conftest import count
+
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    phone = unique_phone()
+    body = {"phone": phone, "display_name": "赵六", "password": "s3cret-pass"}
+    url = f"/api/v1/communities/{tenant.community_id}/residents"
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=60) as http:
+        answers = await asyncio.gather(*(http.post(url, json=body, headers=admin.headers) for _ in range(6)))
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [201] + [409] * 5, [a.text for a in answers]
+    assert {a.json()["code"] for a in answers if a.status_code == 409} == {"conflict"}
+    assert await count(db, "SELECT count(*) FROM users WHERE phone = :p", p=phone) == 1
