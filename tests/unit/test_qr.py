@@ -19,6 +19,8 @@ from tests.qrtools import rasterise_svg, read_svg
         "https://jinlin.example/verify/" + secrets.token_urlsafe(16),
         "JE1." + secrets.token_urlsafe(40),
     ],
+    # Named, not by their random values: each pytest-xdist worker collects the same tests.
+    ids=["pickup", "card", "certificate", "event"],
 )
 def test_an_image_reads_back_with_error_correction_m(data: str) -> None:
     read = read_svg(qr.svg(data))
