@@ -71,14 +71,8 @@ AT_LEAST = {
         "/admin/c/{community_id:int}/places",
         "/admin/c/{community_id:int}/dashboard",
     },
-    "partner": {
-        "/",
-        "/partners",
-        "/partners/c/{community_id:int}/lists",
-        "/c/{community_id:int}/wish-pool",
-        "/scan",
-    },
-    "provider": {"/", "/circle/shop/{provider_id:int}", "/circle/shop/{provider_id:int}/offers/new", "/scan"},
+    "partner": {"/", "/partners", "/partners/c/{community_id:int}/lists", "/c/{community_id:int}/wish-pool"},
+    "provider": {"/", "/circle/shop/{provider_id:int}", "/circle/shop/{provider_id:int}/offers/new"},
 }
 
 

@@ -319,3 +319,24 @@ async def test_the_organisation_page_heads_its_list_of_members_as_members_not_a_
     assert heading.group(1) == "单位成员"
     english = await client.get(made.headers["location"], headers=EN)
     assert "<h2>Members of the organisation</h2>" in english.text
+
+
+async def test_a_units_member_reaches_the_communitys_lists_and_is_not_sent_to_matching(
+    client: Any, town: Town
+) -> None:
+    """A unit's member had no way from its pages to the community's needs (what a resource would
+    answer), and the lists page offered everyone the matching view, which answers a unit's member
+    403."""
+    organisation_id, (member,) = await make_organisation(client, town)
+    await session_of(client, member)
+    office = (await client.get(f"/partners/o/{organisation_id}")).text
+    assert f'href="/partners/c/{town.community_id}/lists"' in office
+    lists_page = await client.get(f"/partners/c/{town.community_id}/lists")
+    assert lists_page.status_code == 200
+    assert "/matching" not in lists_page.text
+    assert (await client.get(f"/partners/c/{town.community_id}/matching")).status_code == 403
+    await session_of(client, town.grid)
+    assert (
+        f'href="/partners/c/{town.community_id}/matching"'
+        in (await client.get(f"/partners/c/{town.community_id}/lists")).text
+    )
