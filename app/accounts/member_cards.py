@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import cards, rules
 from app.accounts.models import MemberCard, Membership, User
-from app.accounts.services import account_for, active_card, belongs_here_alone, issue_card
+from app.accounts.services import account_for, active_card, belongs_here_alone, issue_card, lock_cards
 from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid
@@ -21,7 +21,10 @@ from app.places.services import community_for
 
 
 async def phone_card_code(session: AsyncSession, user_id: int) -> tuple[str, datetime]:
-    card = await active_card(session, user_id, "phone") or await issue_card(session, user_id, "phone")
+    card = await active_card(session, user_id, "phone")
+    if card is None:  # the first time (an imported resident's): issued once, however many ask at once
+        await lock_cards(session, user_id)
+        card = await active_card(session, user_id, "phone") or await issue_card(session, user_id, "phone")
     now = clock.now()
     code, window = cards.phone_code(card.public_id, card.secret, now)
     # Shown until the window ends; accepted for one more window after that.
@@ -68,6 +71,9 @@ async def printed_card(
     if not printed_card_allowed(user, membership):
         raise Invalid(NO_PRINTED_CARD)
     card = None if reissue else await active_card(session, user_id, "printed")
+    if card is None and not reissue:  # the first print: issued once, however many ask at once
+        await lock_cards(session, user_id)
+        card = await active_card(session, user_id, "printed")
     if card is None:
         card = await issue_card(session, user_id, "printed")
         await audit.record(

@@ -477,8 +477,16 @@ async def reset_password(
 # ---------------------------------------------------------------- cards (the rest: app.accounts.member_cards)
 
 
+async def lock_cards(session: AsyncSession, user_id: int) -> None:
+    """Takes the user's cards for this transaction (their user row, locked as by an update of it):
+    two requests issuing a card at once take turns, the second one seeing the first's card."""
+    await session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+
+
 async def issue_card(session: AsyncSession, user_id: int, kind: str) -> MemberCard:
-    """Issues a new card of this kind, revoking the one before it."""
+    """Issues a new card of this kind, revoking the one before it (the user's cards locked first:
+    two issued at once were two active cards, refused by their unique index)."""
+    await lock_cards(session, user_id)
     await session.execute(
         update(MemberCard)
         .where(MemberCard.user_id == user_id, MemberCard.kind == kind, MemberCard.revoked_at.is_(None))

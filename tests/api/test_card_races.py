@@ -1,0 +1,67 @@
+"""A member's card issued on first use, asked for at the same moment by several requests (two
+grid workers printing a building's sheet, a double tap, a resident's phone loading their card
+twice): one card is issued and every answer shows it, never a 500 from the index that allows
+one active card of a kind."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.accounts import member_cards
+from app.core.authz import Actor
+from tests.conftest import count
+
+ACTIVE_PRINTED = (
+    "SELECT count(*) FROM member_cards WHERE user_id = :u AND kind = 'printed' AND revoked_at IS NULL"
+)
+
+
+async def _at_once(engine: Any, work: Any, times: int = 6) -> list[Any]:
+    """`work` in `times` transactions of their own, each begun before any goes on."""
+    ready = asyncio.Barrier(times)
+
+    async def one() -> Any:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+            await s.execute(text("SELECT 1"))
+            await ready.wait()
+            return await work(s)
+
+    return await asyncio.gather(*(one() for _ in range(times)), return_exceptions=True)
+
+
+async def test_a_printed_card_reissued_at_once_leaves_one_active_card(factory, engine, db):
+    """A double tap on the reissue button: each reissue revokes the card before it, the last stands."""
+    tenant = await factory.tenant()
+    elder = await factory.person(tenant, name="王奶奶", phone=None)
+    admin = Actor(tenant.admin.user_id, "管理员", {tenant.community_id: frozenset({"admin"})})
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await member_cards.printed_card(s, admin, tenant.community_id, elder.user_id)
+    answers = await _at_once(
+        engine,
+        lambda s: member_cards.printed_card(s, admin, tenant.community_id, elder.user_id, reissue=True),
+    )
+    assert not [a for a in answers if isinstance(a, BaseException)], answers
+    assert await count(db, ACTIVE_PRINTED, u=elder.user_id) == 1
+
+
+async def test_a_phone_card_shown_at_once_for_the_first_time_is_issued_once(factory, engine, db):
+    """An imported resident has no phone card until they first open it."""
+    tenant = await factory.tenant()
+    resident = await factory.person(tenant, name="李四")
+    await db.execute(text("DELETE FROM member_cards WHERE user_id = :u"), {"u": resident.user_id})
+    await db.commit()
+    answers = await _at_once(engine, lambda s: member_cards.phone_card_code(s, resident.user_id))
+    assert not [a for a in answers if isinstance(a, BaseException)], answers
+    assert len({code for code, _expires in answers}) == 1
+    assert (
+        await count(
+            db,
+            "SELECT count(*) FROM member_cards WHERE user_id = :u AND kind = 'phone'",
+            u=resident.user_id,
+        )
+        == 1
+    )
