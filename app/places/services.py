@@ -45,17 +45,26 @@ async def ensure_community(
     return community
 
 
+COMMUNITY_EXISTS = lazy("A community with this name already exists.")
+
+
 async def create_community(session: AsyncSession, actor: Actor, street_id: int, name: str) -> Community:
     if street_id not in actor.street_ids:
         raise Forbidden()
     street = await session.get(Street, street_id)
     if street is None:
         raise NotFound()
+    name = _name(name)
     if await session.scalar(
-        select(Community.id).where(Community.street_id == street_id, Community.name == name.strip())
+        select(Community.id).where(Community.street_id == street_id, Community.name == name)
     ):
-        raise DomainError("conflict", 409, lazy("A community with this name already exists."))
-    community = await ensure_community(session, street, name)
+        raise DomainError("conflict", 409, COMMUNITY_EXISTS)
+    community = Community(street_id=street.id, name=name, join_code=random_code(8))
+    session.add(community)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the same name created at the same moment (a double tap)
+        raise DomainError("conflict", 409, COMMUNITY_EXISTS) from exc
     await audit.record(
         session,
         action="community.created",

@@ -65,3 +65,31 @@ async def test_a_phone_card_shown_at_once_for_the_first_time_is_issued_once(fact
         )
         == 1
     )
+
+
+async def test_a_community_created_twice_at_once_is_created_once(factory, engine, db):
+    """The street admin's form sent twice at once (a double tap): both found the name free, and
+    the second's community broke the street's unique names (a 500). One community, the other 409."""
+    from app.core.errors import DomainError
+    from app.places import services as places
+    from tests.conftest import unique
+
+    tenant = await factory.tenant()
+    street_admin = Actor(tenant.admin.user_id, "街道管理员", {}, street_ids=frozenset({tenant.street_id}))
+    name = unique("新社区")
+    answers = await _at_once(
+        engine, lambda s: places.create_community(s, street_admin, tenant.street_id, name)
+    )
+    made = [a for a in answers if not isinstance(a, BaseException)]
+    refused = [a for a in answers if isinstance(a, BaseException)]
+    assert len(made) == 1, answers
+    assert all(isinstance(a, DomainError) and a.code == "conflict" for a in refused), refused
+    assert (
+        await count(
+            db,
+            "SELECT count(*) FROM communities WHERE street_id = :s AND name = :n",
+            s=tenant.street_id,
+            n=name,
+        )
+        == 1
+    )
