@@ -59,6 +59,8 @@ def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
         sheet.reset_dimensions()
         for values in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
             yield [] if values.count(None) == len(values) else [_text(v) for v in values]
+    except Exception as exc:  # a damaged sheet breaks only as it is read (its XML, its zip entry)
+        raise Invalid(UNREADABLE, field="file") from exc
     finally:
         book.close()
 

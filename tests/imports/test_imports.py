@@ -257,9 +257,31 @@ async def test_new_residents_without_a_phone_get_printable_cards(
         )
 
 
+def _damaged_workbook() -> bytes:
+    """A workbook whose sheet is cut off half way: it opens, and breaks only as it is read."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(ZH)
+    sheet.append(["13800000001", "张三", "", "", "居民", ""])
+    whole = io.BytesIO()
+    book.save(whole)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(whole.getvalue())) as source, zipfile.ZipFile(out, "w") as damaged:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            damaged.writestr(info, data[: len(data) // 2] if info.filename.endswith("sheet1.xml") else data)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     ("body", "says"),
     [
+        (_damaged_workbook(), "无法把文件读成表格"),
         (b"\xd0\xcf\x11\xe0" + b"\x00" * 600, "xls"),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "CSV"),
         (b"PK\x03\x04not a zip at all", "CSV"),
