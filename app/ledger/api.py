@@ -14,7 +14,7 @@ from app.core.authz import Actor
 from app.core.errors import Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
 from app.core.uow import Connection, Sql, json_param
-from app.core.web import client_address
+from app.core.web import SMALL_ANSWER, client_address
 from app.ledger import admin, services
 from app.ledger.schemas import (
     AwardIn,
@@ -98,7 +98,12 @@ def _created(body: Any, created: bool) -> Response:
     return Response(body, status_code=201 if created else 200)
 
 
-@post("/api/v1/communities/{community_id:int}/awards", tags=["community admin"], status_code=201)
+@post(
+    "/api/v1/communities/{community_id:int}/awards",
+    tags=["community admin"],
+    status_code=201,
+    opt={SMALL_ANSWER: True},
+)
 async def api_award(
     community_id: int, data: JSONBody[AwardIn], actor: Actor, conn: Connection, request: Request
 ) -> Response[TransferCreated]:

@@ -1,4 +1,4 @@
-"""The hot routes whose answers are always small (an order, a scan) skip the compression layer:
+"""The hot routes whose answers are always small (an order, a scan, an award) skip the compression layer:
 it made a gzip compressor for every request of a client that accepts gzip, only to send the few
 hundred bytes as they were (under the minimum size). Larger answers are compressed as before."""
 
@@ -28,7 +28,7 @@ def compressors(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return made
 
 
-async def test_an_order_and_its_pickup_scan_make_no_compressor(client, shop, compressors):
+async def test_an_order_its_pickup_scan_and_an_award_make_no_compressor(client, shop, compressors):
     item_id = await make_item(client, shop, points_price=5)
     compressors.clear()
     placed = await client.post(
@@ -45,8 +45,19 @@ async def test_an_order_and_its_pickup_scan_make_no_compressor(client, shop, com
         "/api/v1/scans", json={"code": "NOT-A-CODE"}, headers={**shop.staff.headers, **GZIP}
     )
     assert refused.status_code in (400, 404, 409, 422), refused.text
+    awarded = await client.post(
+        f"/api/v1/communities/{shop.community_id}/awards",
+        json={
+            "user_id": shop.resident.user_id,
+            "points": 3,
+            "reason": "扫楼道",
+            "idempotency_key": "small-1",
+        },
+        headers={**shop.admin.headers, **GZIP},
+    )
+    assert awarded.status_code == 201, awarded.text
     assert compressors == []
-    for answer in (placed, handed, refused):
+    for answer in (placed, handed, refused, awarded):
         assert "content-encoding" not in answer.headers
         assert len(answer.content) < 512  # far under the compression's minimum size (1,024 bytes)
 
