@@ -128,7 +128,12 @@ async def seed(session: AsyncSession, community_id: int) -> None:
             continue
         if claimant == "unit":
             member = await _user(session, community_id, phone=UNIT_MEMBER)
-            units = await organisations.of_user(session, member.user_id) if member else []
+            # The member's unit that may act here (the same phone may belong to a unit elsewhere).
+            units = [
+                unit
+                for unit in (await organisations.of_user(session, member.user_id) if member else [])
+                if await organisations.may_act_in(session, unit.id, community_id)
+            ]
             if member is None or not units:
                 continue
             await services.claim(session, member, wish_id, units[0].id)
