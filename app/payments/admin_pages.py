@@ -7,6 +7,7 @@ the exports page's, made by a job behind a progress page when it is long)."""
 
 from __future__ import annotations
 
+import secrets
 from functools import partial
 from typing import Any
 
@@ -102,6 +103,7 @@ async def _goal_page(
         yuan=rules.yuan,
         config=gateway.config_for(settings),
         notice=extra.pop("notice", None) or _notice(request),
+        form_key=secrets.token_urlsafe(12),
         **extra,
     )
 
@@ -138,6 +140,7 @@ async def _record(
             show_name=form.get("show_name") == "1",
             note=form.get("note", ""),
             address=client_address(request),
+            key=form.get("key"),
         )
     except DomainError as exc:
         return await reopen_page(

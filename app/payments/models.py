@@ -98,6 +98,14 @@ class Contribution(Base):
             postgresql_where=text("amount_cents < 0"),
         ),
         Index("ix_funding_contributions_target", "target_kind", "target_id"),
+        # A form sent twice records once: its key, once per admin (migration 0035).
+        Index(
+            "uq_funding_contributions_form_key",
+            "recorded_by",
+            "form_key",
+            unique=True,
+            postgresql_where=text("form_key IS NOT NULL"),
+        ),
         Index(
             "ix_funding_contributions_corrects_id",
             "corrects_id",
@@ -118,6 +126,7 @@ class Contribution(Base):
     show_name: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     note: Mapped[str] = mapped_column(String(500), server_default="")
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    form_key: Mapped[str | None] = mapped_column(String(40))  # of the admin's form that sent it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

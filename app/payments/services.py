@@ -391,9 +391,11 @@ def require_money_reader(actor: Actor, community_id: int) -> None:
 
 _RECORD = Sql(
     "INSERT INTO funding_contributions (community_id, target_kind, target_id, source, amount_cents, name, "
-    "show_name, note, recorded_by) VALUES (:community, :kind, :id, :source, :amount, :name, :show, :note, "
-    ":actor) RETURNING id"
+    "show_name, note, recorded_by, form_key) VALUES (:community, :kind, :id, :source, :amount, :name, "
+    ":show, :note, :actor, :key) "
+    "ON CONFLICT (recorded_by, form_key) WHERE form_key IS NOT NULL DO NOTHING RETURNING id"
 )
+_RECORDED = Sql("SELECT id FROM funding_contributions WHERE recorded_by = :actor AND form_key = :key")
 
 
 async def record_contribution(
@@ -407,31 +409,36 @@ async def record_contribution(
     show_name: bool,
     note: str,
     address: str | None,
+    key: str | None = None,
 ) -> int:
     """A contribution the admin records (government money, a partner unit's transfer, residents'
     cash), audited. The total is the sum of the rows; a mistake is corrected by a new row that
-    names this one (app.payments.corrections)."""
+    names this one (app.payments.corrections). `key` is the form's: a second sending of it (a
+    double tap) records nothing and answers the first one's id."""
     actor.require(target.community_id, "admin")
     if source not in rules.RECORDED_SOURCES:
         raise Invalid(lazy("Choose where the money comes from."), field="source")
     if not 1 <= amount_cents <= rules.MAX_AMOUNT_CENTS:
         raise Invalid(lazy("Give an amount from 0.01 yuan up."), field="amount")
-    contribution_id = int(
-        await _RECORD.fetchval(
-            db,
-            {
-                "community": target.community_id,
-                "kind": target.kind,
-                "id": target.id,
-                "source": source,
-                "amount": amount_cents,
-                "name": name.strip()[:100],
-                "show": show_name,
-                "note": note.strip()[:500],
-                "actor": actor.user_id,
-            },
-        )
+    key = (key or "").strip()[:40] or None
+    recorded = await _RECORD.fetchval(
+        db,
+        {
+            "community": target.community_id,
+            "kind": target.kind,
+            "id": target.id,
+            "source": source,
+            "amount": amount_cents,
+            "name": name.strip()[:100],
+            "show": show_name,
+            "note": note.strip()[:500],
+            "actor": actor.user_id,
+            "key": key,
+        },
     )
+    if recorded is None:  # this form was sent before
+        return int(await _RECORDED.fetchval(db, {"actor": actor.user_id, "key": key}))
+    contribution_id = int(recorded)
     await audit.record(
         db,
         action="payments.contribution_recorded",

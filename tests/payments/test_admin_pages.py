@@ -153,3 +153,35 @@ async def test_the_refund_asks_first_and_then_goes_to_stripe(
     assert asked
     again = await post_form(pay, f"/payments/admin/payments/{donation['donation_id']}/refund", {})
     assert again.status_code == 409
+
+
+async def test_a_contribution_form_sent_twice_records_it_once(pay: Any, factory: Any, db: Any) -> None:
+    """A double tap on 记录 sent the form twice: the government's 300 yuan was recorded twice and
+    the goal's total read 600. The form carries a key of its own; a second sending of it changes
+    nothing, and a fresh form records a second contribution."""
+    import re
+
+    goal = await wish_with_goal(pay, factory, goal_cents=100_000)
+    await page_login(pay, goal.admin)
+    page = await pay.get(f"/payments/admin/wish/{goal.wish_id}")
+    found = re.search(r'name="key" value="([^"]+)"', page.text)
+    assert found is not None, "the form carries its key"
+    form = {"source": "government", "amount": "300", "name": "东街街道办事处", "key": found.group(1)}
+    url = f"/payments/admin/wish/{goal.wish_id}/contributions"
+    for _ in range(2):
+        answer = await post_form(pay, url, form)
+        assert answer.status_code == 303, answer.text
+
+    async def total() -> int:
+        await db.rollback()
+        return int(
+            (await db.execute(text("SELECT funding_total('wish', :i)"), {"i": goal.wish_id})).scalar_one()
+        )
+
+    assert await total() == 30_000
+    fresh = re.search(
+        r'name="key" value="([^"]+)"', (await pay.get(f"/payments/admin/wish/{goal.wish_id}")).text
+    )
+    assert fresh is not None and fresh.group(1) != found.group(1)
+    assert (await post_form(pay, url, {**form, "key": fresh.group(1)})).status_code == 303
+    assert await total() == 60_000
