@@ -205,9 +205,11 @@ UNWATCHED_COLUMNS = {
 # Tables a cached statement reads that no memo watches, and why.
 UNWATCHED_TABLES = {
     # The order context: a resident's earlier orders and membership are read for this order and
-    # not remembered; wallet and store account ids never change once made.
+    # not remembered; wallet and store account ids never change once made. The community's time
+    # zone starts the monthly limit's month, read afresh by this statement and by the reservation.
     "store_orders",
     "memberships@order",
+    "communities@order",
     "ledger_accounts",
     # The purchase context: likewise a resident's earlier vouchers and membership; the time zone
     # serves the general path's month only, which reads it afresh, and is not remembered.
