@@ -386,6 +386,7 @@ async def statements_page(
     this_month = rules.month_of(clock.now(), zone)
     chosen = _month(month, (this_month - timedelta(days=1)).replace(day=1))
     figures = await statements.community_statements(db_session, actor, community_id, chosen)
+    cash_lines = await statements.cash_lines(db_session, community_id, chosen)
     return render(
         request,
         "circle/statements.html",
@@ -394,6 +395,8 @@ async def statements_page(
         month_text=rules.month_text(chosen),
         months=[rules.month_text(m) for m in _recent_months(this_month, 6)],
         figures=figures,
+        cash_lines=cash_lines,
+        names={f.organisation_id: f.name for f in figures},
         closable=rules.may_close(chosen, clock.now(), zone),
         funds=FUND_LABELS,
         labels=STATEMENT_LABELS,
@@ -491,13 +494,20 @@ async def statement_step(
 
 
 async def _statements_file(
-    request: Request, db_session: AsyncSession, actor: Actor, community_id: int, month: str, fmt: str
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    month: str,
+    fmt: str,
+    part: str,
 ) -> Response[bytes]:
-    """A month's statements as the circle's export (app.core.exports): one writer, one way of
-    naming files and one audit entry for every export taken."""
+    """A month's statements as the circle's export (app.core.exports), or with `part=cash` its
+    cash parts voucher by voucher: one writer, one way of naming files and one audit entry for
+    every export taken."""
     community = await community_for(db_session, actor, community_id, "admin")
     scope = circle_exports.month_scope(community, statements.check_month(month))
-    found = exports.get(circle_exports.NAME)
+    found = exports.get(circle_exports.CASH if part == "cash" else circle_exports.NAME)
     return await exports.taken_file(
         db_session,
         actor=actor,
@@ -512,16 +522,26 @@ async def _statements_file(
 
 @get("/circle/admin/c/{community_id:int}/statements.csv", include_in_schema=False)
 async def statements_csv(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    month: str = "",
+    part: str = "",
 ) -> Response[bytes]:
-    return await _statements_file(request, db_session, actor, community_id, month, "csv")
+    return await _statements_file(request, db_session, actor, community_id, month, "csv", part)
 
 
 @get("/circle/admin/c/{community_id:int}/statements.xlsx", include_in_schema=False)
 async def statements_xlsx(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    month: str = "",
+    part: str = "",
 ) -> Response[bytes]:
-    return await _statements_file(request, db_session, actor, community_id, month, "xlsx")
+    return await _statements_file(request, db_session, actor, community_id, month, "xlsx", part)
 
 
 route_handlers = [

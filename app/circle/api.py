@@ -212,6 +212,7 @@ async def api_statement(
         status=figures.status,
         fund=figures.fund,
         fen_per_point=figures.fen_per_point,
+        cash_cents_collected=figures.cash_collected_cents,
     )
 
 

@@ -179,6 +179,7 @@ class Statement(Base):
             "fund IN ('public_finance', 'party_dues', 'social_support', 'own_income')", name="fund"
         ),
         CheckConstraint("vouchers >= 0 AND points >= 0 AND cash_cents_due >= 0", name="sums"),
+        CheckConstraint("cash_collected_cents >= 0", name="cash_collected"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -189,6 +190,8 @@ class Statement(Base):
     points: Mapped[int] = mapped_column(BigInteger)
     fen_per_point: Mapped[int] = mapped_column(Integer)
     cash_cents_due: Mapped[int] = mapped_column(BigInteger)
+    # The cash parts of its vouchers, paid through Stripe Checkout (app.circle.cash).
+    cash_collected_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     fund: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(8), default="closed", server_default="closed")
     transfer_id: Mapped[int | None] = mapped_column(BigInteger)

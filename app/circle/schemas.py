@@ -105,3 +105,5 @@ class StatementOut(msgspec.Struct):
     # Around the contract.
     fund: str = ""
     fen_per_point: int = 0
+    # The cash parts of the month's redeemed vouchers, paid through Stripe Checkout.
+    cash_cents_collected: int = 0

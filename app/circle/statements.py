@@ -7,7 +7,7 @@ through the ledger; then marks it paid. Services flush, never commit."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
@@ -46,17 +46,55 @@ class Figures:
     cash_cents_due: int
     fund: str
     status: str  # "open" | "closed" | "paid"
+    # The cash parts of the month's vouchers, paid through Stripe Checkout and not refunded.
+    cash_collected_cents: int = 0
 
     @property
     def month_text(self) -> str:
         return rules.month_text(self.month)
 
 
+# The month's redeemed vouchers (of one provider if :org is given), with the payment of each
+# one's cash part (app.payments, kind `voucher`) while it is paid: the cash it brought in.
+def _month_vouchers(select: str, *, only_cash: bool = False, then: str = "") -> str:
+    return (
+        f"SELECT {select} FROM circle_vouchers v JOIN circle_offers o ON o.id = v.offer_id "  # noqa: S608 - no input in it
+        "LEFT JOIN payments p ON p.kind = 'voucher' AND p.ref_id = v.id AND p.status = 'paid' "
+        "AND v.cash_cents > 0 "
+        "WHERE v.community_id = :c AND v.status = 'redeemed' "
+        "AND v.redeemed_at >= :start AND v.redeemed_at < :end "
+        "AND (CAST(:org AS bigint) IS NULL OR v.organisation_id = CAST(:org AS bigint)) "
+        + ("AND v.cash_cents > 0 " if only_cash else "")
+        + then
+    )
+
+
 _REDEEMED = text(
-    "SELECT organisation_id, count(*), COALESCE(sum(points), 0) FROM circle_vouchers "
-    "WHERE community_id = :c AND status = 'redeemed' AND redeemed_at >= :start AND redeemed_at < :end "
-    "AND (CAST(:org AS bigint) IS NULL OR organisation_id = CAST(:org AS bigint)) GROUP BY organisation_id"
+    _month_vouchers(
+        "v.organisation_id, count(*), COALESCE(sum(v.points), 0), COALESCE(sum(p.amount_cents), 0)",
+        then="GROUP BY v.organisation_id",
+    )
 )
+_CASH_LINES = text(
+    _month_vouchers(
+        "v.id, v.organisation_id, o.name, v.redeemed_at, v.points, v.cash_cents, COALESCE(p.amount_cents, 0)",
+        only_cash=True,
+        then="ORDER BY v.organisation_id, v.redeemed_at, v.id",
+    )
+)
+
+
+@dataclass(frozen=True)
+class CashLine:
+    """A voucher of the month with a cash part: what it cost and what its payment brought in."""
+
+    voucher_id: int
+    organisation_id: int
+    offer: str
+    redeemed_at: datetime
+    points: int
+    cash_cents: int
+    collected_cents: int  # 0 when its payment was refunded
 
 
 # A redemption of the month may still be under way when it is closed (redeemed before the month
@@ -84,7 +122,7 @@ async def month_figures(
     start, end = rules.month_bounds(month, zone)
     settings = await settings_of(session, community_id)
     counted = {
-        int(r[0]): (int(r[1]), int(r[2]))
+        int(r[0]): (int(r[1]), int(r[2]), int(r[3]))
         for r in await session.execute(
             _REDEEMED, {"c": community_id, "start": start, "end": end, "org": organisation_id}
         )
@@ -121,10 +159,11 @@ async def month_figures(
                     int(s.cash_cents_due),
                     s.fund,
                     s.status,
+                    int(s.cash_collected_cents),
                 )
             )
         else:
-            vouchers, points = counted.get(org_id, (0, 0))
+            vouchers, points, collected = counted.get(org_id, (0, 0, 0))
             out.append(
                 Figures(
                     community_id,
@@ -137,9 +176,22 @@ async def month_figures(
                     rules.cash_due(points, settings.fen_per_point),
                     settings.fund,
                     "open",
+                    collected,
                 )
             )
     return out
+
+
+async def cash_lines(
+    session: AsyncSession, community_id: int, month: date, organisation_id: int | None = None
+) -> list[CashLine]:
+    """The month's redeemed vouchers with a cash part, each with the cash its payment brought in,
+    by provider and time (only `organisation_id`'s if given)."""
+    start, end = rules.month_bounds(month, await time_zone_of(session, community_id))
+    rows = await session.execute(
+        _CASH_LINES, {"c": community_id, "start": start, "end": end, "org": organisation_id}
+    )
+    return [CashLine(int(r[0]), int(r[1]), str(r[2]), r[3], int(r[4]), int(r[5]), int(r[6])) for r in rows]
 
 
 _SERVED = text(
@@ -222,6 +274,7 @@ async def close_month(
                     points=figures.points,
                     fen_per_point=figures.fen_per_point,
                     cash_cents_due=figures.cash_cents_due,
+                    cash_collected_cents=figures.cash_collected_cents,
                     fund=figures.fund,
                     status="closed",
                     transfer_id=transfer_id,

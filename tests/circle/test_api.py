@@ -261,6 +261,7 @@ async def test_statement_of_an_open_month(client: Any, circle: Circle, engine: A
         "status": "open",
         "fund": "public_finance",
         "fen_per_point": 10,
+        "cash_cents_collected": 0,  # no cash part
     }
     bad = await client.get(
         f"/api/v1/organisations/{circle.barber_id}/statements",

@@ -149,6 +149,6 @@ async def test_closing_last_month_settles_what_the_ledger_says_and_then_nothing_
     book = load_workbook(io.BytesIO(exports.file_of(found, "xlsx", rows, gettext)))
     sheet = list(book.active.iter_rows(values_only=True))
     assert sheet[0] == tuple(found.header(gettext))
-    assert any(row[3] == 45 and row[7] == "已支付" for row in sheet[1:])
+    assert any(row[3] == 45 and row[8] == "已支付" for row in sheet[1:])
     checks = await run_checks(db, circle.community_id)
     assert all(c.ok for c in checks), [(c.name, c.problems) for c in checks if not c.ok]
