@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, any_, delete, exists, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -396,6 +396,17 @@ async def set_roles(
     new_roles = check_roles(roles)
     if user_id == actor.user_id and "admin" not in new_roles:
         raise Invalid(lazy("You cannot remove your own admin role."))
+    # The community's admins are locked, in one order, and read again: two admins taking each
+    # other's role at the same moment take turns, and the second is no longer an admin.
+    admins = await session.scalars(
+        select(Membership.user_id)
+        .where(Membership.community_id == community_id, literal("admin") == any_(Membership.roles))
+        .order_by(Membership.id)
+        .with_for_update()
+    )
+    if actor.user_id not in set(admins.all()):
+        raise Forbidden()
+    await session.refresh(membership)
     before = list(membership.roles)
     membership.roles = new_roles
     await session.flush()

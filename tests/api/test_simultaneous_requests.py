@@ -1,7 +1,8 @@
-"""A member's card issued on first use, asked for at the same moment by several requests (two
-grid workers printing a building's sheet, a double tap, a resident's phone loading their card
-twice): one card is issued and every answer shows it, never a 500 from the index that allows
-one active card of a kind."""
+"""Requests that meet at the same moment on PostgreSQL, each in a transaction of its own begun
+before any goes on: a member's card issued on first use or reissued (one active card, every
+answer showing it, never a 500 from the index that allows one active card of a kind), a
+community created twice (one, the other 409), two admins taking each other's admin role (one
+admin stays)."""
 
 from __future__ import annotations
 
@@ -93,3 +94,34 @@ async def test_a_community_created_twice_at_once_is_created_once(factory, engine
         )
         == 1
     )
+
+
+async def test_two_admins_taking_each_others_admin_role_at_once_leave_one_admin(factory, engine, db):
+    """No admin removes their own admin role, so a community always keeps one: two admins each
+    taking the other's at the same moment both passed that check, and the community was left
+    with no admin. The second now finds it is no longer an admin (403)."""
+    from app.accounts import services
+
+    tenant = await factory.tenant()
+    other = await factory.person(tenant, roles=["admin", "resident"], name="副主任")
+    first = Actor(tenant.admin.user_id, "主任", {tenant.community_id: frozenset({"admin"})})
+    second = Actor(other.user_id, "副主任", {tenant.community_id: frozenset({"admin", "resident"})})
+    ready = asyncio.Barrier(2)
+
+    async def take(actor: Actor, user_id: int) -> Any:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+            await s.execute(text("SELECT 1"))
+            await ready.wait()
+            return await services.set_roles(s, actor, tenant.community_id, user_id, ["resident"])
+
+    answers = await asyncio.gather(
+        take(first, other.user_id), take(second, tenant.admin.user_id), return_exceptions=True
+    )
+    refused = [a for a in answers if isinstance(a, BaseException)]
+    assert len(refused) == 1 and getattr(refused[0], "code", None) == "forbidden", answers
+    admins = await count(
+        db,
+        "SELECT count(*) FROM memberships WHERE community_id = :c AND 'admin' = ANY(roles)",
+        c=tenant.community_id,
+    )
+    assert admins == 1
