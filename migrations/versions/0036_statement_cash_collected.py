@@ -5,8 +5,8 @@ statement shows that cash beside the points: counted from the paid payments of t
 redeemed in the month while it is open, and kept, as every other figure, when the month is
 closed. The immutability trigger of migration 0019 covers the new column too.
 
-Revision ID: 0035
-Revises: 0034
+Revision ID: 0036
+Revises: 0035
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0035"
-down_revision = "0034"
+revision = "0036"
+down_revision = "0035"
 branch_labels = None
 depends_on = None
 
