@@ -98,7 +98,7 @@ class Contribution(Base):
             postgresql_where=text("amount_cents < 0"),
         ),
         Index("ix_funding_contributions_target", "target_kind", "target_id"),
-        # A form sent twice records once: its key, once per admin (migration 0036).
+        # A form sent twice records once: its key, once per admin (migration 0035).
         Index(
             "uq_funding_contributions_form_key",
             "recorded_by",

@@ -3,8 +3,8 @@
 A form sent twice (a double tap) recorded the same money twice; its second sending now finds the
 first by the admin and the form's key and changes nothing.
 
-Revision ID: 0036
-Revises: 0035
+Revision ID: 0035
+Revises: 0034
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0036"
-down_revision = "0035"
+revision = "0035"
+down_revision = "0034"
 branch_labels = None
 depends_on = None
 
