@@ -38,6 +38,7 @@ from app.ledger.transfers import (
     check_points,
     deduct,
     deduct_ex,
+    not_reversed,
     reverse,
     system_account,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "accounts_for",
     "award",
     "award_ctes",
+    "not_reversed",
     "award_ex",
     "award_in_one",
     "award_params",

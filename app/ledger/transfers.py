@@ -502,6 +502,14 @@ _LOCK_WALLETS = Sql(
 _INSERT_REVERSAL = Sql(
     insert_transfer(reverses_id="CAST(:orig AS bigint)") + " ON CONFLICT DO NOTHING RETURNING id"
 )
+
+
+def not_reversed(transfer_id: str) -> str:
+    """SQL that holds while the transfer `transfer_id` (a column) has no reversal: the one rule
+    for a domain that counts what a transfer did (a voucher's redemption stands until reversed)."""
+    return f"NOT EXISTS (SELECT 1 FROM ledger_transfers rv WHERE rv.reverses_id = {transfer_id})"  # noqa: S608
+
+
 _REVERSAL_OF = Sql("SELECT id FROM ledger_transfers WHERE reverses_id = :t")
 # A system account's balance as its transfers say (its row carries none).
 DERIVED_BALANCE = Sql(
@@ -551,6 +559,9 @@ async def reverse(
         raise DomainError(
             "insufficient_points", 409, lazy("The member no longer has enough points to reverse this.")
         )
+    # A settlement pays a closed month's statement: the month cannot change, so neither can it.
+    if debit is not None and debit["kind"] == "settled":
+        raise DomainError("conflict", 409, lazy("A settlement is final: the month it closed cannot change."))
     # A provider's account is debited by its settlements too (which lock it as this did): a
     # redemption whose points were settled since cannot be taken back from it. The store's and
     # the expiry's accounts are debited only by reversals of what credited them.

@@ -182,3 +182,22 @@ async def test_a_settlement_racing_the_reversal_of_its_redemption_lets_one_throu
     assert await ledger.wallet(await connection_of(db), c, u) == ledger.Wallet(
         100 - 10 * outcomes.count("settled"), 0, 100 - 10 * outcomes.count("settled")
     )
+
+
+async def test_a_settlement_is_not_reversed(db: Any, factory: Any) -> None:
+    """A settlement pays a closed month's statement, which cannot change: reversing it would put
+    the points back in the provider's account while the statement says they were settled."""
+    tenant = await factory.tenant()
+    person = await factory.person(tenant)
+    c, u = tenant.community_id, person.user_id
+    conn = await connection_of(db)
+    await ledger.award(conn, **_move(c, u, 50, f"sr-{c}"))
+    await _redeemed(conn, c, u, 7301, 20, f"sr-{c}-1")
+    settlement = await ledger.settle_provider(conn, **_settlement(c, 7301, 20, f"sr-{c}-s"))
+    with pytest.raises(DomainError) as exc:
+        await ledger.reverse(conn, settlement, actor_id=None, reason="错结", idempotency_key=f"sr-{c}-r")
+    assert exc.value.code == "conflict"
+    assert await ledger.provider_balance(conn, c, 7301) == 0
+    checks = await run_checks(db, c)
+    assert all(check.ok for check in checks), [(x.name, x.problems) for x in checks if not x.ok]
+    await db.commit()
