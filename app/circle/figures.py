@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from app.circle.statements import REDEEMED
 from app.core import figures
 from app.core.figures import SCOPES, Scope, scope_arrays
 from app.core.i18n import lazy
@@ -14,7 +15,7 @@ from app.core.uow import Sql
 _REDEEMED = Sql(
     "SELECT s.cid, count(v.id) AS vouchers, COALESCE(sum(v.points), 0) AS points "  # noqa: S608
     f"FROM {SCOPES} "
-    "JOIN circle_vouchers v ON v.community_id = s.cid AND v.status = 'redeemed' "
+    f"JOIN circle_vouchers v ON v.community_id = s.cid AND {REDEEMED} "
     "AND v.redeemed_at >= s.lo AND v.redeemed_at < s.hi "
     "GROUP BY s.cid"
 )

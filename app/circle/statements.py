@@ -54,6 +54,11 @@ class Figures:
         return rules.month_text(self.month)
 
 
+# A voucher `v` counts as redeemed, in statements and figures alike, while its redemption stands:
+# an admin's reversal of it in the ledger gave the resident the points back from the provider.
+REDEEMED = "v.status = 'redeemed' AND " + ledger.not_reversed("v.transfer_id")
+
+
 # The month's redeemed vouchers (of one provider if :org is given), with the payment of each
 # one's cash part (app.payments, kind `voucher`) while it is paid: the cash it brought in.
 def _month_vouchers(select: str, *, only_cash: bool = False, then: str = "") -> str:
@@ -61,7 +66,7 @@ def _month_vouchers(select: str, *, only_cash: bool = False, then: str = "") -> 
         f"SELECT {select} FROM circle_vouchers v JOIN circle_offers o ON o.id = v.offer_id "  # noqa: S608 - no input in it
         "LEFT JOIN payments p ON p.kind = 'voucher' AND p.ref_id = v.id AND p.status = 'paid' "
         "AND v.cash_cents > 0 "
-        "WHERE v.community_id = :c AND v.status = 'redeemed' "
+        f"WHERE v.community_id = :c AND {REDEEMED} "
         "AND v.redeemed_at >= :start AND v.redeemed_at < :end "
         "AND (CAST(:org AS bigint) IS NULL OR v.organisation_id = CAST(:org AS bigint)) "
         + ("AND v.cash_cents > 0 " if only_cash else "")

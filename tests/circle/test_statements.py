@@ -19,6 +19,8 @@ from app.core import clock, exports
 from app.core.authz import Actor
 from app.core.errors import DomainError
 from app.core.i18n import translations
+from app.core.uow import connection_of
+from app.ledger import services as ledger
 from app.ledger.verify import run_checks
 from app.places.models import Community
 from tests.circle.conftest import Circle, buy, give_points, make_offer
@@ -152,3 +154,34 @@ async def test_closing_last_month_settles_what_the_ledger_says_and_then_nothing_
     assert any(row[3] == 45 and row[8] == "已支付" for row in sheet[1:])
     checks = await run_checks(db, circle.community_id)
     assert all(c.ok for c in checks), [(c.name, c.problems) for c in checks if not c.ok]
+
+
+async def test_a_redemption_reversed_before_the_month_closes_leaves_its_statement(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    """An admin who reverses a redemption in the ledger gives the resident its points back from the
+    provider: the month's statement no longer counts it, and the month closes on what is left
+    (counting it, closing asked to settle points the provider's account no longer held)."""
+    offer_id = await make_offer(client, circle, points_price=15)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 200)
+    ids = await _redeem(client, circle, offer_id, 3)
+    last_month = (rules.month_of(clock.now(), "Asia/Shanghai") - timedelta(days=1)).replace(day=1)
+    start, _end = rules.month_bounds(last_month, "Asia/Shanghai")
+    await db.execute(
+        text("UPDATE circle_vouchers SET redeemed_at = :at WHERE id = ANY(:ids)"),
+        {"at": start + timedelta(days=3), "ids": ids},
+    )
+    mistaken = await db.scalar(text("SELECT transfer_id FROM circle_vouchers WHERE id = :v"), {"v": ids[0]})
+    await ledger.reverse(
+        await connection_of(db), mistaken, actor_id=None, reason="误核销", idempotency_key=f"undo-{ids[0]}"
+    )
+    await db.commit()
+    admin = _admin(circle)
+    figures = await statements.community_statements(db, admin, circle.community_id, last_month)
+    barber = next(f for f in figures if f.organisation_id == circle.barber_id)
+    assert (barber.vouchers, barber.points) == (2, 30)
+    closed = await statements.close_month(db, admin, circle.community_id, circle.barber_id, last_month)
+    await db.commit()
+    assert (closed.status, closed.points) == ("closed", 30)
+    checks = await run_checks(db, circle.community_id)
+    assert all(check.ok for check in checks), [(x.name, x.problems) for x in checks if not x.ok]
