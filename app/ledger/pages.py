@@ -111,7 +111,7 @@ async def statement_page(
 _TRANSFER_LINES = (
     "SELECT t.id, t.amount, t.kind, t.memo, t.reason, t.created_at, t.reverses_id, u.display_name, "
     "(SELECT r.id FROM ledger_transfers r WHERE r.reverses_id = t.id) AS reversed_by, "
-    "(da.user_id IS NOT NULL) AS from_wallet "
+    "(da.user_id IS NOT NULL) AS from_wallet, (ca.kind = 'settled') AS final "
     "FROM ledger_transfers t "
     "JOIN ledger_accounts da ON da.id = t.debit_account_id "
     "JOIN ledger_accounts ca ON ca.id = t.credit_account_id "

@@ -8,7 +8,10 @@ from typing import Any
 
 from sqlalchemy import text
 
+from app.core.uow import connection_of
+from app.ledger import services as ledger
 from tests.api.helpers import page_login, post_form
+from tests.ledger.test_provider_accounts import _move, _redeemed, _settlement
 
 
 async def _award_on_page(client: Any, setup: Any, action: str, points: str, nonce: str) -> Any:
@@ -162,3 +165,21 @@ async def test_the_ledger_pages_put_their_counts_in_full_width_brackets(client: 
     assert re.search(r"王阿姨 \d+ \(\d+ points\)</option>", english.text)
     verify = await client.get(f"/admin/c/{cid}/ledger/verify")
     assert verify.status_code == 200 and "（已核对 " in verify.text and "(已核对" not in verify.text
+
+
+async def test_a_settlement_offers_no_reversal(client: Any, setup: Any, db: Any) -> None:
+    """A settlement pays a closed month's statement and the ledger refuses to reverse it: the list
+    says it is final instead of offering 冲正…, and its reversal page says why, with no form."""
+    c, u = setup.community_id, setup.resident.user_id
+    conn = await connection_of(db)
+    await ledger.award(conn, **_move(c, u, 40, f"fs-{c}"))
+    await _redeemed(conn, c, u, 7401, 25, f"fs-{c}-1")
+    settlement = await ledger.settle_provider(conn, **_settlement(c, 7401, 25, f"fs-{c}-s"))
+    await db.commit()
+    await page_login(client, setup.admin)
+    base = f"/admin/c/{c}/ledger"
+    page = await client.get(base)
+    assert f'href="{base}/reverse/{settlement}"' not in page.text
+    assert "已结算，不可冲正" in page.text
+    step = await client.get(f"{base}/reverse/{settlement}")
+    assert step.status_code == 200 and "不能冲正" in step.text and 'name="confirm"' not in step.text
