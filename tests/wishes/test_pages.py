@@ -104,6 +104,9 @@ async def test_a_grid_worker_posts_for_a_resident_through_the_page_only_with_a_c
         )
         == 1
     )
+    # Said as one phrase in Chinese: no space of the English sentence before its bracket.
+    wish = await client.get(made.headers["location"])
+    assert re.search(r"心愿人：\S+（代为发布）", wish.text), wish.text
 
 
 async def test_the_admin_sets_the_wish_points_and_stale_days_and_others_cannot(client, pool: Pool, db):
