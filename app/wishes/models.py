@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base
@@ -26,6 +37,14 @@ class Wish(Base):
         # A claimed or delivered wish has its claimant; any other has none.
         CheckConstraint("(status IN ('claimed', 'delivered')) = (claimed_by IS NOT NULL)", name="claimant"),
         Index("ix_wishes_community_status", "community_id", "status"),
+        # A page form sent twice posts once: its key, once per poster (migration 0037).
+        Index(
+            "uq_wishes_form_key",
+            "posted_by",
+            "form_key",
+            unique=True,
+            postgresql_where=text("form_key IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -49,6 +68,7 @@ class Wish(Base):
     thanks_photo: Mapped[str] = mapped_column(String(200), server_default="")
     thanked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     funding_goal_cents: Mapped[int | None] = mapped_column(BigInteger)
+    form_key: Mapped[str | None] = mapped_column(String(40))  # of the page form that posted it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -5,6 +5,7 @@ release, the rotating delivery QR, thanks with a photo) and its thank-you photo.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -94,6 +95,7 @@ async def _wishes_page(
         wishes=views,
         status_labels=ALL_STATUS_LABELS,
         kind_labels=KIND_LABELS,
+        form_key=secrets.token_urlsafe(12),
         **extra,
     )
 
@@ -173,6 +175,7 @@ async def post_wish_form(
             consent_note=form.get("consent_note", ""),
             kind=form.get("kind") or "item",
             address=client_address(request),
+            form_key=form.get("key"),
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)

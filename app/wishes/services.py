@@ -37,9 +37,10 @@ _IS_MEMBER = Sql("SELECT roles FROM memberships WHERE community_id = :c AND user
 
 _POST = Sql(
     "INSERT INTO wishes (community_id, title, kind, description, beneficiary_id, posted_by, consent_note, "
-    "funding_goal_cents) VALUES (:c, :title, :kind, :description, :beneficiary, :poster, :consent, :goal) "
-    "RETURNING id"
+    "funding_goal_cents, form_key) VALUES (:c, :title, :kind, :description, :beneficiary, :poster, :consent, "
+    ":goal, :key) ON CONFLICT (posted_by, form_key) WHERE form_key IS NOT NULL DO NOTHING RETURNING id"
 )
+_POSTED = Sql("SELECT id FROM wishes WHERE posted_by = :poster AND form_key = :key")
 
 
 async def post_wish(
@@ -54,9 +55,12 @@ async def post_wish(
     funding_goal_cents: int | None = None,
     kind: str = "item",
     address: str | None = None,
+    form_key: str | None = None,
 ) -> int:
     """A resident posts for themself; a grid worker, staff or admin may post for one of the
-    community's residents (recorded as posted on their behalf, with the consent note)."""
+    community's residents (recorded as posted on their behalf, with the consent note).
+    `form_key` is the page form's: its second sending (a double tap) posts nothing and answers
+    the first one's id."""
     if not actor.is_member(community_id):
         raise Forbidden()
     title, description, consent_note = title.strip(), description.strip(), consent_note.strip()
@@ -73,21 +77,24 @@ async def post_wish(
         actor.require(community_id, *CARE_ROLES)
         if await _IS_MEMBER.fetchrow(session, {"c": community_id, "u": beneficiary}) is None:
             raise NotFound(lazy("This person is not a member of this community."))
-    wish_id = int(
-        await _POST.fetchval(
-            session,
-            {
-                "c": community_id,
-                "title": title,
-                "description": description,
-                "beneficiary": beneficiary,
-                "poster": actor.user_id,
-                "consent": consent_note,
-                "goal": funding_goal_cents,
-                "kind": kind,
-            },
-        )
+    form_key = (form_key or "").strip()[:40] or None
+    posted = await _POST.fetchval(
+        session,
+        {
+            "c": community_id,
+            "title": title,
+            "description": description,
+            "beneficiary": beneficiary,
+            "poster": actor.user_id,
+            "consent": consent_note,
+            "goal": funding_goal_cents,
+            "kind": kind,
+            "key": form_key,
+        },
     )
+    if posted is None:  # this form was sent before
+        return int(await _POSTED.fetchval(session, {"poster": actor.user_id, "key": form_key}))
+    wish_id = int(posted)
     await audit.record(
         session,
         action="wish.post",

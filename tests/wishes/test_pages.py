@@ -234,3 +234,25 @@ async def test_the_admin_finds_the_wishes_to_review_from_the_home_page(client, p
     # A resident's home has no such figure.
     await session_of(client, pool.beneficiary)
     assert "status=submitted" not in (await client.get("/")).text
+
+
+async def test_a_wish_form_sent_twice_posts_one_wish(client, pool: Pool, db):
+    """A double tap on 发布 (or a resend after a slow answer) sends the form twice with its key:
+    one wish, and both sendings land on the posted page."""
+    from tests.conftest import count
+
+    cid = pool.community_id
+    await session_of(client, pool.town.grid)
+    page = await client.get(f"/c/{cid}/wishes")
+    key = re.search(r'name="key" value="([^"]+)"', page.text).group(1)
+    form = {"title": "一把助行拐杖", "key": key}
+    first, second = [await post_form(client, f"/c/{cid}/wishes", form) for _ in range(2)]
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert first.headers["location"] == second.headers["location"]
+    assert await count(db, "SELECT count(*) FROM wishes WHERE title = '一把助行拐杖'") == 1
+    # A new page gives a new key: the same words posted again on purpose are a second wish.
+    fresh = await client.get(f"/c/{cid}/wishes")
+    again = re.search(r'name="key" value="([^"]+)"', fresh.text).group(1)
+    assert again != key
+    assert (await post_form(client, f"/c/{cid}/wishes", {**form, "key": again})).status_code == 303
+    assert await count(db, "SELECT count(*) FROM wishes WHERE title = '一把助行拐杖'") == 2
