@@ -3,6 +3,7 @@ cancelling, and the approval queue (approve, adjust or reject stays and claimed 
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -146,6 +147,7 @@ async def _event_form(
         labels=rules.CATEGORY_LABELS,
         compounds=compounds,
         people=people,
+        form_key=secrets.token_urlsafe(12),
     )
 
 
@@ -216,6 +218,7 @@ async def create_event_submit(
             _form_input(form, organisers, await time_zone_of(db_session, community_id)),
             weeks=weeks,
             address=client_address(request),
+            form_key=form.get("key"),
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)

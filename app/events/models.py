@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
@@ -43,6 +44,14 @@ class Event(Base):
         CheckConstraint("max_points IS NULL OR max_points >= 0", name="max_points"),
         CheckConstraint("attendee_count >= 0", name="attendee_count"),
         Index("ix_events_community_id_starts_at", "community_id", "starts_at"),
+        # A page form sent twice creates once: its key, once per creator (migration 0038).
+        Index(
+            "uq_events_form_key",
+            "created_by",
+            "form_key",
+            unique=True,
+            postgresql_where=text("form_key IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -74,6 +83,7 @@ class Event(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancel_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    form_key: Mapped[str | None] = mapped_column(String(40))  # of the page form that created it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, any_, func, literal, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
@@ -127,6 +128,19 @@ def _apply(event: Event, data: EventInput) -> None:
         setattr(event, name, getattr(data, name))
 
 
+async def _created_with(session: AsyncSession, user_id: int, form_key: str) -> list[Event]:
+    """The events a page form created (the series of the one that keeps its key), or none."""
+    first = await session.scalar(select(Event).where(Event.created_by == user_id, Event.form_key == form_key))
+    if first is None:
+        return []
+    if first.series_id is None:
+        return [first]
+    found = await session.scalars(
+        select(Event).where(Event.series_id == first.series_id).order_by(Event.starts_at, Event.id)
+    )
+    return list(found.all())
+
+
 async def create_event(
     session: AsyncSession,
     actor: Actor,
@@ -135,12 +149,18 @@ async def create_event(
     *,
     weeks: int = 1,
     address: str | None = None,
+    form_key: str | None = None,
 ) -> list[Event]:
-    """One event, or a weekly series of `weeks` events created in one go (same series id)."""
+    """One event, or a weekly series of `weeks` events created in one go (same series id).
+    `form_key` is the page form's: its second sending (a double tap) creates nothing and answers
+    what the first created."""
     community = await session.get(Community, community_id)
     if community is None:
         raise NotFound()
     actor.require(community_id, *ORGANISER_ROLES)
+    form_key = (form_key or "").strip()[:40] or None
+    if form_key and (done := await _created_with(session, actor.user_id, form_key)):
+        return done
     _check_input(data)
     if not 1 <= weeks <= MAX_SERIES:
         raise Invalid(lazy("A series has 1 to 52 events."), field="weeks")
@@ -153,9 +173,17 @@ async def create_event(
         event.starts_at = data.starts_at + timedelta(weeks=week)
         event.ends_at = data.ends_at + timedelta(weeks=week)
         event.attendee_count = 0
-        session.add(event)
         events.append(event)
-    await session.flush()
+    events[0].form_key = form_key
+    try:
+        async with session.begin_nested():
+            session.add_all(events)
+            await session.flush()
+    except IntegrityError:
+        # The same form's twin committed first (the key's unique index): what it created.
+        if form_key and (done := await _created_with(session, actor.user_id, form_key)):
+            return done
+        raise
     await audit.record(
         session,
         action="event.created",

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.core.authz import Actor
+from app.events import services
 from tests.api.helpers import post_form
+from tests.conftest import count
 
 
 def form(**overrides: str) -> dict[str, str]:
@@ -85,3 +94,47 @@ async def test_cancelling_a_sign_up_is_confirmed_and_sits_below_the_scan_button(
     assert confirmed.status_code == 303
     page = (await client.get(event_path, headers=alice.headers)).text
     assert "data-my-signup" not in page
+
+
+async def test_an_event_form_sent_twice_creates_once(client, site, db):
+    """A double tap on 创建 (or a resend after a slow answer) sends the form twice with its key:
+    one event, or one weekly series, and both sendings land on what was created."""
+    tenant, admin, _alice, _bob = site
+    cid = tenant.community_id
+    page = await client.get(f"/admin/c/{cid}/events/new", headers=admin.headers)
+    key = re.search(r'name="key" value="([^"]+)"', page.text).group(1)
+    sent = form(title="双击创建的系列活动", weeks="3", key=key)
+    first, second = [
+        await post_form(client, f"/admin/c/{cid}/events", sent, headers=admin.headers) for _ in "12"
+    ]
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert first.headers["location"] == second.headers["location"]
+    assert second.headers["location"].endswith("?created=3")
+    assert await count(db, "SELECT count(*) FROM events WHERE title = '双击创建的系列活动'") == 3
+
+
+async def test_the_same_event_form_committing_twice_at_once_creates_once(site, engine):
+    """Two sendings of one form in transactions of their own: the second's insert waits on the
+    key's unique index for the first, then answers what the first created."""
+    tenant, admin, _alice, _bob = site
+    cid = tenant.community_id
+    actor = Actor(admin.user_id, "管理员", {cid: frozenset({"admin"})})
+    start = datetime(2030, 6, 1, 1, 0, tzinfo=UTC)
+
+    def data() -> services.EventInput:
+        return services.EventInput(
+            title="同时送达的活动", category="cleanup", starts_at=start, ends_at=start + timedelta(hours=2)
+        )
+
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions() as first, sessions() as second:
+        made = await services.create_event(first, actor, cid, data(), form_key="same-form")
+        twin = asyncio.create_task(services.create_event(second, actor, cid, data(), form_key="same-form"))
+        await asyncio.sleep(0.3)
+        assert not twin.done()  # waiting on the first's uncommitted key
+        await first.commit()
+        again = await twin
+        await second.commit()
+    assert [e.id for e in again] == [e.id for e in made]
+    async with sessions() as s:
+        assert await count(s, "SELECT count(*) FROM events WHERE title = '同时送达的活动'") == 1
