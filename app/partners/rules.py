@@ -13,11 +13,6 @@ from app.partners.models import KINDS, PROJECT_STATUSES
 NEXT_STATUS = dict(zip(PROJECT_STATUSES, PROJECT_STATUSES[1:], strict=False))
 
 
-def current_year(tz: str | None, at: datetime | None = None) -> int:
-    """The year it is now where the community is (an agreement is for one such year)."""
-    return clock.local(at or clock.now(), tz).year
-
-
 def year_window(year: int, tz: str | None) -> tuple[datetime, datetime]:
     """The first and the first-after-last instants of `year` in the community's time zone."""
     zone = clock.zone(tz)
@@ -36,12 +31,6 @@ def clean_category(category: str | None) -> str:
     """Categories are compared as written, so resources and needs of one category meet in the
     matching view whatever the case or surrounding spaces."""
     return " ".join((category or "").split()).lower()[:50]
-
-
-def may_act(home_community_id: int, community_id: int, agreement_years: set[int], year: int) -> bool:
-    """An organisation acts in the community it was created in, and wherever it has an agreement
-    for the current year; nowhere else."""
-    return home_community_id == community_id or year in agreement_years
 
 
 def next_status(status: str) -> str | None:

@@ -28,15 +28,15 @@ from app.accounts.services import (
     issue_card,
     normalise_phone,
 )
-from app.core import audit
+from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.security import hash_password
+from app.core.uow import Sql
 from app.partners import rules
 from app.partners.models import Agreement, Organisation, OrganisationMember, Registration
-from app.places.models import Community
-from app.places.services import community_for, time_zone_of
+from app.places.services import community_for
 
 
 @dataclass
@@ -71,49 +71,30 @@ class MemberOf:
 # ---------------------------------------------------------------- the two public questions
 
 
+# Whether an organisation may act in a community is migration 0034's `organisation_may_act`: its
+# home community, or an agreement there for the year of `at` in the community's time zone. The
+# service circle's statements ask it inline; these two ask it for pages and jobs.
+_MAY_ACT = Sql("SELECT EXISTS (SELECT 1 FROM organisation_may_act(:o, :c, CAST(:now AS timestamptz)))")
+_ACTING_IN = Sql(
+    "SELECT x.cid FROM (SELECT community_id AS cid FROM organisations WHERE id = :o "
+    "UNION SELECT community_id FROM agreements WHERE organisation_id = :o) x "
+    "WHERE EXISTS (SELECT 1 FROM organisation_may_act(:o, x.cid, CAST(:now AS timestamptz))) ORDER BY x.cid"
+)
+
+
 async def may_act_in(session: AsyncSession, organisation_id: int, community_id: int) -> bool:
     """Whether the organisation may act in the community now: it was created there, or it has an
     agreement with the community for the current year in the community's time zone."""
-    home = await session.scalar(select(Organisation.community_id).where(Organisation.id == organisation_id))
-    if home is None:
-        return False
-    if home == community_id:
-        return True
-    year = rules.current_year(await time_zone_of(session, community_id))
-    years = set(
-        (
-            await session.scalars(
-                select(Agreement.year).where(
-                    Agreement.organisation_id == organisation_id,
-                    Agreement.community_id == community_id,
-                    Agreement.year == year,
-                )
-            )
-        ).all()
+    return bool(
+        await _MAY_ACT.fetchval(session, {"o": organisation_id, "c": community_id, "now": clock.now()})
     )
-    return rules.may_act(home, community_id, years, year)
 
 
 async def acting_in(session: AsyncSession, organisation_id: int) -> list[int]:
     """The communities the organisation may act in now (may_act_in's rule for all of them at
     once): its home community and those it has an agreement with for their current year."""
-    home = await session.scalar(select(Organisation.community_id).where(Organisation.id == organisation_id))
-    if home is None:
-        return []
-    rows = await session.execute(
-        select(Agreement.community_id, Agreement.year, Community.time_zone)
-        .join(Community, Community.id == Agreement.community_id)
-        .where(Agreement.organisation_id == organisation_id)
-    )
-    years: dict[int, set[int]] = {}
-    zones: dict[int, str | None] = {}
-    for community_id, year, zone in rows.all():
-        years.setdefault(community_id, set()).add(year)
-        zones[community_id] = zone
-    where = {home} | {
-        cid for cid in years if rules.may_act(home, cid, years[cid], rules.current_year(zones[cid]))
-    }
-    return sorted(where)
+    rows = await _ACTING_IN.fetch(session, {"o": organisation_id, "now": clock.now()})
+    return [int(row["cid"]) for row in rows]
 
 
 async def organisations_of(session: AsyncSession, user_id: int) -> list[MemberOf]:
