@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
+from litestar.middleware.compression import middleware as compression
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -485,3 +486,23 @@ def phone_page(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+# ---------------------------------------------------------------- the compression layer
+
+# What a browser or a phone sends: the compression layer answers such a client.
+GZIP = {"accept-encoding": "gzip, deflate"}
+
+
+@pytest.fixture
+def compressors(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every gzip compressor the compression layer makes, while the test runs."""
+    made: list[Any] = []
+
+    class Counted(compression.GzipCompression):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(compression, "GzipCompression", Counted)
+    return made

@@ -24,7 +24,7 @@ from app.circle.schemas import (
 from app.core.authz import Actor
 from app.core.settings import Settings
 from app.core.uow import Connection
-from app.core.web import client_address
+from app.core.web import SMALL_ANSWER, client_address
 
 
 @post("/api/v1/organisations/{organisation_id:int}/offers", tags=["service circle"], status_code=201)
@@ -132,7 +132,7 @@ async def api_offers(
     )
 
 
-@post("/api/v1/vouchers", tags=["service circle"], status_code=201)
+@post("/api/v1/vouchers", tags=["service circle"], status_code=201, opt={SMALL_ANSWER: True})
 async def api_buy_voucher(
     data: JSONBody[VoucherIn], actor: Actor, request: Request, conn: Connection, settings: Settings
 ) -> Response[VoucherBought]:

@@ -13,6 +13,7 @@ from app.circle import rules, vouchers
 from app.core import clock
 from app.ledger.verify import run_checks
 from tests.circle.conftest import HOME, Circle, buy, give_points, make_offer
+from tests.conftest import GZIP
 from tests.served_jobs import settled
 
 
@@ -373,3 +374,21 @@ async def test_a_provider_member_cannot_redeem_their_own_voucher(
     shown = await client.get(f"/api/v1/vouchers/{voucher_id}", headers=circle.neighbour.headers)
     assert shown.json()["status"] == "held"
     await _ledger_ok(db, circle.community_id)
+
+
+async def test_a_voucher_purchase_makes_no_compressor(
+    client: Any, circle: Circle, engine: Any, compressors
+) -> None:
+    """A voucher's answer is a few hundred bytes, never compressed: the purchase skips the
+    compression layer, which made a gzip compressor for every request of a client accepting gzip."""
+    offer_id = await make_offer(client, circle, points_price=10)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 50)
+    compressors.clear()
+    bought = await client.post(
+        "/api/v1/vouchers",
+        json={"offer_id": offer_id, "idempotency_key": "small-voucher-1"},
+        headers={**circle.resident.headers, **GZIP},
+    )
+    assert bought.status_code == 201, bought.text
+    assert compressors == []
+    assert "content-encoding" not in bought.headers and len(bought.content) < 512

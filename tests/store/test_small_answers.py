@@ -1,31 +1,12 @@
-"""The hot routes whose answers are always small (an order, a scan, an award) skip the compression layer:
+"""The hot routes whose answers are always small (an order, a scan, an award; a voucher's in
+tests/circle/test_api.py) skip the compression layer:
 it made a gzip compressor for every request of a client that accepts gzip, only to send the few
 hundred bytes as they were (under the minimum size). Larger answers are compressed as before."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-from litestar.middleware.compression import middleware as compression
-
+from tests.conftest import GZIP
 from tests.store.conftest import make_item, order
-
-GZIP = {"accept-encoding": "gzip, deflate"}
-
-
-@pytest.fixture
-def compressors(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Every gzip compressor the compression layer makes, while the test runs."""
-    made: list[Any] = []
-
-    class Counted(compression.GzipCompression):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            made.append(self)
-
-    monkeypatch.setattr(compression, "GzipCompression", Counted)
-    return made
 
 
 async def test_an_order_its_pickup_scan_and_an_award_make_no_compressor(client, shop, compressors):
