@@ -46,7 +46,8 @@ async def test_a_donation_reaches_the_wish_once_its_checkout_completes(
         "jinlin_id": str(answer["donation_id"]),
     }
     assert (await deliver(pay, event)).status_code == 200
-    assert await funded(pay, goal) == 0  # acknowledged at once, applied by the job
+    # Acknowledged at once and applied by the job, which the stored event wakes: a served app's
+    # job worker on this database may apply it before this test's own run does.
     await apply_waiting(engine)
     assert await funded(pay, goal) == 12_000
     await ledger_ok(db, goal.community_id)
