@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
@@ -23,6 +23,7 @@ from app.core.authz import Actor
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.organisations import ProviderRef
+from app.core.uow import Sql
 from app.places.models import Compound
 from app.places.services import community_for
 
@@ -369,46 +370,34 @@ async def review_offer(
     return offer
 
 
+# The active offers of providers that may no longer act in the offer's community (migration
+# 0034's `organisation_may_act`, which a purchase asks too), or that are no provider any more:
+# withdrawn in one statement, whatever the number of providers.
+_WITHDRAW_LAPSED = Sql(
+    "UPDATE circle_offers SET status = 'withdrawn', reviewed_by = NULL, reviewed_at = :now "
+    "WHERE status = 'active' AND (organisation_id <> ALL(:providers) OR NOT EXISTS "
+    "(SELECT 1 FROM organisation_may_act(organisation_id, community_id, CAST(:now AS timestamptz)))) "
+    "RETURNING id, community_id"
+)
+_OFFERING = select(Offer.organisation_id).where(Offer.status == "active").distinct()
+
+
 async def withdraw_lapsed_offers(session: AsyncSession) -> int:
     """Withdraws the offers of providers that may no longer act in the offer's community (its
     agreement there was for a year that is over): no new vouchers, those bought stay good, and
     the admin approves the offer again once a new agreement is signed. How many (the job)."""
-    active = (
-        await session.execute(
-            select(Offer.community_id, Offer.organisation_id).where(Offer.status == "active").distinct()
+    offering = sorted(set((await session.scalars(_OFFERING)).all()))
+    providers = list(await organisations.providers(session, offering))
+    rows = await _WITHDRAW_LAPSED.fetch(session, {"now": clock.now(), "providers": providers})
+    for row in rows:  # rare: an agreement's year ends once a year
+        await audit.record(
+            session,
+            action="circle.offer_lapsed",
+            actor_id=None,
+            community_id=int(row["community_id"]),
+            target=f"circle_offer:{row['id']}",
         )
-    ).all()
-    homes = await organisations.providers(session, sorted({org for _c, org in active}))
-    withdrawn = 0
-    for community_id, organisation_id in active:
-        home = homes.get(organisation_id)
-        if home is not None and (
-            home.community_id == community_id
-            or await organisations.may_act_in(session, organisation_id, community_id)
-        ):
-            continue
-        ids = (
-            await session.scalars(
-                update(Offer)
-                .where(
-                    Offer.community_id == community_id,
-                    Offer.organisation_id == organisation_id,
-                    Offer.status == "active",
-                )
-                .values(status="withdrawn", reviewed_by=None, reviewed_at=clock.now())
-                .returning(Offer.id)
-            )
-        ).all()
-        for offer_id in ids:
-            await audit.record(
-                session,
-                action="circle.offer_lapsed",
-                actor_id=None,
-                community_id=community_id,
-                target=f"circle_offer:{offer_id}",
-            )
-        withdrawn += len(ids)
-    return withdrawn
+    return len(rows)
 
 
 async def offers_of_provider(session: AsyncSession, organisation_id: int) -> list[Offer]:
