@@ -12,6 +12,7 @@ import os
 # the app is imported; tests/unit/test_passwords.py holds production to the strong parameters.
 os.environ["JINLIN_ARGON2"] = "fast"
 
+import asyncio
 import itertools
 import secrets
 import socket
@@ -506,3 +507,22 @@ def compressors(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
     monkeypatch.setattr(compression, "GzipCompression", Counted)
     return made
+
+
+# ---------------------------------------------------------------- races
+
+_LOCK_WAITS = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+)
+
+
+async def until_a_lock_wait(session: AsyncSession, what: str) -> None:
+    """Returns once a backend of this database waits for a lock: a race's second party has
+    reached the row or key the first holds. Fails after about 5 s, naming `what` did not wait."""
+    for _ in range(100):
+        waiting = await session.scalar(_LOCK_WAITS)
+        await session.rollback()
+        if waiting:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{what} did not wait")

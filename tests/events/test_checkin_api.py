@@ -7,16 +7,17 @@ import asyncio
 from datetime import timedelta
 
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.accounts import member_cards
 from app.core import clock
 from app.core.authz import Actor
 from app.core.uow import connection_of
-from app.events import approvals, hours, services
+from app.events import approvals, checkins, hours, services
 from app.events.models import Checkin
 from app.ledger import services as ledger
 from tests.api.helpers import post_form, session_of
-from tests.conftest import login
+from tests.conftest import login, until_a_lock_wait
 from tests.events.conftest import kiosk_code, make_event, scan
 
 
@@ -161,7 +162,6 @@ async def test_sign_up_required_and_waitlist_moves_up(client, site, factory):
     page = await client.get(f"/events/{event_id}", headers=alice.headers)
     assert page.status_code == 200
     actor = Actor(alice.user_id, "a", {tenant.community_id: frozenset({"resident"})})
-    from sqlalchemy.ext.asyncio import async_sessionmaker
 
     from tests.conftest import ARTIFACTS  # noqa: F401 - keeps the import list honest
 
@@ -295,8 +295,6 @@ async def test_a_headcount_confirmed_while_an_admin_rejects_the_stay_pays_nothin
     """The organiser confirms the headcount while an admin rejects a kiosk stay from the approval
     queue, on PostgreSQL at once: the confirmation read the stay as unconfirmed before the
     rejection committed, paid its points and marked it awarded over the admin's rejection."""
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
     tenant, admin, alice, _bob = site
     event_id = await make_event(client, admin, tenant.community_id, kiosk_confirmation=True)
     await scan(client, alice, await kiosk_code(client, admin, event_id))
@@ -313,19 +311,7 @@ async def test_a_headcount_confirmed_while_an_admin_rejects_the_stay_pays_nothin
                 return await approvals.confirm_headcount(organiser, admin_actor(tenant), event_id, 3)
 
         confirming = asyncio.create_task(confirm())
-        waiting = 0
-        for _ in range(100):  # until the confirmation waits for the stay's row
-            waiting = await db.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()"
-                )
-            )
-            await db.rollback()
-            if waiting:
-                break
-            await asyncio.sleep(0.05)
-        assert waiting, "the confirmation did not wait for the rejection"
+        await until_a_lock_wait(db, "the confirmation")  # for the stay's row the rejection holds
     assert (await confirming)["awarded"] == 0
     stay = (await db.scalars(select(Checkin).where(Checkin.id == stay_id))).one()
     assert (stay.award_status, stay.transfer_id) == ("rejected", None)
@@ -433,10 +419,6 @@ async def test_closing_an_event_while_its_resident_checks_out_closes_the_stay_on
     read the stay as open, waited for its row, then closed it again at the scheduled end and sent
     it to the approval queue as pending, without its transfer: the resident was paid and the
     queue offered to pay (or refuse) the same stay again."""
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
-    from app.events import checkins
-
     tenant, admin, alice, _bob = site
     event_id = await make_event(client, admin, tenant.community_id)
     assert (await scan(client, alice, await kiosk_code(client, admin, event_id))).json()[
@@ -455,18 +437,7 @@ async def test_closing_an_event_while_its_resident_checks_out_closes_the_stay_on
                 return await approvals.close_event(job, event_id)
 
         closing = asyncio.create_task(close())
-        for _ in range(100):  # until the job waits for the stay's row
-            waiting = await db.scalar(
-                text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database()"
-                )
-            )
-            await db.rollback()
-            if waiting:
-                break
-            await asyncio.sleep(0.05)
-        assert waiting, "the job did not wait for the check-out"
+        await until_a_lock_wait(db, "the job")  # for the stay's row the check-out holds
     assert await closing == 0  # the stay was closed by its resident
     stay = (await db.scalars(select(Checkin).where(Checkin.event_id == event_id))).one()
     assert (stay.award_status, stay.points, stay.flagged) == ("awarded", out.points, False)

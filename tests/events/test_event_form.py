@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from app.core.authz import Actor
 from app.events import services
 from tests.api.helpers import post_form
-from tests.conftest import count
+from tests.conftest import count, until_a_lock_wait
 
 
 def form(**overrides: str) -> dict[str, str]:
@@ -130,8 +130,9 @@ async def test_the_same_event_form_committing_twice_at_once_creates_once(site, e
     async with sessions() as first, sessions() as second:
         made = await services.create_event(first, actor, cid, data(), form_key="same-form")
         twin = asyncio.create_task(services.create_event(second, actor, cid, data(), form_key="same-form"))
-        await asyncio.sleep(0.3)
-        assert not twin.done()  # waiting on the first's uncommitted key
+        async with sessions() as watcher:
+            await until_a_lock_wait(watcher, "the second sending")  # on the first's uncommitted key
+        assert not twin.done()
         await first.commit()
         again = await twin
         await second.commit()
