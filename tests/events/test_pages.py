@@ -109,6 +109,16 @@ async def test_an_organiser_without_a_staff_role_lists_the_events_they_organise(
     assert theirs in found and other not in found
 
 
+async def _an_hour_each(client: Any, admin: Any, event_id: int, *people: Any) -> None:
+    """Each person checks in at the kiosk and out an hour later."""
+    for person in people:
+        await scan(client, person, await kiosk_code(client, admin, event_id))
+    clock.advance(timedelta(hours=1))
+    for person in people:
+        await scan(client, person, await kiosk_code(client, admin, event_id, "checkout"))
+    clock.reset()
+
+
 async def test_a_refused_decision_keeps_what_the_admin_typed(
     client: Any, site: Any, db: AsyncSession
 ) -> None:
@@ -118,12 +128,7 @@ async def test_a_refused_decision_keeps_what_the_admin_typed(
     tenant, admin, alice, bob = site
     cid = tenant.community_id
     event_id = await make_event(client, admin, cid, kiosk_confirmation=True)
-    for person in (alice, bob):
-        await scan(client, person, await kiosk_code(client, admin, event_id))
-    clock.advance(timedelta(hours=1))
-    for person in (alice, bob):
-        await scan(client, person, await kiosk_code(client, admin, event_id, "checkout"))
-    clock.reset()
+    await _an_hour_each(client, admin, event_id, alice, bob)
     stays = {
         int(user): int(stay)
         for user, stay in await db.execute(
@@ -273,12 +278,7 @@ async def test_the_stays_nothing_flags_are_approved_in_one_step(client, site, db
     tenant, admin, alice, bob = site
     cid = tenant.community_id
     event_id = await make_event(client, admin, cid, auto_award=False)
-    for person in (alice, bob):
-        await scan(client, person, await kiosk_code(client, admin, event_id))
-    clock.advance(timedelta(hours=1))
-    for person in (alice, bob):
-        await scan(client, person, await kiosk_code(client, admin, event_id, "checkout"))
-    clock.reset()
+    await _an_hour_each(client, admin, event_id, alice, bob)
     stays = {
         int(user): int(stay)
         for user, stay in await db.execute(
