@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.accounts.models import MemberCard, Membership, User
 from tests.api.helpers import post_form, session_of
-from tests.conftest import login
+from tests.conftest import Person, login, unique, unique_phone
 
 
 async def _account(db, user_id: int) -> tuple[str, str | None, list[tuple[int, object]]]:
@@ -150,8 +150,6 @@ async def test_an_organisations_member_is_never_managed_by_a_community_that_enro
     """A partner unit's or provider's member acts for it (claims wishes, redeems vouchers): a
     community that enrols their phone as a resident manages the membership only, like another
     community's member's."""
-    from tests.conftest import Person, unique, unique_phone
-
     home = await factory.tenant()
     a = await factory.tenant()
     home_admin = await login(client, home.admin)

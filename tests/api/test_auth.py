@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 from sqlalchemy import delete, update
 
 from app.accounts.models import AttemptCounter
-from tests.conftest import login, unique_phone
+from tests.conftest import count, login, unique_phone
 
 
 async def test_register_with_join_code_then_log_in(client, factory):
@@ -134,8 +137,6 @@ async def test_member_card_code_rotates_and_the_svg_is_a_qr_of_it(client, factor
 
 def _from(address: str):
     """An HTTP client whose connections come from `address` (any 127.x.y.z reaches the server)."""
-    import httpx
-
     return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=10)
 
 
@@ -147,7 +148,6 @@ def _fresh_address() -> str:
 
 def _live_person(live_server, roles=None):
     """A tenant admin made through the CLI-level helper on the live server's database."""
-    import asyncio
     import secrets
 
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -294,12 +294,6 @@ async def test_the_login_page_says_who_sets_a_forgotten_password(client):
 async def test_simultaneous_registrations_of_one_phone_make_one_account(live_server, factory, db):
     """A double tap on 注册 sends the form twice at once: both found the phone free, and the
     second's insert then broke the phone's unique index (a 500). One account, the others 409."""
-    import asyncio
-
-    import httpx
-
-    from tests.conftest import count
-
     tenant = await factory.tenant()
     phone = unique_phone()
     payload = {
@@ -319,12 +313,6 @@ async def test_simultaneous_registrations_of_one_phone_make_one_account(live_ser
 async def test_simultaneous_enrolments_of_one_new_phone_make_one_account(live_server, client, factory, db):
     """The admin's form sent twice at once: both found the number unknown, and the second's new
     account broke the phone's unique index (a 500). One account and membership, the others 409."""
-    import asyncio
-
-    import httpx
-
-    from tests.conftest import count
-
     tenant = await factory.tenant()
     admin = await login(client, tenant.admin)
     phone = unique_phone()

@@ -12,9 +12,11 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from app.accounts import member_cards
+from app.accounts import member_cards, services
 from app.core.authz import Actor
-from tests.conftest import count
+from app.core.errors import DomainError
+from app.places import services as places
+from tests.conftest import count, unique
 
 ACTIVE_PRINTED = (
     "SELECT count(*) FROM member_cards WHERE user_id = :u AND kind = 'printed' AND revoked_at IS NULL"
@@ -71,10 +73,6 @@ async def test_a_phone_card_shown_at_once_for_the_first_time_is_issued_once(fact
 async def test_a_community_created_twice_at_once_is_created_once(factory, engine, db):
     """The street admin's form sent twice at once (a double tap): both found the name free, and
     the second's community broke the street's unique names (a 500). One community, the other 409."""
-    from app.core.errors import DomainError
-    from app.places import services as places
-    from tests.conftest import unique
-
     tenant = await factory.tenant()
     street_admin = Actor(tenant.admin.user_id, "街道管理员", {}, street_ids=frozenset({tenant.street_id}))
     name = unique("新社区")
@@ -100,8 +98,6 @@ async def test_two_admins_taking_each_others_admin_role_at_once_leave_one_admin(
     """No admin removes their own admin role, so a community always keeps one: two admins each
     taking the other's at the same moment both passed that check, and the community was left
     with no admin. The second now finds it is no longer an admin (403)."""
-    from app.accounts import services
-
     tenant = await factory.tenant()
     other = await factory.person(tenant, roles=["admin", "resident"], name="副主任")
     first = Actor(tenant.admin.user_id, "主任", {tenant.community_id: frozenset({"admin"})})

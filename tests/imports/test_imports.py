@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import csv
 import io
+import time
+import zipfile
 from typing import Any
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core.security import verify_password
+from app.core.uploads import TableFile, sniff_table
+from app.imports import files
 from tests.api.helpers import post_form, session_of
 from tests.conftest import Factory, count, login
 from tests.imports.conftest import (
@@ -259,10 +264,6 @@ async def test_new_residents_without_a_phone_get_printable_cards(
 
 def _damaged_workbook() -> bytes:
     """A workbook whose sheet is cut off half way: it opens, and breaks only as it is read."""
-    import zipfile
-
-    from openpyxl import Workbook
-
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -330,13 +331,6 @@ def test_a_workbook_with_a_cell_far_off_is_read_in_moments() -> None:
     """A few kB whose one cell sits in the sheet's last column, 5,000 rows down: every row was
     read as wide as that column (16,384 cells), 80 million cells for two residents, a worker's CPU
     held for a minute. Rows are read as far as the import's columns; the far cell is no resident."""
-    import time
-
-    from openpyxl import Workbook
-
-    from app.core.uploads import TableFile, sniff_table
-    from app.imports import files
-
     book = Workbook()
     sheet = book.active
     assert sheet is not None

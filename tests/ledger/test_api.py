@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from app.core import clock
 from tests.api.helpers import page_login, post_form
 from tests.conftest import count
 
@@ -254,10 +256,6 @@ async def test_a_hold_past_its_time_is_not_posted(client: Any, setup: Any, db: A
     """A counter hold for a minute, posted two minutes later before the expiry job ran: it was
     posted (the points spent) though its time had passed and timeout voids it; now it is voided
     and the post is refused, the points back where they were."""
-    from datetime import timedelta
-
-    from app.core import clock
-
     base = f"/api/v1/communities/{setup.community_id}"
     assert (await _award(client, setup, 10, "e0")).status_code == 201
     hold = await client.post(

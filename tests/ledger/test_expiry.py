@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import text
+
 from app.core import clock
 from app.core.uow import connection_of
 from app.ledger import expiry, jobs
@@ -79,8 +81,6 @@ async def test_expiry_dates_residents_read_are_the_communitys(db: Any, factory: 
     """The jobs run at night in UTC, which is still the day before in Los Angeles: the expired
     transfer's "earned before" date and the notice's "expire by" date were UTC dates, a day off
     from the calendar of a community there."""
-    from sqlalchemy import text
-
     tenant = await factory.tenant()
     person = await factory.person(tenant)
     c, u = tenant.community_id, person.user_id

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core.errors import DomainError
 from app.core.uow import connection_of
@@ -140,8 +141,6 @@ async def test_a_settlement_racing_the_reversal_of_its_redemption_lets_one_throu
 ) -> None:
     """Both on PostgreSQL at once, in transactions of their own, five times: the provider's
     points go either back to the resident or on to the settlement, never to both."""
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
     tenant = await factory.tenant()
     person = await factory.person(tenant)
     c, u = tenant.community_id, person.user_id

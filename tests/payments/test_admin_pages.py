@@ -4,6 +4,7 @@ donors' contact data for the community admin only, the refund's confirmation, CS
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
@@ -159,8 +160,6 @@ async def test_a_contribution_form_sent_twice_records_it_once(pay: Any, factory:
     """A double tap on 记录 sent the form twice: the government's 300 yuan was recorded twice and
     the goal's total read 600. The form carries a key of its own; a second sending of it changes
     nothing, and a fresh form records a second contribution."""
-    import re
-
     goal = await wish_with_goal(pay, factory, goal_cents=100_000)
     await page_login(pay, goal.admin)
     page = await pay.get(f"/payments/admin/wish/{goal.wish_id}")

@@ -3,8 +3,13 @@ it made, for the community's admin and the street admin above it, and no one els
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import text
+
+from app.core import clock
+from tests.conftest import login
 from tests.reports.conftest import Town
 
 
@@ -59,7 +64,6 @@ async def test_a_period_that_ended_before_the_rows_counts_none_of_them(
 
 
 async def test_others_are_refused(client: Any, reports_town: Town, factory: Any) -> None:
-    from tests.conftest import login
 
     town = reports_town
     resident = await client.get(
@@ -107,13 +111,6 @@ async def test_a_streets_this_month_is_its_communities(client: Any, factory: Any
     """A street of communities in Los Angeles, asked at 16:30 UTC on the last day of a month: it
     is still that day there, but the street's "this month up to today" was the first of the next
     month in Beijing, a day not begun in any of its communities, so every figure read 0."""
-    from datetime import timedelta
-
-    from sqlalchemy import text
-
-    from app.core import clock
-    from tests.conftest import login
-
     tenant = await factory.tenant()
     zone = "America/Los_Angeles"
     await db.execute(

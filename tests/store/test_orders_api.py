@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core import clock
+from app.places.models import Community
+from app.store import services
 from app.store.orders import expire_orders
 from tests.conftest import count, login
 from tests.served_jobs import settled
@@ -313,11 +316,6 @@ async def test_a_monthly_limit_counts_the_month_where_the_community_is(client, s
     """A community in London: an order placed at 17:00 UTC on the last day of a month is still in
     that month there, though it is already the next one in Beijing. The limit counted months in
     Beijing time whatever the community's zone, so a second order of a once-a-month item passed."""
-    from zoneinfo import ZoneInfo
-
-    from app.places.models import Community
-    from app.store import services
-
     await db.execute(
         text("UPDATE communities SET time_zone = 'Europe/London' WHERE id = :c"), {"c": shop.community_id}
     )

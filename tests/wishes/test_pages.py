@@ -7,7 +7,11 @@ from __future__ import annotations
 import base64
 import re
 
+from sqlalchemy import text
+
+from app.wishes import pages
 from tests.api.helpers import post_form, session_of
+from tests.conftest import count
 from tests.qrtools import decode_svg
 from tests.wishes.conftest import Pool, claim_for_unit, phone_in, post_wish, publish
 
@@ -78,7 +82,6 @@ async def test_a_wish_through_the_pages_from_posting_to_thanks(client, pool: Poo
 async def test_a_grid_worker_posts_for_a_resident_through_the_page_only_with_a_consent_note(
     client, pool: Pool, factory, db
 ):
-    from tests.conftest import count
 
     cid = pool.community_id
     elder = await factory.person(pool.town.tenant, name="林阿婆", phone=None)
@@ -110,7 +113,6 @@ async def test_a_grid_worker_posts_for_a_resident_through_the_page_only_with_a_c
 
 
 async def test_the_admin_sets_the_wish_points_and_stale_days_and_others_cannot(client, pool: Pool, db):
-    from tests.conftest import count
 
     cid = pool.community_id
     await session_of(client, pool.town.admin)
@@ -180,10 +182,6 @@ async def test_a_grid_worker_finds_the_resident_to_post_for_in_a_large_community
     """The list of whom to post for held the first 2,000 members by name, with nothing past them
     and nothing to tell two 林阿婆 apart: in a community of thousands a grid worker could not post
     for most of its residents (here the list holds two)."""
-    from sqlalchemy import text
-
-    from app.wishes import pages
-
     monkeypatch.setattr(pages, "RESIDENTS_LISTED", 2)
     cid = pool.community_id
     first = await factory.person(pool.town.tenant, name="林阿婆", phone=None)
@@ -239,8 +237,6 @@ async def test_the_admin_finds_the_wishes_to_review_from_the_home_page(client, p
 async def test_a_wish_form_sent_twice_posts_one_wish(client, pool: Pool, db):
     """A double tap on 发布 (or a resend after a slow answer) sends the form twice with its key:
     one wish, and both sendings land on the posted page."""
-    from tests.conftest import count
-
     cid = pool.community_id
     await session_of(client, pool.town.grid)
     page = await client.get(f"/c/{cid}/wishes")
