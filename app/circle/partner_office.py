@@ -30,7 +30,7 @@ class OfficeSection:
     context: dict[str, Any]
 
 
-@organisations.office_part
+@organisations.office_part("provider")
 async def shop(
     session: AsyncSession, actor: Any, organisation_id: int, communities: list[int]
 ) -> OfficeSection | None:

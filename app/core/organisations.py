@@ -28,14 +28,14 @@ Other domains add to what an organisation is, each at the import of its own modu
 assembly imports `app.<domain>.partner_progress` and `app.<domain>.partner_office`):
 
     counts_progress("wishes", counter)  # counts an agreement's commitment (app.partners.progress)
-    office_part(hook)  # a section of an organisation's office page (app.partners.pages)
+    office_part(kind)(hook)  # a section of the office page of an organisation of that kind
     category_words_by(hook)  # how a stored category reads (the service circle knows its codes)
 
 and the partners' pages ask `category_words(stored, gettext)` for the words to show."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,7 +199,8 @@ ProgressCounter = Callable[..., Awaitable[int]]
 OfficeHook = Callable[[AsyncSession, Any, int, list[int]], Awaitable[Any]]
 
 _progress_counters: dict[str, ProgressCounter] = {}
-_office_parts: list[OfficeHook] = []
+# each hook with the kind of organisation (partner, provider) whose office page shows its section
+_office_parts: list[tuple[str, OfficeHook]] = []
 
 
 def counts_progress(name: str, counter: ProgressCounter | None) -> None:
@@ -214,15 +215,23 @@ def progress_counter(name: str) -> ProgressCounter | None:
     return _progress_counters.get(name)
 
 
-def office_part(hook: OfficeHook) -> OfficeHook:
-    """Registers a section of an organisation's office page, once."""
-    if hook not in _office_parts:
-        _office_parts.append(hook)
-    return hook
+def office_part(kind: str) -> Callable[[OfficeHook], OfficeHook]:
+    """Registers a section of the office page of an organisation of the `kind` (partner,
+    provider), once: a provider's members see no partner unit's wishes, and a partner unit no
+    shop."""
+
+    def register(hook: OfficeHook) -> OfficeHook:
+        if (kind, hook) not in _office_parts:
+            _office_parts.append((kind, hook))
+        return hook
+
+    return register
 
 
-def office_parts() -> tuple[OfficeHook, ...]:
-    return tuple(_office_parts)
+def office_parts(kinds: Iterable[str]) -> tuple[OfficeHook, ...]:
+    """The sections of an organisation of these kinds, in the order registered."""
+    wanted = set(kinds)
+    return tuple(hook for kind, hook in _office_parts if kind in wanted)
 
 
 # (stored category, gettext) -> the words a reader sees

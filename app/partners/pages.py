@@ -85,9 +85,11 @@ async def _organisation_page(
     organisation = await services.organisation_for(db_session, actor, organisation_id)
     member = await services.is_member(db_session, organisation_id, actor.user_id)
     mine = {m.organisation_id: m for m in await services.organisations_of(db_session, actor.user_id)}
-    views = await agreements.agreements_of_organisation(db_session, actor, organisation_id)
+    # Agreements and resources are a partner unit's: a provider only shows its own sections.
+    partner = "partner" in organisation.kinds
+    views = await agreements.agreements_of_organisation(db_session, actor, organisation_id) if partner else []
     acting: list[Community] = []
-    if member and "partner" in organisation.kinds:
+    if member and partner:
         ids = await services.acting_in(db_session, organisation_id)
         acting = list(
             (
@@ -99,7 +101,8 @@ async def _organisation_page(
     home_community = await db_session.get(Community, organisation.community_id)
     # Other domains' sections, registered with app.core.organisations (`office_part`).
     where = [c.id for c in acting]
-    parts = [await hook(db_session, actor, organisation_id, where) for hook in organisations.office_parts()]
+    hooks = organisations.office_parts(organisation.kinds) if member else ()
+    parts = [await hook(db_session, actor, organisation_id, where) for hook in hooks]
     return forms.page(
         request,
         "partners/organisation.html",
@@ -109,10 +112,11 @@ async def _organisation_page(
         is_member=member,
         is_admin=organisation_id in mine and mine[organisation_id].is_admin,
         agreements=views,
-        resources=await lists.resources_of_organisation(db_session, organisation_id),
+        partner=partner,
+        resources=await lists.resources_of_organisation(db_session, organisation_id) if partner else [],
         members=await services.members_of(db_session, organisation_id),
         acting=acting,
-        parts=[part for part in parts if part is not None] if member else [],
+        parts=[part for part in parts if part is not None],
         form=extra.pop("form", {}),
         **extra,
     )

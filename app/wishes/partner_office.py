@@ -42,7 +42,7 @@ _OURS = Sql(
 _DELIVERED = Sql("SELECT count(*) FROM wishes WHERE claimed_organisation_id = :org AND status = 'delivered'")
 
 
-@organisations.office_part
+@organisations.office_part("partner")
 async def part(
     session: AsyncSession, actor: Actor, organisation_id: int, communities: list[int]
 ) -> OfficeSection:

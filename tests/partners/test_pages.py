@@ -281,17 +281,47 @@ async def test_other_domains_add_sections_to_the_office_page_for_members_only(
             {"title": "Wishes open to us", "entries": [("修插座", "/wishes/1")], "empty": "None"},
         )
 
-    organisations.office_part(wishes)
+    async def shop(session: Any, actor: Any, org_id: int, acting: list[int]) -> pages.OfficePart:
+        return pages.OfficePart(
+            "partners/_office_section.html",
+            {"title": "Our shop", "entries": [("理发", "/circle/shop/1")], "empty": "None"},
+        )
+
+    organisations.office_part("partner")(wishes)
+    organisations.office_part("provider")(shop)
     try:
         await session_of(client, member)
         office = await client.get(f"/partners/o/{organisation_id}")
         await session_of(client, town.admin)
         as_admin = await client.get(f"/partners/o/{organisation_id}")
     finally:
-        organisations._office_parts.remove(wishes)
+        organisations._office_parts.remove(("partner", wishes))
+        organisations._office_parts.remove(("provider", shop))
     assert "修插座" in office.text and 'href="/wishes/1"' in office.text
     assert seen[0] == (organisation_id, [town.community_id])
     assert "修插座" not in as_admin.text
+    # A partner unit's page shows no provider's section.
+    assert "Our shop" not in office.text
+
+
+async def test_a_provider_only_office_page_shows_no_partner_unit_sections(client: Any, town: Town) -> None:
+    """A barber's office page offered co-building agreements, a form to list a resource and the
+    wishes open to partner units: none of which a provider may do. It shows its shop and its
+    members; an organisation of both kinds shows both."""
+    provider_id, (barber,) = await make_organisation(client, town, kinds=["provider"])
+    both_id, (both,) = await make_organisation(client, town, kinds=["partner", "provider"])
+    await session_of(client, barber)
+    page = await client.get(f"/partners/o/{provider_id}", headers={"Accept-Language": "zh-CN"})
+    assert page.status_code == 200
+    text = page.text
+    assert "共建协议" not in text and 'name="community_id"' not in text
+    assert f'action="/partners/o/{provider_id}/resources"' not in text
+    assert "/wishes/" not in text and "data-office-wishes" not in text
+    assert f'href="/circle/shop/{provider_id}"' in text
+    await session_of(client, both)
+    page = await client.get(f"/partners/o/{both_id}", headers={"Accept-Language": "zh-CN"})
+    assert "共建协议" in page.text and f'action="/partners/o/{both_id}/resources"' in page.text
+    assert f'href="/circle/shop/{both_id}"' in page.text
 
 
 async def test_the_organisation_page_heads_its_list_of_members_as_members_not_a_count(
