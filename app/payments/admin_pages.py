@@ -211,8 +211,8 @@ async def correct(
 
 
 _PAYMENT = Sql(
-    "SELECT id, community_id, kind, target_kind, target_id, amount_cents, status, display_name, "
-    "refund_requested_at, created_at FROM payments WHERE id = :id"
+    "SELECT id, community_id, kind, target_kind, target_id, amount_cents, refunded_cents, status, "
+    "display_name, refund_requested_at, created_at FROM payments WHERE id = :id"
 )
 
 

@@ -18,7 +18,7 @@ SHOWN = 10  # offending rows named per check
 
 # Each donation with what it put into and took out of its goal's contributions.
 _DONATIONS = text(
-    "SELECT p.id, p.status, p.amount_cents, "
+    "SELECT p.id, p.status, p.amount_cents, p.refunded_cents, "
     "count(f.id) FILTER (WHERE f.amount_cents > 0) AS ins, "
     "COALESCE(sum(f.amount_cents) FILTER (WHERE f.amount_cents > 0), 0) AS paid_in, "
     "count(f.id) FILTER (WHERE f.amount_cents < 0) AS outs, "
@@ -61,18 +61,20 @@ _RECORDED = text(
 
 def _donation_problem(row: Any) -> str | None:
     """What is wrong with one donation's contributions, or None: a paid donation added its amount
-    once and took nothing back; a refunded one took back at most what it added (or it came and
-    went before it was ever added); an open or expired one added nothing."""
+    once and took back what Stripe has refunded of it in parts; a refunded one took back what
+    it was refunded, at most what it added (or it came and went before it was ever added); an
+    open or expired one added nothing."""
     ins, outs, paid_in, paid_out = int(row.ins), int(row.outs), int(row.paid_in), int(row.paid_out)
+    refunded = int(row.refunded_cents)
     if not row.same_goal:
         return f"payment {row.id}: a contribution of another goal or source names it"
-    if row.status == "paid" and (ins, outs, paid_in) != (1, 0, int(row.amount_cents)):
+    if row.status == "paid" and (ins, paid_in, paid_out) != (1, int(row.amount_cents), refunded):
         return (
-            f"payment {row.id} (paid {row.amount_cents}): added {paid_in} in {ins} row(s), "
-            f"took back {paid_out}"
+            f"payment {row.id} (paid {row.amount_cents}, refunded {refunded}): added {paid_in} "
+            f"in {ins} row(s), took back {paid_out}"
         )
     if row.status == "refunded" and not (
-        (ins, outs) == (0, 0) or ((ins, outs) == (1, 1) and paid_out <= paid_in)
+        (ins, outs) == (0, 0) or (ins == 1 and outs >= 1 and paid_out == refunded <= paid_in)
     ):
         return f"payment {row.id} (refunded): added {paid_in} in {ins} row(s), took back {paid_out} in {outs}"
     if row.status in ("open", "expired") and (ins or outs):

@@ -36,6 +36,7 @@ class Payment(Base):
     __table_args__ = (
         CheckConstraint("status IN ('open', 'paid', 'expired', 'refunded')", name="status"),
         CheckConstraint("amount_cents > 0", name="amount"),
+        CheckConstraint("refunded_cents BETWEEN 0 AND amount_cents", name="refunded"),
         CheckConstraint(
             "(kind = 'donation') = (target_kind IS NOT NULL AND target_id IS NOT NULL)", name="target"
         ),
@@ -62,6 +63,9 @@ class Payment(Base):
     checkout_url: Mapped[str | None] = mapped_column(String(2000))
     payment_intent: Mapped[str | None] = mapped_column(String(255))
     refund_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # What Stripe has refunded so far (a charge may be refunded in parts); `status` is
+    # 'refunded' once it reaches `amount_cents`.
+    refunded_cents: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -84,18 +88,13 @@ class Contribution(Base):
         CheckConstraint(
             "corrects_id IS NULL OR (payment_id IS NULL AND note <> '')", name="correction_has_reason"
         ),
-        # A payment adds once and is refunded at most once.
+        # A payment adds once; its refunds (one row per part) are kept in step with the payment's
+        # `refunded_cents` under the payment's row lock.
         Index(
             "uq_funding_contributions_payment_paid",
             "payment_id",
             unique=True,
             postgresql_where=text("amount_cents > 0"),
-        ),
-        Index(
-            "uq_funding_contributions_payment_refund",
-            "payment_id",
-            unique=True,
-            postgresql_where=text("amount_cents < 0"),
         ),
         Index("ix_funding_contributions_target", "target_kind", "target_id"),
         # A form sent twice records once: its key, once per admin (migration 0035).

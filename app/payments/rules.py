@@ -49,6 +49,17 @@ def next_status(current: str, action: str) -> str | None:
     return None
 
 
+def refunded_total(reported: object, amount_cents: int) -> int:
+    """The charge's refunded total as a `charge.refunded` event reports it (Stripe's
+    `amount_refunded`, cumulative over partial refunds), within 0 and the payment's amount; an
+    event that does not say is taken as the whole amount."""
+    try:
+        total = int(reported) if reported is not None else amount_cents  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        total = amount_cents
+    return max(0, min(total, amount_cents))
+
+
 @dataclass(frozen=True)
 class Progress:
     """A goal's funding: the total, the share of each source, and named donors."""

@@ -235,9 +235,10 @@ async def handle_waiting_events(db: AsyncSession, limit: int = 100) -> int:
 
 
 _LOCK_PAYMENT = Sql(
-    "SELECT id, community_id, kind, ref_id, target_kind, target_id, amount_cents, status, display_name, "
-    "show_name FROM payments WHERE id = :id AND kind = :kind FOR UPDATE"
+    "SELECT id, community_id, kind, ref_id, target_kind, target_id, amount_cents, refunded_cents, status, "
+    "display_name, show_name FROM payments WHERE id = :id AND kind = :kind FOR UPDATE"
 )
+_REFUNDED = Sql("UPDATE payments SET refunded_cents = :refunded, updated_at = now() WHERE id = :id")
 _MOVE = Sql(
     "UPDATE payments SET status = :status, payment_intent = COALESCE(payment_intent, :pi), "
     "session_id = COALESCE(session_id, :session), updated_at = now() WHERE id = :id"
@@ -273,6 +274,26 @@ async def apply(db: AsyncSession, event_type: str, obj: dict[str, Any]) -> str:
         return "unknown_payment"
     if action == rules.COMPLETED and obj.get("payment_status") not in ("paid", "no_payment_required"):
         return "awaiting_payment"  # an async method (a bank transfer): its success comes later
+    refunded = payment["refunded_cents"]
+    if action == rules.REFUNDED:
+        # Refunds come in parts, each event with the total so far: a part is taken back once,
+        # and the payment is refunded when the parts reach its amount.
+        refunded = max(refunded, rules.refunded_total(obj.get("amount_refunded"), payment["amount_cents"]))
+        if refunded == payment["refunded_cents"] or payment["status"] == "expired":
+            return "no_change"
+        await _REFUNDED.execute(db, {"refunded": refunded, "id": row_id})
+        if refunded < payment["amount_cents"]:
+            if kind == "donation" and payment["status"] == "paid":
+                await _online_row(db, payment, payment["refunded_cents"] - refunded)
+            elif kind != "donation":
+                log.warning(
+                    "payment %s (%s) refunded in part: %s of %s",
+                    row_id,
+                    kind,
+                    refunded,
+                    payment["amount_cents"],
+                )
+            return "refunded_in_part"
     status = rules.next_status(payment["status"], action)
     if status is None:
         return "no_change"
@@ -284,9 +305,10 @@ async def apply(db: AsyncSession, event_type: str, obj: dict[str, Any]) -> str:
         if status == "paid":
             amount = int(obj.get("amount_total") or payment["amount_cents"])
             await _online_row(db, payment, amount)
+            if refunded:  # refunded in part before its completion came
+                await _online_row(db, payment, -refunded)
         elif status == "refunded" and payment["status"] == "paid":
-            refunded = int(obj.get("amount_refunded") or payment["amount_cents"])
-            await _online_row(db, payment, -refunded)
+            await _online_row(db, payment, payment["refunded_cents"] - refunded)
         return status
     hooks = kinds.get(kind)
     if hooks is None:
@@ -347,12 +369,12 @@ _BY_SOURCE = Sql(
     "SELECT source, sum(amount_cents)::bigint AS total FROM funding_contributions "
     "WHERE target_kind = :kind AND target_id = :id GROUP BY source"
 )
-# Named givers: those who chose to be shown, less donations refunded since.
+# Named givers: those who chose to be shown, less donations refunded whole since.
 # (a recorded entry corrected to nothing is no gift either).
 _NAMES = Sql(
     "SELECT name FROM funding_contributions f WHERE target_kind = :kind AND target_id = :id "
     "AND amount_cents > 0 AND corrects_id IS NULL AND show_name AND name <> '' AND NOT EXISTS (SELECT 1 "
-    "FROM funding_contributions r WHERE r.payment_id = f.payment_id AND r.amount_cents < 0) "
+    "FROM payments p WHERE p.id = f.payment_id AND p.status = 'refunded') "
     "AND f.amount_cents + COALESCE((SELECT sum(c.amount_cents) FROM funding_contributions c "
     "WHERE c.corrects_id = f.id), 0) > 0 "
     "GROUP BY name ORDER BY min(created_at) LIMIT 50"

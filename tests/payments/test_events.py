@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core.authz import Actor
 from app.payments import fake, gateway, refunds, services
+from tests.api.helpers import page_login
 from tests.payments.conftest import (
     WEBHOOK_SECRET,
     apply_waiting,
@@ -225,4 +226,69 @@ async def test_a_refund_the_admin_asks_for_lowers_the_total_when_stripe_confirms
         with pytest.raises(Exception) as refused:
             await refunds.request_refund(s, pay_settings, resident, answer["donation_id"], None)
     assert getattr(refused.value, "code", "") in ("forbidden", "already_done")
+    await ledger_ok(db, goal.community_id)
+
+
+def _refund_event(events: dict[str, dict[str, Any]], refunded_so_far: int) -> dict[str, Any]:
+    """A charge.refunded with the charge's refunded total so far (Stripe's cumulative
+    `amount_refunded`), as Stripe sends for each partial refund made in its dashboard."""
+    charge = {**events["refunded"]["data"]["object"], "amount_refunded": refunded_so_far}
+    return fake.event("charge.refunded", charge)
+
+
+async def _status_and_refund_rows(db: Any, donation_id: int) -> tuple[str, int, int]:
+    row = (
+        await db.execute(
+            text(
+                "SELECT p.status, p.refunded_cents, (SELECT count(*) FROM funding_contributions f "
+                "WHERE f.payment_id = p.id AND f.amount_cents < 0) AS outs FROM payments p WHERE p.id = :id"
+            ),
+            {"id": donation_id},
+        )
+    ).one()
+    return row.status, row.refunded_cents, row.outs
+
+
+async def test_partial_refunds_take_back_each_part_once_in_any_order(
+    pay: Any, factory: Any, engine: Any, db: Any
+):
+    goal = await wish_with_goal(pay, factory)
+    answer = await donate(pay, goal, AMOUNT, "parts")
+    events = _events(session_of(answer["checkout_url"]), answer["donation_id"])
+    assert (await deliver(pay, events["completed"])).status_code == 200
+    await apply_waiting(engine)
+    assert await funded(pay, goal) == AMOUNT
+
+    first, second = _refund_event(events, 3_000), _refund_event(events, 5_000)
+    # The second part's event arrives first, each twice; the first part's then changes nothing.
+    for event in (second, second, first, first):
+        assert (await deliver(pay, event)).status_code == 200
+        await apply_waiting(engine)
+        assert await funded(pay, goal) == AMOUNT - 5_000
+    assert await _status_and_refund_rows(db, answer["donation_id"]) == ("paid", 5_000, 1)
+    await ledger_ok(db, goal.community_id)
+    # The admin's refund page says what went back and what a refund would still return.
+    await page_login(pay, goal.admin)
+    page = (await pay.get(f"/payments/admin/payments/{answer['donation_id']}/refund")).text
+    assert "其中 50.00 元已退回" in page and "余下的 38.00 元将退还给捐款人" in page
+
+    # The rest: the payment is refunded and the goal has nothing of it left.
+    assert (await deliver(pay, _refund_event(events, AMOUNT))).status_code == 200
+    await apply_waiting(engine)
+    assert await funded(pay, goal) == 0
+    assert await _status_and_refund_rows(db, answer["donation_id"]) == ("refunded", AMOUNT, 2)
+    await ledger_ok(db, goal.community_id)
+
+
+async def test_a_partial_refund_before_the_completion_is_taken_back_when_it_comes(
+    pay: Any, factory: Any, engine: Any, db: Any
+):
+    goal = await wish_with_goal(pay, factory)
+    answer = await donate(pay, goal, AMOUNT, "early-part")
+    events = _events(session_of(answer["checkout_url"]), answer["donation_id"])
+    for event in (_refund_event(events, 800), events["completed"]):
+        assert (await deliver(pay, event)).status_code == 200
+        await apply_waiting(engine)
+    assert await funded(pay, goal) == AMOUNT - 800
+    assert await _status_and_refund_rows(db, answer["donation_id"]) == ("paid", 800, 1)
     await ledger_ok(db, goal.community_id)
