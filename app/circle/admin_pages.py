@@ -17,7 +17,7 @@ from app.circle import photos, rules, services, statements
 from app.circle.models import Offer
 from app.circle.pages import OFFER_LABELS, offer_context
 from app.circle.statements import FUND_LABELS, STATEMENT_LABELS
-from app.core import clock, exports, organisations, uploads
+from app.core import clock, exports, form_keys, organisations, uploads
 from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
@@ -250,6 +250,7 @@ async def _offer_form(
         photo_error=photo_error,
         max_photo_bytes=core_photos.MAX_BYTES,
         form=form or {},
+        form_key=form_keys.new(),
     )
 
 
@@ -303,7 +304,15 @@ async def offer_create(
         cash = parse_yuan(cash_yuan) if cash_yuan else 0
         if cash is None:
             raise Invalid(CASH_WORDS, field="cash_price_cents")
-        offer = await services.create_offer(
+
+        async def with_photo(offer: Offer) -> None:
+            # In the same transaction: a refused photo adds no offer either.
+            if raw is not None:
+                await photos.save_photo(
+                    db_session, actor, offer, raw, settings.uploads_dir, address=client_address(request)
+                )
+
+        await services.create_offer(
             db_session,
             actor,
             provider_id,
@@ -318,12 +327,9 @@ async def offer_create(
                 opening_times=form.get("opening_times", ""),
             ),
             address=client_address(request),
+            form_key=form.get("key"),
+            and_then=with_photo,
         )
-        if raw is not None:
-            # In the same transaction: a refused photo adds no offer either.
-            await photos.save_photo(
-                db_session, actor, offer, raw, settings.uploads_dir, address=client_address(request)
-            )
     except DomainError as exc:
         await reopen_form(db_session, exc)
         return await _offer_form(

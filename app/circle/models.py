@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core import form_keys
 from app.core.database import Base
 
 OFFER_STATUSES = ("pending", "active", "rejected", "withdrawn")
@@ -87,6 +88,7 @@ class Offer(Base):
         CheckConstraint("per_resident_limit IS NULL OR per_resident_limit > 0", name="limit_positive"),
         Index("ix_circle_offers_community_id_status", "community_id", "status"),
         Index("ix_circle_offers_organisation_id", "organisation_id"),
+        form_keys.unique_index("circle_offers", "created_by"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -106,6 +108,7 @@ class Offer(Base):
     status: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
     review_note: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    form_key: Mapped[str | None] = mapped_column(String(form_keys.LENGTH))  # of the page form that made it
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -7,8 +7,10 @@ for), which the assembly fills."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Row, func, select
@@ -18,7 +20,7 @@ from app.accounts.models import Membership, User
 from app.circle import rules
 from app.circle.models import Offer, Provider, Rating, Voucher
 from app.circle.models import Settings as CircleSettings
-from app.core import audit, clock, organisations
+from app.core import audit, clock, form_keys, organisations
 from app.core.authz import Actor
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
@@ -283,9 +285,19 @@ def check_offer(data: OfferInput) -> None:
 
 
 async def create_offer(
-    session: AsyncSession, actor: Actor, organisation_id: int, data: OfferInput, address: str | None = None
+    session: AsyncSession,
+    actor: Actor,
+    organisation_id: int,
+    data: OfferInput,
+    address: str | None = None,
+    *,
+    form_key: str | None = None,
+    and_then: Callable[[Offer], Awaitable[object]] | None = None,
 ) -> Offer:
-    """A provider's admin proposes an offer (pending); an admin of the community makes it live."""
+    """A provider's admin proposes an offer (pending); an admin of the community makes it live.
+    `form_key` is the page form's (app.core.form_keys): its second sending makes nothing and
+    answers the first one's offer. `and_then` is what the form does with the offer it makes (its
+    photo), in the same savepoint, never for a second sending."""
     check_offer(data)
     provider = await provider_for(session, actor, organisation_id, admin=True)
     community_id = data.community_id or provider.community_id
@@ -293,9 +305,34 @@ async def create_offer(
         session, organisation_id, community_id
     ):
         raise Forbidden(NOT_HERE)
+    key = form_keys.clean(form_key)
+
+    async def make() -> Offer:
+        offer = await _add_offer(session, actor, organisation_id, community_id, data, address, key)
+        if and_then is not None:
+            await and_then(offer)
+        return offer
+
+    return await form_keys.once(session, key, partial(_offer_of_form, session, actor.user_id), make)
+
+
+async def _offer_of_form(session: AsyncSession, user_id: int, key: str) -> Offer | None:
+    return await session.scalar(select(Offer).where(Offer.created_by == user_id, Offer.form_key == key))
+
+
+async def _add_offer(
+    session: AsyncSession,
+    actor: Actor,
+    organisation_id: int,
+    community_id: int,
+    data: OfferInput,
+    address: str | None,
+    key: str | None,
+) -> Offer:
     by_admin = actor.has(community_id, "admin")
     now = clock.now()
     offer = Offer(
+        form_key=key,
         community_id=community_id,
         organisation_id=organisation_id,
         name=_clean(data.name, 100),

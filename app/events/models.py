@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core import form_keys
 from app.core.database import Base
 
 CATEGORIES = ("service", "cleanup", "council", "suggestion", "other")
@@ -169,6 +170,7 @@ class HourClaim(Base):
         CheckConstraint("category IN ('service','cleanup','council','suggestion','other')", name="category"),
         Index("ix_hour_claims_community_id_status", "community_id", "status"),
         Index("ix_hour_claims_user_id", "user_id"),
+        form_keys.unique_index("hour_claims", "entered_by"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -185,6 +187,7 @@ class HourClaim(Base):
     points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     transfer_id: Mapped[int | None] = mapped_column(BigInteger)
     entered_by: Mapped[int | None] = mapped_column(BigInteger)
+    form_key: Mapped[str | None] = mapped_column(String(form_keys.LENGTH))  # of the page form that made it
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
     decision_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core import form_keys
 from app.core.database import Base
 
 KINDS = ("partner", "provider")
@@ -85,6 +86,7 @@ class Agreement(Base):
             name="commitments",
         ),
         Index("ix_agreements_community_id_year", "community_id", "year"),
+        form_keys.unique_index("agreements", "created_by"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -96,6 +98,7 @@ class Agreement(Base):
     resources: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     projects: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    form_key: Mapped[str | None] = mapped_column(String(form_keys.LENGTH))  # of the page form that made it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -103,6 +106,7 @@ class AgreementTask(Base):
     """One line of an agreement's annual task list (年度任务清单)."""
 
     __tablename__ = "agreement_tasks"
+    __table_args__ = (form_keys.unique_index("agreement_tasks", "created_by"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id", ondelete="CASCADE"), index=True)
@@ -110,6 +114,8 @@ class AgreementTask(Base):
     due_on: Mapped[date] = mapped_column(Date)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     done_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    form_key: Mapped[str | None] = mapped_column(String(form_keys.LENGTH))  # of the page form that made it
 
 
 class Registration(Base):
@@ -139,7 +145,10 @@ class Resource(Base):
     """What a partner can give a community (资源清单)."""
 
     __tablename__ = "resources"
-    __table_args__ = (Index("ix_resources_community_id_category", "community_id", "category"),)
+    __table_args__ = (
+        Index("ix_resources_community_id_category", "community_id", "category"),
+        form_keys.unique_index("resources", "created_by"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
@@ -150,6 +159,7 @@ class Resource(Base):
     category: Mapped[str] = mapped_column(String(50))
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    form_key: Mapped[str | None] = mapped_column(String(form_keys.LENGTH))  # of the page form that made it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -157,7 +167,10 @@ class Need(Base):
     """What the community needs (需求清单), listed by grid workers and staff from visits or calls."""
 
     __tablename__ = "needs"
-    __table_args__ = (Index("ix_needs_community_id_category", "community_id", "category"),)
+    __table_args__ = (
+        Index("ix_needs_community_id_category", "community_id", "category"),
+        form_keys.unique_index("needs", "created_by"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
@@ -165,6 +178,7 @@ class Need(Base):
     category: Mapped[str] = mapped_column(String(50))
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    form_key: Mapped[str | None] = mapped_column(String(form_keys.LENGTH))  # of the page form that made it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -177,6 +191,7 @@ class Project(Base):
         CheckConstraint("status IN ('open','in_progress','done','followed_up')", name="status"),
         CheckConstraint("funding_goal_cents IS NULL OR funding_goal_cents > 0", name="funding_goal"),
         Index("ix_projects_community_id_status", "community_id", "status"),
+        form_keys.unique_index("projects", "created_by"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -187,6 +202,7 @@ class Project(Base):
     funding_goal_cents: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(12), default="open", server_default="open")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    form_key: Mapped[str | None] = mapped_column(String(form_keys.LENGTH))  # of the page form that made it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core import form_keys
 from app.core.database import Base
 
 
@@ -30,6 +31,7 @@ class Story(Base):
         CheckConstraint("char_length(title) BETWEEN 1 AND 100", name="title"),
         CheckConstraint("char_length(body) <= 2000", name="body"),
         Index("ix_wall_stories_community_id_happened_on", "community_id", "happened_on"),
+        form_keys.unique_index("wall_stories", "created_by"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -42,6 +44,7 @@ class Story(Base):
     # Hidden stories stay for the admins and leave the public wall.
     hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    form_key: Mapped[str | None] = mapped_column(String(form_keys.LENGTH))  # of the page form that made it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

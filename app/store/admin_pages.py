@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
-from app.core import clock, exports, uploads
+from app.core import clock, exports, form_keys, uploads
 from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
@@ -24,7 +24,7 @@ from app.core.web import client_address, error_message, form_data, optional_int,
 from app.places.models import Community
 from app.store import exports as store_exports
 from app.store import photos, rules, services
-from app.store.models import StoreOrder
+from app.store.models import StoreItem, StoreOrder
 
 OPEN_ORDERS_PAGE = 50
 SAVED = {
@@ -147,6 +147,7 @@ async def item_new(
         status_code=422 if photo == "too_large" else 200,
         community=community,
         form={"active": "1"},
+        form_key=form_keys.new(),
         error=None,
         photo_error=_photo_error(request, photo),
         max_photo_bytes=core_photos.MAX_BYTES,
@@ -166,14 +167,29 @@ async def item_create(
     form = await form_data(request)
     try:
         raw = await uploads.read_photo(request)
-        item = await services.create_item(
-            db_session, actor, community_id, _item_input(form), address=client_address(request)
-        )
-        if raw is not None:
+
+        async def with_photo(item: StoreItem) -> None:
             # In the same transaction: a refused photo adds no item either.
-            await photos.save_photo(
-                db_session, actor, community_id, item.id, raw, settings.uploads_dir, client_address(request)
-            )
+            if raw is not None:
+                await photos.save_photo(
+                    db_session,
+                    actor,
+                    community_id,
+                    item.id,
+                    raw,
+                    settings.uploads_dir,
+                    client_address(request),
+                )
+
+        item = await services.create_item(
+            db_session,
+            actor,
+            community_id,
+            _item_input(form),
+            address=client_address(request),
+            form_key=form.get("key"),
+            and_then=with_photo,
+        )
     except DomainError as exc:
         await reopen_form(db_session, exc)
         community = await _admin_community(db_session, actor, community_id)
@@ -341,7 +357,6 @@ async def admin_orders(
     db_session: AsyncSession,
     cancelled: str = "",
     page: str = "",
-    today: str = "",
 ) -> Template:
     community = await _admin_community(db_session, actor, community_id)
     # The open orders a page at a time, newest first: a community of 2,000 households may have
@@ -349,14 +364,6 @@ async def admin_orders(
     open_total = await services.count_orders(db_session, actor, community_id, "held")
     pages = max(-(-open_total // OPEN_ORDERS_PAGE), 1)
     number = min(max(optional_int(page) or 1, 1), pages)
-    # The day's hand-overs likewise, from midnight in the community's zone: a busy Saturday's
-    # counter hands over more than a page holds.
-    since = clock.day_start(clock.now(), community.time_zone)
-    today_total = await services.count_orders(
-        db_session, actor, community_id, "picked_up", picked_up_since=since
-    )
-    today_pages = max(-(-today_total // OPEN_ORDERS_PAGE), 1)
-    today_number = min(max(optional_int(today) or 1, 1), today_pages)
     notice = None
     cancelled_id = optional_int(cancelled)
     gone = await db_session.get(StoreOrder, cancelled_id) if cancelled_id and cancelled_id < 2**63 else None
@@ -387,16 +394,8 @@ async def admin_orders(
         page=number,
         pages=pages,
         today_rows=await services.orders_of_community(
-            db_session,
-            actor,
-            community_id,
-            picked_up_since=since,
-            limit=OPEN_ORDERS_PAGE,
-            offset=(today_number - 1) * OPEN_ORDERS_PAGE,
+            db_session, actor, community_id, picked_up_since=clock.day_start(clock.now(), community.time_zone)
         ),
-        today_total=today_total,
-        today_page=today_number,
-        today_pages=today_pages,
         low=[i for i in items if i.active and i.stock <= settings.low_stock],
         now=clock.now(),
         notice=notice,

@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core import form_keys
 from app.core.database import Base
 
 ORDER_STATUSES = ("held", "picked_up", "cancelled", "expired")
@@ -64,6 +65,7 @@ class StoreItem(Base):
         CheckConstraint("points_price > 0", name="price_positive"),
         CheckConstraint("per_resident_limit IS NULL OR per_resident_limit > 0", name="limit_positive"),
         Index("ix_store_items_community_id_order", "community_id", "display_order", "id"),
+        form_keys.unique_index("store_items", "created_by"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -78,6 +80,8 @@ class StoreItem(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     display_order: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     photo_id: Mapped[int | None] = mapped_column(ForeignKey("store_photos.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    form_key: Mapped[str | None] = mapped_column(String(form_keys.LENGTH))  # of the page form that made it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -90,6 +94,7 @@ class StockMove(Base):
         ),
         CheckConstraint("delta <> 0 OR kind IN ('pickup', 'initial')", name="delta_nonzero"),
         Index("ix_store_stock_moves_item_id_id", "item_id", "id"),
+        form_keys.unique_index("store_stock_moves", "actor_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -102,6 +107,7 @@ class StockMove(Base):
     partner: Mapped[str] = mapped_column(String(100), default="", server_default="")
     reason: Mapped[str] = mapped_column(String(300), default="", server_default="")
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    form_key: Mapped[str | None] = mapped_column(String(form_keys.LENGTH))  # of the page form that made it
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -3,14 +3,16 @@ never commit. Orders and pickups live in app.store.orders."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
-from app.core import audit, clock
+from app.core import audit, clock, form_keys
 from app.core.authz import Actor
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
@@ -117,13 +119,50 @@ def _check_item(data: ItemInput, creating: bool) -> None:
 
 
 async def create_item(
-    session: AsyncSession, actor: Actor, community_id: int, data: ItemInput, address: str | None = None
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    data: ItemInput,
+    address: str | None = None,
+    *,
+    form_key: str | None = None,
+    and_then: Callable[[StoreItem], Awaitable[object]] | None = None,
 ) -> StoreItem:
+    """A new item with its opening stock. `form_key` is the page form's (app.core.form_keys): its
+    second sending adds nothing and answers the first one's item. `and_then` is what the form
+    does with the item it adds (its photo), in the same savepoint, never for a second sending."""
     if await session.get(Community, community_id) is None:
         raise NotFound()
     actor.require(community_id, *STAFF)
+    key = form_keys.clean(form_key)
+
+    async def add() -> StoreItem:
+        item = await _add_item(session, actor, community_id, data, address, key)
+        if and_then is not None:
+            await and_then(item)
+        return item
+
+    return await form_keys.once(session, key, partial(_item_of_form, session, actor.user_id), add)
+
+
+async def _item_of_form(session: AsyncSession, user_id: int, key: str) -> StoreItem | None:
+    return await session.scalar(
+        select(StoreItem).where(StoreItem.created_by == user_id, StoreItem.form_key == key)
+    )
+
+
+async def _add_item(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    data: ItemInput,
+    address: str | None,
+    key: str | None,
+) -> StoreItem:
     _check_item(data, creating=True)
     item = StoreItem(
+        created_by=actor.user_id,
+        form_key=key,
         community_id=community_id,
         name=data.name,
         description=data.description,
@@ -432,33 +471,23 @@ async def orders_of_community(
         stmt = stmt.where(StoreOrder.status == status)
     if picked_up_since is not None:
         stmt = stmt.where(StoreOrder.status == "picked_up", StoreOrder.picked_up_at >= picked_up_since)
-        stmt = stmt.order_by(StoreOrder.picked_up_at.desc(), StoreOrder.id.desc())
+        stmt = stmt.order_by(StoreOrder.picked_up_at.desc())
     else:
         stmt = stmt.order_by(StoreOrder.id.desc())
     rows = (await session.execute(stmt.offset(offset).limit(limit))).all()
     return [OrderRow(o, n, r) for o, n, r in rows]
 
 
-async def count_orders(
-    session: AsyncSession,
-    actor: Actor,
-    community_id: int,
-    status: str,
-    *,
-    picked_up_since: datetime | None = None,
-) -> int:
+async def count_orders(session: AsyncSession, actor: Actor, community_id: int, status: str) -> int:
     """How many of the community's orders have the status (the open ones: what the counter still
-    has to hand over; those picked up since an instant: the day's hand-overs), for the orders
-    page's counts and pages."""
+    has to hand over), for the orders page's count and pages."""
     actor.require(community_id, *STAFF)
-    stmt = (
+    found = await session.scalar(
         select(func.count())
         .select_from(StoreOrder)
         .where(StoreOrder.community_id == community_id, StoreOrder.status == status)
     )
-    if picked_up_since is not None:
-        stmt = stmt.where(StoreOrder.picked_up_at >= picked_up_since)
-    return int(await session.scalar(stmt) or 0)
+    return int(found or 0)
 
 
 @dataclass

@@ -1,15 +1,22 @@
-"""The admin's offer form takes the cash part as a typed amount of yuan: what is not one is
-refused in words on the form again, and nothing is made."""
+"""The offer form: the admin's takes the cash part as a typed amount of yuan (what is not one is
+refused in words on the form again, and nothing is made); the admin's and a provider's proposal
+sent twice make one offer with one photo."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app.circle import photos, services
+from app.core.authz import Actor
 from tests.api.helpers import page_login, post_form
 from tests.circle.conftest import Circle
-from tests.conftest import count
+from tests.conftest import count, until_a_lock_wait
+from tests.store.test_photos import png
 
 
 @pytest.mark.parametrize("typed", ["inf", "1e400", "-inf", "nan", "12.345", "abc", "-3"])
@@ -48,3 +55,77 @@ async def test_a_cash_part_in_yuan_and_fen_is_kept_to_the_fen(client: Any, circl
         p=circle.barber_id,
     )
     assert cents == 1235
+
+
+def _circle_files(settings: Any) -> int:
+    folder = settings.uploads_dir / "circle"
+    return len(list(folder.iterdir())) if folder.exists() else 0
+
+
+OFFERS = "SELECT count(*) FROM circle_offers WHERE organisation_id = :p AND name = :n"
+PHOTOS = "SELECT count(*) FROM circle_photos WHERE community_id = :c"
+
+
+@pytest.mark.parametrize("who", ["admin", "barber"])
+async def test_an_offer_form_sent_twice_makes_one_offer_with_one_photo(
+    client: Any, circle: Circle, db: Any, settings: Any, who: str
+) -> None:
+    """The admin's offer and the provider's proposal alike: a double tap on the form (or a resend
+    after a slow answer) makes one offer, stores one photo and lands where the first did."""
+    await page_login(client, getattr(circle, who))
+    url = f"/circle/shop/{circle.barber_id}/offers/new"
+    key = re.search(r'name="key" value="([^"]+)"', (await client.get(url)).text).group(1)
+    files = _circle_files(settings)
+    name = f"双击提交的洗剪吹 {who}"
+    first, second = [
+        await post_form(
+            client,
+            url,
+            {"name": name, "points_price": "20", "key": key},
+            files={"photo": ("cut.png", png(), "image/png")},
+        )
+        for _ in "12"
+    ]
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert first.headers["location"] == second.headers["location"]
+    assert await count(db, OFFERS, p=circle.barber_id, n=name) == 1
+    assert await count(db, PHOTOS, c=circle.community_id) == 1
+    assert _circle_files(settings) == files + 1
+
+
+async def test_the_same_offer_form_committing_twice_at_once_makes_one_offer(
+    circle: Circle, engine: Any, settings: Any
+) -> None:
+    """A provider's proposal sent twice, in transactions of their own: the second's insert waits on
+    the key's unique index for the first, then answers the first's offer and stores no photo."""
+    actor = Actor(circle.barber.user_id, "理发店", {})
+    data = services.OfferInput(name="同时送达的剃须", points_price=12)
+    files = _circle_files(settings)
+
+    def with_photo(session: Any) -> Any:
+        async def save(offer: Any) -> None:
+            await photos.save_photo(session, actor, offer, png(), settings.uploads_dir)
+
+        return save
+
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions() as first, sessions() as second:
+        made = await services.create_offer(
+            first, actor, circle.barber_id, data, form_key="same-form", and_then=with_photo(first)
+        )
+        twin = asyncio.create_task(
+            services.create_offer(
+                second, actor, circle.barber_id, data, form_key="same-form", and_then=with_photo(second)
+            )
+        )
+        async with sessions() as watcher:
+            await until_a_lock_wait(watcher, "the second sending")  # on the first's uncommitted key
+        assert not twin.done()
+        await first.commit()
+        again = await twin
+        await second.commit()
+    assert (again.id, again.photo_id, again.status) == (made.id, made.photo_id, "pending")
+    async with sessions() as s:
+        assert await count(s, OFFERS, p=circle.barber_id, n="同时送达的剃须") == 1
+        assert await count(s, PHOTOS, c=circle.community_id) == 1
+    assert _circle_files(settings) == files + 1

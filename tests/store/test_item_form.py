@@ -1,0 +1,97 @@
+"""The item form sent twice (a double tap on 添加商品, or a resend after a slow answer) adds one
+item with one photo: its key (app.core.form_keys) finds the first, and the second sending stores
+no second photo, neither its row nor its file."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.core.authz import Actor
+from app.store import photos, services
+from tests.api.helpers import page_login, post_form
+from tests.conftest import count, until_a_lock_wait
+from tests.store.test_photos import png, stored_files
+
+FIELDS = {"name": "双击添加的老花镜", "points_price": "40", "stock": "7", "active": "1"}
+MADE = "SELECT count(*) FROM store_items WHERE community_id = :c AND name = :n"
+PHOTOS = "SELECT count(*) FROM store_photos WHERE community_id = :c"
+
+
+async def test_an_item_form_sent_twice_adds_one_item_with_one_photo(client, shop, settings, db):
+    cid = shop.community_id
+    await page_login(client, shop.admin)
+    page = await client.get(f"/store/admin/c/{cid}/items/new")
+    key = re.search(r'name="key" value="([^"]+)"', page.text).group(1)
+    files_before = len(stored_files(settings))
+    first, second = [
+        await post_form(
+            client,
+            f"/store/admin/c/{cid}/items",
+            {**FIELDS, "key": key},
+            files={"photo": ("glasses.png", png(), "image/png")},
+        )
+        for _ in "12"
+    ]
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert first.headers["location"] == second.headers["location"]
+    assert await count(db, MADE, c=cid, n=FIELDS["name"]) == 1
+    assert await count(db, PHOTOS, c=cid) == 1
+    assert len(stored_files(settings)) == files_before + 1
+    # A new form is a new key: the same words sent from it add a second item.
+    again = await client.get(f"/store/admin/c/{cid}/items/new")
+    other = re.search(r'name="key" value="([^"]+)"', again.text).group(1)
+    assert other != key
+    r = await post_form(client, f"/store/admin/c/{cid}/items", {**FIELDS, "key": other})
+    assert r.status_code == 303 and r.headers["location"] != first.headers["location"]
+    assert await count(db, MADE, c=cid, n=FIELDS["name"]) == 2
+
+
+async def test_a_refused_item_form_keeps_its_key_for_the_corrected_sending(client, shop, db):
+    cid = shop.community_id
+    await page_login(client, shop.admin)
+    r = await post_form(client, f"/store/admin/c/{cid}/items", {**FIELDS, "points_price": "0", "key": "k-1"})
+    assert r.status_code == 422
+    assert 'name="key" value="k-1"' in r.text
+    r = await post_form(client, f"/store/admin/c/{cid}/items", {**FIELDS, "key": "k-1"})
+    assert r.status_code == 303
+    assert await count(db, MADE, c=cid, n=FIELDS["name"]) == 1
+
+
+async def test_the_same_item_form_committing_twice_at_once_adds_one_item_and_one_photo(
+    shop, engine, settings
+):
+    """Two sendings of one form in transactions of their own: the second's insert waits on the
+    key's unique index for the first, then answers the first's item without storing a photo."""
+    cid = shop.community_id
+    actor = Actor(shop.admin.user_id, "管理员", {cid: frozenset({"admin"})})
+    data = services.ItemInput(name="同时送达的雨伞", points_price=30, stock=3)
+    files_before = len(stored_files(settings))
+
+    def with_photo(session):
+        async def save(item):
+            await photos.save_photo(session, actor, cid, item.id, png(), settings.uploads_dir)
+
+        return save
+
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions() as first, sessions() as second:
+        made = await services.create_item(
+            first, actor, cid, data, form_key="same-form", and_then=with_photo(first)
+        )
+        twin = asyncio.create_task(
+            services.create_item(second, actor, cid, data, form_key="same-form", and_then=with_photo(second))
+        )
+        async with sessions() as watcher:
+            await until_a_lock_wait(watcher, "the second sending")  # on the first's uncommitted key
+        assert not twin.done()
+        await first.commit()
+        again = await twin
+        await second.commit()
+    assert again.id == made.id and again.photo_id == made.photo_id
+    async with sessions() as s:
+        assert await count(s, MADE, c=cid, n="同时送达的雨伞") == 1
+        assert await count(s, PHOTOS, c=cid) == 1
+    assert len(stored_files(settings)) == files_before + 1
