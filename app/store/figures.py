@@ -1,5 +1,7 @@
 """The love supermarket's figures for the dashboards (app.core.figures): orders picked up and the
-points they took (the store's turnover), by the day of the pickup."""
+points they took (the store's turnover), by the day of the pickup; a pickup counts while it stands
+(an admin's reversal of its transfer gave the resident the points back, as the ledger's points
+spent says)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ from app.core import figures
 from app.core.figures import SCOPES, Scope, scope_arrays
 from app.core.i18n import lazy
 from app.core.uow import Sql
+from app.ledger import services as ledger
 
 _PICKED_UP = Sql(
     "SELECT s.cid, count(o.id) AS orders, COALESCE(sum(o.points), 0) AS points "  # noqa: S608
     f"FROM {SCOPES} "
     "JOIN store_orders o ON o.community_id = s.cid AND o.status = 'picked_up' "
     "AND o.picked_up_at >= s.lo AND o.picked_up_at < s.hi "
+    f"AND {ledger.not_reversed('o.transfer_id')} "
     "GROUP BY s.cid"
 )
 

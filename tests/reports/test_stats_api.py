@@ -141,3 +141,27 @@ async def test_a_streets_this_month_is_its_communities(client: Any, factory: Any
         assert f'value="{today.replace(day=1).isoformat()}"' in page.text, page.text[:2000]
     finally:
         clock.advance(-moved)
+
+
+async def test_a_pickup_reversed_in_the_ledger_no_longer_counts_as_the_stores(
+    client: Any, reports_town: Town, db: Any
+) -> None:
+    """An admin who reverses a pickup's transfer gives the resident the points back from the store:
+    the store's turnover and orders picked up no longer count it, as the points spent do not."""
+    town = reports_town
+    transfer_id = await db.scalar(
+        text("SELECT transfer_id FROM store_orders WHERE community_id = :c AND status = 'picked_up'"),
+        {"c": town.community_id},
+    )
+    reversed_ = await client.post(
+        f"/api/v1/communities/{town.community_id}/transfers/{transfer_id}/reverse",
+        json={"reason": "退货", "idempotency_key": "returned-rice"},
+        headers=town.admin.headers,
+    )
+    assert reversed_.status_code == 201, reversed_.text
+    response = await client.get(
+        f"/api/v1/communities/{town.community_id}/stats?{town.query}", headers=town.admin.headers
+    )
+    figures = response.json()["figures"]
+    assert figures["points_spent"] == 0
+    assert (figures["store_turnover"], figures["orders_picked_up"]) == (0, 0)
