@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy import Row, func, select
@@ -313,11 +312,9 @@ async def create_offer(
             await and_then(offer)
         return offer
 
-    return await form_keys.once(session, key, partial(_offer_of_form, session, actor.user_id), make)
-
-
-async def _offer_of_form(session: AsyncSession, user_id: int, key: str) -> Offer | None:
-    return await session.scalar(select(Offer).where(Offer.created_by == user_id, Offer.form_key == key))
+    return await form_keys.once(
+        session, key, form_keys.finder(session, Offer, "created_by", actor.user_id), make
+    )
 
 
 async def _add_offer(

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from sqlalchemy import Index, text
+from sqlalchemy import Index, column, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,6 +54,17 @@ async def once(
         if key is not None and (first := await find(key)) is not None:
             return first
         raise
+
+
+def finder(
+    session: AsyncSession, model: type[Row], author: str, user_id: int
+) -> Callable[[str], Awaitable[Row | None]]:
+    """The `find` of `once` for a model whose row keeps its form's key under its `author` column."""
+
+    async def find(key: str) -> Row | None:
+        return await session.scalar(select(model).where(column(author) == user_id, column("form_key") == key))
+
+    return find
 
 
 def unique_index(table: str, author: str) -> Index:

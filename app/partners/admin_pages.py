@@ -106,6 +106,7 @@ async def admin_create_agreement(
                 projects=forms.count(form, "projects"),
             ),
             address=client_address(request),
+            form_key=form.get("key"),
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import audit, clock
+from app.core import audit, clock, form_keys
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
@@ -57,20 +58,43 @@ class AgreementView:
         }
 
 
-def _task(data: TaskInput, year: int) -> AgreementTask:
+def _task(data: TaskInput, year: int, author: int, key: str | None = None) -> AgreementTask:
     title = " ".join((data.title or "").split())
     if not title or len(title) > 200:
         raise Invalid(lazy("Please enter a task of 1 to 200 characters."), field="tasks")
     if data.due_on.year != year:
         raise Invalid(lazy("A task's due date must fall in the agreement's year."), field="tasks")
-    return AgreementTask(title=title, due_on=data.due_on)
+    return AgreementTask(title=title, due_on=data.due_on, created_by=author, form_key=key)
 
 
 async def create_agreement(
-    session: AsyncSession, actor: Actor, community_id: int, data: AgreementInput, address: str | None = None
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    data: AgreementInput,
+    address: str | None = None,
+    *,
+    form_key: str | None = None,
 ) -> Agreement:
-    """A community admin signs an organisation (a partner unit) to a year's agreement."""
+    """A community admin signs an organisation (a partner unit) to a year's agreement. `form_key`
+    is the page form's (app.core.form_keys): its second sending signs nothing and answers the
+    first one's agreement."""
     await community_for(session, actor, community_id, "admin")
+    key = form_keys.clean(form_key)
+    find = form_keys.finder(session, Agreement, "created_by", actor.user_id)
+    return await form_keys.once(
+        session, key, find, partial(_sign, session, actor, community_id, data, address, key)
+    )
+
+
+async def _sign(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    data: AgreementInput,
+    address: str | None,
+    key: str | None,
+) -> Agreement:
     organisation = await session.get(Organisation, data.organisation_id)
     if organisation is None:
         raise NotFound()
@@ -87,8 +111,9 @@ async def create_agreement(
         resources=data.resources,
         projects=data.projects,
         created_by=actor.user_id,
+        form_key=key,
     )
-    tasks = [_task(task, data.year) for task in data.tasks]
+    tasks = [_task(task, data.year, actor.user_id) for task in data.tasks]
     if await session.scalar(
         select(Agreement.id).where(
             Agreement.organisation_id == organisation.id,
@@ -207,13 +232,36 @@ async def agreements_of_community(
 
 
 async def add_task(
-    session: AsyncSession, actor: Actor, agreement_id: int, data: TaskInput, address: str | None = None
+    session: AsyncSession,
+    actor: Actor,
+    agreement_id: int,
+    data: TaskInput,
+    address: str | None = None,
+    *,
+    form_key: str | None = None,
 ) -> AgreementTask:
+    """A line of the agreement's task list. `form_key` is the page form's (app.core.form_keys):
+    its second sending adds nothing and answers the first one's line."""
     agreement = await session.get(Agreement, agreement_id)
     if agreement is None:
         raise NotFound()
     await community_for(session, actor, agreement.community_id, "admin")
-    task = _task(data, agreement.year)
+    key = form_keys.clean(form_key)
+    find = form_keys.finder(session, AgreementTask, "created_by", actor.user_id)
+    return await form_keys.once(
+        session, key, find, partial(_add_task, session, actor, agreement, data, address, key)
+    )
+
+
+async def _add_task(
+    session: AsyncSession,
+    actor: Actor,
+    agreement: Agreement,
+    data: TaskInput,
+    address: str | None,
+    key: str | None,
+) -> AgreementTask:
+    task = _task(data, agreement.year, actor.user_id, key)
     task.agreement_id = agreement.id
     session.add(task)
     await session.flush()

@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Request
 from litestar.response import Template
 
-from app.core import organisations
+from app.core import form_keys, organisations
 from app.core.errors import Invalid
 from app.core.i18n import gettext_for, lazy
 from app.core.web import optional_int, render
@@ -79,6 +79,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     saved = request.query_params.get("saved", "")
     context.setdefault("notice", SAVED.get(saved))
     context.setdefault("error", None)
+    context.setdefault("form_key", form_keys.new())  # the creating forms' key (app.core.form_keys)
     gettext = gettext_for(request)
     context.setdefault("category_words", lambda stored: organisations.category_words(stored, gettext))
     return render(request, template, status_code=status_code, **labels(), **context)

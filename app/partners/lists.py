@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
-from app.core import audit
+from app.core import audit, form_keys
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
@@ -92,8 +93,11 @@ async def add_resource(
     category: str,
     description: str | None = None,
     address: str | None = None,
+    form_key: str | None = None,
 ) -> Resource:
-    """A member of the organisation lists what it can give a community it may act in."""
+    """A member of the organisation lists what it can give a community it may act in.
+    `form_key` is the page form's (app.core.form_keys): its second sending lists nothing and
+    answers the first one's resource."""
     organisation = await session.get(Organisation, organisation_id)
     if organisation is None or not await is_member(session, organisation_id, actor.user_id):
         raise NotFound()
@@ -103,26 +107,34 @@ async def add_resource(
         raise NotFound()
     if not await may_act_in(session, organisation_id, community_id):
         raise Forbidden(lazy("Your organisation has no agreement with this community for this year."))
-    resource = Resource(
-        community_id=community_id,
-        organisation_id=organisation_id,
-        title=_title(title),
-        category=_category(category),
-        description=_description(description),
-        created_by=actor.user_id,
+    key = form_keys.clean(form_key)
+
+    async def make() -> Resource:
+        resource = Resource(
+            community_id=community_id,
+            organisation_id=organisation_id,
+            title=_title(title),
+            category=_category(category),
+            description=_description(description),
+            created_by=actor.user_id,
+            form_key=key,
+        )
+        session.add(resource)
+        await session.flush()
+        await audit.record(
+            session,
+            action="resource.listed",
+            actor_id=actor.user_id,
+            community_id=community_id,
+            target=f"resource:{resource.id}",
+            address=address,
+            organisation_id=organisation_id,
+        )
+        return resource
+
+    return await form_keys.once(
+        session, key, form_keys.finder(session, Resource, "created_by", actor.user_id), make
     )
-    session.add(resource)
-    await session.flush()
-    await audit.record(
-        session,
-        action="resource.listed",
-        actor_id=actor.user_id,
-        community_id=community_id,
-        target=f"resource:{resource.id}",
-        address=address,
-        organisation_id=organisation_id,
-    )
-    return resource
 
 
 @dataclass
@@ -176,27 +188,38 @@ async def add_need(
     category: str,
     description: str | None = None,
     address: str | None = None,
+    form_key: str | None = None,
 ) -> Need:
-    """A grid worker, staff or admin lists a need heard on a visit or a call."""
+    """A grid worker, staff or admin lists a need heard on a visit or a call. `form_key` is the
+    page form's (app.core.form_keys): its second sending lists nothing and answers the first
+    one's need."""
     await community_for(session, actor, community_id, "admin", "staff", "grid_worker")
-    need = Need(
-        community_id=community_id,
-        title=_title(title),
-        category=_category(category),
-        description=_description(description),
-        created_by=actor.user_id,
+    key = form_keys.clean(form_key)
+
+    async def make() -> Need:
+        need = Need(
+            community_id=community_id,
+            title=_title(title),
+            category=_category(category),
+            description=_description(description),
+            created_by=actor.user_id,
+            form_key=key,
+        )
+        session.add(need)
+        await session.flush()
+        await audit.record(
+            session,
+            action="need.listed",
+            actor_id=actor.user_id,
+            community_id=community_id,
+            target=f"need:{need.id}",
+            address=address,
+        )
+        return need
+
+    return await form_keys.once(
+        session, key, form_keys.finder(session, Need, "created_by", actor.user_id), make
     )
-    session.add(need)
-    await session.flush()
-    await audit.record(
-        session,
-        action="need.listed",
-        actor_id=actor.user_id,
-        community_id=community_id,
-        target=f"need:{need.id}",
-        address=address,
-    )
-    return need
 
 
 @dataclass
@@ -249,10 +272,33 @@ async def _may_own(session: AsyncSession, community_id: int, user_id: int, resou
 
 
 async def create_project(
-    session: AsyncSession, actor: Actor, community_id: int, data: ProjectInput, address: str | None = None
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    data: ProjectInput,
+    address: str | None = None,
+    *,
+    form_key: str | None = None,
 ) -> Project:
-    """A community admin turns needs and resources into a project with an owner and a deadline."""
+    """A community admin turns needs and resources into a project with an owner and a deadline.
+    `form_key` is the page form's (app.core.form_keys): its second sending makes nothing and
+    answers the first one's project."""
     await community_for(session, actor, community_id, "admin")
+    key = form_keys.clean(form_key)
+    find = form_keys.finder(session, Project, "created_by", actor.user_id)
+    return await form_keys.once(
+        session, key, find, partial(_make_project, session, actor, community_id, data, address, key)
+    )
+
+
+async def _make_project(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    data: ProjectInput,
+    address: str | None,
+    key: str | None,
+) -> Project:
     need_ids = sorted(set(data.need_ids))
     resource_ids = sorted(set(data.resource_ids))
     if need_ids:
@@ -296,6 +342,7 @@ async def create_project(
         funding_goal_cents=data.funding_goal_cents,
         status="open",
         created_by=actor.user_id,
+        form_key=key,
     )
     session.add(project)
     await session.flush()

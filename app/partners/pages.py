@@ -144,6 +144,7 @@ async def organisation_add_resource(
             category=form.get("category", ""),
             description=form.get("description", ""),
             address=client_address(request),
+            form_key=form.get("key"),
         )
     except DomainError as exc:
         return await reopen_page(
@@ -227,6 +228,7 @@ async def agreement_add_task(
             agreement_id,
             agreements.TaskInput(form.get("title", ""), forms.parse_date(form.get("due_on"), "due_on")),
             address=client_address(request),
+            form_key=form.get("key"),
         )
     except DomainError as exc:
         return await reopen_page(
@@ -337,6 +339,7 @@ async def lists_add_need(
             category=form.get("category", ""),
             description=form.get("description", ""),
             address=client_address(request),
+            form_key=form.get("key"),
         )
     except DomainError as exc:
         return await reopen_page(
@@ -376,6 +379,7 @@ async def lists_create_project(
                 note=form.get("note", ""),
             ),
             address=client_address(request),
+            form_key=form.get("key"),
         )
     except DomainError as exc:
         return await reopen_page(

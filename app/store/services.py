@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -142,13 +141,8 @@ async def create_item(
             await and_then(item)
         return item
 
-    return await form_keys.once(session, key, partial(_item_of_form, session, actor.user_id), add)
-
-
-async def _item_of_form(session: AsyncSession, user_id: int, key: str) -> StoreItem | None:
-    return await session.scalar(
-        select(StoreItem).where(StoreItem.created_by == user_id, StoreItem.form_key == key)
-    )
+    find = form_keys.finder(session, StoreItem, "created_by", actor.user_id)
+    return await form_keys.once(session, key, find, add)
 
 
 async def _add_item(
