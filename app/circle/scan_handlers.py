@@ -34,7 +34,7 @@ def _data(found: redeeming.Redemption) -> dict[str, Any]:
 
 # Atomic: a refusal comes before any write (the voucher's conditional update is the gate), so the
 # scan path spares the savepoint where the kind is the circle's alone (JV1; digits are shared).
-@scanning.handler("JV1", "digits", atomic=True)
+@scanning.handler("JV1", "digits", atomic=True, repeats=True)
 async def voucher_scan(
     conn: Connection, actor: Actor, request: scanning.ScanRequest, log: scanning.ScanLog
 ) -> scanning.ScanOutcome:

@@ -19,7 +19,7 @@ from app.scans.schemas import ScanIn
 async def api_scan(data: JSONBody[ScanIn], request: Request, actor: Actor, conn: Connection) -> Response[Any]:
     if data.action is not None and data.action not in services.ACTIONS:
         raise Invalid(field="action")
-    scanned = await services.run_scan(
+    scanned = await services.run_keyed_scan(
         request.app.state,
         conn,
         actor,

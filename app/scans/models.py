@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Index, String
+from sqlalchemy import JSON, BigInteger, DateTime, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base
@@ -31,3 +32,19 @@ class Scan(Base):
     code_digest: Mapped[str] = mapped_column(String(16))
     idempotency_key: Mapped[str | None] = mapped_column(String(100))
     address: Mapped[str | None] = mapped_column(String(64))
+
+
+class ScanReply(Base):
+    """The answer to a scan that succeeded, kept under its scanner and idempotency key: the same
+    scan sent again is answered with it (app.scans.services.run_keyed_scan)."""
+
+    __tablename__ = "scan_replies"
+
+    scanner_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(150), primary_key=True)
+    code_digest: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str | None] = mapped_column(String(10))
+    # The answer's JSON as it was sent (json, not jsonb: its keys keep their order).
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -77,6 +77,7 @@ class ScanLog:
 ScanHandler = Callable[..., Awaitable[ScanOutcome]]
 _HANDLERS: dict[str, list[ScanHandler]] = {}
 _ATOMIC: set[str] = set()
+_REPEATS: dict[str, bool] = {}
 # What a handler of a shared kind (8 typed digits: a pickup, a voucher) raises when the code is
 # not one of its own for this scanner; the next handler of the kind is asked then.
 _NOT_MINE = ("code_invalid", "forbidden", "not_found")
@@ -88,10 +89,14 @@ DIGITS = re.compile(r"^[0-9]{8}$")
 TYPED_AGAIN_WITHIN = timedelta(days=7)
 
 
-def handler(*kinds: str, atomic: bool = False) -> Callable[[ScanHandler], ScanHandler]:
+def handler(*kinds: str, atomic: bool = False, repeats: bool = False) -> Callable[[ScanHandler], ScanHandler]:
     """Registers a code kind's handler. Several domains may share a kind ("digits": the 8 digits
     of a pickup code and of a voucher look alike): each is asked in turn, in a savepoint of its
-    own, until one does not refuse with `code_invalid`, `forbidden` or `not_found`."""
+    own, until one does not refuse with `code_invalid`, `forbidden` or `not_found`.
+
+    `repeats`: the handler itself answers a scan sent again with the idempotency key of the one
+    that succeeded as it answered that one (the key kept on its own row: a pickup's, a
+    voucher's). For the other kinds the scan entry keeps the answer (app.scans.services)."""
 
     def register(fn: ScanHandler) -> ScanHandler:
         for kind in kinds:
@@ -100,9 +105,18 @@ def handler(*kinds: str, atomic: bool = False) -> Callable[[ScanHandler], ScanHa
                 handlers.append(fn)
             if atomic:
                 _ATOMIC.add(kind)
+            _REPEATS[kind] = _REPEATS.get(kind, True) and repeats
         return fn
 
     return register
+
+
+def answers_repeats(request: ScanRequest) -> bool:
+    """Whether every handler of the scan's kind answers a repeat of its key itself (`handler`'s
+    `repeats`); a scan refused before any handler runs changes nothing, so it needs no kept answer."""
+    if not request.code or len(request.code) > 200:
+        return True
+    return _REPEATS.get(kind_of(request), True)
 
 
 ScanSetup = Callable[[Any], AbstractContextManager[None]]

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
+
+from litestar.serialization import encode_json
 
 from app.core import clock
 from app.core.authz import Actor
 from app.core.errors import DomainError
+from app.core.i18n import lazy
 from app.core.uow import Connection, Sql
 from app.scans import scanning
 
@@ -116,4 +120,60 @@ async def _run_scan(
         return exc
     if not log.written:
         await record(conn, actor, request, outcome.result, outcome.data)
+    return outcome
+
+
+# A scan sent again with its idempotency key (after a lost answer: a timeout, a dropped
+# connection) is answered as the first time, from the answer kept under the scanner and the key.
+_REPLY = Sql(
+    "SELECT code_digest, event_id, action, answer FROM scan_replies "
+    "WHERE scanner_id = :scanner_id AND idempotency_key = :key"
+)
+_KEEP_REPLY = Sql(
+    "INSERT INTO scan_replies (scanner_id, idempotency_key, code_digest, event_id, action, answer, at) "
+    "VALUES (:scanner_id, :key, :code_digest, :event_id, :action, CAST(:answer AS json), :at) "
+    "ON CONFLICT DO NOTHING"
+)
+KEY_USED = lazy("This idempotency key was used for another scan.")
+
+
+async def run_keyed_scan(
+    state: Any, conn: Connection, actor: Actor, request: scanning.ScanRequest
+) -> scanning.ScanOutcome | DomainError:
+    """`run_scan` for a scan that may be sent again (API.md `POST /api/v1/scans`): with the
+    idempotency key of a scan this scanner made and that succeeded, it is answered with that
+    scan's answer and changes nothing (a repeated check-in is not `already_done`, nor a second
+    stay where re-entry is allowed); the same key with another code, event or action is a
+    `conflict`. Two sent at once make one effect: the second is refused by the domain's own rule
+    (`already_done`). Kinds whose handlers answer a repeat themselves (a pickup, a voucher:
+    `scanning.handler`'s `repeats`) go straight through, at no extra round trip."""
+    if not request.idempotency_key or scanning.answers_repeats(request):
+        return await run_scan(state, conn, actor, request)
+    digest = code_digest(request.code or "")
+    ids = {"scanner_id": actor.user_id, "key": request.idempotency_key}
+    earlier = await _REPLY.fetchrow(conn, ids)
+    if earlier is not None:
+        if (earlier["code_digest"], earlier["event_id"], earlier["action"]) != (
+            digest,
+            request.event_id,
+            request.action,
+        ):
+            await record(conn, actor, request, "conflict")
+            return DomainError("conflict", 409, KEY_USED)
+        answer = earlier["answer"]
+        data = dict(json.loads(answer) if isinstance(answer, str) else answer)
+        return scanning.ScanOutcome(result=str(data.pop("result")), data=data)
+    outcome = await run_scan(state, conn, actor, request)
+    if isinstance(outcome, scanning.ScanOutcome):
+        await _KEEP_REPLY.execute(
+            conn,
+            {
+                **ids,
+                "code_digest": digest,
+                "event_id": request.event_id,
+                "action": request.action,
+                "answer": encode_json(outcome.as_json()).decode(),
+                "at": clock.now(),
+            },
+        )
     return outcome

@@ -34,7 +34,7 @@ def _data(pickup: orders.Pickup) -> dict[str, Any]:
     }
 
 
-@scanning.handler("JP1", "digits")
+@scanning.handler("JP1", "digits", repeats=True)
 async def pickup_scan(
     conn: Connection, actor: Actor, request: scanning.ScanRequest, log: scanning.ScanLog
 ) -> scanning.ScanOutcome:
