@@ -103,6 +103,41 @@ DEFAULT_FORM = {
 }
 
 
+ORGANISERS_LISTED = 200
+
+
+async def _organiser_choices(
+    db_session: AsyncSession, community_id: int, who: str, chosen: list[int]
+) -> tuple[list[Any], bool, bool]:
+    """Whom the form offers as organisers: the community's volunteers, staff, admins and grid
+    workers by name, at most ORGANISERS_LISTED of them, found by name or phone (`who`) in a large
+    community; and, first, the event's organisers already chosen (members here), wherever their
+    names sort: past the list's end they had no box, and saving the form dropped them. Whether
+    more were found than listed, and whether a search found nobody."""
+    members = (
+        select(User.id, User.display_name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.community_id == community_id)
+    )
+    eligible = members.where(Membership.roles.overlap(["volunteer", "staff", "admin", "grid_worker"]))  # type: ignore[arg-type]
+    found = eligible.where(found_by_name_or_phone(who)) if who else eligible
+    rows = list(
+        (
+            await db_session.execute(found.order_by(User.display_name, User.id).limit(ORGANISERS_LISTED + 1))
+        ).all()
+    )
+    more = len(rows) > ORGANISERS_LISTED
+    rows = rows[:ORGANISERS_LISTED]
+    found_none = bool(who) and not rows
+    listed = {row.id for row in rows}
+    missing = [user_id for user_id in chosen if user_id not in listed]
+    if missing:
+        rows[:0] = (
+            await db_session.execute(members.where(User.id.in_(missing)).order_by(User.display_name, User.id))
+        ).all()
+    return rows, more, found_none
+
+
 async def _event_form(
     request: Request,
     db_session: AsyncSession,
@@ -113,6 +148,8 @@ async def _event_form(
     event: Event | None = None,
     error: str | None = None,
     status_code: int = 200,
+    who: str = "",
+    copy_of: int | None = None,
 ) -> Template:
     community = await db_session.get(Community, community_id)
     if community is None:
@@ -123,18 +160,9 @@ async def _event_form(
             select(Compound).where(Compound.community_id == community_id).order_by(Compound.name)
         )
     ).all()
-    people = (
-        await db_session.execute(
-            select(User.id, User.display_name)
-            .join(Membership, Membership.user_id == User.id)
-            .where(
-                Membership.community_id == community_id,
-                Membership.roles.overlap(["volunteer", "staff", "admin", "grid_worker"]),
-            )  # type: ignore[arg-type]
-            .order_by(User.display_name)
-            .limit(200)
-        )
-    ).all()
+    people, more_people, found_none = await _organiser_choices(
+        db_session, community_id, who, form.get("organiser_ids") or []
+    )
     return render(
         request,
         "events/form.html",
@@ -147,6 +175,10 @@ async def _event_form(
         labels=rules.CATEGORY_LABELS,
         compounds=compounds,
         people=people,
+        more_people=more_people,
+        found_none=found_none,
+        who=who,
+        copy_of=copy_of,
         form_key=secrets.token_urlsafe(12),
     )
 
@@ -185,7 +217,7 @@ async def manage_events_page(
 
 @get("/admin/c/{community_id:int}/events/new", include_in_schema=False)
 async def new_event_page(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, copy: str = ""
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, copy: str = "", who: str = ""
 ) -> Template:
     form: dict[str, Any] = dict(DEFAULT_FORM)
     source_id = optional_int(copy)
@@ -194,7 +226,9 @@ async def new_event_page(
         if source.community_id != community_id:
             raise NotFound()
         form = _form_of(source, await time_zone_of(db_session, community_id), copy=True)
-    return await _event_form(request, db_session, actor, community_id, form)
+    return await _event_form(
+        request, db_session, actor, community_id, form, who=who.strip()[:50], copy_of=source_id
+    )
 
 
 async def _organisers(request: Request) -> list[int]:
@@ -237,7 +271,7 @@ async def create_event_submit(
 
 @get("/events/{event_id:int}/edit", include_in_schema=False)
 async def edit_event_page(
-    request: Request, event_id: int, actor: Actor, db_session: AsyncSession
+    request: Request, event_id: int, actor: Actor, db_session: AsyncSession, who: str = ""
 ) -> Template:
     event = await services.event_in(db_session, actor, event_id, *services.ORGANISER_ROLES)
     actor.require(event.community_id, *services.ORGANISER_ROLES)
@@ -248,6 +282,7 @@ async def edit_event_page(
         event.community_id,
         _form_of(event, await time_zone_of(db_session, event.community_id)),
         event=event,
+        who=who.strip()[:50],
     )
 
 
