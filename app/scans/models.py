@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, String
+from sqlalchemy import JSON, BigInteger, DateTime, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base
@@ -16,6 +16,14 @@ class Scan(Base):
     __table_args__ = (
         Index("ix_scans_event_id_at", "event_id", "at"),
         Index("ix_scans_community_id_at", "community_id", "at"),
+        # A scanner's wrong typed digits (app.scans.services: typed digits past a number of them
+        # are refused for a while).
+        Index(
+            "ix_scans_wrong_digits",
+            "scanner_id",
+            "at",
+            postgresql_where=text("kind = 'digits' AND result = 'code_invalid'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

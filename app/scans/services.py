@@ -107,10 +107,32 @@ async def run_scan(
         return await _run_scan(state, conn, actor, request)
 
 
+# The scanner's wrong typed digits within the window (scanning.TYPED_DIGITS_TRIES), read from the
+# log by its partial index (migration 0042).
+_WRONG_DIGITS = Sql(
+    "SELECT count(*) FROM (SELECT 1 FROM scans WHERE scanner_id = :u AND kind = 'digits' "
+    "AND result = 'code_invalid' AND at > :since LIMIT :n) wrong"
+)
+
+
+async def _too_many_wrong_digits(conn: Connection, actor: Actor, request: scanning.ScanRequest) -> bool:
+    if not request.code or len(request.code) > 200 or scanning.kind_of(request) != "digits":
+        return False
+    since = clock.now() - scanning.TYPED_DIGITS_WINDOW
+    wrong = await _WRONG_DIGITS.fetchval(
+        conn, {"u": actor.user_id, "since": since, "n": scanning.TYPED_DIGITS_TRIES}
+    )
+    return int(wrong or 0) >= scanning.TYPED_DIGITS_TRIES
+
+
 async def _run_scan(
     state: Any, conn: Connection, actor: Actor, request: scanning.ScanRequest
 ) -> scanning.ScanOutcome | DomainError:
     log = scanning.ScanLog(actor, request)
+    if await _too_many_wrong_digits(conn, actor, request):
+        refused = DomainError("rate_limited", 429)
+        await record(conn, actor, request, refused.code)
+        return refused
     try:
         with scanning.prepared(state):
             outcome = await scanning.dispatch(conn, actor, request, log)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from app.circle import rules, vouchers
 from app.core import clock
 from app.ledger.verify import run_checks
+from app.scans import scanning
 from tests.circle.conftest import HOME, Circle, buy, give_points, make_offer
 from tests.conftest import GZIP
 from tests.served_jobs import settled
@@ -392,3 +393,39 @@ async def test_a_voucher_purchase_makes_no_compressor(
     assert bought.status_code == 201, bought.text
     assert compressors == []
     assert "content-encoding" not in bought.headers and len(bought.content) < 512
+
+
+async def test_typed_digits_are_refused_after_many_wrong_ones_and_the_qr_code_still_redeems(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    """A voucher's digits are 8 of them: a shop's member who types numbers at random finds its
+    shop's open vouchers in time, and takes the residents' points. Past the wrong digits a
+    counter may type by mistake, typed digits are refused for a while (429 rate_limited, logged);
+    the QR code the resident shows still redeems."""
+    offer_id = await make_offer(client, circle, points_price=10)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 50)
+    bought = (await buy(client, circle.resident, offer_id)).json()
+    digits = (await client.get(f"/api/v1/vouchers/{bought['id']}", headers=circle.resident.headers)).json()[
+        "voucher_digits"
+    ]
+    wrong = (f"{(int(digits) + step * 7919) % 10**8:08d}" for step in range(1, 10_000))
+    answers = []
+    for _ in range(scanning.TYPED_DIGITS_TRIES + 3):
+        answer = await client.post("/api/v1/scans", json={"code": next(wrong)}, headers=circle.barber.headers)
+        answers.append(answer.json()["code"])
+    assert answers[: scanning.TYPED_DIGITS_TRIES] == ["code_invalid"] * scanning.TYPED_DIGITS_TRIES
+    assert answers[scanning.TYPED_DIGITS_TRIES :] == ["rate_limited"] * 3
+    guessed = await client.post("/api/v1/scans", json={"code": digits}, headers=circle.barber.headers)
+    assert guessed.status_code == 429 and guessed.json()["code"] == "rate_limited"
+    assert (await client.get(f"/api/v1/vouchers/{bought['id']}", headers=circle.resident.headers)).json()[
+        "status"
+    ] == "held"
+    shown = await client.post(
+        "/api/v1/scans", json={"code": bought["voucher_code"]}, headers=circle.barber.headers
+    )
+    assert shown.status_code == 200 and shown.json()["result"] == "redeemed", shown.text
+    logged = await db.scalar(
+        text("SELECT count(*) FROM scans WHERE scanner_id = :u AND result = 'rate_limited'"),
+        {"u": circle.barber.user_id},
+    )
+    assert logged == 4
