@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
 from app.accounts.services import found_by_name_or_phone
-from app.core import clock
+from app.core import clock, organisations
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
@@ -111,13 +111,54 @@ async def statement_page(
 _TRANSFER_LINES = (
     "SELECT t.id, t.amount, t.kind, t.memo, t.reason, t.created_at, t.reverses_id, u.display_name, "
     "(SELECT r.id FROM ledger_transfers r WHERE r.reverses_id = t.id) AS reversed_by, "
-    "(da.user_id IS NOT NULL) AS from_wallet, (ca.kind = 'settled') AS final "
+    "(da.user_id IS NOT NULL) AS from_wallet, (ca.kind = 'settled') AS final, "
+    "da.kind AS debit_kind, da.organisation_id AS debit_organisation, "
+    "ca.kind AS credit_kind, ca.organisation_id AS credit_organisation "
     "FROM ledger_transfers t "
     "JOIN ledger_accounts da ON da.id = t.debit_account_id "
     "JOIN ledger_accounts ca ON ca.id = t.credit_account_id "
     "LEFT JOIN users u ON u.id = COALESCE(ca.user_id, da.user_id) "
     "WHERE t.community_id = :c "
 )
+
+
+# A line between two accounts of no person (a provider's settlement) names them instead.
+ACCOUNT_WORDS = {
+    "issuing": lazy("the community's issuing account"),
+    "store": lazy("the love supermarket's account"),
+    "expiry": lazy("expired points"),
+    "settled": lazy("the settled account"),
+}
+
+
+async def _people(request: Request, db_session: AsyncSession, lines: Any) -> dict[int, str]:
+    """What each line's Person column says: the member whose wallet it moved, else its two
+    accounts (a settlement: 老街理发（服务商）→已结算账户)."""
+    _ = gettext_for(request)
+    ids = {
+        org
+        for t in lines
+        if not t.display_name
+        for org in (t.debit_organisation, t.credit_organisation)
+        if org is not None
+    }
+    providers = await organisations.providers(db_session, sorted(ids))
+
+    def account(kind: str, organisation_id: int | None) -> str:
+        if organisation_id is not None:
+            ref = providers.get(organisation_id)
+            return _("%(name)s (provider)", name=ref.name if ref else f"#{organisation_id}")
+        return _(ACCOUNT_WORDS[kind]) if kind in ACCOUNT_WORDS else kind
+
+    return {
+        t.id: t.display_name
+        or _(
+            "%(debit)s → %(credit)s",
+            debit=account(t.debit_kind, t.debit_organisation),
+            credit=account(t.credit_kind, t.credit_organisation),
+        )
+        for t in lines
+    }
 
 
 # The award form lists this many people at most; the others are found by name or phone (a
@@ -159,7 +200,7 @@ async def _members(
 
 
 async def _admin_context(
-    db_session: AsyncSession, community_id: int, q: str = "", chosen: int | None = None
+    request: Request, db_session: AsyncSession, community_id: int, q: str = "", chosen: int | None = None
 ) -> dict[str, Any]:
     recent = (
         await db_session.execute(
@@ -173,6 +214,7 @@ async def _admin_context(
         "community_name": await _community_name(db_session, community_id),
         "time_zone": await time_zone_of(db_session, community_id),
         "recent": recent,
+        "people": await _people(request, db_session, recent),
         "members": members,
         "more_members": more,
         "q": q,
@@ -207,7 +249,7 @@ async def admin_ledger(
     actor.require(community_id, "admin")
     q = request.query_params.get("q", "").strip()[:50]
     context = await _admin_context(
-        db_session, community_id, q, optional_int(request.query_params.get("user"))
+        request, db_session, community_id, q, optional_int(request.query_params.get("user"))
     )
     notice = _done_notice(
         request,
@@ -306,7 +348,9 @@ async def admin_ledger_submit(
             error=error_message(request, exc),
             notice=None,
             form=form,
-            **await _admin_context(db_session, community_id, chosen=optional_int(form.get("user_id"))),
+            **await _admin_context(
+                request, db_session, community_id, chosen=optional_int(form.get("user_id"))
+            ),
         )
     done = f"/admin/c/{community_id}/ledger?done={action}"
     return Redirect(done + (f"&t={done_id}" if done_id else ""), status_code=303)
@@ -338,6 +382,7 @@ async def _reverse_page(
         community_name=await _community_name(db_session, community_id),
         time_zone=await time_zone_of(db_session, community_id),
         t=line,
+        person=(await _people(request, db_session, [line]))[line.id],
         kind_labels=KIND_LABELS,
         reason=reason,
         error=error,

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from app.core.uow import connection_of
 from app.ledger import services as ledger
 from tests.api.helpers import page_login, post_form
+from tests.conftest import unique_phone
 from tests.ledger.test_provider_accounts import _move, _redeemed, _settlement
 
 
@@ -183,3 +184,43 @@ async def test_a_settlement_offers_no_reversal(client: Any, setup: Any, db: Any)
     assert "已结算，不可冲正" in page.text
     step = await client.get(f"{base}/reverse/{settlement}")
     assert step.status_code == 200 and "不能冲正" in step.text and 'name="confirm"' not in step.text
+
+
+async def test_a_settlements_line_names_the_provider_and_the_settled_account(
+    client: Any, setup: Any, db: Any
+) -> None:
+    """A settlement moves points between two accounts of no person: its Person column names the
+    provider and the settled account (it was empty), on the list and on its reversal page."""
+    c, u = setup.community_id, setup.resident.user_id
+    made = await client.post(
+        f"/api/v1/communities/{c}/organisations",
+        json={
+            "name": f"老街理发{c}",
+            "kinds": ["provider"],
+            "members": [{"phone": unique_phone(), "display_name": "店主", "password": "shop-pass-1"}],
+        },
+        headers=setup.admin.headers,
+    )
+    assert made.status_code == 201, made.text
+    provider = made.json()["id"]
+    conn = await connection_of(db)
+    await ledger.award(conn, **_move(c, u, 40, f"ps-{c}"))
+    redeemed = await _redeemed(conn, c, u, provider, 25, f"ps-{c}-1")
+    settlement = await ledger.settle_provider(conn, **_settlement(c, provider, 25, f"ps-{c}-s"))
+    await db.commit()
+    await page_login(client, setup.admin)
+    base = f"/admin/c/{c}/ledger"
+
+    def person(html: str, transfer: int) -> str:
+        row = html[html.index(f"<td>#{transfer}</td>") :]
+        found = re.search(r'<td data-label="(?:Person|人员|对象)">([^<]*)</td>', row)
+        assert found, row[:400]
+        return found.group(1).strip()
+
+    zh = (await client.get(base)).text
+    assert person(zh, settlement) == f"老街理发{c}（服务商）→已结算账户"
+    assert person(zh, redeemed) == "王阿姨"  # a line of a member's wallet names the member
+    en = (await client.get(base, headers={"Accept-Language": "en"})).text
+    assert person(en, settlement) == f"老街理发{c} (provider) → the settled account"
+    step = (await client.get(f"{base}/reverse/{settlement}")).text
+    assert f"老街理发{c}（服务商）→已结算账户" in step
