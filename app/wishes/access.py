@@ -53,17 +53,29 @@ async def load(db: AsyncSession | Connection, wish_id: int) -> Any:
     return row
 
 
+async def units_acting_in(
+    session: AsyncSession, user_id: int, community_id: int
+) -> list[organisations.OrganisationRef]:
+    """The partner units the user acts for that may act in the community now: those that claim
+    its wishes as a unit. A provider of the service circle only is no such unit (API.md: a
+    partner unit claims wishes), though it may act there."""
+    return [
+        org
+        for org in await organisations.of_user(session, user_id)
+        if "partner" in org.kinds and await organisations.may_act_in(session, org.id, community_id)
+    ]
+
+
 async def guard(session: AsyncSession, actor: Actor, row: Any) -> None:
     """Whoever may not see a wish is told nothing of it (404): the community's members see its
-    wishes (and are refused a step they may not take with 403); a member of an organisation that
+    wishes (and are refused a step they may not take with 403); a member of a partner unit that
     may act in the community sees the wishes in the pool; nobody else sees any."""
     community_id = int(row["community_id"])
     if actor.is_member(community_id):
         return
     if row["status"] in ("published", "claimed", "delivered"):
-        for org in await organisations.of_user(session, actor.user_id):
-            if await organisations.may_act_in(session, org.id, community_id):
-                return
+        if await units_acting_in(session, actor.user_id, community_id):
+            return
     raise NotFound()
 
 

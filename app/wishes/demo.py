@@ -13,10 +13,10 @@ from PIL import Image, ImageDraw
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import clock, organisations, photos
+from app.core import clock, photos
 from app.core.authz import Actor
 from app.core.uow import connection_of
-from app.wishes import codes, delivery, services
+from app.wishes import access, codes, delivery, services
 
 # (title, description, for (name), posted by (phone; None: the beneficiary), status, claimed by)
 WISHES = [
@@ -129,11 +129,7 @@ async def seed(session: AsyncSession, community_id: int) -> None:
         if claimant == "unit":
             member = await _user(session, community_id, phone=UNIT_MEMBER)
             # The member's unit that may act here (the same phone may belong to a unit elsewhere).
-            units = [
-                unit
-                for unit in (await organisations.of_user(session, member.user_id) if member else [])
-                if await organisations.may_act_in(session, unit.id, community_id)
-            ]
+            units = await access.units_acting_in(session, member.user_id, community_id) if member else []
             if member is None or not units:
                 continue
             await services.claim(session, member, wish_id, units[0].id)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
 from app.accounts.services import found_by_name_or_phone
-from app.core import homes, organisations, photos, qr, uploads
+from app.core import homes, photos, qr, uploads
 from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
@@ -198,11 +198,7 @@ async def _wish_page(
     community = await db_session.get(Community, view.community_id)
     units = []
     if "claim" in view.may:
-        units = [
-            o
-            for o in await organisations.of_user(db_session, actor.user_id)
-            if await organisations.may_act_in(db_session, o.id, view.community_id)
-        ]
+        units = await access.units_acting_in(db_session, actor.user_id, view.community_id)
     code = None
     if "code" in view.may:
         text, expires_at = await services.delivery_code(db_session, actor, view.id, settings.secret_key)

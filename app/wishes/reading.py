@@ -14,7 +14,7 @@ from app.core.authz import CARE_ROLES, STAFF_ROLES, Actor
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.uow import Connection, Sql
 from app.wishes import rules
-from app.wishes.access import FROM, WISH_COLUMNS, load
+from app.wishes.access import FROM, WISH_COLUMNS, load, units_acting_in
 
 
 @dataclass(frozen=True)
@@ -94,10 +94,10 @@ class Reader:
 
 
 async def reader_for(session: AsyncSession, actor: Actor, community_id: int) -> Reader:
-    """The reader; refused (403) unless a member of the community or of an organisation that
-    may act there."""
+    """The reader; refused (403) unless a member of the community or of a partner unit that may
+    act there."""
     mine = await organisations.of_user(session, actor.user_id)
-    acting = frozenset([o.id for o in mine if await organisations.may_act_in(session, o.id, community_id)])
+    acting = frozenset(o.id for o in await units_acting_in(session, actor.user_id, community_id))
     serves = actor.has(community_id, "volunteer") or (
         actor.is_member(community_id) and await organisations.serves_in(session, actor.user_id, community_id)
     )

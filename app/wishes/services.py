@@ -27,6 +27,7 @@ from app.wishes.access import (
     is_claimant,
     load,
     refuse,
+    units_acting_in,
 )
 
 PHOTO_FOLDER = "wishes"  # under the uploads directory
@@ -172,9 +173,8 @@ async def claim(
     await guard(session, actor, row)
     community_id = int(row["community_id"])
     if organisation_id is not None:
-        if not await organisations.is_member(session, organisation_id, actor.user_id):
-            raise Forbidden()
-        if not await organisations.may_act_in(session, organisation_id, community_id):
+        units = await units_acting_in(session, actor.user_id, community_id)
+        if all(unit.id != organisation_id for unit in units):
             raise Forbidden()
     elif not (
         actor.has(community_id, "volunteer")

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from app.core import clock
 from app.wishes import codes
+from tests.api.helpers import session_of
 from tests.conftest import count, login
 from tests.partners.conftest import make_agreement, make_organisation
 from tests.wishes.conftest import (
@@ -232,6 +233,31 @@ async def test_a_unit_without_an_agreement_cannot_see_or_claim(client, pool, fac
     ).json()
     mine = [a for a in agreements["items"] if a["community_id"] == pool.community_id]
     assert mine[0]["progress"]["wishes"] == 1
+
+
+async def test_a_provider_of_the_service_circle_claims_no_wish(client, pool):
+    """A partner unit claims wishes (API.md); a barber's shop (a provider only) acting in its own
+    community was offered "claim on behalf of the barber's" on every wish in the pool, and could."""
+    shop_id, (barber,) = await make_organisation(client, pool.town, kinds=["provider"])
+    both_id, (both,) = await make_organisation(client, pool.town, kinds=["partner", "provider"])
+    wish_id = await post_wish(client, pool)
+    await publish(client, pool, wish_id)
+    listing = await client.get(f"/api/v1/communities/{pool.community_id}/wishes", headers=barber.headers)
+    assert listing.status_code == 403
+    claim = await client.post(
+        f"/api/v1/wishes/{wish_id}/claim", json={"organisation_id": shop_id}, headers=barber.headers
+    )
+    assert claim.status_code == 404  # told nothing of the wishes, as anyone who may not see them
+    await session_of(client, barber)
+    assert (await client.get(f"/wishes/{wish_id}")).status_code == 404
+    # An organisation of both kinds is a partner unit and claims.
+    await session_of(client, both)
+    page = (await client.get(f"/wishes/{wish_id}")).text
+    assert f'name="organisation_id" value="{both_id}"' in page
+    claim = await client.post(
+        f"/api/v1/wishes/{wish_id}/claim", json={"organisation_id": both_id}, headers=both.headers
+    )
+    assert claim.status_code == 200, claim.text
 
 
 async def test_a_grid_worker_posts_for_a_resident_with_a_consent_note(client, pool, factory, db):
