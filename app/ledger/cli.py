@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from app.core.cli import run_with_session, settings_or_fail
+from app.core.fields import MAX_ID
 from app.ledger.verify import Check, run_checks
 
 
@@ -17,7 +18,14 @@ def group() -> None:
 
 
 @group.command("verify")
-@click.option("--community", "community_id", type=int, default=None, help="check one community only")
+# A community's id is a bigint: any other number is a usage error (exit 2), not a failed check (1).
+@click.option(
+    "--community",
+    "community_id",
+    type=click.IntRange(1, MAX_ID),
+    default=None,
+    help="check one community only",
+)
 def verify(community_id: int | None) -> None:
     """Check that balances sum to zero, cached balances and holds match the transfers, and no
     forbidden balance is negative."""
