@@ -1,8 +1,9 @@
 """Every QR code the app shows scans at a glance from a phone: on a phone (390 px) and a desktop
 (1280 px), standard and 长辈版, in Chinese and English, each code is at least 200 CSS px (the
 kiosk's, read from a few steps away, at least 320), square, whole on the screen (nothing covers
-or clips it), its typed fallback readable beside it, and a real decoder reads it from a screenshot
-of the screen as the person sees it (one device pixel a CSS pixel, the code scrolled into view).
+or clips it) and inside its box, its typed fallback readable beside it, and a real decoder reads
+it from a screenshot of the screen as the person sees it (one device pixel a CSS pixel, the code
+scrolled into view).
 The printed member card is measured on paper (print media): a module at least 0.5 mm.
 Screenshots go to test-artifacts/qr/."""
 
@@ -123,9 +124,14 @@ MEASURE = """([qrSel, fallbackSel]) => {
       if (out) clipped = true;
     }
   }
+  // The code sits inside its box's padding: a code wider than its box ran over the box's border
+  // (the wish's delivery code, in its card on a phone).
+  const box = img.parentElement.getBoundingClientRect(), bs = getComputedStyle(img.parentElement);
+  const spills = r.left < box.left + parseFloat(bs.borderLeftWidth) + parseFloat(bs.paddingLeft) - 0.5
+    || r.right > box.right - parseFloat(bs.borderRightWidth) - parseFloat(bs.paddingRight) + 0.5;
   return {
     width: r.width, height: r.height, left: r.left, right: r.right, top: r.top, bottom: r.bottom,
-    natural: img.naturalWidth, covered, clipped,
+    natural: img.naturalWidth, covered, clipped, spills,
     viewW: document.documentElement.clientWidth, viewH: window.innerHeight,
     pageW: document.documentElement.scrollWidth,
     scrollY: window.scrollY,
@@ -212,6 +218,8 @@ def _problems(shown: Shown, m: dict[str, Any], elder: bool) -> list[str]:
         )
     if m["covered"] or m["clipped"]:
         problems.append(f"covered at {m['covered']} of 5 points, clipped: {m['clipped']}")
+    if m["spills"]:
+        problems.append(f"wider than its box: {m['left']:.0f} – {m['right']:.0f}")
     if m["pageW"] > m["viewW"] + 1:
         problems.append(f"the page is wider than the screen: {m['pageW']} > {m['viewW']}")
     if not (m["textVisible"] and m["textInside"]) or m["textOverflows"]:
