@@ -111,7 +111,8 @@ _UNUSED_PAID = Sql(
 async def refund_unused(session: AsyncSession, settings: Settings, batch: int = 50) -> int:
     """Asks Stripe to refund the cash part of each voucher cancelled or expired unused (the job
     calls this every minute); how many were asked. Keyed by the payment row, so a retry asks once;
-    when Stripe does not answer, the rest wait for the next tick."""
+    when Stripe does not answer, the rest wait for the next tick; a refund Stripe refuses (already
+    refunded in its dashboard, its charge.refunded lost) holds back none of the others."""
     if gateway.config_for(settings) is None:
         return 0
     conn = await connection_of(session)
@@ -122,6 +123,9 @@ async def refund_unused(session: AsyncSession, settings: Settings, batch: int = 
             continue
         try:
             await refunds.refund(conn, settings, row, actor_id=None)
+        except refunds.RefundRefused:
+            log.warning("Stripe refused the refund of voucher payment %s; the others go on", found["id"])
+            continue
         except DomainError:
             log.warning("the cash of voucher payment %s waits for its refund", found["id"])
             break

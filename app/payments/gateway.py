@@ -43,6 +43,18 @@ class StripeFailed(Exception):
     """Stripe (or the fake) could not be reached or refused the call."""
 
 
+class StripeRefused(StripeFailed):
+    """Stripe answered and refused the call for what it asks (a 4xx other than 429: a charge
+    already refunded, or disputed): asking again, later, gets the same answer."""
+
+
+def _failed(exc: stripe.StripeError) -> StripeFailed:
+    status = exc.http_status
+    if isinstance(status, int) and 400 <= status < 500 and status != 429:
+        return StripeRefused(str(exc))
+    return StripeFailed(str(exc))
+
+
 class BadSignature(Exception):
     pass
 
@@ -212,7 +224,7 @@ async def refund(config: PaymentConfig, payment_intent: str, key: str) -> dict[s
             {"idempotency_key": key},
         )
     except stripe.StripeError as exc:
-        raise StripeFailed(str(exc)) from exc
+        raise _failed(exc) from exc
     return _plain(answer)
 
 

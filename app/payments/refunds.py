@@ -42,6 +42,18 @@ async def request_refund(
     await refund(db, settings, row, actor_id=actor.user_id, address=address)
 
 
+class RefundRefused(DomainError):
+    """Stripe answered and refused the refund (already refunded in its dashboard, or disputed):
+    asking again will not change its answer."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "conflict",
+            409,
+            lazy("The payment service refused this refund. Look the payment up in its dashboard."),
+        )
+
+
 def refundable(row: Any) -> bool:
     """Paid, with its payment intent known, and no refund asked yet."""
     return bool(row["status"] == "paid" and row["refund_requested_at"] is None and row["payment_intent"])
@@ -63,6 +75,9 @@ async def refund(
             row["payment_intent"],
             gateway.idempotency_key("refund", payment_id, row["created_at"]),
         )
+    except gateway.StripeRefused as exc:
+        log.warning("refund of payment %s refused: %s", payment_id, exc)
+        raise RefundRefused() from exc
     except gateway.StripeFailed as exc:
         log.warning("refund of payment %s failed: %s", payment_id, exc)
         raise DomainError(

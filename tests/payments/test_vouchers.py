@@ -182,6 +182,35 @@ async def test_a_paid_voucher_cancelled_unused_has_its_cash_refunded_once(
     await ledger_ok(db, circle.community_id)
 
 
+async def test_a_refund_stripe_refuses_does_not_hold_back_the_next_ones(
+    pay: Any, factory: Any, engine: Any, db: Any, pay_settings: Settings
+):
+    """A voucher's cash refunded in Stripe's dashboard whose charge.refunded never came: asked
+    again, Stripe refuses (already refunded). The job asks the next vouchers' refunds all the
+    same, where it stopped at the refusal on every tick, so no later voucher got its cash back."""
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    offer = await make_offer(pay, circle, points_price=10, cash_price_cents=500)
+    first, second = await _buy(pay, circle, offer), await _buy(pay, circle, offer)
+    for bought in (first, second):
+        await deliver(pay, await fake_step(engine, "pay", session_of(bought["checkout_url"])))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    assert await fake_refund(engine, session_of(first["checkout_url"])) is not None  # never delivered
+    for bought in (first, second):
+        cancelled = await pay.post(f"/api/v1/vouchers/{bought['id']}/cancel", headers=circle.resident.headers)
+        assert cancelled.status_code == 200, cancelled.text
+    await served_tick(engine, lambda s: cash.refund_unused(s, pay_settings))
+    await _refund_unused(engine, pay_settings)
+    async with async_sessionmaker(engine)() as s:
+        stripe_side = await fake.get_session(s, session_of(second["checkout_url"]))
+    assert stripe_side["amount_refunded"] == 500
+    asked = text(
+        "SELECT refund_requested_at IS NOT NULL FROM payments WHERE kind = 'voucher' AND ref_id = :v"
+    )
+    assert (await db.execute(asked, {"v": second["id"]})).scalar_one() is True
+    assert (await db.execute(asked, {"v": first["id"]})).scalar_one() is False
+
+
 async def test_the_buy_confirmation_says_the_cash_part_before_the_payment_page(
     pay: Any, factory: Any, engine: Any
 ):
