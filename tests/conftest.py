@@ -19,7 +19,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -526,3 +526,20 @@ async def until_a_lock_wait(session: AsyncSession, what: str) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"{what} did not wait")
+
+
+async def sent_twice_at_once(engine: Any, send: Callable[[AsyncSession], Awaitable[Any]]) -> tuple[Any, Any]:
+    """One form sent twice in transactions of their own (`send(session)` makes what it makes):
+    the second is started while the first is uncommitted, must wait on a lock (its key's unique
+    index) until the first commits, then answers. Returns what each sending answered."""
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions() as first, sessions() as second:
+        made = await send(first)
+        twin = asyncio.create_task(send(second))
+        async with sessions() as watcher:
+            await until_a_lock_wait(watcher, "the second sending")  # on the first's uncommitted key
+        assert not twin.done()
+        await first.commit()
+        again = await twin
+        await second.commit()
+    return made, again

@@ -3,7 +3,6 @@ cancelling, and the approval queue (approve, adjust or reject stays and claimed 
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.admin_pages import ResidentPart, resident_part
 from app.accounts.models import Membership, User
 from app.accounts.services import found_by_name_or_phone
-from app.core import clock
+from app.core import clock, form_keys
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.fields import parse_id, parse_int
@@ -179,7 +178,7 @@ async def _event_form(
         found_none=found_none,
         who=who,
         copy_of=copy_of,
-        form_key=secrets.token_urlsafe(12),
+        form_key=form_keys.new(),
     )
 
 
@@ -444,6 +443,7 @@ async def _approvals(
         notice=notice,
         error=error,
         form=form or {},
+        form_key=form_keys.new(),
         labels=rules.CATEGORY_LABELS,
         people=people,
         categories=CATEGORIES,
@@ -518,6 +518,7 @@ async def approvals_submit(
                 points=optional_int(form.get("points")) or 0,
                 converts_to_points=form.get("converts_to_points") == "1",
                 address=address,
+                form_key=form.get("key"),
             )
         else:
             raise Invalid()

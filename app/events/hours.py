@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership
-from app.core import audit, clock
+from app.core import audit, clock, form_keys
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
@@ -48,12 +49,37 @@ def _check_claim(data: ClaimInput, time_zone: str) -> None:
 
 
 async def claim_hours(
-    session: AsyncSession, actor: Actor, community_id: int, data: ClaimInput, address: str | None = None
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    data: ClaimInput,
+    address: str | None = None,
+    *,
+    form_key: str | None = None,
 ) -> HourClaim:
+    """A member claims hours worked outside an event, for an admin to approve. `form_key` is the
+    page form's (app.core.form_keys): its second sending claims nothing and answers the first
+    one's claim."""
     if not actor.is_member(community_id):
         raise NotFound()
     _check_claim(data, await time_zone_of(session, community_id))
+    key = form_keys.clean(form_key)
+    find = form_keys.finder(session, HourClaim, "entered_by", actor.user_id)
+    return await form_keys.once(
+        session, key, find, partial(_claim, session, actor, community_id, data, address, key)
+    )
+
+
+async def _claim(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    data: ClaimInput,
+    address: str | None,
+    key: str | None,
+) -> HourClaim:
     claim = HourClaim(
+        form_key=key,
         community_id=community_id,
         user_id=actor.user_id,
         what=data.what,
@@ -93,8 +119,11 @@ async def enter_honour_hours(
     points: int,
     converts_to_points: bool,
     address: str | None = None,
+    form_key: str | None = None,
 ) -> HourClaim:
-    """Hours an admin records for someone; with `converts_to_points` off they count as hours only."""
+    """Hours an admin records for someone; with `converts_to_points` off they count as hours only.
+    `form_key` is the page form's (app.core.form_keys): its second sending records and pays
+    nothing and answers the first one's entry."""
     actor.require(community_id, "admin")
     member = await session.scalar(
         select(Membership.id).where(Membership.community_id == community_id, Membership.user_id == user_id)
@@ -104,7 +133,31 @@ async def enter_honour_hours(
     _check_claim(data, await time_zone_of(session, community_id))
     if not 0 <= points <= 1_000_000:
         raise Invalid(lazy("Points must be between 0 and 1,000,000."), field="points")
+    key = form_keys.clean(form_key)
+
+    async def make() -> HourClaim:
+        return await _honour(
+            session, actor, community_id, user_id, data, points, converts_to_points, address, key
+        )
+
+    return await form_keys.once(
+        session, key, form_keys.finder(session, HourClaim, "entered_by", actor.user_id), make
+    )
+
+
+async def _honour(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    user_id: int,
+    data: ClaimInput,
+    points: int,
+    converts_to_points: bool,
+    address: str | None,
+    key: str | None,
+) -> HourClaim:
     claim = HourClaim(
+        form_key=key,
         community_id=community_id,
         user_id=user_id,
         what=data.what,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.attempts import claim_attempt, release_attempt
 from app.accounts.member_cards import resolve_member_code_as
 from app.accounts.models import User
-from app.core import clock, qr
+from app.core import clock, form_keys, qr
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
@@ -371,6 +371,7 @@ async def _hours_page(
         notice=notice,
         error=error,
         form=form or {},
+        form_key=form_keys.new(),
         today=clock.today(community.time_zone if community else None).isoformat(),
     )
 
@@ -382,7 +383,12 @@ async def claim_submit(
     form = await form_data(request)
     try:
         await hours.claim_hours(
-            db_session, actor, community_id, hours.claim_from_form(form), client_address(request)
+            db_session,
+            actor,
+            community_id,
+            hours.claim_from_form(form),
+            client_address(request),
+            form_key=form.get("key"),
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)

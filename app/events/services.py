@@ -6,14 +6,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, any_, func, literal, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
-from app.core import audit, clock
+from app.core import audit, clock, form_keys
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
@@ -128,11 +128,11 @@ def _apply(event: Event, data: EventInput) -> None:
         setattr(event, name, getattr(data, name))
 
 
-async def _created_with(session: AsyncSession, user_id: int, form_key: str) -> list[Event]:
-    """The events a page form created (the series of the one that keeps its key), or none."""
-    first = await session.scalar(select(Event).where(Event.created_by == user_id, Event.form_key == form_key))
+async def _created_with(session: AsyncSession, user_id: int, form_key: str) -> list[Event] | None:
+    """The events a page form created (the series of the one that keeps its key), or None."""
+    first = await form_keys.finder(session, Event, "created_by", user_id)(form_key)
     if first is None:
-        return []
+        return None
     if first.series_id is None:
         return [first]
     found = await session.scalars(
@@ -158,9 +158,7 @@ async def create_event(
     if community is None:
         raise NotFound()
     actor.require(community_id, *ORGANISER_ROLES)
-    form_key = (form_key or "").strip()[:40] or None
-    if form_key and (done := await _created_with(session, actor.user_id, form_key)):
-        return done
+    form_key = form_keys.clean(form_key)
     _check_input(data)
     if not 1 <= weeks <= MAX_SERIES:
         raise Invalid(lazy("A series has 1 to 52 events."), field="weeks")
@@ -175,15 +173,15 @@ async def create_event(
         event.attendee_count = 0
         events.append(event)
     events[0].form_key = form_key
-    try:
-        async with session.begin_nested():
-            session.add_all(events)
-            await session.flush()
-    except IntegrityError:
-        # The same form's twin committed first (the key's unique index): what it created.
-        if form_key and (done := await _created_with(session, actor.user_id, form_key)):
-            return done
-        raise
+
+    async def make() -> list[Event]:
+        session.add_all(events)
+        await session.flush()
+        return events
+
+    made = await form_keys.once(session, form_key, partial(_created_with, session, actor.user_id), make)
+    if made is not events:  # the form's first sending created them
+        return made
     await audit.record(
         session,
         action="event.created",

@@ -7,7 +7,6 @@ the exports page's, made by a job behind a progress page when it is long)."""
 
 from __future__ import annotations
 
-import secrets
 from functools import partial
 from typing import Any
 
@@ -15,7 +14,7 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import exports
+from app.core import exports, form_keys
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.i18n import gettext_for, lazy
@@ -103,7 +102,7 @@ async def _goal_page(
         yuan=rules.yuan,
         config=gateway.config_for(settings),
         notice=extra.pop("notice", None) or _notice(request),
-        form_key=secrets.token_urlsafe(12),
+        form_key=form_keys.new(),
         **extra,
     )
 

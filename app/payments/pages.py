@@ -4,7 +4,6 @@ which completes or cancels a Checkout session and sends its signed webhook."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from litestar import Request, get, post
@@ -12,6 +11,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import form_keys
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.settings import Settings
@@ -42,7 +42,7 @@ async def _fund_page(
         funding=await services.funding_box(db, kind, target_id),
         config=config,
         paid=request.query_params.get("paid") == "1",
-        form_key=secrets.token_urlsafe(12),
+        form_key=form_keys.new(),
         **extra,
     )
 
@@ -62,7 +62,7 @@ async def _donate(
             kind,
             target_id,
             amount_cents=amount,
-            key=form.get("key", "") or secrets.token_urlsafe(12),
+            key=form.get("key", "") or form_keys.new(),
             display_name=form.get("display_name", ""),
             show_name=form.get("show_name") == "1",
             contact=form.get("contact", ""),

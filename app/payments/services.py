@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import audit, jobs
+from app.core import audit, form_keys, jobs
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
@@ -442,7 +442,7 @@ async def record_contribution(
         raise Invalid(lazy("Choose where the money comes from."), field="source")
     if not 1 <= amount_cents <= rules.MAX_AMOUNT_CENTS:
         raise Invalid(lazy("Give an amount from 0.01 yuan up."), field="amount")
-    key = (key or "").strip()[:40] or None
+    key = form_keys.clean(key)
     recorded = await _RECORD.fetchval(
         db,
         {

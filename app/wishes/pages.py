@@ -5,7 +5,6 @@ release, the rotating delivery QR, thanks with a photo) and its thank-you photo.
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -16,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
 from app.accounts.services import found_by_name_or_phone
-from app.core import homes, photos, qr, uploads
+from app.core import form_keys, homes, photos, qr, uploads
 from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
@@ -95,7 +94,7 @@ async def _wishes_page(
         wishes=views,
         status_labels=ALL_STATUS_LABELS,
         kind_labels=KIND_LABELS,
-        form_key=secrets.token_urlsafe(12),
+        form_key=form_keys.new(),
         **extra,
     )
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import audit, clock, organisations, photos
+from app.core import audit, clock, form_keys, organisations, photos
 from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
@@ -78,7 +78,7 @@ async def post_wish(
         actor.require(community_id, *CARE_ROLES)
         if await _IS_MEMBER.fetchrow(session, {"c": community_id, "u": beneficiary}) is None:
             raise NotFound(lazy("This person is not a member of this community."))
-    form_key = (form_key or "").strip()[:40] or None
+    form_key = form_keys.clean(form_key)
     posted = await _POST.fetchval(
         session,
         {

@@ -4,18 +4,16 @@ sent twice make one offer with one photo."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.circle import photos, services
 from app.core.authz import Actor
 from tests.api.helpers import page_login, post_form
 from tests.circle.conftest import Circle
-from tests.conftest import count, until_a_lock_wait
+from tests.conftest import count, sent_twice_at_once
 from tests.store.test_photos import png
 
 
@@ -94,7 +92,7 @@ async def test_an_offer_form_sent_twice_makes_one_offer_with_one_photo(
 
 
 async def test_the_same_offer_form_committing_twice_at_once_makes_one_offer(
-    circle: Circle, engine: Any, settings: Any
+    circle: Circle, engine: Any, settings: Any, db: Any
 ) -> None:
     """A provider's proposal sent twice, in transactions of their own: the second's insert waits on
     the key's unique index for the first, then answers the first's offer and stores no photo."""
@@ -102,30 +100,16 @@ async def test_the_same_offer_form_committing_twice_at_once_makes_one_offer(
     data = services.OfferInput(name="同时送达的剃须", points_price=12)
     files = _circle_files(settings)
 
-    def with_photo(session: Any) -> Any:
+    def send(session: Any) -> Any:
         async def save(offer: Any) -> None:
             await photos.save_photo(session, actor, offer, png(), settings.uploads_dir)
 
-        return save
+        return services.create_offer(
+            session, actor, circle.barber_id, data, form_key="same-form", and_then=save
+        )
 
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
-    async with sessions() as first, sessions() as second:
-        made = await services.create_offer(
-            first, actor, circle.barber_id, data, form_key="same-form", and_then=with_photo(first)
-        )
-        twin = asyncio.create_task(
-            services.create_offer(
-                second, actor, circle.barber_id, data, form_key="same-form", and_then=with_photo(second)
-            )
-        )
-        async with sessions() as watcher:
-            await until_a_lock_wait(watcher, "the second sending")  # on the first's uncommitted key
-        assert not twin.done()
-        await first.commit()
-        again = await twin
-        await second.commit()
+    made, again = await sent_twice_at_once(engine, send)
     assert (again.id, again.photo_id, again.status) == (made.id, made.photo_id, "pending")
-    async with sessions() as s:
-        assert await count(s, OFFERS, p=circle.barber_id, n="同时送达的剃须") == 1
-        assert await count(s, PHOTOS, c=circle.community_id) == 1
+    assert await count(db, OFFERS, p=circle.barber_id, n="同时送达的剃须") == 1
+    assert await count(db, PHOTOS, c=circle.community_id) == 1
     assert _circle_files(settings) == files + 1

@@ -4,18 +4,14 @@ land where the first did; two sendings committing at the same moment make one ro
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core import clock
 from app.core.authz import Actor
 from app.partners import agreements, lists
 from tests.api.helpers import post_form, session_of
-from tests.conftest import count, until_a_lock_wait
+from tests.conftest import count, sent_twice_at_once
 from tests.partners.conftest import Town, make_agreement, make_organisation
 
 KEY = re.compile(r'name="key" value="([^"]+)"')
@@ -88,22 +84,6 @@ async def test_a_resource_a_need_and_a_project_sent_twice_are_made_once(
     assert await count(db, "SELECT count(*) FROM projects WHERE title = '双击的法律服务进社区'") == 1
 
 
-async def race(engine: Any, send: Callable[[AsyncSession], Awaitable[Any]]) -> tuple[Any, Any]:
-    """Two sendings of one form in transactions of their own: the second's insert waits on the
-    key's unique index for the first, then answers what the first made."""
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
-    async with sessions() as first, sessions() as second:
-        made = await send(first)
-        twin = asyncio.create_task(send(second))
-        async with sessions() as watcher:
-            await until_a_lock_wait(watcher, "the second sending")  # on the first's uncommitted key
-        assert not twin.done()
-        await first.commit()
-        again = await twin
-        await second.commit()
-    return made, again
-
-
 async def test_the_partners_forms_committing_twice_at_once_make_one_row_each(
     client: Any, town: Town, engine: Any, db: Any
 ) -> None:
@@ -113,7 +93,7 @@ async def test_the_partners_forms_committing_twice_at_once_make_one_row_each(
     admin = Actor(town.admin.user_id, "管理员", {cid: frozenset({"admin"})})
     # The agreement's twin waits on the key, or on (organisation, community, year), and still
     # answers the first's agreement rather than "already has an agreement".
-    made, again = await race(
+    made, again = await sent_twice_at_once(
         engine,
         lambda s: agreements.create_agreement(
             s,
@@ -125,12 +105,12 @@ async def test_the_partners_forms_committing_twice_at_once_make_one_row_each(
     )
     assert again.id == made.id
     task = agreements.TaskInput("同时送达的任务", clock.today().replace(year=year, month=6, day=1))
-    made, again = await race(
+    made, again = await sent_twice_at_once(
         engine, lambda s: agreements.add_task(s, admin, made.id, task, form_key="same-task")
     )
     assert again.id == made.id
     unit = Actor(member.user_id, "成员", {})
-    made, again = await race(
+    made, again = await sent_twice_at_once(
         engine,
         lambda s: lists.add_resource(
             s,
@@ -143,7 +123,7 @@ async def test_the_partners_forms_committing_twice_at_once_make_one_row_each(
         ),
     )
     assert again.id == made.id
-    made, again = await race(
+    made, again = await sent_twice_at_once(
         engine,
         lambda s: lists.add_need(
             s, admin, cid, title="同时送达的需求", category="legal", form_key="same-need"
@@ -151,7 +131,7 @@ async def test_the_partners_forms_committing_twice_at_once_make_one_row_each(
     )
     assert again.id == made.id
     project = lists.ProjectInput("同时送达的项目", town.staff.user_id, clock.today(), [], [])
-    made, again = await race(
+    made, again = await sent_twice_at_once(
         engine, lambda s: lists.create_project(s, admin, cid, project, form_key="same-project")
     )
     assert again.id == made.id

@@ -4,15 +4,12 @@ no second photo, neither its row nor its file."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core.authz import Actor
 from app.store import photos, services
 from tests.api.helpers import page_login, post_form
-from tests.conftest import count, until_a_lock_wait
+from tests.conftest import count, sent_twice_at_once
 from tests.store.test_photos import png, stored_files
 
 FIELDS = {"name": "双击添加的老花镜", "points_price": "40", "stock": "7", "active": "1"}
@@ -61,7 +58,7 @@ async def test_a_refused_item_form_keeps_its_key_for_the_corrected_sending(clien
 
 
 async def test_the_same_item_form_committing_twice_at_once_adds_one_item_and_one_photo(
-    shop, engine, settings
+    shop, engine, settings, db
 ):
     """Two sendings of one form in transactions of their own: the second's insert waits on the
     key's unique index for the first, then answers the first's item without storing a photo."""
@@ -70,28 +67,14 @@ async def test_the_same_item_form_committing_twice_at_once_adds_one_item_and_one
     data = services.ItemInput(name="同时送达的雨伞", points_price=30, stock=3)
     files_before = len(stored_files(settings))
 
-    def with_photo(session):
+    def send(session):
         async def save(item):
             await photos.save_photo(session, actor, cid, item.id, png(), settings.uploads_dir)
 
-        return save
+        return services.create_item(session, actor, cid, data, form_key="same-form", and_then=save)
 
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
-    async with sessions() as first, sessions() as second:
-        made = await services.create_item(
-            first, actor, cid, data, form_key="same-form", and_then=with_photo(first)
-        )
-        twin = asyncio.create_task(
-            services.create_item(second, actor, cid, data, form_key="same-form", and_then=with_photo(second))
-        )
-        async with sessions() as watcher:
-            await until_a_lock_wait(watcher, "the second sending")  # on the first's uncommitted key
-        assert not twin.done()
-        await first.commit()
-        again = await twin
-        await second.commit()
+    made, again = await sent_twice_at_once(engine, send)
     assert again.id == made.id and again.photo_id == made.photo_id
-    async with sessions() as s:
-        assert await count(s, MADE, c=cid, n="同时送达的雨伞") == 1
-        assert await count(s, PHOTOS, c=cid) == 1
+    assert await count(db, MADE, c=cid, n="同时送达的雨伞") == 1
+    assert await count(db, PHOTOS, c=cid) == 1
     assert len(stored_files(settings)) == files_before + 1
