@@ -137,7 +137,9 @@ def main() -> None:
     parser.add_argument(
         "--raw-tps", type=float, default=None, help="skip pgbench; use this raw PostgreSQL tps"
     )
+    loadgen.add_options(parser)
     args = parser.parse_args()
+    loadgen.configure(args)
 
     errors = 0
     with server(args.workers, "jinlin-bench-") as srv:

@@ -141,7 +141,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--workers", type=int, default=2)
+    loadgen.add_options(parser)
     args = parser.parse_args()
+    loadgen.configure(args)
     with server(args.workers, "jinlin-ledger-bench-") as srv:
         print(
             f"{args.clients} clients, {args.seconds} s each, "

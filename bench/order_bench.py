@@ -115,7 +115,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--raw-tps", type=float, default=None, help="skip pgbench; use this figure")
+    loadgen.add_options(parser)
     args = parser.parse_args()
+    loadgen.configure(args)
     errors = 0
     with server(args.workers, "jinlin-order-bench-") as srv:
         print(
