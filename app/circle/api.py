@@ -137,6 +137,7 @@ async def api_buy_voucher(
     data: JSONBody[VoucherIn], actor: Actor, request: Request, conn: Connection, settings: Settings
 ) -> Response[VoucherBought]:
     """201 for a new voucher, 200 for the one an earlier request with the same key bought."""
+    cash_checkout = cash.checkout_for(settings)
     bought = await vouchers.buy(
         conn,
         actor,
@@ -144,16 +145,21 @@ async def api_buy_voucher(
         idempotency_key=data.idempotency_key,
         for_user_id=data.user_id,
         address=client_address(request),
-        cash_checkout=cash.checkout_for(settings),
+        cash_checkout=cash_checkout,
         known=request.app.state["offer_facts"],
     )
+    checkout_url = bought.checkout_url
+    if checkout_url is None and bought.status == "awaiting_payment" and cash_checkout is not None:
+        # A repeat of the key answers the first voucher with its Checkout, still to be paid: the
+        # payment's key is the voucher's, so this is the session made the first time.
+        checkout_url = await cash_checkout(conn, bought.id, bought.cash_cents, data.idempotency_key)
     body = VoucherBought(
         id=bought.id,
         status=bought.status,
         points=bought.points,
         voucher_code=bought.voucher_code,
         cash_cents=bought.cash_cents or None,
-        checkout_url=bought.checkout_url,
+        checkout_url=checkout_url,
     )
     return Response(body, status_code=201 if bought.created else 200)
 

@@ -85,6 +85,30 @@ async def test_a_voucher_with_a_cash_part_waits_for_its_payment(pay: Any, factor
     await ledger_ok(db, circle.community_id)
 
 
+async def test_a_cash_voucher_sent_again_or_ten_times_at_once_is_one_voucher_and_one_payment(
+    pay: Any, factory: Any, engine: Any, db: Any
+):
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    offer = await make_offer(pay, circle, points_price=10, cash_price_cents=1500)
+    body = {"offer_id": offer, "idempotency_key": "double-tap"}
+    answers = await asyncio.gather(
+        *(pay.post("/api/v1/vouchers", json=body, headers=circle.resident.headers) for _ in range(10))
+    )
+    assert sorted(a.status_code for a in answers) == [200] * 9 + [201], [a.text for a in answers]
+    assert len({str(sorted(a.json().items())) for a in answers}) == 1, [a.text for a in answers]
+    again = await pay.post("/api/v1/vouchers", json=body, headers=circle.resident.headers)
+    assert again.status_code == 200 and again.json() == answers[0].json()
+    assert answers[0].json()["status"] == "awaiting_payment"
+    made = await db.execute(
+        text("SELECT count(*) FROM payments WHERE kind = 'voucher' AND ref_id = :v"),
+        {"v": again.json()["id"]},
+    )
+    assert made.scalar_one() == 1
+    assert (await _wallet(pay, circle))["held"] == 10
+    await ledger_ok(db, circle.community_id)
+
+
 async def test_an_expired_checkout_voids_the_points_hold(pay: Any, factory: Any, engine: Any, db: Any):
     circle = await _circle(pay, factory, engine)
     await give_points(engine, circle.community_id, circle.resident.user_id, 100)
