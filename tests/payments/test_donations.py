@@ -3,6 +3,7 @@ the real stripe library against the offline test Stripe."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import text
@@ -64,6 +65,24 @@ async def test_a_repeated_key_answers_the_first_donation(pay: Any, factory: Any)
         headers=goal.resident.headers,
     )
     assert changed.status_code == 409 and changed.json()["code"] == "conflict"
+
+
+async def test_ten_copies_of_one_donation_sent_at_once_make_one_payment(pay: Any, factory: Any, db: Any):
+    goal = await wish_with_goal(pay, factory)
+    body = {"amount_cents": 5_000, "idempotency_key": "double-tap"}
+    answers = await asyncio.gather(
+        *(
+            pay.post(f"/api/v1/wishes/{goal.wish_id}/donations", json=body, headers=goal.resident.headers)
+            for _ in range(10)
+        )
+    )
+    assert [a.status_code for a in answers] == [201] * 10, [a.text for a in answers]
+    assert len({(a.json()["donation_id"], a.json()["checkout_url"]) for a in answers}) == 1
+    made = await db.execute(
+        text("SELECT count(*) FROM payments WHERE target_kind = 'wish' AND target_id = :w"),
+        {"w": goal.wish_id},
+    )
+    assert made.scalar_one() == 1
 
 
 async def test_a_donation_over_the_goal_is_accepted_and_the_goal_shown_exceeded(
