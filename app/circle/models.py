@@ -124,7 +124,6 @@ class Voucher(Base):
         CheckConstraint("cash_cents >= 0", name="cash_not_negative"),
         UniqueConstraint("user_id", "idempotency_key", name="uq_circle_vouchers_user_id_key"),
         Index("ix_circle_vouchers_offer_id_created_at", "offer_id", "created_at"),
-        Index("ix_circle_vouchers_user_id_created_at", "user_id", "created_at"),
         Index("ix_circle_vouchers_organisation_id_redeemed_at", "organisation_id", "redeemed_at"),
         Index("ix_circle_vouchers_held_digits", "digits", postgresql_where=text("status = 'held'")),
         Index("ix_circle_vouchers_held_expiry", "expires_at", postgresql_where=text("status = 'held'")),

@@ -126,9 +126,15 @@ class Checkin(Base):
         ),
         CheckConstraint("minutes >= 0 AND points >= 0", name="non_negative"),
         Index("ix_event_checkins_user_id", "user_id"),
-        # The dashboards' figures read a community's stays by when they began or ended.
+        # The dashboards' figures read a community's stays by when they began or ended (a stay
+        # still open has no entry of the second: a check-in writes one index entry fewer).
         Index("ix_event_checkins_community_id_checked_in_at", "community_id", "checked_in_at"),
-        Index("ix_event_checkins_community_id_checked_out_at", "community_id", "checked_out_at"),
+        Index(
+            "ix_event_checkins_community_id_checked_out_at",
+            "community_id",
+            "checked_out_at",
+            postgresql_where="checked_out_at IS NOT NULL",
+        ),
         Index(
             "ix_event_checkins_queue",
             "community_id",
@@ -139,8 +145,10 @@ class Checkin(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     community_id: Mapped[int] = mapped_column(BigInteger)
-    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # No foreign keys (migration 0043): each check-in's check share-locked its event's row, one
+    # row for everyone at the event; events and users are never deleted.
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(BigInteger)
     seq: Mapped[int] = mapped_column(Integer, default=1)
     checked_in_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     checked_out_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

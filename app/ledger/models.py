@@ -136,7 +136,6 @@ class LedgerHold(Base):
             "expires_at",
             postgresql_where=text("status = 'pending' AND expires_at IS NOT NULL"),
         ),
-        Index("ix_ledger_holds_debit", "debit_account_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

@@ -55,7 +55,8 @@ def _check_text(key: str, kind: str, reference: str, memo: str) -> None:
 _FIND_ACCOUNTS = Sql(
     "SELECT id, 'wallet' AS kind FROM ledger_accounts WHERE community_id = :c AND user_id = :u "
     "UNION ALL "
-    "SELECT id, kind FROM ledger_accounts WHERE community_id = :c AND user_id IS NULL AND kind = :k"
+    "SELECT id, kind FROM ledger_accounts WHERE community_id = :c AND user_id IS NULL "
+    "AND organisation_id IS NULL AND kind = :k"
 )
 _CREATE_WALLET = Sql(
     "INSERT INTO ledger_accounts (community_id, kind, user_id) VALUES (:c, 'wallet', :u) "
@@ -65,7 +66,13 @@ _CREATE_SYSTEM = Sql(
     "INSERT INTO ledger_accounts (community_id, kind, user_id) VALUES (:c, :k, NULL) "
     "ON CONFLICT (community_id, kind) WHERE user_id IS NULL AND organisation_id IS NULL DO NOTHING"
 )
-_FIND_SYSTEM = Sql("SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id IS NULL AND kind = :k")
+# A system account is found by its partial unique index (`uq_ledger_accounts_system`), whose
+# condition the query states whole: without `organisation_id IS NULL` the planner cannot use it
+# and reads every account of every community without a user (tests/ledger/test_plans.py).
+_FIND_SYSTEM = Sql(
+    "SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id IS NULL "
+    "AND organisation_id IS NULL AND kind = :k"
+)
 
 
 async def accounts_for(
@@ -165,7 +172,7 @@ def award_ctes(
     return (
         "w AS (SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id = :u), "  # noqa: S608
         "s AS (SELECT id FROM ledger_accounts WHERE community_id = :c AND user_id IS NULL "
-        "AND kind = 'issuing'), "
+        "AND organisation_id IS NULL AND kind = 'issuing'), "
         f"ins AS ({insert} ON CONFLICT DO NOTHING RETURNING id, amount, credit_account_id), "
         "upd AS (UPDATE ledger_accounts a SET balance = a.balance + ins.amount FROM ins "
         "WHERE a.id = ins.credit_account_id RETURNING a.id)"

@@ -12,10 +12,12 @@ from app.core.database import Base
 
 
 class Scan(Base):
+    """Written by every scan. Read only for a scanner's wrong typed digits, by a partial index
+    of those rows: a scan of a QR code writes one index entry, its primary key's (migration
+    0043 dropped two indexes by event and by community that no statement read)."""
+
     __tablename__ = "scans"
     __table_args__ = (
-        Index("ix_scans_event_id_at", "event_id", "at"),
-        Index("ix_scans_community_id_at", "community_id", "at"),
         # A scanner's wrong typed digits (app.scans.services: typed digits past a number of them
         # are refused for a while).
         Index(

@@ -67,7 +67,7 @@ _ORDER_CONTEXT = Sql(
     "(SELECT a.id FROM ledger_accounts a WHERE a.community_id = i.community_id AND a.user_id = :u) "
     "AS wallet_id, "
     "(SELECT a.id FROM ledger_accounts a WHERE a.community_id = i.community_id AND a.user_id IS NULL "
-    "AND a.kind = 'store') AS store_account_id "
+    "AND a.organisation_id IS NULL AND a.kind = 'store') AS store_account_id "
     "FROM store_items i LEFT JOIN store_settings s ON s.community_id = i.community_id WHERE i.id = :i"
 )
 

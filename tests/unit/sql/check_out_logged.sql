@@ -5,7 +5,7 @@ decided AS ( SELECT earned.*, event_award_status(CAST($9 AS boolean), CAST($10 A
 stay AS (SELECT c.id FROM event_checkins c, decided d WHERE c.id = d.id AND c.event_id = $3 AND c.user_id = $2 AND c.checked_out_at IS NULL AND NOT (d.id IS NOT NULL AND d.status = 'awarded' AND NOT d.has_wallet) FOR UPDATE OF c),
 due AS (SELECT d.* FROM stay, decided d WHERE d.status = 'awarded'),
 w AS (SELECT id FROM ledger_accounts WHERE community_id = $1 AND user_id = $2),
-s AS (SELECT id FROM ledger_accounts WHERE community_id = $1 AND user_id IS NULL AND kind = 'issuing'),
+s AS (SELECT id FROM ledger_accounts WHERE community_id = $1 AND user_id IS NULL AND organisation_id IS NULL AND kind = 'issuing'),
 ins AS (INSERT INTO ledger_transfers (idempotency_key, community_id, debit_account_id, credit_account_id, amount, kind, reference, memo, reason, actor_id, created_at) SELECT 'event-checkin-' || due.id, CAST($1 AS bigint), s.id, w.id, CAST(due.points AS bigint), CAST($12 AS varchar), 'checkin:' || due.id, '', jsonb_build_object('title', CAST($13 AS varchar), 'minutes', due.minutes), CAST($14 AS bigint), CAST($4 AS timestamptz) FROM w, s, due ON CONFLICT DO NOTHING RETURNING id, amount, credit_account_id),
 upd AS (UPDATE ledger_accounts a SET balance = a.balance + ins.amount FROM ins WHERE a.id = ins.credit_account_id RETURNING a.id),
 closed AS (UPDATE event_checkins c SET checked_out_at = $4, method_out = $11, out_by = $15, minutes = d.minutes, points = d.points, transfer_id = (SELECT id FROM ins), award_status = CASE WHEN d.status = 'awarded' AND NOT EXISTS (SELECT 1 FROM ins) THEN 'pending' ELSE d.status END FROM stay, decided d WHERE c.id = stay.id RETURNING c.id, c.award_status),
