@@ -50,6 +50,7 @@ INDEXES = {
     "store_stock_moves": {
         "pk_store_stock_moves": "the primary key",
         "ix_store_stock_moves_item_id_id": "an item's stock history",
+        "uq_store_stock_moves_form_key": "a restock form sent twice (partial: no entry for an order)",
     },
     "circle_vouchers": {
         "pk_circle_vouchers": "a voucher by id",
