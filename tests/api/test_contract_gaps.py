@@ -1,0 +1,75 @@
+"""API.md's lines that no other test held to: event times are ISO 8601 with an offset and the
+category one of five, refused with the error shape and nothing stored otherwise; `jinlin admin
+create --street` names the street, and its last line of output is the JSON of the three ids,
+the same on a second run."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from app.cli import main
+from tests.conftest import SECRET, count, login, unique, unique_phone
+from tests.events.conftest import event_body
+
+
+async def test_event_times_without_an_offset_or_an_unknown_category_are_refused(client, factory, db):
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    path = f"/api/v1/communities/{tenant.community_id}/events"
+    for body in (
+        event_body(starts_at="2027-01-01T10:00:00", ends_at="2027-01-01T12:00:00"),
+        event_body(starts_at="2027-01-01", ends_at="2027-01-02"),
+        event_body(starts_at="2027-01-01T10:00:00+08:00", ends_at="2027-01-01 12:00"),
+        event_body(category="party"),
+        event_body(category="Cleanup"),
+        event_body(category=""),
+    ):
+        answer = await client.post(path, json=body, headers=admin.headers)
+        assert answer.status_code == 422, (body, answer.text)
+        refused = answer.json()
+        assert refused["code"] == "validation_error" and refused["status_code"] == 422 and refused["detail"]
+    assert await count(db, "SELECT count(*) FROM events WHERE community_id = :c", c=tenant.community_id) == 0
+    for category in ("service", "cleanup", "council", "suggestion", "other"):
+        made = await client.post(
+            path,
+            json=event_body(
+                category=category, starts_at="2027-01-01T02:00:00Z", ends_at="2027-01-01T04:00:00Z"
+            ),
+            headers=admin.headers,
+        )
+        assert made.status_code == 201, made.text
+    starts = await db.execute(
+        text("SELECT DISTINCT starts_at AT TIME ZONE 'UTC' FROM events WHERE community_id = :c"),
+        {"c": tenant.community_id},
+    )
+    assert [str(row[0]) for row in starts] == ["2027-01-01 02:00:00"]
+
+
+def test_admin_create_names_the_street_and_ends_with_the_ids_as_json(database_url: str) -> None:
+    env: dict[str, Any] = {"DATABASE_URL": database_url, "JINLIN_SECRET_KEY": SECRET}
+    phone, street, community = unique_phone(), unique("东街街道"), unique("军门社区")
+    args = ["admin", "create", "--phone", phone, "--password", "admin-pass-1", "--community", community]
+    first = CliRunner().invoke(main, [*args, "--street", street], env=env)
+    assert first.exit_code == 0, (first.output, first.exception)
+    ids = json.loads(first.output.strip().splitlines()[-1])
+    assert set(ids) == {"user_id", "community_id", "street_id"} and all(
+        isinstance(v, int) for v in ids.values()
+    )
+    again = CliRunner().invoke(main, [*args, "--street", street], env=env)
+    assert again.exit_code == 0, (again.output, again.exception)
+    assert json.loads(again.output.strip().splitlines()[-1]) == ids
+    # Another community of the same street is in that street; without --street, in another.
+    neighbour = [*args[:6], "--community", unique("南街社区"), "--street", street]
+    beside = CliRunner().invoke(main, neighbour, env=env)
+    assert beside.exit_code == 0, (beside.output, beside.exception)
+    beside_ids = json.loads(beside.output.strip().splitlines()[-1])
+    assert beside_ids["street_id"] == ids["street_id"] and beside_ids["community_id"] != ids["community_id"]
+    elsewhere = CliRunner().invoke(main, [*args[:6], "--community", unique("北街社区")], env=env)
+    assert json.loads(elsewhere.output.strip().splitlines()[-1])["street_id"] != ids["street_id"]
+    refused = CliRunner().invoke(main, ["admin", "create", "--phone", "12345", *args[4:]], env=env)
+    assert refused.exit_code == 1 and "validation_error" in refused.output
+    assert not refused.output.strip().splitlines()[-1].startswith("{")
