@@ -9,7 +9,7 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import clock, exports, photos, progress, uploads
+from app.core import clock, exports, form_keys, photos, progress, uploads
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.figures import Scope
@@ -63,6 +63,7 @@ async def _page(
         editing=editing,
         deleting=deleting,
         form=form or {},
+        form_key=form_keys.new(),
         error=error,
         photo_error=photo_error,
         notice=notice,
@@ -116,6 +117,7 @@ async def _save(
             raw_photo=raw,
             uploads_dir=settings.uploads_dir,
             address=client_address(request),
+            form_key=form.get("key"),
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)

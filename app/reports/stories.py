@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import audit, clock, figures, photos, wall
+from app.core import audit, clock, figures, form_keys, photos, wall
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.figures import Scope
@@ -113,32 +113,53 @@ async def save_story(
     raw_photo: bytes | None = None,
     uploads_dir: Path | None = None,
     address: str | None = None,
+    form_key: str | None = None,
 ) -> Story:
-    """Writes a new story or changes one (its admins only); a photo, when given, replaces the old."""
+    """Writes a new story or changes one (its admins only); a photo, when given, replaces the old.
+    `form_key` is the new story's form's (app.core.form_keys): its second sending writes nothing,
+    no photo either, and answers the first one's story."""
     await community_for(session, actor, community_id, "admin")
     title, body, day = _clean(data)
     await _check_privacy(session, community_id, title, body)
-    if story_id is None:
-        story = Story(community_id=community_id, created_by=actor.user_id)
+
+    async def fill(story: Story) -> Story:
+        story.title, story.body, story.happened_on = title, body, day
+        story.updated_at = clock.now()
+        if raw_photo is not None:
+            assert uploads_dir is not None
+            story.photo = photos.write(uploads_dir, FOLDER, photos.clean(raw_photo))
+        await session.flush()
+        await audit.record(
+            session,
+            action="wall.story_saved" if story_id else "wall.story_written",
+            actor_id=actor.user_id,
+            community_id=community_id,
+            target=f"story:{story.id}",
+            address=address,
+            photo=raw_photo is not None,
+        )
+        return story
+
+    if story_id is not None:
+        return await fill(await story_in(session, community_id, story_id))
+    key = form_keys.clean(form_key)
+
+    async def write() -> Story:
+        story = Story(
+            community_id=community_id,
+            created_by=actor.user_id,
+            form_key=key,
+            title=title,
+            body=body,
+            happened_on=day,
+        )
         session.add(story)
-    else:
-        story = await story_in(session, community_id, story_id)
-    story.title, story.body, story.happened_on = title, body, day
-    story.updated_at = clock.now()
-    if raw_photo is not None:
-        assert uploads_dir is not None
-        story.photo = photos.write(uploads_dir, FOLDER, photos.clean(raw_photo))
-    await session.flush()
-    await audit.record(
-        session,
-        action="wall.story_saved" if story_id else "wall.story_written",
-        actor_id=actor.user_id,
-        community_id=community_id,
-        target=f"story:{story.id}",
-        address=address,
-        photo=raw_photo is not None,
+        await session.flush()  # the key is taken before the photo is stored: a twin waits here
+        return await fill(story)
+
+    return await form_keys.once(
+        session, key, form_keys.finder(session, Story, "created_by", actor.user_id), write
     )
-    return story
 
 
 async def set_hidden(
