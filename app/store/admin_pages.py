@@ -236,6 +236,7 @@ async def _item_page(
         move_labels=services.MOVE_LABELS,
         photo_url=photos.url_of(item.photo_id),
         max_photo_bytes=core_photos.MAX_BYTES,
+        form_key=form_keys.new(),
         error=error,
         photo_error=photo_error,
         notice=notice,
@@ -288,6 +289,7 @@ async def item_update(
                 partner=form.get("partner", ""),
                 reason=form.get("reason", ""),
                 address=address,
+                form_key=form.get("key"),
             )
         else:
             action = "details"

@@ -252,6 +252,21 @@ async def set_active(
     return item
 
 
+_MOVE = text(
+    "WITH upd AS (UPDATE store_items SET stock = stock + :d, updated_at = :now "
+    "WHERE id = :i AND community_id = :c AND stock + :d BETWEEN 0 AND :max RETURNING id, stock), "
+    "mv AS (INSERT INTO store_stock_moves "
+    "(community_id, item_id, delta, kind, partner, reason, actor_id, created_at, form_key) "
+    "SELECT :c, upd.id, :d, :kind, :partner, :reason, :actor, :now, :key FROM upd) "
+    "SELECT stock FROM upd"
+)
+# The stock now of the item a stock form's first sending moved.
+_MOVED = text(
+    "SELECT i.stock FROM store_stock_moves m JOIN store_items i ON i.id = m.item_id "
+    "WHERE m.actor_id = :actor AND m.form_key = :key"
+)
+
+
 async def move_stock(
     session: AsyncSession,
     actor: Actor,
@@ -263,9 +278,12 @@ async def move_stock(
     partner: str = "",
     reason: str = "",
     address: str | None = None,
+    form_key: str | None = None,
 ) -> int:
     """Restock (+), donation from a named partner unit (+) or a correction (±, with a reason).
-    Returns the new stock. The item row is updated and the move inserted in one statement."""
+    Returns the new stock. The item row is updated and the move inserted in one statement.
+    `form_key` is the page form's (app.core.form_keys): its second sending moves nothing and
+    answers the stock as it is."""
     await item_for_staff(session, actor, community_id, item_id)
     partner, reason = (partner or "").strip(), (reason or "").strip()
     if kind not in ("restock", "donation", "correction"):
@@ -282,43 +300,46 @@ async def move_stock(
         raise Invalid(lazy("Please give the reason for the correction."), field="reason")
     if len(partner) > 100 or len(reason) > 300:
         raise Invalid(lazy("The partner or reason is too long."), field="reason")
-    row = (
-        await session.execute(
-            text(
-                "WITH upd AS (UPDATE store_items SET stock = stock + :d, updated_at = :now "
-                "WHERE id = :i AND community_id = :c AND stock + :d BETWEEN 0 AND :max RETURNING id, stock), "
-                "mv AS (INSERT INTO store_stock_moves "
-                "(community_id, item_id, delta, kind, partner, reason, actor_id, created_at) "
-                "SELECT :c, upd.id, :d, :kind, :partner, :reason, :actor, :now FROM upd) "
-                "SELECT stock FROM upd"
-            ),
-            {
-                "d": quantity,
-                "i": item_id,
-                "c": community_id,
-                "max": rules.MAX_STOCK,
-                "kind": kind,
-                "partner": partner,
-                "reason": reason,
-                "actor": actor.user_id,
-                "now": clock.now(),
-            },
+    key = form_keys.clean(form_key)
+
+    async def moved(key: str) -> int | None:
+        stock = await session.scalar(_MOVED, {"actor": actor.user_id, "key": key})
+        return None if stock is None else int(stock)
+
+    async def move() -> int:
+        row = (
+            await session.execute(
+                _MOVE,
+                {
+                    "d": quantity,
+                    "i": item_id,
+                    "c": community_id,
+                    "max": rules.MAX_STOCK,
+                    "kind": kind,
+                    "partner": partner,
+                    "reason": reason,
+                    "actor": actor.user_id,
+                    "now": clock.now(),
+                    "key": key,
+                },
+            )
+        ).first()
+        if row is None:
+            raise Invalid(lazy("The stock cannot go below zero."), field="quantity")
+        await audit.record(
+            session,
+            action=f"store.stock_{kind}",
+            actor_id=actor.user_id,
+            community_id=community_id,
+            target=f"store_item:{item_id}",
+            address=address,
+            quantity=quantity,
+            partner=partner,
+            reason=reason,
         )
-    ).first()
-    if row is None:
-        raise Invalid(lazy("The stock cannot go below zero."), field="quantity")
-    await audit.record(
-        session,
-        action=f"store.stock_{kind}",
-        actor_id=actor.user_id,
-        community_id=community_id,
-        target=f"store_item:{item_id}",
-        address=address,
-        quantity=quantity,
-        partner=partner,
-        reason=reason,
-    )
-    return int(row[0])
+        return int(row[0])
+
+    return await form_keys.once(session, key, moved, move)
 
 
 async def stock_history(session: AsyncSession, item_id: int, limit: int = 200) -> list[StockMove]:

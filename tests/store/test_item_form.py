@@ -10,6 +10,7 @@ from app.core.authz import Actor
 from app.store import photos, services
 from tests.api.helpers import page_login, post_form
 from tests.conftest import count, sent_twice_at_once
+from tests.store.conftest import make_item
 from tests.store.test_photos import png, stored_files
 
 FIELDS = {"name": "双击添加的老花镜", "points_price": "40", "stock": "7", "active": "1"}
@@ -78,3 +79,30 @@ async def test_the_same_item_form_committing_twice_at_once_adds_one_item_and_one
     assert await count(db, MADE, c=cid, n="同时送达的雨伞") == 1
     assert await count(db, PHOTOS, c=cid) == 1
     assert len(stored_files(settings)) == files_before + 1
+
+
+async def test_a_stock_change_sent_twice_moves_the_stock_once(client, shop, engine, db):
+    """The item page's stock form (a restock of 12) sent twice adds 12, once; two sendings
+    committing at the same moment do too, the second answering the stock the first left."""
+    cid = shop.community_id
+    item_id = await make_item(client, shop, stock=10)
+    await page_login(client, shop.admin)
+    url = f"/store/admin/c/{cid}/items/{item_id}"
+    page = (await client.get(url)).text
+    key = re.search(r'name="key" value="([^"]+)"', page[page.index('value="stock"') :]).group(1)
+    sent = {"action": "stock", "kind": "restock", "quantity": "12", "key": key}
+    first, second = [await post_form(client, url, sent) for _ in "12"]
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert first.headers["location"] == second.headers["location"]
+    stock = "SELECT stock FROM store_items WHERE id = :i"
+    moves = "SELECT count(*) FROM store_stock_moves WHERE item_id = :i AND kind = 'restock'"
+    assert (await count(db, stock, i=item_id), await count(db, moves, i=item_id)) == (22, 1)
+    actor = Actor(shop.admin.user_id, "管理员", {cid: frozenset({"admin"})})
+    made, again = await sent_twice_at_once(
+        engine,
+        lambda s: services.move_stock(
+            s, actor, cid, item_id, kind="restock", quantity=5, form_key="same-move"
+        ),
+    )
+    assert made == again == 27
+    assert (await count(db, stock, i=item_id), await count(db, moves, i=item_id)) == (27, 2)
