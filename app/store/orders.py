@@ -325,12 +325,21 @@ async def check_pickup(pickup: Pickup) -> None:
 # ---------------------------------------------------------------- counter
 
 
+CARD_FOR_A_GRID_WORKER = lazy(
+    "This is a resident's member card. To buy a home service for them, open “Buy for a resident” on "
+    "your home page; goods of the love supermarket are ordered for them at its counter."
+)
+
+
 async def member_at_counter(
     conn: Connection, actor: Actor, user_id: int
 ) -> tuple[Any, list[int], list[Pickup]]:
     """A member card scanned at the counter: the member (id, display_name), the communities where
     the scanner is staff and the holder a member, and the holder's open orders there."""
     if not actor.staff_of:
+        if actor.care_of:
+            # A grid worker with a resident's card in hand is told where to go, not only "no".
+            raise Forbidden(CARD_FOR_A_GRID_WORKER)
         raise Forbidden(lazy("Only counter staff can look up a member at the counter."))
     shared = [
         row["community_id"]

@@ -9,13 +9,14 @@ from datetime import timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app.accounts import member_cards
 from app.core import clock
 from app.core.authz import Actor
 from app.core.uow import connection_of
 from app.scans import scanning
 from app.store import admin_pages
 from tests.api.helpers import page_login, post_form
-from tests.conftest import count
+from tests.conftest import count, login
 from tests.qrtools import decode_svg
 from tests.store.conftest import make_item, order
 
@@ -571,3 +572,26 @@ async def test_the_open_orders_come_a_page_at_a_time_with_their_count(client, sh
     assert "第 1 页" in (await client.get(url + "?page=x")).text
     english = (await client.get(url, headers={"Accept-Language": "en"})).text
     assert "Orders waiting to be picked up: 3." in english and "Older orders" in english
+
+
+async def test_a_grid_worker_who_scans_a_residents_card_is_told_where_to_buy_for_them(
+    client, shop, factory, engine
+):
+    """A grid worker scanning a resident's printed card on the scanner was told only that counter
+    staff look members up: a dead end with the card in hand. Now the answer says where to go."""
+    elder = await factory.person(shop.tenant, name="杨依伯", phone=None)
+    grid = await login(
+        client, await factory.person(shop.tenant, roles=["resident", "grid_worker"], name="王网格")
+    )
+    admin = Actor(
+        user_id=shop.admin.user_id, display_name="", roles={shop.community_id: frozenset({"admin"})}
+    )
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        card = await member_cards.printed_card_for(s, admin, shop.community_id, elder.user_id)
+    await page_login(client, grid)
+    scanned = await post_form(client, "/scan", {"code": card, "via": "camera"})
+    assert scanned.status_code == 403
+    assert "这是居民的会员卡。" in scanned.text and "“为居民代购”" in scanned.text
+    await page_login(client, shop.resident)
+    refused = await post_form(client, "/scan", {"code": card, "via": "camera"})
+    assert refused.status_code == 403 and "为居民代购" not in refused.text
