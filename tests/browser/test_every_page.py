@@ -210,7 +210,7 @@ MEASURE = """
     return t ? `${s} "${t}"` : s;
   };
   const found = { small: [], lines: [], contrast: [], targets: [], largest: 0, overflow: null, cut: [],
-    shown: [document.documentElement.lang, document.querySelectorAll('body.elder').length] };
+    spills: [], shown: [document.documentElement.lang, document.querySelectorAll('body.elder').length] };
   // The text's figures are 长辈版's alone (the largest text too): the standard mode skips the walk.
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   const done = new Set();
@@ -278,6 +278,16 @@ MEASURE = """
     const box = (figure ? el.closest('.stat') : el).getBoundingClientRect();
     if (new Set(rects.map((r) => Math.round(r.top))).size > 1 || rects.some((r) => r.right > box.right + 0.5))
       found.cut.push(name(el));
+  }
+  // An image stays inside its box's padding: a QR code wider than its card ran over the card's
+  // border on a phone.
+  for (const img of document.querySelectorAll('main img')) {
+    if (!shown(img) || !img.parentElement) continue;
+    const r = img.getBoundingClientRect(), b = img.parentElement.getBoundingClientRect();
+    const s = style(img.parentElement);
+    const left = b.left + parseFloat(s.borderLeftWidth) + parseFloat(s.paddingLeft);
+    const right = b.right - parseFloat(s.borderRightWidth) - parseFloat(s.paddingRight);
+    if (r.width > 0 && (r.left < left - 0.5 || r.right > right + 0.5)) found.spills.push(name(img));
   }
   // Nothing pushes the page past the window: a wide table scrolls inside its own box.
   const doc = document.documentElement;
@@ -390,6 +400,8 @@ def walk_every_page(
                 problems.append(f"{url}: wider than the window: {figures['overflow']}")
             for figure in figures["cut"]:
                 problems.append(f"{url}: a figure's number cut or out of its box: {figure}")
+            for image in figures["spills"]:
+                problems.append(f"{url}: an image wider than its box: {image}")
             for target in figures["targets"]:
                 problems.append(f"{url}: target under {60 if elder else 44}px: {target}")
             if elder:
