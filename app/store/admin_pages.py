@@ -359,6 +359,7 @@ async def admin_orders(
     db_session: AsyncSession,
     cancelled: str = "",
     page: str = "",
+    today: str = "",
 ) -> Template:
     community = await _admin_community(db_session, actor, community_id)
     # The open orders a page at a time, newest first: a community of 2,000 households may have
@@ -366,6 +367,14 @@ async def admin_orders(
     open_total = await services.count_orders(db_session, actor, community_id, "held")
     pages = max(-(-open_total // OPEN_ORDERS_PAGE), 1)
     number = min(max(optional_int(page) or 1, 1), pages)
+    # The day's hand-overs likewise, from midnight in the community's zone: a busy Saturday's
+    # counter hands over more than a page holds.
+    since = clock.day_start(clock.now(), community.time_zone)
+    today_total = await services.count_orders(
+        db_session, actor, community_id, "picked_up", picked_up_since=since
+    )
+    today_pages = max(-(-today_total // OPEN_ORDERS_PAGE), 1)
+    today_number = min(max(optional_int(today) or 1, 1), today_pages)
     notice = None
     cancelled_id = optional_int(cancelled)
     gone = await db_session.get(StoreOrder, cancelled_id) if cancelled_id and cancelled_id < 2**63 else None
@@ -396,8 +405,16 @@ async def admin_orders(
         page=number,
         pages=pages,
         today_rows=await services.orders_of_community(
-            db_session, actor, community_id, picked_up_since=clock.day_start(clock.now(), community.time_zone)
+            db_session,
+            actor,
+            community_id,
+            picked_up_since=since,
+            limit=OPEN_ORDERS_PAGE,
+            offset=(today_number - 1) * OPEN_ORDERS_PAGE,
         ),
+        today_total=today_total,
+        today_page=today_number,
+        today_pages=today_pages,
         low=[i for i in items if i.active and i.stock <= settings.low_stock],
         now=clock.now(),
         notice=notice,

@@ -49,7 +49,7 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
     if actor.has(cid, "admin", "staff"):
         waiting = await services.orders_of_community(session, actor, cid, status="held", limit=WAITING_SHOWN)
         today = clock.day_start(clock.now(), community.time_zone)
-        picked = await services.orders_of_community(session, actor, cid, picked_up_since=today, limit=1000)
+        picked = await services.count_orders(session, actor, cid, "picked_up", picked_up_since=today)
         part.panels.append(
             homes.Panel(
                 "counter",
@@ -64,7 +64,7 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
                 ],
                 figures=[
                     homes.Figure(lazy("Waiting for pickup"), await open_order_count(session, cid), order=10),
-                    homes.Figure(lazy("Picked up today"), len(picked), order=20),
+                    homes.Figure(lazy("Picked up today"), picked, order=20),
                 ],
                 empty=lazy("No orders are waiting for pickup."),
                 more=(f"/store/admin/c/{cid}/orders", lazy("All orders and pickups")),

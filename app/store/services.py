@@ -486,23 +486,33 @@ async def orders_of_community(
         stmt = stmt.where(StoreOrder.status == status)
     if picked_up_since is not None:
         stmt = stmt.where(StoreOrder.status == "picked_up", StoreOrder.picked_up_at >= picked_up_since)
-        stmt = stmt.order_by(StoreOrder.picked_up_at.desc())
+        stmt = stmt.order_by(StoreOrder.picked_up_at.desc(), StoreOrder.id.desc())
     else:
         stmt = stmt.order_by(StoreOrder.id.desc())
     rows = (await session.execute(stmt.offset(offset).limit(limit))).all()
     return [OrderRow(o, n, r) for o, n, r in rows]
 
 
-async def count_orders(session: AsyncSession, actor: Actor, community_id: int, status: str) -> int:
+async def count_orders(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    status: str,
+    *,
+    picked_up_since: datetime | None = None,
+) -> int:
     """How many of the community's orders have the status (the open ones: what the counter still
-    has to hand over), for the orders page's count and pages."""
+    has to hand over; those picked up since an instant: the day's hand-overs), for the orders
+    page's counts and pages."""
     actor.require(community_id, *STAFF)
-    found = await session.scalar(
+    stmt = (
         select(func.count())
         .select_from(StoreOrder)
         .where(StoreOrder.community_id == community_id, StoreOrder.status == status)
     )
-    return int(found or 0)
+    if picked_up_since is not None:
+        stmt = stmt.where(StoreOrder.picked_up_at >= picked_up_since)
+    return int(await session.scalar(stmt) or 0)
 
 
 @dataclass

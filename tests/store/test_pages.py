@@ -595,3 +595,35 @@ async def test_a_grid_worker_who_scans_a_residents_card_is_told_where_to_buy_for
     await page_login(client, shop.resident)
     refused = await post_form(client, "/scan", {"code": card, "via": "camera"})
     assert refused.status_code == 403 and "为居民代购" not in refused.text
+
+
+async def test_the_orders_picked_up_today_come_a_page_at_a_time_with_their_count(client, shop, monkeypatch):
+    """The day's hand-overs were the latest 200 with no count and no way to the others, and the
+    home page loaded up to 1,000 of them to count them (here two a page)."""
+    monkeypatch.setattr(admin_pages, "OPEN_ORDERS_PAGE", 2)
+    item_id = await make_item(client, shop, name="挂面 1kg", points_price=20, stock=10)
+    picked = []
+    for _ in range(3):
+        placed = (await order(client, shop.resident, item_id)).json()
+        scanned = await client.post(
+            "/api/v1/scans", json={"code": placed["pickup_code"]}, headers=shop.staff.headers
+        )
+        assert scanned.status_code == 200, scanned.text
+        picked.append(placed["id"])
+    waiting = (await order(client, shop.resident, item_id)).json()["id"]
+    await page_login(client, shop.staff)
+    url = f"/store/admin/c/{shop.community_id}/orders"
+    first = (await client.get(url)).text
+    assert "今日已领取订单共 3 张。" in first and "第 1 页，共 2 页，最近领取的在前。" in first
+    assert re.findall(r'data-picked="(\d+)"', first) == [str(i) for i in picked[:0:-1]]
+    assert 'href="?today=2#today"' in first and "today=0" not in first
+    second = (await client.get(url + "?today=2")).text
+    assert re.findall(r'data-picked="(\d+)"', second) == [str(picked[0])]
+    assert 'href="?today=1#today"' in second and "today=3" not in second
+    # The open orders stay where they were while the day's list pages.
+    assert re.findall(r'data-order="(\d+)"', second) == [str(waiting)]
+    assert re.findall(r'data-picked="(\d+)"', (await client.get(url + "?today=9")).text) == [str(picked[0])]
+    english = (await client.get(url, headers={"Accept-Language": "en"})).text
+    assert "Orders picked up today: 3." in english and "Earlier pickups" in english
+    home = (await client.get("/")).text
+    assert re.search(r"<span>今日已领取</span>\s*<strong>3</strong>", home)
