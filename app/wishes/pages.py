@@ -65,12 +65,13 @@ async def _wishes_page(
     community_id: int,
     who: str = "",
     status: str = "",
+    page: int = 1,
     **extra: Any,
 ) -> Template:
     community = await db_session.get(Community, community_id)
     if community is None:
         raise NotFound()
-    views = await reading.list_wishes(db_session, actor, community_id, status or None)
+    listed = await reading.wishes_page(db_session, actor, community_id, status or None, page, WISHES_PAGE)
     residents: list[Any] = []
     more_residents = False
     may_post_for = actor.has(community_id, *CARE_ROLES)
@@ -91,7 +92,10 @@ async def _wishes_page(
         status=status,
         wish_settings=settings_now,
         community=community,
-        wishes=views,
+        wishes=listed.wishes,
+        wishes_total=listed.total,
+        page=listed.page,
+        pages=listed.pages,
         status_labels=ALL_STATUS_LABELS,
         kind_labels=KIND_LABELS,
         form_key=form_keys.new(),
@@ -100,6 +104,8 @@ async def _wishes_page(
 
 
 RESIDENTS_LISTED = 50
+# The wishes page's wishes a page at a time: a community of 2,000 households posts hundreds.
+WISHES_PAGE = 20
 
 
 async def _residents(
@@ -150,7 +156,10 @@ async def wishes_page(
     who = request.query_params.get("who", "").strip()[:50]
     status = request.query_params.get("status", "")
     status = status if status in ALL_STATUS_LABELS else ""
-    return await _wishes_page(request, db_session, actor, settings, community_id, who, status, posted=posted)
+    page = optional_int(request.query_params.get("page")) or 1
+    return await _wishes_page(
+        request, db_session, actor, settings, community_id, who, status, page, posted=posted
+    )
 
 
 @post("/c/{community_id:int}/wishes", include_in_schema=False)

@@ -48,11 +48,22 @@ class WishView:
     may: set[str] = field(default_factory=set)
 
 
-_LIST = Sql(
-    f"SELECT {WISH_COLUMNS} {FROM} WHERE w.community_id = :c "  # noqa: S608
-    "AND (CAST(:status AS varchar) IS NULL OR w.status = :status) "
-    "ORDER BY w.created_at DESC, w.id DESC LIMIT 500"
+# Which wishes a reader sees (the one place of this rule): those in the pool (published, taken up,
+# come true) to anyone who reads the community's wishes; one not (or not yet) in it to its
+# beneficiary, its poster, and the community's care roles (grid workers, staff, admins).
+SEEN = (
+    "(CAST(:care AS boolean) OR w.status IN ('published', 'claimed', 'delivered') "
+    "OR w.beneficiary_id = :me OR w.posted_by = :me)"
 )
+_OF_COMMUNITY = f"w.community_id = :c AND (CAST(:status AS varchar) IS NULL OR w.status = :status) AND {SEEN}"
+_LIST = Sql(
+    f"SELECT {WISH_COLUMNS} {FROM} WHERE {_OF_COMMUNITY} "  # noqa: S608
+    "ORDER BY w.created_at DESC, w.id DESC LIMIT :limit OFFSET :offset"
+)
+_COUNT = Sql(f"SELECT count(*) FROM wishes w WHERE {_OF_COMMUNITY}")  # noqa: S608
+_SEEN_ONE = Sql(f"SELECT EXISTS (SELECT 1 FROM wishes w WHERE w.id = :id AND {SEEN})")  # noqa: S608
+# The API's list: the newest this many (the wishes page shows them a page at a time).
+API_LISTED = 500
 _ORG_NAMES = Sql("SELECT id, name FROM organisations WHERE id = ANY(:ids)")
 
 
@@ -117,12 +128,8 @@ async def may_read(session: AsyncSession, actor: Actor, community_id: int) -> bo
     return True
 
 
-def _visible(reader: Reader, row: Any) -> bool:
-    if row["status"] in ("published", "claimed", "delivered"):
-        return True
-    # A wish not (or not yet) in the pool: its beneficiary, its poster, and the community's
-    # care roles (grid workers, staff, admins) see it.
-    return reader.care or reader.actor.user_id in (row["beneficiary_id"], row["posted_by"])
+def _seen_by(reader: Reader) -> dict[str, Any]:
+    return {"care": reader.care, "me": reader.actor.user_id}
 
 
 def _view(reader: Reader, row: Any, org_names: dict[int, str]) -> WishView:
@@ -192,12 +199,52 @@ async def _org_names(db: AsyncSession | Connection, rows: list[Any]) -> dict[int
 async def list_wishes(
     session: AsyncSession, actor: Actor, community_id: int, status: str | None = None
 ) -> list[WishView]:
+    """The newest API_LISTED of the community's wishes the actor sees (of one status or all)."""
+    reader = await _list_reader(session, actor, community_id, status)
+    return await _listed(session, reader, status, API_LISTED, 0)
+
+
+@dataclass
+class WishesPage:
+    wishes: list[WishView]
+    total: int  # of the wishes the reader sees, on every page
+    page: int
+    pages: int
+
+
+async def wishes_page(
+    session: AsyncSession, actor: Actor, community_id: int, status: str | None, page: int, per_page: int
+) -> WishesPage:
+    """A page of the community's wishes the actor sees, newest first, with how many there are: a
+    page past the last shows the last."""
+    reader = await _list_reader(session, actor, community_id, status)
+    total = int(
+        await _COUNT.fetchval(session, {"c": community_id, "status": status, **_seen_by(reader)}) or 0
+    )
+    pages = max(-(-total // per_page), 1)
+    page = min(max(page, 1), pages)
+    return WishesPage(
+        await _listed(session, reader, status, per_page, (page - 1) * per_page), total, page, pages
+    )
+
+
+async def _list_reader(session: AsyncSession, actor: Actor, community_id: int, status: str | None) -> Reader:
     if status is not None and status not in rules.STATUSES:
         raise Invalid(field="status")
-    reader = await reader_for(session, actor, community_id)
-    rows = [
-        r for r in await _LIST.fetch(session, {"c": community_id, "status": status}) if _visible(reader, r)
-    ]
+    return await reader_for(session, actor, community_id)
+
+
+async def _listed(
+    session: AsyncSession, reader: Reader, status: str | None, limit: int, offset: int
+) -> list[WishView]:
+    params = {
+        "c": reader.community_id,
+        "status": status,
+        "limit": limit,
+        "offset": offset,
+        **_seen_by(reader),
+    }
+    rows = await _LIST.fetch(session, params)
     names = await _org_names(session, rows)
     return [_view(reader, r, names) for r in rows]
 
@@ -208,7 +255,7 @@ async def get_wish(session: AsyncSession, actor: Actor, wish_id: int) -> WishVie
         reader = await reader_for(session, actor, int(row["community_id"]))
     except Forbidden:
         raise NotFound() from None
-    if not _visible(reader, row):
+    if not await _SEEN_ONE.fetchval(session, {"id": wish_id, **_seen_by(reader)}):
         raise NotFound()
     return _view(reader, row, await _org_names(session, [row]))
 

@@ -252,3 +252,33 @@ async def test_a_wish_form_sent_twice_posts_one_wish(client, pool: Pool, db):
     assert again != key
     assert (await post_form(client, f"/c/{cid}/wishes", {**form, "key": again})).status_code == 303
     assert await count(db, "SELECT count(*) FROM wishes WHERE title = '一把助行拐杖'") == 2
+
+
+async def test_the_wishes_come_a_page_at_a_time_with_their_count(client, pool: Pool, monkeypatch):
+    """The wishes page listed the newest 500 with no count and no way to the others (here three a
+    page): each reader counts and pages through only the wishes they see."""
+    monkeypatch.setattr(pages, "WISHES_PAGE", 3)
+    cid = pool.community_id
+    posted = [await post_wish(client, pool, title=f"心愿{i}") for i in range(5)]
+    for wish_id in posted[:4]:
+        await publish(client, pool, wish_id)
+    await session_of(client, pool.town.admin)
+    first = (await client.get(f"/c/{cid}/wishes")).text
+    assert "共 5 个心愿。" in first and "第 1 页，共 2 页，最新的在前。" in first
+    assert re.findall(r'data-wish="(\d+)"', first) == [str(i) for i in posted[:1:-1]]
+    assert 'href="?page=2#listed"' in first and "page=0" not in first
+    second = (await client.get(f"/c/{cid}/wishes", params={"page": "2"})).text
+    assert re.findall(r'data-wish="(\d+)"', second) == [str(posted[1]), str(posted[0])]
+    assert 'href="?page=1#listed"' in second and "page=3" not in second
+    past = (await client.get(f"/c/{cid}/wishes", params={"page": "99"})).text
+    assert re.findall(r'data-wish="(\d+)"', past) == [str(posted[1]), str(posted[0])]
+    # The status filter pages too, and keeps its status in the links.
+    published = (await client.get(f"/c/{cid}/wishes", params={"status": "published"})).text
+    assert "共 4 个心愿。" in published and 'href="?status=published&amp;page=2#listed"' in published
+    # A resident who posted none of them sees the four in the pool, not the one under review.
+    await session_of(client, pool.volunteer)
+    theirs = (await client.get(f"/c/{cid}/wishes")).text
+    assert "共 4 个心愿。" in theirs and f'data-wish="{posted[4]}"' not in theirs
+    assert re.findall(r'data-wish="(\d+)"', theirs) == [str(i) for i in posted[3:0:-1]]
+    english = (await client.get(f"/c/{cid}/wishes", headers={"Accept-Language": "en"})).text
+    assert "Wishes listed: 4." in english and "Older wishes" in english
