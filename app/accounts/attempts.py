@@ -55,6 +55,11 @@ def join_key(address: str) -> str:
     return "join:" + address[:64]
 
 
+def password_key(user_id: int) -> str:
+    """A signed-in person's guesses of their current password (changing it)."""
+    return f"password:{user_id}"
+
+
 async def claim_attempt(db: Db, settings: Settings, key: str, limit: int) -> bool:
     """Counts one attempt for `key`; False when the key is locked (this attempt must stop).
     Run it in a unit of work of its own, committed before the check it guards, so a failed

@@ -1,7 +1,7 @@
-"""Logging in and registering, for the API and the pages alike. Each attempt is counted in a unit
-of work of its own (app.core.uow.Database.unit_of_work), committed before the password or the
-join code is checked, so that a refusal stays counted when the request's transaction is rolled
-back: two units of work, neither committed by hand."""
+"""Logging in, registering and changing one's password, for the API and the pages alike. Each
+attempt is counted in a unit of work of its own (app.core.uow.Database.unit_of_work), committed
+before the password or the join code is checked, so that a refusal stays counted when the
+request's transaction is rolled back: two units of work, neither committed by hand."""
 
 from __future__ import annotations
 
@@ -47,3 +47,21 @@ async def register(
         raise
     await attempts.release_attempt(db_session, key)
     return user, membership
+
+
+async def change_password(
+    request: Request, db_session: AsyncSession, settings: Settings, user_id: int, current: str, new: str
+) -> str:
+    """The signed-in person's new password (services.change_own_password): wrong guesses of the
+    current one are counted as a phone's failed logins are, so a session left open cannot be used
+    to find it. Every session of the account ends; this browser gets a new one, whose token is
+    returned."""
+    key = attempts.password_key(user_id)
+    address = client_address(request)
+    async with database(request).unit_of_work() as counters:
+        allowed = await attempts.claim_attempt(counters, settings, key, settings.login_max_failures_per_phone)
+    if not allowed:
+        raise DomainError("rate_limited", 429)
+    await services.change_own_password(db_session, user_id, current, new, address)
+    await attempts.forget(db_session, key)
+    return await services.create_auth_session(db_session, settings, user_id, "cookie", address)

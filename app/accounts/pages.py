@@ -17,7 +17,15 @@ from app.core.authz import Actor
 from app.core.errors import MESSAGES, DomainError, Forbidden
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
-from app.core.web import client_address, render, safe_next, session_cookie_name
+from app.core.web import (
+    client_address,
+    error_message,
+    form_data,
+    render,
+    reopen_form,
+    safe_next,
+    session_cookie_name,
+)
 from app.places.models import Community, Street
 
 # ---------------------------------------------------------------- the home page
@@ -177,6 +185,40 @@ async def register_submit(request: Request, db_session: AsyncSession, settings: 
     return response
 
 
+# ---------------------------------------------------------------- pages: my password
+
+PASSWORD_CHANGED = lazy("Your password was changed. Everywhere else you were logged out.")
+
+
+@get("/me/password", include_in_schema=False)
+async def password_page(request: Request, actor: Actor, done: str = "") -> Template:
+    notice = gettext_for(request)(PASSWORD_CHANGED) if done else None
+    return render(request, "accounts/password.html", error=None, notice=notice)
+
+
+@post("/me/password", include_in_schema=False)
+async def password_submit(
+    request: Request, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Response:
+    form = await form_data(request)
+    try:
+        token = await logins.change_password(
+            request, db_session, settings, actor.user_id, form.get("current", ""), form.get("password", "")
+        )
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return render(
+            request,
+            "accounts/password.html",
+            status_code=exc.status_code,
+            error=error_message(request, exc),
+            notice=None,
+        )
+    response = Redirect("/me/password?done=1", status_code=303)
+    _set_session_cookie(response, settings, token)
+    return response
+
+
 # ---------------------------------------------------------------- pages: my card
 
 
@@ -199,5 +241,7 @@ route_handlers = [
     logout,
     register_page,
     register_submit,
+    password_page,
+    password_submit,
     my_card_page,
 ]
