@@ -219,6 +219,9 @@ async def create_organisation(
         raise Invalid(lazy("Please choose partner unit, provider or both."), field="kinds")
     if not data.members:
         raise Invalid(lazy("An organisation needs at least one member."), field="members")
+    if (data.lat is None) != (data.lng is None):
+        # Half a place is none: the service circle could measure no distance from it.
+        raise Invalid(lazy("Please give both the latitude and the longitude, or neither."), field="lat")
     phones = [normalise_phone(m.phone) for m in data.members]
     if len(set(phones)) != len(phones):
         raise Invalid(lazy("The same phone number is listed twice."), field="members")

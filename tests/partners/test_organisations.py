@@ -104,7 +104,9 @@ async def test_only_the_community_admin_creates_organisations(
     assert (await client.post(url, json=body)).status_code == 401
 
 
-async def test_bad_organisations_are_refused_with_the_error_shape(client: Any, town: Town) -> None:
+async def test_bad_organisations_are_refused_with_the_error_shape(
+    client: Any, town: Town, db: AsyncSession
+) -> None:
     url = f"/api/v1/communities/{town.community_id}/organisations"
     member = {"phone": unique_phone(), "display_name": "张科长"}
     cases = [
@@ -115,6 +117,9 @@ async def test_bad_organisations_are_refused_with_the_error_shape(client: Any, t
         {"name": "A", "kinds": ["partner"], "members": [{"phone": "12345", "display_name": "x"}]},
         {"name": "A", "kinds": ["partner"], "members": [member, member]},
         {"name": "A", "kinds": ["partner"], "members": [member], "lat": 91},
+        # Half a place: the service circle could measure no distance from it.
+        {"name": "A", "kinds": ["provider"], "members": [member], "lat": 26.08},
+        {"name": "A", "kinds": ["provider"], "members": [member], "lat": None, "lng": 119.3},
         {"name": "A\x00", "kinds": ["partner"], "members": [member]},
         {"name": "A" * 101, "kinds": ["partner"], "members": [member]},
     ]
@@ -122,6 +127,10 @@ async def test_bad_organisations_are_refused_with_the_error_shape(client: Any, t
         response = await client.post(url, json=body, headers=town.admin.headers)
         assert response.status_code in (400, 422), (body, response.text)
         assert response.json()["code"] == "validation_error", response.text
+    made = await db.execute(
+        text("SELECT count(*) FROM organisations WHERE community_id = :c"), {"c": town.community_id}
+    )
+    assert made.scalar_one() == 0
     name = unique("福清市妇联")
     ok = await client.post(
         url, json={"name": name, "kinds": ["partner"], "members": [member]}, headers=town.admin.headers
