@@ -226,6 +226,11 @@ async def test_the_admin_places_providers_approves_offers_and_closes_a_month(
         f"/circle/admin/c/{circle.community_id}/statements/{circle.barber_id}?month={last}&step=close"
     )
     assert 'data-confirm="statement-close"' in ask.text and "不能撤销" in ask.text
+    # The month is named: "确认结账本月吗？" ("this month") asked about last month.
+    name = (
+        await db.execute(text("SELECT name FROM organisations WHERE id = :o"), {"o": circle.barber_id})
+    ).scalar_one()
+    assert f"<h1>确认为“{name}”结清 {last} 的账吗？</h1>" in ask.text and "本月" not in ask.text
     step = await post_form(
         client,
         f"/circle/admin/c/{circle.community_id}/statements/{circle.barber_id}",
