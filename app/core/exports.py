@@ -59,7 +59,9 @@ Gettext = Callable[[str], str]
 class Column:
     label: str  # msgid
     words: Mapping[str, str] | None = None  # a code of this column -> the msgid its pages show
-    contact: bool = False  # a person's contact details: only for the export's `contacts` roles
+    # a person's contact details (or their name where only some readers may see it, as whom a
+    # wish is for): only for the export's `contacts` roles
+    contact: bool = False
 
     def cell(self, value: Any, gettext: Gettext) -> Any:
         if self.words is None or not isinstance(value, str) or value not in self.words:

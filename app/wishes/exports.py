@@ -28,7 +28,9 @@ _WISHES = Sql(
         lazy("Wish"),
         exports.column(lazy("Kind"), words=KIND_LABELS),
         exports.column(lazy("Status"), words=ALL_STATUS_LABELS),
-        lazy("For"),
+        # Whom a wish is for: its pages name them only to the community's staff and admins
+        # (API.md), so of the exports page's readers only the admin's file has the column.
+        exports.column(lazy("For"), contact=True),
         lazy("Claimed by"),
         lazy("Made"),
         lazy("Delivered"),
@@ -36,6 +38,7 @@ _WISHES = Sql(
     ),
     order=30,
     note=lazy("Every wish made in the period; times in the community's time zone."),
+    contacts=("admin",),
 )
 async def wishes(session: Any, scope: Scope) -> Sequence[Sequence[Any]]:
     rows = await _WISHES.fetch(

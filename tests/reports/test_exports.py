@@ -213,3 +213,26 @@ def test_a_cell_a_spreadsheet_would_run_is_written_as_text() -> None:
     assert body.splitlines() == ["a", "'=1+1", "'-2", "正常"]
     sheet = _sheet(exports.to_xlsx(["a"], [["=1+1"], [3]]))
     assert sheet == [("a",), ("'=1+1",), (3,)]
+
+
+async def test_the_wishes_export_names_whom_a_wish_is_for_only_to_the_community_admin(
+    client: Any, reports_town: Town
+) -> None:
+    """The wishes' pages name a wish's beneficiary only to the community's staff and admins
+    (API.md): the street admin's file of the wishes has no such column, the admin's has."""
+    town = reports_town
+    cid = town.community_id
+    beneficiary = "林秀英"  # carol posted both of the town's wishes for herself
+    await session_of(client, town.admin)
+    admins = _sheet((await client.get(f"/admin/c/{cid}/exports/wishes.xlsx?{town.query}")).content)
+    assert len(admins[0]) == 9
+    assert any(beneficiary in row for row in admins[1:])
+    await session_of(client, town.street_admin)
+    for fmt in ("xlsx", "csv"):
+        got = await client.get(f"/admin/c/{cid}/exports/wishes.{fmt}?{town.query}")
+        assert got.status_code == 200, got.text[:300]
+        text_of = got.content.decode("utf-8-sig") if fmt == "csv" else repr(_sheet(got.content))
+        assert beneficiary not in text_of
+        assert "修插座" in text_of  # the wishes themselves are there
+    street = _sheet((await client.get(f"/admin/c/{cid}/exports/wishes.xlsx?{town.query}")).content)
+    assert len(street[0]) == 8  # the admin's columns but whom each wish is for
