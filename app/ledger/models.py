@@ -79,7 +79,8 @@ class LedgerAccount(Base):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     community_id: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(16))
-    user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # Found with its community (uq_ledger_accounts_wallet), never by the member alone (0044).
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
     organisation_id: Mapped[int | None] = mapped_column(BigInteger)
     balance: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     held: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

@@ -24,6 +24,12 @@ INDEXES = {
         "ix_event_checkins_community_id_checked_out_at": "the figures, a partner's progress",
         "ix_event_checkins_queue": "the approval queue",
     },
+    "ledger_accounts": {
+        "pk_ledger_accounts": "a wallet's update by id",
+        "uq_ledger_accounts_wallet": "a member's wallet in a community",
+        "uq_ledger_accounts_system": "a community's issuing, store, expiry and settled accounts",
+        "uq_ledger_accounts_provider": "a provider's account in a community",
+    },
     "ledger_holds": {
         "pk_ledger_holds": "posting and voiding a hold",
         "uq_ledger_holds_idempotency_key": "a repeated hold",
@@ -114,7 +120,16 @@ async def test_a_check_in_and_a_redemption_fire_no_trigger(db: AsyncSession):
                 "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
                 "WHERE NOT tgisinternal AND tgrelid::regclass::text = ANY(:tables)"
             ),
-            {"tables": ["scans", "event_checkins", "circle_vouchers", "ledger_holds", "audit_entries"]},
+            {
+                "tables": [
+                    "scans",
+                    "event_checkins",
+                    "circle_vouchers",
+                    "ledger_holds",
+                    "ledger_accounts",
+                    "audit_entries",
+                ]
+            },
         )
     ).all()
     assert rows == []
