@@ -28,6 +28,10 @@ from app.wishes import home as _home  # noqa: F401 - registers its share of the 
 
 KIND_LABELS = {"item": lazy("Item wish"), "service": lazy("Service wish")}
 
+# The wishes (the wishes page's, the pool's) a page at a time: a community of 2,000 households
+# posts hundreds, and the wishes come true pile up over the years.
+WISHES_PAGE = 20
+
 STATUS_LABELS = {
     "published": lazy("Waiting for someone"),
     "claimed": lazy("Taken up"),
@@ -42,12 +46,17 @@ async def wish_pool(
     community = await db_session.get(Community, community_id)
     if community is None:
         raise NotFound()
-    wishes = await reading.public_pool(db_session, community_id)
+    listed = await reading.public_pool(
+        db_session, community_id, optional_int(request.query_params.get("page")) or 1, WISHES_PAGE
+    )
     return render(
         request,
         "wishes/pool.html",
         community=community,
-        wishes=wishes,
+        wishes=listed.wishes,
+        wishes_total=listed.total,
+        page=listed.page,
+        pages=listed.pages,
         status_labels=STATUS_LABELS,
         kind_labels=KIND_LABELS,
         public_pages=homes.other_public_pages(community_id, request.url.path),
@@ -104,8 +113,6 @@ async def _wishes_page(
 
 
 RESIDENTS_LISTED = 50
-# The wishes page's wishes a page at a time: a community of 2,000 households posts hundreds.
-WISHES_PAGE = 20
 
 
 async def _residents(

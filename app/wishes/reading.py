@@ -274,18 +274,33 @@ class PoolWish:
     funded_cents: int = 0
 
 
+_IN_POOL = "FROM wishes WHERE community_id = :c AND status IN ('published', 'claimed', 'delivered') "
 _POOL = Sql(
     "SELECT id, title, description, status, kind, funding_goal_cents, funding_total('wish', id) AS funded "
-    "FROM wishes WHERE community_id = :c "
-    "AND status IN ('published', 'claimed', 'delivered') "
-    "ORDER BY (status = 'published') DESC, created_at DESC, id DESC LIMIT 200"
+    f"{_IN_POOL}ORDER BY (status = 'published') DESC, created_at DESC, id DESC LIMIT :limit OFFSET :offset"
 )
+_POOL_COUNT = Sql(f"SELECT count(*) {_IN_POOL}")  # noqa: S608
 
 
-async def public_pool(session: AsyncSession, community_id: int) -> list[PoolWish]:
-    """The community's 邻+圆梦池 for anyone: the wishes in the pool, and those already taken up
-    or delivered, without any personal data."""
-    return [
+@dataclass
+class PoolPage:
+    wishes: list[PoolWish]
+    total: int
+    page: int
+    pages: int
+
+
+async def public_pool(
+    session: AsyncSession, community_id: int, page: int = 1, per_page: int = 20
+) -> PoolPage:
+    """A page of the community's 邻+圆梦池 for anyone, with how many there are: the wishes in the
+    pool first, then those already taken up or delivered, newest first, without any personal
+    data. A page past the last shows the last."""
+    total = int(await _POOL_COUNT.fetchval(session, {"c": community_id}) or 0)
+    pages = max(-(-total // per_page), 1)
+    page = min(max(page, 1), pages)
+    rows = await _POOL.fetch(session, {"c": community_id, "limit": per_page, "offset": (page - 1) * per_page})
+    wishes = [
         PoolWish(
             int(r["id"]),
             r["title"],
@@ -295,5 +310,6 @@ async def public_pool(session: AsyncSession, community_id: int) -> list[PoolWish
             r["funding_goal_cents"],
             int(r["funded"]),
         )
-        for r in await _POOL.fetch(session, {"c": community_id})
+        for r in rows
     ]
+    return PoolPage(wishes, total, page, pages)

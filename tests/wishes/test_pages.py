@@ -282,3 +282,24 @@ async def test_the_wishes_come_a_page_at_a_time_with_their_count(client, pool: P
     assert re.findall(r'data-wish="(\d+)"', theirs) == [str(i) for i in posted[3:0:-1]]
     english = (await client.get(f"/c/{cid}/wishes", headers={"Accept-Language": "en"})).text
     assert "Wishes listed: 4." in english and "Older wishes" in english
+
+
+async def test_the_public_pool_comes_a_page_at_a_time_those_waiting_first(client, pool: Pool, monkeypatch):
+    """The public pool showed the first 200 and nothing of the rest: the wishes come true pile up
+    over the years (here two a page). Those waiting for someone come first, on every count."""
+    monkeypatch.setattr(pages, "WISHES_PAGE", 2)
+    cid = pool.community_id
+    posted = [await post_wish(client, pool, title=f"心愿{i}") for i in range(4)]
+    for wish_id in posted[:3]:
+        await publish(client, pool, wish_id)
+    await claim_for_unit(client, pool, posted[2])  # the newest published one, taken up
+    client.cookies.clear()
+    first = (await client.get(f"/c/{cid}/wish-pool")).text
+    assert "共 3 个心愿。" in first and "第 1 页，共 2 页" in first
+    assert re.findall(r'data-wish="(\d+)"', first) == [str(posted[1]), str(posted[0])]
+    assert 'href="?page=2#listed"' in first and "page=0" not in first
+    second = (await client.get(f"/c/{cid}/wish-pool", params={"page": "2"})).text
+    assert re.findall(r'data-wish="(\d+)"', second) == [str(posted[2])]
+    assert 'href="?page=1#listed"' in second and "page=3" not in second
+    past = (await client.get(f"/c/{cid}/wish-pool", params={"page": "x"})).text
+    assert re.findall(r'data-wish="(\d+)"', past) == [str(posted[1]), str(posted[0])]
