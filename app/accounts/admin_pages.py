@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import cards, honours, member_cards, services
 from app.accounts.models import COMMUNITY_ROLES, MemberCard, Membership, User
-from app.core import clock, qr
+from app.core import clock, form_keys, qr
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.i18n import gettext_for, lazy
@@ -147,6 +147,7 @@ async def _new_page(
         community=community,
         places=await places_of(db_session, community_id),
         form=form,
+        form_key=form_keys.new(),
         error=error,
         roles=COMMUNITY_ROLES,
         is_admin=actor.has(community_id, "admin"),
@@ -181,7 +182,12 @@ async def resident_create(
     roles = [str(r) for r in raw.getall("roles")] if "roles" in raw else ["resident"]
     try:
         user = await services.add_resident(
-            db_session, actor, community_id, _resident_input(form, roles), client_address(request)
+            db_session,
+            actor,
+            community_id,
+            _resident_input(form, roles),
+            client_address(request),
+            form_key=form.get("key"),
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)

@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core import form_keys
 from app.core.database import Base
 from app.core.roles import COMMUNITY_ROLES
 
@@ -44,6 +45,7 @@ class Membership(Base):
             "roles <@ ARRAY[" + ",".join(f"'{role}'" for role in COMMUNITY_ROLES) + "]::varchar[]",
             name="known_roles",
         ),
+        form_keys.unique_index("memberships", "added_by"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -53,6 +55,9 @@ class Membership(Base):
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"))
     building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))
     room: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # Who enrolled the person through the residents form, and that form's key.
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    form_key: Mapped[str | None] = mapped_column(String(form_keys.LENGTH))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

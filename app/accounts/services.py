@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from sqlalchemy import ColumnElement, any_, delete, exists, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +22,7 @@ from app.accounts.models import (
     User,
 )
 from app.accounts.rules import phone_or_none
-from app.core import audit, clock, organisations
+from app.core import audit, clock, form_keys, organisations
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
@@ -304,14 +305,42 @@ async def _check_place(session: AsyncSession, community_id: int, data: ResidentI
 
 
 async def add_resident(
-    session: AsyncSession, actor: Actor, community_id: int, data: ResidentInput, address: str | None = None
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    data: ResidentInput,
+    address: str | None = None,
+    *,
+    form_key: str | None = None,
 ) -> User:
     """Enrols a person in the community (staff and admins only).
 
     A phone number that already has an account adds a membership only: the name and password
     given are not applied, and the community gets no power over that account (see
-    `belongs_here_alone`). A new account is made otherwise, belonging to this community alone."""
+    `belongs_here_alone`). A new account is made otherwise, belonging to this community alone.
+    `form_key` is the residents form's (app.core.form_keys): its second sending enrols nobody
+    (a person without a phone was enrolled twice) and answers the first one's person."""
     await community_for(session, actor, community_id, "admin", "staff")
+    key = form_keys.clean(form_key)
+    find = form_keys.finder(session, Membership, "added_by", actor.user_id)
+
+    async def enrolled(key: str) -> User | None:
+        membership = await find(key)
+        return None if membership is None else await session.get(User, membership.user_id)
+
+    return await form_keys.once(
+        session, key, enrolled, partial(_enrol, session, actor, community_id, data, address, key)
+    )
+
+
+async def _enrol(
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    data: ResidentInput,
+    address: str | None,
+    key: str | None,
+) -> User:
     roles = check_roles(data.roles)
     if set(roles) - {"resident"} and not actor.has(community_id, "admin"):
         raise Forbidden(lazy("Only a community admin can give roles other than resident."))
@@ -348,6 +377,8 @@ async def add_resident(
             compound_id=data.compound_id,
             building_id=data.building_id,
             room=data.room[:20],
+            added_by=actor.user_id,
+            form_key=key,
         )
     )
     try:
