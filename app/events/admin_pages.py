@@ -103,6 +103,7 @@ DEFAULT_FORM = {
 
 
 ORGANISERS_LISTED = 200
+EVENTS_PAGE = 50
 
 
 async def _organiser_choices(
@@ -197,17 +198,27 @@ async def hours_part(
 
 @get("/admin/c/{community_id:int}/events", include_in_schema=False)
 async def manage_events_page(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, page: str = ""
 ) -> Template:
     actor.require(community_id, *services.ORGANISER_ROLES)
     community = await db_session.get(Community, community_id)
-    events = await services.organised_events(db_session, actor, community_id)
+    # A page at a time, by start (a weekly series makes a year of events at once): the page opens
+    # where the events still to come or under way begin, with the earlier and later a link away.
+    total, before = await services.organised_counts(db_session, actor, community_id)
+    pages = max(-(-total // EVENTS_PAGE), 1)
+    number = min(max(optional_int(page) or (before // EVENTS_PAGE + 1), 1), pages)
+    events = await services.organised_events(
+        db_session, actor, community_id, limit=EVENTS_PAGE, offset=(number - 1) * EVENTS_PAGE
+    )
     now = clock.now()
     return render(
         request,
         "events/manage.html",
         community=community,
         events=events,
+        total=total,
+        page=number,
+        pages=pages,
         labels=rules.CATEGORY_LABELS,
         schedule_labels=rules.SCHEDULE_LABELS,
         schedule_of=lambda e: rules.schedule_status(e.status, e.starts_at, e.ends_at, now),

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import and_, any_, func, literal, or_, select
+from sqlalchemy import DateTime, and_, any_, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
@@ -438,17 +438,42 @@ async def my_events(session: AsyncSession, actor: Actor, community_id: int) -> d
     return {"signups": signups, "stays": stays, "claims": claims}
 
 
-async def organised_events(session: AsyncSession, actor: Actor, community_id: int) -> list[Event]:
+def _organised(actor: Actor, community_id: int) -> Any:
+    """The events the manage page lists: the community's (an organiser without a staff role: those
+    they organise) that started in the last 60 days or are still open."""
     if not actor.is_member(community_id):
         raise NotFound()
-    stmt = select(Event).where(Event.community_id == community_id)
+    where = [Event.community_id == community_id]
     if not actor.has(community_id, *ORGANISER_ROLES):
-        stmt = stmt.where(literal(actor.user_id) == any_(Event.organiser_ids))
+        where.append(literal(actor.user_id) == any_(Event.organiser_ids))
     since = clock.now() - timedelta(days=60)
-    stmt = (
-        stmt.where(or_(Event.starts_at >= since, Event.status == "open")).order_by(Event.starts_at).limit(300)
+    return and_(*where, or_(Event.starts_at >= since, Event.status == "open"))
+
+
+async def organised_events(
+    session: AsyncSession, actor: Actor, community_id: int, *, limit: int = 300, offset: int = 0
+) -> list[Event]:
+    """Those events by start, a page of them."""
+    stmt = select(Event).where(_organised(actor, community_id)).order_by(Event.starts_at, Event.id)
+    return list((await session.scalars(stmt.offset(offset).limit(limit))).all())
+
+
+async def organised_counts(session: AsyncSession, actor: Actor, community_id: int) -> tuple[int, int]:
+    """How many such events there are, and how many the page lists before the first one still to
+    come or under way (all of them when none is)."""
+    organised = _organised(actor, community_id)
+    first_to_come = (
+        select(func.min(Event.starts_at)).where(organised, Event.ends_at > clock.now()).scalar_subquery()
     )
-    return list((await session.scalars(stmt)).all())
+    never = cast(literal("infinity"), DateTime(timezone=True))
+    row = (
+        await session.execute(
+            select(
+                func.count(), func.count().filter(Event.starts_at < func.coalesce(first_to_come, never))
+            ).where(organised)
+        )
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 async def attendance(session: AsyncSession, event_id: int) -> list[tuple[Checkin, str]]:

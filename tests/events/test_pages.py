@@ -356,3 +356,37 @@ async def test_an_events_organisers_stay_chosen_and_others_are_found_in_a_large_
         await client.get(f"/events/{event_id}/edit", params={"who": "没有这个人"}, headers=admin.headers)
     ).text
     assert 'data-found="0"' in nobody and f"{box} checked" in nobody
+
+
+async def test_the_manage_page_lists_events_a_page_at_a_time_opening_at_those_to_come(
+    client, site, monkeypatch
+):
+    """The manage page listed the first 300 events by start from 60 days back and nothing past
+    them: a community's weekly series fill a year at once, and the page opened on last month's
+    events. Now a page at a time with the count, opening where the events to come begin (here
+    two a page: two ended, three to come)."""
+    monkeypatch.setattr(admin_pages, "EVENTS_PAGE", 2)
+    tenant, admin, _alice, _bob = site
+    cid = tenant.community_id
+    now = clock.now()
+    made = []
+    for days in (-20, -10, 1, 2, 3):
+        start = now + timedelta(days=days)
+        made.append(
+            await make_event(
+                client,
+                admin,
+                cid,
+                starts_at=start.isoformat(),
+                ends_at=(start + timedelta(hours=2)).isoformat(),
+            )
+        )
+    url = f"/admin/c/{cid}/events"
+    opened = (await client.get(url, headers=admin.headers)).text
+    assert "近 60 天及仍开放的活动共 5 场。" in opened and "第 2 页，共 3 页" in opened
+    assert re.findall(r'data-event="(\d+)"', opened) == [str(made[2]), str(made[3])]
+    assert 'href="?page=1#listed"' in opened and 'href="?page=3#listed"' in opened
+    first = (await client.get(url, params={"page": "1"}, headers=admin.headers)).text
+    assert re.findall(r'data-event="(\d+)"', first) == [str(made[0]), str(made[1])]
+    last = (await client.get(url, params={"page": "9"}, headers=admin.headers)).text
+    assert re.findall(r'data-event="(\d+)"', last) == [str(made[4])]
