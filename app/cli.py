@@ -38,8 +38,8 @@ def _worker_app(target: str) -> Any:
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=int, help="worker processes")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="worker processes")
 def serve(host: str, port: int, workers: int) -> None:
     """Run the app (embedded PostgreSQL when DATABASE_URL is unset); applies migrations first."""
     # granian only where it serves: the other commands start faster without it.

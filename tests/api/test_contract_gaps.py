@@ -73,3 +73,10 @@ def test_admin_create_names_the_street_and_ends_with_the_ids_as_json(database_ur
     refused = CliRunner().invoke(main, ["admin", "create", "--phone", "12345", *args[4:]], env=env)
     assert refused.exit_code == 1 and "validation_error" in refused.output
     assert not refused.output.strip().splitlines()[-1].startswith("{")
+
+
+def test_serve_refuses_a_port_or_a_worker_count_that_cannot_be_one() -> None:
+    for args in (["--port", "70000"], ["--port", "0"], ["--workers", "0"], ["--workers", "-1"]):
+        result = CliRunner().invoke(main, ["serve", *args])
+        assert result.exit_code == 2, (args, result.output, result.exception)
+        assert args[0] in result.output
