@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +10,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from app.core.authz import Actor
 from app.events import services
 from tests.api.helpers import post_form
-from tests.conftest import count, until_a_lock_wait
+from tests.conftest import count, sent_twice_at_once
 
 
 def form(**overrides: str) -> dict[str, str]:
@@ -126,16 +125,9 @@ async def test_the_same_event_form_committing_twice_at_once_creates_once(site, e
             title="同时送达的活动", category="cleanup", starts_at=start, ends_at=start + timedelta(hours=2)
         )
 
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
-    async with sessions() as first, sessions() as second:
-        made = await services.create_event(first, actor, cid, data(), form_key="same-form")
-        twin = asyncio.create_task(services.create_event(second, actor, cid, data(), form_key="same-form"))
-        async with sessions() as watcher:
-            await until_a_lock_wait(watcher, "the second sending")  # on the first's uncommitted key
-        assert not twin.done()
-        await first.commit()
-        again = await twin
-        await second.commit()
+    made, again = await sent_twice_at_once(
+        engine, lambda s: services.create_event(s, actor, cid, data(), form_key="same-form")
+    )
     assert [e.id for e in again] == [e.id for e in made]
-    async with sessions() as s:
+    async with async_sessionmaker(engine)() as s:
         assert await count(s, "SELECT count(*) FROM events WHERE title = '同时送达的活动'") == 1
