@@ -64,6 +64,13 @@ async def save_photo(
         if not mine[offer.organisation_id]:
             raise Forbidden(lazy("Only the provider's admin can do this."))
     image = photos.clean(raw)
+    # The offer's row is locked first: the same photo sent twice (a double tap) waits for the
+    # first sending, then finds the offer showing it and stores no second one.
+    await session.refresh(offer, with_for_update=True)
+    if offer.photo_id is not None:
+        shown = await session.get(Photo, offer.photo_id)
+        if shown is not None and photos.is_stored(uploads_dir, FOLDER, shown.filename, image):
+            return shown
     filename = photos.write(uploads_dir, FOLDER, image)
     photo = Photo(
         community_id=offer.community_id,

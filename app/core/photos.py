@@ -121,6 +121,17 @@ def write(uploads_dir: Path, name: str, image: CleanImage) -> str:
     return filename
 
 
+def is_stored(uploads_dir: Path, name: str, filename: str | None, image: CleanImage) -> bool:
+    """Whether the stored photo `filename` is this cleaned image already (a photo form sent twice:
+    cleaning the same upload gives the same bytes), so that nothing is stored again."""
+    if not filename:
+        return False
+    try:
+        return path_of(uploads_dir, name, filename).read_bytes() == image.data
+    except (FileNotFoundError, Invalid):
+        return False
+
+
 def content_type_of(filename: str) -> str:
     """The content type of a name `write` made (its extension is the app's own choice)."""
     content_type = TYPES_OF.get(filename.rpartition(".")[2])

@@ -44,6 +44,13 @@ async def save_photo(
     item = await item_for_staff(session, actor, community_id, item_id)
     actor.require(community_id, *STAFF)
     image = photos.clean(raw)
+    # The item's row is locked first: the same photo sent twice (a double tap) waits for the
+    # first sending, then finds the item showing it and stores no second one.
+    await session.refresh(item, with_for_update=True)
+    if item.photo_id is not None:
+        shown = await session.get(StorePhoto, item.photo_id)
+        if shown is not None and photos.is_stored(uploads_dir, FOLDER, shown.filename, image):
+            return shown
     filename = photos.write(uploads_dir, FOLDER, image)
     photo = StorePhoto(
         community_id=community_id,

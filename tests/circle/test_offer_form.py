@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from app.circle import photos, services
 from app.core.authz import Actor
@@ -113,3 +114,28 @@ async def test_the_same_offer_form_committing_twice_at_once_makes_one_offer(
     assert await count(db, OFFERS, p=circle.barber_id, n="同时送达的剃须") == 1
     assert await count(db, PHOTOS, c=circle.community_id) == 1
     assert _circle_files(settings) == files + 1
+
+
+async def test_an_offers_photo_sent_twice_is_stored_once(
+    client: Any, circle: Circle, db: Any, settings: Any
+) -> None:
+    """The offer page's photo form sent twice stores the photo once, and a provider's double tap
+    sends the offer back for approval once, with nothing more stored."""
+    await page_login(client, circle.admin)
+    made = await post_form(
+        client, f"/circle/shop/{circle.barber_id}/offers/new", {"name": "染发", "points_price": "30"}
+    )
+    assert made.status_code == 303
+    offer_id = await count(
+        db, "SELECT id FROM circle_offers WHERE organisation_id = :p AND name = '染发'", p=circle.barber_id
+    )
+    files, rows = _circle_files(settings), await count(db, PHOTOS, c=circle.community_id)
+    await page_login(client, circle.barber)
+    for _ in "12":
+        sent = await post_form(
+            client, f"/circle/offers/{offer_id}/photo", files={"photo": ("dye.png", png(), "image/png")}
+        )
+        assert sent.status_code == 303
+    assert (_circle_files(settings), await count(db, PHOTOS, c=circle.community_id)) == (files + 1, rows + 1)
+    status = "SELECT status FROM circle_offers WHERE id = :o"
+    assert (await db.execute(text(status), {"o": offer_id})).scalar_one() == "pending"

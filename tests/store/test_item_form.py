@@ -106,3 +106,25 @@ async def test_a_stock_change_sent_twice_moves_the_stock_once(client, shop, engi
     )
     assert made == again == 27
     assert (await count(db, stock, i=item_id), await count(db, moves, i=item_id)) == (27, 2)
+
+
+async def test_an_items_photo_sent_twice_is_stored_once(client, shop, settings, engine, db):
+    """The item page's photo form sent twice (or two sendings at the same moment) stores the
+    photo once: the second finds the item showing the same picture and stores neither a row nor
+    a file; a different picture is stored as before."""
+    cid = shop.community_id
+    item_id = await make_item(client, shop)
+    await page_login(client, shop.admin)
+    url = f"/store/admin/c/{cid}/items/{item_id}/photo"
+    files, rows = len(stored_files(settings)), await count(db, PHOTOS, c=cid)
+    for _ in "12":
+        answer = await post_form(client, url, files={"photo": ("glasses.png", png(), "image/png")})
+        assert answer.status_code == 303
+    assert (len(stored_files(settings)), await count(db, PHOTOS, c=cid)) == (files + 1, rows + 1)
+    actor = Actor(shop.admin.user_id, "管理员", {cid: frozenset({"admin"})})
+    other = png((40, 40))
+    made, again = await sent_twice_at_once(
+        engine, lambda s: photos.save_photo(s, actor, cid, item_id, other, settings.uploads_dir)
+    )
+    assert again.id == made.id
+    assert (len(stored_files(settings)), await count(db, PHOTOS, c=cid)) == (files + 2, rows + 2)
