@@ -46,6 +46,10 @@ class WishView:
     thanks_photo: str = ""
     delivered_at: datetime | None = None
     may: set[str] = field(default_factory=set)
+    # What the JSON API shows (API.md: the beneficiary's name only for the community's staff and
+    # admins): the name for them and for the wish's own side (its beneficiary, its poster),
+    # masked for everyone else, its claimant too; the pages show `beneficiary_name`.
+    listed_name: str = ""
 
 
 # Which wishes a reader sees (the one place of this rule): those in the pool (published, taken up,
@@ -153,6 +157,9 @@ def _view(reader: Reader, row: Any, org_names: dict[int, str]) -> WishView:
         description=row["description"],
         kind=row["kind"],
         beneficiary_name=row["beneficiary_name"] if full_name else rules.mask_name(row["beneficiary_name"]),
+        listed_name=row["beneficiary_name"]
+        if reader.staff or me in (row["beneficiary_id"], row["posted_by"])
+        else rules.mask_name(row["beneficiary_name"]),
         beneficiary_is_me=row["beneficiary_id"] == me,
         compound=row["compound"],
         on_behalf=row["posted_by"] is not None and row["posted_by"] != row["beneficiary_id"],
