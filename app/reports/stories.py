@@ -127,7 +127,9 @@ async def save_story(
         story.updated_at = clock.now()
         if raw_photo is not None:
             assert uploads_dir is not None
-            story.photo = photos.write(uploads_dir, FOLDER, photos.clean(raw_photo))
+            image = photos.clean(raw_photo)
+            if not photos.is_stored(uploads_dir, FOLDER, story.photo, image):  # not sent twice
+                story.photo = photos.write(uploads_dir, FOLDER, image)
         await session.flush()
         await audit.record(
             session,
@@ -141,7 +143,10 @@ async def save_story(
         return story
 
     if story_id is not None:
-        return await fill(await story_in(session, community_id, story_id))
+        story = await story_in(session, community_id, story_id)
+        # Locked first: the same change sent twice waits for the first, then stores no photo again.
+        await session.refresh(story, with_for_update=True)
+        return await fill(story)
     key = form_keys.clean(form_key)
 
     async def write() -> Story:

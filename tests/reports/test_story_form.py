@@ -61,3 +61,24 @@ async def test_the_same_story_form_committing_twice_at_once_writes_one_story(
     assert (again.id, again.photo) == (made.id, made.photo)
     assert await count(db, STORIES, c=cid, t="同时送达的故事") == 1
     assert _files(settings) == files + 1
+
+
+async def test_a_story_change_with_a_photo_sent_twice_stores_the_photo_once(
+    client: Any, factory: Factory, settings: Any
+) -> None:
+    tenant = await factory.tenant()
+    cid = tenant.community_id
+    await session_of(client, tenant.admin)
+    made = await post_form(client, f"/admin/c/{cid}/wall/stories", {**FIELDS, "title": "改过两次的故事"})
+    assert made.status_code == 303
+    story_id = int(made.headers["location"].rsplit("#story-", 1)[1])
+    files = _files(settings)
+    for _ in "12":
+        changed = await post_form(
+            client,
+            f"/admin/c/{cid}/wall/stories/{story_id}",
+            {**FIELDS, "title": "改过两次的故事"},
+            files={"photo": ("楼道.png", _png(), "image/png")},
+        )
+        assert changed.status_code == 303
+    assert _files(settings) == files + 1
