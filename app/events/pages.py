@@ -104,6 +104,7 @@ async def event_page_response(
         live=await checkins.live_count(db_session, event.id) if organiser else None,
         attendance=await services.attendance(db_session, event.id) if organiser else [],
         my_stays=await services.stays_of(db_session, event.id, actor.user_id),
+        places_left=await services.places_left(db_session, event),
         signups=await services.signups_of(db_session, event.id) if organiser else [],
         notice=notice,
         error=error,

@@ -438,6 +438,22 @@ async def my_events(session: AsyncSession, actor: Actor, community_id: int) -> d
     return {"signups": signups, "stays": stays, "claims": claims}
 
 
+async def places_left(session: AsyncSession, event: Event) -> int | None:
+    """How many more may sign up before a sign-up joins the waiting list (as `signup` decides:
+    nobody waits and fewer have signed up than the places); None when the event has no limit."""
+    if event.capacity is None:
+        return None
+    taken, waiting = (
+        await session.execute(
+            select(
+                func.count().filter(Signup.status == "signed_up"),
+                func.count().filter(Signup.status == "waitlisted"),
+            ).where(Signup.event_id == event.id)
+        )
+    ).one()
+    return 0 if waiting else max(event.capacity - int(taken), 0)
+
+
 def _organised(actor: Actor, community_id: int) -> Any:
     """The events the manage page lists: the community's (an organiser without a staff role: those
     they organise) that started in the last 60 days or are still open."""

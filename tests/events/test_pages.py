@@ -390,3 +390,24 @@ async def test_the_manage_page_lists_events_a_page_at_a_time_opening_at_those_to
     assert re.findall(r'data-event="(\d+)"', first) == [str(made[0]), str(made[1])]
     last = (await client.get(url, params={"page": "9"}, headers=admin.headers)).text
     assert re.findall(r'data-event="(\d+)"', last) == [str(made[4])]
+
+
+async def test_an_events_page_says_how_many_places_are_left_or_that_it_is_full(client, site, factory):
+    """The page said 名额：40 and nothing of how many were taken: a resident signing up for a full
+    event learned only afterwards that they were on the waiting list."""
+    tenant, admin, alice, bob = site
+    event_id = await make_event(client, admin, tenant.community_id, signup_required=True, capacity=2)
+    url = f"/events/{event_id}"
+
+    def places(page: str) -> str:
+        return page[page.index("data-places") :].split("</p>", 1)[0]
+
+    assert "名额：2 · 还剩 2 个" in places((await client.get(url, headers=alice.headers)).text)
+    assert (await client.post(f"/api/v1/events/{event_id}/signups", headers=alice.headers)).status_code == 201
+    assert "还剩 1 个" in places((await client.get(url, headers=bob.headers)).text)
+    assert (await client.post(f"/api/v1/events/{event_id}/signups", headers=bob.headers)).status_code == 201
+    carol = await login(client, await factory.person(tenant, name="林阿姨"))
+    full = places((await client.get(url, headers=carol.headers)).text)
+    assert "已满：现在报名将进入候补名单" in full and "还剩" not in full
+    english = (await client.get(url, headers={**carol.headers, "Accept-Language": "en"})).text
+    assert "full: whoever signs up now joins the waiting list" in places(english)
