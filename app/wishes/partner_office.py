@@ -25,13 +25,19 @@ class OfficeSection:
     context: dict[str, Any]
 
 
+OPEN_LISTED = 50
 _OPEN = Sql(
     "SELECT w.id, w.title, c.name AS community, COALESCE(cp.name, '') AS compound FROM wishes w "
     "JOIN communities c ON c.id = w.community_id "
     "LEFT JOIN memberships bm ON bm.user_id = w.beneficiary_id AND bm.community_id = w.community_id "
     "LEFT JOIN compounds cp ON cp.id = bm.compound_id "
     "WHERE w.community_id = ANY(:communities) AND w.status = 'published' "
-    "ORDER BY w.created_at DESC, w.id DESC LIMIT 50"
+    "ORDER BY w.created_at DESC, w.id DESC LIMIT :n"
+)
+# How many are open in each community, for the way to the rest past the newest OPEN_LISTED.
+_OPEN_BY_COMMUNITY = Sql(
+    "SELECT c.id, c.name, count(*) AS open FROM wishes w JOIN communities c ON c.id = w.community_id "
+    "WHERE w.community_id = ANY(:communities) AND w.status = 'published' GROUP BY c.id, c.name ORDER BY c.id"
 )
 _OURS = Sql(
     "SELECT w.id, w.title, w.status, w.delivered_at, c.name AS community, c.time_zone FROM wishes w "
@@ -46,12 +52,18 @@ _DELIVERED = Sql("SELECT count(*) FROM wishes WHERE claimed_organisation_id = :o
 async def part(
     session: AsyncSession, actor: Actor, organisation_id: int, communities: list[int]
 ) -> OfficeSection:
-    open_rows = await _OPEN.fetch(session, {"communities": communities}) if communities else []
+    where = {"communities": communities}
+    open_rows = await _OPEN.fetch(session, {**where, "n": OPEN_LISTED}) if communities else []
+    # Past the newest OPEN_LISTED, the way to each community's open wishes, with how many.
+    by_community = (
+        list(await _OPEN_BY_COMMUNITY.fetch(session, where)) if len(open_rows) >= OPEN_LISTED else []
+    )
     ours = await _OURS.fetch(session, {"org": organisation_id})
     return OfficeSection(
         TEMPLATE,
         {
             "open": list(open_rows),
+            "open_elsewhere": by_community,
             "claimed": [r for r in ours if r["status"] == "claimed"],
             "delivered": [r for r in ours if r["status"] == "delivered"],
             "delivered_count": int(await _DELIVERED.fetchval(session, {"org": organisation_id})),

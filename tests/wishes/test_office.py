@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from sqlalchemy import text
 
 from app.core import clock
+from app.wishes import partner_office
 from tests.api.helpers import session_of
 from tests.conftest import login
 from tests.partners.conftest import make_agreement, make_organisation
@@ -230,3 +231,22 @@ async def test_a_unit_members_home_shows_the_wishes_to_hand_over_and_those_open_
     _shop, (provider_member,) = await make_organisation(client, pool.town, kinds=["provider"])
     await session_of(client, provider_member)
     assert "微心愿：" not in (await client.get("/")).text
+
+
+async def test_past_the_newest_open_wishes_the_office_page_leads_to_each_communitys(
+    client, pool: Pool, monkeypatch
+):
+    """The office page listed the newest 50 wishes open to the unit and said nothing of the others
+    (here two): now it says so and leads to each community's wishes waiting for someone."""
+    monkeypatch.setattr(partner_office, "OPEN_LISTED", 2)
+    posted = [await post_wish(client, pool, title=f"心愿{i}") for i in range(3)]
+    for wish_id in posted:
+        await publish(client, pool, wish_id)
+    await session_of(client, pool.members[0])
+    text = (await client.get(f"/partners/o/{pool.organisation_id}")).text
+    open_part = text[text.index("data-open-wishes") : text.index("</ul>", text.index("data-open-wishes"))]
+    assert re.findall(r'href="/wishes/(\d+)"', open_part) == [str(posted[2]), str(posted[1])]
+    assert "这里只列出最新的 2 个。" in text
+    assert re.search(rf'href="/c/{pool.community_id}/wishes\?status=published">[^<]*：3 个等待认领', text)
+    monkeypatch.setattr(partner_office, "OPEN_LISTED", 5)
+    assert "data-more-open" not in (await client.get(f"/partners/o/{pool.organisation_id}")).text
