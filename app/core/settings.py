@@ -48,6 +48,9 @@ class Settings:
     # Whether the outgoing webhook may post to loopback and private networks (a gateway on the
     # premises); link-local, multicast and unspecified addresses stay refused (app.notices.outbound).
     webhook_private_targets: bool = False
+    # The reverse proxies in front of the app (addresses or networks, JINLIN_TRUSTED_PROXIES):
+    # behind them a client's address is read from X-Forwarded-For (app.core.proxies).
+    trusted_proxies: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -103,6 +106,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         run_jobs_in_process=_bool(env.get("JINLIN_JOBS_IN_PROCESS"), True),
         database_replica_url=env.get("DATABASE_REPLICA_URL") or None,
         webhook_private_targets=_bool(env.get("JINLIN_WEBHOOK_PRIVATE_TARGETS"), False),
+        trusted_proxies=tuple(
+            p.strip() for p in (env.get("JINLIN_TRUSTED_PROXIES") or "").split(",") if p.strip()
+        ),
     )
 
 

@@ -15,6 +15,7 @@ from app.core.edge import check_request
 from app.core.errors import DomainError, NotAuthenticated
 from app.core.fields import MAX_ID, parse_int
 from app.core.i18n import gettext_for
+from app.core.proxies import client_of
 from app.core.rendering import FACTS_KEY, PAGE_FACTS
 from app.core.rendering import page_context as page_context
 from app.core.rendering import render as render
@@ -32,7 +33,11 @@ scan, about a seventh of it (docs/scaling.md)."""
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address, behind the trusted proxies too (app.core.proxies)."""
+    peer = request.client.host if request.client else "unknown"
+    return client_of(
+        peer, request.headers.get("x-forwarded-for"), request.app.state["settings"].trusted_proxies
+    )
 
 
 def safe_next(target: str | None) -> str:
