@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Request, get, post
-from litestar.params import Body, JSONBody
+from litestar.params import Body, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.authz import Actor
+from app.core.fields import MAX_INT
 from app.core.web import client_address
 from app.wishes import reading, services
 from app.wishes.schemas import (
@@ -64,10 +65,15 @@ async def api_review_wish(
 
 @get("/api/v1/communities/{community_id:int}/wishes", tags=["wishes"])
 async def api_list_wishes(
-    community_id: int, actor: Actor, db_session: AsyncSession, status: Status | None = None
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    status: Status | None = None,
+    page: Annotated[int, Parameter(ge=1, le=MAX_INT, description="500 wishes a page, newest first")] = 1,
 ) -> WishesOut:
-    views = await reading.list_wishes(db_session, actor, community_id, status)
+    views, more = await reading.list_wishes(db_session, actor, community_id, status, page)
     return WishesOut(
+        next_page=page + 1 if more else None,
         items=[
             WishItem(
                 id=v.id,
@@ -79,7 +85,7 @@ async def api_list_wishes(
                 kind=v.kind,
             )
             for v in views
-        ]
+        ],
     )
 
 

@@ -204,11 +204,13 @@ async def _org_names(db: AsyncSession | Connection, rows: list[Any]) -> dict[int
 
 
 async def list_wishes(
-    session: AsyncSession, actor: Actor, community_id: int, status: str | None = None
-) -> list[WishView]:
-    """The newest API_LISTED of the community's wishes the actor sees (of one status or all)."""
+    session: AsyncSession, actor: Actor, community_id: int, status: str | None = None, page: int = 1
+) -> tuple[list[WishView], bool]:
+    """The community's wishes the actor sees (of one status or all), newest first, API_LISTED a
+    page; and whether a next page holds more."""
     reader = await _list_reader(session, actor, community_id, status)
-    return await _listed(session, reader, status, API_LISTED, 0)
+    views = await _listed(session, reader, status, API_LISTED + 1, (page - 1) * API_LISTED)
+    return views[:API_LISTED], len(views) > API_LISTED
 
 
 @dataclass

@@ -69,6 +69,8 @@ class WishItem(msgspec.Struct, omit_defaults=True):
 
 class WishesOut(msgspec.Struct):
     items: list[WishItem]
+    # The page after this one (`?page=`), while older wishes remain; null on the last.
+    next_page: int | None = None
 
 
 class WishOut(msgspec.Struct):

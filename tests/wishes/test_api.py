@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+from sqlalchemy import text
+
 from app.core import clock
 from app.wishes import codes
 from tests.api.helpers import session_of
@@ -407,3 +409,38 @@ async def test_a_wish_is_an_item_or_a_service(client, pool):
     assert kinds[item] == "item" and kinds[service] == "service"
     pool_page = await client.get(f"/c/{pool.community_id}/wish-pool")
     assert "物品心愿" in pool_page.text and "服务心愿" in pool_page.text
+
+
+async def test_the_api_lists_every_wish_a_page_of_500_at_a_time(client, pool, db):
+    """A community's wishes pile up over the years: past the first 500 the list goes on at
+    `next_page` (the answer with no page is the first, as before), so a script reads them all."""
+    await db.execute(
+        text(
+            "INSERT INTO wishes (community_id, title, beneficiary_id, status, created_at) "
+            "SELECT :c, '心愿' || n, :b, 'published', now() - n * interval '1 minute' "
+            "FROM generate_series(1, 1001) AS n"
+        ),
+        {"c": pool.community_id, "b": pool.beneficiary.user_id},
+    )
+    await db.commit()
+    url = f"/api/v1/communities/{pool.community_id}/wishes"
+    seen: list[int] = []
+    pages = 0
+    answer = (await client.get(url, headers=pool.volunteer.headers)).json()
+    while True:
+        pages += 1
+        seen += [item["id"] for item in answer["items"]]
+        if answer["next_page"] is None:
+            break
+        assert answer["next_page"] == pages + 1 and len(answer["items"]) == 500
+        answer = (
+            await client.get(url, params={"page": answer["next_page"]}, headers=pool.volunteer.headers)
+        ).json()
+    assert pages == 3 and len(seen) == len(set(seen)) == 1001
+    titles = (await client.get(url, params={"page": 3}, headers=pool.volunteer.headers)).json()["items"]
+    assert [item["title"] for item in titles] == ["心愿1001"]
+    for bad in ("0", "-1", "x", str(2**63)):
+        refused = await client.get(url, params={"page": bad}, headers=pool.volunteer.headers)
+        assert refused.status_code in (400, 422) and refused.json()["code"] == "validation_error", (
+            refused.text
+        )
