@@ -141,6 +141,7 @@ def ranking_chart(fig: Figure, ranked: list[Ranked], _: Gettext) -> Chart:
         "hbar",
         [r.name for r in ranked],
         [(_(lazy("Progress (%)")), [r.percent for r in ranked])],
+        unit="%",
         note=_(fig.note) if fig.note else "",
         label_header=_(lazy("Partner unit")),
         extra=[[_progress_text(r.parts.get(p)) for p in parts] for r in ranked],

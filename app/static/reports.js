@@ -42,7 +42,9 @@
           type: "bar",
           name: s.name,
           data: s.values,
-          label: { show: true, position: "right", fontSize: size, color: "#1a1a1a" },
+          // A share says it is one ("50%"): a bare 50 beside a unit's name read as a count.
+          label: { show: true, position: "right", fontSize: size, color: "#1a1a1a",
+                   formatter: d.unit === "%" ? "{c}%" : "{c}" },
         };
       }),
     });

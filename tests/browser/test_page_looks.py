@@ -508,3 +508,25 @@ def test_a_month_on_a_button_stays_on_one_line_on_a_desk(world: World, browser: 
         context.close()
     assert months >= 6
     assert found["cut"] == []
+
+
+def test_a_partner_units_progress_reads_as_a_share_on_the_chart(world: World, browser: Any) -> None:
+    """The street's ranking of partner units drew bare numbers beside each unit (龙湖物业 50): a
+    count of what? Each bar now says 50%, as its table's column does."""
+    context, page = _page(browser, world, "zh", False)
+    try:
+        log_in(page, world, "street_admin")
+        page.goto(f"{world.url}/street/{world.values['street_id']}/dashboard")
+        page.wait_for_selector("[data-chart][data-drawn]")
+        labels = page.evaluate(
+            """() => [...document.querySelectorAll('[data-chart][data-drawn]')].map((el) => {
+                const d = JSON.parse(el.getAttribute('data-chart'));
+                const series = echarts.getInstanceByDom(el).getOption().series || [];
+                return [d.unit, series.map((s) => s.label && s.label.formatter)];
+            })"""
+        )
+        shares = [formatters for unit, formatters in labels if unit == "%"]
+        assert shares and all(f == ["{c}%"] for f in shares), labels
+        assert all("{c}%" not in f for unit, f in labels if unit != "%"), labels
+    finally:
+        context.close()
