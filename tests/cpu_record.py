@@ -112,6 +112,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         "cpu": round(_spent(tree0, tree1) - (pg if set(pg1) <= set(tree1) else 0.0), 2),
         "pg": round(pg, 2),
         "wall": round(wall, 2),
+        "end": round(time.time(), 2),
         "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
     }
     with open(PATH, "a") as out:
@@ -133,6 +134,20 @@ def summary(path: str, top: int = 15) -> str:
         lines.append(f"{name:60} {row[0]:8.1f} {row[1]:7.1f} {row[2]:7.1f} {row[3]:5d}")
     name = f"all {len(files)} files"
     lines.append(f"{name:60} {total[0]:8.1f} {total[1]:7.1f} {total[2]:7.1f} {total[3]:5.0f}")
+    # Each worker's first start and last end: the one that ends first idles until the other does.
+    spans: dict[str, list[float]] = {}
+    for raw in Path(path).read_text().splitlines():
+        line = json.loads(raw)
+        if "end" in line:
+            span = spans.setdefault(line["worker"], [line["end"] - line["wall"], line["end"]])
+            span[0], span[1] = min(span[0], line["end"] - line["wall"]), max(span[1], line["end"])
+    if spans:
+        last = max(end for _start, end in spans.values())
+        for worker, (start, end) in sorted(spans.items()):
+            idle = last - end
+            lines.append(
+                f"worker {worker}: {end - start:.1f} s from its first test, idle the last {idle:.1f} s"
+            )
     return "\n".join(lines)
 
 
