@@ -24,7 +24,7 @@ test: setup
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen mypy
 	$(UV) run --frozen lint-imports
-	$(UV) run --frozen pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(UV) run --frozen pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Re-extract messages and merge them into the zh_Hans catalog (translate the new entries after)
 messages: setup

@@ -41,6 +41,41 @@ SECRET = "test-secret-" + "x" * 40
 _counter = itertools.count(1)
 
 
+# `make test` hands whole files to its two workers (`--dist loadfile`) in collection order
+# (`--no-loadscope-reorder`), and these come first, costliest first (CPU-s by tests.cpu_record):
+# the last files handed out are then small ones, and both workers finish together. pytest-xdist's
+# own order (files with the most tests first) left the one-test files for the end, such as the
+# schema fuzz (40 CPU-s) and the CLI's (21). A file missing here runs after, in its usual order.
+COSTLIEST_FIRST = (
+    "tests/browser/test_every_page.py",
+    "tests/browser/test_every_page_en.py",
+    "tests/api/test_openapi_fuzz.py",
+    "tests/integration/test_processes.py",
+    "tests/integration/test_cli.py",
+    "tests/browser/test_qr_at_a_glance.py",
+    "tests/browser/test_page_looks.py",
+    "tests/events/test_browser_pages.py",
+    "tests/integration/test_migrations.py",
+    "tests/ledger/test_races.py",
+    "tests/browser/test_export_progress.py",
+    "tests/store/test_browser_journey.py",
+    "tests/circle/test_races.py",
+    "tests/browser/test_homes.py",
+    "tests/integration/test_migration_lock.py",
+    "tests/integration/test_assembly.py",
+    "tests/browser/test_import_journey.py",
+    "tests/browser/test_wish_journey.py",
+    "tests/browser/test_foundation.py",
+    "tests/reports/test_exports.py",
+    "tests/browser/test_every_page_reached.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {path: i for i, path in enumerate(COSTLIEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
 def unique(prefix: str = "") -> str:
     return f"{prefix}{os.getpid()}-{next(_counter)}-{secrets.token_hex(3)}"
 
