@@ -4,7 +4,7 @@ same numbers; the figures themselves come from the domains through app.core.figu
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -86,7 +86,8 @@ async def street_figures(
 
 
 def total(rows: list[Figures]) -> dict[str, Any]:
-    """A street's figures: counts and breakdowns added up over its communities; rankings merged."""
+    """A street's figures: counts and breakdowns added up over its communities; rankings merged
+    (a unit ranked in several communities named with each one's)."""
     out: dict[str, Any] = {}
     for fig in figures.registered():
         if fig.kind == "count":
@@ -108,7 +109,16 @@ def total(rows: list[Figures]) -> dict[str, Any]:
                         into[key] = into.get(key, 0) + value
             out[fig.name] = dict(sorted(series.items()))
         else:
-            merged = [item for r in rows for item in r.values.get(fig.name, [])]
+            # A unit ranked in several communities has a line for each: each says its community.
+            seen: dict[Any, int] = {}
+            for r in rows:
+                for item in r.values.get(fig.name, []):
+                    seen[item.key] = seen.get(item.key, 0) + 1
+            merged = [
+                replace(item, name=f"{item.name} · {r.community.name}") if seen[item.key] > 1 else item
+                for r in rows
+                for item in r.values.get(fig.name, [])
+            ]
             out[fig.name] = sorted(merged, key=lambda item: (-item.percent, item.name))
     return out
 

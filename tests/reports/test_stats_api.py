@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 
 from app.core import clock
-from tests.conftest import login
+from tests.conftest import login, unique_phone
 from tests.reports.conftest import Town
 
 
@@ -165,3 +165,51 @@ async def test_a_pickup_reversed_in_the_ledger_no_longer_counts_as_the_stores(
     figures = response.json()["figures"]
     assert figures["points_spent"] == 0
     assert (figures["store_turnover"], figures["orders_picked_up"]) == (0, 0)
+
+
+async def test_a_unit_ranked_in_two_communities_of_the_street_says_which_is_which(
+    client: Any, reports_town: Town, db: Any
+) -> None:
+    """A partner unit with an agreement in two communities of the street has a line for each in
+    the street's ranking: each line says its community, or the two read as one unit twice."""
+    town = reports_town
+    made = await client.post(
+        f"/api/v1/communities/{town.community_id}/organisations",
+        json={
+            "name": "省疾控中心测试",
+            "kinds": ["partner"],
+            "members": [{"phone": unique_phone(), "display_name": "疾控联络员", "password": "member-pass-1"}],
+        },
+        headers=town.admin.headers,
+    )
+    assert made.status_code == 201, made.text
+    unit = made.json()["id"]
+    for community_id, wishes in ((town.community_id, 2), (town.neighbour_id, 4)):
+        await db.execute(
+            text(
+                "INSERT INTO agreements (organisation_id, community_id, year, wishes) VALUES (:o, :c, :y, :w)"
+            ),
+            {"o": unit, "c": community_id, "y": town.last.year, "w": wishes},
+        )
+    await db.commit()
+    names = dict(
+        (
+            await db.execute(
+                text("SELECT id, name FROM communities WHERE id IN (:a, :b)"),
+                {"a": town.community_id, "b": town.neighbour_id},
+            )
+        ).all()
+    )
+    answer = await client.get(
+        f"/api/v1/streets/{town.tenant.street_id}/stats?{town.query}", headers=town.street_admin.headers
+    )
+    lines = [line for line in answer.json()["totals"]["partner_ranking"] if line["key"] == unit]
+    assert len(lines) == 2
+    assert sorted(line["name"] for line in lines) == sorted(
+        f"省疾控中心测试 · {names[cid]}" for cid in (town.community_id, town.neighbour_id)
+    )
+    # Each community's own ranking names the unit alone.
+    own = next(c for c in answer.json()["communities"] if c["community_id"] == town.community_id)
+    assert [line["name"] for line in own["figures"]["partner_ranking"] if line["key"] == unit] == [
+        "省疾控中心测试"
+    ]
