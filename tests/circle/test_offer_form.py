@@ -123,11 +123,15 @@ async def test_an_offers_photo_sent_twice_is_stored_once(
     sends the offer back for approval once, with nothing more stored."""
     await page_login(client, circle.admin)
     made = await post_form(
-        client, f"/circle/shop/{circle.barber_id}/offers/new", {"name": "染发", "points_price": "30"}
+        client,
+        f"/circle/shop/{circle.barber_id}/offers/new",
+        {"name": "照片送了两次的染发", "points_price": "30"},
     )
     assert made.status_code == 303
     offer_id = await count(
-        db, "SELECT id FROM circle_offers WHERE organisation_id = :p AND name = '染发'", p=circle.barber_id
+        db,
+        "SELECT id FROM circle_offers WHERE organisation_id = :p AND name = '照片送了两次的染发'",
+        p=circle.barber_id,
     )
     files, rows = _circle_files(settings), await count(db, PHOTOS, c=circle.community_id)
     await page_login(client, circle.barber)
