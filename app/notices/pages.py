@@ -41,7 +41,9 @@ async def inbox_page(request: Request, actor: Actor, db_session: AsyncSession) -
         request,
         "notices/inbox.html",
         lines=lines,
-        unread=sum(1 for line in lines if not line.read),
+        # Every unread one, as the badge counts them: the page lists the newest INBOX_SIZE only.
+        unread=await services.unread_count(db_session, actor.user_id),
+        more=len(lines) >= services.INBOX_SIZE,
         zones=zones,
         time_zone=reader,
     )

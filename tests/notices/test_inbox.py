@@ -149,3 +149,20 @@ async def test_the_homes_unread_count_has_a_bell_not_the_points_star(client, sit
     bell, star = 'd="M10 20.5a2 2 0 0 0 4 0"', '<circle cx="12" cy="12" r="9"/>'
     assert bell in notices and star not in notices
     assert star in points and bell not in points
+
+
+async def test_the_inbox_counts_every_unread_notice_past_the_newest_it_lists(
+    client, site, engine, monkeypatch
+):
+    """The inbox counted the unread among the newest 100 it lists, so a resident who never reads
+    them saw 未读：100 条 under a badge of 130, and nothing said older ones were left out (here
+    the page lists two)."""
+    monkeypatch.setattr(services, "INBOX_SIZE", 2)
+    _tenant, _admin, alice, _bob = site
+    for key in ("a", "b", "c"):
+        assert await _notify(engine, alice.user_id, f"test:{alice.user_id}:{key}")
+    await session_of(client, alice)
+    inbox = (await client.get("/notices")).text
+    assert len(re.findall(r'data-notice="(\d+)"', inbox)) == 2
+    assert "未读：3" in inbox and 'data-unread="3"' in inbox
+    assert "这里只列出最新的 2 条通知。" in inbox
