@@ -35,9 +35,10 @@ scan, about a seventh of it (docs/scaling.md)."""
 def client_address(request: Request) -> str:
     """The client's address, behind the trusted proxies too (app.core.proxies)."""
     peer = request.client.host if request.client else "unknown"
-    return client_of(
-        peer, request.headers.get("x-forwarded-for"), request.app.state["settings"].trusted_proxies
-    )
+    trusted = request.app.state["settings"].trusted_proxies
+    if not trusted:  # no proxy named: the headers are not read (every scan asks for the address)
+        return peer
+    return client_of(peer, request.headers.get("x-forwarded-for"), trusted)
 
 
 def safe_next(target: str | None) -> str:
