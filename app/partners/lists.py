@@ -44,6 +44,9 @@ def _category(value: str | None) -> str:
     category = rules.clean_category(value)
     if not category:
         raise Invalid(lazy("Please enter a category."), field="category")
+    if len(" ".join((value or "").split())) > len(category):
+        # clean_category keeps 50 characters: a longer one is refused, not cut short.
+        raise Invalid(lazy("Please enter a category of 1 to 50 characters."), field="category")
     return category
 
 

@@ -58,6 +58,13 @@ async def test_grid_workers_and_staff_list_needs_residents_do_not(client: Any, t
     assert hidden.status_code == 403
     bad = await _need(client, town.grid, town.community_id, title="")
     assert bad.status_code == 422 and bad.json()["code"] == "validation_error"
+    # A category past 50 characters is refused, not stored cut short.
+    long = await _need(client, town.grid, town.community_id, category="长期照护" * 12 + "需求表")
+    assert long.status_code == 422 and long.json()["code"] == "validation_error", long.text
+    listed = await client.get(f"/api/v1/communities/{town.community_id}/needs", headers=town.grid.headers)
+    assert len(listed.json()["items"]) == 3
+    fifty = await _need(client, town.grid, town.community_id, category=" " + "长期照护" * 12 + "需求 ")
+    assert fifty.status_code == 201, fifty.text
 
 
 async def test_a_project_moves_one_step_at_a_time_each_with_a_note(client: Any, town: Town) -> None:
