@@ -199,21 +199,43 @@ async def _members(
     return rows, more
 
 
+# The admin's ledger lists this many transfers a page, newest first; "older" pages on from the last
+# one shown (a busy community makes thousands a day: a wrong award of last week must be in reach).
+TRANSFERS_PAGE = 30
+_OLDER = (
+    "AND (t.created_at, t.id) < (SELECT b.created_at, b.id FROM ledger_transfers b "
+    "WHERE b.id = :before AND b.community_id = :c) "
+)
+
+
 async def _admin_context(
-    request: Request, db_session: AsyncSession, community_id: int, q: str = "", chosen: int | None = None
+    request: Request,
+    db_session: AsyncSession,
+    community_id: int,
+    q: str = "",
+    chosen: int | None = None,
+    before: int | None = None,
 ) -> dict[str, Any]:
-    recent = (
+    older = _OLDER if before is not None else ""
+    rows = (
         await db_session.execute(
-            text(_TRANSFER_LINES + "ORDER BY t.created_at DESC, t.id DESC LIMIT 30"),
-            {"c": community_id},
+            text(_TRANSFER_LINES + older + "ORDER BY t.created_at DESC, t.id DESC LIMIT :n"),
+            {
+                "c": community_id,
+                "n": TRANSFERS_PAGE + 1,
+                **({"before": before} if before is not None else {}),
+            },
         )
     ).all()
+    recent = rows[:TRANSFERS_PAGE]
     members, more = await _members(db_session, community_id, q, chosen)
     return {
         "community_id": community_id,
         "community_name": await _community_name(db_session, community_id),
         "time_zone": await time_zone_of(db_session, community_id),
         "recent": recent,
+        "before": before,
+        "next_before": recent[-1].id if len(rows) > TRANSFERS_PAGE else None,
         "people": await _people(request, db_session, recent),
         "members": members,
         "more_members": more,
@@ -249,7 +271,12 @@ async def admin_ledger(
     actor.require(community_id, "admin")
     q = request.query_params.get("q", "").strip()[:50]
     context = await _admin_context(
-        request, db_session, community_id, q, optional_int(request.query_params.get("user"))
+        request,
+        db_session,
+        community_id,
+        q,
+        optional_int(request.query_params.get("user")),
+        optional_int(request.query_params.get("before")),
     )
     notice = _done_notice(
         request,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import text
 
 from app.core.uow import connection_of
+from app.ledger import pages as ledger_pages
 from app.ledger import services as ledger
 from tests.api.helpers import page_login, post_form
 from tests.conftest import unique_phone
@@ -224,3 +225,25 @@ async def test_a_settlements_line_names_the_provider_and_the_settled_account(
     assert person(en, settlement) == f"老街理发{c} (provider) → the settled account"
     step = (await client.get(f"{base}/reverse/{settlement}")).text
     assert f"老街理发{c}（服务商）→已结算账户" in step
+
+
+async def test_the_admins_ledger_pages_back_to_older_transfers(client: Any, setup: Any, monkeypatch) -> None:
+    """The admin's ledger showed the newest 30 transfers and no way past them: in a busy community
+    a wrong award of last week was out of reach for its reversal (here two a page)."""
+    monkeypatch.setattr(ledger_pages, "TRANSFERS_PAGE", 2)
+    await page_login(client, setup.admin)
+    for i in range(5):
+        assert (await _award_on_page(client, setup, "award", str(i + 1), f"p{i}")).status_code == 303
+    url = f"/admin/c/{setup.community_id}/ledger"
+    ids = []
+    page = (await client.get(url)).text
+    while True:
+        ids += [int(i) for i in re.findall(r'data-reverse="(\d+)"', page)]
+        older = re.search(r'href="\?before=(\d+)#transfers"', page)
+        if older is None:
+            break
+        page = (await client.get(url, params={"before": older.group(1)})).text
+        assert 'href="?#transfers"' in page
+    assert len(ids) >= 5 and ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids)
+    # A cursor of another community (or none that exists) lists nothing past it, and breaks nothing.
+    assert (await client.get(url, params={"before": "9223372036854775807"})).status_code == 200
