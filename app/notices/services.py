@@ -137,12 +137,15 @@ async def choose(db: Connection | AsyncSession, user_id: int, wanted: set[str]) 
             await _MUTE.execute(db, {"u": user_id, "k": entry.name})
 
 
-_TOLD = Sql("SELECT key FROM notices WHERE key = ANY(CAST(:keys AS varchar[]))")
-
-
-async def told(db: Connection | AsyncSession, keys: list[str]) -> set[str]:
-    """Which of these keys already made a notice: a job that looks back over a window skips them
-    without a statement each."""
-    if not keys:
-        return set()
-    return {row[0] for row in await _TOLD.fetch(db, {"keys": keys})}
+def still_to_tell(user_id: str, kind: str, key: str) -> str:
+    """SQL that holds while an occasion is still to be told: no notice has its key yet (`key`, an
+    SQL expression) and the person (`user_id`, a column) has not turned `kind` off. A job that
+    looks back over a window in bounded batches selects only these, so that occasions told
+    before, or never to be told, do not fill every batch and leave the later ones untold."""
+    if not kind.replace("_", "").isalnum():
+        raise ValueError(kind)
+    return (
+        f"NOT EXISTS (SELECT 1 FROM notices told WHERE told.key = {key}) "  # noqa: S608
+        f"AND NOT EXISTS (SELECT 1 FROM notice_mutes off WHERE off.user_id = {user_id} "
+        f"AND off.kind = '{kind}')"
+    )

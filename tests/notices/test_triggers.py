@@ -17,6 +17,7 @@ from app.ledger import services as ledger
 from app.notices import services as notices
 from app.partners import jobs as partner_jobs
 from app.store import jobs as store_jobs
+from app.store import ready
 from tests.api.helpers import post_form, session_of
 from tests.conftest import count
 from tests.events.conftest import make_event
@@ -155,6 +156,35 @@ async def test_an_order_ready_is_told_once_and_a_kind_turned_off_is_not(client, 
     await give_points(engine, shop.community_id, shop.staff.user_id, 100)
     assert (await order(client, shop.staff, item, 1)).status_code == 201
     await _job(engine, store_jobs.tell_orders_ready)
+    assert await _notices(db, shop.staff.user_id, "order_ready") == []
+
+
+async def test_orders_ready_past_a_full_batch_of_told_or_muted_ones_are_told(
+    client,
+    shop: Shop,  # noqa: F811
+    engine,
+    db,
+    monkeypatch,
+):
+    """The job takes a bounded batch of held orders a run: orders already told, or of someone who
+    turned the kind off, must not fill it for good, or every order after them is never told."""
+    monkeypatch.setattr(ready, "BATCH", 2)
+    item = await make_item(client, shop, name="酱油", points_price=10, stock=20)
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await notices.choose(s, shop.staff.user_id, {"event_reminder"})
+    await give_points(engine, shop.community_id, shop.staff.user_id, 100)
+    for _ in range(2):  # a whole batch of orders whose buyer hears of none
+        assert (await order(client, shop.staff, item, 1)).status_code == 201
+    await _job(engine, store_jobs.tell_orders_ready)
+    placed = []
+    for _ in range(3):
+        answer = await order(client, shop.resident, item, 1)
+        assert answer.status_code == 201, answer.text
+        placed.append(answer.json()["id"])
+    for _ in range(6):  # more runs than it takes, whatever else the database holds
+        await _job(engine, store_jobs.tell_orders_ready)
+    told = await _notices(db, shop.resident.user_id, "order_ready")
+    assert sorted(int(n["url"].rsplit("/", 1)[1]) for n in told) == sorted(placed)
     assert await _notices(db, shop.staff.user_id, "order_ready") == []
 
 
