@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.authz import Actor
 from app.core.settings import Settings
 from app.core.web import client_address
-from app.events import checkins, services
+from app.events import checkins, kiosk, services
 from app.events.schemas import CodeOut, EventCreate, EventCreated, SignupOut
 
 
@@ -58,8 +58,8 @@ async def api_sign_up(event_id: int, actor: Actor, db_session: AsyncSession) -> 
 async def api_event_code(
     event_id: int, actor: Actor, db_session: AsyncSession, settings: Settings, action: str = "checkin"
 ) -> Response[CodeOut]:
-    event = await services.kiosk_event(db_session, actor, event_id, action)
-    code, refresh, expires = services.current_code(settings, event, action)
+    event = await kiosk.kiosk_event(db_session, actor, event_id, action)
+    code, refresh, expires = kiosk.current_code(settings, event, action)
     return Response(
         CodeOut(code=code, expires_at=expires.isoformat(), refresh_at=refresh.isoformat()),
         headers={"cache-control": "no-store"},

@@ -19,7 +19,7 @@ from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
-from app.events import approvals, checkins, codes, hours, rules, services
+from app.events import approvals, checkins, codes, hours, kiosk, rules, services
 from app.events import home as _home  # noqa: F401 - registers its share of the home page
 from app.events import wall as _wall  # noqa: F401 - registers its section of the results wall
 from app.events.models import Event, Signup
@@ -38,8 +38,8 @@ async def kiosk_svg(
     action: str = "checkin",
     w: str | None = None,
 ) -> Response:
-    event = await services.kiosk_event(db_session, actor, event_id, action)
-    code = services.kiosk_image_code(settings, event, action, w)
+    event = await kiosk.kiosk_event(db_session, actor, event_id, action)
+    code = kiosk.kiosk_image_code(settings, event, action, w)
     return Response(qr.svg(code, scale=10), media_type="image/svg+xml", headers={"cache-control": "no-store"})
 
 
@@ -256,8 +256,8 @@ async def _kiosk_response(
     error: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    event = await services.kiosk_event(db_session, actor, event_id, action)
-    code, refresh, _expires = services.current_code(settings, event, action)
+    event = await kiosk.kiosk_event(db_session, actor, event_id, action)
+    code, refresh, _expires = kiosk.current_code(settings, event, action)
     return render(
         request,
         "events/kiosk.html",
@@ -281,7 +281,7 @@ async def kiosk_leave(
     action = form.get("action") or "checkin"
     if action not in codes.ACTIONS:
         action = "checkin"
-    await services.kiosk_event(db_session, actor, event_id, action)
+    await kiosk.kiosk_event(db_session, actor, event_id, action)
     key = f"kiosk:{actor.user_id}"
     allowed = await claim_attempt(db_session, settings, key, settings.login_max_failures_per_phone)
     await db_session.commit()
