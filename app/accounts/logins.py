@@ -8,7 +8,7 @@ from __future__ import annotations
 from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import attempts, services
+from app.accounts import attempts, own, services
 from app.accounts.models import Membership, User
 from app.core.errors import DomainError
 from app.core.settings import Settings
@@ -62,6 +62,6 @@ async def change_password(
         allowed = await attempts.claim_attempt(counters, settings, key, settings.login_max_failures_per_phone)
     if not allowed:
         raise DomainError("rate_limited", 429)
-    await services.change_own_password(db_session, user_id, current, new, address)
+    await own.change_own_password(db_session, user_id, current, new, address)
     await attempts.forget(db_session, key)
     return await services.create_auth_session(db_session, settings, user_id, "cookie", address)

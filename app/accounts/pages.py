@@ -5,13 +5,14 @@ cards, the street's communities) are app.accounts.admin_pages, the JSON API app.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import logins, member_cards, services
+from app.accounts import logins, member_cards, own, services
 from app.core import homes
 from app.core.authz import Actor
 from app.core.errors import MESSAGES, DomainError, Forbidden
@@ -219,6 +220,36 @@ async def password_submit(
     return response
 
 
+# ---------------------------------------------------------------- pages: my name
+
+NAME_CHANGED = lazy("Your name was changed.")
+
+
+def _name_page(request: Request, actor: Actor, **context: Any) -> Template:
+    return render(request, "accounts/name.html", name=actor.display_name, **context)
+
+
+@get("/me/name", include_in_schema=False)
+async def name_page(request: Request, actor: Actor, done: str = "") -> Template:
+    notice = gettext_for(request)(NAME_CHANGED) if done else None
+    return _name_page(request, actor, error=None, notice=notice)
+
+
+@post("/me/name", include_in_schema=False)
+async def name_submit(request: Request, actor: Actor, db_session: AsyncSession) -> Response:
+    form = await form_data(request)
+    try:
+        await own.rename_self(
+            db_session, actor.user_id, form.get("display_name", ""), client_address(request)
+        )
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return _name_page(
+            request, actor, status_code=exc.status_code, error=error_message(request, exc), notice=None
+        )
+    return Redirect("/me/name?done=1", status_code=303)
+
+
 # ---------------------------------------------------------------- pages: my card
 
 
@@ -243,5 +274,7 @@ route_handlers = [
     register_submit,
     password_page,
     password_submit,
+    name_page,
+    name_submit,
     my_card_page,
 ]

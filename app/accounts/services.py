@@ -233,34 +233,6 @@ async def end_auth_session(session: AsyncSession, token: str) -> None:
         actor_cache.session_ended(session, digest)
 
 
-WRONG_PASSWORD = lazy("That is not your current password.")
-
-
-async def change_own_password(
-    session: AsyncSession, user_id: int, current: str, new: str, address: str | None = None
-) -> None:
-    """A person changes their own password (the only way for an account that belongs to more
-    than one community, to a street or to an organisation, which no community's admin may reset):
-    the current one checked, the new one strong enough; every session and token of the account
-    ends, a thief's too, and every worker is told before the answer. Audited."""
-    user = await session.get(User, user_id, with_for_update=True)
-    if user is None or not user.password_hash:
-        burn_password_check(current or "-")
-        raise Invalid(WRONG_PASSWORD, field="current")
-    if not verify_password(user.password_hash, current or "")[0]:
-        raise Invalid(WRONG_PASSWORD, field="current")
-    check_password_strength(new)
-    user.password_hash = hash_password(new)
-    ended = await session.execute(
-        delete(AuthSession).where(AuthSession.user_id == user.id).returning(AuthSession.digest)
-    )
-    if ended.first() is not None:
-        actor_cache.sessions_ended(session, user.id)
-    await audit.record(
-        session, action="password.changed", actor_id=user.id, target=f"user:{user.id}", address=address
-    )
-
-
 # ---------------------------------------------------------------- residents and roles
 
 

@@ -1,4 +1,4 @@
-"""A person changes their own password: the only way for an account that belongs to two
+"""A person changes their own password and name: the only way for an account that belongs to two
 communities (which neither community's admin may reset), and every other session and token of
 the account ends, a thief's too; wrong guesses of the current password are limited."""
 
@@ -84,3 +84,43 @@ async def test_wrong_guesses_of_the_current_password_are_limited(client: Any, fa
     right = await _change(client, mine, person.password, "a-new-password-1")
     assert right.status_code == 429  # locked for the window, even for the right one
     assert await _signed_in(client, mine)
+
+
+async def test_a_member_of_two_communities_changes_the_name_their_account_shows(
+    client: Any, factory: Any, db: Any
+) -> None:
+    """Neither community's admin may rename an account that also belongs to the other (the
+    resident's page says only its holder can): the holder does, and both communities see it."""
+    home, elsewhere = await factory.tenant(), await factory.tenant()
+    person = await factory.person(home, name="张三错字")
+    other_admin = await login(client, elsewhere.admin)
+    joined = await client.post(
+        f"/api/v1/communities/{elsewhere.community_id}/residents",
+        json={"display_name": "张三错字", "phone": person.phone},
+        headers=other_admin.headers,
+    )
+    assert joined.status_code == 201, joined.text
+    mine = await session_of(client, person)
+    client.cookies.set(SESSION_COOKIE, mine)
+    assert 'href="/me/name"' in (await client.get("/")).text
+    token = await csrf_token(client, "/me/name")
+    empty = await client.post(
+        "/me/name", data={"display_name": "  ", "_csrf_token": token}, follow_redirects=False
+    )
+    assert empty.status_code == 422
+    renamed = await client.post(
+        "/me/name", data={"display_name": "张三", "_csrf_token": token}, follow_redirects=False
+    )
+    assert renamed.status_code == 303 and renamed.headers["location"] == "/me/name?done=1"
+    for tenant in (home, elsewhere):
+        answer = await client.get(
+            f"/api/v1/communities/{tenant.community_id}/residents/{person.user_id}",
+            headers=(await login(client, tenant.admin)).headers,
+        )
+        assert answer.json()["display_name"] == "张三", answer.text
+    audited = await count(
+        db,
+        "SELECT count(*) FROM audit_entries WHERE action = 'user.renamed' AND target = :t",
+        t=f"user:{person.user_id}",
+    )
+    assert audited == 1
