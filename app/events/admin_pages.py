@@ -20,7 +20,7 @@ from app.core.errors import DomainError, Invalid, NotFound
 from app.core.fields import parse_id, parse_int
 from app.core.i18n import lazy
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
-from app.events import approvals, hours, rules, services
+from app.events import approvals, hours, managing, rules, services
 from app.events.models import CATEGORIES, Event
 from app.events.pages import event_page_response
 from app.places.models import Community, Compound
@@ -204,10 +204,10 @@ async def manage_events_page(
     community = await db_session.get(Community, community_id)
     # A page at a time, by start (a weekly series makes a year of events at once): the page opens
     # where the events still to come or under way begin, with the earlier and later a link away.
-    total, before = await services.organised_counts(db_session, actor, community_id)
+    total, before = await managing.organised_counts(db_session, actor, community_id)
     pages = max(-(-total // EVENTS_PAGE), 1)
     number = min(max(optional_int(page) or (before // EVENTS_PAGE + 1), 1), pages)
-    events = await services.organised_events(
+    events = await managing.organised_events(
         db_session, actor, community_id, limit=EVENTS_PAGE, offset=(number - 1) * EVENTS_PAGE
     )
     now = clock.now()

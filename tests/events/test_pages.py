@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core import clock
 from app.core.authz import Actor
-from app.events import admin_pages, hours, services
+from app.events import admin_pages, hours, managing
 from tests.api.helpers import post_form, session_of
 from tests.conftest import Factory, login
 from tests.events.conftest import kiosk_code, make_event, scan
@@ -105,7 +105,7 @@ async def test_an_organiser_without_a_staff_role_lists_the_events_they_organise(
     actor = Actor(organiser.user_id, "", roles={tenant.community_id: frozenset({"resident"})})
     with warnings.catch_warnings():
         warnings.simplefilter("error", SADeprecationWarning)
-        found = [e.id for e in await services.organised_events(db, actor, tenant.community_id)]
+        found = [e.id for e in await managing.organised_events(db, actor, tenant.community_id)]
     assert theirs in found and other not in found
 
 
