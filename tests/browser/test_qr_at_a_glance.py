@@ -103,6 +103,10 @@ SCROLL = """([qrSel, fallbackSel]) => {
   window.scrollBy(0, top - Math.max(0, (window.innerHeight - (bottom - top)) / 2));
 }"""
 
+# The language, mode and width the loaded page has.
+LOOKS = """() => [document.documentElement.lang, document.body.classList.contains('elder'),
+  window.innerWidth]"""
+
 # How the code and its fallback sit on the screen.
 MEASURE = """([qrSel, fallbackSel]) => {
   const img = document.querySelector(qrSel);
@@ -179,17 +183,21 @@ def values(world: World) -> dict[str, Any]:
 
 @pytest.fixture
 def pages(browser: Any, world: World) -> Iterator[Any]:
-    """Opens a page for (role, width, mode, lang): one device pixel a CSS pixel, so a screenshot
-    is what the screen shows, not a sharper copy."""
-    contexts: list[Any] = []
+    """The page of a signed-in context of the role and language (its browser's locale too), set
+    for (width, mode) before each load: one device pixel a CSS pixel, so a screenshot is what the
+    screen shows, not a sharper copy. The mode's cookie and the window's size change between
+    loads (the loaded page shows which it got), instead of a context and a sign-in for each."""
+    contexts: dict[tuple[str, str], Any] = {}
 
     def open_page(role: str, width: int, mode: str, lang: str) -> Any:
-        context = browser.new_context(
-            viewport={"width": width, "height": VIEWPORTS[width]},
-            locale="zh-CN" if lang == "zh" else "en-GB",
-            device_scale_factor=1,
-        )
-        contexts.append(context)
+        context = contexts.get((role, lang))
+        if context is None:
+            context = contexts[role, lang] = browser.new_context(
+                viewport={"width": width, "height": VIEWPORTS[width]},
+                locale="zh-CN" if lang == "zh" else "en-GB",
+                device_scale_factor=1,
+            )
+            log_in(context.new_page(), world, role)
         host = urlsplit(world.url).hostname
         context.add_cookies(
             [
@@ -197,12 +205,12 @@ def pages(browser: Any, world: World) -> Iterator[Any]:
                 {"name": ELDER_COOKIE, "value": "1" if mode == "elder" else "0", "domain": host, "path": "/"},
             ]
         )
-        page = context.new_page()
-        log_in(page, world, role)
+        page = context.pages[0]
+        page.set_viewport_size({"width": width, "height": VIEWPORTS[width]})
         return page
 
     yield open_page
-    for context in contexts:
+    for context in contexts.values():
         context.close()
 
 
@@ -250,6 +258,8 @@ def test_every_qr_scans_at_a_glance(
             for width in VIEWPORTS:
                 page = pages(shown.role, width, mode, lang)
                 page.goto(world.url + shown.path.format(**values))
+                looks = page.evaluate(LOOKS)
+                assert looks == ["zh-Hans" if lang == "zh" else "en", mode == "elder", width], looks
                 qr = page.locator(shown.qr)
                 qr.wait_for()
                 loaded = f"(q => q.complete && q.naturalWidth > 0)(document.querySelector({shown.qr!r}))"
@@ -268,7 +278,6 @@ def test_every_qr_scans_at_a_glance(
                     problems.append(f"{where}: decoded {text!r}")
                 if shown.same_as_fallback and text not in {before, after}:
                     problems.append(f"{where}: decoded {text!r}, shown {before!r} then {after!r}")
-                page.context.close()
     assert not problems, "\n".join(problems)
 
 
