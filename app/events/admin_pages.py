@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.admin_pages import ResidentPart, resident_part
 from app.accounts.models import Membership, User
 from app.accounts.services import found_by_name_or_phone
-from app.core import clock, form_keys
+from app.core import clock, form_keys, paging
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.fields import parse_id, parse_int
@@ -205,10 +205,9 @@ async def manage_events_page(
     # A page at a time, by start (a weekly series makes a year of events at once): the page opens
     # where the events still to come or under way begin, with the earlier and later a link away.
     total, before = await managing.organised_counts(db_session, actor, community_id)
-    pages = max(-(-total // EVENTS_PAGE), 1)
-    number = min(max(optional_int(page) or (before // EVENTS_PAGE + 1), 1), pages)
+    at = paging.window(total, optional_int(page) or (before // EVENTS_PAGE + 1), EVENTS_PAGE)
     events = await managing.organised_events(
-        db_session, actor, community_id, limit=EVENTS_PAGE, offset=(number - 1) * EVENTS_PAGE
+        db_session, actor, community_id, limit=EVENTS_PAGE, offset=at.offset
     )
     now = clock.now()
     return render(
@@ -217,8 +216,8 @@ async def manage_events_page(
         community=community,
         events=events,
         total=total,
-        page=number,
-        pages=pages,
+        page=at.number,
+        pages=at.pages,
         labels=rules.CATEGORY_LABELS,
         schedule_labels=rules.SCHEDULE_LABELS,
         schedule_of=lambda e: rules.schedule_status(e.status, e.starts_at, e.ends_at, now),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
-from app.core import clock, exports, form_keys, uploads
+from app.core import clock, exports, form_keys, paging, uploads
 from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
@@ -365,16 +365,14 @@ async def admin_orders(
     # The open orders a page at a time, newest first: a community of 2,000 households may have
     # hundreds waiting, and the counter finds one by scanning its code, not by scrolling.
     open_total = await services.count_orders(db_session, actor, community_id, "held")
-    pages = max(-(-open_total // OPEN_ORDERS_PAGE), 1)
-    number = min(max(optional_int(page) or 1, 1), pages)
+    open_page = paging.window(open_total, optional_int(page), OPEN_ORDERS_PAGE)
     # The day's hand-overs likewise, from midnight in the community's zone: a busy Saturday's
     # counter hands over more than a page holds.
     since = clock.day_start(clock.now(), community.time_zone)
     today_total = await services.count_orders(
         db_session, actor, community_id, "picked_up", picked_up_since=since
     )
-    today_pages = max(-(-today_total // OPEN_ORDERS_PAGE), 1)
-    today_number = min(max(optional_int(today) or 1, 1), today_pages)
+    today_page = paging.window(today_total, optional_int(today), OPEN_ORDERS_PAGE)
     notice = None
     cancelled_id = optional_int(cancelled)
     gone = await db_session.get(StoreOrder, cancelled_id) if cancelled_id and cancelled_id < 2**63 else None
@@ -399,22 +397,22 @@ async def admin_orders(
             community_id,
             status="held",
             limit=OPEN_ORDERS_PAGE,
-            offset=(number - 1) * OPEN_ORDERS_PAGE,
+            offset=open_page.offset,
         ),
         open_total=open_total,
-        page=number,
-        pages=pages,
+        page=open_page.number,
+        pages=open_page.pages,
         today_rows=await services.orders_of_community(
             db_session,
             actor,
             community_id,
             picked_up_since=since,
             limit=OPEN_ORDERS_PAGE,
-            offset=(today_number - 1) * OPEN_ORDERS_PAGE,
+            offset=today_page.offset,
         ),
         today_total=today_total,
-        today_page=today_number,
-        today_pages=today_pages,
+        today_page=today_page.number,
+        today_pages=today_page.pages,
         low=[i for i in items if i.active and i.stock <= settings.low_stock],
         now=clock.now(),
         notice=notice,

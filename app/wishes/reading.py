@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import organisations
+from app.core import organisations, paging
 from app.core.authz import CARE_ROLES, STAFF_ROLES, Actor
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.uow import Connection, Sql
@@ -230,11 +230,8 @@ async def wishes_page(
     total = int(
         await _COUNT.fetchval(session, {"c": community_id, "status": status, **_seen_by(reader)}) or 0
     )
-    pages = max(-(-total // per_page), 1)
-    page = min(max(page, 1), pages)
-    return WishesPage(
-        await _listed(session, reader, status, per_page, (page - 1) * per_page), total, page, pages
-    )
+    at = paging.window(total, page, per_page)
+    return WishesPage(await _listed(session, reader, status, per_page, at.offset), total, at.number, at.pages)
 
 
 async def _list_reader(session: AsyncSession, actor: Actor, community_id: int, status: str | None) -> Reader:
@@ -306,9 +303,8 @@ async def public_pool(
     pool first, then those already taken up or delivered, newest first, without any personal
     data. A page past the last shows the last."""
     total = int(await _POOL_COUNT.fetchval(session, {"c": community_id}) or 0)
-    pages = max(-(-total // per_page), 1)
-    page = min(max(page, 1), pages)
-    rows = await _POOL.fetch(session, {"c": community_id, "limit": per_page, "offset": (page - 1) * per_page})
+    at = paging.window(total, page, per_page)
+    rows = await _POOL.fetch(session, {"c": community_id, "limit": per_page, "offset": at.offset})
     wishes = [
         PoolWish(
             int(r["id"]),
@@ -321,4 +317,4 @@ async def public_pool(
         )
         for r in rows
     ]
-    return PoolPage(wishes, total, page, pages)
+    return PoolPage(wishes, total, at.number, at.pages)
