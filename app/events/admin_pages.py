@@ -11,9 +11,9 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import people
 from app.accounts.admin_pages import ResidentPart, resident_part
 from app.accounts.models import Membership, User
-from app.accounts.services import found_by_name_or_phone
 from app.core import clock, form_keys, paging
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
@@ -108,34 +108,17 @@ EVENTS_PAGE = 50
 
 async def _organiser_choices(
     db_session: AsyncSession, community_id: int, who: str, chosen: list[int]
-) -> tuple[list[Any], bool, bool]:
+) -> people.Offered:
     """Whom the form offers as organisers: the community's volunteers, staff, admins and grid
-    workers by name, at most ORGANISERS_LISTED of them, found by name or phone (`who`) in a large
-    community; and, first, the event's organisers already chosen (members here), wherever their
-    names sort: past the list's end they had no box, and saving the form dropped them. Whether
-    more were found than listed, and whether a search found nobody."""
+    workers, at most ORGANISERS_LISTED of them (app.accounts.people), and, first, the event's
+    organisers already chosen (members here), wherever their names sort."""
     members = (
         select(User.id, User.display_name)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.community_id == community_id)
     )
     eligible = members.where(Membership.roles.overlap(["volunteer", "staff", "admin", "grid_worker"]))  # type: ignore[arg-type]
-    found = eligible.where(found_by_name_or_phone(who)) if who else eligible
-    rows = list(
-        (
-            await db_session.execute(found.order_by(User.display_name, User.id).limit(ORGANISERS_LISTED + 1))
-        ).all()
-    )
-    more = len(rows) > ORGANISERS_LISTED
-    rows = rows[:ORGANISERS_LISTED]
-    found_none = bool(who) and not rows
-    listed = {row.id for row in rows}
-    missing = [user_id for user_id in chosen if user_id not in listed]
-    if missing:
-        rows[:0] = (
-            await db_session.execute(members.where(User.id.in_(missing)).order_by(User.display_name, User.id))
-        ).all()
-    return rows, more, found_none
+    return await people.offered(db_session, eligible, who, ORGANISERS_LISTED, chosen, chosen_among=members)
 
 
 async def _event_form(
@@ -160,9 +143,7 @@ async def _event_form(
             select(Compound).where(Compound.community_id == community_id).order_by(Compound.name)
         )
     ).all()
-    people, more_people, found_none = await _organiser_choices(
-        db_session, community_id, who, form.get("organiser_ids") or []
-    )
+    organisers = await _organiser_choices(db_session, community_id, who, form.get("organiser_ids") or [])
     return render(
         request,
         "events/form.html",
@@ -174,9 +155,9 @@ async def _event_form(
         categories=CATEGORIES,
         labels=rules.CATEGORY_LABELS,
         compounds=compounds,
-        people=people,
-        more_people=more_people,
-        found_none=found_none,
+        people=organisers.rows,
+        more_people=organisers.more,
+        found_none=organisers.found_none,
         who=who,
         copy_of=copy_of,
         form_key=form_keys.new(),
@@ -432,22 +413,13 @@ async def _approvals(
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.community_id == community_id)
     )
-    found = members
-    if q:
-        found = found.where(found_by_name_or_phone(q))
-    people = list(
-        (await db_session.execute(found.order_by(User.display_name, User.id).limit(PEOPLE_LISTED + 1))).all()
-    )
-    more_people = len(people) > PEOPLE_LISTED
-    people = people[:PEOPLE_LISTED]
     chosen = optional_int((form or {}).get("user_id"))
-    if chosen is not None and all(row.id != chosen for row in people):
-        people[:0] = (await db_session.execute(members.where(User.id == chosen))).all()
+    choices = await people.offered(db_session, members, q, PEOPLE_LISTED, [] if chosen is None else [chosen])
     return render(
         request,
         "events/approvals.html",
         q=q,
-        more_people=more_people,
+        more_people=choices.more,
         status_code=status_code,
         community=community,
         notice=notice,
@@ -455,7 +427,7 @@ async def _approvals(
         form=form or {},
         form_key=form_keys.new(),
         labels=rules.CATEGORY_LABELS,
-        people=people,
+        people=choices.rows,
         categories=CATEGORIES,
         today=clock.today(community.time_zone if community else None).isoformat(),
         # The stays nothing flags, approved in one step after a crowded event (each box ticked

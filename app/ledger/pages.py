@@ -11,8 +11,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy import Select, and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import people
 from app.accounts.models import Membership, User
-from app.accounts.services import found_by_name_or_phone
 from app.core import clock, organisations
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
@@ -184,19 +184,12 @@ def _members_of(community_id: int) -> Select[int, str, str | None, int]:
 async def _members(
     db_session: AsyncSession, community_id: int, q: str, chosen: int | None
 ) -> tuple[list[Any], bool]:
-    """The people the award form offers (those found by name or phone, else the first by name)
-    and whether more were left out; the person chosen from their own page always."""
-    found = _members_of(community_id)
-    if q:
-        found = found.where(found_by_name_or_phone(q))
-    rows = list(
-        (await db_session.execute(found.order_by(User.display_name, User.id).limit(LISTED + 1))).all()
+    """The people the award form offers (app.accounts.people: those found by name or phone, else
+    the first by name) and whether more were left out; the person chosen from their own page always."""
+    offered = await people.offered(
+        db_session, _members_of(community_id), q, LISTED, [] if chosen is None else [chosen]
     )
-    more = len(rows) > LISTED
-    rows = rows[:LISTED]
-    if chosen is not None and all(row.id != chosen for row in rows):
-        rows[:0] = (await db_session.execute(_members_of(community_id).where(User.id == chosen))).all()
-    return rows, more
+    return offered.rows, offered.more
 
 
 # The admin's ledger lists this many transfers a page, newest first; "older" pages on from the last

@@ -13,8 +13,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import people
 from app.accounts.models import Membership, User
-from app.accounts.services import found_by_name_or_phone
 from app.core import form_keys, homes, photos, qr, uploads
 from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Invalid, NotFound
@@ -130,17 +130,10 @@ async def _residents(
         .outerjoin(Building, Building.id == Membership.building_id)
         .where(Membership.community_id == community_id, User.is_active)
     )
-    found = members.where(found_by_name_or_phone(who)) if who else members
-    rows = list(
-        (
-            await db_session.execute(found.order_by(User.display_name, User.id).limit(RESIDENTS_LISTED + 1))
-        ).all()
+    offered = await people.offered(
+        db_session, members, who, RESIDENTS_LISTED, [] if chosen is None else [chosen]
     )
-    more = len(rows) > RESIDENTS_LISTED
-    rows = rows[:RESIDENTS_LISTED]
-    if chosen is not None and all(row.id != chosen for row in rows):
-        rows[:0] = (await db_session.execute(members.where(User.id == chosen))).all()
-    return rows, more
+    return offered.rows, offered.more
 
 
 NEED_CONSENT = lazy("Write down how the resident agreed to this wish being posted for them.")
