@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
 from app.accounts.services import found_by_name_or_phone
+
+Columns = TypeVarTuple("Columns")
 
 
 @dataclass(frozen=True)
@@ -25,11 +27,11 @@ class Offered:
 
 async def offered(
     session: AsyncSession,
-    people: Select[Any],
+    people: Select[*Columns],
     who: str,
     limit: int,
     chosen: Iterable[int] = (),
-    chosen_among: Select[Any] | None = None,
+    chosen_among: Select[*Columns] | None = None,
 ) -> Offered:
     """At most `limit` of `people` (a select of `User.id` and more, joined as the caller needs) by
     name, those found by name or phone when `who` is given; and, first, each of `chosen` not among
