@@ -18,7 +18,7 @@ from app.store import admin_pages
 from tests.api.helpers import page_login, post_form
 from tests.conftest import count, login
 from tests.qrtools import decode_svg
-from tests.store.conftest import make_item, order
+from tests.store.conftest import give_points, make_item, order
 
 
 async def test_resident_browses_orders_and_sees_pickup_qr_and_digits(client, shop, db):
@@ -136,7 +136,6 @@ async def test_member_card_at_counter_shows_open_orders_and_staff_orders_for_the
 ):
     from app.accounts import member_cards
     from app.scans import scanning
-    from tests.store.conftest import give_points
 
     elder = await factory.person(shop.tenant, name="杨依伯", phone=None)
     await give_points(engine, shop.community_id, elder.user_id, 100)
@@ -627,3 +626,24 @@ async def test_the_orders_picked_up_today_come_a_page_at_a_time_with_their_count
     assert "Orders picked up today: 3." in english and "Earlier pickups" in english
     home = (await client.get("/")).text
     assert re.search(r"<span>今日已领取</span>\s*<strong>3</strong>", home)
+
+
+async def test_the_counter_page_keeps_a_residents_monthly_limit_as_their_shelf_does(
+    client, shop, factory, engine
+):
+    """Ordering at the counter for a resident without a phone offered every item they could
+    afford, past their monthly limit: staff learned of the limit only from the refusal."""
+    elder = await factory.person(shop.tenant, name="杨依伯", phone=None)
+    await give_points(engine, shop.community_id, elder.user_id, 100)
+    item_id = await make_item(client, shop, name="老花镜", points_price=10, stock=5, per_resident_limit=1)
+    await page_login(client, shop.staff)
+    url = f"/store/c/{shop.community_id}/counter/{elder.user_id}"
+    page = (await client.get(url)).text
+    card = page[page.index("老花镜") :].split("</section>", 1)[0]
+    assert "本月还可为其兑换 1 件" in card and 'max="1"' in card
+    key = re.search(rf'name="key" value="([^"]+-{item_id})"', page).group(1)
+    placed = await post_form(client, url, {"item_id": str(item_id), "quantity": "1", "key": key})
+    assert placed.status_code == 303, placed.text
+    page = (await client.get(url)).text
+    card = page[page.index("老花镜") :].split("</section>", 1)[0]
+    assert "本月还可为其兑换 0 件" in card and "<form" not in card
