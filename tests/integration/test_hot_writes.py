@@ -15,6 +15,11 @@ INDEXES = {
         "pk_scans": "the primary key",
         "ix_scans_wrong_digits": "a scanner's wrong typed digits (partial: no entry for a QR code)",
     },
+    # A scan sent with an idempotency key (API.md) keeps its answer for a repeat: one more row
+    # and one more index entry for every keyed check-in, check-out or wish delivery.
+    "scan_replies": {
+        "pk_scan_replies": "a scan sent again with its key: the first answer, by scanner and key",
+    },
     "event_checkins": {
         "pk_event_checkins": "a check-out's update and lock",
         "uq_event_checkins_event_id": "a person's stays at an event (check-in, check-out)",
