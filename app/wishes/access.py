@@ -73,7 +73,7 @@ async def guard(session: AsyncSession, actor: Actor, row: Any) -> None:
     community_id = int(row["community_id"])
     if actor.is_member(community_id):
         return
-    if row["status"] in ("published", "claimed", "delivered"):
+    if row["status"] in rules.IN_POOL:
         if await units_acting_in(session, actor.user_id, community_id):
             return
     raise NotFound()

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.i18n import lazy
 from app.core.uow import Sql
 from app.payments import targets
+from app.wishes import rules
 
-_PUBLIC = ("published", "claimed", "delivered")
 _ONE = Sql("SELECT id, community_id, title, funding_goal_cents, status FROM wishes WHERE id = :id")
 _WITH_GOAL = Sql(
     "SELECT id, community_id, title, funding_goal_cents, status FROM wishes "
@@ -26,7 +26,7 @@ def _target(r: Any) -> targets.Target:
         community_id=int(r["community_id"]),
         title=str(r["title"]),
         goal_cents=r["funding_goal_cents"],
-        public=r["status"] in _PUBLIC,
+        public=r["status"] in rules.IN_POOL,
         url=f"/c/{r['community_id']}/wish-pool",
     )
 

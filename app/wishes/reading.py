@@ -56,7 +56,7 @@ class WishView:
 # come true) to anyone who reads the community's wishes; one not (or not yet) in it to its
 # beneficiary, its poster, and the community's care roles (grid workers, staff, admins).
 SEEN = (
-    "(CAST(:care AS boolean) OR w.status IN ('published', 'claimed', 'delivered') "
+    f"(CAST(:care AS boolean) OR w.status IN {rules.IN_POOL_SQL} "
     "OR w.beneficiary_id = :me OR w.posted_by = :me)"
 )
 _OF_COMMUNITY = f"w.community_id = :c AND (CAST(:status AS varchar) IS NULL OR w.status = :status) AND {SEEN}"
@@ -280,7 +280,7 @@ class PoolWish:
     funded_cents: int = 0
 
 
-_IN_POOL = "FROM wishes WHERE community_id = :c AND status IN ('published', 'claimed', 'delivered') "
+_IN_POOL = f"FROM wishes WHERE community_id = :c AND status IN {rules.IN_POOL_SQL} "  # noqa: S608
 _POOL = Sql(
     "SELECT id, title, description, status, kind, funding_goal_cents, funding_total('wish', id) AS funded "
     f"{_IN_POOL}ORDER BY (status = 'published') DESC, created_at DESC, id DESC LIMIT :limit OFFSET :offset"

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 KINDS = ("item", "service")
 STATUSES = ("submitted", "published", "rejected", "claimed", "delivered")
+# The statuses of a wish in the public pool (邻+圆梦池): waiting for someone, taken up, come true.
+# Anyone who reads the community's wishes sees these; the others only their own side and the
+# community's care roles.
+IN_POOL = ("published", "claimed", "delivered")
+# The same as SQL, for the statements that choose wishes by it (app.wishes.reading).
+IN_POOL_SQL = "(" + ", ".join(f"'{status}'" for status in IN_POOL) + ")"
 
 # The only moves a wish makes (API.md): forward, and a claim released back to the pool.
 MOVES: dict[str, dict[str, str]] = {
