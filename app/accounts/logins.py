@@ -52,7 +52,7 @@ async def register(
 async def change_password(
     request: Request, db_session: AsyncSession, settings: Settings, user_id: int, current: str, new: str
 ) -> str:
-    """The signed-in person's new password (services.change_own_password): wrong guesses of the
+    """The signed-in person's new password (own.change_own_password): wrong guesses of the
     current one are counted as a phone's failed logins are, so a session left open cannot be used
     to find it. Every session of the account ends; this browser gets a new one, whose token is
     returned."""

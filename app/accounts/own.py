@@ -4,12 +4,10 @@ no community's admin may manage (app.accounts.services.belongs_here_alone)."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import actor_cache
-from app.accounts.models import AuthSession, User
-from app.accounts.services import check_display_name, check_password_strength
+from app.accounts.models import User
+from app.accounts.services import check_display_name, check_password_strength, end_every_session
 from app.core import audit
 from app.core.errors import Invalid, NotFound
 from app.core.i18n import lazy
@@ -33,11 +31,7 @@ async def change_own_password(
         raise Invalid(WRONG_PASSWORD, field="current")
     check_password_strength(new)
     user.password_hash = hash_password(new)
-    ended = await session.execute(
-        delete(AuthSession).where(AuthSession.user_id == user.id).returning(AuthSession.digest)
-    )
-    if ended.first() is not None:
-        actor_cache.sessions_ended(session, user.id)
+    await end_every_session(session, user.id)
     await audit.record(
         session, action="password.changed", actor_id=user.id, target=f"user:{user.id}", address=address
     )

@@ -233,6 +233,16 @@ async def end_auth_session(session: AsyncSession, token: str) -> None:
         actor_cache.session_ended(session, digest)
 
 
+async def end_every_session(session: AsyncSession, user_id: int) -> None:
+    """Every session and token of the account ends (its password changed or reset: a thief's
+    too); the response waits until every worker has been told (app.accounts.actor_cache)."""
+    ended = await session.execute(
+        delete(AuthSession).where(AuthSession.user_id == user_id).returning(AuthSession.digest)
+    )
+    if ended.first() is not None:
+        actor_cache.sessions_ended(session, user_id)
+
+
 # ---------------------------------------------------------------- residents and roles
 
 
@@ -500,12 +510,7 @@ async def reset_password(
     if not user.phone:
         raise Invalid(lazy("This resident has no phone number to log in with."))
     user.password_hash = hash_password(password)
-    # A reset ends every session the person had.
-    ended = await session.execute(
-        delete(AuthSession).where(AuthSession.user_id == user.id).returning(AuthSession.digest)
-    )
-    if ended.first() is not None:
-        actor_cache.sessions_ended(session, user.id)
+    await end_every_session(session, user.id)  # a reset ends every session the person had
     await audit.record(
         session,
         action="password.reset",
