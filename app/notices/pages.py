@@ -32,7 +32,12 @@ async def unread_badge(request: Request, actor: Actor) -> dict[str, Any]:
 async def inbox_page(request: Request, actor: Actor, db_session: AsyncSession) -> Template:
     """Each notice's time in its own community's zone (the zones read in one statement); one that
     names no community in the zone of the reader's first community."""
-    lines = await services.inbox(db_session, actor.user_id, gettext_for(request))
+    # One more than listed, to know whether any is left out.
+    lines = await services.inbox(
+        db_session, actor.user_id, gettext_for(request), limit=services.INBOX_SIZE + 1
+    )
+    more = len(lines) > services.INBOX_SIZE
+    lines = lines[: services.INBOX_SIZE]
     first = min(actor.roles, default=None)
     wanted = {line.community_id for line in lines if line.community_id is not None}
     zones = await time_zones_of(db_session, wanted | ({first} if first is not None else set()))
@@ -43,7 +48,7 @@ async def inbox_page(request: Request, actor: Actor, db_session: AsyncSession) -
         lines=lines,
         # Every unread one, as the badge counts them: the page lists the newest INBOX_SIZE only.
         unread=await services.unread_count(db_session, actor.user_id),
-        more=len(lines) >= services.INBOX_SIZE,
+        more=more,
         zones=zones,
         time_zone=reader,
     )

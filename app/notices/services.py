@@ -95,9 +95,17 @@ async def unread_count(db: Connection | AsyncSession, user_id: int) -> int:
 
 
 async def inbox(
-    db: Connection | AsyncSession, user_id: int, gettext: words.Gettext, *, unread_only: bool = False
+    db: Connection | AsyncSession,
+    user_id: int,
+    gettext: words.Gettext,
+    *,
+    unread_only: bool = False,
+    limit: int | None = None,
 ) -> list[Line]:
-    rows = await _INBOX.fetch(db, {"u": user_id, "unread": unread_only, "n": INBOX_SIZE})
+    """The person's newest notices, INBOX_SIZE of them unless `limit` says otherwise."""
+    rows = await _INBOX.fetch(
+        db, {"u": user_id, "unread": unread_only, "n": INBOX_SIZE if limit is None else limit}
+    )
     lines = []
     for row in rows:
         title, body = words.render(row["kind"], row["params"], gettext)

@@ -53,16 +53,18 @@ async def part(
     session: AsyncSession, actor: Actor, organisation_id: int, communities: list[int]
 ) -> OfficeSection:
     where = {"communities": communities}
-    open_rows = await _OPEN.fetch(session, {**where, "n": OPEN_LISTED}) if communities else []
+    # One more than listed, to know whether any is left out.
+    open_rows = list(await _OPEN.fetch(session, {**where, "n": OPEN_LISTED + 1})) if communities else []
     # Past the newest OPEN_LISTED, the way to each community's open wishes, with how many.
     by_community = (
-        list(await _OPEN_BY_COMMUNITY.fetch(session, where)) if len(open_rows) >= OPEN_LISTED else []
+        list(await _OPEN_BY_COMMUNITY.fetch(session, where)) if len(open_rows) > OPEN_LISTED else []
     )
+    open_rows = open_rows[:OPEN_LISTED]
     ours = await _OURS.fetch(session, {"org": organisation_id})
     return OfficeSection(
         TEMPLATE,
         {
-            "open": list(open_rows),
+            "open": open_rows,
             "open_elsewhere": by_community,
             "claimed": [r for r in ours if r["status"] == "claimed"],
             "delivered": [r for r in ours if r["status"] == "delivered"],

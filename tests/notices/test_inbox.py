@@ -166,3 +166,8 @@ async def test_the_inbox_counts_every_unread_notice_past_the_newest_it_lists(
     assert len(re.findall(r'data-notice="(\d+)"', inbox)) == 2
     assert "未读：3" in inbox and 'data-unread="3"' in inbox
     assert "这里只列出最新的 2 条通知。" in inbox
+    # Exactly as many as the page lists: none is left out, and the page says none is.
+    monkeypatch.setattr(services, "INBOX_SIZE", 3)
+    whole = (await client.get("/notices")).text
+    assert len(re.findall(r'data-notice="(\d+)"', whole)) == 3
+    assert "data-more" not in whole

@@ -250,3 +250,9 @@ async def test_past_the_newest_open_wishes_the_office_page_leads_to_each_communi
     assert re.search(rf'href="/c/{pool.community_id}/wishes\?status=published">[^<]*：3 个等待认领', text)
     monkeypatch.setattr(partner_office, "OPEN_LISTED", 5)
     assert "data-more-open" not in (await client.get(f"/partners/o/{pool.organisation_id}")).text
+    # Exactly as many open as the page lists: none is left out, and the page says none is.
+    monkeypatch.setattr(partner_office, "OPEN_LISTED", 3)
+    whole = (await client.get(f"/partners/o/{pool.organisation_id}")).text
+    open_part = whole[whole.index("data-open-wishes") : whole.index("</ul>", whole.index("data-open-wishes"))]
+    assert len(re.findall(r'href="/wishes/(\d+)"', open_part)) == 3
+    assert "data-more-open" not in whole
