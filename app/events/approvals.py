@@ -343,6 +343,10 @@ async def reject(
     return stay
 
 
+# The approval queue lists the oldest this many of each; the others follow once these are decided.
+QUEUE_LISTED = 500
+
+
 async def approval_queue(session: AsyncSession, actor: Actor, community_id: int) -> dict[str, Any]:
     actor.require(community_id, "admin")
     stays = (
@@ -352,7 +356,7 @@ async def approval_queue(session: AsyncSession, actor: Actor, community_id: int)
             .join(User, User.id == Checkin.user_id)
             .where(Checkin.community_id == community_id, Checkin.award_status.in_(("pending", "unconfirmed")))
             .order_by(Checkin.checked_in_at, Checkin.id)
-            .limit(500)
+            .limit(QUEUE_LISTED)
         )
     ).all()
     claims = (
@@ -361,7 +365,35 @@ async def approval_queue(session: AsyncSession, actor: Actor, community_id: int)
             .join(User, User.id == HourClaim.user_id)
             .where(HourClaim.community_id == community_id, HourClaim.status == "pending")
             .order_by(HourClaim.created_at, HourClaim.id)
-            .limit(500)
+            .limit(QUEUE_LISTED)
         )
     ).all()
-    return {"stays": stays, "claims": claims}
+    # How many wait in all, counted only when the list is full (the page says how many it left out).
+    stays_waiting = len(stays)
+    if stays_waiting >= QUEUE_LISTED:
+        stays_waiting = int(
+            await session.scalar(
+                select(func.count())
+                .select_from(Checkin)
+                .where(
+                    Checkin.community_id == community_id, Checkin.award_status.in_(("pending", "unconfirmed"))
+                )
+            )
+            or 0
+        )
+    claims_waiting = len(claims)
+    if claims_waiting >= QUEUE_LISTED:
+        claims_waiting = int(
+            await session.scalar(
+                select(func.count())
+                .select_from(HourClaim)
+                .where(HourClaim.community_id == community_id, HourClaim.status == "pending")
+            )
+            or 0
+        )
+    return {
+        "stays": stays,
+        "claims": claims,
+        "stays_waiting": stays_waiting,
+        "claims_waiting": claims_waiting,
+    }

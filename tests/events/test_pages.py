@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core import clock
 from app.core.authz import Actor
-from app.events import admin_pages, hours, managing
+from app.events import admin_pages, approvals, hours, managing
 from tests.api.helpers import post_form, session_of
 from tests.conftest import Factory, login
 from tests.events.conftest import kiosk_code, make_event, scan
@@ -411,3 +411,24 @@ async def test_an_events_page_says_how_many_places_are_left_or_that_it_is_full(c
     assert "已满：现在报名将进入候补名单" in full and "还剩" not in full
     english = (await client.get(url, headers={**carol.headers, "Accept-Language": "en"})).text
     assert "full: whoever signs up now joins the waiting list" in places(english)
+
+
+async def test_the_approval_queue_says_how_many_wait_past_those_it_lists(client, site, db, monkeypatch):
+    """The queue listed the oldest 500 claimed hours and said nothing of the others, and of the
+    stays only that the oldest were listed, not how many waited (here two are listed)."""
+    monkeypatch.setattr(approvals, "QUEUE_LISTED", 2)
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    for day in range(3):
+        await db.execute(
+            text(
+                "INSERT INTO hour_claims (community_id, user_id, what, category, worked_on, minutes, "
+                "status, created_at) VALUES (:c, :u, :w, 'service', current_date - CAST(:d AS integer), "
+                "60, 'pending', now())"
+            ),
+            {"c": cid, "u": alice.user_id, "w": f"楼道清扫{day}", "d": day},
+        )
+    await db.commit()
+    page = (await client.get(f"/admin/c/{cid}/approvals", headers=admin.headers)).text
+    assert "共 3 条待审核，这里列出最早的 2 条；处理完后会显示其余的。" in page
+    assert page.count('name="claim_id"') == 2
