@@ -18,7 +18,7 @@ from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.uow import connection_of
-from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
+from app.core.web import client_address, database, error_message, form_data, optional_int, render, reopen_form
 from app.events import approvals, checkins, codes, hours, kiosk, rules, services
 from app.events import home as _home  # noqa: F401 - registers its share of the home page
 from app.events import wall as _wall  # noqa: F401 - registers its section of the results wall
@@ -283,8 +283,9 @@ async def kiosk_leave(
         action = "checkin"
     await kiosk.kiosk_event(db_session, actor, event_id, action)
     key = f"kiosk:{actor.user_id}"
-    allowed = await claim_attempt(db_session, settings, key, settings.login_max_failures_per_phone)
-    await db_session.commit()
+    # Counted in a transaction of its own, so a wrong guess stays counted when this one rolls back.
+    async with database(request).unit_of_work() as counters:
+        allowed = await claim_attempt(counters, settings, key, settings.login_max_failures_per_phone)
     try:
         if not allowed:
             raise DomainError("rate_limited", 429)
