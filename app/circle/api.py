@@ -134,9 +134,13 @@ async def api_offers(
 
 @post("/api/v1/vouchers", tags=["service circle"], status_code=201, opt={SMALL_ANSWER: True})
 async def api_buy_voucher(
-    data: JSONBody[VoucherIn], actor: Actor, request: Request, conn: Connection, settings: Settings
+    data: JSONBody[VoucherIn], actor: Actor, request: Request, conn: Connection
 ) -> Response[VoucherBought]:
     """201 for a new voucher, 200 for the one an earlier request with the same key bought."""
+    # The settings from the app's state, not the `settings` dependency: with it, the actor and
+    # the settings, neither depending on the other, were resolved side by side in a task group
+    # of their own on every purchase.
+    settings: Settings = request.app.state["settings"]
     cash_checkout = cash.checkout_for(settings)
     bought = await vouchers.buy(
         conn,
