@@ -7,12 +7,15 @@ is cut in two or runs out of its box.
 What runs where: every role opens every page it may open, and the missing page, in every mode
 and language; each visit checks the answer (200, no redirect; the missing page 404), the page's
 language and mode, the targets and the width (in 长辈版 the MIIT figures too), and no visit may
-log a Content-Security-Policy refusal. axe-core, most of the walk's cost, runs on every page in
-every mode and language (by at least one of the roles that open it) and on every page of every
-role in at least one mode and language: max(k, 4) runs on a page that k roles open, where every
-visit made 4k (runs_axe says which). The visits that run axe take the screenshots too, so every
+log a Content-Security-Policy refusal. axe-core, the dearest check (about 130 ms of CPU a run,
+where a visit's load and other checks cost about 90), runs on every page in every mode and
+language (by at least one of the roles that open it) and on every page of every role in at least
+one mode and language: max(k, 4) runs on a page that k roles open, where every visit made 4k
+(runs_axe says which). The visits that run axe take the screenshots too, so every
 page is captured in every mode and language by a role that opens it, not on every visit (a
-screenshot costs Chromium about 35 ms).
+screenshot costs Chromium about 35 ms). Two roles' visits seldom load the same HTML (the footer
+names the person): of the walks' 441 axe runs, 5 found a page and variant whose HTML, less its
+CSRF token, a run had checked already, so none is skipped on that ground.
 
 The pages come from the route table (GET routes that render a template), so a new page is
 visited without touching this file; a path parameter nobody here knows fails the coverage test.
@@ -354,7 +357,7 @@ VARIANTS = [(mode, lang) for lang in LANGS for mode in MODES]
 def runs_axe(path: str, role: str, roles: list[str], mode: str, lang: str) -> bool:
     """Whether this role runs axe on this page in this variant (mode and language).
 
-    axe is most of the walk's cost and finds the same things for two roles that see the same
+    axe is the walk's dearest check and finds the same things for two roles that see the same
     page, so it runs on every page (route) in every variant by at least one role, and on every
     page each role opens in at least one variant, in max(k, 4) runs for the k roles that open it:
     run j (j = 0, 1, ...) is role j mod k's in variant (j + h) mod 4, h spreading the pages over
