@@ -534,16 +534,18 @@ async def report_rows(
 ) -> list[ReportRow]:
     """Per item over the instants [start, end): quantities ordered by outcome, points spent, goods
     in, and the stock now (the monthly report's rows and the store's export, over the month's days
-    in the community's time zone)."""
+    in the community's time zone). A pickup whose transfer an admin reversed still counts as goods
+    picked up, but its points are not spent: the resident has them back."""
     rows = (
         await session.execute(
             text(
-                "SELECT i.id, i.name, i.stock, "
+                "SELECT i.id, i.name, i.stock, "  # noqa: S608 - the ledger's own fragment, no input
                 "COALESCE(SUM(o.quantity) FILTER (WHERE o.id IS NOT NULL), 0), "
                 "COALESCE(SUM(o.quantity) FILTER (WHERE o.status = 'picked_up'), 0), "
                 "COALESCE(SUM(o.quantity) FILTER (WHERE o.status = 'cancelled'), 0), "
                 "COALESCE(SUM(o.quantity) FILTER (WHERE o.status = 'expired'), 0), "
-                "COALESCE(SUM(o.points) FILTER (WHERE o.status = 'picked_up'), 0), "
+                "COALESCE(SUM(o.points) FILTER (WHERE o.status = 'picked_up' "
+                f"AND {ledger.not_reversed('o.transfer_id')}), 0), "
                 "(SELECT COALESCE(SUM(m.delta), 0) FROM store_stock_moves m WHERE m.item_id = i.id "
                 " AND m.kind = 'restock' AND m.created_at >= :s AND m.created_at < :e), "
                 "(SELECT COALESCE(SUM(m.delta), 0) FROM store_stock_moves m WHERE m.item_id = i.id "

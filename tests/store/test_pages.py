@@ -286,6 +286,43 @@ async def test_admin_orders_page_and_monthly_report_csv(client, shop):
     assert lines[1] == "'=HYPERLINK(1),2,2,0,0,40,0,0,0"
 
 
+async def test_the_monthly_report_counts_no_points_for_a_pickup_reversed_in_the_ledger(client, shop, db):
+    """An admin who reverses a pickup's transfer gives the resident the points back from the store:
+    the month's report still shows the goods picked up (they left the shelf) but no points spent
+    for them, as the dashboards and the ledger's points spent do not."""
+    item_id = await make_item(client, shop, name="退货的米", points_price=15, stock=3)
+    placed = (
+        await client.post(
+            "/api/v1/orders",
+            json={"item_id": item_id, "quantity": 1, "idempotency_key": "returned"},
+            headers=shop.resident.headers,
+        )
+    ).json()
+    scan = await client.post(
+        "/api/v1/scans", json={"code": placed["pickup_code"]}, headers=shop.staff.headers
+    )
+    assert scan.json()["result"] == "picked_up"
+    await page_login(client, shop.admin)
+
+    async def row() -> str:
+        csv = await client.get(
+            f"/store/admin/c/{shop.community_id}/report.csv", headers={"Accept-Language": "en"}
+        )
+        return next(line for line in csv.text.lstrip("\ufeff").splitlines() if line.startswith("退货的米,"))
+
+    assert await row() == "退货的米,1,1,0,0,15,0,0,2"
+    transfer_id = await db.scalar(
+        text("SELECT transfer_id FROM store_orders WHERE id = :o"), {"o": placed["id"]}
+    )
+    reversed_ = await client.post(
+        f"/api/v1/communities/{shop.community_id}/transfers/{transfer_id}/reverse",
+        json={"reason": "退货", "idempotency_key": "returned-rice"},
+        headers=shop.admin.headers,
+    )
+    assert reversed_.status_code == 201, reversed_.text
+    assert await row() == "退货的米,1,1,0,0,0,0,0,2"
+
+
 async def test_home_links_and_openapi_list_the_store(client, shop):
     await page_login(client, shop.resident)
     home = await client.get("/")
