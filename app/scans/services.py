@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from typing import Any
 
 from litestar.serialization import encode_json
@@ -199,3 +200,18 @@ async def run_keyed_scan(
             },
         )
     return outcome
+
+
+# How long an answer is kept for a scan sent again: a resend after a lost answer comes within
+# minutes, one from a scanner that was offline within days.
+REPLIES_KEPT = timedelta(days=7)
+_FORGET_REPLIES = Sql(
+    "WITH gone AS (DELETE FROM scan_replies WHERE ctid IN "
+    "(SELECT ctid FROM scan_replies WHERE at < :before LIMIT :n) RETURNING 1) SELECT count(*) FROM gone"
+)
+
+
+async def forget_replies(conn: Connection, batch: int = 5000) -> int:
+    """Forgets the kept answers older than REPLIES_KEPT, a bounded batch at a time (the next run
+    takes the rest); a scan sent again after that is answered as a new scan."""
+    return int(await _FORGET_REPLIES.fetchval(conn, {"before": clock.now() - REPLIES_KEPT, "n": batch}))

@@ -10,8 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
-from app.core import clock
+from app.core import clock, jobs
 from tests.conftest import count
 from tests.events.conftest import balance, kiosk_code, make_event, scan
 from tests.wishes.conftest import claim_as_volunteer, code_for, pool, post_wish, publish, town  # noqa: F401 - the pool and town fixtures
@@ -138,3 +139,35 @@ async def test_a_wish_delivery_sent_again_pays_once_and_is_answered_as_the_first
     assert again.status_code == 200 and again.json() == first.json()
     paid = "SELECT count(*) FROM ledger_transfers WHERE reference = :r"
     assert await count(db, paid, r=f"wish:{wish_id}") == 1
+
+
+async def test_answers_kept_for_scans_sent_again_are_forgotten_after_a_week(client, site, db, engine):
+    """The kept answers do not pile up: the hourly job forgets those older than a week, and a scan
+    sent again after that is a new scan; a recent one is still answered as the first time."""
+    tenant, admin, alice, bob = site
+    event_id = await make_event(
+        client, admin, tenant.community_id, points_per_attendance=5, points_per_hour=0
+    )
+    code = await kiosk_code(client, admin, event_id)
+    old = await scan(client, alice, code, idempotency_key="last-month")
+    recent = await scan(client, bob, code, idempotency_key="just-now")
+    assert old.json()["result"] == recent.json()["result"] == "checked_in"
+    await db.execute(
+        text(
+            "UPDATE scan_replies SET at = at - interval '8 days' "
+            "WHERE scanner_id = :u AND idempotency_key = :k"
+        ),
+        {"u": alice.user_id, "k": "last-month"},
+    )
+    await db.commit()
+
+    await jobs.run_now(engine, "scans.forget_replies")
+
+    kept = await db.scalar(
+        text("SELECT count(*) FROM scan_replies WHERE scanner_id IN (:a, :b)"),
+        {"a": alice.user_id, "b": bob.user_id},
+    )
+    assert kept == 1
+    assert (await scan(client, bob, code, idempotency_key="just-now")).json() == recent.json()
+    forgotten = await scan(client, alice, code, idempotency_key="last-month")
+    assert forgotten.status_code == 409 and forgotten.json()["code"] == "already_done"
