@@ -152,11 +152,7 @@ async def api_buy_voucher(
         cash_checkout=cash_checkout,
         known=request.app.state["offer_facts"],
     )
-    checkout_url = bought.checkout_url
-    if checkout_url is None and bought.status == "awaiting_payment" and cash_checkout is not None:
-        # A repeat of the key answers the first voucher with its Checkout, still to be paid: the
-        # payment's key is the voucher's, so this is the session made the first time.
-        checkout_url = await cash_checkout(conn, bought.id, bought.cash_cents, data.idempotency_key)
+    checkout_url = await cash.where_to_pay(conn, bought, cash_checkout, data.idempotency_key)
     body = VoucherBought(
         id=bought.id,
         status=bought.status,

@@ -62,6 +62,17 @@ def checkout_for(settings: Settings) -> vouchers.CashCheckout | None:
     return start
 
 
+async def where_to_pay(
+    conn: Connection, bought: vouchers.Bought, cash_checkout: vouchers.CashCheckout | None, key: str
+) -> str | None:
+    """The Checkout on which a voucher still awaiting its cash part is paid, or None when there is
+    nothing to pay: the session its purchase made, and for a repeat of the purchase's key (a
+    double tap, a retried request) that same session, since the payment's key is the voucher's."""
+    if bought.status != "awaiting_payment" or cash_checkout is None:
+        return None
+    return bought.checkout_url or await cash_checkout(conn, bought.id, bought.cash_cents, key)
+
+
 _PAID = Sql(
     "UPDATE circle_vouchers SET status = 'held' WHERE id = :v AND status = 'awaiting_payment' "
     "RETURNING community_id"

@@ -212,30 +212,27 @@ async def buy_offer(
     for_user = optional_int(form.get("for_user"))
     if form.get("confirm") != "1":
         return await _buy_page(request, db_session, actor, offer_id, for_user, settings)
+    conn, cash_checkout = await connection_of(db_session), cash.checkout_for(settings)
+    key = form.get("key") or secrets.token_urlsafe(16)
     try:
         bought = await vouchers.buy(
-            await connection_of(db_session),
+            conn,
             actor,
             offer_id=offer_id,
-            idempotency_key=form.get("key") or secrets.token_urlsafe(16),
+            idempotency_key=key,
             for_user_id=for_user,
             address=client_address(request),
-            cash_checkout=cash.checkout_for(settings),
+            cash_checkout=cash_checkout,
         )
+        checkout_url = await cash.where_to_pay(conn, bought, cash_checkout, key)  # a repeat's too
     except DomainError as exc:
         await reopen_form(db_session, exc)
+        error = error_message(request, exc)
         return await _buy_page(
-            request,
-            db_session,
-            actor,
-            offer_id,
-            for_user,
-            settings,
-            error_message(request, exc),
-            exc.status_code,
+            request, db_session, actor, offer_id, for_user, settings, error, exc.status_code
         )
-    if bought.checkout_url and bought.status == "awaiting_payment":
-        return Redirect(bought.checkout_url, status_code=303)  # the cash part, on Stripe Checkout
+    if checkout_url:
+        return Redirect(checkout_url, status_code=303)  # the cash part, on Stripe Checkout
     return Redirect(f"/circle/vouchers/{bought.id}?done=bought", status_code=303)
 
 
