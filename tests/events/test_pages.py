@@ -432,3 +432,27 @@ async def test_the_approval_queue_says_how_many_wait_past_those_it_lists(client,
     page = (await client.get(f"/admin/c/{cid}/approvals", headers=admin.headers)).text
     assert "共 3 条待审核，这里列出最早的 2 条；处理完后会显示其余的。" in page
     assert page.count('name="claim_id"') == 2
+
+
+@pytest.mark.parametrize("waiting", [499, 500, 501])
+async def test_the_approval_queue_counts_right_at_the_edge_of_what_it_lists(client, site, db, waiting):
+    """At exactly as many waiting as the queue lists, nothing is left out and the page must not say
+    so; one more, and it says how many wait in all (499, 500 and 501 claimed hours)."""
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    await db.execute(
+        text(
+            "INSERT INTO hour_claims (community_id, user_id, what, category, worked_on, minutes, status, "
+            "created_at) SELECT :c, :u, '楼道清扫' || n, 'service', current_date, 60, 'pending', now() "
+            "FROM generate_series(1, :n) AS n"
+        ),
+        {"c": cid, "u": alice.user_id, "n": waiting},
+    )
+    await db.commit()
+    assert approvals.QUEUE_LISTED == 500
+    page = (await client.get(f"/admin/c/{cid}/approvals", headers=admin.headers)).text
+    assert page.count('name="claim_id"') == min(waiting, 500)
+    if waiting > 500:
+        assert f"共 {waiting} 条待审核，这里列出最早的 500 条" in page
+    else:
+        assert "data-oldest-claims" not in page
