@@ -12,4 +12,5 @@ from app.ledger import words
 
 @words.renders("wish")
 def _wish_words(reason: dict[str, Any], gettext: words.Gettext) -> str:
-    return gettext(lazy("Micro-wish delivered: %(title)s"), title=reason["title"])
+    # The pages put the kind's tag ("Micro-wish") before these words: they name only what happened.
+    return gettext(lazy("“%(title)s” delivered"), title=reason["title"])

@@ -371,8 +371,25 @@ async def test_the_volunteers_statement_says_what_the_wish_points_were_for_in_th
     en = (await client.get(url, headers={**pool.volunteer.headers, "Accept-Language": "en"})).json()["items"][
         0
     ]
-    assert (zh["kind"], zh["amount"], zh["memo"]) == ("wish", 20, "微心愿送达：修插座")
-    assert en["memo"] == "Micro-wish delivered: 修插座"
+    assert (zh["kind"], zh["amount"], zh["memo"]) == ("wish", 20, "“修插座”已送达")
+    assert en["memo"] == "“修插座” delivered"
+
+
+async def test_the_statement_line_of_a_delivered_wish_says_micro_wish_once(client, pool):
+    """The line read "微心愿 微心愿送达：修插座": the kind's tag and the words said the same."""
+    wish_id = await post_wish(client, pool, title="修插座")
+    await publish(client, pool, wish_id)
+    await claim_as_volunteer(client, pool, wish_id)
+    code = await code_for(client, wish_id, pool.volunteer)
+    assert (await _scan(client, pool.beneficiary, code)).status_code == 200
+    url = f"/wallet/statement?community_id={pool.community_id}"
+    for language, tag, words, twice in (
+        ("zh-CN", "微心愿", "“修插座”已送达", "微心愿送达"),
+        ("en", "Micro-wish", "“修插座” delivered", "Micro-wish delivered"),
+    ):
+        page = (await client.get(url, headers={**pool.volunteer.headers, "Accept-Language": language})).text
+        assert f'<span class="tag">{tag}</span> {words}' in page, page
+        assert twice not in page
 
 
 async def test_the_public_pool_shows_wishes_without_personal_data(client, pool):
