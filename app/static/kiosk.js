@@ -10,6 +10,7 @@
     var inside = box.querySelector("[data-kiosk-inside]");
     var attended = box.querySelector("[data-kiosk-attended]");
     var status = box.querySelector("[data-kiosk-status]");
+    var opens = box.querySelector("[data-kiosk-opens]");
 
     function json(url) {
       return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" })
@@ -25,6 +26,7 @@
             text.textContent = body.code;
           }
           status.textContent = "";
+          if (opens && Date.now() >= Date.parse(opens.dataset.opensAt)) { opens.hidden = true; }
           var wait = Date.parse(body.refresh_at) - Date.now() + 300;
           setTimeout(refresh, Math.max(1000, Math.min(wait, 15000)));
         })

@@ -3,6 +3,9 @@ cancelling it; leaving asks for the organiser's password."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from app.core import clock
 from tests.api.helpers import post_form
 from tests.events.conftest import make_event
 
@@ -58,3 +61,34 @@ async def test_the_kiosk_names_the_button_residents_tap_as_their_home_page_does(
             f"/events/{event_id}/kiosk?action=checkin", headers={**admin.headers, "Accept-Language": lang}
         )
         assert f"“{tile}”" in kiosk.text, lang
+
+
+async def test_a_kiosk_opened_before_check_in_says_when_it_opens_in_the_communitys_time(client, site):
+    """A kiosk set up the evening before showed a code that every resident's scan was refused
+    with, and nothing said when check-in would open."""
+    _tenant, admin, _alice, _bob = site
+    day = (clock.now() + timedelta(days=3)).replace(hour=2, minute=0, second=0, microsecond=0)
+    event_id = await make_event(
+        client,
+        admin,
+        _tenant.community_id,
+        starts_at=day.isoformat(),
+        ends_at=(day + timedelta(hours=2)).isoformat(),
+    )
+    opens = clock.local(day - timedelta(hours=1), "Asia/Shanghai")
+    assert opens.strftime("%H:%M") == "09:00"
+    url = f"/events/{event_id}/kiosk?action=checkin"
+    for language, words in (
+        ("zh-CN", "起可以签到（活动开始前一小时）。"),
+        ("en", "one hour before the event starts."),
+    ):
+        for elder in ("0", "1"):
+            client.cookies.set("elder", elder)
+            page = await client.get(url, headers={**admin.headers, "Accept-Language": language})
+            assert ('class="kiosk elder' in page.text) == (elder == "1")
+            opening = page.text[page.text.index("data-kiosk-opens") :].split("</p>", 1)[0]
+            assert words in opening and "09:00" in opening and str(opens.day) in opening, opening
+    client.cookies.delete("elder")
+    started = await make_event(client, admin, _tenant.community_id)
+    page = await client.get(f"/events/{started}/kiosk?action=checkin", headers=admin.headers)
+    assert "data-kiosk-opens" not in page.text
