@@ -215,7 +215,10 @@ async def _item_page(
     notice: str | None = None,
     status_code: int = 200,
     photo_error: str | None = None,
+    refused: dict[str, str] | None = None,
 ) -> Template:
+    """`refused`: the stock change or the details form an admin sent and was refused, shown again
+    as typed with the reason beside it (`error`), the other forms as they are."""
     community = await _admin_community(db_session, actor, community_id)
     item = await services.item_for_staff(db_session, actor, community_id, item_id)
     moves = await services.stock_history(db_session, item_id)
@@ -240,6 +243,7 @@ async def _item_page(
         error=error,
         photo_error=photo_error,
         notice=notice,
+        refused=refused or {},
     )
 
 
@@ -304,6 +308,7 @@ async def item_update(
             item_id,
             error=error_message(request, exc),
             status_code=exc.status_code,
+            refused={**form, "action": action},
         )
     return Redirect(f"/store/admin/c/{community_id}/items/{item_id}?saved={action}", status_code=303)
 

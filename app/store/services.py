@@ -325,7 +325,13 @@ async def move_stock(
             )
         ).first()
         if row is None:
-            raise Invalid(lazy("The stock cannot go below zero."), field="quantity")
+            # The count the admin corrects against: the refused change is typed again from it.
+            stock = await session.scalar(select(StoreItem.stock).where(StoreItem.id == item_id))
+            raise Invalid(
+                lazy("The stock cannot go below zero: %(stock)d in stock now."),
+                words={"stock": int(stock or 0)},
+                field="quantity",
+            )
         await audit.record(
             session,
             action=f"store.stock_{kind}",

@@ -128,3 +128,31 @@ async def test_an_items_photo_sent_twice_is_stored_once(client, shop, settings, 
     )
     assert again.id == made.id
     assert (len(stored_files(settings)), await count(db, PHOTOS, c=cid)) == (files + 2, rows + 2)
+
+
+async def test_a_refused_stock_change_keeps_what_was_typed_and_says_why(client, shop):
+    """A correction that would take the stock below zero came back as an empty form: the kind,
+    the quantity and the reason typed were gone, and the reason for the refusal sat at the top of
+    a long page."""
+    item_id = await make_item(client, shop, stock=3)
+    await page_login(client, shop.admin)
+    url = f"/store/admin/c/{shop.community_id}/items/{item_id}"
+    typed = {"action": "stock", "kind": "correction", "quantity": "-5", "reason": "盘点少了五袋"}
+    for language, why in (
+        ("zh-CN", "库存不能小于零：现有 3 件。"),
+        ("en", "The stock cannot go below zero: 3 in stock now."),
+    ):
+        client.headers["Accept-Language"] = language
+        refused = await post_form(client, url, typed)
+        assert refused.status_code == 422
+        card = refused.text[refused.text.index("data-stock-form") :].split("</form>", 1)[0]
+        assert why in card and why not in refused.text[: refused.text.index("data-stock-form")]
+        assert 'value="correction" checked' in card and 'value="restock" checked' not in card
+        assert 'name="quantity" type="number" required value="-5"' in card
+        assert 'value="盘点少了五袋"' in card
+    del client.headers["Accept-Language"]
+    page = await client.get(url)
+    assert 'value="盘点少了五袋"' not in page.text and "<strong data-stock>3</strong>" in page.text
+    details = {"action": "details", "name": "", "category": "粮油副食", "points_price": "60"}
+    refused = await post_form(client, url, details)
+    assert refused.status_code == 422 and 'value="粮油副食"' in refused.text and 'value="60"' in refused.text
