@@ -344,13 +344,15 @@ async def item_photo(
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
+        said = _errors(request, exc)
         return await _item_page(
             request,
             db_session,
             actor,
             community_id,
             item_id,
-            **_errors(request, exc),
+            error=said["error"],
+            photo_error=said["photo_error"],
             status_code=exc.status_code,
         )
     return Redirect(f"/store/admin/c/{community_id}/items/{item_id}?saved=photo", status_code=303)
