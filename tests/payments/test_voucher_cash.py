@@ -15,7 +15,9 @@ from tests.payments.conftest import ledger_ok, session_of
 from tests.payments.test_vouchers import _circle
 
 
-async def test_a_buy_form_sent_again_goes_on_to_the_same_checkout(pay: Any, factory: Any, engine: Any, db: Any):
+async def test_a_buy_form_sent_again_goes_on_to_the_same_checkout(
+    pay: Any, factory: Any, engine: Any, db: Any
+):
     """A double tap on "buy" sent the form twice with its key: the second answer led to the
     voucher page, where a voucher awaiting payment has no way to pay; it goes to the Checkout the
     first one made, as the API's repeat answers its checkout_url."""
@@ -30,7 +32,8 @@ async def test_a_buy_form_sent_again_goes_on_to_the_same_checkout(pay: Any, fact
     assert "/offline-stripe/pay/cs_test_" in first.headers["location"]
     assert again.headers["location"] == first.headers["location"]
     payments = await db.scalar(
-        text("SELECT count(*) FROM payments WHERE session_id = :s"), {"s": session_of(first.headers["location"])}
+        text("SELECT count(*) FROM payments WHERE session_id = :s"),
+        {"s": session_of(first.headers["location"])},
     )
     assert payments == 1
     await ledger_ok(db, circle.community_id)
