@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
+from app.core import paging
 from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
@@ -23,7 +24,7 @@ from app.ledger import admin as ledger_admin
 from app.places.models import Community
 from app.places.services import time_zones_of
 from app.store import home as _home  # noqa: F401 - registers its share of the home page
-from app.store import orders, photos, placing, rules, services
+from app.store import mine, orders, photos, placing, rules, services
 from app.store.models import StoreItem
 
 # ---------------------------------------------------------------- resident pages
@@ -215,19 +216,32 @@ async def order_cancel(
     return Redirect(f"/store/orders/{order_id}?done=cancelled", status_code=303)
 
 
+# A person's earlier orders are listed this many a page; those waiting for pickup all (they
+# hold points and expire within days).
+MY_ORDERS_PAGE = 30
+
+
 @get("/store/me/orders", include_in_schema=False)
-async def my_orders(request: Request, actor: Actor, db_session: AsyncSession) -> Template:
-    rows = await services.orders_of_user(db_session, actor.user_id)
+async def my_orders(request: Request, actor: Actor, db_session: AsyncSession, page: str = "") -> Template:
+    open_rows = await mine.orders_of_user(db_session, actor.user_id, held=True)
+    done_total = await mine.count_orders_of_user(db_session, actor.user_id, held=False)
+    at = paging.window(done_total, optional_int(page), MY_ORDERS_PAGE)
+    done_rows = await mine.orders_of_user(
+        db_session, actor.user_id, held=False, limit=MY_ORDERS_PAGE, offset=at.offset
+    )
     # Each order's times in its own community's zone (a person may belong to several).
-    zones = await time_zones_of(db_session, {r.order.community_id for r in rows})
+    zones = await time_zones_of(db_session, {r.order.community_id for r in open_rows + done_rows})
     return render(
         request,
         "store/my_orders.html",
         # The shop a person without open orders is sent to: their home community's.
         shop_community=ledger_admin.community_of(actor, None) if actor.roles else None,
         zones=zones,
-        open_rows=[r for r in rows if r.order.status == "held"],
-        done_rows=[r for r in rows if r.order.status != "held"],
+        open_rows=open_rows,
+        done_rows=done_rows,
+        done_total=done_total,
+        page=at.number,
+        pages=at.pages,
         labels=services.STATUS_LABELS,
     )
 

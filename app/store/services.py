@@ -457,20 +457,6 @@ class OrderRow:
     resident: str
 
 
-async def orders_of_user(session: AsyncSession, user_id: int, limit: int = 100) -> list[OrderRow]:
-    rows = (
-        await session.execute(
-            select(StoreOrder, StoreItem.name, User.display_name)
-            .join(StoreItem, StoreItem.id == StoreOrder.item_id)
-            .join(User, User.id == StoreOrder.user_id)
-            .where(StoreOrder.user_id == user_id)
-            .order_by(StoreOrder.id.desc())
-            .limit(limit)
-        )
-    ).all()
-    return [OrderRow(o, n, r) for o, n, r in rows]
-
-
 async def orders_of_community(
     session: AsyncSession,
     actor: Actor,

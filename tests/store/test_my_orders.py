@@ -1,0 +1,38 @@
+"""A resident's orders page lists every order: the earlier ones a page at a time with their count
+(it stopped at the newest 100 and said nothing of the others)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.store import pages
+from tests.store.conftest import Shop, give_points, make_item, order
+
+
+async def test_my_earlier_orders_are_paged_with_their_count(
+    client: Any, shop: Shop, engine: Any, monkeypatch: Any
+):
+    monkeypatch.setattr(pages, "MY_ORDERS_PAGE", 2)
+    item_id = await make_item(client, shop, name="毛巾", points_price=1, stock=20)
+    await give_points(engine, shop.community_id, shop.resident.user_id, 20)
+    placed = []
+    for n in range(6):
+        answer = await order(client, shop.resident, item_id, key=f"mine-{n}")
+        assert answer.status_code == 201, answer.text
+        placed.append(answer.json()["id"])
+    for order_id in placed[:5]:
+        cancelled = await client.post(f"/api/v1/orders/{order_id}/cancel", headers=shop.resident.headers)
+        assert cancelled.status_code == 200, cancelled.text
+    seen: list[int] = []
+    for number in (1, 2, 3):
+        page = (await client.get(f"/store/me/orders?page={number}", headers=shop.resident.headers)).text
+        assert f'data-order="{placed[5]}"' in page  # the open one, on every page
+        assert "更早的订单共 5 个" in page and f"第 {number} 页，共 3 页" in page
+        listed = [i for i in placed[:5] if f'<tr data-order="{i}">' in page]
+        seen += sorted(listed, key=lambda i: page.index(f'<tr data-order="{i}">'))
+    assert seen == placed[:5][::-1]  # each once, newest first
+    english = await client.get(
+        "/store/me/orders?page=9", headers={**shop.resident.headers, "Accept-Language": "en"}
+    )
+    assert "Earlier orders: 5." in english.text and "Page 3 of 3" in english.text
+    assert 'href="?page=2#earlier"' in english.text and 'href="?page=4#earlier"' not in english.text
