@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.member_cards import resolve_member_code_as
 from app.accounts.models import Membership, User
-from app.circle import cash, photos, redeeming, rules, services, statements, vouchers
+from app.circle import cash, mine, photos, redeeming, rules, services, statements, vouchers
 from app.circle import home as _home  # noqa: F401 - registers its share of the home page
-from app.circle.models import Offer, Rating, Voucher
-from app.core import clock, organisations, uow
+from app.circle.models import Rating
+from app.core import clock, organisations, paging, uow
 from app.core import photos as core_photos
 from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Invalid, NotFound
@@ -239,27 +239,26 @@ async def buy_offer(
 # ---------------------------------------------------------------- my vouchers
 
 
+# A person's used, cancelled and expired vouchers are listed this many a page (app.circle.mine).
+MY_VOUCHERS_PAGE = 30
+
+
 @get("/circle/me/vouchers", include_in_schema=False)
-async def my_vouchers(request: Request, actor: Actor, db_session: AsyncSession) -> Template:
-    rows = (
-        await db_session.execute(
-            # Each voucher's times in its own community's zone (a person may belong to several).
-            select(Voucher, Offer.name, Community.time_zone, Rating.voucher_id.is_not(None))
-            .join(Offer, Offer.id == Voucher.offer_id)
-            .join(Community, Community.id == Voucher.community_id)
-            .outerjoin(Rating, Rating.voucher_id == Voucher.id)
-            .where(Voucher.user_id == actor.user_id)
-            .order_by(Voucher.created_at.desc())
-            .limit(100)
-        )
-    ).all()
+async def my_vouchers(request: Request, actor: Actor, db_session: AsyncSession, page: str = "") -> Template:
+    done_total = await mine.count_vouchers_of(db_session, actor.user_id, still_open=False)
+    at = paging.window(done_total, optional_int(page), MY_VOUCHERS_PAGE)
     return render(
         request,
         "circle/my_vouchers.html",
         # The services a person without vouchers to use is sent to: their home community's.
         circle_community=ledger_admin.community_of(actor, None) if actor.roles else None,
-        open_rows=[r for r in rows if r[0].status in ("held", "awaiting_payment")],
-        done_rows=[r for r in rows if r[0].status not in ("held", "awaiting_payment")],
+        open_rows=await mine.vouchers_of(db_session, actor.user_id, still_open=True),
+        done_rows=await mine.vouchers_of(
+            db_session, actor.user_id, still_open=False, limit=MY_VOUCHERS_PAGE, offset=at.offset
+        ),
+        done_total=done_total,
+        page=at.number,
+        pages=at.pages,
         labels=STATUS_LABELS,
     )
 

@@ -1,0 +1,40 @@
+"""A resident's vouchers page lists every voucher: the used, cancelled and expired ones a page at
+a time with their count (it stopped at the newest 100 and said nothing of the others)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.circle import pages
+from tests.circle.conftest import Circle, buy, give_points, make_offer
+
+
+async def test_my_earlier_vouchers_are_paged_with_their_count(
+    client: Any, circle: Circle, engine: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(pages, "MY_VOUCHERS_PAGE", 2)
+    offer = await make_offer(client, circle, circle.barber_id, name="理发", points_price=1)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 20)
+    bought = []
+    for n in range(6):
+        answer = await buy(client, circle.resident, offer, key=f"mine-{n}")
+        assert answer.status_code == 201, answer.text
+        bought.append(answer.json()["id"])
+    for voucher_id in bought[:5]:
+        cancelled = await client.post(
+            f"/api/v1/vouchers/{voucher_id}/cancel", headers=circle.resident.headers
+        )
+        assert cancelled.status_code == 200, cancelled.text
+    seen: list[int] = []
+    for number in (1, 2, 3):
+        page = (await client.get(f"/circle/me/vouchers?page={number}", headers=circle.resident.headers)).text
+        assert f'data-voucher="{bought[5]}"' in page  # the one to use, on every page
+        assert "已使用、已取消或已过期的共 5 张" in page and f"第 {number} 页，共 3 页" in page
+        listed = [i for i in bought[:5] if f'href="/circle/vouchers/{i}">' in page]
+        seen += sorted(listed, key=lambda i: page.index(f'href="/circle/vouchers/{i}">'))
+    assert seen == bought[:5][::-1]  # each once, newest first
+    english = await client.get(
+        "/circle/me/vouchers?page=9", headers={**circle.resident.headers, "Accept-Language": "en"}
+    )
+    assert "Used, cancelled or expired: 5." in english.text and "Page 3 of 3" in english.text
+    assert 'href="?page=2#earlier"' in english.text and 'href="?page=4#earlier"' not in english.text
