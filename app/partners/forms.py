@@ -54,6 +54,9 @@ SAVED = {
     "organisation": lazy("The organisation was created."),
     "agreement": lazy("The agreement was saved."),
     "member": lazy("The member was added."),
+    "member_removed": lazy("The member was removed. They no longer act for the organisation."),
+    "admin": lazy("The member is now an admin of the organisation too."),
+    "left": lazy("You left the organisation."),
     "resource": lazy("The resource was listed."),
     "need": lazy("The need was listed."),
     "project": lazy("The project was created."),
@@ -76,11 +79,11 @@ def labels() -> dict[str, Any]:
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> Template:
+    gettext = gettext_for(request)
     saved = request.query_params.get("saved", "")
-    context.setdefault("notice", SAVED.get(saved))
+    context.setdefault("notice", gettext(SAVED[saved]) if saved in SAVED else None)
     context.setdefault("error", None)
     context.setdefault("form_key", form_keys.new())  # the creating forms' key (app.core.form_keys)
-    gettext = gettext_for(request)
     context.setdefault("category_words", lambda stored: organisations.category_words(stored, gettext))
     return render(request, template, status_code=status_code, **labels(), **context)
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import Membership, User
 from app.core import clock, homes, organisations
 from app.core.authz import Actor
-from app.core.errors import DomainError, Invalid
+from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.web import client_address, error_message, form_data, optional_int, reopen_form, reopen_page
 from app.partners import agreements, forms, lists, registrations, services
@@ -110,7 +110,9 @@ async def _organisation_page(
         organisation=organisation,
         home_community=home_community,
         is_member=member,
-        is_admin=organisation_id in mine and mine[organisation_id].is_admin,
+        # Who manages the members: the organisation's admins and its community's admins.
+        may_manage=(organisation_id in mine and mine[organisation_id].is_admin)
+        or actor.has(organisation.community_id, "admin"),
         agreements=views,
         partner=partner,
         resources=await lists.resources_of_organisation(db_session, organisation_id) if partner else [],
@@ -183,6 +185,80 @@ async def organisation_add_member(
             form=form,
         )
     return Redirect(f"/partners/o/{organisation_id}?saved=member", status_code=303)
+
+
+async def _remove_member_page(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    organisation_id: int,
+    member_id: int,
+    **extra: Any,
+) -> Template:
+    organisation = await services.organisation_for(db_session, actor, organisation_id, admin=True)
+    member = next(
+        (m for m in await services.members_of(db_session, organisation_id) if m[0] == member_id), None
+    )
+    if member is None:
+        raise NotFound()
+    return forms.page(
+        request,
+        "partners/remove_member.html",
+        status_code=extra.pop("status_code", 200),
+        organisation=organisation,
+        member_id=member_id,
+        member_name=member[1],
+        only_admin=await services.is_only_admin(db_session, organisation_id, member_id),
+        yourself=member_id == actor.user_id,
+        **extra,
+    )
+
+
+@get("/partners/o/{organisation_id:int}/members/{member_id:int}/remove", include_in_schema=False)
+async def remove_member_confirm(
+    request: Request, organisation_id: int, member_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
+    """The confirmation step: the member acts for the organisation no more."""
+    return await _remove_member_page(request, db_session, actor, organisation_id, member_id)
+
+
+@post("/partners/o/{organisation_id:int}/members/{member_id:int}/remove", include_in_schema=False)
+async def remove_member(
+    request: Request, organisation_id: int, member_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form = await form_data(request)
+    if form.get("confirm") != "1":
+        return await _remove_member_page(request, db_session, actor, organisation_id, member_id)
+    try:
+        await services.remove_member(
+            db_session, actor, organisation_id, member_id, address=client_address(request)
+        )
+    except DomainError as exc:
+        return await reopen_page(
+            request,
+            db_session,
+            exc,
+            partial(_remove_member_page, request, db_session, actor, organisation_id, member_id),
+        )
+    if member_id == actor.user_id:  # who leaves the organisation no longer opens its office page
+        return Redirect("/partners?saved=left", status_code=303)
+    return Redirect(f"/partners/o/{organisation_id}?saved=member_removed", status_code=303)
+
+
+@post("/partners/o/{organisation_id:int}/members/{member_id:int}/admin", include_in_schema=False)
+async def make_member_admin(
+    request: Request, organisation_id: int, member_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    await form_data(request)
+    try:
+        await services.make_admin(
+            db_session, actor, organisation_id, member_id, address=client_address(request)
+        )
+    except DomainError as exc:
+        return await reopen_page(
+            request, db_session, exc, partial(_organisation_page, request, db_session, actor, organisation_id)
+        )
+    return Redirect(f"/partners/o/{organisation_id}?saved=admin", status_code=303)
 
 
 # ---------------------------------------------------------------- agreements
@@ -455,6 +531,9 @@ route_handlers = [
     organisation_page,
     organisation_add_resource,
     organisation_add_member,
+    remove_member_confirm,
+    remove_member,
+    make_member_admin,
     agreement_page,
     agreement_add_task,
     task_mark,

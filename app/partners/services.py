@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -293,6 +293,101 @@ async def add_member(
     """The organisation's admin (or its community's admin) adds a member."""
     organisation = await organisation_for(session, actor, organisation_id, admin=True)
     return await _link_member(session, actor, organisation, data, is_admin=False)
+
+
+async def remove_member(
+    session: AsyncSession,
+    actor: Actor,
+    organisation_id: int,
+    user_id: int,
+    address: str | None = None,
+) -> None:
+    """The organisation's admin (or its community's admin) removes a member, who from then on acts
+    for it no more: no claim, no hand-over, no redemption, no office page (membership is read
+    afresh by every request). Their account, points and cards stay their own. The organisation
+    keeps at least one admin."""
+    organisation, member = await _member_locked(session, actor, organisation_id, user_id)
+    if member.is_admin and await _admins(session, organisation_id) <= 1:
+        raise DomainError("conflict", 409, LAST_ADMIN)
+    await session.delete(member)
+    await session.flush()
+    await audit.record(
+        session,
+        action="organisation.member_removed",
+        actor_id=actor.user_id,
+        community_id=organisation.community_id,
+        target=f"organisation:{organisation.id}",
+        address=address,
+        user_id=user_id,
+        was_admin=member.is_admin,
+    )
+
+
+async def make_admin(
+    session: AsyncSession,
+    actor: Actor,
+    organisation_id: int,
+    user_id: int,
+    address: str | None = None,
+) -> None:
+    """The organisation's admin (or its community's admin) makes a member an admin of it too, so
+    that an admin who leaves can hand over first."""
+    organisation, member = await _member_locked(session, actor, organisation_id, user_id)
+    if member.is_admin:
+        return
+    member.is_admin = True
+    await session.flush()
+    await audit.record(
+        session,
+        action="organisation.admin_made",
+        actor_id=actor.user_id,
+        community_id=organisation.community_id,
+        target=f"organisation:{organisation.id}",
+        address=address,
+        user_id=user_id,
+    )
+
+
+LAST_ADMIN = lazy("The organisation's only admin cannot be removed: make another member an admin first.")
+
+
+async def is_only_admin(session: AsyncSession, organisation_id: int, user_id: int) -> bool:
+    member = await session.scalar(
+        select(OrganisationMember).where(
+            OrganisationMember.organisation_id == organisation_id, OrganisationMember.user_id == user_id
+        )
+    )
+    return member is not None and member.is_admin and await _admins(session, organisation_id) <= 1
+
+
+async def _member_locked(
+    session: AsyncSession, actor: Actor, organisation_id: int, user_id: int
+) -> tuple[Organisation, OrganisationMember]:
+    """The organisation and the membership, once the organisation's row is locked and the actor's
+    right to manage its members is checked under that lock: changes of one organisation's members
+    take turns, so two admins removing each other at once cannot leave it with none (the second
+    finds it no longer acts for the organisation)."""
+    await session.execute(select(Organisation.id).where(Organisation.id == organisation_id).with_for_update())
+    organisation = await organisation_for(session, actor, organisation_id, admin=True)
+    member = await session.scalar(
+        select(OrganisationMember).where(
+            OrganisationMember.organisation_id == organisation_id, OrganisationMember.user_id == user_id
+        )
+    )
+    if member is None:
+        raise NotFound()
+    return organisation, member
+
+
+async def _admins(session: AsyncSession, organisation_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).where(
+                OrganisationMember.organisation_id == organisation_id, OrganisationMember.is_admin
+            )
+        )
+        or 0
+    )
 
 
 async def members_of(session: AsyncSession, organisation_id: int) -> list[tuple[int, str, bool]]:

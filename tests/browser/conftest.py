@@ -334,6 +334,7 @@ def world(live_server: Any) -> World:
         "payment_id": donation["donation_id"],
         "checkout_session": donation["checkout_url"].rsplit("/", 1)[-1],
         "organisation_id": organisation["id"],
+        "member_id": organisation["member_user_ids"][0],
         "agreement_id": agreement["id"],
         "project_id": project["id"],
         "community_id": cid,
