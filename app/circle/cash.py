@@ -2,12 +2,14 @@
 may import): the voucher waits as `awaiting_payment` with its points held; a paid Checkout makes
 it `held` with its code (the points are posted to the provider when it is redeemed, as for any
 voucher); an expired Checkout cancels it and voids the hold; a refund cancels it with the points
-back while it is not yet redeemed (a redeemed service keeps its points with the provider); and the
-money of a voucher cancelled or expired unused goes back too: the job asks Stripe to refund it."""
+back while it is not yet redeemed, whether the refund is of all of the cash or of a part (a
+redeemed service keeps its points with the provider); and the money of a voucher cancelled or
+expired unused goes back too, all of it or the rest of it: the job asks Stripe to refund it."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -142,6 +144,37 @@ async def refund_unused(session: AsyncSession, settings: Settings, batch: int = 
             break
         asked += 1
     return asked
+
+
+@dataclass(frozen=True)
+class CashState:
+    """What became of a voucher's cash part, for its page."""
+
+    amount_cents: int
+    refunded_cents: int
+    payment_status: str  # open, paid, expired, refunded
+    checkout_url: str | None
+
+    @property
+    def rest_cents(self) -> int:
+        """What is not refunded (yet)."""
+        return self.amount_cents - self.refunded_cents
+
+
+_STATE = Sql(
+    "SELECT amount_cents, refunded_cents, status, checkout_url FROM payments "
+    "WHERE kind = :kind AND ref_id = :v"
+)
+
+
+async def state_of(session: AsyncSession, voucher_id: int) -> CashState | None:
+    """The cash part's payment of a voucher (None for a voucher without one)."""
+    row = await _STATE.fetchrow(session, {"kind": KIND, "v": voucher_id})
+    if row is None:
+        return None
+    return CashState(
+        int(row["amount_cents"]), int(row["refunded_cents"]), str(row["status"]), row["checkout_url"]
+    )
 
 
 kinds.register(KIND, on_paid=on_paid, on_expired=on_expired, on_refunded=on_refunded)

@@ -1,9 +1,10 @@
 """The vouchers' cash part against its payments, checked by `jinlin ledger verify` after the
 ledger's own (registered with app.core.checks; the assembly imports this module): a voucher with
-a cash part is held or redeemed only once its Checkout was paid, a paid Checkout never leaves
-its voucher waiting for payment, and the money of a voucher cancelled or expired unused is not
-kept: its Checkout is refunded (app.circle.cash moves both; its job asks for the refund within a
-minute, so a voucher closed in the last ten minutes may still wait for it)."""
+a cash part is held or redeemed only once its Checkout was paid, and is no longer held once any
+of its cash was refunded; a paid Checkout never leaves its voucher waiting for payment; and the
+money of a voucher cancelled or expired unused is not kept: its Checkout is refunded
+(app.circle.cash moves both; its job asks for the refund within a minute, so a voucher closed in
+the last ten minutes may still wait for it)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ SHOWN = 10
 # voucher's), and the status each has.
 _CASH_VOUCHERS = text(
     "SELECT v.id, v.status, v.cash_cents, v.closed_at, p.id AS payment_id, p.status AS payment_status, "
-    "p.amount_cents, p.refund_requested_at FROM circle_vouchers v "
+    "p.amount_cents, p.refunded_cents, p.refund_requested_at FROM circle_vouchers v "
     "LEFT JOIN payments p ON p.kind = :kind AND p.ref_id = v.id "
     "WHERE v.cash_cents > 0 AND (:all OR v.community_id = :c) ORDER BY v.id"
 )
@@ -47,6 +48,8 @@ def _problem(row: Any, now: datetime) -> str | None:
         and not (row.status == "redeemed" and row.payment_status == "refunded")
     ):
         return f"voucher {row.id} is {row.status}, its cash payment {row.payment_status or 'missing'}"
+    if row.status in ("held", "awaiting_payment") and row.refunded_cents:
+        return f"voucher {row.id} is {row.status}, {row.refunded_cents} of its cash refunded"
     if row.status == "awaiting_payment" and paid:
         return f"voucher {row.id} waits for a payment that is {row.payment_status}"
     if (

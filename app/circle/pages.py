@@ -282,6 +282,7 @@ async def _voucher_context(db_session: AsyncSession, actor: Actor, voucher_id: i
         "digits": rules.grouped_digits(voucher.digits),
         "status_label": STATUS_LABELS[voucher.status],
         "rating": await db_session.get(Rating, voucher.id),
+        "cash": await cash.state_of(db_session, voucher.id) if voucher.cash_cents else None,
     }
 
 

@@ -188,45 +188,55 @@ async def expire(db: AsyncSession | Connection, session_id: str) -> dict[str, An
 async def refund(
     db: AsyncSession | Connection, params: dict[str, Any], key: str | None
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """POST /v1/refunds of a whole payment: the refund, and the charge.refunded event the first
-    time (a repeat with the same key answers the same refund and sends nothing)."""
+    """POST /v1/refunds of what is left of a payment, or of `amount` of it (a refund in part, as
+    an admin may make in Stripe's dashboard): the refund, and the charge.refunded event carrying
+    the charge's refunded total so far. A repeat with the same key answers the same refund and
+    sends nothing; a payment refunded in full refuses another."""
     intent = str(params.get("payment_intent") or "")
     row = await _BY_INTENT.fetchrow(db, {"pi": intent}) if intent else None
     if row is None:
         raise FakeError(404, f"No such payment_intent: '{intent}'", "payment_intent")
     body = await get_session(db, row["id"])
-    previous = body.get("refund")
-    if previous is not None:
+    made = list(body.get("refunds") or ([body["refund"]] if body.get("refund") else []))
+    for previous in made:
         if key and previous.get("idempotency_key") == key:
             return {k: v for k, v in previous.items() if k != "idempotency_key"}, None
+    left = int(body["amount_total"]) - int(body.get("amount_refunded") or 0)
+    if left <= 0:
         raise FakeError(400, f"Charge for {intent} has already been refunded.", "payment_intent")
+    amount = _int(params, "amount") if params.get("amount") is not None else left
+    if not 0 < amount <= left:
+        raise FakeError(
+            400, f"Refund amount ({amount}) is greater than unrefunded amount on charge ({left})", "amount"
+        )
     refund_body = {
         "id": _id("re"),
         "object": "refund",
-        "amount": body["amount_total"],
+        "amount": amount,
         "currency": body["currency"],
         "payment_intent": intent,
         "status": "succeeded",
         "created": int(time.time()),
     }
     body["refund"] = {**refund_body, "idempotency_key": key}
-    body["amount_refunded"] = body["amount_total"]
+    body["refunds"] = [*made, body["refund"]]
+    body["amount_refunded"] = int(body.get("amount_refunded") or 0) + amount
     await _save(db, body)
     charge = {
         "id": "ch_" + intent.removeprefix("pi_"),
         "object": "charge",
         "amount": body["amount_total"],
-        "amount_refunded": body["amount_total"],
+        "amount_refunded": body["amount_refunded"],
         "currency": body["currency"],
         "payment_intent": intent,
-        "refunded": True,
+        "refunded": body["amount_refunded"] == body["amount_total"],
         "metadata": body.get("payment_intent_metadata") or body.get("metadata") or {},
     }
     return refund_body, event("charge.refunded", charge)
 
 
 def event(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
-    shown = {k: v for k, v in obj.items() if k not in ("refund", "payment_intent_metadata")}
+    shown = {k: v for k, v in obj.items() if k not in ("refund", "refunds", "payment_intent_metadata")}
     return {
         "id": _id("evt"),
         "object": "event",

@@ -1,7 +1,10 @@
 """Payment kinds other than donations: a domain that sells something with a cash part (the
 service circle's vouchers) registers what happens when its Checkout is paid, expires or is
 refunded. Each hook runs in the job's transaction, once per payment and change (the payment's
-status moves only forward), and gets the payment's own `ref_id` (the voucher)."""
+status moves only forward), and gets the payment's own `ref_id` (the voucher). `on_refunded`
+runs on every refund that adds to the payment's refunded total, in part or in full, and may run
+before `on_paid` when Stripe's refund event comes before its completion: any money gone back
+undoes what was bought (docs/webhooks.md)."""
 
 from __future__ import annotations
 

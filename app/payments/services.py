@@ -285,14 +285,19 @@ async def apply(db: AsyncSession, event_type: str, obj: dict[str, Any]) -> str:
         if refunded < payment["amount_cents"]:
             if kind == "donation" and payment["status"] == "paid":
                 await _online_row(db, payment, payment["refunded_cents"] - refunded)
-            elif kind != "donation":
-                log.warning(
+            elif kind != "donation" and payment["status"] in ("open", "paid"):
+                # What was bought is not kept once any of its money went back (its kind decides
+                # what that means: an unused voucher is cancelled, a service given stays given).
+                log.info(
                     "payment %s (%s) refunded in part: %s of %s",
                     row_id,
                     kind,
                     refunded,
                     payment["amount_cents"],
                 )
+                hooks = kinds.get(kind)
+                if hooks is not None:
+                    await hooks.on_refunded(db, int(payment["ref_id"]))
             return "refunded_in_part"
     status = rules.next_status(payment["status"], action)
     if status is None:

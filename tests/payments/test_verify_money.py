@@ -187,3 +187,10 @@ async def test_a_cash_voucher_used_without_its_payment_fails_the_voucher_cash_ch
     )
     assert await _failed(db, circle.community_id) == {}
     await db.rollback()
+    # Held with part of its cash gone back: money and service would both be the resident's.
+    await db.execute(
+        text("UPDATE payments SET refunded_cents = 300 WHERE kind = 'voucher' AND ref_id = :v"), voucher
+    )
+    failed = await _failed(db, circle.community_id)
+    assert failed["voucher_cash"] == [f"voucher {bought['id']} is held, 300 of its cash refunded"]
+    await db.rollback()

@@ -4,15 +4,21 @@ refuses, and Stripe's events out of order. The ledger's invariants hold after ea
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app.circle import cash
+from app.core.settings import Settings
+from app.payments import fake
 from tests.api.helpers import post_form
 from tests.api.helpers import session_of as page_session
 from tests.circle.conftest import give_points, make_offer
-from tests.payments.conftest import ledger_ok, session_of
-from tests.payments.test_vouchers import _circle
+from tests.payments.conftest import apply_waiting, deliver, fake_refund, fake_step, ledger_ok, session_of
+from tests.payments.test_vouchers import _buy, _circle, _voucher, _wallet
+from tests.served_jobs import served_tick
 
 
 async def test_a_buy_form_sent_again_goes_on_to_the_same_checkout(
@@ -36,4 +42,130 @@ async def test_a_buy_form_sent_again_goes_on_to_the_same_checkout(
         {"s": session_of(first.headers["location"])},
     )
     assert payments == 1
+    await ledger_ok(db, circle.community_id)
+
+
+async def _paid_voucher(pay: Any, engine: Any, circle: Any, points: int, cash_cents: int) -> dict[str, Any]:
+    offer = await make_offer(pay, circle, points_price=points, cash_price_cents=cash_cents)
+    bought = await _buy(pay, circle, offer)
+    await deliver(pay, await fake_step(engine, "pay", session_of(bought["checkout_url"])))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    assert (await _voucher(pay, circle, bought["id"]))["status"] == "held"
+    return bought
+
+
+async def _refund_unused(engine: Any, settings: Settings) -> int:
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        return await cash.refund_unused(s, settings)
+
+
+async def _payment(db: Any, voucher_id: int) -> tuple[str, int, int]:
+    await db.rollback()
+    row = (
+        await db.execute(
+            text(
+                "SELECT status, refunded_cents, amount_cents FROM payments "
+                "WHERE kind = 'voucher' AND ref_id = :v"
+            ),
+            {"v": voucher_id},
+        )
+    ).one()
+    return str(row[0]), int(row[1]), int(row[2])
+
+
+async def _until_refunded(engine: Any, db: Any, voucher_id: int) -> None:
+    """Stripe tells the webhook after it answers the refund: applied once it has arrived."""
+    for _ in range(100):
+        await apply_waiting(engine)
+        if (await _payment(db, voucher_id))[0] == "refunded":
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the refund of voucher {voucher_id}'s cash part never came back")
+
+
+async def test_a_refund_in_part_before_use_cancels_the_voucher_and_the_rest_of_the_cash_follows(
+    pay: Any, factory: Any, engine: Any, db: Any, pay_settings: Settings
+):
+    """3 of a voucher's 12 yuan refunded in Stripe's dashboard left the voucher valid: the resident
+    had money back and could still have the whole service. Any refund of the cash part of an
+    unused voucher now cancels it with its points back, and the rest of the cash goes back too."""
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    bought = await _paid_voucher(pay, engine, circle, 25, 1200)
+    code = (await _voucher(pay, circle, bought["id"]))["voucher_code"]
+    refunded = await fake_refund(engine, session_of(bought["checkout_url"]), amount=300)
+    assert refunded is not None
+    for _ in range(2):  # delivered twice: once in effect
+        await deliver(pay, refunded)
+        await apply_waiting(engine)
+    assert (await _voucher(pay, circle, bought["id"]))["status"] == "cancelled"
+    assert await _payment(db, bought["id"]) == ("paid", 300, 1200)
+    wallet = await _wallet(pay, circle)
+    assert (wallet["balance"], wallet["held"]) == (100, 0)
+    scan = await pay.post("/api/v1/scans", json={"code": code}, headers=circle.barber.headers)
+    assert scan.json().get("result") != "redeemed", scan.text
+
+    await page_session(pay, circle.resident)
+    page = (await pay.get(f"/circle/vouchers/{bought['id']}")).text
+    assert "现金部分已退款3.00元（共12.00元）" in page and "其余9.00元" in page, page
+    english = (await pay.get(f"/circle/vouchers/{bought['id']}", headers={"Accept-Language": "en"})).text
+    assert "3.00 yuan of its cash part (12.00 yuan) was refunded" in english
+    assert "The other 9.00 yuan is being refunded too" in english
+
+    await served_tick(engine, lambda s: cash.refund_unused(s, pay_settings))
+    await _refund_unused(engine, pay_settings)
+    async with async_sessionmaker(engine)() as s:
+        assert (await fake.get_session(s, session_of(bought["checkout_url"])))["amount_refunded"] == 1200
+    await _until_refunded(engine, db, bought["id"])
+    assert await _payment(db, bought["id"]) == ("refunded", 1200, 1200)
+    page = (await pay.get(f"/circle/vouchers/{bought['id']}")).text
+    assert "现金部分12.00元已全部退款" in page
+    await ledger_ok(db, circle.community_id)
+
+
+async def test_a_refund_in_part_that_arrives_before_the_payment_leaves_the_voucher_cancelled(
+    pay: Any, factory: Any, engine: Any, db: Any
+):
+    """Stripe does not promise the order of its events: the refund in part came first and changed
+    nothing, then the completion made the voucher valid with part of its money gone back."""
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    offer = await make_offer(pay, circle, points_price=10, cash_price_cents=1000)
+    bought = await _buy(pay, circle, offer)
+    completed = await fake_step(engine, "pay", session_of(bought["checkout_url"]))
+    refunded = await fake_refund(engine, session_of(bought["checkout_url"]), amount=400)
+    assert completed is not None and refunded is not None
+    await deliver(pay, refunded)
+    await apply_waiting(engine)
+    await deliver(pay, completed)
+    await apply_waiting(engine)
+    assert (await _voucher(pay, circle, bought["id"]))["status"] == "cancelled"
+    assert await _payment(db, bought["id"]) == ("paid", 400, 1000)
+    wallet = await _wallet(pay, circle)
+    assert (wallet["balance"], wallet["held"]) == (100, 0)
+    await ledger_ok(db, circle.community_id)
+
+
+async def test_a_refund_in_part_after_use_keeps_the_service_given_and_says_so(
+    pay: Any, factory: Any, engine: Any, db: Any
+):
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    bought = await _paid_voucher(pay, engine, circle, 20, 1500)
+    code = (await _voucher(pay, circle, bought["id"]))["voucher_code"]
+    scan = await pay.post("/api/v1/scans", json={"code": code}, headers=circle.barber.headers)
+    assert scan.status_code == 200 and scan.json()["result"] == "redeemed", scan.text
+    await deliver(pay, await fake_refund(engine, session_of(bought["checkout_url"]), amount=500))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    assert (await _voucher(pay, circle, bought["id"]))["status"] == "redeemed"
+    assert await _payment(db, bought["id"]) == ("paid", 500, 1500)
+    wallet = await _wallet(pay, circle)
+    assert (wallet["balance"], wallet["held"]) == (80, 0)
+    await page_session(pay, circle.resident)
+    page = (await pay.get(f"/circle/vouchers/{bought['id']}")).text
+    assert "服务已提供，之后退还了现金部分中的5.00元（共15.00元）。" in page
+    english = (await pay.get(f"/circle/vouchers/{bought['id']}", headers={"Accept-Language": "en"})).text
+    assert (
+        "The service was given; 5.00 yuan of its cash part (15.00 yuan) was refunded afterwards." in english
+    )
     await ledger_ok(db, circle.community_id)
