@@ -31,7 +31,8 @@ async def login(
 async def register(
     request: Request, db_session: AsyncSession, settings: Settings, **values: str
 ) -> tuple[User, Membership]:
-    """Wrong join codes are counted per client address; other refusals give their place back."""
+    """Wrong join codes, and phones that have an account (one answer: services.CannotRegister), are
+    counted per client address; other refusals give their place back."""
     key = attempts.join_key(client_address(request))
     async with database(request).unit_of_work() as counters:
         allowed = await attempts.claim_attempt(counters, settings, key, attempts.JOIN_CODE_LIMIT)
@@ -39,7 +40,7 @@ async def register(
         raise DomainError("rate_limited", 429)
     try:
         user, membership = await services.register(db_session, **values)
-    except services.UnknownJoinCode:
+    except services.CannotRegister:
         raise
     except Exception:
         async with database(request).unit_of_work() as counters:

@@ -131,14 +131,18 @@ async def actor_for_token(
 # ---------------------------------------------------------------- registration and login
 
 
-class UnknownJoinCode(Invalid):
+class CannotRegister(Invalid):
+    """A join code no community has, or a phone that already has an account: one answer for both,
+    so that registering cannot tell anyone whether a number has an account; app.accounts.logins
+    counts both towards the address's lock, as wrong join codes."""
+
     def __init__(self) -> None:
         super().__init__(
-            lazy("This join code is not known. Ask your community office for it."), field="join_code"
+            lazy(
+                "This join code and phone number cannot be registered. If the phone already has an "
+                "account, log in; otherwise check the join code with your community office."
+            )
         )
-
-
-PHONE_REGISTERED = lazy("This phone number is already registered. Please log in.")
 
 
 async def register(
@@ -150,16 +154,14 @@ async def register(
     community = await session.scalar(
         select(Community).where(Community.join_code == (join_code or "").strip().upper())
     )
-    if community is None:
-        raise UnknownJoinCode()
-    if await session.scalar(select(User.id).where(User.phone == phone)):
-        raise DomainError("conflict", 409, PHONE_REGISTERED)
+    if community is None or await session.scalar(select(User.id).where(User.phone == phone)):
+        raise CannotRegister()
     user = User(phone=phone, display_name=name, password_hash=hash_password(password))
     session.add(user)
     try:
         await session.flush()
     except IntegrityError as exc:  # the same number registered at the same moment (a double tap)
-        raise DomainError("conflict", 409, PHONE_REGISTERED) from exc
+        raise CannotRegister() from exc
     membership = Membership(user_id=user.id, community_id=community.id, roles=["resident"])
     session.add(membership)
     await session.flush()

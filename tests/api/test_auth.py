@@ -54,7 +54,7 @@ async def test_register_with_unknown_join_code_is_refused_and_creates_nobody(cli
     assert again.json()["code"] == "invalid_credentials"
 
 
-async def test_register_twice_with_one_phone_is_a_conflict(client, factory):
+async def test_register_twice_with_one_phone_is_refused_as_a_wrong_join_code_is(client, factory):
     tenant = await factory.tenant()
     payload = {
         "phone": unique_phone(),
@@ -64,7 +64,7 @@ async def test_register_twice_with_one_phone_is_a_conflict(client, factory):
     }
     assert (await client.post("/api/v1/auth/register", json=payload)).status_code == 201
     second = await client.post("/api/v1/auth/register", json=payload)
-    assert second.status_code == 409 and second.json()["code"] == "conflict"
+    assert second.status_code == 422 and second.json()["code"] == "validation_error"
 
 
 async def test_wrong_password_is_invalid_credentials_in_the_callers_language(client, factory):
@@ -293,7 +293,8 @@ async def test_the_login_page_says_who_sets_a_forgotten_password(client):
 
 async def test_simultaneous_registrations_of_one_phone_make_one_account(live_server, factory, db):
     """A double tap on 注册 sends the form twice at once: both found the phone free, and the
-    second's insert then broke the phone's unique index (a 500). One account, the others 409."""
+    second's insert then broke the phone's unique index (a 500). One account; the others are
+    refused as a phone with an account is (422)."""
     tenant = await factory.tenant()
     phone = unique_phone()
     payload = {
@@ -305,8 +306,8 @@ async def test_simultaneous_registrations_of_one_phone_make_one_account(live_ser
     async with httpx.AsyncClient(base_url=live_server.url, timeout=60) as http:
         answers = await asyncio.gather(*(http.post("/api/v1/auth/register", json=payload) for _ in range(6)))
     codes = sorted(a.status_code for a in answers)
-    assert codes == [201] + [409] * 5, [a.text for a in answers]
-    assert {a.json()["code"] for a in answers if a.status_code == 409} == {"conflict"}
+    assert codes == [201] + [422] * 5, [a.text for a in answers]
+    assert {a.json()["code"] for a in answers if a.status_code == 422} == {"validation_error"}
     assert await count(db, "SELECT count(*) FROM users WHERE phone = :p", p=phone) == 1
 
 

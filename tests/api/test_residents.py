@@ -223,7 +223,7 @@ async def test_register_page_signs_the_new_member_in(client, factory):
         "/register",
         {"phone": unique_phone(), "password": "s3cret-pass", "display_name": "X", "join_code": "WRONG123"},
     )
-    assert wrong.status_code == 422 and "邀请码不正确" in wrong.text
+    assert wrong.status_code == 422 and "无法用这个邀请码和手机号注册" in wrong.text
 
 
 async def test_password_reset_ends_every_session_of_that_person(client, factory):
