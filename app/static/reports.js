@@ -12,8 +12,10 @@
     // The size of the chart's text is the page's (reports.css --chart-fs): the body's in 长辈版.
     var size = parseFloat(getComputedStyle(el).getPropertyValue("--chart-fs")) || 14;
     var several = d.series.length > 1;
+    // Counts (wishes, sign-ups) have whole steps: an axis of 0, 0.5, 1, 1.5 spoke of half a wish.
+    var step = wholeNumbers(d) ? 1 : 0;
     if (d.kind === "line") {
-      echarts.init(el, null, { renderer: "canvas" }).setOption(line(d, size, several));
+      echarts.init(el, null, { renderer: "canvas" }).setOption(line(d, size, several, step));
       window.addEventListener("resize", function () { echarts.getInstanceByDom(el).resize(); });
       el.setAttribute("data-drawn", "1");
       return;
@@ -30,7 +32,7 @@
       tooltip: { show: false },
       grid: { left: 8, right: Math.round(size * 3), top: several ? legendRows(d, size) : 8, bottom: 8, containLabel: true },
       // Few ticks at large sizes: each bar carries its own number, the axis only a scale.
-      xAxis: { type: "value", splitNumber: size > 18 ? 2 : 4, axisLabel: { fontSize: size, color: "#1a1a1a", hideOverlap: true } },
+      xAxis: { type: "value", splitNumber: size > 18 ? 2 : 4, minInterval: step, axisLabel: { fontSize: size, color: "#1a1a1a", hideOverlap: true } },
       yAxis: {
         type: "category",
         inverse: true,
@@ -52,13 +54,19 @@
     el.setAttribute("data-drawn", "1");
   }
 
+  function wholeNumbers(d) {
+    return d.series.every(function (s) {
+      return s.values.every(function (v) { return v === null || Math.floor(v) === v; });
+    });
+  }
+
   // Room above the plot for the legend: a line of it for every two series on a phone's width.
   function legendRows(d, size) {
     return d.series.length > 1 ? Math.ceil(d.series.length / 2) * Math.round(size * 1.6) + 8 : 0;
   }
 
   // A figure over time: the buckets along the bottom, one line per series, each named in the legend.
-  function line(d, size, several) {
+  function line(d, size, several, step) {
     return {
       animation: false,
       aria: { enabled: false },
@@ -72,7 +80,7 @@
         data: d.labels.map(function (day) { return day.slice(5); }),
         axisLabel: { fontSize: size, color: "#1a1a1a", hideOverlap: true },
       },
-      yAxis: { type: "value", axisLabel: { fontSize: size, color: "#1a1a1a" } },
+      yAxis: { type: "value", minInterval: step, axisLabel: { fontSize: size, color: "#1a1a1a" } },
       series: d.series.map(function (s, i) {
         return {
           type: "line",
