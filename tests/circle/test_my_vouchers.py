@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
+
 from app.circle import pages
+from app.core import clock
 from tests.circle.conftest import Circle, buy, give_points, make_offer
 
 
@@ -38,3 +41,35 @@ async def test_my_earlier_vouchers_are_paged_with_their_count(
     )
     assert "Used, cancelled or expired: 5." in english.text and "Page 3 of 3" in english.text
     assert 'href="?page=2#earlier"' in english.text and 'href="?page=4#earlier"' not in english.text
+
+
+async def test_each_earlier_voucher_says_when_and_for_how_many_points(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    """A used voucher read 理发 · 已使用 and nothing else: a year's haircuts were a dozen lines alike,
+    with no day and no points to tell them apart."""
+    offer = await make_offer(client, circle, circle.barber_id, name="理发", points_price=15)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 40)
+    bought = await buy(client, circle.resident, offer, key="when-1")
+    assert bought.status_code == 201, bought.text
+    redeemed = await client.post(
+        "/api/v1/scans", json={"code": bought.json()["voucher_code"]}, headers=circle.barber.headers
+    )
+    assert redeemed.json()["result"] == "redeemed", redeemed.text
+    cancelled = await buy(client, circle.resident, offer, key="when-2")
+    answer = await client.post(
+        f"/api/v1/vouchers/{cancelled.json()['id']}/cancel", headers=circle.resident.headers
+    )
+    assert answer.status_code == 200, answer.text
+    times = dict(
+        (
+            await db.execute(
+                text("SELECT id, coalesce(redeemed_at, closed_at) FROM circle_vouchers WHERE user_id = :u"),
+                {"u": circle.resident.user_id},
+            )
+        ).all()
+    )
+    page = (await client.get("/circle/me/vouchers", headers=circle.resident.headers)).text
+    for voucher in (bought.json()["id"], cancelled.json()["id"]):
+        row = page[page.index(f'href="/circle/vouchers/{voucher}"') :].split("</li>", 1)[0]
+        assert "15 积分" in row and clock.text(times[voucher], "Asia/Shanghai") in row, row
