@@ -117,7 +117,7 @@ async def on_refunded(session: AsyncSession, voucher_id: int) -> None:
 _UNUSED_PAID = Sql(
     "SELECT p.id FROM circle_vouchers v JOIN payments p ON p.kind = :kind AND p.ref_id = v.id "
     "WHERE v.status IN ('cancelled', 'expired') AND v.cash_cents > 0 AND p.status = 'paid' "
-    "AND p.refund_requested_at IS NULL ORDER BY p.id LIMIT :n"
+    "AND p.refund_requested_at IS NULL AND p.refund_refused_at IS NULL ORDER BY p.id LIMIT :n"
 )
 
 
@@ -125,7 +125,9 @@ async def refund_unused(session: AsyncSession, settings: Settings, batch: int = 
     """Asks Stripe to refund the cash part of each voucher cancelled or expired unused (the job
     calls this every minute); how many were asked. Keyed by the payment row, so a retry asks once;
     when Stripe does not answer, the rest wait for the next tick; a refund Stripe refuses (already
-    refunded in its dashboard, its charge.refunded lost) holds back none of the others."""
+    refunded in its dashboard, its charge.refunded lost; disputed) holds back none of the others,
+    and is kept with Stripe's reason and not asked again: the admin's money page lists it, and
+    the admin asks again there once its cause is dealt with."""
     if gateway.config_for(settings) is None:
         return 0
     conn = await connection_of(session)

@@ -26,10 +26,19 @@ from app.payments import exports as payments_exports
 from app.payments import home as _home  # noqa: F401 - registers its share of the home page
 from app.places.models import Community
 
+# The refunds Stripe refused for good, newest first: the admin asks again once the cause is dealt with.
+_REFUSED = Sql(
+    "SELECT id, kind, ref_id, target_kind, target_id, amount_cents, refunded_cents, refund_refused_at, "
+    "refund_refusal FROM payments WHERE community_id = :c AND refund_refused_at IS NOT NULL "
+    "ORDER BY refund_refused_at DESC, id DESC LIMIT 200"
+)
+KIND_LABELS = {"donation": lazy("Donation"), "voucher": lazy("Cash part of a service voucher")}
 NOTICES = {
     "recorded": lazy("The contribution is recorded."),
     "corrected": lazy("The correction is recorded beside the entry it corrects."),
     "refund": lazy("The refund is asked of Stripe; the total goes down once Stripe confirms it."),
+    "asked_again": lazy("The refund is asked of Stripe again."),
+    "refused_again": lazy("Stripe refused the refund again. Its reason is in the list below."),
 }
 STATUS_LABELS = {
     "open": lazy("Waiting for payment"),
@@ -62,6 +71,10 @@ async def goals_page(
         "payments/admin_goals.html",
         community=community,
         goals=goals,
+        refused=await _REFUSED.fetch(db_session, {"c": community_id}),
+        payment_kinds=KIND_LABELS,
+        is_admin=actor.has(community_id, "admin"),
+        notice=_notice(request),
         kind_labels={name: k.label for name, k in registered.items()},
         yuan=rules.yuan,
         config=gateway.config_for(settings),
@@ -211,7 +224,8 @@ async def correct(
 
 _PAYMENT = Sql(
     "SELECT id, community_id, kind, target_kind, target_id, amount_cents, refunded_cents, status, "
-    "display_name, refund_requested_at, created_at FROM payments WHERE id = :id"
+    "display_name, refund_requested_at, refund_refused_at, refund_refusal, created_at "
+    "FROM payments WHERE id = :id"
 )
 
 
@@ -266,6 +280,58 @@ async def refund(
     return Redirect(back + "?done=refund", status_code=303)
 
 
+async def _refused(db: AsyncSession, actor: Actor, payment_id: int) -> Any:
+    row = await _PAYMENT.fetchrow(db, {"id": payment_id})
+    if row is None:
+        raise NotFound()
+    actor.require(int(row["community_id"]), "admin")
+    return row
+
+
+@get("/payments/admin/payments/{payment_id:int}/ask-again", include_in_schema=False)
+async def ask_again_confirm(
+    request: Request, payment_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
+    """Asks before a refused refund is asked of Stripe again: a refund cannot be undone."""
+    payment = await _refused(db_session, actor, payment_id)
+    return render(
+        request,
+        "payments/ask_again.html",
+        payment=payment,
+        kind_labels=KIND_LABELS,
+        status_labels=STATUS_LABELS,
+        yuan=rules.yuan,
+        waiting=payment["refund_refused_at"] is not None and payment["status"] == "paid",
+    )
+
+
+@post("/payments/admin/payments/{payment_id:int}/ask-again", include_in_schema=False)
+async def ask_again(
+    request: Request, payment_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+) -> Template | Redirect:
+    payment = await _refused(db_session, actor, payment_id)
+    back = f"/payments/admin/c/{payment['community_id']}"
+    try:
+        await refunds.ask_again(db_session, settings, actor, payment_id, client_address(request))
+    except refunds.RefundRefused:
+        # Refused again: its new reason is kept (the redirect commits it) and listed.
+        return Redirect(back + "?done=refused_again", status_code=303)
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return render(
+            request,
+            "payments/ask_again.html",
+            status_code=exc.status_code,
+            payment=payment,
+            kind_labels=KIND_LABELS,
+            status_labels=STATUS_LABELS,
+            yuan=rules.yuan,
+            waiting=False,
+            error=error_message(request, exc),
+        )
+    return Redirect(back + "?done=asked_again", status_code=303)
+
+
 def _contributions(actor: Actor, community_id: int) -> exports.Export:
     """The contributions' export, for whoever may take it (its donors' contacts for the community's
     admin only)."""
@@ -301,6 +367,8 @@ route_handlers = [
     correct,
     refund_confirm,
     refund,
+    ask_again_confirm,
+    ask_again,
     export_csv,
     export_xlsx,
 ]

@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     String,
     UniqueConstraint,
     func,
@@ -43,6 +44,12 @@ class Payment(Base):
         UniqueConstraint("kind", "idempotency_key", name="uq_payments_kind_key"),
         Index("ix_payments_target", "target_kind", "target_id"),
         Index("ix_payments_community_created", "community_id", "created_at"),
+        # The refunds Stripe refused, which the admin's money page lists (migration 0046).
+        Index(
+            "ix_payments_refund_refused",
+            "community_id",
+            postgresql_where=text("refund_refused_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -66,6 +73,11 @@ class Payment(Base):
     # What Stripe has refunded so far (a charge may be refunded in parts); `status` is
     # 'refunded' once it reaches `amount_cents`.
     refunded_cents: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    # Stripe refused the refund for good (a 4xx): when, why, and how many times so far. The
+    # refund job leaves it alone until the admin asks again (app.payments.refunds.retry).
+    refund_refused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    refund_refusal: Mapped[str] = mapped_column(String(500), server_default="")
+    refund_refusals: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -22,10 +22,15 @@ from app.payments.services import payments_off
 log = logging.getLogger("jinlin.payments")
 
 _REFUNDABLE = Sql(
-    "SELECT id, community_id, kind, status, payment_intent, created_at, amount_cents, refund_requested_at "
-    "FROM payments WHERE id = :id FOR UPDATE"
+    "SELECT id, community_id, kind, status, payment_intent, created_at, amount_cents, refund_requested_at, "
+    "refund_refused_at, refund_refusals FROM payments WHERE id = :id FOR UPDATE"
 )
 _REFUND_ASKED = Sql("UPDATE payments SET refund_requested_at = now(), updated_at = now() WHERE id = :id")
+_REFUSED = Sql(
+    "UPDATE payments SET refund_refused_at = now(), refund_refusal = :why, "
+    "refund_refusals = refund_refusals + 1, updated_at = now() WHERE id = :id"
+)
+_ASK_AGAIN = Sql("UPDATE payments SET refund_refused_at = NULL, updated_at = now() WHERE id = :id")
 
 
 async def request_refund(
@@ -55,8 +60,14 @@ class RefundRefused(DomainError):
 
 
 def refundable(row: Any) -> bool:
-    """Paid, with its payment intent known, and no refund asked yet."""
-    return bool(row["status"] == "paid" and row["refund_requested_at"] is None and row["payment_intent"])
+    """Paid, with its payment intent known, no refund asked yet, and none refused (until the admin
+    asks again: ``ask_again``)."""
+    return bool(
+        row["status"] == "paid"
+        and row["refund_requested_at"] is None
+        and row["refund_refused_at"] is None
+        and row["payment_intent"]
+    )
 
 
 async def refund(
@@ -64,19 +75,22 @@ async def refund(
 ) -> None:
     """Asks Stripe to refund a payment row (one of ``_REFUNDABLE``'s, locked, refundable) in full,
     keyed by the row so that a retry asks once; marks it asked and audits it. What the refund
-    undoes happens when Stripe's charge.refunded arrives (its kind's ``on_refunded``)."""
+    undoes happens when Stripe's charge.refunded arrives (its kind's ``on_refunded``). A refusal
+    (a 4xx) is kept on the row, with Stripe's reason, before RefundRefused is raised: the job asks
+    no more until the admin asks again, and each asking after a refusal has a key of its own
+    (Stripe answers a key it has seen with its first answer)."""
     config = gateway.config_for(settings)
     if config is None:
         raise payments_off()
     payment_id = int(row["id"])
+    key = gateway.idempotency_key("refund", payment_id, row["created_at"])
+    if row["refund_refusals"]:
+        key += f"-{row['refund_refusals']}"
     try:
-        await gateway.refund(
-            config,
-            row["payment_intent"],
-            gateway.idempotency_key("refund", payment_id, row["created_at"]),
-        )
+        await gateway.refund(config, row["payment_intent"], key)
     except gateway.StripeRefused as exc:
         log.warning("refund of payment %s refused: %s", payment_id, exc)
+        await _REFUSED.execute(db, {"id": payment_id, "why": str(exc)[:500]})
         raise RefundRefused() from exc
     except gateway.StripeFailed as exc:
         log.warning("refund of payment %s failed: %s", payment_id, exc)
@@ -98,3 +112,31 @@ async def refund(
 async def locked_payment(db: Any, payment_id: int) -> Any:
     """A payment row as ``refund`` takes it, locked for this transaction (None when gone)."""
     return await _REFUNDABLE.fetchrow(db, {"id": payment_id})
+
+
+async def ask_again(
+    db: AsyncSession, settings: Settings, actor: Actor, payment_id: int, address: str | None
+) -> None:
+    """The admin asks Stripe again for a refund it refused, once the cause is dealt with (in
+    Stripe's dashboard, with the bank). Audited; refused again, the new refusal is kept (the
+    caller must commit it) and RefundRefused raised."""
+    row = await _REFUNDABLE.fetchrow(db, {"id": payment_id})
+    if row is None:
+        raise NotFound()
+    actor.require(int(row["community_id"]), "admin")
+    if row["refund_refused_at"] is None or row["status"] != "paid" or row["refund_requested_at"] is not None:
+        raise DomainError(
+            "already_done", 409, lazy("No refused refund of this payment waits to be asked again.")
+        )
+    await _ASK_AGAIN.execute(db, {"id": payment_id})
+    await audit.record(
+        db,
+        action="payments.refund_asked_again",
+        actor_id=actor.user_id,
+        community_id=int(row["community_id"]),
+        target=f"payment:{payment_id}",
+        address=address,
+    )
+    await refund(
+        db, settings, {**dict(row), "refund_refused_at": None}, actor_id=actor.user_id, address=address
+    )

@@ -169,3 +169,94 @@ async def test_a_refund_in_part_after_use_keeps_the_service_given_and_says_so(
         "The service was given; 5.00 yuan of its cash part (15.00 yuan) was refunded afterwards." in english
     )
     await ledger_ok(db, circle.community_id)
+
+
+async def _stripe_forgets_the_refunds(engine: Any, session_id: str) -> None:
+    """The cause of a refusal dealt with on Stripe's side: the charge may be refunded again."""
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        await s.execute(
+            text(
+                "UPDATE offline_stripe_sessions SET body = body - 'refund' - 'refunds' "
+                "|| '{\"amount_refunded\": 0}'::jsonb WHERE id = :id"
+            ),
+            {"id": session_id},
+        )
+
+
+async def _refusal(db: Any, voucher_id: int) -> tuple[bool, str, int, bool]:
+    await db.rollback()
+    row = (
+        await db.execute(
+            text(
+                "SELECT refund_refused_at IS NOT NULL, refund_refusal, refund_refusals, "
+                "refund_requested_at IS NOT NULL FROM payments WHERE kind = 'voucher' AND ref_id = :v"
+            ),
+            {"v": voucher_id},
+        )
+    ).one()
+    return bool(row[0]), str(row[1]), int(row[2]), bool(row[3])
+
+
+async def test_a_refund_stripe_refuses_is_kept_shown_to_the_admin_and_asked_again_by_hand(
+    pay: Any, factory: Any, engine: Any, db: Any, pay_settings: Settings
+):
+    """Stripe refused the refund of a cancelled voucher's cash for good (a 4xx), and the job asked
+    again every minute for ever. The refusal is kept with its reason, the job asks no more, the
+    admin's money page lists it, and the admin asks again by hand once its cause is dealt with."""
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    bought = await _paid_voucher(pay, engine, circle, 10, 700)
+    session_id = session_of(bought["checkout_url"])
+    assert await fake_refund(engine, session_id) is not None  # in Stripe's dashboard; its event lost
+    cancelled = await pay.post(f"/api/v1/vouchers/{bought['id']}/cancel", headers=circle.resident.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    for _ in range(3):  # three ticks of the job: Stripe is asked once
+        await served_tick(engine, lambda s: cash.refund_unused(s, pay_settings))
+        await _refund_unused(engine, pay_settings)
+    refused, reason, refusals, asked = await _refusal(db, bought["id"])
+    assert (refused, refusals, asked) == (True, 1, False)
+    assert "already been refunded" in reason
+
+    await page_session(pay, circle.admin)
+    money = f"/payments/admin/c/{circle.community_id}"
+    page = (await pay.get(money)).text
+    assert "Stripe拒绝的退款" in page and reason in page.replace("&#39;", "'"), page
+    assert "/payments/admin/payments/" in page and "/ask-again" in page and "7.00元" in page
+    english = (await pay.get(money, headers={"Accept-Language": "en"})).text
+    assert "Refunds Stripe refused" in english and "Cash part of a service voucher" in english
+    payment_id = await db.scalar(
+        text("SELECT id FROM payments WHERE kind = 'voucher' AND ref_id = :v"), {"v": bought["id"]}
+    )
+    confirm = await pay.get(f"/payments/admin/payments/{payment_id}/ask-again")
+    assert confirm.status_code == 200 and "确认，再次向Stripe申请" in confirm.text
+
+    # Asked again before the cause is dealt with: refused again, and its new refusal kept.
+    again = await post_form(pay, f"/payments/admin/payments/{payment_id}/ask-again")
+    assert again.status_code == 303 and again.headers["location"].endswith("?done=refused_again")
+    assert (await _refusal(db, bought["id"]))[2] == 2
+    assert "Stripe再次拒绝了这笔退款" in (await pay.get(again.headers["location"])).text
+
+    await _stripe_forgets_the_refunds(engine, session_id)
+    again = await post_form(pay, f"/payments/admin/payments/{payment_id}/ask-again")
+    assert again.status_code == 303 and again.headers["location"].endswith("?done=asked_again")
+    refused, _reason, refusals, asked = await _refusal(db, bought["id"])
+    assert (refused, refusals, asked) == (False, 2, True)
+    assert "data-refused-refunds" not in (await pay.get(money)).text
+    await _until_refunded(engine, db, bought["id"])
+    again = await post_form(pay, f"/payments/admin/payments/{payment_id}/ask-again")  # nothing left
+    assert again.status_code == 409, again.text
+    actions = (
+        await db.execute(
+            text(
+                "SELECT a.action, a.actor_id FROM audit_entries a WHERE a.target = :t "
+                "AND a.action LIKE 'payments.refund_%' ORDER BY a.id"
+            ),
+            {"t": f"payment:{payment_id}"},
+        )
+    ).all()
+    assert [tuple(a) for a in actions] == [
+        ("payments.refund_asked_again", circle.admin.user_id),
+        ("payments.refund_asked_again", circle.admin.user_id),
+        ("payments.refund_requested", circle.admin.user_id),
+    ]
+    await ledger_ok(db, circle.community_id)
