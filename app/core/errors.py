@@ -71,7 +71,7 @@ ERROR_DESCRIPTIONS = {
     "(`code_invalid`, `code_expired`, `not_signed_up`)",
     413: "The body is larger than the server takes: `validation_error`",
     415: "The body is not sent as JSON: `validation_error`",
-    429: "Too many failed attempts: `rate_limited`",
+    429: "Too many failed attempts: `rate_limited`; Retry-After says how many seconds at most to wait",
     503: "The database is away for a moment (a failover, a restart): `unavailable`; send the same "
     "request again (with the same idempotency key) after Retry-After seconds",
 }
@@ -179,7 +179,11 @@ def _render(
     # Errors raised before a route matched (unknown path, wrong method) never pass through the
     # app's middleware, so the security headers are set here too.
     headers = {**(headers or {}), **HEADERS}
+    if status == 429:
+        headers.setdefault("retry-after", str(_rate_limit_seconds(request)))
     if _wants_json(request):
+        if status == 401:
+            headers.setdefault("www-authenticate", "Bearer")  # RFC 6750: the scheme the API takes
         return Response(
             {"status_code": status, "code": code, "detail": detail, **extra},
             status_code=status,
@@ -194,6 +198,18 @@ def _render(
         status_code=status,
         headers=headers,
     )
+
+
+# How long a scanner's typed digits stay refused at most (app.scans.scanning.TYPED_DIGITS_WINDOW).
+TYPED_DIGITS_MINUTES = 15
+
+
+def _rate_limit_seconds(request: Request) -> int:
+    """Retry-After of a 429: the longest any lock lasts (a phone's or an address's login lock,
+    the settings' `login_window_minutes`; a scanner's typed digits), so that a client that waits
+    that long is let in again."""
+    settings = getattr(request.app.state, "settings", None)
+    return 60 * max(int(getattr(settings, "login_window_minutes", 0)), TYPED_DIGITS_MINUTES)
 
 
 def domain_error_handler(request: Request, exc: DomainError) -> Response:

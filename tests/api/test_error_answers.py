@@ -1,0 +1,82 @@
+"""The answers a client gets before any rule of a route is asked (401, 413, 429) are in API.md's
+shape, in the caller's language, and tell a script what to do next: a 429 says in Retry-After how
+long to wait, a 401 names the scheme the API takes (WWW-Authenticate: Bearer), and a 413 says the
+body is too large rather than that something is missing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+
+from app.core.security import HEADERS
+from tests.conftest import login
+
+EN = {"Accept-Language": "en"}
+
+
+def in_shape(answer: Any, status: int, code: str) -> dict:
+    assert answer.status_code == status, answer.text
+    body = answer.json()
+    assert body["status_code"] == status and body["code"] == code and body["detail"], body
+    assert answer.headers["content-type"].startswith("application/json")
+    assert answer.headers["x-content-type-options"] == HEADERS["x-content-type-options"]
+    return body
+
+
+async def test_a_locked_login_is_429_with_retry_after_in_the_callers_language(client, factory, settings):
+    tenant = await factory.tenant()
+    person = await factory.person(tenant)
+    for _ in range(settings.login_max_failures_per_phone):
+        wrong = await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": "wrong-one"})
+        in_shape(wrong, 401, "invalid_credentials")
+    locked = await client.post(
+        "/api/v1/auth/token", json={"phone": person.phone, "password": person.password}, headers=EN
+    )
+    body = in_shape(locked, 429, "rate_limited")
+    assert body["detail"] == "Too many failed attempts. Please wait 15 minutes and try again."
+    assert int(locked.headers["retry-after"]) == 15 * 60
+    zh = await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": person.password})
+    assert "15" in in_shape(zh, 429, "rate_limited")["detail"] and zh.headers["retry-after"] == "900"
+
+
+async def test_refused_typed_digits_are_429_with_retry_after(client, factory):
+    tenant = await factory.tenant()
+    staff = await login(client, await factory.person(tenant, roles=["staff"]))
+    answers = [
+        await client.post("/api/v1/scans", json={"code": f"{n:08d}"}, headers={**staff.headers, **EN})
+        for n in range(10_000_000, 10_000_030)
+    ]
+    limited = [answer for answer in answers if answer.status_code == 429]
+    assert limited, [answer.json()["code"] for answer in answers]
+    in_shape(limited[0], 429, "rate_limited")
+    assert int(limited[0].headers["retry-after"]) == 15 * 60
+
+
+async def test_a_401_names_the_bearer_scheme_and_a_page_still_redirects(client, factory, db):
+    tenant = await factory.tenant()
+    person = await login(client, await factory.person(tenant))
+    for headers in ({}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic eDp5"}):
+        answer = await client.get("/api/v1/me", headers={**headers, **EN})
+        assert in_shape(answer, 401, "not_authenticated")["detail"] == "Please log in first."
+        assert answer.headers["www-authenticate"] == "Bearer"
+    # A token whose account was deactivated meanwhile.
+    await db.execute(text("UPDATE users SET is_active = false WHERE id = :u"), {"u": person.user_id})
+    await db.commit()
+    answer = await client.get("/api/v1/me", headers=person.headers)
+    in_shape(answer, 401, "not_authenticated")
+    assert answer.headers["www-authenticate"] == "Bearer"
+    page = await client.get("/me/card", follow_redirects=False)
+    assert page.status_code in (302, 303) and "www-authenticate" not in page.headers
+
+
+async def test_a_body_past_the_limit_is_413_saying_so(client, factory):
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    too_big = b'{"name": "' + b"x" * (13 * 1024 * 1024) + b'"}'
+    answer = await client.post(
+        f"/api/v1/communities/{tenant.community_id}/items",
+        content=too_big,
+        headers={**admin.headers, **EN, "Content-Type": "application/json"},
+    )
+    assert in_shape(answer, 413, "validation_error")["detail"] == "The request is too large."
