@@ -77,6 +77,17 @@ def registered() -> dict[str, PeriodicJob]:
 # One waiting run per job at most: procrastinate's unique index on a waiting job's queueing
 # lock takes the second wake of a job that has not started yet as a no-op. The insert's trigger
 # notifies the job workers, which start it at once.
+#
+# The row is written by hand rather than through procrastinate's own deferral. procrastinate
+# 3.10 documents one way to defer inside the caller's transaction, `task.configure(connection=...)`,
+# and it takes a psycopg (or psycopg2 through SQLAlchemy) connection only: the app's sessions and
+# connections are asyncpg's, so the waker's transaction has none to hand it, and a psycopg
+# connection of its own would commit the job apart from the work it is woken for. Its deferral
+# also raises AlreadyEnqueued on the queueing lock's unique violation, which aborts the caller's
+# transaction, where this statement's ON CONFLICT takes a second wake as nothing; and it would
+# bring procrastinate into every web request, which only job workers import. The columns this
+# insert leaves to their defaults are pinned by tests/integration/test_job_worker.py, which
+# compares a woken row with the row procrastinate's own defer function makes.
 _WAKE = text(
     "INSERT INTO procrastinate_jobs (queue_name, task_name, queueing_lock, args)"
     " VALUES ('periodic', :name, :lock, '{}') ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING"

@@ -86,3 +86,50 @@ async def test_a_wake_is_one_waiting_run_of_the_job_in_the_transaction(engine: A
             async with engine.connect() as other:
                 assert (await other.execute(text(WAITING), {"lock": lock})).all() == []
         await s.rollback()
+
+
+DEFERRED_BY_PROCRASTINATE = (
+    # What procrastinate's own `Task.defer` sends for a task of the periodic queue with no lock,
+    # priority or schedule of its own (procrastinate/sql/queries.sql, `defer_jobs`).
+    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY["
+    "ROW('periodic', :name, 0, NULL, :lock, '{}'::jsonb, NULL)::procrastinate_job_to_defer_v1]))"
+)
+JOB_ROW = "SELECT to_jsonb(j) - 'id' - 'queueing_lock' FROM procrastinate_jobs j WHERE id = :id"
+JOB_EVENTS = "SELECT array_agg(type::text ORDER BY id) FROM procrastinate_events WHERE job_id = :id"
+
+
+async def test_a_woken_row_is_the_row_procrastinates_own_defer_makes(engine: Any) -> None:
+    """`wake` writes procrastinate's table by hand (why: app.core.jobs._WAKE). This pins what the
+    insert relies on: every other column of the row (status, priority, lock, schedule, attempts,
+    abort flag, worker) and its events come out as procrastinate's own deferral makes them, and
+    the partial unique index its ON CONFLICT names is there. A procrastinate upgrade that adds or
+    changes a column fails here before a woken job goes unrun."""
+    lock = f"wake:{exporting.JOB}"
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(text("LOCK TABLE procrastinate_jobs IN SHARE ROW EXCLUSIVE MODE"))
+        await s.execute(text("DELETE FROM procrastinate_jobs WHERE queueing_lock = :lock"), {"lock": lock})
+        await jobs.wake(s, exporting.JOB)
+        woken = (
+            await s.execute(
+                text("SELECT id FROM procrastinate_jobs WHERE queueing_lock = :lock"), {"lock": lock}
+            )
+        ).scalar_one()
+        theirs = (
+            await s.execute(
+                text(DEFERRED_BY_PROCRASTINATE), {"name": exporting.JOB, "lock": "procrastinate's"}
+            )
+        ).scalar_one()
+        ours_row = (await s.execute(text(JOB_ROW), {"id": woken})).scalar_one()
+        their_row = (await s.execute(text(JOB_ROW), {"id": theirs})).scalar_one()
+        assert ours_row == their_row, (ours_row, their_row)
+        assert ours_row["status"] == "todo" and ours_row["task_name"] == exporting.JOB
+        ours_events = (await s.execute(text(JOB_EVENTS), {"id": woken})).scalar_one()
+        assert ours_events == (await s.execute(text(JOB_EVENTS), {"id": theirs})).scalar_one() == ["deferred"]
+        index = (
+            await s.execute(
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"),
+                {"name": "procrastinate_jobs_queueing_lock_idx_v1"},
+            )
+        ).scalar_one()
+        assert "UNIQUE" in index and "(queueing_lock)" in index and "'todo'" in index, index
+        await s.rollback()
