@@ -11,10 +11,12 @@ from urllib.parse import unquote_to_bytes
 
 import msgspec
 from litestar import Request
+from litestar._openapi.schema_generation.plugins import StructSchemaPlugin  # not exported
 from litestar.datastructures import FormMultiDict
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import SerializationException, ValidationException
 from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.spec import Schema
 
 from app.core.errors import MESSAGES, DomainError, NotFound
 from app.core.fields import MAX_ID
@@ -157,3 +159,15 @@ async def check_json_body(request: Request[Any, Any, Any]) -> None:
     unknown = _unknown_field(value, msgspec.inspect.type_info(target))
     if unknown:
         raise _refused(f"Unknown field `{unknown.rsplit('.', 1)[-1]}`", unknown)
+
+
+class ClosedStructs(StructSchemaPlugin):
+    """The OpenAPI schema of every msgspec struct says `additionalProperties: false`, as
+    `check_json_body` holds a request body to (a response struct has no other field either),
+    unless the struct says it is open (`open_schema`: the error shape)."""
+
+    def to_openapi_schema(self, field_definition: Any, schema_creator: Any) -> Schema:
+        schema: Schema = super().to_openapi_schema(field_definition, schema_creator)
+        if not getattr(field_definition.type_, "open_schema", False):
+            schema.additional_properties = False
+        return schema

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
 import msgspec
@@ -51,6 +51,9 @@ MESSAGES: dict[str, str] = {
 
 class ErrorBody(msgspec.Struct):
     """API.md's error shape, as the OpenAPI schema shows it."""
+
+    # Other keys may name a field or a limit: the schema leaves the object open (edge.ClosedStructs).
+    open_schema: ClassVar[bool] = True
 
     status_code: int
     code: str

@@ -174,3 +174,30 @@ async def test_routes_with_an_optional_body_still_take_none(client, factory):
     assert order.status_code == 201, order.text
     cancel = await client.post(f"/api/v1/orders/{order.json()['id']}/cancel", headers=resident.headers)
     assert cancel.status_code == 200 and cancel.json() == {"status": "cancelled"}, cancel.text
+
+
+async def test_the_openapi_document_says_what_a_body_may_hold(client):
+    """Each JSON body's schema (and each struct inside it) is closed, and its route documents 415."""
+    document = (await client.get("/schema/openapi.json")).json()
+    components = document["components"]["schemas"]
+    checked = 0
+    for path, operations in document["paths"].items():
+        if not path.startswith("/api/v1/"):
+            continue
+        for method, operation in operations.items():
+            body = operation.get("requestBody")
+            if not body:
+                continue
+            schema = body["content"]["application/json"]["schema"]
+            refs = [schema] + schema.get("oneOf", []) + schema.get("anyOf", [])
+            names = [ref["$ref"].rsplit("/", 1)[-1] for ref in refs if "$ref" in ref]
+            assert names, (path, method, schema)
+            for name in names:
+                assert components[name].get("additionalProperties") is False, (path, method, name)
+            assert "415" in operation["responses"], (path, method)
+            checked += 1
+    assert checked >= 25
+    # Every other struct is closed too; the error shape alone leaves room for a field's name.
+    objects = [name for name, schema in components.items() if "properties" in schema]
+    open_ones = [name for name in objects if components[name].get("additionalProperties") is not False]
+    assert open_ones == ["ErrorBody"], open_ones
