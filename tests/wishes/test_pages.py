@@ -303,3 +303,20 @@ async def test_the_public_pool_comes_a_page_at_a_time_those_waiting_first(client
     assert 'href="?page=1#listed"' in second and "page=3" not in second
     past = (await client.get(f"/c/{cid}/wish-pool", params={"page": "x"})).text
     assert re.findall(r'data-wish="(\d+)"', past) == [str(posted[1]), str(posted[0])]
+
+
+async def test_a_refused_wish_says_so_in_red_at_the_form_shown_first(client, pool: Pool):
+    """A wish posted without a title was answered at the top of a long page in a success's green
+    with a tick (✓ 请填写心愿标题…), the form with its words at the page's end: it read as done."""
+    cid = pool.community_id
+    await session_of(client, pool.beneficiary)
+    for n in range(3):
+        await post_wish(client, pool, title=f"心愿{n}")
+    empty = await post_form(client, f"/c/{cid}/wishes", {"title": " ", "description": "楼道灯坏了"})
+    page = empty.text
+    assert 'class="notice' not in page.split("<h1>", 1)[1].split('id="post"', 1)[0]
+    alert = page.index('class="alert" role="alert" data-post-error')
+    assert page.index('id="post"') < alert < page.index("楼道灯坏了") < page.index('data-wish="')
+    assert page.count('id="post"') == 1
+    ok = await client.get(f"/c/{cid}/wishes")
+    assert ok.text.index('data-wish="') < ok.text.index('id="post"')  # the form at the end otherwise
