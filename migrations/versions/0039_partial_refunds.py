@@ -42,6 +42,23 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Below this revision a payment is refunded whole, by one refund row: a payment refunded in
+    # part (its refunded total short of its amount) or in several parts cannot be said there, and
+    # going down would lose what went back (or fail on the one-refund index). Refused, naming them.
+    kept = op.get_bind().execute(
+        sa.text(
+            "SELECT p.id FROM payments p "
+            "WHERE (p.refunded_cents > 0 AND p.refunded_cents < p.amount_cents) OR (SELECT count(*) FROM funding_contributions f WHERE f.payment_id = p.id "
+            "AND f.amount_cents < 0) > 1 ORDER BY p.id"
+        )
+    )
+    ids = [str(row[0]) for row in kept]
+    if ids:
+        raise RuntimeError(
+            "Migration 0039 cannot be undone: payments were refunded in part or in several parts "
+            f"(payments {', '.join(ids[:50])}{', …' if len(ids) > 50 else ''}), which the schema "
+            "below it cannot keep. Nothing was changed. Restore a backup taken before 0039 instead."
+        )
     op.create_index(
         "uq_funding_contributions_payment_refund",
         "funding_contributions",

@@ -172,3 +172,75 @@ def test_models_match_the_migrations(database_url: str):
     finally:
         engine.dispose()
     assert diff == [], diff
+
+
+def _run(url: str, *statements: str) -> list[object]:
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.begin() as conn:
+            return [
+                conn.execute(text(s)).scalar() if s.startswith("SELECT") else conn.execute(text(s)) and None
+                for s in statements
+            ]
+    finally:
+        engine.dispose()
+
+
+_A_COMMUNITY = (
+    "INSERT INTO streets (name, district) VALUES ('鼓东街道', '鼓楼区')",
+    "INSERT INTO communities (street_id, name, join_code, time_zone) "
+    "SELECT id, '军门社区', 'jm', 'Asia/Shanghai' FROM streets",
+)
+
+
+def _donation(key: str, status: str, refunded: int, refunds: list[int]) -> tuple[str, ...]:
+    """A donation of 100 yuan to wish 1, paid in, and its refund rows (one per part)."""
+    made = (
+        "INSERT INTO payments (community_id, kind, target_kind, target_id, amount_cents, currency, "
+        f"idempotency_key, status, refunded_cents) SELECT id, 'donation', 'wish', 1, 10000, 'cny', '{key}', "
+        f"'{status}', {refunded} FROM communities",
+        "INSERT INTO funding_contributions (community_id, target_kind, target_id, source, amount_cents, "
+        f"payment_id) SELECT community_id, 'wish', 1, 'online', 10000, id FROM payments "
+        f"WHERE idempotency_key = '{key}'",
+    )
+    return made + tuple(
+        "INSERT INTO funding_contributions (community_id, target_kind, target_id, source, amount_cents, "
+        f"payment_id) SELECT community_id, 'wish', 1, 'online', {-part}, id FROM payments "
+        f"WHERE idempotency_key = '{key}'"
+        for part in refunds
+    )
+
+
+def _revision(url: str) -> str:
+    return str(_run(url, "SELECT version_num FROM alembic_version")[0])
+
+
+def test_partial_refunds_go_down_only_when_nothing_refunded_in_part_would_be_lost(fresh_database: str):
+    """Below 0039 a payment is refunded whole, once: a payment refunded in part, or in several
+    parts, cannot be said there. The downgrade failed on the one-refund index with a bare unique
+    violation (several parts), or went through and lost what had gone back (one part: the payment
+    read as paid in full). It now refuses, naming the payments, and changes nothing; with only
+    whole refunds it goes down."""
+    upgrade(fresh_database, "0039")
+    _run(fresh_database, *_A_COMMUNITY, *_donation("whole", "refunded", 10000, [10000]))
+    _run(fresh_database, *_donation("part", "paid", 3000, [3000]))
+    _run(fresh_database, *_donation("parts", "refunded", 10000, [3000, 7000]))
+    part, parts = _run(
+        fresh_database,
+        "SELECT id FROM payments WHERE idempotency_key = 'part'",
+        "SELECT id FROM payments WHERE idempotency_key = 'parts'",
+    )
+    with pytest.raises(Exception, match=rf"refunded in part.*payments {part}, {parts}\b"):
+        downgrade(fresh_database, "0038")
+    assert _revision(fresh_database) == "0039"
+    assert _run(fresh_database, "SELECT sum(refunded_cents) FROM payments") == [23000]
+
+
+def test_whole_refunds_go_down_below_partial_refunds(fresh_database: str):
+    upgrade(fresh_database, "0039")
+    _run(fresh_database, *_A_COMMUNITY, *_donation("whole", "refunded", 10000, [10000]))
+    _run(fresh_database, *_donation("kept", "paid", 0, []))
+    downgrade(fresh_database, "0038")
+    assert _revision(fresh_database) == "0038"
+    upgrade(fresh_database, "0039")
+    assert _run(fresh_database, "SELECT sum(refunded_cents) FROM payments") == [10000]
