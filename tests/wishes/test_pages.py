@@ -320,3 +320,14 @@ async def test_a_refused_wish_says_so_in_red_at_the_form_shown_first(client, poo
     assert page.count('id="post"') == 1
     ok = await client.get(f"/c/{cid}/wishes")
     assert ok.text.index('data-wish="') < ok.text.index('id="post"')  # the form at the end otherwise
+
+
+async def test_an_empty_wish_list_says_so_without_a_successs_tick(client, pool: Pool):
+    """ "No wish here yet" and "No wish is waiting right now" were drawn as a success (green, ✓):
+    nothing there is a plain fact, the page's hint."""
+    cid = pool.community_id
+    await session_of(client, pool.beneficiary)
+    for path in (f"/c/{cid}/wishes?status=delivered", f"/c/{cid}/wish-pool"):
+        page = (await client.get(path)).text
+        assert '<p class="hint" data-none>' in page, path
+        assert '<p class="notice"' not in page, path
