@@ -502,6 +502,7 @@ async def _for_resident_page(
     *,
     resident: User | None = None,
     error: str | None = None,
+    typed: str = "",
     status_code: int = 200,
 ) -> Template:
     community = await _community(db_session, community_id)
@@ -525,6 +526,7 @@ async def _for_resident_page(
         visits=visits,
         wallet=wallet,
         error=error,
+        typed=typed,  # a card's long code typed with one slip comes back to be corrected
     )
 
 
@@ -571,6 +573,7 @@ async def for_resident_scan(
             actor,
             community_id,
             error=error_message(request, exc),
+            typed=(form.get("code") or "").strip()[:200],
             status_code=exc.status_code,
         )
     return await _for_resident_page(request, db_session, actor, community_id, resident=resident)
