@@ -5,7 +5,7 @@ from typing import Literal
 import msgspec
 
 from app.accounts.models import COMMUNITY_ROLES
-from app.core.fields import Filled, Id, Text
+from app.core.fields import Filled, Id, Name, Text
 
 # The roles a community gives, as the enum the API accepts.
 Role = Literal[COMMUNITY_ROLES]  # type: ignore[valid-type]
@@ -31,7 +31,7 @@ class TokenResponse(msgspec.Struct):
 class RegisterRequest(msgspec.Struct):
     phone: Filled
     password: Filled
-    display_name: Filled
+    display_name: Name
     join_code: Filled
 
 
@@ -59,7 +59,7 @@ class CardResponse(msgspec.Struct):
 
 
 class ResidentCreate(msgspec.Struct):
-    display_name: Filled
+    display_name: Name
     phone: Text | None = None
     password: Text | None = None
     roles: list[Role] | None = None

@@ -25,6 +25,7 @@ from app.accounts.rules import phone_or_none
 from app.core import audit, clock, form_keys, organisations
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.fields import human_text
 from app.core.i18n import lazy
 from app.core.security import burn_password_check, hash_password, token_digest, verify_password
 from app.core.settings import Settings
@@ -58,7 +59,7 @@ def check_password_strength(password: str) -> None:
 
 
 def check_display_name(name: str) -> str:
-    name = (name or "").strip()
+    name = human_text(name, field="display_name").strip()
     if not name or len(name) > 50:
         raise Invalid(lazy("Please enter a name of 1 to 50 characters."), field="display_name")
     return name

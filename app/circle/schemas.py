@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import msgspec
 
-from app.core.fields import Count, Filled, Id, Key, Quantity, Text
+from app.core.fields import Count, Id, Key, Name, Quantity, Text
 
 
 class OfferIn(msgspec.Struct):
-    name: Filled
+    name: Name
     points_price: Quantity
     cash_price_cents: Count | None = None
     monthly_quota: Quantity | None = None

@@ -22,6 +22,7 @@ from app.circle.models import Settings as CircleSettings
 from app.core import audit, clock, form_keys, organisations
 from app.core.authz import Actor
 from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.fields import human_text
 from app.core.i18n import lazy
 from app.core.organisations import ProviderRef
 from app.core.uow import Sql
@@ -259,12 +260,12 @@ class OfferInput:
     photo_id: int | None = None
 
 
-def _clean(value: str | None, limit: int) -> str:
-    return " ".join((value or "").split())[:limit]
+def _clean(value: str | None, limit: int, field: str | None = None) -> str:
+    return " ".join(human_text(value, field=field, lines=True).split())[:limit]
 
 
 def check_offer(data: OfferInput) -> None:
-    name = _clean(data.name, 101)
+    name = _clean(data.name, 101, "name")
     if not name:
         raise Invalid(lazy("Please give the service a name."), field="name")
     if len(name) > 100:

@@ -167,12 +167,15 @@ def filename(scope: Scope, export: Export, fmt: str) -> str:
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What may stand before a formula's sign and be skipped or unseen: white space, zero-width and
+# text-direction characters (kept out of names now, but rows written before may hold them).
+_BEFORE_A_FORMULA = re.compile(r"^[\s\u200b-\u200f\u202a-\u202e\u2066-\u2069\u061c\ufeff]+")
 
 
 def safe(value: Any) -> Any:
     """A cell as written: text that a spreadsheet would run as a formula gets a leading apostrophe;
     a time without a zone is refused by .xlsx, so times are written in the zone they carry."""
-    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+    if isinstance(value, str) and _BEFORE_A_FORMULA.sub("", value)[:1] in FORMULA_STARTS:
         return "'" + value
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)

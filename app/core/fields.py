@@ -8,9 +8,14 @@ by the same rules."""
 from __future__ import annotations
 
 import hmac
+import re
+import unicodedata
 from typing import Annotated
 
 from msgspec import Meta
+
+from app.core.errors import Invalid
+from app.core.i18n import lazy
 
 # PostgreSQL's bigint, the type of every id.
 MAX_ID = 2**63 - 1
@@ -19,10 +24,27 @@ MAX_INT = 2**31 - 1
 # Points move as bigint but are read by JavaScript clients: whole numbers stay exact below 2^53.
 MAX_POINTS = 2**53 - 1
 
-# No NUL anywhere: PostgreSQL's text cannot hold it. (msgspec refuses lone surrogates itself.)
-_CLEAN = r"^[^\x00]*$"
+# Text a person typed never needs a control character, and these change how the text around them
+# shows: the bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) and direction
+# marks (U+200E, U+200F, U+061C) can make a name read reversed on the counter's screen or in an
+# export. So no text at the edge holds them; nor NUL, which PostgreSQL's text cannot hold. Text of
+# several lines keeps its tabs and line ends; a name, a title, one line, keeps none. (msgspec
+# refuses lone surrogates itself.)
+# (Written as regular-expression escapes, so the OpenAPI schema's patterns read as text.)
+_DIRECTION = r"\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+_NOT_IN_LINES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029" + _DIRECTION
+_NOT_IN_A_LINE = r"\x00-\x1f\x7f-\x9f\u2028\u2029" + _DIRECTION
+_CLEAN = f"^[^{_NOT_IN_LINES}]*$"
 # The same, with at least one character that is not white space.
-_FILLED = r"^[^\x00]*[^\x00\s][^\x00]*$"
+_FILLED = f"^[^{_NOT_IN_LINES}]*[^{_NOT_IN_LINES}\\s][^{_NOT_IN_LINES}]*$"
+# One line that says something: a person's or an organisation's name, an item's or a service's.
+_NAME = f"^[^{_NOT_IN_A_LINE}]*[^{_NOT_IN_A_LINE}\\s][^{_NOT_IN_A_LINE}]*$"
+_REFUSED_IN_LINES = re.compile(f"[{_NOT_IN_LINES}]")
+_REFUSED_IN_A_LINE = re.compile(f"[{_NOT_IN_A_LINE}]")
+UNSAFE_TEXT = lazy(
+    "This text holds an invisible control or text-direction character (often pasted along with "
+    "it). Please type it again."
+)
 
 Id = Annotated[int, Meta(ge=1, le=MAX_ID, description="A row's id.")]
 Count = Annotated[int, Meta(ge=0, le=MAX_INT)]
@@ -32,10 +54,29 @@ PointRule = Annotated[int, Meta(ge=0, le=MAX_INT)]
 SmallInt = Annotated[int, Meta(ge=-MAX_INT, le=MAX_INT)]
 # Text a person typed: any length the column allows (the services say which), never NUL.
 Text = Annotated[str, Meta(pattern=_CLEAN, max_length=10_000)]
-# Text that must say something: a name, a title, a code.
+# Text that must say something: a title, a reason, a code.
 Filled = Annotated[str, Meta(pattern=_FILLED, min_length=1, max_length=10_000)]
+# A name: one line that says something (the services normalise it with `human_text`).
+Name = Annotated[str, Meta(pattern=_NAME, min_length=1, max_length=10_000)]
 # A client-chosen idempotency key (the services may take fewer: the store 100).
 Key = Annotated[str, Meta(pattern=_FILLED, min_length=1, max_length=150)]
+
+
+def human_text(value: str | None, *, field: str | None = None, lines: bool = False) -> str:
+    """Text a person typed, as it is kept: NFC (the same name typed on two phones is the same
+    string), line ends as "\\n" where the field has several `lines`. Invalid (`field`) when it holds
+    a control character (a tab or line end allowed only in `lines`) or a text-direction mark."""
+    text = unicodedata.normalize("NFC", value or "")
+    if lines:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if holds_unsafe(text, lines=lines):
+        raise Invalid(UNSAFE_TEXT, field=field)
+    return text
+
+
+def holds_unsafe(text: str, *, lines: bool = False) -> bool:
+    """Whether `human_text` would refuse the text (for checks that collect reasons, not raise)."""
+    return bool((_REFUSED_IN_LINES if lines else _REFUSED_IN_A_LINE).search(text))
 
 
 def parse_id(text: str | None) -> int | None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from app.accounts.rules import phone_or_none
+from app.core.fields import holds_unsafe
 from app.core.i18n import lazy, translations
 from app.core.roles import COMMUNITY_ROLES, ROLE_LABELS, STREET_ROLES
 
@@ -53,6 +54,10 @@ ERRORS: dict[str, tuple[str, str]] = {
     "phone_twice": ("phone", lazy("The same phone number is in row %(row)s too.")),
     "name_missing": ("name", lazy("The name is missing.")),
     "name_too_long": ("name", lazy("The name is longer than 50 characters.")),
+    "name_unsafe": (
+        "name",
+        lazy("The name holds an invisible control or text-direction character. Please type it again."),
+    ),
     "person_twice": ("name", lazy("The same person without a phone is in row %(row)s too.")),
     "compound_unknown": ("compound", lazy("This community has no compound of this name.")),
     "building_without_compound": ("building", lazy("A building needs its compound in the same row.")),
@@ -210,8 +215,11 @@ def read_row(row_no: int, cells: Sequence[str], header: Header, *, may_grant: It
             row.errors.append("phone_and_no_phone")
     elif not row.no_phone and no_phone is not None:
         row.errors.append("phone_missing")
+    row.name = unicodedata.normalize("NFC", row.name)
     if not row.name:
         row.errors.append("name_missing")
+    elif holds_unsafe(row.name):
+        row.errors.append("name_unsafe")
     elif len(row.name) > MAX_NAME:
         row.errors.append("name_too_long")
     if row.building and not row.compound:

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from app.core.fields import Count, Filled, Id, Text
+from app.core.fields import Count, Filled, Id, Name, Text
 
 Kind = Literal["partner", "provider"]
 Year = Annotated[int, Meta(ge=2000, le=2100)]
@@ -20,12 +20,12 @@ Lng = Annotated[float, Meta(ge=-180, le=180)]
 
 class MemberIn(msgspec.Struct):
     phone: Filled
-    display_name: Filled
+    display_name: Name
     password: Text | None = None
 
 
 class OrganisationIn(msgspec.Struct):
-    name: Filled
+    name: Name
     kinds: Annotated[list[Kind], Meta(min_length=1, max_length=2)]
     members: Annotated[list[MemberIn], Meta(min_length=1, max_length=50)]
     category: Text | None = None

@@ -31,6 +31,7 @@ from app.accounts.services import (
 from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.fields import human_text
 from app.core.i18n import lazy
 from app.core.security import hash_password
 from app.core.uow import Sql
@@ -145,7 +146,7 @@ async def serves_in(session: AsyncSession, user_id: int, community_id: int) -> b
 
 
 def _text(value: str | None, limit: int, field_name: str, required: bool = False) -> str:
-    value = " ".join((value or "").split())
+    value = " ".join(human_text(value, field=field_name, lines=True).split())
     if required and not value:
         raise Invalid(lazy("Please fill in this field."), field=field_name)
     if len(value) > limit:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import msgspec
 
-from app.core.fields import Count, Filled, Id, Key, Quantity, SmallInt, Text
+from app.core.fields import Count, Id, Key, Name, Quantity, SmallInt, Text
 
 
 class ItemOut(msgspec.Struct):
@@ -23,7 +23,7 @@ class ItemsOut(msgspec.Struct):
 
 
 class ItemIn(msgspec.Struct):
-    name: Filled
+    name: Name
     points_price: Quantity
     stock: Count
     per_resident_limit: Quantity | None = None

@@ -14,6 +14,7 @@ from app.accounts.models import User
 from app.core import audit, clock, form_keys
 from app.core.authz import Actor
 from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.fields import human_text
 from app.core.i18n import lazy
 from app.core.uow import connection_of
 from app.ledger import services as ledger
@@ -94,9 +95,9 @@ class ItemInput:
 
 
 def _check_item(data: ItemInput, creating: bool) -> None:
-    data.name = (data.name or "").strip()
-    data.category = (data.category or "").strip()
-    data.description = (data.description or "").strip()
+    data.name = human_text(data.name, field="name").strip()
+    data.category = human_text(data.category, field="category").strip()
+    data.description = human_text(data.description, field="description", lines=True).strip()
     if not data.name or len(data.name) > 100:
         raise Invalid(lazy("Please enter a name of 1 to 100 characters."), field="name")
     if len(data.category) > 50:

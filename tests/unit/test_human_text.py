@@ -1,0 +1,64 @@
+"""The one check of text a person typed (app.core.fields.human_text): names kept NFC, refused with
+a control character or a text-direction mark (U+202E made "张三" show as "三张" on the counter's
+screen), line ends kept only where a field has several lines; and cells a spreadsheet would run
+stay text even behind white space or invisible marks."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from app.core import exports
+from app.core.errors import Invalid
+from app.core.fields import holds_unsafe, human_text
+from app.imports import rules
+
+
+def test_a_name_is_kept_composed_as_one_string() -> None:
+    decomposed = "Rene\u0301 李"
+    assert human_text(decomposed) == "René 李" and len(human_text(decomposed)) == 6
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "\u202e三张",
+        "张\u202d三",
+        "张三\u2066",
+        "\u2067张三\u2069",
+        "张\u200f三",
+        "张\x01三",
+        "张\x85三",
+        "张\x7f三",
+    ],
+)
+def test_controls_and_direction_marks_are_refused_in_any_field(typed: str) -> None:
+    for lines in (False, True):
+        with pytest.raises(Invalid) as refused:
+            human_text(typed, field="display_name", lines=lines)
+        assert refused.value.extra["field"] == "display_name" and refused.value.code == "validation_error"
+
+
+def test_line_ends_and_tabs_only_where_the_field_has_lines() -> None:
+    assert human_text("一楼\r\n二楼\r三楼\t四楼", lines=True) == "一楼\n二楼\n三楼\t四楼"
+    for typed in ("张\n三", "张\t三", "张\u2028三"):
+        assert holds_unsafe(typed) and not holds_unsafe(typed.replace("\u2028", "\n"), lines=True)
+        with pytest.raises(Invalid):
+            human_text(typed)
+
+
+def test_an_imported_row_with_a_direction_mark_in_its_name_is_refused() -> None:
+    header = rules.read_header(["phone", "name"])
+    row = rules.read_row(2, ["13800138000", "\u202e三张"], header, may_grant=["resident"])
+    assert row.errors == ["name_unsafe"]
+    fine = rules.read_row(3, ["13800138001", "Rene\u0301"], header, may_grant=["resident"])
+    assert fine.errors == [] and fine.name == "René"
+
+
+@pytest.mark.parametrize("cell", [" =1+1", "\u202e=HYPERLINK(1)", "\u200b@SUM(A1)", "\ufeff+1", "\n-2"])
+def test_a_formula_behind_white_space_or_invisible_marks_is_written_as_text(cell: str) -> None:
+    assert exports.safe(cell) == "'" + cell
+    book = load_workbook(io.BytesIO(exports.to_xlsx(["a"], [[cell]])))
+    assert book.active["A2"].value == "'" + cell and book.active["A2"].data_type == "s"
