@@ -14,7 +14,7 @@ from app import domains
 from app.accounts import services as accounts
 from app.accounts.models import Membership, StreetRole, User
 from app.core.authz import Actor
-from app.core.security import hash_password
+from app.core.security import hash_password, verify_password
 from app.places import services as places
 from app.places.models import Building, Compound
 
@@ -102,8 +102,12 @@ async def ensure_admin(
         session.add(user)
         await session.flush()
         await accounts.issue_card(session, user.id, "phone")
-    else:
+    elif not (user.password_hash and verify_password(user.password_hash, password)[0]):
+        # A new password (an operator taking the account back): every session and token the
+        # account had ends, as with an admin's reset. The same one again (the demo, a deploy
+        # script run twice) ends nothing.
         user.password_hash = hash_password(password)
+        await accounts.end_every_session(session, user.id)
     membership = await session.scalar(
         select(Membership).where(Membership.user_id == user.id, Membership.community_id == community.id)
     )
