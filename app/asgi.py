@@ -149,7 +149,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 middleware=[ASSETS.caching],  # a year for a versioned address
             ),
         ],
-        plugins=[SQLAlchemyPlugin(config=db_config), edge.ClosedStructs()],
+        plugins=[SQLAlchemyPlugin(config=db_config)],
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
             "actor": Provide(provide_actor),

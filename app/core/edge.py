@@ -5,20 +5,15 @@ shape (or the friendly error page), never a 500 and never stored as "��"."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-import msgspec
 from litestar import Request
-from litestar._openapi.schema_generation.plugins import StructSchemaPlugin  # not exported
 from litestar.datastructures import FormMultiDict
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import SerializationException, ValidationException
-from litestar.handlers import HTTPRouteHandler
-from litestar.openapi.spec import Schema
+from litestar.exceptions import SerializationException
 
-from app.core.errors import MESSAGES, DomainError, NotFound
+from app.core.errors import DomainError, NotFound
 from app.core.fields import MAX_ID
 from app.core.i18n import lazy
 
@@ -81,104 +76,3 @@ async def check_request(request: Request[Any, Any, Any]) -> None:
     for name, value in request.path_params.items():
         if isinstance(value, int) and (name == "id" or name.endswith("_id")) and not 1 <= value <= MAX_ID:
             raise NotFound()
-    await check_json_body(request)
-
-
-# ---------------------------------------------------------------- JSON bodies, as the schema says
-
-# Litestar converts a decoded body to the route's struct leniently: "10" and 10.0 for an integer,
-# "false" and 0 for a boolean, a Unix timestamp for a date-time, while the OpenAPI schema says
-# integer, boolean and an RFC 3339 string; and it drops fields the struct does not have, so that a
-# misspelt optional field ("max_point") is lost without a word. The JSON API takes what its schema
-# says and nothing else: each body is also converted strictly here, and a field the schema does not
-# name is refused, before the handler runs.
-# A route's body type and its shape, worked out once per route: msgspec.inspect.type_info takes
-# tens of microseconds, far more than checking a body against what it found.
-_BODIES: dict[int, tuple[Any, Any] | None] = {}
-_AT = re.compile(r" - at `\$\.?(.*)`$")
-
-
-def _shape(info: Any) -> Any:
-    """Which keys a value of type `info` (msgspec.inspect) may hold: a dict of each field's name to
-    its own shape for a struct, a one-item tuple of the items' shape for a list, None for a
-    value that holds no keys. An optional struct or list is the struct's or the list's shape."""
-    while isinstance(info, msgspec.inspect.Metadata):
-        info = info.type
-    if isinstance(info, msgspec.inspect.UnionType):
-        shapes = [_shape(member) for member in info.types]
-        return next((shape for shape in shapes if shape is not None), None)
-    if isinstance(info, msgspec.inspect.StructType):
-        return {field.encode_name: _shape(field.type) for field in info.fields}
-    if isinstance(info, msgspec.inspect.ListType | msgspec.inspect.SetType):
-        item = _shape(info.item_type)
-        return None if item is None else (item,)
-    return None
-
-
-def _body(handler: HTTPRouteHandler) -> tuple[Any, Any] | None:
-    """The type of a JSON API route's body (its `data` parameter) and its shape, or None."""
-    key = id(handler)
-    if key not in _BODIES:
-        field = handler.parsed_fn_signature.parameters.get("data")
-        api = any(path.startswith("/api/") for path in handler.paths)
-        target = field.annotation if field is not None and api else None
-        _BODIES[key] = None if target is None else (target, _shape(msgspec.inspect.type_info(target)))
-    return _BODIES[key]
-
-
-def _refused(message: str, key: str) -> ValidationException:
-    return ValidationException(extra=[{"message": message, "key": key or "data", "source": "body"}])
-
-
-def _unknown_field(value: Any, shape: Any, at: str = "") -> str | None:
-    """The path of the first key in `value` that its shape does not name."""
-    if isinstance(shape, dict) and isinstance(value, dict):
-        for name, item in value.items():
-            where = f"{at}.{name}" if at else str(name)
-            if name not in shape:
-                return where
-            if shape[name] is not None and (found := _unknown_field(item, shape[name], where)):
-                return found
-    elif isinstance(shape, tuple) and isinstance(value, list):
-        for index, item in enumerate(value):
-            if found := _unknown_field(item, shape[0], f"{at}[{index}]"):
-                return found
-    return None
-
-
-async def check_json_body(request: Request[Any, Any, Any]) -> None:
-    """A JSON API route's body: sent as JSON, of exactly the types its schema states, with no
-    field it does not name. A body that cannot be decoded, or none at all, is left to Litestar,
-    which refuses it (400, 422) or hands the route its default."""
-    body = _body(request.route_handler)
-    if body is None or not await request.body():
-        return
-    media_type, _ = request.content_type
-    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
-        raise DomainError("validation_error", 415, MESSAGES["not_json"])
-    try:
-        value = await request.json()
-    except SerializationException:
-        return
-    target, shape = body
-    try:
-        msgspec.convert(value, target, strict=True)
-    except msgspec.ValidationError as exc:
-        text = str(exc)
-        match = _AT.search(text)
-        raise _refused(text[: match.start()] if match else text, match[1] if match else "") from None
-    unknown = _unknown_field(value, shape)
-    if unknown:
-        raise _refused(f"Unknown field `{unknown.rsplit('.', 1)[-1]}`", unknown)
-
-
-class ClosedStructs(StructSchemaPlugin):
-    """The OpenAPI schema of every msgspec struct says `additionalProperties: false`, as
-    `check_json_body` holds a request body to (a response struct has no other field either),
-    unless the struct says it is open (`open_schema`: the error shape)."""
-
-    def to_openapi_schema(self, field_definition: Any, schema_creator: Any) -> Schema:
-        schema: Schema = super().to_openapi_schema(field_definition, schema_creator)
-        if not getattr(field_definition.type_, "open_schema", False):
-            schema.additional_properties = False
-        return schema

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import asyncpg
 import msgspec
@@ -45,15 +45,11 @@ MESSAGES: dict[str, str] = {
     "internal_error": lazy("Something went wrong on our side. Nothing was changed; please try again."),
     "unavailable": lazy("The service is briefly unavailable. Please try again in a moment."),
     "too_large": lazy("The request is too large."),
-    "not_json": lazy("The request must be sent as JSON (Content-Type: application/json)."),
 }
 
 
 class ErrorBody(msgspec.Struct):
     """API.md's error shape, as the OpenAPI schema shows it."""
-
-    # Other keys may name a field or a limit: the schema leaves the object open (edge.ClosedStructs).
-    open_schema: ClassVar[bool] = True
 
     status_code: int
     code: str
@@ -73,7 +69,6 @@ ERROR_DESCRIPTIONS = {
     422: "A value is missing or out of its range (`validation_error`), or a code is refused "
     "(`code_invalid`, `code_expired`, `not_signed_up`)",
     413: "The body is larger than the server takes: `validation_error`",
-    415: "The body is not sent as JSON: `validation_error`",
     429: "Too many failed attempts: `rate_limited`; Retry-After says how many seconds at most to wait",
     503: "The database is away for a moment (a failover, a restart): `unavailable`; send the same "
     "request again (with the same idempotency key) after Retry-After seconds",
@@ -93,7 +88,7 @@ def error_responses(*statuses: int) -> dict[int, ResponseSpec]:
 def document_errors(handler: HTTPRouteHandler) -> HTTPRouteHandler:
     """Adds to an `/api/v1` route's OpenAPI entry the error answers it can give, read from its
     signature: every route may get 400 (a request that cannot be read) and 503 (the database
-    away for a moment); a route with a body or parameters 422, one with a body 413 and 415; a
+    away for a moment); a route with a body or parameters 422, one with a body 413; a
     route that needs a login 401 and 403, and 404 when it names something by id (in its path or
     body); one that changes something 409; the login and registration routes 401 and 429. What
     the route declares itself wins."""
@@ -107,7 +102,7 @@ def document_errors(handler: HTTPRouteHandler) -> HTTPRouteHandler:
         if "data" in params or any("{" in p for p in paths):
             statuses.add(404)
     if "data" in params:
-        statuses |= {413, 415}
+        statuses.add(413)
     if any(p.startswith("/api/v1/auth/") for p in paths):
         statuses |= {401, 429}
     if handler.http_methods - {"GET", "HEAD", "OPTIONS"}:
@@ -237,7 +232,7 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
         code = "rate_limited"
     elif status == 405:
         code = "method_not_allowed"
-    elif status in (413, 415):
+    elif status == 413:
         code = "validation_error"
     else:
         code = "validation_error" if status < 500 else "internal_error"
