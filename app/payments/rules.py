@@ -25,6 +25,9 @@ EVENT_ACTIONS = {
     "checkout.session.completed": COMPLETED,
     "checkout.session.async_payment_succeeded": COMPLETED,
     "checkout.session.expired": EXPIRED,
+    # A method that settles later (a bank transfer) failed after the Checkout completed unpaid:
+    # nothing came in, as for an expired session.
+    "checkout.session.async_payment_failed": EXPIRED,
     "charge.refunded": REFUNDED,
 }
 

@@ -260,3 +260,28 @@ async def test_a_refund_stripe_refuses_is_kept_shown_to_the_admin_and_asked_agai
         ("payments.refund_requested", circle.admin.user_id),
     ]
     await ledger_ok(db, circle.community_id)
+
+
+async def test_a_bank_payment_that_fails_after_the_checkout_gives_the_points_back(
+    pay: Any, factory: Any, engine: Any, db: Any
+):
+    """A payment method that settles later (a bank transfer) completes the Checkout unpaid and
+    then tells its failure: that event was not handled, so the voucher waited for its payment
+    with the points held until it expired, days later."""
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    offer = await make_offer(pay, circle, points_price=30, cash_price_cents=2000)
+    bought = await _buy(pay, circle, offer)
+    completed = await fake_step(engine, "pay", session_of(bought["checkout_url"]))
+    assert completed is not None
+    session = {**completed["data"]["object"], "payment_status": "unpaid"}
+    for kind in ("checkout.session.completed", "checkout.session.async_payment_failed"):
+        await deliver(pay, fake.event(kind, session))
+        await apply_waiting(engine)
+        if kind.endswith("completed"):
+            assert (await _voucher(pay, circle, bought["id"]))["status"] == "awaiting_payment"
+    assert (await _voucher(pay, circle, bought["id"]))["status"] == "cancelled"
+    assert (await _payment(db, bought["id"]))[0] == "expired"
+    wallet = await _wallet(pay, circle)
+    assert (wallet["balance"], wallet["held"]) == (100, 0)
+    await ledger_ok(db, circle.community_id)
