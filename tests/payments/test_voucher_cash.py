@@ -262,6 +262,38 @@ async def test_a_refund_stripe_refuses_is_kept_shown_to_the_admin_and_asked_agai
     await ledger_ok(db, circle.community_id)
 
 
+async def test_a_refund_racing_the_scan_of_its_voucher_ends_one_way_only(
+    pay: Any, factory: Any, engine: Any, db: Any
+):
+    """The refund's event applied at the moment the provider scans the voucher: either the scan
+    wins (the service is given, its points go to the provider, the money stays refunded) or the
+    refund does (the voucher is cancelled with its points back, the scan refused), never both
+    and never neither; the ledger holds after every round."""
+    circle = await _circle(pay, factory, engine)
+    rounds = 6
+    await give_points(engine, circle.community_id, circle.resident.user_id, 10 * rounds)
+    outcomes = []
+    for _ in range(rounds):
+        bought = await _paid_voucher(pay, engine, circle, 10, 600)
+        code = (await _voucher(pay, circle, bought["id"]))["voucher_code"]
+        refunded = await fake_refund(engine, session_of(bought["checkout_url"]), amount=100)
+        assert refunded is not None
+        stored = await deliver(pay, refunded)
+        assert stored.status_code == 200, stored.text
+        scan, _applied = await asyncio.gather(
+            pay.post("/api/v1/scans", json={"code": code}, headers=circle.barber.headers),
+            apply_waiting(engine),
+        )
+        status = (await _voucher(pay, circle, bought["id"]))["status"]
+        redeemed = scan.status_code == 200 and scan.json().get("result") == "redeemed"
+        assert (status, redeemed) in (("redeemed", True), ("cancelled", False)), (status, scan.text)
+        outcomes.append(status)
+        await ledger_ok(db, circle.community_id)
+    wallet = await _wallet(pay, circle)
+    used = outcomes.count("redeemed")
+    assert (wallet["balance"], wallet["held"]) == (10 * (rounds - used), 0)
+
+
 async def test_a_bank_payment_that_fails_after_the_checkout_gives_the_points_back(
     pay: Any, factory: Any, engine: Any, db: Any
 ):
