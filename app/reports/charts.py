@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 from app.core.figures import Figure, Ranked
@@ -80,7 +81,9 @@ def _by_name(shown: Sequence[Figure]) -> dict[str, Figure]:
     return {f.name: f for f in shown}
 
 
-def community_charts(row: Figures, shown: Sequence[Figure], _: Gettext) -> list[Chart]:
+def community_charts(
+    row: Figures, shown: Sequence[Figure], _: Gettext, until: date | None = None
+) -> list[Chart]:
     """One community's charts: its points, then each breakdown and ranking figure."""
     known = _by_name(shown)
     charts = []
@@ -114,13 +117,17 @@ def community_charts(row: Figures, shown: Sequence[Figure], _: Gettext) -> list[
         elif fig.kind == "ranking":
             charts.append(ranking_chart(fig, list(row.values.get(fig.name, [])), _))
         elif fig.kind == "series":
-            charts.append(series_chart(fig, row.values.get(fig.name, {}), _))
+            charts.append(series_chart(fig, row.values.get(fig.name, {}), _, until))
     return charts
 
 
-def series_chart(fig: Figure, values: dict[str, dict[str, Number]], _: Gettext) -> Chart:
-    """A figure over time: one line per key, a bucket's first day along the axis."""
-    buckets = list(values)
+def series_chart(
+    fig: Figure, values: dict[str, dict[str, Number]], _: Gettext, until: date | None = None
+) -> Chart:
+    """A figure over time: one line per key, a bucket's first day along the axis, up to `until`
+    (today): the days of the period still to come are not drawn as days of nothing (this half
+    month's line fell to 0 on the morning of its first day)."""
+    buckets = [b for b in values if until is None or b <= until.isoformat()]
     return Chart(
         fig.name,
         _(fig.label),
@@ -156,7 +163,9 @@ def _progress_text(part: tuple[int, int] | None) -> str:
     return f"{done:,} / {promised:,}" if promised else f"{done:,}"
 
 
-def street_charts(rows: Sequence[Figures], shown: Sequence[Figure], _: Gettext) -> list[Chart]:
+def street_charts(
+    rows: Sequence[Figures], shown: Sequence[Figure], _: Gettext, until: date | None = None
+) -> list[Chart]:
     """A street's charts: its communities side by side on the figures a street compares."""
     known = _by_name(shown)
     names = [r.community.name for r in rows]
@@ -175,7 +184,7 @@ def street_charts(rows: Sequence[Figures], shown: Sequence[Figure], _: Gettext) 
             )
         )
     for over_time in (f for f in shown if f.kind == "series"):
-        charts.append(series_chart(over_time, total_of(rows, over_time), _))
+        charts.append(series_chart(over_time, total_of(rows, over_time), _, until))
     for name in STREET_COMPARED[2:]:
         fig = known.get(name)
         if fig is None:

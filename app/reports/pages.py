@@ -70,7 +70,7 @@ async def community_dashboard(
         community=community,
         row=row,
         counts=[f for f in shown if f.kind == "count"],
-        charts=charts.community_charts(row, shown, _),
+        charts=charts.community_charts(row, shown, _, until=today),
         number=charts.number,
         error=error,
         read_only=not actor.has(community_id, "admin"),
@@ -105,7 +105,7 @@ async def street_dashboard(
         last=last_day,
         counts=counts,
         totals=services.total(rows),
-        charts=charts.street_charts(rows, shown, _),
+        charts=charts.street_charts(rows, shown, _, until=today),
         ranking=[
             charts.ranking_chart(f, services.total(rows)[f.name], _) for f in shown if f.kind == "ranking"
         ],
@@ -149,7 +149,7 @@ async def indicator_report(
         row=now[0],
         before=then[0],
         counts=[f for f in shown if f.kind == "count"],
-        charts=charts.community_charts(now[0], shown, _),
+        charts=charts.community_charts(now[0], shown, _, until=today),
         number=charts.number,
         error=error,
         previous=rules.previous_half(first_day),

@@ -7,8 +7,12 @@ from __future__ import annotations
 import html
 import json
 import re
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import text
+
+from app.core import clock
 from tests.api.helpers import session_of
 from tests.reports.conftest import Town
 
@@ -125,3 +129,27 @@ async def test_a_columns_unit_is_said_once_and_in_full_width_brackets(
         )
     ).text
     assert "Points issued" in re.findall(r'<th scope="col">([^<]*)</th>', en)
+
+
+async def test_the_line_over_time_stops_at_today(client: Any, reports_town: Town, db: Any) -> None:
+    """On the morning of a half month's first day the report's line of points issued and spent
+    fell to 0 over the fourteen days still to come, as if nothing would happen in them."""
+    town = reports_town
+    zone = (
+        await db.execute(text("SELECT time_zone FROM communities WHERE id = :c"), {"c": town.community_id})
+    ).scalar_one()
+    today = clock.today(zone)
+    period = f"from={today - timedelta(days=2)}&to={today + timedelta(days=5)}"
+    for who, path in (
+        (town.admin, f"/admin/c/{town.community_id}/dashboard"),
+        (town.admin, f"/admin/c/{town.community_id}/indicators"),
+        (town.street_admin, f"/street/{town.tenant.street_id}/dashboard"),
+    ):
+        await session_of(client, who)
+        page = await client.get(f"{path}?{period}")
+        assert page.status_code == 200, page.text
+        lines = [c for c in _charts(page.text) if c["kind"] == "line"]
+        assert lines, path
+        for line in lines:
+            assert line["labels"][-1] == today.isoformat(), (path, line["labels"])
+            assert line["labels"][0] == (today - timedelta(days=2)).isoformat(), path
