@@ -16,6 +16,7 @@ from app.accounts.models import Membership, User
 from app.core import audit, clock, form_keys
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.fields import human_text
 from app.core.i18n import lazy
 from app.core.security import burn_password_check, verify_password
 from app.core.uow import Connection, Sql, connection_of
@@ -57,7 +58,7 @@ class EventInput:
 
 
 def _check_input(data: EventInput) -> None:
-    data.title = (data.title or "").strip()
+    data.title = human_text(data.title, field="title").strip()
     if not data.title or len(data.title) > 120:
         raise Invalid(lazy("Please give the event a title of 1 to 120 characters."), field="title")
     if data.category not in CATEGORIES:

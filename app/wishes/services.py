@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import audit, clock, form_keys, organisations, photos
 from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.fields import human_text
 from app.core.i18n import lazy
 from app.core.uow import Sql
 from app.wishes import codes, notifying, rules
@@ -64,7 +65,9 @@ async def post_wish(
     the first one's id."""
     if not actor.is_member(community_id):
         raise Forbidden()
-    title, description, consent_note = title.strip(), description.strip(), consent_note.strip()
+    title = human_text(title, field="title").strip()
+    description = human_text(description, field="description", lines=True).strip()
+    consent_note = human_text(consent_note, field="consent_note", lines=True).strip()
     if not title or len(title) > 100:
         raise Invalid(lazy("Give the wish a title of at most 100 characters."), field="title")
     if kind not in rules.KINDS:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.accounts.models import User
 from tests.api.helpers import page_login, post_form
@@ -104,3 +104,27 @@ async def test_pages_say_why_and_keep_the_rest_of_what_was_typed(client: Any, fa
         mine = await post_form(client, "/me/name", {"display_name": REVERSED})
         assert mine.status_code == 422 and words in mine.text
     del client.headers["Accept-Language"]
+
+
+async def test_an_event_or_a_wish_titled_with_a_direction_mark_is_refused_on_its_page(
+    client: Any, site: Any, db: Any
+) -> None:
+    """Titles show on the kiosk, the results wall and the wish pool: the same check as names."""
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    event = {
+        "title": "\u202e洁清道楼",
+        "category": "cleanup",
+        "starts_at": "2030-05-01T09:00",
+        "ends_at": "2030-05-01T11:00",
+        "points_per_attendance": "5",
+        "points_per_hour": "10",
+        "weeks": "1",
+        "place": "三号楼",
+    }
+    refused = await post_form(client, f"/admin/c/{cid}/events", event, headers=admin.headers)
+    assert refused.status_code == 422 and ZH in refused.text and 'value="三号楼"' in refused.text
+    wish = {"title": "\u202e椅轮台一", "kind": "item", "description": "腿脚不便"}
+    refused = await post_form(client, f"/c/{cid}/wishes", wish, headers=alice.headers)
+    assert ZH in refused.text and "腿脚不便" in refused.text
+    assert await db.scalar(text("SELECT count(*) FROM wishes WHERE description = '腿脚不便'")) == 0
