@@ -22,6 +22,7 @@ from app.circle.schemas import (
     VoucherOut,
 )
 from app.core.authz import Actor
+from app.core.fields import Latitude, Longitude, Month
 from app.core.settings import Settings
 from app.core.uow import Connection
 from app.core.web import SMALL_ANSWER, client_address
@@ -96,8 +97,8 @@ async def api_offers(
     community_id: int,
     actor: Actor,
     db_session: AsyncSession,
-    lat: float | None = None,
-    lng: float | None = None,
+    lat: Latitude = None,
+    lng: Longitude = None,
     category: str | None = None,
 ) -> OffersOut:
     """Active offers nearest first from the given point, or from the caller's compound; offers
@@ -203,7 +204,7 @@ async def api_statement(
     organisation_id: int,
     actor: Actor,
     db_session: AsyncSession,
-    month: str,
+    month: Month,
     community_id: int | None = None,
 ) -> StatementOut:
     """The provider's month (its admin; admins of its community): open, closed or paid."""

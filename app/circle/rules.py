@@ -142,12 +142,14 @@ def month_bounds(month: date, zone: str) -> tuple[datetime, datetime]:
 
 def parse_month(text: str | None) -> date | None:
     """ "YYYY-MM" as its first day, or None when it is not one."""
-    if not text or len(text) != 7 or text[4] != "-":
+    if (
+        not text
+        or len(text) != 7
+        or text[4] != "-"
+        or not (text.isascii() and (text[:4] + text[5:]).isdigit())
+    ):
         return None
-    try:
-        year, month = int(text[:4]), int(text[5:])
-    except ValueError:
-        return None
+    year, month = int(text[:4]), int(text[5:])
     if not 2000 <= year <= 2100 or not 1 <= month <= 12:
         return None
     return date(year, month, 1)

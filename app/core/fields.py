@@ -12,6 +12,7 @@ import re
 import unicodedata
 from typing import Annotated
 
+from litestar.params import Parameter
 from msgspec import Meta
 
 from app.core.errors import Invalid
@@ -77,6 +78,17 @@ def human_text(value: str | None, *, field: str | None = None, lines: bool = Fal
 def holds_unsafe(text: str, *, lines: bool = False) -> bool:
     """Whether `human_text` would refuse the text (for checks that collect reasons, not raise)."""
     return bool((_REFUSED_IN_LINES if lines else _REFUSED_IN_A_LINE).search(text))
+
+
+# Query parameters whose range the handler checks itself, with a sentence of its own: the OpenAPI
+# schema states the range too (schema only; the handler's refusal stays the one a caller sees).
+PageLimit = Annotated[int, Parameter(schema_extra={"minimum": 1, "maximum": 100})]
+Latitude = Annotated[float | None, Parameter(schema_extra={"minimum": -90, "maximum": 90})]
+Longitude = Annotated[float | None, Parameter(schema_extra={"minimum": -180, "maximum": 180})]
+Month = Annotated[
+    str, Parameter(description="YYYY-MM", schema_extra={"pattern": "^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"})
+]
+KioskAction = Annotated[str, Parameter(schema_extra={"enum": ["checkin", "checkout"]})]
 
 
 def parse_id(text: str | None) -> int | None:

@@ -7,6 +7,7 @@ from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.authz import Actor
+from app.core.fields import KioskAction
 from app.core.settings import Settings
 from app.core.web import client_address
 from app.events import checkins, kiosk, services
@@ -56,7 +57,7 @@ async def api_sign_up(event_id: int, actor: Actor, db_session: AsyncSession) -> 
 
 @get("/api/v1/events/{event_id:int}/code", tags=["earning"])
 async def api_event_code(
-    event_id: int, actor: Actor, db_session: AsyncSession, settings: Settings, action: str = "checkin"
+    event_id: int, actor: Actor, db_session: AsyncSession, settings: Settings, action: KioskAction = "checkin"
 ) -> Response[CodeOut]:
     event = await kiosk.kiosk_event(db_session, actor, event_id, action)
     code, refresh, expires = kiosk.current_code(settings, event, action)

@@ -12,6 +12,7 @@ from litestar.params import JSONBody
 from app.core import clock
 from app.core.authz import Actor
 from app.core.errors import Invalid, NotFound
+from app.core.fields import PageLimit
 from app.core.i18n import gettext_for, lazy
 from app.core.uow import Connection, Sql, json_param
 from app.core.web import SMALL_ANSWER, client_address
@@ -67,7 +68,7 @@ async def api_transfers(
     actor: Actor,
     conn: Connection,
     community_id: int | None = None,
-    limit: int = 20,
+    limit: PageLimit = 20,
     cursor: str | None = None,
 ) -> TransfersOut:
     cid = admin.community_of(actor, community_id)
