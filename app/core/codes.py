@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import timedelta
 
 # Spaces and dashes people put between groups of digits ("9171 9784", "9171-9784"), after NFKC
 # has turned full-width ones into ASCII; also the dash-like marks an IME may insert.
 _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212\u30fc\uff70]+")
 _ASCII_DIGITS = re.compile(r"[0-9]+")
+
+# How long a scanner's wrong typed digits count (app.scans.scanning): past its tries within this
+# window, typed digits are refused until the window has moved on, and a 429 says in Retry-After
+# that a client waits this long at most (app.core.errors).
+TYPED_DIGITS_WINDOW = timedelta(minutes=15)
 
 
 def typed_code(raw: str) -> str:

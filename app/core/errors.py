@@ -19,6 +19,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
+from app.core import codes
 from app.core.i18n import gettext_for, lazy
 from app.core.rendering import page_context
 from app.core.security import HEADERS
@@ -198,16 +199,13 @@ def _render(
     )
 
 
-# How long a scanner's typed digits stay refused at most (app.scans.scanning.TYPED_DIGITS_WINDOW).
-TYPED_DIGITS_MINUTES = 15
-
-
 def _rate_limit_seconds(request: Request) -> int:
     """Retry-After of a 429: the longest any lock lasts (a phone's or an address's login lock,
     the settings' `login_window_minutes`; a scanner's typed digits), so that a client that waits
     that long is let in again."""
     settings = getattr(request.app.state, "settings", None)
-    return 60 * max(int(getattr(settings, "login_window_minutes", 0)), TYPED_DIGITS_MINUTES)
+    login = 60 * int(getattr(settings, "login_window_minutes", 0))
+    return max(login, int(codes.TYPED_DIGITS_WINDOW.total_seconds()))
 
 
 def domain_error_handler(request: Request, exc: DomainError) -> Response:

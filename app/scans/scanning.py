@@ -90,10 +90,9 @@ TYPED_AGAIN_WITHIN = timedelta(days=7)
 # Typed digits are one of 10^8 numbers: someone who types numbers at random would, in time, hit
 # the open vouchers of their shop or the orders waiting at their counter. A scanner's wrong typed
 # digits (the scan log's code_invalid) are counted: past TYPED_DIGITS_TRIES within
-# TYPED_DIGITS_WINDOW, typed digits are refused (rate_limited) until the window has moved on; a
-# QR code scanned, which no one guesses, is not.
+# app.core.codes.TYPED_DIGITS_WINDOW, typed digits are refused (rate_limited) until the window has
+# moved on; a QR code scanned, which no one guesses, is not.
 TYPED_DIGITS_TRIES = 20
-TYPED_DIGITS_WINDOW = timedelta(minutes=15)
 
 
 def handler(*kinds: str, atomic: bool = False, repeats: bool = False) -> Callable[[ScanHandler], ScanHandler]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar.serialization import encode_json
 
-from app.core import clock
+from app.core import clock, codes
 from app.core.authz import Actor
 from app.core.errors import DomainError
 from app.core.i18n import lazy
@@ -119,7 +119,7 @@ _WRONG_DIGITS = Sql(
 async def _too_many_wrong_digits(conn: Connection, actor: Actor, request: scanning.ScanRequest) -> bool:
     if not request.code or len(request.code) > 200 or scanning.kind_of(request) != "digits":
         return False
-    since = clock.now() - scanning.TYPED_DIGITS_WINDOW
+    since = clock.now() - codes.TYPED_DIGITS_WINDOW
     wrong = await _WRONG_DIGITS.fetchval(
         conn, {"u": actor.user_id, "since": since, "n": scanning.TYPED_DIGITS_TRIES}
     )

@@ -5,10 +5,12 @@ body is too large rather than that something is missing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
 
+from app.core import codes
 from app.core.security import HEADERS
 from tests.conftest import login
 
@@ -51,6 +53,24 @@ async def test_refused_typed_digits_are_429_with_retry_after(client, factory):
     assert limited, [answer.json()["code"] for answer in answers]
     in_shape(limited[0], 429, "rate_limited")
     assert int(limited[0].headers["retry-after"]) == 15 * 60
+
+
+async def test_the_typed_digits_retry_after_is_the_window_the_scanner_is_counted_in(
+    client, factory, monkeypatch
+):
+    """The Retry-After of refused typed digits and the window their wrong tries are counted in are
+    one value (app.core.codes.TYPED_DIGITS_WINDOW): a second copy of the 15 minutes kept the header
+    at 900 seconds whatever the window was, so a kiosk that waited as told was refused again."""
+    monkeypatch.setattr(codes, "TYPED_DIGITS_WINDOW", timedelta(minutes=40))
+    tenant = await factory.tenant()
+    staff = await login(client, await factory.person(tenant, roles=["staff"]))
+    answers = [
+        await client.post("/api/v1/scans", json={"code": f"{n:08d}"}, headers={**staff.headers, **EN})
+        for n in range(20_000_000, 20_000_025)
+    ]
+    limited = [answer for answer in answers if answer.status_code == 429]
+    assert limited, [answer.json()["code"] for answer in answers]
+    assert int(limited[0].headers["retry-after"]) == 40 * 60
 
 
 async def test_a_401_names_the_bearer_scheme_and_a_page_still_redirects(client, factory, db):
