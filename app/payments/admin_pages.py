@@ -26,11 +26,13 @@ from app.payments import exports as payments_exports
 from app.payments import home as _home  # noqa: F401 - registers its share of the home page
 from app.places.models import Community
 
-# The refunds Stripe refused for good, newest first: the admin asks again once the cause is dealt with.
+# The refunds Stripe refused for good that still wait to be asked again, newest first: a paid
+# payment's, as refunds.ask_again takes. One whose money went back after all (its lost
+# charge.refunded came) has nothing left to ask.
 _REFUSED = Sql(
     "SELECT id, kind, ref_id, target_kind, target_id, amount_cents, refunded_cents, refund_refused_at, "
     "refund_refusal FROM payments WHERE community_id = :c AND refund_refused_at IS NOT NULL "
-    "ORDER BY refund_refused_at DESC, id DESC LIMIT 200"
+    "AND status = 'paid' ORDER BY refund_refused_at DESC, id DESC LIMIT 200"
 )
 KIND_LABELS = {"donation": lazy("Donation"), "voucher": lazy("Cash part of a service voucher")}
 NOTICES = {

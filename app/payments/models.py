@@ -74,7 +74,7 @@ class Payment(Base):
     # 'refunded' once it reaches `amount_cents`.
     refunded_cents: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     # Stripe refused the refund for good (a 4xx): when, why, and how many times so far. The
-    # refund job leaves it alone until the admin asks again (app.payments.refunds.retry).
+    # refund job leaves it alone until the admin asks again (app.payments.refunds.ask_again).
     refund_refused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     refund_refusal: Mapped[str] = mapped_column(String(500), server_default="")
     refund_refusals: Mapped[int] = mapped_column(Integer, server_default=text("0"))

@@ -17,7 +17,7 @@ from tests.api.helpers import post_form
 from tests.api.helpers import session_of as page_session
 from tests.circle.conftest import give_points, make_offer
 from tests.payments.conftest import apply_waiting, deliver, fake_refund, fake_step, ledger_ok, session_of
-from tests.payments.test_vouchers import _buy, _circle, _voucher, _wallet
+from tests.payments.test_vouchers import _buy, _circle, _refund_unused, _voucher, _wallet
 from tests.served_jobs import served_tick
 
 
@@ -52,11 +52,6 @@ async def _paid_voucher(pay: Any, engine: Any, circle: Any, points: int, cash_ce
     await apply_waiting(engine)
     assert (await _voucher(pay, circle, bought["id"]))["status"] == "held"
     return bought
-
-
-async def _refund_unused(engine: Any, settings: Settings) -> int:
-    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
-        return await cash.refund_unused(s, settings)
 
 
 async def _payment(db: Any, voucher_id: int) -> tuple[str, int, int]:
@@ -316,4 +311,28 @@ async def test_a_bank_payment_that_fails_after_the_checkout_gives_the_points_bac
     assert (await _payment(db, bought["id"]))[0] == "expired"
     wallet = await _wallet(pay, circle)
     assert (wallet["balance"], wallet["held"]) == (100, 0)
+
+
+async def test_a_refused_refund_whose_refund_came_after_all_is_no_longer_listed(
+    pay: Any, factory: Any, engine: Any, db: Any, pay_settings: Settings
+):
+    """Stripe refused the refund because the charge was refunded in its dashboard and that event
+    was lost. When the lost event comes after all (Stripe sends it again), the money went back and
+    nothing is left to ask: the admin's money page listed it under the refused refunds for ever,
+    its "Ask again…" leading to a page that said there was nothing to ask."""
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    bought = await _paid_voucher(pay, engine, circle, 10, 700)
+    lost = await fake_refund(engine, session_of(bought["checkout_url"]))
+    cancelled = await pay.post(f"/api/v1/vouchers/{bought['id']}/cancel", headers=circle.resident.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    await _refund_unused(engine, pay_settings)
+    assert (await _refusal(db, bought["id"]))[:1] == (True,)
+    await page_session(pay, circle.admin)
+    money = f"/payments/admin/c/{circle.community_id}"
+    assert "data-refused-refunds" in (await pay.get(money)).text
+    await deliver(pay, lost)  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    assert await _payment(db, bought["id"]) == ("refunded", 700, 700)
+    assert "data-refused-refunds" not in (await pay.get(money)).text
     await ledger_ok(db, circle.community_id)
