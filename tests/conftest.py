@@ -391,10 +391,16 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def journey_admin(server: LiveServer) -> tuple[str, str, int]:
-    """A community admin of a new community and street on the server's database, made as `jinlin
-    admin create` makes one (app.demo.ensure_admin) but in this process: a journey needs an
-    admin, and starting the command for it cost about 2.5 CPU-s each time (the command is tested
-    in tests/integration/test_cli.py and test_processes.py). Its phone, password and community.
+    """A community admin of a new community and street on the server's database (new_admin): a
+    journey needs an admin. Its phone, password and community."""
+    return new_admin(server.env["DATABASE_URL"])
+
+
+def new_admin(database_url: str) -> tuple[str, str, int]:
+    """A community admin of a new community and street on the database, made as `jinlin admin
+    create` makes one (app.demo.ensure_admin) but in this process: starting the command for it
+    cost about 2.5 CPU-s each time (the command, beside a running serve too, is tested in
+    tests/integration/test_cli.py). Its phone, password and community.
     In a thread of its own: sync Playwright may keep an event loop running in this one."""
     import asyncio
     import concurrent.futures
@@ -404,7 +410,7 @@ def journey_admin(server: LiveServer) -> tuple[str, str, int]:
     phone, password = unique_phone(), "admin-" + secrets.token_hex(4)
 
     async def run() -> int:
-        engine = create_async_engine(server.env["DATABASE_URL"])
+        engine = create_async_engine(normalise_url(database_url))
         try:
             async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
                 ids = await ensure_admin(

@@ -24,7 +24,16 @@ import pytest
 
 from app.core.database import libpq_url, normalise_url
 from app.core.serving import WATCH_INTERVAL
-from tests.conftest import ROOT, SECRET, _admin_sql, _with_database, free_port, unique, unique_phone
+from tests.conftest import (
+    ROOT,
+    SECRET,
+    _admin_sql,
+    _with_database,
+    free_port,
+    new_admin,
+    unique,
+    unique_phone,
+)
 
 # The app must answer again within this many seconds of PostgreSQL being back.
 RECOVERY = 30.0
@@ -347,7 +356,9 @@ def test_app_answers_again_after_external_postgres_comes_back(
     env = _env(tmp_path, url)
     serve = Serve(env, workers=2)
     servers.append(serve)
-    phone, password = _admin(env)
+    # The admin is made in this process (new_admin): what the command does beside a serve is the
+    # embedded test's above, and starting it cost about 2.5 CPU-s.
+    phone, password, _community = new_admin(url)
     # `jinlin worker` beside it, as docker compose runs it.
     worker_log = tmp_path / "worker.log"
     worker = subprocess.Popen(
