@@ -27,12 +27,12 @@ async def test_my_earlier_orders_are_paged_with_their_count(
     for number in (1, 2, 3):
         page = (await client.get(f"/store/me/orders?page={number}", headers=shop.resident.headers)).text
         assert f'data-order="{placed[5]}"' in page  # the open one, on every page
-        assert "更早的订单共 5 个" in page and f"第 {number} 页，共 3 页" in page
+        assert "共 5 个订单。" in page and f"第 {number} 页，共 3 页" in page
         listed = [i for i in placed[:5] if f'<tr data-order="{i}">' in page]
         seen += sorted(listed, key=lambda i: page.index(f'<tr data-order="{i}">'))
     assert seen == placed[:5][::-1]  # each once, newest first
     english = await client.get(
         "/store/me/orders?page=9", headers={**shop.resident.headers, "Accept-Language": "en"}
     )
-    assert "Earlier orders: 5." in english.text and "Page 3 of 3" in english.text
+    assert "Orders in all: 5." in english.text and "Page 3 of 3" in english.text
     assert 'href="?page=2#earlier"' in english.text and 'href="?page=4#earlier"' not in english.text
