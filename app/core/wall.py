@@ -25,6 +25,9 @@ class Entry:
     text: str
     detail: str = ""
     count: int | None = None  # set when detail is a msgid with %(count)s
+    # A msgid saying in words what a symbol of `text` means (★★: "Two-star volunteer"), shown beside
+    # it: the stars alone said nothing to a screen reader, nor to a reader new to them.
+    words: str = ""
 
 
 @dataclass

@@ -21,7 +21,12 @@ async def stars_section(session: AsyncSession, community_id: int) -> wall.Sectio
         "stars",
         lazy("Volunteers with stars"),
         [
-            wall.Entry("★" * stars, lazy("Volunteers: %(count)s"), count=levels[stars])
+            wall.Entry(
+                "★" * stars,
+                lazy("Volunteers: %(count)s"),
+                count=levels[stars],
+                words=rules.STAR_LABELS[stars],
+            )
             for stars in sorted(levels, reverse=True)
         ],
         note=lazy(
