@@ -45,8 +45,9 @@ async def checkout(conn: Connection, settings: Settings, voucher_id: int, cash_c
         amount_cents=cash_cents,
         key=f"voucher:{voucher_id}",
         title=str(row["name"]),
-        success_url=f"{config.own_url}/",
-        cancel_url=f"{config.own_url}/",
+        # Back to the voucher, paid or not: it says what became of the payment.
+        success_url=f"{config.own_url}/circle/vouchers/{voucher_id}?done=paid",
+        cancel_url=f"{config.own_url}/circle/vouchers/{voucher_id}",
         ref_id=voucher_id,
     )
     return started.checkout_url

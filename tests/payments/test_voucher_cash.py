@@ -336,3 +336,37 @@ async def test_a_refused_refund_whose_refund_came_after_all_is_no_longer_listed(
     assert await _payment(db, bought["id"]) == ("refunded", 700, 700)
     assert "data-refused-refunds" not in (await pay.get(money)).text
     await ledger_ok(db, circle.community_id)
+
+
+async def test_the_checkout_leads_back_to_the_voucher_paid_or_not(
+    pay: Any, factory: Any, engine: Any, db: Any
+):
+    """After paying (or leaving) the cash part's Checkout the resident landed on the home page,
+    with no word of the voucher just bought: both now lead back to the voucher, which says the
+    payment is being confirmed until Stripe's event arrives, and offers the payment again."""
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    offer = await make_offer(pay, circle, points_price=10, cash_price_cents=1500)
+    await page_session(pay, circle.resident)
+    bought = await post_form(pay, f"/circle/offers/{offer}/buy", {"key": "back-to-it", "confirm": "1"})
+    checkout = bought.headers["location"]
+    voucher_id = await db.scalar(
+        text("SELECT ref_id FROM payments WHERE session_id = :s"), {"s": session_of(checkout)}
+    )
+    async with async_sessionmaker(engine)() as s:
+        session = await fake.get_session(s, session_of(checkout))
+    assert session["success_url"].endswith(f"/circle/vouchers/{voucher_id}?done=paid")
+    assert session["cancel_url"].endswith(f"/circle/vouchers/{voucher_id}")
+    waiting = (await pay.get(f"/circle/vouchers/{voucher_id}")).text
+    assert "data-pay-cash" in waiting and checkout in waiting
+    confirming = (await pay.get(f"/circle/vouchers/{voucher_id}?done=paid")).text
+    assert "付款已提交，正在等待支付服务确认" in confirming, confirming
+    english = (
+        await pay.get(f"/circle/vouchers/{voucher_id}?done=paid", headers={"Accept-Language": "en"})
+    ).text
+    assert "Payment sent; waiting for the payment service to confirm it." in english
+    await deliver(pay, await fake_step(engine, "pay", session_of(checkout)))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    paid = (await pay.get(f"/circle/vouchers/{voucher_id}?done=paid")).text
+    assert "已付款。请向服务方出示下面的券码。" in paid and "data-pay-cash" not in paid
+    await ledger_ok(db, circle.community_id)
