@@ -141,8 +141,11 @@ async def _run_page(
         "confirm_open": confirm_open,
     }
     if not part and run.status in ("checked", "done", "failed"):
-        rejected = await services.rejected_rows(db_session, run, SHOWN_ERRORS)
-        context["rejected"] = [(row, _sentences(request, row)) for row in rejected]
+        # One more than is shown, to know whether the page leaves any out.
+        rejected = await services.rejected_rows(db_session, run, SHOWN_ERRORS + 1)
+        context["rejected"] = [(row, _sentences(request, row)) for row in rejected[:SHOWN_ERRORS]]
+        context["rejected_more"] = len(rejected) > SHOWN_ERRORS
+        context["shown_errors"] = SHOWN_ERRORS
     if not part and run.status == "checked":
         context["forecast"] = await services.forecast(db_session, run)
     if run.status == "done":
