@@ -151,6 +151,10 @@ class Voucher(Base):
     # The scan's idempotency key: the same scan sent again answers "redeemed" again.
     redeem_key: Mapped[str | None] = mapped_column(String(100))
     transfer_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Where the redemption came from (the client's address). With redeemed_by, redeemed_at and
+    # transfer_id this row is the redemption's audit entry: the view audit_trail shows it beside
+    # audit_entries' rows (migration 0047), and no audit row of its own is written.
+    redeemed_address: Mapped[str | None] = mapped_column(String(64))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_by: Mapped[int | None] = mapped_column(BigInteger)
 

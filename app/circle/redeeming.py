@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from app.circle import rules
-from app.core import audit, clock, organisations
+from app.core import clock, organisations
 from app.core.authz import Actor
 from app.core.codes import typed_code
 from app.core.errors import DomainError, Forbidden, NotFound
@@ -59,7 +59,7 @@ _USED_BY_DIGITS = Sql(
 )
 _REDEEM = Sql(
     "UPDATE circle_vouchers SET status = 'redeemed', redeemed_at = :now, redeemed_by = :actor, "
-    "redeem_key = :key "
+    "redeem_key = :key, redeemed_address = :address "
     "WHERE id = :v AND status = 'held' AND expires_at > :now RETURNING hold_id"
 )
 _STATE = Sql("SELECT status, expires_at, redeem_key FROM circle_vouchers WHERE id = :v")
@@ -70,28 +70,21 @@ _SET_TRANSFER = Sql("UPDATE circle_vouchers SET transfer_id = :t WHERE id = :v")
 # voucher changes only if it is held, not expired, of a provider the scanner acts for (asked in
 # the statement: app.core.organisations' `organisation_acted_for`) and not the scanner's own
 # (`_check_scanner`), its transfer's id drawn first so that its row changes once;
-# the ledger posts its hold in the same statement (app.ledger's post_hold_ctes), with the audit
-# row and the scan's log row. Anything else (a refusal, the same scan sent again, a race lost)
-# leaves it without effect, and the general path finds out why.
+# the ledger posts its hold in the same statement (app.ledger's post_hold_ctes), with the scan's
+# log row. The voucher's row is the redemption's audit entry (who, what, when, from where: the
+# view audit_trail shows it; migration 0047). Anything else (a refusal, the same scan sent again,
+# a race lost) leaves it without effect, and the general path finds out why.
 _REDEEM_IN_ONE = Sql(
     "WITH rv AS (UPDATE circle_vouchers SET status = 'redeemed', redeemed_at = CAST(:now AS timestamptz), "  # noqa: S608 - no input in it
     "redeemed_by = CAST(:actor AS bigint), redeem_key = CAST(:key AS varchar), "
-    f"transfer_id = {ledger.NEW_TRANSFER_ID} "
+    f"redeemed_address = CAST(:address AS varchar), transfer_id = {ledger.NEW_TRANSFER_ID} "
     "WHERE secret = CAST(:s AS varchar) AND status = 'held' AND expires_at > CAST(:now AS timestamptz) "
     "AND organisation_id IN (SELECT f.organisation_id FROM organisation_acted_for(CAST(:actor AS bigint)) f) "
     "AND user_id <> CAST(:actor AS bigint) "
     "RETURNING id, community_id, organisation_id, user_id, offer_id, points, expires_at, hold_id, "
     "transfer_id), "
     + ledger.post_hold_ctes("rv")
-    + ", aud AS ("
-    + audit.insert_from(
-        "rv",
-        community_id="rv.community_id",
-        action="'circle.voucher_redeemed'",
-        target="'circle_voucher:' || rv.id",
-        data="jsonb_build_object('transfer_id', rv.transfer_id)",
-    )
-    + "), "
+    + ", "
     + scan_log.log_cte(
         "'redeemed'",
         "EXISTS (SELECT 1 FROM rv)",
@@ -228,13 +221,13 @@ async def redeem(
             raise NotFound()
         found = _redemption(row)
         _check_scanner(found, actor, await organisations.acts_for(conn, actor.user_id))
-    # Its own transaction (a savepoint inside a page's): the voucher, the ledger's posting, the
-    # transfer's id on the voucher and the audit row are all or nothing; the scan's log row
-    # follows (the kind is registered atomic).
+    # Its own transaction (a savepoint inside a page's): the voucher (its row the redemption's
+    # audit entry, as in `_REDEEM_IN_ONE`), the ledger's posting and the transfer's id on the
+    # voucher are all or nothing; the scan's log row follows (the kind is registered atomic).
     async with conn.transaction():
         now = clock.now()
         hold_id = await _REDEEM.fetchval(
-            conn, {"v": voucher_id, "now": now, "actor": actor.user_id, "key": scan_key}
+            conn, {"v": voucher_id, "now": now, "actor": actor.user_id, "key": scan_key, "address": address}
         )
         if hold_id is None:
             status, expires_at, key = await _STATE.one(conn, {"v": voucher_id})
@@ -244,15 +237,6 @@ async def redeem(
             raise _refused(rules.redeem_refusal(status, expires_at, now) or "already_done")
         transfer_id = await ledger.post_hold(conn, int(hold_id), actor_id=actor.user_id)
         await _SET_TRANSFER.execute(conn, {"t": transfer_id, "v": voucher_id})
-        await audit.record(
-            conn,
-            action="circle.voucher_redeemed",
-            actor_id=actor.user_id,
-            community_id=found.community_id,
-            target=f"circle_voucher:{voucher_id}",
-            address=address,
-            transfer_id=transfer_id,
-        )
     found.status = "redeemed"
     return found
 

@@ -72,6 +72,21 @@ async def test_a_resident_finds_buys_shows_the_code_and_rates(
         client, f"/circle/vouchers/{voucher_id}/redeem", {"code": code}, headers={"HX-Request": "true"}
     )
     assert 'data-result="redeemed"' in done.text
+    # The button's redemption (no scan log row of its own) is in the audit trail from the
+    # voucher's row: who, when, from where, with its transfer.
+    assert (
+        await count(
+            db,
+            "SELECT count(*) FROM audit_trail a "
+            "JOIN circle_vouchers v ON a.target = 'circle_voucher:' || v.id "
+            "WHERE v.id = :v AND a.action = 'circle.voucher_redeemed' AND a.actor_id = :s "
+            "AND a.created_at = v.redeemed_at AND a.address IS NOT NULL "
+            "AND (a.data->>'transfer_id')::bigint = v.transfer_id",
+            v=voucher_id,
+            s=circle.barber.user_id,
+        )
+        == 1
+    )
     twice = await post_form(
         client, f"/circle/shop/{circle.barber_id}/scan", {"code": f"{digits[1]} {digits[2]}"}
     )
