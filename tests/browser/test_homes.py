@@ -32,8 +32,9 @@ def test_home_fits_phone_and_desktop_in_both_modes(
     shots.mkdir(parents=True, exist_ok=True)
     docs = ROOT / "docs" / "screenshots"
     host = world.url.split("//", 1)[1].split(":")[0]
-    # One context (one browser process for the page, one login): the mode's cookie and the
-    # window's width change between the visits, each a fresh load of the home page.
+    # One context (one browser process for the page, one login): the mode's cookie changes between
+    # the visits, each a fresh load of the home page, checked at the window's width then and again
+    # with the window resized to the other (the next visit loads at that width).
     context = browser.new_context(
         viewport={"width": 390, "height": 844}, locale="zh-CN", device_scale_factor=1
     )
@@ -41,13 +42,14 @@ def test_home_fits_phone_and_desktop_in_both_modes(
     page = context.new_page()
     try:
         log_in(page, world, role)
-        for width in (390, 1280):
-            page.set_viewport_size({"width": width, "height": 844})
-            for elder in (False, True):
-                context.add_cookies(
-                    [{"name": ELDER_COOKIE, "value": "1" if elder else "0", "domain": host, "path": "/"}]
-                )
-                page.goto(world.url + "/")
+        widths = [390, 1280]
+        for elder in (False, True):
+            context.add_cookies(
+                [{"name": ELDER_COOKIE, "value": "1" if elder else "0", "domain": host, "path": "/"}]
+            )
+            page.goto(world.url + "/")
+            for width in widths:
+                page.set_viewport_size({"width": width, "height": 844})
                 shown = page.evaluate("[document.querySelectorAll('body.elder').length, window.innerWidth]")
                 assert shown == [1 if elder else 0, width], shown
                 assert page.evaluate("document.documentElement.scrollWidth") <= width, "wider than the screen"
@@ -63,6 +65,7 @@ def test_home_fits_phone_and_desktop_in_both_modes(
                 if width == 390 and os.environ.get("JINLIN_DOCS_SCREENSHOTS"):
                     docs.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(shots / name, docs / name)
+            widths.reverse()
     finally:
         context.close()
 

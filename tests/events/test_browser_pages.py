@@ -70,8 +70,9 @@ def _width(page) -> int:
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
 def test_event_pages_fit_phone_and_desktop(live_server, browser, artifacts, locale):
-    """Each page at a phone's width and a desktop's, in one context per person and mode (the
-    window is resized between the two)."""
+    """Each page at a phone's width and a desktop's, in one context per person and mode: loaded
+    once, at the window's width then, and checked again with the window resized to the other (the
+    next page loads at that width: each width has half the pages loaded at it)."""
     site = _set_up(live_server)
     base, cid, event_id = site["base"], site["community_id"], site["event_id"]
     tag = locale[:2]
@@ -92,15 +93,16 @@ def test_event_pages_fit_phone_and_desktop(live_server, browser, artifacts, loca
                         f"/admin/c/{cid}/events",
                         f"/admin/c/{cid}/events/new",
                     ]
-                for width in (390, 1280):
-                    page.set_viewport_size({"width": width, "height": 844})
-                    for path in paths:
-                        page.goto(base + path)
-                        page.wait_for_load_state("load")
-                        name = path.strip("/").split("?")[0].replace("/", "-")
-                        mode = "elder" if elder else "standard"
+                widths = [390, 1280]
+                for path in paths:
+                    page.goto(base + path)
+                    name = path.strip("/").split("?")[0].replace("/", "-")
+                    mode = "elder" if elder else "standard"
+                    for width in widths:
+                        page.set_viewport_size({"width": width, "height": 844})
                         screenshot(page, artifacts / f"events-{width}-{tag}-{who}-{mode}-{name}.png")
                         assert _width(page) <= width, (path, width, _width(page))
+                    widths.reverse()
             finally:
                 context.close()
 
