@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
+import asyncpg
+
 from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.changes import ChangeFeed, Memo, Watch
@@ -93,24 +95,24 @@ _RESERVE_AND_INSERT = Sql(
 
 
 # The usual order in one statement: lock the wallet if it covers the points (the ledger's `hw`),
-# then the item if it is offered at this price and in stock (`si`), hold the points unless a
-# twin request with the same key got there first (the hold's key: ON CONFLICT sees a committed
-# twin even after the snapshot was taken), and only then take the stock, insert the order and
-# its stock move. So a twin leaves the statement without effect instead of failing it, and the
-# request goes on to read the twin's order. Not for items with a monthly limit:
-# the limit's sum would be read before the wallet lock was granted, so a resident's concurrent
-# orders could pass it together; those take a transaction.
-_HOLD_LOCK, _HOLD_INSERT = ledger.hold_ctes("hw, si", "ON CONFLICT DO NOTHING")
+# then take the stock if the item is offered at this price and in stock (`upd`), and only if it
+# was taken hold the points (`h`), insert the order and its stock move. A twin request with the
+# same key that committed first makes the hold's (or the order's) unique key fail, which undoes
+# the whole statement; the request then reads the twin's order (`_place_in_one`). The item row is
+# locked once, by its update (a `SELECT ... FOR UPDATE` before it, with `ON CONFLICT DO NOTHING`
+# on the hold, cost PostgreSQL about a sixth more per order: docs/scaling.md). Not for items
+# with a monthly limit: the limit's sum would be read before the wallet lock was granted, so a
+# resident's concurrent orders could pass it together; those take a transaction.
+_HOLD_LOCK, _HOLD_INSERT = ledger.hold_ctes("hw, upd")
 _PLACE_IN_ONE = Sql(
     "WITH "  # noqa: S608
     + _HOLD_LOCK
-    + ", si AS (SELECT id, community_id, points_price FROM store_items "  # noqa: S608
+    + ", upd AS (UPDATE store_items SET stock = stock - CAST(:q AS int) "  # noqa: S608
     "WHERE id = :i AND points_price = :price AND per_resident_limit IS NULL "
-    f"AND {_refusal(limit='NULL', used='0')} IS NULL AND EXISTS (SELECT 1 FROM hw) FOR UPDATE), "
+    f"AND {_refusal(limit='NULL', used='0')} IS NULL AND EXISTS (SELECT 1 FROM hw) "
+    "RETURNING id, community_id, points_price), "
     + _HOLD_INSERT
-    + ", upd AS (UPDATE store_items i SET stock = i.stock - CAST(:q AS int) FROM si, h "
-    "WHERE i.id = si.id RETURNING i.id, i.community_id, i.points_price), "
-    "ins AS (INSERT INTO store_orders (community_id, item_id, user_id, quantity, unit_price, points, "
+    + ", ins AS (INSERT INTO store_orders (community_id, item_id, user_id, quantity, unit_price, points, "
     "status, hold_id, idempotency_key, pickup_secret, pickup_digits, expires_at, created_at, placed_by) "
     "SELECT upd.community_id, upd.id, :u, CAST(:q AS int), upd.points_price, "
     "CAST(upd.points_price AS bigint) * CAST(:q AS int), 'held', h.id, :okey, :secret, :digits, :exp, :now, "
@@ -120,6 +122,8 @@ _PLACE_IN_ONE = Sql(
     "SELECT ins.community_id, ins.item_id, -CAST(:q AS int), 'reserve', ins.id, :actor, :now FROM ins) "
     "SELECT (SELECT count(*) FROM hw) AS covered, (SELECT id FROM ins) AS order_id"
 )
+# The unique keys a twin's committed order makes the one statement fail on.
+_TWIN_KEYS = frozenset({"uq_ledger_holds_idempotency_key", "uq_store_orders_user_id_key"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,13 +338,20 @@ async def _place_in_one(
 ) -> PlacedOrder:
     """`placed` with the new order's id; or the order a twin with the same key placed; or the
     refusal."""
-    row = await _PLACE_IN_ONE.one(conn, params)
+    try:
+        if conn.is_in_transaction():
+            # A page's transaction: a savepoint, so that a twin's failed statement leaves it usable.
+            async with conn.transaction():
+                row = await _PLACE_IN_ONE.one(conn, params)
+        else:
+            row = await _PLACE_IN_ONE.one(conn, params)
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name not in _TWIN_KEYS:
+            raise
+        return await find_by_key(conn, params["u"], params["okey"], item_id, quantity)
     if row["order_id"] is not None:
         placed.id = int(row["order_id"])
         return placed
-    twin = await _ORDER_BY_KEY.fetchrow(conn, {"u": params["u"], "k": params["okey"]})
-    if twin is not None:
-        return _repeat(twin, item_id, quantity)
     await _diagnose_refusal(
         conn,
         params["i"],
