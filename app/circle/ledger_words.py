@@ -17,4 +17,5 @@ def _voucher_words(reason: dict[str, Any], gettext: words.Gettext) -> str:
 
 @words.renders("circle_settlement")
 def _settlement_words(reason: dict[str, Any], gettext: words.Gettext) -> str:
-    return gettext(lazy("Service circle statement %(month)s"), month=reason["month"])
+    # After the kind's tag ("Service circle settlement"): only the month it settles.
+    return gettext(lazy("for %(month)s"), month=reason["month"])
