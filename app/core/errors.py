@@ -108,8 +108,29 @@ def document_errors(handler: HTTPRouteHandler) -> HTTPRouteHandler:
         statuses |= {401, 429}
     if handler.http_methods - {"GET", "HEAD", "OPTIONS"}:
         statuses.add(409)
-    handler.responses = {**error_responses(*statuses), **(handler.responses or {})}
+    handler.responses = {**error_responses(*statuses), **_repeat_answer(handler), **(handler.responses or {})}
     return handler
+
+
+def _repeat_answer(handler: HTTPRouteHandler) -> dict[int, ResponseSpec]:
+    """A creating route whose body carries an `idempotency_key` and which answers `Response[X]`
+    (201 when it made something, 200 when the key was sent before: API.md's awards, orders and
+    vouchers) documents the 200 too, with the same body."""
+    data = handler.parsed_fn_signature.parameters.get("data")
+    returned = handler.parsed_fn_signature.return_type
+    keyed = data is not None and "idempotency_key" in getattr(data.annotation, "__struct_fields__", ())
+    if (
+        handler.status_code != 201
+        or not keyed
+        or not returned.is_subclass_of(Response)
+        or not returned.inner_types
+    ):
+        return {}
+    description = (
+        "The idempotency key was sent before with the same body: the first answer, nothing made again"
+    )
+    spec = ResponseSpec(data_container=returned.inner_types[0].annotation, description=description)
+    return {200: spec}
 
 
 class DomainError(Exception):

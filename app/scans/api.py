@@ -8,14 +8,21 @@ from litestar import Request, Response, post
 from litestar.params import JSONBody
 
 from app.core.authz import Actor
-from app.core.errors import DomainError, Invalid, domain_error_handler
+from app.core.errors import DomainError, Invalid, domain_error_handler, error_responses
 from app.core.uow import Connection
 from app.core.web import SMALL_ANSWER, client_address
 from app.scans import scanning, services
 from app.scans.schemas import ScanIn
 
 
-@post("/api/v1/scans", tags=["earning"], status_code=200, opt={SMALL_ANSWER: True})
+# Typed digits are refused for a while past too many wrong ones (app.scans.scanning): 429.
+@post(
+    "/api/v1/scans",
+    tags=["earning"],
+    status_code=200,
+    opt={SMALL_ANSWER: True},
+    responses=error_responses(429),
+)
 async def api_scan(data: JSONBody[ScanIn], request: Request, actor: Actor, conn: Connection) -> Response[Any]:
     if data.action is not None and data.action not in services.ACTIONS:
         raise Invalid(field="action")
