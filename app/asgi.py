@@ -43,7 +43,7 @@ from app.core.web import (
     provide_connection,
     provide_optional_actor,
 )
-from app.ledger.words import transfer_words
+from app.ledger.words import duration_words, transfer_words
 from app.notices.pages import unread_badge
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,6 +62,7 @@ def template_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["transfer_words"] = transfer_words  # what a transfer was for, in the page's language
+    env.filters["duration"] = duration_words  # 135 minutes read as 2 h 15 min, in the page's language
     # gettext/ngettext come from each page's context (the request's language).
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     # Every time a page shows goes through this one filter (the community's time zone).

@@ -53,6 +53,13 @@ def transfer_words(context: Context, line: Any) -> str:
     return words_for(line.kind, getattr(line, "reason", None), line.memo, context["gettext"])
 
 
+@pass_context
+def duration_words(context: Context, minutes: int) -> str:
+    """`{{ stay.minutes|duration }}`: a length of time as the statement says it (2 h 15 min), in the
+    page's language; a bare count of minutes (135) had the reader do the sum."""
+    return duration(minutes, context["gettext"])
+
+
 def duration(minutes: int, gettext: Gettext) -> str:
     hours, mins = divmod(max(0, int(minutes)), 60)
     if hours and mins:

@@ -192,10 +192,17 @@ async def test_a_residents_event_page_says_they_are_checked_in_and_how_to_check_
     assert out.json()["result"] == "checked_out", out.text
     after = await client.get(f"/events/{event_id}", headers=alice.headers)
     assert 'data-stay="closed"' in after.text and 'data-stay="open"' not in after.text
-    assert f"共 {out.json()['minutes']} 分钟" in after.text
+    # How long, as the statement says it (1小时2分钟), not a count of minutes (62) to work out.
+    hours, minutes = divmod(out.json()["minutes"], 60)
+    assert f"共 {hours}小时{f'{minutes}分钟' if minutes else ''}。" in after.text
     assert f"积分：{out.json()['points_awarded']}（已发放）" in after.text
     english = await client.get(f"/events/{event_id}", headers={**alice.headers, "Accept-Language": "en"})
-    assert f"{out.json()['minutes']} min." in english.text and "My attendance" in english.text
+    assert (
+        f"{hours} h{f' {minutes} min' if minutes else ''}." in english.text
+        and "My attendance" in english.text
+    )
+    organiser = await client.get(f"/events/{event_id}", headers=admin.headers)
+    assert f'<td data-label="在场时长" data-minutes="{out.json()["minutes"]}">{hours}小时' in organiser.text
 
 
 async def test_honour_hours_find_anyone_of_a_large_community_by_name_or_phone(client, site, db):
