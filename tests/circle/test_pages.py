@@ -100,7 +100,11 @@ async def test_a_resident_finds_buys_shows_the_code_and_rates(
     # The resident rates it; the offer page shows the stars. Until then My vouchers asks for it.
     await page_login(client, circle.resident)
     mine = (await client.get("/circle/me/vouchers")).text
-    assert re.search(rf'href="/circle/vouchers/{voucher_id}" data-to-rate>[^<]*已使用 · 去评价</a>', mine)
+    to_rate = (
+        rf'href="/circle/vouchers/{voucher_id}" data-to-rate>'
+        r'<span class="entry"><span>[^<]*已使用 · 去评价</span>'
+    )
+    assert re.search(to_rate, mine), mine
     rated = await post_form(client, f"/circle/vouchers/{voucher_id}/rate", {"stars": "5", "note": "很好"})
     assert rated.status_code == 303
     mine = (await client.get("/circle/me/vouchers")).text
