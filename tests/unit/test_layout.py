@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
+import subprocess
 import tomllib
 from pathlib import Path
+
+import pytest
 
 from app.accounts import admin_pages, pages
 from app.domains import DOMAINS
@@ -125,3 +129,18 @@ def test_each_domains_ledger_words_live_in_its_ledger_words_module() -> None:
         and re.search(r"\bwords\.renders\(", path.read_text(encoding="utf-8"))
     ]
     assert elsewhere == []
+
+
+def test_the_repositorys_top_level_holds_no_screenshot() -> None:
+    """Screenshots of pages taken while working on them were committed at the top level beside
+    pyproject.toml: the kept ones live in docs/screenshots/, the browser tests' in test-artifacts/."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout: the tracked files cannot be listed")
+    listed = subprocess.run(
+        ["git", "ls-files", "--", "*.png", "*.jpg", "*.jpeg"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert [name for name in listed if "/" not in name] == []
