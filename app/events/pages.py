@@ -259,13 +259,16 @@ async def _kiosk_response(
     event = await kiosk.kiosk_event(db_session, actor, event_id, action)
     code, refresh, _expires = kiosk.current_code(settings, event, action)
     # A kiosk set up early says when residents' scans will be taken (the screen's script hides it then).
-    too_early = rules.check_in_window(clock.now(), event.starts_at, event.ends_at) == "not_started"
+    window = rules.check_in_window(clock.now(), event.starts_at, event.ends_at)
+    too_early = window == "not_started"
     return render(
         request,
         "events/kiosk.html",
         status_code=status_code,
         event=event,
         opens_at=event.starts_at - rules.OPENS_BEFORE if too_early else None,
+        # One left open after the event showed a code every resident's check-in was refused with.
+        ended=window == "ended" and action == "checkin",
         time_zone=await time_zone_of(db_session, event.community_id),
         action=action,
         code=code,

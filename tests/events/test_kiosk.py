@@ -92,3 +92,18 @@ async def test_a_kiosk_opened_before_check_in_says_when_it_opens_in_the_communit
     started = await make_event(client, admin, _tenant.community_id)
     page = await client.get(f"/events/{started}/kiosk?action=checkin", headers=admin.headers)
     assert "data-kiosk-opens" not in page.text
+
+
+async def test_a_kiosk_left_open_after_the_event_says_check_in_is_closed(client, site):
+    """A kiosk still open the day after its event showed a live code, and nothing said that every
+    resident's check-in would be refused."""
+    tenant, admin, _alice, _bob = site
+    event_id = await make_event(client, admin, tenant.community_id)
+    url = f"/events/{event_id}/kiosk?action=checkin"
+    assert "data-kiosk-ended" not in (await client.get(url, headers=admin.headers)).text
+    clock.advance(timedelta(days=1))
+    page = await client.get(url, headers=admin.headers)
+    assert page.status_code == 200 and "data-kiosk-ended" in page.text
+    assert "活动已结束，签到已关闭" in page.text
+    checkout = await client.get(f"/events/{event_id}/kiosk?action=checkout", headers=admin.headers)
+    assert "data-kiosk-ended" not in checkout.text  # check-out is not refused after the event
