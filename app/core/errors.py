@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import asyncpg
@@ -256,6 +257,8 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
     else:
         code = "validation_error" if status < 500 else "internal_error"
     detail = _(MESSAGES.get(code, MESSAGES["validation_error"]))
+    if fields := _named_fields(extra.get("errors")):
+        detail = _("Some of the information is missing or not valid: %(fields)s.", fields=", ".join(fields))
     if status == 413:
         too_large = MESSAGES["too_large"]
         detail = _(too_large)
@@ -267,6 +270,23 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
         if allow:
             headers["allow"] = allow
     return _render(request, status, code, detail, extra, headers)
+
+
+_MISSING = re.compile(r"missing required field `([^`]+)`")
+
+
+def _named_fields(errors: Any) -> list[str]:
+    """The fields a request's validation refused, by the names the caller sent them under (a
+    field left out is reported on the body as a whole: its name is in the message)."""
+    names: list[str] = []
+    for error in errors if isinstance(errors, list) else []:
+        if not isinstance(error, dict):
+            continue
+        missing = _MISSING.search(str(error.get("message", "")))
+        name = missing[1] if missing else str(error.get("key") or "")
+        if name and name != "data" and name not in names:
+            names.append(name)
+    return names
 
 
 def _sqlstate(exc: BaseException) -> str:

@@ -100,3 +100,22 @@ async def test_a_body_past_the_limit_is_413_saying_so(client, factory):
         headers={**admin.headers, **EN, "Content-Type": "application/json"},
     )
     assert in_shape(answer, 413, "validation_error")["detail"] == "The request is too large."
+
+
+async def test_a_refused_value_is_named_in_the_sentence_a_person_reads(client, factory):
+    """A 422 from the request's validation says which fields to look at, in the caller's language,
+    beside `errors` for machines; a field left out is named too."""
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    path = f"/api/v1/communities/{tenant.community_id}/awards"
+    wrong = {"user_id": admin.user_id, "points": 0, "reason": "好", "idempotency_key": "k-1"}
+    answer = await client.post(path, json=wrong, headers={**admin.headers, **EN})
+    body = in_shape(answer, 422, "validation_error")
+    assert body["detail"] == "Some of the information is missing or not valid: points."
+    assert body["errors"][0]["key"] == "points"
+    answer = await client.post(path, json={"user_id": admin.user_id, "points": 5}, headers=admin.headers)
+    assert in_shape(answer, 422, "validation_error")["detail"].startswith("有信息没填或填写不正确：")
+    assert "reason" in answer.json()["detail"] or "idempotency_key" in answer.json()["detail"]
+    # A refusal with a sentence of its own keeps it.
+    answer = await client.get("/api/v1/me/transfers?limit=0", headers={**admin.headers, **EN})
+    assert in_shape(answer, 422, "validation_error")["detail"] == "The limit must be between 1 and 100."
