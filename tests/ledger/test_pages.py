@@ -247,3 +247,24 @@ async def test_the_admins_ledger_pages_back_to_older_transfers(client: Any, setu
     assert len(ids) >= 5 and ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids)
     # A cursor of another community (or none that exists) lists nothing past it, and breaks nothing.
     assert (await client.get(url, params={"before": "9223372036854775807"})).status_code == 200
+
+
+async def test_a_wallets_figures_say_they_are_points(client: Any, setup: Any) -> None:
+    """My points read 可用 75 · 余额 75 · 订单冻结 0: three bare numbers, the unit left to guess (the
+    resident's page for the admin and its printed statement alike)."""
+    await page_login(client, setup.admin)
+    await _award_on_page(client, setup, "award", "15", "u1")
+    pages = [
+        f"/admin/c/{setup.community_id}/residents/{setup.resident.user_id}",
+        f"/admin/c/{setup.community_id}/residents/{setup.resident.user_id}/statement",
+    ]
+    for path in pages:
+        page = (await client.get(path)).text
+        assert page.count('<span class="muted" data-unit>积分</span>') == 3, path
+    await page_login(client, setup.resident)
+    wallet = (await client.get(f"/wallet?community_id={setup.community_id}")).text
+    assert '<strong id="available">15</strong> <span class="muted" data-unit>积分</span>' in wallet
+    english = await client.get(
+        f"/wallet?community_id={setup.community_id}", headers={"Accept-Language": "en"}
+    )
+    assert english.text.count('<span class="muted" data-unit>points</span>') == 3
