@@ -46,7 +46,7 @@ class Figures:
     cash_cents_due: int
     fund: str
     status: str  # "open" | "closed" | "paid"
-    # The cash parts of the month's vouchers, paid through Stripe Checkout and not refunded.
+    # The cash parts of the month's vouchers, paid through Stripe Checkout, less what was refunded.
     cash_collected_cents: int = 0
 
     @property
@@ -60,7 +60,8 @@ REDEEMED = "v.status = 'redeemed' AND " + ledger.not_reversed("v.transfer_id")
 
 
 # The month's redeemed vouchers (of one provider if :org is given), with the payment of each
-# one's cash part (app.payments, kind `voucher`) while it is paid: the cash it brought in.
+# one's cash part (app.payments, kind `voucher`) while it is paid: the cash it brought in, less
+# what was refunded of it in part.
 def _month_vouchers(select: str, *, only_cash: bool = False, then: str = "") -> str:
     return (
         f"SELECT {select} FROM circle_vouchers v JOIN circle_offers o ON o.id = v.offer_id "  # noqa: S608 - no input in it
@@ -76,13 +77,15 @@ def _month_vouchers(select: str, *, only_cash: bool = False, then: str = "") -> 
 
 _REDEEMED = text(
     _month_vouchers(
-        "v.organisation_id, count(*), COALESCE(sum(v.points), 0), COALESCE(sum(p.amount_cents), 0)",
+        "v.organisation_id, count(*), COALESCE(sum(v.points), 0), "
+        "COALESCE(sum(p.amount_cents - p.refunded_cents), 0)",
         then="GROUP BY v.organisation_id",
     )
 )
 _CASH_LINES = text(
     _month_vouchers(
-        "v.id, v.organisation_id, o.name, v.redeemed_at, v.points, v.cash_cents, COALESCE(p.amount_cents, 0)",
+        "v.id, v.organisation_id, o.name, v.redeemed_at, v.points, v.cash_cents, "
+        "COALESCE(p.amount_cents - p.refunded_cents, 0)",
         only_cash=True,
         then="ORDER BY v.organisation_id, v.redeemed_at, v.id",
     )
@@ -99,7 +102,7 @@ class CashLine:
     redeemed_at: datetime
     points: int
     cash_cents: int
-    collected_cents: int  # 0 when its payment was refunded
+    collected_cents: int  # less what was refunded of it; 0 when it was refunded whole
 
 
 # A redemption of the month may still be under way when it is closed (redeemed before the month

@@ -167,3 +167,31 @@ async def test_the_statement_shows_the_cash_collected_per_voucher_and_in_total(
         )
     await db.rollback()
     await ledger_ok(db, circle.community_id)
+
+
+async def test_a_cash_part_refunded_in_part_after_the_service_counts_what_stayed(
+    pay: Any, factory: Any, engine: Any, db: Any
+) -> None:
+    """5 of a used voucher's 15 yuan refunded afterwards (a goodwill refund in Stripe's dashboard):
+    the statement still counted the whole 15 yuan as brought in, in the total, the line and the
+    exports; it counts the 10 that stayed."""
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    haircut = await make_offer(pay, circle, name="理发加洗头", points_price=10, cash_price_cents=1500)
+    voucher_id, session = await _bought_and_redeemed(pay, engine, circle, haircut)
+    assert session is not None
+    await deliver(pay, await fake_refund(engine, session, amount=500))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    month = rules.month_of(clock.now(), "Asia/Shanghai")
+    admin = Actor(circle.admin.user_id, "管理员", {circle.community_id: frozenset({"admin"})})
+    [barber] = [
+        f
+        for f in await statements.community_statements(db, admin, circle.community_id, month)
+        if f.organisation_id == circle.barber_id
+    ]
+    assert (barber.vouchers, barber.points, barber.cash_collected_cents) == (1, 10, 1000)
+    lines = await statements.cash_lines(db, circle.community_id, month)
+    assert [(line.voucher_id, line.cash_cents, line.collected_cents) for line in lines] == [
+        (voucher_id, 1500, 1000)
+    ]
+    await ledger_ok(db, circle.community_id)
