@@ -170,13 +170,18 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # What may stand before a formula's sign and be skipped or unseen: white space, zero-width and
 # text-direction characters (kept out of names now, but rows written before may hold them).
 _BEFORE_A_FORMULA = re.compile(r"^[\s\u200b-\u200f\u202a-\u202e\u2066-\u2069\u061c\ufeff]+")
+# Text-direction characters, which can show a cell's text reversed (app.core.fields refuses them
+# in what is typed now; a row written before may still hold them).
+_DIRECTION = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
 def safe(value: Any) -> Any:
     """A cell as written: text that a spreadsheet would run as a formula gets a leading apostrophe;
-    a time without a zone is refused by .xlsx, so times are written in the zone they carry."""
-    if isinstance(value, str) and _BEFORE_A_FORMULA.sub("", value)[:1] in FORMULA_STARTS:
-        return "'" + value
+    text-direction characters are left out; a time without a zone is refused by .xlsx, so times are
+    written in the zone they carry."""
+    if isinstance(value, str):
+        value = _DIRECTION.sub("", value)
+        return "'" + value if _BEFORE_A_FORMULA.sub("", value)[:1] in FORMULA_STARTS else value
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)
     return value

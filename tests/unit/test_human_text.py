@@ -57,8 +57,14 @@ def test_an_imported_row_with_a_direction_mark_in_its_name_is_refused() -> None:
     assert fine.errors == [] and fine.name == "René"
 
 
-@pytest.mark.parametrize("cell", [" =1+1", "\u202e=HYPERLINK(1)", "\u200b@SUM(A1)", "\ufeff+1", "\n-2"])
+@pytest.mark.parametrize("cell", [" =1+1", "\u200b@SUM(A1)", "\ufeff+1", "\n-2"])
 def test_a_formula_behind_white_space_or_invisible_marks_is_written_as_text(cell: str) -> None:
     assert exports.safe(cell) == "'" + cell
     book = load_workbook(io.BytesIO(exports.to_xlsx(["a"], [[cell]])))
     assert book.active["A2"].value == "'" + cell and book.active["A2"].data_type == "s"
+
+
+def test_a_name_stored_before_with_a_direction_mark_is_exported_without_it() -> None:
+    assert exports.safe("\u202e三张") == "三张" and exports.safe("\u202e=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    body = exports.to_csv(["name"], [["张\u2066三\u2069"]]).decode("utf-8-sig")
+    assert body.splitlines() == ["name", "张三"]
