@@ -377,30 +377,57 @@ def test_every_page_is_accessible(app, world, browser, artifacts, role, mode, la
     walk_every_page(app, world, browser, artifacts, role, mode, lang)
 
 
-def walk_every_page(
-    app: Any, world: World, browser: Any, artifacts: Path, role: str, mode: str, lang: str
-) -> None:
-    elder = mode == "elder"
+# One browser context (its window, signed in) per role and language, kept from the role's walk in
+# one mode to its walk in the other (the tests run in that order, mode after mode), the mode's
+# cookie set anew: a context and its sign-in cost Chromium and the server about 0.2 CPU-s, and
+# this opens 18 of the walks' 36. A walk that fails closes its context.
+_KEPT: dict[str, Any] = {}
+
+
+def _window(browser: Any, world: World, role: str, lang: str) -> tuple[Any, Any, list[str]]:
+    """The role's context and page in the language (kept, or new), and the page's list of
+    Content-Security-Policy refusals (emptied)."""
+    if _KEPT.get("browser") is browser and _KEPT.get("key") == (role, lang):
+        _KEPT["csp"].clear()
+        return _KEPT["context"], _KEPT["page"], _KEPT["csp"]
+    _forget_window()
     context = browser.new_context(
         viewport={"width": WIDTH, "height": 844}, locale="zh-CN" if lang == "zh" else "en-GB"
     )
     host = world.url.split("//", 1)[1].split(":")[0]
-    context.add_cookies(
-        [
-            {"name": LANG_COOKIE, "value": lang, "domain": host, "path": "/"},
-            {"name": ELDER_COOKIE, "value": "1" if elder else "0", "domain": host, "path": "/"},
-        ]
-    )
-    shots = artifacts / "every-page" / f"{role}-{mode}-{lang}{'' if WIDTH == 390 else f'-{WIDTH}'}"
-    shots.mkdir(parents=True, exist_ok=True)
+    context.add_cookies([{"name": LANG_COOKIE, "value": lang, "domain": host, "path": "/"}])
     page = context.new_page()
     csp: list[str] = []
     page.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None)
-    problems: list[str] = []
-    visited: list[str] = []
     try:
         if role != "anonymous":
             log_in(page, world, role)
+    except BaseException:
+        context.close()
+        raise
+    _KEPT.update(browser=browser, key=(role, lang), context=context, page=page, csp=csp)
+    return context, page, csp
+
+
+def _forget_window() -> None:
+    context = _KEPT.pop("context", None)
+    _KEPT.clear()
+    if context is not None and context.browser is not None and context.browser.is_connected():
+        context.close()
+
+
+def walk_every_page(
+    app: Any, world: World, browser: Any, artifacts: Path, role: str, mode: str, lang: str
+) -> None:
+    elder = mode == "elder"
+    context, page, csp = _window(browser, world, role, lang)
+    host = world.url.split("//", 1)[1].split(":")[0]
+    context.add_cookies([{"name": ELDER_COOKIE, "value": "1" if elder else "0", "domain": host, "path": "/"}])
+    shots = artifacts / "every-page" / f"{role}-{mode}-{lang}{'' if WIDTH == 390 else f'-{WIDTH}'}"
+    shots.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    visited: list[str] = []
+    try:
         for path in [*pages_opened_by(app, world, role), MISSING]:
             url = fill(path, world.values)
             answer = page.goto(world.url + url)
@@ -431,8 +458,9 @@ def walk_every_page(
                     problems.append(f"{url}: largest text {figures['largest']}px < 40px")
                 for kind in ("small", "lines", "contrast"):
                     problems.extend(f"{url}: {kind}: {item}" for item in figures[kind])
-    finally:
-        context.close()
+    except BaseException:
+        _forget_window()
+        raise
     assert AT_LEAST[role] <= {*visited}, f"{role} missed {AT_LEAST[role] - {*visited}}"
     assert csp == [], csp
     assert problems == [], f"{len(problems)} findings:\n" + "\n".join(problems)
