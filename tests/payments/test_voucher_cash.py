@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.circle import cash
 from app.core.settings import Settings
-from app.payments import fake
+from app.payments import fake, services
 from tests.api.helpers import post_form
 from tests.api.helpers import session_of as page_session
 from tests.circle.conftest import give_points, make_offer
@@ -370,3 +370,33 @@ async def test_the_checkout_leads_back_to_the_voucher_paid_or_not(
     paid = (await pay.get(f"/circle/vouchers/{voucher_id}?done=paid")).text
     assert "已付款。请向服务方出示下面的券码。" in paid and "data-pay-cash" not in paid
     await ledger_ok(db, circle.community_id)
+
+
+async def _apply_one(engine: Any, event: dict[str, Any]) -> str:
+    """One event applied in a transaction of its own, as a run of the job would."""
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        return await services.apply(s, event["type"], event["data"]["object"])
+
+
+async def test_a_completion_and_a_refund_in_part_applied_at_once_leave_the_voucher_cancelled(
+    pay: Any, factory: Any, engine: Any, db: Any
+):
+    """Two runs of the job apply a voucher's completion and a refund of part of it at the same
+    moment, in either order: the voucher ends cancelled with its points back, its payment paid
+    with the part refunded (the rest is then asked back), every round."""
+    circle = await _circle(pay, factory, engine)
+    rounds = 5
+    await give_points(engine, circle.community_id, circle.resident.user_id, 10 * rounds)
+    offer = await make_offer(pay, circle, points_price=10, cash_price_cents=900)
+    for _ in range(rounds):
+        bought = await _buy(pay, circle, offer)
+        completed = await fake_step(engine, "pay", session_of(bought["checkout_url"]))
+        refunded = await fake_refund(engine, session_of(bought["checkout_url"]), amount=200)
+        assert completed is not None and refunded is not None
+        outcomes = await asyncio.gather(_apply_one(engine, completed), _apply_one(engine, refunded))
+        assert sorted(outcomes) == ["paid", "refunded_in_part"], outcomes
+        assert (await _voucher(pay, circle, bought["id"]))["status"] == "cancelled"
+        assert await _payment(db, bought["id"]) == ("paid", 200, 900)
+        await ledger_ok(db, circle.community_id)
+    wallet = await _wallet(pay, circle)
+    assert (wallet["balance"], wallet["held"]) == (10 * rounds, 0)
