@@ -257,7 +257,7 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
     else:
         code = "validation_error" if status < 500 else "internal_error"
     detail = _(MESSAGES.get(code, MESSAGES["validation_error"]))
-    if fields := _named_fields(extra.get("errors")):
+    if _wants_json(request) and (fields := _named_fields(extra.get("errors"))):
         detail = _("Some of the information is missing or not valid: %(fields)s.", fields=", ".join(fields))
     if status == 413:
         too_large = MESSAGES["too_large"]

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from app.core import codes
 from app.core.security import HEADERS
+from tests.api.helpers import page_login
 from tests.conftest import login
 
 EN = {"Accept-Language": "en"}
@@ -119,3 +120,14 @@ async def test_a_refused_value_is_named_in_the_sentence_a_person_reads(client, f
     # A refusal with a sentence of its own keeps it.
     answer = await client.get("/api/v1/me/transfers?limit=0", headers={**admin.headers, **EN})
     assert in_shape(answer, 422, "validation_error")["detail"] == "The limit must be between 1 and 100."
+
+
+async def test_a_page_refusing_a_value_keeps_its_plain_sentence(client, factory):
+    """A page names no parameter: its reader never typed one (a link carried it)."""
+    tenant = await factory.tenant()
+    person = await factory.person(tenant)
+    await page_login(client, person)
+    page = await client.get("/wallet?community_id=abc", headers=EN)
+    assert page.status_code == 422 and "text/html" in page.headers["content-type"]
+    assert "Some of the information is missing or not valid." in page.text
+    assert "not valid: community_id" not in page.text
