@@ -171,3 +171,14 @@ async def test_the_inbox_counts_every_unread_notice_past_the_newest_it_lists(
     whole = (await client.get("/notices")).text
     assert len(re.findall(r'data-notice="(\d+)"', whole)) == 3
     assert "data-more" not in whole
+
+
+async def test_the_inbox_count_stands_alone_with_no_separator_left_hanging(client, site):
+    """ "Unread: 2 ·" ended its line with a lone "·" when the settings' link beside it wrapped under
+    it (always, in 长辈版 on a phone)."""
+    _tenant, _admin, alice, _bob = site
+    await session_of(client, alice)
+    inbox = (await client.get("/notices")).text
+    count = inbox[inbox.index("<p data-unread-count>") :].split("</p>", 1)[0]
+    assert count == "<p data-unread-count>没有未读通知。"  # no "·" after it, no link beside it
+    assert 'href="/notices/settings"' in inbox
