@@ -25,7 +25,8 @@ SHOWN = 10
 # voucher's), and the status each has.
 _CASH_VOUCHERS = text(
     "SELECT v.id, v.status, v.cash_cents, v.closed_at, p.id AS payment_id, p.status AS payment_status, "
-    "p.amount_cents, p.refunded_cents, p.refund_requested_at FROM circle_vouchers v "
+    "p.amount_cents, p.refunded_cents, p.refund_requested_at, p.refund_refusal, "
+    "p.refund_refused_at IS NOT NULL AS refused FROM circle_vouchers v "
     "LEFT JOIN payments p ON p.kind = :kind AND p.ref_id = v.id "
     "WHERE v.cash_cents > 0 AND (:all OR v.community_id = :c) ORDER BY v.id"
 )
@@ -58,9 +59,10 @@ def _problem(row: Any, now: datetime) -> str | None:
         and row.refund_requested_at is None
         and (row.closed_at is None or row.closed_at < now - REFUND_GRACE)
     ):
-        return (
-            f"voucher {row.id} is {row.status} unused, its cash payment {row.payment_id} kept, not refunded"
-        )
+        kept = f"voucher {row.id} is {row.status} unused, its cash payment {row.payment_id} kept"
+        if row.refused:  # listed on the admin's money page, to be asked again there
+            return f"{kept}: Stripe refused its refund ({row.refund_refusal})"
+        return f"{kept}, not refunded"
     if row.payment_id is not None and int(row.amount_cents) != int(row.cash_cents):
         return f"voucher {row.id}: cash part {row.cash_cents}, its payment asked {row.amount_cents}"
     return None

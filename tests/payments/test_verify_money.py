@@ -182,6 +182,15 @@ async def test_a_cash_voucher_used_without_its_payment_fails_the_voucher_cash_ch
     failed = await _failed(db, circle.community_id)
     assert failed["voucher_cash"][0].startswith(f"voucher {bought['id']} is cancelled unused")
     await db.execute(
+        text(
+            "UPDATE payments SET refund_refused_at = now(), refund_refusal = 'charge disputed' "
+            "WHERE kind = 'voucher' AND ref_id = :v"
+        ),
+        voucher,
+    )
+    failed = await _failed(db, circle.community_id)
+    assert failed["voucher_cash"][0].endswith(": Stripe refused its refund (charge disputed)")
+    await db.execute(
         text("UPDATE payments SET refund_requested_at = now() WHERE kind = 'voucher' AND ref_id = :v"),
         voucher,
     )
