@@ -183,7 +183,7 @@ class NotAuthenticated(DomainError):
 
 def _wants_json(request: Request) -> bool:
     path = request.url.path
-    if path.startswith(("/api/", "/stripe/")):  # Stripe's webhook reads JSON too
+    if path.startswith(("/api/", "/stripe/", "/healthz", "/readyz")):  # Stripe and monitors read JSON
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Request, Response, get, post
+from litestar import Request, Response, get, head, post
 from litestar.response import Redirect
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,11 +21,29 @@ def healthz() -> dict[str, str]:
 
 @get("/readyz", tags=["health"])
 async def readyz(db_session: AsyncSession) -> Response:
+    if not await _database_answers(db_session):
+        return Response({"status": "unavailable"}, status_code=503)
+    return Response({"status": "ready"})
+
+
+# A load balancer or monitor may ask with HEAD (RFC 9110: a server that answers GET answers
+# HEAD): the same status, no body.
+@head("/healthz", include_in_schema=False, sync_to_thread=False)
+def healthz_head() -> None:
+    return None
+
+
+@head("/readyz", include_in_schema=False)
+async def readyz_head(db_session: AsyncSession) -> Response[None]:
+    return Response(None, status_code=200 if await _database_answers(db_session) else 503)
+
+
+async def _database_answers(db_session: AsyncSession) -> bool:
     try:
         await db_session.execute(text("SELECT 1"))
     except Exception:  # noqa: BLE001 - any failure means not ready
-        return Response({"status": "unavailable"}, status_code=503)
-    return Response({"status": "ready"})
+        return False
+    return True
 
 
 @post("/prefs/lang", include_in_schema=False)
@@ -56,4 +74,4 @@ async def set_elder(request: Request, settings: Settings) -> Redirect:
     return response
 
 
-route_handlers = [healthz, readyz, set_lang, set_elder]
+route_handlers = [healthz, readyz, healthz_head, readyz_head, set_lang, set_elder]

@@ -14,6 +14,15 @@ async def test_healthz_and_readyz(client):
     assert ready.status_code == 200 and ready.json() == {"status": "ready"}
 
 
+async def test_a_monitor_may_ask_with_head_and_a_wrong_method_is_told_in_json(client):
+    for path in ("/healthz", "/readyz"):
+        asked = await client.head(path)
+        assert asked.status_code == 200 and asked.content == b"", (path, asked.status_code)
+        wrong = await client.post(path)
+        assert wrong.status_code == 405 and wrong.json()["code"] == "method_not_allowed", wrong.text
+        assert {"GET", "HEAD"} <= {m.strip() for m in wrong.headers["allow"].split(",")}
+
+
 async def test_readyz_is_503_when_the_database_is_unreachable(settings):
     from dataclasses import replace
 
@@ -28,6 +37,7 @@ async def test_readyz_is_503_when_the_database_is_unreachable(settings):
         assert (await client.get("/healthz")).status_code == 200
         ready = await client.get("/readyz")
         assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+        assert (await client.head("/readyz")).status_code == 503
 
 
 async def test_404_page_is_friendly_in_chinese_and_english(client):
