@@ -496,3 +496,16 @@ async def test_a_providers_office_page_leads_to_its_shop(client: Any, circle: Ci
     assert f'href="/circle/shop/{circle.barber_id}"' in section[: section.index("</section>")]
     # Another provider's shop is not offered on this one's page.
     assert f'href="/circle/shop/{circle.cleaner_id}"' not in office
+
+
+async def test_an_empty_service_circle_sends_the_admin_on_to_add_services(
+    client: Any, circle: Circle
+) -> None:
+    """With no service offered yet the page said so and stopped: the community's admin, who adds
+    providers' services, had no way on from it."""
+    path = f"/circle/c/{circle.community_id}"
+    admin = (await client.get(path, headers=circle.admin.headers)).text
+    assert "这里还没有服务项目。" in admin
+    assert f'href="/circle/admin/c/{circle.community_id}" data-circle-admin' in admin
+    resident = (await client.get(path, headers=circle.resident.headers)).text
+    assert "这里还没有服务项目。" in resident and "data-circle-admin" not in resident
