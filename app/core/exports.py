@@ -40,7 +40,7 @@ from typing import Any, Literal
 from litestar import Response
 from openpyxl import Workbook
 
-from app.core import audit, clock
+from app.core import audit, clock, fields
 from app.core.authz import Actor
 from app.core.errors import Forbidden
 from app.core.figures import Scope
@@ -169,10 +169,10 @@ def filename(scope: Scope, export: Export, fmt: str) -> str:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # What may stand before a formula's sign and be skipped or unseen: white space, zero-width and
 # text-direction characters (kept out of names now, but rows written before may hold them).
-_BEFORE_A_FORMULA = re.compile(r"^[\s\u200b-\u200f\u202a-\u202e\u2066-\u2069\u061c\ufeff]+")
-# Text-direction characters, which can show a cell's text reversed (app.core.fields refuses them
-# in what is typed now; a row written before may still hold them).
-_DIRECTION = re.compile(r"[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_BEFORE_A_FORMULA = re.compile(rf"^[\s\u200b-\u200d\ufeff{fields.DIRECTION_MARKS}]+")
+# Text-direction characters, which can show a cell's text reversed: the set app.core.fields
+# refuses in what is typed now (a row written before may still hold them).
+_DIRECTION = re.compile(f"[{fields.DIRECTION_MARKS}]")
 
 
 def safe(value: Any) -> Any:

@@ -31,10 +31,11 @@ MAX_POINTS = 2**53 - 1
 # export. So no text at the edge holds them; nor NUL, which PostgreSQL's text cannot hold. Text of
 # several lines keeps its tabs and line ends; a name, a title, one line, keeps none. (msgspec
 # refuses lone surrogates itself.)
-# (Written as regular-expression escapes, so the OpenAPI schema's patterns read as text.)
-_DIRECTION = r"\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
-_NOT_IN_LINES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029" + _DIRECTION
-_NOT_IN_A_LINE = r"\x00-\x1f\x7f-\x9f\u2028\u2029" + _DIRECTION
+# (Written as regular-expression escapes, so the OpenAPI schema's patterns read as text.) The
+# text-direction characters are one set for every check (app.core.exports leaves them out of a cell).
+DIRECTION_MARKS = r"\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+_NOT_IN_LINES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029" + DIRECTION_MARKS
+_NOT_IN_A_LINE = r"\x00-\x1f\x7f-\x9f\u2028\u2029" + DIRECTION_MARKS
 _CLEAN = f"^[^{_NOT_IN_LINES}]*$"
 # The same, with at least one character that is not white space.
 _FILLED = f"^[^{_NOT_IN_LINES}]*[^{_NOT_IN_LINES}\\s][^{_NOT_IN_LINES}]*$"

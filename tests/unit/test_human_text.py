@@ -6,6 +6,7 @@ stay text even behind white space or invisible marks."""
 from __future__ import annotations
 
 import io
+import unicodedata
 
 import pytest
 from openpyxl import load_workbook
@@ -68,3 +69,18 @@ def test_a_name_stored_before_with_a_direction_mark_is_exported_without_it() -> 
     assert exports.safe("\u202e三张") == "三张" and exports.safe("\u202e=HYPERLINK(1)") == "'=HYPERLINK(1)"
     body = exports.to_csv(["name"], [["张\u2066三\u2069"]]).decode("utf-8-sig")
     assert body.splitlines() == ["name", "张三"]
+
+
+def test_an_export_leaves_out_every_direction_mark_a_name_is_refused_for() -> None:
+    """One set of text-direction characters (app.core.fields.DIRECTION_MARKS): the export kept a
+    copy of its own, so a mark added to what names refuse would still have shown an old name
+    reversed in the file."""
+    marks = [
+        chr(point)
+        for point in range(0x10000)
+        if holds_unsafe(chr(point)) and unicodedata.category(chr(point)) == "Cf"
+    ]
+    assert {"\u202e", "\u2066", "\u200f", "\u061c"} <= set(marks)
+    for mark in marks:
+        assert exports.safe(f"王{mark}五") == "王五", hex(ord(mark))
+        assert exports.safe(f"{mark}=1+1") == "'=1+1", hex(ord(mark))
