@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import form_keys
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
+from app.core.i18n import gettext_for, request_lang
 from app.core.settings import Settings
 from app.core.web import error_message, form_data, render, reopen_form
 from app.payments import fake, gateway, rules, services, targets
@@ -138,7 +139,15 @@ async def offline_checkout(
     """The demo's stand-in for Stripe Checkout: no money moves, and the page says so."""
     _offline_config(settings)
     session = await _offline_session(db_session, checkout_session)
-    return render(request, "payments/offline_checkout.html", session=session, yuan=rules.yuan)
+    # Each method as people call it (微信支付), not Stripe's name of it (wechat_pay).
+    _ = gettext_for(request)
+    named = [
+        _(rules.METHOD_LABELS[m]) if m in rules.METHOD_LABELS else m for m in session["payment_method_types"]
+    ]
+    methods = ("、" if request_lang(request) == "zh" else ", ").join(named)
+    return render(
+        request, "payments/offline_checkout.html", session=session, yuan=rules.yuan, methods=methods
+    )
 
 
 @post(gateway.OFFLINE_PATH + "/pay/{checkout_session:str}", include_in_schema=False)

@@ -14,6 +14,12 @@ SOURCE_LABELS = {
     "residents": lazy("Residents (居民凑)"),
     "online": lazy("Online donations"),
 }
+# Stripe's names of the payment methods (STRIPE_PAYMENT_METHODS), as people call them: msgid of each.
+METHOD_LABELS = {
+    "wechat_pay": lazy("WeChat Pay"),
+    "alipay": lazy("Alipay"),
+    "card": lazy("Bank card"),
+}
 # What an admin may record by hand; online donations come only through Stripe.
 RECORDED_SOURCES = ("government", "partner", "residents")
 

@@ -193,3 +193,14 @@ async def test_a_project_takes_donations_too(pay: Any, factory: Any, engine: Any
     total = (await db.execute(text("SELECT funding_total('project', :id)"), {"id": project_id})).scalar_one()
     assert total == 20_000
     await ledger_ok(db, tenant.community_id)
+
+
+async def test_the_test_payment_page_names_the_payment_methods_in_words(pay: Any, factory: Any) -> None:
+    """The demo's payment page read 支付方式：wechat_pay, alipay, card: Stripe's names, not a person's."""
+    goal = await wish_with_goal(pay, factory)
+    answer = await donate(pay, goal, 2_000, "words-1")
+    page = await pay.get(answer["checkout_url"], headers={"Accept-Language": "zh-CN"})
+    # The offline test Stripe offers what a Chinese account does: WeChat Pay, Alipay and cards.
+    assert "data-methods>支付方式：微信支付、支付宝、银行卡</p>" in page.text
+    english = await pay.get(answer["checkout_url"], headers={"Accept-Language": "en"})
+    assert "data-methods>Payment methods: WeChat Pay, Alipay, Bank card</p>" in english.text
