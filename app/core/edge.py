@@ -6,12 +6,14 @@ shape (or the friendly error page), never a 500 and never stored as "��"."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote, unquote_to_bytes
 
 from litestar import Request
 from litestar.datastructures import FormMultiDict
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import SerializationException
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import ParameterKwarg
 
 from app.core.errors import DomainError, NotFound
 from app.core.fields import MAX_ID
@@ -73,6 +75,38 @@ class EdgeRequest(Request[Any, Any, Any]):
 async def check_request(request: Request[Any, Any, Any]) -> None:
     """Runs before every handler, ahead of its parameters and dependencies."""
     check_urlencoded(request.scope.get("query_string", b""))
+    drop_empty_optional_parameters(request)
     for name, value in request.path_params.items():
         if isinstance(value, int) and (name == "id" or name.endswith("_id")) and not 1 <= value <= MAX_ID:
             raise NotFound()
+
+
+# The optional query parameters of each JSON API route, by the name a caller sends.
+_OPTIONAL: dict[int, frozenset[str]] = {}
+
+
+def _optional_parameters(handler: HTTPRouteHandler) -> frozenset[str]:
+    key = id(handler)
+    if key not in _OPTIONAL:
+        names: set[str] = set()
+        for name, field in handler.parsed_fn_signature.parameters.items():
+            if field.has_default:
+                kwarg = field.kwarg_definition
+                alias = kwarg.query if isinstance(kwarg, ParameterKwarg) else None
+                names.add(alias or name)
+        _OPTIONAL[key] = frozenset(names)
+    return _OPTIONAL[key]
+
+
+def drop_empty_optional_parameters(request: Request[Any, Any, Any]) -> None:
+    """On the JSON API, an optional query parameter sent empty (`?community_id=&limit=`, as
+    API.md writes its templates and as an HTML form sends an empty field) is the same as one left
+    out: it takes its default. A required one sent empty is still refused, with its sentence."""
+    raw: bytes = request.scope.get("query_string", b"")
+    if not (raw.endswith(b"=") or b"=&" in raw) or not request.scope["path"].startswith("/api/"):
+        return
+    optional = _optional_parameters(request.route_handler)
+    pairs = raw.split(b"&")
+    kept = [pair for pair in pairs if not (pair.endswith(b"=") and unquote(pair[:-1].decode()) in optional)]
+    if len(kept) != len(pairs):
+        request.scope["query_string"] = b"&".join(kept)
