@@ -45,18 +45,23 @@ async def kiosk_svg(
 
 # ---------------------------------------------------------------- pages: residents
 
+EVENTS_LISTED = 50
+
 
 @get("/c/{community_id:int}/events", include_in_schema=False)
 async def events_page(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession
 ) -> Template:
-    rows = await services.upcoming(db_session, actor, community_id)
+    # One more than listed, to know whether any is left out: a community's weekly series fill the
+    # list, and the events past it were left out without a word.
+    rows = await services.upcoming(db_session, actor, community_id, limit=EVENTS_LISTED + 1)
     community = await db_session.get(Community, community_id)
     return render(
         request,
         "events/list.html",
         community=community,
-        rows=rows,
+        rows=rows[:EVENTS_LISTED],
+        more=len(rows) > EVENTS_LISTED,
         labels=rules.CATEGORY_LABELS,
         now=clock.now(),
     )

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core import clock
 from app.core.authz import Actor
 from app.events import admin_pages, approvals, hours, managing
+from app.events import pages as events_pages
 from tests.api.helpers import post_form, session_of
 from tests.conftest import Factory, login
 from tests.events.conftest import kiosk_code, make_event, scan
@@ -463,3 +464,19 @@ async def test_the_approval_queue_counts_right_at_the_edge_of_what_it_lists(clie
         assert f"共 {waiting} 条待审核，这里列出最早的 500 条" in page
     else:
         assert "data-oldest-claims" not in page
+
+
+async def test_the_events_list_says_when_it_lists_only_some(client, site, monkeypatch):
+    """The list stopped at its 50th event without a word: a community's weekly series fill it, and a
+    resident never learnt of the events past it."""
+    monkeypatch.setattr(events_pages, "EVENTS_LISTED", 2)
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    for _n in range(2):
+        await make_event(client, admin, cid)
+    page = (await client.get(f"/c/{cid}/events", headers=alice.headers)).text
+    assert page.count('<a href="/events/') == 2 and "data-more" not in page
+    await make_event(client, admin, cid)
+    page = (await client.get(f"/c/{cid}/events", headers=alice.headers)).text
+    assert page.count('<a href="/events/') == 2
+    assert "这里只列出 2 场活动" in page and "data-more" in page
