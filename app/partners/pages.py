@@ -187,14 +187,17 @@ async def organisation_add_member(
     return Redirect(f"/partners/o/{organisation_id}?saved=member", status_code=303)
 
 
-async def _remove_member_page(
+async def _member_step_page(
     request: Request,
     db_session: AsyncSession,
     actor: Actor,
     organisation_id: int,
     member_id: int,
+    template: str,
     **extra: Any,
 ) -> Template:
+    """The confirmation of a step on one member (removing them, making them an admin), for the
+    organisation's admins and its community's."""
     organisation = await services.organisation_for(db_session, actor, organisation_id, admin=True)
     member = next(
         (m for m in await services.members_of(db_session, organisation_id) if m[0] == member_id), None
@@ -203,13 +206,34 @@ async def _remove_member_page(
         raise NotFound()
     return forms.page(
         request,
-        "partners/remove_member.html",
+        template,
         status_code=extra.pop("status_code", 200),
         organisation=organisation,
         member_id=member_id,
         member_name=member[1],
-        only_admin=await services.is_only_admin(db_session, organisation_id, member_id),
+        member_is_admin=member[2],
         yourself=member_id == actor.user_id,
+        **extra,
+    )
+
+
+async def _remove_member_page(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    organisation_id: int,
+    member_id: int,
+    **extra: Any,
+) -> Template:
+    only_admin = await services.is_only_admin(db_session, organisation_id, member_id)
+    return await _member_step_page(
+        request,
+        db_session,
+        actor,
+        organisation_id,
+        member_id,
+        "partners/remove_member.html",
+        only_admin=only_admin,
         **extra,
     )
 
@@ -245,18 +269,44 @@ async def remove_member(
     return Redirect(f"/partners/o/{organisation_id}?saved=member_removed", status_code=303)
 
 
+@get("/partners/o/{organisation_id:int}/members/{member_id:int}/admin", include_in_schema=False)
+async def make_member_admin_confirm(
+    request: Request, organisation_id: int, member_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
+    """The confirmation step: an admin manages the members, and the pages have no step that takes
+    it back (only removing the member ends it)."""
+    return await _member_step_page(
+        request, db_session, actor, organisation_id, member_id, "partners/make_admin.html"
+    )
+
+
 @post("/partners/o/{organisation_id:int}/members/{member_id:int}/admin", include_in_schema=False)
 async def make_member_admin(
     request: Request, organisation_id: int, member_id: int, actor: Actor, db_session: AsyncSession
 ) -> Template | Redirect:
-    await form_data(request)
+    form = await form_data(request)
+    if form.get("confirm") != "1":
+        return await _member_step_page(
+            request, db_session, actor, organisation_id, member_id, "partners/make_admin.html"
+        )
     try:
         await services.make_admin(
             db_session, actor, organisation_id, member_id, address=client_address(request)
         )
     except DomainError as exc:
         return await reopen_page(
-            request, db_session, exc, partial(_organisation_page, request, db_session, actor, organisation_id)
+            request,
+            db_session,
+            exc,
+            partial(
+                _member_step_page,
+                request,
+                db_session,
+                actor,
+                organisation_id,
+                member_id,
+                "partners/make_admin.html",
+            ),
         )
     return Redirect(f"/partners/o/{organisation_id}?saved=admin", status_code=303)
 
@@ -533,6 +583,7 @@ route_handlers = [
     organisation_add_member,
     remove_member_confirm,
     remove_member,
+    make_member_admin_confirm,
     make_member_admin,
     agreement_page,
     agreement_add_task,

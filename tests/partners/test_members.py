@@ -1,5 +1,5 @@
-"""Managing an organisation's members through the pages: removing one (after a confirmation),
-making one an admin, the last admin kept, and two admins removing each other at once."""
+"""Managing an organisation's members through the pages: removing one and making one an admin
+(each after a confirmation), the last admin kept, and two admins removing each other at once."""
 
 from __future__ import annotations
 
@@ -72,6 +72,27 @@ async def test_only_the_units_admins_and_the_community_admin_manage_members(clie
     assert f'action="/partners/o/{organisation_id}/members"' in page.text
 
 
+async def test_making_a_member_an_admin_asks_first(client: Any, town: Town, db: Any) -> None:
+    """Making a member an admin took one tap and no question, and no step of the pages takes it
+    back (only removing the member ends it): it asks first, as removing a member does."""
+    organisation_id, (admin, member) = await make_organisation(client, town, members=2)
+    office = f"/partners/o/{organisation_id}"
+    make = f"{office}/members/{member.user_id}/admin"
+    await session_of(client, admin)
+    assert f'href="{make}"' in (await client.get(office)).text
+    asked = await client.get(make)
+    assert asked.status_code == 200 and 'data-confirm="make-admin"' in asked.text
+    assert f"要把{member.display_name}设为本单位的管理员吗？" in asked.text
+    unconfirmed = await post_form(client, make)
+    assert unconfirmed.status_code == 200 and 'data-confirm="make-admin"' in unconfirmed.text
+    assert dict((m[0], m[2]) for m in await services.members_of(db, organisation_id))[member.user_id] is False
+    made = await post_form(client, make, {"confirm": "1"})
+    assert made.status_code == 303 and made.headers["location"] == f"{office}?saved=admin"
+    assert dict((m[0], m[2]) for m in await services.members_of(db, organisation_id))[member.user_id] is True
+    again = await client.get(make, headers=EN)
+    assert "is an admin of the organisation already" in again.text and 'name="confirm"' not in again.text
+
+
 async def test_the_last_admin_stays_until_another_is_made_admin_then_may_leave(
     client: Any, town: Town, db: Any
 ) -> None:
@@ -84,7 +105,9 @@ async def test_the_last_admin_stays_until_another_is_made_admin_then_may_leave(
     refused = await post_form(client, own, {"confirm": "1"})
     assert refused.status_code == 409 and "唯一的管理员" in refused.text
     assert await services.is_member(db, organisation_id, admin.user_id)
-    made = await post_form(client, f"/partners/o/{organisation_id}/members/{member.user_id}/admin")
+    made = await post_form(
+        client, f"/partners/o/{organisation_id}/members/{member.user_id}/admin", {"confirm": "1"}
+    )
     assert made.status_code == 303 and made.headers["location"].endswith("?saved=admin")
     left = await post_form(client, own, {"confirm": "1"})
     assert left.status_code == 303 and left.headers["location"] == "/partners?saved=left"
