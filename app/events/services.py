@@ -394,6 +394,10 @@ async def _promote_waitlist(session: AsyncSession, event: Event) -> None:
 # ---------------------------------------------------------------- what pages list
 
 
+# The newest stays and claims My events lists; a volunteer of some years has more.
+MY_EVENTS_LISTED = 100
+
+
 async def my_events(session: AsyncSession, actor: Actor, community_id: int) -> dict[str, Any]:
     if not actor.is_member(community_id):
         raise NotFound()
@@ -424,7 +428,7 @@ async def my_events(session: AsyncSession, actor: Actor, community_id: int) -> d
             .join(Event, Event.id == Checkin.event_id)
             .where(Checkin.user_id == actor.user_id, Checkin.community_id == community_id)
             .order_by(Checkin.checked_in_at.desc())
-            .limit(100)
+            .limit(MY_EVENTS_LISTED + 1)  # one more, to know whether the page leaves any out
         )
     ).all()
     claims = (
@@ -432,10 +436,10 @@ async def my_events(session: AsyncSession, actor: Actor, community_id: int) -> d
             select(HourClaim)
             .where(HourClaim.user_id == actor.user_id, HourClaim.community_id == community_id)
             .order_by(HourClaim.created_at.desc())
-            .limit(100)
+            .limit(MY_EVENTS_LISTED + 1)
         )
     ).all()
-    return {"signups": signups, "stays": stays, "claims": claims}
+    return {"signups": signups, "stays": stays, "claims": claims, "listed": MY_EVENTS_LISTED}
 
 
 async def places_left(session: AsyncSession, event: Event) -> int | None:

@@ -7,7 +7,7 @@ import re
 
 from app.core import clock
 from app.core.authz import Actor
-from app.events import hours
+from app.events import hours, services
 from tests.api.helpers import post_form
 from tests.conftest import count, sent_twice_at_once
 from tests.events.test_checkin_api import admin_actor, wallet_balance
@@ -87,3 +87,20 @@ async def test_the_hours_forms_committing_twice_at_once_make_one_row_each(site, 
     assert await count(db, CLAIMS, u=alice.user_id, w="同时送达的买菜") == 1
     assert await count(db, CLAIMS, u=alice.user_id, w="同时送达的值守") == 1
     assert await wallet_balance(db, cid, alice.user_id) == before + 20
+
+
+async def test_my_events_says_when_it_lists_only_the_latest_claims(client, site, monkeypatch):
+    """My events listed the newest 100 claims (and stays) and stopped without a word: a volunteer of
+    some years thought the older ones lost."""
+    monkeypatch.setattr(services, "MY_EVENTS_LISTED", 1)
+    tenant, _admin, alice, _bob = site
+    cid = tenant.community_id
+    for what in ("买菜", "陪诊"):
+        page = await client.get(f"/c/{cid}/hours", headers=alice.headers)
+        sent = {"what": what, "worked_on": clock.today().isoformat(), "hours": "1"}
+        sent["key"] = KEY.search(page.text).group(1)
+        answer = await post_form(client, f"/c/{cid}/hours/claims", sent, headers=alice.headers)
+        assert answer.status_code == 303, answer.text
+    mine = (await client.get(f"/c/{cid}/my-events", headers=alice.headers)).text
+    assert "陪诊" in mine and "买菜" not in mine  # the newest one
+    assert "这里只列出最近的 1 条；服务时长和证书按全部记录计算。" in mine
