@@ -9,13 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.fields import human_text
 from app.core.i18n import lazy
 from app.core.security import random_code
 from app.places.models import Building, Community, Compound, Street
 
 
 def _name(value: str, field: str = "name") -> str:
-    value = (value or "").strip()
+    value = human_text((value or "").strip(), field=field)
     if not value or len(value) > 100:
         raise Invalid(lazy("Please enter a name of 1 to 100 characters."), field=field)
     return value
@@ -155,7 +156,7 @@ async def save_compound(
     else:
         compound = await compound_in(session, community_id, compound_id)
     compound.name = _name(name)
-    compound.address = (address or "").strip()[:200]
+    compound.address = human_text((address or "").strip()[:200], field="address")
     compound.households = _households(households)
     try:
         await session.flush()
@@ -190,7 +191,7 @@ async def save_building(
     else:
         building = await building_in(session, community_id, building_id)
     building.name = _name(name)
-    building.leader_name = (leader_name or "").strip()[:100]
+    building.leader_name = human_text((leader_name or "").strip()[:100], field="leader_name")
     try:
         await session.flush()
     except IntegrityError as exc:
