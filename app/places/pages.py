@@ -21,6 +21,8 @@ async def _places_page(
     community_id: int,
     error: str | None = None,
     status_code: int = 200,
+    refused: str = "",
+    form: dict[str, str] | None = None,
 ) -> Template:
     """The community's compounds and buildings: its admins edit them, its staff and grid workers
     open each building's residents, and the street admin above it drills down read-only."""
@@ -43,6 +45,10 @@ async def _places_page(
         now_text=clock.text(clock.now(), community.time_zone),
         can_care=actor.has(community_id, "admin", "staff", "grid_worker"),
         street_of=street.name if street is not None else None,
+        # A refused form comes back open with what was typed: `refused` names which of the
+        # page's forms it was ("compound-new", "compound-<id>", "building-<compound id>").
+        refused=refused,
+        form=form or {},
     )
 
 
@@ -71,7 +77,10 @@ async def save_compound(
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
-        return await _places_page(request, db_session, actor, community_id, error_message(request, exc), 422)
+        which = f"compound-{form['compound_id']}" if form.get("compound_id") else "compound-new"
+        return await _places_page(
+            request, db_session, actor, community_id, error_message(request, exc), 422, which, form
+        )
     return Redirect(f"/admin/c/{community_id}/places", status_code=303)
 
 
@@ -93,7 +102,10 @@ async def save_building(
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
-        return await _places_page(request, db_session, actor, community_id, error_message(request, exc), 422)
+        which = f"building-{form.get('compound_id', '')}"
+        return await _places_page(
+            request, db_session, actor, community_id, error_message(request, exc), 422, which, form
+        )
     return Redirect(f"/admin/c/{community_id}/places", status_code=303)
 
 
