@@ -46,6 +46,12 @@ REACHED_OTHERWISE: dict[str, tuple[str, str, str]] = {
         "app/events/pages.py",
         'url = str(request.base_url).rstrip("/") + f"/verify/{token}"',
     ),
+    "/payments/admin/payments/{payment_id:int}/ask-again": (
+        "asking Stripe again for a refund it refused, linked from the money page's list of refused"
+        " refunds, which is shown only while one is refused (the world has none)",
+        "templates/payments/admin_goals.html",
+        'href="/payments/admin/payments/{{ r.id }}/ask-again"',
+    ),
     "/payments/admin/c/{community_id:int}/contributions.csv": (
         "the contributions' file's earlier address, kept for saved bookmarks: it redirects to the"
         " export the goals page links",
