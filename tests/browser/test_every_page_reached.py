@@ -46,6 +46,12 @@ REACHED_OTHERWISE: dict[str, tuple[str, str, str]] = {
         "app/events/pages.py",
         'url = str(request.base_url).rstrip("/") + f"/verify/{token}"',
     ),
+    "/partners/o/{organisation_id:int}/members/{member_id:int}/admin": (
+        "the question before a member is made an organisation's admin, linked from the members"
+        " list beside each member who is not one (the world's organisation has one member, its admin)",
+        "templates/partners/organisation.html",
+        'href="/partners/o/{{ organisation.id }}/members/{{ user_id }}/admin"',
+    ),
     "/payments/admin/payments/{payment_id:int}/ask-again": (
         "asking Stripe again for a refund it refused, linked from the money page's list of refused"
         " refunds, which is shown only while one is refused (the world has none)",
