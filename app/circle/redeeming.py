@@ -54,8 +54,8 @@ _BY_ID = Sql(_INFO + "WHERE v.id = :v")
 # typed by a second person at the counter): that is "already used", not "check the digits"
 # (scanning.TYPED_AGAIN_WITHIN).
 _USED_BY_DIGITS = Sql(
-    "SELECT 1 FROM circle_vouchers WHERE organisation_id = ANY(:orgs) AND redeemed_at > :since "
-    "AND digits = :d LIMIT 1"
+    "SELECT id FROM circle_vouchers WHERE organisation_id = ANY(:orgs) AND redeemed_at > :since "
+    "AND digits = :d ORDER BY redeemed_at DESC LIMIT 1"
 )
 _REDEEM = Sql(
     "UPDATE circle_vouchers SET status = 'redeemed', redeemed_at = :now, redeemed_by = :actor, "
@@ -63,6 +63,13 @@ _REDEEM = Sql(
     "WHERE id = :v AND status = 'held' AND expires_at > :now RETURNING hold_id"
 )
 _STATE = Sql("SELECT status, expires_at, redeem_key FROM circle_vouchers WHERE id = :v")
+# A voucher used already: when, for whom and by which member of the shop, in the community's time,
+# read only on the way to that refusal (the scan that redeems never reads it).
+_USED = Sql(
+    "SELECT v.redeemed_at, r.display_name, m.display_name, c.time_zone FROM circle_vouchers v "
+    "JOIN users r ON r.id = v.user_id LEFT JOIN users m ON m.id = v.redeemed_by "
+    "JOIN communities c ON c.id = v.community_id WHERE v.id = :v AND v.status = 'redeemed'"
+)
 _SET_TRANSFER = Sql("UPDATE circle_vouchers SET transfer_id = :t WHERE id = :v")
 
 
@@ -147,6 +154,25 @@ def _refused(code: str) -> DomainError:
     )
 
 
+async def _refusal(conn: Connection, code: str, voucher_id: int) -> DomainError:
+    """The refusal of `code`; a voucher used already says when, for whom and by whom, so that the
+    person at the counter sees at a glance whether the service was given."""
+    if code != "already_done":
+        return _refused(code)
+    row = await _USED.fetchrow(conn, {"v": voucher_id})
+    if row is None or row[0] is None:
+        return _refused(code)
+    return DomainError(
+        "already_done",
+        409,
+        lazy(
+            "This voucher was already used: at %(time)s, for %(resident)s, redeemed by %(member)s. "
+            "Do not give the service again."
+        ),
+        words={"time": clock.text(row[0], row[3]), "resident": str(row[1]), "member": str(row[2] or "?")},
+    )
+
+
 def _not_yours() -> Forbidden:
     return Forbidden(lazy("This voucher is for another provider. Nothing was changed."))
 
@@ -179,10 +205,13 @@ async def voucher_for_code(
         if not mine:
             raise _not_yours()
         rows = await _BY_DIGITS.fetch(conn, {"d": code, "orgs": list(mine)})
-        if not rows and await _USED_BY_DIGITS.fetchval(
-            conn, {"d": code, "orgs": list(mine), "since": clock.now() - scanning.TYPED_AGAIN_WITHIN}
-        ):
-            raise _refused("already_done")
+        used = None
+        if not rows:
+            used = await _USED_BY_DIGITS.fetchval(
+                conn, {"d": code, "orgs": list(mine), "since": clock.now() - scanning.TYPED_AGAIN_WITHIN}
+            )
+        if used is not None:
+            raise await _refusal(conn, "already_done", int(used))
         if not rows:
             raise DomainError(
                 "code_invalid",
@@ -234,7 +263,9 @@ async def redeem(
             if scan_key and status == "redeemed" and key == scan_key:
                 found.status = "redeemed"
                 return found  # the same scan sent again: harmless
-            raise _refused(rules.redeem_refusal(status, expires_at, now) or "already_done")
+            raise await _refusal(
+                conn, rules.redeem_refusal(status, expires_at, now) or "already_done", voucher_id
+            )
         transfer_id = await ledger.post_hold(conn, int(hold_id), actor_id=actor.user_id)
         await _SET_TRANSFER.execute(conn, {"t": transfer_id, "v": voucher_id})
     found.status = "redeemed"
@@ -261,8 +292,8 @@ async def redeem_scanned(
     return await redeem(conn, actor, voucher_id, scan_key=scan_key, address=address, found=found)
 
 
-def check_redeemable(found: Redemption) -> None:
+async def check_redeemable(conn: Connection, found: Redemption) -> None:
     """Refuses (as `redeem` would) before a page shows the redeem button."""
     refusal = rules.redeem_refusal(found.status, found.expires_at, clock.now())
     if refusal:
-        raise _refused(refusal)
+        raise await _refusal(conn, refusal, found.voucher_id)

@@ -47,7 +47,7 @@ async def voucher_scan(
     found = await redeeming.voucher_for_code(conn, actor, code, mine)
     if request.preview or request.context == "shop":
         if not (found.redeem_key and request.idempotency_key and found.redeem_key == request.idempotency_key):
-            redeeming.check_redeemable(found)
+            await redeeming.check_redeemable(conn, found)
         # The code goes with the redeem button: it, not the voucher's id, proves the resident is there.
         ready = {**_data(found), "scanned": code}
         return scanning.ScanOutcome("voucher_ready", ready, template=VOUCHER_TEMPLATE)
