@@ -11,12 +11,13 @@ from app.core.figures import Scope
 from app.core.i18n import lazy
 from app.core.uow import Sql
 
-# Each member of the community with certified minutes in the period (stays by their check-in,
-# claims by the day worked), and all their certified minutes to the end of the period.
+# Each member of the community with certified minutes in the period (stays by their check-out, as
+# the dashboards count them and their points are awarded; claims by the day worked), and all their
+# certified minutes to the end of the period.
 _HOURS = Sql(
     "WITH done AS ("
-    " SELECT c.user_id, c.minutes, c.checked_in_at >= :lo AS inside FROM event_checkins c"
-    " WHERE c.community_id = :cid AND c.award_status IN ('awarded', 'zero') AND c.checked_in_at < :hi"
+    " SELECT c.user_id, c.minutes, c.checked_out_at >= :lo AS inside FROM event_checkins c"
+    " WHERE c.community_id = :cid AND c.award_status IN ('awarded', 'zero') AND c.checked_out_at < :hi"
     " UNION ALL"
     " SELECT h.user_id, h.minutes, h.worked_on >= :first AS inside FROM hour_claims h"
     " WHERE h.community_id = :cid AND h.status = 'approved' AND h.worked_on < :end_day"

@@ -256,12 +256,12 @@ CREDITED = ("awarded", "zero")
 
 
 async def hours_summary(session: AsyncSession, user_id: int, community_id: int) -> dict[str, Any]:
-    """Minutes credited to a person in a community: total, this year (where the community is)
-    and per category."""
+    """Minutes credited to a person in a community: total, this year (where the community is; a
+    stay by its check-out, as the dashboards count it) and per category."""
     year_start = clock.year_start(await time_zone_of(session, community_id))
     stays = (
         await session.execute(
-            select(Event.category, Checkin.checked_in_at, Checkin.minutes)
+            select(Event.category, Checkin.checked_out_at, Checkin.minutes)
             .join(Event, Event.id == Checkin.event_id)
             .where(
                 Checkin.user_id == user_id,
@@ -284,7 +284,7 @@ async def hours_summary(session: AsyncSession, user_id: int, community_id: int) 
     for category, at, minutes in stays:
         total += minutes
         per_category[category] += minutes
-        if at >= year_start:
+        if at is not None and at >= year_start:
             this_year += minutes
     for category, worked_on, minutes in claims:
         total += minutes

@@ -1,0 +1,53 @@
+"""A stay's hours count in one period everywhere: the dashboards, the hours export and the
+resident's "this year" all read a stay by the moment it ended (as its points are awarded then), so
+a stay across local midnight at a month's or a year's end is not counted in two periods."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from app.core import clock, exports
+from app.core.figures import Scope
+from app.places.models import Community
+from app.reports.services import figures_of
+from tests.events.conftest import kiosk_code, make_event, scan
+from tests.events.test_time_zone import set_clock
+
+ZONE = "Asia/Shanghai"
+
+
+async def test_a_stay_across_midnight_counts_in_the_month_it_ended_in_every_figure(client, site, db):
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    # From 23:30 on 31 December in Fuzhou (15:30 UTC) to 00:30 on 1 January.
+    set_clock(datetime(2026, 12, 31, 15, 30, tzinfo=UTC))
+    start = clock.now() - timedelta(minutes=5)
+    event_id = await make_event(
+        client,
+        admin,
+        cid,
+        starts_at=start.isoformat(),
+        ends_at=(start + timedelta(hours=3)).isoformat(),
+        kiosk_confirmation=False,
+    )
+    assert (await scan(client, alice, await kiosk_code(client, admin, event_id))).status_code == 200
+    clock.advance(timedelta(hours=1))
+    out = await scan(client, alice, await kiosk_code(client, admin, event_id, "checkout"))
+    assert out.status_code == 200 and out.json()["minutes"] == 60
+
+    community = await db.get(Community, cid)
+    assert community is not None and community.time_zone == ZONE
+    export = exports.find("hours")
+    assert export is not None
+    for first, last, hours in (
+        (date(2026, 12, 1), date(2026, 12, 31), 0.0),
+        (date(2027, 1, 1), date(2027, 1, 31), 1.0),
+    ):
+        shown = (await figures_of(db, [community], first, last))[0]
+        assert shown.count("volunteer_hours") == hours
+        rows = await export.fn(db, Scope(cid, first, last, ZONE))
+        assert sum(row[2] for row in rows) == hours, (first, rows)
+        assert sum(row[3] for row in rows) == (1 if hours else 0)
+    # The resident's own page: the hour is this year's on 1 January.
+    page = (await client.get(f"/c/{cid}/hours", headers={**alice.headers, "Accept-Language": "en"})).text
+    assert "1.0</strong>hours this year" in page.replace("\n", "")
