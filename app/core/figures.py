@@ -205,6 +205,18 @@ def hours(minutes: int | float | None) -> float:
     return round((minutes or 0) / 60, 1)
 
 
+def hours_parts(minutes: Mapping[str, int]) -> dict[str, float]:
+    """Minutes by key as hours with one decimal that add up to `hours` of their sum: each part
+    rounded down to a tenth, and the tenths left given to the parts that lost most (the first key
+    on a tie), so a breakdown's parts add up to the total shown beside it."""
+    tenths = {key: int(m) // 6 for key, m in minutes.items()}
+    left = round(hours(sum(minutes.values())) * 10) - sum(tenths.values())
+    by_loss = sorted(minutes, key=lambda key: -(int(minutes[key]) % 6))
+    for key in by_loss[: max(0, left)]:
+        tenths[key] += 1
+    return {key: tenths[key] / 10 for key in minutes}
+
+
 def scope_arrays(scopes: Sequence[Scope]) -> dict[str, list[Any]]:
     """The scopes as parallel arrays for a statement that joins `SCOPES` below,
 

@@ -8,9 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from app.core import clock, exports
 from app.core.figures import Scope
+from app.events import hours
 from app.places.models import Community
 from app.reports.services import figures_of
 from tests.events.conftest import kiosk_code, make_event, scan
+from tests.events.test_checkin_api import admin_actor
 from tests.events.test_time_zone import set_clock
 
 ZONE = "Asia/Shanghai"
@@ -39,15 +41,41 @@ async def test_a_stay_across_midnight_counts_in_the_month_it_ended_in_every_figu
     assert community is not None and community.time_zone == ZONE
     export = exports.find("hours")
     assert export is not None
-    for first, last, hours in (
+    for first, last, expected in (
         (date(2026, 12, 1), date(2026, 12, 31), 0.0),
         (date(2027, 1, 1), date(2027, 1, 31), 1.0),
     ):
         shown = (await figures_of(db, [community], first, last))[0]
-        assert shown.count("volunteer_hours") == hours
+        assert shown.count("volunteer_hours") == expected
         rows = await export.fn(db, Scope(cid, first, last, ZONE))
-        assert sum(row[2] for row in rows) == hours, (first, rows)
-        assert sum(row[3] for row in rows) == (1 if hours else 0)
+        assert sum(row[2] for row in rows) == expected, (first, rows)
+        assert sum(row[3] for row in rows) == (1 if expected else 0)
     # The resident's own page: the hour is this year's on 1 January.
     page = (await client.get(f"/c/{cid}/hours", headers={**alice.headers, "Accept-Language": "en"})).text
     assert "1.0</strong>hours this year" in page.replace("\n", "")
+
+
+async def test_hours_by_category_add_up_to_the_hours_shown(site, db):
+    """Twenty minutes in each of three categories is an hour: the categories showed 0.3 each,
+    0.9 together beside a total of 1.0."""
+    tenant, _admin, alice, _bob = site
+    cid = tenant.community_id
+    for category in ("service", "cleanup", "council"):
+        await hours.enter_honour_hours(
+            db,
+            admin_actor(tenant),
+            cid,
+            alice.user_id,
+            hours.ClaimInput(what="值守", worked_on=clock.today(ZONE), minutes=20, category=category),
+            points=0,
+            converts_to_points=False,
+        )
+    await db.commit()
+    community = await db.get(Community, cid)
+    assert community is not None
+    today = clock.today(ZONE)
+    shown = (await figures_of(db, [community], today, today))[0]
+    parts = shown.breakdown("hours_by_category")
+    assert shown.count("volunteer_hours") == 1.0
+    assert round(sum(parts.values()), 1) == 1.0, parts
+    assert sorted(v for v in parts.values() if v) == [0.3, 0.3, 0.4]
