@@ -239,6 +239,12 @@ async def _payment(db: AsyncSession, actor: Actor, payment_id: int) -> Any:
     return row
 
 
+async def _refund_asked(db: AsyncSession, payment_id: int) -> bool:
+    """Its refund asked of Stripe and not refused (waiting for Stripe's answer, or done)."""
+    row = await _PAYMENT.fetchrow(db, {"id": payment_id})
+    return row is not None and row["refund_requested_at"] is not None and row["refund_refused_at"] is None
+
+
 @get("/payments/admin/payments/{payment_id:int}/refund", include_in_schema=False)
 async def refund_confirm(
     request: Request, payment_id: int, actor: Actor, db_session: AsyncSession
@@ -267,6 +273,10 @@ async def refund(
         await refunds.request_refund(db_session, settings, actor, payment_id, client_address(request))
     except DomainError as exc:
         await reopen_form(db_session, exc)
+        if exc.code == "already_done" and await _refund_asked(db_session, payment_id):
+            # The form sent again (a double tap): the refund it asks for is asked already (once per
+            # payment row), so it lands where the first sending landed.
+            return Redirect(back + "?done=refund", status_code=303)
         target = await targets.find(db_session, payment["target_kind"], int(payment["target_id"]))
         return render(
             request,
