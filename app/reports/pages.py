@@ -133,10 +133,7 @@ async def indicator_report(
         first_day, last_day = rules.half_month(today)
     else:
         first_day, last_day, error = _period(request, first, last, today)
-    if _is_half(first_day, last_day):
-        before = rules.previous_half(first_day)
-    else:
-        before = (first_day - (last_day - first_day) - timedelta(days=1), first_day - timedelta(days=1))
+    before = rules.period_before(first_day, last_day)
     now = await services.figures_of(report_session, [community], first_day, last_day)
     then = await services.figures_of(report_session, [community], *before)
     shown = services.shown()
@@ -156,10 +153,6 @@ async def indicator_report(
         following=rules.next_half(last_day),
         printed=clock.text(clock.now(), community.time_zone),
     )
-
-
-def _is_half(first: date, last: date) -> bool:
-    return rules.half_month(first) == (first, last)
 
 
 # ---------------------------------------------------------------- the public results wall

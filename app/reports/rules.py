@@ -64,6 +64,21 @@ def next_half(last: date) -> tuple[date, date]:
     return half_month(last + timedelta(days=1))
 
 
+def period_before(first: date, last: date) -> tuple[date, date]:
+    """The period a report compares [first, last] with: the half month before a half month, as
+    many whole months before whole months (March beside February, not beside 29 January to 28
+    February), else as many days just before."""
+    if half_month(first) == (first, last):
+        return previous_half(first)
+    if first.day == 1 and last == month_end(last):
+        months = (last.year - first.year) * 12 + last.month - first.month + 1
+        before_last = first - timedelta(days=1)
+        index = before_last.year * 12 + before_last.month - months
+        return date(index // 12, index % 12 + 1, 1), before_last
+    days = (last - first).days + 1
+    return first - timedelta(days=days), first - timedelta(days=1)
+
+
 def ever(today: date) -> tuple[date, date]:
     """Everything up to today: the totals of the public results wall."""
     return EARLIEST, today

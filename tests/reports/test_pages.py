@@ -153,3 +153,24 @@ async def test_the_line_over_time_stops_at_today(client: Any, reports_town: Town
         for line in lines:
             assert line["labels"][-1] == today.isoformat(), (path, line["labels"])
             assert line["labels"][0] == (today - timedelta(days=2)).isoformat(), path
+
+
+async def test_a_whole_month_on_the_indicator_report_is_compared_with_the_month_before(
+    client: Any, reports_town: Town
+) -> None:
+    """March was compared with 29 January to 28 February (as many days before it), and a leap year
+    with a period that began on 31 December: whole months are compared with as many whole months."""
+    town = reports_town
+    await session_of(client, town.admin)
+    for asked, before in (
+        ("from=2027-03-01&to=2027-03-31", "2027-02-01 to 2027-02-28"),
+        ("from=2028-02-01&to=2028-02-29", "2028-01-01 to 2028-01-31"),
+        ("from=2028-01-01&to=2028-12-31", "2027-01-01 to 2027-12-31"),
+        ("from=2027-04-01&to=2027-06-30", "2027-01-01 to 2027-03-31"),
+        ("from=2027-03-03&to=2027-03-09", "2027-02-24 to 2027-03-02"),
+    ):
+        page = await client.get(
+            f"/admin/c/{town.community_id}/indicators?{asked}", headers={"Accept-Language": "en"}
+        )
+        assert page.status_code == 200, page.text
+        assert f"Compared with {before}." in page.text, (asked, before)
