@@ -189,10 +189,18 @@ _PICKUP_BY_ID = Sql(_PICKUP_INFO + "WHERE o.id = :o")
 # handed over within its pickup days (at most 60) of being placed. The window is the scan seam's
 # (scanning.TYPED_AGAIN_WITHIN), the same for vouchers.
 _HANDED_OVER_BY_DIGITS = Sql(
-    "SELECT 1 FROM store_orders WHERE community_id = ANY(:cs) AND status = 'picked_up' "
-    "AND created_at > :placed_since AND picked_up_at > :since AND pickup_digits = :d LIMIT 1"
+    "SELECT id FROM store_orders WHERE community_id = ANY(:cs) AND status = 'picked_up' "
+    "AND created_at > :placed_since AND picked_up_at > :since AND pickup_digits = :d "
+    "ORDER BY picked_up_at DESC LIMIT 1"
 )
 _ORDER_STATE = Sql("SELECT status, expires_at, pickup_key FROM store_orders WHERE id = :o")
+# An order handed over already: when, to whom and by which member of staff, in the community's
+# time, read only on the way to that refusal (the hand-over itself never reads it).
+_HANDED_OVER = Sql(
+    "SELECT o.picked_up_at, r.display_name, s.display_name, c.time_zone FROM store_orders o "
+    "JOIN users r ON r.id = o.user_id LEFT JOIN users s ON s.id = o.picked_up_by "
+    "JOIN communities c ON c.id = o.community_id WHERE o.id = :o AND o.status = 'picked_up'"
+)
 _MEMBER_OF = Sql("SELECT community_id FROM memberships WHERE user_id = :u AND community_id = ANY(:cs)")
 _MEMBER = Sql("SELECT id, display_name FROM users WHERE id = :u")
 _OPEN_PICKUPS = Sql(
@@ -223,6 +231,25 @@ def _refusal_error(code: str, status: str) -> DomainError:
     return DomainError("code_expired", 422, lazy("This pickup code has expired. The points were returned."))
 
 
+async def _refusal(conn: Connection, code: str, order_id: int) -> DomainError:
+    """The refusal of `code`; an order handed over already says when, to whom and by whom, so that
+    the person at the counter sees at a glance whether the goods went out."""
+    if code != "already_done":
+        return _refusal_error(code, "")
+    row = await _HANDED_OVER.fetchrow(conn, {"o": order_id})
+    if row is None or row[0] is None:
+        return _refusal_error(code, "picked_up")
+    return DomainError(
+        "already_done",
+        409,
+        lazy(
+            "This order was already handed over: at %(time)s, to %(resident)s, by %(member)s. "
+            "Do not hand the goods over again."
+        ),
+        words={"time": clock.text(row[0], row[3]), "resident": str(row[1]), "member": str(row[2] or "?")},
+    )
+
+
 async def pickup_for_code(conn: Connection, actor: Actor, code: str) -> tuple[Pickup, str | None]:
     """Finds the order behind a pickup code or its 8 digits, checking the scanner's rights.
     Returns the order and the key of the scan that handed it over (None if not handed over)."""
@@ -238,11 +265,19 @@ async def pickup_for_code(conn: Connection, actor: Actor, code: str) -> tuple[Pi
             raise Forbidden(lazy("Only counter staff can hand over goods."))
         rows = await _PICKUP_BY_DIGITS.fetch(conn, {"d": code, "cs": list(communities)})
         since = clock.now() - scanning.TYPED_AGAIN_WITHIN
-        if not rows and await _HANDED_OVER_BY_DIGITS.fetchval(
-            conn,
-            {"d": code, "cs": list(communities), "since": since, "placed_since": since - timedelta(days=60)},
-        ):
-            raise _refusal_error("already_done", "picked_up")
+        handed = None
+        if not rows:
+            handed = await _HANDED_OVER_BY_DIGITS.fetchval(
+                conn,
+                {
+                    "d": code,
+                    "cs": list(communities),
+                    "since": since,
+                    "placed_since": since - timedelta(days=60),
+                },
+            )
+        if handed is not None:
+            raise await _refusal(conn, "already_done", int(handed))
         if not rows:
             raise DomainError(
                 "code_invalid", 422, lazy("No open order has these digits. Check them or scan the QR code.")
@@ -288,7 +323,7 @@ async def hand_over(
             pickup.status = "picked_up"
             return pickup  # the same scan sent again: harmless
         code = rules.pickup_refusal(current[0], current[1], now) or "already_done"
-        raise _refusal_error(code, current[0])
+        raise await _refusal(conn, code, order_id)
     hold_id, community_id, item_id, _quantity = done
     transfer_id = await ledger.post_hold(conn, int(hold_id), actor_id=actor.user_id)
     await _AFTER_HAND_OVER.execute(
@@ -315,11 +350,11 @@ async def hand_over(
     return pickup
 
 
-async def check_pickup(pickup: Pickup) -> None:
+async def check_pickup(conn: Connection, pickup: Pickup) -> None:
     """Refuses (as hand_over would) before showing the hand-over button."""
     refusal = rules.pickup_refusal(pickup.status, pickup.expires_at, clock.now())
     if refusal:
-        raise _refusal_error(refusal, pickup.status)
+        raise await _refusal(conn, refusal, pickup.order_id)
 
 
 # ---------------------------------------------------------------- counter

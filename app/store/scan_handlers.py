@@ -42,7 +42,7 @@ async def pickup_scan(
     # The counter scanner page (context "counter") shows the goods first, with a big button.
     if request.preview or request.context == "counter":
         if not (handed_with and request.idempotency_key and handed_with == request.idempotency_key):
-            await orders.check_pickup(pickup)
+            await orders.check_pickup(conn, pickup)
         return scanning.ScanOutcome("pickup_ready", _data(pickup), template=PICKUP_TEMPLATE)
     done = await orders.hand_over(
         conn, actor, pickup.order_id, scan_key=request.idempotency_key, address=request.address
