@@ -13,17 +13,19 @@ from app.core.uow import Sql
 
 # Each member of the community with certified minutes in the period (stays by their check-out, as
 # the dashboards count them and their points are awarded; claims by the day worked), and all their
-# certified minutes to the end of the period.
+# certified minutes to the end of the period. Times: each event once (two stays at one event, out for
+# lunch and back, are one time, as the attendance counts them) and each claim once.
 _HOURS = Sql(
     "WITH done AS ("
-    " SELECT c.user_id, c.minutes, c.checked_out_at >= :lo AS inside FROM event_checkins c"
+    " SELECT c.user_id, c.minutes, c.checked_out_at >= :lo AS inside, 'e' || c.event_id AS what"
+    " FROM event_checkins c"
     " WHERE c.community_id = :cid AND c.award_status IN ('awarded', 'zero') AND c.checked_out_at < :hi"
     " UNION ALL"
-    " SELECT h.user_id, h.minutes, h.worked_on >= :first AS inside FROM hour_claims h"
+    " SELECT h.user_id, h.minutes, h.worked_on >= :first, 'h' || h.id FROM hour_claims h"
     " WHERE h.community_id = :cid AND h.status = 'approved' AND h.worked_on < :end_day"
     ") "
     "SELECT u.id, u.display_name, sum(d.minutes) FILTER (WHERE d.inside) AS period,"
-    " sum(d.minutes) AS total, count(*) FILTER (WHERE d.inside) AS times "
+    " sum(d.minutes) AS total, count(DISTINCT d.what) FILTER (WHERE d.inside) AS times "
     "FROM done d JOIN users u ON u.id = d.user_id "
     "GROUP BY u.id, u.display_name HAVING bool_or(d.inside) ORDER BY u.display_name, u.id"
 )

@@ -79,3 +79,36 @@ async def test_hours_by_category_add_up_to_the_hours_shown(site, db):
     assert shown.count("volunteer_hours") == 1.0
     assert round(sum(parts.values()), 1) == 1.0, parts
     assert sorted(v for v in parts.values() if v) == [0.3, 0.3, 0.4]
+
+
+async def test_two_stays_at_one_event_are_one_time_in_the_export_as_in_the_attendance(client, site, db):
+    """Out for lunch and back: two stays, one time of service. The export's times counted each stay,
+    2 beside an attendance of 1."""
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    set_clock(datetime(2026, 12, 10, 1, 0, tzinfo=UTC))  # 09:00 in Fuzhou
+    start = clock.now() - timedelta(minutes=5)
+    event_id = await make_event(
+        client,
+        admin,
+        cid,
+        starts_at=start.isoformat(),
+        ends_at=(start + timedelta(hours=6)).isoformat(),
+        kiosk_confirmation=False,
+        reentry_allowed=True,
+    )
+    for _ in range(2):
+        assert (await scan(client, alice, await kiosk_code(client, admin, event_id))).status_code == 200
+        clock.advance(timedelta(hours=1))
+        out = await scan(client, alice, await kiosk_code(client, admin, event_id, "checkout"))
+        assert out.status_code == 200, out.text
+        clock.advance(timedelta(hours=1))
+    community = await db.get(Community, cid)
+    assert community is not None
+    day = date(2026, 12, 10)
+    shown = (await figures_of(db, [community], day, day))[0]
+    export = exports.find("hours")
+    assert export is not None
+    rows = await export.fn(db, Scope(cid, day, day, ZONE))
+    assert shown.count("attendance") == 1 and shown.count("volunteer_hours") == 2.0
+    assert [(row[2], row[3]) for row in rows] == [(2.0, 1)]
