@@ -16,7 +16,7 @@ from app.core import paging
 from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
-from app.core.i18n import gettext_for
+from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
@@ -63,6 +63,7 @@ async def shelf_order(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession
 ) -> Template | Redirect:
     form = await form_data(request)
+    item: StoreItem | None = None
     try:
         item_id = optional_int(form.get("item_id"))
         quantity = optional_int(form.get("quantity")) or 1
@@ -295,6 +296,29 @@ async def _counter_context(
     }
 
 
+def _counter_refusal(
+    exc: DomainError, ctx: dict[str, Any], item: StoreItem | None, quantity: int
+) -> DomainError | None:
+    """A refusal as staff ordering for a resident read it: whose limit or points, which item, and
+    what to do next (the resident's own words, "you have reached...", are not theirs)."""
+    if item is None:
+        return None
+    words = {"name": ctx["resident"].display_name, "item": item.name}
+    if exc.code == "limit_reached":
+        detail = lazy("%(name)s has reached this month's limit for %(item)s. Choose another item.")
+    elif exc.code == "insufficient_points":
+        words.update(num=ctx["wallet"].available, qty=quantity)
+        detail = lazy(
+            "%(name)s has %(num)s points to spend: not enough for %(qty)s × %(item)s. "
+            "Choose fewer, or another item."
+        )
+    elif exc.code == "out_of_stock":
+        detail = lazy("%(item)s is out of stock now. Choose another item.")
+    else:
+        return None
+    return DomainError(exc.code, exc.status_code, detail, words=words)
+
+
 @get("/store/c/{community_id:int}/counter/{user_id:int}", include_in_schema=False)
 async def counter_page(
     request: Request, community_id: int, user_id: int, actor: Actor, db_session: AsyncSession
@@ -308,6 +332,7 @@ async def counter_order(
     request: Request, community_id: int, user_id: int, actor: Actor, db_session: AsyncSession
 ) -> Template | Redirect:
     form = await form_data(request)
+    item: StoreItem | None = None
     try:
         item_id = optional_int(form.get("item_id"))
         if item_id is None:
@@ -328,11 +353,12 @@ async def counter_order(
     except DomainError as exc:
         await reopen_form(db_session, exc)
         ctx = await _counter_context(db_session, actor, community_id, user_id)
+        words = _counter_refusal(exc, ctx, item, optional_int(form.get("quantity")) or 1)
         return render(
             request,
             "store/counter.html",
             status_code=exc.status_code,
-            error=error_message(request, exc),
+            error=error_message(request, words or exc),
             **ctx,
         )
     return Redirect(f"/store/orders/{placed.id}?done=placed", status_code=303)

@@ -18,7 +18,7 @@ from app.scans import scanning
 from tests.api.helpers import page_login, post_form
 from tests.conftest import count, login
 from tests.qrtools import decode_svg
-from tests.store.conftest import give_points, make_item
+from tests.store.conftest import give_points, make_item, order
 
 
 async def test_resident_browses_orders_and_sees_pickup_qr_and_digits(client, shop, db):
@@ -549,3 +549,36 @@ async def test_the_counter_page_keeps_a_residents_monthly_limit_as_their_shelf_d
     page = (await client.get(url)).text
     card = page[page.index("老花镜") :].split("</section>", 1)[0]
     assert "本月还可为其兑换 0 件" in card and "<form" not in card
+
+
+async def test_a_refusal_at_the_counter_names_the_resident_the_item_and_what_to_do(client, shop, engine):
+    """Ordering for a resident at the counter, a refusal read "You have reached this month's limit
+    for this item" or "There are not enough points for this": staff read of themselves and of no
+    item. It names the resident and the item, what they have, and what to do next."""
+    await give_points(engine, shop.community_id, shop.resident.user_id, 100)
+    wallet = f"/api/v1/me/wallet?community_id={shop.community_id}"
+    points = (await client.get(wallet, headers=shop.resident.headers)).json()["available"]
+    glasses = await make_item(client, shop, name="老花镜", points_price=10, stock=5, per_resident_limit=1)
+    oil = await make_item(client, shop, name="食用油", points_price=(points - 10) // 2 + 1, stock=5)
+    await page_login(client, shop.staff)
+    url = f"/store/c/{shop.community_id}/counter/{shop.resident.user_id}"
+    page = (await client.get(url)).text
+    keys = {i: re.search(rf'name="key" value="([^"]+-{i})"', page).group(1) for i in (glasses, oil)}
+    # Meanwhile the resident orders on their own phone: the limit is reached, the points are spent.
+    assert (await order(client, shop.resident, glasses, 1)).status_code == 201
+    assert (await order(client, shop.resident, oil, 1)).status_code == 201
+    limit = await post_form(client, url, {"item_id": str(glasses), "quantity": "1", "key": keys[glasses]})
+    assert limit.status_code == 409
+    alert = limit.text[limit.text.index('class="alert"') :].split("</div>", 1)[0]
+    assert shop.resident.display_name in alert and "老花镜" in alert and "您" not in alert
+    poor = await post_form(
+        client,
+        url,
+        {"item_id": str(oil), "quantity": "1", "key": keys[oil]},
+        headers={"Accept-Language": "en"},
+    )
+    assert poor.status_code == 409
+    alert = poor.text[poor.text.index('class="alert"') :].split("</div>", 1)[0]
+    left = (await client.get(wallet, headers=shop.resident.headers)).json()["available"]
+    assert shop.resident.display_name in alert and "食用油" in alert and f" {left} " in alert
+    assert "fewer" in alert or "another" in alert
