@@ -97,6 +97,9 @@ class Ranked:
 
 
 FigureFn = Callable[[Any, Sequence[Scope]], Awaitable[Mapping[int, Any]]]
+# A count over several communities at once that is not the sum of theirs (people active in two
+# communities are one person in their street's total): the scopes' value as one number.
+AcrossFn = Callable[[Any, Sequence[Scope]], Awaitable[int | float]]
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class Figure:
     keys: Mapping[str, str] = field(default_factory=dict)  # a breakdown's keys -> label msgids
     order: int = 100
     note: str = ""  # msgid: how it is counted where that is not plain (shown under its table)
+    across: AcrossFn | None = None  # a count whose total over communities is not their sum
 
     def empty(self) -> Any:
         if self.kind == "series":
@@ -147,12 +151,13 @@ def figure(
     keys: Mapping[str, str] | None = None,
     order: int = 100,
     note: str = "",
+    across: AcrossFn | None = None,
 ) -> Callable[[FigureFn], FigureFn]:
     """Registers `fn` as figure `name` (registering a name twice keeps the last: a module imported
     again replaces its own figures)."""
 
     def register(fn: FigureFn) -> FigureFn:
-        _FIGURES[name] = Figure(name, label, fn, kind, unit, dict(keys or {}), order, note)
+        _FIGURES[name] = Figure(name, label, fn, kind, unit, dict(keys or {}), order, note, across)
         return fn
 
     return register
@@ -182,6 +187,14 @@ async def compute(
     finally:
         _MEMO.reset(token)
     return out
+
+
+async def across(session: Any, scopes: Sequence[Scope]) -> dict[str, int | float]:
+    """The counts whose total over these communities is not the sum of theirs (`across`), each
+    counted over all the scopes at once: {name: value}."""
+    if not scopes:
+        return {}
+    return {f.name: await f.across(session, scopes) for f in registered() if f.across is not None}
 
 
 def _put(

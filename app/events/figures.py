@@ -42,9 +42,8 @@ _EVENTS = Sql(
     "AND e.status <> 'cancelled' "
     "GROUP BY s.cid, s.lo, s.hi"
 )
-_ACTIVE = Sql(
-    "SELECT s.cid, count(DISTINCT a.user_id) AS people "  # noqa: S608
-    f"FROM {SCOPES} "
+_ACTIVE_PEOPLE = (
+    f"FROM {SCOPES} "  # noqa: S608
     "JOIN LATERAL ("
     "  SELECT c.user_id FROM event_checkins c "
     "  WHERE c.community_id = s.cid AND c.checked_in_at >= s.lo AND c.checked_in_at < s.hi "
@@ -52,8 +51,10 @@ _ACTIVE = Sql(
     "  SELECT h.user_id FROM hour_claims h "
     "  WHERE h.community_id = s.cid AND h.status = 'approved' AND h.worked_on >= s.d0 AND h.worked_on < s.d1"
     ") a ON true "
-    "GROUP BY s.cid"
 )
+_ACTIVE = Sql(f"SELECT s.cid, count(DISTINCT a.user_id) AS people {_ACTIVE_PEOPLE} GROUP BY s.cid")  # noqa: S608
+# The same people over several communities at once: one active in two of them is one person.
+_ACTIVE_ACROSS = Sql(f"SELECT count(DISTINCT a.user_id) AS people {_ACTIVE_PEOPLE}")  # noqa: S608
 
 
 async def _minutes(session: Any, scopes: Sequence[Scope]) -> dict[int, dict[str, int]]:
@@ -108,11 +109,17 @@ async def attendance(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
     return {int(row["cid"]): int(row["attendance"]) for row in rows}
 
 
+async def _active_across(session: Any, scopes: Sequence[Scope]) -> int:
+    rows = await _ACTIVE_ACROSS.fetch(session, scope_arrays(scopes))
+    return int(rows[0]["people"]) if rows else 0
+
+
 @figures.figure(
     "active_residents",
     lazy("Active residents"),
     order=25,
     note=lazy("People who checked in at an event or had volunteer hours approved in the period."),
+    across=_active_across,
 )
 async def active_residents(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
     rows = await _ACTIVE.fetch(session, scope_arrays(scopes))

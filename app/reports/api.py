@@ -72,7 +72,7 @@ async def api_street_stats(
         name=street.name,
         first_day=first_day,
         last_day=last_day,
-        totals=services.plain(services.total(rows)),
+        totals=services.plain(await services.street_total(report_session, rows)),
     )
 
 

@@ -104,7 +104,7 @@ async def street_dashboard(
         first=first_day,
         last=last_day,
         counts=counts,
-        totals=services.total(rows),
+        totals=await services.street_total(report_session, rows),
         charts=charts.street_charts(rows, shown, _, until=today),
         ranking=[
             charts.ranking_chart(f, services.total(rows)[f.name], _) for f in shown if f.kind == "ranking"

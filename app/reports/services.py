@@ -123,6 +123,16 @@ def total(rows: list[Figures]) -> dict[str, Any]:
     return out
 
 
+async def street_total(session: AsyncSession, rows: list[Figures]) -> dict[str, Any]:
+    """A street's figures as `total` adds them up, but for the counts that are not a sum over its
+    communities (a resident active in two of them is one person of the street), counted over all
+    of them at once."""
+    out = total(rows)
+    scopes = [Scope(r.community.id, r.first, r.last, r.community.time_zone) for r in rows]
+    out.update(await figures.across(session, scopes))
+    return out
+
+
 def plain(value: Any) -> Any:
     """A figure's value as JSON data (a ranking's lines as objects)."""
     if isinstance(value, Ranked):

@@ -10,11 +10,14 @@ from typing import Any
 from sqlalchemy import text
 
 from app.core import clock, exports
+from app.core.authz import Actor
 from app.core.figures import Scope
+from app.events import hours
 from app.reports import rules
 from tests.reports.conftest import Town, _award
 
 ZONE = "America/Los_Angeles"
+TOWN_ZONE = "Asia/Shanghai"
 
 
 async def _issued(client: Any, person: Any, path: str, first: date, last: date) -> Any:
@@ -61,3 +64,42 @@ async def test_points_at_half_past_eleven_on_a_months_last_day_count_in_that_mon
     # The points statement of the month says the same.
     assert await _points_in(db, town, first, last_day) == in_before + 7
     assert await _points_in(db, town, following, following) == 0
+
+
+async def test_a_resident_active_in_two_communities_of_the_street_is_one_person_in_its_total(
+    client: Any, reports_town: Town, factory: Any, db: Any
+) -> None:
+    """The street's active residents added its communities' up: a volunteer of two of them was
+    two people in the street's total."""
+    town = reports_town
+    street = f"/api/v1/streets/{town.tenant.street_id}/stats"
+    today = clock.today(TOWN_ZONE)
+    before = await _issued(client, town.street_admin, street, today, today)
+    both = await factory.person(town.tenant, name="两边跑")
+    await db.execute(
+        text("INSERT INTO memberships (user_id, community_id, roles) VALUES (:u, :c, ARRAY['resident'])"),
+        {"u": both.user_id, "c": town.neighbour_id},
+    )
+    for cid in (town.community_id, town.neighbour_id):
+        await hours.enter_honour_hours(
+            db,
+            Actor(town.admin.user_id, "管理员", {cid: frozenset({"admin"})}),
+            cid,
+            both.user_id,
+            hours.ClaimInput(what="值守", worked_on=today, minutes=60),
+            points=0,
+            converts_to_points=False,
+        )
+    await db.commit()
+    after = await _issued(client, town.street_admin, street, today, today)
+    per_community = {c["community_id"]: c["active_residents"] for c in after["communities"]}
+    was = {c["community_id"]: c["active_residents"] for c in before["communities"]}
+    assert per_community[town.community_id] == was[town.community_id] + 1
+    assert per_community[town.neighbour_id] == was[town.neighbour_id] + 1
+    assert after["totals"]["active_residents"] == before["totals"]["active_residents"] + 1
+    page = await client.get(
+        f"/street/{town.tenant.street_id}/dashboard?from={today}&to={today}",
+        headers=town.street_admin.headers,
+    )
+    shown = f'data-figure="active_residents" data-value="{after["totals"]["active_residents"]}"'
+    assert shown in page.text
