@@ -86,6 +86,8 @@ async def test_a_kiosk_opened_before_check_in_says_when_it_opens_in_the_communit
             client.cookies.set("elder", elder)
             page = await client.get(url, headers={**admin.headers, "Accept-Language": language})
             assert ('class="kiosk elder' in page.text) == (elder == "1")
+            # Under the code: above it, the line pushed the code off a phone's first screen in 长辈版.
+            assert page.text.index("data-kiosk-code") < page.text.index("data-kiosk-opens")
             opening = page.text[page.text.index("data-kiosk-opens") :].split("</p>", 1)[0]
             assert words in opening and "09:00" in opening and str(opens.day) in opening, opening
     client.cookies.delete("elder")
