@@ -88,7 +88,12 @@ async def test_second_scan_in_same_window_is_harmless(client, site, db):
     assert repeat.json()["code"] == "already_done"
     assert await wallet_balance(db, tenant.community_id, alice.user_id) == 15
     stored = (
-        (await db.execute(text("SELECT result FROM scans WHERE event_id = :e ORDER BY id"), {"e": event_id}))
+        (
+            await db.execute(
+                text("SELECT result FROM scans WHERE event_id = :e AND scanner_id = :u ORDER BY id"),
+                {"e": event_id, "u": alice.user_id},
+            )
+        )
         .scalars()
         .all()
     )
@@ -115,7 +120,10 @@ async def test_kiosk_code_expires_after_thirty_seconds(client, site, db):
     assert expired.status_code == 422 and expired.json()["code"] == "code_expired"
     assert "过期" in expired.json()["detail"]
     reasons = (
-        await db.execute(text("SELECT result, subject_id FROM scans WHERE event_id = :e"), {"e": event_id})
+        await db.execute(
+            text("SELECT result, subject_id FROM scans WHERE event_id = :e AND scanner_id = :u"),
+            {"e": event_id, "u": alice.user_id},
+        )
     ).all()
     assert [r.result for r in reasons] == ["code_expired"]
 
