@@ -62,3 +62,36 @@ def _reset_clock() -> Any:
     clock.reset()
     yield
     clock.reset()
+
+
+async def hour_long_stays(
+    client: Any,
+    admin: Person,
+    person: Person,
+    community_id: int,
+    *,
+    open_hours: int,
+    stays: int = 1,
+    **overrides: Any,
+) -> int:
+    """An event open from five minutes before the test's clock for `open_hours`, kiosk check-ins
+    confirmed at once, where `person` stays an hour `stays` times by the kiosk's codes (an hour
+    apart when more than one); the event's id."""
+    start = clock.now() - timedelta(minutes=5)
+    event_id = await make_event(
+        client,
+        admin,
+        community_id,
+        starts_at=start.isoformat(),
+        ends_at=(start + timedelta(hours=open_hours)).isoformat(),
+        kiosk_confirmation=False,
+        **overrides,
+    )
+    for turn in range(stays):
+        if turn:
+            clock.advance(timedelta(hours=1))
+        assert (await scan(client, person, await kiosk_code(client, admin, event_id))).status_code == 200
+        clock.advance(timedelta(hours=1))
+        out = await scan(client, person, await kiosk_code(client, admin, event_id, "checkout"))
+        assert out.status_code == 200 and out.json()["minutes"] == 60, out.text
+    return event_id

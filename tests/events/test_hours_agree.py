@@ -4,14 +4,14 @@ a stay across local midnight at a month's or a year's end is not counted in two 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from app.core import clock, exports
 from app.core.figures import Scope
 from app.events import hours
 from app.places.models import Community
 from app.reports.services import figures_of
-from tests.events.conftest import kiosk_code, make_event, scan
+from tests.events.conftest import hour_long_stays
 from tests.events.test_checkin_api import admin_actor
 from tests.events.test_time_zone import set_clock
 
@@ -23,19 +23,7 @@ async def test_a_stay_across_midnight_counts_in_the_month_it_ended_in_every_figu
     cid = tenant.community_id
     # From 23:30 on 31 December in Fuzhou (15:30 UTC) to 00:30 on 1 January.
     set_clock(datetime(2026, 12, 31, 15, 30, tzinfo=UTC))
-    start = clock.now() - timedelta(minutes=5)
-    event_id = await make_event(
-        client,
-        admin,
-        cid,
-        starts_at=start.isoformat(),
-        ends_at=(start + timedelta(hours=3)).isoformat(),
-        kiosk_confirmation=False,
-    )
-    assert (await scan(client, alice, await kiosk_code(client, admin, event_id))).status_code == 200
-    clock.advance(timedelta(hours=1))
-    out = await scan(client, alice, await kiosk_code(client, admin, event_id, "checkout"))
-    assert out.status_code == 200 and out.json()["minutes"] == 60
+    await hour_long_stays(client, admin, alice, cid, open_hours=3)
 
     community = await db.get(Community, cid)
     assert community is not None and community.time_zone == ZONE
@@ -87,22 +75,7 @@ async def test_two_stays_at_one_event_are_one_time_in_the_export_as_in_the_atten
     tenant, admin, alice, _bob = site
     cid = tenant.community_id
     set_clock(datetime(2026, 12, 10, 1, 0, tzinfo=UTC))  # 09:00 in Fuzhou
-    start = clock.now() - timedelta(minutes=5)
-    event_id = await make_event(
-        client,
-        admin,
-        cid,
-        starts_at=start.isoformat(),
-        ends_at=(start + timedelta(hours=6)).isoformat(),
-        kiosk_confirmation=False,
-        reentry_allowed=True,
-    )
-    for _ in range(2):
-        assert (await scan(client, alice, await kiosk_code(client, admin, event_id))).status_code == 200
-        clock.advance(timedelta(hours=1))
-        out = await scan(client, alice, await kiosk_code(client, admin, event_id, "checkout"))
-        assert out.status_code == 200, out.text
-        clock.advance(timedelta(hours=1))
+    await hour_long_stays(client, admin, alice, cid, open_hours=6, stays=2, reentry_allowed=True)
     community = await db.get(Community, cid)
     assert community is not None
     day = date(2026, 12, 10)

@@ -11,7 +11,7 @@ from app.events import jobs as event_jobs
 from app.places.models import Community
 from tests.api.helpers import post_form
 from tests.conftest import login
-from tests.events.conftest import kiosk_code, make_event, scan
+from tests.events.conftest import hour_long_stays, kiosk_code, make_event, scan
 from tests.served_jobs import served_tick
 
 
@@ -59,19 +59,7 @@ async def test_hours_this_year_start_at_local_midnight(client, site, db):
     cid = tenant.community_id
     # An hour on 31 December from 20:00 China time (12:00 UTC)...
     set_clock(datetime(2026, 12, 31, 12, 0, tzinfo=UTC))
-    start = clock.now() - timedelta(minutes=5)
-    event_id = await make_event(
-        client,
-        admin,
-        cid,
-        starts_at=start.isoformat(),
-        ends_at=(start + timedelta(hours=2)).isoformat(),
-        kiosk_confirmation=False,
-    )
-    assert (await scan(client, alice, await kiosk_code(client, admin, event_id))).status_code == 200
-    clock.advance(timedelta(hours=1))
-    out = await scan(client, alice, await kiosk_code(client, admin, event_id, "checkout"))
-    assert out.status_code == 200 and out.json()["minutes"] == 60
+    await hour_long_stays(client, admin, alice, cid, open_hours=2)
     # ...is last year's at 00:30 on 1 January in Fuzhou, though UTC still says 31 December.
     set_clock(datetime(2026, 12, 31, 16, 30, tzinfo=UTC))
     page = (await client.get(f"/c/{cid}/hours", headers={**alice.headers, "Accept-Language": "en"})).text
