@@ -187,55 +187,59 @@ async def organisation_add_member(
     return Redirect(f"/partners/o/{organisation_id}?saved=member", status_code=303)
 
 
+# A step on one member, by the organisation's admins and its community's, each asked first:
+# its page, the use case that takes it and the notice after it.
+MEMBER_STEPS = {
+    "remove": ("partners/remove_member.html", services.remove_member, "member_removed"),
+    "admin": ("partners/make_admin.html", services.make_admin, "admin"),
+}
+
+
 async def _member_step_page(
     request: Request,
     db_session: AsyncSession,
     actor: Actor,
     organisation_id: int,
     member_id: int,
-    template: str,
+    step: str,
     **extra: Any,
 ) -> Template:
-    """The confirmation of a step on one member (removing them, making them an admin), for the
-    organisation's admins and its community's."""
+    """The question before a step on one member (removing them, making them an admin)."""
     organisation = await services.organisation_for(db_session, actor, organisation_id, admin=True)
-    member = next(
-        (m for m in await services.members_of(db_session, organisation_id) if m[0] == member_id), None
-    )
+    members = await services.members_of(db_session, organisation_id)
+    member = next((m for m in members if m[0] == member_id), None)
     if member is None:
         raise NotFound()
     return forms.page(
         request,
-        template,
+        MEMBER_STEPS[step][0],
         status_code=extra.pop("status_code", 200),
         organisation=organisation,
         member_id=member_id,
         member_name=member[1],
         member_is_admin=member[2],
+        only_admin=member[2] and sum(1 for m in members if m[2]) == 1,
         yourself=member_id == actor.user_id,
         **extra,
     )
 
 
-async def _remove_member_page(
-    request: Request,
-    db_session: AsyncSession,
-    actor: Actor,
-    organisation_id: int,
-    member_id: int,
-    **extra: Any,
-) -> Template:
-    only_admin = await services.is_only_admin(db_session, organisation_id, member_id)
-    return await _member_step_page(
-        request,
-        db_session,
-        actor,
-        organisation_id,
-        member_id,
-        "partners/remove_member.html",
-        only_admin=only_admin,
-        **extra,
-    )
+async def _member_step(
+    request: Request, db_session: AsyncSession, actor: Actor, organisation_id: int, member_id: int, step: str
+) -> Template | Redirect:
+    """A step's form: without its confirmation the question again; taken, back to the office page
+    (to the person's organisations when they left it themselves)."""
+    page = partial(_member_step_page, request, db_session, actor, organisation_id, member_id, step)
+    if (await form_data(request)).get("confirm") != "1":
+        return await page()
+    _, use_case, saved = MEMBER_STEPS[step]
+    try:
+        await use_case(db_session, actor, organisation_id, member_id, address=client_address(request))
+    except DomainError as exc:
+        return await reopen_page(request, db_session, exc, page)
+    if step == "remove" and member_id == actor.user_id:  # who left no longer opens the office page
+        return Redirect("/partners?saved=left", status_code=303)
+    return Redirect(f"/partners/o/{organisation_id}?saved={saved}", status_code=303)
 
 
 @get("/partners/o/{organisation_id:int}/members/{member_id:int}/remove", include_in_schema=False)
@@ -243,30 +247,14 @@ async def remove_member_confirm(
     request: Request, organisation_id: int, member_id: int, actor: Actor, db_session: AsyncSession
 ) -> Template:
     """The confirmation step: the member acts for the organisation no more."""
-    return await _remove_member_page(request, db_session, actor, organisation_id, member_id)
+    return await _member_step_page(request, db_session, actor, organisation_id, member_id, "remove")
 
 
 @post("/partners/o/{organisation_id:int}/members/{member_id:int}/remove", include_in_schema=False)
 async def remove_member(
     request: Request, organisation_id: int, member_id: int, actor: Actor, db_session: AsyncSession
 ) -> Template | Redirect:
-    form = await form_data(request)
-    if form.get("confirm") != "1":
-        return await _remove_member_page(request, db_session, actor, organisation_id, member_id)
-    try:
-        await services.remove_member(
-            db_session, actor, organisation_id, member_id, address=client_address(request)
-        )
-    except DomainError as exc:
-        return await reopen_page(
-            request,
-            db_session,
-            exc,
-            partial(_remove_member_page, request, db_session, actor, organisation_id, member_id),
-        )
-    if member_id == actor.user_id:  # who leaves the organisation no longer opens its office page
-        return Redirect("/partners?saved=left", status_code=303)
-    return Redirect(f"/partners/o/{organisation_id}?saved=member_removed", status_code=303)
+    return await _member_step(request, db_session, actor, organisation_id, member_id, "remove")
 
 
 @get("/partners/o/{organisation_id:int}/members/{member_id:int}/admin", include_in_schema=False)
@@ -275,40 +263,14 @@ async def make_member_admin_confirm(
 ) -> Template:
     """The confirmation step: an admin manages the members, and the pages have no step that takes
     it back (only removing the member ends it)."""
-    return await _member_step_page(
-        request, db_session, actor, organisation_id, member_id, "partners/make_admin.html"
-    )
+    return await _member_step_page(request, db_session, actor, organisation_id, member_id, "admin")
 
 
 @post("/partners/o/{organisation_id:int}/members/{member_id:int}/admin", include_in_schema=False)
 async def make_member_admin(
     request: Request, organisation_id: int, member_id: int, actor: Actor, db_session: AsyncSession
 ) -> Template | Redirect:
-    form = await form_data(request)
-    if form.get("confirm") != "1":
-        return await _member_step_page(
-            request, db_session, actor, organisation_id, member_id, "partners/make_admin.html"
-        )
-    try:
-        await services.make_admin(
-            db_session, actor, organisation_id, member_id, address=client_address(request)
-        )
-    except DomainError as exc:
-        return await reopen_page(
-            request,
-            db_session,
-            exc,
-            partial(
-                _member_step_page,
-                request,
-                db_session,
-                actor,
-                organisation_id,
-                member_id,
-                "partners/make_admin.html",
-            ),
-        )
-    return Redirect(f"/partners/o/{organisation_id}?saved=admin", status_code=303)
+    return await _member_step(request, db_session, actor, organisation_id, member_id, "admin")
 
 
 # ---------------------------------------------------------------- agreements

@@ -352,15 +352,6 @@ async def make_admin(
 LAST_ADMIN = lazy("The organisation's only admin cannot be removed: make another member an admin first.")
 
 
-async def is_only_admin(session: AsyncSession, organisation_id: int, user_id: int) -> bool:
-    member = await session.scalar(
-        select(OrganisationMember).where(
-            OrganisationMember.organisation_id == organisation_id, OrganisationMember.user_id == user_id
-        )
-    )
-    return member is not None and member.is_admin and await _admins(session, organisation_id) <= 1
-
-
 async def _member_locked(
     session: AsyncSession, actor: Actor, organisation_id: int, user_id: int
 ) -> tuple[Organisation, OrganisationMember]:
