@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.circle import exports as circle_exports
 from app.circle import photos, rules, services, statements
 from app.circle.models import Offer
-from app.circle.pages import OFFER_LABELS, offer_context
 from app.circle.statements import FUND_LABELS, STATEMENT_LABELS
+from app.circle.views import OFFER_LABELS, offer_context
 from app.core import clock, exports, form_keys, organisations, uploads
 from app.core import photos as core_photos
 from app.core.authz import Actor

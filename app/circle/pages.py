@@ -1,7 +1,7 @@
 """The service circle's pages for residents (nearest first, an offer, buying it, my vouchers),
 for the members of a provider (the shop page: scan, today's redemptions, this month), and for a
 grid worker or staff buying a home visit for a resident without a phone. The admin's pages are
-app.circle.admin_pages, the JSON API app.circle.api."""
+app.circle.admin_pages, the JSON API app.circle.api; what the pages share is app.circle.views."""
 
 from __future__ import annotations
 
@@ -15,10 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.member_cards import resolve_member_code_as
 from app.accounts.models import Membership, User
-from app.circle import cash, mine, photos, redeeming, rules, services, statements, vouchers
+from app.circle import cash, mine, photos, redeeming, rules, services, views, vouchers
 from app.circle import home as _home  # noqa: F401 - registers its share of the home page
-from app.circle.models import Rating
-from app.core import clock, organisations, paging, uow
+from app.core import paging, uow
 from app.core import photos as core_photos
 from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Invalid, NotFound
@@ -28,32 +27,8 @@ from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.ledger import admin as ledger_admin
 from app.ledger import services as ledger
-from app.places.models import Community
-from app.places.services import time_zone_of
 from app.scans import scanning
 from app.scans import services as scan_services
-
-STATUS_LABELS = {
-    "awaiting_payment": lazy("Waiting for payment"),
-    "held": lazy("Ready to use"),
-    "redeemed": lazy("Used"),
-    "cancelled": lazy("Cancelled"),
-    "expired": lazy("Expired"),
-}
-OFFER_LABELS = {
-    "pending": lazy("Waiting for approval"),
-    "active": lazy("Offered"),
-    "rejected": lazy("Not approved"),
-    "withdrawn": lazy("Withdrawn"),
-}
-
-
-async def _community(db_session: AsyncSession, community_id: int) -> Community:
-    community = await db_session.get(Community, community_id)
-    if community is None:
-        raise NotFound()
-    return community
-
 
 # ---------------------------------------------------------------- nearest first
 
@@ -62,7 +37,7 @@ async def _community(db_session: AsyncSession, community_id: int) -> Community:
 async def circle_page(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, category: str = ""
 ) -> Template:
-    community = await _community(db_session, community_id)
+    community = await views.find_community(db_session, community_id)
     listed = await services.nearest_offers(db_session, actor, community_id, category=category or None)
     origin = await services.origin_of(db_session, community_id, actor.user_id)
     return render(
@@ -79,60 +54,6 @@ async def circle_page(
     )
 
 
-async def offer_context(
-    db_session: AsyncSession, actor: Actor, offer_id: int, settings: Settings
-) -> dict[str, Any]:
-    """What the offer page shows (also after a refused photo, app.circle.admin_pages)."""
-    payments_on = cash.checkout_for(settings) is not None
-    offer = await services.offer_in(db_session, offer_id)
-    mine = await organisations.acts_for(db_session, actor.user_id)
-    if offer.status != "active" and not (
-        actor.has(offer.community_id, "admin") or offer.organisation_id in mine
-    ):
-        raise NotFound()
-    if not actor.is_member(offer.community_id) and offer.organisation_id not in mine:
-        raise NotFound()
-    listed = [
-        item
-        for item in (
-            await services.nearest_offers(db_session, actor, offer.community_id)
-            if actor.is_member(offer.community_id)
-            else []
-        )
-        if item.offer.id == offer_id
-    ]
-    provider = (await organisations.providers(db_session, [offer.organisation_id])).get(offer.organisation_id)
-    view = (await services.provider_views(db_session, [provider]))[0] if provider else None
-    notes = (
-        await db_session.scalars(
-            select(Rating).where(Rating.offer_id == offer_id).order_by(Rating.created_at.desc()).limit(10)
-        )
-    ).all()
-    stars = (await services.ratings_of(db_session, [offer_id])).get(offer_id)
-    community = await _community(db_session, offer.community_id)
-    conn = await connection_of(db_session)
-    return {
-        "offer": offer,
-        "provider": provider,
-        "view": view,
-        "listed": listed[0] if listed else None,
-        "notes": notes,
-        "stars": stars,
-        "community": community,
-        "payments_on": payments_on,
-        "wallet": await ledger.wallet(conn, offer.community_id, actor.user_id),
-        # Said before the buy button, not only after a refused purchase.
-        "left": await vouchers.left_this_month(conn, offer, actor.user_id, community.time_zone),
-        "offer_label": OFFER_LABELS[offer.status],
-        # a provider's member who lives elsewhere has no circle list here: their way back is the shop
-        "member": actor.is_member(offer.community_id),
-        "may_set_photo": await photos.may_set_photo(db_session, actor, offer),
-        "by_admin": actor.has(offer.community_id, "admin"),
-        "max_photo_bytes": core_photos.MAX_BYTES,
-        "service_category": rules.service_category,
-    }
-
-
 @get("/circle/offers/{offer_id:int}", include_in_schema=False)
 async def offer_page(
     request: Request,
@@ -143,7 +64,7 @@ async def offer_page(
     photo: str = "",
     saved: str = "",
 ) -> Template:
-    ctx = await offer_context(db_session, actor, offer_id, settings)
+    ctx = await views.offer_context(db_session, actor, offer_id, settings)
     too_large = photo == "too_large" and ctx["may_set_photo"]
     return render(
         request,
@@ -172,7 +93,7 @@ async def _buy_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    ctx = await offer_context(db_session, actor, offer_id, settings)
+    ctx = await views.offer_context(db_session, actor, offer_id, settings)
     resident = None
     if for_user and for_user != actor.user_id:
         resident = await services.cared_for(db_session, actor, ctx["offer"].community_id, for_user)
@@ -259,38 +180,15 @@ async def my_vouchers(request: Request, actor: Actor, db_session: AsyncSession, 
         done_total=done_total,
         page=at.number,
         pages=at.pages,
-        labels=STATUS_LABELS,
+        labels=views.STATUS_LABELS,
     )
-
-
-async def _voucher_context(db_session: AsyncSession, actor: Actor, voucher_id: int) -> dict[str, Any]:
-    voucher = await vouchers.voucher_for(db_session, actor, voucher_id)
-    offer = await vouchers.offer_of(db_session, voucher)
-    provider = (await organisations.providers(db_session, [voucher.organisation_id])).get(
-        voucher.organisation_id
-    )
-    shown = voucher.status == "held" and (
-        voucher.user_id == actor.user_id or actor.has(voucher.community_id, *CARE_ROLES)
-    )
-    return {
-        "voucher": voucher,
-        "offer": offer,
-        "provider": provider,
-        "resident": await db_session.get(User, voucher.user_id),
-        "is_owner": voucher.user_id == actor.user_id,
-        "code_shown": shown,
-        "digits": rules.grouped_digits(voucher.digits),
-        "status_label": STATUS_LABELS[voucher.status],
-        "rating": await db_session.get(Rating, voucher.id),
-        "cash": await cash.state_of(db_session, voucher.id) if voucher.cash_cents else None,
-    }
 
 
 @get("/circle/vouchers/{voucher_id:int}", include_in_schema=False)
 async def voucher_page(
     request: Request, voucher_id: int, actor: Actor, db_session: AsyncSession, done: str = ""
 ) -> Template:
-    ctx = await _voucher_context(db_session, actor, voucher_id)
+    ctx = await views.voucher_context(db_session, actor, voucher_id)
     if ctx["code_shown"]:
         await vouchers.voucher_qr_svg(db_session, ctx["voucher"])
     return render(request, "circle/voucher.html", done=done, **ctx)
@@ -310,7 +208,7 @@ async def voucher_qr(voucher_id: int, actor: Actor, db_session: AsyncSession) ->
 async def _cancel_page(
     request: Request, db_session: AsyncSession, actor: Actor, voucher_id: int
 ) -> Template | Redirect:
-    ctx = await _voucher_context(db_session, actor, voucher_id)
+    ctx = await views.voucher_context(db_session, actor, voucher_id)
     if ctx["voucher"].status != "held":
         return Redirect(f"/circle/vouchers/{voucher_id}", status_code=303)
     return render(request, "circle/cancel.html", **ctx)
@@ -335,7 +233,7 @@ async def cancel_voucher(
         await vouchers.cancel(db_session, actor, voucher_id, address=client_address(request))
     except DomainError as exc:
         await reopen_form(db_session, exc)
-        ctx = await _voucher_context(db_session, actor, voucher_id)
+        ctx = await views.voucher_context(db_session, actor, voucher_id)
         return render(
             request,
             "circle/cancel.html",
@@ -357,7 +255,7 @@ async def rate_voucher(
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
-        ctx = await _voucher_context(db_session, actor, voucher_id)
+        ctx = await views.voucher_context(db_session, actor, voucher_id)
         return render(
             request,
             "circle/voucher.html",
@@ -371,50 +269,17 @@ async def rate_voucher(
 # ---------------------------------------------------------------- the shop page
 
 
-async def _shop_context(db_session: AsyncSession, actor: Actor, provider_id: int) -> dict[str, Any]:
-    provider = await services.provider_for(db_session, actor, provider_id)
-    now, zone = clock.now(), await time_zone_of(db_session, provider.community_id)
-    today = clock.day_start(now, zone)
-    mine = await organisations.acts_for(db_session, actor.user_id)  # the home admin: home's only
-    home_only = None if provider_id in mine else provider.community_id
-    redeemed = await services.redeemed_since(db_session, provider_id, today, home_only)
-    month = rules.month_of(now, zone)
-    figures = (await statements.month_figures(db_session, provider.community_id, month, provider_id))[0]
-    return {
-        "provider": provider,
-        "redeemed": redeemed,
-        "figures": figures,
-        "funds": statements.FUND_LABELS,
-        "offers": await services.offers_of_provider(db_session, provider_id),
-        "offer_labels": OFFER_LABELS,
-        "is_member": provider_id in mine,
-        "may_propose": mine.get(provider_id, False) or actor.has(provider.community_id, "admin"),
-        "service_category": rules.service_category,
-    }
-
-
 @get("/circle/shop/{provider_id:int}", include_in_schema=False)
 async def shop_page(request: Request, provider_id: int, actor: Actor, db_session: AsyncSession) -> Template:
-    ctx = await _shop_context(db_session, actor, provider_id)
+    ctx = await views.shop_context(db_session, actor, provider_id)
     return render(request, "circle/shop.html", result_template=None, **ctx)
-
-
-def _scan_answer(
-    request: Request, partial: bool, ctx: dict[str, Any] | None, template: str, status_code: int, **data: Any
-) -> Template:
-    if partial or ctx is None:
-        # htmx swaps 200 answers only; the words and the icon carry a refusal.
-        return render(request, template, **data)
-    return render(
-        request, "circle/shop.html", status_code=status_code, result_template=template, **ctx, **data
-    )
 
 
 @post("/circle/shop/{provider_id:int}/scan", include_in_schema=False)
 async def shop_scan(request: Request, provider_id: int, actor: Actor, db_session: AsyncSession) -> Template:
     """A scanned or typed voucher: who it is for and what, with a big button to redeem it."""
     form = await form_data(request)
-    ctx = await _shop_context(db_session, actor, provider_id)
+    ctx = await views.shop_context(db_session, actor, provider_id)
     partial = bool(request.headers.get("hx-request"))
     scan = scanning.ScanRequest(
         code=(form.get("code") or "").strip(),
@@ -429,7 +294,7 @@ async def shop_scan(request: Request, provider_id: int, actor: Actor, db_session
         )
     if isinstance(outcome, DomainError):
         uow.keep_refusal(request.scope)  # type: ignore[arg-type]
-        return _scan_answer(
+        return views.scan_answer(
             request,
             partial,
             ctx,
@@ -442,7 +307,7 @@ async def shop_scan(request: Request, provider_id: int, actor: Actor, db_session
             # A typed code is checked and typed again, not scanned again (the camera says so).
             typed=form.get("via") != "camera",
         )
-    return _scan_answer(
+    return views.scan_answer(
         request, partial, ctx, outcome.template or "scan/_result.html", 200, outcome=outcome, **outcome.data
     )
 
@@ -484,7 +349,7 @@ async def redeem_voucher(
     if partial and "/circle/shop/" in request.headers.get(
         "hx-current-url", ""
     ):  # the day's list and sums too
-        ctx = await _shop_context(db_session, actor, done.organisation_id)
+        ctx = await views.shop_context(db_session, actor, done.organisation_id)
         return render(request, "circle/_scan_voucher.html", oob=True, **ctx, **data)
     if partial:
         return render(request, "circle/_scan_voucher.html", **data)
@@ -505,7 +370,7 @@ async def _for_resident_page(
     typed: str = "",
     status_code: int = 200,
 ) -> Template:
-    community = await _community(db_session, community_id)
+    community = await views.find_community(db_session, community_id)
     if not actor.is_member(community_id):
         raise NotFound()
     actor.require(community_id, *CARE_ROLES)
