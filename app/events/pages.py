@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.attempts import claim_attempt, release_attempt
 from app.accounts.member_cards import resolve_member_code_as
 from app.accounts.models import User
-from app.core import clock, form_keys, qr
+from app.core import clock, form_keys, paging, qr
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
@@ -45,23 +45,27 @@ async def kiosk_svg(
 
 # ---------------------------------------------------------------- pages: residents
 
+# The upcoming events a resident sees are listed this many a page, with their count.
 EVENTS_LISTED = 50
 
 
 @get("/c/{community_id:int}/events", include_in_schema=False)
 async def events_page(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, page: str = ""
 ) -> Template:
-    # One more than listed, to know whether any is left out: a community's weekly series fill the
-    # list, and the events past it were left out without a word.
-    rows = await services.upcoming(db_session, actor, community_id, limit=EVENTS_LISTED + 1)
+    # A community's weekly series fill a page: the events past it are a page on, and counted.
+    total = await services.count_upcoming(db_session, actor, community_id)
+    at = paging.window(total, optional_int(page), EVENTS_LISTED)
+    rows = await services.upcoming(db_session, actor, community_id, limit=EVENTS_LISTED, offset=at.offset)
     community = await db_session.get(Community, community_id)
     return render(
         request,
         "events/list.html",
         community=community,
-        rows=rows[:EVENTS_LISTED],
-        more=len(rows) > EVENTS_LISTED,
+        rows=rows,
+        total=total,
+        page=at.number,
+        pages=at.pages,
         labels=rules.CATEGORY_LABELS,
         now=clock.now(),
     )

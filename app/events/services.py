@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
@@ -277,10 +277,23 @@ async def cancel_event(
     return event
 
 
+def _upcoming_of(community_id: int) -> ColumnElement[bool]:
+    return and_(Event.community_id == community_id, Event.status == "open", Event.ends_at > clock.now())
+
+
+async def count_upcoming(session: AsyncSession, actor: Actor, community_id: int) -> int:
+    """How many events `upcoming` lists over all its pages."""
+    if not actor.is_member(community_id):
+        raise NotFound()
+    return int(
+        await session.scalar(select(func.count()).select_from(Event).where(_upcoming_of(community_id))) or 0
+    )
+
+
 async def upcoming(
-    session: AsyncSession, actor: Actor, community_id: int, limit: int = 50
+    session: AsyncSession, actor: Actor, community_id: int, limit: int = 50, offset: int = 0
 ) -> list[tuple[Event, str | None]]:
-    """Upcoming open events of a community, the resident's own compound first."""
+    """Upcoming open events of a community, the resident's own compound first, a page at a time."""
     if not actor.is_member(community_id):
         raise NotFound()
     compound_id = await session.scalar(
@@ -288,16 +301,17 @@ async def upcoming(
             Membership.community_id == community_id, Membership.user_id == actor.user_id
         )
     )
-    now = clock.now()
     rows = (
         await session.execute(
             select(Event, Signup.status)
             .outerjoin(Signup, and_(Signup.event_id == Event.id, Signup.user_id == actor.user_id))
-            .where(Event.community_id == community_id, Event.status == "open", Event.ends_at > now)
+            .where(_upcoming_of(community_id))
             .order_by(
                 (Event.compound_id == compound_id).is_(True).desc() if compound_id else Event.starts_at,
                 Event.starts_at,
+                Event.id,  # one order over the pages
             )
+            .offset(offset)
             .limit(limit)
         )
     ).all()

@@ -466,17 +466,32 @@ async def test_the_approval_queue_counts_right_at_the_edge_of_what_it_lists(clie
         assert "data-oldest-claims" not in page
 
 
-async def test_the_events_list_says_when_it_lists_only_some(client, site, monkeypatch):
-    """The list stopped at its 50th event without a word: a community's weekly series fill it, and a
-    resident never learnt of the events past it."""
+async def test_the_events_list_is_paged_with_its_count(client, site, monkeypatch):
+    """The list stopped at its 50th event with "only 50 are listed": a community's weekly series
+    fill it, and a resident had no way to the events past it. They are a page on, counted."""
     monkeypatch.setattr(events_pages, "EVENTS_LISTED", 2)
     tenant, admin, alice, _bob = site
     cid = tenant.community_id
-    for _n in range(2):
-        await make_event(client, admin, cid)
-    page = (await client.get(f"/c/{cid}/events", headers=alice.headers)).text
-    assert page.count('<a href="/events/') == 2 and "data-more" not in page
-    await make_event(client, admin, cid)
-    page = (await client.get(f"/c/{cid}/events", headers=alice.headers)).text
-    assert page.count('<a href="/events/') == 2
-    assert "这里只列出 2 场活动" in page and "data-more" in page
+    start = clock.now() + timedelta(days=1)
+    made = [
+        await make_event(
+            client,
+            admin,
+            cid,
+            title=f"活动{n}",
+            starts_at=(start + timedelta(hours=n)).isoformat(),
+            ends_at=(start + timedelta(hours=n + 1)).isoformat(),
+        )
+        for n in range(5)
+    ]
+    seen: list[int] = []
+    for number in (1, 2, 3):
+        page = (await client.get(f"/c/{cid}/events?page={number}", headers=alice.headers)).text
+        assert "即将举行的活动：5 场" in page and f"第 {number} 页，共 3 页" in page
+        seen += [e for e in made if f'href="/events/{e}"' in page]
+    assert seen == made  # each once, soonest first
+    english = await client.get(f"/c/{cid}/events?page=2", headers={**alice.headers, "Accept-Language": "en"})
+    assert "Upcoming events: 5" in english.text and "Page 2 of 3." in english.text
+    assert 'href="?page=1#listed"' in english.text and 'href="?page=3#listed"' in english.text
+    last = (await client.get(f"/c/{cid}/events?page=9", headers=alice.headers)).text
+    assert f'href="/events/{made[4]}"' in last and 'rel="next"' not in last
