@@ -19,7 +19,7 @@ from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.uow import connection_of
 from app.core.web import client_address, database, error_message, form_data, optional_int, render, reopen_form
-from app.events import approvals, checkins, codes, hours, kiosk, rules, services
+from app.events import approvals, checkins, codes, hours, kiosk, mine, rules, services
 from app.events import home as _home  # noqa: F401 - registers its share of the home page
 from app.events import wall as _wall  # noqa: F401 - registers its section of the results wall
 from app.events.models import Event, Signup
@@ -341,13 +341,43 @@ async def event_headcount(
     return Redirect(f"/events/{event_id}?confirmed=1", status_code=303)
 
 
+# My events lists each of its three lists (sign-ups ahead, stays, claimed hours) this many a page.
+MY_EVENTS_PAGE = 50
+
+
 @get("/c/{community_id:int}/my-events", include_in_schema=False)
 async def my_events_page(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    signed: str = "",
+    attended: str = "",
+    claimed: str = "",
 ) -> Template:
-    data = await services.my_events(db_session, actor, community_id)
-    community = await db_session.get(Community, community_id)
-    return render(request, "events/my_events.html", community=community, **data)
+    """Each list pages on its own (its own query parameter), the others kept where they were."""
+    if not actor.is_member(community_id):
+        raise NotFound()
+    uid = actor.user_id
+    total = await mine.counts(db_session, uid, community_id)
+    at = {
+        "signed": paging.window(total["signups"], optional_int(signed), MY_EVENTS_PAGE),
+        "attended": paging.window(total["stays"], optional_int(attended), MY_EVENTS_PAGE),
+        "claimed": paging.window(total["claims"], optional_int(claimed), MY_EVENTS_PAGE),
+    }
+    page = {"limit": MY_EVENTS_PAGE}
+    return render(
+        request,
+        "events/my_events.html",
+        community=await db_session.get(Community, community_id),
+        signups=await mine.signups(db_session, uid, community_id, offset=at["signed"].offset, **page),
+        stays=await mine.stays(db_session, uid, community_id, offset=at["attended"].offset, **page),
+        claims=await mine.claims(db_session, uid, community_id, offset=at["claimed"].offset, **page),
+        total=total,
+        at=at,
+        # the pages each list's links keep: the other lists' own
+        keep={name: {o: w.number for o, w in at.items() if o != name and w.number > 1} for name in at},
+    )
 
 
 @get("/c/{community_id:int}/hours", include_in_schema=False)

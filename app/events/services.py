@@ -21,7 +21,7 @@ from app.core.i18n import lazy
 from app.core.security import burn_password_check, verify_password
 from app.core.uow import Connection, Sql, connection_of
 from app.events import reminders, rules
-from app.events.models import CATEGORIES, Checkin, Event, HourClaim, Signup
+from app.events.models import CATEGORIES, Checkin, Event, Signup
 from app.places.models import Community, Compound
 
 ORGANISER_ROLES = ("admin", "staff")
@@ -406,54 +406,6 @@ async def _promote_waitlist(session: AsyncSession, event: Event) -> None:
 
 
 # ---------------------------------------------------------------- what pages list
-
-
-# The newest stays and claims My events lists; a volunteer of some years has more.
-MY_EVENTS_LISTED = 100
-
-
-async def my_events(session: AsyncSession, actor: Actor, community_id: int) -> dict[str, Any]:
-    if not actor.is_member(community_id):
-        raise NotFound()
-    # Sign-ups still ahead: not attended (those are under stays) and not over; a cancelled
-    # event stays listed until its time has passed, so its reason is read.
-    attended = (
-        select(Checkin.id).where(Checkin.event_id == Event.id, Checkin.user_id == actor.user_id).exists()
-    )
-    signups = (
-        await session.execute(
-            select(Event, Signup.status)
-            .join(Signup, Signup.event_id == Event.id)
-            .where(
-                Signup.user_id == actor.user_id,
-                Event.community_id == community_id,
-                Signup.status != "cancelled",
-                Event.status != "closed",
-                Event.ends_at > clock.now(),
-                ~attended,
-            )
-            .order_by(Event.starts_at)
-            .limit(100)
-        )
-    ).all()
-    stays = (
-        await session.execute(
-            select(Checkin, Event.title)
-            .join(Event, Event.id == Checkin.event_id)
-            .where(Checkin.user_id == actor.user_id, Checkin.community_id == community_id)
-            .order_by(Checkin.checked_in_at.desc())
-            .limit(MY_EVENTS_LISTED + 1)  # one more, to know whether the page leaves any out
-        )
-    ).all()
-    claims = (
-        await session.scalars(
-            select(HourClaim)
-            .where(HourClaim.user_id == actor.user_id, HourClaim.community_id == community_id)
-            .order_by(HourClaim.created_at.desc())
-            .limit(MY_EVENTS_LISTED + 1)
-        )
-    ).all()
-    return {"signups": signups, "stays": stays, "claims": claims, "listed": MY_EVENTS_LISTED}
 
 
 async def places_left(session: AsyncSession, event: Event) -> int | None:

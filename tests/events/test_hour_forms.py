@@ -7,7 +7,7 @@ import re
 
 from app.core import clock
 from app.core.authz import Actor
-from app.events import hours, services
+from app.events import hours, pages
 from tests.api.helpers import post_form
 from tests.conftest import count, sent_twice_at_once
 from tests.events.test_checkin_api import admin_actor, wallet_balance
@@ -89,18 +89,27 @@ async def test_the_hours_forms_committing_twice_at_once_make_one_row_each(site, 
     assert await wallet_balance(db, cid, alice.user_id) == before + 20
 
 
-async def test_my_events_says_when_it_lists_only_the_latest_claims(client, site, monkeypatch):
-    """My events listed the newest 100 claims (and stays) and stopped without a word: a volunteer of
-    some years thought the older ones lost."""
-    monkeypatch.setattr(services, "MY_EVENTS_LISTED", 1)
+async def test_my_events_pages_the_claims_with_their_count(client, site, monkeypatch):
+    """My events listed the newest 100 claims (and stays) and then only said so: a volunteer of
+    some years could not reach the older ones. Each list is paged, with its count."""
+    monkeypatch.setattr(pages, "MY_EVENTS_PAGE", 1)
     tenant, _admin, alice, _bob = site
     cid = tenant.community_id
-    for what in ("买菜", "陪诊"):
+    sent_whats = ("买菜", "陪诊", "值守")
+    for what in sent_whats:
         page = await client.get(f"/c/{cid}/hours", headers=alice.headers)
         sent = {"what": what, "worked_on": clock.today().isoformat(), "hours": "1"}
         sent["key"] = KEY.search(page.text).group(1)
         answer = await post_form(client, f"/c/{cid}/hours/claims", sent, headers=alice.headers)
         assert answer.status_code == 303, answer.text
-    mine = (await client.get(f"/c/{cid}/my-events", headers=alice.headers)).text
-    assert "陪诊" in mine and "买菜" not in mine  # the newest one
-    assert "这里只列出最近的 1 条；服务时长和证书按全部记录计算。" in mine
+    seen = []
+    for number in (1, 2, 3):
+        mine = (await client.get(f"/c/{cid}/my-events?claimed={number}", headers=alice.headers)).text
+        assert "申报的时长：3 条" in mine and f"第 {number} 页，共 3 页" in mine
+        seen += [what for what in sent_whats if what in mine]
+    assert seen == ["值守", "陪诊", "买菜"]  # each once, newest first
+    english = await client.get(
+        f"/c/{cid}/my-events?claimed=2", headers={**alice.headers, "Accept-Language": "en"}
+    )
+    assert 'href="?claimed=1#claimed"' in english.text and 'href="?claimed=3#claimed"' in english.text
+    assert "Claimed hours: 3" in english.text and "Attended: 0" in english.text
