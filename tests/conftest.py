@@ -13,17 +13,21 @@ import os
 os.environ["JINLIN_ARGON2"] = "fast"
 
 import asyncio
+import concurrent.futures
 import itertools
 import secrets
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from litestar.middleware.compression import middleware as compression
@@ -31,8 +35,14 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from app.accounts import services
+from app.asgi import create_app
+from app.core.authz import Actor
 from app.core.database import libpq_url, normalise_url
+from app.core.migrate import upgrade
 from app.core.settings import Settings
+from app.demo import ensure_admin
+from app.places.models import Community
 from tests.cpu_record import pytest_runtest_protocol  # noqa: F401 - CPU per test with JINLIN_CPU_RECORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,18 +97,12 @@ def unique_phone() -> str:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A fresh database with every migration applied."""
-    import asyncpg  # noqa: F401 - fail early if the driver is missing
-
-    from app.core.migrate import upgrade
-
     external = os.environ.get("TEST_DATABASE_URL")
     server = None
     if external:
         admin_url = normalise_url(external)
     else:
-        import tempfile
-
-        import pgserver
+        import pgserver  # lazily: only the embedded server needs it (TEST_DATABASE_URL names another)
 
         # The server runs as its own system user: its directory must be reachable by it.
         base = Path(tempfile.mkdtemp(prefix="jinlin-test-"))
@@ -132,10 +136,6 @@ def _with_database(url: str, name: str) -> str:
 
 
 def _admin_sql(url: str, *statements: str) -> None:
-    import asyncio
-
-    import asyncpg
-
     async def run() -> None:
         conn = await _connect(asyncpg, url)
         try:
@@ -166,8 +166,6 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
 
 @pytest.fixture(scope="session")
 def app(settings: Settings) -> Any:
-    from app.asgi import create_app
-
     return create_app(settings)
 
 
@@ -223,9 +221,6 @@ class Factory:
         self.engine = engine
 
     async def tenant(self, name: str | None = None) -> Tenant:
-        from app.demo import ensure_admin
-        from app.places.models import Community
-
         phone = unique_phone()
         password = "admin-pass-" + secrets.token_hex(4)
         async with async_sessionmaker(self.engine, expire_on_commit=False)() as s, s.begin():
@@ -255,9 +250,6 @@ class Factory:
         phone: str | None = "auto",
         password: str | None = None,
     ) -> Person:
-        from app.accounts import services
-        from app.core.authz import Actor
-
         real_phone = unique_phone() if phone == "auto" else phone
         pw = password or ("pass-" + secrets.token_hex(5)) if real_phone else None
         admin = Actor(
@@ -318,8 +310,6 @@ class LiveServer:
     log: Path
 
     def stop(self, sig: int | None = None) -> None:
-        import signal
-
         if self.process.poll() is None:
             self.process.send_signal(sig or signal.SIGTERM)
             try:
@@ -411,11 +401,6 @@ def new_admin(database_url: str) -> tuple[str, str, int]:
     cost about 2.5 CPU-s each time (the command, beside a running serve too, is tested in
     tests/integration/test_cli.py). Its phone, password and community.
     In a thread of its own: sync Playwright may keep an event loop running in this one."""
-    import asyncio
-    import concurrent.futures
-
-    from app.demo import ensure_admin
-
     phone, password = unique_phone(), "admin-" + secrets.token_hex(4)
 
     async def run() -> int:
@@ -500,7 +485,7 @@ def browser() -> Iterator[Any]:
 
     Module-scoped: while sync Playwright runs, its event loop is the thread's running loop, so
     async tests in later modules could not start their own; closing it per module frees them."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # lazily: only the browser tests start it
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium-headless-shell (.ci/run does)")

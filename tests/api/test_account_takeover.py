@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.accounts.models import MemberCard, Membership, User
+from app.accounts.models import MemberCard, Membership, StreetRole, User
 from tests.api.helpers import post_form, session_of
 from tests.conftest import Person, login, unique, unique_phone
 
@@ -134,8 +134,6 @@ async def test_an_account_made_by_the_community_alone_is_still_managed_by_it(cli
 
 
 async def test_a_street_admin_is_never_managed_by_one_of_the_streets_communities(client, factory, db):
-    from app.accounts.models import StreetRole
-
     tenant = await factory.tenant()
     person = await factory.person(tenant, name="街道干部")
     db.add(StreetRole(user_id=person.user_id, street_id=tenant.street_id, role="street_admin"))

@@ -12,11 +12,14 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app.accounts import services
 from app.accounts.models import Membership, User
 from app.core import clock
-from app.core.changes import APPLICATION_NAME, CLOCK, committed_waits
+from app.core.authz import Actor
+from app.core.changes import APPLICATION_NAME, CLOCK, Memo, committed_waits
 from app.core.security import token_digest
 from app.core.uow import connect_arguments
+from tests.api.helpers import cookie_header, page_login, post_form
 from tests.conftest import login
 
 
@@ -180,7 +183,6 @@ async def test_a_change_forgets_only_the_actors_that_depend_on_it(client, app, f
 async def test_a_lookup_that_raced_with_a_change_is_not_kept(client, app):
     actors = app.state["actors"]
     await _live(actors)
-    from app.core.authz import Actor
 
     now = clock.now()
     stale = Actor(user_id=1, display_name="x")
@@ -227,8 +229,6 @@ async def test_a_logout_is_refused_on_every_worker_at_once(live_server, factory)
     """A cookie session on a two-worker server: both workers have it in memory, the resident logs
     out through the page, and the very next requests with that cookie are refused by whichever
     worker answers."""
-    from tests.api.helpers import cookie_header, page_login, post_form
-
     tenant = await factory.tenant()
     resident = await factory.person(tenant)
     async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
@@ -246,8 +246,6 @@ async def test_a_logout_is_refused_on_every_worker_at_once(live_server, factory)
 
 async def test_nothing_is_remembered_longer_than_its_max_age(client, app):
     """Were notifications lost without the connection dropping, memory still expires."""
-    from app.core.changes import Memo
-
     await _live(app.state["actors"])
     memo: Memo[int, str] = Memo(app.state["actors"].feed, ("events",), max_age=0.2)
     memo.put(memo.generation, 1, "event row")
@@ -320,8 +318,6 @@ async def test_a_deactivation_through_the_orm_declares_its_wait(client, app, fac
 async def test_a_page_login_over_an_unknown_cookie_tells_nobody(client, app, factory):
     """Logging in replaces whatever session cookie the browser held; one nobody knows deletes
     no row, and so sends no notification (a statement trigger used to flush every worker)."""
-    from tests.api.helpers import page_login
-
     actors = app.state["actors"]
     await _live(actors)
     tenant = await factory.tenant()
@@ -340,8 +336,6 @@ async def test_a_login_over_a_planted_session_waits_until_it_is_forgotten(
     """Logging in ends the session id the browser held (an attacker's own, planted): like a
     logout, its committer waits until the worker has heard the row is gone, so the planted id is
     refused at once on every worker."""
-    from app.accounts import services
-
     feed = app.state["actors"].feed
     await _live(app.state["actors"])
     tenant = await factory.tenant()

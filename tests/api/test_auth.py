@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import secrets
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import delete, update
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from app.accounts.models import AttemptCounter
-from tests.conftest import count, login, unique_phone
+from app.core import clock
+from app.demo import ensure_admin
+from tests.api.helpers import csrf_token
+from tests.conftest import count, login, unique, unique_phone
+from tests.qrtools import decode_svg
 
 
 async def test_register_with_join_code_then_log_in(client, factory):
@@ -115,8 +123,6 @@ async def test_validation_errors_have_the_contract_shape(client):
 
 
 async def test_member_card_code_rotates_and_the_svg_is_a_qr_of_it(client, factory):
-    from tests.qrtools import decode_svg
-
     tenant = await factory.tenant()
     person = await login(client, await factory.person(tenant))
     card = (await client.get("/api/v1/me/card", headers=person.headers)).json()
@@ -141,20 +147,11 @@ def _from(address: str):
 
 
 def _fresh_address() -> str:
-    import secrets
-
     return f"127.{secrets.randbelow(250) + 2}.{secrets.randbelow(250) + 1}.{secrets.randbelow(250) + 1}"
 
 
 def _live_person(live_server, roles=None):
     """A tenant admin made through the CLI-level helper on the live server's database."""
-    import secrets
-
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
-    from app.demo import ensure_admin
-    from tests.conftest import unique
-
     phone, password = unique_phone(), "live-pass-" + secrets.token_hex(4)
 
     async def make() -> dict:
@@ -171,8 +168,6 @@ def _live_person(live_server, roles=None):
                 )
         finally:
             await engine.dispose()
-
-    import concurrent.futures
 
     # A thread of its own: the sync test may run beside a running event loop (Playwright's).
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
@@ -218,8 +213,6 @@ def test_the_address_limit_is_far_above_the_phone_limit(live_server):
 
 async def test_an_address_is_locked_after_100_failures(client, factory, db):
     """Seeded failures stand in for 100 requests; the check is the same code path."""
-    from app.core import clock
-
     tenant = await factory.tenant()
     address = "testclient"  # the test client's address
     saved = await db.get(AttemptCounter, f"address:{address}")
@@ -248,10 +241,6 @@ async def test_an_address_is_locked_after_100_failures(client, factory, db):
 
 
 async def test_the_phone_lock_lifts_after_15_minutes(client, factory, db):
-    from datetime import timedelta
-
-    from app.core import clock
-
     tenant = await factory.tenant()
     person = await factory.person(tenant)
     try:
@@ -270,8 +259,6 @@ async def test_the_phone_lock_lifts_after_15_minutes(client, factory, db):
 
 
 async def test_login_form_shows_wrong_password_and_keeps_the_phone(client, factory):
-    from tests.api.helpers import csrf_token
-
     tenant = await factory.tenant()
     token = await csrf_token(client)
     response = await client.post(

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+from litestar import Litestar, get
+from litestar.testing import AsyncTestClient
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from app.asgi import create_app
+from app.core import errors
+from app.core.security import HEADERS
+from tests.api.helpers import post_form
 from tests.conftest import login
 
 
@@ -24,12 +35,6 @@ async def test_a_monitor_may_ask_with_head_and_a_wrong_method_is_told_in_json(cl
 
 
 async def test_readyz_is_503_when_the_database_is_unreachable(settings):
-    from dataclasses import replace
-
-    from litestar.testing import AsyncTestClient
-
-    from app.asgi import create_app
-
     broken = create_app(
         replace(settings, database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none?timeout=2")
     )
@@ -122,8 +127,6 @@ async def test_an_over_long_token_is_simply_unknown_not_a_crash(client):
 
 
 async def test_language_and_elder_switches_are_remembered(client):
-    from tests.api.helpers import post_form
-
     lang = await post_form(client, "/prefs/lang", {"lang": "en", "next": "/login"})
     assert lang.status_code == 303 and lang.headers["location"] == "/login"
     assert "Log in" in (await client.get("/login")).text
@@ -139,14 +142,6 @@ async def test_a_value_postgresql_refuses_is_a_422_not_a_500(database_url):
     """The last line of defence behind the schemas: PostgreSQL's data exceptions (class 22: out
     of range, too long, bad encoding) are the client's input, answered 422; other database
     errors stay 500s."""
-    from litestar import Litestar, get
-    from litestar.testing import AsyncTestClient
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-    from sqlalchemy.pool import NullPool
-
-    from app.core import errors
-    from app.core.security import HEADERS
 
     @get("/api/v1/probe/{what:str}")
     async def probe(what: str) -> dict[str, int]:
@@ -170,8 +165,6 @@ async def test_a_value_postgresql_refuses_is_a_422_not_a_500(database_url):
 
 
 async def test_a_method_a_route_does_not_have_is_405_with_allow(app, client):
-    from app.core.security import HEADERS
-
     checked = 0
     for route in app.routes:
         if not route.path.startswith("/api/v1/"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -13,10 +13,13 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.accounts import member_cards
 from app.core import clock
+from app.core.authz import Actor
 from app.core.errors import DomainError
 from app.core.uow import connection_of
+from app.places import services as places
 from tests.api.helpers import post_form, session_of
 from tests.conftest import count, login, unique_phone
+from tests.events.conftest import make_event, scan
 from tests.qrtools import decode_svg
 
 PRINTED_RE = re.compile(r"^JC1-[23456789ABCDEFGHJKMNPQRSTVWXYZ]{28}$")
@@ -69,8 +72,6 @@ async def test_a_phone_code_from_the_future_is_refused(client, factory, engine, 
 
 
 async def test_card_expiry_is_the_end_of_the_window(client, factory, moved_clock):
-    from datetime import datetime
-
     tenant = await factory.tenant()
     person = await login(client, await factory.person(tenant))
     card = (await client.get("/api/v1/me/card", headers=person.headers)).json()
@@ -181,9 +182,6 @@ async def test_no_printed_card_for_a_phone_login_or_for_staff_and_admins(client,
 
 
 async def test_a_building_sheet_has_one_card_per_resident(client, factory, engine, db):
-    from app.core.authz import Actor
-    from app.places import services as places
-
     tenant = await factory.tenant()
     people = [await factory.person(tenant, name=f"住户{i}", phone=None) for i in range(3)]
     outsider = await factory.person(tenant, name="别楼住户", phone=None)
@@ -251,8 +249,6 @@ TYPED_RE = re.compile(
 
 
 async def test_the_printed_card_has_a_typed_code_that_the_scanner_accepts(client, factory, engine):
-    from tests.events.conftest import make_event, scan
-
     tenant = await factory.tenant()
     admin = await login(client, tenant.admin)
     elder = await factory.person(tenant, name="杨依伯", phone=None)

@@ -12,7 +12,8 @@ from app.accounts.models import User
 from app.accounts.rules import phone_or_none
 from app.accounts.services import normalise_phone
 from app.core.errors import Invalid
-from tests.api.helpers import csrf_token, post_form
+from app.demo import ensure_admin
+from tests.api.helpers import csrf_token, post_form, session_of
 from tests.conftest import login, unique_phone
 
 FULL_WIDTH = str.maketrans("0123456789+-", "０１２３４５６７８９＋－")
@@ -133,8 +134,6 @@ async def test_enrolling_a_look_alike_adds_the_existing_account(client, factory)
 
 
 async def test_the_admin_command_and_the_forms_use_the_same_number(client, factory, engine):
-    from app.demo import ensure_admin
-
     tenant = await factory.tenant()
     assert tenant.admin.phone is not None
     async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
@@ -185,8 +184,6 @@ async def test_the_admin_command_and_the_forms_use_the_same_number(client, facto
 
 
 async def test_the_residents_list_finds_a_number_however_it_is_typed(client, factory):
-    from tests.api.helpers import session_of
-
     tenant = await factory.tenant()
     person = await factory.person(tenant, name="黄志强")
     other = await factory.person(tenant, name="林秀英")

@@ -7,14 +7,17 @@ import os
 import re
 from dataclasses import replace
 from datetime import timedelta
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
 from app.accounts.models import User
+from app.asgi import create_app, template_environment
 from app.core import clock
 from app.core.security import password_hasher
 from tests.api.helpers import (
@@ -92,8 +95,6 @@ async def test_session_cookie_is_httponly_samesite_lax_and_not_secure_on_local_h
 
 
 async def test_cookies_are_secure_with_secure_cookies_and_use_the_host_prefix(settings, factory):
-    from app.asgi import create_app
-
     secure_app = create_app(replace(settings, secure_cookies=True))
     tenant = await factory.tenant()
     async with AsyncTestClient(app=secure_app, base_url="https://testserver.local") as client:
@@ -165,8 +166,6 @@ async def test_logout_really_ends_the_session(client, factory):
 
 def _unsafe_form_routes(app) -> list[tuple[str, str]]:
     """Every unsafe route handler of the app outside /api/ (other domains' routes included)."""
-    from litestar.routes import HTTPRoute
-
     found = []
     for route in app.routes:
         if not isinstance(route, HTTPRoute) or route.path.startswith("/api/"):
@@ -236,8 +235,6 @@ async def test_cookie_authenticated_api_writes_need_the_csrf_header(client, fact
 
 
 async def test_no_unsafe_api_route_succeeds_on_a_cookie_without_the_csrf_header(client, app, factory):
-    from litestar.routes import HTTPRoute
-
     tenant = await factory.tenant()
     session = await session_of(client, tenant.admin)
     checked = 0
@@ -358,8 +355,6 @@ def test_python_code_does_not_mark_user_text_safe():
 
 
 def test_templates_autoescape_by_extension():
-    from app.asgi import template_environment
-
     env = template_environment()
     rendered = env.from_string("{{ value }}").render(value="<b>")
     assert rendered == "&lt;b&gt;"
@@ -367,8 +362,6 @@ def test_templates_autoescape_by_extension():
 
 
 def test_litestar_is_at_least_2_22():
-    from importlib.metadata import version
-
     major, minor = (int(part) for part in version("litestar").split(".")[:2])
     assert (major, minor) >= (2, 22)
 

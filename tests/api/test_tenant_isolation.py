@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.accounts import member_cards, services
 from app.core.authz import Actor
+from app.core.errors import DomainError
 from app.places import services as places
 from tests.api.helpers import post_form, session_of
 from tests.conftest import Person, Tenant, count, login
@@ -25,8 +27,6 @@ class Pair:
 
 
 async def _pair(factory, engine) -> Pair:
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
     mine = await factory.tenant()
     theirs = await factory.tenant()
     resident = await factory.person(theirs, name="对方居民")
@@ -169,10 +169,6 @@ async def test_pages_refuse_another_communitys_people_and_places(client, factory
 
 
 async def test_services_refuse_cross_community_actions(factory, engine):
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
-    from app.core.errors import DomainError
-
     pair = await _pair(factory, engine)
     intruder = Actor(pair.mine.admin.user_id, "管理员", {pair.mine.community_id: frozenset({"admin"})})
     uid = pair.their_resident.user_id

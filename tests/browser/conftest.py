@@ -13,8 +13,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from app import demo
 from app.circle import demo as circle_demo
+from app.events import codes
 from app.partners import demo as partners_demo
 from app.payments import gateway
 from tests.conftest import SECRET
@@ -45,10 +49,6 @@ class World:
 
 
 def _seed_demo(database_url: str, uploads_dir: Path) -> None:
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
-    from app import demo
-
     async def run() -> None:
         engine = create_async_engine(database_url)
         try:
@@ -75,8 +75,6 @@ def _ok(answer: httpx.Response) -> dict[str, Any]:
 
 def _export_run(database_url: str, user_id: int, community_id: int) -> int:
     """A finished export run of the admin's (the page of a long export a job made)."""
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
     async def run() -> int:
         engine = create_async_engine(database_url)
@@ -106,8 +104,6 @@ def _export_run(database_url: str, user_id: int, community_id: int) -> int:
 def _recorded_contribution(database_url: str, community_id: int, wish_id: int, user_id: int) -> None:
     """Government money the admin recorded towards the wish's goal: the goal's page offers to
     correct it (the correction form is on the page every role that opens it sees)."""
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
     async def run() -> None:
         engine = create_async_engine(database_url)
@@ -131,8 +127,6 @@ def _recorded_contribution(database_url: str, community_id: int, wish_id: int, u
 def _import_run(database_url: str, user_id: int, community_id: int) -> int:
     """A file of residents the admin uploaded and the dry run checked: one row to import, one
     refused (the page of an import waiting for its confirmation)."""
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
     async def run() -> int:
         engine = create_async_engine(database_url)
@@ -170,9 +164,6 @@ def _import_run(database_url: str, user_id: int, community_id: int) -> int:
 def world(live_server: Any) -> World:
     """The demo district plus, through the API: an event the volunteer organises tomorrow, the
     resident's sign-up to it and an order waiting at the counter."""
-    from app import demo
-    from app.events import codes
-
     # With the demo's pictures, so that the pages show the photos a person would have uploaded.
     _seed_demo(live_server.env["DATABASE_URL"], Path(live_server.env["JINLIN_DATA_DIR"]) / "uploads")
     phones = {label: str(phone) for label, phone, *_rest in reversed(demo.PEOPLE) if phone}

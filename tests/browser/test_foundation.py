@@ -13,7 +13,9 @@ import shutil
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from app.demo import ensure_admin
 from tests.conftest import ROOT, unique, unique_phone
 from tests.qrtools import decode_image
 
@@ -22,10 +24,6 @@ pytestmark = pytest.mark.browser
 
 def _make_admin(database_url: str) -> tuple[dict[str, int], str, str]:
     """A demo-like admin, made with the same helper as `jinlin admin create`."""
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
-
-    from app.demo import ensure_admin
-
     phone, password = unique_phone(), "admin-" + secrets.token_hex(4)
 
     async def make() -> dict[str, int]:

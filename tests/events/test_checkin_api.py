@@ -4,7 +4,8 @@ idempotency, hours and points into the ledger, auto close, headcount and approva
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -17,7 +18,11 @@ from app.events import approvals, checkins, hours, services
 from app.events.models import Checkin
 from app.ledger import services as ledger
 from tests.api.helpers import post_form, session_of
-from tests.conftest import login, until_a_lock_wait
+from tests.conftest import (
+    ARTIFACTS,  # noqa: F401 - keeps the import list honest
+    login,
+    until_a_lock_wait,
+)
 from tests.events.conftest import kiosk_code, make_event, scan
 
 
@@ -134,7 +139,6 @@ async def test_code_api_says_how_long_the_code_is_accepted(client, site):
     response = await client.get(
         f"/api/v1/events/{event_id}/code", params={"action": "checkin"}, headers=admin.headers
     )
-    from datetime import datetime
 
     body = response.json()
     left = (datetime.fromisoformat(body["expires_at"]) - clock.now()).total_seconds()
@@ -170,8 +174,6 @@ async def test_sign_up_required_and_waitlist_moves_up(client, site, factory):
     page = await client.get(f"/events/{event_id}", headers=alice.headers)
     assert page.status_code == 200
     actor = Actor(alice.user_id, "a", {tenant.community_id: frozenset({"resident"})})
-
-    from tests.conftest import ARTIFACTS  # noqa: F401 - keeps the import list honest
 
     engine = factory.engine
     async with async_sessionmaker(engine)() as s, s.begin():
@@ -360,7 +362,6 @@ async def test_certificate_links_to_a_public_verification_page(client, site, db)
     tenant, admin, alice, _bob = site
     page = await client.get(f"/c/{tenant.community_id}/certificate", headers=alice.headers)
     assert page.status_code == 200
-    import re
 
     url = re.search(r"(/verify/[0-9A-Z\-]+)", page.text).group(1)
     public = await client.get(url)

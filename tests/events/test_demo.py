@@ -3,16 +3,16 @@ numbers on their own compounds, a picture for every item, idempotent."""
 
 from __future__ import annotations
 
+from PIL import Image
 from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app import demo
 from app.events.models import Checkin, Event
+from app.store import demo as store_demo
 
 
 async def test_demo_events_are_seeded_once_with_earned_points(engine, tmp_path):
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
-    from app import demo
-
     maker = async_sessionmaker(engine, expire_on_commit=False)
     for _ in range(2):
         async with maker() as s, s.begin():
@@ -48,10 +48,6 @@ async def test_demo_events_are_seeded_once_with_earned_points(engine, tmp_path):
 
 
 async def test_the_seeds_numbers_sit_on_their_own_compounds(engine, tmp_path):
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
-    from app import demo
-
     maker = async_sessionmaker(engine, expire_on_commit=False)
     async with maker() as s, s.begin():
         await demo.seed(s, uploads_dir=tmp_path)
@@ -91,11 +87,6 @@ async def test_the_seeds_numbers_sit_on_their_own_compounds(engine, tmp_path):
 
 
 async def test_every_demo_item_has_a_picture_made_once(engine, factory, tmp_path):
-    from PIL import Image
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
-    from app.store import demo as store_demo
-
     tenant = await factory.tenant()
     maker = async_sessionmaker(engine, expire_on_commit=False)
     for _ in range(2):

@@ -19,7 +19,7 @@ from app.events import admin_pages, approvals, hours, managing
 from app.events import pages as events_pages
 from tests.api.helpers import post_form, session_of
 from tests.conftest import Factory, login
-from tests.events.conftest import kiosk_code, make_event, scan
+from tests.events.conftest import event_body, kiosk_code, make_event, scan
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
@@ -73,7 +73,6 @@ async def test_another_communitys_event_is_not_found(client, site, factory):
 
 async def test_create_event_validation_and_weekly_series(client, site):
     tenant, admin, alice, _bob = site
-    from tests.events.conftest import event_body
 
     cid = tenant.community_id
     bad = await client.post(

@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -99,8 +100,6 @@ def _postgres_running(data_dir: Path) -> bool:
 
 
 def _counts(data_dir: Path) -> dict[str, int]:
-    import asyncpg
-
     async def run() -> dict[str, int]:
         conn = await asyncpg.connect(host=str(data_dir / "pg"), user="postgres", database="jinlin")
         try:

@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import os
 
+import asyncpg
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
@@ -25,8 +28,6 @@ JOB_QUEUE_TABLES = {
 
 
 async def _admin(url: str, statement: str) -> None:
-    import asyncpg
-
     conn = await asyncpg.connect(libpq_url(url))
     try:
         await conn.execute(statement)
@@ -158,9 +159,6 @@ def _ours(tables: set[str]):
 
 
 def test_models_match_the_migrations(database_url: str):
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
     import_models()
     engine = create_engine(sync_url(database_url))
     try:

@@ -5,6 +5,7 @@ again; external: whoever runs it does)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -252,7 +253,6 @@ def _embedded_url(data_dir: Path) -> str:
 def _job_workers(url: str, figure: str = "coalesce(max(id), 0)") -> int:
     """The last job worker procrastinate registered (each registers anew when it starts), or
     another `figure` of its registered workers (`count(*)`: how many are registered now)."""
-    import asyncio
 
     async def run() -> int:
         conn = await asyncpg.connect(libpq_url(url))
@@ -315,7 +315,7 @@ def test_embedded_serve_through_kills_and_a_clean_stop(data_dir: Path, servers: 
 @pytest.fixture
 def external_postgres() -> Iterator[tuple[Any, str]]:
     """A PostgreSQL of this test's own (the session's server must not be killed)."""
-    import pgserver
+    import pgserver  # lazily, as in tests/conftest.py: only an embedded server needs it
 
     base = Path(tempfile.mkdtemp(prefix="jinlin-external-"))
     base.chmod(0o755)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app import demo
+from app.ledger.pages import KIND_LABELS
 
 
 async def test_every_demo_transfer_kind_has_a_label(engine, tmp_path):
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
-    from app import demo
-    from app.ledger.pages import KIND_LABELS
-
     maker = async_sessionmaker(engine, expire_on_commit=False)
     async with maker() as s, s.begin():
         await demo.seed(s, uploads_dir=tmp_path)

@@ -11,7 +11,15 @@ from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from app.core import clock
@@ -206,8 +214,6 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 async def _hold_status(session: Any, hold_id: int) -> str:
-    from sqlalchemy import text
-
     return str(
         (
             await session.execute(text("SELECT status FROM ledger_holds WHERE id = :h"), {"h": hold_id})
@@ -216,8 +222,6 @@ async def _hold_status(session: Any, hold_id: int) -> str:
 
 
 def test_random_ledger_histories_keep_every_invariant(database_url: str) -> None:
-    from hypothesis.stateful import run_state_machine_as_test
-
     LedgerMachine.database_url = database_url
     run_state_machine_as_test(
         LedgerMachine,

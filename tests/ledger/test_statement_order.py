@@ -3,9 +3,10 @@ a transfer dated earlier (a stay closed at the event's end) sits among its own t
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from app.core import clock
+from app.ledger import expiry
 
 
 async def _award(client, admin, cid: int, user_id: int, points: int, key: str) -> int:
@@ -60,10 +61,6 @@ async def test_a_mangled_cursor_is_refused_by_the_api_and_ignored_by_the_page(cl
 
 
 async def test_expiry_dates_are_the_communitys_dates(client, site, db):
-    from datetime import UTC, datetime
-
-    from app.ledger import expiry
-
     tenant, admin, alice, _bob = site
     cid = tenant.community_id
     await expiry.set_expiry_months(db, cid, 12, actor_id=None)

@@ -3,7 +3,10 @@ kind has no renderer or a line has no reason."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from app import domains
+from app.asgi import template_environment
 from app.core.i18n import translations
 from app.ledger import words
 from app.ledger.pages import KIND_LABELS
@@ -49,10 +52,6 @@ def test_durations() -> None:
 
 
 def test_pages_show_lines_through_the_filter() -> None:
-    from types import SimpleNamespace
-
-    from app.asgi import template_environment
-
     template = template_environment().from_string("{{ line|transfer_words }}")
     line = SimpleNamespace(kind="store_order", reason={"item": "大米 5kg", "quantity": 2}, memo="")
     assert template.render(line=line, gettext=_gettext("zh")) == "大米 5kg × 2"

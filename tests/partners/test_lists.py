@@ -6,6 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.core.authz import Actor
+from app.partners import lists
 from tests.conftest import Factory, login
 from tests.partners.conftest import PHONE_RE, Town, make_organisation
 
@@ -137,11 +141,6 @@ async def test_projects_take_only_this_communitys_needs_resources_and_people(
 async def test_matching_puts_needs_without_a_project_beside_unused_resources(
     client: Any, town: Town, engine: Any
 ) -> None:
-    from sqlalchemy.ext.asyncio import async_sessionmaker
-
-    from app.core.authz import Actor
-    from app.partners import lists
-
     organisation_id, (member,) = await make_organisation(client, town)
     medical = (await _resource(client, member, organisation_id, town.community_id)).json()["id"]
     used = (

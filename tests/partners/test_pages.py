@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from app.core import clock
+from app.core import clock, organisations
+from app.partners import pages
 from tests.api.helpers import post_form, session_of
 from tests.conftest import unique, unique_phone
 from tests.partners.conftest import Town, make_agreement, make_organisation, phone_in
@@ -268,9 +269,6 @@ async def test_no_phone_number_on_any_partner_page_or_answer(client: Any, town: 
 async def test_other_domains_add_sections_to_the_office_page_for_members_only(
     client: Any, town: Town
 ) -> None:
-    from app.core import organisations
-    from app.partners import pages
-
     organisation_id, (member,) = await make_organisation(client, town)
     seen: list[tuple[int, list[int]]] = []
 

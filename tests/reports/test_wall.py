@@ -12,6 +12,8 @@ from PIL import Image
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app import demo
+from app.core import wall
 from tests.api.helpers import post_form, session_of
 from tests.conftest import Factory, login
 
@@ -25,8 +27,6 @@ def _png() -> bytes:
 async def test_demo_wall_shows_totals_and_partners_but_no_resident(
     client: Any, engine: Any, tmp_path: Any
 ) -> None:
-    from app import demo
-
     maker = async_sessionmaker(engine, expire_on_commit=False)
     for _ in range(2):  # seeding twice adds no story twice
         async with maker() as s, s.begin():
@@ -158,8 +158,6 @@ async def test_only_the_admin_writes_stories(client: Any, factory: Factory) -> N
 
 
 async def test_a_domain_adds_a_section_to_the_wall_through_the_seam(client: Any, factory: Factory) -> None:
-    from app.core import wall
-
     tenant = await factory.tenant()
 
     async def honours(session: Any, community_id: int) -> wall.Section | None:

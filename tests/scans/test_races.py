@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import httpx
+from sqlalchemy import text
 
 from tests.conftest import login
 
@@ -43,8 +44,6 @@ async def _setup(live_server, factory, residents: int, **event: object) -> tuple
 async def test_same_residents_check_in_submitted_20_times_at_once_gives_one_check_in(
     live_server, factory, db
 ):
-    from sqlalchemy import text
-
     _tenant, people, event_id, code = await _setup(live_server, factory, 1)
     (alice,) = people
     async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
@@ -68,8 +67,6 @@ async def test_same_residents_check_in_submitted_20_times_at_once_gives_one_chec
 
 
 async def test_twenty_residents_and_capacity_ten_without_sign_up_gives_exactly_ten(live_server, factory, db):
-    from sqlalchemy import text
-
     _tenant, people, event_id, code = await _setup(live_server, factory, 20, capacity=10)
     async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as http:
         answers = await asyncio.gather(

@@ -11,8 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from app.core import clock
+from app.core.uow import connection_of
+from app.ledger import services as ledger
+from app.ledger.verify import run_checks
+from app.store.services import stock_mismatches
 from tests.conftest import Factory, Person, Tenant, login
 
 _touched: list[int] = []
@@ -31,9 +36,6 @@ class Shop:
 
 
 async def give_points(engine: Any, community_id: int, user_id: int, points: int) -> None:
-    from app.core.uow import connection_of
-    from app.ledger import services as ledger
-
     async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
         await ledger.award(
             await connection_of(s),
@@ -78,8 +80,6 @@ async def shop(client: Any, factory: Factory, engine: Any) -> Shop:
 
 async def ledger_problems(engine: Any, community_id: int) -> list[str]:
     """The ledger's own verify (what `jinlin ledger verify --community` runs)."""
-    from app.ledger.verify import run_checks
-
     async with async_sessionmaker(engine, expire_on_commit=False)() as s:
         checks = await run_checks(s, community_id)
     assert checks, "the ledger ran no checks"
@@ -87,8 +87,6 @@ async def ledger_problems(engine: Any, community_id: int) -> list[str]:
 
 
 async def stock_problems(engine: Any, community_id: int) -> list[tuple[int, int, int]]:
-    from app.store.services import stock_mismatches
-
     async with async_sessionmaker(engine, expire_on_commit=False)() as s:
         return await stock_mismatches(s, community_id)
 
@@ -115,10 +113,6 @@ def _in_own_thread(work: Any) -> Any:
 @pytest.fixture(autouse=True)
 def invariants_hold(database_url: str) -> Iterator[None]:
     """After every store test: the ledger verifies and stock histories add up."""
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    from app.core import clock
-
     _touched.clear()
     yield
     clock.reset()

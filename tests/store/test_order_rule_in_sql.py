@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from app.store import placing
+
 
 @pytest.mark.parametrize(
     ("active", "stock", "quantity", "limit", "used", "refusal"),
@@ -28,8 +30,6 @@ async def test_order_refusal_codes(db, active, stock, quantity, limit, used, ref
 
 
 async def test_every_placing_statement_uses_the_rule():
-    from app.store import placing
-
     for statement in (
         placing._ORDER_CONTEXT,
         placing._RESERVE_AND_INSERT,

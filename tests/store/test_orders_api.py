@@ -10,9 +10,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core import clock
+from app.core.authz import Actor
 from app.places.models import Community
 from app.store import services
+from app.store import services as store
 from app.store.orders import expire_orders
+from tests.api.helpers import page_login, post_form
 from tests.conftest import count, login
 from tests.served_jobs import settled
 from tests.store.conftest import give_points, make_item, order, touch
@@ -259,8 +262,6 @@ async def test_expiry_job_voids_old_orders_and_returns_stock(client, shop, db, e
 
 
 async def test_pickup_validity_is_configurable_per_community(client, shop, db):
-    from tests.api.helpers import page_login, post_form
-
     await page_login(client, shop.admin)
     saved = await post_form(
         client, f"/store/admin/c/{shop.community_id}/settings", {"pickup_days": "2", "low_stock": "1"}
@@ -279,9 +280,6 @@ async def test_pickup_validity_is_configurable_per_community(client, shop, db):
 async def test_remembered_item_facts_give_way_to_an_edit(client, app, shop, db):
     """The order path remembers an item's price and state per worker (app.core.changes); an
     admin's edit reaches the next order: the new price is held, a hidden item is refused."""
-    from app.core.authz import Actor
-    from app.store import services as store
-
     facts = app.state["order_facts"]
     admin = Actor(shop.admin.user_id, "管理员", {shop.community_id: frozenset({"admin"})})
     item_id = await make_item(client, shop, name="酱油", points_price=30, stock=10)

@@ -134,9 +134,6 @@ async def test_counter_scan_previews_then_hands_over_once(client, shop):
 async def test_member_card_at_counter_shows_open_orders_and_staff_orders_for_them(
     client, shop, factory, engine, db
 ):
-    from app.accounts import member_cards
-    from app.scans import scanning
-
     elder = await factory.person(shop.tenant, name="杨依伯", phone=None)
     await give_points(engine, shop.community_id, elder.user_id, 100)
     admin = Actor(

@@ -11,7 +11,7 @@ from PIL import Image
 from sqlalchemy import text
 
 from tests.api.helpers import page_login, post_form
-from tests.conftest import count
+from tests.conftest import count, login
 from tests.store.conftest import make_item
 
 
@@ -140,8 +140,6 @@ async def test_upload_attacks_are_refused_or_cleaned(client, shop, settings, db)
 
 
 async def test_only_staff_upload_and_only_members_see_photos(client, shop, factory, db):
-    from tests.conftest import login
-
     item_id = await make_item(client, shop)
     await page_login(client, shop.resident)
     r = await upload(client, shop, item_id, "a.png", png(), "image/png")

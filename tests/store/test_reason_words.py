@@ -3,7 +3,13 @@ the reader's language; a reason staff typed is shown as typed."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+
+from app.core import clock
 from app.ledger import jobs as ledger_jobs
+from app.places.models import Community
 from app.store import jobs as store_jobs
 from tests.conftest import login
 from tests.served_jobs import served_tick
@@ -27,13 +33,6 @@ async def test_residents_own_cancel_reason_is_shown_in_chinese(client, shop):
 
 
 async def test_picked_up_today_is_today_where_the_community_is(client, shop, db, engine):
-    from datetime import UTC, datetime
-
-    from sqlalchemy import update
-
-    from app.core import clock
-    from app.places.models import Community
-
     # Picked up at 23:30 UTC, looked at an hour later: the same morning in Fuzhou (07:30, 08:30),
     # but yesterday in a community that keeps UTC. A day ahead of the wall clock, not behind it:
     # an order placed in the past is past its pickup time at once for a served app's jobs on this

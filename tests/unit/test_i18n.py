@@ -9,6 +9,9 @@ from app.core.i18n import negotiate, translations
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 import messages  # noqa: E402
+from babel.messages.pofile import read_po
+
+from app.core.i18n import LOCALES_DIR
 
 
 def test_every_message_has_a_chinese_translation():
@@ -39,10 +42,6 @@ def test_catalog_translates_and_english_is_identity():
 def test_a_message_means_one_thing_across_the_domains_catalogs():
     """The domains' catalogs are merged into one, so a msgid translated differently in two of them
     shows whichever was merged last (a notice's "Open" button made an open statement read 查看)."""
-    from babel.messages.pofile import read_po
-
-    from app.core.i18n import LOCALES_DIR
-
     seen: dict[str, tuple[str, str]] = {}
     clashes = []
     for po in sorted((LOCALES_DIR / "zh_Hans" / "LC_MESSAGES").glob("*.po")):

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from app.core.security import hash_password, password_hasher, verify_password
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -38,8 +40,6 @@ def test_production_hashes_with_the_strong_argon2id_parameters():
 
 
 def test_the_tests_use_the_cheap_profile_and_it_still_verifies_under_the_strong_one():
-    from app.core.security import hash_password, password_hasher, verify_password
-
     assert os.environ["JINLIN_ARGON2"] == "fast"
     cheap = hash_password("pw-123456")
     assert cheap.startswith("$argon2id$v=19$m=64,t=1,p=1$")

@@ -9,9 +9,10 @@ from sqlalchemy import text
 
 from app.core import clock
 from app.wishes import codes
+from app.wishes import stale as services
 from tests.api.helpers import session_of
 from tests.conftest import count, login
-from tests.partners.conftest import make_agreement, make_organisation
+from tests.partners.conftest import Town, make_agreement, make_organisation
 from tests.wishes.conftest import (
     claim_as_volunteer,
     claim_for_unit,
@@ -207,7 +208,6 @@ async def test_no_phone_number_in_any_answer_to_units_or_volunteers(client, pool
 
 async def test_a_unit_without_an_agreement_cannot_see_or_claim(client, pool, factory, tenant_factory=None):
     other = await factory.tenant()
-    from tests.partners.conftest import Town
 
     elsewhere = Town(
         other, await login(client, other.admin), pool.town.staff, pool.town.grid, pool.town.resident
@@ -322,10 +322,6 @@ async def test_bad_input_gets_the_error_shape(client, pool):
 
 
 async def test_stale_claims_go_back_to_the_pool_after_the_communitys_days(client, pool, db):
-    from sqlalchemy import text
-
-    from app.wishes import stale as services
-
     wish_id = await post_wish(client, pool)
     await publish(client, pool, wish_id)
     await claim_as_volunteer(client, pool, wish_id)

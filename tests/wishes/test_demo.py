@@ -6,11 +6,11 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app import demo
+from app.wishes import demo as wishes_demo
+
 
 async def test_demo_wishes_in_every_status_seeded_once(engine, tmp_path):
-    from app import demo
-    from app.wishes import demo as wishes_demo
-
     maker = async_sessionmaker(engine, expire_on_commit=False)
     async with maker() as s:
         # Another test in this database may have seeded the demo (and stored its photo) before.

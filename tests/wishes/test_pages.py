@@ -13,7 +13,15 @@ from app.wishes import pages
 from tests.api.helpers import post_form, session_of
 from tests.conftest import count
 from tests.qrtools import decode_svg
-from tests.wishes.conftest import Pool, claim_for_unit, phone_in, post_wish, publish
+from tests.wishes.conftest import (
+    Pool,
+    claim_as_volunteer,
+    claim_for_unit,
+    code_for,
+    phone_in,
+    post_wish,
+    publish,
+)
 
 
 async def test_a_wish_through_the_pages_from_posting_to_thanks(client, pool: Pool, db):
@@ -82,7 +90,6 @@ async def test_a_wish_through_the_pages_from_posting_to_thanks(client, pool: Poo
 async def test_a_grid_worker_posts_for_a_resident_through_the_page_only_with_a_consent_note(
     client, pool: Pool, factory, db
 ):
-
     cid = pool.community_id
     elder = await factory.person(pool.town.tenant, name="林阿婆", phone=None)
     await session_of(client, pool.town.grid)
@@ -113,7 +120,6 @@ async def test_a_grid_worker_posts_for_a_resident_through_the_page_only_with_a_c
 
 
 async def test_the_admin_sets_the_wish_points_and_stale_days_and_others_cannot(client, pool: Pool, db):
-
     cid = pool.community_id
     await session_of(client, pool.town.admin)
     saved = await post_form(client, f"/c/{cid}/wishes/settings", {"points": "30", "stale_days": "7"})
@@ -129,8 +135,6 @@ async def test_the_admin_sets_the_wish_points_and_stale_days_and_others_cannot(c
 
 
 async def test_the_resident_confirms_a_delivery_on_the_scanner_page(client, pool: Pool, db):
-    from tests.wishes.conftest import claim_as_volunteer, code_for, post_wish, publish
-
     wish_id = await post_wish(client, pool, title="换灯泡")
     await publish(client, pool, wish_id)
     await claim_as_volunteer(client, pool, wish_id)
