@@ -60,12 +60,18 @@ def password_key(user_id: int) -> str:
     return f"password:{user_id}"
 
 
+def lock_window(settings: Settings) -> timedelta:
+    """How long a key's attempts are counted and, once past its limit, how long it stays locked
+    at most: a refusal's Retry-After and the wait its sentence names."""
+    return timedelta(minutes=settings.login_window_minutes)
+
+
 async def claim_attempt(db: Db, settings: Settings, key: str, limit: int) -> bool:
     """Counts one attempt for `key`; False when the key is locked (this attempt must stop).
     Run it in a unit of work of its own, committed before the check it guards, so a failed
     check's rollback keeps it counted."""
     now = clock.now()
-    window = timedelta(minutes=settings.login_window_minutes)
+    window = lock_window(settings)
     allowed = await _CLAIM.fetchval(
         db, {"key": key, "now": now, "since": now - window, "until": now + window, "limit": limit}
     )

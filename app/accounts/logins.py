@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import attempts, own, services
 from app.accounts.models import Membership, User
-from app.core.errors import DomainError
+from app.core.errors import RateLimited
 from app.core.settings import Settings
 from app.core.web import client_address, database
 
@@ -24,7 +24,7 @@ async def login(
     async with database(request).unit_of_work() as counters:
         allowed = await attempts.claim_login(counters, settings, phone, address)
     if not allowed:
-        raise DomainError("rate_limited", 429)
+        raise RateLimited(attempts.lock_window(settings))
     return await services.authenticate(db_session, phone=phone, password=password, address=address)
 
 
@@ -37,7 +37,7 @@ async def register(
     async with database(request).unit_of_work() as counters:
         allowed = await attempts.claim_attempt(counters, settings, key, attempts.JOIN_CODE_LIMIT)
     if not allowed:
-        raise DomainError("rate_limited", 429)
+        raise RateLimited(attempts.lock_window(settings))
     try:
         user, membership = await services.register(db_session, **values)
     except services.CannotRegister:
@@ -62,7 +62,7 @@ async def change_password(
     async with database(request).unit_of_work() as counters:
         allowed = await attempts.claim_attempt(counters, settings, key, settings.login_max_failures_per_phone)
     if not allowed:
-        raise DomainError("rate_limited", 429)
+        raise RateLimited(attempts.lock_window(settings))
     await own.change_own_password(db_session, user_id, current, new, address)
     await attempts.forget(db_session, key)
     return await services.create_auth_session(db_session, settings, user_id, "cookie", address)

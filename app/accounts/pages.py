@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts import logins, member_cards, own, services
 from app.core import homes
 from app.core.authz import Actor
-from app.core.errors import MESSAGES, DomainError, Forbidden
+from app.core.errors import DomainError, Forbidden
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import (
@@ -131,7 +131,7 @@ async def login_submit(request: Request, db_session: AsyncSession, settings: Set
             "accounts/login.html",
             status_code=exc.status_code,
             next=next_url,
-            error=_(MESSAGES[exc.code]),
+            error=exc.sentence(_),
             phone=phone,
         )
     planted = request.cookies.get(session_cookie_name(settings))
@@ -168,7 +168,7 @@ async def register_submit(request: Request, db_session: AsyncSession, settings: 
     except DomainError as exc:
         await db_session.rollback()
         _ = gettext_for(request)
-        message = _(exc.detail) if exc.detail else _(MESSAGES[exc.code])
+        message = exc.sentence(_)
         values.pop("password")
         return render(
             request, "accounts/register.html", status_code=exc.status_code, form=values, error=message

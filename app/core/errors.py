@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -28,7 +30,7 @@ from app.core.security import HEADERS
 # Default sentences per code; a raise may pass a more specific one.
 MESSAGES: dict[str, str] = {
     "invalid_credentials": lazy("The phone number or password is wrong."),
-    "rate_limited": lazy("Too many failed attempts. Please wait 15 minutes and try again."),
+    "rate_limited": lazy("Too many failed attempts. Please wait a while and try again."),
     "forbidden": lazy("You are not allowed to do this."),
     "not_found": lazy("We could not find what you asked for."),
     "validation_error": lazy("Some of the information is missing or not valid."),
@@ -152,6 +154,8 @@ class DomainError(Exception):
         # Values for the sentence's %(name)s placeholders, filled in after it is translated.
         self.words = words or {}
         self.extra = extra
+        # Seconds the client is told to wait (Retry-After), where the refusal knows its lock.
+        self.retry_after: int | None = None
         super().__init__(detail or code)
 
     def sentence(self, gettext: Any) -> str:
@@ -159,6 +163,22 @@ class DomainError(Exception):
         if self.detail:
             return str(gettext(self.detail, **self.words))
         return str(gettext(MESSAGES.get(self.code, MESSAGES["validation_error"])))
+
+
+WAIT_A_MINUTE = lazy("Too many failed attempts. Please wait a minute and try again.")
+WAIT_MINUTES = lazy("Too many failed attempts. Please wait %(minutes)s minutes and try again.")
+
+
+class RateLimited(DomainError):
+    """A 429 of a lock that lasts `wait` at most (a login's window, a scanner's typed digits'):
+    its Retry-After and the minutes its sentence names are the same number."""
+
+    def __init__(self, wait: timedelta) -> None:
+        seconds = max(1, math.ceil(wait.total_seconds()))
+        minutes = math.ceil(seconds / 60)
+        sentence = WAIT_A_MINUTE if minutes == 1 else WAIT_MINUTES
+        super().__init__("rate_limited", 429, sentence, words={"minutes": minutes})
+        self.retry_after = seconds
 
 
 class NotFound(DomainError):
@@ -231,7 +251,8 @@ def _rate_limit_seconds(request: Request) -> int:
 
 
 def domain_error_handler(request: Request, exc: DomainError) -> Response:
-    return _render(request, exc.status_code, exc.code, exc.sentence(gettext_for(request)), exc.extra)
+    headers = {"retry-after": str(exc.retry_after)} if exc.retry_after else None
+    return _render(request, exc.status_code, exc.code, exc.sentence(gettext_for(request)), exc.extra, headers)
 
 
 def http_error_handler(request: Request, exc: HTTPException) -> Response:
@@ -257,6 +278,9 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
     else:
         code = "validation_error" if status < 500 else "internal_error"
     detail = _(MESSAGES.get(code, MESSAGES["validation_error"]))
+    if status == 429:
+        limited = RateLimited(timedelta(seconds=_rate_limit_seconds(request)))
+        detail = limited.sentence(_)
     if _wants_json(request) and (fields := _named_fields(extra.get("errors"))):
         detail = _("Some of the information is missing or not valid: %(fields)s.", fields=", ".join(fields))
     if status == 413:

@@ -9,12 +9,12 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts.attempts import claim_attempt, release_attempt
+from app.accounts.attempts import claim_attempt, lock_window, release_attempt
 from app.accounts.member_cards import resolve_member_code_as
 from app.accounts.models import User
 from app.core import clock, form_keys, paging, qr
 from app.core.authz import Actor
-from app.core.errors import DomainError, Forbidden, Invalid, NotFound
+from app.core.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.uow import connection_of
@@ -304,7 +304,7 @@ async def kiosk_leave(
         allowed = await claim_attempt(counters, settings, key, settings.login_max_failures_per_phone)
     try:
         if not allowed:
-            raise DomainError("rate_limited", 429)
+            raise RateLimited(lock_window(settings))
         if not await services.password_matches(db_session, actor.user_id, form.get("password", "")):
             raise Forbidden(lazy("That is not the organiser's password."))
     except DomainError as exc:

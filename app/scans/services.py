@@ -11,7 +11,7 @@ from litestar.serialization import encode_json
 
 from app.core import clock, codes
 from app.core.authz import Actor
-from app.core.errors import DomainError
+from app.core.errors import DomainError, RateLimited
 from app.core.i18n import lazy
 from app.core.uow import Connection, Sql
 from app.scans import scanning
@@ -131,7 +131,7 @@ async def _run_scan(
 ) -> scanning.ScanOutcome | DomainError:
     log = scanning.ScanLog(actor, request)
     if await _too_many_wrong_digits(conn, actor, request):
-        refused = DomainError("rate_limited", 429)
+        refused = RateLimited(codes.TYPED_DIGITS_WINDOW)
         await record(conn, actor, request, refused.code)
         return refused
     try:

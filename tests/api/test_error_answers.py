@@ -5,14 +5,17 @@ body is too large rather than that something is missing."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
+from app.asgi import create_app
 from app.core import codes
 from app.core.security import HEADERS
-from tests.api.helpers import page_login
+from tests.api.helpers import page_login, post_form
 from tests.conftest import login
 
 EN = {"Accept-Language": "en"}
@@ -72,6 +75,28 @@ async def test_the_typed_digits_retry_after_is_the_window_the_scanner_is_counted
     limited = [answer for answer in answers if answer.status_code == 429]
     assert limited, [answer.json()["code"] for answer in answers]
     assert int(limited[0].headers["retry-after"]) == 40 * 60
+    assert limited[0].json()["detail"] == "Too many failed attempts. Please wait 40 minutes and try again."
+
+
+async def test_a_login_lock_names_its_own_window_on_the_api_and_the_page(settings, factory):
+    """The sentence of a 429 said "15 minutes" whatever the lock: a login window of 5 minutes
+    names 5 minutes, the number of its Retry-After, in both languages and on the login page."""
+    short = create_app(replace(settings, login_window_minutes=5))
+    tenant = await factory.tenant()
+    person = await factory.person(tenant)
+    async with AsyncTestClient(app=short, base_url="http://testserver.local") as client:
+        for _ in range(settings.login_max_failures_per_phone):
+            await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": "wrong-one"})
+        body = {"phone": person.phone, "password": person.password}
+        en = await client.post("/api/v1/auth/token", json=body, headers=EN)
+        assert in_shape(en, 429, "rate_limited")["detail"] == (
+            "Too many failed attempts. Please wait 5 minutes and try again."
+        )
+        assert en.headers["retry-after"] == "300"
+        zh = await client.post("/api/v1/auth/token", json=body)
+        assert in_shape(zh, 429, "rate_limited")["detail"] == "失败次数过多，请等 5 分钟后再试。"
+        refused = await post_form(client, "/login", {**body, "next": "/"})
+        assert refused.status_code == 429 and "请等 5 分钟后再试" in refused.text, refused.text[:400]
 
 
 async def test_a_401_names_the_bearer_scheme_and_a_page_still_redirects(client, factory, db):
