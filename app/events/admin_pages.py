@@ -382,9 +382,17 @@ async def approvals_page(
     db_session: AsyncSession,
     done: str = "",
     q: str = "",
+    stays: str = "",
+    claims: str = "",
 ) -> Template:
     return await _approvals(
-        request, db_session, actor, community_id, notice=lazy("Saved.") if done else None, q=q.strip()[:50]
+        request,
+        db_session,
+        actor,
+        community_id,
+        notice=lazy("Saved.") if done else None,
+        q=q.strip()[:50],
+        pages=(optional_int(stays), optional_int(claims)),
     )
 
 
@@ -399,14 +407,16 @@ async def _approvals(
     form: dict[str, str] | None = None,
     status_code: int = 200,
     q: str = "",
+    pages: tuple[int | None, int | None] = (None, None),
 ) -> Template:
-    """The queue; after a refused decision, the form it came from keeps what the admin typed
-    (`form`: the points and the reason of that stay or claim, or the honour hours' fields).
-    The honour hours' person is chosen among at most PEOPLE_LISTED, found by name or phone
-    (`q`) in a large community; the one chosen before stays listed."""
+    """The queue (`pages`: the page of its stays and of its claimed hours); after a refused
+    decision, the form it came from keeps what the admin typed (`form`: the points and the reason
+    of that stay or claim, or the honour hours' fields). The honour hours' person is chosen among
+    at most PEOPLE_LISTED, found by name or phone (`q`) in a large community; the one chosen
+    before stays listed."""
     if not actor.is_member(community_id):
         raise NotFound()
-    queue = await approvals.approval_queue(db_session, actor, community_id)
+    queue = await approvals.approval_queue(db_session, actor, community_id, *pages)
     community = await db_session.get(Community, community_id)
     members = (
         select(User.id, User.display_name)

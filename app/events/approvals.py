@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
-from app.core import audit, clock
+from app.core import audit, clock, paging
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.i18n import lazy
@@ -343,57 +343,60 @@ async def reject(
     return stay
 
 
-# The approval queue lists the oldest this many of each; the others follow once these are decided.
-QUEUE_LISTED = 500
+# The approval queue lists its stays and its claimed hours this many a page each, the oldest first.
+QUEUE_PAGE = 100
 
 
-async def approval_queue(session: AsyncSession, actor: Actor, community_id: int) -> dict[str, Any]:
+def _stays_waiting(community_id: int) -> ColumnElement[bool]:
+    return and_(Checkin.community_id == community_id, Checkin.award_status.in_(("pending", "unconfirmed")))
+
+
+def _claims_waiting(community_id: int) -> ColumnElement[bool]:
+    return and_(HourClaim.community_id == community_id, HourClaim.status == "pending")
+
+
+async def approval_queue(
+    session: AsyncSession, actor: Actor, community_id: int, stays_page: int | None, claims_page: int | None
+) -> dict[str, Any]:
+    """The stays and the claimed hours waiting, each counted and read a page at a time (asked by
+    number: app.core.paging), so that none is out of reach after a crowded month."""
     actor.require(community_id, "admin")
+    stays_waiting = int(
+        await session.scalar(select(func.count()).select_from(Checkin).where(_stays_waiting(community_id)))
+        or 0
+    )
+    claims_waiting = int(
+        await session.scalar(select(func.count()).select_from(HourClaim).where(_claims_waiting(community_id)))
+        or 0
+    )
+    stays_at = paging.window(stays_waiting, stays_page, QUEUE_PAGE)
+    claims_at = paging.window(claims_waiting, claims_page, QUEUE_PAGE)
     stays = (
         await session.execute(
             select(Checkin, Event.title, User.display_name)
             .join(Event, Event.id == Checkin.event_id)
             .join(User, User.id == Checkin.user_id)
-            .where(Checkin.community_id == community_id, Checkin.award_status.in_(("pending", "unconfirmed")))
+            .where(_stays_waiting(community_id))
             .order_by(Checkin.checked_in_at, Checkin.id)
-            .limit(QUEUE_LISTED)
+            .offset(stays_at.offset)
+            .limit(QUEUE_PAGE)
         )
     ).all()
     claims = (
         await session.execute(
             select(HourClaim, User.display_name)
             .join(User, User.id == HourClaim.user_id)
-            .where(HourClaim.community_id == community_id, HourClaim.status == "pending")
+            .where(_claims_waiting(community_id))
             .order_by(HourClaim.created_at, HourClaim.id)
-            .limit(QUEUE_LISTED)
+            .offset(claims_at.offset)
+            .limit(QUEUE_PAGE)
         )
     ).all()
-    # How many wait in all, counted only when the list is full (the page says how many it left out).
-    stays_waiting = len(stays)
-    if stays_waiting >= QUEUE_LISTED:
-        stays_waiting = int(
-            await session.scalar(
-                select(func.count())
-                .select_from(Checkin)
-                .where(
-                    Checkin.community_id == community_id, Checkin.award_status.in_(("pending", "unconfirmed"))
-                )
-            )
-            or 0
-        )
-    claims_waiting = len(claims)
-    if claims_waiting >= QUEUE_LISTED:
-        claims_waiting = int(
-            await session.scalar(
-                select(func.count())
-                .select_from(HourClaim)
-                .where(HourClaim.community_id == community_id, HourClaim.status == "pending")
-            )
-            or 0
-        )
     return {
         "stays": stays,
         "claims": claims,
         "stays_waiting": stays_waiting,
         "claims_waiting": claims_waiting,
+        "stays_at": stays_at,
+        "claims_at": claims_at,
     }
