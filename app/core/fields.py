@@ -43,6 +43,8 @@ _FILLED = f"^[^{_NOT_IN_LINES}]*[^{_NOT_IN_LINES}\\s][^{_NOT_IN_LINES}]*$"
 _NAME = f"^[^{_NOT_IN_A_LINE}]*[^{_NOT_IN_A_LINE}\\s][^{_NOT_IN_A_LINE}]*$"
 _REFUSED_IN_LINES = re.compile(f"[{_NOT_IN_LINES}]")
 _REFUSED_IN_A_LINE = re.compile(f"[{_NOT_IN_A_LINE}]")
+# The white space a one-line text cannot keep, which separated words where it was typed.
+_LINE_SPACES = re.compile(r"[\t\n\v\f\r\u2028\u2029]+")
 UNSAFE_TEXT = lazy(
     "This text holds an invisible control or text-direction character (often pasted along with "
     "it). Please type it again."
@@ -74,6 +76,18 @@ def human_text(value: str | None, *, field: str | None = None, lines: bool = Fal
     if holds_unsafe(text, lines=lines):
         raise Invalid(UNSAFE_TEXT, field=field)
     return text
+
+
+def without_unsafe(value: str | None, *, lines: bool = False) -> str:
+    """Text kept before `human_text` guarded it, made text it accepts: NFC, line ends as "\\n"
+    where it has several `lines`, and the characters it refuses left out (a line end or tab in a
+    one-line text becomes a space). Migration 0048 cleans the stored names and titles with it."""
+    text = unicodedata.normalize("NFC", value or "").replace("\r\n", "\n")
+    if lines:
+        text = text.replace("\r", "\n")
+    else:
+        text = _LINE_SPACES.sub(" ", text)
+    return (_REFUSED_IN_LINES if lines else _REFUSED_IN_A_LINE).sub("", text)
 
 
 def holds_unsafe(text: str, *, lines: bool = False) -> bool:

@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from app.core.database import Base, libpq_url, sync_url
+from app.core.fields import holds_unsafe
 from app.core.migrate import alembic_config, downgrade, upgrade
 from app.domains import import_models
 
@@ -242,3 +243,68 @@ def test_whole_refunds_go_down_below_partial_refunds(fresh_database: str):
     assert _revision(fresh_database) == "0038"
     upgrade(fresh_database, "0039")
     assert _run(fresh_database, "SELECT sum(refunded_cents) FROM payments") == [10000]
+
+
+RLO, LRM, RLI, PDI = "\u202e", "\u200e", "\u2067", "\u2069"
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def test_stored_names_lose_their_direction_marks_and_become_nfc(fresh_database: str):
+    """Migration 0048: names and titles stored before `human_text` guarded them (a U+202E shows a
+    name reversed on the counter's screen; a text not in NFC) are cleaned by the same rule."""
+    url = fresh_database
+    upgrade(url, "0047")
+    _run(
+        url,
+        f"INSERT INTO streets (name, district) VALUES ({_quoted(RLO + '鼓东街道')}, '鼓楼区')",
+        "INSERT INTO streets (name, district) VALUES ('温泉街道', '鼓楼区')",
+        "INSERT INTO communities (street_id, name, join_code, time_zone) "
+        f"SELECT id, {_quoted('军门' + LRM + '社区')}, 'jm', 'Asia/Shanghai' FROM streets "
+        "WHERE name LIKE '%鼓东街道'",
+        # Two names that read the same once the mark is gone, where names are unique in a street.
+        "INSERT INTO communities (street_id, name, join_code, time_zone) "
+        "SELECT street_id, '军门社区', 'jm2', 'Asia/Shanghai' FROM communities",
+        "INSERT INTO users (phone, display_name) VALUES "
+        f"('13900000001', {_quoted(RLO + '张三' + PDI)}), ('13900000002', {_quoted('Jose' + chr(0x301))}), "
+        f"('13900000003', {_quoted(RLI + LRM)}), ('13900000004', '李四')",
+        "INSERT INTO store_items (community_id, name, description, points_price) "
+        f"SELECT min(id), {_quoted('大米' + LRM)}, {_quoted('第一行' + RLO + chr(10) + '第二行')}, 10 "
+        "FROM communities",
+    )
+    upgrade(url, "0048")
+    assert _revision(url) == "0048"
+    names = dict(
+        zip(
+            ["one", "two", "three", "four"],
+            _run(
+                url,
+                *(f"SELECT display_name FROM users WHERE phone = '1390000000{n}'" for n in range(1, 5)),
+            ),
+            strict=True,
+        )
+    )
+    assert names == {"one": "张三", "two": "José", "three": f"#{_user_id(url, 3)}", "four": "李四"}
+    street, community, twin = _run(
+        url,
+        "SELECT name FROM streets WHERE district = '鼓楼区' AND name <> '温泉街道'",
+        "SELECT name FROM communities WHERE join_code = 'jm'",
+        "SELECT name FROM communities WHERE join_code = 'jm2'",
+    )
+    community_id = _run(url, "SELECT id FROM communities WHERE join_code = 'jm'")[0]
+    assert (street, twin) == ("鼓东街道", "军门社区")
+    assert community == f"军门社区 (#{community_id})"
+    item, description = _run(url, "SELECT name FROM store_items", "SELECT description FROM store_items")
+    assert (item, description) == ("大米", "第一行\n第二行")
+    for value in (*names.values(), street, community, item):
+        assert not holds_unsafe(str(value))
+    # Going down changes no schema and keeps the cleaned text; up again finds nothing to clean.
+    downgrade(url, "0047")
+    upgrade(url, "0048")
+    assert _run(url, "SELECT display_name FROM users WHERE phone = '13900000001'") == ["张三"]
+
+
+def _user_id(url: str, n: int) -> object:
+    return _run(url, f"SELECT id FROM users WHERE phone = '1390000000{n}'")[0]
