@@ -31,7 +31,13 @@ FUND_LABELS = {
     "social_support": lazy("Social support (社会支持)"),
     "own_income": lazy("Own income (自主创收)"),
 }
-STATEMENT_LABELS = {"open": lazy("Open"), "closed": lazy("Closed"), "paid": lazy("Paid")}
+# A month's statement has words of its own: "Open" and "Closed" are an event's words in the shared
+# catalog (进行中, 已结束), which read as if November were still going on.
+STATEMENT_LABELS = {
+    "open": lazy("Not closed yet"),
+    "closed": lazy("Closed, not paid yet"),
+    "paid": lazy("Paid"),
+}
 
 
 @dataclass(frozen=True)

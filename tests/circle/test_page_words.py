@@ -25,3 +25,17 @@ async def test_a_new_offers_name_is_the_services_name_not_a_persons(client: Any,
     page = await client.get(f"/circle/shop/{circle.barber_id}/offers/new")
     assert page.status_code == 200
     assert '<label for="name">服务名称</label>' in page.text and "姓名" not in page.text
+
+
+async def test_a_past_months_statement_not_closed_yet_says_so_not_that_it_is_going_on(
+    client: Any, circle: Circle
+) -> None:
+    """Last month's statements, none closed, read 未结账 beside the step to close them: the
+    statement's status took the event's word for "Open", 进行中 (going on), for a month that
+    had ended."""
+    await page_login(client, circle.admin)
+    page = await client.get(f"/circle/admin/c/{circle.community_id}/statements")
+    assert page.status_code == 200
+    row = page.text.split(f'<tr data-provider="{circle.barber_id}">', 1)[1].split("</tr>", 1)[0]
+    assert '<td data-label="状态">未结账</td>' in row and "结账…" in row
+    assert "进行中" not in page.text

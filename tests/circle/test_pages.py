@@ -301,10 +301,10 @@ async def test_the_admin_places_providers_approves_offers_and_closes_a_month(
     )
     barber = [r for r in sheet[1:] if r[3] == 20]
     assert [(r[0], r[4], r[6], r[7], r[8]) for r in barber] == [
-        (last, 0, 1, "Party dues subsidy (党费补助)", "Closed")
+        (last, 0, 1, "Party dues subsidy (党费补助)", "Closed, not paid yet")
     ]
     chinese = [tuple(r) for r in load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True)]
-    assert [(r[7], r[8]) for r in chinese[1:] if r[3] == 20] == [("党费补助", "已结束")]
+    assert [(r[7], r[8]) for r in chinese[1:] if r[3] == 20] == [("党费补助", "已结账，待付款")]
     paid = await post_form(
         client,
         f"/circle/admin/c/{circle.community_id}/statements/{circle.barber_id}",
