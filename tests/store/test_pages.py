@@ -579,3 +579,14 @@ async def test_a_refusal_at_the_counter_names_the_resident_the_item_and_what_to_
     left = (await client.get(wallet, headers=shop.resident.headers)).json()["available"]
     assert shop.resident.display_name in alert and "食用油" in alert and f" {left} " in alert
     assert "fewer" in alert or "another" in alert
+
+
+async def test_the_admins_item_list_gives_each_price_in_points(client, shop):
+    """A price on the admin's list of items reads 35 积分: it was a bare 35 beside the stock and
+    the monthly limit, three numbers with no unit between them."""
+    await make_item(client, shop, name="酱油", points_price=35, stock=12)
+    await page_login(client, shop.admin)
+    page = await client.get(f"/store/admin/c/{shop.community_id}")
+    assert page.status_code == 200
+    row = page.text.split(">酱油</a>", 1)[1].split("</tr>", 1)[0]
+    assert '<td data-label="价格">35 积分</td>' in row
