@@ -298,3 +298,16 @@ async def test_a_grid_workers_main_jobs_are_the_first_tiles_not_lines_of_more(cl
     staff_home = (await client.get("/")).text
     assert f'<a class="tile" href="/admin/c/{cid}/residents"' not in staff_home
     assert f'href="/admin/c/{cid}/residents"' in staff_home  # still in 更多 for the counter staff
+
+
+async def test_the_street_admins_home_counts_a_communitys_members_in_words_that_fit_one(
+    client, factory, engine
+):
+    """A community of one member read "1 members" on the street admin's home in English."""
+    tenant = await factory.tenant()
+    street = await street_admin_of(engine, tenant.street_id)
+    await page_login(client, street)
+    english = (await client.get("/", headers={"accept-language": "en"})).text
+    chinese = (await client.get("/", headers={"accept-language": "zh-Hans"})).text
+    assert "Members: 1<" in english and "1 members" not in english
+    assert "成员：1 人<" in chinese
