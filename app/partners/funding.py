@@ -14,7 +14,7 @@ from app.payments import targets
 _ONE = Sql("SELECT id, community_id, title, funding_goal_cents FROM projects WHERE id = :id")
 _WITH_GOAL = Sql(
     "SELECT id, community_id, title, funding_goal_cents FROM projects "
-    "WHERE community_id = :c AND funding_goal_cents IS NOT NULL ORDER BY created_at DESC, id DESC LIMIT 500"
+    "WHERE community_id = :c AND funding_goal_cents IS NOT NULL ORDER BY created_at DESC, id DESC"
 )
 
 

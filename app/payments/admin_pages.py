@@ -14,13 +14,21 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import exports, form_keys
+from app.core import exports, form_keys, paging
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.uow import Sql
-from app.core.web import client_address, error_message, form_data, render, reopen_form, reopen_page
+from app.core.web import (
+    client_address,
+    error_message,
+    form_data,
+    optional_int,
+    render,
+    reopen_form,
+    reopen_page,
+)
 from app.payments import corrections, gateway, refunds, rules, services, targets
 from app.payments import exports as payments_exports
 from app.payments import home as _home  # noqa: F401 - registers its share of the home page
@@ -58,14 +66,26 @@ async def _community(db: AsyncSession, actor: Actor, community_id: int) -> Commu
     return community
 
 
+# The goals page lists this many wishes and projects a page (each with its progress).
+GOALS_PAGE = 30
+
+
 @get("/payments/admin/c/{community_id:int}", include_in_schema=False)
 async def goals_page(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    settings: Settings,
+    page: str = "",
 ) -> Template:
-    """Every wish and project of the community with a funding goal, and how far each has got."""
+    """Every wish and project of the community with a funding goal, and how far each has got, a
+    page at a time with their count."""
     community = await _community(db_session, actor, community_id)
+    every = await targets.with_goal(db_session, community_id)
+    at = paging.window(len(every), optional_int(page), GOALS_PAGE)
     goals = []
-    for target in await targets.with_goal(db_session, community_id):
+    for target in every[at.offset : at.offset + GOALS_PAGE]:
         goals.append((target, await services.progress(db_session, target)))
     registered = targets.kinds()
     return render(
@@ -73,6 +93,9 @@ async def goals_page(
         "payments/admin_goals.html",
         community=community,
         goals=goals,
+        goals_total=len(every),
+        page=at.number,
+        pages=at.pages,
         refused=await _REFUSED.fetch(db_session, {"c": community_id}),
         payment_kinds=KIND_LABELS,
         is_admin=actor.has(community_id, "admin"),
@@ -85,6 +108,10 @@ async def goals_page(
     )
 
 
+# A goal's page lists its contributions and donations this many a page, the newest first.
+LINES_PAGE = 100
+
+
 async def _goal_page(
     request: Request,
     db: AsyncSession,
@@ -93,6 +120,7 @@ async def _goal_page(
     kind: str,
     target_id: int,
     status_code: int = 200,
+    page: int | None = None,
     **extra: Any,
 ) -> Template:
     target = await targets.find(db, kind, target_id)
@@ -100,6 +128,8 @@ async def _goal_page(
         raise NotFound()
     community = await _community(db, actor, target.community_id)
     registered = targets.kind(kind)
+    total = await services.count_lines(db, actor, target)
+    at = paging.window(total, page, LINES_PAGE)
     return render(
         request,
         "payments/admin_goal.html",
@@ -108,7 +138,10 @@ async def _goal_page(
         target=target,
         kind_label=registered.label if registered else kind,
         funding=await services.funding_box(db, kind, target_id),
-        lines=await services.lines(db, actor, target),
+        lines=await services.lines(db, actor, target, limit=LINES_PAGE, offset=at.offset),
+        lines_total=total,
+        page=at.number,
+        pages=at.pages,
         is_admin=actor.has(target.community_id, "admin"),
         sees_contact=actor.has(target.community_id, "admin"),
         source_labels=rules.SOURCE_LABELS,
@@ -165,9 +198,9 @@ async def _record(
 
 @get("/payments/admin/wish/{wish_id:int}", include_in_schema=False)
 async def wish_goal_page(
-    request: Request, wish_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+    request: Request, wish_id: int, actor: Actor, db_session: AsyncSession, settings: Settings, page: str = ""
 ) -> Template:
-    return await _goal_page(request, db_session, actor, settings, "wish", wish_id)
+    return await _goal_page(request, db_session, actor, settings, "wish", wish_id, page=optional_int(page))
 
 
 @post("/payments/admin/wish/{wish_id:int}/contributions", include_in_schema=False)
@@ -179,9 +212,16 @@ async def wish_record(
 
 @get("/payments/admin/project/{project_id:int}", include_in_schema=False)
 async def project_goal_page(
-    request: Request, project_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
+    request: Request,
+    project_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    settings: Settings,
+    page: str = "",
 ) -> Template:
-    return await _goal_page(request, db_session, actor, settings, "project", project_id)
+    return await _goal_page(
+        request, db_session, actor, settings, "project", project_id, page=optional_int(page)
+    )
 
 
 @post("/payments/admin/project/{project_id:int}/contributions", include_in_schema=False)
@@ -217,7 +257,17 @@ async def correct(
             request,
             db_session,
             exc,
-            partial(_goal_page, request, db_session, actor, settings, kind, target_id),
+            # the page the form was on, where the entry and its form are shown again
+            partial(
+                _goal_page,
+                request,
+                db_session,
+                actor,
+                settings,
+                kind,
+                target_id,
+                page=optional_int(form.get("page")),
+            ),
             correcting=contribution_id,
             correction=form,
         )

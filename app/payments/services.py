@@ -506,11 +506,22 @@ _LINES = Sql(
     "WHERE c.corrects_id = f.id), 0) AS stands_for, "
     "p.status AS payment_status, p.contact, p.refund_requested_at FROM funding_contributions f "
     "LEFT JOIN payments p ON p.id = f.payment_id "
-    "WHERE f.target_kind = :kind AND f.target_id = :id ORDER BY f.created_at DESC, f.id DESC LIMIT 1000"
+    "WHERE f.target_kind = :kind AND f.target_id = :id ORDER BY f.created_at DESC, f.id DESC "
+    "LIMIT :n OFFSET :o"
 )
+_COUNT_LINES = Sql("SELECT count(*) FROM funding_contributions WHERE target_kind = :kind AND target_id = :id")
 
 
-async def lines(db: AsyncSession, actor: Actor, target: targets.Target) -> list[Line]:
+async def count_lines(db: AsyncSession, actor: Actor, target: targets.Target) -> int:
+    """How many entries `lines` lists over all its pages."""
+    require_money_reader(actor, target.community_id)
+    return int(await _COUNT_LINES.fetchval(db, {"kind": target.kind, "id": target.id}) or 0)
+
+
+async def lines(
+    db: AsyncSession, actor: Actor, target: targets.Target, *, limit: int, offset: int = 0
+) -> list[Line]:
+    """A goal's entries a page at a time, the newest first."""
     require_money_reader(actor, target.community_id)
     sees_contact = actor.has(target.community_id, "admin")
     return [
@@ -533,5 +544,5 @@ async def lines(db: AsyncSession, actor: Actor, target: targets.Target) -> list[
             stands_for_cents=int(r["stands_for"]),
             correctable=sees_contact and r["payment_id"] is None and r["corrects_id"] is None,
         )
-        for r in await _LINES.fetch(db, {"kind": target.kind, "id": target.id})
+        for r in await _LINES.fetch(db, {"kind": target.kind, "id": target.id, "n": limit, "o": offset})
     ]

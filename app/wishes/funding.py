@@ -15,7 +15,7 @@ from app.wishes import rules
 _ONE = Sql("SELECT id, community_id, title, funding_goal_cents, status FROM wishes WHERE id = :id")
 _WITH_GOAL = Sql(
     "SELECT id, community_id, title, funding_goal_cents, status FROM wishes "
-    "WHERE community_id = :c AND funding_goal_cents IS NOT NULL ORDER BY created_at DESC, id DESC LIMIT 500"
+    "WHERE community_id = :c AND funding_goal_cents IS NOT NULL ORDER BY created_at DESC, id DESC"
 )
 
 
