@@ -509,3 +509,37 @@ async def test_an_empty_service_circle_sends_the_admin_on_to_add_services(
     assert f'href="/circle/admin/c/{circle.community_id}" data-circle-admin' in admin
     resident = (await client.get(path, headers=circle.resident.headers)).text
     assert "这里还没有服务项目。" in resident and "data-circle-admin" not in resident
+
+
+async def test_a_home_visit_the_resident_cannot_afford_says_so_instead_of_offering_to_buy_it(
+    client: Any, circle: Circle, engine: Any
+) -> None:
+    """With 35 points, a home visit of 60 says what is short where its buy button was, on the
+    grid worker's list and on the confirmation step: both offered "Yes, buy it for 60 points",
+    and the step answered 积分不足 with the same button again."""
+    dear = await make_offer(
+        client, circle, circle.cleaner_id, name="陪同就医", home_visit=True, points_price=60
+    )
+    cheap = await make_offer(
+        client, circle, circle.cleaner_id, name="上门理发", home_visit=True, points_price=20
+    )
+    await give_points(engine, circle.community_id, circle.resident.user_id, 35)
+    card = await client.get("/api/v1/me/card", headers=circle.resident.headers)
+    await page_login(client, circle.grid)
+    found = await post_form(
+        client, f"/circle/c/{circle.community_id}/for-resident", {"code": card.json()["code"]}
+    )
+    assert found.status_code == 200
+    assert f"/circle/offers/{cheap}/buy?for_user={circle.resident.user_id}" in found.text
+    assert f"/circle/offers/{dear}/buy" not in found.text
+    assert "郑美玉有35可用积分，这项服务需要60积分。" in found.text
+    ask = await client.get(f"/circle/offers/{dear}/buy?for_user={circle.resident.user_id}")
+    assert ask.status_code == 200
+    assert "郑美玉有35可用积分，这项服务需要60积分。" in ask.text
+    assert "data-confirm-buy" not in ask.text
+    assert f'href="/circle/c/{circle.community_id}/for-resident"' in ask.text
+    # The resident's own step, reached with too few points, says so too and leads back.
+    await page_login(client, circle.resident)
+    own = await client.get(f"/circle/offers/{dear}/buy")
+    assert "您有35可用积分，这项服务需要60积分。" in own.text and "data-confirm-buy" not in own.text
+    assert f'href="/circle/offers/{dear}"' in own.text
