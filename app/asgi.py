@@ -27,7 +27,7 @@ from litestar.template.config import TemplateConfig
 from app import domains
 from app.accounts.actor_cache import ActorCache
 from app.accounts.services import actor_for_token
-from app.core import clock, edge, errors, rendering
+from app.core import clock, edge, errors, figures, rendering
 from app.core.assets import StaticAssets
 from app.core.authz import Actor
 from app.core.changes import ChangeFeed, hear_after_commit
@@ -63,6 +63,10 @@ def template_environment() -> Environment:
     )
     env.filters["transfer_words"] = transfer_words  # what a transfer was for, in the page's language
     env.filters["duration"] = duration_words  # 135 minutes read as 2 h 15 min, in the page's language
+    # Minutes shown as hours by the one rule of every figure of hours (to a tenth, rounded down),
+    # and minutes by key as hours that add up to the hours of their sum.
+    env.filters["hours"] = lambda minutes: f"{figures.hours(minutes):.1f}"
+    env.filters["hours_parts"] = figures.hours_parts
     # gettext/ngettext come from each page's context (the request's language).
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     # Every time a page shows goes through this one filter (the community's time zone).

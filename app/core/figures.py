@@ -97,9 +97,10 @@ class Ranked:
 
 
 FigureFn = Callable[[Any, Sequence[Scope]], Awaitable[Mapping[int, Any]]]
-# A count over several communities at once that is not the sum of theirs (people active in two
-# communities are one person in their street's total): the scopes' value as one number.
-AcrossFn = Callable[[Any, Sequence[Scope]], Awaitable[int | float]]
+# A figure over several communities at once that is not the sum of theirs (people active in two
+# communities are one person in their street's total; hours are the minutes of all of them added
+# up and rounded once): the scopes' value, a number (a count) or {key: number} (a breakdown).
+AcrossFn = Callable[[Any, Sequence[Scope]], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class Figure:
     keys: Mapping[str, str] = field(default_factory=dict)  # a breakdown's keys -> label msgids
     order: int = 100
     note: str = ""  # msgid: how it is counted where that is not plain (shown under its table)
-    across: AcrossFn | None = None  # a count whose total over communities is not their sum
+    across: AcrossFn | None = None  # a figure whose total over communities is not their sum
 
     def empty(self) -> Any:
         if self.kind == "series":
@@ -189,12 +190,16 @@ async def compute(
     return out
 
 
-async def across(session: Any, scopes: Sequence[Scope]) -> dict[str, int | float]:
-    """The counts whose total over these communities is not the sum of theirs (`across`), each
+async def across(session: Any, scopes: Sequence[Scope]) -> dict[str, Any]:
+    """The figures whose total over these communities is not the sum of theirs (`across`), each
     counted over all the scopes at once: {name: value}."""
     if not scopes:
         return {}
-    return {f.name: await f.across(session, scopes) for f in registered() if f.across is not None}
+    token = _MEMO.set({})
+    try:
+        return {f.name: await f.across(session, scopes) for f in registered() if f.across is not None}
+    finally:
+        _MEMO.reset(token)
 
 
 def _put(
@@ -214,13 +219,19 @@ def _put(
 
 
 def hours(minutes: int | float | None) -> float:
-    """Minutes as hours with one decimal, as every figure of hours shows them."""
-    return round((minutes or 0) / 60, 1)
+    """Minutes as hours with one decimal, rounded down: the one rule of every page and file that
+    shows hours. Add up the minutes first and call this once on the sum, so a street's hours are
+    its communities' minutes together and a community's its people's; rounded down, so a star (at
+    whole hours) is never shown as reached before its minutes are, and the hours to the next star
+    added to the hours shown make its hours exactly. Whole tenths in integers: rounding a binary
+    float half to even made 15 minutes 0.2 hours and 27 minutes 0.5."""
+    return int(minutes or 0) // 6 / 10
 
 
 def hours_parts(minutes: Mapping[str, int]) -> dict[str, float]:
     """Minutes by key as hours with one decimal that add up to `hours` of their sum: each part
-    rounded down to a tenth, and the tenths left given to the parts that lost most (the first key
+    rounded down to a tenth, and the tenths left (the sum's minutes may make a tenth more than its
+    parts' tenths do) given to the parts that lost most (the first key
     on a tie), so a breakdown's parts add up to the total shown beside it."""
     tenths = {key: int(m) // 6 for key, m in minutes.items()}
     left = round(hours(sum(minutes.values())) * 10) - sum(tenths.values())

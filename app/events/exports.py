@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from app.core import exports
+from app.core import exports, figures
 from app.core.figures import Scope
 from app.core.i18n import lazy
 from app.core.uow import Sql
@@ -31,16 +31,24 @@ _HOURS = Sql(
 )
 
 
-def hours(minutes: int | None) -> float:
-    return round((minutes or 0) / 60, 1)
-
-
 @exports.export(
     "hours",
     lazy("Hours per person"),
-    columns=(lazy("Number"), lazy("Name"), lazy("Hours in the period"), lazy("Times"), lazy("Hours to date")),
+    columns=(
+        lazy("Number"),
+        lazy("Name"),
+        lazy("Hours in the period"),
+        lazy("Times"),
+        lazy("Hours to date"),
+        lazy("Minutes in the period"),
+        lazy("Minutes to date"),
+    ),
     order=10,
-    note=lazy("Certified hours: credited stays at events and approved claims, as on the certificates."),
+    note=lazy(
+        "Certified hours: credited stays at events and approved claims, as on the certificates. Hours "
+        "to one decimal, rounded down from each person's minutes; add up the minutes for a total, as "
+        "the dashboard does."
+    ),
 )
 async def hours_per_person(session: Any, scope: Scope) -> Sequence[Sequence[Any]]:
     rows = await _HOURS.fetch(
@@ -54,5 +62,14 @@ async def hours_per_person(session: Any, scope: Scope) -> Sequence[Sequence[Any]
         },
     )
     return [
-        (r["id"], r["display_name"], hours(r["period"]), int(r["times"]), hours(r["total"])) for r in rows
+        (
+            r["id"],
+            r["display_name"],
+            figures.hours(r["period"]),
+            int(r["times"]),
+            figures.hours(r["total"]),
+            int(r["period"] or 0),
+            int(r["total"] or 0),
+        )
+        for r in rows
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from app.core import figures
 from app.core.i18n import lazy
 
 # Time after an event's scheduled end that still counts: the end of credited time (the point
@@ -96,7 +97,7 @@ STAR_LABELS = {
 @dataclass(frozen=True)
 class Stars:
     stars: int
-    hours: float  # certified hours
+    hours: float  # certified hours as shown (app.core.figures.hours: rounded down to a tenth)
     next_at: int | None  # hours the next star needs; None at five stars
 
     @property
@@ -113,4 +114,4 @@ def stars_for(minutes: int) -> Stars:
     minutes = max(0, int(minutes))
     stars = sum(1 for hours in STAR_HOURS if minutes >= hours * 60)
     next_at = STAR_HOURS[stars] if stars < len(STAR_HOURS) else None
-    return Stars(stars, minutes / 60, next_at)
+    return Stars(stars, figures.hours(minutes), next_at)

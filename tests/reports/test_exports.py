@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from app.core import clock, exports, jobs
+from app.core import clock, exports, figures, jobs
 from app.reports import jobs as _report_jobs  # noqa: F401 - registers make_exports
 from app.reports.models import ExportRun
 from tests.api.helpers import session_of
@@ -78,7 +78,7 @@ async def test_hours_of_twenty_thousand_residents_round_trip_through_xlsx(
             {"n": RESIDENTS, "c": cid, "e": event_id, "at": at},
         )
         expected = {
-            (r.id, r.display_name, round(r.minutes / 60, 1))
+            (r.id, r.display_name, figures.hours(r.minutes), r.minutes)
             for r in (
                 await s.execute(
                     text(
@@ -119,9 +119,17 @@ async def test_hours_of_twenty_thousand_residents_round_trip_through_xlsx(
     disposition = answer.headers["content-disposition"]
     assert disposition == f'attachment; filename="c{cid}-hours-{first.isoformat()}_{first.isoformat()}.xlsx"'
     rows = _sheet(answer.content)
-    assert rows[0] == ("编号", "姓名", "期间时长（小时）", "次数", "累计时长（小时）")
-    assert {(r[0], r[1], r[2]) for r in rows[1:]} == expected
-    assert all(r[3] == 1 and r[4] == r[2] for r in rows[1:])
+    assert rows[0] == (
+        "编号",
+        "姓名",
+        "期间时长（小时）",
+        "次数",
+        "累计时长（小时）",
+        "期间分钟数",
+        "累计分钟数",
+    )
+    assert {(r[0], r[1], r[2], r[5]) for r in rows[1:]} == expected
+    assert all(r[3] == 1 and r[4] == r[2] and r[6] == r[5] for r in rows[1:])
 
     # The file is for the admin who asked: another admin of the community finds nothing.
     other = await factory.person(tenant, name="另一管理员", roles=["resident", "admin"])
@@ -143,7 +151,7 @@ async def test_hours_of_twenty_thousand_residents_round_trip_through_xlsx(
     body = (await client.get(asked.headers["location"] + "/file")).content.decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(body)))
     assert len(lines) == RESIDENTS + 1
-    assert {(int(r[0]), r[1], float(r[2])) for r in lines[1:]} == expected
+    assert {(int(r[0]), r[1], float(r[2]), int(r[5])) for r in lines[1:]} == expected
     later = first + timedelta(days=1)
     empty = _sheet((await client.get(f"/admin/c/{cid}/exports/hours.xlsx?from={later}&to={later}")).content)
     assert len(empty) == 1
