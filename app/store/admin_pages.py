@@ -460,13 +460,17 @@ async def report_page(
         # The report of this month, with the reason next to the month field.
         error, start = error_message(request, exc), _month("", community.time_zone)
     scope = _month_scope(community, start)
-    rows = await services.report_rows(db_session, community_id, scope.start, scope.end)
+    # The page shows what its files hold: the store's export of the month, with its totals.
+    rows = await store_exports.store_items(db_session, scope)
     return render(
         request,
         "store/report.html",
         status_code=422 if error else 200,
         community=community,
+        columns=store_exports.COLUMNS,
+        note=store_exports.NOTE,
         rows=rows,
+        totals=[sum(row[i] for row in rows) for i in range(1, len(store_exports.COLUMNS))],
         month=start.strftime("%Y-%m"),
         error=error,
     )

@@ -12,14 +12,12 @@ from app.core import figures
 from app.core.figures import SCOPES, Scope, scope_arrays
 from app.core.i18n import lazy
 from app.core.uow import Sql
-from app.ledger import services as ledger
+from app.store import report
 
 _PICKED_UP = Sql(
     "SELECT s.cid, count(o.id) AS orders, COALESCE(sum(o.points), 0) AS points "  # noqa: S608
     f"FROM {SCOPES} "
-    "JOIN store_orders o ON o.community_id = s.cid AND o.status = 'picked_up' "
-    "AND o.picked_up_at >= s.lo AND o.picked_up_at < s.hi "
-    f"AND {ledger.not_reversed('o.transfer_id')} "
+    f"JOIN store_orders o ON o.community_id = s.cid AND {report.standing_pickups('o', 's.lo', 's.hi')} "
     "GROUP BY s.cid"
 )
 
@@ -30,13 +28,27 @@ async def _picked_up(session: Any, scopes: Sequence[Scope]) -> list[Any]:
     )
 
 
-@figures.figure("orders_picked_up", lazy("Orders picked up"), order=60)
+@figures.figure(
+    "orders_picked_up",
+    lazy("Orders picked up"),
+    order=60,
+    note=lazy(
+        "Orders handed over at the counter in the period, whenever they were placed, less any pickup "
+        "an admin reversed; the store's monthly report shows them per item."
+    ),
+)
 async def orders_picked_up(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
     rows = await _picked_up(session, scopes)
     return {int(row["cid"]): int(row["orders"]) for row in rows}
 
 
-@figures.figure("store_turnover", lazy("Love supermarket turnover"), unit=lazy("points"), order=61)
+@figures.figure(
+    "store_turnover",
+    lazy("Love supermarket turnover"),
+    unit=lazy("points"),
+    order=61,
+    note=lazy("The points of those orders picked up."),
+)
 async def store_turnover(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
     rows = await _picked_up(session, scopes)
     return {int(row["cid"]): int(row["points"]) for row in rows}

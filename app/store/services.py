@@ -508,65 +508,6 @@ async def count_orders(
     return int(await session.scalar(stmt) or 0)
 
 
-@dataclass
-class ReportRow:
-    item_id: int
-    name: str
-    ordered: int
-    picked_up: int
-    cancelled: int
-    expired: int
-    points_spent: int
-    restocked: int
-    donated: int
-    stock: int
-
-
-async def report_rows(
-    session: AsyncSession, community_id: int, start: datetime, end: datetime
-) -> list[ReportRow]:
-    """Per item over the instants [start, end): quantities ordered by outcome, points spent, goods
-    in, and the stock now (the monthly report's rows and the store's export, over the month's days
-    in the community's time zone). A pickup whose transfer an admin reversed still counts as goods
-    picked up, but its points are not spent: the resident has them back."""
-    rows = (
-        await session.execute(
-            text(
-                "SELECT i.id, i.name, i.stock, "  # noqa: S608 - the ledger's own fragment, no input
-                "COALESCE(SUM(o.quantity) FILTER (WHERE o.id IS NOT NULL), 0), "
-                "COALESCE(SUM(o.quantity) FILTER (WHERE o.status = 'picked_up'), 0), "
-                "COALESCE(SUM(o.quantity) FILTER (WHERE o.status = 'cancelled'), 0), "
-                "COALESCE(SUM(o.quantity) FILTER (WHERE o.status = 'expired'), 0), "
-                "COALESCE(SUM(o.points) FILTER (WHERE o.status = 'picked_up' "
-                f"AND {ledger.not_reversed('o.transfer_id')}), 0), "
-                "(SELECT COALESCE(SUM(m.delta), 0) FROM store_stock_moves m WHERE m.item_id = i.id "
-                " AND m.kind = 'restock' AND m.created_at >= :s AND m.created_at < :e), "
-                "(SELECT COALESCE(SUM(m.delta), 0) FROM store_stock_moves m WHERE m.item_id = i.id "
-                " AND m.kind = 'donation' AND m.created_at >= :s AND m.created_at < :e) "
-                "FROM store_items i LEFT JOIN store_orders o ON o.item_id = i.id "
-                "AND o.created_at >= :s AND o.created_at < :e "
-                "WHERE i.community_id = :c GROUP BY i.id ORDER BY i.display_order, i.id"
-            ),
-            {"c": community_id, "s": start, "e": end},
-        )
-    ).all()
-    return [
-        ReportRow(
-            item_id=int(r[0]),
-            name=str(r[1]),
-            stock=int(r[2]),
-            ordered=int(r[3]),
-            picked_up=int(r[4]),
-            cancelled=int(r[5]),
-            expired=int(r[6]),
-            points_spent=int(r[7]),
-            restocked=int(r[8]),
-            donated=int(r[9]),
-        )
-        for r in rows
-    ]
-
-
 async def photo_of(session: AsyncSession, photo_id: int) -> StorePhoto:
     photo = await session.get(StorePhoto, photo_id)
     if photo is None:

@@ -33,8 +33,10 @@ async def test_admin_orders_page_and_monthly_report_csv(client, shop):
     assert csv.headers["content-type"].startswith("text/csv")
     assert "attachment" in csv.headers["content-disposition"]
     lines = csv.text.lstrip("\ufeff").splitlines()
-    assert lines[0].startswith("Item,Ordered,Picked up")
-    assert lines[1] == "'=HYPERLINK(1),2,2,0,0,40,0,0,0"
+    assert lines[0].startswith(
+        "Item,Items ordered,Of them picked up,Of them cancelled,Of them expired,Orders picked up"
+    )
+    assert lines[1] == "'=HYPERLINK(1),2,2,0,0,1,2,40,0,0,0"
 
 
 async def test_the_monthly_report_counts_no_points_for_a_pickup_reversed_in_the_ledger(client, shop, db):
@@ -55,7 +57,7 @@ async def test_the_monthly_report_counts_no_points_for_a_pickup_reversed_in_the_
         )
         return next(line for line in csv.text.lstrip("\ufeff").splitlines() if line.startswith("退货的米,"))
 
-    assert await row() == "退货的米,1,1,0,0,15,0,0,2"
+    assert await row() == "退货的米,1,1,0,0,1,1,15,0,0,2"
     transfer_id = await db.scalar(
         text("SELECT transfer_id FROM store_orders WHERE id = :o"), {"o": placed["id"]}
     )
@@ -65,7 +67,7 @@ async def test_the_monthly_report_counts_no_points_for_a_pickup_reversed_in_the_
         headers=shop.admin.headers,
     )
     assert reversed_.status_code == 201, reversed_.text
-    assert await row() == "退货的米,1,1,0,0,0,0,0,2"
+    assert await row() == "退货的米,1,1,0,0,0,0,0,0,0,2"
 
 
 async def test_a_month_that_is_not_one_keeps_the_report_with_the_reason(client, shop):
