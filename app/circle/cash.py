@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.circle import vouchers
 from app.core import audit, clock
-from app.core.errors import DomainError
+from app.core.authz import Actor
+from app.core.errors import DomainError, NotFound
+from app.core.i18n import lazy
 from app.core.settings import Settings
 from app.core.uow import Connection, Sql, connection_of
 from app.ledger import services as ledger
@@ -51,6 +53,40 @@ async def checkout(conn: Connection, settings: Settings, voucher_id: int, cash_c
         ref_id=voucher_id,
     )
     return started.checkout_url
+
+
+_FOR_PAYER = Sql(
+    "SELECT v.community_id, v.user_id, v.placed_by, v.status, p.status AS payment_status, p.checkout_url "
+    "FROM circle_vouchers v LEFT JOIN payments p ON p.kind = :kind AND p.ref_id = v.id WHERE v.id = :v"
+)
+NOTHING_TO_PAY = lazy("There is nothing left to pay on this voucher.")
+
+
+def payer(actor: Actor, owner_id: int, placed_by: int | None) -> bool:
+    """Who pays a voucher's cash part: its owner, or whoever bought it for them (a grid worker or
+    counter staff, on the spot: the owner of a home visit bought for them often has no phone)."""
+    return actor.user_id in (owner_id, placed_by)
+
+
+async def checkout_to_pay(conn: Connection, actor: Actor, voucher_id: int, address: str | None) -> str:
+    """The open Checkout of a voucher's cash part, for its payer to pay now. The buyer's paying for
+    the resident, with their money or their card, is audited as the purchase for them was."""
+    row = await _FOR_PAYER.fetchrow(conn, {"kind": KIND, "v": voucher_id})
+    if row is None or not payer(actor, int(row["user_id"]), row["placed_by"]):
+        raise NotFound()
+    if row["status"] != "awaiting_payment" or row["payment_status"] != "open" or not row["checkout_url"]:
+        raise DomainError("already_done", 409, NOTHING_TO_PAY)
+    if actor.user_id != row["user_id"]:
+        await audit.record(
+            conn,
+            action="circle.voucher_cash_payment_for_resident",
+            actor_id=actor.user_id,
+            community_id=int(row["community_id"]),
+            target=f"circle_voucher:{voucher_id}",
+            address=address,
+            resident_id=int(row["user_id"]),
+        )
+    return str(row["checkout_url"])
 
 
 def checkout_for(settings: Settings) -> vouchers.CashCheckout | None:

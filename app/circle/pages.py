@@ -152,8 +152,9 @@ async def buy_offer(
         return await _buy_page(
             request, db_session, actor, offer_id, for_user, settings, error, exc.status_code
         )
-    if checkout_url:
+    if checkout_url and for_user is None:
         return Redirect(checkout_url, status_code=303)  # the cash part, on Stripe Checkout
+    # Bought for a resident, the cash part is paid from the voucher's page, once its buyer has it.
     return Redirect(f"/circle/vouchers/{bought.id}?done=bought", status_code=303)
 
 
@@ -242,6 +243,23 @@ async def cancel_voucher(
             **ctx,
         )
     return Redirect(f"/circle/vouchers/{voucher_id}?done=cancelled", status_code=303)
+
+
+@post("/circle/vouchers/{voucher_id:int}/pay", include_in_schema=False)
+async def pay_cash_part(
+    request: Request, voucher_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    """The cash part's Checkout, opened by the voucher's owner or by whoever bought it for them."""
+    conn = await connection_of(db_session)
+    try:
+        checkout_url = await cash.checkout_to_pay(conn, actor, voucher_id, client_address(request))
+    except DomainError as exc:
+        if exc.code == "not_found":
+            raise
+        ctx = await views.voucher_context(db_session, actor, voucher_id)
+        error = error_message(request, exc)
+        return render(request, "circle/voucher.html", status_code=exc.status_code, error=error, **ctx)
+    return Redirect(checkout_url, status_code=303)
 
 
 @post("/circle/vouchers/{voucher_id:int}/rate", include_in_schema=False)
@@ -455,6 +473,7 @@ route_handlers = [
     voucher_qr,
     cancel_confirm,
     cancel_voucher,
+    pay_cash_part,
     rate_voucher,
     shop_page,
     shop_scan,

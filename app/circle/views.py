@@ -117,6 +117,7 @@ async def voucher_context(db_session: AsyncSession, actor: Actor, voucher_id: in
         "provider": provider,
         "resident": await db_session.get(User, voucher.user_id),
         "is_owner": voucher.user_id == actor.user_id,
+        "pays": cash.payer(actor, voucher.user_id, voucher.placed_by),
         "code_shown": shown,
         "digits": rules.grouped_digits(voucher.digits),
         "status_label": STATUS_LABELS[voucher.status],

@@ -400,3 +400,55 @@ async def test_a_completion_and_a_refund_in_part_applied_at_once_leave_the_vouch
         await ledger_ok(db, circle.community_id)
     wallet = await _wallet(pay, circle)
     assert (wallet["balance"], wallet["held"]) == (10 * rounds, 0)
+
+
+async def test_a_voucher_bought_for_a_resident_is_paid_by_its_buyer_from_its_page(
+    pay: Any, factory: Any, engine: Any, db: Any
+):
+    """A grid worker buys a home visit with a cash part for a resident without a phone: the way to
+    pay was offered only to the voucher's owner, who has none. The buyer lands on the voucher's
+    page, which offers them the payment (the resident's money, or their card on the payment
+    page); opening it is audited as the purchase is, and the paid voucher shows its code."""
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    visit = await make_offer(pay, circle, points_price=10, cash_price_cents=2500, home_visit=True)
+    await page_session(pay, circle.grid)
+    bought = await post_form(
+        pay,
+        f"/circle/offers/{visit}/buy",
+        {"key": "for-her", "confirm": "1", "for_user": str(circle.resident.user_id)},
+    )
+    assert bought.status_code == 303, bought.text
+    landing = bought.headers["location"]
+    voucher_id = await db.scalar(
+        text("SELECT id FROM circle_vouchers WHERE offer_id = :o AND placed_by = :g"),
+        {"o": visit, "g": circle.grid.user_id},
+    )
+    assert landing == f"/circle/vouchers/{voucher_id}?done=bought"
+    page = (await pay.get(landing)).text
+    assert "data-pay-cash" in page and f'action="/circle/vouchers/{voucher_id}/pay"' in page
+    assert "现在为郑美玉付款" in page and "25.00" in page
+    english = (await pay.get(landing, headers={"Accept-Language": "en"})).text
+    assert "Pay it now for 郑美玉: with the money they give you" in english
+    paying = await post_form(pay, f"/circle/vouchers/{voucher_id}/pay")
+    assert paying.status_code == 303 and "/offline-stripe/pay/cs_test_" in paying.headers["location"]
+    await db.rollback()
+    audited = await db.scalar(
+        text(
+            "SELECT count(*) FROM audit_entries WHERE action = 'circle.voucher_cash_payment_for_resident' "
+            "AND target = :t AND actor_id = :g"
+        ),
+        {"t": f"circle_voucher:{voucher_id}", "g": circle.grid.user_id},
+    )
+    assert audited == 1
+    # No one else pays it: a neighbour is told there is no such voucher.
+    await page_session(pay, circle.neighbour)
+    assert (await post_form(pay, f"/circle/vouchers/{voucher_id}/pay")).status_code == 404
+    await deliver(pay, await fake_step(engine, "pay", session_of(paying.headers["location"])))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    await page_session(pay, circle.grid)
+    paid = (await pay.get(f"/circle/vouchers/{voucher_id}?done=paid")).text
+    assert 'data-status="held"' in paid and "data-pay-cash" not in paid
+    again = await post_form(pay, f"/circle/vouchers/{voucher_id}/pay")
+    assert again.status_code == 409 and "这张服务券已没有需要支付的款项。" in again.text
+    await ledger_ok(db, circle.community_id)
