@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import people
 from app.accounts.models import Membership, User
-from app.core import form_keys, homes, photos, qr, uploads
+from app.core import form_keys, homes, organisations, paging, photos, qr, uploads
 from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
@@ -23,7 +23,7 @@ from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.payments import services as funding
 from app.places.models import Building, Community, Compound
-from app.wishes import access, reading, services
+from app.wishes import access, partner_office, reading, services
 from app.wishes import home as _home  # noqa: F401 - registers its share of the home page
 
 KIND_LABELS = {"item": lazy("Item wish"), "service": lazy("Service wish")}
@@ -369,6 +369,47 @@ async def wish_settings_form(
     return Redirect(f"/c/{community_id}/wishes", status_code=303)
 
 
+# The wishes a unit has taken up or delivered are listed this many a page (its office page shows
+# the latest few and leads here).
+OURS_PAGE = 30
+
+
+@get("/partners/o/{organisation_id:int}/wishes", include_in_schema=False)
+async def our_wishes(
+    request: Request,
+    organisation_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    status: str = "",
+    page: str = "",
+) -> Template:
+    """Every wish a partner unit has taken up (in hand) or delivered, for its members: a page at a
+    time with their count, in hand first, then the latest delivered."""
+    unit = next(
+        (o for o in await organisations.of_user(db_session, actor.user_id) if o.id == organisation_id), None
+    )
+    if unit is None:
+        raise NotFound()
+    status = status if status in partner_office.OURS else ""
+    counts = await partner_office.counts(db_session, organisation_id)
+    total = counts[status] if status else sum(counts.values())
+    at = paging.window(total, optional_int(page), OURS_PAGE)
+    statuses = (status,) if status else partner_office.OURS
+    return render(
+        request,
+        "wishes/ours.html",
+        unit=unit,
+        rows=await partner_office.ours(
+            db_session, organisation_id, statuses, limit=OURS_PAGE, offset=at.offset
+        ),
+        counts=counts,
+        status=status,
+        total=total,
+        page=at.number,
+        pages=at.pages,
+    )
+
+
 route_handlers = [
     wish_pool,
     wishes_page,
@@ -378,4 +419,5 @@ route_handlers = [
     wish_thanks_form,
     wish_photo,
     wish_settings_form,
+    our_wishes,
 ]

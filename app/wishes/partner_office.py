@@ -39,13 +39,41 @@ _OPEN_BY_COMMUNITY = Sql(
     "SELECT c.id, c.name, count(*) AS open FROM wishes w JOIN communities c ON c.id = w.community_id "
     "WHERE w.community_id = ANY(:communities) AND w.status = 'published' GROUP BY c.id, c.name ORDER BY c.id"
 )
+# The unit's wishes taken up and delivered: those in hand first, then the latest delivered.
 _OURS = Sql(
     "SELECT w.id, w.title, w.status, w.delivered_at, c.name AS community, c.time_zone FROM wishes w "
     "JOIN communities c ON c.id = w.community_id "
-    "WHERE w.claimed_organisation_id = :org AND w.status IN ('claimed', 'delivered') "
-    "ORDER BY w.status, COALESCE(w.delivered_at, w.claimed_at) DESC, w.id DESC LIMIT 100"
+    "WHERE w.claimed_organisation_id = :org AND w.status = ANY(:statuses) "
+    "ORDER BY w.status, COALESCE(w.delivered_at, w.claimed_at) DESC, w.id DESC LIMIT :n OFFSET :o"
 )
-_DELIVERED = Sql("SELECT count(*) FROM wishes WHERE claimed_organisation_id = :org AND status = 'delivered'")
+_COUNTS = Sql(
+    "SELECT status, count(*) FROM wishes WHERE claimed_organisation_id = :org "
+    "AND status IN ('claimed', 'delivered') GROUP BY status"
+)
+OURS = ("claimed", "delivered")
+# The office page shows this many of each, with their count and the way to the whole list (the
+# wishes' page of the unit, app.wishes.pages.our_wishes).
+CLAIMED_SHOWN = 20
+DELIVERED_SHOWN = 5
+
+
+async def counts(session: AsyncSession, organisation_id: int) -> dict[str, int]:
+    """How many wishes the unit has in hand (claimed) and has delivered."""
+    found = {
+        str(r["status"]): int(r["count"]) for r in await _COUNTS.fetch(session, {"org": organisation_id})
+    }
+    return {status: found.get(status, 0) for status in OURS}
+
+
+async def ours(
+    session: AsyncSession, organisation_id: int, statuses: tuple[str, ...], *, limit: int, offset: int = 0
+) -> list[Any]:
+    """The unit's wishes of these statuses, those in hand first, then the latest delivered."""
+    return list(
+        await _OURS.fetch(
+            session, {"org": organisation_id, "statuses": list(statuses), "n": limit, "o": offset}
+        )
+    )
 
 
 @organisations.office_part("partner")
@@ -60,14 +88,14 @@ async def part(
         list(await _OPEN_BY_COMMUNITY.fetch(session, where)) if len(open_rows) > OPEN_LISTED else []
     )
     open_rows = open_rows[:OPEN_LISTED]
-    ours = await _OURS.fetch(session, {"org": organisation_id})
     return OfficeSection(
         TEMPLATE,
         {
+            "organisation_id": organisation_id,
             "open": open_rows,
             "open_elsewhere": by_community,
-            "claimed": [r for r in ours if r["status"] == "claimed"],
-            "delivered": [r for r in ours if r["status"] == "delivered"],
-            "delivered_count": int(await _DELIVERED.fetchval(session, {"org": organisation_id})),
+            "claimed": await ours(session, organisation_id, ("claimed",), limit=CLAIMED_SHOWN),
+            "delivered": await ours(session, organisation_id, ("delivered",), limit=DELIVERED_SHOWN),
+            "counts": await counts(session, organisation_id),
         },
     )

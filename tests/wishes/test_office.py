@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from sqlalchemy import text
 
 from app.core import clock
+from app.wishes import pages as wishes_pages
 from app.wishes import partner_office
 from tests.api.helpers import session_of
 from tests.conftest import login
@@ -256,3 +257,59 @@ async def test_past_the_newest_open_wishes_the_office_page_leads_to_each_communi
     open_part = whole[whole.index("data-open-wishes") : whole.index("</ul>", whole.index("data-open-wishes"))]
     assert len(re.findall(r'href="/wishes/(\d+)"', open_part)) == 3
     assert "data-more-open" not in whole
+
+
+async def test_the_office_page_shows_the_latest_delivered_of_how_many_and_leads_to_all(
+    client, pool: Pool, db, monkeypatch
+):
+    """The office page read the unit's first 100 wishes taken up and delivered and showed those,
+    whatever the count above them said: a busy unit's older deliveries were out of reach. It
+    shows the latest few of how many, and its wishes' page lists them all, a page at a time."""
+    monkeypatch.setattr(partner_office, "DELIVERED_SHOWN", 2)
+    monkeypatch.setattr(wishes_pages, "OURS_PAGE", 2)
+    made = []
+    for n in range(3):
+        made.append(
+            (
+                await db.execute(
+                    text(
+                        "INSERT INTO wishes (community_id, title, beneficiary_id, status, claimed_by, "
+                        "claimed_organisation_id, claimed_at, delivered_at) VALUES (:c, :t, :b, "
+                        "'delivered', :by, :o, now() - interval '2 days', "
+                        "now() - make_interval(hours => :n)) "
+                        "RETURNING id"
+                    ),
+                    {
+                        "c": pool.community_id,
+                        "t": f"送米{n}",
+                        "b": pool.beneficiary.user_id,
+                        "o": pool.organisation_id,
+                        "by": pool.members[0].user_id,
+                        "n": 3 - n,
+                    },
+                )
+            ).scalar_one()
+        )
+    await db.commit()
+    latest_first = made[::-1]
+    await session_of(client, pool.members[0])
+    office = (await client.get(f"/partners/o/{pool.organisation_id}")).text
+    delivered = office[office.index("data-delivered-wishes") :]
+    assert re.findall(r'href="/wishes/(\d+)"', delivered[: delivered.index("</ul>")]) == [
+        str(i) for i in latest_first[:2]
+    ]
+    assert "这里列出最近的 2 个，共 3 个。" in office
+    assert f'href="/partners/o/{pool.organisation_id}/wishes?status=delivered"' in office
+    seen: list[int] = []
+    for number in (1, 2):
+        page = (
+            await client.get(f"/partners/o/{pool.organisation_id}/wishes?status=delivered&page={number}")
+        ).text
+        assert "共 3 个" in page and f"第 {number} 页，共 2 页" in page
+        listed = re.findall(r'data-wish="(\d+)"', page)
+        seen += [int(i) for i in listed]
+    assert seen == latest_first  # each once, the latest first
+    assert 'href="?status=delivered&amp;page=1#listed"' in page  # the filter kept
+    # Only the unit's members see its list.
+    await session_of(client, pool.beneficiary)
+    assert (await client.get(f"/partners/o/{pool.organisation_id}/wishes")).status_code == 404
