@@ -206,7 +206,7 @@ async def signup_for_page(
 @post("/events/{event_id:int}/signup-for", include_in_schema=False)
 async def signup_for_submit(
     request: Request, event_id: int, actor: Actor, db_session: AsyncSession
-) -> Template:
+) -> Template | Redirect:
     event = await _helper_event(db_session, actor, event_id)
     form = await form_data(request)
     query = form.get("q", "")
@@ -233,6 +233,9 @@ async def signup_for_submit(
             error=error_message(request, exc),
             status_code=exc.status_code,
         )
+    if form.get("then") == "scan":
+        # Signed up from a refused check-in at the event scanner: back there to scan them again.
+        return Redirect(f"/scan?event_id={event_id}&action=checkin&done={status}", status_code=303)
     _ = gettext_for(request)
     notice = (
         _("%(name)s is signed up.", name=name)

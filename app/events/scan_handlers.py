@@ -147,7 +147,9 @@ async def member_scan(
     except DomainError as exc:
         if exc.code != "not_signed_up" or user_id == actor.user_id:
             raise
-        # The scanner is told who has not signed up, not "you".
+        # The scanner is told who has not signed up, not "you"; whom, by id, so the scanner page
+        # can offer to sign them up there and then (one on the waiting list waits for a place).
+        whom = {} if exc.detail else {"user_id": user_id}
         raise DomainError(
             "not_signed_up",
             exc.status_code,
@@ -156,5 +158,6 @@ async def member_scan(
             else lazy("%(name)s has not signed up for this event."),
             words={"name": name},
             **exc.extra,
+            **whom,
         ) from None
     return _outcome(event, user_id, name, result)

@@ -28,6 +28,7 @@ async def scan_page(
     event_id: str = "",
     action: str = "",
     context: str = "",
+    done: str = "",
 ) -> Template:
     """Each scanner opens only for whom it works: the event scanner (member codes) for the
     event's organisers, grid workers and staff, the counter scanner for counter staff; anyone may open the
@@ -46,6 +47,8 @@ async def scan_page(
         mode_action=action if event is not None else "",
         mode_context=context if context in ("counter",) else "",
         result_template=None,
+        # Back from signing up the person a check-in was refused for (app.events.pages).
+        signed_up=done if event is not None and done in ("signed_up", "waitlisted") else "",
     )
 
 

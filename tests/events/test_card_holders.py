@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.accounts import member_cards
 from app.core.authz import Actor
-from tests.api.helpers import post_form
+from tests.api.helpers import page_login, post_form
 from tests.conftest import login
 from tests.events.conftest import make_event, scan
 
@@ -80,3 +80,51 @@ async def test_sign_up_by_card_code_and_not_across_communities(client, site, fac
         client, f"/events/{event_id}/signup-for", {"user_id": str(stranger.user_id)}, headers=staff.headers
     )
     assert refused.status_code == 422
+
+
+async def test_a_refused_check_in_at_the_event_scanner_offers_to_sign_the_person_up_there(
+    client, site, factory, db
+):
+    """At the morning cleanup, someone who turned up without signing up was refused at the
+    organiser's scanner with no way on: the organiser left the scanner for the event page, the
+    sign-up page and a search by name. The refusal now signs them up in one tap and leads back
+    to the scanner, which says to scan them again."""
+    tenant, admin, _alice, _bob = site
+    cid = tenant.community_id
+    grid = await factory.person(tenant, roles=["resident", "grid_worker"], name="网格员小林")
+    elder = await factory.person(tenant, name="杨依伯", phone=None)
+    card = await printed_card(db, tenant, elder.user_id)
+    event_id = await make_event(client, admin, cid, signup_required=True)
+    await page_login(client, grid)
+    refused = await post_form(client, "/scan", {"code": card, "event_id": str(event_id), "action": "checkin"})
+    assert refused.status_code == 409 and "杨依伯 还没有报名这个活动。" in refused.text
+    form = refused.text.split("data-sign-up-here", 1)[1].split("</form>", 1)[0]
+    assert f'name="user_id" value="{elder.user_id}"' in form and "现在为其报名" in form
+    assert f'action="/events/{event_id}/signup-for"' in refused.text
+    signed = await post_form(
+        client, f"/events/{event_id}/signup-for", {"user_id": str(elder.user_id), "then": "scan"}
+    )
+    assert signed.status_code == 303
+    assert signed.headers["location"] == f"/scan?event_id={event_id}&action=checkin&done=signed_up"
+    back = await client.get(signed.headers["location"])
+    assert back.status_code == 200 and "已报名。请再扫一次其会员码完成签到。" in back.text
+    assert 'inputmode="text" required autofocus>' in back.text  # ready for the next scan
+    checked_in = await post_form(
+        client, "/scan", {"code": card, "event_id": str(event_id), "action": "checkin"}
+    )
+    assert checked_in.status_code == 200 and 'data-result="checked_in"' in checked_in.text
+    # The scanner's own refusal (a resident scanning the screen) offers nothing of the kind.
+    assert "data-sign-up-here" not in checked_in.text
+
+
+async def test_the_api_names_whom_a_witnessed_check_in_was_refused_for(client, site, factory, db):
+    """The JSON refusal carries the person's user_id beside its code and sentence, so a scanner
+    app can sign them up too; one on the waiting list gets none (signing up again changes
+    nothing)."""
+    tenant, admin, _alice, _bob = site
+    elder = await factory.person(tenant, name="刘阿婆", phone=None)
+    card = await printed_card(db, tenant, elder.user_id)
+    event_id = await make_event(client, admin, tenant.community_id, signup_required=True)
+    refused = await scan(client, admin, card, event_id=event_id, action="checkin")
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "not_signed_up" and refused.json()["user_id"] == elder.user_id
