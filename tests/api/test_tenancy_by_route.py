@@ -1,0 +1,209 @@
+"""Every route that names something by id, in its path or in its body, attacked from another
+community: route-table driven, so a new route is covered by construction.
+
+Community B ("theirs", tests/api/tenancy_world.py) holds one of everything; each role of
+community A (its admin, a resident, a grid worker, a partner unit's member, a provider's member,
+and the street admin of A's street, which is not B's) calls every GET and POST route of the app
+with B's ids in its path (and, where the path names a community and something in it, A's
+community beside B's thing), and the routes that take ids in a body or form with B's ids there.
+Each answer must be a refusal: 403 or 404 in API.md's shape on /api/v1, a page saying so
+(403/404) elsewhere; never a 500, never B's data (every name in B carries MARK). And nothing may
+change: the rows of both communities (their people, organisations and everything that carries
+their community's id) are compared before and after each call, and the ledger's invariants hold
+for both at the end.
+
+A route with an id in its path and no case here fails test_every_id_route_has_a_case; the routes
+that are not a tenant's (open to anyone, or reached by a secret in the address) are listed in
+NOT_SCOPED, each with its reason, and checked to be open to a person signed in nowhere."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import typing
+from typing import Any
+
+import msgspec
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.ledger.verify import run_checks
+from tests.api import tenancy_world
+from tests.api.tenancy_cases import BODY_EXEMPT, BODY_ROUTES, PARAM, Case, body_cases, cases_for
+from tests.api.tenancy_world import MARK, ROLES_OF_A, TenancyWorld, snapshot_sql, take
+from tests.conftest import Factory
+
+# Routes with an id in their path that are no tenant's: (method, path) -> why.
+NOT_SCOPED: dict[tuple[str, str], str] = {
+    ("GET", "/c/{community_id:int}/wall"): "the public results wall (API.md): anyone, signed in or not",
+    ("GET", "/c/{community_id:int}/wall/photos/{story_id:int}"): "a shown story's photo on the public wall",
+    (
+        "GET",
+        "/verify/{token:str}",
+    ): "a volunteer certificate's check: the signed token is the right to read it",
+    ("GET", "/offline-stripe/pay/{checkout_session:str}"): "the offline test Stripe's payment page: "
+    "reached by the Checkout session's secret id, as Stripe's own page is",
+    ("POST", "/offline-stripe/pay/{checkout_session:str}"): "the offline test Stripe's payment page",
+    ("GET", "/offline-stripe/v1/checkout/sessions/{session_id:str}"): "the offline test Stripe's API",
+    ("GET", "/static/{file_path:path}"): "the app's own files",
+    ("GET", "/schema/{path:str}"): "the OpenAPI document",
+    (
+        "GET",
+        "/c/{community_id:int}/wish-pool",
+    ): "the public wish pool (邻+圆梦池): published wishes, for anyone",
+    ("GET", "/fund/wish/{wish_id:int}"): "a wish's funding page: a donation form open to anyone",
+    ("POST", "/fund/wish/{wish_id:int}"): "a donation to a wish, open to anyone",
+    ("GET", "/fund/project/{project_id:int}"): "a project's funding page: a donation form open to anyone",
+    ("POST", "/fund/project/{project_id:int}"): "a donation to a project, open to anyone",
+    ("POST", "/api/v1/wishes/{wish_id:int}/donations"): "a donation to a wish, open to anyone",
+    ("POST", "/api/v1/projects/{project_id:int}/donations"): "a donation to a project, open to anyone",
+}
+
+# Routes open to anyone signed in (or not) in any community, which show only what the community
+# publishes: checked to answer an A role as they answer a person signed in nowhere.
+PUBLIC: dict[tuple[str, str], str] = {}
+
+
+def routes(app: Any) -> list[tuple[str, str, Any]]:
+    out = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            for method in sorted(handler.http_methods or ()):
+                if method in ("GET", "POST"):
+                    out.append((method, route.path, handler))
+    return sorted(out, key=lambda r: (r[1], r[0]))
+
+
+def id_routes(app: Any) -> list[tuple[str, str]]:
+    return [(m, p) for m, p, _h in routes(app) if PARAM.search(p)]
+
+
+def body_id_fields(handler: Any) -> list[str]:
+    """The id fields of a JSON route's body, or of the form its page handler reads."""
+    names: list[str] = []
+    data = handler.parsed_fn_signature.parameters.get("data")
+    if data is not None:
+        for struct in (data.annotation, *typing.get_args(data.annotation)):
+            if isinstance(struct, type) and issubclass(struct, msgspec.Struct):
+                names += [f for f in struct.__struct_fields__ if f.endswith(("_id", "_ids"))]
+    source = inspect.getsource(handler.fn)
+    names += re.findall(r"""["'](\w+_ids?)["']""", source)
+    return sorted(set(names))
+
+
+# Routes whose body or form names something by id, sent in A's own community (or naming no
+# community) with B's ids in that body.
+async def all_cases(client: Any, app: Any, world: TenancyWorld) -> list[Case]:
+    out: list[Case] = []
+    for method, path in id_routes(app):
+        if (method, path) in NOT_SCOPED:
+            continue
+        out += cases_for(world, method, path)
+    return out + await body_cases(client, world)
+
+
+@pytest.fixture(scope="module")
+async def tenancy(app: Any, engine: Any, settings: Any) -> Any:
+    from litestar.testing import AsyncTestClient
+
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        world = await tenancy_world.build(client, Factory(engine), engine, settings.uploads_dir)
+        snap = await snapshot_sql(engine, world)
+        yield client, world, snap
+
+
+# ---------------------------------------------------------------- the tests
+
+
+async def test_every_id_route_has_a_case(tenancy: Any, app: Any) -> None:
+    """By construction: a route with an id in its path is attacked (cases_for fills it from B's
+    values) unless NOT_SCOPED says why not; a route whose body or form names something by id has
+    body cases (BODY_ROUTES) unless BODY_EXEMPT says why not. A new route with a parameter B has
+    no value for, or a new body id field, fails here until it is given one."""
+    client, world, _snap = tenancy
+    table = {(m, p): h for m, p, h in routes(app)}
+    stale = [key for key in (*NOT_SCOPED, *BODY_ROUTES, *BODY_EXEMPT) if key not in table]
+    assert stale == [], f"listed routes the app no longer has: {stale}"
+    unfilled = []
+    for method, path in id_routes(app):
+        if (method, path) not in NOT_SCOPED:
+            try:
+                cases_for(world, method, path)
+            except KeyError as exc:
+                unfilled.append(f"{method} {path}: add a value for {exc} to tenancy_world")
+    assert unfilled == []
+    with_ids = {key for key, handler in table.items() if body_id_fields(handler)}
+    missing = sorted(with_ids - set(BODY_ROUTES) - set(BODY_EXEMPT))
+    assert missing == [], f"routes reading ids from their body with no body case: {missing}"
+    made = {(c.method, c.path) for c in await body_cases(client, world)}
+    assert sorted(BODY_ROUTES - made) == [], "BODY_ROUTES without a case in body_cases"
+    assert sorted(set(BODY_ROUTES) & set(BODY_EXEMPT)) == [], "a body route both attacked and exempt"
+
+
+async def _send(client: Any, world: TenancyWorld, role: str, case: Case) -> Any:
+    return await _send_as(client, world.mine, world, role, case)
+
+
+async def _send_as(client: Any, side: Any, world: TenancyWorld, role: str, case: Case) -> Any:
+    if case.api:
+        headers = side.people[role].headers
+        if case.method == "GET":
+            return await client.get(case.filled, headers=headers)
+        return await client.post(case.filled, headers=headers, json=case.body)
+    headers = {"Cookie": f"jl_session={side.cookies[role]}; jl_csrf={world.csrf_cookie}"}
+    if case.method == "GET":
+        return await client.get(case.filled, headers=headers, follow_redirects=False)
+    return await client.post(
+        case.filled,
+        headers=headers,
+        data={**(case.body or {}), "_csrf_token": world.csrf_token},
+        follow_redirects=False,
+    )
+
+
+def judge(case: Case, answer: Any) -> str | None:
+    """What is wrong with the answer, or None for a proper refusal."""
+    status = answer.status_code
+    if status >= 500:
+        return f"{status} server error"
+    if MARK in answer.text:
+        return f"{status} shows B's data"
+    allowed = (403, 404, *case.also)
+    if status not in allowed:
+        return f"{status} not a refusal"
+    if case.api:
+        try:
+            shape = answer.json()
+        except ValueError:
+            return f"{status} without API.md's error shape"
+        if not {"status_code", "detail", "code"} <= set(shape):
+            return f"{status} without API.md's error shape"
+    elif "text/html" not in answer.headers.get("content-type", ""):
+        return f"{status} not a page"
+    return None
+
+
+@pytest.mark.parametrize("role", ROLES_OF_A)
+async def test_no_role_of_a_reaches_b(tenancy: Any, app: Any, engine: Any, role: str) -> None:
+    client, world, snap = tenancy
+    problems: list[str] = []
+    before = await take(engine, snap)
+    for case in await all_cases(client, app, world):
+        answer = await _send(client, world, role, case)
+        wrong = judge(case, answer)
+        after = await take(engine, snap)
+        changed = sorted(t for t in after if after[t] != before.get(t))
+        if changed:
+            wrong = (wrong or f"{answer.status_code}") + f"; changed {changed}"
+            before = after
+        if wrong:
+            if os.environ.get("TENANCY_DEBUG"):
+                main = answer.text.split("<main", 1)[-1]
+                wrong += " :: " + re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main))[:400]
+            problems.append(f"{role} {case.method} {case.filled} [{case.label}]: {wrong}")
+    async with async_sessionmaker(engine)() as s:
+        for cid in (world.mine.community_id, world.theirs.community_id):
+            failed = [c.name for c in await run_checks(s, cid) if not c.ok]
+            assert failed == [], (cid, failed)
+    assert problems == [], "\n".join(problems)
