@@ -4,6 +4,7 @@ residents, and names no one else."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -91,6 +92,34 @@ async def test_a_providers_statement_in_another_community_is_not_for_its_home_ad
         url, params={"month": month, "community_id": third.community_id}, headers=unit.headers
     )
     assert elsewhere.status_code == 404, elsewhere.text
+
+
+async def test_an_admin_closes_no_month_of_another_communitys_provider_in_their_own(
+    client: Any, circle: Circle, factory: Factory, engine: Any
+) -> None:
+    """Another community's provider, named by id in the admin's own community's statement
+    pages, is not found there: its name is not shown, and no month of it is closed or paid."""
+    other = await factory.tenant()
+    intruder = await login(client, other.admin)
+    last = rules.month_text(rules.month_of(clock.now(), "Asia/Shanghai").replace(day=1) - timedelta(days=1))
+    await page_login(client, intruder)
+    path = f"/circle/admin/c/{other.community_id}/statements/{circle.barber_id}"
+    shown = await client.get(path, params={"month": last})
+    assert shown.status_code == 404, shown.text[:300]
+    for step in ("close", "paid"):
+        sent = await post_form(client, path, {"month": last, "step": step, "confirm": "1"})
+        assert sent.status_code == 404, sent.text[:300]
+    answer = await client.get(
+        f"/api/v1/organisations/{circle.barber_id}/statements",
+        params={"month": last, "community_id": other.community_id},
+        headers=intruder.headers,
+    )
+    assert answer.status_code == 404, answer.text
+    async with async_sessionmaker(engine)() as s:
+        kept = await s.scalar(
+            text("SELECT count(*) FROM circle_statements WHERE organisation_id = :o"), {"o": circle.barber_id}
+        )
+    assert kept == 0
 
 
 async def test_a_grid_worker_cannot_look_up_anyone_outside_the_community_through_buying(
