@@ -428,6 +428,7 @@ async def _confirm_page(
     status_code: int = 200,
 ) -> Template:
     community = await community_for(db_session, actor, community_id, "admin")
+    await statements.require_serving(db_session, provider_id, community_id)
     month = statements.check_month(month_text)
     found = await statements.month_figures(db_session, community_id, month, provider_id)
     if not found or not found[0].name:

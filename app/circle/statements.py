@@ -214,6 +214,17 @@ _SERVED = text(
 )
 
 
+async def require_serving(session: AsyncSession, organisation_id: int, community_id: int) -> None:
+    """A provider has statements only in a community where it may act or has served: another
+    community's provider, named by its id in an admin's own community, is not found there (its
+    name is not shown, and no month of it is closed or marked paid)."""
+    if not (
+        await organisations.may_act_in(session, organisation_id, community_id)
+        or await session.scalar(_SERVED, {"org": organisation_id, "c": community_id})
+    ):
+        raise NotFound()
+
+
 async def statement_of(
     session: AsyncSession, actor: Actor, organisation_id: int, month: date, community_id: int | None = None
 ) -> Figures:
@@ -233,6 +244,8 @@ async def statement_of(
             or await session.scalar(_SERVED, {"org": organisation_id, "c": community})
         ):
             raise NotFound()
+    else:
+        await require_serving(session, organisation_id, community)
     return (await month_figures(session, community, month, organisation_id))[0]
 
 
@@ -253,6 +266,7 @@ async def close_month(
 ) -> Figures:
     """Keeps the month's figures for good and settles its points (provider -> settled account)."""
     await community_for(session, actor, community_id, "admin")
+    await require_serving(session, organisation_id, community_id)
     zone = await time_zone_of(session, community_id)
     if not rules.may_close(month, clock.now(), zone):
         raise DomainError("conflict", 409, lazy("Only a month that has ended can be closed."))
@@ -322,6 +336,7 @@ async def mark_paid(
     address: str | None = None,
 ) -> Figures:
     await community_for(session, actor, community_id, "admin")
+    await require_serving(session, organisation_id, community_id)
     row = await session.scalar(
         select(Statement)
         .where(
