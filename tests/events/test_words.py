@@ -65,3 +65,18 @@ async def test_deciding_claimed_hours_asks_for_a_tick_first(client, site, db):
     assert done.status_code == 303
     await db.refresh(claim)
     assert claim.status == "rejected"
+
+
+async def test_a_stay_waiting_for_approval_is_selected_by_the_persons_name_not_its_row_id(client, site):
+    """The box that selects a stay for approving several at once read "#4", the row's id, to the
+    admin and to a screen reader; it reads 选择 and is named after the person."""
+    tenant, admin, alice, _bob = site
+    event_id = await make_event(client, admin, tenant.community_id, kiosk_confirmation=True)
+    assert (await scan(client, alice, await kiosk_code(client, admin, event_id))).status_code == 200
+    assert (
+        await scan(client, alice, await kiosk_code(client, admin, event_id, "checkout"))
+    ).status_code == 200
+    await session_of(client, admin)
+    page = (await client.get(f"/admin/c/{tenant.community_id}/approvals")).text
+    box = page.split('name="checkin_ids" value="', 1)[1].split("</label>", 1)[0]
+    assert f'aria-label="选择{alice.display_name}"> 选择' in box and "#" not in box
