@@ -57,12 +57,28 @@ async def _flow(session: Any, scopes: Sequence[Scope], column: str) -> dict[int,
     return found
 
 
-@figures.figure("points_issued", lazy("Points issued"), unit=lazy("points"), order=10)
+@figures.figure(
+    "points_issued",
+    lazy("Points issued"),
+    unit=lazy("points"),
+    order=10,
+    note=lazy("Points given to residents in the period, less what was taken back in it."),
+)
 async def points_issued(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
     return await _flow(session, scopes, "issued")
 
 
-@figures.figure("points_spent", lazy("Points spent"), unit=lazy("points"), order=11)
+@figures.figure(
+    "points_spent",
+    lazy("Points spent"),
+    unit=lazy("points"),
+    order=11,
+    note=lazy(
+        "Points paid from wallets to the love supermarket and the service circle in the period, less "
+        "what was given back in it: a pickup or a voucher reversed in a later month is taken off here in "
+        "that later month, while the two turnovers leave it out of the month it was made in."
+    ),
+)
 async def points_spent(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
     return await _flow(session, scopes, "spent")
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from app.core import clock
+from sqlalchemy import text
+
+from app.core import clock, figures
 from app.places.models import Community
 from app.reports.services import figures_of
 from app.store import exports as store_exports
@@ -115,3 +117,35 @@ async def test_the_report_and_the_dashboard_name_the_pickups_alike(client: Any, 
         assert placed_words in report, language
         assert 'data-total="5">1<' in report  # all items: one order picked up, as on the dashboard
         assert 'data-figure="orders_picked_up" data-value="1"' in dashboard
+
+
+async def test_points_spent_are_the_two_turnovers_within_a_month(client: Any, shop: Shop, db: Any) -> None:
+    """Points spent (the ledger's net flow) and the store's and the circle's turnovers agree over a
+    month in which a pickup is made and another made and reversed; each says how it counts a
+    reversal of an earlier month."""
+    cid = shop.community_id
+    item_id = await make_item(client, shop, name="肥皂", points_price=6, stock=5)
+    kept = (await order(client, shop.resident, item_id, 2, key="kept")).json()
+    back = (await order(client, shop.resident, item_id, 1, key="back")).json()
+    for placed in (kept, back):
+        scan = await client.post(
+            "/api/v1/scans", json={"code": placed["pickup_code"]}, headers=shop.staff.headers
+        )
+        assert scan.json()["result"] == "picked_up", scan.text
+    transfer_id = await db.scalar(
+        text("SELECT transfer_id FROM store_orders WHERE id = :o"), {"o": back["id"]}
+    )
+    reversed_ = await client.post(
+        f"/api/v1/communities/{cid}/transfers/{transfer_id}/reverse",
+        json={"reason": "退货", "idempotency_key": "pairs-back"},
+        headers=shop.admin.headers,
+    )
+    assert reversed_.status_code == 201, reversed_.text
+    community = await db.get(Community, cid)
+    assert community is not None
+    today = clock.today(community.time_zone)
+    shown = (await figures_of(db, [community], today.replace(day=1), today))[0]
+    assert shown.count("store_turnover") == 12 and shown.count("orders_picked_up") == 1
+    assert shown.count("points_spent") == shown.count("store_turnover") + shown.count("circle_turnover")
+    spent = figures.get("points_spent")
+    assert spent is not None and "later month" in spent.note
