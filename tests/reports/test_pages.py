@@ -174,3 +174,16 @@ async def test_a_whole_month_on_the_indicator_report_is_compared_with_the_month_
         )
         assert page.status_code == 200, page.text
         assert f"Compared with {before}." in page.text, (asked, before)
+
+
+async def test_the_street_tables_columns_say_their_units(client: Any, reports_town: Town) -> None:
+    """The street dashboard's table of communities gave 志愿服务时长 as a bare number beside counts
+    of people and events; its column says 志愿服务时长（小时）, while 发放积分 already says its unit."""
+    town = reports_town
+    await session_of(client, town.street_admin)
+    zh = (await client.get(f"/street/{town.tenant.street_id}/dashboard?{town.query}")).text
+    table = zh.split('id="by-community"', 1)[1].split("</table>", 1)[0]
+    heads = re.findall(r'<th scope="col">([^<]*)</th>', table)
+    assert "志愿服务时长（小时）" in heads and "志愿服务时长" not in heads
+    assert "发放积分" in heads and "发放积分（积分）" not in heads
+    assert 'data-label="志愿服务时长（小时）"' in table
