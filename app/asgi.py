@@ -27,7 +27,7 @@ from litestar.template.config import TemplateConfig
 from app import domains
 from app.accounts.actor_cache import ActorCache
 from app.accounts.services import actor_for_token
-from app.core import clock, edge, errors, figures, rendering
+from app.core import clock, edge, errors, figures, money, rendering
 from app.core.assets import StaticAssets
 from app.core.authz import Actor
 from app.core.changes import ChangeFeed, hear_after_commit
@@ -71,6 +71,9 @@ def template_environment() -> Environment:
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     # Every time a page shows goes through this one filter (the community's time zone).
     env.filters["local"] = clock.local_filter
+    # Every amount of money a page shows, and the currency's name in labels (app.core.money).
+    env.globals["money"] = money.money_in_page
+    env.globals["currency_name"] = money.currency_in_page
     # A static file's address with its version: `{{ static('app.css') }}`.
     env.globals["static"] = ASSETS.url
     return env

@@ -40,6 +40,8 @@ def page_context(request: Request) -> dict[str, Any]:
         "actor": actor,
         "gettext": gettext_for(request),
         "ngettext": ngettext_for(request),
+        # The currency money is taken in (app.core.money names it on every page).
+        "currency": getattr(getattr(request.app.state, "settings", None), "stripe_currency", "cny"),
         "current_path": request.url.path,
         "current_url": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         **facts,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.core import progress
+from app.core import money, progress
 from app.core.i18n import lazy
 
 # The co-funding sources, in the order the progress bar shows them: msgid of each.
@@ -116,10 +116,8 @@ def donation_refusal(amount_cents: int) -> str | None:
 
 
 def yuan(cents: int) -> str:
-    """An amount for people: 1,234.50."""
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole:,}.{part:02d}"
+    """An amount for people: 1,234.50 (app.core.money's, the one way pages show money)."""
+    return money.amount(cents)
 
 
 def parse_yuan(text: str) -> int | None:

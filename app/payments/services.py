@@ -403,7 +403,6 @@ async def funding_box(db: AsyncSession, kind: str, target_id: int) -> dict[str, 
         "target": target,
         "progress": await progress(db, target),
         "source_labels": rules.SOURCE_LABELS,
-        "yuan": rules.yuan,
     }
 
 

@@ -40,7 +40,7 @@ async def test_a_funding_goals_sources_read_with_a_chinese_colon(client, factory
     goal = await wish_with_goal(client, factory)
     page = await client.get(f"/fund/wish/{goal.wish_id}")
     assert page.status_code == 200
-    assert "政府补：0.00 元" in page.text and "政府补:" not in page.text
+    assert "政府补：0.00元" in page.text and "政府补:" not in page.text
     english = await client.get(f"/fund/wish/{goal.wish_id}", headers={"Accept-Language": "en"})
     assert "(政府补): 0.00 yuan" in english.text
 

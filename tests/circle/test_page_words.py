@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from tests.api.helpers import page_login
@@ -17,6 +18,32 @@ async def test_the_admins_offer_list_gives_the_cash_part_in_yuan(client: Any, ci
     page = await client.get(f"/circle/admin/c/{circle.community_id}")
     assert page.status_code == 200
     assert "50 积分 另付20.00元" in page.text and "50 + 20.00" not in page.text
+
+
+async def test_money_is_named_in_the_currency_payments_are_taken_in(
+    client: Any, circle: Circle, app: Any, settings: Any, monkeypatch: Any
+) -> None:
+    """Every amount read "yuan" (元) whatever STRIPE_CURRENCY said: under usd the same offer's cash
+    part and the admin's list name USD, in both languages, and the offer form's label asks for it
+    in USD; under cny they read as they always have."""
+    offer = await make_offer(
+        client, circle, circle.cleaner_id, name="家电清洗", points_price=50, cash_price_cents=123450
+    )
+    await page_login(client, circle.resident)
+    assert "另付1,234.50元" in (await client.get(f"/circle/offers/{offer}")).text
+    english = await client.get(f"/circle/offers/{offer}", headers={"Accept-Language": "en"})
+    assert "plus 1,234.50 yuan" in english.text
+    monkeypatch.setattr(app.state, "settings", replace(settings, stripe_currency="usd"))
+    page = (await client.get(f"/circle/offers/{offer}")).text
+    assert "另付1,234.50 USD" in page and "1,234.50元" not in page
+    english = await client.get(f"/circle/offers/{offer}", headers={"Accept-Language": "en"})
+    assert "plus 1,234.50 USD" in english.text and "yuan" not in english.text
+    await page_login(client, circle.admin)
+    listed = (await client.get(f"/circle/admin/c/{circle.community_id}")).text
+    assert "50 积分 另付1,234.50 USD" in listed
+    await page_login(client, circle.barber)
+    form = (await client.get(f"/circle/shop/{circle.barber_id}/offers/new")).text
+    assert "现金部分（USD，选填）" in form
 
 
 async def test_a_new_offers_name_is_the_services_name_not_a_persons(client: Any, circle: Circle) -> None:

@@ -482,7 +482,7 @@ async def test_the_shop_page_says_what_the_month_pays_the_shop_and_how_it_is_cou
     month = page[page.index("data-month") :]
     assert "应付现金" not in month
     assert "本店应得结算款" in month and "1.50" in month
-    assert "15 积分，每积分 0.10 元：本月结束后，由社区以财政资金支付给本店。" in month
+    assert "15 积分，每积分 0.10元：本月结束后，由社区以财政资金支付给本店。" in month
     english = (await client.get(f"/circle/shop/{circle.barber_id}", headers={"Accept-Language": "en"})).text
     assert "15 points at 0.10 yuan a point: the community pays you this from Public finance" in english
 

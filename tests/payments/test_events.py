@@ -270,7 +270,7 @@ async def test_partial_refunds_take_back_each_part_once_in_any_order(
     # The admin's refund page says what went back and what a refund would still return.
     await page_login(pay, goal.admin)
     page = (await pay.get(f"/payments/admin/payments/{answer['donation_id']}/refund")).text
-    assert "其中 50.00 元已退回" in page and "余下的 38.00 元将退还给捐款人" in page
+    assert "其中 50.00元已退回" in page and "余下的 38.00元将退还给捐款人" in page
 
     # The rest: the payment is refunded and the goal has nothing of it left.
     assert (await deliver(pay, _refund_event(events, AMOUNT))).status_code == 200
