@@ -47,7 +47,7 @@ from app.core.figures import Scope
 
 Format = Literal["csv", "xlsx"]
 FORMATS: dict[str, str] = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # Litestar adds "; charset=utf-8" to a text type itself
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 

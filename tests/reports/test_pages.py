@@ -187,3 +187,13 @@ async def test_the_street_tables_columns_say_their_units(client: Any, reports_to
     assert "志愿服务时长（小时）" in heads and "志愿服务时长" not in heads
     assert "发放积分" in heads and "发放积分（积分）" not in heads
     assert 'data-label="志愿服务时长（小时）"' in table
+
+
+async def test_a_csv_export_names_its_character_set_once(client: Any, reports_town: Town) -> None:
+    """A CSV file came as "text/csv; charset=utf-8; charset=utf-8": the framework adds the
+    character set to a text type, and the export named it too."""
+    town = reports_town
+    await session_of(client, town.admin)
+    answer = await client.get(f"/admin/c/{town.community_id}/exports/hours.csv?{town.query}")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/csv; charset=utf-8"
