@@ -101,7 +101,6 @@ async def goals_page(
         is_admin=actor.has(community_id, "admin"),
         notice=_notice(request),
         kind_labels={name: k.label for name, k in registered.items()},
-        yuan=rules.yuan,
         config=gateway.config_for(settings),
         may_export=exports.get(payments_exports.NAME).allows(actor, community_id),
         with_contacts=exports.get(payments_exports.NAME).shows_contacts(actor, community_id),
@@ -309,7 +308,6 @@ async def refund_confirm(
         target=target,
         refundable=payment["status"] == "paid" and payment["refund_requested_at"] is None,
         status_labels=STATUS_LABELS,
-        yuan=rules.yuan,
     )
 
 
@@ -336,7 +334,6 @@ async def refund(
             target=target,
             refundable=False,
             status_labels=STATUS_LABELS,
-            yuan=rules.yuan,
             error=error_message(request, exc),
         )
     return Redirect(back + "?done=refund", status_code=303)
@@ -362,7 +359,6 @@ async def ask_again_confirm(
         payment=payment,
         kind_labels=KIND_LABELS,
         status_labels=STATUS_LABELS,
-        yuan=rules.yuan,
         waiting=payment["refund_refused_at"] is not None and payment["status"] == "paid",
     )
 
@@ -387,7 +383,6 @@ async def ask_again(
             payment=payment,
             kind_labels=KIND_LABELS,
             status_labels=STATUS_LABELS,
-            yuan=rules.yuan,
             waiting=False,
             error=error_message(request, exc),
         )

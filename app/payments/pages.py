@@ -145,9 +145,7 @@ async def offline_checkout(
         _(rules.METHOD_LABELS[m]) if m in rules.METHOD_LABELS else m for m in session["payment_method_types"]
     ]
     methods = ("、" if request_lang(request) == "zh" else ", ").join(named)
-    return render(
-        request, "payments/offline_checkout.html", session=session, yuan=rules.yuan, methods=methods
-    )
+    return render(request, "payments/offline_checkout.html", session=session, methods=methods)
 
 
 @post(gateway.OFFLINE_PATH + "/pay/{checkout_session:str}", include_in_schema=False)
