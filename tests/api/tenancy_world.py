@@ -228,6 +228,11 @@ async def _objects(client: Any, engine: Any, side: Side) -> None:
         )
     )
     _ok(await client.post(f"/api/v1/wishes/{wish['id']}/review", headers=admin, json={"decision": "publish"}))
+    private = _ok(
+        await client.post(
+            f"/api/v1/communities/{cid}/wishes", headers=resident, json={"title": f"{side.name}未审心愿"}
+        )
+    )
     claimed = _ok(
         await client.post(
             f"/api/v1/communities/{cid}/wishes", headers=resident, json={"title": f"{side.name}已认领心愿"}
@@ -305,6 +310,7 @@ async def _objects(client: Any, engine: Any, side: Side) -> None:
         pickup_code=order["pickup_code"],
         wish_id=wish["id"],
         claimed_wish_id=claimed["id"],
+        private_wish_id=private["id"],
         agreement_id=agreement["id"],
         resource_id=resource["id"],
         need_id=need["id"],

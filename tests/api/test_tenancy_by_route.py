@@ -30,7 +30,16 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.ledger.verify import run_checks
 from tests.api import tenancy_world
-from tests.api.tenancy_cases import BODY_EXEMPT, BODY_ROUTES, PARAM, Case, body_cases, cases_for
+from tests.api.tenancy_cases import (
+    BODY_EXEMPT,
+    BODY_ROUTES,
+    PARAM,
+    Case,
+    body_cases,
+    cases_for,
+    fill,
+    values_for,
+)
 from tests.api.tenancy_world import MARK, ROLES_OF_A, TenancyWorld, snapshot_sql, take
 from tests.conftest import Factory
 
@@ -162,13 +171,13 @@ async def _send_as(client: Any, side: Any, world: TenancyWorld, role: str, case:
     )
 
 
-def judge(case: Case, answer: Any) -> str | None:
+def judge(case: Case, answer: Any, marks: tuple[str, ...] = (MARK,)) -> str | None:
     """What is wrong with the answer, or None for a proper refusal."""
     status = answer.status_code
     if status >= 500:
         return f"{status} server error"
-    if MARK in answer.text:
-        return f"{status} shows B's data"
+    if any(mark in answer.text for mark in marks):
+        return f"{status} shows what is not theirs"
     allowed = (403, 404, *case.also)
     if status not in allowed:
         return f"{status} not a refusal"
@@ -184,14 +193,22 @@ def judge(case: Case, answer: Any) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("role", ROLES_OF_A)
-async def test_no_role_of_a_reaches_b(tenancy: Any, app: Any, engine: Any, role: str) -> None:
-    client, world, snap = tenancy
+async def _sweep(
+    client: Any,
+    engine: Any,
+    snap: Any,
+    world: TenancyWorld,
+    side: Any,
+    role: str,
+    cases: list[Case],
+    marks: tuple[str, ...],
+) -> list[str]:
+    """Each case sent as the role of the side: what was wrong with each answer, and what changed."""
     problems: list[str] = []
     before = await take(engine, snap)
-    for case in await all_cases(client, app, world):
-        answer = await _send(client, world, role, case)
-        wrong = judge(case, answer)
+    for case in cases:
+        answer = await _send_as(client, side, world, role, case)
+        wrong = judge(case, answer, marks)
         after = await take(engine, snap)
         changed = sorted(t for t in after if after[t] != before.get(t))
         if changed:
@@ -206,4 +223,86 @@ async def test_no_role_of_a_reaches_b(tenancy: Any, app: Any, engine: Any, role:
         for cid in (world.mine.community_id, world.theirs.community_id):
             failed = [c.name for c in await run_checks(s, cid) if not c.ok]
             assert failed == [], (cid, failed)
+    return problems
+
+
+@pytest.mark.parametrize("role", ROLES_OF_A)
+async def test_no_role_of_a_reaches_b(tenancy: Any, app: Any, engine: Any, role: str) -> None:
+    client, world, snap = tenancy
+    cases = await all_cases(client, app, world)
+    problems = await _sweep(client, engine, snap, world, world.mine, role, cases, (MARK,))
     assert problems == [], "\n".join(problems)
+
+
+# A resident's own things, by the parameter that names them: another resident of the same
+# community reaches none of them (the wish is one not yet published, which only its owner and
+# the community's staff read).
+PERSONAL = {
+    "order_id",
+    "voucher_id",
+    "notice_id",
+    "payment_id",
+    "hold_id",
+    "user_id",
+    "wish_id",
+    "transfer_id",
+}
+
+
+async def test_a_resident_reaches_no_other_residents_things(tenancy: Any, app: Any, engine: Any) -> None:
+    """A's resident owns an order, a voucher, a wish not yet published, a notice, a hold and a
+    donation; A's other resident (a neighbour) calls every route that names one of them."""
+    client, world, snap = tenancy
+    a = world.mine.values
+    owner = {**a, "wish_id": a["private_wish_id"]}
+    cases = []
+    for method, path in id_routes(app):
+        if (method, path) in NOT_SCOPED or not PERSONAL & set(PARAM.findall(path)):
+            continue
+        for case in cases_for(world, method, path, owner):
+            if case.label == "theirs":
+                case.label = "neighbour's"
+                cases.append(case)
+    owner_marks = (
+        world.mine.people["resident"].display_name,
+        a["voucher_code"],
+        a["pickup_code"],
+        "未审心愿",
+    )
+    problems = await _sweep(client, engine, snap, world, world.mine, "neighbour", cases, owner_marks)
+    assert problems == [], "\n".join(problems)
+
+
+async def test_the_routes_open_to_anyone_show_no_ones_personal_data(tenancy: Any, app: Any) -> None:
+    """NOT_SCOPED's pages are what their reasons say: open to a person signed in nowhere as to
+    A's people, and none of them shows B's people's names or phone numbers, a donor's contact or
+    the name of a donor who asked not to be named (a certificate's check names its holder: the
+    token is theirs to hand out)."""
+    client, world, _snap = tenancy
+    b = world.theirs
+    people = [p for r, p in b.people.items() if p.phone]
+    names = [p.display_name for p in people if MARK in p.display_name]  # the admin's is a title, 管理员
+    private = (
+        *names,
+        *(str(p.phone) for p in people),
+        f"{MARK}联系",
+        f"{MARK}捐款人",
+    )
+    shown = [
+        path
+        for method, path in NOT_SCOPED
+        if method == "GET"
+        and not path.startswith(("/static/", "/schema/", "/offline-stripe/", "/c/{community_id:int}/wall/"))
+    ]
+    assert shown, "no public page to check"
+    for path in shown:
+        url = fill(path, values_for(world, path))
+        client.cookies.clear()
+        anonymous = await client.get(url, follow_redirects=False)
+        assert anonymous.status_code == 200, (path, anonymous.status_code)
+        for role in ROLES_OF_A:
+            case = Case("GET", path, url)
+            answer = await _send(client, world, role, case)
+            assert answer.status_code == 200, (path, role, answer.status_code)
+            if not path.startswith("/verify/"):
+                assert not [m for m in private if m in answer.text], (path, role)
