@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
@@ -454,8 +455,21 @@ DECISIONS = ("bulk", "approve", "adjust", "reject", "claim_approve", "claim_reje
 
 @post("/admin/c/{community_id:int}/approvals", include_in_schema=False)
 async def approvals_submit(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    q: str = "",
+    stays: str = "",
+    claims: str = "",
 ) -> Template | Redirect:
+    """A decision sent from the queue's page: the forms post to the page's own address, so the
+    pages of its two lists and the person searched (`stays`, `claims`, `q`) come back with it, and
+    a refused decision is shown again on the page its form was on, a done one on the same pages."""
+    pages = (optional_int(stays), optional_int(claims))
+    kept = urlencode(
+        {k: v for k, v in (("q", q.strip()[:50]), ("stays", pages[0]), ("claims", pages[1])) if v}
+    )
     raw = await request.form()
     form = {k: str(v) for k, v in raw.items() if isinstance(v, str)}
     action = form.get("action", "")
@@ -524,8 +538,10 @@ async def approvals_submit(
             error=error_message(request, exc),
             form=form,
             status_code=exc.status_code,
+            q=q.strip()[:50],
+            pages=pages,
         )
-    return Redirect(f"/admin/c/{community_id}/approvals?done=1", status_code=303)
+    return Redirect(f"/admin/c/{community_id}/approvals?done=1{'&' + kept if kept else ''}", status_code=303)
 
 
 route_handlers = [

@@ -468,6 +468,46 @@ async def test_the_approval_queue_pages_right_at_the_edge(client, site, db, monk
     assert ('href="?claims=2#claims"' in page) is (waiting > 2)
 
 
+async def test_a_decision_on_a_later_page_of_the_queue_comes_back_on_that_page(client, site, db, monkeypatch):
+    """The decision forms post to the queue's own address: a refused one on the second page of
+    claims came back on the first, without the claim and what was typed for it, and a done one
+    sent the admin back to the first page."""
+    monkeypatch.setattr(approvals, "QUEUE_PAGE", 2)
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    await db.execute(
+        text(
+            "INSERT INTO hour_claims (community_id, user_id, what, category, worked_on, minutes, status, "
+            "created_at) SELECT :c, :u, '楼道清扫' || n, 'service', current_date, 60, 'pending', "
+            "now() - make_interval(mins => 10 - n) FROM generate_series(1, 5) AS n"
+        ),
+        {"c": cid, "u": alice.user_id},
+    )
+    await db.commit()
+    last = (
+        await db.execute(
+            text("SELECT id FROM hour_claims WHERE community_id = :c AND what = '楼道清扫5'"), {"c": cid}
+        )
+    ).scalar_one()
+    await session_of(client, admin)
+    url = f"/admin/c/{cid}/approvals?claims=3&q=郑"
+    assert f'name="claim_id" value="{last}"' in (await client.get(url)).text
+
+    refused = await post_form(
+        client, url, {"action": "claim_reject", "claim_id": str(last), "reason": "无人证明"}
+    )
+    assert refused.status_code == 422, refused.text[:300]
+    assert f'id="creason-{last}" name="reason" value="无人证明"' in refused.text
+    assert "第 3 页，共 3 页" in refused.text
+
+    form = {"action": "claim_reject", "claim_id": str(last), "reason": "无人证明", "confirm": "1"}
+    done = await post_form(client, url, form)
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/admin/c/{cid}/approvals?done=1&q=%E9%83%91&claims=3"
+    again = (await client.get(done.headers["location"])).text
+    assert "第 2 页，共 2 页" in again and "楼道清扫4" in again  # the last page now
+
+
 async def test_the_events_list_is_paged_with_its_count(client, site, monkeypatch):
     """The list stopped at its 50th event with "only 50 are listed": a community's weekly series
     fill it, and a resident had no way to the events past it. They are a page on, counted."""
