@@ -10,12 +10,12 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import clock
+from app.core import clock, paging
 from app.core.authz import Actor
 from app.core.errors import DomainError
 from app.core.i18n import gettext_for
 from app.core.settings import Settings
-from app.core.web import database, error_message, form_data, render, reopen_form
+from app.core.web import database, error_message, form_data, optional_int, render, reopen_form
 from app.notices import home as _home  # noqa: F401 - registers its share of the home page
 from app.notices import services, webhooks, words
 from app.places.services import time_zone_of, time_zones_of
@@ -29,15 +29,15 @@ async def unread_badge(request: Request, actor: Actor) -> dict[str, Any]:
 
 
 @get("/notices", include_in_schema=False)
-async def inbox_page(request: Request, actor: Actor, db_session: AsyncSession) -> Template:
+async def inbox_page(request: Request, actor: Actor, db_session: AsyncSession, page: str = "") -> Template:
     """Each notice's time in its own community's zone (the zones read in one statement); one that
-    names no community in the zone of the reader's first community."""
-    # One more than listed, to know whether any is left out.
+    names no community in the zone of the reader's first community. INBOX_SIZE a page, with the
+    count of them all."""
+    total = await services.count(db_session, actor.user_id)
+    at = paging.window(total, optional_int(page), services.INBOX_SIZE)
     lines = await services.inbox(
-        db_session, actor.user_id, gettext_for(request), limit=services.INBOX_SIZE + 1
+        db_session, actor.user_id, gettext_for(request), limit=services.INBOX_SIZE, offset=at.offset
     )
-    more = len(lines) > services.INBOX_SIZE
-    lines = lines[: services.INBOX_SIZE]
     first = min(actor.roles, default=None)
     wanted = {line.community_id for line in lines if line.community_id is not None}
     zones = await time_zones_of(db_session, wanted | ({first} if first is not None else set()))
@@ -46,9 +46,11 @@ async def inbox_page(request: Request, actor: Actor, db_session: AsyncSession) -
         request,
         "notices/inbox.html",
         lines=lines,
-        # Every unread one, as the badge counts them: the page lists the newest INBOX_SIZE only.
+        # Every unread one, as the badge counts them, whichever page is read.
         unread=await services.unread_count(db_session, actor.user_id),
-        more=more,
+        total=total,
+        page=at.number,
+        pages=at.pages,
         zones=zones,
         time_zone=reader,
     )

@@ -36,8 +36,9 @@ _NOTIFY = Sql(
 _UNREAD = Sql("SELECT count(*) FROM notices WHERE user_id = :u AND read_at IS NULL")
 _INBOX = Sql(
     "SELECT id, community_id, kind, params, url, created_at, read_at FROM notices WHERE user_id = :u "
-    "AND (CAST(:unread AS boolean) IS NOT TRUE OR read_at IS NULL) ORDER BY id DESC LIMIT :n"
+    "AND (CAST(:unread AS boolean) IS NOT TRUE OR read_at IS NULL) ORDER BY id DESC LIMIT :n OFFSET :o"
 )
+_COUNT = Sql("SELECT count(*) FROM notices WHERE user_id = :u")
 _READ_ONE = Sql(
     "UPDATE notices SET read_at = COALESCE(read_at, :now) WHERE id = :id AND user_id = :u RETURNING id"
 )
@@ -94,6 +95,11 @@ async def unread_count(db: Connection | AsyncSession, user_id: int) -> int:
     return int(await _UNREAD.fetchval(db, {"u": user_id}) or 0)
 
 
+async def count(db: Connection | AsyncSession, user_id: int) -> int:
+    """How many notices the person has, read or not."""
+    return int(await _COUNT.fetchval(db, {"u": user_id}) or 0)
+
+
 async def inbox(
     db: Connection | AsyncSession,
     user_id: int,
@@ -101,10 +107,12 @@ async def inbox(
     *,
     unread_only: bool = False,
     limit: int | None = None,
+    offset: int = 0,
 ) -> list[Line]:
-    """The person's newest notices, INBOX_SIZE of them unless `limit` says otherwise."""
+    """The person's newest notices, INBOX_SIZE of them unless `limit` says otherwise, past the
+    `offset` newest (the inbox page's pages)."""
     rows = await _INBOX.fetch(
-        db, {"u": user_id, "unread": unread_only, "n": INBOX_SIZE if limit is None else limit}
+        db, {"u": user_id, "unread": unread_only, "n": INBOX_SIZE if limit is None else limit, "o": offset}
     )
     lines = []
     for row in rows:

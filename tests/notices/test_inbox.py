@@ -165,12 +165,30 @@ async def test_the_inbox_counts_every_unread_notice_past_the_newest_it_lists(
     inbox = (await client.get("/notices")).text
     assert len(re.findall(r'data-notice="(\d+)"', inbox)) == 2
     assert "未读：3" in inbox and 'data-unread="3"' in inbox
-    assert "这里只列出最新的 2 条通知。" in inbox
-    # Exactly as many as the page lists: none is left out, and the page says none is.
+    assert "通知：共 3 条" in inbox
+    # Exactly as many as the page lists: none is left out, and the page leads nowhere on.
     monkeypatch.setattr(services, "INBOX_SIZE", 3)
     whole = (await client.get("/notices")).text
     assert len(re.findall(r'data-notice="(\d+)"', whole)) == 3
-    assert "data-more" not in whole
+    assert 'rel="next"' not in whole
+
+
+async def test_the_inbox_is_paged_with_its_count(client, site, engine, monkeypatch):
+    """The inbox listed the newest 100 notices and said only that: a resident could not read the
+    older ones. They are a page on, counted."""
+    monkeypatch.setattr(services, "INBOX_SIZE", 2)
+    _tenant, _admin, alice, _bob = site
+    for key in ("a", "b", "c", "d", "e"):
+        assert await _notify(engine, alice.user_id, f"test:{alice.user_id}:{key}")
+    await session_of(client, alice)
+    seen: list[str] = []
+    for number in (1, 2, 3):
+        page = (await client.get(f"/notices?page={number}")).text
+        assert "通知：共 5 条" in page and f"第 {number} 页，共 3 页" in page
+        seen += re.findall(r'data-notice="(\d+)"', page)
+    assert len(seen) == 5 and seen == sorted(seen, key=int, reverse=True)  # each once, newest first
+    english = (await client.get("/notices?page=2", headers={"Accept-Language": "en"})).text
+    assert 'href="?page=1#listed"' in english and 'href="?page=3#listed"' in english
 
 
 async def test_the_inbox_count_stands_alone_with_no_separator_left_hanging(client, site):
