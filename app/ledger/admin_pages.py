@@ -12,6 +12,7 @@ from app.accounts import services as accounts
 from app.accounts.admin_pages import ResidentPart, resident_part
 from app.core import clock
 from app.core.authz import Actor
+from app.core.errors import Invalid
 from app.core.uow import connection_of
 from app.core.web import render
 from app.ledger import services
@@ -49,20 +50,33 @@ async def points_part(
 
 @get("/admin/c/{community_id:int}/residents/{user_id:int}/statement", include_in_schema=False)
 async def resident_statement(
-    request: Request, community_id: int, user_id: int, actor: Actor, db_session: AsyncSession
+    request: Request,
+    community_id: int,
+    user_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    before: str = "",
 ) -> Template:
-    """The resident's statement, newest first, laid out for A4 paper."""
+    """The resident's statement, newest first, laid out for A4 paper: PRINTED_MAX lines a sheet,
+    which says which lines of how many it holds and leads to the older ones (`before`, the
+    statement's cursor: the ledger pages by keyset, app.ledger.services.statement)."""
     user, membership = await accounts.membership_for(db_session, actor, community_id, user_id, *READERS)
     conn = await connection_of(db_session)
     wallet = await services.wallet(conn, community_id, user_id)
+    try:
+        newer = (
+            await services.statement_count(conn, community_id, user_id, newer_than=before) if before else 0
+        )
+    except Invalid:  # a mangled link: the newest lines
+        before, newer = "", 0
+    start = before or None
     lines: list[services.StatementLine] = []
-    before: str | None = None  # the statement's cursor
     while len(lines) < PRINTED_MAX:
-        page, before = await services.statement(
-            conn, community_id, user_id, limit=min(100, PRINTED_MAX - len(lines)), before=before
+        page, start = await services.statement(
+            conn, community_id, user_id, limit=min(100, PRINTED_MAX - len(lines)), before=start
         )
         lines.extend(page)
-        if before is None:
+        if start is None:
             break
     community = await db_session.get(Community, community_id)
     return render(
@@ -73,7 +87,10 @@ async def resident_statement(
         membership=membership,
         wallet=wallet,
         lines=lines,
-        cut_short=before is not None,
+        total=await services.statement_count(conn, community_id, user_id),
+        first=newer + 1,
+        older=start,  # the cursor of the next sheet, if any
+        newest=bool(before),  # a sheet past the first leads back to the newest lines
         printed_at=clock.now(),
         kind_labels=KIND_LABELS,
         time_zone=await time_zone_of(db_session, community_id),

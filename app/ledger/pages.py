@@ -90,9 +90,11 @@ async def statement_page(
     conn = await connection_of(db_session)
     try:
         lines, next_before = await services.statement(conn, cid, actor.user_id, limit=20, before=cursor)
+        newer = await services.statement_count(conn, cid, actor.user_id, newer_than=cursor) if cursor else 0
     except Invalid:
         # A mangled link: the first page.
         lines, next_before = await services.statement(conn, cid, actor.user_id, limit=20)
+        cursor, newer = None, 0
     return render(
         request,
         "ledger/statement.html",
@@ -102,6 +104,10 @@ async def statement_page(
         time_zone=await time_zone_of(db_session, cid),
         next_cursor=next_before,
         kind_labels=KIND_LABELS,
+        # which lines of how many the page shows, and the way back to the newest
+        total=await services.statement_count(conn, cid, actor.user_id),
+        first=newer + 1,
+        newest=bool(cursor),
     )
 
 

@@ -115,9 +115,16 @@ _STATEMENT = Sql(
     "ORDER BY created_at DESC, id DESC LIMIT :n)"
     ") lines ORDER BY created_at DESC, id DESC LIMIT :n"
 )
+# How many lines a statement has from a cursor's line on up (its pages before the cursor), or in all.
+_STATEMENT_COUNT = Sql(
+    "SELECT (SELECT count(*) FROM ledger_transfers WHERE credit_account_id = :w "
+    "AND (created_at, id) >= (:after_at, :after_id)) + (SELECT count(*) FROM ledger_transfers "
+    "WHERE debit_account_id = :w AND (created_at, id) >= (:after_at, :after_id))"
+)
 _CURSOR = re.compile(r"(\d{1,18})\.(\d{1,18})")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
+_BEFORE_ALL = datetime(1, 1, 1, tzinfo=UTC)
 
 
 def statement_cursor(line: StatementLine) -> str:
@@ -170,3 +177,18 @@ async def statement(
     )
     lines = [StatementLine(*row) for row in rows[:limit]]
     return lines, (statement_cursor(lines[-1]) if len(rows) > limit else None)
+
+
+async def statement_count(
+    conn: Connection, community_id: int, user_id: int, *, newer_than: str | None = None
+) -> int:
+    """How many lines the member's statement has: in all, or from the line of the cursor
+    `newer_than` on up (those on the pages before it, the cursor's line the last of them), so
+    that a page can say which lines of how many it shows."""
+    after_at, after_id = read_cursor(newer_than) if newer_than else (_BEFORE_ALL, 0)
+    wallet_id = await _WALLET_ID.fetchval(conn, {"c": community_id, "u": user_id})
+    if wallet_id is None:
+        return 0
+    return int(
+        await _STATEMENT_COUNT.fetchval(conn, {"w": wallet_id, "after_at": after_at, "after_id": after_id})
+    )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import text
 
 from app.core.uow import connection_of
+from app.ledger import admin_pages as ledger_admin_pages
 from app.ledger import pages as ledger_pages
 from app.ledger import services as ledger
 from tests.api.helpers import page_login, post_form
@@ -268,3 +269,41 @@ async def test_a_wallets_figures_say_they_are_points(client: Any, setup: Any) ->
         f"/wallet?community_id={setup.community_id}", headers={"Accept-Language": "en"}
     )
     assert english.text.count('<span class="muted" data-unit>points</span>') == 3
+
+
+async def test_the_printed_statement_pages_on_to_the_older_lines_with_their_count(
+    client: Any, setup: Any, monkeypatch: Any
+) -> None:
+    """The statement to print stopped at the latest 300 lines and said only that: a resident of
+    some years could not have the older ones printed. A sheet says which lines of how many it
+    holds and leads to the older ones, and back to the newest."""
+    monkeypatch.setattr(ledger_admin_pages, "PRINTED_MAX", 2)
+    await page_login(client, setup.admin)
+    for points in range(1, 6):
+        await _award_on_page(client, setup, "award", str(points), f"sheet-{points}")
+    url = f"/admin/c/{setup.community_id}/residents/{setup.resident.user_id}/statement"
+    page = (await client.get(url)).text
+    seen: list[int] = []
+    firsts = []
+    while True:
+        table = page[page.index("<tbody>") : page.index("</tbody>")]
+        seen += [int(n) for n in re.findall(r'class="points">\+(\d+)<', table)]
+        firsts.append(re.search(r"第 (\d+)–(\d+) 行，共 5 行", page).groups())  # type: ignore[union-attr]
+        older = re.search(r'href="\?before=([0-9.]+)"', page)
+        if older is None:
+            break
+        page = (await client.get(url, params={"before": older.group(1)})).text
+        assert f'href="/admin/c/{setup.community_id}/residents/{setup.resident.user_id}/statement"' in page
+    assert seen == [5, 4, 3, 2, 1]  # each once, the newest first
+    assert firsts == [("1", "2"), ("3", "4"), ("5", "5")]
+    mangled = await client.get(url, params={"before": "x"})
+    assert mangled.status_code == 200 and "第 1–2 行，共 5 行" in mangled.text
+
+
+async def test_my_statement_says_which_lines_of_how_many_it_shows(client: Any, setup: Any) -> None:
+    await page_login(client, setup.admin)
+    for points in range(1, 4):
+        await _award_on_page(client, setup, "award", str(points), f"mine-{points}")
+    await page_login(client, setup.resident)
+    page = (await client.get(f"/wallet/statement?community_id={setup.community_id}")).text
+    assert "第 1–3 行，共 3 行" in page
