@@ -63,8 +63,9 @@ async def offer_page(
     settings: Settings,
     photo: str = "",
     saved: str = "",
+    ratings: str = "",
 ) -> Template:
-    ctx = await views.offer_context(db_session, actor, offer_id, settings)
+    ctx = await views.offer_context(db_session, actor, offer_id, settings, optional_int(ratings))
     too_large = photo == "too_large" and ctx["may_set_photo"]
     return render(
         request,

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.accounts.models import User
 from app.circle import cash, photos, rules, services, statements, vouchers
 from app.circle.models import Rating
-from app.core import clock, organisations
+from app.core import clock, organisations, paging
 from app.core import photos as core_photos
 from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import NotFound
@@ -48,10 +48,15 @@ async def find_community(db_session: AsyncSession, community_id: int) -> Communi
     return community
 
 
+# An offer's page lists its ratings this many a page, the newest first, with their count.
+RATINGS_PAGE = 10
+
+
 async def offer_context(
-    db_session: AsyncSession, actor: Actor, offer_id: int, settings: Settings
+    db_session: AsyncSession, actor: Actor, offer_id: int, settings: Settings, ratings_page: int | None = None
 ) -> dict[str, Any]:
-    """What the offer page shows (also after a refused photo, app.circle.admin_pages)."""
+    """What the offer page shows (also after a refused photo, app.circle.admin_pages): its
+    ratings' page `ratings_page`."""
     payments_on = cash.checkout_for(settings) is not None
     offer = await services.offer_in(db_session, offer_id)
     mine = await organisations.acts_for(db_session, actor.user_id)
@@ -72,12 +77,17 @@ async def offer_context(
     ]
     provider = (await organisations.providers(db_session, [offer.organisation_id])).get(offer.organisation_id)
     view = (await services.provider_views(db_session, [provider]))[0] if provider else None
+    stars = (await services.ratings_of(db_session, [offer_id])).get(offer_id)
+    rated = paging.window(stars[1] if stars else 0, ratings_page, RATINGS_PAGE)
     notes = (
         await db_session.scalars(
-            select(Rating).where(Rating.offer_id == offer_id).order_by(Rating.created_at.desc()).limit(10)
+            select(Rating)
+            .where(Rating.offer_id == offer_id)
+            .order_by(Rating.created_at.desc(), Rating.voucher_id.desc())
+            .offset(rated.offset)
+            .limit(RATINGS_PAGE)
         )
     ).all()
-    stars = (await services.ratings_of(db_session, [offer_id])).get(offer_id)
     community = await find_community(db_session, offer.community_id)
     conn = await connection_of(db_session)
     return {
@@ -87,6 +97,7 @@ async def offer_context(
         "listed": listed[0] if listed else None,
         "notes": notes,
         "stars": stars,
+        "ratings_at": rated,
         "community": community,
         "payments_on": payments_on,
         "wallet": await ledger.wallet(conn, offer.community_id, actor.user_id),

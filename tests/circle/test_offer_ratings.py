@@ -1,0 +1,41 @@
+"""An offer's page lists every rating: the newest a page at a time with their count (it showed the
+newest 10 under "4.5 of 5 stars (37 ratings)" and no way to the other 27)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.circle import views
+from tests.api.helpers import page_login
+from tests.circle.conftest import Circle, buy, give_points, make_offer
+
+
+async def test_an_offers_ratings_are_paged_with_their_count(
+    client: Any, circle: Circle, engine: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(views, "RATINGS_PAGE", 2)
+    offer_id = await make_offer(client, circle, points_price=5)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    notes = [f"手艺好{n}" for n in range(3)]
+    for n, note in enumerate(notes):
+        bought = await buy(client, circle.resident, offer_id, key=f"rated-{n}")
+        assert bought.status_code == 201, bought.text
+        done = await client.post(
+            "/api/v1/scans", json={"code": bought.json()["voucher_code"]}, headers=circle.barber.headers
+        )
+        assert done.status_code == 200, done.text
+        rated = await client.post(
+            f"/api/v1/vouchers/{bought.json()['id']}/rating",
+            json={"stars": 5, "note": note},
+            headers=circle.resident.headers,
+        )
+        assert rated.status_code in (200, 201), rated.text
+    await page_login(client, circle.resident)
+    seen: list[str] = []
+    for number in (1, 2):
+        page = (await client.get(f"/circle/offers/{offer_id}?ratings={number}")).text
+        assert "评价：3 条" in page and f"第 {number} 页，共 2 页" in page
+        seen += sorted((note for note in notes if note in page), key=page.index)
+    assert seen == notes[::-1]  # each once, the newest first
+    english = (await client.get(f"/circle/offers/{offer_id}", headers={"Accept-Language": "en"})).text
+    assert 'href="?ratings=2#ratings"' in english and "Ratings: 3" in english
