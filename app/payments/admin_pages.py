@@ -40,8 +40,14 @@ from app.places.models import Community
 _REFUSED = Sql(
     "SELECT id, kind, ref_id, target_kind, target_id, amount_cents, refunded_cents, refund_refused_at, "
     "refund_refusal FROM payments WHERE community_id = :c AND refund_refused_at IS NOT NULL "
-    "AND status = 'paid' ORDER BY refund_refused_at DESC, id DESC LIMIT 200"
+    "AND status = 'paid' ORDER BY refund_refused_at DESC, id DESC LIMIT :n OFFSET :o"
 )
+_REFUSED_COUNT = Sql(
+    "SELECT count(*) FROM payments WHERE community_id = :c AND refund_refused_at IS NOT NULL "
+    "AND status = 'paid'"
+)
+# The refunds Stripe refused are listed this many a page, the latest first.
+REFUSED_PAGE = 50
 KIND_LABELS = {"donation": lazy("Donation"), "voucher": lazy("Cash part of a service voucher")}
 NOTICES = {
     "recorded": lazy("The contribution is recorded."),
@@ -78,10 +84,13 @@ async def goals_page(
     db_session: AsyncSession,
     settings: Settings,
     page: str = "",
+    refused: str = "",
 ) -> Template:
     """Every wish and project of the community with a funding goal, and how far each has got, a
-    page at a time with their count."""
+    page at a time with their count; above them the refunds Stripe refused, paged alike."""
     community = await _community(db_session, actor, community_id)
+    refused_total = int(await _REFUSED_COUNT.fetchval(db_session, {"c": community_id}) or 0)
+    refused_at = paging.window(refused_total, optional_int(refused), REFUSED_PAGE)
     every = await targets.with_goal(db_session, community_id)
     at = paging.window(len(every), optional_int(page), GOALS_PAGE)
     goals = []
@@ -96,7 +105,11 @@ async def goals_page(
         goals_total=len(every),
         page=at.number,
         pages=at.pages,
-        refused=await _REFUSED.fetch(db_session, {"c": community_id}),
+        refused=await _REFUSED.fetch(
+            db_session, {"c": community_id, "n": REFUSED_PAGE, "o": refused_at.offset}
+        ),
+        refused_total=refused_total,
+        refused_at=refused_at,
         payment_kinds=KIND_LABELS,
         is_admin=actor.has(community_id, "admin"),
         notice=_notice(request),

@@ -102,3 +102,40 @@ async def test_the_contributions_export_names_the_goal_of_every_row(
     assert answer.status_code == 200, answer.text[:300]
     rows = list(csv.reader(io.StringIO(answer.text.lstrip("\ufeff"))))
     assert [r[2:4] for r in rows[1:]] == [[str(goal.wish_id), "楼道扶手"]]
+
+
+async def test_the_refunds_stripe_refused_are_paged_with_their_count(
+    client: Any, factory: Any, db: Any, monkeypatch: Any
+) -> None:
+    """The list of refused refunds stopped at the latest 200 without a word."""
+    monkeypatch.setattr(admin_pages, "REFUSED_PAGE", 2)
+    goal = await wish_with_goal(client, factory)
+    made = []
+    for n in range(3):
+        made.append(
+            (
+                await db.execute(
+                    text(
+                        "INSERT INTO payments (community_id, kind, target_kind, target_id, amount_cents, "
+                        "currency, status, idempotency_key, refund_refused_at, refund_refusal) VALUES "
+                        "(:c, 'donation', 'wish', :w, 500, 'cny', 'paid', :k, "
+                        "now() - make_interval(mins => :n), :why) RETURNING id"
+                    ),
+                    {
+                        "c": goal.community_id,
+                        "w": goal.wish_id,
+                        "k": f"refused-{n}",
+                        "n": 3 - n,
+                        "why": f"拒绝{n}",
+                    },
+                )
+            ).scalar_one()
+        )
+    await db.commit()
+    await session_of(client, goal.admin)
+    seen: list[int] = []
+    for number in (1, 2):
+        page = (await client.get(f"/payments/admin/c/{goal.community_id}?refused={number}")).text
+        assert "被拒绝的退款：3 笔" in page and f"第 {number} 页，共 2 页" in page
+        seen += [int(i) for i in re.findall(r'data-refused-payment="(\d+)"', page)]
+    assert seen == made[::-1]  # each once, the latest first
