@@ -63,9 +63,11 @@ async def read_all(actor: Actor, db_session: AsyncSession) -> Redirect:
 
 
 @post("/notices/{notice_id:int}/read", include_in_schema=False)
-async def read_one(actor: Actor, db_session: AsyncSession, notice_id: int) -> Redirect:
+async def read_one(request: Request, actor: Actor, db_session: AsyncSession, notice_id: int) -> Redirect:
+    """Back to the notice on the inbox's page its form was on (`page`, a field of the form)."""
     await services.mark_read(db_session, actor.user_id, notice_id)
-    return Redirect(f"/notices#n{notice_id}", status_code=303)
+    page = optional_int((await form_data(request)).get("page"))
+    return Redirect(f"/notices{f'?page={page}' if page and page > 1 else ''}#n{notice_id}", status_code=303)
 
 
 @get("/notices/settings", include_in_schema=False)

@@ -191,6 +191,27 @@ async def test_the_inbox_is_paged_with_its_count(client, site, engine, monkeypat
     assert 'href="?page=1#listed"' in english and 'href="?page=3#listed"' in english
 
 
+async def test_a_notice_marked_read_on_a_later_page_leads_back_to_that_page(
+    client, site, engine, monkeypatch
+):
+    """Mark as read went back to the inbox's first page, where a notice of the second is not: the
+    form says which page it was on, and the answer leads back there, to the notice."""
+    monkeypatch.setattr(services, "INBOX_SIZE", 2)
+    _tenant, _admin, alice, _bob = site
+    for key in ("a", "b", "c"):
+        assert await _notify(engine, alice.user_id, f"test:{alice.user_id}:back-{key}")
+    await session_of(client, alice)
+    second = (await client.get("/notices?page=2")).text
+    (oldest,) = re.findall(r'data-notice="(\d+)"', second)
+    assert 'name="page" value="2"' in second
+    read = await post_form(client, f"/notices/{oldest}/read", {"page": "2"})
+    assert read.status_code == 303 and read.headers["location"] == f"/notices?page=2#n{oldest}"
+    back = (await client.get(read.headers["location"].split("#")[0])).text
+    assert f'data-notice="{oldest}" data-kind="test" data-read="1"' in back
+    first = await post_form(client, f"/notices/{oldest}/read")  # a form without its page: the first
+    assert first.headers["location"] == f"/notices#n{oldest}"
+
+
 async def test_the_inbox_count_stands_alone_with_no_separator_left_hanging(client, site):
     """ "Unread: 2 ·" ended its line with a lone "·" when the settings' link beside it wrapped under
     it (always, in 长辈版 on a phone)."""
