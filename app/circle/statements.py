@@ -239,11 +239,8 @@ async def statement_of(
         provider = await provider_for(session, actor, organisation_id, admin=True)
         if not (await organisations.acts_for(session, actor.user_id)).get(organisation_id):
             raise NotFound()  # the home community's admin, asking about another community
-        if community != provider.community_id and not (
-            await organisations.may_act_in(session, organisation_id, community)
-            or await session.scalar(_SERVED, {"org": organisation_id, "c": community})
-        ):
-            raise NotFound()
+        if community != provider.community_id:
+            await require_serving(session, organisation_id, community)
     else:
         await require_serving(session, organisation_id, community)
     return (await month_figures(session, community, month, organisation_id))[0]
