@@ -26,6 +26,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.ledger.verify import run_checks
@@ -114,8 +115,6 @@ async def all_cases(client: Any, app: Any, world: TenancyWorld) -> list[Case]:
 
 @pytest.fixture(scope="module")
 async def tenancy(app: Any, engine: Any, settings: Any) -> Any:
-    from litestar.testing import AsyncTestClient
-
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
         world = await tenancy_world.build(client, Factory(engine), engine, settings.uploads_dir)
         snap = await snapshot_sql(engine, world)
