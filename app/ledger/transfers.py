@@ -27,6 +27,7 @@ from app.core import clock
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.uow import Connection, Sql, json_param, require_transaction
+from app.ledger import reversals
 
 MAX_POINTS = 2**53
 
@@ -558,6 +559,8 @@ async def reverse(
         return existing
     if await _REVERSAL_OF.fetchval(conn, {"t": transfer_id}) is not None:
         raise DomainError("already_done", 409, lazy("This transfer has already been reversed."))
+    # The domain that made it may refuse (a redemption of a month whose statement is closed).
+    await reversals.check(conn, original["kind"], transfer_id)
     # Lock both accounts in id order (rare path; system rows are never locked elsewhere).
     rows = await _LOCK_WALLETS.fetch(conn, {"a": params["debit"], "b": params["credit"], "n": params["n"]})
     accounts = {row["id"]: row for row in rows}
