@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from jinja2 import pass_context
 
+from app.core.i18n import lazy
+
 _offset = timedelta(0)
 
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -134,7 +136,17 @@ def context_zone(context: Any) -> str | None:
     return getattr(community, "time_zone", None) if community is not None else None
 
 
+# The days of the week, Monday first (date.weekday()), for when something is to happen: people
+# plan by the day of the week ("next Wednesday"), which a bare date makes them work out.
+WEEKDAYS = (lazy("Mon"), lazy("Tue"), lazy("Wed"), lazy("Thu"), lazy("Fri"), lazy("Sat"), lazy("Sun"))
+
+
 @pass_context
 def local_filter(context: Any, at: datetime | None, fmt: str = "datetime", tz: str | None = None) -> str:
-    """`{{ t.created_at | local }}`, `{{ event.ends_at | local("time") }}`."""
-    return text(at, tz or context_zone(context), fmt)
+    """`{{ t.created_at | local }}`, `{{ event.ends_at | local("time") }}`, and
+    `{{ event.starts_at | local("day") }}` with the day of the week: 2026-12-02 周三 14:30."""
+    zone_name = tz or context_zone(context)
+    if fmt == "day" and at is not None:
+        day = WEEKDAYS[local(at, zone_name).weekday()]
+        return f"{text(at, zone_name, 'date')} {context['gettext'](day)} {text(at, zone_name, 'time')}"
+    return text(at, zone_name, fmt)

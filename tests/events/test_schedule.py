@@ -98,6 +98,6 @@ async def test_where_names_the_compound_once_with_a_full_width_colon(client, sit
     ).text
     assert "地点：光复新村2号楼前集合" in page
     assert "光复新村 光复新村" not in page and "  光复" not in page
-    assert "时间：2030-05-01 09:00 – 11:00" in page
+    assert "时间：2030-05-01 周三 09:00 – 11:00" in page
     for half in ("地点:", "时间:", "积分:", "名额:"):
         assert half not in page

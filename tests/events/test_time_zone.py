@@ -80,13 +80,13 @@ async def test_event_times_show_in_the_communitys_zone(client, site, db):
         client, admin, cid, starts_at=starts.isoformat(), ends_at=(starts + timedelta(hours=2)).isoformat()
     )
     page = await client.get(f"/events/{event_id}", headers=admin.headers)
-    assert "2030-03-02 09:00" in page.text and "11:00" in page.text
+    assert "2030-03-02 周六 09:00" in page.text and "11:00" in page.text
     listing = await client.get(f"/admin/c/{cid}/events", headers=admin.headers)
     assert "2030-03-02 09:00" in listing.text
     await db.execute(update(Community).where(Community.id == cid).values(time_zone="Europe/London"))
     await db.commit()
     page = await client.get(f"/events/{event_id}", headers=admin.headers)
-    assert "2030-03-02 01:00" in page.text
+    assert "2030-03-02 周六 01:00" in page.text
     form = await client.get(f"/events/{event_id}/edit", headers=admin.headers)
     assert 'value="2030-03-02T01:00"' in form.text
 
@@ -146,3 +146,24 @@ async def test_scan_answer_tells_the_time_where_the_event_is(client, site, db, e
     answer = await scan(client, alice, await kiosk_code(client, admin, event_id))
     assert answer.status_code == 200, answer.text
     assert answer.json()["time"] == "09:15"  # London in winter is UTC; Fuzhou would say 17:15
+
+
+async def test_an_events_day_of_the_week_is_the_communitys(client, site, db):
+    """A resident plans by the day of the week: the list and the event's page say 周六 beside the
+    date, read where the community is; 23:30 on a Friday in UTC is Saturday morning in Fuzhou."""
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    starts = datetime(2030, 3, 1, 23, 30, tzinfo=UTC)
+    event_id = await make_event(
+        client, admin, cid, starts_at=starts.isoformat(), ends_at=(starts + timedelta(hours=2)).isoformat()
+    )
+    page = await client.get(f"/events/{event_id}", headers=alice.headers)
+    assert "时间：2030-03-02 周六 07:30 – 09:30" in page.text
+    listing = await client.get(f"/c/{cid}/events", headers=alice.headers)
+    assert "2030-03-02 周六 07:30" in listing.text
+    english = await client.get(f"/events/{event_id}", headers={**alice.headers, "Accept-Language": "en"})
+    assert "2030-03-02 Sat 07:30" in english.text
+    await db.execute(update(Community).where(Community.id == cid).values(time_zone="Europe/London"))
+    await db.commit()
+    page = await client.get(f"/events/{event_id}", headers=alice.headers)
+    assert "2030-03-01 周五 23:30" in page.text
