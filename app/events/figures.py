@@ -99,7 +99,9 @@ async def _by_category_across(session: Any, scopes: Sequence[Scope]) -> dict[str
     across=_hours_across,
 )
 async def volunteer_hours(session: Any, scopes: Sequence[Scope]) -> dict[int, float]:
-    return {cid: figures.hours(sum(by.values())) for cid, by in (await _minutes(session, scopes)).items()}
+    # Every community, none left to the empty 0: no hours read "0.0" as on a person's page.
+    found = await _minutes(session, scopes)
+    return {s.community_id: figures.hours(sum(found.get(s.community_id, {}).values())) for s in scopes}
 
 
 @figures.figure(

@@ -148,3 +148,12 @@ async def test_a_persons_page_shows_the_hours_and_the_next_star_by_the_same_rule
         f"/c/{cid}/certificate", headers={**alice.headers, "Accept-Language": "en"}
     )
     assert "99.9 hours of volunteer service" in certificate.text
+
+
+async def test_no_hours_read_as_hours_on_the_dashboard(client: Any, reports_town: Town) -> None:
+    """A period without hours showed "0" on the dashboard beside "0.0" on a person's page."""
+    town = reports_town
+    page = await client.get(
+        f"/admin/c/{town.community_id}/dashboard?from={DAY}&to={DAY}", headers=town.admin.headers
+    )
+    assert 'data-figure="volunteer_hours" data-value="0.0">0.0<' in page.text
