@@ -27,6 +27,7 @@ class Case:
     # caller's own community: 422 validation_error, or 409).
     also: tuple[int, ...] = ()
     label: str = ""
+    echo: str = ""  # what the request itself sent, which the answer may show
 
     @property
     def api(self) -> bool:
@@ -180,14 +181,18 @@ def _case(
 def cases_for(
     world: TenancyWorld, method: str, path: str, values: dict[str, Any] | None = None
 ) -> list[Case]:
-    """B's ids (or `values`) in the path; where the path names a community and something in it
-    by id, also A's community with B's thing."""
+    """B's ids (or `values`) in the path; where the path names several things by id, also A's
+    first ones with B's last ones (A's community with B's resident; A's community and resident
+    with B's honour; A's organisation with B's member)."""
     v = values_for(world, path, values)
     body = api_body(world) if path.startswith("/api/") else form_body(world)
     out = [_case(method, path, v, body, "theirs")]
+    if values is not None:
+        return out
     ids = [p for p in PARAM.findall(path) if p.endswith("_id")]
-    if "community_id" in ids and len(ids) > 1:
-        mixed = {**v, "community_id": world.mine.community_id}
+    mine = values_for(world, path, world.mine.values)
+    for j in range(1, len(ids)):
+        mixed = {**v, **{p: mine[p] for p in ids[:j]}}
         out.append(_case(method, path, mixed, body, "mine+theirs"))
     return out
 
@@ -375,4 +380,30 @@ async def body_cases(client: Any, world: TenancyWorld) -> list[Case]:
     add("POST", "/store/c/{community_id:int}/counter/{user_id:int}", {"item_id": b["item_id"]}, 422)
     add("POST", "/events/{event_id:int}/edit", {"organiser_ids": str(b["user_id"])}, 422)
     add("POST", "/events/{event_id:int}/edit", {"compound_id": b["compound_id"]}, 422)
+    # Ids and names in a query string, on A's own pages: ignored or refused, never B's data.
+    name = world.theirs.people["resident"].display_name
+    for path, query in (
+        ("/api/v1/me/wallet", f"community_id={b['community_id']}"),
+        ("/api/v1/me/transfers", f"community_id={b['community_id']}"),
+        ("/wallet", f"community_id={b['community_id']}"),
+        ("/wallet/statement", f"community_id={b['community_id']}"),
+        ("/admin/c/{community_id:int}/residents", f"compound={b['compound_id']}&building={b['building_id']}"),
+        ("/admin/c/{community_id:int}/residents", f"q={name}"),
+        ("/admin/c/{community_id:int}/ledger", f"user={b['user_id']}&q={name}"),
+        ("/admin/c/{community_id:int}/approvals", f"q={name}"),
+        ("/admin/c/{community_id:int}/events/new", f"copy={b['event_id']}&who={b['user_id']}"),
+        ("/events/{event_id:int}/edit", f"who={b['user_id']}"),
+        ("/events/{event_id:int}/signup-for", f"q={name}"),
+        ("/scan", f"event_id={b['event_id']}&action=checkin"),
+        ("/circle/offers/{offer_id:int}/buy", f"for_user={b['user_id']}"),
+        (
+            "/api/v1/organisations/{organisation_id:int}/statements",
+            f"month={last_month()}&community_id={b['community_id']}",
+        ),
+    ):
+        values = {**a, "organisation_id": a["provider_id"]}
+        echo = name if name in query else ""  # a search box shows what was typed
+        out.append(
+            Case("GET", path, fill(path, values) + "?" + query, also=(200, 422), label="query", echo=echo)
+        )
     return out

@@ -175,7 +175,8 @@ def judge(case: Case, answer: Any, marks: tuple[str, ...] = (MARK,)) -> str | No
     status = answer.status_code
     if status >= 500:
         return f"{status} server error"
-    if any(mark in answer.text for mark in marks):
+    shown = answer.text.replace(case.echo, "") if case.echo else answer.text
+    if any(mark in shown for mark in marks):
         return f"{status} shows what is not theirs"
     allowed = (403, 404, *case.also)
     if status not in allowed:
