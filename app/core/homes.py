@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from app.core.authz import Actor
@@ -52,6 +53,10 @@ class Entry:
     tag: str = ""  # msgid, e.g. "Signed up"
     # When given, the title is a msgid and these fill its placeholders ("%(year)s honour").
     words: dict[str, Any] | None = None
+    # When it happens, shown before the detail with the day of the week in `zone` (the
+    # community's time zone): 2026-12-02 周三 14:30 · 社区党群服务中心.
+    when: datetime | None = None
+    zone: str | None = None
 
 
 @dataclass

@@ -17,8 +17,10 @@ from app.events.models import Checkin, Event, HourClaim, Signup
 ORGANISED_SHOWN = 5
 
 
-def _when(event: Event, tz: str) -> str:
-    return " · ".join(p for p in (clock.text(event.starts_at, tz), event.place) if p)
+def _entry(event: Event, tz: str, tag: str = "") -> homes.Entry:
+    return homes.Entry(
+        event.title, event.place or "", f"/events/{event.id}", tag, when=event.starts_at, zone=tz
+    )
 
 
 async def next_signup(session: AsyncSession, user_id: int, community_id: int) -> tuple[Event, str] | None:
@@ -100,7 +102,7 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
     if coming is not None:
         event, status = coming
         tag = lazy("Signed up") if status == "signed_up" else lazy("On the waiting list")
-        part.next.append(homes.Entry(event.title, _when(event, tz), f"/events/{event.id}", tag))
+        part.next.append(_entry(event, tz, tag))
 
     organised = await organised_by(session, actor.user_id, cid)
     if organised or actor.has(cid, "volunteer"):
@@ -108,7 +110,7 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
             homes.Panel(
                 "organise",
                 lazy("Events I organise"),
-                [homes.Entry(e.title, _when(e, tz), f"/events/{e.id}") for e in organised],
+                [_entry(e, tz) for e in organised],
                 empty=lazy("You organise no events at the moment."),
                 order=20,
             )

@@ -167,3 +167,24 @@ async def test_an_events_day_of_the_week_is_the_communitys(client, site, db):
     await db.commit()
     page = await client.get(f"/events/{event_id}", headers=alice.headers)
     assert "2030-03-01 周五 23:30" in page.text
+
+
+async def test_the_home_pages_next_event_says_its_day_of_the_week(client, site):
+    """The resident's home names the next event's day beside its date and place, in the
+    community's time: 2030-03-02 周六 07:30 · 光复新村."""
+    tenant, admin, alice, _bob = site
+    starts = datetime(2030, 3, 1, 23, 30, tzinfo=UTC)
+    event_id = await make_event(
+        client,
+        admin,
+        tenant.community_id,
+        starts_at=starts.isoformat(),
+        ends_at=(starts + timedelta(hours=2)).isoformat(),
+        place="光复新村",
+    )
+    assert (await client.post(f"/api/v1/events/{event_id}/signups", headers=alice.headers)).status_code in (
+        200,
+        201,
+    )
+    home = await client.get("/", headers=alice.headers)
+    assert '<span class="next-detail">2030-03-02 周六 07:30 · 光复新村</span>' in home.text
