@@ -268,6 +268,9 @@ async def close_month(
     if not rules.may_close(month, clock.now(), zone):
         raise DomainError("conflict", 409, lazy("Only a month that has ended can be closed."))
     await session.execute(_UNDER_WAY, {"c": community_id, "org": organisation_id})
+    # A reversal of one of the month's redemptions locks the provider's account too: the figures
+    # are read after one under way, and one sent now waits, then finds the month closed.
+    await ledger.lock_provider_account(await connection_of(session), community_id, organisation_id)
     figures = (await month_figures(session, community_id, month, organisation_id))[0]
     if figures.status != "open":
         raise DomainError("already_done", 409, lazy("This month is already closed."))

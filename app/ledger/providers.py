@@ -111,6 +111,15 @@ _DERIVED_BALANCE = DERIVED_BALANCE
 _INSERT_SETTLEMENT = Sql(insert_transfer() + " ON CONFLICT DO NOTHING RETURNING id")
 
 
+async def lock_provider_account(conn: Connection, community_id: int, organisation_id: int) -> None:
+    """Locks the provider's account in the community, if it has one, until the caller's
+    transaction ends: a month being closed reads its figures after a reversal of one of its
+    redemptions under way has committed, and a reversal sent meanwhile waits for the closing."""
+    account_id = await _FIND_PROVIDER.fetchval(conn, {"c": community_id, "o": organisation_id})
+    if account_id is not None:
+        await _LOCK_PROVIDER.execute(conn, {"a": account_id})
+
+
 async def provider_balance(conn: Connection, community_id: int, organisation_id: int) -> int:
     """What the provider's account holds now (points redeemed and not yet settled)."""
     account_id = await _FIND_PROVIDER.fetchval(conn, {"c": community_id, "o": organisation_id})

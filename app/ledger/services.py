@@ -25,7 +25,13 @@ from app.ledger.holds import (
     posted_check,
     void_hold,
 )
-from app.ledger.providers import provider_account, provider_balance, provider_hold, settle_provider
+from app.ledger.providers import (
+    lock_provider_account,
+    provider_account,
+    provider_balance,
+    provider_hold,
+    settle_provider,
+)
 from app.ledger.transfers import (
     MAX_POINTS,
     AuditNote,
@@ -72,6 +78,7 @@ __all__ = [
     "provider_hold",
     "reverse",
     "settle_provider",
+    "lock_provider_account",
     "statement",
     "system_account",
     "void_hold",

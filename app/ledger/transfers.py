@@ -559,11 +559,12 @@ async def reverse(
         return existing
     if await _REVERSAL_OF.fetchval(conn, {"t": transfer_id}) is not None:
         raise DomainError("already_done", 409, lazy("This transfer has already been reversed."))
-    # The domain that made it may refuse (a redemption of a month whose statement is closed).
-    await reversals.check(conn, original["kind"], transfer_id)
     # Lock both accounts in id order (rare path; system rows are never locked elsewhere).
     rows = await _LOCK_WALLETS.fetch(conn, {"a": params["debit"], "b": params["credit"], "n": params["n"]})
     accounts = {row["id"]: row for row in rows}
+    # The domain that made it may refuse (a redemption of a month whose statement is closed),
+    # asked once the accounts are locked: a month closed while this waited for its lock is seen.
+    await reversals.check(conn, original["kind"], transfer_id)
     debit = accounts.get(params["debit"])
     if debit is not None and debit["kind"] == "wallet" and not debit["covers"]:
         raise DomainError(
