@@ -86,8 +86,9 @@ async def circle_statements(session: Any, scope: Scope) -> Sequence[Sequence[Any
     ),
     order=71,
     note=lazy(
-        "Every voucher with a cash part redeemed in the period, with what its online payment brought "
-        "in (0 when it was refunded), as on the statements page."
+        "Every voucher with a cash part redeemed in the period, with what its online payment brings "
+        "in now (0 when it was refunded), as on the statements page; a closed month's statement keeps "
+        "what was paid when it closed."
     ),
 )
 async def circle_cash(session: Any, scope: Scope) -> Sequence[Sequence[Any]]:

@@ -160,6 +160,19 @@ async def test_the_statement_shows_the_cash_collected_per_voucher_and_in_total(
     await apply_waiting(engine)
     [kept] = await statements.month_figures(db, circle.community_id, month, circle.barber_id)
     assert (kept.status, kept.cash_collected_cents) == ("closed", 1500)
+    # The page showed the kept 15.00 beside lines that now bring in nothing, without a word: it
+    # says which is which, in both languages.
+    for language, words in (
+        ("en", "the closed statement keeps 15.00"),
+        ("zh-CN", "已结账的结算单保留结账时线上支付的15.00"),
+    ):
+        page = await pay.get(
+            f"/circle/admin/c/{circle.community_id}/statements",
+            params={"month": rules.month_text(month)},
+            headers={"Accept-Language": language},
+        )
+        said = page.text[page.text.index(f'data-refunded-since="{circle.barber_id}"') :]
+        assert words in said[: said.index("</p>")], language
     with pytest.raises(DBAPIError):
         await db.execute(
             text("UPDATE circle_statements SET cash_collected_cents = 0 WHERE organisation_id = :o"),
