@@ -48,10 +48,10 @@ def values_for(world: TenancyWorld, path: str, values: dict[str, Any] | None = N
     return v
 
 
-def api_body(world: TenancyWorld) -> dict[str, Any]:
+def api_body(world: TenancyWorld, values: dict[str, Any] | None = None) -> dict[str, Any]:
     """One body every JSON route reads what it needs from (msgspec ignores the rest), naming
     B's things wherever a field names something."""
-    b = world.theirs.values
+    b = values or world.theirs.values
     return {
         "title": "入侵",
         "name": "入侵",
@@ -94,9 +94,9 @@ def api_body(world: TenancyWorld) -> dict[str, Any]:
     }
 
 
-def form_body(world: TenancyWorld) -> dict[str, Any]:
+def form_body(world: TenancyWorld, values: dict[str, Any] | None = None) -> dict[str, Any]:
     """The same for page forms: every field a form may read, B's ids where a field names one."""
-    b = world.theirs.values
+    b = values or world.theirs.values
     return {
         "confirm": "1",
         "consent_note": "入侵",
@@ -189,6 +189,15 @@ def cases_for(
     out = [_case(method, path, v, body, "theirs")]
     if values is not None:
         return out
+    if method == "POST":
+        # B's thing in the path, the caller's own things in the body (a unit of A claiming B's
+        # wish for itself, a resource of A's unit listed in B).
+        own = (
+            api_body(world, world.mine.values)
+            if path.startswith("/api/")
+            else form_body(world, world.mine.values)
+        )
+        out.append(_case(method, path, v, own, "theirs+own body"))
     ids = [p for p in PARAM.findall(path) if p.endswith("_id")]
     mine = values_for(world, path, world.mine.values)
     for j in range(1, len(ids)):
