@@ -43,7 +43,12 @@ _STATEMENT = Sql(
         lazy("Balance after"),
     ),
     order=20,
-    note=lazy("Each resident's wallet: the balance before the period, points in and out, the balance after."),
+    note=lazy(
+        "Each resident's wallet: the balance before the period, points in and out, the balance after. "
+        "Points in and out are every move of the wallet (awards, purchases, refunds, payments between "
+        "neighbours); over all residents, points in less points out are the dashboard's points issued "
+        "less points spent and expired."
+    ),
 )
 async def statements(session: Any, scope: Scope) -> Sequence[Sequence[Any]]:
     rows = await _STATEMENT.fetch(session, {"cid": scope.community_id, "lo": scope.start, "hi": scope.end})

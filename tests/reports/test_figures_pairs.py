@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from app.core import clock, figures
+from app.core import clock, exports, figures
+from app.core.figures import Scope
 from app.core.i18n import translations
 from app.places.models import Community
 from app.reports.services import figures_of
@@ -55,3 +56,20 @@ async def test_wishes_come_true_in_the_period_and_wishes_posted_in_it_are_named_
     for language, words in (("en", tile.label), ("zh", zh(tile.label))):
         page = await client.get(f"/admin/c/{cid}/dashboard", headers={"Accept-Language": language})
         assert words in page.text, language
+
+
+async def test_the_points_statements_add_up_to_the_dashboards_points(reports_town: Any, db: Any) -> None:
+    """The points statement per resident and the dashboard's points of the same days: the wallets'
+    points in less points out, over every resident, are the points issued less spent and expired
+    (an award, a deduction, a pickup and the town's other moves)."""
+    town = reports_town
+    community = await db.get(Community, town.community_id)
+    assert community is not None
+    shown = (await figures_of(db, [community], town.first, town.last))[0]
+    statement = exports.find("statements")
+    assert statement is not None
+    rows = await statement.fn(db, Scope(town.community_id, town.first, town.last, community.time_zone))
+    moved = sum(row[3] - row[4] for row in rows)
+    assert shown.count("points_issued") > 0 and shown.count("points_spent") > 0
+    assert moved == shown.count("points_issued") - shown.count("points_spent") - shown.count("points_expired")
+    assert all(row[2] + row[3] - row[4] == row[5] for row in rows)
