@@ -12,17 +12,19 @@ from litestar.response import Redirect, Response, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.admin_pages import card_sheet
-from app.core import exports, homes, progress, uploads
+from app.core import exports, homes, paging, progress, uploads
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.i18n import gettext_for, lazy, request_lang
-from app.core.web import client_address, error_message, form_data, render, reopen_form
+from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.imports import files, rules, services
 from app.imports.models import ImportRow
 from app.places.models import Community
 from app.places.services import community_for
 
 SHOWN_ERRORS = 200
+# The imports page lists the community's imports this many a page, the newest first.
+RUNS_PAGE = 10
 
 
 @homes.part
@@ -44,15 +46,21 @@ async def _index(
     community_id: int,
     error: str | None = None,
     status_code: int = 200,
+    page: int | None = None,
 ) -> Template:
     community = await community_for(db_session, actor, community_id, *services.IMPORTERS)
     _ = gettext_for(request)
+    total = await services.count_runs(db_session, community_id)
+    at = paging.window(total, page, RUNS_PAGE)
     return render(
         request,
         "imports/index.html",
         status_code=status_code,
         community=community,
-        runs=await services.recent(db_session, community_id),
+        runs=await services.recent(db_session, community_id, limit=RUNS_PAGE, offset=at.offset),
+        runs_total=total,
+        page=at.number,
+        pages=at.pages,
         columns=[(c, rules.LABELS[c]) for c in rules.COLUMNS],
         max_rows=rules.MAX_ROWS,
         is_admin=actor.has(community_id, "admin"),
@@ -62,13 +70,19 @@ async def _index(
 
 @get("/admin/c/{community_id:int}/imports", include_in_schema=False)
 async def imports_page(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, too_large: bool = False
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    too_large: bool = False,
+    page: str = "",
 ) -> Template:
-    """Upload a file of residents; the sample files; the recent imports."""
+    """Upload a file of residents; the sample files; the imports made, the newest first, a page at
+    a time with their count."""
     if too_large:
         _ = gettext_for(request)
         return await _index(request, db_session, actor, community_id, str(_(uploads.TABLE_TOO_LARGE)), 413)
-    return await _index(request, db_session, actor, community_id)
+    return await _index(request, db_session, actor, community_id, page=optional_int(page))
 
 
 @get("/admin/c/{community_id:int}/imports/sample/{file:str}", include_in_schema=False)

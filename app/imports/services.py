@@ -327,12 +327,26 @@ async def new_without_phone(session: AsyncSession, run: ImportRun) -> list[int]:
     return [int(user_id) for user_id in found.all() if user_id is not None]
 
 
-async def recent(session: AsyncSession, community_id: int, limit: int = 10) -> Sequence[ImportRun]:
+async def count_runs(session: AsyncSession, community_id: int) -> int:
+    """How many imports the community has made, as `recent` lists them over its pages."""
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(ImportRun).where(ImportRun.community_id == community_id)
+        )
+        or 0
+    )
+
+
+async def recent(
+    session: AsyncSession, community_id: int, limit: int = 10, offset: int = 0
+) -> Sequence[ImportRun]:
+    """The community's imports, the newest first, a page at a time."""
     return (
         await session.scalars(
             select(ImportRun)
             .where(ImportRun.community_id == community_id)
             .order_by(ImportRun.id.desc())
+            .offset(offset)
             .limit(limit)
         )
     ).all()
