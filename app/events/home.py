@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import clock, homes
 from app.core.authz import Actor
 from app.core.i18n import lazy
-from app.events import hours, rules
+from app.events import hours, rules, services
 from app.events.models import Checkin, Event, HourClaim, Signup
 
 ORGANISED_SHOWN = 5
@@ -106,12 +106,22 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
 
     organised = await organised_by(session, actor.user_id, cid)
     if organised or actor.has(cid, "volunteer"):
+        # The soonest few, how many in all, and the way to them all past the few.
+        every = len(organised)
+        if every == ORGANISED_SHOWN:
+            every = await services.count_upcoming(session, actor, cid, organised=True)
         part.panels.append(
             homes.Panel(
                 "organise",
                 lazy("Events I organise"),
                 [_entry(e, tz) for e in organised],
+                figures=[homes.Figure(lazy("Events I organise"), every, f"/c/{cid}/events?organised=1")]
+                if every > ORGANISED_SHOWN
+                else [],
                 empty=lazy("You organise no events at the moment."),
+                more=(f"/c/{cid}/events?organised=1", lazy("All the events I organise"))
+                if every > ORGANISED_SHOWN
+                else None,
                 order=20,
             )
         )

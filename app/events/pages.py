@@ -51,12 +51,21 @@ EVENTS_LISTED = 50
 
 @get("/c/{community_id:int}/events", include_in_schema=False)
 async def events_page(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, page: str = ""
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    page: str = "",
+    organised: str = "",
 ) -> Template:
-    # A community's weekly series fill a page: the events past it are a page on, and counted.
-    total = await services.count_upcoming(db_session, actor, community_id)
+    """A community's weekly series fill a page: the events past it are a page on, and counted.
+    `organised=1`: the events the person organises (the home page's panel shows the first few)."""
+    mine = organised == "1"
+    total = await services.count_upcoming(db_session, actor, community_id, organised=mine)
     at = paging.window(total, optional_int(page), EVENTS_LISTED)
-    rows = await services.upcoming(db_session, actor, community_id, limit=EVENTS_LISTED, offset=at.offset)
+    rows = await services.upcoming(
+        db_session, actor, community_id, limit=EVENTS_LISTED, offset=at.offset, organised=mine
+    )
     community = await db_session.get(Community, community_id)
     return render(
         request,
@@ -64,6 +73,7 @@ async def events_page(
         community=community,
         rows=rows,
         total=total,
+        organised=mine,
         page=at.number,
         pages=at.pages,
         labels=rules.CATEGORY_LABELS,

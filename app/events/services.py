@@ -277,23 +277,32 @@ async def cancel_event(
     return event
 
 
-def _upcoming_of(community_id: int) -> ColumnElement[bool]:
-    return and_(Event.community_id == community_id, Event.status == "open", Event.ends_at > clock.now())
+def _upcoming_of(community_id: int, organiser: int | None = None) -> ColumnElement[bool]:
+    found = and_(Event.community_id == community_id, Event.status == "open", Event.ends_at > clock.now())
+    return found if organiser is None else and_(found, Event.organiser_ids.contains([organiser]))
 
 
-async def count_upcoming(session: AsyncSession, actor: Actor, community_id: int) -> int:
+async def count_upcoming(
+    session: AsyncSession, actor: Actor, community_id: int, *, organised: bool = False
+) -> int:
     """How many events `upcoming` lists over all its pages."""
     if not actor.is_member(community_id):
         raise NotFound()
-    return int(
-        await session.scalar(select(func.count()).select_from(Event).where(_upcoming_of(community_id))) or 0
-    )
+    where = _upcoming_of(community_id, actor.user_id if organised else None)
+    return int(await session.scalar(select(func.count()).select_from(Event).where(where)) or 0)
 
 
 async def upcoming(
-    session: AsyncSession, actor: Actor, community_id: int, limit: int = 50, offset: int = 0
+    session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    limit: int = 50,
+    offset: int = 0,
+    *,
+    organised: bool = False,
 ) -> list[tuple[Event, str | None]]:
-    """Upcoming open events of a community, the resident's own compound first, a page at a time."""
+    """Upcoming open events of a community, the resident's own compound first, a page at a time;
+    `organised`: only those the person is named organiser of."""
     if not actor.is_member(community_id):
         raise NotFound()
     compound_id = await session.scalar(
@@ -305,7 +314,7 @@ async def upcoming(
         await session.execute(
             select(Event, Signup.status)
             .outerjoin(Signup, and_(Signup.event_id == Event.id, Signup.user_id == actor.user_id))
-            .where(_upcoming_of(community_id))
+            .where(_upcoming_of(community_id, actor.user_id if organised else None))
             .order_by(
                 (Event.compound_id == compound_id).is_(True).desc() if compound_id else Event.starts_at,
                 Event.starts_at,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core import clock
 from app.core.authz import Actor
-from app.events import admin_pages, approvals, hours, managing
+from app.events import admin_pages, approvals, home, hours, managing
 from app.events import pages as events_pages
 from tests.api.helpers import post_form, session_of
 from tests.conftest import Factory, login
@@ -537,3 +537,42 @@ async def test_the_events_list_is_paged_with_its_count(client, site, monkeypatch
     assert 'href="?page=1#listed"' in english.text and 'href="?page=3#listed"' in english.text
     last = (await client.get(f"/c/{cid}/events?page=9", headers=alice.headers)).text
     assert f'href="/events/{made[4]}"' in last and 'rel="next"' not in last
+
+
+async def test_the_home_panel_of_events_i_organise_counts_them_and_leads_to_them_all(
+    client, site, db, monkeypatch
+):
+    """The panel listed the soonest 5 events a volunteer organises and stopped there: a weekly
+    series' organiser never saw the others. It says how many and leads to the list of them all."""
+    monkeypatch.setattr(home, "ORGANISED_SHOWN", 2)
+    monkeypatch.setattr(events_pages, "EVENTS_LISTED", 2)
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    start = clock.now() + timedelta(days=1)
+    theirs = []
+    for n in range(4):
+        event_id = await make_event(
+            client,
+            admin,
+            cid,
+            title=f"巡逻{n}",
+            starts_at=(start + timedelta(hours=n)).isoformat(),
+            ends_at=(start + timedelta(hours=n + 1)).isoformat(),
+        )
+        if n != 1:
+            theirs.append(event_id)
+            await db.execute(
+                text("UPDATE events SET organiser_ids = ARRAY[CAST(:u AS bigint)] WHERE id = :e"),
+                {"u": alice.user_id, "e": event_id},
+            )
+    await db.commit()
+    await session_of(client, alice)
+    home_page = (await client.get("/")).text
+    assert f'href="/c/{cid}/events?organised=1"' in home_page
+    seen: list[int] = []
+    for number in (1, 2):
+        page = (await client.get(f"/c/{cid}/events?organised=1&page={number}")).text
+        assert "你组织的活动：3 场" in page and f"第 {number} 页，共 2 页" in page
+        seen += [e for e in theirs if f'href="/events/{e}"' in page]
+    assert seen == theirs  # each once, the soonest first; not the one another organises
+    assert 'href="?organised=1&amp;page=1#listed"' in page
