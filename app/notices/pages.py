@@ -87,15 +87,24 @@ async def save_settings(request: Request, actor: Actor, db_session: AsyncSession
 # ---------------------------------------------------------------- the admin's webhook
 
 
+# The webhook's delivery log is listed this many a page, the newest first.
+LOG_PAGE = 100
+
+
 async def _webhook_page(
-    request: Request, db_session: AsyncSession, community_id: int, **context: Any
+    request: Request, db_session: AsyncSession, community_id: int, page: int | None = None, **context: Any
 ) -> Template:
+    total = await webhooks.delivery_count(db_session, community_id)
+    at = paging.window(total, page, LOG_PAGE)
     return render(
         request,
         "notices/webhook.html",
         community_id=community_id,
         webhook=await webhooks.webhook_of(db_session, community_id),
-        log=await webhooks.delivery_log(db_session, community_id),
+        log=await webhooks.delivery_log(db_session, community_id, LOG_PAGE, at.offset),
+        log_total=total,
+        page=at.number,
+        pages=at.pages,
         time_zone=await time_zone_of(db_session, community_id),
         max_attempts=webhooks.MAX_ATTEMPTS,
         **context,
@@ -104,10 +113,15 @@ async def _webhook_page(
 
 @get("/admin/c/{community_id:int}/webhook", include_in_schema=False)
 async def webhook_page(
-    request: Request, actor: Actor, db_session: AsyncSession, community_id: int, done: str = ""
+    request: Request,
+    actor: Actor,
+    db_session: AsyncSession,
+    community_id: int,
+    done: str = "",
+    page: str = "",
 ) -> Template:
     actor.require(community_id, "admin")
-    return await _webhook_page(request, db_session, community_id, done=done)
+    return await _webhook_page(request, db_session, community_id, optional_int(page), done=done)
 
 
 @post("/admin/c/{community_id:int}/webhook", include_in_schema=False)

@@ -68,8 +68,9 @@ _RETRY = Sql(
 _LOG = Sql(
     "SELECT d.id, d.notice_id, n.kind, d.status, d.attempts, d.last_code, d.last_error, d.created_at, "
     "d.next_attempt_at, d.delivered_at FROM notice_deliveries d JOIN notices n ON n.id = d.notice_id "
-    "WHERE d.community_id = :c ORDER BY d.id DESC LIMIT :n"
+    "WHERE d.community_id = :c ORDER BY d.id DESC LIMIT :n OFFSET :o"
 )
+_LOG_COUNT = Sql("SELECT count(*) FROM notice_deliveries WHERE community_id = :c")
 
 
 @dataclass(frozen=True)
@@ -302,8 +303,16 @@ async def deliver_due(
     return counts
 
 
-async def delivery_log(db: Connection | AsyncSession, community_id: int, limit: int = 100) -> list[Any]:
-    return list(await _LOG.fetch(db, {"c": community_id, "n": limit}))
+async def delivery_count(db: Connection | AsyncSession, community_id: int) -> int:
+    """How many deliveries the community's log holds, as `delivery_log` lists them over its pages."""
+    return int(await _LOG_COUNT.fetchval(db, {"c": community_id}) or 0)
+
+
+async def delivery_log(
+    db: Connection | AsyncSession, community_id: int, limit: int = 100, offset: int = 0
+) -> list[Any]:
+    """The community's deliveries, the newest first, a page at a time."""
+    return list(await _LOG.fetch(db, {"c": community_id, "n": limit, "o": offset}))
 
 
 NO_WEBHOOK = lazy("Save a web address first.")

@@ -5,6 +5,7 @@ tried again after the back-off and not before, and after the last attempt the de
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from app.core import clock
 from app.core.uow import connection_of
 from app.notices import jobs as notice_jobs
+from app.notices import pages as notice_pages
 from app.notices import services, webhooks
 from tests.api.helpers import post_form, session_of
 from tests.notices.receiver import Receiver
@@ -172,3 +174,40 @@ async def test_only_the_admin_sets_the_webhook(client, site):
         client, f"/admin/c/{tenant.community_id}/webhook", {"url": "http://127.0.0.1:9/x"}
     )
     assert refused.status_code == 403
+
+
+async def test_the_delivery_log_is_paged_with_its_count(client, site, engine, monkeypatch):
+    """The log listed the latest 100 deliveries without a word of the others."""
+    monkeypatch.setattr(notice_pages, "LOG_PAGE", 2)
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    made = []
+    async with async_sessionmaker(engine)() as s, s.begin():
+        for n in range(3):
+            notice = (
+                await s.execute(
+                    text(
+                        "INSERT INTO notices (user_id, community_id, kind, key, params) "
+                        "VALUES (:u, :c, 'test', :k, '{}') RETURNING id"
+                    ),
+                    {"u": alice.user_id, "c": cid, "k": f"log:{cid}:{n}"},
+                )
+            ).scalar_one()
+            made.append(
+                (
+                    await s.execute(
+                        text(
+                            "INSERT INTO notice_deliveries (community_id, notice_id, next_attempt_at, "
+                            "created_at) VALUES (:c, :n, now(), now()) RETURNING id"
+                        ),
+                        {"c": cid, "n": notice},
+                    )
+                ).scalar_one()
+            )
+    await session_of(client, admin)
+    seen: list[int] = []
+    for number in (1, 2):
+        page = (await client.get(f"/admin/c/{cid}/webhook?page={number}")).text
+        assert "投递记录：3 条" in page and f"第 {number} 页，共 2 页" in page
+        seen += [int(i) for i in re.findall(r'data-delivery="(\d+)"', page)]
+    assert seen == made[::-1]  # each once, the newest first
