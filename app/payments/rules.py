@@ -76,6 +76,7 @@ class Progress:
     goal_cents: int | None
     by_source: dict[str, int] = field(default_factory=dict)
     names: list[str] = field(default_factory=list)
+    more_names: int = 0  # named givers past those in `names`
 
     @property
     def total_cents(self) -> int:

@@ -377,20 +377,26 @@ _BY_SOURCE = Sql(
 # Named givers: those who chose to be shown, less donations refunded whole since.
 # (a recorded entry corrected to nothing is no gift either).
 _NAMES = Sql(
-    "SELECT name FROM funding_contributions f WHERE target_kind = :kind AND target_id = :id "
+    "SELECT name, count(*) OVER () AS named FROM funding_contributions f "
+    "WHERE target_kind = :kind AND target_id = :id "
     "AND amount_cents > 0 AND corrects_id IS NULL AND show_name AND name <> '' AND NOT EXISTS (SELECT 1 "
     "FROM payments p WHERE p.id = f.payment_id AND p.status = 'refunded') "
     "AND f.amount_cents + COALESCE((SELECT sum(c.amount_cents) FROM funding_contributions c "
     "WHERE c.corrects_id = f.id), 0) > 0 "
-    "GROUP BY name ORDER BY min(created_at) LIMIT 50"
+    "GROUP BY name ORDER BY min(created_at) LIMIT :n"
 )
+# A goal's box names this many givers, the first first, and says how many more there are.
+NAMES_SHOWN = 50
 
 
 async def progress(db: AsyncSession, target: targets.Target) -> rules.Progress:
     params = {"kind": target.kind, "id": target.id}
     by_source = {r["source"]: int(r["total"]) for r in await _BY_SOURCE.fetch(db, params)}
-    names = [r["name"] for r in await _NAMES.fetch(db, params)]
-    return rules.Progress(target.goal_cents, by_source, names)
+    rows = await _NAMES.fetch(db, {**params, "n": NAMES_SHOWN})
+    names = [r["name"] for r in rows]
+    return rules.Progress(
+        target.goal_cents, by_source, names, int(rows[0]["named"]) - len(names) if rows else 0
+    )
 
 
 async def funding_box(db: AsyncSession, kind: str, target_id: int) -> dict[str, Any] | None:

@@ -12,20 +12,22 @@ from typing import Any
 
 from sqlalchemy import text
 
-from app.payments import admin_pages
+from app.payments import admin_pages, services
 from tests.api.helpers import session_of
 from tests.payments.conftest import wish_with_goal
 
 
-async def _contributions(db: Any, community_id: int, wish_id: int, names: list[str]) -> None:
+async def _contributions(
+    db: Any, community_id: int, wish_id: int, names: list[str], shown: bool = False
+) -> None:
     for n, name in enumerate(names):
         await db.execute(
             text(
                 "INSERT INTO funding_contributions (community_id, target_kind, target_id, source, "
-                "amount_cents, name, created_at) VALUES (:c, 'wish', :w, 'residents', 100, :name, "
-                "now() - make_interval(mins => :age))"
+                "amount_cents, name, show_name, created_at) VALUES (:c, 'wish', :w, 'residents', 100, "
+                ":name, :shown, now() - make_interval(mins => :age))"
             ),
-            {"c": community_id, "w": wish_id, "name": name, "age": len(names) - n},
+            {"c": community_id, "w": wish_id, "name": name, "shown": shown, "age": len(names) - n},
         )
     await db.commit()
 
@@ -139,3 +141,15 @@ async def test_the_refunds_stripe_refused_are_paged_with_their_count(
         assert "被拒绝的退款：3 笔" in page and f"第 {number} 页，共 2 页" in page
         seen += [int(i) for i in re.findall(r'data-refused-payment="(\d+)"', page)]
     assert seen == made[::-1]  # each once, the latest first
+
+
+async def test_the_funding_box_says_how_many_more_gave_past_the_names_it_shows(
+    client: Any, factory: Any, db: Any, monkeypatch: Any
+) -> None:
+    """The box named the first 50 givers and stopped there without a word."""
+    monkeypatch.setattr(services, "NAMES_SHOWN", 2)
+    goal = await wish_with_goal(client, factory)
+    await _contributions(db, goal.community_id, goal.wish_id, ["老王", "老李", "老张"], shown=True)
+    await session_of(client, goal.admin)
+    page = (await client.get(f"/payments/admin/wish/{goal.wish_id}")).text
+    assert "老王、老李 等另外 1 位" in page
