@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from tests.api.helpers import page_login
-from tests.circle.conftest import Circle, make_offer
+from tests.circle.conftest import Circle, give_points, make_offer
 
 
 async def test_the_admins_offer_list_gives_the_cash_part_in_yuan(client: Any, circle: Circle) -> None:
@@ -66,3 +66,23 @@ async def test_a_past_months_statement_not_closed_yet_says_so_not_that_it_is_goi
     row = page.text.split(f'<tr data-provider="{circle.barber_id}">', 1)[1].split("</tr>", 1)[0]
     assert '<td data-label="状态">未结账</td>' in row and "结账…" in row
     assert "进行中" not in page.text
+
+
+async def test_the_admin_reading_a_residents_own_voucher_sees_whose_it_is(
+    client: Any, circle: Circle, engine: Any
+) -> None:
+    """A voucher the resident bought herself read 为郑美玉购买 (bought on her behalf) to the admin;
+    it reads 居民：郑美玉."""
+    offer_id = await make_offer(client, circle, circle.barber_id, name="理发", points_price=15)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 50)
+    bought = await client.post(
+        "/api/v1/vouchers",
+        json={"offer_id": offer_id, "idempotency_key": "own-voucher"},
+        headers=circle.resident.headers,
+    )
+    assert bought.status_code == 201, bought.text
+    await page_login(client, circle.admin)
+    page = await client.get(f"/circle/vouchers/{bought.json()['id']}")
+    name = circle.resident.display_name
+    assert page.status_code == 200 and f"<p>居民：{name}</p>" in page.text
+    assert f"为{name}购买" not in page.text

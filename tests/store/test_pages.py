@@ -590,3 +590,30 @@ async def test_the_admins_item_list_gives_each_price_in_points(client, shop):
     assert page.status_code == 200
     row = page.text.split(">酱油</a>", 1)[1].split("</tr>", 1)[0]
     assert '<td data-label="价格">35 积分</td>' in row
+
+
+async def test_staff_reading_a_residents_own_order_see_whose_it_is_not_that_it_was_placed_for_them(
+    client, shop, engine, factory
+):
+    """Staff opening an order the resident placed herself read 为郑美玉代下单 (ordered on her
+    behalf); it reads 居民：郑美玉, and only an order staff placed at the counter says 代下单."""
+    item_id = await make_item(client, shop, name="洗衣液", points_price=30, stock=5)
+    await give_points(engine, shop.community_id, shop.resident.user_id, 100)
+    own = await order(client, shop.resident, item_id)
+    assert own.status_code == 201, own.text
+    await page_login(client, shop.staff)
+    page = await client.get(f"/store/orders/{own.json()['id']}")
+    name = shop.resident.display_name
+    assert page.status_code == 200 and f"<p>居民：{name}</p>" in page.text and "代下单" not in page.text
+    elder = await factory.person(shop.tenant, name="杨依伯", phone=None)
+    await give_points(engine, shop.community_id, elder.user_id, 100)
+    counter = await client.get(f"/store/c/{shop.community_id}/counter/{elder.user_id}")
+    key = re.search(r'name="key" value="([^"]+)"', counter.text).group(1)
+    placed = await post_form(
+        client,
+        f"/store/c/{shop.community_id}/counter/{elder.user_id}",
+        {"item_id": str(item_id), "quantity": "1", "key": key},
+    )
+    assert placed.status_code == 303, placed.text
+    theirs = await client.get(placed.headers["location"].split("?")[0])
+    assert "<p>为杨依伯代下单</p>" in theirs.text
