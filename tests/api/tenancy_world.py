@@ -84,24 +84,29 @@ async def _side(client: Any, factory: Factory, engine: Any, name: str) -> Side:
         s.add(StreetRole(user_id=street_admin.user_id, street_id=tenant.street_id, role="street_admin"))
     people["street_admin"] = await login(client, street_admin)
     admin = people["admin"].headers
-    for kind in ("partner", "provider"):
+    # Two of each kind of organisation: a member of one must not act for the other.
+    for role in ("partner", "provider", "other_partner", "other_provider"):
+        kind = role.removeprefix("other_")
+        label = ("另" if role.startswith("other_") else "") + kind
         phone, password = unique_phone(), "member-" + secrets.token_hex(4)
+        org_name = f"{name}{label}{secrets.token_hex(2)}"
         org = _ok(
             await client.post(
                 f"/api/v1/communities/{tenant.community_id}/organisations",
                 headers=admin,
                 json={
-                    "name": f"{name}{kind}{secrets.token_hex(2)}",
+                    "name": org_name,
                     "kinds": [kind],
-                    "members": [{"phone": phone, "display_name": f"{name}{kind}成员", "password": password}],
+                    "members": [{"phone": phone, "display_name": f"{name}{label}成员", "password": password}],
                     "lat": 26.08,
                     "lng": 119.3,
                 },
             )
         )
-        member = Person(org["member_user_ids"][0], phone, password, f"{name}{kind}成员")
-        people[kind] = await login(client, member)
-        people[kind + "_org"] = Person(org["id"], None, "", "")  # the organisation's id, kept alongside
+        member = Person(org["member_user_ids"][0], phone, password, f"{name}{label}成员")
+        people[role] = await login(client, member)
+        # The organisation's id and name, kept alongside its member.
+        people[role + "_org"] = Person(org["id"], None, "", org_name)
     side = Side(name, tenant, people)
     async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
         actor = Actor(tenant.admin.user_id, "管理员", {tenant.community_id: frozenset({"admin"})})
@@ -250,6 +255,37 @@ async def _objects(client: Any, engine: Any, side: Side) -> None:
             json={"organisation_id": p["partner_org"].user_id},
         )
     )
+    other_offer = _ok(
+        await client.post(
+            f"/api/v1/organisations/{p['other_provider_org'].user_id}/offers",
+            headers=admin,
+            json={"name": f"{side.name}另理发", "points_price": 20},
+        )
+    )
+    other_voucher = _ok(
+        await client.post(
+            "/api/v1/vouchers",
+            headers=resident,
+            json={"offer_id": other_offer["id"], "idempotency_key": key()},
+        )
+    )
+    other_claimed = _ok(
+        await client.post(
+            f"/api/v1/communities/{cid}/wishes", headers=resident, json={"title": f"{side.name}另认领心愿"}
+        )
+    )
+    _ok(
+        await client.post(
+            f"/api/v1/wishes/{other_claimed['id']}/review", headers=admin, json={"decision": "publish"}
+        )
+    )
+    _ok(
+        await client.post(
+            f"/api/v1/wishes/{other_claimed['id']}/claim",
+            headers=p["other_partner"].headers,
+            json={"organisation_id": p["other_partner_org"].user_id},
+        )
+    )
     agreement = _ok(
         await client.post(
             f"/api/v1/communities/{cid}/agreements",
@@ -311,6 +347,10 @@ async def _objects(client: Any, engine: Any, side: Side) -> None:
         wish_id=wish["id"],
         claimed_wish_id=claimed["id"],
         private_wish_id=private["id"],
+        other_offer_id=other_offer["id"],
+        other_voucher_id=other_voucher["id"],
+        other_voucher_code=other_voucher["voucher_code"],
+        other_claimed_wish_id=other_claimed["id"],
         agreement_id=agreement["id"],
         resource_id=resource["id"],
         need_id=need["id"],
@@ -486,7 +526,7 @@ async def build(client: Any, factory: Factory, engine: Any, uploads_dir: Path) -
     world = TenancyWorld(mine, theirs, csrf_cookie, token)
     for side in (mine, theirs):
         world.user_ids += [p.user_id for r, p in side.people.items() if not r.endswith("_org")]
-        world.organisation_ids += [side.people["partner_org"].user_id, side.people["provider_org"].user_id]
+        world.organisation_ids += [p.user_id for r, p in side.people.items() if r.endswith("_org")]
     return world
 
 

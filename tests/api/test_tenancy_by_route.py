@@ -306,3 +306,55 @@ async def test_the_routes_open_to_anyone_show_no_ones_personal_data(tenancy: Any
             assert answer.status_code == 200, (path, role, answer.status_code)
             if not path.startswith("/verify/"):
                 assert not [m for m in private if m in answer.text], (path, role)
+
+
+# The parameters that name an organisation, or a member of one.
+ORGANISATIONAL = {"organisation_id", "provider_id", "member_id"}
+
+
+@pytest.mark.parametrize("kind", ["partner", "provider"])
+async def test_a_member_acts_for_no_other_organisation(
+    tenancy: Any, app: Any, engine: Any, kind: str
+) -> None:
+    """A member of one of A's partner units (providers) calls every route naming an organisation
+    or its member, with the other unit (provider) of A in it, and acts on what is that other
+    one's: its claimed wish's delivery code and release, its voucher scanned or redeemed, a wish
+    claimed in its name."""
+    client, world, snap = tenancy
+    a, mine = world.mine.values, world.mine.people
+    other = mine[f"other_{kind}_org"]
+    theirs = {
+        **a,
+        "organisation_id": other.user_id,
+        "provider_id": other.user_id,
+        "member_id": mine[f"other_{kind}"].user_id,
+        "wish_id": a["other_claimed_wish_id"],
+        "voucher_id": a["other_voucher_id"],
+        "voucher_code": a["other_voucher_code"],
+    }
+    cases = []
+    for method, path in id_routes(app):
+        if (method, path) in NOT_SCOPED or not ORGANISATIONAL & set(PARAM.findall(path)):
+            continue
+        cases += [c for c in cases_for(world, method, path, theirs) if c.label == "theirs"]
+    body = {"organisation_id": other.user_id}
+    if kind == "partner":
+        wish = a["other_claimed_wish_id"]
+        cases += [
+            Case("GET", "", f"/api/v1/wishes/{wish}/delivery-code"),
+            Case("POST", "", f"/api/v1/wishes/{wish}/release", {}),
+            Case("POST", "", f"/api/v1/wishes/{a['wish_id']}/claim", body, also=(409, 422)),
+            Case("POST", "", f"/wishes/{a['wish_id']}/step", {"step": "claim", **body}, also=(409, 422)),
+            Case("POST", "", f"/wishes/{wish}/step", {"step": "release", "confirm": "1"}, also=(409, 422)),
+        ]
+    else:
+        code = a["other_voucher_code"]
+        cases += [
+            Case("POST", "", "/api/v1/scans", {"code": code}),
+            Case("POST", "", "/scan", {"code": code}),
+            Case("POST", "", f"/circle/shop/{a['provider_id']}/scan", {"code": code}),
+            Case("POST", "", f"/circle/vouchers/{a['other_voucher_id']}/redeem", {"code": code}),
+        ]
+    marks = (other.display_name, mine[f"other_{kind}"].display_name, a["other_voucher_code"])
+    problems = await _sweep(client, engine, snap, world, world.mine, kind, cases, marks)
+    assert problems == [], "\n".join(problems)
