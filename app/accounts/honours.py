@@ -45,13 +45,14 @@ def _same_household(membership: Membership) -> list[Any]:
     ]
 
 
-async def _rows(session: AsyncSession, *where: Any) -> list[Honour]:
+async def _rows(session: AsyncSession, *where: Any, limit: int | None = None) -> list[Honour]:
     rows = await session.execute(
         select(HouseholdHonour, Compound.name, Building.name)
         .join(Compound, Compound.id == HouseholdHonour.compound_id)
         .outerjoin(Building, Building.id == HouseholdHonour.building_id)
         .where(*where)
         .order_by(HouseholdHonour.year.desc(), HouseholdHonour.id.desc())
+        .limit(limit)
     )
     return [
         Honour(h.id, h.year, h.note, " ".join(part for part in (compound, building) if part))
@@ -72,9 +73,24 @@ async def of_member(session: AsyncSession, community_id: int, user_id: int) -> l
     return await of_household(session, membership) if membership is not None else []
 
 
-async def public_list(session: AsyncSession, community_id: int, limit: int = 50) -> list[Honour]:
+# The results wall names this many honoured households, the newest year first, and says of how many.
+WALL_SHOWN = 50
+
+
+async def public_list(session: AsyncSession, community_id: int, limit: int = WALL_SHOWN) -> list[Honour]:
     """The community's honoured households, newest year first: compound and building only."""
-    return (await _rows(session, HouseholdHonour.community_id == community_id))[:limit]
+    return await _rows(session, HouseholdHonour.community_id == community_id, limit=limit)
+
+
+async def count_honoured(session: AsyncSession, community_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(HouseholdHonour)
+            .where(HouseholdHonour.community_id == community_id)
+        )
+        or 0
+    )
 
 
 async def award(
@@ -160,11 +176,12 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
 
 @wall.section
 async def wall_section(session: AsyncSession, community_id: int) -> wall.Section | None:
-    found = await public_list(session, community_id)
+    found = await public_list(session, community_id, WALL_SHOWN)
     return wall.Section(
         "honours",
         NAME,
         [wall.Entry(h.place, str(h.year)) for h in found],
         note=lazy("Households the community honoured for helping their neighbours."),
         order=20,
+        total=await count_honoured(session, community_id) if len(found) == WALL_SHOWN else None,
     )

@@ -37,6 +37,7 @@ class Section:
     entries: list[Entry] = field(default_factory=list)
     note: str = ""  # msgid
     order: int = 100
+    total: int | None = None  # how many there are, when `entries` are only the first of them
 
 
 # (session, community_id) -> a section, or None when there is nothing to show.

@@ -119,3 +119,32 @@ async def test_only_the_admin_honours_and_taking_back_needs_a_confirmation(clien
     taken = await post_form(client, action, {"confirm": "1"})
     assert taken.status_code == 303
     assert await count(db, "SELECT count(*) FROM household_honours WHERE community_id = :c", c=cid) == 0
+
+
+async def test_the_wall_says_how_many_households_are_honoured_past_those_it_names(
+    client, site, db, monkeypatch
+):
+    """The wall named the latest 50 honoured households and stopped there without a word."""
+    monkeypatch.setattr(honours, "WALL_SHOWN", 2)
+    tenant, _admin, alice, _bob = site
+    cid = tenant.community_id
+    await _household(db, cid, alice.user_id)
+    compound = (
+        await db.execute(text("SELECT id FROM compounds WHERE community_id = :c"), {"c": cid})
+    ).scalar_one()
+    for n, year in enumerate((2021, 2022, 2023)):
+        await db.execute(
+            text(
+                "INSERT INTO household_honours (community_id, compound_id, room, year) "
+                "VALUES (:c, :p, :r, :y)"
+            ),
+            {"c": cid, "p": compound, "r": f"10{n}", "y": year},
+        )
+    await db.commit()
+    wall = (await client.get(f"/c/{cid}/wall")).text
+    section = wall.split('id="wall-honours"')[1].split("</section>")[0]
+    assert "2023" in section and "2022" in section and "2021" not in section
+    assert "这里显示最近的 2 个，共 3 个。" in section
+    monkeypatch.setattr(honours, "WALL_SHOWN", 3)
+    whole = (await client.get(f"/c/{cid}/wall")).text
+    assert "data-more" not in whole.split('id="wall-honours"')[1].split("</section>")[0]
