@@ -31,10 +31,8 @@ async def next_signup(session: AsyncSession, user_id: int, community_id: int) ->
             .join(Signup, Signup.event_id == Event.id)
             .where(
                 Signup.user_id == user_id,
-                Event.community_id == community_id,
                 Signup.status.in_(("signed_up", "waitlisted")),
-                Event.status == "open",
-                Event.ends_at > clock.now(),
+                services.upcoming_of(community_id),
             )
             .order_by(Event.starts_at, Event.id)
             .limit(1)
@@ -49,12 +47,7 @@ async def organised_by(session: AsyncSession, user_id: int, community_id: int) -
         (
             await session.scalars(
                 select(Event)
-                .where(
-                    Event.community_id == community_id,
-                    Event.organiser_ids.contains([user_id]),
-                    Event.status == "open",
-                    Event.ends_at > clock.now(),
-                )
+                .where(services.upcoming_of(community_id, user_id))
                 .order_by(Event.starts_at, Event.id)
                 .limit(ORGANISED_SHOWN)
             )

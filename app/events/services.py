@@ -277,7 +277,9 @@ async def cancel_event(
     return event
 
 
-def _upcoming_of(community_id: int, organiser: int | None = None) -> ColumnElement[bool]:
+def upcoming_of(community_id: int, organiser: int | None = None) -> ColumnElement[bool]:
+    """Events of the community still to come or under way (open, not ended), those `organiser`
+    organises if given: the events list's, its count's and the home page's panels' one rule."""
     found = and_(Event.community_id == community_id, Event.status == "open", Event.ends_at > clock.now())
     return found if organiser is None else and_(found, Event.organiser_ids.contains([organiser]))
 
@@ -288,7 +290,7 @@ async def count_upcoming(
     """How many events `upcoming` lists over all its pages."""
     if not actor.is_member(community_id):
         raise NotFound()
-    where = _upcoming_of(community_id, actor.user_id if organised else None)
+    where = upcoming_of(community_id, actor.user_id if organised else None)
     return int(await session.scalar(select(func.count()).select_from(Event).where(where)) or 0)
 
 
@@ -314,7 +316,7 @@ async def upcoming(
         await session.execute(
             select(Event, Signup.status)
             .outerjoin(Signup, and_(Signup.event_id == Event.id, Signup.user_id == actor.user_id))
-            .where(_upcoming_of(community_id, actor.user_id if organised else None))
+            .where(upcoming_of(community_id, actor.user_id if organised else None))
             .order_by(
                 (Event.compound_id == compound_id).is_(True).desc() if compound_id else Event.starts_at,
                 Event.starts_at,
