@@ -458,6 +458,12 @@ class OrderRow:
     resident: str
 
 
+# A pickup stands while an admin has not reversed its transfer (the goods came back, the resident
+# has the points): the day's hand-overs on the orders page and the staff's home count what the
+# dashboard's orders picked up count (app.store.report.standing_pickups).
+STANDS = text(ledger.not_reversed("store_orders.transfer_id"))
+
+
 async def orders_of_community(
     session: AsyncSession,
     actor: Actor,
@@ -478,7 +484,9 @@ async def orders_of_community(
     if status:
         stmt = stmt.where(StoreOrder.status == status)
     if picked_up_since is not None:
-        stmt = stmt.where(StoreOrder.status == "picked_up", StoreOrder.picked_up_at >= picked_up_since)
+        stmt = stmt.where(
+            StoreOrder.status == "picked_up", StoreOrder.picked_up_at >= picked_up_since, STANDS
+        )
         stmt = stmt.order_by(StoreOrder.picked_up_at.desc(), StoreOrder.id.desc())
     else:
         stmt = stmt.order_by(StoreOrder.id.desc())
@@ -495,8 +503,9 @@ async def count_orders(
     picked_up_since: datetime | None = None,
 ) -> int:
     """How many of the community's orders have the status (the open ones: what the counter still
-    has to hand over; those picked up since an instant: the day's hand-overs), for the orders
-    page's counts and pages."""
+    has to hand over; those picked up since an instant: the day's hand-overs, less those an admin
+    reversed, as the dashboard's orders picked up count them), for the orders page's counts and
+    pages."""
     actor.require(community_id, *STAFF)
     stmt = (
         select(func.count())
@@ -504,7 +513,7 @@ async def count_orders(
         .where(StoreOrder.community_id == community_id, StoreOrder.status == status)
     )
     if picked_up_since is not None:
-        stmt = stmt.where(StoreOrder.picked_up_at >= picked_up_since)
+        stmt = stmt.where(StoreOrder.picked_up_at >= picked_up_since, STANDS)
     return int(await session.scalar(stmt) or 0)
 
 

@@ -149,3 +149,36 @@ async def test_points_spent_are_the_two_turnovers_within_a_month(client: Any, sh
     assert shown.count("points_spent") == shown.count("store_turnover") + shown.count("circle_turnover")
     spent = figures.get("points_spent")
     assert spent is not None and "later month" in spent.note
+
+
+async def test_the_days_pickups_on_the_orders_page_are_the_dashboards(
+    client: Any, shop: Shop, db: Any
+) -> None:
+    """A pickup reversed the same day (the goods came back): the orders page said "orders picked up
+    today: 2" beside the dashboard's 1 for the day."""
+    cid = shop.community_id
+    item_id = await make_item(client, shop, name="毛巾", points_price=4, stock=5)
+    placed = [(await order(client, shop.resident, item_id, 1, key=f"towel-{n}")).json() for n in range(2)]
+    for one in placed:
+        scan = await client.post(
+            "/api/v1/scans", json={"code": one["pickup_code"]}, headers=shop.staff.headers
+        )
+        assert scan.json()["result"] == "picked_up", scan.text
+    transfer_id = await db.scalar(
+        text("SELECT transfer_id FROM store_orders WHERE id = :o"), {"o": placed[1]["id"]}
+    )
+    reversed_ = await client.post(
+        f"/api/v1/communities/{cid}/transfers/{transfer_id}/reverse",
+        json={"reason": "退货", "idempotency_key": "towel-back"},
+        headers=shop.admin.headers,
+    )
+    assert reversed_.status_code == 201, reversed_.text
+    community = await db.get(Community, cid)
+    assert community is not None
+    today = clock.today(community.time_zone)
+    assert (await figures_of(db, [community], today, today))[0].count("orders_picked_up") == 1
+    await page_login(client, shop.admin)
+    page = await client.get(f"/store/admin/c/{cid}/orders", headers={"Accept-Language": "en"})
+    assert "Orders picked up today: 1." in page.text
+    listed = page.text.split('id="today"')[1]
+    assert f'data-picked="{placed[0]["id"]}"' in listed and f'data-picked="{placed[1]["id"]}"' not in listed
