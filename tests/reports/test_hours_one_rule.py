@@ -68,6 +68,8 @@ async def test_the_hours_export_adds_up_to_the_dashboards_hours(
     for name in ("甲", "乙", "丙"):
         person = await factory.person(town.tenant, name=f"一刻钟{name}")
         await _honour(db, town, cid, person.user_id, 15)
+    # A person whose account was deactivated since still counts in both.
+    await db.execute(text("UPDATE users SET is_active = false WHERE id = :u"), {"u": person.user_id})
     await db.commit()
     community = await db.get(Community, cid)
     assert community is not None
