@@ -360,6 +360,14 @@ async def test_claimed_hours_and_honour_hours(client, site, db):
 
 async def test_certificate_links_to_a_public_verification_page(client, site, db):
     tenant, admin, alice, _bob = site
+    await db.execute(
+        text(
+            "INSERT INTO hour_claims (community_id, user_id, what, category, worked_on, minutes, "
+            "status, created_at) VALUES (:c, :u, '助老', 'service', current_date, 90, 'approved', now())"
+        ),
+        {"c": tenant.community_id, "u": alice.user_id},
+    )
+    await db.commit()
     page = await client.get(f"/c/{tenant.community_id}/certificate", headers=alice.headers)
     assert page.status_code == 200
 

@@ -75,6 +75,7 @@ async def test_the_stars_show_on_the_certificate_the_hours_page_and_the_resident
     assert "志愿星级" in home.text
 
     await session_of(client, bob)
+    await _hours(db, cid, bob.user_id, 3)
     assert 'data-stars="0"' in (await client.get(f"/c/{cid}/certificate")).text
     assert "志愿星级" not in (await client.get("/")).text
 
@@ -89,3 +90,22 @@ async def test_the_stars_show_on_the_certificate_the_hours_page_and_the_resident
     # The level in words beside its stars, which a screen reader skips (★★ alone said nothing).
     assert '<span class="stars" aria-hidden="true">★★</span> 二星志愿者' in section
     assert "郑美玉" not in section and alice.display_name not in section
+
+
+async def test_with_no_hours_the_certificate_page_says_how_hours_come_instead_of_certifying_none(
+    client, site, db
+):
+    """A resident with no hours tapped 证书 on the home page and got a certificate of 0.0 hours
+    with its QR code; the page says there is nothing to certify yet and leads to the events and
+    to reporting hours. The first hours make the certificate."""
+    tenant, _admin, _alice, bob = site
+    cid = tenant.community_id
+    await session_of(client, bob)
+    empty = (await client.get(f"/c/{cid}/certificate")).text
+    assert "data-no-hours" in empty and "您还没有志愿服务时长。" in empty
+    assert "0.0 小时" not in empty and "/verify/" not in empty and "data-print" not in empty
+    assert f'href="/c/{cid}/events"' in empty and f'href="/c/{cid}/hours"' in empty
+    await _hours(db, cid, bob.user_id, 1)
+    certificate = (await client.get(f"/c/{cid}/certificate")).text
+    assert "data-no-hours" not in certificate and "累计参加志愿服务 1.0 小时" in certificate
+    assert "/verify/" in certificate
