@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 
 @contextmanager
@@ -38,3 +39,56 @@ def transaction_control(sent: list[str]) -> list[str]:
     """The statements among `sent` that open, end or nest a transaction."""
     words = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
     return [query for query in sent if query.split(" ", 1)[0].rstrip(";").upper() in words]
+
+
+@contextmanager
+def page_statements(app: Any) -> Iterator[list[str]]:
+    """What a page sends PostgreSQL while a block runs: the statements of its session (Advanced
+    Alchemy's engine, the ORM's and those `Sql` runs on the connection under it), those of the
+    dashboards' engine and those of the pooled asyncpg connections (`statements_sent`)."""
+    engines = [app.state["db_config"].get_engine().sync_engine, app.state["reports"].engine().sync_engine]
+    with statements_sent(app) as sent:
+
+        def log(record: Any) -> None:
+            sent.append(" ".join(record.query.split()))
+
+        def orm(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+            sent.append(" ".join(statement.split()))
+
+        def checkout(dbapi: Any, _record: Any, _proxy: Any) -> None:
+            dbapi.driver_connection.add_query_logger(log)
+
+        def checkin(dbapi: Any, _record: Any) -> None:
+            if dbapi is not None:
+                dbapi.driver_connection.remove_query_logger(log)
+
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", orm)
+            event.listen(engine.pool, "checkout", checkout)
+            event.listen(engine.pool, "checkin", checkin)
+        try:
+            yield sent
+        finally:
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", orm)
+                event.remove(engine.pool, "checkout", checkout)
+                event.remove(engine.pool, "checkin", checkin)
+
+
+# What asyncpg sends on a connection of its own accord: the types of a statement's parameters and
+# columns the first time that connection meets them, and the JIT switched off around that.
+_CONNECTIONS_OWN = (
+    "WITH RECURSIVE typeinfo_tree",
+    "SELECT current_setting('jit')",
+    "SELECT set_config('jit'",
+)
+
+
+def the_pages_own(sent: list[str]) -> list[str]:
+    return [query for query in sent if not query.startswith(_CONNECTIONS_OWN)]
+
+
+def reads_no_more_with_more_rows(few: list[str], many: list[str]) -> None:
+    """The statements of a page with 3 rows and with 30: the same in number (no statement per row)."""
+    few, many = the_pages_own(few), the_pages_own(many)
+    assert len(many) == len(few), "\n".join(["-- with 3 rows:", *few, "-- with 30 rows:", *many])

@@ -93,9 +93,8 @@ async def goals_page(
     refused_at = paging.window(refused_total, optional_int(refused), REFUSED_PAGE)
     every = await targets.with_goal(db_session, community_id)
     at = paging.window(len(every), optional_int(page), GOALS_PAGE)
-    goals = []
-    for target in every[at.offset : at.offset + GOALS_PAGE]:
-        goals.append((target, await services.progress(db_session, target)))
+    shown = every[at.offset : at.offset + GOALS_PAGE]
+    goals = list(zip(shown, await services.progress_of_page(db_session, shown), strict=True))
     registered = targets.kinds()
     return render(
         request,
