@@ -45,7 +45,10 @@ _HOURS = Sql(
     ),
     order=10,
     note=lazy(
-        "Certified hours: credited stays at events and approved claims, as on the certificates. Hours "
+        "Certified hours: credited stays at events and approved claims, as on the certificates. A stay "
+        "counts in the period it ended in (its check-out, when its points are awarded), a claim on the "
+        "day worked; times are each event with such a stay once and each claim, so they are not the "
+        "dashboard's attendance, which counts people at the events that started in the period. Hours "
         "to one decimal, rounded down from each person's minutes; add up the minutes for a total, as "
         "the dashboard does."
     ),
