@@ -62,6 +62,7 @@ COSTLIEST_FIRST = (
     "tests/api/test_openapi_fuzz.py",
     "tests/integration/test_processes.py",
     "tests/integration/test_cli.py",
+    "tests/api/test_tenancy_by_route.py",
     "tests/browser/test_qr_at_a_glance.py",
     "tests/browser/test_page_looks.py",
     "tests/events/test_browser_pages.py",
