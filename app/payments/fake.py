@@ -135,6 +135,12 @@ async def create_session(
         "cancel_url": params["cancel_url"],
         "url": f"{config.own_url}{OFFLINE_PATH}/pay/{session_id}",
         "amount_refunded": 0,
+        # What is paid for, as Stripe's own page names it above the amount (its line items).
+        "item_names": [
+            str(item.get("price_data", {}).get("product_data", {}).get("name") or "")
+            for item in items
+            if isinstance(item, dict)
+        ],
     }
     row = await _INSERT.fetchrow(db, {"id": session_id, "key": key, "body": json_param(body)})
     if row is None:  # the same key at the same moment: the first one's session

@@ -204,3 +204,15 @@ async def test_the_test_payment_page_names_the_payment_methods_in_words(pay: Any
     assert "data-methods>支付方式：微信支付、支付宝、银行卡</p>" in page.text
     english = await pay.get(answer["checkout_url"], headers={"Accept-Language": "en"})
     assert "data-methods>Payment methods: WeChat Pay, Alipay, Bank card</p>" in english.text
+
+
+async def test_the_test_payment_page_names_what_is_paid_for_above_the_amount(pay: Any, factory: Any):
+    """The offline test Stripe's page showed ¥120.00 and nothing of what it was for; it names
+    the wish, as Stripe's own page names the line item."""
+    goal = await wish_with_goal(pay, factory)
+    answer = await donate(pay, goal, 12_000, "named")
+    page = await pay.get(answer["checkout_url"], headers={"Accept-Language": "zh-CN"})
+    assert page.status_code == 200, page.text[:300]
+    named = page.text.split("<h2 data-item-name>", 1)[1].split("</h2>", 1)[0]
+    assert named == "楼道扶手"
+    assert page.text.index("data-item-name") < page.text.index("120.00")
