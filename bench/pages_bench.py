@@ -8,15 +8,17 @@ and with the statements it sends PostgreSQL counted.
 It starts `jinlin serve` on a fresh embedded PostgreSQL (bench/common.py) and seeds, straight into
 the tables with a few set-based statements (the set-up, not measured): 7 more communities on the
 street, the residents (2,000 households: rooms of 40 buildings in 2 compounds), a street admin,
-a staff member, a year of weekly events (closed, ~30 sign-ups and stays each), notices and
-wishes. The points move through the app's own API (`/awards` for every stay with points,
-`/orders` for store orders of 30 residents), so the ledger is the app's, and `jinlin ledger
-verify` is run at the end of the set-up. Then it signs in (the login form, cookies) as the
-community admin, the street admin, the staff member and a resident, and walks the links of each
-role's home two steps deep (one page per route, exports included): each page is fetched
-`--repeats` times; p50/p95 in ms, the statements it sent (PostgreSQL's own log, `log_statement =
-all`, the fewest of the repeats) and its p50 as a ratio to one simple indexed query's latency
-(pgbench, one client, measured in the same run) are printed, one line per page.
+a staff member, a year of weekly events (closed, ~30 sign-ups and stays each), notices,
+wishes and donations to 40 funding goals. The points move through the app's own API
+(`/awards` for every stay with points, `/orders` for store orders of 30 residents), so the
+ledger is the app's, and `jinlin ledger verify` is run at the end of the set-up. Then it signs
+in (the login form, cookies) as the community admin, the street admin, the staff member and a
+resident, and walks the links of each role's home two steps deep (one page per route, exports
+included): each page is fetched `--repeats` times; p50/p95 in ms, the statements it sent and
+PostgreSQL's own time for them (its log, `log_min_duration_statement = 0`: the fewest
+statements of the repeats, the median time) and its p50 as a ratio to one simple indexed
+query's latency (pgbench, one client, measured in the same run) are printed, one line per
+page, and then the slowest statements.
 """
 
 from __future__ import annotations
@@ -110,6 +112,13 @@ def seed_tables(srv: Server, admin: Admin, residents: int, weeks: int) -> None:
           SELECT {c}, '心愿' || n, id, id, 'submitted', now() - n * interval '1 day'
           FROM (SELECT id, row_number() OVER (ORDER BY id) n FROM users WHERE phone LIKE '175%') u
           WHERE n <= 300;
+        UPDATE wishes SET status = 'published', funding_goal_cents = 100000
+          WHERE id IN (SELECT id FROM wishes WHERE community_id = {c} ORDER BY id LIMIT 40);
+        INSERT INTO funding_contributions (community_id, target_kind, target_id, source, amount_cents,
+                                           name, show_name)
+          SELECT {c}, 'wish', w.id, s, 5000, '捐赠人' || g, true
+          FROM wishes w, unnest(ARRAY['government', 'partner']) s, generate_series(1, 3) g
+          WHERE w.funding_goal_cents IS NOT NULL;
         """,
     )
 
@@ -210,23 +219,41 @@ def raw_reference(srv: Server, residents: int) -> float:
     return float(match.group(1))
 
 
+DURATION = re.compile(r"LOG:  duration: ([\d.]+) ms  (statement|execute [^:]*|parse [^:]*|bind [^:]*): (.*)")
+
+
+@dataclass
+class Sent:
+    statements: int  # run (simple queries and executions of prepared ones)
+    db_ms: float  # PostgreSQL's own time for them, parse and bind included
+    slowest: tuple[float, str]  # the slowest execution and its text
+
+
 class StatementLog:
-    """PostgreSQL's own log with `log_statement = all`: the statements sent between two marks."""
+    """PostgreSQL's own log with `log_min_duration_statement = 0`: every statement sent between
+    two marks, with its duration (parse, bind and execute apart for a prepared one)."""
 
     def __init__(self, srv: Server) -> None:
         self.path = srv.data_dir / "pg" / "log"
-        psql(srv, "ALTER SYSTEM SET log_statement = 'all'")
+        psql(srv, "ALTER SYSTEM SET log_min_duration_statement = 0")
         psql(srv, "SELECT pg_reload_conf()")
         time.sleep(0.5)
 
     def mark(self) -> int:
         return self.path.stat().st_size
 
-    def since(self, mark: int) -> int:
+    def since(self, mark: int) -> Sent:
         with self.path.open("rb") as f:
             f.seek(mark)
             text = f.read().decode(errors="replace")
-        return len(re.findall(r"LOG:  (?:statement|execute [^:]*):", text))
+        count, total, slowest = 0, 0.0, (0.0, "")
+        for ms, kind, query in DURATION.findall(text):
+            total += float(ms)
+            if kind.startswith(("statement", "execute")):
+                count += 1
+                if not query.startswith("WITH RECURSIVE typeinfo_tree"):  # asyncpg's, once a connection
+                    slowest = max(slowest, (float(ms), query[:160]))
+        return Sent(count, total, slowest)
 
 
 @dataclass
@@ -237,6 +264,8 @@ class Row:
     p50: float
     p95: float
     statements: int
+    db_ms: float
+    slowest: tuple[float, str]
     size: int
 
 
@@ -269,7 +298,7 @@ async def walk(
                     continue
                 seen.add(pattern(path))
                 times: list[float] = []
-                counts: list[int] = []
+                counts: list[Sent] = []
                 answer = None
                 for _ in range(repeats):
                     mark = log.mark()
@@ -287,7 +316,9 @@ async def walk(
                         answer.status_code,
                         statistics.median(ordered),
                         ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
-                        min(counts),
+                        min(sent.statements for sent in counts),
+                        statistics.median(sent.db_ms for sent in counts),
+                        max(sent.slowest for sent in counts[1:] or counts),
                         len(answer.content),
                     )
                 )
@@ -335,13 +366,19 @@ def run(residents: int, weeks: int, orders: int, repeats: int) -> None:
             table += asyncio.run(walk(srv, log, role, phone, admin.password, repeats))
         raw_after = raw_reference(srv, residents)
     print(f"raw reference after the pages: {raw_after:.3f} ms")
-    print(f"{'role':<9} {'page':<58} {'st':>3} {'p50 ms':>8} {'p95 ms':>8} {'stmts':>5} {'x raw':>7}")
+    print(
+        f"{'role':<9} {'page':<58} {'st':>3} {'p50 ms':>8} {'p95 ms':>8} {'stmts':>5}"
+        f" {'db ms':>6} {'x raw':>7}"
+    )
     for row in table:
         ratio = row.p50 / ((raw + raw_after) / 2)
         print(
             f"{row.role:<9} {row.path[:58]:<58} {row.status:>3} {row.p50:8.1f} {row.p95:8.1f}"
-            f" {row.statements:5d} {ratio:7.0f}"
+            f" {row.statements:5d} {row.db_ms:6.1f} {ratio:7.0f}"
         )
+    print("the slowest statements (ms, after the first request of a page):")
+    for row in sorted(table, key=lambda row: row.slowest, reverse=True)[:15]:
+        print(f"{row.slowest[0]:8.1f}  {row.role} {row.path[:60]}  {row.slowest[1]}")
 
 
 def main() -> None:
