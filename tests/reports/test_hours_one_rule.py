@@ -159,3 +159,26 @@ async def test_no_hours_read_as_hours_on_the_dashboard(client: Any, reports_town
         f"/admin/c/{town.community_id}/dashboard?from={DAY}&to={DAY}", headers=town.admin.headers
     )
     assert 'data-figure="volunteer_hours" data-value="0.0">0.0<' in page.text
+
+
+async def test_the_street_page_and_the_indicator_report_say_what_their_figures_count(
+    client: Any, reports_town: Town
+) -> None:
+    """The dashboard said how its counts are counted; the street's page, whose hours and active
+    residents are not the sum of its communities' column, and the printed indicator report did not."""
+    town = reports_town
+    for language, hours_note, street_note in (
+        ("en", "rounded down from all the minutes added up", "counted over all its communities at once"),
+        ("zh", "由全部分钟数相加后向下取整", "按全部社区一起统计"),
+    ):
+        headers = {"Accept-Language": language}
+        street = await client.get(
+            f"/street/{town.tenant.street_id}/dashboard", headers={**town.street_admin.headers, **headers}
+        )
+        assert 'data-note="volunteer_hours"' in street.text and hours_note in street.text, language
+        assert 'data-note="street"' in street.text and street_note in street.text, language
+        report = await client.get(
+            f"/admin/c/{town.community_id}/indicators", headers={**town.admin.headers, **headers}
+        )
+        assert 'data-note="volunteer_hours"' in report.text and hours_note in report.text, language
+        assert 'data-note="street"' not in report.text
