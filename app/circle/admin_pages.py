@@ -30,6 +30,14 @@ from app.places.services import community_for, time_zone_of
 
 NO_CATEGORY = lazy("No category")
 CASH_WORDS = lazy("The cash part is an amount in yuan such as 12.50, from 0 to 100000.")
+# What the page says after each of its forms sent the admin back (?saved=...).
+SAVED_WORDS = {
+    "approved": lazy("Approved: residents can buy this service now."),
+    "withdrawn": lazy("Not offered: residents do not see this service; vouchers already bought stay good."),
+    "settings": lazy("The settings are saved."),
+    "compound": lazy("The compound's position is saved."),
+    "provider": lazy("The provider's details are saved."),
+}
 
 
 async def _overview(
@@ -77,8 +85,13 @@ async def _overview(
 
 
 @get("/circle/admin/c/{community_id:int}", include_in_schema=False)
-async def admin_page(request: Request, community_id: int, actor: Actor, db_session: AsyncSession) -> Template:
-    return await _overview(request, db_session, actor, community_id)
+async def admin_page(
+    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, saved: str = ""
+) -> Template:
+    """The forms below send the admin back here: the page says what was just saved."""
+    said = SAVED_WORDS.get(saved)
+    notice = gettext_for(request)(said) if said else None
+    return await _overview(request, db_session, actor, community_id, notice=notice)
 
 
 @post("/circle/admin/c/{community_id:int}/settings", include_in_schema=False)
@@ -156,7 +169,8 @@ async def review_offer(
             error=error_message(request, exc),
             status_code=exc.status_code,
         )
-    return Redirect(f"/circle/admin/c/{offer.community_id}?saved=offer", status_code=303)
+    done = "approved" if form.get("decision") == "approve" else "withdrawn"
+    return Redirect(f"/circle/admin/c/{offer.community_id}?saved={done}", status_code=303)
 
 
 # ---------------------------------------------------------------- a provider

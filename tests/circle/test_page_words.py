@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from tests.api.helpers import page_login
+from tests.api.helpers import page_login, post_form
 from tests.circle.conftest import Circle, give_points, make_offer
 
 
@@ -86,3 +86,31 @@ async def test_the_admin_reading_a_residents_own_voucher_sees_whose_it_is(
     name = circle.resident.display_name
     assert page.status_code == 200 and f"<p>居民：{name}</p>" in page.text
     assert f"为{name}购买" not in page.text
+
+
+async def test_the_admin_page_says_what_its_forms_just_did(client: Any, circle: Circle) -> None:
+    """Approving an offer sent the admin back to the top of the page without a word (?saved=offer
+    was read by nothing); it now says the service is on sale, or no longer offered, or which
+    setting was saved."""
+    proposed = await client.post(
+        f"/api/v1/organisations/{circle.barber_id}/offers",
+        json={"name": "洗剪吹", "points_price": 20},
+        headers=circle.barber.headers,
+    )
+    offer_id = proposed.json()["id"]
+    await page_login(client, circle.admin)
+    approved = await post_form(client, f"/circle/admin/offers/{offer_id}/review", {"decision": "approve"})
+    assert approved.status_code == 303
+    page = await client.get(approved.headers["location"])
+    assert '<div class="notice" role="status">已通过：居民现在可以购买这项服务。</div>' in page.text
+    withdrawn = await post_form(client, f"/circle/admin/offers/{offer_id}/review", {"decision": "reject"})
+    page = await client.get(withdrawn.headers["location"])
+    assert "已设为不提供：居民看不到这项服务，已购买的服务券仍然有效。" in page.text
+    settings = await post_form(
+        client,
+        f"/circle/admin/c/{circle.community_id}/settings",
+        {"voucher_days": "14", "fen_per_point": "5", "fund": "party_dues"},
+    )
+    assert "设置已保存。" in (await client.get(settings.headers["location"])).text
+    plain = await client.get(f"/circle/admin/c/{circle.community_id}?saved=nonsense")
+    assert plain.status_code == 200 and 'class="notice"' not in plain.text
