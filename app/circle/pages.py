@@ -288,10 +288,20 @@ async def rate_voucher(
 # ---------------------------------------------------------------- the shop page
 
 
+# What the shop page says when a new service's form sent the provider back (?saved=offer).
+OFFER_SAVED = lazy(
+    "The service is saved and listed in the menu below. A new one waits for the community's "
+    "approval before residents see it."
+)
+
+
 @get("/circle/shop/{provider_id:int}", include_in_schema=False)
-async def shop_page(request: Request, provider_id: int, actor: Actor, db_session: AsyncSession) -> Template:
+async def shop_page(
+    request: Request, provider_id: int, actor: Actor, db_session: AsyncSession, saved: str = ""
+) -> Template:
     ctx = await views.shop_context(db_session, actor, provider_id)
-    return render(request, "circle/shop.html", result_template=None, **ctx)
+    notice = gettext_for(request)(OFFER_SAVED) if saved == "offer" else None
+    return render(request, "circle/shop.html", result_template=None, notice=notice, **ctx)
 
 
 @post("/circle/shop/{provider_id:int}/scan", include_in_schema=False)

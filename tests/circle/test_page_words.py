@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -114,3 +115,18 @@ async def test_the_admin_page_says_what_its_forms_just_did(client: Any, circle: 
     assert "设置已保存。" in (await client.get(settings.headers["location"])).text
     plain = await client.get(f"/circle/admin/c/{circle.community_id}?saved=nonsense")
     assert plain.status_code == 200 and 'class="notice"' not in plain.text
+
+
+async def test_a_provider_who_sends_a_new_service_is_told_it_was_saved_and_waits_for_approval(
+    client: Any, circle: Circle
+) -> None:
+    """The new service's form sent the provider back to the shop page without a word; it says
+    the service is saved and waits for the community's approval."""
+    await page_login(client, circle.barber)
+    url = f"/circle/shop/{circle.barber_id}/offers/new"
+    key = re.search(r'name="key" value="([^"]+)"', (await client.get(url)).text).group(1)
+    sent = await post_form(client, url, {"name": "洗头", "points_price": "10", "key": key})
+    assert sent.status_code == 303 and sent.headers["location"].endswith("?saved=offer")
+    shop = await client.get(sent.headers["location"])
+    assert "服务项目已保存，列在下方的服务菜单中。新的服务项目经社区审核通过后，居民才能看到。" in shop.text
+    assert "data-offer-saved" not in (await client.get(f"/circle/shop/{circle.barber_id}")).text
