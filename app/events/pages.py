@@ -134,17 +134,41 @@ async def event_page_response(
     )
 
 
+def _headcount_notice(request: Request, confirmed: str, stays: int) -> str | None:
+    """What the organiser's headcount just did to the kiosk stays (?confirmed=...&stays=n)."""
+    _ = gettext_for(request)
+    if confirmed == "flagged":
+        return _(
+            "More people checked in at the kiosk than you counted: %(num)s kiosk stays wait for "
+            "the admin's approval.",
+            num=stays,
+        )
+    if confirmed == "paid":
+        if stays:
+            return _("Headcount saved: the points of %(num)s kiosk stays were paid.", num=stays)
+        return _("Headcount saved.")
+    return None
+
+
 @get("/events/{event_id:int}", include_in_schema=False)
 async def event_page(
-    request: Request, event_id: int, actor: Actor, db_session: AsyncSession, created: str = ""
+    request: Request,
+    event_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    created: str = "",
+    confirmed: str = "",
+    stays: str = "",
 ) -> Template:
     event = await services.event_in(db_session, actor, event_id)
+    organiser = services.can_organise(actor, event)
     return await event_page_response(
         request,
         db_session,
         actor,
         event,
-        created=optional_int(created) if services.can_organise(actor, event) else None,
+        created=optional_int(created) if organiser else None,
+        notice=_headcount_notice(request, confirmed, optional_int(stays) or 0) if organiser else None,
     )
 
 
@@ -344,14 +368,18 @@ async def event_headcount(
         headcount = optional_int(form.get("headcount"))
         if headcount is None:
             raise Invalid(lazy("Please enter the number of people present."), field="headcount")
-        await approvals.confirm_headcount(db_session, actor, event_id, headcount, client_address(request))
+        decided = await approvals.confirm_headcount(
+            db_session, actor, event_id, headcount, client_address(request)
+        )
     except DomainError as exc:
         await reopen_form(db_session, exc)
         event = await services.event_in(db_session, actor, event_id)
         return await event_page_response(
             request, db_session, actor, event, error=error_message(request, exc), status_code=exc.status_code
         )
-    return Redirect(f"/events/{event_id}?confirmed=1", status_code=303)
+    if decided["flagged"]:
+        return Redirect(f"/events/{event_id}?confirmed=flagged&stays={decided['flagged']}", status_code=303)
+    return Redirect(f"/events/{event_id}?confirmed=paid&stays={decided['awarded']}", status_code=303)
 
 
 # My events lists each of its three lists (sign-ups ahead, stays, claimed hours) this many a page.

@@ -80,3 +80,30 @@ async def test_a_stay_waiting_for_approval_is_selected_by_the_persons_name_not_i
     page = (await client.get(f"/admin/c/{tenant.community_id}/approvals")).text
     box = page.split('name="checkin_ids" value="', 1)[1].split("</label>", 1)[0]
     assert f'aria-label="选择{alice.display_name}"> 选择' in box and "#" not in box
+
+
+async def test_the_organisers_headcount_says_what_it_did_to_the_kiosk_stays(client, site):
+    """The headcount form sent the organiser back to the event page without a word (?confirmed=1
+    was read by nothing): it says how many kiosk stays were paid, or that more people checked in
+    than were counted and their stays wait for the admin."""
+    tenant, admin, alice, bob = site
+    cid = tenant.community_id
+    paid_event = await make_event(client, admin, cid, kiosk_confirmation=True)
+    crowded = await make_event(client, admin, cid, kiosk_confirmation=True)
+    for event_id, people in ((paid_event, [alice]), (crowded, [alice, bob])):
+        for person in people:
+            assert (await scan(client, person, await kiosk_code(client, admin, event_id))).status_code == 200
+            out = await scan(client, person, await kiosk_code(client, admin, event_id, "checkout"))
+            assert out.status_code == 200
+    await session_of(client, admin)
+    counted = await post_form(client, f"/events/{paid_event}/headcount", {"headcount": "1"})
+    assert counted.status_code == 303
+    page = (await client.get(counted.headers["location"])).text
+    assert '<p class="notice" role="status">人数已确认：1 条扫屏签到记录的积分已发放。</p>' in page
+    short = await post_form(client, f"/events/{crowded}/headcount", {"headcount": "1"})
+    page = (await client.get(short.headers["location"])).text
+    assert "扫屏签到的人数多于您清点的人数：2 条扫屏签到记录等待管理员审核。" in page
+    # Words in the address are not believed by those who did not count.
+    await session_of(client, alice)
+    seen = (await client.get(f"/events/{crowded}?confirmed=paid&stays=9")).text
+    assert "人数已确认" not in seen
