@@ -4,8 +4,8 @@ community: route-table driven, so a new route is covered by construction.
 Community B ("theirs", tests/api/tenancy_world.py) holds one of everything; each role of
 community A (its admin, a resident, a grid worker, a partner unit's member, a provider's member,
 and the street admin of A's street, which is not B's) calls every GET and POST route of the app
-with B's ids in its path (and, where the path names a community and something in it, A's
-community beside B's thing), and the routes that take ids in a body or form with B's ids there.
+with B's ids in its path (then with A's first ids beside B's last ones, and with A's own ids in
+the body of a POST), and the routes that take ids in a body, form or query with B's ids there.
 Each answer must be a refusal: 403 or 404 in API.md's shape on /api/v1, a page saying so
 (403/404) elsewhere; never a 500, never B's data (every name in B carries MARK). And nothing may
 change: the rows of both communities (their people, organisations and everything that carries
@@ -14,7 +14,10 @@ for both at the end.
 
 A route with an id in its path and no case here fails test_every_id_route_has_a_case; the routes
 that are not a tenant's (open to anyone, or reached by a secret in the address) are listed in
-NOT_SCOPED, each with its reason, and checked to be open to a person signed in nowhere."""
+NOT_SCOPED, each with its reason, and checked to be open to a person signed in nowhere.
+
+Within A too: a resident reaches none of another resident's things, and a member of a partner
+unit (provider) acts for no other unit (provider) of the community."""
 
 from __future__ import annotations
 
@@ -69,10 +72,6 @@ NOT_SCOPED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/wishes/{wish_id:int}/donations"): "a donation to a wish, open to anyone",
     ("POST", "/api/v1/projects/{project_id:int}/donations"): "a donation to a project, open to anyone",
 }
-
-# Routes open to anyone signed in (or not) in any community, which show only what the community
-# publishes: checked to answer an A role as they answer a person signed in nowhere.
-PUBLIC: dict[tuple[str, str], str] = {}
 
 
 def routes(app: Any) -> list[tuple[str, str, Any]]:
