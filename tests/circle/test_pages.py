@@ -538,6 +538,13 @@ async def test_a_home_visit_the_resident_cannot_afford_says_so_instead_of_offeri
     assert "郑美玉有35可用积分，这项服务需要60积分。" in ask.text
     assert "data-confirm-buy" not in ask.text
     assert f'href="/circle/c/{circle.community_id}/for-resident"' in ask.text
+    # The step for one they can afford leads back to the resident's list too, not to the
+    # service's page (which speaks of the grid worker's own points).
+    can = await client.get(f"/circle/offers/{cheap}/buy?for_user={circle.resident.user_id}")
+    assert (
+        f'<a class="button big" href="/circle/c/{circle.community_id}/for-resident">不了，返回</a>'
+        in can.text
+    )
     # The resident's own step, reached with too few points, says so too and leads back.
     await page_login(client, circle.resident)
     own = await client.get(f"/circle/offers/{dear}/buy")
