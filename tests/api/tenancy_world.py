@@ -8,12 +8,14 @@ only a job or an upload makes them (an export run, an import run, a notice, phot
 from __future__ import annotations
 
 import base64
+import io
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -498,6 +500,14 @@ async def _rows(engine: Any, side: Side) -> None:
     v["photo_id"] = v["store_photos"]
 
 
+def _photo_naming(name: str) -> bytes:
+    """A JPEG, as every file the app stores is (the store's photo tests read each stored file as
+    one), with the community's name after its end, where the page of a wrong answer shows it."""
+    out = io.BytesIO()
+    Image.new("RGB", (2, 2)).save(out, "JPEG")
+    return out.getvalue() + name.encode()
+
+
 async def build(client: Any, factory: Factory, engine: Any, uploads_dir: Path) -> TenancyWorld:
     mine = await _side(client, factory, engine, "甲方")
     theirs = await _side(client, factory, engine, MARK)
@@ -507,12 +517,14 @@ async def build(client: Any, factory: Factory, engine: Any, uploads_dir: Path) -
         store_photos.photo_path(uploads_dir, side.values["store_photo_file"]).parent.mkdir(
             parents=True, exist_ok=True
         )
-        store_photos.photo_path(uploads_dir, side.values["store_photo_file"]).write_bytes(side.name.encode())
+        store_photos.photo_path(uploads_dir, side.values["store_photo_file"]).write_bytes(
+            _photo_naming(side.name)
+        )
         circle_photos.photo_path(uploads_dir, side.values["circle_photo_file"]).parent.mkdir(
             parents=True, exist_ok=True
         )
         circle_photos.photo_path(uploads_dir, side.values["circle_photo_file"]).write_bytes(
-            side.name.encode()
+            _photo_naming(side.name)
         )
     # One form token for every page form of the sweep (its CSRF cookie goes with each request).
     client.cookies.clear()

@@ -30,9 +30,12 @@ from typing import Any
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
+from PIL import Image
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app.circle import photos as circle_photos
 from app.ledger.verify import run_checks
+from app.store import photos as store_photos
 from tests.api import tenancy_world
 from tests.api.tenancy_cases import (
     BODY_EXEMPT,
@@ -361,3 +364,17 @@ async def test_a_member_acts_for_no_other_organisation(
     marks = (other.display_name, mine[f"other_{kind}"].display_name, a["other_voucher_code"])
     problems = await _sweep(client, engine, snap, world, world.mine, kind, cases, marks)
     assert problems == [], "\n".join(problems)
+
+
+async def test_the_worlds_photo_files_are_images_as_the_app_stores_them(tenancy: Any, settings: Any) -> None:
+    """The world's photo files sit among the app's own in the uploads folder, which the store's
+    photo tests read, every file of it, as an image: plain bytes there failed those tests when
+    they ran after this module, as in the whole suite."""
+    _client, world, _snap = tenancy
+    for side in (world.mine, world.theirs):
+        for path in (
+            store_photos.photo_path(settings.uploads_dir, side.values["store_photo_file"]),
+            circle_photos.photo_path(settings.uploads_dir, side.values["circle_photo_file"]),
+        ):
+            assert Image.open(path).format == "JPEG", path
+            assert side.name.encode() in path.read_bytes()  # what a wrong answer would show
