@@ -42,11 +42,18 @@ _EVENTS = Sql(
     "AND e.status <> 'cancelled' "
     "GROUP BY s.cid, s.lo, s.hi"
 )
+# Who checked in in the period, whose hours count in it (a stay by its check-out, as the hours
+# do: a stay from 23:30 on a month's last day was the new month's hours of a person who was not
+# one of its active residents), or whose claim was approved for a day of it.
 _ACTIVE_PEOPLE = (
     f"FROM {SCOPES} "  # noqa: S608
     "JOIN LATERAL ("
     "  SELECT c.user_id FROM event_checkins c "
     "  WHERE c.community_id = s.cid AND c.checked_in_at >= s.lo AND c.checked_in_at < s.hi "
+    "  UNION "
+    "  SELECT c.user_id FROM event_checkins c "
+    "  WHERE c.community_id = s.cid AND c.checked_out_at >= s.lo AND c.checked_out_at < s.hi "
+    "  AND c.award_status NOT IN ('pending', 'unconfirmed', 'rejected') "
     "  UNION "
     "  SELECT h.user_id FROM hour_claims h "
     "  WHERE h.community_id = s.cid AND h.status = 'approved' AND h.worked_on >= s.d0 AND h.worked_on < s.d1"
@@ -150,7 +157,10 @@ async def _active_across(session: Any, scopes: Sequence[Scope]) -> int:
     "active_residents",
     lazy("Active residents"),
     order=25,
-    note=lazy("People who checked in at an event or had volunteer hours approved in the period."),
+    note=lazy(
+        "People who checked in at an event in the period, or whose volunteer hours count in it (a stay "
+        "by its check-out, a claim by the day worked); each person once."
+    ),
     across=_active_across,
 )
 async def active_residents(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:

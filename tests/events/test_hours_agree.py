@@ -38,6 +38,9 @@ async def test_a_stay_across_midnight_counts_in_the_month_it_ended_in_every_figu
         rows = await export.fn(db, Scope(cid, first, last, ZONE))
         assert sum(row[2] for row in rows) == expected, (first, rows)
         assert sum(row[3] for row in rows) == (1 if expected else 0)
+        # She checked in in December and her hour counts in January: an active resident of both
+        # (January's hours were a person's who was no active resident of January).
+        assert shown.count("active_residents") == 1, (first, shown.values)
     # The resident's own page: the hour is this year's on 1 January.
     page = (await client.get(f"/c/{cid}/hours", headers={**alice.headers, "Accept-Language": "en"})).text
     assert "1.0</strong>hours this year" in page.replace("\n", "")
