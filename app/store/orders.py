@@ -291,7 +291,7 @@ async def pickup_for_code(conn: Connection, actor: Actor, code: str) -> tuple[Pi
         raise DomainError("code_invalid", 422)
     pickup = _pickup(row)
     if not actor.is_member(pickup.community_id):
-        raise NotFound(lazy("This pickup code belongs to another community."))
+        raise Forbidden(lazy("This pickup code belongs to another community."))
     actor.require(pickup.community_id, *STAFF)
     return pickup, (row[10] if row[7] == "picked_up" else None)
 

@@ -324,8 +324,8 @@ async def body_cases(client: Any, world: TenancyWorld) -> list[Case]:
         422,
     )
     # B's codes scanned in A (API.md: a kiosk code of another community's event, a voucher of
-    # another provider, a delivery code of a wish not one's own are `forbidden`; a pickup code of
-    # another community's counter is `not_found`). Nothing changes; the scan log keeps the refusal.
+    # another provider, a delivery code of a wish not one's own, a pickup code of another
+    # community's counter are `forbidden`). Nothing changes; the scan log keeps the refusal.
     for code in (kiosk, b["voucher_code"], b["pickup_code"], delivery):
         add("POST", "/api/v1/scans", {"code": code, "event_id": None, "action": None})
         add("POST", "/scan", {"code": code, "event_id": ""})

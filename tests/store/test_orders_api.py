@@ -215,8 +215,10 @@ async def test_pickup_refusals_expired_other_community_and_non_staff(client, sho
     other = await factory.tenant()
     touch(other.community_id)
     other_staff = await login(client, await factory.person(other, roles=["staff"]))
+    # API.md's failures of a scan: another community's pickup code is `forbidden`, as another
+    # provider's voucher is (not a `not_found` the scan's list does not name).
     foreign = await client.post("/api/v1/scans", json={"code": code}, headers=other_staff.headers)
-    assert foreign.status_code == 404 and foreign.json()["code"] == "not_found"
+    assert foreign.status_code == 403 and foreign.json()["code"] == "forbidden"
     digits = (await client.get(f"/api/v1/orders/{placed['id']}", headers=shop.resident.headers)).json()[
         "pickup_digits"
     ]
