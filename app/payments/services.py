@@ -408,15 +408,16 @@ _BY_SOURCE_OF_PAGE = Sql(
     "GROUP BY f.target_kind, f.target_id, f.source"
 )
 _NAMES_OF_PAGE = Sql(
-    "SELECT target_kind, target_id, name FROM (SELECT f.target_kind, f.target_id, f.name, row_number() OVER "
-    "(PARTITION BY f.target_kind, f.target_id ORDER BY min(f.created_at)) AS n "
+    "SELECT target_kind, target_id, name, named FROM (SELECT f.target_kind, f.target_id, f.name, "
+    "row_number() OVER (PARTITION BY f.target_kind, f.target_id ORDER BY min(f.created_at)) AS n, "
+    "count(*) OVER (PARTITION BY f.target_kind, f.target_id) AS named "
     "FROM funding_contributions f JOIN (SELECT * FROM unnest(CAST(:kinds AS text[]), CAST(:ids AS bigint[])) "
     "AS t(kind, id)) t ON t.kind = f.target_kind AND t.id = f.target_id "
     "WHERE f.amount_cents > 0 AND f.corrects_id IS NULL AND f.show_name AND f.name <> '' AND NOT EXISTS "
     "(SELECT 1 FROM payments p WHERE p.id = f.payment_id AND p.status = 'refunded') "
     "AND f.amount_cents + COALESCE((SELECT sum(c.amount_cents) FROM funding_contributions c "
     "WHERE c.corrects_id = f.id), 0) > 0 "
-    "GROUP BY f.target_kind, f.target_id, f.name) named WHERE n <= 50 ORDER BY target_kind, target_id, n"
+    "GROUP BY f.target_kind, f.target_id, f.name) named WHERE n <= :n ORDER BY target_kind, target_id, n"
 )
 
 
@@ -429,10 +430,17 @@ async def progress_of_page(db: AsyncSession, page: list[targets.Target]) -> list
     for r in await _BY_SOURCE_OF_PAGE.fetch(db, params):
         by_source.setdefault((r["target_kind"], r["target_id"]), {})[r["source"]] = int(r["total"])
     names: dict[tuple[str, int], list[str]] = {}
-    for r in await _NAMES_OF_PAGE.fetch(db, params):
+    named: dict[tuple[str, int], int] = {}
+    for r in await _NAMES_OF_PAGE.fetch(db, {**params, "n": NAMES_SHOWN}):
         names.setdefault((r["target_kind"], r["target_id"]), []).append(r["name"])
+        named[(r["target_kind"], r["target_id"])] = int(r["named"])
     return [
-        rules.Progress(t.goal_cents, by_source.get((t.kind, t.id), {}), names.get((t.kind, t.id), []))
+        rules.Progress(
+            t.goal_cents,
+            by_source.get((t.kind, t.id), {}),
+            names.get((t.kind, t.id), []),
+            named.get((t.kind, t.id), 0) - len(names.get((t.kind, t.id), [])),
+        )
         for t in page
     ]
 
