@@ -22,9 +22,11 @@ from app.partners import progress, rules
 from app.partners.agreements import progress_of
 from app.partners.models import Agreement, Organisation
 
+# The ranking's columns read "done / promised": the hours' column names its unit (whole hours, as
+# an agreement promises them), the others are counts of things.
 COMMITMENT_LABELS = {
     "wishes": lazy("Wishes delivered"),
-    "volunteer_hours": lazy("Volunteer hours"),
+    "volunteer_hours": lazy("Volunteer hours (hours)"),
     "resources": lazy("Resources listed"),
     "projects": lazy("Projects joined"),
 }
