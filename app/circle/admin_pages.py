@@ -150,6 +150,9 @@ async def review_offer(
 ) -> Template | Redirect:
     form = await form_data(request)
     offer = await services.offer_in(db_session, offer_id)
+    if form.get("decision") != "approve" and offer.status == "active" and form.get("confirm") != "1":
+        community = await community_for(db_session, actor, offer.community_id, "admin")
+        return render(request, "circle/withdraw.html", community=community, offer=offer)
     try:
         await services.review_offer(
             db_session,

@@ -6,6 +6,8 @@ import re
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import text
+
 from tests.api.helpers import page_login, post_form
 from tests.circle.conftest import Circle, give_points, make_offer
 
@@ -104,7 +106,9 @@ async def test_the_admin_page_says_what_its_forms_just_did(client: Any, circle: 
     assert approved.status_code == 303
     page = await client.get(approved.headers["location"])
     assert '<div class="notice" role="status">已通过：居民现在可以购买这项服务。</div>' in page.text
-    withdrawn = await post_form(client, f"/circle/admin/offers/{offer_id}/review", {"decision": "reject"})
+    withdrawn = await post_form(
+        client, f"/circle/admin/offers/{offer_id}/review", {"decision": "reject", "confirm": "1"}
+    )
     page = await client.get(withdrawn.headers["location"])
     assert "已设为不提供：居民看不到这项服务，已购买的服务券仍然有效。" in page.text
     settings = await post_form(
@@ -130,3 +134,30 @@ async def test_a_provider_who_sends_a_new_service_is_told_it_was_saved_and_waits
     shop = await client.get(sent.headers["location"])
     assert "服务项目已保存，列在下方的服务菜单中。新的服务项目经社区审核通过后，居民才能看到。" in shop.text
     assert "data-offer-saved" not in (await client.get(f"/circle/shop/{circle.barber_id}")).text
+
+
+async def test_withdrawing_an_offer_residents_can_buy_asks_first(
+    client: Any, circle: Circle, db: Any
+) -> None:
+    """Withdrawing a service on sale took it from residents at one tap; the tap now asks (one
+    question page, a confirm=1 form), and only the answer withdraws it. A pending offer is not
+    approved at once: residents never saw it."""
+    proposed = await client.post(
+        f"/api/v1/organisations/{circle.barber_id}/offers",
+        json={"name": "洗剪吹", "points_price": 20},
+        headers=circle.barber.headers,
+    )
+    offer_id = proposed.json()["id"]
+    await page_login(client, circle.admin)
+    await post_form(client, f"/circle/admin/offers/{offer_id}/review", {"decision": "approve"})
+    status = "SELECT status FROM circle_offers WHERE id = :o"
+    asked = await post_form(client, f"/circle/admin/offers/{offer_id}/review", {"decision": "reject"})
+    assert asked.status_code == 200 and 'data-confirm="withdraw-offer"' in asked.text
+    assert "<h1>下架“洗剪吹”？</h1>" in asked.text
+    assert 'name="confirm" value="1"' in asked.text
+    assert (await db.execute(text(status), {"o": offer_id})).scalar_one() == "active"
+    done = await post_form(
+        client, f"/circle/admin/offers/{offer_id}/review", {"decision": "reject", "confirm": "1"}
+    )
+    assert done.status_code == 303
+    assert (await db.execute(text(status), {"o": offer_id})).scalar_one() == "withdrawn"
