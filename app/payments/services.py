@@ -370,44 +370,26 @@ async def reconcile(db: AsyncSession, settings: Settings, now: float | None = No
 # ---------------------------------------------------------------- progress and contributions
 
 
-_BY_SOURCE = Sql(
-    "SELECT source, sum(amount_cents)::bigint AS total FROM funding_contributions "
-    "WHERE target_kind = :kind AND target_id = :id GROUP BY source"
-)
-# Named givers: those who chose to be shown, less donations refunded whole since.
-# (a recorded entry corrected to nothing is no gift either).
-_NAMES = Sql(
-    "SELECT name, count(*) OVER () AS named FROM funding_contributions f "
-    "WHERE target_kind = :kind AND target_id = :id "
-    "AND amount_cents > 0 AND corrects_id IS NULL AND show_name AND name <> '' AND NOT EXISTS (SELECT 1 "
-    "FROM payments p WHERE p.id = f.payment_id AND p.status = 'refunded') "
-    "AND f.amount_cents + COALESCE((SELECT sum(c.amount_cents) FROM funding_contributions c "
-    "WHERE c.corrects_id = f.id), 0) > 0 "
-    "GROUP BY name ORDER BY min(created_at) LIMIT :n"
-)
 # A goal's box names this many givers, the first first, and says how many more there are.
 NAMES_SHOWN = 50
 
 
 async def progress(db: AsyncSession, target: targets.Target) -> rules.Progress:
-    params = {"kind": target.kind, "id": target.id}
-    by_source = {r["source"]: int(r["total"]) for r in await _BY_SOURCE.fetch(db, params)}
-    rows = await _NAMES.fetch(db, {**params, "n": NAMES_SHOWN})
-    names = [r["name"] for r in rows]
-    return rules.Progress(
-        target.goal_cents, by_source, names, int(rows[0]["named"]) - len(names) if rows else 0
-    )
+    """A goal's total by source and its named givers (`progress_of_page`'s two reads, for one)."""
+    return (await progress_of_page(db, [target]))[0]
 
 
-# The same two reads for a page of targets at once (the goals page): one statement each, not two
-# per target. The targets go in as two arrays of the same length, kinds and ids.
-_BY_SOURCE_OF_PAGE = Sql(
+# A goal's total by source, and its named givers: those who chose to be shown, less donations
+# refunded whole since (a recorded entry corrected to nothing is no gift either), the first
+# NAMES_SHOWN of them with how many there are; for a page of goals at once (the goals page), one
+# statement each, not two per goal. The goals go in as two arrays of the same length, kinds and ids.
+_BY_SOURCE = Sql(
     "SELECT f.target_kind, f.target_id, f.source, sum(f.amount_cents)::bigint AS total "
     "FROM funding_contributions f JOIN (SELECT * FROM unnest(CAST(:kinds AS text[]), CAST(:ids AS bigint[])) "
     "AS t(kind, id)) t ON t.kind = f.target_kind AND t.id = f.target_id "
     "GROUP BY f.target_kind, f.target_id, f.source"
 )
-_NAMES_OF_PAGE = Sql(
+_NAMES = Sql(
     "SELECT target_kind, target_id, name, named FROM (SELECT f.target_kind, f.target_id, f.name, "
     "row_number() OVER (PARTITION BY f.target_kind, f.target_id ORDER BY min(f.created_at)) AS n, "
     "count(*) OVER (PARTITION BY f.target_kind, f.target_id) AS named "
@@ -427,11 +409,11 @@ async def progress_of_page(db: AsyncSession, page: list[targets.Target]) -> list
         return []
     params = {"kinds": [t.kind for t in page], "ids": [t.id for t in page]}
     by_source: dict[tuple[str, int], dict[str, int]] = {}
-    for r in await _BY_SOURCE_OF_PAGE.fetch(db, params):
+    for r in await _BY_SOURCE.fetch(db, params):
         by_source.setdefault((r["target_kind"], r["target_id"]), {})[r["source"]] = int(r["total"])
     names: dict[tuple[str, int], list[str]] = {}
     named: dict[tuple[str, int], int] = {}
-    for r in await _NAMES_OF_PAGE.fetch(db, {**params, "n": NAMES_SHOWN}):
+    for r in await _NAMES.fetch(db, {**params, "n": NAMES_SHOWN}):
         names.setdefault((r["target_kind"], r["target_id"]), []).append(r["name"])
         named[(r["target_kind"], r["target_id"])] = int(r["named"])
     return [
