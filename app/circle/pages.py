@@ -408,9 +408,15 @@ async def _for_resident_page(
         for item in await services.nearest_offers(db_session, actor, community_id)
         if item.offer.home_visit and item.offer.cash_price_cents == 0
     ]
-    wallet = (
-        await ledger.wallet(await connection_of(db_session), community_id, resident.id) if resident else None
-    )
+    wallet, left = None, {}
+    if resident:
+        conn = await connection_of(db_session)
+        wallet = await ledger.wallet(conn, community_id, resident.id)
+        # What `buy` refuses past, said where the button would be (None: no limit).
+        for item in visits:
+            left[item.offer.id] = await vouchers.left_this_month(
+                conn, item.offer, resident.id, community.time_zone
+            )
     return render(
         request,
         "circle/for_resident.html",
@@ -419,6 +425,7 @@ async def _for_resident_page(
         resident=resident,
         visits=visits,
         wallet=wallet,
+        left=left,
         error=error,
         typed=typed,  # a card's long code typed with one slip comes back to be corrected
     )

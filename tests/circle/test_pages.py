@@ -550,3 +550,42 @@ async def test_a_home_visit_the_resident_cannot_afford_says_so_instead_of_offeri
     own = await client.get(f"/circle/offers/{dear}/buy")
     assert "您有35可用积分，这项服务需要60积分。" in own.text and "data-confirm-buy" not in own.text
     assert f'href="/circle/offers/{dear}"' in own.text
+
+
+async def test_a_home_visit_at_the_residents_monthly_limit_says_so_on_the_grid_workers_list(
+    client: Any, circle: Circle, engine: Any
+) -> None:
+    """The grid worker's list of home visits offered "Buy … for 郑美玉…" for a visit the resident
+    had bought as often as its monthly limit allows, and only the buy step said no; the list now
+    says the limit is reached where the button was, and keeps the button of the visit still open."""
+    full = await make_offer(
+        client,
+        circle,
+        circle.cleaner_id,
+        name="陪同就医",
+        home_visit=True,
+        points_price=10,
+        per_resident_limit=1,
+    )
+    open_ = await make_offer(
+        client,
+        circle,
+        circle.cleaner_id,
+        name="上门理发",
+        home_visit=True,
+        points_price=10,
+        per_resident_limit=1,
+    )
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    await page_login(client, circle.resident)
+    bought = await post_form(client, f"/circle/offers/{full}/buy", {"key": "limit-1", "confirm": "1"})
+    assert bought.status_code == 303, bought.text
+    card = await client.get("/api/v1/me/card", headers=circle.resident.headers)
+    await page_login(client, circle.grid)
+    found = await post_form(
+        client, f"/circle/c/{circle.community_id}/for-resident", {"code": card.json()["code"]}
+    )
+    assert found.status_code == 200
+    assert f"/circle/offers/{open_}/buy?for_user={circle.resident.user_id}" in found.text
+    assert f"/circle/offers/{full}/buy" not in found.text
+    assert found.text.count("data-limit-reached") == 1 and "这项服务本月已达上限" in found.text
