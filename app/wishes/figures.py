@@ -54,7 +54,7 @@ async def wishes(session: Any, scopes: Sequence[Scope]) -> dict[int, dict[str, i
 # whenever they were posted (the two read "已圆梦" and "已圆梦心愿" side by side).
 @figures.figure(
     "wishes_delivered",
-    lazy("Wishes come true in the period"),
+    lazy("Wishes come true in period"),
     order=41,
     note=lazy("Wishes whose delivery was confirmed in the period, whenever they were posted."),
 )

@@ -108,7 +108,8 @@ async def _seed(engine: AsyncEngine) -> tuple[int, str, str, date, set[tuple[int
             {"n": RESIDENTS, "c": cid, "e": event_id, "at": at},
         )
         expected = {
-            (int(r[0]), str(r[1]), round(int(r[2]) / 60, 1))
+            # Hours to a tenth, rounded down (app.core.figures.hours): 33 minutes read 0.5.
+            (int(r[0]), str(r[1]), int(r[2]) // 6 / 10)
             for r in await s.execute(
                 text(
                     "SELECT u.id, u.display_name, c.minutes FROM event_checkins c JOIN users u "
@@ -249,7 +250,15 @@ def _run_export(place: Place, page: Any, shots: Path) -> None:
     assert saved.suggested_filename == f"c{place.community_id}-hours-{day}_{day}.xlsx"
     book = load_workbook(io.BytesIO(Path(saved.path()).read_bytes()), read_only=True)
     rows = [tuple(r) for r in book.active.iter_rows(values_only=True)]
-    assert rows[0] == ("编号", "姓名", "期间时长（小时）", "次数", "累计时长（小时）")
+    assert rows[0] == (
+        "编号",
+        "姓名",
+        "期间时长（小时）",
+        "次数",
+        "累计时长（小时）",
+        "期间分钟数",
+        "累计分钟数",
+    )
     assert {(r[0], r[1], r[2]) for r in rows[1:]} == place.expected
     assert len(rows) == RESIDENTS + 1
 
