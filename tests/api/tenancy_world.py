@@ -643,7 +643,7 @@ async def take(engine: Any, snap: Snapshot) -> dict[str, tuple[int, str]]:
     async with async_sessionmaker(engine)() as s:
         lsn = str(await s.scalar(text("SELECT pg_current_wal_insert_lsn()")))
         if lsn != snap.lsn or snap.digest is None:
-            snap.digest = {r.t: (r.n, r.d) for r in (await s.execute(text(snap.sql), snap.params)).all()}
+            snap.digest = {t: (n, d) for t, n, d in (await s.execute(text(snap.sql), snap.params)).all()}
             snap.lsn = str(await s.scalar(text("SELECT pg_current_wal_insert_lsn()")))
             snap.read += 1
         snap.asked += 1
