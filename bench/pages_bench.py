@@ -124,8 +124,9 @@ def seed_tables(srv: Server, admin: Admin, residents: int, weeks: int) -> None:
 
 
 async def move_points(srv: Server, admin: Admin, orders: int) -> None:
-    """Points awarded for every stay of the year (one award each, through the API) and store
-    orders placed by 30 residents (through the API, each with its own login)."""
+    """Points awarded for every stay of the year (one award each, through the API) and `orders`
+    store orders placed by each of 30 residents (through the API, each with its own login),
+    who are first awarded the points for them."""
     c = admin.community_id
     stays = [
         line.split("|")
@@ -168,6 +169,19 @@ async def move_points(srv: Server, admin: Admin, orders: int) -> None:
         async def shop(phone: str) -> None:
             async with sem:
                 mine = await login(http, phone, admin.password)
+                me = await http.get("/api/v1/me", headers=mine)
+                me.raise_for_status()
+                r = await http.post(
+                    f"/api/v1/communities/{c}/awards",
+                    headers=headers,
+                    json={
+                        "user_id": int(me.json()["id"]),
+                        "points": 5 * orders,
+                        "reason": "购物积分",
+                        "idempotency_key": f"shopper-{phone}",
+                    },
+                )
+                r.raise_for_status()
             for n in range(orders):
                 async with sem:
                     r = await http.post(
