@@ -150,6 +150,12 @@ async def create_session(
     return body
 
 
+def success_target(body: dict[str, Any]) -> str:
+    """Where the payer goes once paid: the success URL with {CHECKOUT_SESSION_ID} filled in, as
+    Stripe fills it."""
+    return str(body["success_url"]).replace("{CHECKOUT_SESSION_ID}", str(body["id"]))
+
+
 async def get_session(db: AsyncSession | Connection, session_id: str) -> dict[str, Any]:
     row = await _ONE.fetchrow(db, {"id": session_id})
     if row is None:

@@ -5,6 +5,7 @@ which completes or cancels a Checkout session and sends its signed webhook."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.background_tasks import BackgroundTask
@@ -33,6 +34,9 @@ async def _fund_page(
     target = await services.visible_target(db, actor, kind, target_id)
     if target.goal_cents is None:
         raise NotFound()
+    returned = await _return_notice(request, db, kind, target_id)
+    if returned and request.query_params.get("part") == "1":
+        return render(request, "payments/_paid.html", **returned)
     config = gateway.config_for(settings)
     return render(
         request,
@@ -42,10 +46,35 @@ async def _fund_page(
         kind_label=registered.label if (registered := targets.kind(kind)) else kind,
         funding=await services.funding_box(db, kind, target_id),
         config=config,
-        paid=request.query_params.get("paid") == "1",
+        paid=bool(returned),
         form_key=form_keys.new(),
+        **returned,
         **extra,
     )
+
+
+# The return page asks for its notice again every few seconds while the payment waits for
+# Stripe's word, for about a minute; the Refresh link asks by hand after that, or without JavaScript.
+POLL_SECONDS, POLLS = 3, 20
+PAID_STATES = {"open": "pending", "paid": "confirmed", "refunded": "confirmed", "expired": "expired"}
+
+
+async def _return_notice(request: Request, db: AsyncSession, kind: str, target_id: int) -> dict[str, Any]:
+    """What the page the donor returns to from Checkout says of the payment (?paid=1&session_id=…)."""
+    query = request.query_params
+    if query.get("paid") != "1":
+        return {}
+    session_id = (query.get("session_id") or "")[:255]
+    status = await services.donation_status(db, kind, target_id, session_id) if session_id else None
+    polls = int(n) if (n := query.get("n", "")).isdigit() and len(n) < 4 else 0
+    page = f"/fund/{kind}/{target_id}?" + urlencode({"paid": "1", "session_id": session_id})
+    return {
+        "paid_state": PAID_STATES.get(status or "open", "pending"),
+        "polling": status == "open" and polls < POLLS,
+        "poll_url": f"{page}&" + urlencode({"part": "1", "n": polls + 1}),
+        "poll_seconds": POLL_SECONDS,
+        "refresh_url": page if session_id else "?paid=1",
+    }
 
 
 async def _donate(
@@ -156,7 +185,7 @@ async def offline_checkout_answer(
     session = await _offline_session(db_session, checkout_session)
     form = await form_data(request)
     if form.get("outcome") == "pay":
-        event, target = await fake.complete(db_session, checkout_session), session["success_url"]
+        event, target = await fake.complete(db_session, checkout_session), fake.success_target(session)
     else:
         event, target = await fake.expire(db_session, checkout_session), session["cancel_url"]
     # Sent after the answer, once the session's row is committed, as Stripe does.

@@ -187,7 +187,8 @@ async def donate(
         amount_cents=amount_cents,
         key=_scoped_key(actor, key),
         title=target.title,
-        success_url=back_url + ("&" if "?" in back_url else "?") + "paid=1",
+        # Stripe fills in the session's id, by which the page the donor returns to finds the payment.
+        success_url=back_url + ("&" if "?" in back_url else "?") + "paid=1&session_id={CHECKOUT_SESSION_ID}",
         cancel_url=back_url,
         target=target,
         actor=actor,
@@ -195,6 +196,16 @@ async def donate(
         show_name=show_name,
         contact=contact,
     )
+
+
+_DONATION_STATUS = Sql(
+    "SELECT status FROM payments WHERE session_id = :session AND target_kind = :kind AND target_id = :id"
+)
+
+
+async def donation_status(db: AsyncSession, kind: str, target_id: int, session_id: str) -> str | None:
+    """The status of the donation to this target made through this Checkout session, or None."""
+    return await _DONATION_STATUS.fetchval(db, {"session": session_id, "kind": kind, "id": target_id})
 
 
 # ---------------------------------------------------------------- events

@@ -7,8 +7,9 @@ import asyncio
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from app.payments import gateway
+from app.payments import fake, gateway
 from tests.conftest import login
 from tests.payments.conftest import (
     apply_waiting,
@@ -216,3 +217,45 @@ async def test_the_test_payment_page_names_what_is_paid_for_above_the_amount(pay
     named = page.text.split("<h2 data-item-name>", 1)[1].split("</h2>", 1)[0]
     assert named == "楼道扶手"
     assert page.text.index("data-item-name") < page.text.index("120.00")
+
+
+async def test_the_page_a_donor_returns_to_says_when_the_payment_is_confirmed(
+    pay: Any, factory: Any, engine: Any
+) -> None:
+    """Back from Checkout, the page said "付款正在确认中" until the donor tapped Refresh, even
+    after the webhook had confirmed it. It finds the payment by the session id Stripe fills into
+    the success URL, and its notice asks again every few seconds, until it is confirmed."""
+    goal = await wish_with_goal(pay, factory)
+    answer = await donate(pay, goal, 5_000, "back-1")
+    session_id = session_of(answer["checkout_url"])
+    async with async_sessionmaker(engine)() as s:
+        stored = await fake.get_session(s, session_id)
+    assert stored["success_url"].endswith("?paid=1&session_id={CHECKOUT_SESSION_ID}")
+    back = fake.success_target(stored)
+    assert back.endswith(f"/fund/wish/{goal.wish_id}?paid=1&session_id={session_id}")
+    path = back[back.index("/fund/") :]
+
+    event = await fake_step(engine, "pay", session_id)
+    assert event is not None
+    page = await pay.get(path)
+    assert page.status_code == 200 and 'data-paid="pending"' in page.text and "付款正在确认中" in page.text
+    assert (
+        f'hx-get="/fund/wish/{goal.wish_id}?paid=1&amp;session_id={session_id}&amp;part=1&amp;n=1"'
+        in page.text
+    )
+    part = await pay.get(f"{path}&part=1&n=1")
+    assert part.status_code == 200 and part.text.lstrip().startswith('<div class="notice"')
+    assert 'data-paid="pending"' in part.text and "&amp;n=2" in part.text
+
+    assert (await deliver(pay, event)).status_code == 200
+    await apply_waiting(engine)
+    done = await pay.get(f"{path}&part=1&n=2")
+    assert 'data-paid="confirmed"' in done.text and "hx-get" not in done.text
+    assert "付款正在确认中" not in done.text and "谢谢您！付款已确认。" in done.text
+    # After a minute of asking the notice stops asking; Refresh still asks by hand.
+    other = session_of((await donate(pay, goal, 5_000, "back-2"))["checkout_url"])
+    asking = await pay.get(f"/fund/wish/{goal.wish_id}?paid=1&session_id={other}&part=1&n=19")
+    assert 'data-paid="pending"' in asking.text and "&amp;n=20" in asking.text
+    late = await pay.get(f"/fund/wish/{goal.wish_id}?paid=1&session_id={other}&part=1&n=20")
+    assert 'data-paid="pending"' in late.text and "hx-get" not in late.text
+    assert f'href="/fund/wish/{goal.wish_id}?paid=1&amp;session_id={other}"' in late.text
