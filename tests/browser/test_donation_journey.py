@@ -54,7 +54,11 @@ def test_a_donation_without_any_account_reaches_the_wish_progress_bar(
 
     page.get_by_role("button", name="付款（测试，不扣真钱）").click()
     page.wait_for_load_state()
-    assert "paid=1" in page.url
+    assert "paid=1" in page.url and "session_id=cs_test_" in page.url
+    # The notice asks again by itself until the webhook has confirmed the payment: no reload.
+    expect(page.locator("#paid-notice")).to_have_attribute("data-paid", "confirmed", timeout=30_000)
+    expect(page.locator("#paid-notice")).to_contain_text("付款已确认")
+    page.screenshot(path=str(shots / "confirmed-390-zh.png"), full_page=True)
     deadline = time.monotonic() + 30
     while _funded(page) != before + 6_600 and time.monotonic() < deadline:
         time.sleep(1)
