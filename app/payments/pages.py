@@ -36,7 +36,8 @@ async def _fund_page(
         raise NotFound()
     returned = await _return_notice(request, db, kind, target_id)
     if returned and request.query_params.get("part") == "1":
-        return render(request, "payments/_paid.html", **returned)
+        funding = await services.funding_box(db, kind, target_id)
+        return render(request, "payments/_paid.html", oob=True, funding=funding, **returned)
     config = gateway.config_for(settings)
     return render(
         request,

@@ -58,6 +58,7 @@ def test_a_donation_without_any_account_reaches_the_wish_progress_bar(
     # The notice asks again by itself until the webhook has confirmed the payment: no reload.
     expect(page.locator("#paid-notice")).to_have_attribute("data-paid", "confirmed", timeout=30_000)
     expect(page.locator("#paid-notice")).to_contain_text("付款已确认")
+    assert _funded(page) == before + 6_600  # the bar came with the notice
     page.screenshot(path=str(shots / "confirmed-390-zh.png"), full_page=True)
     deadline = time.monotonic() + 30
     while _funded(page) != before + 6_600 and time.monotonic() < deadline:

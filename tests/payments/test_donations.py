@@ -251,7 +251,10 @@ async def test_the_page_a_donor_returns_to_says_when_the_payment_is_confirmed(
     await apply_waiting(engine)
     done = await pay.get(f"{path}&part=1&n=2")
     assert 'data-paid="confirmed"' in done.text and "hx-get" not in done.text
-    assert "付款正在确认中" not in done.text and "谢谢您！付款已确认。" in done.text
+    assert "付款正在确认中" not in done.text and "谢谢您！付款已确认，已计入下方进度条。" in done.text
+    # The answer brings the bar with the gift in it too.
+    assert '<div id="fund-progress" hx-swap-oob="true">' in done.text
+    assert 'data-funded-cents="5000"' in done.text and "fund-progress" not in part.text
     # After a minute of asking the notice stops asking; Refresh still asks by hand.
     other = session_of((await donate(pay, goal, 5_000, "back-2"))["checkout_url"])
     asking = await pay.get(f"/fund/wish/{goal.wish_id}?paid=1&session_id={other}&part=1&n=19")
