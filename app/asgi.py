@@ -116,7 +116,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         connection_string=url,
         engine_config=EngineConfig(pool_size=10, max_overflow=5, **ENGINE_OPTIONS),
         session_config=AsyncSessionConfig(expire_on_commit=False),
-        before_send_handler=before_send,
         set_default_exception_handler=False,
     )
 
@@ -125,7 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     changes = ChangeFeed(url)
     # A logout or a rights change answers once this worker has heard its notification.
     db_config.before_send_handler = hear_after_commit(
-        changes, db_config.before_send_handler, db_config.session_scope_key
+        changes, before_send(db_config.session_scope_key), db_config.session_scope_key
     )
     actors = ActorCache(changes)
 

@@ -232,11 +232,6 @@ async def connection_of(session: AsyncSession) -> Connection:
 
 KEEP_REFUSAL = "jinlin_keep_refusal"
 
-_commit_success = autocommit_handler_maker(commit_on_redirect=True)
-_commit_refusal = autocommit_handler_maker(
-    commit_on_redirect=True, extra_commit_statuses=set(range(400, 500))
-)
-
 
 def keep_refusal(scope: dict[str, Any]) -> None:
     """A refusal whose record must stay (a refused scan's log row): the page answers 4xx, and the
@@ -245,13 +240,23 @@ def keep_refusal(scope: dict[str, Any]) -> None:
     scope[KEEP_REFUSAL] = True
 
 
-async def before_send(message: Any, scope: Any) -> None:
+def before_send(session_scope_key: str) -> Callable[[Any, Any], Awaitable[None]]:
     """The AsyncSession's unit of work, for every request that used one: commit on 2xx and 3xx
-    (and on a kept refusal), roll back otherwise."""
-    handler: Callable[[Any, Any], Awaitable[None]] = (
-        _commit_refusal if scope.get(KEEP_REFUSAL) else _commit_success
+    (and on a kept refusal), roll back otherwise. `session_scope_key` is where the app's
+    Advanced Alchemy config keeps a request's session: its own for each config a process makes
+    (the first takes the default, a second one `..._1`), so an app made after another, as a
+    test makes one, finds its sessions too."""
+    commit_success = autocommit_handler_maker(commit_on_redirect=True, session_scope_key=session_scope_key)
+    commit_refusal = autocommit_handler_maker(
+        commit_on_redirect=True,
+        extra_commit_statuses=set(range(400, 500)),
+        session_scope_key=session_scope_key,
     )
-    await handler(message, scope)
+
+    async def handler(message: Any, scope: Any) -> None:
+        await (commit_refusal if scope.get(KEEP_REFUSAL) else commit_success)(message, scope)
+
+    return handler
 
 
 def records(rows: Sequence[Record]) -> list[dict[str, Any]]:
