@@ -20,6 +20,7 @@ from app.core.errors import DomainError
 from app.core.uow import connection_of
 from app.ledger import services as ledger
 from tests.circle.conftest import Circle, buy, give_points, make_offer
+from tests.conftest import until_a_lock_wait
 
 
 @pytest.fixture
@@ -49,7 +50,9 @@ async def test_closing_a_month_waits_for_a_redemption_of_it_still_under_way(
         closing = asyncio.create_task(
             statements.close_month(office, admin, circle.community_id, circle.barber_id, month)
         )
-        await asyncio.sleep(1.0)
+        async with sessions() as watcher:
+            await until_a_lock_wait(watcher, "closing the month")  # on the redemption's rows
+        assert not closing.done()
         await shop.commit()
         closed = await closing
         await office.commit()
