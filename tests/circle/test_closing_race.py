@@ -120,8 +120,9 @@ async def test_a_reversal_sent_while_its_month_is_being_closed_is_refused_once_i
         assert (closed.vouchers, closed.points) == (1, 15)
         await desk.begin()
         reversing = asyncio.create_task(_reverse(desk, last_transfer, "while-closing"))
-        await asyncio.sleep(1.0)
-        assert not reversing.done()  # it waits for the closing
+        async with sessions() as watcher:
+            await until_a_lock_wait(watcher, "the reversal")  # on the provider's account
+        assert not reversing.done()
         await office.commit()
         with pytest.raises(DomainError) as refused:
             await reversing
@@ -149,7 +150,9 @@ async def test_closing_a_month_waits_for_a_reversal_of_it_under_way_and_leaves_i
         closing = asyncio.create_task(
             statements.close_month(office, admin, circle.community_id, circle.barber_id, last_month)
         )
-        await asyncio.sleep(1.0)
+        async with sessions() as watcher:
+            await until_a_lock_wait(watcher, "closing the month")  # on the provider's account
+        assert not closing.done()
         await desk.commit()
         closed = await closing
         await office.commit()
