@@ -47,7 +47,8 @@ from tests.api.tenancy_cases import (
     fill,
     values_for,
 )
-from tests.api.tenancy_world import MARK, ROLES_OF_A, TenancyWorld, snapshot_sql, take
+from tests.api.tenancy_snapshot import snapshot_sql, take
+from tests.api.tenancy_world import MARK, ROLES_OF_A, TenancyWorld
 from tests.conftest import Factory
 
 # Routes with an id in their path that are no tenant's: (method, path) -> why.
