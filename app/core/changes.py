@@ -227,6 +227,10 @@ class ChangeFeed:
             self._keeper = None
         await self._drop_connection()
 
+    def forget_all(self) -> None:
+        """Every memo of this feed forgets all it holds (as when the feed connects)."""
+        self._forget_all()
+
     def heard_at(self, tag: Tag) -> int:
         """When (CLOCK's count) this worker last heard of the row named, 0 if not lately."""
         return self._heard.get(tag, 0)

@@ -29,7 +29,6 @@ from typing import Any
 
 import msgspec
 import pytest
-from litestar.testing import AsyncTestClient
 from PIL import Image
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -121,11 +120,12 @@ async def all_cases(client: Any, app: Any, world: TenancyWorld) -> list[Case]:
 
 
 @pytest.fixture(scope="module")
-async def tenancy(app: Any, engine: Any, settings: Any) -> Any:
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
-        world = await tenancy_world.build(client, Factory(engine), engine, settings.uploads_dir)
-        snap = await snapshot_sql(engine, world)
-        yield client, world, snap
+async def tenancy(started: Any, engine: Any, settings: Any) -> Any:
+    """The world on the test process's started app (tests/conftest.py `started`): starting the
+    same app a second time beside it would run its pools on two event loops at once."""
+    world = await tenancy_world.build(started, Factory(engine), engine, settings.uploads_dir)
+    snap = await snapshot_sql(engine, world)
+    yield started, world, snap
 
 
 # ---------------------------------------------------------------- the tests
