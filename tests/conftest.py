@@ -43,6 +43,7 @@ from app.core.migrate import upgrade
 from app.core.settings import Settings
 from app.demo import ensure_admin
 from app.places.models import Community
+from tests.chromium import THIS_PROCESS, pytest_runtest_setup  # noqa: F401 - one Chromium a test process
 from tests.cpu_record import pytest_runtest_protocol  # noqa: F401 - CPU per test with JINLIN_CPU_RECORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,30 +56,38 @@ _counter = itertools.count(1)
 # (`--no-loadscope-reorder`), and these come first, costliest first (CPU-s by tests.cpu_record):
 # the last files handed out are then small ones, and both workers finish together. pytest-xdist's
 # own order (files with the most tests first) left the one-test files for the end, such as the
-# schema fuzz (40 CPU-s) and the CLI's (21). A file missing here runs after, in its usual order.
+# schema fuzz (40 CPU-s) and the CLI's (21). The files that drive Chromium come before the
+# others, so that each worker's Chromium (tests.chromium) serves them one after another instead of
+# being started again after an async test in between. A file missing here runs after, in its
+# usual order.
 COSTLIEST_FIRST = (
     "tests/browser/test_every_page.py",
     "tests/browser/test_every_page_en.py",
-    "tests/api/test_openapi_fuzz.py",
-    "tests/integration/test_processes.py",
-    "tests/integration/test_cli.py",
-    "tests/api/test_tenancy_by_route.py",
-    "tests/browser/test_qr_at_a_glance.py",
     "tests/browser/test_page_looks.py",
+    "tests/browser/test_qr_at_a_glance.py",
     "tests/events/test_browser_pages.py",
-    "tests/integration/test_migrations.py",
-    "tests/ledger/test_races.py",
-    "tests/browser/test_export_progress.py",
     "tests/store/test_browser_journey.py",
-    "tests/circle/test_races.py",
+    "tests/browser/test_export_progress.py",
     "tests/browser/test_homes.py",
-    "tests/integration/test_migration_lock.py",
-    "tests/integration/test_assembly.py",
-    "tests/browser/test_import_journey.py",
     "tests/browser/test_wish_journey.py",
     "tests/browser/test_foundation.py",
-    "tests/reports/test_exports.py",
+    "tests/browser/test_desk_pages.py",
+    "tests/browser/test_import_journey.py",
+    "tests/circle/test_browser_journey.py",
+    "tests/events/test_browser_journey.py",
+    "tests/browser/test_donation_journey.py",
+    "tests/browser/test_underlines.py",
+    "tests/integration/test_processes.py",
+    "tests/integration/test_cli.py",
+    "tests/api/test_openapi_fuzz.py",
+    "tests/api/test_tenancy_by_route.py",
+    "tests/integration/test_migrations.py",
+    "tests/ledger/test_races.py",
+    "tests/circle/test_races.py",
+    "tests/integration/test_migration_lock.py",
+    "tests/integration/test_assembly.py",
     "tests/browser/test_every_page_reached.py",
+    "tests/reports/test_exports.py",
 )
 
 
@@ -145,7 +154,10 @@ def _admin_sql(url: str, *statements: str) -> None:
         finally:
             await conn.close()
 
-    asyncio.run(run())
+    # In a thread of its own: sync Playwright may keep an event loop running in this one (a
+    # browser module's fixture after another browser module: tests.chromium).
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
 
 
 async def _connect(asyncpg: Any, url: str) -> Any:
@@ -457,64 +469,11 @@ async def count(session: AsyncSession, sql: str, **params: Any) -> int:
 
 # ---------------------------------------------------------------- browser
 
-# Debian's chromium-headless-shell (the old headless mode, Blink without the browser's UI around
-# it) where it is installed, as .ci/run does: measured side by side with the CPU recorder on the
-# every-page walk, a visit costs about 70 ms of CPU in all against 100 with the full browser's
-# headless mode (200 against 240 with axe and a screenshot), and the browser tests together 238
-# CPU-s against 349; it renders with the same engine. Else the full browser, `chromium`;
-# JINLIN_CHROMIUM names another.
-CHROMIUM = os.environ.get("JINLIN_CHROMIUM") or next(
-    (path for path in ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium") if Path(path).exists()),
-    "/usr/bin/chromium",
-)
-# Playwright adds its own switches too (--disable-extensions, --disable-renderer-backgrounding,
-# --mute-audio, --disable-features=...,OptimizationHints,MediaRouter and more). Measured side by
-# side with the CPU recorder on the every-page walk, these cut nothing and are left out:
-# --disable-gpu-rasterization (rasterisation is in software already), --in-process-gpu,
-# --disable-site-isolation-trials, --disable-client-side-phishing-detection, Translate among the
-# disabled features, and --js-flags=--no-opt.
-# A navigation keeps its frame's document host (RenderDocument off, as Chromium did before it):
-# the page's document, style, layout and pixels are the same. Measured by sampling the CPU of
-# Chromium's processes over the admin's 81 pages (the every-page walk's visit with its measuring
-# script), A/B alternated three times: 47 – 53 ms of CPU a visit against 62 – 67 with a new host
-# for every document. (--disable-threaded-compositing cut it to 40 ms, but Chromium can then take
-# no screenshot.) Chromium reads only the last --disable-features, so this one repeats the list
-# Playwright passes (its chromiumSwitches.ts, playwright as locked; checked by
-# tests/unit/test_browser_switches.py) and adds RenderDocument to it.
-PLAYWRIGHT_DISABLED_FEATURES = (
-    "AvoidUnnecessaryBeforeUnloadCheckSync,DestroyProfileOnBrowserClose,HttpsUpgrades,"
-    "HttpsFirstBalancedModeAutoEnable,LensOverlay,MediaRouter,PaintHolding,ThirdPartyStoragePartitioning,"
-    "AvoidCorsURLLoaderRestartOnRedirect,TcpPortRandomizationWin,OptimizationHints,"
-    "NetworkTimeServiceQuerying,AimEnabled,PreconnectToSearch,msForceBrowserSignIn,"
-    "msEdgeUpdateLaunchServicesPreferredVersion"
-)
-CHROMIUM_ARGS = [
-    f"--disable-features={PLAYWRIGHT_DISABLED_FEATURES},RenderDocument",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's headless Chromium (CHROMIUM) through Playwright (never a downloaded browser).
-
-    Module-scoped: while sync Playwright runs, its event loop is the thread's running loop, so
-    async tests in later modules could not start their own; closing it per module frees them."""
-    from playwright.sync_api import sync_playwright  # lazily: only the browser tests start it
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium-headless-shell (.ci/run does)")
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+@pytest.fixture
+def browser(request: pytest.FixtureRequest) -> Any:
+    """The test process's Chromium (tests.chromium)."""
+    return THIS_PROCESS.get(request)
 
 
 # Screenshots are for people to look at, and the first screen is what a phone shows: a whole long

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import playwright
 
-from tests.conftest import CHROMIUM_ARGS, PLAYWRIGHT_DISABLED_FEATURES
+from tests.chromium import CHROMIUM_ARGS, PLAYWRIGHT_DISABLED_FEATURES
 
 
 def test_the_browser_keeps_what_playwright_disables() -> None:
