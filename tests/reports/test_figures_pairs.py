@@ -49,7 +49,7 @@ async def test_wishes_come_true_in_the_period_and_wishes_posted_in_it_are_named_
     tile, breakdown = figures.get("wishes_delivered"), figures.get("wishes")
     assert tile is not None and breakdown is not None
     zh = translations("zh").gettext
-    assert "in the period" in tile.label and "期" in zh(tile.label)
+    assert "in period" in tile.label and "期" in zh(tile.label)
     assert "posted" in breakdown.label and "提交" in zh(breakdown.label)
     assert tile.note and "whenever they were posted" in tile.note
     await page_login(client, admin)
