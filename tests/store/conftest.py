@@ -67,6 +67,14 @@ async def order(client: Any, person: Person, item_id: int, quantity: int = 1, ke
     )
 
 
+async def pickup_digits(client: Any, person: Person, order_id: int) -> str:
+    """The 8 digits an order's pickup page shows its resident (typed at the counter instead of
+    scanning the QR code)."""
+    return str(
+        (await client.get(f"/api/v1/orders/{order_id}", headers=person.headers)).json()["pickup_digits"]
+    )
+
+
 @pytest.fixture
 async def shop(client: Any, factory: Factory, engine: Any) -> Shop:
     tenant = await factory.tenant()

@@ -14,18 +14,12 @@ from app.core.uow import connection_of
 from app.scans import scanning
 from tests.api.helpers import page_login, post_form
 from tests.conftest import count, login
-from tests.store.conftest import give_points, make_item, order
+from tests.store.conftest import give_points, make_item, order, pickup_digits
 
 
 async def test_counter_scan_previews_then_hands_over_once(client, shop):
     item_id = await make_item(client, shop, name="食用油", points_price=40, stock=2)
-    placed = (
-        await client.post(
-            "/api/v1/orders",
-            json={"item_id": item_id, "quantity": 1, "idempotency_key": "x"},
-            headers=shop.resident.headers,
-        )
-    ).json()
+    placed = (await order(client, shop.resident, item_id, key="x")).json()
     await page_login(client, shop.staff)
     preview = await post_form(
         client, "/scan", {"code": placed["pickup_code"], "context": "counter"}, headers={"hx-request": "true"}
@@ -121,16 +115,8 @@ async def test_member_card_at_counter_shows_open_orders_and_staff_orders_for_the
 
 async def test_pickup_digits_typed_as_the_phone_shows_them_are_accepted(client, shop):
     item_id = await make_item(client, shop, name="挂面", points_price=20, stock=3)
-    placed = (
-        await client.post(
-            "/api/v1/orders",
-            json={"item_id": item_id, "quantity": 1, "idempotency_key": "typed"},
-            headers=shop.resident.headers,
-        )
-    ).json()
-    digits = (await client.get(f"/api/v1/orders/{placed['id']}", headers=shop.resident.headers)).json()[
-        "pickup_digits"
-    ]
+    placed = (await order(client, shop.resident, item_id, key="typed")).json()
+    digits = await pickup_digits(client, shop.resident, placed["id"])
     as_shown = f"{digits[:4]} {digits[4:]}"
     full_width = "".join(chr(ord(d) + 0xFEE0) for d in digits[:4]) + "　" + digits[4:]
     await page_login(client, shop.staff)
@@ -151,16 +137,8 @@ async def test_pickup_digits_typed_again_after_the_hand_over_say_so(client, shop
     """Typed again after the goods were handed over (shown twice, or by a second person at the
     counter), the digits were answered as unknown ("check them or scan the QR code")."""
     item_id = await make_item(client, shop, name="抽纸", points_price=20, stock=3)
-    placed = (
-        await client.post(
-            "/api/v1/orders",
-            json={"item_id": item_id, "quantity": 1, "idempotency_key": "twice"},
-            headers=shop.resident.headers,
-        )
-    ).json()
-    digits = (await client.get(f"/api/v1/orders/{placed['id']}", headers=shop.resident.headers)).json()[
-        "pickup_digits"
-    ]
+    placed = (await order(client, shop.resident, item_id, key="twice")).json()
+    digits = await pickup_digits(client, shop.resident, placed["id"])
     done = await client.post("/api/v1/scans", json={"code": digits}, headers=shop.staff.headers)
     assert done.json()["result"] == "picked_up", done.text
     await page_login(client, shop.staff)

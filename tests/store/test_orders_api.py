@@ -18,7 +18,7 @@ from app.store.orders import expire_orders
 from tests.api.helpers import page_login, post_form
 from tests.conftest import count, login
 from tests.served_jobs import settled
-from tests.store.conftest import give_points, make_item, order, touch
+from tests.store.conftest import give_points, make_item, order, pickup_digits, touch
 
 
 async def wallet(client, person, community_id):
@@ -194,9 +194,7 @@ async def test_staff_scan_hands_over_and_posts_points_once(client, shop, db):
 async def test_eight_digits_hand_over_at_the_counter(client, shop, db):
     item_id = await make_item(client, shop)
     placed = (await order(client, shop.resident, item_id)).json()
-    digits = (await client.get(f"/api/v1/orders/{placed['id']}", headers=shop.resident.headers)).json()[
-        "pickup_digits"
-    ]
+    digits = await pickup_digits(client, shop.resident, placed["id"])
     scan = await client.post("/api/v1/scans", json={"code": digits}, headers=shop.staff.headers)
     assert scan.status_code == 200 and scan.json()["result"] == "picked_up"
 
@@ -219,9 +217,7 @@ async def test_pickup_refusals_expired_other_community_and_non_staff(client, sho
     # provider's voucher is (not a `not_found` the scan's list does not name).
     foreign = await client.post("/api/v1/scans", json={"code": code}, headers=other_staff.headers)
     assert foreign.status_code == 403 and foreign.json()["code"] == "forbidden"
-    digits = (await client.get(f"/api/v1/orders/{placed['id']}", headers=shop.resident.headers)).json()[
-        "pickup_digits"
-    ]
+    digits = await pickup_digits(client, shop.resident, placed["id"])
     foreign_digits = await client.post("/api/v1/scans", json={"code": digits}, headers=other_staff.headers)
     assert foreign_digits.status_code == 422 and foreign_digits.json()["code"] == "code_invalid"
 

@@ -12,7 +12,7 @@ from app.core import clock
 from tests.api.helpers import page_login, post_form
 from tests.conftest import count
 from tests.qrtools import decode_svg
-from tests.store.conftest import give_points, make_item, order
+from tests.store.conftest import give_points, make_item, order, pickup_digits
 
 
 async def test_resident_browses_orders_and_sees_pickup_qr_and_digits(client, shop, db):
@@ -215,13 +215,7 @@ async def test_cancelling_an_order_takes_a_confirmation_step_and_one_tap_cancels
 
 async def test_staff_cancel_from_open_orders_needs_a_reason_on_the_confirmation_step(client, shop, db):
     item_id = await make_item(client, shop, name="保温杯", points_price=60, stock=2)
-    placed = (
-        await client.post(
-            "/api/v1/orders",
-            json={"item_id": item_id, "quantity": 1, "idempotency_key": "s1"},
-            headers=shop.resident.headers,
-        )
-    ).json()
+    placed = (await order(client, shop.resident, item_id, key="s1")).json()
     await page_login(client, shop.staff)
     orders_url = f"/store/admin/c/{shop.community_id}/orders"
     listing = await client.get(orders_url)
@@ -277,16 +271,8 @@ async def test_my_orders_shows_when_in_the_orders_communitys_time(client, shop, 
     )
     await db.commit()
     item_id = await make_item(client, shop, name="毛巾", points_price=5, stock=3)
-    placed = (
-        await client.post(
-            "/api/v1/orders",
-            json={"item_id": item_id, "quantity": 1, "idempotency_key": "zone"},
-            headers=shop.resident.headers,
-        )
-    ).json()
-    digits = (await client.get(f"/api/v1/orders/{placed['id']}", headers=shop.resident.headers)).json()[
-        "pickup_digits"
-    ]
+    placed = (await order(client, shop.resident, item_id, key="zone")).json()
+    digits = await pickup_digits(client, shop.resident, placed["id"])
     assert (
         await client.post("/api/v1/scans", json={"code": digits}, headers=shop.staff.headers)
     ).status_code == 200
