@@ -14,7 +14,7 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import exports, form_keys, paging
+from app.core import exports, form_keys, money, paging
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.i18n import gettext_for, lazy
@@ -158,7 +158,7 @@ async def _goal_page(
         source_labels=rules.SOURCE_LABELS,
         recorded_sources=rules.RECORDED_SOURCES,
         status_labels=STATUS_LABELS,
-        yuan=rules.yuan,
+        amount=money.amount,
         config=gateway.config_for(settings),
         notice=extra.pop("notice", None) or _notice(request),
         form_key=form_keys.new(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.core import money, progress
+from app.core import progress
 from app.core.i18n import lazy
 
 # The co-funding sources, in the order the progress bar shows them: msgid of each.
@@ -114,11 +114,6 @@ def donation_refusal(amount_cents: int) -> str | None:
     if not MIN_DONATION_CENTS <= amount_cents <= MAX_AMOUNT_CENTS:
         return "validation_error"
     return None
-
-
-def yuan(cents: int) -> str:
-    """An amount for people: 1,234.50 (app.core.money's, the one way pages show money)."""
-    return money.amount(cents)
 
 
 def parse_yuan(text: str) -> int | None:
