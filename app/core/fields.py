@@ -66,13 +66,21 @@ Name = Annotated[str, Meta(pattern=_NAME, min_length=1, max_length=10_000)]
 Key = Annotated[str, Meta(pattern=_FILLED, min_length=1, max_length=150)]
 
 
-def human_text(value: str | None, *, field: str | None = None, lines: bool = False) -> str:
-    """Text a person typed, as it is kept: NFC (the same name typed on two phones is the same
-    string), line ends as "\\n" where the field has several `lines`. Invalid (`field`) when it holds
-    a control character (a tab or line end allowed only in `lines`) or a text-direction mark."""
+def kept_form(value: str | None, *, lines: bool = False) -> str:
+    """Text a person typed in the form it is kept, nothing refused: NFC (the same name typed on
+    two phones is the same string), line ends as "\\n" where the text has several `lines`. The
+    one rule for every text that comes in: `human_text` checks it besides; a spreadsheet's cells
+    (app.imports) and a search's words take it as it is."""
     text = unicodedata.normalize("NFC", value or "")
     if lines:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def human_text(value: str | None, *, field: str | None = None, lines: bool = False) -> str:
+    """Text a person typed, as it is kept (`kept_form`). Invalid (`field`) when it holds a control
+    character (a tab or line end allowed only in `lines`) or a text-direction mark."""
+    text = kept_form(value, lines=lines)
     if holds_unsafe(text, lines=lines):
         raise Invalid(UNSAFE_TEXT, field=field)
     return text
@@ -82,10 +90,8 @@ def without_unsafe(value: str | None, *, lines: bool = False) -> str:
     """Text kept before `human_text` guarded it, made text it accepts: NFC, line ends as "\\n"
     where it has several `lines`, and the characters it refuses left out (a line end or tab in a
     one-line text becomes a space). Migration 0048 cleans the stored names and titles with it."""
-    text = unicodedata.normalize("NFC", value or "").replace("\r\n", "\n")
-    if lines:
-        text = text.replace("\r", "\n")
-    else:
+    text = kept_form(value, lines=lines)
+    if not lines:
         text = _LINE_SPACES.sub(" ", text)
     return (_REFUSED_IN_LINES if lines else _REFUSED_IN_A_LINE).sub("", text)
 

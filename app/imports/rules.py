@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from app.accounts.rules import phone_or_none
-from app.core.fields import holds_unsafe
+from app.core.fields import holds_unsafe, kept_form
 from app.core.i18n import lazy, translations
 from app.core.roles import COMMUNITY_ROLES, ROLE_LABELS, STREET_ROLES
 
@@ -190,7 +190,7 @@ def _cell(cells: Sequence[str], header: Header, column: str) -> str:
     index = header.at.get(column)
     if index is None or index >= len(cells):
         return ""
-    return (cells[index] or "").strip()[:CELL]
+    return kept_form(cells[index]).strip()[:CELL]
 
 
 def read_row(row_no: int, cells: Sequence[str], header: Header, *, may_grant: Iterable[str]) -> Row:
@@ -215,7 +215,6 @@ def read_row(row_no: int, cells: Sequence[str], header: Header, *, may_grant: It
             row.errors.append("phone_and_no_phone")
     elif not row.no_phone and no_phone is not None:
         row.errors.append("phone_missing")
-    row.name = unicodedata.normalize("NFC", row.name)
     if not row.name:
         row.errors.append("name_missing")
     elif holds_unsafe(row.name):
