@@ -323,18 +323,20 @@ async def shop_scan(request: Request, provider_id: int, actor: Actor, db_session
         )
     if isinstance(outcome, DomainError):
         uow.keep_refusal(request.scope)  # type: ignore[arg-type]
+        # A typed code is checked and typed again, not scanned again (the camera says so).
+        typed = form.get("via") != "camera"
+        refusal = scanning.typed_refusal(outcome) if typed else outcome
         return views.scan_answer(
             request,
             partial,
             ctx,
             "scan/_refused.html",
-            outcome.status_code,
-            code=outcome.code,
-            detail=error_message(request, outcome),
-            extra=outcome.extra,
+            refusal.status_code,
+            code=refusal.code,
+            detail=error_message(request, refusal),
+            extra=refusal.extra,
             scan=scan,
-            # A typed code is checked and typed again, not scanned again (the camera says so).
-            typed=form.get("via") != "camera",
+            typed=typed,
         )
     return views.scan_answer(
         request, partial, ctx, outcome.template or "scan/_result.html", 200, outcome=outcome, **outcome.data

@@ -17,8 +17,6 @@ from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render
 from app.scans import scanning, services
 
-TYPED_WRONG = lazy("The code you typed is not right. Check it and type it again.")
-
 
 @get("/scan", include_in_schema=False)
 async def scan_page(
@@ -76,8 +74,8 @@ async def scan_submit(request: Request, actor: Actor, db_session: AsyncSession) 
     typed = form.get("via") != "camera"
     if isinstance(outcome, DomainError):
         exc = outcome
-        if typed and exc.code == "code_invalid" and exc.detail is None:
-            exc = DomainError("code_invalid", exc.status_code, TYPED_WRONG, **exc.extra)
+        if typed:
+            exc = scanning.typed_refusal(exc)
         uow.keep_refusal(request.scope)  # type: ignore[arg-type]
         context_vars: dict[str, Any] = {
             "code": exc.code,

@@ -28,6 +28,7 @@ from typing import Any
 from app.core.authz import Actor
 from app.core.codes import typed_code
 from app.core.errors import DomainError
+from app.core.i18n import lazy
 from app.core.uow import Connection
 
 
@@ -80,6 +81,18 @@ _ATOMIC: set[str] = set()
 _REPEATS: dict[str, bool] = {}
 # What a handler of a shared kind (8 typed digits: a pickup, a voucher) raises when the code is
 # not one of its own for this scanner; the next handler of the kind is asked then.
+TYPED_WRONG = lazy("The code you typed is not right. Check it and type it again.")
+
+
+def typed_refusal(exc: DomainError) -> DomainError:
+    """A typed code that is not known is a mistyped one, not a bad QR code: the scanner page and
+    a shop's page say so instead of 二维码无效 and "Please scan again" (a refusal with words of
+    its own keeps them)."""
+    if exc.code == "code_invalid" and exc.detail is None:
+        return DomainError("code_invalid", exc.status_code, TYPED_WRONG, **exc.extra)
+    return exc
+
+
 _NOT_MINE = ("code_invalid", "forbidden", "not_found")
 
 DIGITS = re.compile(r"^[0-9]{8}$")

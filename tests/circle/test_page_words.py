@@ -161,3 +161,22 @@ async def test_withdrawing_an_offer_residents_can_buy_asks_first(
     )
     assert done.status_code == 303
     assert (await db.execute(text(status), {"o": offer_id})).scalar_one() == "withdrawn"
+
+
+async def test_a_shops_mistyped_digits_are_called_mistyped_not_an_invalid_qr_code(
+    client: Any, circle: Circle
+) -> None:
+    """Seven of the eight digits typed at the shop read 二维码无效 (an invalid QR code), though
+    nothing was scanned: a typed code is one to check and type again, as on the scanner page; a
+    code the camera read keeps the QR code's words."""
+    await page_login(client, circle.barber)
+    scan = f"/circle/shop/{circle.barber_id}/scan"
+    typed = await post_form(client, scan, {"code": "8763 021", "via": "typed"})
+    assert typed.status_code == 422 and 'data-result="code_invalid"' in typed.text
+    assert "输入的码不对，请核对后重新输入。" in typed.text and "二维码无效" not in typed.text
+    bare = await post_form(client, scan, {"code": "8763021"}, headers={"HX-Request": "true"})
+    assert "输入的码不对" in bare.text  # without JavaScript, every code is typed
+    english = await post_form(client, scan, {"code": "8763021"}, headers={"Accept-Language": "en"})
+    assert "The code you typed is not right. Check it and type it again." in english.text
+    scanned = await post_form(client, scan, {"code": "8763021", "via": "camera"})
+    assert "二维码无效" in scanned.text and "输入的码不对" not in scanned.text
