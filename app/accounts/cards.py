@@ -81,8 +81,11 @@ def parse(code: str) -> ParsedCode | None:
     if parts[0] == PRINTED_PREFIX and len(parts) == 2 and len(parts[1]) == PRINTED_LENGTH:
         if all(ch in CODE_ALPHABET for ch in parts[1]):
             return ParsedCode("printed", secret=parts[1])
-    if parts[0] == PRINTED_PREFIX and len(parts) > 1:
-        typed = "".join(parts[1:])
+    # The typed code's dashes are what people leave out first (a phone's keyboard hides them,
+    # or they type the groups with spaces): JC1EYMPP3EH5V is JC1-EYMPP-3EH5V.
+    squeezed = code.replace("-", "")
+    if squeezed.startswith(PRINTED_PREFIX):
+        typed = squeezed[len(PRINTED_PREFIX) :]
         if len(typed) == PUBLIC_ID_LENGTH and all(ch in CODE_ALPHABET for ch in typed):
             return ParsedCode("typed", public_id=typed)
     return None

@@ -191,7 +191,8 @@ def kind_of(request: ScanRequest) -> str:
     if DIGITS.match(code):
         return "digits"
     prefix = code.split("-", 1)[0]
-    if prefix in ("JM1", "JC1"):
+    # A member card's typed code may come without its dashes (JC1EYMPP3EH5V).
+    if prefix in ("JM1", "JC1") or code.startswith("JC1"):
         if request.event_id is not None:
             return "member@event"
         return "member@counter"

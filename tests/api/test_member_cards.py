@@ -277,3 +277,25 @@ async def test_the_printed_card_has_a_typed_code_that_the_scanner_accepts(client
     assert await _resolve(engine, code) == "code_invalid"
     assert await _resolve(engine, new_code) == elder.user_id
     assert await _resolve(engine, "JC1-22222-22222") == "code_invalid"
+
+
+async def test_a_card_code_typed_without_dashes_finds_the_resident_for_a_grid_worker(client, factory):
+    """Typed on a phone's keyboard, the card's code comes with spaces or nothing between its groups."""
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    grid = await factory.person(tenant, roles=["grid_worker"], name="林网格")
+    elder = await factory.person(tenant, name="杨依伯", phone=None)
+    await session_of(client, tenant.admin)
+    card = await post_form(client, f"/admin/c/{tenant.community_id}/residents/{elder.user_id}/card")
+    code = TYPED_RE.findall(card.text)[0]
+    await session_of(client, grid)
+    for typed in (code.replace("-", " "), code.replace("-", "").lower()):
+        found = await post_form(client, f"/circle/c/{tenant.community_id}/for-resident", {"code": typed})
+        assert found.status_code == 200, typed
+        assert f'data-resident="{elder.user_id}"' in found.text and "杨依伯" in found.text
+    # The scanner's typed field at an event reads it the same way.
+    client.cookies.clear()
+    event_id = await make_event(client, admin, tenant.community_id, signup_required=False)
+    checked_in = await scan(client, admin, code.replace("-", ""), event_id=event_id, action="checkin")
+    assert checked_in.status_code == 200, checked_in.text
+    assert checked_in.json()["user_id"] == elder.user_id

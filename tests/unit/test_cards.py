@@ -78,3 +78,11 @@ def test_parse_refuses_garbage():
         "JX1-A-1-B",
     ):
         assert cards.parse(text) is None, text
+
+
+def test_a_typed_code_is_read_without_its_dashes_or_with_spaces_between_its_groups():
+    for text in ("JC1-ABCDE-FGHJK", "JC1ABCDEFGHJK", "jc1abcdefghjk", "JC1 ABCDE FGHJK", "JC1-ABCDEFGHJK"):
+        parsed = cards.parse(text)
+        assert parsed is not None and parsed.kind == "typed" and parsed.public_id == "ABCDEFGHJK", text
+    for text in ("JC1ABCDEFGHJ", "JC1ABCDEFGHJKM", "JC1ABCDEFGHJ0"):
+        assert cards.parse(text) is None, text
