@@ -21,7 +21,7 @@ from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.web import client_address, error_message, form_data, optional_int, reopen_form, reopen_page
 from app.partners import agreements, forms, lists, registrations, services
-from app.payments import services as funding
+from app.payments import contributions as funding
 from app.places.models import Community
 from app.places.services import community_for, time_zone_of
 

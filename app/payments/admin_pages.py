@@ -29,7 +29,7 @@ from app.core.web import (
     reopen_form,
     reopen_page,
 )
-from app.payments import corrections, gateway, refunds, rules, services, targets
+from app.payments import contributions, corrections, gateway, refunds, rules, targets
 from app.payments import exports as payments_exports
 from app.payments import home as _home  # noqa: F401 - registers its share of the home page
 from app.places.models import Community
@@ -68,7 +68,7 @@ async def _community(db: AsyncSession, actor: Actor, community_id: int) -> Commu
     community = await db.get(Community, community_id)
     if community is None:
         raise NotFound()
-    services.require_money_reader(actor, community_id)
+    contributions.require_money_reader(actor, community_id)
     return community
 
 
@@ -94,7 +94,7 @@ async def goals_page(
     every = await targets.with_goal(db_session, community_id)
     at = paging.window(len(every), optional_int(page), GOALS_PAGE)
     shown = every[at.offset : at.offset + GOALS_PAGE]
-    goals = list(zip(shown, await services.progress_of_page(db_session, shown), strict=True))
+    goals = list(zip(shown, await contributions.progress_of_page(db_session, shown), strict=True))
     registered = targets.kinds()
     return render(
         request,
@@ -139,7 +139,7 @@ async def _goal_page(
         raise NotFound()
     community = await _community(db, actor, target.community_id)
     registered = targets.kind(kind)
-    total = await services.count_lines(db, actor, target)
+    total = await contributions.count_lines(db, actor, target)
     at = paging.window(total, page, LINES_PAGE)
     return render(
         request,
@@ -148,8 +148,8 @@ async def _goal_page(
         community=community,
         target=target,
         kind_label=registered.label if registered else kind,
-        funding=await services.funding_box(db, kind, target_id),
-        lines=await services.lines(db, actor, target, limit=LINES_PAGE, offset=at.offset),
+        funding=await contributions.funding_box(db, kind, target_id),
+        lines=await contributions.lines(db, actor, target, limit=LINES_PAGE, offset=at.offset),
         lines_total=total,
         page=at.number,
         pages=at.pages,
@@ -188,7 +188,7 @@ async def _record(
         raise NotFound()
     try:
         amount = _typed_amount(form)
-        await services.record_contribution(
+        await contributions.record_contribution(
             db,
             actor,
             target,

@@ -16,7 +16,7 @@ from app.core.authz import Actor
 from app.core.errors import DomainError, ErrorBody, error_responses
 from app.core.settings import Settings
 from app.core.web import database
-from app.payments import fake, gateway, services
+from app.payments import fake, gateway, services, stripe_events
 from app.payments.schemas import DonationIn, DonationOut
 
 _DONATION_RESPONSES = {
@@ -98,7 +98,7 @@ async def stripe_webhook(request: Request, settings: Settings, db_session: Async
         event = gateway.verify_event(payload, request.headers.get("stripe-signature"), config.webhook_secret)
     except gateway.BadSignature:
         raise DomainError("validation_error", 400, "The Stripe signature does not verify.") from None
-    await services.store_event(db_session, event, payload.decode("utf-8"))
+    await stripe_events.store_event(db_session, event, payload.decode("utf-8"))
     return {"received": True}
 
 

@@ -8,14 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import jobs
 from app.core.settings import get_settings
-from app.payments import services
+from app.payments import stripe_events
 
 
-@jobs.periodic("* * * * *", name=services.HANDLE_EVENTS)
+@jobs.periodic("* * * * *", name=stripe_events.HANDLE_EVENTS)
 async def handle_events(session: AsyncSession) -> None:
-    await services.handle_waiting_events(session)
+    await stripe_events.handle_waiting_events(session)
 
 
 @jobs.periodic("*/10 * * * *", name="payments.reconcile")
 async def reconcile(session: AsyncSession) -> None:
-    await services.reconcile(session, get_settings())
+    await stripe_events.reconcile(session, get_settings())

@@ -18,7 +18,7 @@ from app.core.errors import DomainError, NotFound
 from app.core.i18n import gettext_for, request_lang
 from app.core.settings import Settings
 from app.core.web import error_message, form_data, render, reopen_form
-from app.payments import fake, gateway, rules, services, targets
+from app.payments import contributions, fake, gateway, rules, services, targets
 
 
 async def _fund_page(
@@ -36,7 +36,7 @@ async def _fund_page(
         raise NotFound()
     returned = await _return_notice(request, db, kind, target_id)
     if returned and request.query_params.get("part") == "1":
-        funding = await services.funding_box(db, kind, target_id)
+        funding = await contributions.funding_box(db, kind, target_id)
         return render(request, "payments/_paid.html", oob=True, funding=funding, **returned)
     config = gateway.config_for(settings)
     return render(
@@ -45,7 +45,7 @@ async def _fund_page(
         status_code=status_code,
         target=target,
         kind_label=registered.label if (registered := targets.kind(kind)) else kind,
-        funding=await services.funding_box(db, kind, target_id),
+        funding=await contributions.funding_box(db, kind, target_id),
         config=config,
         paid=bool(returned),
         form_key=form_keys.new(),

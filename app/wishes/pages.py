@@ -21,7 +21,7 @@ from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
-from app.payments import services as funding
+from app.payments import contributions as funding
 from app.places.models import Building, Community, Compound
 from app.wishes import access, partner_office, reading, services
 from app.wishes import home as _home  # noqa: F401 - registers its share of the home page

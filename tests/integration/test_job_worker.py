@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from app import domains
 from app.core import jobs, serving
 from app.imports import services as imports
-from app.payments import services as payments
+from app.payments import stripe_events as payments
 from app.reports import exporting
 
 

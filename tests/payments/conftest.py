@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app import domains
 from app.core.settings import Settings
 from app.ledger.verify import run_checks
-from app.payments import fake, gateway, services
+from app.payments import fake, gateway, stripe_events
 from tests.conftest import SECRET, LiveServer, Person, login, start_server
 
 # The money tests check the ledger with every check `jinlin ledger verify` runs (the vouchers'
@@ -90,7 +90,7 @@ async def apply_waiting(engine: Any) -> int:
     while True:
         async with async_sessionmaker(engine, expire_on_commit=False)() as s:
             async with s.begin():
-                applied += await services.handle_waiting_events(s)
+                applied += await stripe_events.handle_waiting_events(s)
             left = await s.scalar(text("SELECT count(*) FROM stripe_events WHERE handled_at IS NULL"))
         if not left:
             return applied

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core.authz import Actor
-from app.payments import fake, gateway, refunds, services
+from app.payments import fake, gateway, refunds, stripe_events
 from tests.api.helpers import page_login
 from tests.payments.conftest import (
     WEBHOOK_SECRET,
@@ -159,7 +159,7 @@ async def test_reconciliation_applies_a_completed_checkout_whose_webhook_was_los
     # every ten minutes on this database and could apply the lost checkout before the test's own
     # run does (even before the test reads that nothing was applied). The test's runs look back
     # from a moment just after the Checkout was made.
-    made = int(time.time()) - (services.RECONCILE_DAYS + 1) * 86400
+    made = int(time.time()) - (stripe_events.RECONCILE_DAYS + 1) * 86400
     await db.execute(
         text(
             "UPDATE offline_stripe_sessions"
@@ -171,14 +171,14 @@ async def test_reconciliation_applies_a_completed_checkout_whose_webhook_was_los
     lost = await fake_step(engine, "pay", session_id)
     assert lost is not None  # and never delivered
     await apply_waiting(engine)
-    await served_tick(engine, lambda s: services.reconcile(s, pay_settings))  # by the wall clock
+    await served_tick(engine, lambda s: stripe_events.reconcile(s, pay_settings))  # by the wall clock
     assert await funded(pay, goal) == 0
     async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
-        counts = await services.reconcile(s, pay_settings, now=made + 60)
+        counts = await stripe_events.reconcile(s, pay_settings, now=made + 60)
     assert counts.get("paid", 0) >= 1
     assert await funded(pay, goal) == AMOUNT
     async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
-        again = await services.reconcile(s, pay_settings, now=made + 60)
+        again = await stripe_events.reconcile(s, pay_settings, now=made + 60)
     assert "paid" not in again
     assert await funded(pay, goal) == AMOUNT
     # The webhook arriving late changes nothing either.

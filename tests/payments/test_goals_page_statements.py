@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from app.payments import services, targets
+from app.payments import contributions, targets
 from tests.api.helpers import page_login
 from tests.statements import logged, page_statements, reads_no_more_with_more_rows
 
@@ -75,8 +75,8 @@ async def test_the_goals_page_reads_as_much_with_30_goals_as_with_3(app, client,
             ),
             {"c": tenant.community_id, "w": first.id},
         )
-    together = await services.progress_of_page(db, shown)
-    one_by_one = [await services.progress(db, target) for target in shown]
+    together = await contributions.progress_of_page(db, shown)
+    one_by_one = [await contributions.progress(db, target) for target in shown]
     assert together == one_by_one
     by_target = dict(zip(shown, together, strict=True))
     assert len(by_target[first].names) == 50 and by_target[first].more_names == 3

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from app.payments import admin_pages, services
+from app.payments import admin_pages, contributions
 from tests.api.helpers import session_of
 from tests.payments.conftest import wish_with_goal
 
@@ -147,7 +147,7 @@ async def test_the_funding_box_says_how_many_more_gave_past_the_names_it_shows(
     client: Any, factory: Any, db: Any, monkeypatch: Any
 ) -> None:
     """The box named the first 50 givers and stopped there without a word."""
-    monkeypatch.setattr(services, "NAMES_SHOWN", 2)
+    monkeypatch.setattr(contributions, "NAMES_SHOWN", 2)
     goal = await wish_with_goal(client, factory)
     await _contributions(db, goal.community_id, goal.wish_id, ["老王", "老李", "老张"], shown=True)
     await session_of(client, goal.admin)

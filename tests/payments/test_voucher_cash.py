@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.circle import cash
 from app.core.settings import Settings
-from app.payments import fake, services
+from app.payments import fake, stripe_events
 from tests.api.helpers import post_form
 from tests.api.helpers import session_of as page_session
 from tests.circle.conftest import give_points, make_offer
@@ -375,7 +375,7 @@ async def test_the_checkout_leads_back_to_the_voucher_paid_or_not(
 async def _apply_one(engine: Any, event: dict[str, Any]) -> str:
     """One event applied in a transaction of its own, as a run of the job would."""
     async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
-        return await services.apply(s, event["type"], event["data"]["object"])
+        return await stripe_events.apply(s, event["type"], event["data"]["object"])
 
 
 async def test_a_completion_and_a_refund_in_part_applied_at_once_leave_the_voucher_cancelled(
