@@ -1,34 +1,30 @@
 """The community admin's pages of the service circle: providers (where they are, their hours,
 whether they come to the home) and compounds' locations, offers to approve, the circle's
-settings, and the monthly statements with their exports."""
+settings, and the monthly statements with their exports. These are the routes and their forms;
+what each page shows is app.circle.admin_views."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from litestar import Request, Response, get, post
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.circle import exports as circle_exports
-from app.circle import photos, rules, services, statements
+from app.circle import admin_views, photos, rules, services, statements
 from app.circle.models import Offer
-from app.circle.statements import FUND_LABELS, STATEMENT_LABELS
-from app.circle.views import OFFER_LABELS, offer_context
-from app.core import clock, exports, form_keys, organisations, uploads
+from app.circle.views import offer_context
+from app.core import clock, uploads
 from app.core import photos as core_photos
 from app.core.authz import Actor
-from app.core.errors import DomainError, Invalid, NotFound
+from app.core.errors import DomainError, Invalid
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.payments.rules import parse_yuan
-from app.places.models import Compound
 from app.places.services import community_for, time_zone_of
 
-NO_CATEGORY = lazy("No category")
 CASH_WORDS = lazy("The cash part is an amount in yuan such as 12.50, from 0 to 100000.")
 # What the page says after each of its forms sent the admin back (?saved=...).
 SAVED_WORDS = {
@@ -40,50 +36,6 @@ SAVED_WORDS = {
 }
 
 
-async def _overview(
-    request: Request,
-    db_session: AsyncSession,
-    actor: Actor,
-    community_id: int,
-    *,
-    error: str | None = None,
-    notice: str | None = None,
-    status_code: int = 200,
-) -> Template:
-    community = await community_for(db_session, actor, community_id, "admin")
-    offers = (
-        await db_session.scalars(
-            select(Offer)
-            .where(Offer.community_id == community_id)
-            .order_by(Offer.status != "pending", Offer.id.desc())
-        )
-    ).all()
-    providers = await services.providers_of_community(db_session, actor, community_id)
-    names = {p.ref.id: p.ref.name for p in providers}
-    compounds = (
-        await db_session.scalars(
-            select(Compound).where(Compound.community_id == community_id).order_by(Compound.id)
-        )
-    ).all()
-    return render(
-        request,
-        "circle/admin.html",
-        status_code=status_code,
-        community=community,
-        providers=providers,
-        offers=offers,
-        names=names,
-        kinds={p.ref.id: p.ref.category for p in providers},
-        service_category=rules.service_category,
-        offer_labels=OFFER_LABELS,
-        compounds=compounds,
-        settings=await services.settings_of(db_session, community_id),
-        funds=FUND_LABELS,
-        error=error,
-        notice=notice,
-    )
-
-
 @get("/circle/admin/c/{community_id:int}", include_in_schema=False)
 async def admin_page(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, saved: str = ""
@@ -91,7 +43,7 @@ async def admin_page(
     """The forms below send the admin back here: the page says what was just saved."""
     said = SAVED_WORDS.get(saved)
     notice = gettext_for(request)(said) if said else None
-    return await _overview(request, db_session, actor, community_id, notice=notice)
+    return await admin_views.overview(request, db_session, actor, community_id, notice=notice)
 
 
 @post("/circle/admin/c/{community_id:int}/settings", include_in_schema=False)
@@ -111,7 +63,7 @@ async def save_settings(
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
-        return await _overview(
+        return await admin_views.overview(
             request,
             db_session,
             actor,
@@ -133,7 +85,7 @@ async def save_compound(
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
-        return await _overview(
+        return await admin_views.overview(
             request,
             db_session,
             actor,
@@ -164,7 +116,7 @@ async def review_offer(
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
-        return await _overview(
+        return await admin_views.overview(
             request,
             db_session,
             actor,
@@ -179,42 +131,11 @@ async def review_offer(
 # ---------------------------------------------------------------- a provider
 
 
-async def _provider_page(
-    request: Request,
-    db_session: AsyncSession,
-    actor: Actor,
-    provider_id: int,
-    error: str | None = None,
-    status_code: int = 200,
-    form: dict[str, str] | None = None,
-) -> Template:
-    provider = (await organisations.providers(db_session, [provider_id])).get(provider_id)
-    if provider is None:
-        raise NotFound()
-    community = await community_for(db_session, actor, provider.community_id, "admin")
-    view = (await services.provider_views(db_session, [provider]))[0]
-    gettext = gettext_for(request)
-    return render(
-        request,
-        "circle/admin_provider.html",
-        status_code=status_code,
-        community=community,
-        view=view,
-        provider=provider,
-        categories=[
-            (code, rules.service_category(code).words(gettext) or gettext(NO_CATEGORY))
-            for code in rules.category_choices(provider.category)
-        ],
-        error=error,
-        form=form or {},
-    )
-
-
 @get("/circle/admin/providers/{provider_id:int}", include_in_schema=False)
 async def provider_page(
     request: Request, provider_id: int, actor: Actor, db_session: AsyncSession
 ) -> Template:
-    return await _provider_page(request, db_session, actor, provider_id)
+    return await admin_views.provider_form(request, db_session, actor, provider_id)
 
 
 @post("/circle/admin/providers/{provider_id:int}", include_in_schema=False)
@@ -237,46 +158,13 @@ async def save_provider(
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
-        return await _provider_page(
+        return await admin_views.provider_form(
             request, db_session, actor, provider_id, error_message(request, exc), exc.status_code, form
         )
     return Redirect(f"/circle/admin/c/{provider.community_id}?saved=provider", status_code=303)
 
 
 # ---------------------------------------------------------------- offers made by the admin or proposed
-
-
-async def _offer_form(
-    request: Request,
-    db_session: AsyncSession,
-    actor: Actor,
-    provider_id: int,
-    error: str | None = None,
-    status_code: int = 200,
-    form: dict[str, str] | None = None,
-    photo_error: str | None = None,
-) -> Template:
-    provider = await services.provider_for(db_session, actor, provider_id, admin=True)
-    return render(
-        request,
-        "circle/offer_new.html",
-        status_code=status_code,
-        provider=provider,
-        by_admin=actor.has(provider.community_id, "admin"),
-        error=error,
-        photo_error=photo_error,
-        max_photo_bytes=core_photos.MAX_BYTES,
-        form=form or {},
-        form_key=form_keys.new(),
-    )
-
-
-def _errors(request: Request, exc: DomainError) -> dict[str, str | None]:
-    """A refusal's words go next to the photo field when the photo was refused, else on top."""
-    message = error_message(request, exc)
-    if exc.extra.get("field") == "photo":
-        return {"error": None, "photo_error": message}
-    return {"error": message, "photo_error": None}
 
 
 @get("/circle/shop/{provider_id:int}/offers/new", include_in_schema=False)
@@ -286,7 +174,7 @@ async def offer_new(
     """A provider's admin proposes an offer (the community admin approves it); the community
     admin's own offer is live at once."""
     if photo == "too_large":
-        return await _offer_form(
+        return await admin_views.offer_form(
             request,
             db_session,
             actor,
@@ -294,7 +182,7 @@ async def offer_new(
             status_code=422,
             photo_error=gettext_for(request)(core_photos.TOO_LARGE),
         )
-    return await _offer_form(request, db_session, actor, provider_id)
+    return await admin_views.offer_form(request, db_session, actor, provider_id)
 
 
 def _optional_positive(value: str | None) -> int | None:
@@ -349,14 +237,14 @@ async def offer_create(
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
-        return await _offer_form(
+        return await admin_views.offer_form(
             request,
             db_session,
             actor,
             provider_id,
             status_code=exc.status_code,
             form=form,
-            **_errors(request, exc),
+            **admin_views.refusal_words(request, exc),
         )
     return Redirect(f"/circle/shop/{provider_id}?saved=offer", status_code=303)
 
@@ -388,7 +276,7 @@ async def offer_photo_upload(
             status_code=exc.status_code,
             saved="",
             **ctx,
-            **_errors(request, exc),
+            **admin_views.refusal_words(request, exc),
         )
     return Redirect(f"/circle/offers/{offer_id}?saved=photo", status_code=303)
 
@@ -396,73 +284,11 @@ async def offer_photo_upload(
 # ---------------------------------------------------------------- statements
 
 
-def _month(value: str, now_month: date) -> date:
-    return rules.parse_month(value) or now_month
-
-
 @get("/circle/admin/c/{community_id:int}/statements", include_in_schema=False)
 async def statements_page(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
 ) -> Template:
-    community = await community_for(db_session, actor, community_id, "admin")
-    zone = await time_zone_of(db_session, community_id)
-    this_month = rules.month_of(clock.now(), zone)
-    chosen = _month(month, (this_month - timedelta(days=1)).replace(day=1))
-    figures = await statements.community_statements(db_session, actor, community_id, chosen)
-    cash_lines = await statements.cash_lines(db_session, community_id, chosen)
-    return render(
-        request,
-        "circle/statements.html",
-        community=community,
-        month=chosen,
-        month_text=rules.month_text(chosen),
-        months=[rules.month_text(m) for m in _recent_months(this_month, 6)],
-        figures=figures,
-        cash_lines=cash_lines,
-        names={f.organisation_id: f.name for f in figures},
-        closable=rules.may_close(chosen, clock.now(), zone),
-        funds=FUND_LABELS,
-        labels=STATEMENT_LABELS,
-    )
-
-
-def _recent_months(this_month: date, count: int) -> list[date]:
-    months = [this_month]
-    while len(months) < count:
-        months.append((months[-1] - timedelta(days=1)).replace(day=1))
-    return months
-
-
-async def _confirm_page(
-    request: Request,
-    db_session: AsyncSession,
-    actor: Actor,
-    community_id: int,
-    provider_id: int,
-    month_text: str,
-    step: str,
-    error: str | None = None,
-    status_code: int = 200,
-) -> Template:
-    community = await community_for(db_session, actor, community_id, "admin")
-    await statements.require_serving(db_session, provider_id, community_id)
-    month = statements.check_month(month_text)
-    found = await statements.month_figures(db_session, community_id, month, provider_id)
-    if not found or not found[0].name:
-        raise NotFound()
-    zone = await time_zone_of(db_session, community_id)
-    return render(
-        request,
-        "circle/statement_confirm.html",
-        status_code=status_code,
-        community=community,
-        figures=found[0],
-        step="paid" if step == "paid" else "close",
-        closable=rules.may_close(month, clock.now(), zone),
-        funds=FUND_LABELS,
-        labels=STATEMENT_LABELS,
-        error=error,
-    )
+    return await admin_views.month_statements(request, db_session, actor, community_id, month)
 
 
 @get("/circle/admin/c/{community_id:int}/statements/{provider_id:int}", include_in_schema=False)
@@ -479,7 +305,9 @@ async def statement_confirm(
     if not month:
         zone = await time_zone_of(db_session, community_id)
         month = rules.month_text((rules.month_of(clock.now(), zone) - timedelta(days=1)).replace(day=1))
-    return await _confirm_page(request, db_session, actor, community_id, provider_id, month, step)
+    return await admin_views.statement_confirmation(
+        request, db_session, actor, community_id, provider_id, month, step
+    )
 
 
 @post("/circle/admin/c/{community_id:int}/statements/{provider_id:int}", include_in_schema=False)
@@ -490,7 +318,9 @@ async def statement_step(
     step = "paid" if form.get("step") == "paid" else "close"
     month_text = form.get("month", "")
     if form.get("confirm") != "1":
-        return await _confirm_page(request, db_session, actor, community_id, provider_id, month_text, step)
+        return await admin_views.statement_confirmation(
+            request, db_session, actor, community_id, provider_id, month_text, step
+        )
     try:
         month = statements.check_month(month_text)
         if step == "paid":
@@ -503,7 +333,7 @@ async def statement_step(
             )
     except DomainError as exc:
         await reopen_form(db_session, exc)
-        return await _confirm_page(
+        return await admin_views.statement_confirmation(
             request,
             db_session,
             actor,
@@ -517,33 +347,6 @@ async def statement_step(
     return Redirect(f"/circle/admin/c/{community_id}/statements?month={month_text}", status_code=303)
 
 
-async def _statements_file(
-    request: Request,
-    db_session: AsyncSession,
-    actor: Actor,
-    community_id: int,
-    month: str,
-    fmt: str,
-    part: str,
-) -> Response[bytes]:
-    """A month's statements as the circle's export (app.core.exports), or with `part=cash` its
-    cash parts voucher by voucher: one writer, one way of naming files and one audit entry for
-    every export taken."""
-    community = await community_for(db_session, actor, community_id, "admin")
-    scope = circle_exports.month_scope(community, statements.check_month(month))
-    found = exports.get(circle_exports.CASH if part == "cash" else circle_exports.NAME)
-    return await exports.taken_file(
-        db_session,
-        actor=actor,
-        export=found,
-        scope=scope,
-        fmt=fmt,
-        rows=await found.fn(db_session, scope),
-        gettext=gettext_for(request),
-        address=client_address(request),
-    )
-
-
 @get("/circle/admin/c/{community_id:int}/statements.csv", include_in_schema=False)
 async def statements_csv(
     request: Request,
@@ -553,7 +356,7 @@ async def statements_csv(
     month: str = "",
     part: str = "",
 ) -> Response[bytes]:
-    return await _statements_file(request, db_session, actor, community_id, month, "csv", part)
+    return await admin_views.statements_file(request, db_session, actor, community_id, month, "csv", part)
 
 
 @get("/circle/admin/c/{community_id:int}/statements.xlsx", include_in_schema=False)
@@ -565,7 +368,7 @@ async def statements_xlsx(
     month: str = "",
     part: str = "",
 ) -> Response[bytes]:
-    return await _statements_file(request, db_session, actor, community_id, month, "xlsx", part)
+    return await admin_views.statements_file(request, db_session, actor, community_id, month, "xlsx", part)
 
 
 route_handlers = [

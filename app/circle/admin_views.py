@@ -1,0 +1,233 @@
+"""What the service circle's admin pages show (app.circle.admin_pages routes to them and reads
+their forms): the community's overview, a provider's page, the form of a new offer, a month's
+statements and the confirmation before one is closed or marked paid, and the statements' files."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from litestar import Request, Response
+from litestar.response import Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.circle import exports as circle_exports
+from app.circle import rules, services, statements
+from app.circle.models import Offer
+from app.circle.statements import FUND_LABELS, STATEMENT_LABELS
+from app.circle.views import OFFER_LABELS
+from app.core import clock, exports, form_keys, organisations
+from app.core import photos as core_photos
+from app.core.authz import Actor
+from app.core.errors import DomainError, NotFound
+from app.core.i18n import gettext_for, lazy
+from app.core.web import client_address, error_message, render
+from app.places.models import Compound
+from app.places.services import community_for, time_zone_of
+
+NO_CATEGORY = lazy("No category")
+
+
+async def overview(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    community = await community_for(db_session, actor, community_id, "admin")
+    offers = (
+        await db_session.scalars(
+            select(Offer)
+            .where(Offer.community_id == community_id)
+            .order_by(Offer.status != "pending", Offer.id.desc())
+        )
+    ).all()
+    providers = await services.providers_of_community(db_session, actor, community_id)
+    names = {p.ref.id: p.ref.name for p in providers}
+    compounds = (
+        await db_session.scalars(
+            select(Compound).where(Compound.community_id == community_id).order_by(Compound.id)
+        )
+    ).all()
+    return render(
+        request,
+        "circle/admin.html",
+        status_code=status_code,
+        community=community,
+        providers=providers,
+        offers=offers,
+        names=names,
+        kinds={p.ref.id: p.ref.category for p in providers},
+        service_category=rules.service_category,
+        offer_labels=OFFER_LABELS,
+        compounds=compounds,
+        settings=await services.settings_of(db_session, community_id),
+        funds=FUND_LABELS,
+        error=error,
+        notice=notice,
+    )
+
+
+async def provider_form(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    provider_id: int,
+    error: str | None = None,
+    status_code: int = 200,
+    form: dict[str, str] | None = None,
+) -> Template:
+    provider = (await organisations.providers(db_session, [provider_id])).get(provider_id)
+    if provider is None:
+        raise NotFound()
+    community = await community_for(db_session, actor, provider.community_id, "admin")
+    view = (await services.provider_views(db_session, [provider]))[0]
+    gettext = gettext_for(request)
+    return render(
+        request,
+        "circle/admin_provider.html",
+        status_code=status_code,
+        community=community,
+        view=view,
+        provider=provider,
+        categories=[
+            (code, rules.service_category(code).words(gettext) or gettext(NO_CATEGORY))
+            for code in rules.category_choices(provider.category)
+        ],
+        error=error,
+        form=form or {},
+    )
+
+
+async def offer_form(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    provider_id: int,
+    error: str | None = None,
+    status_code: int = 200,
+    form: dict[str, str] | None = None,
+    photo_error: str | None = None,
+) -> Template:
+    provider = await services.provider_for(db_session, actor, provider_id, admin=True)
+    return render(
+        request,
+        "circle/offer_new.html",
+        status_code=status_code,
+        provider=provider,
+        by_admin=actor.has(provider.community_id, "admin"),
+        error=error,
+        photo_error=photo_error,
+        max_photo_bytes=core_photos.MAX_BYTES,
+        form=form or {},
+        form_key=form_keys.new(),
+    )
+
+
+def refusal_words(request: Request, exc: DomainError) -> dict[str, str | None]:
+    """A refusal's words go next to the photo field when the photo was refused, else on top."""
+    message = error_message(request, exc)
+    if exc.extra.get("field") == "photo":
+        return {"error": None, "photo_error": message}
+    return {"error": message, "photo_error": None}
+
+
+def _month_or(value: str, now_month: date) -> date:
+    return rules.parse_month(value) or now_month
+
+
+def _recent_months(this_month: date, count: int) -> list[date]:
+    months = [this_month]
+    while len(months) < count:
+        months.append((months[-1] - timedelta(days=1)).replace(day=1))
+    return months
+
+
+async def month_statements(
+    request: Request, db_session: AsyncSession, actor: Actor, community_id: int, month: str
+) -> Template:
+    """A month's statements, provider by provider, and its cash parts (the month before this one
+    unless `month` names another)."""
+    community = await community_for(db_session, actor, community_id, "admin")
+    zone = await time_zone_of(db_session, community_id)
+    this_month = rules.month_of(clock.now(), zone)
+    chosen = _month_or(month, (this_month - timedelta(days=1)).replace(day=1))
+    figures = await statements.community_statements(db_session, actor, community_id, chosen)
+    cash_lines = await statements.cash_lines(db_session, community_id, chosen)
+    return render(
+        request,
+        "circle/statements.html",
+        community=community,
+        month=chosen,
+        month_text=rules.month_text(chosen),
+        months=[rules.month_text(m) for m in _recent_months(this_month, 6)],
+        figures=figures,
+        cash_lines=cash_lines,
+        names={f.organisation_id: f.name for f in figures},
+        closable=rules.may_close(chosen, clock.now(), zone),
+        funds=FUND_LABELS,
+        labels=STATEMENT_LABELS,
+    )
+
+
+async def statement_confirmation(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    provider_id: int,
+    month_text: str,
+    step: str,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    community = await community_for(db_session, actor, community_id, "admin")
+    await statements.require_serving(db_session, provider_id, community_id)
+    month = statements.check_month(month_text)
+    found = await statements.month_figures(db_session, community_id, month, provider_id)
+    if not found or not found[0].name:
+        raise NotFound()
+    zone = await time_zone_of(db_session, community_id)
+    return render(
+        request,
+        "circle/statement_confirm.html",
+        status_code=status_code,
+        community=community,
+        figures=found[0],
+        step="paid" if step == "paid" else "close",
+        closable=rules.may_close(month, clock.now(), zone),
+        funds=FUND_LABELS,
+        labels=STATEMENT_LABELS,
+        error=error,
+    )
+
+
+async def statements_file(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    month: str,
+    fmt: str,
+    part: str,
+) -> Response[bytes]:
+    """A month's statements as the circle's export (app.core.exports), or with `part=cash` its
+    cash parts voucher by voucher: one writer, one way of naming files and one audit entry for
+    every export taken."""
+    community = await community_for(db_session, actor, community_id, "admin")
+    scope = circle_exports.month_scope(community, statements.check_month(month))
+    found = exports.get(circle_exports.CASH if part == "cash" else circle_exports.NAME)
+    return await exports.taken_file(
+        db_session,
+        actor=actor,
+        export=found,
+        scope=scope,
+        fmt=fmt,
+        rows=await found.fn(db_session, scope),
+        gettext=gettext_for(request),
+        address=client_address(request),
+    )
