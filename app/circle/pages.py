@@ -410,10 +410,16 @@ async def _for_resident_page(
         for item in await services.nearest_offers(db_session, actor, community_id)
         if item.offer.home_visit and item.offer.cash_price_cents == 0
     ]
-    wallet, left = None, {}
+    wallet, left, waiting = None, {}, []
     if resident:
         conn = await connection_of(db_session)
         wallet = await ledger.wallet(conn, community_id, resident.id)
+        # The vouchers bought for them before: a resident without a phone has no list of their own.
+        waiting = [
+            row
+            for row in await mine.vouchers_of(db_session, resident.id, still_open=True)
+            if row[0].community_id == community_id
+        ]
         # What `buy` refuses past, said where the button would be (None: no limit).
         for item in visits:
             left[item.offer.id] = await vouchers.left_this_month(
@@ -428,6 +434,7 @@ async def _for_resident_page(
         visits=visits,
         wallet=wallet,
         left=left,
+        waiting=waiting,
         error=error,
         typed=typed,  # a card's long code typed with one slip comes back to be corrected
     )

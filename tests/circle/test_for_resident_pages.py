@@ -1,0 +1,50 @@
+"""A home visit bought for a resident without a phone, found again by the grid worker who
+bought it: such a resident has no list of vouchers of their own to open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+
+from tests.api.helpers import page_login, post_form
+from tests.circle.conftest import Circle, give_points, make_offer
+
+
+async def test_a_voucher_bought_for_a_resident_is_listed_when_their_card_is_scanned_again(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    visit = await make_offer(
+        client, circle, circle.cleaner_id, name="上门保洁", home_visit=True, points_price=30
+    )
+    await give_points(engine, circle.community_id, circle.resident.user_id, 50)
+    card = await client.get("/api/v1/me/card", headers=circle.resident.headers)
+    await page_login(client, circle.grid)
+    form = f"/circle/c/{circle.community_id}/for-resident"
+    before = await post_form(client, form, {"code": card.json()["code"]})
+    assert before.status_code == 200 and "data-waiting" not in before.text
+    bought = await post_form(
+        client,
+        f"/circle/offers/{visit}/buy",
+        {"key": "gw-again", "confirm": "1", "for_user": str(circle.resident.user_id)},
+    )
+    assert bought.status_code == 303, bought.text
+    voucher_id = await db.scalar(
+        text("SELECT id FROM circle_vouchers WHERE offer_id = :o AND placed_by = :g"),
+        {"o": visit, "g": circle.grid.user_id},
+    )
+    # The voucher's page leads back to where it was bought, not to the worker's own vouchers.
+    shown = await client.get(f"/circle/vouchers/{voucher_id}")
+    assert shown.status_code == 200
+    assert f'<a href="{form}">为居民代购上门服务</a>' in shown.text
+    assert '<a href="/circle/me/vouchers">' not in shown.text
+    # Scanning the card again lists it, with the way to its code.
+    again = await post_form(client, form, {"code": card.json()["code"]})
+    assert again.status_code == 200 and "待使用的服务券" in again.text
+    assert (
+        f'href="/circle/vouchers/{voucher_id}" data-voucher="{voucher_id}">上门保洁 · 30 积分 ·' in again.text
+    )
+    # The resident's own voucher page still leads to their own list.
+    await page_login(client, circle.resident)
+    own = await client.get(f"/circle/vouchers/{voucher_id}")
+    assert '<a href="/circle/me/vouchers">' in own.text
