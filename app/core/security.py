@@ -101,13 +101,32 @@ _HSTS = (b"strict-transport-security", b"max-age=31536000")
 _NAMES = frozenset(name for name, _ in [*_RAW, _HSTS])
 
 
+# A page is not stored by the browser unless it says otherwise: Chrome's back and forward show
+# any stored page however stale (a cancelled order still waiting with its pickup code), and after
+# a logout, the previous person's pages on a shared phone. Files set their own (app.core.assets).
+_NO_STORE = (b"cache-control", b"no-store")
+
+
 def secured(headers: list[tuple[bytes, bytes]], https: bool) -> list[tuple[bytes, bytes]]:
-    """The response's headers with ours in place of any of the same name (one pass, no parsing:
-    this runs for every response, the scanners' included)."""
-    kept = [pair for pair in headers if pair[0].lower() not in _NAMES]
+    """The response's headers with ours in place of any of the same name, and `no-store` on a page
+    that says nothing of its caching (one pass, no parsing: this runs for every response, the
+    scanners' included)."""
+    kept = []
+    page = told = False
+    for pair in headers:
+        name = pair[0].lower()
+        if name in _NAMES:
+            continue
+        if name == b"content-type":
+            page = pair[1].startswith(b"text/html")
+        elif name == b"cache-control":
+            told = True
+        kept.append(pair)
     kept.extend(_RAW)
     if https:
         kept.append(_HSTS)
+    if page and not told:
+        kept.append(_NO_STORE)
     return kept
 
 

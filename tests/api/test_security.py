@@ -161,6 +161,28 @@ async def test_logout_really_ends_the_session(client, factory):
     assert "/login" in home.text and tenant.admin.display_name not in home.text.split("<footer")[1]
 
 
+async def test_pages_are_not_kept_for_the_back_button(client, factory):
+    """A person's pages are not stored by the browser: after logging out, Back showed the points
+    statement of whoever had used the phone, and twice Back from a cancelled order showed it
+    waiting with its pickup code, from the browser's cache (Chrome's back and forward reuse any
+    stored page, however stale, unless told not to store it). Files that say how long to keep
+    them keep saying so."""
+    tenant = await factory.tenant()
+    person = await factory.person(tenant)
+    await session_of(client, person)
+    pages = {
+        "statement": await client.get(f"/wallet/statement?community_id={tenant.community_id}"),
+        "home": await client.get("/"),
+        "htmx fragment": await client.get("/notices", headers={"HX-Request": "true"}),
+        "login page": await client.get("/login"),
+        "404 page": await client.get("/no/such/page"),
+    }
+    for where, response in pages.items():
+        assert response.headers.get("cache-control") == "no-store", where
+    static = await client.get("/static/app.css")
+    assert static.status_code == 200 and "no-store" not in static.headers.get("cache-control", "")
+
+
 # ---------------------------------------------------------------- CSRF
 
 
