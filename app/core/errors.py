@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
+import sqlalchemy.exc
 from litestar import Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -26,6 +27,7 @@ from app.core import codes
 from app.core.i18n import gettext_for, lazy
 from app.core.rendering import page_context
 from app.core.security import HEADERS
+from app.core.uow import PoolExhausted
 
 # Default sentences per code; a raise may pass a more specific one.
 MESSAGES: dict[str, str] = {
@@ -322,22 +324,29 @@ def _sqlstate(exc: BaseException) -> str:
     return ""
 
 
-# PostgreSQL's answers of a server going away or not yet there: connection exceptions (class 08),
-# a server shutting down or crashed (57P01, 57P02), starting (57P03), and a write on a server that
-# is read-only now (25006: a primary being demoted during a failover).
-UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "25006"})
+# PostgreSQL's answers of a server going away, not yet there or full: connection exceptions
+# (class 08), a server shutting down or crashed (57P01, 57P02), starting (57P03), a write on a
+# server that is read-only now (25006: a primary being demoted during a failover), and no
+# connection to spare (53300: "sorry, too many clients already", or a database's or role's
+# connection limit reached).
+UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "25006", "53300"})
 # Seconds a client is told to wait before sending the request again (Retry-After).
 RETRY_AFTER = "1"
 
 
+def _unavailable_state(state: str) -> bool:
+    return state.startswith("08") or state in UNAVAILABLE_STATES
+
+
 def database_unavailable(exc: BaseException) -> bool:
     """The request failed because its database connection was lost or refused (the primary died,
-    a failover, a restart), not because of anything in the request: sending it again (with the
-    same idempotency key) is right once the database is back. asyncpg's own protocol errors
-    (`InternalClientError`: a connection left mid-operation when its server went away, then
-    asked to commit or roll back) count too."""
-    state = _sqlstate(exc)
-    if state.startswith("08") or state in UNAVAILABLE_STATES:
+    a failover, a restart, every connection taken), not because of anything in the request:
+    sending it again (with the same idempotency key) is right once the database is back or has a
+    connection free. asyncpg's own protocol errors (`InternalClientError`: a connection left
+    mid-operation when its server went away, then asked to commit or roll back) count too, and so
+    does a pool with no connection free in time (asyncpg's, `uow.PoolExhausted`, and the
+    sessions', SQLAlchemy's `TimeoutError`)."""
+    if _unavailable_state(_sqlstate(exc)):
         return True
     todo: list[BaseException] = [exc]
     seen: set[int] = set()
@@ -349,10 +358,15 @@ def database_unavailable(exc: BaseException) -> bool:
         if getattr(error, "connection_invalidated", False):
             return True
         if isinstance(
-            error, asyncpg.ConnectionDoesNotExistError | asyncpg.InternalClientError | ConnectionError
+            error,
+            asyncpg.ConnectionDoesNotExistError
+            | asyncpg.InternalClientError
+            | ConnectionError
+            | PoolExhausted
+            | sqlalchemy.exc.TimeoutError,
         ):
             return True
-        if _sqlstate(error).startswith("08"):
+        if _unavailable_state(_sqlstate(error)):
             return True
         todo.extend(
             e for e in (getattr(error, "orig", None), error.__cause__, error.__context__) if e is not None

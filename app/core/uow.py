@@ -151,6 +151,12 @@ def json_param(value: Any) -> str:
 ACQUIRE_TIMEOUT = 30.0
 
 
+class PoolExhausted(Exception):
+    """No pooled connection came free within ACQUIRE_TIMEOUT: every one is busy. The request did
+    nothing yet; sent again a moment later (with the same idempotency key), it may get one. Told
+    apart from a statement's own timeout (`command_timeout`), which is a fault to report."""
+
+
 class Database:
     """asyncpg's pool, one per worker process: opened at start-up (no connection is made until
     one is needed, so the app starts while the database is down) and closed at shut-down.
@@ -190,8 +196,14 @@ class Database:
         if self.pool is None:
             await self.open()
         assert self.pool is not None
-        async with self.pool.acquire(timeout=ACQUIRE_TIMEOUT) as connection:
+        try:
+            connection = await self.pool.acquire(timeout=ACQUIRE_TIMEOUT)
+        except TimeoutError as exc:
+            raise PoolExhausted(f"no connection of {self.size} came free in {ACQUIRE_TIMEOUT} s") from exc
+        try:
             yield cast(Connection, connection)
+        finally:
+            await self.pool.release(connection)
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[Connection]:
