@@ -243,3 +243,28 @@ async def test_a_refusal_at_the_counter_names_the_resident_the_item_and_what_to_
     left = (await client.get(wallet, headers=shop.resident.headers)).json()["available"]
     assert shop.resident.display_name in alert and "食用油" in alert and f" {left} " in alert
     assert "fewer" in alert or "another" in alert
+
+
+async def test_an_order_placed_for_a_resident_leads_staff_back_to_the_counters_orders(
+    client, shop, factory, engine
+):
+    elder = await factory.person(shop.tenant, name="杨依伯", phone=None)
+    await give_points(engine, shop.community_id, elder.user_id, 100)
+    item_id = await make_item(client, shop, name="挂面", points_price=20, stock=3)
+    await page_login(client, shop.staff)
+    url = f"/store/c/{shop.community_id}/counter/{elder.user_id}"
+    key = re.search(r'name="key" value="([^"]+)"', (await client.get(url)).text).group(1)
+    placed = await post_form(client, url, {"item_id": str(item_id), "quantity": "1", "key": key})
+    assert placed.status_code == 303, placed.text
+    page = await client.get(placed.headers["location"])
+    assert page.status_code == 200 and "为杨依伯代下单" in page.text
+    # Not to the staff member's own orders, where this one is not.
+    assert '<a href="/store/me/orders">' not in page.text
+    assert f'<a href="/store/admin/c/{shop.community_id}/orders">爱心超市：订单与领取</a>' in page.text
+    listed = await client.get(f"/store/admin/c/{shop.community_id}/orders")
+    assert "杨依伯" in listed.text and "挂面" in listed.text
+    # The resident's own order still leads to their own list.
+    mine = (await order(client, shop.resident, item_id, key="own")).json()
+    await page_login(client, shop.resident)
+    own = await client.get(f"/store/orders/{mine['id']}")
+    assert '<a href="/store/me/orders">' in own.text
