@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 
 from tests.api.helpers import page_login, post_form
-from tests.circle.conftest import Circle, give_points, make_offer
+from tests.circle.conftest import Circle, buy, give_points, make_offer
 
 
 async def test_the_admins_offer_list_gives_the_cash_part_in_yuan(client: Any, circle: Circle) -> None:
@@ -180,3 +180,21 @@ async def test_a_shops_mistyped_digits_are_called_mistyped_not_an_invalid_qr_cod
     assert "The code you typed is not right. Check it and type it again." in english.text
     scanned = await post_form(client, scan, {"code": "8763021", "via": "camera"})
     assert "二维码无效" in scanned.text and "输入的码不对" not in scanned.text
+
+
+async def test_points_held_for_a_voucher_are_not_called_held_for_orders(
+    client: Any, circle: Circle, engine: Any
+) -> None:
+    """A voucher waiting to be used holds its points as an order does: with no order at all, My
+    points read 订单冻结 15 and the love supermarket 待领订单冻结 15, which sent the resident
+    looking for an order that did not exist."""
+    offer = await make_offer(client, circle, circle.barber_id, name="理发", points_price=15)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 50)
+    assert (await buy(client, circle.resident, offer, key="held-words")).status_code == 201
+    await page_login(client, circle.resident)
+    pages = [f"/wallet?community_id={circle.community_id}", f"/store/c/{circle.community_id}"]
+    for path in pages:
+        page = (await client.get(path)).text
+        assert "订单和服务券冻结" in page and "订单冻结" not in page.replace("订单和服务券冻结", ""), path
+        english = (await client.get(path, headers={"Accept-Language": "en"})).text
+        assert "Held for orders and vouchers" in english and "Held for open orders" not in english, path
