@@ -119,6 +119,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         base.chmod(0o755)
         server = pgserver.get_server(base / "pg", cleanup_mode="delete")
         admin_url = normalise_url(server.get_uri()).replace("postgres:@", "postgres@")
+        _more_connections(pgserver, server, admin_url)
     name = f"jinlin_test_{os.getpid()}"
     # A commit answers before its WAL reaches the disk (synchronous_commit off, for this database
     # alone: every session on it, the live servers' too): the tests never crash this server, and
@@ -137,6 +138,24 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _admin_sql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     if server is not None:
         server.cleanup()
+
+
+# Connections the embedded test server takes at once, against PostgreSQL's 100. The pools of a
+# test process's servers stay open while its tests run, each up to its size: the started app's
+# (20 asyncpg, 15 SQLAlchemy, the dashboards' and the change feed's), the `engine` fixture's, and
+# per worker of each live server as many again, with the job worker's. tests/wishes/test_races.py
+# alone peaked at 52 backends; beside the other live servers of a whole run, the twenty claims'
+# connections met "sorry, too many clients already".
+TEST_MAX_CONNECTIONS = 400
+
+
+def _more_connections(pgserver: Any, server: Any, admin_url: str) -> None:
+    """Raises the embedded server's max_connections to TEST_MAX_CONNECTIONS: a restart, before
+    anything else connects (about a second)."""
+    _admin_sql(admin_url, f"ALTER SYSTEM SET max_connections = {TEST_MAX_CONNECTIONS}")
+    with server._lock:
+        pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+        server.ensure_postgres_running()
 
 
 def _with_database(url: str, name: str) -> str:

@@ -25,7 +25,7 @@ from app.asgi import create_app
 from app.core import errors, uow
 from app.core.database import libpq_url
 from app.core.settings import Settings
-from tests.conftest import _admin_sql, login
+from tests.conftest import TEST_MAX_CONNECTIONS, _admin_sql, login
 
 # A role of this test process alone (roles are the server's, shared by every test process on it).
 ROLE = f"jinlin_few_{os.getpid()}"
@@ -152,3 +152,16 @@ async def test_a_statement_that_times_out_is_no_pool_exhausted(database_url: str
         assert not errors.database_unavailable(raised.value)
     finally:
         await database.close()
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("TEST_DATABASE_URL")), reason="an external server keeps its own limit"
+)
+async def test_the_embedded_test_server_has_room_for_every_pool_of_the_tests(database_url: str) -> None:
+    """PostgreSQL's default of 100 connections was met by a whole run's pools (tests/conftest.py):
+    twenty claims of one wish on a live server were then refused connections."""
+    conn = await asyncpg.connect(libpq_url(database_url))
+    try:
+        assert int(await conn.fetchval("SHOW max_connections")) == TEST_MAX_CONNECTIONS
+    finally:
+        await conn.close()
