@@ -79,8 +79,6 @@ ScanHandler = Callable[..., Awaitable[ScanOutcome]]
 _HANDLERS: dict[str, list[ScanHandler]] = {}
 _ATOMIC: set[str] = set()
 _REPEATS: dict[str, bool] = {}
-# What a handler of a shared kind (8 typed digits: a pickup, a voucher) raises when the code is
-# not one of its own for this scanner; the next handler of the kind is asked then.
 TYPED_WRONG = lazy("The code you typed is not right. Check it and type it again.")
 
 
@@ -93,6 +91,8 @@ def typed_refusal(exc: DomainError) -> DomainError:
     return exc
 
 
+# What a handler of a shared kind (8 typed digits: a pickup, a voucher) raises when the code is
+# not one of its own for this scanner; the next handler of the kind is asked then.
 _NOT_MINE = ("code_invalid", "forbidden", "not_found")
 
 DIGITS = re.compile(r"^[0-9]{8}$")
