@@ -128,6 +128,8 @@ async def voucher_context(db_session: AsyncSession, actor: Actor, voucher_id: in
         "provider": provider,
         "resident": await db_session.get(User, voucher.user_id),
         "is_owner": voucher.user_id == actor.user_id,
+        # who may buy for residents (a grid worker, the counter): their way back is that page
+        "cares": actor.has(voucher.community_id, *CARE_ROLES),
         "pays": cash.payer(actor, voucher.user_id, voucher.placed_by),
         "code_shown": shown,
         "digits": rules.grouped_digits(voucher.digits),

@@ -48,3 +48,27 @@ async def test_a_voucher_bought_for_a_resident_is_listed_when_their_card_is_scan
     await page_login(client, circle.resident)
     own = await client.get(f"/circle/vouchers/{voucher_id}")
     assert '<a href="/circle/me/vouchers">' in own.text
+
+
+async def test_a_voucher_seen_by_its_provider_leads_nowhere_it_may_not_go(
+    client: Any, circle: Circle, engine: Any
+) -> None:
+    """The shop that gives the service may open the voucher's page too; its way back is not the
+    page for buying home visits for residents, which a provider may not open."""
+    offer = await make_offer(client, circle, circle.barber_id, name="理发", points_price=15)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 50)
+    bought = await client.post(
+        "/api/v1/vouchers",
+        json={"offer_id": offer, "idempotency_key": "provider-crumbs"},
+        headers=circle.resident.headers,
+    )
+    assert bought.status_code == 201, bought.text
+    await page_login(client, circle.barber)
+    shown = await client.get(f"/circle/vouchers/{bought.json()['id']}")
+    assert shown.status_code == 200
+    crumbs = shown.text.split('class="crumbs"', 1)[1].split("</p>", 1)[0]
+    for link in ("/for-resident", "/circle/me/vouchers"):
+        assert link not in crumbs, link
+    assert crumbs.endswith("首页</a>"), crumbs  # the way home, and no step after it
+    refused = await client.get(f"/circle/c/{circle.community_id}/for-resident")
+    assert refused.status_code == 404  # the barber is no member of the community
