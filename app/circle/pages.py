@@ -297,9 +297,15 @@ OFFER_SAVED = lazy(
 
 @get("/circle/shop/{provider_id:int}", include_in_schema=False)
 async def shop_page(
-    request: Request, provider_id: int, actor: Actor, db_session: AsyncSession, saved: str = ""
+    request: Request,
+    provider_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    saved: str = "",
+    month: str = "",
 ) -> Template:
     ctx = await views.shop_context(db_session, actor, provider_id)
+    ctx.update(await views.earlier_month(db_session, ctx["provider"], month))
     notice = gettext_for(request)(OFFER_SAVED) if saved == "offer" else None
     return render(request, "circle/shop.html", result_template=None, notice=notice, **ctx)
 

@@ -131,6 +131,10 @@ def next_month(month: date) -> date:
     return date(month.year + 1, 1, 1) if month.month == 12 else date(month.year, month.month + 1, 1)
 
 
+def previous_month(month: date) -> date:
+    return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
+
+
 def month_bounds(month: date, zone: str) -> tuple[datetime, datetime]:
     """[start, end) of a month as moments, in the community's time zone."""
     tz = ZoneInfo(zone)

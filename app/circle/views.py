@@ -161,6 +161,26 @@ async def shop_context(db_session: AsyncSession, actor: Actor, provider_id: int)
     }
 
 
+async def earlier_month(db_session: AsyncSession, provider: Any, asked: str = "") -> dict[str, Any]:
+    """The shop page's month before this one (or the earlier month asked for, `?month=YYYY-MM`):
+    its statement as the community keeps it, not closed yet, closed or paid, with the way to the
+    months around it. On the first of a month the shop's own page showed only the new month, and
+    what it was owed for the last one was on no page of its own."""
+    zone = await time_zone_of(db_session, provider.community_id)
+    this_month = rules.month_of(clock.now(), zone)
+    month = rules.parse_month(asked)
+    if month is None or month >= this_month:
+        month = rules.previous_month(this_month)
+    figures = (await statements.month_figures(db_session, provider.community_id, month, provider.id))[0]
+    later = rules.next_month(month)
+    return {
+        "earlier": figures,
+        "earlier_before": rules.month_text(rules.previous_month(month)),
+        "earlier_after": rules.month_text(later) if later < this_month else None,
+        "statement_labels": statements.STATEMENT_LABELS,
+    }
+
+
 def scan_answer(
     request: Request, partial: bool, ctx: dict[str, Any] | None, template: str, status_code: int, **data: Any
 ) -> Template:

@@ -1,0 +1,72 @@
+"""A shop's own page shows the month before this one as the community keeps its statement: on
+the first of a month the page showed only the new month, and what the shop was owed for the last
+one, closed or paid, was on no page it could open."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+from app.circle import rules, statements
+from app.core import clock
+from app.core.authz import Actor
+from tests.api.helpers import page_login
+from tests.circle.conftest import Circle, give_points, make_offer
+from tests.circle.test_statements import _redeem
+
+ZONE = "Asia/Shanghai"
+
+
+def _months() -> tuple[str, str, str]:
+    this_month = rules.month_of(clock.now(), ZONE)
+    last = rules.previous_month(this_month)
+    return rules.month_text(this_month), rules.month_text(last), rules.month_text(rules.previous_month(last))
+
+
+def _section(page: str) -> str:
+    return page.split('<section class="part" id="months"', 1)[1].split("</section>", 1)[0]
+
+
+async def test_the_shop_page_shows_last_months_statement_closed_or_not(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    offer_id = await make_offer(client, circle, points_price=15)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 200)
+    last_ids = await _redeem(client, circle, offer_id, 2)
+    await _redeem(client, circle, offer_id, 1)  # this month's
+    this_text, last_text, before_text = _months()
+    last_month = rules.parse_month(last_text)
+    assert last_month is not None
+    start, _end = rules.month_bounds(last_month, ZONE)
+    await db.execute(
+        text("UPDATE circle_vouchers SET redeemed_at = :at WHERE id = ANY(:ids)"),
+        {"at": start + timedelta(days=3), "ids": last_ids},
+    )
+    await db.commit()
+    await page_login(client, circle.barber)
+    shop = f"/circle/shop/{circle.barber_id}"
+    page = await client.get(shop)
+    assert page.status_code == 200
+    month = _section(page.text)
+    assert f'data-earlier-month="{last_text}"' in page.text and "往月结算" in month
+    assert f"{last_text} · " in month and 'data-statement-status="open">未结账' in month
+    assert "<strong>2</strong>" in month and "<strong>30</strong>" in month
+    assert "社区尚未结账" in month
+    assert f'href="{shop}?month={before_text}#months"' in month and "data-month-after" not in month
+    # Closed by the community's admin, it says so and what the shop is paid.
+    admin = Actor(circle.admin.user_id, "管理员", {circle.community_id: frozenset({"admin"})})
+    await statements.close_month(db, admin, circle.community_id, circle.barber_id, last_month)
+    await db.commit()
+    month = _section((await client.get(shop)).text)
+    assert 'data-statement-status="closed">已结账，待付款' in month and "社区已结账" in month
+    english = _section((await client.get(shop, headers={"Accept-Language": "en"})).text)
+    assert "Closed, not paid yet" in english and "Earlier months" in english
+    # The month before it, and back; this month or no month at all reads last month.
+    older_page = (await client.get(shop, params={"month": before_text})).text
+    assert f'data-earlier-month="{before_text}"' in older_page
+    assert f'href="{shop}?month={last_text}#months"' in _section(older_page)
+    for asked in (this_text, "2099-01", "上个月"):
+        again = await client.get(shop, params={"month": asked})
+        assert again.status_code == 200 and f'data-earlier-month="{last_text}"' in again.text, asked
