@@ -198,3 +198,33 @@ async def test_points_held_for_a_voucher_are_not_called_held_for_orders(
         assert "订单和服务券冻结" in page and "订单冻结" not in page.replace("订单和服务券冻结", ""), path
         english = (await client.get(path, headers={"Accept-Language": "en"})).text
         assert "Held for orders and vouchers" in english and "Held for open orders" not in english, path
+
+
+async def test_a_provider_reads_why_their_service_was_not_approved_or_was_withdrawn(
+    client: Any, circle: Circle
+) -> None:
+    """The admin's "do not approve" and "withdraw" left the provider's menu saying 未通过 or 已下架
+    and nothing more: the admin's forms take a reason now, and the shop page shows it."""
+    offers = []
+    for name in ("洗剪吹", "烫发"):
+        proposed = await client.post(
+            f"/api/v1/organisations/{circle.barber_id}/offers",
+            json={"name": name, "points_price": 20},
+            headers=circle.barber.headers,
+        )
+        offers.append(proposed.json()["id"])
+    refused, withdrawn = offers
+    await page_login(client, circle.admin)
+    admin = await client.get(f"/circle/admin/c/{circle.community_id}")
+    assert f'<label for="note-{refused}">不通过的原因（服务商可见）</label>' in admin.text
+    review = "/circle/admin/offers/{}/review"
+    await post_form(client, review.format(refused), {"decision": "reject", "note": "价格请与菜单一致"})
+    await post_form(client, review.format(withdrawn), {"decision": "approve"})
+    asked = await post_form(client, review.format(withdrawn), {"decision": "reject"})
+    assert '<label for="note">原因（服务商可见）</label>' in asked.text
+    await post_form(
+        client, review.format(withdrawn), {"decision": "reject", "confirm": "1", "note": "师傅休假到月底"}
+    )
+    await page_login(client, circle.barber)
+    shop = (await client.get(f"/circle/shop/{circle.barber_id}")).text
+    assert "社区的说明：价格请与菜单一致" in shop and "社区的说明：师傅休假到月底" in shop
