@@ -46,15 +46,23 @@ class Membership(Base):
             name="known_roles",
         ),
         form_keys.unique_index("memberships", "added_by"),
+        # A community's (a building's) members by name, a page at a time (app.accounts.people).
+        Index("ix_memberships_community_name", "community_id", "display_name", "user_id"),
+        Index("ix_memberships_building_name", "building_id", "display_name", "user_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    # Indexed by ix_memberships_community_name (above), which its own index would only compete with.
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
     compound_id: Mapped[int | None] = mapped_column(ForeignKey("compounds.id"))
     building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))
     room: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # The person's `User.display_name`, written by the database alone (migration 0049's triggers:
+    # on every insert or change of the row, and when the person is renamed), so that the indexes
+    # above give a community's members in the order every list shows them: name, then user id.
+    display_name: Mapped[str] = mapped_column(String(50), server_default="")
     # Who enrolled the person through the residents form, and that form's key.
     added_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     form_key: Mapped[str | None] = mapped_column(String(form_keys.LENGTH))

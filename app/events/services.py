@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import people
 from app.accounts.models import Membership, User
 from app.core import audit, clock, form_keys
 from app.core.authz import Actor
@@ -493,8 +494,8 @@ async def find_members(session: AsyncSession, event: Event, query: str, limit: i
             select(User.id, User.display_name, User.phone, Signup.status)
             .join(Membership, Membership.user_id == User.id)
             .outerjoin(Signup, and_(Signup.event_id == event.id, Signup.user_id == User.id))
-            .where(Membership.community_id == event.community_id, User.display_name.ilike(pattern))
-            .order_by(User.display_name, User.id)
+            .where(Membership.community_id == event.community_id, Membership.display_name.ilike(pattern))
+            .order_by(*people.BY_NAME)
             .limit(limit)
         )
     ).all()

@@ -1,0 +1,228 @@
+"""A large community's members are read by name from an index, a page at a time: the residents
+list, its filters and the people pickers (the award form, the honour hours', an event's
+organisers, whom a wish is posted for, a sign-up for someone) read the page's rows in order from
+`ix_memberships_community_name` (or the building's index) and count from an index, instead of
+reading and sorting every member for each page (migration 0049). The plans are read from the
+statements the pages send, on a community of 4,000 members made here in one statement, with
+their values and as a plan made for any community (a generic plan). The name the index orders by
+is the person's, kept by the database when a membership is made and when the person is renamed."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core import uow
+from tests.api.helpers import session_of
+from tests.conftest import Factory, Tenant, login
+from tests.events.conftest import make_event
+
+MEMBERS = 4000
+BUILDINGS = 10
+# A plan node that reads or sorts this many rows reads every member (or a good share of them).
+MANY = 1000
+
+
+@dataclass
+class Large:
+    tenant: Tenant
+    building_id: int
+    event_id: int
+
+
+async def _sql(engine: Any, statement: str, **params: Any) -> Any:
+    async with async_sessionmaker(engine)() as s, s.begin():
+        return (await s.execute(text(statement), params)).scalars().all()
+
+
+@pytest.fixture
+async def large(client: Any, factory: Factory, engine: Any) -> AsyncIterator[Large]:
+    tenant = await factory.tenant()
+    cid = tenant.community_id
+    [compound_id] = await _sql(
+        engine,
+        "INSERT INTO compounds (community_id, name, address, households) "
+        "VALUES (:c, '大院', '', 0) RETURNING id",
+        c=cid,
+    )
+    buildings = await _sql(
+        engine,
+        "INSERT INTO buildings (community_id, compound_id, name, leader_name) "
+        "SELECT :c, :p, g || '号楼', '' FROM generate_series(1, :n) g RETURNING id",
+        c=cid,
+        p=compound_id,
+        n=BUILDINGS,
+    )
+    # Nine times as many members of three other communities: in a street's or a district's
+    # database a community is a share of the members, not all of them.
+    others = [(await factory.tenant()).community_id for _ in range(3)]
+    await _sql(
+        engine,
+        "WITH u AS (INSERT INTO users (display_name) "
+        "  SELECT '邻居' || substr(md5(g::text), 1, 12) FROM generate_series(1, :n) g RETURNING id) "
+        "INSERT INTO memberships (user_id, community_id, roles) "
+        "SELECT u.id, (CAST(:cs AS bigint[]))[1 + u.id % 3], ARRAY['resident']::varchar[] FROM u "
+        "RETURNING user_id",
+        n=9 * MEMBERS,
+        cs=others,
+    )
+    # Names whose order is not the ids' (md5), a volunteer in ten, spread over the buildings.
+    made = await _sql(
+        engine,
+        "WITH u AS (INSERT INTO users (display_name) "
+        "  SELECT '居民' || substr(md5(g::text), 1, 12) FROM generate_series(1, :n) g RETURNING id) "
+        "INSERT INTO memberships (user_id, community_id, roles, compound_id, building_id, room) "
+        "SELECT u.id, :c, CASE WHEN u.id % 10 = 0 THEN ARRAY['resident', 'volunteer'] "
+        "  ELSE ARRAY['resident'] END::varchar[], :p, (CAST(:bs AS bigint[]))[1 + u.id % :b], '101' "
+        "FROM u RETURNING user_id",
+        n=MEMBERS,
+        c=cid,
+        p=compound_id,
+        bs=buildings,
+        b=BUILDINGS,
+    )
+    assert len(made) == MEMBERS
+    # As autovacuum leaves a table: its statistics current, its pages all visible.
+    async with engine.connect() as conn:
+        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("VACUUM ANALYZE users, memberships"))
+    await login(client, tenant.admin)
+    event_id = await make_event(client, tenant.admin, cid)
+    await session_of(client, tenant.admin)
+    try:
+        yield Large(tenant, buildings[3], event_id)
+    finally:
+        # The people stay (deleting 40,000 users checks every table that names a user): without
+        # a membership they are nobody's.
+        await _sql(
+            engine,
+            "DELETE FROM memberships WHERE community_id = ANY(CAST(:cs AS bigint[])) RETURNING id",
+            cs=[cid, *others],
+        )
+
+
+@contextmanager
+def sent_with_values(app: Any) -> Iterator[list[tuple[str, Any]]]:
+    """The statements the pages' sessions send while a block runs, with their values."""
+    engine = app.state["db_config"].get_engine().sync_engine
+    sent: list[tuple[str, Any]] = []
+
+    def log(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", log)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", log)
+
+
+def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
+
+
+def _literal(value: Any) -> str:
+    """A value of the pages' statements as SQL (EXECUTE takes no parameters of its own)."""
+    if isinstance(value, bool | int):
+        return str(value).upper() if isinstance(value, bool) else str(value)
+    if isinstance(value, list):
+        return "ARRAY[" + ", ".join(map(_literal, value)) + "]"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+async def _plans(db: AsyncSession, sent: list[tuple[str, Any]], generic: bool) -> list[dict[str, Any]]:
+    """The executed plan of each statement in `sent` that reads the members (EXPLAIN ANALYZE),
+    planned for its values or, `generic`, for any values (as a pooled connection may settle on
+    after five runs of a prepared statement)."""
+    conn = await uow.connection_of(db)
+    await conn.execute("SET LOCAL plan_cache_mode = " + ("force_generic_plan" if generic else "auto"))
+    plans = []
+    for statement, parameters in sent:
+        if statement.lstrip().upper().startswith("SELECT") and "memberships" in statement:
+            values = list(parameters or ())
+            if generic:
+                await conn.execute("PREPARE members_read AS " + statement)
+                literals = ", ".join(map(_literal, values))
+                found = await conn.fetchval(
+                    f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE members_read({literals})"
+                )
+            else:
+                found = await conn.fetchval("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, *values)
+            if generic:
+                await conn.execute("DEALLOCATE members_read")
+            plan = (json.loads(found) if isinstance(found, str) else found)[0]["Plan"]
+            plans.append({"statement": statement, "plan": plan})
+    await db.rollback()
+    return plans
+
+
+def _reads_a_page(found: dict[str, Any]) -> list[str]:
+    """What in a plan reads or sorts every member: a sequential scan of the members or people,
+    a sort of many rows, a read of many members but for a count through the members' indexes."""
+    wrong = []
+    counts = found["statement"].lstrip().startswith("SELECT count(")
+    for node in _nodes(found["plan"]):
+        kind, table = node["Node Type"], node.get("Relation Name")
+        rows = node.get("Actual Rows", 0) * node.get("Actual Loops", 1)
+        if kind == "Seq Scan" and table in ("memberships", "users"):
+            wrong.append(f"{kind} on {table}")
+        if kind in ("Sort", "Incremental Sort") and any(
+            child.get("Actual Rows", 0) >= MANY for child in node.get("Plans", [])
+        ):
+            wrong.append(f"{kind} of {node['Plans'][0].get('Actual Rows')} rows")
+        if table == "memberships" and rows >= MANY:
+            indexes = {n.get("Index Name") for n in _nodes(node)}
+            if not counts or not indexes & {"ix_memberships_community_name", "ix_memberships_building_name"}:
+                wrong.append(f"{kind} of {rows} members")
+    return wrong
+
+
+PAGES = {
+    "residents": "/admin/c/{c}/residents",
+    "residents, page 3": "/admin/c/{c}/residents?page=3",
+    "residents of a building": "/admin/c/{c}/residents?building={b}",
+    "residents of a building, page 2": "/admin/c/{c}/residents?building={b}&page=2",
+    "the award form": "/admin/c/{c}/ledger",
+    "the honour hours' form": "/admin/c/{c}/approvals",
+    "an event's organisers": "/admin/c/{c}/events/new",
+    "whom a wish is posted for": "/c/{c}/wishes",
+    "a sign-up for someone": "/events/{e}/signup-for?q=居民a",
+}
+
+
+async def test_a_large_communitys_member_lists_read_a_page_not_every_member(
+    client: Any, app: Any, db: AsyncSession, large: Large
+) -> None:
+    cid = large.tenant.community_id
+    failures: dict[str, list[Any]] = {}
+    for name, path in PAGES.items():
+        with sent_with_values(app) as sent:
+            page = await client.get(path.format(c=cid, b=large.building_id, e=large.event_id))
+        assert page.status_code == 200, (name, page.text[:500])
+        for generic in (False, True):
+            plans = await _plans(db, sent, generic)
+            assert plans, name
+            if generic:
+                assert any(re.search(r"\$\d", json.dumps(found["plan"])) for found in plans), name
+            for found in plans:
+                if generic and found["statement"].lstrip().startswith("SELECT count("):
+                    # PostgreSQL keeps a generic plan only while it costs no more than the plans
+                    # made for the values: a count it would read whole is planned for its
+                    # community each time (checked above, with the values).
+                    continue
+                wrong = _reads_a_page(found)
+                if wrong:
+                    failures.setdefault(f"{name} ({'generic' if generic else 'with values'})", []).append(
+                        (wrong, found["statement"])
+                    )
+    assert not failures, json.dumps(failures, ensure_ascii=False, indent=1)
