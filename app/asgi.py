@@ -74,6 +74,7 @@ def template_environment() -> Environment:
     # Every amount of money a page shows, and the currency's name in labels (app.core.money).
     env.globals["money"] = money.money_in_page
     env.globals["currency_name"] = money.currency_in_page
+    env.globals["hundredths_name"] = money.hundredths_in_page
     # A static file's address with its version: `{{ static('app.css') }}`.
     env.globals["static"] = ASSETS.url
     return env

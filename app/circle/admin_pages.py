@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.circle import admin_views, photos, rules, services, statements
 from app.circle.models import Offer
 from app.circle.views import offer_context
-from app.core import clock, uploads
+from app.core import clock, money, uploads
 from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid
@@ -25,7 +25,7 @@ from app.core.web import client_address, error_message, form_data, optional_int,
 from app.payments.rules import parse_yuan
 from app.places.services import community_for, time_zone_of
 
-CASH_WORDS = lazy("The cash part is an amount in yuan such as 12.50, from 0 to 100000.")
+CASH_WORDS = lazy("The cash part is an amount in %(currency)s such as 12.50, from 0 to 100000.")
 # What the page says after each of its forms sent the admin back (?saved=...).
 SAVED_WORDS = {
     "approved": lazy("Approved: residents can buy this service now."),
@@ -208,7 +208,7 @@ async def offer_create(
         cash_yuan = (form.get("cash_yuan") or "").strip()
         cash = parse_yuan(cash_yuan) if cash_yuan else 0
         if cash is None:
-            raise Invalid(CASH_WORDS, field="cash_price_cents")
+            raise Invalid(CASH_WORDS, field="cash_price_cents", words={"currency": money.CURRENCY})
 
         async def with_photo(offer: Offer) -> None:
             # In the same transaction: a refused photo adds no offer either.

@@ -21,6 +21,7 @@ from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.i18n import gettext_for, lazy
+from app.core.rendering import currency_of
 from app.core.web import client_address, error_message, render
 from app.places.models import Compound
 from app.places.services import community_for, time_zone_of
@@ -229,5 +230,6 @@ async def statements_file(
         fmt=fmt,
         rows=await found.fn(db_session, scope),
         gettext=gettext_for(request),
+        currency=currency_of(request),
         address=client_address(request),
     )

@@ -19,7 +19,7 @@ from app.accounts.models import Membership, User
 from app.circle import rules
 from app.circle.models import Offer, Provider, Rating, Voucher
 from app.circle.models import Settings as CircleSettings
-from app.core import audit, clock, form_keys, organisations
+from app.core import audit, clock, form_keys, money, organisations
 from app.core.authz import Actor
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.fields import human_text
@@ -61,7 +61,9 @@ async def save_settings(
         raise Invalid(lazy("A voucher lasts from 1 to 365 days."), field="voucher_days")
     if fen_per_point is None or not 0 <= fen_per_point <= 100_000:
         raise Invalid(
-            lazy("The rate is a whole number of fen per point, 0 to 100000."), field="fen_per_point"
+            lazy("The rate is a whole number of %(hundredths)s per point, 0 to 100000."),
+            field="fen_per_point",
+            words={"hundredths": money.HUNDREDTHS},
         )
     if fund not in rules.FUNDS:
         raise Invalid(lazy("Please choose the fund that pays the providers."), field="fund")
@@ -273,7 +275,11 @@ def check_offer(data: OfferInput) -> None:
     if not isinstance(data.points_price, int) or not 1 <= data.points_price <= rules.MAX_POINTS:
         raise Invalid(lazy("The price is a whole number of points, 1 to 1000000."), field="points_price")
     if not 0 <= (data.cash_price_cents or 0) <= rules.MAX_CASH_CENTS:
-        raise Invalid(lazy("The cash part is 0 to 100000 yuan."), field="cash_price_cents")
+        raise Invalid(
+            lazy("The cash part is from %(low)s to %(high)s."),
+            field="cash_price_cents",
+            words={"low": money.Amount(0), "high": money.Amount(rules.MAX_CASH_CENTS)},
+        )
     for field, value in (
         ("monthly_quota", data.monthly_quota),
         ("per_resident_limit", data.per_resident_limit),

@@ -23,9 +23,9 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
-from app.core import codes
+from app.core import codes, money
 from app.core.i18n import gettext_for, lazy
-from app.core.rendering import page_context
+from app.core.rendering import currency_of, page_context
 from app.core.security import HEADERS
 from app.core.uow import PoolExhausted
 
@@ -160,10 +160,11 @@ class DomainError(Exception):
         self.retry_after: int | None = None
         super().__init__(detail or code)
 
-    def sentence(self, gettext: Any) -> str:
-        """The refusal in the reader's language."""
+    def sentence(self, gettext: Any, currency: str = money.YUAN) -> str:
+        """The refusal in the reader's language, its amounts named in `currency` (the payments'
+        currency where it is shown: `currency_of` a request)."""
         if self.detail:
-            return str(gettext(self.detail, **self.words))
+            return str(gettext(self.detail, **money.fill(self.words, currency, gettext)))
         return str(gettext(MESSAGES.get(self.code, MESSAGES["validation_error"])))
 
 
@@ -254,7 +255,14 @@ def _rate_limit_seconds(request: Request) -> int:
 
 def domain_error_handler(request: Request, exc: DomainError) -> Response:
     headers = {"retry-after": str(exc.retry_after)} if exc.retry_after else None
-    return _render(request, exc.status_code, exc.code, exc.sentence(gettext_for(request)), exc.extra, headers)
+    return _render(
+        request,
+        exc.status_code,
+        exc.code,
+        exc.sentence(gettext_for(request), currency_of(request)),
+        exc.extra,
+        headers,
+    )
 
 
 def http_error_handler(request: Request, exc: HTTPException) -> Response:

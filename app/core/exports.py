@@ -18,7 +18,10 @@ leading apostrophe. An export only some roles may take names them (`roles=("admi
 exports page neither lists nor makes it for anyone else. A column of people's contact details is
 declared so (`exports.column(lazy("Contact"), contact=True)`) with the roles that may read it
 (`contacts=("admin",)`): for anyone else who takes the export, the file has no such column
-(`Export.shows_contacts`, decided from the requester's roles when the file is made).
+(`Export.shows_contacts`, decided from the requester's roles when the file is made). A column of
+amounts names its currency in its label (`exports.column(lazy("Amount (%(currency)s)"),
+money=True)`, or `%(hundredths)s` for a count of hundredths), named when the file is written in
+the currency payments are taken in (app.core.money).
 
 A file's name says the community (by number) and the dates, never a person:
 `c7-hours-2026-11-01_2026-11-30.xlsx`; a file without a period (a list as of now), the day it
@@ -40,7 +43,7 @@ from typing import Any, Literal
 from litestar import Response
 from openpyxl import Workbook
 
-from app.core import audit, clock, fields
+from app.core import audit, clock, fields, money
 from app.core.authz import Actor
 from app.core.errors import Forbidden
 from app.core.figures import Scope
@@ -62,6 +65,15 @@ class Column:
     # a person's contact details (or their name where only some readers may see it, as whom a
     # wish is for): only for the export's `contacts` roles
     contact: bool = False
+    # amounts: the label names their currency, `%(currency)s` (or `%(hundredths)s`)
+    money: bool = False
+
+    def heading(self, gettext: Gettext, currency: str) -> str:
+        text = gettext(self.label)
+        if self.money:
+            names = {"currency": money.CURRENCY, "hundredths": money.HUNDREDTHS}
+            text = text % money.fill(names, currency, gettext)
+        return text
 
     def cell(self, value: Any, gettext: Gettext) -> Any:
         if self.words is None or not isinstance(value, str) or value not in self.words:
@@ -69,8 +81,10 @@ class Column:
         return gettext(self.words[value])
 
 
-def column(label: str, *, words: Mapping[str, str] | None = None, contact: bool = False) -> Column:
-    return Column(label, words, contact)
+def column(
+    label: str, *, words: Mapping[str, str] | None = None, contact: bool = False, money: bool = False
+) -> Column:
+    return Column(label, words, contact, money)
 
 
 @dataclass(frozen=True)
@@ -104,8 +118,9 @@ class Export:
         if not self.allows(actor, community_id):
             raise Forbidden()
 
-    def header(self, gettext: Gettext, contacts: bool = False) -> list[str]:
-        return [gettext(self.columns[i].label) for i in self.shown(contacts)]
+    def header(self, gettext: Gettext, contacts: bool = False, *, currency: str) -> list[str]:
+        """The column names in the reader's language, amounts' in `currency` (the payments')."""
+        return [self.columns[i].heading(gettext, currency) for i in self.shown(contacts)]
 
     def cells(self, row: Sequence[Any], gettext: Gettext, contacts: bool = False) -> list[Any]:
         """A row as the reader sees it: codes as their words, the contact columns only if
@@ -242,14 +257,20 @@ def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "
 
 
 def file_of(
-    export: Export, fmt: str, rows: Iterable[Sequence[Any]], gettext: Gettext, contacts: bool = False
+    export: Export,
+    fmt: str,
+    rows: Iterable[Sequence[Any]],
+    gettext: Gettext,
+    contacts: bool = False,
+    *,
+    currency: str,
 ) -> bytes:
     """The whole file of an export's rows, in the reader's language (header, title and codes),
     with its contact columns only if `contacts` (`Export.shows_contacts` of who asked; never by
     default)."""
     return write(
         fmt,
-        export.header(gettext, contacts),
+        export.header(gettext, contacts, currency=currency),
         (export.cells(row, gettext, contacts) for row in rows),
         title=gettext(export.label),
     )
@@ -290,6 +311,7 @@ async def taken_file(
     fmt: str,
     rows: Sequence[Sequence[Any]],
     gettext: Gettext,
+    currency: str,
     address: str | None,
 ) -> Response[bytes]:
     """An export taken at once: its audit entry (`record_taken`) and the answer that saves its
@@ -298,7 +320,7 @@ async def taken_file(
         db, actor_id=actor.user_id, export=export, scope=scope, fmt=fmt, rows=len(rows), address=address
     )
     contacts = export.shows_contacts(actor, scope.community_id)
-    return download(file_of(export, fmt, rows, gettext, contacts), fmt, name)
+    return download(file_of(export, fmt, rows, gettext, contacts, currency=currency), fmt, name)
 
 
 def download(body: bytes, fmt: str, filename: str) -> Response[bytes]:

@@ -27,6 +27,11 @@ def page_facts(hook: PageFacts) -> PageFacts:
     return hook
 
 
+def currency_of(request: Request) -> str:
+    """The currency money is taken in (`STRIPE_CURRENCY`), by which app.core.money names amounts."""
+    return str(getattr(getattr(request.app.state, "settings", None), "stripe_currency", "cny"))
+
+
 def page_context(request: Request) -> dict[str, Any]:
     actor = request.scope.get("jinlin_actor")  # app.core.authz.Actor, set by app.core.web
     lang = request_lang(request)
@@ -41,7 +46,7 @@ def page_context(request: Request) -> dict[str, Any]:
         "gettext": gettext_for(request),
         "ngettext": ngettext_for(request),
         # The currency money is taken in (app.core.money names it on every page).
-        "currency": getattr(getattr(request.app.state, "settings", None), "stripe_currency", "cny"),
+        "currency": currency_of(request),
         "current_path": request.url.path,
         "current_url": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         **facts,

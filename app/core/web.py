@@ -16,7 +16,7 @@ from app.core.errors import DomainError, NotAuthenticated
 from app.core.fields import MAX_ID, parse_int
 from app.core.i18n import gettext_for
 from app.core.proxies import client_of
-from app.core.rendering import FACTS_KEY, PAGE_FACTS
+from app.core.rendering import FACTS_KEY, PAGE_FACTS, currency_of
 from app.core.rendering import page_context as page_context
 from app.core.rendering import render as render
 from app.core.settings import Settings
@@ -126,7 +126,7 @@ async def provide_actor(request: Request) -> Actor:
 
 def error_message(request: Request, exc: DomainError) -> str:
     """The sentence to show in a form for a refused action."""
-    return exc.sentence(gettext_for(request))
+    return exc.sentence(gettext_for(request), currency_of(request))
 
 
 async def reopen_form(db_session: AsyncSession, exc: DomainError) -> None:

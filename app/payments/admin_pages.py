@@ -175,7 +175,7 @@ def _typed_amount(form: dict[str, str]) -> int:
     """The form's amount in yuan, as cents; refused in words when it is not one."""
     amount = rules.parse_yuan(form.get("amount", ""))
     if amount is None:
-        raise DomainError("validation_error", 422, rules.AMOUNT_WORDS)
+        raise rules.not_an_amount()
     return amount
 
 

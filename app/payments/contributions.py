@@ -125,7 +125,7 @@ async def record_contribution(
     if source not in rules.RECORDED_SOURCES:
         raise Invalid(lazy("Choose where the money comes from."), field="source")
     if not 1 <= amount_cents <= rules.MAX_AMOUNT_CENTS:
-        raise Invalid(lazy("Give an amount from 0.01 yuan up."), field="amount")
+        raise rules.at_least(1, field="amount")
     key = form_keys.clean(key)
     recorded = await _RECORD.fetchval(
         db,

@@ -74,7 +74,7 @@ async def correct_contribution(
     if not reason:
         raise Invalid(NO_REASON, field="reason")
     if not 0 <= amount_cents <= rules.MAX_AMOUNT_CENTS:
-        raise Invalid(rules.AMOUNT_WORDS, field="amount")
+        raise rules.not_an_amount(field="amount")
     before = int(await _STANDS_FOR.fetchval(db, {"amount": int(row["amount_cents"]), "id": contribution_id}))
     difference = amount_cents - before
     if difference == 0:

@@ -53,7 +53,7 @@ _ROWS = Sql(
         lazy("Goal number"),
         lazy("Title"),
         exports.column(lazy("Source"), words=rules.SOURCE_LABELS),
-        lazy("Amount (yuan)"),
+        exports.column(lazy("Amount (%(currency)s)"), money=True),
         lazy("Given by"),
         exports.column(lazy("Name shown"), words=SHOWN_WORDS),
         lazy("Note"),

@@ -85,7 +85,7 @@ async def _donate(
     try:
         amount = rules.parse_yuan(form.get("amount", ""))
         if amount is None:
-            raise DomainError("validation_error", 422, rules.AMOUNT_WORDS)
+            raise rules.not_an_amount()
         donation = await services.donate(
             db,
             settings,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.core import progress
+from app.core import money, progress
+from app.core.errors import Invalid
 from app.core.i18n import lazy
 
 # The co-funding sources, in the order the progress bar shows them: msgid of each.
@@ -37,7 +38,8 @@ EVENT_ACTIONS = {
     "charge.refunded": REFUNDED,
 }
 
-AMOUNT_WORDS = lazy("Type an amount in yuan, such as 50 or 12.50.")
+AMOUNT_WORDS = lazy("Type an amount in %(currency)s, such as 50 or 12.50.")
+AT_LEAST = lazy("Give an amount of at least %(amount)s.")
 MAX_AMOUNT_CENTS = 10**10  # a hundred million yuan: anything above is a typing mistake
 MIN_DONATION_CENTS = 100  # one yuan
 
@@ -114,6 +116,16 @@ def donation_refusal(amount_cents: int) -> str | None:
     if not MIN_DONATION_CENTS <= amount_cents <= MAX_AMOUNT_CENTS:
         return "validation_error"
     return None
+
+
+def not_an_amount(**extra: str) -> Invalid:
+    """The refusal of a typed amount that is not one, naming the currency where it is shown."""
+    return Invalid(AMOUNT_WORDS, words={"currency": money.CURRENCY}, **extra)
+
+
+def at_least(cents: int, **extra: str) -> Invalid:
+    """The refusal of an amount under `cents`, named in the currency where it is shown."""
+    return Invalid(AT_LEAST, words={"amount": money.Amount(cents)}, **extra)
 
 
 def parse_yuan(text: str) -> int | None:

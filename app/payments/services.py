@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.authz import Actor
-from app.core.errors import DomainError, Invalid, NotFound
+from app.core.errors import DomainError, NotFound
 from app.core.i18n import lazy
 from app.core.settings import Settings
 from app.core.uow import Connection, Sql
@@ -170,7 +170,7 @@ async def donate(
         # Members see a wish still under review, or rejected: it takes no money (yet).
         raise DomainError("conflict", 409, NOT_TAKING)
     if rules.donation_refusal(amount_cents):
-        raise Invalid(lazy("Give an amount from 1 yuan up."), field="amount_cents")
+        raise rules.at_least(rules.MIN_DONATION_CENTS, field="amount_cents")
     if gateway.config_for(settings) is None:
         raise payments_off()
     return await start_payment(

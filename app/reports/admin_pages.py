@@ -14,6 +14,7 @@ from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.figures import Scope
 from app.core.i18n import gettext_for, lazy, request_lang
+from app.core.rendering import currency_of
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.services import community_for
@@ -267,6 +268,7 @@ async def export_file(
         fmt=fmt,
         rows=rows,
         gettext=gettext_for(request),
+        currency=currency_of(request),
         address=client_address(request),
     )
 

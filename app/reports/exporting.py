@@ -24,6 +24,7 @@ from app.core.authz import Actor
 from app.core.errors import Forbidden, NotFound
 from app.core.figures import Scope
 from app.core.i18n import DEFAULT_LANG, LANGS, lazy, translations
+from app.core.settings import get_settings
 from app.places.models import Community
 from app.reports.models import ExportRun
 
@@ -235,7 +236,9 @@ class Making:
         rows = await export.fn(session, scope)
         await _set(engine, run_id, total_rows=len(rows), done_rows=0)
         gettext = translations(run.lang if run.lang in LANGS else DEFAULT_LANG).gettext
-        writer = exports.Writer(run.fmt, export.header(gettext, run.contacts), gettext(export.label))
+        # Amounts named in the currency the payments are taken in, as the pages name them.
+        header = export.header(gettext, run.contacts, currency=get_settings().stripe_currency)
+        writer = exports.Writer(run.fmt, header, gettext(export.label))
         return cls(engine, run_id, export, rows, writer, gettext, run.contacts, max(1, batch))
 
     async def step(self) -> bool:

@@ -19,6 +19,7 @@ from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.figures import Scope
 from app.core.i18n import gettext_for, lazy
+from app.core.rendering import currency_of
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Community
@@ -492,6 +493,7 @@ async def _report_file(
         fmt=fmt,
         rows=await found.fn(db_session, scope),
         gettext=gettext_for(request),
+        currency=currency_of(request),
         address=client_address(request),
     )
 

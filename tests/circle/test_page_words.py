@@ -228,3 +228,26 @@ async def test_a_provider_reads_why_their_service_was_not_approved_or_was_withdr
     await page_login(client, circle.barber)
     shop = (await client.get(f"/circle/shop/{circle.barber_id}")).text
     assert "社区的说明：价格请与菜单一致" in shop and "社区的说明：师傅休假到月底" in shop
+
+
+async def test_the_circles_refusals_and_statements_name_the_configured_currency(
+    client: Any, circle: Circle, app: Any, settings: Any, monkeypatch: Any
+) -> None:
+    """The cash part's refusal said 0 to 100000 yuan, the settings form counted the rate in fen and
+    the statements' file headed its columns (元) and (分) under any STRIPE_CURRENCY; under usd
+    they name USD, in both languages."""
+    monkeypatch.setattr(app.state, "settings", replace(settings, stripe_currency="usd"))
+    body = {"name": "家电清洗", "points_price": 50, "cash_price_cents": 10_000_001}
+    offers = f"/api/v1/organisations/{circle.cleaner_id}/offers"
+    refused = await client.post(offers, json=body, headers=circle.admin.headers)
+    assert refused.status_code == 422 and refused.json()["detail"] == "现金部分为0.00 USD至100,000.00 USD。"
+    english = await client.post(offers, json=body, headers={**circle.admin.headers, "Accept-Language": "en"})
+    assert english.json()["detail"] == "The cash part is from 0.00 USD to 100,000.00 USD."
+    await page_login(client, circle.admin)
+    admin = (await client.get(f"/circle/admin/c/{circle.community_id}")).text
+    assert "支付给服务商的现金（每积分多少百分之一USD）" in admin
+    taken = await client.get(f"/circle/admin/c/{circle.community_id}/statements.csv?month=2026-03")
+    assert taken.status_code == 200
+    header = taken.content.decode("utf-8-sig").splitlines()[0]
+    assert "线上支付的现金部分（USD）" in header and "每积分（百分之一USD）" in header
+    assert "应付现金（USD）" in header and "元" not in header and "（分）" not in header

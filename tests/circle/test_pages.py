@@ -294,7 +294,7 @@ async def test_the_admin_places_providers_approves_offers_and_closes_a_month(
         "Vouchers redeemed",
         "Points",
         "Cash parts paid online (yuan)",
-        "Fen per point",
+        "Rate per point (fen)",
         "Cash due (yuan)",
         "Fund",
         "Status",

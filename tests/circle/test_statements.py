@@ -146,11 +146,11 @@ async def test_closing_last_month_settles_what_the_ledger_says_and_then_nothing_
     found = exports.get(circle_exports.NAME)
     rows = await found.fn(db, circle_exports.month_scope(community, last_month))
     gettext = translations("zh").gettext
-    csv_text = exports.file_of(found, "csv", rows, gettext).decode("utf-8-sig")
+    csv_text = exports.file_of(found, "csv", rows, gettext, currency="cny").decode("utf-8-sig")
     assert "45" in csv_text and "已支付" in csv_text
-    book = load_workbook(io.BytesIO(exports.file_of(found, "xlsx", rows, gettext)))
+    book = load_workbook(io.BytesIO(exports.file_of(found, "xlsx", rows, gettext, currency="cny")))
     sheet = list(book.active.iter_rows(values_only=True))
-    assert sheet[0] == tuple(found.header(gettext))
+    assert sheet[0] == tuple(found.header(gettext, currency="cny"))
     assert any(row[3] == 45 and row[8] == "已支付" for row in sheet[1:])
     checks = await run_checks(db, circle.community_id)
     assert all(c.ok for c in checks), [(c.name, c.problems) for c in checks if not c.ok]

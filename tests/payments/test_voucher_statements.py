@@ -133,14 +133,18 @@ async def test_the_statement_shows_the_cash_collected_per_voucher_and_in_total(
     scope = circle_exports.month_scope(community, month)
     gettext = translations("zh").gettext
     found = exports.get(circle_exports.NAME)
-    book = load_workbook(io.BytesIO(exports.file_of(found, "xlsx", await found.fn(db, scope), gettext)))
+    book = load_workbook(
+        io.BytesIO(exports.file_of(found, "xlsx", await found.fn(db, scope), gettext, currency="cny"))
+    )
     sheet = list(book.active.iter_rows(values_only=True))
     header = sheet[0]
     assert "线上支付的现金部分（元）" in header
     [mine] = sheet[1:]  # the community's one provider
     assert Decimal(str(mine[header.index("线上支付的现金部分（元）")])) == Decimal("15.00")
     cash = exports.get(circle_exports.CASH)
-    csv_text = exports.file_of(cash, "csv", await cash.fn(db, scope), gettext).decode("utf-8-sig")
+    csv_text = exports.file_of(cash, "csv", await cash.fn(db, scope), gettext, currency="cny").decode(
+        "utf-8-sig"
+    )
     body = csv_text.splitlines()[1:]
     assert len(body) == 2
     assert str(haircut_id) in body[0] and "15.00" in body[0]
