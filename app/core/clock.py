@@ -113,6 +113,27 @@ def day_start(at: datetime, tz: str | None = None) -> datetime:
     return local(at, tz).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def parse_month(value: str | None) -> date | None:
+    """A month typed as YYYY-MM (an <input type="month">'s value), as its first day; None when it
+    is not one."""
+    digits = (value or "")[:4] + (value or "")[5:]
+    if not value or len(value) != 7 or value[4] != "-" or not (digits.isascii() and digits.isdigit()):
+        return None
+    year, month = int(value[:4]), int(value[5:])
+    if not 2000 <= year <= 2100 or not 1 <= month <= 12:
+        return None
+    return date(year, month, 1)
+
+
+def month_bounds(month: date, tz: str | None = None) -> tuple[datetime, datetime]:
+    """The first instant of the month where the community is, and of the month after it."""
+    after = date(month.year + 1, 1, 1) if month.month == 12 else date(month.year, month.month + 1, 1)
+    return (
+        datetime(month.year, month.month, 1, tzinfo=zone(tz)),
+        datetime(after.year, after.month, 1, tzinfo=zone(tz)),
+    )
+
+
 def text(at: datetime | None, tz: str | None = None, fmt: str = "datetime") -> str:
     """A time as people there read it; `fmt` is one of FORMATS or a strftime pattern."""
     if at is None:

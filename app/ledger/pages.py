@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import people
 from app.accounts.models import Membership, User
-from app.core import clock, organisations
+from app.core import clock, organisations, paging
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
@@ -205,6 +205,14 @@ _OLDER = (
     "AND (t.created_at, t.id) < (SELECT b.created_at, b.id FROM ledger_transfers b "
     "WHERE b.id = :before AND b.community_id = :c) "
 )
+# A month's transfers (the admin's month filter), counted, a numbered page at a time: a bookkeeper
+# reaches a month and sees how many it has and how far through them a page is.
+_IN_MONTH = "AND t.created_at >= :start AND t.created_at < :end "
+_COUNT_IN_MONTH = text(
+    "SELECT count(*) FROM ledger_transfers t WHERE t.community_id = :c "
+    "AND t.created_at >= :start AND t.created_at < :end"
+)
+MONTH_WORDS = lazy("The month is written YYYY-MM, such as 2026-03.")
 
 
 async def _admin_context(
@@ -214,7 +222,52 @@ async def _admin_context(
     q: str = "",
     chosen: int | None = None,
     before: int | None = None,
+    month: str = "",
+    page: int | None = None,
 ) -> dict[str, Any]:
+    zone = await time_zone_of(db_session, community_id)
+    members, more = await _members(db_session, community_id, q, chosen)
+    context = {
+        "community_id": community_id,
+        "community_name": await _community_name(db_session, community_id),
+        "time_zone": zone,
+        "members": members,
+        "more_members": more,
+        "q": q,
+        "chosen": chosen,
+        "months": await expiry.expiry_months(await connection_of(db_session), community_id),
+        "kind_labels": KIND_LABELS,
+        "month": month,  # the month shown, "" for the newest transfers
+        "month_typed": month,  # kept in its field when it is not a month
+        "this_month": clock.today(zone).strftime("%Y-%m"),
+        "month_error": None,
+    }
+    first = clock.parse_month(month) if month else None
+    if month and first is None:
+        context["month_error"] = gettext_for(request)(MONTH_WORDS)
+    if first is not None:
+        start, end = clock.month_bounds(first, zone)
+        span = {"c": community_id, "start": start, "end": end}
+        total = int((await db_session.execute(_COUNT_IN_MONTH, span)).scalar_one())
+        at = paging.window(total, page, TRANSFERS_PAGE)
+        shown = (
+            await db_session.execute(
+                text(
+                    _TRANSFER_LINES + _IN_MONTH + "ORDER BY t.created_at DESC, t.id DESC LIMIT :n OFFSET :o"
+                ),
+                {**span, "n": TRANSFERS_PAGE, "o": at.offset},
+            )
+        ).all()
+        return {
+            **context,
+            "recent": shown,
+            "before": None,
+            "next_before": None,
+            "people": await _people(request, db_session, shown),
+            "month_total": total,
+            "page": at.number,
+            "pages": at.pages,
+        }
     older = _OLDER if before is not None else ""
     rows = (
         await db_session.execute(
@@ -227,21 +280,13 @@ async def _admin_context(
         )
     ).all()
     recent = rows[:TRANSFERS_PAGE]
-    members, more = await _members(db_session, community_id, q, chosen)
     return {
-        "community_id": community_id,
-        "community_name": await _community_name(db_session, community_id),
-        "time_zone": await time_zone_of(db_session, community_id),
+        **context,
+        "month": "",
         "recent": recent,
         "before": before,
         "next_before": recent[-1].id if len(rows) > TRANSFERS_PAGE else None,
         "people": await _people(request, db_session, recent),
-        "members": members,
-        "more_members": more,
-        "q": q,
-        "chosen": chosen,
-        "months": await expiry.expiry_months(await connection_of(db_session), community_id),
-        "kind_labels": KIND_LABELS,
     }
 
 
@@ -276,6 +321,8 @@ async def admin_ledger(
         q,
         optional_int(request.query_params.get("user")),
         optional_int(request.query_params.get("before")),
+        request.query_params.get("month", "").strip()[:20],
+        optional_int(request.query_params.get("page")),
     )
     notice = _done_notice(
         request,
