@@ -72,3 +72,27 @@ async def test_a_voucher_seen_by_its_provider_leads_nowhere_it_may_not_go(
     assert crumbs.endswith("首页</a>"), crumbs  # the way home, and no step after it
     refused = await client.get(f"/circle/c/{circle.community_id}/for-resident")
     assert refused.status_code == 404  # the barber is no member of the community
+
+
+async def test_a_voucher_waiting_to_be_used_is_not_said_to_have_returned_its_points(
+    client: Any, circle: Circle, engine: Any
+) -> None:
+    """Its provider, who is not shown the code, read 积分已退回账户 (the points were returned)
+    under 待使用 (waiting to be used) on a voucher whose points were still held for them."""
+    offer = await make_offer(client, circle, circle.barber_id, name="剪发", points_price=15)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 50)
+    bought = await client.post(
+        "/api/v1/vouchers",
+        json={"offer_id": offer, "idempotency_key": "provider-held"},
+        headers=circle.resident.headers,
+    )
+    assert bought.status_code == 201, bought.text
+    await page_login(client, circle.barber)
+    page = f"/circle/vouchers/{bought.json()['id']}"
+    shown = await client.get(page)
+    assert shown.status_code == 200 and 'data-status="held"' in shown.text
+    assert "积分已退回账户" not in shown.text and "data-voucher-qr" not in shown.text
+    assert "待使用：提供服务时由居民出示服务券的码。" in shown.text
+    english = await client.get(page, headers={"Accept-Language": "en"})
+    assert "The points were returned" not in english.text
+    assert "Waiting to be used: the resident shows its code when the service is given." in english.text
