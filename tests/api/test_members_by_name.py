@@ -21,7 +21,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core import uow
-from tests.api.helpers import session_of
+from tests.api.helpers import csrf_token, session_of
 from tests.conftest import Factory, Tenant, login
 from tests.events.conftest import make_event
 
@@ -226,3 +226,36 @@ async def test_a_large_communitys_member_lists_read_a_page_not_every_member(
                         (wrong, found["statement"])
                     )
     assert not failures, json.dumps(failures, ensure_ascii=False, indent=1)
+
+
+async def test_a_renamed_person_is_listed_under_the_new_name_in_each_of_their_communities(
+    client: Any, factory: Factory, engine: Any
+) -> None:
+    tenant, other = await factory.tenant(), await factory.tenant()
+    for name in ("Bea", "Cai"):
+        await factory.person(tenant, name=name)
+    person = await factory.person(tenant, name="Abe")
+    # Their membership of a second community, made straight in the table: the database names it.
+    await _sql(
+        engine,
+        "INSERT INTO memberships (user_id, community_id, roles) VALUES (:u, :c, ARRAY['resident']) "
+        "RETURNING display_name",
+        u=person.user_id,
+        c=other.community_id,
+    )
+    await session_of(client, person)
+    token = await csrf_token(client, "/me/name")
+    renamed = await client.post(
+        "/me/name", data={"display_name": "Dan", "_csrf_token": token}, follow_redirects=False
+    )
+    assert renamed.status_code == 303, renamed.text[:500]
+    kept = await _sql(
+        engine,
+        "SELECT display_name FROM memberships WHERE user_id = :u ORDER BY community_id",
+        u=person.user_id,
+    )
+    assert kept == ["Dan", "Dan"]
+    await session_of(client, tenant.admin)
+    listed = (await client.get(f"/admin/c/{tenant.community_id}/residents")).text
+    assert "Abe" not in listed
+    assert listed.index("Bea") < listed.index("Cai") < listed.index("Dan")
