@@ -280,6 +280,8 @@ async def rate_voucher(
             "circle/voucher.html",
             status_code=exc.status_code,
             error=error_message(request, exc),
+            # What was chosen and typed stays in the form to send again.
+            sent={"stars": form.get("stars", ""), "note": form.get("note", "")},
             **ctx,
         )
     return Redirect(f"/circle/vouchers/{voucher_id}?done=rated", status_code=303)

@@ -3,10 +3,11 @@ newest 10 under "4.5 of 5 stars (37 ratings)" and no way to the other 27)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from app.circle import views
-from tests.api.helpers import page_login
+from tests.api.helpers import page_login, post_form
 from tests.circle.conftest import Circle, buy, give_points, make_offer
 
 
@@ -39,3 +40,27 @@ async def test_an_offers_ratings_are_paged_with_their_count(
     assert seen == notes[::-1]  # each once, the newest first
     english = (await client.get(f"/circle/offers/{offer_id}", headers={"Accept-Language": "en"})).text
     assert 'href="?ratings=2#ratings"' in english and "Ratings: 3" in english
+
+
+async def test_a_refused_rating_keeps_the_note_and_stars_that_were_sent(
+    client: Any, circle: Circle, engine: Any
+) -> None:
+    """A rating sent without its stars came back with 请给出1至5星 and the note typed beside it
+    gone; a note too long came back without the stars chosen."""
+    offer_id = await make_offer(client, circle, points_price=5)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 20)
+    bought = (await buy(client, circle.resident, offer_id, key="kept-rating")).json()
+    done = await client.post(
+        "/api/v1/scans", json={"code": bought["voucher_code"]}, headers=circle.barber.headers
+    )
+    assert done.status_code == 200, done.text
+    await page_login(client, circle.resident)
+    rate = f"/circle/vouchers/{bought['id']}/rate"
+    no_stars = await post_form(client, rate, {"note": "师傅很耐心"})
+    assert no_stars.status_code == 422 and "请给出1至5星" in no_stars.text
+    assert 'name="note" maxlength="300" value="师傅很耐心"' in no_stars.text
+    long_note = await post_form(client, rate, {"stars": "4", "note": "好" * 301})
+    assert long_note.status_code == 422
+    assert re.search(r'value="4" required\s+checked', long_note.text), "the four stars chosen"
+    fresh = await client.get(f"/circle/vouchers/{bought['id']}")
+    assert 'value="" >' not in fresh.text and "checked" not in fresh.text.split("data-rating", 1)[1]
