@@ -286,9 +286,17 @@ async def offer_photo_upload(
 
 @get("/circle/admin/c/{community_id:int}/statements", include_in_schema=False)
 async def statements_page(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    month: str = "",
+    done: str = "",
+    provider: str = "",
 ) -> Template:
-    return await admin_views.month_statements(request, db_session, actor, community_id, month)
+    return await admin_views.month_statements(
+        request, db_session, actor, community_id, month, done=done, provider_id=optional_int(provider)
+    )
 
 
 @get("/circle/admin/c/{community_id:int}/statements/{provider_id:int}", include_in_schema=False)
@@ -344,7 +352,11 @@ async def statement_step(
             error_message(request, exc),
             exc.status_code,
         )
-    return Redirect(f"/circle/admin/c/{community_id}/statements?month={month_text}", status_code=303)
+    done = "paid" if step == "paid" else "closed"
+    return Redirect(
+        f"/circle/admin/c/{community_id}/statements?month={month_text}&done={done}&provider={provider_id}",
+        status_code=303,
+    )
 
 
 @get("/circle/admin/c/{community_id:int}/statements.csv", include_in_schema=False)

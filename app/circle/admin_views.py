@@ -149,10 +149,18 @@ def _recent_months(this_month: date, count: int) -> list[date]:
 
 
 async def month_statements(
-    request: Request, db_session: AsyncSession, actor: Actor, community_id: int, month: str
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    month: str,
+    *,
+    done: str = "",
+    provider_id: int | None = None,
 ) -> Template:
     """A month's statements, provider by provider, and its cash parts (the month before this one
-    unless `month` names another)."""
+    unless `month` names another); after a month is closed or marked paid (`done`), which
+    provider's it was, said above the table, whose rows all look alike."""
     community = await community_for(db_session, actor, community_id, "admin")
     zone = await time_zone_of(db_session, community_id)
     this_month = rules.month_of(clock.now(), zone)
@@ -170,6 +178,8 @@ async def month_statements(
         cash_lines=cash_lines,
         names={f.organisation_id: f.name for f in figures},
         closable=rules.may_close(chosen, clock.now(), zone),
+        done=done if done in ("closed", "paid") else "",
+        done_figures=next((f for f in figures if f.organisation_id == provider_id), None),
         funds=FUND_LABELS,
         labels=STATEMENT_LABELS,
     )
