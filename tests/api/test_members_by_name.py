@@ -9,6 +9,7 @@ is the person's, kept by the database when a membership is made and when the per
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core import uow
 from tests.api.helpers import csrf_token, session_of
-from tests.conftest import Factory, Tenant, login
+from tests.conftest import _LOCK_WAITS, Factory, Tenant, login
 from tests.events.conftest import make_event
 
 MEMBERS = 4000
@@ -259,3 +260,40 @@ async def test_a_renamed_person_is_listed_under_the_new_name_in_each_of_their_co
     listed = (await client.get(f"/admin/c/{tenant.community_id}/residents")).text
     assert "Abe" not in listed
     assert listed.index("Bea") < listed.index("Cai") < listed.index("Dan")
+
+
+async def test_a_person_renamed_while_joining_a_community_is_listed_there_under_the_new_name(
+    factory: Factory, engine: Any
+) -> None:
+    """A membership made while its person is renamed (an admin enrolling a resident who changes
+    their name at that moment) kept the old name: the membership's insert read the committed
+    name, and the rename's update of the memberships did not see the uncommitted one. Each now
+    waits for the other, whichever comes first."""
+    tenant, other = await factory.tenant(), await factory.tenant()
+    sessions = async_sessionmaker(engine)
+    for first in ("membership", "rename"):
+        person = await factory.person(tenant, name="Old")
+        join = text("INSERT INTO memberships (user_id, community_id, roles) VALUES (:u, :c, ARRAY['resident'])")
+        rename = text("UPDATE users SET display_name = :n WHERE id = :u")
+        async with sessions() as one, sessions() as two:
+            if first == "membership":
+                await one.execute(join, {"u": person.user_id, "c": other.community_id})
+                second = asyncio.create_task(two.execute(rename, {"n": "New", "u": person.user_id}))
+            else:
+                await one.execute(rename, {"n": "New", "u": person.user_id})
+                second = asyncio.create_task(two.execute(join, {"u": person.user_id, "c": other.community_id}))
+            async with sessions() as watcher:
+                for _ in range(40):  # the second statement either waits on the first or is done
+                    if second.done() or await watcher.scalar(_LOCK_WAITS):
+                        break
+                    await watcher.rollback()
+                    await asyncio.sleep(0.05)
+            await one.commit()
+            await second
+            await two.commit()
+        kept = await _sql(
+            engine,
+            "SELECT display_name FROM memberships WHERE user_id = :u ORDER BY community_id",
+            u=person.user_id,
+        )
+        assert kept == ["New", "New"], first
