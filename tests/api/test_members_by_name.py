@@ -273,7 +273,9 @@ async def test_a_person_renamed_while_joining_a_community_is_listed_there_under_
     sessions = async_sessionmaker(engine)
     for first in ("membership", "rename"):
         person = await factory.person(tenant, name="Old")
-        join = text("INSERT INTO memberships (user_id, community_id, roles) VALUES (:u, :c, ARRAY['resident'])")
+        join = text(
+            "INSERT INTO memberships (user_id, community_id, roles) VALUES (:u, :c, ARRAY['resident'])"
+        )
         rename = text("UPDATE users SET display_name = :n WHERE id = :u")
         async with sessions() as one, sessions() as two:
             if first == "membership":
@@ -281,7 +283,9 @@ async def test_a_person_renamed_while_joining_a_community_is_listed_there_under_
                 second = asyncio.create_task(two.execute(rename, {"n": "New", "u": person.user_id}))
             else:
                 await one.execute(rename, {"n": "New", "u": person.user_id})
-                second = asyncio.create_task(two.execute(join, {"u": person.user_id, "c": other.community_id}))
+                second = asyncio.create_task(
+                    two.execute(join, {"u": person.user_id, "c": other.community_id})
+                )
             async with sessions() as watcher:
                 for _ in range(40):  # the second statement either waits on the first or is done
                     if second.done() or await watcher.scalar(_LOCK_WAITS):
