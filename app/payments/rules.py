@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from app.core import money, progress
@@ -128,10 +130,16 @@ def at_least(cents: int, **extra: str) -> Invalid:
     return Invalid(AT_LEAST, words={"amount": money.Amount(cents)}, **extra)
 
 
+_YUAN = re.compile(r"(?=\.?[0-9])[0-9]*\.?[0-9]*")
+
+
 def parse_yuan(text: str) -> int | None:
-    """A typed amount in yuan (12, 12.5, 1,200.00) as cents, or None when it is not one."""
-    cleaned = text.strip().replace(",", "").replace("，", "").replace("¥", "").replace("元", "")
-    if not cleaned or cleaned.count(".") > 1 or not cleaned.replace(".", "").isdigit():
+    """A typed amount in yuan (12, 12.5, 1,200.00) as cents, or None when it is not one. As a
+    Chinese IME types it too: its full-width digits, point, comma and ￥ are read as ASCII
+    (NFKC); digits of other scripts (١٢) are no amount."""
+    cleaned = unicodedata.normalize("NFKC", text).strip()
+    cleaned = cleaned.replace(",", "").replace("¥", "").replace("元", "")
+    if not _YUAN.fullmatch(cleaned):
         return None
     whole, _, part = cleaned.partition(".")
     if len(part) > 2 or len(whole) > 12:

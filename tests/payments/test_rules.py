@@ -56,7 +56,21 @@ def test_the_bar_is_split_by_source_and_an_exceeded_goal_said_in_words() -> None
         ("-5", None),
         ("abc", None),
         ("1.2.3", None),
+        # As a Chinese IME types them: full-width digits, point, comma and yen sign.
+        ("１２．５", 1_250),
+        ("￥５０", 5_000),
+        ("１，２００", 120_000),
+        (".", None),
+        ("٥٠", None),
+        ("5 0", None),
     ],
 )
 def test_typed_amounts(typed: str, cents: int | None) -> None:
     assert rules.parse_yuan(typed) == cents
+
+
+@pytest.mark.parametrize("typed", ["²", "¹²", "½", "2²", "٥.٥", "𝟓𝟎", "5\u00a0000"])
+def test_no_typed_amount_raises(typed: str) -> None:
+    """int() refused what str.isdigit() let through (a superscript two): the donation and
+    contribution forms answered 500 instead of asking for an amount."""
+    assert rules.parse_yuan(typed) is None or rules.parse_yuan(typed) >= 0
