@@ -17,7 +17,7 @@ from app.accounts.models import Membership, User
 from app.core import audit, clock, form_keys
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
-from app.core.fields import human_text
+from app.core.fields import human_text, kept_form
 from app.core.i18n import lazy
 from app.core.security import burn_password_check, verify_password
 from app.core.uow import Connection, Sql, connection_of
@@ -484,8 +484,9 @@ class MemberMatch:
 
 
 async def find_members(session: AsyncSession, event: Event, query: str, limit: int = 20) -> list[MemberMatch]:
-    """Members of the event's community whose name contains `query`, with their sign-up."""
-    query = (query or "").strip()[:50]
+    """Members of the event's community whose name contains `query`, with their sign-up. The
+    words are taken NFC, as names are kept (app.core.fields.kept_form)."""
+    query = kept_form(query).strip()[:50]
     if not query:
         return []
     pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -3,6 +3,8 @@ any event of the community and signs them up; a refusal names the person scanned
 
 from __future__ import annotations
 
+import unicodedata
+
 from app.accounts import member_cards
 from app.core.authz import Actor
 from tests.api.helpers import page_login, post_form
@@ -128,3 +130,19 @@ async def test_the_api_names_whom_a_witnessed_check_in_was_refused_for(client, s
     refused = await scan(client, admin, card, event_id=event_id, action="checkin")
     assert refused.status_code == 409
     assert refused.json()["code"] == "not_signed_up" and refused.json()["user_id"] == elder.user_id
+
+
+async def test_a_name_typed_with_its_accents_apart_finds_the_member_to_sign_up(client, site, factory):
+    """The sign-up for someone finds a member by name as the residents list does, however the
+    name's accents were typed (apart, NFD, as some phones and Macs write them): the names are
+    kept NFC, and its search took the words as typed and found no one."""
+    tenant, admin, _alice, _bob = site
+    name = "Zoë Jiménez"
+    person = await factory.person(tenant, name=name, phone=None)
+    event_id = await make_event(client, admin, tenant.community_id, signup_required=True)
+    apart = unicodedata.normalize("NFD", name)
+    assert apart != name
+    for typed in (name, apart, unicodedata.normalize("NFD", "Jiménez")):
+        found = await client.get(f"/events/{event_id}/signup-for", params={"q": typed}, headers=admin.headers)
+        assert found.status_code == 200
+        assert f'name="user_id" value="{person.user_id}"' in found.text, ascii(typed)
