@@ -35,22 +35,47 @@ async def _shelf_page(
     db_session: AsyncSession,
     actor: Actor,
     community_id: int,
-    error: str | None = None,
-    status_code: int = 200,
+    refusal: DomainError | None = None,
+    sent: tuple[int, int] | None = None,
 ) -> Template:
+    """The shelf; after a refused order, the refusal in words and the quantity sent (item, quantity)
+    kept in its item's form."""
     community = await db_session.get(Community, community_id)
     shelves, wallet = await services.shelf(db_session, actor, community_id)
+    if refusal is not None and sent is not None:
+        refusal = _shelf_refusal(refusal, shelves, *sent)
     return render(
         request,
         "store/shelf.html",
-        status_code=status_code,
+        status_code=refusal.status_code if refusal is not None else 200,
         community=community,
         shelves=shelves,
         wallet=wallet,
-        error=error,
+        error=error_message(request, refusal) if refusal is not None else None,
+        sent=sent,
         order_key=secrets.token_urlsafe(16),
         is_staff=actor.has(community_id, "admin", "staff"),
     )
+
+
+def _shelf_refusal(
+    exc: DomainError, shelves: list[services.ShelfView], item_id: int, quantity: int
+) -> DomainError:
+    """A resident's refused order said as theirs, with the item and the figures: 积分不足 at the top
+    of the page named neither the item nor what it wanted."""
+    shelf = next((s for s in shelves if s.item.id == item_id), None)
+    if shelf is None:
+        return exc
+    words: dict[str, Any] = {"item": shelf.item.name, "qty": quantity}
+    if exc.code == "insufficient_points":
+        words.update(cost=quantity * shelf.item.points_price, num=shelf.available)
+        detail = lazy("%(qty)s × %(item)s cost %(cost)s points; you have %(num)s to spend.")
+    elif exc.code == "limit_reached" and shelf.left_this_month:
+        words.update(left=shelf.left_this_month)
+        detail = lazy("You can order %(left)s more of %(item)s this month.")
+    else:
+        return exc
+    return DomainError(exc.code, exc.status_code, detail, words=words)
 
 
 @get("/store/c/{community_id:int}", include_in_schema=False)
@@ -64,11 +89,13 @@ async def shelf_order(
 ) -> Template | Redirect:
     form = await form_data(request)
     item: StoreItem | None = None
+    sent: tuple[int, int] | None = None
     try:
         item_id = optional_int(form.get("item_id"))
         quantity = optional_int(form.get("quantity")) or 1
         if item_id is None:
             raise Invalid(field="item_id")
+        sent = (item_id, quantity)
         item = await db_session.get(StoreItem, item_id)
         if item is None or item.community_id != community_id:
             raise NotFound()
@@ -83,9 +110,7 @@ async def shelf_order(
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
-        return await _shelf_page(
-            request, db_session, actor, community_id, error_message(request, exc), exc.status_code
-        )
+        return await _shelf_page(request, db_session, actor, community_id, exc, sent)
     return Redirect(f"/store/orders/{placed.id}?done=placed", status_code=303)
 
 

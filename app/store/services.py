@@ -397,11 +397,20 @@ class ShelfView:
     item: StoreItem
     affordable: bool
     used_this_month: int
+    available: int = 0  # the wallet's points to spend
 
     @property
     def left_this_month(self) -> int | None:
         limit = self.item.per_resident_limit
         return None if limit is None else max(limit - self.used_this_month, 0)
+
+    @property
+    def most_to_order(self) -> int:
+        """The quantity field's top: what is in stock, left this month and covered by the points
+        (20 at most), so that the form does not offer an order that would be refused."""
+        left = self.left_this_month
+        covered = self.available // self.item.points_price if self.item.points_price > 0 else 20
+        return min(self.item.stock, 20, 20 if left is None else left, covered)
 
 
 async def month_usage(session: AsyncSession, user_id: int, community: Community) -> dict[int, int]:
@@ -445,7 +454,8 @@ async def shelf(
             for i in items.values()
         ]
     )
-    return [ShelfView(items[s.id], s.affordable, usage.get(s.id, 0)) for s in ordered], wallet
+    shelves = [ShelfView(items[s.id], s.affordable, usage.get(s.id, 0), wallet.available) for s in ordered]
+    return shelves, wallet
 
 
 # ---------------------------------------------------------------- lists and reports

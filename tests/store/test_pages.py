@@ -89,6 +89,38 @@ async def test_the_quantity_offered_stops_at_what_is_left_for_the_resident_this_
     shelf = await client.get(f"/store/c/{shop.community_id}")
     field = re.search(rf'<input id="qty-{item_id}"[^>]*>', shelf.text)
     assert field and 'max="1"' in field[0], field
+    # Two more, sent past the field's top, are refused with what is left, not 已达上限 (reached).
+    refused = await post_form(
+        client, f"/store/c/{shop.community_id}/order", {"item_id": str(item_id), "key": "q2", "quantity": "2"}
+    )
+    assert refused.status_code == 409 and "本月您还可兑换 1 件挂面。" in refused.text
+
+
+async def test_the_quantity_offered_stops_at_what_the_points_cover_and_a_refusal_says_why(client, shop):
+    """With 200 points to spend and an item at 80 with no monthly limit, the shelf offered up to
+    20; three came back with 积分不足 at the top of the page, which item and how many points it
+    wanted unsaid and the 3 typed gone. The field now stops at 2, and an order past what the
+    points cover (they were spent in another tab) says what it cost against what there is, and
+    keeps the quantity."""
+    item_id = await make_item(client, shop, name="电水壶", points_price=80, stock=10)
+    await page_login(client, shop.resident)
+    shelf = await client.get(f"/store/c/{shop.community_id}")
+    field = re.search(rf'<input id="qty-{item_id}"[^>]*>', shelf.text)
+    assert field and 'max="2"' in field[0], field
+    refused = await post_form(
+        client, f"/store/c/{shop.community_id}/order", {"item_id": str(item_id), "key": "q3", "quantity": "3"}
+    )
+    assert refused.status_code == 409 and 'class="alert"' in refused.text
+    assert "3 件电水壶需要 240 积分，您现在可用 200 积分。" in refused.text
+    field = re.search(rf'<input id="qty-{item_id}"[^>]*>', refused.text)
+    assert field and 'value="3"' in field[0], field
+    english = await post_form(
+        client,
+        f"/store/c/{shop.community_id}/order",
+        {"item_id": str(item_id), "key": "q3", "quantity": "3"},
+        headers={"Accept-Language": "en"},
+    )
+    assert "3 × 电水壶 cost 240 points; you have 200 to spend." in english.text
 
 
 async def test_admin_manages_items_and_stock_history_adds_up(client, shop, db):
