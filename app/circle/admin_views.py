@@ -138,7 +138,7 @@ def refusal_words(request: Request, exc: DomainError) -> dict[str, str | None]:
 
 
 def _month_or(value: str, now_month: date) -> date:
-    return rules.parse_month(value) or now_month
+    return clock.parse_month(value) or now_month
 
 
 def _recent_months(this_month: date, count: int) -> list[date]:

@@ -6,7 +6,7 @@ import math
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from app.core.i18n import lazy
@@ -133,30 +133,6 @@ def next_month(month: date) -> date:
 
 def previous_month(month: date) -> date:
     return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
-
-
-def month_bounds(month: date, zone: str) -> tuple[datetime, datetime]:
-    """[start, end) of a month as moments, in the community's time zone."""
-    tz = ZoneInfo(zone)
-    return (
-        datetime.combine(month, time(), tzinfo=tz),
-        datetime.combine(next_month(month), time(), tzinfo=tz),
-    )
-
-
-def parse_month(text: str | None) -> date | None:
-    """ "YYYY-MM" as its first day, or None when it is not one."""
-    if (
-        not text
-        or len(text) != 7
-        or text[4] != "-"
-        or not (text.isascii() and (text[:4] + text[5:]).isdigit())
-    ):
-        return None
-    year, month = int(text[:4]), int(text[5:])
-    if not 2000 <= year <= 2100 or not 1 <= month <= 12:
-        return None
-    return date(year, month, 1)
 
 
 def month_text(month: date) -> str:

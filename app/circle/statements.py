@@ -121,7 +121,7 @@ _UNDER_WAY = text(
 
 
 def check_month(value: str | None) -> date:
-    month = rules.parse_month(value)
+    month = clock.parse_month(value)
     if month is None:
         raise Invalid(lazy("The month is written YYYY-MM, such as 2026-03."), field="month")
     return month
@@ -133,7 +133,7 @@ async def month_figures(
     """Each provider's figures in the community for the month (only `organisation_id` if given):
     kept ones for closed months, counted ones for open months."""
     zone = await time_zone_of(session, community_id)
-    start, end = rules.month_bounds(month, zone)
+    start, end = clock.month_bounds(month, zone)
     settings = await settings_of(session, community_id)
     counted = {
         int(r[0]): (int(r[1]), int(r[2]), int(r[3]))
@@ -201,7 +201,7 @@ async def cash_lines(
 ) -> list[CashLine]:
     """The month's redeemed vouchers with a cash part, each with the cash its payment brought in,
     by provider and time (only `organisation_id`'s if given)."""
-    start, end = rules.month_bounds(month, await time_zone_of(session, community_id))
+    start, end = clock.month_bounds(month, await time_zone_of(session, community_id))
     rows = await session.execute(
         _CASH_LINES, {"c": community_id, "start": start, "end": end, "org": organisation_id}
     )

@@ -168,7 +168,7 @@ async def earlier_month(db_session: AsyncSession, provider: Any, asked: str = ""
     what it was owed for the last one was on no page of its own."""
     zone = await time_zone_of(db_session, provider.community_id)
     this_month = rules.month_of(clock.now(), zone)
-    month = rules.parse_month(asked)
+    month = clock.parse_month(asked)
     if month is None or month >= this_month:
         month = rules.previous_month(this_month)
     figures = (await statements.month_figures(db_session, provider.community_id, month, provider.id))[0]

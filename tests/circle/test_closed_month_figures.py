@@ -33,7 +33,7 @@ async def test_a_closed_months_redemption_cannot_be_taken_back_so_its_figures_st
     last_ids = await _redeem(client, circle, offer_id, 1)
     await _redeem(client, circle, offer_id, 1)  # this month's: the provider's account holds its points
     last_month = (rules.month_of(clock.now(), ZONE) - timedelta(days=1)).replace(day=1)
-    start, end = rules.month_bounds(last_month, ZONE)
+    start, end = clock.month_bounds(last_month, ZONE)
     await db.execute(
         text("UPDATE circle_vouchers SET redeemed_at = :at WHERE id = ANY(:ids)"),
         {"at": start + timedelta(days=3), "ids": last_ids},

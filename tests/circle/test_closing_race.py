@@ -84,7 +84,7 @@ async def _last_and_this_month(client: Any, circle: Circle, engine: Any, db: Any
         assert done.status_code == 200, done.text
         ids.append(bought["id"])
     last_month = (rules.month_of(clock.now(), "Asia/Shanghai") - timedelta(days=1)).replace(day=1)
-    start, _end = rules.month_bounds(last_month, "Asia/Shanghai")
+    start, _end = clock.month_bounds(last_month, "Asia/Shanghai")
     await db.execute(
         text("UPDATE circle_vouchers SET redeemed_at = :at WHERE id = :v"),
         {"at": start + timedelta(days=3), "v": ids[0]},

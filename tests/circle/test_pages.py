@@ -236,7 +236,7 @@ async def test_the_admin_places_providers_approves_offers_and_closes_a_month(
     ).status_code == 200
     this_month = rules.month_of(clock.now(), "Asia/Shanghai")
     last = rules.month_text((this_month.replace(day=1) - timedelta(days=1)).replace(day=1))
-    start, _end = rules.month_bounds(rules.parse_month(last), "Asia/Shanghai")  # type: ignore[arg-type]
+    start, _end = clock.month_bounds(clock.parse_month(last), "Asia/Shanghai")  # type: ignore[arg-type]
     await db.execute(
         text("UPDATE circle_vouchers SET redeemed_at = :at WHERE offer_id = :o"), {"at": start, "o": offer_id}
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from app.circle import rules
+from app.core import clock
 
 
 def test_haversine_against_known_distances() -> None:
@@ -37,10 +38,10 @@ def test_months_in_the_community_time_zone() -> None:
     late = datetime(2026, 3, 31, 16, 30, tzinfo=UTC)  # 00:30 on 1 April in Beijing
     assert rules.month_of(late, "Asia/Shanghai") == date(2026, 4, 1)
     assert rules.month_of(late, "UTC") == date(2026, 3, 1)
-    start, end = rules.month_bounds(date(2026, 12, 1), "Asia/Shanghai")
+    start, end = clock.month_bounds(date(2026, 12, 1), "Asia/Shanghai")
     assert start.isoformat() == "2026-12-01T00:00:00+08:00" and end.isoformat() == "2027-01-01T00:00:00+08:00"
-    assert rules.parse_month("2026-02") == date(2026, 2, 1)
-    assert [rules.parse_month(t) for t in ("2026-13", "26-02", "2026/02", "", None)] == [None] * 5
+    assert clock.parse_month("2026-02") == date(2026, 2, 1)
+    assert [clock.parse_month(t) for t in ("2026-13", "26-02", "2026/02", "", None)] == [None] * 5
     assert rules.may_close(date(2026, 3, 1), late, "UTC") is False
     assert rules.may_close(date(2026, 3, 1), late, "Asia/Shanghai") is True
 

@@ -37,9 +37,9 @@ async def test_the_shop_page_shows_last_months_statement_closed_or_not(
     last_ids = await _redeem(client, circle, offer_id, 2)
     await _redeem(client, circle, offer_id, 1)  # this month's
     this_text, last_text, before_text = _months()
-    last_month = rules.parse_month(last_text)
+    last_month = clock.parse_month(last_text)
     assert last_month is not None
-    start, _end = rules.month_bounds(last_month, ZONE)
+    start, _end = clock.month_bounds(last_month, ZONE)
     await db.execute(
         text("UPDATE circle_vouchers SET redeemed_at = :at WHERE id = ANY(:ids)"),
         {"at": start + timedelta(days=3), "ids": last_ids},

@@ -67,7 +67,7 @@ async def test_closing_last_month_settles_what_the_ledger_says_and_then_nothing_
     last_month = rules.month_of(now, "Asia/Shanghai") - timedelta(days=1)
     last_month = last_month.replace(day=1)
     # The three were redeemed last month (their transfers keep the moment they were posted).
-    start, _end = rules.month_bounds(last_month, "Asia/Shanghai")
+    start, _end = clock.month_bounds(last_month, "Asia/Shanghai")
     await db.execute(
         text("UPDATE circle_vouchers SET redeemed_at = :at WHERE id = ANY(:ids)"),
         {"at": start + timedelta(days=3), "ids": last_month_ids},
@@ -166,7 +166,7 @@ async def test_a_redemption_reversed_before_the_month_closes_leaves_its_statemen
     await give_points(engine, circle.community_id, circle.resident.user_id, 200)
     ids = await _redeem(client, circle, offer_id, 3)
     last_month = (rules.month_of(clock.now(), "Asia/Shanghai") - timedelta(days=1)).replace(day=1)
-    start, _end = rules.month_bounds(last_month, "Asia/Shanghai")
+    start, _end = clock.month_bounds(last_month, "Asia/Shanghai")
     await db.execute(
         text("UPDATE circle_vouchers SET redeemed_at = :at WHERE id = ANY(:ids)"),
         {"at": start + timedelta(days=3), "ids": ids},

@@ -82,7 +82,7 @@ async def test_the_statement_shows_the_cash_collected_per_voucher_and_in_total(
     await apply_waiting(engine)
     # All three were redeemed last month, so that it can be closed.
     month = (rules.month_of(clock.now(), "Asia/Shanghai") - timedelta(days=1)).replace(day=1)
-    start, _end = rules.month_bounds(month, "Asia/Shanghai")
+    start, _end = clock.month_bounds(month, "Asia/Shanghai")
     await db.execute(
         text("UPDATE circle_vouchers SET redeemed_at = :at WHERE id = ANY(:ids)"),
         {"at": start + timedelta(days=3), "ids": [haircut_id, shave_id, plain_id]},
