@@ -72,6 +72,10 @@ async def admin_create_organisation(
     except DomainError as exc:
         await reopen_form(db_session, exc)
         form.pop("password", None)
+        kept: dict[str, Any] = {
+            **form,
+            "kinds": [str(k) for k in raw.getall("kinds")] if "kinds" in raw else [],
+        }
         return await _admin_page(
             request,
             db_session,
@@ -79,7 +83,7 @@ async def admin_create_organisation(
             community_id,
             status_code=exc.status_code,
             error=error_message(request, exc),
-            form=form,
+            form=kept,
         )
     return Redirect(f"/partners/o/{organisation.id}?saved=organisation", status_code=303)
 

@@ -293,6 +293,7 @@ async def _agreement_page(
         time_zone=tz,
         community_admin=actor.has(view.community.id, "admin"),
         may_mark=actor.has(view.community.id, "admin") or org_admin,
+        form=extra.pop("form", {}),  # a refused task keeps what was typed
         **extra,
     )
 
@@ -320,7 +321,11 @@ async def agreement_add_task(
         )
     except DomainError as exc:
         return await reopen_page(
-            request, db_session, exc, partial(_agreement_page, request, db_session, actor, agreement_id)
+            request,
+            db_session,
+            exc,
+            partial(_agreement_page, request, db_session, actor, agreement_id),
+            form=form,
         )
     return Redirect(f"/partners/agreements/{agreement_id}?saved=task", status_code=303)
 

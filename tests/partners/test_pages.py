@@ -368,3 +368,31 @@ async def test_a_units_member_reaches_the_communitys_lists_and_is_not_sent_to_ma
         f'href="/partners/c/{town.community_id}/matching"'
         in (await client.get(f"/partners/c/{town.community_id}/lists")).text
     )
+
+
+async def test_a_refused_provider_or_task_comes_back_as_it_was_typed(client: Any, town: Town) -> None:
+    """A refused new organisation came back ticked as a partner unit whatever was ticked (a
+    provider sent again became a partner unit), and a refused task came back empty."""
+    await session_of(client, town.admin)
+    refused = await post_form(
+        client,
+        f"/partners/admin/c/{town.community_id}/organisations",
+        {"name": unique("老街理发"), "kinds": "provider", "display_name": "张师傅", "phone": "123"},
+    )
+    assert refused.status_code == 422 and "alert" in refused.text
+    assert '<input type="checkbox" name="kinds" value="provider" checked>' in refused.text
+    assert '<input type="checkbox" name="kinds" value="partner" checked>' not in refused.text
+    fresh = await client.get(f"/partners/admin/c/{town.community_id}")
+    assert '<input type="checkbox" name="kinds" value="partner" checked>' in fresh.text
+    organisation_id, _members = await make_organisation(client, town)
+    year = clock.local(clock.now()).year
+    agreement_id = await make_agreement(client, town, organisation_id, year)
+    await session_of(client, town.admin)
+    url = f"/partners/agreements/{agreement_id}"
+    no_date = await post_form(client, f"{url}/tasks", {"title": "重阳节健康义诊", "due_on": ""})
+    assert (
+        no_date.status_code == 422
+        and 'name="title" required maxlength="200" value="重阳节健康义诊"' in no_date.text
+    )
+    no_title = await post_form(client, f"{url}/tasks", {"title": "", "due_on": f"{year}-10-29"})
+    assert no_title.status_code == 422 and f'value="{year}-10-29"' in no_title.text
