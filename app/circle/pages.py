@@ -207,11 +207,16 @@ async def voucher_qr(voucher_id: int, actor: Actor, db_session: AsyncSession) ->
     return Response(svg, media_type="image/svg+xml", headers={"cache-control": "private, no-store"})
 
 
+# A voucher is cancelled before it is used, its cash part paid or not (a payment made after that
+# is refunded: app.circle.cash), so that points held for one left unpaid come back at once.
+CANCELLABLE = ("held", "awaiting_payment")
+
+
 async def _cancel_page(
     request: Request, db_session: AsyncSession, actor: Actor, voucher_id: int
 ) -> Template | Redirect:
     ctx = await views.voucher_context(db_session, actor, voucher_id)
-    if ctx["voucher"].status != "held":
+    if ctx["voucher"].status not in CANCELLABLE:
         return Redirect(f"/circle/vouchers/{voucher_id}", status_code=303)
     return render(request, "circle/cancel.html", **ctx)
 
