@@ -35,6 +35,7 @@ MANY = 1000
 @dataclass
 class Large:
     tenant: Tenant
+    compound_id: int
     building_id: int
     event_id: int
 
@@ -103,7 +104,7 @@ async def large(client: Any, factory: Factory, engine: Any) -> AsyncIterator[Lar
     event_id = await make_event(client, tenant.admin, cid)
     await session_of(client, tenant.admin)
     try:
-        yield Large(tenant, buildings[3], event_id)
+        yield Large(tenant, compound_id, buildings[3], event_id)
     finally:
         # The people stay (deleting 40,000 users checks every table that names a user): without
         # a membership they are nobody's.
@@ -197,6 +198,7 @@ def _reads_a_page(found: dict[str, Any]) -> list[str]:
 PAGES = {
     "residents": "/admin/c/{c}/residents",
     "residents, page 3": "/admin/c/{c}/residents?page=3",
+    "residents of a compound, page 2": "/admin/c/{c}/residents?compound={p}&page=2",
     "residents of a building": "/admin/c/{c}/residents?building={b}",
     "residents of a building, page 2": "/admin/c/{c}/residents?building={b}&page=2",
     "the award form": "/admin/c/{c}/ledger",
@@ -214,7 +216,9 @@ async def test_a_large_communitys_member_lists_read_a_page_not_every_member(
     failures: dict[str, list[Any]] = {}
     for name, path in PAGES.items():
         with sent_with_values(app) as sent:
-            page = await client.get(path.format(c=cid, b=large.building_id, e=large.event_id))
+            page = await client.get(
+                path.format(c=cid, p=large.compound_id, b=large.building_id, e=large.event_id)
+            )
         assert page.status_code == 200, (name, page.text[:500])
         for generic in (False, True):
             plans = await _plans(db, sent, generic)
