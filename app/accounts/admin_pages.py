@@ -212,6 +212,7 @@ async def _detail(
     error: str | None = None,
     notice: str | None = None,
     status_code: int = 200,
+    typed: dict[str, str] | None = None,
 ) -> Template:
     user, membership = await services.membership_for(
         db_session, actor, community_id, user_id, "admin", "staff", "grid_worker"
@@ -240,6 +241,7 @@ async def _detail(
         can_enrol=actor.has(community_id, "admin", "staff"),
         error=error,
         notice=notice,
+        typed=typed,  # the refused details as they were typed, shown instead of the stored ones
     )
 
 
@@ -299,8 +301,13 @@ async def resident_update(
                 db_session, actor, community_id, user_id, _resident_input(form, None), address
             )
     except DomainError as exc:
+        typed = form if action not in ("roles", "password", "revoke_cards") else None
         return await reopen_page(
-            request, db_session, exc, partial(_detail, request, db_session, actor, community_id, user_id)
+            request,
+            db_session,
+            exc,
+            partial(_detail, request, db_session, actor, community_id, user_id),
+            typed=typed,
         )
     return Redirect(
         f"/admin/c/{community_id}/residents/{user_id}?saved={action or 'details'}", status_code=303

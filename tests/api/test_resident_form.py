@@ -47,3 +47,19 @@ async def test_the_residents_form_committing_twice_at_once_enrols_once(factory, 
     )
     assert again.id == made.id
     assert await count(db, "SELECT count(*) FROM users WHERE display_name = '同时送达的杨奶奶'") == 1
+
+
+async def test_a_refused_change_of_a_residents_details_comes_back_as_typed(client, factory):
+    """The resident's details refused (a name emptied by mistake) came back as stored: the room
+    changed beside it was silently lost when the name was put back and the form saved."""
+    tenant = await factory.tenant()
+    cid = tenant.community_id
+    elder = await factory.person(tenant, name="杨依伯", phone=None)
+    await session_of(client, tenant.admin)
+    url = f"/admin/c/{cid}/residents/{elder.user_id}"
+    refused = await post_form(client, url, {"action": "details", "display_name": "", "room": "402"})
+    assert refused.status_code == 422 and 'class="alert"' in refused.text
+    assert 'name="room" maxlength="20" value="402"' in refused.text
+    assert 'name="display_name" required maxlength="50" value=""' in refused.text
+    shown = await client.get(url)
+    assert 'name="display_name" required maxlength="50" value="杨依伯"' in shown.text
