@@ -405,6 +405,7 @@ async def _lists_page(
         resources=await lists.resources_of(db_session, community_id),
         needs=await lists.needs_of(db_session, community_id),
         projects=await lists.projects_of(db_session, community_id),
+        today=clock.today(await time_zone_of(db_session, community_id)),  # a due date passed: overdue
         may_list_needs=actor.has(community_id, "admin", "staff", "grid_worker"),
         is_admin=is_admin,
         people=people,
@@ -510,6 +511,7 @@ async def _project_page(
         status_code=extra.pop("status_code", 200),
         view=view,
         community=community,
+        today=clock.today(await time_zone_of(db_session, view.project.community_id)),
         may_step=actor.has(view.project.community_id, "admin") or view.project.owner_user_id == actor.user_id,
         funding=await funding.funding_box(db_session, "project", project_id),
         may_money=actor.has(view.project.community_id, "admin"),

@@ -3,13 +3,16 @@ admin with a note at each step, and the matching view."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app.core import clock
 from app.core.authz import Actor
 from app.partners import lists
+from tests.api.helpers import page_login
 from tests.conftest import Factory, login
 from tests.partners.conftest import PHONE_RE, Town, make_organisation
 
@@ -172,3 +175,32 @@ async def test_matching_puts_needs_without_a_project_beside_unused_resources(
         :1
     ] == [("medical", [open_need], [medical])]
     assert {m.category for m in matches} == {"medical", "repair"}
+
+
+async def test_a_project_past_its_due_date_and_not_done_says_it_is_overdue(
+    client: Any, town: Town, db: Any
+) -> None:
+    """A project in progress read 进行中 · 截止 2026-11-28 on the first of December, as one on
+    time would: past its due date and not done, it says 已逾期 beside the date; done, it does not."""
+    created = await client.post(
+        f"/api/v1/communities/{town.community_id}/projects",
+        json={"title": "防诈骗讲座进社区", "owner_user_id": town.staff.user_id, "due_on": "2030-06-30"},
+        headers=town.admin.headers,
+    )
+    assert created.status_code == 201, created.text
+    project_id = created.json()["id"]
+    past = clock.today("Asia/Shanghai") - timedelta(days=3)
+    await db.execute(text("UPDATE projects SET due_on = :d WHERE id = :p"), {"d": past, "p": project_id})
+    await db.commit()
+    await page_login(client, town.admin)
+    listed = (await client.get(f"/partners/c/{town.community_id}/lists")).text
+    row = listed.split(f'href="/partners/projects/{project_id}"', 1)[1].split("</li>", 1)[0]
+    assert f"截止 {past.isoformat()} · <strong data-overdue>已逾期</strong>" in row
+    page = (await client.get(f"/partners/projects/{project_id}")).text
+    assert "data-overdue>已逾期<" in page
+    await db.execute(text("UPDATE projects SET status = 'done' WHERE id = :p"), {"p": project_id})
+    await db.commit()
+    listed = (await client.get(f"/partners/c/{town.community_id}/lists")).text
+    assert (
+        "data-overdue" not in listed.split(f'href="/partners/projects/{project_id}"', 1)[1].split("</li>")[0]
+    )
