@@ -70,6 +70,8 @@ async def save_settings(
             community_id,
             error=error_message(request, exc),
             status_code=exc.status_code,
+            typed=form,
+            typed_for="settings",
         )
     return Redirect(f"/circle/admin/c/{community_id}?saved=settings", status_code=303)
 
@@ -92,6 +94,8 @@ async def save_compound(
             community_id,
             error=error_message(request, exc),
             status_code=exc.status_code,
+            typed=form,
+            typed_for=f"compound-{compound_id}",
         )
     return Redirect(f"/circle/admin/c/{community_id}?saved=compound", status_code=303)
 

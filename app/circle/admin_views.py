@@ -38,7 +38,11 @@ async def overview(
     error: str | None = None,
     notice: str | None = None,
     status_code: int = 200,
+    typed: dict[str, str] | None = None,
+    typed_for: str = "",
 ) -> Template:
+    """The circle's admin page; after a refused form, that form (`typed_for`: "settings" or
+    "compound-<id>") shows what was typed (`typed`), not what is stored."""
     community = await community_for(db_session, actor, community_id, "admin")
     offers = (
         await db_session.scalars(
@@ -70,6 +74,8 @@ async def overview(
         funds=FUND_LABELS,
         error=error,
         notice=notice,
+        typed=typed or {},
+        typed_for=typed_for if typed else "",
     )
 
 
