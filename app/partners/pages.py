@@ -20,7 +20,7 @@ from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
 from app.core.web import client_address, error_message, form_data, optional_int, reopen_form, reopen_page
-from app.partners import agreements, forms, lists, registrations, services
+from app.partners import agreements, forms, lists, registrations, rules, services
 from app.payments import contributions as funding
 from app.places.models import Community
 from app.places.services import community_for, time_zone_of
@@ -406,6 +406,7 @@ async def _lists_page(
         needs=await lists.needs_of(db_session, community_id),
         projects=await lists.projects_of(db_session, community_id),
         today=clock.today(await time_zone_of(db_session, community_id)),  # a due date passed: overdue
+        overdue=rules.overdue,
         may_list_needs=actor.has(community_id, "admin", "staff", "grid_worker"),
         is_admin=is_admin,
         people=people,
@@ -512,6 +513,7 @@ async def _project_page(
         view=view,
         community=community,
         today=clock.today(await time_zone_of(db_session, view.project.community_id)),
+        overdue=rules.overdue,
         may_step=actor.has(view.project.community_id, "admin") or view.project.owner_user_id == actor.user_id,
         funding=await funding.funding_box(db_session, "project", project_id),
         may_money=actor.has(view.project.community_id, "admin"),

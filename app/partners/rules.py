@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from fractions import Fraction
 
 from app.core import clock, progress
@@ -36,6 +36,11 @@ def clean_category(category: str | None) -> str:
 def next_status(status: str) -> str | None:
     """The status a project moves to next, or None once it has been followed up."""
     return NEXT_STATUS.get(status)
+
+
+def overdue(status: str, due_on: date, today: date) -> bool:
+    """A project past its due date (a day of the community's) and not done yet."""
+    return status in ("open", "in_progress") and due_on < today
 
 
 def mask_name(name: str) -> str:

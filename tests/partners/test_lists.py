@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core import clock
 from app.core.authz import Actor
-from app.partners import lists
+from app.partners import lists, rules
 from tests.api.helpers import page_login
 from tests.conftest import Factory, login
 from tests.partners.conftest import PHONE_RE, Town, make_organisation
@@ -204,3 +204,10 @@ async def test_a_project_past_its_due_date_and_not_done_says_it_is_overdue(
     assert (
         "data-overdue" not in listed.split(f'href="/partners/projects/{project_id}"', 1)[1].split("</li>")[0]
     )
+
+
+def test_a_project_is_overdue_after_its_due_day_until_it_is_done() -> None:
+    due, today = date(2026, 11, 28), date(2026, 12, 1)
+    assert rules.overdue("open", due, today) and rules.overdue("in_progress", due, today)
+    assert not rules.overdue("done", due, today) and not rules.overdue("followed_up", due, today)
+    assert not rules.overdue("in_progress", today, today)  # due today is not late yet
