@@ -339,7 +339,8 @@ def _refuse_check_in(event: EventRow, row: Any) -> None:
             if row["signup"] == "waitlisted"
             else None
         )
-        raise DomainError("not_signed_up", 409, detail)
+        # The event, so that the scanner page leads the resident to its page to sign up.
+        raise DomainError("not_signed_up", 409, detail, event_id=event.id)
     if row["open"] or row["n"] == 0:
         # Open already, or a twin of this scan won the race a moment ago.
         raise DomainError("already_done", 409, lazy("Already checked in."), at=_iso(row["open_at"]))

@@ -107,3 +107,20 @@ async def test_the_organisers_headcount_says_what_it_did_to_the_kiosk_stays(clie
     await session_of(client, alice)
     seen = (await client.get(f"/events/{crowded}?confirmed=paid&stays=9")).text
     assert "人数已确认" not in seen
+
+
+async def test_a_resident_not_signed_up_at_the_event_screen_is_led_to_sign_up(client, site):
+    """Scanning the event screen's code without having signed up read 您还没有报名这个活动 and
+    nothing more: a dead end at the door. The refusal leads to the event's page to sign up."""
+    tenant, admin, alice, _bob = site
+    event_id = await make_event(client, admin, tenant.community_id, signup_required=True)
+    code = await kiosk_code(client, admin, event_id)
+    await session_of(client, alice)
+    page = await post_form(client, "/scan", {"code": code, "via": "camera"})
+    assert page.status_code == 409 and "您还没有报名这个活动。" in page.text
+    assert f'<a class="button primary big" href="/events/{event_id}" data-to-sign-up>' in page.text
+    assert "查看活动并报名" in page.text
+    fragment = await post_form(
+        client, "/scan", {"code": code, "via": "camera"}, headers={"HX-Request": "true"}
+    )
+    assert f'href="/events/{event_id}" data-to-sign-up' in fragment.text
