@@ -123,6 +123,8 @@ async def test_a_columns_unit_is_said_once_and_in_full_width_brackets(
     report = (await client.get(f"/admin/c/{town.community_id}/indicators?{town.query}")).text
     rows = "".join(re.findall(r'<td class="row-title">(.*?)</td>', report))
     assert "（小时）" in rows and "(" not in rows
+    # No space before the full-width bracket, which has its own (志愿服务时长 （小时） read gapped).
+    assert '<span class="muted">（小时）</span>' in rows and " <span" not in rows
     en = (
         await client.get(
             f"/admin/c/{town.community_id}/dashboard?{town.query}", headers={"Accept-Language": "en"}
