@@ -182,6 +182,25 @@ async def test_a_shops_mistyped_digits_are_called_mistyped_not_an_invalid_qr_cod
     assert "二维码无效" in scanned.text and "输入的码不对" not in scanned.text
 
 
+async def test_a_mistyped_code_is_shown_as_it_was_read_to_be_checked(client: Any, circle: Circle) -> None:
+    """A typed code refused as mistyped is to be checked and typed again, but the field is
+    emptied for the next code as the answer comes: the answer says what was typed, as it was
+    read (full-width digits as ASCII), at the shop and on the scanner page."""
+    await page_login(client, circle.barber)
+    shop = f"/circle/shop/{circle.barber_id}/scan"
+    for headers in ({}, {"HX-Request": "true"}):
+        typed = await post_form(client, shop, {"code": "８７６３ ０２１", "via": "typed"}, headers=headers)
+        assert 'data-result="code_invalid"' in typed.text
+        assert "您输入的是：8763021" in typed.text, headers
+    english = await post_form(client, shop, {"code": "8763021"}, headers={"Accept-Language": "en"})
+    assert "You typed: 8763021" in english.text
+    scanned = await post_form(client, shop, {"code": "8763021", "via": "camera"})
+    assert "二维码无效" in scanned.text and "您输入的是" not in scanned.text
+    await page_login(client, circle.admin)
+    page = await post_form(client, "/scan", {"code": "JX9-ABC", "via": "typed"})
+    assert 'data-result="code_invalid"' in page.text and "您输入的是：JX9-ABC" in page.text
+
+
 async def test_points_held_for_a_voucher_are_not_called_held_for_orders(
     client: Any, circle: Circle, engine: Any
 ) -> None:
