@@ -270,3 +270,19 @@ async def test_the_circles_refusals_and_statements_name_the_configured_currency(
     header = taken.content.decode("utf-8-sig").splitlines()[0]
     assert "线上支付的现金部分（USD）" in header and "每积分（百分之一USD）" in header
     assert "应付现金（USD）" in header and "元" not in header and "（分）" not in header
+
+
+async def test_the_shops_own_offer_page_does_not_speak_to_it_as_a_buyer(client: Any, circle: Circle) -> None:
+    """The barber opening his own service read 本月您还可买 2 次 and 您有0可用积分，这项服务需要15积分
+    (you may buy 2 more; you have 0 points): words for a resident of the community, which he is
+    not. A resident still reads them."""
+    offer = await make_offer(
+        client, circle, circle.barber_id, name="理发", points_price=15, per_resident_limit=2
+    )
+    await page_login(client, circle.barber)
+    page = (await client.get(f"/circle/offers/{offer}")).text
+    assert "每位居民每月限2次" in page
+    assert "data-left" not in page and "可用积分" not in page and "data-buy" not in page
+    await page_login(client, circle.resident)
+    page = (await client.get(f"/circle/offers/{offer}")).text
+    assert 'data-left="2"' in page and "您有0可用积分，这项服务需要15积分。" in page
