@@ -312,3 +312,37 @@ async def test_my_statement_says_which_lines_of_how_many_it_shows(client: Any, s
     await page_login(client, setup.resident)
     page = (await client.get(f"/wallet/statement?community_id={setup.community_id}")).text
     assert "第 1–3 行，共 3 行" in page
+
+
+async def test_a_very_large_award_is_asked_about_once_more_before_it_moves_points(
+    client: Any, setup: Any, db: Any
+) -> None:
+    """99999999 typed for 9 gave the resident the whole store at one tap: an award or deduction
+    of 1,000 points or more asks once more, naming the person and the number, and moves points
+    only when the admin says yes; a double tap on yes awards once."""
+    balance = (
+        "SELECT coalesce(sum(balance), 0) FROM ledger_accounts "
+        "WHERE user_id = :u AND community_id = :c AND kind = 'wallet'"
+    )
+    params = {"u": setup.resident.user_id, "c": setup.community_id}
+    before = (await db.execute(text(balance), params)).scalar_one()
+    await page_login(client, setup.admin)
+    asked = await _award_on_page(client, setup, "award", "99999999", "big-1")
+    assert asked.status_code == 200 and 'data-confirm="large-award"' in asked.text
+    assert "确认为王阿姨发放 99999999 积分吗？" in asked.text and "确认发放 99999999 积分" in asked.text
+    assert (await db.execute(text(balance), params)).scalar_one() == before
+    yes = {
+        "action": "award",
+        "user_id": str(setup.resident.user_id),
+        "points": "99999999",
+        "reason": "楼道清理",
+        "nonce": "big-1",
+        "again": "1",
+    }
+    url = f"/admin/c/{setup.community_id}/ledger"
+    first, second = [await post_form(client, url, yes) for _ in "12"]
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert (await db.execute(text(balance), params)).scalar_one() == before + 99999999
+    # An everyday award is not asked about.
+    small = await _award_on_page(client, setup, "award", "999", "small-1")
+    assert small.status_code == 303
