@@ -31,7 +31,7 @@ from app.core import clock, edge, errors, figures, money, rendering
 from app.core.assets import StaticAssets
 from app.core.authz import Actor
 from app.core.changes import ChangeFeed, hear_after_commit
-from app.core.database import ENGINE_OPTIONS, resolve_database_url
+from app.core.database import ENGINE_OPTIONS, PAGE_POOL, resolve_database_url
 from app.core.replica import ReportsDatabase, provide_report_session
 from app.core.security import security_headers
 from app.core.settings import Settings, get_settings
@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     url = resolve_database_url(settings.database_url, settings.data_dir)
     db_config = SQLAlchemyAsyncConfig(
         connection_string=url,
-        engine_config=EngineConfig(pool_size=10, max_overflow=5, **ENGINE_OPTIONS),
+        engine_config=EngineConfig(**{**ENGINE_OPTIONS, **PAGE_POOL}),
         session_config=AsyncSessionConfig(expire_on_commit=False),
         set_default_exception_handler=False,
     )

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from app import domains
-from app.core import jobs, serving
+from app.core import connections, jobs, serving
 from app.core.cli import database_url, run_with_session
 from app.core.cli import settings_or_fail as _settings
 from app.core.database import embedded
@@ -62,6 +62,8 @@ def serve(host: str, port: int, workers: int) -> None:
     except serving.PortInUse as exc:
         raise click.ClickException(str(exc)) from exc
     server = embedded()
+    # Before the workers start: an embedded server makes room for them, another one is checked.
+    connections.check_at_start(settings, url, workers, server)
     where = "embedded PostgreSQL in " + str(settings.data_dir / "pg") if settings.embedded else "DATABASE_URL"
     click.echo(f"Jinlin on http://{host}:{port} ({workers} worker(s), database: {where})")
     if server is not None:

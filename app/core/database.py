@@ -146,6 +146,22 @@ class EmbeddedPostgres:
             with self._server._lock:
                 self._server.ensure_postgres_running()
 
+    def allow_connections(self, count: int) -> None:
+        """Raise max_connections to `count` (ALTER SYSTEM: kept for the next starts too). It takes
+        a restart, about a second, made at once when no other process holds the server; else the
+        server takes it at its next start."""
+        self._server.psql(f"ALTER SYSTEM SET max_connections = {int(count)};")
+        with self._locked() as holders:
+            if set(holders) != {str(os.getpid())}:
+                log.warning("max_connections of the embedded PostgreSQL is %d from its next start", count)
+                return
+            log.warning("embedded PostgreSQL: restarting it with max_connections %d", count)
+            self._stop()
+            with self._server._lock:
+                self._server.ensure_postgres_running()
+        if os.environ.get("JINLIN_EMBEDDED_URL"):
+            os.environ["JINLIN_EMBEDDED_URL"] = self.url()
+
     def _stop(self) -> None:
         import pgserver  # lazily, as in _ensure_server: only the embedded server needs it
 
@@ -233,6 +249,17 @@ ENGINE_OPTIONS: dict[str, Any] = {
     "pool_pre_ping": True,
     "pool_recycle": 1800,
     "connect_args": {"timeout": 10},
+}
+
+# The pages' SQLAlchemy pool of a worker process (`app.asgi`), named "jinlin pages" in
+# pg_stat_activity.
+PAGE_POOL: dict[str, Any] = {
+    "pool_size": 10,
+    "max_overflow": 5,
+    "connect_args": {
+        **ENGINE_OPTIONS["connect_args"],
+        "server_settings": {"application_name": "jinlin pages"},
+    },
 }
 
 

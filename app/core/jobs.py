@@ -46,6 +46,21 @@ log = logging.getLogger("jinlin.jobs")
 
 JobFunction = Callable[[AsyncSession], Awaitable[Any]]
 
+# A job worker's connections, named "jinlin jobs" in pg_stat_activity: the jobs' own sessions
+# (SQLAlchemy, `ENGINE_POOL`), procrastinate's pool for the queue (psycopg's, every one opened
+# at start: `QUEUE_POOL`) and the connection procrastinate listens on beside it.
+APPLICATION_NAME = "jinlin jobs"
+ENGINE_POOL: dict[str, Any] = {
+    "pool_size": 2,
+    "max_overflow": 2,
+    "connect_args": {
+        **ENGINE_OPTIONS["connect_args"],
+        "server_settings": {"application_name": APPLICATION_NAME},
+    },
+}
+QUEUE_POOL = 4
+CONNECTIONS = ENGINE_POOL["pool_size"] + ENGINE_POOL["max_overflow"] + QUEUE_POOL + 1
+
 
 @dataclass(frozen=True)
 class PeriodicJob:
@@ -121,7 +136,13 @@ def build_app(settings: Settings, engine: AsyncEngine) -> Any:
     import procrastinate
 
     _url, conninfo = _database_urls(settings)
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
+    connector = procrastinate.PsycopgConnector(
+        conninfo=conninfo,
+        min_size=QUEUE_POOL,
+        max_size=QUEUE_POOL,
+        kwargs={"application_name": APPLICATION_NAME},
+    )
+    app = procrastinate.App(connector=connector)
     for job in registered().values():
 
         def make_runner(job: PeriodicJob = job) -> Callable[[int], Awaitable[None]]:
@@ -138,7 +159,7 @@ def build_app(settings: Settings, engine: AsyncEngine) -> Any:
 async def run_worker(settings: Settings, *, name: str = "jinlin", wait: bool = True) -> None:
     """Runs a worker until cancelled (or, with ``wait=False``, until the queue is empty)."""
     url, _conninfo = _database_urls(settings)
-    engine = create_async_engine(url, pool_size=2, max_overflow=2, **ENGINE_OPTIONS)
+    engine = create_async_engine(url, **{**ENGINE_OPTIONS, **ENGINE_POOL})
     app = build_app(settings, engine)
     try:
         async with app.open_async():

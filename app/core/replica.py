@@ -33,13 +33,17 @@ from app.core.database import ENGINE_OPTIONS, normalise_url, resolve_database_ur
 from app.core.settings import Settings
 
 APPLICATION_NAME = "jinlin reports"
+# The replica's pool of a worker process: made only with a replica (without one, reports read
+# through the request's own session).
+POOL_SIZE = 3
+POOL_OVERFLOW = 2
 READ_ONLY = text("SET TRANSACTION READ ONLY")
 
 
 class ReportsDatabase:
     """The database reports read from, one per worker process (the app's state `reports`)."""
 
-    def __init__(self, primary_url: str, replica_url: str | None = None, pool_size: int = 3) -> None:
+    def __init__(self, primary_url: str, replica_url: str | None = None, pool_size: int = POOL_SIZE) -> None:
         self.replica_url = normalise_url(replica_url) if replica_url else None
         self.url = self.replica_url or primary_url
         self.pool_size = pool_size
@@ -63,7 +67,7 @@ class ReportsDatabase:
             self._engine = create_async_engine(
                 self.url,
                 pool_size=self.pool_size,
-                max_overflow=2,
+                max_overflow=POOL_OVERFLOW,
                 **{**ENGINE_OPTIONS, "connect_args": connect_args},
             )
         return self._engine

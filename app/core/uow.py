@@ -157,13 +157,17 @@ class PoolExhausted(Exception):
     apart from a statement's own timeout (`command_timeout`), which is a fault to report."""
 
 
+# asyncpg's pool of a worker process. With fewer connections, a worker's requests under load
+# queued for one (at 64 clients on two workers, p99 of the scans API 120-130 ms with ten, 100 ms
+# with twenty).
+POOL_SIZE = 20
+
+
 class Database:
     """asyncpg's pool, one per worker process: opened at start-up (no connection is made until
-    one is needed, so the app starts while the database is down) and closed at shut-down.
-    Twenty connections: with fewer, a worker's requests under load queued for one (at 64 clients
-    on two workers, p99 of the scans API 120-130 ms with ten, 100 ms with twenty)."""
+    one is needed, so the app starts while the database is down) and closed at shut-down."""
 
-    def __init__(self, url: str, size: int = 20, name: str = "jinlin") -> None:
+    def __init__(self, url: str, size: int = POOL_SIZE, name: str = "jinlin") -> None:
         self.url = url
         self.size = size
         self.name = name  # pg_stat_activity's application_name

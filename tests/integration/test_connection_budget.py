@@ -1,0 +1,204 @@
+"""`jinlin serve`'s connection budget (app.core.connections): the figure per worker is what its
+pools really open, counted in pg_stat_activity with every pool held to its limit; a server
+without room for the workers asked for is warned of at start, the default one is not; and on
+the embedded database `serve --workers N` raises max_connections for its workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+
+from app.asgi import create_app
+from app.core import connections, jobs
+from app.core.database import ENGINE_OPTIONS, libpq_url
+from app.core.settings import Settings
+from tests.conftest import _admin_sql
+from tests.integration.test_cli import data_dir as data_dir  # the fixture
+from tests.integration.test_processes import Serve, _env
+
+# A role of this test process alone: its connections are the app's under test, and no other's.
+ROLE = f"jinlin_budget_{os.getpid()}"
+# PostgreSQL's default max_connections.
+DEFAULT_MAX_CONNECTIONS = 100
+
+
+@pytest.fixture
+def role_url(database_url: str) -> Iterator[str]:
+    _admin_sql(
+        database_url,
+        f"DROP ROLE IF EXISTS {ROLE}",
+        f"CREATE ROLE {ROLE} LOGIN",
+        f"GRANT pg_read_all_data, pg_write_all_data TO {ROLE}",
+        f"GRANT ALL ON SCHEMA public TO {ROLE}",
+    )
+    yield make_url(database_url).set(username=ROLE).render_as_string(hide_password=False)
+    _admin_sql(
+        database_url,
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{ROLE}'",
+        f"REVOKE ALL ON SCHEMA public FROM {ROLE}",
+        f"DROP ROLE IF EXISTS {ROLE}",
+    )
+
+
+async def _opened(database_url: str) -> dict[str, int]:
+    """The role's connections now, by application name."""
+    connection = await asyncpg.connect(libpq_url(database_url))
+    try:
+        rows = await connection.fetch(
+            "SELECT application_name, count(*) FROM pg_stat_activity WHERE usename = $1 GROUP BY 1", ROLE
+        )
+    finally:
+        await connection.close()
+    return {row[0]: row[1] for row in rows}
+
+
+async def _hold_all(open_one: Any, limit: int) -> list[Any]:
+    """As many connections as a pool gives, asked for one more than `limit` at once; the one it
+    cannot give times out."""
+
+    async def one() -> Any:
+        try:
+            return await asyncio.wait_for(open_one(), 3)
+        except TimeoutError:
+            return None
+
+    held = await asyncio.gather(*(one() for _ in range(limit + 1)))
+    return [connection for connection in held if connection is not None]
+
+
+async def test_a_worker_opens_at_most_its_figure_and_the_job_worker_at_most_its_own(
+    settings: Settings, database_url: str, role_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(replace(settings, database_url=role_url))
+    figure = connections.per_worker()
+    # The app's start-up in this loop (a test client would run it in a loop of its own).
+    async with app.lifespan(), contextlib.AsyncExitStack() as stack:
+        feed = app.state["actors"].feed
+        for _ in range(200):  # the change feed connects in the background
+            if feed.live:
+                break
+            await asyncio.sleep(0.05)
+        pool = app.state["database"]
+        await pool.open()
+        hot = await _hold_all(lambda: pool.pool.acquire(), figure["jinlin"])
+        for connection in hot:
+            stack.push_async_callback(pool.pool.release, connection)
+        engine = app.state["db_config"].get_engine()
+
+        async def page_connection() -> AsyncConnection:
+            return await stack.enter_async_context(engine.connect())
+
+        pages = await _hold_all(page_connection, figure["jinlin pages"])
+        assert len(hot) == figure["jinlin"] and len(pages) == figure["jinlin pages"]
+        assert await _opened(database_url) == figure
+
+    # The job worker: procrastinate's pool and listener open at start, the jobs' engine on use,
+    # held here to its limit by an engine of the same settings. No job is registered, so that
+    # none runs on the worker's own engine meanwhile.
+    monkeypatch.setattr(jobs, "_PERIODIC", {})
+    worker = asyncio.create_task(jobs.run_worker(replace(settings, database_url=role_url)))
+    job_engine = create_async_engine(role_url, **{**ENGINE_OPTIONS, **jobs.ENGINE_POOL})
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+
+            async def job_connection() -> AsyncConnection:
+                return await stack.enter_async_context(job_engine.connect())
+
+            limit = jobs.ENGINE_POOL["pool_size"] + jobs.ENGINE_POOL["max_overflow"]
+            assert len(await _hold_all(job_connection, limit)) == limit
+            opened: dict[str, int] = {}
+            for _ in range(100):
+                opened = await _opened(database_url)
+                if opened.get(jobs.APPLICATION_NAME) == jobs.CONNECTIONS:
+                    break
+                await asyncio.sleep(0.1)
+            assert opened == {jobs.APPLICATION_NAME: jobs.CONNECTIONS}
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+        await job_engine.dispose()
+
+
+async def test_room_is_read_from_the_server(database_url: str) -> None:
+    connection = await asyncpg.connect(libpq_url(database_url))
+    try:
+        room = await connections.read_room(database_url)
+        assert room.max_connections == int(await connection.fetchval("SHOW max_connections"))
+        assert room.reserved >= int(await connection.fetchval("SHOW superuser_reserved_connections"))
+    finally:
+        await connection.close()
+    assert room.in_use >= 1  # the connection above at least
+    assert room.free == room.max_connections - room.reserved - room.in_use
+
+
+async def test_postgresqls_default_is_warned_of_past_two_workers_with_the_jobs(
+    settings: Settings, database_url: str
+) -> None:
+    read = await connections.read_room(database_url)
+    default = connections.Room(max_connections=DEFAULT_MAX_CONNECTIONS, reserved=read.reserved, in_use=0)
+    with_jobs = replace(settings, run_jobs_in_process=True)
+    assert connections.warning(with_jobs, 1, default) is None
+    assert connections.warning(with_jobs, 2, default) is None
+    message = connections.warning(with_jobs, 4, default)
+    assert message is not None
+    each = sum(connections.per_worker().values())
+    want = 4 * each + jobs.CONNECTIONS
+    assert f"4 × {each} + {jobs.CONNECTIONS} for the jobs = {want}" in message
+    assert f"room for {default.free} more connections" in message
+    assert f"max_connections {DEFAULT_MAX_CONNECTIONS}" in message
+    assert "--workers 2 fits" in message and "PgBouncer" in message
+
+
+async def test_serve_warns_of_a_server_without_room_for_its_workers_and_not_of_one_with_room(
+    settings: Settings, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    room = await connections.read_room(database_url)
+    each = sum(connections.per_worker().values())
+    # Two workers beyond what fits: other test processes on the server may close connections
+    # between this reading and the check's.
+    too_many = room.free // each + 3
+    with caplog.at_level(logging.WARNING, logger="jinlin.connections"):
+        assert await asyncio.to_thread(connections.check_at_start, settings, database_url, 1, None) is None
+        assert not caplog.records
+        message = await asyncio.to_thread(connections.check_at_start, settings, database_url, too_many, None)
+    assert message is not None
+    assert [record.getMessage() for record in caplog.records] == [message]
+    assert f"max_connections {room.max_connections}" in message
+    assert f"{too_many} worker(s) may open {too_many} × {each} = {too_many * each}" in message
+
+
+def _max_connections(data_dir: Path) -> int:
+    async def read() -> int:
+        connection = await asyncpg.connect(host=str(data_dir / "pg"), user="postgres", database="jinlin")
+        try:
+            return int(await connection.fetchval("SHOW max_connections"))
+        finally:
+            await connection.close()
+
+    return asyncio.run(read())
+
+
+def test_serve_on_the_embedded_database_makes_room_for_its_workers(data_dir: Path) -> None:
+    workers = 3  # with the jobs, past PostgreSQL's default of 100
+    want = connections.needed(Settings(None, data_dir, "", secure_cookies=False), workers)
+    assert want > DEFAULT_MAX_CONNECTIONS
+    serve = Serve(_env(data_dir), workers=workers)
+    try:
+        assert _max_connections(data_dir) >= want + connections.HEADROOM
+        assert serve.answers()
+        assert "PostgreSQL has room for" not in serve.tail()
+    finally:
+        serve.stop()
+        serve.kill_all()
