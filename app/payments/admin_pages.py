@@ -188,6 +188,12 @@ async def _record(
         raise NotFound()
     try:
         amount = _typed_amount(form)
+        if amount > target.goal_cents and form.get("again") != str(amount):
+            # More than the whole goal is a typo as often as not (a zero too many), and a recorded
+            # contribution stays: asked once more, with the form as it was typed.
+            return await _goal_page(
+                request, db, actor, settings, kind, target_id, form=form, ask_again=amount
+            )
         await contributions.record_contribution(
             db,
             actor,

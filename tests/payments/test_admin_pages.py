@@ -191,3 +191,34 @@ async def test_a_contribution_form_sent_twice_records_it_once(pay: Any, factory:
     assert fresh is not None and fresh.group(1) != found.group(1)
     assert (await post_form(pay, url, {**form, "key": fresh.group(1)})).status_code == 303
     assert await total() == 60_000
+
+
+async def test_a_contribution_above_the_whole_goal_is_asked_about_once_more(
+    pay: Any, factory: Any, db: Any
+) -> None:
+    """1,000,000 yuan typed for 1,000 was recorded at once against a goal of 1,000, and a recorded
+    contribution stays: more than the whole goal now comes back once, as typed, saying so, and
+    is recorded when sent again as it is (a changed amount is checked again)."""
+    goal = await wish_with_goal(pay, factory, goal_cents=100_000)
+    await page_login(pay, goal.admin)
+    url = f"/payments/admin/wish/{goal.wish_id}/contributions"
+    form = {"source": "government", "amount": "1000000", "name": "东街街道办事处", "note": "专项资金"}
+    asked = await post_form(pay, url, form)
+    assert asked.status_code == 200 and "data-ask-again" in asked.text
+    assert "1,000,000.00元 比整个筹款目标 1,000.00元 还多。" in asked.text
+    assert 'value="1000000"' in asked.text and 'value="专项资金"' in asked.text
+    total = text("SELECT funding_total('wish', :i)")
+    assert (await db.execute(total, {"i": goal.wish_id})).scalar_one() == 0
+    key = re.search(r'name="key" value="([^"]+)"', asked.text)
+    assert key is not None
+    changed = await post_form(
+        pay, url, {**form, "amount": "2000000", "again": "100000000", "key": key.group(1)}
+    )
+    assert changed.status_code == 200 and "data-ask-again" in changed.text
+    sent = await post_form(pay, url, {**form, "again": "100000000", "key": key.group(1)})
+    assert sent.status_code == 303, sent.text
+    await db.rollback()
+    assert (await db.execute(total, {"i": goal.wish_id})).scalar_one() == 100_000_000
+    # Within the goal, nothing is asked.
+    within = await post_form(pay, url, {**form, "amount": "1000", "key": "within-goal"})
+    assert within.status_code == 303
