@@ -156,3 +156,18 @@ async def test_the_scanner_says_it_reads_a_wishs_delivery_code_too(client, facto
     assert page.status_code == 200 and "送达码" in page.text and "活动现场屏幕" in page.text
     english = await client.get("/scan", headers={"Accept-Language": "en"})
     assert "the delivery code of a wish" in english.text
+
+
+async def test_my_name_and_password_pages_lead_back_home(client, factory):
+    """Changing one's name or password ended on a page with no way back but the browser's: every
+    other page of a resident's opens with 首页 (home), these two did not."""
+    tenant = await factory.tenant()
+    resident = await factory.person(tenant, name="郑美玉")
+    await session_of(client, resident)
+    for path in ("/me/name", "/me/password"):
+        page = await client.get(path)
+        assert page.status_code == 200 and '<p class="crumbs"><a href="/">首页</a></p>' in page.text, path
+    done = await post_form(client, "/me/name", {"display_name": "郑美玉"})
+    assert done.status_code == 303
+    after = await client.get(done.headers["location"])
+    assert '<p class="crumbs"><a href="/">首页</a></p>' in after.text
