@@ -1,12 +1,13 @@
 """How many PostgreSQL connections `jinlin serve` may open, and whether the server has room for
 them (docs/scaling.md, "Connections").
 
-Every worker process has its own pools, each named in pg_stat_activity's `application_name`:
-asyncpg's for the hot routes, SQLAlchemy's for the pages, the change feed's listening connection
-and, with a replica, the reports' pool there. One of the workers also runs the job worker when
-jobs run in process. The figures are read from the pools' own settings, so they change with them.
-Past PostgreSQL's `max_connections`, a connection is refused ("too many clients") and the request
-that wanted it is answered 503: `jinlin serve` says so at start, before the morning peak does."""
+Every worker process has its own pools on the primary, each named in pg_stat_activity's
+`application_name`: asyncpg's for the hot routes, SQLAlchemy's for the pages and the change
+feed's listening connection (with a replica, the reports' small pool is there, not on the
+primary). One of the workers also runs the job worker when jobs run in process. The figures are
+read from the pools' own settings, so they change with them. Past PostgreSQL's
+`max_connections`, a connection is refused ("too many clients") and the request that wanted it
+is answered 503: `jinlin serve` says so at start, before the morning peak does."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from app.core import changes, jobs, replica, uow
+from app.core import changes, jobs, uow
 from app.core.database import PAGE_POOL, EmbeddedPostgres
 from app.core.settings import Settings
 
@@ -33,12 +34,6 @@ def per_worker() -> dict[str, int]:
         "jinlin pages": PAGE_POOL["pool_size"] + PAGE_POOL["max_overflow"],
         changes.APPLICATION_NAME: 1,  # one listening connection
     }
-
-
-def on_replica() -> dict[str, int]:
-    """The most connections one worker process opens on the replica (DATABASE_REPLICA_URL);
-    without a replica reports read through the pages' sessions and open none of their own."""
-    return {replica.APPLICATION_NAME: replica.POOL_SIZE + replica.POOL_OVERFLOW}
 
 
 def needed(settings: Settings, workers: int) -> int:
