@@ -7,8 +7,8 @@ is cut in two or runs out of its box.
 What runs where: every role opens every page it may open, and the missing page, in every mode
 and language; each visit checks the answer (200, no redirect; the missing page 404), the page's
 language and mode, the targets and the width (in 长辈版 the MIIT figures too), and no visit may
-log a Content-Security-Policy refusal. axe-core, the dearest check (about 130 ms of CPU a run,
-where a visit's load and other checks cost about 90), runs on every page in every mode and
+log a Content-Security-Policy refusal. axe-core, the dearest check (50 – 85 ms of CPU a run on
+two pages measured, where their load cost about 45; see axe_findings), runs on every page in every mode and
 language (by at least one of the roles that open it) and on every page of every role in at least
 one mode and language: max(k, 4) runs on a page that k roles open, where every visit made 4k
 (runs_axe says which). The visits that run axe take the screenshots too, so every
@@ -326,22 +326,46 @@ async () => {
 """
 
 
-# Each page's DevTools session with its Runtime domain on, opened on the page's first axe run.
+# axe wrapped in a function that each document of a walk's page is given before its own scripts
+# (by the page's DevTools session, so the CSP does not refuse it) and that only the visits running
+# axe call: uncalled it costs a document nothing measurable, and Chromium compiles the same source
+# once for all of them, where sending the half megabyte through Playwright's driver for each run
+# cost Chromium, the driver and this process about 30 ms of CPU a run (below).
+AXE_AT_HAND = "function __jinlinAxe() {\n" + AXE_SOURCE + "\n}"
+CALL_AXE = "typeof __jinlinAxe === 'function' && (__jinlinAxe(), true)"
+
+# Each page's DevTools session: the walk's pages' opened with the page (keep_axe_at_hand), any
+# other's on its first axe run.
 _RUNTIMES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
-def axe_findings(page: Any) -> list[str]:
-    """axe-core's serious and critical findings on the page as loaded (axe is put into the page
-    here, only where it runs: compiled and run from outside the page, so the CSP does not refuse
-    it).
+def keep_axe_at_hand(page: Any) -> None:
+    """Gives every document the page loads from now on AXE_AT_HAND, for axe_findings."""
+    session = _RUNTIMES[page] = page.context.new_cdp_session(page)
+    session.send("Page.enable")  # Chromium runs a session's scripts for new documents only with it
+    session.send("Page.addScriptToEvaluateOnNewDocument", {"source": AXE_AT_HAND})
 
-    Compiled as a script through the page's DevTools session rather than `page.evaluate`d: on 40
-    of the admin's pages, alternated, a run with its injection cost 131 – 132 ms of CPU (Chromium,
-    Playwright's driver and this process) against 146 – 150, with the same findings."""
+
+def axe_findings(page: Any) -> list[str]:
+    """axe-core's serious and critical findings on the page as loaded.
+
+    axe is put into the page here, only where it runs: by calling AXE_AT_HAND where the document
+    has it (keep_axe_at_hand), else compiled as a script through the page's DevTools session
+    (rather than `page.evaluate`d, whose driver parses the half megabyte itself first: 131 – 132
+    ms of CPU a run against 146 – 150). Measured with the CPU recorder on 20 loads and axe runs of
+    the admin's events page and of the wallet: a load with its run cost 127 and 90 ms of CPU called
+    at hand against 157 and 133 compiled; seven of the Chinese walks (the resident's in 长辈版, the
+    staff's, the admin's and the street admin's), alternated twice: 46.8 and 50.2 CPU-s against
+    48.9 and 53.9."""
     runtime = _RUNTIMES.get(page)
-    if runtime is None:
+    if runtime is not None:
+        called = runtime.send("Runtime.evaluate", {"expression": CALL_AXE, "returnByValue": True})
+        assert "exceptionDetails" not in called, called["exceptionDetails"]
+        if called["result"].get("value") is True:
+            return list(page.evaluate(AXE_RUN))
+    else:
         runtime = _RUNTIMES[page] = page.context.new_cdp_session(page)
-        runtime.send("Runtime.enable")
+    runtime.send("Runtime.enable")
     script = runtime.send(
         "Runtime.compileScript", {"expression": AXE_SOURCE, "sourceURL": AXE.name, "persistScript": True}
     )
@@ -397,6 +421,7 @@ def _window(browser: Any, world: World, role: str, lang: str) -> tuple[Any, Any,
     host = world.url.split("//", 1)[1].split(":")[0]
     context.add_cookies([{"name": LANG_COOKIE, "value": lang, "domain": host, "path": "/"}])
     page = context.new_page()
+    keep_axe_at_hand(page)
     csp: list[str] = []
     page.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None)
     try:
