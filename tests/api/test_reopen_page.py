@@ -18,8 +18,10 @@ from app.core.i18n import lazy
 from app.core.web import reopen_page
 
 
-def _request(lang: str) -> Request:
+def _request(lang: str, app: Any) -> Request:
+    """A page form's request to the test process's app (its settings name the currency)."""
     scope: Any = {
+        "litestar_app": app,
         "type": "http",
         "method": "POST",
         "path": "/",
@@ -35,7 +37,9 @@ async def _page(shown: list[dict[str, Any]], which: str, **context: Any) -> str:
     return which
 
 
-async def test_a_refused_form_reopens_its_page_with_the_sentence_and_status_after_a_rollback(db) -> None:
+async def test_a_refused_form_reopens_its_page_with_the_sentence_and_status_after_a_rollback(
+    db, app: Any
+) -> None:
     key = f"reopen-test-{secrets.token_hex(4)}"
     written = text("SELECT count(*) FROM attempt_counters WHERE key = :k")
     # The refused use case's write, in the request's transaction.
@@ -45,17 +49,19 @@ async def test_a_refused_form_reopens_its_page_with_the_sentence_and_status_afte
     assert (await db.execute(written, {"k": key})).scalar() == 1
     shown: list[dict[str, Any]] = []
     refusal = Invalid(lazy("Tick the box to confirm."))
-    page = await reopen_page(_request("en"), db, refusal, partial(_page, shown, "detail"), form={"a": "1"})
+    page = await reopen_page(
+        _request("en", app), db, refusal, partial(_page, shown, "detail"), form={"a": "1"}
+    )
     assert page == "detail"
     assert shown == [{"error": "Tick the box to confirm.", "status_code": 422, "form": {"a": "1"}}]
     assert (await db.execute(written, {"k": key})).scalar() == 0
-    await reopen_page(_request("zh-CN"), db, refusal, partial(_page, shown, "detail"))
+    await reopen_page(_request("zh-CN", app), db, refusal, partial(_page, shown, "detail"))
     assert shown[-1]["error"] == "请勾选确认框。"
 
 
 @pytest.mark.parametrize("refusal", [Forbidden(), DomainError("not_found", 404)])
-async def test_forbidden_and_not_found_go_on_to_the_error_page(db, refusal: DomainError) -> None:
+async def test_forbidden_and_not_found_go_on_to_the_error_page(db, app: Any, refusal: DomainError) -> None:
     shown: list[dict[str, Any]] = []
     with pytest.raises(DomainError) as raised:
-        await reopen_page(_request("en"), db, refusal, partial(_page, shown, "detail"))
+        await reopen_page(_request("en", app), db, refusal, partial(_page, shown, "detail"))
     assert raised.value is refusal and shown == []
