@@ -499,10 +499,11 @@ async def create_community(
         return render(
             request,
             "places/street.html",
-            status_code=422,
+            status_code=exc.status_code,
             street=street,
             communities=await services.communities_of_street(db_session, street_id),
             error=error_message(request, exc),
+            typed=form.get("name", "")[:200],  # the name refused comes back to be corrected
         )
     return Redirect(f"/street/{street_id}", status_code=303)
 

@@ -311,3 +311,16 @@ async def test_the_street_admins_home_counts_a_communitys_members_in_words_that_
     chinese = (await client.get("/", headers={"accept-language": "zh-Hans"})).text
     assert "Members: 1<" in english and "1 members" not in english
     assert "成员：1 人<" in chinese
+
+
+async def test_a_refused_new_community_keeps_its_name_to_be_corrected(client, factory, engine):
+    """A street office adding a community whose name was taken got the form back empty."""
+    tenant = await factory.tenant()
+    street = await street_admin_of(engine, tenant.street_id)
+    await page_login(client, street)
+    page = (await client.get(f"/street/{tenant.street_id}")).text
+    taken = re.search(r"<td><a href=\"/admin/c/\d+/places\">([^<]+)</a></td>", page)
+    assert taken is not None and 'name="name" required maxlength="100"' in page
+    refused = await post_form(client, f"/street/{tenant.street_id}/communities", {"name": taken.group(1)})
+    assert refused.status_code == 409 and 'class="alert"' in refused.text
+    assert f'name="name" required maxlength="100" value="{taken.group(1)}"' in refused.text
