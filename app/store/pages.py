@@ -78,6 +78,13 @@ def _shelf_refusal(
     return DomainError(exc.code, exc.status_code, detail, words=words)
 
 
+def _quantity(form: Any) -> int:
+    """An order form's quantity: 1 when the field is left out; anything sent must be a whole number
+    the store sells at once (a 0 or a word was ordered as 1)."""
+    sent = str(form.get("quantity") or "").strip()
+    return placing.check_quantity(optional_int(sent) if sent else 1)
+
+
 @get("/store/c/{community_id:int}", include_in_schema=False)
 async def shelf_page(request: Request, community_id: int, actor: Actor, db_session: AsyncSession) -> Template:
     return await _shelf_page(request, db_session, actor, community_id)
@@ -92,7 +99,7 @@ async def shelf_order(
     sent: tuple[int, int] | None = None
     try:
         item_id = optional_int(form.get("item_id"))
-        quantity = optional_int(form.get("quantity")) or 1
+        quantity = _quantity(form)
         if item_id is None:
             raise Invalid(field="item_id")
         sent = (item_id, quantity)
@@ -370,7 +377,7 @@ async def counter_order(
             actor,
             known=request.app.state["order_facts"],
             item_id=item_id,
-            quantity=optional_int(form.get("quantity")) or 1,
+            quantity=_quantity(form),
             idempotency_key=form.get("key") or secrets.token_urlsafe(16),
             for_user_id=user_id,
             address=client_address(request),

@@ -379,3 +379,18 @@ async def test_staff_reading_a_residents_own_order_see_whose_it_is_not_that_it_w
     assert placed.status_code == 303, placed.text
     theirs = await client.get(placed.headers["location"].split("?")[0])
     assert "<p>为杨依伯代下单</p>" in theirs.text
+
+
+async def test_a_quantity_that_is_not_one_to_twenty_is_refused_and_orders_nothing(client, shop, db):
+    """The shelf's form ordered 1 for a quantity of 0 or a word (only a browser's number field
+    stood in the way); a quantity left out is still one."""
+    item_id = await make_item(client, shop, name="毛巾", points_price=5, stock=10)
+    await page_login(client, shop.resident)
+    url = f"/store/c/{shop.community_id}/order"
+    for i, sent in enumerate(("0", "两", "-1", "21")):
+        r = await post_form(client, url, {"item_id": str(item_id), "key": f"bad-{i}", "quantity": sent})
+        assert r.status_code == 422 and "数量须为 1 至 20 之间的整数" in r.text, (sent, r.status_code)
+    assert await count(db, "SELECT count(*) FROM store_orders WHERE item_id = :i", i=item_id) == 0
+    left_out = await post_form(client, url, {"item_id": str(item_id), "key": "none"})
+    assert left_out.status_code == 303
+    assert await count(db, "SELECT sum(quantity) FROM store_orders WHERE item_id = :i", i=item_id) == 1
