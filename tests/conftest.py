@@ -47,55 +47,12 @@ from app.demo import ensure_admin
 from app.places.models import Community
 from tests.chromium import THIS_PROCESS, pytest_runtest_setup  # noqa: F401 - one Chromium a test process
 from tests.cpu_record import pytest_runtest_protocol  # noqa: F401 - CPU per test with JINLIN_CPU_RECORD
+from tests.file_order import pytest_collection_modifyitems  # noqa: F401 - the costliest files first
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 SECRET = "test-secret-" + "x" * 40
 _counter = itertools.count(1)
-
-
-# `make test` hands whole files to its two workers (`--dist loadfile`) in collection order
-# (`--no-loadscope-reorder`), and these come first, costliest first (CPU-s by tests.cpu_record):
-# the last files handed out are then small ones, and both workers finish together. pytest-xdist's
-# own order (files with the most tests first) left the one-test files for the end, such as the
-# schema fuzz (40 CPU-s) and the CLI's (21). The files that drive Chromium come before the
-# others, so that each worker's Chromium (tests.chromium) serves them one after another instead of
-# being started again after an async test in between. A file missing here runs after, in its
-# usual order.
-COSTLIEST_FIRST = (
-    "tests/browser/test_every_page.py",
-    "tests/browser/test_every_page_en.py",
-    "tests/browser/test_page_looks.py",
-    "tests/browser/test_qr_at_a_glance.py",
-    "tests/events/test_browser_pages.py",
-    "tests/store/test_browser_journey.py",
-    "tests/browser/test_export_progress.py",
-    "tests/browser/test_homes.py",
-    "tests/browser/test_wish_journey.py",
-    "tests/browser/test_foundation.py",
-    "tests/browser/test_desk_pages.py",
-    "tests/browser/test_import_journey.py",
-    "tests/circle/test_browser_journey.py",
-    "tests/events/test_browser_journey.py",
-    "tests/browser/test_donation_journey.py",
-    "tests/browser/test_underlines.py",
-    "tests/integration/test_processes.py",
-    "tests/integration/test_cli.py",
-    "tests/api/test_openapi_fuzz.py",
-    "tests/api/test_tenancy_by_route.py",
-    "tests/integration/test_migrations.py",
-    "tests/ledger/test_races.py",
-    "tests/circle/test_races.py",
-    "tests/integration/test_migration_lock.py",
-    "tests/integration/test_assembly.py",
-    "tests/browser/test_every_page_reached.py",
-    "tests/reports/test_exports.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {path: i for i, path in enumerate(COSTLIEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
 
 
 def unique(prefix: str = "") -> str:
