@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.circle import admin_views, photos, rules, services, statements
 from app.circle.models import Offer
 from app.circle.views import offer_context
-from app.core import clock, money, uploads
+from app.core import clock, fields, money, uploads
 from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid
@@ -334,7 +334,7 @@ async def statement_step(
             request, db_session, actor, community_id, provider_id, month_text, step
         )
     try:
-        month = statements.check_month(month_text)
+        month = fields.month(month_text)
         if step == "paid":
             await statements.mark_paid(
                 db_session, actor, community_id, provider_id, month, client_address(request)

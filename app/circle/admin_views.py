@@ -16,7 +16,7 @@ from app.circle import rules, services, statements
 from app.circle.models import Offer
 from app.circle.statements import FUND_LABELS, STATEMENT_LABELS
 from app.circle.views import OFFER_LABELS
-from app.core import clock, exports, form_keys, organisations
+from app.core import clock, exports, fields, form_keys, organisations
 from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
@@ -204,7 +204,7 @@ async def statement_confirmation(
 ) -> Template:
     community = await community_for(db_session, actor, community_id, "admin")
     await statements.require_serving(db_session, provider_id, community_id)
-    month = statements.check_month(month_text)
+    month = fields.month(month_text)
     found = await statements.month_figures(db_session, community_id, month, provider_id)
     if not found or not found[0].name:
         raise NotFound()
@@ -236,7 +236,7 @@ async def statements_file(
     cash parts voucher by voucher: one writer, one way of naming files and one audit entry for
     every export taken."""
     community = await community_for(db_session, actor, community_id, "admin")
-    scope = circle_exports.month_scope(community, statements.check_month(month))
+    scope = circle_exports.month_scope(community, fields.month(month))
     found = exports.get(circle_exports.CASH if part == "cash" else circle_exports.NAME)
     return await exports.taken_file(
         db_session,

@@ -21,6 +21,7 @@ from app.circle.schemas import (
     VoucherIn,
     VoucherOut,
 )
+from app.core import fields
 from app.core.authz import Actor
 from app.core.fields import Latitude, Longitude, Month
 from app.core.settings import Settings
@@ -209,7 +210,7 @@ async def api_statement(
 ) -> StatementOut:
     """The provider's month (its admin; admins of its community): open, closed or paid."""
     figures = await statements.statement_of(
-        db_session, actor, organisation_id, statements.check_month(month), community_id
+        db_session, actor, organisation_id, fields.month(month), community_id
     )
     return StatementOut(
         month=figures.month_text,

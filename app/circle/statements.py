@@ -18,7 +18,7 @@ from app.circle.models import Statement
 from app.circle.services import provider_for, settings_of
 from app.core import audit, clock, organisations
 from app.core.authz import Actor
-from app.core.errors import DomainError, Invalid, NotFound
+from app.core.errors import DomainError, NotFound
 from app.core.i18n import lazy
 from app.core.uow import connection_of
 from app.ledger import services as ledger
@@ -118,13 +118,6 @@ _UNDER_WAY = text(
     "SELECT id FROM circle_vouchers WHERE community_id = :c AND organisation_id = :org AND status = 'held' "
     "FOR SHARE"
 )
-
-
-def check_month(value: str | None) -> date:
-    month = clock.parse_month(value)
-    if month is None:
-        raise Invalid(lazy("The month is written YYYY-MM, such as 2026-03."), field="month")
-    return month
 
 
 async def month_figures(

@@ -10,11 +10,13 @@ from __future__ import annotations
 import hmac
 import re
 import unicodedata
+from datetime import date
 from typing import Annotated
 
 from litestar.params import Parameter
 from msgspec import Meta
 
+from app.core import clock
 from app.core.errors import Invalid
 from app.core.i18n import lazy
 
@@ -137,3 +139,15 @@ def same_secret(expected: str, given: str) -> bool:
     """Constant-time comparison of two codes' secret parts; a character outside ASCII (which
     `hmac.compare_digest` refuses with TypeError for str) simply makes them differ."""
     return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
+
+
+MONTH_WORDS = lazy("The month is written YYYY-MM, such as 2026-03.")
+
+
+def month(value: str | None, *, field: str = "month") -> date:
+    """A month typed as YYYY-MM (`clock.parse_month`) as its first day; Invalid (`field`), in the
+    same words on every page and route that takes a month, when it is not one."""
+    found = clock.parse_month((value or "").strip())
+    if found is None:
+        raise Invalid(MONTH_WORDS, field=field)
+    return found

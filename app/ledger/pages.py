@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import people
 from app.accounts.models import Membership, User
-from app.core import clock, organisations, paging
+from app.core import clock, fields, organisations, paging
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
@@ -215,7 +215,6 @@ _COUNT_IN_MONTH = text(
     "SELECT count(*) FROM ledger_transfers t WHERE t.community_id = :c "
     "AND t.created_at >= :start AND t.created_at < :end"
 )
-MONTH_WORDS = lazy("The month is written YYYY-MM, such as 2026-03.")
 
 
 async def _admin_context(
@@ -247,7 +246,7 @@ async def _admin_context(
     }
     first = clock.parse_month(month) if month else None
     if month and first is None:
-        context["month_error"] = gettext_for(request)(MONTH_WORDS)
+        context["month_error"] = gettext_for(request)(fields.MONTH_WORDS)
     if first is not None:
         start, end = clock.month_bounds(first, zone)
         span = {"c": community_id, "start": start, "end": end}

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
-from app.core import clock, exports, form_keys, paging, uploads
+from app.core import clock, exports, fields, form_keys, paging, uploads
 from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
@@ -432,13 +432,7 @@ def _month(value: str, tz: str | None) -> datetime:
     """The first instant of the month asked for (this month when none), in the community's zone."""
     if not value:
         return clock.local(clock.now(), tz).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    try:
-        parsed = datetime.strptime(value.strip(), "%Y-%m")
-    except ValueError as exc:
-        raise Invalid(lazy("Please choose a month like 2026-03."), field="month") from exc
-    if not 2000 <= parsed.year <= 2100:
-        raise Invalid(lazy("Please choose a month like 2026-03."), field="month")
-    return parsed.replace(tzinfo=clock.zone(tz))
+    return clock.month_bounds(fields.month(value), tz)[0]
 
 
 def _month_scope(community: Community, start: datetime) -> Scope:

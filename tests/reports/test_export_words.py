@@ -260,3 +260,22 @@ async def test_the_store_report_and_the_circle_statements_taken_are_audited_as_e
     store, circle, _page = (a.data for a in audited)
     assert store["export"] == "store" and store["rows"] == 1 and store["first"] == month.isoformat()
     assert circle["export"] == "circle" and circle["rows"] == 0
+
+
+async def test_a_month_that_is_none_is_refused_in_the_same_words_wherever_a_month_is_asked(
+    client: Any, factory: Factory
+) -> None:
+    """The store's report, the circle's statements and the admin's ledger read a month by one rule
+    (app.core.fields.month): the store's took 2026-3 as March and said otherwise 请选择月份 in
+    words of its own."""
+    tenant = await factory.tenant()
+    cid = tenant.community_id
+    await session_of(client, tenant.admin)
+    words = "月份格式为YYYY-MM，例如2026-03。"
+    for typed in ("2026-13", "2026-3", "三月"):
+        store = await client.get(f"/store/admin/c/{cid}/report", params={"month": typed})
+        assert store.status_code == 422 and words in store.text, typed
+        circle = await client.get(f"/circle/admin/c/{cid}/statements.csv", params={"month": typed})
+        assert circle.status_code == 422 and words in circle.text, typed
+        ledger = await client.get(f"/admin/c/{cid}/ledger", params={"month": typed})
+        assert ledger.status_code == 200 and words in ledger.text, typed
