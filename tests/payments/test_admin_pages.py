@@ -158,7 +158,8 @@ async def test_the_refund_asks_first_and_then_goes_to_stripe(
     assert again.headers["location"] == done.headers["location"]
     await db.rollback()
     asked_times = await db.scalar(
-        text("SELECT count(*) FROM audit_entries WHERE action = 'payments.refund_requested'")
+        text("SELECT count(*) FROM audit_entries WHERE action = 'payments.refund_requested' AND target = :t"),
+        {"t": f"payment:{donation['donation_id']}"},
     )
     assert asked_times == 1
 
