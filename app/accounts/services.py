@@ -41,13 +41,19 @@ def normalise_phone(phone: str | None) -> str:
     return normal
 
 
+def containing(query: str) -> str:
+    """A LIKE pattern of what has `query` in it: `%`, `_` and `\\` typed are themselves, not a
+    pattern's wildcards (every search of people by name reads its words through this)."""
+    return "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def found_by_name_or_phone(query: str) -> ColumnElement[bool]:
     """Whom a search by name or phone finds (the residents list, the award form, the honour
     hours' form): a name or a phone with `query` in it, or the holder of a whole number however
     it is typed ("139 1234 5678", full-width digits, +86). The words are taken NFC, as names
     are kept: a name typed with its accents apart finds the one stored."""
-    query = kept_form(query)
-    like = "%" + query.replace("%", "").replace("_", "") + "%"
+    query = kept_form(query).strip()
+    like = containing(query)
     found = or_(User.display_name.ilike(like), User.phone.ilike(like))
     phone = phone_or_none(query)
     return or_(found, User.phone == phone) if phone else found

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import people
 from app.accounts.models import Membership, User
+from app.accounts.services import containing
 from app.core import audit, clock, form_keys
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
@@ -489,13 +490,15 @@ async def find_members(session: AsyncSession, event: Event, query: str, limit: i
     query = kept_form(query).strip()[:50]
     if not query:
         return []
-    pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = (
         await session.execute(
             select(User.id, User.display_name, User.phone, Signup.status)
             .join(Membership, Membership.user_id == User.id)
             .outerjoin(Signup, and_(Signup.event_id == event.id, Signup.user_id == User.id))
-            .where(Membership.community_id == event.community_id, Membership.display_name.ilike(pattern))
+            .where(
+                Membership.community_id == event.community_id,
+                Membership.display_name.ilike(containing(query)),
+            )
             .order_by(*people.BY_NAME)
             .limit(limit)
         )

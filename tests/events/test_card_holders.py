@@ -146,3 +146,18 @@ async def test_a_name_typed_with_its_accents_apart_finds_the_member_to_sign_up(c
         found = await client.get(f"/events/{event_id}/signup-for", params={"q": typed}, headers=admin.headers)
         assert found.status_code == 200
         assert f'name="user_id" value="{person.user_id}"' in found.text, ascii(typed)
+
+
+async def test_a_search_of_people_takes_an_underscore_as_itself_on_both_pages(client, site, factory):
+    """One rule for the pattern of a search of people (accounts.services.containing): the residents
+    list dropped a typed `_` and found 王x阿姨 for 王_, where the sign-up for someone took it as itself."""
+    tenant, admin, _alice, _bob = site
+    await factory.person(tenant, name="王_阿姨", phone=None)
+    await factory.person(tenant, name="王x阿姨", phone=None)
+    event_id = await make_event(client, admin, tenant.community_id, signup_required=True)
+    by_name = await client.get(f"/events/{event_id}/signup-for", params={"q": "王_"}, headers=admin.headers)
+    assert "王_阿姨" in by_name.text and "王x阿姨" not in by_name.text
+    listed = await client.get(
+        f"/admin/c/{tenant.community_id}/residents", params={"q": "王_"}, headers=admin.headers
+    )
+    assert "王_阿姨" in listed.text and "王x阿姨" not in listed.text
