@@ -15,6 +15,7 @@ os.environ["JINLIN_ARGON2"] = "fast"
 import asyncio
 import base64
 import concurrent.futures
+import contextlib
 import itertools
 import secrets
 import signal
@@ -279,6 +280,19 @@ class Factory:
                 ),
             )
         return Person(user.id, real_phone, pw or "", name)
+
+
+@contextlib.contextmanager
+def refused_reconnections(feed: Any) -> Iterator[None]:
+    """While inside, a change feed that lost its listening connection cannot open another (it
+    asks for a database that does not exist), so a test can look at it while it cannot hear:
+    a feed that may listen again reconnects at once, sooner than a test could look."""
+    url = feed.url
+    feed.url = _with_database(url, "jinlin_refused")
+    try:
+        yield
+    finally:
+        feed.url = url
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from app.core.changes import APPLICATION_NAME, CLOCK, Memo, committed_waits
 from app.core.security import token_digest
 from app.core.uow import connect_arguments
 from tests.api.helpers import cookie_header, page_login, post_form
-from tests.conftest import login
+from tests.conftest import login, refused_reconnections
 
 
 async def until(condition, seconds: float = 5) -> None:
@@ -204,21 +204,22 @@ async def test_without_its_listening_connection_a_worker_asks_the_database(
     resident = await login(client, await factory.person(tenant))
     assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200
 
-    killer = await asyncpg.connect(**connect_arguments(database_url))
-    try:
-        killed = await killer.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE application_name = $1 AND datname = current_database()",
-            APPLICATION_NAME,
-        )
-    finally:
-        await killer.close()
-    assert killed >= 1
-    await until(lambda: not actors.feed.live)
-    hits = actors.hits
-    # Not live: nothing comes from memory, and the answers are still right.
-    assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200
-    assert actors.hits == hits
+    with refused_reconnections(actors.feed):
+        killer = await asyncpg.connect(**connect_arguments(database_url))
+        try:
+            killed = await killer.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = $1 AND datname = current_database()",
+                APPLICATION_NAME,
+            )
+        finally:
+            await killer.close()
+        assert killed >= 1
+        await until(lambda: not actors.feed.live)
+        hits = actors.hits
+        # Not live: nothing comes from memory, and the answers are still right.
+        assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200
+        assert actors.hits == hits
     await _live(actors)  # and it comes back by itself
     assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200
     assert (await client.get("/api/v1/me", headers=resident.headers)).status_code == 200

@@ -23,6 +23,7 @@ from app.core.authz import Actor
 from app.core.changes import APPLICATION_NAME, CLOCK, ChangeFeed, Memo, Watch
 from app.events.checkins import EVENT_COLUMNS, event_row_memo
 from app.store import placing
+from tests.conftest import refused_reconnections
 
 
 async def until(condition, seconds: float = 5) -> None:
@@ -329,19 +330,20 @@ async def test_a_terminated_listener_makes_every_memo_forget_until_it_is_back(cl
     )
     assert len(names) == 1 and len(actors) >= 1
 
-    killed = await db.scalar(
-        text(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE application_name = :name AND datname = current_database()"
-        ),
-        {"name": APPLICATION_NAME},
-    )
-    await db.commit()
-    assert killed >= 1
-    await until(lambda: not feed.live)
-    assert len(names) == 0 and len(actors) == 0  # forgotten, not merely unused
-    names.put(names.generation, alice.user_id, "不听的时候")  # nothing is kept while deaf
-    assert len(names) == 0
+    with refused_reconnections(feed):
+        killed = await db.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = :name AND datname = current_database()"
+            ),
+            {"name": APPLICATION_NAME},
+        )
+        await db.commit()
+        assert killed >= 1
+        await until(lambda: not feed.live)
+        assert len(names) == 0 and len(actors) == 0  # forgotten, not merely unused
+        names.put(names.generation, alice.user_id, "不听的时候")  # nothing is kept while deaf
+        assert len(names) == 0
 
     await until(lambda: feed.live, 10)  # back by itself
     names.put(names.generation, alice.user_id, alice.display_name)
@@ -416,9 +418,10 @@ async def test_a_listener_gone_silent_is_noticed_and_replaced(client, database_u
             names.put(names.generation, alice.user_id, alice.display_name)
             assert names.get(alice.user_id) == alice.display_name
 
-            path.cut()
-            await until(lambda: not feed.live, 3)
-            assert len(names) == 0
+            with refused_reconnections(feed):
+                path.cut()
+                await until(lambda: not feed.live, 3)
+                assert len(names) == 0
             await until(lambda: feed.live, 10)  # a new connection on the path
             names.put(names.generation, alice.user_id, alice.display_name)
             generation = names.generation
