@@ -49,6 +49,7 @@ def months(scope: Scope) -> list[date]:
         exports.column(lazy("Status"), words=statements.STATEMENT_LABELS),
     ),
     order=70,
+    sheet=lazy("Circle monthly statements"),
     note=lazy("Each provider's statement of every month the period touches, as on the statements page."),
 )
 async def circle_statements(session: Any, scope: Scope) -> Sequence[Sequence[Any]]:
@@ -85,6 +86,7 @@ async def circle_statements(session: Any, scope: Scope) -> Sequence[Sequence[Any
         exports.column(lazy("Paid online (%(currency)s)"), money=True),
     ),
     order=71,
+    sheet=lazy("Circle cash paid online"),
     note=lazy(
         "Every voucher with a cash part redeemed in the period, with what its online payment brings "
         "in now (0 when it was refunded), as on the statements page; a closed month's statement keeps "

@@ -35,6 +35,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -101,6 +102,13 @@ class Export:
     roles: tuple[str, ...] = ()
     # Who of them reads its contact columns (`Column.contact`); the others get the file without.
     contacts: tuple[str, ...] = ()
+    # msgid: the name of its workbook's sheet where the label is longer than a sheet's name may be
+    sheet: str = ""
+
+    def sheet_title(self, gettext: Gettext) -> str:
+        """The name of its workbook's sheet in the reader's language: its short name if it has
+        one, else its label, shortened by `sheet_title` only where neither fits."""
+        return sheet_title(gettext(self.sheet or self.label))
 
     def allows(self, actor: Actor, community_id: int) -> bool:
         return not self.roles or actor.has(community_id, *self.roles)
@@ -141,14 +149,18 @@ def export(
     dated: bool = True,
     roles: Sequence[str] = (),
     contacts: Sequence[str] = (),
+    sheet: str = "",
 ) -> Callable[[RowsFn], RowsFn]:
     """Registers `async def rows(session, scope)` as the export `name`; `roles`: only they may
     take it (else whoever may open the exports page); `contacts`: only they read its contact
-    columns."""
+    columns; `sheet`: a short name for its workbook's sheet, where the label is longer than
+    `SHEET_TITLE_UNITS`."""
     cols = tuple(c if isinstance(c, Column) else Column(c) for c in columns)
 
     def register(fn: RowsFn) -> RowsFn:
-        _EXPORTS[name] = Export(name, label, cols, fn, order, note, dated, tuple(roles), tuple(contacts))
+        _EXPORTS[name] = Export(
+            name, label, cols, fn, order, note, dated, tuple(roles), tuple(contacts), sheet
+        )
         return fn
 
     return register
@@ -202,6 +214,64 @@ def safe(value: Any) -> Any:
     return value
 
 
+# Excel's limit on a sheet's name, counted as Excel counts, in UTF-16 code units: a character past
+# U+FFFF (a rare Chinese character of a name, 𠀀) counts twice.
+SHEET_TITLE_UNITS = 31
+# What a sheet's name may not hold (Excel's and openpyxl's list); the full-width forms are allowed.
+_NOT_IN_A_SHEET_TITLE = re.compile(r"[\[\]:*?/\\]")
+_CUT = "…"
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _joins_the_one_before(char: str, before: str) -> bool:
+    """Whether `char` belongs to the character before it as a reader sees it: a combining mark,
+    a variation selector, an emoji's skin tone, or the parts a zero-width joiner joins."""
+    return (
+        unicodedata.combining(char) != 0
+        or unicodedata.category(char) in ("Mn", "Me", "Mc")
+        or "\ufe00" <= char <= "\ufe0f"
+        or "\U000e0100" <= char <= "\U000e01ef"
+        or "\U0001f3fb" <= char <= "\U0001f3ff"
+        or char == "\u200d"
+        or before == "\u200d"
+    )
+
+
+def _characters(text: str) -> list[str]:
+    """`text` as the characters a reader sees, each with the marks that belong to it."""
+    out: list[str] = []
+    for char in text:
+        if out and _joins_the_one_before(char, out[-1][-1]):
+            out[-1] += char
+        else:
+            out.append(char)
+    return out
+
+
+def sheet_title(text: str) -> str:
+    """A workbook's sheet name for `text` (an export's name in the reader's language): the
+    characters a sheet's name may not hold as spaces, and, where it is longer than Excel allows,
+    cut after its last whole word that fits (or its last whole character, for text without spaces
+    such as Chinese), marked with "…": never inside a character (a surrogate pair, a base and its
+    marks), which Excel would refuse or show broken."""
+    name = " ".join(_NOT_IN_A_SHEET_TITLE.sub(" ", text).split()).strip("'").strip()
+    if _units(name) <= SHEET_TITLE_UNITS:
+        return name or "Sheet1"
+    kept, used = "", 0
+    for char in _characters(name + " "):
+        if used + _units(char) > SHEET_TITLE_UNITS - _units(_CUT):
+            break
+        kept, used = kept + char, used + _units(char)
+    # the text up to its last space is whole words (a space past the budget ends one too)
+    words = (kept + char).rsplit(" ", 1)[0] if " " in kept + char else kept
+    if len(words) * 2 < len(kept):  # a word boundary would lose more than half: cut the word
+        words = kept
+    return words.rstrip(" '") + _CUT
+
+
 def _csv_cell(value: Any) -> Any:
     value = safe(value)
     if isinstance(value, datetime):
@@ -220,7 +290,7 @@ class Writer:
         self.fmt = fmt
         if fmt == "xlsx":
             self.book = Workbook(write_only=True)
-            self.sheet = self.book.create_sheet(title=re.sub(r"[\[\]:*?/\\]", " ", title)[:31] or "Sheet1")
+            self.sheet = self.book.create_sheet(title=sheet_title(title))
             self.sheet.append(list(header))
         else:
             self.text = io.StringIO()
@@ -272,7 +342,7 @@ def file_of(
         fmt,
         export.header(gettext, contacts, currency=currency),
         (export.cells(row, gettext, contacts) for row in rows),
-        title=gettext(export.label),
+        title=export.sheet_title(gettext),
     )
 
 

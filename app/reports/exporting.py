@@ -238,7 +238,7 @@ class Making:
         gettext = translations(run.lang if run.lang in LANGS else DEFAULT_LANG).gettext
         # Amounts named in the currency the payments are taken in, as the pages name them.
         header = export.header(gettext, run.contacts, currency=get_settings().stripe_currency)
-        writer = exports.Writer(run.fmt, header, gettext(export.label))
+        writer = exports.Writer(run.fmt, header, export.sheet_title(gettext))
         return cls(engine, run_id, export, rows, writer, gettext, run.contacts, max(1, batch))
 
     async def step(self) -> bool:
