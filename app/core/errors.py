@@ -273,6 +273,12 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
         code, status = "validation_error", 422
         if exc.extra:
             extra["errors"] = exc.extra
+        elif left_out := _LEFT_OUT.match(str(exc.detail)):
+            # Litestar names a required parameter left out only in its message.
+            source, name = left_out[1], left_out[2]
+            extra["errors"] = [
+                {"message": f"Missing required {source} parameter", "key": name, "source": source}
+            ]
     elif isinstance(exc, NotAuthorizedException):
         code = "not_authenticated"
     elif isinstance(exc, PermissionDeniedException):
@@ -307,6 +313,7 @@ def http_error_handler(request: Request, exc: HTTPException) -> Response:
 
 
 _MISSING = re.compile(r"missing required field `([^`]+)`")
+_LEFT_OUT = re.compile(r"Missing required (query|header|cookie|path) parameter '([^']+)'")
 
 
 def _named_fields(errors: Any) -> list[str]:

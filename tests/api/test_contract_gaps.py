@@ -80,3 +80,19 @@ def test_serve_refuses_a_port_or_a_worker_count_that_cannot_be_one() -> None:
         result = CliRunner().invoke(main, ["serve", *args])
         assert result.exit_code == 2, (args, result.output, result.exception)
         assert args[0] in result.output
+
+
+async def test_a_required_query_parameter_left_out_is_named_as_a_field_is(client, factory):
+    """A validation error names its fields (API.md's errors): a statement asked for without its
+    `month` said only that something was missing, with no field in the sentence or in `errors`."""
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    path = f"/api/v1/organisations/{2**40}/statements"
+    answer = await client.get(path, headers={**admin.headers, "Accept-Language": "en"})
+    assert answer.status_code == 422, answer.text
+    body = answer.json()
+    assert body["code"] == "validation_error" and body["status_code"] == 422
+    assert body["detail"] == "Some of the information is missing or not valid: month."
+    assert [(e["key"], e["source"]) for e in body["errors"]] == [("month", "query")]
+    zh = (await client.get(path, headers=admin.headers)).json()
+    assert zh["detail"] == "有信息没填或填写不正确：month。"
