@@ -11,10 +11,10 @@ The typed code (about 49 bits) is only ever entered by signed-in scanners, whose
 from __future__ import annotations
 
 import base64
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.core.codes import typed_form
 from app.core.fields import parse_int, same_secret
 from app.core.security import CODE_ALPHABET, random_code, sign
 
@@ -73,7 +73,7 @@ class ParsedCode:
 
 def parse(code: str) -> ParsedCode | None:
     # As typed by hand too: full-width forms from an IME become ASCII, spaces go.
-    code = "".join(unicodedata.normalize("NFKC", code).split()).upper()
+    code = "".join(typed_form(code).split()).upper()
     parts = code.split("-")
     window = parse_int(parts[2], 0, 10**12) if len(parts) == 4 else None
     if parts[0] == PHONE_PREFIX and window is not None:

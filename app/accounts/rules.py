@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
+
+from app.core.codes import typed_form
 
 # Roles whose holders act for others: their account must never be usable from a printed card.
 NO_PRINTED_CARD_ROLES = frozenset({"staff", "admin"})
@@ -30,7 +31,7 @@ def phone_or_none(phone: str | None) -> str | None:
     mobile number. NFKC first, so full-width digits from a Chinese IME become ASCII; other
     scripts' digits (Arabic-Indic, Devanagari) are not mapped by NFKC and are refused, so a
     look-alike of a known number is either that number or no number at all."""
-    text = unicodedata.normalize("NFKC", phone or "")
+    text = typed_form(phone)
     text = _PHONE_SEPARATORS.sub("", text)
     for prefix in _COUNTRY_PREFIXES:
         if text.startswith(prefix) and len(text) == len(prefix) + 11:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -75,6 +76,10 @@ def nearest_first(ids: Sequence[int], measured: dict[int, tuple[int | None, int 
         ids,
         key=lambda i: (measured[i][0] is None, measured[i][0] or 0, order[i]),
     )
+
+
+# A coordinate as typed (after app.core.codes.typed_form): decimal degrees in ASCII digits.
+DEGREES = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 def check_location(lat: float | None, lng: float | None) -> str | None:

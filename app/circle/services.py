@@ -21,6 +21,7 @@ from app.circle.models import Offer, Provider, Rating, Voucher
 from app.circle.models import Settings as CircleSettings
 from app.core import audit, clock, form_keys, money, organisations
 from app.core.authz import Actor
+from app.core.codes import typed_form
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.fields import human_text
 from app.core.i18n import lazy
@@ -140,17 +141,28 @@ async def provider_for(
     return found
 
 
-def _float(value: Any) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+def _degrees(value: Any) -> float | None:
+    """A coordinate given as a number, or typed as one (`typed_form`: full-width digits, point and
+    minus as ASCII); None when nothing is typed."""
+    if value is None or isinstance(value, int | float):
+        return None if value is None else float(value)
+    text = typed_form(str(value))
+    if not text:
         return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise Invalid(lazy("A location is a number of degrees, such as 26.08."), field="lat") from None
+    if not rules.DEGREES.fullmatch(text):
+        raise Invalid(lazy("A location is a number of degrees, such as 26.08."), field="lat")
+    return float(text)
 
 
 def check_location(lat: Any, lng: Any) -> tuple[float | None, float | None]:
-    la, ln = _float(lat), _float(lng)
+    """A location from the latitude and longitude given (numbers, or text as typed), both or
+    neither. Both typed in the latitude's field, as a map shows them ("26.08，119.30", the
+    comma full-width or not), are read as the two when the longitude's is left empty."""
+    if isinstance(lat, str) and (lng is None or (isinstance(lng, str) and not typed_form(lng))):
+        first, comma, second = typed_form(lat).partition(",")
+        if comma:
+            lat, lng = first, second
+    la, ln = _degrees(lat), _degrees(lng)
     refusal = rules.check_location(la, ln)
     if refusal == "both":
         raise Invalid(lazy("Please give both the latitude and the longitude, or neither."), field="lat")

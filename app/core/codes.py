@@ -1,6 +1,8 @@
 """Codes as people type them. One pure function for every path that accepts a typed code (the
 scanner's typed field, `POST /api/v1/scans`, the counter's pickup digits), so that what a
-person reads off a phone or a card is accepted however their keyboard wrote it."""
+person reads off a phone or a card is accepted however their keyboard wrote it; and the one
+reading of every typed value that is read rather than kept (`typed_form`): a code, a phone
+number, an amount, a coordinate."""
 
 from __future__ import annotations
 
@@ -19,13 +21,22 @@ _ASCII_DIGITS = re.compile(r"[0-9]+")
 TYPED_DIGITS_WINDOW = timedelta(minutes=15)
 
 
+def typed_form(value: str | None) -> str:
+    """Digits, amounts, codes and numbers as a person typed them, read as they meant them: NFKC,
+    so the full-width digits, letters, point, comma and minus a Chinese IME types (３９．９０, ，,
+    －) are their ASCII forms, and trimmed. Digits of other scripts (١٢) are not mapped, so no
+    number or code takes them. The one rule for every typed value that is read, not kept: a
+    code, a phone number, an amount, a coordinate (names and words are app.core.fields.kept_form)."""
+    return unicodedata.normalize("NFKC", value or "").strip()
+
+
 def typed_code(raw: str) -> str:
     """The code a person meant: NFKC-normalised (full-width digits and letters from a Chinese
     IME become ASCII) and trimmed; a code made only of digits loses the spaces and dashes
     between its groups. Other codes keep their inner dashes (JP1-..., JM1-...): only spaces,
     which no code contains, are dropped. Non-ASCII digits (Arabic-Indic, Devanagari) stay
     as they are, so they match no code."""
-    text = unicodedata.normalize("NFKC", raw or "").strip()
+    text = typed_form(raw)
     squeezed = _SEPARATORS.sub("", text)
     if squeezed and _ASCII_DIGITS.fullmatch(squeezed):
         return squeezed

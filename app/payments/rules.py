@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from app.core import money, progress
+from app.core.codes import typed_form
 from app.core.errors import Invalid
 from app.core.i18n import lazy
 
@@ -137,7 +137,7 @@ def parse_yuan(text: str) -> int | None:
     """A typed amount in yuan (12, 12.5, 1,200.00) as cents, or None when it is not one. As a
     Chinese IME types it too: its full-width digits, point, comma and ￥ are read as ASCII
     (NFKC); digits of other scripts (١٢) are no amount."""
-    cleaned = unicodedata.normalize("NFKC", text).strip()
+    cleaned = typed_form(text)
     cleaned = cleaned.replace(",", "").replace("¥", "").replace("元", "")
     if not _YUAN.fullmatch(cleaned):
         return None
