@@ -21,7 +21,7 @@ _REDEEMED = Sql(
 )
 
 
-@figures.figure("vouchers_redeemed", lazy("Service vouchers redeemed"), order=62)
+@figures.figure("vouchers_redeemed", lazy("Service vouchers redeemed"), unit=lazy("vouchers"), order=62)
 async def vouchers_redeemed(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
     rows = await _REDEEMED.fetch(session, scope_arrays(scopes))
     return {int(row["cid"]): int(row["vouchers"]) for row in rows}

@@ -129,6 +129,7 @@ async def hours_by_category(session: Any, scopes: Sequence[Scope]) -> dict[int, 
 @figures.figure(
     "events",
     lazy("Events held"),
+    unit=lazy("events"),
     order=30,
     note=lazy("Events that started in the period and were not cancelled."),
 )
@@ -140,6 +141,7 @@ async def events(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
 @figures.figure(
     "attendance",
     lazy("Attendance"),
+    unit=lazy("check-ins"),
     order=31,
     note=lazy("People checked in at those events, each person once per event."),
 )
@@ -156,6 +158,7 @@ async def _active_across(session: Any, scopes: Sequence[Scope]) -> int:
 @figures.figure(
     "active_residents",
     lazy("Active residents"),
+    unit=lazy("people"),
     order=25,
     note=lazy(
         "People who checked in at an event in the period, or whose volunteer hours count in it (a stay "

@@ -51,22 +51,22 @@ async def _lists(session: Any, scopes: Sequence[Scope], column: str) -> dict[int
     return {int(row["cid"]): int(row[column]) for row in rows}
 
 
-@figures.figure("resources", lazy("Resources listed"), order=50)
+@figures.figure("resources", lazy("Resources listed"), unit=lazy("resources"), order=50)
 async def resources(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
     return await _lists(session, scopes, "resources")
 
 
-@figures.figure("needs", lazy("Needs listed"), order=51)
+@figures.figure("needs", lazy("Needs listed"), unit=lazy("needs"), order=51)
 async def needs(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
     return await _lists(session, scopes, "needs")
 
 
-@figures.figure("projects", lazy("Projects started"), order=52)
+@figures.figure("projects", lazy("Projects started"), unit=lazy("projects"), order=52)
 async def projects(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
     return await _lists(session, scopes, "projects")
 
 
-@figures.figure("projects_done", lazy("Projects done"), order=53)
+@figures.figure("projects_done", lazy("Projects done"), unit=lazy("projects"), order=53)
 async def projects_done(session: Any, scopes: Sequence[Scope]) -> dict[int, int]:
     return await _lists(session, scopes, "projects_done")
 

@@ -31,6 +31,7 @@ async def _picked_up(session: Any, scopes: Sequence[Scope]) -> list[Any]:
 @figures.figure(
     "orders_picked_up",
     lazy("Orders picked up"),
+    unit=lazy("orders"),
     order=60,
     note=lazy(
         "Orders handed over at the counter in the period, whenever they were placed, less any pickup "

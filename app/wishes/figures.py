@@ -55,6 +55,7 @@ async def wishes(session: Any, scopes: Sequence[Scope]) -> dict[int, dict[str, i
 @figures.figure(
     "wishes_delivered",
     lazy("Wishes come true in period"),
+    unit=lazy("wishes"),
     order=41,
     note=lazy("Wishes whose delivery was confirmed in the period, whenever they were posted."),
 )

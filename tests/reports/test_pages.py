@@ -199,3 +199,40 @@ async def test_a_csv_export_names_its_character_set_once(client: Any, reports_to
     answer = await client.get(f"/admin/c/{town.community_id}/exports/hours.csv?{town.query}")
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "text/csv; charset=utf-8"
+
+
+STAT = re.compile(r'<div class="stat">(.*?)</div>', re.S)
+
+
+async def test_every_number_on_the_dashboards_says_its_unit(client: Any, reports_town: Town) -> None:
+    """Points and hours said their unit while the counts beside them stood bare (活跃居民 3, 举办活动
+    2): each count says what it counts, under its tile (3 人, 2 场) and in the street's and the
+    report's columns (活跃居民（人）), while the public wall already said 个 under its wishes."""
+    town = reports_town
+    await session_of(client, town.admin)
+    zh = (await client.get(f"/admin/c/{town.community_id}/dashboard?{town.query}")).text
+    tiles = STAT.findall(zh.split('id="key-figures"', 1)[1])
+    assert len(tiles) >= 15 and all('<span class="muted">' in tile for tile in tiles), tiles
+    assert re.search(r'data-figure="events"[^>]*>\d+</strong>\s*<span class="muted">场</span>', zh)
+    assert re.search(r'data-figure="attendance"[^>]*>\d+</strong>\s*<span class="muted">人次</span>', zh)
+    report = (await client.get(f"/admin/c/{town.community_id}/indicators?{town.query}")).text
+    main = report.split('id="indicators"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<td class="row-title">(.*?)</td>', main)
+    # A name that says its unit stands alone (发放积分, 已领取订单: 单).
+    bare = [row for row in rows if '<span class="muted">' not in row]
+    assert len(rows) >= 15 and all("积分" in row or "订单" in row for row in bare), bare
+    assert '活跃居民<span class="muted">（人）</span>' in "".join(rows)
+    en = (
+        await client.get(
+            f"/admin/c/{town.community_id}/dashboard?{town.query}", headers={"Accept-Language": "en"}
+        )
+    ).text
+    assert re.search(
+        r'data-figure="active_residents"[^>]*>\d+</strong>\s*<span class="muted">people</span>', en
+    )
+    await session_of(client, town.street_admin)
+    street = (await client.get(f"/street/{town.tenant.street_id}/dashboard?{town.query}")).text
+    table = street.split('id="by-community"', 1)[1].split("</table>", 1)[0]
+    heads = re.findall(r'<th scope="col">([^<]*)</th>', table)[1:]
+    assert heads and all("（" in head or "积分" in head or "订单" in head for head in heads), heads
+    assert "签到情况（人次）" in heads and "服务券核销（张）" in heads
