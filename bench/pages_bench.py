@@ -18,7 +18,10 @@ included): each page is fetched `--repeats` times; p50/p95 in ms, the statements
 PostgreSQL's own time for them (its log, `log_min_duration_statement = 0`: the fewest
 statements of the repeats, the median time) and its p50 as a ratio to one simple indexed
 query's latency (pgbench, one client, measured in the same run) are printed, one line per
-page, and then the slowest statements.
+page, and then the slowest statements. Then the admin searches the residents list and each
+people picker for one resident by name, by a tail of their phone and by their whole number
+typed with spaces or dashes, and for a name's first character (which everyone's name has); with
+`--searches-only` the walk is left out (the set-up and the searches only).
 """
 
 from __future__ import annotations
@@ -345,7 +348,62 @@ async def walk(
     return rows
 
 
-def run(residents: int, weeks: int, orders: int, repeats: int) -> None:
+def search_paths(srv: Server, c: int) -> list[str]:
+    """A search of each kind on each page that searches people: resident 1,234 is 居民1234, with
+    phone 175 0000 1234; 居民123 finds eleven, 居 finds everyone."""
+    event = psql(srv, f"SELECT min(id) FROM events WHERE community_id = {c} AND status <> 'closed'")
+    residents = f"/admin/c/{c}/residents?q="
+    return [
+        *(
+            residents + words
+            for words in ("居民1234", "居民123", "01234", "175 0000 1234", "175-0000-1234", "居")
+        ),
+        f"/admin/c/{c}/ledger?q=居民1234",
+        f"/admin/c/{c}/ledger?q=01234",
+        f"/admin/c/{c}/approvals?q=居民1234",
+        f"/c/{c}/wishes?who=01234",
+        f"/admin/c/{c}/events/new?who=居民1234",
+        f"/events/{event}/signup-for?q=居民1234",
+    ]
+
+
+async def search(
+    srv: Server, log: StatementLog, phone: str, password: str, paths: list[str], repeats: int
+) -> list[Row]:
+    """Each of `paths` fetched `repeats` times, signed in as `phone`."""
+    rows: list[Row] = []
+    async with httpx.AsyncClient(base_url=srv.url, timeout=300, follow_redirects=True) as http:
+        await sign_in(http, phone, password)
+        for path in paths:
+            times: list[float] = []
+            counts: list[Sent] = []
+            answer = None
+            for _ in range(repeats):
+                mark = log.mark()
+                started = time.perf_counter()
+                answer = await http.get(path)
+                times.append((time.perf_counter() - started) * 1000)
+                await asyncio.sleep(0.05)
+                counts.append(log.since(mark))
+            assert answer is not None and answer.status_code == 200, (path, answer and answer.status_code)
+            ordered = sorted(times)
+            rows.append(
+                Row(
+                    "search",
+                    path,
+                    answer.status_code,
+                    statistics.median(ordered),
+                    ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
+                    min(sent.statements for sent in counts),
+                    statistics.median(sent.db_ms for sent in counts),
+                    max(sent.slowest for sent in counts[1:] or counts),
+                    len(answer.content),
+                )
+            )
+    return rows
+
+
+def run(residents: int, weeks: int, orders: int, repeats: int, searches_only: bool = False) -> None:
     with server(2, "jinlin-pages-bench-") as srv:
         started = time.perf_counter()
         admin = create_admin(srv)
@@ -371,13 +429,11 @@ def run(residents: int, weeks: int, orders: int, repeats: int) -> None:
             srv, "SELECT u.phone FROM event_checkins s JOIN users u ON u.id = s.user_id ORDER BY s.id LIMIT 1"
         )
         table: list[Row] = []
-        for role, phone in (
-            ("admin", admin.phone),
-            ("street", street),
-            ("staff", staff),
-            ("resident", resident),
-        ):
+        roles = [("admin", admin.phone), ("street", street), ("staff", staff), ("resident", resident)]
+        for role, phone in [] if searches_only else roles:
             table += asyncio.run(walk(srv, log, role, phone, admin.password, repeats))
+        paths = search_paths(srv, admin.community_id)
+        table += asyncio.run(search(srv, log, admin.phone, admin.password, paths, repeats))
         raw_after = raw_reference(srv, residents)
     print(f"raw reference after the pages: {raw_after:.3f} ms")
     print(
@@ -403,8 +459,9 @@ def main() -> None:
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--orders", type=int, default=20, help="orders per shopping resident (30 of them)")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--searches-only", action="store_true", help="the searches without the walk")
     args = parser.parse_args()
-    run(args.residents, args.weeks, args.orders, args.repeats)
+    run(args.residents, args.weeks, args.orders, args.repeats, args.searches_only)
 
 
 if __name__ == "__main__":
