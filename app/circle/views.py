@@ -136,6 +136,7 @@ async def voucher_context(db_session: AsyncSession, actor: Actor, voucher_id: in
         "status_label": STATUS_LABELS[voucher.status],
         "rating": await db_session.get(Rating, voucher.id),
         "cash": await cash.state_of(db_session, voucher.id) if voucher.cash_cents else None,
+        "time_zone": await time_zone_of(db_session, voucher.community_id),
     }
 
 
@@ -151,6 +152,7 @@ async def shop_context(db_session: AsyncSession, actor: Actor, provider_id: int)
     return {
         "provider": provider,
         "redeemed": redeemed,
+        "time_zone": zone,
         "figures": figures,
         "funds": statements.FUND_LABELS,
         "offers": await services.offers_of_provider(db_session, provider_id),

@@ -1,0 +1,48 @@
+"""A voucher's page and the shop's redemptions of today show their times in the community's time
+zone, as the resident's list of vouchers does: in a community that keeps London's time, a voucher
+used at 03:40 there read 11:40 (Beijing's time) on its own page and on the shop's list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text, update
+
+from app.core import clock
+from app.places.models import Community
+from tests.circle.conftest import Circle, buy, give_points, make_offer
+
+
+async def test_a_vouchers_times_are_the_communitys_on_its_page_and_the_shops(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    await db.execute(
+        update(Community).where(Community.id == circle.community_id).values(time_zone="Europe/London")
+    )
+    await db.commit()
+    offer = await make_offer(client, circle, circle.barber_id, name="理发", points_price=15)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 40)
+    used = await buy(client, circle.resident, offer, key="zone-used")
+    held = await buy(client, circle.resident, offer, key="zone-held")
+    assert used.status_code == 201 and held.status_code == 201, (used.text, held.text)
+    redeemed = await client.post(
+        "/api/v1/scans", json={"code": used.json()["voucher_code"]}, headers=circle.barber.headers
+    )
+    assert redeemed.json()["result"] == "redeemed", redeemed.text
+    times = dict(
+        (
+            await db.execute(
+                text("SELECT id, coalesce(redeemed_at, expires_at) FROM circle_vouchers WHERE user_id = :u"),
+                {"u": circle.resident.user_id},
+            )
+        ).all()
+    )
+    used_id, held_id = used.json()["id"], held.json()["id"]
+    for voucher_id in (used_id, held_id):
+        page = (await client.get(f"/circle/vouchers/{voucher_id}", headers=circle.resident.headers)).text
+        assert clock.text(times[voucher_id], "Europe/London") in page, page
+        assert clock.text(times[voucher_id], "Asia/Shanghai") not in page
+    shop = (await client.get(f"/circle/shop/{circle.barber_id}", headers=circle.barber.headers)).text
+    today = shop[shop.index("data-today") : shop.index("data-month")]
+    assert clock.text(times[used_id], "Europe/London") in today, today
+    assert clock.text(times[used_id], "Asia/Shanghai") not in today
