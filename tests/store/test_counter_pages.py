@@ -268,3 +268,21 @@ async def test_an_order_placed_for_a_resident_leads_staff_back_to_the_counters_o
     await page_login(client, shop.resident)
     own = await client.get(f"/store/orders/{mine['id']}")
     assert '<a href="/store/me/orders">' in own.text
+
+
+async def test_a_member_card_at_the_counter_is_told_at_a_glance(client, shop, factory, engine) -> None:
+    """A pickup scanned at the counter shows a big ✓, what happened and whose it is; a member card
+    showed only a green box with the name: no icon and no words saying the card was read."""
+    elder = await factory.person(shop.tenant, name="刘阿婆", phone=None)
+    admin = Actor(
+        user_id=shop.admin.user_id, display_name="", roles={shop.community_id: frozenset({"admin"})}
+    )
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        card = await member_cards.printed_card_for(s, admin, shop.community_id, elder.user_id)
+    await page_login(client, shop.staff)
+    for headers, words in (({}, "会员码有效"), ({"Accept-Language": "en"}, "Member code recognised")):
+        page = await post_form(client, "/scan", {"code": card, "context": "counter"}, headers=headers)
+        assert page.status_code == 200, page.text
+        result = page.text.split('data-result="member_orders"', 1)[1].split("</h2>", 1)[0]
+        assert '<p class="result-icon" aria-hidden="true">✓</p>' in result and words in result
+        assert '<p class="result-big"><strong>刘阿婆</strong></p>' in page.text
