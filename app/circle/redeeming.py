@@ -76,7 +76,8 @@ _SET_TRANSFER = Sql("UPDATE circle_vouchers SET transfer_id = :t WHERE id = :v")
 # A redemption by the voucher's QR code in one statement (the usual scan of a shop's phone): the
 # voucher changes only if it is held, not expired, of a provider the scanner acts for (asked in
 # the statement: app.core.organisations' `organisation_acted_for`) and not the scanner's own
-# (`_check_scanner`), its transfer's id drawn first so that its row changes once;
+# (`_check_scanner`) and the scan's idempotency key not used before (claimed in the statement:
+# app.scans.services' `claim_key`), its transfer's id drawn first so that its row changes once;
 # the ledger posts its hold in the same statement (app.ledger's post_hold_ctes), with the scan's
 # log row. The voucher's row is the redemption's audit entry (who, what, when, from where: the
 # view audit_trail shows it; migration 0047). Anything else (a refusal, the same scan sent again,
@@ -87,10 +88,13 @@ _REDEEM_IN_ONE = Sql(
     f"redeemed_address = CAST(:address AS varchar), transfer_id = {ledger.NEW_TRANSFER_ID} "
     "WHERE secret = CAST(:s AS varchar) AND status = 'held' AND expires_at > CAST(:now AS timestamptz) "
     "AND organisation_id IN (SELECT f.organisation_id FROM organisation_acted_for(CAST(:actor AS bigint)) f) "
-    "AND user_id <> CAST(:actor AS bigint) "
-    "RETURNING id, community_id, organisation_id, user_id, offer_id, points, expires_at, hold_id, "
+    "AND user_id <> CAST(:actor AS bigint) AND "
+    + scan_log.key_unused_sql()
+    + " RETURNING id, community_id, organisation_id, user_id, offer_id, points, expires_at, hold_id, "
     "transfer_id), "
     + ledger.post_hold_ctes("rv")
+    + ", "
+    + scan_log.key_claim_cte("rv")
     + ", "
     + scan_log.log_cte(
         "'redeemed'",
@@ -121,6 +125,7 @@ async def redeem_in_one(conn: Connection, actor: Actor, code: str, log: ScanLog)
             "key": log.request.idempotency_key,
             "address": log.request.address,
             **scan_log.log_params(log),
+            **scan_log.key_params(actor, log.request),
         },
     )
     if row is None:

@@ -16,6 +16,7 @@ from app.core.authz import Actor
 from app.core.codes import typed_code
 from app.core.uow import Connection
 from app.scans import scanning
+from app.scans import services as scan_log
 
 VOUCHER_TEMPLATE = "circle/_scan_voucher.html"
 
@@ -51,7 +52,16 @@ async def voucher_scan(
         # The code goes with the redeem button: it, not the voucher's id, proves the resident is there.
         ready = {**_data(found), "scanned": code}
         return scanning.ScanOutcome("voucher_ready", ready, template=VOUCHER_TEMPLATE)
-    done = await redeeming.redeem(
-        conn, actor, found.voucher_id, scan_key=request.idempotency_key, address=request.address, found=found
-    )
+    # The key's claim and the redemption are all or nothing: a key used for another scan takes
+    # the redemption back (the one statement above claims it itself).
+    async with conn.transaction():
+        done = await redeeming.redeem(
+            conn,
+            actor,
+            found.voucher_id,
+            scan_key=request.idempotency_key,
+            address=request.address,
+            found=found,
+        )
+        await scan_log.claim_key(conn, actor, request)
     return scanning.ScanOutcome("redeemed", _data(done), template=VOUCHER_TEMPLATE)

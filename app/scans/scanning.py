@@ -115,7 +115,8 @@ def handler(*kinds: str, atomic: bool = False, repeats: bool = False) -> Callabl
 
     `repeats`: the handler itself answers a scan sent again with the idempotency key of the one
     that succeeded as it answered that one (the key kept on its own row: a pickup's, a
-    voucher's). For the other kinds the scan entry keeps the answer (app.scans.services)."""
+    voucher's), and claims the key with app.scans.services' `claim_key` so that it serves no other
+    scan. For the other kinds the scan entry keeps the answer (app.scans.services)."""
 
     def register(fn: ScanHandler) -> ScanHandler:
         for kind in kinds:

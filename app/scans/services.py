@@ -159,6 +159,89 @@ _KEEP_REPLY = Sql(
 )
 KEY_USED = lazy("This idempotency key was used for another scan.")
 
+# A pickup or a voucher keeps its key on its own row, which answers a repeat of it (`repeats`);
+# its handler claims the key here all the same, with the redemption or hand-over it makes, so
+# that the key serves no other scan of any kind: one statement inserts the claim, or reads what
+# the key was used for before.
+_CLAIM_KEY = Sql(
+    "WITH claimed AS (INSERT INTO scan_replies "
+    "(scanner_id, idempotency_key, code_digest, event_id, action, answer, at) "
+    "VALUES (:scanner_id, :key, :code_digest, :event_id, :action, CAST('{}' AS json), :at) "
+    "ON CONFLICT DO NOTHING RETURNING code_digest, event_id, action, true AS mine) "
+    "SELECT * FROM claimed UNION ALL "
+    "SELECT code_digest, event_id, action, false FROM scan_replies "
+    "WHERE scanner_id = :scanner_id AND idempotency_key = :key AND NOT EXISTS (SELECT FROM claimed)"
+)
+
+
+def _same_scan(earlier: Any, digest: str, request: scanning.ScanRequest) -> bool:
+    return (earlier["code_digest"], earlier["event_id"], earlier["action"]) == (
+        digest,
+        request.event_id,
+        request.action,
+    )
+
+
+def key_conflict() -> DomainError:
+    return DomainError("conflict", 409, KEY_USED)
+
+
+async def claim_key(conn: Connection, actor: Actor, request: scanning.ScanRequest) -> None:
+    """Claims the scan's idempotency key for this scan, for a handler that answers its repeats
+    itself; `conflict` when the scanner used the key for another scan. Called in the transaction
+    (or savepoint) of what the scan changes, after the change: the conflict takes it back, and a
+    refused scan claims nothing, as a refused scan of another kind keeps no answer."""
+    if not request.idempotency_key:
+        return
+    digest = code_digest(request.code)
+    found = await _CLAIM_KEY.fetchrow(
+        conn,
+        {
+            "scanner_id": actor.user_id,
+            "key": request.idempotency_key,
+            "code_digest": digest,
+            "event_id": request.event_id,
+            "action": request.action,
+            "at": clock.now(),
+        },
+    )
+    if found is not None and not found["mine"] and not _same_scan(found, digest, request):
+        raise key_conflict()
+
+
+def key_unused_sql() -> str:
+    """An SQL condition for a use case's own statement (`key_params`): the scanner has used the
+    scan's key for no scan yet. Where it is false the statement does nothing, and the general
+    path (`claim_key`) finds out whether it is the same scan sent again or a conflict."""
+    return (
+        "NOT EXISTS (SELECT 1 FROM scan_replies WHERE scanner_id = CAST(:key_scanner_id AS bigint) "
+        "AND idempotency_key = CAST(:key_key AS varchar))"
+    )
+
+
+def key_claim_cte(source: str) -> str:
+    """The key's claim (`claim_key`) as a CTE named `scan_key`, made when the CTE `source` has a
+    row (what the statement changed)."""
+    return (
+        "scan_key AS (INSERT INTO scan_replies "  # noqa: S608 - no input in it
+        "(scanner_id, idempotency_key, code_digest, event_id, action, answer, at) "
+        "SELECT CAST(:key_scanner_id AS bigint), CAST(:key_key AS varchar), "
+        "CAST(:key_code_digest AS varchar), CAST(:key_event_id AS bigint), CAST(:key_action AS varchar), "
+        f"CAST('{{}}' AS json), CAST(:key_at AS timestamptz) FROM {source} "
+        "WHERE CAST(:key_key AS varchar) IS NOT NULL ON CONFLICT DO NOTHING)"
+    )
+
+
+def key_params(actor: Actor, request: scanning.ScanRequest) -> dict[str, Any]:
+    return {
+        "key_scanner_id": actor.user_id,
+        "key_key": request.idempotency_key,
+        "key_code_digest": code_digest(request.code),
+        "key_event_id": request.event_id,
+        "key_action": request.action,
+        "key_at": clock.now(),
+    }
+
 
 async def run_keyed_scan(
     state: Any, conn: Connection, actor: Actor, request: scanning.ScanRequest
@@ -169,20 +252,17 @@ async def run_keyed_scan(
     stay where re-entry is allowed); the same key with another code, event or action is a
     `conflict`. Two sent at once make one effect: the second is refused by the domain's own rule
     (`already_done`). Kinds whose handlers answer a repeat themselves (a pickup, a voucher:
-    `scanning.handler`'s `repeats`) go straight through, at no extra round trip."""
+    `scanning.handler`'s `repeats`) go straight through, at no extra round trip: their handlers
+    claim the key with what they change (`claim_key`)."""
     if not request.idempotency_key or scanning.answers_repeats(request):
         return await run_scan(state, conn, actor, request)
     digest = code_digest(request.code or "")
     ids = {"scanner_id": actor.user_id, "key": request.idempotency_key}
     earlier = await _REPLY.fetchrow(conn, ids)
     if earlier is not None:
-        if (earlier["code_digest"], earlier["event_id"], earlier["action"]) != (
-            digest,
-            request.event_id,
-            request.action,
-        ):
+        if not _same_scan(earlier, digest, request):
             await record(conn, actor, request, "conflict")
-            return DomainError("conflict", 409, KEY_USED)
+            return key_conflict()
         answer = earlier["answer"]
         data = dict(json.loads(answer) if isinstance(answer, str) else answer)
         return scanning.ScanOutcome(result=str(data.pop("result")), data=data)

@@ -16,6 +16,7 @@ from app.core.authz import Actor
 from app.core.codes import typed_code
 from app.core.uow import Connection
 from app.scans import scanning
+from app.scans import services as scan_log
 from app.store import orders
 
 PICKUP_TEMPLATE = "store/_scan_pickup.html"
@@ -47,6 +48,8 @@ async def pickup_scan(
     done = await orders.hand_over(
         conn, actor, pickup.order_id, scan_key=request.idempotency_key, address=request.address
     )
+    # In the handler's savepoint (scanning.dispatch): a key used for another scan takes it back.
+    await scan_log.claim_key(conn, actor, request)
     return scanning.ScanOutcome("picked_up", _data(done), template=PICKUP_TEMPLATE)
 
 

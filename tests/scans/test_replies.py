@@ -13,6 +13,8 @@ import httpx
 from sqlalchemy import text
 
 from app.core import clock, jobs
+from tests.circle.conftest import Circle, buy, give_points, make_offer
+from tests.circle.conftest import circle as circle  # the fixture
 from tests.conftest import count
 from tests.events.conftest import balance, kiosk_code, make_event, scan
 from tests.wishes.conftest import claim_as_volunteer, code_for, pool, post_wish, publish, town  # noqa: F401 - the pool and town fixtures
@@ -171,3 +173,85 @@ async def test_answers_kept_for_scans_sent_again_are_forgotten_after_a_week(clie
     assert (await scan(client, bob, code, idempotency_key="just-now")).json() == recent.json()
     forgotten = await scan(client, alice, code, idempotency_key="last-month")
     assert forgotten.status_code == 409 and forgotten.json()["code"] == "already_done"
+
+
+async def test_a_pickup_key_sent_again_with_another_code_is_a_conflict_and_hands_nothing_over(
+    client, site, db, engine
+):
+    """Pickups and vouchers answer a repeat of their key themselves, and a key used for one of
+    them went straight through with another code: the counter's key for order A, sent with order
+    B's code or with a kiosk's, handed B over or checked the scanner in, where every other kind
+    answers 409 `conflict` and changes nothing. A refused scan still keeps no key."""
+    tenant, admin, alice, _bob = site
+    await give_points(engine, tenant.community_id, alice.user_id, 100)
+    item = await client.post(
+        f"/api/v1/communities/{tenant.community_id}/items",
+        json={"name": "大米 5kg", "points_price": 10, "stock": 5},
+        headers=admin.headers,
+    )
+    orders = []
+    for n in range(2):
+        made = await client.post(
+            "/api/v1/orders",
+            json={"item_id": item.json()["id"], "quantity": 1, "idempotency_key": f"order-{n}"},
+            headers=alice.headers,
+        )
+        assert made.status_code == 201, made.text
+        orders.append(made.json())
+    first = await scan(client, admin, orders[0]["pickup_code"], idempotency_key="counter-1")
+    assert first.status_code == 200 and first.json()["result"] == "picked_up", first.text
+    event_id = await make_event(client, admin, tenant.community_id)
+    card = (await client.get("/api/v1/me/card", headers=alice.headers)).json()["code"]
+    for other in (
+        {"code": orders[1]["pickup_code"]},
+        {"code": await kiosk_code(client, admin, event_id)},
+        {"code": card, "event_id": event_id, "action": "checkin"},
+    ):
+        refused = await client.post(
+            "/api/v1/scans", json={**other, "idempotency_key": "counter-1"}, headers=admin.headers
+        )
+        assert refused.status_code == 409, (other, refused.text)
+        assert refused.json()["code"] == "conflict" and refused.json()["detail"]
+    again = await scan(client, admin, orders[0]["pickup_code"], idempotency_key="counter-1")
+    assert again.status_code == 200 and again.json() == first.json()
+    # A key kept for a check-in is not a pickup's either.
+    door = await scan(client, admin, card, event_id=event_id, action="checkin", idempotency_key="door-1")
+    assert door.status_code == 200 and door.json()["result"] == "checked_in", door.text
+    crossed = await scan(client, admin, orders[1]["pickup_code"], idempotency_key="door-1")
+    assert crossed.status_code == 409 and crossed.json()["code"] == "conflict", crossed.text
+    statuses = "SELECT status FROM store_orders WHERE id = :o"
+    assert (await db.execute(text(statuses), {"o": orders[1]["id"]})).scalar_one() == "held"
+    assert await count(db, "SELECT count(*) FROM event_checkins WHERE event_id = :e", e=event_id) == 1
+    # Mistyped digits are refused and keep no key: the right code with the same key is handed over.
+    typo = await scan(client, admin, "00000000", idempotency_key="counter-2")
+    assert typo.status_code == 422 and typo.json()["code"] == "code_invalid", typo.text
+    right = await scan(client, admin, orders[1]["pickup_code"], idempotency_key="counter-2")
+    assert right.status_code == 200 and right.json()["order_id"] == orders[1]["id"], right.text
+
+
+async def test_a_voucher_key_sent_again_with_another_voucher_is_a_conflict_and_redeems_nothing(
+    client, circle: Circle, engine, db
+):
+    """The usual redemption is one statement, which claims the key with it; a key used before
+    leaves that statement without effect, and the general path tells a repeat from a conflict."""
+    offer = await make_offer(client, circle, points_price=10)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 50)
+    codes = []
+    for _ in range(2):
+        bought = await buy(client, circle.resident, offer)
+        assert bought.status_code == 201, bought.text
+        codes.append((bought.json()["id"], bought.json()["voucher_code"]))
+    first = await scan(client, circle.barber, codes[0][1], idempotency_key="shop-1")
+    assert first.status_code == 200 and first.json()["result"] == "redeemed", first.text
+    other = await scan(client, circle.barber, codes[1][1], idempotency_key="shop-1")
+    assert other.status_code == 409 and other.json()["code"] == "conflict", other.text
+    again = await scan(client, circle.barber, codes[0][1], idempotency_key="shop-1")
+    assert again.status_code == 200 and again.json() == first.json()
+    held = "SELECT status FROM circle_vouchers WHERE id = :v"
+    assert (await db.execute(text(held), {"v": codes[1][0]})).scalar_one() == "held"
+    wallet = await client.get(
+        "/api/v1/me/wallet", params={"community_id": circle.community_id}, headers=circle.resident.headers
+    )
+    assert (wallet.json()["balance"], wallet.json()["held"]) == (40, 10)
+    right = await scan(client, circle.barber, codes[1][1], idempotency_key="shop-2")
+    assert right.status_code == 200 and right.json()["voucher_id"] == codes[1][0], right.text
