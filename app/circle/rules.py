@@ -80,6 +80,15 @@ def nearest_first(ids: Sequence[int], measured: dict[int, tuple[int | None, int 
 
 # A coordinate as typed (after app.core.codes.typed_form): decimal degrees in ASCII digits.
 DEGREES = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+# Both coordinates in one field, as a map shows them (26.08,119.30): each with its decimal point,
+# so that one coordinate typed with a decimal comma (26,08) is not read as the pair (26, 8).
+_PAIR = re.compile(r"([-+]?[0-9]*\.[0-9]+)\s*,\s*([-+]?[0-9]*\.[0-9]+)")
+
+
+def coordinate_pair(typed: str) -> tuple[str, str] | None:
+    """Both coordinates typed into one field (after app.core.codes.typed_form), or None."""
+    found = _PAIR.fullmatch(typed)
+    return (found[1], found[2]) if found else None
 
 
 def check_location(lat: float | None, lng: float | None) -> str | None:

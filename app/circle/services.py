@@ -159,9 +159,7 @@ def check_location(lat: Any, lng: Any) -> tuple[float | None, float | None]:
     neither. Both typed in the latitude's field, as a map shows them ("26.08，119.30", the
     comma full-width or not), are read as the two when the longitude's is left empty."""
     if isinstance(lat, str) and (lng is None or (isinstance(lng, str) and not typed_form(lng))):
-        first, comma, second = typed_form(lat).partition(",")
-        if comma:
-            lat, lng = first, second
+        lat, lng = rules.coordinate_pair(typed_form(lat)) or (lat, lng)
     la, ln = _degrees(lat), _degrees(lng)
     refusal = rules.check_location(la, ln)
     if refusal == "both":

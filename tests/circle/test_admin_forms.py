@@ -82,3 +82,23 @@ async def test_a_location_typed_in_full_width_is_read_as_its_ascii_form(
     other = await post_form(client, url, {"lat": "٣٩", "lng": "116.4"})
     assert other.status_code == 422 and 'class="alert"' in other.text
     assert await _place(db, "compounds", compound_id) == (26.08, 119.3)
+
+
+async def test_one_coordinate_typed_with_a_decimal_comma_is_refused_not_read_as_a_pair(
+    client: Any, circle: Circle, db: Any
+) -> None:
+    """A latitude typed with a decimal comma (26,08) and the longitude's field left empty was read
+    as the pair (26, 8) and saved, a place in the wrong province with no word said: a pair is both
+    coordinates each with its point, as a map shows them."""
+    compound_id = await _compound_of(db, circle.community_id)
+    before = await _place(db, "compounds", compound_id)
+    await page_login(client, circle.admin)
+    url = f"/circle/admin/c/{circle.community_id}/compounds/{compound_id}"
+    for typed in ("26,08", "２６，０８", "26,08,119"):
+        refused = await post_form(client, url, {"lat": typed, "lng": ""})
+        assert refused.status_code == 422 and 'class="alert"' in refused.text, typed
+        assert f'name="lat" inputmode="decimal" value="{typed}"' in refused.text
+        assert await _place(db, "compounds", compound_id) == before
+    pair = await post_form(client, url, {"lat": "26.0822, 119.2961", "lng": ""})
+    assert pair.status_code == 303, pair.text
+    assert await _place(db, "compounds", compound_id) == (26.0822, 119.2961)
