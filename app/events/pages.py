@@ -104,6 +104,9 @@ async def event_page_response(
         _("%(num)s per hour", num=event.points_per_hour) if event.points_per_hour else "",
         _("at most %(num)s", num=event.max_points) if event.max_points is not None else "",
     ]
+    now = clock.now()
+    # Past its end and grace an event offers no scanning: it shows what it came to.
+    scanning = rules.takes_scans(event.status, event.ends_at, now)
     return render(
         request,
         "events/detail.html",
@@ -113,14 +116,18 @@ async def event_page_response(
         organiser=organiser,
         place=rules.place_text(compound.name if compound else None, event.place),
         points_text=" · ".join(p for p in points if p),
-        schedule=rules.schedule_status(event.status, event.starts_at, event.ends_at, clock.now()),
+        schedule=rules.schedule_status(event.status, event.starts_at, event.ends_at, now),
         schedule_labels=rules.SCHEDULE_LABELS,
+        takes_scans=scanning,
+        outcome=await services.outcome(db_session, event.id)
+        if not scanning and event.status != "cancelled"
+        else None,
         confirm_cancel=confirm_cancel,
         labels=rules.CATEGORY_LABELS,
         method_labels=rules.METHOD_LABELS,
         award_labels=rules.AWARD_LABELS,
         time_zone=await time_zone_of(db_session, event.community_id),
-        live=await checkins.live_count(db_session, event.id) if organiser else None,
+        live=await checkins.live_count(db_session, event.id) if organiser and scanning else None,
         attendance=await services.attendance(db_session, event.id) if organiser else [],
         my_stays=await services.stays_of(db_session, event.id, actor.user_id),
         places_left=await services.places_left(db_session, event),
@@ -305,21 +312,24 @@ async def _kiosk_response(
     event = await kiosk.kiosk_event(db_session, actor, event_id, action)
     code, refresh, _expires = kiosk.current_code(settings, event, action)
     # A kiosk set up early says when residents' scans will be taken (the screen's script hides it then).
-    window = rules.check_in_window(clock.now(), event.starts_at, event.ends_at)
-    too_early = window == "not_started"
+    now = clock.now()
+    too_early = rules.check_in_window(now, event.starts_at, event.ends_at) == "not_started"
+    # One left open after the event (or its cancelling) showed a code every scan was refused
+    # with: past its end and grace it shows no code, and what the event came to.
+    scanning = rules.takes_scans(event.status, event.ends_at, now)
     return render(
         request,
         "events/kiosk.html",
         status_code=status_code,
         event=event,
         opens_at=event.starts_at - rules.OPENS_BEFORE if too_early else None,
-        # One left open after the event showed a code every resident's check-in was refused with.
-        ended=window == "ended" and action == "checkin",
+        takes_scans=scanning,
+        outcome=None if scanning else await services.outcome(db_session, event.id),
         time_zone=await time_zone_of(db_session, event.community_id),
         action=action,
         code=code,
         refresh_at=refresh.isoformat(),
-        live=await checkins.live_count(db_session, event.id),
+        live=await checkins.live_count(db_session, event.id) if scanning else None,
         error=error,
     )
 

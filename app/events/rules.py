@@ -73,6 +73,13 @@ def check_in_window(now: datetime, starts_at: datetime, ends_at: datetime) -> st
     return None
 
 
+def takes_scans(status: str, ends_at: datetime, now: datetime) -> bool:
+    """Whether an event still takes check-ins and check-outs: open, and not past its end and
+    grace, after which the job closes it and checks out whoever is still in. Its pages offer the
+    kiosk screens and the scanner only while it does; after, they show what it was."""
+    return status == "open" and now <= ends_at + GRACE
+
+
 def signup_status(capacity: int | None, signed_up: int) -> str:
     if capacity is None or signed_up < capacity:
         return "signed_up"

@@ -450,6 +450,19 @@ async def attendance(session: AsyncSession, event_id: int) -> list[tuple[Checkin
     )
 
 
+async def outcome(session: AsyncSession, event_id: int) -> dict[str, int]:
+    """What an event came to: how many people came, and the points awarded for it so far."""
+    row = (
+        await session.execute(
+            select(
+                func.count(func.distinct(Checkin.user_id)),
+                func.coalesce(func.sum(Checkin.points).filter(Checkin.award_status == "awarded"), 0),
+            ).where(Checkin.event_id == event_id)
+        )
+    ).one()
+    return {"attended": int(row[0]), "points": int(row[1])}
+
+
 async def stays_of(session: AsyncSession, event_id: int, user_id: int) -> list[Checkin]:
     """A person's own stays at an event, first first: what their event page tells them."""
     return list(

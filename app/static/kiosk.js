@@ -11,6 +11,7 @@
     var attended = box.querySelector("[data-kiosk-attended]");
     var status = box.querySelector("[data-kiosk-status]");
     var opens = box.querySelector("[data-kiosk-opens]");
+    if (!img) { return; }  // an ended event's screen: no code to refresh, only what it came to
 
     function json(url) {
       return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" })
