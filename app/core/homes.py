@@ -41,6 +41,10 @@ class Figure:
     attention: bool = False  # something waits for someone (said in words, not only in colour)
     order: int = 100
     icon: str = "points"  # beside a person's own figure (templates/_icons.html)
+    # A level out of this many stars (volunteer stars): shown as stars, and said as `words`
+    # (a msgid with %(num)s) to a screen reader; 0 for a plain number.
+    stars_of: int = 0
+    words: str = ""
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,17 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
     )
     stars = rules.stars_for((await hours.hours_summary(session, actor.user_id, cid))["total"])
     if stars.stars:
-        part.mine.append(homes.Figure(lazy("Volunteer stars"), stars.stars, f"/c/{cid}/hours", order=30))
+        part.mine.append(
+            homes.Figure(
+                lazy("Volunteer stars"),
+                stars.stars,
+                f"/c/{cid}/hours",
+                order=30,
+                icon="certificate",
+                stars_of=5,
+                words=lazy("%(num)s of 5 stars"),
+            )
+        )
     coming = await next_signup(session, actor.user_id, cid)
     if coming is not None:
         event, status = coming

@@ -109,3 +109,23 @@ async def test_with_no_hours_the_certificate_page_says_how_hours_come_instead_of
     certificate = (await client.get(f"/c/{cid}/certificate")).text
     assert "data-no-hours" not in certificate and "累计参加志愿服务 1.0 小时" in certificate
     assert "/verify/" in certificate
+
+
+async def test_the_home_page_shows_the_stars_as_stars_and_says_their_number(client, site, db):
+    """The home page showed 志愿星级 with a bare 2, which reads as a count of something, not a
+    level: it shows ★★☆☆☆, and a screen reader hears "2 of 5 stars", in both languages and in
+    长辈版."""
+    tenant, _admin, alice, _bob = site
+    await _hours(db, tenant.community_id, alice.user_id, 320)
+    await session_of(client, alice)
+    for lang, words in (("zh", "2星（满分5星）"), ("en", "2 of 5 stars")):
+        for elder in ("0", "1"):
+            client.cookies.set("lang", lang)
+            client.cookies.set("elder", elder)
+            home = (await client.get("/")).text
+            assert ('<body class="elder ' in home) == (elder == "1")
+            value = home.split('data-figure-value="2">', 1)[1].split("</strong>", 1)[0]
+            assert '<span class="stars" aria-hidden="true">★★☆☆☆</span>' in value
+            assert f'<span class="visually-hidden">{words}</span>' in value
+    client.cookies.delete("lang")
+    client.cookies.delete("elder")
