@@ -51,12 +51,15 @@ _BY_DIGITS = Sql(
 )
 _BY_ID = Sql(_INFO + "WHERE v.id = :v")
 # Digits that no open voucher has may be those of one the shop redeemed lately (shown again, or
-# typed by a second person at the counter): that is "already used", not "check the digits"
+# typed by a second person at the counter), or of one cancelled or expired lately (the resident's
+# page says so): that is "already used", "cancelled" or "expired", not "check the digits"
 # (scanning.TYPED_AGAIN_WITHIN).
-_USED_BY_DIGITS = Sql(
-    "SELECT id FROM circle_vouchers WHERE organisation_id = ANY(:orgs) AND redeemed_at > :since "
-    "AND digits = :d ORDER BY redeemed_at DESC LIMIT 1"
+_CLOSED_BY_DIGITS = Sql(
+    "SELECT id, status FROM circle_vouchers WHERE organisation_id = ANY(:orgs) AND digits = :d "
+    "AND (redeemed_at > :since OR (status IN ('cancelled', 'expired') AND closed_at > :since)) "
+    "ORDER BY coalesce(redeemed_at, closed_at) DESC LIMIT 1"
 )
+_CLOSED_REFUSALS = {"redeemed": "already_done", "cancelled": "code_invalid", "expired": "code_expired"}
 _REDEEM = Sql(
     "UPDATE circle_vouchers SET status = 'redeemed', redeemed_at = :now, redeemed_by = :actor, "
     "redeem_key = :key, redeemed_address = :address "
@@ -210,13 +213,13 @@ async def voucher_for_code(
         if not mine:
             raise _not_yours()
         rows = await _BY_DIGITS.fetch(conn, {"d": code, "orgs": list(mine)})
-        used = None
+        closed = None
         if not rows:
-            used = await _USED_BY_DIGITS.fetchval(
+            closed = await _CLOSED_BY_DIGITS.fetchrow(
                 conn, {"d": code, "orgs": list(mine), "since": clock.now() - scanning.TYPED_AGAIN_WITHIN}
             )
-        if used is not None:
-            raise await _refusal(conn, "already_done", int(used))
+        if closed is not None:
+            raise await _refusal(conn, _CLOSED_REFUSALS[closed[1]], int(closed[0]))
         if not rows:
             raise DomainError(
                 "code_invalid",
