@@ -59,6 +59,11 @@ class Figures:
     def month_text(self) -> str:
         return rules.month_text(self.month)
 
+    @property
+    def settles_nothing(self) -> bool:
+        """A month with no voucher redeemed and no cash: nothing to pay, nothing to close for."""
+        return not (self.vouchers or self.cash_cents_due or self.cash_collected_cents)
+
 
 # A voucher `v` counts as redeemed, in statements and figures alike, while its redemption stands:
 # an admin's reversal of it in the ledger gave the resident the points back from the provider.

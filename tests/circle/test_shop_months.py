@@ -70,3 +70,30 @@ async def test_the_shop_page_shows_last_months_statement_closed_or_not(
     for asked in (this_text, "2099-01", "上个月"):
         again = await client.get(shop, params={"month": asked})
         assert again.status_code == 200 and f'data-earlier-month="{last_text}"' in again.text, asked
+
+
+async def test_a_month_without_a_voucher_says_there_was_nothing_to_settle(
+    client: Any, circle: Circle, db: Any
+) -> None:
+    """A month in which no voucher was redeemed at the shop said the community would pay it, or
+    had paid it, 0.00 元: it says there was nothing to settle, open, closed or marked paid."""
+    _this_text, last_text, _before_text = _months()
+    last_month = clock.parse_month(last_text)
+    assert last_month is not None
+    await page_login(client, circle.barber)
+    shop = f"/circle/shop/{circle.barber_id}"
+    admin = Actor(circle.admin.user_id, "管理员", {circle.community_id: frozenset({"admin"})})
+    for step in ("open", "closed", "paid"):
+        if step == "closed":
+            await statements.close_month(db, admin, circle.community_id, circle.barber_id, last_month)
+        if step == "paid":
+            await statements.mark_paid(db, admin, circle.community_id, circle.barber_id, last_month)
+        await db.commit()
+        for lang, words in (
+            ("zh-CN", f"{last_text}本店没有核销服务券，这个月无需结算。"),
+            ("en", f"No vouchers were redeemed at your shop in {last_text}: there was nothing to settle"),
+        ):
+            page = await client.get(shop, headers={"Accept-Language": lang})
+            month = _section(page.text)
+            assert 'data-statement-status="none">' in month and words in month, (step, lang)
+            assert "0.00" not in month and "¥" not in month and "元" not in month, (step, lang)
