@@ -24,6 +24,7 @@ from app.core.web import client_address, error_message, form_data, optional_int,
 from app.events import approvals, hours, managing, rules, services
 from app.events.models import CATEGORIES, Event
 from app.events.pages import event_page_response
+from app.ledger.services import ASKED_AGAIN
 from app.places.models import Community, Compound
 from app.places.services import time_zone_of
 
@@ -409,12 +410,14 @@ async def _approvals(
     status_code: int = 200,
     q: str = "",
     pages: tuple[int | None, int | None] = (None, None),
+    ask_again: int | None = None,
 ) -> Template:
     """The queue (`pages`: the page of its stays and of its claimed hours); after a refused
     decision, the form it came from keeps what the admin typed (`form`: the points and the reason
     of that stay or claim, or the honour hours' fields). The honour hours' person is chosen among
     at most PEOPLE_LISTED, found by name or phone (`q`) in a large community; the one chosen
-    before stays listed."""
+    before stays listed. `ask_again`: the points of honour hours to ask about once more before
+    they are paid (ASKED_AGAIN or more), the form's fields kept."""
     if not actor.is_member(community_id):
         raise NotFound()
     queue = await approvals.approval_queue(db_session, actor, community_id, *pages)
@@ -432,6 +435,7 @@ async def _approvals(
         q=q,
         more_people=choices.more,
         status_code=status_code,
+        ask_again=ask_again,
         community=community,
         notice=notice,
         error=error,
@@ -515,13 +519,18 @@ async def approvals_submit(
             user_id = optional_int(form.get("user_id"))
             if user_id is None:
                 raise Invalid(lazy("Please choose a person."), field="user_id")
+            points = optional_int(form.get("points")) or 0
+            if form.get("converts_to_points") == "1" and points >= ASKED_AGAIN and form.get("again") != "1":
+                return await _approvals(
+                    request, db_session, actor, community_id, form=form, q=q.strip()[:50], ask_again=points
+                )
             await hours.enter_honour_hours(
                 db_session,
                 actor,
                 community_id,
                 user_id,
                 hours.claim_from_form(form),
-                points=optional_int(form.get("points")) or 0,
+                points=points,
                 converts_to_points=form.get("converts_to_points") == "1",
                 address=address,
                 form_key=form.get("key"),

@@ -201,9 +201,6 @@ async def _members(
 # The admin's ledger lists this many transfers a page, newest first; "older" pages on from the last
 # one shown (a busy community makes thousands a day: a wrong award of last week must be in reach).
 TRANSFERS_PAGE = 30
-# An award or deduction of this many points or more is asked about once more on the page: a
-# resident's award is tens of points, and a typed 99999999 gave them the whole store at one tap.
-ASKED_AGAIN = 1000
 _OLDER = (
     "AND (t.created_at, t.id) < (SELECT b.created_at, b.id FROM ledger_transfers b "
     "WHERE b.id = :before AND b.community_id = :c) "
@@ -357,7 +354,7 @@ async def admin_ledger_submit(
             key = f"page:{community_id}:{action}:{form.get('nonce', '')}"
             if not form.get("nonce"):
                 raise Invalid()
-            if points >= ASKED_AGAIN and form.get("again") != "1":
+            if points >= services.ASKED_AGAIN and form.get("again") != "1":
                 return render(
                     request,
                     "ledger/admin.html",

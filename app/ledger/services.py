@@ -86,6 +86,12 @@ __all__ = [
 ]
 
 
+# An award of this many points or more is asked about once more on a page before it moves points
+# (the admin's ledger, the honour hours with points): a resident's award is tens of points, and a
+# typed 99999999 gave them the whole store at one tap.
+ASKED_AGAIN = 1000
+
+
 @dataclass(frozen=True)
 class Wallet:
     balance: int

@@ -113,3 +113,39 @@ async def test_my_events_pages_the_claims_with_their_count(client, site, monkeyp
     )
     assert 'href="?claimed=1#claimed"' in english.text and 'href="?claimed=3#claimed"' in english.text
     assert "Claimed hours: 3" in english.text and "Attended: 0" in english.text
+
+
+async def test_honour_hours_with_very_many_points_are_asked_about_once_more(client, site, db):
+    """Honour hours with "also give points" paid 99999 points typed for 9 at one tap, where the
+    admin's ledger asks once more from 1,000 points: they ask too, naming the person and the
+    number, keep what was typed, and pay only on yes (once, however often yes is sent)."""
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    url = f"/admin/c/{cid}/approvals"
+    page = await client.get(url, headers=admin.headers)
+    key = KEY.search(page.text[page.text.index('value="honour"') :]).group(1)
+    sent = {
+        "action": "honour",
+        "user_id": str(alice.user_id),
+        "what": "多打了几个零的值守",
+        "category": "service",
+        "worked_on": clock.today().isoformat(),
+        "hours": "2",
+        "points": "99999",
+        "converts_to_points": "1",
+        "key": key,
+    }
+    before = await wallet_balance(db, cid, alice.user_id)
+    asked = await post_form(client, url, sent, headers=admin.headers)
+    assert asked.status_code == 200 and 'data-confirm="large-honour"' in asked.text
+    assert (
+        f"确认为{alice.display_name}发放 99999 积分吗？" in asked.text and "确认发放 99999 积分" in asked.text
+    )
+    assert 'value="多打了几个零的值守"' in asked.text
+    assert await count(db, CLAIMS, u=alice.user_id, w="多打了几个零的值守") == 0
+    assert await wallet_balance(db, cid, alice.user_id) == before
+    yes = {**sent, "again": "1"}
+    first, second = [await post_form(client, url, yes, headers=admin.headers) for _ in "12"]
+    assert (first.status_code, second.status_code) == (303, 303), first.text[:300]
+    assert await count(db, CLAIMS, u=alice.user_id, w="多打了几个零的值守") == 1
+    assert await wallet_balance(db, cid, alice.user_id) == before + 99999
