@@ -185,14 +185,17 @@ _PICKUP_BY_DIGITS = Sql(
 )
 _PICKUP_BY_ID = Sql(_PICKUP_INFO + "WHERE o.id = :o")
 # Digits no open order has may be those of one the counter handed over lately (shown again, or
-# typed by a second person): that is "already handed over", not "check the digits". An order is
-# handed over within its pickup days (at most 60) of being placed. The window is the scan seam's
+# typed by a second person), or of one cancelled or expired lately (the resident's page says so):
+# that is "already handed over", "cancelled" or "expired", not "check the digits". An order is
+# closed within its pickup days (at most 60) of being placed. The window is the scan seam's
 # (scanning.TYPED_AGAIN_WITHIN), the same for vouchers.
-_HANDED_OVER_BY_DIGITS = Sql(
-    "SELECT id FROM store_orders WHERE community_id = ANY(:cs) AND status = 'picked_up' "
-    "AND created_at > :placed_since AND picked_up_at > :since AND pickup_digits = :d "
-    "ORDER BY picked_up_at DESC LIMIT 1"
+_CLOSED_BY_DIGITS = Sql(
+    "SELECT id, status FROM store_orders WHERE community_id = ANY(:cs) "
+    "AND status IN ('picked_up', 'cancelled', 'expired') AND created_at > :placed_since "
+    "AND coalesce(picked_up_at, closed_at) > :since AND pickup_digits = :d "
+    "ORDER BY coalesce(picked_up_at, closed_at) DESC LIMIT 1"
 )
+_CLOSED_REFUSALS = {"picked_up": "already_done", "cancelled": "code_invalid", "expired": "code_expired"}
 _ORDER_STATE = Sql("SELECT status, expires_at, pickup_key FROM store_orders WHERE id = :o")
 # An order handed over already: when, to whom and by which member of staff, in the community's
 # time, read only on the way to that refusal (the hand-over itself never reads it).
@@ -265,9 +268,9 @@ async def pickup_for_code(conn: Connection, actor: Actor, code: str) -> tuple[Pi
             raise Forbidden(lazy("Only counter staff can hand over goods."))
         rows = await _PICKUP_BY_DIGITS.fetch(conn, {"d": code, "cs": list(communities)})
         since = clock.now() - scanning.TYPED_AGAIN_WITHIN
-        handed = None
+        closed = None
         if not rows:
-            handed = await _HANDED_OVER_BY_DIGITS.fetchval(
+            closed = await _CLOSED_BY_DIGITS.fetchrow(
                 conn,
                 {
                     "d": code,
@@ -276,8 +279,8 @@ async def pickup_for_code(conn: Connection, actor: Actor, code: str) -> tuple[Pi
                     "placed_since": since - timedelta(days=60),
                 },
             )
-        if handed is not None:
-            raise await _refusal(conn, "already_done", int(handed))
+        if closed is not None:
+            raise await _refusal(conn, _CLOSED_REFUSALS[closed[1]], int(closed[0]))
         if not rows:
             raise DomainError(
                 "code_invalid", 422, lazy("No open order has these digits. Check them or scan the QR code.")
