@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core import clock, exports
 from app.core.i18n import translations
+from app.domains import load_exports
 from app.partners.forms import STATUS_LABELS as PROJECT_WORDS
 from app.reports import exporting
 from app.reports.models import ExportRun
@@ -279,3 +280,17 @@ async def test_a_month_that_is_none_is_refused_in_the_same_words_wherever_a_mont
         assert circle.status_code == 422 and words in circle.text, typed
         ledger = await client.get(f"/admin/c/{cid}/ledger", params={"month": typed})
         assert ledger.status_code == 200 and words in ledger.text, typed
+
+
+def test_every_column_of_hours_says_hours_in_chinese_too() -> None:
+    """The partner agreements' file headed its hours 已完成志愿时长 and 承诺志愿时长, without the
+    unit that the hours per person's columns say (期间时长（小时）): a column of hours in any
+    export says 小时, and one of minutes 分钟."""
+    load_exports()
+    zh = translations("zh").gettext
+    columns = [c.label for e in exports.registered() for c in e.columns]
+    hours = [label for label in columns if "hours" in label.lower() and "minutes" not in label.lower()]
+    assert "Volunteer hours done" in hours and "Hours in the period" in hours
+    assert [zh(label) for label in hours if "（小时）" not in zh(label)] == []
+    minutes = [label for label in columns if "minutes" in label.lower()]
+    assert minutes and [zh(label) for label in minutes if "分钟" not in zh(label)] == []
