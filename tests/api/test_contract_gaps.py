@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from app.cli import main
 from tests.conftest import SECRET, count, login, unique, unique_phone
-from tests.events.conftest import event_body
+from tests.events.conftest import balance, event_body, kiosk_code, scan
 
 
 async def test_event_times_without_an_offset_or_an_unknown_category_are_refused(client, factory, db):
@@ -96,3 +96,31 @@ async def test_a_required_query_parameter_left_out_is_named_as_a_field_is(client
     assert [(e["key"], e["source"]) for e in body["errors"]] == [("month", "query")]
     zh = (await client.get(path, headers=admin.headers)).json()
     assert zh["detail"] == "有信息没填或填写不正确：month。"
+
+
+async def test_an_event_made_without_the_optional_fields_takes_sign_ups_and_awards_at_once(client, factory):
+    """API.md's defaults for an event: `signup_required` and `auto_award` true, no `max_points`. A
+    resident who has not signed up is refused `not_signed_up`; one who has checks out with the
+    points in the wallet when the answer arrives."""
+    tenant = await factory.tenant()
+    admin = await login(client, tenant.admin)
+    resident = await login(client, await factory.person(tenant))
+    body = event_body(points_per_attendance=5, points_per_hour=0)
+    for optional in ("max_points", "auto_award", "signup_required"):
+        del body[optional]
+    made = await client.post(
+        f"/api/v1/communities/{tenant.community_id}/events", json=body, headers=admin.headers
+    )
+    assert made.status_code == 201, made.text
+    event_id = made.json()["id"]
+    code_in = await kiosk_code(client, admin, event_id)
+    refused = await scan(client, resident, code_in)
+    assert refused.status_code == 409 and refused.json()["code"] == "not_signed_up", refused.text
+    signed = await client.post(f"/api/v1/events/{event_id}/signups", headers=resident.headers)
+    assert signed.status_code == 201 and signed.json() == {"status": "signed_up"}, signed.text
+    assert (await scan(client, resident, code_in)).json()["result"] == "checked_in"
+    out = await scan(client, resident, await kiosk_code(client, admin, event_id, "checkout"))
+    assert out.status_code == 200, out.text
+    assert (out.json()["result"], out.json()["points_awarded"]) == ("checked_out", 5)
+    assert isinstance(out.json()["minutes"], int)
+    assert await balance(client, resident, tenant.community_id) == 5
