@@ -5,17 +5,15 @@ what each page shows is app.circle.admin_views."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from litestar import Request, Response, get, post
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.circle import admin_views, photos, rules, services, statements
+from app.circle import admin_views, photos, services, statements
 from app.circle.models import Offer
 from app.circle.views import offer_context
-from app.core import clock, fields, money, uploads
+from app.core import fields, money, uploads
 from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid
@@ -23,7 +21,7 @@ from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.payments.rules import parse_yuan
-from app.places.services import community_for, time_zone_of
+from app.places.services import community_for
 
 CASH_WORDS = lazy("The cash part is an amount in %(currency)s such as 12.50, from 0 to 100000.")
 # What the page says after each of its forms sent the admin back (?saved=...).
@@ -313,12 +311,10 @@ async def statement_confirm(
     month: str = "",
     step: str = "close",
 ) -> Template:
-    """The confirmation before a month is closed (it cannot change afterwards) or marked paid."""
-    if not month:
-        zone = await time_zone_of(db_session, community_id)
-        month = rules.month_text((rules.month_of(clock.now(), zone) - timedelta(days=1)).replace(day=1))
+    """The confirmation before a month is closed (it cannot change afterwards) or marked paid;
+    no month: the month before this one."""
     return await admin_views.statement_confirmation(
-        request, db_session, actor, community_id, provider_id, month, step
+        request, db_session, actor, community_id, provider_id, month or None, step
     )
 
 

@@ -4,7 +4,9 @@ statements and the confirmation before one is closed or marked paid, and the sta
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from litestar import Request, Response
 from litestar.response import Template
@@ -23,8 +25,8 @@ from app.core.errors import DomainError, NotFound
 from app.core.i18n import gettext_for, lazy
 from app.core.rendering import currency_of
 from app.core.web import client_address, error_message, render
-from app.places.models import Compound
-from app.places.services import community_for, time_zone_of
+from app.places.models import Community, Compound
+from app.places.services import community_for
 
 NO_CATEGORY = lazy("No category")
 
@@ -143,15 +145,54 @@ def refusal_words(request: Request, exc: DomainError) -> dict[str, str | None]:
     return {"error": message, "photo_error": None}
 
 
-def _month_or(value: str, now_month: date) -> date:
-    return clock.parse_month(value) or now_month
-
-
 def _recent_months(this_month: date, count: int) -> list[date]:
     months = [this_month]
     while len(months) < count:
-        months.append((months[-1] - timedelta(days=1)).replace(day=1))
+        months.append(rules.previous_month(months[-1]))
     return months
+
+
+@dataclass(frozen=True)
+class _StatementPage:
+    """What every statement page is built on: the community, the month it shows and this month
+    where the community is."""
+
+    community: Community
+    month: date
+    this_month: date
+
+    def shown(self) -> dict[str, Any]:
+        """What each page's template reads of it: the community, whether the month may be closed
+        yet (it has ended), and the words of the funds and the statuses."""
+        return {
+            "community": self.community,
+            "closable": rules.may_close(self.month, clock.now(), self.community.time_zone),
+            "funds": FUND_LABELS,
+            "labels": STATEMENT_LABELS,
+        }
+
+
+async def _statement_page(
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    month: str | None,
+    *,
+    lenient: bool = False,
+    provider_id: int | None = None,
+) -> _StatementPage:
+    """A statement page's community, for its admins only (and the provider, where the page is of
+    one, serving it), and its month: `month` as YYYY-MM (refused where it is none; with `lenient`,
+    or for None, the month before this one where the community is)."""
+    community = await community_for(db_session, actor, community_id, "admin")
+    if provider_id is not None:
+        await statements.require_serving(db_session, provider_id, community_id)
+    this_month = rules.month_of(clock.now(), community.time_zone)
+    if month is None or lenient:
+        chosen = (clock.parse_month(month) if month else None) or rules.previous_month(this_month)
+    else:
+        chosen = fields.month(month)
+    return _StatementPage(community, chosen, this_month)
 
 
 async def month_statements(
@@ -167,27 +208,20 @@ async def month_statements(
     """A month's statements, provider by provider, and its cash parts (the month before this one
     unless `month` names another); after a month is closed or marked paid (`done`), which
     provider's it was, said above the table, whose rows all look alike."""
-    community = await community_for(db_session, actor, community_id, "admin")
-    zone = await time_zone_of(db_session, community_id)
-    this_month = rules.month_of(clock.now(), zone)
-    chosen = _month_or(month, (this_month - timedelta(days=1)).replace(day=1))
-    figures = await statements.community_statements(db_session, actor, community_id, chosen)
-    cash_lines = await statements.cash_lines(db_session, community_id, chosen)
+    page = await _statement_page(db_session, actor, community_id, month, lenient=True)
+    figures = await statements.community_statements(db_session, actor, community_id, page.month)
     return render(
         request,
         "circle/statements.html",
-        community=community,
-        month=chosen,
-        month_text=rules.month_text(chosen),
-        months=[rules.month_text(m) for m in _recent_months(this_month, 6)],
+        month=page.month,
+        month_text=rules.month_text(page.month),
+        months=[rules.month_text(m) for m in _recent_months(page.this_month, 6)],
         figures=figures,
-        cash_lines=cash_lines,
+        cash_lines=await statements.cash_lines(db_session, community_id, page.month),
         names={f.organisation_id: f.name for f in figures},
-        closable=rules.may_close(chosen, clock.now(), zone),
         done=done if done in ("closed", "paid") else "",
         done_figures=next((f for f in figures if f.organisation_id == provider_id), None),
-        funds=FUND_LABELS,
-        labels=STATEMENT_LABELS,
+        **page.shown(),
     )
 
 
@@ -197,29 +231,25 @@ async def statement_confirmation(
     actor: Actor,
     community_id: int,
     provider_id: int,
-    month_text: str,
+    month_text: str | None,
     step: str,
     error: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    community = await community_for(db_session, actor, community_id, "admin")
-    await statements.require_serving(db_session, provider_id, community_id)
-    month = fields.month(month_text)
-    found = await statements.month_figures(db_session, community_id, month, provider_id)
+    """The confirmation before a provider's month (None: the month before this one) is closed or
+    marked paid."""
+    page = await _statement_page(db_session, actor, community_id, month_text, provider_id=provider_id)
+    found = await statements.month_figures(db_session, community_id, page.month, provider_id)
     if not found or not found[0].name:
         raise NotFound()
-    zone = await time_zone_of(db_session, community_id)
     return render(
         request,
         "circle/statement_confirm.html",
         status_code=status_code,
-        community=community,
         figures=found[0],
         step="paid" if step == "paid" else "close",
-        closable=rules.may_close(month, clock.now(), zone),
-        funds=FUND_LABELS,
-        labels=STATEMENT_LABELS,
         error=error,
+        **page.shown(),
     )
 
 

@@ -46,3 +46,22 @@ async def test_closing_a_month_and_marking_it_paid_say_which_provider_they_were_
         f"/circle/admin/c/{circle.community_id}/statements?month={last}&done=paid&provider={circle.cleaner_id}"
     )
     assert other.status_code == 200 and "data-done" not in other.text
+
+
+async def test_the_statement_pages_without_a_month_show_the_month_before_this_one(
+    client: Any, circle: Circle
+) -> None:
+    """The month's table and a provider's confirmation read the same month when none is named (or
+    the table a word for one): the month before this one where the community is, which may be
+    closed, and the confirmation refuses a month that is none."""
+    last = rules.month_text(rules.previous_month(rules.month_of(clock.now(), "Asia/Shanghai")))
+    base = f"/circle/admin/c/{circle.community_id}/statements"
+    await page_login(client, circle.admin)
+    for asked in ("", "?month=上个月"):
+        table = await client.get(base + asked)
+        assert table.status_code == 200 and f"<h2>{last}</h2>" in table.text
+        assert f'href="{base}/{circle.barber_id}?month={last}&step=close"' in table.text
+    confirm = await client.get(f"{base}/{circle.barber_id}")
+    assert confirm.status_code == 200 and f'name="month" value="{last}"' in confirm.text
+    refused = await client.get(f"{base}/{circle.barber_id}", params={"month": "上个月"})
+    assert refused.status_code == 422
