@@ -64,3 +64,27 @@ async def test_a_refused_rating_keeps_the_note_and_stars_that_were_sent(
     assert re.search(r'value="4" required\s+checked', long_note.text), "the four stars chosen"
     fresh = await client.get(f"/circle/vouchers/{bought['id']}")
     assert 'value="" >' not in fresh.text and "checked" not in fresh.text.split("data-rating", 1)[1]
+
+
+async def test_an_offer_rated_once_does_not_read_one_ratings(
+    client: Any, circle: Circle, engine: Any
+) -> None:
+    """The circle's list and an offer's page read "5.0 of 5 stars (1 ratings)" in English."""
+    offer_id = await make_offer(client, circle, points_price=5)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 20)
+    bought = (await buy(client, circle.resident, offer_id, key="rated-once")).json()
+    done = await client.post(
+        "/api/v1/scans", json={"code": bought["voucher_code"]}, headers=circle.barber.headers
+    )
+    assert done.status_code == 200, done.text
+    rated = await client.post(
+        f"/api/v1/vouchers/{bought['id']}/rating", json={"stars": 5}, headers=circle.resident.headers
+    )
+    assert rated.status_code in (200, 201), rated.text
+    await page_login(client, circle.resident)
+    english = {"Accept-Language": "en"}
+    for path in (f"/circle/c/{circle.community_id}", f"/circle/offers/{offer_id}"):
+        page = (await client.get(path, headers=english)).text
+        assert "5.0 of 5 stars (rated by 1)" in page and "1 ratings" not in page, path
+        chinese = (await client.get(path)).text
+        assert "5.0星（满分5星，1条评价）" in chinese, path
