@@ -7,7 +7,8 @@ from litestar.response import Redirect
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.i18n import ELDER_COOKIE, LANG_COOKIE, LANGS
+from app.core.errors import MESSAGES
+from app.core.i18n import ELDER_COOKIE, LANG_COOKIE, LANGS, gettext_for
 from app.core.settings import Settings
 from app.core.web import safe_next
 
@@ -20,9 +21,12 @@ def healthz() -> dict[str, str]:
 
 
 @get("/readyz", tags=["health"])
-async def readyz(db_session: AsyncSession) -> Response:
+async def readyz(request: Request, db_session: AsyncSession) -> Response:
     if not await _database_answers(db_session):
-        return Response({"status": "unavailable"}, status_code=503)
+        # A monitor reads `status`; the rest is API.md's error shape, as every 5xx answer has.
+        detail = gettext_for(request)(MESSAGES["unavailable"])
+        unready = {"status": "unavailable", "status_code": 503, "code": "unavailable", "detail": detail}
+        return Response(unready, status_code=503)
     return Response({"status": "ready"})
 
 

@@ -43,6 +43,15 @@ async def test_readyz_is_503_when_the_database_is_unreachable(settings):
         ready = await client.get("/readyz")
         assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
         assert (await client.head("/readyz")).status_code == 503
+        # API.md: every 4xx/5xx JSON body has status_code, code and detail, in the caller's language.
+        assert ready.json() == {
+            "status": "unavailable",
+            "status_code": 503,
+            "code": "unavailable",
+            "detail": "服务暂时不可用，请稍后再试。",
+        }
+        en = await client.get("/readyz", headers={"Accept-Language": "en"})
+        assert en.json()["detail"] == "The service is briefly unavailable. Please try again in a moment."
 
 
 async def test_404_page_is_friendly_in_chinese_and_english(client):
