@@ -22,6 +22,7 @@ from app.core import clock, exports, fields, form_keys, organisations
 from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
+from app.core.figures import Scope
 from app.core.i18n import gettext_for, lazy
 from app.core.rendering import currency_of
 from app.core.web import client_address, error_message, render
@@ -148,7 +149,7 @@ def refusal_words(request: Request, exc: DomainError) -> dict[str, str | None]:
 def _recent_months(this_month: date, count: int) -> list[date]:
     months = [this_month]
     while len(months) < count:
-        months.append(rules.previous_month(months[-1]))
+        months.append(clock.previous_month(months[-1]))
     return months
 
 
@@ -189,7 +190,7 @@ async def _statement_page(
         await statements.require_serving(db_session, provider_id, community_id)
     this_month = rules.month_of(clock.now(), community.time_zone)
     if month is None or lenient:
-        chosen = (clock.parse_month(month) if month else None) or rules.previous_month(this_month)
+        chosen = (clock.parse_month(month) if month else None) or clock.previous_month(this_month)
     else:
         chosen = fields.month(month)
     return _StatementPage(community, chosen, this_month)
@@ -266,7 +267,7 @@ async def statements_file(
     cash parts voucher by voucher: one writer, one way of naming files and one audit entry for
     every export taken."""
     community = await community_for(db_session, actor, community_id, "admin")
-    scope = circle_exports.month_scope(community, fields.month(month))
+    scope = Scope.of_month(community.id, fields.month(month), community.time_zone)
     found = exports.get(circle_exports.CASH if part == "cash" else circle_exports.NAME)
     return await exports.taken_file(
         db_session,

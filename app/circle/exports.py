@@ -6,7 +6,7 @@ links are this export of one month."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -14,15 +14,9 @@ from app.circle import rules, statements
 from app.core import clock, exports
 from app.core.figures import Scope
 from app.core.i18n import lazy
-from app.places.models import Community
 
 NAME = "circle"
 CASH = "circle_cash"
-
-
-def month_scope(community: Community, month: date) -> Scope:
-    """One calendar month of the community, as an export's period."""
-    return Scope(community.id, month, rules.next_month(month) - timedelta(days=1), community.time_zone)
 
 
 def months(scope: Scope) -> list[date]:
@@ -30,7 +24,7 @@ def months(scope: Scope) -> list[date]:
     month, out = scope.first.replace(day=1), []
     while month <= scope.last:
         out.append(month)
-        month = rules.next_month(month)
+        month = clock.next_month(month)
     return out
 
 

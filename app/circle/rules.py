@@ -141,14 +141,6 @@ def month_of(at: datetime, zone: str) -> date:
     return date(local.year, local.month, 1)
 
 
-def next_month(month: date) -> date:
-    return date(month.year + 1, 1, 1) if month.month == 12 else date(month.year, month.month + 1, 1)
-
-
-def previous_month(month: date) -> date:
-    return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
-
-
 def month_text(month: date) -> str:
     return f"{month.year:04d}-{month.month:02d}"
 

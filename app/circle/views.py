@@ -172,12 +172,12 @@ async def earlier_month(db_session: AsyncSession, provider: Any, asked: str = ""
     this_month = rules.month_of(clock.now(), zone)
     month = clock.parse_month(asked)
     if month is None or month >= this_month:
-        month = rules.previous_month(this_month)
+        month = clock.previous_month(this_month)
     figures = (await statements.month_figures(db_session, provider.community_id, month, provider.id))[0]
-    later = rules.next_month(month)
+    later = clock.next_month(month)
     return {
         "earlier": figures,
-        "earlier_before": rules.month_text(rules.previous_month(month)),
+        "earlier_before": rules.month_text(clock.previous_month(month)),
         "earlier_after": rules.month_text(later) if later < this_month else None,
         "statement_labels": statements.STATEMENT_LABELS,
     }

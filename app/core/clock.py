@@ -125,9 +125,19 @@ def parse_month(value: str | None) -> date | None:
     return date(year, month, 1)
 
 
+def next_month(month: date) -> date:
+    """The first day of the month after the one `month` falls in."""
+    return date(month.year + 1, 1, 1) if month.month == 12 else date(month.year, month.month + 1, 1)
+
+
+def previous_month(month: date) -> date:
+    """The first day of the month before the one `month` falls in."""
+    return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
+
+
 def month_bounds(month: date, tz: str | None = None) -> tuple[datetime, datetime]:
     """The first instant of the month where the community is, and of the month after it."""
-    after = date(month.year + 1, 1, 1) if month.month == 12 else date(month.year, month.month + 1, 1)
+    after = next_month(month)
     return (
         datetime(month.year, month.month, 1, tzinfo=zone(tz)),
         datetime(after.year, after.month, 1, tzinfo=zone(tz)),

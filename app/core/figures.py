@@ -45,6 +45,13 @@ class Scope:
     last: date
     time_zone: str
 
+    @classmethod
+    def of_month(cls, community_id: int, month: date, time_zone: str) -> Scope:
+        """One calendar month of the community (`month`: a day of it), as a monthly report and
+        its files count it: the store's report, the circle's statements."""
+        first = month.replace(day=1)
+        return cls(community_id, first, clock.next_month(first) - timedelta(days=1), time_zone)
+
     @property
     def start(self) -> datetime:
         return datetime(self.first.year, self.first.month, self.first.day, tzinfo=clock.zone(self.time_zone))
@@ -81,7 +88,7 @@ class Scope:
             elif self.step == "week":
                 day += timedelta(days=7)
             else:
-                day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+                day = clock.next_month(day)
         return out
 
 

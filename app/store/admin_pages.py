@@ -4,7 +4,7 @@ store's export, app.store.exports)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from litestar import Request, Response, get, post
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
@@ -24,7 +24,7 @@ from app.core.settings import Settings
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.places.models import Community
 from app.store import exports as store_exports
-from app.store import photos, rules, services
+from app.store import photos, services
 from app.store.models import StoreItem, StoreOrder
 
 OPEN_ORDERS_PAGE = 50
@@ -435,14 +435,6 @@ def _month(value: str, tz: str | None) -> datetime:
     return clock.month_bounds(fields.month(value), tz)[0]
 
 
-def _month_scope(community: Community, start: datetime) -> Scope:
-    """The month from its first instant in the community's time zone: the page and its files
-    count the same days."""
-    return Scope(
-        community.id, start.date(), rules.next_month(start).date() - timedelta(days=1), community.time_zone
-    )
-
-
 @get("/store/admin/c/{community_id:int}/report", include_in_schema=False)
 async def report_page(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
@@ -454,7 +446,7 @@ async def report_page(
     except Invalid as exc:
         # The report of this month, with the reason next to the month field.
         error, start = error_message(request, exc), _month("", community.time_zone)
-    scope = _month_scope(community, start)
+    scope = Scope.of_month(community.id, start.date(), community.time_zone)
     # The page shows what its files hold: the store's export of the month, with its totals.
     rows = await store_exports.store_items(db_session, scope)
     return render(
@@ -477,7 +469,7 @@ async def _report_file(
     """The month's report as the store's export (app.core.exports): one writer, one way of
     naming files and one audit entry for every export taken."""
     community = await _admin_community(db_session, actor, community_id)
-    scope = _month_scope(community, _month(month, community.time_zone))
+    scope = Scope.of_month(community.id, _month(month, community.time_zone).date(), community.time_zone)
     found = exports.get(store_exports.NAME)
     return await exports.taken_file(
         db_session,

@@ -21,8 +21,8 @@ ZONE = "Asia/Shanghai"
 
 def _months() -> tuple[str, str, str]:
     this_month = rules.month_of(clock.now(), ZONE)
-    last = rules.previous_month(this_month)
-    return rules.month_text(this_month), rules.month_text(last), rules.month_text(rules.previous_month(last))
+    last = clock.previous_month(this_month)
+    return rules.month_text(this_month), rules.month_text(last), rules.month_text(clock.previous_month(last))
 
 
 def _section(page: str) -> str:

@@ -54,7 +54,7 @@ async def test_the_statement_pages_without_a_month_show_the_month_before_this_on
     """The month's table and a provider's confirmation read the same month when none is named (or
     the table a word for one): the month before this one where the community is, which may be
     closed, and the confirmation refuses a month that is none."""
-    last = rules.month_text(rules.previous_month(rules.month_of(clock.now(), "Asia/Shanghai")))
+    last = rules.month_text(clock.previous_month(rules.month_of(clock.now(), "Asia/Shanghai")))
     base = f"/circle/admin/c/{circle.community_id}/statements"
     await page_login(client, circle.admin)
     for asked in ("", "?month=上个月"):

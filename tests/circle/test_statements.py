@@ -18,6 +18,7 @@ from app.circle import rules, statements
 from app.core import clock, exports
 from app.core.authz import Actor
 from app.core.errors import DomainError
+from app.core.figures import Scope
 from app.core.i18n import translations
 from app.core.uow import connection_of
 from app.ledger import services as ledger
@@ -144,7 +145,7 @@ async def test_closing_last_month_settles_what_the_ledger_says_and_then_nothing_
     community = await db.get(Community, circle.community_id)
     assert community is not None
     found = exports.get(circle_exports.NAME)
-    rows = await found.fn(db, circle_exports.month_scope(community, last_month))
+    rows = await found.fn(db, Scope.of_month(community.id, last_month, community.time_zone))
     gettext = translations("zh").gettext
     csv_text = exports.file_of(found, "csv", rows, gettext, currency="cny").decode("utf-8-sig")
     assert "45" in csv_text and "已支付" in csv_text

@@ -19,6 +19,7 @@ from app.circle import cash, rules, statements
 from app.circle import exports as circle_exports
 from app.core import clock, exports
 from app.core.authz import Actor
+from app.core.figures import Scope
 from app.core.i18n import translations
 from app.partners import answers
 from app.places.models import Community
@@ -130,7 +131,7 @@ async def test_the_statement_shows_the_cash_collected_per_voucher_and_in_total(
     # The exports: the statements with the provider's cash, and the cash parts voucher by voucher.
     community = await db.get(Community, circle.community_id)
     assert community is not None
-    scope = circle_exports.month_scope(community, month)
+    scope = Scope.of_month(community.id, month, community.time_zone)
     gettext = translations("zh").gettext
     found = exports.get(circle_exports.NAME)
     book = load_workbook(

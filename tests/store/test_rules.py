@@ -23,7 +23,6 @@ def test_month_starts_where_the_community_is():
     at = datetime(2026, 2, 28, 17, 0, tzinfo=UTC)
     start = rules.month_start(at, ZoneInfo("Asia/Shanghai"))
     assert (start.year, start.month, start.day, start.hour) == (2026, 3, 1, 0)
-    assert rules.next_month(start).month == 4
     london = rules.month_start(at, ZoneInfo("Europe/London"))
     assert (london.month, london.day, london.hour) == (2, 1, 0)
 
