@@ -86,6 +86,25 @@ _HOLD_BY_KEY = Sql(
 )
 
 
+async def place_hold(conn: Connection, params: dict[str, Any]) -> tuple[int, bool]:
+    """Places the hold `params` describe (`hold_params`), for the store or a provider: (its id,
+    whether this call made it). A repeated idempotency key answers the first hold, or 409
+    conflict where that held something else; 409 insufficient_points where the available points
+    do not cover it."""
+    inserted, covered, _updated = await _HOLD.one(conn, params)
+    if inserted is not None:
+        return int(inserted), True
+    row = await _HOLD_BY_KEY.fetchrow(conn, {"key": params["key"]})
+    if row is not None:
+        for field, value in _expected(params).items():
+            if row[field] != value:
+                raise _conflict()
+        return int(row["id"]), False
+    if not covered:
+        raise _insufficient()
+    raise _conflict()  # pragma: no cover
+
+
 def _post_ctes(hold: str, sources: str = "", transfer_id: str | None = None) -> str:
     """Posting a pending hold as CTEs: `ph` the hold (`hold`: the condition that names it, over
     the FROM list `sources`), `pt` its transfer (with the id `transfer_id` where given), `pu` the
@@ -220,18 +239,7 @@ async def hold_ex(
         expires_at=expires_at,
         reason=reason,
     )
-    inserted, covered, _updated = await _HOLD.one(conn, params)
-    if inserted is not None:
-        return int(inserted), True
-    row = await _HOLD_BY_KEY.fetchrow(conn, {"key": idempotency_key})
-    if row is not None:
-        for field, value in _expected(params).items():
-            if row[field] != value:
-                raise _conflict()
-        return int(row["id"]), False
-    if not covered:
-        raise _insufficient()
-    raise _conflict()  # pragma: no cover
+    return await place_hold(conn, params)
 
 
 async def post_hold(conn: Connection, hold_id: int, *, actor_id: int | None) -> int:

@@ -12,14 +12,13 @@ from app.core import clock
 from app.core.errors import DomainError
 from app.core.i18n import lazy
 from app.core.uow import Connection, Sql
-from app.ledger.holds import _HOLD, _HOLD_BY_KEY
+from app.ledger.holds import hold_params, place_hold
 from app.ledger.transfers import (
     DERIVED_BALANCE,
     _check_text,
     _conflict,
     _existing_transfer,
     _expected,
-    _insufficient,
     _movement,
     accounts_for,
     check_points,
@@ -74,33 +73,20 @@ async def provider_hold(
         wallet_id, _issuing = await accounts_for(conn, community_id, user_id, "issuing")
     if account_id is None:
         account_id = await provider_account(conn, community_id, organisation_id)
-    params = {
-        **_movement(
-            idempotency_key,
-            community_id,
-            wallet_id,
-            account_id,
-            points,
-            kind,
-            reference,
-            memo,
-            actor_id,
-            reason,
-        ),
-        "expires": expires_at,
-    }
-    inserted, covered, _updated = await _HOLD.one(conn, params)
-    if inserted is not None:
-        return int(inserted), True
-    row = await _HOLD_BY_KEY.fetchrow(conn, {"key": idempotency_key})
-    if row is not None:
-        for field, value in _expected(params).items():
-            if row[field] != value:
-                raise _conflict()
-        return int(row["id"]), False
-    if not covered:
-        raise _insufficient()
-    raise _conflict()  # pragma: no cover
+    params = hold_params(
+        community_id=community_id,
+        wallet_id=wallet_id,
+        account_id=account_id,
+        points=points,
+        kind=kind,
+        reference=reference,
+        memo=memo,
+        actor_id=actor_id,
+        idempotency_key=idempotency_key,
+        expires_at=expires_at,
+        reason=reason,
+    )
+    return await place_hold(conn, params)
 
 
 # A provider's balance as its transfers say (its row carries none); the row is locked first, so
