@@ -19,7 +19,15 @@ from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
-from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
+from app.core.web import (
+    client_address,
+    error_message,
+    form_data,
+    optional_int,
+    refusal_words,
+    render,
+    reopen_form,
+)
 from app.payments.rules import parse_yuan
 from app.places.services import community_for
 
@@ -246,7 +254,7 @@ async def offer_create(
             provider_id,
             status_code=exc.status_code,
             form=form,
-            **admin_views.refusal_words(request, exc),
+            **refusal_words(request, exc),
         )
     return Redirect(f"/circle/shop/{provider_id}?saved=offer", status_code=303)
 
@@ -278,7 +286,7 @@ async def offer_photo_upload(
             status_code=exc.status_code,
             saved="",
             **ctx,
-            **admin_views.refusal_words(request, exc),
+            **refusal_words(request, exc),
         )
     return Redirect(f"/circle/offers/{offer_id}?saved=photo", status_code=303)
 

@@ -21,11 +21,11 @@ from app.circle.views import OFFER_LABELS
 from app.core import clock, exports, fields, form_keys, organisations
 from app.core import photos as core_photos
 from app.core.authz import Actor
-from app.core.errors import DomainError, NotFound
+from app.core.errors import NotFound
 from app.core.figures import Scope
 from app.core.i18n import gettext_for, lazy
 from app.core.rendering import currency_of
-from app.core.web import client_address, error_message, render
+from app.core.web import client_address, render
 from app.places.models import Community, Compound
 from app.places.services import community_for
 
@@ -136,14 +136,6 @@ async def offer_form(
         form=form or {},
         form_key=form_keys.new(),
     )
-
-
-def refusal_words(request: Request, exc: DomainError) -> dict[str, str | None]:
-    """A refusal's words go next to the photo field when the photo was refused, else on top."""
-    message = error_message(request, exc)
-    if exc.extra.get("field") == "photo":
-        return {"error": None, "photo_error": message}
-    return {"error": message, "photo_error": None}
 
 
 def _recent_months(this_month: date, count: int) -> list[date]:

@@ -4,7 +4,7 @@ and the request-scoped dependencies shared by all controllers."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 from urllib.parse import urlsplit
 
 from litestar import Request
@@ -127,6 +127,20 @@ async def provide_actor(request: Request) -> Actor:
 def error_message(request: Request, exc: DomainError) -> str:
     """The sentence to show in a form for a refused action."""
     return exc.sentence(gettext_for(request), currency_of(request))
+
+
+class RefusalWords(TypedDict):
+    error: str | None
+    photo_error: str | None
+
+
+def refusal_words(request: Request, exc: DomainError) -> RefusalWords:
+    """Where a refused form with a photo field says why: next to the photo field when the photo
+    was refused (`photo_error`), else on top (`error`); the other is None."""
+    message = error_message(request, exc)
+    if exc.extra.get("field") == "photo":
+        return {"error": None, "photo_error": message}
+    return {"error": message, "photo_error": None}
 
 
 async def reopen_form(db_session: AsyncSession, exc: DomainError) -> None:

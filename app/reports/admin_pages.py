@@ -16,7 +16,14 @@ from app.core.figures import Scope
 from app.core.i18n import gettext_for, lazy, request_lang
 from app.core.rendering import currency_of
 from app.core.settings import Settings
-from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
+from app.core.web import (
+    client_address,
+    form_data,
+    optional_int,
+    refusal_words,
+    render,
+    reopen_form,
+)
 from app.places.services import community_for
 from app.reports import exporting, rules, services, stories
 from app.reports.models import ExportRun
@@ -122,8 +129,6 @@ async def _save(
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
-        message = error_message(request, exc)
-        on_photo = exc.extra.get("field") == "photo"
         return await _page(
             request,
             db_session,
@@ -131,9 +136,8 @@ async def _save(
             community_id,
             edit=story_id,
             form=form,
-            error=None if on_photo else message,
-            photo_error=message if on_photo else None,
             status_code=exc.status_code,
+            **refusal_words(request, exc),
         )
     done = "saved" if story_id else "written"
     return Redirect(f"/admin/c/{community_id}/wall?done={done}#story-{story.id}", status_code=303)

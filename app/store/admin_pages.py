@@ -21,7 +21,15 @@ from app.core.figures import Scope
 from app.core.i18n import gettext_for, lazy
 from app.core.rendering import currency_of
 from app.core.settings import Settings
-from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
+from app.core.web import (
+    client_address,
+    error_message,
+    form_data,
+    optional_int,
+    refusal_words,
+    render,
+    reopen_form,
+)
 from app.places.models import Community
 from app.store import exports as store_exports
 from app.store import photos, services
@@ -129,14 +137,6 @@ def _photo_error(request: Request, photo: str) -> str | None:
     return gettext_for(request)(core_photos.TOO_LARGE) if photo == "too_large" else None
 
 
-def _errors(request: Request, exc: DomainError) -> dict[str, str | None]:
-    """A refusal's words go next to the photo field when the photo was refused, else on top."""
-    message = error_message(request, exc)
-    if exc.extra.get("field") == "photo":
-        return {"error": None, "photo_error": message}
-    return {"error": message, "photo_error": None}
-
-
 @get("/store/admin/c/{community_id:int}/items/new", include_in_schema=False)
 async def item_new(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, photo: str = ""
@@ -200,7 +200,7 @@ async def item_create(
             status_code=exc.status_code,
             community=community,
             form=form,
-            **_errors(request, exc),
+            **refusal_words(request, exc),
             max_photo_bytes=core_photos.MAX_BYTES,
         )
     return Redirect(f"/store/admin/c/{community_id}/items/{item.id}?saved=created", status_code=303)
@@ -345,7 +345,7 @@ async def item_photo(
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
-        said = _errors(request, exc)
+        said = refusal_words(request, exc)
         return await _item_page(
             request,
             db_session,

@@ -20,7 +20,15 @@ from app.core.authz import CARE_ROLES, Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import gettext_for, lazy
 from app.core.settings import Settings
-from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
+from app.core.web import (
+    client_address,
+    error_message,
+    form_data,
+    optional_int,
+    refusal_words,
+    render,
+    reopen_form,
+)
 from app.payments import contributions as funding
 from app.places.models import Building, Community, Compound
 from app.wishes import access, partner_office, reading, services
@@ -321,8 +329,6 @@ async def wish_thanks_form(
         )
     except DomainError as exc:
         await reopen_form(db_session, exc)
-        message = error_message(request, exc)
-        on_photo = exc.extra.get("field") == "photo"
         return await _wish_page(
             request,
             db_session,
@@ -330,9 +336,8 @@ async def wish_thanks_form(
             settings,
             wish_id,
             status_code=exc.status_code,
-            error=None if on_photo else message,
-            photo_error=message if on_photo else None,
             form=form,
+            **refusal_words(request, exc),
         )
     return Redirect(f"/wishes/{wish_id}?done=thank", status_code=303)
 
