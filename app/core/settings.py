@@ -67,14 +67,19 @@ def _secret_from_data_dir(data_dir: Path) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / "secret_key"
     if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(secrets.token_urlsafe(48))
-        tmp.chmod(0o600)
+        # A temporary file of this writer's own: with one name for all, a process starting at the
+        # same moment wrote its key into the file another had just linked in place, or found it
+        # gone, and the two went on with different keys.
+        tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(8)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as written:
+            written.write(secrets.token_urlsafe(48))
         try:
             os.link(tmp, path)  # atomic: the first process to create it wins
         except FileExistsError:
             pass
-        tmp.unlink(missing_ok=True)
+        finally:
+            tmp.unlink()
     return path.read_text().strip()
 
 
