@@ -188,12 +188,22 @@ async def my_vouchers(request: Request, actor: Actor, db_session: AsyncSession, 
 
 @get("/circle/vouchers/{voucher_id:int}", include_in_schema=False)
 async def voucher_page(
-    request: Request, voucher_id: int, actor: Actor, db_session: AsyncSession, done: str = ""
+    request: Request, voucher_id: int, actor: Actor, db_session: AsyncSession, done: str = "", n: str = ""
 ) -> Template:
     ctx = await views.voucher_context(db_session, actor, voucher_id)
     if ctx["code_shown"]:
         await vouchers.voucher_qr_svg(db_session, ctx["voucher"])
-    return render(request, "circle/voucher.html", done=done, **ctx)
+    polls = int(n) if n.isdigit() and len(n) < 4 else 0
+    polling = done == "paid" and ctx["voucher"].status == "awaiting_payment" and polls < views.POLLS
+    return render(
+        request,
+        "circle/voucher.html",
+        done=done,
+        polling=polling,
+        polls=polls,
+        poll_seconds=views.POLL_SECONDS,
+        **ctx,
+    )
 
 
 @get("/circle/vouchers/{voucher_id:int}/qr.svg", include_in_schema=False)

@@ -26,6 +26,10 @@ from app.ledger import services as ledger
 from app.places.models import Community
 from app.places.services import time_zone_of
 
+# A voucher's page back from paying its cash part asks for itself again every few seconds while
+# the payment waits for the payment service's word, for about a minute, as a donation's does.
+POLL_SECONDS, POLLS = 3, 20
+
 STATUS_LABELS = {
     "awaiting_payment": lazy("Waiting for payment"),
     "held": lazy("Ready to use"),

@@ -361,10 +361,18 @@ async def test_the_checkout_leads_back_to_the_voucher_paid_or_not(
     assert "data-pay-cash" in waiting and checkout in waiting
     confirming = (await pay.get(f"/circle/vouchers/{voucher_id}?done=paid")).text
     assert "付款已提交，正在等待支付服务确认" in confirming, confirming
+    # The page asks again by itself (it said "reload this page in a minute"), for about a minute,
+    # and a Refresh link asks by hand, without JavaScript too.
+    polled = f'hx-get="/circle/vouchers/{voucher_id}?done=paid&amp;n=1" hx-trigger="every 3s"'
+    assert polled in confirming and f'href="/circle/vouchers/{voucher_id}?done=paid">刷新' in confirming
+    assert "一分钟后刷新" not in confirming
+    tired = (await pay.get(f"/circle/vouchers/{voucher_id}?done=paid&n=20")).text
+    assert "付款已提交" in tired and "hx-trigger" not in tired
     english = (
         await pay.get(f"/circle/vouchers/{voucher_id}?done=paid", headers={"Accept-Language": "en"})
     ).text
     assert "Payment sent; waiting for the payment service to confirm it." in english
+    assert "Reload this page in a minute" not in english
     await deliver(pay, await fake_step(engine, "pay", session_of(checkout)))  # type: ignore[arg-type]
     await apply_waiting(engine)
     paid = (await pay.get(f"/circle/vouchers/{voucher_id}?done=paid")).text
