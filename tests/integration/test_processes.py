@@ -156,8 +156,8 @@ class Serve:
 def servers() -> Iterator[list[Serve]]:
     started: list[Serve] = []
     yield started
+    # Killed, not stopped: what a clean stop does is the embedded test's, and it took seconds.
     for serve in started:
-        serve.stop()
         serve.kill_all()
 
 
@@ -285,11 +285,11 @@ def test_embedded_serve_through_kills_and_a_clean_stop(data_dir: Path, servers: 
     assert _wait(lambda: _postmaster(data_dir) is not None, RECOVERY) is not None, serve.tail()
     restarted = _postmaster(data_dir)
     assert restarted != first
-    answered = _wait(lambda: serve.answers() and _login(serve, phone, password), RECOVERY, step=0.5)
+    answered = _wait(lambda: serve.answers() and _login(serve, phone, password), RECOVERY)
     assert answered is not None, f"no answer within {RECOVERY} s of the restart: {serve.tail()}"
     print(f"embedded: answered {time.monotonic() - killed:.1f} s after PostgreSQL was killed")
     # The jobs run again too: a new job worker registers.
-    assert _wait(lambda: _job_workers(_embedded_url(data_dir)) > job_worker, RECOVERY, step=1) is not None, (
+    assert _wait(lambda: _job_workers(_embedded_url(data_dir)) > job_worker, RECOVERY) is not None, (
         serve.tail()
     )
 
@@ -338,7 +338,7 @@ def _start_again(server: Any) -> None:
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
             if time.monotonic() > deadline:
                 raise
-            time.sleep(0.5)
+            time.sleep(0.1)
 
 
 def _accepts(url: str) -> bool:
@@ -354,11 +354,10 @@ def test_app_answers_again_after_external_postgres_comes_back(
 ):
     server, url = external_postgres
     env = _env(tmp_path, url)
-    serve = Serve(env, workers=2)
+    # Once serve has migrated the database and forked its workers, `jinlin worker` and the admin
+    # are started while those workers start their app, not after.
+    serve = Serve(env, workers=2, ready=False)
     servers.append(serve)
-    # The admin is made in this process (new_admin): what the command does beside a serve is the
-    # embedded test's above, and starting it cost about 2.5 CPU-s.
-    phone, password, _community = new_admin(url)
     # `jinlin worker` beside it, as docker compose runs it.
     worker_log = tmp_path / "worker.log"
     worker = subprocess.Popen(
@@ -370,6 +369,10 @@ def test_app_answers_again_after_external_postgres_comes_back(
         start_new_session=True,
     )
     request.addfinalizer(lambda: (worker.kill(), worker.wait(5)))
+    # The admin is made in this process (new_admin): what the command does beside a serve is the
+    # embedded test's above, and starting it cost about 2.5 CPU-s.
+    phone, password, _community = new_admin(url)
+    assert _wait(serve.answers, 120) is not None, serve.tail()
     for _ in range(6):  # every worker's pools hold connections now
         assert serve.answers()
         assert _login(serve, phone, password)
@@ -377,14 +380,13 @@ def test_app_answers_again_after_external_postgres_comes_back(
     # worker`) have registered on this database of the test's own. Counted, not compared with a
     # count read earlier: `jinlin worker` may have registered before that read, and none would
     # come after it. Serve's other process stands by: no third registers in the next seconds.
-    assert _wait(lambda: _job_workers(url, "count(*)") >= 2, 60, step=1) is not None, worker_log.read_text()
+    assert _wait(lambda: _job_workers(url, "count(*)") >= 2, 60) is not None, worker_log.read_text()
     assert _wait(lambda: _job_workers(url, "count(*)") > 2, 3, step=0.5) is None, "one job worker per serve"
     job_worker = _job_workers(url)
 
     postgres = psutil.Process(server.get_pid())
     postgres.kill()
     postgres.wait(5)
-    time.sleep(2)
     _start_again(server)
     assert _wait(lambda: _accepts(url), RECOVERY) is not None
     back = time.monotonic()
@@ -392,10 +394,10 @@ def test_app_answers_again_after_external_postgres_comes_back(
     # request now (the pool checks a connection before handing it out).
     answers = [serve.answers() for _ in range(8)]
     assert all(answers), f"requests failed right after PostgreSQL was back: {answers}"
-    answered = _wait(lambda: _login(serve, phone, password), RECOVERY, step=0.5)
+    answered = _wait(lambda: _login(serve, phone, password), RECOVERY)
     assert answered is not None, f"no answer within {RECOVERY} s of PostgreSQL being back: {serve.tail()}"
     print(f"external: answered {time.monotonic() - back:.1f} s after PostgreSQL was back")
     # Jobs run again: serve's job worker and `jinlin worker` each register a new one.
-    assert _wait(lambda: _job_workers(url) >= job_worker + 2, RECOVERY, step=1) is not None, serve.tail()
+    assert _wait(lambda: _job_workers(url) >= job_worker + 2, RECOVERY) is not None, serve.tail()
     assert worker.poll() is None, worker_log.read_text(errors="replace")[-3000:]
     assert serve.process.poll() is None
