@@ -156,8 +156,11 @@ def build_app(settings: Settings, engine: AsyncEngine) -> Any:
     return app
 
 
-async def run_worker(settings: Settings, *, name: str = "jinlin", wait: bool = True) -> None:
-    """Runs a worker until cancelled (or, with ``wait=False``, until the queue is empty)."""
+async def run_worker(
+    settings: Settings, *, name: str = "jinlin", wait: bool = True, queues: list[str] | None = None
+) -> None:
+    """Runs a worker until cancelled (or, with ``wait=False``, until the queue is empty), on
+    every queue or on ``queues`` alone."""
     url, _conninfo = _database_urls(settings)
     engine = create_async_engine(url, **{**ENGINE_OPTIONS, **ENGINE_POOL})
     app = build_app(settings, engine)
@@ -165,6 +168,7 @@ async def run_worker(settings: Settings, *, name: str = "jinlin", wait: bool = T
         async with app.open_async():
             await app.run_worker_async(
                 name=name,
+                queues=queues,
                 wait=wait,
                 concurrency=1,
                 install_signal_handlers=False,

@@ -63,6 +63,52 @@ async def _opened(database_url: str) -> dict[str, int]:
     return {row[0]: row[1] for row in rows}
 
 
+class _Taken(logging.Handler):
+    """The jobs a job worker of this process took, read from its log records (pytest's caplog saw
+    none of them once the app had set up its logging)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.jobs: set[int] = set()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        job = getattr(record, "job", None)
+        if isinstance(job, dict):
+            self.jobs.add(int(job["id"]))
+
+
+async def _queued(database_url: str, queue: str, task: str) -> int:
+    """A job waiting on `queue` for a task no worker has."""
+    connection = await asyncpg.connect(libpq_url(database_url))
+    try:
+        return int(
+            await connection.fetchval(
+                "INSERT INTO procrastinate_jobs (queue_name, task_name, args)"
+                " VALUES ($1, $2, '{}') RETURNING id",
+                queue,
+                task,
+            )
+        )
+    finally:
+        await connection.close()
+
+
+async def _status(database_url: str, job: int) -> str:
+    connection = await asyncpg.connect(libpq_url(database_url))
+    try:
+        return str(await connection.fetchval("SELECT status FROM procrastinate_jobs WHERE id = $1", job))
+    finally:
+        await connection.close()
+
+
+async def _forget(database_url: str, *jobs: int) -> None:
+    connection = await asyncpg.connect(libpq_url(database_url))
+    try:
+        await connection.execute("DELETE FROM procrastinate_jobs WHERE id = ANY($1::bigint[])", list(jobs))
+    finally:
+        await connection.close()
+
+
 async def _hold_all(open_one: Any, limit: int) -> list[Any]:
     """As many connections as a pool gives, asked for one more than `limit` at once; the one it
     cannot give times out."""
@@ -78,7 +124,10 @@ async def _hold_all(open_one: Any, limit: int) -> list[Any]:
 
 
 async def test_a_worker_opens_at_most_its_figure_and_the_job_worker_at_most_its_own(
-    settings: Settings, database_url: str, role_url: str, monkeypatch: pytest.MonkeyPatch
+    settings: Settings,
+    database_url: str,
+    role_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     app = create_app(replace(settings, database_url=role_url))
     figure = connections.per_worker()
@@ -91,23 +140,35 @@ async def test_a_worker_opens_at_most_its_figure_and_the_job_worker_at_most_its_
             await asyncio.sleep(0.05)
         pool = app.state["database"]
         await pool.open()
-        hot = await _hold_all(lambda: pool.pool.acquire(), figure["jinlin"])
-        for connection in hot:
-            stack.push_async_callback(pool.pool.release, connection)
         engine = app.state["db_config"].get_engine()
 
         async def page_connection() -> AsyncConnection:
             return await stack.enter_async_context(engine.connect())
 
-        pages = await _hold_all(page_connection, figure["jinlin pages"])
+        # Both pools at once: each one's last ask waits out the same seconds.
+        hot, pages = await asyncio.gather(
+            _hold_all(lambda: pool.pool.acquire(), figure["jinlin"]),
+            _hold_all(page_connection, figure["jinlin pages"]),
+        )
+        for connection in hot:
+            stack.push_async_callback(pool.pool.release, connection)
         assert len(hot) == figure["jinlin"] and len(pages) == figure["jinlin pages"]
         assert await _opened(database_url) == figure
 
     # The job worker: procrastinate's pool and listener open at start, the jobs' engine on use,
     # held here to its limit by an engine of the same settings. No job is registered, so that
-    # none runs on the worker's own engine meanwhile.
+    # none runs on the worker's own engine meanwhile, and the worker works a queue of its own:
+    # on every queue it took the jobs other tests had queued on this database, and failed each
+    # ("task not found"). A job on another queue waits before one on its own.
     monkeypatch.setattr(jobs, "_PERIODIC", {})
-    worker = asyncio.create_task(jobs.run_worker(replace(settings, database_url=role_url)))
+    queue = f"budget-{os.getpid()}"
+    other = await _queued(database_url, "periodic", "tests.budget.not_its_own")
+    own = await _queued(database_url, queue, "tests.budget.its_own")
+    taken = _Taken()
+    logger, level = logging.getLogger("procrastinate"), logging.getLogger("procrastinate").level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(taken)
+    worker = asyncio.create_task(jobs.run_worker(replace(settings, database_url=role_url), queues=[queue]))
     job_engine = create_async_engine(role_url, **{**ENGINE_OPTIONS, **jobs.ENGINE_POOL})
     try:
         async with contextlib.AsyncExitStack() as stack:
@@ -126,11 +187,22 @@ async def test_a_worker_opens_at_most_its_figure_and_the_job_worker_at_most_its_
                     break
                 await asyncio.sleep(0.1)
             assert opened.get(jobs.APPLICATION_NAME) == jobs.CONNECTIONS, opened
+        # Once the job of its own queue is taken (by this worker, or by a live server's of the
+        # same test process, which works every queue), the worker has had its turn at the other.
+        for _ in range(300):
+            if await _status(database_url, own) != "todo":
+                break
+            await asyncio.sleep(0.05)
+        assert await _status(database_url, own) != "todo"
+        assert other not in taken.jobs, taken.jobs
     finally:
         worker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await worker
         await job_engine.dispose()
+        logger.removeHandler(taken)
+        logger.setLevel(level)
+        await _forget(database_url, other, own)
 
 
 async def test_room_is_read_from_the_server(database_url: str) -> None:
