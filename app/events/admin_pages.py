@@ -19,7 +19,7 @@ from app.core import clock, form_keys, paging
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.fields import parse_id, parse_int
-from app.core.i18n import lazy
+from app.core.i18n import gettext_for, lazy
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
 from app.events import approvals, hours, managing, rules, services
 from app.events.models import CATEGORIES, Event
@@ -36,12 +36,36 @@ def _parse_local(value: str, field: str, time_zone: str) -> datetime:
         raise Invalid(lazy("Please enter the date and time."), field=field) from None
 
 
+# The event form's fields whose refusals read alike: "Please enter a whole number." for any of
+# four, "Points must be between 0 and 100,000." for either points field. The sentence on the page
+# is led by the field it is about (每小时积分：…), which the admin had to guess among five.
+NAMED_FIELDS = {
+    "capacity": lazy("Places"),
+    "points_per_attendance": lazy("Points for taking part"),
+    "points_per_hour": lazy("Points per hour"),
+    "max_points": lazy("Most points per person"),
+    "starts_at": lazy("Starts"),
+    "ends_at": lazy("Ends"),
+}
+
+
+def _form_error(request: Request, exc: DomainError) -> str:
+    sentence = error_message(request, exc)
+    label = NAMED_FIELDS.get(str(exc.extra.get("field", "")))
+    if label is None:
+        return sentence
+    _ = gettext_for(request)
+    return _(lazy("%(field)s: %(sentence)s"), field=_(label), sentence=sentence)
+
+
 def _form_input(form: dict[str, str], organisers: list[int], time_zone: str) -> services.EventInput:
     def number(name: str) -> int | None:
         value = form.get(name, "").strip()
         if value == "":
             return None
-        number = parse_int(value, -999_999_999, 999_999_999)
+        # Any whole number is read as one: one past the field's range is refused with the
+        # range's words (services), not as no number ("请填写整数" for 99999999999).
+        number = parse_int(value, -(10**18), 10**18)
         if number is None:
             raise Invalid(lazy("Please enter a whole number."), field=name)
         return number
@@ -255,7 +279,7 @@ async def create_event_submit(
             actor,
             community_id,
             form,
-            error=error_message(request, exc),
+            error=_form_error(request, exc),
             status_code=exc.status_code,
         )
     return Redirect(f"/events/{events[0].id}?created={len(events)}", status_code=303)
@@ -304,7 +328,7 @@ async def edit_event_submit(
             event.community_id,
             form,
             event=event,
-            error=error_message(request, exc),
+            error=_form_error(request, exc),
             status_code=exc.status_code,
         )
     return Redirect(f"/events/{event_id}", status_code=303)

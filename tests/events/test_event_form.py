@@ -131,3 +131,28 @@ async def test_the_same_event_form_committing_twice_at_once_creates_once(site, e
     assert [e.id for e in again] == [e.id for e in made]
     async with async_sessionmaker(engine)() as s:
         assert await count(s, "SELECT count(*) FROM events WHERE title = '同时送达的活动'") == 1
+
+
+async def test_a_refused_number_on_the_event_form_names_its_field(client, site, db):
+    """Five number fields answered a bad one with "请填写整数。" or "积分须在 0 到 100,000 之间。",
+    leaving the organiser to guess which; 99999999999 per hour, a whole number, was told to be
+    none. The sentence names the field, in the reader's language, and nothing is made."""
+    tenant, admin, _alice, _bob = site
+    cid = tenant.community_id
+    made = "SELECT count(*) FROM events WHERE community_id = :c"
+    before = await count(db, made, c=cid)
+    url = f"/admin/c/{cid}/events"
+    for sent, words in (
+        (form(points_per_hour="99999999999"), "每小时积分：积分须在 0 到 100,000 之间。"),
+        (form(points_per_attendance="200000"), "参加积分：积分须在 0 到 100,000 之间。"),
+        (form(max_points="十"), "每人最多积分：请填写整数。"),
+        (form(capacity="-1"), "名额：名额须在 0 到 1,000,000 之间。"),
+        (form(ends_at="明天"), "结束时间：请填写日期和时间。"),
+    ):
+        page = await post_form(client, url, sent, headers={**admin.headers, "Accept-Language": "zh-CN"})
+        assert page.status_code == 422 and words in page.text, (sent, page.text[:2000])
+    english = await post_form(
+        client, url, form(points_per_hour="abc"), headers={**admin.headers, "Accept-Language": "en"}
+    )
+    assert "Points per hour: Please enter a whole number." in english.text
+    assert await count(db, made, c=cid) == before
