@@ -14,24 +14,17 @@ import base64
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.core import rotating
 from app.core.codes import typed_form
 from app.core.fields import parse_int, same_secret
+from app.core.rotating import window_of
 from app.core.security import CODE_ALPHABET, random_code, sign
 
-WINDOW_SECONDS = 15
 PHONE_PREFIX = "JM1"
 PRINTED_PREFIX = "JC1"
 PRINTED_LENGTH = 28  # 28 * log2(30) ≈ 137 bits
 PUBLIC_ID_LENGTH = 10
 MAC_LENGTH = 16
-
-
-def window_of(at: datetime) -> int:
-    return int(at.timestamp()) // WINDOW_SECONDS
-
-
-def window_end(window: int) -> float:
-    return (window + 1) * WINDOW_SECONDS
 
 
 def new_public_id() -> str:
@@ -97,9 +90,4 @@ def check_phone_code(parsed: ParsedCode, secret: str, at: datetime) -> str | Non
     expected = _mac(secret, parsed.public_id, parsed.window)
     if not same_secret(expected, parsed.mac):
         return "code_invalid"
-    current = window_of(at)
-    if parsed.window > current:
-        return "code_invalid"
-    if parsed.window < current - 1:
-        return "code_expired"
-    return None
+    return rotating.refusal(parsed.window, at)

@@ -4,7 +4,7 @@ codes themselves are app.accounts.cards."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +16,7 @@ from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid
 from app.core.i18n import lazy
+from app.core.rotating import window_end
 from app.core.uow import Connection, Sql
 from app.places.services import community_for
 
@@ -28,7 +29,7 @@ async def phone_card_code(session: AsyncSession, user_id: int) -> tuple[str, dat
     now = clock.now()
     code, window = cards.phone_code(card.public_id, card.secret, now)
     # Shown until the window ends; accepted for one more window after that.
-    return code, datetime.fromtimestamp(cards.window_end(window), UTC)
+    return code, window_end(window)
 
 
 def printed_card_allowed(user: User, membership: Membership) -> bool:

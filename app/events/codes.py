@@ -13,15 +13,16 @@ from __future__ import annotations
 import base64
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 
+from app.core import rotating
 from app.core.fields import parse_id, parse_int, same_secret
+from app.core.rotating import window_of
 from app.core.security import sign
 from app.core.settings import get_settings
 
 PREFIX = "JE1"
-WINDOW_SECONDS = 15
 MAC_LENGTH = 16
 ACTIONS = {"checkin": "I", "checkout": "O"}
 ACTION_OF = {v: k for k, v in ACTIONS.items()}
@@ -30,14 +31,6 @@ ACTION_OF = {v: k for k, v in ACTIONS.items()}
 @lru_cache(maxsize=8)
 def purpose_key(secret_key: str, purpose: str) -> bytes:
     return sign(secret_key, f"jinlin/key/{purpose}/v1")
-
-
-def window_of(at: datetime) -> int:
-    return int(at.timestamp()) // WINDOW_SECONDS
-
-
-def window_end(window: int) -> datetime:
-    return datetime.fromtimestamp((window + 1) * WINDOW_SECONDS, UTC)
 
 
 def _mac(secret_key: str, community_id: int, event_id: int, action: str, window: int) -> str:
@@ -82,12 +75,7 @@ def check(parsed: KioskCode, secret_key: str, community_id: int, at: datetime) -
     expected = _mac(secret_key, community_id, parsed.event_id, ACTIONS[parsed.action], parsed.window)
     if not same_secret(expected, parsed.mac):
         return "code_invalid"
-    current = window_of(at)
-    if parsed.window > current:
-        return "code_invalid"
-    if parsed.window < current - 1:
-        return "code_expired"
-    return None
+    return rotating.refusal(parsed.window, at)
 
 
 # ---------------------------------------------------------------- certificates

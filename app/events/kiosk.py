@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import clock
+from app.core import clock, rotating
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid
 from app.core.i18n import lazy
@@ -21,7 +21,7 @@ from app.events.services import ORGANISER_ROLES, event_in
 def current_code(settings: Settings, event: Any, action: str) -> tuple[str, datetime, datetime]:
     """The kiosk code of this window; shown until the window ends, accepted one window more."""
     code, window = codes.kiosk_code(settings.secret_key, event.community_id, event.id, action, clock.now())
-    return code, codes.window_end(window), codes.window_end(window + 1)
+    return code, rotating.window_end(window), rotating.window_end(window + 1)
 
 
 def kiosk_image_code(settings: Settings, event: Any, action: str, named: str | None) -> str:

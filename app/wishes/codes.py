@@ -10,24 +10,21 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 
+from app.core import rotating
 from app.core.fields import parse_id, parse_int, same_secret
+from app.core.rotating import window_end, window_of
 from app.core.security import sign
 
 PREFIX = "JW1"
-WINDOW_SECONDS = 15
 MAC_LENGTH = 16
 
 
 @lru_cache(maxsize=8)
 def _key(secret_key: str) -> bytes:
     return sign(secret_key, "jinlin/key/wish-delivery/v1")
-
-
-def window_of(at: datetime) -> int:
-    return int(at.timestamp()) // WINDOW_SECONDS
 
 
 def _mac(secret_key: str, community_id: int, wish_id: int, claimed_at: datetime, window: int) -> str:
@@ -42,7 +39,7 @@ def delivery_code(
     """The code for now and when it stops being accepted (the end of the next window)."""
     window = window_of(at)
     code = f"{PREFIX}-{wish_id}-{window}-{_mac(secret_key, community_id, wish_id, claimed_at, window)}"
-    return code, datetime.fromtimestamp((window + 2) * WINDOW_SECONDS, UTC)
+    return code, window_end(window + 1)
 
 
 @dataclass(frozen=True)
@@ -69,9 +66,4 @@ def check(
     expected = _mac(secret_key, community_id, parsed.wish_id, claimed_at, parsed.window)
     if not same_secret(expected, parsed.mac):
         return "code_invalid"
-    current = window_of(at)
-    if parsed.window > current:
-        return "code_invalid"
-    if parsed.window < current - 1:
-        return "code_expired"
-    return None
+    return rotating.refusal(parsed.window, at)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from app.core import clock
-from app.events.codes import WINDOW_SECONDS
+from app.core.rotating import WINDOW_SECONDS
 from tests.conftest import login
 from tests.events.conftest import event_body, kiosk_code, scan
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.core import clock
-from app.events import codes
+from app.core import clock, rotating
 from tests.events.conftest import kiosk_code, make_event, scan
 from tests.qrtools import decode_svg
 
@@ -47,7 +46,7 @@ async def test_kiosk_image_draws_the_code_its_page_names_after_the_window_turns(
     tenant, admin, _alice, _bob = site
     event_id = await make_event(client, admin, tenant.community_id)
     shown = await kiosk_code(client, admin, event_id)
-    clock.advance(timedelta(seconds=codes.WINDOW_SECONDS))
+    clock.advance(timedelta(seconds=rotating.WINDOW_SECONDS))
     assert await kiosk_code(client, admin, event_id) != shown
     svg = await client.get(
         f"/events/{event_id}/kiosk.svg", params={"action": "checkin", "w": shown}, headers=admin.headers
@@ -61,7 +60,7 @@ async def test_kiosk_image_draws_the_current_code_for_a_named_one_not_of_its_own
     event_id = await make_event(client, admin, tenant.community_id)
     other_id = await make_event(client, admin, tenant.community_id)
     old = await kiosk_code(client, admin, event_id)
-    clock.advance(timedelta(seconds=2 * codes.WINDOW_SECONDS))
+    clock.advance(timedelta(seconds=2 * rotating.WINDOW_SECONDS))
     current = await kiosk_code(client, admin, event_id)
     named = [
         old,
