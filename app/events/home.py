@@ -24,7 +24,9 @@ def _entry(event: Event, tz: str, tag: str = "") -> homes.Entry:
 
 
 async def next_signup(session: AsyncSession, user_id: int, community_id: int) -> tuple[Event, str] | None:
-    """The first event the person signed up for (or waits for) that has not ended."""
+    """The first event the person signed up for (or waits for) that has not ended and that they
+    have not come to yet: one they came to is among their stays, as My events lists it."""
+    attended = select(Checkin.id).where(Checkin.event_id == Event.id, Checkin.user_id == user_id).exists()
     row = (
         await session.execute(
             select(Event, Signup.status)
@@ -33,6 +35,7 @@ async def next_signup(session: AsyncSession, user_id: int, community_id: int) ->
                 Signup.user_id == user_id,
                 Signup.status.in_(("signed_up", "waitlisted")),
                 services.upcoming_of(community_id),
+                ~attended,
             )
             .order_by(Event.starts_at, Event.id)
             .limit(1)
