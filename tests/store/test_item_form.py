@@ -156,3 +156,15 @@ async def test_a_refused_stock_change_keeps_what_was_typed_and_says_why(client, 
     details = {"action": "details", "name": "", "category": "粮油副食", "points_price": "60"}
     refused = await post_form(client, url, details)
     assert refused.status_code == 422 and 'value="粮油副食"' in refused.text and 'value="60"' in refused.text
+
+
+async def test_an_items_page_says_the_units_of_its_price_and_stock(client, shop):
+    """The item's page headed it with 库存 30 and 价格 80, bare, where the list of items beside it
+    reads 80 积分: the price says 积分 and the stock 件, in either language."""
+    item_id = await make_item(client, shop, name="大米", points_price=80, stock=30)
+    await page_login(client, shop.admin)
+    url = f"/store/admin/c/{shop.community_id}/items/{item_id}"
+    for language, pieces, points in (("zh-CN", "件", "积分"), ("en", "pieces", "points")):
+        page = (await client.get(url, headers={"Accept-Language": language})).text
+        assert f'<strong data-stock>30</strong><span class="muted">{pieces}</span>' in page, language
+        assert f'<strong data-price>80</strong><span class="muted">{points}</span>' in page, language
