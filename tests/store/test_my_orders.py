@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
+
+from app.core import clock
 from app.store import pages
 from tests.store.conftest import Shop, give_points, make_item, order
 
@@ -36,3 +39,33 @@ async def test_my_earlier_orders_are_paged_with_their_count(
     )
     assert "Orders in all: 5." in english.text and "Page 3 of 3" in english.text
     assert 'href="?page=2#earlier"' in english.text and 'href="?page=4#earlier"' not in english.text
+
+
+async def test_a_picked_up_order_says_when_it_was_picked_up(
+    client: Any, shop: Shop, engine: Any, db: Any
+) -> None:
+    """A picked-up order's page said 已领取 and nothing else, where a used voucher's page says when it
+    was used and My orders lists the time."""
+    item_id = await make_item(client, shop, name="毛巾", points_price=1, stock=5)
+    await give_points(engine, shop.community_id, shop.resident.user_id, 5)
+    placed = (await order(client, shop.resident, item_id)).json()
+    done = await client.post(
+        "/api/v1/scans", json={"code": placed["pickup_code"]}, headers=shop.staff.headers
+    )
+    assert done.status_code == 200, done.text
+    row = (
+        await db.execute(
+            text(
+                "SELECT o.picked_up_at, c.time_zone FROM store_orders o "
+                "JOIN communities c ON c.id = o.community_id WHERE o.id = :o"
+            ),
+            {"o": placed["id"]},
+        )
+    ).one()
+    when = clock.text(row[0], row[1])
+    page = (await client.get(f"/store/orders/{placed['id']}", headers=shop.resident.headers)).text
+    assert f"领取时间：{when}" in page, page
+    english = await client.get(
+        f"/store/orders/{placed['id']}", headers={**shop.resident.headers, "Accept-Language": "en"}
+    )
+    assert f"Picked up on {when}" in english.text
