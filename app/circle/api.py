@@ -26,7 +26,7 @@ from app.core.authz import Actor
 from app.core.fields import Latitude, Longitude, Month
 from app.core.settings import Settings
 from app.core.uow import Connection
-from app.core.web import SMALL_ANSWER, client_address
+from app.core.web import SMALL_ANSWER, client_address, signed_in
 
 
 @post("/api/v1/organisations/{organisation_id:int}/offers", tags=["service circle"], status_code=201)
@@ -200,7 +200,7 @@ async def api_rate_voucher(
     return RatingOut(voucher_id=voucher_id, stars=rating.stars, note=rating.note)
 
 
-@get("/api/v1/organisations/{organisation_id:int}/statements", tags=["service circle"])
+@get("/api/v1/organisations/{organisation_id:int}/statements", tags=["service circle"], guards=[signed_in])
 async def api_statement(
     organisation_id: int,
     actor: Actor,
