@@ -180,7 +180,7 @@ async def _statement_page(
     community = await community_for(db_session, actor, community_id, "admin")
     if provider_id is not None:
         await statements.require_serving(db_session, provider_id, community_id)
-    this_month = rules.month_of(clock.now(), community.time_zone)
+    this_month = clock.month_of(clock.now(), community.time_zone)
     if month is None or lenient:
         chosen = (clock.parse_month(month) if month else None) or clock.previous_month(this_month)
     else:

@@ -8,8 +8,8 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from app.core import clock
 from app.core.i18n import lazy
 from app.core.security import CODE_ALPHABET, random_code
 
@@ -135,19 +135,13 @@ def grouped_digits(digits: str) -> str:
 # ---------------------------------------------------------------- months
 
 
-def month_of(at: datetime, zone: str) -> date:
-    """The first day of the month `at` falls in, in the community's time zone."""
-    local = at.astimezone(ZoneInfo(zone))
-    return date(local.year, local.month, 1)
-
-
 def month_text(month: date) -> str:
     return f"{month.year:04d}-{month.month:02d}"
 
 
 def may_close(month: date, now: datetime, zone: str) -> bool:
     """Only a month that has ended can be closed: nothing can be redeemed in it any more."""
-    return month < month_of(now, zone)
+    return month < clock.month_of(now, zone)
 
 
 def cash_due(points: int, fen_per_point: int) -> int:

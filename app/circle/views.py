@@ -151,7 +151,7 @@ async def shop_context(db_session: AsyncSession, actor: Actor, provider_id: int)
     mine = await organisations.acts_for(db_session, actor.user_id)  # the home admin: home's only
     home_only = None if provider_id in mine else provider.community_id
     redeemed = await services.redeemed_since(db_session, provider_id, today, home_only)
-    month = rules.month_of(now, zone)
+    month = clock.month_of(now, zone)
     figures = (await statements.month_figures(db_session, provider.community_id, month, provider_id))[0]
     return {
         "provider": provider,
@@ -173,7 +173,7 @@ async def earlier_month(db_session: AsyncSession, provider: Any, asked: str = ""
     months around it. On the first of a month the shop's own page showed only the new month, and
     what it was owed for the last one was on no page of its own."""
     zone = await time_zone_of(db_session, provider.community_id)
-    this_month = rules.month_of(clock.now(), zone)
+    this_month = clock.month_of(clock.now(), zone)
     month = clock.parse_month(asked)
     if month is None or month >= this_month:
         month = clock.previous_month(this_month)

@@ -185,7 +185,7 @@ async def left_this_month(conn: Connection, offer: Offer, user_id: int, time_zon
     its limit for each resident (what `buy` refuses past); None when neither bounds it."""
     if offer.monthly_quota is None and offer.per_resident_limit is None:
         return None
-    start, _end = clock.month_bounds(rules.month_of(clock.now(), time_zone), time_zone)
+    start, _end = clock.month_bounds(clock.month_of(clock.now(), time_zone), time_zone)
     sold = await _SOLD.one(conn, {"o": offer.id, "u": user_id, "start": start})
     return rules.left_this_month(
         offer.monthly_quota, int(sold["sold"]), offer.per_resident_limit, int(sold["mine"])
@@ -327,7 +327,7 @@ async def buy(
     if ctx["existing"] is not None:
         return _repeat(await _BY_KEY.one(conn, {"u": user_id, "k": idempotency_key}), offer_id)
     now = clock.now()
-    start, _end = clock.month_bounds(rules.month_of(now, ctx["time_zone"]), ctx["time_zone"])
+    start, _end = clock.month_bounds(clock.month_of(now, ctx["time_zone"]), ctx["time_zone"])
     refusal = rules.purchase_refusal(
         status=ctx["status"],
         cash_cents=int(ctx["cash_price_cents"]),

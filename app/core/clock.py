@@ -125,6 +125,11 @@ def parse_month(value: str | None) -> date | None:
     return date(year, month, 1)
 
 
+def month_of(at: datetime, tz: str | None = None) -> date:
+    """The first day of the month `at` falls in, where the community is (`tz`)."""
+    return local(at, tz).date().replace(day=1)
+
+
 def next_month(month: date) -> date:
     """The first day of the month after the one `month` falls in."""
     return date(month.year + 1, 1, 1) if month.month == 12 else date(month.year, month.month + 1, 1)

@@ -431,7 +431,7 @@ async def admin_orders(
 def _month(value: str, tz: str | None) -> datetime:
     """The first instant of the month asked for (this month when none), in the community's zone."""
     if not value:
-        return clock.local(clock.now(), tz).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        return clock.month_bounds(clock.month_of(clock.now(), tz), tz)[0]
     return clock.month_bounds(fields.month(value), tz)[0]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime
 
 from app.core.security import CODE_ALPHABET, random_code
 
@@ -39,12 +39,6 @@ def parse_pickup_code(code: str) -> str | None:
     if any(ch not in CODE_ALPHABET for ch in secret):
         return None
     return secret
-
-
-def month_start(at: datetime, zone: tzinfo) -> datetime:
-    """The first instant of the month `at` falls in, where the community is (`zone`): a monthly
-    limit counts from there."""
-    return at.astimezone(zone).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 def pickup_refusal(status: str, expires_at: datetime, now: datetime) -> str | None:

@@ -417,7 +417,8 @@ async def month_usage(session: AsyncSession, user_id: int, community: Community)
     """What a member ordered of each item this month, counted from the first of the month where
     the community is (as placing an order counts it)."""
     community_id = community.id
-    since = rules.month_start(clock.now(), clock.zone(community.time_zone))
+    # A monthly limit counts from the first instant of the month where the community is.
+    since, _next = clock.month_bounds(clock.month_of(clock.now(), community.time_zone), community.time_zone)
     rows = (
         await session.execute(
             select(StoreOrder.item_id, func.sum(StoreOrder.quantity))

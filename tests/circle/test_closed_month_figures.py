@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from app.circle import rules, statements
+from app.circle import statements
 from app.core import clock
 from app.core.authz import Actor
 from app.core.errors import DomainError
@@ -32,7 +32,7 @@ async def test_a_closed_months_redemption_cannot_be_taken_back_so_its_figures_st
     await give_points(engine, circle.community_id, circle.resident.user_id, 200)
     last_ids = await _redeem(client, circle, offer_id, 1)
     await _redeem(client, circle, offer_id, 1)  # this month's: the provider's account holds its points
-    last_month = (rules.month_of(clock.now(), ZONE) - timedelta(days=1)).replace(day=1)
+    last_month = (clock.month_of(clock.now(), ZONE) - timedelta(days=1)).replace(day=1)
     start, end = clock.month_bounds(last_month, ZONE)
     await db.execute(
         text("UPDATE circle_vouchers SET redeemed_at = :at WHERE id = ANY(:ids)"),

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from app.circle import redeeming, rules, statements
+from app.circle import redeeming, statements
 from app.core import clock
 from app.core.authz import Actor
 from app.core.errors import DomainError
@@ -35,7 +35,7 @@ async def test_closing_a_month_waits_for_a_redemption_of_it_still_under_way(
     offer_id = await make_offer(client, circle, points_price=15)
     await give_points(engine, circle.community_id, circle.resident.user_id, 30)
     voucher_id = (await buy(client, circle.resident, offer_id)).json()["id"]
-    month = rules.month_of(clock.now(), "Asia/Shanghai")
+    month = clock.month_of(clock.now(), "Asia/Shanghai")
     barber = Actor(circle.barber.user_id, circle.barber.display_name, {})
     admin = Actor(circle.admin.user_id, "管理员", {circle.community_id: frozenset({"admin"})})
     sessions = async_sessionmaker(engine, expire_on_commit=False)
@@ -83,7 +83,7 @@ async def _last_and_this_month(client: Any, circle: Circle, engine: Any, db: Any
         )
         assert done.status_code == 200, done.text
         ids.append(bought["id"])
-    last_month = (rules.month_of(clock.now(), "Asia/Shanghai") - timedelta(days=1)).replace(day=1)
+    last_month = (clock.month_of(clock.now(), "Asia/Shanghai") - timedelta(days=1)).replace(day=1)
     start, _end = clock.month_bounds(last_month, "Asia/Shanghai")
     await db.execute(
         text("UPDATE circle_vouchers SET redeemed_at = :at WHERE id = :v"),

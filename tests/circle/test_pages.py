@@ -234,7 +234,7 @@ async def test_the_admin_places_providers_approves_offers_and_closes_a_month(
     assert (
         await client.post("/api/v1/scans", json={"code": code}, headers=circle.barber.headers)
     ).status_code == 200
-    this_month = rules.month_of(clock.now(), "Asia/Shanghai")
+    this_month = clock.month_of(clock.now(), "Asia/Shanghai")
     last = rules.month_text((this_month.replace(day=1) - timedelta(days=1)).replace(day=1))
     start, _end = clock.month_bounds(clock.parse_month(last), "Asia/Shanghai")  # type: ignore[arg-type]
     await db.execute(

@@ -36,8 +36,8 @@ def test_nearest_first_puts_offers_without_a_location_last() -> None:
 
 def test_months_in_the_community_time_zone() -> None:
     late = datetime(2026, 3, 31, 16, 30, tzinfo=UTC)  # 00:30 on 1 April in Beijing
-    assert rules.month_of(late, "Asia/Shanghai") == date(2026, 4, 1)
-    assert rules.month_of(late, "UTC") == date(2026, 3, 1)
+    assert clock.month_of(late, "Asia/Shanghai") == date(2026, 4, 1)
+    assert clock.month_of(late, "UTC") == date(2026, 3, 1)
     start, end = clock.month_bounds(date(2026, 12, 1), "Asia/Shanghai")
     assert start.isoformat() == "2026-12-01T00:00:00+08:00" and end.isoformat() == "2027-01-01T00:00:00+08:00"
     assert clock.parse_month("2026-02") == date(2026, 2, 1)

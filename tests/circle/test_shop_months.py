@@ -20,7 +20,7 @@ ZONE = "Asia/Shanghai"
 
 
 def _months() -> tuple[str, str, str]:
-    this_month = rules.month_of(clock.now(), ZONE)
+    this_month = clock.month_of(clock.now(), ZONE)
     last = clock.previous_month(this_month)
     return rules.month_text(this_month), rules.month_text(last), rules.month_text(clock.previous_month(last))
 

@@ -20,7 +20,7 @@ async def test_closing_a_month_and_marking_it_paid_say_which_provider_they_were_
     """Both steps sent the admin back to the top of the month's table without a word, its rows
     all alike but for one status; the page now says whose month was closed, what to pay and
     from which fund, then that it is paid."""
-    this_month = rules.month_of(clock.now(), "Asia/Shanghai")
+    this_month = clock.month_of(clock.now(), "Asia/Shanghai")
     last = rules.month_text((this_month.replace(day=1) - timedelta(days=1)).replace(day=1))
     name = (
         await db.execute(text("SELECT name FROM organisations WHERE id = :o"), {"o": circle.barber_id})
@@ -54,7 +54,7 @@ async def test_the_statement_pages_without_a_month_show_the_month_before_this_on
     """The month's table and a provider's confirmation read the same month when none is named (or
     the table a word for one): the month before this one where the community is, which may be
     closed, and the confirmation refuses a month that is none."""
-    last = rules.month_text(clock.previous_month(rules.month_of(clock.now(), "Asia/Shanghai")))
+    last = rules.month_text(clock.previous_month(clock.month_of(clock.now(), "Asia/Shanghai")))
     base = f"/circle/admin/c/{circle.community_id}/statements"
     await page_login(client, circle.admin)
     for asked in ("", "?month=上个月"):

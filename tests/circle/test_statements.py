@@ -65,7 +65,7 @@ async def test_closing_last_month_settles_what_the_ledger_says_and_then_nothing_
     last_month_ids = await _redeem(client, circle, offer_id, 3)
     this_month_ids = await _redeem(client, circle, offer_id, 1)
     now = clock.now()
-    last_month = rules.month_of(now, "Asia/Shanghai") - timedelta(days=1)
+    last_month = clock.month_of(now, "Asia/Shanghai") - timedelta(days=1)
     last_month = last_month.replace(day=1)
     # The three were redeemed last month (their transfers keep the moment they were posted).
     start, _end = clock.month_bounds(last_month, "Asia/Shanghai")
@@ -90,7 +90,7 @@ async def test_closing_last_month_settles_what_the_ledger_says_and_then_nothing_
     # This month (the community's) cannot be closed yet.
     with pytest.raises(DomainError) as exc:
         await statements.close_month(
-            db, admin, circle.community_id, circle.barber_id, rules.month_of(now, "Asia/Shanghai")
+            db, admin, circle.community_id, circle.barber_id, clock.month_of(now, "Asia/Shanghai")
         )
     assert exc.value.code == "conflict"
     closed = await statements.close_month(db, admin, circle.community_id, circle.barber_id, last_month)
@@ -166,7 +166,7 @@ async def test_a_redemption_reversed_before_the_month_closes_leaves_its_statemen
     offer_id = await make_offer(client, circle, points_price=15)
     await give_points(engine, circle.community_id, circle.resident.user_id, 200)
     ids = await _redeem(client, circle, offer_id, 3)
-    last_month = (rules.month_of(clock.now(), "Asia/Shanghai") - timedelta(days=1)).replace(day=1)
+    last_month = (clock.month_of(clock.now(), "Asia/Shanghai") - timedelta(days=1)).replace(day=1)
     start, _end = clock.month_bounds(last_month, "Asia/Shanghai")
     await db.execute(
         text("UPDATE circle_vouchers SET redeemed_at = :at WHERE id = ANY(:ids)"),

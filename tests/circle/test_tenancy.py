@@ -71,7 +71,7 @@ async def test_a_providers_statement_in_another_community_is_not_for_its_home_ad
     code = (await buy(client, there, offer_id)).json()["voucher_code"]
     scanned = await client.post("/api/v1/scans", json={"code": code}, headers=unit.headers)
     assert scanned.status_code == 200, scanned.text
-    month = rules.month_text(rules.month_of(clock.now(), "Asia/Shanghai"))
+    month = rules.month_text(clock.month_of(clock.now(), "Asia/Shanghai"))
     query = {"month": month, "community_id": other.community_id}
     url = f"/api/v1/organisations/{unit_id}/statements"
 
@@ -101,7 +101,7 @@ async def test_an_admin_closes_no_month_of_another_communitys_provider_in_their_
     pages, is not found there: its name is not shown, and no month of it is closed or paid."""
     other = await factory.tenant()
     intruder = await login(client, other.admin)
-    last = rules.month_text(rules.month_of(clock.now(), "Asia/Shanghai").replace(day=1) - timedelta(days=1))
+    last = rules.month_text(clock.month_of(clock.now(), "Asia/Shanghai").replace(day=1) - timedelta(days=1))
     await page_login(client, intruder)
     path = f"/circle/admin/c/{other.community_id}/statements/{circle.barber_id}"
     shown = await client.get(path, params={"month": last})

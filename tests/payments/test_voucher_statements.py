@@ -82,7 +82,7 @@ async def test_the_statement_shows_the_cash_collected_per_voucher_and_in_total(
     await deliver(pay, await fake_refund(engine, shave_session))  # type: ignore[arg-type]
     await apply_waiting(engine)
     # All three were redeemed last month, so that it can be closed.
-    month = (rules.month_of(clock.now(), "Asia/Shanghai") - timedelta(days=1)).replace(day=1)
+    month = (clock.month_of(clock.now(), "Asia/Shanghai") - timedelta(days=1)).replace(day=1)
     start, _end = clock.month_bounds(month, "Asia/Shanghai")
     await db.execute(
         text("UPDATE circle_vouchers SET redeemed_at = :at WHERE id = ANY(:ids)"),
@@ -200,7 +200,7 @@ async def test_a_cash_part_refunded_in_part_after_the_service_counts_what_stayed
     assert session is not None
     await deliver(pay, await fake_refund(engine, session, amount=500))  # type: ignore[arg-type]
     await apply_waiting(engine)
-    month = rules.month_of(clock.now(), "Asia/Shanghai")
+    month = clock.month_of(clock.now(), "Asia/Shanghai")
     admin = Actor(circle.admin.user_id, "管理员", {circle.community_id: frozenset({"admin"})})
     [barber] = [
         f

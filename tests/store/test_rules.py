@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from app.store import rules
 
@@ -16,15 +15,6 @@ def test_pickup_refusal_by_state_and_time():
     assert rules.pickup_refusal("expired", later, now) == "code_expired"
     assert rules.pickup_refusal("picked_up", later, now) == "already_done"
     assert rules.pickup_refusal("cancelled", later, now) == "code_invalid"
-
-
-def test_month_starts_where_the_community_is():
-    # 2026-02-28 17:00 UTC is already 1 March in Fuzhou, still February in London.
-    at = datetime(2026, 2, 28, 17, 0, tzinfo=UTC)
-    start = rules.month_start(at, ZoneInfo("Asia/Shanghai"))
-    assert (start.year, start.month, start.day, start.hour) == (2026, 3, 1, 0)
-    london = rules.month_start(at, ZoneInfo("Europe/London"))
-    assert (london.month, london.day, london.hour) == (2, 1, 0)
 
 
 def test_pickup_codes_round_trip_and_forgeries_are_rejected():

@@ -1,13 +1,23 @@
-"""A calendar month, counted by one rule (app.core.clock.next_month, previous_month): a monthly
+"""A calendar month, counted by one rule (app.core.clock.month_of, next_month, previous_month),
+where the community is: this month (a store's monthly limit, the circle's statements), a monthly
 report's period (figures.Scope.of_month, the store's report and the circle's statements alike),
 its bounds in the community's time zone, and a long range's monthly buckets."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from app.core import clock
 from app.core.figures import Scope
+
+
+def test_a_month_starts_where_the_community_is() -> None:
+    # 2026-02-28 17:00 UTC is already 1 March in Fuzhou, still February in London.
+    at = datetime(2026, 2, 28, 17, 0, tzinfo=UTC)
+    assert clock.month_of(at, "Asia/Shanghai") == date(2026, 3, 1)
+    assert clock.month_of(at, "Europe/London") == date(2026, 2, 1)
+    start, _after = clock.month_bounds(clock.month_of(at, "Asia/Shanghai"), "Asia/Shanghai")
+    assert start == datetime(2026, 2, 28, 16, 0, tzinfo=UTC)
 
 
 def test_the_months_around_a_month_cross_the_year() -> None:
