@@ -1,5 +1,6 @@
 """What every `jinlin` command needs, whichever layer defines it: the settings (a missing or
-bad one is a clear message, not a traceback), the database URL, and one unit of work."""
+bad one is a clear message, not a traceback), the database URL, and one unit of work (a database
+that does not answer is a clear message too)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import click
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from app.core.database import resolve_database_url
+from app.core.errors import database_unavailable
 from app.core.settings import Settings, SettingsError, load_settings
 
 T = TypeVar("T")
@@ -38,4 +40,10 @@ def run_with_session(settings: Settings, work: Callable[[Any], Awaitable[T]]) ->
         finally:
             await engine.dispose()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        # The command failed as any does (exit 1), with a line a person reads, not a traceback.
+        raise click.ClickException(f"The database did not answer: {exc}") from exc

@@ -77,3 +77,13 @@ async def test_a_wallet_the_transfers_do_not_explain_fails_with_exit_1_naming_it
 async def _scalar(engine: Any, sql: str, params: dict[str, Any]) -> Any:
     async with async_sessionmaker(engine)() as s, s.begin():
         return (await s.execute(text(sql), params)).scalar_one()
+
+
+def test_a_database_that_does_not_answer_is_said_in_a_sentence_not_a_traceback() -> None:
+    """A script running `ledger verify` against a database that is down got a traceback of
+    asyncpg's; it gets the command's usual failure, exit 1, with a line saying so."""
+    env = {"DATABASE_URL": "postgresql+asyncpg://jinlin@127.0.0.1:1/jinlin", "JINLIN_SECRET_KEY": SECRET}
+    result = CliRunner().invoke(main, ["ledger", "verify"], env=env)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert result.output.startswith("Error: The database did not answer"), result.output
+    assert "Traceback" not in result.output and "ledger verified" not in result.output
