@@ -45,6 +45,7 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
                         f"/circle/admin/c/{cid}",
                         attention=bool(pending),
                         order=50,
+                        unit=lazy("services"),
                     )
                 ],
                 order=10,

@@ -45,6 +45,8 @@ class Figure:
     # (a msgid with %(num)s) to a screen reader; 0 for a plain number.
     stars_of: int = 0
     words: str = ""
+    # msgid: what the number counts (人次, 单, 个), said under it on a panel of figures.
+    unit: str = ""
 
 
 @dataclass(frozen=True)

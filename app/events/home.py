@@ -121,7 +121,11 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
                 "organise",
                 lazy("Events I organise"),
                 [_entry(e, tz) for e in organised],
-                figures=[homes.Figure(lazy("Events I organise"), every, f"/c/{cid}/events?organised=1")]
+                figures=[
+                    homes.Figure(
+                        lazy("Events I organise"), every, f"/c/{cid}/events?organised=1", unit=lazy("events")
+                    )
+                ]
                 if every > ORGANISED_SHOWN
                 else [],
                 empty=lazy("You organise no events at the moment."),
@@ -140,13 +144,20 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
                 "today",
                 lazy("Today"),
                 figures=[
-                    homes.Figure(lazy("Check-ins today"), checkins, f"/admin/c/{cid}/events", order=10),
+                    homes.Figure(
+                        lazy("Check-ins today"),
+                        checkins,
+                        f"/admin/c/{cid}/events",
+                        order=10,
+                        unit=lazy("check-ins"),
+                    ),
                     homes.Figure(
                         lazy("Waiting for approval"),
                         waiting,
                         f"/admin/c/{cid}/approvals",
                         attention=waiting > 0,
                         order=20,
+                        unit=lazy("entries"),
                     ),
                 ],
                 order=10,

@@ -63,8 +63,13 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
                     for row in waiting
                 ],
                 figures=[
-                    homes.Figure(lazy("Waiting for pickup"), await open_order_count(session, cid), order=10),
-                    homes.Figure(lazy("Picked up today"), picked, order=20),
+                    homes.Figure(
+                        lazy("Waiting for pickup"),
+                        await open_order_count(session, cid),
+                        order=10,
+                        unit=lazy("orders"),
+                    ),
+                    homes.Figure(lazy("Picked up today"), picked, order=20, unit=lazy("orders")),
                 ],
                 empty=lazy("No orders are waiting for pickup."),
                 more=(f"/store/admin/c/{cid}/orders", lazy("All orders and pickups")),
@@ -84,6 +89,7 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
                         await open_order_count(session, cid),
                         f"/store/admin/c/{cid}/orders",
                         order=30,
+                        unit=lazy("orders"),
                     ),
                     homes.Figure(
                         lazy("Items low on stock"),
@@ -91,6 +97,7 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
                         f"/store/admin/c/{cid}",
                         attention=low > 0,
                         order=40,
+                        unit=lazy("kinds"),
                     ),
                 ],
                 order=10,

@@ -54,6 +54,7 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
             f"/c/{community.id}/wishes?status=submitted",
             attention=bool(waiting),
             order=45,
+            unit=lazy("wishes"),
         )
         part.panels.append(homes.Panel("today", lazy("Today"), figures=[figure], order=10))
     return part
@@ -86,10 +87,19 @@ async def home_unit(session: AsyncSession, actor: Actor) -> list[homes.Panel]:
                 entries,
                 figures=[
                     homes.Figure(
-                        lazy("To hand over"), int(taken_count), office, attention=bool(taken_count), order=1
+                        lazy("To hand over"),
+                        int(taken_count),
+                        office,
+                        attention=bool(taken_count),
+                        order=1,
+                        unit=lazy("wishes"),
                     ),
-                    homes.Figure(lazy("Open to claim"), int(open_count), office, order=2),
-                    homes.Figure(lazy("Wishes come true"), int(delivered), office, order=3),
+                    homes.Figure(
+                        lazy("Open to claim"), int(open_count), office, order=2, unit=lazy("wishes")
+                    ),
+                    homes.Figure(
+                        lazy("Wishes come true"), int(delivered), office, order=3, unit=lazy("wishes")
+                    ),
                 ],
                 empty=lazy("No wish is waiting right now."),
                 more=(office, lazy("All of our unit's wishes")),

@@ -324,3 +324,23 @@ async def test_a_refused_new_community_keeps_its_name_to_be_corrected(client, fa
     refused = await post_form(client, f"/street/{tenant.street_id}/communities", {"name": taken.group(1)})
     assert refused.status_code == 409 and 'class="alert"' in refused.text
     assert f'name="name" required maxlength="100" value="{taken.group(1)}"' in refused.text
+
+
+async def test_every_figure_on_an_admins_home_says_what_it_counts(client, factory):
+    """Today's figures read 今日签到 0, 待审核 0, 待领取订单 0, bare: each says what it counts under
+    it (人次, 项, 单, 种, 个), as the dashboard's do, in either language."""
+    tenant = await factory.tenant()
+    await page_login(client, tenant.admin)
+    html = (await client.get("/", headers={"accept-language": "zh-Hans"})).text
+    stats = re.findall(
+        r'class="stat[^"]*"[^>]*>\s*<span>([^<]*)</span>\s*<strong>[^<]*</strong>\s*(.*?)</', html, re.S
+    )
+    figures = {label: rest for label, rest in stats}
+    assert {"今日签到", "待审核", "待领取订单", "库存不足的商品", "待审核心愿"} <= set(figures), figures
+    units = {label: re.sub(r'^<span class="muted">', "", rest) for label, rest in figures.items()}
+    assert units["今日签到"] == "人次" and units["待审核"] == "项" and units["待领取订单"] == "单"
+    assert units["库存不足的商品"] == "种" and units["待审核心愿"] == "个"
+    english = (await client.get("/", headers={"accept-language": "en"})).text
+    assert re.search(
+        r"<span>Check-ins today</span>\s*<strong>0</strong>\s*<span class=\"muted\">check-ins</span>", english
+    )
