@@ -326,6 +326,20 @@ async def add_resident(
     )
 
 
+async def new_account(session: AsyncSession, phone: str | None, name: str, password: str | None) -> User:
+    """The account of a person someone else enrols (a community's staff, an organisation's admin),
+    with its phone card; 409 conflict where the same new number was added at the same moment
+    (a double tap, or another form)."""
+    user = User(phone=phone, display_name=name, password_hash=hash_password(password) if password else None)
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise DomainError("conflict", 409) from exc
+    await issue_card(session, user.id, "phone")
+    return user
+
+
 async def _enrol(
     session: AsyncSession,
     actor: Actor,
@@ -347,17 +361,7 @@ async def _enrol(
     user = await session.scalar(select(User).where(User.phone == phone)) if phone else None
     existing = user is not None
     if user is None:
-        user = User(
-            phone=phone,
-            display_name=name,
-            password_hash=hash_password(data.password) if data.password else None,
-        )
-        session.add(user)
-        try:
-            await session.flush()
-        except IntegrityError as exc:  # the same new number enrolled at the same moment (a double tap)
-            raise DomainError("conflict", 409) from exc
-        await issue_card(session, user.id, "phone")
+        user = await new_account(session, phone, name, data.password)
     elif await session.scalar(
         select(Membership.id).where(Membership.user_id == user.id, Membership.community_id == community_id)
     ):

@@ -25,7 +25,7 @@ from app.accounts.models import User
 from app.accounts.services import (
     check_display_name,
     check_password_strength,
-    issue_card,
+    new_account,
     normalise_phone,
 )
 from app.core import audit, clock
@@ -33,7 +33,6 @@ from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
 from app.core.fields import human_text
 from app.core.i18n import lazy
-from app.core.security import hash_password
 from app.core.uow import Sql
 from app.partners import rules
 from app.partners.models import Agreement, Organisation, OrganisationMember, Registration
@@ -165,17 +164,7 @@ async def _link_member(
     if user is None:
         if data.password:
             check_password_strength(data.password)
-        user = User(
-            phone=phone,
-            display_name=name,
-            password_hash=hash_password(data.password) if data.password else None,
-        )
-        session.add(user)
-        try:
-            await session.flush()
-        except IntegrityError as exc:  # the same new number added at the same moment elsewhere
-            raise DomainError("conflict", 409) from exc
-        await issue_card(session, user.id, "phone")
+        user = await new_account(session, phone, name, data.password)
         made = True
     else:
         made = False
