@@ -56,6 +56,15 @@ async def test_a_cancelled_or_expired_vouchers_digits_say_so_at_the_shop(
     assert 'data-result="voucher_ready"' not in said.text
     said = await _typed(client, circle, digits[expired["id"]])
     assert "这张服务券已过期，积分已退回居民。" in said.text, said.text
+    # Nothing scanned again would change it: the answer does not ask for it, by QR code either.
+    assert "请重新扫码" not in said.text
+    camera = await post_form(
+        client,
+        f"/circle/shop/{circle.barber_id}/scan",
+        {"code": expired["voucher_code"], "via": "camera"},
+        headers={"HX-Request": "true"},
+    )
+    assert "这张服务券已过期" in camera.text and "请重新扫码" not in camera.text, camera.text
     english = await _typed(client, circle, digits[cancelled["id"]], "en")
     assert "This voucher was cancelled. Nothing to redeem." in english.text
     # Digits no voucher of the shop ever had still ask to be checked.

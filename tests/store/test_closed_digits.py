@@ -54,6 +54,7 @@ async def test_a_cancelled_or_expired_orders_digits_say_so_at_the_counter(
     assert "该订单已取消，无需交付。" in said.text, said.text
     said = await _typed(client, digits[expired["id"]])
     assert "该领取码已过期，积分已退回。" in said.text, said.text
+    assert "请重新扫码" not in said.text  # nothing scanned again would change it
     english = await _typed(client, digits[cancelled["id"]], "en")
     assert "This order was cancelled. Nothing to hand over." in english.text
     # Digits no order of the counter ever had still ask to be checked.
