@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from app.circle import rules, statements
+from app.circle import statements
 from app.core import clock, exports
 from app.core.figures import Scope
 from app.core.i18n import lazy
@@ -97,7 +97,7 @@ async def circle_cash(session: Any, scope: Scope) -> Sequence[Sequence[Any]]:
         for line in await statements.cash_lines(session, scope.community_id, month):
             out.append(
                 (
-                    rules.month_text(month),
+                    clock.month_text(month),
                     names.get(line.organisation_id, ""),
                     line.voucher_id,
                     line.offer,

@@ -135,10 +135,6 @@ def grouped_digits(digits: str) -> str:
 # ---------------------------------------------------------------- months
 
 
-def month_text(month: date) -> str:
-    return f"{month.year:04d}-{month.month:02d}"
-
-
 def may_close(month: date, now: datetime, zone: str) -> bool:
     """Only a month that has ended can be closed: nothing can be redeemed in it any more."""
     return month < clock.month_of(now, zone)

@@ -57,7 +57,7 @@ class Figures:
 
     @property
     def month_text(self) -> str:
-        return rules.month_text(self.month)
+        return clock.month_text(self.month)
 
     @property
     def settles_nothing(self) -> bool:
@@ -275,7 +275,7 @@ async def close_month(
     if not (await organisations.providers(session, [organisation_id])):
         raise NotFound()
     transfer_id = None
-    key = f"circle:statement:{community_id}:{organisation_id}:{rules.month_text(month)}"
+    key = f"circle:statement:{community_id}:{organisation_id}:{clock.month_text(month)}"
     try:
         async with session.begin_nested():
             if figures.points:
@@ -289,7 +289,7 @@ async def close_month(
                     memo="",
                     actor_id=actor.user_id,
                     idempotency_key=key,
-                    reason={"month": rules.month_text(month), "provider_id": organisation_id},
+                    reason={"month": clock.month_text(month), "provider_id": organisation_id},
                 )
             session.add(
                 Statement(
@@ -318,7 +318,7 @@ async def close_month(
         community_id=community_id,
         target=f"organisation:{organisation_id}",
         address=address,
-        month=rules.month_text(month),
+        month=clock.month_text(month),
         points=figures.points,
         transfer_id=transfer_id,
     )
@@ -357,6 +357,6 @@ async def mark_paid(
         community_id=community_id,
         target=f"organisation:{organisation_id}",
         address=address,
-        month=rules.month_text(month),
+        month=clock.month_text(month),
     )
     return (await month_figures(session, community_id, month, organisation_id))[0]

@@ -181,8 +181,8 @@ async def earlier_month(db_session: AsyncSession, provider: Any, asked: str = ""
     later = clock.next_month(month)
     return {
         "earlier": figures,
-        "earlier_before": rules.month_text(clock.previous_month(month)),
-        "earlier_after": rules.month_text(later) if later < this_month else None,
+        "earlier_before": clock.month_text(clock.previous_month(month)),
+        "earlier_after": clock.month_text(later) if later < this_month else None,
         "statement_labels": statements.STATEMENT_LABELS,
     }
 

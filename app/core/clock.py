@@ -140,6 +140,11 @@ def previous_month(month: date) -> date:
     return date(month.year - 1, 12, 1) if month.month == 1 else date(month.year, month.month - 1, 1)
 
 
+def month_text(month: date) -> str:
+    """A month as YYYY-MM, as `parse_month` reads it (an <input type="month">'s value)."""
+    return f"{month.year:04d}-{month.month:02d}"
+
+
 def month_bounds(month: date, tz: str | None = None) -> tuple[datetime, datetime]:
     """The first instant of the month where the community is, and of the month after it."""
     after = next_month(month)

@@ -238,7 +238,7 @@ async def _admin_context(
         "kind_labels": KIND_LABELS,
         "month": month,  # the month shown, "" for the newest transfers
         "month_typed": month,  # kept in its field when it is not a month
-        "this_month": clock.today(zone).strftime("%Y-%m"),
+        "this_month": clock.month_text(clock.today(zone)),
         "month_error": None,
     }
     first = clock.parse_month(month) if month else None

@@ -458,7 +458,7 @@ async def report_page(
         note=store_exports.NOTE,
         rows=rows,
         totals=[sum(row[i] for row in rows) for i in range(1, len(store_exports.COLUMNS))],
-        month=start.strftime("%Y-%m"),
+        month=clock.month_text(start),
         error=error,
     )
 

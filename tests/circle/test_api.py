@@ -248,7 +248,7 @@ async def test_statement_of_an_open_month(client: Any, circle: Circle, engine: A
         assert (
             await client.post("/api/v1/scans", json={"code": code}, headers=circle.barber.headers)
         ).status_code == 200
-    month = rules.month_text(clock.month_of(clock.now(), "Asia/Shanghai"))
+    month = clock.month_text(clock.month_of(clock.now(), "Asia/Shanghai"))
     answer = await client.get(
         f"/api/v1/organisations/{circle.barber_id}/statements",
         params={"month": month},

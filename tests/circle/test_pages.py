@@ -12,7 +12,6 @@ from typing import Any
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from app.circle import rules
 from app.core import clock
 from app.scans import scanning
 from tests.api.helpers import page_login, post_form
@@ -235,7 +234,7 @@ async def test_the_admin_places_providers_approves_offers_and_closes_a_month(
         await client.post("/api/v1/scans", json={"code": code}, headers=circle.barber.headers)
     ).status_code == 200
     this_month = clock.month_of(clock.now(), "Asia/Shanghai")
-    last = rules.month_text((this_month.replace(day=1) - timedelta(days=1)).replace(day=1))
+    last = clock.month_text((this_month.replace(day=1) - timedelta(days=1)).replace(day=1))
     start, _end = clock.month_bounds(clock.parse_month(last), "Asia/Shanghai")  # type: ignore[arg-type]
     await db.execute(
         text("UPDATE circle_vouchers SET redeemed_at = :at WHERE offer_id = :o"), {"at": start, "o": offer_id}

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from app.circle import rules, statements
+from app.circle import statements
 from app.core import clock
 from app.core.authz import Actor
 from tests.api.helpers import page_login
@@ -22,7 +22,7 @@ ZONE = "Asia/Shanghai"
 def _months() -> tuple[str, str, str]:
     this_month = clock.month_of(clock.now(), ZONE)
     last = clock.previous_month(this_month)
-    return rules.month_text(this_month), rules.month_text(last), rules.month_text(clock.previous_month(last))
+    return clock.month_text(this_month), clock.month_text(last), clock.month_text(clock.previous_month(last))
 
 
 def _section(page: str) -> str:

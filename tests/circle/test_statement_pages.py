@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import text
 
-from app.circle import rules
 from app.core import clock
 from tests.api.helpers import page_login, post_form
 from tests.circle.conftest import Circle
@@ -21,7 +20,7 @@ async def test_closing_a_month_and_marking_it_paid_say_which_provider_they_were_
     all alike but for one status; the page now says whose month was closed, what to pay and
     from which fund, then that it is paid."""
     this_month = clock.month_of(clock.now(), "Asia/Shanghai")
-    last = rules.month_text((this_month.replace(day=1) - timedelta(days=1)).replace(day=1))
+    last = clock.month_text((this_month.replace(day=1) - timedelta(days=1)).replace(day=1))
     name = (
         await db.execute(text("SELECT name FROM organisations WHERE id = :o"), {"o": circle.barber_id})
     ).scalar_one()
@@ -54,7 +53,7 @@ async def test_the_statement_pages_without_a_month_show_the_month_before_this_on
     """The month's table and a provider's confirmation read the same month when none is named (or
     the table a word for one): the month before this one where the community is, which may be
     closed, and the confirmation refuses a month that is none."""
-    last = rules.month_text(clock.previous_month(clock.month_of(clock.now(), "Asia/Shanghai")))
+    last = clock.month_text(clock.previous_month(clock.month_of(clock.now(), "Asia/Shanghai")))
     base = f"/circle/admin/c/{circle.community_id}/statements"
     await page_login(client, circle.admin)
     for asked in ("", "?month=上个月"):

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from app.circle import exports as circle_exports
-from app.circle import rules, statements
+from app.circle import statements
 from app.core import clock, exports
 from app.core.authz import Actor
 from app.core.errors import DomainError
@@ -137,7 +137,7 @@ async def test_closing_last_month_settles_what_the_ledger_says_and_then_nothing_
     assert paid.status == "paid" and paid.points == 45
     answer = await client.get(
         f"/api/v1/organisations/{circle.barber_id}/statements",
-        params={"month": rules.month_text(last_month)},
+        params={"month": clock.month_text(last_month)},
         headers=circle.barber.headers,
     )
     assert answer.json()["status"] == "paid" and answer.json()["points"] == 45

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from app.circle import rules, services
+from app.circle import services
 from app.core import clock
 from tests.api.helpers import page_login, post_form
 from tests.circle.conftest import Circle, buy, give_points, make_offer
@@ -71,7 +71,7 @@ async def test_a_providers_statement_in_another_community_is_not_for_its_home_ad
     code = (await buy(client, there, offer_id)).json()["voucher_code"]
     scanned = await client.post("/api/v1/scans", json={"code": code}, headers=unit.headers)
     assert scanned.status_code == 200, scanned.text
-    month = rules.month_text(clock.month_of(clock.now(), "Asia/Shanghai"))
+    month = clock.month_text(clock.month_of(clock.now(), "Asia/Shanghai"))
     query = {"month": month, "community_id": other.community_id}
     url = f"/api/v1/organisations/{unit_id}/statements"
 
@@ -101,7 +101,7 @@ async def test_an_admin_closes_no_month_of_another_communitys_provider_in_their_
     pages, is not found there: its name is not shown, and no month of it is closed or paid."""
     other = await factory.tenant()
     intruder = await login(client, other.admin)
-    last = rules.month_text(clock.month_of(clock.now(), "Asia/Shanghai").replace(day=1) - timedelta(days=1))
+    last = clock.month_text(clock.month_of(clock.now(), "Asia/Shanghai").replace(day=1) - timedelta(days=1))
     await page_login(client, intruder)
     path = f"/circle/admin/c/{other.community_id}/statements/{circle.barber_id}"
     shown = await client.get(path, params={"month": last})

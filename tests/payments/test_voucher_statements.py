@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from app.circle import cash, rules, statements
+from app.circle import cash, statements
 from app.circle import exports as circle_exports
 from app.core import clock, exports
 from app.core.authz import Actor
@@ -104,7 +104,7 @@ async def test_the_statement_shows_the_cash_collected_per_voucher_and_in_total(
     ]
     answer = await pay.get(
         f"/api/v1/organisations/{circle.barber_id}/statements",
-        params={"month": rules.month_text(month)},
+        params={"month": clock.month_text(month)},
         headers=circle.barber.headers,
     )
     assert answer.status_code == 200, answer.text
@@ -115,7 +115,7 @@ async def test_the_statement_shows_the_cash_collected_per_voucher_and_in_total(
     await page_login(pay, circle.admin)
     page = await pay.get(
         f"/circle/admin/c/{circle.community_id}/statements",
-        params={"month": rules.month_text(month)},
+        params={"month": clock.month_text(month)},
         headers={"Accept-Language": "zh-CN"},
     )
     assert page.status_code == 200, page.text
@@ -152,7 +152,7 @@ async def test_the_statement_shows_the_cash_collected_per_voucher_and_in_total(
     assert str(shave_id) in body[1] and body[1].endswith("0.00")
     taken = await pay.get(
         f"/circle/admin/c/{circle.community_id}/statements.csv",
-        params={"month": rules.month_text(month), "part": "cash"},
+        params={"month": clock.month_text(month), "part": "cash"},
     )
     assert taken.status_code == 200 and len(taken.content.decode("utf-8-sig").splitlines()) == 3
 
@@ -173,7 +173,7 @@ async def test_the_statement_shows_the_cash_collected_per_voucher_and_in_total(
     ):
         page = await pay.get(
             f"/circle/admin/c/{circle.community_id}/statements",
-            params={"month": rules.month_text(month)},
+            params={"month": clock.month_text(month)},
             headers={"Accept-Language": language},
         )
         said = page.text[page.text.index(f'data-refunded-since="{circle.barber_id}"') :]

@@ -1,7 +1,8 @@
-"""A calendar month, counted by one rule (app.core.clock.month_of, next_month, previous_month),
-where the community is: this month (a store's monthly limit, the circle's statements), a monthly
-report's period (figures.Scope.of_month, the store's report and the circle's statements alike),
-its bounds in the community's time zone, and a long range's monthly buckets."""
+"""A calendar month, counted by one rule (app.core.clock.month_of, next_month, previous_month)
+where the community is, and written as it is read (month_text, parse_month): this month (a
+store's monthly limit, the circle's statements), a monthly report's period (figures.Scope.of_month,
+the store's report and the circle's statements alike), its bounds in the community's time zone,
+and a long range's monthly buckets."""
 
 from __future__ import annotations
 
@@ -42,3 +43,9 @@ def test_a_long_ranges_buckets_are_its_months() -> None:
     buckets = scope.buckets()
     assert buckets[:3] == [date(2025, 11, 1), date(2025, 12, 1), date(2026, 1, 1)]
     assert buckets[-1] == date(2027, 2, 1) and len(buckets) == 16
+
+
+def test_a_month_is_written_as_it_is_read() -> None:
+    for month in (date(2026, 1, 1), date(2026, 12, 1), date(2100, 9, 1)):
+        assert clock.parse_month(clock.month_text(month)) == month
+    assert clock.month_text(date(2026, 3, 17)) == "2026-03"
