@@ -31,7 +31,7 @@ CATEGORIES = [
 CATEGORY_LABELS = dict(CATEGORIES)
 COMMITMENT_LABELS = {
     "wishes": lazy("Wishes delivered"),
-    "volunteer_hours": lazy("Volunteer hours"),
+    "volunteer_hours": lazy("Volunteer hours (hours)"),
     "resources": lazy("Resources listed"),
     "projects": lazy("Projects joined"),
 }

@@ -233,3 +233,20 @@ async def test_progress_is_rounded_to_the_nearest_percent(client: Any, town: Tow
     assert overall_percent([Share(2, 3), Share(1, 3), Share(5, 0)]) == 50
     assert overall_percent([Share(4, 3), Share(1, 3)]) == 67  # a share past its promise counts as kept
     assert Share(199, 200).percent == 99  # nearly kept is not shown as kept
+
+
+async def test_an_agreements_hours_say_they_are_hours(client: Any, town: Town) -> None:
+    """The agreement's page and the partner units' page read 志愿服务时长 60 beside counts of wishes
+    and resources, where the dashboards' ranking reads 志愿服务时长（小时）: the pages and the form
+    that signs an agreement name the unit too."""
+    organisation_id, _ = await make_organisation(client, town)
+    year = clock.local(clock.now()).year
+    agreement_id = await make_agreement(client, town, organisation_id, year, wishes=3)
+    await session_of(client, town.admin)
+    for path in (f"/partners/agreements/{agreement_id}", f"/partners/admin/c/{town.community_id}"):
+        page = await client.get(path, headers={"Accept-Language": "zh-CN"})
+        assert page.status_code == 200 and "<td>志愿服务时长（小时）</td>" in page.text, path
+    form = (
+        await client.get(f"/partners/admin/c/{town.community_id}", headers={"Accept-Language": "en"})
+    ).text
+    assert '">Volunteer hours (hours)</label>' in form
