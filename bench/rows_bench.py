@@ -8,22 +8,23 @@ itself (pg_waldump) and grouped by the transaction that wrote them.
         "ALTER TABLE circle_vouchers SET (fillfactor = 80)" "ALTER TABLE circle_vouchers RESET (fillfactor)"
 
 It starts `jinlin serve --workers 2` on a fresh embedded PostgreSQL (as the other benches), makes
-the check-in bench's residents, the order bench's items and the voucher bench's provider and
-offers, warms each load up and analyses, then per round (after a CHECKPOINT): a fresh event (so
-that each check-out awards the stay's points, as a real resident's first stay does), every
-resident checking in, every resident checking out, orders, voucher purchases and the redemption
-of what they bought, `--clients` connections at a time, each kind in a phase of its own. Around
-each phase it reads `pg_current_wal_lsn()` and the postmaster's children's CPU from /proc (a
-coarse figure: a phase lasts well under a second); the phase's WAL is then read with the
-embedded server's pg_waldump, each record's relation named from pg_class, and the records of each
-transaction that wrote the kind's own table (`scans`, `store_orders`, `circle_vouchers`) are
-counted per request: Heap INSERT / UPDATE / HOT_UPDATE / LOCK (and updates whose new version went
-to another page) by table, B-tree entries by index, the distinct pages a request wrote to (the
-buffers it dirtied), full-page images, records and bytes. Records of no transaction (page
-pruning) and those of other transactions in the phase (a session's last-seen time) are counted
-apart. With `--variant`, rounds alternate between the two SQL statements given (on first), and
-each kind's figures are kept apart. Prints one JSON line per kind and round, and a table of the
-medians at the end (docs/scaling.md, "Rows touched per request").
+the check-in bench's residents, the order bench's items and the voucher bench's provider and offers,
+warms each load up and analyses, then per round (after a CHECKPOINT): a fresh event (so that each
+check-out awards the stay's points, as a real resident's first stay does), every resident checking
+in, every resident checking out, orders, voucher purchases and the redemption of what they bought,
+`--clients` connections at a time, each kind in a phase of its own, and pgbench's transfer script
+(the raw reference, 32 clients for 2 s) for comparison. Around each phase it reads
+`pg_current_wal_lsn()` and the postmaster's children's CPU from /proc (a coarse figure: a phase
+lasts well under a second); the phase's WAL is then read with the embedded server's pg_waldump, each
+record's relation named from pg_class, and the records of each transaction that wrote the kind's own
+table (`scans`, `store_orders`, `circle_vouchers`) are counted per request (`bench_transfers` for
+pgbench): Heap INSERT / UPDATE / HOT_UPDATE / LOCK (and updates whose new version went to another
+page) by table, B-tree entries by index, the distinct pages a request wrote to (the buffers it
+dirtied), full-page images, records and bytes. Records of no transaction (page pruning) and those of
+other transactions in the phase (a session's last-seen time) are counted apart. With `--variant`,
+rounds alternate between the two SQL statements given (on first), and each kind's figures are kept
+apart. Prints one JSON line per kind and round, and a table of the medians at the end
+(docs/scaling.md, "Rows touched per request").
 """
 
 from __future__ import annotations
@@ -44,7 +45,18 @@ import httpx
 import loadgen
 import order_bench
 import voucher_bench
-from common import PGBIN, WARMUP_SECONDS, Resident, Server, Tally, analyze, server
+from common import (
+    PGBIN,
+    TRANSFER_SCRIPT,
+    TRANSFER_SETUP,
+    TRANSFER_TEARDOWN,
+    WARMUP_SECONDS,
+    Resident,
+    Server,
+    Tally,
+    analyze,
+    server,
+)
 
 # A request's transaction is the one that wrote its kind's own table.
 OWN_TABLE = {
@@ -53,6 +65,7 @@ OWN_TABLE = {
     "order": "store_orders",
     "purchase": "circle_vouchers",
     "redemption": "circle_vouchers",
+    "(a) pgbench": "bench_transfers",
 }
 
 ENTRY_RECORDS = ("INSERT_LEAF", "INSERT_POST", "SPLIT_L", "SPLIT_R")
@@ -262,6 +275,28 @@ async def redemptions(srv: Server, member: dict[str, str], clients: int, codes: 
     return tally.counts["redeemed"]
 
 
+def pgbench_phase(srv: Server, clients: int, seconds: int) -> tuple[int, dict[str, str]]:
+    """The raw reference's transaction (bench/pgbench_transfer.sql, common.Reference's clients):
+    how many ran, and the relation names while its tables exist."""
+    psql(srv, TRANSFER_SETUP + "ANALYZE bench_accounts, bench_transfers;")
+    try:
+        out = subprocess.run(
+            [
+                *(str(PGBIN / "pgbench"), "-h", str(srv.socket_dir), "-U", "postgres", "-n"),
+                *("-c", str(clients), "-j", "2", "-T", str(seconds), "-f", str(TRANSFER_SCRIPT), "jinlin"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        names = relation_names(srv)
+    finally:
+        psql(srv, TRANSFER_TEARDOWN)
+    match = re.search(r"number of transactions actually processed: (\d+)", out)
+    assert match, out
+    return int(match[1]), names
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -323,7 +358,10 @@ def main() -> None:
             for kind in OWN_TABLE:
                 names = relation_names(srv)
                 start, cpu = psql(srv, "SELECT pg_current_wal_lsn()"), postgres_cpu(srv)
-                done = loadgen.drive(phase(kind))
+                if kind == "(a) pgbench":
+                    done, names = pgbench_phase(srv, 32, 2)
+                else:
+                    done = loadgen.drive(phase(kind))
                 end, spent = psql(srv, "SELECT pg_current_wal_lsn()"), postgres_cpu(srv) - cpu
                 figures = per_request(kind, waldump(srv, start, end, names), done)
                 figures["round"] = round_ + 1
