@@ -82,13 +82,13 @@ async def _resident_rows(
         found.append(Membership.building_id == building_id)
     counted = select(func.count()).select_from(Membership).where(*found)
     if q:
-        counted = counted.join(User, User.id == Membership.user_id).where(services.found_by_name_or_phone(q))
+        counted = counted.where(people.found_by_name_or_phone(community_id, q))
     total = int(await session.scalar(counted) or 0)
     if page > 1 and (page - 1) * PAGE_SIZE >= total:
         return [], None
     stmt = select(User, Membership).join(User, User.id == Membership.user_id).where(*found)
     if q:
-        stmt = stmt.where(services.found_by_name_or_phone(q))
+        stmt = stmt.where(people.found_by_name_or_phone(community_id, q))
     stmt = stmt.order_by(*people.BY_NAME).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     return [(row[0], row[1]) for row in await session.execute(stmt)], total
 

@@ -6,11 +6,13 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     func,
     text,
@@ -25,6 +27,8 @@ from app.core.roles import COMMUNITY_ROLES
 
 class User(Base):
     __tablename__ = "users"
+    # A search by a phone's digits (app.accounts.people, migration 0051).
+    __table_args__ = (Index("ix_users_phone_grams", "phone_grams", postgresql_using="gin"),)
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     # Elderly residents without a phone have no phone number and no password: their
@@ -34,6 +38,10 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The phone's characters and pairs of characters, kept by the database for a search.
+    phone_grams: Mapped[list[str] | None] = mapped_column(
+        ARRAY(Text), Computed("search_grams(phone)"), deferred=True
+    )
 
 
 class Membership(Base):
@@ -46,9 +54,12 @@ class Membership(Base):
             name="known_roles",
         ),
         form_keys.unique_index("memberships", "added_by"),
-        # A community's (a building's) members by name, a page at a time (app.accounts.people).
+        # A community's (a compound's, a building's) members by name, a page at a time (app.accounts.people).
         Index("ix_memberships_community_name", "community_id", "display_name", "user_id"),
         Index("ix_memberships_building_name", "building_id", "display_name", "user_id"),
+        Index("ix_memberships_compound_name", "compound_id", "display_name", "user_id"),
+        # A search by name (app.accounts.people, migration 0051).
+        Index("ix_memberships_name_grams", "name_grams", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -63,6 +74,10 @@ class Membership(Base):
     # on every insert or change of the row, and when the person is renamed), so that the indexes
     # above give a community's members in the order every list shows them: name, then user id.
     display_name: Mapped[str] = mapped_column(String(50), server_default="")
+    # Its characters and pairs of characters, kept by the database for a search (migration 0051).
+    name_grams: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), Computed("search_grams(display_name)"), deferred=True
+    )
     # Who enrolled the person through the residents form, and that form's key.
     added_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     form_key: Mapped[str | None] = mapped_column(String(form_keys.LENGTH))

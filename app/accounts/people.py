@@ -6,7 +6,15 @@ The one way for every such list.
 A list of members is read in the order of the members' index by name (migration 0049):
 `Membership.display_name` (the person's name, kept by the database) and then the user's id, the
 order `User.display_name, User.id` gave, so a page's first rows come from the index instead of
-a sort of every member."""
+a sort of every member.
+
+A search finds a member whose name or phone has the words typed in it (`ILIKE '%...%'`), through
+GIN indexes of the names' and the phones' characters and pairs of characters, which the database
+keeps beside them (migration 0051, `search_grams`): whatever has the words has all of their
+characters and pairs, so the index reads the few that may match and the ILIKE keeps those that
+do, the rows a search always found.
+pg_trgm's trigrams would need three characters where a Chinese name has two or three, and the
+embedded PostgreSQL does not ship it."""
 
 from __future__ import annotations
 
@@ -14,16 +22,68 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Select
+from sqlalchemy import BigInteger, ColumnElement, Select, Text, and_, any_, cast, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.accounts.models import Membership, User
-from app.accounts.services import found_by_name_or_phone
+from app.accounts.rules import phone_or_none
+from app.core.fields import kept_form
 
 Columns = TypeVarTuple("Columns")
 
 # A community's members by name, as every list of them shows them.
 BY_NAME = (Membership.display_name, Membership.user_id)
+
+
+def containing(query: str) -> str:
+    """A LIKE pattern of what has `query` in it: `%`, `_` and `\\` typed are themselves, not a
+    pattern's wildcards (every search of people by name reads its words through this)."""
+    return "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _grams(words: str) -> ColumnElement[list[str]]:
+    """The characters and pairs of characters of the words typed, lowercased (migration 0051)."""
+    return func.search_grams(words, type_=ARRAY(Text))
+
+
+def _has(column: Any, grams: Any, query: str) -> ColumnElement[bool]:
+    """`column` has `query` in it, case aside, found through the index of its `grams`."""
+    return and_(grams.contains(_grams(query)), column.ilike(containing(query)))
+
+
+def found_by_name(query: str) -> ColumnElement[bool]:
+    """The members whose name has `query` in it. The words are taken NFC, as names are kept: a
+    name typed with its accents apart finds the one stored."""
+    return _has(Membership.display_name, Membership.name_grams, kept_form(query).strip())
+
+
+def found_by_name_or_phone(community_id: int, query: str) -> ColumnElement[bool]:
+    """Whom a search by name or phone finds among a community's members (the residents list, the
+    award form, the honour hours' form): a name or a phone with `query` in it, or the holder of a
+    whole number however it is typed ("139 1234 5678", full-width digits, +86). The community's
+    phone holders found are gathered first, through the phones' index, into an array: `= ANY
+    (array)` beside the name's condition lets the planner read both indexes and only the few
+    found, or, for words nearly everyone has, the names in order until a page is full."""
+    query = kept_form(query).strip()
+    holder = aliased(User, name="holder")
+    held = aliased(Membership, name="held")
+    phones = _has(holder.phone, holder.phone_grams, query)
+    phone = phone_or_none(query)
+    if phone:
+        phones = or_(phones, holder.phone == phone)
+    holders = (
+        select(holder.id)
+        .join(held, held.user_id == holder.id)
+        .where(held.community_id == community_id, phones)
+    )
+    if len(query) == 1 and query.isdigit():
+        # Nearly every phone has any one digit: each member is looked up among the holders, hashed,
+        # instead of compared with an array of most of the community.
+        return or_(found_by_name(query), Membership.user_id.in_(holders))
+    found = cast(holders.with_only_columns(func.array_agg(holder.id)).scalar_subquery(), ARRAY(BigInteger))
+    return or_(found_by_name(query), Membership.user_id == any_(found))
 
 
 @dataclass(frozen=True)
@@ -35,17 +95,18 @@ class Offered:
 
 async def offered(
     session: AsyncSession,
+    community_id: int,
     people: Select[*Columns],
     who: str,
     limit: int,
     chosen: Iterable[int] = (),
     chosen_among: Select[*Columns] | None = None,
 ) -> Offered:
-    """At most `limit` of `people` (a select of `User.id` and more, from the community's
+    """At most `limit` of `people` (a select of `User.id` and more, from `community_id`'s
     `Membership` rows joined as the caller needs) by name, those found by name or phone when `who`
     is given; and, first, each of `chosen` not among them, looked up in `chosen_among` (by default
     `people`): past the list's end they had no box, and sending the form again would drop them."""
-    found = people.where(found_by_name_or_phone(who)) if who else people
+    found = people.where(found_by_name_or_phone(community_id, who)) if who else people
     rows = list((await session.execute(found.order_by(*BY_NAME).limit(limit + 1))).all())
     more = len(rows) > limit
     rows = rows[:limit]

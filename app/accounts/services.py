@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
-from sqlalchemy import ColumnElement, any_, delete, exists, func, literal, or_, select, update
+from sqlalchemy import any_, delete, exists, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +25,7 @@ from app.accounts.rules import phone_or_none
 from app.core import audit, clock, form_keys, organisations
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
-from app.core.fields import human_text, kept_form
+from app.core.fields import human_text
 from app.core.i18n import lazy
 from app.core.security import burn_password_check, hash_password, token_digest, verify_password
 from app.core.settings import Settings
@@ -39,24 +39,6 @@ def normalise_phone(phone: str | None) -> str:
     if normal is None:
         raise Invalid(lazy("Please enter a mainland mobile number of 11 digits."), field="phone")
     return normal
-
-
-def containing(query: str) -> str:
-    """A LIKE pattern of what has `query` in it: `%`, `_` and `\\` typed are themselves, not a
-    pattern's wildcards (every search of people by name reads its words through this)."""
-    return "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def found_by_name_or_phone(query: str) -> ColumnElement[bool]:
-    """Whom a search by name or phone finds (the residents list, the award form, the honour
-    hours' form): a name or a phone with `query` in it, or the holder of a whole number however
-    it is typed ("139 1234 5678", full-width digits, +86). The words are taken NFC, as names
-    are kept: a name typed with its accents apart finds the one stored."""
-    query = kept_form(query).strip()
-    like = containing(query)
-    found = or_(User.display_name.ilike(like), User.phone.ilike(like))
-    phone = phone_or_none(query)
-    return or_(found, User.phone == phone) if phone else found
 
 
 def check_password_strength(password: str) -> None:

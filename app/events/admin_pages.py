@@ -144,7 +144,9 @@ async def _organiser_choices(
         .where(Membership.community_id == community_id)
     )
     eligible = members.where(Membership.roles.overlap(["volunteer", "staff", "admin", "grid_worker"]))  # type: ignore[arg-type]
-    return await people.offered(db_session, eligible, who, ORGANISERS_LISTED, chosen, chosen_among=members)
+    return await people.offered(
+        db_session, community_id, eligible, who, ORGANISERS_LISTED, chosen, chosen_among=members
+    )
 
 
 async def _event_form(
@@ -452,7 +454,9 @@ async def _approvals(
         .where(Membership.community_id == community_id)
     )
     chosen = optional_int((form or {}).get("user_id"))
-    choices = await people.offered(db_session, members, q, PEOPLE_LISTED, [] if chosen is None else [chosen])
+    choices = await people.offered(
+        db_session, community_id, members, q, PEOPLE_LISTED, [] if chosen is None else [chosen]
+    )
     return render(
         request,
         "events/approvals.html",

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import people
 from app.accounts.models import Membership, User
-from app.accounts.services import containing
 from app.core import audit, clock, form_keys
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden, Invalid, NotFound
@@ -510,7 +509,7 @@ async def find_members(session: AsyncSession, event: Event, query: str, limit: i
             .outerjoin(Signup, and_(Signup.event_id == event.id, Signup.user_id == User.id))
             .where(
                 Membership.community_id == event.community_id,
-                Membership.display_name.ilike(containing(query)),
+                people.found_by_name(query),
             )
             .order_by(*people.BY_NAME)
             .limit(limit)

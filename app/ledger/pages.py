@@ -193,7 +193,7 @@ async def _members(
     """The people the award form offers (app.accounts.people: those found by name or phone, else
     the first by name) and whether more were left out; the person chosen from their own page always."""
     offered = await people.offered(
-        db_session, _members_of(community_id), q, LISTED, [] if chosen is None else [chosen]
+        db_session, community_id, _members_of(community_id), q, LISTED, [] if chosen is None else [chosen]
     )
     return offered.rows, offered.more
 

@@ -139,7 +139,7 @@ async def _residents(
         .where(Membership.community_id == community_id, User.is_active)
     )
     offered = await people.offered(
-        db_session, members, who, RESIDENTS_LISTED, [] if chosen is None else [chosen]
+        db_session, community_id, members, who, RESIDENTS_LISTED, [] if chosen is None else [chosen]
     )
     return offered.rows, offered.more
 

@@ -149,7 +149,7 @@ async def test_a_name_typed_with_its_accents_apart_finds_the_member_to_sign_up(c
 
 
 async def test_a_search_of_people_takes_an_underscore_as_itself_on_both_pages(client, site, factory):
-    """One rule for the pattern of a search of people (accounts.services.containing): the residents
+    """One rule for the pattern of a search of people (accounts.people.containing): the residents
     list dropped a typed `_` and found 王x阿姨 for 王_, where the sign-up for someone took it as itself."""
     tenant, admin, _alice, _bob = site
     await factory.person(tenant, name="王_阿姨", phone=None)
