@@ -286,3 +286,17 @@ async def test_the_shops_own_offer_page_does_not_speak_to_it_as_a_buyer(client: 
     await page_login(client, circle.resident)
     page = (await client.get(f"/circle/offers/{offer}")).text
     assert 'data-left="2"' in page and "您有0可用积分，这项服务需要15积分。" in page
+
+
+async def test_the_residents_buy_page_speaks_plainly_not_of_redeeming(
+    client: Any, circle: Circle, engine: Any
+) -> None:
+    """The confirmation a resident (an elder in 长辈版 too) reads before buying said the points are
+    frozen "before the provider scans and 核销s" it: the shop's bookkeeping word, which the
+    resident's pages otherwise call 使用."""
+    offer = await make_offer(client, circle, circle.barber_id, name="理发", points_price=15)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 40)
+    await page_login(client, circle.resident)
+    page = (await client.get(f"/circle/offers/{offer}/buy")).text
+    assert "服务商扫码前，15积分暂时冻结。可用积分：40。" in page, page
+    assert "核销" not in page.split("<main", 1)[1]
