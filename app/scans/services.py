@@ -194,18 +194,24 @@ async def claim_key(conn: Connection, actor: Actor, request: scanning.ScanReques
     if not request.idempotency_key:
         return
     digest = code_digest(request.code)
+    ids = {"scanner_id": actor.user_id, "key": request.idempotency_key}
     found = await _CLAIM_KEY.fetchrow(
         conn,
         {
-            "scanner_id": actor.user_id,
-            "key": request.idempotency_key,
+            **ids,
             "code_digest": digest,
             "event_id": request.event_id,
             "action": request.action,
             "at": clock.now(),
         },
     )
-    if found is not None and not found["mine"] and not _same_scan(found, digest, request):
+    if found is None:
+        # Claimed by a scan that committed while this one's insert waited on it: its row is newer
+        # than what the statement saw when it began, and a statement of its own reads it.
+        found = await _REPLY.fetchrow(conn, ids)
+    elif found["mine"]:
+        return
+    if found is not None and not _same_scan(found, digest, request):
         raise key_conflict()
 
 
