@@ -348,6 +348,13 @@ async def admin_ledger_submit(
             points = optional_int(form.get("points"))
             if user_id is None or points is None:
                 raise Invalid(lazy("Choose a person and a whole number of points."))
+            if points < 1:
+                # -5 typed to take five away: the form has a button for that, which the ledger's
+                # own refusal (a range up to 9007199254740991) did not say.
+                raise Invalid(
+                    lazy("Points are counted from 1 up: to take points away, enter how many and tap Deduct."),
+                    field="points",
+                )
             services.check_points(points)
             reason = admin.reason_text(form.get("reason", ""))
             await admin.require_member(conn, community_id, user_id)

@@ -346,3 +346,24 @@ async def test_a_very_large_award_is_asked_about_once_more_before_it_moves_point
     # An everyday award is not asked about.
     small = await _award_on_page(client, setup, "award", "999", "small-1")
     assert small.status_code == 303
+
+
+async def test_a_negative_number_typed_to_deduct_is_told_where_deducting_is(
+    client: Any, setup: Any, db: Any
+) -> None:
+    """-5 typed to take five points away was refused as "积分须为 1 到 9007199254740991 之间的整数。",
+    a number no admin knows, without a word of the form's Deduct button; the refusal says how to
+    deduct, keeps what was typed and moves nothing."""
+    balance = (
+        "SELECT coalesce(sum(balance), 0) FROM ledger_accounts "
+        "WHERE user_id = :u AND community_id = :c AND kind = 'wallet'"
+    )
+    params = {"u": setup.resident.user_id, "c": setup.community_id}
+    before = (await db.execute(text(balance), params)).scalar_one()
+    await page_login(client, setup.admin)
+    for points in ("-5", "0"):
+        refused = await _award_on_page(client, setup, "award", points, f"neg{points}")
+        assert refused.status_code == 422, refused.text[:300]
+        assert "要扣减积分，请填写扣减的数量，再点“扣减”。" in refused.text
+        assert "9007199254740991" not in refused.text and 'value="楼道清理"' in refused.text
+    assert (await db.execute(text(balance), params)).scalar_one() == before
