@@ -7,10 +7,18 @@ numbers), so they can share one migrated database and run against live servers t
 from __future__ import annotations
 
 import os
+import tempfile
 
 # Cheap password hashing for every process the tests start (live servers inherit it), set before
 # the app is imported; tests/unit/test_passwords.py holds production to the strong parameters.
 os.environ["JINLIN_ARGON2"] = "fast"
+# pgserver starts, joins and leaves every embedded PostgreSQL under one lock file in the user's
+# runtime directory, one for the whole machine: a test worker's server waited for the other
+# worker's initdb, and a `jinlin serve` stopping in a test waited 10 - 18 s at its exit for other
+# processes' servers. Each test process has a runtime directory of its own (mkdtemp's 0700, as
+# platformdirs requires of XDG_RUNTIME_DIR, or it falls back to the shared one), which the
+# processes it starts inherit, with it the lock of the servers they share.
+os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="jinlin-run-")
 
 import asyncio
 import base64
@@ -22,7 +30,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
