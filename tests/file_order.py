@@ -6,8 +6,9 @@ import pytest
 
 # `make test` hands whole files to its two workers (`--dist loadfile`) in collection order
 # (`--no-loadscope-reorder`), and these come first, costliest first (the CPU-s of the file and of
-# its PostgreSQL, by tests.cpu_record in a recording of the whole suite): the last files handed
-# out are then small ones, and both workers finish together. pytest-xdist's
+# its PostgreSQL, by tests.cpu_record in a recording of the whole suite; the connection budget's
+# and the unpaid voucher's, newer, by recordings of their own): the last files handed out are
+# then small ones, and both workers finish together. pytest-xdist's
 # own order (files with the most tests first) left the one-test files for the end, such as the
 # schema fuzz (40 CPU-s) and the CLI's (21). The files that drive Chromium come before the
 # others, so that each worker's Chromium (tests.chromium) serves them one after another instead of
@@ -36,6 +37,7 @@ COSTLIEST_FIRST = (
     "tests/integration/test_migrations.py",
     "tests/api/test_tenancy_by_route.py",
     "tests/reports/test_exports.py",
+    "tests/integration/test_connection_budget.py",
     "tests/ledger/test_races.py",
     "tests/circle/test_races.py",
     "tests/integration/test_migration_lock.py",
@@ -47,6 +49,7 @@ COSTLIEST_FIRST = (
     "tests/payments/test_voucher_cash.py",
     "tests/wishes/test_pages.py",
     "tests/payments/test_verify_money.py",
+    "tests/payments/test_voucher_unpaid_cancel.py",
     "tests/circle/test_pages.py",
     "tests/payments/test_admin_pages.py",
     "tests/reports/test_pages.py",
