@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from app.core import clock
@@ -101,8 +101,11 @@ class Expiring:
     on: datetime
 
 
-async def expiry_schedule(conn: Connection, community_id: int, user_id: int) -> list[Expiring]:
-    """When the points in a wallet expire (first in, first out), soonest first; [] if never."""
+async def expiry_schedule(
+    conn: Connection, community_id: int, user_id: int, tz: str | None = None
+) -> list[Expiring]:
+    """When the points in a wallet expire (first in, first out), soonest first, a line for each
+    day in the community's zone `tz` (the day's first moment); [] if never."""
     months = await expiry_months(conn, community_id)
     if months is None:
         return []
@@ -113,17 +116,21 @@ async def expiry_schedule(conn: Connection, community_id: int, user_id: int) -> 
     cutoff = add_months(now, -months)
     credits = await _RECENT_CREDITS.fetch(conn, {"w": row["id"], "cutoff": cutoff})
     remaining = int(row["balance"])
-    by_day: dict[datetime, int] = {}
+    due: list[tuple[datetime, int]] = []
     for amount, created_at in credits:  # the balance is made of the newest credits
         if remaining <= 0:
             break
         part = min(int(amount), remaining)
         remaining -= part
-        day = add_months(created_at, months)
-        by_day[day] = by_day.get(day, 0) + part
+        due.append((add_months(created_at, months), part))
     if remaining > 0:  # older than the window: due now (the job takes it on its next run)
-        by_day[now] = by_day.get(now, 0) + remaining
-    return [Expiring(points, on) for on, points in sorted(by_day.items())]
+        due.append((now, remaining))
+    by_day: dict[date, Expiring] = {}
+    for on, points in sorted(due):
+        day = clock.local(on, tz).date()
+        first = by_day.get(day)
+        by_day[day] = Expiring(points + (first.points if first else 0), first.on if first else on)
+    return list(by_day.values())
 
 
 async def expire_points(conn: Connection, *, community_id: int | None = None) -> int:

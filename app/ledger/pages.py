@@ -62,7 +62,8 @@ async def wallet_page(
     cid = admin.community_of(actor, community_id)
     conn = await connection_of(db_session)
     w = await services.wallet(conn, cid, actor.user_id)
-    schedule = await expiry.expiry_schedule(conn, cid, actor.user_id)
+    zone = await time_zone_of(db_session, cid)
+    schedule = await expiry.expiry_schedule(conn, cid, actor.user_id, zone)
     soon = clock.now() + timedelta(days=31)
     months = await expiry.expiry_months(conn, cid)
     return render(
@@ -70,7 +71,7 @@ async def wallet_page(
         "ledger/wallet.html",
         community_id=cid,
         community_name=await _community_name(db_session, cid),
-        time_zone=await time_zone_of(db_session, cid),
+        time_zone=zone,
         wallet=w,
         schedule=schedule,
         expiring_soon=[e for e in schedule if e.on <= soon],

@@ -119,3 +119,29 @@ async def test_expiry_dates_residents_read_are_the_communitys(db: Any, factory: 
         await db.commit()
     finally:
         clock.advance(-moved)
+
+
+async def test_points_earned_on_one_day_expire_in_one_line(client: Any, site: Any, db: Any) -> None:
+    """Thirteen awards of one morning read as thirteen lines of "N points expire on" the same date
+    on My points: the schedule was kept by the second each was earned, not by the day."""
+    tenant, _admin, alice, _bob = site
+    c, u = tenant.community_id, alice.user_id
+    await db.execute(text("UPDATE communities SET time_zone = 'Asia/Shanghai' WHERE id = :c"), {"c": c})
+    # 08:00 in Fuzhou; the awards a minute apart.
+    start = clock.now().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    moved = start - clock.now()
+    clock.advance(moved)
+    try:
+        for n in range(3):
+            await ledger.award(await connection_of(db), **_args(c, u, 10 + n, f"day-{c}-{n}"))
+            clock.advance(timedelta(minutes=1))
+            moved += timedelta(minutes=1)
+        await expiry.set_expiry_months(await connection_of(db), c, 3, actor_id=None)
+        await db.commit()
+        schedule = await expiry.expiry_schedule(await connection_of(db), c, u, "Asia/Shanghai")
+        assert [e.points for e in schedule] == [33]
+        page = (await client.get(f"/wallet?community_id={c}", headers=alice.headers)).text
+        when = clock.text(expiry.add_months(start, 3), "Asia/Shanghai", "date")
+        assert page.count("积分将于") == 1 and f"33 积分将于 {when} 过期" in page, page
+    finally:
+        clock.advance(-moved)
