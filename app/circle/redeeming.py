@@ -119,18 +119,16 @@ async def redeem_in_one(conn: Connection, actor: Actor, code: str, log: ScanLog)
     secret = rules.parse_voucher_code(code)
     if secret is None:
         return None
-    row = await _REDEEM_IN_ONE.fetchrow(
-        conn,
-        {
-            "s": secret,
-            "now": clock.now(),
-            "actor": actor.user_id,
-            "key": log.request.idempotency_key,
-            "address": log.request.address,
-            **scan_log.log_params(log),
-            **scan_log.key_params(actor, log.request),
-        },
-    )
+    params = {
+        "s": secret,
+        "now": clock.now(),
+        "actor": actor.user_id,
+        "key": log.request.idempotency_key,
+        "address": log.request.address,
+        **scan_log.log_params(log),
+        **scan_log.key_params(actor, log.request),
+    }
+    row = await scan_log.fetch_claiming(conn, _REDEEM_IN_ONE, params, log.request)
     if row is None:
         return None
     log.written = True

@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 from litestar.serialization import encode_json
 
 from app.core import clock, codes
@@ -227,15 +228,35 @@ def key_unused_sql() -> str:
 
 def key_claim_cte(source: str) -> str:
     """The key's claim (`claim_key`) as a CTE named `scan_key`, made when the CTE `source` has a
-    row (what the statement changed)."""
+    row (what the statement changed). A key that another scan claimed after the statement began
+    (`key_unused_sql` saw it unused) fails the whole statement, which `fetch_claiming` reads as
+    having done nothing."""
     return (
         "scan_key AS (INSERT INTO scan_replies "  # noqa: S608 - no input in it
         "(scanner_id, idempotency_key, code_digest, event_id, action, answer, at) "
         "SELECT CAST(:key_scanner_id AS bigint), CAST(:key_key AS varchar), "
         "CAST(:key_code_digest AS varchar), CAST(:key_event_id AS bigint), CAST(:key_action AS varchar), "
         f"CAST('{{}}' AS json), CAST(:key_at AS timestamptz) FROM {source} "
-        "WHERE CAST(:key_key AS varchar) IS NOT NULL ON CONFLICT DO NOTHING)"
+        "WHERE CAST(:key_key AS varchar) IS NOT NULL)"
     )
+
+
+async def fetch_claiming(
+    conn: Connection, statement: Sql, params: dict[str, Any], request: scanning.ScanRequest
+) -> Any:
+    """The row of a use case's own statement that claims the scan's key (`key_claim_cte`), or None
+    when another scan claimed the key while it ran: then it changed nothing, and the general path
+    (`claim_key`) tells a repeat from a conflict. In a page's transaction it runs in a savepoint,
+    so that the refused statement leaves the transaction usable."""
+    try:
+        if request.idempotency_key and conn.is_in_transaction():
+            async with conn.transaction():
+                return await statement.fetchrow(conn, params)
+        return await statement.fetchrow(conn, params)
+    except asyncpg.UniqueViolationError as exc:
+        if exc.table_name != "scan_replies":
+            raise
+        return None
 
 
 def key_params(actor: Actor, request: scanning.ScanRequest) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """A scan's idempotency key claimed at the same moment by another scan, on the live server (2
 workers): the scan whose claim waits on the other's must see it once that one commits, not the
-database as it stood when its own statement began."""
+database as it stood when its own statement began, and change nothing under the key."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from sqlalchemy import text
 
 from app.core import clock
 from app.scans.services import code_digest
-from tests.circle.conftest import give_points
+from tests.circle.conftest import Circle, buy, give_points, make_offer
+from tests.circle.conftest import circle as circle  # the fixture
 from tests.conftest import login
 
 WAITING = (
@@ -80,3 +81,38 @@ async def test_a_key_claimed_by_a_pickup_committing_meanwhile_is_a_conflict_for_
     assert answer.status_code == 409 and answer.json()["code"] == "conflict", answer.text
     status = "SELECT status FROM store_orders WHERE id = :o"
     assert (await db.execute(text(status), {"o": orders[1]["id"]})).scalar_one() == "held"
+
+
+async def test_a_key_claimed_by_a_redemption_committing_meanwhile_is_a_conflict_for_another_voucher(
+    live_server: Any, client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    """The usual redemption is one statement that claims the key with what it changes: it found
+    the key unused when it began, redeemed voucher B, and its claim, waiting on the one of voucher
+    A's scan, then did nothing when that one committed: B was redeemed under a key that had
+    served A."""
+    offer = await make_offer(client, circle, points_price=10)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 50)
+    codes = []
+    for n in range(2):
+        bought = await buy(client, circle.resident, offer, key=f"race-{n}")
+        assert bought.status_code == 201, bought.text
+        codes.append((bought.json()["id"], bought.json()["voucher_code"]))
+    key = "shop-race"
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=60) as http:
+        async with engine.connect() as first:
+            digest = code_digest(codes[0][1])
+            await first.execute(
+                text(CLAIM), {"u": circle.barber.user_id, "k": key, "d": digest, "at": clock.now()}
+            )
+            body = {"code": codes[1][1], "idempotency_key": key}
+            second = asyncio.create_task(http.post("/api/v1/scans", json=body, headers=circle.barber.headers))
+            await _waiting(engine)
+            await first.commit()
+        answer = await second
+    assert answer.status_code == 409 and answer.json()["code"] == "conflict", answer.text
+    held = "SELECT status FROM circle_vouchers WHERE id = :v"
+    assert (await db.execute(text(held), {"v": codes[1][0]})).scalar_one() == "held"
+    wallet = await client.get(
+        "/api/v1/me/wallet", params={"community_id": circle.community_id}, headers=circle.resident.headers
+    )
+    assert (wallet.json()["balance"], wallet.json()["held"]) == (50, 20)
