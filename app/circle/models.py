@@ -41,6 +41,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import form_keys
 from app.core.database import Base
+from app.core.photos import StoredPhoto
 
 OFFER_STATUSES = ("pending", "active", "rejected", "withdrawn")
 VOUCHER_STATUSES = ("awaiting_payment", "held", "redeemed", "cancelled", "expired")
@@ -60,22 +61,8 @@ class Provider(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class Photo(Base):
+class Photo(StoredPhoto, Base):
     __tablename__ = "circle_photos"
-    __table_args__ = (
-        CheckConstraint("content_type IN ('image/jpeg', 'image/png', 'image/webp')", name="content_type"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    # Server-chosen (random hex + extension); never the uploader's name.
-    filename: Mapped[str] = mapped_column(String(64), unique=True)
-    content_type: Mapped[str] = mapped_column(String(20))
-    size: Mapped[int] = mapped_column(Integer)
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    uploaded_by: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class Offer(Base):

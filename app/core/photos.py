@@ -11,10 +11,14 @@ import os
 import secrets
 import warnings
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from litestar import Response
 from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from app.core.errors import Invalid, NotFound
 from app.core.i18n import lazy
@@ -94,6 +98,29 @@ def clean(raw: bytes) -> CleanImage:
 
 CONTENT_TYPES = dict(FORMATS.values())
 TYPES_OF = {extension: content_type for content_type, extension in FORMATS.values()}
+
+
+class StoredPhoto:
+    """The columns of a domain's table of photos (the store's items', the circle's offers'): one
+    photo as `clean` made it and `store` wrote it, of one community; mixed into the domain's
+    model."""
+
+    @declared_attr.directive
+    @classmethod
+    def __table_args__(cls) -> tuple[Any, ...]:
+        kept = ", ".join(f"'{content_type}'" for content_type in CONTENT_TYPES)
+        return (CheckConstraint(f"content_type IN ({kept})", name="content_type"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    # Server-chosen (random hex + extension); never the uploader's name.
+    filename: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 def folder(uploads_dir: Path, name: str) -> Path:

@@ -34,28 +34,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import form_keys
 from app.core.database import Base
+from app.core.photos import StoredPhoto
 
 ORDER_STATUSES = ("held", "picked_up", "cancelled", "expired")
 MOVE_KINDS = ("initial", "restock", "donation", "correction", "reserve", "release", "pickup")
-PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
-class StorePhoto(Base):
+class StorePhoto(StoredPhoto, Base):
     __tablename__ = "store_photos"
-    __table_args__ = (
-        CheckConstraint("content_type IN ('image/jpeg', 'image/png', 'image/webp')", name="content_type"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    # Server-chosen (random hex + extension); never the uploader's name.
-    filename: Mapped[str] = mapped_column(String(64), unique=True)
-    content_type: Mapped[str] = mapped_column(String(20))
-    size: Mapped[int] = mapped_column(Integer)
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    uploaded_by: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class StoreItem(Base):
