@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -155,22 +156,21 @@ _BY_KEY = Sql(
 )
 
 
-# The usual purchase in one statement: lock the wallet if it covers the price (the ledger's `hw`),
-# check the offer is still offered at that price with no quota, limit or cash part, by a provider
-# that may still act in its community (app.core.organisations' `organisation_may_act`) (`so`), hold
-# the points unless a twin request with the same key got there first (the hold's key), and only
-# then make the voucher. Anything else leaves the statement without effect and `buy` takes the
-# general path, which tells why (not enough points, the twin's voucher, an offer changed).
-_HOLD_LOCK, _HOLD_INSERT = ledger.hold_ctes("hw, so", "ON CONFLICT DO NOTHING")
+# The usual purchase in one statement: check the offer is still offered at that price with no
+# quota, limit or cash part, by a provider that may still act in its community
+# (app.core.organisations' `organisation_may_act`) (`so`), add the price to the wallet's held
+# points if they are covered (the ledger's `hw`, the wallet's row written once, no lock before
+# it), hold them and make the voucher. Too few points or a changed offer leave the statement
+# without effect; a twin request with the same key that committed first fails it on the hold's
+# unique key, which undoes the wallet's update with it. Either way `buy` takes the general path,
+# which tells why (not enough points, the twin's voucher, an offer changed).
 _BUY_IN_ONE = Sql(
-    "WITH "  # noqa: S608 - no input in it
-    + _HOLD_LOCK
-    + ", so AS (SELECT id FROM circle_offers WHERE id = CAST(:o AS bigint) AND status = 'active' "
+    "WITH so AS (SELECT id FROM circle_offers WHERE id = CAST(:o AS bigint) AND status = 'active' "  # noqa: S608 - no input in it
     "AND points_price = CAST(:n AS bigint) AND cash_price_cents = 0 AND monthly_quota IS NULL "
     "AND per_resident_limit IS NULL AND EXISTS (SELECT 1 FROM organisation_may_act("
     "circle_offers.organisation_id, "
     "circle_offers.community_id, CAST(:now AS timestamptz)))), "
-    + _HOLD_INSERT
+    + ledger.hold_at_once_ctes("EXISTS (SELECT 1 FROM so)")
     + ", vi AS (INSERT INTO circle_vouchers (community_id, offer_id, organisation_id, user_id, points, "
     "cash_cents, status, hold_id, idempotency_key, secret, digits, expires_at, created_at, placed_by) "
     "SELECT CAST(:c AS bigint), CAST(:o AS bigint), CAST(:org AS bigint), CAST(:u AS bigint), h.amount, 0, "
@@ -178,6 +178,8 @@ _BUY_IN_ONE = Sql(
     "CAST(:exp AS timestamptz), CAST(:now AS timestamptz), NULL FROM h RETURNING id) "
     "SELECT (SELECT id FROM vi)"
 )
+# The unique keys a twin's committed purchase makes the one statement fail on.
+_TWIN_KEYS = frozenset({"uq_ledger_holds_idempotency_key", "uq_circle_vouchers_user_id_key"})
 
 
 async def left_this_month(conn: Connection, offer: Offer, user_id: int, time_zone: str) -> int | None:
@@ -262,19 +264,27 @@ async def _buy_in_one(
         points=facts.points_price,
         **_terms(actor, actor.user_id, offer_id, key, facts.name, facts.organisation_id),
     )
-    made = await _BUY_IN_ONE.fetchval(
-        conn,
-        {
-            **params,
-            "o": offer_id,
-            "org": facts.organisation_id,
-            "u": actor.user_id,
-            "vkey": key,
-            "secret": secret,
-            "digits": rules.new_digits(),
-            "exp": rules.voucher_expiry(params["now"], facts.voucher_days),
-        },
-    )
+    values = {
+        **params,
+        "o": offer_id,
+        "org": facts.organisation_id,
+        "u": actor.user_id,
+        "vkey": key,
+        "secret": secret,
+        "digits": rules.new_digits(),
+        "exp": rules.voucher_expiry(params["now"], facts.voucher_days),
+    }
+    try:
+        if conn.is_in_transaction():
+            # A page's transaction: a savepoint, so that a twin's failed statement leaves it usable.
+            async with conn.transaction():
+                made = await _BUY_IN_ONE.fetchval(conn, values)
+        else:
+            made = await _BUY_IN_ONE.fetchval(conn, values)
+    except asyncpg.UniqueViolationError as exc:
+        if exc.constraint_name not in _TWIN_KEYS:
+            raise
+        return None
     if made is None:
         return None
     return Bought(int(made), "held", facts.points_price, rules.voucher_code(secret), True)

@@ -35,17 +35,36 @@ def hold_ctes(sources: str, on_conflict: str = "") -> tuple[str, str]:
     key is an error, which undoes the caller's whole statement."""
     lock = f"hw AS (SELECT id FROM ledger_accounts WHERE id = CAST(:debit AS bigint) AND {COVERS} FOR UPDATE)"  # noqa: S608 - no input in it
     insert = (
+        _insert_hold(sources, on_conflict) + ", "  # noqa: S608 - no input in it
+        "hu AS (UPDATE ledger_accounts a SET held = a.held + h.amount FROM h "
+        "WHERE a.id = CAST(:debit AS bigint) RETURNING a.id)"
+    )
+    return lock, insert
+
+
+def hold_at_once_ctes(condition: str) -> str:
+    """A hold as CTEs when nothing after it in the statement can refuse: `hw` adds `:n` to the
+    wallet `:debit`'s held points if its available points cover them and `condition` (an SQL
+    condition over the caller's earlier CTEs) is true, and `h` inserts the hold from it. The
+    wallet's row is written once, with no lock before it, and the hold is inserted without a
+    conflict check: a repeated key fails the statement (`uq_ledger_holds_idempotency_key`),
+    which undoes the wallet's update with it. Parameters from `hold_params`."""
+    return (
+        "hw AS (UPDATE ledger_accounts SET held = held + CAST(:n AS bigint) "  # noqa: S608 - no input in it
+        f"WHERE id = CAST(:debit AS bigint) AND {COVERS} AND {condition} RETURNING id), " + _insert_hold("hw")
+    )
+
+
+def _insert_hold(sources: str, on_conflict: str = "") -> str:
+    return (
         "h AS (INSERT INTO ledger_holds (idempotency_key, community_id, debit_account_id, "  # noqa: S608
         "credit_account_id, amount, kind, reference, memo, reason, actor_id, created_at, status, expires_at) "
         "SELECT CAST(:key AS varchar), CAST(:c AS bigint), CAST(:debit AS bigint), CAST(:credit AS bigint), "
         "CAST(:n AS bigint), CAST(:kind AS varchar), CAST(:ref AS varchar), CAST(:memo AS varchar), "
         "CAST(:reason AS jsonb), CAST(:actor AS bigint), CAST(:now AS timestamptz), 'pending', "
         "CAST(:expires AS timestamptz) "
-        f"FROM {sources} {on_conflict} RETURNING id, amount), "
-        "hu AS (UPDATE ledger_accounts a SET held = a.held + h.amount FROM h "
-        "WHERE a.id = CAST(:debit AS bigint) RETURNING a.id)"
+        f"FROM {sources} {on_conflict} RETURNING id, amount)"
     )
-    return lock, insert
 
 
 # A hold on its own: lock the wallet only if it covers the amount, insert unless the key exists,

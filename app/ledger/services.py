@@ -17,6 +17,7 @@ from app.core.uow import Connection, Sql
 from app.ledger.holds import (
     NEW_TRANSFER_ID,
     hold,
+    hold_at_once_ctes,
     hold_ctes,
     hold_ex,
     hold_params,
@@ -67,6 +68,7 @@ __all__ = [
     "deduct",
     "deduct_ex",
     "hold",
+    "hold_at_once_ctes",
     "hold_ctes",
     "hold_ex",
     "hold_params",
