@@ -79,6 +79,10 @@ async def wallet_page(
     )
 
 
+# A month of a resident's statement is counted and read a numbered page at a time.
+STATEMENT_PAGE = 20
+
+
 @get("/wallet/statement", include_in_schema=False)
 async def statement_page(
     request: Request,
@@ -89,22 +93,53 @@ async def statement_page(
 ) -> Template:
     cid = admin.community_of(actor, community_id)
     conn = await connection_of(db_session)
+    zone = await time_zone_of(db_session, cid)
+    month = request.query_params.get("month", "").strip()[:20]
+    first_day = clock.parse_month(month) if month else None
+    context: dict[str, Any] = {
+        "community_id": cid,
+        "community_name": await _community_name(db_session, cid),
+        "time_zone": zone,
+        "kind_labels": KIND_LABELS,
+        "month": "",
+        "month_typed": month,  # kept in its field when it is not a month
+        "this_month": clock.month_text(clock.today(zone)),
+        "month_error": gettext_for(request)(fields.MONTH_WORDS) if month and first_day is None else None,
+    }
+    if first_day is not None:
+        start, end = clock.month_bounds(first_day, zone)
+        asked = optional_int(request.query_params.get("page"))
+        total = await services.statement_in_month_count(conn, cid, actor.user_id, start, end)
+        at = paging.window(total, asked, STATEMENT_PAGE)
+        lines = await services.statement_in_month(
+            conn, cid, actor.user_id, start, end, limit=STATEMENT_PAGE, offset=at.offset
+        )
+        return render(
+            request,
+            "ledger/statement.html",
+            **{**context, "month": month},
+            lines=lines,
+            month_total=total,
+            page=at.number,
+            pages=at.pages,
+            next_cursor=None,
+            newest=True,
+        )
     try:
-        lines, next_before = await services.statement(conn, cid, actor.user_id, limit=20, before=cursor)
+        lines, next_before = await services.statement(
+            conn, cid, actor.user_id, limit=STATEMENT_PAGE, before=cursor
+        )
         newer = await services.statement_count(conn, cid, actor.user_id, newer_than=cursor) if cursor else 0
     except Invalid:
         # A mangled link: the first page.
-        lines, next_before = await services.statement(conn, cid, actor.user_id, limit=20)
+        lines, next_before = await services.statement(conn, cid, actor.user_id, limit=STATEMENT_PAGE)
         cursor, newer = None, 0
     return render(
         request,
         "ledger/statement.html",
-        community_id=cid,
-        community_name=await _community_name(db_session, cid),
+        **context,
         lines=lines,
-        time_zone=await time_zone_of(db_session, cid),
         next_cursor=next_before,
-        kind_labels=KIND_LABELS,
         # which lines of how many the page shows, and the way back to the newest
         total=await services.statement_count(conn, cid, actor.user_id),
         first=newer + 1,

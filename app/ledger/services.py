@@ -136,6 +136,27 @@ _STATEMENT_COUNT = Sql(
     "AND (created_at, id) >= (:after_at, :after_id)) + (SELECT count(*) FROM ledger_transfers "
     "WHERE debit_account_id = :w AND (created_at, id) >= (:after_at, :after_id))"
 )
+# A month's lines (the resident's month choice), newest first, a numbered page at a time, and how
+# many there are: each side read from its (account, created_at, id) index within the month.
+_MONTH_SIDES = (
+    "(SELECT id, amount, kind, memo, reference, created_at, reason FROM ledger_transfers "
+    "WHERE credit_account_id = :w AND created_at >= :start AND created_at < :end "
+    "ORDER BY created_at DESC, id DESC LIMIT :upto) "
+    "UNION ALL "
+    "(SELECT id, -amount, kind, memo, reference, created_at, reason FROM ledger_transfers "
+    "WHERE debit_account_id = :w AND created_at >= :start AND created_at < :end "
+    "ORDER BY created_at DESC, id DESC LIMIT :upto)"
+)
+_STATEMENT_IN_MONTH = Sql(
+    "SELECT id, amount, kind, memo, reference, created_at, reason FROM ("  # noqa: S608 - no input in it
+    + _MONTH_SIDES
+    + ") lines ORDER BY created_at DESC, id DESC LIMIT :n OFFSET :o"
+)
+_STATEMENT_IN_MONTH_COUNT = Sql(
+    "SELECT (SELECT count(*) FROM ledger_transfers WHERE credit_account_id = :w "
+    "AND created_at >= :start AND created_at < :end) + (SELECT count(*) FROM ledger_transfers "
+    "WHERE debit_account_id = :w AND created_at >= :start AND created_at < :end)"
+)
 _CURSOR = re.compile(r"(\d{1,18})\.(\d{1,18})")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _END_OF_TIME = datetime(9999, 12, 31, tzinfo=UTC)
@@ -207,3 +228,34 @@ async def statement_count(
     return int(
         await _STATEMENT_COUNT.fetchval(conn, {"w": wallet_id, "after_at": after_at, "after_id": after_id})
     )
+
+
+async def statement_in_month_count(
+    conn: Connection, community_id: int, user_id: int, start: datetime, end: datetime
+) -> int:
+    """How many transfers a member's statement has from `start` to before `end`."""
+    wallet_id = await _WALLET_ID.fetchval(conn, {"c": community_id, "u": user_id})
+    if wallet_id is None:
+        return 0
+    return int(await _STATEMENT_IN_MONTH_COUNT.fetchval(conn, {"w": wallet_id, "start": start, "end": end}))
+
+
+async def statement_in_month(
+    conn: Connection,
+    community_id: int,
+    user_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    limit: int,
+    offset: int = 0,
+) -> list[StatementLine]:
+    """A member's transfers from `start` to before `end`, newest first, `limit` from `offset`."""
+    wallet_id = await _WALLET_ID.fetchval(conn, {"c": community_id, "u": user_id})
+    if wallet_id is None:
+        return []
+    rows = await _STATEMENT_IN_MONTH.fetch(
+        conn,
+        {"w": wallet_id, "start": start, "end": end, "upto": limit + offset, "n": limit, "o": offset},
+    )
+    return [StatementLine(*row) for row in rows]
