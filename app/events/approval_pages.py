@@ -1,0 +1,203 @@
+"""The approval queue's page: approve, adjust or reject stays and claimed hours, and the
+admins' honour hours (a part of app.events.admin_pages that grew past the house's 600 lines)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts import people
+from app.accounts.models import Membership, User
+from app.core import clock, form_keys
+from app.core.authz import Actor
+from app.core.errors import DomainError, Invalid, NotFound
+from app.core.fields import parse_id
+from app.core.i18n import lazy
+from app.core.web import client_address, error_message, optional_int, render, reopen_form
+from app.events import approvals, hours, rules
+from app.events.models import CATEGORIES
+from app.ledger.services import ASKED_AGAIN
+from app.places.models import Community
+
+
+@get("/admin/c/{community_id:int}/approvals", include_in_schema=False)
+async def approvals_page(
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    done: str = "",
+    q: str = "",
+    stays: str = "",
+    claims: str = "",
+) -> Template:
+    return await _approvals(
+        request,
+        db_session,
+        actor,
+        community_id,
+        notice=lazy("Saved.") if done else None,
+        q=q.strip()[:50],
+        pages=(optional_int(stays), optional_int(claims)),
+    )
+
+
+async def _approvals(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+    q: str = "",
+    pages: tuple[int | None, int | None] = (None, None),
+    ask_again: int | None = None,
+) -> Template:
+    """The queue (`pages`: the page of its stays and of its claimed hours); after a refused
+    decision, the form it came from keeps what the admin typed (`form`: the points and the reason
+    of that stay or claim, or the honour hours' fields). The honour hours' person is chosen among
+    at most PEOPLE_LISTED, found by name or phone (`q`) in a large community; the one chosen
+    before stays listed. `ask_again`: the points of honour hours to ask about once more before
+    they are paid (ASKED_AGAIN or more), the form's fields kept."""
+    if not actor.is_member(community_id):
+        raise NotFound()
+    queue = await approvals.approval_queue(db_session, actor, community_id, *pages)
+    community = await db_session.get(Community, community_id)
+    members = (
+        select(User.id, User.display_name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.community_id == community_id)
+    )
+    chosen = optional_int((form or {}).get("user_id"))
+    choices = await people.offered(
+        db_session, community_id, members, q, PEOPLE_LISTED, [] if chosen is None else [chosen]
+    )
+    return render(
+        request,
+        "events/approvals.html",
+        q=q,
+        more_people=choices.more,
+        status_code=status_code,
+        ask_again=ask_again,
+        community=community,
+        notice=notice,
+        error=error,
+        form=form or {},
+        form_key=form_keys.new(),
+        labels=rules.CATEGORY_LABELS,
+        people=choices.rows,
+        categories=CATEGORIES,
+        today=clock.today(community.time_zone if community else None).isoformat(),
+        # The stays nothing flags, approved in one step after a crowded event (each box ticked
+        # by hand was hundreds of ticks).
+        plain_ids=[s.id for s, _t, _n in queue["stays"] if not s.flagged and s.award_status == "pending"],
+        **queue,
+    )
+
+
+# The honour hours' form lists this many people at most: the others are found by name or phone.
+PEOPLE_LISTED = 200
+DECISIONS = ("bulk", "approve", "adjust", "reject", "claim_approve", "claim_reject")
+
+
+@post("/admin/c/{community_id:int}/approvals", include_in_schema=False)
+async def approvals_submit(
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    q: str = "",
+    stays: str = "",
+    claims: str = "",
+) -> Template | Redirect:
+    """A decision sent from the queue's page: the forms post to the page's own address, so the
+    pages of its two lists and the person searched (`stays`, `claims`, `q`) come back with it, and
+    a refused decision is shown again on the page its form was on, a done one on the same pages."""
+    pages = (optional_int(stays), optional_int(claims))
+    kept = urlencode(
+        {k: v for k, v in (("q", q.strip()[:50]), ("stays", pages[0]), ("claims", pages[1])) if v}
+    )
+    raw = await request.form()
+    form = {k: str(v) for k, v in raw.items() if isinstance(v, str)}
+    action = form.get("action", "")
+    address = client_address(request)
+    try:
+        # Every decision here pays points or refuses them for good: only a reversal undoes it.
+        if action in DECISIONS and form.get("confirm") != "1":
+            raise Invalid(lazy("Tick the box to confirm."), field="confirm")
+        if action == "bulk":
+            ids = (
+                [i for v in raw.getall("checkin_ids") if (i := parse_id(str(v))) is not None]
+                if "checkin_ids" in raw
+                else []
+            )
+            await approvals.approve(db_session, actor, ids, address)
+        elif action in ("approve", "adjust", "reject"):
+            checkin_id = optional_int(form.get("checkin_id"))
+            if checkin_id is None:
+                raise NotFound()
+            if action == "approve":
+                await approvals.approve(db_session, actor, [checkin_id], address)
+            elif action == "adjust":
+                points = optional_int(form.get("points"))
+                if points is None:
+                    raise Invalid(lazy("Please enter a whole number."), field="points")
+                await approvals.adjust(db_session, actor, checkin_id, points, form.get("reason", ""), address)
+            else:
+                await approvals.reject(db_session, actor, checkin_id, form.get("reason", ""), address)
+        elif action in ("claim_approve", "claim_reject"):
+            claim_id = optional_int(form.get("claim_id"))
+            if claim_id is None:
+                raise NotFound()
+            await hours.decide_claim(
+                db_session,
+                actor,
+                claim_id,
+                approve_it=action == "claim_approve",
+                points=optional_int(form.get("points")) or 0,
+                reason=form.get("reason", ""),
+                address=address,
+            )
+        elif action == "honour":
+            user_id = optional_int(form.get("user_id"))
+            if user_id is None:
+                raise Invalid(lazy("Please choose a person."), field="user_id")
+            points = optional_int(form.get("points")) or 0
+            if form.get("converts_to_points") == "1" and points >= ASKED_AGAIN and form.get("again") != "1":
+                return await _approvals(
+                    request, db_session, actor, community_id, form=form, q=q.strip()[:50], ask_again=points
+                )
+            await hours.enter_honour_hours(
+                db_session,
+                actor,
+                community_id,
+                user_id,
+                hours.claim_from_form(form),
+                points=points,
+                converts_to_points=form.get("converts_to_points") == "1",
+                address=address,
+                form_key=form.get("key"),
+            )
+        else:
+            raise Invalid()
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return await _approvals(
+            request,
+            db_session,
+            actor,
+            community_id,
+            error=error_message(request, exc),
+            form=form,
+            status_code=exc.status_code,
+            q=q.strip()[:50],
+            pages=pages,
+        )
+    return Redirect(f"/admin/c/{community_id}/approvals?done=1{'&' + kept if kept else ''}", status_code=303)
