@@ -19,7 +19,7 @@ from app.core.fields import parse_id
 from app.core.i18n import lazy
 from app.core.web import client_address, error_message, optional_int, render, reopen_form
 from app.events import approvals, hours, rules
-from app.events.models import CATEGORIES
+from app.events.models import CATEGORIES, Checkin, HourClaim
 from app.ledger.services import ASKED_AGAIN
 from app.places.models import Community
 
@@ -58,14 +58,14 @@ async def _approvals(
     status_code: int = 200,
     q: str = "",
     pages: tuple[int | None, int | None] = (None, None),
-    ask_again: int | None = None,
+    ask_again: dict[str, object] | None = None,
 ) -> Template:
     """The queue (`pages`: the page of its stays and of its claimed hours); after a refused
     decision, the form it came from keeps what the admin typed (`form`: the points and the reason
     of that stay or claim, or the honour hours' fields). The honour hours' person is chosen among
     at most PEOPLE_LISTED, found by name or phone (`q`) in a large community; the one chosen
-    before stays listed. `ask_again`: the points of honour hours to ask about once more before
-    they are paid (ASKED_AGAIN or more), the form's fields kept."""
+    before stays listed. `ask_again`: a payment of ASKED_AGAIN points or more to ask about once
+    more before it is made (`_large_award`), the form's fields kept."""
     if not actor.is_member(community_id):
         raise NotFound()
     queue = await approvals.approval_queue(db_session, actor, community_id, *pages)
@@ -105,6 +105,69 @@ async def _approvals(
 # The honour hours' form lists this many people at most: the others are found by name or phone.
 PEOPLE_LISTED = 200
 DECISIONS = ("bulk", "approve", "adjust", "reject", "claim_approve", "claim_reject")
+# The forms that pay a number of points typed by the admin, the fields each sends back when it is
+# asked about once more (ASKED_AGAIN or more: 2000 typed for 20 was paid at once), and the field
+# the admin goes back to when the number was wrong.
+TYPED_POINTS = {
+    "honour": (
+        (
+            "action",
+            "key",
+            "user_id",
+            "what",
+            "category",
+            "worked_on",
+            "hours",
+            "minutes",
+            "converts_to_points",
+        ),
+        "hpoints",
+    ),
+    "adjust": (("action", "checkin_id", "reason", "confirm"), "points-{checkin_id}"),
+    "claim_approve": (("action", "claim_id", "reason", "confirm"), "cpoints-{claim_id}"),
+}
+
+
+async def _large_award(
+    session: AsyncSession, community_id: int, form: dict[str, str]
+) -> dict[str, object] | None:
+    """What to ask about once more before a form pays ASKED_AGAIN points or more: the points, the
+    person's name (of this community's rows only; another's ids go on to the service, which
+    refuses them), the fields to send again and where to correct the number; None: nothing."""
+    action = form.get("action", "")
+    points = optional_int(form.get("points")) or 0
+    if action not in TYPED_POINTS or points < ASKED_AGAIN or form.get("again") == "1":
+        return None
+    if action == "honour" and form.get("converts_to_points") != "1":
+        return None
+    if action == "honour":
+        who = select(User.display_name).where(
+            User.id == optional_int(form.get("user_id")),
+            User.id.in_(select(Membership.user_id).where(Membership.community_id == community_id)),
+        )
+    elif action == "adjust":
+        who = (
+            select(User.display_name)
+            .join(Checkin, Checkin.user_id == User.id)
+            .where(Checkin.id == optional_int(form.get("checkin_id")), Checkin.community_id == community_id)
+        )
+    else:
+        who = (
+            select(User.display_name)
+            .join(HourClaim, HourClaim.user_id == User.id)
+            .where(HourClaim.id == optional_int(form.get("claim_id")), HourClaim.community_id == community_id)
+        )
+    name = await session.scalar(who)
+    if name is None:
+        return None
+    fields, anchor = TYPED_POINTS[action]
+    return {
+        "points": points,
+        "name": name,
+        "action": action,
+        "fields": (*fields, "points"),
+        "anchor": anchor.format(**form) if "{" in anchor else anchor,
+    }
 
 
 @post("/admin/c/{community_id:int}/approvals", include_in_schema=False)
@@ -132,6 +195,18 @@ async def approvals_submit(
         # Every decision here pays points or refuses them for good: only a reversal undoes it.
         if action in DECISIONS and form.get("confirm") != "1":
             raise Invalid(lazy("Tick the box to confirm."), field="confirm")
+        asked = await _large_award(db_session, community_id, form)
+        if asked is not None:
+            return await _approvals(
+                request,
+                db_session,
+                actor,
+                community_id,
+                form=form,
+                q=q.strip()[:50],
+                pages=pages,
+                ask_again=asked,
+            )
         if action == "bulk":
             ids = (
                 [i for v in raw.getall("checkin_ids") if (i := parse_id(str(v))) is not None]
@@ -170,10 +245,6 @@ async def approvals_submit(
             if user_id is None:
                 raise Invalid(lazy("Please choose a person."), field="user_id")
             points = optional_int(form.get("points")) or 0
-            if form.get("converts_to_points") == "1" and points >= ASKED_AGAIN and form.get("again") != "1":
-                return await _approvals(
-                    request, db_session, actor, community_id, form=form, q=q.strip()[:50], ask_again=points
-                )
             await hours.enter_honour_hours(
                 db_session,
                 actor,

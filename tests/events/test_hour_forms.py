@@ -4,6 +4,10 @@ hours is made once, and an admin's honour hours are recorded, and paid, once."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core import clock
 from app.core.authz import Actor
@@ -149,3 +153,89 @@ async def test_honour_hours_with_very_many_points_are_asked_about_once_more(clie
     assert (first.status_code, second.status_code) == (303, 303), first.text[:300]
     assert await count(db, CLAIMS, u=alice.user_id, w="多打了几个零的值守") == 1
     assert await wallet_balance(db, cid, alice.user_id) == before + 99999
+
+
+async def test_a_claim_approved_with_very_many_points_is_asked_about_once_more(client, site, db):
+    """A claim approved with 2000 points typed for 20 (the tick that confirms every decision
+    ticked as always) paid them at once: it is asked about once more, as honour hours and the
+    admin's ledger are, and paid only on yes."""
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    page = await client.get(f"/c/{cid}/hours", headers=alice.headers)
+    sent = {
+        "what": "多打一个零的买菜",
+        "worked_on": clock.today().isoformat(),
+        "hours": "1",
+        "key": KEY.search(page.text).group(1),
+    }
+    claimed = await post_form(client, f"/c/{cid}/hours/claims", sent, headers=alice.headers)
+    assert claimed.status_code == 303, claimed.text[:300]
+    claim_id = await count(
+        db, "SELECT id FROM hour_claims WHERE user_id = :u AND what = :w", u=alice.user_id, w=sent["what"]
+    )
+    url = f"/admin/c/{cid}/approvals"
+    decision = {
+        "action": "claim_approve",
+        "claim_id": str(claim_id),
+        "points": "2000",
+        "reason": "",
+        "confirm": "1",
+    }
+    before = await wallet_balance(db, cid, alice.user_id)
+    asked = await post_form(client, url, decision, headers=admin.headers)
+    assert asked.status_code == 200 and 'data-confirm="large-claim_approve"' in asked.text
+    assert f"确认为{alice.display_name}发放 2000 积分吗？" in asked.text
+    assert f'href="#cpoints-{claim_id}"' in asked.text
+    status = text("SELECT status FROM hour_claims WHERE id = :c")
+    assert (await db.execute(status, {"c": claim_id})).scalar_one() == "pending"
+    assert await wallet_balance(db, cid, alice.user_id) == before
+    done = await post_form(client, url, {**decision, "again": "1"}, headers=admin.headers)
+    assert done.status_code == 303, done.text[:300]
+    assert await wallet_balance(db, cid, alice.user_id) == before + 2000
+
+
+async def test_a_stay_adjusted_to_very_many_points_is_asked_about_once_more(client, site, engine, db):
+    """ "Adjust and approve" with 5000 points typed for 50 paid them at once: asked once more,
+    naming the person, and paid only on yes."""
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    now = clock.now()
+    async with async_sessionmaker(engine)() as s, s.begin():
+        event_id = (
+            await s.execute(
+                text(
+                    "INSERT INTO events (community_id, title, category, starts_at, ends_at, auto_award) "
+                    "VALUES (:c, '手动审核的清洁', 'cleanup', :s, :e, false) RETURNING id"
+                ),
+                {"c": cid, "s": now - timedelta(hours=3), "e": now - timedelta(hours=1)},
+            )
+        ).scalar_one()
+        stay_id = (
+            await s.execute(
+                text(
+                    "INSERT INTO event_checkins (community_id, event_id, user_id, seq, checked_in_at, "
+                    "checked_out_at, method_in, minutes, points, award_status) "
+                    "VALUES (:c, :ev, :u, 1, :i, :o, 'witnessed', 120, 50, 'pending') RETURNING id"
+                ),
+                {"c": cid, "ev": event_id, "u": alice.user_id, "i": now - timedelta(hours=3), "o": now},
+            )
+        ).scalar_one()
+    url = f"/admin/c/{cid}/approvals"
+    decision = {
+        "action": "adjust",
+        "checkin_id": str(stay_id),
+        "points": "5000",
+        "reason": "补录整场时长",
+        "confirm": "1",
+    }
+    before = await wallet_balance(db, cid, alice.user_id)
+    asked = await post_form(client, url, decision, headers=admin.headers)
+    assert asked.status_code == 200 and 'data-confirm="large-adjust"' in asked.text
+    assert (
+        f"确认为{alice.display_name}发放 5000 积分吗？" in asked.text
+        and f'href="#points-{stay_id}"' in asked.text
+    )
+    assert await wallet_balance(db, cid, alice.user_id) == before
+    done = await post_form(client, url, {**decision, "again": "1"}, headers=admin.headers)
+    assert done.status_code == 303, done.text[done.text.find('class="alert"') :][:300]
+    assert await wallet_balance(db, cid, alice.user_id) == before + 5000
