@@ -14,11 +14,10 @@ import click
 
 from app import domains
 from app.core import connections, jobs, serving
-from app.core.cli import database_url, run_with_session
+from app.core.cli import database_url, migrated, run_with_session
 from app.core.cli import settings_or_fail as _settings
 from app.core.database import embedded
 from app.core.errors import DomainError
-from app.core.migrate import upgrade
 from app.payments import gateway
 
 
@@ -48,7 +47,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
     settings = _settings()
     url = database_url(settings)
-    upgrade(url)
+    migrated(settings)
     # Workers inherit the settings through the environment.
     os.environ["JINLIN_SECRET_KEY"] = settings.secret_key
     os.environ["JINLIN_DATA_DIR"] = str(settings.data_dir)
@@ -99,7 +98,7 @@ def db_upgrade() -> None:
             f"another process (PostgreSQL backend {holder}) is migrating this database; waiting for it"
         )
 
-    done = upgrade(database_url(_settings()), on_wait=waiting)
+    done = migrated(_settings(), on_wait=waiting)
     if done.applied:
         before = ", ".join(done.before) or "an empty database"
         click.echo(f"migrated from {before} to {', '.join(done.after)}")
@@ -114,7 +113,7 @@ def demo() -> None:
     from app.demo import seed
 
     settings = _settings()
-    upgrade(database_url(settings))
+    migrated(settings)
     logins = run_with_session(settings, lambda session: seed(session, uploads_dir=settings.uploads_dir))
     if not settings.stripe_api_key:
         gateway.enable_offline(settings.data_dir)
@@ -141,7 +140,7 @@ def admin_create(phone: str, password: str, community_name: str, street_name: st
     from app.demo import ensure_admin
 
     settings = _settings()
-    upgrade(database_url(settings))
+    migrated(settings)
 
     async def work(session: Any) -> dict[str, int]:
         return await ensure_admin(
@@ -166,7 +165,7 @@ def admin_create(phone: str, password: str, community_name: str, street_name: st
 def worker(once: bool) -> None:
     """Run background jobs (PostgreSQL queue) until stopped (docker compose's worker)."""
     settings = _settings()
-    upgrade(database_url(settings))
+    migrated(settings)
     domains.load_jobs()
     names = ", ".join(sorted(jobs.registered())) or "none"
     click.echo(f"Jinlin worker: periodic jobs: {names}")

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
+import psycopg
 import sqlalchemy.exc
 from litestar import Request, Response
 from litestar.exceptions import (
@@ -382,6 +383,10 @@ def database_unavailable(exc: BaseException) -> bool:
         ):
             return True
         if _unavailable_state(_sqlstate(error)):
+            return True
+        if isinstance(error, psycopg.OperationalError) and error.sqlstate is None:
+            # psycopg's (the migrations') failure to connect: refused, timed out, no such host.
+            # An error the server sent has its sqlstate.
             return True
         todo.extend(
             e for e in (getattr(error, "orig", None), error.__cause__, error.__context__) if e is not None
