@@ -43,14 +43,6 @@ def overdue(status: str, due_on: date, today: date) -> bool:
     return status in ("open", "in_progress") and due_on < today
 
 
-def mask_name(name: str) -> str:
-    """杨依伯 -> 杨**: enough for a unit to greet, not to identify."""
-    name = name.strip()
-    if not name:
-        return ""
-    return name[0] + "*" * max(len(name) - 1, 1)
-
-
 @dataclass(frozen=True)
 class Share:
     done: int
