@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -274,20 +273,10 @@ async def _buy_in_one(
         "digits": rules.new_digits(),
         "exp": rules.voucher_expiry(params["now"], facts.voucher_days),
     }
-    try:
-        if conn.is_in_transaction():
-            # A page's transaction: a savepoint, so that a twin's failed statement leaves it usable.
-            async with conn.transaction():
-                made = await _BUY_IN_ONE.fetchval(conn, values)
-        else:
-            made = await _BUY_IN_ONE.fetchval(conn, values)
-    except asyncpg.UniqueViolationError as exc:
-        if exc.constraint_name not in _TWIN_KEYS:
-            raise
+    made = await _BUY_IN_ONE.fetchrow_unless_taken(conn, values, _TWIN_KEYS)
+    if made is None or made[0] is None:
         return None
-    if made is None:
-        return None
-    return Bought(int(made), "held", facts.points_price, rules.voucher_code(secret), True)
+    return Bought(int(made[0]), "held", facts.points_price, rules.voucher_code(secret), True)
 
 
 async def buy(

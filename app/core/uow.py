@@ -33,7 +33,7 @@ one whose statement was cancelled.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeAlias, cast
 
@@ -90,6 +90,23 @@ class Sql:
         row = await self.fetchrow(conn, params)
         assert row is not None, "the statement returns one row"
         return row
+
+    async def fetchrow_unless_taken(
+        self, conn: Connection, params: Mapping[str, Any], keys: Collection[str]
+    ) -> Record | None:
+        """The statement's row, or None when another transaction took first one of the unique
+        `keys` (constraint names) that it inserts: a use case's one statement raced by a twin
+        with the same key, which then fails and is undone as a whole. In a page's transaction it
+        runs in a savepoint, so that the transaction stays usable after it."""
+        try:
+            if conn.is_in_transaction():
+                async with conn.transaction():
+                    return await self.fetchrow(conn, params)
+            return await self.fetchrow(conn, params)
+        except asyncpg.UniqueViolationError as exc:
+            if exc.constraint_name not in keys:
+                raise
+            return None
 
     async def fetchval(self, conn: Connection | AsyncSession, params: Mapping[str, Any] | None = None) -> Any:
         if isinstance(conn, AsyncSession):

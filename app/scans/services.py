@@ -7,7 +7,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
 from litestar.serialization import encode_json
 
 from app.core import clock, codes
@@ -246,17 +245,13 @@ async def fetch_claiming(
 ) -> Any:
     """The row of a use case's own statement that claims the scan's key (`key_claim_cte`), or None
     when another scan claimed the key while it ran: then it changed nothing, and the general path
-    (`claim_key`) tells a repeat from a conflict. In a page's transaction it runs in a savepoint,
-    so that the refused statement leaves the transaction usable."""
-    try:
-        if request.idempotency_key and conn.is_in_transaction():
-            async with conn.transaction():
-                return await statement.fetchrow(conn, params)
+    (`claim_key`) tells a repeat from a conflict (uow's `fetchrow_unless_taken`)."""
+    if not request.idempotency_key:
         return await statement.fetchrow(conn, params)
-    except asyncpg.UniqueViolationError as exc:
-        if exc.table_name != "scan_replies":
-            raise
-        return None
+    return await statement.fetchrow_unless_taken(conn, params, _KEY_TAKEN)
+
+
+_KEY_TAKEN = frozenset({"pk_scan_replies"})
 
 
 def key_params(actor: Actor, request: scanning.ScanRequest) -> dict[str, Any]:

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
-import asyncpg
-
 from app.core import audit, clock
 from app.core.authz import Actor
 from app.core.changes import ChangeFeed, Memo, Watch
@@ -338,16 +336,8 @@ async def _place_in_one(
 ) -> PlacedOrder:
     """`placed` with the new order's id; or the order a twin with the same key placed; or the
     refusal."""
-    try:
-        if conn.is_in_transaction():
-            # A page's transaction: a savepoint, so that a twin's failed statement leaves it usable.
-            async with conn.transaction():
-                row = await _PLACE_IN_ONE.one(conn, params)
-        else:
-            row = await _PLACE_IN_ONE.one(conn, params)
-    except asyncpg.UniqueViolationError as exc:
-        if exc.constraint_name not in _TWIN_KEYS:
-            raise
+    row = await _PLACE_IN_ONE.fetchrow_unless_taken(conn, params, _TWIN_KEYS)
+    if row is None:
         return await find_by_key(conn, params["u"], params["okey"], item_id, quantity)
     if row["order_id"] is not None:
         placed.id = int(row["order_id"])
