@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -181,8 +182,13 @@ async def run_worker(
 # ---------------------------------------------------------------- hooks for `jinlin serve`
 
 _running: asyncio.Task[None] | None = None
-# Seconds between an in-process worker's end and its restart.
-RESTART_DELAY = 5
+# Seconds between a job worker's end and its restart: short at first (PostgreSQL back after a
+# moment's loss, the jobs go on a second later), twice as long after each restart that ended again
+# within RESTART_RESET seconds, up to RESTART_MAX (PostgreSQL gone for a while: a line in the log
+# every half a minute, not every few seconds).
+RESTART_DELAY = 1
+RESTART_MAX = 30
+RESTART_RESET = 60
 # Seconds between a standing-by serve worker's asks for the job worker's turn.
 TURN_RETRY = 5
 
@@ -217,15 +223,29 @@ async def run_worker_for_good(settings: Settings, name: str) -> None:
     procrastinate ends its worker quietly, without raising, when a side task fails: its listener
     does when PostgreSQL goes away, so taking that for the end left `jinlin serve` without jobs,
     and made `jinlin worker` exit, for good."""
+    quick = 0  # ends in a row soon after their start
     while True:
+        started = time.monotonic()
+        error: Exception | None = None
         try:
             await run_worker(settings, name=name)
-            log.warning("job worker %s stopped; restarting in %d s", name, RESTART_DELAY)
         except asyncio.CancelledError:
             raise
-        except Exception:  # a broken job or a lost connection must not stop the web app
-            log.exception("job worker %s failed; restarting in %d s", name, RESTART_DELAY)
-        await asyncio.sleep(RESTART_DELAY)
+        except Exception as exc:  # a broken job or a lost connection must not stop the web app
+            error = exc
+        quick = quick + 1 if time.monotonic() - started < RESTART_RESET else 0
+        delay = restart_delay(quick)
+        if error is None:
+            log.warning("job worker %s stopped; restarting in %d s", name, delay)
+        else:
+            log.error("job worker %s failed; restarting in %d s", name, delay, exc_info=error)
+        await asyncio.sleep(delay)
+
+
+def restart_delay(quick: int) -> int:
+    """Seconds before a job worker's restart, its `quick`-th end in a row soon after a start (0:
+    it had run for a while)."""
+    return min(RESTART_DELAY * 2 ** max(quick - 1, 0), RESTART_MAX)
 
 
 def on_shutdown(settings: Settings) -> Callable[[], Awaitable[None]]:
