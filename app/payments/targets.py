@@ -22,6 +22,10 @@ class Target:
     public: bool = True
     # The target's own page, for a link back.
     url: str | None = None
+    # Its page for its community's members (its admins), where that is not `url`: a wish's public
+    # link is the pool's page of many, where the admin's "open its page" landed among the others.
+    # A street admin, who is no member, is still led to `url`.
+    admin_url: str | None = None
 
 
 Lookup = Callable[[AsyncSession, int], Awaitable[Target | None]]

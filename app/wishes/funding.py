@@ -28,6 +28,7 @@ def _target(r: Any) -> targets.Target:
         goal_cents=r["funding_goal_cents"],
         public=r["status"] in rules.IN_POOL,
         url=f"/c/{r['community_id']}/wish-pool",
+        admin_url=f"/wishes/{r['id']}",
     )
 
 

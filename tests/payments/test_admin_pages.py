@@ -13,7 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from tests.api.helpers import page_login, post_form
-from tests.conftest import login
+from tests.api.test_home_pages import street_admin_of
+from tests.conftest import count, login
 from tests.payments.conftest import apply_waiting, deliver, fake_step, session_of, wish_with_goal
 
 
@@ -223,3 +224,22 @@ async def test_a_contribution_above_the_whole_goal_is_asked_about_once_more(
     # Within the goal, nothing is asked.
     within = await post_form(pay, url, {**form, "amount": "1000", "key": "within-goal"})
     assert within.status_code == 303
+
+
+async def test_the_goal_page_opens_the_wish_itself_not_the_pool(
+    pay: Any, factory: Any, engine: Any, db: Any
+) -> None:
+    """The admin's funding page of a wish said 打开它的页面 and opened the whole wish pool, a page
+    of many where the wish was to be looked for (or on another page of it); it opens the wish."""
+    goal = await wish_with_goal(pay, factory)
+    await page_login(pay, goal.admin)
+    page = (await pay.get(f"/payments/admin/wish/{goal.wish_id}")).text
+    assert f'<a href="/wishes/{goal.wish_id}">打开它的页面</a>' in page
+    # The street admin, who may read the goal but no wish's own page, and a visitor of the public
+    # page are still led to the pool.
+    street_id = await count(db, "SELECT street_id FROM communities WHERE id = :c", c=goal.community_id)
+    await page_login(pay, await street_admin_of(engine, street_id))
+    street = await pay.get(f"/payments/admin/wish/{goal.wish_id}")
+    assert street.status_code == 200 and f'<a href="/c/{goal.community_id}/wish-pool">' in street.text
+    public = (await pay.get(f"/fund/wish/{goal.wish_id}")).text
+    assert "/wish-pool" in public
