@@ -156,3 +156,18 @@ async def test_a_refused_number_on_the_event_form_names_its_field(client, site, 
     )
     assert "Points per hour: Please enter a whole number." in english.text
     assert await count(db, made, c=cid) == before
+
+
+async def test_an_events_counts_of_people_say_they_are_people(client, site):
+    """The organiser's figures read 0 当前在场 and 3 已到场, bare numbers: they say 人 (0 人在场,
+    3 人已到场), on the event's page as on the kiosk screen that uses the same words."""
+    tenant, admin, _alice, _bob = site
+    cid = tenant.community_id
+    created = await post_form(client, f"/admin/c/{cid}/events", form(), headers=admin.headers)
+    assert created.status_code == 303
+    page = await client.get(
+        created.headers["location"], headers={**admin.headers, "Accept-Language": "zh-CN"}
+    )
+    assert re.search(r"<strong>0</strong>人在场</div>", page.text) and re.search(
+        r"<strong>0</strong>人已到场</div>", page.text
+    )
