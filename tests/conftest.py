@@ -19,6 +19,11 @@ os.environ["JINLIN_ARGON2"] = "fast"
 # platformdirs requires of XDG_RUNTIME_DIR, or it falls back to the shared one), which the
 # processes it starts inherit, with it the lock of the servers they share.
 os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="jinlin-run-")
+# The app's settings outside a request (the jobs' reconciliation with Stripe, a kiosk code's key)
+# are read from the environment: without a data directory of the tests' own they were those of
+# the checkout's ./var, where `jinlin demo` had switched payments to its offline Stripe on port
+# 8000, and the tests after a demo asked a Stripe nobody ran.
+os.environ["JINLIN_DATA_DIR"] = tempfile.mkdtemp(prefix="jinlin-data-")
 
 import asyncio
 import base64
