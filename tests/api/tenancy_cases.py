@@ -258,6 +258,8 @@ BODY_EXEMPT: dict[tuple[str, str], str] = {
     ("POST", "/payments/admin/payments/{payment_id:int}/refund"): "reads the payment row's goal",
     ("POST", "/payments/admin/payments/{payment_id:int}/ask-again"): "reads the payment row's goal",
     ("POST", "/circle/vouchers/{voucher_id:int}/redeem"): "names only its path's voucher (and its code)",
+    ("GET", "/wallet/statement"): "names only the community asked for (?community_id=), which "
+    "admin.community_of holds to the resident's own, as on /wallet; its page's words name it",
 }
 
 
