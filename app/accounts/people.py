@@ -29,6 +29,7 @@ from sqlalchemy.orm import aliased
 
 from app.accounts.models import Membership, User
 from app.accounts.rules import phone_or_none
+from app.core.codes import typed_form
 from app.core.fields import kept_form
 
 Columns = TypeVarTuple("Columns")
@@ -65,11 +66,14 @@ def found_by_name_or_phone(community_id: int, query: str) -> ColumnElement[bool]
     whole number however it is typed ("139 1234 5678", full-width digits, +86). The community's
     phone holders found are gathered first, through the phones' index, into an array: `= ANY
     (array)` beside the name's condition lets the planner read both indexes and only the few
-    found, or, for words nearly everyone has, the names in order until a page is full."""
+    found, or, for words nearly everyone has, the names in order until a page is full. A phone is
+    searched for by the words read as typed values (NFKC, `typed_form`): a tail in full-width
+    digits (０００５) finds the phones with 0005, as a whole number in them finds its holder."""
     query = kept_form(query).strip()
+    digits = typed_form(query)
     holder = aliased(User, name="holder")
     held = aliased(Membership, name="held")
-    phones = _has(holder.phone, holder.phone_grams, query)
+    phones = _has(holder.phone, holder.phone_grams, digits)
     phone = phone_or_none(query)
     if phone:
         phones = or_(phones, holder.phone == phone)
@@ -78,7 +82,7 @@ def found_by_name_or_phone(community_id: int, query: str) -> ColumnElement[bool]
         .join(held, held.user_id == holder.id)
         .where(held.community_id == community_id, phones)
     )
-    if len(query) == 1 and query.isdigit():
+    if len(digits) == 1 and digits.isdigit():
         # Nearly every phone has any one digit: each member is looked up among the holders, hashed,
         # instead of compared with an array of most of the community.
         return or_(found_by_name(query), Membership.user_id.in_(holders))

@@ -193,3 +193,17 @@ async def test_the_residents_list_finds_a_number_however_it_is_typed(client, fac
         listing = await client.get(f"/admin/c/{tenant.community_id}/residents", params={"q": typed})
         assert listing.status_code == 200
         assert "黄志强" in listing.text and other.display_name not in listing.text
+
+
+async def test_a_tail_of_a_number_in_full_width_digits_finds_its_holder(client, factory):
+    tenant = await factory.tenant()
+    person = await factory.person(tenant, name="黄志强")
+    other = await factory.person(tenant, name="林秀英")
+    assert person.phone is not None and other.phone is not None
+    assert person.phone[-4:] not in other.phone
+    await session_of(client, tenant.admin)
+    tail = person.phone[-4:].translate(FULL_WIDTH)
+    for url in (f"/admin/c/{tenant.community_id}/residents", f"/admin/c/{tenant.community_id}/approvals"):
+        listing = await client.get(url, params={"q": tail})
+        assert listing.status_code == 200
+        assert "黄志强" in listing.text and other.display_name not in listing.text, url
