@@ -386,7 +386,7 @@ async def admin_ledger_submit(
                 raise Invalid(lazy("Choose a person and a whole number of points."))
             if points < 1:
                 # -5 typed to take five away: the form has a button for that, which the ledger's
-                # own refusal (a range up to 9007199254740991) did not say.
+                # own refusal (a whole number from 1 up) does not say.
                 raise Invalid(
                     lazy("Points are counted from 1 up: to take points away, enter how many and tap Deduct."),
                     field="points",

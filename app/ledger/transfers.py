@@ -36,7 +36,9 @@ MAX_POINTS = 2**53
 
 def check_points(points: Any) -> int:
     if isinstance(points, bool) or not isinstance(points, int) or not 1 <= points < MAX_POINTS:
-        raise Invalid(lazy("Points must be a whole number from 1 up to 9007199254740991."))
+        # The upper bound (2^53, exact in a JavaScript client) is no amount a person types: the
+        # sentence says the rule the admin's ledger page says, counted from 1 up.
+        raise Invalid(lazy("Points must be a whole number, counted from 1 up."))
     return points
 
 

@@ -290,3 +290,16 @@ async def test_a_hold_past_its_time_is_not_posted(client: Any, setup: Any, db: A
         await count(db, "SELECT count(*) FROM ledger_holds WHERE id = :h AND status = 'voided'", h=hold_id)
         == 1
     )
+
+
+@pytest.mark.parametrize("points", ["10", "7"])
+async def test_a_refused_amount_is_told_in_the_admin_pages_words(
+    client: Any, setup: Any, points: Any
+) -> None:
+    """The refusal said "积分须为 1 到 9007199254740991 之间的整数。", a JavaScript limit no
+    person knows; it says the rule the admin's ledger page says, with the API's shape and code."""
+    response = await _award(client, setup, points, "words")
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "validation_error" and body["status_code"] == 422
+    assert body["detail"] == "积分须为从 1 起的整数。"
