@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -70,3 +71,20 @@ def test_chinese_translations_use_full_width_punctuation():
         "%(time)s 起可以签到",
     )
     assert not any(messages.HALF_WIDTH.search(messages.PLACEHOLDER.sub("x", s)) for s in fine)
+
+
+def test_points_are_called_jifen_not_fen_alone():
+    """The app's word for points is 积分 (GLOSSARY.md): "参加得 5 分" read as a score or as cents.
+    分 after a number is the money's unit only (the cent, msgid "fen")."""
+    bare = re.compile(r"(\d|%\(\w+\)s|%s|%d)\s*分(?![钟页])")
+    wrong = []
+    for path in sorted(LOCALES_DIR.glob("zh_Hans/LC_MESSAGES/*.po")):
+        with path.open("rb") as f:
+            catalog = read_po(f)
+        for message in catalog:
+            if not message.id or message.id == "fen":
+                continue
+            for text in message.string if isinstance(message.string, tuple) else (message.string,):
+                if text and bare.search(text):
+                    wrong.append((path.name, message.id, text))
+    assert wrong == []
