@@ -27,10 +27,13 @@ CLAIM = (
 
 
 async def _waiting(engine: Any) -> None:
-    """Returns once another connection waits on a lock."""
+    """Returns once another connection waits on a lock. Each look is a transaction of its own:
+    within one, PostgreSQL shows pg_stat_activity as it was at the first look."""
     async with engine.connect() as watch:
         for _ in range(600):
-            if (await watch.execute(text(WAITING))).scalar():
+            waiting = (await watch.execute(text(WAITING))).scalar()
+            await watch.rollback()
+            if waiting:
                 return
             await asyncio.sleep(0.05)
     raise AssertionError("the scan never came to wait on the other's claim")
