@@ -4,6 +4,7 @@ demo twice, db upgrade; stopping serve stops PostgreSQL and a second start reuse
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import signal
@@ -16,8 +17,10 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from pgserver._commands import POSTGRES_BIN_PATH
 
 from tests.conftest import ROOT, free_port, unique_phone
+from tests.integration.helpers import postmaster, stop_postgres
 
 
 def _env(data_dir: Path) -> dict[str, str]:
@@ -88,15 +91,7 @@ class Serve:
 
 
 def _postgres_running(data_dir: Path) -> bool:
-    pid_file = data_dir / "pg" / "postmaster.pid"
-    if not pid_file.exists():
-        return False
-    pid = int(pid_file.read_text().split()[0])
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    return postmaster(data_dir) is not None
 
 
 def _counts(data_dir: Path) -> dict[str, int]:
@@ -119,17 +114,7 @@ def data_dir():
     base = Path(tempfile.mkdtemp(prefix="jinlin-cli-"))
     base.chmod(0o755)
     yield base / "var"
-    if _postgres_running(base / "var"):
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "import pgserver,sys; pgserver.get_server(sys.argv[1], cleanup_mode='stop').cleanup()",
-                str(base / "var" / "pg"),
-            ],
-            check=False,
-            timeout=60,
-        )
+    stop_postgres(base / "var")
 
 
 def test_cli_on_the_embedded_database(data_dir: Path):
@@ -186,3 +171,62 @@ def test_cli_on_the_embedded_database(data_dir: Path):
     while _postgres_running(data_dir) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not _postgres_running(data_dir)
+
+
+def test_the_teardown_stops_a_server_whose_holder_was_killed(data_dir: Path):
+    # A `jinlin` process killed while it holds the embedded server (a serve killed by a test's
+    # kill_all, or by a timeout) leaves the server running, and its pid on pgserver's own list.
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, signal, sys; from pathlib import Path; from app.core.database import start_embedded;"
+            " start_embedded(Path(sys.argv[1])); os.kill(os.getpid(), signal.SIGKILL)",
+            str(data_dir),
+        ],
+        cwd=ROOT,
+        env=_env(data_dir),
+        check=False,
+        timeout=120,
+    )
+    assert _postgres_running(data_dir)
+    stop_postgres(data_dir)
+    assert not _postgres_running(data_dir), (data_dir / "pg" / "log").read_text()[-2000:]
+
+
+def test_the_teardown_never_starts_a_server_stopping_beside_it(data_dir: Path):
+    # The server runs with nobody holding it; its clean stop begins just after the teardown
+    # began: at once, or after it has seen the server running (at several delays, as the
+    # teardown's moment of looking is not known from outside).
+    data_dir.mkdir(parents=True)
+    pgdata = data_dir / "pg"
+    delays = (0.0, 0.05, 0.1, 0.2, 0.3)
+    for delay in delays:
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import pgserver, sys; pgserver.get_server(sys.argv[1], cleanup_mode=None)",
+                pgdata,
+            ],
+            check=True,
+            timeout=120,
+        )
+        user = pgdata.owner() if os.geteuid() == 0 else None  # pg_ctl refuses to run as root
+        assert _postgres_running(data_dir)
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            teardown = pool.submit(stop_postgres, data_dir)
+            time.sleep(delay)
+            clean_stop = pool.submit(
+                subprocess.run,
+                [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop"],
+                user=user,
+                capture_output=True,
+                timeout=60,
+            )
+            clean_stop.result()
+            teardown.result()
+        log = (pgdata / "log").read_text()
+        assert not _postgres_running(data_dir), (delay, log[-2000:])
+    # One start a round: the teardown never started the server again.
+    assert log.count("database system is ready to accept connections") == len(delays), log[-3000:]
