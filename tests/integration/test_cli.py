@@ -1,5 +1,6 @@
 """The `jinlin` command on the embedded database: serve, admin create beside a running serve,
-demo twice, db upgrade; stopping serve stops PostgreSQL and a second start reuses the data."""
+demo twice, db upgrade; stopping serve stops PostgreSQL (unless another process still uses it)
+and a second start reuses the data; the teardown stops a server left running, and never starts one."""
 
 from __future__ import annotations
 
@@ -230,3 +231,33 @@ def test_the_teardown_never_starts_a_server_stopping_beside_it(data_dir: Path):
         assert not _postgres_running(data_dir), (delay, log[-2000:])
     # One start a round: the teardown never started the server again.
     assert log.count("database system is ready to accept connections") == len(delays), log[-3000:]
+
+
+def test_serve_leaves_the_server_to_another_process_still_using_it(data_dir: Path):
+    # A `jinlin` command holding the embedded server (as admin create does) while serve stops:
+    # the server runs on for it, and stops when it ends.
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from app.core.database import start_embedded;"
+            " start_embedded(Path(sys.argv[1])); print('held', flush=True); sys.stdin.read()",
+            str(data_dir),
+        ],
+        cwd=ROOT,
+        env=_env(data_dir),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        serve = Serve(data_dir)
+        assert serve.stop() is not None
+        assert _postgres_running(data_dir), "serve stopped the server another process uses"
+    finally:
+        holder.communicate(timeout=60)
+    deadline = time.monotonic() + 20
+    while _postgres_running(data_dir) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _postgres_running(data_dir), "the last process using the server stopped it"
