@@ -35,6 +35,7 @@ from tests.conftest import (
     unique,
     unique_phone,
 )
+from tests.integration.helpers import stop_postgres
 
 # The app must answer again within this many seconds of PostgreSQL being back.
 RECOVERY = 30.0
@@ -241,9 +242,7 @@ def _postmaster(data_dir: Path) -> psutil.Process | None:
 def data_dir() -> Iterator[Path]:
     path = _embedded_dir()
     yield path
-    postmaster = _postmaster(path)
-    if postmaster is not None:
-        postmaster.kill()
+    stop_postgres(path)
 
 
 def _embedded_url(data_dir: Path) -> str:
