@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -39,6 +38,7 @@ from common import (
     create_admin,
     login,
     non_2xx,
+    open_event,
     server,
     summary,
 )
@@ -48,26 +48,9 @@ async def setup(srv: Server, residents: int) -> tuple[dict[str, str], list[Resid
     admin = create_admin(srv)  # noqa: ASYNC221 - set-up, before the clock starts
     async with httpx.AsyncClient(base_url=srv.url, timeout=60) as http:
         headers = await login(http, admin.phone, admin.password)
-        start = datetime.now(UTC) - timedelta(minutes=5)
-        event = await http.post(
-            f"/api/v1/communities/{admin.community_id}/events",
-            headers=headers,
-            json={
-                "title": "压测六清",
-                "category": "cleanup",
-                "starts_at": start.isoformat(),
-                "ends_at": (start + timedelta(hours=12)).isoformat(),
-                "capacity": None,
-                "points_per_attendance": 1,
-                "points_per_hour": 10,
-                "signup_required": False,
-                "reentry_allowed": True,
-                "kiosk_confirmation": False,
-            },
-        )
-        event.raise_for_status()
+        event_id = await open_event(http, admin.community_id, headers, "压测六清")
         people = await add_residents(http, admin.community_id, headers, residents)
-    return headers, people, int(event.json()["id"])
+    return headers, people, event_id
 
 
 def classify(status: int, answer: Any) -> str | None:

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -259,6 +260,32 @@ async def login(http: httpx.AsyncClient, phone: str, password: str) -> dict[str,
     r = await http.post("/api/v1/auth/token", json={"phone": phone, "password": password})
     r.raise_for_status()
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+async def open_event(
+    http: httpx.AsyncClient, community_id: int | str, admin: dict[str, str], title: str
+) -> int:
+    """A cleanup under way for the next twelve hours, with nobody to sign up first and no
+    organiser to confirm a scan, which everyone may leave and enter again: the scan benches'."""
+    start = datetime.now(UTC) - timedelta(minutes=5)
+    r = await http.post(
+        f"/api/v1/communities/{community_id}/events",
+        headers=admin,
+        json={
+            "title": title,
+            "category": "cleanup",
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=12)).isoformat(),
+            "capacity": None,
+            "points_per_attendance": 1,
+            "points_per_hour": 10,
+            "signup_required": False,
+            "reentry_allowed": True,
+            "kiosk_confirmation": False,
+        },
+    )
+    r.raise_for_status()
+    return int(r.json()["id"])
 
 
 @dataclass(frozen=True)

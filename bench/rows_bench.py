@@ -37,7 +37,6 @@ import statistics
 import subprocess
 from collections import Counter, defaultdict
 from collections.abc import Coroutine
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import checkin_bench
@@ -55,6 +54,7 @@ from common import (
     Server,
     Tally,
     analyze,
+    open_event,
     server,
 )
 
@@ -182,25 +182,7 @@ def per_request(kind: str, records: list[dict[str, Any]], requests: int) -> dict
 
 async def new_event(srv: Server, admin: dict[str, str], community: str) -> int:
     async with httpx.AsyncClient(base_url=srv.url, timeout=60) as http:
-        start = datetime.now(UTC) - timedelta(minutes=5)
-        r = await http.post(
-            f"/api/v1/communities/{community}/events",
-            headers=admin,
-            json={
-                "title": "压测行数",
-                "category": "cleanup",
-                "starts_at": start.isoformat(),
-                "ends_at": (start + timedelta(hours=12)).isoformat(),
-                "capacity": None,
-                "points_per_attendance": 1,
-                "points_per_hour": 10,
-                "signup_required": False,
-                "reentry_allowed": True,
-                "kiosk_confirmation": False,
-            },
-        )
-        r.raise_for_status()
-        return int(r.json()["id"])
+        return await open_event(http, community, admin, "压测行数")
 
 
 async def scans(
