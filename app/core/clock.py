@@ -6,14 +6,12 @@ people is read in it, through the helpers below and the `local` template filter.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from jinja2 import pass_context
-from markupsafe import Markup, escape
 
 from app.core.i18n import lazy
 
@@ -193,20 +191,3 @@ def local_filter(context: Any, at: datetime | None, fmt: str = "datetime", tz: s
         day = WEEKDAYS[local(at, zone_name).weekday()]
         return f"{text(at, zone_name, 'date')} {context['gettext'](day)} {text(at, zone_name, 'time')}"
     return text(at, zone_name, fmt)
-
-
-# A date as every page writes it (2026-12-01), which a narrow line broke at a dash.
-_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-
-
-def whole_dates(sentence: str) -> Markup:
-    """`{{ _("From %(first)s to %(last)s", ...)|whole_dates }}`: the sentence escaped, each date in
-    it one unit a line does not break ("2026-12-" / "01" on a phone in 长辈版), the words unchanged."""
-    parts: list[Markup] = []
-    start = 0
-    for found in _ISO_DATE.finditer(sentence):
-        parts.append(escape(sentence[start : found.start()]))
-        parts.append(Markup('<span class="unbroken">{}</span>').format(found.group()))
-        start = found.end()
-    parts.append(escape(sentence[start:]))
-    return Markup("").join(parts)

@@ -3,7 +3,6 @@ any event of the community and signs them up; a refusal names the person scanned
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from app.accounts import member_cards
@@ -42,8 +41,6 @@ async def test_grid_worker_signs_up_a_card_holder_and_checks_them_in(client, sit
     assert f"/events/{event_id}/signup-for" in detail.text
     found = await client.get(f"/events/{event_id}/signup-for", params={"q": "杨依"}, headers=grid.headers)
     assert found.status_code == 200 and "杨依伯" in found.text
-    # The event's date stays one unit on a narrow line (长辈版 at 390 px broke it at a dash).
-    assert re.search(r'<span class="unbroken">\d{4}-\d{2}-\d{2}</span>', found.text)
     signed = await post_form(
         client, f"/events/{event_id}/signup-for", {"user_id": str(elder.user_id)}, headers=grid.headers
     )

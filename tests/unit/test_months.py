@@ -49,12 +49,3 @@ def test_a_month_is_written_as_it_is_read() -> None:
     for month in (date(2026, 1, 1), date(2026, 12, 1), date(2100, 9, 1)):
         assert clock.parse_month(clock.month_text(month)) == month
     assert clock.month_text(date(2026, 3, 17)) == "2026-03"
-
-
-def test_whole_dates_marks_each_date_and_escapes_the_rest():
-    shown = clock.whole_dates("From 2026-12-01 to 2026-12-31 <b>&</b>")
-    assert str(shown) == (
-        'From <span class="unbroken">2026-12-01</span> to <span class="unbroken">2026-12-31</span> '
-        "&lt;b&gt;&amp;&lt;/b&gt;"
-    )
-    assert str(clock.whole_dates("12026-12-011")) == "12026-12-011"
