@@ -65,10 +65,16 @@ def place_text(compound: str | None, place: str | None) -> str:
     return f"{compound} · {place}"
 
 
+def past_grace(ends_at: datetime, now: datetime) -> bool:
+    """Whether an event is past its end and grace: it takes no more check-ins or check-outs.
+    The one home of that rule, for the check-in window and for the pages that offer scanning."""
+    return now > ends_at + GRACE
+
+
 def check_in_window(now: datetime, starts_at: datetime, ends_at: datetime) -> str | None:
     if now < starts_at - OPENS_BEFORE:
         return "not_started"
-    if now > ends_at + GRACE:
+    if past_grace(ends_at, now):
         return "ended"
     return None
 
@@ -77,7 +83,7 @@ def takes_scans(status: str, ends_at: datetime, now: datetime) -> bool:
     """Whether an event still takes check-ins and check-outs: open, and not past its end and
     grace, after which the job closes it and checks out whoever is still in. Its pages offer the
     kiosk screens and the scanner only while it does; after, they show what it was."""
-    return status == "open" and now <= ends_at + GRACE
+    return status == "open" and not past_grace(ends_at, now)
 
 
 def signup_status(capacity: int | None, signed_up: int) -> str:

@@ -1,11 +1,12 @@
-"""Pure rules: kiosk code windows and forgeries (the point rule is SQL: test_rules_in_sql.py)."""
+"""Pure rules: kiosk code windows and forgeries, the end of scanning (the point rule is SQL:
+test_rules_in_sql.py)."""
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
 
-from app.events import codes
+from app.events import codes, rules
 
 START = datetime(2026, 3, 7, 1, 0, tzinfo=UTC)  # Saturday 09:00 in Fuzhou
 SECRET = "unit-test-secret-" + "y" * 40
@@ -94,3 +95,21 @@ def test_certificate_tokens_verify_and_refuse_forgeries() -> None:
     assert codes.read_certificate_token(SECRET, token) == (12, 3)
     assert codes.read_certificate_token(SECRET, token.replace("12-", "13-", 1)) is None
     assert codes.read_certificate_token("another-secret-" + "z" * 40, token) is None
+
+
+# ---------------------------------------------------------------- end and grace
+
+
+def test_the_check_in_window_and_the_scanning_pages_end_at_the_same_moment() -> None:
+    """One rule, past_grace, ends both: a kiosk that still shows a code takes its scans."""
+    ends_at = START + timedelta(hours=2)
+    last = ends_at + rules.GRACE
+    for now in (ends_at, last - timedelta(microseconds=1), last):
+        assert not rules.past_grace(ends_at, now)
+        assert rules.check_in_window(now, START, ends_at) is None
+        assert rules.takes_scans("open", ends_at, now)
+    after = last + timedelta(microseconds=1)
+    assert rules.past_grace(ends_at, after)
+    assert rules.check_in_window(after, START, ends_at) == "ended"
+    assert not rules.takes_scans("open", ends_at, after)
+    assert not rules.takes_scans("closed", ends_at, ends_at)
