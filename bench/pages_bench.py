@@ -300,6 +300,36 @@ def pattern(path: str) -> str:
     return re.sub(r"\d+", "N", path.split("?", 1)[0])
 
 
+async def measured(
+    http: httpx.AsyncClient, log: StatementLog, role: str, path: str, repeats: int
+) -> tuple[httpx.Response, Row]:
+    """`path` fetched `repeats` times: its last answer and its row (times, statements sent)."""
+    times: list[float] = []
+    counts: list[Sent] = []
+    answer = None
+    for _ in range(repeats):
+        mark = log.mark()
+        started = time.perf_counter()
+        answer = await http.get(path)
+        times.append((time.perf_counter() - started) * 1000)
+        await asyncio.sleep(0.05)  # the log is written by the backend, after the answer
+        counts.append(log.since(mark))
+    assert answer is not None
+    ordered = sorted(times)
+    row = Row(
+        role,
+        path,
+        answer.status_code,
+        statistics.median(ordered),
+        ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
+        min(sent.statements for sent in counts),
+        statistics.median(sent.db_ms for sent in counts),
+        max(sent.slowest for sent in counts[1:] or counts),
+        len(answer.content),
+    )
+    return answer, row
+
+
 async def walk(
     srv: Server, log: StatementLog, role: str, phone: str, password: str, repeats: int
 ) -> list[Row]:
@@ -314,31 +344,8 @@ async def walk(
                 if pattern(path) in seen:
                     continue
                 seen.add(pattern(path))
-                times: list[float] = []
-                counts: list[Sent] = []
-                answer = None
-                for _ in range(repeats):
-                    mark = log.mark()
-                    started = time.perf_counter()
-                    answer = await http.get(path)
-                    times.append((time.perf_counter() - started) * 1000)
-                    await asyncio.sleep(0.05)  # the log is written by the backend, after the answer
-                    counts.append(log.since(mark))
-                assert answer is not None
-                ordered = sorted(times)
-                rows.append(
-                    Row(
-                        role,
-                        path,
-                        answer.status_code,
-                        statistics.median(ordered),
-                        ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
-                        min(sent.statements for sent in counts),
-                        statistics.median(sent.db_ms for sent in counts),
-                        max(sent.slowest for sent in counts[1:] or counts),
-                        len(answer.content),
-                    )
-                )
+                answer, row = await measured(http, log, role, path, repeats)
+                rows.append(row)
                 if depth < 2 and "text/html" in answer.headers.get("content-type", ""):
                     for link in HREF.findall(answer.text):
                         link = link.replace("&amp;", "&")
@@ -375,31 +382,9 @@ async def search(
     async with httpx.AsyncClient(base_url=srv.url, timeout=300, follow_redirects=True) as http:
         await sign_in(http, phone, password)
         for path in paths:
-            times: list[float] = []
-            counts: list[Sent] = []
-            answer = None
-            for _ in range(repeats):
-                mark = log.mark()
-                started = time.perf_counter()
-                answer = await http.get(path)
-                times.append((time.perf_counter() - started) * 1000)
-                await asyncio.sleep(0.05)
-                counts.append(log.since(mark))
-            assert answer is not None and answer.status_code == 200, (path, answer and answer.status_code)
-            ordered = sorted(times)
-            rows.append(
-                Row(
-                    "search",
-                    path,
-                    answer.status_code,
-                    statistics.median(ordered),
-                    ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
-                    min(sent.statements for sent in counts),
-                    statistics.median(sent.db_ms for sent in counts),
-                    max(sent.slowest for sent in counts[1:] or counts),
-                    len(answer.content),
-                )
-            )
+            answer, row = await measured(http, log, "search", path, repeats)
+            assert answer.status_code == 200, (path, answer.status_code)
+            rows.append(row)
     return rows
 
 
