@@ -42,7 +42,7 @@ class Figure:
     order: int = 100
     icon: str = "points"  # beside a person's own figure (templates/_icons.html)
     # A level out of this many stars (volunteer stars): shown as stars, and said as `words`
-    # (a msgid with %(num)s) to a screen reader; 0 for a plain number.
+    # (a msgid with %(num)s, and %(of)s for this many) to a screen reader; 0 for a plain number.
     stars_of: int = 0
     words: str = ""
     # msgid: what the number counts (人次, 单, 个), said under it on a panel of figures.

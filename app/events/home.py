@@ -100,8 +100,8 @@ async def home(session: AsyncSession, actor: Actor, community: Any) -> homes.Hom
                 f"/c/{cid}/hours",
                 order=30,
                 icon="certificate",
-                stars_of=5,
-                words=lazy("%(num)s of 5 stars"),
+                stars_of=stars.of,
+                words=lazy("%(num)s of %(of)s stars"),
             )
         )
     coming = await next_signup(session, actor.user_id, cid)

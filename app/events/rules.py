@@ -111,7 +111,8 @@ STAR_LABELS = {
 class Stars:
     stars: int
     hours: float  # certified hours as shown (app.core.figures.hours: rounded down to a tenth)
-    next_at: int | None  # hours the next star needs; None at five stars
+    next_at: int | None  # hours the next star needs; None at the most stars
+    of: int  # the most stars there are (one a threshold of STAR_HOURS): a level is shown out of it
 
     @property
     def label(self) -> str:
@@ -127,4 +128,4 @@ def stars_for(minutes: int) -> Stars:
     minutes = max(0, int(minutes))
     stars = sum(1 for hours in STAR_HOURS if minutes >= hours * 60)
     next_at = STAR_HOURS[stars] if stars < len(STAR_HOURS) else None
-    return Stars(stars, figures.hours(minutes), next_at)
+    return Stars(stars, figures.hours(minutes), next_at, len(STAR_HOURS))

@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import text
 
+from app.events import rules
 from app.events.rules import STAR_HOURS, stars_for
 from tests.api.helpers import session_of
 
@@ -129,3 +130,23 @@ async def test_the_home_page_shows_the_stars_as_stars_and_says_their_number(clie
             assert f'<span class="visually-hidden">{words}</span>' in value
     client.cookies.delete("lang")
     client.cookies.delete("elder")
+
+
+async def test_the_home_page_counts_the_stars_out_of_the_rule_not_out_of_five(client, site, db, monkeypatch):
+    """The most stars a volunteer can have is the star rule's (one a threshold of STAR_HOURS), and
+    the home page, the hours page and the certificate show a level out of that, not out of a 5
+    written beside them: with a rule of three thresholds, 320 hours are ★★☆, "2 of 3 stars"."""
+    tenant, _admin, alice, _bob = site
+    cid = tenant.community_id
+    await _hours(db, cid, alice.user_id, 320)
+    await session_of(client, alice)
+    monkeypatch.setattr(rules, "STAR_HOURS", (100, 300, 600))
+    for lang, words in (("zh", "2星（满分3星）"), ("en", "2 of 3 stars")):
+        client.cookies.set("lang", lang)
+        home = (await client.get("/")).text
+        value = home.split('data-figure-value="2">', 1)[1].split("</strong>", 1)[0]
+        assert '<span class="stars" aria-hidden="true">★★☆</span>' in value
+        assert f'<span class="visually-hidden">{words}</span>' in value
+    client.cookies.delete("lang")
+    for page in (f"/c/{cid}/hours", f"/c/{cid}/certificate"):
+        assert '<span aria-hidden="true">★★☆</span>' in (await client.get(page)).text
