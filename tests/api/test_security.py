@@ -376,6 +376,19 @@ def test_python_code_does_not_mark_user_text_safe():
         assert "autoescape=False" not in source, path
 
 
+def test_a_sentence_with_whole_dates_escapes_all_but_the_dates_markup():
+    """The period lines mark their dates up in templates (templates/_dates.html), not in Python: the
+    message and any other parameter are escaped as ever."""
+    env = template_environment()
+    sentence = env.from_string(
+        '{% from "_dates.html" import whole %}{{ (message|e) % {"day": whole(day), "name": name} }}'
+    )
+    rendered = sentence.render(message="<i>%(day)s</i> %(name)s's", day="<b>2026-12-01", name="<s>")
+    assert rendered == (
+        '&lt;i&gt;<span class="unbroken">&lt;b&gt;2026-12-01</span>&lt;/i&gt; &lt;s&gt;&#39;s'
+    )
+
+
 def test_templates_autoescape_by_extension():
     env = template_environment()
     rendered = env.from_string("{{ value }}").render(value="<b>")
