@@ -42,8 +42,9 @@ def _worker_app(target: str) -> Any:
 def serve(host: str, port: int, workers: int) -> None:
     """Run the app (embedded PostgreSQL when DATABASE_URL is unset); applies migrations first."""
     # granian only where it serves: the other commands start faster without it.
-    from granian import Granian
     from granian.constants import Interfaces
+
+    from app.core.granian_server import Server
 
     settings = _settings()
     url = database_url(settings)
@@ -69,7 +70,7 @@ def serve(host: str, port: int, workers: int) -> None:
         server.supervise()
     serving.mark_master()
     try:
-        Granian(
+        Server(
             "app.asgi:create_app",
             address=host,
             port=port,
