@@ -58,16 +58,20 @@
   }
 
   // On a phone a table's rows stack and its header row is hidden (app.css): each cell after the
-  // first (the row's title) carries its column's name, shown before the value.
+  // first (the row's title) carries its column's name, shown before the value. A cell the page
+  // labelled itself keeps its label (the street's figures name their units there, and their
+  // header has the units in a row of their own).
   function labelCells() {
     document.querySelectorAll("table.list").forEach(function (table) {
-      var heads = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+      var heads = Array.prototype.map.call(table.querySelectorAll("thead tr:first-child th"), function (th) {
         return th.textContent.trim();
       });
       if (!heads.length) { return; }
       table.querySelectorAll("tbody tr").forEach(function (row) {
         Array.prototype.forEach.call(row.children, function (cell, i) {
-          if (i > 0 && heads[i] && !cell.hasAttribute("colspan")) { cell.dataset.label = heads[i]; }
+          if (i > 0 && heads[i] && !cell.hasAttribute("colspan") && !cell.hasAttribute("data-label")) {
+            cell.dataset.label = heads[i];
+          }
         });
       });
     });

@@ -119,3 +119,23 @@ def test_the_dashboards_count_charts_step_in_whole_numbers(world: World, browser
         assert [(name, values) for name, values in counted if any(v != int(v) for v in values)] == []
     finally:
         context.close()
+
+
+def test_on_a_phone_the_streets_stacked_figures_say_their_units(world: World, browser: Any) -> None:
+    """On a phone the street's table of communities stacks, each figure after its column's name:
+    the page's script took those names from the header rows and wrote them over the cells' own,
+    so once the units stood in a row of their own it read 志愿服务时长：0.0 where the page said
+    志愿服务时长（小时）."""
+    context, page = _desk(browser, world, "zh")
+    try:
+        page.set_viewport_size({"width": 390, "height": 844})
+        log_in(page, world, "street_admin")
+        page.goto(world.url + f"/street/{world.values['street_id']}/dashboard")
+        labels = page.evaluate(
+            """() => [...document.querySelectorAll('section[aria-labelledby=by-community] tbody td')]
+              .map((td) => getComputedStyle(td, '::before').content)"""
+        )
+        assert '"志愿服务时长（小时）："' in labels and '"活跃居民（人）："' in labels, labels[:17]
+        assert '"发放积分："' in labels, labels[:17]
+    finally:
+        context.close()
