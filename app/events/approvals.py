@@ -141,7 +141,7 @@ async def close_event(session: AsyncSession, event_id: int, now: datetime | None
     scheduled end, flagged, and waits for approval. Returns how many stays were closed."""
     now = now or clock.now()
     event = await session.get(Event, event_id, with_for_update=True)
-    if event is None or event.status != "open" or now < event.ends_at + rules.GRACE:
+    if event is None or event.status != "open" or not rules.past_grace(event.ends_at, now):
         return 0
     # Locked, and read again once a check-out under way has ended: a stay its resident closed a
     # moment ago (and was paid for) is not closed a second time at the scheduled end.
@@ -178,7 +178,7 @@ async def close_due_events(session: AsyncSession, now: datetime | None = None) -
     due = (
         await session.scalars(
             select(Event.id)
-            .where(Event.status == "open", Event.ends_at < now - rules.GRACE)
+            .where(Event.status == "open", Event.ends_at < rules.grace_line(now))
             .order_by(Event.id)
         )
     ).all()

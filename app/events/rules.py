@@ -65,10 +65,17 @@ def place_text(compound: str | None, place: str | None) -> str:
     return f"{compound} · {place}"
 
 
+def grace_line(now: datetime) -> datetime:
+    """The latest end an event may have to be past its end and grace at `now`: past_grace is
+    `ends_at < grace_line(now)`, which the close job's query asks of every open event."""
+    return now - GRACE
+
+
 def past_grace(ends_at: datetime, now: datetime) -> bool:
     """Whether an event is past its end and grace: it takes no more check-ins or check-outs.
-    The one home of that rule, for the check-in window and for the pages that offer scanning."""
-    return now > ends_at + GRACE
+    The one home of that rule, for the check-in window, the pages that offer scanning and the
+    job that closes the event."""
+    return ends_at < grace_line(now)
 
 
 def check_in_window(now: datetime, starts_at: datetime, ends_at: datetime) -> str | None:

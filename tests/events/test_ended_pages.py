@@ -6,8 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from app.core import clock
-from app.events import rules
+from app.events import approvals, rules
+from app.events.models import Event
 from tests.conftest import login
 from tests.events.conftest import hour_long_stays, kiosk_code, make_event, scan
 
@@ -73,3 +76,32 @@ async def test_an_ended_events_kiosk_shows_no_code(client: Any, site: Any) -> No
             # Leaving kiosk mode still asks for the organiser's password.
             assert f'action="/events/{event_id}/kiosk/leave"' in kiosk.text
     client.cookies.delete("elder")
+
+
+async def test_the_close_job_and_the_page_agree_at_the_last_moment_of_grace(
+    client: Any, site: Any, db: Any, monkeypatch: Any
+) -> None:
+    """At the very instant of the end plus grace the page still offered scanning while the close
+    job closed the event, checking out at the scheduled end whoever was scanning out just then:
+    the job wrote end + grace itself instead of asking rules.past_grace."""
+    tenant, admin, alice, _bob = site
+    event_id = await make_event(client, admin, tenant.community_id)
+    assert (await scan(client, alice, await kiosk_code(client, admin, event_id))).status_code == 200
+    ends_at = await db.scalar(select(Event.ends_at).where(Event.id == event_id))
+    url = f"/events/{event_id}"
+
+    last_moment = ends_at + rules.GRACE
+    monkeypatch.setattr(clock, "now", lambda: last_moment)
+    assert _scanning_links((await client.get(url, headers=admin.headers)).text) == list(SCANNING_LINKS)
+    await db.rollback()
+    assert event_id not in await approvals.close_due_events(db)
+    assert await approvals.close_event(db, event_id) == 0
+    await db.commit()
+    assert await db.scalar(select(Event.status).where(Event.id == event_id)) == "open"
+
+    monkeypatch.setattr(clock, "now", lambda: last_moment + timedelta(microseconds=1))
+    assert _scanning_links((await client.get(url, headers=admin.headers)).text) == []
+    await db.rollback()
+    assert event_id in await approvals.close_due_events(db)
+    await db.commit()
+    assert await db.scalar(select(Event.status).where(Event.id == event_id)) == "closed"
