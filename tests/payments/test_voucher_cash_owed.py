@@ -1,0 +1,39 @@
+"""A voucher waiting for its cash part says how much cash is owed to everyone who sees it: the
+resident's list of vouchers read only 待支付, and its page said "waiting for payment of the cash
+part" with the amount on the pay button alone, which the shop (and a resident whose Checkout was
+not open) never saw."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.helpers import session_of as page_session
+from tests.circle.conftest import give_points, make_offer
+from tests.payments.test_vouchers import _buy, _circle
+
+EN = {"Accept-Language": "en"}
+
+
+async def test_a_voucher_waiting_for_its_cash_says_how_much_on_its_page_the_list_and_the_shops(
+    pay: Any, factory: Any, engine: Any
+) -> None:
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    offer = await make_offer(pay, circle, name="家电清洗", points_price=50, cash_price_cents=2050)
+    bought = await _buy(pay, circle, offer)
+    assert bought["status"] == "awaiting_payment"
+    await page_session(pay, circle.resident)
+    mine = (await pay.get("/circle/me/vouchers")).text
+    row = mine.split(f'data-voucher="{bought["id"]}"', 1)[1].split("</li>", 1)[0]
+    assert "待支付" in row and "20.50元" in row, row
+    english = (await pay.get("/circle/me/vouchers", headers=EN)).text
+    row = english.split(f'data-voucher="{bought["id"]}"', 1)[1].split("</li>", 1)[0]
+    assert "20.50 yuan cash to pay" in row, row
+    for person in (circle.resident, circle.barber):
+        await page_session(pay, person)
+        page = await pay.get(f"/circle/vouchers/{bought['id']}", headers=EN)
+        assert page.status_code == 200, page.text
+        owed = page.text.split("data-cash-owed>", 1)[1].split("</p>", 1)[0]
+        assert owed == "Waiting for payment of the cash part: 20.50 yuan still to pay.", owed
+        zh = (await pay.get(f"/circle/vouchers/{bought['id']}")).text
+        assert "20.50元" in zh.split("data-cash-owed>", 1)[1].split("</p>", 1)[0]
