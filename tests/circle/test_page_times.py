@@ -46,3 +46,34 @@ async def test_a_vouchers_times_are_the_communitys_on_its_page_and_the_shops(
     today = shop[shop.index("data-today") : shop.index("data-month")]
     assert clock.text(times[used_id], "Europe/London") in today, today
     assert clock.text(times[used_id], "Asia/Shanghai") not in today
+
+
+async def test_a_cancelled_voucher_says_when_in_the_communitys_time(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    """A cancelled voucher's page said 已取消 and that the points went back, not when."""
+    await db.execute(
+        update(Community).where(Community.id == circle.community_id).values(time_zone="Europe/London")
+    )
+    await db.commit()
+    offer = await make_offer(client, circle, circle.barber_id, name="理发", points_price=15)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 40)
+    bought = await buy(client, circle.resident, offer, key="zone-cancelled")
+    voucher_id = bought.json()["id"]
+    cancelled = await client.post(f"/api/v1/vouchers/{voucher_id}/cancel", headers=circle.resident.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    closed_at = await db.scalar(
+        text("SELECT closed_at FROM circle_vouchers WHERE id = :v"), {"v": voucher_id}
+    )
+    when = clock.text(closed_at, "Europe/London")
+    for done in ("", "?done=cancelled"):
+        page = (
+            await client.get(f"/circle/vouchers/{voucher_id}{done}", headers=circle.resident.headers)
+        ).text
+        assert f"取消时间：{when}" in page, page
+        assert clock.text(closed_at, "Asia/Shanghai") not in page
+        english = await client.get(
+            f"/circle/vouchers/{voucher_id}{done}",
+            headers={**circle.resident.headers, "Accept-Language": "en"},
+        )
+        assert f"Cancelled on {when}" in english.text

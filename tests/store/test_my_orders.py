@@ -69,3 +69,29 @@ async def test_a_picked_up_order_says_when_it_was_picked_up(
         f"/store/orders/{placed['id']}", headers={**shop.resident.headers, "Accept-Language": "en"}
     )
     assert f"Picked up on {when}" in english.text
+
+
+async def test_a_cancelled_order_says_when_in_the_communitys_time(
+    client: Any, shop: Shop, engine: Any, db: Any
+) -> None:
+    """A cancelled order's page said 已取消 and not when, right after cancelling it or later."""
+    await db.execute(
+        text("UPDATE communities SET time_zone = 'Europe/London' WHERE id = :c"), {"c": shop.community_id}
+    )
+    await db.commit()
+    item_id = await make_item(client, shop, name="毛巾", points_price=1, stock=5)
+    await give_points(engine, shop.community_id, shop.resident.user_id, 5)
+    placed = (await order(client, shop.resident, item_id)).json()
+    cancelled = await client.post(f"/api/v1/orders/{placed['id']}/cancel", headers=shop.resident.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    closed_at = await db.scalar(text("SELECT closed_at FROM store_orders WHERE id = :o"), {"o": placed["id"]})
+    when = clock.text(closed_at, "Europe/London")
+    assert when != clock.text(closed_at, "Asia/Shanghai")
+    for done in ("", "?done=cancelled"):
+        page = (await client.get(f"/store/orders/{placed['id']}{done}", headers=shop.resident.headers)).text
+        assert f"取消时间：{when}" in page, page
+        english = await client.get(
+            f"/store/orders/{placed['id']}{done}",
+            headers={**shop.resident.headers, "Accept-Language": "en"},
+        )
+        assert f"Cancelled on {when}" in english.text
