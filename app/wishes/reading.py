@@ -32,7 +32,11 @@ class WishView:
     status: str
     description: str
     kind: str  # item | service
-    beneficiary_name: str  # masked unless the reader may see it
+    # API.md: the beneficiary's name only for the community's staff and admins; in full for them
+    # and for the wish's own side (its beneficiary, its poster), masked (杨**) for everyone else,
+    # whoever claimed it too: they read the compound, and the community arranges the hand-over.
+    beneficiary_name: str
+    name_masked: bool
     beneficiary_is_me: bool
     compound: str  # the beneficiary's compound, for everyone who sees the wish
     on_behalf: bool
@@ -46,10 +50,6 @@ class WishView:
     thanks_photo: str = ""
     delivered_at: datetime | None = None
     may: set[str] = field(default_factory=set)
-    # What the JSON API shows (API.md: the beneficiary's name only for the community's staff and
-    # admins): the name for them and for the wish's own side (its beneficiary, its poster),
-    # masked for everyone else, its claimant too; the pages show `beneficiary_name`.
-    listed_name: str = ""
 
 
 # Which wishes a reader sees (the one place of this rule): those in the pool (published, taken up,
@@ -139,7 +139,7 @@ def _seen_by(reader: Reader) -> dict[str, Any]:
 def _view(reader: Reader, row: Any, org_names: dict[int, str]) -> WishView:
     me = reader.actor.user_id
     claimed_by_me = reader.claimed_it(row)
-    full_name = reader.staff or claimed_by_me or me in (row["beneficiary_id"], row["posted_by"])
+    full_name = reader.staff or me in (row["beneficiary_id"], row["posted_by"])
     claimant = None
     if row["claimed_by"] is not None:
         org = row["claimed_organisation_id"]
@@ -157,9 +157,7 @@ def _view(reader: Reader, row: Any, org_names: dict[int, str]) -> WishView:
         description=row["description"],
         kind=row["kind"],
         beneficiary_name=row["beneficiary_name"] if full_name else rules.mask_name(row["beneficiary_name"]),
-        listed_name=row["beneficiary_name"]
-        if reader.staff or me in (row["beneficiary_id"], row["posted_by"])
-        else rules.mask_name(row["beneficiary_name"]),
+        name_masked=not full_name,
         beneficiary_is_me=row["beneficiary_id"] == me,
         compound=row["compound"],
         on_behalf=row["posted_by"] is not None and row["posted_by"] != row["beneficiary_id"],

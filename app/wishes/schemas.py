@@ -58,8 +58,8 @@ class WishItem(msgspec.Struct, omit_defaults=True):
     id: int
     title: str
     status: str
-    # The beneficiary's name: in full for the community's staff and admins, the claimant and the
-    # beneficiary; masked (杨**) for everyone else.
+    # The beneficiary's name: in full for the community's staff and admins, the beneficiary and
+    # whoever posted it for them; masked (杨**) for everyone else, whoever claimed it too.
     beneficiary_name: str = ""
     claimed_by: ClaimantOut | None = None
     # The beneficiary's compound (小区), where the wish is to be delivered.

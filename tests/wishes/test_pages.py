@@ -62,7 +62,8 @@ async def test_a_wish_through_the_pages_from_posting_to_thanks(client, pool: Poo
     )
     assert claimed.status_code == 303, claimed.text
     page = await client.get(f"/wishes/{wish_id}")
-    assert "杨依伯" in page.text  # the claimant now sees the full name
+    # API.md: the beneficiary's name only for the community's staff and admins, the claimant too.
+    assert "杨**" in page.text and "杨依伯" not in page.text
     assert 'value="release"' in page.text and "放回心愿池" in page.text
     image = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"[^>]*data-delivery-qr', page.text)
     assert image, "the claimant sees the delivery QR"
@@ -335,3 +336,33 @@ async def test_an_empty_wish_list_says_so_without_a_successs_tick(client, pool: 
         page = (await client.get(path)).text
         assert '<p class="hint" data-none>' in page, path
         assert '<p class="notice"' not in page, path
+
+
+async def test_whoever_claimed_a_wish_reads_a_masked_name_on_its_pages_never_the_full_name_or_phone(
+    client, pool: Pool
+):
+    """The wish's page named the beneficiary in full to the unit and the volunteer that claimed
+    it, where API.md names them only to the community's staff and admins: the claimant reads the
+    masked name and the compound, and is told the community arranges the hand-over."""
+    cid = pool.community_id
+    by_unit, by_volunteer = await post_wish(client, pool), await post_wish(client, pool, title="陪同去医院")
+    for wish_id in (by_unit, by_volunteer):
+        await publish(client, pool, wish_id)
+    await claim_for_unit(client, pool, by_unit)
+    await claim_as_volunteer(client, pool, by_volunteer)
+    for person, wish_id in ((pool.members[0], by_unit), (pool.members[1], by_unit), (pool.volunteer, by_volunteer)):
+        await session_of(client, person)
+        for lang in ("zh-CN", "en"):
+            for url in (f"/wishes/{wish_id}", f"/c/{cid}/wishes", f"/c/{cid}/wishes?status=claimed"):
+                page = await client.get(url, headers={"Accept-Language": lang})
+                assert page.status_code == 200
+                assert "杨**" in page.text and "杨依伯" not in page.text, (person.display_name, url)
+                assert not phone_in(page.text) and pool.beneficiary.phone not in page.text
+            mine = (await client.get(f"/wishes/{wish_id}", headers={"Accept-Language": lang})).text
+            assert "data-delivery-qr" in mine and "data-hand-over" in mine
+            assert ("为保护隐私" if lang == "zh-CN" else "To keep their privacy") in mine
+    # The community's staff and admins, and the beneficiary, still read the name in full.
+    for person in (pool.town.staff, pool.town.admin, pool.beneficiary):
+        await session_of(client, person)
+        page = (await client.get(f"/wishes/{by_unit}")).text
+        assert "杨依伯" in page and "data-hand-over" not in page
