@@ -320,9 +320,11 @@ async def shop_page(
     db_session: AsyncSession,
     saved: str = "",
     month: str = "",
+    today: str = "",
 ) -> Template:
-    ctx = await views.shop_context(db_session, actor, provider_id)
+    ctx = await views.shop_context(db_session, actor, provider_id, optional_int(today))
     ctx.update(await views.earlier_month(db_session, ctx["provider"], month))
+    ctx["kept_month"] = month
     notice = gettext_for(request)(OFFER_SAVED) if saved == "offer" else None
     return render(request, "circle/shop.html", result_template=None, notice=notice, **ctx)
 

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
 from app.circle import rules
-from app.circle.models import Offer, Provider, Rating, Voucher
+from app.circle.models import Offer, Provider, Rating
 from app.circle.models import Settings as CircleSettings
 from app.core import audit, clock, form_keys, money, organisations
 from app.core.authz import Actor
@@ -456,25 +455,6 @@ async def offers_of_provider(session: AsyncSession, organisation_id: int) -> lis
         (
             await session.scalars(
                 select(Offer).where(Offer.organisation_id == organisation_id).order_by(Offer.id.desc())
-            )
-        ).all()
-    )
-
-
-async def redeemed_since(
-    session: AsyncSession, organisation_id: int, since: datetime, community_id: int | None = None
-) -> list[Row[Voucher, str, str]]:
-    """A provider's vouchers redeemed since a moment, newest first, each with its offer's and its
-    resident's names; those of one community only when `community_id` is given."""
-    where = [] if community_id is None else [Voucher.community_id == community_id]
-    return list(
-        (
-            await session.execute(
-                select(Voucher, Offer.name, User.display_name)
-                .join(Offer, Offer.id == Voucher.offer_id)
-                .join(User, User.id == Voucher.user_id)
-                .where(Voucher.organisation_id == organisation_id, Voucher.redeemed_at >= since, *where)
-                .order_by(Voucher.redeemed_at.desc())
             )
         ).all()
     )

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
-from app.circle import cash, photos, rules, services, statements, vouchers
+from app.circle import cash, photos, rules, services, shop_day, statements, vouchers
 from app.circle.models import Rating
 from app.core import clock, organisations, paging
 from app.core import photos as core_photos
@@ -144,18 +144,28 @@ async def voucher_context(db_session: AsyncSession, actor: Actor, voucher_id: in
     }
 
 
-async def shop_context(db_session: AsyncSession, actor: Actor, provider_id: int) -> dict[str, Any]:
+async def shop_context(
+    db_session: AsyncSession, actor: Actor, provider_id: int, today_page: int | None = None
+) -> dict[str, Any]:
+    """The shop page: its day (page `today_page` of today's redemptions), month and menu."""
     provider = await services.provider_for(db_session, actor, provider_id)
     now, zone = clock.now(), await time_zone_of(db_session, provider.community_id)
     today = clock.day_start(now, zone)
     mine = await organisations.acts_for(db_session, actor.user_id)  # the home admin: home's only
     home_only = None if provider_id in mine else provider.community_id
-    redeemed = await services.redeemed_since(db_session, provider_id, today, home_only)
+    today_total = await shop_day.count_redeemed_since(db_session, provider_id, today, home_only)
+    today_at = paging.window(today_total, today_page, shop_day.PER_PAGE)
+    redeemed = await shop_day.redeemed_since(
+        db_session, provider_id, today, home_only, offset=today_at.offset
+    )
     month = clock.month_of(now, zone)
     figures = (await statements.month_figures(db_session, provider.community_id, month, provider_id))[0]
     return {
         "provider": provider,
         "redeemed": redeemed,
+        "today_total": today_total,
+        "today_at": today_at,
+        "kept_month": "",  # the earlier month the shop page was asked for, kept by the day's pages
         "time_zone": zone,
         "figures": figures,
         "funds": statements.FUND_LABELS,
