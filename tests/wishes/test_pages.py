@@ -350,7 +350,11 @@ async def test_whoever_claimed_a_wish_reads_a_masked_name_on_its_pages_never_the
         await publish(client, pool, wish_id)
     await claim_for_unit(client, pool, by_unit)
     await claim_as_volunteer(client, pool, by_volunteer)
-    for person, wish_id in ((pool.members[0], by_unit), (pool.members[1], by_unit), (pool.volunteer, by_volunteer)):
+    for person, wish_id in (
+        (pool.members[0], by_unit),
+        (pool.members[1], by_unit),
+        (pool.volunteer, by_volunteer),
+    ):
         await session_of(client, person)
         for lang in ("zh-CN", "en"):
             for url in (f"/wishes/{wish_id}", f"/c/{cid}/wishes", f"/c/{cid}/wishes?status=claimed"):
