@@ -31,6 +31,7 @@ from app.accounts.models import Membership, User
 from app.accounts.rules import phone_or_none
 from app.core.codes import typed_form
 from app.core.fields import kept_form
+from app.places.models import Building, Compound
 
 Columns = TypeVarTuple("Columns")
 
@@ -88,6 +89,17 @@ def found_by_name_or_phone(community_id: int, query: str) -> ColumnElement[bool]
         return or_(found_by_name(query), Membership.user_id.in_(holders))
     found = cast(holders.with_only_columns(func.array_agg(holder.id)).scalar_subquery(), ARRAY(BigInteger))
     return or_(found_by_name(query), Membership.user_id == any_(found))
+
+
+def placed(people: Select[*Columns]) -> Select[*Columns, str | None, str | None, str]:
+    """`people` (a select joining `Membership`) with each one's compound, building and room, the
+    columns `compound`, `building` and `room`: a community of 2,000 households has many people of
+    one name, and a picker tells them apart by where they live (`templates/_people.html`)."""
+    return (
+        people.add_columns(Compound.name.label("compound"), Building.name.label("building"), Membership.room)
+        .outerjoin(Compound, Compound.id == Membership.compound_id)
+        .outerjoin(Building, Building.id == Membership.building_id)
+    )
 
 
 @dataclass(frozen=True)

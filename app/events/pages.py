@@ -220,13 +220,15 @@ async def _signup_for_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Template:
+    matches, more = await services.find_members(db_session, event, query)
     return render(
         request,
         "events/signup_for.html",
         status_code=status_code,
         event=event,
         query=query,
-        matches=await services.find_members(db_session, event, query),
+        matches=matches,
+        more_matches=more,
         signups=await services.signups_of(db_session, event.id),
         time_zone=await time_zone_of(db_session, event.community_id),
         notice=notice,

@@ -494,28 +494,37 @@ class MemberMatch:
     name: str
     has_phone: bool
     signup: str | None
+    compound: str | None = None
+    building: str | None = None
+    room: str = ""
 
 
-async def find_members(session: AsyncSession, event: Event, query: str, limit: int = 20) -> list[MemberMatch]:
-    """Members of the event's community whose name contains `query`, with their sign-up. The
-    words are taken NFC, as names are kept (app.core.fields.kept_form)."""
+async def find_members(
+    session: AsyncSession, event: Event, query: str, limit: int = 20
+) -> tuple[list[MemberMatch], bool]:
+    """Members of the event's community whose name contains `query`, with their sign-up and where
+    they live (two of one name are told apart by it), at most `limit` of them; and whether more
+    were found. The words are taken NFC, as names are kept (app.core.fields.kept_form)."""
     query = kept_form(query).strip()[:50]
     if not query:
-        return []
+        return [], False
     rows = (
         await session.execute(
-            select(User.id, User.display_name, User.phone, Signup.status)
-            .join(Membership, Membership.user_id == User.id)
-            .outerjoin(Signup, and_(Signup.event_id == event.id, Signup.user_id == User.id))
+            people.placed(
+                select(User.id, User.display_name, User.phone, Signup.status)
+                .join(Membership, Membership.user_id == User.id)
+                .outerjoin(Signup, and_(Signup.event_id == event.id, Signup.user_id == User.id))
+            )
             .where(
                 Membership.community_id == event.community_id,
                 people.found_by_name(query),
             )
             .order_by(*people.BY_NAME)
-            .limit(limit)
+            .limit(limit + 1)
         )
     ).all()
-    return [MemberMatch(int(r[0]), str(r[1]), bool(r[2]), r[3]) for r in rows]
+    matches = [MemberMatch(int(r[0]), str(r[1]), bool(r[2]), r[3], r[4], r[5], r[6]) for r in rows[:limit]]
+    return matches, len(rows) > limit
 
 
 async def password_matches(session: AsyncSession, user_id: int, password: str) -> bool:

@@ -1,0 +1,104 @@
+"""A community of 2,000 households has many people of one name: every list a person is chosen
+from says where each one lives (compound, building, room), so that the grid worker signing up
+one 丁娜 and the admin recording hours for another pick the one they mean."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import text
+
+from tests.conftest import Factory, Person, Tenant, login
+from tests.events.conftest import make_event
+
+
+async def _namesakes(db: Any, factory: Factory, tenant: Tenant) -> tuple[Person, Person]:
+    """Two residents named 丁娜, one in 1号楼 101 and one (without a phone) in 2号楼 502."""
+    cid = tenant.community_id
+    compound = (
+        await db.execute(
+            text(
+                "INSERT INTO compounds (community_id, name, address, households) "
+                "VALUES (:c, '光复新村', '', 0) RETURNING id"
+            ),
+            {"c": cid},
+        )
+    ).scalar_one()
+    buildings = (
+        (
+            await db.execute(
+                text(
+                    "INSERT INTO buildings (community_id, compound_id, name, leader_name) "
+                    "SELECT :c, :p, g || '号楼', '' FROM generate_series(1, 2) g RETURNING id"
+                ),
+                {"c": cid, "p": compound},
+            )
+        )
+        .scalars()
+        .all()
+    )
+    await db.commit()
+    one = await factory.person(tenant, name="丁娜")
+    two = await factory.person(tenant, name="丁娜", phone=None)
+    for person, building, room in ((one, buildings[0], "101"), (two, buildings[1], "502")):
+        await db.execute(
+            text(
+                "UPDATE memberships SET compound_id = :p, building_id = :b, room = :r "
+                "WHERE user_id = :u AND community_id = :c"
+            ),
+            {"p": compound, "b": building, "r": room, "u": person.user_id, "c": cid},
+        )
+    await db.commit()
+    return one, two
+
+
+async def _many_named(db: Any, cid: int, prefix: str, count: int) -> None:
+    await db.execute(
+        text(
+            "WITH u AS (INSERT INTO users (display_name) SELECT :p || lpad(n::text, 3, '0') "
+            "FROM generate_series(1, :n) n RETURNING id) "
+            "INSERT INTO memberships (user_id, community_id, roles) SELECT id, :c, '{resident}' FROM u"
+        ),
+        {"p": prefix, "n": count, "c": cid},
+    )
+    await db.commit()
+
+
+def _entry(page: str, user_id: int) -> str:
+    """The list item of the sign-up page that signs up `user_id`, as a person reads it."""
+    found = re.search(rf'<li>(?:(?!</li>).)*name="user_id" value="{user_id}"', page, re.S)
+    assert found, page
+    return re.sub(r"<[^>]+>", " ", found.group(0))
+
+
+async def test_sign_up_for_someone_tells_namesakes_apart_by_where_they_live(client, site, factory, db):
+    tenant, admin, _alice, _bob = site
+    cid = tenant.community_id
+    grid = await login(client, await factory.person(tenant, roles=["resident", "grid_worker"], name="王网格"))
+    one, two = await _namesakes(db, factory, tenant)
+    event_id = await make_event(client, admin, cid, signup_required=True)
+    page = (
+        await client.get(f"/events/{event_id}/signup-for", params={"q": "丁娜"}, headers=grid.headers)
+    ).text
+    assert "光复新村 1号楼 101" in _entry(page, one.user_id)
+    assert "光复新村 2号楼 502" in _entry(page, two.user_id) and "持卡居民" in _entry(page, two.user_id)
+    assert "data-more" not in page
+
+
+async def test_sign_up_for_someone_says_when_more_have_the_name_than_it_lists(client, site, factory, db):
+    """The search listed the first 20 people found and said nothing of the others: the one the
+    grid worker came for was simply not there."""
+    tenant, admin, _alice, _bob = site
+    cid = tenant.community_id
+    await _many_named(db, cid, "丁", 21)
+    event_id = await make_event(client, admin, cid, signup_required=True)
+    page = (
+        await client.get(f"/events/{event_id}/signup-for", params={"q": "丁"}, headers=admin.headers)
+    ).text
+    assert page.count('name="user_id"') == 20
+    assert "data-more" in page and "只列出了前 20 人" in page
+    exact = (
+        await client.get(f"/events/{event_id}/signup-for", params={"q": "丁021"}, headers=admin.headers)
+    ).text
+    assert exact.count('name="user_id"') == 1 and "data-more" not in exact
