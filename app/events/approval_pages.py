@@ -70,11 +70,9 @@ async def _approvals(
         raise NotFound()
     queue = await approvals.approval_queue(db_session, actor, community_id, *pages)
     community = await db_session.get(Community, community_id)
-    members = (
-        select(User.id, User.display_name)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.community_id == community_id)
-    )
+    members = people.placed(
+        select(User.id, User.display_name).join(Membership, Membership.user_id == User.id)
+    ).where(Membership.community_id == community_id)
     chosen = optional_int((form or {}).get("user_id"))
     choices = await people.offered(
         db_session, community_id, members, q, PEOPLE_LISTED, [] if chosen is None else [chosen]

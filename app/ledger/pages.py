@@ -208,9 +208,9 @@ async def _people(request: Request, db_session: AsyncSession, lines: Any) -> dic
 LISTED = 200
 
 
-def _members_of(community_id: int) -> Select[int, str, str | None, int]:
-    """The community's members with their points, for the award form."""
-    return (
+def _members_of(community_id: int) -> Select[int, str, str | None, int, str | None, str | None, str]:
+    """The community's members with their points and where they live, for the award form."""
+    return people.placed(
         select(
             User.id, User.display_name, User.phone, func.coalesce(LedgerAccount.balance, 0).label("balance")
         )
@@ -219,8 +219,7 @@ def _members_of(community_id: int) -> Select[int, str, str | None, int]:
             LedgerAccount,
             and_(LedgerAccount.community_id == Membership.community_id, LedgerAccount.user_id == User.id),
         )
-        .where(Membership.community_id == community_id)
-    )
+    ).where(Membership.community_id == community_id)
 
 
 async def _members(

@@ -30,7 +30,7 @@ from app.core.web import (
     reopen_form,
 )
 from app.payments import contributions as funding
-from app.places.models import Building, Community, Compound
+from app.places.models import Community
 from app.wishes import access, partner_office, reading, services
 from app.wishes import home as _home  # noqa: F401 - registers its share of the home page
 
@@ -130,14 +130,9 @@ async def _residents(
     compound, building and room to tell two of one name apart (never a phone); at most
     RESIDENTS_LISTED, found by name or phone (`who`) in a large community, the one chosen before
     still listed. Whether more were found than listed."""
-    members = (
-        select(User.id, User.display_name, Compound.name.label("compound"), Building.name.label("building"))
-        .add_columns(Membership.room)
-        .join(Membership, Membership.user_id == User.id)
-        .outerjoin(Compound, Compound.id == Membership.compound_id)
-        .outerjoin(Building, Building.id == Membership.building_id)
-        .where(Membership.community_id == community_id, User.is_active)
-    )
+    members = people.placed(
+        select(User.id, User.display_name).join(Membership, Membership.user_id == User.id)
+    ).where(Membership.community_id == community_id, User.is_active)
     offered = await people.offered(
         db_session, community_id, members, who, RESIDENTS_LISTED, [] if chosen is None else [chosen]
     )

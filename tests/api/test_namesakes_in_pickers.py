@@ -102,3 +102,26 @@ async def test_sign_up_for_someone_says_when_more_have_the_name_than_it_lists(cl
         await client.get(f"/events/{event_id}/signup-for", params={"q": "丁021"}, headers=admin.headers)
     ).text
     assert exact.count('name="user_id"') == 1 and "data-more" not in exact
+
+
+def _option(page: str, select_id: str, user_id: int) -> str:
+    """The words of `user_id`'s option in the page's `select_id` list."""
+    start = page.index(f'<select id="{select_id}"')
+    select = page[start : page.index("</select>", start)]
+    found = re.search(rf'<option value="{user_id}"[^>]*>([^<]*)</option>', select)
+    assert found, select
+    return found.group(1)
+
+
+async def test_the_honour_hours_and_award_forms_tell_namesakes_apart(client, site, factory, db):
+    """The honour hours' list named people only (丁娜, 丁娜), and the award form told apart only
+    those with a phone: hours and points could go to the wrong 丁娜."""
+    tenant, admin, _alice, _bob = site
+    cid = tenant.community_id
+    one, two = await _namesakes(db, factory, tenant)
+    honour = (await client.get(f"/admin/c/{cid}/approvals", params={"q": "丁娜"}, headers=admin.headers)).text
+    assert _option(honour, "user_id", one.user_id) == "丁娜 · 光复新村 1号楼 101"
+    assert _option(honour, "user_id", two.user_id) == "丁娜 · 光复新村 2号楼 502"
+    award = (await client.get(f"/admin/c/{cid}/ledger", params={"q": "丁娜"}, headers=admin.headers)).text
+    assert _option(award, "user_id", one.user_id) == f"丁娜 {one.phone} · 光复新村 1号楼 101 （0 积分）"
+    assert _option(award, "user_id", two.user_id) == "丁娜 · 光复新村 2号楼 502 （0 积分）"

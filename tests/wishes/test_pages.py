@@ -201,8 +201,8 @@ async def test_a_grid_worker_finds_the_resident_to_post_for_in_a_large_community
     everyone = (await client.get(f"/c/{cid}/wishes")).text
     assert "data-more" in everyone and 'name="who"' in everyone
     found = (await client.get(f"/c/{cid}/wishes", params={"who": "林阿婆"})).text
-    assert f'<option value="{first.user_id}">林阿婆 502</option>' in found
-    assert f'<option value="{second.user_id}">林阿婆 302</option>' in found
+    assert f'<option value="{first.user_id}">林阿婆 · 502</option>' in found
+    assert f'<option value="{second.user_id}">林阿婆 · 302</option>' in found
     assert not phone_in(found)
     one = (await client.get(f"/c/{cid}/wishes", params={"who": pool.beneficiary.phone})).text
     assert re.search(rf'<option value="{pool.beneficiary.user_id}" selected>', one)
@@ -212,7 +212,7 @@ async def test_a_grid_worker_finds_the_resident_to_post_for_in_a_large_community
     refused = await post_form(
         client, f"/c/{cid}/wishes", {"title": "一台轮椅", "for_user_id": second.user_id}
     )
-    assert re.search(rf'<option value="{second.user_id}" selected>林阿婆 302</option>', refused.text)
+    assert re.search(rf'<option value="{second.user_id}" selected>林阿婆 · 302</option>', refused.text)
 
 
 async def test_the_admin_finds_the_wishes_to_review_from_the_home_page(client, pool: Pool):
