@@ -46,7 +46,10 @@ class Scan(Base):
 
 class ScanReply(Base):
     """The answer to a scan that succeeded, kept under its scanner and idempotency key: the same
-    scan sent again is answered with it (app.scans.services.run_keyed_scan)."""
+    scan sent again is answered with it (app.scans.services.run_keyed_scan). The row is the key's
+    claim, made before the scan runs in its transaction (a copy sent at once waits on it), and
+    the answer is written into it when the scan succeeds; a pickup's or a voucher's claim keeps
+    none (`{}`), since its own row answers."""
 
     __tablename__ = "scan_replies"
 

@@ -152,26 +152,50 @@ _REPLY = Sql(
     "SELECT code_digest, event_id, action, answer FROM scan_replies "
     "WHERE scanner_id = :scanner_id AND idempotency_key = :key"
 )
-_KEEP_REPLY = Sql(
-    "INSERT INTO scan_replies (scanner_id, idempotency_key, code_digest, event_id, action, answer, at) "
-    "VALUES (:scanner_id, :key, :code_digest, :event_id, :action, CAST(:answer AS json), :at) "
-    "ON CONFLICT DO NOTHING"
-)
 KEY_USED = lazy("This idempotency key was used for another scan.")
 
-# A pickup or a voucher keeps its key on its own row, which answers a repeat of it (`repeats`);
-# its handler claims the key here all the same, with the redemption or hand-over it makes, so
-# that the key serves no other scan of any kind: one statement inserts the claim, or reads what
-# the key was used for before.
+# The one claim of a scan's key: one statement inserts it, or reads what the key was used for
+# before (and the answer kept for it). Made in the transaction of what the scan changes, its row
+# makes a copy of the scan sent at the same moment wait on its insert until that transaction
+# ends: committed, the copy reads what it was used for; rolled back (a refused scan forgets its
+# claim), the copy claims the key itself. A pickup or a voucher keeps its key on its own row,
+# which answers a repeat of it (`repeats`); its handler claims the key here all the same, with
+# the redemption or hand-over it makes, so that the key serves no other scan of any kind. The
+# scan entry claims it for every other kind before the scan runs (`run_keyed_scan`), and keeps
+# the answer in the claim's row when the scan succeeds.
 _CLAIM_KEY = Sql(
     "WITH claimed AS (INSERT INTO scan_replies "
     "(scanner_id, idempotency_key, code_digest, event_id, action, answer, at) "
     "VALUES (:scanner_id, :key, :code_digest, :event_id, :action, CAST('{}' AS json), :at) "
-    "ON CONFLICT DO NOTHING RETURNING code_digest, event_id, action, true AS mine) "
+    "ON CONFLICT DO NOTHING RETURNING code_digest, event_id, action, answer, true AS mine) "
     "SELECT * FROM claimed UNION ALL "
-    "SELECT code_digest, event_id, action, false FROM scan_replies "
+    "SELECT code_digest, event_id, action, answer, false FROM scan_replies "
     "WHERE scanner_id = :scanner_id AND idempotency_key = :key AND NOT EXISTS (SELECT FROM claimed)"
 )
+_KEEP_ANSWER = Sql(
+    "UPDATE scan_replies SET answer = CAST(:answer AS json) "
+    "WHERE scanner_id = :scanner_id AND idempotency_key = :key"
+)
+_FORGET_CLAIM = Sql("DELETE FROM scan_replies WHERE scanner_id = :scanner_id AND idempotency_key = :key")
+
+
+async def _claim(conn: Connection, actor: Actor, request: scanning.ScanRequest) -> Any:
+    """Claims the scan's key (`_CLAIM_KEY`): None when this scan has it now, or the row of the
+    scan that had it before (its code's digest, event, action and kept answer)."""
+    ids = {"scanner_id": actor.user_id, "key": request.idempotency_key}
+    params = {
+        **ids,
+        "code_digest": code_digest(request.code or ""),
+        "event_id": request.event_id,
+        "action": request.action,
+        "at": clock.now(),
+    }
+    found = await _CLAIM_KEY.fetchrow(conn, params)
+    if found is None:
+        # Claimed by a scan that committed while this one's insert waited on it: its row is newer
+        # than what the statement saw when it began, and a statement of its own reads it.
+        return await _REPLY.fetchrow(conn, ids)
+    return None if found["mine"] else found
 
 
 def _same_scan(earlier: Any, digest: str, request: scanning.ScanRequest) -> bool:
@@ -193,25 +217,8 @@ async def claim_key(conn: Connection, actor: Actor, request: scanning.ScanReques
     refused scan claims nothing, as a refused scan of another kind keeps no answer."""
     if not request.idempotency_key:
         return
-    digest = code_digest(request.code)
-    ids = {"scanner_id": actor.user_id, "key": request.idempotency_key}
-    found = await _CLAIM_KEY.fetchrow(
-        conn,
-        {
-            **ids,
-            "code_digest": digest,
-            "event_id": request.event_id,
-            "action": request.action,
-            "at": clock.now(),
-        },
-    )
-    if found is None:
-        # Claimed by a scan that committed while this one's insert waited on it: its row is newer
-        # than what the statement saw when it began, and a statement of its own reads it.
-        found = await _REPLY.fetchrow(conn, ids)
-    elif found["mine"]:
-        return
-    if found is not None and not _same_scan(found, digest, request):
+    earlier = await _claim(conn, actor, request)
+    if earlier is not None and not _same_scan(earlier, code_digest(request.code), request):
         raise key_conflict()
 
 
@@ -272,35 +279,30 @@ async def run_keyed_scan(
     idempotency key of a scan this scanner made and that succeeded, it is answered with that
     scan's answer and changes nothing (a repeated check-in is not `already_done`, nor a second
     stay where re-entry is allowed); the same key with another code, event or action is a
-    `conflict`. Two sent at once make one effect: the second is refused by the domain's own rule
-    (`already_done`). Kinds whose handlers answer a repeat themselves (a pickup, a voucher:
-    `scanning.handler`'s `repeats`) go straight through, at no extra round trip: their handlers
-    claim the key with what they change (`claim_key`)."""
+    `conflict`. The key is claimed first, in the scan's transaction (`_claim`), and the answer
+    kept in the claim's row: copies sent at once make one effect, and each waits for the first
+    to end, then is answered with its answer. A refused scan forgets its claim (its log row
+    stays), so the same key may be sent again. Kinds whose handlers answer a repeat themselves
+    (a pickup, a voucher: `scanning.handler`'s `repeats`) go straight through, at no extra round
+    trip: their handlers claim the key with what they change (`claim_key`)."""
     if not request.idempotency_key or scanning.answers_repeats(request):
         return await run_scan(state, conn, actor, request)
-    digest = code_digest(request.code or "")
     ids = {"scanner_id": actor.user_id, "key": request.idempotency_key}
-    earlier = await _REPLY.fetchrow(conn, ids)
-    if earlier is not None:
-        if not _same_scan(earlier, digest, request):
-            await record(conn, actor, request, "conflict")
-            return key_conflict()
-        answer = earlier["answer"]
-        data = dict(json.loads(answer) if isinstance(answer, str) else answer)
-        return scanning.ScanOutcome(result=str(data.pop("result")), data=data)
-    outcome = await run_scan(state, conn, actor, request)
-    if isinstance(outcome, scanning.ScanOutcome):
-        await _KEEP_REPLY.execute(
-            conn,
-            {
-                **ids,
-                "code_digest": digest,
-                "event_id": request.event_id,
-                "action": request.action,
-                "answer": encode_json(outcome.as_json()).decode(),
-                "at": clock.now(),
-            },
-        )
+    async with conn.transaction():
+        earlier = await _claim(conn, actor, request)
+        if earlier is not None:
+            answer = earlier["answer"]
+            data = dict(json.loads(answer) if isinstance(answer, str) else answer)
+            # A key claimed by a pickup or a voucher keeps no answer here: it is another scan.
+            if "result" not in data or not _same_scan(earlier, code_digest(request.code or ""), request):
+                await record(conn, actor, request, "conflict")
+                return key_conflict()
+            return scanning.ScanOutcome(result=str(data.pop("result")), data=data)
+        outcome = await _run_scan(state, conn, actor, request)
+        if isinstance(outcome, scanning.ScanOutcome):
+            await _KEEP_ANSWER.execute(conn, {**ids, "answer": encode_json(outcome.as_json()).decode()})
+        else:
+            await _FORGET_CLAIM.execute(conn, ids)
     return outcome
 
 
