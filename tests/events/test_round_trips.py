@@ -11,8 +11,9 @@ from typing import Any
 
 from app.core import clock, uow
 from app.events import checkins
+from app.scans import services as scan_services
 from tests.events.conftest import kiosk_code, make_event, scan
-from tests.statements import statements_sent, transaction_control
+from tests.statements import logged, statements_sent, transaction_control
 
 
 def _one_line(sql: str) -> str:
@@ -141,3 +142,36 @@ async def test_a_check_out_finds_its_open_stay_by_key_not_among_every_open_stay(
     for node in reads:
         assert node["Node Type"] in ("Index Scan", "Index Only Scan"), node
         assert "Index Cond" in node, node
+
+
+def _in_transaction(sent: list[str]) -> list[str]:
+    """The statements between BEGIN and COMMIT, and that there is one transaction."""
+    assert transaction_control(sent) == ["BEGIN;", "COMMIT;"], sent
+    return sent[sent.index("BEGIN;") + 1 : sent.index("COMMIT;")]
+
+
+async def test_a_keyed_check_in_claims_its_key_first_and_keeps_its_answer_in_one_transaction(
+    app, client, site
+):
+    """A scan sent with an idempotency key claims the key in its transaction before it runs, so
+    that a copy sent at the same moment waits for it (tests/scans/test_key_bursts.py), and keeps
+    its answer in the claim's row: two round trips more than the three it took when the answer
+    was read before and written after (BEGIN and COMMIT), and a copy sent again takes three
+    (one before). A scan without a key is one statement, as above."""
+    tenant, admin, alice, bob = site
+    event_id = await make_event(client, admin, tenant.community_id, capacity=None)
+    code = await kiosk_code(client, admin, event_id, "checkin")
+    # Bob's scan first: the worker now remembers the event's row (checkins.event_rows).
+    assert (await scan(client, bob, code)).status_code == 200
+    with statements_sent(app) as sent:
+        first = await scan(client, alice, code, idempotency_key="phone-1")
+        await logged(sent)
+    assert first.status_code == 200 and first.json()["result"] == "checked_in", first.text
+    claim, keep = _one_line(scan_services._CLAIM_KEY.text), _one_line(scan_services._KEEP_ANSWER.text)
+    assert _in_transaction(sent) == [claim, _one_line(checkins.CHECK_IN_LOGGED.text), keep]
+
+    with statements_sent(app) as sent:
+        again = await scan(client, alice, code, idempotency_key="phone-1")
+        await logged(sent)
+    assert again.status_code == 200 and again.json() == first.json()
+    assert _in_transaction(sent) == [claim]
