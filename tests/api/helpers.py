@@ -61,3 +61,20 @@ async def session_of(client: Any, person: Person) -> str:
     several people's browsers are kept apart by their cookie values."""
     client.cookies.clear()
     return await page_login(client, person)
+
+
+def loose_dates(html: str) -> list[str]:
+    """The dates (2026-12-01) in a page's sentences and list lines that are not marked whole
+    (templates/_dates.html), which a narrow line may break at their dashes (2026-12- / 01)."""
+    kept = re.sub(r'<span class="unbroken">.*?</span>', "", html, flags=re.S)
+    found: list[str] = []
+    for element in re.finditer(r"<(p|li)\b[^>]*>(.*?)</\1>", kept, flags=re.S):
+        found += re.findall(
+            r"(?<![\d-])(?:19|20)\d\d-[01]\d-[0-3]\d(?![\d-])", re.sub(r"<[^>]+>", "", element.group(2))
+        )
+    return found
+
+
+def words(html: str) -> str:
+    """A page's text as read, without its markup (a date marked whole reads as it did)."""
+    return re.sub(r"<[^>]+>", "", html)

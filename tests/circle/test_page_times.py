@@ -10,6 +10,7 @@ from sqlalchemy import text, update
 
 from app.core import clock
 from app.places.models import Community
+from tests.api.helpers import loose_dates, words
 from tests.circle.conftest import Circle, buy, give_points, make_offer
 
 
@@ -70,10 +71,33 @@ async def test_a_cancelled_voucher_says_when_in_the_communitys_time(
         page = (
             await client.get(f"/circle/vouchers/{voucher_id}{done}", headers=circle.resident.headers)
         ).text
-        assert f"取消时间：{when}" in page, page
+        assert f"取消时间：{when}" in words(page), page
         assert clock.text(closed_at, "Asia/Shanghai") not in page
         english = await client.get(
             f"/circle/vouchers/{voucher_id}{done}",
             headers={**circle.resident.headers, "Accept-Language": "en"},
         )
-        assert f"Cancelled on {when}" in english.text
+        assert f"Cancelled on {when}" in words(english.text)
+
+
+async def test_a_vouchers_dates_stay_whole_in_its_sentences(client: Any, circle: Circle, engine: Any) -> None:
+    """有效期至 2026-12-31 14:31 and 使用时间：… broke at the date's dashes on a phone in 长辈版: each
+    date in a sentence or a list's line is marked whole (templates/_dates.html)."""
+    offer = await make_offer(client, circle, circle.barber_id, name="理发", points_price=5)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 40)
+    held, used, dropped = [
+        (await buy(client, circle.resident, offer, key=f"whole-{n}")).json() for n in range(3)
+    ]
+    redeemed = await client.post(
+        "/api/v1/scans", json={"code": used["voucher_code"]}, headers=circle.barber.headers
+    )
+    assert redeemed.json()["result"] == "redeemed", redeemed.text
+    cancelled = await client.post(f"/api/v1/vouchers/{dropped['id']}/cancel", headers=circle.resident.headers)
+    assert cancelled.status_code == 200, cancelled.text
+    for lang in ("zh-CN", "en"):
+        headers = {**circle.resident.headers, "Accept-Language": lang}
+        for path in ["/circle/me/vouchers", *(f"/circle/vouchers/{v['id']}" for v in (held, used, dropped))]:
+            page = await client.get(path, headers=headers)
+            assert page.status_code == 200, page.text
+            assert 'class="unbroken"' in page.text, path
+            assert loose_dates(page.text) == [], (path, lang)

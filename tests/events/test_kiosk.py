@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.core import clock
-from tests.api.helpers import post_form
+from tests.api.helpers import loose_dates, post_form
 from tests.events.conftest import make_event
 
 
@@ -90,6 +90,7 @@ async def test_a_kiosk_opened_before_check_in_says_when_it_opens_in_the_communit
             assert page.text.index("data-kiosk-code") < page.text.index("data-kiosk-opens")
             opening = page.text[page.text.index("data-kiosk-opens") :].split("</p>", 1)[0]
             assert words in opening and "09:00" in opening and str(opens.day) in opening, opening
+            assert loose_dates(page.text) == []  # the date kept whole on a narrow line
     client.cookies.delete("elder")
     started = await make_event(client, admin, _tenant.community_id)
     page = await client.get(f"/events/{started}/kiosk?action=checkin", headers=admin.headers)

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from app.events import rules
 from app.events.rules import STAR_HOURS, stars_for
-from tests.api.helpers import session_of
+from tests.api.helpers import loose_dates, session_of
 
 
 @pytest.mark.parametrize(
@@ -66,6 +66,7 @@ async def test_the_stars_show_on_the_certificate_the_hours_page_and_the_resident
     await session_of(client, alice)
     certificate = await client.get(f"/c/{cid}/certificate")
     assert 'data-stars="2"' in certificate.text and "二星志愿者" in certificate.text
+    assert loose_dates(certificate.text) == []  # its date kept whole on a narrow line
     assert "再服务" not in certificate.text  # the printed certificate leaves out the next star
     hours = await client.get(f"/c/{cid}/hours")
     assert 'data-stars="2"' in hours.text and "再服务 280.0 小时" in hours.text

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from app.core import clock
 from app.events import jobs as event_jobs
 from app.places.models import Community
-from tests.api.helpers import post_form
+from tests.api.helpers import post_form, words
 from tests.conftest import login
 from tests.events.conftest import hour_long_stays, kiosk_code, make_event, scan
 from tests.served_jobs import served_tick
@@ -158,7 +158,7 @@ async def test_an_events_day_of_the_week_is_the_communitys(client, site, db):
         client, admin, cid, starts_at=starts.isoformat(), ends_at=(starts + timedelta(hours=2)).isoformat()
     )
     page = await client.get(f"/events/{event_id}", headers=alice.headers)
-    assert "时间：2030-03-02 周六 07:30 – 09:30" in page.text
+    assert "时间：2030-03-02 周六 07:30 – 09:30" in words(page.text)
     listing = await client.get(f"/c/{cid}/events", headers=alice.headers)
     assert "2030-03-02 周六 07:30" in listing.text
     english = await client.get(f"/events/{event_id}", headers={**alice.headers, "Accept-Language": "en"})
