@@ -191,8 +191,8 @@ class NotFound(DomainError):
 
 
 class Forbidden(DomainError):
-    def __init__(self, detail: str | None = None) -> None:
-        super().__init__("forbidden", 403, detail)
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__("forbidden", 403, detail, **extra)
 
 
 class Invalid(DomainError):

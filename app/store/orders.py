@@ -376,7 +376,17 @@ async def member_at_counter(
     the scanner is staff and the holder a member, and the holder's open orders there."""
     if not actor.staff_of:
         if actor.care_of:
-            # A grid worker with a resident's card in hand is told where to go, not only "no".
+            # A grid worker with a resident's card in hand is told where to go, not only "no";
+            # the card of a member of their own community is named, with the community, for the
+            # scanner page's button that takes the card on to buying a home visit for its holder.
+            cared = await _MEMBER_OF.fetch(conn, {"u": user_id, "cs": actor.care_of})
+            if cared:
+                holder = await _MEMBER.one(conn, {"u": user_id})
+                raise Forbidden(
+                    CARD_FOR_A_GRID_WORKER,
+                    card_of=holder["display_name"],
+                    community_id=min(row["community_id"] for row in cared),
+                )
             raise Forbidden(CARD_FOR_A_GRID_WORKER)
         raise Forbidden(lazy("Only counter staff can look up a member at the counter."))
     shared = [

@@ -191,6 +191,39 @@ async def test_a_grid_worker_who_scans_a_residents_card_is_told_where_to_buy_for
     assert refused.status_code == 403 and "为居民代购" not in refused.text
 
 
+async def test_a_grid_worker_goes_on_from_a_scanned_card_to_buying_a_home_visit_for_its_holder(
+    client, shop, factory, engine
+):
+    """The scanner told a grid worker with a resident's card in hand to open another page from
+    home and scan the card again there, under a red "not accepted": the answer now names the
+    card's holder and takes the card on to buying a home visit for them, in one tap. A grid
+    worker of another community is shown no one."""
+    elder = await factory.person(shop.tenant, name="杨依伯", phone=None)
+    grid = await factory.person(shop.tenant, roles=["resident", "grid_worker"], name="王网格")
+    other = await factory.tenant()
+    stranger = await factory.person(other, roles=["resident", "grid_worker"], name="外网格")
+    admin = Actor(
+        user_id=shop.admin.user_id, display_name="", roles={shop.community_id: frozenset({"admin"})}
+    )
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        card = await member_cards.printed_card_for(s, admin, shop.community_id, elder.user_id)
+    await page_login(client, grid)
+    for partial in ({}, {"hx-request": "true"}):
+        scanned = await post_form(client, "/scan", {"code": card, "via": "camera"}, headers=partial)
+        assert "杨依伯的会员卡" in scanned.text and "未通过" not in scanned.text
+        form = re.search(
+            r'<form method="post" action="([^"]+)" data-buy-for-card>(.*?)</form>', scanned.text, re.S
+        )
+        assert form and form.group(1) == f"/circle/c/{shop.community_id}/for-resident"
+        assert f'name="code" value="{card}"' in form.group(2) and "为杨依伯代购上门服务" in form.group(2)
+    bought = await post_form(client, form.group(1), {"code": card, "via": "camera"})
+    assert bought.status_code == 200 and f'data-resident="{elder.user_id}"' in bought.text
+    await page_login(client, stranger)
+    elsewhere = await post_form(client, "/scan", {"code": card, "via": "camera"})
+    assert elsewhere.status_code == 403 and "杨依伯" not in elsewhere.text
+    assert "data-buy-for-card" not in elsewhere.text
+
+
 async def test_the_counter_page_keeps_a_residents_monthly_limit_as_their_shelf_does(
     client, shop, factory, engine
 ):
