@@ -113,6 +113,12 @@ class Voucher(Base):
         Index("ix_circle_vouchers_offer_id_created_at", "offer_id", "created_at"),
         Index("ix_circle_vouchers_organisation_id_redeemed_at", "organisation_id", "redeemed_at"),
         Index("ix_circle_vouchers_held_digits", "digits", postgresql_where=text("status = 'held'")),
+        # The digits of a voucher used, cancelled or expired, which a shop may type again (migration 0052).
+        Index(
+            "ix_circle_vouchers_closed_digits",
+            "digits",
+            postgresql_where=text("status IN ('redeemed', 'cancelled', 'expired')"),
+        ),
         Index("ix_circle_vouchers_held_expiry", "expires_at", postgresql_where=text("status = 'held'")),
     )
 

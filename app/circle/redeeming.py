@@ -53,10 +53,12 @@ _BY_ID = Sql(_INFO + "WHERE v.id = :v")
 # Digits that no open voucher has may be those of one the shop redeemed lately (shown again, or
 # typed by a second person at the counter), or of one cancelled or expired lately (the resident's
 # page says so): that is "already used", "cancelled" or "expired", not "check the digits"
-# (scanning.TYPED_AGAIN_WITHIN).
+# (scanning.TYPED_AGAIN_WITHIN). Found by the closed vouchers' digits (migration 0052), the
+# index's whole condition stated; a used voucher stays 'redeemed' and only it has redeemed_at.
 _CLOSED_BY_DIGITS = Sql(
-    "SELECT id, status FROM circle_vouchers WHERE organisation_id = ANY(:orgs) AND digits = :d "
-    "AND (redeemed_at > :since OR (status IN ('cancelled', 'expired') AND closed_at > :since)) "
+    "SELECT id, status FROM circle_vouchers WHERE digits = :d "
+    "AND status IN ('redeemed', 'cancelled', 'expired') AND organisation_id = ANY(:orgs) "
+    "AND coalesce(redeemed_at, closed_at) > :since "
     "ORDER BY coalesce(redeemed_at, closed_at) DESC LIMIT 1"
 )
 _CLOSED_REFUSALS = {"redeemed": "already_done", "cancelled": "code_invalid", "expired": "code_expired"}
