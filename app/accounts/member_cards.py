@@ -91,22 +91,32 @@ async def printed_card(
 async def printed_cards_for_building(
     session: AsyncSession, actor: Actor, community_id: int, building_id: int, address: str | None = None
 ) -> tuple[list[tuple[User, Membership, MemberCard]], int]:
-    """The printed cards of a building's residents who may hold one (existing cards are reused),
-    and how many residents were left out (they log in with a phone, are staff or admins, or
-    their account also belongs elsewhere)."""
+    """The printed cards of a building's residents without a phone number, and of those who hold
+    one already (existing cards are reused), and how many residents were left out (they have a
+    phone number, are staff or admins, or their account also belongs elsewhere). A resident with
+    a phone number who has no password yet (imported from a list) may hold a card too, printed
+    from their own page: the building's sheet after an import of 2,000 households made one for
+    every such resident, hundreds a building, for the few without a phone it is printed for."""
     await community_for(session, actor, community_id, "admin", "staff", "grid_worker")
+    holds_one = (
+        select(MemberCard.id)
+        .where(MemberCard.user_id == User.id, MemberCard.kind == "printed", MemberCard.revoked_at.is_(None))
+        .exists()
+    )
     rows = (
         await session.execute(
-            select(User, Membership)
+            select(User, Membership, holds_one)
             .join(Membership, Membership.user_id == User.id)
             .where(Membership.community_id == community_id, Membership.building_id == building_id)
             .order_by(Membership.room, User.display_name, User.id)
         )
     ).all()
     sheet: list[tuple[User, Membership, MemberCard]] = []
-    for user, membership in rows:
-        if printed_card_allowed(user, membership) and await belongs_here_alone(
-            session, community_id, user.id
+    for user, membership, held in rows:
+        if (
+            (user.phone is None or held)
+            and printed_card_allowed(user, membership)
+            and await belongs_here_alone(session, community_id, user.id)
         ):
             card = await printed_card(session, actor, community_id, user.id, address=address)
             sheet.append((user, membership, card))

@@ -299,3 +299,40 @@ async def test_a_card_code_typed_without_dashes_finds_the_resident_for_a_grid_wo
     checked_in = await scan(client, admin, code.replace("-", ""), event_id=event_id, action="checkin")
     assert checked_in.status_code == 200, checked_in.text
     assert checked_in.json()["user_id"] == elder.user_id
+
+
+async def test_a_building_sheet_is_for_those_without_a_phone_after_an_import(client, factory, engine, db):
+    """Residents imported from a list have a phone number and no password yet, so each may hold a
+    printed card: the building's sheet made one for every one of them (800 a building after an
+    import of 2,000 households) where it is printed for the few without a phone. A card printed
+    from a resident's own page stays on the sheet."""
+    tenant = await factory.tenant()
+    elder = await factory.person(tenant, name="无手机老人", phone=None)
+    imported = await factory.person(tenant, name="导入住户")
+    carded = await factory.person(tenant, name="持卡住户")
+    actor = Actor(tenant.admin.user_id, "管理员", {tenant.community_id: frozenset({"admin"})})
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        compound = await places.save_compound(s, actor, tenant.community_id, name="光复新村")
+        building = await places.save_building(
+            s, actor, tenant.community_id, compound_id=compound.id, name="1号楼"
+        )
+        await s.execute(
+            text("UPDATE users SET password_hash = NULL WHERE id = ANY(:ids)"),
+            {"ids": [imported.user_id, carded.user_id]},
+        )
+        await s.execute(
+            text("UPDATE memberships SET compound_id = :c, building_id = :b WHERE user_id = ANY(:ids)"),
+            {"c": compound.id, "b": building.id, "ids": [elder.user_id, imported.user_id, carded.user_id]},
+        )
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        await member_cards.printed_card_for(s, actor, tenant.community_id, carded.user_id)
+    await session_of(client, tenant.admin)
+    sheet = await post_form(client, f"/admin/c/{tenant.community_id}/buildings/{building.id}/cards")
+    assert sheet.status_code == 200, sheet.text
+    assert sheet.text.count('class="member-card"') == 2
+    assert "无手机老人" in sheet.text and "持卡住户" in sheet.text and "导入住户" not in sheet.text
+    assert "本页未包含：1 位" in sheet.text
+    printed = await count(
+        db, "SELECT count(*) FROM member_cards WHERE kind = 'printed' AND user_id = :u", u=imported.user_id
+    )
+    assert printed == 0
