@@ -1,5 +1,5 @@
-"""The admin's pages: residents for admins and grid workers, printed cards, the street admin's
-communities; the registry other domains fill for the resident pages. The home page is
+"""The admin's pages: residents for admins and grid workers, printed cards; the registry other
+domains fill for the resident pages. The home page and the street admin's pages are
 app.accounts.pages."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from app.accounts import cards, honours, member_cards, people, services
 from app.accounts.models import COMMUNITY_ROLES, MemberCard, Membership, User
 from app.core import clock, form_keys, qr
 from app.core.authz import Actor
-from app.core.errors import DomainError, NotFound
+from app.core.errors import DomainError
 from app.core.i18n import gettext_for, lazy
 from app.core.web import (
     client_address,
@@ -29,9 +29,8 @@ from app.core.web import (
     reopen_form,
     reopen_page,
 )
-from app.places.models import Building, Community, Compound, Street
+from app.places.models import Building, Community, Compound
 from app.places.services import building_in, places_of
-from app.places.services import create_community as create_community_in
 
 PAGE_SIZE = 50
 
@@ -467,47 +466,6 @@ async def card_sheet(
     return sheet, len(user_ids) - len(sheet)
 
 
-# ---------------------------------------------------------------- the street admin's communities
-
-
-@get("/street/{street_id:int}", include_in_schema=False)
-async def street_page(
-    request: Request, street_id: int, actor: Actor, db_session: AsyncSession, error: str | None = None
-) -> Template:
-    street = await db_session.get(Street, street_id)
-    if street is None or street_id not in actor.street_ids:
-        raise NotFound()
-    return render(
-        request,
-        "places/street.html",
-        street=street,
-        communities=await services.communities_of_street(db_session, street_id),
-        error=None,
-    )
-
-
-@post("/street/{street_id:int}/communities", include_in_schema=False)
-async def create_community(
-    request: Request, street_id: int, actor: Actor, db_session: AsyncSession
-) -> Template | Redirect:
-    form = await form_data(request)
-    try:
-        await create_community_in(db_session, actor, street_id, form.get("name", ""))
-    except DomainError as exc:
-        await reopen_form(db_session, exc)
-        street = await db_session.get(Street, street_id)
-        return render(
-            request,
-            "places/street.html",
-            status_code=exc.status_code,
-            street=street,
-            communities=await services.communities_of_street(db_session, street_id),
-            error=error_message(request, exc),
-            typed=form.get("name", "")[:200],  # the name refused comes back to be corrected
-        )
-    return Redirect(f"/street/{street_id}", status_code=303)
-
-
 route_handlers = [
     residents_page,
     resident_new_page,
@@ -516,8 +474,6 @@ route_handlers = [
     resident_update,
     resident_card,
     building_cards,
-    street_page,
-    create_community,
     honour_household,
     revoke_honour,
 ]

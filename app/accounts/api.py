@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from litestar import Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import logins, member_cards, services
+from app.accounts import appointing, logins, member_cards, services
 from app.accounts.schemas import (
+    AdminAppoint,
+    AdminAppointed,
+    AdminOut,
+    AdminsOut,
     CardResponse,
     MembershipOut,
     MeResponse,
@@ -150,7 +155,49 @@ async def api_set_roles(
     return {"user_id": user_id, "roles": membership.roles}
 
 
+@get("/api/v1/communities/{community_id:int}/admins", tags=["street admin"])
+async def api_community_admins(community_id: int, actor: Actor, db_session: AsyncSession) -> AdminsOut:
+    """The community's admins: for the street admin of its street, and its own admins and staff."""
+    admins = await appointing.admins_for(db_session, actor, community_id)
+    return AdminsOut(items=[AdminOut(user_id=a.user_id, display_name=a.display_name) for a in admins])
+
+
+@post(
+    "/api/v1/communities/{community_id:int}/admins",
+    tags=["street admin"],
+    status_code=201,
+    responses={200: ResponseSpec(AdminAppointed, description="They already were its admin: nothing changed")},
+)
+async def api_appoint_admin(
+    community_id: int,
+    data: JSONBody[AdminAppoint],
+    actor: Actor,
+    db_session: AsyncSession,
+    request: Request,
+) -> Response[AdminAppointed]:
+    """The street admin of the community's street makes a person its admin: one of the street's
+    people (`user_id`), or the holder of `phone`, registered when it has no account."""
+    person = None
+    if data.user_id is None:
+        person = appointing.NewPerson(
+            phone=data.phone or "", display_name=data.display_name or "", password=data.password or ""
+        )
+    user, appointed = await appointing.appoint(
+        db_session,
+        actor,
+        community_id,
+        user_id=data.user_id,
+        person=person,
+        address=client_address(request),
+    )
+    return Response(
+        AdminAppointed(user_id=user.id, appointed=appointed), status_code=201 if appointed else 200
+    )
+
+
 route_handlers = [
+    api_community_admins,
+    api_appoint_admin,
     api_token,
     api_register,
     api_me,

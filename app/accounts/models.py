@@ -6,6 +6,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Computed,
     DateTime,
     ForeignKey,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -23,6 +25,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core import form_keys
 from app.core.database import Base
 from app.core.roles import COMMUNITY_ROLES
+
+# The roles an event's organisers are chosen among (app.events: ORGANISER_ROLES and volunteers).
+ORGANISING_ROLES = ("volunteer", "grid_worker", "staff", "admin")
+# A membership's roles hold admin, or one of ORGANISING_ROLES: the predicates of migration 0053's
+# indexes of those members by name, spelled as they are (a query's condition must be the index's
+# for PostgreSQL to read it).
+_ADMIN_ARRAY = "ARRAY['admin']::varchar[]"
+_ORGANISING_ARRAY = "ARRAY[" + ", ".join(f"'{r}'" for r in ORGANISING_ROLES) + "]::varchar[]"
+_ADMINS = f"roles @> {_ADMIN_ARRAY}"
+_ORGANISERS = f"roles && {_ORGANISING_ARRAY}"
 
 
 class User(Base):
@@ -60,6 +72,21 @@ class Membership(Base):
         Index("ix_memberships_compound_name", "compound_id", "display_name", "user_id"),
         # A search by name (app.accounts.people, migration 0051).
         Index("ix_memberships_name_grams", "name_grams", postgresql_using="gin"),
+        # A community's admins and its possible organisers by name (migration 0053).
+        Index(
+            "ix_memberships_admins_name",
+            "community_id",
+            "display_name",
+            "user_id",
+            postgresql_where=text(_ADMINS),
+        ),
+        Index(
+            "ix_memberships_organisers_name",
+            "community_id",
+            "display_name",
+            "user_id",
+            postgresql_where=text(_ORGANISERS),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -82,6 +109,17 @@ class Membership(Base):
     added_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     form_key: Mapped[str | None] = mapped_column(String(form_keys.LENGTH))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+def is_admin() -> ColumnElement[bool]:
+    """The membership's roles hold admin: the condition migration 0053's index of a community's
+    admins by name is made for."""
+    return Membership.roles.op("@>", return_type=Boolean)(literal_column(_ADMIN_ARRAY))
+
+
+def may_organise() -> ColumnElement[bool]:
+    """The membership's roles hold one of ORGANISING_ROLES (migration 0053's other index)."""
+    return Membership.roles.op("&&", return_type=Boolean)(literal_column(_ORGANISING_ARRAY))
 
 
 class StreetRole(Base):

@@ -1,6 +1,7 @@
 """Accounts' pages for everyone: the home page per role (each domain's share through
-app.core.homes), login, logout, registration, my card; the admin's pages (residents, printed
-cards, the street's communities) are app.accounts.admin_pages, the JSON API app.accounts.api."""
+app.core.homes), login, logout, registration, my card; the street admin's pages (the street's
+communities and their admins, app.accounts.appointing). The admin's pages (residents, printed
+cards) are app.accounts.admin_pages, the JSON API app.accounts.api."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import logins, member_cards, own, services
+from app.accounts import appointing, logins, member_cards, own, services
 from app.core import homes
 from app.core.authz import Actor
 from app.core.errors import DomainError, Forbidden
@@ -22,12 +23,14 @@ from app.core.web import (
     client_address,
     error_message,
     form_data,
+    optional_int,
     render,
     reopen_form,
     safe_next,
     session_cookie_name,
 )
 from app.places.models import Community, Street
+from app.places.services import create_community as create_community_in
 
 # ---------------------------------------------------------------- the home page
 
@@ -265,6 +268,162 @@ async def my_card_page(request: Request, actor: Actor, db_session: AsyncSession)
     return render(request, "accounts/card.html", code=code, expires_at=expires.isoformat())
 
 
+# ---------------------------------------------------------------- the street admin's communities
+
+
+async def _street_page(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    street_id: int,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    typed: str = "",
+) -> Template:
+    street = await appointing.street_of(db_session, actor, street_id)
+    communities = await services.communities_of_street(db_session, street_id)
+    return render(
+        request,
+        "places/street.html",
+        status_code=status_code,
+        street=street,
+        communities=communities,
+        admins=await appointing.admins_of(db_session, [c.id for c, _members in communities]),
+        error=error,
+        typed=typed,
+    )
+
+
+@get("/street/{street_id:int}", include_in_schema=False)
+async def street_page(request: Request, street_id: int, actor: Actor, db_session: AsyncSession) -> Template:
+    return await _street_page(request, db_session, actor, street_id)
+
+
+@post("/street/{street_id:int}/communities", include_in_schema=False)
+async def create_community(
+    request: Request, street_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form = await form_data(request)
+    try:
+        community = await create_community_in(db_session, actor, street_id, form.get("name", ""))
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return await _street_page(
+            request,
+            db_session,
+            actor,
+            street_id,
+            status_code=exc.status_code,
+            error=error_message(request, exc),
+            typed=form.get("name", "")[:200],  # the name refused comes back to be corrected
+        )
+    # A new community has no admin yet: its admins' page is where the street admin appoints one.
+    return Redirect(f"/street/{street_id}/c/{community.id}/admins?new=1", status_code=303)
+
+
+async def _admins_page(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    street_id: int,
+    community_id: int,
+    *,
+    who: str = "",
+    page: int = 1,
+    done_id: int | None = None,
+    status_code: int = 200,
+    error: str | None = None,
+    form: dict[str, Any] | None = None,
+) -> Template:
+    street = await appointing.street_of(db_session, actor, street_id)
+    community = await appointing.street_community(db_session, actor, community_id, street_id)
+    who = who.strip()[:50]
+    admins = (await appointing.admins_of(db_session, [community_id]))[community_id]
+    return render(
+        request,
+        "accounts/community_admins.html",
+        status_code=status_code,
+        street=street,
+        community=community,
+        admins=admins,
+        who=who,
+        found=await appointing.street_people(db_session, actor, street_id, community_id, who, page),
+        new=request.query_params.get("new") == "1",
+        # Named only when they are among its admins: an id typed in the address names nobody else.
+        done=next((a for a in admins if a.user_id == done_id), None),
+        already=request.query_params.get("already") == "1",
+        error=error,
+        form=form or {},
+    )
+
+
+@get("/street/{street_id:int}/c/{community_id:int}/admins", include_in_schema=False)
+async def community_admins_page(
+    request: Request,
+    street_id: int,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    who: str = "",
+    page: str = "",
+    appointed: str = "",
+) -> Template:
+    return await _admins_page(
+        request,
+        db_session,
+        actor,
+        street_id,
+        community_id,
+        who=who,
+        page=optional_int(page) or 1,
+        done_id=optional_int(appointed),
+    )
+
+
+@post("/street/{street_id:int}/c/{community_id:int}/admins", include_in_schema=False)
+async def appoint_admin(
+    request: Request, street_id: int, community_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form = await form_data(request)
+    user_id = optional_int(form.get("user_id"))
+    person = None
+    if user_id is None:
+        person = appointing.NewPerson(
+            phone=form.get("phone", ""),
+            display_name=form.get("display_name", ""),
+            password=form.get("password", ""),
+        )
+    try:
+        await appointing.street_community(db_session, actor, community_id, street_id)
+        user, appointed = await appointing.appoint(
+            db_session,
+            actor,
+            community_id,
+            user_id=user_id,
+            person=person,
+            address=client_address(request),
+        )
+    except DomainError as exc:
+        await reopen_form(db_session, exc)
+        return await _admins_page(
+            request,
+            db_session,
+            actor,
+            street_id,
+            community_id,
+            who=form.get("who", ""),
+            status_code=exc.status_code,
+            error=error_message(request, exc),
+            # What was typed comes back to be corrected; the password is typed again.
+            form={"phone": form.get("phone", "")[:30], "display_name": form.get("display_name", "")[:50]},
+        )
+    already = "" if appointed else "&already=1"
+    return Redirect(
+        f"/street/{street_id}/c/{community_id}/admins?appointed={user.id}{already}", status_code=303
+    )
+
+
 route_handlers = [
     home,
     login_page,
@@ -277,4 +436,8 @@ route_handlers = [
     name_page,
     name_submit,
     my_card_page,
+    street_page,
+    create_community,
+    community_admins_page,
+    appoint_admin,
 ]

@@ -18,7 +18,7 @@ embedded PostgreSQL does not ship it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVarTuple
 
@@ -61,9 +61,10 @@ def found_by_name(query: str) -> ColumnElement[bool]:
     return _has(Membership.display_name, Membership.name_grams, kept_form(query).strip())
 
 
-def found_by_name_or_phone(community_id: int, query: str) -> ColumnElement[bool]:
+def found_by_name_or_phone(community_id: int | Sequence[int], query: str) -> ColumnElement[bool]:
     """Whom a search by name or phone finds among a community's members (the residents list, the
-    award form, the honour hours' form): a name or a phone with `query` in it, or the holder of a
+    award form, the honour hours' form), or several communities' (a street's people, among whom
+    its street admin appoints a community's admin): a name or a phone with `query` in it, or the holder of a
     whole number however it is typed ("139 1234 5678", full-width digits, +86). The community's
     phone holders found are gathered first, through the phones' index, into an array: `= ANY
     (array)` beside the name's condition lets the planner read both indexes and only the few
@@ -81,7 +82,12 @@ def found_by_name_or_phone(community_id: int, query: str) -> ColumnElement[bool]
     holders = (
         select(holder.id)
         .join(held, held.user_id == holder.id)
-        .where(held.community_id == community_id, phones)
+        .where(
+            held.community_id == community_id
+            if isinstance(community_id, int)
+            else held.community_id.in_(community_id),
+            phones,
+        )
     )
     if len(digits) == 1 and digits.isdigit():
         # Nearly every phone has any one digit: each member is looked up among the holders, hashed,

@@ -73,3 +73,28 @@ class ResidentCreated(msgspec.Struct):
 
 class RolesUpdate(msgspec.Struct):
     roles: list[Role]
+
+
+class AdminOut(msgspec.Struct):
+    user_id: int
+    display_name: str
+
+
+class AdminsOut(msgspec.Struct):
+    items: list[AdminOut]
+
+
+class AdminAppoint(msgspec.Struct):
+    """One of the street's people (`user_id`), or the holder of a phone number, registered with
+    `display_name` (and `password`, to log in with) when the number has no account."""
+
+    user_id: Id | None = None
+    phone: Text | None = None
+    display_name: Text | None = None
+    password: Text | None = None
+
+
+class AdminAppointed(msgspec.Struct):
+    user_id: int
+    # False when they already were its admin: nothing changed.
+    appointed: bool

@@ -239,6 +239,8 @@ BODY_ROUTES = {
     ("POST", "/admin/c/{community_id:int}/approvals"),
     ("POST", "/store/c/{community_id:int}/counter/{user_id:int}"),
     ("POST", "/events/{event_id:int}/edit"),
+    ("POST", "/api/v1/communities/{community_id:int}/admins"),
+    ("POST", "/street/{street_id:int}/c/{community_id:int}/admins"),
 }
 # Routes that read an id from their body or form and may name another community's thing there
 # by design: why.
@@ -299,6 +301,9 @@ async def body_cases(client: Any, world: TenancyWorld) -> list[Case]:
     add("POST", c + "/projects", {"resource_ids": [b["resource_id"]], "owner_user_id": a["user_id"]}, 422)
     add("POST", c + "/projects", {"owner_user_id": b["user_id"]}, 422)
     add("POST", c + "/wishes", {"for_user_id": b["user_id"]}, 422)
+    # A's street admin makes nobody of B's street an admin of A's community.
+    add("POST", c + "/admins", {"user_id": b["user_id"]}, 422)
+    add("POST", "/street/{street_id:int}/c/{community_id:int}/admins", {"user_id": b["user_id"]}, 422)
     add(
         "POST",
         "/api/v1/organisations/{organisation_id:int}/resources",
