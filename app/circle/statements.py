@@ -360,3 +360,24 @@ async def mark_paid(
         month=clock.month_text(month),
     )
     return (await month_figures(session, community_id, month, organisation_id))[0]
+
+
+async def first_month(
+    session: AsyncSession, community_id: int, organisation_id: int, zone: str
+) -> date | None:
+    """The first month a shop has anything in for a community: its first redemption's, or an
+    earlier statement's; None when it has neither. The shop page's earlier months go back to it,
+    not on into the months before the shop took its first voucher."""
+    first_redeemed = await session.scalar(
+        text(
+            "SELECT min(redeemed_at) FROM circle_vouchers "
+            "WHERE organisation_id = :o AND community_id = :c AND redeemed_at IS NOT NULL"
+        ),
+        {"o": organisation_id, "c": community_id},
+    )
+    first_statement = await session.scalar(
+        text("SELECT min(month) FROM circle_statements WHERE community_id = :c AND organisation_id = :o"),
+        {"o": organisation_id, "c": community_id},
+    )
+    months = [m for m in (first_statement, first_redeemed and clock.month_of(first_redeemed, zone)) if m]
+    return min(months) if months else None

@@ -188,10 +188,12 @@ async def earlier_month(db_session: AsyncSession, provider: Any, asked: str = ""
     if month is None or month >= this_month:
         month = clock.previous_month(this_month)
     figures = (await statements.month_figures(db_session, provider.community_id, month, provider.id))[0]
-    later = clock.next_month(month)
+    later, before = clock.next_month(month), clock.previous_month(month)
+    first = await statements.first_month(db_session, provider.community_id, provider.id, zone)
     return {
         "earlier": figures,
-        "earlier_before": clock.month_text(clock.previous_month(month)),
+        # No way back past the shop's first month: before it every month read "nothing to settle".
+        "earlier_before": clock.month_text(before) if first is not None and before >= first else None,
         "earlier_after": clock.month_text(later) if later < this_month else None,
         "statement_labels": statements.STATEMENT_LABELS,
     }

@@ -54,7 +54,8 @@ async def test_the_shop_page_shows_last_months_statement_closed_or_not(
     assert f"{last_text} · " in month and 'data-statement-status="open">未结账' in month
     assert "<strong>2</strong>" in month and "<strong>30</strong>" in month
     assert "社区尚未结账" in month
-    assert f'href="{shop}?month={before_text}#months"' in month and "data-month-after" not in month
+    # The shop's first month: no way back into the months before it.
+    assert "data-month-before" not in month and "data-month-after" not in month
     # Closed by the community's admin, it says so and what the shop is paid.
     admin = Actor(circle.admin.user_id, "管理员", {circle.community_id: frozenset({"admin"})})
     await statements.close_month(db, admin, circle.community_id, circle.barber_id, last_month)
@@ -97,3 +98,29 @@ async def test_a_month_without_a_voucher_says_there_was_nothing_to_settle(
             month = _section(page.text)
             assert 'data-statement-status="none">' in month and words in month, (step, lang)
             assert "0.00" not in month and "¥" not in month and "元" not in month, (step, lang)
+
+
+async def test_the_earlier_months_go_back_to_the_shops_first_month_and_no_further(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    """ "Month before" led on, month after month, into the years before the shop took its first
+    voucher, each reading "nothing to settle"."""
+    offer_id = await make_offer(client, circle, points_price=15)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    first_ids = await _redeem(client, circle, offer_id, 1)
+    _this_text, last_text, before_text = _months()
+    before_month = clock.parse_month(before_text)
+    assert before_month is not None
+    start, _end = clock.month_bounds(before_month, ZONE)
+    await db.execute(
+        text("UPDATE circle_vouchers SET redeemed_at = :at WHERE id = ANY(:ids)"),
+        {"at": start + timedelta(days=3), "ids": first_ids},
+    )
+    await db.commit()
+    await page_login(client, circle.barber)
+    shop = f"/circle/shop/{circle.barber_id}"
+    last = _section((await client.get(shop)).text)  # last month, nothing in it but after the first
+    assert f'href="{shop}?month={before_text}#months"' in last, last
+    first = _section((await client.get(shop, params={"month": before_text})).text)
+    assert "<strong>1</strong>" in first and "data-month-before" not in first, first
+    assert f'href="{shop}?month={last_text}#months"' in first
