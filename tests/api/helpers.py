@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from typing import Any
 
 from tests.conftest import Person
@@ -78,3 +79,51 @@ def loose_dates(html: str) -> list[str]:
 def words(html: str) -> str:
     """A page's text as read, without its markup (a date marked whole reads as it did)."""
     return re.sub(r"<[^>]+>", "", html)
+
+
+class _MenuRows(HTMLParser):
+    """The links of a page's menus (`ul.menu`), each with what it holds directly: its runs of
+    text and its child elements (a visually hidden one apart, which takes no place)."""
+
+    VOID = frozenset({"br", "img", "input", "wbr"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lists: list[bool] = []  # each open list, whether it is a menu
+        self.link: tuple[str, list[str]] | None = None
+        self.depth = 0  # elements open inside the link
+        self.rows: list[tuple[str, list[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        classes = (dict(attrs).get("class") or "").split()
+        if self.link is not None:
+            if self.depth == 0 and "visually-hidden" not in classes:
+                self.link[1].append(f"<{tag}>")
+            self.depth += tag not in self.VOID
+        elif tag == "ul":
+            self.lists.append("menu" in classes)
+        elif tag == "a" and any(self.lists):
+            self.link, self.depth = (dict(attrs).get("href") or "", []), 0
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.link is not None and tag == "a" and self.depth == 0:
+            self.rows.append(self.link)
+            self.link = None
+        elif self.link is not None:
+            self.depth -= tag not in self.VOID
+        elif tag == "ul" and self.lists:
+            self.lists.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self.link is not None and self.depth == 0 and data.strip():
+            self.link[1].append(data.strip())
+
+
+def split_menu_rows(html: str) -> list[tuple[str, list[str]]]:
+    """The menu links of a page that hold their words in more than one piece. A menu's link is a
+    flex box edge to edge (app.css `.menu a`): each run of text and each element in it is laid
+    out as a column of its own, so a line of words with a date or an amount marked up in it
+    stood in narrow columns on a phone. A link's words are one run of text or one element."""
+    rows = _MenuRows()
+    rows.feed(html)
+    return [(href, parts) for href, parts in rows.rows if len(parts) > 1]

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from tests.api.helpers import page_login, post_form
+from tests.api.helpers import page_login, post_form, split_menu_rows, words
 from tests.circle.conftest import Circle, give_points, make_offer
 
 
@@ -41,9 +41,10 @@ async def test_a_voucher_bought_for_a_resident_is_listed_when_their_card_is_scan
     # Scanning the card again lists it, with the way to its code.
     again = await post_form(client, form, {"code": card.json()["code"]})
     assert again.status_code == 200 and "待使用的服务券" in again.text
-    assert (
-        f'href="/circle/vouchers/{voucher_id}" data-voucher="{voucher_id}">上门保洁 · 30 积分 ·' in again.text
-    )
+    row = again.text.split(f'href="/circle/vouchers/{voucher_id}" data-voucher="{voucher_id}">', 1)[1]
+    assert words(row.split("</a>", 1)[0]).startswith("上门保洁 · 30 积分 · 有效期至"), row
+    # Its words are one piece: the link, a flex box, stood its date apart as a narrow column.
+    assert split_menu_rows(again.text) == []
     # The resident's own voucher page still leads to their own list.
     await page_login(client, circle.resident)
     own = await client.get(f"/circle/vouchers/{voucher_id}")

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from app.circle import pages
 from app.core import clock
+from tests.api.helpers import split_menu_rows
 from tests.circle.conftest import Circle, buy, give_points, make_offer
 
 
@@ -73,3 +74,20 @@ async def test_each_earlier_voucher_says_when_and_for_how_many_points(
     for voucher in (bought.json()["id"], cancelled.json()["id"]):
         row = page[page.index(f'href="/circle/vouchers/{voucher}"') :].split("</li>", 1)[0]
         assert "15 积分" in row and clock.text(times[voucher], "Asia/Shanghai") in row, row
+
+
+async def test_a_voucher_ready_to_use_reads_as_one_line_of_words(
+    client: Any, circle: Circle, engine: Any
+) -> None:
+    """The row of a voucher ready to use held its date (marked whole) and, awaiting its cash, the
+    amount owed in elements of their own beside its words: the menu's link lays out each piece as
+    a column, and on a phone the row stood in four narrow columns (家 / 电 / 清 / 洗 …)."""
+    offer = await make_offer(client, circle, circle.barber_id, name="理发", points_price=5)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 20)
+    bought = await buy(client, circle.resident, offer, key="one-line")
+    assert bought.status_code == 201, bought.text
+    for lang in ("zh-CN", "en"):
+        headers = {**circle.resident.headers, "Accept-Language": lang}
+        page = (await client.get("/circle/me/vouchers", headers=headers)).text
+        assert f'data-voucher="{bought.json()["id"]}"' in page
+        assert split_menu_rows(page) == [], lang
