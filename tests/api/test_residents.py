@@ -292,3 +292,26 @@ async def test_the_residents_list_says_how_many_match_and_which_page_it_shows(cl
     assert "共找到居民 1 位。" in one.text and "页，共" not in one.text
     past = await client.get(url, params={"q": "楼长", "page": "9"})
     assert "共找到居民" not in past.text
+
+
+async def test_a_grid_worker_lists_the_residents_without_a_phone_page_by_page(client, factory, monkeypatch):
+    """The card holders a grid worker calls on were a hundred among 5,000 members, found only by
+    paging through the whole list: the list now shows them alone, and its pages keep to them."""
+    tenant = await factory.tenant()
+    for n in range(3):
+        await factory.person(tenant, name=f"持卡老人{n}", phone=None)
+    await factory.person(tenant, name="有手机的邻居")
+    grid = await factory.person(tenant, roles=["resident", "grid_worker"], name="王网格")
+    monkeypatch.setattr(admin_pages, "PAGE_SIZE", 2)
+    await page_login(client, grid)
+    url = f"/admin/c/{tenant.community_id}/residents"
+    first = await client.get(url, params={"no_phone": "1"})
+    assert first.status_code == 200
+    assert "共找到居民 3 位。" in first.text and 'name="no_phone" value="1" checked' in first.text
+    assert "持卡老人0" in first.text and "持卡老人1" in first.text and "有手机的邻居" not in first.text
+    assert first.text.count(f"/admin/c/{tenant.community_id}/residents/") == 2
+    assert "no_phone=1&amp;page=2" in first.text or "no_phone=1&page=2" in first.text
+    second = await client.get(url, params={"no_phone": "1", "page": "2"})
+    assert "持卡老人2" in second.text and "有手机的邻居" not in second.text
+    everyone = await client.get(url)
+    assert "共找到居民 6 位。" in everyone.text and 'value="1" checked' not in everyone.text
