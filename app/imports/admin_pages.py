@@ -210,6 +210,10 @@ async def start(
     return Redirect(f"/admin/c/{community_id}/imports/{import_id}", status_code=303)
 
 
+# A rejected row's problem in the file of them, with its column, in the reader's punctuation.
+WHERE_WRONG = lazy("%(column)s: %(problem)s")
+
+
 @get("/admin/c/{community_id:int}/imports/{import_id:int}/rejected.csv", include_in_schema=False)
 async def rejected_file(
     request: Request, community_id: int, import_id: int, actor: Actor, db_session: AsyncSession
@@ -231,7 +235,11 @@ async def rejected_file(
             row.building,
             row.roles_text,
             row.no_phone_text,
-            "；".join(f"{column}：{sentence}" for column, sentence in _sentences(request, row)),
+            # Each problem ends in its own full stop, in either language: a space between them.
+            " ".join(
+                str(_(WHERE_WRONG, column=column, problem=sentence)) if column else sentence
+                for column, sentence in _sentences(request, row)
+            ),
         ]
         for row in await services.rejected_rows(db_session, run)
     ]

@@ -23,3 +23,20 @@ async def test_the_page_says_rows_are_left_out_only_when_they_are(
     assert page.count("data-row=") == 2
     said = "只显示前 2 个未通过的行；CSV 文件中有全部。"
     assert ("data-rejected-more" in page, said in page) == (bad > 2, bad > 2)
+
+
+async def test_the_file_of_rejected_rows_is_punctuated_in_the_readers_language(
+    client: Any, place: Place
+) -> None:
+    """The English file read "Name：The same person ..." with the Chinese colon and semicolon
+    between a row's problems, whatever the reader's language."""
+    rows = [["12345", "", "没有这个小区", "", "", ""]]
+    run_id, _page = await checked(client, place.cid, csv_file(EN, rows))
+    url = f"/admin/c/{place.cid}/imports/{run_id}/rejected.csv"
+    client.cookies.set("lang", "en")
+    english = (await client.get(url)).content.decode("utf-8-sig").splitlines()[1]
+    client.cookies.delete("lang")
+    assert "Phone: " in english and "Name: " in english
+    assert "：" not in english and "；" not in english
+    chinese = (await client.get(url)).content.decode("utf-8-sig").splitlines()[1]
+    assert "手机：" in chinese and "姓名：" in chinese
