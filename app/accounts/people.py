@@ -29,6 +29,7 @@ from sqlalchemy.orm import aliased
 
 from app.accounts.models import Membership, User
 from app.accounts.rules import phone_or_none
+from app.core import paging
 from app.core.codes import typed_form
 from app.core.fields import kept_form
 from app.places.models import Building, Compound
@@ -139,3 +140,39 @@ async def offered(
         among = people if chosen_among is None else chosen_among
         rows[:0] = (await session.execute(among.where(User.id.in_(missing)).order_by(*BY_NAME))).all()
     return Offered(rows, more, found_none)
+
+
+@dataclass(frozen=True)
+class Paged:
+    chosen: list[Any]  # those already chosen, by name, wherever their names sort
+    rows: list[Any]  # a page of the others, by name
+    total: int  # of `people` (found by `who` when given), on every page
+    page: int
+    pages: int
+
+
+async def paged(
+    session: AsyncSession,
+    community_id: int,
+    people: Select[*Columns],
+    who: str,
+    page: int,
+    per_page: int,
+    chosen: Iterable[int] = (),
+    chosen_among: Select[*Columns] | None = None,
+) -> Paged:
+    """A page of `people` (a select of `User.id` and more, from `community_id`'s `Membership`
+    rows) by name, found by name or phone when `who` is given, with how many there are: a picker
+    of a large community that reads one page, not the members up to a number (`offered`); and
+    the `chosen`, looked up in `chosen_among` (by default `people`), apart, so that a page that
+    does not list them keeps them."""
+    found = people.where(found_by_name_or_phone(community_id, who)) if who else people
+    total = int(await session.scalar(found.with_only_columns(func.count()).order_by(None)) or 0)
+    at = paging.window(total, page, per_page)
+    rows = list((await session.execute(found.order_by(*BY_NAME).limit(per_page).offset(at.offset))).all())
+    picked = list(dict.fromkeys(chosen))
+    among = people if chosen_among is None else chosen_among
+    kept = (
+        (await session.execute(among.where(User.id.in_(picked)).order_by(*BY_NAME))).all() if picked else []
+    )
+    return Paged(list(kept), rows, total, at.number, at.pages)

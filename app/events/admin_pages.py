@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import people
 from app.accounts.admin_pages import ResidentPart, resident_part
-from app.accounts.models import Membership, User
+from app.accounts.models import Membership, User, may_organise
 from app.core import clock, form_keys, paging
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
@@ -127,24 +127,25 @@ DEFAULT_FORM = {
 }
 
 
-ORGANISERS_LISTED = 200
+# Whom the event form offers as organisers, a page at a time (a community has thousands of
+# members and, among them, hundreds of volunteers).
+ORGANISERS_PAGE = 10
 EVENTS_PAGE = 50
 
 
 async def _organiser_choices(
-    db_session: AsyncSession, community_id: int, who: str, chosen: list[int]
-) -> people.Offered:
-    """Whom the form offers as organisers: the community's volunteers, staff, admins and grid
-    workers, at most ORGANISERS_LISTED of them (app.accounts.people), and, first, the event's
-    organisers already chosen (members here), wherever their names sort."""
+    db_session: AsyncSession, community_id: int, who: str, chosen: list[int], page: int
+) -> people.Paged:
+    """Whom the form offers as organisers: a page of the community's volunteers, grid workers,
+    staff and admins by name (read from migration 0053's index of them), found by name or phone
+    (`who`); and the event's organisers already chosen (members here), apart."""
     members = (
         select(User.id, User.display_name)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.community_id == community_id)
     )
-    eligible = members.where(Membership.roles.overlap(["volunteer", "staff", "admin", "grid_worker"]))  # type: ignore[arg-type]
-    return await people.offered(
-        db_session, community_id, eligible, who, ORGANISERS_LISTED, chosen, chosen_among=members
+    return await people.paged(
+        db_session, community_id, members.where(may_organise()), who, page, ORGANISERS_PAGE, chosen, members
     )
 
 
@@ -159,6 +160,8 @@ async def _event_form(
     error: str | None = None,
     status_code: int = 200,
     who: str = "",
+    organisers_page: int = 1,
+    searching: bool = False,
     copy_of: int | None = None,
 ) -> Template:
     community = await db_session.get(Community, community_id)
@@ -170,7 +173,9 @@ async def _event_form(
             select(Compound).where(Compound.community_id == community_id).order_by(Compound.name)
         )
     ).all()
-    organisers = await _organiser_choices(db_session, community_id, who, form.get("organiser_ids") or [])
+    organisers = await _organiser_choices(
+        db_session, community_id, who, form.get("organiser_ids") or [], organisers_page
+    )
     return render(
         request,
         "events/form.html",
@@ -182,9 +187,8 @@ async def _event_form(
         categories=CATEGORIES,
         labels=rules.CATEGORY_LABELS,
         compounds=compounds,
-        people=organisers.rows,
-        more_people=organisers.more,
-        found_none=organisers.found_none,
+        organisers=organisers,
+        searching=searching,
         who=who,
         copy_of=copy_of,
         form_key=form_keys.new(),
@@ -248,6 +252,35 @@ async def new_event_page(
     )
 
 
+def _finding(form: dict[str, Any]) -> bool:
+    """The form was sent by its organisers' search (Find, or a page of those found), not to be
+    saved: it comes back with what was typed and the people found."""
+    return "find" in form or "organisers_page" in form
+
+
+async def _finding_again(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    form: dict[str, Any],
+    organisers: list[int],
+    event: Event | None = None,
+) -> Template:
+    form["organiser_ids"] = organisers
+    return await _event_form(
+        request,
+        db_session,
+        actor,
+        community_id,
+        form,
+        event=event,
+        searching=True,
+        who=form.get("who", "").strip()[:50],
+        organisers_page=1 if "find" in form else (optional_int(form.get("organisers_page")) or 1),
+    )
+
+
 async def _organisers(request: Request) -> list[int]:
     raw = await request.form()
     chosen = [parse_id(str(v)) for v in raw.getall("organiser_ids")] if "organiser_ids" in raw else []
@@ -260,6 +293,8 @@ async def create_event_submit(
 ) -> Template | Redirect:
     form: dict[str, Any] = await form_data(request)
     organisers = await _organisers(request)
+    if _finding(form):
+        return await _finding_again(request, db_session, actor, community_id, form, organisers)
     try:
         weeks = optional_int(form.get("weeks")) or 1
         events = await services.create_event(
@@ -310,6 +345,8 @@ async def edit_event_submit(
     event = await services.event_in(db_session, actor, event_id, *services.ORGANISER_ROLES)
     form: dict[str, Any] = await form_data(request)
     organisers = await _organisers(request)
+    if _finding(form):
+        return await _finding_again(request, db_session, actor, event.community_id, form, organisers, event)
     try:
         await services.update_event(
             db_session,

@@ -419,3 +419,36 @@ async def test_the_index_of_characters_and_pairs_keeps_every_row_the_words_find(
         )
         found, through_the_index, missed = json.loads(pairs)
         assert found > 0 and through_the_index == found and missed == 0, (found, through_the_index)
+
+
+async def test_the_event_forms_organisers_are_a_page_read_from_the_index_of_those_who_may_organise(
+    client: Any, app: Any, db: AsyncSession, large: Large
+) -> None:
+    """The organisers' picker read the community's members by name until it had 201 volunteers,
+    grid workers, staff or admins, reading past every resident on the way: with one member in
+    ten a volunteer, some 2,000 of the 4,000 members for each form. It reads a page of them, and
+    their count, from migration 0053's index of them; its search reads the few it finds."""
+    cid = large.tenant.community_id
+    paths = (
+        f"/admin/c/{cid}/events/new",
+        f"/events/{large.event_id}/edit",
+        f"/admin/c/{cid}/events/new?who={large.name}",
+    )
+    failures: dict[str, list[Any]] = {}
+    for path in paths:
+        with sent_with_values(app) as sent:
+            page = await client.get(path)
+        assert page.status_code == 200, (path, page.text[:500])
+        custom = await _plans(db, sent, generic=False)
+        generic = await _plans(db, sent, generic=True)
+        assert custom and len(custom) == len(generic), path
+        for with_values, for_any in zip(custom, generic, strict=True):
+            checked = [("with values", with_values)]
+            if for_any["plan"]["Total Cost"] <= with_values["plan"]["Total Cost"]:
+                checked.append(("generic", for_any))
+            for kind, found in checked:
+                # What a node's filter left out was read too: the residents passed over.
+                wrong = _reads_a_page(found, searching=True)
+                if wrong:
+                    failures.setdefault(f"{path} ({kind})", []).append((wrong, found["statement"]))
+    assert not failures, json.dumps(failures, ensure_ascii=False, indent=1)

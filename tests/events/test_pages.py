@@ -320,51 +320,6 @@ async def test_the_stays_nothing_flags_are_approved_in_one_step(client, site, db
     assert {row[0] for row in statuses} == {"awarded"}
 
 
-async def test_an_events_organisers_stay_chosen_and_others_are_found_in_a_large_community(
-    client, site, db, monkeypatch
-):
-    """The event form offered the first 200 volunteers, staff and grid workers by name and no one
-    else: an organiser whose name sorted past them had no box, so saving the event's form dropped
-    them from its organisers, and nobody past them could be made one (here the list holds three)."""
-    monkeypatch.setattr(admin_pages, "ORGANISERS_LISTED", 3)
-    tenant, admin, alice, _bob = site
-    cid = tenant.community_id
-    await db.execute(
-        text(
-            "WITH u AS (INSERT INTO users (display_name) SELECT 'A志愿者' || n FROM generate_series(1, 5) n "
-            "RETURNING id) INSERT INTO memberships (user_id, community_id, roles) "
-            "SELECT id, :c, '{resident,volunteer}' FROM u"
-        ),
-        {"c": cid},
-    )
-    await db.execute(
-        text(
-            "UPDATE memberships SET roles = '{resident,volunteer}' WHERE user_id = :u AND community_id = :c"
-        ),
-        {"u": alice.user_id, "c": cid},
-    )
-    await db.commit()
-    event_id = await make_event(client, admin, cid)
-    box = f'name="organiser_ids" value="{alice.user_id}"'
-    page = (await client.get(f"/admin/c/{cid}/events/new", headers=admin.headers)).text
-    assert box not in page and "data-more" in page
-    found = (
-        await client.get(f"/admin/c/{cid}/events/new", params={"who": "郑美"}, headers=admin.headers)
-    ).text
-    assert box in found and "A志愿者" not in found
-    await db.execute(
-        text("UPDATE events SET organiser_ids = ARRAY[CAST(:u AS bigint)] WHERE id = :e"),
-        {"u": alice.user_id, "e": event_id},
-    )
-    await db.commit()
-    edit = (await client.get(f"/events/{event_id}/edit", headers=admin.headers)).text
-    assert f"{box} checked" in edit
-    nobody = (
-        await client.get(f"/events/{event_id}/edit", params={"who": "没有这个人"}, headers=admin.headers)
-    ).text
-    assert 'data-found="0"' in nobody and f"{box} checked" in nobody
-
-
 async def test_the_manage_page_lists_events_a_page_at_a_time_opening_at_those_to_come(
     client, site, monkeypatch
 ):
