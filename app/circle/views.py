@@ -126,14 +126,20 @@ async def voucher_context(db_session: AsyncSession, actor: Actor, voucher_id: in
     shown = voucher.status == "held" and (
         voucher.user_id == actor.user_id or actor.has(voucher.community_id, *CARE_ROLES)
     )
+    owner, cares = voucher.user_id == actor.user_id, actor.has(voucher.community_id, *CARE_ROLES)
+    # Seen by its provider's member: their way back is their shop's page.
+    from_shop = not (owner or cares) and voucher.organisation_id in await organisations.acts_for(
+        db_session, actor.user_id
+    )
     return {
         "voucher": voucher,
         "offer": offer,
         "provider": provider,
         "resident": await db_session.get(User, voucher.user_id),
-        "is_owner": voucher.user_id == actor.user_id,
+        "is_owner": owner,
         # who may buy for residents (a grid worker, the counter): their way back is that page
-        "cares": actor.has(voucher.community_id, *CARE_ROLES),
+        "cares": cares,
+        "from_shop": from_shop,
         "pays": cash.payer(actor, voucher.user_id, voucher.placed_by),
         "code_shown": shown,
         "digits": rules.grouped_digits(voucher.digits),

@@ -101,3 +101,17 @@ async def test_a_vouchers_dates_stay_whole_in_its_sentences(client: Any, circle:
             assert page.status_code == 200, page.text
             assert 'class="unbroken"' in page.text, path
             assert loose_dates(page.text) == [], (path, lang)
+
+
+async def test_a_vouchers_page_leads_its_shop_back_to_the_shop(
+    client: Any, circle: Circle, engine: Any
+) -> None:
+    """Its provider's member read a voucher's page with only 首页 above it: no way back to the shop."""
+    offer = await make_offer(client, circle, circle.barber_id, name="理发", points_price=5)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 10)
+    voucher_id = (await buy(client, circle.resident, offer, key="back-to-shop")).json()["id"]
+    page = (await client.get(f"/circle/vouchers/{voucher_id}", headers=circle.barber.headers)).text
+    crumbs = page.split('class="crumbs"', 1)[1].split("</p>", 1)[0]
+    assert f'href="/circle/shop/{circle.barber_id}"' in crumbs, crumbs
+    mine = (await client.get(f"/circle/vouchers/{voucher_id}", headers=circle.resident.headers)).text
+    assert "/circle/shop/" not in mine.split('class="crumbs"', 1)[1].split("</p>", 1)[0]
