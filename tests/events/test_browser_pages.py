@@ -87,6 +87,8 @@ def test_event_pages_fit_phone_and_desktop(live_server, browser, artifacts, loca
                 paths = [f"/events/{event_id}", f"/c/{cid}/events", f"/c/{cid}/my-events", f"/c/{cid}/hours"]
                 if who == "admin":
                     paths += [
+                        # The confirmation of a new event, with its link written out in full.
+                        f"/events/{event_id}?created=1",
                         f"/events/{event_id}/kiosk?action=checkin",
                         f"/events/{event_id}/signup-for?q=郑",
                         f"/events/{event_id}/cancel",
