@@ -33,6 +33,11 @@ async def test_a_voucher_bought_for_a_resident_is_listed_when_their_card_is_scan
         text("SELECT id FROM circle_vouchers WHERE offer_id = :o AND placed_by = :g"),
         {"o": visit, "g": circle.grid.user_id},
     )
+    # The buyer is not told to show the code: it is left with the resident, who shows it.
+    just_bought = await client.get(f"/circle/vouchers/{voucher_id}", params={"done": "bought"})
+    assert "请向服务商出示" not in just_bought.text and "data-leave-code" in just_bought.text
+    assert f"已为{circle.resident.display_name}购买服务券。" in just_bought.text
+    assert f"由{circle.resident.display_name}出示此券码：请把这 8 位数字抄在纸上" in just_bought.text
     # The voucher's page leads back to where it was bought, not to the worker's own vouchers.
     shown = await client.get(f"/circle/vouchers/{voucher_id}")
     assert shown.status_code == 200
@@ -49,6 +54,7 @@ async def test_a_voucher_bought_for_a_resident_is_listed_when_their_card_is_scan
     await page_login(client, circle.resident)
     own = await client.get(f"/circle/vouchers/{voucher_id}")
     assert '<a href="/circle/me/vouchers">' in own.text
+    assert "请向服务商出示此券码。" in own.text and "data-leave-code" not in own.text
 
 
 async def test_a_voucher_seen_by_its_provider_leads_nowhere_it_may_not_go(
