@@ -47,6 +47,10 @@ async def test_a_street_admin_appoints_a_new_communitys_first_admin_from_the_str
     listed = (await client.get(f"/street/{tenant.street_id}", headers={"Accept-Language": "zh-CN"})).text
     row = listed[listed.index(f'data-community="{community_id}"') :].split("</tr>")[0]
     assert "尚无管理员" in row and f'href="{admins_url}"' in row
+    # A new community's count of members reads as a number under its heading, in either language.
+    english = (await client.get(f"/street/{tenant.street_id}", headers={"Accept-Language": "en"})).text
+    row = english[english.index(f'data-community="{community_id}"') :].split("</tr>")[0]
+    assert '<td data-label="Members">0</td>' in row and "people" not in row
     # So does the community's own page (the street's link to it), in a link to the same page.
     places = (await client.get(f"/admin/c/{community_id}/places")).text
     assert f'href="{admins_url}"' in places
