@@ -185,7 +185,7 @@ async def test_a_grid_worker_who_scans_a_residents_card_is_told_where_to_buy_for
     await page_login(client, grid)
     scanned = await post_form(client, "/scan", {"code": card, "via": "camera"})
     assert scanned.status_code == 403
-    assert "这是居民的会员卡。" in scanned.text and "“为居民代购”" in scanned.text
+    assert "这是居民的会员卡。" in scanned.text and "爱心超市的物品请到超市柜台为其兑换" in scanned.text
     await page_login(client, shop.resident)
     refused = await post_form(client, "/scan", {"code": card, "via": "camera"})
     assert refused.status_code == 403 and "为居民代购" not in refused.text
@@ -211,6 +211,11 @@ async def test_a_grid_worker_goes_on_from_a_scanned_card_to_buying_a_home_visit_
     for partial in ({}, {"hx-request": "true"}):
         scanned = await post_form(client, "/scan", {"code": card, "via": "camera"}, headers=partial)
         assert "杨依伯的会员卡" in scanned.text and "未通过" not in scanned.text
+        # Its words lead to the button under them, not back home to scan the card again there.
+        detail = scanned.text.split('class="result-detail">', 1)[1].split("</p>", 1)[0]
+        assert (
+            detail == "这是居民的会员卡。点下方按钮为其代购上门服务；爱心超市的物品请到超市柜台为其兑换。"
+        ), detail
         form = re.search(
             r'<form method="post" action="([^"]+)" data-buy-for-card>(.*?)</form>', scanned.text, re.S
         )
