@@ -64,15 +64,15 @@ async def session_of(client: Any, person: Person) -> str:
     return await page_login(client, person)
 
 
-def loose_dates(html: str) -> list[str]:
-    """The dates (2026-12-01) in a page's sentences and list lines that are not marked whole
-    (templates/_dates.html), which a narrow line may break at their dashes (2026-12- / 01)."""
+def loose_dates(html: str, months: bool = False) -> list[str]:
+    """The dates (2026-12-01) in a page's sentences, headings and list lines that are not marked
+    whole (templates/_dates.html), which a narrow line may break at their dashes (2026-12- / 01);
+    with `months`, the months (2026-12) too."""
     kept = re.sub(r'<span class="unbroken">.*?</span>', "", html, flags=re.S)
+    day = r"(?<![\d-])(?:19|20)\d\d-[01]\d" + (r"(?:-[0-3]\d)?" if months else r"-[0-3]\d") + r"(?![\d-])"
     found: list[str] = []
-    for element in re.finditer(r"<(p|li)\b[^>]*>(.*?)</\1>", kept, flags=re.S):
-        found += re.findall(
-            r"(?<![\d-])(?:19|20)\d\d-[01]\d-[0-3]\d(?![\d-])", re.sub(r"<[^>]+>", "", element.group(2))
-        )
+    for element in re.finditer(r"<(p|li|h1|h2|h3)\b[^>]*>(.*?)</\1>", kept, flags=re.S):
+        found += re.findall(day, re.sub(r"<[^>]+>", "", element.group(2)))
     return found
 
 

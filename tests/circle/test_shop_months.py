@@ -12,7 +12,8 @@ from sqlalchemy import text
 from app.circle import statements
 from app.core import clock
 from app.core.authz import Actor
-from tests.api.helpers import page_login
+from tests.api.helpers import loose_dates, page_login
+from tests.api.helpers import words as text_of
 from tests.circle.conftest import Circle, give_points, make_offer
 from tests.circle.test_statements import _redeem
 
@@ -51,7 +52,8 @@ async def test_the_shop_page_shows_last_months_statement_closed_or_not(
     assert page.status_code == 200
     month = _section(page.text)
     assert f'data-earlier-month="{last_text}"' in page.text and "往月结算" in month
-    assert f"{last_text} · " in month and 'data-statement-status="open">未结账' in month
+    assert f"{last_text} · " in text_of(month) and 'data-statement-status="open">未结账' in month
+    assert loose_dates(page.text, months=True) == []  # each month kept whole on a narrow line
     assert "<strong>2</strong>" in month and "<strong>30</strong>" in month
     assert "社区尚未结账" in month
     # The shop's first month: no way back into the months before it.
@@ -96,7 +98,8 @@ async def test_a_month_without_a_voucher_says_there_was_nothing_to_settle(
         ):
             page = await client.get(shop, headers={"Accept-Language": lang})
             month = _section(page.text)
-            assert 'data-statement-status="none">' in month and words in month, (step, lang)
+            assert 'data-statement-status="none">' in month and words in text_of(month), (step, lang)
+            assert loose_dates(page.text, months=True) == [], (step, lang)
             assert "0.00" not in month and "¥" not in month and "元" not in month, (step, lang)
 
 
