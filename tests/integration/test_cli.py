@@ -1,6 +1,13 @@
 """The `jinlin` command on the embedded database: serve, admin create beside a running serve,
 demo twice, db upgrade; stopping serve stops PostgreSQL (unless another process still uses it)
-and a second start reuses the data; the teardown stops a server left running, and never starts one."""
+and a second start reuses the data; the teardown stops a server left running, and never starts one.
+
+`serve` runs as the real entry point (`python -m app.cli`) in processes of its own; the commands
+beside it run in this process through click's runner, on the server serve started, as a `jinlin`
+command started by serve would (JINLIN_EMBEDDED_URL): each started as a process cost about a
+CPU-second of Python and the app's imports before its work. A real `admin create` process
+joining a running serve's server, whose exit leaves it running, is
+tests/integration/test_processes.py's."""
 
 from __future__ import annotations
 
@@ -18,8 +25,10 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from click.testing import CliRunner, Result
 from pgserver._commands import POSTGRES_BIN_PATH
 
+from app import cli
 from tests.conftest import ROOT, free_port, unique_phone
 from tests.integration.helpers import postmaster, stop_postgres
 
@@ -31,17 +40,24 @@ def _env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def _jinlin(data_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        cwd=ROOT,
-        env=_env(data_dir),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    assert result.returncode == 0, (args, result.stdout[-2000:], result.stderr[-3000:])
+def _jinlin(data_dir: Path, *args: str) -> Result:
+    """`jinlin *args` in this process, on the embedded server a running serve holds in `data_dir`.
+    In a thread of its own: sync Playwright may keep an event loop running in this one, and the
+    commands run theirs (asyncio.run)."""
+    env: dict[str, str | None] = {name: None for name in os.environ.keys() - _env(data_dir).keys()}
+    # The runner sets these for the command and puts back what was there after it.
+    env |= {"JINLIN_DATA_DIR": str(data_dir), "JINLIN_EMBEDDED_URL": _embedded_url(data_dir)}
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        result = pool.submit(CliRunner().invoke, cli.main, list(args), env=env).result()
+    assert result.exit_code == 0, (args, result.output[-3000:], result.exception)
     return result
+
+
+def _embedded_url(data_dir: Path) -> str:
+    """The URL serve's processes use for the server it started (postmaster.pid names its socket
+    directory), as serve hands it to the commands it starts."""
+    socket_dir = (data_dir / "pg" / "postmaster.pid").read_text().splitlines()[4]
+    return f"postgresql+asyncpg://postgres@/jinlin?host={socket_dir}"
 
 
 class Serve:
