@@ -10,10 +10,10 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.circle import admin_views, photos, services, statements
+from app.circle import admin_views, log, photos, services, statements
 from app.circle.models import Offer
 from app.circle.views import offer_context
-from app.core import fields, money, uploads
+from app.core import fields, money, paging, uploads
 from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid
@@ -391,8 +391,36 @@ async def statements_xlsx(
     return await admin_views.statements_file(request, db_session, actor, community_id, month, "xlsx", part)
 
 
+@get("/circle/admin/c/{community_id:int}/log", include_in_schema=False)
+async def log_page(
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    kind: str = "all",
+    page: str = "",
+) -> Template:
+    """Who did what in the circle, newest first: a voucher bought for a resident, a redemption, a
+    month closed, a provider's details changed."""
+    community = await community_for(db_session, actor, community_id, "admin")
+    kind = kind if kind in log.KINDS else "all"
+    total = await log.count(db_session, community_id, kind)
+    at = paging.window(total, optional_int(page), log.PER_PAGE)
+    return render(
+        request,
+        "circle/log.html",
+        community=community,
+        kind=kind,
+        kinds=log.KINDS,
+        total=total,
+        at=at,
+        entries=await log.entries(db_session, community_id, kind, at.offset),
+    )
+
+
 route_handlers = [
     admin_page,
+    log_page,
     save_settings,
     save_compound,
     review_offer,

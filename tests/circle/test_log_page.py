@@ -1,0 +1,79 @@
+"""The circle's log for the community admin (/circle/admin/c/{id}/log): a voucher bought for a
+resident without a phone is audited, and the admin finds that entry on a page, in words, with who
+bought it, for whom, what and when in the community's time; nobody else reads it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+
+from app.core import clock
+from tests.api.helpers import page_login
+from tests.circle.conftest import Circle, give_points, make_offer
+from tests.conftest import login
+
+
+async def test_a_voucher_bought_for_a_resident_is_found_in_the_circle_log(
+    client: Any, circle: Circle, engine: Any, db: Any
+) -> None:
+    visit = await make_offer(
+        client, circle, circle.cleaner_id, name="上门保洁", home_visit=True, points_price=40
+    )
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    made = await client.post(
+        "/api/v1/vouchers",
+        json={"offer_id": visit, "idempotency_key": "gw-log", "user_id": circle.resident.user_id},
+        headers=circle.grid.headers,
+    )
+    assert made.status_code == 201, made.text
+    at, zone = (
+        await db.execute(
+            text(
+                "SELECT a.created_at, c.time_zone FROM audit_entries a "
+                "JOIN communities c ON c.id = a.community_id "
+                "WHERE a.action = 'circle.voucher_bought_for_resident' AND a.target = :t"
+            ),
+            {"t": f"circle_voucher:{made.json()['id']}"},
+        )
+    ).one()
+    url = f"/circle/admin/c/{circle.community_id}/log"
+
+    await page_login(client, circle.admin)
+    overview = await client.get(f"/circle/admin/c/{circle.community_id}")
+    assert f'href="{url}"' in overview.text  # reached from the circle's admin page
+    page = await client.get(url, params={"kind": "for_residents"})
+    assert page.status_code == 200, page.text
+    entries = page.text.split("data-entry")[1:]
+    assert len(entries) == 1, page.text
+    entry = entries[0]
+    assert "为居民代购服务券" in entry and "上门保洁" in entry
+    assert circle.resident.display_name in entry and circle.grid.display_name in entry
+    assert f'<span class="unbroken">{clock.text(at, zone)}</span>' in entry
+    assert "circle.voucher" not in page.text  # words, not the action's code
+    # Among everything else of the circle it is there too, and in English in English.
+    assert "为居民代购服务券" in (await client.get(url)).text
+    client.cookies.set("lang", "en")
+    assert "Bought a voucher for a resident" in (await client.get(url)).text
+    client.cookies.delete("lang")
+
+    # The grid worker who bought it, and a resident, do not read the log.
+    for person in (circle.grid, circle.resident):
+        await page_login(client, await login(client, person))
+        assert (await client.get(url)).status_code == 403
+
+
+async def test_the_circle_log_is_paged_newest_first(client: Any, circle: Circle) -> None:
+    for n in range(32):
+        await make_offer(client, circle, name=f"服务{n:02d}", points_price=5)
+    await page_login(client, circle.admin)
+    url = f"/circle/admin/c/{circle.community_id}/log"
+    first = await client.get(url, params={"kind": "setup"})
+    assert "共32条记录。" in first.text and "第 1 页，共 2 页" in first.text, first.text
+    assert first.text.count("data-entry") == 30
+    assert first.text.index("服务31") < first.text.index("服务30")
+    assert "kind=setup&amp;page=2" in first.text
+    second = await client.get(url, params={"kind": "setup", "page": "2"})
+    assert second.text.count("data-entry") == 2
+    assert "服务01" in second.text and "服务00" in second.text and "服务31" not in second.text
+    assert "还没有记录。" in (await client.get(url, params={"kind": "statements"})).text
