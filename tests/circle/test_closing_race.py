@@ -1,6 +1,7 @@
 """A month is closed with every voucher redeemed in it, even one whose redemption had not yet
 committed when the admin closed the month: closing waits for it, so the closed month never
-misses a voucher whose points then stay with the provider, never settled."""
+misses a voucher whose points then stay with the provider, never settled. `jinlin ledger verify`
+passes after each race, as after those of test_races."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from app.core.errors import DomainError
 from app.core.uow import connection_of
 from app.ledger import services as ledger
 from tests.circle.conftest import Circle, buy, give_points, make_offer
+from tests.circle.test_races import _verified
 from tests.conftest import until_a_lock_wait
 
 
@@ -30,7 +32,7 @@ def reset_clock() -> Iterator[None]:
 
 
 async def test_closing_a_month_waits_for_a_redemption_of_it_still_under_way(
-    reset_clock: None, client: Any, circle: Circle, engine: Any, db: Any
+    reset_clock: None, client: Any, circle: Circle, engine: Any, db: Any, database_url: str
 ) -> None:
     offer_id = await make_offer(client, circle, points_price=15)
     await give_points(engine, circle.community_id, circle.resident.user_id, 30)
@@ -68,6 +70,7 @@ async def test_closing_a_month_waits_for_a_redemption_of_it_still_under_way(
         {"o": circle.barber_id},
     )
     assert left == 0
+    await _verified(db, circle.community_id, database_url)
 
 
 async def _last_and_this_month(client: Any, circle: Circle, engine: Any, db: Any) -> tuple[Any, int, int]:
@@ -104,7 +107,7 @@ async def _reverse(session: Any, transfer_id: int, key: str) -> int:
 
 
 async def test_a_reversal_sent_while_its_month_is_being_closed_is_refused_once_it_is(
-    client: Any, circle: Circle, engine: Any, db: Any
+    client: Any, circle: Circle, engine: Any, db: Any, database_url: str
 ) -> None:
     """The closed month's check ran before the reversal waited for the closing's lock on the
     provider's account: once the month was closed, the reversal went on, taking the points of this
@@ -132,10 +135,11 @@ async def test_a_reversal_sent_while_its_month_is_being_closed_is_refused_once_i
         text("SELECT count(*) FROM ledger_transfers WHERE reverses_id = :t"), {"t": last_transfer}
     )
     assert reversed_ == 0
+    await _verified(db, circle.community_id, database_url)
 
 
 async def test_closing_a_month_waits_for_a_reversal_of_it_under_way_and_leaves_it_out(
-    client: Any, circle: Circle, engine: Any, db: Any
+    client: Any, circle: Circle, engine: Any, db: Any, database_url: str
 ) -> None:
     """A month closed while a reversal of one of its redemptions had not yet committed counted
     that redemption and settled its points out of this month's: the closing reads the month once
@@ -168,3 +172,4 @@ async def test_closing_a_month_waits_for_a_reversal_of_it_under_way_and_leaves_i
         {"o": circle.barber_id},
     )
     assert held == 15
+    await _verified(db, circle.community_id, database_url)
