@@ -84,11 +84,15 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if external:
         admin_url = normalise_url(external)
     else:
-        import pgserver  # lazily: only the embedded server needs it (TEST_DATABASE_URL names another)
+        # Lazily: only the embedded server needs them (TEST_DATABASE_URL names another).
+        import pgserver
 
-        # The server runs as its own system user: its directory must be reachable by it.
-        base = Path(tempfile.mkdtemp(prefix="jinlin-test-"))
-        base.chmod(0o755)
+        from tests.integration.helpers import owned_directory, stop_orphans
+
+        # The servers of runs killed before their teardown are stopped first; this one's
+        # directory names this process, for the runs after it.
+        stop_orphans()
+        base = owned_directory("jinlin-test-")
         server = pgserver.get_server(base / "pg", cleanup_mode="delete")
         admin_url = normalise_url(server.get_uri()).replace("postgres:@", "postgres@")
         _more_connections(pgserver, server, admin_url)

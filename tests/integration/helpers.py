@@ -1,11 +1,16 @@
-"""The embedded PostgreSQL of a test's own data directory: is it running, and stopping it."""
+"""The embedded PostgreSQL of a test's own data directory: is it running, and stopping it; and
+the directories of the servers the tests start themselves, which name the test process owning
+them, so that the servers of a run killed before its teardown are stopped by the next run."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -54,3 +59,54 @@ def stop_postgres(data_dir: Path) -> None:
         deadline = time.monotonic() + 20
         while postmaster(data_dir) is not None and time.monotonic() < deadline:
             time.sleep(0.1)
+
+
+# ---------------------------------------------------------------- servers whose owner is gone
+
+# Beside the server's pg/ in a directory of its own: the test process that owns the server.
+OWNER = "owner.json"
+
+
+def owned_directory(prefix: str, root: Path | None = None) -> Path:
+    """A new directory for an embedded server of this process (the server in its pg/), reachable
+    by the server's own system user, with this process named its owner.
+
+    A run killed before its teardown (SIGKILL, an xdist worker killed, a SIGTERM that pytest does
+    not turn into a teardown) left its server running for good, with its shared memory and its
+    connections; the next run's start stops it (`stop_orphans`)."""
+    base = Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+    base.chmod(0o755)
+    me = psutil.Process()
+    written = base / (OWNER + ".new")
+    written.write_text(json.dumps({"pid": me.pid, "started": me.create_time()}))
+    written.rename(base / OWNER)  # whole or not at all: a reader never sees half of it
+    return base
+
+
+def _owner_gone(base: Path) -> bool:
+    try:
+        owner = json.loads((base / OWNER).read_text())
+        process = psutil.Process(int(owner["pid"]))
+        # The same pid given to another process since is not the owner.
+        return abs(process.create_time() - float(owner["started"])) > 0.01 or (
+            process.status() == psutil.STATUS_ZOMBIE
+        )
+    except psutil.NoSuchProcess:
+        return True
+    except (OSError, ValueError, KeyError, TypeError, psutil.Error):
+        return False  # unreadable, or not ours to judge: left alone
+
+
+def stop_orphans(root: Path | None = None) -> list[Path]:
+    """Stops the server of each owned directory under `root` (the temporary directory) whose
+    owner has gone, and removes the directory. Returns the directories removed."""
+    removed = []
+    for owner in sorted(Path(root or tempfile.gettempdir()).glob("jinlin-*/" + OWNER)):
+        base = owner.parent
+        if not _owner_gone(base):
+            continue
+        stop_postgres(base)
+        if postmaster(base) is None:
+            shutil.rmtree(base, ignore_errors=True)
+            removed.append(base)
+    return removed

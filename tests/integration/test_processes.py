@@ -35,7 +35,7 @@ from tests.conftest import (
     unique,
     unique_phone,
 )
-from tests.integration.helpers import stop_postgres
+from tests.integration.helpers import owned_directory, stop_postgres
 
 # The app must answer again within this many seconds of PostgreSQL being back.
 RECOVERY = 30.0
@@ -316,8 +316,7 @@ def external_postgres() -> Iterator[tuple[Any, str]]:
     """A PostgreSQL of this test's own (the session's server must not be killed)."""
     import pgserver  # lazily, as in tests/conftest.py: only an embedded server needs it
 
-    base = Path(tempfile.mkdtemp(prefix="jinlin-external-"))
-    base.chmod(0o755)
+    base = owned_directory("jinlin-external-")  # stopped by a later run if this one is killed
     server = pgserver.get_server(base / "pg", cleanup_mode="delete")
     admin_url = normalise_url(server.get_uri()).replace("postgres:@", "postgres@")
     _admin_sql(admin_url, "CREATE DATABASE jinlin")
