@@ -68,6 +68,7 @@ async def overview(
         community=community,
         providers=providers,
         offers=offers,
+        stars=await services.ratings_of(db_session, [o.id for o in offers]),
         names=names,
         kinds={p.ref.id: p.ref.category for p in providers},
         service_category=rules.service_category,

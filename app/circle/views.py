@@ -166,6 +166,7 @@ async def shop_context(
     )
     month = clock.month_of(now, zone)
     figures = (await statements.month_figures(db_session, provider.community_id, month, provider_id))[0]
+    offers = await services.offers_of_provider(db_session, provider_id)
     return {
         "provider": provider,
         "redeemed": redeemed,
@@ -175,7 +176,9 @@ async def shop_context(
         "time_zone": zone,
         "figures": figures,
         "funds": statements.FUND_LABELS,
-        "offers": await services.offers_of_provider(db_session, provider_id),
+        "offers": offers,
+        # Each offer's average and count of ratings: the shop reads how its services are rated.
+        "stars": await services.ratings_of(db_session, [o.id for o in offers]),
         "offer_labels": OFFER_LABELS,
         "is_member": provider_id in mine,
         "may_propose": mine.get(provider_id, False) or actor.has(provider.community_id, "admin"),

@@ -88,3 +88,38 @@ async def test_an_offer_rated_once_does_not_read_one_ratings(
         assert "5.0 of 5 stars (rated by 1)" in page and "1 ratings" not in page, path
         chinese = (await client.get(path)).text
         assert "5.0星（满分5星，1条评价）" in chinese, path
+
+
+async def test_the_shop_and_the_admin_read_each_services_average_on_their_own_pages(
+    client: Any, circle: Circle, engine: Any
+) -> None:
+    """The provider and the admin see the average: the shop page's menu and the admin's list of
+    offers named the services only, and each one's stars were to be found by opening it."""
+    rated_offer = await make_offer(client, circle, points_price=5)
+    unrated_offer = await make_offer(client, circle, points_price=5)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 20)
+    await give_points(engine, circle.community_id, circle.neighbour.user_id, 20)
+    for person, stars in ((circle.resident, 5), (circle.neighbour, 4)):
+        bought = (await buy(client, person, rated_offer)).json()
+        done = await client.post(
+            "/api/v1/scans", json={"code": bought["voucher_code"]}, headers=circle.barber.headers
+        )
+        assert done.status_code == 200, done.text
+        rated = await client.post(
+            f"/api/v1/vouchers/{bought['id']}/rating", json={"stars": stars}, headers=person.headers
+        )
+        assert rated.status_code in (200, 201), rated.text
+    for person, path in (
+        (circle.barber, f"/circle/shop/{circle.barber_id}"),
+        (circle.admin, f"/circle/admin/c/{circle.community_id}"),
+    ):
+        await page_login(client, person)
+        page = (await client.get(path)).text
+        rated = page.split(f'data-offer="{rated_offer}"', 1)[1].split(
+            "</li>" if "shop" in path else "</tr>", 1
+        )[0]
+        assert "4.5星（满分5星，2条评价）" in rated, path
+        unrated = page.split(f'data-offer="{unrated_offer}"', 1)[1].split(
+            "</li>" if "shop" in path else "</tr>", 1
+        )[0]
+        assert "星（满分5星" not in unrated, path
