@@ -48,6 +48,11 @@ async def test_an_events_organisers_are_found_a_page_at_a_time_and_chosen_withou
     second = await post_form(client, url, {**typed, "organisers_page": "2"}, headers=admin.headers)
     assert second.status_code == 200 and 'value="光复新村楼道清洁"' in second.text
     assert "data-not-saved" in second.text and 'name="organisers_page" value="1"' in second.text
+    # The answer opens at the organisers (the buttons' address ends in #organisers), where it says
+    # that nothing is saved yet: a person who pressed Enter in the title sees it there.
+    assert f'formaction="{url}#organisers"' in second.text
+    fieldset = second.text[second.text.index('id="organisers"') :].split("</fieldset>")[0]
+    assert "data-not-saved" in fieldset
     # Found by name, with what was typed kept and nothing saved yet.
     found = await post_form(client, url, {**typed, "who": "郑美", "find": "1"}, headers=admin.headers)
     assert found.status_code == 200 and box in found.text and "A志愿者" not in found.text
