@@ -38,11 +38,12 @@ class Redemption:
     status: str
     expires_at: datetime
     redeem_key: str | None = None
+    cash_cents: int = 0  # its cash part, paid online before it could be used
 
 
 _INFO = (
     "SELECT v.id, v.community_id, v.organisation_id, v.user_id, u.display_name, o.name, v.points, "
-    "v.status, v.expires_at, v.redeem_key FROM circle_vouchers v "
+    "v.status, v.expires_at, v.redeem_key, v.cash_cents FROM circle_vouchers v "
     "JOIN users u ON u.id = v.user_id JOIN circle_offers o ON o.id = v.offer_id "
 )
 _BY_SECRET = Sql(_INFO + "WHERE v.secret = :s")
@@ -137,7 +138,7 @@ async def redeem_in_one(conn: Connection, actor: Actor, code: str, log: ScanLog)
     return _redemption(row)
 
 
-def _redemption(row: Any) -> Redemption:
+def _redemption(row: Any, cash_cents: int = 0) -> Redemption:
     return Redemption(
         voucher_id=int(row[0]),
         community_id=int(row[1]),
@@ -149,6 +150,7 @@ def _redemption(row: Any) -> Redemption:
         status=str(row[7]),
         expires_at=row[8],
         redeem_key=row[9],
+        cash_cents=cash_cents,
     )
 
 
@@ -235,7 +237,7 @@ async def voucher_for_code(
         row = rows[0]
     else:
         raise DomainError("code_invalid", 422)
-    found = _redemption(row)
+    found = _redemption(row, int(row[10]))  # a row of _INFO
     _check_scanner(found, actor, mine)
     return found
 
@@ -256,7 +258,7 @@ async def redeem(
         row = await _BY_ID.fetchrow(conn, {"v": voucher_id})
         if row is None:
             raise NotFound()
-        found = _redemption(row)
+        found = _redemption(row, int(row[10]))  # a row of _INFO
         _check_scanner(found, actor, await organisations.acts_for(conn, actor.user_id))
     # Its own transaction (a savepoint inside a page's): the voucher (its row the redemption's
     # audit entry, as in `_REDEEM_IN_ONE`), the ledger's posting and the transfer's id on the

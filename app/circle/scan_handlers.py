@@ -50,7 +50,8 @@ async def voucher_scan(
         if not (found.redeem_key and request.idempotency_key and found.redeem_key == request.idempotency_key):
             await redeeming.check_redeemable(conn, found)
         # The code goes with the redeem button: it, not the voucher's id, proves the resident is there.
-        ready = {**_data(found), "scanned": code}
+        # A cash part was paid online before the voucher could be used: the shop does not take it again.
+        ready = {**_data(found), "scanned": code, "cash_cents": found.cash_cents}
         return scanning.ScanOutcome("voucher_ready", ready, template=VOUCHER_TEMPLATE)
     # The key's claim and the redemption are all or nothing: a key used for another scan takes
     # the redemption back (the one statement above claims it itself).

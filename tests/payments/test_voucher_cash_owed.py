@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
+
+from tests.api.helpers import post_form
 from tests.api.helpers import session_of as page_session
 from tests.circle.conftest import give_points, make_offer
+from tests.payments.conftest import apply_waiting, deliver, fake_step, session_of
 from tests.payments.test_vouchers import _buy, _circle
 
 EN = {"Accept-Language": "en"}
@@ -37,3 +41,30 @@ async def test_a_voucher_waiting_for_its_cash_says_how_much_on_its_page_the_list
         assert owed == "Waiting for payment of the cash part: 20.50 yuan still to pay.", owed
         zh = (await pay.get(f"/circle/vouchers/{bought['id']}")).text
         assert "20.50元" in zh.split("data-cash-owed>", 1)[1].split("</p>", 1)[0]
+
+
+async def test_the_shop_is_told_a_vouchers_cash_part_was_paid_online_before_it_redeems(
+    pay: Any, factory: Any, engine: Any, db: Any
+) -> None:
+    """The shop's preview of a voucher said its points alone: whether its cash part was paid, or
+    was still to take at the counter, was nowhere, and a shop could ask for the money twice."""
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    offer = await make_offer(pay, circle, name="家电清洗", points_price=50, cash_price_cents=2050)
+    bought = await _buy(pay, circle, offer)
+    await deliver(pay, await fake_step(engine, "pay", session_of(bought["checkout_url"])))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    digits = await db.scalar(text("SELECT digits FROM circle_vouchers WHERE id = :v"), {"v": bought["id"]})
+    await page_session(pay, circle.barber)
+    for lang, said in (
+        ("en", "Its cash part of 20.50 yuan was paid online"),
+        ("zh-CN", "现金部分20.50元已在线支付"),
+    ):
+        preview = await post_form(
+            pay,
+            f"/circle/shop/{circle.barber_id}/scan",
+            {"code": digits, "via": "typed"},
+            headers={"HX-Request": "true", "Accept-Language": lang},
+        )
+        assert 'data-result="voucher_ready"' in preview.text, preview.text
+        assert said in preview.text.split("data-cash-paid>", 1)[1].split("</p>", 1)[0], preview.text
