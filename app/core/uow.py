@@ -96,14 +96,16 @@ class Sql:
     ) -> Record | None:
         """The statement's row, or None when another transaction took first one of the unique
         `keys` (constraint names) that it inserts: a use case's one statement raced by a twin
-        with the same key, which then fails and is undone as a whole. In a page's transaction it
-        runs in a savepoint, so that the transaction stays usable after it."""
+        with the same key, which then fails and is undone as a whole. A CHECK among `keys` counts
+        the same: what a concurrent transaction left of a row fails it (an item's stock taken
+        first). In a page's transaction it runs in a savepoint, so that the transaction stays
+        usable after it."""
         try:
             if conn.is_in_transaction():
                 async with conn.transaction():
                     return await self.fetchrow(conn, params)
             return await self.fetchrow(conn, params)
-        except asyncpg.UniqueViolationError as exc:
+        except (asyncpg.UniqueViolationError, asyncpg.CheckViolationError) as exc:
             if exc.constraint_name not in keys:
                 raise
             return None

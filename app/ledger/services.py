@@ -34,6 +34,7 @@ from app.ledger.providers import (
     settle_provider,
 )
 from app.ledger.transfers import (
+    COVERS,
     MAX_POINTS,
     AuditNote,
     accounts_for,
@@ -52,6 +53,7 @@ from app.ledger.transfers import (
 from app.ledger.words import Gettext, words_for
 
 __all__ = [
+    "COVERS",
     "MAX_POINTS",
     "NEW_TRANSFER_ID",
     "AuditNote",

@@ -92,36 +92,43 @@ _RESERVE_AND_INSERT = Sql(
 )
 
 
-# The usual order in one statement: lock the wallet if it covers the points (the ledger's `hw`),
-# then take the stock if the item is offered at this price and in stock (`upd`), and only if it
-# was taken hold the points (`h`), insert the order and its stock move. A twin request with the
-# same key that committed first makes the hold's (or the order's) unique key fail, which undoes
-# the whole statement; the request then reads the twin's order (`_place_in_one`). The item row is
-# locked once, by its update (a `SELECT ... FOR UPDATE` before it, with `ON CONFLICT DO NOTHING`
-# on the hold, cost PostgreSQL about a sixth more per order: docs/scaling.md). Not for items
-# with a monthly limit: the limit's sum would be read before the wallet lock was granted, so a
+# The usual order in one statement: the wallet's held points go up if they cover the order and
+# the item, as the statement sees it when it begins, is offered at this price and in stock (`hw`,
+# the ledger's `hold_at_once_ctes`: the wallet's row written once, with no lock before it); then
+# the hold (`h`), the stock taken (`upd`), the order and its stock move. The item row is locked
+# once, by its update, which takes the stock whatever a concurrent order left of it: where that
+# was too little, the item's CHECK (stock >= 0) fails the statement; a twin request with the same
+# key that committed first fails it on the hold's (or the order's) unique key. Either undoes the
+# whole statement, and `_place_in_one` tells them apart. An order whose item changed while it
+# waited on the item's row (its price, or taken off the shelf) is placed as it began: at the
+# price its hold was made for, as if it had come just before the change. Not for items with a
+# monthly limit: the limit's sum would be read before the wallet's row was written, so a
 # resident's concurrent orders could pass it together; those take a transaction.
-_HOLD_LOCK, _HOLD_INSERT = ledger.hold_ctes("hw, upd")
+_ORDERABLE = (
+    "EXISTS (SELECT 1 FROM store_items WHERE id = :i AND points_price = :price "  # noqa: S608 - no input in it
+    f"AND per_resident_limit IS NULL AND {_refusal(limit='NULL', used='0')} IS NULL)"
+)
 _PLACE_IN_ONE = Sql(
     "WITH "  # noqa: S608
-    + _HOLD_LOCK
-    + ", upd AS (UPDATE store_items SET stock = stock - CAST(:q AS int) "  # noqa: S608
-    "WHERE id = :i AND points_price = :price AND per_resident_limit IS NULL "
-    f"AND {_refusal(limit='NULL', used='0')} IS NULL AND EXISTS (SELECT 1 FROM hw) "
-    "RETURNING id, community_id, points_price), "
-    + _HOLD_INSERT
-    + ", ins AS (INSERT INTO store_orders (community_id, item_id, user_id, quantity, unit_price, points, "
+    + ledger.hold_at_once_ctes(_ORDERABLE)
+    + ", upd AS (UPDATE store_items SET stock = stock - CAST(:q AS int) FROM h "  # noqa: S608
+    "WHERE store_items.id = :i RETURNING store_items.id, store_items.community_id), "
+    "ins AS (INSERT INTO store_orders (community_id, item_id, user_id, quantity, unit_price, points, "
     "status, hold_id, idempotency_key, pickup_secret, pickup_digits, expires_at, created_at, placed_by) "
-    "SELECT upd.community_id, upd.id, :u, CAST(:q AS int), upd.points_price, "
-    "CAST(upd.points_price AS bigint) * CAST(:q AS int), 'held', h.id, :okey, :secret, :digits, :exp, :now, "
-    "NULL FROM upd, h RETURNING id, community_id, item_id), "
+    "SELECT upd.community_id, upd.id, :u, CAST(:q AS int), CAST(:price AS int), h.amount, 'held', h.id, "
+    ":okey, :secret, :digits, :exp, :now, NULL FROM upd, h RETURNING id, community_id, item_id), "
     "mv AS (INSERT INTO store_stock_moves "
     "(community_id, item_id, delta, kind, order_id, actor_id, created_at) "
     "SELECT ins.community_id, ins.item_id, -CAST(:q AS int), 'reserve', ins.id, :actor, :now FROM ins) "
-    "SELECT (SELECT count(*) FROM hw) AS covered, (SELECT id FROM ins) AS order_id"
+    # Whether the wallet covered the order, read again only when nothing was written.
+    "SELECT CASE WHEN EXISTS (SELECT 1 FROM hw) THEN true ELSE EXISTS (SELECT 1 FROM ledger_accounts "
+    f"WHERE id = CAST(:debit AS bigint) AND {ledger.COVERS}) END AS covered, (SELECT id FROM ins) AS order_id"
 )
-# The unique keys a twin's committed order makes the one statement fail on.
-_TWIN_KEYS = frozenset({"uq_ledger_holds_idempotency_key", "uq_store_orders_user_id_key"})
+# What makes the one statement fail and undo itself: a twin's committed order (its hold's or its
+# order's unique key), or a concurrent order that took the stock first (the item's CHECK).
+_UNDONE_BY = frozenset(
+    {"uq_ledger_holds_idempotency_key", "uq_store_orders_user_id_key", "ck_store_items_stock_not_negative"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,12 +343,17 @@ async def _place_in_one(
 ) -> PlacedOrder:
     """`placed` with the new order's id; or the order a twin with the same key placed; or the
     refusal."""
-    row = await _PLACE_IN_ONE.fetchrow_unless_taken(conn, params, _TWIN_KEYS)
+    row = await _PLACE_IN_ONE.fetchrow_unless_taken(conn, params, _UNDONE_BY)
     if row is None:
-        return await find_by_key(conn, params["u"], params["okey"], item_id, quantity)
-    if row["order_id"] is not None:
+        twin = await _ORDER_BY_KEY.fetchrow(conn, {"u": params["u"], "k": params["okey"]})
+        if twin is not None:
+            return _repeat(twin, item_id, quantity)
+        covered = True  # a concurrent order took the stock first: the item's reasons say so
+    elif row["order_id"] is not None:
         placed.id = int(row["order_id"])
         return placed
+    else:
+        covered = bool(row["covered"])
     await _diagnose_refusal(
         conn,
         params["i"],
@@ -349,7 +361,7 @@ async def _place_in_one(
         params["price"],
         params["u"],
         params["now"],
-        covered=bool(row["covered"]),
+        covered=covered,
         one_statement=True,
     )
 

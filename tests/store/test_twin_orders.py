@@ -1,9 +1,16 @@
-"""The usual order's one statement (app.store.placing._PLACE_IN_ONE): the item row is locked once,
-by its update, and a twin with the same key that committed first fails the statement, which
-leaves nothing behind; the request answers with the twin's order, on the API and on a page,
-whose transaction stays usable."""
+"""The usual order's one statement (app.store.placing._PLACE_IN_ONE): it locks no row before it
+writes it (the wallet and the item are each written once), and a twin with the same key that
+committed first, or a concurrent order that took the last of the stock, fails the statement,
+which leaves nothing behind; the request answers with the twin's order or as out of stock, on the
+API and on a page, whose transaction stays usable."""
 
 from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from sqlalchemy import text
 
 from app.core.uow import connection_of
 from app.store import placing
@@ -16,10 +23,11 @@ def _nodes(plan: dict) -> list[str]:
     return [plan["Node Type"]] + [name for child in plan.get("Plans", []) for name in _nodes(child)]
 
 
-async def test_the_usual_order_locks_the_wallet_alone_before_its_writes(db):
+async def test_the_usual_order_locks_no_row_before_its_writes(db):
     """The item row is locked by its UPDATE only: a `SELECT ... FOR UPDATE` of it first wrote a
     lock record and, with 64 clients on 20 items, cost PostgreSQL about 560 µs per order against
-    400 (docs/scaling.md)."""
+    400; the wallet likewise, since its held points go up in the update that checks they are
+    covered (docs/scaling.md, 2026-12-01)."""
     conn = await connection_of(db)
     statement = placing._PLACE_IN_ONE
     async with conn.transaction():
@@ -29,7 +37,7 @@ async def test_the_usual_order_locks_the_wallet_alone_before_its_writes(db):
         plan = await conn.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE usual_order({nulls})")
         await conn.execute("DEALLOCATE usual_order")
     nodes = _nodes(plan[0]["Plan"])
-    assert nodes.count("LockRows") == 1, nodes  # the wallet's (`hw`)
+    assert "LockRows" not in nodes, nodes
     assert "ON CONFLICT" not in placing._PLACE_IN_ONE.text
 
 
@@ -61,3 +69,95 @@ async def test_a_double_tap_on_a_remembered_item_makes_one_order_on_the_api_and_
     assert twice.headers["location"].split("?")[0] == placed.headers["location"].split("?")[0]
     assert await count(db, "SELECT count(*) FROM store_orders WHERE item_id = :i", i=item_id) == 4
     assert await count(db, "SELECT stock FROM store_items WHERE id = :i", i=item_id) == 6
+
+
+# The usual order's one statement, waiting on the item's row (the test's other transaction).
+WAITING = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid() "
+    "AND query LIKE 'WITH hw AS (UPDATE ledger_accounts %'"
+)
+HELD = "SELECT held FROM ledger_accounts WHERE community_id = :c AND user_id = :u"
+
+
+async def _waiting(engine: Any) -> None:
+    """Returns once the usual order's statement waits on a lock. Each look is a transaction of its
+    own: within one, PostgreSQL shows pg_stat_activity as it was at the first look."""
+    async with engine.connect() as watch:
+        for _ in range(600):
+            waiting = (await watch.execute(text(WAITING))).scalar()
+            await watch.rollback()
+            if waiting:
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError("the order's one statement never came to wait on the item's row")
+
+
+async def _race(live_server: Any, shop: Any, engine: Any, item_id: int, change: list[str]) -> httpx.Response:
+    """An order of the item on the live server, by the one statement (the worker its connection
+    reached remembers the item and the wallet after two orders on it), while another transaction
+    that has run `change` on the item holds its row; that one commits once the order waits."""
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=60) as http:
+        body = {"item_id": item_id, "quantity": 1}
+        for n in range(2):  # the community's first order makes its store account; then remembered
+            made = await http.post(
+                "/api/v1/orders", json={**body, "idempotency_key": f"warm-{n}"}, headers=shop.resident.headers
+            )
+            assert made.status_code == 201, made.text
+        async with engine.connect() as other:
+            for statement in change:
+                await other.execute(text(statement), {"i": item_id, "c": shop.community_id})
+            placing_it = asyncio.create_task(
+                http.post(
+                    "/api/v1/orders", json={**body, "idempotency_key": "raced"}, headers=shop.resident.headers
+                )
+            )
+            await _waiting(engine)
+            await other.commit()
+        return await placing_it
+
+
+async def test_an_order_whose_last_stock_another_takes_meanwhile_is_out_of_stock_and_holds_nothing(
+    live_server, client, shop, db, engine
+):
+    """The statement found the item in stock when it began, held the points, then waited on the
+    item's row while another transaction took the last of it: the item's CHECK undoes the whole
+    statement, and the answer is out of stock."""
+    item_id = await make_item(client, shop, name="最后的挂面", points_price=5, stock=3)
+    answer = await _race(
+        live_server,
+        shop,
+        engine,
+        item_id,
+        [
+            "UPDATE store_items SET stock = stock - 1 WHERE id = :i",
+            "INSERT INTO store_stock_moves (community_id, item_id, delta, kind, created_at) "
+            "VALUES (:c, :i, -1, 'correction', now())",
+        ],
+    )
+    assert answer.status_code == 409 and answer.json()["code"] == "out_of_stock", answer.text
+    assert await count(db, "SELECT stock FROM store_items WHERE id = :i", i=item_id) == 0
+    assert await count(db, "SELECT count(*) FROM store_orders WHERE item_id = :i", i=item_id) == 2
+    assert await count(db, HELD, c=shop.community_id, u=shop.resident.user_id) == 10  # the two orders'
+
+
+async def test_an_order_whose_price_changes_while_it_waits_is_placed_at_the_price_it_held(
+    live_server, client, shop, db, engine
+):
+    """The price the resident ordered at, and held points for, is the order's: it is placed as if
+    it had come just before the change."""
+    item_id = await make_item(client, shop, name="香油", points_price=5, stock=10)
+    answer = await _race(
+        live_server, shop, engine, item_id, ["UPDATE store_items SET points_price = 7 WHERE id = :i"]
+    )
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["points"] == 5
+    placed = await db.execute(
+        text(
+            "SELECT o.unit_price, o.points, h.amount FROM store_orders o "
+            "JOIN ledger_holds h ON h.id = o.hold_id WHERE o.id = :o"
+        ),
+        {"o": answer.json()["id"]},
+    )
+    assert tuple(placed.one()) == (5, 5, 5)
+    assert await count(db, "SELECT stock FROM store_items WHERE id = :i", i=item_id) == 7
