@@ -10,7 +10,7 @@ from PIL import Image
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from app.circle import demo
+from app.circle import demo, rules
 from app.partners import demo as partners_demo
 from tests.conftest import Factory, count
 
@@ -43,3 +43,28 @@ async def test_demo_offers_get_pictures_once(
     for row in pictured:
         image = Image.open(io.BytesIO((settings.uploads_dir / "circle" / row.filename).read_bytes()))
         assert image.format == "PNG" and image.size == (640, 640)
+
+
+async def test_demo_providers_are_where_their_address_says_near_the_compounds(
+    client: Any, factory: Factory, engine: Any, db: Any
+) -> None:
+    """Each provider of the demo's circle is placed a walk from 军门社区's compounds (Gulou,
+    Fuzhou), and its address says Gulou too: 树人家政's page read "地址：福清市石竹街道", a city
+    60 km away, beside "步行12分钟"."""
+    tenant = await factory.tenant()
+    async with async_sessionmaker(engine, expire_on_commit=False)() as s, s.begin():
+        await partners_demo.seed(s, tenant.community_id)
+        await demo.seed(s, tenant.community_id)
+    placed = (
+        await db.execute(
+            text(
+                "SELECT name, address, lat, lng FROM organisations WHERE community_id = :c AND name = ANY(:n)"
+            ),
+            {"c": tenant.community_id, "n": list(demo.PROVIDERS)},
+        )
+    ).all()
+    assert sorted(p.name for p in placed) == sorted(demo.PROVIDERS)
+    for p in placed:
+        assert p.address.startswith("鼓楼区"), (p.name, p.address)
+        nearest = min(rules.haversine_m(p.lat, p.lng, *at) for at in demo.COMPOUNDS.values())
+        assert nearest < 2000, (p.name, nearest)
