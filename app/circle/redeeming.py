@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.accounts import cards
+from app.accounts.member_cards import resolve_member_code
 from app.circle import rules
 from app.core import clock, organisations
 from app.core.authz import Actor
@@ -51,6 +53,11 @@ _BY_DIGITS = Sql(
     _INFO + "WHERE v.digits = :d AND v.status = 'held' AND v.organisation_id = ANY(:orgs) ORDER BY v.id"
 )
 _BY_ID = Sql(_INFO + "WHERE v.id = :v")
+# A resident's vouchers waiting at the scanner's shops, the soonest to expire first.
+_WAITING_FOR = Sql(
+    _INFO + "WHERE v.user_id = :u AND v.status = 'held' AND v.expires_at > :now "
+    "AND v.organisation_id = ANY(:orgs) ORDER BY v.expires_at, v.id"
+)
 # Digits that no open voucher has may be those of one the shop redeemed lately (shown again, or
 # typed by a second person at the counter), or of one cancelled or expired lately (the resident's
 # page says so): that is "already used", "cancelled" or "expired", not "check the digits"
@@ -282,6 +289,32 @@ async def redeem(
     return found
 
 
+async def waiting_for_holder(
+    conn: Connection, actor: Actor, user_id: int, mine: dict[int, bool]
+) -> list[Redemption]:
+    """The vouchers of a member card's holder waiting at the shops the scanner acts for (`mine`),
+    never the scanner's own. A resident without a phone has no voucher code to show at a home
+    visit but a paper one: their card says who they are, as at the counter. The holder's name
+    comes with their vouchers only: a card scanned by a shop that sold its holder nothing (of
+    another community, it may be) tells it no one's name."""
+    rows = await _WAITING_FOR.fetch(conn, {"u": user_id, "now": clock.now(), "orgs": list(mine)})
+    return [_redemption(row) for row in rows if user_id != actor.user_id]
+
+
+async def _by_holder(conn: Connection, actor: Actor, voucher_id: int, member_code: str) -> Redemption:
+    """The voucher `voucher_id`, if the member code scanned for the list of its holder's vouchers
+    is still its holder's (a phone's code for 30 seconds, a printed card's until replaced)."""
+    holder = await resolve_member_code(conn, member_code)
+    row = await _BY_ID.fetchrow(conn, {"v": voucher_id})
+    if row is None or int(row[3]) != holder:
+        raise DomainError(
+            "code_invalid", 422, lazy("Scan the voucher's code, or type its digits, to redeem it.")
+        )
+    found = _redemption(row)
+    _check_scanner(found, actor, await organisations.acts_for(conn, actor.user_id))
+    return found
+
+
 async def redeem_scanned(
     conn: Connection,
     actor: Actor,
@@ -293,8 +326,12 @@ async def redeem_scanned(
 ) -> Redemption:
     """The shop page's redeem button: the voucher whose code (or 8 digits) was scanned for its
     preview, sent again with the button. The code is the proof the resident is there: a voucher's
-    id alone (counted up, easily guessed) redeems nothing."""
-    found = await voucher_for_code(conn, actor, typed_code(code)) if code.strip() else None
+    id alone (counted up, easily guessed) redeems nothing. The member card of the voucher's holder,
+    scanned for the list of their vouchers (`waiting_for_holder`), proves it as well."""
+    if cards.parse(code) is not None:
+        found: Redemption | None = await _by_holder(conn, actor, voucher_id, code)
+    else:
+        found = await voucher_for_code(conn, actor, typed_code(code)) if code.strip() else None
     if found is None or found.voucher_id != voucher_id:
         raise DomainError(
             "code_invalid", 422, lazy("Scan the voucher's code, or type its digits, to redeem it.")

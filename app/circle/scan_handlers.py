@@ -4,21 +4,28 @@
   provider (anyone else: forbidden, nothing changes). The API redeems at once; a preview (the
   shop page's scan, context "shop") shows the resident and the service first, with a big button.
   The 8 digits are shared with the store's pickup codes: each domain is asked in turn.
+- "member@counter": a resident's member card scanned by a member of a provider (at the shop, or
+  at the resident's home for a home visit): the holder's vouchers waiting at the scanner's shops,
+  each with its redeem button, which the card proves as a voucher's code would. The store asks
+  first (counter staff); a scanner who acts for no provider is not this domain's.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from app.accounts.member_cards import resolve_member_code
 from app.circle import redeeming
 from app.core import organisations
 from app.core.authz import Actor
 from app.core.codes import typed_code
+from app.core.errors import Forbidden
 from app.core.uow import Connection
 from app.scans import scanning
 from app.scans import services as scan_log
 
 VOUCHER_TEMPLATE = "circle/_scan_voucher.html"
+MEMBER_TEMPLATE = "circle/_scan_member_vouchers.html"
 
 
 def _data(found: redeeming.Redemption) -> dict[str, Any]:
@@ -66,3 +73,33 @@ async def voucher_scan(
         )
         await scan_log.claim_key(conn, actor, request)
     return scanning.ScanOutcome("redeemed", _data(done), template=VOUCHER_TEMPLATE)
+
+
+@scanning.handler("member@counter")
+async def member_card_at_shop(
+    conn: Connection, actor: Actor, request: scanning.ScanRequest, log: scanning.ScanLog
+) -> scanning.ScanOutcome:
+    mine = await organisations.acts_for(conn, actor.user_id)
+    if not mine:
+        raise Forbidden()  # not a provider's member: the store's answer is the one given
+    user_id = await resolve_member_code(conn, request.code)
+    waiting = await redeeming.waiting_for_holder(conn, actor, user_id, mine)
+    return scanning.ScanOutcome(
+        "member_vouchers",
+        {
+            "user_id": user_id if waiting else None,
+            "display_name": waiting[0].resident if waiting else None,
+            "vouchers": [
+                {
+                    "voucher_id": v.voucher_id,
+                    "offer": v.offer,
+                    "points": v.points,
+                    "organisation_id": v.organisation_id,
+                }
+                for v in waiting
+            ],
+            # The card goes with each redeem button: it, not the voucher's id, proves the resident is there.
+            "scanned": request.code,
+        },
+        template=MEMBER_TEMPLATE,
+    )
