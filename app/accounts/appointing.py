@@ -22,7 +22,7 @@ from app.accounts.models import Membership, User, is_admin
 from app.accounts.services import check_display_name, check_password_strength, new_account, normalise_phone
 from app.core import audit, paging
 from app.core.authz import Actor
-from app.core.errors import Invalid, NotFound
+from app.core.errors import DomainError, Invalid, NotFound
 from app.core.i18n import lazy
 from app.places.models import Community, Street
 from app.places.services import community_for
@@ -209,7 +209,14 @@ async def appoint(
             name = check_display_name(person.display_name)
             if person.password:
                 check_password_strength(person.password)
-            found = await new_account(session, phone, name, person.password or None)
+            try:
+                async with session.begin_nested():
+                    found = await new_account(session, phone, name, person.password or None)
+            except DomainError:
+                # The number registered at the same moment (a double tap): that account is the one.
+                found = await session.scalar(select(User).where(User.phone == phone))
+                if found is None:
+                    raise
         user = found
     else:
         raise Invalid(CHOOSE_SOMEONE, field="user_id")

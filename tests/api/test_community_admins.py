@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlalchemy import text
 
+from app.accounts import appointing
+from app.core.authz import Actor
 from tests.api.helpers import page_login, post_form
 from tests.api.test_home_pages import street_admin_of
-from tests.conftest import Factory, count, login, unique_phone
+from tests.conftest import Factory, count, login, sent_twice_at_once, unique_phone
 
 
 def _new_community_admins(page: Any) -> str:
@@ -180,3 +182,45 @@ async def test_the_api_lists_and_appoints_a_communitys_admins_for_its_street_adm
     assert foreign.status_code == 404 and await _roles(db, tenant.community_id, stranger.user_id) is None
     empty = await client.post(url, json={}, headers=street.headers)
     assert empty.status_code == 422 and empty.json()["code"] == "validation_error"
+
+
+async def test_an_appointment_sent_twice_at_once_appoints_once(
+    factory: Factory, engine: Any, db: Any
+) -> None:
+    """A double tap on Make admin: the second sending waits on the first's new membership (or,
+    for a person registered by phone, on the first's new account), then finds the person its
+    admin and changes nothing, instead of refusing with a conflict after the first succeeded."""
+    tenant = await factory.tenant()
+    street = await street_admin_of(engine, tenant.street_id)
+    actor = Actor(
+        street.user_id,
+        street.display_name,
+        street_ids=frozenset({tenant.street_id}),
+        street_communities=frozenset({tenant.community_id}),
+    )
+    made = await factory.tenant()  # a second community of the street
+    await db.execute(
+        text("UPDATE communities SET street_id = :s WHERE id = :c"),
+        {"s": tenant.street_id, "c": made.community_id},
+    )
+    await db.commit()
+    neighbour = await factory.person(tenant, name="郑美玉")
+    phone = unique_phone()
+    for how in ({"user_id": neighbour.user_id}, {"person": appointing.NewPerson(phone, "王书记")}):
+
+        async def send(session: Any, how: dict[str, Any] = how) -> tuple[int, bool]:
+            user, appointed = await appointing.appoint(session, actor, made.community_id, **how)
+            return user.id, appointed
+
+        first, second = await sent_twice_at_once(engine, send)
+        assert first[1] is True and second == (first[0], False), how
+        assert await _roles(db, made.community_id, first[0]) == ["admin"]
+    assert (
+        await count(
+            db,
+            "SELECT count(*) FROM audit_entries "
+            "WHERE action = 'community.admin_appointed' AND community_id = :c",
+            c=made.community_id,
+        )
+        == 2
+    )
