@@ -28,6 +28,7 @@ from app.core import uow
 from tests.api.helpers import csrf_token, session_of
 from tests.conftest import _LOCK_WAITS, Factory, Tenant, login
 from tests.events.conftest import make_event
+from tests.plans import nodes
 
 MEMBERS = 4000
 BUILDINGS = 10
@@ -154,12 +155,6 @@ def sent_with_values(app: Any) -> Iterator[list[tuple[str, Any]]]:
         event.remove(engine, "before_cursor_execute", log)
 
 
-def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
-
-
 def _literal(value: Any) -> str:
     """A value of the pages' statements as SQL (EXECUTE takes no parameters of its own)."""
     if isinstance(value, bool | int):
@@ -201,7 +196,7 @@ def _reads_a_page(found: dict[str, Any], searching: bool) -> list[str]:
     in a search, a read of many members, a count's too, and those its filter left out."""
     wrong = []
     counts = found["statement"].lstrip().startswith("SELECT count(")
-    for node in _nodes(found["plan"]):
+    for node in nodes(found["plan"]):
         kind, table = node["Node Type"], node.get("Relation Name")
         # The rows a node gave; in a search, also those its filter (or a bitmap's recheck) left
         # out, which it read as well.
@@ -215,7 +210,7 @@ def _reads_a_page(found: dict[str, Any], searching: bool) -> list[str]:
         ):
             wrong.append(f"{kind} of {node['Plans'][0].get('Actual Rows')} rows")
         if table == "memberships" and rows >= MANY:
-            indexes = {n.get("Index Name") for n in _nodes(node)}
+            indexes = {n.get("Index Name") for n in nodes(node)}
             if searching or not counts or not indexes & NAME_INDEXES:
                 wrong.append(f"{kind} of {rows} members")
     return wrong

@@ -5,12 +5,11 @@ closed half and read every voucher the shop ever had, on each mistyped number at
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from typing import Any
 
 from app.circle import redeeming
 from app.core import uow
+from tests.plans import generic_plan, nodes
 
 # A busy shop's years: 30,000 vouchers of its own and as many of other shops, most used, some
 # cancelled or expired, each with its 8 digits.
@@ -27,32 +26,15 @@ VOUCHERS = (
 )
 
 
-def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
-
-
-async def _generic_plan(conn: Any, statement: uow.Sql) -> dict[str, Any]:
-    """The plan a pooled connection settles on (generic after five runs), for any values."""
-    await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-    await conn.execute("PREPARE plan_read AS " + statement.text)
-    found = await conn.fetchval(
-        "EXPLAIN (FORMAT JSON) EXECUTE plan_read(" + ", ".join(["NULL"] * len(set(statement.names))) + ")"
-    )
-    await conn.execute("DEALLOCATE plan_read")
-    return (json.loads(found) if isinstance(found, str) else found)[0]["Plan"]
-
-
 async def test_typed_digits_find_a_lately_closed_voucher_by_an_index_of_its_digits(db: Any) -> None:
     conn = await uow.connection_of(db)
     await conn.execute(VOUCHERS)
     await conn.execute("ANALYZE circle_vouchers")
-    plan = await _generic_plan(conn, redeeming._CLOSED_BY_DIGITS)
+    plan = await generic_plan(conn, redeeming._CLOSED_BY_DIGITS)
     await db.rollback()
     # ANALYZE's row count is written in place and outlives the rollback: count again.
     await (await uow.connection_of(db)).execute("ANALYZE circle_vouchers")
     await db.rollback()
-    reads = [n for n in _nodes(plan) if n.get("Relation Name") == "circle_vouchers"]
+    reads = [n for n in nodes(plan) if n.get("Relation Name") == "circle_vouchers"]
     assert reads and all(n["Node Type"] != "Seq Scan" for n in reads), plan
     assert all("digits" in n.get("Index Cond", "") for n in reads), plan

@@ -4,7 +4,7 @@ statement runs it with no transaction around it; one of several opens its transa
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,6 +13,7 @@ from app.core import clock, uow
 from app.events import checkins
 from app.scans import services as scan_services
 from tests.events.conftest import kiosk_code, make_event, scan
+from tests.plans import nodes
 from tests.statements import logged, statements_sent, transaction_control
 
 
@@ -67,12 +68,6 @@ def _literal(value: Any) -> str:
         return str(value)
     text = value.isoformat() if isinstance(value, datetime) else str(value)
     return "'" + text.replace("'", "''") + "'"
-
-
-def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
 
 
 async def test_a_check_out_finds_its_open_stay_by_key_not_among_every_open_stay(
@@ -136,8 +131,8 @@ async def test_a_check_out_finds_its_open_stay_by_key_not_among_every_open_stay(
     await (await uow.connection_of(db)).execute("ANALYZE event_checkins")
     await db.rollback()
     plan = (json.loads(found) if isinstance(found, str) else found)[0]["Plan"]
-    stay = next(n for n in _nodes(plan) if n.get("Subplan Name") == "CTE stay")
-    reads = [n for n in _nodes(stay) if n.get("Relation Name") == "event_checkins"]
+    stay = next(n for n in nodes(plan) if n.get("Subplan Name") == "CTE stay")
+    reads = [n for n in nodes(stay) if n.get("Relation Name") == "event_checkins"]
     assert reads, stay
     for node in reads:
         assert node["Node Type"] in ("Index Scan", "Index Only Scan"), node

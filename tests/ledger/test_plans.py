@@ -5,32 +5,12 @@ every community (a district's hundred communities: several hundred rows per chec
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import uow
 from app.events import checkins
 from app.ledger import transfers
-
-
-def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
-
-
-async def _generic_plan(conn: Any, statement: uow.Sql) -> dict[str, Any]:
-    """The plan a pooled connection settles on (generic after five runs), for any values."""
-    await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-    await conn.execute("PREPARE plan_read AS " + statement.text)
-    found = await conn.fetchval(
-        "EXPLAIN (FORMAT JSON) EXECUTE plan_read(" + ", ".join(["NULL"] * len(statement.names)) + ")"
-    )
-    await conn.execute("DEALLOCATE plan_read")
-    return (json.loads(found) if isinstance(found, str) else found)[0]["Plan"]
+from tests.plans import generic_plan, nodes
 
 
 async def test_the_issuing_account_is_one_entry_of_its_unique_index(db: AsyncSession):
@@ -48,15 +28,15 @@ async def test_the_issuing_account_is_one_entry_of_its_unique_index(db: AsyncSes
     await conn.execute("ANALYZE ledger_accounts")
     award = uow.Sql("WITH " + transfers.award_ctes("w, s") + " SELECT id FROM ins")  # noqa: S608
     plans = {
-        "award": await _generic_plan(conn, award),
-        "check-out": await _generic_plan(conn, checkins.CHECK_OUT_LOGGED),
+        "award": await generic_plan(conn, award),
+        "check-out": await generic_plan(conn, checkins.CHECK_OUT_LOGGED),
     }
     await db.rollback()
     # ANALYZE's row count is written in place and outlives the rollback: count again.
     await (await uow.connection_of(db)).execute("ANALYZE ledger_accounts")
     await db.rollback()
     for name, plan in plans.items():
-        reads = [n for n in _nodes(plan) if n.get("Relation Name") == "ledger_accounts"]
+        reads = [n for n in nodes(plan) if n.get("Relation Name") == "ledger_accounts"]
         issuing = [n for n in reads if "'issuing'" in n.get("Index Cond", "") + n.get("Filter", "")]
         assert len(issuing) == 1, (name, reads)
         assert issuing[0]["Node Type"] == "Index Scan", (name, issuing)
