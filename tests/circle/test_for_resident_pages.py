@@ -3,6 +3,7 @@ bought it: such a resident has no list of vouchers of their own to open."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import text
@@ -60,8 +61,8 @@ async def test_a_voucher_bought_for_a_resident_is_listed_when_their_card_is_scan
 async def test_a_voucher_seen_by_its_provider_leads_nowhere_it_may_not_go(
     client: Any, circle: Circle, engine: Any
 ) -> None:
-    """The shop that gives the service may open the voucher's page too; its way back is not the
-    page for buying home visits for residents, which a provider may not open."""
+    """The shop that gives the service may open the voucher's page too; its way back is its shop's
+    page, not the page for buying home visits for residents, which a provider may not open."""
     offer = await make_offer(client, circle, circle.barber_id, name="理发", points_price=15)
     await give_points(engine, circle.community_id, circle.resident.user_id, 50)
     bought = await client.post(
@@ -76,7 +77,9 @@ async def test_a_voucher_seen_by_its_provider_leads_nowhere_it_may_not_go(
     crumbs = shown.text.split('class="crumbs"', 1)[1].split("</p>", 1)[0]
     for link in ("/for-resident", "/circle/me/vouchers"):
         assert link not in crumbs, link
-    assert crumbs.endswith("首页</a>"), crumbs  # the way home, and no step after it
+    # The way home, then the shop's page, and no step after it.
+    shop = f'<a href="/circle/shop/{circle.barber_id}" data-shop-link>老街理发[^<]*</a>'
+    assert re.fullmatch(f'><a href="/">首页</a> › {shop}', crumbs), crumbs
     refused = await client.get(f"/circle/c/{circle.community_id}/for-resident")
     assert refused.status_code == 404  # the barber is no member of the community
 
