@@ -38,7 +38,10 @@ async def test_a_voucher_bought_for_a_resident_is_listed_when_their_card_is_scan
     just_bought = await client.get(f"/circle/vouchers/{voucher_id}", params={"done": "bought"})
     assert "请向服务商出示" not in just_bought.text and "data-leave-code" in just_bought.text
     assert f"已为{circle.resident.display_name}购买服务券。" in just_bought.text
-    assert f"由{circle.resident.display_name}出示此券码：请把这 8 位数字抄在纸上" in just_bought.text
+    assert (
+        f"扫描{circle.resident.display_name}的会员卡或此券码即可核销：如果没有会员卡，请把这 8 位数字抄在纸上"
+        in just_bought.text
+    )
     # The voucher's page leads back to where it was bought, not to the worker's own vouchers.
     shown = await client.get(f"/circle/vouchers/{voucher_id}")
     assert shown.status_code == 200
