@@ -35,11 +35,13 @@
         var found = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
         if (found && found.data) {
           var now = Date.now();
-          // The same code twice within a few seconds is one scan (the phone is still held up).
-          if (found.data !== last || now - lastAt > 4000) {
-            last = found.data; lastAt = now;
-            submit(found.data);
-          }
+          // One showing of a code is one scan, however long it is held up: the same code is sent
+          // again only once it has been out of sight for a few seconds (shown again on purpose).
+          // A resident's phone held in front of the shop's camera after the redemption was read
+          // again every 4 s, and the answer "already used, do not serve again" replaced the
+          // redemption's green one while the service was still to be given.
+          if (found.data !== last || now - lastAt > 4000) { submit(found.data); }
+          last = found.data; lastAt = now;
         }
       }
       window.requestAnimationFrame(tick);
