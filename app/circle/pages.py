@@ -364,7 +364,14 @@ async def shop_scan(request: Request, provider_id: int, actor: Actor, db_session
             typed=typed,
         )
     return views.scan_answer(
-        request, partial, ctx, outcome.template or "scan/_result.html", 200, outcome=outcome, **outcome.data
+        request,
+        partial,
+        ctx,
+        outcome.template or "scan/_result.html",
+        200,
+        outcome=outcome,
+        scan=scan,
+        **outcome.data,
     )
 
 

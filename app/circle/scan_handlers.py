@@ -98,8 +98,9 @@ async def member_card_at_shop(
                 }
                 for v in waiting
             ],
-            # The card goes with each redeem button: it, not the voucher's id, proves the resident is there.
-            "scanned": request.code,
+            # The card goes with each redeem button (the scanner page's `scan`): it, not the
+            # voucher's id, proves the resident is there. It is not in the answer, which the scan
+            # entry keeps for a week when sent with a key: a printed card's code lasts for years.
         },
         template=MEMBER_TEMPLATE,
     )

@@ -92,3 +92,30 @@ async def test_a_member_card_scanned_by_someone_who_serves_no_shop_is_refused_as
     provider = await client.post("/api/v1/scans", json={"code": card}, headers=circle.cleaner.headers)
     assert provider.status_code == 200 and provider.json()["result"] == "member_vouchers", provider.text
     assert provider.json()["vouchers"] == []
+
+
+async def test_a_card_scanned_by_a_provider_is_kept_nowhere_in_its_answer(
+    client: Any, circle: Circle, factory: Factory, engine: Any
+) -> None:
+    """The answer to a provider's scan of a printed card carried the card's code, for the redeem
+    buttons: sent to the API with an idempotency key, it was kept a week in the scan's kept
+    answer (scan_replies), the printed card's lasting secret in the clear where the scan log
+    keeps only a digest of a code."""
+    _elder, card = await _card_holder(factory, engine, circle)
+    body = {"code": card, "idempotency_key": "door-card"}
+    answer = await client.post("/api/v1/scans", json=body, headers=circle.cleaner.headers)
+    assert answer.status_code == 200 and answer.json()["result"] == "member_vouchers", answer.text
+    assert card not in answer.text
+    async with async_sessionmaker(engine)() as s:
+        kept = await count(
+            s,
+            "SELECT count(*) FROM scan_replies WHERE scanner_id = :u AND idempotency_key = 'door-card'",
+            u=circle.cleaner.user_id,
+        )
+        leaked = await count(
+            s,
+            "SELECT count(*) FROM scan_replies WHERE scanner_id = :u AND strpos(CAST(answer AS text), :c) > 0",
+            u=circle.cleaner.user_id,
+            c=card,
+        )
+    assert (kept, leaked) == (1, 0)
