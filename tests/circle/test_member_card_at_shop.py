@@ -114,7 +114,8 @@ async def test_a_card_scanned_by_a_provider_is_kept_nowhere_in_its_answer(
         )
         leaked = await count(
             s,
-            "SELECT count(*) FROM scan_replies WHERE scanner_id = :u AND strpos(CAST(answer AS text), :c) > 0",
+            "SELECT count(*) FROM scan_replies "
+            "WHERE scanner_id = :u AND strpos(CAST(answer AS text), :c) > 0",
             u=circle.cleaner.user_id,
             c=card,
         )
