@@ -5,7 +5,7 @@ cards) are app.accounts.admin_pages, the JSON API app.accounts.api."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -46,6 +46,8 @@ class CommunityHome:
 class StreetHome:
     street: Street
     communities: list[tuple[Community, int]]  # (community, members)
+    # Its communities that have no admin yet: nobody manages them until the street admin appoints one.
+    without_admin: set[int] = field(default_factory=set)
 
 
 @homes.part
@@ -76,9 +78,11 @@ async def home_cards(session: AsyncSession, actor: Actor) -> dict[str, object]:
         for cid in sorted(actor.roles)
     ]
     streets = (await session.scalars(select(Street).where(Street.id.in_(sorted(actor.street_ids))))).all()
-    overseen = [
-        StreetHome(street, await services.communities_of_street(session, street.id)) for street in streets
-    ]
+    overseen = []
+    for street in streets:
+        of_street = await services.communities_of_street(session, street.id)
+        admins = await appointing.admins_of(session, [c.id for c, _members in of_street])
+        overseen.append(StreetHome(street, of_street, {cid for cid, names in admins.items() if not names}))
     return {"communities": mine, "streets": overseen, "account": await homes.gather_account(session, actor)}
 
 

@@ -49,6 +49,9 @@ async def test_a_street_admin_appoints_a_new_communitys_first_admin_from_the_str
     listed = (await client.get(f"/street/{tenant.street_id}", headers={"Accept-Language": "zh-CN"})).text
     row = listed[listed.index(f'data-community="{community_id}"') :].split("</tr>")[0]
     assert "尚无管理员" in row and f'href="{admins_url}"' in row
+    # The street admin's home says it too, with the same link, until the first admin is made.
+    home = (await client.get("/", headers={"Accept-Language": "zh-CN"})).text
+    assert f'href="{admins_url}" data-no-admin' in home and "新华社区尚无管理员" in home
     # A new community's count of members reads as a number under its heading, in either language.
     english = (await client.get(f"/street/{tenant.street_id}", headers={"Accept-Language": "en"})).text
     row = english[english.index(f'data-community="{community_id}"') :].split("</tr>")[0]
@@ -90,6 +93,7 @@ async def test_a_street_admin_appoints_a_new_communitys_first_admin_from_the_str
     listed = (await client.get(f"/street/{tenant.street_id}")).text
     row = listed[listed.index(f'data-community="{community_id}"') :].split("</tr>")[0]
     assert "郑美玉" in row and "尚无管理员" not in row
+    assert f'href="{admins_url}" data-no-admin' not in (await client.get("/")).text
     # The page adds admins; their roles are taken away on the community's own pages, so the
     # link does not promise to change them.
     assert "增加管理员" in row and "调整" not in row
