@@ -39,10 +39,12 @@ import unicodedata
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from litestar import Response
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from app.core import audit, clock, fields, money
 from app.core.authz import Actor
@@ -299,9 +301,20 @@ class Writer:
 
     def add(self, row: Sequence[Any]) -> None:
         if self.fmt == "xlsx":
-            self.sheet.append([safe(v) for v in row])
+            self.sheet.append([self._cell(safe(v)) for v in row])
         else:
             self.csv.writerow([_csv_cell(v) for v in row])
+
+    def _cell(self, value: Any) -> Any:
+        """An amount (a Decimal: yuan and fen, 4.50) keeps its places in the sheet: written as a
+        bare number, Excel showed 4.5 and 0 in a column of money."""
+        if not isinstance(value, Decimal):
+            return value
+        exponent = value.as_tuple().exponent
+        places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        cell = WriteOnlyCell(self.sheet, value=value)
+        cell.number_format = "0." + "0" * places if places else "0"
+        return cell
 
     def finish(self) -> bytes:
         if self.fmt == "xlsx":

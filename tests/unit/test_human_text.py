@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import unicodedata
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
@@ -84,3 +85,13 @@ def test_an_export_leaves_out_every_direction_mark_a_name_is_refused_for() -> No
     for mark in marks:
         assert exports.safe(f"王{mark}五") == "王五", hex(ord(mark))
         assert exports.safe(f"{mark}=1+1") == "'=1+1", hex(ord(mark))
+
+
+def test_an_amount_keeps_its_places_in_a_sheet() -> None:
+    """A money column (yuan with their fen, Decimal("4.50")) read 4.5, and 0.00 read 0, in Excel."""
+    book = load_workbook(
+        io.BytesIO(exports.to_xlsx(["元", "人"], [[Decimal("4.50"), 3], [Decimal(0).scaleb(-2), 0]]))
+    )
+    rows = list(book.active.iter_rows(min_row=2))
+    assert [(c.value, c.number_format) for c in rows[0]] == [(4.5, "0.00"), (3, "General")]
+    assert rows[1][0].number_format == "0.00"
