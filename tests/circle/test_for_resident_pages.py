@@ -109,3 +109,38 @@ async def test_a_voucher_waiting_to_be_used_is_not_said_to_have_returned_its_poi
     english = await client.get(page, headers={"Accept-Language": "en"})
     assert "The points were returned" not in english.text
     assert "Waiting to be used: the resident shows its code when the service is given." in english.text
+
+
+async def test_the_home_visits_for_a_resident_say_their_limits(
+    client: Any, circle: Circle, engine: Any
+) -> None:
+    """A resident who has had their one visit of the month read "This service has reached its
+    limit for this month." and nothing else: the grid worker could not tell it from a service sold
+    out for everyone, nor see a limit before it was reached."""
+    visit = await make_offer(
+        client,
+        circle,
+        circle.cleaner_id,
+        name="上门保洁",
+        home_visit=True,
+        points_price=10,
+        per_resident_limit=1,
+        monthly_quota=20,
+    )
+    await give_points(engine, circle.community_id, circle.resident.user_id, 50)
+    card = (await client.get("/api/v1/me/card", headers=circle.resident.headers)).json()["code"]
+    await page_login(client, circle.grid)
+    form = f"/circle/c/{circle.community_id}/for-resident"
+    before = await post_form(client, form, {"code": card})
+    limits = before.text.split("data-limits>", 1)[1].split("</p>", 1)[0]
+    assert "每位居民每月限1次" in limits and "每月共20份" in limits
+    bought = await client.post(
+        "/api/v1/vouchers",
+        json={"offer_id": visit, "idempotency_key": "gw-limit", "user_id": circle.resident.user_id},
+        headers=circle.grid.headers,
+    )
+    assert bought.status_code == 201, bought.text
+    after = await post_form(client, form, {"code": card})
+    reached = after.text.split("data-limit-reached>", 1)[1].split("</p>", 1)[0]
+    assert "下个月" in reached, reached
+    assert "每位居民每月限1次" in after.text.split("data-limits>", 1)[1].split("</p>", 1)[0]
