@@ -71,3 +71,20 @@ async def test_a_cancelled_or_expired_vouchers_digits_say_so_at_the_shop(
     wrong = next(f"{n:08d}" for n in range(10**7, 10**8) if f"{n:08d}" not in digits.values())
     said = await _typed(client, circle, wrong)
     assert "没有找到这组数字对应的本店有效服务券" in said.text, said.text
+
+
+async def test_wrong_digits_typed_at_the_shop_are_said_back_in_the_vouchers_two_groups(
+    client: Any, circle: Circle
+) -> None:
+    """Typed as one run, wrong digits were said back as 12345678 beside a resident's phone that shows
+    1234 5678: they are said back as the voucher shows them, to be checked one group at a time."""
+    await page_login(client, circle.barber)
+    for lang, said in (("zh-Hans", "您输入的是：0000 0001"), ("en", "You typed: 0000 0001")):
+        answer = await post_form(
+            client,
+            f"/circle/shop/{circle.barber_id}/scan",
+            {"code": "00000001", "via": "typed"},
+            headers={"HX-Request": "true", "Accept-Language": lang},
+        )
+        assert 'data-result="code_invalid"' in answer.text, answer.text
+        assert said in answer.text.split("data-typed-code>", 1)[1].split("</p>", 1)[0], answer.text
