@@ -394,3 +394,18 @@ async def test_a_quantity_that_is_not_one_to_twenty_is_refused_and_orders_nothin
     left_out = await post_form(client, url, {"item_id": str(item_id), "key": "none"})
     assert left_out.status_code == 303
     assert await count(db, "SELECT sum(quantity) FROM store_orders WHERE item_id = :i", i=item_id) == 1
+
+
+async def test_the_items_list_names_the_unit_of_its_stock_and_monthly_limit(client, shop):
+    """The admin's list of items read 库存：30 and 每月限兑：2, bare numbers beside 80 积分."""
+    item_id = await make_item(client, shop, name="挂面 1kg", stock=30, per_resident_limit=2)
+    await page_login(client, shop.admin)
+    page = (await client.get(f"/store/admin/c/{shop.community_id}")).text
+    row = page[page.index(f"/items/{item_id}") :].split("</tr>", 1)[0]
+    stock = re.search(r"data-stock>([^<]*)", row)
+    limit = re.search(r"data-limit>([^<]*)", row)
+    assert stock and words(stock.group(1)) == "30 件" and limit and words(limit.group(1)) == "2 件"
+    client.cookies.set("lang", "en")
+    english = (await client.get(f"/store/admin/c/{shop.community_id}")).text
+    client.cookies.delete("lang")
+    assert "30 pieces" in english
