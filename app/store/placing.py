@@ -120,9 +120,14 @@ _PLACE_IN_ONE = Sql(
     "mv AS (INSERT INTO store_stock_moves "
     "(community_id, item_id, delta, kind, order_id, actor_id, created_at) "
     "SELECT ins.community_id, ins.item_id, -CAST(:q AS int), 'reserve', ins.id, :actor, :now FROM ins) "
-    # Whether the wallet covered the order, read again only when nothing was written.
-    "SELECT CASE WHEN EXISTS (SELECT 1 FROM hw) THEN true ELSE EXISTS (SELECT 1 FROM ledger_accounts "
-    f"WHERE id = CAST(:debit AS bigint) AND {ledger.COVERS}) END AS covered, (SELECT id FROM ins) AS order_id"
+    "SELECT (SELECT id FROM ins) AS order_id"
+)
+# Whether the wallet covers the order now, asked after the one statement wrote nothing: within it,
+# a wallet whose row it waited on (another order holding its points) is read as the statement
+# began, covering the order still, and the refusal was "out of stock".
+_COVERS_NOW = Sql(
+    "SELECT EXISTS (SELECT 1 FROM ledger_accounts "  # noqa: S608 - no input in it
+    f"WHERE id = CAST(:debit AS bigint) AND {ledger.COVERS})"
 )
 # What makes the one statement fail and undo itself: a twin's committed order (its hold's or its
 # order's unique key), or a concurrent order that took the stock first (the item's CHECK).
@@ -353,7 +358,7 @@ async def _place_in_one(
         placed.id = int(row["order_id"])
         return placed
     else:
-        covered = bool(row["covered"])
+        covered = bool(await _COVERS_NOW.fetchval(conn, {"debit": params["debit"], "n": params["n"]}))
     await _diagnose_refusal(
         conn,
         params["i"],

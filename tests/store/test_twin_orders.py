@@ -106,7 +106,9 @@ async def _race(live_server: Any, shop: Any, engine: Any, item_id: int, change: 
             assert made.status_code == 201, made.text
         async with engine.connect() as other:
             for statement in change:
-                await other.execute(text(statement), {"i": item_id, "c": shop.community_id})
+                await other.execute(
+                    text(statement), {"i": item_id, "c": shop.community_id, "u": shop.resident.user_id}
+                )
             placing_it = asyncio.create_task(
                 http.post(
                     "/api/v1/orders", json={**body, "idempotency_key": "raced"}, headers=shop.resident.headers
@@ -161,3 +163,26 @@ async def test_an_order_whose_price_changes_while_it_waits_is_placed_at_the_pric
     )
     assert tuple(placed.one()) == (5, 5, 5)
     assert await count(db, "SELECT stock FROM store_items WHERE id = :i", i=item_id) == 7
+
+
+async def test_an_order_whose_points_another_holds_meanwhile_is_refused_for_the_points(
+    live_server, client, shop, db, engine
+):
+    """The statement found the wallet covering the order when it began, then waited on the
+    wallet's row while another order held points of it: its update of the wallet no longer
+    covered the order and wrote nothing, but it asked again whether the wallet covered it as its
+    beginning saw it, and the resident was told the item was out of stock, ten in stock."""
+    item_id = await make_item(client, shop, name="食用油", points_price=60, stock=10)
+    # 200 points, two orders of 60 held (_race's first two): 80 available, 30 of them held meanwhile.
+    held_meanwhile = "UPDATE ledger_accounts SET held = held + 30 WHERE community_id = :c AND user_id = :u"
+    try:
+        answer = await _race(live_server, shop, engine, item_id, [held_meanwhile])
+    finally:
+        async with engine.begin() as undo:
+            await undo.execute(
+                text("UPDATE ledger_accounts SET held = held - 30 WHERE community_id = :c AND user_id = :u"),
+                {"c": shop.community_id, "u": shop.resident.user_id},
+            )
+    assert answer.status_code == 409 and answer.json()["code"] == "insufficient_points", answer.text
+    assert await count(db, "SELECT stock FROM store_items WHERE id = :i", i=item_id) == 8
+    assert await count(db, HELD, c=shop.community_id, u=shop.resident.user_id) == 120  # the two orders'
