@@ -349,14 +349,17 @@ async def _place_in_one(
     """`placed` with the new order's id; or the order a twin with the same key placed; or the
     refusal."""
     row = await _PLACE_IN_ONE.fetchrow_unless_taken(conn, params, _UNDONE_BY)
-    if row is None:
-        twin = await _ORDER_BY_KEY.fetchrow(conn, {"u": params["u"], "k": params["okey"]})
-        if twin is not None:
-            return _repeat(twin, item_id, quantity)
-        covered = True  # a concurrent order took the stock first: the item's reasons say so
-    elif row["order_id"] is not None:
+    if row is not None and row["order_id"] is not None:
         placed.id = int(row["order_id"])
         return placed
+    # Nothing written. A twin with the same key that committed first is the answer, whether its
+    # key failed the statement or its held points left the wallet short of a second order (a
+    # double tap with points for one).
+    twin = await _ORDER_BY_KEY.fetchrow(conn, {"u": params["u"], "k": params["okey"]})
+    if twin is not None:
+        return _repeat(twin, item_id, quantity)
+    if row is None:
+        covered = True  # a concurrent order took the stock first: the item's reasons say so
     else:
         covered = bool(await _COVERS_NOW.fetchval(conn, {"debit": params["debit"], "n": params["n"]}))
     await _diagnose_refusal(

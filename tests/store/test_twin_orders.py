@@ -11,7 +11,9 @@ from typing import Any
 
 import httpx
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from app.core.authz import Actor
 from app.core.uow import connection_of
 from app.store import placing
 from tests.api.helpers import page_login, post_form
@@ -186,3 +188,35 @@ async def test_an_order_whose_points_another_holds_meanwhile_is_refused_for_the_
     assert answer.status_code == 409 and answer.json()["code"] == "insufficient_points", answer.text
     assert await count(db, "SELECT stock FROM store_items WHERE id = :i", i=item_id) == 8
     assert await count(db, HELD, c=shop.community_id, u=shop.resident.user_id) == 120  # the two orders'
+
+
+async def test_a_double_tap_with_points_for_one_order_answers_with_the_first_order(
+    live_server, client, shop, db, engine
+):
+    """The second tap's statement waited on the wallet's row while the first placed the order,
+    which left the wallet short of a second one: the second wrote nothing and was refused (out of
+    stock, as the wallet read when it began), where its key names the order the first placed."""
+    item_id = await make_item(client, shop, name="大米", points_price=60, stock=10)
+    actor = Actor(shop.resident.user_id, "郑美玉", {shop.community_id: frozenset({"resident"})})
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=60) as http:
+        body = {"item_id": item_id, "quantity": 1}
+        for n in range(2):  # the store account made, the item remembered; 80 of 200 points left
+            made = await http.post(
+                "/api/v1/orders", json={**body, "idempotency_key": f"warm-{n}"}, headers=shop.resident.headers
+            )
+            assert made.status_code == 201, made.text
+        async with async_sessionmaker(engine)() as first:
+            placed = await placing.place_order(
+                await connection_of(first), actor, item_id=item_id, quantity=1, idempotency_key="tap"
+            )
+            second = asyncio.create_task(
+                http.post(
+                    "/api/v1/orders", json={**body, "idempotency_key": "tap"}, headers=shop.resident.headers
+                )
+            )
+            await _waiting(engine)
+            await first.commit()
+        answer = await second
+    assert answer.status_code == 200 and answer.json()["id"] == placed.id, answer.text
+    assert await count(db, "SELECT count(*) FROM store_orders WHERE item_id = :i", i=item_id) == 3
+    assert await count(db, HELD, c=shop.community_id, u=shop.resident.user_id) == 180
