@@ -48,3 +48,22 @@ async def test_todays_redemptions_are_paged_with_their_count(
     assert seen == used[::-1]  # each once, the newest first
     zh = (await client.get(shop, headers=circle.barber.headers)).text
     assert "今天已核销5张。" in zh and len(_listed(zh, used)) == 2
+
+
+async def test_a_redemption_of_today_leads_to_its_vouchers_page(
+    client: Any, circle: Circle, engine: Any
+) -> None:
+    """The shop may open a voucher's page (its cash part, whether it was refunded), but nothing on
+    the shop's pages led there: each of today's redemptions links to it."""
+    offer = await make_offer(client, circle, circle.barber_id, name="理发", points_price=5)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 10)
+    bought = await buy(client, circle.resident, offer, key="today-link")
+    scan = await client.post(
+        "/api/v1/scans", json={"code": bought.json()["voucher_code"]}, headers=circle.barber.headers
+    )
+    assert scan.json()["result"] == "redeemed", scan.text
+    voucher = bought.json()["id"]
+    page = (await client.get(f"/circle/shop/{circle.barber_id}", headers=circle.barber.headers)).text
+    row = page.split(f'data-redeemed="{voucher}"', 1)[1].split("</tr>", 1)[0]
+    assert f'href="/circle/vouchers/{voucher}"' in row, row
+    assert (await client.get(f"/circle/vouchers/{voucher}", headers=circle.barber.headers)).status_code == 200
