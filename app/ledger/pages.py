@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
@@ -374,6 +375,9 @@ async def admin_ledger_submit(
     actor.require(community_id, "admin")
     form = await form_data(request)
     action = form.get("action", "")
+    # The form is sent to the page's address, its search in it: the people found stay listed
+    # when the form comes back refused, and after it is done, beside the search's own words.
+    searched = request.query_params.get("q", "").strip()[:50]
     done_id: int | None = None
     reverse_form = False
     conn = await connection_of(db_session)
@@ -404,7 +408,7 @@ async def admin_ledger_submit(
                     notice=None,
                     form=form,
                     ask_again={"action": action, "points": points},
-                    **await _admin_context(request, db_session, community_id, chosen=user_id),
+                    **await _admin_context(request, db_session, community_id, searched, chosen=user_id),
                 )
             move = services.award_ex if action == "award" else services.deduct_ex
             transfer_id, created = await move(
@@ -473,10 +477,12 @@ async def admin_ledger_submit(
             notice=None,
             form=form,
             **await _admin_context(
-                request, db_session, community_id, chosen=optional_int(form.get("user_id"))
+                request, db_session, community_id, searched, chosen=optional_int(form.get("user_id"))
             ),
         )
     done = f"/admin/c/{community_id}/ledger?done={action}"
+    if searched:
+        done += "&" + urlencode({"q": searched})
     return Redirect(done + (f"&t={done_id}" if done_id else ""), status_code=303)
 
 

@@ -367,3 +367,32 @@ async def test_a_negative_number_typed_to_deduct_is_told_where_deducting_is(
         assert "要扣减积分，请填写扣减的数量，再点“扣减”。" in refused.text
         assert "9007199254740991" not in refused.text and 'value="楼道清理"' in refused.text
     assert (await db.execute(text(balance), params)).scalar_one() == before
+
+
+async def test_the_award_form_keeps_the_people_found_when_it_comes_back(
+    client: Any, setup: Any, db: Any
+) -> None:
+    """The form is sent from a search (丁娜 among 2,000 households): refused, it came back with
+    the search's words in their box and the first 200 people by name in the list; done, with
+    neither. The people found stay listed both times."""
+    cid = setup.community_id
+    await db.execute(
+        text(
+            "WITH u AS (INSERT INTO users (display_name) SELECT 'A居民' || lpad(n::text, 3, '0') "
+            "FROM generate_series(1, 205) n RETURNING id) "
+            "INSERT INTO memberships (user_id, community_id, roles) SELECT id, :c, '{resident}' FROM u"
+        ),
+        {"c": cid},
+    )
+    await db.commit()
+    await page_login(client, setup.admin)
+    url = f"/admin/c/{cid}/ledger?q=王阿"
+    form = {"action": "award", "user_id": str(setup.resident.user_id), "reason": "楼道清理"}
+    refused = await post_form(client, url, {**form, "points": "0", "nonce": "kept-1"})
+    assert refused.status_code == 422
+    assert "A居民" not in refused.text and "data-more" not in refused.text
+    assert re.search(rf'<option value="{setup.resident.user_id}" selected>王阿姨', refused.text)
+    done = await post_form(client, url, {**form, "points": "5", "nonce": "kept-2"})
+    assert done.status_code == 303 and "q=%E7%8E%8B%E9%98%BF" in done.headers["location"]
+    after = (await client.get(done.headers["location"])).text
+    assert "A居民" not in after and 'value="王阿"' in after and "王阿姨" in after
