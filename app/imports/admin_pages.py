@@ -4,6 +4,7 @@ members' cards to print)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from litestar import Request, get, post
@@ -212,6 +213,20 @@ async def start(
 
 # A rejected row's problem in the file of them, with its column, in the reader's punctuation.
 WHERE_WRONG = lazy("%(column)s: %(problem)s")
+# A row's problems one after the other, each ending in its own full stop: a space after an English
+# one, none after a Chinese 。.
+THEN = lazy("%(before)s %(after)s")
+
+
+def _problems(_: Any, sentences: list[tuple[str, str]]) -> str:
+    """A row's problems as the reader writes them one after the other, each with its column."""
+    said = [
+        str(_(WHERE_WRONG, column=column, problem=sentence)) if column else sentence
+        for column, sentence in sentences
+    ]
+    return (
+        functools.reduce(lambda before, after: str(_(THEN, before=before, after=after)), said) if said else ""
+    )
 
 
 @get("/admin/c/{community_id:int}/imports/{import_id:int}/rejected.csv", include_in_schema=False)
@@ -235,11 +250,7 @@ async def rejected_file(
             row.building,
             row.roles_text,
             row.no_phone_text,
-            # Each problem ends in its own full stop, in either language: a space between them.
-            " ".join(
-                str(_(WHERE_WRONG, column=column, problem=sentence)) if column else sentence
-                for column, sentence in _sentences(request, row)
-            ),
+            _problems(_, _sentences(request, row)),
         ]
         for row in await services.rejected_rows(db_session, run)
     ]

@@ -40,3 +40,6 @@ async def test_the_file_of_rejected_rows_is_punctuated_in_the_readers_language(
     assert "：" not in english and "；" not in english
     chinese = (await client.get(url)).content.decode("utf-8-sig").splitlines()[1]
     assert "手机：" in chinese and "姓名：" in chinese
+    # Chinese sentences follow each other with no space after their full stop: 。 is one.
+    assert "。 " not in chinese and "。姓名：" in chinese, chinese
+    assert ". Name: " in english, english
