@@ -315,3 +315,19 @@ async def test_a_grid_worker_lists_the_residents_without_a_phone_page_by_page(cl
     assert "持卡老人2" in second.text and "有手机的邻居" not in second.text
     everyone = await client.get(url)
     assert "共找到居民 6 位。" in everyone.text and 'value="1" checked' not in everyone.text
+
+
+async def test_the_residents_list_leads_to_the_import_of_a_list_of_them(client, factory):
+    """A community's 2,000 households come as a spreadsheet, and the residents list offered only
+    the form that adds one person: the import was found from the home page's further links."""
+    tenant = await factory.tenant()
+    grid = await factory.person(tenant, roles=["resident", "grid_worker"], name="王网格")
+    url = f"/admin/c/{tenant.community_id}/residents"
+    await page_login(client, tenant.admin)
+    page = (await client.get(url)).text
+    assert (
+        f'href="/admin/c/{tenant.community_id}/imports" data-import-link>从文件导入居民（Excel 或 CSV）'
+        in page
+    )
+    await page_login(client, grid)
+    assert "data-import-link" not in (await client.get(url)).text
