@@ -119,6 +119,10 @@ async def event_page_response(
         schedule=rules.schedule_status(event.status, event.starts_at, event.ends_at, now),
         schedule_labels=rules.SCHEDULE_LABELS,
         takes_scans=scanning,
+        # Before check-in opens the page says when it does, instead of a scan every answer refuses.
+        opens_at=event.starts_at - rules.OPENS_BEFORE
+        if rules.check_in_window(now, event.starts_at, event.ends_at) == "not_started"
+        else None,
         outcome=await services.outcome(db_session, event.id)
         if not scanning and event.status != "cancelled"
         else None,
