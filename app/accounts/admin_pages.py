@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import cards, honours, member_cards, people, services
 from app.accounts.models import COMMUNITY_ROLES, MemberCard, Membership, User
-from app.core import clock, form_keys, qr
+from app.core import clock, form_keys, paging, qr
 from app.core.authz import Actor
 from app.core.errors import DomainError
 from app.core.i18n import gettext_for, lazy
@@ -71,12 +71,12 @@ async def _resident_rows(
     building_id: int | None,
     page: int,
     no_phone: bool = False,
-) -> tuple[list[tuple[User, Membership]], int | None]:
-    """One page of residents by name and how many match in all (None on a page past the last),
-    only those without a phone number with `no_phone` (the card holders a grid worker calls on:
-    a hundred among 5,000 members). The page is read from the members' index by name (migration
-    0049), the count from an index too: a large community's page reads its 50 rows, not every
-    member."""
+) -> tuple[list[tuple[User, Membership]], int, paging.Window]:
+    """One page of residents by name (a page past the last reads the last: app.core.paging),
+    how many match in all and which page it is; only those without a phone number with
+    `no_phone` (the card holders a grid worker calls on: a hundred among 5,000 members). The
+    page is read from the members' index by name (migration 0049), the count from an index too:
+    a large community's page reads its 50 rows, not every member."""
     found = [Membership.community_id == community_id]
     if compound_id:
         found.append(Membership.compound_id == compound_id)
@@ -88,13 +88,12 @@ async def _resident_rows(
     if q:
         counted = counted.where(people.found_by_name_or_phone(community_id, q))
     total = int(await session.scalar(counted) or 0)
-    if page > 1 and (page - 1) * PAGE_SIZE >= total:
-        return [], None
+    at = paging.window(total, page, PAGE_SIZE)
     stmt = select(User, Membership).join(User, User.id == Membership.user_id).where(*found)
     if q:
         stmt = stmt.where(people.found_by_name_or_phone(community_id, q))
-    stmt = stmt.order_by(*people.BY_NAME).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    return [(row[0], row[1]) for row in await session.execute(stmt)], total
+    stmt = stmt.order_by(*people.BY_NAME).offset(at.offset).limit(PAGE_SIZE)
+    return [(row[0], row[1]) for row in await session.execute(stmt)], total, at
 
 
 @get("/admin/c/{community_id:int}/residents", include_in_schema=False)
@@ -110,9 +109,8 @@ async def residents_page(
     no_phone: str = "",
 ) -> Template:
     community = await services.community_for(db_session, actor, community_id, "admin", "staff", "grid_worker")
-    page = max(page, 1)
     without_phone = no_phone == "1"
-    rows, total = await _resident_rows(
+    rows, total, at = await _resident_rows(
         db_session,
         community_id,
         q.strip(),
@@ -121,7 +119,6 @@ async def residents_page(
         page,
         no_phone=without_phone,
     )
-    pages = -(-(total or 0) // PAGE_SIZE)
     places = await places_of(db_session, community_id)
     compound_names = {c.id: c.name for c, _b in places}
     building_names = {b.id: b.name for _c, bs in places for b in bs}
@@ -131,9 +128,14 @@ async def residents_page(
         community=community,
         rows=rows,
         total=total,
-        pages=pages,
-        more=page < pages,
-        page=page,
+        pages=at.pages,
+        page=at.number,
+        # The list's filters, kept by its pages' links (templates/_pager.html).
+        kept={
+            k: v
+            for k, v in (("q", q), ("compound", compound), ("building", building), ("no_phone", no_phone))
+            if v
+        },
         q=q,
         compound=compound,
         building=building,
