@@ -84,6 +84,13 @@ async def test_sign_up_for_someone_tells_namesakes_apart_by_where_they_live(clie
     assert "光复新村 1号楼 101" in _entry(page, one.user_id)
     assert "光复新村 2号楼 502" in _entry(page, two.user_id) and "持卡居民" in _entry(page, two.user_id)
     assert "data-more" not in page
+    # The buttons read alike (为 丁娜 报名): each is described by where its person lives.
+    for person in (one, two):
+        entry = re.search(
+            rf'<li>(?:(?!</li>).)*name="user_id" value="{person.user_id}"(?:(?!</li>).)*', page, re.S
+        )
+        assert entry and f'id="lives-{person.user_id}"' in entry.group(0)
+        assert f'aria-describedby="lives-{person.user_id}"' in entry.group(0)
 
 
 async def test_sign_up_for_someone_says_when_more_have_the_name_than_it_lists(client, site, factory, db):
