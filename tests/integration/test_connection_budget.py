@@ -1,7 +1,8 @@
 """`jinlin serve`'s connection budget (app.core.connections): the figure per worker is what its
 pools really open, counted in pg_stat_activity with every pool held to its limit; a server
 without room for the workers asked for is warned of at start, the default one is not; and on
-the embedded database `serve --workers N` raises max_connections for its workers."""
+the embedded database `serve --workers N` raises max_connections for its workers (checked by
+tests/integration/test_processes.py's embedded test)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import logging
 import os
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -24,8 +24,6 @@ from app.core import connections, jobs
 from app.core.database import ENGINE_OPTIONS, libpq_url
 from app.core.settings import Settings
 from tests.conftest import _admin_sql
-from tests.integration.test_cli import data_dir as data_dir  # the fixture
-from tests.integration.test_processes import Serve, _env
 
 # A role of this test process alone: its connections are the app's under test, and no other's.
 ROLE = f"jinlin_budget_{os.getpid()}"
@@ -262,26 +260,6 @@ async def test_serve_warns_of_a_server_without_room_for_its_workers_and_not_of_o
     assert f"{too_many} worker(s) may open {too_many} × {each} = {too_many * each}" in message
 
 
-def _max_connections(data_dir: Path) -> int:
-    async def read() -> int:
-        connection = await asyncpg.connect(host=str(data_dir / "pg"), user="postgres", database="jinlin")
-        try:
-            return int(await connection.fetchval("SHOW max_connections"))
-        finally:
-            await connection.close()
-
-    return asyncio.run(read())
-
-
-def test_serve_on_the_embedded_database_makes_room_for_its_workers(data_dir: Path) -> None:
-    workers = 3  # with the jobs, past PostgreSQL's default of 100
-    want = connections.needed(Settings(None, data_dir, "", secure_cookies=False), workers)
-    assert want > DEFAULT_MAX_CONNECTIONS
-    serve = Serve(_env(data_dir), workers=workers)
-    try:
-        assert _max_connections(data_dir) >= want + connections.HEADROOM
-        assert serve.answers()
-        assert "PostgreSQL has room for" not in serve.tail()
-    finally:
-        serve.stop()
-        serve.kill_all()
+# That serve on the embedded database raises max_connections for its workers is checked by
+# tests/integration/test_processes.py's embedded test, at its first start: each start of serve on a
+# new data directory (initdb, the migrations, the workers' app) cost about 7 CPU-s.

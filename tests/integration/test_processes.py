@@ -1,7 +1,7 @@
 """`jinlin serve` as real processes: a killed master takes its workers with it, a port already
 served is refused, the embedded PostgreSQL's bookkeeping survives a killed serve, and the app
 answers again by itself after PostgreSQL is killed and comes back (embedded: serve starts it
-again; external: whoever runs it does)."""
+again, after its first start made room for its workers; external: whoever runs it does)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ import httpx
 import psutil
 import pytest
 
+from app.core import connections
 from app.core.database import libpq_url, normalise_url
 from app.core.serving import WATCH_INTERVAL
+from app.core.settings import Settings
 from tests.conftest import (
     ROOT,
     SECRET,
@@ -39,6 +41,8 @@ from tests.integration.helpers import owned_directory, stop_postgres
 
 # The app must answer again within this many seconds of PostgreSQL being back.
 RECOVERY = 30.0
+# PostgreSQL's default max_connections.
+DEFAULT_MAX_CONNECTIONS = 100
 
 
 def _env(data_dir: Path, database_url: str | None = None) -> dict[str, str]:
@@ -263,14 +267,31 @@ def _job_workers(url: str, figure: str = "coalesce(max(id), 0)") -> int:
     return asyncio.run(run())
 
 
+def _max_connections(data_dir: Path) -> int:
+    async def read() -> int:
+        connection = await asyncpg.connect(host=str(data_dir / "pg"), user="postgres", database="jinlin")
+        try:
+            return int(await connection.fetchval("SHOW max_connections"))
+        finally:
+            await connection.close()
+
+    return asyncio.run(read())
+
+
 def test_embedded_serve_through_kills_and_a_clean_stop(data_dir: Path, servers: list[Serve]):
-    """One data directory, in order: `admin create` beside a live serve, PostgreSQL killed (serve
-    starts it again and the app answers by itself), the master killed (its workers exit,
-    PostgreSQL stays for the next serve), a second serve, and its clean stop, which stops
-    PostgreSQL although the killed master never released it."""
+    """One data directory, in order: serve's first start, which makes room for its workers
+    (max_connections), `admin create` beside it, PostgreSQL killed (serve starts it again and
+    the app answers by itself), the master killed (its workers exit, PostgreSQL stays for the
+    next serve), a second serve, and its clean stop, which stops PostgreSQL although the killed
+    master never released it."""
     env = _env(data_dir)
-    serve = Serve(env, workers=2)
+    workers = 3  # with the jobs, past PostgreSQL's default of 100 connections
+    want = connections.needed(Settings(None, data_dir, "", secure_cookies=False), workers)
+    assert want > DEFAULT_MAX_CONNECTIONS
+    serve = Serve(env, workers=workers)
     servers.append(serve)
+    assert _max_connections(data_dir) >= want + connections.HEADROOM
+    assert "PostgreSQL has room for" not in serve.tail()
     phone, password = _admin(env)  # beside the running serve, as API.md says
     assert _login(serve, phone, password)
     first = _postmaster(data_dir)
