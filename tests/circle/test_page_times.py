@@ -101,6 +101,8 @@ async def test_a_vouchers_dates_stay_whole_in_its_sentences(client: Any, circle:
             assert page.status_code == 200, page.text
             assert 'class="unbroken"' in page.text, path
             assert loose_dates(page.text) == [], (path, lang)
+    mine = (await client.get("/circle/me/vouchers", headers=circle.resident.headers)).text
+    assert "<h2 data-open-heading>待使用</h2>" in mine  # nothing waits for a payment
 
 
 async def test_a_vouchers_page_leads_its_shop_back_to_the_shop(

@@ -30,6 +30,8 @@ async def test_a_voucher_waiting_for_its_cash_says_how_much_on_its_page_the_list
     mine = (await pay.get("/circle/me/vouchers")).text
     row = mine.split(f'data-voucher="{bought["id"]}"', 1)[1].split("</li>", 1)[0]
     assert "待支付" in row and "20.50元" in row, row
+    # Listed with the vouchers ready to use, under a heading that says it is not ready yet.
+    assert "<h2 data-open-heading>待使用或待支付</h2>" in mine, mine
     english = (await pay.get("/circle/me/vouchers", headers=EN)).text
     row = english.split(f'data-voucher="{bought["id"]}"', 1)[1].split("</li>", 1)[0]
     assert "20.50 yuan cash to pay" in row, row
