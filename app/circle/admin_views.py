@@ -204,12 +204,20 @@ async def month_statements(
     provider's it was, said above the table, whose rows all look alike."""
     page = await _statement_page(db_session, actor, community_id, month, lenient=True)
     figures = await statements.community_statements(db_session, actor, community_id, page.month)
+    recent = _recent_months(page.this_month, 6)
     return render(
         request,
         "circle/statements.html",
         month=page.month,
         month_text=clock.month_text(page.month),
-        months=[clock.month_text(m) for m in _recent_months(page.this_month, 6)],
+        months=[clock.month_text(m) for m in recent],
+        # Older months a statement still waits in, a button each: past the six they were unseen.
+        waiting_months=[
+            clock.month_text(m)
+            for m in await statements.months_to_settle_before(
+                db_session, community_id, recent[-1], page.community.time_zone
+            )
+        ],
         figures=figures,
         cash_lines=await statements.cash_lines(db_session, community_id, page.month),
         names={f.organisation_id: f.name for f in figures},

@@ -381,3 +381,28 @@ async def first_month(
     )
     months = [m for m in (first_statement, first_redeemed and clock.month_of(first_redeemed, zone)) if m]
     return min(months) if months else None
+
+
+async def months_to_settle_before(
+    session: AsyncSession, community_id: int, before: date, zone: str
+) -> list[date]:
+    """The months before `before` that still wait on the admin: a provider's statement closed and
+    not marked paid, or vouchers redeemed in a month not closed for their provider. The page
+    offers the last six months; a month left open past them was gone from view, its provider
+    never paid."""
+    start, _end = clock.month_bounds(before, zone)
+    rows = await session.execute(
+        text(
+            "SELECT month FROM circle_statements "
+            "WHERE community_id = :c AND status = 'closed' AND month < :before "
+            "UNION "
+            "SELECT CAST(date_trunc('month', v.redeemed_at AT TIME ZONE :z) AS date) FROM circle_vouchers v "
+            "WHERE v.community_id = :c AND v.status = 'redeemed' AND v.redeemed_at < :start "
+            "AND NOT EXISTS (SELECT 1 FROM circle_statements s WHERE s.community_id = v.community_id "
+            "AND s.organisation_id = v.organisation_id "
+            "AND s.month = CAST(date_trunc('month', v.redeemed_at AT TIME ZONE :z) AS date)) "
+            "ORDER BY 1"
+        ),
+        {"c": community_id, "before": before, "start": start, "z": zone},
+    )
+    return [row[0] for row in rows]
