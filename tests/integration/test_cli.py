@@ -1,6 +1,7 @@
 """The `jinlin` command on the embedded database: serve, admin create beside a running serve,
-demo twice, db upgrade; stopping serve stops PostgreSQL (unless another process still uses it)
-and a second start reuses the data; the teardown stops a server left running, and never starts one.
+demo twice, db upgrade; stopping serve stops PostgreSQL, and a second start reuses the data,
+beside a process holding the server, which its stop leaves running for it; the teardown stops a
+server left running, and never starts one.
 
 `serve` runs as the real entry point (`python -m app.cli`) in processes of its own; the commands
 beside it run in this process through click's runner, on the server serve started, as a `jinlin`
@@ -177,17 +178,45 @@ def test_cli_on_the_embedded_database(data_dir: Path):
         time.sleep(0.2)
     assert not _postgres_running(data_dir), serve.log.read_text()[-2000:]
 
-    # A second start reuses the data: the admin made before still logs in.
-    second = Serve(data_dir)
+    # A second start reuses the data: the admin made before still logs in. It joins the server
+    # that a `jinlin` command started and holds (as admin create does), and its stop leaves the
+    # server to that command: the last process using it stops it.
+    holder = _holder(data_dir)
     try:
-        token = httpx.post(second.url + "/api/v1/auth/token", json={"phone": phone, "password": password})
-        assert token.status_code == 200, token.text
+        second = Serve(data_dir)
+        try:
+            token = httpx.post(second.url + "/api/v1/auth/token", json={"phone": phone, "password": password})
+            assert token.status_code == 200, token.text
+        finally:
+            assert second.stop() is not None
+        assert _postgres_running(data_dir), "serve stopped the server another process uses"
     finally:
-        second.stop()
+        holder.communicate(timeout=60)
     deadline = time.monotonic() + 20
     while _postgres_running(data_dir) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _postgres_running(data_dir)
+    assert not _postgres_running(data_dir), "the last process using the server stopped it"
+
+
+def _holder(data_dir: Path) -> subprocess.Popen[str]:
+    """A process holding the embedded server, as a `jinlin` command does while it runs, until
+    its stdin closes."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from app.core.database import start_embedded;"
+            " start_embedded(Path(sys.argv[1])); print('held', flush=True); sys.stdin.read()",
+            str(data_dir),
+        ],
+        cwd=ROOT,
+        env=_env(data_dir),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
 
 
 def test_the_teardown_stops_a_server_whose_holder_was_killed(data_dir: Path):
@@ -247,33 +276,3 @@ def test_the_teardown_never_starts_a_server_stopping_beside_it(data_dir: Path):
         assert not _postgres_running(data_dir), (delay, log[-2000:])
     # One start a round: the teardown never started the server again.
     assert log.count("database system is ready to accept connections") == len(delays), log[-3000:]
-
-
-def test_serve_leaves_the_server_to_another_process_still_using_it(data_dir: Path):
-    # A `jinlin` command holding the embedded server (as admin create does) while serve stops:
-    # the server runs on for it, and stops when it ends.
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from pathlib import Path; from app.core.database import start_embedded;"
-            " start_embedded(Path(sys.argv[1])); print('held', flush=True); sys.stdin.read()",
-            str(data_dir),
-        ],
-        cwd=ROOT,
-        env=_env(data_dir),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        serve = Serve(data_dir)
-        assert serve.stop() is not None
-        assert _postgres_running(data_dir), "serve stopped the server another process uses"
-    finally:
-        holder.communicate(timeout=60)
-    deadline = time.monotonic() + 20
-    while _postgres_running(data_dir) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not _postgres_running(data_dir), "the last process using the server stopped it"
