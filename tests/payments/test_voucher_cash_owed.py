@@ -70,3 +70,27 @@ async def test_the_shop_is_told_a_vouchers_cash_part_was_paid_online_before_it_r
         )
         assert 'data-result="voucher_ready"' in preview.text, preview.text
         assert said in preview.text.split("data-cash-paid>", 1)[1].split("</p>", 1)[0], preview.text
+
+
+async def test_a_voucher_whose_cash_part_was_paid_says_so_to_its_resident(
+    pay: Any, factory: Any, engine: Any
+) -> None:
+    """Paid, the voucher's page and My vouchers read 50 积分 and nothing of the 20.50 yuan paid
+    for it: the resident saw the cash once, on the payment's own notice, and the shop alone was
+    told it had been paid."""
+    circle = await _circle(pay, factory, engine)
+    await give_points(engine, circle.community_id, circle.resident.user_id, 100)
+    offer = await make_offer(pay, circle, name="家电清洗", points_price=50, cash_price_cents=2050)
+    bought = await _buy(pay, circle, offer)
+    await deliver(pay, await fake_step(engine, "pay", session_of(bought["checkout_url"])))  # type: ignore[arg-type]
+    await apply_waiting(engine)
+    await page_session(pay, circle.resident)
+    page = (await pay.get(f"/circle/vouchers/{bought['id']}")).text
+    assert 'data-status="held"' in page
+    paid = page.split("data-cash-paid>", 1)[1].split("</p>", 1)[0]
+    assert paid == "现金部分20.50元已在线支付。", paid
+    english = (await pay.get(f"/circle/vouchers/{bought['id']}", headers=EN)).text
+    assert "Its cash part of 20.50 yuan was paid online." in english
+    mine = (await pay.get("/circle/me/vouchers")).text
+    row = mine.split(f'data-voucher="{bought["id"]}"', 1)[1].split("</li>", 1)[0]
+    assert "已付现金20.50元" in row, row
