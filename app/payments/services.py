@@ -21,6 +21,7 @@ log = logging.getLogger("jinlin.payments")
 
 
 NOT_TAKING = lazy("This takes no donations: it is not in the public pool.")
+NO_MORE = lazy("This takes no more donations: it has come true or is closed.")
 
 
 def payments_off() -> DomainError:
@@ -169,6 +170,8 @@ async def donate(
     if not target.public:
         # Members see a wish still under review, or rejected: it takes no money (yet).
         raise DomainError("conflict", 409, NOT_TAKING)
+    if not target.taking:
+        raise DomainError("conflict", 409, NO_MORE)
     if rules.donation_refusal(amount_cents):
         raise rules.at_least(rules.MIN_DONATION_CENTS, field="amount_cents")
     if gateway.config_for(settings) is None:

@@ -20,6 +20,9 @@ class Target:
     goal_cents: int | None
     # Whether anyone may see it and give to it without logging in (a published wish).
     public: bool = True
+    # Whether it still takes donations: a wish that has come true takes no more, though its
+    # funding page still shows who gave.
+    taking: bool = True
     # The target's own page, for a link back.
     url: str | None = None
     # Its page for its community's members (its admins), where that is not `url`: a wish's public

@@ -1,5 +1,6 @@
-"""Micro-wishes as funding targets of app.payments: a wish with a funding goal takes donations
-once it is in the public pool (published, taken up or come true)."""
+"""Micro-wishes as funding targets of app.payments: a wish with a funding goal is shown with its
+funding once it is in the public pool (published, taken up or come true), and takes donations
+until it has come true."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ def _target(r: Any) -> targets.Target:
         title=str(r["title"]),
         goal_cents=r["funding_goal_cents"],
         public=r["status"] in rules.IN_POOL,
+        taking=r["status"] in rules.TAKES_DONATIONS,
         url=f"/c/{r['community_id']}/wish-pool",
         admin_url=f"/wishes/{r['id']}",
     )

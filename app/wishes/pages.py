@@ -31,7 +31,7 @@ from app.core.web import (
 )
 from app.payments import contributions as funding
 from app.places.models import Community
-from app.wishes import access, partner_office, reading, services
+from app.wishes import access, partner_office, reading, rules, services
 from app.wishes import home as _home  # noqa: F401 - registers its share of the home page
 
 KIND_LABELS = {"item": lazy("Item wish"), "service": lazy("Service wish")}
@@ -67,6 +67,7 @@ async def wish_pool(
         pages=listed.pages,
         status_labels=STATUS_LABELS,
         kind_labels=KIND_LABELS,
+        taking_donations=rules.TAKES_DONATIONS,
         public_pages=homes.other_public_pages(community_id, request.url.path),
         # A wish's own page, for its community's members and the units acting there; a visitor
         # who is not signed in is asked to log in by it.

@@ -10,6 +10,9 @@ STATUSES = ("submitted", "published", "rejected", "claimed", "delivered")
 IN_POOL = ("published", "claimed", "delivered")
 # The same as SQL, for the statements that choose wishes by it (app.wishes.reading).
 IN_POOL_SQL = "(" + ", ".join(f"'{status}'" for status in IN_POOL) + ")"
+# The statuses in which a wish with a funding goal takes donations: in the pool and not yet come
+# true (a wish come true, or rejected, is offered no more money).
+TAKES_DONATIONS = ("published", "claimed")
 
 # The only moves a wish makes (API.md): forward, and a claim released back to the pool.
 MOVES: dict[str, dict[str, str]] = {

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.payments import fake, gateway
+from tests.api.helpers import post_form
 from tests.conftest import login
 from tests.payments.conftest import (
     apply_waiting,
@@ -262,3 +263,36 @@ async def test_the_page_a_donor_returns_to_says_when_the_payment_is_confirmed(
     late = await pay.get(f"/fund/wish/{goal.wish_id}?paid=1&session_id={other}&part=1&n=20")
     assert 'data-paid="pending"' in late.text and "hx-get" not in late.text
     assert f'href="/fund/wish/{goal.wish_id}?paid=1&amp;session_id={other}"' in late.text
+
+
+async def test_a_wish_come_true_is_offered_no_more_donations_and_takes_none(
+    pay: Any, factory: Any, engine: Any, db: Any
+):
+    """The pool offered 支持这个心愿 on a wish already come true, and its funding page and the
+    API took money for it."""
+    goal = await wish_with_goal(pay, factory)
+    pool = await pay.get(f"/c/{goal.community_id}/wish-pool")
+    assert f'href="/fund/wish/{goal.wish_id}"' in pool.text  # offered while it waits
+    async with async_sessionmaker(engine)() as s, s.begin():
+        await s.execute(
+            text("UPDATE wishes SET status = 'delivered', claimed_by = :u WHERE id = :w"),
+            {"w": goal.wish_id, "u": goal.admin.user_id},
+        )
+    pool = await pay.get(f"/c/{goal.community_id}/wish-pool")
+    assert f'data-wish="{goal.wish_id}" data-wish-status="delivered"' in pool.text
+    assert f'href="/fund/wish/{goal.wish_id}"' not in pool.text
+    page = await pay.get(f"/fund/wish/{goal.wish_id}")
+    assert page.status_code == 200 and "data-not-taking" in page.text and 'name="amount"' not in page.text
+    body = {"amount_cents": 1000, "idempotency_key": "too-late"}
+    answer = await pay.post(
+        f"/api/v1/wishes/{goal.wish_id}/donations", json=body, headers=goal.resident.headers
+    )
+    assert answer.status_code == 409 and answer.json()["code"] == "conflict", answer.text
+    assert answer.json()["detail"]
+    form = await post_form(pay, f"/fund/wish/{goal.wish_id}", {"amount": "20", "key": "late-form"})
+    assert form.status_code == 409 and "data-not-taking" in form.text, form.text[:500]
+    made = await db.scalar(
+        text("SELECT count(*) FROM payments WHERE target_kind = 'wish' AND target_id = :w"),
+        {"w": goal.wish_id},
+    )
+    assert made == 0
