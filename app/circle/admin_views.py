@@ -21,11 +21,11 @@ from app.circle.views import OFFER_LABELS
 from app.core import clock, exports, fields, form_keys, organisations
 from app.core import photos as core_photos
 from app.core.authz import Actor
-from app.core.errors import NotFound
+from app.core.errors import Invalid, NotFound
 from app.core.figures import Scope
 from app.core.i18n import gettext_for, lazy
 from app.core.rendering import currency_of
-from app.core.web import client_address, render
+from app.core.web import client_address, error_message, render
 from app.places.models import Community, Compound
 from app.places.services import community_for
 
@@ -172,18 +172,17 @@ async def _statement_page(
     community_id: int,
     month: str | None,
     *,
-    lenient: bool = False,
     provider_id: int | None = None,
 ) -> _StatementPage:
     """A statement page's community, for its admins only (and the provider, where the page is of
-    one, serving it), and its month: `month` as YYYY-MM (refused where it is none; with `lenient`,
-    or for None, the month before this one where the community is)."""
+    one, serving it), and its month: `month` as YYYY-MM (refused where it is none; for None, the
+    month before this one where the community is)."""
     community = await community_for(db_session, actor, community_id, "admin")
     if provider_id is not None:
         await statements.require_serving(db_session, provider_id, community_id)
     this_month = clock.month_of(clock.now(), community.time_zone)
-    if month is None or lenient:
-        chosen = (clock.parse_month(month) if month else None) or clock.previous_month(this_month)
+    if month is None:
+        chosen = clock.previous_month(this_month)
     else:
         chosen = fields.month(month)
     return _StatementPage(community, chosen, this_month)
@@ -201,13 +200,21 @@ async def month_statements(
 ) -> Template:
     """A month's statements, provider by provider, and its cash parts (the month before this one
     unless `month` names another); after a month is closed or marked paid (`done`), which
-    provider's it was, said above the table, whose rows all look alike."""
-    page = await _statement_page(db_session, actor, community_id, month, lenient=True)
+    provider's it was, said above the table, whose rows all look alike. A month that is none is
+    refused as the store's report refuses one: the reason above the month before this one."""
+    error = None
+    try:
+        page = await _statement_page(db_session, actor, community_id, month or None)
+    except Invalid as exc:
+        error = error_message(request, exc)
+        page = await _statement_page(db_session, actor, community_id, None)
     figures = await statements.community_statements(db_session, actor, community_id, page.month)
     recent = _recent_months(page.this_month, 6)
     return render(
         request,
         "circle/statements.html",
+        status_code=422 if error else 200,
+        error=error,
         month=page.month,
         month_text=clock.month_text(page.month),
         months=[clock.month_text(m) for m in recent],

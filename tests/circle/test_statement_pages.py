@@ -50,17 +50,38 @@ async def test_closing_a_month_and_marking_it_paid_say_which_provider_they_were_
 async def test_the_statement_pages_without_a_month_show_the_month_before_this_one(
     client: Any, circle: Circle
 ) -> None:
-    """The month's table and a provider's confirmation read the same month when none is named (or
-    the table a word for one): the month before this one where the community is, which may be
-    closed, and the confirmation refuses a month that is none."""
+    """The month's table and a provider's confirmation read the same month when none is named:
+    the month before this one where the community is, which may be closed, and both refuse a
+    month that is none."""
     last = clock.month_text(clock.previous_month(clock.month_of(clock.now(), "Asia/Shanghai")))
     base = f"/circle/admin/c/{circle.community_id}/statements"
     await page_login(client, circle.admin)
-    for asked in ("", "?month=上个月"):
-        table = await client.get(base + asked)
-        assert table.status_code == 200 and f"<h2>{last}</h2>" in table.text
-        assert f'href="{base}/{circle.barber_id}?month={last}&step=close"' in table.text
+    table = await client.get(base)
+    assert table.status_code == 200 and f"<h2>{last}</h2>" in table.text
+    assert f'href="{base}/{circle.barber_id}?month={last}&step=close"' in table.text
+    assert 'role="alert"' not in table.text
     confirm = await client.get(f"{base}/{circle.barber_id}")
     assert confirm.status_code == 200 and f'name="month" value="{last}"' in confirm.text
     refused = await client.get(f"{base}/{circle.barber_id}", params={"month": "上个月"})
     assert refused.status_code == 422
+
+
+async def test_the_statements_page_refuses_a_month_that_is_none_as_the_store_report_does(
+    client: Any, circle: Circle
+) -> None:
+    """A `?month=` that is no month showed last month's table without a word, as if it had been
+    asked for; the store's report answers the same address with its reason (422). The statements
+    page now says why, in the reader's language, above the month before this one."""
+    last = clock.month_text(clock.previous_month(clock.month_of(clock.now(), "Asia/Shanghai")))
+    base = f"/circle/admin/c/{circle.community_id}/statements"
+    await page_login(client, circle.admin)
+    for asked in ("上个月", "2026-13", "2026-3x"):
+        table = await client.get(base, params={"month": asked})
+        assert table.status_code == 422, asked
+        assert '<div class="alert" role="alert">月份格式为YYYY-MM，例如2026-03。</div>' in table.text
+        assert f"<h2>{last}</h2>" in table.text
+    english = await client.get(base, params={"month": "last"}, headers={"Accept-Language": "en"})
+    assert english.status_code == 422
+    assert "The month is written YYYY-MM, such as 2026-03." in english.text
+    report = await client.get(f"/store/admin/c/{circle.community_id}/report", params={"month": "last"})
+    assert report.status_code == 422
