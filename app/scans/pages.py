@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Template
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import uow
@@ -15,6 +16,7 @@ from app.core.errors import DomainError, Forbidden
 from app.core.i18n import lazy
 from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render
+from app.places.models import Community
 from app.scans import scanning, services
 
 
@@ -44,6 +46,7 @@ async def scan_page(
         event=event,
         mode_action=action if event is not None else "",
         mode_context=context if context in ("counter",) else "",
+        counters=await _counters(db_session, actor, context),
         result_template=None,
         # Back from signing up the person a check-in was refused for (app.events.pages).
         signed_up=done if event is not None and done in ("signed_up", "waitlisted") else "",
@@ -95,6 +98,7 @@ async def scan_submit(request: Request, actor: Actor, db_session: AsyncSession) 
             event=event,
             mode_action=scan.action or "",
             mode_context=scan.context or "",
+            counters=await _counters(db_session, actor, scan.context),
             result_template="scan/_refused.html",
             **context_vars,
         )
@@ -109,9 +113,21 @@ async def scan_submit(request: Request, actor: Actor, db_session: AsyncSession) 
         event=event,
         mode_action=scan.action or "",
         mode_context=scan.context or "",
+        counters=await _counters(db_session, actor, scan.context),
         result_template=template,
         **context_vars,
     )
+
+
+async def _counters(db_session: AsyncSession, actor: Actor, context: str | None) -> list[Community]:
+    """The communities whose counter the counter scanner serves (its crumbs lead back to each
+    one's orders list; there was only the way home)."""
+    if context != "counter" or not actor.staff_of:
+        return []
+    found = await db_session.scalars(
+        select(Community).where(Community.id.in_(actor.staff_of)).order_by(Community.id)
+    )
+    return list(found)
 
 
 async def _event_for_page_safe(db_session: AsyncSession, actor: Actor, event_id: int | None) -> Any:

@@ -324,3 +324,24 @@ async def test_a_member_card_at_the_counter_is_told_at_a_glance(client, shop, fa
         result = page.text.split('data-result="member_orders"', 1)[1].split("</h2>", 1)[0]
         assert '<p class="result-icon" aria-hidden="true">✓</p>' in result and words in result
         assert '<p class="result-big"><strong>刘阿婆</strong></p>' in page.text
+
+
+async def test_the_counter_scanner_leads_back_to_the_counters_orders(client, shop):
+    """The counter scanner's only way back was 首页 (home): staff who opened it from the orders
+    list, or who scanned a code there, could not return to the list without going round by home.
+    The scanner, before a scan, after one and after a refusal, leads to the counter's orders."""
+    orders = f'href="/store/admin/c/{shop.community_id}/orders"'
+    await page_login(client, shop.staff)
+    opened = await client.get("/scan?context=counter")
+    assert opened.status_code == 200 and orders in opened.text
+    assert "爱心超市：订单与领取" in opened.text
+    english = await client.get("/scan?context=counter", headers={"Accept-Language": "en"})
+    assert orders in english.text and "Store: orders and pickups" in english.text
+    item_id = await make_item(client, shop, name="挂面", points_price=10, stock=2)
+    placed = (await order(client, shop.resident, item_id, key="back")).json()
+    scanned = await post_form(client, "/scan", {"code": placed["pickup_code"], "context": "counter"})
+    assert scanned.status_code == 200 and orders in scanned.text
+    refused = await post_form(client, "/scan", {"code": "00000000", "context": "counter"})
+    assert refused.status_code >= 400 and orders in refused.text
+    # The plain scanner, which is not the counter's, says nothing of the store.
+    assert orders not in (await client.get("/scan")).text
