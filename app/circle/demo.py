@@ -10,19 +10,21 @@ a barber), found through app.core.organisations."""
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
-from app.circle import demo_photos, photos, redeeming, services, vouchers
+from app.circle import demo_photos, photos, redeeming, services, statements, vouchers
 from app.circle.models import Offer, Rating, Voucher
-from app.core import organisations
+from app.core import clock, organisations
 from app.core.authz import Actor
 from app.core.errors import DomainError
 from app.core.uow import connection_of
 from app.places.models import Compound
+from app.places.services import time_zone_of
 
 COMPOUNDS = {"光复新村": (26.0881, 119.3009), "石井新村": (26.0852, 119.2968)}
 
@@ -79,13 +81,25 @@ MEMBER_PHONES = {
 # A proposal by the provider that waits for the admin's approval.
 PROPOSAL = ("老张理发店", "洗剪吹", 20, "每天 8:00–19:00", "洗发、剪发、吹干。")
 
-# (resident, provider, offer, redeemed, stars or None, note)
+# (resident, provider, offer, months back, day, redeemed, stars or None, note): the circle's
+# history over the last three months, placed by app.core.clock.months_back so that a past month's
+# statement is closed and paid, last month's waits to be closed, and this month has its own,
+# whichever day the demo is run. A resident without a phone has hers bought by the grid worker.
 VOUCHERS = [
-    ("郑美玉", "老张理发店", "理发", True, 5, "张师傅手艺好，很快。"),
-    ("黄志强", "龙湖物业", "水电维修上门", True, 4, "师傅准时上门，插座修好了。"),
-    ("郑美玉", "能人服务队", "健康咨询（刘医生）", True, None, ""),
-    ("黄志强", "老张理发店", "理发", False, None, ""),
+    ("郑美玉", "老张理发店", "理发", 2, 8, True, 5, "张师傅手艺好，很快。"),
+    ("黄志强", "龙湖物业", "水电维修上门", 2, 11, True, 4, "师傅准时上门，插座修好了。"),
+    ("刘阿婆", "金太阳", "助浴服务", 2, 21, True, 5, ""),
+    ("郑美玉", "能人服务队", "健康咨询（刘医生）", 1, 6, True, None, ""),
+    ("黄志强", "树人家政", "上门保洁（2小时）", 1, 13, True, 5, "打扫得很干净，谢谢阿姨。"),
+    ("杨依伯", "能人服务队", "上门测血压", 1, 20, True, None, ""),
+    ("郑美玉", "老张理发店", "理发", 1, 25, True, 5, ""),
+    ("黄志强", "老张理发店", "理发", 0, 0, False, None, ""),
 ]
+# Bought by the grid worker for residents without a phone (home visits only).
+WITHOUT_PHONE = {"刘阿婆", "杨依伯"}
+GRID_WORKER = "王网格"
+# The month two months back is closed on the 3rd of the next and paid on the 10th.
+CLOSED_ON, PAID_ON = 3, 10
 
 
 async def _admin(session: AsyncSession, community_id: int) -> Actor | None:
@@ -184,31 +198,97 @@ async def _vouchers(
             )
         ).all()
     }
-    for n, (resident, provider_name, title, redeemed, stars, note) in enumerate(VOUCHERS):
+    zone = await time_zone_of(session, community_id)
+    for n, (resident, provider_name, title, months, day, *_rest) in enumerate(VOUCHERS):
         user_id, offer_id = people.get(resident), offers.get((provider_name, title))
         if user_id is None or offer_id is None:
             continue
-        person = Actor(user_id, resident, {community_id: frozenset({"resident"})})
-        conn = await connection_of(session)
-        try:
+        # This month's is bought now; the others at 10:00 on their day, redeemed that afternoon.
+        bought_at = clock.now() if months == 0 else clock.months_back(months, day, time(10), zone)
+        await _voucher(
+            session,
+            community_id,
+            people,
+            n,
+            VOUCHERS[n],
+            (user_id, offer_id, found[provider_name].id),
+            (bought_at, bought_at + timedelta(hours=5)),
+        )
+    await _statements(session, community_id, found, zone)
+
+
+async def _voucher(
+    session: AsyncSession,
+    community_id: int,
+    people: dict[str, int],
+    n: int,
+    line: tuple[str, str, str, int, int, bool, int | None, str],
+    ids: tuple[int, int, int],
+    moments: tuple[datetime, datetime],
+) -> None:
+    """One voucher bought (by the resident, or by the grid worker for one without a phone) and, if
+    its line says so, redeemed by the provider's member five hours later."""
+    resident, provider_name, _title, _months, _day, redeemed, stars, note = line
+    user_id, offer_id, provider_id = ids
+    bought_at, redeemed_at = moments
+    grid = people.get(GRID_WORKER)
+    if resident in WITHOUT_PHONE and grid is not None:
+        buyer = Actor(grid, GRID_WORKER, {community_id: frozenset({"grid_worker"})})
+    else:
+        buyer = Actor(user_id, resident, {community_id: frozenset({"resident"})})
+    conn = await connection_of(session)
+    try:
+        with clock.as_of(bought_at):
             async with session.begin_nested():
                 bought = await vouchers.buy(
-                    conn, person, offer_id=offer_id, idempotency_key=f"demo-circle-{n}"
+                    conn,
+                    buyer,
+                    offer_id=offer_id,
+                    idempotency_key=f"demo-circle-history-{n}",
+                    for_user_id=user_id if buyer.user_id != user_id else None,
                 )
-        except DomainError:
-            continue  # not enough points in this demo's wallet: the voucher is left out
-        if not redeemed:
-            continue
-        voucher = await session.get(Voucher, bought.id)
-        if voucher is None or voucher.status != "held":
-            continue
-        member_id = await _member_of(session, provider_name, found[provider_name].id)
-        if member_id is None:
-            continue
+    except DomainError:
+        return  # not enough points in this demo's wallet: the voucher is left out
+    if not redeemed:
+        return
+    voucher = await session.get(Voucher, bought.id)
+    if voucher is None or voucher.status != "held":
+        return
+    member_id = await _member_of(session, provider_name, provider_id)
+    if member_id is None:
+        return
+    with clock.as_of(redeemed_at):
         await redeeming.redeem(conn, Actor(member_id, ""), bought.id)
-        if stars is not None and await session.get(Rating, bought.id) is None:
-            await session.refresh(voucher)
-            await vouchers.rate(session, person, bought.id, stars, note)
+    if stars is not None and await session.get(Rating, bought.id) is None:
+        await session.refresh(voucher)
+        with clock.as_of(redeemed_at + timedelta(hours=2)):
+            await vouchers.rate(
+                session,
+                Actor(user_id, resident, {community_id: frozenset({"resident"})}),
+                bought.id,
+                stars,
+                note,
+            )
+
+
+async def _statements(
+    session: AsyncSession, community_id: int, found: dict[str, organisations.ProviderRef], zone: str
+) -> None:
+    """The month two months back closed and paid for each provider that redeemed a voucher in
+    it; last month is left for the admin to close."""
+    admin = await _admin(session, community_id)
+    if admin is None:
+        return
+    month = clock.month_of(clock.months_back(2, 1, time(12), zone), zone)
+    for provider in found.values():
+        figures = (await statements.month_figures(session, community_id, month, provider.id))[0]
+        if figures.status == "open" and figures.vouchers:
+            with clock.as_of(clock.months_back(1, CLOSED_ON, time(9, 30), zone)):
+                await statements.close_month(session, admin, community_id, provider.id, month)
+            figures = (await statements.month_figures(session, community_id, month, provider.id))[0]
+        if figures.status == "closed":
+            with clock.as_of(clock.months_back(1, PAID_ON, time(15), zone)):
+                await statements.mark_paid(session, admin, community_id, provider.id, month)
 
 
 async def _member_of(session: AsyncSession, name: str, organisation_id: int) -> int | None:

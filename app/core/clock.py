@@ -6,7 +6,9 @@ people is read in it, through the helpers below and the `local` template filter.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -77,6 +79,19 @@ def reset() -> None:
     _offset = timedelta(0)
 
 
+@contextmanager
+def as_of(moment: datetime) -> Iterator[None]:
+    """The demo's history: the clock reads `moment` while a past scene is written through the
+    ordinary services (each takes its time from `now()`), then runs on as before."""
+    global _offset
+    delta = moment - now()
+    _offset += delta
+    try:
+        yield
+    finally:
+        _offset -= delta
+
+
 @lru_cache(maxsize=1)
 def _known_zones() -> frozenset[str]:
     return frozenset(available_timezones())
@@ -143,6 +158,17 @@ def previous_month(month: date) -> date:
 def month_text(month: date) -> str:
     """A month as YYYY-MM, as `parse_month` reads it (an <input type="month">'s value)."""
     return f"{month.year:04d}-{month.month:02d}"
+
+
+def months_back(months: int, day: int, at: time, tz: str | None = None) -> datetime:
+    """A moment `months` months before this one (where the community is): its day `day` (the
+    month's last day when it has fewer) at `at`, local time. The demo's history is placed with it,
+    so it falls in the same months whichever day of the month the demo is run."""
+    month = month_of(now(), tz)
+    for _ in range(months):
+        month = previous_month(month)
+    last = (next_month(month) - timedelta(days=1)).day
+    return datetime.combine(month.replace(day=min(day, last)), at, tzinfo=zone(tz))
 
 
 def month_bounds(month: date, tz: str | None = None) -> tuple[datetime, datetime]:
