@@ -5,6 +5,7 @@ the models agree column by column with what the migrations build."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 
 import asyncpg
@@ -94,7 +95,10 @@ def _schema(url: str) -> list[str]:
         engine.dispose()
 
 
+@functools.cache
 def _script() -> ScriptDirectory:
+    """The migrations' scripts, read once: Alembic reads every revision's file again for each
+    ScriptDirectory, and the walk down and up asked for one at each of its hundred-odd states."""
     return ScriptDirectory.from_config(alembic_config("postgresql+asyncpg://unused/none"))
 
 
