@@ -162,12 +162,18 @@ async def paged(
     chosen_among: Select[*Columns] | None = None,
 ) -> Paged:
     """A page of `people` (a select of `User.id` and more, from `community_id`'s `Membership`
-    rows) by name, found by name or phone when `who` is given, with how many there are: a picker
-    of a large community that reads one page, not the members up to a number (`offered`); and
-    the `chosen`, looked up in `chosen_among` (by default `people`), apart, so that a page that
-    does not list them keeps them."""
+    rows, its conditions on them) by name, found by name or phone when `who` is given, with how
+    many there are: a picker of a large community that reads one page, not the members up to a
+    number (`offered`); and the `chosen`, looked up in `chosen_among` (by default `people`),
+    apart, so that a page that does not list them keeps them (templates/_person_picker.html)."""
     found = people.where(found_by_name_or_phone(community_id, who)) if who else people
-    total = int(await session.scalar(found.with_only_columns(func.count()).order_by(None)) or 0)
+    # Counted among the members alone, by `people`'s conditions (on `Membership`): the joins that
+    # give a row its columns (the user, their points, where they live) add no one, and with them
+    # the count read every user of every community.
+    counted = select(func.count()).select_from(Membership)
+    if found.whereclause is not None:
+        counted = counted.where(found.whereclause)
+    total = int(await session.scalar(counted) or 0)
     at = paging.window(total, page, per_page)
     rows = list((await session.execute(found.order_by(*BY_NAME).limit(per_page).offset(at.offset))).all())
     picked = list(dict.fromkeys(chosen))

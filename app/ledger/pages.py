@@ -204,9 +204,9 @@ async def _people(request: Request, db_session: AsyncSession, lines: Any) -> dic
     }
 
 
-# The award form lists this many people at most; the others are found by name or phone (a
-# community of 2,000 households has thousands of members, and the 501st could not be chosen).
-LISTED = 200
+# The award form lists its people this many a page, found by name or phone (a community of
+# 2,000 households has thousands of members: templates/_person_picker.html).
+PEOPLE_PAGE = 10
 
 
 def _members_of(community_id: int) -> Select[int, str, str | None, int, str | None, str | None, str]:
@@ -224,14 +224,19 @@ def _members_of(community_id: int) -> Select[int, str, str | None, int, str | No
 
 
 async def _members(
-    db_session: AsyncSession, community_id: int, q: str, chosen: int | None
-) -> tuple[list[Any], bool]:
-    """The people the award form offers (app.accounts.people: those found by name or phone, else
-    the first by name) and whether more were left out; the person chosen from their own page always."""
-    offered = await people.offered(
-        db_session, community_id, _members_of(community_id), q, LISTED, [] if chosen is None else [chosen]
+    db_session: AsyncSession, community_id: int, q: str, chosen: int | None, page: int | None
+) -> people.Paged:
+    """The people the award form offers (app.accounts.people: a page of those found by name or
+    phone, else of all by name), and the person chosen (from their own page, or before) apart."""
+    return await people.paged(
+        db_session,
+        community_id,
+        _members_of(community_id),
+        q,
+        page or 1,
+        PEOPLE_PAGE,
+        [] if chosen is None else [chosen],
     )
-    return offered.rows, offered.more
 
 
 # The admin's ledger lists this many transfers a page, newest first; "older" pages on from the last
@@ -259,15 +264,16 @@ async def _admin_context(
     before: int | None = None,
     month: str = "",
     page: int | None = None,
+    people_page: int | None = None,
+    searching: bool = False,
 ) -> dict[str, Any]:
     zone = await time_zone_of(db_session, community_id)
-    members, more = await _members(db_session, community_id, q, chosen)
     context = {
         "community_id": community_id,
         "community_name": await _community_name(db_session, community_id),
         "time_zone": zone,
-        "members": members,
-        "more_members": more,
+        "members": await _members(db_session, community_id, q, chosen, people_page),
+        "searching": searching,
         "q": q,
         "chosen": chosen,
         "months": await expiry.expiry_months(await connection_of(db_session), community_id),
@@ -358,6 +364,7 @@ async def admin_ledger(
         optional_int(request.query_params.get("before")),
         request.query_params.get("month", "").strip()[:20],
         optional_int(request.query_params.get("page")),
+        optional_int(request.query_params.get("people_page")),
     )
     notice = _done_notice(
         request,
@@ -377,7 +384,26 @@ async def admin_ledger_submit(
     action = form.get("action", "")
     # The form is sent to the page's address, its search in it: the people found stay listed
     # when the form comes back refused, and after it is done, beside the search's own words.
-    searched = request.query_params.get("q", "").strip()[:50]
+    searched = str(form.get("q", request.query_params.get("q", ""))).strip()[:50]
+    if "find" in form or "people_page" in form:
+        # The picker's Find or one of its pages: the form comes back with what was typed, nothing
+        # done; a new search leaves the person chosen before for those it finds.
+        return render(
+            request,
+            "ledger/admin.html",
+            error=None,
+            notice=None,
+            form=form,
+            **await _admin_context(
+                request,
+                db_session,
+                community_id,
+                searched,
+                chosen=None if "find" in form else optional_int(form.get("user_id")),
+                people_page=optional_int(form.get("people_page")),
+                searching=True,
+            ),
+        )
     done_id: int | None = None
     reverse_form = False
     conn = await connection_of(db_session)

@@ -223,6 +223,7 @@ PAGES = {
     "residents of a building": "/admin/c/{c}/residents?building={b}",
     "residents of a building, page 2": "/admin/c/{c}/residents?building={b}&page=2",
     "the award form": "/admin/c/{c}/ledger",
+    "the award form, page 3": "/admin/c/{c}/ledger?people_page=3",
     "the honour hours' form": "/admin/c/{c}/approvals",
     "an event's organisers": "/admin/c/{c}/events/new",
     "whom a wish is posted for": "/c/{c}/wishes",

@@ -121,7 +121,9 @@ async def test_the_award_form_finds_anyone_of_a_large_community_by_name_or_phone
     await page_login(client, setup.admin)
     chosen = re.compile(rf'<option value="{wang}" selected>王阿姨')
     first = await client.get(f"/admin/c/{cid}/ledger")
-    assert f'<option value="{wang}"' not in _people(first.text) and "data-more" in first.text
+    assert f'<option value="{wang}"' not in _people(first.text)
+    assert _people(first.text).count("<option value=") == 1 + ledger_pages.PEOPLE_PAGE
+    assert 'name="people_page" value="2"' in first.text
     found = await client.get(f"/admin/c/{cid}/ledger", params={"q": "王阿"})
     assert f'<option value="{wang}"' in _people(found.text) and "A居民" not in found.text
     by_phone = await client.get(f"/admin/c/{cid}/ledger", params={"q": setup.resident.phone[-6:]})
@@ -396,3 +398,48 @@ async def test_the_award_form_keeps_the_people_found_when_it_comes_back(
     assert done.status_code == 303 and "q=%E7%8E%8B%E9%98%BF" in done.headers["location"]
     after = (await client.get(done.headers["location"])).text
     assert "A居民" not in after and 'value="王阿"' in after and "王阿姨" in after
+
+
+async def test_the_award_form_chooses_a_person_found_on_a_second_page_keeping_what_was_typed(
+    client: Any, setup: Any, db: Any, monkeypatch: Any
+) -> None:
+    """The award form listed the first 200 members by name as options: the others were found by a
+    search of its own, which dropped the points and the reason typed. Its Find and its pages now
+    send the form back to itself, ten people a page (here three), with what was typed kept and
+    nothing awarded until Award is pressed for the person chosen on a later page."""
+    monkeypatch.setattr(ledger_pages, "PEOPLE_PAGE", 3)
+    cid = setup.community_id
+    await db.execute(
+        text(
+            "WITH u AS (INSERT INTO users (display_name) SELECT '王阿' || n FROM generate_series(1, 4) n "
+            "RETURNING id) INSERT INTO memberships (user_id, community_id, roles) "
+            "SELECT id, :c, '{resident}' FROM u"
+        ),
+        {"c": cid},
+    )
+    await db.commit()
+    await page_login(client, setup.admin)
+    url = f"/admin/c/{cid}/ledger"
+    typed = {"points": "7", "reason": "楼道清理"}
+    found = await post_form(client, url, {**typed, "q": "王阿", "find": "1"})
+    assert found.status_code == 200 and "data-not-saved" in found.text
+    assert 'value="楼道清理"' in found.text and 'value="7"' in found.text
+    # 王阿1 .. 王阿4 and 王阿姨: five found, three a page, 王阿姨 on the second.
+    wang = setup.resident.user_id
+    assert f'<option value="{wang}"' not in _people(found.text) and "找到 5 人" in found.text
+    assert f'formaction="{url}#person"' in found.text
+    second = await post_form(client, url, {**typed, "q": "王阿", "people_page": "2"})
+    assert second.status_code == 200 and f'<option value="{wang}"' in _people(second.text)
+    assert 'name="people_page" value="1"' in second.text and 'value="楼道清理"' in second.text
+    balance = "SELECT coalesce(sum(balance), 0) FROM ledger_accounts WHERE user_id = :u AND community_id = :c"
+    before = await db.scalar(text(balance), {"u": wang, "c": cid})
+    nonce = re.search(r'name="nonce" value="(\d+)"', second.text)
+    assert nonce
+    form = {**typed, "q": "王阿", "action": "award", "user_id": str(wang), "nonce": nonce.group(1)}
+    done = await post_form(client, url, form)
+    assert done.status_code == 303, done.text[:500]
+    await db.rollback()
+    assert await db.scalar(text(balance), {"u": wang, "c": cid}) == before + 7
+    # Chosen and paged on, the person chosen stays selected on every page.
+    kept = await post_form(client, url, {**typed, "q": "王阿", "people_page": "1", "user_id": str(wang)})
+    assert re.search(rf'<option value="{wang}" selected>王阿姨', kept.text)
