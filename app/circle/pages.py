@@ -38,6 +38,11 @@ async def circle_page(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, category: str = ""
 ) -> Template:
     community = await views.find_community(db_session, community_id)
+    categories = await services.categories_of(db_session, community_id)
+    # A category the community has none of (an old link, a typed address): said so, and every
+    # category's services shown, not "no services here yet".
+    unknown = category if category and category not in categories else ""
+    category = "" if unknown else category
     listed = await services.nearest_offers(db_session, actor, community_id, category=category or None)
     origin = await services.origin_of(db_session, community_id, actor.user_id)
     return render(
@@ -46,7 +51,8 @@ async def circle_page(
         community=community,
         listed=listed,
         category=category,
-        categories=await services.categories_of(db_session, community_id),
+        unknown_category=unknown,
+        categories=categories,
         service_category=rules.service_category,
         has_origin=origin is not None,
         wallet=await ledger.wallet(await connection_of(db_session), community_id, actor.user_id),

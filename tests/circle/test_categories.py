@@ -140,3 +140,24 @@ async def test_the_partners_pages_show_a_providers_category_in_the_readers_words
     office = (await client.get(f"/partners/o/{circle.cleaner_id}", headers={"Accept-Language": "en"})).text
     assert "<p>Housekeeping · " in office
     assert "<p>医疗机构 · " in (await client.get(f"/partners/o/{partner_id}")).text
+
+
+async def test_an_unknown_category_in_the_address_says_so_and_shows_every_category(
+    client: Any, circle: Circle
+) -> None:
+    """An old link or a typed address with a category the community has none of read "这里还没有
+    服务项目" beside offers there were: the page says the category is unknown and lists them all."""
+    cleaning = await make_offer(client, circle, circle.cleaner_id, name="上门保洁", points_price=30)
+    haircut = await make_offer(client, circle, circle.barber_id, name="理发", points_price=15)
+    await page_login(client, circle.resident)
+    url = f"/circle/c/{circle.community_id}?category=florist"
+    page = (await client.get(url, headers={"Accept-Language": "zh"})).text
+    assert "这里还没有服务项目" not in page
+    assert "data-unknown-category" in page and "没有这个类别" in page
+    assert f'data-offer="{cleaning}"' in page and f'data-offer="{haircut}"' in page
+    assert 'aria-current="page">全部</a>' in page
+    english = (await client.get(url, headers={"Accept-Language": "en"})).text
+    assert "There is no such category here. Here are the services of every category." in english
+    # a known category filters as before, with no such word
+    only = (await client.get(f"/circle/c/{circle.community_id}?category=barber")).text
+    assert "data-unknown-category" not in only and f'data-offer="{cleaning}"' not in only
