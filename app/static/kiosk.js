@@ -11,6 +11,19 @@
     var attended = box.querySelector("[data-kiosk-attended]");
     var status = box.querySelector("[data-kiosk-status]");
     var opens = box.querySelector("[data-kiosk-opens]");
+    var full = box.querySelector("[data-kiosk-fullscreen]");
+    if (full) {
+      full.addEventListener("click", function () {
+        var el = document.documentElement;
+        if (el.requestFullscreen) { el.requestFullscreen().catch(function () {}); }
+      });
+    }
+    if (!img && opens) {
+      // Before check-in opens the screen shows when: it reloads itself then, to show the code
+      // (checked again at least hourly, so a clock or sleep drift does not leave it waiting).
+      var due = Date.parse(opens.dataset.opensAt) - Date.now() + 1000;
+      setTimeout(function () { location.reload(); }, Math.max(1000, Math.min(due, 3600000)));
+    }
     if (!img) { return; }  // an ended event's screen: no code to refresh, only what it came to
 
     function json(url) {
@@ -27,7 +40,6 @@
             text.textContent = body.code;
           }
           status.textContent = "";
-          if (opens && Date.now() >= Date.parse(opens.dataset.opensAt)) { opens.hidden = true; }
           var wait = Date.parse(body.refresh_at) - Date.now() + 300;
           setTimeout(refresh, Math.max(1000, Math.min(wait, 15000)));
         })
@@ -48,13 +60,6 @@
     setTimeout(refresh, Math.max(500, Math.min(first, 15000)));
     setTimeout(count, 5000);
 
-    var full = box.querySelector("[data-kiosk-fullscreen]");
-    if (full) {
-      full.addEventListener("click", function () {
-        var el = document.documentElement;
-        if (el.requestFullscreen) { el.requestFullscreen().catch(function () {}); }
-      });
-    }
   }
 
   // Kiosk mode is locked: the browser's Back button stays on the kiosk (leaving it asks for the

@@ -196,6 +196,25 @@ def world(live_server: Any) -> World:
             )
         )
         _ok(http.post(f"/api/v1/events/{event['id']}/signups", headers=auth["resident"]))
+        # Tomorrow's kiosk shows when check-in opens; this one, starting within the hour, its code.
+        soon = datetime.now(china) + timedelta(minutes=30)
+        open_event = _ok(
+            http.post(
+                f"/api/v1/communities/{cid}/events",
+                headers=auth["admin"],
+                json={
+                    "title": "联邦新城楼道清洁",
+                    "category": "service",
+                    "starts_at": soon.isoformat(),
+                    "ends_at": (soon + timedelta(hours=2)).isoformat(),
+                    "capacity": 20,
+                    "points_per_attendance": 5,
+                    "points_per_hour": 10,
+                    "organiser_ids": [me["volunteer"]["id"]],
+                    "kiosk_enabled": True,
+                },
+            )
+        )
         award = _ok(
             http.post(
                 f"/api/v1/communities/{cid}/awards",
@@ -332,6 +351,7 @@ def world(live_server: Any) -> World:
         "street_id": me["street_admin"]["street_admin_of"][0],
         "user_id": resident,
         "event_id": event["id"],
+        "open_event_id": open_event["id"],
         "order_id": order["id"],
         "item_id": item["id"],
         "transfer_id": award["transfer_id"],

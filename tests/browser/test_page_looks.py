@@ -193,7 +193,7 @@ def test_the_kiosks_instructions_are_large_on_a_wall_screen(world: World, browse
     page = context.new_page()
     try:
         log_in(page, world, "volunteer")
-        page.goto(f"{world.url}/events/{world.values['event_id']}/kiosk?action=checkin")
+        page.goto(f"{world.url}/events/{world.values['open_event_id']}/kiosk?action=checkin")
         size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.kiosk-hint')).fontSize)")
         assert size >= 24
     finally:

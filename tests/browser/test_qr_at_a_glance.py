@@ -48,7 +48,7 @@ SHOWN = [
     Shown(
         "kiosk",
         "volunteer",
-        "/events/{event_id}/kiosk",
+        "/events/{open_event_id}/kiosk",
         "img[data-kiosk-qr]",
         "[data-kiosk-code]",
         "JE1",

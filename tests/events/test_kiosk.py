@@ -65,7 +65,7 @@ async def test_the_kiosk_names_the_button_residents_tap_as_their_home_page_does(
 
 async def test_a_kiosk_opened_before_check_in_says_when_it_opens_in_the_communitys_time(client, site):
     """A kiosk set up the evening before showed a code that every resident's scan was refused
-    with, and nothing said when check-in would open."""
+    with: it shows, large, when check-in opens instead, and the code once it is open."""
     _tenant, admin, _alice, _bob = site
     day = (clock.now() + timedelta(days=3)).replace(hour=2, minute=0, second=0, microsecond=0)
     event_id = await make_event(
@@ -86,15 +86,17 @@ async def test_a_kiosk_opened_before_check_in_says_when_it_opens_in_the_communit
             client.cookies.set("elder", elder)
             page = await client.get(url, headers={**admin.headers, "Accept-Language": language})
             assert ('class="kiosk elder' in page.text) == (elder == "1")
-            # Under the code: above it, the line pushed the code off a phone's first screen in 长辈版.
-            assert page.text.index("data-kiosk-code") < page.text.index("data-kiosk-opens")
+            # No code before it opens (every scan of it was refused), the opening time in its place.
+            assert "data-kiosk-qr" not in page.text and "data-kiosk-code" not in page.text
+            big = page.text[page.text.index("data-kiosk-opening-time>") :].split("</p>", 1)[0]
+            assert '<span class="unbroken">09:00</span>' in big, big
             opening = page.text[page.text.index("data-kiosk-opens") :].split("</p>", 1)[0]
             assert words in opening and "09:00" in opening and str(opens.day) in opening, opening
             assert loose_dates(page.text) == []  # the date kept whole on a narrow line
     client.cookies.delete("elder")
     started = await make_event(client, admin, _tenant.community_id)
     page = await client.get(f"/events/{started}/kiosk?action=checkin", headers=admin.headers)
-    assert "data-kiosk-opens" not in page.text
+    assert "data-kiosk-opens" not in page.text and "data-kiosk-qr" in page.text
 
 
 async def test_a_kiosk_left_open_after_the_event_says_check_in_is_closed(client, site):
