@@ -32,6 +32,13 @@ async def until(condition, seconds: float = 5) -> None:
             await asyncio.sleep(0.005)
 
 
+async def heard_of_communities(feed, *tenants) -> None:
+    """Returns once the feed has heard of each tenant's community being made. Polled: the feed
+    hears in the started app's event loop, whose news wake no waiter in the test's own
+    (`feed.heard` there returned only after its 2 s, unless it had heard before it looked)."""
+    await until(lambda: all(feed.heard_at(("communities", "id", str(t.community_id))) for t in tenants))
+
+
 @pytest.fixture
 async def feed(app):
     """The app's own feed, live."""
@@ -105,7 +112,7 @@ async def test_a_communitys_time_zone_forgets_its_events_only(client, feed, fact
     """The scan path's event rows carry their community's time zone."""
     here, there = await factory.tenant(), await factory.tenant()
     # Their creation's own notifications have come in.
-    await feed.heard([(("communities", "id", str(t.community_id)), 0) for t in (here, there)])
+    await heard_of_communities(feed, here, there)
     events = event_row_memo(feed)
     events.put(events.generation, 1, SimpleNamespace(community_id=here.community_id))
     events.put(events.generation, 2, SimpleNamespace(community_id=there.community_id))
@@ -122,7 +129,7 @@ async def test_a_communitys_time_zone_forgets_its_events_only(client, feed, fact
 async def test_a_stores_settings_forget_its_items_only(client, feed, factory, db):
     """The order path's item facts carry their store's pickup days."""
     here, there = await factory.tenant(), await factory.tenant()
-    await feed.heard([(("communities", "id", str(t.community_id)), 0) for t in (here, there)])
+    await heard_of_communities(feed, here, there)
     known = placing.KnownFacts.on(feed)
     for item_id, tenant in ((1, here), (2, there)):
         facts = placing.ItemFacts(
@@ -149,7 +156,7 @@ async def test_a_stores_settings_forget_its_items_only(client, feed, factory, db
 async def test_circle_settings_forget_their_communitys_offers_only(client, feed, factory, db):
     """The purchase path's offer facts carry their community's voucher days."""
     here, there = await factory.tenant(), await factory.tenant()
-    await feed.heard([(("communities", "id", str(t.community_id)), 0) for t in (here, there)])
+    await heard_of_communities(feed, here, there)
     known = vouchers.KnownOffers.on(feed)
     for offer_id, tenant in ((1, here), (2, there)):
         facts = vouchers.OfferFacts(
@@ -175,7 +182,7 @@ async def test_circle_settings_forget_their_communitys_offers_only(client, feed,
 async def test_a_community_moving_streets_forgets_those_streets_admins_only(client, feed, factory, db):
     """A street admin's actor lists their streets' communities."""
     here, there, elsewhere = await factory.tenant(), await factory.tenant(), await factory.tenant()
-    await feed.heard([(("communities", "id", str(t.community_id)), 0) for t in (here, there, elsewhere)])
+    await heard_of_communities(feed, here, there, elsewhere)
     actors = ActorCache(feed)
     now = clock.now()
     for digest, tenant in (("here", here), ("there", there), ("elsewhere", elsewhere)):
