@@ -34,6 +34,7 @@ async def approvals_page(
     q: str = "",
     stays: str = "",
     claims: str = "",
+    people_page: str = "",
 ) -> Template:
     return await _approvals(
         request,
@@ -43,6 +44,7 @@ async def approvals_page(
         notice=lazy("Saved.") if done else None,
         q=q.strip()[:50],
         pages=(optional_int(stays), optional_int(claims)),
+        people_page=optional_int(people_page),
     )
 
 
@@ -59,12 +61,15 @@ async def _approvals(
     q: str = "",
     pages: tuple[int | None, int | None] = (None, None),
     ask_again: dict[str, object] | None = None,
+    people_page: int | None = None,
+    searching: bool = False,
 ) -> Template:
     """The queue (`pages`: the page of its stays and of its claimed hours); after a refused
     decision, the form it came from keeps what the admin typed (`form`: the points and the reason
-    of that stay or claim, or the honour hours' fields). The honour hours' person is chosen among
-    at most PEOPLE_LISTED, found by name or phone (`q`) in a large community; the one chosen
-    before stays listed. `ask_again`: a payment of ASKED_AGAIN points or more to ask about once
+    of that stay or claim, or the honour hours' fields). The honour hours' person is chosen from a
+    page of PEOPLE_PAGE (`people_page`), found by name or phone (`q`), inside the form
+    (`searching`: its Find or a page of those found sent it back); the one chosen before stays
+    listed. `ask_again`: a payment of ASKED_AGAIN points or more to ask about once
     more before it is made (`_large_award`), the form's fields kept."""
     if not actor.is_member(community_id):
         raise NotFound()
@@ -73,15 +78,24 @@ async def _approvals(
     members = people.placed(
         select(User.id, User.display_name).join(Membership, Membership.user_id == User.id)
     ).where(Membership.community_id == community_id)
-    chosen = optional_int((form or {}).get("user_id"))
-    choices = await people.offered(
-        db_session, community_id, members, q, PEOPLE_LISTED, [] if chosen is None else [chosen]
+    # A new search leaves the person chosen before for those it finds.
+    chosen = None if "find" in (form or {}) else optional_int((form or {}).get("user_id"))
+    choices = await people.paged(
+        db_session,
+        community_id,
+        members,
+        q,
+        people_page or 1,
+        PEOPLE_PAGE,
+        [] if chosen is None else [chosen],
     )
+    kept = {k: v for k, v in (("stays", pages[0]), ("claims", pages[1])) if v}
     return render(
         request,
         "events/approvals.html",
         q=q,
-        more_people=choices.more,
+        searching=searching,
+        honour_action=f"/admin/c/{community_id}/approvals" + (f"?{urlencode(kept)}" if kept else ""),
         status_code=status_code,
         ask_again=ask_again,
         community=community,
@@ -90,7 +104,7 @@ async def _approvals(
         form=form or {},
         form_key=form_keys.new(),
         labels=rules.CATEGORY_LABELS,
-        people=choices.rows,
+        people=choices,
         categories=CATEGORIES,
         today=clock.today(community.time_zone if community else None).isoformat(),
         # The stays nothing flags, approved in one step after a crowded event (each box ticked
@@ -100,8 +114,9 @@ async def _approvals(
     )
 
 
-# The honour hours' form lists this many people at most: the others are found by name or phone.
-PEOPLE_LISTED = 200
+# The honour hours' form lists its people this many a page, found by name or phone
+# (templates/_person_picker.html).
+PEOPLE_PAGE = 10
 DECISIONS = ("bulk", "approve", "adjust", "reject", "claim_approve", "claim_reject")
 # The forms that pay a number of points typed by the admin, the fields each sends back when it is
 # asked about once more (ASKED_AGAIN or more: 2000 typed for 20 was paid at once), and the field
@@ -182,12 +197,26 @@ async def approvals_submit(
     pages of its two lists and the person searched (`stays`, `claims`, `q`) come back with it, and
     a refused decision is shown again on the page its form was on, a done one on the same pages."""
     pages = (optional_int(stays), optional_int(claims))
-    kept = urlencode(
-        {k: v for k, v in (("q", q.strip()[:50]), ("stays", pages[0]), ("claims", pages[1])) if v}
-    )
     raw = await request.form()
     form = {k: str(v) for k, v in raw.items() if isinstance(v, str)}
     action = form.get("action", "")
+    q = form.get("q", q)  # the honour hours' form sends its search's words
+    kept = urlencode(
+        {k: v for k, v in (("q", q.strip()[:50]), ("stays", pages[0]), ("claims", pages[1])) if v}
+    )
+    if "find" in form or "people_page" in form:
+        # The honour hours' Find or a page of those found: the form comes back as typed, unsaved.
+        return await _approvals(
+            request,
+            db_session,
+            actor,
+            community_id,
+            form=form,
+            q=q.strip()[:50],
+            pages=pages,
+            people_page=optional_int(form.get("people_page")),
+            searching=True,
+        )
     address = client_address(request)
     try:
         # Every decision here pays points or refuses them for good: only a reversal undoes it.

@@ -225,6 +225,7 @@ PAGES = {
     "the award form": "/admin/c/{c}/ledger",
     "the award form, page 3": "/admin/c/{c}/ledger?people_page=3",
     "the honour hours' form": "/admin/c/{c}/approvals",
+    "the honour hours' form, page 3": "/admin/c/{c}/approvals?people_page=3",
     "an event's organisers": "/admin/c/{c}/events/new",
     "whom a wish is posted for": "/c/{c}/wishes",
     "a sign-up for someone": "/events/{e}/signup-for?q=居民a",

@@ -7,7 +7,8 @@ import re
 
 from sqlalchemy import text
 
-from app.events import admin_pages
+from app.core import clock
+from app.events import admin_pages, approval_pages
 from tests.api.helpers import post_form
 from tests.conftest import count
 
@@ -90,3 +91,45 @@ async def test_an_events_organisers_are_found_a_page_at_a_time_and_chosen_withou
         headers=admin.headers,
     )
     assert paged.status_code == 200 and f"{box} checked" in paged.text
+
+
+async def test_the_honour_hours_person_is_chosen_from_a_second_page_keeping_what_was_typed(
+    client, site, db, monkeypatch
+):
+    """The honour hours' form listed the first 200 members by name, and its search was a form of
+    its own that dropped what was typed for the hours. Its Find and its pages now send the form
+    back to itself (here three people a page), nothing saved until Save, for the person chosen
+    on a later page."""
+    monkeypatch.setattr(approval_pages, "PEOPLE_PAGE", 3)
+    tenant, admin, alice, _bob = site
+    cid = tenant.community_id
+    await db.execute(
+        text(
+            "WITH u AS (INSERT INTO users (display_name) SELECT '郑美' || n FROM generate_series(1, 4) n "
+            "RETURNING id) INSERT INTO memberships (user_id, community_id, roles) "
+            "SELECT id, :c, '{resident}' FROM u"
+        ),
+        {"c": cid},
+    )
+    await db.commit()
+    url = f"/admin/c/{cid}/approvals"
+    typed = {"action": "honour", "what": "社区防疫", "category": "service", "hours": "3"}
+    typed["worked_on"] = clock.today().isoformat()
+    option = f'<option value="{alice.user_id}"'
+    found = await post_form(client, url, {**typed, "q": "郑美", "find": "1"}, headers=admin.headers)
+    # 郑美1 .. 郑美4 and alice (郑美玉): five found, three a page, alice on the second.
+    assert found.status_code == 200 and "data-not-saved" in found.text and option not in found.text
+    assert 'value="社区防疫"' in found.text and f'formaction="{url}#person"' in found.text
+    key = re.search(r'name="key" value="([^"]+)"', found.text).group(1)
+    second = await post_form(
+        client, url, {**typed, "key": key, "q": "郑美", "people_page": "2"}, headers=admin.headers
+    )
+    assert second.status_code == 200 and option in second.text and 'value="社区防疫"' in second.text
+    assert f'name="key" value="{key}"' in second.text
+    claims = "SELECT count(*) FROM hour_claims WHERE user_id = :u"
+    assert await count(db, claims, u=alice.user_id) == 0
+    saved = await post_form(
+        client, url, {**typed, "key": key, "q": "郑美", "user_id": str(alice.user_id)}, headers=admin.headers
+    )
+    assert saved.status_code == 303, saved.text[:500]
+    assert await count(db, claims, u=alice.user_id) == 1
