@@ -37,6 +37,11 @@ SAVED_WORDS = {
     "approved": lazy("Approved: residents can buy this service now."),
     "withdrawn": lazy("Not offered: residents do not see this service; vouchers already bought stay good."),
     "settings": lazy("The settings are saved."),
+    # ... and the same, naming the service (?offer=<id>).
+    "approved_named": lazy("“%(name)s” is approved: residents can buy this service now."),
+    "withdrawn_named": lazy(
+        "“%(name)s” is not offered: residents do not see this service; vouchers already bought stay good."
+    ),
     "compound": lazy("The compound's position is saved."),
     "provider": lazy("The provider's details are saved."),
 }
@@ -44,11 +49,23 @@ SAVED_WORDS = {
 
 @get("/circle/admin/c/{community_id:int}", include_in_schema=False)
 async def admin_page(
-    request: Request, community_id: int, actor: Actor, db_session: AsyncSession, saved: str = ""
+    request: Request,
+    community_id: int,
+    actor: Actor,
+    db_session: AsyncSession,
+    saved: str = "",
+    offer: str = "",
 ) -> Template:
-    """The forms below send the admin back here: the page says what was just saved."""
-    said = SAVED_WORDS.get(saved)
-    notice = gettext_for(request)(said) if said else None
+    """The forms below send the admin back here: the page says what was just saved, and which
+    service it was when one was approved or withdrawn."""
+    _ = gettext_for(request)
+    offer_id = optional_int(offer)
+    reviewed = await db_session.get(Offer, offer_id) if offer_id and offer_id > 0 else None
+    if reviewed is not None and reviewed.community_id == community_id and f"{saved}_named" in SAVED_WORDS:
+        notice: str | None = _(SAVED_WORDS[f"{saved}_named"]) % {"name": reviewed.name}
+    else:
+        said = SAVED_WORDS.get(saved)
+        notice = _(said) if said else None
     return await admin_views.overview(request, db_session, actor, community_id, notice=notice)
 
 
@@ -135,7 +152,7 @@ async def review_offer(
             status_code=exc.status_code,
         )
     done = "approved" if form.get("decision") == "approve" else "withdrawn"
-    return Redirect(f"/circle/admin/c/{offer.community_id}?saved={done}", status_code=303)
+    return Redirect(f"/circle/admin/c/{offer.community_id}?saved={done}&offer={offer_id}", status_code=303)
 
 
 # ---------------------------------------------------------------- a provider

@@ -105,12 +105,21 @@ async def test_the_admin_page_says_what_its_forms_just_did(client: Any, circle: 
     approved = await post_form(client, f"/circle/admin/offers/{offer_id}/review", {"decision": "approve"})
     assert approved.status_code == 303
     page = await client.get(approved.headers["location"])
-    assert '<div class="notice" role="status">已通过：居民现在可以购买这项服务。</div>' in page.text
+    # The words name the service: several may wait for approval, and the admin sees which it was.
+    assert '<div class="notice" role="status">“洗剪吹”已通过：居民现在可以购买这项服务。</div>' in page.text
+    english = await client.get(approved.headers["location"], headers={"Accept-Language": "en"})
+    assert "“洗剪吹” is approved: residents can buy this service now." in english.text
     withdrawn = await post_form(
         client, f"/circle/admin/offers/{offer_id}/review", {"decision": "reject", "confirm": "1"}
     )
     page = await client.get(withdrawn.headers["location"])
-    assert "已设为不提供：居民看不到这项服务，已购买的服务券仍然有效。" in page.text
+    assert "“洗剪吹”已设为不提供：居民看不到这项服务，已购买的服务券仍然有效。" in page.text
+    # Another community's service is not named on this page, and the words stay as they were.
+    other = await client.get(f"/circle/admin/c/{circle.community_id}?saved=approved&offer=999999999")
+    assert (
+        "已通过：居民现在可以购买这项服务。" in other.text
+        and "“" not in other.text.split('role="status">')[1][:5]
+    )
     settings = await post_form(
         client,
         f"/circle/admin/c/{circle.community_id}/settings",
