@@ -71,6 +71,8 @@ def template_environment() -> Environment:
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     # Every time a page shows goes through this one filter (the community's time zone).
     env.filters["local"] = clock.local_filter
+    # Typed opening hours and service times, each time range in them kept whole on a narrow line.
+    env.filters["whole_times"] = clock.whole_times
     # Every amount of money a page shows, and the currency's name in labels (app.core.money).
     env.globals["money"] = money.money_in_page
     env.globals["currency_name"] = money.currency_in_page

@@ -6,6 +6,7 @@ people is read in it, through the helpers below and the `local` template filter.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
@@ -14,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from jinja2 import pass_context
+from markupsafe import Markup, escape
 
 from app.core.i18n import lazy
 
@@ -217,3 +219,22 @@ def local_filter(context: Any, at: datetime | None, fmt: str = "datetime", tz: s
         day = WEEKDAYS[local(at, zone_name).weekday()]
         return f"{text(at, zone_name, 'date')} {context['gettext'](day)} {text(at, zone_name, 'time')}"
     return text(at, zone_name, fmt)
+
+
+# A time range in text a person typed: 8:30–17:30, 8:30 - 17:30, 9：00至11：30.
+_TIME_RANGE = re.compile(r"\d{1,2}[:：]\d{2}\s*[-–—~～至到]\s*\d{1,2}[:：]\d{2}")
+
+
+def whole_times(typed: str | None) -> Markup:
+    """`{{ provider.opening_hours|whole_times }}`: free text (周一至周六 8:30–17:30) escaped, with
+    each time range in it one unit a narrow line breaks around and not at its dash (as
+    templates/_dates.html keeps a date whole); the rest wraps as it will."""
+    value = str(typed or "")
+    parts: list[str] = []
+    at = 0
+    for found in _TIME_RANGE.finditer(value):
+        parts.append(escape(value[at : found.start()]))
+        parts.append(Markup('<span class="unbroken">%s</span>') % found.group(0))
+        at = found.end()
+    parts.append(escape(value[at:]))
+    return Markup("").join(parts)

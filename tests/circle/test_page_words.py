@@ -309,3 +309,34 @@ async def test_the_residents_buy_page_speaks_plainly_not_of_redeeming(
     page = (await client.get(f"/circle/offers/{offer}/buy")).text
     assert "服务商扫码前，15积分暂时冻结。可用积分：40。" in page, page
     assert "核销" not in page.split("<main", 1)[1]
+
+
+async def test_typed_opening_hours_keep_their_time_range_whole(client: Any, circle: Circle) -> None:
+    """树人家政's 周一至周六 8:30–17:30 broke at its dash in 长辈版 at 390 px (8:30– / 17:30): each
+    time range in the typed hours and service times is one unit now, in both languages."""
+    await page_login(client, circle.admin)
+    saved = await post_form(
+        client,
+        f"/circle/admin/providers/{circle.barber_id}",
+        {
+            "address": "光复路12号",
+            "lat": "26.0859",
+            "lng": "119.2979",
+            "opening_hours": "周一至周六 8:30–17:30",
+        },
+    )
+    assert saved.status_code == 303, saved.text
+    listed = (await client.get(f"/circle/admin/c/{circle.community_id}")).text
+    assert '周一至周六 <span class="unbroken">8:30–17:30</span>' in listed
+    offer = await make_offer(client, circle, circle.barber_id, opening_times="每天 8:00-19:00 <预约>")
+    await page_login(client, circle.resident)
+    client.cookies.set("elder", "1")
+    try:
+        for lang in ("zh-CN", "en"):
+            page = (await client.get(f"/circle/offers/{offer}", headers={"Accept-Language": lang})).text
+            hours = page[page.index("data-opening-hours>") :].split("</p>", 1)[0]
+            assert '周一至周六 <span class="unbroken">8:30–17:30</span>' in hours, hours
+            times = page[page.index("data-service-times>") :].split("</p>", 1)[0]
+            assert '每天 <span class="unbroken">8:00-19:00</span> &lt;预约&gt;' in times, times
+    finally:
+        client.cookies.delete("elder")
