@@ -530,3 +530,22 @@ def test_a_partner_units_progress_reads_as_a_share_on_the_chart(world: World, br
         assert all("{c}%" not in f for unit, f in labels if unit != "%"), labels
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("elder", [False, True])
+def test_a_person_pickers_parts_stand_one_under_another(world: World, browser: Any, elder: bool) -> None:
+    """The award form's picker of a person (templates/_person_picker.html) sat in a box of its own
+    inside the form, out of the form's column: its Find button and the Person label above the list
+    of people stood side by side on one line, the label reading as the button's."""
+    context, page = _page(browser, world, "en", elder)
+    try:
+        log_in(page, world, "admin")
+        page.goto(f"{world.url}/admin/c/{world.values['community_id']}/ledger")
+        find = page.locator("[data-picker] button[name=find]").bounding_box()
+        label = page.locator("[data-picker] label[for=user_id]").bounding_box()
+        people = page.locator("[data-picker] select").bounding_box()
+        assert find and label and people
+        assert label["y"] >= find["y"] + find["height"] - 1, (find, label)
+        assert people["y"] >= label["y"] + label["height"] - 1, (label, people)
+    finally:
+        context.close()
