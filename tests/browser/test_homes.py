@@ -71,8 +71,8 @@ def test_home_fits_phone_and_desktop_in_both_modes(
 
 
 def test_a_table_on_a_phone_names_each_value_by_its_column(world: World, browser: Any) -> None:
-    """On a phone a table's rows stack with the header row hidden: the street's member count and
-    join code were bare values ("8", "JUNMEN88") with nothing saying what they are."""
+    """On a phone a table's rows stack with the header row hidden: the street's member count, its
+    admins and join code were bare values ("8", "JUNMEN88") with nothing saying what they are."""
     host = world.url.split("//", 1)[1].split(":")[0]
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
     context.add_cookies([{"name": LANG_COOKIE, "value": "zh", "domain": host, "path": "/"}])
@@ -85,7 +85,7 @@ def test_a_table_on_a_phone_names_each_value_by_its_column(world: World, browser
             """() => [...document.querySelector('table.list tbody tr').children].map(
                  (td) => getComputedStyle(td, '::before').content)"""
         )
-        assert shown[1:] == ['"成员数："', '"邀请码："'], shown
+        assert shown[1:] == ['"成员数："', '"管理员："', '"邀请码："'], shown
         assert shown[0] in ("none", "normal"), shown
     finally:
         context.close()

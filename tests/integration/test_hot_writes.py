@@ -71,10 +71,17 @@ INDEXES = {
         "ix_circle_vouchers_held_expiry": "the expiry job",
         "ix_circle_vouchers_offer_id_created_at": "a monthly quota and limit",
         "ix_circle_vouchers_organisation_id_redeemed_at": "a provider's day and statements",
+        "ix_circle_vouchers_closed_digits": (
+            "typed digits that no open voucher has (partial: a voucher enters it once, when it closes)"
+        ),
     },
     "audit_entries": {
         "pk_audit_entries": "the primary key",
         "ix_audit_entries_community_id": "the community's audit page",
+        "ix_audit_entries_redeemed_target": (
+            "the circle's log, asking for redemptions audited before migration 0047"
+            " (partial: no row written now enters it)"
+        ),
     },
 }
 
