@@ -5,6 +5,7 @@ and the ledger's invariants hold."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -24,22 +25,30 @@ from tests.conftest import Person
 ZONE = "Asia/Shanghai"
 
 
-@pytest.fixture
-def first_of_the_month() -> Any:
-    """The clock at 00:20 on the 1st of this month where the community is."""
-    start = datetime.combine(clock.month_of(clock.now(), ZONE), time(0, 20), tzinfo=clock.zone(ZONE))
-    clock.advance(start - clock.now())
-    yield start
+@pytest.fixture(params=["first", "last"])
+def edge_of_the_month(request: pytest.FixtureRequest) -> Any:
+    """The clock at 00:20 on the 1st of this month where the community is, or at 23:40 on its
+    last day: the same months either way, so the demo seeded at one finds its own at the other."""
+    month = clock.month_of(clock.now(), ZONE)
+    if request.param == "first":
+        moment = datetime.combine(month, time(0, 20), tzinfo=clock.zone(ZONE))
+    else:
+        moment = datetime.combine(
+            clock.next_month(month) - timedelta(days=1), time(23, 40), tzinfo=clock.zone(ZONE)
+        )
+    clock.advance(moment - clock.now())
+    yield request.param
     clock.reset()
 
 
-async def test_on_the_first_last_month_has_figures_and_the_month_before_is_paid(
-    client: Any, engine: Any, tmp_path: Any, first_of_the_month: datetime
+async def test_on_the_first_or_the_last_day_last_month_has_figures_and_the_month_before_is_paid(
+    client: Any, engine: Any, tmp_path: Any, edge_of_the_month: str
 ) -> None:
     maker = async_sessionmaker(engine, expire_on_commit=False)
     async with maker() as s, s.begin():
         await demo.seed(s, uploads_dir=tmp_path)
-    assert clock.today(ZONE).day == 1
+    assert (clock.today(ZONE).day == 1) == (edge_of_the_month == "first")
+    assert (clock.today(ZONE) + timedelta(days=1)).day == 1 or edge_of_the_month == "first"
     last = clock.previous_month(clock.month_of(clock.now(), ZONE))
     before = clock.previous_month(last)
     last_day = clock.month_of(clock.now(), ZONE) - timedelta(days=1)
@@ -65,6 +74,9 @@ async def test_on_the_first_last_month_has_figures_and_the_month_before_is_paid(
         if f.vouchers:
             assert f.name in page.text
     dashboard = await client.get(
-        f"/admin/c/{cid}/dashboard?first={last.isoformat()}&last={last_day.isoformat()}"
+        f"/admin/c/{cid}/dashboard?from={last.isoformat()}&to={last_day.isoformat()}"
     )
     assert dashboard.status_code == 200
+    for name in ("vouchers_redeemed", "circle_turnover", "points_issued"):
+        found = re.search(f'data-figure="{name}" data-value="([0-9.]+)"', dashboard.text)
+        assert found is not None and float(found.group(1)) > 0, name
