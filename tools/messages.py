@@ -23,7 +23,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 LC = ROOT / "app" / "locales" / "zh_Hans" / "LC_MESSAGES"
-KEYWORDS = {"_": None, "gettext": None, "lazy": None, "_l": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "gettext": None, "lazy": None, "_l": None, "ngettext": (1, 2), "plural_unit": (1, 2)}
 METHODS = [("**.py", "python"), ("**.html", "jinja2")]
 OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n"}}
 # Domains whose templates live under another folder name (the scanner page is one page: `scan/`).
@@ -57,8 +57,11 @@ def catalogs() -> dict[str, str]:
     for po in sorted(LC.glob("*.po")):
         with po.open("rb") as fh:
             for message in read_po(fh, locale="zh_Hans_CN"):
-                if message.id and message.string:
-                    merged[str(message.id)] = str(message.string)
+                # A plural entry (msgid_plural) is known by its singular and its one Chinese form.
+                msgid = message.id[0] if isinstance(message.id, (list, tuple)) else message.id
+                string = message.string[0] if isinstance(message.string, (list, tuple)) else message.string
+                if msgid and string:
+                    merged[str(msgid)] = str(string)
     return merged
 
 

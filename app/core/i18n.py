@@ -97,3 +97,41 @@ def ngettext_for(request: Any) -> Callable[..., str]:
         return text % {"num": num, **variables}
 
     return ngettext
+
+
+def plural_unit(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a count's two English forms for extraction (ngettext); translated where shown."""
+    return singular, plural
+
+
+# Every count shown with its unit, in its English forms: "1 point", "2 points". The zh_Hans
+# catalog has one form for any number (Plural-Forms: nplurals=1).
+UNITS: dict[str, tuple[str, str]] = {
+    "points": plural_unit("%(num)s point", "%(num)s points"),
+    "hours": plural_unit("%(num)s hour", "%(num)s hours"),
+    "minutes": plural_unit("%(num)s minute", "%(num)s minutes"),
+    "days": plural_unit("%(num)s day", "%(num)s days"),
+    "people": plural_unit("%(num)s person", "%(num)s people"),
+    "households": plural_unit("%(num)s household", "%(num)s households"),
+    "vouchers": plural_unit("%(num)s voucher", "%(num)s vouchers"),
+    "orders": plural_unit("%(num)s order", "%(num)s orders"),
+    "items": plural_unit("%(num)s item", "%(num)s items"),
+    "times": plural_unit("%(num)s time", "%(num)s times"),
+}
+
+
+def unit_text(lang: str, num: int, unit: str) -> str:
+    """A count with its unit in `lang`, in the form its number takes: unit_text("en", 1, "points")
+    is "1 point"."""
+    singular, plural = UNITS[unit]
+    return translations(lang).ngettext(singular, plural, num) % {"num": num}
+
+
+def units_for(request: Any) -> Callable[[int, str], str]:
+    """`{{ units(offer.points_price, "points") }}` on every page, in the request's language."""
+    lang = request_lang(request)
+
+    def units(num: int, unit: str) -> str:
+        return unit_text(lang, num, unit)
+
+    return units

@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Request
 from litestar.response import Template
 
-from app.core.i18n import ELDER_COOKIE, gettext_for, ngettext_for, request_lang
+from app.core.i18n import ELDER_COOKIE, gettext_for, ngettext_for, request_lang, units_for
 from app.core.roles import ROLE_LABELS
 
 # What a layer above adds to every page a signed-in person sees (the unread notices beside the
@@ -45,6 +45,8 @@ def page_context(request: Request) -> dict[str, Any]:
         "actor": actor,
         "gettext": gettext_for(request),
         "ngettext": ngettext_for(request),
+        # A count with its unit, singular or plural as its number needs (app.core.i18n.UNITS).
+        "units": units_for(request),
         # The currency money is taken in (app.core.money names it on every page).
         "currency": currency_of(request),
         "current_path": request.url.path,

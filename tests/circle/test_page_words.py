@@ -340,3 +340,27 @@ async def test_typed_opening_hours_keep_their_time_range_whole(client: Any, circ
             assert '每天 <span class="unbroken">8:00-19:00</span> &lt;预约&gt;' in times, times
     finally:
         client.cookies.delete("elder")
+
+
+# A count of one with a unit in the plural: 1 points, 1 households.
+ONE_PLURAL = re.compile(
+    r"(?<![\d.,])1 (points|hours|people|households|vouchers|orders|items|times|minutes|days)\b"
+)
+
+
+async def test_one_point_is_not_one_points_in_english(client: Any, circle: Circle) -> None:
+    """An offer of 1 point read "1 points" on the circle's pages in English; Chinese reads 1 积分."""
+    offer = await make_offer(client, circle, circle.barber_id, name="修补", points_price=1)
+    await page_login(client, circle.admin)
+    pages = [
+        f"/circle/offers/{offer}",
+        f"/circle/c/{circle.community_id}",
+        f"/circle/admin/c/{circle.community_id}",
+    ]
+    for path in pages:
+        page = await client.get(path, headers={"Accept-Language": "en"})
+        assert page.status_code == 200, path
+        assert ONE_PLURAL.findall(page.text) == [], path
+        assert "1 point" in page.text, path
+        chinese = await client.get(path, headers={"Accept-Language": "zh-CN"})
+        assert "1 积分" in chinese.text and "1 point" not in chinese.text, path
