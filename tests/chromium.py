@@ -41,16 +41,8 @@ PLAYWRIGHT_DISABLED_FEATURES = (
     "NetworkTimeServiceQuerying,AimEnabled,PreconnectToSearch,msForceBrowserSignIn,"
     "msEdgeUpdateLaunchServicesPreferredVersion"
 )
-# V8 runs the pages' scripts and axe with its interpreter and its baseline compiler (Sparkplug)
-# alone, not its optimising compilers (Maglev, TurboFan): a page lives for one visit and axe runs
-# once on it, and the optimised code each document made again, for its own functions' fresh
-# feedback, cost more than it saved; the interpreter's bytecode and Sparkplug's code are shared
-# by the documents of a renderer. The scripts do the same with or without them. Measured by
-# sampling the CPU of each process on the admin's 88 pages with the walk's checks and axe on each,
-# A/B alternated twice: Chromium's renderer 6.12 CPU-s against 8.08 (7.65 with Maglev kept).
 CHROMIUM_ARGS = [
     f"--disable-features={PLAYWRIGHT_DISABLED_FEATURES},RenderDocument",
-    "--js-flags=--max-opt=1",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
@@ -79,20 +71,23 @@ class Chromium:
         self.playwright: Any = None
         self.browser: Any = None
         self.module: Any = None  # of the last test that used it
+        self.args: list[str] = []
 
     def get(self, request: pytest.FixtureRequest) -> Any:
         self.module = request.module
-        if self.browser is not None and not self.browser.is_connected():
-            self.stop()  # it crashed or was closed: a test after it gets a new one
+        # A test module may add switches of its own (CHROMIUM_EXTRA_ARGS): a browser started
+        # without them is started again with them, and the next module's without.
+        args = [*CHROMIUM_ARGS, *getattr(request.module, "CHROMIUM_EXTRA_ARGS", ())]
+        if self.browser is not None and (not self.browser.is_connected() or self.args != args):
+            self.stop()  # it crashed or was closed, or has other switches: a new one
         if self.browser is None:
             from playwright.sync_api import sync_playwright  # lazily: only the browser tests start it
 
             if not Path(CHROMIUM).exists():
                 pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium-headless-shell (.ci/run does)")
             self.playwright = sync_playwright().start()
-            self.browser = self.playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-            )
+            self.browser = self.playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+            self.args = args
             request.session.addfinalizer(self.stop)
         return self.browser
 

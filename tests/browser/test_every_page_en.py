@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import ROLES, World
+from tests.browser.test_every_page import CHROMIUM_EXTRA_ARGS as CHROMIUM_EXTRA_ARGS  # the walk's Chromium
 from tests.browser.test_every_page import LANGS, MODES, walk_every_page
 
 pytestmark = pytest.mark.browser
