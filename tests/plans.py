@@ -27,3 +27,20 @@ async def generic_plan(conn: Any, statement: uow.Sql) -> dict[str, Any]:
     )
     await conn.execute("DEALLOCATE plan_read")
     return (json.loads(found) if isinstance(found, str) else found)[0]["Plan"]
+
+
+async def reads_after_a_closed_past(
+    db: Any, table: str, past: str, statement: uow.Sql
+) -> list[dict[str, Any]]:
+    """The nodes that read `table` in `statement`'s generic plan, made after `past` (an INSERT of
+    many rows, all closed) was analysed: the planner then takes open rows for rare, as on a table
+    analysed when nearly every row had been used. Everything is rolled back and the table analysed
+    again (ANALYZE's figures are written in place and outlive a rollback)."""
+    conn = await uow.connection_of(db)
+    await conn.execute(past)
+    await conn.execute(f"ANALYZE {table}")
+    plan = await generic_plan(conn, statement)
+    await db.rollback()
+    await (await uow.connection_of(db)).execute(f"ANALYZE {table}")
+    await db.rollback()
+    return [n for n in nodes(plan) if n.get("Relation Name") == table and n["Node Type"] != "ModifyTable"]

@@ -13,6 +13,7 @@ from app.core import clock
 from tests.api.helpers import page_login
 from tests.circle.conftest import Circle, give_points, make_offer
 from tests.conftest import login
+from tests.plans import nodes as plan_nodes
 
 
 async def test_a_voucher_bought_for_a_resident_is_found_in_the_circle_log(
@@ -104,13 +105,11 @@ async def test_the_circle_log_reads_no_audit_row_of_other_communities(db: Any, c
                 )
             ).scalar_one()
             scans = [
-                n["Node Type"] for n in _nodes(plan[0]["Plan"]) if n.get("Relation Name") == "audit_entries"
+                n["Node Type"]
+                for n in plan_nodes(plan[0]["Plan"])
+                if n.get("Relation Name") == "audit_entries"
             ]
             assert scans and "Seq Scan" not in scans, scans
     finally:
         await db.execute(text("DELETE FROM audit_entries WHERE action = 'test.filler'"))
         await db.commit()
-
-
-def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    return [plan] + [node for child in plan.get("Plans", []) for node in _nodes(child)]

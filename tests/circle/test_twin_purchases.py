@@ -13,10 +13,8 @@ from app.core.authz import Actor
 from app.core.uow import connection_of
 from tests.circle.conftest import Circle, buy, give_points, make_offer
 from tests.conftest import count
-
-
-def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    return [plan] + [node for child in plan.get("Plans", []) for node in _nodes(child)]
+from tests.plans import generic_plan
+from tests.plans import nodes as plan_nodes
 
 
 async def test_the_usual_purchase_locks_nothing_before_its_writes(db: Any) -> None:
@@ -26,12 +24,8 @@ async def test_the_usual_purchase_locks_nothing_before_its_writes(db: Any) -> No
     conn = await connection_of(db)
     statement = vouchers._BUY_IN_ONE
     async with conn.transaction():
-        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        await conn.execute("PREPARE usual_purchase AS " + statement.text)
-        nulls = ", ".join(["NULL"] * len(set(statement.names)))
-        plan = await conn.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE usual_purchase({nulls})")
-        await conn.execute("DEALLOCATE usual_purchase")
-    nodes = _nodes(plan[0]["Plan"])
+        plan = await generic_plan(conn, statement)
+    nodes = list(plan_nodes(plan))
     assert [n["Node Type"] for n in nodes if n["Node Type"] == "LockRows"] == []
     writes = {(n["Operation"], n["Relation Name"]): n for n in nodes if n["Node Type"] == "ModifyTable"}
     assert set(writes) == {

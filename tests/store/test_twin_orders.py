@@ -18,11 +18,9 @@ from app.core.uow import connection_of
 from app.store import placing
 from tests.api.helpers import page_login, post_form
 from tests.conftest import count
+from tests.plans import generic_plan
+from tests.plans import nodes as plan_nodes
 from tests.store.conftest import make_item, order
-
-
-def _nodes(plan: dict) -> list[str]:
-    return [plan["Node Type"]] + [name for child in plan.get("Plans", []) for name in _nodes(child)]
 
 
 async def test_the_usual_order_locks_no_row_before_its_writes(db):
@@ -33,12 +31,8 @@ async def test_the_usual_order_locks_no_row_before_its_writes(db):
     conn = await connection_of(db)
     statement = placing._PLACE_IN_ONE
     async with conn.transaction():
-        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        await conn.execute("PREPARE usual_order AS " + statement.text)
-        nulls = ", ".join(["NULL"] * len(set(statement.names)))
-        plan = await conn.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE usual_order({nulls})")
-        await conn.execute("DEALLOCATE usual_order")
-    nodes = _nodes(plan[0]["Plan"])
+        plan = await generic_plan(conn, statement)
+    nodes = [node["Node Type"] for node in plan_nodes(plan)]
     assert "LockRows" not in nodes, nodes
     assert "ON CONFLICT" not in placing._PLACE_IN_ONE.text
 
