@@ -63,7 +63,13 @@ async def test_on_the_first_or_the_last_day_last_month_has_figures_and_the_month
         community = await s.get(Community, cid)
         assert community is not None
         row = (await reports.figures_of(s, [community], last, last_day))[0]
-        for name in ("vouchers_redeemed", "circle_turnover", "points_issued", "points_spent"):
+        for name in (
+            "vouchers_redeemed",
+            "circle_turnover",
+            "points_issued",
+            "points_spent",
+            "orders_picked_up",
+        ):
             assert row.count(name) > 0, name
         assert all(c.ok for c in await run_checks(s, cid)), [c.problems for c in await run_checks(s, cid)]
     await page_login(client, Person(0, "13800000001", demo.DEMO_PASSWORD, "林书记"))
@@ -77,6 +83,6 @@ async def test_on_the_first_or_the_last_day_last_month_has_figures_and_the_month
         f"/admin/c/{cid}/dashboard?from={last.isoformat()}&to={last_day.isoformat()}"
     )
     assert dashboard.status_code == 200
-    for name in ("vouchers_redeemed", "circle_turnover", "points_issued"):
+    for name in ("vouchers_redeemed", "circle_turnover", "points_issued", "orders_picked_up"):
         found = re.search(f'data-figure="{name}" data-value="([0-9.]+)"', dashboard.text)
         assert found is not None and float(found.group(1)) > 0, name
