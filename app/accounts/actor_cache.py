@@ -95,7 +95,7 @@ def sessions_ended(session: Any, user_id: int) -> None:
 NOTIFYING: dict[type, tuple[str, str, bool, tuple[str, ...]]] = {
     AuthSession: ("auth_sessions", "digest", False, ("digest", "user_id", "kind", "expires_at")),
     User: ("users", "id", False, ("id", "display_name", "is_active")),
-    Membership: ("memberships", "user_id", True, ("user_id", "community_id", "roles")),
+    Membership: ("memberships", "user_id", True, ("user_id", "community_id", "roles", "moved_away_at")),
     StreetRole: ("street_roles", "user_id", True, ("user_id", "street_id", "role")),
 }
 

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import cards, honours, member_cards, people, services
+from app.accounts import cards, honours, member_cards, moving, people, services
 from app.accounts.models import COMMUNITY_ROLES, MemberCard, Membership, User
 from app.core import clock, form_keys, paging, qr
 from app.core.authz import Actor
@@ -71,13 +71,18 @@ async def _resident_rows(
     building_id: int | None,
     page: int,
     no_phone: bool = False,
+    moved_away: bool = False,
 ) -> tuple[list[tuple[User, Membership]], int, paging.Window]:
     """One page of residents by name (a page past the last reads the last: app.core.paging),
     how many match in all and which page it is; only those without a phone number with
     `no_phone` (the card holders a grid worker calls on: a hundred among 5,000 members). The
     page is read from the members' index by name (migration 0049), the count from an index too:
     a large community's page reads its 50 rows, not every member."""
-    found = [Membership.community_id == community_id]
+    # Those who moved away (app.accounts.moving) only when asked for, and then only they.
+    found = [
+        Membership.community_id == community_id,
+        Membership.moved_away_at.is_not(None) if moved_away else Membership.moved_away_at.is_(None),
+    ]
     if compound_id:
         found.append(Membership.compound_id == compound_id)
     if building_id:
@@ -107,9 +112,11 @@ async def residents_page(
     building: str = "",
     page: int = 1,
     no_phone: str = "",
+    moved: str = "",
 ) -> Template:
     community = await services.community_for(db_session, actor, community_id, "admin", "staff", "grid_worker")
     without_phone = no_phone == "1"
+    moved_away = moved == "1"
     rows, total, at = await _resident_rows(
         db_session,
         community_id,
@@ -118,6 +125,7 @@ async def residents_page(
         optional_int(building),
         page,
         no_phone=without_phone,
+        moved_away=moved_away,
     )
     places = await places_of(db_session, community_id)
     compound_names = {c.id: c.name for c, _b in places}
@@ -133,13 +141,20 @@ async def residents_page(
         # The list's filters, kept by its pages' links (templates/_pager.html).
         kept={
             k: v
-            for k, v in (("q", q), ("compound", compound), ("building", building), ("no_phone", no_phone))
+            for k, v in (
+                ("q", q),
+                ("compound", compound),
+                ("building", building),
+                ("no_phone", no_phone),
+                ("moved", moved),
+            )
             if v
         },
         q=q,
         compound=compound,
         building=building,
         no_phone=without_phone,
+        moved_away=moved_away,
         places=places,
         compound_names=compound_names,
         building_names=building_names,
@@ -254,6 +269,7 @@ async def _detail(
         honour_name=honours.NAME,
         this_year=clock.today(community.time_zone if community else None).year,
         can_enrol=actor.has(community_id, "admin", "staff"),
+        current_user_id=actor.user_id,
         error=error,
         notice=notice,
         typed=typed,  # the refused details as they were typed, shown instead of the stored ones
@@ -280,6 +296,10 @@ async def resident_page(
         )
     elif added:
         notice = gettext_for(request)(lazy("The resident was added."))
+    elif saved == "moved_away":
+        notice = gettext_for(request)(lazy("Marked as moved away."))
+    elif saved == "moved_back":
+        notice = gettext_for(request)(lazy("Welcome back: they are a resident here again."))
     elif saved:
         notice = gettext_for(request)(lazy("The changes were saved."))
     return await _detail(request, db_session, actor, community_id, user_id, notice=notice)
@@ -482,6 +502,66 @@ async def card_sheet(
     return sheet, len(user_ids) - len(sheet)
 
 
+# ---------------------------------------------------------------- moved away (app.accounts.moving)
+
+
+async def _moving_confirmation(
+    request: Request,
+    db_session: AsyncSession,
+    actor: Actor,
+    community_id: int,
+    user_id: int,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    user, membership = await services.membership_for(db_session, actor, community_id, user_id, "admin")
+    community = await services.community_for(db_session, actor, community_id, "admin")
+    return render(
+        request,
+        "accounts/moved_away.html",
+        status_code=status_code,
+        community=community,
+        user=user,
+        membership=membership,
+        open=await moving.open_matters(db_session, community_id, user_id),
+        error=error,
+    )
+
+
+@get("/admin/c/{community_id:int}/residents/{user_id:int}/moved-away", include_in_schema=False)
+async def moved_away_page(
+    request: Request, community_id: int, user_id: int, actor: Actor, db_session: AsyncSession
+) -> Template:
+    return await _moving_confirmation(request, db_session, actor, community_id, user_id)
+
+
+@post("/admin/c/{community_id:int}/residents/{user_id:int}/moved-away", include_in_schema=False)
+async def move_away(
+    request: Request, community_id: int, user_id: int, actor: Actor, db_session: AsyncSession
+) -> Template | Redirect:
+    form = await form_data(request)
+    try:
+        if form.get("confirm") != "1":
+            raise DomainError("validation_error", 422, moving.TICK_TO_CONFIRM)
+        await moving.move_away(db_session, actor, community_id, user_id, client_address(request))
+    except DomainError as exc:
+        return await reopen_page(
+            request,
+            db_session,
+            exc,
+            partial(_moving_confirmation, request, db_session, actor, community_id, user_id),
+        )
+    return Redirect(f"/admin/c/{community_id}/residents/{user_id}?saved=moved_away", status_code=303)
+
+
+@post("/admin/c/{community_id:int}/residents/{user_id:int}/moved-back", include_in_schema=False)
+async def move_back(
+    request: Request, community_id: int, user_id: int, actor: Actor, db_session: AsyncSession
+) -> Redirect:
+    await moving.move_back(db_session, actor, community_id, user_id, client_address(request))
+    return Redirect(f"/admin/c/{community_id}/residents/{user_id}?saved=moved_back", status_code=303)
+
+
 route_handlers = [
     residents_page,
     resident_new_page,
@@ -492,4 +572,7 @@ route_handlers = [
     building_cards,
     honour_household,
     revoke_honour,
+    moved_away_page,
+    move_away,
+    move_back,
 ]

@@ -109,6 +109,10 @@ class Membership(Base):
     added_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     form_key: Mapped[str | None] = mapped_column(String(form_keys.LENGTH))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Set when an admin takes a resident who moved away off the community (app.accounts.moving,
+    # migration 0055); the row stays for its history, and a move back clears it.
+    moved_away_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    moved_away_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 def is_admin() -> ColumnElement[bool]:

@@ -69,7 +69,7 @@ def check_roles(roles: list[str] | None) -> list[str]:
 _ACTOR = Sql(
     "SELECT s.user_id, s.kind, s.expires_at, s.last_seen_at, u.display_name, u.is_active, "
     "COALESCE((SELECT json_agg(json_build_array(m.community_id, m.roles)) FROM memberships m "
-    "WHERE m.user_id = s.user_id), '[]'::json) AS roles, "
+    "WHERE m.user_id = s.user_id AND m.moved_away_at IS NULL), '[]'::json) AS roles, "
     "ARRAY(SELECT r.street_id FROM street_roles r WHERE r.user_id = s.user_id "
     "AND r.role = 'street_admin') AS street_ids, "
     "ARRAY(SELECT c.id FROM communities c JOIN street_roles r ON r.street_id = c.street_id "

@@ -8,10 +8,12 @@ from __future__ import annotations
 from litestar import Request, Response, get, post
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import moving
 from app.circle import admin_views, log, photos, services, statements
-from app.circle.models import Offer
+from app.circle.models import Offer, Voucher
 from app.circle.views import offer_context
 from app.core import fields, money, paging, uploads
 from app.core import photos as core_photos
@@ -432,6 +434,24 @@ async def log_page(
         total=total,
         at=at,
         entries=await log.entries(db_session, community_id, kind, at.offset),
+    )
+
+
+@moving.open_matter
+async def open_vouchers(session: AsyncSession, community_id: int, user_id: int) -> moving.OpenMatter | None:
+    """A resident's vouchers not yet used, which an admin cancels (the points go back) before
+    the resident is marked as moved away: the first one's cancel page, then the next."""
+    held = list(
+        await session.scalars(
+            select(Voucher.id)
+            .where(Voucher.community_id == community_id, Voucher.user_id == user_id, Voucher.status == "held")
+            .order_by(Voucher.id)
+        )
+    )
+    if not held:
+        return None
+    return moving.OpenMatter(
+        len(held), lazy("Service vouchers not used yet: %(count)s"), f"/circle/vouchers/{held[0]}/cancel"
     )
 
 

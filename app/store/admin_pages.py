@@ -9,9 +9,10 @@ from datetime import datetime
 from litestar import Request, Response, get, post
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts import moving
 from app.accounts.models import User
 from app.core import clock, exports, fields, form_keys, paging, uploads
 from app.core import photos as core_photos
@@ -496,6 +497,24 @@ async def report_xlsx(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, month: str = ""
 ) -> Response[bytes]:
     return await _report_file(request, community_id, actor, db_session, month, "xlsx")
+
+
+@moving.open_matter
+async def open_orders(session: AsyncSession, community_id: int, user_id: int) -> moving.OpenMatter:
+    """A resident's orders waiting for pickup, which counter staff cancel from the orders list
+    (with a reason) before the resident is marked as moved away."""
+    held = await session.scalar(
+        select(func.count()).where(
+            StoreOrder.community_id == community_id,
+            StoreOrder.user_id == user_id,
+            StoreOrder.status == "held",
+        )
+    )
+    return moving.OpenMatter(
+        int(held or 0),
+        lazy("Store orders waiting for pickup: %(count)s"),
+        f"/store/admin/c/{community_id}/orders",
+    )
 
 
 route_handlers = [
