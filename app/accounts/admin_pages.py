@@ -69,7 +69,7 @@ async def _resident_rows(
     q: str,
     compound_id: int | None,
     building_id: int | None,
-    page: int,
+    page: int | None,
     no_phone: bool = False,
     moved_away: bool = False,
 ) -> tuple[list[tuple[User, Membership]], int, paging.Window]:
@@ -110,7 +110,7 @@ async def residents_page(
     q: str = "",
     compound: str = "",
     building: str = "",
-    page: int = 1,
+    page: str = "",
     no_phone: str = "",
     moved: str = "",
 ) -> Template:
@@ -123,7 +123,7 @@ async def residents_page(
         q.strip(),
         optional_int(compound),
         optional_int(building),
-        page,
+        optional_int(page),
         no_phone=without_phone,
         moved_away=moved_away,
     )

@@ -1,5 +1,7 @@
 """A list shown a page at a time, with its count: which page a request reads, and of how many.
-The one way for every paged page (the wishes, the pool, the orders, the events managed)."""
+The one way for every paged page (the wishes, the pool, the orders, the events managed, the
+residents): a page asks for its number as text (`page: str = ""`, app.core.web.optional_int), so a
+number that is not one (`?page=abc`) reads as the first page here instead of a raw 422."""
 
 from __future__ import annotations
 
