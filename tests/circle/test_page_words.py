@@ -348,7 +348,7 @@ ONE_PLURAL = re.compile(
 )
 
 
-async def test_one_point_is_not_one_points_in_english(client: Any, circle: Circle) -> None:
+async def test_one_point_is_not_one_points_in_english(client: Any, circle: Circle, engine: Any) -> None:
     """An offer of 1 point read "1 points" on the circle's pages in English; Chinese reads 1 积分."""
     offer = await make_offer(client, circle, circle.barber_id, name="修补", points_price=1)
     await page_login(client, circle.admin)
@@ -364,3 +364,14 @@ async def test_one_point_is_not_one_points_in_english(client: Any, circle: Circl
         assert "1 point" in page.text, path
         chinese = await client.get(path, headers={"Accept-Language": "zh-CN"})
         assert "1 积分" in chinese.text and "1 point" not in chinese.text, path
+    # A resident with 1 point to spend, asked to confirm buying it for 1 point.
+    await give_points(engine, circle.community_id, circle.resident.user_id, 1)
+    await page_login(client, circle.resident)
+    english = {"Accept-Language": "en"}
+    page = await client.get(f"/circle/offers/{offer}", headers=english)
+    step = await post_form(client, f"/circle/offers/{offer}/buy", {"key": "one-point"}, headers=english)
+    for text_ in (page.text, step.text):
+        assert ONE_PLURAL.findall(text_) == []
+    assert "Yes, buy it for 1 point<" in step.text, step.text
+    chinese = await post_form(client, f"/circle/offers/{offer}/buy", {"key": "one-point"})
+    assert "确认，用1积分购买" in chinese.text
