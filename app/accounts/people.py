@@ -167,9 +167,10 @@ async def paged(
     number (`offered`); and the `chosen`, looked up in `chosen_among` (by default `people`),
     apart, so that a page that does not list them keeps them (templates/_person_picker.html)."""
     found = people.where(found_by_name_or_phone(community_id, who)) if who else people
-    # Counted among the members alone, by `people`'s conditions (on `Membership`): the joins that
-    # give a row its columns (the user, their points, where they live) add no one, and with them
-    # the count read every user of every community.
+    # Counted among the members alone, by `people`'s conditions (on `Membership`; one on the user
+    # asks through a subquery of their row): the joins that give a row its columns (the user,
+    # their points, where they live) add no one, and with them the count read every user of
+    # every community.
     counted = select(func.count()).select_from(Membership)
     if found.whereclause is not None:
         counted = counted.where(found.whereclause)

@@ -12,6 +12,7 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from app.accounts import people
 from app.accounts.models import Membership, User
@@ -84,18 +85,21 @@ async def _wishes_page(
     who: str = "",
     status: str = "",
     page: int = 1,
+    people_page: int | None = None,
+    searching: bool = False,
     **extra: Any,
 ) -> Template:
     community = await db_session.get(Community, community_id)
     if community is None:
         raise NotFound()
     listed = await reading.wishes_page(db_session, actor, community_id, status or None, page, WISHES_PAGE)
-    residents: list[Any] = []
-    more_residents = False
+    residents: people.Paged | None = None
     may_post_for = actor.has(community_id, *CARE_ROLES)
     if may_post_for:
-        chosen = optional_int((extra.get("form") or {}).get("for_user_id"))
-        residents, more_residents = await _residents(db_session, community_id, who, chosen)
+        form = extra.get("form") or {}
+        # A new search leaves the resident chosen before for those it finds.
+        chosen = None if "find" in form else optional_int(form.get("for_user_id"))
+        residents = await _residents(db_session, community_id, who, chosen, people_page)
     settings_now = None
     if actor.has(community_id, "admin"):
         points, days = await access.settings_of(db_session, community_id)
@@ -104,7 +108,7 @@ async def _wishes_page(
         request,
         "wishes/wishes.html",
         residents=residents,
-        more_residents=more_residents,
+        searching=searching,
         may_post_for=may_post_for,
         who=who,
         status=status,
@@ -121,23 +125,28 @@ async def _wishes_page(
     )
 
 
-RESIDENTS_LISTED = 50
+ACTIVE = aliased(User, name="active")
+# Whom to post for is listed this many a page, found by name or phone
+# (templates/_person_picker.html).
+RESIDENTS_PAGE = 10
 
 
 async def _residents(
-    db_session: AsyncSession, community_id: int, who: str, chosen: int | None
-) -> tuple[list[Any], bool]:
-    """Whom a grid worker or staff may post for: the community's members by name, with their
-    compound, building and room to tell two of one name apart (never a phone); at most
-    RESIDENTS_LISTED, found by name or phone (`who`) in a large community, the one chosen before
-    still listed. Whether more were found than listed."""
+    db_session: AsyncSession, community_id: int, who: str, chosen: int | None, page: int | None
+) -> people.Paged:
+    """Whom a grid worker or staff may post for: a page of the community's members by name, with
+    their compound, building and room to tell two of one name apart (never a phone), found by
+    name or phone (`who`), the one chosen before apart."""
     members = people.placed(
         select(User.id, User.display_name).join(Membership, Membership.user_id == User.id)
-    ).where(Membership.community_id == community_id, User.is_active)
-    offered = await people.offered(
-        db_session, community_id, members, who, RESIDENTS_LISTED, [] if chosen is None else [chosen]
+    ).where(
+        Membership.community_id == community_id,
+        # Asked of each member's own row (app.accounts.people.paged counts the members alone).
+        select(ACTIVE.is_active).where(ACTIVE.id == Membership.user_id).scalar_subquery(),
     )
-    return offered.rows, offered.more
+    return await people.paged(
+        db_session, community_id, members, who, page or 1, RESIDENTS_PAGE, [] if chosen is None else [chosen]
+    )
 
 
 NEED_CONSENT = lazy("Write down how the resident agreed to this wish being posted for them.")
@@ -162,7 +171,16 @@ async def wishes_page(
     status = status if status in ALL_STATUS_LABELS else ""
     page = optional_int(request.query_params.get("page")) or 1
     return await _wishes_page(
-        request, db_session, actor, settings, community_id, who, status, page, posted=posted
+        request,
+        db_session,
+        actor,
+        settings,
+        community_id,
+        who,
+        status,
+        page,
+        people_page=optional_int(request.query_params.get("people_page")),
+        posted=posted,
     )
 
 
@@ -171,6 +189,20 @@ async def post_wish_form(
     request: Request, community_id: int, actor: Actor, db_session: AsyncSession, settings: Settings
 ) -> Template | Redirect:
     form = await form_data(request)
+    if "find" in form or "people_page" in form:
+        # The Find of whom to post for, or a page of those found: the form comes back as typed.
+        return await _wishes_page(
+            request,
+            db_session,
+            actor,
+            settings,
+            community_id,
+            who=form.get("who", "").strip()[:50],
+            people_page=optional_int(form.get("people_page")),
+            searching=True,
+            error=None,
+            form=form,
+        )
     for_user_id = optional_int(form.get("for_user_id"))
     if for_user_id == actor.user_id:
         for_user_id = None

@@ -228,6 +228,7 @@ PAGES = {
     "the honour hours' form, page 3": "/admin/c/{c}/approvals?people_page=3",
     "an event's organisers": "/admin/c/{c}/events/new",
     "whom a wish is posted for": "/c/{c}/wishes",
+    "whom a wish is posted for, page 3": "/c/{c}/wishes?people_page=3",
     "a sign-up for someone": "/events/{e}/signup-for?q=居民a",
     "residents found by a name of two characters": "/admin/c/{c}/residents?q={name}",
     "residents found by a tail of a phone": "/admin/c/{c}/residents?q={tail}",

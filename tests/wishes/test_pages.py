@@ -187,7 +187,7 @@ async def test_a_grid_worker_finds_the_resident_to_post_for_in_a_large_community
     """The list of whom to post for held the first 2,000 members by name, with nothing past them
     and nothing to tell two 林阿婆 apart: in a community of thousands a grid worker could not post
     for most of its residents (here the list holds two)."""
-    monkeypatch.setattr(pages, "RESIDENTS_LISTED", 2)
+    monkeypatch.setattr(pages, "RESIDENTS_PAGE", 2)
     cid = pool.community_id
     first = await factory.person(pool.town.tenant, name="林阿婆", phone=None)
     second = await factory.person(pool.town.tenant, name="林阿婆", phone=None)
@@ -199,7 +199,7 @@ async def test_a_grid_worker_finds_the_resident_to_post_for_in_a_large_community
     await db.commit()
     await session_of(client, pool.town.grid)
     everyone = (await client.get(f"/c/{cid}/wishes")).text
-    assert "data-more" in everyone and 'name="who"' in everyone
+    assert 'name="people_page" value="2"' in everyone and 'name="who"' in everyone
     found = (await client.get(f"/c/{cid}/wishes", params={"who": "林阿婆"})).text
     assert f'<option value="{first.user_id}">林阿婆 · 502</option>' in found
     assert f'<option value="{second.user_id}">林阿婆 · 302</option>' in found
@@ -213,6 +213,35 @@ async def test_a_grid_worker_finds_the_resident_to_post_for_in_a_large_community
         client, f"/c/{cid}/wishes", {"title": "一台轮椅", "for_user_id": second.user_id}
     )
     assert re.search(rf'<option value="{second.user_id}" selected>林阿婆 · 302</option>', refused.text)
+
+
+async def test_a_grid_worker_chooses_whom_to_post_for_on_a_second_page_keeping_the_wish(
+    client, pool: Pool, factory, db, monkeypatch
+):
+    """The search of whom to post for was a form of its own that dropped the wish typed. Its Find
+    and its pages are the post form's own now (here two people a page): what was typed stays,
+    nothing is posted until Post, for the resident chosen on the second page."""
+    monkeypatch.setattr(pages, "RESIDENTS_PAGE", 2)
+    cid = pool.community_id
+    found_people = [await factory.person(pool.town.tenant, name=f"林阿婆{n}", phone=None) for n in (1, 2, 3)]
+    await session_of(client, pool.town.grid)
+    url = f"/c/{cid}/wishes"
+    typed = {"title": "一台轮椅", "kind": "item", "consent_note": "电话确认"}
+    found = await post_form(client, url, {**typed, "who": "林阿婆", "find": "1"})
+    assert found.status_code == 200 and "data-not-saved" in found.text and 'value="一台轮椅"' in found.text
+    third = found_people[2].user_id
+    assert f'<option value="{third}"' not in found.text and f'formaction="{url}#person"' in found.text
+    second = await post_form(client, url, {**typed, "who": "林阿婆", "people_page": "2"})
+    assert second.status_code == 200 and f'<option value="{third}"' in second.text
+    assert 'value="一台轮椅"' in second.text
+    wishes = "SELECT count(*) FROM wishes WHERE beneficiary_id = :u"
+    assert await db.scalar(text(wishes), {"u": third}) == 0
+    key = re.search(r'name="key" value="([^"]+)"', second.text)
+    assert key
+    posted = await post_form(client, url, {**typed, "key": key.group(1), "for_user_id": str(third)})
+    assert posted.status_code == 303, posted.text[:500]
+    await db.rollback()
+    assert await db.scalar(text(wishes), {"u": third}) == 1
 
 
 async def test_the_admin_finds_the_wishes_to_review_from_the_home_page(client, pool: Pool):
