@@ -4,8 +4,10 @@ A community a street admin creates has no admin, and nobody in it can make one: 
 admin appoints its first admin (and any other) from the street's people, found by name or phone
 among the members of the street's communities, or registered by phone as the residents form
 does (a phone that already has an account names that person; their name and password stay
-theirs). Appointing adds the admin role to the person's membership of the community, or makes
-the membership; someone already its admin is left as they are, so a second sending changes
+theirs; an account outside the street's communities is appointed only when the name typed is
+the one it is registered under, so the page names nobody the street admin could not name).
+Appointing adds the admin role to the person's membership of the community, or makes the
+membership; someone already its admin is left as they are, so a second sending changes
 nothing. Every appointment is audited. The community's own admins change roles on its residents'
 pages (app.accounts.services.set_roles)."""
 
@@ -30,6 +32,10 @@ from app.places.services import community_for
 # The street's people found by a search, a page at a time.
 PEOPLE_PAGE = 20
 CHOOSE_SOMEONE = lazy("Choose a person from the search, or give the phone number and name of a new one.")
+NAME_TO_MATCH = lazy(
+    "This phone number has an account outside the street's communities. Type the person's name as "
+    "they registered it (ask them) to make them admin."
+)
 
 
 @dataclass(frozen=True)
@@ -205,6 +211,15 @@ async def appoint(
     elif person is not None and (person.phone or "").strip():
         phone = normalise_phone(person.phone)
         found = await session.scalar(select(User).where(User.phone == phone))
+        if found is not None and (person.display_name or "").strip() != found.display_name:
+            # Someone of another street is named to nobody: the street admin must know the name
+            # the number is registered under, or the page would tell any account's name.
+            of_street = exists().where(
+                Membership.user_id == found.id,
+                Membership.community_id.in_(select(Community.id).where(Community.street_id == street_id)),
+            )
+            if not await session.scalar(select(of_street)):
+                raise Invalid(NAME_TO_MATCH, field="display_name")
         if found is None:
             name = check_display_name(person.display_name)
             if person.password:

@@ -228,3 +228,34 @@ async def test_an_appointment_sent_twice_at_once_appoints_once(
         )
         == 2
     )
+
+
+async def test_a_phone_of_another_streets_person_names_nobody_until_their_name_is_typed(
+    client: Any, factory: Factory, engine: Any, db: Any
+) -> None:
+    """Registering by phone a number that has an account outside the street neither names its
+    holder nor appoints them on a name that is not theirs: the street admin types the name the
+    person registered under, as a street office asks the person for it."""
+    tenant, other = await factory.tenant(), await factory.tenant()
+    stranger = await factory.person(other, name="外街秦阿婆")
+    street = await street_admin_of(engine, tenant.street_id)
+    await page_login(client, street)
+    url = f"/street/{tenant.street_id}/c/{tenant.community_id}/admins"
+    guessed = await post_form(client, url, {"phone": stranger.phone, "display_name": "王书记"})
+    assert guessed.status_code == 422 and 'role="alert"' in guessed.text
+    assert "外街秦阿婆" not in guessed.text and 'value="王书记"' in guessed.text
+    assert await _roles(db, tenant.community_id, stranger.user_id) is None
+    api = await login(client, street)
+    answer = await client.post(
+        f"/api/v1/communities/{tenant.community_id}/admins",
+        json={"phone": stranger.phone, "display_name": "王书记"},
+        headers=api.headers,
+    )
+    assert answer.status_code == 422 and "外街秦阿婆" not in answer.text
+    assert answer.json()["code"] == "validation_error"
+    assert await _roles(db, tenant.community_id, stranger.user_id) is None
+
+    await page_login(client, street)
+    named = await post_form(client, url, {"phone": stranger.phone, "display_name": "外街秦阿婆"})
+    assert named.status_code == 303, named.text
+    assert await _roles(db, tenant.community_id, stranger.user_id) == ["admin"]
