@@ -8,7 +8,7 @@ from litestar.params import JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import appointing, logins, member_cards, services
+from app.accounts import appointing, logins, member_cards, moving, services
 from app.accounts.schemas import (
     AdminAppoint,
     AdminAppointed,
@@ -17,6 +17,7 @@ from app.accounts.schemas import (
     CardResponse,
     MembershipOut,
     MeResponse,
+    MovedAwayOut,
     RegisterRequest,
     RegisterResponse,
     ResidentCreate,
@@ -195,6 +196,34 @@ async def api_appoint_admin(
     )
 
 
+@post(
+    "/api/v1/communities/{community_id:int}/residents/{user_id:int}/moved-away",
+    tags=["community admin"],
+    status_code=200,
+)
+async def api_move_away(
+    community_id: int, user_id: int, actor: Actor, db_session: AsyncSession, request: Request
+) -> MovedAwayOut:
+    """The community's admin marks a resident who moved away: off the residents list and every
+    role, their points and history kept. 409 `conflict` while they have a store order waiting
+    for pickup or a service voucher not used (cancel those first); a repeat changes nothing."""
+    changed = await moving.move_away(db_session, actor, community_id, user_id, client_address(request))
+    return MovedAwayOut(user_id=user_id, moved_away=True, changed=changed)
+
+
+@post(
+    "/api/v1/communities/{community_id:int}/residents/{user_id:int}/moved-back",
+    tags=["community admin"],
+    status_code=200,
+)
+async def api_move_back(
+    community_id: int, user_id: int, actor: Actor, db_session: AsyncSession, request: Request
+) -> MovedAwayOut:
+    """The community's admin makes a resident who had moved away a resident again, as before."""
+    changed = await moving.move_back(db_session, actor, community_id, user_id, client_address(request))
+    return MovedAwayOut(user_id=user_id, moved_away=False, changed=changed)
+
+
 route_handlers = [
     api_community_admins,
     api_appoint_admin,
@@ -206,4 +235,6 @@ route_handlers = [
     api_add_resident,
     api_get_resident,
     api_set_roles,
+    api_move_away,
+    api_move_back,
 ]

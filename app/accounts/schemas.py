@@ -98,3 +98,12 @@ class AdminAppointed(msgspec.Struct):
     user_id: int
     # False when they already were its admin: nothing changed.
     appointed: bool
+
+
+class MovedAwayOut(msgspec.Struct):
+    """A resident's standing after a move away or back (app.accounts.moving): `changed` is false
+    when they already stood so (a repeat changes nothing)."""
+
+    user_id: int
+    moved_away: bool
+    changed: bool

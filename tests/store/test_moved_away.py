@@ -108,3 +108,31 @@ async def test_two_admins_marking_the_same_resident_at_once_write_it_once(
             return await moving.move_back(s, actor, shop.community_id, shop.resident.user_id)
 
     assert sorted(await asyncio.gather(*(back(a) for a in actors))) == [False, True]
+
+
+async def test_the_api_moves_a_resident_away_and_back_in_api_md_s_error_shape(
+    client: Any, shop: Shop, factory: Any
+) -> None:
+    """The same moves for scripts, beside API.md's routes: refused in its error shape while an
+    order waits and for another community's admin; a repeat says nothing changed."""
+    item_id = await make_item(client, shop, name="酱油", points_price=10, stock=3)
+    placed = (await order(client, shop.resident, item_id)).json()
+    url = f"/api/v1/communities/{shop.community_id}/residents/{shop.resident.user_id}"
+    refused = await client.post(f"{url}/moved-away", headers=shop.admin.headers)
+    assert refused.status_code == 409 and refused.json()["code"] == "conflict", refused.text
+    assert set(refused.json()) >= {"status_code", "code", "detail"}
+    await client.post(f"/api/v1/orders/{placed['id']}/cancel", json={}, headers=shop.resident.headers)
+    other = await login(client, (await factory.tenant()).admin)
+    assert (await client.post(f"{url}/moved-away", headers=other.headers)).status_code in (403, 404)
+    assert (await client.post(f"{url}/moved-away", headers=shop.staff.headers)).status_code == 403
+    moved = await client.post(f"{url}/moved-away", headers=shop.admin.headers)
+    assert moved.status_code == 200 and moved.json() == {
+        "user_id": shop.resident.user_id,
+        "moved_away": True,
+        "changed": True,
+    }
+    repeat = await client.post(f"{url}/moved-away", headers=shop.admin.headers)
+    assert repeat.json()["changed"] is False
+    assert (await order(client, shop.resident, item_id)).status_code == 404
+    back = await client.post(f"{url}/moved-back", headers=shop.admin.headers)
+    assert back.status_code == 200 and back.json()["moved_away"] is False and back.json()["changed"] is True
