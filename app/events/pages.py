@@ -220,11 +220,12 @@ async def _signup_for_page(
     event: Event,
     query: str = "",
     *,
+    page: int | None = None,
     notice: str | None = None,
     error: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    matches, more = await services.find_members(db_session, event, query)
+    matches, found = await services.find_members(db_session, event, query, page or 1)
     return render(
         request,
         "events/signup_for.html",
@@ -232,7 +233,7 @@ async def _signup_for_page(
         event=event,
         query=query,
         matches=matches,
-        more_matches=more,
+        found=found,
         signups=await services.signups_of(db_session, event.id),
         time_zone=await time_zone_of(db_session, event.community_id),
         notice=notice,
@@ -247,7 +248,8 @@ async def signup_for_page(
     """An organiser, grid worker or staff member signs a resident up (a card holder has no
     phone to do it with): found by name, or by their card's code."""
     event = await _helper_event(db_session, actor, event_id)
-    return await _signup_for_page(request, db_session, actor, event, q)
+    page = optional_int(request.query_params.get("page"))
+    return await _signup_for_page(request, db_session, actor, event, q, page=page)
 
 
 @post("/events/{event_id:int}/signup-for", include_in_schema=False)

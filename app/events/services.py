@@ -499,32 +499,33 @@ class MemberMatch:
     room: str = ""
 
 
+# A sign-up for someone lists this many found a page.
+MATCHES_PAGE = 20
+
+
 async def find_members(
-    session: AsyncSession, event: Event, query: str, limit: int = 20
-) -> tuple[list[MemberMatch], bool]:
-    """Members of the event's community whose name contains `query`, with their sign-up and where
-    they live (two of one name are told apart by it), at most `limit` of them; and whether more
-    were found. The words are taken NFC, as names are kept (app.core.fields.kept_form)."""
+    session: AsyncSession, event: Event, query: str, page: int = 1
+) -> tuple[list[MemberMatch], people.Paged | None]:
+    """A page (MATCHES_PAGE) of the members of the event's community found by name or phone
+    (app.accounts.people.paged), with their sign-up and where they live (two of one name are told
+    apart by it); and the page with how many were found (None: nothing was asked)."""
     query = kept_form(query).strip()[:50]
     if not query:
-        return [], False
-    rows = (
-        await session.execute(
-            people.placed(
-                select(User.id, User.display_name, User.phone, Signup.status)
-                .join(Membership, Membership.user_id == User.id)
-                .outerjoin(Signup, and_(Signup.event_id == event.id, Signup.user_id == User.id))
-            )
-            .where(
-                Membership.community_id == event.community_id,
-                people.found_by_name(query),
-            )
-            .order_by(*people.BY_NAME)
-            .limit(limit + 1)
-        )
-    ).all()
-    matches = [MemberMatch(int(r[0]), str(r[1]), bool(r[2]), r[3], r[4], r[5], r[6]) for r in rows[:limit]]
-    return matches, len(rows) > limit
+        return [], None
+    found = await people.paged(
+        session,
+        event.community_id,
+        people.placed(
+            select(User.id, User.display_name, User.phone, Signup.status)
+            .join(Membership, Membership.user_id == User.id)
+            .outerjoin(Signup, and_(Signup.event_id == event.id, Signup.user_id == User.id))
+        ).where(Membership.community_id == event.community_id),
+        query,
+        page,
+        MATCHES_PAGE,
+    )
+    matches = [MemberMatch(int(r[0]), str(r[1]), bool(r[2]), r[3], r[4], r[5], r[6]) for r in found.rows]
+    return matches, found
 
 
 async def password_matches(session: AsyncSession, user_id: int, password: str) -> bool:

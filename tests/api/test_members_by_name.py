@@ -230,6 +230,7 @@ PAGES = {
     "whom a wish is posted for": "/c/{c}/wishes",
     "whom a wish is posted for, page 3": "/c/{c}/wishes?people_page=3",
     "a sign-up for someone": "/events/{e}/signup-for?q=居民a",
+    "a sign-up for someone, page 3": "/events/{e}/signup-for?q=居民a&page=3",
     "residents found by a name of two characters": "/admin/c/{c}/residents?q={name}",
     "residents found by a tail of a phone": "/admin/c/{c}/residents?q={tail}",
     "residents found by a whole number with spaces": "/admin/c/{c}/residents?q={spaced}",

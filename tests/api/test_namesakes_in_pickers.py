@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from tests.api.helpers import post_form
 from tests.conftest import Factory, Person, Tenant, login
 from tests.events.conftest import make_event
 
@@ -93,22 +94,28 @@ async def test_sign_up_for_someone_tells_namesakes_apart_by_where_they_live(clie
         assert f'aria-describedby="lives-{person.user_id}"' in entry.group(0)
 
 
-async def test_sign_up_for_someone_says_when_more_have_the_name_than_it_lists(client, site, factory, db):
-    """The search listed the first 20 people found and said nothing of the others: the one the
-    grid worker came for was simply not there."""
+async def test_sign_up_for_someone_finds_a_person_on_a_second_page_of_those_found(client, site, factory, db):
+    """The search listed the first 20 people found and said only that there were more: the one
+    the grid worker came for was simply not there. Those found come a page at a time, with how
+    many, and one on the second page is signed up from it."""
     tenant, admin, _alice, _bob = site
     cid = tenant.community_id
     await _many_named(db, cid, "丁", 21)
     event_id = await make_event(client, admin, cid, signup_required=True)
-    page = (
-        await client.get(f"/events/{event_id}/signup-for", params={"q": "丁"}, headers=admin.headers)
-    ).text
-    assert page.count('name="user_id"') == 20
-    assert "data-more" in page and "只列出了前 20 人" in page
-    exact = (
-        await client.get(f"/events/{event_id}/signup-for", params={"q": "丁021"}, headers=admin.headers)
-    ).text
-    assert exact.count('name="user_id"') == 1 and "data-more" not in exact
+    url = f"/events/{event_id}/signup-for"
+    page = (await client.get(url, params={"q": "丁"}, headers=admin.headers)).text
+    assert page.count('name="user_id"') == 20 and "找到 21 人" in page
+    assert "page=2" in page and "data-more" not in page
+    second = (await client.get(url, params={"q": "丁", "page": "2"}, headers=admin.headers)).text
+    assert second.count('name="user_id"') == 1, second[second.find("<main") :][:3000]
+    last = re.search(r'name="user_id" value="(\d+)"', second)
+    assert last and f'value="{last.group(1)}"' not in page
+    signed = await post_form(client, url, {"user_id": last.group(1), "q": "丁"}, headers=admin.headers)
+    assert signed.status_code in (200, 303), signed.text[:500]
+    signups = "SELECT count(*) FROM event_signups WHERE event_id = :e AND user_id = :u"
+    assert await db.scalar(text(signups), {"e": event_id, "u": int(last.group(1))}) == 1
+    exact = (await client.get(url, params={"q": "丁001"}, headers=admin.headers)).text
+    assert exact.count('name="user_id"') == 1 and "page=2" not in exact
 
 
 def _option(page: str, select_id: str, user_id: int) -> str:
