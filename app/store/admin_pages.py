@@ -19,7 +19,7 @@ from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
 from app.core.figures import Scope
-from app.core.i18n import gettext_for, lazy
+from app.core.i18n import gettext_for, lazy, ngettext_for
 from app.core.rendering import currency_of
 from app.core.settings import Settings
 from app.core.web import (
@@ -387,11 +387,12 @@ async def admin_orders(
     gone = await db_session.get(StoreOrder, cancelled_id) if cancelled_id and cancelled_id < 2**63 else None
     if gone is not None and gone.community_id == community_id and gone.status == "cancelled":
         resident = await db_session.get(User, gone.user_id)
-        _ = gettext_for(request)
-        notice = _(
+        ngettext = ngettext_for(request)
+        notice = ngettext(
+            "Order #%(id)s was cancelled; %(num)s point went back to %(name)s.",
             "Order #%(id)s was cancelled; %(num)s points went back to %(name)s.",
+            gone.points,
             id=gone.id,
-            num=gone.points,
             name=resident.display_name if resident else "",
         )
     settings = await services.store_settings(db_session, community_id)

@@ -16,7 +16,7 @@ from app.core import paging
 from app.core import photos as core_photos
 from app.core.authz import Actor
 from app.core.errors import DomainError, Invalid, NotFound
-from app.core.i18n import gettext_for, lazy
+from app.core.i18n import gettext_for, lazy, ngettext_for
 from app.core.settings import Settings
 from app.core.uow import connection_of
 from app.core.web import client_address, error_message, form_data, optional_int, render, reopen_form
@@ -147,7 +147,12 @@ def _order_notice(request: Request, ctx: dict[str, Any], done: str) -> str | Non
             return _("Order placed. Show the code below at the store counter.")
         return _("Order placed for %(name)s.", name=ctx["resident"].display_name)
     if done == "cancelled" and order.status == "cancelled":
-        return _("Order cancelled. %(num)s points went back to the wallet.", num=order.points)
+        ngettext = ngettext_for(request)
+        return ngettext(
+            "Order cancelled. %(num)s point went back to the wallet.",
+            "Order cancelled. %(num)s points went back to the wallet.",
+            order.points,
+        )
     return None
 
 

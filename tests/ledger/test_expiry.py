@@ -147,3 +147,19 @@ async def test_points_earned_on_one_day_expire_in_one_line(client: Any, site: An
         assert loose_dates(page) == []  # the date kept whole on a narrow line
     finally:
         clock.advance(-moved)
+
+
+async def test_one_point_expires_in_the_singular_in_english(client: Any, site: Any, db: Any) -> None:
+    """My points read "1 points expire on …" in English."""
+    tenant, _admin, alice, _bob = site
+    c, u = tenant.community_id, alice.user_id
+    await ledger.award(await connection_of(db), **_args(c, u, 1, f"one-{c}"))
+    await expiry.set_expiry_months(await connection_of(db), c, 3, actor_id=None)
+    await db.commit()
+    english = await client.get(
+        f"/wallet?community_id={c}", headers={**alice.headers, "Accept-Language": "en"}
+    )
+    assert "1 point expires on" in words(english.text) and "1 points" not in english.text, english.text
+    assert loose_dates(english.text) == []  # the date still kept whole
+    chinese = (await client.get(f"/wallet?community_id={c}", headers=alice.headers)).text
+    assert "1 积分将于" in words(chinese)
