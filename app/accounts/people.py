@@ -1,7 +1,8 @@
 """Whom a form offers to choose among a community's people (the award form, the honour hours',
-an event's organisers, the resident a wish is posted for): at most a number of them by name,
-found by name or phone in a large community, and those already chosen wherever their names sort.
-The one way for every such list.
+an event's organisers, the resident a wish is posted for, a sign-up for someone): a page of them
+by name, found by name or phone, with how many, and those already chosen apart wherever their
+names sort (`paged`; templates/_person_picker.html shows it in a form). The one way for every
+such list.
 
 A list of members is read in the order of the members' index by name (migration 0049):
 `Membership.display_name` (the person's name, kept by the database) and then the user's id, the
@@ -110,39 +111,6 @@ def placed(people: Select[*Columns]) -> Select[*Columns, str | None, str | None,
 
 
 @dataclass(frozen=True)
-class Offered:
-    rows: list[Any]  # the chosen first, then the others by name
-    more: bool  # more were found than listed
-    found_none: bool  # a search (`who`) found nobody
-
-
-async def offered(
-    session: AsyncSession,
-    community_id: int,
-    people: Select[*Columns],
-    who: str,
-    limit: int,
-    chosen: Iterable[int] = (),
-    chosen_among: Select[*Columns] | None = None,
-) -> Offered:
-    """At most `limit` of `people` (a select of `User.id` and more, from `community_id`'s
-    `Membership` rows joined as the caller needs) by name, those found by name or phone when `who`
-    is given; and, first, each of `chosen` not among them, looked up in `chosen_among` (by default
-    `people`): past the list's end they had no box, and sending the form again would drop them."""
-    found = people.where(found_by_name_or_phone(community_id, who)) if who else people
-    rows = list((await session.execute(found.order_by(*BY_NAME).limit(limit + 1))).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    found_none = bool(who) and not rows
-    listed = {row.id for row in rows}
-    missing = [user_id for user_id in chosen if user_id not in listed]
-    if missing:
-        among = people if chosen_among is None else chosen_among
-        rows[:0] = (await session.execute(among.where(User.id.in_(missing)).order_by(*BY_NAME))).all()
-    return Offered(rows, more, found_none)
-
-
-@dataclass(frozen=True)
 class Paged:
     chosen: list[Any]  # those already chosen, by name, wherever their names sort
     rows: list[Any]  # a page of the others, by name
@@ -164,7 +132,7 @@ async def paged(
     """A page of `people` (a select of `User.id` and more, from `community_id`'s `Membership`
     rows, its conditions on them) by name, found by name or phone when `who` is given, with how
     many there are: a picker of a large community that reads one page, not the members up to a
-    number (`offered`); and the `chosen`, looked up in `chosen_among` (by default `people`),
+    number; and the `chosen`, looked up in `chosen_among` (by default `people`),
     apart, so that a page that does not list them keeps them (templates/_person_picker.html)."""
     found = people.where(found_by_name_or_phone(community_id, who)) if who else people
     # Counted among the members alone, by `people`'s conditions (on `Membership`; one on the user
