@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.circle import rules
 from app.circle.models import Statement
 from app.circle.services import provider_for, settings_of
-from app.core import audit, clock, organisations
+from app.core import audit, clock, organisations, uow
 from app.core.authz import Actor
 from app.core.errors import DomainError, NotFound
 from app.core.i18n import lazy
@@ -383,26 +383,44 @@ async def first_month(
     return min(months) if months else None
 
 
+# The months before `:before` a statement still waits in: a statement closed and not marked
+# paid, or vouchers redeemed (before `:start`, the first of those months) in a month not closed
+# for their provider. The redeemed months are found a provider at a time, one voucher each, from
+# the vouchers' index by provider and redemption (a month's first voucher, then the first of a
+# later month): a community's every old redemption is not read on each view.
+_MONTHS_TO_SETTLE = uow.Sql(
+    "WITH RECURSIVE providers AS ("
+    " SELECT DISTINCT organisation_id AS org FROM circle_offers WHERE community_id = :c"
+    "), redeemed (org, month) AS ("
+    " SELECT p.org, (SELECT CAST(date_trunc('month', v.redeemed_at AT TIME ZONE :z) AS date)"
+    " FROM circle_vouchers v WHERE v.organisation_id = p.org AND v.community_id = :c"
+    " AND v.status = 'redeemed' AND v.redeemed_at < :start ORDER BY v.redeemed_at LIMIT 1)"
+    " FROM providers p"
+    " UNION ALL"
+    " SELECT r.org, (SELECT CAST(date_trunc('month', v.redeemed_at AT TIME ZONE :z) AS date)"
+    " FROM circle_vouchers v WHERE v.organisation_id = r.org AND v.community_id = :c"
+    " AND v.status = 'redeemed' AND v.redeemed_at >= ((r.month + interval '1 month') AT TIME ZONE :z)"
+    " AND v.redeemed_at < :start ORDER BY v.redeemed_at LIMIT 1)"
+    " FROM redeemed r WHERE r.month IS NOT NULL"
+    ") "
+    "SELECT month FROM circle_statements WHERE community_id = :c AND status = 'closed' AND month < :before "
+    "UNION "
+    "SELECT r.month FROM redeemed r WHERE r.month IS NOT NULL"
+    " AND NOT EXISTS (SELECT 1 FROM circle_statements s"
+    " WHERE s.community_id = :c AND s.organisation_id = r.org AND s.month = r.month) "
+    "ORDER BY 1"
+)
+
+
 async def months_to_settle_before(
     session: AsyncSession, community_id: int, before: date, zone: str
 ) -> list[date]:
     """The months before `before` that still wait on the admin: a provider's statement closed and
     not marked paid, or vouchers redeemed in a month not closed for their provider. The page
     offers the last six months; a month left open past them was gone from view, its provider
-    never paid."""
+    never paid. Read a provider's month at a time (_MONTHS_TO_SETTLE), not every redemption."""
     start, _end = clock.month_bounds(before, zone)
-    rows = await session.execute(
-        text(
-            "SELECT month FROM circle_statements "
-            "WHERE community_id = :c AND status = 'closed' AND month < :before "
-            "UNION "
-            "SELECT CAST(date_trunc('month', v.redeemed_at AT TIME ZONE :z) AS date) FROM circle_vouchers v "
-            "WHERE v.community_id = :c AND v.status = 'redeemed' AND v.redeemed_at < :start "
-            "AND NOT EXISTS (SELECT 1 FROM circle_statements s WHERE s.community_id = v.community_id "
-            "AND s.organisation_id = v.organisation_id "
-            "AND s.month = CAST(date_trunc('month', v.redeemed_at AT TIME ZONE :z) AS date)) "
-            "ORDER BY 1"
-        ),
-        {"c": community_id, "before": before, "start": start, "z": zone},
+    rows = await _MONTHS_TO_SETTLE.fetch(
+        session, {"c": community_id, "before": before, "start": start, "z": zone}
     )
     return [row[0] for row in rows]
