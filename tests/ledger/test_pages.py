@@ -423,6 +423,8 @@ async def test_the_award_form_chooses_a_person_found_on_a_second_page_keeping_wh
     typed = {"points": "7", "reason": "楼道清理"}
     found = await post_form(client, url, {**typed, "q": "王阿", "find": "1"})
     assert found.status_code == 200 and "data-not-saved" in found.text
+    # Said in a plain box: a notice wears a tick, which read as done.
+    assert '<p class="hint" role="status" data-not-saved>' in found.text
     assert 'value="楼道清理"' in found.text and 'value="7"' in found.text
     # 王阿1 .. 王阿4 and 王阿姨: five found, three a page, 王阿姨 on the second.
     wang = setup.resident.user_id
