@@ -2,7 +2,8 @@
 puts them back. Nothing is deleted: the membership stays, marked moved away (migration 0055),
 with the person's ledger account and history; while it is marked the person holds no role there
 (app.accounts.services._ACTOR reads only memberships not moved away), is not listed among the
-residents by default and cannot sign up, order or buy a voucher there.
+residents by default and cannot sign up, order or buy a voucher there, nor be signed up or
+scanned in or out of an event by staff (`refuse_moved_away`).
 
 What the person still has open in the community (an order waiting for pickup, a voucher not
 used) is settled first, through each domain's own cancel, whose points go back: the move is
@@ -13,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Membership, User
@@ -49,6 +51,20 @@ def open_matter(hook: OpenMatterHook) -> OpenMatterHook:
 async def open_matters(session: AsyncSession, community_id: int, user_id: int) -> list[OpenMatter]:
     found = [await hook(session, community_id, user_id) for hook in _OPEN_MATTERS]
     return [matter for matter in found if matter is not None and matter.count > 0]
+
+
+STILL_HERE: ColumnElement[bool] = Membership.moved_away_at.is_(None)
+"""The memberships of those who have not moved away: whom staff may find to sign up or scan."""
+
+
+def refuse_moved_away(name: str, moved_away_at: datetime | None) -> None:
+    """Staff may not sign up, check in or check out a member who moved away: refused in words
+    that name the person (API.md's `forbidden`)."""
+    if moved_away_at is not None:
+        raise Forbidden(
+            lazy("%(name)s has moved away from this community and can no longer be signed up or checked in."),
+            words={"name": name},
+        )
 
 
 TICK_TO_CONFIRM = lazy("Tick the box to confirm.")

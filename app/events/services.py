@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import people
+from app.accounts import moving, people
 from app.accounts.models import Membership, User
 from app.core import audit, clock, form_keys
 from app.core.authz import Actor
@@ -342,7 +342,7 @@ async def sign_up(session: AsyncSession, actor: Actor, event_id: int, user_id: i
     if who != actor.user_id:
         if not can_act_for_members(actor, event):
             raise Forbidden()
-        if not await member_of(session, event.community_id, who):
+        if await member_name(await connection_of(session), event.community_id, who) is None:
             raise NotFound()
     if event.status != "open" or event.ends_at <= clock.now():
         raise DomainError("conflict", 409, lazy("This event is no longer open for sign-up."))
@@ -519,7 +519,7 @@ async def find_members(
             select(User.id, User.display_name, User.phone, Signup.status)
             .join(Membership, Membership.user_id == User.id)
             .outerjoin(Signup, and_(Signup.event_id == event.id, Signup.user_id == User.id))
-        ).where(Membership.community_id == event.community_id),
+        ).where(Membership.community_id == event.community_id, moving.STILL_HERE),
         query,
         page,
         MATCHES_PAGE,
@@ -537,16 +537,22 @@ async def password_matches(session: AsyncSession, user_id: int, password: str) -
 
 
 _MEMBER_NAME = Sql(
-    "SELECT u.display_name FROM memberships m JOIN users u ON u.id = m.user_id "
+    "SELECT u.display_name, m.moved_away_at FROM memberships m JOIN users u ON u.id = m.user_id "
     "WHERE m.community_id = :community_id AND m.user_id = :user_id"
 )
 
 
 async def member_name(conn: Connection, community_id: int, user_id: int) -> str | None:
-    """The member's display name, or None when they are not a member of the community."""
-    name = await _MEMBER_NAME.fetchval(conn, {"community_id": community_id, "user_id": user_id})
-    return None if name is None else str(name)
+    """The name of a member staff may sign up or scan in or out, or None when they are not a
+    member of the community; one who moved away is refused (app.accounts.moving)."""
+    row = await _MEMBER_NAME.fetchrow(conn, {"community_id": community_id, "user_id": user_id})
+    if row is None:
+        return None
+    moving.refuse_moved_away(str(row["display_name"]), row["moved_away_at"])
+    return str(row["display_name"])
 
 
 async def member_of(session: AsyncSession, community_id: int, user_id: int) -> bool:
-    return await member_name(await connection_of(session), community_id, user_id) is not None
+    """Whether the person is or was a member (one who moved away keeps their certificate)."""
+    row = await _MEMBER_NAME.fetchrow(session, {"community_id": community_id, "user_id": user_id})
+    return row is not None
