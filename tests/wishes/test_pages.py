@@ -229,6 +229,8 @@ async def test_a_grid_worker_chooses_whom_to_post_for_on_a_second_page_keeping_t
     typed = {"title": "一台轮椅", "kind": "item", "consent_note": "电话确认"}
     found = await post_form(client, url, {**typed, "who": "林阿婆", "find": "1"})
     assert found.status_code == 200 and "data-not-saved" in found.text and 'value="一台轮椅"' in found.text
+    # It names the button as the form shows it (Post: 提交).
+    assert "请点“提交”" in found.text and ">提交</button>" in found.text
     third = found_people[2].user_id
     assert f'<option value="{third}"' not in found.text and f'formaction="{url}#person"' in found.text
     second = await post_form(client, url, {**typed, "who": "林阿婆", "people_page": "2"})
