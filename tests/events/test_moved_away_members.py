@@ -73,3 +73,12 @@ async def test_a_member_who_moved_away_is_not_scanned_in_or_out(client, site, fa
         assert refused.status_code == 403 and body["code"] == "forbidden", refused.text
         assert set(body) >= {"status_code", "code", "detail"}
         assert "杨依伯" in body["detail"] and "迁出" in body["detail"]
+
+    # The scanner page says so at a glance, in the elder mode too.
+    form = {"code": card, "event_id": str(event_id), "action": "checkout"}
+    for elder in (False, True):
+        client.cookies.set("elder", "1" if elder else "0")
+        page = await post_form(client, "/scan", form, headers=admin.headers)
+        assert page.status_code == 403 and 'data-result="forbidden"' in page.text, page.text
+        assert "杨依伯已迁出本社区" in page.text and ('class="elder' in page.text) == elder
+    client.cookies.delete("elder")
