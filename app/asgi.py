@@ -72,7 +72,7 @@ def template_environment() -> Environment:
     # Every time a page shows goes through this one filter (the community's time zone).
     env.filters["local"] = clock.local_filter
     # Typed opening hours and service times, each time range in them kept whole on a narrow line.
-    env.filters["whole_times"] = clock.whole_times
+    env.filters["time_ranges"] = clock.time_ranges
     # Every amount of money a page shows, and the currency's name in labels (app.core.money).
     env.globals["money"] = money.money_in_page
     env.globals["currency_name"] = money.currency_in_page

@@ -15,7 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from jinja2 import pass_context
-from markupsafe import Markup, escape
 
 from app.core.i18n import lazy
 
@@ -225,16 +224,19 @@ def local_filter(context: Any, at: datetime | None, fmt: str = "datetime", tz: s
 _TIME_RANGE = re.compile(r"\d{1,2}[:：]\d{2}\s*[-–—~～至到]\s*\d{1,2}[:：]\d{2}")
 
 
-def whole_times(typed: str | None) -> Markup:
-    """`{{ provider.opening_hours|whole_times }}`: free text (周一至周六 8:30–17:30) escaped, with
-    each time range in it one unit a narrow line breaks around and not at its dash (as
-    templates/_dates.html keeps a date whole); the rest wraps as it will."""
+def time_ranges(typed: str | None) -> list[tuple[str, bool]]:
+    """Free text a person typed (周一至周六 8:30–17:30) in parts, each with whether it is a time
+    range, for templates/_dates.html's `whole_times` to keep each range one unit that a narrow
+    line breaks around and not at its dash; the rest wraps as it will. Text only: the template
+    escapes every part."""
     value = str(typed or "")
-    parts: list[str] = []
+    parts: list[tuple[str, bool]] = []
     at = 0
     for found in _TIME_RANGE.finditer(value):
-        parts.append(escape(value[at : found.start()]))
-        parts.append(Markup('<span class="unbroken">%s</span>') % found.group(0))
+        if found.start() > at:
+            parts.append((value[at : found.start()], False))
+        parts.append((found.group(0), True))
         at = found.end()
-    parts.append(escape(value[at:]))
-    return Markup("").join(parts)
+    if at < len(value):
+        parts.append((value[at:], False))
+    return parts
