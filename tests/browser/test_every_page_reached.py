@@ -2,7 +2,7 @@
 visitor who is not signed in) starts at its home page and follows what a person can follow, breadth
 first: links (<a href>), GET forms as they are filled in when the page opens, and the redirects
 they answer with. Each URL maps to its route pattern through Litestar's route table; a pattern is
-visited at most twice per role (the world's own rows first: the event the volunteer organises, the
+visited at most twice per role (the world's own rows first: the events the volunteer organises, the
 wish the resident posted), so the walk stays cheap.
 
 Fails on every GET page route (not the JSON API, static files, the offline Stripe's API or
@@ -181,8 +181,13 @@ class Routes:
             _app, handler, _path, params, _template = self.router.handle_routing(path, "GET")
         except (NotFoundException, MethodNotAllowedException):
             return None
-        own = all(str(self.values.get(name)) == str(value) for name, value in params.items())
+        own = all(str(value) in self.own_values(name) for name, value in params.items())
         return self.pattern_of[id(handler)], own
+
+    def own_values(self, name: str) -> set[str]:
+        """The world's rows a parameter may name: its own value and those of the same kind named
+        apart (event_id: the event tomorrow and open_event_id, the one whose check-in is open)."""
+        return {str(v) for key, v in self.values.items() if key == name or key.endswith("_" + name)}
 
 
 def walk(routes: Routes, world: World, role: str, earlier: set[str]) -> Walk:

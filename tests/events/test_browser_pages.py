@@ -28,7 +28,9 @@ def _set_up(live_server) -> dict:
             json={"phone": resident_phone, "display_name": "郑美玉", "password": resident_password},
         )
         assert made.status_code == 201, made.text
-        start = datetime.now(UTC) + timedelta(days=20)
+        # Within the hour, so check-in is open (an hour before the start) and the kiosk shows its
+        # code: before that it shows, large, only the time it opens.
+        start = datetime.now(UTC) + timedelta(minutes=30)
         event = http.post(
             f"/api/v1/communities/{community_id}/events",
             headers=headers,
