@@ -211,7 +211,12 @@ def _reads_a_page(found: dict[str, Any], searching: bool) -> list[str]:
             wrong.append(f"{kind} of {node['Plans'][0].get('Actual Rows')} rows")
         if table == "memberships" and rows >= MANY:
             indexes = {n.get("Index Name") for n in nodes(node)}
-            if searching or not counts or not indexes & NAME_INDEXES:
+            # A count of every member reads them all, by their names' index or from another index
+            # alone (the members and their people, (user_id, community_id)): where the test's
+            # community is most of the table, as in a whole run, the narrower index read whole
+            # costs PostgreSQL less, and it did choose it for the wish form's count of the active.
+            whole_count = counts and (indexes & NAME_INDEXES or kind == "Index Only Scan")
+            if searching or not whole_count:
                 wrong.append(f"{kind} of {rows} members")
     return wrong
 
